@@ -1,0 +1,14 @@
+//! budgetwatch domain core. Pure: no I/O, no clock, no database, no HTTP; "today" is a
+//! parameter wherever it matters.
+
+pub mod calendar;
+pub mod code;
+pub mod date;
+pub mod money;
+pub mod org;
+pub mod records;
+pub mod settings;
+pub mod template;
+
+pub use date::{Date, Timestamp};
+pub use money::Money;

@@ -1,0 +1,243 @@
+//! Money (金额): an exact count of fen (分, 1/100 yuan) in an `i64`. Never a float.
+
+use std::fmt;
+use std::iter::Sum;
+
+/// An amount of money in fen. Arithmetic is checked; formatting is always two decimals.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Money(i64);
+
+/// Why a yuan string is not an amount.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum MoneyError {
+    #[error("empty amount")]
+    Empty,
+    #[error("not an amount in yuan: {0:?} (write digits with at most two decimals, e.g. 1234.50, no separators or currency signs)")]
+    Syntax(String),
+    #[error("more than two decimals: {0:?} (amounts are exact to the fen)")]
+    TooManyDecimals(String),
+    #[error("amount out of range: {0:?}")]
+    Overflow(String),
+}
+
+/// Checked arithmetic failed: the result does not fit in an `i64` of fen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("amount arithmetic overflow")]
+pub struct MoneyOverflow;
+
+impl Money {
+    pub const ZERO: Money = Money(0);
+
+    pub const fn from_fen(fen: i64) -> Money {
+        Money(fen)
+    }
+
+    /// Whole yuan, for constants and tests; `None` on overflow.
+    pub const fn from_yuan(yuan: i64) -> Option<Money> {
+        match yuan.checked_mul(100) {
+            Some(f) => Some(Money(f)),
+            None => None,
+        }
+    }
+
+    pub const fn fen(self) -> i64 {
+        self.0
+    }
+
+    pub const fn is_negative(self) -> bool {
+        self.0 < 0
+    }
+
+    pub const fn is_positive(self) -> bool {
+        self.0 > 0
+    }
+
+    pub fn checked_add(self, other: Money) -> Result<Money, MoneyOverflow> {
+        self.0.checked_add(other.0).map(Money).ok_or(MoneyOverflow)
+    }
+
+    pub fn checked_sub(self, other: Money) -> Result<Money, MoneyOverflow> {
+        self.0.checked_sub(other.0).map(Money).ok_or(MoneyOverflow)
+    }
+
+    pub fn checked_neg(self) -> Result<Money, MoneyOverflow> {
+        self.0.checked_neg().map(Money).ok_or(MoneyOverflow)
+    }
+
+    pub fn checked_mul(self, n: i64) -> Result<Money, MoneyOverflow> {
+        self.0.checked_mul(n).map(Money).ok_or(MoneyOverflow)
+    }
+
+    /// The share `self / whole` as a ratio for display and rules; 0 when `whole` is zero.
+    pub fn ratio_of(self, whole: Money) -> f64 {
+        if whole.0 == 0 {
+            0.0
+        } else {
+            self.0 as f64 / whole.0 as f64
+        }
+    }
+
+    /// Parses yuan written as `-?digits(.d{1,2})?`, surrounding ASCII spaces ignored.
+    pub fn parse_yuan(input: &str) -> Result<Money, MoneyError> {
+        let s = input.trim_matches(|c: char| c == ' ' || c == '\t');
+        if s.is_empty() {
+            return Err(MoneyError::Empty);
+        }
+        let (negative, body) = match s.strip_prefix('-') {
+            Some(rest) => (true, rest),
+            None => (false, s),
+        };
+        let (whole, frac) = match body.split_once('.') {
+            Some((w, f)) => (w, Some(f)),
+            None => (body, None),
+        };
+        if whole.is_empty() || !whole.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(MoneyError::Syntax(input.to_string()));
+        }
+        let frac_fen: i64 = match frac {
+            None => 0,
+            Some(f) if f.is_empty() || !f.bytes().all(|b| b.is_ascii_digit()) => {
+                return Err(MoneyError::Syntax(input.to_string()));
+            }
+            Some(f) if f.len() > 2 => return Err(MoneyError::TooManyDecimals(input.to_string())),
+            Some(f) => {
+                let mut v = 0i64;
+                for b in f.bytes() {
+                    v = v * 10 + i64::from(b - b'0');
+                }
+                if f.len() == 1 { v * 10 } else { v }
+            }
+        };
+        let overflow = || MoneyError::Overflow(input.to_string());
+        let mut yuan: i64 = 0;
+        for b in whole.bytes() {
+            yuan = yuan
+                .checked_mul(10)
+                .and_then(|v| v.checked_add(i64::from(b - b'0')))
+                .ok_or_else(overflow)?;
+        }
+        let fen = yuan
+            .checked_mul(100)
+            .and_then(|v| v.checked_add(frac_fen))
+            .ok_or_else(overflow)?;
+        Ok(Money(if negative { -fen } else { fen }))
+    }
+}
+
+impl fmt::Display for Money {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let sign = if self.0 < 0 { "-" } else { "" };
+        let abs = self.0.unsigned_abs();
+        write!(f, "{sign}{}.{:02}", abs / 100, abs % 100)
+    }
+}
+
+impl std::str::FromStr for Money {
+    type Err = MoneyError;
+    fn from_str(s: &str) -> Result<Money, MoneyError> {
+        Money::parse_yuan(s)
+    }
+}
+
+/// Sums saturate nowhere: a sum that overflows is a bug in the caller's data sizes, so
+/// `Sum` is only offered through `try_sum`.
+pub fn try_sum<I: IntoIterator<Item = Money>>(items: I) -> Result<Money, MoneyOverflow> {
+    items
+        .into_iter()
+        .try_fold(Money::ZERO, |acc, m| acc.checked_add(m))
+}
+
+/// A plain running total in `i128` for aggregates over millions of rows (cannot overflow
+/// for any realistic count of `i64` amounts); converted back with `Money::try_from`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Total(pub i128);
+
+impl Sum<Money> for Total {
+    fn sum<I: Iterator<Item = Money>>(iter: I) -> Total {
+        Total(iter.map(|m| i128::from(m.0)).sum())
+    }
+}
+
+impl TryFrom<Total> for Money {
+    type Error = MoneyOverflow;
+    fn try_from(t: Total) -> Result<Money, MoneyOverflow> {
+        i64::try_from(t.0).map(Money).map_err(|_| MoneyOverflow)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn parses_the_documented_forms() {
+        let cases: &[(&str, i64)] = &[
+            ("1234.5", 123_450),
+            ("1234.56", 123_456),
+            ("-0.01", -1),
+            ("-10.00", -1000),
+            ("0", 0),
+            ("007.10", 710),
+            (" 12.30 ", 1230),
+            ("92233720368547758.07", i64::MAX),
+        ];
+        for (s, fen) in cases {
+            assert_eq!(Money::parse_yuan(s), Ok(Money::from_fen(*fen)), "{s}");
+        }
+    }
+
+    #[test]
+    fn rejects_what_the_templates_forbid() {
+        for s in ["1,234", "¥5", "NaN", "inf", "1e3", "+5", ".5", "5.", "--1", "1 000", "12.3.4", "-", "１２"] {
+            assert!(matches!(Money::parse_yuan(s), Err(MoneyError::Syntax(_))), "{s}");
+        }
+        assert!(matches!(Money::parse_yuan("1.234"), Err(MoneyError::TooManyDecimals(_))));
+        assert!(matches!(Money::parse_yuan(""), Err(MoneyError::Empty)));
+        assert!(matches!(Money::parse_yuan("92233720368547758.08"), Err(MoneyError::Overflow(_))));
+        assert!(matches!(Money::parse_yuan("99999999999999999999999"), Err(MoneyError::Overflow(_))));
+    }
+
+    #[test]
+    fn formats_with_two_decimals() {
+        assert_eq!(Money::from_fen(123_450).to_string(), "1234.50");
+        assert_eq!(Money::from_fen(-1).to_string(), "-0.01");
+        assert_eq!(Money::from_fen(i64::MIN).to_string(), "-92233720368547758.08");
+    }
+
+    #[test]
+    fn arithmetic_is_checked() {
+        assert_eq!(Money::from_fen(i64::MAX).checked_add(Money::from_fen(1)), Err(MoneyOverflow));
+        assert_eq!(Money::from_fen(i64::MIN).checked_neg(), Err(MoneyOverflow));
+        assert_eq!(Money::from_fen(5).checked_sub(Money::from_fen(7)), Ok(Money::from_fen(-2)));
+        assert_eq!(try_sum([Money::from_fen(1), Money::from_fen(2)]), Ok(Money::from_fen(3)));
+    }
+
+    proptest! {
+        #[test]
+        fn display_then_parse_round_trips(fen in (i64::MIN + 1)..=i64::MAX) {
+            let m = Money::from_fen(fen);
+            prop_assert_eq!(Money::parse_yuan(&m.to_string()), Ok(m));
+        }
+
+        #[test]
+        fn garbage_never_panics(s in "\\PC{0,24}") {
+            let _ = Money::parse_yuan(&s);
+        }
+    }
+}
+
+/// In journal entries and JSON an amount is the yuan string (`"1234.50"`): exact, and read
+/// by people auditing the log.
+impl serde::Serialize for Money {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Money {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Money, D::Error> {
+        let s = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+        Money::parse_yuan(&s).map_err(serde::de::Error::custom)
+    }
+}

@@ -1,0 +1,233 @@
+//! The organisation tree (组织树): region (province → city → county) → department (主管部门)
+//! → budget unit (预算单位, which may have sub-units).
+
+use std::collections::{BTreeMap, HashMap};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OrgKind {
+    Region,
+    Department,
+    Unit,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RegionLevel {
+    Province,
+    City,
+    County,
+}
+
+impl OrgKind {
+    pub fn parse(s: &str) -> Result<OrgKind, String> {
+        match s.trim() {
+            "region" | "地区" | "财政区划" => Ok(OrgKind::Region),
+            "department" | "主管部门" | "部门" => Ok(OrgKind::Department),
+            "unit" | "预算单位" | "单位" => Ok(OrgKind::Unit),
+            other => Err(format!("kind must be region, department or unit, not {other:?}")),
+        }
+    }
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OrgKind::Region => "region",
+            OrgKind::Department => "department",
+            OrgKind::Unit => "unit",
+        }
+    }
+}
+
+impl RegionLevel {
+    pub fn parse(s: &str) -> Result<RegionLevel, String> {
+        match s.trim() {
+            "province" | "省" | "省级" => Ok(RegionLevel::Province),
+            "city" | "市" | "市级" => Ok(RegionLevel::City),
+            "county" | "县" | "县级" => Ok(RegionLevel::County),
+            other => Err(format!("level must be province, city or county, not {other:?}")),
+        }
+    }
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RegionLevel::Province => "province",
+            RegionLevel::City => "city",
+            RegionLevel::County => "county",
+        }
+    }
+}
+
+/// One node of the tree as the units template describes it.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct OrgNode {
+    pub code: String,
+    pub name: String,
+    pub parent_code: Option<String>,
+    pub kind: OrgKind,
+    pub level: Option<RegionLevel>,
+}
+
+/// What may hang under what. `None` parent means the node is a root.
+pub fn check_parent(child: &OrgNode, parent: Option<&OrgNode>) -> Result<(), String> {
+    use OrgKind::*;
+    use RegionLevel::*;
+    match (child.kind, child.level, parent.map(|p| (p.kind, p.level))) {
+        (Region, Some(Province), None) => Ok(()),
+        (Region, Some(Province), Some(_)) => Err("a province is a root: parent_code must be empty".into()),
+        (Region, Some(City), Some((Region, Some(Province)))) => Ok(()),
+        (Region, Some(County), Some((Region, Some(City)))) => Ok(()),
+        (Region, Some(City), _) => Err("a city's parent must be a province".into()),
+        (Region, Some(County), _) => Err("a county's parent must be a city".into()),
+        (Region, None, _) => Err("a region needs a level (province, city or county)".into()),
+        (Department, _, Some((Region, _))) => Ok(()),
+        (Department, _, _) => Err("a department's parent must be a region".into()),
+        (Unit, _, Some((Department | Unit, _))) => Ok(()),
+        (Unit, _, _) => Err("a unit's parent must be a department or a unit".into()),
+    }
+}
+
+/// The tree held in memory: lookups by code, the region a node belongs to, ancestors.
+#[derive(Clone, Debug, Default)]
+pub struct OrgTree {
+    nodes: HashMap<String, OrgNode>,
+}
+
+/// Upper bound on tree depth; deeper means a cycle slipped in.
+const DEPTH_MAX: usize = 64;
+
+impl OrgTree {
+    pub fn new() -> OrgTree {
+        OrgTree::default()
+    }
+
+    pub fn get(&self, code: &str) -> Option<&OrgNode> {
+        self.nodes.get(code)
+    }
+
+    pub fn len(&self) -> usize {
+        self.nodes.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.nodes.is_empty()
+    }
+
+    pub fn nodes(&self) -> impl Iterator<Item = &OrgNode> {
+        self.nodes.values()
+    }
+
+    /// Adds nodes already known valid (read back from the store).
+    pub fn insert_trusted(&mut self, node: OrgNode) {
+        self.nodes.insert(node.code.clone(), node);
+    }
+
+    /// Adds a batch of new nodes, in any order, checking each parent's kind and that no
+    /// cycle forms. Returns, per failing node (by its index in `batch`), the reason.
+    pub fn add_batch(&mut self, batch: &[OrgNode]) -> Vec<(usize, String)> {
+        let mut errors = Vec::new();
+        let pending: BTreeMap<&str, usize> = batch.iter().enumerate().map(|(i, n)| (n.code.as_str(), i)).collect();
+        for (i, node) in batch.iter().enumerate() {
+            let parent = match &node.parent_code {
+                None => None,
+                Some(p) => match self.nodes.get(p).or_else(|| pending.get(p.as_str()).map(|&j| &batch[j])) {
+                    Some(parent) => Some(parent),
+                    None => {
+                        errors.push((i, format!("unknown parent_code {p:?}: not in the database nor in this file")));
+                        continue;
+                    }
+                },
+            };
+            if let Err(e) = check_parent(node, parent) {
+                errors.push((i, e));
+            }
+        }
+        // Cycles can only form among units (unit under unit); walk up from each new node.
+        for (i, node) in batch.iter().enumerate() {
+            let mut code = node.parent_code.as_deref();
+            let mut steps = 0;
+            while let Some(c) = code {
+                if c == node.code || steps > DEPTH_MAX {
+                    errors.push((i, format!("parent_code {:?} makes a cycle in the organisation tree", node.parent_code.as_deref().unwrap_or_default())));
+                    break;
+                }
+                steps += 1;
+                code = self
+                    .nodes
+                    .get(c)
+                    .or_else(|| pending.get(c).map(|&j| &batch[j]))
+                    .and_then(|n| n.parent_code.as_deref());
+            }
+        }
+        if errors.is_empty() {
+            for n in batch {
+                self.nodes.insert(n.code.clone(), n.clone());
+            }
+        }
+        errors.sort_by_key(|(i, _)| *i);
+        errors
+    }
+
+    /// Codes from `code` up to the root, `code` first.
+    pub fn ancestors(&self, code: &str) -> Vec<&OrgNode> {
+        let mut out = Vec::new();
+        let mut cur = self.nodes.get(code);
+        while let Some(n) = cur {
+            if out.len() > DEPTH_MAX {
+                break;
+            }
+            out.push(n);
+            cur = n.parent_code.as_deref().and_then(|p| self.nodes.get(p));
+        }
+        out
+    }
+
+    /// The nearest region at or above `code`.
+    pub fn region_of(&self, code: &str) -> Option<&OrgNode> {
+        self.ancestors(code).into_iter().find(|n| n.kind == OrgKind::Region)
+    }
+
+    /// The nearest department at or above `code`.
+    pub fn department_of(&self, code: &str) -> Option<&OrgNode> {
+        self.ancestors(code).into_iter().find(|n| n.kind == OrgKind::Department)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn node(code: &str, parent: Option<&str>, kind: OrgKind, level: Option<RegionLevel>) -> OrgNode {
+        OrgNode { code: code.into(), name: code.into(), parent_code: parent.map(Into::into), kind, level }
+    }
+
+    #[test]
+    fn accepts_a_tree_in_any_order() {
+        let mut t = OrgTree::new();
+        let batch = vec![
+            node("U1", Some("D1"), OrgKind::Unit, None),
+            node("D1", Some("C1"), OrgKind::Department, None),
+            node("C1", Some("P"), OrgKind::Region, Some(RegionLevel::City)),
+            node("P", None, OrgKind::Region, Some(RegionLevel::Province)),
+        ];
+        assert!(t.add_batch(&batch).is_empty());
+        assert_eq!(t.region_of("U1").map(|n| n.code.as_str()), Some("C1"));
+        assert_eq!(t.department_of("U1").map(|n| n.code.as_str()), Some("D1"));
+    }
+
+    #[test]
+    fn rejects_wrong_parents_and_cycles() {
+        let mut t = OrgTree::new();
+        let batch = vec![
+            node("P", None, OrgKind::Region, Some(RegionLevel::Province)),
+            node("X", Some("P"), OrgKind::Region, Some(RegionLevel::County)),
+            node("U", Some("P"), OrgKind::Unit, None),
+            node("A", Some("B"), OrgKind::Unit, None),
+            node("B", Some("A"), OrgKind::Unit, None),
+            node("Z", Some("nowhere"), OrgKind::Department, None),
+        ];
+        let errs = t.add_batch(&batch);
+        let idx: Vec<usize> = errs.iter().map(|(i, _)| *i).collect();
+        assert_eq!(idx, vec![1, 2, 3, 4, 5]);
+        assert!(errs[2].1.contains("cycle"));
+        assert!(errs[4].1.contains("unknown parent_code"));
+        assert!(t.is_empty(), "a failed batch adds nothing");
+    }
+}
