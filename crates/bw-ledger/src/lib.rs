@@ -65,6 +65,36 @@ pub fn encode_into<T: Serialize>(out: &mut Vec<u8>, header: &Header<'_>, data: &
     Ok(())
 }
 
+#[derive(Serialize)]
+struct HeaderWire<'a> {
+    v: u32,
+    action: &'a str,
+    actor: &'a str,
+    at: String,
+    reason: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    batch: Option<i64>,
+}
+
+/// As `encode_into`, with the data already serialised as one JSON value (so a record is
+/// serialised once for both its record hash and its entry).
+pub fn encode_raw_into(out: &mut Vec<u8>, header: &Header<'_>, data_json: &[u8]) -> Result<(), EncodeError> {
+    let wire = HeaderWire {
+        v: ENTRY_VERSION,
+        action: header.action,
+        actor: header.actor,
+        at: header.at.to_string(),
+        reason: header.reason,
+        batch: header.batch,
+    };
+    serde_json::to_writer(&mut *out, &wire)?;
+    out.pop(); // the closing brace, reopened for the data field
+    out.extend_from_slice(b",\"data\":");
+    out.extend_from_slice(data_json);
+    out.push(b'}');
+    Ok(())
+}
+
 /// The decoded form of an entry, for readers (verify, projections rebuild, error messages).
 #[derive(Clone, Debug, serde::Deserialize)]
 pub struct Decoded {
@@ -162,6 +192,9 @@ mod tests {
             r#"{"v":1,"action":"payment.record","actor":"cli:alice","at":"1970-01-01T00:00:00Z","reason":"import p.csv","batch":3,"data":{"voucher_no":"V\n1","amount":"1200.50"}}"#
         );
         assert!(decode(&e).is_ok_and(|d| d.batch == Some(3) && d.data["amount"] == "1200.50"));
+        let mut raw = Vec::new();
+        encode_raw_into(&mut raw, &h, br#"{"voucher_no":"V\n1","amount":"1200.50"}"#)?;
+        assert_eq!(raw, e, "raw and structured encodings agree");
         Ok(())
     }
 

@@ -1,1 +1,335 @@
+//! budgetwatch persistence. One code path (sqlx `Any`) for SQLite and PostgreSQL: the SQL
+//! here is the common dialect of both, placeholders are `$n`, money is `BIGINT` fen, dates
+//! are ISO text. Migrations run at `init` and at every start.
+//!
+//! Writers take the journal head row first in every write transaction: it serialises
+//! writers on both databases (a row lock on PostgreSQL, the write lock on SQLite), so
+//! journal indexes are dense and assigned in commit order.
 
+use bw_ledger::Hash;
+use sqlx::any::{AnyPoolOptions, AnyRow};
+use sqlx::{Any, AnyPool, AssertSqlSafe, Row};
+use std::time::Duration;
+
+pub use sqlx;
+
+pub type Tx = sqlx::Transaction<'static, Any>;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("database error: {0}")]
+    Sql(#[from] sqlx::Error),
+    #[error("database {path} does not exist (run `budgetwatch init` first)")]
+    Missing { path: String },
+    #[error("database schema version {found} is newer than this program knows ({known})")]
+    TooNew { found: i64, known: i64 },
+    #[error("journal corrupt: {0}")]
+    Journal(String),
+}
+
+pub type Result<T> = std::result::Result<T, StoreError>;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// Schema migrations: (version, name, SQL). Append only; never edit a shipped one.
+const MIGRATIONS: &[(i64, &str, &str)] = &[(1, "foundation", include_str!("schema.sql"))];
+
+#[derive(Clone, Debug)]
+pub struct Store {
+    pool: AnyPool,
+    backend: Backend,
+    location: String,
+}
+
+/// Where a `--db` value points.
+pub fn describe(db: &str) -> (Backend, String) {
+    if db.starts_with("postgres://") || db.starts_with("postgresql://") {
+        (Backend::Postgres, db.to_string())
+    } else {
+        let path = db.strip_prefix("sqlite://").unwrap_or(db);
+        (Backend::Sqlite, format!("sqlite://{path}"))
+    }
+}
+
+impl Store {
+    /// Opens the database named by `db` (a file path, `sqlite://…` or `postgres://…`).
+    /// With `create`, a missing SQLite file is created; migrations run either way.
+    pub async fn open(db: &str, create: bool) -> Result<Store> {
+        sqlx::any::install_default_drivers();
+        let (backend, url) = describe(db);
+        if backend == Backend::Sqlite {
+            let path = url.trim_start_matches("sqlite://").to_string();
+            if !create && path != ":memory:" && !std::path::Path::new(&path).exists() {
+                return Err(StoreError::Missing { path });
+            }
+        }
+        let url = match backend {
+            Backend::Sqlite => format!("{url}?mode=rwc"),
+            Backend::Postgres => url,
+        };
+        let options = AnyPoolOptions::new()
+            .max_connections(match backend {
+                Backend::Sqlite => 4,
+                Backend::Postgres => 8,
+            })
+            .acquire_timeout(Duration::from_secs(60));
+        let options = if backend == Backend::Sqlite {
+            options.after_connect(|conn, _| {
+                Box::pin(async move {
+                    // WAL lets the server read while an import writes; NORMAL sync is
+                    // durable at checkpoints and safe against corruption.
+                    for pragma in [
+                        "PRAGMA journal_mode = WAL",
+                        "PRAGMA synchronous = NORMAL",
+                        "PRAGMA busy_timeout = 30000",
+                        "PRAGMA foreign_keys = OFF",
+                        "PRAGMA cache_size = -65536",
+                        "PRAGMA temp_store = MEMORY",
+                    ] {
+                        sqlx::query(pragma).execute(&mut *conn).await?;
+                    }
+                    Ok(())
+                })
+            })
+        } else {
+            options
+        };
+        let pool = options.connect(&url).await?;
+        let store = Store { pool, backend, location: db.to_string() };
+        store.migrate().await?;
+        Ok(store)
+    }
+
+    pub fn pool(&self) -> &AnyPool {
+        &self.pool
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    pub fn location(&self) -> &str {
+        &self.location
+    }
+
+    async fn migrate(&self) -> Result<()> {
+        let mut conn = self.pool.acquire().await?;
+        sqlx::query("CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, name TEXT NOT NULL)")
+            .execute(&mut *conn)
+            .await?;
+        drop(conn);
+        let known = MIGRATIONS.last().map(|m| m.0).unwrap_or(0);
+        let mut tx = self.begin_write_raw().await?;
+        let row = sqlx::query("SELECT CAST(COALESCE(MAX(version), 0) AS BIGINT) FROM schema_migrations")
+            .fetch_one(&mut *tx)
+            .await?;
+        let current: i64 = row.try_get(0)?;
+        if current > known {
+            return Err(StoreError::TooNew { found: current, known });
+        }
+        let blob = match self.backend {
+            Backend::Sqlite => "BLOB",
+            Backend::Postgres => "BYTEA",
+        };
+        for (version, name, sql) in MIGRATIONS.iter().filter(|m| m.0 > current) {
+            for statement in split_statements(&sql.replace("{BLOB}", blob)) {
+                sqlx::raw_sql(AssertSqlSafe(statement)).execute(&mut *tx).await?;
+            }
+            sqlx::query("INSERT INTO schema_migrations (version, name) VALUES ($1, $2)")
+                .bind(*version)
+                .bind(*name)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn begin_write_raw(&self) -> Result<Tx> {
+        Ok(match self.backend {
+            // IMMEDIATE takes the write lock at once, so a writer never fails to upgrade.
+            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
+            Backend::Postgres => self.pool.begin().await?,
+        })
+    }
+
+    /// Starts a write transaction holding the journal head; returns it with the current
+    /// journal size (the index the next entry gets).
+    pub async fn begin_write(&self) -> Result<(Tx, i64)> {
+        let mut tx = self.begin_write_raw().await?;
+        let row = sqlx::query("UPDATE journal_head SET size = size WHERE id = 1 RETURNING size")
+            .fetch_one(&mut *tx)
+            .await?;
+        let size: i64 = row.try_get(0)?;
+        Ok((tx, size))
+    }
+
+    pub async fn journal_size(&self) -> Result<i64> {
+        let row = sqlx::query("SELECT size FROM journal_head WHERE id = 1").fetch_one(&self.pool).await?;
+        Ok(row.try_get(0)?)
+    }
+
+    /// Entries `from..to` (index, leaf hash, entry bytes), in index order.
+    pub async fn journal_range(&self, from: i64, to: i64) -> Result<Vec<(i64, Vec<u8>, Vec<u8>)>> {
+        let rows = sqlx::query("SELECT idx, leaf_hash, entry FROM journal WHERE idx >= $1 AND idx < $2 ORDER BY idx")
+            .bind(from)
+            .bind(to)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?)))
+            .collect()
+    }
+
+    pub async fn journal_entry(&self, idx: i64) -> Result<Option<Vec<u8>>> {
+        let row = sqlx::query("SELECT entry FROM journal WHERE idx = $1").bind(idx).fetch_optional(&self.pool).await?;
+        Ok(match row {
+            Some(r) => Some(r.try_get(0)?),
+            None => None,
+        })
+    }
+}
+
+/// Splits a migration into statements at semicolons that end a line, skipping comments.
+fn split_statements(sql: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut cur = String::new();
+    for line in sql.lines() {
+        let trimmed = line.trim();
+        if trimmed.starts_with("--") || trimmed.is_empty() {
+            continue;
+        }
+        cur.push_str(line);
+        cur.push('\n');
+        if trimmed.ends_with(';') {
+            out.push(std::mem::take(&mut cur));
+        }
+    }
+    if !cur.trim().is_empty() {
+        out.push(cur);
+    }
+    out
+}
+
+/// A value for a bulk insert.
+#[derive(Clone, Debug)]
+pub enum Value {
+    Int(i64),
+    Text(String),
+    OptText(Option<String>),
+    Blob(Vec<u8>),
+}
+
+/// Bind parameters per statement: below SQLite's 32,766 and PostgreSQL's 65,535.
+pub const BIND_PARAMS_MAX: usize = 30_000;
+
+/// Inserts `rows` (each with `columns.len()` values) into `table` with multi-row INSERTs.
+/// `table` and `columns` are program constants, never user input.
+pub async fn insert_rows(tx: &mut Tx, table: &str, columns: &[&str], mut rows: Vec<Vec<Value>>) -> Result<()> {
+    if rows.is_empty() || columns.is_empty() {
+        return Ok(());
+    }
+    let per_statement = (BIND_PARAMS_MAX / columns.len()).max(1);
+    while !rows.is_empty() {
+        let rest = rows.split_off(rows.len().min(per_statement));
+        let chunk = std::mem::replace(&mut rows, rest);
+        let mut sql = String::with_capacity(64 + chunk.len() * columns.len() * 6);
+        sql.push_str("INSERT INTO ");
+        sql.push_str(table);
+        sql.push_str(" (");
+        sql.push_str(&columns.join(", "));
+        sql.push_str(") VALUES ");
+        let mut n = 0;
+        for (ri, _) in chunk.iter().enumerate() {
+            if ri > 0 {
+                sql.push(',');
+            }
+            sql.push('(');
+            for ci in 0..columns.len() {
+                if ci > 0 {
+                    sql.push(',');
+                }
+                n += 1;
+                sql.push('$');
+                sql.push_str(&n.to_string());
+            }
+            sql.push(')');
+        }
+        let mut q = sqlx::query(AssertSqlSafe(sql));
+        for row in chunk {
+            debug_assert_eq!(row.len(), columns.len());
+            for v in row {
+                q = match v {
+                    Value::Int(i) => q.bind(i),
+                    Value::Text(s) => q.bind(s),
+                    Value::OptText(s) => q.bind(s),
+                    Value::Blob(b) => q.bind(b),
+                };
+            }
+        }
+        q.execute(&mut **tx).await?;
+    }
+    Ok(())
+}
+
+/// Appends entries to the journal inside a write transaction, buffering for multi-row
+/// inserts. Indexes are dense from the size read by `Store::begin_write`.
+pub struct JournalWriter {
+    next: i64,
+    start: i64,
+    pending: Vec<Vec<Value>>,
+}
+
+/// Entries buffered before they are written.
+pub const JOURNAL_BUFFER_ENTRIES_MAX: usize = 2_000;
+
+impl JournalWriter {
+    pub fn new(size: i64) -> JournalWriter {
+        JournalWriter { next: size, start: size, pending: Vec::new() }
+    }
+
+    /// Index the next entry will get.
+    pub fn next_index(&self) -> i64 {
+        self.next
+    }
+
+    pub fn start_index(&self) -> i64 {
+        self.start
+    }
+
+    /// Queues `entry` and returns its index; call `flush` when `should_flush`.
+    pub fn append(&mut self, entry: Vec<u8>, leaf: Hash) -> i64 {
+        let idx = self.next;
+        self.next += 1;
+        self.pending.push(vec![Value::Int(idx), Value::Blob(leaf.to_vec()), Value::Blob(entry)]);
+        idx
+    }
+
+    pub fn should_flush(&self) -> bool {
+        self.pending.len() >= JOURNAL_BUFFER_ENTRIES_MAX
+    }
+
+    pub async fn flush(&mut self, tx: &mut Tx) -> Result<()> {
+        let rows = std::mem::take(&mut self.pending);
+        insert_rows(tx, "journal", &["idx", "leaf_hash", "entry"], rows).await
+    }
+
+    /// Writes what is buffered and moves the head; the caller then commits.
+    pub async fn finish(mut self, tx: &mut Tx) -> Result<i64> {
+        self.flush(tx).await?;
+        sqlx::query("UPDATE journal_head SET size = $1 WHERE id = 1")
+            .bind(self.next)
+            .execute(&mut **tx)
+            .await?;
+        Ok(self.next)
+    }
+}
+
+/// Reads a column that may be NULL as text.
+pub fn opt_text(row: &AnyRow, col: &str) -> Result<Option<String>> {
+    Ok(row.try_get::<Option<String>, _>(col)?)
+}

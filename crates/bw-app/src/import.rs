@@ -1,0 +1,1116 @@
+//! `budgetwatch import KIND FILE`: parse, validate against what the database holds, then
+//! journal and store every record of the file in one transaction — the file lands whole or
+//! not at all. Re-importing a file adds nothing: each kind has an idempotency key, and the
+//! same key with different content is refused, naming both records.
+//!
+//! Order of checks for a row (each refusal is reported with its row and column):
+//! 1. the row's shape (field count, UTF-8) and each field's syntax (template parsers);
+//! 2. idempotency key: already recorded with the same content → unchanged; with other
+//!    content → `key_conflict`;
+//! 3. references (unit, indicator, project, contract, reversed voucher, region);
+//! 4. money control: a payment beyond its indicator's available balance is refused under
+//!    `block` (`indicator_balance_exceeded`) and accepted with a warning under `warn`.
+
+use crate::source::{ReadError, Source};
+use crate::Ctx;
+use bw_core::org::{OrgKind, OrgNode, OrgTree, RegionLevel};
+use bw_core::records::*;
+use bw_core::template::{parse_row, resolve_header, HeaderMap, Kind, Record};
+use bw_core::{Date, Money};
+use bw_ledger::{encode_raw_into, hex, leaf_hash, Hash, Header};
+use bw_store::sqlx::{self, Row};
+use bw_store::{insert_rows, JournalWriter, Store, StoreError, Tx, Value};
+use sha2::{Digest, Sha256};
+use std::collections::{BTreeMap, HashMap};
+use std::fmt;
+use std::io::Read;
+use std::path::Path;
+
+/// One refused row (or header, or file).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RowError {
+    pub file: String,
+    pub row: u64,
+    pub column: Option<String>,
+    pub message: String,
+}
+
+impl fmt::Display for RowError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.column {
+            Some(c) => write!(f, "{}:{}: column {}: {}", self.file, self.row, c, self.message),
+            None => write!(f, "{}:{}: {}", self.file, self.row, self.message),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ImportError {
+    #[error("{} refused: {} error(s), nothing was imported", file, errors.len() + more)]
+    Rejected { file: String, errors: Vec<RowError>, more: usize },
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("{0}")]
+    Io(String),
+}
+
+impl From<sqlx::Error> for ImportError {
+    fn from(e: sqlx::Error) -> ImportError {
+        ImportError::Store(StoreError::Sql(e))
+    }
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct ImportReport {
+    pub kind: &'static str,
+    pub file: String,
+    pub rows: u64,
+    pub added: u64,
+    pub unchanged: u64,
+    pub warnings: Vec<String>,
+    pub batch: Option<i64>,
+    /// Journal indexes written: `journal_first..journal_end`.
+    pub journal_first: i64,
+    pub journal_end: i64,
+}
+
+pub struct ImportOptions<'a> {
+    pub allow_extra: bool,
+    /// Errors listed before the rest are only counted.
+    pub errors_max: usize,
+    /// Called with (done, total) in the unit of `Source::len`.
+    pub progress: Option<&'a (dyn Fn(u64, u64) + Sync)>,
+}
+
+impl Default for ImportOptions<'_> {
+    fn default() -> Self {
+        ImportOptions { allow_extra: false, errors_max: 100, progress: None }
+    }
+}
+
+/// A row accepted for writing: its entry data and its projection row (journal index last,
+/// added by the driver).
+struct Accepted {
+    action: &'static str,
+    data: Vec<u8>,
+    projection: Vec<Value>,
+}
+
+/// A field refusal from a kind's checks: (template column index, message).
+type Refusal = (usize, String);
+
+enum Outcome {
+    Add(Accepted),
+    Unchanged,
+    /// Held until the whole file is read (units: the tree is checked as a whole).
+    Deferred,
+}
+
+fn json<T: serde::Serialize>(v: &T) -> Result<(Vec<u8>, Hash), ImportError> {
+    let data = serde_json::to_vec(v).map_err(|e| ImportError::Io(e.to_string()))?;
+    let hash: Hash = Sha256::digest(&data).into();
+    Ok((data, hash))
+}
+
+fn opt(v: &Option<String>) -> Value {
+    Value::OptText(v.clone())
+}
+
+fn text(v: impl Into<String>) -> Value {
+    Value::Text(v.into())
+}
+
+fn money(m: Money) -> Value {
+    Value::Int(m.fen())
+}
+
+fn blob(h: &Hash) -> Value {
+    Value::Blob(h.to_vec())
+}
+
+/// Where an already-stored record came from, for conflict messages.
+async fn describe_existing(tx: &mut Tx, journal_idx: i64, new_data: &[u8]) -> Result<String, ImportError> {
+    let row = sqlx::query("SELECT entry FROM journal WHERE idx = $1").bind(journal_idx).fetch_optional(&mut **tx).await?;
+    let Some(row) = row else {
+        return Ok(format!("journal entry {journal_idx}"));
+    };
+    let entry: Vec<u8> = row.try_get(0)?;
+    let Ok(old) = bw_ledger::decode(&entry) else {
+        return Ok(format!("journal entry {journal_idx}"));
+    };
+    let new: serde_json::Value = serde_json::from_slice(new_data).unwrap_or_default();
+    let mut diffs = Vec::new();
+    if let (Some(o), Some(n)) = (old.data.as_object(), new.as_object()) {
+        for (k, nv) in n {
+            let ov = o.get(k).unwrap_or(&serde_json::Value::Null);
+            if ov != nv {
+                diffs.push(format!("{k} {} there, {} here", show(ov), show(nv)));
+            }
+        }
+    }
+    let batch = old.batch.map(|b| format!(", batch {b}")).unwrap_or_default();
+    Ok(format!("journal entry {journal_idx}{batch} by {} at {}: {}", old.actor, old.at, diffs.join("; ")))
+}
+
+fn show(v: &serde_json::Value) -> String {
+    match v {
+        serde_json::Value::String(s) => s.clone(),
+        serde_json::Value::Null => "(empty)".into(),
+        other => other.to_string(),
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Context read from the database.
+
+struct Stored {
+    hash: Vec<u8>,
+    journal_idx: i64,
+}
+
+async fn load_tree(tx: &mut Tx) -> Result<OrgTree, ImportError> {
+    let rows = sqlx::query("SELECT code, name, parent_code, kind, level FROM units").fetch_all(&mut **tx).await?;
+    let mut tree = OrgTree::new();
+    for r in rows {
+        let kind: String = r.try_get(3)?;
+        let level: Option<String> = r.try_get(4)?;
+        tree.insert_trusted(OrgNode {
+            code: r.try_get(0)?,
+            name: r.try_get(1)?,
+            parent_code: r.try_get(2)?,
+            kind: OrgKind::parse(&kind).map_err(ImportError::Io)?,
+            level: level.map(|l| RegionLevel::parse(&l)).transpose().map_err(ImportError::Io)?,
+        });
+    }
+    Ok(tree)
+}
+
+async fn load_stored(tx: &mut Tx, sql: &'static str) -> Result<HashMap<String, Stored>, ImportError> {
+    let rows = sqlx::query(sql).fetch_all(&mut **tx).await?;
+    let mut out = HashMap::with_capacity(rows.len());
+    for r in rows {
+        out.insert(r.try_get::<String, _>(0)?, Stored { hash: r.try_get(1)?, journal_idx: r.try_get(2)? });
+    }
+    Ok(out)
+}
+
+/// An indicator's state during an import.
+struct IndState {
+    year: i32,
+    code: String,
+    unit_code: String,
+    control: Control,
+    balance: Balance,
+    changed: bool,
+}
+
+#[derive(Default)]
+struct IndicatorBook {
+    by_key: HashMap<(i32, String), usize>,
+    by_code: HashMap<String, Vec<usize>>,
+    items: Vec<IndState>,
+}
+
+impl IndicatorBook {
+    async fn load(tx: &mut Tx) -> Result<IndicatorBook, ImportError> {
+        let rows = sqlx::query("SELECT year, indicator_code, unit_code, control, amount, paid, committed_unpaid FROM indicators")
+            .fetch_all(&mut **tx)
+            .await?;
+        let mut book = IndicatorBook::default();
+        for r in rows {
+            let year: i64 = r.try_get(0)?;
+            let control: String = r.try_get(3)?;
+            let st = IndState {
+                year: year as i32,
+                code: r.try_get(1)?,
+                unit_code: r.try_get(2)?,
+                control: Control::parse(&control).map_err(ImportError::Io)?,
+                balance: Balance {
+                    amount: Money::from_fen(r.try_get(4)?),
+                    paid: Money::from_fen(r.try_get(5)?),
+                    committed_unpaid: Money::from_fen(r.try_get(6)?),
+                },
+                changed: false,
+            };
+            let i = book.items.len();
+            book.by_key.insert((st.year, st.code.clone()), i);
+            book.by_code.entry(st.code.clone()).or_default().push(i);
+            book.items.push(st);
+        }
+        Ok(book)
+    }
+
+    /// The indicator `code` of `year`; if there is none that year but exactly one with
+    /// that code in any year, that one (indicators are unique within a year).
+    fn resolve(&self, code: &str, year: i32) -> Result<usize, String> {
+        if let Some(i) = self.by_key.get(&(year, code.to_string())) {
+            return Ok(*i);
+        }
+        match self.by_code.get(code).map(Vec::as_slice) {
+            Some([i]) => Ok(*i),
+            Some(many) if !many.is_empty() => {
+                let years: Vec<String> = many.iter().map(|i| self.items[*i].year.to_string()).collect();
+                Err(format!("indicator {code:?} exists in years {} but not in {year}", years.join(", ")))
+            }
+            _ => Err(format!("unknown indicator_code {code:?}: not in the database (import indicators first)")),
+        }
+    }
+
+    async fn write_balances(&self, tx: &mut Tx) -> Result<(), ImportError> {
+        for st in self.items.iter().filter(|s| s.changed) {
+            sqlx::query("UPDATE indicators SET paid = $1, committed_unpaid = $2 WHERE year = $3 AND indicator_code = $4")
+                .bind(st.balance.paid.fen())
+                .bind(st.balance.committed_unpaid.fen())
+                .bind(i64::from(st.year))
+                .bind(st.code.clone())
+                .execute(&mut **tx)
+                .await?;
+        }
+        Ok(())
+    }
+}
+
+fn unit_ref(tree: &OrgTree, code: &str, want: OrgKind) -> Result<(), String> {
+    match tree.get(code) {
+        None => Err(format!("unknown {} {code:?}: not in the database (import units first)", if want == OrgKind::Region { "region_code" } else { "unit_code" })),
+        Some(n) if n.kind != want => Err(format!("{code:?} is a {}, not a {}", n.kind.as_str(), want.as_str())),
+        Some(_) => Ok(()),
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// The kinds.
+
+/// Projection columns per kind; `journal_idx` is always last.
+fn table_of(kind: Kind) -> (&'static str, &'static [&'static str]) {
+    match kind {
+        Kind::Units => ("units", &["code", "name", "parent_code", "kind", "level", "region_code", "department_code", "record_hash", "journal_idx"]),
+        Kind::Projects => ("projects", &["project_code", "name", "unit_code", "category", "start_year", "end_year", "total_amount", "status", "expires_on", "record_hash", "journal_idx"]),
+        Kind::Indicators => ("indicators", &["year", "indicator_code", "unit_code", "project_code", "functional_code", "economic_code", "gov_economic_code", "fund_source", "special", "amount", "control", "record_hash", "journal_idx"]),
+        Kind::Contracts => ("contracts", &["contract_no", "unit_code", "year", "indicator_code", "supplier_name", "supplier_account", "amount", "signed_on", "ends_on", "status", "record_hash", "journal_idx"]),
+        Kind::Payments => ("payments", &["unit_code", "voucher_no", "pay_date", "year", "indicator_code", "economic_code", "payee_name", "payee_account", "payee_type", "amount", "summary", "invoice_no", "contract_no", "reverses", "record_hash", "journal_idx"]),
+        Kind::Revenues => ("revenues", &["record_no", "date", "year", "region_code", "revenue_code", "amount", "record_hash", "journal_idx"]),
+        Kind::RevenueTargets => ("revenue_targets", &["year", "region_code", "revenue_code", "amount", "record_hash", "journal_idx"]),
+    }
+}
+
+/// Same-key handling shared by the kinds: stored or earlier in the file.
+enum Seen {
+    New,
+    Same,
+}
+
+struct Keys {
+    stored: HashMap<String, Stored>,
+    in_file: HashMap<String, (u64, Hash)>,
+}
+
+impl Keys {
+    fn new(stored: HashMap<String, Stored>) -> Keys {
+        Keys { stored, in_file: HashMap::new() }
+    }
+
+    /// Checks key `key` (shown as `label`) with content `hash`. A conflict with a stored
+    /// record is returned as `Err(Some(journal_idx))` for the caller to describe.
+    fn check(&mut self, key: String, hash: &Hash, row: u64) -> Result<Seen, Result<i64, u64>> {
+        if let Some(s) = self.stored.get(&key) {
+            return if s.hash.as_slice() == hash { Ok(Seen::Same) } else { Err(Ok(s.journal_idx)) };
+        }
+        if let Some((r, h)) = self.in_file.get(&key) {
+            return if h == hash { Ok(Seen::Same) } else { Err(Err(*r)) };
+        }
+        self.in_file.insert(key, (row, *hash));
+        Ok(Seen::New)
+    }
+}
+
+async fn conflict(tx: &mut Tx, what: String, c: Result<i64, u64>, data: &[u8]) -> Result<String, ImportError> {
+    Ok(match c {
+        Ok(idx) => format!("{what} is already recorded with different content ({})", describe_existing(tx, idx, data).await?),
+        Err(row) => format!("{what} also appears on row {row} of this file with different content"),
+    })
+}
+
+struct PaymentSeen {
+    amount: i64,
+    refunded: i64,
+    indicator: usize,
+}
+
+/// Per-import state of each kind.
+enum Importer {
+    Units { tree: OrgTree, keys: Keys, pending: Vec<(u64, OrgNode, Vec<u8>, Hash)> },
+    Projects { tree: OrgTree, keys: Keys },
+    Indicators { tree: OrgTree, projects: HashMap<String, ProjectStatus>, keys: Keys },
+    Contracts { tree: OrgTree, book: IndicatorBook, keys: Keys },
+    Payments(Box<PaymentsState>),
+    Revenues { tree: OrgTree, keys: Keys, months: BTreeMap<(i32, String, String, String), i64> },
+    RevenueTargets { tree: OrgTree, keys: Keys },
+}
+
+struct PaymentsState {
+    book: IndicatorBook,
+    /// Fingerprints of stored (unit, voucher) keys → record hash.
+    stored: HashMap<u128, [u8; 32]>,
+    /// Payments of this file by key fingerprint.
+    in_file: HashMap<u128, (u64, [u8; 32], PaymentSeen)>,
+    contracts: HashMap<String, ContractState>,
+    months: HashMap<(usize, u32), (i64, i64)>,
+    refunds: HashMap<(String, String), i64>,
+    warnings: Vec<String>,
+}
+
+struct ContractState {
+    unit_code: String,
+    indicator: Option<usize>,
+    amount: i64,
+    paid: i64,
+    status: ContractStatus,
+    changed: bool,
+}
+
+fn fingerprint(unit: &str, voucher: &str) -> u128 {
+    let mut h = Sha256::new();
+    h.update(unit.as_bytes());
+    h.update([0u8]);
+    h.update(voucher.as_bytes());
+    let d: [u8; 32] = h.finalize().into();
+    let mut b = [0u8; 16];
+    b.copy_from_slice(&d[..16]);
+    u128::from_le_bytes(b)
+}
+
+impl Importer {
+    async fn load(kind: Kind, tx: &mut Tx) -> Result<Importer, ImportError> {
+        Ok(match kind {
+            Kind::Units => Importer::Units {
+                tree: load_tree(tx).await?,
+                keys: Keys::new(load_stored(tx, "SELECT code, record_hash, journal_idx FROM units").await?),
+                pending: Vec::new(),
+            },
+            Kind::Projects => Importer::Projects {
+                tree: load_tree(tx).await?,
+                keys: Keys::new(load_stored(tx, "SELECT project_code, record_hash, journal_idx FROM projects").await?),
+            },
+            Kind::Indicators => {
+                let rows = sqlx::query("SELECT project_code, status FROM projects").fetch_all(&mut **tx).await?;
+                let mut projects = HashMap::new();
+                for r in rows {
+                    let s: String = r.try_get(1)?;
+                    projects.insert(r.try_get::<String, _>(0)?, ProjectStatus::parse(&s).map_err(ImportError::Io)?);
+                }
+                Importer::Indicators {
+                    tree: load_tree(tx).await?,
+                    projects,
+                    keys: Keys::new(load_stored(tx, "SELECT CAST(year AS TEXT) || '/' || indicator_code, record_hash, journal_idx FROM indicators").await?),
+                }
+            }
+            Kind::Contracts => Importer::Contracts {
+                tree: load_tree(tx).await?,
+                book: IndicatorBook::load(tx).await?,
+                keys: Keys::new(load_stored(tx, "SELECT contract_no, record_hash, journal_idx FROM contracts").await?),
+            },
+            Kind::Payments => {
+                let book = IndicatorBook::load(tx).await?;
+                let rows = sqlx::query("SELECT contract_no, unit_code, year, indicator_code, amount, paid, status FROM contracts").fetch_all(&mut **tx).await?;
+                let mut contracts = HashMap::new();
+                for r in rows {
+                    let year: i64 = r.try_get(2)?;
+                    let ind: String = r.try_get(3)?;
+                    let status: String = r.try_get(6)?;
+                    contracts.insert(
+                        r.try_get::<String, _>(0)?,
+                        ContractState {
+                            unit_code: r.try_get(1)?,
+                            indicator: book.by_key.get(&(year as i32, ind)).copied(),
+                            amount: r.try_get(4)?,
+                            paid: r.try_get(5)?,
+                            status: ContractStatus::parse(&status).map_err(ImportError::Io)?,
+                            changed: false,
+                        },
+                    );
+                }
+                let mut stored = HashMap::new();
+                let count: i64 = sqlx::query("SELECT COUNT(*) FROM payments").fetch_one(&mut **tx).await?.try_get(0)?;
+                if count > 0 {
+                    let rows = sqlx::query("SELECT unit_code, voucher_no, record_hash FROM payments").fetch_all(&mut **tx).await?;
+                    stored.reserve(rows.len());
+                    for r in rows {
+                        let u: String = r.try_get(0)?;
+                        let v: String = r.try_get(1)?;
+                        let h: Vec<u8> = r.try_get(2)?;
+                        let mut hash = [0u8; 32];
+                        if h.len() == 32 {
+                            hash.copy_from_slice(&h);
+                        }
+                        stored.insert(fingerprint(&u, &v), hash);
+                    }
+                }
+                Importer::Payments(Box::new(PaymentsState {
+                    book,
+                    stored,
+                    in_file: HashMap::new(),
+                    contracts,
+                    months: HashMap::new(),
+                    refunds: HashMap::new(),
+                    warnings: Vec::new(),
+                }))
+            }
+            Kind::Revenues => Importer::Revenues {
+                tree: load_tree(tx).await?,
+                keys: Keys::new(load_stored(tx, "SELECT record_no, record_hash, journal_idx FROM revenues").await?),
+                months: BTreeMap::new(),
+            },
+            Kind::RevenueTargets => Importer::RevenueTargets {
+                tree: load_tree(tx).await?,
+                keys: Keys::new(load_stored(tx, "SELECT CAST(year AS TEXT) || '/' || region_code || '/' || revenue_code, record_hash, journal_idx FROM revenue_targets").await?),
+            },
+        })
+    }
+
+    /// Checks one parsed record against the database and the file so far.
+    async fn accept(&mut self, tx: &mut Tx, file: &str, row: u64, record: Record) -> Result<Result<Outcome, Vec<Refusal>>, ImportError> {
+        match (self, record) {
+            (Importer::Units { keys, pending, .. }, Record::Unit(n)) => {
+                let (data, hash) = json(&n)?;
+                match keys.check(n.code.clone(), &hash, row) {
+                    Ok(Seen::Same) => Ok(Ok(Outcome::Unchanged)),
+                    Err(c) => Ok(Err(vec![(0, conflict(tx, format!("code {:?}", n.code), c, &data).await?)])),
+                    Ok(Seen::New) => {
+                        pending.push((row, n, data, hash));
+                        Ok(Ok(Outcome::Deferred))
+                    }
+                }
+            }
+            (Importer::Projects { tree, keys }, Record::Project(p)) => {
+                let (data, hash) = json(&p)?;
+                match keys.check(p.project_code.clone(), &hash, row) {
+                    Ok(Seen::Same) => return Ok(Ok(Outcome::Unchanged)),
+                    Err(c) => return Ok(Err(vec![(0, conflict(tx, format!("project_code {:?}", p.project_code), c, &data).await?)])),
+                    Ok(Seen::New) => {}
+                }
+                if let Err(e) = unit_ref(tree, &p.unit_code, OrgKind::Unit) {
+                    return Ok(Err(vec![(2, e)]));
+                }
+                let projection = vec![
+                    text(&p.project_code),
+                    text(&p.name),
+                    text(&p.unit_code),
+                    text(&p.category),
+                    Value::Int(i64::from(p.start_year)),
+                    Value::Int(i64::from(p.end_year)),
+                    money(p.total_amount),
+                    text(p.status.as_str()),
+                    Value::OptText(p.expires_on.map(|d| d.to_string())),
+                    blob(&hash),
+                ];
+                Ok(Ok(Outcome::Add(Accepted { action: "project.add", data, projection })))
+            }
+            (Importer::Indicators { tree, projects, keys }, Record::Indicator(i)) => {
+                let (data, hash) = json(&i)?;
+                match keys.check(format!("{}/{}", i.year, i.indicator_code), &hash, row) {
+                    Ok(Seen::Same) => return Ok(Ok(Outcome::Unchanged)),
+                    Err(c) => {
+                        let what = format!("indicator_code {:?} of {}", i.indicator_code, i.year);
+                        return Ok(Err(vec![(0, conflict(tx, what, c, &data).await?)]));
+                    }
+                    Ok(Seen::New) => {}
+                }
+                let mut refusals = Vec::new();
+                if let Err(e) = unit_ref(tree, &i.unit_code, OrgKind::Unit) {
+                    refusals.push((2, e));
+                }
+                if let Some(p) = &i.project_code {
+                    if !projects.contains_key(p) {
+                        refusals.push((3, format!("unknown project_code {p:?}: not in the project library (import projects first)")));
+                    }
+                }
+                if !refusals.is_empty() {
+                    return Ok(Err(refusals));
+                }
+                let projection = vec![
+                    Value::Int(i64::from(i.year)),
+                    text(&i.indicator_code),
+                    text(&i.unit_code),
+                    opt(&i.project_code),
+                    text(i.functional_code.as_str()),
+                    text(i.economic_code.as_str()),
+                    Value::OptText(i.gov_economic_code.as_ref().map(|c| c.to_string())),
+                    text(i.fund_source.as_str()),
+                    Value::Int(i64::from(i.special)),
+                    money(i.amount),
+                    text(i.control.as_str()),
+                    blob(&hash),
+                ];
+                Ok(Ok(Outcome::Add(Accepted { action: "indicator.add", data, projection })))
+            }
+            (Importer::Contracts { tree, book, keys }, Record::Contract(c)) => {
+                let (data, hash) = json(&c)?;
+                match keys.check(c.contract_no.clone(), &hash, row) {
+                    Ok(Seen::Same) => return Ok(Ok(Outcome::Unchanged)),
+                    Err(k) => return Ok(Err(vec![(0, conflict(tx, format!("contract_no {:?}", c.contract_no), k, &data).await?)])),
+                    Ok(Seen::New) => {}
+                }
+                if let Err(e) = unit_ref(tree, &c.unit_code, OrgKind::Unit) {
+                    return Ok(Err(vec![(1, e)]));
+                }
+                let idx = match book.resolve(&c.indicator_code, c.signed_on.year()) {
+                    Ok(i) => i,
+                    Err(e) => return Ok(Err(vec![(2, e)])),
+                };
+                let st = &mut book.items[idx];
+                if st.unit_code != c.unit_code {
+                    return Ok(Err(vec![(2, format!("indicator {:?} belongs to unit {:?}, not {:?}", st.code, st.unit_code, c.unit_code))]));
+                }
+                if c.status == ContractStatus::Open {
+                    // A commitment beyond the free balance is held to the same control as a payment.
+                    if let ControlDecision::Refuse { available } = st.balance.check(st.control, c.amount, Money::ZERO) {
+                        return Ok(Err(vec![(
+                            5,
+                            format!(
+                                "indicator_balance_exceeded: contract {} of {} exceeds the available balance {} of indicator {} (control block)",
+                                c.contract_no, c.amount, available, st.code
+                            ),
+                        )]));
+                    }
+                    st.balance.committed_unpaid = st.balance.committed_unpaid.checked_add(c.amount).map_err(|e| ImportError::Io(e.to_string()))?;
+                    st.changed = true;
+                }
+                let projection = vec![
+                    text(&c.contract_no),
+                    text(&c.unit_code),
+                    Value::Int(i64::from(st.year)),
+                    text(&st.code),
+                    text(&c.supplier_name),
+                    text(&c.supplier_account),
+                    money(c.amount),
+                    text(c.signed_on.to_string()),
+                    text(c.ends_on.to_string()),
+                    text(c.status.as_str()),
+                    blob(&hash),
+                ];
+                Ok(Ok(Outcome::Add(Accepted { action: "contract.add", data, projection })))
+            }
+            (Importer::Payments(st), Record::Payment(p)) => st.accept(tx, file, row, p).await,
+            (Importer::Revenues { tree, keys, months }, Record::Revenue(r)) => {
+                let (data, hash) = json(&r)?;
+                match keys.check(r.record_no.clone(), &hash, row) {
+                    Ok(Seen::Same) => return Ok(Ok(Outcome::Unchanged)),
+                    Err(c) => return Ok(Err(vec![(0, conflict(tx, format!("record_no {:?}", r.record_no), c, &data).await?)])),
+                    Ok(Seen::New) => {}
+                }
+                if let Err(e) = unit_ref(tree, &r.region_code, OrgKind::Region) {
+                    return Ok(Err(vec![(2, e)]));
+                }
+                *months.entry((r.date.year(), r.region_code.clone(), r.revenue_code.to_string(), r.date.month_key())).or_default() += r.amount.fen();
+                let projection = vec![
+                    text(&r.record_no),
+                    text(r.date.to_string()),
+                    Value::Int(i64::from(r.date.year())),
+                    text(&r.region_code),
+                    text(r.revenue_code.as_str()),
+                    money(r.amount),
+                    blob(&hash),
+                ];
+                Ok(Ok(Outcome::Add(Accepted { action: "revenue.record", data, projection })))
+            }
+            (Importer::RevenueTargets { tree, keys }, Record::RevenueTarget(t)) => {
+                let (data, hash) = json(&t)?;
+                match keys.check(format!("{}/{}/{}", t.year, t.region_code, t.revenue_code), &hash, row) {
+                    Ok(Seen::Same) => return Ok(Ok(Outcome::Unchanged)),
+                    Err(c) => {
+                        let what = format!("target {} {} {}", t.year, t.region_code, t.revenue_code);
+                        return Ok(Err(vec![(0, conflict(tx, what, c, &data).await?)]));
+                    }
+                    Ok(Seen::New) => {}
+                }
+                if let Err(e) = unit_ref(tree, &t.region_code, OrgKind::Region) {
+                    return Ok(Err(vec![(1, e)]));
+                }
+                let projection = vec![
+                    Value::Int(i64::from(t.year)),
+                    text(&t.region_code),
+                    text(t.revenue_code.as_str()),
+                    money(t.amount),
+                    blob(&hash),
+                ];
+                Ok(Ok(Outcome::Add(Accepted { action: "revenue_target.set", data, projection })))
+            }
+            _ => Err(ImportError::Io("record kind does not match the importer".into())),
+        }
+    }
+
+    /// Work that needs the whole file (units); returns rows to add or row refusals.
+    fn finish(&mut self) -> Result<Vec<(u64, Accepted)>, Vec<(u64, usize, String)>> {
+        let Importer::Units { tree, pending, .. } = self else {
+            return Ok(Vec::new());
+        };
+        let nodes: Vec<OrgNode> = pending.iter().map(|p| p.1.clone()).collect();
+        let errors = tree.add_batch(&nodes);
+        if !errors.is_empty() {
+            return Err(errors
+                .into_iter()
+                .map(|(i, msg)| {
+                    let col = if msg.contains("needs a level") { 4 } else { 2 };
+                    (pending[i].0, col, msg)
+                })
+                .collect());
+        }
+        let mut out = Vec::new();
+        for (row, n, data, hash) in std::mem::take(pending) {
+            let region = tree.region_of(&n.code).map(|r| r.code.clone());
+            let department = tree.department_of(&n.code).map(|r| r.code.clone());
+            let projection = vec![
+                text(&n.code),
+                text(&n.name),
+                opt(&n.parent_code),
+                text(n.kind.as_str()),
+                Value::OptText(n.level.map(|l| l.as_str().to_string())),
+                Value::OptText(region),
+                Value::OptText(department),
+                blob(&hash),
+            ];
+            out.push((row, Accepted { action: "unit.add", data, projection }));
+        }
+        Ok(out)
+    }
+
+    /// Writes the aggregates the import changed.
+    async fn write_aggregates(&mut self, tx: &mut Tx) -> Result<Vec<String>, ImportError> {
+        match self {
+            Importer::Contracts { book, .. } => {
+                book.write_balances(tx).await?;
+                Ok(Vec::new())
+            }
+            Importer::Payments(st) => st.write_aggregates(tx).await,
+            Importer::Revenues { months, .. } => {
+                for ((year, region, code, month), amount) in months.iter() {
+                    sqlx::query(
+                        "INSERT INTO revenue_months (year, region_code, revenue_code, month, amount) VALUES ($1, $2, $3, $4, $5) \
+                         ON CONFLICT (year, region_code, revenue_code, month) DO UPDATE SET amount = revenue_months.amount + excluded.amount",
+                    )
+                    .bind(i64::from(*year))
+                    .bind(region.clone())
+                    .bind(code.clone())
+                    .bind(month.clone())
+                    .bind(*amount)
+                    .execute(&mut **tx)
+                    .await?;
+                }
+                Ok(Vec::new())
+            }
+            _ => Ok(Vec::new()),
+        }
+    }
+}
+
+impl PaymentsState {
+    async fn accept(&mut self, tx: &mut Tx, file: &str, row: u64, p: Payment) -> Result<Result<Outcome, Vec<Refusal>>, ImportError> {
+        let (data, hash) = json(&p)?;
+        let fp = fingerprint(&p.unit_code, &p.voucher_no);
+        let what = || format!("voucher {:?} of unit {:?}", p.voucher_no, p.unit_code);
+        if let Some(h) = self.stored.get(&fp) {
+            if *h == hash {
+                return Ok(Ok(Outcome::Unchanged));
+            }
+            let r = sqlx::query("SELECT journal_idx FROM payments WHERE unit_code = $1 AND voucher_no = $2")
+                .bind(p.unit_code.clone())
+                .bind(p.voucher_no.clone())
+                .fetch_optional(&mut **tx)
+                .await?;
+            let idx: i64 = match r {
+                Some(r) => r.try_get(0)?,
+                None => -1,
+            };
+            return Ok(Err(vec![(0, format!("voucher_conflict: {}", conflict(tx, what(), Ok(idx), &data).await?))]));
+        }
+        if let Some((r, h, _)) = self.in_file.get(&fp) {
+            if *h == hash {
+                return Ok(Ok(Outcome::Unchanged));
+            }
+            return Ok(Err(vec![(0, format!("voucher_conflict: {}", conflict(tx, what(), Err(*r), &data).await?))]));
+        }
+        let idx = match self.book.resolve(&p.indicator_code, p.pay_date.year()) {
+            Ok(i) => i,
+            Err(e) => return Ok(Err(vec![(3, e)])),
+        };
+        if self.book.items[idx].unit_code != p.unit_code {
+            let st = &self.book.items[idx];
+            return Ok(Err(vec![(3, format!("indicator {:?} belongs to unit {:?}, not {:?}", st.code, st.unit_code, p.unit_code))]));
+        }
+        // A refund names the voucher it reverses, in this file or already stored.
+        if let Some(orig_no) = &p.reverses {
+            let refund = -p.amount.fen();
+            let orig_fp = fingerprint(&p.unit_code, orig_no);
+            let (orig_amount, orig_refunded, orig_ind) = if let Some((_, _, seen)) = self.in_file.get(&orig_fp) {
+                let pending = self.refunds.get(&(p.unit_code.clone(), orig_no.clone())).copied().unwrap_or(0);
+                (seen.amount, seen.refunded + pending, Some(seen.indicator))
+            } else if self.stored.contains_key(&orig_fp) {
+                let r = sqlx::query("SELECT amount, refunded, year, indicator_code FROM payments WHERE unit_code = $1 AND voucher_no = $2")
+                    .bind(p.unit_code.clone())
+                    .bind(orig_no.clone())
+                    .fetch_one(&mut **tx)
+                    .await?;
+                let year: i64 = r.try_get(2)?;
+                let code: String = r.try_get(3)?;
+                let pending = self.refunds.get(&(p.unit_code.clone(), orig_no.clone())).copied().unwrap_or(0);
+                (r.try_get::<i64, _>(0)?, r.try_get::<i64, _>(1)? + pending, self.book.by_key.get(&(year as i32, code)).copied())
+            } else {
+                return Ok(Err(vec![(12, format!("reverses unknown voucher {orig_no:?} of unit {:?}", p.unit_code))]));
+            };
+            if orig_amount <= 0 {
+                return Ok(Err(vec![(12, format!("voucher {orig_no:?} is itself a refund and cannot be reversed"))]));
+            }
+            if orig_ind != Some(idx) {
+                return Ok(Err(vec![(3, format!("a refund must charge the indicator of the voucher it reverses ({orig_no:?})"))]));
+            }
+            if refund > orig_amount - orig_refunded {
+                return Ok(Err(vec![(
+                    8,
+                    format!(
+                        "refund of {} exceeds what remains of voucher {orig_no:?}: {} paid, {} already refunded",
+                        Money::from_fen(refund),
+                        Money::from_fen(orig_amount),
+                        Money::from_fen(orig_refunded)
+                    ),
+                )]));
+            }
+            *self.refunds.entry((p.unit_code.clone(), orig_no.clone())).or_default() += refund;
+        }
+        // Drawing down a contract.
+        let mut from_commitment = Money::ZERO;
+        if let Some(cno) = &p.contract_no {
+            let Some(c) = self.contracts.get(cno) else {
+                return Ok(Err(vec![(11, format!("unknown contract_no {cno:?}: not in the database (import contracts first)"))]));
+            };
+            if c.unit_code != p.unit_code || c.indicator != Some(idx) {
+                return Ok(Err(vec![(11, format!("contract {cno:?} belongs to another unit or indicator"))]));
+            }
+            if c.status == ContractStatus::Cancelled && p.amount.is_positive() {
+                return Ok(Err(vec![(11, format!("contract {cno:?} is cancelled"))]));
+            }
+            if c.status == ContractStatus::Open {
+                from_commitment = Money::from_fen(p.amount.fen().clamp(0, (c.amount - c.paid).max(0)));
+            }
+        }
+        let st = &mut self.book.items[idx];
+        match st.balance.check(st.control, p.amount, from_commitment) {
+            ControlDecision::Accept => {}
+            ControlDecision::AcceptWithWarning { available } => self.warnings.push(format!(
+                "{file}:{row}: warning: payment {} of {} exceeds the available balance {} of indicator {} (control warn); accepted",
+                p.voucher_no, p.amount, available, st.code
+            )),
+            ControlDecision::Refuse { available } => {
+                return Ok(Err(vec![(
+                    8,
+                    format!(
+                        "indicator_balance_exceeded: payment {} of {} exceeds the available balance {} of indicator {} (control block)",
+                        p.voucher_no, p.amount, available, st.code
+                    ),
+                )]));
+            }
+        }
+        // Apply: paid, commitments, month aggregates.
+        let overflow = |e: bw_core::money::MoneyOverflow| ImportError::Io(e.to_string());
+        st.balance.paid = st.balance.paid.checked_add(p.amount).map_err(overflow)?;
+        if let Some(cno) = &p.contract_no {
+            if let Some(c) = self.contracts.get_mut(cno) {
+                let unpaid_before = (c.amount - c.paid).max(0);
+                c.paid += p.amount.fen();
+                let unpaid_after = (c.amount - c.paid).max(0);
+                c.changed = true;
+                if c.status == ContractStatus::Open {
+                    let delta = unpaid_after - unpaid_before;
+                    st.balance.committed_unpaid = Money::from_fen(st.balance.committed_unpaid.fen() + delta);
+                }
+            }
+        }
+        st.changed = true;
+        let (y, m, _) = p.pay_date.ymd();
+        let e = self.months.entry((idx, y as u32 * 100 + m)).or_default();
+        e.0 += p.amount.fen();
+        e.1 += 1;
+        let year = st.year;
+        let projection = vec![
+            text(&p.unit_code),
+            text(&p.voucher_no),
+            text(p.pay_date.to_string()),
+            Value::Int(i64::from(year)),
+            text(&p.indicator_code),
+            text(p.economic_code.as_str()),
+            text(&p.payee_name),
+            text(&p.payee_account),
+            text(p.payee_type.as_str()),
+            money(p.amount),
+            text(&p.summary),
+            opt(&p.invoice_no),
+            opt(&p.contract_no),
+            opt(&p.reverses),
+            blob(&hash),
+        ];
+        self.in_file.insert(fp, (row, hash, PaymentSeen { amount: p.amount.fen(), refunded: 0, indicator: idx }));
+        Ok(Ok(Outcome::Add(Accepted { action: "payment.record", data, projection })))
+    }
+
+    async fn write_aggregates(&mut self, tx: &mut Tx) -> Result<Vec<String>, ImportError> {
+        self.book.write_balances(tx).await?;
+        let mut months: Vec<_> = self.months.iter().collect();
+        months.sort_by_key(|(k, _)| **k);
+        for ((idx, ym), (paid, count)) in months {
+            let st = &self.book.items[*idx];
+            sqlx::query(
+                "INSERT INTO indicator_months (year, indicator_code, month, paid, payments) VALUES ($1, $2, $3, $4, $5) \
+                 ON CONFLICT (year, indicator_code, month) DO UPDATE SET paid = indicator_months.paid + excluded.paid, payments = indicator_months.payments + excluded.payments",
+            )
+            .bind(i64::from(st.year))
+            .bind(st.code.clone())
+            .bind(format!("{:04}-{:02}", ym / 100, ym % 100))
+            .bind(*paid)
+            .bind(*count)
+            .execute(&mut **tx)
+            .await?;
+        }
+        for (no, c) in self.contracts.iter().filter(|(_, c)| c.changed) {
+            sqlx::query("UPDATE contracts SET paid = $1 WHERE contract_no = $2").bind(c.paid).bind(no.clone()).execute(&mut **tx).await?;
+        }
+        for ((unit, voucher), amount) in &self.refunds {
+            sqlx::query("UPDATE payments SET refunded = refunded + $1 WHERE unit_code = $2 AND voucher_no = $3")
+                .bind(*amount)
+                .bind(unit.clone())
+                .bind(voucher.clone())
+                .execute(&mut **tx)
+                .await?;
+        }
+        Ok(std::mem::take(&mut self.warnings))
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// The driver.
+
+fn file_sha256(path: &Path) -> Result<String, ImportError> {
+    let mut f = std::fs::File::open(path).map_err(|e| ImportError::Io(format!("{}: {e}", path.display())))?;
+    let mut h = Sha256::new();
+    let mut buf = vec![0u8; 1 << 20];
+    loop {
+        let n = f.read(&mut buf).map_err(|e| ImportError::Io(format!("{}: {e}", path.display())))?;
+        if n == 0 {
+            break;
+        }
+        h.update(&buf[..n]);
+    }
+    Ok(hex(&h.finalize()))
+}
+
+struct Errors {
+    file: String,
+    list: Vec<RowError>,
+    more: usize,
+    max: usize,
+}
+
+impl Errors {
+    fn push(&mut self, row: u64, column: Option<String>, message: String) {
+        if self.list.len() < self.max {
+            self.list.push(RowError { file: self.file.clone(), row, column, message });
+        } else {
+            self.more += 1;
+        }
+    }
+}
+
+#[derive(serde::Serialize)]
+struct BatchData<'a> {
+    kind: &'a str,
+    file: &'a str,
+    sha256: &'a str,
+    rows_added: u64,
+    rows_unchanged: u64,
+    first_index: i64,
+    end_index: i64,
+}
+
+/// Imports one file of `kind`. Everything or nothing: on any refusal the transaction is
+/// rolled back and every refusal (up to `errors_max`) is returned.
+pub async fn import_file(store: &Store, ctx: &Ctx, kind: Kind, path: &Path, opts: &ImportOptions<'_>) -> Result<ImportReport, ImportError> {
+    let file = path.display().to_string();
+    let mut errors = Errors { file: file.clone(), list: Vec::new(), more: 0, max: opts.errors_max.max(1) };
+    let reject = |errors: Errors| ImportError::Rejected { file: errors.file, errors: errors.list, more: errors.more };
+    let read_err = |errors: &mut Errors, e: ReadError, header: Option<&[String]>| {
+        let column = e.column.map(|c| header.and_then(|h| h.get(c)).cloned().unwrap_or_else(|| format!("#{}", c + 1)));
+        errors.push(e.row, column, e.message);
+    };
+    let (mut source, header) = match Source::open(path) {
+        Ok(v) => v,
+        Err(e) => {
+            read_err(&mut errors, e, None);
+            return Err(reject(errors));
+        }
+    };
+    let header_refs: Vec<&str> = header.iter().map(String::as_str).collect();
+    let map: HeaderMap = match resolve_header(kind, &header_refs, opts.allow_extra) {
+        Ok(m) => m,
+        Err(es) => {
+            for e in es {
+                errors.push(1, Some(e.column), e.message);
+            }
+            return Err(reject(errors));
+        }
+    };
+    let sha = file_sha256(path)?;
+    let file_name = path.file_name().map(|f| f.to_string_lossy().to_string()).unwrap_or_else(|| file.clone());
+    let reason = ctx.reason.clone().unwrap_or_else(|| format!("import {} {}", kind.as_str(), file_name));
+
+    let (mut tx, size) = store.begin_write().await?;
+    let batch: i64 = sqlx::query("SELECT CAST(COALESCE(MAX(id), 0) + 1 AS BIGINT) FROM batches").fetch_one(&mut *tx).await?.try_get(0)?;
+    let mut importer = Importer::load(kind, &mut tx).await?;
+    let mut journal = JournalWriter::new(size);
+    let (table, columns) = table_of(kind);
+    let mut rows_buf: Vec<Vec<Value>> = Vec::new();
+    let mut entry_buf = Vec::with_capacity(512);
+    let header_for = |action: &'static str| Header { action, actor: &ctx.actor, at: ctx.at, reason: &reason, batch: Some(batch) };
+    let mut report = ImportReport { kind: kind.as_str(), file: file.clone(), batch: Some(batch), journal_first: size, ..Default::default() };
+
+    let mut add = |journal: &mut JournalWriter, rows_buf: &mut Vec<Vec<Value>>, a: Accepted| -> Result<(), ImportError> {
+        entry_buf.clear();
+        encode_raw_into(&mut entry_buf, &header_for(a.action), &a.data).map_err(|e| ImportError::Io(e.to_string()))?;
+        let idx = journal.append(entry_buf.clone(), leaf_hash(&entry_buf));
+        let mut projection = a.projection;
+        projection.push(Value::Int(idx));
+        rows_buf.push(projection);
+        Ok(())
+    };
+
+    let columns_n = header.len();
+    let mut cells: Vec<String> = Vec::with_capacity(columns_n);
+    let total = source.len();
+    let mut last_progress = 0u64;
+    while let Some(next) = source.next_row(&mut cells) {
+        let row = match next {
+            Ok(r) => r,
+            Err(e) => {
+                let stop = e.column.is_none();
+                read_err(&mut errors, e, Some(&header));
+                if stop {
+                    break; // the reader cannot go on past a broken record
+                }
+                continue;
+            }
+        };
+        report.rows += 1;
+        if let Some(progress) = opts.progress {
+            if report.rows - last_progress >= 4096 {
+                last_progress = report.rows;
+                progress(source.position(), total);
+            }
+        }
+        if cells.len() != columns_n {
+            let extra_empty = cells.len() > columns_n && cells[columns_n..].iter().all(|c| c.trim().is_empty());
+            if !extra_empty {
+                errors.push(row, None, format!("expected {columns_n} fields as in the header, found {} (truncated or misaligned line?)", cells.len()));
+                continue;
+            }
+        }
+        let values: Vec<&str> = map.positions.iter().map(|p| p.and_then(|i| cells.get(i)).map(String::as_str).unwrap_or("")).collect();
+        let record = match parse_row(kind, &values) {
+            Ok(r) => r,
+            Err(fes) => {
+                for fe in fes {
+                    errors.push(row, Some(map.labels[fe.column].clone()), fe.message);
+                }
+                continue;
+            }
+        };
+        match importer.accept(&mut tx, &file, row, record).await? {
+            Err(refusals) => {
+                for (col, msg) in refusals {
+                    errors.push(row, Some(map.labels[col].clone()), msg);
+                }
+            }
+            Ok(Outcome::Unchanged) => report.unchanged += 1,
+            Ok(Outcome::Deferred) => {}
+            Ok(Outcome::Add(a)) => {
+                report.added += 1;
+                // Once the file is known bad, nothing more is written; checking goes on.
+                if errors.list.is_empty() {
+                    add(&mut journal, &mut rows_buf, a)?;
+                    if journal.should_flush() {
+                        journal.flush(&mut tx).await?;
+                        insert_rows(&mut tx, table, columns, std::mem::take(&mut rows_buf)).await?;
+                    }
+                }
+            }
+        }
+    }
+    if let Some(progress) = opts.progress {
+        progress(total, total);
+    }
+    match importer.finish() {
+        Ok(rows) => {
+            for (_, a) in rows {
+                report.added += 1;
+                if errors.list.is_empty() {
+                    add(&mut journal, &mut rows_buf, a)?;
+                }
+            }
+        }
+        Err(es) => {
+            for (row, col, msg) in es {
+                errors.push(row, Some(map.labels[col].clone()), msg);
+            }
+        }
+    }
+    if !errors.list.is_empty() {
+        tx.rollback().await?;
+        return Err(reject(errors));
+    }
+    if report.added == 0 {
+        // Nothing new: no batch, no entries.
+        tx.rollback().await?;
+        report.batch = None;
+        report.journal_end = size;
+        return Ok(report);
+    }
+    journal.flush(&mut tx).await?;
+    insert_rows(&mut tx, table, columns, std::mem::take(&mut rows_buf)).await?;
+    report.warnings = importer.write_aggregates(&mut tx).await?;
+    let end = journal.next_index();
+    let data = BatchData {
+        kind: kind.as_str(),
+        file: &file_name,
+        sha256: &sha,
+        rows_added: report.added,
+        rows_unchanged: report.unchanged,
+        first_index: size,
+        end_index: end,
+    };
+    let (data_json, _) = json(&data)?;
+    entry_buf.clear();
+    encode_raw_into(&mut entry_buf, &header_for("import.batch"), &data_json).map_err(|e| ImportError::Io(e.to_string()))?;
+    journal.append(entry_buf.clone(), leaf_hash(&entry_buf));
+    sqlx::query(
+        "INSERT INTO batches (id, kind, file_name, file_sha256, rows_added, rows_unchanged, actor, at, reason, first_idx, end_idx) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+    )
+    .bind(batch)
+    .bind(kind.as_str())
+    .bind(file_name)
+    .bind(sha)
+    .bind(report.added as i64)
+    .bind(report.unchanged as i64)
+    .bind(ctx.actor.clone())
+    .bind(ctx.at.to_string())
+    .bind(reason.clone())
+    .bind(size)
+    .bind(end + 1)
+    .execute(&mut *tx)
+    .await?;
+    report.journal_end = journal.finish(&mut tx).await?;
+    tx.commit().await?;
+    Ok(report)
+}
+
+/// Parses a date given on the command line.
+pub fn parse_date(s: &str) -> Result<Date, String> {
+    Date::parse(s).map_err(|e| e.to_string())
+}

@@ -1,0 +1,52 @@
+//! `budgetwatch template KIND [--xlsx]`: the empty templates, as CSV or XLSX.
+
+use bw_core::template::Kind;
+
+/// Header names in English (the canonical names) or Chinese.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Lang {
+    En,
+    Zh,
+}
+
+fn headers(kind: Kind, lang: Lang) -> Vec<&'static str> {
+    kind.columns().iter().map(|c| if lang == Lang::Zh { c.zh } else { c.name }).collect()
+}
+
+/// The CSV template: the header row alone, UTF-8.
+pub fn csv(kind: Kind, lang: Lang) -> String {
+    let mut s = headers(kind, lang).join(",");
+    s.push('\n');
+    s
+}
+
+/// The XLSX template: the header row on the first sheet (the one imports read), and a
+/// second sheet describing each column.
+pub fn xlsx(kind: Kind, lang: Lang) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
+    use rust_xlsxwriter::{Format, Workbook};
+    let mut book = Workbook::new();
+    let bold = Format::new().set_bold();
+    let text = Format::new().set_num_format("@");
+    let sheet = book.add_worksheet();
+    sheet.set_name(kind.as_str())?;
+    for (i, h) in headers(kind, lang).iter().enumerate() {
+        let col = i as u16;
+        sheet.write_string_with_format(0, col, *h, &bold)?;
+        // Codes keep their leading zeros only as text.
+        sheet.set_column_format(col, &text)?;
+        sheet.set_column_width(col, 18)?;
+    }
+    let about = book.add_worksheet();
+    about.set_name("columns")?;
+    for (j, h) in ["column", "中文", "accepted aliases", "required"].iter().enumerate() {
+        about.write_string_with_format(0, j as u16, *h, &bold)?;
+    }
+    for (i, c) in kind.columns().iter().enumerate() {
+        let r = i as u32 + 1;
+        about.write_string(r, 0, c.name)?;
+        about.write_string(r, 1, c.zh)?;
+        about.write_string(r, 2, c.aliases.join(", "))?;
+        about.write_string(r, 3, if c.required { "yes" } else { "no" })?;
+    }
+    book.save_to_buffer()
+}
