@@ -23,7 +23,11 @@ pub struct DemoOptions {
 
 impl Default for DemoOptions {
     fn default() -> Self {
-        DemoOptions { seed: 1, payments: 1_000_000, year: 2025 }
+        DemoOptions {
+            seed: 1,
+            payments: 1_000_000,
+            year: 2025,
+        }
     }
 }
 
@@ -80,9 +84,18 @@ impl Rng {
 /// December rise. Sums to 1000.
 const MONTH_WEIGHTS: [u64; 12] = [35, 45, 70, 75, 80, 100, 75, 70, 100, 75, 95, 180];
 
-const SURNAMES: &[&str] = &["王", "李", "张", "刘", "陈", "杨", "黄", "赵", "吴", "周", "徐", "孙", "马", "朱", "胡", "郭", "何", "林", "高", "罗"];
-const GIVEN: &[&str] = &["伟", "芳", "娜", "敏", "静", "丽", "强", "磊", "军", "洋", "勇", "艳", "杰", "娟", "涛", "明", "超", "秀英", "华", "建国", "志强", "海燕"];
-const FIRM_WORDS: &[&str] = &["华信", "恒达", "新元", "宏远", "瑞丰", "国泰", "天成", "嘉禾", "鼎盛", "安康", "博远", "东方", "汇通", "金桥", "启明", "同创"];
+const SURNAMES: &[&str] = &[
+    "王", "李", "张", "刘", "陈", "杨", "黄", "赵", "吴", "周", "徐", "孙", "马", "朱", "胡", "郭",
+    "何", "林", "高", "罗",
+];
+const GIVEN: &[&str] = &[
+    "伟", "芳", "娜", "敏", "静", "丽", "强", "磊", "军", "洋", "勇", "艳", "杰", "娟", "涛", "明",
+    "超", "秀英", "华", "建国", "志强", "海燕",
+];
+const FIRM_WORDS: &[&str] = &[
+    "华信", "恒达", "新元", "宏远", "瑞丰", "国泰", "天成", "嘉禾", "鼎盛", "安康", "博远", "东方",
+    "汇通", "金桥", "启明", "同创",
+];
 const FIRM_TRADES: &[(&str, &str)] = &[
     ("办公用品", "30201"),
     ("印刷", "30202"),
@@ -99,17 +112,71 @@ const FIRM_TRADES: &[(&str, &str)] = &[
 /// Departments: (name suffix, functional code of basic spending, project functional code,
 /// project category, project name stem).
 const DEPARTMENTS: &[(&str, &str, &str, &str, &str)] = &[
-    ("教育局", "2050101", "2050203", "education", "义务教育薄弱环节改善"),
-    ("卫生健康委员会", "2100101", "2100201", "health", "基层医疗机构能力提升"),
-    ("交通运输局", "2140101", "2140104", "infrastructure", "农村公路建设"),
-    ("农业农村局", "2130101", "2130106", "livelihood", "高标准农田建设"),
+    (
+        "教育局",
+        "2050101",
+        "2050203",
+        "education",
+        "义务教育薄弱环节改善",
+    ),
+    (
+        "卫生健康委员会",
+        "2100101",
+        "2100201",
+        "health",
+        "基层医疗机构能力提升",
+    ),
+    (
+        "交通运输局",
+        "2140101",
+        "2140104",
+        "infrastructure",
+        "农村公路建设",
+    ),
+    (
+        "农业农村局",
+        "2130101",
+        "2130106",
+        "livelihood",
+        "高标准农田建设",
+    ),
     ("民政局", "2080201", "2080299", "livelihood", "困难群众救助"),
-    ("财政局", "2010601", "2010699", "other", "预算管理一体化系统运维"),
+    (
+        "财政局",
+        "2010601",
+        "2010699",
+        "other",
+        "预算管理一体化系统运维",
+    ),
     ("公安局", "2040201", "2040299", "other", "智慧警务平台"),
-    ("住房和城乡建设局", "2120101", "2120303", "infrastructure", "老旧小区改造"),
-    ("生态环境局", "2110101", "2110302", "livelihood", "水污染防治"),
-    ("文化和旅游局", "2070101", "2070199", "other", "公共文化服务"),
-    ("人力资源和社会保障局", "2080101", "2080199", "livelihood", "职业技能培训"),
+    (
+        "住房和城乡建设局",
+        "2120101",
+        "2120303",
+        "infrastructure",
+        "老旧小区改造",
+    ),
+    (
+        "生态环境局",
+        "2110101",
+        "2110302",
+        "livelihood",
+        "水污染防治",
+    ),
+    (
+        "文化和旅游局",
+        "2070101",
+        "2070199",
+        "other",
+        "公共文化服务",
+    ),
+    (
+        "人力资源和社会保障局",
+        "2080101",
+        "2080199",
+        "livelihood",
+        "职业技能培训",
+    ),
     ("科学技术局", "2060101", "2060399", "other", "科技创新引导"),
 ];
 
@@ -135,7 +202,13 @@ const REVENUE_CODES: &[(&str, &str, u64)] = &[
     ("10118", "契税", 180),
 ];
 
-const PROHIBITED_SUMMARIES: &[&str] = &["购买购物卡", "采购烟酒", "节日礼品", "高尔夫球会费", "奢侈品采购"];
+const PROHIBITED_SUMMARIES: &[&str] = &[
+    "购买购物卡",
+    "采购烟酒",
+    "节日礼品",
+    "高尔夫球会费",
+    "奢侈品采购",
+];
 
 struct Unit {
     code: String,
@@ -154,6 +227,8 @@ struct Indicator {
     project: Option<String>,
     /// Planned normal spending (fen) and its pattern.
     plan: Plan,
+    /// Set aside for injected payments: normal spending is kept lower to leave room.
+    reserved: bool,
 }
 
 #[derive(Clone, Copy, PartialEq)]
@@ -233,7 +308,10 @@ impl Generator {
         format!("{}{}", self.rng.pick(SURNAMES), self.rng.pick(GIVEN))
     }
     fn account(&mut self, salt: u64) -> String {
-        format!("62{:017}", (salt.wrapping_mul(2_654_435_761) ^ 0x5bd1_e995) % 100_000_000_000_000_000)
+        format!(
+            "62{:017}",
+            (salt.wrapping_mul(2_654_435_761) ^ 0x5bd1_e995) % 100_000_000_000_000_000
+        )
     }
 }
 
@@ -252,21 +330,40 @@ pub fn generate(opts: &DemoOptions, out: &Path) -> std::io::Result<DemoSummary> 
             d = d.add_days(1);
         }
     }
-    let mut g = Generator { rng: Rng(opts.seed ^ 0xB0D6_E7A7_C400_0000), year, cal, voucher_seq: 0, invoice_seq: 0, workdays };
-    let mut summary = DemoSummary { year, seed: opts.seed, ..Default::default() };
+    let mut g = Generator {
+        rng: Rng(opts.seed ^ 0xB0D6_E7A7_C400_0000),
+        year,
+        cal,
+        voucher_seq: 0,
+        invoice_seq: 0,
+        workdays,
+    };
+    let mut summary = DemoSummary {
+        year,
+        seed: opts.seed,
+        ..Default::default()
+    };
     let mut anomalies: Vec<Anomaly> = Vec::new();
 
     // --- Organisation: a province, cities, counties; departments; units.
     let cities = ((opts.payments + 62_500) / 125_000).clamp(1, 16) as usize;
-    const CITY_NAMES: &[&str] = &["江城", "临川", "青州", "云岭", "白河", "南塘", "北屯", "东陵", "西溪", "安平", "长乐", "永宁", "清源", "泰和", "金沙", "玉山"];
-    let mut regions: Vec<(String, String, Option<usize>, &str)> = vec![("990000".into(), "示范省".into(), None, "province")];
+    const CITY_NAMES: &[&str] = &[
+        "江城", "临川", "青州", "云岭", "白河", "南塘", "北屯", "东陵", "西溪", "安平", "长乐",
+        "永宁", "清源", "泰和", "金沙", "玉山",
+    ];
+    let mut regions: Vec<(String, String, Option<usize>, &str)> =
+        vec![("990000".into(), "示范省".into(), None, "province")];
     for c in 0..cities {
         let code = format!("99{:02}00", c + 1);
         regions.push((code, format!("{}市", CITY_NAMES[c]), Some(0), "city"));
         let parent = regions.len() - 1;
         for k in 0..(3 + c % 2) {
             let code = format!("99{:02}{:02}", c + 1, k + 1);
-            let name = format!("{}{}县", CITY_NAMES[c].chars().next().unwrap_or('新'), ["山", "河", "阳", "安"][k]);
+            let name = format!(
+                "{}{}县",
+                CITY_NAMES[c].chars().next().unwrap_or('新'),
+                ["山", "河", "阳", "安"][k]
+            );
             regions.push((code, name, Some(parent), "county"));
         }
     }
@@ -280,12 +377,26 @@ pub fn generate(opts: &DemoOptions, out: &Path) -> std::io::Result<DemoSummary> 
         };
         for (di, dept) in DEPARTMENTS.iter().enumerate().take(n_dept) {
             let dcode = format!("{rcode}{:03}", di + 1);
-            let dname = format!("{}{}", rname, dept.0.replace('局', if *level == "province" { "厅" } else { "局" }));
+            let dname = format!(
+                "{}{}",
+                rname,
+                dept.0
+                    .replace('局', if *level == "province" { "厅" } else { "局" })
+            );
             departments.push((dcode.clone(), dname.clone(), ri, di));
             let n_units = 2 + g.rng.below(3) as usize;
             for u in 0..n_units {
-                let name = if u == 0 { format!("{dname}本级") } else { format!("{dname}所属事业单位{u}") };
-                units.push(Unit { code: format!("{dcode}{:03}", u + 1), name, department: departments.len() - 1, region: ri });
+                let name = if u == 0 {
+                    format!("{dname}本级")
+                } else {
+                    format!("{dname}所属事业单位{u}")
+                };
+                units.push(Unit {
+                    code: format!("{dcode}{:03}", u + 1),
+                    name,
+                    department: departments.len() - 1,
+                    region: ri,
+                });
             }
         }
     }
@@ -300,7 +411,10 @@ pub fn generate(opts: &DemoOptions, out: &Path) -> std::io::Result<DemoSummary> 
             line(&mut w, &[code, name, &regions[*r].0, "department", ""])?;
         }
         for u in &units {
-            line(&mut w, &[&u.code, &u.name, &departments[u.department].0, "unit", ""])?;
+            line(
+                &mut w,
+                &[&u.code, &u.name, &departments[u.department].0, "unit", ""],
+            )?;
         }
         w.flush()?;
     }
@@ -311,9 +425,37 @@ pub fn generate(opts: &DemoOptions, out: &Path) -> std::io::Result<DemoSummary> 
     // --- Projects and indicators.
     let mut indicators: Vec<Indicator> = Vec::new();
     let mut projects_w = BufWriter::new(File::create(out.join("projects.csv"))?);
-    line(&mut projects_w, &["project_code", "name", "unit_code", "category", "start_year", "end_year", "total_amount", "status", "expires_on"])?;
+    line(
+        &mut projects_w,
+        &[
+            "project_code",
+            "name",
+            "unit_code",
+            "category",
+            "start_year",
+            "end_year",
+            "total_amount",
+            "status",
+            "expires_on",
+        ],
+    )?;
     let mut indicators_w = BufWriter::new(File::create(out.join("indicators.csv"))?);
-    line(&mut indicators_w, &["indicator_code", "year", "unit_code", "project_code", "functional_code", "economic_code", "gov_economic_code", "fund_source", "special", "amount", "control"])?;
+    line(
+        &mut indicators_w,
+        &[
+            "indicator_code",
+            "year",
+            "unit_code",
+            "project_code",
+            "functional_code",
+            "economic_code",
+            "gov_economic_code",
+            "fund_source",
+            "special",
+            "amount",
+            "control",
+        ],
+    )?;
     let level_scale = |ri: usize| match regions[ri].3 {
         "province" => 4,
         "city" => 2,
@@ -326,26 +468,82 @@ pub fn generate(opts: &DemoOptions, out: &Path) -> std::io::Result<DemoSummary> 
         let basic_total = (2_000_000 + g.rng.below(6_000_000) as i64) * 100 * scale;
         for (bi, (eco, _name, share)) in BASIC.iter().enumerate() {
             let amount = basic_total * *share as i64 / 1000 / 100 * 100;
-            let control = if g.rng.below(10) == 0 { "warn" } else { "block" };
-            indicators.push(Indicator { code: format!("ZB{}{:02}", u.code, bi + 1), unit: ui, economic: eco, amount, control, special: false, project: None, plan: Plan::Normal });
+            let control = if g.rng.below(10) == 0 {
+                "warn"
+            } else {
+                "block"
+            };
+            indicators.push(Indicator {
+                code: format!("ZB{}{:02}", u.code, bi + 1),
+                unit: ui,
+                economic: eco,
+                amount,
+                control,
+                special: false,
+                project: None,
+                plan: Plan::Normal,
+                reserved: false,
+            });
         }
         let n_proj = 1 + g.rng.below(3) as usize;
         for pi in 0..n_proj {
             let pcode = format!("XM{}{:02}", u.code, pi + 1);
             let amount = (1_000_000 + g.rng.below(9_000_000) as i64) * 100 * scale;
             let multi = g.rng.below(3) == 0;
-            let (start, end) = if multi { (year - 1, year + 1) } else { (year, year) };
+            let (start, end) = if multi {
+                (year - 1, year + 1)
+            } else {
+                (year, year)
+            };
             let total = if multi { amount * 3 } else { amount };
-            line(&mut projects_w, &[&pcode, &format!("{}{}期", dept.4, pi + 1), &u.code, dept.3, &start.to_string(), &end.to_string(), &yuan(total), "executing", ""])?;
+            line(
+                &mut projects_w,
+                &[
+                    &pcode,
+                    &format!("{}{}期", dept.4, pi + 1),
+                    &u.code,
+                    dept.3,
+                    &start.to_string(),
+                    &end.to_string(),
+                    &yuan(total),
+                    "executing",
+                    "",
+                ],
+            )?;
             summary.projects += 1;
             let special = pi == 0 && g.rng.below(2) == 0;
             let eco = *g.rng.pick(&["31002", "31005", "30227", "30226", "31003"]);
-            indicators.push(Indicator { code: format!("ZB{}P{}", u.code, pi + 1), unit: ui, economic: eco, amount, control: "block", special, project: Some(pcode), plan: Plan::Normal });
+            indicators.push(Indicator {
+                code: format!("ZB{}P{}", u.code, pi + 1),
+                unit: ui,
+                economic: eco,
+                amount,
+                control: "block",
+                special,
+                project: Some(pcode),
+                plan: Plan::Normal,
+                reserved: false,
+            });
         }
         // A reserve project, not yet funded, with an expiry date.
         if ui % 7 == 0 {
-            let exp = Date::from_ymd(year, 6 + (ui % 6) as u32, 30).map(|d| d.to_string()).unwrap_or_default();
-            line(&mut projects_w, &[&format!("XM{}R1", u.code), &format!("{}储备项目", dept.4), &u.code, dept.3, &(year + 1).to_string(), &(year + 2).to_string(), &yuan(5_000_000_00), "reserve", &exp])?;
+            let exp = Date::from_ymd(year, 6 + (ui % 6) as u32, 30)
+                .map(|d| d.to_string())
+                .unwrap_or_default();
+            line(
+                &mut projects_w,
+                &[
+                    &format!("XM{}R1", u.code),
+                    &format!("{}储备项目", dept.4),
+                    &u.code,
+                    dept.3,
+                    &(year + 1).to_string(),
+                    &(year + 2).to_string(),
+                    &yuan(5_000_000_00),
+                    "reserve",
+                    &exp,
+                ],
+            )?;
             summary.projects += 1;
         }
     }
@@ -358,7 +556,11 @@ pub fn generate(opts: &DemoOptions, out: &Path) -> std::io::Result<DemoSummary> 
     let mut next_ind = |pred: &dyn Fn(&Indicator) -> bool, inds: &[Indicator]| -> Option<usize> {
         for _ in 0..n_ind {
             k = (k + stride + 1) % n_ind;
-            if pred(&inds[k]) && inds[k].plan == Plan::Normal && inds[k].control == "block" {
+            if pred(&inds[k])
+                && inds[k].plan == Plan::Normal
+                && inds[k].control == "block"
+                && !inds[k].reserved
+            {
                 return Some(k);
             }
         }
@@ -405,31 +607,130 @@ pub fn generate(opts: &DemoOptions, out: &Path) -> std::io::Result<DemoSummary> 
     for i in [ahead, rush].into_iter().flatten() {
         indicators[i].control = "warn";
     }
+    // Indicators that receive injected payments on top of normal spending.
+    let mut reserve =
+        |pred: &dyn Fn(&Indicator) -> bool, n: usize, inds: &mut Vec<Indicator>| -> Vec<usize> {
+            let mut out = Vec::new();
+            for _ in 0..n {
+                if let Some(i) = next_ind(pred, inds) {
+                    inds[i].reserved = true;
+                    out.push(i);
+                }
+            }
+            out
+        };
+    let split_inds = reserve(
+        &|x| x.economic == "30227" && x.amount >= 150_000_000,
+        4,
+        &mut indicators,
+    );
+    let dup_ind = reserve(
+        &|x| x.economic == "30201" && x.amount >= 30_000_000,
+        1,
+        &mut indicators,
+    )
+    .first()
+    .copied();
+    let oos_inds = reserve(
+        &|x| x.economic == "30201" && x.amount >= 10_000_000,
+        4,
+        &mut indicators,
+    );
+    let personal_inds = reserve(
+        &|x| x.economic == "30227" && x.amount >= 100_000_000,
+        2,
+        &mut indicators,
+    );
 
     for ind in &indicators {
         let u = &units[ind.unit];
         let dept = DEPARTMENTS[departments[u.department].3];
-        let functional = if ind.project.is_some() { dept.2 } else { dept.1 };
-        let gov = if ind.economic.starts_with("301") { "50101" } else if ind.economic.starts_with("31") { "50306" } else { "50201" };
-        let fund = if ind.special { "special_transfer" } else { "general" };
-        line(&mut indicators_w, &[&ind.code, &year.to_string(), &u.code, ind.project.as_deref().unwrap_or(""), functional, ind.economic, gov, fund, if ind.special { "true" } else { "false" }, &yuan(ind.amount), ind.control])?;
+        let functional = if ind.project.is_some() {
+            dept.2
+        } else {
+            dept.1
+        };
+        let gov = if ind.economic.starts_with("301") {
+            "50101"
+        } else if ind.economic.starts_with("31") {
+            "50306"
+        } else {
+            "50201"
+        };
+        let fund = if ind.special {
+            "special_transfer"
+        } else {
+            "general"
+        };
+        line(
+            &mut indicators_w,
+            &[
+                &ind.code,
+                &year.to_string(),
+                &u.code,
+                ind.project.as_deref().unwrap_or(""),
+                functional,
+                ind.economic,
+                gov,
+                fund,
+                if ind.special { "true" } else { "false" },
+                &yuan(ind.amount),
+                ind.control,
+            ],
+        )?;
     }
     indicators_w.flush()?;
     summary.indicators = indicators.len();
 
     // --- Contracts on some project indicators: 50–70 % of the amount, paid in instalments.
     let mut contracts_w = BufWriter::new(File::create(out.join("contracts.csv"))?);
-    line(&mut contracts_w, &["contract_no", "unit_code", "indicator_code", "supplier_name", "supplier_account", "amount", "signed_on", "ends_on", "status"])?;
+    line(
+        &mut contracts_w,
+        &[
+            "contract_no",
+            "unit_code",
+            "indicator_code",
+            "supplier_name",
+            "supplier_account",
+            "amount",
+            "signed_on",
+            "ends_on",
+            "status",
+        ],
+    )?;
     let mut contract_of: Vec<Option<(String, String, String, i64)>> = vec![None; indicators.len()];
     for (ii, ind) in indicators.iter().enumerate() {
-        if ind.project.is_none() || ind.plan != Plan::Normal || ind.control != "block" || g.rng.below(3) != 0 {
+        if ind.project.is_none()
+            || ind.plan != Plan::Normal
+            || ind.control != "block"
+            || ind.reserved
+            || g.rng.below(3) != 0
+        {
             continue;
         }
         let no = format!("HT{}{:06}", year, ii);
         let amount = ind.amount * (50 + g.rng.below(20) as i64) / 100;
-        let (supplier, account) = (format!("{}{}有限公司", g.rng.pick(FIRM_WORDS), "建设工程"), g.account(ii as u64 + 7_000_000));
-        let signed = Date::from_ymd(year, 1 + g.rng.below(3) as u32, 10).map(|d| d.to_string()).unwrap_or_default();
-        line(&mut contracts_w, &[&no, &units[ind.unit].code, &ind.code, &supplier, &account, &yuan(amount), &signed, &format!("{}-12-31", year), "open"])?;
+        let (supplier, account) = (
+            format!("{}{}有限公司", g.rng.pick(FIRM_WORDS), "建设工程"),
+            g.account(ii as u64 + 7_000_000),
+        );
+        let signed = Date::from_ymd(year, 1 + g.rng.below(3) as u32, 10)
+            .map(|d| d.to_string())
+            .unwrap_or_default();
+        line(
+            &mut contracts_w,
+            &[
+                &no,
+                &units[ind.unit].code,
+                &ind.code,
+                &supplier,
+                &account,
+                &yuan(amount),
+                &signed,
+                &format!("{}-12-31", year),
+                "open",
+            ],
+        )?;
         contract_of[ii] = Some((no, supplier, account, amount));
         summary.contracts += 1;
     }
@@ -437,12 +738,48 @@ pub fn generate(opts: &DemoOptions, out: &Path) -> std::io::Result<DemoSummary> 
 
     // --- Payments, month by month.
     let mut pay_w = BufWriter::with_capacity(1 << 20, File::create(out.join("payments.csv"))?);
-    line(&mut pay_w, &["voucher_no", "pay_date", "unit_code", "indicator_code", "economic_code", "payee_name", "payee_account", "payee_type", "amount", "summary", "invoice_no", "contract_no", "reverses"])?;
-    let anomaly_budget = 400u64.min(opts.payments / 4);
+    line(
+        &mut pay_w,
+        &[
+            "voucher_no",
+            "pay_date",
+            "unit_code",
+            "indicator_code",
+            "economic_code",
+            "payee_name",
+            "payee_account",
+            "payee_type",
+            "amount",
+            "summary",
+            "invoice_no",
+            "contract_no",
+            "reverses",
+        ],
+    )?;
+    // About 35 injected payments and one refund in 600 come on top of normal spending.
+    let anomaly_budget = if opts.payments >= 400 {
+        35 + opts.payments / 600
+    } else {
+        0
+    };
     let normal_total = opts.payments.saturating_sub(anomaly_budget);
-    let weight_total: i64 = indicators.iter().filter(|i| i.plan != Plan::Idle).map(|i| i.amount).sum::<i64>().max(1);
+    let weight_total: i64 = indicators
+        .iter()
+        .filter(|i| i.plan != Plan::Idle)
+        .map(|i| i.amount)
+        .sum::<i64>()
+        .max(1);
     // Payments per indicator, in proportion to its amount (largest remainder).
-    let mut counts: Vec<u64> = indicators.iter().map(|i| if i.plan == Plan::Idle { 0 } else { (normal_total as i128 * i.amount as i128 / weight_total as i128) as u64 }).collect();
+    let mut counts: Vec<u64> = indicators
+        .iter()
+        .map(|i| {
+            if i.plan == Plan::Idle {
+                0
+            } else {
+                (normal_total as i128 * i.amount as i128 / weight_total as i128) as u64
+            }
+        })
+        .collect();
     let mut short = normal_total.saturating_sub(counts.iter().sum());
     let mut ci = 0;
     while short > 0 && !indicators.is_empty() {
@@ -463,17 +800,25 @@ pub fn generate(opts: &DemoOptions, out: &Path) -> std::io::Result<DemoSummary> 
                 Plan::StopAfter(_) => 200 + g.rng.below(100) as i64,
                 Plan::Normal if overspend.iter().any(|o| o.0 == i) || sangong.contains(&i) => 900,
                 Plan::Normal if Some(i) == ahead || Some(i) == rush => 600,
+                Plan::Normal if ind.reserved => 700,
                 Plan::Normal => 800 + g.rng.below(170) as i64,
             };
             ind.amount / 1000 * rate
         })
         .collect();
     let mut written = 0u64;
+    let mut contract_paid = vec![0i64; indicators.len()];
+    let mut free_paid = vec![0i64; indicators.len()];
     let mut refunds_due: Vec<(Date, Payment)> = Vec::new();
     let firm_pool: Vec<(String, String, &str)> = (0..400u64)
         .map(|i| {
             let (trade, eco) = FIRM_TRADES[(i % FIRM_TRADES.len() as u64) as usize];
-            let name = format!("{}{}{}有限公司", FIRM_WORDS[(i / 10 % 16) as usize], ["", "华", "新", "盛"][(i / 160 % 4) as usize], trade);
+            let name = format!(
+                "{}{}{}有限公司",
+                FIRM_WORDS[(i / 10 % 16) as usize],
+                ["", "华", "新", "盛"][(i / 160 % 4) as usize],
+                trade
+            );
             (name, format!("62{:017}", 10_000_000_000 + i * 7919), eco)
         })
         .collect();
@@ -484,8 +829,15 @@ pub fn generate(opts: &DemoOptions, out: &Path) -> std::io::Result<DemoSummary> 
             let acct = g.account(salt);
             return (n, acct, "individual");
         }
-        let matching: Vec<&(String, String, &str)> = firm_pool.iter().filter(|f| eco.starts_with(&f.2[..3])).collect();
-        let f = if matching.is_empty() || g.rng.below(4) == 0 { g.rng.pick(&firm_pool) } else { *g.rng.pick(&matching) };
+        let matching: Vec<&(String, String, &str)> = firm_pool
+            .iter()
+            .filter(|f| eco.starts_with(&f.2[..3]))
+            .collect();
+        let f = if matching.is_empty() || g.rng.below(4) == 0 {
+            g.rng.pick(&firm_pool)
+        } else {
+            *g.rng.pick(&matching)
+        };
         (f.0.clone(), f.1.clone(), "company")
     };
     let summary_for = |eco: &str| -> &'static str {
@@ -507,43 +859,89 @@ pub fn generate(opts: &DemoOptions, out: &Path) -> std::io::Result<DemoSummary> 
     for month in 1..=12u32 {
         let mut batch: Vec<Payment> = Vec::new();
         for (ii, ind) in indicators.iter().enumerate() {
-            let weight = match ind.plan {
-                Plan::Idle => continue,
-                Plan::StopAfter(n) if month > n => continue,
-                Plan::StopAfter(n) => 1000 / n as u64,
-                Plan::Normal if Some(ii) == ahead && month == 4 => 0,
-                Plan::Normal if Some(ii) == rush && month == 12 => 0,
-                Plan::Normal if Some(ii) == ahead || Some(ii) == rush => 1000 / 11,
-                _ => MONTH_WEIGHTS[(month - 1) as usize],
+            let weight_of = |m: u32| -> u64 {
+                match ind.plan {
+                    Plan::Idle => 0,
+                    Plan::StopAfter(n) if m > n => 0,
+                    Plan::StopAfter(_) => 100,
+                    Plan::Normal if Some(ii) == ahead && m == 4 => 0,
+                    Plan::Normal if Some(ii) == rush && m == 12 => 0,
+                    Plan::Normal if Some(ii) == ahead || Some(ii) == rush => 100,
+                    _ => MONTH_WEIGHTS[(m - 1) as usize],
+                }
             };
+            let weight = weight_of(month);
             if weight == 0 {
                 continue;
             }
-            let n_month = (counts[ii] * weight + 500) / 1000;
-            let n_month = if n_month == 0 && counts[ii] > 0 && g.rng.below(1000) < counts[ii] * weight % 1000 { 1 } else { n_month };
+            // Cumulative shares, so counts and money over the year add up exactly.
+            let total: u64 = (1..=12).map(weight_of).sum();
+            let before: u64 = (1..month).map(weight_of).sum();
+            let after = before + weight;
+            let n_month = counts[ii] * after / total - counts[ii] * before / total;
             if n_month == 0 {
                 continue;
             }
-            let budget = (plan_fen[ii] as i128 * weight as i128 / 1000) as i64;
+            let share = |w: u64| (plan_fen[ii] as i128 * w as i128 / total as i128) as i64;
+            let budget = share(after) - share(before);
             // Random split of the month's budget into n_month payments.
             let ws: Vec<u64> = (0..n_month).map(|_| 50 + g.rng.below(100)).collect();
             let wsum: u64 = ws.iter().sum();
             let mut left = budget;
             for (j, w) in ws.iter().enumerate() {
-                let amount = if j + 1 == ws.len() { left } else { (budget as i128 * *w as i128 / wsum as i128) as i64 };
+                let amount = if j + 1 == ws.len() {
+                    left
+                } else {
+                    (budget as i128 * *w as i128 / wsum as i128) as i64
+                };
                 left -= amount;
                 if amount <= 0 {
                     continue;
                 }
                 let date = g.day_in(month);
+                // With a contract, the free balance is the amount less the commitment:
+                // pay from the contract while it has room, else freely while that fits.
+                let mut amount = amount;
+                let to_contract = match &contract_of[ii] {
+                    None => false,
+                    Some((_, _, _, c)) => {
+                        let contract_room = c - contract_paid[ii];
+                        let free_room = ind.amount - c - free_paid[ii];
+                        let prefer = g.rng.below(2) == 0;
+                        if amount <= contract_room && (prefer || amount > free_room) {
+                            true
+                        } else if amount <= free_room {
+                            false
+                        } else if contract_room > 0 {
+                            amount = contract_room;
+                            true
+                        } else if free_room > 0 {
+                            amount = free_room;
+                            false
+                        } else {
+                            continue;
+                        }
+                    }
+                };
+                if to_contract {
+                    contract_paid[ii] += amount;
+                } else {
+                    free_paid[ii] += amount;
+                }
                 let (payee_name, payee_account, payee_type, contract) = match &contract_of[ii] {
-                    Some((no, s, a, _)) if g.rng.below(2) == 0 => (s.clone(), a.clone(), "company", no.clone()),
+                    Some((no, s, a, _)) if to_contract => {
+                        (s.clone(), a.clone(), "company", no.clone())
+                    }
                     _ => {
                         let (n, a, t) = payee_for(&mut g, ind.economic, ind.unit);
                         (n, a, t, String::new())
                     }
                 };
-                let invoice = if payee_type == "company" { g.invoice() } else { String::new() };
+                let invoice = if payee_type == "company" {
+                    g.invoice()
+                } else {
+                    String::new()
+                };
                 let p = Payment {
                     voucher: String::new(),
                     date,
@@ -563,7 +961,14 @@ pub fn generate(opts: &DemoOptions, out: &Path) -> std::io::Result<DemoSummary> 
             }
         }
         // Anomalies of this month.
-        let inject = |g: &mut Generator, batch: &mut Vec<Payment>, ii: usize, amount: i64, date: Date, payee: (String, String, &'static str), summary: &str, eco: Option<&str>| {
+        let inject = |g: &mut Generator,
+                      batch: &mut Vec<Payment>,
+                      ii: usize,
+                      amount: i64,
+                      date: Date,
+                      payee: (String, String, &'static str),
+                      summary: &str,
+                      eco: Option<&str>| {
             let ind = &indicators[ii];
             batch.push(Payment {
                 voucher: format!("#A{}", batch.len()),
@@ -576,7 +981,11 @@ pub fn generate(opts: &DemoOptions, out: &Path) -> std::io::Result<DemoSummary> 
                 payee_type: payee.2,
                 amount,
                 summary: summary.to_string(),
-                invoice: if payee.2 == "company" { g.invoice() } else { String::new() },
+                invoice: if payee.2 == "company" {
+                    g.invoice()
+                } else {
+                    String::new()
+                },
                 contract: String::new(),
                 reverses: String::new(),
             });
@@ -592,58 +1001,165 @@ pub fn generate(opts: &DemoOptions, out: &Path) -> std::io::Result<DemoSummary> 
             vouchers: Vec::new(),
             note,
         };
-        if anomaly_budget >= 40 {
+        if anomaly_budget > 0 {
             match month {
                 3 | 8 => {
                     // Split purchases: four payments just under 50,000.00 to one supplier within 20 days.
                     for s in 0..2u32 {
-                        let Some(ii) = (0..n_ind).map(|x| (x * 31 + (month as usize) * 7 + s as usize * 13) % n_ind).find(|x| indicators[*x].economic == "30227" && indicators[*x].plan == Plan::Normal) else { continue };
+                        let Some(&ii) = split_inds.get(if month == 3 { 0 } else { 2 } + s as usize)
+                        else {
+                            continue;
+                        };
                         let firm = firm_pool[(ii * 3 + s as usize) % firm_pool.len()].clone();
                         let mut idxs = Vec::new();
                         for j in 0..4u32 {
-                            let d = Date::from_ymd(year, month, 3 + j * 5).unwrap_or(g.day_in(month));
+                            let d =
+                                Date::from_ymd(year, month, 3 + j * 5).unwrap_or(g.day_in(month));
                             let amt = 4_650_000 + g.rng.below(340_000) as i64;
-                            idxs.push(inject(&mut g, &mut batch, ii, amt, d, (firm.0.clone(), firm.1.clone(), "company"), "信息系统运维服务", None));
+                            idxs.push(inject(
+                                &mut g,
+                                &mut batch,
+                                ii,
+                                amt,
+                                d,
+                                (firm.0.clone(), firm.1.clone(), "company"),
+                                "信息系统运维服务",
+                                None,
+                            ));
                         }
-                        month_anomalies.push((new_anomaly("split_purchase", Some(ii), "4 payments of 46,500–49,900 yuan to one supplier within 16 days".into()), idxs));
+                        month_anomalies.push((
+                            new_anomaly(
+                                "split_purchase",
+                                Some(ii),
+                                "4 payments of 46,500–49,900 yuan to one supplier within 16 days"
+                                    .into(),
+                            ),
+                            idxs,
+                        ));
                     }
                 }
                 5 => {
                     // Duplicates: the same invoice paid twice; the same account and amount within 7 days.
-                    if let Some(ii) = (0..n_ind).map(|x| (x * 17 + 5) % n_ind).find(|x| indicators[*x].economic == "30201" && indicators[*x].plan == Plan::Normal) {
+                    if let Some(ii) = dup_ind {
                         let firm = firm_pool[ii % firm_pool.len()].clone();
                         let d = Date::from_ymd(year, 5, 12).unwrap_or(g.day_in(5));
-                        let a = inject(&mut g, &mut batch, ii, 1_234_500, d, (firm.0.clone(), firm.1.clone(), "company"), "购买办公用品", None);
-                        let b = inject(&mut g, &mut batch, ii, 1_234_500, d.add_days(8), (firm.0.clone(), firm.1.clone(), "company"), "购买办公用品", None);
+                        let a = inject(
+                            &mut g,
+                            &mut batch,
+                            ii,
+                            1_234_500,
+                            d,
+                            (firm.0.clone(), firm.1.clone(), "company"),
+                            "购买办公用品",
+                            None,
+                        );
+                        let b = inject(
+                            &mut g,
+                            &mut batch,
+                            ii,
+                            1_234_500,
+                            d.add_days(8),
+                            (firm.0.clone(), firm.1.clone(), "company"),
+                            "购买办公用品",
+                            None,
+                        );
                         batch[b].invoice = batch[a].invoice.clone();
-                        month_anomalies.push((new_anomaly("duplicate_payment", Some(ii), "the same invoice number paid twice".into()), vec![a, b]));
-                        let c = inject(&mut g, &mut batch, ii, 876_543, d.add_days(1), (firm.0.clone(), firm.1.clone(), "company"), "办公用品", None);
-                        let e = inject(&mut g, &mut batch, ii, 876_543, d.add_days(4), (firm.0, firm.1, "company"), "办公用品", None);
-                        month_anomalies.push((new_anomaly("duplicate_payment", Some(ii), "same payee account and amount within 3 days".into()), vec![c, e]));
+                        month_anomalies.push((
+                            new_anomaly(
+                                "duplicate_payment",
+                                Some(ii),
+                                "the same invoice number paid twice".into(),
+                            ),
+                            vec![a, b],
+                        ));
+                        let c = inject(
+                            &mut g,
+                            &mut batch,
+                            ii,
+                            876_543,
+                            d.add_days(1),
+                            (firm.0.clone(), firm.1.clone(), "company"),
+                            "办公用品",
+                            None,
+                        );
+                        let e = inject(
+                            &mut g,
+                            &mut batch,
+                            ii,
+                            876_543,
+                            d.add_days(4),
+                            (firm.0, firm.1, "company"),
+                            "办公用品",
+                            None,
+                        );
+                        month_anomalies.push((
+                            new_anomaly(
+                                "duplicate_payment",
+                                Some(ii),
+                                "same payee account and amount within 3 days".into(),
+                            ),
+                            vec![c, e],
+                        ));
                     }
                 }
                 6 => {
                     // Out of scope: prohibited purchases and a code outside the indicator.
                     for (j, text) in PROHIBITED_SUMMARIES.iter().enumerate().take(3) {
-                        let Some(ii) = (0..n_ind).map(|x| (x * 13 + j * 101 + 3) % n_ind).find(|x| indicators[*x].economic == "30201" && indicators[*x].plan == Plan::Normal) else { continue };
+                        let Some(&ii) = oos_inds.get(j) else { continue };
                         let firm = firm_pool[(ii + j) % firm_pool.len()].clone();
                         let day = g.day_in(6);
-                        let a = inject(&mut g, &mut batch, ii, 380_000 + j as i64 * 11_100, day, (firm.0, firm.1, "company"), text, None);
-                        month_anomalies.push((new_anomaly("out_of_scope", Some(ii), format!("summary names a prohibited purchase: {text}")), vec![a]));
+                        let a = inject(
+                            &mut g,
+                            &mut batch,
+                            ii,
+                            380_000 + j as i64 * 11_100,
+                            day,
+                            (firm.0, firm.1, "company"),
+                            text,
+                            None,
+                        );
+                        month_anomalies.push((
+                            new_anomaly(
+                                "out_of_scope",
+                                Some(ii),
+                                format!("summary names a prohibited purchase: {text}"),
+                            ),
+                            vec![a],
+                        ));
                     }
-                    if let Some(ii) = (0..n_ind).map(|x| (x * 19 + 11) % n_ind).find(|x| indicators[*x].economic == "30201" && indicators[*x].plan == Plan::Normal) {
+                    if let Some(&ii) = oos_inds.get(3) {
                         let firm = firm_pool[(ii + 5) % firm_pool.len()].clone();
                         let day = g.day_in(6);
-                        let a = inject(&mut g, &mut batch, ii, 560_000, day, (firm.0, firm.1, "company"), "接待用餐", Some("30217"));
+                        let a = inject(
+                            &mut g,
+                            &mut batch,
+                            ii,
+                            560_000,
+                            day,
+                            (firm.0, firm.1, "company"),
+                            "接待用餐",
+                            Some("30217"),
+                        );
                         month_anomalies.push((new_anomaly("out_of_scope", Some(ii), "economic code 30217 charged to an office-expense (30201) indicator".into()), vec![a]));
                     }
                     // Large transfers to individuals outside wage codes.
                     for j in 0..2usize {
-                        let Some(ii) = (0..n_ind).map(|x| (x * 23 + j * 7 + 1) % n_ind).find(|x| indicators[*x].economic == "30227" && indicators[*x].plan == Plan::Normal) else { continue };
+                        let Some(&ii) = personal_inds.get(j) else {
+                            continue;
+                        };
                         let name = g.person();
                         let acct = g.account(9_000_000 + j as u64);
                         let day = g.day_in(6);
-                        let a = inject(&mut g, &mut batch, ii, 6_800_000 + j as i64 * 1_500_000, day, (name, acct, "individual"), "咨询服务费", None);
+                        let a = inject(
+                            &mut g,
+                            &mut batch,
+                            ii,
+                            6_800_000 + j as i64 * 1_500_000,
+                            day,
+                            (name, acct, "individual"),
+                            "咨询服务费",
+                            None,
+                        );
                         month_anomalies.push((new_anomaly("personal_account", Some(ii), "a transfer of 50,000 yuan or more to an individual outside wage codes".into()), vec![a]));
                     }
                 }
@@ -652,8 +1168,24 @@ pub fn generate(opts: &DemoOptions, out: &Path) -> std::io::Result<DemoSummary> 
                         let firm = firm_pool[ii % firm_pool.len()].clone();
                         let amt = indicators[ii].amount * 35 / 100;
                         let day = g.day_in(4);
-                        let a = inject(&mut g, &mut batch, ii, amt, day, (firm.0, firm.1, "company"), "工程进度款", None);
-                        month_anomalies.push((new_anomaly("ahead_of_schedule", Some(ii), "35 % of the annual amount paid in April".into()), vec![a]));
+                        let a = inject(
+                            &mut g,
+                            &mut batch,
+                            ii,
+                            amt,
+                            day,
+                            (firm.0, firm.1, "company"),
+                            "工程进度款",
+                            None,
+                        );
+                        month_anomalies.push((
+                            new_anomaly(
+                                "ahead_of_schedule",
+                                Some(ii),
+                                "35 % of the annual amount paid in April".into(),
+                            ),
+                            vec![a],
+                        ));
                     }
                 }
                 12 => {
@@ -663,9 +1195,25 @@ pub fn generate(opts: &DemoOptions, out: &Path) -> std::io::Result<DemoSummary> 
                         for part in 0..3 {
                             let amt = indicators[ii].amount * 13 / 100;
                             let d = Date::from_ymd(year, 12, 8 + part * 6).unwrap_or(g.day_in(12));
-                            idxs.push(inject(&mut g, &mut batch, ii, amt, d, (firm.0.clone(), firm.1.clone(), "company"), "设备购置", None));
+                            idxs.push(inject(
+                                &mut g,
+                                &mut batch,
+                                ii,
+                                amt,
+                                d,
+                                (firm.0.clone(), firm.1.clone(), "company"),
+                                "设备购置",
+                                None,
+                            ));
                         }
-                        month_anomalies.push((new_anomaly("year_end_rush", Some(ii), "39 % of the annual amount paid in December".into()), idxs));
+                        month_anomalies.push((
+                            new_anomaly(
+                                "year_end_rush",
+                                Some(ii),
+                                "39 % of the annual amount paid in December".into(),
+                            ),
+                            idxs,
+                        ));
                     }
                 }
                 10 => {
@@ -673,15 +1221,47 @@ pub fn generate(opts: &DemoOptions, out: &Path) -> std::io::Result<DemoSummary> 
                         let firm = firm_pool[(ii + 2) % firm_pool.len()].clone();
                         let amt = indicators[ii].amount / 1000 * (permille as i64 - 900);
                         let day = g.day_in(10);
-                        let a = inject(&mut g, &mut batch, ii, amt, day, (firm.0, firm.1, "company"), "追加工程款", None);
-                        month_anomalies.push((new_anomaly("over_budget", Some(ii), format!("paid {:.1} % of the indicator", permille as f64 / 10.0)), vec![a]));
+                        let a = inject(
+                            &mut g,
+                            &mut batch,
+                            ii,
+                            amt,
+                            day,
+                            (firm.0, firm.1, "company"),
+                            "追加工程款",
+                            None,
+                        );
+                        month_anomalies.push((
+                            new_anomaly(
+                                "over_budget",
+                                Some(ii),
+                                format!("paid {:.1} % of the indicator", permille as f64 / 10.0),
+                            ),
+                            vec![a],
+                        ));
                     }
                     for &ii in &sangong {
                         let firm = firm_pool[(ii + 3) % firm_pool.len()].clone();
                         let amt = indicators[ii].amount / 1000 * 350;
                         let day = g.day_in(10);
-                        let a = inject(&mut g, &mut batch, ii, amt, day, (firm.0, firm.1, "company"), "公务接待", None);
-                        month_anomalies.push((new_anomaly("sangong_over", Some(ii), "hospitality (30217) paid to 125 % of its indicator".into()), vec![a]));
+                        let a = inject(
+                            &mut g,
+                            &mut batch,
+                            ii,
+                            amt,
+                            day,
+                            (firm.0, firm.1, "company"),
+                            "公务接待",
+                            None,
+                        );
+                        month_anomalies.push((
+                            new_anomaly(
+                                "sangong_over",
+                                Some(ii),
+                                "hospitality (30217) paid to 125 % of its indicator".into(),
+                            ),
+                            vec![a],
+                        ));
                     }
                 }
                 _ => {}
@@ -731,7 +1311,21 @@ pub fn generate(opts: &DemoOptions, out: &Path) -> std::io::Result<DemoSummary> 
             let ind = &indicators[p.indicator];
             line(
                 &mut pay_w,
-                &[&p.voucher, &p.date.to_string(), &units[p.unit].code, &ind.code, &p.economic, &p.payee_name, &p.payee_account, p.payee_type, &yuan(p.amount), &p.summary, &p.invoice, &p.contract, &p.reverses],
+                &[
+                    &p.voucher,
+                    &p.date.to_string(),
+                    &units[p.unit].code,
+                    &ind.code,
+                    &p.economic,
+                    &p.payee_name,
+                    &p.payee_account,
+                    p.payee_type,
+                    &yuan(p.amount),
+                    &p.summary,
+                    &p.invoice,
+                    &p.contract,
+                    &p.reverses,
+                ],
             )?;
             written += 1;
         }
@@ -767,22 +1361,48 @@ pub fn generate(opts: &DemoOptions, out: &Path) -> std::io::Result<DemoSummary> 
     summary.payments = written;
     for &ii in &stagnant {
         if let Plan::StopAfter(n) = indicators[ii].plan {
-            anomalies.push(new_plain("stagnant", &units[indicators[ii].unit].code, &indicators[ii].code, format!("no payment after month {n} while a balance remains")));
+            anomalies.push(new_plain(
+                "stagnant",
+                &units[indicators[ii].unit].code,
+                &indicators[ii].code,
+                format!("no payment after month {n} while a balance remains"),
+            ));
         }
     }
     for &ii in &idle {
-        anomalies.push(new_plain("idle_funds", &units[indicators[ii].unit].code, &indicators[ii].code, "special fund with no payment all year".into()));
-        anomalies.push(new_plain("stagnant", &units[indicators[ii].unit].code, &indicators[ii].code, "no payment all year".into()));
+        anomalies.push(new_plain(
+            "idle_funds",
+            &units[indicators[ii].unit].code,
+            &indicators[ii].code,
+            "special fund with no payment all year".into(),
+        ));
+        anomalies.push(new_plain(
+            "stagnant",
+            &units[indicators[ii].unit].code,
+            &indicators[ii].code,
+            "no payment all year".into(),
+        ));
     }
     for &ii in &slow {
-        anomalies.push(new_plain("behind_schedule", &units[indicators[ii].unit].code, &indicators[ii].code, "about 30 % executed over the year".into()));
+        anomalies.push(new_plain(
+            "behind_schedule",
+            &units[indicators[ii].unit].code,
+            &indicators[ii].code,
+            "about 30 % executed over the year".into(),
+        ));
     }
 
     // --- Revenues and targets per region and revenue code.
     let mut rev_w = BufWriter::new(File::create(out.join("revenues.csv"))?);
-    line(&mut rev_w, &["record_no", "date", "region_code", "revenue_code", "amount"])?;
+    line(
+        &mut rev_w,
+        &["record_no", "date", "region_code", "revenue_code", "amount"],
+    )?;
     let mut tgt_w = BufWriter::new(File::create(out.join("revenue_targets.csv"))?);
-    line(&mut tgt_w, &["year", "region_code", "revenue_code", "amount"])?;
+    line(
+        &mut tgt_w,
+        &["year", "region_code", "revenue_code", "amount"],
+    )?;
     let shortfall_region = regions.len() / 2;
     let mut rec = 0u64;
     for (ri, (rcode, _, _, level)) in regions.iter().enumerate() {
@@ -797,14 +1417,27 @@ pub fn generate(opts: &DemoOptions, out: &Path) -> std::io::Result<DemoSummary> 
             summary.revenue_targets += 1;
             let shortfall = ri == shortfall_region && *code == "10101";
             for month in 1..=12u32 {
-                let pace = if shortfall && month >= 3 { 65 } else { 95 + g.rng.below(10) as i64 };
+                let pace = if shortfall && month >= 3 {
+                    65
+                } else {
+                    95 + g.rng.below(10) as i64
+                };
                 let month_amount = target / 12 / 100 * pace;
                 let n = 8;
                 for j in 0..n {
                     rec += 1;
                     let amount = month_amount / n + if j == 0 { month_amount % n } else { 0 };
                     let d = g.day_in(month);
-                    line(&mut rev_w, &[&format!("SR{}{:08}", year, rec), &d.to_string(), rcode, code, &yuan(amount)])?;
+                    line(
+                        &mut rev_w,
+                        &[
+                            &format!("SR{}{:08}", year, rec),
+                            &d.to_string(),
+                            rcode,
+                            code,
+                            &yuan(amount),
+                        ],
+                    )?;
                     summary.revenues += 1;
                 }
             }
@@ -834,5 +1467,13 @@ pub fn generate(opts: &DemoOptions, out: &Path) -> std::io::Result<DemoSummary> 
 }
 
 fn new_plain(kind: &'static str, unit: &str, indicator: &str, note: String) -> Anomaly {
-    Anomaly { kind, unit_code: Some(unit.to_string()), indicator_code: Some(indicator.to_string()), region_code: None, revenue_code: None, vouchers: Vec::new(), note }
+    Anomaly {
+        kind,
+        unit_code: Some(unit.to_string()),
+        indicator_code: Some(indicator.to_string()),
+        region_code: None,
+        revenue_code: None,
+        vouchers: Vec::new(),
+        note,
+    }
 }

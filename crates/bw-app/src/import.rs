@@ -11,15 +11,16 @@
 //! 4. money control: a payment beyond its indicator's available balance is refused under
 //!    `block` (`indicator_balance_exceeded`) and accepted with a warning under `warn`.
 
-use crate::source::{ReadError, Source};
 use crate::Ctx;
+use crate::source::{ReadError, Source};
 use bw_core::org::{OrgKind, OrgNode, OrgTree, RegionLevel};
 use bw_core::records::*;
-use bw_core::template::{parse_row, resolve_header, HeaderMap, Kind, Record};
+use bw_core::template::{HeaderMap, Kind, Record, parse_row, resolve_header};
 use bw_core::{Date, Money};
-use bw_ledger::{encode_raw_into, hex, leaf_hash, Hash, Header};
+use bw_ledger::{Hash, Header, encode_raw_into, hex, leaf_hash};
+use bw_store::sqlx::AnyPool;
 use bw_store::sqlx::{self, Row};
-use bw_store::{insert_rows, JournalWriter, Store, StoreError, Tx, Value};
+use bw_store::{JournalWriter, Store, StoreError, Tx, Value, insert_rows};
 use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
@@ -38,7 +39,11 @@ pub struct RowError {
 impl fmt::Display for RowError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.column {
-            Some(c) => write!(f, "{}:{}: column {}: {}", self.file, self.row, c, self.message),
+            Some(c) => write!(
+                f,
+                "{}:{}: column {}: {}",
+                self.file, self.row, c, self.message
+            ),
             None => write!(f, "{}:{}: {}", self.file, self.row, self.message),
         }
     }
@@ -47,7 +52,11 @@ impl fmt::Display for RowError {
 #[derive(Debug, thiserror::Error)]
 pub enum ImportError {
     #[error("{} refused: {} error(s), nothing was imported", file, errors.len() + more)]
-    Rejected { file: String, errors: Vec<RowError>, more: usize },
+    Rejected {
+        file: String,
+        errors: Vec<RowError>,
+        more: usize,
+    },
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error("{0}")]
@@ -84,7 +93,11 @@ pub struct ImportOptions<'a> {
 
 impl Default for ImportOptions<'_> {
     fn default() -> Self {
-        ImportOptions { allow_extra: false, errors_max: 100, progress: None }
+        ImportOptions {
+            allow_extra: false,
+            errors_max: 100,
+            progress: None,
+        }
     }
 }
 
@@ -129,8 +142,15 @@ fn blob(h: &Hash) -> Value {
 }
 
 /// Where an already-stored record came from, for conflict messages.
-async fn describe_existing(tx: &mut Tx, journal_idx: i64, new_data: &[u8]) -> Result<String, ImportError> {
-    let row = sqlx::query("SELECT entry FROM journal WHERE idx = $1").bind(journal_idx).fetch_optional(&mut **tx).await?;
+async fn describe_existing(
+    db: &AnyPool,
+    journal_idx: i64,
+    new_data: &[u8],
+) -> Result<String, ImportError> {
+    let row = sqlx::query("SELECT entry FROM journal WHERE idx = $1")
+        .bind(journal_idx)
+        .fetch_optional(db)
+        .await?;
     let Some(row) = row else {
         return Ok(format!("journal entry {journal_idx}"));
     };
@@ -148,8 +168,16 @@ async fn describe_existing(tx: &mut Tx, journal_idx: i64, new_data: &[u8]) -> Re
             }
         }
     }
-    let batch = old.batch.map(|b| format!(", batch {b}")).unwrap_or_default();
-    Ok(format!("journal entry {journal_idx}{batch} by {} at {}: {}", old.actor, old.at, diffs.join("; ")))
+    let batch = old
+        .batch
+        .map(|b| format!(", batch {b}"))
+        .unwrap_or_default();
+    Ok(format!(
+        "journal entry {journal_idx}{batch} by {} at {}: {}",
+        old.actor,
+        old.at,
+        diffs.join("; ")
+    ))
 }
 
 fn show(v: &serde_json::Value) -> String {
@@ -169,7 +197,9 @@ struct Stored {
 }
 
 async fn load_tree(tx: &mut Tx) -> Result<OrgTree, ImportError> {
-    let rows = sqlx::query("SELECT code, name, parent_code, kind, level FROM units").fetch_all(&mut **tx).await?;
+    let rows = sqlx::query("SELECT code, name, parent_code, kind, level FROM units")
+        .fetch_all(&mut **tx)
+        .await?;
     let mut tree = OrgTree::new();
     for r in rows {
         let kind: String = r.try_get(3)?;
@@ -179,17 +209,29 @@ async fn load_tree(tx: &mut Tx) -> Result<OrgTree, ImportError> {
             name: r.try_get(1)?,
             parent_code: r.try_get(2)?,
             kind: OrgKind::parse(&kind).map_err(ImportError::Io)?,
-            level: level.map(|l| RegionLevel::parse(&l)).transpose().map_err(ImportError::Io)?,
+            level: level
+                .map(|l| RegionLevel::parse(&l))
+                .transpose()
+                .map_err(ImportError::Io)?,
         });
     }
     Ok(tree)
 }
 
-async fn load_stored(tx: &mut Tx, sql: &'static str) -> Result<HashMap<String, Stored>, ImportError> {
+async fn load_stored(
+    tx: &mut Tx,
+    sql: &'static str,
+) -> Result<HashMap<String, Stored>, ImportError> {
     let rows = sqlx::query(sql).fetch_all(&mut **tx).await?;
     let mut out = HashMap::with_capacity(rows.len());
     for r in rows {
-        out.insert(r.try_get::<String, _>(0)?, Stored { hash: r.try_get(1)?, journal_idx: r.try_get(2)? });
+        out.insert(
+            r.try_get::<String, _>(0)?,
+            Stored {
+                hash: r.try_get(1)?,
+                journal_idx: r.try_get(2)?,
+            },
+        );
     }
     Ok(out)
 }
@@ -249,10 +291,18 @@ impl IndicatorBook {
         match self.by_code.get(code).map(Vec::as_slice) {
             Some([i]) => Ok(*i),
             Some(many) if !many.is_empty() => {
-                let years: Vec<String> = many.iter().map(|i| self.items[*i].year.to_string()).collect();
-                Err(format!("indicator {code:?} exists in years {} but not in {year}", years.join(", ")))
+                let years: Vec<String> = many
+                    .iter()
+                    .map(|i| self.items[*i].year.to_string())
+                    .collect();
+                Err(format!(
+                    "indicator {code:?} exists in years {} but not in {year}",
+                    years.join(", ")
+                ))
             }
-            _ => Err(format!("unknown indicator_code {code:?}: not in the database (import indicators first)")),
+            _ => Err(format!(
+                "unknown indicator_code {code:?}: not in the database (import indicators first)"
+            )),
         }
     }
 
@@ -272,8 +322,19 @@ impl IndicatorBook {
 
 fn unit_ref(tree: &OrgTree, code: &str, want: OrgKind) -> Result<(), String> {
     match tree.get(code) {
-        None => Err(format!("unknown {} {code:?}: not in the database (import units first)", if want == OrgKind::Region { "region_code" } else { "unit_code" })),
-        Some(n) if n.kind != want => Err(format!("{code:?} is a {}, not a {}", n.kind.as_str(), want.as_str())),
+        None => Err(format!(
+            "unknown {} {code:?}: not in the database (import units first)",
+            if want == OrgKind::Region {
+                "region_code"
+            } else {
+                "unit_code"
+            }
+        )),
+        Some(n) if n.kind != want => Err(format!(
+            "{code:?} is a {}, not a {}",
+            n.kind.as_str(),
+            want.as_str()
+        )),
         Some(_) => Ok(()),
     }
 }
@@ -284,13 +345,116 @@ fn unit_ref(tree: &OrgTree, code: &str, want: OrgKind) -> Result<(), String> {
 /// Projection columns per kind; `journal_idx` is always last.
 fn table_of(kind: Kind) -> (&'static str, &'static [&'static str]) {
     match kind {
-        Kind::Units => ("units", &["code", "name", "parent_code", "kind", "level", "region_code", "department_code", "record_hash", "journal_idx"]),
-        Kind::Projects => ("projects", &["project_code", "name", "unit_code", "category", "start_year", "end_year", "total_amount", "status", "expires_on", "record_hash", "journal_idx"]),
-        Kind::Indicators => ("indicators", &["year", "indicator_code", "unit_code", "project_code", "functional_code", "economic_code", "gov_economic_code", "fund_source", "special", "amount", "control", "record_hash", "journal_idx"]),
-        Kind::Contracts => ("contracts", &["contract_no", "unit_code", "year", "indicator_code", "supplier_name", "supplier_account", "amount", "signed_on", "ends_on", "status", "record_hash", "journal_idx"]),
-        Kind::Payments => ("payments", &["unit_code", "voucher_no", "pay_date", "year", "indicator_code", "economic_code", "payee_name", "payee_account", "payee_type", "amount", "summary", "invoice_no", "contract_no", "reverses", "record_hash", "journal_idx"]),
-        Kind::Revenues => ("revenues", &["record_no", "date", "year", "region_code", "revenue_code", "amount", "record_hash", "journal_idx"]),
-        Kind::RevenueTargets => ("revenue_targets", &["year", "region_code", "revenue_code", "amount", "record_hash", "journal_idx"]),
+        Kind::Units => (
+            "units",
+            &[
+                "code",
+                "name",
+                "parent_code",
+                "kind",
+                "level",
+                "region_code",
+                "department_code",
+                "record_hash",
+                "journal_idx",
+            ],
+        ),
+        Kind::Projects => (
+            "projects",
+            &[
+                "project_code",
+                "name",
+                "unit_code",
+                "category",
+                "start_year",
+                "end_year",
+                "total_amount",
+                "status",
+                "expires_on",
+                "record_hash",
+                "journal_idx",
+            ],
+        ),
+        Kind::Indicators => (
+            "indicators",
+            &[
+                "year",
+                "indicator_code",
+                "unit_code",
+                "project_code",
+                "functional_code",
+                "economic_code",
+                "gov_economic_code",
+                "fund_source",
+                "special",
+                "amount",
+                "control",
+                "record_hash",
+                "journal_idx",
+            ],
+        ),
+        Kind::Contracts => (
+            "contracts",
+            &[
+                "contract_no",
+                "unit_code",
+                "year",
+                "indicator_code",
+                "supplier_name",
+                "supplier_account",
+                "amount",
+                "signed_on",
+                "ends_on",
+                "status",
+                "record_hash",
+                "journal_idx",
+            ],
+        ),
+        Kind::Payments => (
+            "payments",
+            &[
+                "unit_code",
+                "voucher_no",
+                "pay_date",
+                "year",
+                "indicator_code",
+                "economic_code",
+                "payee_name",
+                "payee_account",
+                "payee_type",
+                "amount",
+                "summary",
+                "invoice_no",
+                "contract_no",
+                "reverses",
+                "record_hash",
+                "journal_idx",
+            ],
+        ),
+        Kind::Revenues => (
+            "revenues",
+            &[
+                "record_no",
+                "date",
+                "year",
+                "region_code",
+                "revenue_code",
+                "amount",
+                "record_hash",
+                "journal_idx",
+            ],
+        ),
+        Kind::RevenueTargets => (
+            "revenue_targets",
+            &[
+                "year",
+                "region_code",
+                "revenue_code",
+                "amount",
+                "record_hash",
+                "journal_idx",
+            ],
+        ),
     }
 }
 
@@ -307,26 +471,45 @@ struct Keys {
 
 impl Keys {
     fn new(stored: HashMap<String, Stored>) -> Keys {
-        Keys { stored, in_file: HashMap::new() }
+        Keys {
+            stored,
+            in_file: HashMap::new(),
+        }
     }
 
     /// Checks key `key` (shown as `label`) with content `hash`. A conflict with a stored
     /// record is returned as `Err(Some(journal_idx))` for the caller to describe.
     fn check(&mut self, key: String, hash: &Hash, row: u64) -> Result<Seen, Result<i64, u64>> {
         if let Some(s) = self.stored.get(&key) {
-            return if s.hash.as_slice() == hash { Ok(Seen::Same) } else { Err(Ok(s.journal_idx)) };
+            return if s.hash.as_slice() == hash {
+                Ok(Seen::Same)
+            } else {
+                Err(Ok(s.journal_idx))
+            };
         }
         if let Some((r, h)) = self.in_file.get(&key) {
-            return if h == hash { Ok(Seen::Same) } else { Err(Err(*r)) };
+            return if h == hash {
+                Ok(Seen::Same)
+            } else {
+                Err(Err(*r))
+            };
         }
         self.in_file.insert(key, (row, *hash));
         Ok(Seen::New)
     }
 }
 
-async fn conflict(tx: &mut Tx, what: String, c: Result<i64, u64>, data: &[u8]) -> Result<String, ImportError> {
+async fn conflict(
+    db: &AnyPool,
+    what: String,
+    c: Result<i64, u64>,
+    data: &[u8],
+) -> Result<String, ImportError> {
     Ok(match c {
-        Ok(idx) => format!("{what} is already recorded with different content ({})", describe_existing(tx, idx, data).await?),
+        Ok(idx) => format!(
+            "{what} is already recorded with different content ({})",
+            describe_existing(db, idx, data).await?
+        ),
         Err(row) => format!("{what} also appears on row {row} of this file with different content"),
     })
 }
@@ -339,13 +522,35 @@ struct PaymentSeen {
 
 /// Per-import state of each kind.
 enum Importer {
-    Units { tree: OrgTree, keys: Keys, pending: Vec<(u64, OrgNode, Vec<u8>, Hash)> },
-    Projects { tree: OrgTree, keys: Keys },
-    Indicators { tree: OrgTree, projects: HashMap<String, ProjectStatus>, keys: Keys },
-    Contracts { tree: OrgTree, book: IndicatorBook, keys: Keys },
+    Units {
+        tree: OrgTree,
+        keys: Keys,
+        pending: Vec<(u64, OrgNode, Vec<u8>, Hash)>,
+    },
+    Projects {
+        tree: OrgTree,
+        keys: Keys,
+    },
+    Indicators {
+        tree: OrgTree,
+        projects: HashMap<String, ProjectStatus>,
+        keys: Keys,
+    },
+    Contracts {
+        tree: OrgTree,
+        book: IndicatorBook,
+        keys: Keys,
+    },
     Payments(Box<PaymentsState>),
-    Revenues { tree: OrgTree, keys: Keys, months: BTreeMap<(i32, String, String, String), i64> },
-    RevenueTargets { tree: OrgTree, keys: Keys },
+    Revenues {
+        tree: OrgTree,
+        keys: Keys,
+        months: BTreeMap<(i32, String, String, String), i64>,
+    },
+    RevenueTargets {
+        tree: OrgTree,
+        keys: Keys,
+    },
 }
 
 struct PaymentsState {
@@ -369,15 +574,19 @@ struct ContractState {
     changed: bool,
 }
 
+/// A 128-bit key fingerprint from two differently seeded SipHash runs: keys of a million
+/// payments fit in a few dozen megabytes, and a collision (about 2^-64 at that size) is
+/// out of reach. Content is still compared with the full SHA-256 record hash.
 fn fingerprint(unit: &str, voucher: &str) -> u128 {
-    let mut h = Sha256::new();
-    h.update(unit.as_bytes());
-    h.update([0u8]);
-    h.update(voucher.as_bytes());
-    let d: [u8; 32] = h.finalize().into();
-    let mut b = [0u8; 16];
-    b.copy_from_slice(&d[..16]);
-    u128::from_le_bytes(b)
+    use std::hash::{Hash as _, Hasher};
+    let half = |seed: u8| {
+        let mut h = std::hash::DefaultHasher::new();
+        seed.hash(&mut h);
+        unit.hash(&mut h);
+        voucher.hash(&mut h);
+        h.finish()
+    };
+    (u128::from(half(1)) << 64) | u128::from(half(2))
 }
 
 impl Importer {
@@ -469,13 +678,24 @@ impl Importer {
     }
 
     /// Checks one parsed record against the database and the file so far.
-    async fn accept(&mut self, tx: &mut Tx, file: &str, row: u64, record: Record) -> Result<Result<Outcome, Vec<Refusal>>, ImportError> {
+    /// Reads go to `db` (committed data): this import's own rows are tracked in memory,
+    /// while its transaction belongs to the writer task.
+    async fn accept(
+        &mut self,
+        db: &AnyPool,
+        file: &str,
+        row: u64,
+        record: Record,
+    ) -> Result<Result<Outcome, Vec<Refusal>>, ImportError> {
         match (self, record) {
             (Importer::Units { keys, pending, .. }, Record::Unit(n)) => {
                 let (data, hash) = json(&n)?;
                 match keys.check(n.code.clone(), &hash, row) {
                     Ok(Seen::Same) => Ok(Ok(Outcome::Unchanged)),
-                    Err(c) => Ok(Err(vec![(0, conflict(tx, format!("code {:?}", n.code), c, &data).await?)])),
+                    Err(c) => Ok(Err(vec![(
+                        0,
+                        conflict(db, format!("code {:?}", n.code), c, &data).await?,
+                    )])),
                     Ok(Seen::New) => {
                         pending.push((row, n, data, hash));
                         Ok(Ok(Outcome::Deferred))
@@ -486,7 +706,13 @@ impl Importer {
                 let (data, hash) = json(&p)?;
                 match keys.check(p.project_code.clone(), &hash, row) {
                     Ok(Seen::Same) => return Ok(Ok(Outcome::Unchanged)),
-                    Err(c) => return Ok(Err(vec![(0, conflict(tx, format!("project_code {:?}", p.project_code), c, &data).await?)])),
+                    Err(c) => {
+                        return Ok(Err(vec![(
+                            0,
+                            conflict(db, format!("project_code {:?}", p.project_code), c, &data)
+                                .await?,
+                        )]));
+                    }
                     Ok(Seen::New) => {}
                 }
                 if let Err(e) = unit_ref(tree, &p.unit_code, OrgKind::Unit) {
@@ -504,15 +730,26 @@ impl Importer {
                     Value::OptText(p.expires_on.map(|d| d.to_string())),
                     blob(&hash),
                 ];
-                Ok(Ok(Outcome::Add(Accepted { action: "project.add", data, projection })))
+                Ok(Ok(Outcome::Add(Accepted {
+                    action: "project.add",
+                    data,
+                    projection,
+                })))
             }
-            (Importer::Indicators { tree, projects, keys }, Record::Indicator(i)) => {
+            (
+                Importer::Indicators {
+                    tree,
+                    projects,
+                    keys,
+                },
+                Record::Indicator(i),
+            ) => {
                 let (data, hash) = json(&i)?;
                 match keys.check(format!("{}/{}", i.year, i.indicator_code), &hash, row) {
                     Ok(Seen::Same) => return Ok(Ok(Outcome::Unchanged)),
                     Err(c) => {
                         let what = format!("indicator_code {:?} of {}", i.indicator_code, i.year);
-                        return Ok(Err(vec![(0, conflict(tx, what, c, &data).await?)]));
+                        return Ok(Err(vec![(0, conflict(db, what, c, &data).await?)]));
                     }
                     Ok(Seen::New) => {}
                 }
@@ -542,13 +779,23 @@ impl Importer {
                     text(i.control.as_str()),
                     blob(&hash),
                 ];
-                Ok(Ok(Outcome::Add(Accepted { action: "indicator.add", data, projection })))
+                Ok(Ok(Outcome::Add(Accepted {
+                    action: "indicator.add",
+                    data,
+                    projection,
+                })))
             }
             (Importer::Contracts { tree, book, keys }, Record::Contract(c)) => {
                 let (data, hash) = json(&c)?;
                 match keys.check(c.contract_no.clone(), &hash, row) {
                     Ok(Seen::Same) => return Ok(Ok(Outcome::Unchanged)),
-                    Err(k) => return Ok(Err(vec![(0, conflict(tx, format!("contract_no {:?}", c.contract_no), k, &data).await?)])),
+                    Err(k) => {
+                        return Ok(Err(vec![(
+                            0,
+                            conflict(db, format!("contract_no {:?}", c.contract_no), k, &data)
+                                .await?,
+                        )]));
+                    }
                     Ok(Seen::New) => {}
                 }
                 if let Err(e) = unit_ref(tree, &c.unit_code, OrgKind::Unit) {
@@ -560,11 +807,19 @@ impl Importer {
                 };
                 let st = &mut book.items[idx];
                 if st.unit_code != c.unit_code {
-                    return Ok(Err(vec![(2, format!("indicator {:?} belongs to unit {:?}, not {:?}", st.code, st.unit_code, c.unit_code))]));
+                    return Ok(Err(vec![(
+                        2,
+                        format!(
+                            "indicator {:?} belongs to unit {:?}, not {:?}",
+                            st.code, st.unit_code, c.unit_code
+                        ),
+                    )]));
                 }
                 if c.status == ContractStatus::Open {
                     // A commitment beyond the free balance is held to the same control as a payment.
-                    if let ControlDecision::Refuse { available } = st.balance.check(st.control, c.amount, Money::ZERO) {
+                    if let ControlDecision::Refuse { available } =
+                        st.balance.check(st.control, c.amount, Money::ZERO)
+                    {
                         return Ok(Err(vec![(
                             5,
                             format!(
@@ -573,7 +828,11 @@ impl Importer {
                             ),
                         )]));
                     }
-                    st.balance.committed_unpaid = st.balance.committed_unpaid.checked_add(c.amount).map_err(|e| ImportError::Io(e.to_string()))?;
+                    st.balance.committed_unpaid = st
+                        .balance
+                        .committed_unpaid
+                        .checked_add(c.amount)
+                        .map_err(|e| ImportError::Io(e.to_string()))?;
                     st.changed = true;
                 }
                 let projection = vec![
@@ -589,20 +848,36 @@ impl Importer {
                     text(c.status.as_str()),
                     blob(&hash),
                 ];
-                Ok(Ok(Outcome::Add(Accepted { action: "contract.add", data, projection })))
+                Ok(Ok(Outcome::Add(Accepted {
+                    action: "contract.add",
+                    data,
+                    projection,
+                })))
             }
-            (Importer::Payments(st), Record::Payment(p)) => st.accept(tx, file, row, p).await,
+            (Importer::Payments(st), Record::Payment(p)) => st.accept(db, file, row, p).await,
             (Importer::Revenues { tree, keys, months }, Record::Revenue(r)) => {
                 let (data, hash) = json(&r)?;
                 match keys.check(r.record_no.clone(), &hash, row) {
                     Ok(Seen::Same) => return Ok(Ok(Outcome::Unchanged)),
-                    Err(c) => return Ok(Err(vec![(0, conflict(tx, format!("record_no {:?}", r.record_no), c, &data).await?)])),
+                    Err(c) => {
+                        return Ok(Err(vec![(
+                            0,
+                            conflict(db, format!("record_no {:?}", r.record_no), c, &data).await?,
+                        )]));
+                    }
                     Ok(Seen::New) => {}
                 }
                 if let Err(e) = unit_ref(tree, &r.region_code, OrgKind::Region) {
                     return Ok(Err(vec![(2, e)]));
                 }
-                *months.entry((r.date.year(), r.region_code.clone(), r.revenue_code.to_string(), r.date.month_key())).or_default() += r.amount.fen();
+                *months
+                    .entry((
+                        r.date.year(),
+                        r.region_code.clone(),
+                        r.revenue_code.to_string(),
+                        r.date.month_key(),
+                    ))
+                    .or_default() += r.amount.fen();
                 let projection = vec![
                     text(&r.record_no),
                     text(r.date.to_string()),
@@ -612,15 +887,24 @@ impl Importer {
                     money(r.amount),
                     blob(&hash),
                 ];
-                Ok(Ok(Outcome::Add(Accepted { action: "revenue.record", data, projection })))
+                Ok(Ok(Outcome::Add(Accepted {
+                    action: "revenue.record",
+                    data,
+                    projection,
+                })))
             }
             (Importer::RevenueTargets { tree, keys }, Record::RevenueTarget(t)) => {
                 let (data, hash) = json(&t)?;
-                match keys.check(format!("{}/{}/{}", t.year, t.region_code, t.revenue_code), &hash, row) {
+                match keys.check(
+                    format!("{}/{}/{}", t.year, t.region_code, t.revenue_code),
+                    &hash,
+                    row,
+                ) {
                     Ok(Seen::Same) => return Ok(Ok(Outcome::Unchanged)),
                     Err(c) => {
-                        let what = format!("target {} {} {}", t.year, t.region_code, t.revenue_code);
-                        return Ok(Err(vec![(0, conflict(tx, what, c, &data).await?)]));
+                        let what =
+                            format!("target {} {} {}", t.year, t.region_code, t.revenue_code);
+                        return Ok(Err(vec![(0, conflict(db, what, c, &data).await?)]));
                     }
                     Ok(Seen::New) => {}
                 }
@@ -634,9 +918,15 @@ impl Importer {
                     money(t.amount),
                     blob(&hash),
                 ];
-                Ok(Ok(Outcome::Add(Accepted { action: "revenue_target.set", data, projection })))
+                Ok(Ok(Outcome::Add(Accepted {
+                    action: "revenue_target.set",
+                    data,
+                    projection,
+                })))
             }
-            _ => Err(ImportError::Io("record kind does not match the importer".into())),
+            _ => Err(ImportError::Io(
+                "record kind does not match the importer".into(),
+            )),
         }
     }
 
@@ -670,7 +960,14 @@ impl Importer {
                 Value::OptText(department),
                 blob(&hash),
             ];
-            out.push((row, Accepted { action: "unit.add", data, projection }));
+            out.push((
+                row,
+                Accepted {
+                    action: "unit.add",
+                    data,
+                    projection,
+                },
+            ));
         }
         Ok(out)
     }
@@ -705,7 +1002,13 @@ impl Importer {
 }
 
 impl PaymentsState {
-    async fn accept(&mut self, tx: &mut Tx, file: &str, row: u64, p: Payment) -> Result<Result<Outcome, Vec<Refusal>>, ImportError> {
+    async fn accept(
+        &mut self,
+        db: &AnyPool,
+        file: &str,
+        row: u64,
+        p: Payment,
+    ) -> Result<Result<Outcome, Vec<Refusal>>, ImportError> {
         let (data, hash) = json(&p)?;
         let fp = fingerprint(&p.unit_code, &p.voucher_no);
         let what = || format!("voucher {:?} of unit {:?}", p.voucher_no, p.unit_code);
@@ -713,22 +1016,36 @@ impl PaymentsState {
             if *h == hash {
                 return Ok(Ok(Outcome::Unchanged));
             }
-            let r = sqlx::query("SELECT journal_idx FROM payments WHERE unit_code = $1 AND voucher_no = $2")
-                .bind(p.unit_code.clone())
-                .bind(p.voucher_no.clone())
-                .fetch_optional(&mut **tx)
-                .await?;
+            let r = sqlx::query(
+                "SELECT journal_idx FROM payments WHERE unit_code = $1 AND voucher_no = $2",
+            )
+            .bind(p.unit_code.clone())
+            .bind(p.voucher_no.clone())
+            .fetch_optional(db)
+            .await?;
             let idx: i64 = match r {
                 Some(r) => r.try_get(0)?,
                 None => -1,
             };
-            return Ok(Err(vec![(0, format!("voucher_conflict: {}", conflict(tx, what(), Ok(idx), &data).await?))]));
+            return Ok(Err(vec![(
+                0,
+                format!(
+                    "voucher_conflict: {}",
+                    conflict(db, what(), Ok(idx), &data).await?
+                ),
+            )]));
         }
         if let Some((r, h, _)) = self.in_file.get(&fp) {
             if *h == hash {
                 return Ok(Ok(Outcome::Unchanged));
             }
-            return Ok(Err(vec![(0, format!("voucher_conflict: {}", conflict(tx, what(), Err(*r), &data).await?))]));
+            return Ok(Err(vec![(
+                0,
+                format!(
+                    "voucher_conflict: {}",
+                    conflict(db, what(), Err(*r), &data).await?
+                ),
+            )]));
         }
         let idx = match self.book.resolve(&p.indicator_code, p.pay_date.year()) {
             Ok(i) => i,
@@ -736,33 +1053,67 @@ impl PaymentsState {
         };
         if self.book.items[idx].unit_code != p.unit_code {
             let st = &self.book.items[idx];
-            return Ok(Err(vec![(3, format!("indicator {:?} belongs to unit {:?}, not {:?}", st.code, st.unit_code, p.unit_code))]));
+            return Ok(Err(vec![(
+                3,
+                format!(
+                    "indicator {:?} belongs to unit {:?}, not {:?}",
+                    st.code, st.unit_code, p.unit_code
+                ),
+            )]));
         }
         // A refund names the voucher it reverses, in this file or already stored.
         if let Some(orig_no) = &p.reverses {
             let refund = -p.amount.fen();
             let orig_fp = fingerprint(&p.unit_code, orig_no);
-            let (orig_amount, orig_refunded, orig_ind) = if let Some((_, _, seen)) = self.in_file.get(&orig_fp) {
-                let pending = self.refunds.get(&(p.unit_code.clone(), orig_no.clone())).copied().unwrap_or(0);
+            let (orig_amount, orig_refunded, orig_ind) = if let Some((_, _, seen)) =
+                self.in_file.get(&orig_fp)
+            {
+                let pending = self
+                    .refunds
+                    .get(&(p.unit_code.clone(), orig_no.clone()))
+                    .copied()
+                    .unwrap_or(0);
                 (seen.amount, seen.refunded + pending, Some(seen.indicator))
             } else if self.stored.contains_key(&orig_fp) {
                 let r = sqlx::query("SELECT amount, refunded, year, indicator_code FROM payments WHERE unit_code = $1 AND voucher_no = $2")
                     .bind(p.unit_code.clone())
                     .bind(orig_no.clone())
-                    .fetch_one(&mut **tx)
+                    .fetch_one(db)
                     .await?;
                 let year: i64 = r.try_get(2)?;
                 let code: String = r.try_get(3)?;
-                let pending = self.refunds.get(&(p.unit_code.clone(), orig_no.clone())).copied().unwrap_or(0);
-                (r.try_get::<i64, _>(0)?, r.try_get::<i64, _>(1)? + pending, self.book.by_key.get(&(year as i32, code)).copied())
+                let pending = self
+                    .refunds
+                    .get(&(p.unit_code.clone(), orig_no.clone()))
+                    .copied()
+                    .unwrap_or(0);
+                (
+                    r.try_get::<i64, _>(0)?,
+                    r.try_get::<i64, _>(1)? + pending,
+                    self.book.by_key.get(&(year as i32, code)).copied(),
+                )
             } else {
-                return Ok(Err(vec![(12, format!("reverses unknown voucher {orig_no:?} of unit {:?}", p.unit_code))]));
+                return Ok(Err(vec![(
+                    12,
+                    format!(
+                        "reverses unknown voucher {orig_no:?} of unit {:?}",
+                        p.unit_code
+                    ),
+                )]));
             };
             if orig_amount <= 0 {
-                return Ok(Err(vec![(12, format!("voucher {orig_no:?} is itself a refund and cannot be reversed"))]));
+                return Ok(Err(vec![(
+                    12,
+                    format!("voucher {orig_no:?} is itself a refund and cannot be reversed"),
+                )]));
             }
             if orig_ind != Some(idx) {
-                return Ok(Err(vec![(3, format!("a refund must charge the indicator of the voucher it reverses ({orig_no:?})"))]));
+                return Ok(Err(vec![(
+                    3,
+                    format!(
+                        "a refund must charge the indicator of the voucher it reverses ({orig_no:?})"
+                    ),
+                )]));
             }
             if refund > orig_amount - orig_refunded {
                 return Ok(Err(vec![(
@@ -775,22 +1126,34 @@ impl PaymentsState {
                     ),
                 )]));
             }
-            *self.refunds.entry((p.unit_code.clone(), orig_no.clone())).or_default() += refund;
+            *self
+                .refunds
+                .entry((p.unit_code.clone(), orig_no.clone()))
+                .or_default() += refund;
         }
         // Drawing down a contract.
         let mut from_commitment = Money::ZERO;
         if let Some(cno) = &p.contract_no {
             let Some(c) = self.contracts.get(cno) else {
-                return Ok(Err(vec![(11, format!("unknown contract_no {cno:?}: not in the database (import contracts first)"))]));
+                return Ok(Err(vec![(
+                    11,
+                    format!(
+                        "unknown contract_no {cno:?}: not in the database (import contracts first)"
+                    ),
+                )]));
             };
             if c.unit_code != p.unit_code || c.indicator != Some(idx) {
-                return Ok(Err(vec![(11, format!("contract {cno:?} belongs to another unit or indicator"))]));
+                return Ok(Err(vec![(
+                    11,
+                    format!("contract {cno:?} belongs to another unit or indicator"),
+                )]));
             }
             if c.status == ContractStatus::Cancelled && p.amount.is_positive() {
                 return Ok(Err(vec![(11, format!("contract {cno:?} is cancelled"))]));
             }
             if c.status == ContractStatus::Open {
-                from_commitment = Money::from_fen(p.amount.fen().clamp(0, (c.amount - c.paid).max(0)));
+                from_commitment =
+                    Money::from_fen(p.amount.fen().clamp(0, (c.amount - c.paid).max(0)));
             }
         }
         let st = &mut self.book.items[idx];
@@ -821,7 +1184,8 @@ impl PaymentsState {
                 c.changed = true;
                 if c.status == ContractStatus::Open {
                     let delta = unpaid_after - unpaid_before;
-                    st.balance.committed_unpaid = Money::from_fen(st.balance.committed_unpaid.fen() + delta);
+                    st.balance.committed_unpaid =
+                        Money::from_fen(st.balance.committed_unpaid.fen() + delta);
                 }
             }
         }
@@ -848,8 +1212,23 @@ impl PaymentsState {
             opt(&p.reverses),
             blob(&hash),
         ];
-        self.in_file.insert(fp, (row, hash, PaymentSeen { amount: p.amount.fen(), refunded: 0, indicator: idx }));
-        Ok(Ok(Outcome::Add(Accepted { action: "payment.record", data, projection })))
+        self.in_file.insert(
+            fp,
+            (
+                row,
+                hash,
+                PaymentSeen {
+                    amount: p.amount.fen(),
+                    refunded: 0,
+                    indicator: idx,
+                },
+            ),
+        );
+        Ok(Ok(Outcome::Add(Accepted {
+            action: "payment.record",
+            data,
+            projection,
+        })))
     }
 
     async fn write_aggregates(&mut self, tx: &mut Tx) -> Result<Vec<String>, ImportError> {
@@ -871,7 +1250,11 @@ impl PaymentsState {
             .await?;
         }
         for (no, c) in self.contracts.iter().filter(|(_, c)| c.changed) {
-            sqlx::query("UPDATE contracts SET paid = $1 WHERE contract_no = $2").bind(c.paid).bind(no.clone()).execute(&mut **tx).await?;
+            sqlx::query("UPDATE contracts SET paid = $1 WHERE contract_no = $2")
+                .bind(c.paid)
+                .bind(no.clone())
+                .execute(&mut **tx)
+                .await?;
         }
         for ((unit, voucher), amount) in &self.refunds {
             sqlx::query("UPDATE payments SET refunded = refunded + $1 WHERE unit_code = $2 AND voucher_no = $3")
@@ -889,11 +1272,14 @@ impl PaymentsState {
 // The driver.
 
 fn file_sha256(path: &Path) -> Result<String, ImportError> {
-    let mut f = std::fs::File::open(path).map_err(|e| ImportError::Io(format!("{}: {e}", path.display())))?;
+    let mut f = std::fs::File::open(path)
+        .map_err(|e| ImportError::Io(format!("{}: {e}", path.display())))?;
     let mut h = Sha256::new();
     let mut buf = vec![0u8; 1 << 20];
     loop {
-        let n = f.read(&mut buf).map_err(|e| ImportError::Io(format!("{}: {e}", path.display())))?;
+        let n = f
+            .read(&mut buf)
+            .map_err(|e| ImportError::Io(format!("{}: {e}", path.display())))?;
         if n == 0 {
             break;
         }
@@ -912,7 +1298,12 @@ struct Errors {
 impl Errors {
     fn push(&mut self, row: u64, column: Option<String>, message: String) {
         if self.list.len() < self.max {
-            self.list.push(RowError { file: self.file.clone(), row, column, message });
+            self.list.push(RowError {
+                file: self.file.clone(),
+                row,
+                column,
+                message,
+            });
         } else {
             self.more += 1;
         }
@@ -932,12 +1323,32 @@ struct BatchData<'a> {
 
 /// Imports one file of `kind`. Everything or nothing: on any refusal the transaction is
 /// rolled back and every refusal (up to `errors_max`) is returned.
-pub async fn import_file(store: &Store, ctx: &Ctx, kind: Kind, path: &Path, opts: &ImportOptions<'_>) -> Result<ImportReport, ImportError> {
+pub async fn import_file(
+    store: &Store,
+    ctx: &Ctx,
+    kind: Kind,
+    path: &Path,
+    opts: &ImportOptions<'_>,
+) -> Result<ImportReport, ImportError> {
     let file = path.display().to_string();
-    let mut errors = Errors { file: file.clone(), list: Vec::new(), more: 0, max: opts.errors_max.max(1) };
-    let reject = |errors: Errors| ImportError::Rejected { file: errors.file, errors: errors.list, more: errors.more };
+    let mut errors = Errors {
+        file: file.clone(),
+        list: Vec::new(),
+        more: 0,
+        max: opts.errors_max.max(1),
+    };
+    let reject = |errors: Errors| ImportError::Rejected {
+        file: errors.file,
+        errors: errors.list,
+        more: errors.more,
+    };
     let read_err = |errors: &mut Errors, e: ReadError, header: Option<&[String]>| {
-        let column = e.column.map(|c| header.and_then(|h| h.get(c)).cloned().unwrap_or_else(|| format!("#{}", c + 1)));
+        let column = e.column.map(|c| {
+            header
+                .and_then(|h| h.get(c))
+                .cloned()
+                .unwrap_or_else(|| format!("#{}", c + 1))
+        });
         errors.push(e.row, column, e.message);
     };
     let (mut source, header) = match Source::open(path) {
@@ -958,22 +1369,58 @@ pub async fn import_file(store: &Store, ctx: &Ctx, kind: Kind, path: &Path, opts
         }
     };
     let sha = file_sha256(path)?;
-    let file_name = path.file_name().map(|f| f.to_string_lossy().to_string()).unwrap_or_else(|| file.clone());
-    let reason = ctx.reason.clone().unwrap_or_else(|| format!("import {} {}", kind.as_str(), file_name));
+    let file_name = path
+        .file_name()
+        .map(|f| f.to_string_lossy().to_string())
+        .unwrap_or_else(|| file.clone());
+    let reason = ctx
+        .reason
+        .clone()
+        .unwrap_or_else(|| format!("import {} {}", kind.as_str(), file_name));
 
     let (mut tx, size) = store.begin_write().await?;
-    let batch: i64 = sqlx::query("SELECT CAST(COALESCE(MAX(id), 0) + 1 AS BIGINT) FROM batches").fetch_one(&mut *tx).await?.try_get(0)?;
+    let batch: i64 = sqlx::query("SELECT CAST(COALESCE(MAX(id), 0) + 1 AS BIGINT) FROM batches")
+        .fetch_one(&mut *tx)
+        .await?
+        .try_get(0)?;
     let mut importer = Importer::load(kind, &mut tx).await?;
     let mut journal = JournalWriter::new(size);
     let (table, columns) = table_of(kind);
+    // Parsing and checking run here while a writer task inserts the previous rows, so the
+    // two cores work at once. The writer owns the transaction until the file is read.
+    let (to_writer, mut from_reader) =
+        tokio::sync::mpsc::channel::<(Vec<Vec<Value>>, Vec<Vec<Value>>)>(2);
+    let writer = tokio::spawn(async move {
+        while let Some((entries, projections)) = from_reader.recv().await {
+            insert_rows(&mut tx, "journal", &["idx", "leaf_hash", "entry"], entries).await?;
+            insert_rows(&mut tx, table, columns, projections).await?;
+        }
+        Ok::<Tx, StoreError>(tx)
+    });
     let mut rows_buf: Vec<Vec<Value>> = Vec::new();
     let mut entry_buf = Vec::with_capacity(512);
-    let header_for = |action: &'static str| Header { action, actor: &ctx.actor, at: ctx.at, reason: &reason, batch: Some(batch) };
-    let mut report = ImportReport { kind: kind.as_str(), file: file.clone(), batch: Some(batch), journal_first: size, ..Default::default() };
+    let header_for = |action: &'static str| Header {
+        action,
+        actor: &ctx.actor,
+        at: ctx.at,
+        reason: &reason,
+        batch: Some(batch),
+    };
+    let mut report = ImportReport {
+        kind: kind.as_str(),
+        file: file.clone(),
+        batch: Some(batch),
+        journal_first: size,
+        ..Default::default()
+    };
 
-    let mut add = |journal: &mut JournalWriter, rows_buf: &mut Vec<Vec<Value>>, a: Accepted| -> Result<(), ImportError> {
+    let mut add = |journal: &mut JournalWriter,
+                   rows_buf: &mut Vec<Vec<Value>>,
+                   a: Accepted|
+     -> Result<(), ImportError> {
         entry_buf.clear();
-        encode_raw_into(&mut entry_buf, &header_for(a.action), &a.data).map_err(|e| ImportError::Io(e.to_string()))?;
+        encode_raw_into(&mut entry_buf, &header_for(a.action), &a.data)
+            .map_err(|e| ImportError::Io(e.to_string()))?;
         let idx = journal.append(entry_buf.clone(), leaf_hash(&entry_buf));
         let mut projection = a.projection;
         projection.push(Value::Int(idx));
@@ -1005,13 +1452,22 @@ pub async fn import_file(store: &Store, ctx: &Ctx, kind: Kind, path: &Path, opts
             }
         }
         if cells.len() != columns_n {
-            let extra_empty = cells.len() > columns_n && cells[columns_n..].iter().all(|c| c.trim().is_empty());
+            let extra_empty =
+                cells.len() > columns_n && cells[columns_n..].iter().all(|c| c.trim().is_empty());
             if !extra_empty {
                 errors.push(row, None, format!("expected {columns_n} fields as in the header, found {} (truncated or misaligned line?)", cells.len()));
                 continue;
             }
         }
-        let values: Vec<&str> = map.positions.iter().map(|p| p.and_then(|i| cells.get(i)).map(String::as_str).unwrap_or("")).collect();
+        let values: Vec<&str> = map
+            .positions
+            .iter()
+            .map(|p| {
+                p.and_then(|i| cells.get(i))
+                    .map(String::as_str)
+                    .unwrap_or("")
+            })
+            .collect();
         let record = match parse_row(kind, &values) {
             Ok(r) => r,
             Err(fes) => {
@@ -1021,7 +1477,7 @@ pub async fn import_file(store: &Store, ctx: &Ctx, kind: Kind, path: &Path, opts
                 continue;
             }
         };
-        match importer.accept(&mut tx, &file, row, record).await? {
+        match importer.accept(store.pool(), &file, row, record).await? {
             Err(refusals) => {
                 for (col, msg) in refusals {
                     errors.push(row, Some(map.labels[col].clone()), msg);
@@ -1035,8 +1491,10 @@ pub async fn import_file(store: &Store, ctx: &Ctx, kind: Kind, path: &Path, opts
                 if errors.list.is_empty() {
                     add(&mut journal, &mut rows_buf, a)?;
                     if journal.should_flush() {
-                        journal.flush(&mut tx).await?;
-                        insert_rows(&mut tx, table, columns, std::mem::take(&mut rows_buf)).await?;
+                        let batch = (journal.take_pending(), std::mem::take(&mut rows_buf));
+                        if to_writer.send(batch).await.is_err() {
+                            break; // the writer failed; its error is taken below
+                        }
                     }
                 }
             }
@@ -1045,6 +1503,10 @@ pub async fn import_file(store: &Store, ctx: &Ctx, kind: Kind, path: &Path, opts
     if let Some(progress) = opts.progress {
         progress(total, total);
     }
+    drop(to_writer);
+    let mut tx = writer
+        .await
+        .map_err(|e| ImportError::Io(format!("writer task failed: {e}")))??;
     match importer.finish() {
         Ok(rows) => {
             for (_, a) in rows {
@@ -1071,7 +1533,13 @@ pub async fn import_file(store: &Store, ctx: &Ctx, kind: Kind, path: &Path, opts
         report.journal_end = size;
         return Ok(report);
     }
-    journal.flush(&mut tx).await?;
+    insert_rows(
+        &mut tx,
+        "journal",
+        &["idx", "leaf_hash", "entry"],
+        journal.take_pending(),
+    )
+    .await?;
     insert_rows(&mut tx, table, columns, std::mem::take(&mut rows_buf)).await?;
     report.warnings = importer.write_aggregates(&mut tx).await?;
     let end = journal.next_index();
@@ -1086,7 +1554,8 @@ pub async fn import_file(store: &Store, ctx: &Ctx, kind: Kind, path: &Path, opts
     };
     let (data_json, _) = json(&data)?;
     entry_buf.clear();
-    encode_raw_into(&mut entry_buf, &header_for("import.batch"), &data_json).map_err(|e| ImportError::Io(e.to_string()))?;
+    encode_raw_into(&mut entry_buf, &header_for("import.batch"), &data_json)
+        .map_err(|e| ImportError::Io(e.to_string()))?;
     journal.append(entry_buf.clone(), leaf_hash(&entry_buf));
     sqlx::query(
         "INSERT INTO batches (id, kind, file_name, file_sha256, rows_added, rows_unchanged, actor, at, reason, first_idx, end_idx) \

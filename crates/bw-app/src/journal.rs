@@ -2,7 +2,7 @@
 //! that appends the entry and updates the projection.
 
 use crate::Ctx;
-use bw_ledger::{encode, leaf_hash, Header};
+use bw_ledger::{Header, encode, leaf_hash};
 use bw_store::{JournalWriter, Store, StoreError, Tx};
 
 #[derive(Debug, thiserror::Error)]
@@ -21,13 +21,26 @@ impl From<bw_store::sqlx::Error> for ActionError {
 
 /// Runs `apply` in a write transaction after appending one entry (`action`, `data`);
 /// `apply` gets the entry's journal index for the projection rows it writes.
-pub async fn act<T, F>(store: &Store, ctx: &Ctx, action: &str, reason: &str, data: &T, apply: F) -> Result<i64, ActionError>
+pub async fn act<T, F>(
+    store: &Store,
+    ctx: &Ctx,
+    action: &str,
+    reason: &str,
+    data: &T,
+    apply: F,
+) -> Result<i64, ActionError>
 where
     T: serde::Serialize,
     F: for<'a> AsyncFnOnce(&'a mut Tx, i64) -> Result<(), ActionError>,
 {
     let (mut tx, size) = store.begin_write().await?;
-    let header = Header { action, actor: &ctx.actor, at: ctx.at, reason, batch: None };
+    let header = Header {
+        action,
+        actor: &ctx.actor,
+        at: ctx.at,
+        reason,
+        batch: None,
+    };
     let entry = encode(&header, data).map_err(|e| ActionError::Invalid(e.to_string()))?;
     let mut journal = JournalWriter::new(size);
     let idx = journal.append(entry.clone(), leaf_hash(&entry));

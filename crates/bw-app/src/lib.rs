@@ -19,3 +19,27 @@ pub struct Ctx {
     pub at: Timestamp,
     pub reason: Option<String>,
 }
+
+/// Rows in one of the known tables (for `status`).
+pub async fn count(store: &bw_store::Store, table: &str) -> Result<i64, bw_store::StoreError> {
+    const TABLES: &[&str] = &[
+        "units",
+        "projects",
+        "indicators",
+        "contracts",
+        "payments",
+        "revenues",
+        "revenue_targets",
+        "batches",
+        "settings",
+    ];
+    let Some(t) = TABLES.iter().find(|t| **t == table) else {
+        return Ok(0);
+    };
+    use bw_store::sqlx::Row;
+    let sql = format!("SELECT COUNT(*) FROM {t}");
+    let row = bw_store::sqlx::query(bw_store::sqlx::AssertSqlSafe(sql))
+        .fetch_one(store.pool())
+        .await?;
+    Ok(row.try_get(0)?)
+}

@@ -2,8 +2,8 @@
 //! per region (rolled up the tree), revenue completion, and the year's monthly curve.
 //! Figures are month-end figures, as monthly execution reports are.
 
-use bw_core::org::{OrgKind, OrgNode, RegionLevel};
 use bw_core::Money;
+use bw_core::org::{OrgKind, OrgNode, RegionLevel};
 use bw_store::sqlx::{self, Row};
 use bw_store::{Store, StoreError};
 use std::collections::HashMap;
@@ -45,7 +45,12 @@ fn sum_col(r: &sqlx::any::AnyRow, i: usize) -> Result<i64, StoreError> {
 
 /// Figures for `year` at the end of `month`; `None` for the latest year with indicators,
 /// and for the latest month not after `today`.
-pub async fn overview(store: &Store, year: Option<i32>, month: Option<u32>, today: bw_core::Date) -> Result<Option<Overview>, StoreError> {
+pub async fn overview(
+    store: &Store,
+    year: Option<i32>,
+    month: Option<u32>,
+    today: bw_core::Date,
+) -> Result<Option<Overview>, StoreError> {
     let pool = store.pool();
     let years: Vec<i32> = sqlx::query("SELECT DISTINCT year FROM indicators ORDER BY year")
         .fetch_all(pool)
@@ -53,13 +58,27 @@ pub async fn overview(store: &Store, year: Option<i32>, month: Option<u32>, toda
         .iter()
         .map(|r| r.try_get::<i64, _>(0).map(|y| y as i32))
         .collect::<Result<_, _>>()?;
-    let Some(&latest) = years.last() else { return Ok(None) };
+    let Some(&latest) = years.last() else {
+        return Ok(None);
+    };
     let year = year.filter(|y| years.contains(y)).unwrap_or(latest);
-    let default_month = if today.year() > year { 12 } else if today.year() == year { today.month() } else { 1 };
-    let month = month.filter(|m| (1..=12).contains(m)).unwrap_or(default_month);
+    let default_month = if today.year() > year {
+        12
+    } else if today.year() == year {
+        today.month()
+    } else {
+        1
+    };
+    let month = month
+        .filter(|m| (1..=12).contains(m))
+        .unwrap_or(default_month);
     let month_key = format!("{year:04}-{month:02}");
 
-    let units = sqlx::query("SELECT code, name, parent_code, kind, level, region_code FROM units WHERE kind = 'region'").fetch_all(pool).await?;
+    let units = sqlx::query(
+        "SELECT code, name, parent_code, kind, level, region_code FROM units WHERE kind = 'region'",
+    )
+    .fetch_all(pool)
+    .await?;
     let mut regions: Vec<OrgNode> = Vec::new();
     for r in &units {
         let level: Option<String> = r.try_get(4)?;
@@ -135,7 +154,13 @@ pub async fn overview(store: &Store, year: Option<i32>, month: Option<u32>, toda
     let by_code: HashMap<&str, &OrgNode> = regions.iter().map(|r| (r.code.as_str(), r)).collect();
     let mut totals: HashMap<String, [i128; 4]> = HashMap::new();
     for r in &regions {
-        let own = [budget.get(&r.code), paid.get(&r.code), target.get(&r.code), revenue.get(&r.code)].map(|v| i128::from(*v.unwrap_or(&0)));
+        let own = [
+            budget.get(&r.code),
+            paid.get(&r.code),
+            target.get(&r.code),
+            revenue.get(&r.code),
+        ]
+        .map(|v| i128::from(*v.unwrap_or(&0)));
         let mut cur = Some(r);
         let mut steps = 0;
         while let Some(n) = cur {
@@ -143,7 +168,10 @@ pub async fn overview(store: &Store, year: Option<i32>, month: Option<u32>, toda
             for k in 0..4 {
                 t[k] += own[k];
             }
-            cur = n.parent_code.as_deref().and_then(|p| by_code.get(p).copied());
+            cur = n
+                .parent_code
+                .as_deref()
+                .and_then(|p| by_code.get(p).copied());
             steps += 1;
             if steps > 16 {
                 break;
@@ -159,7 +187,10 @@ pub async fn overview(store: &Store, year: Option<i32>, month: Option<u32>, toda
         v.sort_by(|a, b| a.code.cmp(&b.code));
     }
     let mut out = Vec::new();
-    let mut stack: Vec<(&OrgNode, usize)> = children.get(&None).map(|v| v.iter().rev().map(|n| (*n, 0)).collect()).unwrap_or_default();
+    let mut stack: Vec<(&OrgNode, usize)> = children
+        .get(&None)
+        .map(|v| v.iter().rev().map(|n| (*n, 0)).collect())
+        .unwrap_or_default();
     while let Some((n, depth)) = stack.pop() {
         let t = totals.get(&n.code).copied().unwrap_or_default();
         let m = |v: i128| Money::from_fen(i64::try_from(v).unwrap_or(i64::MAX));
@@ -182,7 +213,10 @@ pub async fn overview(store: &Store, year: Option<i32>, month: Option<u32>, toda
         }
     }
     let total_budget = Money::from_fen(budget.values().sum());
-    let payments: i64 = sqlx::query("SELECT COUNT(*) FROM payments").fetch_one(pool).await?.try_get(0)?;
+    let payments: i64 = sqlx::query("SELECT COUNT(*) FROM payments")
+        .fetch_one(pool)
+        .await?
+        .try_get(0)?;
     Ok(Some(Overview {
         year,
         month,

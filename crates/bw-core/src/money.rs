@@ -12,7 +12,9 @@ pub struct Money(i64);
 pub enum MoneyError {
     #[error("empty amount")]
     Empty,
-    #[error("not an amount in yuan: {0:?} (write digits with at most two decimals, e.g. 1234.50, no separators or currency signs)")]
+    #[error(
+        "not an amount in yuan: {0:?} (write digits with at most two decimals, e.g. 1234.50, no separators or currency signs)"
+    )]
     Syntax(String),
     #[error("more than two decimals: {0:?} (amounts are exact to the fen)")]
     TooManyDecimals(String),
@@ -189,28 +191,55 @@ mod tests {
 
     #[test]
     fn rejects_what_the_templates_forbid() {
-        for s in ["1,234", "¥5", "NaN", "inf", "1e3", "+5", ".5", "5.", "--1", "1 000", "12.3.4", "-", "１２"] {
-            assert!(matches!(Money::parse_yuan(s), Err(MoneyError::Syntax(_))), "{s}");
+        for s in [
+            "1,234", "¥5", "NaN", "inf", "1e3", "+5", ".5", "5.", "--1", "1 000", "12.3.4", "-",
+            "１２",
+        ] {
+            assert!(
+                matches!(Money::parse_yuan(s), Err(MoneyError::Syntax(_))),
+                "{s}"
+            );
         }
-        assert!(matches!(Money::parse_yuan("1.234"), Err(MoneyError::TooManyDecimals(_))));
+        assert!(matches!(
+            Money::parse_yuan("1.234"),
+            Err(MoneyError::TooManyDecimals(_))
+        ));
         assert!(matches!(Money::parse_yuan(""), Err(MoneyError::Empty)));
-        assert!(matches!(Money::parse_yuan("92233720368547758.08"), Err(MoneyError::Overflow(_))));
-        assert!(matches!(Money::parse_yuan("99999999999999999999999"), Err(MoneyError::Overflow(_))));
+        assert!(matches!(
+            Money::parse_yuan("92233720368547758.08"),
+            Err(MoneyError::Overflow(_))
+        ));
+        assert!(matches!(
+            Money::parse_yuan("99999999999999999999999"),
+            Err(MoneyError::Overflow(_))
+        ));
     }
 
     #[test]
     fn formats_with_two_decimals() {
         assert_eq!(Money::from_fen(123_450).to_string(), "1234.50");
         assert_eq!(Money::from_fen(-1).to_string(), "-0.01");
-        assert_eq!(Money::from_fen(i64::MIN).to_string(), "-92233720368547758.08");
+        assert_eq!(
+            Money::from_fen(i64::MIN).to_string(),
+            "-92233720368547758.08"
+        );
     }
 
     #[test]
     fn arithmetic_is_checked() {
-        assert_eq!(Money::from_fen(i64::MAX).checked_add(Money::from_fen(1)), Err(MoneyOverflow));
+        assert_eq!(
+            Money::from_fen(i64::MAX).checked_add(Money::from_fen(1)),
+            Err(MoneyOverflow)
+        );
         assert_eq!(Money::from_fen(i64::MIN).checked_neg(), Err(MoneyOverflow));
-        assert_eq!(Money::from_fen(5).checked_sub(Money::from_fen(7)), Ok(Money::from_fen(-2)));
-        assert_eq!(try_sum([Money::from_fen(1), Money::from_fen(2)]), Ok(Money::from_fen(3)));
+        assert_eq!(
+            Money::from_fen(5).checked_sub(Money::from_fen(7)),
+            Ok(Money::from_fen(-2))
+        );
+        assert_eq!(
+            try_sum([Money::from_fen(1), Money::from_fen(2)]),
+            Ok(Money::from_fen(3))
+        );
     }
 
     proptest! {

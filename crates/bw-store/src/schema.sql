@@ -1,9 +1,10 @@
--- One schema for SQLite and PostgreSQL. {BLOB} becomes BLOB or BYTEA. Money is BIGINT fen;
+-- One schema for SQLite and PostgreSQL. {BLOB} becomes BLOB or BYTEA; {INDEX_PK} becomes
+-- INTEGER PRIMARY KEY on SQLite (the rowid itself, no second index) or BIGINT PRIMARY KEY. Money is BIGINT fen;
 -- dates are TEXT 'YYYY-MM-DD' (sortable, and the same on both); booleans are INTEGER 0/1.
 -- Every projection row names the journal entry it came from (journal_idx).
 
 CREATE TABLE journal (
-    idx BIGINT PRIMARY KEY,
+    idx {INDEX_PK},
     leaf_hash {BLOB} NOT NULL,
     entry {BLOB} NOT NULL
 );
@@ -120,7 +121,6 @@ CREATE TABLE payments (
     journal_idx BIGINT NOT NULL,
     PRIMARY KEY (unit_code, voucher_no)
 );
-CREATE INDEX payments_indicator ON payments (year, indicator_code, pay_date);
 
 CREATE TABLE revenues (
     record_no TEXT PRIMARY KEY,

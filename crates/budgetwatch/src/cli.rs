@@ -1,0 +1,505 @@
+//! Command-line interface.
+
+use crate::server;
+use anyhow::{Context as _, Result, bail};
+use bw_app::Ctx;
+use bw_app::import::{ImportError, ImportOptions, import_file};
+use bw_app::template::Lang;
+use bw_core::template::Kind;
+use bw_core::{Date, Timestamp};
+use bw_store::Store;
+use clap::{Args, Parser, Subcommand};
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(
+    name = "budgetwatch",
+    version,
+    about = "Budget supervision and feedback (预算编制的监督与反馈)"
+)]
+struct Cli {
+    #[command(flatten)]
+    global: Global,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Args, Clone)]
+struct Global {
+    /// Database: a SQLite file path, or a postgres:// URL.
+    #[arg(
+        long,
+        global = true,
+        env = "BUDGETWATCH_DB",
+        default_value = "./budgetwatch.db"
+    )]
+    db: String,
+    /// Who is acting, as recorded in the journal (default: cli:$USER).
+    #[arg(long, global = true, env = "BUDGETWATCH_ACTOR")]
+    actor: Option<String>,
+    /// Why, as recorded in the journal.
+    #[arg(long, global = true)]
+    reason: Option<String>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Create the database (or bring its schema up to date).
+    Init,
+    /// Import a template file (CSV or XLSX) of KIND: units, projects, indicators, contracts,
+    /// payments, revenues, revenue_targets.
+    Import {
+        kind: String,
+        file: PathBuf,
+        /// Ignore columns the template does not know.
+        #[arg(long)]
+        allow_extra: bool,
+    },
+    /// Write the empty template of KIND to standard output.
+    Template {
+        kind: String,
+        /// XLSX instead of CSV.
+        #[arg(long)]
+        xlsx: bool,
+        /// Header language: en or zh.
+        #[arg(long, default_value = "en")]
+        lang: String,
+    },
+    /// The working-day calendar.
+    Calendar {
+        #[command(subcommand)]
+        command: CalendarCommand,
+    },
+    /// Settings.
+    Setting {
+        #[command(subcommand)]
+        command: SettingCommand,
+    },
+    /// Write the demo data set in the standard templates.
+    DemoData {
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        #[arg(long, default_value_t = 1_000_000)]
+        payments: u64,
+        #[arg(long, default_value_t = 2025)]
+        year: i32,
+        #[arg(long, default_value = "demo-data")]
+        out: PathBuf,
+    },
+    /// Generate the demo data (if absent), import it into a fresh SQLite file, serve it.
+    Demo {
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        addr: String,
+        /// Folder of the demo data set.
+        #[arg(long, default_value = "demo-data")]
+        data: PathBuf,
+        #[arg(long, default_value_t = 1_000_000)]
+        payments: u64,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Prepare the database and exit without serving.
+        #[arg(long)]
+        no_serve: bool,
+    },
+    /// Start the web server.
+    Serve {
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        addr: String,
+    },
+    /// Counts of what the database holds.
+    Status,
+}
+
+#[derive(Subcommand)]
+enum CalendarCommand {
+    /// Print true if DATE is a working day, else false.
+    IsWorkday { date: String },
+    /// Print the date N working days after DATE (N=0: DATE if a working day, else the next).
+    AddWorkdays { date: String, n: u32 },
+    /// Load holiday data from a CSV file (date,kind,name); each year in it replaces the known one.
+    Import { file: PathBuf },
+    /// List the holidays and make-up working days of YEAR.
+    List { year: i32 },
+}
+
+#[derive(Subcommand)]
+enum SettingCommand {
+    List,
+    Get { key: String },
+    Set { key: String, value: String },
+}
+
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    match rt.block_on(run(cli)) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// The clock, read here and only here.
+fn now() -> Timestamp {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0);
+    Timestamp(secs)
+}
+
+fn ctx(g: &Global) -> Ctx {
+    let actor = g.actor.clone().unwrap_or_else(|| {
+        format!(
+            "cli:{}",
+            std::env::var("USER").unwrap_or_else(|_| "unknown".into())
+        )
+    });
+    Ctx {
+        actor,
+        at: now(),
+        reason: g.reason.clone(),
+    }
+}
+
+fn parse_kind(s: &str) -> Result<Kind> {
+    match Kind::parse(s) {
+        Some(k) => Ok(k),
+        None => {
+            let names: Vec<&str> = Kind::ALL.iter().map(|k| k.as_str()).collect();
+            bail!("unknown kind {s:?}: expected one of {}", names.join(", "))
+        }
+    }
+}
+
+fn parse_date(s: &str) -> Result<Date> {
+    Date::parse(s).map_err(|e| anyhow::anyhow!("{e}"))
+}
+
+async fn open(g: &Global) -> Result<Store> {
+    Store::open(&g.db, false)
+        .await
+        .with_context(|| format!("opening {}", g.db))
+}
+
+/// A progress bar on stderr for large files; hidden when stderr is not a terminal.
+fn progress_bar(len: u64) -> indicatif::ProgressBar {
+    if !std::io::stderr().is_terminal() {
+        return indicatif::ProgressBar::hidden();
+    }
+    let bar = indicatif::ProgressBar::new(len);
+    let style = indicatif::ProgressStyle::with_template(
+        "{msg} [{bar:40}] {bytes}/{total_bytes} {elapsed_precise}",
+    )
+    .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+    .progress_chars("=> ");
+    bar.set_style(style);
+    bar
+}
+
+pub async fn import_one(
+    store: &Store,
+    c: &Ctx,
+    kind: Kind,
+    file: &Path,
+    allow_extra: bool,
+    quiet: bool,
+) -> Result<bool> {
+    let errors_max: usize = bw_app::settings::get(store, "import.errors_max")
+        .await?
+        .parse()
+        .unwrap_or(100);
+    let big_file = std::fs::metadata(file)
+        .map(|m| m.len() > 1 << 20)
+        .unwrap_or(false);
+    let bar = if big_file {
+        progress_bar(std::fs::metadata(file).map(|m| m.len()).unwrap_or(0))
+    } else {
+        indicatif::ProgressBar::hidden()
+    };
+    bar.set_message(format!("{} {}", kind.as_str(), file.display()));
+    let progress = |done: u64, total: u64| {
+        bar.set_length(total);
+        bar.set_position(done);
+    };
+    let opts = ImportOptions {
+        allow_extra,
+        errors_max,
+        progress: Some(&progress),
+    };
+    let started = std::time::Instant::now();
+    let result = import_file(store, c, kind, file, &opts).await;
+    bar.finish_and_clear();
+    match result {
+        Ok(r) => {
+            let mut err = std::io::stderr().lock();
+            for w in r.warnings.iter().take(50) {
+                let _ = writeln!(err, "{w}");
+            }
+            if r.warnings.len() > 50 {
+                let _ = writeln!(err, "… and {} more warnings", r.warnings.len() - 50);
+            }
+            if !quiet || r.added > 0 {
+                let secs = started.elapsed().as_secs_f64();
+                println!(
+                    "{}: {} rows, {} added, {} already recorded{} ({:.2} s)",
+                    file.display(),
+                    r.rows,
+                    r.added,
+                    r.unchanged,
+                    r.batch
+                        .map(|b| format!(
+                            ", batch {b}, journal {}..{}",
+                            r.journal_first, r.journal_end
+                        ))
+                        .unwrap_or_default(),
+                    secs
+                );
+            }
+            Ok(true)
+        }
+        Err(ImportError::Rejected { file, errors, more }) => {
+            let mut err = std::io::stderr().lock();
+            for e in &errors {
+                let _ = writeln!(err, "{e}");
+            }
+            if more > 0 {
+                let _ = writeln!(err, "{file}: … and {more} more errors");
+            }
+            let _ = writeln!(
+                err,
+                "{file}: refused, {} error(s); nothing was imported",
+                errors.len() + more
+            );
+            Ok(false)
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+async fn run(cli: Cli) -> Result<ExitCode> {
+    let g = cli.global;
+    match cli.command {
+        Command::Init => {
+            let store = Store::open(&g.db, true)
+                .await
+                .with_context(|| format!("creating {}", g.db))?;
+            println!(
+                "database ready: {} (journal size {})",
+                store.location(),
+                store.journal_size().await?
+            );
+        }
+        Command::Import {
+            kind,
+            file,
+            allow_extra,
+        } => {
+            let kind = parse_kind(&kind)?;
+            let store = Store::open(&g.db, true).await?;
+            if !import_one(&store, &ctx(&g), kind, &file, allow_extra, false).await? {
+                return Ok(ExitCode::FAILURE);
+            }
+        }
+        Command::Template { kind, xlsx, lang } => {
+            let kind = parse_kind(&kind)?;
+            let lang = match lang.as_str() {
+                "en" => Lang::En,
+                "zh" => Lang::Zh,
+                other => bail!("unknown language {other:?}: en or zh"),
+            };
+            let mut out = std::io::stdout().lock();
+            if xlsx {
+                out.write_all(&bw_app::template::xlsx(kind, lang)?)?;
+            } else {
+                out.write_all(bw_app::template::csv(kind, lang).as_bytes())?;
+            }
+        }
+        Command::Calendar { command } => return calendar(&g, command).await,
+        Command::Setting { command } => {
+            let store = open(&g).await?;
+            match command {
+                SettingCommand::List => {
+                    for s in bw_app::settings::list(&store).await? {
+                        println!(
+                            "{} = {}\t(default {}; {})",
+                            s.key, s.value, s.default, s.about
+                        );
+                    }
+                }
+                SettingCommand::Get { key } => {
+                    println!("{}", bw_app::settings::get(&store, &key).await?)
+                }
+                SettingCommand::Set { key, value } => {
+                    let v = bw_app::settings::set(&store, &ctx(&g), &key, &value).await?;
+                    println!("{key} = {v}");
+                }
+            }
+        }
+        Command::DemoData {
+            seed,
+            payments,
+            year,
+            out,
+        } => {
+            let started = std::time::Instant::now();
+            let s = bw_app::demo::generate(
+                &bw_app::demo::DemoOptions {
+                    seed,
+                    payments,
+                    year,
+                },
+                &out,
+            )?;
+            eprintln!(
+                "wrote {}: {} regions, {} departments, {} units, {} projects, {} indicators, {} contracts, {} payments, {} revenues, {} anomalies ({:.1} s)",
+                out.display(),
+                s.regions,
+                s.departments,
+                s.units,
+                s.projects,
+                s.indicators,
+                s.contracts,
+                s.payments,
+                s.revenues,
+                s.anomalies,
+                started.elapsed().as_secs_f64()
+            );
+        }
+        Command::Demo {
+            addr,
+            data,
+            payments,
+            seed,
+            no_serve,
+        } => {
+            if !data.join("ground_truth.json").exists() {
+                eprintln!(
+                    "generating the demo data set ({payments} payments) in {} …",
+                    data.display()
+                );
+                bw_app::demo::generate(
+                    &bw_app::demo::DemoOptions {
+                        seed,
+                        payments,
+                        year: 2025,
+                    },
+                    &data,
+                )?;
+            }
+            let (backend, _) = bw_store::describe(&g.db);
+            if backend == bw_store::Backend::Sqlite {
+                let path = g.db.trim_start_matches("sqlite://");
+                for suffix in ["", "-wal", "-shm"] {
+                    let p = format!("{path}{suffix}");
+                    if Path::new(&p).exists() {
+                        std::fs::remove_file(&p)
+                            .with_context(|| format!("removing the old demo database {p}"))?;
+                    }
+                }
+            }
+            let store = Store::open(&g.db, true).await?;
+            let c = Ctx {
+                reason: Some("demo data".into()),
+                ..ctx(&g)
+            };
+            for kind in Kind::ALL {
+                let file = data.join(format!("{}.csv", kind.as_str()));
+                if !import_one(&store, &c, kind, &file, false, false).await? {
+                    bail!("the demo data in {} did not import", data.display());
+                }
+            }
+            if !no_serve {
+                server::serve(store, &addr).await?;
+            }
+        }
+        Command::Serve { addr } => {
+            let store = open(&g).await?;
+            server::serve(store, &addr).await?;
+        }
+        Command::Status => {
+            let store = open(&g).await?;
+            for table in [
+                "units",
+                "projects",
+                "indicators",
+                "contracts",
+                "payments",
+                "revenues",
+                "revenue_targets",
+                "batches",
+            ] {
+                let n = bw_app::count(&store, table).await?;
+                println!("{table}: {n}");
+            }
+            println!("journal: {}", store.journal_size().await?);
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn calendar(g: &Global, command: CalendarCommand) -> Result<ExitCode> {
+    // Reading the calendar needs no database; stored years are used when one exists.
+    let cal = match Store::open(&g.db, false).await {
+        Ok(store) => bw_app::calendar::load(&store).await?,
+        Err(bw_store::StoreError::Missing { .. }) => bw_core::calendar::WorkCalendar::shipped(),
+        Err(e) => return Err(e.into()),
+    };
+    let warn = |y: Option<i32>| {
+        if let Some(y) = y {
+            eprintln!(
+                "warning: no holiday data for {y}; answered from weekends alone (load it with `budgetwatch calendar import FILE`)"
+            );
+        }
+    };
+    match command {
+        CalendarCommand::IsWorkday { date } => {
+            let a = cal.is_workday(parse_date(&date)?);
+            warn(a.unknown_year);
+            println!("{}", a.value);
+        }
+        CalendarCommand::AddWorkdays { date, n } => {
+            let a = cal.add_workdays(parse_date(&date)?, n);
+            warn(a.unknown_year);
+            println!("{}", a.value);
+        }
+        CalendarCommand::Import { file } => {
+            let store = Store::open(&g.db, true).await?;
+            let bytes =
+                std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
+            let text = String::from_utf8(bytes)
+                .map_err(|_| anyhow::anyhow!("{}: not valid UTF-8", file.display()))?;
+            let years =
+                bw_app::calendar::import(&store, &ctx(g), &file.display().to_string(), &text)
+                    .await?;
+            let ys: Vec<String> = years.iter().map(i32::to_string).collect();
+            println!("loaded holiday data for {}", ys.join(", "));
+        }
+        CalendarCommand::List { year } => {
+            if !cal.known_years().contains(&year) {
+                warn(Some(year));
+            }
+            for d in cal.special_days(year) {
+                let kind = match d.kind {
+                    bw_core::calendar::DayKind::Holiday => "holiday",
+                    bw_core::calendar::DayKind::Workday => "workday",
+                };
+                println!("{},{},{}", d.date, kind, d.name);
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}

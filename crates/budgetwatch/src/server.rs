@@ -1,0 +1,424 @@
+//! The web server. This issue's part: the first page (totals by region, execution rate
+//! against time progress, month-end figures from the database), its JSON, and template
+//! downloads. Pages are server-rendered; charts are SVG drawn here.
+
+use anyhow::{Context as _, Result};
+use axum::extract::{Path, Query, State};
+use axum::http::{StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use bw_app::overview::{Overview, overview};
+use bw_core::Money;
+use bw_core::template::Kind;
+use bw_store::Store;
+use std::fmt::Write as _;
+
+#[derive(Clone)]
+struct App {
+    store: Store,
+}
+
+#[derive(serde::Deserialize, Default)]
+struct PageQuery {
+    year: Option<i32>,
+    month: Option<u32>,
+    lang: Option<String>,
+}
+
+pub fn router(store: Store) -> Router {
+    Router::new()
+        .route("/", get(index))
+        .route("/api/v1/overview", get(api_overview))
+        .route("/templates/{file}", get(template_download))
+        .route("/healthz", get(|| async { "ok" }))
+        .with_state(App { store })
+}
+
+pub async fn serve(store: Store, addr: &str) -> Result<()> {
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .with_context(|| format!("binding {addr}"))?;
+    let local = listener.local_addr()?;
+    println!(
+        "budgetwatch is serving {} at http://{local}/",
+        store.location()
+    );
+    axum::serve(listener, router(store))
+        .with_graceful_shutdown(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await?;
+    Ok(())
+}
+
+fn today() -> bw_core::Date {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0);
+    bw_core::Timestamp(secs).date()
+}
+
+fn internal(e: impl std::fmt::Display) -> Response {
+    // Details go to the log, not to the client.
+    eprintln!("error: {e}");
+    (StatusCode::INTERNAL_SERVER_ERROR, "internal error").into_response()
+}
+
+async fn api_overview(State(app): State<App>, Query(q): Query<PageQuery>) -> Response {
+    match overview(&app.store, q.year, q.month, today()).await {
+        Ok(Some(o)) => Json(o).into_response(),
+        Ok(None) => (StatusCode::NOT_FOUND, Json(serde_json::json!({"type": "about:blank", "title": "no budget data", "status": 404}))).into_response(),
+        Err(e) => internal(e),
+    }
+}
+
+async fn template_download(Path(file): Path<String>) -> Response {
+    let (name, xlsx) = match (file.strip_suffix(".csv"), file.strip_suffix(".xlsx")) {
+        (Some(n), _) => (n, false),
+        (_, Some(n)) => (n, true),
+        _ => return (StatusCode::NOT_FOUND, "no such template").into_response(),
+    };
+    let Some(kind) = Kind::parse(name) else {
+        return (StatusCode::NOT_FOUND, "no such template").into_response();
+    };
+    let disposition = format!("attachment; filename=\"{file}\"");
+    if xlsx {
+        match bw_app::template::xlsx(kind, bw_app::template::Lang::Zh) {
+            Ok(bytes) => (
+                [
+                    (
+                        header::CONTENT_TYPE,
+                        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+                            .to_string(),
+                    ),
+                    (header::CONTENT_DISPOSITION, disposition),
+                ],
+                bytes,
+            )
+                .into_response(),
+            Err(e) => internal(e),
+        }
+    } else {
+        let body = bw_app::template::csv(kind, bw_app::template::Lang::En);
+        (
+            [
+                (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
+                (header::CONTENT_DISPOSITION, disposition),
+            ],
+            body,
+        )
+            .into_response()
+    }
+}
+
+fn esc(s: &str) -> String {
+    let mut o = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => o.push_str("&amp;"),
+            '<' => o.push_str("&lt;"),
+            '>' => o.push_str("&gt;"),
+            '"' => o.push_str("&quot;"),
+            '\'' => o.push_str("&#39;"),
+            c => o.push(c),
+        }
+    }
+    o
+}
+
+/// Amounts on the page in 万元 (10,000 yuan), two decimals, computed in integers.
+fn wan(m: Money) -> String {
+    let fen = m.fen();
+    let sign = if fen < 0 { "-" } else { "" };
+    let hundredths_wan = (fen.unsigned_abs() + 50) / 100; // 1 wan = 1,000,000 fen
+    format!(
+        "{sign}{}.{:02}",
+        hundredths_wan / 10_000,
+        hundredths_wan % 10_000 / 100
+    )
+}
+
+fn pct(r: f64) -> String {
+    format!("{:.1}%", r * 100.0)
+}
+
+struct Words {
+    title: &'static str,
+    region: &'static str,
+    budget: &'static str,
+    paid: &'static str,
+    rate: &'static str,
+    gap: &'static str,
+    revenue: &'static str,
+    progress: &'static str,
+    curve: &'static str,
+    month_end: &'static str,
+    templates: &'static str,
+    unit: &'static str,
+    empty: &'static str,
+    other: (&'static str, &'static str),
+}
+
+const ZH: Words = Words {
+    title: "预算执行总览",
+    region: "地区",
+    budget: "预算(万元)",
+    paid: "已支付(万元)",
+    rate: "支出进度",
+    gap: "与序时进度差(百分点)",
+    revenue: "收入完成率",
+    progress: "序时进度",
+    curve: "累计支出进度与序时进度",
+    month_end: "数据截至",
+    templates: "标准导入模板",
+    unit: "金额单位：万元",
+    empty: "数据库中还没有预算指标。请先导入数据（budgetwatch import …）。",
+    other: ("English", "en"),
+};
+
+const EN: Words = Words {
+    title: "Budget execution overview",
+    region: "Region",
+    budget: "Budget (10k yuan)",
+    paid: "Paid (10k yuan)",
+    rate: "Execution rate",
+    gap: "Gap to time progress (points)",
+    revenue: "Revenue completion",
+    progress: "Time progress",
+    curve: "Cumulative execution rate against time progress",
+    month_end: "Figures at the end of",
+    templates: "Import templates",
+    unit: "Amounts in 10,000 yuan",
+    empty: "The database holds no budget indicators yet. Import data first (budgetwatch import …).",
+    other: ("中文", "zh"),
+};
+
+async fn index(State(app): State<App>, Query(q): Query<PageQuery>) -> Response {
+    let en = q.lang.as_deref() == Some("en");
+    let w = if en { &EN } else { &ZH };
+    match overview(&app.store, q.year, q.month, today()).await {
+        Ok(o) => Html(render(w, en, o.as_ref())).into_response(),
+        Err(e) => internal(e),
+    }
+}
+
+fn curve_svg(o: &Overview) -> String {
+    // 12 months on x, 0–110 % on y; the time-progress diagonal and the execution curve.
+    let (w, h, left, top) = (560.0, 260.0, 44.0, 12.0);
+    let (pw, ph) = (w - left - 12.0, h - top - 30.0);
+    let x = |m: f64| left + pw * m / 12.0;
+    let y = |r: f64| top + ph * (1.0 - r.min(1.1) / 1.1);
+    let mut s = String::new();
+    let _ = write!(
+        s,
+        r#"<svg viewBox="0 0 {w} {h}" role="img" class="chart" xmlns="http://www.w3.org/2000/svg">"#
+    );
+    for t in [0.0, 0.25, 0.5, 0.75, 1.0] {
+        let _ = write!(
+            s,
+            r##"<line x1="{left}" x2="{}" y1="{:.1}" y2="{:.1}" stroke="#ddd"/><text x="{}" y="{:.1}" font-size="10" text-anchor="end">{}%</text>"##,
+            left + pw,
+            y(t),
+            y(t),
+            left - 4.0,
+            y(t) + 3.0,
+            (t * 100.0) as i32
+        );
+    }
+    for m in 1..=12 {
+        let _ = write!(
+            s,
+            r#"<text x="{:.1}" y="{}" font-size="10" text-anchor="middle">{m}</text>"#,
+            x(f64::from(m)),
+            h - 12.0
+        );
+    }
+    let _ = write!(
+        s,
+        r##"<line x1="{:.1}" y1="{:.1}" x2="{:.1}" y2="{:.1}" stroke="#999" stroke-dasharray="4 3"/>"##,
+        x(0.0),
+        y(0.0),
+        x(12.0),
+        y(1.0)
+    );
+    let mut pts = format!("{:.1},{:.1}", x(0.0), y(0.0));
+    for (i, c) in o.cumulative_paid.iter().enumerate().take(o.month as usize) {
+        let _ = write!(
+            pts,
+            " {:.1},{:.1}",
+            x(i as f64 + 1.0),
+            y(c.ratio_of(o.total_budget))
+        );
+    }
+    let _ = write!(
+        s,
+        r##"<polyline points="{pts}" fill="none" stroke="#c0392b" stroke-width="2.5"/>"##
+    );
+    let _ = write!(
+        s,
+        r##"<line x1="{:.1}" x2="{:.1}" y1="{top}" y2="{:.1}" stroke="#2c3e50" stroke-width="1"/>"##,
+        x(f64::from(o.month)),
+        x(f64::from(o.month)),
+        top + ph
+    );
+    s.push_str("</svg>");
+    s
+}
+
+fn bar(rate: f64, progress: f64) -> String {
+    let width = 120.0;
+    let fill = if rate + 0.10 < progress {
+        "#e67e22"
+    } else {
+        "#27ae60"
+    };
+    format!(
+        r##"<svg viewBox="0 0 {width} 12" class="bar" xmlns="http://www.w3.org/2000/svg"><rect width="{width}" height="12" fill="#eee"/><rect width="{:.1}" height="12" fill="{fill}"/><line x1="{:.1}" x2="{:.1}" y1="0" y2="12" stroke="#2c3e50" stroke-width="2"/></svg>"##,
+        width * rate.clamp(0.0, 1.0),
+        width * progress.clamp(0.0, 1.0),
+        width * progress.clamp(0.0, 1.0)
+    )
+}
+
+fn render(w: &Words, en: bool, o: Option<&Overview>) -> String {
+    let lang_q = if en { "&lang=en" } else { "" };
+    let mut body = String::new();
+    match o {
+        None => {
+            let _ = write!(body, "<p class=empty>{}</p>", esc(w.empty));
+        }
+        Some(o) => {
+            let _ = write!(body, "<form class=pick method=get>");
+            let _ = write!(body, "<label>{} <select name=year>", esc(w.month_end));
+            for y in &o.years {
+                let _ = write!(
+                    body,
+                    "<option{}>{y}</option>",
+                    if *y == o.year { " selected" } else { "" }
+                );
+            }
+            let _ = write!(body, "</select></label> <select name=month>");
+            for m in 1..=12u32 {
+                let _ = write!(
+                    body,
+                    "<option value={m}{}>{m:02}</option>",
+                    if m == o.month { " selected" } else { "" }
+                );
+            }
+            let _ = write!(body, "</select>");
+            if en {
+                body.push_str("<input type=hidden name=lang value=en>");
+            }
+            let _ = write!(body, " <button>OK</button></form>");
+            let total_paid = o
+                .regions
+                .iter()
+                .filter(|r| r.depth == 0)
+                .fold(0i64, |a, r| a + r.paid.fen());
+            let rate = Money::from_fen(total_paid).ratio_of(o.total_budget);
+            let _ = write!(
+                body,
+                "<section class=kpis><div><b>{}</b><span>{}</span></div><div><b>{}</b><span>{}</span></div><div><b>{}</b><span>{}</span></div><div><b>{}</b><span>{}</span></div></section>",
+                wan(o.total_budget),
+                esc(w.budget),
+                wan(Money::from_fen(total_paid)),
+                esc(w.paid),
+                pct(rate),
+                esc(w.rate),
+                pct(o.time_progress),
+                esc(w.progress)
+            );
+            let _ = write!(body, "<h2>{}</h2>{}", esc(w.curve), curve_svg(o));
+            let _ = write!(
+                body,
+                "<p class=note>{} · {} {}-{:02}</p><div class=scroll><table><thead><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th></th><th>{}</th></tr></thead><tbody>",
+                esc(w.unit),
+                esc(w.month_end),
+                o.year,
+                o.month,
+                esc(w.region),
+                esc(w.budget),
+                esc(w.paid),
+                esc(w.rate),
+                esc(w.gap),
+                esc(w.revenue)
+            );
+            for r in &o.regions {
+                let gap = (r.execution_rate - o.time_progress) * 100.0;
+                let cls = if gap < -10.0 { " class=lag" } else { "" };
+                let _ = write!(
+                    body,
+                    "<tr{cls}><td style=\"padding-left:{}em\">{} <small>{}</small></td><td class=n>{}</td><td class=n>{}</td><td class=n>{}</td><td class=n>{:+.1}</td><td>{}</td><td class=n>{}</td></tr>",
+                    0.4 + r.depth as f64 * 1.2,
+                    esc(&r.name),
+                    esc(&r.code),
+                    wan(r.budget),
+                    wan(r.paid),
+                    pct(r.execution_rate),
+                    gap,
+                    bar(r.execution_rate, o.time_progress),
+                    if r.revenue_target.fen() > 0 {
+                        pct(r.revenue_rate)
+                    } else {
+                        "—".into()
+                    }
+                );
+            }
+            body.push_str("</tbody></table></div>");
+            let _ = write!(
+                body,
+                "<p class=note>{} · journal {} · payments {}</p>",
+                esc(w.progress),
+                o.journal_size,
+                o.payments
+            );
+        }
+    }
+    let mut links = String::new();
+    for k in Kind::ALL {
+        let _ = write!(
+            links,
+            r#"<a href="/templates/{0}.csv">{0}.csv</a> <a href="/templates/{0}.xlsx">.xlsx</a> · "#,
+            k.as_str()
+        );
+    }
+    let other_q = format!(
+        "?lang={}{}",
+        w.other.1,
+        o.map(|o| format!("&year={}&month={}", o.year, o.month))
+            .unwrap_or_default()
+    );
+    let _ = lang_q;
+    format!(
+        r#"<!doctype html><html lang="{lang}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>budgetwatch · {title}</title><style>
+body{{font-family:system-ui,"PingFang SC","Microsoft YaHei","WenQuanYi Micro Hei",sans-serif;margin:0;color:#222;background:#fafafa}}
+header{{background:#8e1b1b;color:#fff;padding:.8em 1em;display:flex;justify-content:space-between;align-items:center}}
+header a{{color:#fff}} main{{padding:1em;max-width:1100px;margin:auto}}
+.kpis{{display:grid;grid-template-columns:repeat(auto-fit,minmax(140px,1fr));gap:.6em;margin:1em 0}}
+.kpis div{{background:#fff;border:1px solid #e5e5e5;padding:.7em}} .kpis b{{display:block;font-size:1.4em}} .kpis span{{color:#666;font-size:.85em}}
+.chart{{width:100%;max-width:560px;background:#fff;border:1px solid #e5e5e5}} .bar{{width:120px;height:12px}}
+.scroll{{overflow-x:auto}} table{{border-collapse:collapse;width:100%;background:#fff}} th,td{{padding:.35em .5em;border-bottom:1px solid #eee;white-space:nowrap}}
+th{{text-align:left;background:#f3f3f3}} td.n{{text-align:right;font-variant-numeric:tabular-nums}} tr.lag td{{background:#fff4e5}}
+small{{color:#888}} .note{{color:#666;font-size:.85em}} footer{{padding:1em;color:#666;font-size:.85em;max-width:1100px;margin:auto}}
+</style></head><body><header><strong>budgetwatch · {title}</strong><a href="/{other_q}">{other}</a></header><main>{body}</main><footer>{templates}: {links}</footer></body></html>"#,
+        lang = if en { "en" } else { "zh-CN" },
+        title = esc(w.title),
+        other = esc(w.other.0),
+        templates = esc(w.templates),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn amounts_in_wan_are_exact() {
+        assert_eq!(wan(Money::from_fen(123_456_789)), "123.46");
+        assert_eq!(wan(Money::from_fen(-100)), "-0.00");
+        assert_eq!(wan(Money::from_fen(1_000_000)), "1.00");
+        assert_eq!(esc("<a&\"b\">"), "&lt;a&amp;&quot;b&quot;&gt;");
+    }
+}
