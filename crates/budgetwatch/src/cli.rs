@@ -5,8 +5,8 @@ use anyhow::{Context as _, Result, bail};
 use bw_app::Ctx;
 use bw_app::import::{ImportError, ImportOptions, import_file};
 use bw_app::template::Lang;
+use bw_core::Date;
 use bw_core::template::Kind;
-use bw_core::{Date, Timestamp};
 use bw_store::Store;
 use clap::{Args, Parser, Subcommand};
 use std::io::{IsTerminal, Write};
@@ -14,11 +14,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 #[derive(Parser)]
-#[command(
-    name = "budgetwatch",
-    version,
-    about = "Budget supervision and feedback (预算编制的监督与反馈)"
-)]
+#[command(name = "budgetwatch", version, about = "Budget supervision and feedback (预算编制的监督与反馈)")]
 struct Cli {
     #[command(flatten)]
     global: Global,
@@ -29,12 +25,7 @@ struct Cli {
 #[derive(Args, Clone)]
 struct Global {
     /// Database: a SQLite file path, or a postgres:// URL.
-    #[arg(
-        long,
-        global = true,
-        env = "BUDGETWATCH_DB",
-        default_value = "./budgetwatch.db"
-    )]
+    #[arg(long, global = true, env = "BUDGETWATCH_DB", default_value = "./budgetwatch.db")]
     db: String,
     /// Who is acting, as recorded in the journal (default: cli:$USER).
     #[arg(long, global = true, env = "BUDGETWATCH_ACTOR")]
@@ -133,10 +124,7 @@ enum SettingCommand {
 
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
-    let rt = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
+    let rt = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("error: {e}");
@@ -152,27 +140,12 @@ pub fn main() -> ExitCode {
     }
 }
 
-/// The clock, read here and only here.
-fn now() -> Timestamp {
-    let secs = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0);
-    Timestamp(secs)
-}
-
 fn ctx(g: &Global) -> Ctx {
-    let actor = g.actor.clone().unwrap_or_else(|| {
-        format!(
-            "cli:{}",
-            std::env::var("USER").unwrap_or_else(|_| "unknown".into())
-        )
-    });
-    Ctx {
-        actor,
-        at: now(),
-        reason: g.reason.clone(),
-    }
+    let actor = g
+        .actor
+        .clone()
+        .unwrap_or_else(|| format!("cli:{}", std::env::var("USER").unwrap_or_else(|_| "unknown".into())));
+    Ctx { actor, at: crate::clock::now(), reason: g.reason.clone() }
 }
 
 fn parse_kind(s: &str) -> Result<Kind> {
@@ -190,9 +163,7 @@ fn parse_date(s: &str) -> Result<Date> {
 }
 
 async fn open(g: &Global) -> Result<Store> {
-    Store::open(&g.db, false)
-        .await
-        .with_context(|| format!("opening {}", g.db))
+    Store::open(&g.db, false).await.with_context(|| format!("opening {}", g.db))
 }
 
 /// A progress bar on stderr for large files; hidden when stderr is not a terminal.
@@ -201,11 +172,9 @@ fn progress_bar(len: u64) -> indicatif::ProgressBar {
         return indicatif::ProgressBar::hidden();
     }
     let bar = indicatif::ProgressBar::new(len);
-    let style = indicatif::ProgressStyle::with_template(
-        "{msg} [{bar:40}] {bytes}/{total_bytes} {elapsed_precise}",
-    )
-    .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
-    .progress_chars("=> ");
+    let style = indicatif::ProgressStyle::with_template("{msg} [{bar:40}] {bytes}/{total_bytes} {elapsed_precise}")
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+        .progress_chars("=> ");
     bar.set_style(style);
     bar
 }
@@ -218,13 +187,8 @@ pub async fn import_one(
     allow_extra: bool,
     quiet: bool,
 ) -> Result<bool> {
-    let errors_max: usize = bw_app::settings::get(store, "import.errors_max")
-        .await?
-        .parse()
-        .unwrap_or(100);
-    let big_file = std::fs::metadata(file)
-        .map(|m| m.len() > 1 << 20)
-        .unwrap_or(false);
+    let errors_max: usize = bw_app::settings::get(store, "import.errors_max").await?.parse().unwrap_or(100);
+    let big_file = std::fs::metadata(file).map(|m| m.len() > 1 << 20).unwrap_or(false);
     let bar = if big_file {
         progress_bar(std::fs::metadata(file).map(|m| m.len()).unwrap_or(0))
     } else {
@@ -235,11 +199,7 @@ pub async fn import_one(
         bar.set_length(total);
         bar.set_position(done);
     };
-    let opts = ImportOptions {
-        allow_extra,
-        errors_max,
-        progress: Some(&progress),
-    };
+    let opts = ImportOptions { allow_extra, errors_max, progress: Some(&progress) };
     let started = std::time::Instant::now();
     let result = import_file(store, c, kind, file, &opts).await;
     bar.finish_and_clear();
@@ -261,10 +221,7 @@ pub async fn import_one(
                     r.added,
                     r.unchanged,
                     r.batch
-                        .map(|b| format!(
-                            ", batch {b}, journal {}..{}",
-                            r.journal_first, r.journal_end
-                        ))
+                        .map(|b| format!(", batch {b}, journal {}..{}", r.journal_first, r.journal_end))
                         .unwrap_or_default(),
                     secs
                 );
@@ -279,11 +236,7 @@ pub async fn import_one(
             if more > 0 {
                 let _ = writeln!(err, "{file}: … and {more} more errors");
             }
-            let _ = writeln!(
-                err,
-                "{file}: refused, {} error(s); nothing was imported",
-                errors.len() + more
-            );
+            let _ = writeln!(err, "{file}: refused, {} error(s); nothing was imported", errors.len() + more);
             Ok(false)
         }
         Err(e) => Err(e.into()),
@@ -294,20 +247,10 @@ async fn run(cli: Cli) -> Result<ExitCode> {
     let g = cli.global;
     match cli.command {
         Command::Init => {
-            let store = Store::open(&g.db, true)
-                .await
-                .with_context(|| format!("creating {}", g.db))?;
-            println!(
-                "database ready: {} (journal size {})",
-                store.location(),
-                store.journal_size().await?
-            );
+            let store = Store::open(&g.db, true).await.with_context(|| format!("creating {}", g.db))?;
+            println!("database ready: {} (journal size {})", store.location(), store.journal_size().await?);
         }
-        Command::Import {
-            kind,
-            file,
-            allow_extra,
-        } => {
+        Command::Import { kind, file, allow_extra } => {
             let kind = parse_kind(&kind)?;
             let store = Store::open(&g.db, true).await?;
             if !import_one(&store, &ctx(&g), kind, &file, allow_extra, false).await? {
@@ -334,10 +277,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             match command {
                 SettingCommand::List => {
                     for s in bw_app::settings::list(&store).await? {
-                        println!(
-                            "{} = {}\t(default {}; {})",
-                            s.key, s.value, s.default, s.about
-                        );
+                        println!("{} = {}\t(default {}; {})", s.key, s.value, s.default, s.about);
                     }
                 }
                 SettingCommand::Get { key } => {
@@ -349,21 +289,9 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                 }
             }
         }
-        Command::DemoData {
-            seed,
-            payments,
-            year,
-            out,
-        } => {
+        Command::DemoData { seed, payments, year, out } => {
             let started = std::time::Instant::now();
-            let s = bw_app::demo::generate(
-                &bw_app::demo::DemoOptions {
-                    seed,
-                    payments,
-                    year,
-                },
-                &out,
-            )?;
+            let s = bw_app::demo::generate(&bw_app::demo::DemoOptions { seed, payments, year }, &out)?;
             eprintln!(
                 "wrote {}: {} regions, {} departments, {} units, {} projects, {} indicators, {} contracts, {} payments, {} revenues, {} anomalies ({:.1} s)",
                 out.display(),
@@ -379,26 +307,10 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                 started.elapsed().as_secs_f64()
             );
         }
-        Command::Demo {
-            addr,
-            data,
-            payments,
-            seed,
-            no_serve,
-        } => {
+        Command::Demo { addr, data, payments, seed, no_serve } => {
             if !data.join("ground_truth.json").exists() {
-                eprintln!(
-                    "generating the demo data set ({payments} payments) in {} …",
-                    data.display()
-                );
-                bw_app::demo::generate(
-                    &bw_app::demo::DemoOptions {
-                        seed,
-                        payments,
-                        year: 2025,
-                    },
-                    &data,
-                )?;
+                eprintln!("generating the demo data set ({payments} payments) in {} …", data.display());
+                bw_app::demo::generate(&bw_app::demo::DemoOptions { seed, payments, year: 2025 }, &data)?;
             }
             let (backend, _) = bw_store::describe(&g.db);
             if backend == bw_store::Backend::Sqlite {
@@ -406,16 +318,12 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                 for suffix in ["", "-wal", "-shm"] {
                     let p = format!("{path}{suffix}");
                     if Path::new(&p).exists() {
-                        std::fs::remove_file(&p)
-                            .with_context(|| format!("removing the old demo database {p}"))?;
+                        std::fs::remove_file(&p).with_context(|| format!("removing the old demo database {p}"))?;
                     }
                 }
             }
             let store = Store::open(&g.db, true).await?;
-            let c = Ctx {
-                reason: Some("demo data".into()),
-                ..ctx(&g)
-            };
+            let c = Ctx { reason: Some("demo data".into()), ..ctx(&g) };
             for kind in Kind::ALL {
                 let file = data.join(format!("{}.csv", kind.as_str()));
                 if !import_one(&store, &c, kind, &file, false, false).await? {
@@ -432,16 +340,9 @@ async fn run(cli: Cli) -> Result<ExitCode> {
         }
         Command::Status => {
             let store = open(&g).await?;
-            for table in [
-                "units",
-                "projects",
-                "indicators",
-                "contracts",
-                "payments",
-                "revenues",
-                "revenue_targets",
-                "batches",
-            ] {
+            for table in
+                ["units", "projects", "indicators", "contracts", "payments", "revenues", "revenue_targets", "batches"]
+            {
                 let n = bw_app::count(&store, table).await?;
                 println!("{table}: {n}");
             }
@@ -478,13 +379,9 @@ async fn calendar(g: &Global, command: CalendarCommand) -> Result<ExitCode> {
         }
         CalendarCommand::Import { file } => {
             let store = Store::open(&g.db, true).await?;
-            let bytes =
-                std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
-            let text = String::from_utf8(bytes)
-                .map_err(|_| anyhow::anyhow!("{}: not valid UTF-8", file.display()))?;
-            let years =
-                bw_app::calendar::import(&store, &ctx(g), &file.display().to_string(), &text)
-                    .await?;
+            let bytes = std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
+            let text = String::from_utf8(bytes).map_err(|_| anyhow::anyhow!("{}: not valid UTF-8", file.display()))?;
+            let years = bw_app::calendar::import(&store, &ctx(g), &file.display().to_string(), &text).await?;
             let ys: Vec<String> = years.iter().map(i32::to_string).collect();
             println!("loaded holiday data for {}", ys.join(", "));
         }

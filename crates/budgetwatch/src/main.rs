@@ -2,6 +2,7 @@
 //! application services. Nothing here decides anything about money.
 
 mod cli;
+mod clock;
 mod server;
 
 fn main() -> std::process::ExitCode {

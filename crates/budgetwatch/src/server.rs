@@ -36,14 +36,9 @@ pub fn router(store: Store) -> Router {
 }
 
 pub async fn serve(store: Store, addr: &str) -> Result<()> {
-    let listener = tokio::net::TcpListener::bind(addr)
-        .await
-        .with_context(|| format!("binding {addr}"))?;
+    let listener = tokio::net::TcpListener::bind(addr).await.with_context(|| format!("binding {addr}"))?;
     let local = listener.local_addr()?;
-    println!(
-        "budgetwatch is serving {} at http://{local}/",
-        store.location()
-    );
+    println!("budgetwatch is serving {} at http://{local}/", store.location());
     axum::serve(listener, router(store))
         .with_graceful_shutdown(async {
             let _ = tokio::signal::ctrl_c().await;
@@ -53,11 +48,7 @@ pub async fn serve(store: Store, addr: &str) -> Result<()> {
 }
 
 fn today() -> bw_core::Date {
-    let secs = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0);
-    bw_core::Timestamp(secs).date()
+    crate::clock::now().date()
 }
 
 fn internal(e: impl std::fmt::Display) -> Response {
@@ -69,7 +60,11 @@ fn internal(e: impl std::fmt::Display) -> Response {
 async fn api_overview(State(app): State<App>, Query(q): Query<PageQuery>) -> Response {
     match overview(&app.store, q.year, q.month, today()).await {
         Ok(Some(o)) => Json(o).into_response(),
-        Ok(None) => (StatusCode::NOT_FOUND, Json(serde_json::json!({"type": "about:blank", "title": "no budget data", "status": 404}))).into_response(),
+        Ok(None) => (
+            StatusCode::NOT_FOUND,
+            Json(serde_json::json!({"type": "about:blank", "title": "no budget data", "status": 404})),
+        )
+            .into_response(),
         Err(e) => internal(e),
     }
 }
@@ -90,8 +85,7 @@ async fn template_download(Path(file): Path<String>) -> Response {
                 [
                     (
                         header::CONTENT_TYPE,
-                        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-                            .to_string(),
+                        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet".to_string(),
                     ),
                     (header::CONTENT_DISPOSITION, disposition),
                 ],
@@ -103,10 +97,7 @@ async fn template_download(Path(file): Path<String>) -> Response {
     } else {
         let body = bw_app::template::csv(kind, bw_app::template::Lang::En);
         (
-            [
-                (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
-                (header::CONTENT_DISPOSITION, disposition),
-            ],
+            [(header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()), (header::CONTENT_DISPOSITION, disposition)],
             body,
         )
             .into_response()
@@ -130,14 +121,10 @@ fn esc(s: &str) -> String {
 
 /// Amounts on the page in 万元 (10,000 yuan), two decimals, computed in integers.
 fn wan(m: Money) -> String {
-    let fen = m.fen();
-    let sign = if fen < 0 { "-" } else { "" };
-    let hundredths_wan = (fen.unsigned_abs() + 50) / 100; // 1 wan = 1,000,000 fen
-    format!(
-        "{sign}{}.{:02}",
-        hundredths_wan / 10_000,
-        hundredths_wan % 10_000 / 100
-    )
+    // 1 wan = 1,000,000 fen; a hundredth of a wan is 10,000 fen (rounded half up).
+    let hundredths = (m.fen().unsigned_abs() + 5_000) / 10_000;
+    let sign = if m.fen() < 0 && hundredths > 0 { "-" } else { "" };
+    format!("{sign}{}.{:02}", hundredths / 100, hundredths % 100)
 }
 
 fn pct(r: f64) -> String {
@@ -211,10 +198,7 @@ fn curve_svg(o: &Overview) -> String {
     let x = |m: f64| left + pw * m / 12.0;
     let y = |r: f64| top + ph * (1.0 - r.min(1.1) / 1.1);
     let mut s = String::new();
-    let _ = write!(
-        s,
-        r#"<svg viewBox="0 0 {w} {h}" role="img" class="chart" xmlns="http://www.w3.org/2000/svg">"#
-    );
+    let _ = write!(s, r#"<svg viewBox="0 0 {w} {h}" role="img" class="chart" xmlns="http://www.w3.org/2000/svg">"#);
     for t in [0.0, 0.25, 0.5, 0.75, 1.0] {
         let _ = write!(
             s,
@@ -245,17 +229,9 @@ fn curve_svg(o: &Overview) -> String {
     );
     let mut pts = format!("{:.1},{:.1}", x(0.0), y(0.0));
     for (i, c) in o.cumulative_paid.iter().enumerate().take(o.month as usize) {
-        let _ = write!(
-            pts,
-            " {:.1},{:.1}",
-            x(i as f64 + 1.0),
-            y(c.ratio_of(o.total_budget))
-        );
+        let _ = write!(pts, " {:.1},{:.1}", x(i as f64 + 1.0), y(c.ratio_of(o.total_budget)));
     }
-    let _ = write!(
-        s,
-        r##"<polyline points="{pts}" fill="none" stroke="#c0392b" stroke-width="2.5"/>"##
-    );
+    let _ = write!(s, r##"<polyline points="{pts}" fill="none" stroke="#c0392b" stroke-width="2.5"/>"##);
     let _ = write!(
         s,
         r##"<line x1="{:.1}" x2="{:.1}" y1="{top}" y2="{:.1}" stroke="#2c3e50" stroke-width="1"/>"##,
@@ -269,11 +245,7 @@ fn curve_svg(o: &Overview) -> String {
 
 fn bar(rate: f64, progress: f64) -> String {
     let width = 120.0;
-    let fill = if rate + 0.10 < progress {
-        "#e67e22"
-    } else {
-        "#27ae60"
-    };
+    let fill = if rate + 0.10 < progress { "#e67e22" } else { "#27ae60" };
     format!(
         r##"<svg viewBox="0 0 {width} 12" class="bar" xmlns="http://www.w3.org/2000/svg"><rect width="{width}" height="12" fill="#eee"/><rect width="{:.1}" height="12" fill="{fill}"/><line x1="{:.1}" x2="{:.1}" y1="0" y2="12" stroke="#2c3e50" stroke-width="2"/></svg>"##,
         width * rate.clamp(0.0, 1.0),
@@ -293,30 +265,19 @@ fn render(w: &Words, en: bool, o: Option<&Overview>) -> String {
             let _ = write!(body, "<form class=pick method=get>");
             let _ = write!(body, "<label>{} <select name=year>", esc(w.month_end));
             for y in &o.years {
-                let _ = write!(
-                    body,
-                    "<option{}>{y}</option>",
-                    if *y == o.year { " selected" } else { "" }
-                );
+                let _ = write!(body, "<option{}>{y}</option>", if *y == o.year { " selected" } else { "" });
             }
             let _ = write!(body, "</select></label> <select name=month>");
             for m in 1..=12u32 {
-                let _ = write!(
-                    body,
-                    "<option value={m}{}>{m:02}</option>",
-                    if m == o.month { " selected" } else { "" }
-                );
+                let _ =
+                    write!(body, "<option value={m}{}>{m:02}</option>", if m == o.month { " selected" } else { "" });
             }
             let _ = write!(body, "</select>");
             if en {
                 body.push_str("<input type=hidden name=lang value=en>");
             }
             let _ = write!(body, " <button>OK</button></form>");
-            let total_paid = o
-                .regions
-                .iter()
-                .filter(|r| r.depth == 0)
-                .fold(0i64, |a, r| a + r.paid.fen());
+            let total_paid = o.regions.iter().filter(|r| r.depth == 0).fold(0i64, |a, r| a + r.paid.fen());
             let rate = Money::from_fen(total_paid).ratio_of(o.total_budget);
             let _ = write!(
                 body,
@@ -359,11 +320,7 @@ fn render(w: &Words, en: bool, o: Option<&Overview>) -> String {
                     pct(r.execution_rate),
                     gap,
                     bar(r.execution_rate, o.time_progress),
-                    if r.revenue_target.fen() > 0 {
-                        pct(r.revenue_rate)
-                    } else {
-                        "—".into()
-                    }
+                    if r.revenue_target.fen() > 0 { pct(r.revenue_rate) } else { "—".into() }
                 );
             }
             body.push_str("</tbody></table></div>");
@@ -384,12 +341,8 @@ fn render(w: &Words, en: bool, o: Option<&Overview>) -> String {
             k.as_str()
         );
     }
-    let other_q = format!(
-        "?lang={}{}",
-        w.other.1,
-        o.map(|o| format!("&year={}&month={}", o.year, o.month))
-            .unwrap_or_default()
-    );
+    let other_q =
+        format!("?lang={}{}", w.other.1, o.map(|o| format!("&year={}&month={}", o.year, o.month)).unwrap_or_default());
     let _ = lang_q;
     format!(
         r#"<!doctype html><html lang="{lang}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>budgetwatch · {title}</title><style>
@@ -417,7 +370,8 @@ mod tests {
     #[test]
     fn amounts_in_wan_are_exact() {
         assert_eq!(wan(Money::from_fen(123_456_789)), "123.46");
-        assert_eq!(wan(Money::from_fen(-100)), "-0.00");
+        assert_eq!(wan(Money::from_fen(-100)), "0.00");
+        assert_eq!(wan(Money::from_fen(-1_000_000)), "-1.00");
         assert_eq!(wan(Money::from_fen(1_000_000)), "1.00");
         assert_eq!(esc("<a&\"b\">"), "&lt;a&amp;&quot;b&quot;&gt;");
     }

@@ -23,11 +23,7 @@ pub struct DemoOptions {
 
 impl Default for DemoOptions {
     fn default() -> Self {
-        DemoOptions {
-            seed: 1,
-            payments: 1_000_000,
-            year: 2025,
-        }
+        DemoOptions { seed: 1, payments: 1_000_000, year: 2025 }
     }
 }
 
@@ -85,16 +81,16 @@ impl Rng {
 const MONTH_WEIGHTS: [u64; 12] = [35, 45, 70, 75, 80, 100, 75, 70, 100, 75, 95, 180];
 
 const SURNAMES: &[&str] = &[
-    "王", "李", "张", "刘", "陈", "杨", "黄", "赵", "吴", "周", "徐", "孙", "马", "朱", "胡", "郭",
-    "何", "林", "高", "罗",
+    "王", "李", "张", "刘", "陈", "杨", "黄", "赵", "吴", "周", "徐", "孙", "马", "朱", "胡", "郭", "何", "林", "高",
+    "罗",
 ];
 const GIVEN: &[&str] = &[
-    "伟", "芳", "娜", "敏", "静", "丽", "强", "磊", "军", "洋", "勇", "艳", "杰", "娟", "涛", "明",
-    "超", "秀英", "华", "建国", "志强", "海燕",
+    "伟", "芳", "娜", "敏", "静", "丽", "强", "磊", "军", "洋", "勇", "艳", "杰", "娟", "涛", "明", "超", "秀英", "华",
+    "建国", "志强", "海燕",
 ];
 const FIRM_WORDS: &[&str] = &[
-    "华信", "恒达", "新元", "宏远", "瑞丰", "国泰", "天成", "嘉禾", "鼎盛", "安康", "博远", "东方",
-    "汇通", "金桥", "启明", "同创",
+    "华信", "恒达", "新元", "宏远", "瑞丰", "国泰", "天成", "嘉禾", "鼎盛", "安康", "博远", "东方", "汇通", "金桥",
+    "启明", "同创",
 ];
 const FIRM_TRADES: &[(&str, &str)] = &[
     ("办公用品", "30201"),
@@ -112,71 +108,17 @@ const FIRM_TRADES: &[(&str, &str)] = &[
 /// Departments: (name suffix, functional code of basic spending, project functional code,
 /// project category, project name stem).
 const DEPARTMENTS: &[(&str, &str, &str, &str, &str)] = &[
-    (
-        "教育局",
-        "2050101",
-        "2050203",
-        "education",
-        "义务教育薄弱环节改善",
-    ),
-    (
-        "卫生健康委员会",
-        "2100101",
-        "2100201",
-        "health",
-        "基层医疗机构能力提升",
-    ),
-    (
-        "交通运输局",
-        "2140101",
-        "2140104",
-        "infrastructure",
-        "农村公路建设",
-    ),
-    (
-        "农业农村局",
-        "2130101",
-        "2130106",
-        "livelihood",
-        "高标准农田建设",
-    ),
+    ("教育局", "2050101", "2050203", "education", "义务教育薄弱环节改善"),
+    ("卫生健康委员会", "2100101", "2100201", "health", "基层医疗机构能力提升"),
+    ("交通运输局", "2140101", "2140104", "infrastructure", "农村公路建设"),
+    ("农业农村局", "2130101", "2130106", "livelihood", "高标准农田建设"),
     ("民政局", "2080201", "2080299", "livelihood", "困难群众救助"),
-    (
-        "财政局",
-        "2010601",
-        "2010699",
-        "other",
-        "预算管理一体化系统运维",
-    ),
+    ("财政局", "2010601", "2010699", "other", "预算管理一体化系统运维"),
     ("公安局", "2040201", "2040299", "other", "智慧警务平台"),
-    (
-        "住房和城乡建设局",
-        "2120101",
-        "2120303",
-        "infrastructure",
-        "老旧小区改造",
-    ),
-    (
-        "生态环境局",
-        "2110101",
-        "2110302",
-        "livelihood",
-        "水污染防治",
-    ),
-    (
-        "文化和旅游局",
-        "2070101",
-        "2070199",
-        "other",
-        "公共文化服务",
-    ),
-    (
-        "人力资源和社会保障局",
-        "2080101",
-        "2080199",
-        "livelihood",
-        "职业技能培训",
-    ),
+    ("住房和城乡建设局", "2120101", "2120303", "infrastructure", "老旧小区改造"),
+    ("生态环境局", "2110101", "2110302", "livelihood", "水污染防治"),
+    ("文化和旅游局", "2070101", "2070199", "other", "公共文化服务"),
+    ("人力资源和社会保障局", "2080101", "2080199", "livelihood", "职业技能培训"),
     ("科学技术局", "2060101", "2060399", "other", "科技创新引导"),
 ];
 
@@ -202,13 +144,7 @@ const REVENUE_CODES: &[(&str, &str, u64)] = &[
     ("10118", "契税", 180),
 ];
 
-const PROHIBITED_SUMMARIES: &[&str] = &[
-    "购买购物卡",
-    "采购烟酒",
-    "节日礼品",
-    "高尔夫球会费",
-    "奢侈品采购",
-];
+const PROHIBITED_SUMMARIES: &[&str] = &["购买购物卡", "采购烟酒", "节日礼品", "高尔夫球会费", "奢侈品采购"];
 
 struct Unit {
     code: String,
@@ -259,11 +195,7 @@ struct Payment {
 }
 
 fn csv_field(s: &str) -> String {
-    if s.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s.to_string()
-    }
+    if s.contains([',', '"', '\n', '\r']) { format!("\"{}\"", s.replace('"', "\"\"")) } else { s.to_string() }
 }
 
 fn line<W: Write>(w: &mut W, fields: &[&str]) -> std::io::Result<()> {
@@ -308,10 +240,7 @@ impl Generator {
         format!("{}{}", self.rng.pick(SURNAMES), self.rng.pick(GIVEN))
     }
     fn account(&mut self, salt: u64) -> String {
-        format!(
-            "62{:017}",
-            (salt.wrapping_mul(2_654_435_761) ^ 0x5bd1_e995) % 100_000_000_000_000_000
-        )
+        format!("62{:017}", (salt.wrapping_mul(2_654_435_761) ^ 0x5bd1_e995) % 100_000_000_000_000_000)
     }
 }
 
@@ -330,67 +259,46 @@ pub fn generate(opts: &DemoOptions, out: &Path) -> std::io::Result<DemoSummary> 
             d = d.add_days(1);
         }
     }
-    let mut g = Generator {
-        rng: Rng(opts.seed ^ 0xB0D6_E7A7_C400_0000),
-        year,
-        cal,
-        voucher_seq: 0,
-        invoice_seq: 0,
-        workdays,
-    };
-    let mut summary = DemoSummary {
-        year,
-        seed: opts.seed,
-        ..Default::default()
-    };
+    let mut g =
+        Generator { rng: Rng(opts.seed ^ 0xB0D6_E7A7_C400_0000), year, cal, voucher_seq: 0, invoice_seq: 0, workdays };
+    let mut summary = DemoSummary { year, seed: opts.seed, ..Default::default() };
     let mut anomalies: Vec<Anomaly> = Vec::new();
 
     // --- Organisation: a province, cities, counties; departments; units.
     let cities = ((opts.payments + 62_500) / 125_000).clamp(1, 16) as usize;
     const CITY_NAMES: &[&str] = &[
-        "江城", "临川", "青州", "云岭", "白河", "南塘", "北屯", "东陵", "西溪", "安平", "长乐",
-        "永宁", "清源", "泰和", "金沙", "玉山",
+        "江城", "临川", "青州", "云岭", "白河", "南塘", "北屯", "东陵", "西溪", "安平", "长乐", "永宁", "清源", "泰和",
+        "金沙", "玉山",
     ];
     let mut regions: Vec<(String, String, Option<usize>, &str)> =
         vec![("990000".into(), "示范省".into(), None, "province")];
-    for c in 0..cities {
+    for (c, city) in CITY_NAMES.iter().enumerate().take(cities) {
         let code = format!("99{:02}00", c + 1);
-        regions.push((code, format!("{}市", CITY_NAMES[c]), Some(0), "city"));
+        regions.push((code, format!("{city}市"), Some(0), "city"));
         let parent = regions.len() - 1;
         for k in 0..(3 + c % 2) {
             let code = format!("99{:02}{:02}", c + 1, k + 1);
-            let name = format!(
-                "{}{}县",
-                CITY_NAMES[c].chars().next().unwrap_or('新'),
-                ["山", "河", "阳", "安"][k]
-            );
+            let name = format!("{}{}县", city.chars().next().unwrap_or('新'), ["山", "河", "阳", "安"][k]);
             regions.push((code, name, Some(parent), "county"));
         }
     }
     let mut departments: Vec<(String, String, usize, usize)> = Vec::new(); // code, name, region, kind index
     let mut units: Vec<Unit> = Vec::new();
     for (ri, (rcode, rname, _, level)) in regions.iter().enumerate() {
-        let n_dept = match *level {
+        let full: u64 = match *level {
             "province" => 12,
             "city" => 9,
             _ => 6,
         };
+        // Smaller sets get fewer departments, so each indicator still sees enough payments.
+        let n_dept = (full * opts.payments).div_ceil(cities as u64 * 125_000).clamp(1, full) as usize;
         for (di, dept) in DEPARTMENTS.iter().enumerate().take(n_dept) {
             let dcode = format!("{rcode}{:03}", di + 1);
-            let dname = format!(
-                "{}{}",
-                rname,
-                dept.0
-                    .replace('局', if *level == "province" { "厅" } else { "局" })
-            );
+            let dname = format!("{}{}", rname, dept.0.replace('局', if *level == "province" { "厅" } else { "局" }));
             departments.push((dcode.clone(), dname.clone(), ri, di));
             let n_units = 2 + g.rng.below(3) as usize;
             for u in 0..n_units {
-                let name = if u == 0 {
-                    format!("{dname}本级")
-                } else {
-                    format!("{dname}所属事业单位{u}")
-                };
+                let name = if u == 0 { format!("{dname}本级") } else { format!("{dname}所属事业单位{u}") };
                 units.push(Unit {
                     code: format!("{dcode}{:03}", u + 1),
                     name,
@@ -411,10 +319,7 @@ pub fn generate(opts: &DemoOptions, out: &Path) -> std::io::Result<DemoSummary> 
             line(&mut w, &[code, name, &regions[*r].0, "department", ""])?;
         }
         for u in &units {
-            line(
-                &mut w,
-                &[&u.code, &u.name, &departments[u.department].0, "unit", ""],
-            )?;
+            line(&mut w, &[&u.code, &u.name, &departments[u.department].0, "unit", ""])?;
         }
         w.flush()?;
     }
@@ -468,11 +373,7 @@ pub fn generate(opts: &DemoOptions, out: &Path) -> std::io::Result<DemoSummary> 
         let basic_total = (2_000_000 + g.rng.below(6_000_000) as i64) * 100 * scale;
         for (bi, (eco, _name, share)) in BASIC.iter().enumerate() {
             let amount = basic_total * *share as i64 / 1000 / 100 * 100;
-            let control = if g.rng.below(10) == 0 {
-                "warn"
-            } else {
-                "block"
-            };
+            let control = if g.rng.below(10) == 0 { "warn" } else { "block" };
             indicators.push(Indicator {
                 code: format!("ZB{}{:02}", u.code, bi + 1),
                 unit: ui,
@@ -490,11 +391,7 @@ pub fn generate(opts: &DemoOptions, out: &Path) -> std::io::Result<DemoSummary> 
             let pcode = format!("XM{}{:02}", u.code, pi + 1);
             let amount = (1_000_000 + g.rng.below(9_000_000) as i64) * 100 * scale;
             let multi = g.rng.below(3) == 0;
-            let (start, end) = if multi {
-                (year - 1, year + 1)
-            } else {
-                (year, year)
-            };
+            let (start, end) = if multi { (year - 1, year + 1) } else { (year, year) };
             let total = if multi { amount * 3 } else { amount };
             line(
                 &mut projects_w,
@@ -527,9 +424,7 @@ pub fn generate(opts: &DemoOptions, out: &Path) -> std::io::Result<DemoSummary> 
         }
         // A reserve project, not yet funded, with an expiry date.
         if ui % 7 == 0 {
-            let exp = Date::from_ymd(year, 6 + (ui % 6) as u32, 30)
-                .map(|d| d.to_string())
-                .unwrap_or_default();
+            let exp = Date::from_ymd(year, 6 + (ui % 6) as u32, 30).map(|d| d.to_string()).unwrap_or_default();
             line(
                 &mut projects_w,
                 &[
@@ -539,7 +434,7 @@ pub fn generate(opts: &DemoOptions, out: &Path) -> std::io::Result<DemoSummary> 
                     dept.3,
                     &(year + 1).to_string(),
                     &(year + 2).to_string(),
-                    &yuan(5_000_000_00),
+                    &yuan(500_000_000),
                     "reserve",
                     &exp,
                 ],
@@ -556,11 +451,7 @@ pub fn generate(opts: &DemoOptions, out: &Path) -> std::io::Result<DemoSummary> 
     let mut next_ind = |pred: &dyn Fn(&Indicator) -> bool, inds: &[Indicator]| -> Option<usize> {
         for _ in 0..n_ind {
             k = (k + stride + 1) % n_ind;
-            if pred(&inds[k])
-                && inds[k].plan == Plan::Normal
-                && inds[k].control == "block"
-                && !inds[k].reserved
-            {
+            if pred(&inds[k]) && inds[k].plan == Plan::Normal && inds[k].control == "block" && !inds[k].reserved {
                 return Some(k);
             }
         }
@@ -608,48 +499,25 @@ pub fn generate(opts: &DemoOptions, out: &Path) -> std::io::Result<DemoSummary> 
         indicators[i].control = "warn";
     }
     // Indicators that receive injected payments on top of normal spending.
-    let mut reserve =
-        |pred: &dyn Fn(&Indicator) -> bool, n: usize, inds: &mut Vec<Indicator>| -> Vec<usize> {
-            let mut out = Vec::new();
-            for _ in 0..n {
-                if let Some(i) = next_ind(pred, inds) {
-                    inds[i].reserved = true;
-                    out.push(i);
-                }
+    let mut reserve = |pred: &dyn Fn(&Indicator) -> bool, n: usize, inds: &mut Vec<Indicator>| -> Vec<usize> {
+        let mut out = Vec::new();
+        for _ in 0..n {
+            if let Some(i) = next_ind(pred, inds) {
+                inds[i].reserved = true;
+                out.push(i);
             }
-            out
-        };
-    let split_inds = reserve(
-        &|x| x.economic == "30227" && x.amount >= 150_000_000,
-        4,
-        &mut indicators,
-    );
-    let dup_ind = reserve(
-        &|x| x.economic == "30201" && x.amount >= 30_000_000,
-        1,
-        &mut indicators,
-    )
-    .first()
-    .copied();
-    let oos_inds = reserve(
-        &|x| x.economic == "30201" && x.amount >= 10_000_000,
-        4,
-        &mut indicators,
-    );
-    let personal_inds = reserve(
-        &|x| x.economic == "30227" && x.amount >= 100_000_000,
-        2,
-        &mut indicators,
-    );
+        }
+        out
+    };
+    let split_inds = reserve(&|x| x.economic == "30227" && x.amount >= 70_000_000, 4, &mut indicators);
+    let dup_ind = reserve(&|x| x.economic == "30201" && x.amount >= 15_000_000, 1, &mut indicators).first().copied();
+    let oos_inds = reserve(&|x| x.economic == "30201" && x.amount >= 2_000_000, 4, &mut indicators);
+    let personal_inds = reserve(&|x| x.economic == "30227" && x.amount >= 30_000_000, 2, &mut indicators);
 
     for ind in &indicators {
         let u = &units[ind.unit];
         let dept = DEPARTMENTS[departments[u.department].3];
-        let functional = if ind.project.is_some() {
-            dept.2
-        } else {
-            dept.1
-        };
+        let functional = if ind.project.is_some() { dept.2 } else { dept.1 };
         let gov = if ind.economic.starts_with("301") {
             "50101"
         } else if ind.economic.starts_with("31") {
@@ -657,11 +525,7 @@ pub fn generate(opts: &DemoOptions, out: &Path) -> std::io::Result<DemoSummary> 
         } else {
             "50201"
         };
-        let fund = if ind.special {
-            "special_transfer"
-        } else {
-            "general"
-        };
+        let fund = if ind.special { "special_transfer" } else { "general" };
         line(
             &mut indicators_w,
             &[
@@ -710,13 +574,9 @@ pub fn generate(opts: &DemoOptions, out: &Path) -> std::io::Result<DemoSummary> 
         }
         let no = format!("HT{}{:06}", year, ii);
         let amount = ind.amount * (50 + g.rng.below(20) as i64) / 100;
-        let (supplier, account) = (
-            format!("{}{}有限公司", g.rng.pick(FIRM_WORDS), "建设工程"),
-            g.account(ii as u64 + 7_000_000),
-        );
-        let signed = Date::from_ymd(year, 1 + g.rng.below(3) as u32, 10)
-            .map(|d| d.to_string())
-            .unwrap_or_default();
+        let (supplier, account) =
+            (format!("{}{}有限公司", g.rng.pick(FIRM_WORDS), "建设工程"), g.account(ii as u64 + 7_000_000));
+        let signed = Date::from_ymd(year, 1 + g.rng.below(3) as u32, 10).map(|d| d.to_string()).unwrap_or_default();
         line(
             &mut contracts_w,
             &[
@@ -757,18 +617,9 @@ pub fn generate(opts: &DemoOptions, out: &Path) -> std::io::Result<DemoSummary> 
         ],
     )?;
     // About 35 injected payments and one refund in 600 come on top of normal spending.
-    let anomaly_budget = if opts.payments >= 400 {
-        35 + opts.payments / 600
-    } else {
-        0
-    };
+    let anomaly_budget = if opts.payments >= 400 { 35 + opts.payments / 600 } else { 0 };
     let normal_total = opts.payments.saturating_sub(anomaly_budget);
-    let weight_total: i64 = indicators
-        .iter()
-        .filter(|i| i.plan != Plan::Idle)
-        .map(|i| i.amount)
-        .sum::<i64>()
-        .max(1);
+    let weight_total: i64 = indicators.iter().filter(|i| i.plan != Plan::Idle).map(|i| i.amount).sum::<i64>().max(1);
     // Payments per indicator, in proportion to its amount (largest remainder).
     let mut counts: Vec<u64> = indicators
         .iter()
@@ -829,15 +680,9 @@ pub fn generate(opts: &DemoOptions, out: &Path) -> std::io::Result<DemoSummary> 
             let acct = g.account(salt);
             return (n, acct, "individual");
         }
-        let matching: Vec<&(String, String, &str)> = firm_pool
-            .iter()
-            .filter(|f| eco.starts_with(&f.2[..3]))
-            .collect();
-        let f = if matching.is_empty() || g.rng.below(4) == 0 {
-            g.rng.pick(&firm_pool)
-        } else {
-            *g.rng.pick(&matching)
-        };
+        let matching: Vec<&(String, String, &str)> = firm_pool.iter().filter(|f| eco.starts_with(&f.2[..3])).collect();
+        let f =
+            if matching.is_empty() || g.rng.below(4) == 0 { g.rng.pick(&firm_pool) } else { *g.rng.pick(&matching) };
         (f.0.clone(), f.1.clone(), "company")
     };
     let summary_for = |eco: &str| -> &'static str {
@@ -889,11 +734,7 @@ pub fn generate(opts: &DemoOptions, out: &Path) -> std::io::Result<DemoSummary> 
             let wsum: u64 = ws.iter().sum();
             let mut left = budget;
             for (j, w) in ws.iter().enumerate() {
-                let amount = if j + 1 == ws.len() {
-                    left
-                } else {
-                    (budget as i128 * *w as i128 / wsum as i128) as i64
-                };
+                let amount = if j + 1 == ws.len() { left } else { (budget as i128 * *w as i128 / wsum as i128) as i64 };
                 left -= amount;
                 if amount <= 0 {
                     continue;
@@ -929,19 +770,13 @@ pub fn generate(opts: &DemoOptions, out: &Path) -> std::io::Result<DemoSummary> 
                     free_paid[ii] += amount;
                 }
                 let (payee_name, payee_account, payee_type, contract) = match &contract_of[ii] {
-                    Some((no, s, a, _)) if to_contract => {
-                        (s.clone(), a.clone(), "company", no.clone())
-                    }
+                    Some((no, s, a, _)) if to_contract => (s.clone(), a.clone(), "company", no.clone()),
                     _ => {
                         let (n, a, t) = payee_for(&mut g, ind.economic, ind.unit);
                         (n, a, t, String::new())
                     }
                 };
-                let invoice = if payee_type == "company" {
-                    g.invoice()
-                } else {
-                    String::new()
-                };
+                let invoice = if payee_type == "company" { g.invoice() } else { String::new() };
                 let p = Payment {
                     voucher: String::new(),
                     date,
@@ -981,11 +816,7 @@ pub fn generate(opts: &DemoOptions, out: &Path) -> std::io::Result<DemoSummary> 
                 payee_type: payee.2,
                 amount,
                 summary: summary.to_string(),
-                invoice: if payee.2 == "company" {
-                    g.invoice()
-                } else {
-                    String::new()
-                },
+                invoice: if payee.2 == "company" { g.invoice() } else { String::new() },
                 contract: String::new(),
                 reverses: String::new(),
             });
@@ -1006,15 +837,13 @@ pub fn generate(opts: &DemoOptions, out: &Path) -> std::io::Result<DemoSummary> 
                 3 | 8 => {
                     // Split purchases: four payments just under 50,000.00 to one supplier within 20 days.
                     for s in 0..2u32 {
-                        let Some(&ii) = split_inds.get(if month == 3 { 0 } else { 2 } + s as usize)
-                        else {
+                        let Some(&ii) = split_inds.get(if month == 3 { 0 } else { 2 } + s as usize) else {
                             continue;
                         };
                         let firm = firm_pool[(ii * 3 + s as usize) % firm_pool.len()].clone();
                         let mut idxs = Vec::new();
                         for j in 0..4u32 {
-                            let d =
-                                Date::from_ymd(year, month, 3 + j * 5).unwrap_or(g.day_in(month));
+                            let d = Date::from_ymd(year, month, 3 + j * 5).unwrap_or(g.day_in(month));
                             let amt = 4_650_000 + g.rng.below(340_000) as i64;
                             idxs.push(inject(
                                 &mut g,
@@ -1031,8 +860,7 @@ pub fn generate(opts: &DemoOptions, out: &Path) -> std::io::Result<DemoSummary> 
                             new_anomaly(
                                 "split_purchase",
                                 Some(ii),
-                                "4 payments of 46,500–49,900 yuan to one supplier within 16 days"
-                                    .into(),
+                                "4 payments of 46,500–49,900 yuan to one supplier within 16 days".into(),
                             ),
                             idxs,
                         ));
@@ -1065,11 +893,7 @@ pub fn generate(opts: &DemoOptions, out: &Path) -> std::io::Result<DemoSummary> 
                         );
                         batch[b].invoice = batch[a].invoice.clone();
                         month_anomalies.push((
-                            new_anomaly(
-                                "duplicate_payment",
-                                Some(ii),
-                                "the same invoice number paid twice".into(),
-                            ),
+                            new_anomaly("duplicate_payment", Some(ii), "the same invoice number paid twice".into()),
                             vec![a, b],
                         ));
                         let c = inject(
@@ -1140,7 +964,14 @@ pub fn generate(opts: &DemoOptions, out: &Path) -> std::io::Result<DemoSummary> 
                             "接待用餐",
                             Some("30217"),
                         );
-                        month_anomalies.push((new_anomaly("out_of_scope", Some(ii), "economic code 30217 charged to an office-expense (30201) indicator".into()), vec![a]));
+                        month_anomalies.push((
+                            new_anomaly(
+                                "out_of_scope",
+                                Some(ii),
+                                "economic code 30217 charged to an office-expense (30201) indicator".into(),
+                            ),
+                            vec![a],
+                        ));
                     }
                     // Large transfers to individuals outside wage codes.
                     for j in 0..2usize {
@@ -1160,7 +991,14 @@ pub fn generate(opts: &DemoOptions, out: &Path) -> std::io::Result<DemoSummary> 
                             "咨询服务费",
                             None,
                         );
-                        month_anomalies.push((new_anomaly("personal_account", Some(ii), "a transfer of 50,000 yuan or more to an individual outside wage codes".into()), vec![a]));
+                        month_anomalies.push((
+                            new_anomaly(
+                                "personal_account",
+                                Some(ii),
+                                "a transfer of 50,000 yuan or more to an individual outside wage codes".into(),
+                            ),
+                            vec![a],
+                        ));
                     }
                 }
                 4 => {
@@ -1168,16 +1006,8 @@ pub fn generate(opts: &DemoOptions, out: &Path) -> std::io::Result<DemoSummary> 
                         let firm = firm_pool[ii % firm_pool.len()].clone();
                         let amt = indicators[ii].amount * 35 / 100;
                         let day = g.day_in(4);
-                        let a = inject(
-                            &mut g,
-                            &mut batch,
-                            ii,
-                            amt,
-                            day,
-                            (firm.0, firm.1, "company"),
-                            "工程进度款",
-                            None,
-                        );
+                        let a =
+                            inject(&mut g, &mut batch, ii, amt, day, (firm.0, firm.1, "company"), "工程进度款", None);
                         month_anomalies.push((
                             new_anomaly(
                                 "ahead_of_schedule",
@@ -1207,11 +1037,7 @@ pub fn generate(opts: &DemoOptions, out: &Path) -> std::io::Result<DemoSummary> 
                             ));
                         }
                         month_anomalies.push((
-                            new_anomaly(
-                                "year_end_rush",
-                                Some(ii),
-                                "39 % of the annual amount paid in December".into(),
-                            ),
+                            new_anomaly("year_end_rush", Some(ii), "39 % of the annual amount paid in December".into()),
                             idxs,
                         ));
                     }
@@ -1221,16 +1047,8 @@ pub fn generate(opts: &DemoOptions, out: &Path) -> std::io::Result<DemoSummary> 
                         let firm = firm_pool[(ii + 2) % firm_pool.len()].clone();
                         let amt = indicators[ii].amount / 1000 * (permille as i64 - 900);
                         let day = g.day_in(10);
-                        let a = inject(
-                            &mut g,
-                            &mut batch,
-                            ii,
-                            amt,
-                            day,
-                            (firm.0, firm.1, "company"),
-                            "追加工程款",
-                            None,
-                        );
+                        let a =
+                            inject(&mut g, &mut batch, ii, amt, day, (firm.0, firm.1, "company"), "追加工程款", None);
                         month_anomalies.push((
                             new_anomaly(
                                 "over_budget",
@@ -1244,16 +1062,7 @@ pub fn generate(opts: &DemoOptions, out: &Path) -> std::io::Result<DemoSummary> 
                         let firm = firm_pool[(ii + 3) % firm_pool.len()].clone();
                         let amt = indicators[ii].amount / 1000 * 350;
                         let day = g.day_in(10);
-                        let a = inject(
-                            &mut g,
-                            &mut batch,
-                            ii,
-                            amt,
-                            day,
-                            (firm.0, firm.1, "company"),
-                            "公务接待",
-                            None,
-                        );
+                        let a = inject(&mut g, &mut batch, ii, amt, day, (firm.0, firm.1, "company"), "公务接待", None);
                         month_anomalies.push((
                             new_anomaly(
                                 "sangong_over",
@@ -1332,7 +1141,7 @@ pub fn generate(opts: &DemoOptions, out: &Path) -> std::io::Result<DemoSummary> 
         // Pick refunds for later months: one in about 600 normal payments.
         for i in order {
             let p = &batch[i];
-            if p.amount > 100_00 && p.reverses.is_empty() && g.rng.below(600) == 0 {
+            if p.amount > 10_000 && p.reverses.is_empty() && g.rng.below(600) == 0 {
                 let d = p.date.add_days(7);
                 if d.year() == year && g.cal.is_workday(d).value && d.month() != month {
                     refunds_due.push((
@@ -1394,15 +1203,9 @@ pub fn generate(opts: &DemoOptions, out: &Path) -> std::io::Result<DemoSummary> 
 
     // --- Revenues and targets per region and revenue code.
     let mut rev_w = BufWriter::new(File::create(out.join("revenues.csv"))?);
-    line(
-        &mut rev_w,
-        &["record_no", "date", "region_code", "revenue_code", "amount"],
-    )?;
+    line(&mut rev_w, &["record_no", "date", "region_code", "revenue_code", "amount"])?;
     let mut tgt_w = BufWriter::new(File::create(out.join("revenue_targets.csv"))?);
-    line(
-        &mut tgt_w,
-        &["year", "region_code", "revenue_code", "amount"],
-    )?;
+    line(&mut tgt_w, &["year", "region_code", "revenue_code", "amount"])?;
     let shortfall_region = regions.len() / 2;
     let mut rec = 0u64;
     for (ri, (rcode, _, _, level)) in regions.iter().enumerate() {
@@ -1417,27 +1220,14 @@ pub fn generate(opts: &DemoOptions, out: &Path) -> std::io::Result<DemoSummary> 
             summary.revenue_targets += 1;
             let shortfall = ri == shortfall_region && *code == "10101";
             for month in 1..=12u32 {
-                let pace = if shortfall && month >= 3 {
-                    65
-                } else {
-                    95 + g.rng.below(10) as i64
-                };
+                let pace = if shortfall && month >= 3 { 65 } else { 95 + g.rng.below(10) as i64 };
                 let month_amount = target / 12 / 100 * pace;
                 let n = 8;
                 for j in 0..n {
                     rec += 1;
                     let amount = month_amount / n + if j == 0 { month_amount % n } else { 0 };
                     let d = g.day_in(month);
-                    line(
-                        &mut rev_w,
-                        &[
-                            &format!("SR{}{:08}", year, rec),
-                            &d.to_string(),
-                            rcode,
-                            code,
-                            &yuan(amount),
-                        ],
-                    )?;
+                    line(&mut rev_w, &[&format!("SR{}{:08}", year, rec), &d.to_string(), rcode, code, &yuan(amount)])?;
                     summary.revenues += 1;
                 }
             }

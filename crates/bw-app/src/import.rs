@@ -39,11 +39,7 @@ pub struct RowError {
 impl fmt::Display for RowError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.column {
-            Some(c) => write!(
-                f,
-                "{}:{}: column {}: {}",
-                self.file, self.row, c, self.message
-            ),
+            Some(c) => write!(f, "{}:{}: column {}: {}", self.file, self.row, c, self.message),
             None => write!(f, "{}:{}: {}", self.file, self.row, self.message),
         }
     }
@@ -52,11 +48,7 @@ impl fmt::Display for RowError {
 #[derive(Debug, thiserror::Error)]
 pub enum ImportError {
     #[error("{} refused: {} error(s), nothing was imported", file, errors.len() + more)]
-    Rejected {
-        file: String,
-        errors: Vec<RowError>,
-        more: usize,
-    },
+    Rejected { file: String, errors: Vec<RowError>, more: usize },
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error("{0}")]
@@ -93,11 +85,7 @@ pub struct ImportOptions<'a> {
 
 impl Default for ImportOptions<'_> {
     fn default() -> Self {
-        ImportOptions {
-            allow_extra: false,
-            errors_max: 100,
-            progress: None,
-        }
+        ImportOptions { allow_extra: false, errors_max: 100, progress: None }
     }
 }
 
@@ -111,6 +99,9 @@ struct Accepted {
 
 /// A field refusal from a kind's checks: (template column index, message).
 type Refusal = (usize, String);
+
+/// A refusal found once the whole file is read: (row, template column index, message).
+type RowRefusal = (u64, usize, String);
 
 enum Outcome {
     Add(Accepted),
@@ -142,15 +133,8 @@ fn blob(h: &Hash) -> Value {
 }
 
 /// Where an already-stored record came from, for conflict messages.
-async fn describe_existing(
-    db: &AnyPool,
-    journal_idx: i64,
-    new_data: &[u8],
-) -> Result<String, ImportError> {
-    let row = sqlx::query("SELECT entry FROM journal WHERE idx = $1")
-        .bind(journal_idx)
-        .fetch_optional(db)
-        .await?;
+async fn describe_existing(db: &AnyPool, journal_idx: i64, new_data: &[u8]) -> Result<String, ImportError> {
+    let row = sqlx::query("SELECT entry FROM journal WHERE idx = $1").bind(journal_idx).fetch_optional(db).await?;
     let Some(row) = row else {
         return Ok(format!("journal entry {journal_idx}"));
     };
@@ -168,16 +152,8 @@ async fn describe_existing(
             }
         }
     }
-    let batch = old
-        .batch
-        .map(|b| format!(", batch {b}"))
-        .unwrap_or_default();
-    Ok(format!(
-        "journal entry {journal_idx}{batch} by {} at {}: {}",
-        old.actor,
-        old.at,
-        diffs.join("; ")
-    ))
+    let batch = old.batch.map(|b| format!(", batch {b}")).unwrap_or_default();
+    Ok(format!("journal entry {journal_idx}{batch} by {} at {}: {}", old.actor, old.at, diffs.join("; ")))
 }
 
 fn show(v: &serde_json::Value) -> String {
@@ -197,9 +173,7 @@ struct Stored {
 }
 
 async fn load_tree(tx: &mut Tx) -> Result<OrgTree, ImportError> {
-    let rows = sqlx::query("SELECT code, name, parent_code, kind, level FROM units")
-        .fetch_all(&mut **tx)
-        .await?;
+    let rows = sqlx::query("SELECT code, name, parent_code, kind, level FROM units").fetch_all(&mut **tx).await?;
     let mut tree = OrgTree::new();
     for r in rows {
         let kind: String = r.try_get(3)?;
@@ -209,29 +183,17 @@ async fn load_tree(tx: &mut Tx) -> Result<OrgTree, ImportError> {
             name: r.try_get(1)?,
             parent_code: r.try_get(2)?,
             kind: OrgKind::parse(&kind).map_err(ImportError::Io)?,
-            level: level
-                .map(|l| RegionLevel::parse(&l))
-                .transpose()
-                .map_err(ImportError::Io)?,
+            level: level.map(|l| RegionLevel::parse(&l)).transpose().map_err(ImportError::Io)?,
         });
     }
     Ok(tree)
 }
 
-async fn load_stored(
-    tx: &mut Tx,
-    sql: &'static str,
-) -> Result<HashMap<String, Stored>, ImportError> {
+async fn load_stored(tx: &mut Tx, sql: &'static str) -> Result<HashMap<String, Stored>, ImportError> {
     let rows = sqlx::query(sql).fetch_all(&mut **tx).await?;
     let mut out = HashMap::with_capacity(rows.len());
     for r in rows {
-        out.insert(
-            r.try_get::<String, _>(0)?,
-            Stored {
-                hash: r.try_get(1)?,
-                journal_idx: r.try_get(2)?,
-            },
-        );
+        out.insert(r.try_get::<String, _>(0)?, Stored { hash: r.try_get(1)?, journal_idx: r.try_get(2)? });
     }
     Ok(out)
 }
@@ -255,9 +217,11 @@ struct IndicatorBook {
 
 impl IndicatorBook {
     async fn load(tx: &mut Tx) -> Result<IndicatorBook, ImportError> {
-        let rows = sqlx::query("SELECT year, indicator_code, unit_code, control, amount, paid, committed_unpaid FROM indicators")
-            .fetch_all(&mut **tx)
-            .await?;
+        let rows = sqlx::query(
+            "SELECT year, indicator_code, unit_code, control, amount, paid, committed_unpaid FROM indicators",
+        )
+        .fetch_all(&mut **tx)
+        .await?;
         let mut book = IndicatorBook::default();
         for r in rows {
             let year: i64 = r.try_get(0)?;
@@ -291,30 +255,24 @@ impl IndicatorBook {
         match self.by_code.get(code).map(Vec::as_slice) {
             Some([i]) => Ok(*i),
             Some(many) if !many.is_empty() => {
-                let years: Vec<String> = many
-                    .iter()
-                    .map(|i| self.items[*i].year.to_string())
-                    .collect();
-                Err(format!(
-                    "indicator {code:?} exists in years {} but not in {year}",
-                    years.join(", ")
-                ))
+                let years: Vec<String> = many.iter().map(|i| self.items[*i].year.to_string()).collect();
+                Err(format!("indicator {code:?} exists in years {} but not in {year}", years.join(", ")))
             }
-            _ => Err(format!(
-                "unknown indicator_code {code:?}: not in the database (import indicators first)"
-            )),
+            _ => Err(format!("unknown indicator_code {code:?}: not in the database (import indicators first)")),
         }
     }
 
     async fn write_balances(&self, tx: &mut Tx) -> Result<(), ImportError> {
         for st in self.items.iter().filter(|s| s.changed) {
-            sqlx::query("UPDATE indicators SET paid = $1, committed_unpaid = $2 WHERE year = $3 AND indicator_code = $4")
-                .bind(st.balance.paid.fen())
-                .bind(st.balance.committed_unpaid.fen())
-                .bind(i64::from(st.year))
-                .bind(st.code.clone())
-                .execute(&mut **tx)
-                .await?;
+            sqlx::query(
+                "UPDATE indicators SET paid = $1, committed_unpaid = $2 WHERE year = $3 AND indicator_code = $4",
+            )
+            .bind(st.balance.paid.fen())
+            .bind(st.balance.committed_unpaid.fen())
+            .bind(i64::from(st.year))
+            .bind(st.code.clone())
+            .execute(&mut **tx)
+            .await?;
         }
         Ok(())
     }
@@ -324,17 +282,9 @@ fn unit_ref(tree: &OrgTree, code: &str, want: OrgKind) -> Result<(), String> {
     match tree.get(code) {
         None => Err(format!(
             "unknown {} {code:?}: not in the database (import units first)",
-            if want == OrgKind::Region {
-                "region_code"
-            } else {
-                "unit_code"
-            }
+            if want == OrgKind::Region { "region_code" } else { "unit_code" }
         )),
-        Some(n) if n.kind != want => Err(format!(
-            "{code:?} is a {}, not a {}",
-            n.kind.as_str(),
-            want.as_str()
-        )),
+        Some(n) if n.kind != want => Err(format!("{code:?} is a {}, not a {}", n.kind.as_str(), want.as_str())),
         Some(_) => Ok(()),
     }
 }
@@ -433,28 +383,11 @@ fn table_of(kind: Kind) -> (&'static str, &'static [&'static str]) {
         ),
         Kind::Revenues => (
             "revenues",
-            &[
-                "record_no",
-                "date",
-                "year",
-                "region_code",
-                "revenue_code",
-                "amount",
-                "record_hash",
-                "journal_idx",
-            ],
+            &["record_no", "date", "year", "region_code", "revenue_code", "amount", "record_hash", "journal_idx"],
         ),
-        Kind::RevenueTargets => (
-            "revenue_targets",
-            &[
-                "year",
-                "region_code",
-                "revenue_code",
-                "amount",
-                "record_hash",
-                "journal_idx",
-            ],
-        ),
+        Kind::RevenueTargets => {
+            ("revenue_targets", &["year", "region_code", "revenue_code", "amount", "record_hash", "journal_idx"])
+        }
     }
 }
 
@@ -471,45 +404,28 @@ struct Keys {
 
 impl Keys {
     fn new(stored: HashMap<String, Stored>) -> Keys {
-        Keys {
-            stored,
-            in_file: HashMap::new(),
-        }
+        Keys { stored, in_file: HashMap::new() }
     }
 
     /// Checks key `key` (shown as `label`) with content `hash`. A conflict with a stored
     /// record is returned as `Err(Some(journal_idx))` for the caller to describe.
     fn check(&mut self, key: String, hash: &Hash, row: u64) -> Result<Seen, Result<i64, u64>> {
         if let Some(s) = self.stored.get(&key) {
-            return if s.hash.as_slice() == hash {
-                Ok(Seen::Same)
-            } else {
-                Err(Ok(s.journal_idx))
-            };
+            return if s.hash.as_slice() == hash { Ok(Seen::Same) } else { Err(Ok(s.journal_idx)) };
         }
         if let Some((r, h)) = self.in_file.get(&key) {
-            return if h == hash {
-                Ok(Seen::Same)
-            } else {
-                Err(Err(*r))
-            };
+            return if h == hash { Ok(Seen::Same) } else { Err(Err(*r)) };
         }
         self.in_file.insert(key, (row, *hash));
         Ok(Seen::New)
     }
 }
 
-async fn conflict(
-    db: &AnyPool,
-    what: String,
-    c: Result<i64, u64>,
-    data: &[u8],
-) -> Result<String, ImportError> {
+async fn conflict(db: &AnyPool, what: String, c: Result<i64, u64>, data: &[u8]) -> Result<String, ImportError> {
     Ok(match c {
-        Ok(idx) => format!(
-            "{what} is already recorded with different content ({})",
-            describe_existing(db, idx, data).await?
-        ),
+        Ok(idx) => {
+            format!("{what} is already recorded with different content ({})", describe_existing(db, idx, data).await?)
+        }
         Err(row) => format!("{what} also appears on row {row} of this file with different content"),
     })
 }
@@ -522,35 +438,13 @@ struct PaymentSeen {
 
 /// Per-import state of each kind.
 enum Importer {
-    Units {
-        tree: OrgTree,
-        keys: Keys,
-        pending: Vec<(u64, OrgNode, Vec<u8>, Hash)>,
-    },
-    Projects {
-        tree: OrgTree,
-        keys: Keys,
-    },
-    Indicators {
-        tree: OrgTree,
-        projects: HashMap<String, ProjectStatus>,
-        keys: Keys,
-    },
-    Contracts {
-        tree: OrgTree,
-        book: IndicatorBook,
-        keys: Keys,
-    },
+    Units { tree: OrgTree, keys: Keys, pending: Vec<(u64, OrgNode, Vec<u8>, Hash)> },
+    Projects { tree: OrgTree, keys: Keys },
+    Indicators { tree: OrgTree, projects: HashMap<String, ProjectStatus>, keys: Keys },
+    Contracts { tree: OrgTree, book: IndicatorBook, keys: Keys },
     Payments(Box<PaymentsState>),
-    Revenues {
-        tree: OrgTree,
-        keys: Keys,
-        months: BTreeMap<(i32, String, String, String), i64>,
-    },
-    RevenueTargets {
-        tree: OrgTree,
-        keys: Keys,
-    },
+    Revenues { tree: OrgTree, keys: Keys, months: BTreeMap<(i32, String, String, String), i64> },
+    RevenueTargets { tree: OrgTree, keys: Keys },
 }
 
 struct PaymentsState {
@@ -692,10 +586,7 @@ impl Importer {
                 let (data, hash) = json(&n)?;
                 match keys.check(n.code.clone(), &hash, row) {
                     Ok(Seen::Same) => Ok(Ok(Outcome::Unchanged)),
-                    Err(c) => Ok(Err(vec![(
-                        0,
-                        conflict(db, format!("code {:?}", n.code), c, &data).await?,
-                    )])),
+                    Err(c) => Ok(Err(vec![(0, conflict(db, format!("code {:?}", n.code), c, &data).await?)])),
                     Ok(Seen::New) => {
                         pending.push((row, n, data, hash));
                         Ok(Ok(Outcome::Deferred))
@@ -709,8 +600,7 @@ impl Importer {
                     Err(c) => {
                         return Ok(Err(vec![(
                             0,
-                            conflict(db, format!("project_code {:?}", p.project_code), c, &data)
-                                .await?,
+                            conflict(db, format!("project_code {:?}", p.project_code), c, &data).await?,
                         )]));
                     }
                     Ok(Seen::New) => {}
@@ -730,20 +620,9 @@ impl Importer {
                     Value::OptText(p.expires_on.map(|d| d.to_string())),
                     blob(&hash),
                 ];
-                Ok(Ok(Outcome::Add(Accepted {
-                    action: "project.add",
-                    data,
-                    projection,
-                })))
+                Ok(Ok(Outcome::Add(Accepted { action: "project.add", data, projection })))
             }
-            (
-                Importer::Indicators {
-                    tree,
-                    projects,
-                    keys,
-                },
-                Record::Indicator(i),
-            ) => {
+            (Importer::Indicators { tree, projects, keys }, Record::Indicator(i)) => {
                 let (data, hash) = json(&i)?;
                 match keys.check(format!("{}/{}", i.year, i.indicator_code), &hash, row) {
                     Ok(Seen::Same) => return Ok(Ok(Outcome::Unchanged)),
@@ -757,10 +636,13 @@ impl Importer {
                 if let Err(e) = unit_ref(tree, &i.unit_code, OrgKind::Unit) {
                     refusals.push((2, e));
                 }
-                if let Some(p) = &i.project_code {
-                    if !projects.contains_key(p) {
-                        refusals.push((3, format!("unknown project_code {p:?}: not in the project library (import projects first)")));
-                    }
+                if let Some(p) = &i.project_code
+                    && !projects.contains_key(p)
+                {
+                    refusals.push((
+                        3,
+                        format!("unknown project_code {p:?}: not in the project library (import projects first)"),
+                    ));
                 }
                 if !refusals.is_empty() {
                     return Ok(Err(refusals));
@@ -779,11 +661,7 @@ impl Importer {
                     text(i.control.as_str()),
                     blob(&hash),
                 ];
-                Ok(Ok(Outcome::Add(Accepted {
-                    action: "indicator.add",
-                    data,
-                    projection,
-                })))
+                Ok(Ok(Outcome::Add(Accepted { action: "indicator.add", data, projection })))
             }
             (Importer::Contracts { tree, book, keys }, Record::Contract(c)) => {
                 let (data, hash) = json(&c)?;
@@ -792,8 +670,7 @@ impl Importer {
                     Err(k) => {
                         return Ok(Err(vec![(
                             0,
-                            conflict(db, format!("contract_no {:?}", c.contract_no), k, &data)
-                                .await?,
+                            conflict(db, format!("contract_no {:?}", c.contract_no), k, &data).await?,
                         )]));
                     }
                     Ok(Seen::New) => {}
@@ -809,17 +686,12 @@ impl Importer {
                 if st.unit_code != c.unit_code {
                     return Ok(Err(vec![(
                         2,
-                        format!(
-                            "indicator {:?} belongs to unit {:?}, not {:?}",
-                            st.code, st.unit_code, c.unit_code
-                        ),
+                        format!("indicator {:?} belongs to unit {:?}, not {:?}", st.code, st.unit_code, c.unit_code),
                     )]));
                 }
                 if c.status == ContractStatus::Open {
                     // A commitment beyond the free balance is held to the same control as a payment.
-                    if let ControlDecision::Refuse { available } =
-                        st.balance.check(st.control, c.amount, Money::ZERO)
-                    {
+                    if let ControlDecision::Refuse { available } = st.balance.check(st.control, c.amount, Money::ZERO) {
                         return Ok(Err(vec![(
                             5,
                             format!(
@@ -848,11 +720,7 @@ impl Importer {
                     text(c.status.as_str()),
                     blob(&hash),
                 ];
-                Ok(Ok(Outcome::Add(Accepted {
-                    action: "contract.add",
-                    data,
-                    projection,
-                })))
+                Ok(Ok(Outcome::Add(Accepted { action: "contract.add", data, projection })))
             }
             (Importer::Payments(st), Record::Payment(p)) => st.accept(db, file, row, p).await,
             (Importer::Revenues { tree, keys, months }, Record::Revenue(r)) => {
@@ -871,12 +739,7 @@ impl Importer {
                     return Ok(Err(vec![(2, e)]));
                 }
                 *months
-                    .entry((
-                        r.date.year(),
-                        r.region_code.clone(),
-                        r.revenue_code.to_string(),
-                        r.date.month_key(),
-                    ))
+                    .entry((r.date.year(), r.region_code.clone(), r.revenue_code.to_string(), r.date.month_key()))
                     .or_default() += r.amount.fen();
                 let projection = vec![
                     text(&r.record_no),
@@ -887,23 +750,14 @@ impl Importer {
                     money(r.amount),
                     blob(&hash),
                 ];
-                Ok(Ok(Outcome::Add(Accepted {
-                    action: "revenue.record",
-                    data,
-                    projection,
-                })))
+                Ok(Ok(Outcome::Add(Accepted { action: "revenue.record", data, projection })))
             }
             (Importer::RevenueTargets { tree, keys }, Record::RevenueTarget(t)) => {
                 let (data, hash) = json(&t)?;
-                match keys.check(
-                    format!("{}/{}/{}", t.year, t.region_code, t.revenue_code),
-                    &hash,
-                    row,
-                ) {
+                match keys.check(format!("{}/{}/{}", t.year, t.region_code, t.revenue_code), &hash, row) {
                     Ok(Seen::Same) => return Ok(Ok(Outcome::Unchanged)),
                     Err(c) => {
-                        let what =
-                            format!("target {} {} {}", t.year, t.region_code, t.revenue_code);
+                        let what = format!("target {} {} {}", t.year, t.region_code, t.revenue_code);
                         return Ok(Err(vec![(0, conflict(db, what, c, &data).await?)]));
                     }
                     Ok(Seen::New) => {}
@@ -918,20 +772,14 @@ impl Importer {
                     money(t.amount),
                     blob(&hash),
                 ];
-                Ok(Ok(Outcome::Add(Accepted {
-                    action: "revenue_target.set",
-                    data,
-                    projection,
-                })))
+                Ok(Ok(Outcome::Add(Accepted { action: "revenue_target.set", data, projection })))
             }
-            _ => Err(ImportError::Io(
-                "record kind does not match the importer".into(),
-            )),
+            _ => Err(ImportError::Io("record kind does not match the importer".into())),
         }
     }
 
     /// Work that needs the whole file (units); returns rows to add or row refusals.
-    fn finish(&mut self) -> Result<Vec<(u64, Accepted)>, Vec<(u64, usize, String)>> {
+    fn finish(&mut self) -> Result<Vec<(u64, Accepted)>, Vec<RowRefusal>> {
         let Importer::Units { tree, pending, .. } = self else {
             return Ok(Vec::new());
         };
@@ -960,14 +808,7 @@ impl Importer {
                 Value::OptText(department),
                 blob(&hash),
             ];
-            out.push((
-                row,
-                Accepted {
-                    action: "unit.add",
-                    data,
-                    projection,
-                },
-            ));
+            out.push((row, Accepted { action: "unit.add", data, projection }));
         }
         Ok(out)
     }
@@ -1016,36 +857,22 @@ impl PaymentsState {
             if *h == hash {
                 return Ok(Ok(Outcome::Unchanged));
             }
-            let r = sqlx::query(
-                "SELECT journal_idx FROM payments WHERE unit_code = $1 AND voucher_no = $2",
-            )
-            .bind(p.unit_code.clone())
-            .bind(p.voucher_no.clone())
-            .fetch_optional(db)
-            .await?;
+            let r = sqlx::query("SELECT journal_idx FROM payments WHERE unit_code = $1 AND voucher_no = $2")
+                .bind(p.unit_code.clone())
+                .bind(p.voucher_no.clone())
+                .fetch_optional(db)
+                .await?;
             let idx: i64 = match r {
                 Some(r) => r.try_get(0)?,
                 None => -1,
             };
-            return Ok(Err(vec![(
-                0,
-                format!(
-                    "voucher_conflict: {}",
-                    conflict(db, what(), Ok(idx), &data).await?
-                ),
-            )]));
+            return Ok(Err(vec![(0, format!("voucher_conflict: {}", conflict(db, what(), Ok(idx), &data).await?))]));
         }
         if let Some((r, h, _)) = self.in_file.get(&fp) {
             if *h == hash {
                 return Ok(Ok(Outcome::Unchanged));
             }
-            return Ok(Err(vec![(
-                0,
-                format!(
-                    "voucher_conflict: {}",
-                    conflict(db, what(), Err(*r), &data).await?
-                ),
-            )]));
+            return Ok(Err(vec![(0, format!("voucher_conflict: {}", conflict(db, what(), Err(*r), &data).await?))]));
         }
         let idx = match self.book.resolve(&p.indicator_code, p.pay_date.year()) {
             Ok(i) => i,
@@ -1055,24 +882,15 @@ impl PaymentsState {
             let st = &self.book.items[idx];
             return Ok(Err(vec![(
                 3,
-                format!(
-                    "indicator {:?} belongs to unit {:?}, not {:?}",
-                    st.code, st.unit_code, p.unit_code
-                ),
+                format!("indicator {:?} belongs to unit {:?}, not {:?}", st.code, st.unit_code, p.unit_code),
             )]));
         }
         // A refund names the voucher it reverses, in this file or already stored.
         if let Some(orig_no) = &p.reverses {
             let refund = -p.amount.fen();
             let orig_fp = fingerprint(&p.unit_code, orig_no);
-            let (orig_amount, orig_refunded, orig_ind) = if let Some((_, _, seen)) =
-                self.in_file.get(&orig_fp)
-            {
-                let pending = self
-                    .refunds
-                    .get(&(p.unit_code.clone(), orig_no.clone()))
-                    .copied()
-                    .unwrap_or(0);
+            let (orig_amount, orig_refunded, orig_ind) = if let Some((_, _, seen)) = self.in_file.get(&orig_fp) {
+                let pending = self.refunds.get(&(p.unit_code.clone(), orig_no.clone())).copied().unwrap_or(0);
                 (seen.amount, seen.refunded + pending, Some(seen.indicator))
             } else if self.stored.contains_key(&orig_fp) {
                 let r = sqlx::query("SELECT amount, refunded, year, indicator_code FROM payments WHERE unit_code = $1 AND voucher_no = $2")
@@ -1082,37 +900,22 @@ impl PaymentsState {
                     .await?;
                 let year: i64 = r.try_get(2)?;
                 let code: String = r.try_get(3)?;
-                let pending = self
-                    .refunds
-                    .get(&(p.unit_code.clone(), orig_no.clone()))
-                    .copied()
-                    .unwrap_or(0);
+                let pending = self.refunds.get(&(p.unit_code.clone(), orig_no.clone())).copied().unwrap_or(0);
                 (
                     r.try_get::<i64, _>(0)?,
                     r.try_get::<i64, _>(1)? + pending,
                     self.book.by_key.get(&(year as i32, code)).copied(),
                 )
             } else {
-                return Ok(Err(vec![(
-                    12,
-                    format!(
-                        "reverses unknown voucher {orig_no:?} of unit {:?}",
-                        p.unit_code
-                    ),
-                )]));
+                return Ok(Err(vec![(12, format!("reverses unknown voucher {orig_no:?} of unit {:?}", p.unit_code))]));
             };
             if orig_amount <= 0 {
-                return Ok(Err(vec![(
-                    12,
-                    format!("voucher {orig_no:?} is itself a refund and cannot be reversed"),
-                )]));
+                return Ok(Err(vec![(12, format!("voucher {orig_no:?} is itself a refund and cannot be reversed"))]));
             }
             if orig_ind != Some(idx) {
                 return Ok(Err(vec![(
                     3,
-                    format!(
-                        "a refund must charge the indicator of the voucher it reverses ({orig_no:?})"
-                    ),
+                    format!("a refund must charge the indicator of the voucher it reverses ({orig_no:?})"),
                 )]));
             }
             if refund > orig_amount - orig_refunded {
@@ -1126,10 +929,7 @@ impl PaymentsState {
                     ),
                 )]));
             }
-            *self
-                .refunds
-                .entry((p.unit_code.clone(), orig_no.clone()))
-                .or_default() += refund;
+            *self.refunds.entry((p.unit_code.clone(), orig_no.clone())).or_default() += refund;
         }
         // Drawing down a contract.
         let mut from_commitment = Money::ZERO;
@@ -1137,23 +937,17 @@ impl PaymentsState {
             let Some(c) = self.contracts.get(cno) else {
                 return Ok(Err(vec![(
                     11,
-                    format!(
-                        "unknown contract_no {cno:?}: not in the database (import contracts first)"
-                    ),
+                    format!("unknown contract_no {cno:?}: not in the database (import contracts first)"),
                 )]));
             };
             if c.unit_code != p.unit_code || c.indicator != Some(idx) {
-                return Ok(Err(vec![(
-                    11,
-                    format!("contract {cno:?} belongs to another unit or indicator"),
-                )]));
+                return Ok(Err(vec![(11, format!("contract {cno:?} belongs to another unit or indicator"))]));
             }
             if c.status == ContractStatus::Cancelled && p.amount.is_positive() {
                 return Ok(Err(vec![(11, format!("contract {cno:?} is cancelled"))]));
             }
             if c.status == ContractStatus::Open {
-                from_commitment =
-                    Money::from_fen(p.amount.fen().clamp(0, (c.amount - c.paid).max(0)));
+                from_commitment = Money::from_fen(p.amount.fen().clamp(0, (c.amount - c.paid).max(0)));
             }
         }
         let st = &mut self.book.items[idx];
@@ -1176,17 +970,14 @@ impl PaymentsState {
         // Apply: paid, commitments, month aggregates.
         let overflow = |e: bw_core::money::MoneyOverflow| ImportError::Io(e.to_string());
         st.balance.paid = st.balance.paid.checked_add(p.amount).map_err(overflow)?;
-        if let Some(cno) = &p.contract_no {
-            if let Some(c) = self.contracts.get_mut(cno) {
-                let unpaid_before = (c.amount - c.paid).max(0);
-                c.paid += p.amount.fen();
-                let unpaid_after = (c.amount - c.paid).max(0);
-                c.changed = true;
-                if c.status == ContractStatus::Open {
-                    let delta = unpaid_after - unpaid_before;
-                    st.balance.committed_unpaid =
-                        Money::from_fen(st.balance.committed_unpaid.fen() + delta);
-                }
+        if let Some(c) = p.contract_no.as_ref().and_then(|no| self.contracts.get_mut(no)) {
+            let unpaid_before = (c.amount - c.paid).max(0);
+            c.paid += p.amount.fen();
+            let unpaid_after = (c.amount - c.paid).max(0);
+            c.changed = true;
+            if c.status == ContractStatus::Open {
+                let delta = unpaid_after - unpaid_before;
+                st.balance.committed_unpaid = Money::from_fen(st.balance.committed_unpaid.fen() + delta);
             }
         }
         st.changed = true;
@@ -1212,23 +1003,8 @@ impl PaymentsState {
             opt(&p.reverses),
             blob(&hash),
         ];
-        self.in_file.insert(
-            fp,
-            (
-                row,
-                hash,
-                PaymentSeen {
-                    amount: p.amount.fen(),
-                    refunded: 0,
-                    indicator: idx,
-                },
-            ),
-        );
-        Ok(Ok(Outcome::Add(Accepted {
-            action: "payment.record",
-            data,
-            projection,
-        })))
+        self.in_file.insert(fp, (row, hash, PaymentSeen { amount: p.amount.fen(), refunded: 0, indicator: idx }));
+        Ok(Ok(Outcome::Add(Accepted { action: "payment.record", data, projection })))
     }
 
     async fn write_aggregates(&mut self, tx: &mut Tx) -> Result<Vec<String>, ImportError> {
@@ -1272,14 +1048,11 @@ impl PaymentsState {
 // The driver.
 
 fn file_sha256(path: &Path) -> Result<String, ImportError> {
-    let mut f = std::fs::File::open(path)
-        .map_err(|e| ImportError::Io(format!("{}: {e}", path.display())))?;
+    let mut f = std::fs::File::open(path).map_err(|e| ImportError::Io(format!("{}: {e}", path.display())))?;
     let mut h = Sha256::new();
     let mut buf = vec![0u8; 1 << 20];
     loop {
-        let n = f
-            .read(&mut buf)
-            .map_err(|e| ImportError::Io(format!("{}: {e}", path.display())))?;
+        let n = f.read(&mut buf).map_err(|e| ImportError::Io(format!("{}: {e}", path.display())))?;
         if n == 0 {
             break;
         }
@@ -1298,12 +1071,7 @@ struct Errors {
 impl Errors {
     fn push(&mut self, row: u64, column: Option<String>, message: String) {
         if self.list.len() < self.max {
-            self.list.push(RowError {
-                file: self.file.clone(),
-                row,
-                column,
-                message,
-            });
+            self.list.push(RowError { file: self.file.clone(), row, column, message });
         } else {
             self.more += 1;
         }
@@ -1331,24 +1099,10 @@ pub async fn import_file(
     opts: &ImportOptions<'_>,
 ) -> Result<ImportReport, ImportError> {
     let file = path.display().to_string();
-    let mut errors = Errors {
-        file: file.clone(),
-        list: Vec::new(),
-        more: 0,
-        max: opts.errors_max.max(1),
-    };
-    let reject = |errors: Errors| ImportError::Rejected {
-        file: errors.file,
-        errors: errors.list,
-        more: errors.more,
-    };
+    let mut errors = Errors { file: file.clone(), list: Vec::new(), more: 0, max: opts.errors_max.max(1) };
+    let reject = |errors: Errors| ImportError::Rejected { file: errors.file, errors: errors.list, more: errors.more };
     let read_err = |errors: &mut Errors, e: ReadError, header: Option<&[String]>| {
-        let column = e.column.map(|c| {
-            header
-                .and_then(|h| h.get(c))
-                .cloned()
-                .unwrap_or_else(|| format!("#{}", c + 1))
-        });
+        let column = e.column.map(|c| header.and_then(|h| h.get(c)).cloned().unwrap_or_else(|| format!("#{}", c + 1)));
         errors.push(e.row, column, e.message);
     };
     let (mut source, header) = match Source::open(path) {
@@ -1369,14 +1123,8 @@ pub async fn import_file(
         }
     };
     let sha = file_sha256(path)?;
-    let file_name = path
-        .file_name()
-        .map(|f| f.to_string_lossy().to_string())
-        .unwrap_or_else(|| file.clone());
-    let reason = ctx
-        .reason
-        .clone()
-        .unwrap_or_else(|| format!("import {} {}", kind.as_str(), file_name));
+    let file_name = path.file_name().map(|f| f.to_string_lossy().to_string()).unwrap_or_else(|| file.clone());
+    let reason = ctx.reason.clone().unwrap_or_else(|| format!("import {} {}", kind.as_str(), file_name));
 
     let (mut tx, size) = store.begin_write().await?;
     let batch: i64 = sqlx::query("SELECT CAST(COALESCE(MAX(id), 0) + 1 AS BIGINT) FROM batches")
@@ -1388,8 +1136,7 @@ pub async fn import_file(
     let (table, columns) = table_of(kind);
     // Parsing and checking run here while a writer task inserts the previous rows, so the
     // two cores work at once. The writer owns the transaction until the file is read.
-    let (to_writer, mut from_reader) =
-        tokio::sync::mpsc::channel::<(Vec<Vec<Value>>, Vec<Vec<Value>>)>(2);
+    let (to_writer, mut from_reader) = tokio::sync::mpsc::channel::<(Vec<Vec<Value>>, Vec<Vec<Value>>)>(2);
     let writer = tokio::spawn(async move {
         while let Some((entries, projections)) = from_reader.recv().await {
             insert_rows(&mut tx, "journal", &["idx", "leaf_hash", "entry"], entries).await?;
@@ -1399,13 +1146,8 @@ pub async fn import_file(
     });
     let mut rows_buf: Vec<Vec<Value>> = Vec::new();
     let mut entry_buf = Vec::with_capacity(512);
-    let header_for = |action: &'static str| Header {
-        action,
-        actor: &ctx.actor,
-        at: ctx.at,
-        reason: &reason,
-        batch: Some(batch),
-    };
+    let header_for =
+        |action: &'static str| Header { action, actor: &ctx.actor, at: ctx.at, reason: &reason, batch: Some(batch) };
     let mut report = ImportReport {
         kind: kind.as_str(),
         file: file.clone(),
@@ -1414,19 +1156,17 @@ pub async fn import_file(
         ..Default::default()
     };
 
-    let mut add = |journal: &mut JournalWriter,
-                   rows_buf: &mut Vec<Vec<Value>>,
-                   a: Accepted|
-     -> Result<(), ImportError> {
-        entry_buf.clear();
-        encode_raw_into(&mut entry_buf, &header_for(a.action), &a.data)
-            .map_err(|e| ImportError::Io(e.to_string()))?;
-        let idx = journal.append(entry_buf.clone(), leaf_hash(&entry_buf));
-        let mut projection = a.projection;
-        projection.push(Value::Int(idx));
-        rows_buf.push(projection);
-        Ok(())
-    };
+    let mut add =
+        |journal: &mut JournalWriter, rows_buf: &mut Vec<Vec<Value>>, a: Accepted| -> Result<(), ImportError> {
+            entry_buf.clear();
+            encode_raw_into(&mut entry_buf, &header_for(a.action), &a.data)
+                .map_err(|e| ImportError::Io(e.to_string()))?;
+            let idx = journal.append(entry_buf.clone(), leaf_hash(&entry_buf));
+            let mut projection = a.projection;
+            projection.push(Value::Int(idx));
+            rows_buf.push(projection);
+            Ok(())
+        };
 
     let columns_n = header.len();
     let mut cells: Vec<String> = Vec::with_capacity(columns_n);
@@ -1445,29 +1185,28 @@ pub async fn import_file(
             }
         };
         report.rows += 1;
-        if let Some(progress) = opts.progress {
-            if report.rows - last_progress >= 4096 {
-                last_progress = report.rows;
-                progress(source.position(), total);
-            }
+        if let Some(progress) = opts.progress
+            && report.rows - last_progress >= 4096
+        {
+            last_progress = report.rows;
+            progress(source.position(), total);
         }
         if cells.len() != columns_n {
-            let extra_empty =
-                cells.len() > columns_n && cells[columns_n..].iter().all(|c| c.trim().is_empty());
+            let extra_empty = cells.len() > columns_n && cells[columns_n..].iter().all(|c| c.trim().is_empty());
             if !extra_empty {
-                errors.push(row, None, format!("expected {columns_n} fields as in the header, found {} (truncated or misaligned line?)", cells.len()));
+                errors.push(
+                    row,
+                    None,
+                    format!(
+                        "expected {columns_n} fields as in the header, found {} (truncated or misaligned line?)",
+                        cells.len()
+                    ),
+                );
                 continue;
             }
         }
-        let values: Vec<&str> = map
-            .positions
-            .iter()
-            .map(|p| {
-                p.and_then(|i| cells.get(i))
-                    .map(String::as_str)
-                    .unwrap_or("")
-            })
-            .collect();
+        let values: Vec<&str> =
+            map.positions.iter().map(|p| p.and_then(|i| cells.get(i)).map(String::as_str).unwrap_or("")).collect();
         let record = match parse_row(kind, &values) {
             Ok(r) => r,
             Err(fes) => {
@@ -1504,9 +1243,7 @@ pub async fn import_file(
         progress(total, total);
     }
     drop(to_writer);
-    let mut tx = writer
-        .await
-        .map_err(|e| ImportError::Io(format!("writer task failed: {e}")))??;
+    let mut tx = writer.await.map_err(|e| ImportError::Io(format!("writer task failed: {e}")))??;
     match importer.finish() {
         Ok(rows) => {
             for (_, a) in rows {
@@ -1533,13 +1270,7 @@ pub async fn import_file(
         report.journal_end = size;
         return Ok(report);
     }
-    insert_rows(
-        &mut tx,
-        "journal",
-        &["idx", "leaf_hash", "entry"],
-        journal.take_pending(),
-    )
-    .await?;
+    insert_rows(&mut tx, "journal", &["idx", "leaf_hash", "entry"], journal.take_pending()).await?;
     insert_rows(&mut tx, table, columns, std::mem::take(&mut rows_buf)).await?;
     report.warnings = importer.write_aggregates(&mut tx).await?;
     let end = journal.next_index();

@@ -34,13 +34,7 @@ where
     F: for<'a> AsyncFnOnce(&'a mut Tx, i64) -> Result<(), ActionError>,
 {
     let (mut tx, size) = store.begin_write().await?;
-    let header = Header {
-        action,
-        actor: &ctx.actor,
-        at: ctx.at,
-        reason,
-        batch: None,
-    };
+    let header = Header { action, actor: &ctx.actor, at: ctx.at, reason, batch: None };
     let entry = encode(&header, data).map_err(|e| ActionError::Invalid(e.to_string()))?;
     let mut journal = JournalWriter::new(size);
     let idx = journal.append(entry.clone(), leaf_hash(&entry));

@@ -38,8 +38,6 @@ pub async fn count(store: &bw_store::Store, table: &str) -> Result<i64, bw_store
     };
     use bw_store::sqlx::Row;
     let sql = format!("SELECT COUNT(*) FROM {t}");
-    let row = bw_store::sqlx::query(bw_store::sqlx::AssertSqlSafe(sql))
-        .fetch_one(store.pool())
-        .await?;
+    let row = bw_store::sqlx::query(bw_store::sqlx::AssertSqlSafe(sql)).fetch_one(store.pool()).await?;
     Ok(row.try_get(0)?)
 }

@@ -69,16 +69,13 @@ pub async fn overview(
     } else {
         1
     };
-    let month = month
-        .filter(|m| (1..=12).contains(m))
-        .unwrap_or(default_month);
+    let month = month.filter(|m| (1..=12).contains(m)).unwrap_or(default_month);
     let month_key = format!("{year:04}-{month:02}");
 
-    let units = sqlx::query(
-        "SELECT code, name, parent_code, kind, level, region_code FROM units WHERE kind = 'region'",
-    )
-    .fetch_all(pool)
-    .await?;
+    let units =
+        sqlx::query("SELECT code, name, parent_code, kind, level, region_code FROM units WHERE kind = 'region'")
+            .fetch_all(pool)
+            .await?;
     let mut regions: Vec<OrgNode> = Vec::new();
     for r in &units {
         let level: Option<String> = r.try_get(4)?;
@@ -114,10 +111,12 @@ pub async fn overview(
         paid.insert(r.try_get::<Option<String>, _>(0)?.unwrap_or_default(), sum_col(&r, 1)?);
     }
     let mut target: HashMap<String, i64> = HashMap::new();
-    for r in sqlx::query("SELECT region_code, CAST(SUM(amount) AS BIGINT) FROM revenue_targets WHERE year = $1 GROUP BY region_code")
-        .bind(i64::from(year))
-        .fetch_all(pool)
-        .await?
+    for r in sqlx::query(
+        "SELECT region_code, CAST(SUM(amount) AS BIGINT) FROM revenue_targets WHERE year = $1 GROUP BY region_code",
+    )
+    .bind(i64::from(year))
+    .fetch_all(pool)
+    .await?
     {
         target.insert(r.try_get(0)?, sum_col(&r, 1)?);
     }
@@ -130,7 +129,7 @@ pub async fn overview(
     {
         revenue.insert(r.try_get(0)?, sum_col(&r, 1)?);
     }
-    let mut monthly = vec![0i64; 12];
+    let mut monthly = [0i64; 12];
     for r in sqlx::query("SELECT month, CAST(SUM(paid) AS BIGINT) FROM indicator_months WHERE year = $1 GROUP BY month")
         .bind(i64::from(year))
         .fetch_all(pool)
@@ -154,13 +153,8 @@ pub async fn overview(
     let by_code: HashMap<&str, &OrgNode> = regions.iter().map(|r| (r.code.as_str(), r)).collect();
     let mut totals: HashMap<String, [i128; 4]> = HashMap::new();
     for r in &regions {
-        let own = [
-            budget.get(&r.code),
-            paid.get(&r.code),
-            target.get(&r.code),
-            revenue.get(&r.code),
-        ]
-        .map(|v| i128::from(*v.unwrap_or(&0)));
+        let own = [budget.get(&r.code), paid.get(&r.code), target.get(&r.code), revenue.get(&r.code)]
+            .map(|v| i128::from(*v.unwrap_or(&0)));
         let mut cur = Some(r);
         let mut steps = 0;
         while let Some(n) = cur {
@@ -168,10 +162,7 @@ pub async fn overview(
             for k in 0..4 {
                 t[k] += own[k];
             }
-            cur = n
-                .parent_code
-                .as_deref()
-                .and_then(|p| by_code.get(p).copied());
+            cur = n.parent_code.as_deref().and_then(|p| by_code.get(p).copied());
             steps += 1;
             if steps > 16 {
                 break;
@@ -187,10 +178,8 @@ pub async fn overview(
         v.sort_by(|a, b| a.code.cmp(&b.code));
     }
     let mut out = Vec::new();
-    let mut stack: Vec<(&OrgNode, usize)> = children
-        .get(&None)
-        .map(|v| v.iter().rev().map(|n| (*n, 0)).collect())
-        .unwrap_or_default();
+    let mut stack: Vec<(&OrgNode, usize)> =
+        children.get(&None).map(|v| v.iter().rev().map(|n| (*n, 0)).collect()).unwrap_or_default();
     while let Some((n, depth)) = stack.pop() {
         let t = totals.get(&n.code).copied().unwrap_or_default();
         let m = |v: i128| Money::from_fen(i64::try_from(v).unwrap_or(i64::MAX));
@@ -213,10 +202,7 @@ pub async fn overview(
         }
     }
     let total_budget = Money::from_fen(budget.values().sum());
-    let payments: i64 = sqlx::query("SELECT COUNT(*) FROM payments")
-        .fetch_one(pool)
-        .await?
-        .try_get(0)?;
+    let payments: i64 = sqlx::query("SELECT COUNT(*) FROM payments").fetch_one(pool).await?.try_get(0)?;
     Ok(Some(Overview {
         year,
         month,

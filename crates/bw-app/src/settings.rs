@@ -15,9 +15,7 @@ pub struct SettingValue {
 }
 
 pub async fn list(store: &Store) -> Result<Vec<SettingValue>, ActionError> {
-    let rows = sqlx::query("SELECT key, value FROM settings")
-        .fetch_all(store.pool())
-        .await?;
+    let rows = sqlx::query("SELECT key, value FROM settings").fetch_all(store.pool()).await?;
     let mut set = std::collections::HashMap::new();
     for r in rows {
         set.insert(r.try_get::<String, _>(0)?, r.try_get::<String, _>(1)?);
@@ -34,22 +32,15 @@ pub async fn list(store: &Store) -> Result<Vec<SettingValue>, ActionError> {
 }
 
 pub async fn get(store: &Store, key: &str) -> Result<String, ActionError> {
-    validate(
-        key,
-        bw_core::settings::spec(key)
-            .map(|s| s.default)
-            .unwrap_or(""),
-    )
-    .map_err(|e| ActionError::Invalid(e.to_string()))?;
+    validate(key, bw_core::settings::spec(key).map(|s| s.default).unwrap_or(""))
+        .map_err(|e| ActionError::Invalid(e.to_string()))?;
     let row = sqlx::query("SELECT value FROM settings WHERE key = $1")
         .bind(key.to_string())
         .fetch_optional(store.pool())
         .await?;
     match row {
         Some(r) => Ok(r.try_get(0)?),
-        None => Ok(bw_core::settings::spec(key)
-            .map(|s| s.default.to_string())
-            .unwrap_or_default()),
+        None => Ok(bw_core::settings::spec(key).map(|s| s.default.to_string()).unwrap_or_default()),
     }
 }
 
@@ -64,26 +55,16 @@ pub async fn set(store: &Store, ctx: &Ctx, key: &str, value: &str) -> Result<Str
     let value = validate(key, value).map_err(|e| ActionError::Invalid(e.to_string()))?;
     let reason = ctx.reason.clone().unwrap_or_else(|| format!("set {key}"));
     let (k, v) = (key.to_string(), value.clone());
-    act(
-        store,
-        ctx,
-        "setting.set",
-        &reason,
-        &SetData { key, value: &value },
-        async move |tx, idx| {
-            sqlx::query("DELETE FROM settings WHERE key = $1")
-                .bind(k.clone())
-                .execute(&mut **tx)
-                .await?;
-            sqlx::query("INSERT INTO settings (key, value, journal_idx) VALUES ($1, $2, $3)")
-                .bind(k)
-                .bind(v)
-                .bind(idx)
-                .execute(&mut **tx)
-                .await?;
-            Ok(())
-        },
-    )
+    act(store, ctx, "setting.set", &reason, &SetData { key, value: &value }, async move |tx, idx| {
+        sqlx::query("DELETE FROM settings WHERE key = $1").bind(k.clone()).execute(&mut **tx).await?;
+        sqlx::query("INSERT INTO settings (key, value, journal_idx) VALUES ($1, $2, $3)")
+            .bind(k)
+            .bind(v)
+            .bind(idx)
+            .execute(&mut **tx)
+            .await?;
+        Ok(())
+    })
     .await?;
     Ok(value)
 }

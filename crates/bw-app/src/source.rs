@@ -17,17 +17,8 @@ pub struct ReadError {
 }
 
 pub enum Source {
-    Csv {
-        reader: csv::Reader<BufReader<File>>,
-        record: csv::ByteRecord,
-        row: u64,
-        len: u64,
-    },
-    Sheet {
-        rows: std::vec::IntoIter<Vec<String>>,
-        row: u64,
-        len: u64,
-    },
+    Csv { reader: csv::Reader<BufReader<File>>, record: csv::ByteRecord, row: u64, len: u64 },
+    Sheet { rows: std::vec::IntoIter<Vec<String>>, row: u64, len: u64 },
 }
 
 fn looks_like_xlsx(path: &Path) -> std::io::Result<bool> {
@@ -69,25 +60,16 @@ fn cell_text(d: &Data) -> String {
 impl Source {
     /// Opens `path`; XLSX is recognised by its content, anything else is read as CSV.
     pub fn open(path: &Path) -> Result<(Source, Vec<String>), ReadError> {
-        let whole = |message: String| ReadError {
-            row: 0,
-            column: None,
-            message,
-        };
-        let len = std::fs::metadata(path)
-            .map_err(|e| whole(e.to_string()))?
-            .len();
+        let whole = |message: String| ReadError { row: 0, column: None, message };
+        let len = std::fs::metadata(path).map_err(|e| whole(e.to_string()))?.len();
         if looks_like_xlsx(path).map_err(|e| whole(e.to_string()))? {
-            let mut book: Xlsx<_> = calamine::open_workbook(path)
-                .map_err(|e| whole(format!("not a readable XLSX workbook: {e}")))?;
+            let mut book: Xlsx<_> =
+                calamine::open_workbook(path).map_err(|e| whole(format!("not a readable XLSX workbook: {e}")))?;
             let range = book
                 .worksheet_range_at(0)
                 .ok_or_else(|| whole("the workbook has no sheet".into()))?
                 .map_err(|e| whole(format!("cannot read the first sheet: {e}")))?;
-            let mut rows: Vec<Vec<String>> = range
-                .rows()
-                .map(|r| r.iter().map(cell_text).collect())
-                .collect();
+            let mut rows: Vec<Vec<String>> = range.rows().map(|r| r.iter().map(cell_text).collect()).collect();
             if rows.is_empty() {
                 return Err(ReadError {
                     row: 1,
@@ -100,14 +82,7 @@ impl Source {
                 header.pop();
             }
             let n = rows.len() as u64;
-            return Ok((
-                Source::Sheet {
-                    rows: rows.into_iter(),
-                    row: 1,
-                    len: n,
-                },
-                header,
-            ));
+            return Ok((Source::Sheet { rows: rows.into_iter(), row: 1, len: n }, header));
         }
         let file = File::open(path).map_err(|e| whole(e.to_string()))?;
         let mut reader = csv::ReaderBuilder::new()
@@ -116,47 +91,25 @@ impl Source {
             .buffer_capacity(1 << 20)
             .from_reader(BufReader::with_capacity(1 << 20, file));
         let mut record = csv::ByteRecord::new();
-        let got = reader
-            .read_byte_record(&mut record)
-            .map_err(|e| ReadError {
-                row: 1,
-                column: None,
-                message: format!("unreadable CSV: {e}"),
-            })?;
+        let got = reader.read_byte_record(&mut record).map_err(|e| ReadError {
+            row: 1,
+            column: None,
+            message: format!("unreadable CSV: {e}"),
+        })?;
         if !got {
-            return Err(ReadError {
-                row: 1,
-                column: None,
-                message: "empty file: the header row is missing".into(),
-            });
+            return Err(ReadError { row: 1, column: None, message: "empty file: the header row is missing".into() });
         }
         let mut header = Vec::with_capacity(record.len());
         for (i, field) in record.iter().enumerate() {
-            let field = if i == 0 {
-                field.strip_prefix(b"\xef\xbb\xbf").unwrap_or(field)
-            } else {
-                field
-            };
+            let field = if i == 0 { field.strip_prefix(b"\xef\xbb\xbf").unwrap_or(field) } else { field };
             match std::str::from_utf8(field) {
                 Ok(s) => header.push(s.to_string()),
                 Err(_) => {
-                    return Err(ReadError {
-                        row: 1,
-                        column: Some(i),
-                        message: utf8_message(field),
-                    });
+                    return Err(ReadError { row: 1, column: Some(i), message: utf8_message(field) });
                 }
             }
         }
-        Ok((
-            Source::Csv {
-                reader,
-                record,
-                row: 1,
-                len,
-            },
-            header,
-        ))
+        Ok((Source::Csv { reader, record, row: 1, len }, header))
     }
 
     /// Size for progress: bytes for CSV, rows for a sheet.
@@ -183,29 +136,16 @@ impl Source {
     pub fn next_row(&mut self, cells: &mut Vec<String>) -> Option<Result<u64, ReadError>> {
         loop {
             match self {
-                Source::Csv {
-                    reader,
-                    record,
-                    row,
-                    ..
-                } => {
+                Source::Csv { reader, record, row, .. } => {
                     *row += 1;
                     match reader.read_byte_record(record) {
                         Ok(false) => return None,
                         Err(e) => {
                             let message = match e.kind() {
-                                csv::ErrorKind::Utf8 { .. } => {
-                                    "text is not valid UTF-8".to_string()
-                                }
-                                _ => format!(
-                                    "unreadable CSV: {e} (truncated file or an unclosed quote?)"
-                                ),
+                                csv::ErrorKind::Utf8 { .. } => "text is not valid UTF-8".to_string(),
+                                _ => format!("unreadable CSV: {e} (truncated file or an unclosed quote?)"),
                             };
-                            return Some(Err(ReadError {
-                                row: *row,
-                                column: None,
-                                message,
-                            }));
+                            return Some(Err(ReadError { row: *row, column: None, message }));
                         }
                         Ok(true) => {}
                     }

@@ -10,10 +10,7 @@ pub enum Lang {
 }
 
 fn headers(kind: Kind, lang: Lang) -> Vec<&'static str> {
-    kind.columns()
-        .iter()
-        .map(|c| if lang == Lang::Zh { c.zh } else { c.name })
-        .collect()
+    kind.columns().iter().map(|c| if lang == Lang::Zh { c.zh } else { c.name }).collect()
 }
 
 /// The CSV template: the header row alone, UTF-8.
@@ -41,10 +38,7 @@ pub fn xlsx(kind: Kind, lang: Lang) -> Result<Vec<u8>, rust_xlsxwriter::XlsxErro
     }
     let about = book.add_worksheet();
     about.set_name("columns")?;
-    for (j, h) in ["column", "中文", "accepted aliases", "required"]
-        .iter()
-        .enumerate()
-    {
+    for (j, h) in ["column", "中文", "accepted aliases", "required"].iter().enumerate() {
         about.write_string_with_format(0, j as u16, *h, &bold)?;
     }
     for (i, c) in kind.columns().iter().enumerate() {

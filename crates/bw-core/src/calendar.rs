@@ -33,21 +33,9 @@ pub struct CalendarError {
 
 /// The State Council's holiday arrangements, one file per year, each with its notice.
 pub const SHIPPED: &[(i32, &str, &str)] = &[
-    (
-        2024,
-        "国办发明电〔2023〕7号",
-        include_str!("calendar/2024.csv"),
-    ),
-    (
-        2025,
-        "国办发明电〔2024〕12号",
-        include_str!("calendar/2025.csv"),
-    ),
-    (
-        2026,
-        "国办发明电〔2025〕7号",
-        include_str!("calendar/2026.csv"),
-    ),
+    (2024, "国办发明电〔2023〕7号", include_str!("calendar/2024.csv")),
+    (2025, "国办发明电〔2024〕12号", include_str!("calendar/2025.csv")),
+    (2026, "国办发明电〔2025〕7号", include_str!("calendar/2026.csv")),
 ];
 
 /// Upper bound on one add-workdays walk, in calendar days (about 27 years).
@@ -72,13 +60,9 @@ pub fn parse_calendar_csv(text: &str) -> Result<Vec<SpecialDay>, CalendarError> 
     let mut out = Vec::new();
     let mut lines = text.lines().enumerate();
     match lines.next() {
-        Some((_, h))
-            if h.trim_start_matches('\u{feff}').trim().replace(' ', "") == "date,kind,name" => {}
+        Some((_, h)) if h.trim_start_matches('\u{feff}').trim().replace(' ', "") == "date,kind,name" => {}
         _ => {
-            return Err(CalendarError {
-                line: 1,
-                message: "the header must be date,kind,name".into(),
-            });
+            return Err(CalendarError { line: 1, message: "the header must be date,kind,name".into() });
         }
     }
     for (i, line) in lines {
@@ -87,15 +71,8 @@ pub fn parse_calendar_csv(text: &str) -> Result<Vec<SpecialDay>, CalendarError> 
             continue;
         }
         let mut parts = line.splitn(3, ',');
-        let (d, k, n) = (
-            parts.next().unwrap_or(""),
-            parts.next().unwrap_or(""),
-            parts.next().unwrap_or(""),
-        );
-        let date = Date::parse(d).map_err(|e| CalendarError {
-            line: line_no,
-            message: format!("column date: {e}"),
-        })?;
+        let (d, k, n) = (parts.next().unwrap_or(""), parts.next().unwrap_or(""), parts.next().unwrap_or(""));
+        let date = Date::parse(d).map_err(|e| CalendarError { line: line_no, message: format!("column date: {e}") })?;
         let kind = match k.trim() {
             "holiday" | "放假" => DayKind::Holiday,
             "workday" | "上班" => DayKind::Workday,
@@ -109,16 +86,10 @@ pub fn parse_calendar_csv(text: &str) -> Result<Vec<SpecialDay>, CalendarError> 
         if kind == DayKind::Workday && !date.weekday().is_weekend() {
             return Err(CalendarError {
                 line: line_no,
-                message: format!(
-                    "column kind: {date} is a weekday; only a weekend day can be a make-up working day"
-                ),
+                message: format!("column kind: {date} is a weekday; only a weekend day can be a make-up working day"),
             });
         }
-        out.push(SpecialDay {
-            date,
-            kind,
-            name: n.trim().to_string(),
-        });
+        out.push(SpecialDay { date, kind, name: n.trim().to_string() });
     }
     Ok(out)
 }
@@ -138,8 +109,7 @@ impl WorkCalendar {
 
     /// Replaces a year's data with `days` (those of other years are ignored).
     pub fn load_year(&mut self, year: i32, days: Vec<SpecialDay>) {
-        let (Some(start), Some(end)) = (Date::from_ymd(year, 1, 1), Date::from_ymd(year, 12, 31))
-        else {
+        let (Some(start), Some(end)) = (Date::from_ymd(year, 1, 1), Date::from_ymd(year, 12, 31)) else {
             return;
         };
         let stale: Vec<Date> = self.special.range(start..=end).map(|(d, _)| *d).collect();
@@ -170,10 +140,7 @@ impl WorkCalendar {
     }
 
     pub fn special_days(&self, year: i32) -> Vec<&SpecialDay> {
-        self.special
-            .values()
-            .filter(|d| d.date.year() == year)
-            .collect()
+        self.special.values().filter(|d| d.date.year() == year).collect()
     }
 
     fn workday_raw(&self, date: Date) -> bool {
@@ -193,10 +160,7 @@ impl WorkCalendar {
     pub fn is_workday(&self, date: Date) -> Answer<bool> {
         let mut unknown = None;
         self.note(date, &mut unknown);
-        Answer {
-            value: self.workday_raw(date),
-            unknown_year: unknown,
-        }
+        Answer { value: self.workday_raw(date), unknown_year: unknown }
     }
 
     /// The date `n` working days after `date`. With `n = 0`: `date` itself if it is a
@@ -213,10 +177,7 @@ impl WorkCalendar {
                 steps += 1;
                 self.note(d, &mut unknown);
             }
-            return Answer {
-                value: d,
-                unknown_year: unknown,
-            };
+            return Answer { value: d, unknown_year: unknown };
         }
         let mut left = n;
         let mut steps = 0;
@@ -228,10 +189,7 @@ impl WorkCalendar {
                 left -= 1;
             }
         }
-        Answer {
-            value: d,
-            unknown_year: unknown,
-        }
+        Answer { value: d, unknown_year: unknown }
     }
 
     /// Working days in `from..=to`.
@@ -261,16 +219,9 @@ mod tests {
         for (year, _, text) in SHIPPED {
             let days = parse_calendar_csv(text).map_err(|e| e.to_string());
             assert!(days.is_ok(), "{year}: {days:?}");
-            assert!(
-                days.unwrap_or_default()
-                    .iter()
-                    .all(|x| x.date.year() == *year)
-            );
+            assert!(days.unwrap_or_default().iter().all(|x| x.date.year() == *year));
         }
-        assert_eq!(
-            WorkCalendar::shipped().known_years(),
-            vec![2024, 2025, 2026]
-        );
+        assert_eq!(WorkCalendar::shipped().known_years(), vec![2024, 2025, 2026]);
     }
 
     #[test]
@@ -329,30 +280,17 @@ mod tests {
             assert_eq!(a.unknown_year, None);
         }
         let far = cal.add_workdays(d("2030-05-01"), 1);
-        assert_eq!(
-            (far.value.to_string(), far.unknown_year),
-            ("2030-05-02".to_string(), Some(2030))
-        );
+        assert_eq!((far.value.to_string(), far.unknown_year), ("2030-05-02".to_string(), Some(2030)));
     }
 
     #[test]
     fn imported_years_replace_and_extend() {
         let mut cal = WorkCalendar::shipped();
-        let days = parse_calendar_csv(
-            "date,kind,name\n2027-01-01,holiday,元旦\n2027-01-02,holiday,元旦\n",
-        );
+        let days = parse_calendar_csv("date,kind,name\n2027-01-01,holiday,元旦\n2027-01-02,holiday,元旦\n");
         assert!(days.is_ok());
         assert_eq!(cal.load(days.unwrap_or_default()), vec![2027]);
-        assert_eq!(
-            cal.is_workday(d("2027-01-01")),
-            Answer {
-                value: false,
-                unknown_year: None
-            }
-        );
-        assert!(
-            parse_calendar_csv("date,kind,name\n2027-01-05,workday,x").is_err_and(|e| e.line == 2)
-        );
+        assert_eq!(cal.is_workday(d("2027-01-01")), Answer { value: false, unknown_year: None });
+        assert!(parse_calendar_csv("date,kind,name\n2027-01-05,workday,x").is_err_and(|e| e.line == 2));
         assert!(parse_calendar_csv("day,kind\n").is_err());
     }
 }

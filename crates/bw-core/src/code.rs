@@ -11,35 +11,21 @@ use std::fmt;
 #[error("{0}")]
 pub struct CodeError(pub String);
 
-fn check(
-    input: &str,
-    lengths: &[usize],
-    first: &[u8],
-    what: &str,
-    example: &str,
-) -> Result<String, CodeError> {
+fn check(input: &str, lengths: &[usize], first: &[u8], what: &str, example: &str) -> Result<String, CodeError> {
     let s = input.trim_matches(|c: char| c == ' ' || c == '\t');
     if s.is_empty() {
         return Err(CodeError(format!("empty {what}")));
     }
     if !s.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(CodeError(format!(
-            "{what} must be digits, e.g. {example}: {input:?}"
-        )));
+        return Err(CodeError(format!("{what} must be digits, e.g. {example}: {input:?}")));
     }
     if !lengths.contains(&s.len()) {
         let ls: Vec<String> = lengths.iter().map(usize::to_string).collect();
-        return Err(CodeError(format!(
-            "{what} must have {} digits, e.g. {example}: {input:?}",
-            ls.join(" or ")
-        )));
+        return Err(CodeError(format!("{what} must have {} digits, e.g. {example}: {input:?}", ls.join(" or "))));
     }
     if !first.contains(&s.as_bytes()[0]) {
         let fs: Vec<String> = first.iter().map(|b| char::from(*b).to_string()).collect();
-        return Err(CodeError(format!(
-            "{what} must start with {}, e.g. {example}: {input:?}",
-            fs.join(" or ")
-        )));
+        return Err(CodeError(format!("{what} must start with {}, e.g. {example}: {input:?}", fs.join(" or "))));
     }
     Ok(s.to_string())
 }
@@ -108,11 +94,7 @@ code_type!(
 pub const SANGONG_CODES: &[(&str, &str, &str)] = &[
     ("30212", "因公出国(境)费用", "overseas official travel"),
     ("30217", "公务接待费", "official hospitality"),
-    (
-        "30231",
-        "公务用车运行维护费",
-        "official vehicle operation and maintenance",
-    ),
+    ("30231", "公务用车运行维护费", "official vehicle operation and maintenance"),
     ("30913", "公务用车购置", "official vehicle purchase"),
 ];
 

@@ -15,12 +15,7 @@ pub enum DateError {
     #[error("no such month: {0:?}")]
     Month(String),
     #[error("no such date: {input:?} (month {month} of {year} has {days} days)")]
-    Day {
-        input: String,
-        year: i32,
-        month: u32,
-        days: u32,
-    },
+    Day { input: String, year: i32, month: u32, days: u32 },
     #[error("year out of range 1900-2999: {0:?}")]
     Year(String),
 }
@@ -149,17 +144,10 @@ impl Date {
         }
         let b = s.as_bytes();
         let digits = |r: std::ops::Range<usize>| b[r].iter().all(u8::is_ascii_digit);
-        if b.len() != 10
-            || b[4] != b'-'
-            || b[7] != b'-'
-            || !digits(0..4)
-            || !digits(5..7)
-            || !digits(8..10)
-        {
+        if b.len() != 10 || b[4] != b'-' || b[7] != b'-' || !digits(0..4) || !digits(5..7) || !digits(8..10) {
             return Err(DateError::Syntax(input.to_string()));
         }
-        let num =
-            |r: std::ops::Range<usize>| b[r].iter().fold(0u32, |a, d| a * 10 + u32::from(d - b'0'));
+        let num = |r: std::ops::Range<usize>| b[r].iter().fold(0u32, |a, d| a * 10 + u32::from(d - b'0'));
         let (year, month, day) = (num(0..4) as i32, num(5..7), num(8..10));
         if !(1900..=2999).contains(&year) {
             return Err(DateError::Year(input.to_string()));
@@ -190,80 +178,6 @@ impl std::str::FromStr for Date {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use proptest::prelude::*;
-
-    #[test]
-    fn known_dates() {
-        assert_eq!(Date::parse("1970-01-01"), Ok(Date::from_days(0)));
-        assert_eq!(
-            Date::parse("2026-11-26").map(Date::weekday),
-            Ok(Weekday::Thu)
-        );
-        assert_eq!(
-            Date::parse("2024-02-29").map(|d| d.to_string()),
-            Ok("2024-02-29".into())
-        );
-        assert_eq!(
-            Date::parse("2026-01-31").map(|d| d.month_end().to_string()),
-            Ok("2026-01-31".into())
-        );
-        assert_eq!(
-            Date::parse("2024-02-10").map(|d| d.month_end().to_string()),
-            Ok("2024-02-29".into())
-        );
-        assert_eq!(
-            Date::from_excel_serial(46_000.0).map(|d| d.to_string()),
-            Some("2025-12-09".into())
-        );
-    }
-
-    #[test]
-    fn rejects_impossible_and_malformed_dates() {
-        assert!(matches!(
-            Date::parse("2026-02-30"),
-            Err(DateError::Day { days: 28, .. })
-        ));
-        assert!(matches!(
-            Date::parse("2025-02-29"),
-            Err(DateError::Day { .. })
-        ));
-        assert!(matches!(
-            Date::parse("2026-13-01"),
-            Err(DateError::Month(_))
-        ));
-        for s in [
-            "2026/01/01",
-            "20260101",
-            "2026-1-1",
-            "26-01-01",
-            "2026-01-01T00:00",
-            "abcd-ef-gh",
-        ] {
-            assert!(matches!(Date::parse(s), Err(DateError::Syntax(_))), "{s}");
-        }
-    }
-
-    proptest! {
-        #[test]
-        fn ymd_round_trips(days in -25_000i32..400_000) {
-            let d = Date::from_days(days);
-            let (y, m, dd) = d.ymd();
-            prop_assert_eq!(Date::from_ymd(y, m, dd), Some(d));
-            if (1900..=2999).contains(&y) {
-                prop_assert_eq!(Date::parse(&d.to_string()), Ok(d));
-            }
-        }
-
-        #[test]
-        fn garbage_never_panics(s in "\\PC{0,14}") {
-            let _ = Date::parse(&s);
-        }
-    }
-}
-
 impl serde::Serialize for Date {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         s.collect_str(self)
@@ -291,30 +205,62 @@ impl Timestamp {
     pub fn parse(s: &str) -> Option<Timestamp> {
         let (d, t) = s.strip_suffix('Z')?.split_once('T')?;
         let date = Date::parse(d).ok()?;
-        let mut hms = t
-            .split(':')
-            .map(|p| p.parse::<i64>().ok().filter(|_| p.len() == 2));
+        let mut hms = t.split(':').map(|p| p.parse::<i64>().ok().filter(|_| p.len() == 2));
         let (h, m, sec) = (hms.next()??, hms.next()??, hms.next()??);
         if hms.next().is_some() || h > 23 || m > 59 || sec > 59 {
             return None;
         }
-        Some(Timestamp(
-            i64::from(date.days()) * 86_400 + h * 3600 + m * 60 + sec,
-        ))
+        Some(Timestamp(i64::from(date.days()) * 86_400 + h * 3600 + m * 60 + sec))
     }
 }
 
 impl fmt::Display for Timestamp {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let secs = self.0.rem_euclid(86_400);
-        write!(
-            f,
-            "{}T{:02}:{:02}:{:02}Z",
-            self.date(),
-            secs / 3600,
-            secs / 60 % 60,
-            secs % 60
-        )
+        write!(f, "{}T{:02}:{:02}:{:02}Z", self.date(), secs / 3600, secs / 60 % 60, secs % 60)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn known_dates() {
+        assert_eq!(Date::parse("1970-01-01"), Ok(Date::from_days(0)));
+        assert_eq!(Date::parse("2026-11-26").map(Date::weekday), Ok(Weekday::Thu));
+        assert_eq!(Date::parse("2024-02-29").map(|d| d.to_string()), Ok("2024-02-29".into()));
+        assert_eq!(Date::parse("2026-01-31").map(|d| d.month_end().to_string()), Ok("2026-01-31".into()));
+        assert_eq!(Date::parse("2024-02-10").map(|d| d.month_end().to_string()), Ok("2024-02-29".into()));
+        assert_eq!(Date::from_excel_serial(46_000.0).map(|d| d.to_string()), Some("2025-12-09".into()));
+    }
+
+    #[test]
+    fn rejects_impossible_and_malformed_dates() {
+        assert!(matches!(Date::parse("2026-02-30"), Err(DateError::Day { days: 28, .. })));
+        assert!(matches!(Date::parse("2025-02-29"), Err(DateError::Day { .. })));
+        assert!(matches!(Date::parse("2026-13-01"), Err(DateError::Month(_))));
+        for s in ["2026/01/01", "20260101", "2026-1-1", "26-01-01", "2026-01-01T00:00", "abcd-ef-gh"] {
+            assert!(matches!(Date::parse(s), Err(DateError::Syntax(_))), "{s}");
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn ymd_round_trips(days in -25_000i32..400_000) {
+            let d = Date::from_days(days);
+            let (y, m, dd) = d.ymd();
+            prop_assert_eq!(Date::from_ymd(y, m, dd), Some(d));
+            if (1900..=2999).contains(&y) {
+                prop_assert_eq!(Date::parse(&d.to_string()), Ok(d));
+            }
+        }
+
+        #[test]
+        fn garbage_never_panics(s in "\\PC{0,14}") {
+            let _ = Date::parse(&s);
+        }
     }
 }
 

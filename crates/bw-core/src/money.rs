@@ -72,11 +72,7 @@ impl Money {
 
     /// The share `self / whole` as a ratio for display and rules; 0 when `whole` is zero.
     pub fn ratio_of(self, whole: Money) -> f64 {
-        if whole.0 == 0 {
-            0.0
-        } else {
-            self.0 as f64 / whole.0 as f64
-        }
+        if whole.0 == 0 { 0.0 } else { self.0 as f64 / whole.0 as f64 }
     }
 
     /// Parses yuan written as `-?digits(.d{1,2})?`, surrounding ASCII spaces ignored.
@@ -113,15 +109,9 @@ impl Money {
         let overflow = || MoneyError::Overflow(input.to_string());
         let mut yuan: i64 = 0;
         for b in whole.bytes() {
-            yuan = yuan
-                .checked_mul(10)
-                .and_then(|v| v.checked_add(i64::from(b - b'0')))
-                .ok_or_else(overflow)?;
+            yuan = yuan.checked_mul(10).and_then(|v| v.checked_add(i64::from(b - b'0'))).ok_or_else(overflow)?;
         }
-        let fen = yuan
-            .checked_mul(100)
-            .and_then(|v| v.checked_add(frac_fen))
-            .ok_or_else(overflow)?;
+        let fen = yuan.checked_mul(100).and_then(|v| v.checked_add(frac_fen)).ok_or_else(overflow)?;
         Ok(Money(if negative { -fen } else { fen }))
     }
 }
@@ -144,9 +134,7 @@ impl std::str::FromStr for Money {
 /// Sums saturate nowhere: a sum that overflows is a bug in the caller's data sizes, so
 /// `Sum` is only offered through `try_sum`.
 pub fn try_sum<I: IntoIterator<Item = Money>>(items: I) -> Result<Money, MoneyOverflow> {
-    items
-        .into_iter()
-        .try_fold(Money::ZERO, |acc, m| acc.checked_add(m))
+    items.into_iter().try_fold(Money::ZERO, |acc, m| acc.checked_add(m))
 }
 
 /// A plain running total in `i128` for aggregates over millions of rows (cannot overflow
@@ -164,6 +152,21 @@ impl TryFrom<Total> for Money {
     type Error = MoneyOverflow;
     fn try_from(t: Total) -> Result<Money, MoneyOverflow> {
         i64::try_from(t.0).map(Money).map_err(|_| MoneyOverflow)
+    }
+}
+
+/// In journal entries and JSON an amount is the yuan string (`"1234.50"`): exact, and read
+/// by people auditing the log.
+impl serde::Serialize for Money {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Money {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Money, D::Error> {
+        let s = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+        Money::parse_yuan(&s).map_err(serde::de::Error::custom)
     }
 }
 
@@ -191,55 +194,28 @@ mod tests {
 
     #[test]
     fn rejects_what_the_templates_forbid() {
-        for s in [
-            "1,234", "¥5", "NaN", "inf", "1e3", "+5", ".5", "5.", "--1", "1 000", "12.3.4", "-",
-            "１２",
-        ] {
-            assert!(
-                matches!(Money::parse_yuan(s), Err(MoneyError::Syntax(_))),
-                "{s}"
-            );
+        for s in ["1,234", "¥5", "NaN", "inf", "1e3", "+5", ".5", "5.", "--1", "1 000", "12.3.4", "-", "１２"] {
+            assert!(matches!(Money::parse_yuan(s), Err(MoneyError::Syntax(_))), "{s}");
         }
-        assert!(matches!(
-            Money::parse_yuan("1.234"),
-            Err(MoneyError::TooManyDecimals(_))
-        ));
+        assert!(matches!(Money::parse_yuan("1.234"), Err(MoneyError::TooManyDecimals(_))));
         assert!(matches!(Money::parse_yuan(""), Err(MoneyError::Empty)));
-        assert!(matches!(
-            Money::parse_yuan("92233720368547758.08"),
-            Err(MoneyError::Overflow(_))
-        ));
-        assert!(matches!(
-            Money::parse_yuan("99999999999999999999999"),
-            Err(MoneyError::Overflow(_))
-        ));
+        assert!(matches!(Money::parse_yuan("92233720368547758.08"), Err(MoneyError::Overflow(_))));
+        assert!(matches!(Money::parse_yuan("99999999999999999999999"), Err(MoneyError::Overflow(_))));
     }
 
     #[test]
     fn formats_with_two_decimals() {
         assert_eq!(Money::from_fen(123_450).to_string(), "1234.50");
         assert_eq!(Money::from_fen(-1).to_string(), "-0.01");
-        assert_eq!(
-            Money::from_fen(i64::MIN).to_string(),
-            "-92233720368547758.08"
-        );
+        assert_eq!(Money::from_fen(i64::MIN).to_string(), "-92233720368547758.08");
     }
 
     #[test]
     fn arithmetic_is_checked() {
-        assert_eq!(
-            Money::from_fen(i64::MAX).checked_add(Money::from_fen(1)),
-            Err(MoneyOverflow)
-        );
+        assert_eq!(Money::from_fen(i64::MAX).checked_add(Money::from_fen(1)), Err(MoneyOverflow));
         assert_eq!(Money::from_fen(i64::MIN).checked_neg(), Err(MoneyOverflow));
-        assert_eq!(
-            Money::from_fen(5).checked_sub(Money::from_fen(7)),
-            Ok(Money::from_fen(-2))
-        );
-        assert_eq!(
-            try_sum([Money::from_fen(1), Money::from_fen(2)]),
-            Ok(Money::from_fen(3))
-        );
+        assert_eq!(Money::from_fen(5).checked_sub(Money::from_fen(7)), Ok(Money::from_fen(-2)));
+        assert_eq!(try_sum([Money::from_fen(1), Money::from_fen(2)]), Ok(Money::from_fen(3)));
     }
 
     proptest! {
@@ -253,20 +229,5 @@ mod tests {
         fn garbage_never_panics(s in "\\PC{0,24}") {
             let _ = Money::parse_yuan(&s);
         }
-    }
-}
-
-/// In journal entries and JSON an amount is the yuan string (`"1234.50"`): exact, and read
-/// by people auditing the log.
-impl serde::Serialize for Money {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_str(self)
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for Money {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Money, D::Error> {
-        let s = <std::borrow::Cow<'de, str>>::deserialize(d)?;
-        Money::parse_yuan(&s).map_err(serde::de::Error::custom)
     }
 }

@@ -11,9 +11,7 @@ pub enum OrgKind {
     Unit,
 }
 
-#[derive(
-    Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
-)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum RegionLevel {
     Province,
@@ -27,9 +25,7 @@ impl OrgKind {
             "region" | "地区" | "财政区划" => Ok(OrgKind::Region),
             "department" | "主管部门" | "部门" => Ok(OrgKind::Department),
             "unit" | "预算单位" | "单位" => Ok(OrgKind::Unit),
-            other => Err(format!(
-                "kind must be region, department or unit, not {other:?}"
-            )),
+            other => Err(format!("kind must be region, department or unit, not {other:?}")),
         }
     }
     pub fn as_str(self) -> &'static str {
@@ -47,9 +43,7 @@ impl RegionLevel {
             "province" | "省" | "省级" => Ok(RegionLevel::Province),
             "city" | "市" | "市级" => Ok(RegionLevel::City),
             "county" | "县" | "县级" => Ok(RegionLevel::County),
-            other => Err(format!(
-                "level must be province, city or county, not {other:?}"
-            )),
+            other => Err(format!("level must be province, city or county, not {other:?}")),
         }
     }
     pub fn as_str(self) -> &'static str {
@@ -77,9 +71,7 @@ pub fn check_parent(child: &OrgNode, parent: Option<&OrgNode>) -> Result<(), Str
     use RegionLevel::*;
     match (child.kind, child.level, parent.map(|p| (p.kind, p.level))) {
         (Region, Some(Province), None) => Ok(()),
-        (Region, Some(Province), Some(_)) => {
-            Err("a province is a root: parent_code must be empty".into())
-        }
+        (Region, Some(Province), Some(_)) => Err("a province is a root: parent_code must be empty".into()),
         (Region, Some(City), Some((Region, Some(Province)))) => Ok(()),
         (Region, Some(County), Some((Region, Some(City)))) => Ok(()),
         (Region, Some(City), _) => Err("a city's parent must be a province".into()),
@@ -131,27 +123,17 @@ impl OrgTree {
     /// cycle forms. Returns, per failing node (by its index in `batch`), the reason.
     pub fn add_batch(&mut self, batch: &[OrgNode]) -> Vec<(usize, String)> {
         let mut errors = Vec::new();
-        let pending: BTreeMap<&str, usize> = batch
-            .iter()
-            .enumerate()
-            .map(|(i, n)| (n.code.as_str(), i))
-            .collect();
+        let pending: BTreeMap<&str, usize> = batch.iter().enumerate().map(|(i, n)| (n.code.as_str(), i)).collect();
         for (i, node) in batch.iter().enumerate() {
             let parent = match &node.parent_code {
                 None => None,
-                Some(p) => {
-                    match self
-                        .nodes
-                        .get(p)
-                        .or_else(|| pending.get(p.as_str()).map(|&j| &batch[j]))
-                    {
-                        Some(parent) => Some(parent),
-                        None => {
-                            errors.push((i, format!("unknown parent_code {p:?}: not in the database nor in this file")));
-                            continue;
-                        }
+                Some(p) => match self.nodes.get(p).or_else(|| pending.get(p.as_str()).map(|&j| &batch[j])) {
+                    Some(parent) => Some(parent),
+                    None => {
+                        errors.push((i, format!("unknown parent_code {p:?}: not in the database nor in this file")));
+                        continue;
                     }
-                }
+                },
             };
             if let Err(e) = check_parent(node, parent) {
                 errors.push((i, e));
@@ -205,16 +187,12 @@ impl OrgTree {
 
     /// The nearest region at or above `code`.
     pub fn region_of(&self, code: &str) -> Option<&OrgNode> {
-        self.ancestors(code)
-            .into_iter()
-            .find(|n| n.kind == OrgKind::Region)
+        self.ancestors(code).into_iter().find(|n| n.kind == OrgKind::Region)
     }
 
     /// The nearest department at or above `code`.
     pub fn department_of(&self, code: &str) -> Option<&OrgNode> {
-        self.ancestors(code)
-            .into_iter()
-            .find(|n| n.kind == OrgKind::Department)
+        self.ancestors(code).into_iter().find(|n| n.kind == OrgKind::Department)
     }
 }
 
@@ -222,19 +200,8 @@ impl OrgTree {
 mod tests {
     use super::*;
 
-    fn node(
-        code: &str,
-        parent: Option<&str>,
-        kind: OrgKind,
-        level: Option<RegionLevel>,
-    ) -> OrgNode {
-        OrgNode {
-            code: code.into(),
-            name: code.into(),
-            parent_code: parent.map(Into::into),
-            kind,
-            level,
-        }
+    fn node(code: &str, parent: Option<&str>, kind: OrgKind, level: Option<RegionLevel>) -> OrgNode {
+        OrgNode { code: code.into(), name: code.into(), parent_code: parent.map(Into::into), kind, level }
     }
 
     #[test]

@@ -187,22 +187,12 @@ pub enum ControlDecision {
 impl Balance {
     /// Available balance (可用余额) = amount − paid − unpaid open commitments.
     pub fn available(&self) -> Money {
-        Money::from_fen(
-            self.amount
-                .fen()
-                .saturating_sub(self.paid.fen())
-                .saturating_sub(self.committed_unpaid.fen()),
-        )
+        Money::from_fen(self.amount.fen().saturating_sub(self.paid.fen()).saturating_sub(self.committed_unpaid.fen()))
     }
 
     /// Checks a payment of `amount`; `from_commitment` is the part of it drawn from an open
     /// contract of this indicator, already counted as committed and so not new spending.
-    pub fn check(
-        &self,
-        control: Control,
-        amount: Money,
-        from_commitment: Money,
-    ) -> ControlDecision {
+    pub fn check(&self, control: Control, amount: Money, from_commitment: Money) -> ControlDecision {
         let new_spending = amount.fen().saturating_sub(from_commitment.fen());
         let available = self.available();
         if new_spending <= 0 || new_spending <= available.fen() {
@@ -226,57 +216,25 @@ mod tests {
 
     #[test]
     fn available_balance_counts_open_commitments() {
-        let b = Balance {
-            amount: yuan(100),
-            paid: yuan(30),
-            committed_unpaid: yuan(50),
-        };
+        let b = Balance { amount: yuan(100), paid: yuan(30), committed_unpaid: yuan(50) };
         assert_eq!(b.available(), yuan(20));
-        assert_eq!(
-            b.check(Control::Block, yuan(20), Money::ZERO),
-            ControlDecision::Accept
-        );
-        assert_eq!(
-            b.check(Control::Block, yuan(21), Money::ZERO),
-            ControlDecision::Refuse {
-                available: yuan(20)
-            }
-        );
+        assert_eq!(b.check(Control::Block, yuan(20), Money::ZERO), ControlDecision::Accept);
+        assert_eq!(b.check(Control::Block, yuan(21), Money::ZERO), ControlDecision::Refuse { available: yuan(20) });
         // Paying 40 against the open contract uses the commitment, not the free balance.
-        assert_eq!(
-            b.check(Control::Block, yuan(40), yuan(40)),
-            ControlDecision::Accept
-        );
-        assert_eq!(
-            b.check(Control::Block, yuan(71), yuan(50)),
-            ControlDecision::Refuse {
-                available: yuan(20)
-            }
-        );
+        assert_eq!(b.check(Control::Block, yuan(40), yuan(40)), ControlDecision::Accept);
+        assert_eq!(b.check(Control::Block, yuan(71), yuan(50)), ControlDecision::Refuse { available: yuan(20) });
         assert_eq!(
             b.check(Control::Warn, yuan(21), Money::ZERO),
-            ControlDecision::AcceptWithWarning {
-                available: yuan(20)
-            }
+            ControlDecision::AcceptWithWarning { available: yuan(20) }
         );
-        assert_eq!(
-            b.check(Control::Ignore, yuan(1000), Money::ZERO),
-            ControlDecision::Accept
-        );
-        assert_eq!(
-            b.check(Control::Block, yuan(-5), Money::ZERO),
-            ControlDecision::Accept,
-            "refunds always land"
-        );
+        assert_eq!(b.check(Control::Ignore, yuan(1000), Money::ZERO), ControlDecision::Accept);
+        assert_eq!(b.check(Control::Block, yuan(-5), Money::ZERO), ControlDecision::Accept, "refunds always land");
     }
 
     #[test]
     fn tokens_accept_chinese_names() {
         assert_eq!(Control::parse("预警"), Ok(Control::Warn));
         assert_eq!(FundSource::parse("一般公共预算"), Ok(FundSource::General));
-        assert!(
-            PayeeType::parse("person")
-                .is_err_and(|e| e.contains("company, individual, government"))
-        );
+        assert!(PayeeType::parse("person").is_err_and(|e| e.contains("company, individual, government")));
     }
 }

@@ -23,19 +23,13 @@ pub const SETTINGS: &[SettingSpec] = &[
     SettingSpec {
         key: "import.errors_max",
         default: "100",
-        kind: SettingType::Integer {
-            min: 1,
-            max: 100_000,
-        },
+        kind: SettingType::Integer { min: 1, max: 100_000 },
         about: "bad rows reported for one import file before the rest are only counted",
     },
     SettingSpec {
         key: "import.progress_rows_min",
         default: "5000",
-        kind: SettingType::Integer {
-            min: 0,
-            max: i64::MAX,
-        },
+        kind: SettingType::Integer { min: 0, max: i64::MAX },
         about: "files with more rows than this show a progress bar on a terminal",
     },
     SettingSpec {
@@ -61,24 +55,16 @@ pub enum SettingError {
 /// Checks `value` for `key` and returns it in canonical form.
 pub fn validate(key: &str, value: &str) -> Result<String, SettingError> {
     let s = spec(key).ok_or_else(|| SettingError::Unknown(key.to_string()))?;
-    let invalid = |message: String| SettingError::Invalid {
-        key: key.to_string(),
-        message,
-    };
+    let invalid = |message: String| SettingError::Invalid { key: key.to_string(), message };
     match s.kind {
         SettingType::Integer { min, max } => {
-            let v: i64 = value
-                .trim()
-                .parse()
-                .map_err(|_| invalid(format!("not a whole number: {value:?}")))?;
+            let v: i64 = value.trim().parse().map_err(|_| invalid(format!("not a whole number: {value:?}")))?;
             if v < min || v > max {
                 return Err(invalid(format!("{v} is outside {min}..={max}")));
             }
             Ok(v.to_string())
         }
-        SettingType::Amount => Money::parse_yuan(value)
-            .map(|m| m.to_string())
-            .map_err(|e| invalid(e.to_string())),
+        SettingType::Amount => Money::parse_yuan(value).map(|m| m.to_string()).map_err(|e| invalid(e.to_string())),
     }
 }
 
@@ -89,24 +75,10 @@ mod tests {
     #[test]
     fn defaults_are_valid_and_values_checked() {
         for s in SETTINGS {
-            assert_eq!(
-                validate(s.key, s.default).as_deref(),
-                Ok(s.default),
-                "{}",
-                s.key
-            );
+            assert_eq!(validate(s.key, s.default).as_deref(), Ok(s.default), "{}", s.key);
         }
-        assert!(matches!(
-            validate("nope", "1"),
-            Err(SettingError::Unknown(_))
-        ));
-        assert!(matches!(
-            validate("import.errors_max", "0"),
-            Err(SettingError::Invalid { .. })
-        ));
-        assert_eq!(
-            validate("procurement.threshold", "100000"),
-            Ok("100000.00".to_string())
-        );
+        assert!(matches!(validate("nope", "1"), Err(SettingError::Unknown(_))));
+        assert!(matches!(validate("import.errors_max", "0"), Err(SettingError::Invalid { .. })));
+        assert_eq!(validate("procurement.threshold", "100000"), Ok("100000.00".to_string()));
     }
 }

@@ -33,9 +33,7 @@ impl Kind {
     ];
 
     pub fn parse(s: &str) -> Option<Kind> {
-        Kind::ALL
-            .into_iter()
-            .find(|k| k.as_str() == s || k.zh() == s)
+        Kind::ALL.into_iter().find(|k| k.as_str() == s || k.zh() == s)
     }
 
     pub fn as_str(self) -> &'static str {
@@ -88,31 +86,17 @@ pub struct Column {
 }
 
 const fn col(name: &'static str, zh: &'static str, aliases: &'static [&'static str]) -> Column {
-    Column {
-        name,
-        zh,
-        aliases,
-        required: true,
-    }
+    Column { name, zh, aliases, required: true }
 }
 
 const fn opt(name: &'static str, zh: &'static str, aliases: &'static [&'static str]) -> Column {
-    Column {
-        name,
-        zh,
-        aliases,
-        required: false,
-    }
+    Column { name, zh, aliases, required: false }
 }
 
 const UNITS: &[Column] = &[
     col("code", "编码", &["MOF_DIV_CODE", "AGENCY_CODE"]),
     col("name", "名称", &["MOF_DIV_NAME", "AGENCY_NAME"]),
-    col(
-        "parent_code",
-        "上级编码",
-        &["PARENT_CODE", "SUPER_AGENCY_CODE"],
-    ),
+    col("parent_code", "上级编码", &["PARENT_CODE", "SUPER_AGENCY_CODE"]),
     col("kind", "类型", &[]),
     opt("level", "级次", &["LEVEL_NO"]),
 ];
@@ -156,11 +140,7 @@ const PAYMENTS: &[Column] = &[
     col("pay_date", "支付日期", &["PAY_DATE"]),
     col("unit_code", "单位编码", &["AGENCY_CODE"]),
     col("indicator_code", "指标编码", &["BGT_ID"]),
-    col(
-        "economic_code",
-        "经济分类",
-        &["DEP_BGT_ECO_CODE", "部门经济分类"],
-    ),
+    col("economic_code", "经济分类", &["DEP_BGT_ECO_CODE", "部门经济分类"]),
     col("payee_name", "收款人", &["PAYEE_ACCT_NAME"]),
     col("payee_account", "收款账号", &["PAYEE_ACCT_NO"]),
     col("payee_type", "收款人类型", &["PAYEE_TYPE"]),
@@ -208,11 +188,7 @@ fn normalise_header(h: &str) -> &str {
 }
 
 /// Matches a header row against the template of `kind`.
-pub fn resolve_header(
-    kind: Kind,
-    headers: &[&str],
-    allow_extra: bool,
-) -> Result<HeaderMap, Vec<HeaderError>> {
+pub fn resolve_header(kind: Kind, headers: &[&str], allow_extra: bool) -> Result<HeaderMap, Vec<HeaderError>> {
     let cols = kind.columns();
     let mut positions = vec![None; cols.len()];
     let mut labels: Vec<String> = cols.iter().map(|c| c.name.to_string()).collect();
@@ -221,27 +197,21 @@ pub fn resolve_header(
     for (fi, raw) in headers.iter().enumerate() {
         let h = normalise_header(raw);
         let found = cols.iter().position(|c| {
-            c.name.eq_ignore_ascii_case(h)
-                || c.zh == h
-                || c.aliases.iter().any(|a| a.eq_ignore_ascii_case(h))
+            c.name.eq_ignore_ascii_case(h) || c.zh == h || c.aliases.iter().any(|a| a.eq_ignore_ascii_case(h))
         });
         match found {
             Some(ci) if positions[ci].is_some() => errors.push(HeaderError {
                 column: h.to_string(),
-                message: format!(
-                    "duplicate column: {} is already given by {:?}",
-                    cols[ci].name, labels[ci]
-                ),
+                message: format!("duplicate column: {} is already given by {:?}", cols[ci].name, labels[ci]),
             }),
             Some(ci) => {
                 positions[ci] = Some(fi);
                 labels[ci] = h.to_string();
             }
             None if allow_extra => extra.push(fi),
-            None if h.is_empty() => errors.push(HeaderError {
-                column: format!("#{}", fi + 1),
-                message: "empty header".into(),
-            }),
+            None if h.is_empty() => {
+                errors.push(HeaderError { column: format!("#{}", fi + 1), message: "empty header".into() })
+            }
             None => {
                 let names: Vec<&str> = cols.iter().map(|c| c.name).collect();
                 errors.push(HeaderError {
@@ -263,15 +233,7 @@ pub fn resolve_header(
             });
         }
     }
-    if errors.is_empty() {
-        Ok(HeaderMap {
-            positions,
-            labels,
-            extra,
-        })
-    } else {
-        Err(errors)
-    }
+    if errors.is_empty() { Ok(HeaderMap { positions, labels, extra }) } else { Err(errors) }
 }
 
 /// One parsed row of any kind.
@@ -309,10 +271,7 @@ impl<'a> Fields<'a> {
     }
 
     fn fail(&mut self, i: usize, message: impl Into<String>) {
-        self.errors.push(FieldError {
-            column: i,
-            message: message.into(),
-        });
+        self.errors.push(FieldError { column: i, message: message.into() });
     }
 
     fn key_opt(&mut self, i: usize) -> Option<String> {
@@ -323,10 +282,7 @@ impl<'a> Fields<'a> {
         if v.chars().count() > KEY_CHARS_MAX {
             self.fail(i, format!("longer than {KEY_CHARS_MAX} characters"));
         } else if v.chars().any(|c| c.is_control() || c.is_whitespace()) {
-            self.fail(
-                i,
-                format!("must not contain spaces or control characters: {v:?}"),
-            );
+            self.fail(i, format!("must not contain spaces or control characters: {v:?}"));
         }
         Some(v.to_string())
     }
@@ -379,11 +335,7 @@ impl<'a> Fields<'a> {
     }
 
     fn date_opt(&mut self, i: usize) -> Option<Date> {
-        if self.raw(i).is_empty() {
-            None
-        } else {
-            Some(self.date(i))
-        }
+        if self.raw(i).is_empty() { None } else { Some(self.date(i)) }
     }
 
     fn year(&mut self, i: usize) -> i32 {
@@ -397,11 +349,7 @@ impl<'a> Fields<'a> {
         }
     }
 
-    fn parsed<T, E: std::fmt::Display>(
-        &mut self,
-        i: usize,
-        parse: impl FnOnce(&str) -> Result<T, E>,
-    ) -> Option<T> {
+    fn parsed<T, E: std::fmt::Display>(&mut self, i: usize, parse: impl FnOnce(&str) -> Result<T, E>) -> Option<T> {
         match parse(self.raw(i)) {
             Ok(v) => Some(v),
             Err(e) => {
@@ -411,16 +359,8 @@ impl<'a> Fields<'a> {
         }
     }
 
-    fn parsed_opt<T, E: std::fmt::Display>(
-        &mut self,
-        i: usize,
-        parse: impl FnOnce(&str) -> Result<T, E>,
-    ) -> Option<T> {
-        if self.raw(i).is_empty() {
-            None
-        } else {
-            self.parsed(i, parse)
-        }
+    fn parsed_opt<T, E: std::fmt::Display>(&mut self, i: usize, parse: impl FnOnce(&str) -> Result<T, E>) -> Option<T> {
+        if self.raw(i).is_empty() { None } else { self.parsed(i, parse) }
     }
 
     fn bool_or(&mut self, i: usize, default: bool) -> bool {
@@ -441,10 +381,7 @@ impl<'a> Fields<'a> {
             _ => {
                 let mut errors = self.errors;
                 if errors.is_empty() {
-                    errors.push(FieldError {
-                        column: 0,
-                        message: "invalid row".into(),
-                    });
+                    errors.push(FieldError { column: 0, message: "invalid row".into() });
                 }
                 Err(errors)
             }
@@ -455,10 +392,7 @@ impl<'a> Fields<'a> {
 /// Parses one row whose `values` are in template column order ("" where the file lacks the
 /// column). Every bad field is reported, not just the first.
 pub fn parse_row(kind: Kind, values: &[&str]) -> Result<Record, Vec<FieldError>> {
-    let mut f = Fields {
-        values,
-        errors: Vec::new(),
-    };
+    let mut f = Fields { values, errors: Vec::new() };
     match kind {
         Kind::Units => {
             let code = f.key(0);
@@ -478,15 +412,7 @@ pub fn parse_row(kind: Kind, values: &[&str]) -> Result<Record, Vec<FieldError>>
             if parent_code.as_deref() == Some(code.as_str()) {
                 f.fail(2, "a node cannot be its own parent");
             }
-            let rec = kind.map(|kind| {
-                Record::Unit(OrgNode {
-                    code,
-                    name,
-                    parent_code,
-                    kind,
-                    level,
-                })
-            });
+            let rec = kind.map(|kind| Record::Unit(OrgNode { code, name, parent_code, kind, level }));
             f.finish(rec)
         }
         Kind::Projects => {
@@ -494,17 +420,13 @@ pub fn parse_row(kind: Kind, values: &[&str]) -> Result<Record, Vec<FieldError>>
             let name = f.text(1);
             let unit_code = f.key(2);
             let category = f.key(3);
-            if !category.is_empty() && !category.chars().all(|c| c.is_ascii_lowercase() || c == '_')
-            {
+            if !category.is_empty() && !category.chars().all(|c| c.is_ascii_lowercase() || c == '_') {
                 f.fail(3, format!("category must be a lower-case word such as livelihood, infrastructure, education, health, other: {category:?}"));
             }
             let start_year = f.year(4);
             let end_year = f.year(5);
             if start_year > 0 && end_year > 0 && end_year < start_year {
-                f.fail(
-                    5,
-                    format!("end_year {end_year} is before start_year {start_year}"),
-                );
+                f.fail(5, format!("end_year {end_year} is before start_year {start_year}"));
             }
             let total_amount = f.money(6);
             if total_amount.is_negative() {
@@ -541,11 +463,7 @@ pub fn parse_row(kind: Kind, values: &[&str]) -> Result<Record, Vec<FieldError>>
             if amount.is_negative() {
                 f.fail(9, "must not be negative");
             }
-            let control = if f.raw(10).is_empty() {
-                Some(Control::Block)
-            } else {
-                f.parsed(10, Control::parse)
-            };
+            let control = if f.raw(10).is_empty() { Some(Control::Block) } else { f.parsed(10, Control::parse) };
             let rec = match (functional_code, economic_code, fund_source, control) {
                 (Some(functional_code), Some(economic_code), Some(fund_source), Some(control)) => {
                     Some(Record::Indicator(Indicator {
@@ -579,10 +497,7 @@ pub fn parse_row(kind: Kind, values: &[&str]) -> Result<Record, Vec<FieldError>>
             let signed_on = f.date(6);
             let ends_on = f.date(7);
             if ends_on < signed_on && f.errors.iter().all(|e| e.column != 6 && e.column != 7) {
-                f.fail(
-                    7,
-                    format!("ends_on {ends_on} is before signed_on {signed_on}"),
-                );
+                f.fail(7, format!("ends_on {ends_on} is before signed_on {signed_on}"));
             }
             let status = f.parsed(8, ContractStatus::parse);
             let rec = status.map(|status| {
@@ -619,10 +534,7 @@ pub fn parse_row(kind: Kind, values: &[&str]) -> Result<Record, Vec<FieldError>>
                 f.fail(8, "a payment of zero records nothing");
             }
             if amount_ok && amount.is_negative() && reverses.is_none() {
-                f.fail(
-                    12,
-                    "a refund (negative amount) must name the voucher it reverses",
-                );
+                f.fail(12, "a refund (negative amount) must name the voucher it reverses");
             }
             if amount_ok && amount.is_positive() && reverses.is_some() {
                 f.fail(12, "only a refund (negative amount) reverses a voucher");
@@ -659,15 +571,8 @@ pub fn parse_row(kind: Kind, values: &[&str]) -> Result<Record, Vec<FieldError>>
             if amount == Money::ZERO && f.errors.iter().all(|e| e.column != 4) {
                 f.fail(4, "a revenue of zero records nothing");
             }
-            let rec = revenue_code.map(|revenue_code| {
-                Record::Revenue(Revenue {
-                    record_no,
-                    date,
-                    region_code,
-                    revenue_code,
-                    amount,
-                })
-            });
+            let rec = revenue_code
+                .map(|revenue_code| Record::Revenue(Revenue { record_no, date, region_code, revenue_code, amount }));
             f.finish(rec)
         }
         Kind::RevenueTargets => {
@@ -678,14 +583,8 @@ pub fn parse_row(kind: Kind, values: &[&str]) -> Result<Record, Vec<FieldError>>
             if amount.is_negative() {
                 f.fail(3, "must not be negative");
             }
-            let rec = revenue_code.map(|revenue_code| {
-                Record::RevenueTarget(RevenueTarget {
-                    year,
-                    region_code,
-                    revenue_code,
-                    amount,
-                })
-            });
+            let rec = revenue_code
+                .map(|revenue_code| Record::RevenueTarget(RevenueTarget { year, region_code, revenue_code, amount }));
             f.finish(rec)
         }
     }
@@ -699,15 +598,7 @@ mod tests {
     fn headers_in_english_chinese_and_national_names() {
         let en = resolve_header(
             Kind::Indicators,
-            &[
-                "indicator_code",
-                "year",
-                "unit_code",
-                "functional_code",
-                "economic_code",
-                "fund_source",
-                "amount",
-            ],
+            &["indicator_code", "year", "unit_code", "functional_code", "economic_code", "fund_source", "amount"],
             false,
         );
         assert!(en.is_ok());
@@ -749,17 +640,9 @@ mod tests {
 
     #[test]
     fn header_errors_name_each_problem() {
-        let errs = resolve_header(
-            Kind::Revenues,
-            &["record_no", "date", "date", "colour"],
-            false,
-        )
-        .err()
-        .unwrap_or_default();
-        let msgs: Vec<String> = errs
-            .iter()
-            .map(|e| format!("{}: {}", e.column, e.message))
-            .collect();
+        let errs =
+            resolve_header(Kind::Revenues, &["record_no", "date", "date", "colour"], false).err().unwrap_or_default();
+        let msgs: Vec<String> = errs.iter().map(|e| format!("{}: {}", e.column, e.message)).collect();
         assert_eq!(msgs.len(), 5, "{msgs:?}");
         assert!(msgs[0].starts_with("date: duplicate column"));
         assert!(msgs[1].starts_with("colour: unknown column"));
@@ -767,14 +650,7 @@ mod tests {
         assert!(
             resolve_header(
                 Kind::Revenues,
-                &[
-                    "record_no",
-                    "date",
-                    "region_code",
-                    "revenue_code",
-                    "amount",
-                    "colour"
-                ],
+                &["record_no", "date", "region_code", "revenue_code", "amount", "colour"],
                 true
             )
             .is_ok()
@@ -784,72 +660,25 @@ mod tests {
     fn errors(kind: Kind, values: &[&str]) -> Vec<(String, String)> {
         match parse_row(kind, values) {
             Ok(_) => vec![],
-            Err(es) => es
-                .into_iter()
-                .map(|e| (kind.columns()[e.column].name.to_string(), e.message))
-                .collect(),
+            Err(es) => es.into_iter().map(|e| (kind.columns()[e.column].name.to_string(), e.message)).collect(),
         }
     }
 
     #[test]
     fn payment_rows() {
-        let good = [
-            "V1",
-            "2026-03-01",
-            "U1",
-            "I1",
-            "30201",
-            "某公司",
-            "6222",
-            "company",
-            "1200.50",
-            "办公用品",
-            "",
-            "",
-            "",
-        ];
+        let good =
+            ["V1", "2026-03-01", "U1", "I1", "30201", "某公司", "6222", "company", "1200.50", "办公用品", "", "", ""];
         assert!(
             matches!(parse_row(Kind::Payments, &good), Ok(Record::Payment(p)) if p.amount == Money::from_fen(120_050))
         );
-        let bad = [
-            "V1",
-            "2026-02-30",
-            "U1",
-            "I1",
-            "3021",
-            "某公司",
-            "6222",
-            "person",
-            "1,200",
-            "",
-            "",
-            "",
-            "",
-        ];
+        let bad = ["V1", "2026-02-30", "U1", "I1", "3021", "某公司", "6222", "person", "1,200", "", "", "", ""];
         let e = errors(Kind::Payments, &bad);
         let cols: Vec<&str> = e.iter().map(|(c, _)| c.as_str()).collect();
         assert_eq!(cols, ["pay_date", "economic_code", "payee_type", "amount"]);
-        let refund = [
-            "V2",
-            "2026-03-02",
-            "U1",
-            "I1",
-            "30201",
-            "某公司",
-            "6222",
-            "company",
-            "-10",
-            "",
-            "",
-            "",
-            "",
-        ];
+        let refund = ["V2", "2026-03-02", "U1", "I1", "30201", "某公司", "6222", "company", "-10", "", "", "", ""];
         assert_eq!(
             errors(Kind::Payments, &refund),
-            vec![(
-                "reverses".to_string(),
-                "a refund (negative amount) must name the voucher it reverses".to_string()
-            )]
+            vec![("reverses".to_string(), "a refund (negative amount) must name the voucher it reverses".to_string())]
         );
     }
 

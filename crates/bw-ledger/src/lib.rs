@@ -51,11 +51,7 @@ pub fn encode<T: Serialize>(header: &Header<'_>, data: &T) -> Result<Vec<u8>, En
 }
 
 /// As `encode`, appending to `out` (reused buffers on the import path).
-pub fn encode_into<T: Serialize>(
-    out: &mut Vec<u8>,
-    header: &Header<'_>,
-    data: &T,
-) -> Result<(), EncodeError> {
+pub fn encode_into<T: Serialize>(out: &mut Vec<u8>, header: &Header<'_>, data: &T) -> Result<(), EncodeError> {
     let wire = Wire {
         v: ENTRY_VERSION,
         action: header.action,
@@ -82,11 +78,7 @@ struct HeaderWire<'a> {
 
 /// As `encode_into`, with the data already serialised as one JSON value (so a record is
 /// serialised once for both its record hash and its entry).
-pub fn encode_raw_into(
-    out: &mut Vec<u8>,
-    header: &Header<'_>,
-    data_json: &[u8],
-) -> Result<(), EncodeError> {
+pub fn encode_raw_into(out: &mut Vec<u8>, header: &Header<'_>, data_json: &[u8]) -> Result<(), EncodeError> {
     let wire = HeaderWire {
         v: ENTRY_VERSION,
         action: header.action,
@@ -199,13 +191,7 @@ mod tests {
             reason: "import p.csv",
             batch: Some(3),
         };
-        let e = encode(
-            &h,
-            &D {
-                voucher_no: "V\n1",
-                amount: bw_core::Money::from_fen(120_050),
-            },
-        )?;
+        let e = encode(&h, &D { voucher_no: "V\n1", amount: bw_core::Money::from_fen(120_050) })?;
         let text = String::from_utf8_lossy(&e).to_string();
         assert_eq!(
             text,
@@ -221,14 +207,8 @@ mod tests {
     #[test]
     fn rfc6962_hashes() {
         // The empty-tree root and a leaf hash of the empty entry, as in RFC 6962 test data.
-        assert_eq!(
-            hex(&root(&[])),
-            "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
-        );
-        assert_eq!(
-            hex(&leaf_hash(b"")),
-            "6e340b9cffb37a989ca544e6bb780a2c78901d3fb33738768511a30617afa01d"
-        );
+        assert_eq!(hex(&root(&[])), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+        assert_eq!(hex(&leaf_hash(b"")), "6e340b9cffb37a989ca544e6bb780a2c78901d3fb33738768511a30617afa01d");
         let l: Vec<Hash> = (0u8..3).map(|i| leaf_hash(&[i])).collect();
         assert_eq!(root(&l), node_hash(&node_hash(&l[0], &l[1]), &l[2]));
         assert_eq!(largest_power_of_two_below(5), 4);

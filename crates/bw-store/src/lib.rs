@@ -99,11 +99,7 @@ impl Store {
             options
         };
         let pool = options.connect(&url).await?;
-        let store = Store {
-            pool,
-            backend,
-            location: db.to_string(),
-        };
+        let store = Store { pool, backend, location: db.to_string() };
         store.migrate().await?;
         Ok(store)
     }
@@ -128,28 +124,20 @@ impl Store {
         drop(conn);
         let known = MIGRATIONS.last().map(|m| m.0).unwrap_or(0);
         let mut tx = self.begin_write_raw().await?;
-        let row =
-            sqlx::query("SELECT CAST(COALESCE(MAX(version), 0) AS BIGINT) FROM schema_migrations")
-                .fetch_one(&mut *tx)
-                .await?;
+        let row = sqlx::query("SELECT CAST(COALESCE(MAX(version), 0) AS BIGINT) FROM schema_migrations")
+            .fetch_one(&mut *tx)
+            .await?;
         let current: i64 = row.try_get(0)?;
         if current > known {
-            return Err(StoreError::TooNew {
-                found: current,
-                known,
-            });
+            return Err(StoreError::TooNew { found: current, known });
         }
         let (blob, index_pk) = match self.backend {
             Backend::Sqlite => ("BLOB", "INTEGER PRIMARY KEY"),
             Backend::Postgres => ("BYTEA", "BIGINT PRIMARY KEY"),
         };
         for (version, name, sql) in MIGRATIONS.iter().filter(|m| m.0 > current) {
-            for statement in
-                split_statements(&sql.replace("{BLOB}", blob).replace("{INDEX_PK}", index_pk))
-            {
-                sqlx::raw_sql(AssertSqlSafe(statement))
-                    .execute(&mut *tx)
-                    .await?;
+            for statement in split_statements(&sql.replace("{BLOB}", blob).replace("{INDEX_PK}", index_pk)) {
+                sqlx::raw_sql(AssertSqlSafe(statement)).execute(&mut *tx).await?;
             }
             sqlx::query("INSERT INTO schema_migrations (version, name) VALUES ($1, $2)")
                 .bind(*version)
@@ -173,39 +161,29 @@ impl Store {
     /// journal size (the index the next entry gets).
     pub async fn begin_write(&self) -> Result<(Tx, i64)> {
         let mut tx = self.begin_write_raw().await?;
-        let row = sqlx::query("UPDATE journal_head SET size = size WHERE id = 1 RETURNING size")
-            .fetch_one(&mut *tx)
-            .await?;
+        let row =
+            sqlx::query("UPDATE journal_head SET size = size WHERE id = 1 RETURNING size").fetch_one(&mut *tx).await?;
         let size: i64 = row.try_get(0)?;
         Ok((tx, size))
     }
 
     pub async fn journal_size(&self) -> Result<i64> {
-        let row = sqlx::query("SELECT size FROM journal_head WHERE id = 1")
-            .fetch_one(&self.pool)
-            .await?;
+        let row = sqlx::query("SELECT size FROM journal_head WHERE id = 1").fetch_one(&self.pool).await?;
         Ok(row.try_get(0)?)
     }
 
     /// Entries `from..to` (index, leaf hash, entry bytes), in index order.
     pub async fn journal_range(&self, from: i64, to: i64) -> Result<Vec<(i64, Vec<u8>, Vec<u8>)>> {
-        let rows = sqlx::query(
-            "SELECT idx, leaf_hash, entry FROM journal WHERE idx >= $1 AND idx < $2 ORDER BY idx",
-        )
-        .bind(from)
-        .bind(to)
-        .fetch_all(&self.pool)
-        .await?;
-        rows.iter()
-            .map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?)))
-            .collect()
+        let rows = sqlx::query("SELECT idx, leaf_hash, entry FROM journal WHERE idx >= $1 AND idx < $2 ORDER BY idx")
+            .bind(from)
+            .bind(to)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?))).collect()
     }
 
     pub async fn journal_entry(&self, idx: i64) -> Result<Option<Vec<u8>>> {
-        let row = sqlx::query("SELECT entry FROM journal WHERE idx = $1")
-            .bind(idx)
-            .fetch_optional(&self.pool)
-            .await?;
+        let row = sqlx::query("SELECT entry FROM journal WHERE idx = $1").bind(idx).fetch_optional(&self.pool).await?;
         Ok(match row {
             Some(r) => Some(r.try_get(0)?),
             None => None,
@@ -248,12 +226,7 @@ pub const BIND_PARAMS_MAX: usize = 30_000;
 
 /// Inserts `rows` (each with `columns.len()` values) into `table` with multi-row INSERTs.
 /// `table` and `columns` are program constants, never user input.
-pub async fn insert_rows(
-    tx: &mut Tx,
-    table: &str,
-    columns: &[&str],
-    mut rows: Vec<Vec<Value>>,
-) -> Result<()> {
+pub async fn insert_rows(tx: &mut Tx, table: &str, columns: &[&str], mut rows: Vec<Vec<Value>>) -> Result<()> {
     if rows.is_empty() || columns.is_empty() {
         return Ok(());
     }
@@ -320,11 +293,7 @@ pub const JOURNAL_BUFFER_ENTRIES_MAX: usize = 2_000;
 
 impl JournalWriter {
     pub fn new(size: i64) -> JournalWriter {
-        JournalWriter {
-            next: size,
-            start: size,
-            pending: Vec::new(),
-        }
+        JournalWriter { next: size, start: size, pending: Vec::new() }
     }
 
     /// Index the next entry will get.
@@ -340,11 +309,7 @@ impl JournalWriter {
     pub fn append(&mut self, entry: Vec<u8>, leaf: Hash) -> i64 {
         let idx = self.next;
         self.next += 1;
-        self.pending.push(vec![
-            Value::Int(idx),
-            Value::Blob(leaf.to_vec()),
-            Value::Blob(entry),
-        ]);
+        self.pending.push(vec![Value::Int(idx), Value::Blob(leaf.to_vec()), Value::Blob(entry)]);
         idx
     }
 
@@ -365,10 +330,7 @@ impl JournalWriter {
     /// Writes what is buffered and moves the head; the caller then commits.
     pub async fn finish(mut self, tx: &mut Tx) -> Result<i64> {
         self.flush(tx).await?;
-        sqlx::query("UPDATE journal_head SET size = $1 WHERE id = 1")
-            .bind(self.next)
-            .execute(&mut **tx)
-            .await?;
+        sqlx::query("UPDATE journal_head SET size = $1 WHERE id = 1").bind(self.next).execute(&mut **tx).await?;
         Ok(self.next)
     }
 }

@@ -22,59 +22,32 @@ pub async fn databases() -> Vec<TestDb> {
     let mut out = Vec::new();
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join("test.db");
-    let store = Store::open(path.to_str().expect("utf-8 path"), true)
-        .await
-        .expect("sqlite store");
-    out.push(TestDb {
-        store,
-        name: "sqlite",
-        dir,
-    });
+    let store = Store::open(path.to_str().expect("utf-8 path"), true).await.expect("sqlite store");
+    out.push(TestDb { store, name: "sqlite", dir });
     if let Ok(url) = std::env::var("BUDGETWATCH_TEST_PG") {
-        let db = format!(
-            "bw_{}_{}_{}",
-            std::process::id(),
-            SEQ.fetch_add(1, Ordering::SeqCst),
-            nanos()
-        );
+        let db = format!("bw_{}_{}_{}", std::process::id(), SEQ.fetch_add(1, Ordering::SeqCst), nanos());
         sqlx::any::install_default_drivers();
-        let admin = sqlx::AnyPool::connect(&url)
-            .await
-            .expect("connect to BUDGETWATCH_TEST_PG");
+        let admin = sqlx::AnyPool::connect(&url).await.expect("connect to BUDGETWATCH_TEST_PG");
         sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {db}")))
             .execute(&admin)
             .await
             .expect("create database");
         admin.close().await;
-        let base = url
-            .rsplit_once('/')
-            .map(|(b, _)| b.to_string())
-            .unwrap_or(url.clone());
-        let store = Store::open(&format!("{base}/{db}"), true)
-            .await
-            .expect("postgres store");
-        out.push(TestDb {
-            store,
-            name: "postgres",
-            dir: tempfile::tempdir().expect("tempdir"),
-        });
+        let base = url.rsplit_once('/').map(|(b, _)| b.to_string()).unwrap_or(url.clone());
+        let store = Store::open(&format!("{base}/{db}"), true).await.expect("postgres store");
+        out.push(TestDb { store, name: "postgres", dir: tempfile::tempdir().expect("tempdir") });
     }
     out
 }
 
+/// A per-process random tag, so parallel test runs never share a database name.
 fn nanos() -> u32 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.subsec_nanos())
-        .unwrap_or(0)
+    use std::hash::{BuildHasher, Hasher};
+    std::collections::hash_map::RandomState::new().build_hasher().finish() as u32
 }
 
 pub fn ctx() -> Ctx {
-    Ctx {
-        actor: "test:alice".into(),
-        at: Timestamp(1_795_735_800),
-        reason: None,
-    }
+    Ctx { actor: "test:alice".into(), at: Timestamp(1_795_735_800), reason: None }
 }
 
 pub fn write(dir: &Path, name: &str, body: &str) -> PathBuf {
@@ -88,36 +61,16 @@ pub async fn count(store: &Store, table: &str) -> i64 {
 }
 
 pub async fn scalar(store: &Store, sql: &'static str) -> i64 {
-    sqlx::query(sql)
-        .fetch_one(store.pool())
-        .await
-        .expect("query")
-        .try_get::<i64, _>(0)
-        .expect("i64")
+    sqlx::query(sql).fetch_one(store.pool()).await.expect("query").try_get::<i64, _>(0).expect("i64")
 }
 
 /// A snapshot of what an import may change: journal size and every table's row count.
 pub async fn snapshot(store: &Store) -> Vec<i64> {
     let mut v = vec![store.journal_size().await.expect("journal size")];
-    for t in [
-        "units",
-        "projects",
-        "indicators",
-        "contracts",
-        "payments",
-        "revenues",
-        "revenue_targets",
-        "batches",
-    ] {
+    for t in ["units", "projects", "indicators", "contracts", "payments", "revenues", "revenue_targets", "batches"] {
         v.push(count(store, t).await);
     }
-    v.push(
-        scalar(
-            store,
-            "SELECT CAST(COALESCE(SUM(paid), 0) AS BIGINT) FROM indicators",
-        )
-        .await,
-    );
+    v.push(scalar(store, "SELECT CAST(COALESCE(SUM(paid), 0) AS BIGINT) FROM indicators").await);
     v.push(scalar(store, "SELECT CAST(COUNT(*) AS BIGINT) FROM journal").await);
     v
 }
@@ -132,8 +85,7 @@ D2,江山县财政局,K1,department,
 U2,江山县财政局本级,D2,unit,
 ";
 
-pub const PROJECTS: &str =
-    "project_code,name,unit_code,category,start_year,end_year,total_amount,status,expires_on
+pub const PROJECTS: &str = "project_code,name,unit_code,category,start_year,end_year,total_amount,status,expires_on
 XM1,校舍改造,U1,education,2026,2027,2000000.00,executing,
 XM2,储备项目,U2,other,2027,2027,500000,reserve,2026-12-31
 ";
@@ -162,24 +114,16 @@ pub async fn seed(db: &TestDb) {
         (Kind::Projects, "projects.csv", PROJECTS),
         (Kind::Indicators, "indicators.csv", INDICATORS),
     ] {
-        import_str(db, kind, name, body)
-            .await
-            .unwrap_or_else(|e| panic!("{}: seed {name}: {e:?}", db.name));
+        import_str(db, kind, name, body).await.unwrap_or_else(|e| panic!("{}: seed {name}: {e:?}", db.name));
     }
 }
 
 /// The error lines of a refused import, with the temp directory stripped.
-pub fn error_lines(
-    db: &TestDb,
-    r: Result<bw_app::import::ImportReport, bw_app::import::ImportError>,
-) -> Vec<String> {
+pub fn error_lines(db: &TestDb, r: Result<bw_app::import::ImportReport, bw_app::import::ImportError>) -> Vec<String> {
     match r {
         Err(bw_app::import::ImportError::Rejected { errors, .. }) => {
             let prefix = format!("{}/", db.dir.path().display());
-            errors
-                .iter()
-                .map(|e| e.to_string().replace(&prefix, ""))
-                .collect()
+            errors.iter().map(|e| e.to_string().replace(&prefix, "")).collect()
         }
         other => panic!("{}: expected a refusal, got {other:?}", db.name),
     }

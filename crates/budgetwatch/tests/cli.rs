@@ -1,0 +1,177 @@
+//! The command line as users and scripts call it: exact outputs, exit codes, stderr.
+
+#![allow(clippy::panic, clippy::expect_used, clippy::unwrap_used)] // tests fail by panicking
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+
+fn bw(db: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_budgetwatch"))
+        .arg("--db")
+        .arg(db)
+        .args(args)
+        .env_remove("BUDGETWATCH_DB")
+        .output()
+        .expect("run budgetwatch")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).to_string()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).to_string()
+}
+
+#[test]
+fn calendar_answers_match_the_state_council_notices() {
+    let dir = tempfile::tempdir().expect("dir");
+    let db = dir.path().join("none.db");
+    // (args, stdout) — make-up Saturdays and Sundays are working days.
+    let cases: &[(&[&str], &str)] = &[
+        (&["calendar", "is-workday", "2026-02-14"], "true\n"),
+        (&["calendar", "is-workday", "2026-02-16"], "false\n"),
+        (&["calendar", "is-workday", "2025-01-26"], "true\n"),
+        (&["calendar", "is-workday", "2025-10-08"], "false\n"),
+        (&["calendar", "is-workday", "2026-09-20"], "true\n"),
+        (&["calendar", "add-workdays", "2026-09-30", "1"], "2026-10-08\n"),
+        (&["calendar", "add-workdays", "2026-10-01", "0"], "2026-10-08\n"),
+        (&["calendar", "add-workdays", "2026-11-26", "0"], "2026-11-26\n"),
+        (&["calendar", "add-workdays", "2025-09-26", "2"], "2025-09-29\n"),
+        (&["calendar", "add-workdays", "2025-09-26", "1"], "2025-09-28\n"),
+    ];
+    for (args, want) in cases {
+        let o = bw(&db, args);
+        assert!(o.status.success(), "{args:?}: {}", stderr(&o));
+        assert_eq!(stdout(&o), *want, "{args:?}");
+        assert_eq!(stderr(&o), "", "{args:?}");
+    }
+    assert!(!db.exists(), "reading the calendar creates no database");
+    let o = bw(&db, &["calendar", "is-workday", "2030-01-01"]);
+    assert_eq!(stdout(&o), "true\n");
+    assert!(stderr(&o).starts_with("warning: no holiday data for 2030"), "{}", stderr(&o));
+    let o = bw(&db, &["calendar", "is-workday", "2026-02-30"]);
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("no such date"), "{}", stderr(&o));
+}
+
+#[test]
+fn a_calendar_file_adds_a_year() {
+    let dir = tempfile::tempdir().expect("dir");
+    let db = dir.path().join("cal.db");
+    let file = dir.path().join("2027.csv");
+    std::fs::write(&file, "date,kind,name\n2027-01-01,holiday,元旦\n2027-02-20,workday,春节\n").expect("write");
+    let o = bw(&db, &["calendar", "import", file.to_str().expect("path")]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = bw(&db, &["calendar", "is-workday", "2027-02-20"]);
+    assert_eq!((stdout(&o).as_str(), stderr(&o).as_str()), ("true\n", ""));
+    let o = bw(&db, &["calendar", "add-workdays", "2026-12-31", "1"]);
+    assert_eq!(stdout(&o), "2027-01-04\n");
+}
+
+#[test]
+fn templates_are_written_empty_in_csv_and_xlsx() {
+    let dir = tempfile::tempdir().expect("dir");
+    let db = dir.path().join("x.db");
+    let o = bw(&db, &["template", "payments"]);
+    assert_eq!(
+        stdout(&o),
+        "voucher_no,pay_date,unit_code,indicator_code,economic_code,payee_name,payee_account,payee_type,amount,summary,invoice_no,contract_no,reverses\n"
+    );
+    let o = bw(&db, &["template", "revenue_targets", "--lang", "zh"]);
+    assert_eq!(stdout(&o), "年度,地区编码,收入分类,金额\n");
+    let o = bw(&db, &["template", "units", "--xlsx"]);
+    assert!(o.status.success());
+    assert_eq!(&o.stdout[..4], b"PK\x03\x04", "an XLSX (zip) file");
+    // The XLSX template imports as an empty file of its kind.
+    let file = dir.path().join("units.xlsx");
+    std::fs::write(&file, &o.stdout).expect("write");
+    let o = bw(&db, &["import", "units", file.to_str().expect("path")]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stdout(&o).contains("0 rows, 0 added"), "{}", stdout(&o));
+    let o = bw(&db, &["template", "nonsense"]);
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("unknown kind \"nonsense\""));
+}
+
+#[test]
+fn a_refused_import_exits_nonzero_and_lists_every_error() {
+    let dir = tempfile::tempdir().expect("dir");
+    let db = dir.path().join("t.db");
+    let units = dir.path().join("units.csv");
+    std::fs::write(&units, "code,name,parent_code,kind,level\nP,省,,region,province\nC,市,P,region,county\nD,厅,P,department,\nU,单位,Q,unit,\n").expect("write");
+    let o = bw(&db, &["import", "units", units.to_str().expect("path")]);
+    assert_eq!(o.status.code(), Some(1));
+    let f = units.display().to_string();
+    assert_eq!(
+        stderr(&o),
+        format!(
+            "{f}:3: column parent_code: a county's parent must be a city\n{f}:5: column parent_code: unknown parent_code \"Q\": not in the database nor in this file\n{f}: refused, 2 error(s); nothing was imported\n"
+        )
+    );
+    let o = bw(&db, &["status"]);
+    assert!(stdout(&o).contains("units: 0\n") && stdout(&o).contains("journal: 0\n"), "{}", stdout(&o));
+}
+
+fn get(addr: &str, path: &str) -> (String, String) {
+    let mut s = std::net::TcpStream::connect(addr).expect("connect");
+    write!(s, "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n").expect("send");
+    let mut resp = String::new();
+    s.read_to_string(&mut resp).expect("read");
+    let (head, body) = resp.split_once("\r\n\r\n").unwrap_or((&resp, ""));
+    (head.lines().next().unwrap_or("").to_string(), body.to_string())
+}
+
+#[test]
+fn the_demo_imports_a_province_and_serves_its_first_page() {
+    let dir = tempfile::tempdir().expect("dir");
+    let db = dir.path().join("demo.db");
+    let data = dir.path().join("data");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_budgetwatch"))
+        .args(["--db", db.to_str().expect("path"), "demo", "--addr", "127.0.0.1:0", "--payments", "4000"])
+        .arg("--data")
+        .arg(&data)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn demo");
+    let out = child.stdout.take().expect("stdout");
+    let mut lines = BufReader::new(out).lines();
+    let mut url = None;
+    for line in lines.by_ref() {
+        let line = line.expect("line");
+        if let Some(u) = line.split("at http://").nth(1) {
+            url = Some(u.trim_end_matches('/').to_string());
+            break;
+        }
+    }
+    let addr = url.expect("the demo prints its URL");
+    let (status, body) = get(&addr, "/");
+    let (jstatus, json) = get(&addr, "/api/v1/overview");
+    let (tstatus, template) = get(&addr, "/templates/payments.csv");
+    let (en_status, en) = get(&addr, "/?lang=en&year=2025&month=6");
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(status.contains("200"), "{status}");
+    assert!(body.contains("示范省") && body.contains("序时进度") && body.contains("<svg"), "{body}");
+    assert!(jstatus.contains("200"));
+    let v: serde_json::Value = serde_json::from_str(&json).expect("json");
+    assert_eq!(v["year"], 2025);
+    assert_eq!(v["month"], 12, "a past year is shown at its end");
+    let regions = v["regions"].as_array().expect("regions");
+    assert_eq!(regions[0]["code"], "990000");
+    assert_eq!(regions[0]["depth"], 0);
+    // The province's totals are its own plus every city's and county's.
+    let own_and_children: i64 = regions.iter().filter(|r| r["depth"] == 1).map(|r| money(&r["budget"])).sum();
+    assert!(money(&regions[0]["budget"]) > own_and_children);
+    let rate = regions[0]["execution_rate"].as_f64().expect("rate");
+    assert!((0.7..1.05).contains(&rate), "a year's execution rate: {rate}");
+    assert!(tstatus.contains("200") && template.starts_with("voucher_no,pay_date"));
+    assert!(en_status.contains("200") && en.contains("Time progress") && en.contains("2025-06"), "{en}");
+    assert!(data.join("ground_truth.json").exists());
+}
+
+fn money(v: &serde_json::Value) -> i64 {
+    bw_core::Money::parse_yuan(v.as_str().expect("amount string")).expect("amount").fen()
+}
