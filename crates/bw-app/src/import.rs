@@ -20,7 +20,9 @@ use bw_core::{Date, Money};
 use bw_ledger::{Hash, Header, encode_raw_into, hex, leaf_hash};
 use bw_store::sqlx::AnyPool;
 use bw_store::sqlx::{self, Row};
-use bw_store::{JournalWriter, Store, StoreError, Tx, Value, insert_rows};
+use bw_store::{JournalWriter, Stager, Store, StoreError, Tx, Value, insert_rows};
+
+const JOURNAL_COLUMNS: &[&str] = &["idx", "leaf_hash", "entry"];
 use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
@@ -430,10 +432,20 @@ async fn conflict(db: &AnyPool, what: String, c: Result<i64, u64>, data: &[u8]) 
     })
 }
 
+/// What the import remembers of each payment of the file: 48 bytes with its key, so a
+/// million-row file stays well inside the memory budget.
 struct PaymentSeen {
+    row: u32,
+    /// The first half of the record hash: enough to tell equal content from different.
+    hash: [u8; 16],
     amount: i64,
-    refunded: i64,
-    indicator: usize,
+    indicator: u32,
+}
+
+fn half(h: &Hash) -> [u8; 16] {
+    let mut out = [0u8; 16];
+    out.copy_from_slice(&h[..16]);
+    out
 }
 
 /// Per-import state of each kind.
@@ -450,9 +462,9 @@ enum Importer {
 struct PaymentsState {
     book: IndicatorBook,
     /// Fingerprints of stored (unit, voucher) keys → record hash.
-    stored: HashMap<u128, [u8; 32]>,
+    stored: HashMap<u128, [u8; 16]>,
     /// Payments of this file by key fingerprint.
-    in_file: HashMap<u128, (u64, [u8; 32], PaymentSeen)>,
+    in_file: HashMap<u128, PaymentSeen>,
     contracts: HashMap<String, ContractState>,
     months: HashMap<(usize, u32), (i64, i64)>,
     refunds: HashMap<(String, String), i64>,
@@ -542,9 +554,9 @@ impl Importer {
                         let u: String = r.try_get(0)?;
                         let v: String = r.try_get(1)?;
                         let h: Vec<u8> = r.try_get(2)?;
-                        let mut hash = [0u8; 32];
+                        let mut hash = [0u8; 16];
                         if h.len() == 32 {
-                            hash.copy_from_slice(&h);
+                            hash.copy_from_slice(&h[..16]);
                         }
                         stored.insert(fingerprint(&u, &v), hash);
                     }
@@ -854,7 +866,7 @@ impl PaymentsState {
         let fp = fingerprint(&p.unit_code, &p.voucher_no);
         let what = || format!("voucher {:?} of unit {:?}", p.voucher_no, p.unit_code);
         if let Some(h) = self.stored.get(&fp) {
-            if *h == hash {
+            if *h == half(&hash) {
                 return Ok(Ok(Outcome::Unchanged));
             }
             let r = sqlx::query("SELECT journal_idx FROM payments WHERE unit_code = $1 AND voucher_no = $2")
@@ -868,11 +880,12 @@ impl PaymentsState {
             };
             return Ok(Err(vec![(0, format!("voucher_conflict: {}", conflict(db, what(), Ok(idx), &data).await?))]));
         }
-        if let Some((r, h, _)) = self.in_file.get(&fp) {
-            if *h == hash {
+        if let Some(seen) = self.in_file.get(&fp) {
+            if seen.hash == half(&hash) {
                 return Ok(Ok(Outcome::Unchanged));
             }
-            return Ok(Err(vec![(0, format!("voucher_conflict: {}", conflict(db, what(), Err(*r), &data).await?))]));
+            let row = u64::from(seen.row);
+            return Ok(Err(vec![(0, format!("voucher_conflict: {}", conflict(db, what(), Err(row), &data).await?))]));
         }
         let idx = match self.book.resolve(&p.indicator_code, p.pay_date.year()) {
             Ok(i) => i,
@@ -889,9 +902,9 @@ impl PaymentsState {
         if let Some(orig_no) = &p.reverses {
             let refund = -p.amount.fen();
             let orig_fp = fingerprint(&p.unit_code, orig_no);
-            let (orig_amount, orig_refunded, orig_ind) = if let Some((_, _, seen)) = self.in_file.get(&orig_fp) {
+            let (orig_amount, orig_refunded, orig_ind) = if let Some(seen) = self.in_file.get(&orig_fp) {
                 let pending = self.refunds.get(&(p.unit_code.clone(), orig_no.clone())).copied().unwrap_or(0);
-                (seen.amount, seen.refunded + pending, Some(seen.indicator))
+                (seen.amount, pending, Some(seen.indicator as usize))
             } else if self.stored.contains_key(&orig_fp) {
                 let r = sqlx::query("SELECT amount, refunded, year, indicator_code FROM payments WHERE unit_code = $1 AND voucher_no = $2")
                     .bind(p.unit_code.clone())
@@ -986,24 +999,26 @@ impl PaymentsState {
         e.0 += p.amount.fen();
         e.1 += 1;
         let year = st.year;
+        let seen = PaymentSeen { row: row as u32, hash: half(&hash), amount: p.amount.fen(), indicator: idx as u32 };
+        // The record's strings move into the projection row (the hot path: no copies).
         let projection = vec![
-            text(&p.unit_code),
-            text(&p.voucher_no),
+            Value::Text(p.unit_code),
+            Value::Text(p.voucher_no),
             text(p.pay_date.to_string()),
             Value::Int(i64::from(year)),
-            text(&p.indicator_code),
+            Value::Text(p.indicator_code),
             text(p.economic_code.as_str()),
-            text(&p.payee_name),
-            text(&p.payee_account),
+            Value::Text(p.payee_name),
+            Value::Text(p.payee_account),
             text(p.payee_type.as_str()),
             money(p.amount),
-            text(&p.summary),
-            opt(&p.invoice_no),
-            opt(&p.contract_no),
-            opt(&p.reverses),
+            Value::Text(p.summary),
+            Value::OptText(p.invoice_no),
+            Value::OptText(p.contract_no),
+            Value::OptText(p.reverses),
             blob(&hash),
         ];
-        self.in_file.insert(fp, (row, hash, PaymentSeen { amount: p.amount.fen(), refunded: 0, indicator: idx }));
+        self.in_file.insert(fp, seen);
         Ok(Ok(Outcome::Add(Accepted { action: "payment.record", data, projection })))
     }
 
@@ -1136,13 +1151,24 @@ pub async fn import_file(
     let (table, columns) = table_of(kind);
     // Parsing and checking run here while a writer task inserts the previous rows, so the
     // two cores work at once. The writer owns the transaction until the file is read.
+    // On PostgreSQL, payments go through COPY into staging tables (see `Stager`).
+    let stager = if bw_store::STAGED_TABLES.contains(&table) { Stager::open(store, batch).await? } else { None };
     let (to_writer, mut from_reader) = tokio::sync::mpsc::channel::<(Vec<Vec<Value>>, Vec<Vec<Value>>)>(2);
     let writer = tokio::spawn(async move {
+        let mut stager = stager;
         while let Some((entries, projections)) = from_reader.recv().await {
-            insert_rows(&mut tx, "journal", &["idx", "leaf_hash", "entry"], entries).await?;
-            insert_rows(&mut tx, table, columns, projections).await?;
+            match stager.as_mut() {
+                Some(s) => {
+                    s.copy("journal", JOURNAL_COLUMNS, entries).await?;
+                    s.copy(table, columns, projections).await?;
+                }
+                None => {
+                    insert_rows(&mut tx, "journal", JOURNAL_COLUMNS, entries).await?;
+                    insert_rows(&mut tx, table, columns, projections).await?;
+                }
+            }
         }
-        Ok::<Tx, StoreError>(tx)
+        Ok::<(Tx, Option<Stager>), StoreError>((tx, stager))
     });
     let mut rows_buf: Vec<Vec<Value>> = Vec::new();
     let mut entry_buf = Vec::with_capacity(512);
@@ -1243,7 +1269,7 @@ pub async fn import_file(
         progress(total, total);
     }
     drop(to_writer);
-    let mut tx = writer.await.map_err(|e| ImportError::Io(format!("writer task failed: {e}")))??;
+    let (mut tx, mut stager) = writer.await.map_err(|e| ImportError::Io(format!("writer task failed: {e}")))??;
     match importer.finish() {
         Ok(rows) => {
             for (_, a) in rows {
@@ -1261,16 +1287,26 @@ pub async fn import_file(
     }
     if !errors.list.is_empty() {
         tx.rollback().await?;
+        if let Some(s) = stager.as_mut() {
+            s.clear().await?;
+        }
         return Err(reject(errors));
     }
     if report.added == 0 {
         // Nothing new: no batch, no entries.
         tx.rollback().await?;
+        if let Some(s) = stager.as_mut() {
+            s.clear().await?;
+        }
         report.batch = None;
         report.journal_end = size;
         return Ok(report);
     }
-    insert_rows(&mut tx, "journal", &["idx", "leaf_hash", "entry"], journal.take_pending()).await?;
+    if let Some(s) = stager.as_ref() {
+        s.land(&mut tx, "journal", JOURNAL_COLUMNS).await?;
+        s.land(&mut tx, table, columns).await?;
+    }
+    insert_rows(&mut tx, "journal", JOURNAL_COLUMNS, journal.take_pending()).await?;
     insert_rows(&mut tx, table, columns, std::mem::take(&mut rows_buf)).await?;
     report.warnings = importer.write_aggregates(&mut tx).await?;
     let end = journal.next_index();
@@ -1307,6 +1343,9 @@ pub async fn import_file(
     .await?;
     report.journal_end = journal.finish(&mut tx).await?;
     tx.commit().await?;
+    if let Some(s) = stager.as_mut() {
+        s.clear().await?;
+    }
     Ok(report)
 }
 

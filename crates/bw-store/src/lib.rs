@@ -83,6 +83,9 @@ impl Store {
                     // WAL lets the server read while an import writes; NORMAL sync is
                     // durable at checkpoints and safe against corruption.
                     for pragma in [
+                        // Takes effect only when the file is created: larger pages suit
+                        // the journal's append-mostly rows of a few hundred bytes.
+                        "PRAGMA page_size = 16384",
                         "PRAGMA journal_mode = WAL",
                         "PRAGMA synchronous = NORMAL",
                         "PRAGMA busy_timeout = 30000",
@@ -131,12 +134,14 @@ impl Store {
         if current > known {
             return Err(StoreError::TooNew { found: current, known });
         }
-        let (blob, index_pk) = match self.backend {
-            Backend::Sqlite => ("BLOB", "INTEGER PRIMARY KEY"),
-            Backend::Postgres => ("BYTEA", "BIGINT PRIMARY KEY"),
+        let (blob, index_pk, unlogged) = match self.backend {
+            Backend::Sqlite => ("BLOB", "INTEGER PRIMARY KEY", ""),
+            Backend::Postgres => ("BYTEA", "BIGINT PRIMARY KEY", "UNLOGGED"),
         };
         for (version, name, sql) in MIGRATIONS.iter().filter(|m| m.0 > current) {
-            for statement in split_statements(&sql.replace("{BLOB}", blob).replace("{INDEX_PK}", index_pk)) {
+            for statement in split_statements(
+                &sql.replace("{BLOB}", blob).replace("{INDEX_PK}", index_pk).replace("{UNLOGGED}", unlogged),
+            ) {
                 sqlx::raw_sql(AssertSqlSafe(statement)).execute(&mut *tx).await?;
             }
             sqlx::query("INSERT INTO schema_migrations (version, name) VALUES ($1, $2)")
@@ -332,6 +337,97 @@ impl JournalWriter {
         self.flush(tx).await?;
         sqlx::query("UPDATE journal_head SET size = $1 WHERE id = 1").bind(self.next).execute(&mut **tx).await?;
         Ok(self.next)
+    }
+}
+
+/// Tables that have a staging twin (`stage_<table>`) for COPY loads on PostgreSQL.
+pub const STAGED_TABLES: &[&str] = &["journal", "payments"];
+
+/// A COPY channel to PostgreSQL for bulk loads, on a connection of its own (COPY cannot run
+/// through the `Any` driver). Rows go to `stage_<table>` tagged with a stage id; `land`
+/// moves them into place inside the caller's transaction, so the load stays all or nothing.
+pub struct Stager {
+    conn: sqlx::PgConnection,
+    stage_id: i64,
+}
+
+impl Stager {
+    /// A stager for `store` when it is PostgreSQL; `None` for SQLite.
+    pub async fn open(store: &Store, stage_id: i64) -> Result<Option<Stager>> {
+        use sqlx::Connection;
+        if store.backend != Backend::Postgres {
+            return Ok(None);
+        }
+        let conn = sqlx::PgConnection::connect(&store.location).await?;
+        let mut s = Stager { conn, stage_id };
+        s.clear().await?;
+        Ok(Some(s))
+    }
+
+    /// COPYs `rows` of `table`'s `columns` into its staging table.
+    pub async fn copy(&mut self, table: &str, columns: &[&str], rows: Vec<Vec<Value>>) -> Result<()> {
+        if rows.is_empty() {
+            return Ok(());
+        }
+        let mut buf = Vec::with_capacity(rows.len() * 256);
+        for row in rows {
+            copy_field(&mut buf, &Value::Int(self.stage_id));
+            for v in &row {
+                buf.push(b'\t');
+                copy_field(&mut buf, v);
+            }
+            buf.push(b'\n');
+        }
+        let sql = format!("COPY stage_{table} (stage_id, {}) FROM STDIN", columns.join(", "));
+        let mut copy = self.conn.copy_in_raw(&sql).await?;
+        copy.send(buf).await?;
+        copy.finish().await?;
+        Ok(())
+    }
+
+    /// Moves the staged rows of `table` into it, inside `tx`.
+    pub async fn land(&self, tx: &mut Tx, table: &str, columns: &[&str]) -> Result<()> {
+        let cols = columns.join(", ");
+        let order = if table == "journal" { " ORDER BY idx" } else { "" };
+        let sql = format!("INSERT INTO {table} ({cols}) SELECT {cols} FROM stage_{table} WHERE stage_id = $1{order}");
+        sqlx::query(AssertSqlSafe(sql)).bind(self.stage_id).execute(&mut **tx).await?;
+        Ok(())
+    }
+
+    /// Empties the staging tables (after landing, or after a refusal). Writers are
+    /// serialised by the journal head, so no other load is using them; call it only when
+    /// no transaction that read them is open, as TRUNCATE waits for those.
+    pub async fn clear(&mut self) -> Result<()> {
+        let sql =
+            format!("TRUNCATE {}", STAGED_TABLES.iter().map(|t| format!("stage_{t}")).collect::<Vec<_>>().join(", "));
+        sqlx::query(AssertSqlSafe(sql)).execute(&mut self.conn).await?;
+        Ok(())
+    }
+}
+
+/// One field in PostgreSQL's COPY text format.
+fn copy_field(buf: &mut Vec<u8>, v: &Value) {
+    match v {
+        Value::Int(i) => buf.extend_from_slice(i.to_string().as_bytes()),
+        Value::Text(s) => copy_text(buf, s),
+        Value::OptText(Some(s)) => copy_text(buf, s),
+        Value::OptText(None) => buf.extend_from_slice(b"\\N"),
+        Value::Blob(b) => {
+            buf.extend_from_slice(b"\\\\x");
+            buf.extend_from_slice(bw_ledger::hex(b).as_bytes());
+        }
+    }
+}
+
+fn copy_text(buf: &mut Vec<u8>, s: &str) {
+    for &b in s.as_bytes() {
+        match b {
+            b'\\' => buf.extend_from_slice(b"\\\\"),
+            b'\t' => buf.extend_from_slice(b"\\t"),
+            b'\n' => buf.extend_from_slice(b"\\n"),
+            b'\r' => buf.extend_from_slice(b"\\r"),
+            _ => buf.push(b),
+        }
     }
 }
 

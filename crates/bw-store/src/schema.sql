@@ -119,7 +119,9 @@ CREATE TABLE payments (
     refunded BIGINT NOT NULL DEFAULT 0,
     record_hash {BLOB} NOT NULL,
     journal_idx BIGINT NOT NULL,
-    PRIMARY KEY (unit_code, voucher_no)
+    -- Voucher first: voucher numbers mostly arrive in ascending order, so the key index
+    -- grows at its end instead of at random places.
+    PRIMARY KEY (voucher_no, unit_code)
 );
 
 CREATE TABLE revenues (
@@ -150,6 +152,34 @@ CREATE TABLE revenue_targets (
     record_hash {BLOB} NOT NULL,
     journal_idx BIGINT NOT NULL,
     PRIMARY KEY (year, region_code, revenue_code)
+);
+
+-- Bulk loads on PostgreSQL are COPYed here first, outside the import's transaction, then
+-- moved into place by INSERT … SELECT inside it ({UNLOGGED} is UNLOGGED on PostgreSQL).
+CREATE {UNLOGGED} TABLE stage_journal (
+    stage_id BIGINT NOT NULL,
+    idx BIGINT NOT NULL,
+    leaf_hash {BLOB} NOT NULL,
+    entry {BLOB} NOT NULL
+);
+CREATE {UNLOGGED} TABLE stage_payments (
+    stage_id BIGINT NOT NULL,
+    unit_code TEXT NOT NULL,
+    voucher_no TEXT NOT NULL,
+    pay_date TEXT NOT NULL,
+    year INTEGER NOT NULL,
+    indicator_code TEXT NOT NULL,
+    economic_code TEXT NOT NULL,
+    payee_name TEXT NOT NULL,
+    payee_account TEXT NOT NULL,
+    payee_type TEXT NOT NULL,
+    amount BIGINT NOT NULL,
+    summary TEXT NOT NULL,
+    invoice_no TEXT,
+    contract_no TEXT,
+    reverses TEXT,
+    record_hash {BLOB} NOT NULL,
+    journal_idx BIGINT NOT NULL
 );
 
 CREATE TABLE settings (

@@ -72,6 +72,9 @@ pub async fn snapshot(store: &Store) -> Vec<i64> {
     }
     v.push(scalar(store, "SELECT CAST(COALESCE(SUM(paid), 0) AS BIGINT) FROM indicators").await);
     v.push(scalar(store, "SELECT CAST(COUNT(*) AS BIGINT) FROM journal").await);
+    // Nothing is left behind in the COPY staging tables (PostgreSQL).
+    v.push(scalar(store, "SELECT CAST(COUNT(*) AS BIGINT) FROM stage_payments").await);
+    v.push(scalar(store, "SELECT CAST(COUNT(*) AS BIGINT) FROM stage_journal").await);
     v
 }
 
