@@ -101,6 +101,37 @@ enum Command {
     },
     /// Counts of what the database holds.
     Status,
+    /// The journal as a Merkle log: entries and proofs.
+    Ledger {
+        #[command(subcommand)]
+        command: LedgerCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum LedgerCommand {
+    /// Print entries as NDJSON: {"index":I,"leaf_hash":"<hex>","entry":"<base64>"}.
+    Dump {
+        #[arg(long, default_value_t = 0)]
+        from: u64,
+        /// One past the last entry (default: the end of the journal).
+        #[arg(long)]
+        to: Option<u64>,
+    },
+    /// Print the inclusion proof of entry INDEX in the tree of SIZE entries.
+    ProveInclusion {
+        #[arg(long)]
+        index: u64,
+        #[arg(long)]
+        size: Option<u64>,
+    },
+    /// Print the consistency proof from the tree of OLD entries to the tree of NEW.
+    ProveConsistency {
+        #[arg(long)]
+        old: u64,
+        #[arg(long)]
+        new: Option<u64>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -121,6 +152,9 @@ enum SettingCommand {
     Get { key: String },
     Set { key: String, value: String },
 }
+
+/// The reason recorded for the demo's imports; it marks a database the demo may replace.
+const DEMO_REASON: &str = "demo data";
 
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -313,8 +347,20 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                 bw_app::demo::generate(&bw_app::demo::DemoOptions { seed, payments, year: 2025 }, &data)?;
             }
             let (backend, _) = bw_store::describe(&g.db);
-            if backend == bw_store::Backend::Sqlite {
-                let path = g.db.trim_start_matches("sqlite://");
+            if backend != bw_store::Backend::Sqlite {
+                bail!("the demo runs on a SQLite file; import into PostgreSQL with `budgetwatch import`");
+            }
+            let path = g.db.trim_start_matches("sqlite://");
+            if Path::new(path).exists() {
+                // Only a database that holds demo data alone is replaced.
+                let old = Store::open(&g.db, false).await?;
+                let foreign = bw_app::count_batches_not_by_reason(&old, DEMO_REASON).await?;
+                old.pool().close().await;
+                if foreign > 0 {
+                    bail!(
+                        "{path} holds data that is not the demo's; the demo imports into a fresh file: choose another --db"
+                    );
+                }
                 for suffix in ["", "-wal", "-shm"] {
                     let p = format!("{path}{suffix}");
                     if Path::new(&p).exists() {
@@ -323,7 +369,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                 }
             }
             let store = Store::open(&g.db, true).await?;
-            let c = Ctx { reason: Some("demo data".into()), ..ctx(&g) };
+            let c = Ctx { reason: Some(DEMO_REASON.into()), ..ctx(&g) };
             for kind in Kind::ALL {
                 let file = data.join(format!("{}.csv", kind.as_str()));
                 if !import_one(&store, &c, kind, &file, false, false).await? {
@@ -337,6 +383,33 @@ async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Serve { addr } => {
             let store = open(&g).await?;
             server::serve(store, &addr).await?;
+        }
+        Command::Ledger { command } => {
+            let store = open(&g).await?;
+            match command {
+                LedgerCommand::Dump { from, to } => {
+                    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+                    let mut failed = None;
+                    bw_app::ledger::dump(&store, from, to, |line| {
+                        if failed.is_none()
+                            && let Err(e) = writeln!(out, "{line}")
+                        {
+                            failed = Some(e);
+                        }
+                    })
+                    .await?;
+                    if let Some(e) = failed {
+                        return Err(e.into());
+                    }
+                    out.flush()?;
+                }
+                LedgerCommand::ProveInclusion { index, size } => {
+                    println!("{}", bw_app::ledger::prove_inclusion(&store, index, size).await?);
+                }
+                LedgerCommand::ProveConsistency { old, new } => {
+                    println!("{}", bw_app::ledger::prove_consistency(&store, old, new).await?);
+                }
+            }
         }
         Command::Status => {
             let store = open(&g).await?;

@@ -175,3 +175,96 @@ fn the_demo_imports_a_province_and_serves_its_first_page() {
 fn money(v: &serde_json::Value) -> i64 {
     bw_core::Money::parse_yuan(v.as_str().expect("amount string")).expect("amount").fen()
 }
+
+#[test]
+fn the_demo_never_replaces_a_database_with_other_data() {
+    let dir = tempfile::tempdir().expect("dir");
+    let db = dir.path().join("real.db");
+    let units = dir.path().join("units.csv");
+    std::fs::write(&units, "code,name,parent_code,kind,level\nP,省,,region,province\n").expect("write");
+    assert!(bw(&db, &["import", "units", units.to_str().expect("path")]).status.success());
+    let data = dir.path().join("data");
+    let o = bw(&db, &["demo", "--no-serve", "--payments", "500", "--data", data.to_str().expect("path")]);
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("holds data that is not the demo's"), "{}", stderr(&o));
+    assert!(stdout(&bw(&db, &["status"])).contains("units: 1\n"));
+    // A database the demo made is replaced by the next demo run.
+    let demo_db = dir.path().join("demo.db");
+    for _ in 0..2 {
+        let o = bw(&demo_db, &["demo", "--no-serve", "--payments", "500", "--data", data.to_str().expect("path")]);
+        assert!(o.status.success(), "{}", stderr(&o));
+    }
+}
+
+#[test]
+fn ledger_proofs_verify_against_the_dumped_entries() {
+    let dir = tempfile::tempdir().expect("dir");
+    let db = dir.path().join("l.db");
+    let data = dir.path().join("data");
+    let o = bw(&db, &["demo", "--no-serve", "--payments", "600", "--data", data.to_str().expect("path")]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let dump = stdout(&bw(&db, &["ledger", "dump"]));
+    let leaves: Vec<[u8; 32]> = dump
+        .lines()
+        .enumerate()
+        .map(|(i, l)| {
+            let v: serde_json::Value = serde_json::from_str(l).expect("ndjson");
+            assert_eq!(v["index"], i as u64);
+            let h = hex_decode(v["leaf_hash"].as_str().expect("hex"));
+            let entry = b64_decode(v["entry"].as_str().expect("b64"));
+            assert_eq!(h, bw_ledger::leaf_hash(&entry), "leaf hash of entry {i}");
+            h
+        })
+        .collect();
+    let size = leaves.len() as u64;
+    assert!(size > 1000, "{size}");
+    for (index, at) in [(0u64, size), (size - 1, size), (777, 1000), (5, 6)] {
+        let p: serde_json::Value = serde_json::from_str(&stdout(&bw(
+            &db,
+            &["ledger", "prove-inclusion", "--index", &index.to_string(), "--size", &at.to_string()],
+        )))
+        .expect("json");
+        let root = hex_decode(p["root"].as_str().expect("root"));
+        let proof: Vec<[u8; 32]> =
+            p["proof"].as_array().expect("proof").iter().map(|h| hex_decode(h.as_str().expect("h"))).collect();
+        assert_eq!(root, bw_ledger::root(&leaves[..at as usize]));
+        assert!(bw_ledger::merkle::verify_inclusion(&leaves[index as usize], index, at, &proof, &root), "{index}/{at}");
+        assert_eq!((p["index"].as_u64(), p["size"].as_u64()), (Some(index), Some(at)));
+    }
+    let c: serde_json::Value =
+        serde_json::from_str(&stdout(&bw(&db, &["ledger", "prove-consistency", "--old", "300"]))).expect("json");
+    let proof: Vec<[u8; 32]> =
+        c["proof"].as_array().expect("proof").iter().map(|h| hex_decode(h.as_str().expect("h"))).collect();
+    let (old_root, root) = (hex_decode(c["old_root"].as_str().expect("r")), hex_decode(c["root"].as_str().expect("r")));
+    assert_eq!(old_root, bw_ledger::root(&leaves[..300]));
+    assert!(bw_ledger::merkle::verify_consistency(300, size, &old_root, &root, &proof));
+    let o = bw(&db, &["ledger", "prove-inclusion", "--index", "5", "--size", &(size + 1).to_string()]);
+    assert!(!o.status.success() && stderr(&o).contains(&format!("the journal has {size} entries")), "{}", stderr(&o));
+}
+
+fn hex_decode(s: &str) -> [u8; 32] {
+    let mut out = [0u8; 32];
+    for (i, b) in out.iter_mut().enumerate() {
+        *b = u8::from_str_radix(&s[2 * i..2 * i + 2], 16).expect("hex digit");
+    }
+    out
+}
+
+fn b64_decode(s: &str) -> Vec<u8> {
+    let val = |c: u8| match c {
+        b'A'..=b'Z' => c - b'A',
+        b'a'..=b'z' => c - b'a' + 26,
+        b'0'..=b'9' => c - b'0' + 52,
+        b'+' => 62,
+        b'/' => 63,
+        _ => 0,
+    };
+    let mut out = Vec::new();
+    for chunk in s.as_bytes().chunks(4) {
+        let n = chunk.iter().fold(0u32, |a, &c| (a << 6) | u32::from(val(c)));
+        let pad = chunk.iter().filter(|&&c| c == b'=').count();
+        let bytes = [(n >> 16) as u8, (n >> 8) as u8, n as u8];
+        out.extend_from_slice(&bytes[..3 - pad]);
+    }
+    out
+}

@@ -5,6 +5,7 @@ pub mod calendar;
 pub mod demo;
 pub mod import;
 pub mod journal;
+pub mod ledger;
 pub mod overview;
 pub mod settings;
 pub mod source;
@@ -40,4 +41,18 @@ pub async fn count(store: &bw_store::Store, table: &str) -> Result<i64, bw_store
     let sql = format!("SELECT COUNT(*) FROM {t}");
     let row = bw_store::sqlx::query(bw_store::sqlx::AssertSqlSafe(sql)).fetch_one(store.pool()).await?;
     Ok(row.try_get(0)?)
+}
+
+/// Import batches whose recorded reason is not `reason` (the demo replaces only its own
+/// database).
+pub async fn count_batches_not_by_reason(store: &bw_store::Store, reason: &str) -> Result<i64, bw_store::StoreError> {
+    use bw_store::sqlx::Row;
+    let n: i64 = bw_store::sqlx::query("SELECT COUNT(*) FROM batches WHERE reason <> $1")
+        .bind(reason.to_string())
+        .fetch_one(store.pool())
+        .await?
+        .try_get(0)?;
+    let settings: i64 =
+        bw_store::sqlx::query("SELECT COUNT(*) FROM settings").fetch_one(store.pool()).await?.try_get(0)?;
+    Ok(n + settings)
 }

@@ -69,6 +69,8 @@ impl Source {
                 .worksheet_range_at(0)
                 .ok_or_else(|| whole("the workbook has no sheet".into()))?
                 .map_err(|e| whole(format!("cannot read the first sheet: {e}")))?;
+            // The range starts at the first used cell: rows above it are blank in the sheet.
+            let first_row = range.start().map(|(r, _)| u64::from(r)).unwrap_or(0);
             let mut rows: Vec<Vec<String>> = range.rows().map(|r| r.iter().map(cell_text).collect()).collect();
             if rows.is_empty() {
                 return Err(ReadError {
@@ -82,7 +84,7 @@ impl Source {
                 header.pop();
             }
             let n = rows.len() as u64;
-            return Ok((Source::Sheet { rows: rows.into_iter(), row: 1, len: n }, header));
+            return Ok((Source::Sheet { rows: rows.into_iter(), row: first_row + 1, len: n }, header));
         }
         let file = File::open(path).map_err(|e| whole(e.to_string()))?;
         let mut reader = csv::ReaderBuilder::new()

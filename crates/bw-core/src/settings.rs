@@ -1,14 +1,10 @@
 //! Settings (设置): named values with a shipped default, each change a journaled action.
 //! The registry below is the list of keys the program knows; an unknown key is refused.
 
-use crate::money::Money;
-
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum SettingType {
     /// A whole number within the bounds.
     Integer { min: i64, max: i64 },
-    /// An amount in yuan.
-    Amount,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -19,26 +15,12 @@ pub struct SettingSpec {
     pub about: &'static str,
 }
 
-pub const SETTINGS: &[SettingSpec] = &[
-    SettingSpec {
-        key: "import.errors_max",
-        default: "100",
-        kind: SettingType::Integer { min: 1, max: 100_000 },
-        about: "bad rows reported for one import file before the rest are only counted",
-    },
-    SettingSpec {
-        key: "import.progress_rows_min",
-        default: "5000",
-        kind: SettingType::Integer { min: 0, max: i64::MAX },
-        about: "files with more rows than this show a progress bar on a terminal",
-    },
-    SettingSpec {
-        key: "procurement.threshold",
-        default: "50000.00",
-        kind: SettingType::Amount,
-        about: "government procurement threshold in yuan (split purchases, personal transfers, lean approval)",
-    },
-];
+pub const SETTINGS: &[SettingSpec] = &[SettingSpec {
+    key: "import.errors_max",
+    default: "100",
+    kind: SettingType::Integer { min: 1, max: 100_000 },
+    about: "bad rows reported for one import file before the rest are only counted",
+}];
 
 pub fn spec(key: &str) -> Option<&'static SettingSpec> {
     SETTINGS.iter().find(|s| s.key == key)
@@ -64,7 +46,6 @@ pub fn validate(key: &str, value: &str) -> Result<String, SettingError> {
             }
             Ok(v.to_string())
         }
-        SettingType::Amount => Money::parse_yuan(value).map(|m| m.to_string()).map_err(|e| invalid(e.to_string())),
     }
 }
 
@@ -79,6 +60,6 @@ mod tests {
         }
         assert!(matches!(validate("nope", "1"), Err(SettingError::Unknown(_))));
         assert!(matches!(validate("import.errors_max", "0"), Err(SettingError::Invalid { .. })));
-        assert_eq!(validate("procurement.threshold", "100000"), Ok("100000.00".to_string()));
+        assert_eq!(validate("import.errors_max", " 7 "), Ok("7".to_string()));
     }
 }

@@ -11,6 +11,8 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 /// Format version written in every entry.
+pub mod merkle;
+
 pub const ENTRY_VERSION: u32 = 1;
 
 pub type Hash = [u8; 32];

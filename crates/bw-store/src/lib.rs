@@ -36,7 +36,8 @@ pub enum Backend {
 }
 
 /// Schema migrations: (version, name, SQL). Append only; never edit a shipped one.
-const MIGRATIONS: &[(i64, &str, &str)] = &[(1, "foundation", include_str!("schema.sql"))];
+const MIGRATIONS: &[(i64, &str, &str)] =
+    &[(1, "foundation", include_str!("schema.sql")), (2, "merkle tiles", include_str!("tiles.sql"))];
 
 #[derive(Clone, Debug)]
 pub struct Store {
@@ -104,6 +105,7 @@ impl Store {
         let pool = options.connect(&url).await?;
         let store = Store { pool, backend, location: db.to_string() };
         store.migrate().await?;
+        store.catch_up_tiles().await?;
         Ok(store)
     }
 
@@ -172,6 +174,46 @@ impl Store {
         Ok((tx, size))
     }
 
+    /// Builds the tiles a journal written before they existed still lacks (once, on open).
+    async fn catch_up_tiles(&self) -> Result<()> {
+        let row = sqlx::query("SELECT size, tiled FROM journal_head WHERE id = 1").fetch_one(&self.pool).await?;
+        let (size, mut tiled): (i64, i64) = (row.try_get(0)?, row.try_get(1)?);
+        while tiled < size {
+            let (mut tx, _) = self.begin_write().await?;
+            let end = (tiled + 100_000).min(size);
+            let rows = sqlx::query("SELECT leaf_hash FROM journal WHERE idx >= $1 AND idx < $2 ORDER BY idx")
+                .bind(tiled)
+                .bind(end)
+                .fetch_all(&mut *tx)
+                .await?;
+            let leaves: Vec<Hash> = rows
+                .iter()
+                .map(|r| r.try_get::<Vec<u8>, _>(0).map(|v| to_hash(&v)))
+                .collect::<std::result::Result<_, _>>()?;
+            if leaves.len() as i64 != end - tiled {
+                return Err(StoreError::Journal(format!("entries {tiled}..{end} are not all present")));
+            }
+            extend_tiles(&mut tx, tiled, &leaves).await?;
+            sqlx::query("UPDATE journal_head SET tiled = $1 WHERE id = 1").bind(end).execute(&mut *tx).await?;
+            tx.commit().await?;
+            tiled = end;
+        }
+        Ok(())
+    }
+
+    /// One tile's hashes (empty when the tile does not exist).
+    pub async fn tile(&self, level: u32, index: u64) -> Result<Vec<Hash>> {
+        let row = sqlx::query("SELECT hashes FROM merkle_tiles WHERE level = $1 AND idx = $2")
+            .bind(i64::from(level))
+            .bind(index as i64)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(match row {
+            Some(r) => split_hashes(&r.try_get::<Vec<u8>, _>(0)?),
+            None => Vec::new(),
+        })
+    }
+
     pub async fn journal_size(&self) -> Result<i64> {
         let row = sqlx::query("SELECT size FROM journal_head WHERE id = 1").fetch_one(&self.pool).await?;
         Ok(row.try_get(0)?)
@@ -194,6 +236,69 @@ impl Store {
             None => None,
         })
     }
+}
+
+fn to_hash(v: &[u8]) -> Hash {
+    let mut h = [0u8; 32];
+    if v.len() == 32 {
+        h.copy_from_slice(v);
+    }
+    h
+}
+
+fn split_hashes(blob: &[u8]) -> Vec<Hash> {
+    blob.chunks_exact(32).map(to_hash).collect()
+}
+
+/// Writes the tiles that appending `leaves` at `old_size` changes: the right-edge tiles
+/// are read, extended and rewritten; new tiles are inserted.
+async fn extend_tiles(tx: &mut Tx, old_size: i64, leaves: &[Hash]) -> Result<()> {
+    if leaves.is_empty() {
+        return Ok(());
+    }
+    use bw_ledger::merkle::{TILE_HEIGHT, TILE_WIDTH};
+    // Read the partial right-edge tile of each level first (the tile math is synchronous).
+    let mut edges = std::collections::HashMap::new();
+    let old = old_size as u64;
+    let mut tl = 0u32;
+    while tl * TILE_HEIGHT < 64 && (old >> (tl * TILE_HEIGHT)) > 0 {
+        let count = old >> (tl * TILE_HEIGHT);
+        if !count.is_multiple_of(TILE_WIDTH) {
+            let idx = count / TILE_WIDTH;
+            let row = sqlx::query("SELECT hashes FROM merkle_tiles WHERE level = $1 AND idx = $2")
+                .bind(i64::from(tl))
+                .bind(idx as i64)
+                .fetch_optional(&mut **tx)
+                .await?;
+            let hashes = match row {
+                Some(r) => split_hashes(&r.try_get::<Vec<u8>, _>(0)?),
+                None => Vec::new(),
+            };
+            edges.insert((tl, idx), hashes);
+        }
+        tl += 1;
+    }
+    let tiles = bw_ledger::merkle::extend_tiles(old, leaves, |l, i| {
+        edges
+            .get(&(l, i))
+            .cloned()
+            .filter(|h| !h.is_empty())
+            .ok_or(bw_ledger::merkle::MissingNode { level: l * TILE_HEIGHT, index: i })
+    })
+    .map_err(|e| StoreError::Journal(format!("merkle tiles: {e}")))?;
+    // Rewritten edge tiles replace their stored versions; untouched ones stay.
+    for (l, i, _) in tiles.iter().filter(|(l, i, _)| edges.contains_key(&(*l, *i))) {
+        sqlx::query("DELETE FROM merkle_tiles WHERE level = $1 AND idx = $2")
+            .bind(i64::from(*l))
+            .bind(*i as i64)
+            .execute(&mut **tx)
+            .await?;
+    }
+    let rows: Vec<Vec<Value>> = tiles
+        .into_iter()
+        .map(|(l, i, hs)| vec![Value::Int(i64::from(l)), Value::Int(i as i64), Value::Blob(hs.concat())])
+        .collect();
+    insert_rows(tx, "merkle_tiles", &["level", "idx", "hashes"], rows).await
 }
 
 /// Splits a migration into statements at semicolons that end a line, skipping comments.
@@ -291,6 +396,8 @@ pub struct JournalWriter {
     next: i64,
     start: i64,
     pending: Vec<Vec<Value>>,
+    /// Leaf hashes appended in this transaction, for the tiles written at `finish`.
+    leaves: Vec<Hash>,
 }
 
 /// Entries buffered before they are written.
@@ -298,7 +405,7 @@ pub const JOURNAL_BUFFER_ENTRIES_MAX: usize = 2_000;
 
 impl JournalWriter {
     pub fn new(size: i64) -> JournalWriter {
-        JournalWriter { next: size, start: size, pending: Vec::new() }
+        JournalWriter { next: size, start: size, pending: Vec::new(), leaves: Vec::new() }
     }
 
     /// Index the next entry will get.
@@ -314,6 +421,7 @@ impl JournalWriter {
     pub fn append(&mut self, entry: Vec<u8>, leaf: Hash) -> i64 {
         let idx = self.next;
         self.next += 1;
+        self.leaves.push(leaf);
         self.pending.push(vec![Value::Int(idx), Value::Blob(leaf.to_vec()), Value::Blob(entry)]);
         idx
     }
@@ -335,7 +443,11 @@ impl JournalWriter {
     /// Writes what is buffered and moves the head; the caller then commits.
     pub async fn finish(mut self, tx: &mut Tx) -> Result<i64> {
         self.flush(tx).await?;
-        sqlx::query("UPDATE journal_head SET size = $1 WHERE id = 1").bind(self.next).execute(&mut **tx).await?;
+        extend_tiles(tx, self.start, &self.leaves).await?;
+        sqlx::query("UPDATE journal_head SET size = $1, tiled = $1 WHERE id = 1")
+            .bind(self.next)
+            .execute(&mut **tx)
+            .await?;
         Ok(self.next)
     }
 }
