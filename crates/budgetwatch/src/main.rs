@@ -1,6 +1,11 @@
 //! The `budgetwatch` binary: reads the command line and the clock, then calls the
 //! application services. Nothing here decides anything about money.
 
+// Imports allocate and free millions of small strings; mimalloc does that markedly faster
+// than the system allocator (see docs/BENCHMARKS.md).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 mod cli;
 mod clock;
 mod server;

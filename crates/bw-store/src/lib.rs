@@ -91,7 +91,7 @@ impl Store {
                         "PRAGMA synchronous = NORMAL",
                         "PRAGMA busy_timeout = 30000",
                         "PRAGMA foreign_keys = OFF",
-                        "PRAGMA cache_size = -131072",
+                        "PRAGMA cache_size = -65536",
                         "PRAGMA temp_store = MEMORY",
                     ] {
                         sqlx::query(pragma).execute(&mut *conn).await?;
