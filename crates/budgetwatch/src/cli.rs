@@ -33,6 +33,10 @@ struct Global {
     /// Why, as recorded in the journal.
     #[arg(long, global = true)]
     reason: Option<String>,
+    /// The installation's Ed25519 signing key file (default: the SQLite file's path with
+    /// `.key` appended, or ./budgetwatch.key for PostgreSQL). Created with mode 0600.
+    #[arg(long, global = true, env = "BUDGETWATCH_KEY")]
+    key: Option<PathBuf>,
 }
 
 #[derive(Subcommand)]
@@ -125,6 +129,10 @@ enum LedgerCommand {
         #[arg(long)]
         size: Option<u64>,
     },
+    /// Print the latest signed checkpoint (C2SP signed-note around a tlog-checkpoint).
+    Checkpoint,
+    /// Print the installation's public verifier key.
+    Key,
     /// Print the consistency proof from the tree of OLD entries to the tree of NEW.
     ProveConsistency {
         #[arg(long)]
@@ -149,8 +157,15 @@ enum CalendarCommand {
 #[derive(Subcommand)]
 enum SettingCommand {
     List,
-    Get { key: String },
-    Set { key: String, value: String },
+    Get {
+        #[arg(value_name = "KEY")]
+        name: String,
+    },
+    Set {
+        #[arg(value_name = "KEY")]
+        name: String,
+        value: String,
+    },
 }
 
 /// The reason recorded for the demo's imports; it marks a database the demo may replace.
@@ -198,6 +213,64 @@ fn parse_date(s: &str) -> Result<Date> {
 
 async fn open(g: &Global) -> Result<Store> {
     Store::open(&g.db, false).await.with_context(|| format!("opening {}", g.db))
+}
+
+fn key_path(g: &Global) -> PathBuf {
+    if let Some(k) = &g.key {
+        return k.clone();
+    }
+    match bw_store::describe(&g.db) {
+        (bw_store::Backend::Sqlite, _) => PathBuf::from(format!("{}.key", g.db.trim_start_matches("sqlite://"))),
+        (bw_store::Backend::Postgres, _) => PathBuf::from("budgetwatch.key"),
+    }
+}
+
+/// Opens (creating if needed) the database for writing, with its signing key: the key file
+/// is read, or created for a log that has no checkpoint yet.
+async fn open_for_write(g: &Global) -> Result<Store> {
+    open_for_write_telling(g, false).await
+}
+
+/// As `open_for_write`; with `tell`, says on stdout where a new key was created.
+async fn open_for_write_telling(g: &Global, tell: bool) -> Result<Store> {
+    let mut store = Store::open(&g.db, true).await.with_context(|| format!("opening {}", g.db))?;
+    let path = key_path(g);
+    let signer = if path.exists() {
+        let text =
+            std::fs::read_to_string(&path).with_context(|| format!("reading the signing key {}", path.display()))?;
+        bw_ledger::note::Signer::parse_private_key(&text)
+            .with_context(|| format!("the signing key {}", path.display()))?
+    } else if store.checkpoint_count().await? == 0 {
+        let seed = crate::clock::random_seed()?;
+        let tag = bw_ledger::hex(&crate::clock::random_seed()?[..4]);
+        let name = store.meta("origin").await?.unwrap_or_else(|| format!("budgetwatch.local/{tag}"));
+        let signer = bw_ledger::note::Signer::from_seed(&name, seed)?;
+        write_private(&path, &signer.private_key_string())?;
+        if tell {
+            println!(
+                "created the signing key {} (keep it safe; its public key: budgetwatch ledger key)",
+                path.display()
+            );
+        }
+        signer
+    } else {
+        bail!("the signing key {} is missing; this log's checkpoints were signed with it", path.display());
+    };
+    store.set_signer(signer).await?;
+    Ok(store)
+}
+
+/// Writes a file readable by its owner alone.
+fn write_private(path: &Path, text: &str) -> Result<()> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+        .with_context(|| format!("creating {}", path.display()))?;
+    writeln!(f, "{text}")?;
+    Ok(())
 }
 
 /// A progress bar on stderr for large files; hidden when stderr is not a terminal.
@@ -281,12 +354,12 @@ async fn run(cli: Cli) -> Result<ExitCode> {
     let g = cli.global;
     match cli.command {
         Command::Init => {
-            let store = Store::open(&g.db, true).await.with_context(|| format!("creating {}", g.db))?;
+            let store = open_for_write_telling(&g, true).await?;
             println!("database ready: {} (journal size {})", store.location(), store.journal_size().await?);
         }
         Command::Import { kind, file, allow_extra } => {
             let kind = parse_kind(&kind)?;
-            let store = Store::open(&g.db, true).await?;
+            let store = open_for_write(&g).await?;
             if !import_one(&store, &ctx(&g), kind, &file, allow_extra, false).await? {
                 return Ok(ExitCode::FAILURE);
             }
@@ -314,12 +387,11 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                         println!("{} = {}\t(default {}; {})", s.key, s.value, s.default, s.about);
                     }
                 }
-                SettingCommand::Get { key } => {
-                    println!("{}", bw_app::settings::get(&store, &key).await?)
-                }
-                SettingCommand::Set { key, value } => {
-                    let v = bw_app::settings::set(&store, &ctx(&g), &key, &value).await?;
-                    println!("{key} = {v}");
+                SettingCommand::Get { name } => println!("{}", bw_app::settings::get(&store, &name).await?),
+                SettingCommand::Set { name, value } => {
+                    let store = open_for_write(&g).await?;
+                    let v = bw_app::settings::set(&store, &ctx(&g), &name, &value).await?;
+                    println!("{name} = {v}");
                 }
             }
         }
@@ -368,7 +440,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                     }
                 }
             }
-            let store = Store::open(&g.db, true).await?;
+            let store = open_for_write(&g).await?;
             let c = Ctx { reason: Some(DEMO_REASON.into()), ..ctx(&g) };
             for kind in Kind::ALL {
                 let file = data.join(format!("{}.csv", kind.as_str()));
@@ -403,6 +475,14 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                     }
                     out.flush()?;
                 }
+                LedgerCommand::Checkpoint => match store.latest_checkpoint().await? {
+                    Some(note) => print!("{note}"),
+                    None => bail!("no checkpoint yet: the journal is empty"),
+                },
+                LedgerCommand::Key => match store.meta("verifier_key").await? {
+                    Some(k) => println!("{k}"),
+                    None => bail!("no signing key recorded yet (run budgetwatch init)"),
+                },
                 LedgerCommand::ProveInclusion { index, size } => {
                     println!("{}", bw_app::ledger::prove_inclusion(&store, index, size).await?);
                 }
@@ -451,7 +531,7 @@ async fn calendar(g: &Global, command: CalendarCommand) -> Result<ExitCode> {
             println!("{}", a.value);
         }
         CalendarCommand::Import { file } => {
-            let store = Store::open(&g.db, true).await?;
+            let store = open_for_write(g).await?;
             let bytes = std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
             let text = String::from_utf8(bytes).map_err(|_| anyhow::anyhow!("{}: not valid UTF-8", file.display()))?;
             let years = bw_app::calendar::import(&store, &ctx(g), &file.display().to_string(), &text).await?;

@@ -8,3 +8,11 @@ pub fn now() -> Timestamp {
         std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0);
     Timestamp(secs)
 }
+
+/// Fresh random bytes from the operating system, for key generation.
+pub fn random_seed() -> std::io::Result<[u8; 32]> {
+    use std::io::Read;
+    let mut seed = [0u8; 32];
+    std::fs::File::open("/dev/urandom")?.read_exact(&mut seed)?;
+    Ok(seed)
+}

@@ -268,3 +268,56 @@ fn b64_decode(s: &str) -> Vec<u8> {
     }
     out
 }
+
+#[test]
+fn every_commit_leaves_a_checkpoint_signed_with_the_installation_key() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().expect("dir");
+    let db = dir.path().join("c.db");
+    let o = bw(&db, &["init"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let key_file = dir.path().join("c.db.key");
+    let mode = std::fs::metadata(&key_file).expect("key file").permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600);
+    assert!(std::fs::read_to_string(&key_file).expect("key").starts_with("PRIVATE+KEY+budgetwatch.local/"));
+    let o = bw(&db, &["ledger", "checkpoint"]);
+    assert!(!o.status.success(), "no checkpoint before the first commit");
+    let units = dir.path().join("units.csv");
+    std::fs::write(&units, "code,name,parent_code,kind,level\nP,省,,region,province\nC,市,P,region,city\n")
+        .expect("write");
+    assert!(bw(&db, &["import", "units", units.to_str().expect("path")]).status.success());
+    assert!(bw(&db, &["setting", "set", "import.errors_max", "50"]).status.success());
+    assert_eq!(stdout(&bw(&db, &["setting", "get", "import.errors_max"])), "50\n");
+    let verifier = stdout(&bw(&db, &["ledger", "key"]));
+    let note = stdout(&bw(&db, &["ledger", "checkpoint"]));
+    let v = bw_ledger::note::Verifier::parse(verifier.trim()).expect("verifier key");
+    let text = v.open(&note).expect("signed by the installation key");
+    let cp = bw_ledger::note::Checkpoint::parse(text).expect("checkpoint");
+    // 2 units + the batch entry, then the setting.
+    assert_eq!(cp.size, 4);
+    assert_eq!(cp.origin, v.name);
+    let leaves: Vec<[u8; 32]> = stdout(&bw(&db, &["ledger", "dump"]))
+        .lines()
+        .map(|l| {
+            hex_decode(serde_json::from_str::<serde_json::Value>(l).expect("json")["leaf_hash"].as_str().expect("hex"))
+        })
+        .collect();
+    assert_eq!(cp.root, bw_ledger::root(&leaves));
+    // Another key file cannot continue this log.
+    let other = dir.path().join("other.key");
+    let o = Command::new(env!("CARGO_BIN_EXE_budgetwatch"))
+        .args([
+            "--db",
+            db.to_str().expect("p"),
+            "--key",
+            other.to_str().expect("p"),
+            "setting",
+            "set",
+            "import.errors_max",
+            "60",
+        ])
+        .output()
+        .expect("run");
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("is missing; this log's checkpoints were signed with it"), "{}", stderr(&o));
+}

@@ -1147,7 +1147,7 @@ pub async fn import_file(
         .await?
         .try_get(0)?;
     let mut importer = Importer::load(kind, &mut tx).await?;
-    let mut journal = JournalWriter::new(size);
+    let mut journal = JournalWriter::signed(size, store, ctx.at);
     let (table, columns) = table_of(kind);
     // Parsing and checking run here while a writer task inserts the previous rows, so the
     // two cores work at once. The writer owns the transaction until the file is read.

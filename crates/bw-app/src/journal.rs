@@ -36,7 +36,7 @@ where
     let (mut tx, size) = store.begin_write().await?;
     let header = Header { action, actor: &ctx.actor, at: ctx.at, reason, batch: None };
     let entry = encode(&header, data).map_err(|e| ActionError::Invalid(e.to_string()))?;
-    let mut journal = JournalWriter::new(size);
+    let mut journal = JournalWriter::signed(size, store, ctx.at);
     let idx = journal.append(entry.clone(), leaf_hash(&entry));
     apply(&mut tx, idx).await?;
     journal.finish(&mut tx).await?;

@@ -1,10 +1,11 @@
 //! Reading the journal as a Merkle log: entries, tree heads and RFC 6962 proofs, computed
 //! from the stored tiles (a proof reads O(log n) tiles and never rehashes the log).
 
-use bw_ledger::merkle::{self, MissingNode, NodeSource, TILE_HEIGHT, TILE_WIDTH};
+use bw_ledger::merkle::{self, MissingNode, NodeSource, TILE_HEIGHT};
+use bw_ledger::note::base64;
 use bw_ledger::{Hash, hex};
 use bw_store::{Store, StoreError};
-use std::collections::{BTreeSet, HashMap};
+use std::collections::HashMap;
 
 #[derive(Debug, thiserror::Error)]
 pub enum LedgerError {
@@ -16,26 +17,13 @@ pub enum LedgerError {
     Tiles(#[from] MissingNode),
 }
 
-/// Notes which tiles a computation reads, answering with placeholder hashes.
-#[derive(Default)]
-struct Recorder(BTreeSet<(u32, u64)>);
-
-impl NodeSource for Recorder {
-    type Error = MissingNode;
-    fn node(&mut self, level: u32, index: u64) -> Result<Hash, MissingNode> {
-        let first = index << (level % TILE_HEIGHT);
-        self.0.insert((level / TILE_HEIGHT, first / TILE_WIDTH));
-        Ok([0; 32])
-    }
-}
-
 /// Runs `f` over the stored tiles: once to learn which tiles it reads, then for real on
 /// those tiles fetched up front.
 async fn with_tiles<T>(
     store: &Store,
     f: impl Fn(&mut dyn FnMut(u32, u64) -> Result<Hash, MissingNode>) -> Result<T, MissingNode>,
 ) -> Result<T, LedgerError> {
-    let mut rec = Recorder::default();
+    let mut rec = merkle::TileRecorder::default();
     f(&mut |l, i| rec.node(l, i))?;
     let mut tiles: HashMap<(u32, u64), Vec<Hash>> = HashMap::new();
     for (l, i) in rec.0 {
@@ -124,38 +112,4 @@ pub async fn dump(store: &Store, from: u64, to: Option<u64>, mut line: impl FnMu
         at = upto;
     }
     Ok(())
-}
-
-/// Standard base64 with padding (RFC 4648 §4).
-pub fn base64(bytes: &[u8]) -> String {
-    const T: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
-    for c in bytes.chunks(3) {
-        let n =
-            (u32::from(c[0]) << 16) | (u32::from(*c.get(1).unwrap_or(&0)) << 8) | u32::from(*c.get(2).unwrap_or(&0));
-        out.push(char::from(T[(n >> 18) as usize & 63]));
-        out.push(char::from(T[(n >> 12) as usize & 63]));
-        out.push(if c.len() > 1 { char::from(T[(n >> 6) as usize & 63]) } else { '=' });
-        out.push(if c.len() > 2 { char::from(T[n as usize & 63]) } else { '=' });
-    }
-    out
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn base64_matches_rfc4648_vectors() {
-        let cases = [
-            ("", ""),
-            ("f", "Zg=="),
-            ("fo", "Zm8="),
-            ("foo", "Zm9v"),
-            ("foob", "Zm9vYg=="),
-            ("fooba", "Zm9vYmE="),
-            ("foobar", "Zm9vYmFy"),
-        ];
-        for (i, o) in cases {
-            assert_eq!(super::base64(i.as_bytes()), o);
-        }
-    }
 }

@@ -12,6 +12,7 @@ use sha2::{Digest, Sha256};
 
 /// Format version written in every entry.
 pub mod merkle;
+pub mod note;
 
 pub const ENTRY_VERSION: u32 = 1;
 

@@ -245,6 +245,20 @@ impl NodeSource for MemoryTree {
     }
 }
 
+/// Notes which tiles a computation reads, answering with placeholder hashes: run a proof
+/// or root once with it, fetch the tiles it names, then run it on a `TileSource`.
+#[derive(Default, Debug)]
+pub struct TileRecorder(pub std::collections::BTreeSet<(u32, u64)>);
+
+impl NodeSource for TileRecorder {
+    type Error = MissingNode;
+    fn node(&mut self, level: u32, index: u64) -> Result<Hash, MissingNode> {
+        let first = index << (level % TILE_HEIGHT);
+        self.0.insert((level / TILE_HEIGHT, first / TILE_WIDTH));
+        Ok([0; 32])
+    }
+}
+
 /// Nodes from tiles: `tile(L, N)` returns the hashes the tile holds (possibly partial).
 pub struct TileSource<F> {
     pub tile: F,

@@ -36,14 +36,25 @@ pub enum Backend {
 }
 
 /// Schema migrations: (version, name, SQL). Append only; never edit a shipped one.
-const MIGRATIONS: &[(i64, &str, &str)] =
-    &[(1, "foundation", include_str!("schema.sql")), (2, "merkle tiles", include_str!("tiles.sql"))];
+const MIGRATIONS: &[(i64, &str, &str)] = &[
+    (1, "foundation", include_str!("schema.sql")),
+    (2, "merkle tiles", include_str!("tiles.sql")),
+    (3, "signed checkpoints", include_str!("checkpoints.sql")),
+];
 
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct Store {
     pool: AnyPool,
     backend: Backend,
     location: String,
+    /// Signs a checkpoint after every commit; without it none is written.
+    signer: Option<std::sync::Arc<bw_ledger::note::Signer>>,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store").field("backend", &self.backend).field("location", &self.location).finish()
+    }
 }
 
 /// Where a `--db` value points.
@@ -103,10 +114,68 @@ impl Store {
             options
         };
         let pool = options.connect(&url).await?;
-        let store = Store { pool, backend, location: db.to_string() };
+        let store = Store { pool, backend, location: db.to_string(), signer: None };
         store.migrate().await?;
         store.catch_up_tiles().await?;
         Ok(store)
+    }
+
+    /// Sets the installation's signing key. The first key used is recorded (origin and
+    /// verifier key); a different key later is refused, as it would fork the signed log.
+    pub async fn set_signer(&mut self, signer: bw_ledger::note::Signer) -> Result<()> {
+        let verifier = signer.verifier_key();
+        let stored = self.meta("verifier_key").await?;
+        match stored {
+            Some(v) if v != verifier => {
+                return Err(StoreError::Journal(format!(
+                    "the signing key {} is not this log's key {v}",
+                    signer.verifier_key()
+                )));
+            }
+            Some(_) => {}
+            None => {
+                let mut tx = self.begin_write_raw().await?;
+                for (k, v) in [("verifier_key", verifier.as_str()), ("origin", signer.name())] {
+                    sqlx::query("INSERT INTO meta (key, value) VALUES ($1, $2)")
+                        .bind(k.to_string())
+                        .bind(v.to_string())
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                tx.commit().await?;
+            }
+        }
+        self.signer = Some(std::sync::Arc::new(signer));
+        Ok(())
+    }
+
+    pub fn signer(&self) -> Option<std::sync::Arc<bw_ledger::note::Signer>> {
+        self.signer.clone()
+    }
+
+    pub async fn meta(&self, key: &str) -> Result<Option<String>> {
+        let row = sqlx::query("SELECT value FROM meta WHERE key = $1")
+            .bind(key.to_string())
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(match row {
+            Some(r) => Some(r.try_get(0)?),
+            None => None,
+        })
+    }
+
+    /// The latest signed checkpoint note, if any.
+    pub async fn latest_checkpoint(&self) -> Result<Option<String>> {
+        let row =
+            sqlx::query("SELECT note FROM checkpoints ORDER BY size DESC LIMIT 1").fetch_optional(&self.pool).await?;
+        Ok(match row {
+            Some(r) => Some(r.try_get(0)?),
+            None => None,
+        })
+    }
+
+    pub async fn checkpoint_count(&self) -> Result<i64> {
+        Ok(sqlx::query("SELECT COUNT(*) FROM checkpoints").fetch_one(&self.pool).await?.try_get(0)?)
     }
 
     pub fn pool(&self) -> &AnyPool {
@@ -301,6 +370,28 @@ async fn extend_tiles(tx: &mut Tx, old_size: i64, leaves: &[Hash]) -> Result<()>
     insert_rows(tx, "merkle_tiles", &["level", "idx", "hashes"], rows).await
 }
 
+/// The tree head at `size`, read from the tiles inside `tx` (so it sees this commit's).
+async fn tx_root(tx: &mut Tx, size: u64) -> Result<Hash> {
+    use bw_ledger::merkle::{self, MissingNode, TILE_HEIGHT, TileRecorder, TileSource};
+    let mut rec = TileRecorder::default();
+    merkle::root(&mut rec, size).map_err(|e| StoreError::Journal(e.to_string()))?;
+    let mut tiles = std::collections::HashMap::new();
+    for (l, i) in rec.0 {
+        let row = sqlx::query("SELECT hashes FROM merkle_tiles WHERE level = $1 AND idx = $2")
+            .bind(i64::from(l))
+            .bind(i as i64)
+            .fetch_optional(&mut **tx)
+            .await?;
+        if let Some(r) = row {
+            tiles.insert((l, i), split_hashes(&r.try_get::<Vec<u8>, _>(0)?));
+        }
+    }
+    let mut src = TileSource {
+        tile: |l: u32, i: u64| tiles.get(&(l, i)).cloned().ok_or(MissingNode { level: l * TILE_HEIGHT, index: i }),
+    };
+    merkle::root(&mut src, size).map_err(|e| StoreError::Journal(format!("tiles: {e}")))
+}
+
 /// Splits a migration into statements at semicolons that end a line, skipping comments.
 fn split_statements(sql: &str) -> Vec<String> {
     let mut out = Vec::new();
@@ -398,6 +489,8 @@ pub struct JournalWriter {
     pending: Vec<Vec<Value>>,
     /// Leaf hashes appended in this transaction, for the tiles written at `finish`.
     leaves: Vec<Hash>,
+    signer: Option<std::sync::Arc<bw_ledger::note::Signer>>,
+    at: bw_core::Timestamp,
 }
 
 /// Entries buffered before they are written.
@@ -405,7 +498,19 @@ pub const JOURNAL_BUFFER_ENTRIES_MAX: usize = 2_000;
 
 impl JournalWriter {
     pub fn new(size: i64) -> JournalWriter {
-        JournalWriter { next: size, start: size, pending: Vec::new(), leaves: Vec::new() }
+        JournalWriter {
+            next: size,
+            start: size,
+            pending: Vec::new(),
+            leaves: Vec::new(),
+            signer: None,
+            at: bw_core::Timestamp(0),
+        }
+    }
+
+    /// A writer that signs a checkpoint of the new tree head at `finish`, dated `at`.
+    pub fn signed(size: i64, store: &Store, at: bw_core::Timestamp) -> JournalWriter {
+        JournalWriter { signer: store.signer(), at, ..JournalWriter::new(size) }
     }
 
     /// Index the next entry will get.
@@ -444,6 +549,19 @@ impl JournalWriter {
     pub async fn finish(mut self, tx: &mut Tx) -> Result<i64> {
         self.flush(tx).await?;
         extend_tiles(tx, self.start, &self.leaves).await?;
+        if let Some(signer) = &self.signer
+            && self.next > self.start
+        {
+            let root = tx_root(tx, self.next as u64).await?;
+            let cp = bw_ledger::note::Checkpoint { origin: signer.name().to_string(), size: self.next as u64, root };
+            sqlx::query("INSERT INTO checkpoints (size, root, note, at) VALUES ($1, $2, $3, $4)")
+                .bind(self.next)
+                .bind(root.to_vec())
+                .bind(signer.sign(&cp.text()))
+                .bind(self.at.to_string())
+                .execute(&mut **tx)
+                .await?;
+        }
         sqlx::query("UPDATE journal_head SET size = $1, tiled = $1 WHERE id = 1")
             .bind(self.next)
             .execute(&mut **tx)

@@ -1,0 +1,286 @@
+//! Signed checkpoints: the C2SP `tlog-checkpoint` text (origin, tree size, base64 root)
+//! wrapped in a C2SP `signed-note` with an Ed25519 signature, and the verifier and signer
+//! key strings of the same family (`name+hash+base64(type‖key)`).
+
+use crate::Hash;
+use ed25519_dalek::{Signer as _, SigningKey, Verifier as _, VerifyingKey};
+use sha2::{Digest, Sha256};
+
+/// Signature algorithm byte for Ed25519 in signed-note keys.
+const ALG_ED25519: u8 = 0x01;
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum NoteError {
+    #[error("malformed key: {0}")]
+    Key(String),
+    #[error("malformed note: {0}")]
+    Note(String),
+    #[error("no valid signature by {0}")]
+    Unsigned(String),
+    #[error("malformed checkpoint: {0}")]
+    Checkpoint(String),
+}
+
+/// The 4-byte key hash: SHA-256(name ‖ "\n" ‖ alg ‖ public key)[..4].
+fn key_hash(name: &str, public: &[u8; 32]) -> [u8; 4] {
+    let mut h = Sha256::new();
+    h.update(name.as_bytes());
+    h.update(b"\n");
+    h.update([ALG_ED25519]);
+    h.update(public);
+    let d: [u8; 32] = h.finalize().into();
+    [d[0], d[1], d[2], d[3]]
+}
+
+fn valid_name(name: &str) -> bool {
+    !name.is_empty() && !name.contains('+') && !name.chars().any(|c| c.is_whitespace() || c.is_control())
+}
+
+/// An installation's signing key with its name (the log's origin).
+pub struct Signer {
+    name: String,
+    key: SigningKey,
+    hash: [u8; 4],
+}
+
+impl Signer {
+    pub fn from_seed(name: &str, seed: [u8; 32]) -> Result<Signer, NoteError> {
+        if !valid_name(name) {
+            return Err(NoteError::Key(format!("invalid key name {name:?}")));
+        }
+        let key = SigningKey::from_bytes(&seed);
+        let hash = key_hash(name, key.verifying_key().as_bytes());
+        Ok(Signer { name: name.to_string(), key, hash })
+    }
+
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// `PRIVATE+KEY+name+hash+base64(0x01 ‖ seed)`: the form kept in the key file.
+    pub fn private_key_string(&self) -> String {
+        let mut b = vec![ALG_ED25519];
+        b.extend_from_slice(self.key.as_bytes());
+        format!("PRIVATE+KEY+{}+{}+{}", self.name, crate::hex(&self.hash), base64(&b))
+    }
+
+    pub fn parse_private_key(s: &str) -> Result<Signer, NoteError> {
+        let rest =
+            s.trim().strip_prefix("PRIVATE+KEY+").ok_or_else(|| NoteError::Key("not a PRIVATE+KEY string".into()))?;
+        // name+hash+base64: the name has no '+', the base64 may.
+        let mut parts = rest.splitn(3, '+');
+        let (name, _hash, b64) = (parts.next().unwrap_or(""), parts.next().unwrap_or(""), parts.next().unwrap_or(""));
+        let bytes = base64_decode(b64).ok_or_else(|| NoteError::Key("bad base64".into()))?;
+        match bytes.split_first() {
+            Some((&ALG_ED25519, seed)) if seed.len() == 32 => {
+                let mut s = [0u8; 32];
+                s.copy_from_slice(seed);
+                Signer::from_seed(name, s)
+            }
+            _ => Err(NoteError::Key("not an Ed25519 key".into())),
+        }
+    }
+
+    /// `name+hash+base64(0x01 ‖ public key)`: what outside parties verify with.
+    pub fn verifier_key(&self) -> String {
+        let mut b = vec![ALG_ED25519];
+        b.extend_from_slice(self.key.verifying_key().as_bytes());
+        format!("{}+{}+{}", self.name, crate::hex(&self.hash), base64(&b))
+    }
+
+    /// Signs `text` (which must end in a newline) as a signed note.
+    pub fn sign(&self, text: &str) -> String {
+        let sig = self.key.sign(text.as_bytes());
+        let mut b = self.hash.to_vec();
+        b.extend_from_slice(&sig.to_bytes());
+        format!("{text}\n\u{2014} {} {}\n", self.name, base64(&b))
+    }
+}
+
+/// A public key that checks notes.
+pub struct Verifier {
+    pub name: String,
+    hash: [u8; 4],
+    key: VerifyingKey,
+}
+
+impl Verifier {
+    pub fn parse(s: &str) -> Result<Verifier, NoteError> {
+        let mut parts = s.trim().splitn(3, '+');
+        let (name, hash_hex, b64) =
+            (parts.next().unwrap_or(""), parts.next().unwrap_or(""), parts.next().unwrap_or(""));
+        if !valid_name(name) {
+            return Err(NoteError::Key(format!("invalid key name {name:?}")));
+        }
+        let bytes = base64_decode(b64).ok_or_else(|| NoteError::Key("bad base64".into()))?;
+        let public: [u8; 32] = match bytes.split_first() {
+            Some((&ALG_ED25519, k)) if k.len() == 32 => {
+                k.try_into().map_err(|_| NoteError::Key("bad key length".into()))?
+            }
+            _ => return Err(NoteError::Key("not an Ed25519 verifier key".into())),
+        };
+        let key = VerifyingKey::from_bytes(&public).map_err(|e| NoteError::Key(e.to_string()))?;
+        let hash = key_hash(name, &public);
+        if crate::hex(&hash) != hash_hex {
+            return Err(NoteError::Key("key hash does not match the key".into()));
+        }
+        Ok(Verifier { name: name.to_string(), hash, key })
+    }
+
+    /// Checks `note` carries a valid signature by this key; returns its text.
+    pub fn open<'a>(&self, note: &'a str) -> Result<&'a str, NoteError> {
+        let split = note.rfind("\n\n").ok_or_else(|| NoteError::Note("no blank line before the signatures".into()))?;
+        let (text, sigs) = (&note[..split + 1], &note[split + 2..]);
+        for line in sigs.lines() {
+            let Some(rest) = line.strip_prefix("\u{2014} ") else {
+                return Err(NoteError::Note(format!("not a signature line: {line:?}")));
+            };
+            let Some((name, b64)) = rest.split_once(' ') else { continue };
+            if name != self.name {
+                continue;
+            }
+            let Some(bytes) = base64_decode(b64) else { continue };
+            if bytes.len() != 68 || bytes[..4] != self.hash {
+                continue;
+            }
+            let Ok(sig) = ed25519_dalek::Signature::from_slice(&bytes[4..]) else { continue };
+            if self.key.verify(text.as_bytes(), &sig).is_ok() {
+                return Ok(text);
+            }
+        }
+        Err(NoteError::Unsigned(self.name.clone()))
+    }
+}
+
+/// A parsed `tlog-checkpoint` body.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Checkpoint {
+    pub origin: String,
+    pub size: u64,
+    pub root: Hash,
+}
+
+impl Checkpoint {
+    /// `origin\nsize\nbase64(root)\n`.
+    pub fn text(&self) -> String {
+        format!("{}\n{}\n{}\n", self.origin, self.size, base64(&self.root))
+    }
+
+    pub fn parse(text: &str) -> Result<Checkpoint, NoteError> {
+        let mut lines = text.split('\n');
+        let origin =
+            lines.next().filter(|o| !o.is_empty()).ok_or_else(|| NoteError::Checkpoint("no origin line".into()))?;
+        let size = lines
+            .next()
+            .filter(|s| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) && (s.len() == 1 || !s.starts_with('0')))
+            .and_then(|s| s.parse().ok())
+            .ok_or_else(|| NoteError::Checkpoint("bad tree size".into()))?;
+        let root: Hash = lines
+            .next()
+            .and_then(base64_decode)
+            .and_then(|b| b.try_into().ok())
+            .ok_or_else(|| NoteError::Checkpoint("bad root hash".into()))?;
+        Ok(Checkpoint { origin: origin.to_string(), size, root })
+    }
+}
+
+/// Standard base64 with padding (RFC 4648 §4).
+pub fn base64(bytes: &[u8]) -> String {
+    const T: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
+    for c in bytes.chunks(3) {
+        let n =
+            (u32::from(c[0]) << 16) | (u32::from(*c.get(1).unwrap_or(&0)) << 8) | u32::from(*c.get(2).unwrap_or(&0));
+        out.push(char::from(T[(n >> 18) as usize & 63]));
+        out.push(char::from(T[(n >> 12) as usize & 63]));
+        out.push(if c.len() > 1 { char::from(T[(n >> 6) as usize & 63]) } else { '=' });
+        out.push(if c.len() > 2 { char::from(T[n as usize & 63]) } else { '=' });
+    }
+    out
+}
+
+/// Decodes standard padded base64; `None` on anything else.
+pub fn base64_decode(s: &str) -> Option<Vec<u8>> {
+    let b = s.as_bytes();
+    if !b.len().is_multiple_of(4) {
+        return None;
+    }
+    let val = |c: u8| -> Option<u32> {
+        Some(u32::from(match c {
+            b'A'..=b'Z' => c - b'A',
+            b'a'..=b'z' => c - b'a' + 26,
+            b'0'..=b'9' => c - b'0' + 52,
+            b'+' => 62,
+            b'/' => 63,
+            _ => return None,
+        }))
+    };
+    let mut out = Vec::with_capacity(b.len() / 4 * 3);
+    for (i, q) in b.chunks(4).enumerate() {
+        let last = i + 1 == b.len() / 4;
+        let pad = q.iter().rev().take_while(|&&c| c == b'=').count();
+        if pad > 2 || (pad > 0 && !last) {
+            return None;
+        }
+        let mut n = 0u32;
+        for &c in &q[..4 - pad] {
+            n = (n << 6) | val(c)?;
+        }
+        n <<= 6 * pad as u32;
+        let bytes = [(n >> 16) as u8, (n >> 8) as u8, n as u8];
+        out.extend_from_slice(&bytes[..3 - pad]);
+    }
+    Some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn base64_round_trips_rfc4648_vectors() {
+        for (i, o) in [
+            ("", ""),
+            ("f", "Zg=="),
+            ("fo", "Zm8="),
+            ("foo", "Zm9v"),
+            ("foob", "Zm9vYg=="),
+            ("fooba", "Zm9vYmE="),
+            ("foobar", "Zm9vYmFy"),
+        ] {
+            assert_eq!(base64(i.as_bytes()), o);
+            assert_eq!(base64_decode(o), Some(i.as_bytes().to_vec()));
+        }
+        assert_eq!(base64_decode("Zm9v="), None);
+        assert_eq!(base64_decode("Z*9v"), None);
+    }
+
+    #[test]
+    fn signed_checkpoints_verify_and_forgeries_do_not() -> Result<(), NoteError> {
+        let signer = Signer::from_seed("budgetwatch/test", [7; 32])?;
+        // Keys whose base64 holds '+' parse too.
+        for seed in 0..=255u8 {
+            let s = Signer::from_seed("budgetwatch/test", [seed; 32])?;
+            assert_eq!(Signer::parse_private_key(&s.private_key_string())?.verifier_key(), s.verifier_key());
+            assert!(Verifier::parse(&s.verifier_key()).is_ok());
+        }
+        let again = Signer::parse_private_key(&signer.private_key_string())?;
+        assert_eq!(again.verifier_key(), signer.verifier_key());
+        let cp = Checkpoint { origin: "budgetwatch/test".into(), size: 42, root: [9; 32] };
+        let note = signer.sign(&cp.text());
+        assert!(note.starts_with(
+            "budgetwatch/test\n42\nCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQk=\n\n\u{2014} budgetwatch/test "
+        ));
+        let v = Verifier::parse(&signer.verifier_key())?;
+        assert_eq!(Checkpoint::parse(v.open(&note)?)?, cp);
+        let tampered = note.replacen("\n42\n", "\n43\n", 1);
+        assert!(matches!(v.open(&tampered), Err(NoteError::Unsigned(_))));
+        let other = Signer::from_seed("budgetwatch/test", [8; 32])?;
+        assert!(matches!(v.open(&other.sign(&cp.text())), Err(NoteError::Unsigned(_))));
+        assert!(
+            Verifier::parse(&signer.verifier_key().replace("+0", "+1")).is_err()
+                || !signer.verifier_key().contains("+0")
+        );
+        Ok(())
+    }
+}
