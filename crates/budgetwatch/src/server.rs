@@ -124,7 +124,20 @@ fn wan(m: Money) -> String {
     // 1 wan = 1,000,000 fen; a hundredth of a wan is 10,000 fen (rounded half up).
     let hundredths = (m.fen().unsigned_abs() + 5_000) / 10_000;
     let sign = if m.fen() < 0 && hundredths > 0 { "-" } else { "" };
-    format!("{sign}{}.{:02}", hundredths / 100, hundredths % 100)
+    format!("{sign}{}.{:02}", group_thousands(hundredths / 100), hundredths % 100)
+}
+
+/// 1234567 → "1,234,567", for reading on screen (inputs never carry separators).
+fn group_thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
 }
 
 fn pct(r: f64) -> String {
@@ -373,6 +386,9 @@ mod tests {
         assert_eq!(wan(Money::from_fen(-100)), "0.00");
         assert_eq!(wan(Money::from_fen(-1_000_000)), "-1.00");
         assert_eq!(wan(Money::from_fen(1_000_000)), "1.00");
+        assert_eq!(wan(Money::from_fen(1_728_387_110_000)), "1,728,387.11");
+        assert_eq!(group_thousands(999), "999");
+        assert_eq!(group_thousands(1_000), "1,000");
         assert_eq!(esc("<a&\"b\">"), "&lt;a&amp;&quot;b&quot;&gt;");
     }
 }

@@ -202,7 +202,11 @@ pub async fn overview(
         }
     }
     let total_budget = Money::from_fen(budget.values().sum());
-    let payments: i64 = sqlx::query("SELECT COUNT(*) FROM payments").fetch_one(pool).await?.try_get(0)?;
+    // Counted from the monthly aggregates: a scan of them, not of every payment.
+    let payments: i64 = sqlx::query("SELECT CAST(COALESCE(SUM(payments), 0) AS BIGINT) FROM indicator_months")
+        .fetch_one(pool)
+        .await?
+        .try_get(0)?;
     Ok(Some(Overview {
         year,
         month,
