@@ -460,6 +460,7 @@ enum Importer {
 }
 
 struct PaymentsState {
+    tree: OrgTree,
     book: IndicatorBook,
     /// Fingerprints of stored (unit, voucher) keys → record hash.
     stored: HashMap<u128, [u8; 16]>,
@@ -562,6 +563,7 @@ impl Importer {
                     }
                 }
                 Importer::Payments(Box::new(PaymentsState {
+                    tree: load_tree(tx).await?,
                     book,
                     stored,
                     in_file: HashMap::new(),
@@ -886,6 +888,9 @@ impl PaymentsState {
             }
             let row = u64::from(seen.row);
             return Ok(Err(vec![(0, format!("voucher_conflict: {}", conflict(db, what(), Err(row), &data).await?))]));
+        }
+        if let Err(e) = unit_ref(&self.tree, &p.unit_code, OrgKind::Unit) {
+            return Ok(Err(vec![(2, e)]));
         }
         let idx = match self.book.resolve(&p.indicator_code, p.pay_date.year()) {
             Ok(i) => i,

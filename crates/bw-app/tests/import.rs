@@ -140,6 +140,11 @@ async fn each_template_reports_its_own_bad_fields() {
             "u.csv:2: column revenue_code: revenue code must start with 1, e.g. 10101: \"20101\"",
         ),
         (
+            Kind::Payments,
+            "voucher_no,pay_date,unit_code,indicator_code,economic_code,payee_name,payee_account,payee_type,amount\nV1,2026-01-05,U404,I1,30201,公司,6222,company,5\n",
+            "u.csv:2: column unit_code: unknown unit_code \"U404\": not in the database (import units first)",
+        ),
+        (
             Kind::RevenueTargets,
             "year,region_code,revenue_code,amount\n2026,NOWHERE,10101,5\n",
             "u.csv:2: column region_code: unknown region_code \"NOWHERE\": not in the database (import units first)",
