@@ -105,6 +105,13 @@ enum Command {
     },
     /// Counts of what the database holds.
     Status,
+    /// Check the journal (leaf hashes, tiles, signed checkpoints) and rebuild every table
+    /// from it to compare; exit 1 naming each difference.
+    Verify {
+        /// text or json
+        #[arg(long, default_value = "text")]
+        format: String,
+    },
     /// The journal as a Merkle log: entries and proofs.
     Ledger {
         #[command(subcommand)]
@@ -455,6 +462,32 @@ async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Serve { addr } => {
             let store = open(&g).await?;
             server::serve(store, &addr).await?;
+        }
+        Command::Verify { format } => {
+            let store = open(&g).await?;
+            let started = std::time::Instant::now();
+            let report = bw_app::verify::verify(&store).await?;
+            match format.as_str() {
+                "json" => println!("{}", serde_json::to_string_pretty(&report)?),
+                "text" => {
+                    for f in &report.failures {
+                        println!("{f}");
+                    }
+                    println!(
+                        "{}: {} entries, root {}, {} checkpoints, {} rows compared ({:.2} s)",
+                        if report.ok { "verified" } else { "FAILED" },
+                        report.entries,
+                        report.root,
+                        report.checkpoints,
+                        report.rows,
+                        started.elapsed().as_secs_f64()
+                    );
+                }
+                other => bail!("unknown format {other:?}: text or json"),
+            }
+            if !report.ok {
+                return Ok(ExitCode::FAILURE);
+            }
         }
         Command::Ledger { command } => {
             let store = open(&g).await?;

@@ -238,6 +238,12 @@ fn ledger_proofs_verify_against_the_dumped_entries() {
     let (old_root, root) = (hex_decode(c["old_root"].as_str().expect("r")), hex_decode(c["root"].as_str().expect("r")));
     assert_eq!(old_root, bw_ledger::root(&leaves[..300]));
     assert!(bw_ledger::merkle::verify_consistency(300, size, &old_root, &root, &proof));
+    let o = bw(&db, &["verify"]);
+    assert!(o.status.success(), "{}", stdout(&o));
+    assert!(stdout(&o).starts_with(&format!("verified: {size} entries, root ")), "{}", stdout(&o));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&bw(&db, &["verify", "--format", "json"]))).expect("json");
+    assert_eq!((v["ok"].as_bool(), v["entries"].as_u64(), v["failures"].as_array().map(Vec::len)), (Some(true), Some(size), Some(0)));
+    assert_eq!(v["checkpoints"].as_u64(), Some(7), "one per import");
     let o = bw(&db, &["ledger", "prove-inclusion", "--index", "5", "--size", &(size + 1).to_string()]);
     assert!(!o.status.success() && stderr(&o).contains(&format!("the journal has {size} entries")), "{}", stderr(&o));
 }

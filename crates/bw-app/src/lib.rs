@@ -10,6 +10,7 @@ pub mod overview;
 pub mod settings;
 pub mod source;
 pub mod template;
+pub mod verify;
 
 use bw_core::Timestamp;
 

@@ -1,0 +1,819 @@
+//! `budgetwatch verify`: the journal is the truth, and this checks everything against it.
+//! It recomputes every leaf hash and the tree from the stored entries, checks the stored
+//! tiles and every signed checkpoint (signature, and that its root is the root of the
+//! journal at its size — so every later checkpoint is consistent with every earlier one),
+//! then replays the entries into the projections and compares them with the tables, row by
+//! row and column by column. Each failure names what differs.
+
+use bw_core::org::{OrgNode, OrgTree};
+use bw_core::records::{Contract, ContractStatus, Indicator, Payment, Project, Revenue, RevenueTarget};
+use bw_ledger::merkle::{self, MemoryTree};
+use bw_ledger::note::{Checkpoint, Verifier};
+use bw_ledger::{Hash, hex, leaf_hash};
+use bw_store::sqlx::{self, AssertSqlSafe, Row, any::AnyRow};
+use bw_store::{Store, StoreError};
+use sha2::{Digest, Sha256};
+use std::collections::{BTreeMap, HashMap};
+
+#[derive(Debug, Clone, serde::Serialize, PartialEq, Eq)]
+pub struct Failure {
+    /// `entry`, `journal`, `tile`, `checkpoint` or `projection`.
+    pub check: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub index: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub table: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub key: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub column: Option<String>,
+    pub detail: String,
+}
+
+impl std::fmt::Display for Failure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.check)?;
+        if let Some(i) = self.index {
+            write!(f, " {i}")?;
+        }
+        if let Some(t) = &self.table {
+            write!(f, " {t}")?;
+        }
+        if let Some(k) = &self.key {
+            write!(f, " [{k}]")?;
+        }
+        if let Some(c) = &self.column {
+            write!(f, " column {c}")?;
+        }
+        write!(f, ": {}", self.detail)
+    }
+}
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Report {
+    pub ok: bool,
+    pub entries: u64,
+    pub root: String,
+    pub checkpoints: u64,
+    pub rows: u64,
+    pub failures: Vec<Failure>,
+}
+
+/// Failures listed before the rest are only counted.
+const FAILURES_MAX: usize = 1_000;
+/// Entries read per query.
+const ENTRY_PAGE_ROWS: i64 = 10_000;
+
+#[derive(Default)]
+struct Failures {
+    list: Vec<Failure>,
+    more: usize,
+}
+
+impl Failures {
+    fn push(&mut self, f: Failure) {
+        if self.list.len() < FAILURES_MAX {
+            self.list.push(f);
+        } else {
+            self.more += 1;
+        }
+    }
+    fn entry(&mut self, index: u64, detail: String) {
+        self.push(Failure { check: "entry", index: Some(index), table: None, key: None, column: None, detail });
+    }
+    fn row(&mut self, table: &str, key: &str, column: Option<&str>, detail: String) {
+        self.push(Failure {
+            check: "projection",
+            index: None,
+            table: Some(table.to_string()),
+            key: Some(key.to_string()),
+            column: column.map(str::to_string),
+            detail,
+        });
+    }
+}
+
+/// A projection row as text cells, with the entry it came from.
+type Cells = Vec<String>;
+
+const NULL: &str = "NULL";
+
+fn cell(row: &AnyRow, i: usize) -> String {
+    if let Ok(v) = row.try_get::<Option<i64>, _>(i) {
+        return v.map(|x| x.to_string()).unwrap_or_else(|| NULL.into());
+    }
+    if let Ok(v) = row.try_get::<Option<String>, _>(i) {
+        return v.unwrap_or_else(|| NULL.into());
+    }
+    if let Ok(v) = row.try_get::<Option<Vec<u8>>, _>(i) {
+        return v.map(|b| hex(&b)).unwrap_or_else(|| NULL.into());
+    }
+    "?".into()
+}
+
+fn opt(v: &Option<String>) -> String {
+    v.clone().unwrap_or_else(|| NULL.into())
+}
+
+fn sha(data: &[u8]) -> String {
+    hex(&<[u8; 32]>::from(Sha256::digest(data)))
+}
+
+/// What the journal says each table holds.
+#[derive(Default)]
+struct Model {
+    tables: BTreeMap<&'static str, BTreeMap<String, Cells>>,
+    units: Vec<(OrgNode, String, u64)>,
+    indicators: HashMap<(i32, String), (i64, i64)>, // paid, committed
+    indicator_codes: HashMap<String, Vec<i32>>,
+    contracts: HashMap<String, (i32, String, i64, i64, ContractStatus)>, // year, indicator, amount, paid, status
+    refunded: HashMap<String, i64>,
+    indicator_months: BTreeMap<String, (i64, i64)>,
+    revenue_months: BTreeMap<String, i64>,
+    /// payments key → (journal index, resolved year, digest of the expected row).
+    payments: HashMap<String, (u64, i32, u128)>,
+}
+
+fn payment_cells(p: Payment, year: i32, hash: String, idx: u64) -> Cells {
+    vec![
+        p.unit_code,
+        p.voucher_no,
+        p.pay_date.to_string(),
+        year.to_string(),
+        p.indicator_code,
+        p.economic_code.to_string(),
+        p.payee_name,
+        p.payee_account,
+        p.payee_type.as_str().into(),
+        p.amount.fen().to_string(),
+        p.summary,
+        opt(&p.invoice_no),
+        opt(&p.contract_no),
+        opt(&p.reverses),
+        hash,
+        idx.to_string(),
+    ]
+}
+
+/// A 128-bit digest of a row's cells (two seeded SipHash runs), to compare without
+/// holding every expected row.
+fn row_digest(cells: &Cells) -> u128 {
+    use std::hash::{Hash as _, Hasher};
+    let half = |seed: u8| {
+        let mut h = std::hash::DefaultHasher::new();
+        seed.hash(&mut h);
+        cells.hash(&mut h);
+        h.finish()
+    };
+    (u128::from(half(1)) << 64) | u128::from(half(2))
+}
+
+/// The expected payment row of `key`, rebuilt from its journal entry (for naming columns).
+async fn expected_payment(pool: &sqlx::AnyPool, idx: u64, year: i32) -> Result<Option<Cells>, StoreError> {
+    let row = sqlx::query("SELECT entry FROM journal WHERE idx = $1").bind(idx as i64).fetch_optional(pool).await?;
+    let Some(row) = row else { return Ok(None) };
+    let entry: Vec<u8> = row.try_get(0)?;
+    let Ok(e) = bw_ledger::decode(&entry) else { return Ok(None) };
+    let Ok(p) = <Payment as serde::Deserialize>::deserialize(&e.data) else { return Ok(None) };
+    let h = sha(&serde_json::to_vec(&p).unwrap_or_default());
+    Ok(Some(payment_cells(p, year, h, idx)))
+}
+
+fn key2(a: &str, b: &str) -> String {
+    format!("{a}/{b}")
+}
+
+impl Model {
+    fn put(&mut self, table: &'static str, key: String, cells: Cells) {
+        self.tables.entry(table).or_default().insert(key, cells);
+    }
+
+    fn resolve(&self, code: &str, year: i32) -> Option<i32> {
+        if self.indicators.contains_key(&(year, code.to_string())) {
+            return Some(year);
+        }
+        match self.indicator_codes.get(code).map(Vec::as_slice) {
+            Some([y]) => Some(*y),
+            _ => None,
+        }
+    }
+
+    /// Applies one entry; the data is re-serialised from its typed form, which gives back
+    /// the bytes the record hash was taken of.
+    fn apply(
+        &mut self,
+        idx: u64,
+        action: &str,
+        data: &serde_json::Value,
+        batch: Option<i64>,
+        e: &bw_ledger::Decoded,
+    ) -> Result<(), String> {
+        let ix = idx.to_string();
+        fn typed<T: serde::de::DeserializeOwned + serde::Serialize>(
+            v: &serde_json::Value,
+        ) -> Result<(T, String), String> {
+            let t = T::deserialize(v).map_err(|e| format!("data does not parse: {e}"))?;
+            let bytes = serde_json::to_vec(&t).map_err(|e| e.to_string())?;
+            Ok((t, sha(&bytes)))
+        }
+        match action {
+            "unit.add" => {
+                let (n, h): (OrgNode, String) = typed(data)?;
+                self.units.push((n, h, idx));
+            }
+            "project.add" => {
+                let (p, h): (Project, String) = typed(data)?;
+                let cells = vec![
+                    p.project_code.clone(),
+                    p.name,
+                    p.unit_code,
+                    p.category,
+                    p.start_year.to_string(),
+                    p.end_year.to_string(),
+                    p.total_amount.fen().to_string(),
+                    p.status.as_str().into(),
+                    p.expires_on.map(|d| d.to_string()).unwrap_or_else(|| NULL.into()),
+                    h,
+                    ix,
+                ];
+                self.put("projects", p.project_code, cells);
+            }
+            "indicator.add" => {
+                let (i, h): (Indicator, String) = typed(data)?;
+                self.indicators.insert((i.year, i.indicator_code.clone()), (0, 0));
+                self.indicator_codes.entry(i.indicator_code.clone()).or_default().push(i.year);
+                let cells = vec![
+                    i.year.to_string(),
+                    i.indicator_code.clone(),
+                    i.unit_code,
+                    opt(&i.project_code),
+                    i.functional_code.to_string(),
+                    i.economic_code.to_string(),
+                    i.gov_economic_code.map(|c| c.to_string()).unwrap_or_else(|| NULL.into()),
+                    i.fund_source.as_str().into(),
+                    i64::from(i.special).to_string(),
+                    i.amount.fen().to_string(),
+                    i.control.as_str().into(),
+                    h,
+                    ix,
+                ];
+                self.put("indicators", key2(&i.year.to_string(), &i.indicator_code), cells);
+            }
+            "contract.add" => {
+                let (c, h): (Contract, String) = typed(data)?;
+                let year = self
+                    .resolve(&c.indicator_code, c.signed_on.year())
+                    .ok_or("its indicator is not in the journal before it")?;
+                if c.status == ContractStatus::Open
+                    && let Some(s) = self.indicators.get_mut(&(year, c.indicator_code.clone()))
+                {
+                    s.1 += c.amount.fen();
+                }
+                self.contracts
+                    .insert(c.contract_no.clone(), (year, c.indicator_code.clone(), c.amount.fen(), 0, c.status));
+                let cells = vec![
+                    c.contract_no.clone(),
+                    c.unit_code,
+                    year.to_string(),
+                    c.indicator_code,
+                    c.supplier_name,
+                    c.supplier_account,
+                    c.amount.fen().to_string(),
+                    c.signed_on.to_string(),
+                    c.ends_on.to_string(),
+                    c.status.as_str().into(),
+                    h,
+                    ix,
+                ];
+                self.put("contracts", c.contract_no, cells);
+            }
+            "payment.record" => {
+                let (p, h): (Payment, String) = typed(data)?;
+                let year = self
+                    .resolve(&p.indicator_code, p.pay_date.year())
+                    .ok_or("its indicator is not in the journal before it")?;
+                let amount = p.amount.fen();
+                let mut committed_delta = 0;
+                if let Some(c) = p.contract_no.as_ref().and_then(|n| self.contracts.get_mut(n)) {
+                    let before = (c.2 - c.3).max(0);
+                    c.3 += amount;
+                    if c.4 == ContractStatus::Open {
+                        committed_delta = (c.2 - c.3).max(0) - before;
+                    }
+                }
+                if let Some(s) = self.indicators.get_mut(&(year, p.indicator_code.clone())) {
+                    s.0 += amount;
+                    s.1 += committed_delta;
+                }
+                let m = self
+                    .indicator_months
+                    .entry(format!("{year}/{}/{}", p.indicator_code, p.pay_date.month_key()))
+                    .or_default();
+                m.0 += amount;
+                m.1 += 1;
+                if let Some(orig) = &p.reverses {
+                    *self.refunded.entry(key2(orig, &p.unit_code)).or_default() -= amount;
+                }
+                let key = key2(&p.voucher_no, &p.unit_code);
+                // Payments may be millions: only a digest of each expected row is kept.
+                let digest = row_digest(&payment_cells(p, year, h, idx));
+                self.payments.insert(key, (idx, year, digest));
+            }
+            "revenue.record" => {
+                let (r, h): (Revenue, String) = typed(data)?;
+                *self
+                    .revenue_months
+                    .entry(format!("{}/{}/{}/{}", r.date.year(), r.region_code, r.revenue_code, r.date.month_key()))
+                    .or_default() += r.amount.fen();
+                let cells = vec![
+                    r.record_no.clone(),
+                    r.date.to_string(),
+                    r.date.year().to_string(),
+                    r.region_code,
+                    r.revenue_code.to_string(),
+                    r.amount.fen().to_string(),
+                    h,
+                    ix,
+                ];
+                self.put("revenues", r.record_no, cells);
+            }
+            "revenue_target.set" => {
+                let (t, h): (RevenueTarget, String) = typed(data)?;
+                let key = format!("{}/{}/{}", t.year, t.region_code, t.revenue_code);
+                let cells = vec![
+                    t.year.to_string(),
+                    t.region_code,
+                    t.revenue_code.to_string(),
+                    t.amount.fen().to_string(),
+                    h,
+                    ix,
+                ];
+                self.put("revenue_targets", key, cells);
+            }
+            "setting.set" => {
+                let key = data["key"].as_str().ok_or("no key")?.to_string();
+                let value = data["value"].as_str().ok_or("no value")?.to_string();
+                self.put("settings", key.clone(), vec![key, value, ix]);
+            }
+            "calendar.load" => {
+                for y in data["years"].as_array().ok_or("no years")? {
+                    let y = y.as_i64().ok_or("bad year")?;
+                    let prefix = format!("{y:04}-");
+                    if let Some(days) = self.tables.get_mut("calendar_days") {
+                        days.retain(|k, _| !k.starts_with(&prefix));
+                    }
+                    self.put("calendar_years", y.to_string(), vec![y.to_string(), ix.clone()]);
+                }
+                for d in data["days"].as_array().ok_or("no days")? {
+                    let f = |i: usize| d[i].as_str().unwrap_or("").to_string();
+                    self.put("calendar_days", f(0), vec![f(0), f(1), f(2), ix.clone()]);
+                }
+            }
+            "import.batch" => {
+                let b = batch.ok_or("a batch entry without a batch number")?;
+                let g = |k: &str| data[k].clone();
+                let end = g("end_index").as_i64().ok_or("no end_index")?;
+                let cells = vec![
+                    b.to_string(),
+                    g("kind").as_str().unwrap_or("").into(),
+                    g("file").as_str().unwrap_or("").into(),
+                    g("sha256").as_str().unwrap_or("").into(),
+                    g("rows_added").to_string(),
+                    g("rows_unchanged").to_string(),
+                    e.actor.clone(),
+                    e.at.clone(),
+                    e.reason.clone(),
+                    g("first_index").to_string(),
+                    (end + 1).to_string(),
+                ];
+                self.put("batches", b.to_string(), cells);
+            }
+            other => return Err(format!("unknown action {other:?}")),
+        }
+        Ok(())
+    }
+
+    /// Projections that need the whole journal (the tree's regions, the aggregates).
+    fn finish(&mut self) {
+        let mut tree = OrgTree::new();
+        for (n, _, _) in &self.units {
+            tree.insert_trusted(n.clone());
+        }
+        let units = std::mem::take(&mut self.units);
+        for (n, h, idx) in units {
+            let cells = vec![
+                n.code.clone(),
+                n.name.clone(),
+                opt(&n.parent_code),
+                n.kind.as_str().into(),
+                n.level.map(|l| l.as_str().to_string()).unwrap_or_else(|| NULL.into()),
+                tree.region_of(&n.code).map(|r| r.code.clone()).unwrap_or_else(|| NULL.into()),
+                tree.department_of(&n.code).map(|r| r.code.clone()).unwrap_or_else(|| NULL.into()),
+                h,
+                idx.to_string(),
+            ];
+            self.put("units", n.code, cells);
+        }
+        let aggregates: Vec<(String, Cells)> = self
+            .indicators
+            .iter()
+            .map(|((y, c), (paid, committed))| (key2(&y.to_string(), c), vec![paid.to_string(), committed.to_string()]))
+            .collect();
+        for (k, v) in aggregates {
+            self.put("indicators.balance", k, v);
+        }
+        let months: Vec<(String, Cells)> =
+            self.indicator_months.iter().map(|(k, (p, n))| (k.clone(), vec![p.to_string(), n.to_string()])).collect();
+        for (k, v) in months {
+            self.put("indicator_months", k, v);
+        }
+        let rev: Vec<(String, Cells)> =
+            self.revenue_months.iter().map(|(k, a)| (k.clone(), vec![a.to_string()])).collect();
+        for (k, v) in rev {
+            self.put("revenue_months", k, v);
+        }
+        let contracts: Vec<(String, Cells)> =
+            self.contracts.iter().map(|(k, c)| (k.clone(), vec![c.3.to_string()])).collect();
+        for (k, v) in contracts {
+            self.put("contracts.paid", k, v);
+        }
+        let refunded: Vec<(String, Cells)> =
+            self.refunded.iter().filter(|(_, v)| **v != 0).map(|(k, v)| (k.clone(), vec![v.to_string()])).collect();
+        for (k, v) in refunded {
+            self.put("payments.refunded", k, v);
+        }
+    }
+}
+
+/// (projection name, SQL giving key then columns, column names).
+const PROJECTIONS: &[(&str, &str, &[&str])] = &[
+    (
+        "units",
+        "SELECT code, code, name, parent_code, kind, level, region_code, department_code, record_hash, journal_idx FROM units",
+        &[
+            "code",
+            "name",
+            "parent_code",
+            "kind",
+            "level",
+            "region_code",
+            "department_code",
+            "record_hash",
+            "journal_idx",
+        ],
+    ),
+    (
+        "projects",
+        "SELECT project_code, project_code, name, unit_code, category, start_year, end_year, total_amount, status, expires_on, record_hash, journal_idx FROM projects",
+        &[
+            "project_code",
+            "name",
+            "unit_code",
+            "category",
+            "start_year",
+            "end_year",
+            "total_amount",
+            "status",
+            "expires_on",
+            "record_hash",
+            "journal_idx",
+        ],
+    ),
+    (
+        "indicators",
+        "SELECT CAST(year AS TEXT) || '/' || indicator_code, year, indicator_code, unit_code, project_code, functional_code, economic_code, gov_economic_code, fund_source, special, amount, control, record_hash, journal_idx FROM indicators",
+        &[
+            "year",
+            "indicator_code",
+            "unit_code",
+            "project_code",
+            "functional_code",
+            "economic_code",
+            "gov_economic_code",
+            "fund_source",
+            "special",
+            "amount",
+            "control",
+            "record_hash",
+            "journal_idx",
+        ],
+    ),
+    (
+        "indicators.balance",
+        "SELECT CAST(year AS TEXT) || '/' || indicator_code, paid, committed_unpaid FROM indicators",
+        &["paid", "committed_unpaid"],
+    ),
+    (
+        "indicator_months",
+        "SELECT CAST(year AS TEXT) || '/' || indicator_code || '/' || month, paid, payments FROM indicator_months",
+        &["paid", "payments"],
+    ),
+    (
+        "contracts",
+        "SELECT contract_no, contract_no, unit_code, year, indicator_code, supplier_name, supplier_account, amount, signed_on, ends_on, status, record_hash, journal_idx FROM contracts",
+        &[
+            "contract_no",
+            "unit_code",
+            "year",
+            "indicator_code",
+            "supplier_name",
+            "supplier_account",
+            "amount",
+            "signed_on",
+            "ends_on",
+            "status",
+            "record_hash",
+            "journal_idx",
+        ],
+    ),
+    ("contracts.paid", "SELECT contract_no, paid FROM contracts", &["paid"]),
+    (
+        "payments.refunded",
+        "SELECT voucher_no || '/' || unit_code, refunded FROM payments WHERE refunded <> 0",
+        &["refunded"],
+    ),
+    (
+        "revenues",
+        "SELECT record_no, record_no, date, year, region_code, revenue_code, amount, record_hash, journal_idx FROM revenues",
+        &["record_no", "date", "year", "region_code", "revenue_code", "amount", "record_hash", "journal_idx"],
+    ),
+    (
+        "revenue_months",
+        "SELECT CAST(year AS TEXT) || '/' || region_code || '/' || revenue_code || '/' || month, amount FROM revenue_months",
+        &["amount"],
+    ),
+    (
+        "revenue_targets",
+        "SELECT CAST(year AS TEXT) || '/' || region_code || '/' || revenue_code, year, region_code, revenue_code, amount, record_hash, journal_idx FROM revenue_targets",
+        &["year", "region_code", "revenue_code", "amount", "record_hash", "journal_idx"],
+    ),
+    ("settings", "SELECT key, key, value, journal_idx FROM settings", &["key", "value", "journal_idx"]),
+    ("calendar_years", "SELECT CAST(year AS TEXT), year, journal_idx FROM calendar_years", &["year", "journal_idx"]),
+    (
+        "calendar_days",
+        "SELECT date, date, kind, name, journal_idx FROM calendar_days",
+        &["date", "kind", "name", "journal_idx"],
+    ),
+    (
+        "batches",
+        "SELECT CAST(id AS TEXT), id, kind, file_name, file_sha256, rows_added, rows_unchanged, actor, at, reason, first_idx, end_idx FROM batches",
+        &[
+            "id",
+            "kind",
+            "file_name",
+            "file_sha256",
+            "rows_added",
+            "rows_unchanged",
+            "actor",
+            "at",
+            "reason",
+            "first_idx",
+            "end_idx",
+        ],
+    ),
+];
+
+/// Payments are compared page by page in key order (they may be millions).
+const PAYMENTS_SQL: &str = "SELECT voucher_no || '/' || unit_code, unit_code, voucher_no, pay_date, year, indicator_code, economic_code, payee_name, payee_account, payee_type, amount, summary, invoice_no, contract_no, reverses, record_hash, journal_idx FROM payments";
+const PAYMENT_COLUMNS: &[&str] = &[
+    "unit_code",
+    "voucher_no",
+    "pay_date",
+    "year",
+    "indicator_code",
+    "economic_code",
+    "payee_name",
+    "payee_account",
+    "payee_type",
+    "amount",
+    "summary",
+    "invoice_no",
+    "contract_no",
+    "reverses",
+    "record_hash",
+    "journal_idx",
+];
+
+fn compare_row(f: &mut Failures, table: &str, key: &str, columns: &[&str], stored: &Cells, expected: &Cells) {
+    for (i, col) in columns.iter().enumerate() {
+        let (s, e) =
+            (stored.get(i).map(String::as_str).unwrap_or("?"), expected.get(i).map(String::as_str).unwrap_or("?"));
+        if s != e {
+            f.row(table, key, Some(col), format!("table has {s:?}, the journal says {e:?}"));
+        }
+    }
+}
+
+fn compare_table(
+    f: &mut Failures,
+    table: &str,
+    columns: &[&str],
+    rows: &[AnyRow],
+    expected: &mut BTreeMap<String, Cells>,
+) -> u64 {
+    let mut n = 0;
+    for row in rows {
+        n += 1;
+        let key = cell(row, 0);
+        let stored: Cells = (1..=columns.len()).map(|i| cell(row, i)).collect();
+        match expected.remove(&key) {
+            Some(e) => compare_row(f, table, &key, columns, &stored, &e),
+            None => f.row(table, &key, None, "row has no journal entry".into()),
+        }
+    }
+    n
+}
+
+pub async fn verify(store: &Store) -> Result<Report, StoreError> {
+    let pool = store.pool();
+    let mut f = Failures::default();
+    let mut tree = MemoryTree::new();
+    let mut model = Model::default();
+    // 1. Entries: dense indexes, leaf hashes, decodable, replayed.
+    let mut next: i64 = 0;
+    loop {
+        let rows = sqlx::query("SELECT idx, leaf_hash, entry FROM journal WHERE idx >= $1 ORDER BY idx LIMIT $2")
+            .bind(next)
+            .bind(ENTRY_PAGE_ROWS)
+            .fetch_all(pool)
+            .await?;
+        if rows.is_empty() {
+            break;
+        }
+        for r in &rows {
+            let idx: i64 = r.try_get(0)?;
+            let stored: Vec<u8> = r.try_get(1)?;
+            let entry: Vec<u8> = r.try_get(2)?;
+            while next < idx {
+                f.entry(next as u64, "missing: the journal skips this index (deleted entry)".into());
+                next += 1;
+            }
+            let computed = leaf_hash(&entry);
+            if stored != computed {
+                f.entry(
+                    idx as u64,
+                    format!(
+                        "stored leaf hash {} but the entry hashes to {} (entry or hash altered)",
+                        hex(&stored),
+                        hex(&computed)
+                    ),
+                );
+            }
+            tree.push(computed);
+            match bw_ledger::decode(&entry) {
+                Ok(e) => {
+                    if let Err(msg) = model.apply(idx as u64, &e.action, &e.data, e.batch, &e) {
+                        f.entry(idx as u64, format!("{} entry: {msg}", e.action));
+                    }
+                }
+                Err(e) => f.entry(idx as u64, format!("not a journal entry: {e}")),
+            }
+            next = idx + 1;
+        }
+    }
+    let size = tree.size();
+    let head: i64 = sqlx::query("SELECT size FROM journal_head WHERE id = 1").fetch_one(pool).await?.try_get(0)?;
+    if head as u64 != size {
+        f.push(Failure {
+            check: "journal",
+            index: None,
+            table: None,
+            key: None,
+            column: None,
+            detail: format!("the journal head says {head} entries, {size} are stored"),
+        });
+    }
+    let root = merkle::root(&mut tree, size).unwrap_or_default();
+    // 2. Tiles.
+    let mut want: HashMap<(u32, u64), Vec<Hash>> =
+        merkle::tiles_touched(&tree, 0, size).into_iter().map(|(l, i, h)| ((l, i), h)).collect();
+    for r in sqlx::query("SELECT level, idx, hashes FROM merkle_tiles").fetch_all(pool).await? {
+        let (l, i, h): (i64, i64, Vec<u8>) = (r.try_get(0)?, r.try_get(1)?, r.try_get(2)?);
+        let stored: Vec<u8> = h;
+        match want.remove(&(l as u32, i as u64)) {
+            Some(w) if w.concat() == stored => {}
+            _ => f.push(Failure {
+                check: "tile",
+                index: None,
+                table: Some("merkle_tiles".into()),
+                key: Some(format!("{l}/{i}")),
+                column: None,
+                detail: "differs from the tree of the stored entries".into(),
+            }),
+        }
+    }
+    for (l, i) in want.keys() {
+        f.push(Failure {
+            check: "tile",
+            index: None,
+            table: Some("merkle_tiles".into()),
+            key: Some(format!("{l}/{i}")),
+            column: None,
+            detail: "missing".into(),
+        });
+    }
+    // 3. Checkpoints.
+    let verifier = store.meta("verifier_key").await?;
+    let verifier = verifier.as_deref().map(Verifier::parse);
+    let cps = sqlx::query("SELECT size, root, note FROM checkpoints ORDER BY size").fetch_all(pool).await?;
+    let checkpoints = cps.len() as u64;
+    for r in cps {
+        let (cp_size, cp_root, note): (i64, Vec<u8>, String) = (r.try_get(0)?, r.try_get(1)?, r.try_get(2)?);
+        let fail = |detail: String| Failure {
+            check: "checkpoint",
+            index: Some(cp_size as u64),
+            table: None,
+            key: None,
+            column: None,
+            detail,
+        };
+        let text = match &verifier {
+            Some(Ok(v)) => v.open(&note),
+            Some(Err(e)) => {
+                f.push(fail(format!("the recorded verifier key is unusable: {e}")));
+                continue;
+            }
+            None => {
+                f.push(fail("no verifier key is recorded for this log".into()));
+                continue;
+            }
+        };
+        let cp = match text.map_err(|e| e.to_string()).and_then(|t| Checkpoint::parse(t).map_err(|e| e.to_string())) {
+            Ok(cp) => cp,
+            Err(e) => {
+                f.push(fail(format!("signature does not verify with the installation key: {e}")));
+                continue;
+            }
+        };
+        if cp.size != cp_size as u64 || cp.root.as_slice() != cp_root.as_slice() {
+            f.push(fail("the signed note and the stored size or root disagree".into()));
+        }
+        if cp.size > size {
+            f.push(fail(format!("signed for {} entries but the journal has {size}: entries were removed", cp.size)));
+        } else if merkle::root(&mut tree, cp.size).ok() != Some(cp.root) {
+            f.push(fail("its root is not the root of the stored journal at that size: history was rewritten".into()));
+        }
+    }
+    // 4. Projections.
+    model.finish();
+    let mut rows_checked = 0;
+    for (table, sql, columns) in PROJECTIONS {
+        let rows = sqlx::query(AssertSqlSafe(*sql)).fetch_all(pool).await?;
+        let mut expected = model.tables.remove(table).unwrap_or_default();
+        rows_checked += compare_table(&mut f, table, columns, &rows, &mut expected);
+        for key in expected.keys() {
+            f.row(table, key, None, "row missing: the journal records it".into());
+        }
+    }
+    let mut expected = std::mem::take(&mut model.payments);
+    let mut after = (String::new(), String::new());
+    loop {
+        let rows = sqlx::query(AssertSqlSafe(format!("{PAYMENTS_SQL} WHERE (voucher_no > $1 OR (voucher_no = $1 AND unit_code > $2)) ORDER BY voucher_no, unit_code LIMIT 20000")))
+            .bind(after.0.clone())
+            .bind(after.1.clone())
+            .fetch_all(pool)
+            .await?;
+        let Some(last) = rows.last() else { break };
+        after = (cell(last, 2), cell(last, 1));
+        for row in &rows {
+            rows_checked += 1;
+            let key = cell(row, 0);
+            let stored: Cells = (1..=PAYMENT_COLUMNS.len()).map(|i| cell(row, i)).collect();
+            match expected.remove(&key) {
+                Some((_, _, digest)) if digest == row_digest(&stored) => {}
+                Some((idx, year, _)) => match expected_payment(pool, idx, year).await? {
+                    Some(e) => compare_row(&mut f, "payments", &key, PAYMENT_COLUMNS, &stored, &e),
+                    None => f.row(
+                        "payments",
+                        &key,
+                        None,
+                        format!("differs from journal entry {idx}, which no longer decodes"),
+                    ),
+                },
+                None => f.row("payments", &key, None, "row has no journal entry".into()),
+            }
+        }
+    }
+    for key in expected.keys() {
+        f.row("payments", key, None, "row missing: the journal records it".into());
+    }
+    if f.more > 0 {
+        let more = f.more;
+        f.list.push(Failure {
+            check: "journal",
+            index: None,
+            table: None,
+            key: None,
+            column: None,
+            detail: format!("… and {more} more failures"),
+        });
+    }
+    Ok(Report {
+        ok: f.list.is_empty(),
+        entries: size,
+        root: hex(&root),
+        checkpoints,
+        rows: rows_checked,
+        failures: f.list,
+    })
+}

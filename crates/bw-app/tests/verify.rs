@@ -1,0 +1,184 @@
+//! `verify` finds every kind of tampering and reports nothing on an untouched database.
+
+#![allow(clippy::panic, clippy::expect_used, clippy::unwrap_used)] // tests fail by panicking
+
+mod common;
+
+use bw_core::template::Kind;
+use bw_store::sqlx;
+use common::*;
+
+async fn prepared() -> Vec<TestDb> {
+    let mut out = Vec::new();
+    for mut db in databases().await {
+        db.store
+            .set_signer(bw_ledger::note::Signer::from_seed("budgetwatch.test/verify", [3; 32]).unwrap())
+            .await
+            .unwrap();
+        seed(&db).await;
+        let body = "voucher_no,pay_date,unit_code,indicator_code,economic_code,payee_name,payee_account,payee_type,amount,summary,invoice_no,contract_no,reverses\n\
+                    V1,2026-01-05,U1,I1,30201,公司,6222001,company,1200.50,办公用品,F1,,\n\
+                    V2,2026-02-05,U1,I1,30201,公司,6222001,company,300,纸张,F2,,\n\
+                    V3,2026-02-06,U1,I1,30201,公司,6222001,company,-100.25,退货,,,V1\n";
+        import_str(&db, Kind::Payments, "p.csv", body).await.unwrap();
+        bw_app::settings::set(&db.store, &ctx(), "import.errors_max", "9").await.unwrap();
+        out.push(db);
+    }
+    out
+}
+
+async fn failures(db: &TestDb) -> Vec<String> {
+    let r = bw_app::verify::verify(&db.store).await.unwrap();
+    assert_eq!(r.ok, r.failures.is_empty());
+    r.failures.iter().map(|f| f.to_string()).collect()
+}
+
+async fn exec(db: &TestDb, sql: &'static str) {
+    sqlx::query(sql).execute(db.store.pool()).await.unwrap();
+}
+
+#[tokio::test]
+async fn an_untouched_database_verifies() {
+    for db in prepared().await {
+        let r = bw_app::verify::verify(&db.store).await.unwrap();
+        assert!(r.ok, "{}: {:?}", db.name, r.failures);
+        assert_eq!((r.entries, r.checkpoints), (20, 5), "{}", db.name);
+    }
+}
+
+#[tokio::test]
+async fn edited_projection_rows_are_named_by_table_key_and_column() {
+    for db in prepared().await {
+        exec(&db, "UPDATE payments SET amount = 120051 WHERE voucher_no = 'V1'").await;
+        exec(&db, "UPDATE payments SET payee_name = '别人' WHERE voucher_no = 'V2'").await;
+        exec(&db, "UPDATE payments SET pay_date = '2026-03-01' WHERE voucher_no = 'V3'").await;
+        exec(&db, "UPDATE indicators SET paid = 0 WHERE indicator_code = 'I1'").await;
+        assert_eq!(
+            failures(&db).await,
+            vec![
+                "projection indicators.balance [2026/I1] column paid: table has \"0\", the journal says \"140025\"",
+                "projection payments [V1/U1] column amount: table has \"120051\", the journal says \"120050\"",
+                "projection payments [V2/U1] column payee_name: table has \"别人\", the journal says \"公司\"",
+                "projection payments [V3/U1] column pay_date: table has \"2026-03-01\", the journal says \"2026-02-06\"",
+            ],
+            "{}",
+            db.name
+        );
+    }
+}
+
+#[tokio::test]
+async fn rows_without_entries_and_missing_rows_are_found() {
+    for db in prepared().await {
+        exec(&db, "INSERT INTO payments SELECT unit_code, 'V9', pay_date, year, indicator_code, economic_code, payee_name, payee_account, payee_type, amount, summary, invoice_no, contract_no, reverses, refunded, record_hash, journal_idx FROM payments WHERE voucher_no = 'V2'").await;
+        exec(&db, "DELETE FROM projects WHERE project_code = 'XM2'").await;
+        assert_eq!(
+            failures(&db).await,
+            vec![
+                "projection projects [XM2]: row missing: the journal records it",
+                "projection payments [V9/U1]: row has no journal entry",
+            ],
+            "{}",
+            db.name
+        );
+    }
+}
+
+#[tokio::test]
+async fn altered_deleted_and_swapped_entries_are_named() {
+    for db in prepared().await {
+        let entries = db.store.journal_range(0, 20).await.unwrap();
+        // One byte of entry 15 (payment V1): its amount.
+        let e15 = String::from_utf8(entries[15].2.clone()).unwrap();
+        assert!(e15.contains("\"voucher_no\":\"V1\""), "{e15}");
+        let changed = e15.replace("1200.50", "1200.59").into_bytes();
+        sqlx::query("UPDATE journal SET entry = $1 WHERE idx = 15")
+            .bind(changed)
+            .execute(db.store.pool())
+            .await
+            .unwrap();
+        let f = failures(&db).await;
+        assert!(f[0].starts_with("entry 15: stored leaf hash"), "{}: {f:?}", db.name);
+        assert!(f.iter().any(|l| l.starts_with("projection payments [V1/U1] column amount")), "{f:?}");
+        assert!(f.iter().any(|l| l.starts_with("checkpoint 19: its root is not the root")), "{f:?}");
+
+        // Swap two entries (their bytes and hashes together).
+        let (a, b) = (&entries[1], &entries[2]);
+        for (idx, src) in [(1i64, b), (2i64, a)] {
+            sqlx::query("UPDATE journal SET leaf_hash = $1, entry = $2 WHERE idx = $3")
+                .bind(src.1.clone())
+                .bind(src.2.clone())
+                .bind(idx)
+                .execute(db.store.pool())
+                .await
+                .unwrap();
+        }
+        let f = failures(&db).await;
+        assert!(f.iter().any(|l| l.starts_with("tile merkle_tiles [0/0]: differs")), "{f:?}");
+        assert!(f.iter().any(|l| l.starts_with("projection units [C1] column journal_idx")), "{f:?}");
+
+        exec(&db, "DELETE FROM journal WHERE idx = 5").await;
+        let f = failures(&db).await;
+        assert!(f.iter().any(|l| l == "entry 5: missing: the journal skips this index (deleted entry)"), "{f:?}");
+        assert!(f.iter().any(|l| l.starts_with("journal: the journal head says 20 entries, 19 are stored")), "{f:?}");
+    }
+}
+
+#[tokio::test]
+async fn a_foreign_checkpoint_and_a_rewritten_history_are_found() {
+    for db in prepared().await {
+        // A checkpoint note re-signed with another key under the same name.
+        let other = bw_ledger::note::Signer::from_seed("budgetwatch.test/verify", [4; 32]).unwrap();
+        let root = bw_app::ledger::root(&db.store, Some(20)).await.unwrap().1;
+        let forged = other
+            .sign(&bw_ledger::note::Checkpoint { origin: "budgetwatch.test/verify".into(), size: 20, root }.text());
+        sqlx::query("UPDATE checkpoints SET note = $1 WHERE size = 20")
+            .bind(forged)
+            .execute(db.store.pool())
+            .await
+            .unwrap();
+        let f = failures(&db).await;
+        assert_eq!(
+            f,
+            vec![
+                "checkpoint 20: signature does not verify with the installation key: no valid signature by budgetwatch.test/verify"
+            ],
+            "{}",
+            db.name
+        );
+    }
+    for db in prepared().await {
+        // Truncate to 15 entries (before the payments) and write another history.
+        for sql in [
+            "DELETE FROM journal WHERE idx >= 15",
+            "DELETE FROM payments",
+            "DELETE FROM indicator_months",
+            "DELETE FROM settings",
+            "DELETE FROM batches WHERE id > 3",
+            "UPDATE indicators SET paid = 0",
+            "DELETE FROM merkle_tiles",
+            "UPDATE journal_head SET size = 15, tiled = 0",
+        ] {
+            sqlx::query(sql).execute(db.store.pool()).await.unwrap();
+        }
+        let location = db.store.location().to_string();
+        let mut store = bw_store::Store::open(&location, false).await.unwrap();
+        store
+            .set_signer(bw_ledger::note::Signer::from_seed("budgetwatch.test/verify", [3; 32]).unwrap())
+            .await
+            .unwrap();
+        let rewritten = TestDb { store, name: db.name, dir: db.dir };
+        let body = "voucher_no,pay_date,unit_code,indicator_code,economic_code,payee_name,payee_account,payee_type,amount\nW1,2026-01-05,U1,I1,30201,公司,6222001,company,10\nW2,2026-01-06,U1,I1,30201,公司,6222001,company,20\nW3,2026-01-07,U1,I1,30201,公司,6222001,company,30\nW4,2026-01-08,U1,I1,30201,公司,6222001,company,40\nW5,2026-01-09,U1,I1,30201,公司,6222001,company,50\n";
+        import_str(&rewritten, Kind::Payments, "q.csv", body).await.unwrap();
+        let f = failures(&rewritten).await;
+        assert_eq!(
+            f,
+            vec![
+                "checkpoint 19: its root is not the root of the stored journal at that size: history was rewritten",
+                "checkpoint 20: its root is not the root of the stored journal at that size: history was rewritten",
+            ],
+            "{}: earlier checkpoints, the new one and the tables hold",
+            rewritten.name
+        );
+    }
+}
