@@ -242,7 +242,10 @@ fn ledger_proofs_verify_against_the_dumped_entries() {
     assert!(o.status.success(), "{}", stdout(&o));
     assert!(stdout(&o).starts_with(&format!("verified: {size} entries, root ")), "{}", stdout(&o));
     let v: serde_json::Value = serde_json::from_str(&stdout(&bw(&db, &["verify", "--format", "json"]))).expect("json");
-    assert_eq!((v["ok"].as_bool(), v["entries"].as_u64(), v["failures"].as_array().map(Vec::len)), (Some(true), Some(size), Some(0)));
+    assert_eq!(
+        (v["ok"].as_bool(), v["entries"].as_u64(), v["failures"].as_array().map(Vec::len)),
+        (Some(true), Some(size), Some(0))
+    );
     assert_eq!(v["checkpoints"].as_u64(), Some(7), "one per import");
     let o = bw(&db, &["ledger", "prove-inclusion", "--index", "5", "--size", &(size + 1).to_string()]);
     assert!(!o.status.success() && stderr(&o).contains(&format!("the journal has {size} entries")), "{}", stderr(&o));

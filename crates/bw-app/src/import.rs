@@ -295,7 +295,7 @@ fn unit_ref(tree: &OrgTree, code: &str, want: OrgKind) -> Result<(), String> {
 // The kinds.
 
 /// Projection columns per kind; `journal_idx` is always last.
-fn table_of(kind: Kind) -> (&'static str, &'static [&'static str]) {
+pub const fn table_of(kind: Kind) -> (&'static str, &'static [&'static str]) {
     match kind {
         Kind::Units => (
             "units",
@@ -481,19 +481,11 @@ struct ContractState {
     changed: bool,
 }
 
-/// A 128-bit key fingerprint from two differently seeded SipHash runs: keys of a million
-/// payments fit in a few dozen megabytes, and a collision (about 2^-64 at that size) is
-/// out of reach. Content is still compared with the full SHA-256 record hash.
+/// A 128-bit key fingerprint (see `digest128`): keys of a million payments fit in a few
+/// dozen megabytes, and a collision (about 2^-64 at that size) is out of reach. Content is
+/// still compared with the full SHA-256 record hash.
 fn fingerprint(unit: &str, voucher: &str) -> u128 {
-    use std::hash::{Hash as _, Hasher};
-    let half = |seed: u8| {
-        let mut h = std::hash::DefaultHasher::new();
-        seed.hash(&mut h);
-        unit.hash(&mut h);
-        voucher.hash(&mut h);
-        h.finish()
-    };
-    (u128::from(half(1)) << 64) | u128::from(half(2))
+    crate::digest128(&(unit, voucher))
 }
 
 impl Importer {

@@ -57,3 +57,17 @@ pub async fn count_batches_not_by_reason(store: &bw_store::Store, reason: &str) 
         bw_store::sqlx::query("SELECT COUNT(*) FROM settings").fetch_one(store.pool()).await?.try_get(0)?;
     Ok(n + settings)
 }
+
+/// A 128-bit digest from two differently seeded SipHash runs: for in-memory identity of
+/// keys and rows (not for anything an adversary chooses to collide; content identity that
+/// matters is SHA-256).
+pub fn digest128<T: std::hash::Hash + ?Sized>(value: &T) -> u128 {
+    use std::hash::Hasher;
+    let half = |seed: u8| {
+        let mut h = std::hash::DefaultHasher::new();
+        std::hash::Hash::hash(&seed, &mut h);
+        value.hash(&mut h);
+        h.finish()
+    };
+    (u128::from(half(1)) << 64) | u128::from(half(2))
+}

@@ -155,17 +155,9 @@ fn payment_cells(p: Payment, year: i32, hash: String, idx: u64) -> Cells {
     ]
 }
 
-/// A 128-bit digest of a row's cells (two seeded SipHash runs), to compare without
-/// holding every expected row.
+/// A 128-bit digest of a row's cells, to compare without holding every expected row.
 fn row_digest(cells: &Cells) -> u128 {
-    use std::hash::{Hash as _, Hasher};
-    let half = |seed: u8| {
-        let mut h = std::hash::DefaultHasher::new();
-        seed.hash(&mut h);
-        cells.hash(&mut h);
-        h.finish()
-    };
-    (u128::from(half(1)) << 64) | u128::from(half(2))
+    crate::digest128(cells)
 }
 
 /// The expected payment row of `key`, rebuilt from its journal entry (for naming columns).
@@ -575,24 +567,7 @@ const PROJECTIONS: &[(&str, &str, &[&str])] = &[
 
 /// Payments are compared page by page in key order (they may be millions).
 const PAYMENTS_SQL: &str = "SELECT voucher_no || '/' || unit_code, unit_code, voucher_no, pay_date, year, indicator_code, economic_code, payee_name, payee_account, payee_type, amount, summary, invoice_no, contract_no, reverses, record_hash, journal_idx FROM payments";
-const PAYMENT_COLUMNS: &[&str] = &[
-    "unit_code",
-    "voucher_no",
-    "pay_date",
-    "year",
-    "indicator_code",
-    "economic_code",
-    "payee_name",
-    "payee_account",
-    "payee_type",
-    "amount",
-    "summary",
-    "invoice_no",
-    "contract_no",
-    "reverses",
-    "record_hash",
-    "journal_idx",
-];
+const PAYMENT_COLUMNS: &[&str] = crate::import::table_of(bw_core::template::Kind::Payments).1;
 
 fn compare_row(f: &mut Failures, table: &str, key: &str, columns: &[&str], stored: &Cells, expected: &Cells) {
     for (i, col) in columns.iter().enumerate() {
