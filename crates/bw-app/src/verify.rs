@@ -599,8 +599,69 @@ fn compare_table(
     n
 }
 
+/// Reads the payments table page by page in key order as (key, row digest), on its own
+/// task so it runs beside the journal replay.
+async fn scan_payments(pool: sqlx::AnyPool) -> Result<Vec<(String, u128)>, StoreError> {
+    let mut out = Vec::new();
+    let mut after = (String::new(), String::new());
+    loop {
+        let rows = sqlx::query(AssertSqlSafe(format!(
+            "{PAYMENTS_SQL} WHERE (voucher_no > $1 OR (voucher_no = $1 AND unit_code > $2)) ORDER BY voucher_no, unit_code LIMIT 20000"
+        )))
+        .bind(after.0.clone())
+        .bind(after.1.clone())
+        .fetch_all(&pool)
+        .await?;
+        let Some(last) = rows.last() else { break };
+        after = (last.try_get(2)?, last.try_get(1)?);
+        for row in &rows {
+            let (key, cells) = payment_row(row)?;
+            out.push((key, row_digest(&cells)));
+        }
+    }
+    Ok(out)
+}
+
+/// A payments row as cells, read with the column types the schema gives (no guessing).
+fn payment_row(row: &AnyRow) -> Result<(String, Cells), StoreError> {
+    let text = |i: usize| -> Result<String, StoreError> {
+        Ok(row.try_get::<Option<String>, _>(i)?.unwrap_or_else(|| NULL.into()))
+    };
+    let int = |i: usize| -> Result<String, StoreError> { Ok(row.try_get::<i64, _>(i)?.to_string()) };
+    let key = text(0)?;
+    let hash: Vec<u8> = row.try_get(15)?;
+    let cells = vec![
+        text(1)?,
+        text(2)?,
+        text(3)?,
+        int(4)?,
+        text(5)?,
+        text(6)?,
+        text(7)?,
+        text(8)?,
+        text(9)?,
+        int(10)?,
+        text(11)?,
+        text(12)?,
+        text(13)?,
+        text(14)?,
+        hex(&hash),
+        int(16)?,
+    ];
+    Ok((key, cells))
+}
+
+async fn stored_payment(pool: &sqlx::AnyPool, key: &str) -> Result<Cells, StoreError> {
+    let row = sqlx::query(AssertSqlSafe(format!("{PAYMENTS_SQL} WHERE voucher_no || '/' || unit_code = $1")))
+        .bind(key.to_string())
+        .fetch_one(pool)
+        .await?;
+    Ok(payment_row(&row)?.1)
+}
+
 pub async fn verify(store: &Store) -> Result<Report, StoreError> {
     let pool = store.pool();
+    let payments_scan = tokio::spawn(scan_payments(pool.clone()));
     let mut f = Failures::default();
     let mut tree = MemoryTree::new();
     let mut model = Model::default();
@@ -741,22 +802,14 @@ pub async fn verify(store: &Store) -> Result<Report, StoreError> {
         }
     }
     let mut expected = std::mem::take(&mut model.payments);
-    let mut after = (String::new(), String::new());
-    loop {
-        let rows = sqlx::query(AssertSqlSafe(format!("{PAYMENTS_SQL} WHERE (voucher_no > $1 OR (voucher_no = $1 AND unit_code > $2)) ORDER BY voucher_no, unit_code LIMIT 20000")))
-            .bind(after.0.clone())
-            .bind(after.1.clone())
-            .fetch_all(pool)
-            .await?;
-        let Some(last) = rows.last() else { break };
-        after = (cell(last, 2), cell(last, 1));
-        for row in &rows {
-            rows_checked += 1;
-            let key = cell(row, 0);
-            let stored: Cells = (1..=PAYMENT_COLUMNS.len()).map(|i| cell(row, i)).collect();
-            match expected.remove(&key) {
-                Some((_, _, digest)) if digest == row_digest(&stored) => {}
-                Some((idx, year, _)) => match expected_payment(pool, idx, year).await? {
+    let stored_payments = payments_scan.await.map_err(|e| StoreError::Journal(format!("payments scan: {e}")))??;
+    for (key, digest) in stored_payments {
+        rows_checked += 1;
+        match expected.remove(&key) {
+            Some((_, _, d)) if d == digest => {}
+            Some((idx, year, _)) => {
+                let stored = stored_payment(pool, &key).await?;
+                match expected_payment(pool, idx, year).await? {
                     Some(e) => compare_row(&mut f, "payments", &key, PAYMENT_COLUMNS, &stored, &e),
                     None => f.row(
                         "payments",
@@ -764,9 +817,9 @@ pub async fn verify(store: &Store) -> Result<Report, StoreError> {
                         None,
                         format!("differs from journal entry {idx}, which no longer decodes"),
                     ),
-                },
-                None => f.row("payments", &key, None, "row has no journal entry".into()),
+                }
             }
+            None => f.row("payments", &key, None, "row has no journal entry".into()),
         }
     }
     for key in expected.keys() {
