@@ -13,10 +13,10 @@
 
 use crate::Ctx;
 use crate::source::{ReadError, Source};
+use bw_core::Money;
 use bw_core::org::{OrgKind, OrgNode, OrgTree, RegionLevel};
 use bw_core::records::*;
 use bw_core::template::{HeaderMap, Kind, Record, parse_row, resolve_header};
-use bw_core::{Date, Money};
 use bw_ledger::{Hash, Header, encode_raw_into, hex, leaf_hash};
 use bw_store::sqlx::AnyPool;
 use bw_store::sqlx::{self, Row};
@@ -1344,9 +1344,4 @@ pub async fn import_file(
         s.clear().await?;
     }
     Ok(report)
-}
-
-/// Parses a date given on the command line.
-pub fn parse_date(s: &str) -> Result<Date, String> {
-    Date::parse(s).map_err(|e| e.to_string())
 }

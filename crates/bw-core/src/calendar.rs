@@ -191,19 +191,6 @@ impl WorkCalendar {
         }
         Answer { value: d, unknown_year: unknown }
     }
-
-    /// Working days in `from..=to`.
-    pub fn workdays_between(&self, from: Date, to: Date) -> u32 {
-        let mut count = 0;
-        let mut d = from;
-        while d <= to {
-            if self.workday_raw(d) {
-                count += 1;
-            }
-            d = d.add_days(1);
-        }
-        count
-    }
 }
 
 #[cfg(test)]

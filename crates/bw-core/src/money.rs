@@ -1,7 +1,6 @@
 //! Money (金额): an exact count of fen (分, 1/100 yuan) in an `i64`. Never a float.
 
 use std::fmt;
-use std::iter::Sum;
 
 /// An amount of money in fen. Arithmetic is checked; formatting is always two decimals.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -34,14 +33,6 @@ impl Money {
         Money(fen)
     }
 
-    /// Whole yuan, for constants and tests; `None` on overflow.
-    pub const fn from_yuan(yuan: i64) -> Option<Money> {
-        match yuan.checked_mul(100) {
-            Some(f) => Some(Money(f)),
-            None => None,
-        }
-    }
-
     pub const fn fen(self) -> i64 {
         self.0
     }
@@ -64,10 +55,6 @@ impl Money {
 
     pub fn checked_neg(self) -> Result<Money, MoneyOverflow> {
         self.0.checked_neg().map(Money).ok_or(MoneyOverflow)
-    }
-
-    pub fn checked_mul(self, n: i64) -> Result<Money, MoneyOverflow> {
-        self.0.checked_mul(n).map(Money).ok_or(MoneyOverflow)
     }
 
     /// The share `self / whole` as a ratio for display and rules; 0 when `whole` is zero.
@@ -135,24 +122,6 @@ impl std::str::FromStr for Money {
 /// `Sum` is only offered through `try_sum`.
 pub fn try_sum<I: IntoIterator<Item = Money>>(items: I) -> Result<Money, MoneyOverflow> {
     items.into_iter().try_fold(Money::ZERO, |acc, m| acc.checked_add(m))
-}
-
-/// A plain running total in `i128` for aggregates over millions of rows (cannot overflow
-/// for any realistic count of `i64` amounts); converted back with `Money::try_from`.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct Total(pub i128);
-
-impl Sum<Money> for Total {
-    fn sum<I: Iterator<Item = Money>>(iter: I) -> Total {
-        Total(iter.map(|m| i128::from(m.0)).sum())
-    }
-}
-
-impl TryFrom<Total> for Money {
-    type Error = MoneyOverflow;
-    fn try_from(t: Total) -> Result<Money, MoneyOverflow> {
-        i64::try_from(t.0).map(Money).map_err(|_| MoneyOverflow)
-    }
 }
 
 /// In journal entries and JSON an amount is the yuan string (`"1234.50"`): exact, and read

@@ -7,7 +7,7 @@
 //! journal indexes are dense and assigned in commit order.
 
 use bw_ledger::Hash;
-use sqlx::any::{AnyPoolOptions, AnyRow};
+use sqlx::any::AnyPoolOptions;
 use sqlx::{Any, AnyPool, AssertSqlSafe, Row};
 use std::time::Duration;
 
@@ -659,9 +659,4 @@ fn copy_text(buf: &mut Vec<u8>, s: &str) {
             _ => buf.push(b),
         }
     }
-}
-
-/// Reads a column that may be NULL as text.
-pub fn opt_text(row: &AnyRow, col: &str) -> Result<Option<String>> {
-    Ok(row.try_get::<Option<String>, _>(col)?)
 }
