@@ -7,6 +7,7 @@
 
 use bw_core::org::{OrgNode, OrgTree};
 use bw_core::records::{Contract, ContractStatus, Indicator, Payment, Project, Revenue, RevenueTarget};
+use bw_core::template::Kind;
 use bw_ledger::merkle::{self, MemoryTree};
 use bw_ledger::note::{Checkpoint, Verifier};
 use bw_ledger::{Hash, hex, leaf_hash};
@@ -442,53 +443,17 @@ const PROJECTIONS: &[(&str, &str, &[&str])] = &[
     (
         "units",
         "SELECT code, code, name, parent_code, kind, level, region_code, department_code, record_hash, journal_idx FROM units",
-        &[
-            "code",
-            "name",
-            "parent_code",
-            "kind",
-            "level",
-            "region_code",
-            "department_code",
-            "record_hash",
-            "journal_idx",
-        ],
+        crate::import::table_of(Kind::Units).1,
     ),
     (
         "projects",
         "SELECT project_code, project_code, name, unit_code, category, start_year, end_year, total_amount, status, expires_on, record_hash, journal_idx FROM projects",
-        &[
-            "project_code",
-            "name",
-            "unit_code",
-            "category",
-            "start_year",
-            "end_year",
-            "total_amount",
-            "status",
-            "expires_on",
-            "record_hash",
-            "journal_idx",
-        ],
+        crate::import::table_of(Kind::Projects).1,
     ),
     (
         "indicators",
         "SELECT CAST(year AS TEXT) || '/' || indicator_code, year, indicator_code, unit_code, project_code, functional_code, economic_code, gov_economic_code, fund_source, special, amount, control, record_hash, journal_idx FROM indicators",
-        &[
-            "year",
-            "indicator_code",
-            "unit_code",
-            "project_code",
-            "functional_code",
-            "economic_code",
-            "gov_economic_code",
-            "fund_source",
-            "special",
-            "amount",
-            "control",
-            "record_hash",
-            "journal_idx",
-        ],
+        crate::import::table_of(Kind::Indicators).1,
     ),
     (
         "indicators.balance",
@@ -503,20 +468,7 @@ const PROJECTIONS: &[(&str, &str, &[&str])] = &[
     (
         "contracts",
         "SELECT contract_no, contract_no, unit_code, year, indicator_code, supplier_name, supplier_account, amount, signed_on, ends_on, status, record_hash, journal_idx FROM contracts",
-        &[
-            "contract_no",
-            "unit_code",
-            "year",
-            "indicator_code",
-            "supplier_name",
-            "supplier_account",
-            "amount",
-            "signed_on",
-            "ends_on",
-            "status",
-            "record_hash",
-            "journal_idx",
-        ],
+        crate::import::table_of(Kind::Contracts).1,
     ),
     ("contracts.paid", "SELECT contract_no, paid FROM contracts", &["paid"]),
     (
@@ -527,7 +479,7 @@ const PROJECTIONS: &[(&str, &str, &[&str])] = &[
     (
         "revenues",
         "SELECT record_no, record_no, date, year, region_code, revenue_code, amount, record_hash, journal_idx FROM revenues",
-        &["record_no", "date", "year", "region_code", "revenue_code", "amount", "record_hash", "journal_idx"],
+        crate::import::table_of(Kind::Revenues).1,
     ),
     (
         "revenue_months",
@@ -537,7 +489,7 @@ const PROJECTIONS: &[(&str, &str, &[&str])] = &[
     (
         "revenue_targets",
         "SELECT CAST(year AS TEXT) || '/' || region_code || '/' || revenue_code, year, region_code, revenue_code, amount, record_hash, journal_idx FROM revenue_targets",
-        &["year", "region_code", "revenue_code", "amount", "record_hash", "journal_idx"],
+        crate::import::table_of(Kind::RevenueTargets).1,
     ),
     ("settings", "SELECT key, key, value, journal_idx FROM settings", &["key", "value", "journal_idx"]),
     ("calendar_years", "SELECT CAST(year AS TEXT), year, journal_idx FROM calendar_years", &["year", "journal_idx"]),
@@ -567,7 +519,7 @@ const PROJECTIONS: &[(&str, &str, &[&str])] = &[
 
 /// Payments are compared page by page in key order (they may be millions).
 const PAYMENTS_SQL: &str = "SELECT voucher_no || '/' || unit_code, unit_code, voucher_no, pay_date, year, indicator_code, economic_code, payee_name, payee_account, payee_type, amount, summary, invoice_no, contract_no, reverses, record_hash, journal_idx FROM payments";
-const PAYMENT_COLUMNS: &[&str] = crate::import::table_of(bw_core::template::Kind::Payments).1;
+const PAYMENT_COLUMNS: &[&str] = crate::import::table_of(Kind::Payments).1;
 
 fn compare_row(f: &mut Failures, table: &str, key: &str, columns: &[&str], stored: &Cells, expected: &Cells) {
     for (i, col) in columns.iter().enumerate() {

@@ -29,18 +29,6 @@ pub struct Header<'a> {
     pub batch: Option<i64>,
 }
 
-#[derive(Serialize)]
-struct Wire<'a, T: Serialize> {
-    v: u32,
-    action: &'a str,
-    actor: &'a str,
-    at: String,
-    reason: &'a str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    batch: Option<i64>,
-    data: &'a T,
-}
-
 #[derive(Debug, thiserror::Error)]
 #[error("journal entry could not be encoded: {0}")]
 pub struct EncodeError(#[from] serde_json::Error);
@@ -55,17 +43,8 @@ pub fn encode<T: Serialize>(header: &Header<'_>, data: &T) -> Result<Vec<u8>, En
 
 /// As `encode`, appending to `out` (reused buffers on the import path).
 pub fn encode_into<T: Serialize>(out: &mut Vec<u8>, header: &Header<'_>, data: &T) -> Result<(), EncodeError> {
-    let wire = Wire {
-        v: ENTRY_VERSION,
-        action: header.action,
-        actor: header.actor,
-        at: header.at.to_string(),
-        reason: header.reason,
-        batch: header.batch,
-        data,
-    };
-    serde_json::to_writer(out, &wire)?;
-    Ok(())
+    let data = serde_json::to_vec(data)?;
+    encode_raw_into(out, header, &data)
 }
 
 #[derive(Serialize)]
