@@ -9,6 +9,7 @@
 //! refuses it; the overspend anomalies sit on `warn` indicators.
 
 use bw_core::calendar::WorkCalendar;
+use bw_core::template::Kind;
 use bw_core::{Date, Money};
 use std::fs::File;
 use std::io::{BufWriter, Write};
@@ -210,6 +211,12 @@ fn line<W: Write>(w: &mut W, fields: &[&str]) -> std::io::Result<()> {
     w.write_all(b"\n")
 }
 
+/// The template's header row (the import reads the same names).
+fn header<W: Write>(w: &mut W, kind: Kind) -> std::io::Result<()> {
+    let names: Vec<&str> = kind.columns().iter().map(|c| c.name).collect();
+    line(w, &names)
+}
+
 fn yuan(fen: i64) -> String {
     Money::from_fen(fen).to_string()
 }
@@ -310,7 +317,7 @@ pub fn generate(opts: &DemoOptions, out: &Path) -> std::io::Result<DemoSummary> 
     }
     {
         let mut w = BufWriter::new(File::create(out.join("units.csv"))?);
-        line(&mut w, &["code", "name", "parent_code", "kind", "level"])?;
+        header(&mut w, Kind::Units)?;
         for (code, name, parent, level) in &regions {
             let p = parent.map(|i| regions[i].0.clone()).unwrap_or_default();
             line(&mut w, &[code, name, &p, "region", level])?;
@@ -330,37 +337,9 @@ pub fn generate(opts: &DemoOptions, out: &Path) -> std::io::Result<DemoSummary> 
     // --- Projects and indicators.
     let mut indicators: Vec<Indicator> = Vec::new();
     let mut projects_w = BufWriter::new(File::create(out.join("projects.csv"))?);
-    line(
-        &mut projects_w,
-        &[
-            "project_code",
-            "name",
-            "unit_code",
-            "category",
-            "start_year",
-            "end_year",
-            "total_amount",
-            "status",
-            "expires_on",
-        ],
-    )?;
+    header(&mut projects_w, Kind::Projects)?;
     let mut indicators_w = BufWriter::new(File::create(out.join("indicators.csv"))?);
-    line(
-        &mut indicators_w,
-        &[
-            "indicator_code",
-            "year",
-            "unit_code",
-            "project_code",
-            "functional_code",
-            "economic_code",
-            "gov_economic_code",
-            "fund_source",
-            "special",
-            "amount",
-            "control",
-        ],
-    )?;
+    header(&mut indicators_w, Kind::Indicators)?;
     let level_scale = |ri: usize| match regions[ri].3 {
         "province" => 4,
         "city" => 2,
@@ -548,20 +527,7 @@ pub fn generate(opts: &DemoOptions, out: &Path) -> std::io::Result<DemoSummary> 
 
     // --- Contracts on some project indicators: 50–70 % of the amount, paid in instalments.
     let mut contracts_w = BufWriter::new(File::create(out.join("contracts.csv"))?);
-    line(
-        &mut contracts_w,
-        &[
-            "contract_no",
-            "unit_code",
-            "indicator_code",
-            "supplier_name",
-            "supplier_account",
-            "amount",
-            "signed_on",
-            "ends_on",
-            "status",
-        ],
-    )?;
+    header(&mut contracts_w, Kind::Contracts)?;
     let mut contract_of: Vec<Option<(String, String, String, i64)>> = vec![None; indicators.len()];
     for (ii, ind) in indicators.iter().enumerate() {
         if ind.project.is_none()
@@ -598,24 +564,7 @@ pub fn generate(opts: &DemoOptions, out: &Path) -> std::io::Result<DemoSummary> 
 
     // --- Payments, month by month.
     let mut pay_w = BufWriter::with_capacity(1 << 20, File::create(out.join("payments.csv"))?);
-    line(
-        &mut pay_w,
-        &[
-            "voucher_no",
-            "pay_date",
-            "unit_code",
-            "indicator_code",
-            "economic_code",
-            "payee_name",
-            "payee_account",
-            "payee_type",
-            "amount",
-            "summary",
-            "invoice_no",
-            "contract_no",
-            "reverses",
-        ],
-    )?;
+    header(&mut pay_w, Kind::Payments)?;
     // About 35 injected payments and one refund in 600 come on top of normal spending.
     let anomaly_budget = if opts.payments >= 400 { 35 + opts.payments / 600 } else { 0 };
     let normal_total = opts.payments.saturating_sub(anomaly_budget);
@@ -1203,9 +1152,9 @@ pub fn generate(opts: &DemoOptions, out: &Path) -> std::io::Result<DemoSummary> 
 
     // --- Revenues and targets per region and revenue code.
     let mut rev_w = BufWriter::new(File::create(out.join("revenues.csv"))?);
-    line(&mut rev_w, &["record_no", "date", "region_code", "revenue_code", "amount"])?;
+    header(&mut rev_w, Kind::Revenues)?;
     let mut tgt_w = BufWriter::new(File::create(out.join("revenue_targets.csv"))?);
-    line(&mut tgt_w, &["year", "region_code", "revenue_code", "amount"])?;
+    header(&mut tgt_w, Kind::RevenueTargets)?;
     let shortfall_region = regions.len() / 2;
     let mut rec = 0u64;
     for (ri, (rcode, _, _, level)) in regions.iter().enumerate() {
