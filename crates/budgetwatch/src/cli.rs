@@ -35,8 +35,8 @@ struct Global {
     reason: Option<String>,
     /// The installation's Ed25519 signing key file (default: the SQLite file's path with
     /// `.key` appended, or ./budgetwatch.key for PostgreSQL). Created with mode 0600.
-    #[arg(long, global = true, env = "BUDGETWATCH_KEY")]
-    key: Option<PathBuf>,
+    #[arg(long = "key-file", global = true, env = "BUDGETWATCH_KEY")]
+    key_file: Option<PathBuf>,
 }
 
 #[derive(Subcommand)]
@@ -147,6 +147,54 @@ enum LedgerCommand {
         #[arg(long)]
         new: Option<u64>,
     },
+    /// Prove the current log extends a signed checkpoint saved earlier (exit 1 if not).
+    CheckConsistency {
+        /// A file holding a checkpoint note printed by `ledger checkpoint`.
+        #[arg(long)]
+        since: PathBuf,
+    },
+    /// Write the entries, tiles, checkpoints and cosignatures as plain files (C2SP tlog-tiles).
+    Export { dir: PathBuf },
+    /// Verify an export with nothing but its files and the log's public key (exit 1 if not).
+    VerifyExport {
+        dir: PathBuf,
+        /// The log's verifier key (as printed by `budgetwatch ledger key`).
+        #[arg(long)]
+        key: String,
+        /// A witness's cosignature key whose cosignatures must verify (repeatable).
+        #[arg(long)]
+        witness: Vec<String>,
+        /// text or json
+        #[arg(long, default_value = "text")]
+        format: String,
+    },
+    /// Publish the latest checkpoint for witnesses now (the server also does so every
+    /// `ledger.publish_minutes`).
+    Publish,
+    /// Register a witness's cosignature key (name+id+base64, type 0x04); journaled.
+    AddWitness { key: String },
+    /// List the registered witnesses.
+    Witnesses,
+    /// Act as a witness: fetch SERVER's published checkpoint, check it is consistent with the
+    /// one cosigned last (STATE), cosign it with the witness key and post the cosignature
+    /// back. Without --server, print the witness's public key (creating the key if needed).
+    Witness {
+        /// The log's base URL, e.g. http://budget.example:8080
+        #[arg(long, requires_all = ["log_key", "state"])]
+        server: Option<String>,
+        /// The log's verifier key.
+        #[arg(long)]
+        log_key: Option<String>,
+        /// This witness's private key file (created, mode 0600, when absent and --name is given).
+        #[arg(long = "witness-key")]
+        witness_key: PathBuf,
+        /// The file keeping the last cosigned checkpoint.
+        #[arg(long)]
+        state: Option<PathBuf>,
+        /// The witness's name for a new key, e.g. audit.example/witness.
+        #[arg(long)]
+        name: Option<String>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -223,7 +271,7 @@ async fn open(g: &Global) -> Result<Store> {
 }
 
 fn key_path(g: &Global) -> PathBuf {
-    if let Some(k) = &g.key {
+    if let Some(k) = &g.key_file {
         return k.clone();
     }
     match bw_store::describe(&g.db) {
@@ -268,7 +316,7 @@ async fn open_for_write_telling(g: &Global, tell: bool) -> Result<Store> {
 }
 
 /// Writes a file readable by its owner alone.
-fn write_private(path: &Path, text: &str) -> Result<()> {
+pub(crate) fn write_private(path: &Path, text: &str) -> Result<()> {
     use std::os::unix::fs::OpenOptionsExt;
     let mut f = std::fs::OpenOptions::new()
         .write(true)
@@ -466,32 +514,91 @@ async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Verify { format } => {
             let store = open(&g).await?;
             let started = std::time::Instant::now();
-            let report = bw_app::verify::verify(&store).await?;
-            match format.as_str() {
-                "json" => println!("{}", serde_json::to_string_pretty(&report)?),
-                "text" => {
-                    for f in &report.failures {
-                        println!("{f}");
-                    }
-                    println!(
-                        "{}: {} entries, root {}, {} checkpoints, {} rows compared ({:.2} s)",
-                        if report.ok { "verified" } else { "FAILED" },
-                        report.entries,
-                        report.root,
-                        report.checkpoints,
-                        report.rows,
-                        started.elapsed().as_secs_f64()
-                    );
+            let r = bw_app::verify::verify(&store).await?;
+            let summary = format!(
+                "{}: {} entries, root {}, {} checkpoints, {} rows compared ({:.2} s)",
+                if r.ok { "verified" } else { "FAILED" },
+                r.entries,
+                r.root,
+                r.checkpoints,
+                r.rows,
+                started.elapsed().as_secs_f64()
+            );
+            return print_report(&format, &r, &r.failures, r.ok, &summary);
+        }
+        Command::Ledger { command: LedgerCommand::VerifyExport { dir, key, witness, format } } => {
+            let r = bw_app::export::verify_export(&dir, &key, &witness)?;
+            let summary = format!(
+                "{}: {} entries of {}, root {}, {} checkpoints, {} cosignatures, {} tiles",
+                if r.ok { "verified" } else { "FAILED" },
+                r.size,
+                r.origin,
+                r.root,
+                r.checkpoints,
+                r.cosignatures,
+                r.tiles
+            );
+            return print_report(&format, &r, &r.failures, r.ok, &summary);
+        }
+        Command::Ledger { command: LedgerCommand::Witness { server, log_key, witness_key, state, name } } => {
+            match (server, log_key, state) {
+                (Some(server), Some(log_key), Some(state)) => {
+                    let line = crate::witness::run(crate::witness::Options {
+                        server: &server,
+                        log_key: &log_key,
+                        key: &witness_key,
+                        state: &state,
+                        name: name.as_deref(),
+                    })
+                    .await?;
+                    println!("{line}");
                 }
-                other => bail!("unknown format {other:?}: text or json"),
+                _ => println!("{}", crate::witness::load_or_create_key(&witness_key, name.as_deref())?.verifier_key()),
             }
-            if !report.ok {
-                return Ok(ExitCode::FAILURE);
-            }
+        }
+        Command::Ledger { command: LedgerCommand::AddWitness { key } } => {
+            let store = open_for_write(&g).await?;
+            let name = bw_app::witness::add(&store, &ctx(&g), &key).await?;
+            println!("registered witness {name}");
         }
         Command::Ledger { command } => {
             let store = open(&g).await?;
             match command {
+                LedgerCommand::VerifyExport { .. }
+                | LedgerCommand::Witness { .. }
+                | LedgerCommand::AddWitness { .. } => {
+                    unreachable!("handled above")
+                }
+                LedgerCommand::CheckConsistency { since } => {
+                    let note = std::fs::read_to_string(&since)
+                        .with_context(|| format!("reading the saved checkpoint {}", since.display()))?;
+                    let out = bw_app::ledger::check_consistency(&store, &note).await?;
+                    println!("{out}");
+                    if out["consistent"] != true {
+                        return Ok(ExitCode::FAILURE);
+                    }
+                }
+                LedgerCommand::Export { dir } => {
+                    let e = bw_app::export::export(&store, &dir).await?;
+                    println!(
+                        "exported {} entries (root {}), {} checkpoints, {} tiles, {} entry bundles to {}",
+                        e.size,
+                        e.root,
+                        e.checkpoints,
+                        e.tiles,
+                        e.bundles,
+                        dir.display()
+                    );
+                }
+                LedgerCommand::Publish => match bw_app::witness::publish(&store, crate::clock::now(), true).await? {
+                    Some(size) => println!("published the checkpoint of {size} entries"),
+                    None => bail!("no checkpoint yet: the journal is empty"),
+                },
+                LedgerCommand::Witnesses => {
+                    for (name, key) in bw_app::witness::list(&store).await? {
+                        println!("{name}\t{key}");
+                    }
+                }
                 LedgerCommand::Dump { from, to } => {
                     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
                     let mut failed = None;
@@ -536,6 +643,28 @@ async fn run(cli: Cli) -> Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Prints a check's report as JSON, or as one line per failure and a summary; exit 1 when
+/// the check failed.
+fn print_report<T: std::fmt::Display>(
+    format: &str,
+    report: &impl serde::Serialize,
+    failures: &[T],
+    ok: bool,
+    summary: &str,
+) -> Result<ExitCode> {
+    match format {
+        "json" => println!("{}", serde_json::to_string_pretty(report)?),
+        "text" => {
+            for f in failures {
+                println!("{f}");
+            }
+            println!("{summary}");
+        }
+        other => bail!("unknown format {other:?}: text or json"),
+    }
+    Ok(if ok { ExitCode::SUCCESS } else { ExitCode::FAILURE })
 }
 
 async fn calendar(g: &Global, command: CalendarCommand) -> Result<ExitCode> {

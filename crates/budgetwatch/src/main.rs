@@ -8,7 +8,9 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 mod cli;
 mod clock;
+mod ledger_api;
 mod server;
+mod witness;
 
 fn main() -> std::process::ExitCode {
     cli::main()

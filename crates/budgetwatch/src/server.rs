@@ -32,13 +32,15 @@ pub fn router(store: Store) -> Router {
         .route("/api/v1/overview", get(api_overview))
         .route("/templates/{file}", get(template_download))
         .route("/healthz", get(|| async { "ok" }))
-        .with_state(App { store })
+        .with_state(App { store: store.clone() })
+        .merge(crate::ledger_api::routes().with_state(store))
 }
 
 pub async fn serve(store: Store, addr: &str) -> Result<()> {
     let listener = tokio::net::TcpListener::bind(addr).await.with_context(|| format!("binding {addr}"))?;
     let local = listener.local_addr()?;
     println!("budgetwatch is serving {} at http://{local}/", store.location());
+    tokio::spawn(crate::ledger_api::publish_on_schedule(store.clone()));
     axum::serve(listener, router(store))
         .with_graceful_shutdown(async {
             let _ = tokio::signal::ctrl_c().await;

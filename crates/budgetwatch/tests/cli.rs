@@ -2,27 +2,10 @@
 
 #![allow(clippy::panic, clippy::expect_used, clippy::unwrap_used)] // tests fail by panicking
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::path::Path;
-use std::process::{Command, Output, Stdio};
+mod common;
 
-fn bw(db: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_budgetwatch"))
-        .arg("--db")
-        .arg(db)
-        .args(args)
-        .env_remove("BUDGETWATCH_DB")
-        .output()
-        .expect("run budgetwatch")
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).to_string()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).to_string()
-}
+use common::*;
+use std::process::Command;
 
 #[test]
 fn calendar_answers_match_the_state_council_notices() {
@@ -114,39 +97,15 @@ fn a_refused_import_exits_nonzero_and_lists_every_error() {
     assert!(stdout(&o).contains("units: 0\n") && stdout(&o).contains("journal: 0\n"), "{}", stdout(&o));
 }
 
-fn get(addr: &str, path: &str) -> (String, String) {
-    let mut s = std::net::TcpStream::connect(addr).expect("connect");
-    write!(s, "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n").expect("send");
-    let mut resp = String::new();
-    s.read_to_string(&mut resp).expect("read");
-    let (head, body) = resp.split_once("\r\n\r\n").unwrap_or((&resp, ""));
-    (head.lines().next().unwrap_or("").to_string(), body.to_string())
-}
-
 #[test]
 fn the_demo_imports_a_province_and_serves_its_first_page() {
     let dir = tempfile::tempdir().expect("dir");
     let db = dir.path().join("demo.db");
     let data = dir.path().join("data");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_budgetwatch"))
-        .args(["--db", db.to_str().expect("path"), "demo", "--addr", "127.0.0.1:0", "--payments", "4000"])
-        .arg("--data")
-        .arg(&data)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("spawn demo");
-    let out = child.stdout.take().expect("stdout");
-    let mut lines = BufReader::new(out).lines();
-    let mut url = None;
-    for line in lines.by_ref() {
-        let line = line.expect("line");
-        if let Some(u) = line.split("at http://").nth(1) {
-            url = Some(u.trim_end_matches('/').to_string());
-            break;
-        }
-    }
-    let addr = url.expect("the demo prints its URL");
+    let (mut child, addr) = spawn_server(
+        &db,
+        &["demo", "--addr", "127.0.0.1:0", "--payments", "4000", "--data", data.to_str().expect("path")],
+    );
     let (status, body) = get(&addr, "/");
     let (jstatus, json) = get(&addr, "/api/v1/overview");
     let (tstatus, template) = get(&addr, "/templates/payments.csv");
@@ -318,7 +277,7 @@ fn every_commit_leaves_a_checkpoint_signed_with_the_installation_key() {
         .args([
             "--db",
             db.to_str().expect("p"),
-            "--key",
+            "--key-file",
             other.to_str().expect("p"),
             "setting",
             "set",

@@ -2,7 +2,7 @@
 //! from the stored tiles (a proof reads O(log n) tiles and never rehashes the log).
 
 use bw_ledger::merkle::{self, MissingNode, NodeSource, TILE_HEIGHT};
-use bw_ledger::note::base64;
+use bw_ledger::note::{Checkpoint, Verifier, base64};
 use bw_ledger::{Hash, hex};
 use bw_store::{Store, StoreError};
 use std::collections::HashMap;
@@ -112,4 +112,62 @@ pub async fn dump(store: &Store, from: u64, to: Option<u64>, mut line: impl FnMu
         at = upto;
     }
     Ok(())
+}
+
+/// `ledger check-consistency --since FILE`: proves the current journal extends the signed
+/// checkpoint `note` saved earlier. Returns the proof as JSON with `"consistent"`; an error
+/// names why the note cannot be checked at all.
+pub async fn check_consistency(store: &Store, note: &str) -> Result<serde_json::Value, LedgerError> {
+    let key = store
+        .meta("verifier_key")
+        .await?
+        .ok_or_else(|| LedgerError::Range("this log has no verifier key recorded".into()))?;
+    let verifier = Verifier::parse(&key).map_err(|e| LedgerError::Range(format!("the recorded verifier key: {e}")))?;
+    let text = verifier
+        .open(note)
+        .map_err(|e| LedgerError::Range(format!("the saved checkpoint is not signed by this log's key: {e}")))?;
+    let old = Checkpoint::parse(text).map_err(|e| LedgerError::Range(format!("the saved checkpoint: {e}")))?;
+    let size = size_or_current(store, None).await?;
+    if old.size > size {
+        return Ok(serde_json::json!({
+            "consistent": false,
+            "old": old.size,
+            "old_root": hex(&old.root),
+            "size": size,
+            "detail": format!("the log has {size} entries, fewer than the {} of the saved checkpoint: entries were removed", old.size),
+        }));
+    }
+    let mut out = if old.size == 0 {
+        let (size, root) = root(store, Some(size)).await?;
+        serde_json::json!({"size": size, "root": hex(&root), "proof": [], "old": 0, "old_root": hex(&bw_ledger::root(&[]))})
+    } else {
+        prove_consistency(store, old.size, Some(size)).await?
+    };
+    let proof: Vec<Hash> = out["proof"]
+        .as_array()
+        .map(|a| a.iter().filter_map(|h| h.as_str().and_then(unhex)).collect())
+        .unwrap_or_default();
+    let new_root = out["root"].as_str().and_then(unhex).unwrap_or_default();
+    let consistent = merkle::verify_consistency(old.size, size, &old.root, &new_root, &proof);
+    out["old_root"] = hex(&old.root).into();
+    out["consistent"] = consistent.into();
+    if !consistent {
+        out["detail"] = format!(
+            "the current log of {size} entries does not extend the saved checkpoint of {} entries: history was rewritten",
+            old.size
+        )
+        .into();
+    }
+    Ok(out)
+}
+
+fn unhex(s: &str) -> Option<Hash> {
+    if s.len() != 64 {
+        return None;
+    }
+    let mut h = [0u8; 32];
+    for (i, b) in h.iter_mut().enumerate() {
+        *b = u8::from_str_radix(s.get(2 * i..2 * i + 2)?, 16).ok()?;
+    }
+    Some(h)
 }

@@ -3,6 +3,7 @@
 
 pub mod calendar;
 pub mod demo;
+pub mod export;
 pub mod import;
 pub mod journal;
 pub mod ledger;
@@ -11,6 +12,7 @@ pub mod settings;
 pub mod source;
 pub mod template;
 pub mod verify;
+pub mod witness;
 
 use bw_core::Timestamp;
 

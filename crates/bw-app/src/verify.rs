@@ -9,7 +9,7 @@ use bw_core::org::{OrgNode, OrgTree};
 use bw_core::records::{Contract, ContractStatus, Indicator, Payment, Project, Revenue, RevenueTarget};
 use bw_core::template::Kind;
 use bw_ledger::merkle::{self, MemoryTree};
-use bw_ledger::note::{Checkpoint, Verifier};
+use bw_ledger::note::{Checkpoint, CosignatureVerifier, Verifier};
 use bw_ledger::{Hash, hex, leaf_hash};
 use bw_store::sqlx::{self, AssertSqlSafe, Row, any::AnyRow};
 use bw_store::{Store, StoreError};
@@ -18,7 +18,7 @@ use std::collections::{BTreeMap, HashMap};
 
 #[derive(Debug, Clone, serde::Serialize, PartialEq, Eq)]
 pub struct Failure {
-    /// `entry`, `journal`, `tile`, `checkpoint` or `projection`.
+    /// `entry`, `journal`, `tile`, `checkpoint`, `cosignature` or `projection`.
     pub check: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub index: Option<u64>,
@@ -362,6 +362,11 @@ impl Model {
                     self.put("calendar_days", f(0), vec![f(0), f(1), f(2), ix.clone()]);
                 }
             }
+            "witness.add" => {
+                let name = data["name"].as_str().ok_or("no name")?.to_string();
+                let key = data["key"].as_str().ok_or("no key")?.to_string();
+                self.put("witnesses", name.clone(), vec![name, key, ix]);
+            }
             "import.batch" => {
                 let b = batch.ok_or("a batch entry without a batch number")?;
                 let g = |k: &str| data[k].clone();
@@ -492,6 +497,7 @@ const PROJECTIONS: &[(&str, &str, &[&str])] = &[
         crate::import::table_of(Kind::RevenueTargets).1,
     ),
     ("settings", "SELECT key, key, value, journal_idx FROM settings", &["key", "value", "journal_idx"]),
+    ("witnesses", "SELECT name, name, vkey, journal_idx FROM witnesses", &["name", "vkey", "journal_idx"]),
     ("calendar_years", "SELECT CAST(year AS TEXT), year, journal_idx FROM calendar_years", &["year", "journal_idx"]),
     (
         "calendar_days",
@@ -705,6 +711,7 @@ pub async fn verify(store: &Store) -> Result<Report, StoreError> {
     let verifier = verifier.as_deref().map(Verifier::parse);
     let cps = sqlx::query("SELECT size, root, note FROM checkpoints ORDER BY size").fetch_all(pool).await?;
     let checkpoints = cps.len() as u64;
+    let mut bodies: HashMap<i64, String> = HashMap::new();
     for r in cps {
         let (cp_size, cp_root, note): (i64, Vec<u8>, String) = (r.try_get(0)?, r.try_get(1)?, r.try_get(2)?);
         let fail = |detail: String| Failure {
@@ -733,6 +740,7 @@ pub async fn verify(store: &Store) -> Result<Report, StoreError> {
                 continue;
             }
         };
+        bodies.insert(cp_size, cp.text());
         if cp.size != cp_size as u64 || cp.root.as_slice() != cp_root.as_slice() {
             f.push(fail("the signed note and the stored size or root disagree".into()));
         }
@@ -742,7 +750,34 @@ pub async fn verify(store: &Store) -> Result<Report, StoreError> {
             f.push(fail("its root is not the root of the stored journal at that size: history was rewritten".into()));
         }
     }
-    // 4. Projections.
+    // 4. Cosignatures, by the witnesses the journal registers.
+    let witnesses: HashMap<String, String> = model
+        .tables
+        .get("witnesses")
+        .map(|t| t.iter().map(|(k, c)| (k.clone(), c.get(1).cloned().unwrap_or_default())).collect())
+        .unwrap_or_default();
+    for r in sqlx::query("SELECT size, witness, line FROM cosignatures ORDER BY size, witness").fetch_all(pool).await? {
+        let (cp_size, name, line): (i64, String, String) = (r.try_get(0)?, r.try_get(1)?, r.try_get(2)?);
+        let problem = match (witnesses.get(&name), bodies.get(&cp_size)) {
+            (None, _) => Some(format!("by {name}, who is not a registered witness")),
+            (_, None) => Some(format!("by {name} for a checkpoint the log does not hold (or whose signature failed)")),
+            (Some(key), Some(body)) => match CosignatureVerifier::parse(key) {
+                Err(e) => Some(format!("by {name}: the registered key is unusable: {e}")),
+                Ok(v) => v.verify_line(body, &line).err().map(|e| format!("by {name} does not verify: {e}")),
+            },
+        };
+        if let Some(detail) = problem {
+            f.push(Failure {
+                check: "cosignature",
+                index: Some(cp_size as u64),
+                table: None,
+                key: Some(name),
+                column: None,
+                detail,
+            });
+        }
+    }
+    // 5. Projections.
     model.finish();
     let mut rows_checked = 0;
     for (table, sql, columns) in PROJECTIONS {

@@ -182,3 +182,42 @@ async fn a_foreign_checkpoint_and_a_rewritten_history_are_found() {
         );
     }
 }
+
+#[tokio::test]
+async fn witness_cosignatures_are_stored_for_published_checkpoints_and_checked() {
+    use bw_ledger::note::{Cosigner, split_note};
+    for db in prepared().await {
+        let w = Cosigner::from_seed("audit.example/w", [8; 32]).unwrap();
+        let stranger = Cosigner::from_seed("congress.example/w", [9; 32]).unwrap();
+        bw_app::witness::add(&db.store, &ctx(), &w.verifier_key()).await.unwrap();
+        let now = bw_core::Timestamp(1_795_740_000);
+        assert_eq!(bw_app::witness::publish(&db.store, now, false).await.unwrap(), Some(21));
+        // Not due again within the hour, even after the log grows.
+        bw_app::settings::set(&db.store, &ctx(), "import.errors_max", "8").await.unwrap();
+        assert_eq!(bw_app::witness::publish(&db.store, bw_core::Timestamp(now.0 + 60), false).await.unwrap(), Some(21));
+        let note = bw_app::witness::published(&db.store).await.unwrap().unwrap();
+        let body = split_note(&note).unwrap().0.to_string();
+        assert!(body.contains("\n21\n"), "{body}");
+        let line = w.cosign(&body, 1_795_740_100);
+        let unknown = stranger.cosign(&body, 1_795_740_100);
+        let refused = bw_app::witness::receive(&db.store, &format!("{note}{unknown}\n"), now).await;
+        assert!(refused.is_err_and(|e| e.to_string() == "no cosignature by a registered witness"), "{}", db.name);
+        let forged = format!("{note}{}\n", line.replace(&line[line.len() - 8..], "AAAAAAA="));
+        assert!(bw_app::witness::receive(&db.store, &forged, now).await.is_err(), "{}", db.name);
+        let accepted = bw_app::witness::receive(&db.store, &format!("{note}{line}\n"), now).await.unwrap();
+        assert_eq!(accepted, vec!["audit.example/w".to_string()]);
+        let shown = bw_app::witness::published(&db.store).await.unwrap().unwrap();
+        assert!(shown.ends_with(&format!("{line}\n")), "{shown}");
+        assert!(failures(&db).await.is_empty(), "{}", db.name);
+        // A cosignature moved onto another checkpoint no longer verifies.
+        exec(&db, "UPDATE cosignatures SET size = 20").await;
+        assert_eq!(
+            failures(&db).await,
+            vec![
+                "cosignature 20 [audit.example/w]: by audit.example/w does not verify: no valid signature by audit.example/w"
+            ],
+            "{}",
+            db.name
+        );
+    }
+}

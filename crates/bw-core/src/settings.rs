@@ -15,12 +15,20 @@ pub struct SettingSpec {
     pub about: &'static str,
 }
 
-pub const SETTINGS: &[SettingSpec] = &[SettingSpec {
-    key: "import.errors_max",
-    default: "100",
-    kind: SettingType::Integer { min: 1, max: 100_000 },
-    about: "bad rows reported for one import file before the rest are only counted",
-}];
+pub const SETTINGS: &[SettingSpec] = &[
+    SettingSpec {
+        key: "import.errors_max",
+        default: "100",
+        kind: SettingType::Integer { min: 1, max: 100_000 },
+        about: "bad rows reported for one import file before the rest are only counted",
+    },
+    SettingSpec {
+        key: "ledger.publish_minutes",
+        default: "60",
+        kind: SettingType::Integer { min: 1, max: 10_080 },
+        about: "minutes between published checkpoints, the ones witnesses cosign",
+    },
+];
 
 pub fn spec(key: &str) -> Option<&'static SettingSpec> {
     SETTINGS.iter().find(|s| s.key == key)

@@ -10,10 +10,11 @@ use bw_core::Timestamp;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
-/// Format version written in every entry.
+pub mod layout;
 pub mod merkle;
 pub mod note;
 
+/// Format version written in every entry.
 pub const ENTRY_VERSION: u32 = 1;
 
 pub type Hash = [u8; 32];

@@ -21,12 +21,19 @@ pub enum NoteError {
     Checkpoint(String),
 }
 
+/// Signature type byte of a C2SP `tlog-cosignature` (timestamped Ed25519) key.
+const ALG_COSIGNATURE_V1: u8 = 0x04;
+
 /// The 4-byte key hash: SHA-256(name ‖ "\n" ‖ alg ‖ public key)[..4].
 fn key_hash(name: &str, public: &[u8; 32]) -> [u8; 4] {
+    key_id(name, ALG_ED25519, public)
+}
+
+fn key_id(name: &str, alg: u8, public: &[u8; 32]) -> [u8; 4] {
     let mut h = Sha256::new();
     h.update(name.as_bytes());
     h.update(b"\n");
-    h.update([ALG_ED25519]);
+    h.update([alg]);
     h.update(public);
     let d: [u8; 32] = h.finalize().into();
     [d[0], d[1], d[2], d[3]]
@@ -184,6 +191,138 @@ impl Checkpoint {
     }
 }
 
+/// A witness's key for C2SP `tlog-cosignature` (cosignature/v1, timestamped Ed25519).
+pub struct Cosigner {
+    name: String,
+    key: SigningKey,
+    id: [u8; 4],
+}
+
+/// The message a cosignature/v1 signs: a header line, the time, then the checkpoint body.
+fn cosigned_message(body: &str, time: u64) -> String {
+    format!("cosignature/v1\ntime {time}\n{body}")
+}
+
+impl Cosigner {
+    pub fn from_seed(name: &str, seed: [u8; 32]) -> Result<Cosigner, NoteError> {
+        if !valid_name(name) {
+            return Err(NoteError::Key(format!("invalid key name {name:?}")));
+        }
+        let key = SigningKey::from_bytes(&seed);
+        let id = key_id(name, ALG_COSIGNATURE_V1, key.verifying_key().as_bytes());
+        Ok(Cosigner { name: name.to_string(), key, id })
+    }
+
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// `PRIVATE+KEY+name+id+base64(0x04 ‖ seed)`.
+    pub fn private_key_string(&self) -> String {
+        let mut b = vec![ALG_COSIGNATURE_V1];
+        b.extend_from_slice(self.key.as_bytes());
+        format!("PRIVATE+KEY+{}+{}+{}", self.name, crate::hex(&self.id), base64(&b))
+    }
+
+    pub fn parse_private_key(s: &str) -> Result<Cosigner, NoteError> {
+        let rest =
+            s.trim().strip_prefix("PRIVATE+KEY+").ok_or_else(|| NoteError::Key("not a PRIVATE+KEY string".into()))?;
+        let mut parts = rest.splitn(3, '+');
+        let (name, _id, b64) = (parts.next().unwrap_or(""), parts.next().unwrap_or(""), parts.next().unwrap_or(""));
+        let bytes = base64_decode(b64).ok_or_else(|| NoteError::Key("bad base64".into()))?;
+        match bytes.split_first() {
+            Some((&ALG_COSIGNATURE_V1, seed)) if seed.len() == 32 => {
+                let mut s = [0u8; 32];
+                s.copy_from_slice(seed);
+                Cosigner::from_seed(name, s)
+            }
+            _ => Err(NoteError::Key("not a cosignature/v1 key".into())),
+        }
+    }
+
+    /// `name+id+base64(0x04 ‖ public key)`.
+    pub fn verifier_key(&self) -> String {
+        let mut b = vec![ALG_COSIGNATURE_V1];
+        b.extend_from_slice(self.key.verifying_key().as_bytes());
+        format!("{}+{}+{}", self.name, crate::hex(&self.id), base64(&b))
+    }
+
+    /// The signature line `— name base64(id ‖ time ‖ signature)` cosigning the checkpoint
+    /// `body` (its text without signatures) at `time` (seconds since the epoch).
+    pub fn cosign(&self, body: &str, time: u64) -> String {
+        let sig = self.key.sign(cosigned_message(body, time).as_bytes());
+        let mut b = self.id.to_vec();
+        b.extend_from_slice(&time.to_be_bytes());
+        b.extend_from_slice(&sig.to_bytes());
+        format!("\u{2014} {} {}", self.name, base64(&b))
+    }
+}
+
+/// A witness's public cosignature/v1 key.
+#[derive(Clone, Debug)]
+pub struct CosignatureVerifier {
+    pub name: String,
+    id: [u8; 4],
+    key: VerifyingKey,
+    text: String,
+}
+
+impl CosignatureVerifier {
+    pub fn parse(s: &str) -> Result<CosignatureVerifier, NoteError> {
+        let mut parts = s.trim().splitn(3, '+');
+        let (name, id_hex, b64) = (parts.next().unwrap_or(""), parts.next().unwrap_or(""), parts.next().unwrap_or(""));
+        if !valid_name(name) {
+            return Err(NoteError::Key(format!("invalid key name {name:?}")));
+        }
+        let bytes = base64_decode(b64).ok_or_else(|| NoteError::Key("bad base64".into()))?;
+        let public: [u8; 32] = match bytes.split_first() {
+            Some((&ALG_COSIGNATURE_V1, k)) if k.len() == 32 => {
+                k.try_into().map_err(|_| NoteError::Key("bad key length".into()))?
+            }
+            _ => return Err(NoteError::Key("not a cosignature/v1 verifier key (type 0x04)".into())),
+        };
+        let key = VerifyingKey::from_bytes(&public).map_err(|e| NoteError::Key(e.to_string()))?;
+        let id = key_id(name, ALG_COSIGNATURE_V1, &public);
+        if crate::hex(&id) != id_hex {
+            return Err(NoteError::Key("key ID does not match the key".into()));
+        }
+        Ok(CosignatureVerifier { name: name.to_string(), id, key, text: s.trim().to_string() })
+    }
+
+    /// The key as text (`name+id+base64`).
+    pub fn as_str(&self) -> &str {
+        &self.text
+    }
+
+    /// Checks one signature line against the checkpoint `body`; returns the cosigning time.
+    pub fn verify_line(&self, body: &str, line: &str) -> Result<u64, NoteError> {
+        let rest =
+            line.strip_prefix("\u{2014} ").ok_or_else(|| NoteError::Note(format!("not a signature line: {line:?}")))?;
+        let (name, b64) = rest.split_once(' ').ok_or_else(|| NoteError::Note("no signature".into()))?;
+        if name != self.name {
+            return Err(NoteError::Unsigned(self.name.clone()));
+        }
+        let bytes = base64_decode(b64.trim()).ok_or_else(|| NoteError::Note("bad base64".into()))?;
+        if bytes.len() != 4 + 8 + 64 || bytes[..4] != self.id {
+            return Err(NoteError::Unsigned(self.name.clone()));
+        }
+        let mut t = [0u8; 8];
+        t.copy_from_slice(&bytes[4..12]);
+        let time = u64::from_be_bytes(t);
+        let sig = ed25519_dalek::Signature::from_slice(&bytes[12..]).map_err(|e| NoteError::Note(e.to_string()))?;
+        self.key
+            .verify(cosigned_message(body, time).as_bytes(), &sig)
+            .map_err(|_| NoteError::Unsigned(self.name.clone()))?;
+        Ok(time)
+    }
+}
+
+/// Splits a signed note into its body (with the final newline) and its signature lines.
+pub fn split_note(note: &str) -> Result<(&str, Vec<&str>), NoteError> {
+    let split = note.rfind("\n\n").ok_or_else(|| NoteError::Note("no blank line before the signatures".into()))?;
+    Ok((&note[..split + 1], note[split + 2..].lines().filter(|l| !l.is_empty()).collect()))
+}
+
 /// Standard base64 with padding (RFC 4648 §4).
 pub fn base64(bytes: &[u8]) -> String {
     const T: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
@@ -253,6 +392,29 @@ mod tests {
         }
         assert_eq!(base64_decode("Zm9v="), None);
         assert_eq!(base64_decode("Z*9v"), None);
+    }
+
+    #[test]
+    fn cosignatures_follow_tlog_cosignature_and_forgeries_fail() -> Result<(), NoteError> {
+        let w = Cosigner::from_seed("audit.example/witness", [5; 32])?;
+        let again = Cosigner::parse_private_key(&w.private_key_string())?;
+        assert_eq!(again.verifier_key(), w.verifier_key());
+        let v = CosignatureVerifier::parse(&w.verifier_key())?;
+        assert!(Verifier::parse(&w.verifier_key()).is_err(), "a cosignature key is not a note key");
+        let body = "budgetwatch/test\n42\nCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQk=\n";
+        let line = w.cosign(body, 1_700_000_000);
+        assert!(line.starts_with("\u{2014} audit.example/witness "));
+        let raw = base64_decode(line.rsplit(' ').next().unwrap_or(""));
+        // key ID ‖ big-endian time ‖ Ed25519 signature.
+        assert_eq!(raw.as_ref().map(Vec::len), Some(76));
+        assert_eq!(raw.as_ref().map(|r| r[4..12].to_vec()), Some(1_700_000_000u64.to_be_bytes().to_vec()));
+        assert_eq!(v.verify_line(body, &line), Ok(1_700_000_000));
+        assert!(v.verify_line(&body.replace("42", "43"), &line).is_err());
+        let other = Cosigner::from_seed("audit.example/witness", [6; 32])?;
+        assert!(v.verify_line(body, &other.cosign(body, 1_700_000_000)).is_err());
+        let note = format!("{body}\n\u{2014} log sig\n{line}\n");
+        assert_eq!(split_note(&note)?, (body, vec!["\u{2014} log sig", line.as_str()]));
+        Ok(())
     }
 
     #[test]

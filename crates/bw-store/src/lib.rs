@@ -40,6 +40,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (1, "foundation", include_str!("schema.sql")),
     (2, "merkle tiles", include_str!("tiles.sql")),
     (3, "signed checkpoints", include_str!("checkpoints.sql")),
+    (4, "witnesses", include_str!("witness.sql")),
 ];
 
 #[derive(Clone)]

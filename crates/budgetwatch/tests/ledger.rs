@@ -1,0 +1,263 @@
+//! The tamper-evident record from the outside: exports an auditor verifies offline,
+//! consistency with a checkpoint saved earlier, and witnesses cosigning over HTTP.
+
+#![allow(clippy::panic, clippy::expect_used, clippy::unwrap_used)] // tests fail by panicking
+
+mod common;
+
+use common::*;
+use std::path::Path;
+use std::process::Command;
+
+fn p(path: &Path) -> &str {
+    path.to_str().expect("utf-8 path")
+}
+
+fn import_units(db: &Path, dir: &Path, name: &str, body: &str) {
+    let f = dir.join(name);
+    std::fs::write(&f, body).expect("write");
+    let o = bw(db, &["import", "units", p(&f)]);
+    assert!(o.status.success(), "{}", stderr(&o));
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).expect("mkdir");
+    for e in std::fs::read_dir(from).expect("read dir") {
+        let e = e.expect("entry");
+        let target = to.join(e.file_name());
+        if e.file_type().expect("type").is_dir() {
+            copy_dir(&e.path(), &target);
+        } else {
+            std::fs::copy(e.path(), target).expect("copy");
+        }
+    }
+}
+
+#[test]
+fn an_export_verifies_with_only_its_files_and_the_public_key() {
+    let dir = tempfile::tempdir().expect("dir");
+    let db = dir.path().join("e.db");
+    let data = dir.path().join("data");
+    let o = bw(&db, &["demo", "--no-serve", "--payments", "700", "--data", p(&data)]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let size: u64 = stdout(&bw(&db, &["status"]))
+        .lines()
+        .find_map(|l| l.strip_prefix("journal: "))
+        .and_then(|n| n.parse().ok())
+        .expect("journal size");
+    assert!(size > 2 * 256, "the export spans several bundles and a level-1 tile: {size}");
+    let key = stdout(&bw(&db, &["ledger", "key"])).trim().to_string();
+    let out = dir.path().join("export");
+    let o = bw(&db, &["ledger", "export", p(&out)]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stdout(&o).starts_with(&format!("exported {size} entries")), "{}", stdout(&o));
+    assert!(out.join("tile/entries/000").is_file() && out.join("tile/0/000").is_file());
+    assert!(out.join("tile/1/000.p/").is_dir() || out.join("tile/1/000").is_file());
+    assert_eq!(std::fs::read_to_string(out.join("checkpoint")).unwrap(), stdout(&bw(&db, &["ledger", "checkpoint"])));
+    // The export's root is the log's root.
+    let root =
+        serde_json::from_str::<serde_json::Value>(&stdout(&bw(&db, &["ledger", "prove-inclusion", "--index", "0"])))
+            .unwrap()["root"]
+            .as_str()
+            .unwrap()
+            .to_string();
+    let o = bw(&db, &["ledger", "verify-export", p(&out), "--key", &key, "--format", "json"]);
+    assert!(o.status.success(), "{}{}", stdout(&o), stderr(&o));
+    let r: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(
+        (r["ok"].as_bool(), r["size"].as_u64(), r["root"].as_str()),
+        (Some(true), Some(size), Some(root.as_str()))
+    );
+    assert!(r["checkpoints"].as_u64().unwrap() >= 7, "every import left a checkpoint: {r}");
+
+    // An export goes into an empty directory only.
+    let o = bw(&db, &["ledger", "export", p(&out)]);
+    assert!(!o.status.success() && stderr(&o).contains("is not empty"), "{}", stderr(&o));
+
+    // One byte of one entry changed: the checkpoints no longer match the entries.
+    let bad = dir.path().join("bad-entry");
+    copy_dir(&out, &bad);
+    let bundle = bad.join("tile/entries/001");
+    let mut bytes = std::fs::read(&bundle).unwrap();
+    let at = bytes.iter().position(|b| *b == b'"').unwrap();
+    bytes[at + 1] ^= 0x01;
+    std::fs::write(&bundle, bytes).unwrap();
+    let o = bw(&db, &["ledger", "verify-export", p(&bad), "--key", &key]);
+    assert_eq!(o.status.code(), Some(1));
+    let text = stdout(&o);
+    assert!(text.contains("checkpoint: its root is not the root of the exported entries"), "{text}");
+    assert!(text.contains("tile/0/001: differs from the tree of the exported entries"), "{text}");
+    assert!(text.contains("FAILED"), "{text}");
+
+    // A checkpoint signed by another key, and the wrong public key.
+    let forged = dir.path().join("forged");
+    copy_dir(&out, &forged);
+    let other = bw_ledger::note::Signer::from_seed(&key[..key.find('+').unwrap()], [9; 32]).unwrap();
+    let body =
+        bw_ledger::note::split_note(&std::fs::read_to_string(out.join("checkpoint")).unwrap()).unwrap().0.to_string();
+    std::fs::write(forged.join("checkpoint"), other.sign(&body)).unwrap();
+    let o = bw(&db, &["ledger", "verify-export", p(&forged), "--key", &key]);
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("checkpoint: signature does not verify with the key"), "{}", stderr(&o));
+    let o = bw(&db, &["ledger", "verify-export", p(&out), "--key", &other.verifier_key()]);
+    assert!(!o.status.success());
+
+    // A missing bundle is named.
+    let gap = dir.path().join("gap");
+    copy_dir(&out, &gap);
+    std::fs::remove_file(gap.join("tile/entries/000")).unwrap();
+    let o = bw(&db, &["ledger", "verify-export", p(&gap), "--key", &key]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stdout(&o).contains("tile/entries/000"), "{}", stdout(&o));
+}
+
+#[test]
+fn check_consistency_proves_growth_and_catches_a_rewritten_history() {
+    let dir = tempfile::tempdir().expect("dir");
+    let db = dir.path().join("a.db");
+    import_units(
+        &db,
+        dir.path(),
+        "u1.csv",
+        "code,name,parent_code,kind,level\nP,省,,region,province\nC,市,P,region,city\n",
+    );
+    let saved = dir.path().join("saved.checkpoint");
+    std::fs::write(&saved, stdout(&bw(&db, &["ledger", "checkpoint"]))).unwrap();
+    let o = bw(&db, &["ledger", "check-consistency", "--since", p(&saved)]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    import_units(&db, dir.path(), "u2.csv", "code,name,parent_code,kind,level\nD,县,C,region,county\n");
+    let o = bw(&db, &["ledger", "check-consistency", "--since", p(&saved)]);
+    assert!(o.status.success(), "{}{}", stdout(&o), stderr(&o));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!((v["consistent"].as_bool(), v["old"].as_u64(), v["size"].as_u64()), (Some(true), Some(3), Some(5)));
+    assert!(!v["proof"].as_array().unwrap().is_empty());
+
+    // The same key over another history (the log rebuilt from scratch): not an extension.
+    let key = dir.path().join("a.db.key");
+    let b = dir.path().join("b.db");
+    let rebuilt = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_budgetwatch"))
+            .args(["--db", p(&b), "--key-file", p(&key)])
+            .args(args)
+            .output()
+            .expect("run")
+    };
+    let f = dir.path().join("u3.csv");
+    std::fs::write(
+        &f,
+        "code,name,parent_code,kind,level\nP,省,,region,province\nC,别的市,P,region,city\nD,县,C,region,county\n",
+    )
+    .unwrap();
+    assert!(rebuilt(&["import", "units", p(&f)]).status.success());
+    let o = rebuilt(&["ledger", "check-consistency", "--since", p(&saved)]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(v["consistent"], false);
+    assert!(v["detail"].as_str().unwrap().contains("history was rewritten"), "{v}");
+
+    // A shorter log: entries were removed.
+    let c = dir.path().join("c.db");
+    let f = dir.path().join("u4.csv");
+    std::fs::write(&f, "code,name,parent_code,kind,level\nP,省,,region,province\n").unwrap();
+    let o = Command::new(env!("CARGO_BIN_EXE_budgetwatch"))
+        .args(["--db", p(&c), "--key-file", p(&key), "import", "units", p(&f)])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = bw(&c, &["ledger", "check-consistency", "--since", p(&saved)]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stdout(&o).contains("entries were removed"), "{}", stdout(&o));
+
+    // A checkpoint not signed by this log is refused outright.
+    std::fs::write(&saved, "x\n3\nAAAA\n\n— x AAAA\n").unwrap();
+    let o = bw(&db, &["ledger", "check-consistency", "--since", p(&saved)]);
+    assert!(!o.status.success() && stderr(&o).contains("not signed by this log's key"), "{}", stderr(&o));
+}
+
+#[test]
+fn witnesses_cosign_published_checkpoints_over_http_and_refuse_a_fork() {
+    let dir = tempfile::tempdir().expect("dir");
+    let db = dir.path().join("w.db");
+    import_units(&db, dir.path(), "u1.csv", "code,name,parent_code,kind,level\nP,省,,region,province\n");
+    let log_key = stdout(&bw(&db, &["ledger", "key"])).trim().to_string();
+    let wkey = dir.path().join("audit.key");
+    let state = dir.path().join("audit.state");
+    let o = bw(&db, &["ledger", "witness", "--witness-key", p(&wkey), "--name", "audit.example/witness"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let witness_vkey = stdout(&o).trim().to_string();
+    assert!(witness_vkey.starts_with("audit.example/witness+"));
+    let o = bw(&db, &["ledger", "add-witness", &witness_vkey]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = bw(&db, &["ledger", "add-witness", &witness_vkey]);
+    assert!(!o.status.success() && stderr(&o).contains("already registered"), "{}", stderr(&o));
+    assert!(stdout(&bw(&db, &["ledger", "publish"])).contains("published the checkpoint of 3 entries"));
+
+    let (mut server, addr) = spawn_server(&db, &["serve", "--addr", "127.0.0.1:0"]);
+    let url = format!("http://{addr}");
+    let witness = || {
+        bw(
+            &db,
+            &[
+                "ledger",
+                "witness",
+                "--server",
+                &url,
+                "--log-key",
+                &log_key,
+                "--witness-key",
+                p(&wkey),
+                "--state",
+                p(&state),
+            ],
+        )
+    };
+    let o = witness();
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stdout(&o).starts_with("cosigned 3 entries: — audit.example/witness "), "{}", stdout(&o));
+    let (status, note) = get(&addr, "/api/v1/ledger/checkpoint");
+    assert!(status.contains("200"), "{status}");
+    assert!(note.contains("\n— audit.example/witness "), "{note}");
+    let o = witness();
+    assert!(stdout(&o).starts_with("unchanged: 3 entries"), "{}", stdout(&o));
+
+    // The log grows; the next publication is cosigned through a consistency proof.
+    import_units(&db, dir.path(), "u2.csv", "code,name,parent_code,kind,level\nC,市,P,region,city\n");
+    assert!(stdout(&bw(&db, &["ledger", "publish"])).contains("of 5 entries"));
+    let o = witness();
+    assert!(stdout(&o).starts_with("cosigned 5 entries"), "{}{}", stdout(&o), stderr(&o));
+    let (_, proof) = get(&addr, "/api/v1/ledger/consistency?old=3&new=5");
+    assert!(proof.contains("\"old\":3"), "{proof}");
+    let (status, _) = get(&addr, "/api/v1/ledger/consistency?old=9");
+    assert!(status.contains("400"), "{status}");
+
+    // A server showing another tree of the same size is a fork: refused, state kept.
+    let kept = std::fs::read_to_string(&state).unwrap();
+    std::fs::write(&state, kept.replace(kept.lines().nth(2).unwrap(), &bw_ledger::note::base64(&[7; 32]))).unwrap();
+    let o = witness();
+    assert!(!o.status.success() && stderr(&o).contains("refusing to cosign"), "{}", stderr(&o));
+    let _ = server.kill();
+    let _ = server.wait();
+
+    let o = bw(&db, &["verify"]);
+    assert!(o.status.success(), "{}", stdout(&o));
+    let out = dir.path().join("export");
+    assert!(bw(&db, &["ledger", "export", p(&out)]).status.success());
+    let o = bw(&db, &["ledger", "verify-export", p(&out), "--key", &log_key, "--witness", &witness_vkey]);
+    assert!(o.status.success(), "{}{}", stdout(&o), stderr(&o));
+    assert!(stdout(&o).contains(", 2 cosignatures,"), "{}", stdout(&o));
+
+    // A cosignature changed in the database is named by verify.
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let store = bw_store::Store::open(p(&db), false).await.unwrap();
+        bw_store::sqlx::query("DELETE FROM cosignatures WHERE size = 3").execute(store.pool()).await.unwrap();
+        bw_store::sqlx::query("UPDATE cosignatures SET size = 3 WHERE size = 5").execute(store.pool()).await.unwrap();
+    });
+    let o = bw(&db, &["verify"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stdout(&o).contains("cosignature 3 [audit.example/witness]: by audit.example/witness does not verify"),
+        "{}",
+        stdout(&o)
+    );
+}
