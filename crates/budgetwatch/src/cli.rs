@@ -171,6 +171,14 @@ enum LedgerCommand {
     /// Publish the latest checkpoint for witnesses now (the server also does so every
     /// `ledger.publish_minutes`).
     Publish,
+    /// Erase the personal data (an individual payee's name and account) of one payment on a
+    /// lawful request; journaled, and every proof still verifies. Needs --reason.
+    Redact {
+        #[arg(long)]
+        unit: String,
+        #[arg(long)]
+        voucher: String,
+    },
     /// Register a witness's cosignature key (name+id+base64, type 0x04); journaled.
     AddWitness { key: String },
     /// List the registered witnesses.
@@ -244,12 +252,12 @@ pub fn main() -> ExitCode {
     }
 }
 
-fn ctx(g: &Global) -> Ctx {
+fn ctx(g: &Global) -> Result<Ctx> {
     let actor = g
         .actor
         .clone()
         .unwrap_or_else(|| format!("cli:{}", std::env::var("USER").unwrap_or_else(|_| "unknown".into())));
-    Ctx { actor, at: crate::clock::now(), reason: g.reason.clone() }
+    Ok(Ctx { actor, at: crate::clock::now(), reason: g.reason.clone(), entropy: crate::clock::random_seed()? })
 }
 
 fn parse_kind(s: &str) -> Result<Kind> {
@@ -415,7 +423,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Import { kind, file, allow_extra } => {
             let kind = parse_kind(&kind)?;
             let store = open_for_write(&g).await?;
-            if !import_one(&store, &ctx(&g), kind, &file, allow_extra, false).await? {
+            if !import_one(&store, &ctx(&g)?, kind, &file, allow_extra, false).await? {
                 return Ok(ExitCode::FAILURE);
             }
         }
@@ -445,7 +453,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                 SettingCommand::Get { name } => println!("{}", bw_app::settings::get(&store, &name).await?),
                 SettingCommand::Set { name, value } => {
                     let store = open_for_write(&g).await?;
-                    let v = bw_app::settings::set(&store, &ctx(&g), &name, &value).await?;
+                    let v = bw_app::settings::set(&store, &ctx(&g)?, &name, &value).await?;
                     println!("{name} = {v}");
                 }
             }
@@ -496,7 +504,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                 }
             }
             let store = open_for_write(&g).await?;
-            let c = Ctx { reason: Some(DEMO_REASON.into()), ..ctx(&g) };
+            let c = Ctx { reason: Some(DEMO_REASON.into()), ..ctx(&g)? };
             for kind in Kind::ALL {
                 let file = data.join(format!("{}.csv", kind.as_str()));
                 if !import_one(&store, &c, kind, &file, false, false).await? {
@@ -556,9 +564,14 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                 _ => println!("{}", crate::witness::load_or_create_key(&witness_key, name.as_deref())?.verifier_key()),
             }
         }
+        Command::Ledger { command: LedgerCommand::Redact { unit, voucher } } => {
+            let store = open_for_write(&g).await?;
+            let idx = bw_app::personal::redact(&store, &ctx(&g)?, &unit, &voucher).await?;
+            println!("erased the personal data of payment {voucher} of unit {unit} (journal entry {idx})");
+        }
         Command::Ledger { command: LedgerCommand::AddWitness { key } } => {
             let store = open_for_write(&g).await?;
-            let name = bw_app::witness::add(&store, &ctx(&g), &key).await?;
+            let name = bw_app::witness::add(&store, &ctx(&g)?, &key).await?;
             println!("registered witness {name}");
         }
         Command::Ledger { command } => {
@@ -566,7 +579,8 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             match command {
                 LedgerCommand::VerifyExport { .. }
                 | LedgerCommand::Witness { .. }
-                | LedgerCommand::AddWitness { .. } => {
+                | LedgerCommand::AddWitness { .. }
+                | LedgerCommand::Redact { .. } => {
                     unreachable!("handled above")
                 }
                 LedgerCommand::CheckConsistency { since } => {
@@ -696,7 +710,7 @@ async fn calendar(g: &Global, command: CalendarCommand) -> Result<ExitCode> {
             let store = open_for_write(g).await?;
             let bytes = std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
             let text = String::from_utf8(bytes).map_err(|_| anyhow::anyhow!("{}: not valid UTF-8", file.display()))?;
-            let years = bw_app::calendar::import(&store, &ctx(g), &file.display().to_string(), &text).await?;
+            let years = bw_app::calendar::import(&store, &ctx(g)?, &file.display().to_string(), &text).await?;
             let ys: Vec<String> = years.iter().map(i32::to_string).collect();
             println!("loaded holiday data for {}", ys.join(", "));
         }

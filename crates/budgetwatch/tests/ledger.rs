@@ -261,3 +261,53 @@ fn witnesses_cosign_published_checkpoints_over_http_and_refuse_a_fork() {
         stdout(&o)
     );
 }
+
+#[test]
+fn redact_erases_an_individuals_data_on_a_journaled_request_and_proofs_still_hold() {
+    let dir = tempfile::tempdir().expect("dir");
+    let db = dir.path().join("r.db");
+    let data = dir.path().join("data");
+    assert!(bw(&db, &["demo", "--no-serve", "--payments", "400", "--data", p(&data)]).status.success());
+    let csv = std::fs::read_to_string(data.join("payments.csv")).unwrap();
+    let header: Vec<&str> = csv.lines().next().unwrap().split(',').collect();
+    let col = |name: &str| header.iter().position(|h| *h == name).unwrap();
+    let row: Vec<&str> = csv
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').collect::<Vec<_>>())
+        .find(|r| r[col("payee_type")] == "individual")
+        .expect("the demo pays individuals");
+    let (voucher, unit, name, account) =
+        (row[col("voucher_no")], row[col("unit_code")], row[col("payee_name")], row[col("payee_account")]);
+    let dump = stdout(&bw(&db, &["ledger", "dump"]));
+    let entries: Vec<String> = dump
+        .lines()
+        .map(|l| {
+            let v: serde_json::Value = serde_json::from_str(l).unwrap();
+            String::from_utf8(bw_ledger::note::base64_decode(v["entry"].as_str().unwrap()).unwrap()).unwrap()
+        })
+        .collect();
+    assert!(entries.iter().all(|e| !e.contains(account)), "no entry holds an individual's account");
+    assert!(entries.iter().any(|e| e.contains(&format!("\"voucher_no\":\"{voucher}\""))));
+    let saved = dir.path().join("before.checkpoint");
+    std::fs::write(&saved, stdout(&bw(&db, &["ledger", "checkpoint"]))).unwrap();
+
+    let o = bw(&db, &["ledger", "redact", "--unit", unit, "--voucher", voucher]);
+    assert!(!o.status.success() && stderr(&o).contains("needs a reason"), "{}", stderr(&o));
+    let o = bw(&db, &["--reason", "依申请删除", "ledger", "redact", "--unit", unit, "--voucher", voucher]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stdout(&o).starts_with(&format!("erased the personal data of payment {voucher} of unit {unit}")));
+    let after = stdout(&bw(&db, &["ledger", "dump"]));
+    assert!(after.starts_with(&dump), "every earlier entry is unchanged");
+    let last: serde_json::Value = serde_json::from_str(after.lines().last().unwrap()).unwrap();
+    let redact_entry =
+        String::from_utf8(bw_ledger::note::base64_decode(last["entry"].as_str().unwrap()).unwrap()).unwrap();
+    assert!(
+        redact_entry.contains("\"action\":\"personal.redact\"") && redact_entry.contains("依申请删除"),
+        "{redact_entry}"
+    );
+    assert!(!redact_entry.contains(name));
+    assert!(bw(&db, &["ledger", "check-consistency", "--since", p(&saved)]).status.success());
+    let o = bw(&db, &["verify"]);
+    assert!(o.status.success(), "{}", stdout(&o));
+}

@@ -97,7 +97,11 @@ struct Accepted {
     action: &'static str,
     data: Vec<u8>,
     projection: Vec<Value>,
+    /// Personal values the entry commits to: (field, salt, value), stored in `personal_data`.
+    personal: Vec<(&'static str, [u8; 32], String)>,
 }
+
+const PERSONAL_COLUMNS: &[&str] = &["journal_idx", "field", "salt", "value"];
 
 /// A field refusal from a kind's checks: (template column index, message).
 type Refusal = (usize, String);
@@ -146,9 +150,23 @@ async fn describe_existing(db: &AnyPool, journal_idx: i64, new_data: &[u8]) -> R
     };
     let new: serde_json::Value = serde_json::from_slice(new_data).unwrap_or_default();
     let mut diffs = Vec::new();
+    // Committed fields are compared by their clear values (or shown as erased).
+    let mut clear = HashMap::new();
+    for r in sqlx::query("SELECT field, value FROM personal_data WHERE journal_idx = $1")
+        .bind(journal_idx)
+        .fetch_all(db)
+        .await?
+    {
+        clear.insert(r.try_get::<String, _>(0)?, serde_json::Value::String(r.try_get(1)?));
+    }
     if let (Some(o), Some(n)) = (old.data.as_object(), new.as_object()) {
         for (k, nv) in n {
             let ov = o.get(k).unwrap_or(&serde_json::Value::Null);
+            let erased = serde_json::Value::String("(erased)".into());
+            let ov = match ov.as_str() {
+                Some(t) if t.starts_with(bw_ledger::COMMITMENT_PREFIX) => clear.get(k).unwrap_or(&erased),
+                _ => ov,
+            };
             if ov != nv {
                 diffs.push(format!("{k} {} there, {} here", show(ov), show(nv)));
             }
@@ -470,6 +488,8 @@ struct PaymentsState {
     months: HashMap<(usize, u32), (i64, i64)>,
     refunds: HashMap<(String, String), i64>,
     warnings: Vec<String>,
+    /// Salts of this import's personal-data commitments derive from it (see `salt`).
+    salt_key: [u8; 32],
 }
 
 struct ContractState {
@@ -481,6 +501,15 @@ struct ContractState {
     changed: bool,
 }
 
+/// The salt of personal field `field` of file row `row`: SHA-256(key ‖ row ‖ field).
+fn salt(key: &[u8; 32], row: u64, field: u8) -> [u8; 32] {
+    let mut h = Sha256::new();
+    h.update(key);
+    h.update(row.to_be_bytes());
+    h.update([field]);
+    h.finalize().into()
+}
+
 /// A 128-bit key fingerprint (see `digest128`): keys of a million payments fit in a few
 /// dozen megabytes, and a collision (about 2^-64 at that size) is out of reach. Content is
 /// still compared with the full SHA-256 record hash.
@@ -489,7 +518,7 @@ fn fingerprint(unit: &str, voucher: &str) -> u128 {
 }
 
 impl Importer {
-    async fn load(kind: Kind, tx: &mut Tx) -> Result<Importer, ImportError> {
+    async fn load(kind: Kind, tx: &mut Tx, salt_key: [u8; 32]) -> Result<Importer, ImportError> {
         Ok(match kind {
             Kind::Units => Importer::Units {
                 tree: load_tree(tx).await?,
@@ -563,6 +592,7 @@ impl Importer {
                     months: HashMap::new(),
                     refunds: HashMap::new(),
                     warnings: Vec::new(),
+                    salt_key,
                 }))
             }
             Kind::Revenues => Importer::Revenues {
@@ -626,7 +656,7 @@ impl Importer {
                     Value::OptText(p.expires_on.map(|d| d.to_string())),
                     blob(&hash),
                 ];
-                Ok(Ok(Outcome::Add(Accepted { action: "project.add", data, projection })))
+                Ok(Ok(Outcome::Add(Accepted { action: "project.add", data, projection, personal: Vec::new() })))
             }
             (Importer::Indicators { tree, projects, keys }, Record::Indicator(i)) => {
                 let (data, hash) = json(&i)?;
@@ -667,7 +697,7 @@ impl Importer {
                     text(i.control.as_str()),
                     blob(&hash),
                 ];
-                Ok(Ok(Outcome::Add(Accepted { action: "indicator.add", data, projection })))
+                Ok(Ok(Outcome::Add(Accepted { action: "indicator.add", data, projection, personal: Vec::new() })))
             }
             (Importer::Contracts { tree, book, keys }, Record::Contract(c)) => {
                 let (data, hash) = json(&c)?;
@@ -726,7 +756,7 @@ impl Importer {
                     text(c.status.as_str()),
                     blob(&hash),
                 ];
-                Ok(Ok(Outcome::Add(Accepted { action: "contract.add", data, projection })))
+                Ok(Ok(Outcome::Add(Accepted { action: "contract.add", data, projection, personal: Vec::new() })))
             }
             (Importer::Payments(st), Record::Payment(p)) => st.accept(db, file, row, p).await,
             (Importer::Revenues { tree, keys, months }, Record::Revenue(r)) => {
@@ -756,7 +786,7 @@ impl Importer {
                     money(r.amount),
                     blob(&hash),
                 ];
-                Ok(Ok(Outcome::Add(Accepted { action: "revenue.record", data, projection })))
+                Ok(Ok(Outcome::Add(Accepted { action: "revenue.record", data, projection, personal: Vec::new() })))
             }
             (Importer::RevenueTargets { tree, keys }, Record::RevenueTarget(t)) => {
                 let (data, hash) = json(&t)?;
@@ -778,7 +808,7 @@ impl Importer {
                     money(t.amount),
                     blob(&hash),
                 ];
-                Ok(Ok(Outcome::Add(Accepted { action: "revenue_target.set", data, projection })))
+                Ok(Ok(Outcome::Add(Accepted { action: "revenue_target.set", data, projection, personal: Vec::new() })))
             }
             _ => Err(ImportError::Io("record kind does not match the importer".into())),
         }
@@ -814,7 +844,7 @@ impl Importer {
                 Value::OptText(department),
                 blob(&hash),
             ];
-            out.push((row, Accepted { action: "unit.add", data, projection }));
+            out.push((row, Accepted { action: "unit.add", data, projection, personal: Vec::new() }));
         }
         Ok(out)
     }
@@ -997,6 +1027,23 @@ impl PaymentsState {
         e.1 += 1;
         let year = st.year;
         let seen = PaymentSeen { row: row as u32, hash: half(&hash), amount: p.amount.fen(), indicator: idx as u32 };
+        // An individual's name and account enter the entry only as salted commitments.
+        let (entry_data, personal) = if p.payee_type == PayeeType::Individual {
+            let name_salt = salt(&self.salt_key, row, 0);
+            let account_salt = salt(&self.salt_key, row, 1);
+            let committed = Payment {
+                payee_name: bw_ledger::commitment_text(&name_salt, &p.payee_name),
+                payee_account: bw_ledger::commitment_text(&account_salt, &p.payee_account),
+                ..p.clone()
+            };
+            let personal = vec![
+                ("payee_name", name_salt, p.payee_name.clone()),
+                ("payee_account", account_salt, p.payee_account.clone()),
+            ];
+            (json(&committed)?.0, personal)
+        } else {
+            (data, Vec::new())
+        };
         // The record's strings move into the projection row (the hot path: no copies).
         let projection = vec![
             Value::Text(p.unit_code),
@@ -1016,7 +1063,7 @@ impl PaymentsState {
             blob(&hash),
         ];
         self.in_file.insert(fp, seen);
-        Ok(Ok(Outcome::Add(Accepted { action: "payment.record", data, projection })))
+        Ok(Ok(Outcome::Add(Accepted { action: "payment.record", data: entry_data, projection, personal })))
     }
 
     async fn write_aggregates(&mut self, tx: &mut Tx) -> Result<Vec<String>, ImportError> {
@@ -1143,17 +1190,27 @@ pub async fn import_file(
         .fetch_one(&mut *tx)
         .await?
         .try_get(0)?;
-    let mut importer = Importer::load(kind, &mut tx).await?;
+    // Salts are unpredictable without the caller's entropy, which is never stored.
+    let salt_key: [u8; 32] = {
+        let mut h = Sha256::new();
+        h.update(b"budgetwatch/salt-key\0");
+        h.update(ctx.entropy);
+        h.update(batch.to_be_bytes());
+        h.finalize().into()
+    };
+    let mut importer = Importer::load(kind, &mut tx, salt_key).await?;
     let mut journal = JournalWriter::signed(size, store, ctx.at);
     let (table, columns) = table_of(kind);
     // Parsing and checking run here while a writer task inserts the previous rows, so the
     // two cores work at once. The writer owns the transaction until the file is read.
     // On PostgreSQL, payments go through COPY into staging tables (see `Stager`).
     let stager = if bw_store::STAGED_TABLES.contains(&table) { Stager::open(store, batch).await? } else { None };
-    let (to_writer, mut from_reader) = tokio::sync::mpsc::channel::<(Vec<Vec<Value>>, Vec<Vec<Value>>)>(2);
+    type Rows = Vec<Vec<Value>>;
+    let (to_writer, mut from_reader) = tokio::sync::mpsc::channel::<(Rows, Rows, Rows)>(2);
     let writer = tokio::spawn(async move {
         let mut stager = stager;
-        while let Some((entries, projections)) = from_reader.recv().await {
+        while let Some((entries, projections, personal)) = from_reader.recv().await {
+            insert_rows(&mut tx, "personal_data", PERSONAL_COLUMNS, personal).await?;
             match stager.as_mut() {
                 Some(s) => {
                     s.copy("journal", JOURNAL_COLUMNS, entries).await?;
@@ -1168,6 +1225,7 @@ pub async fn import_file(
         Ok::<(Tx, Option<Stager>), StoreError>((tx, stager))
     });
     let mut rows_buf: Vec<Vec<Value>> = Vec::new();
+    let mut personal_buf: Vec<Vec<Value>> = Vec::new();
     let mut entry_buf = Vec::with_capacity(512);
     let header_for =
         |action: &'static str| Header { action, actor: &ctx.actor, at: ctx.at, reason: &reason, batch: Some(batch) };
@@ -1179,17 +1237,22 @@ pub async fn import_file(
         ..Default::default()
     };
 
-    let mut add =
-        |journal: &mut JournalWriter, rows_buf: &mut Vec<Vec<Value>>, a: Accepted| -> Result<(), ImportError> {
-            entry_buf.clear();
-            encode_raw_into(&mut entry_buf, &header_for(a.action), &a.data)
-                .map_err(|e| ImportError::Io(e.to_string()))?;
-            let idx = journal.append(entry_buf.clone(), leaf_hash(&entry_buf));
-            let mut projection = a.projection;
-            projection.push(Value::Int(idx));
-            rows_buf.push(projection);
-            Ok(())
-        };
+    let mut add = |journal: &mut JournalWriter,
+                   rows_buf: &mut Vec<Vec<Value>>,
+                   personal_buf: &mut Vec<Vec<Value>>,
+                   a: Accepted|
+     -> Result<(), ImportError> {
+        entry_buf.clear();
+        encode_raw_into(&mut entry_buf, &header_for(a.action), &a.data).map_err(|e| ImportError::Io(e.to_string()))?;
+        let idx = journal.append(entry_buf.clone(), leaf_hash(&entry_buf));
+        let mut projection = a.projection;
+        projection.push(Value::Int(idx));
+        rows_buf.push(projection);
+        for (field, salt, value) in a.personal {
+            personal_buf.push(vec![Value::Int(idx), text(field), Value::Blob(salt.to_vec()), Value::Text(value)]);
+        }
+        Ok(())
+    };
 
     let columns_n = header.len();
     let mut cells: Vec<String> = Vec::with_capacity(columns_n);
@@ -1251,9 +1314,10 @@ pub async fn import_file(
                 report.added += 1;
                 // Once the file is known bad, nothing more is written; checking goes on.
                 if errors.list.is_empty() {
-                    add(&mut journal, &mut rows_buf, a)?;
+                    add(&mut journal, &mut rows_buf, &mut personal_buf, a)?;
                     if journal.should_flush() {
-                        let batch = (journal.take_pending(), std::mem::take(&mut rows_buf));
+                        let batch =
+                            (journal.take_pending(), std::mem::take(&mut rows_buf), std::mem::take(&mut personal_buf));
                         if to_writer.send(batch).await.is_err() {
                             break; // the writer failed; its error is taken below
                         }
@@ -1272,7 +1336,7 @@ pub async fn import_file(
             for (_, a) in rows {
                 report.added += 1;
                 if errors.list.is_empty() {
-                    add(&mut journal, &mut rows_buf, a)?;
+                    add(&mut journal, &mut rows_buf, &mut personal_buf, a)?;
                 }
             }
         }
@@ -1305,6 +1369,7 @@ pub async fn import_file(
     }
     insert_rows(&mut tx, "journal", JOURNAL_COLUMNS, journal.take_pending()).await?;
     insert_rows(&mut tx, table, columns, std::mem::take(&mut rows_buf)).await?;
+    insert_rows(&mut tx, "personal_data", PERSONAL_COLUMNS, std::mem::take(&mut personal_buf)).await?;
     report.warnings = importer.write_aggregates(&mut tx).await?;
     let end = journal.next_index();
     let data = BatchData {

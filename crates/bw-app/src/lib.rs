@@ -8,6 +8,7 @@ pub mod import;
 pub mod journal;
 pub mod ledger;
 pub mod overview;
+pub mod personal;
 pub mod settings;
 pub mod source;
 pub mod template;
@@ -22,6 +23,9 @@ pub struct Ctx {
     pub actor: String,
     pub at: Timestamp,
     pub reason: Option<String>,
+    /// Fresh randomness from the caller, from which the salts of personal-data commitments
+    /// are derived (the application reads no random source, as it reads no clock).
+    pub entropy: [u8; 32],
 }
 
 /// Rows in one of the known tables (for `status`).

@@ -133,6 +133,14 @@ struct Model {
     revenue_months: BTreeMap<String, i64>,
     /// payments key → (journal index, resolved year, digest of the expected row).
     payments: HashMap<String, (u64, i32, u128)>,
+    /// The `personal_data` table, consumed as the payments that commit to it are replayed.
+    personal: PersonalRows,
+    /// Payments whose personal values are gone: each needs a `personal.redact` entry.
+    erased: std::collections::BTreeSet<u64>,
+    /// Payments whose personal values are stored (a redaction of one is a failure).
+    disclosed: std::collections::HashSet<u64>,
+    /// `personal_data` failures: (key, detail).
+    personal_problems: Vec<(String, String)>,
 }
 
 fn payment_cells(p: Payment, year: i32, hash: String, idx: u64) -> Cells {
@@ -167,9 +175,71 @@ async fn expected_payment(pool: &sqlx::AnyPool, idx: u64, year: i32) -> Result<O
     let Some(row) = row else { return Ok(None) };
     let entry: Vec<u8> = row.try_get(0)?;
     let Ok(e) = bw_ledger::decode(&entry) else { return Ok(None) };
-    let Ok(p) = <Payment as serde::Deserialize>::deserialize(&e.data) else { return Ok(None) };
+    let Ok(mut p) = <Payment as serde::Deserialize>::deserialize(&e.data) else { return Ok(None) };
     let h = sha(&serde_json::to_vec(&p).unwrap_or_default());
+    let personal = load_personal(pool, Some(idx as i64)).await?;
+    let (h, _) = disclose(&mut p, h, personal.get(&(idx as i64)), idx);
     Ok(Some(payment_cells(p, year, h, idx)))
+}
+
+/// Personal values stored beside entries: journal index → (field, salt, value).
+type PersonalRows = HashMap<i64, Vec<(String, Vec<u8>, String)>>;
+
+async fn load_personal(pool: &sqlx::AnyPool, only: Option<i64>) -> Result<PersonalRows, StoreError> {
+    let rows = match only {
+        Some(i) => {
+            sqlx::query("SELECT journal_idx, field, salt, value FROM personal_data WHERE journal_idx = $1")
+                .bind(i)
+                .fetch_all(pool)
+                .await?
+        }
+        None => sqlx::query("SELECT journal_idx, field, salt, value FROM personal_data").fetch_all(pool).await?,
+    };
+    let mut out: PersonalRows = HashMap::new();
+    for r in rows {
+        out.entry(r.try_get(0)?).or_default().push((r.try_get(1)?, r.try_get(2)?, r.try_get(3)?));
+    }
+    Ok(out)
+}
+
+/// Puts the clear personal values back into a payment read from entry `idx`, checking each
+/// against the entry's commitment; erased values read as the redaction marker. Returns the
+/// record hash the projection carries (of the clear record, or of the committed one once
+/// erased) and the problems found, as (key, detail) of `personal_data`.
+fn disclose(
+    p: &mut Payment,
+    committed_hash: String,
+    values: Option<&Vec<(String, Vec<u8>, String)>>,
+    idx: u64,
+) -> (String, Vec<(String, String)>) {
+    let mut problems = Vec::new();
+    if !p.payee_name.starts_with(bw_ledger::COMMITMENT_PREFIX) {
+        if values.is_some() {
+            problems.push((idx.to_string(), "the entry commits to no personal data".to_string()));
+        }
+        return (committed_hash, problems);
+    }
+    let Some(values) = values else {
+        p.payee_name = crate::personal::REDACTED.into();
+        p.payee_account = crate::personal::REDACTED.into();
+        return (committed_hash, problems);
+    };
+    for (field, slot) in [("payee_name", &mut p.payee_name), ("payee_account", &mut p.payee_account)] {
+        match values.iter().find(|v| v.0 == field) {
+            None => problems.push((format!("{idx}/{field}"), "row missing: the entry commits to it".to_string())),
+            Some((_, salt, value)) => {
+                let salt: [u8; 32] = salt.as_slice().try_into().unwrap_or([0; 32]);
+                if bw_ledger::commitment_text(&salt, value) != *slot {
+                    problems.push((
+                        format!("{idx}/{field}"),
+                        format!("value {value:?} does not match the commitment in entry {idx}"),
+                    ));
+                }
+                *slot = value.clone();
+            }
+        }
+    }
+    (sha(&serde_json::to_vec(p).unwrap_or_default()), problems)
 }
 
 fn key2(a: &str, b: &str) -> String {
@@ -281,7 +351,18 @@ impl Model {
                 self.put("contracts", c.contract_no, cells);
             }
             "payment.record" => {
-                let (p, h): (Payment, String) = typed(data)?;
+                let (mut p, h): (Payment, String) = typed(data)?;
+                let committed = p.payee_name.starts_with(bw_ledger::COMMITMENT_PREFIX);
+                let values = self.personal.remove(&(idx as i64));
+                let (h, problems) = disclose(&mut p, h, values.as_ref(), idx);
+                self.personal_problems.extend(problems);
+                if committed {
+                    if values.is_some() {
+                        self.disclosed.insert(idx);
+                    } else {
+                        self.erased.insert(idx);
+                    }
+                }
                 let year = self
                     .resolve(&p.indicator_code, p.pay_date.year())
                     .ok_or("its indicator is not in the journal before it")?;
@@ -360,6 +441,17 @@ impl Model {
                 for d in data["days"].as_array().ok_or("no days")? {
                     let f = |i: usize| d[i].as_str().unwrap_or("").to_string();
                     self.put("calendar_days", f(0), vec![f(0), f(1), f(2), ix.clone()]);
+                }
+            }
+            "personal.redact" => {
+                let entry = data["entry"].as_u64().ok_or("no entry")?;
+                if !self.erased.remove(&entry) {
+                    let detail = if self.disclosed.contains(&entry) {
+                        format!("erased by entry {idx}, but the values are still stored")
+                    } else {
+                        format!("entry {idx} erases the personal data of entry {entry}, which commits to none")
+                    };
+                    self.personal_problems.push((entry.to_string(), detail));
                 }
             }
             "witness.add" => {
@@ -622,7 +714,7 @@ pub async fn verify(store: &Store) -> Result<Report, StoreError> {
     let payments_scan = tokio::spawn(scan_payments(pool.clone()));
     let mut f = Failures::default();
     let mut tree = MemoryTree::new();
-    let mut model = Model::default();
+    let mut model = Model { personal: load_personal(pool, None).await?, ..Model::default() };
     // 1. Entries: dense indexes, leaf hashes, decodable, replayed.
     let mut next: i64 = 0;
     loop {
@@ -749,6 +841,20 @@ pub async fn verify(store: &Store) -> Result<Report, StoreError> {
         } else if merkle::root(&mut tree, cp.size).ok() != Some(cp.root) {
             f.push(fail("its root is not the root of the stored journal at that size: history was rewritten".into()));
         }
+    }
+    for idx in std::mem::take(&mut model.erased) {
+        model.personal_problems.push((
+            idx.to_string(),
+            format!("the personal values entry {idx} commits to are missing and no erasure is journaled"),
+        ));
+    }
+    for (idx, rows) in std::mem::take(&mut model.personal) {
+        for (field, _, _) in rows {
+            model.personal_problems.push((format!("{idx}/{field}"), "row has no journal entry".into()));
+        }
+    }
+    for (key, detail) in std::mem::take(&mut model.personal_problems) {
+        f.row("personal_data", &key, None, detail);
     }
     // 4. Cosignatures, by the witnesses the journal registers.
     let witnesses: HashMap<String, String> = model

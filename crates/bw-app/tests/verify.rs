@@ -5,7 +5,7 @@
 mod common;
 
 use bw_core::template::Kind;
-use bw_store::sqlx;
+use bw_store::sqlx::{self, Row};
 use common::*;
 
 async fn prepared() -> Vec<TestDb> {
@@ -217,6 +217,96 @@ async fn witness_cosignatures_are_stored_for_published_checkpoints_and_checked()
                 "cosignature 20 [audit.example/w]: by audit.example/w does not verify: no valid signature by audit.example/w"
             ],
             "{}",
+            db.name
+        );
+    }
+}
+
+const INDIVIDUALS: &str = "voucher_no,pay_date,unit_code,indicator_code,economic_code,payee_name,payee_account,payee_type,amount\n\
+    V7,2026-03-05,U1,I1,30201,张三,6217000011112222,individual,800\n\
+    V8,2026-03-06,U1,I1,30201,李四,6217000033334444,individual,600\n";
+
+async fn entry_of(db: &TestDb, voucher: &str) -> i64 {
+    let q = format!("SELECT journal_idx FROM payments WHERE voucher_no = '{voucher}'");
+    sqlx::query(sqlx::AssertSqlSafe(q)).fetch_one(db.store.pool()).await.unwrap().try_get(0).unwrap()
+}
+
+#[tokio::test]
+async fn an_individuals_name_and_account_enter_the_journal_only_as_commitments_and_can_be_erased() {
+    for db in prepared().await {
+        import_str(&db, Kind::Payments, "i.csv", INDIVIDUALS).await.unwrap();
+        let size = db.store.journal_size().await.unwrap() as u64;
+        let journal = db.store.journal_range(0, size as i64).await.unwrap();
+        for (idx, _, entry) in &journal {
+            let text = String::from_utf8_lossy(entry);
+            assert!(!text.contains("张三") && !text.contains("6217000011112222"), "{}: entry {idx}: {text}", db.name);
+        }
+        let v7 = entry_of(&db, "V7").await;
+        assert!(String::from_utf8_lossy(&journal[v7 as usize].2).contains("\"payee_name\":\"commitment:"));
+        assert_eq!(count(&db.store, "payments").await, 5);
+        assert!(failures(&db).await.is_empty(), "{}", db.name);
+        // Re-importing the same rows with other randomness changes nothing: content is
+        // compared in clear, not by commitment.
+        let path = write(db.dir.path(), "i2.csv", INDIVIDUALS);
+        let c = bw_app::Ctx { entropy: [7; 32], ..ctx() };
+        let r = bw_app::import::import_file(&db.store, &c, Kind::Payments, &path, &Default::default()).await.unwrap();
+        assert_eq!((r.added, r.unchanged), (0, 2));
+
+        // A stored value that is not the one committed to is named.
+        exec(&db, "UPDATE personal_data SET value = '王五' WHERE field = 'payee_name' AND value = '张三'").await;
+        let f = failures(&db).await;
+        assert!(
+            f.contains(&format!(
+                "projection personal_data [{v7}/payee_name]: value \"王五\" does not match the commitment in entry {v7}"
+            )),
+            "{}: {f:?}",
+            db.name
+        );
+        exec(&db, "UPDATE personal_data SET value = '张三' WHERE value = '王五'").await;
+
+        // Erasure: needs a reason; the entry, every checkpoint and every proof stay as they were.
+        let (_, root_before) = bw_app::ledger::root(&db.store, None).await.unwrap();
+        let refused = bw_app::personal::redact(&db.store, &ctx(), "U1", "V7").await;
+        assert!(refused.is_err_and(|e| e.to_string().contains("needs a reason")));
+        let why = bw_app::Ctx {
+            reason: Some("依申请删除个人信息（个人信息保护法第47条）".into()), ..ctx()
+        };
+        bw_app::personal::redact(&db.store, &why, "U1", "V7").await.unwrap();
+        let row = sqlx::query("SELECT payee_name, payee_account FROM payments WHERE voucher_no = 'V7'")
+            .fetch_one(db.store.pool())
+            .await
+            .unwrap();
+        assert_eq!(
+            (row.try_get::<String, _>(0).unwrap(), row.try_get::<String, _>(1).unwrap()),
+            ("〔已删除〕".into(), "〔已删除〕".into())
+        );
+        let left: i64 = sqlx::query("SELECT COUNT(*) FROM personal_data")
+            .fetch_one(db.store.pool())
+            .await
+            .unwrap()
+            .try_get(0)
+            .unwrap();
+        assert_eq!(left, 2, "only V8's values remain");
+        assert_eq!(bw_app::ledger::root(&db.store, Some(size)).await.unwrap().1, root_before);
+        assert_eq!(db.store.journal_entry(v7).await.unwrap().unwrap(), journal[v7 as usize].2);
+        assert!(failures(&db).await.is_empty(), "{}: {:?}", db.name, failures(&db).await);
+        let again = bw_app::personal::redact(&db.store, &why, "U1", "V7").await;
+        assert!(again.is_err_and(|e| e.to_string().contains("already erased")));
+        let company = bw_app::personal::redact(&db.store, &why, "U1", "V1").await;
+        assert!(company.is_err_and(|e| e.to_string().contains("not an individual")));
+        // A re-import of an erased record is a conflict, named as such.
+        let r = bw_app::import::import_file(&db.store, &c, Kind::Payments, &path, &Default::default()).await;
+        assert!(format!("{r:?}").contains("payee_name (erased) there, 张三 here"), "{r:?}");
+
+        // Values deleted behind the journal's back.
+        let v8 = entry_of(&db, "V8").await;
+        exec(&db, "DELETE FROM personal_data").await;
+        let f = failures(&db).await;
+        assert!(
+            f.contains(&format!(
+                "projection personal_data [{v8}]: the personal values entry {v8} commits to are missing and no erasure is journaled"
+            )),
+            "{}: {f:?}",
             db.name
         );
     }

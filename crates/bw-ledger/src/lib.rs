@@ -119,6 +119,25 @@ pub fn record_hash<T: Serialize>(data: &T) -> Result<Hash, EncodeError> {
     Ok(Sha256::digest(&bytes).into())
 }
 
+/// How a committed field reads in an entry: this prefix, then the commitment in hex.
+pub const COMMITMENT_PREFIX: &str = "commitment:";
+
+/// A salted hash commitment to a personal value (an individual payee's name or account):
+/// SHA-256("budgetwatch/commitment/v1" ‖ 0x00 ‖ salt ‖ value). The entry holds only this;
+/// the value and salt are stored beside it and can be erased while every proof still holds.
+pub fn commitment(salt: &[u8; 32], value: &str) -> Hash {
+    let mut h = Sha256::new();
+    h.update(b"budgetwatch/commitment/v1\0");
+    h.update(salt);
+    h.update(value.as_bytes());
+    h.finalize().into()
+}
+
+/// The entry text of a commitment: `commitment:<hex>`.
+pub fn commitment_text(salt: &[u8; 32], value: &str) -> String {
+    format!("{COMMITMENT_PREFIX}{}", hex(&commitment(salt, value)))
+}
+
 /// SHA-256 of arbitrary bytes (file digests in batch entries).
 pub fn sha256(bytes: &[u8]) -> Hash {
     Sha256::digest(bytes).into()

@@ -41,6 +41,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (2, "merkle tiles", include_str!("tiles.sql")),
     (3, "signed checkpoints", include_str!("checkpoints.sql")),
     (4, "witnesses", include_str!("witness.sql")),
+    (5, "personal data", include_str!("personal.sql")),
 ];
 
 #[derive(Clone)]

@@ -47,7 +47,7 @@ fn nanos() -> u32 {
 }
 
 pub fn ctx() -> Ctx {
-    Ctx { actor: "test:alice".into(), at: Timestamp(1_795_735_800), reason: None }
+    Ctx { actor: "test:alice".into(), at: Timestamp(1_795_735_800), reason: None, entropy: [42; 32] }
 }
 
 pub fn write(dir: &Path, name: &str, body: &str) -> PathBuf {

@@ -1,0 +1,87 @@
+//! Personal data and its erasure (个人信息删除). An individual payee's name and account enter
+//! the journal only as salted commitments (`bw_ledger::commitment`); the clear values and
+//! salts sit in `personal_data` beside the entry. `redact` erases them on a lawful request —
+//! itself a journaled action naming who, when and why — and every leaf hash, checkpoint and
+//! proof stays exactly as it was.
+
+use crate::Ctx;
+use crate::journal::{ActionError, act};
+use bw_core::records::Payment;
+use bw_store::Store;
+use bw_store::sqlx::{self, Row};
+use sha2::{Digest, Sha256};
+
+/// What the payments table shows in place of an erased value.
+pub const REDACTED: &str = "〔已删除〕";
+
+#[derive(serde::Serialize)]
+struct RedactData<'a> {
+    unit_code: &'a str,
+    voucher_no: &'a str,
+    /// The journal index of the payment entry whose personal values are erased.
+    entry: i64,
+    fields: Vec<String>,
+}
+
+/// The record hash of a payment as its entry holds it (with commitments): what the
+/// projection carries once the clear values are gone.
+pub fn committed_record_hash(entry: &[u8]) -> Result<Vec<u8>, String> {
+    let e = bw_ledger::decode(entry).map_err(|e| e.to_string())?;
+    let p: Payment = serde::Deserialize::deserialize(&e.data).map_err(|e| e.to_string())?;
+    let bytes = serde_json::to_vec(&p).map_err(|e| e.to_string())?;
+    Ok(Sha256::digest(&bytes).to_vec())
+}
+
+/// Erases the personal values of payment `voucher_no` of `unit_code`. The reason (the
+/// lawful basis) is required.
+pub async fn redact(store: &Store, ctx: &Ctx, unit_code: &str, voucher_no: &str) -> Result<i64, ActionError> {
+    let reason = ctx
+        .reason
+        .clone()
+        .filter(|r| !r.trim().is_empty())
+        .ok_or_else(|| ActionError::Invalid("an erasure needs a reason: the lawful request it answers".into()))?;
+    let row = sqlx::query("SELECT journal_idx, payee_type FROM payments WHERE unit_code = $1 AND voucher_no = $2")
+        .bind(unit_code.to_string())
+        .bind(voucher_no.to_string())
+        .fetch_optional(store.pool())
+        .await?
+        .ok_or_else(|| ActionError::Invalid(format!("no payment {voucher_no:?} of unit {unit_code:?}")))?;
+    let (entry, payee_type): (i64, String) = (row.try_get(0)?, row.try_get(1)?);
+    let fields: Vec<String> = sqlx::query("SELECT field FROM personal_data WHERE journal_idx = $1 ORDER BY field")
+        .bind(entry)
+        .fetch_all(store.pool())
+        .await?
+        .iter()
+        .map(|r| r.try_get(0))
+        .collect::<Result<_, _>>()?;
+    if fields.is_empty() {
+        return Err(ActionError::Invalid(if payee_type == "individual" {
+            format!("the personal data of payment {voucher_no:?} of unit {unit_code:?} was already erased")
+        } else {
+            format!(
+                "payment {voucher_no:?} of unit {unit_code:?} is to a {payee_type}, not an individual: it holds no personal data"
+            )
+        }));
+    }
+    let bytes = store
+        .journal_entry(entry)
+        .await?
+        .ok_or_else(|| ActionError::Invalid(format!("journal entry {entry} is missing")))?;
+    let hash = committed_record_hash(&bytes).map_err(ActionError::Invalid)?;
+    let data = RedactData { unit_code, voucher_no, entry, fields };
+    let (unit, voucher) = (unit_code.to_string(), voucher_no.to_string());
+    act(store, ctx, "personal.redact", &reason, &data, async move |tx, _| {
+        sqlx::query("DELETE FROM personal_data WHERE journal_idx = $1").bind(entry).execute(&mut **tx).await?;
+        sqlx::query(
+            "UPDATE payments SET payee_name = $1, payee_account = $1, record_hash = $2 WHERE unit_code = $3 AND voucher_no = $4",
+        )
+        .bind(REDACTED)
+        .bind(hash)
+        .bind(unit)
+        .bind(voucher)
+        .execute(&mut **tx)
+        .await?;
+        Ok(())
+    })
+    .await
+}
