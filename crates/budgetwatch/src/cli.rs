@@ -42,7 +42,12 @@ struct Global {
 #[derive(Subcommand)]
 enum Command {
     /// Create the database (or bring its schema up to date).
-    Init,
+    Init {
+        /// The log's cryptography, fixed here for good: sha256-ed25519, or sm3-sm2 (SM3
+        /// hashing, GB/T 32905, with SM2 signatures, GB/T 32918).
+        #[arg(long)]
+        crypto: Option<String>,
+    },
     /// Import a template file (CSV or XLSX) of KIND: units, projects, indicators, contracts,
     /// payments, revenues, revenue_targets.
     Import {
@@ -291,12 +296,18 @@ fn key_path(g: &Global) -> PathBuf {
 /// Opens (creating if needed) the database for writing, with its signing key: the key file
 /// is read, or created for a log that has no checkpoint yet.
 async fn open_for_write(g: &Global) -> Result<Store> {
-    open_for_write_telling(g, false).await
+    open_for_write_telling(g, false, None).await
 }
 
 /// As `open_for_write`; with `tell`, says on stdout where a new key was created.
-async fn open_for_write_telling(g: &Global, tell: bool) -> Result<Store> {
+async fn open_for_write_telling(g: &Global, tell: bool, suite: Option<bw_ledger::Suite>) -> Result<Store> {
     let mut store = Store::open(&g.db, true).await.with_context(|| format!("opening {}", g.db))?;
+    let recorded = store.meta("origin").await?.map(|o| bw_ledger::Suite::of_origin(&o));
+    if let (Some(want), Some(have)) = (suite, recorded)
+        && want != have
+    {
+        bail!("this log was created with {}; its cryptography cannot change", have.name());
+    }
     let path = key_path(g);
     let signer = if path.exists() {
         let text =
@@ -306,8 +317,13 @@ async fn open_for_write_telling(g: &Global, tell: bool) -> Result<Store> {
     } else if store.checkpoint_count().await? == 0 {
         let seed = crate::clock::random_seed()?;
         let tag = bw_ledger::hex(&crate::clock::random_seed()?[..4]);
-        let name = store.meta("origin").await?.unwrap_or_else(|| format!("budgetwatch.local/{tag}"));
-        let signer = bw_ledger::note::Signer::from_seed(&name, seed)?;
+        let suite = suite.or(recorded).unwrap_or_default();
+        let name = match (store.meta("origin").await?, suite) {
+            (Some(origin), _) => origin,
+            (None, bw_ledger::Suite::Sha256Ed25519) => format!("budgetwatch.local/{tag}"),
+            (None, other) => format!("budgetwatch.local/{tag}/{}", other.name()),
+        };
+        let signer = bw_ledger::note::Signer::new(suite, &name, seed)?;
         write_private(&path, &signer.private_key_string())?;
         if tell {
             println!(
@@ -319,6 +335,11 @@ async fn open_for_write_telling(g: &Global, tell: bool) -> Result<Store> {
     } else {
         bail!("the signing key {} is missing; this log's checkpoints were signed with it", path.display());
     };
+    if let Some(want) = suite
+        && signer.suite() != want
+    {
+        bail!("the signing key {} is a {} key, not {}", path.display(), signer.suite().name(), want.name());
+    }
     store.set_signer(signer).await?;
     Ok(store)
 }
@@ -416,8 +437,15 @@ pub async fn import_one(
 async fn run(cli: Cli) -> Result<ExitCode> {
     let g = cli.global;
     match cli.command {
-        Command::Init => {
-            let store = open_for_write_telling(&g, true).await?;
+        Command::Init { crypto } => {
+            let suite = match crypto.as_deref() {
+                None => None,
+                Some(c) => Some(
+                    bw_ledger::Suite::parse(c)
+                        .ok_or_else(|| anyhow::anyhow!("unknown --crypto {c:?}: sha256-ed25519 or sm3-sm2"))?,
+                ),
+            };
+            let store = open_for_write_telling(&g, true, suite).await?;
             println!("database ready: {} (journal size {})", store.location(), store.journal_size().await?);
         }
         Command::Import { kind, file, allow_extra } => {

@@ -171,7 +171,7 @@ fn ledger_proofs_verify_against_the_dumped_entries() {
             assert_eq!(v["index"], i as u64);
             let h = hex_decode(v["leaf_hash"].as_str().expect("hex"));
             let entry = b64_decode(v["entry"].as_str().expect("b64"));
-            assert_eq!(h, bw_ledger::leaf_hash(&entry), "leaf hash of entry {i}");
+            assert_eq!(h, bw_ledger::Suite::Sha256Ed25519.leaf(&entry), "leaf hash of entry {i}");
             h
         })
         .collect();
@@ -186,8 +186,18 @@ fn ledger_proofs_verify_against_the_dumped_entries() {
         let root = hex_decode(p["root"].as_str().expect("root"));
         let proof: Vec<[u8; 32]> =
             p["proof"].as_array().expect("proof").iter().map(|h| hex_decode(h.as_str().expect("h"))).collect();
-        assert_eq!(root, bw_ledger::root(&leaves[..at as usize]));
-        assert!(bw_ledger::merkle::verify_inclusion(&leaves[index as usize], index, at, &proof, &root), "{index}/{at}");
+        assert_eq!(root, bw_ledger::Suite::Sha256Ed25519.root(&leaves[..at as usize]));
+        assert!(
+            bw_ledger::merkle::verify_inclusion(
+                bw_ledger::Suite::Sha256Ed25519,
+                &leaves[index as usize],
+                index,
+                at,
+                &proof,
+                &root
+            ),
+            "{index}/{at}"
+        );
         assert_eq!((p["index"].as_u64(), p["size"].as_u64()), (Some(index), Some(at)));
     }
     let c: serde_json::Value =
@@ -195,8 +205,15 @@ fn ledger_proofs_verify_against_the_dumped_entries() {
     let proof: Vec<[u8; 32]> =
         c["proof"].as_array().expect("proof").iter().map(|h| hex_decode(h.as_str().expect("h"))).collect();
     let (old_root, root) = (hex_decode(c["old_root"].as_str().expect("r")), hex_decode(c["root"].as_str().expect("r")));
-    assert_eq!(old_root, bw_ledger::root(&leaves[..300]));
-    assert!(bw_ledger::merkle::verify_consistency(300, size, &old_root, &root, &proof));
+    assert_eq!(old_root, bw_ledger::Suite::Sha256Ed25519.root(&leaves[..300]));
+    assert!(bw_ledger::merkle::verify_consistency(
+        bw_ledger::Suite::Sha256Ed25519,
+        300,
+        size,
+        &old_root,
+        &root,
+        &proof
+    ));
     let o = bw(&db, &["verify"]);
     assert!(o.status.success(), "{}", stdout(&o));
     assert!(stdout(&o).starts_with(&format!("verified: {size} entries, root ")), "{}", stdout(&o));
@@ -270,7 +287,7 @@ fn every_commit_leaves_a_checkpoint_signed_with_the_installation_key() {
             hex_decode(serde_json::from_str::<serde_json::Value>(l).expect("json")["leaf_hash"].as_str().expect("hex"))
         })
         .collect();
-    assert_eq!(cp.root, bw_ledger::root(&leaves));
+    assert_eq!(cp.root, bw_ledger::Suite::Sha256Ed25519.root(&leaves));
     // Another key file cannot continue this log.
     let other = dir.path().join("other.key");
     let o = Command::new(env!("CARGO_BIN_EXE_budgetwatch"))

@@ -311,3 +311,61 @@ fn redact_erases_an_individuals_data_on_a_journaled_request_and_proofs_still_hol
     let o = bw(&db, &["verify"]);
     assert!(o.status.success(), "{}", stdout(&o));
 }
+
+#[test]
+fn an_sm3_sm2_log_hashes_signs_proves_and_exports_with_the_chinese_standards() {
+    use bw_ledger::Suite;
+    let dir = tempfile::tempdir().expect("dir");
+    let db = dir.path().join("sm.db");
+    let o = bw(&db, &["init", "--crypto", "sm3-sm2"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    import_units(
+        &db,
+        dir.path(),
+        "u.csv",
+        "code,name,parent_code,kind,level\nP,省,,region,province\nC,市,P,region,city\nD,县,C,region,county\n",
+    );
+    let key = stdout(&bw(&db, &["ledger", "key"])).trim().to_string();
+    let v = bw_ledger::note::Verifier::parse(&key).unwrap();
+    assert_eq!(v.suite(), Suite::Sm3Sm2);
+    let cp = bw_ledger::note::Checkpoint::parse(v.open(&stdout(&bw(&db, &["ledger", "checkpoint"]))).unwrap()).unwrap();
+    assert!(cp.origin.ends_with("/sm3-sm2"), "the origin records the choice: {}", cp.origin);
+    let entries: Vec<Vec<u8>> = stdout(&bw(&db, &["ledger", "dump"]))
+        .lines()
+        .map(|l| {
+            let j: serde_json::Value = serde_json::from_str(l).unwrap();
+            let e = bw_ledger::note::base64_decode(j["entry"].as_str().unwrap()).unwrap();
+            assert_eq!(j["leaf_hash"].as_str().unwrap(), bw_ledger::hex(&Suite::Sm3Sm2.leaf(&e)));
+            e
+        })
+        .collect();
+    let leaves: Vec<[u8; 32]> = entries.iter().map(|e| Suite::Sm3Sm2.leaf(e)).collect();
+    assert_eq!(cp.size, 4);
+    assert_eq!(cp.root, Suite::Sm3Sm2.root(&leaves));
+    assert_ne!(
+        cp.root,
+        Suite::Sha256Ed25519.root(&entries.iter().map(|e| Suite::Sha256Ed25519.leaf(e)).collect::<Vec<_>>())
+    );
+    let proof: serde_json::Value =
+        serde_json::from_str(&stdout(&bw(&db, &["ledger", "prove-inclusion", "--index", "2"]))).unwrap();
+    let path: Vec<[u8; 32]> = proof["proof"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| {
+            let b: Vec<u8> =
+                (0..32).map(|i| u8::from_str_radix(&h.as_str().unwrap()[2 * i..2 * i + 2], 16).unwrap()).collect();
+            b.try_into().unwrap()
+        })
+        .collect();
+    assert!(bw_ledger::merkle::verify_inclusion(Suite::Sm3Sm2, &leaves[2], 2, 4, &path, &cp.root));
+    let o = bw(&db, &["verify"]);
+    assert!(o.status.success(), "{}", stdout(&o));
+    let out = dir.path().join("export");
+    assert!(bw(&db, &["ledger", "export", p(&out)]).status.success());
+    let o = bw(&db, &["ledger", "verify-export", p(&out), "--key", &key]);
+    assert!(o.status.success(), "{}{}", stdout(&o), stderr(&o));
+    // The choice is fixed.
+    let o = bw(&db, &["init", "--crypto", "sha256-ed25519"]);
+    assert!(!o.status.success() && stderr(&o).contains("cannot change"), "{}", stderr(&o));
+}

@@ -6,10 +6,10 @@
 //! `tile/entries/<N>` entry bundles; plus `checkpoints/<size>`, every earlier signed
 //! checkpoint, and `cosignatures/<size>`, witnesses' cosignature lines for a checkpoint.
 
+use bw_ledger::hex;
 use bw_ledger::layout::{BundleError, bundle_entries, bundle_path, bundle_push, tile_path};
 use bw_ledger::merkle::{self, MemoryTree, TILE_HEIGHT, TILE_WIDTH};
 use bw_ledger::note::{Checkpoint, Verifier};
-use bw_ledger::{hex, leaf_hash};
 use bw_store::sqlx::{self, Row};
 use bw_store::{Store, StoreError};
 use std::collections::BTreeMap;
@@ -71,7 +71,7 @@ pub async fn export(store: &Store, dir: &Path) -> Result<Exported, ExportError> 
         return Err(ExportError::Refused("the journal has no signed checkpoint yet: nothing to export".into()));
     };
     std::fs::create_dir_all(dir).map_err(io(dir))?;
-    let mut tree = MemoryTree::new();
+    let mut tree = MemoryTree::new(store.suite());
     let mut bundle = Vec::new();
     let mut bundles = 0;
     let mut at = 0u64;
@@ -141,13 +141,17 @@ pub fn verify_export(dir: &Path, key: &str, witness_keys: &[String]) -> Result<E
         if cp.origin != verifier.name {
             return Err(format!("{name}: origin {:?} is not the key's name {:?}", cp.origin, verifier.name));
         }
+        if bw_ledger::Suite::of_origin(&cp.origin) != verifier.suite() {
+            return Err(format!("{name}: origin {:?} records another algorithm than the key's", cp.origin));
+        }
         Ok(cp)
     };
     let latest_note = String::from_utf8_lossy(&read("checkpoint")?).into_owned();
     let latest = open("checkpoint", &latest_note).map_err(ExportError::Refused)?;
     let size = latest.size;
     // Entries → leaves → tree.
-    let mut tree = MemoryTree::new();
+    let suite = verifier.suite();
+    let mut tree = MemoryTree::new(suite);
     let mut tile = 0u64;
     while tree.size() < size {
         let width = (size - tile * TILE_WIDTH).min(TILE_WIDTH);
@@ -166,7 +170,7 @@ pub fn verify_export(dir: &Path, key: &str, witness_keys: &[String]) -> Result<E
                     if let Err(err) = bw_ledger::decode(e) {
                         failures.push(format!("entry {idx}: not a journal entry: {err}"));
                     }
-                    tree.push(leaf_hash(e));
+                    tree.push(suite.leaf(e));
                 }
             }
             Ok(entries) => {

@@ -17,7 +17,7 @@ use bw_core::Money;
 use bw_core::org::{OrgKind, OrgNode, OrgTree, RegionLevel};
 use bw_core::records::*;
 use bw_core::template::{HeaderMap, Kind, Record, parse_row, resolve_header};
-use bw_ledger::{Hash, Header, encode_raw_into, hex, leaf_hash};
+use bw_ledger::{Hash, Header, Suite, encode_raw_into, hex};
 use bw_store::sqlx::AnyPool;
 use bw_store::sqlx::{self, Row};
 use bw_store::{JournalWriter, Stager, Store, StoreError, Tx, Value, insert_rows};
@@ -490,6 +490,8 @@ struct PaymentsState {
     warnings: Vec<String>,
     /// Salts of this import's personal-data commitments derive from it (see `salt`).
     salt_key: [u8; 32],
+    /// The log's hash, which the commitments use.
+    suite: Suite,
 }
 
 struct ContractState {
@@ -518,7 +520,7 @@ fn fingerprint(unit: &str, voucher: &str) -> u128 {
 }
 
 impl Importer {
-    async fn load(kind: Kind, tx: &mut Tx, salt_key: [u8; 32]) -> Result<Importer, ImportError> {
+    async fn load(kind: Kind, tx: &mut Tx, salt_key: [u8; 32], suite: Suite) -> Result<Importer, ImportError> {
         Ok(match kind {
             Kind::Units => Importer::Units {
                 tree: load_tree(tx).await?,
@@ -593,6 +595,7 @@ impl Importer {
                     refunds: HashMap::new(),
                     warnings: Vec::new(),
                     salt_key,
+                    suite,
                 }))
             }
             Kind::Revenues => Importer::Revenues {
@@ -1032,8 +1035,8 @@ impl PaymentsState {
             let name_salt = salt(&self.salt_key, row, 0);
             let account_salt = salt(&self.salt_key, row, 1);
             let committed = Payment {
-                payee_name: bw_ledger::commitment_text(&name_salt, &p.payee_name),
-                payee_account: bw_ledger::commitment_text(&account_salt, &p.payee_account),
+                payee_name: bw_ledger::commitment_text(self.suite, &name_salt, &p.payee_name),
+                payee_account: bw_ledger::commitment_text(self.suite, &account_salt, &p.payee_account),
                 ..p.clone()
             };
             let personal = vec![
@@ -1198,8 +1201,8 @@ pub async fn import_file(
         h.update(batch.to_be_bytes());
         h.finalize().into()
     };
-    let mut importer = Importer::load(kind, &mut tx, salt_key).await?;
-    let mut journal = JournalWriter::signed(size, store, ctx.at);
+    let mut importer = Importer::load(kind, &mut tx, salt_key, store.suite()).await?;
+    let mut journal = JournalWriter::new(size, store, ctx.at);
     let (table, columns) = table_of(kind);
     // Parsing and checking run here while a writer task inserts the previous rows, so the
     // two cores work at once. The writer owns the transaction until the file is read.
@@ -1244,7 +1247,7 @@ pub async fn import_file(
      -> Result<(), ImportError> {
         entry_buf.clear();
         encode_raw_into(&mut entry_buf, &header_for(a.action), &a.data).map_err(|e| ImportError::Io(e.to_string()))?;
-        let idx = journal.append(entry_buf.clone(), leaf_hash(&entry_buf));
+        let idx = journal.append(entry_buf.clone());
         let mut projection = a.projection;
         projection.push(Value::Int(idx));
         rows_buf.push(projection);
@@ -1385,7 +1388,7 @@ pub async fn import_file(
     entry_buf.clear();
     encode_raw_into(&mut entry_buf, &header_for("import.batch"), &data_json)
         .map_err(|e| ImportError::Io(e.to_string()))?;
-    journal.append(entry_buf.clone(), leaf_hash(&entry_buf));
+    journal.append(entry_buf.clone());
     sqlx::query(
         "INSERT INTO batches (id, kind, file_name, file_sha256, rows_added, rows_unchanged, actor, at, reason, first_idx, end_idx) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",

@@ -2,7 +2,7 @@
 //! that appends the entry and updates the projection.
 
 use crate::Ctx;
-use bw_ledger::{Header, encode, leaf_hash};
+use bw_ledger::{Header, encode};
 use bw_store::{JournalWriter, Store, StoreError, Tx};
 
 #[derive(Debug, thiserror::Error)]
@@ -36,8 +36,8 @@ where
     let (mut tx, size) = store.begin_write().await?;
     let header = Header { action, actor: &ctx.actor, at: ctx.at, reason, batch: None };
     let entry = encode(&header, data).map_err(|e| ActionError::Invalid(e.to_string()))?;
-    let mut journal = JournalWriter::signed(size, store, ctx.at);
-    let idx = journal.append(entry.clone(), leaf_hash(&entry));
+    let mut journal = JournalWriter::new(size, store, ctx.at);
+    let idx = journal.append(entry);
     apply(&mut tx, idx).await?;
     journal.finish(&mut tx).await?;
     tx.commit().await?;

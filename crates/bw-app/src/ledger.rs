@@ -3,7 +3,7 @@
 
 use bw_ledger::merkle::{self, MissingNode, NodeSource, TILE_HEIGHT};
 use bw_ledger::note::{Checkpoint, Verifier, base64};
-use bw_ledger::{Hash, hex};
+use bw_ledger::{Hash, Suite, hex};
 use bw_store::{Store, StoreError};
 use std::collections::HashMap;
 
@@ -31,16 +31,20 @@ async fn with_tiles<T>(
     }
     let mut src = merkle::TileSource {
         tile: |l: u32, i: u64| tiles.get(&(l, i)).cloned().ok_or(MissingNode { level: l * TILE_HEIGHT, index: i }),
+        suite: store.suite(),
     };
     Ok(f(&mut |l, i| src.node(l, i))?)
 }
 
-struct FnSource<'a>(&'a mut dyn FnMut(u32, u64) -> Result<Hash, MissingNode>);
+struct FnSource<'a>(&'a mut dyn FnMut(u32, u64) -> Result<Hash, MissingNode>, Suite);
 
 impl NodeSource for FnSource<'_> {
     type Error = MissingNode;
     fn node(&mut self, level: u32, index: u64) -> Result<Hash, MissingNode> {
         (self.0)(level, index)
+    }
+    fn suite(&self) -> Suite {
+        self.1
     }
 }
 
@@ -56,7 +60,7 @@ async fn size_or_current(store: &Store, size: Option<u64>) -> Result<u64, Ledger
 /// The tree head at `size` (default: the whole journal).
 pub async fn root(store: &Store, size: Option<u64>) -> Result<(u64, Hash), LedgerError> {
     let size = size_or_current(store, size).await?;
-    let r = with_tiles(store, |n| merkle::root(&mut FnSource(n), size)).await?;
+    let r = with_tiles(store, |n| merkle::root(&mut FnSource(n, store.suite()), size)).await?;
     Ok((size, r))
 }
 
@@ -67,7 +71,7 @@ pub async fn prove_inclusion(store: &Store, index: u64, size: Option<u64>) -> Re
         return Err(LedgerError::Range(format!("entry {index} is not in a tree of {size} entries")));
     }
     let (root, proof) = with_tiles(store, |n| {
-        let mut src = FnSource(n);
+        let mut src = FnSource(n, store.suite());
         Ok((merkle::root(&mut src, size)?, merkle::inclusion_proof(&mut src, index, size)?))
     })
     .await?;
@@ -86,7 +90,7 @@ pub async fn prove_consistency(store: &Store, old: u64, new: Option<u64>) -> Res
         return Err(LedgerError::Range(format!("a consistency proof needs 0 < old ≤ new, not {old} and {new}")));
     }
     let (old_root, root, proof) = with_tiles(store, |n| {
-        let mut src = FnSource(n);
+        let mut src = FnSource(n, store.suite());
         Ok((merkle::root(&mut src, old)?, merkle::root(&mut src, new)?, merkle::consistency_proof(&mut src, old, new)?))
     })
     .await?;
@@ -139,7 +143,7 @@ pub async fn check_consistency(store: &Store, note: &str) -> Result<serde_json::
     }
     let mut out = if old.size == 0 {
         let (size, root) = root(store, Some(size)).await?;
-        serde_json::json!({"size": size, "root": hex(&root), "proof": [], "old": 0, "old_root": hex(&bw_ledger::root(&[]))})
+        serde_json::json!({"size": size, "root": hex(&root), "proof": [], "old": 0, "old_root": hex(&store.suite().empty_root())})
     } else {
         prove_consistency(store, old.size, Some(size)).await?
     };
@@ -148,7 +152,7 @@ pub async fn check_consistency(store: &Store, note: &str) -> Result<serde_json::
         .map(|a| a.iter().filter_map(|h| h.as_str().and_then(unhex)).collect())
         .unwrap_or_default();
     let new_root = out["root"].as_str().and_then(unhex).unwrap_or_default();
-    let consistent = merkle::verify_consistency(old.size, size, &old.root, &new_root, &proof);
+    let consistent = merkle::verify_consistency(store.suite(), old.size, size, &old.root, &new_root, &proof);
     out["old_root"] = hex(&old.root).into();
     out["consistent"] = consistent.into();
     if !consistent {

@@ -10,7 +10,7 @@ use bw_core::records::{Contract, ContractStatus, Indicator, Payment, Project, Re
 use bw_core::template::Kind;
 use bw_ledger::merkle::{self, MemoryTree};
 use bw_ledger::note::{Checkpoint, CosignatureVerifier, Verifier};
-use bw_ledger::{Hash, hex, leaf_hash};
+use bw_ledger::{Hash, Suite, hex};
 use bw_store::sqlx::{self, AssertSqlSafe, Row, any::AnyRow};
 use bw_store::{Store, StoreError};
 use sha2::{Digest, Sha256};
@@ -141,6 +141,7 @@ struct Model {
     disclosed: std::collections::HashSet<u64>,
     /// `personal_data` failures: (key, detail).
     personal_problems: Vec<(String, String)>,
+    suite: Suite,
 }
 
 fn payment_cells(p: Payment, year: i32, hash: String, idx: u64) -> Cells {
@@ -170,7 +171,12 @@ fn row_digest(cells: &Cells) -> u128 {
 }
 
 /// The expected payment row of `key`, rebuilt from its journal entry (for naming columns).
-async fn expected_payment(pool: &sqlx::AnyPool, idx: u64, year: i32) -> Result<Option<Cells>, StoreError> {
+async fn expected_payment(
+    pool: &sqlx::AnyPool,
+    suite: Suite,
+    idx: u64,
+    year: i32,
+) -> Result<Option<Cells>, StoreError> {
     let row = sqlx::query("SELECT entry FROM journal WHERE idx = $1").bind(idx as i64).fetch_optional(pool).await?;
     let Some(row) = row else { return Ok(None) };
     let entry: Vec<u8> = row.try_get(0)?;
@@ -178,7 +184,7 @@ async fn expected_payment(pool: &sqlx::AnyPool, idx: u64, year: i32) -> Result<O
     let Ok(mut p) = <Payment as serde::Deserialize>::deserialize(&e.data) else { return Ok(None) };
     let h = sha(&serde_json::to_vec(&p).unwrap_or_default());
     let personal = load_personal(pool, Some(idx as i64)).await?;
-    let (h, _) = disclose(&mut p, h, personal.get(&(idx as i64)), idx);
+    let (h, _) = disclose(suite, &mut p, h, personal.get(&(idx as i64)), idx);
     Ok(Some(payment_cells(p, year, h, idx)))
 }
 
@@ -207,6 +213,7 @@ async fn load_personal(pool: &sqlx::AnyPool, only: Option<i64>) -> Result<Person
 /// record hash the projection carries (of the clear record, or of the committed one once
 /// erased) and the problems found, as (key, detail) of `personal_data`.
 fn disclose(
+    suite: Suite,
     p: &mut Payment,
     committed_hash: String,
     values: Option<&Vec<(String, Vec<u8>, String)>>,
@@ -229,7 +236,7 @@ fn disclose(
             None => problems.push((format!("{idx}/{field}"), "row missing: the entry commits to it".to_string())),
             Some((_, salt, value)) => {
                 let salt: [u8; 32] = salt.as_slice().try_into().unwrap_or([0; 32]);
-                if bw_ledger::commitment_text(&salt, value) != *slot {
+                if bw_ledger::commitment_text(suite, &salt, value) != *slot {
                     problems.push((
                         format!("{idx}/{field}"),
                         format!("value {value:?} does not match the commitment in entry {idx}"),
@@ -354,7 +361,7 @@ impl Model {
                 let (mut p, h): (Payment, String) = typed(data)?;
                 let committed = p.payee_name.starts_with(bw_ledger::COMMITMENT_PREFIX);
                 let values = self.personal.remove(&(idx as i64));
-                let (h, problems) = disclose(&mut p, h, values.as_ref(), idx);
+                let (h, problems) = disclose(self.suite, &mut p, h, values.as_ref(), idx);
                 self.personal_problems.extend(problems);
                 if committed {
                     if values.is_some() {
@@ -713,8 +720,9 @@ pub async fn verify(store: &Store) -> Result<Report, StoreError> {
     let pool = store.pool();
     let payments_scan = tokio::spawn(scan_payments(pool.clone()));
     let mut f = Failures::default();
-    let mut tree = MemoryTree::new();
-    let mut model = Model { personal: load_personal(pool, None).await?, ..Model::default() };
+    let suite = store.suite();
+    let mut tree = MemoryTree::new(suite);
+    let mut model = Model { personal: load_personal(pool, None).await?, suite, ..Model::default() };
     // 1. Entries: dense indexes, leaf hashes, decodable, replayed.
     let mut next: i64 = 0;
     loop {
@@ -734,7 +742,7 @@ pub async fn verify(store: &Store) -> Result<Report, StoreError> {
                 f.entry(next as u64, "missing: the journal skips this index (deleted entry)".into());
                 next += 1;
             }
-            let computed = leaf_hash(&entry);
+            let computed = suite.leaf(&entry);
             if stored != computed {
                 f.entry(
                     idx as u64,
@@ -902,7 +910,7 @@ pub async fn verify(store: &Store) -> Result<Report, StoreError> {
             Some((_, _, d)) if d == digest => {}
             Some((idx, year, _)) => {
                 let stored = stored_payment(pool, &key).await?;
-                match expected_payment(pool, idx, year).await? {
+                match expected_payment(pool, suite, idx, year).await? {
                     Some(e) => compare_row(&mut f, "payments", &key, PAYMENT_COLUMNS, &stored, &e),
                     None => f.row(
                         "payments",

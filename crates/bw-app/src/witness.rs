@@ -244,7 +244,7 @@ pub fn check_step(
         };
     }
     let ok = proof(last.size, cp.size)
-        .is_some_and(|p| merkle::verify_consistency(last.size, cp.size, &last.root, &cp.root, &p));
+        .is_some_and(|p| merkle::verify_consistency(log.suite(), last.size, cp.size, &last.root, &cp.root, &p));
     if !ok {
         return Err(WitnessError::Inconsistent { old: last.size, new: cp.size });
     }
@@ -254,14 +254,13 @@ pub fn check_step(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use bw_ledger::leaf_hash;
     use bw_ledger::merkle::MemoryTree;
     use bw_ledger::note::Signer;
 
     fn tree(n: u64, salt: &str) -> MemoryTree {
-        let mut t = MemoryTree::new();
+        let mut t = MemoryTree::new(bw_ledger::Suite::Sha256Ed25519);
         for i in 0..n {
-            t.push(leaf_hash(format!("{salt}{i}").as_bytes()));
+            t.push(bw_ledger::Suite::Sha256Ed25519.leaf(format!("{salt}{i}").as_bytes()));
         }
         t
     }

@@ -375,7 +375,7 @@ async fn every_record_is_a_journal_entry_with_an_rfc6962_leaf_hash() {
         // 7 units + batch, 2 projects + batch, 3 indicators + batch.
         assert_eq!(size, 15, "{}", db.name);
         for (idx, leaf, entry) in db.store.journal_range(0, size).await.expect("range") {
-            assert_eq!(leaf, bw_ledger::leaf_hash(&entry).to_vec(), "{} entry {idx}", db.name);
+            assert_eq!(leaf, bw_ledger::Suite::Sha256Ed25519.leaf(&entry).to_vec(), "{} entry {idx}", db.name);
             let e = bw_ledger::decode(&entry).expect("decodes");
             assert_eq!((e.actor.as_str(), e.at.as_str()), ("test:alice", "2026-11-26T23:30:00Z"));
         }

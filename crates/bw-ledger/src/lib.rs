@@ -95,21 +95,84 @@ pub fn decode(entry: &[u8]) -> Result<Decoded, serde_json::Error> {
     serde_json::from_slice(entry)
 }
 
-/// RFC 6962 leaf hash: SHA-256(0x00 ‖ entry).
-pub fn leaf_hash(entry: &[u8]) -> Hash {
-    let mut h = Sha256::new();
-    h.update([0u8]);
-    h.update(entry);
-    h.finalize().into()
+/// The log's cryptography, fixed when the log is created and recorded in its origin line:
+/// SHA-256 with Ed25519 (the default), or the Chinese commercial standards SM3 hashing
+/// (GB/T 32905) with SM2 signatures (GB/T 32918), as systems under a 密码应用安全性评估
+/// require. The suite decides the tree's hashes, the checkpoint signatures and the
+/// personal-data commitments.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Suite {
+    #[default]
+    Sha256Ed25519,
+    Sm3Sm2,
 }
 
-/// RFC 6962 interior node hash: SHA-256(0x01 ‖ left ‖ right).
-pub fn node_hash(left: &Hash, right: &Hash) -> Hash {
-    let mut h = Sha256::new();
-    h.update([1u8]);
-    h.update(left);
-    h.update(right);
-    h.finalize().into()
+impl Suite {
+    pub const ALL: [Suite; 2] = [Suite::Sha256Ed25519, Suite::Sm3Sm2];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Suite::Sha256Ed25519 => "sha256-ed25519",
+            Suite::Sm3Sm2 => "sm3-sm2",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Suite> {
+        Suite::ALL.into_iter().find(|x| x.name() == s)
+    }
+
+    /// The suite an origin line records: an origin ending in `/sm3-sm2` is an SM3/SM2 log;
+    /// any other is SHA-256/Ed25519, the default of transparency logs.
+    pub fn of_origin(origin: &str) -> Suite {
+        if origin.ends_with("/sm3-sm2") { Suite::Sm3Sm2 } else { Suite::Sha256Ed25519 }
+    }
+
+    /// The hash of the concatenation of `parts`.
+    pub fn digest(self, parts: &[&[u8]]) -> Hash {
+        match self {
+            Suite::Sha256Ed25519 => {
+                let mut h = Sha256::new();
+                for p in parts {
+                    h.update(p);
+                }
+                h.finalize().into()
+            }
+            Suite::Sm3Sm2 => {
+                let mut h = sm3::Sm3::new();
+                for p in parts {
+                    h.update(p);
+                }
+                h.finalize().into()
+            }
+        }
+    }
+
+    /// RFC 6962 leaf hash: H(0x00 ‖ entry).
+    pub fn leaf(self, entry: &[u8]) -> Hash {
+        self.digest(&[&[0u8], entry])
+    }
+
+    /// RFC 6962 interior node hash: H(0x01 ‖ left ‖ right).
+    pub fn node(self, left: &Hash, right: &Hash) -> Hash {
+        self.digest(&[&[1u8], left, right])
+    }
+
+    /// The root of the empty tree: H of nothing.
+    pub fn empty_root(self) -> Hash {
+        self.digest(&[])
+    }
+
+    /// Root of the RFC 6962 Merkle tree over `leaves` (MTH), computed in full.
+    pub fn root(self, leaves: &[Hash]) -> Hash {
+        match leaves.len() {
+            0 => self.empty_root(),
+            1 => leaves[0],
+            n => {
+                let k = largest_power_of_two_below(n);
+                self.node(&self.root(&leaves[..k]), &self.root(&leaves[k..]))
+            }
+        }
+    }
 }
 
 /// SHA-256 of a record's canonical data alone (no header): equal content, equal hash.
@@ -123,19 +186,16 @@ pub fn record_hash<T: Serialize>(data: &T) -> Result<Hash, EncodeError> {
 pub const COMMITMENT_PREFIX: &str = "commitment:";
 
 /// A salted hash commitment to a personal value (an individual payee's name or account):
-/// SHA-256("budgetwatch/commitment/v1" ‖ 0x00 ‖ salt ‖ value). The entry holds only this;
-/// the value and salt are stored beside it and can be erased while every proof still holds.
-pub fn commitment(salt: &[u8; 32], value: &str) -> Hash {
-    let mut h = Sha256::new();
-    h.update(b"budgetwatch/commitment/v1\0");
-    h.update(salt);
-    h.update(value.as_bytes());
-    h.finalize().into()
+/// H("budgetwatch/commitment/v1" ‖ 0x00 ‖ salt ‖ value), H the log's hash. The entry holds
+/// only this; the value and salt are stored beside it and can be erased while every proof
+/// still holds.
+pub fn commitment(suite: Suite, salt: &[u8; 32], value: &str) -> Hash {
+    suite.digest(&[b"budgetwatch/commitment/v1\0", salt, value.as_bytes()])
 }
 
 /// The entry text of a commitment: `commitment:<hex>`.
-pub fn commitment_text(salt: &[u8; 32], value: &str) -> String {
-    format!("{COMMITMENT_PREFIX}{}", hex(&commitment(salt, value)))
+pub fn commitment_text(suite: Suite, salt: &[u8; 32], value: &str) -> String {
+    format!("{COMMITMENT_PREFIX}{}", hex(&commitment(suite, salt, value)))
 }
 
 /// SHA-256 of arbitrary bytes (file digests in batch entries).
@@ -151,19 +211,6 @@ pub fn hex(h: &[u8]) -> String {
         s.push(char::from(DIGITS[usize::from(b & 15)]));
     }
     s
-}
-
-/// Root of the RFC 6962 Merkle tree over `leaves` (MTH), computed in full. The empty tree's
-/// root is SHA-256 of the empty string.
-pub fn root(leaves: &[Hash]) -> Hash {
-    match leaves.len() {
-        0 => Sha256::digest([]).into(),
-        1 => leaves[0],
-        n => {
-            let k = largest_power_of_two_below(n);
-            node_hash(&root(&leaves[..k]), &root(&leaves[k..]))
-        }
-    }
 }
 
 /// The largest power of two strictly below `n` (n ≥ 2), where RFC 6962 splits a tree.
@@ -209,11 +256,30 @@ mod tests {
     #[test]
     fn rfc6962_hashes() {
         // The empty-tree root and a leaf hash of the empty entry, as in RFC 6962 test data.
-        assert_eq!(hex(&root(&[])), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
-        assert_eq!(hex(&leaf_hash(b"")), "6e340b9cffb37a989ca544e6bb780a2c78901d3fb33738768511a30617afa01d");
-        let l: Vec<Hash> = (0u8..3).map(|i| leaf_hash(&[i])).collect();
-        assert_eq!(root(&l), node_hash(&node_hash(&l[0], &l[1]), &l[2]));
+        let s = Suite::Sha256Ed25519;
+        assert_eq!(hex(&s.root(&[])), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+        assert_eq!(hex(&s.leaf(b"")), "6e340b9cffb37a989ca544e6bb780a2c78901d3fb33738768511a30617afa01d");
+        let l: Vec<Hash> = (0u8..3).map(|i| s.leaf(&[i])).collect();
+        assert_eq!(s.root(&l), s.node(&s.node(&l[0], &l[1]), &l[2]));
         assert_eq!(largest_power_of_two_below(5), 4);
         assert_eq!(largest_power_of_two_below(4), 2);
+    }
+
+    #[test]
+    fn sm3_matches_the_gbt_32905_examples() {
+        // GB/T 32905-2016 Appendix A: "abc" and "abcd" × 16.
+        assert_eq!(
+            hex(&Suite::Sm3Sm2.digest(&[b"abc"])),
+            "66c7f0f462eeedd9d1f2d46bdc10e4e24167c4875cf2f7a2297da02b8f4ba8e0"
+        );
+        assert_eq!(
+            hex(&Suite::Sm3Sm2.digest(&[b"abcd".repeat(16).as_slice()])),
+            "debe9ff92275b8a138604889c18e5a4d6fdb70e5387e5765293dcba39c0c5732"
+        );
+        assert_eq!(Suite::Sm3Sm2.leaf(b"x"), Suite::Sm3Sm2.digest(&[b"\x00x"]));
+        assert_ne!(Suite::Sm3Sm2.leaf(b"x"), Suite::Sha256Ed25519.leaf(b"x"));
+        assert_eq!(Suite::of_origin("budgetwatch.local/ab12/sm3-sm2"), Suite::Sm3Sm2);
+        assert_eq!(Suite::of_origin("budgetwatch.local/ab12"), Suite::Sha256Ed25519);
+        assert_eq!(Suite::parse("sm3-sm2"), Some(Suite::Sm3Sm2));
     }
 }

@@ -7,7 +7,7 @@
 //! aligned subtree — the only kind RFC 6962's recursions ask for — is one tile read plus at
 //! most 255 hashes, so a proof reads O(log n) stored hashes and never rehashes the log.
 
-use crate::{Hash, node_hash};
+use crate::{Hash, Suite};
 
 /// Hashes per tile (C2SP tlog-tiles: height 8).
 pub const TILE_WIDTH: u64 = 256;
@@ -19,6 +19,8 @@ pub const TILE_HEIGHT: u32 = 8;
 pub trait NodeSource {
     type Error;
     fn node(&mut self, level: u32, index: u64) -> Result<Hash, Self::Error>;
+    /// The hash the tree is built with.
+    fn suite(&self) -> Suite;
 }
 
 /// The largest power of two strictly below `n` (n ≥ 2).
@@ -41,13 +43,13 @@ pub fn subtree_root<S: NodeSource>(src: &mut S, start: u64, end: u64) -> Result<
     let k = split(n);
     let left = src.node(k.trailing_zeros(), start >> k.trailing_zeros())?;
     let right = subtree_root(src, start + k, end)?;
-    Ok(node_hash(&left, &right))
+    Ok(src.suite().node(&left, &right))
 }
 
 /// The tree head (root hash) at `size` leaves; SHA-256 of nothing for the empty tree.
 pub fn root<S: NodeSource>(src: &mut S, size: u64) -> Result<Hash, S::Error> {
     if size == 0 {
-        return Ok(crate::root(&[]));
+        return Ok(src.suite().empty_root());
     }
     subtree_root(src, 0, size)
 }
@@ -116,7 +118,8 @@ pub fn consistency_proof<S: NodeSource>(src: &mut S, old: u64, new: u64) -> Resu
 }
 
 /// RFC 9162 §2.1.3.2: checks that `leaf` is at `index` in the tree of `size` with `root`.
-pub fn verify_inclusion(leaf: &Hash, index: u64, size: u64, proof: &[Hash], root: &Hash) -> bool {
+pub fn verify_inclusion(suite: Suite, leaf: &Hash, index: u64, size: u64, proof: &[Hash], root: &Hash) -> bool {
+    let node_hash = |l: &Hash, r: &Hash| suite.node(l, r);
     if index >= size {
         return false;
     }
@@ -145,7 +148,8 @@ pub fn verify_inclusion(leaf: &Hash, index: u64, size: u64, proof: &[Hash], root
 
 /// RFC 9162 §2.1.4.2: checks that the tree of `new` leaves with `new_root` extends the
 /// tree of `old` leaves with `old_root`.
-pub fn verify_consistency(old: u64, new: u64, old_root: &Hash, new_root: &Hash, proof: &[Hash]) -> bool {
+pub fn verify_consistency(suite: Suite, old: u64, new: u64, old_root: &Hash, new_root: &Hash, proof: &[Hash]) -> bool {
+    let node_hash = |l: &Hash, r: &Hash| suite.node(l, r);
     if old > new {
         return false;
     }
@@ -192,15 +196,16 @@ pub fn verify_consistency(old: u64, new: u64, old_root: &Hash, new_root: &Hash, 
 
 /// The hashes of a tree kept level by level in memory: the reference the stored tiles are
 /// tested against, and the builder of the tiles' contents on append.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 pub struct MemoryTree {
     /// `levels[l][i]` = hash of the complete subtree of level `l` at index `i`.
     levels: Vec<Vec<Hash>>,
+    suite: Suite,
 }
 
 impl MemoryTree {
-    pub fn new() -> MemoryTree {
-        MemoryTree { levels: vec![Vec::new()] }
+    pub fn new(suite: Suite) -> MemoryTree {
+        MemoryTree { levels: vec![Vec::new()], suite }
     }
 
     pub fn size(&self) -> u64 {
@@ -216,7 +221,7 @@ impl MemoryTree {
         let mut level = 0;
         while self.levels[level].len().is_multiple_of(2) {
             let n = self.levels[level].len();
-            let h = node_hash(&self.levels[level][n - 2], &self.levels[level][n - 1]);
+            let h = self.suite.node(&self.levels[level][n - 2], &self.levels[level][n - 1]);
             if self.levels.len() == level + 1 {
                 self.levels.push(Vec::new());
             }
@@ -243,6 +248,9 @@ impl NodeSource for MemoryTree {
     fn node(&mut self, level: u32, index: u64) -> Result<Hash, MissingNode> {
         self.levels.get(level as usize).and_then(|l| l.get(index as usize)).copied().ok_or(MissingNode { level, index })
     }
+    fn suite(&self) -> Suite {
+        self.suite
+    }
 }
 
 /// Notes which tiles a computation reads, answering with placeholder hashes: run a proof
@@ -257,11 +265,16 @@ impl NodeSource for TileRecorder {
         self.0.insert((level / TILE_HEIGHT, first / TILE_WIDTH));
         Ok([0; 32])
     }
+    /// The placeholder hashes it combines are never used.
+    fn suite(&self) -> Suite {
+        Suite::default()
+    }
 }
 
 /// Nodes from tiles: `tile(L, N)` returns the hashes the tile holds (possibly partial).
 pub struct TileSource<F> {
     pub tile: F,
+    pub suite: Suite,
 }
 
 impl<F, E> NodeSource for TileSource<F>
@@ -281,7 +294,10 @@ where
         let Some(hashes) = tile.get(offset..offset + width as usize) else {
             return Err(MissingNode { level, index }.into());
         };
-        Ok(block_root(hashes))
+        Ok(block_root(self.suite, hashes))
+    }
+    fn suite(&self) -> Suite {
+        self.suite
     }
 }
 
@@ -315,10 +331,10 @@ pub fn tiles_touched(tree: &MemoryTree, old: u64, new: u64) -> Vec<(u32, u64, Ve
 }
 
 /// MTH of a complete block of `2^k` hashes of one level.
-fn block_root(hashes: &[Hash]) -> Hash {
+fn block_root(suite: Suite, hashes: &[Hash]) -> Hash {
     let mut row: Vec<Hash> = hashes.to_vec();
     while row.len() > 1 {
-        row = row.chunks(2).map(|p| if p.len() == 2 { node_hash(&p[0], &p[1]) } else { p[0] }).collect();
+        row = row.chunks(2).map(|p| if p.len() == 2 { suite.node(&p[0], &p[1]) } else { p[0] }).collect();
     }
     row.first().copied().unwrap_or_default()
 }
@@ -327,6 +343,7 @@ fn block_root(hashes: &[Hash]) -> Hash {
 /// (tile level, tile index, its full list of hashes). `edge(L, N)` reads a stored tile; it
 /// is asked only for the partial right-edge tile of each level.
 pub fn extend_tiles<E>(
+    suite: Suite,
     old_size: u64,
     new_leaves: &[Hash],
     mut edge: impl FnMut(u32, u64) -> Result<Vec<Hash>, E>,
@@ -345,7 +362,7 @@ pub fn extend_tiles<E>(
         for (i, chunk) in row.chunks(TILE_WIDTH as usize).enumerate() {
             out.push((tl, first_tile + i as u64, chunk.to_vec()));
             if chunk.len() as u64 == TILE_WIDTH {
-                next.push(block_root(chunk));
+                next.push(block_root(suite, chunk));
             }
         }
         fresh = next;
@@ -358,14 +375,24 @@ pub fn extend_tiles<E>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{hex, leaf_hash};
+    use crate::hex;
+
+    const S: Suite = Suite::Sha256Ed25519;
+
+    fn leaf_hash(b: &[u8]) -> Hash {
+        S.leaf(b)
+    }
+
+    fn node_hash(l: &Hash, r: &Hash) -> Hash {
+        S.node(l, r)
+    }
 
     fn leaves(n: u64) -> Vec<Hash> {
         (0..n).map(|i| leaf_hash(format!("entry {i}").as_bytes())).collect()
     }
 
     fn tree(n: u64) -> MemoryTree {
-        let mut t = MemoryTree::new();
+        let mut t = MemoryTree::new(S);
         for l in leaves(n) {
             t.push(l);
         }
@@ -375,10 +402,10 @@ mod tests {
     #[test]
     fn roots_match_the_definition_at_every_size() {
         let all = leaves(300);
-        let mut t = MemoryTree::new();
+        let mut t = MemoryTree::new(S);
         for n in 1..=300u64 {
             t.push(all[n as usize - 1]);
-            assert_eq!(root(&mut t, n), Ok(crate::root(&all[..n as usize])), "size {n}");
+            assert_eq!(root(&mut t, n), Ok(S.root(&all[..n as usize])), "size {n}");
         }
     }
 
@@ -395,7 +422,7 @@ mod tests {
             b"\x50\x51\x52\x53\x54\x55\x56\x57",
             b"\x60\x61\x62\x63\x64\x65\x66\x67\x68\x69\x6a\x6b\x6c\x6d\x6e\x6f",
         ];
-        let mut t = MemoryTree::new();
+        let mut t = MemoryTree::new(S);
         let roots = [
             "6e340b9cffb37a989ca544e6bb780a2c78901d3fb33738768511a30617afa01d",
             "fac54203e7cc696cf0dfcb42c92a1d9dbaf70ad9e621f4bd8d98662f00e3c125",
@@ -429,21 +456,21 @@ mod tests {
             let r = root(&mut t, size).unwrap_or_default();
             for index in 0..size {
                 let p = inclusion_proof(&mut t, index, size).unwrap_or_default();
-                assert!(verify_inclusion(&all[index as usize], index, size, &p, &r), "incl {index}/{size}");
+                assert!(verify_inclusion(S, &all[index as usize], index, size, &p, &r), "incl {index}/{size}");
                 if let Some(first) = p.first() {
                     let mut bad = p.clone();
                     bad[0] = node_hash(first, first);
-                    assert!(!verify_inclusion(&all[index as usize], index, size, &bad, &r));
+                    assert!(!verify_inclusion(S, &all[index as usize], index, size, &bad, &r));
                 }
-                assert!(!verify_inclusion(&all[index as usize], index + 1, size, &p, &r) || size == 1);
+                assert!(!verify_inclusion(S, &all[index as usize], index + 1, size, &p, &r) || size == 1);
             }
             for old in 1..=size {
                 let old_root = root(&mut t, old).unwrap_or_default();
                 let p = consistency_proof(&mut t, old, size).unwrap_or_default();
-                assert!(verify_consistency(old, size, &old_root, &r, &p), "cons {old}->{size}");
+                assert!(verify_consistency(S, old, size, &old_root, &r, &p), "cons {old}->{size}");
                 if old < size {
                     assert!(
-                        !verify_consistency(old, size, &r, &r, &p) || old_root == r,
+                        !verify_consistency(S, old, size, &r, &r, &p) || old_root == r,
                         "wrong old root {old}->{size}"
                     );
                 }
@@ -458,7 +485,7 @@ mod tests {
         let mut size = 0u64;
         for step in [1usize, 2, 253, 256, 1000, 300, 64_188] {
             let new = &all[size as usize..size as usize + step];
-            let tiles = extend_tiles(size, new, |l, i| {
+            let tiles = extend_tiles(S, size, new, |l, i| {
                 stored.get(&(l, i)).cloned().ok_or(MissingNode { level: l * 8, index: i })
             });
             for (l, i, h) in tiles.unwrap_or_default() {
@@ -484,6 +511,7 @@ mod tests {
         assert_eq!(map.get(&(2, 0)).map(Vec::len), Some(1), "70,000 >> 16 = 1 complete level-16 node");
         let mut src = TileSource {
             tile: |l: u32, i: u64| map.get(&(l, i)).cloned().ok_or(MissingNode { level: l * 8, index: i }),
+            suite: S,
         };
         let mut reference = full.clone();
         for size in [1u64, 255, 256, 257, 65_535, 65_536, 69_999, 70_000] {

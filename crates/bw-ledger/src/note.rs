@@ -6,8 +6,13 @@ use crate::Hash;
 use ed25519_dalek::{Signer as _, SigningKey, Verifier as _, VerifyingKey};
 use sha2::{Digest, Sha256};
 
-/// Signature algorithm byte for Ed25519 in signed-note keys.
+/// Signature type of Ed25519 signed-note keys.
 const ALG_ED25519: u8 = 0x01;
+/// Signature type of SM2 keys: C2SP signed-note assigns no byte to SM2, so the type is
+/// 0xff followed by a longer identifier, as the specification recommends.
+const TYPE_SM2: &[u8] = b"\xffbudgetwatch/sm2-sm3\n";
+/// The SM2 distinguishing identifier (GB/T 35276's default user ID).
+const SM2_DISTID: &str = "1234567812345678";
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum NoteError {
@@ -24,39 +29,94 @@ pub enum NoteError {
 /// Signature type byte of a C2SP `tlog-cosignature` (timestamped Ed25519) key.
 const ALG_COSIGNATURE_V1: u8 = 0x04;
 
-/// The 4-byte key hash: SHA-256(name ‖ "\n" ‖ alg ‖ public key)[..4].
-fn key_hash(name: &str, public: &[u8; 32]) -> [u8; 4] {
-    key_id(name, ALG_ED25519, public)
-}
-
-fn key_id(name: &str, alg: u8, public: &[u8; 32]) -> [u8; 4] {
+/// The 4-byte key ID: SHA-256(name ‖ "\n" ‖ type ‖ public key)[..4] (signed-note).
+fn key_id_of(name: &str, key_type: &[u8], public: &[u8]) -> [u8; 4] {
     let mut h = Sha256::new();
     h.update(name.as_bytes());
     h.update(b"\n");
-    h.update([alg]);
+    h.update(key_type);
     h.update(public);
     let d: [u8; 32] = h.finalize().into();
     [d[0], d[1], d[2], d[3]]
+}
+
+fn key_id(name: &str, alg: u8, public: &[u8; 32]) -> [u8; 4] {
+    key_id_of(name, &[alg], public)
 }
 
 fn valid_name(name: &str) -> bool {
     !name.is_empty() && !name.contains('+') && !name.chars().any(|c| c.is_whitespace() || c.is_control())
 }
 
-/// An installation's signing key with its name (the log's origin).
+enum SignKey {
+    Ed25519(SigningKey),
+    Sm2(sm2::dsa::SigningKey),
+}
+
+impl SignKey {
+    fn key_type(&self) -> &'static [u8] {
+        match self {
+            SignKey::Ed25519(_) => &[ALG_ED25519],
+            SignKey::Sm2(_) => TYPE_SM2,
+        }
+    }
+
+    fn public(&self) -> Vec<u8> {
+        match self {
+            SignKey::Ed25519(k) => k.verifying_key().as_bytes().to_vec(),
+            SignKey::Sm2(k) => k.verifying_key().to_sec1_bytes().to_vec(),
+        }
+    }
+
+    fn secret(&self) -> Vec<u8> {
+        match self {
+            SignKey::Ed25519(k) => k.as_bytes().to_vec(),
+            SignKey::Sm2(k) => k.to_bytes().to_vec(),
+        }
+    }
+}
+
+/// Splits `type ‖ key` into the suite and the key bytes.
+fn split_type(bytes: &[u8]) -> Option<(crate::Suite, &[u8])> {
+    if let Some(rest) = bytes.strip_prefix(&[ALG_ED25519]) {
+        return Some((crate::Suite::Sha256Ed25519, rest));
+    }
+    bytes.strip_prefix(TYPE_SM2).map(|rest| (crate::Suite::Sm3Sm2, rest))
+}
+
+/// An installation's signing key with its name (the log's origin): Ed25519, or SM2 for an
+/// SM3/SM2 log.
 pub struct Signer {
     name: String,
-    key: SigningKey,
+    key: SignKey,
     hash: [u8; 4],
 }
 
 impl Signer {
+    /// An Ed25519 signer.
     pub fn from_seed(name: &str, seed: [u8; 32]) -> Result<Signer, NoteError> {
+        Signer::new(crate::Suite::Sha256Ed25519, name, seed)
+    }
+
+    /// A signer of `suite` from 32 random bytes.
+    pub fn new(suite: crate::Suite, name: &str, seed: [u8; 32]) -> Result<Signer, NoteError> {
         if !valid_name(name) {
             return Err(NoteError::Key(format!("invalid key name {name:?}")));
         }
-        let key = SigningKey::from_bytes(&seed);
-        let hash = key_hash(name, key.verifying_key().as_bytes());
+        let key = match suite {
+            crate::Suite::Sha256Ed25519 => SignKey::Ed25519(SigningKey::from_bytes(&seed)),
+            crate::Suite::Sm3Sm2 => {
+                // A seed outside 1..n (probability ~2^-32) is rehashed until it fits.
+                let mut secret = seed;
+                loop {
+                    match sm2::dsa::SigningKey::from_slice(SM2_DISTID, &secret) {
+                        Ok(k) => break SignKey::Sm2(k),
+                        Err(_) => secret = Sha256::digest(secret).into(),
+                    }
+                }
+            }
+        };
+        let hash = key_id_of(name, key.key_type(), &key.public());
         Ok(Signer { name: name.to_string(), key, hash })
     }
 
@@ -64,10 +124,18 @@ impl Signer {
         &self.name
     }
 
-    /// `PRIVATE+KEY+name+hash+base64(0x01 ‖ seed)`: the form kept in the key file.
+    /// The suite the key belongs to.
+    pub fn suite(&self) -> crate::Suite {
+        match self.key {
+            SignKey::Ed25519(_) => crate::Suite::Sha256Ed25519,
+            SignKey::Sm2(_) => crate::Suite::Sm3Sm2,
+        }
+    }
+
+    /// `PRIVATE+KEY+name+hash+base64(type ‖ secret)`: the form kept in the key file.
     pub fn private_key_string(&self) -> String {
-        let mut b = vec![ALG_ED25519];
-        b.extend_from_slice(self.key.as_bytes());
+        let mut b = self.key.key_type().to_vec();
+        b.extend_from_slice(&self.key.secret());
         format!("PRIVATE+KEY+{}+{}+{}", self.name, crate::hex(&self.hash), base64(&b))
     }
 
@@ -78,37 +146,52 @@ impl Signer {
         let mut parts = rest.splitn(3, '+');
         let (name, _hash, b64) = (parts.next().unwrap_or(""), parts.next().unwrap_or(""), parts.next().unwrap_or(""));
         let bytes = base64_decode(b64).ok_or_else(|| NoteError::Key("bad base64".into()))?;
-        match bytes.split_first() {
-            Some((&ALG_ED25519, seed)) if seed.len() == 32 => {
+        match split_type(&bytes) {
+            Some((suite, secret)) if secret.len() == 32 => {
                 let mut s = [0u8; 32];
-                s.copy_from_slice(seed);
-                Signer::from_seed(name, s)
+                s.copy_from_slice(secret);
+                let signer = Signer::new(suite, name, s)?;
+                if signer.key.secret() != secret {
+                    return Err(NoteError::Key("not a valid SM2 private key".into()));
+                }
+                Ok(signer)
             }
-            _ => Err(NoteError::Key("not an Ed25519 key".into())),
+            _ => Err(NoteError::Key("not an Ed25519 or SM2 private key".into())),
         }
     }
 
-    /// `name+hash+base64(0x01 ‖ public key)`: what outside parties verify with.
+    /// `name+hash+base64(type ‖ public key)`: what outside parties verify with.
     pub fn verifier_key(&self) -> String {
-        let mut b = vec![ALG_ED25519];
-        b.extend_from_slice(self.key.verifying_key().as_bytes());
+        let mut b = self.key.key_type().to_vec();
+        b.extend_from_slice(&self.key.public());
         format!("{}+{}+{}", self.name, crate::hex(&self.hash), base64(&b))
     }
 
     /// Signs `text` (which must end in a newline) as a signed note.
     pub fn sign(&self, text: &str) -> String {
-        let sig = self.key.sign(text.as_bytes());
+        let sig: Vec<u8> = match &self.key {
+            SignKey::Ed25519(k) => k.sign(text.as_bytes()).to_bytes().to_vec(),
+            SignKey::Sm2(k) => {
+                let sig: sm2::dsa::Signature = sm2::dsa::signature::Signer::sign(k, text.as_bytes());
+                sig.to_bytes().to_vec()
+            }
+        };
         let mut b = self.hash.to_vec();
-        b.extend_from_slice(&sig.to_bytes());
+        b.extend_from_slice(&sig);
         format!("{text}\n\u{2014} {} {}\n", self.name, base64(&b))
     }
+}
+
+enum VerifyKey {
+    Ed25519(VerifyingKey),
+    Sm2(sm2::dsa::VerifyingKey),
 }
 
 /// A public key that checks notes.
 pub struct Verifier {
     pub name: String,
     hash: [u8; 4],
-    key: VerifyingKey,
+    key: VerifyKey,
 }
 
 impl Verifier {
@@ -120,18 +203,42 @@ impl Verifier {
             return Err(NoteError::Key(format!("invalid key name {name:?}")));
         }
         let bytes = base64_decode(b64).ok_or_else(|| NoteError::Key("bad base64".into()))?;
-        let public: [u8; 32] = match bytes.split_first() {
-            Some((&ALG_ED25519, k)) if k.len() == 32 => {
-                k.try_into().map_err(|_| NoteError::Key("bad key length".into()))?
+        let (key, key_type, public) = match split_type(&bytes) {
+            Some((crate::Suite::Sha256Ed25519, k)) if k.len() == 32 => {
+                let public: [u8; 32] = k.try_into().map_err(|_| NoteError::Key("bad key length".into()))?;
+                let key = VerifyingKey::from_bytes(&public).map_err(|e| NoteError::Key(e.to_string()))?;
+                (VerifyKey::Ed25519(key), &[ALG_ED25519][..], k)
             }
-            _ => return Err(NoteError::Key("not an Ed25519 verifier key".into())),
+            Some((crate::Suite::Sm3Sm2, k)) => {
+                let key = sm2::dsa::VerifyingKey::from_sec1_bytes(SM2_DISTID, k)
+                    .map_err(|_| NoteError::Key("not an SM2 public key".into()))?;
+                (VerifyKey::Sm2(key), TYPE_SM2, k)
+            }
+            _ => return Err(NoteError::Key("not an Ed25519 or SM2 verifier key".into())),
         };
-        let key = VerifyingKey::from_bytes(&public).map_err(|e| NoteError::Key(e.to_string()))?;
-        let hash = key_hash(name, &public);
+        let hash = key_id_of(name, key_type, public);
         if crate::hex(&hash) != hash_hex {
             return Err(NoteError::Key("key hash does not match the key".into()));
         }
         Ok(Verifier { name: name.to_string(), hash, key })
+    }
+
+    /// The suite the key belongs to.
+    pub fn suite(&self) -> crate::Suite {
+        match self.key {
+            VerifyKey::Ed25519(_) => crate::Suite::Sha256Ed25519,
+            VerifyKey::Sm2(_) => crate::Suite::Sm3Sm2,
+        }
+    }
+
+    fn verifies(&self, text: &[u8], sig: &[u8]) -> bool {
+        match &self.key {
+            VerifyKey::Ed25519(k) => {
+                ed25519_dalek::Signature::from_slice(sig).is_ok_and(|sig| k.verify(text, &sig).is_ok())
+            }
+            VerifyKey::Sm2(k) => sm2::dsa::Signature::from_slice(sig)
+                .is_ok_and(|sig| sm2::dsa::signature::Verifier::verify(k, text, &sig).is_ok()),
+        }
     }
 
     /// Checks `note` carries a valid signature by this key; returns its text.
@@ -150,8 +257,7 @@ impl Verifier {
             if bytes.len() != 68 || bytes[..4] != self.hash {
                 continue;
             }
-            let Ok(sig) = ed25519_dalek::Signature::from_slice(&bytes[4..]) else { continue };
-            if self.key.verify(text.as_bytes(), &sig).is_ok() {
+            if self.verifies(text.as_bytes(), &bytes[4..]) {
                 return Ok(text);
             }
         }
@@ -414,6 +520,28 @@ mod tests {
         assert!(v.verify_line(body, &other.cosign(body, 1_700_000_000)).is_err());
         let note = format!("{body}\n\u{2014} log sig\n{line}\n");
         assert_eq!(split_note(&note)?, (body, vec!["\u{2014} log sig", line.as_str()]));
+        Ok(())
+    }
+
+    #[test]
+    fn sm2_signed_checkpoints_verify_and_forgeries_do_not() -> Result<(), NoteError> {
+        let name = "budgetwatch.test/ab12/sm3-sm2";
+        let signer = Signer::new(crate::Suite::Sm3Sm2, name, [7; 32])?;
+        assert_eq!(signer.suite(), crate::Suite::Sm3Sm2);
+        let again = Signer::parse_private_key(&signer.private_key_string())?;
+        assert_eq!(again.verifier_key(), signer.verifier_key());
+        let v = Verifier::parse(&signer.verifier_key())?;
+        assert_eq!(v.suite(), crate::Suite::Sm3Sm2);
+        let cp = Checkpoint { origin: name.into(), size: 42, root: crate::Suite::Sm3Sm2.leaf(b"x") };
+        let note = signer.sign(&cp.text());
+        assert_eq!(Checkpoint::parse(v.open(&note)?)?, cp);
+        assert!(v.open(&note.replacen("\n42\n", "\n43\n", 1)).is_err());
+        // An Ed25519 key of the same name does not open it, nor the SM2 key an Ed25519 note.
+        let ed = Signer::from_seed(name, [7; 32])?;
+        assert!(Verifier::parse(&ed.verifier_key())?.open(&note).is_err());
+        assert!(v.open(&ed.sign(&cp.text())).is_err());
+        let other = Signer::new(crate::Suite::Sm3Sm2, name, [8; 32])?;
+        assert!(v.open(&other.sign(&cp.text())).is_err());
         Ok(())
     }
 

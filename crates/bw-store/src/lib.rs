@@ -51,6 +51,8 @@ pub struct Store {
     location: String,
     /// Signs a checkpoint after every commit; without it none is written.
     signer: Option<std::sync::Arc<bw_ledger::note::Signer>>,
+    /// The log's hash and signature algorithms, read from its recorded origin.
+    suite: bw_ledger::Suite,
 }
 
 impl std::fmt::Debug for Store {
@@ -116,8 +118,11 @@ impl Store {
             options
         };
         let pool = options.connect(&url).await?;
-        let store = Store { pool, backend, location: db.to_string(), signer: None };
+        let mut store = Store { pool, backend, location: db.to_string(), signer: None, suite: Default::default() };
         store.migrate().await?;
+        if let Some(origin) = store.meta("origin").await? {
+            store.suite = bw_ledger::Suite::of_origin(&origin);
+        }
         store.catch_up_tiles().await?;
         Ok(store)
     }
@@ -126,6 +131,14 @@ impl Store {
     /// verifier key); a different key later is refused, as it would fork the signed log.
     pub async fn set_signer(&mut self, signer: bw_ledger::note::Signer) -> Result<()> {
         let verifier = signer.verifier_key();
+        if bw_ledger::Suite::of_origin(signer.name()) != signer.suite() {
+            return Err(StoreError::Journal(format!(
+                "the key {} is a {} key but its name records {}",
+                signer.name(),
+                signer.suite().name(),
+                bw_ledger::Suite::of_origin(signer.name()).name()
+            )));
+        }
         let stored = self.meta("verifier_key").await?;
         match stored {
             Some(v) if v != verifier => {
@@ -136,6 +149,13 @@ impl Store {
             }
             Some(_) => {}
             None => {
+                if self.journal_size().await? > 0 && signer.suite() != self.suite {
+                    return Err(StoreError::Journal(format!(
+                        "this log is hashed with {}; a {} key cannot sign it",
+                        self.suite.name(),
+                        signer.suite().name()
+                    )));
+                }
                 let mut tx = self.begin_write_raw().await?;
                 for (k, v) in [("verifier_key", verifier.as_str()), ("origin", signer.name())] {
                     sqlx::query("INSERT INTO meta (key, value) VALUES ($1, $2)")
@@ -147,8 +167,14 @@ impl Store {
                 tx.commit().await?;
             }
         }
+        self.suite = signer.suite();
         self.signer = Some(std::sync::Arc::new(signer));
         Ok(())
+    }
+
+    /// The log's hash and signature algorithms.
+    pub fn suite(&self) -> bw_ledger::Suite {
+        self.suite
     }
 
     pub fn signer(&self) -> Option<std::sync::Arc<bw_ledger::note::Signer>> {
@@ -264,7 +290,7 @@ impl Store {
             if leaves.len() as i64 != end - tiled {
                 return Err(StoreError::Journal(format!("entries {tiled}..{end} are not all present")));
             }
-            extend_tiles(&mut tx, tiled, &leaves).await?;
+            extend_tiles(&mut tx, self.suite, tiled, &leaves).await?;
             sqlx::query("UPDATE journal_head SET tiled = $1 WHERE id = 1").bind(end).execute(&mut *tx).await?;
             tx.commit().await?;
             tiled = end;
@@ -323,7 +349,7 @@ fn split_hashes(blob: &[u8]) -> Vec<Hash> {
 
 /// Writes the tiles that appending `leaves` at `old_size` changes: the right-edge tiles
 /// are read, extended and rewritten; new tiles are inserted.
-async fn extend_tiles(tx: &mut Tx, old_size: i64, leaves: &[Hash]) -> Result<()> {
+async fn extend_tiles(tx: &mut Tx, suite: bw_ledger::Suite, old_size: i64, leaves: &[Hash]) -> Result<()> {
     if leaves.is_empty() {
         return Ok(());
     }
@@ -349,7 +375,7 @@ async fn extend_tiles(tx: &mut Tx, old_size: i64, leaves: &[Hash]) -> Result<()>
         }
         tl += 1;
     }
-    let tiles = bw_ledger::merkle::extend_tiles(old, leaves, |l, i| {
+    let tiles = bw_ledger::merkle::extend_tiles(suite, old, leaves, |l, i| {
         edges
             .get(&(l, i))
             .cloned()
@@ -373,7 +399,7 @@ async fn extend_tiles(tx: &mut Tx, old_size: i64, leaves: &[Hash]) -> Result<()>
 }
 
 /// The tree head at `size`, read from the tiles inside `tx` (so it sees this commit's).
-async fn tx_root(tx: &mut Tx, size: u64) -> Result<Hash> {
+async fn tx_root(tx: &mut Tx, suite: bw_ledger::Suite, size: u64) -> Result<Hash> {
     use bw_ledger::merkle::{self, MissingNode, TILE_HEIGHT, TileRecorder, TileSource};
     let mut rec = TileRecorder::default();
     merkle::root(&mut rec, size).map_err(|e| StoreError::Journal(e.to_string()))?;
@@ -390,6 +416,7 @@ async fn tx_root(tx: &mut Tx, size: u64) -> Result<Hash> {
     }
     let mut src = TileSource {
         tile: |l: u32, i: u64| tiles.get(&(l, i)).cloned().ok_or(MissingNode { level: l * TILE_HEIGHT, index: i }),
+        suite,
     };
     merkle::root(&mut src, size).map_err(|e| StoreError::Journal(format!("tiles: {e}")))
 }
@@ -493,26 +520,25 @@ pub struct JournalWriter {
     leaves: Vec<Hash>,
     signer: Option<std::sync::Arc<bw_ledger::note::Signer>>,
     at: bw_core::Timestamp,
+    suite: bw_ledger::Suite,
 }
 
 /// Entries buffered before they are written.
 pub const JOURNAL_BUFFER_ENTRIES_MAX: usize = 2_000;
 
 impl JournalWriter {
-    pub fn new(size: i64) -> JournalWriter {
+    /// A writer appending at `size` (from `Store::begin_write`) that, when the store has a
+    /// signer, signs a checkpoint of the new tree head at `finish`, dated `at`.
+    pub fn new(size: i64, store: &Store, at: bw_core::Timestamp) -> JournalWriter {
         JournalWriter {
             next: size,
             start: size,
             pending: Vec::new(),
             leaves: Vec::new(),
-            signer: None,
-            at: bw_core::Timestamp(0),
+            signer: store.signer(),
+            at,
+            suite: store.suite(),
         }
-    }
-
-    /// A writer that signs a checkpoint of the new tree head at `finish`, dated `at`.
-    pub fn signed(size: i64, store: &Store, at: bw_core::Timestamp) -> JournalWriter {
-        JournalWriter { signer: store.signer(), at, ..JournalWriter::new(size) }
     }
 
     /// Index the next entry will get.
@@ -525,7 +551,8 @@ impl JournalWriter {
     }
 
     /// Queues `entry` and returns its index; call `flush` when `should_flush`.
-    pub fn append(&mut self, entry: Vec<u8>, leaf: Hash) -> i64 {
+    pub fn append(&mut self, entry: Vec<u8>) -> i64 {
+        let leaf = self.suite.leaf(&entry);
         let idx = self.next;
         self.next += 1;
         self.leaves.push(leaf);
@@ -550,11 +577,11 @@ impl JournalWriter {
     /// Writes what is buffered and moves the head; the caller then commits.
     pub async fn finish(mut self, tx: &mut Tx) -> Result<i64> {
         self.flush(tx).await?;
-        extend_tiles(tx, self.start, &self.leaves).await?;
+        extend_tiles(tx, self.suite, self.start, &self.leaves).await?;
         if let Some(signer) = &self.signer
             && self.next > self.start
         {
-            let root = tx_root(tx, self.next as u64).await?;
+            let root = tx_root(tx, self.suite, self.next as u64).await?;
             let cp = bw_ledger::note::Checkpoint { origin: signer.name().to_string(), size: self.next as u64, root };
             sqlx::query("INSERT INTO checkpoints (size, root, note, at) VALUES ($1, $2, $3, $4)")
                 .bind(self.next)
