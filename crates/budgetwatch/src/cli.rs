@@ -117,6 +117,11 @@ enum Command {
         #[arg(long, default_value = "text")]
         format: String,
     },
+    /// Approvers' own signing keys and their signed opinions on journal entries.
+    Approval {
+        #[command(subcommand)]
+        command: ApprovalCommand,
+    },
     /// The journal as a Merkle log: entries and proofs.
     Ledger {
         #[command(subcommand)]
@@ -207,6 +212,27 @@ enum LedgerCommand {
         /// The witness's name for a new key, e.g. audit.example/witness.
         #[arg(long)]
         name: Option<String>,
+    },
+}
+
+/// The password comes from BUDGETWATCH_PASSWORD, or else the first line of standard input.
+#[derive(Subcommand)]
+enum ApprovalCommand {
+    /// Create (or replace) the signing key of approver USER, sealed under their password;
+    /// its public key is journaled.
+    Key {
+        #[arg(long)]
+        user: String,
+    },
+    /// Record the acting approver's (--actor) signed opinion on journal entry ENTRY.
+    Sign {
+        #[arg(long)]
+        entry: i64,
+        /// approve or reject (同意 / 不同意)
+        #[arg(long)]
+        decision: String,
+        #[arg(long, default_value = "")]
+        comment: String,
     },
 }
 
@@ -342,6 +368,16 @@ async fn open_for_write_telling(g: &Global, tell: bool, suite: Option<bw_ledger:
     }
     store.set_signer(signer).await?;
     Ok(store)
+}
+
+/// An approver's password: BUDGETWATCH_PASSWORD, or the first line of standard input.
+fn password() -> Result<String> {
+    if let Ok(p) = std::env::var("BUDGETWATCH_PASSWORD") {
+        return Ok(p);
+    }
+    let mut line = String::new();
+    std::io::stdin().read_line(&mut line).context("reading the password from standard input")?;
+    Ok(line.trim_end_matches(['\r', '\n']).to_string())
 }
 
 /// Writes a file readable by its owner alone.
@@ -590,6 +626,22 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                     println!("{line}");
                 }
                 _ => println!("{}", crate::witness::load_or_create_key(&witness_key, name.as_deref())?.verifier_key()),
+            }
+        }
+        Command::Approval { command } => {
+            let store = open_for_write(&g).await?;
+            let password = password()?;
+            match command {
+                ApprovalCommand::Key { user } => {
+                    let vkey = bw_app::approval::register_key(&store, &ctx(&g)?, &user, &password).await?;
+                    println!("{vkey}");
+                }
+                ApprovalCommand::Sign { entry, decision, comment } => {
+                    let d = bw_app::approval::Decision::parse(&decision)
+                        .ok_or_else(|| anyhow::anyhow!("unknown --decision {decision:?}: approve or reject"))?;
+                    let idx = bw_app::approval::opinion(&store, &ctx(&g)?, &password, entry, d, &comment).await?;
+                    println!("signed opinion on entry {entry}: journal entry {idx}");
+                }
             }
         }
         Command::Ledger { command: LedgerCommand::Redact { unit, voucher } } => {

@@ -369,3 +369,30 @@ fn an_sm3_sm2_log_hashes_signs_proves_and_exports_with_the_chinese_standards() {
     let o = bw(&db, &["init", "--crypto", "sha256-ed25519"]);
     assert!(!o.status.success() && stderr(&o).contains("cannot change"), "{}", stderr(&o));
 }
+
+#[test]
+fn an_approver_signs_an_opinion_with_a_password_sealed_key() {
+    let dir = tempfile::tempdir().expect("dir");
+    let db = dir.path().join("a.db");
+    import_units(&db, dir.path(), "u.csv", "code,name,parent_code,kind,level\nP,省,,region,province\n");
+    let run = |password: &str, args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_budgetwatch"))
+            .args(["--db", p(&db)])
+            .args(args)
+            .env("BUDGETWATCH_PASSWORD", password)
+            .output()
+            .expect("run")
+    };
+    let o = run("correct horse", &["approval", "key", "--user", "audit.zhang"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stdout(&o).starts_with("audit.zhang+"), "{}", stdout(&o));
+    let sign =
+        ["--actor", "audit.zhang", "approval", "sign", "--entry", "0", "--decision", "同意", "--comment", "已核"];
+    let o = run("wrong horse", &sign);
+    assert!(!o.status.success() && stderr(&o).contains("wrong password"), "{}", stderr(&o));
+    let o = run("correct horse", &sign);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(stdout(&o), "signed opinion on entry 0: journal entry 3\n");
+    let o = bw(&db, &["verify"]);
+    assert!(o.status.success(), "{}", stdout(&o));
+}

@@ -33,13 +33,58 @@ where
     T: serde::Serialize,
     F: for<'a> AsyncFnOnce(&'a mut Tx, i64) -> Result<(), ActionError>,
 {
+    act_sealed(store, ctx, action, reason, data, None, apply).await
+}
+
+/// The field an approver's signature closes an entry with.
+pub const APPROVER_FIELD: &str = ",\"approver\":{";
+
+/// As `act`, with the entry signed by an approver: the entry is written as usual, then
+/// closed with `,"approver":{"user":…,"signature":…}}`, the signature (the approver's own
+/// key) covering every byte before that field. A JSON string cannot hold that field's
+/// unescaped text, so its last occurrence marks where the signed bytes end.
+pub async fn act_sealed<T, F>(
+    store: &Store,
+    ctx: &Ctx,
+    action: &str,
+    reason: &str,
+    data: &T,
+    approver: Option<&bw_ledger::note::Signer>,
+    apply: F,
+) -> Result<i64, ActionError>
+where
+    T: serde::Serialize,
+    F: for<'a> AsyncFnOnce(&'a mut Tx, i64) -> Result<(), ActionError>,
+{
     let (mut tx, size) = store.begin_write().await?;
     let header = Header { action, actor: &ctx.actor, at: ctx.at, reason, batch: None };
-    let entry = encode(&header, data).map_err(|e| ActionError::Invalid(e.to_string()))?;
+    let mut entry = encode(&header, data).map_err(|e| ActionError::Invalid(e.to_string()))?;
+    if let Some(signer) = approver {
+        let signature = bw_ledger::note::base64(&signer.sign_bytes(&entry));
+        let user = serde_json::to_string(signer.name()).map_err(|e| ActionError::Invalid(e.to_string()))?;
+        entry.pop();
+        entry
+            .extend_from_slice(format!("{APPROVER_FIELD}\"user\":{user},\"signature\":\"{signature}\"}}}}").as_bytes());
+    }
     let mut journal = JournalWriter::new(size, store, ctx.at);
     let idx = journal.append(entry);
     apply(&mut tx, idx).await?;
     journal.finish(&mut tx).await?;
     tx.commit().await?;
     Ok(idx)
+}
+
+/// Splits a sealed entry into (the signed bytes, approver user, signature bytes).
+pub fn unseal(entry: &[u8]) -> Option<(Vec<u8>, String, Vec<u8>)> {
+    let text = std::str::from_utf8(entry).ok()?;
+    let at = text.rfind(APPROVER_FIELD)?;
+    let mut signed = text.as_bytes()[..at].to_vec();
+    signed.push(b'}');
+    #[derive(serde::Deserialize)]
+    struct Approver {
+        user: String,
+        signature: String,
+    }
+    let a: Approver = serde_json::from_str(text[at + APPROVER_FIELD.len() - 1..].strip_suffix('}')?).ok()?;
+    Some((signed, a.user, bw_ledger::note::base64_decode(&a.signature)?))
 }

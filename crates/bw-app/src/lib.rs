@@ -1,6 +1,7 @@
 //! budgetwatch application services: each command or query is one function, one
 //! transaction. The CLI and the web server call these and nothing below them.
 
+pub mod approval;
 pub mod calendar;
 pub mod demo;
 pub mod export;

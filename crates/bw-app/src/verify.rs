@@ -142,6 +142,8 @@ struct Model {
     /// `personal_data` failures: (key, detail).
     personal_problems: Vec<(String, String)>,
     suite: Suite,
+    /// Approvers' keys as registered so far in the replay.
+    user_keys: HashMap<String, Verifier>,
 }
 
 fn payment_cells(p: Payment, year: i32, hash: String, idx: u64) -> Cells {
@@ -461,6 +463,27 @@ impl Model {
                     self.personal_problems.push((entry.to_string(), detail));
                 }
             }
+            "key.register" => {
+                let user = data["user"].as_str().ok_or("no user")?.to_string();
+                let key = data["key"].as_str().ok_or("no key")?.to_string();
+                let verifier = Verifier::parse(&key).map_err(|e| format!("an unusable key: {e}"))?;
+                if verifier.name != user {
+                    return Err(format!("the key is named {:?}, not {user:?}", verifier.name));
+                }
+                self.user_keys.insert(user.clone(), verifier);
+                self.put("user_keys", user.clone(), vec![user, key, ix]);
+            }
+            "approval.opinion" => {
+                let target = data["entry"].as_i64().ok_or("no entry")?;
+                let cells = vec![
+                    ix.clone(),
+                    target.to_string(),
+                    e.actor.clone(),
+                    data["decision"].as_str().ok_or("no decision")?.to_string(),
+                    data["comment"].as_str().ok_or("no comment")?.to_string(),
+                ];
+                self.put("approvals", ix, cells);
+            }
             "witness.add" => {
                 let name = data["name"].as_str().ok_or("no name")?.to_string();
                 let key = data["key"].as_str().ok_or("no key")?.to_string();
@@ -488,6 +511,34 @@ impl Model {
             other => return Err(format!("unknown action {other:?}")),
         }
         Ok(())
+    }
+
+    /// An approval must carry its approver's signature by the key registered at that point,
+    /// the approver must be the entry's actor, and the entry it is on must be the one whose
+    /// leaf hash it names. Other entries must carry no approver field.
+    fn check_seal(&self, entry: &[u8], e: &bw_ledger::Decoded, leaves: &[Hash]) -> Result<(), String> {
+        let sealed = crate::journal::unseal(entry);
+        if e.action != "approval.opinion" {
+            return match sealed {
+                Some(_) => Err("carries an approver signature it should not have".into()),
+                None => Ok(()),
+            };
+        }
+        let (signed, user, signature) = sealed.ok_or("an approval without its approver's signature")?;
+        if user != e.actor {
+            return Err(format!("signed by {user:?}, but the actor is {:?}", e.actor));
+        }
+        let key = self.user_keys.get(&user).ok_or_else(|| format!("{user:?} has no registered key before it"))?;
+        if !key.verifies(&signed, &signature) {
+            return Err(format!("the signature is not {user:?}'s (entry altered or forged)"));
+        }
+        let target = e.data["entry"].as_u64().ok_or("names no entry")?;
+        let named = e.data["leaf"].as_str().unwrap_or("");
+        match leaves.get(target as usize) {
+            Some(leaf) if hex(leaf) == named => Ok(()),
+            Some(_) => Err(format!("names a leaf hash entry {target} does not have")),
+            None => Err(format!("is on entry {target}, which does not precede it")),
+        }
     }
 
     /// Projections that need the whole journal (the tree's regions, the aggregates).
@@ -597,6 +648,16 @@ const PROJECTIONS: &[(&str, &str, &[&str])] = &[
     ),
     ("settings", "SELECT key, key, value, journal_idx FROM settings", &["key", "value", "journal_idx"]),
     ("witnesses", "SELECT name, name, vkey, journal_idx FROM witnesses", &["name", "vkey", "journal_idx"]),
+    (
+        "user_keys",
+        "SELECT user_name, user_name, vkey, journal_idx FROM user_keys",
+        &["user_name", "vkey", "journal_idx"],
+    ),
+    (
+        "approvals",
+        "SELECT CAST(journal_idx AS TEXT), journal_idx, target_idx, user_name, decision, comment FROM approvals",
+        &["journal_idx", "target_idx", "user_name", "decision", "comment"],
+    ),
     ("calendar_years", "SELECT CAST(year AS TEXT), year, journal_idx FROM calendar_years", &["year", "journal_idx"]),
     (
         "calendar_days",
@@ -756,6 +817,9 @@ pub async fn verify(store: &Store) -> Result<Report, StoreError> {
             tree.push(computed);
             match bw_ledger::decode(&entry) {
                 Ok(e) => {
+                    if let Err(msg) = model.check_seal(&entry, &e, tree.level(0)) {
+                        f.entry(idx as u64, format!("{} entry: {msg}", e.action));
+                    }
                     if let Err(msg) = model.apply(idx as u64, &e.action, &e.data, e.batch, &e) {
                         f.entry(idx as u64, format!("{} entry: {msg}", e.action));
                     }

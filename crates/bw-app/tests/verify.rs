@@ -311,3 +311,71 @@ async fn an_individuals_name_and_account_enter_the_journal_only_as_commitments_a
         );
     }
 }
+
+/// Replaces entry `idx` and its leaf hash (an operator rewriting history), then verifies.
+async fn replace_entry(db: &TestDb, idx: i64, entry: String) -> Vec<String> {
+    let leaf = db.store.suite().leaf(entry.as_bytes()).to_vec();
+    sqlx::query("UPDATE journal SET entry = $1, leaf_hash = $2 WHERE idx = $3")
+        .bind(entry.into_bytes())
+        .bind(leaf)
+        .bind(idx)
+        .execute(db.store.pool())
+        .await
+        .unwrap();
+    failures(db).await
+}
+
+#[tokio::test]
+async fn approvals_carry_the_approvers_own_signature_and_forgeries_are_named() {
+    use bw_app::approval::{Decision, opinion, register_key};
+    for db in prepared().await {
+        let li = bw_app::Ctx { actor: "auditor.li".into(), ..ctx() };
+        let wang = bw_app::Ctx { actor: "clerk.wang".into(), entropy: [9; 32], ..ctx() };
+        register_key(&db.store, &li, "auditor.li", "li-secret-1").await.unwrap();
+        register_key(&db.store, &wang, "clerk.wang", "wang-secret").await.unwrap();
+        let short = register_key(&db.store, &li, "x", "short").await;
+        assert!(short.is_err_and(|e| e.to_string().contains("at least 8")));
+        let wrong = opinion(&db.store, &li, "li-secret-2", 15, Decision::Approve, "").await;
+        assert!(wrong.is_err_and(|e| e.to_string() == "wrong password for the signing key of auditor.li"));
+        let nobody = bw_app::Ctx { actor: "nobody".into(), ..ctx() };
+        assert!(opinion(&db.store, &nobody, "whatever1", 15, Decision::Approve, "").await.is_err());
+        let idx = opinion(&db.store, &li, "li-secret-1", 15, Decision::Approve, "同意支付").await.unwrap();
+        assert!(failures(&db).await.is_empty(), "{}: {:?}", db.name, failures(&db).await);
+        let entry = db.store.journal_entry(idx).await.unwrap().unwrap();
+        let text = String::from_utf8(entry.clone()).unwrap();
+        assert!(
+            text.contains("\"action\":\"approval.opinion\"") && text.contains(",\"approver\":{\"user\":\"auditor.li\"")
+        );
+        // A new key later leaves earlier approvals verifiable by the key of their time.
+        let li2 = bw_app::Ctx { entropy: [11; 32], ..li.clone() };
+        register_key(&db.store, &li2, "auditor.li", "li-secret-3").await.unwrap();
+        assert!(failures(&db).await.is_empty(), "{}", db.name);
+
+        // The operator rewrites the comment (and the leaf hash): the signature no longer holds.
+        let forged = text.replace("同意支付", "同意支付，另加五万");
+        let f = replace_entry(&db, idx, forged).await;
+        assert!(
+            f.contains(&format!(
+                "entry {idx}: approval.opinion entry: the signature is not \"auditor.li\"'s (entry altered or forged)"
+            )),
+            "{}: {f:?}",
+            db.name
+        );
+        // Another account's key on auditor.li's opinion.
+        let wang_key = bw_app::approval::unlock(&db.store, "clerk.wang", "wang-secret").await.unwrap();
+        let (signed, _, _) = bw_app::journal::unseal(&entry).unwrap();
+        let resealed = format!(
+            "{},\"approver\":{{\"user\":\"clerk.wang\",\"signature\":\"{}\"}}}}",
+            String::from_utf8_lossy(&signed[..signed.len() - 1]),
+            bw_ledger::note::base64(&wang_key.sign_bytes(&signed))
+        );
+        let f = replace_entry(&db, idx, resealed).await;
+        assert!(
+            f.contains(&format!(
+                "entry {idx}: approval.opinion entry: signed by \"clerk.wang\", but the actor is \"auditor.li\""
+            )),
+            "{}: {f:?}",
+            db.name
+        );
+    }
+}

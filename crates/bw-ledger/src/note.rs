@@ -167,15 +167,20 @@ impl Signer {
         format!("{}+{}+{}", self.name, crate::hex(&self.hash), base64(&b))
     }
 
-    /// Signs `text` (which must end in a newline) as a signed note.
-    pub fn sign(&self, text: &str) -> String {
-        let sig: Vec<u8> = match &self.key {
-            SignKey::Ed25519(k) => k.sign(text.as_bytes()).to_bytes().to_vec(),
+    /// The raw signature of `message` (Ed25519, or SM2 `r ‖ s`): 64 bytes.
+    pub fn sign_bytes(&self, message: &[u8]) -> Vec<u8> {
+        match &self.key {
+            SignKey::Ed25519(k) => k.sign(message).to_bytes().to_vec(),
             SignKey::Sm2(k) => {
-                let sig: sm2::dsa::Signature = sm2::dsa::signature::Signer::sign(k, text.as_bytes());
+                let sig: sm2::dsa::Signature = sm2::dsa::signature::Signer::sign(k, message);
                 sig.to_bytes().to_vec()
             }
-        };
+        }
+    }
+
+    /// Signs `text` (which must end in a newline) as a signed note.
+    pub fn sign(&self, text: &str) -> String {
+        let sig = self.sign_bytes(text.as_bytes());
         let mut b = self.hash.to_vec();
         b.extend_from_slice(&sig);
         format!("{text}\n\u{2014} {} {}\n", self.name, base64(&b))
@@ -231,7 +236,8 @@ impl Verifier {
         }
     }
 
-    fn verifies(&self, text: &[u8], sig: &[u8]) -> bool {
+    /// Checks a raw signature made by `Signer::sign_bytes`.
+    pub fn verifies(&self, text: &[u8], sig: &[u8]) -> bool {
         match &self.key {
             VerifyKey::Ed25519(k) => {
                 ed25519_dalek::Signature::from_slice(sig).is_ok_and(|sig| k.verify(text, &sig).is_ok())

@@ -42,6 +42,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (3, "signed checkpoints", include_str!("checkpoints.sql")),
     (4, "witnesses", include_str!("witness.sql")),
     (5, "personal data", include_str!("personal.sql")),
+    (6, "approvals", include_str!("approvals.sql")),
 ];
 
 #[derive(Clone)]
