@@ -588,13 +588,16 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             let started = std::time::Instant::now();
             let r = bw_app::verify::verify(&store).await?;
             let summary = format!(
-                "{}: {} entries, root {}, {} checkpoints, {} rows compared ({:.2} s)",
+                "{}: {} entries, root {}, {} checkpoints, {} rows compared ({:.2} s: Merkle {:.2}, replay {:.2}, tables {:.2})",
                 if r.ok { "verified" } else { "FAILED" },
                 r.entries,
                 r.root,
                 r.checkpoints,
                 r.rows,
-                started.elapsed().as_secs_f64()
+                started.elapsed().as_secs_f64(),
+                r.timings.merkle,
+                r.timings.replay,
+                r.timings.tables
             );
             return print_report(&format, &r, &r.failures, r.ok, &summary);
         }

@@ -25,10 +25,8 @@ async fn with_tiles<T>(
 ) -> Result<T, LedgerError> {
     let mut rec = merkle::TileRecorder::default();
     f(&mut |l, i| rec.node(l, i))?;
-    let mut tiles: HashMap<(u32, u64), Vec<Hash>> = HashMap::new();
-    for (l, i) in rec.0 {
-        tiles.insert((l, i), store.tile(l, i).await?);
-    }
+    let wanted: Vec<(u32, u64)> = rec.0.into_iter().collect();
+    let tiles: HashMap<(u32, u64), Vec<Hash>> = store.tiles(&wanted).await?;
     let mut src = merkle::TileSource {
         tile: |l: u32, i: u64| tiles.get(&(l, i)).cloned().ok_or(MissingNode { level: l * TILE_HEIGHT, index: i }),
         suite: store.suite(),

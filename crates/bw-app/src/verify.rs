@@ -53,11 +53,24 @@ impl std::fmt::Display for Failure {
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct Report {
     pub ok: bool,
+    /// Seconds spent: waiting for the journal's pages, hashing entries and the tree (the
+    /// Merkle part), replaying entries, checking tiles, checkpoints and cosignatures, and
+    /// comparing tables. Not part of the verdict.
+    pub timings: Timings,
     pub entries: u64,
     pub root: String,
     pub checkpoints: u64,
     pub rows: u64,
     pub failures: Vec<Failure>,
+}
+
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct Timings {
+    pub read: f64,
+    pub merkle: f64,
+    pub replay: f64,
+    pub checkpoints: f64,
+    pub tables: f64,
 }
 
 /// Failures listed before the rest are only counted.
@@ -272,29 +285,24 @@ impl Model {
 
     /// Applies one entry; the data is re-serialised from its typed form, which gives back
     /// the bytes the record hash was taken of.
-    fn apply(
-        &mut self,
-        idx: u64,
-        action: &str,
-        data: &serde_json::Value,
-        batch: Option<i64>,
-        e: &bw_ledger::Decoded,
-    ) -> Result<(), String> {
+    fn apply(&mut self, idx: u64, e: &bw_ledger::RawDecoded) -> Result<(), String> {
         let ix = idx.to_string();
-        fn typed<T: serde::de::DeserializeOwned + serde::Serialize>(
-            v: &serde_json::Value,
-        ) -> Result<(T, String), String> {
-            let t = T::deserialize(v).map_err(|e| format!("data does not parse: {e}"))?;
+        let (action, batch, raw) = (e.action.as_str(), e.batch, e.data.get());
+        // Records are parsed straight into their types; the rare other entries as values.
+        let parsed = std::cell::OnceCell::new();
+        let data = || parsed.get_or_init(|| serde_json::from_str::<serde_json::Value>(raw).unwrap_or_default());
+        fn typed<T: serde::de::DeserializeOwned + serde::Serialize>(raw: &str) -> Result<(T, String), String> {
+            let t: T = serde_json::from_str(raw).map_err(|e| format!("data does not parse: {e}"))?;
             let bytes = serde_json::to_vec(&t).map_err(|e| e.to_string())?;
             Ok((t, sha(&bytes)))
         }
         match action {
             "unit.add" => {
-                let (n, h): (OrgNode, String) = typed(data)?;
+                let (n, h): (OrgNode, String) = typed(raw)?;
                 self.units.push((n, h, idx));
             }
             "project.add" => {
-                let (p, h): (Project, String) = typed(data)?;
+                let (p, h): (Project, String) = typed(raw)?;
                 let cells = vec![
                     p.project_code.clone(),
                     p.name,
@@ -311,7 +319,7 @@ impl Model {
                 self.put("projects", p.project_code, cells);
             }
             "indicator.add" => {
-                let (i, h): (Indicator, String) = typed(data)?;
+                let (i, h): (Indicator, String) = typed(raw)?;
                 self.indicators.insert((i.year, i.indicator_code.clone()), (0, 0));
                 self.indicator_codes.entry(i.indicator_code.clone()).or_default().push(i.year);
                 let cells = vec![
@@ -332,7 +340,7 @@ impl Model {
                 self.put("indicators", key2(&i.year.to_string(), &i.indicator_code), cells);
             }
             "contract.add" => {
-                let (c, h): (Contract, String) = typed(data)?;
+                let (c, h): (Contract, String) = typed(raw)?;
                 let year = self
                     .resolve(&c.indicator_code, c.signed_on.year())
                     .ok_or("its indicator is not in the journal before it")?;
@@ -360,7 +368,7 @@ impl Model {
                 self.put("contracts", c.contract_no, cells);
             }
             "payment.record" => {
-                let (mut p, h): (Payment, String) = typed(data)?;
+                let (mut p, h): (Payment, String) = typed(raw)?;
                 let committed = p.payee_name.starts_with(bw_ledger::COMMITMENT_PREFIX);
                 let values = self.personal.remove(&(idx as i64));
                 let (h, problems) = disclose(self.suite, &mut p, h, values.as_ref(), idx);
@@ -403,7 +411,7 @@ impl Model {
                 self.payments.insert(key, (idx, year, digest));
             }
             "revenue.record" => {
-                let (r, h): (Revenue, String) = typed(data)?;
+                let (r, h): (Revenue, String) = typed(raw)?;
                 *self
                     .revenue_months
                     .entry(format!("{}/{}/{}/{}", r.date.year(), r.region_code, r.revenue_code, r.date.month_key()))
@@ -421,7 +429,7 @@ impl Model {
                 self.put("revenues", r.record_no, cells);
             }
             "revenue_target.set" => {
-                let (t, h): (RevenueTarget, String) = typed(data)?;
+                let (t, h): (RevenueTarget, String) = typed(raw)?;
                 let key = format!("{}/{}/{}", t.year, t.region_code, t.revenue_code);
                 let cells = vec![
                     t.year.to_string(),
@@ -434,12 +442,12 @@ impl Model {
                 self.put("revenue_targets", key, cells);
             }
             "setting.set" => {
-                let key = data["key"].as_str().ok_or("no key")?.to_string();
-                let value = data["value"].as_str().ok_or("no value")?.to_string();
+                let key = data()["key"].as_str().ok_or("no key")?.to_string();
+                let value = data()["value"].as_str().ok_or("no value")?.to_string();
                 self.put("settings", key.clone(), vec![key, value, ix]);
             }
             "calendar.load" => {
-                for y in data["years"].as_array().ok_or("no years")? {
+                for y in data()["years"].as_array().ok_or("no years")? {
                     let y = y.as_i64().ok_or("bad year")?;
                     let prefix = format!("{y:04}-");
                     if let Some(days) = self.tables.get_mut("calendar_days") {
@@ -447,13 +455,13 @@ impl Model {
                     }
                     self.put("calendar_years", y.to_string(), vec![y.to_string(), ix.clone()]);
                 }
-                for d in data["days"].as_array().ok_or("no days")? {
+                for d in data()["days"].as_array().ok_or("no days")? {
                     let f = |i: usize| d[i].as_str().unwrap_or("").to_string();
                     self.put("calendar_days", f(0), vec![f(0), f(1), f(2), ix.clone()]);
                 }
             }
             "personal.redact" => {
-                let entry = data["entry"].as_u64().ok_or("no entry")?;
+                let entry = data()["entry"].as_u64().ok_or("no entry")?;
                 if !self.erased.remove(&entry) {
                     let detail = if self.disclosed.contains(&entry) {
                         format!("erased by entry {idx}, but the values are still stored")
@@ -464,8 +472,8 @@ impl Model {
                 }
             }
             "key.register" => {
-                let user = data["user"].as_str().ok_or("no user")?.to_string();
-                let key = data["key"].as_str().ok_or("no key")?.to_string();
+                let user = data()["user"].as_str().ok_or("no user")?.to_string();
+                let key = data()["key"].as_str().ok_or("no key")?.to_string();
                 let verifier = Verifier::parse(&key).map_err(|e| format!("an unusable key: {e}"))?;
                 if verifier.name != user {
                     return Err(format!("the key is named {:?}, not {user:?}", verifier.name));
@@ -474,24 +482,24 @@ impl Model {
                 self.put("user_keys", user.clone(), vec![user, key, ix]);
             }
             "approval.opinion" => {
-                let target = data["entry"].as_i64().ok_or("no entry")?;
+                let target = data()["entry"].as_i64().ok_or("no entry")?;
                 let cells = vec![
                     ix.clone(),
                     target.to_string(),
                     e.actor.clone(),
-                    data["decision"].as_str().ok_or("no decision")?.to_string(),
-                    data["comment"].as_str().ok_or("no comment")?.to_string(),
+                    data()["decision"].as_str().ok_or("no decision")?.to_string(),
+                    data()["comment"].as_str().ok_or("no comment")?.to_string(),
                 ];
                 self.put("approvals", ix, cells);
             }
             "witness.add" => {
-                let name = data["name"].as_str().ok_or("no name")?.to_string();
-                let key = data["key"].as_str().ok_or("no key")?.to_string();
+                let name = data()["name"].as_str().ok_or("no name")?.to_string();
+                let key = data()["key"].as_str().ok_or("no key")?.to_string();
                 self.put("witnesses", name.clone(), vec![name, key, ix]);
             }
             "import.batch" => {
                 let b = batch.ok_or("a batch entry without a batch number")?;
-                let g = |k: &str| data[k].clone();
+                let g = |k: &str| data()[k].clone();
                 let end = g("end_index").as_i64().ok_or("no end_index")?;
                 let cells = vec![
                     b.to_string(),
@@ -516,7 +524,7 @@ impl Model {
     /// An approval must carry its approver's signature by the key registered at that point,
     /// the approver must be the entry's actor, and the entry it is on must be the one whose
     /// leaf hash it names. Other entries must carry no approver field.
-    fn check_seal(&self, entry: &[u8], e: &bw_ledger::Decoded, leaves: &[Hash]) -> Result<(), String> {
+    fn check_seal(&self, idx: u64, entry: &[u8], e: &bw_ledger::RawDecoded, leaves: &[Hash]) -> Result<(), String> {
         let sealed = crate::journal::unseal(entry);
         if e.action != "approval.opinion" {
             return match sealed {
@@ -532,9 +540,10 @@ impl Model {
         if !key.verifies(&signed, &signature) {
             return Err(format!("the signature is not {user:?}'s (entry altered or forged)"));
         }
-        let target = e.data["entry"].as_u64().ok_or("names no entry")?;
-        let named = e.data["leaf"].as_str().unwrap_or("");
-        match leaves.get(target as usize) {
+        let data: serde_json::Value = serde_json::from_str(e.data.get()).map_err(|e| e.to_string())?;
+        let target = data["entry"].as_u64().ok_or("names no entry")?;
+        let named = data["leaf"].as_str().unwrap_or("");
+        match leaves.get(target as usize).filter(|_| target < idx) {
             Some(leaf) if hex(leaf) == named => Ok(()),
             Some(_) => Err(format!("names a leaf hash entry {target} does not have")),
             None => Err(format!("is on entry {target}, which does not precede it")),
@@ -784,51 +793,73 @@ pub async fn verify(store: &Store) -> Result<Report, StoreError> {
     let suite = store.suite();
     let mut tree = MemoryTree::new(suite);
     let mut model = Model { personal: load_personal(pool, None).await?, suite, ..Model::default() };
-    // 1. Entries: dense indexes, leaf hashes, decodable, replayed.
+    // 1. Entries: dense indexes, leaf hashes, decodable, replayed. The next page is read and
+    // its leaves hashed on another core while this one is replayed.
+    let mut timings = Timings::default();
+    let fetch = |from: i64| {
+        let pool = pool.clone();
+        tokio::spawn(async move {
+            let rows = sqlx::query("SELECT idx, leaf_hash, entry FROM journal WHERE idx >= $1 ORDER BY idx LIMIT $2")
+                .bind(from)
+                .bind(ENTRY_PAGE_ROWS)
+                .fetch_all(&pool)
+                .await?;
+            let rows = rows
+                .iter()
+                .map(|r| Ok((r.try_get::<i64, _>(0)?, r.try_get::<Vec<u8>, _>(1)?, r.try_get::<Vec<u8>, _>(2)?)))
+                .collect::<Result<Vec<_>, StoreError>>()?;
+            let t = std::time::Instant::now();
+            let leaves: Vec<Hash> = rows.iter().map(|r| suite.leaf(&r.2)).collect();
+            Ok::<_, StoreError>((rows, leaves, t.elapsed().as_secs_f64()))
+        })
+    };
     let mut next: i64 = 0;
+    let mut pending = fetch(0);
     loop {
-        let rows = sqlx::query("SELECT idx, leaf_hash, entry FROM journal WHERE idx >= $1 ORDER BY idx LIMIT $2")
-            .bind(next)
-            .bind(ENTRY_PAGE_ROWS)
-            .fetch_all(pool)
-            .await?;
-        if rows.is_empty() {
-            break;
-        }
-        for r in &rows {
-            let idx: i64 = r.try_get(0)?;
-            let stored: Vec<u8> = r.try_get(1)?;
-            let entry: Vec<u8> = r.try_get(2)?;
-            while next < idx {
+        let t = std::time::Instant::now();
+        let (rows, leaves, hashing) =
+            pending.await.map_err(|e| StoreError::Journal(format!("journal read: {e}")))??;
+        timings.read += t.elapsed().as_secs_f64();
+        timings.merkle += hashing;
+        let Some(last) = rows.last().map(|r| r.0) else { break };
+        pending = fetch(last + 1);
+        let t = std::time::Instant::now();
+        for ((idx, stored, _), computed) in rows.iter().zip(&leaves) {
+            while next < *idx {
                 f.entry(next as u64, "missing: the journal skips this index (deleted entry)".into());
                 next += 1;
             }
-            let computed = suite.leaf(&entry);
-            if stored != computed {
+            if stored.as_slice() != computed {
                 f.entry(
-                    idx as u64,
+                    *idx as u64,
                     format!(
                         "stored leaf hash {} but the entry hashes to {} (entry or hash altered)",
-                        hex(&stored),
-                        hex(&computed)
+                        hex(stored),
+                        hex(computed)
                     ),
                 );
             }
-            tree.push(computed);
-            match bw_ledger::decode(&entry) {
-                Ok(e) => {
-                    if let Err(msg) = model.check_seal(&entry, &e, tree.level(0)) {
-                        f.entry(idx as u64, format!("{} entry: {msg}", e.action));
-                    }
-                    if let Err(msg) = model.apply(idx as u64, &e.action, &e.data, e.batch, &e) {
-                        f.entry(idx as u64, format!("{} entry: {msg}", e.action));
-                    }
-                }
-                Err(e) => f.entry(idx as u64, format!("not a journal entry: {e}")),
-            }
+            tree.push(*computed);
             next = idx + 1;
         }
+        timings.merkle += t.elapsed().as_secs_f64();
+        let t = std::time::Instant::now();
+        for (idx, _, entry) in &rows {
+            match bw_ledger::decode_raw(entry) {
+                Ok(e) => {
+                    if let Err(msg) = model.check_seal(*idx as u64, entry, &e, tree.level(0)) {
+                        f.entry(*idx as u64, format!("{} entry: {msg}", e.action));
+                    }
+                    if let Err(msg) = model.apply(*idx as u64, &e) {
+                        f.entry(*idx as u64, format!("{} entry: {msg}", e.action));
+                    }
+                }
+                Err(e) => f.entry(*idx as u64, format!("not a journal entry: {e}")),
+            }
+        }
+        timings.replay += t.elapsed().as_secs_f64();
     }
+    let t = std::time::Instant::now();
     let size = tree.size();
     let head: i64 = sqlx::query("SELECT size FROM journal_head WHERE id = 1").fetch_one(pool).await?.try_get(0)?;
     if head as u64 != size {
@@ -842,6 +873,8 @@ pub async fn verify(store: &Store) -> Result<Report, StoreError> {
         });
     }
     let root = merkle::root(&mut tree, size).unwrap_or_default();
+    timings.merkle += t.elapsed().as_secs_f64();
+    let t = std::time::Instant::now();
     // 2. Tiles.
     let mut want: HashMap<(u32, u64), Vec<Hash>> =
         merkle::tiles_touched(&tree, 0, size).into_iter().map(|(l, i, h)| ((l, i), h)).collect();
@@ -955,6 +988,8 @@ pub async fn verify(store: &Store) -> Result<Report, StoreError> {
             });
         }
     }
+    timings.checkpoints = t.elapsed().as_secs_f64();
+    let t = std::time::Instant::now();
     // 5. Projections.
     model.finish();
     let mut rows_checked = 0;
@@ -1001,7 +1036,9 @@ pub async fn verify(store: &Store) -> Result<Report, StoreError> {
             detail: format!("… and {more} more failures"),
         });
     }
+    timings.tables = t.elapsed().as_secs_f64();
     Ok(Report {
+        timings,
         ok: f.list.is_empty(),
         entries: size,
         root: hex(&root),

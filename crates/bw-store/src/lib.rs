@@ -312,6 +312,29 @@ impl Store {
         })
     }
 
+    /// Several tiles in one query (a proof needs a handful): (level, index) → hashes.
+    pub async fn tiles(&self, wanted: &[(u32, u64)]) -> Result<std::collections::HashMap<(u32, u64), Vec<Hash>>> {
+        let mut out = std::collections::HashMap::new();
+        for chunk in wanted.chunks(200) {
+            let mut sql = String::from("SELECT level, idx, hashes FROM merkle_tiles WHERE ");
+            for i in 0..chunk.len() {
+                if i > 0 {
+                    sql.push_str(" OR ");
+                }
+                sql.push_str(&format!("(level = ${} AND idx = ${})", 2 * i + 1, 2 * i + 2));
+            }
+            let mut q = sqlx::query(AssertSqlSafe(sql));
+            for (l, i) in chunk {
+                q = q.bind(i64::from(*l)).bind(*i as i64);
+            }
+            for r in q.fetch_all(&self.pool).await? {
+                let (l, i): (i64, i64) = (r.try_get(0)?, r.try_get(1)?);
+                out.insert((l as u32, i as u64), split_hashes(&r.try_get::<Vec<u8>, _>(2)?));
+            }
+        }
+        Ok(out)
+    }
+
     pub async fn journal_size(&self) -> Result<i64> {
         let row = sqlx::query("SELECT size FROM journal_head WHERE id = 1").fetch_one(&self.pool).await?;
         Ok(row.try_get(0)?)
