@@ -78,9 +78,11 @@ pub fn encode_raw_into(out: &mut Vec<u8>, header: &Header<'_>, data_json: &[u8])
     Ok(())
 }
 
-/// The decoded form of an entry, for readers (verify, projections rebuild, error messages).
+/// An entry decoded, with its data as `D`: a JSON value for readers that look at a few
+/// fields (`Decoded`), or the JSON text itself for replays of millions of entries, each record
+/// then parsed once into its own type (`RawDecoded`).
 #[derive(Clone, Debug, serde::Deserialize)]
-pub struct Decoded {
+pub struct Entry<D> {
     pub v: u32,
     pub action: String,
     pub actor: String,
@@ -88,26 +90,14 @@ pub struct Decoded {
     pub reason: String,
     #[serde(default)]
     pub batch: Option<i64>,
-    pub data: serde_json::Value,
+    pub data: D,
 }
+
+pub type Decoded = Entry<serde_json::Value>;
+pub type RawDecoded<'a> = Entry<&'a serde_json::value::RawValue>;
 
 pub fn decode(entry: &[u8]) -> Result<Decoded, serde_json::Error> {
     serde_json::from_slice(entry)
-}
-
-/// An entry decoded with its data left as JSON text (for replays of millions of entries:
-/// each record is parsed once, into its own type).
-#[derive(Debug, serde::Deserialize)]
-pub struct RawDecoded<'a> {
-    pub v: u32,
-    pub action: String,
-    pub actor: String,
-    pub at: String,
-    pub reason: String,
-    #[serde(default)]
-    pub batch: Option<i64>,
-    #[serde(borrow)]
-    pub data: &'a serde_json::value::RawValue,
 }
 
 pub fn decode_raw(entry: &[u8]) -> Result<RawDecoded<'_>, serde_json::Error> {
