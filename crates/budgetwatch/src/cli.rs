@@ -117,6 +117,20 @@ enum Command {
         #[arg(long, default_value = "text")]
         format: String,
     },
+    /// Evaluate the twelve warning rules as of DATE (default today), record what they find
+    /// (journaled), and print the open warnings of that year.
+    Check {
+        #[arg(long)]
+        as_of: Option<String>,
+        /// text or json
+        #[arg(long, default_value = "text")]
+        format: String,
+    },
+    /// Warnings raised by `check`.
+    Warning {
+        #[command(subcommand)]
+        command: WarningCommand,
+    },
     /// Approvers' own signing keys and their signed opinions on journal entries.
     Approval {
         #[command(subcommand)]
@@ -213,6 +227,20 @@ enum LedgerCommand {
         #[arg(long)]
         name: Option<String>,
     },
+}
+
+#[derive(Subcommand)]
+enum WarningCommand {
+    /// The open warnings (of YEAR, or all years).
+    List {
+        #[arg(long)]
+        year: Option<i32>,
+        /// text or json
+        #[arg(long, default_value = "text")]
+        format: String,
+    },
+    /// One warning, as JSON.
+    Show { id: i64 },
 }
 
 /// The password comes from BUDGETWATCH_PASSWORD, or else the first line of standard input.
@@ -368,6 +396,35 @@ async fn open_for_write_telling(g: &Global, tell: bool, suite: Option<bw_ledger:
     }
     store.set_signer(signer).await?;
     Ok(store)
+}
+
+/// Warnings as a JSON array, or one line each.
+fn print_warnings(format: &str, warnings: &[bw_app::monitor::Warning]) -> Result<()> {
+    match format {
+        "json" => println!("{}", serde_json::to_string_pretty(warnings)?),
+        "text" => {
+            for w in warnings {
+                let subject = [&w.unit_code, &w.indicator_code, &w.region_code, &w.revenue_code]
+                    .iter()
+                    .filter_map(|s| s.as_deref())
+                    .collect::<Vec<_>>()
+                    .join("/");
+                let rule = bw_rules::Rule::parse(&w.rule).map(|r| r.zh()).unwrap_or("");
+                println!(
+                    "{:>6} {:<6} {:<18} {rule} {subject} {} {} explain by {} [{}]",
+                    w.id,
+                    w.level,
+                    w.rule,
+                    w.period,
+                    w.vouchers.join(","),
+                    w.explain_by,
+                    w.state
+                );
+            }
+        }
+        other => bail!("unknown format {other:?}: text or json"),
+    }
+    Ok(())
 }
 
 /// An approver's password: BUDGETWATCH_PASSWORD, or the first line of standard input.
@@ -629,6 +686,33 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                     println!("{line}");
                 }
                 _ => println!("{}", crate::witness::load_or_create_key(&witness_key, name.as_deref())?.verifier_key()),
+            }
+        }
+        Command::Check { as_of, format } => {
+            let as_of = match as_of {
+                Some(d) => parse_date(&d)?,
+                None => crate::clock::now().date(),
+            };
+            let store = open_for_write(&g).await?;
+            let r = bw_app::monitor::check(&store, &ctx(&g)?, as_of).await?;
+            eprintln!("checked as of {as_of}: {} raised, {} updated, {} unchanged", r.raised, r.updated, r.unchanged);
+            let warnings = bw_app::monitor::open_warnings(&store, Some(as_of.year())).await?;
+            print_warnings(&format, &warnings)?;
+        }
+        Command::Warning { command } => {
+            let store = open(&g).await?;
+            match command {
+                WarningCommand::List { year, format } => {
+                    let warnings = bw_app::monitor::open_warnings(&store, year).await?;
+                    print_warnings(&format, &warnings)?;
+                }
+                WarningCommand::Show { id } => {
+                    let all = bw_app::monitor::open_warnings(&store, None).await?;
+                    match all.iter().find(|w| w.id == id) {
+                        Some(w) => println!("{}", serde_json::to_string_pretty(w)?),
+                        None => bail!("no open warning {id}"),
+                    }
+                }
             }
         }
         Command::Approval { command } => {

@@ -8,6 +8,7 @@ pub mod export;
 pub mod import;
 pub mod journal;
 pub mod ledger;
+pub mod monitor;
 pub mod overview;
 pub mod personal;
 pub mod settings;

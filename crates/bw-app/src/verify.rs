@@ -492,6 +492,43 @@ impl Model {
                 ];
                 self.put("approvals", ix, cells);
             }
+            "warning.raise" => {
+                let d = data();
+                let text = |k: &str| d[k].as_str().map(str::to_string).unwrap_or_else(|| NULL.into());
+                let cells = vec![
+                    ix.clone(),
+                    text("key"),
+                    d["year"].as_i64().ok_or("no year")?.to_string(),
+                    text("rule"),
+                    text("level"),
+                    text("unit_code"),
+                    text("indicator_code"),
+                    text("region_code"),
+                    text("revenue_code"),
+                    text("period"),
+                    d["vouchers"].to_string(),
+                    d["evidence"].to_string(),
+                    text("raised_on"),
+                    text("explain_by"),
+                    text("plan_by"),
+                    "open".into(),
+                    ix.clone(),
+                ];
+                self.put("warnings", ix, cells);
+            }
+            "warning.update" => {
+                let d = data();
+                let id = d["id"].as_i64().ok_or("no id")?.to_string();
+                let row = self
+                    .tables
+                    .get_mut("warnings")
+                    .and_then(|t| t.get_mut(&id))
+                    .ok_or_else(|| format!("updates warning {id}, which was never raised"))?;
+                row[4] = d["level"].as_str().ok_or("no level")?.to_string();
+                row[10] = d["vouchers"].to_string();
+                row[11] = d["evidence"].to_string();
+                row[16] = ix;
+            }
             "witness.add" => {
                 let name = data()["name"].as_str().ok_or("no name")?.to_string();
                 let key = data()["key"].as_str().ok_or("no key")?.to_string();
@@ -657,6 +694,29 @@ const PROJECTIONS: &[(&str, &str, &[&str])] = &[
     ),
     ("settings", "SELECT key, key, value, journal_idx FROM settings", &["key", "value", "journal_idx"]),
     ("witnesses", "SELECT name, name, vkey, journal_idx FROM witnesses", &["name", "vkey", "journal_idx"]),
+    (
+        "warnings",
+        "SELECT CAST(id AS TEXT), id, wkey, year, rule, level, unit_code, indicator_code, region_code, revenue_code, period, vouchers, evidence, raised_on, explain_by, plan_by, state, journal_idx FROM warnings",
+        &[
+            "id",
+            "wkey",
+            "year",
+            "rule",
+            "level",
+            "unit_code",
+            "indicator_code",
+            "region_code",
+            "revenue_code",
+            "period",
+            "vouchers",
+            "evidence",
+            "raised_on",
+            "explain_by",
+            "plan_by",
+            "state",
+            "journal_idx",
+        ],
+    ),
     (
         "user_keys",
         "SELECT user_name, user_name, vkey, journal_idx FROM user_keys",

@@ -5,6 +5,12 @@
 pub enum SettingType {
     /// A whole number within the bounds.
     Integer { min: i64, max: i64 },
+    /// Three increasing whole numbers, `yellow,orange,red`, within the bounds.
+    Bands { min: i64, max: i64 },
+    /// A comma-separated list of terms (全角或半角逗号).
+    Terms,
+    /// An amount of money in yuan.
+    Yuan,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -21,6 +27,96 @@ pub const SETTINGS: &[SettingSpec] = &[
         default: "100",
         kind: SettingType::Integer { min: 1, max: 100_000 },
         about: "bad rows reported for one import file before the rest are only counted",
+    },
+    SettingSpec {
+        key: "rules.over_budget.levels",
+        default: "0,10,20",
+        kind: SettingType::Bands { min: 0, max: 1000 },
+        about: "over_budget: % paid over the indicator amount for yellow, orange, red (exceeded)",
+    },
+    SettingSpec {
+        key: "rules.out_of_scope.terms",
+        default: "烟酒,香烟,名酒,购物卡,礼品卡,礼品,高尔夫,奢侈品,会员卡,娱乐",
+        kind: SettingType::Terms,
+        about: "out_of_scope: the prohibited-purchase list, matched in payment summaries",
+    },
+    SettingSpec {
+        key: "rules.ahead_of_schedule.levels",
+        default: "20,30,40",
+        kind: SettingType::Bands { min: 0, max: 100 },
+        about: "ahead_of_schedule: one month's payments as % of the annual amount (exceeded)",
+    },
+    SettingSpec {
+        key: "rules.behind_schedule.levels",
+        default: "10,20,30",
+        kind: SettingType::Bands { min: 0, max: 100 },
+        about: "behind_schedule: points of execution rate below time progress (exceeded)",
+    },
+    SettingSpec {
+        key: "rules.stagnant.levels",
+        default: "3,4,6",
+        kind: SettingType::Bands { min: 1, max: 12 },
+        about: "stagnant: consecutive complete months without a payment (reached)",
+    },
+    SettingSpec {
+        key: "rules.idle_funds.levels",
+        default: "6,9,12",
+        kind: SettingType::Bands { min: 0, max: 12 },
+        about: "idle_funds: complete months a special fund went unused (exceeded)",
+    },
+    SettingSpec {
+        key: "rules.split_purchase.min_payments",
+        default: "3",
+        kind: SettingType::Integer { min: 2, max: 100 },
+        about: "split_purchase: payments to the same account that form a pattern",
+    },
+    SettingSpec {
+        key: "rules.split_purchase.limit",
+        default: "50000.00",
+        kind: SettingType::Yuan,
+        about: "split_purchase: each payment below, their sum at least (yuan)",
+    },
+    SettingSpec {
+        key: "rules.split_purchase.days",
+        default: "30",
+        kind: SettingType::Integer { min: 1, max: 366 },
+        about: "split_purchase: the window in days",
+    },
+    SettingSpec {
+        key: "rules.duplicate_payment.days",
+        default: "7",
+        kind: SettingType::Integer { min: 0, max: 366 },
+        about: "duplicate_payment: same payee account and amount within this many days",
+    },
+    SettingSpec {
+        key: "rules.sangong_over.levels",
+        default: "0,10,20",
+        kind: SettingType::Bands { min: 0, max: 1000 },
+        about: "sangong_over: % of a unit's 三公 spending over its 三公 budget (exceeded)",
+    },
+    SettingSpec {
+        key: "rules.personal_account.limit",
+        default: "50000.00",
+        kind: SettingType::Yuan,
+        about: "personal_account: payments to individuals from this amount, outside wage codes (yuan)",
+    },
+    SettingSpec {
+        key: "rules.year_end_rush.levels",
+        default: "25,35,50",
+        kind: SettingType::Bands { min: 0, max: 100 },
+        about: "year_end_rush: December's payments as % of the annual amount (exceeded)",
+    },
+    SettingSpec {
+        key: "rules.revenue_shortfall.gap_points",
+        default: "10",
+        kind: SettingType::Integer { min: 0, max: 100 },
+        about: "revenue_shortfall: points of completion behind time progress at a month-end",
+    },
+    SettingSpec {
+        key: "rules.revenue_shortfall.levels",
+        default: "3,4,6",
+        kind: SettingType::Bands { min: 1, max: 12 },
+        about: "revenue_shortfall: consecutive month-ends behind (reached)",
     },
     SettingSpec {
         key: "ledger.publish_minutes",
@@ -54,6 +150,27 @@ pub fn validate(key: &str, value: &str) -> Result<String, SettingError> {
             }
             Ok(v.to_string())
         }
+        SettingType::Bands { min, max } => {
+            let parts: Vec<i64> =
+                value
+                    .split([',', '，'])
+                    .map(|p| p.trim().parse::<i64>())
+                    .collect::<Result<_, _>>()
+                    .map_err(|_| invalid(format!("not three whole numbers yellow,orange,red: {value:?}")))?;
+            match parts.as_slice() {
+                [y, o, r] if min <= *y && y <= o && o <= r && *r <= max => Ok(format!("{y},{o},{r}")),
+                _ => Err(invalid(format!("need three increasing whole numbers within {min}..={max}: {value:?}"))),
+            }
+        }
+        SettingType::Terms => {
+            let terms: Vec<&str> = value.split([',', '，']).map(str::trim).filter(|t| !t.is_empty()).collect();
+            Ok(terms.join(","))
+        }
+        SettingType::Yuan => crate::Money::parse_yuan(value.trim())
+            .ok()
+            .filter(|m| !m.fen().is_negative())
+            .map(|m| m.to_string())
+            .ok_or_else(|| invalid(format!("not an amount of yuan: {value:?}"))),
     }
 }
 
@@ -69,5 +186,11 @@ mod tests {
         assert!(matches!(validate("nope", "1"), Err(SettingError::Unknown(_))));
         assert!(matches!(validate("import.errors_max", "0"), Err(SettingError::Invalid { .. })));
         assert_eq!(validate("import.errors_max", " 7 "), Ok("7".to_string()));
+        assert_eq!(validate("rules.over_budget.levels", "5， 15,25"), Ok("5,15,25".to_string()));
+        assert!(validate("rules.over_budget.levels", "15,5,25").is_err());
+        assert!(validate("rules.stagnant.levels", "0,4,6").is_err());
+        assert_eq!(validate("rules.split_purchase.limit", "30000"), Ok("30000.00".to_string()));
+        assert!(validate("rules.split_purchase.limit", "-1").is_err());
+        assert_eq!(validate("rules.out_of_scope.terms", "烟酒， 礼品,,"), Ok("烟酒,礼品".to_string()));
     }
 }

@@ -43,6 +43,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (4, "witnesses", include_str!("witness.sql")),
     (5, "personal data", include_str!("personal.sql")),
     (6, "approvals", include_str!("approvals.sql")),
+    (7, "warnings", include_str!("warnings.sql")),
 ];
 
 #[derive(Clone)]

@@ -1,0 +1,352 @@
+//! Execution monitoring: `budgetwatch check` evaluates the twelve rules (`bw-rules`) as of a
+//! date over the year's indicators, payments and revenues, and records what they find as
+//! warnings — one per rule, subject and period. A new finding is a journaled
+//! `warning.raise`; a finding whose level, vouchers or figures changed is a journaled
+//! `warning.update` of the same warning. Deadlines are in working days from the date raised.
+
+use crate::Ctx;
+use crate::journal::ActionError;
+use bw_core::code::EconomicCode;
+use bw_core::records::PayeeType;
+use bw_core::{Date, Money};
+use bw_rules::{Bands, Facts, Finding, IndicatorFact, PaymentFact, RevenueFact, Thresholds};
+use bw_store::sqlx::{self, Row};
+use bw_store::{JournalWriter, Store};
+use std::collections::HashMap;
+
+/// Working days a unit has to explain a warning (the 48-hour rule).
+pub const EXPLAIN_WORKDAYS: u32 = 2;
+/// Working days, after the explanation is due, to submit a rectification plan.
+pub const PLAN_WORKDAYS: u32 = 5;
+
+/// A warning as stored and shown.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct Warning {
+    pub id: i64,
+    pub rule: String,
+    pub level: String,
+    pub unit_code: Option<String>,
+    pub indicator_code: Option<String>,
+    pub region_code: Option<String>,
+    pub revenue_code: Option<String>,
+    pub period: String,
+    pub vouchers: Vec<String>,
+    pub evidence: serde_json::Value,
+    pub raised_on: String,
+    pub explain_by: String,
+    pub plan_by: String,
+    pub state: String,
+}
+
+/// The thresholds in force: the `rules.*` settings.
+pub async fn thresholds(store: &Store) -> Result<Thresholds, ActionError> {
+    let mut t = Thresholds::default();
+    let get = async |key: &str| crate::settings::get(store, key).await;
+    let bands = |v: String| -> Bands {
+        let p: Vec<i64> = v.split(',').filter_map(|x| x.parse().ok()).collect();
+        match p.as_slice() {
+            [y, o, r] => Bands::new(*y, *o, *r),
+            _ => Bands::new(0, 0, 0),
+        }
+    };
+    let int = |v: String| v.parse::<i64>().unwrap_or(0);
+    let yuan = |v: String| Money::parse_yuan(&v).unwrap_or(Money::ZERO);
+    t.over_budget = bands(get("rules.over_budget.levels").await?);
+    t.prohibited_terms = get("rules.out_of_scope.terms").await?.split(',').map(String::from).collect();
+    t.ahead_of_schedule = bands(get("rules.ahead_of_schedule.levels").await?);
+    t.behind_schedule = bands(get("rules.behind_schedule.levels").await?);
+    t.stagnant = bands(get("rules.stagnant.levels").await?);
+    t.idle_funds = bands(get("rules.idle_funds.levels").await?);
+    t.split_min_payments = int(get("rules.split_purchase.min_payments").await?) as usize;
+    t.split_limit = yuan(get("rules.split_purchase.limit").await?);
+    t.split_days = int(get("rules.split_purchase.days").await?) as i32;
+    t.duplicate_days = int(get("rules.duplicate_payment.days").await?) as i32;
+    t.sangong_over = bands(get("rules.sangong_over.levels").await?);
+    t.personal_limit = yuan(get("rules.personal_account.limit").await?);
+    t.year_end_rush = bands(get("rules.year_end_rush.levels").await?);
+    t.revenue_gap_points = int(get("rules.revenue_shortfall.gap_points").await?);
+    t.revenue_shortfall = bands(get("rules.revenue_shortfall.levels").await?);
+    Ok(t)
+}
+
+fn bad(what: &str, e: impl std::fmt::Display) -> ActionError {
+    ActionError::Invalid(format!("stored {what} unreadable: {e}"))
+}
+
+/// The facts of `year` as of `as_of`, read from the projections.
+pub async fn facts(store: &Store, year: i32, as_of: Date) -> Result<Facts, ActionError> {
+    let pool = store.pool();
+    let mut f = Facts { year, ..Facts::default() };
+    let rows =
+        sqlx::query("SELECT indicator_code, unit_code, economic_code, amount, special FROM indicators WHERE year = $1")
+            .bind(i64::from(year))
+            .fetch_all(pool)
+            .await?;
+    for r in rows {
+        f.indicators.push(IndicatorFact {
+            code: r.try_get(0)?,
+            unit_code: r.try_get(1)?,
+            economic_code: EconomicCode::parse(&r.try_get::<String, _>(2)?).map_err(|e| bad("economic code", e))?,
+            amount: Money::from_fen(r.try_get(3)?),
+            special: r.try_get::<i64, _>(4)? != 0,
+        });
+    }
+    let rows = sqlx::query(
+        "SELECT voucher_no, unit_code, indicator_code, pay_date, economic_code, payee_account, payee_type, amount, summary, invoice_no \
+         FROM payments WHERE year = $1 AND pay_date <= $2",
+    )
+    .bind(i64::from(year))
+    .bind(as_of.to_string())
+    .fetch_all(pool)
+    .await?;
+    f.payments.reserve(rows.len());
+    for r in rows {
+        f.payments.push(PaymentFact {
+            voucher_no: r.try_get(0)?,
+            unit_code: r.try_get(1)?,
+            indicator_code: r.try_get(2)?,
+            pay_date: Date::parse(&r.try_get::<String, _>(3)?).map_err(|e| bad("date", e))?,
+            economic_code: EconomicCode::parse(&r.try_get::<String, _>(4)?).map_err(|e| bad("economic code", e))?,
+            payee_account: r.try_get(5)?,
+            payee_type: PayeeType::parse(&r.try_get::<String, _>(6)?).map_err(|e| bad("payee type", e))?,
+            amount: Money::from_fen(r.try_get(7)?),
+            summary: r.try_get(8)?,
+            invoice_no: r.try_get(9)?,
+        });
+    }
+    let mut lines: HashMap<(String, String), RevenueFact> = HashMap::new();
+    for r in sqlx::query("SELECT region_code, revenue_code, amount FROM revenue_targets WHERE year = $1")
+        .bind(i64::from(year))
+        .fetch_all(pool)
+        .await?
+    {
+        let (region, code): (String, String) = (r.try_get(0)?, r.try_get(1)?);
+        let target = Money::from_fen(r.try_get(2)?);
+        lines.insert(
+            (region.clone(), code.clone()),
+            RevenueFact { region_code: region, revenue_code: code, target, months: [0; 12] },
+        );
+    }
+    // Revenue by month up to the as-of date (the as-of month counts to its day).
+    for r in sqlx::query("SELECT region_code, revenue_code, date, amount FROM revenues WHERE year = $1 AND date <= $2")
+        .bind(i64::from(year))
+        .bind(as_of.to_string())
+        .fetch_all(pool)
+        .await?
+    {
+        let key: (String, String) = (r.try_get(0)?, r.try_get(1)?);
+        let date = Date::parse(&r.try_get::<String, _>(2)?).map_err(|e| bad("date", e))?;
+        if let Some(line) = lines.get_mut(&key) {
+            line.months[date.month() as usize - 1] += r.try_get::<i64, _>(3)?;
+        }
+    }
+    let mut revenues: Vec<RevenueFact> = lines.into_values().collect();
+    revenues.sort_by(|a, b| (&a.region_code, &a.revenue_code).cmp(&(&b.region_code, &b.revenue_code)));
+    f.revenues = revenues;
+    Ok(f)
+}
+
+/// The entry data of a raised warning: everything the projection row holds.
+#[derive(serde::Serialize)]
+struct RaiseData<'a> {
+    key: &'a str,
+    year: i32,
+    rule: &'a str,
+    level: &'a str,
+    unit_code: &'a Option<String>,
+    indicator_code: &'a Option<String>,
+    region_code: &'a Option<String>,
+    revenue_code: &'a Option<String>,
+    period: &'a str,
+    vouchers: &'a [String],
+    evidence: &'a serde_json::Value,
+    raised_on: String,
+    explain_by: String,
+    plan_by: String,
+}
+
+#[derive(serde::Serialize)]
+struct UpdateData<'a> {
+    id: i64,
+    level: &'a str,
+    vouchers: &'a [String],
+    evidence: &'a serde_json::Value,
+}
+
+/// What a check did.
+#[derive(Debug, Default, Clone, serde::Serialize)]
+pub struct CheckReport {
+    pub raised: usize,
+    pub updated: usize,
+    pub unchanged: usize,
+}
+
+/// Evaluates every rule as of `as_of` and records the findings; returns what changed.
+pub async fn check(store: &Store, ctx: &Ctx, as_of: Date) -> Result<CheckReport, ActionError> {
+    let year = as_of.year();
+    let t = thresholds(store).await?;
+    let facts = facts(store, year, as_of).await?;
+    let findings = bw_rules::evaluate(as_of, &facts, &t);
+    let calendar = crate::calendar::load(store).await?;
+    let explain_by = calendar.add_workdays(as_of, EXPLAIN_WORKDAYS).value;
+    let plan_by = calendar.add_workdays(explain_by, PLAN_WORKDAYS).value;
+    let mut existing: HashMap<String, (i64, String, String, String)> = HashMap::new();
+    for r in sqlx::query("SELECT wkey, id, level, vouchers, evidence FROM warnings WHERE year = $1")
+        .bind(i64::from(year))
+        .fetch_all(store.pool())
+        .await?
+    {
+        existing.insert(r.try_get(0)?, (r.try_get(1)?, r.try_get(2)?, r.try_get(3)?, r.try_get(4)?));
+    }
+    let (mut tx, size) = store.begin_write().await?;
+    let mut journal = JournalWriter::new(size, store, ctx.at);
+    let mut report = CheckReport::default();
+    let reason = ctx.reason.clone().unwrap_or_else(|| format!("check as of {as_of}"));
+    let header = |action| bw_ledger::Header { action, actor: &ctx.actor, at: ctx.at, reason: &reason, batch: None };
+    let encode = |action, data: &dyn erased::Data| -> Result<Vec<u8>, ActionError> {
+        let json = data.json().map_err(|e| ActionError::Invalid(e.to_string()))?;
+        let mut out = Vec::new();
+        bw_ledger::encode_raw_into(&mut out, &header(action), &json)
+            .map_err(|e| ActionError::Invalid(e.to_string()))?;
+        Ok(out)
+    };
+    for w in &findings {
+        let key = w.key();
+        let vouchers = serde_json::to_string(&w.vouchers).map_err(|e| ActionError::Invalid(e.to_string()))?;
+        let evidence = serde_json::to_value(&w.evidence).map_err(|e| ActionError::Invalid(e.to_string()))?;
+        let evidence_text = evidence.to_string();
+        match existing.get(&key) {
+            Some((_, level, v, e)) if level == w.level.as_str() && *v == vouchers && *e == evidence_text => {
+                report.unchanged += 1;
+            }
+            Some((id, ..)) => {
+                let data = UpdateData { id: *id, level: w.level.as_str(), vouchers: &w.vouchers, evidence: &evidence };
+                let idx = journal.append(encode("warning.update", &data)?);
+                sqlx::query(
+                    "UPDATE warnings SET level = $1, vouchers = $2, evidence = $3, journal_idx = $4 WHERE id = $5",
+                )
+                .bind(w.level.as_str())
+                .bind(vouchers)
+                .bind(evidence_text)
+                .bind(idx)
+                .bind(*id)
+                .execute(&mut *tx)
+                .await?;
+                report.updated += 1;
+            }
+            None => {
+                let data = raise_data(&key, year, w, &evidence, as_of, explain_by, plan_by);
+                let idx = journal.append(encode("warning.raise", &data)?);
+                insert_warning(&mut tx, idx, &data).await?;
+                report.raised += 1;
+            }
+        }
+    }
+    if report.raised + report.updated == 0 {
+        tx.rollback().await?;
+        return Ok(report);
+    }
+    journal.finish(&mut tx).await?;
+    tx.commit().await?;
+    Ok(report)
+}
+
+fn raise_data<'a>(
+    key: &'a str,
+    year: i32,
+    w: &'a Finding,
+    evidence: &'a serde_json::Value,
+    as_of: Date,
+    explain_by: Date,
+    plan_by: Date,
+) -> RaiseData<'a> {
+    RaiseData {
+        key,
+        year,
+        rule: w.rule,
+        level: w.level.as_str(),
+        unit_code: &w.unit_code,
+        indicator_code: &w.indicator_code,
+        region_code: &w.region_code,
+        revenue_code: &w.revenue_code,
+        period: &w.period,
+        vouchers: &w.vouchers,
+        evidence,
+        raised_on: as_of.to_string(),
+        explain_by: explain_by.to_string(),
+        plan_by: plan_by.to_string(),
+    }
+}
+
+async fn insert_warning(tx: &mut bw_store::Tx, idx: i64, d: &RaiseData<'_>) -> Result<(), ActionError> {
+    sqlx::query(
+        "INSERT INTO warnings (id, wkey, year, rule, level, unit_code, indicator_code, region_code, revenue_code, period, \
+         vouchers, evidence, raised_on, explain_by, plan_by, state, journal_idx) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, 'open', $1)",
+    )
+    .bind(idx)
+    .bind(d.key.to_string())
+    .bind(i64::from(d.year))
+    .bind(d.rule.to_string())
+    .bind(d.level.to_string())
+    .bind(d.unit_code.clone())
+    .bind(d.indicator_code.clone())
+    .bind(d.region_code.clone())
+    .bind(d.revenue_code.clone())
+    .bind(d.period.to_string())
+    .bind(serde_json::to_string(d.vouchers).unwrap_or_else(|_| "[]".into()))
+    .bind(d.evidence.to_string())
+    .bind(d.raised_on.clone())
+    .bind(d.explain_by.clone())
+    .bind(d.plan_by.clone())
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// Entry data of either shape, serialised once.
+mod erased {
+    pub trait Data {
+        fn json(&self) -> Result<Vec<u8>, serde_json::Error>;
+    }
+    impl<T: serde::Serialize> Data for T {
+        fn json(&self) -> Result<Vec<u8>, serde_json::Error> {
+            serde_json::to_vec(self)
+        }
+    }
+}
+
+/// Warnings of `year` (all years when `None`) not yet archived or dismissed, most severe first.
+pub async fn open_warnings(store: &Store, year: Option<i32>) -> Result<Vec<Warning>, ActionError> {
+    let rows = sqlx::query(
+        "SELECT id, rule, level, unit_code, indicator_code, region_code, revenue_code, period, vouchers, evidence, \
+         raised_on, explain_by, plan_by, state, year FROM warnings WHERE state NOT IN ('archived', 'dismissed') ORDER BY id",
+    )
+    .fetch_all(store.pool())
+    .await?;
+    let mut out = Vec::new();
+    for r in rows {
+        if year.is_some_and(|y| i64::from(y) != r.try_get::<i64, _>(14).unwrap_or(0)) {
+            continue;
+        }
+        out.push(Warning {
+            id: r.try_get(0)?,
+            rule: r.try_get(1)?,
+            level: r.try_get(2)?,
+            unit_code: r.try_get(3)?,
+            indicator_code: r.try_get(4)?,
+            region_code: r.try_get(5)?,
+            revenue_code: r.try_get(6)?,
+            period: r.try_get(7)?,
+            vouchers: serde_json::from_str(&r.try_get::<String, _>(8)?).map_err(|e| bad("vouchers", e))?,
+            evidence: serde_json::from_str(&r.try_get::<String, _>(9)?).map_err(|e| bad("evidence", e))?,
+            raised_on: r.try_get(10)?,
+            explain_by: r.try_get(11)?,
+            plan_by: r.try_get(12)?,
+            state: r.try_get(13)?,
+        });
+    }
+    let rank = |l: &str| bw_rules::Level::parse(l).map(|l| l as u8).unwrap_or(0);
+    out.sort_by(|a, b| rank(&b.level).cmp(&rank(&a.level)).then(a.rule.cmp(&b.rule)).then(a.id.cmp(&b.id)));
+    Ok(out)
+}

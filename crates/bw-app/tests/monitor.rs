@@ -1,0 +1,131 @@
+//! `check`: the rules' findings recorded as warnings, once each, updated in place, journaled
+//! and verified, with deadlines in working days.
+
+#![allow(clippy::panic, clippy::expect_used, clippy::unwrap_used)] // tests fail by panicking
+
+mod common;
+
+use bw_core::Date;
+use bw_core::template::Kind;
+use common::*;
+
+const HEADER: &str =
+    "voucher_no,pay_date,unit_code,indicator_code,economic_code,payee_name,payee_account,payee_type,amount,summary\n";
+
+async fn prepared() -> Vec<TestDb> {
+    let mut out = Vec::new();
+    for mut db in databases().await {
+        db.store
+            .set_signer(bw_ledger::note::Signer::from_seed("budgetwatch.test/monitor", [5; 32]).unwrap())
+            .await
+            .unwrap();
+        seed(&db).await;
+        let body = format!(
+            "{HEADER}P1,2026-06-01,U2,I3,30211,甲公司,6222000001,company,22000.01,差旅\n\
+             P2,2026-01-05,U1,I1,30201,乙公司,6222000002,company,10000,办公\n\
+             P3,2026-06-01,U1,I1,30201,丙公司,6222000003,company,40000,办公\n"
+        );
+        import_str(&db, Kind::Payments, "p.csv", &body).await.unwrap();
+        out.push(db);
+    }
+    out
+}
+
+fn d(s: &str) -> Date {
+    Date::parse(s).unwrap()
+}
+
+type Row = (String, String, String, String, Vec<String>);
+
+async fn open(db: &TestDb, year: i32) -> Vec<Row> {
+    let mut v: Vec<Row> = bw_app::monitor::open_warnings(&db.store, Some(year))
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|w| {
+            let subject = format!("{}/{}", w.unit_code.unwrap_or_default(), w.indicator_code.unwrap_or_default());
+            (w.rule, w.level, subject, w.period, w.vouchers)
+        })
+        .collect();
+    v.sort();
+    v
+}
+
+fn row(rule: &str, level: &str, subject: &str, period: &str, vouchers: &[&str]) -> Row {
+    (rule.into(), level.into(), subject.into(), period.into(), vouchers.iter().map(|s| s.to_string()).collect())
+}
+
+#[tokio::test]
+async fn check_records_each_finding_once_and_updates_it_when_its_level_changes() {
+    for db in prepared().await {
+        let r = bw_app::monitor::check(&db.store, &ctx(), d("2026-06-30")).await.unwrap();
+        assert_eq!((r.raised, r.updated, r.unchanged), (5, 0, 0), "{}", db.name);
+        let mut want = vec![
+            row("ahead_of_schedule", "orange", "U1/I1", "2026-06", &["P3"]),
+            row("ahead_of_schedule", "red", "U2/I3", "2026-06", &["P1"]),
+            row("behind_schedule", "red", "U1/I2", "2026-06", &[]),
+            row("over_budget", "orange", "U2/I3", "2026", &["P1"]),
+            row("stagnant", "red", "U1/I2", "2026", &[]),
+        ];
+        want.sort();
+        assert_eq!(open(&db, 2026).await, want, "{}", db.name);
+        let all = bw_app::monitor::open_warnings(&db.store, Some(2026)).await.unwrap();
+        let w = all.iter().find(|w| w.rule == "over_budget").unwrap();
+        assert_eq!(
+            (w.raised_on.as_str(), w.explain_by.as_str(), w.plan_by.as_str()),
+            ("2026-06-30", "2026-07-02", "2026-07-09")
+        );
+        assert_eq!(w.state, "open");
+        assert_eq!(w.evidence["over"], "2000.01");
+        assert_eq!(all[0].level, "red", "most severe first");
+
+        // The same check again changes nothing and journals nothing.
+        let size = db.store.journal_size().await.unwrap();
+        let r = bw_app::monitor::check(&db.store, &ctx(), d("2026-06-30")).await.unwrap();
+        assert_eq!((r.raised, r.updated, r.unchanged), (0, 0, 5));
+        assert_eq!(db.store.journal_size().await.unwrap(), size);
+
+        // Another payment in June lifts I1 to 45 %: the same warning turns red.
+        let body = format!("{HEADER}P4,2026-06-20,U1,I1,30201,丁公司,6222000004,company,5000.01,办公\n");
+        import_str(&db, Kind::Payments, "p2.csv", &body).await.unwrap();
+        let r = bw_app::monitor::check(&db.store, &ctx(), d("2026-06-30")).await.unwrap();
+        assert_eq!((r.raised, r.updated, r.unchanged), (0, 1, 4));
+        let now = open(&db, 2026).await;
+        assert!(now.contains(&row("ahead_of_schedule", "red", "U1/I1", "2026-06", &["P3", "P4"])), "{now:?}");
+        assert_eq!(now.len(), 5);
+        let v = bw_app::verify::verify(&db.store).await.unwrap();
+        assert!(v.ok, "{}: {:?}", db.name, v.failures);
+
+        // Deadlines across the National Day holiday and its make-up Saturday.
+        bw_app::monitor::check(&db.store, &ctx(), d("2026-09-30")).await.unwrap();
+        let later = bw_app::monitor::open_warnings(&db.store, Some(2026)).await.unwrap();
+        let w = later.iter().find(|w| w.rule == "behind_schedule" && w.period == "2026-09").unwrap();
+        assert_eq!((w.explain_by.as_str(), w.plan_by.as_str()), ("2026-10-09", "2026-10-15"));
+
+        // A warning changed behind the journal's back is named by verify.
+        sqlx_exec(&db, "UPDATE warnings SET level = 'yellow' WHERE rule = 'over_budget'").await;
+        let v = bw_app::verify::verify(&db.store).await.unwrap();
+        let f: Vec<String> = v.failures.iter().map(|f| f.to_string()).collect();
+        assert!(
+            f.iter().any(|l| l.starts_with("projection warnings [")
+                && l.contains("column level: table has \"yellow\", the journal says \"orange\"")),
+            "{}: {f:?}",
+            db.name
+        );
+    }
+}
+
+#[tokio::test]
+async fn thresholds_are_settings_and_a_changed_one_applies_at_the_next_check() {
+    for db in prepared().await {
+        bw_app::settings::set(&db.store, &ctx(), "rules.ahead_of_schedule.levels", "50,60,70").await.unwrap();
+        bw_app::monitor::check(&db.store, &ctx(), d("2026-06-30")).await.unwrap();
+        let rows = open(&db, 2026).await;
+        assert!(rows.contains(&row("ahead_of_schedule", "red", "U2/I3", "2026-06", &["P1"])), "110 % > 70 %");
+        assert!(!rows.iter().any(|r| r.0 == "ahead_of_schedule" && r.2 == "U1/I1"), "40 % is below 50 %: {rows:?}");
+    }
+}
+
+async fn sqlx_exec(db: &TestDb, sql: &'static str) {
+    bw_store::sqlx::query(sql).execute(db.store.pool()).await.unwrap();
+}

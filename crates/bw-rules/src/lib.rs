@@ -1,0 +1,319 @@
+//! The twelve warning rules (预警规则) of execution monitoring. Pure: facts and an as-of date
+//! in, findings out; no I/O, no clock. Every threshold is a parameter (`Thresholds`), whose
+//! defaults are the ones the rules are specified with.
+//!
+//! Conventions, fixed here and documented in docs/MONITORING.md:
+//! - Only payments dated on or before the as-of date count; refunds (negative amounts) count
+//!   in sums and never count as payments of their own in the pattern rules.
+//! - Time progress at a date is completed months / 12 (a month is complete on its last day).
+//! - "Within N days" means the later date is at most N days after the earlier.
+//! - Percentages compare exactly in integer fen: "> 20 %" is `100·part > 20·whole`.
+//! - Where a sum crosses a threshold, the vouchers named are those from the crossing
+//!   payment on (in date, then voucher order); rules on balances or revenue name none.
+
+use bw_core::code::EconomicCode;
+use bw_core::records::PayeeType;
+use bw_core::{Date, Money};
+use std::collections::BTreeMap;
+
+mod rules;
+pub use rules::evaluate;
+
+/// Warning levels, mildest first.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Level {
+    Blue,
+    Yellow,
+    Orange,
+    Red,
+}
+
+impl Level {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Level::Blue => "blue",
+            Level::Yellow => "yellow",
+            Level::Orange => "orange",
+            Level::Red => "red",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Level> {
+        [Level::Blue, Level::Yellow, Level::Orange, Level::Red].into_iter().find(|l| l.as_str() == s)
+    }
+
+    /// One level up (red stays red): an overdue step escalates.
+    pub fn raised(self) -> Level {
+        match self {
+            Level::Blue => Level::Yellow,
+            Level::Yellow => Level::Orange,
+            Level::Orange | Level::Red => Level::Red,
+        }
+    }
+}
+
+/// The twelve rules; their ids are fixed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Rule {
+    OverBudget,
+    OutOfScope,
+    AheadOfSchedule,
+    BehindSchedule,
+    Stagnant,
+    IdleFunds,
+    SplitPurchase,
+    DuplicatePayment,
+    SangongOver,
+    PersonalAccount,
+    YearEndRush,
+    RevenueShortfall,
+}
+
+impl Rule {
+    pub const ALL: [Rule; 12] = [
+        Rule::OverBudget,
+        Rule::OutOfScope,
+        Rule::AheadOfSchedule,
+        Rule::BehindSchedule,
+        Rule::Stagnant,
+        Rule::IdleFunds,
+        Rule::SplitPurchase,
+        Rule::DuplicatePayment,
+        Rule::SangongOver,
+        Rule::PersonalAccount,
+        Rule::YearEndRush,
+        Rule::RevenueShortfall,
+    ];
+
+    pub fn id(self) -> &'static str {
+        match self {
+            Rule::OverBudget => "over_budget",
+            Rule::OutOfScope => "out_of_scope",
+            Rule::AheadOfSchedule => "ahead_of_schedule",
+            Rule::BehindSchedule => "behind_schedule",
+            Rule::Stagnant => "stagnant",
+            Rule::IdleFunds => "idle_funds",
+            Rule::SplitPurchase => "split_purchase",
+            Rule::DuplicatePayment => "duplicate_payment",
+            Rule::SangongOver => "sangong_over",
+            Rule::PersonalAccount => "personal_account",
+            Rule::YearEndRush => "year_end_rush",
+            Rule::RevenueShortfall => "revenue_shortfall",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Rule> {
+        Rule::ALL.into_iter().find(|r| r.id() == s)
+    }
+
+    /// The problem as users read it.
+    pub fn zh(self) -> &'static str {
+        match self {
+            Rule::OverBudget => "超预算支出",
+            Rule::OutOfScope => "超范围列支",
+            Rule::AheadOfSchedule => "超进度支出",
+            Rule::BehindSchedule => "进度滞后",
+            Rule::Stagnant => "项目停滞",
+            Rule::IdleFunds => "资金沉淀",
+            Rule::SplitPurchase => "化整为零",
+            Rule::DuplicatePayment => "重复支付",
+            Rule::SangongOver => "“三公”经费超标",
+            Rule::PersonalAccount => "向个人账户大额转账",
+            Rule::YearEndRush => "年末突击花钱",
+            Rule::RevenueShortfall => "收入未达预期",
+        }
+    }
+}
+
+/// Three increasing bounds for yellow, orange and red.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Bands {
+    pub yellow: i64,
+    pub orange: i64,
+    pub red: i64,
+}
+
+impl Bands {
+    pub const fn new(yellow: i64, orange: i64, red: i64) -> Bands {
+        Bands { yellow, orange, red }
+    }
+
+    /// The level of `value` when each bound must be exceeded (`>`).
+    pub fn above(self, value_over: impl Fn(i64) -> bool) -> Option<Level> {
+        if value_over(self.red) {
+            Some(Level::Red)
+        } else if value_over(self.orange) {
+            Some(Level::Orange)
+        } else if value_over(self.yellow) {
+            Some(Level::Yellow)
+        } else {
+            None
+        }
+    }
+
+    /// The level of a count when each bound must be reached (`≥`).
+    pub fn reached(self, n: i64) -> Option<Level> {
+        self.above(|b| n >= b)
+    }
+}
+
+/// Every threshold of the twelve rules. Percentages and points are whole numbers.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Thresholds {
+    /// % over the indicator amount (strictly above each bound).
+    pub over_budget: Bands,
+    pub prohibited_terms: Vec<String>,
+    /// One month's payments as % of the annual amount (strictly above).
+    pub ahead_of_schedule: Bands,
+    /// Points of execution rate below time progress (strictly above).
+    pub behind_schedule: Bands,
+    /// Consecutive complete months without a payment (at least).
+    pub stagnant: Bands,
+    /// Complete months a special fund has gone unused (strictly above).
+    pub idle_funds: Bands,
+    pub split_min_payments: usize,
+    /// Each payment strictly below, the sum at least.
+    pub split_limit: Money,
+    pub split_days: i32,
+    pub duplicate_days: i32,
+    /// % over the unit's 三公 budget (strictly above).
+    pub sangong_over: Bands,
+    /// Payments to individuals at least this much, outside wage and welfare codes.
+    pub personal_limit: Money,
+    /// December's payments as % of the annual amount (strictly above).
+    pub year_end_rush: Bands,
+    /// Points of revenue completion behind time progress (strictly above) …
+    pub revenue_gap_points: i64,
+    /// … at this many consecutive month-ends (at least).
+    pub revenue_shortfall: Bands,
+}
+
+impl Default for Thresholds {
+    fn default() -> Thresholds {
+        Thresholds {
+            over_budget: Bands::new(0, 10, 20),
+            prohibited_terms: [
+                "烟酒",
+                "香烟",
+                "名酒",
+                "购物卡",
+                "礼品卡",
+                "礼品",
+                "高尔夫",
+                "奢侈品",
+                "会员卡",
+                "娱乐",
+            ]
+            .into_iter()
+            .map(String::from)
+            .collect(),
+            ahead_of_schedule: Bands::new(20, 30, 40),
+            behind_schedule: Bands::new(10, 20, 30),
+            stagnant: Bands::new(3, 4, 6),
+            idle_funds: Bands::new(6, 9, 12),
+            split_min_payments: 3,
+            split_limit: Money::from_fen(5_000_000),
+            split_days: 30,
+            duplicate_days: 7,
+            sangong_over: Bands::new(0, 10, 20),
+            personal_limit: Money::from_fen(5_000_000),
+            year_end_rush: Bands::new(25, 35, 50),
+            revenue_gap_points: 10,
+            revenue_shortfall: Bands::new(3, 4, 6),
+        }
+    }
+}
+
+/// An indicator of the checked year.
+#[derive(Clone, Debug)]
+pub struct IndicatorFact {
+    pub code: String,
+    pub unit_code: String,
+    pub economic_code: EconomicCode,
+    pub amount: Money,
+    pub special: bool,
+}
+
+/// A payment of the checked year, dated on or before the as-of date.
+#[derive(Clone, Debug)]
+pub struct PaymentFact {
+    pub voucher_no: String,
+    pub unit_code: String,
+    pub indicator_code: String,
+    pub pay_date: Date,
+    pub economic_code: EconomicCode,
+    pub payee_account: String,
+    pub payee_type: PayeeType,
+    pub amount: Money,
+    pub summary: String,
+    pub invoice_no: Option<String>,
+}
+
+/// A revenue line (region × revenue code) of the checked year: its target and its revenue
+/// per month (index 0 = January), as of the as-of date.
+#[derive(Clone, Debug)]
+pub struct RevenueFact {
+    pub region_code: String,
+    pub revenue_code: String,
+    pub target: Money,
+    pub months: [i64; 12],
+}
+
+/// What the rules read.
+#[derive(Clone, Debug, Default)]
+pub struct Facts {
+    pub year: i32,
+    pub indicators: Vec<IndicatorFact>,
+    pub payments: Vec<PaymentFact>,
+    pub revenues: Vec<RevenueFact>,
+}
+
+/// A warning condition found: one per rule, subject and period.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct Finding {
+    pub rule: &'static str,
+    pub level: Level,
+    pub unit_code: Option<String>,
+    pub indicator_code: Option<String>,
+    pub region_code: Option<String>,
+    pub revenue_code: Option<String>,
+    /// `YYYY-MM` or `YYYY`.
+    pub period: String,
+    pub vouchers: Vec<String>,
+    /// The figures that crossed the threshold.
+    pub evidence: BTreeMap<&'static str, serde_json::Value>,
+}
+
+impl Finding {
+    /// The identity a warning keeps while its level changes: rule, subject and period.
+    pub fn key(&self) -> String {
+        let subject = [&self.unit_code, &self.indicator_code, &self.region_code, &self.revenue_code]
+            .iter()
+            .map(|s| s.as_deref().unwrap_or("-"))
+            .collect::<Vec<_>>()
+            .join("/");
+        // Pattern rules can find several groups in one month: their first voucher tells them apart.
+        let first = match self.rule {
+            "split_purchase" | "duplicate_payment" | "out_of_scope" | "personal_account" => {
+                self.vouchers.first().map(String::as_str).unwrap_or("")
+            }
+            _ => "",
+        };
+        format!("{}|{subject}|{}|{first}", self.rule, self.period)
+    }
+}
+
+/// Completed months of the fiscal year at `as_of` (0..=12): a month is complete on its last day.
+pub fn completed_months(year: i32, as_of: Date) -> u32 {
+    let (y, m, _) = as_of.ymd();
+    if y < year {
+        0
+    } else if y > year {
+        12
+    } else if as_of == as_of.month_end() {
+        m
+    } else {
+        m - 1
+    }
+}
