@@ -11,6 +11,7 @@
 use bw_core::calendar::WorkCalendar;
 use bw_core::template::Kind;
 use bw_core::{Date, Money};
+use std::collections::HashSet;
 use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::Path;
@@ -601,7 +602,7 @@ pub fn generate(opts: &DemoOptions, out: &Path) -> std::io::Result<DemoSummary> 
                 Plan::Normal if overspend.iter().any(|o| o.0 == i) || sangong.contains(&i) => 900,
                 Plan::Normal if Some(i) == ahead || Some(i) == rush => 600,
                 Plan::Normal if ind.reserved => 700,
-                Plan::Normal => 800 + g.rng.below(170) as i64,
+                Plan::Normal => 905 + g.rng.below(70) as i64,
             };
             ind.amount / 1000 * rate
         })
@@ -622,17 +623,33 @@ pub fn generate(opts: &DemoOptions, out: &Path) -> std::io::Result<DemoSummary> 
             (name, format!("62{:017}", 10_000_000_000 + i * 7919), eco)
         })
         .collect();
-    let payee_for = |g: &mut Generator, eco: &str, unit: usize| -> (String, String, &'static str) {
-        if eco.starts_with("301") {
-            let n = g.person();
-            let salt = unit as u64 * 1000 + g.rng.below(40);
-            let acct = g.account(salt);
-            return (n, acct, "individual");
-        }
+    // A unit pays a given account at most once a month where it can (as with monthly bills
+    // and payrolls), so the normal data holds no accidental split or duplicate patterns;
+    // those are injected, and listed in the ground truth.
+    let payee_for = |g: &mut Generator,
+                     eco: &str,
+                     unit: usize,
+                     used: &mut HashSet<(usize, String)>|
+     -> (String, String, &'static str) {
         let matching: Vec<&(String, String, &str)> = firm_pool.iter().filter(|f| eco.starts_with(&f.2[..3])).collect();
-        let f =
-            if matching.is_empty() || g.rng.below(4) == 0 { g.rng.pick(&firm_pool) } else { *g.rng.pick(&matching) };
-        (f.0.clone(), f.1.clone(), "company")
+        let mut attempt = 0;
+        loop {
+            let (name, acct, kind) = if eco.starts_with("301") {
+                let salt = unit as u64 * 1000 + g.rng.below(600);
+                (g.person(), g.account(salt), "individual")
+            } else {
+                let f = if matching.is_empty() || g.rng.below(4) == 0 || attempt >= 12 {
+                    g.rng.pick(&firm_pool)
+                } else {
+                    *g.rng.pick(&matching)
+                };
+                (f.0.clone(), f.1.clone(), "company")
+            };
+            if used.insert((unit, acct.clone())) || attempt == 23 {
+                return (name, acct, kind);
+            }
+            attempt += 1;
+        }
     };
     let summary_for = |eco: &str| -> &'static str {
         match eco {
@@ -652,6 +669,8 @@ pub fn generate(opts: &DemoOptions, out: &Path) -> std::io::Result<DemoSummary> 
     };
     for month in 1..=12u32 {
         let mut batch: Vec<Payment> = Vec::new();
+        let mut used: HashSet<(usize, String)> = HashSet::new();
+        let mut contract_draw: std::collections::HashMap<usize, usize> = std::collections::HashMap::new();
         for (ii, ind) in indicators.iter().enumerate() {
             let weight_of = |m: u32| -> u64 {
                 match ind.plan {
@@ -715,13 +734,20 @@ pub fn generate(opts: &DemoOptions, out: &Path) -> std::io::Result<DemoSummary> 
                 };
                 if to_contract {
                     contract_paid[ii] += amount;
+                    // One draw on a contract a month: a second one this month joins the first.
+                    if let Some(&k) = contract_draw.get(&ii) {
+                        let p: &mut Payment = &mut batch[k];
+                        p.amount += amount;
+                        continue;
+                    }
+                    contract_draw.insert(ii, batch.len());
                 } else {
                     free_paid[ii] += amount;
                 }
                 let (payee_name, payee_account, payee_type, contract) = match &contract_of[ii] {
                     Some((no, s, a, _)) if to_contract => (s.clone(), a.clone(), "company", no.clone()),
                     _ => {
-                        let (n, a, t) = payee_for(&mut g, ind.economic, ind.unit);
+                        let (n, a, t) = payee_for(&mut g, ind.economic, ind.unit, &mut used);
                         (n, a, t, String::new())
                     }
                 };
