@@ -239,8 +239,58 @@ enum WarningCommand {
         #[arg(long, default_value = "text")]
         format: String,
     },
-    /// One warning, as JSON.
+    /// One warning with the steps taken on it, as JSON.
     Show { id: i64 },
+    /// The unit's explanation (核实说明), with attachments where the rule asks for them.
+    Explain {
+        id: i64,
+        #[arg(long)]
+        text: String,
+        /// A file attached (its name and SHA-256 are journaled); repeatable.
+        #[arg(long)]
+        attachment: Vec<PathBuf>,
+    },
+    /// The finance desk's judgement (认定): normal (closed), violation (rectification
+    /// required, plan due in 5 working days) or return (explain again within 2).
+    Judge {
+        id: i64,
+        #[arg(long)]
+        finding: String,
+        #[arg(long, default_value = "")]
+        text: String,
+    },
+    /// The unit's rectification plan (整改方案).
+    Plan {
+        id: i64,
+        #[arg(long)]
+        text: String,
+        #[arg(long)]
+        attachment: Vec<PathBuf>,
+    },
+    /// The rectification done, with money returned (退回金额) where the finding requires it.
+    Rectify {
+        id: i64,
+        #[arg(long)]
+        text: String,
+        #[arg(long, default_value = "0")]
+        returned: String,
+        #[arg(long)]
+        attachment: Vec<PathBuf>,
+    },
+    /// Audit's second check: passed (archived) or failed (back to rectification).
+    Verify {
+        id: i64,
+        #[arg(long)]
+        result: String,
+        #[arg(long, default_value = "")]
+        text: String,
+    },
+    /// Close a warning as no problem, with the reason.
+    Dismiss {
+        id: i64,
+        #[arg(long)]
+        text: String,
+    },
 }
 
 /// The password comes from BUDGETWATCH_PASSWORD, or else the first line of standard input.
@@ -396,6 +446,49 @@ async fn open_for_write_telling(g: &Global, tell: bool, suite: Option<bw_ledger:
     }
     store.set_signer(signer).await?;
     Ok(store)
+}
+
+/// A step of a warning's loop from the command line.
+async fn warning_step(g: &Global, command: WarningCommand) -> Result<ExitCode> {
+    use bw_rules::workflow::{Judgement, Step};
+    let none = Vec::new();
+    let (id, step, text, files, returned) = match &command {
+        WarningCommand::Explain { id, text, attachment } => (*id, Step::Explain, text, attachment, "0"),
+        WarningCommand::Judge { id, finding, text } => {
+            let j = match finding.as_str() {
+                "normal" => Judgement::Normal,
+                "violation" => Judgement::Violation,
+                "return" => Judgement::Return,
+                other => bail!("unknown --finding {other:?}: normal, violation or return"),
+            };
+            (*id, Step::Judge(j), text, &none, "0")
+        }
+        WarningCommand::Plan { id, text, attachment } => (*id, Step::Plan, text, attachment, "0"),
+        WarningCommand::Rectify { id, text, returned, attachment } => {
+            (*id, Step::Rectify, text, attachment, returned.as_str())
+        }
+        WarningCommand::Verify { id, result, text } => {
+            let passed = match result.as_str() {
+                "passed" => true,
+                "failed" => false,
+                other => bail!("unknown --result {other:?}: passed or failed"),
+            };
+            (*id, Step::Verify { passed }, text, &none, "0")
+        }
+        WarningCommand::Dismiss { id, text } => (*id, Step::Dismiss, text, &none, "0"),
+        WarningCommand::List { .. } | WarningCommand::Show { .. } => return Ok(ExitCode::SUCCESS),
+    };
+    let returned = bw_core::Money::parse_yuan(returned).map_err(|e| anyhow::anyhow!("--returned {returned:?}: {e}"))?;
+    let mut attachments = Vec::new();
+    for f in files {
+        let bytes = std::fs::read(f).with_context(|| format!("reading the attachment {}", f.display()))?;
+        let name = f.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        attachments.push((name, bw_ledger::hex(&bw_ledger::sha256(&bytes))));
+    }
+    let store = open_for_write(g).await?;
+    let state = bw_app::monitor::step(&store, &ctx(g)?, id, step, text, &attachments, returned).await?;
+    println!("warning {id}: {}", state);
+    Ok(ExitCode::SUCCESS)
 }
 
 /// Warnings as a JSON array, or one line each.
@@ -706,13 +799,15 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                     let warnings = bw_app::monitor::open_warnings(&store, year).await?;
                     print_warnings(&format, &warnings)?;
                 }
-                WarningCommand::Show { id } => {
-                    let all = bw_app::monitor::open_warnings(&store, None).await?;
-                    match all.iter().find(|w| w.id == id) {
-                        Some(w) => println!("{}", serde_json::to_string_pretty(w)?),
-                        None => bail!("no open warning {id}"),
+                WarningCommand::Show { id } => match bw_app::monitor::warning(&store, id).await? {
+                    Some(w) => {
+                        let mut v = serde_json::to_value(&w)?;
+                        v["steps"] = serde_json::Value::Array(bw_app::monitor::history(&store, id).await?);
+                        println!("{}", serde_json::to_string_pretty(&v)?);
                     }
-                }
+                    None => bail!("no warning {id}"),
+                },
+                other => return warning_step(&g, other).await,
             }
         }
         Command::Approval { command } => {

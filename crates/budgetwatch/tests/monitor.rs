@@ -56,9 +56,43 @@ fn check_prints_the_open_warnings_as_json_with_the_contracts_fields() {
     let listed = bw(&db, &["warning", "list", "--year", "2025", "--format", "json"]);
     assert_eq!(stdout(&listed), stdout(&o));
     let id = warnings[0]["id"].as_i64().unwrap().to_string();
-    let shown: serde_json::Value = serde_json::from_str(&stdout(&bw(&db, &["warning", "show", &id]))).unwrap();
+    let mut shown: serde_json::Value = serde_json::from_str(&stdout(&bw(&db, &["warning", "show", &id]))).unwrap();
+    assert_eq!(shown["steps"], serde_json::json!([]));
+    shown.as_object_mut().unwrap().remove("steps");
     assert_eq!(shown, warnings[0]);
     assert!(bw(&db, &["verify"]).status.success());
     let o = bw(&db, &["check", "--as-of", "2025-02-30"]);
     assert!(!o.status.success() && stderr(&o).contains("no such date"), "{}", stderr(&o));
+}
+
+#[test]
+fn the_warning_loop_runs_from_the_command_line() {
+    let dir = tempfile::tempdir().expect("dir");
+    let db = dir.path().join("l.db");
+    let data = dir.path().join("data");
+    assert!(bw(&db, &["demo", "--no-serve", "--payments", "2000", "--data", data.to_str().unwrap()]).status.success());
+    let o = bw(&db, &["check", "--as-of", "2025-12-31", "--format", "json"]);
+    let warnings: Vec<serde_json::Value> = serde_json::from_str(&stdout(&o)).unwrap();
+    let id = warnings.iter().find(|w| w["rule"] == "personal_account").unwrap()["id"].as_i64().unwrap().to_string();
+    let scan = dir.path().join("转账说明.jpg");
+    std::fs::write(&scan, b"scan").unwrap();
+    let as_unit = |args: &[&str]| {
+        let mut all = vec!["--actor", "unit.clerk"];
+        all.extend_from_slice(args);
+        bw(&db, &all)
+    };
+    let o = as_unit(&["warning", "plan", &id, "--text", "x"]);
+    assert!(!o.status.success() && stderr(&o).contains("cannot take the step plan"), "{}", stderr(&o));
+    let o = as_unit(&["warning", "explain", &id, "--text", "劳务报酬", "--attachment", scan.to_str().unwrap()]);
+    assert_eq!(stdout(&o), format!("warning {id}: explained\n"), "{}", stderr(&o));
+    let o = bw(&db, &["--actor", "finance.desk", "warning", "judge", &id, "--finding", "normal", "--text", "属实"]);
+    assert_eq!(stdout(&o), format!("warning {id}: closed\n"), "{}", stderr(&o));
+    let shown: serde_json::Value = serde_json::from_str(&stdout(&bw(&db, &["warning", "show", &id]))).unwrap();
+    assert_eq!(shown["state"], "closed");
+    assert_eq!(shown["steps"][0]["attachments"][0][0], "转账说明.jpg");
+    assert_eq!(shown["steps"][0]["attachments"][0][1], bw_ledger::hex(&bw_ledger::sha256(b"scan")));
+    assert_eq!(shown["steps"][1]["actor"], "finance.desk");
+    let listed = stdout(&bw(&db, &["warning", "list", "--format", "json"]));
+    assert!(!listed.contains(&format!("\"id\": {id},")), "a closed warning is no longer open");
+    assert!(bw(&db, &["verify"]).status.success());
 }

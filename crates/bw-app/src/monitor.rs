@@ -316,12 +316,23 @@ mod erased {
     }
 }
 
-/// Warnings of `year` (all years when `None`) not yet archived or dismissed, most severe first.
+/// Warnings of `year` (all years when `None`) not yet archived, closed or dismissed, most
+/// severe first.
 pub async fn open_warnings(store: &Store, year: Option<i32>) -> Result<Vec<Warning>, ActionError> {
-    let rows = sqlx::query(
+    warnings(store, year, false).await
+}
+
+/// One warning, in any state.
+pub async fn warning(store: &Store, id: i64) -> Result<Option<Warning>, ActionError> {
+    Ok(warnings(store, None, true).await?.into_iter().find(|w| w.id == id))
+}
+
+async fn warnings(store: &Store, year: Option<i32>, finished_too: bool) -> Result<Vec<Warning>, ActionError> {
+    let filter = if finished_too { "" } else { "WHERE state NOT IN ('archived', 'closed', 'dismissed')" };
+    let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
         "SELECT id, rule, level, unit_code, indicator_code, region_code, revenue_code, period, vouchers, evidence, \
-         raised_on, explain_by, plan_by, state, year FROM warnings WHERE state NOT IN ('archived', 'dismissed') ORDER BY id",
-    )
+         raised_on, explain_by, plan_by, state, year FROM warnings {filter} ORDER BY id"
+    )))
     .fetch_all(store.pool())
     .await?;
     let mut out = Vec::new();
@@ -348,5 +359,132 @@ pub async fn open_warnings(store: &Store, year: Option<i32>) -> Result<Vec<Warni
     }
     let rank = |l: &str| bw_rules::Level::parse(l).map(|l| l as u8).unwrap_or(0);
     out.sort_by(|a, b| rank(&b.level).cmp(&rank(&a.level)).then(a.rule.cmp(&b.rule)).then(a.id.cmp(&b.id)));
+    Ok(out)
+}
+
+#[derive(serde::Serialize)]
+struct StepData<'a> {
+    id: i64,
+    step: &'static str,
+    from: &'static str,
+    to: &'static str,
+    note: &'a str,
+    /// (file name, SHA-256) of each attachment.
+    attachments: &'a [(String, String)],
+    returned: Money,
+    explain_by: String,
+    plan_by: String,
+}
+
+/// Takes one step of warning `id`'s loop as `ctx.actor`, dated `ctx.at`: journaled, with
+/// the new deadlines (a returned explanation is due 2 working days later; a plan after a
+/// violation or a failed verification, 5).
+pub async fn step(
+    store: &Store,
+    ctx: &Ctx,
+    id: i64,
+    step: bw_rules::workflow::Step,
+    note: &str,
+    attachments: &[(String, String)],
+    returned: Money,
+) -> Result<String, ActionError> {
+    use bw_rules::workflow::{Judgement, State, Step, next};
+    let row = sqlx::query("SELECT state, explain_by, plan_by FROM warnings WHERE id = $1")
+        .bind(id)
+        .fetch_optional(store.pool())
+        .await?
+        .ok_or_else(|| ActionError::Invalid(format!("no warning {id}")))?;
+    let (state, mut explain_by, mut plan_by): (String, String, String) =
+        (row.try_get(0)?, row.try_get(1)?, row.try_get(2)?);
+    let from = State::parse(&state).ok_or_else(|| bad("state", &state))?;
+    let to = next(from, step).map_err(ActionError::Invalid)?;
+    let needs_note = matches!(step, Step::Explain | Step::Plan | Step::Rectify | Step::Dismiss);
+    if needs_note && note.trim().is_empty() {
+        return Err(ActionError::Invalid(format!("{} needs a text (--text)", step.name())));
+    }
+    if returned.fen() < 0 || (returned.fen() > 0 && step != Step::Rectify) {
+        return Err(ActionError::Invalid(
+            "money returned (退回金额) is recorded with rectify, and is not negative".into(),
+        ));
+    }
+    let today = ctx.at.date();
+    let calendar = crate::calendar::load(store).await?;
+    match step {
+        Step::Judge(Judgement::Return) => explain_by = calendar.add_workdays(today, EXPLAIN_WORKDAYS).value.to_string(),
+        Step::Judge(Judgement::Violation) | Step::Verify { passed: false } => {
+            plan_by = calendar.add_workdays(today, PLAN_WORKDAYS).value.to_string()
+        }
+        _ => {}
+    }
+    let data = StepData {
+        id,
+        step: step.name(),
+        from: from.as_str(),
+        to: to.as_str(),
+        note,
+        attachments,
+        returned,
+        explain_by: explain_by.clone(),
+        plan_by: plan_by.clone(),
+    };
+    let reason = ctx.reason.clone().unwrap_or_else(|| format!("warning {id}: {}", step.name()));
+    let attachments_json = serde_json::to_string(attachments).map_err(|e| ActionError::Invalid(e.to_string()))?;
+    let (actor, at, text) = (ctx.actor.clone(), ctx.at.to_string(), note.to_string());
+    crate::journal::act(store, ctx, "warning.step", &reason, &data, async move |tx, idx| {
+        sqlx::query("UPDATE warnings SET state = $1, explain_by = $2, plan_by = $3, journal_idx = $4 WHERE id = $5")
+            .bind(to.as_str())
+            .bind(explain_by)
+            .bind(plan_by)
+            .bind(idx)
+            .bind(id)
+            .execute(&mut **tx)
+            .await?;
+        sqlx::query(
+            "INSERT INTO warning_events (journal_idx, warning_id, action, from_state, to_state, actor, at, note, attachments, returned) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+        )
+        .bind(idx)
+        .bind(id)
+        .bind(step.name())
+        .bind(from.as_str())
+        .bind(to.as_str())
+        .bind(actor)
+        .bind(at)
+        .bind(text)
+        .bind(attachments_json)
+        .bind(returned.fen())
+        .execute(&mut **tx)
+        .await?;
+        Ok(())
+    })
+    .await?;
+    Ok(to.as_str().to_string())
+}
+
+/// The steps taken on warning `id`, oldest first: (action, from, to, actor, at, note).
+pub async fn history(store: &Store, id: i64) -> Result<Vec<serde_json::Value>, ActionError> {
+    let rows = sqlx::query(
+        "SELECT action, from_state, to_state, actor, at, note, attachments, returned, journal_idx FROM warning_events \
+         WHERE warning_id = $1 ORDER BY journal_idx",
+    )
+    .bind(id)
+    .fetch_all(store.pool())
+    .await?;
+    let mut out = Vec::new();
+    for r in rows {
+        let attachments: serde_json::Value =
+            serde_json::from_str(&r.try_get::<String, _>(6)?).map_err(|e| bad("attachments", e))?;
+        out.push(serde_json::json!({
+            "action": r.try_get::<String, _>(0)?,
+            "from": r.try_get::<String, _>(1)?,
+            "to": r.try_get::<String, _>(2)?,
+            "actor": r.try_get::<String, _>(3)?,
+            "at": r.try_get::<String, _>(4)?,
+            "note": r.try_get::<String, _>(5)?,
+            "attachments": attachments,
+            "returned": Money::from_fen(r.try_get(7)?),
+            "journal_idx": r.try_get::<i64, _>(8)?,
+        }));
+    }
     Ok(out)
 }

@@ -5,6 +5,7 @@
 //! then replays the entries into the projections and compares them with the tables, row by
 //! row and column by column. Each failure names what differs.
 
+use bw_core::Money;
 use bw_core::org::{OrgNode, OrgTree};
 use bw_core::records::{Contract, ContractStatus, Indicator, Payment, Project, Revenue, RevenueTarget};
 use bw_core::template::Kind;
@@ -529,6 +530,37 @@ impl Model {
                 row[11] = d["evidence"].to_string();
                 row[16] = ix;
             }
+            "warning.step" => {
+                let d = data();
+                let id = d["id"].as_i64().ok_or("no id")?.to_string();
+                let to = d["to"].as_str().ok_or("no state")?.to_string();
+                let row = self
+                    .tables
+                    .get_mut("warnings")
+                    .and_then(|t| t.get_mut(&id))
+                    .ok_or_else(|| format!("a step on warning {id}, which was never raised"))?;
+                if row[15] != d["from"].as_str().unwrap_or("") {
+                    return Err(format!("a step from {:?}, but warning {id} was {:?}", d["from"], row[15]));
+                }
+                row[15] = to.clone();
+                row[13] = d["explain_by"].as_str().ok_or("no explain_by")?.to_string();
+                row[14] = d["plan_by"].as_str().ok_or("no plan_by")?.to_string();
+                row[16] = ix.clone();
+                let returned = Money::parse_yuan(d["returned"].as_str().unwrap_or("")).map_err(|e| e.to_string())?;
+                let cells = vec![
+                    ix.clone(),
+                    id,
+                    d["step"].as_str().ok_or("no step")?.to_string(),
+                    d["from"].as_str().unwrap_or("").to_string(),
+                    to,
+                    e.actor.clone(),
+                    e.at.clone(),
+                    d["note"].as_str().unwrap_or("").to_string(),
+                    d["attachments"].to_string(),
+                    returned.fen().to_string(),
+                ];
+                self.put("warning_events", ix, cells);
+            }
             "witness.add" => {
                 let name = data()["name"].as_str().ok_or("no name")?.to_string();
                 let key = data()["key"].as_str().ok_or("no key")?.to_string();
@@ -694,6 +726,22 @@ const PROJECTIONS: &[(&str, &str, &[&str])] = &[
     ),
     ("settings", "SELECT key, key, value, journal_idx FROM settings", &["key", "value", "journal_idx"]),
     ("witnesses", "SELECT name, name, vkey, journal_idx FROM witnesses", &["name", "vkey", "journal_idx"]),
+    (
+        "warning_events",
+        "SELECT CAST(journal_idx AS TEXT), journal_idx, warning_id, action, from_state, to_state, actor, at, note, attachments, returned FROM warning_events",
+        &[
+            "journal_idx",
+            "warning_id",
+            "action",
+            "from_state",
+            "to_state",
+            "actor",
+            "at",
+            "note",
+            "attachments",
+            "returned",
+        ],
+    ),
     (
         "warnings",
         "SELECT CAST(id AS TEXT), id, wkey, year, rule, level, unit_code, indicator_code, region_code, revenue_code, period, vouchers, evidence, raised_on, explain_by, plan_by, state, journal_idx FROM warnings",

@@ -129,3 +129,90 @@ async fn thresholds_are_settings_and_a_changed_one_applies_at_the_next_check() {
 async fn sqlx_exec(db: &TestDb, sql: &'static str) {
     bw_store::sqlx::query(sql).execute(db.store.pool()).await.unwrap();
 }
+
+#[tokio::test]
+async fn a_warning_goes_through_explanation_judgement_rectification_and_verification() {
+    use bw_core::Money;
+    use bw_rules::workflow::{Judgement, Step};
+    for db in prepared().await {
+        bw_app::monitor::check(&db.store, &ctx(), d("2026-06-30")).await.unwrap();
+        let all = bw_app::monitor::open_warnings(&db.store, Some(2026)).await.unwrap();
+        let id = all.iter().find(|w| w.rule == "over_budget").unwrap().id;
+        let other = all.iter().find(|w| w.rule == "stagnant").unwrap().id;
+        let unit = bw_app::Ctx { actor: "unit.u2".into(), ..ctx() };
+        let finance = bw_app::Ctx { actor: "finance.desk".into(), ..ctx() };
+        let audit = bw_app::Ctx { actor: "audit.office".into(), ..ctx() };
+        let step = |c: &bw_app::Ctx, s: Step, note: &str, returned: i64| {
+            let (store, c, note) = (db.store.clone(), c.clone(), note.to_string());
+            async move { bw_app::monitor::step(&store, &c, id, s, &note, &[], Money::from_fen(returned)).await }
+        };
+        let skipped = step(&unit, Step::Plan, "先整改", 0).await;
+        assert!(skipped.is_err_and(|e| e.to_string() == "a warning that is open cannot take the step plan"));
+        assert!(step(&unit, Step::Explain, "", 0).await.is_err_and(|e| e.to_string().contains("needs a text")));
+        let attached = [("说明.pdf".to_string(), "ab".repeat(32))];
+        let s =
+            bw_app::monitor::step(&db.store, &unit, id, Step::Explain, "差旅集中报销", &attached, Money::ZERO).await;
+        assert_eq!(s.unwrap(), "explained");
+        assert_eq!(step(&finance, Step::Judge(Judgement::Return), "请补充行程单", 0).await.unwrap(), "returned");
+        // ctx() is dated 2026-11-26 (a Thursday): two working days on is Monday the 30th.
+        let w = bw_app::monitor::warning(&db.store, id).await.unwrap().unwrap();
+        assert_eq!((w.state.as_str(), w.explain_by.as_str()), ("returned", "2026-11-30"));
+        assert_eq!(step(&unit, Step::Explain, "补充行程单", 0).await.unwrap(), "explained");
+        assert_eq!(
+            step(&finance, Step::Judge(Judgement::Violation), "超预算", 0).await.unwrap(),
+            "rectification_required"
+        );
+        let w = bw_app::monitor::warning(&db.store, id).await.unwrap().unwrap();
+        assert_eq!(w.plan_by, "2026-12-03");
+        assert!(step(&unit, Step::Plan, "追回超支", 200_001).await.is_err(), "money is returned at rectify");
+        assert_eq!(step(&unit, Step::Plan, "追回超支部分", 0).await.unwrap(), "planned");
+        assert_eq!(step(&unit, Step::Rectify, "已追回", 100_000).await.unwrap(), "rectified");
+        assert_eq!(
+            step(&audit, Step::Verify { passed: false }, "未全额追回", 0).await.unwrap(),
+            "rectification_required"
+        );
+        assert_eq!(step(&unit, Step::Plan, "追回余额", 0).await.unwrap(), "planned");
+        assert_eq!(step(&unit, Step::Rectify, "已全额追回", 100_001).await.unwrap(), "rectified");
+        assert_eq!(step(&audit, Step::Verify { passed: true }, "复核通过", 0).await.unwrap(), "archived");
+        assert!(!bw_app::monitor::open_warnings(&db.store, None).await.unwrap().iter().any(|w| w.id == id));
+        let steps = bw_app::monitor::history(&db.store, id).await.unwrap();
+        let actions: Vec<&str> = steps.iter().map(|s| s["action"].as_str().unwrap()).collect();
+        assert_eq!(
+            actions,
+            [
+                "explain",
+                "judge_return",
+                "explain",
+                "judge_violation",
+                "plan",
+                "rectify",
+                "verify_failed",
+                "plan",
+                "rectify",
+                "verify_passed"
+            ]
+        );
+        assert_eq!(steps[0]["attachments"], serde_json::json!([["说明.pdf", "ab".repeat(32)]]));
+        assert_eq!(
+            (steps[1]["actor"].as_str(), steps[9]["actor"].as_str()),
+            (Some("finance.desk"), Some("audit.office"))
+        );
+        assert_eq!(steps[8]["returned"], "1000.01");
+        // A re-check leaves the archived warning archived.
+        bw_app::monitor::check(&db.store, &ctx(), d("2026-06-30")).await.unwrap();
+        assert_eq!(bw_app::monitor::warning(&db.store, id).await.unwrap().unwrap().state, "archived");
+        let dismissed =
+            bw_app::monitor::step(&db.store, &finance, other, Step::Dismiss, "项目已批准延期", &[], Money::ZERO).await;
+        assert_eq!(dismissed.unwrap(), "dismissed");
+        let v = bw_app::verify::verify(&db.store).await.unwrap();
+        assert!(v.ok, "{}: {:?}", db.name, v.failures);
+        sqlx_exec(&db, "UPDATE warning_events SET note = '无' WHERE action = 'judge_violation'").await;
+        let v = bw_app::verify::verify(&db.store).await.unwrap();
+        let f: Vec<String> = v.failures.iter().map(|f| f.to_string()).collect();
+        assert!(
+            f.iter().any(|l| l.starts_with("projection warning_events [")
+                && l.ends_with("column note: table has \"无\", the journal says \"超预算\"")),
+            "{f:?}"
+        );
+    }
+}

@@ -17,6 +17,7 @@ use bw_core::{Date, Money};
 use std::collections::BTreeMap;
 
 mod rules;
+pub mod workflow;
 pub use rules::evaluate;
 
 /// Warning levels, mildest first.

@@ -44,6 +44,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (5, "personal data", include_str!("personal.sql")),
     (6, "approvals", include_str!("approvals.sql")),
     (7, "warnings", include_str!("warnings.sql")),
+    (8, "warning events", include_str!("warning_events.sql")),
 ];
 
 #[derive(Clone)]

@@ -1,0 +1,160 @@
+//! A warning's loop (编制—反馈—修正): the unit explains; the finance desk judges (normal —
+//! closed; violation — rectification required; or returned for a better explanation); the
+//! unit submits a rectification plan, then rectifies; audit verifies (passed — archived;
+//! failed — back to rectification). Finance may dismiss a warning before it is rectified.
+
+/// Where a warning stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum State {
+    Open,
+    Explained,
+    Returned,
+    RectificationRequired,
+    Planned,
+    Rectified,
+    Archived,
+    Closed,
+    Dismissed,
+}
+
+impl State {
+    pub const ALL: [State; 9] = [
+        State::Open,
+        State::Explained,
+        State::Returned,
+        State::RectificationRequired,
+        State::Planned,
+        State::Rectified,
+        State::Archived,
+        State::Closed,
+        State::Dismissed,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            State::Open => "open",
+            State::Explained => "explained",
+            State::Returned => "returned",
+            State::RectificationRequired => "rectification_required",
+            State::Planned => "planned",
+            State::Rectified => "rectified",
+            State::Archived => "archived",
+            State::Closed => "closed",
+            State::Dismissed => "dismissed",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<State> {
+        State::ALL.into_iter().find(|x| x.as_str() == s)
+    }
+
+    /// Finished: nothing more is due.
+    pub fn is_final(self) -> bool {
+        matches!(self, State::Archived | State::Closed | State::Dismissed)
+    }
+}
+
+/// The finance desk's judgement of an explanation (认定).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Judgement {
+    Normal,
+    Violation,
+    Return,
+}
+
+/// A step of the loop.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Step {
+    Explain,
+    Judge(Judgement),
+    Plan,
+    Rectify,
+    Verify { passed: bool },
+    Dismiss,
+}
+
+impl Step {
+    pub fn name(self) -> &'static str {
+        match self {
+            Step::Explain => "explain",
+            Step::Judge(Judgement::Normal) => "judge_normal",
+            Step::Judge(Judgement::Violation) => "judge_violation",
+            Step::Judge(Judgement::Return) => "judge_return",
+            Step::Plan => "plan",
+            Step::Rectify => "rectify",
+            Step::Verify { passed: true } => "verify_passed",
+            Step::Verify { passed: false } => "verify_failed",
+            Step::Dismiss => "dismiss",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Step> {
+        [
+            Step::Explain,
+            Step::Judge(Judgement::Normal),
+            Step::Judge(Judgement::Violation),
+            Step::Judge(Judgement::Return),
+            Step::Plan,
+            Step::Rectify,
+            Step::Verify { passed: true },
+            Step::Verify { passed: false },
+            Step::Dismiss,
+        ]
+        .into_iter()
+        .find(|x| x.name() == s)
+    }
+}
+
+/// The state `step` leads to from `state`, or why it cannot be taken.
+pub fn next(state: State, step: Step) -> Result<State, String> {
+    use State::*;
+    let to = match (state, step) {
+        (Open | Returned, Step::Explain) => Explained,
+        (Explained, Step::Judge(Judgement::Normal)) => Closed,
+        (Explained, Step::Judge(Judgement::Violation)) => RectificationRequired,
+        (Explained, Step::Judge(Judgement::Return)) => Returned,
+        (RectificationRequired, Step::Plan) => Planned,
+        (Planned, Step::Rectify) => Rectified,
+        (Rectified, Step::Verify { passed: true }) => Archived,
+        (Rectified, Step::Verify { passed: false }) => RectificationRequired,
+        (Open | Explained | Returned | RectificationRequired | Planned, Step::Dismiss) => Dismissed,
+        _ => {
+            return Err(format!("a warning that is {} cannot take the step {}", state.as_str(), step.name()));
+        }
+    };
+    Ok(to)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_loop_runs_from_warning_to_archive_and_refuses_skipped_steps() {
+        let path = [
+            (Step::Explain, State::Explained),
+            (Step::Judge(Judgement::Return), State::Returned),
+            (Step::Explain, State::Explained),
+            (Step::Judge(Judgement::Violation), State::RectificationRequired),
+            (Step::Plan, State::Planned),
+            (Step::Rectify, State::Rectified),
+            (Step::Verify { passed: false }, State::RectificationRequired),
+            (Step::Plan, State::Planned),
+            (Step::Rectify, State::Rectified),
+            (Step::Verify { passed: true }, State::Archived),
+        ];
+        let mut s = State::Open;
+        for (step, want) in path {
+            s = next(s, step).unwrap_or(State::Open);
+            assert_eq!(s, want, "{}", step.name());
+        }
+        assert!(s.is_final());
+        assert_eq!(next(State::Open, Step::Plan), Err("a warning that is open cannot take the step plan".into()));
+        assert!(next(State::Explained, Step::Explain).is_err());
+        assert!(next(State::Rectified, Step::Dismiss).is_err(), "rectified work is verified, not dismissed");
+        assert_eq!(next(State::Explained, Step::Judge(Judgement::Normal)), Ok(State::Closed));
+        for st in State::ALL {
+            assert_eq!(State::parse(st.as_str()), Some(st));
+        }
+    }
+}
