@@ -788,7 +788,10 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             };
             let store = open_for_write(&g).await?;
             let r = bw_app::monitor::check(&store, &ctx(&g)?, as_of).await?;
-            eprintln!("checked as of {as_of}: {} raised, {} updated, {} unchanged", r.raised, r.updated, r.unchanged);
+            eprintln!(
+                "checked as of {as_of}: {} raised, {} updated, {} unchanged, {} escalated",
+                r.raised, r.updated, r.unchanged, r.escalated
+            );
             let warnings = bw_app::monitor::open_warnings(&store, Some(as_of.year())).await?;
             print_warnings(&format, &warnings)?;
         }

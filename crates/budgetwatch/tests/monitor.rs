@@ -34,6 +34,7 @@ fn check_prints_the_open_warnings_as_json_with_the_contracts_fields() {
         ] {
             assert!(w.get(field).is_some(), "{field} missing in {w}");
         }
+        assert!(w["suggestion"].as_str().is_some_and(|s| s.chars().count() > 20), "{w}");
         assert!(["blue", "yellow", "orange", "red"].contains(&w["level"].as_str().unwrap()));
         let vouchers: Vec<&str> = w["vouchers"].as_array().unwrap().iter().map(|v| v.as_str().unwrap()).collect();
         let mut sorted = vouchers.clone();

@@ -36,6 +36,8 @@ pub struct Warning {
     pub explain_by: String,
     pub plan_by: String,
     pub state: String,
+    /// The rectification suggestion (整改建议) filled with the figures.
+    pub suggestion: String,
 }
 
 /// The thresholds in force: the `rules.*` settings.
@@ -179,6 +181,31 @@ pub struct CheckReport {
     pub raised: usize,
     pub updated: usize,
     pub unchanged: usize,
+    /// Warnings whose explanation or plan was overdue: one level up, a new deadline.
+    pub escalated: usize,
+}
+
+/// A stored warning as `check` compares and escalates it.
+struct Stored {
+    id: i64,
+    level: String,
+    vouchers: String,
+    evidence: String,
+    escalations: i64,
+    state: String,
+    explain_by: String,
+    plan_by: String,
+}
+
+#[derive(serde::Serialize)]
+struct EscalateData<'a> {
+    id: i64,
+    overdue: &'static str,
+    from: &'a str,
+    level: &'a str,
+    escalations: i64,
+    explain_by: &'a str,
+    plan_by: &'a str,
 }
 
 /// Evaluates every rule as of `as_of` and records the findings; returns what changed.
@@ -190,13 +217,27 @@ pub async fn check(store: &Store, ctx: &Ctx, as_of: Date) -> Result<CheckReport,
     let calendar = crate::calendar::load(store).await?;
     let explain_by = calendar.add_workdays(as_of, EXPLAIN_WORKDAYS).value;
     let plan_by = calendar.add_workdays(explain_by, PLAN_WORKDAYS).value;
-    let mut existing: HashMap<String, (i64, String, String, String)> = HashMap::new();
-    for r in sqlx::query("SELECT wkey, id, level, vouchers, evidence FROM warnings WHERE year = $1")
-        .bind(i64::from(year))
-        .fetch_all(store.pool())
-        .await?
+    let mut existing: HashMap<String, Stored> = HashMap::new();
+    for r in sqlx::query(
+        "SELECT wkey, id, level, vouchers, evidence, escalations, state, explain_by, plan_by FROM warnings WHERE year = $1",
+    )
+    .bind(i64::from(year))
+    .fetch_all(store.pool())
+    .await?
     {
-        existing.insert(r.try_get(0)?, (r.try_get(1)?, r.try_get(2)?, r.try_get(3)?, r.try_get(4)?));
+        existing.insert(
+            r.try_get(0)?,
+            Stored {
+                id: r.try_get(1)?,
+                level: r.try_get(2)?,
+                vouchers: r.try_get(3)?,
+                evidence: r.try_get(4)?,
+                escalations: r.try_get(5)?,
+                state: r.try_get(6)?,
+                explain_by: r.try_get(7)?,
+                plan_by: r.try_get(8)?,
+            },
+        );
     }
     let (mut tx, size) = store.begin_write().await?;
     let mut journal = JournalWriter::new(size, store, ctx.at);
@@ -215,23 +256,27 @@ pub async fn check(store: &Store, ctx: &Ctx, as_of: Date) -> Result<CheckReport,
         let vouchers = serde_json::to_string(&w.vouchers).map_err(|e| ActionError::Invalid(e.to_string()))?;
         let evidence = serde_json::to_value(&w.evidence).map_err(|e| ActionError::Invalid(e.to_string()))?;
         let evidence_text = evidence.to_string();
-        match existing.get(&key) {
-            Some((_, level, v, e)) if level == w.level.as_str() && *v == vouchers && *e == evidence_text => {
-                report.unchanged += 1;
-            }
-            Some((id, ..)) => {
-                let data = UpdateData { id: *id, level: w.level.as_str(), vouchers: &w.vouchers, evidence: &evidence };
+        match existing.get_mut(&key) {
+            Some(s) => {
+                // An escalated warning keeps its escalations above the finding's level.
+                let level = (0..s.escalations).fold(w.level, |l, _| l.raised());
+                if s.level == level.as_str() && s.vouchers == vouchers && s.evidence == evidence_text {
+                    report.unchanged += 1;
+                    continue;
+                }
+                let data = UpdateData { id: s.id, level: level.as_str(), vouchers: &w.vouchers, evidence: &evidence };
                 let idx = journal.append(encode("warning.update", &data)?);
                 sqlx::query(
                     "UPDATE warnings SET level = $1, vouchers = $2, evidence = $3, journal_idx = $4 WHERE id = $5",
                 )
-                .bind(w.level.as_str())
+                .bind(level.as_str())
                 .bind(vouchers)
                 .bind(evidence_text)
                 .bind(idx)
-                .bind(*id)
+                .bind(s.id)
                 .execute(&mut *tx)
                 .await?;
+                s.level = level.as_str().to_string();
                 report.updated += 1;
             }
             None => {
@@ -242,7 +287,53 @@ pub async fn check(store: &Store, ctx: &Ctx, as_of: Date) -> Result<CheckReport,
             }
         }
     }
-    if report.raised + report.updated == 0 {
+    // Overdue steps: the level goes up one and the step gets a new deadline.
+    let mut overdue: Vec<&Stored> = existing
+        .values()
+        .filter(|s| {
+            let late = |d: &str| Date::parse(d).is_ok_and(|d| d < as_of);
+            match s.state.as_str() {
+                "open" | "returned" => late(&s.explain_by),
+                "rectification_required" => late(&s.plan_by),
+                _ => false,
+            }
+        })
+        .collect();
+    overdue.sort_by_key(|s| s.id);
+    for s in overdue {
+        let from = bw_rules::Level::parse(&s.level).unwrap_or(bw_rules::Level::Yellow);
+        let to = from.raised();
+        let plan_step = s.state == "rectification_required";
+        let (mut explain_by, mut plan_by) = (s.explain_by.clone(), s.plan_by.clone());
+        if plan_step {
+            plan_by = calendar.add_workdays(as_of, PLAN_WORKDAYS).value.to_string();
+        } else {
+            explain_by = calendar.add_workdays(as_of, EXPLAIN_WORKDAYS).value.to_string();
+        }
+        let data = EscalateData {
+            id: s.id,
+            overdue: if plan_step { "plan" } else { "explanation" },
+            from: from.as_str(),
+            level: to.as_str(),
+            escalations: s.escalations + 1,
+            explain_by: &explain_by,
+            plan_by: &plan_by,
+        };
+        let idx = journal.append(encode("warning.escalate", &data)?);
+        sqlx::query(
+            "UPDATE warnings SET level = $1, escalations = $2, explain_by = $3, plan_by = $4, journal_idx = $5 WHERE id = $6",
+        )
+        .bind(to.as_str())
+        .bind(s.escalations + 1)
+        .bind(explain_by.clone())
+        .bind(plan_by.clone())
+        .bind(idx)
+        .bind(s.id)
+        .execute(&mut *tx)
+        .await?;
+        report.escalated += 1;
+    }
+    if report.raised + report.updated + report.escalated == 0 {
         tx.rollback().await?;
         return Ok(report);
     }
@@ -355,7 +446,18 @@ async fn warnings(store: &Store, year: Option<i32>, finished_too: bool) -> Resul
             explain_by: r.try_get(11)?,
             plan_by: r.try_get(12)?,
             state: r.try_get(13)?,
+            suggestion: String::new(),
         });
+        let w = out.last_mut().ok_or_else(|| bad("warning", "none"))?;
+        let subject = match (&w.indicator_code, &w.unit_code, &w.region_code, &w.revenue_code) {
+            (Some(i), _, _, _) if !matches!(w.rule.as_str(), "split_purchase" | "sangong_over") => i.clone(),
+            (_, Some(u), _, _) => u.clone(),
+            (_, _, Some(r), Some(c)) => format!("{r}/{c}"),
+            _ => String::new(),
+        };
+        if let Some(rule) = bw_rules::Rule::parse(&w.rule) {
+            w.suggestion = bw_rules::suggestion(rule, &subject, &w.evidence);
+        }
     }
     let rank = |l: &str| bw_rules::Level::parse(l).map(|l| l as u8).unwrap_or(0);
     out.sort_by(|a, b| rank(&b.level).cmp(&rank(&a.level)).then(a.rule.cmp(&b.rule)).then(a.id.cmp(&b.id)));

@@ -514,6 +514,7 @@ impl Model {
                     text("plan_by"),
                     "open".into(),
                     ix.clone(),
+                    "0".into(),
                 ];
                 self.put("warnings", ix, cells);
             }
@@ -529,6 +530,20 @@ impl Model {
                 row[10] = d["vouchers"].to_string();
                 row[11] = d["evidence"].to_string();
                 row[16] = ix;
+            }
+            "warning.escalate" => {
+                let d = data();
+                let id = d["id"].as_i64().ok_or("no id")?.to_string();
+                let row = self
+                    .tables
+                    .get_mut("warnings")
+                    .and_then(|t| t.get_mut(&id))
+                    .ok_or_else(|| format!("escalates warning {id}, which was never raised"))?;
+                row[4] = d["level"].as_str().ok_or("no level")?.to_string();
+                row[13] = d["explain_by"].as_str().ok_or("no explain_by")?.to_string();
+                row[14] = d["plan_by"].as_str().ok_or("no plan_by")?.to_string();
+                row[16] = ix;
+                row[17] = d["escalations"].as_i64().ok_or("no escalations")?.to_string();
             }
             "warning.step" => {
                 let d = data();
@@ -744,7 +759,7 @@ const PROJECTIONS: &[(&str, &str, &[&str])] = &[
     ),
     (
         "warnings",
-        "SELECT CAST(id AS TEXT), id, wkey, year, rule, level, unit_code, indicator_code, region_code, revenue_code, period, vouchers, evidence, raised_on, explain_by, plan_by, state, journal_idx FROM warnings",
+        "SELECT CAST(id AS TEXT), id, wkey, year, rule, level, unit_code, indicator_code, region_code, revenue_code, period, vouchers, evidence, raised_on, explain_by, plan_by, state, journal_idx, escalations FROM warnings",
         &[
             "id",
             "wkey",
@@ -763,6 +778,7 @@ const PROJECTIONS: &[(&str, &str, &[&str])] = &[
             "plan_by",
             "state",
             "journal_idx",
+            "escalations",
         ],
     ),
     (

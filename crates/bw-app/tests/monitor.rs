@@ -102,13 +102,14 @@ async fn check_records_each_finding_once_and_updates_it_when_its_level_changes()
         let w = later.iter().find(|w| w.rule == "behind_schedule" && w.period == "2026-09").unwrap();
         assert_eq!((w.explain_by.as_str(), w.plan_by.as_str()), ("2026-10-09", "2026-10-15"));
 
-        // A warning changed behind the journal's back is named by verify.
+        // A warning changed behind the journal's back is named by verify (escalated to red on
+        // 2026-09-30: its explanation was due on 2026-07-02).
         sqlx_exec(&db, "UPDATE warnings SET level = 'yellow' WHERE rule = 'over_budget'").await;
         let v = bw_app::verify::verify(&db.store).await.unwrap();
         let f: Vec<String> = v.failures.iter().map(|f| f.to_string()).collect();
         assert!(
             f.iter().any(|l| l.starts_with("projection warnings [")
-                && l.contains("column level: table has \"yellow\", the journal says \"orange\"")),
+                && l.contains("column level: table has \"yellow\", the journal says \"red\"")),
             "{}: {f:?}",
             db.name
         );
@@ -214,5 +215,32 @@ async fn a_warning_goes_through_explanation_judgement_rectification_and_verifica
                 && l.ends_with("column note: table has \"无\", the journal says \"超预算\"")),
             "{f:?}"
         );
+    }
+}
+
+#[tokio::test]
+async fn an_overdue_explanation_raises_the_level_once_per_missed_deadline() {
+    use bw_rules::workflow::Step;
+    for db in prepared().await {
+        bw_app::monitor::check(&db.store, &ctx(), d("2026-06-30")).await.unwrap();
+        let all = bw_app::monitor::open_warnings(&db.store, Some(2026)).await.unwrap();
+        let explained = all.iter().find(|w| w.rule == "over_budget").unwrap().id;
+        bw_app::monitor::step(&db.store, &ctx(), explained, Step::Explain, "已说明", &[], bw_core::Money::ZERO)
+            .await
+            .unwrap();
+        // Due 2026-07-02; still within it on the 2nd, late on the 3rd.
+        let r = bw_app::monitor::check(&db.store, &ctx(), d("2026-07-02")).await.unwrap();
+        assert_eq!(r.escalated, 0);
+        let r = bw_app::monitor::check(&db.store, &ctx(), d("2026-07-03")).await.unwrap();
+        assert_eq!((r.escalated, r.raised), (4, 0), "{}: the explained one is not late", db.name);
+        let now = bw_app::monitor::open_warnings(&db.store, Some(2026)).await.unwrap();
+        let i1 =
+            now.iter().find(|w| w.rule == "ahead_of_schedule" && w.indicator_code.as_deref() == Some("I1")).unwrap();
+        assert_eq!((i1.level.as_str(), i1.explain_by.as_str()), ("red", "2026-07-07"), "orange → red, due again");
+        assert_eq!(now.iter().find(|w| w.id == explained).unwrap().level, "orange");
+        let r = bw_app::monitor::check(&db.store, &ctx(), d("2026-07-03")).await.unwrap();
+        assert_eq!((r.escalated, r.updated), (0, 0), "one escalation per missed deadline");
+        let v = bw_app::verify::verify(&db.store).await.unwrap();
+        assert!(v.ok, "{}: {:?}", db.name, v.failures);
     }
 }

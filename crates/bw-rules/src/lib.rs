@@ -17,8 +17,10 @@ use bw_core::{Date, Money};
 use std::collections::BTreeMap;
 
 mod rules;
+mod suggest;
 pub mod workflow;
 pub use rules::evaluate;
+pub use suggest::suggestion;
 
 /// Warning levels, mildest first.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]

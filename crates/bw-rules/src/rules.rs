@@ -453,6 +453,7 @@ fn revenue_rules(out: &mut Vec<Finding>, year: i32, done: u32, facts: &Facts, t:
                     ("completion_pct", pct(cum, target)),
                     ("time_progress_pct", pct(i64::from(done), 12)),
                     ("month_ends_behind", json!(run)),
+                    ("gap_points", json!(t.revenue_gap_points)),
                 ],
             );
         }

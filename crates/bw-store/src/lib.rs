@@ -45,6 +45,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (6, "approvals", include_str!("approvals.sql")),
     (7, "warnings", include_str!("warnings.sql")),
     (8, "warning events", include_str!("warning_events.sql")),
+    (9, "warning escalations", include_str!("escalations.sql")),
 ];
 
 #[derive(Clone)]
