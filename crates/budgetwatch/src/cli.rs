@@ -131,6 +131,11 @@ enum Command {
         #[command(subcommand)]
         command: WarningCommand,
     },
+    /// Emergency cases: report due in 24 hours, temporary adjustment plan in 72.
+    Emergency {
+        #[command(subcommand)]
+        command: EmergencyCommand,
+    },
     /// Approvers' own signing keys and their signed opinions on journal entries.
     Approval {
         #[command(subcommand)]
@@ -226,6 +231,38 @@ enum LedgerCommand {
         /// The witness's name for a new key, e.g. audit.example/witness.
         #[arg(long)]
         name: Option<String>,
+    },
+}
+
+#[derive(Subcommand)]
+enum EmergencyCommand {
+    /// Open a case for an external event (a disaster, a policy change …).
+    Open {
+        #[arg(long)]
+        title: String,
+    },
+    /// The cases not yet closed, with whether the step due is late.
+    List {
+        #[arg(long, default_value = "text")]
+        format: String,
+    },
+    /// The situation report (open → reported).
+    Report {
+        id: i64,
+        #[arg(long)]
+        text: String,
+    },
+    /// The temporary adjustment plan (reported → planned).
+    Plan {
+        id: i64,
+        #[arg(long)]
+        text: String,
+    },
+    /// Close the case (planned → closed).
+    Close {
+        id: i64,
+        #[arg(long)]
+        text: String,
     },
 }
 
@@ -789,8 +826,8 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             let store = open_for_write(&g).await?;
             let r = bw_app::monitor::check(&store, &ctx(&g)?, as_of).await?;
             eprintln!(
-                "checked as of {as_of}: {} raised, {} updated, {} unchanged, {} escalated",
-                r.raised, r.updated, r.unchanged, r.escalated
+                "checked as of {as_of}: {} raised, {} updated, {} unchanged, {} escalated, {} emergency cases opened",
+                r.raised, r.updated, r.unchanged, r.escalated, r.emergencies
             );
             let warnings = bw_app::monitor::open_warnings(&store, Some(as_of.year())).await?;
             print_warnings(&format, &warnings)?;
@@ -811,6 +848,49 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                     None => bail!("no warning {id}"),
                 },
                 other => return warning_step(&g, other).await,
+            }
+        }
+        Command::Emergency { command } => {
+            let store = open_for_write(&g).await?;
+            let c = ctx(&g)?;
+            match command {
+                EmergencyCommand::Open { title } => {
+                    let id = bw_app::emergency::open(&store, &c, "event", None, &title).await?;
+                    println!("emergency case {id} opened");
+                }
+                EmergencyCommand::List { format } => {
+                    let cases = bw_app::emergency::list(&store, c.at).await?;
+                    match format.as_str() {
+                        "json" => println!("{}", serde_json::to_string_pretty(&cases)?),
+                        "text" => {
+                            for e in cases {
+                                println!(
+                                    "{:>6} {:<17} {:<9} report by {} plan by {}{} {}",
+                                    e.id,
+                                    e.cause,
+                                    e.state,
+                                    e.report_by,
+                                    e.plan_by,
+                                    if e.overdue { " OVERDUE" } else { "" },
+                                    e.title
+                                );
+                            }
+                        }
+                        other => bail!("unknown format {other:?}: text or json"),
+                    }
+                }
+                EmergencyCommand::Report { id, text } => {
+                    println!(
+                        "emergency case {id}: {}",
+                        bw_app::emergency::step(&store, &c, id, "report", &text).await?
+                    );
+                }
+                EmergencyCommand::Plan { id, text } => {
+                    println!("emergency case {id}: {}", bw_app::emergency::step(&store, &c, id, "plan", &text).await?);
+                }
+                EmergencyCommand::Close { id, text } => {
+                    println!("emergency case {id}: {}", bw_app::emergency::step(&store, &c, id, "close", &text).await?);
+                }
             }
         }
         Command::Approval { command } => {

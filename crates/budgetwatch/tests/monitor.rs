@@ -61,6 +61,18 @@ fn check_prints_the_open_warnings_as_json_with_the_contracts_fields() {
     assert_eq!(shown["steps"], serde_json::json!([]));
     shown.as_object_mut().unwrap().remove("steps");
     assert_eq!(shown, warnings[0]);
+    // The demo's overspends above 10 % and its revenue shortfall opened emergency cases.
+    let cases: Vec<serde_json::Value> =
+        serde_json::from_str(&stdout(&bw(&db, &["emergency", "list", "--format", "json"]))).unwrap();
+    let causes: Vec<&str> = cases.iter().map(|c| c["cause"].as_str().unwrap()).collect();
+    assert!(causes.contains(&"overspend") && causes.contains(&"revenue_shortfall"), "{causes:?}");
+    let o = bw(&db, &["emergency", "open", "--title", "暴雨灾害"]);
+    assert!(stdout(&o).starts_with("emergency case "), "{}", stderr(&o));
+    let id = stdout(&o).split_whitespace().nth(2).unwrap().to_string();
+    assert_eq!(
+        stdout(&bw(&db, &["emergency", "report", &id, "--text", "灾情报告"])),
+        format!("emergency case {id}: reported\n")
+    );
     assert!(bw(&db, &["verify"]).status.success());
     let o = bw(&db, &["check", "--as-of", "2025-02-30"]);
     assert!(!o.status.success() && stderr(&o).contains("no such date"), "{}", stderr(&o));

@@ -4,6 +4,7 @@
 pub mod approval;
 pub mod calendar;
 pub mod demo;
+pub mod emergency;
 pub mod export;
 pub mod import;
 pub mod journal;

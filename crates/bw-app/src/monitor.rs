@@ -183,6 +183,8 @@ pub struct CheckReport {
     pub unchanged: usize,
     /// Warnings whose explanation or plan was overdue: one level up, a new deadline.
     pub escalated: usize,
+    /// Emergency cases opened.
+    pub emergencies: usize,
 }
 
 /// A stored warning as `check` compares and escalates it.
@@ -208,8 +210,15 @@ struct EscalateData<'a> {
     plan_by: &'a str,
 }
 
-/// Evaluates every rule as of `as_of` and records the findings; returns what changed.
+/// Evaluates every rule as of `as_of`, records the findings, escalates overdue steps and
+/// opens the emergency cases the warnings call for; returns what changed.
 pub async fn check(store: &Store, ctx: &Ctx, as_of: Date) -> Result<CheckReport, ActionError> {
+    let mut report = record(store, ctx, as_of).await?;
+    report.emergencies = crate::emergency::open_for_warnings(store, ctx).await?;
+    Ok(report)
+}
+
+async fn record(store: &Store, ctx: &Ctx, as_of: Date) -> Result<CheckReport, ActionError> {
     let year = as_of.year();
     let t = thresholds(store).await?;
     let facts = facts(store, year, as_of).await?;

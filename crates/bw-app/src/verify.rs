@@ -545,6 +545,36 @@ impl Model {
                 row[16] = ix;
                 row[17] = d["escalations"].as_i64().ok_or("no escalations")?.to_string();
             }
+            "emergency.open" => {
+                let d = data();
+                let text = |k: &str| d[k].as_str().map(str::to_string).unwrap_or_else(|| NULL.into());
+                let warning = d["warning_id"].as_i64().map(|i| i.to_string()).unwrap_or_else(|| NULL.into());
+                let cells = vec![
+                    ix.clone(),
+                    text("cause"),
+                    warning,
+                    text("title"),
+                    text("opened_at"),
+                    text("report_by"),
+                    text("plan_by"),
+                    "open".into(),
+                    String::new(),
+                    ix.clone(),
+                ];
+                self.put("emergencies", ix, cells);
+            }
+            "emergency.step" => {
+                let d = data();
+                let id = d["id"].as_i64().ok_or("no id")?.to_string();
+                let row = self
+                    .tables
+                    .get_mut("emergencies")
+                    .and_then(|t| t.get_mut(&id))
+                    .ok_or_else(|| format!("a step on emergency case {id}, which was never opened"))?;
+                row[7] = d["to"].as_str().ok_or("no state")?.to_string();
+                row[8] = d["note"].as_str().unwrap_or("").to_string();
+                row[9] = ix;
+            }
             "warning.step" => {
                 let d = data();
                 let id = d["id"].as_i64().ok_or("no id")?.to_string();
@@ -741,6 +771,11 @@ const PROJECTIONS: &[(&str, &str, &[&str])] = &[
     ),
     ("settings", "SELECT key, key, value, journal_idx FROM settings", &["key", "value", "journal_idx"]),
     ("witnesses", "SELECT name, name, vkey, journal_idx FROM witnesses", &["name", "vkey", "journal_idx"]),
+    (
+        "emergencies",
+        "SELECT CAST(id AS TEXT), id, cause, warning_id, title, opened_at, report_by, plan_by, state, note, journal_idx FROM emergencies",
+        &["id", "cause", "warning_id", "title", "opened_at", "report_by", "plan_by", "state", "note", "journal_idx"],
+    ),
     (
         "warning_events",
         "SELECT CAST(journal_idx AS TEXT), journal_idx, warning_id, action, from_state, to_state, actor, at, note, attachments, returned FROM warning_events",

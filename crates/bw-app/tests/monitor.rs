@@ -244,3 +244,35 @@ async fn an_overdue_explanation_raises_the_level_once_per_missed_deadline() {
         assert!(v.ok, "{}: {:?}", db.name, v.failures);
     }
 }
+
+#[tokio::test]
+async fn an_overspend_above_ten_percent_opens_an_emergency_case_with_clock_hour_deadlines() {
+    use bw_core::Timestamp;
+    for db in prepared().await {
+        let r = bw_app::monitor::check(&db.store, &ctx(), d("2026-06-30")).await.unwrap();
+        assert_eq!(r.emergencies, 1, "{}: I3 is 10.00005 % over", db.name);
+        let r = bw_app::monitor::check(&db.store, &ctx(), d("2026-06-30")).await.unwrap();
+        assert_eq!(r.emergencies, 0, "one case per warning");
+        let at = ctx().at;
+        let cases = bw_app::emergency::list(&db.store, at).await.unwrap();
+        assert_eq!(cases.len(), 1);
+        let case = &cases[0];
+        assert_eq!((case.cause.as_str(), case.state.as_str(), case.overdue), ("overspend", "open", false));
+        assert_eq!(case.opened_at, at.to_string());
+        assert_eq!(case.report_by, Timestamp(at.0 + 24 * 3600).to_string());
+        assert_eq!(case.plan_by, Timestamp(at.0 + 72 * 3600).to_string());
+        let late = bw_app::emergency::list(&db.store, Timestamp(at.0 + 24 * 3600 + 1)).await.unwrap();
+        assert!(late[0].overdue, "the report is late a second after 24 hours");
+        let skipped = bw_app::emergency::step(&db.store, &ctx(), case.id, "plan", "x").await;
+        assert!(skipped.is_err_and(|e| e.to_string().contains("that is open cannot take the step plan")));
+        for (action, state) in [("report", "reported"), ("plan", "planned"), ("close", "closed")] {
+            let s = bw_app::emergency::step(&db.store, &ctx(), case.id, action, "已处理").await.unwrap();
+            assert_eq!(s, state);
+        }
+        let event = bw_app::emergency::open(&db.store, &ctx(), "event", None, "暴雨灾害应急资金需求").await.unwrap();
+        let open = bw_app::emergency::list(&db.store, at).await.unwrap();
+        assert_eq!(open.iter().map(|e| e.id).collect::<Vec<_>>(), vec![event]);
+        let v = bw_app::verify::verify(&db.store).await.unwrap();
+        assert!(v.ok, "{}: {:?}", db.name, v.failures);
+    }
+}

@@ -46,6 +46,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (7, "warnings", include_str!("warnings.sql")),
     (8, "warning events", include_str!("warning_events.sql")),
     (9, "warning escalations", include_str!("escalations.sql")),
+    (10, "emergencies", include_str!("emergencies.sql")),
 ];
 
 #[derive(Clone)]
