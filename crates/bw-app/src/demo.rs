@@ -670,7 +670,6 @@ pub fn generate(opts: &DemoOptions, out: &Path) -> std::io::Result<DemoSummary> 
     for month in 1..=12u32 {
         let mut batch: Vec<Payment> = Vec::new();
         let mut used: HashSet<(usize, String)> = HashSet::new();
-        let mut contract_draw: std::collections::HashMap<usize, usize> = std::collections::HashMap::new();
         for (ii, ind) in indicators.iter().enumerate() {
             let weight_of = |m: u32| -> u64 {
                 match ind.plan {
@@ -698,7 +697,7 @@ pub fn generate(opts: &DemoOptions, out: &Path) -> std::io::Result<DemoSummary> 
             let share = |w: u64| (plan_fen[ii] as i128 * w as i128 / total as i128) as i64;
             let budget = share(after) - share(before);
             // Random split of the month's budget into n_month payments.
-            let ws: Vec<u64> = (0..n_month).map(|_| 50 + g.rng.below(100)).collect();
+            let ws: Vec<u64> = (0..n_month).map(|_| 500_000 + g.rng.below(1_000_000)).collect();
             let wsum: u64 = ws.iter().sum();
             let mut left = budget;
             for (j, w) in ws.iter().enumerate() {
@@ -734,13 +733,6 @@ pub fn generate(opts: &DemoOptions, out: &Path) -> std::io::Result<DemoSummary> 
                 };
                 if to_contract {
                     contract_paid[ii] += amount;
-                    // One draw on a contract a month: a second one this month joins the first.
-                    if let Some(&k) = contract_draw.get(&ii) {
-                        let p: &mut Payment = &mut batch[k];
-                        p.amount += amount;
-                        continue;
-                    }
-                    contract_draw.insert(ii, batch.len());
                 } else {
                     free_paid[ii] += amount;
                 }

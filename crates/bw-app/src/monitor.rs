@@ -75,8 +75,12 @@ fn bad(what: &str, e: impl std::fmt::Display) -> ActionError {
     ActionError::Invalid(format!("stored {what} unreadable: {e}"))
 }
 
-/// The facts of `year` as of `as_of`, read from the projections.
-pub async fn facts(store: &Store, year: i32, as_of: Date) -> Result<Facts, ActionError> {
+/// The facts of `year` as of `as_of`, read from the projections: each indicator's monthly
+/// figures from `indicator_months` (the as-of month from its payments when it is not over),
+/// and only the payments the rules need — those of the indicators whose findings name
+/// vouchers, and the candidates of the payment rules, selected in SQL so a million payments
+/// never travel to the application.
+pub async fn facts(store: &Store, year: i32, as_of: Date, t: &Thresholds) -> Result<Facts, ActionError> {
     let pool = store.pool();
     let mut f = Facts { year, ..Facts::default() };
     let rows =
@@ -91,30 +95,140 @@ pub async fn facts(store: &Store, year: i32, as_of: Date) -> Result<Facts, Actio
             economic_code: EconomicCode::parse(&r.try_get::<String, _>(2)?).map_err(|e| bad("economic code", e))?,
             amount: Money::from_fen(r.try_get(3)?),
             special: r.try_get::<i64, _>(4)? != 0,
+            months: [0; 12],
+            counts: [0; 12],
         });
     }
-    let rows = sqlx::query(
-        "SELECT voucher_no, unit_code, indicator_code, pay_date, economic_code, payee_account, payee_type, amount, summary, invoice_no \
-         FROM payments WHERE year = $1 AND pay_date <= $2",
+    // Whole months from the aggregates; a month the as-of date cuts from its payments.
+    let whole_through = if as_of.year() > year || as_of == as_of.month_end() {
+        format!("{year:04}-12").min(as_of.month_key())
+    } else {
+        Date::from_ymd(year, as_of.month(), 1).map(|d| d.add_days(-1).month_key()).unwrap_or_default()
+    };
+    let whole_through = if as_of.year() > year { format!("{year:04}-12") } else { whole_through };
+    let mut months: HashMap<String, ([i64; 12], [u32; 12])> = HashMap::new();
+    for r in sqlx::query(
+        "SELECT indicator_code, month, paid, payments FROM indicator_months WHERE year = $1 AND month <= $2",
     )
     .bind(i64::from(year))
-    .bind(as_of.to_string())
+    .bind(whole_through.clone())
     .fetch_all(pool)
-    .await?;
-    f.payments.reserve(rows.len());
-    for r in rows {
-        f.payments.push(PaymentFact {
-            voucher_no: r.try_get(0)?,
-            unit_code: r.try_get(1)?,
-            indicator_code: r.try_get(2)?,
-            pay_date: Date::parse(&r.try_get::<String, _>(3)?).map_err(|e| bad("date", e))?,
-            economic_code: EconomicCode::parse(&r.try_get::<String, _>(4)?).map_err(|e| bad("economic code", e))?,
-            payee_account: r.try_get(5)?,
-            payee_type: PayeeType::parse(&r.try_get::<String, _>(6)?).map_err(|e| bad("payee type", e))?,
-            amount: Money::from_fen(r.try_get(7)?),
-            summary: r.try_get(8)?,
-            invoice_no: r.try_get(9)?,
-        });
+    .await?
+    {
+        let month: String = r.try_get(1)?;
+        let m: usize = month.get(5..7).and_then(|m| m.parse().ok()).unwrap_or(1);
+        let e = months.entry(r.try_get(0)?).or_default();
+        e.0[m - 1] += r.try_get::<i64, _>(2)?;
+        e.1[m - 1] += r.try_get::<i64, _>(3)? as u32;
+    }
+    if as_of.year() == year && as_of != as_of.month_end() {
+        let start = Date::from_ymd(year, as_of.month(), 1).unwrap_or(as_of);
+        for r in sqlx::query(
+            "SELECT indicator_code, CAST(SUM(amount) AS BIGINT), CAST(COUNT(*) AS BIGINT) FROM payments \
+             WHERE year = $1 AND pay_date >= $2 AND pay_date <= $3 GROUP BY indicator_code",
+        )
+        .bind(i64::from(year))
+        .bind(start.to_string())
+        .bind(as_of.to_string())
+        .fetch_all(pool)
+        .await?
+        {
+            let e = months.entry(r.try_get(0)?).or_default();
+            let m = as_of.month() as usize - 1;
+            e.0[m] += r.try_get::<i64, _>(1)?;
+            e.1[m] += r.try_get::<i64, _>(2)? as u32;
+        }
+    }
+    for i in &mut f.indicators {
+        if let Some((m, c)) = months.get(&i.code) {
+            (i.months, i.counts) = (*m, *c);
+        }
+    }
+    // The payments the rules need.
+    const COLUMNS: &str = "p.voucher_no, p.unit_code, p.indicator_code, p.pay_date, p.economic_code, p.payee_account, \
+                           p.payee_type, p.amount, p.summary, p.invoice_no";
+    let scope = "p.year = $1 AND p.pay_date <= $2";
+    let mut wanted: Vec<(String, Vec<String>)> = Vec::new();
+    let codes: Vec<String> = bw_rules::voucher_indicators(&f, as_of, t).into_iter().collect();
+    for chunk in codes.chunks(500) {
+        let list = (0..chunk.len()).map(|k| format!("${}", k + 3)).collect::<Vec<_>>().join(", ");
+        wanted.push((
+            format!("SELECT {COLUMNS} FROM payments p WHERE {scope} AND p.indicator_code IN ({list})"),
+            chunk.to_vec(),
+        ));
+    }
+    let terms: Vec<String> = t.prohibited_terms.iter().filter(|w| !w.is_empty()).map(|w| format!("%{w}%")).collect();
+    let like = (0..terms.len()).map(|k| format!(" OR p.summary LIKE ${}", k + 3)).collect::<String>();
+    wanted.push((
+        format!(
+            "SELECT {COLUMNS} FROM payments p JOIN indicators i ON i.year = p.year AND i.indicator_code = p.indicator_code \
+             WHERE {scope} AND p.amount > 0 AND (substr(p.economic_code, 1, length(i.economic_code)) <> i.economic_code{like})"
+        ),
+        terms,
+    ));
+    let limit = t.personal_limit.fen().to_string();
+    wanted.push((
+        format!(
+            "SELECT {COLUMNS} FROM payments p WHERE {scope} AND p.payee_type = 'individual' AND p.amount >= CAST($3 AS BIGINT) \
+             AND p.economic_code NOT LIKE '301%' AND p.economic_code NOT LIKE '303%'"
+        ),
+        vec![limit],
+    ));
+    // split_purchase: a window of at most 30 days lies within two consecutive months (or
+    // January to March), so (unit, account) pairs are candidates only where such months
+    // together reach the count and the sum.
+    let (split_limit, split_n) = (t.split_limit.fen().to_string(), t.split_min_payments.to_string());
+    wanted.push((
+        format!(
+            "WITH m AS (SELECT unit_code AS u, payee_account AS a, CAST(substr(pay_date, 6, 2) AS INTEGER) AS mo, \
+             COUNT(*) AS n, SUM(amount) AS s FROM payments WHERE year = $1 AND pay_date <= $2 AND amount > 0 \
+             AND amount < CAST($3 AS BIGINT) GROUP BY unit_code, payee_account, CAST(substr(pay_date, 6, 2) AS INTEGER)), \
+             c AS (SELECT DISTINCT x.u || '|' || x.a AS k FROM m x \
+             LEFT JOIN m y ON y.u = x.u AND y.a = x.a AND y.mo = x.mo + 1 \
+             LEFT JOIN m z ON z.u = x.u AND z.a = x.a AND z.mo = 3 AND x.mo = 1 \
+             WHERE x.n + COALESCE(y.n, 0) + COALESCE(z.n, 0) >= CAST($4 AS BIGINT) \
+             AND x.s + COALESCE(y.s, 0) + COALESCE(z.s, 0) >= CAST($3 AS BIGINT)) \
+             SELECT {COLUMNS} FROM payments p WHERE {scope} AND p.amount > 0 AND p.amount < CAST($3 AS BIGINT) \
+             AND p.unit_code || '|' || p.payee_account IN (SELECT k FROM c)"
+        ),
+        vec![split_limit, split_n],
+    ));
+    wanted.push((
+        format!(
+            "SELECT {COLUMNS} FROM payments p WHERE {scope} AND p.amount > 0 AND ( \
+             (p.invoice_no IS NOT NULL AND p.invoice_no <> '' AND p.invoice_no IN (SELECT q.invoice_no FROM payments q \
+              WHERE q.year = $1 AND q.pay_date <= $2 AND q.amount > 0 AND q.invoice_no IS NOT NULL AND q.invoice_no <> '' \
+              GROUP BY q.invoice_no HAVING COUNT(*) > 1)) \
+             OR p.payee_account || '|' || CAST(p.amount AS TEXT) IN (SELECT q.payee_account || '|' || CAST(q.amount AS TEXT) \
+              FROM payments q WHERE q.year = $1 AND q.pay_date <= $2 AND q.amount > 0 \
+              GROUP BY q.payee_account, q.amount HAVING COUNT(*) > 1))"
+        ),
+        Vec::new(),
+    ));
+    let mut seen = std::collections::HashSet::new();
+    for (sql, binds) in wanted {
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(i64::from(year)).bind(as_of.to_string());
+        for b in binds {
+            q = q.bind(b);
+        }
+        for r in q.fetch_all(pool).await? {
+            let (voucher, unit): (String, String) = (r.try_get(0)?, r.try_get(1)?);
+            if !seen.insert((unit.clone(), voucher.clone())) {
+                continue;
+            }
+            f.payments.push(PaymentFact {
+                voucher_no: voucher,
+                unit_code: unit,
+                indicator_code: r.try_get(2)?,
+                pay_date: Date::parse(&r.try_get::<String, _>(3)?).map_err(|e| bad("date", e))?,
+                economic_code: EconomicCode::parse(&r.try_get::<String, _>(4)?).map_err(|e| bad("economic code", e))?,
+                payee_account: r.try_get(5)?,
+                payee_type: PayeeType::parse(&r.try_get::<String, _>(6)?).map_err(|e| bad("payee type", e))?,
+                amount: Money::from_fen(r.try_get(7)?),
+                summary: r.try_get(8)?,
+                invoice_no: r.try_get(9)?,
+            });
+        }
     }
     let mut lines: HashMap<(String, String), RevenueFact> = HashMap::new();
     for r in sqlx::query("SELECT region_code, revenue_code, amount FROM revenue_targets WHERE year = $1")
@@ -221,7 +335,7 @@ pub async fn check(store: &Store, ctx: &Ctx, as_of: Date) -> Result<CheckReport,
 async fn record(store: &Store, ctx: &Ctx, as_of: Date) -> Result<CheckReport, ActionError> {
     let year = as_of.year();
     let t = thresholds(store).await?;
-    let facts = facts(store, year, as_of).await?;
+    let facts = facts(store, year, as_of, &t).await?;
     let findings = bw_rules::evaluate(as_of, &facts, &t);
     let calendar = crate::calendar::load(store).await?;
     let explain_by = calendar.add_workdays(as_of, EXPLAIN_WORKDAYS).value;

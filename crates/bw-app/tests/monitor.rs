@@ -276,3 +276,60 @@ async fn an_overspend_above_ten_percent_opens_an_emergency_case_with_clock_hour_
         assert!(v.ok, "{}: {:?}", db.name, v.failures);
     }
 }
+
+/// Every payment of `year` up to `as_of`, as the rules' facts.
+async fn all_payments(db: &TestDb, year: i32, as_of: Date) -> Vec<bw_rules::PaymentFact> {
+    use bw_store::sqlx::Row;
+    let rows = bw_store::sqlx::query(
+        "SELECT voucher_no, unit_code, indicator_code, pay_date, economic_code, payee_account, payee_type, amount, summary, invoice_no \
+         FROM payments WHERE year = $1 AND pay_date <= $2",
+    )
+    .bind(i64::from(year))
+    .bind(as_of.to_string())
+    .fetch_all(db.store.pool())
+    .await
+    .unwrap();
+    rows.iter()
+        .map(|r| bw_rules::PaymentFact {
+            voucher_no: r.try_get(0).unwrap(),
+            unit_code: r.try_get(1).unwrap(),
+            indicator_code: r.try_get(2).unwrap(),
+            pay_date: Date::parse(&r.try_get::<String, _>(3).unwrap()).unwrap(),
+            economic_code: bw_core::code::EconomicCode::parse(&r.try_get::<String, _>(4).unwrap()).unwrap(),
+            payee_account: r.try_get(5).unwrap(),
+            payee_type: bw_core::records::PayeeType::parse(&r.try_get::<String, _>(6).unwrap()).unwrap(),
+            amount: bw_core::Money::from_fen(r.try_get(7).unwrap()),
+            summary: r.try_get(8).unwrap(),
+            invoice_no: r.try_get(9).unwrap(),
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn the_facts_selected_in_sql_give_the_findings_of_every_payment() {
+    for mut db in databases().await {
+        db.store
+            .set_signer(bw_ledger::note::Signer::from_seed("budgetwatch.test/monitor", [5; 32]).unwrap())
+            .await
+            .unwrap();
+        let out = tempfile::tempdir().unwrap();
+        bw_app::demo::generate(&bw_app::demo::DemoOptions { seed: 11, payments: 4_000, year: 2025 }, out.path())
+            .unwrap();
+        for kind in Kind::ALL {
+            let path = out.path().join(format!("{}.csv", kind.as_str()));
+            bw_app::import::import_file(&db.store, &ctx(), kind, &path, &Default::default()).await.unwrap();
+        }
+        let t = bw_app::monitor::thresholds(&db.store).await.unwrap();
+        for as_of in ["2025-03-17", "2025-06-30", "2025-10-08", "2025-12-31", "2026-02-01"] {
+            let as_of = d(as_of);
+            let slim = bw_app::monitor::facts(&db.store, 2025, as_of, &t).await.unwrap();
+            let mut full = slim.clone();
+            full.payments = all_payments(&db, 2025, as_of).await;
+            bw_rules::aggregate(&mut full, as_of);
+            assert!(slim.payments.len() * 4 < full.payments.len(), "{}: only candidates travel", db.name);
+            let (a, b) = (bw_rules::evaluate(as_of, &slim, &t), bw_rules::evaluate(as_of, &full, &t));
+            assert!(!b.is_empty());
+            assert_eq!(a, b, "{}: as of {as_of}", db.name);
+        }
+    }
+}

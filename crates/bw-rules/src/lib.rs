@@ -228,7 +228,8 @@ impl Default for Thresholds {
     }
 }
 
-/// An indicator of the checked year.
+/// An indicator of the checked year, with what was paid from it each month (index 0 =
+/// January) up to the as-of date: the sum, and the number of payments (refunds included).
 #[derive(Clone, Debug)]
 pub struct IndicatorFact {
     pub code: String,
@@ -236,6 +237,8 @@ pub struct IndicatorFact {
     pub economic_code: EconomicCode,
     pub amount: Money,
     pub special: bool,
+    pub months: [i64; 12],
+    pub counts: [u32; 12],
 }
 
 /// A payment of the checked year, dated on or before the as-of date.
@@ -263,7 +266,9 @@ pub struct RevenueFact {
     pub months: [i64; 12],
 }
 
-/// What the rules read.
+/// What the rules read. `payments` need not be every payment: the indicator rules read the
+/// monthly figures; the payment rules need the candidates (see `voucher_indicators` for the
+/// indicators whose every payment must be present).
 #[derive(Clone, Debug, Default)]
 pub struct Facts {
     pub year: i32,
@@ -305,6 +310,53 @@ impl Finding {
         };
         format!("{}|{subject}|{}|{first}", self.rule, self.period)
     }
+}
+
+/// Fills each indicator's monthly figures from `facts.payments` dated up to `as_of` (for
+/// callers holding every payment, as tests do).
+pub fn aggregate(facts: &mut Facts, as_of: Date) {
+    let mut by: std::collections::HashMap<&str, ([i64; 12], [u32; 12])> = std::collections::HashMap::new();
+    for p in facts.payments.iter().filter(|p| p.pay_date <= as_of && p.pay_date.year() == facts.year) {
+        let e = by.entry(p.indicator_code.as_str()).or_default();
+        let m = p.pay_date.month() as usize - 1;
+        e.0[m] += p.amount.fen();
+        e.1[m] += 1;
+    }
+    let by: std::collections::HashMap<String, ([i64; 12], [u32; 12])> =
+        by.into_iter().map(|(k, v)| (k.to_string(), v)).collect();
+    for i in &mut facts.indicators {
+        (i.months, i.counts) = by.get(&i.code).copied().unwrap_or(([0; 12], [0; 12]));
+    }
+}
+
+/// The indicators whose findings name vouchers from the monthly figures alone: over budget,
+/// a month or December above its share, or a 三公 indicator of a unit over its 三公 budget.
+/// Every payment of these (up to the as-of date) must be in `Facts::payments`.
+pub fn voucher_indicators(facts: &Facts, as_of: Date, t: &Thresholds) -> std::collections::BTreeSet<String> {
+    let mut out = std::collections::BTreeSet::new();
+    let december = Date::from_ymd(facts.year, 12, 1).is_some_and(|d| as_of >= d);
+    let mut sangong: BTreeMap<&str, (i64, i64)> = BTreeMap::new();
+    for i in &facts.indicators {
+        let (amount, paid) = (i.amount.fen(), i.months.iter().sum::<i64>());
+        let share = |s: i64, b: i64| s * 100 > b * amount;
+        if paid > amount
+            || i.months.iter().any(|m| share(*m, t.ahead_of_schedule.yellow))
+            || (december && share(i.months[11], t.year_end_rush.yellow))
+        {
+            out.insert(i.code.clone());
+        }
+        if i.economic_code.is_sangong() {
+            let e = sangong.entry(i.unit_code.as_str()).or_default();
+            e.0 += amount;
+            e.1 += paid;
+        }
+    }
+    for i in facts.indicators.iter().filter(|i| i.economic_code.is_sangong()) {
+        if sangong.get(i.unit_code.as_str()).is_some_and(|(b, p)| p > b) {
+            out.insert(i.code.clone());
+        }
+    }
+    out
 }
 
 /// Completed months of the fiscal year at `as_of` (0..=12): a month is complete on its last day.

@@ -99,17 +99,9 @@ fn indicator_rules(
     t: &Thresholds,
 ) {
     let amount = ind.amount.fen();
-    let paid: i64 = ps.iter().map(|p| p.amount.fen()).sum();
+    let (month_sum, month_count) = (&ind.months, &ind.counts);
+    let paid: i64 = month_sum.iter().sum();
     let (unit, code) = (Some(ind.unit_code.as_str()), Some(ind.code.as_str()));
-    let mut month_sum = [0i64; 12];
-    let mut month_count = [0u32; 12];
-    for p in ps {
-        let m = p.pay_date.month() as usize - 1;
-        month_sum[m] += p.amount.fen();
-        if p.amount.is_positive() {
-            month_count[m] += 1;
-        }
-    }
     // over_budget: paid to date above the amount, by % over.
     if amount >= 0 && paid > amount {
         let over = paid - amount;
@@ -390,23 +382,22 @@ fn duplicate_group(out: &mut Vec<Finding>, group: &[&PaymentFact], evidence: Vec
     );
 }
 
-/// A unit's 三公 spending (payments with 三公 economic codes) above its 三公 budget (its
-/// indicators with 三公 codes).
+/// A unit's 三公 spending (what its indicators with 三公 codes paid) above its 三公 budget
+/// (those indicators' amounts).
 fn sangong(out: &mut Vec<Finding>, year: i32, facts: &Facts, payments: &[&PaymentFact], t: &Thresholds) {
-    let mut budget: BTreeMap<&str, i64> = BTreeMap::new();
+    let mut units: BTreeMap<&str, (i64, i64, Vec<&str>)> = BTreeMap::new();
     for i in facts.indicators.iter().filter(|i| i.economic_code.is_sangong()) {
-        *budget.entry(i.unit_code.as_str()).or_default() += i.amount.fen();
+        let e = units.entry(i.unit_code.as_str()).or_default();
+        e.0 += i.amount.fen();
+        e.1 += i.months.iter().sum::<i64>();
+        e.2.push(i.code.as_str());
     }
-    let mut spent: BTreeMap<&str, Vec<&PaymentFact>> = BTreeMap::new();
-    for p in payments.iter().filter(|p| p.economic_code.is_sangong()) {
-        spent.entry(p.unit_code.as_str()).or_default().push(p);
-    }
-    for (unit, ps) in spent {
-        let b = budget.get(unit).copied().unwrap_or(0);
-        let paid: i64 = ps.iter().map(|p| p.amount.fen()).sum();
+    for (unit, (b, paid, codes)) in units {
         if paid <= b {
             continue;
         }
+        let ps: Vec<&PaymentFact> =
+            payments.iter().copied().filter(|p| codes.contains(&p.indicator_code.as_str())).collect();
         let over = paid - b;
         let level = if b == 0 { Some(Level::Red) } else { t.sangong_over.above(|x| over * 100 > x * b) };
         if let Some(level) = level {

@@ -22,7 +22,16 @@ fn ind(code: &str, econ: &str, amount: &str, special: bool) -> IndicatorFact {
         economic_code: EconomicCode::parse(econ).unwrap(),
         amount: yuan(amount),
         special,
+        months: [0; 12],
+        counts: [0; 12],
     }
+}
+
+/// The rules as of `as_of` over every payment of `f`.
+fn eval(as_of: &str, f: &Facts) -> Vec<Finding> {
+    let mut f = f.clone();
+    aggregate(&mut f, d(as_of));
+    evaluate(d(as_of), &f, &Thresholds::default())
 }
 
 fn pay(voucher: &str, date: &str, indicator: &str, amount: &str) -> PaymentFact {
@@ -46,10 +55,7 @@ fn facts(indicators: Vec<IndicatorFact>, payments: Vec<PaymentFact>) -> Facts {
 
 /// (rule, level, vouchers) of every finding.
 fn found(as_of: &str, f: &Facts) -> Vec<(String, &'static str, Vec<String>)> {
-    evaluate(d(as_of), f, &Thresholds::default())
-        .into_iter()
-        .map(|w| (w.rule.to_string(), w.level.as_str(), w.vouchers))
-        .collect()
+    eval(as_of, f).into_iter().map(|w| (w.rule.to_string(), w.level.as_str(), w.vouchers)).collect()
 }
 
 fn only(as_of: &str, f: &Facts, rule: &str) -> Vec<(&'static str, Vec<String>)> {
@@ -132,7 +138,7 @@ fn behind_schedule_measures_points_below_time_progress() {
     assert!(only("2026-07-31", &f("580.00"), "behind_schedule").is_empty(), "exactly 10 points");
     assert_eq!(only("2026-07-31", &f("579.99"), "behind_schedule"), vec![("yellow", v(&[]))]);
     assert_eq!(only("2026-07-31", &f("339.99"), "behind_schedule"), vec![("red", v(&[]))]);
-    let w = evaluate(d("2026-07-31"), &f("579.99"), &Thresholds::default());
+    let w = eval("2026-07-31", &f("579.99"));
     let b = w.iter().find(|w| w.rule == "behind_schedule").unwrap();
     assert_eq!(b.period, "2026-07");
     assert_eq!(b.evidence["time_progress_pct"], serde_json::json!(58.33));
@@ -261,7 +267,7 @@ fn revenue_shortfall_counts_consecutive_month_ends_behind_progress() {
     assert_eq!(only("2026-06-30", &f, "revenue_shortfall"), vec![("yellow", v(&[]))]);
     assert_eq!(only("2026-08-31", &f, "revenue_shortfall"), vec![("orange", v(&[]))]);
     assert_eq!(only("2026-09-30", &f, "revenue_shortfall"), vec![("red", v(&[]))]);
-    let w = evaluate(d("2026-06-30"), &f, &Thresholds::default());
+    let w = eval("2026-06-30", &f);
     assert_eq!(
         (w[0].region_code.as_deref(), w[0].revenue_code.as_deref(), w[0].unit_code.as_deref()),
         (Some("R1"), Some("101"), None)
@@ -273,4 +279,32 @@ fn a_quiet_indicator_raises_nothing() {
     let ps = (1..=12).map(|m| pay(&format!("V{m}"), &format!("2026-{m:02}-10"), "I1", "8000")).collect();
     let f = facts(vec![ind("I1", "302", "100000.00", false)], ps);
     assert_eq!(found("2026-12-31", &f), Vec::new());
+}
+
+#[test]
+fn the_indicators_whose_vouchers_are_named_are_known_from_monthly_figures() {
+    let mut f = facts(
+        vec![
+            ind("OVER", "302", "1000", false),
+            ind("AHEAD", "302", "1000", false),
+            ind("QUIET", "302", "1000", false),
+            ind("H1", "30217", "100", false),
+            ind("H2", "30217", "100", false),
+        ],
+        vec![
+            pay("A", "2026-01-10", "OVER", "600"),
+            pay("B", "2026-05-10", "OVER", "500"),
+            pay("C", "2026-03-10", "AHEAD", "200.01"),
+            pay("D", "2026-03-10", "QUIET", "200"),
+            pay("E", "2026-03-10", "H1", "150"),
+            pay("F", "2026-03-10", "H2", "60"),
+        ],
+    );
+    aggregate(&mut f, d("2026-12-31"));
+    let need: Vec<String> = voucher_indicators(&f, d("2026-12-31"), &Thresholds::default()).into_iter().collect();
+    // H1 (and so H2, the same unit's other 三公 indicator) are over: 210 of 200.
+    assert_eq!(need, vec!["AHEAD", "H1", "H2", "OVER"]);
+    aggregate(&mut f, d("2026-04-30"));
+    let need: Vec<String> = voucher_indicators(&f, d("2026-04-30"), &Thresholds::default()).into_iter().collect();
+    assert_eq!(need, vec!["AHEAD", "H1", "H2", "OVER"], "OVER's January alone is 60 %");
 }
