@@ -328,6 +328,20 @@ enum WarningCommand {
         #[arg(long)]
         text: String,
     },
+    /// Send an inquiry letter (问询单) on a warning, due in N working days.
+    Inquire {
+        id: i64,
+        #[arg(long)]
+        text: String,
+        #[arg(long, default_value_t = bw_app::monitor::INQUIRY_WORKDAYS)]
+        workdays: u32,
+    },
+    /// Answer inquiry letter INQUIRY.
+    Answer {
+        inquiry: i64,
+        #[arg(long)]
+        text: String,
+    },
 }
 
 /// The password comes from BUDGETWATCH_PASSWORD, or else the first line of standard input.
@@ -513,7 +527,10 @@ async fn warning_step(g: &Global, command: WarningCommand) -> Result<ExitCode> {
             (*id, Step::Verify { passed }, text, &none, "0")
         }
         WarningCommand::Dismiss { id, text } => (*id, Step::Dismiss, text, &none, "0"),
-        WarningCommand::List { .. } | WarningCommand::Show { .. } => return Ok(ExitCode::SUCCESS),
+        WarningCommand::List { .. }
+        | WarningCommand::Show { .. }
+        | WarningCommand::Inquire { .. }
+        | WarningCommand::Answer { .. } => return Ok(ExitCode::SUCCESS),
     };
     let returned = bw_core::Money::parse_yuan(returned).map_err(|e| anyhow::anyhow!("--returned {returned:?}: {e}"))?;
     let mut attachments = Vec::new();
@@ -839,10 +856,22 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                     let warnings = bw_app::monitor::open_warnings(&store, year).await?;
                     print_warnings(&format, &warnings)?;
                 }
+                WarningCommand::Inquire { id, text, workdays } => {
+                    let store = open_for_write(&g).await?;
+                    let n = bw_app::monitor::inquire(&store, &ctx(&g)?, id, &text, workdays).await?;
+                    println!("inquiry {n} sent on warning {id}");
+                }
+                WarningCommand::Answer { inquiry, text } => {
+                    let store = open_for_write(&g).await?;
+                    bw_app::monitor::answer(&store, &ctx(&g)?, inquiry, &text).await?;
+                    println!("inquiry {inquiry} answered");
+                }
                 WarningCommand::Show { id } => match bw_app::monitor::warning(&store, id).await? {
                     Some(w) => {
                         let mut v = serde_json::to_value(&w)?;
                         v["steps"] = serde_json::Value::Array(bw_app::monitor::history(&store, id).await?);
+                        let today = crate::clock::now().date();
+                        v["inquiries"] = serde_json::Value::Array(bw_app::monitor::inquiries(&store, id, today).await?);
                         println!("{}", serde_json::to_string_pretty(&v)?);
                     }
                     None => bail!("no warning {id}"),

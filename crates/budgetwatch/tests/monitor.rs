@@ -59,7 +59,9 @@ fn check_prints_the_open_warnings_as_json_with_the_contracts_fields() {
     let id = warnings[0]["id"].as_i64().unwrap().to_string();
     let mut shown: serde_json::Value = serde_json::from_str(&stdout(&bw(&db, &["warning", "show", &id]))).unwrap();
     assert_eq!(shown["steps"], serde_json::json!([]));
+    assert_eq!(shown["inquiries"], serde_json::json!([]));
     shown.as_object_mut().unwrap().remove("steps");
+    shown.as_object_mut().unwrap().remove("inquiries");
     assert_eq!(shown, warnings[0]);
     // The demo's overspends above 10 % and its revenue shortfall opened emergency cases.
     let cases: Vec<serde_json::Value> =
@@ -105,6 +107,17 @@ fn the_warning_loop_runs_from_the_command_line() {
     assert_eq!(shown["steps"][0]["attachments"][0][0], "转账说明.jpg");
     assert_eq!(shown["steps"][0]["attachments"][0][1], bw_ledger::hex(&bw_ledger::sha256(b"scan")));
     assert_eq!(shown["steps"][1]["actor"], "finance.desk");
+    let o =
+        bw(&db, &["--actor", "finance.desk", "warning", "inquire", &id, "--text", "请提供劳务合同", "--workdays", "3"]);
+    assert!(stdout(&o).starts_with("inquiry "), "{}", stderr(&o));
+    let inquiry = stdout(&o).split_whitespace().nth(1).unwrap().to_string();
+    assert!(as_unit(&["warning", "answer", &inquiry, "--text", "已上传合同"]).status.success());
+    let o = as_unit(&["warning", "answer", &inquiry, "--text", "再答"]);
+    assert!(!o.status.success() && stderr(&o).contains("already answered"), "{}", stderr(&o));
+    let shown: serde_json::Value = serde_json::from_str(&stdout(&bw(&db, &["warning", "show", &id]))).unwrap();
+    assert_eq!(shown["inquiries"][0]["answer"], "已上传合同");
+    assert_eq!(shown["inquiries"][0]["answered_by"], "unit.clerk");
+    assert_eq!(shown["response"], "self_check", "a yellow warning calls for the unit's self-check");
     let listed = stdout(&bw(&db, &["warning", "list", "--format", "json"]));
     assert!(!listed.contains(&format!("\"id\": {id},")), "a closed warning is no longer open");
     assert!(bw(&db, &["verify"]).status.success());

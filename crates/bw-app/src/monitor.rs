@@ -38,6 +38,8 @@ pub struct Warning {
     pub state: String,
     /// The rectification suggestion (整改建议) filled with the figures.
     pub suggestion: String,
+    /// The graded response its level calls for (`response`).
+    pub response: String,
 }
 
 /// The thresholds in force: the `rules.*` settings.
@@ -570,6 +572,7 @@ async fn warnings(store: &Store, year: Option<i32>, finished_too: bool) -> Resul
             plan_by: r.try_get(12)?,
             state: r.try_get(13)?,
             suggestion: String::new(),
+            response: String::new(),
         });
         let w = out.last_mut().ok_or_else(|| bad("warning", "none"))?;
         let subject = match (&w.indicator_code, &w.unit_code, &w.region_code, &w.revenue_code) {
@@ -578,6 +581,7 @@ async fn warnings(store: &Store, year: Option<i32>, finished_too: bool) -> Resul
             (_, _, Some(r), Some(c)) => format!("{r}/{c}"),
             _ => String::new(),
         };
+        w.response = response(&w.level).to_string();
         if let Some(rule) = bw_rules::Rule::parse(&w.rule) {
             w.suggestion = bw_rules::suggestion(rule, &subject, &w.evidence);
         }
@@ -712,4 +716,130 @@ pub async fn history(store: &Store, id: i64) -> Result<Vec<serde_json::Value>, A
         }));
     }
     Ok(out)
+}
+
+/// Working days an inquiry letter allows by default.
+pub const INQUIRY_WORKDAYS: u32 = 5;
+
+#[derive(serde::Serialize)]
+struct InquiryData<'a> {
+    warning_id: i64,
+    question: &'a str,
+    due_on: String,
+}
+
+/// Sends an inquiry letter (问询单) on warning `id`, due in `workdays` working days.
+pub async fn inquire(store: &Store, ctx: &Ctx, id: i64, question: &str, workdays: u32) -> Result<i64, ActionError> {
+    if question.trim().is_empty() {
+        return Err(ActionError::Invalid("an inquiry needs its question (--text)".into()));
+    }
+    if warning(store, id).await?.is_none() {
+        return Err(ActionError::Invalid(format!("no warning {id}")));
+    }
+    let calendar = crate::calendar::load(store).await?;
+    let due = calendar.add_workdays(ctx.at.date(), workdays).value.to_string();
+    let data = InquiryData { warning_id: id, question, due_on: due.clone() };
+    let reason = ctx.reason.clone().unwrap_or_else(|| format!("inquiry on warning {id}"));
+    let (q, by, at) = (question.to_string(), ctx.actor.clone(), ctx.at.to_string());
+    crate::journal::act(store, ctx, "inquiry.send", &reason, &data, async move |tx, idx| {
+        sqlx::query(
+            "INSERT INTO inquiries (id, warning_id, question, asked_by, asked_at, due_on, journal_idx) \
+             VALUES ($1, $2, $3, $4, $5, $6, $1)",
+        )
+        .bind(idx)
+        .bind(id)
+        .bind(q)
+        .bind(by)
+        .bind(at)
+        .bind(due)
+        .execute(&mut **tx)
+        .await?;
+        Ok(())
+    })
+    .await
+}
+
+#[derive(serde::Serialize)]
+struct AnswerData<'a> {
+    inquiry: i64,
+    answer: &'a str,
+}
+
+/// Answers inquiry letter `inquiry` (once).
+pub async fn answer(store: &Store, ctx: &Ctx, inquiry: i64, text: &str) -> Result<(), ActionError> {
+    if text.trim().is_empty() {
+        return Err(ActionError::Invalid("an answer needs its text (--text)".into()));
+    }
+    let row = sqlx::query("SELECT answer FROM inquiries WHERE id = $1")
+        .bind(inquiry)
+        .fetch_optional(store.pool())
+        .await?
+        .ok_or_else(|| ActionError::Invalid(format!("no inquiry {inquiry}")))?;
+    if row.try_get::<Option<String>, _>(0)?.is_some() {
+        return Err(ActionError::Invalid(format!("inquiry {inquiry} is already answered")));
+    }
+    let reason = ctx.reason.clone().unwrap_or_else(|| format!("answer to inquiry {inquiry}"));
+    let (a, by, at) = (text.to_string(), ctx.actor.clone(), ctx.at.to_string());
+    crate::journal::act(
+        store,
+        ctx,
+        "inquiry.answer",
+        &reason,
+        &AnswerData { inquiry, answer: text },
+        async move |tx, idx| {
+            sqlx::query(
+                "UPDATE inquiries SET answer = $1, answered_by = $2, answered_at = $3, journal_idx = $4 WHERE id = $5",
+            )
+            .bind(a)
+            .bind(by)
+            .bind(at)
+            .bind(idx)
+            .bind(inquiry)
+            .execute(&mut **tx)
+            .await?;
+            Ok(())
+        },
+    )
+    .await?;
+    Ok(())
+}
+
+/// The inquiry letters on warning `id`, with whether each is late on `today`.
+pub async fn inquiries(store: &Store, id: i64, today: Date) -> Result<Vec<serde_json::Value>, ActionError> {
+    let rows = sqlx::query(
+        "SELECT id, question, asked_by, asked_at, due_on, answer, answered_by, answered_at FROM inquiries \
+         WHERE warning_id = $1 ORDER BY id",
+    )
+    .bind(id)
+    .fetch_all(store.pool())
+    .await?;
+    let mut out = Vec::new();
+    for r in rows {
+        let due: String = r.try_get(4)?;
+        let answer: Option<String> = r.try_get(5)?;
+        let late = answer.is_none() && Date::parse(&due).is_ok_and(|d| d < today);
+        out.push(serde_json::json!({
+            "id": r.try_get::<i64, _>(0)?,
+            "question": r.try_get::<String, _>(1)?,
+            "asked_by": r.try_get::<String, _>(2)?,
+            "asked_at": r.try_get::<String, _>(3)?,
+            "due_on": due,
+            "answer": answer,
+            "answered_by": r.try_get::<Option<String>, _>(6)?,
+            "answered_at": r.try_get::<Option<String>, _>(7)?,
+            "overdue": late,
+        }));
+    }
+    Ok(out)
+}
+
+/// The graded response a level calls for: yellow, the unit's self-check (自查); orange, a
+/// finance interview (约谈); red, a special audit (专项审计).
+pub fn response(level: &str) -> &'static str {
+    match level {
+        "red" => "special_audit",
+        "orange" => "interview",
+        "yellow" => "self_check",
+        _ => "record",
+    }
 }

@@ -575,6 +575,35 @@ impl Model {
                 row[8] = d["note"].as_str().unwrap_or("").to_string();
                 row[9] = ix;
             }
+            "inquiry.send" => {
+                let d = data();
+                let cells = vec![
+                    ix.clone(),
+                    d["warning_id"].as_i64().ok_or("no warning_id")?.to_string(),
+                    d["question"].as_str().ok_or("no question")?.to_string(),
+                    e.actor.clone(),
+                    e.at.clone(),
+                    d["due_on"].as_str().ok_or("no due_on")?.to_string(),
+                    NULL.into(),
+                    NULL.into(),
+                    NULL.into(),
+                    ix.clone(),
+                ];
+                self.put("inquiries", ix, cells);
+            }
+            "inquiry.answer" => {
+                let d = data();
+                let id = d["inquiry"].as_i64().ok_or("no inquiry")?.to_string();
+                let row = self
+                    .tables
+                    .get_mut("inquiries")
+                    .and_then(|t| t.get_mut(&id))
+                    .ok_or_else(|| format!("answers inquiry {id}, which was never sent"))?;
+                row[6] = d["answer"].as_str().ok_or("no answer")?.to_string();
+                row[7] = e.actor.clone();
+                row[8] = e.at.clone();
+                row[9] = ix;
+            }
             "warning.step" => {
                 let d = data();
                 let id = d["id"].as_i64().ok_or("no id")?.to_string();
@@ -775,6 +804,22 @@ const PROJECTIONS: &[(&str, &str, &[&str])] = &[
         "emergencies",
         "SELECT CAST(id AS TEXT), id, cause, warning_id, title, opened_at, report_by, plan_by, state, note, journal_idx FROM emergencies",
         &["id", "cause", "warning_id", "title", "opened_at", "report_by", "plan_by", "state", "note", "journal_idx"],
+    ),
+    (
+        "inquiries",
+        "SELECT CAST(id AS TEXT), id, warning_id, question, asked_by, asked_at, due_on, answer, answered_by, answered_at, journal_idx FROM inquiries",
+        &[
+            "id",
+            "warning_id",
+            "question",
+            "asked_by",
+            "asked_at",
+            "due_on",
+            "answer",
+            "answered_by",
+            "answered_at",
+            "journal_idx",
+        ],
     ),
     (
         "warning_events",

@@ -333,3 +333,28 @@ async fn the_facts_selected_in_sql_give_the_findings_of_every_payment() {
         }
     }
 }
+
+#[tokio::test]
+async fn inquiry_letters_have_their_own_working_day_deadline_and_are_journaled() {
+    for db in prepared().await {
+        bw_app::monitor::check(&db.store, &ctx(), d("2026-06-30")).await.unwrap();
+        let id = bw_app::monitor::open_warnings(&db.store, Some(2026)).await.unwrap()[0].id;
+        let n = bw_app::monitor::inquire(&db.store, &ctx(), id, "请说明资金用途", 5).await.unwrap();
+        // Sent on 2026-11-26 (Thursday): five working days on is 2026-12-03.
+        let list = bw_app::monitor::inquiries(&db.store, id, d("2026-12-03")).await.unwrap();
+        assert_eq!((list[0]["due_on"].as_str(), list[0]["overdue"].as_bool()), (Some("2026-12-03"), Some(false)));
+        let late = bw_app::monitor::inquiries(&db.store, id, d("2026-12-04")).await.unwrap();
+        assert_eq!(late[0]["overdue"], true);
+        bw_app::monitor::answer(&db.store, &ctx(), n, "用于差旅").await.unwrap();
+        let done = bw_app::monitor::inquiries(&db.store, id, d("2026-12-04")).await.unwrap();
+        assert_eq!((done[0]["answer"].as_str(), done[0]["overdue"].as_bool()), (Some("用于差旅"), Some(false)));
+        assert!(bw_app::monitor::inquire(&db.store, &ctx(), 999_999, "?", 5).await.is_err());
+        let v = bw_app::verify::verify(&db.store).await.unwrap();
+        assert!(v.ok, "{}: {:?}", db.name, v.failures);
+        sqlx_exec(&db, "UPDATE inquiries SET answer = '无'").await;
+        let v = bw_app::verify::verify(&db.store).await.unwrap();
+        assert!(
+            v.failures.iter().any(|f| f.to_string().contains("inquiries") && f.to_string().contains("column answer"))
+        );
+    }
+}

@@ -47,6 +47,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (8, "warning events", include_str!("warning_events.sql")),
     (9, "warning escalations", include_str!("escalations.sql")),
     (10, "emergencies", include_str!("emergencies.sql")),
+    (11, "inquiries", include_str!("inquiries.sql")),
 ];
 
 #[derive(Clone)]
