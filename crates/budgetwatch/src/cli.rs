@@ -126,6 +126,11 @@ enum Command {
         #[arg(long, default_value = "text")]
         format: String,
     },
+    /// The warning rules' settings.
+    Rules {
+        #[command(subcommand)]
+        command: RulesCommand,
+    },
     /// Warnings raised by `check`.
     Warning {
         #[command(subcommand)]
@@ -231,6 +236,18 @@ enum LedgerCommand {
         /// The witness's name for a new key, e.g. audit.example/witness.
         #[arg(long)]
         name: Option<String>,
+    },
+}
+
+#[derive(Subcommand)]
+enum RulesCommand {
+    /// Propose next year's level bounds from YEAR's distribution (90th, 95th, 99th
+    /// percentiles) and show how many warnings each proposal would have raised.
+    Calibrate {
+        #[arg(long)]
+        year: i32,
+        #[arg(long, default_value = "text")]
+        format: String,
     },
 }
 
@@ -877,6 +894,32 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                     None => bail!("no warning {id}"),
                 },
                 other => return warning_step(&g, other).await,
+            }
+        }
+        Command::Rules { command: RulesCommand::Calibrate { year, format } } => {
+            let store = open(&g).await?;
+            let proposals = bw_app::monitor::calibrate(&store, year).await?;
+            match format.as_str() {
+                "json" => println!("{}", serde_json::to_string_pretty(&proposals)?),
+                "text" => {
+                    println!(
+                        "rule                current      warnings  proposed     warnings  (over {year}, as of {year}-12-31)"
+                    );
+                    for p in proposals {
+                        let b = |x: [i64; 3]| format!("{},{},{}", x[0], x[1], x[2]);
+                        println!(
+                            "{:<19} {:<12} {:>8}  {:<12} {:>8}  setting set rules.{}.levels {}",
+                            p.rule,
+                            b(p.current),
+                            p.current_warnings,
+                            b(p.proposed),
+                            p.proposed_warnings,
+                            p.rule,
+                            b(p.proposed)
+                        );
+                    }
+                }
+                other => bail!("unknown format {other:?}: text or json"),
             }
         }
         Command::Emergency { command } => {

@@ -75,6 +75,17 @@ fn check_prints_the_open_warnings_as_json_with_the_contracts_fields() {
         stdout(&bw(&db, &["emergency", "report", &id, "--text", "灾情报告"])),
         format!("emergency case {id}: reported\n")
     );
+    let o = bw(&db, &["rules", "calibrate", "--year", "2025", "--format", "json"]);
+    let proposals: Vec<serde_json::Value> = serde_json::from_str(&stdout(&o)).unwrap();
+    let rules: Vec<&str> = proposals.iter().map(|p| p["rule"].as_str().unwrap()).collect();
+    assert!(rules.contains(&"over_budget") && rules.contains(&"behind_schedule"), "{rules:?}");
+    for p in &proposals {
+        let b: Vec<i64> = p["proposed"].as_array().unwrap().iter().map(|x| x.as_i64().unwrap()).collect();
+        assert!(b[0] <= b[1] && b[1] <= b[2], "{p}");
+        assert!(p["subjects"].as_u64().unwrap() > 0);
+    }
+    let text = stdout(&bw(&db, &["rules", "calibrate", "--year", "2025"]));
+    assert!(text.contains("setting set rules.over_budget.levels "), "{text}");
     assert!(bw(&db, &["verify"]).status.success());
     let o = bw(&db, &["check", "--as-of", "2025-02-30"]);
     assert!(!o.status.success() && stderr(&o).contains("no such date"), "{}", stderr(&o));

@@ -843,3 +843,13 @@ pub fn response(level: &str) -> &'static str {
         _ => "record",
     }
 }
+
+/// `rules calibrate --year Y`: next year's level bounds proposed from year Y's figures as of
+/// its last day, with the warnings the current and proposed bounds raise on Y. Changes
+/// nothing: a proposal is adopted with `setting set`.
+pub async fn calibrate(store: &Store, year: i32) -> Result<Vec<bw_rules::Proposal>, ActionError> {
+    let t = thresholds(store).await?;
+    let as_of = Date::from_ymd(year, 12, 31).ok_or_else(|| ActionError::Invalid(format!("no year {year}")))?;
+    let facts = facts(store, year, as_of, &t).await?;
+    Ok(bw_rules::calibrate(&facts, as_of, &t))
+}

@@ -16,8 +16,10 @@ use bw_core::records::PayeeType;
 use bw_core::{Date, Money};
 use std::collections::BTreeMap;
 
+mod calibrate;
 mod rules;
 mod suggest;
+pub use calibrate::{Proposal, calibrate};
 pub mod workflow;
 pub use rules::evaluate;
 pub use suggest::suggestion;
