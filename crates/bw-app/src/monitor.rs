@@ -535,27 +535,31 @@ mod erased {
 /// Warnings of `year` (all years when `None`) not yet archived, closed or dismissed, most
 /// severe first.
 pub async fn open_warnings(store: &Store, year: Option<i32>) -> Result<Vec<Warning>, ActionError> {
-    warnings(store, year, false).await
+    let open = "state NOT IN ('archived', 'closed', 'dismissed')";
+    match year {
+        Some(y) => warnings(store, &format!("{open} AND year = $1"), Some(i64::from(y))).await,
+        None => warnings(store, open, None).await,
+    }
 }
 
 /// One warning, in any state.
 pub async fn warning(store: &Store, id: i64) -> Result<Option<Warning>, ActionError> {
-    Ok(warnings(store, None, true).await?.into_iter().find(|w| w.id == id))
+    Ok(warnings(store, "id = $1", Some(id)).await?.pop())
 }
 
-async fn warnings(store: &Store, year: Option<i32>, finished_too: bool) -> Result<Vec<Warning>, ActionError> {
-    let filter = if finished_too { "" } else { "WHERE state NOT IN ('archived', 'closed', 'dismissed')" };
-    let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+/// The warnings `filter` (SQL with at most the parameter `$1`, bound to `arg`) selects.
+async fn warnings(store: &Store, filter: &str, arg: Option<i64>) -> Result<Vec<Warning>, ActionError> {
+    let sql = format!(
         "SELECT id, rule, level, unit_code, indicator_code, region_code, revenue_code, period, vouchers, evidence, \
-         raised_on, explain_by, plan_by, state, year FROM warnings {filter} ORDER BY id"
-    )))
-    .fetch_all(store.pool())
-    .await?;
+         raised_on, explain_by, plan_by, state FROM warnings WHERE {filter} ORDER BY id"
+    );
+    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+    if let Some(a) = arg {
+        q = q.bind(a);
+    }
+    let rows = q.fetch_all(store.pool()).await?;
     let mut out = Vec::new();
     for r in rows {
-        if year.is_some_and(|y| i64::from(y) != r.try_get::<i64, _>(14).unwrap_or(0)) {
-            continue;
-        }
         out.push(Warning {
             id: r.try_get(0)?,
             rule: r.try_get(1)?,

@@ -521,11 +521,7 @@ impl Model {
             "warning.update" => {
                 let d = data();
                 let id = d["id"].as_i64().ok_or("no id")?.to_string();
-                let row = self
-                    .tables
-                    .get_mut("warnings")
-                    .and_then(|t| t.get_mut(&id))
-                    .ok_or_else(|| format!("updates warning {id}, which was never raised"))?;
+                let row = self.row_mut("warnings", &id, || format!("updates warning {id}, which was never raised"))?;
                 row[4] = d["level"].as_str().ok_or("no level")?.to_string();
                 row[10] = d["vouchers"].to_string();
                 row[11] = d["evidence"].to_string();
@@ -534,11 +530,8 @@ impl Model {
             "warning.escalate" => {
                 let d = data();
                 let id = d["id"].as_i64().ok_or("no id")?.to_string();
-                let row = self
-                    .tables
-                    .get_mut("warnings")
-                    .and_then(|t| t.get_mut(&id))
-                    .ok_or_else(|| format!("escalates warning {id}, which was never raised"))?;
+                let row =
+                    self.row_mut("warnings", &id, || format!("escalates warning {id}, which was never raised"))?;
                 row[4] = d["level"].as_str().ok_or("no level")?.to_string();
                 row[13] = d["explain_by"].as_str().ok_or("no explain_by")?.to_string();
                 row[14] = d["plan_by"].as_str().ok_or("no plan_by")?.to_string();
@@ -567,10 +560,7 @@ impl Model {
                 let d = data();
                 let id = d["id"].as_i64().ok_or("no id")?.to_string();
                 let row = self
-                    .tables
-                    .get_mut("emergencies")
-                    .and_then(|t| t.get_mut(&id))
-                    .ok_or_else(|| format!("a step on emergency case {id}, which was never opened"))?;
+                    .row_mut("emergencies", &id, || format!("a step on emergency case {id}, which was never opened"))?;
                 row[7] = d["to"].as_str().ok_or("no state")?.to_string();
                 row[8] = d["note"].as_str().unwrap_or("").to_string();
                 row[9] = ix;
@@ -594,11 +584,7 @@ impl Model {
             "inquiry.answer" => {
                 let d = data();
                 let id = d["inquiry"].as_i64().ok_or("no inquiry")?.to_string();
-                let row = self
-                    .tables
-                    .get_mut("inquiries")
-                    .and_then(|t| t.get_mut(&id))
-                    .ok_or_else(|| format!("answers inquiry {id}, which was never sent"))?;
+                let row = self.row_mut("inquiries", &id, || format!("answers inquiry {id}, which was never sent"))?;
                 row[6] = d["answer"].as_str().ok_or("no answer")?.to_string();
                 row[7] = e.actor.clone();
                 row[8] = e.at.clone();
@@ -608,11 +594,8 @@ impl Model {
                 let d = data();
                 let id = d["id"].as_i64().ok_or("no id")?.to_string();
                 let to = d["to"].as_str().ok_or("no state")?.to_string();
-                let row = self
-                    .tables
-                    .get_mut("warnings")
-                    .and_then(|t| t.get_mut(&id))
-                    .ok_or_else(|| format!("a step on warning {id}, which was never raised"))?;
+                let row =
+                    self.row_mut("warnings", &id, || format!("a step on warning {id}, which was never raised"))?;
                 if row[15] != d["from"].as_str().unwrap_or("") {
                     return Err(format!("a step from {:?}, but warning {id} was {:?}", d["from"], row[15]));
                 }
@@ -662,6 +645,11 @@ impl Model {
             other => return Err(format!("unknown action {other:?}")),
         }
         Ok(())
+    }
+
+    /// The expected row `key` of `table`, which an earlier entry must have put there.
+    fn row_mut(&mut self, table: &str, key: &str, missing: impl FnOnce() -> String) -> Result<&mut Cells, String> {
+        self.tables.get_mut(table).and_then(|t| t.get_mut(key)).ok_or_else(missing)
     }
 
     /// An approval must carry its approver's signature by the key registered at that point,

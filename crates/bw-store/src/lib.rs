@@ -304,19 +304,6 @@ impl Store {
         Ok(())
     }
 
-    /// One tile's hashes (empty when the tile does not exist).
-    pub async fn tile(&self, level: u32, index: u64) -> Result<Vec<Hash>> {
-        let row = sqlx::query("SELECT hashes FROM merkle_tiles WHERE level = $1 AND idx = $2")
-            .bind(i64::from(level))
-            .bind(index as i64)
-            .fetch_optional(&self.pool)
-            .await?;
-        Ok(match row {
-            Some(r) => split_hashes(&r.try_get::<Vec<u8>, _>(0)?),
-            None => Vec::new(),
-        })
-    }
-
     /// Several tiles in one query (a proof needs a handful): (level, index) → hashes.
     pub async fn tiles(&self, wanted: &[(u32, u64)]) -> Result<std::collections::HashMap<(u32, u64), Vec<Hash>>> {
         let mut out = std::collections::HashMap::new();
