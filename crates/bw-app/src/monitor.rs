@@ -369,13 +369,6 @@ async fn record(store: &Store, ctx: &Ctx, as_of: Date) -> Result<CheckReport, Ac
     let mut report = CheckReport::default();
     let reason = ctx.reason.clone().unwrap_or_else(|| format!("check as of {as_of}"));
     let header = |action| bw_ledger::Header { action, actor: &ctx.actor, at: ctx.at, reason: &reason, batch: None };
-    let encode = |action, data: &dyn erased::Data| -> Result<Vec<u8>, ActionError> {
-        let json = data.json().map_err(|e| ActionError::Invalid(e.to_string()))?;
-        let mut out = Vec::new();
-        bw_ledger::encode_raw_into(&mut out, &header(action), &json)
-            .map_err(|e| ActionError::Invalid(e.to_string()))?;
-        Ok(out)
-    };
     for w in &findings {
         let key = w.key();
         let vouchers = serde_json::to_string(&w.vouchers).map_err(|e| ActionError::Invalid(e.to_string()))?;
@@ -390,7 +383,7 @@ async fn record(store: &Store, ctx: &Ctx, as_of: Date) -> Result<CheckReport, Ac
                     continue;
                 }
                 let data = UpdateData { id: s.id, level: level.as_str(), vouchers: &w.vouchers, evidence: &evidence };
-                let idx = journal.append(encode("warning.update", &data)?);
+                let idx = journal.append(entry(&header("warning.update"), &data)?);
                 sqlx::query(
                     "UPDATE warnings SET level = $1, vouchers = $2, evidence = $3, journal_idx = $4 WHERE id = $5",
                 )
@@ -406,7 +399,7 @@ async fn record(store: &Store, ctx: &Ctx, as_of: Date) -> Result<CheckReport, Ac
             }
             None => {
                 let data = raise_data(&key, year, w, &evidence, as_of, explain_by, plan_by);
-                let idx = journal.append(encode("warning.raise", &data)?);
+                let idx = journal.append(entry(&header("warning.raise"), &data)?);
                 insert_warning(&mut tx, idx, &data).await?;
                 report.raised += 1;
             }
@@ -444,7 +437,7 @@ async fn record(store: &Store, ctx: &Ctx, as_of: Date) -> Result<CheckReport, Ac
             explain_by: &explain_by,
             plan_by: &plan_by,
         };
-        let idx = journal.append(encode("warning.escalate", &data)?);
+        let idx = journal.append(entry(&header("warning.escalate"), &data)?);
         sqlx::query(
             "UPDATE warnings SET level = $1, escalations = $2, explain_by = $3, plan_by = $4, journal_idx = $5 WHERE id = $6",
         )
@@ -520,16 +513,8 @@ async fn insert_warning(tx: &mut bw_store::Tx, idx: i64, d: &RaiseData<'_>) -> R
     Ok(())
 }
 
-/// Entry data of either shape, serialised once.
-mod erased {
-    pub trait Data {
-        fn json(&self) -> Result<Vec<u8>, serde_json::Error>;
-    }
-    impl<T: serde::Serialize> Data for T {
-        fn json(&self) -> Result<Vec<u8>, serde_json::Error> {
-            serde_json::to_vec(self)
-        }
-    }
+fn entry<T: serde::Serialize>(header: &bw_ledger::Header<'_>, data: &T) -> Result<Vec<u8>, ActionError> {
+    bw_ledger::encode(header, data).map_err(|e| ActionError::Invalid(e.to_string()))
 }
 
 /// Warnings of `year` (all years when `None`) not yet archived, closed or dismissed, most
