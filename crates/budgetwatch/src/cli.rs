@@ -241,6 +241,13 @@ enum LedgerCommand {
 
 #[derive(Subcommand)]
 enum RulesCommand {
+    /// The twelve rules with the settings in force for YEAR: levels, handling, firing, owner.
+    List {
+        #[arg(long)]
+        year: Option<i32>,
+        #[arg(long, default_value = "text")]
+        format: String,
+    },
     /// Propose next year's level bounds from YEAR's distribution (90th, 95th, 99th
     /// percentiles) and show how many warnings each proposal would have raised.
     Calibrate {
@@ -400,11 +407,17 @@ enum SettingCommand {
     Get {
         #[arg(value_name = "KEY")]
         name: String,
+        /// The value in force for this fiscal year (rule settings may differ by year).
+        #[arg(long)]
+        year: Option<i32>,
     },
     Set {
         #[arg(value_name = "KEY")]
         name: String,
         value: String,
+        /// Set a rule setting for this fiscal year only.
+        #[arg(long)]
+        year: Option<i32>,
     },
 }
 
@@ -663,7 +676,7 @@ pub async fn import_one(
             if !quiet || r.added > 0 {
                 let secs = started.elapsed().as_secs_f64();
                 println!(
-                    "{}: {} rows, {} added, {} already recorded{} ({:.2} s)",
+                    "{}: {} rows, {} added, {} already recorded{}{} ({:.2} s)",
                     file.display(),
                     r.rows,
                     r.added,
@@ -671,6 +684,10 @@ pub async fn import_one(
                     r.batch
                         .map(|b| format!(", batch {b}, journal {}..{}", r.journal_first, r.journal_end))
                         .unwrap_or_default(),
+                    match r.warnings_raised {
+                        0 => String::new(),
+                        n => format!(", {n} warnings raised or changed"),
+                    },
                     secs
                 );
             }
@@ -735,9 +752,16 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                         println!("{} = {}\t(default {}; {})", s.key, s.value, s.default, s.about);
                     }
                 }
-                SettingCommand::Get { name } => println!("{}", bw_app::settings::get(&store, &name).await?),
-                SettingCommand::Set { name, value } => {
+                SettingCommand::Get { name, year: None } => println!("{}", bw_app::settings::get(&store, &name).await?),
+                SettingCommand::Get { name, year: Some(y) } => {
+                    println!("{}", bw_app::settings::get_for_year(&store, &name, y).await?)
+                }
+                SettingCommand::Set { name, value, year } => {
                     let store = open_for_write(&g).await?;
+                    let name = match year {
+                        Some(y) => format!("{name}@{y:04}"),
+                        None => name,
+                    };
                     let v = bw_app::settings::set(&store, &ctx(&g)?, &name, &value).await?;
                     println!("{name} = {v}");
                 }
@@ -896,6 +920,30 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                 other => return warning_step(&g, other).await,
             }
         }
+        Command::Rules { command: RulesCommand::List { year, format } } => {
+            let store = open(&g).await?;
+            let year = year.unwrap_or_else(|| crate::clock::now().date().year());
+            let rules = bw_app::monitor::rules(&store, year).await?;
+            match format.as_str() {
+                "json" => println!("{}", serde_json::to_string_pretty(&rules)?),
+                "text" => {
+                    println!("rule                handling     firing     owner       settings ({year})");
+                    for r in rules {
+                        let settings: Vec<String> = r.settings.iter().map(|(k, v)| format!("{k}={v}")).collect();
+                        println!(
+                            "{:<19} {:<12} {:<10} {:<11} {}  {}",
+                            r.rule,
+                            r.handling,
+                            r.firing,
+                            r.owner,
+                            settings.join(" "),
+                            r.name
+                        );
+                    }
+                }
+                other => bail!("unknown format {other:?}: text or json"),
+            }
+        }
         Command::Rules { command: RulesCommand::Calibrate { year, format } } => {
             let store = open(&g).await?;
             let proposals = bw_app::monitor::calibrate(&store, year).await?;
@@ -908,14 +956,15 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                     for p in proposals {
                         let b = |x: [i64; 3]| format!("{},{},{}", x[0], x[1], x[2]);
                         println!(
-                            "{:<19} {:<12} {:>8}  {:<12} {:>8}  setting set rules.{}.levels {}",
+                            "{:<19} {:<12} {:>8}  {:<12} {:>8}  setting set rules.{}.levels {} --year {}",
                             p.rule,
                             b(p.current),
                             p.current_warnings,
                             b(p.proposed),
                             p.proposed_warnings,
                             p.rule,
-                            b(p.proposed)
+                            b(p.proposed),
+                            year + 1
                         );
                     }
                 }

@@ -71,6 +71,8 @@ pub struct ImportReport {
     pub added: u64,
     pub unchanged: u64,
     pub warnings: Vec<String>,
+    /// Warnings the rules firing at payment time raised or changed in this import.
+    pub warnings_raised: usize,
     pub batch: Option<i64>,
     /// Journal indexes written: `journal_first..journal_end`.
     pub journal_first: i64,
@@ -488,6 +490,8 @@ struct PaymentsState {
     months: HashMap<(usize, u32), (i64, i64)>,
     refunds: HashMap<(String, String), i64>,
     warnings: Vec<String>,
+    /// What the batch touched, for the rules that fire at payment time.
+    landed: crate::monitor::Landed,
     /// Salts of this import's personal-data commitments derive from it (see `salt`).
     salt_key: [u8; 32],
     /// The log's hash, which the commitments use.
@@ -594,6 +598,7 @@ impl Importer {
                     months: HashMap::new(),
                     refunds: HashMap::new(),
                     warnings: Vec::new(),
+                    landed: crate::monitor::Landed::default(),
                     salt_key,
                     suite,
                 }))
@@ -882,6 +887,13 @@ impl Importer {
 }
 
 impl PaymentsState {
+    /// The file row of this batch's payment `voucher` of `unit` (of any unit the batch
+    /// touched when the finding names none).
+    fn row_of(&self, unit: Option<&str>, voucher: &str) -> Option<u64> {
+        let find = |u: &str| self.in_file.get(&fingerprint(u, voucher)).map(|s| u64::from(s.row));
+        unit.and_then(find).or_else(|| self.landed.scope.units.iter().find_map(|u| find(u)))
+    }
+
     async fn accept(
         &mut self,
         db: &AnyPool,
@@ -1029,6 +1041,7 @@ impl PaymentsState {
         e.0 += p.amount.fen();
         e.1 += 1;
         let year = st.year;
+        self.landed.add(year, &p.unit_code, &p.payee_account, p.invoice_no.as_deref(), p.pay_date);
         let seen = PaymentSeen { row: row as u32, hash: half(&hash), amount: p.amount.fen(), indicator: idx as u32 };
         // An individual's name and account enter the entry only as salted commitments.
         let (entry_data, personal) = if p.payee_type == PayeeType::Individual {
@@ -1374,6 +1387,48 @@ pub async fn import_file(
     insert_rows(&mut tx, table, columns, std::mem::take(&mut rows_buf)).await?;
     insert_rows(&mut tx, "personal_data", PERSONAL_COLUMNS, std::mem::take(&mut personal_buf)).await?;
     report.warnings = importer.write_aggregates(&mut tx).await?;
+    // Rules that fire at payment time (事中) are evaluated over what the batch touched,
+    // in its transaction: a forbidding rule refuses the file.
+    if let Importer::Payments(state) = &importer {
+        let prepared = crate::monitor::prepare(store, state.landed.years.keys().copied())
+            .await
+            .map_err(|e| ImportError::Io(e.to_string()))?;
+        let calendar = crate::calendar::load(store).await.map_err(|e| ImportError::Io(e.to_string()))?;
+        let by = crate::monitor::By { actor: &ctx.actor, at: ctx.at, reason: &reason, batch: Some(batch) };
+        let touched =
+            crate::monitor::on_payments(&mut tx, &mut journal, &by, &state.landed, ctx.at.date(), &prepared, &calendar)
+                .await
+                .map_err(|e| ImportError::Io(e.to_string()))?;
+        for w in &touched {
+            let year_policies = prepared.values().map(|(_, p)| p);
+            let forbids = year_policies.into_iter().any(|p| p.handling(w.rule) == "forbid");
+            if !forbids {
+                continue;
+            }
+            for v in &w.vouchers {
+                if let Some(row) = state.row_of(w.unit_code.as_deref(), v) {
+                    let rule = bw_rules::Rule::parse(w.rule).map(|r| r.zh()).unwrap_or("");
+                    errors.push(
+                        row,
+                        Some(map.labels[0].clone()),
+                        format!(
+                            "forbidden_by_rule: payment {v} is refused by rule {} ({rule}, handling forbid; {} warning)",
+                            w.rule,
+                            w.level.as_str()
+                        ),
+                    );
+                }
+            }
+        }
+        if !errors.list.is_empty() {
+            tx.rollback().await?;
+            if let Some(s) = stager.as_mut() {
+                s.clear().await?;
+            }
+            return Err(reject(errors));
+        }
+        report.warnings_raised = touched.len();
+    }
     let end = journal.next_index();
     let data = BatchData {
         kind: kind.as_str(),

@@ -6,13 +6,15 @@
 
 use crate::Ctx;
 use crate::journal::ActionError;
+use bw_core::calendar::WorkCalendar;
 use bw_core::code::EconomicCode;
 use bw_core::records::PayeeType;
 use bw_core::{Date, Money};
 use bw_rules::{Bands, Facts, Finding, IndicatorFact, PaymentFact, RevenueFact, Thresholds};
+use bw_store::sqlx::AnyConnection;
 use bw_store::sqlx::{self, Row};
 use bw_store::{JournalWriter, Store};
-use std::collections::HashMap;
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 /// Working days a unit has to explain a warning (the 48-hour rule).
 pub const EXPLAIN_WORKDAYS: u32 = 2;
@@ -42,10 +44,11 @@ pub struct Warning {
     pub response: String,
 }
 
-/// The thresholds in force: the `rules.*` settings.
-pub async fn thresholds(store: &Store) -> Result<Thresholds, ActionError> {
+/// The thresholds in force for fiscal `year`: the `rules.*` settings, the year's own values
+/// (`KEY@YEAR`) first.
+pub async fn thresholds(store: &Store, year: i32) -> Result<Thresholds, ActionError> {
     let mut t = Thresholds::default();
-    let get = async |key: &str| crate::settings::get(store, key).await;
+    let get = async |key: &str| crate::settings::get_for_year(store, key, year).await;
     let bands = |v: String| -> Bands {
         let p: Vec<i64> = v.split(',').filter_map(|x| x.parse().ok()).collect();
         match p.as_slice() {
@@ -73,72 +76,198 @@ pub async fn thresholds(store: &Store) -> Result<Thresholds, ActionError> {
     Ok(t)
 }
 
+/// A rule as `rules list` shows it: its policies and settings in force for a year.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct RuleInfo {
+    pub rule: &'static str,
+    pub name: &'static str,
+    pub handling: String,
+    pub firing: String,
+    pub owner: String,
+    /// The rule's other settings: (name without `rules.RULE.`, value).
+    pub settings: Vec<(String, String)>,
+}
+
+/// The twelve rules with what is in force for fiscal `year`.
+pub async fn rules(store: &Store, year: i32) -> Result<Vec<RuleInfo>, ActionError> {
+    let mut out = Vec::new();
+    for r in bw_rules::Rule::ALL {
+        let prefix = format!("rules.{}.", r.id());
+        let get = async |what: &str| crate::settings::get_for_year(store, &format!("{prefix}{what}"), year).await;
+        let mut settings = Vec::new();
+        for s in bw_core::settings::SETTINGS.iter().filter(|s| s.key.starts_with(&prefix)) {
+            settings
+                .push((s.key[prefix.len()..].to_string(), crate::settings::get_for_year(store, s.key, year).await?));
+        }
+        out.push(RuleInfo {
+            rule: r.id(),
+            name: r.zh(),
+            handling: get("handling").await?,
+            firing: get("firing").await?,
+            owner: get("owner").await?,
+            settings,
+        });
+    }
+    Ok(out)
+}
+
+/// Each rule's handling and firing in force for a year.
+#[derive(Clone, Debug, Default)]
+pub struct Policies {
+    handling: HashMap<&'static str, String>,
+    at_payment: HashSet<&'static str>,
+}
+
+impl Policies {
+    pub async fn load(store: &Store, year: i32) -> Result<Policies, ActionError> {
+        let mut p = Policies::default();
+        for r in bw_rules::Rule::ALL {
+            let get = async |what: &str| {
+                crate::settings::get_for_year(store, &format!("rules.{}.{what}", r.id()), year).await
+            };
+            p.handling.insert(r.id(), get("handling").await?);
+            if get("firing").await? == "payment" {
+                p.at_payment.insert(r.id());
+            }
+        }
+        Ok(p)
+    }
+
+    /// `record`, `warn`, `warn_attach`, `intercept` or `forbid`.
+    pub fn handling(&self, rule: &str) -> &str {
+        self.handling.get(rule).map(String::as_str).unwrap_or("warn")
+    }
+
+    /// The rule fires as payments land (事中), not only at scheduled checks.
+    pub fn at_payment(&self, rule: &str) -> bool {
+        self.at_payment.contains(rule)
+    }
+
+    /// Some rule fires at payment time with a handling that acts on the payment itself.
+    pub fn acts_on_payments(&self) -> bool {
+        self.at_payment.iter().any(|r| matches!(self.handling(r), "intercept" | "forbid"))
+    }
+}
+
 fn bad(what: &str, e: impl std::fmt::Display) -> ActionError {
     ActionError::Invalid(format!("stored {what} unreadable: {e}"))
+}
+
+/// What a batch of payments touched: incremental evaluation reads only the indicators and
+/// payments of these units, and the payments to these accounts or with these invoices.
+#[derive(Clone, Debug, Default)]
+pub struct Scope {
+    pub units: BTreeSet<String>,
+    pub accounts: BTreeSet<String>,
+    pub invoices: BTreeSet<String>,
+}
+
+impl Scope {
+    /// Beyond this many units or accounts, the restriction costs more than it saves and the
+    /// evaluation reads everything.
+    const MAX: usize = 400;
+
+    fn narrow(&self) -> bool {
+        self.units.len() <= Scope::MAX && self.accounts.len() + self.invoices.len() <= 4 * Scope::MAX
+    }
+}
+
+/// `'a', 'b'`: a list of SQL string literals (quotes doubled), for sets too long to bind
+/// one by one under both backends' parameter limits.
+fn sql_list<'a>(values: impl IntoIterator<Item = &'a String>) -> String {
+    values.into_iter().map(|v| format!("'{}'", v.replace('\'', "''"))).collect::<Vec<_>>().join(", ")
 }
 
 /// The facts of `year` as of `as_of`, read from the projections: each indicator's monthly
 /// figures from `indicator_months` (the as-of month from its payments when it is not over),
 /// and only the payments the rules need — those of the indicators whose findings name
 /// vouchers, and the candidates of the payment rules, selected in SQL so a million payments
-/// never travel to the application.
-pub async fn facts(store: &Store, year: i32, as_of: Date, t: &Thresholds) -> Result<Facts, ActionError> {
-    let pool = store.pool();
+/// never travel to the application. With a `scope`, only what it touched (and no revenue).
+pub async fn facts(
+    conn: &mut AnyConnection,
+    year: i32,
+    as_of: Date,
+    t: &Thresholds,
+    scope: Option<&Scope>,
+) -> Result<Facts, ActionError> {
     let mut f = Facts { year, ..Facts::default() };
-    let rows =
-        sqlx::query("SELECT indicator_code, unit_code, economic_code, amount, special FROM indicators WHERE year = $1")
-            .bind(i64::from(year))
-            .fetch_all(pool)
-            .await?;
-    for r in rows {
-        f.indicators.push(IndicatorFact {
-            code: r.try_get(0)?,
-            unit_code: r.try_get(1)?,
-            economic_code: EconomicCode::parse(&r.try_get::<String, _>(2)?).map_err(|e| bad("economic code", e))?,
-            amount: Money::from_fen(r.try_get(3)?),
-            special: r.try_get::<i64, _>(4)? != 0,
-            months: [0; 12],
-            counts: [0; 12],
-        });
+    let scope = scope.filter(|s| s.narrow());
+    // Restrictions of a narrow scope, as SQL conditions.
+    let units = scope.map(|s| sql_list(&s.units));
+    let unit_is = |col: &str| match &units {
+        Some(list) => format!(" AND {col} IN ({list})"),
+        None => String::new(),
+    };
+    let no_units = scope.is_some_and(|s| s.units.is_empty());
+    if !no_units {
+        let sql = format!(
+            "SELECT indicator_code, unit_code, economic_code, amount, special FROM indicators WHERE year = $1{}",
+            unit_is("unit_code")
+        );
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(i64::from(year)).fetch_all(&mut *conn).await?;
+        for r in rows {
+            f.indicators.push(IndicatorFact {
+                code: r.try_get(0)?,
+                unit_code: r.try_get(1)?,
+                economic_code: EconomicCode::parse(&r.try_get::<String, _>(2)?).map_err(|e| bad("economic code", e))?,
+                amount: Money::from_fen(r.try_get(3)?),
+                special: r.try_get::<i64, _>(4)? != 0,
+                months: [0; 12],
+                counts: [0; 12],
+            });
+        }
     }
     // Whole months from the aggregates; a month the as-of date cuts from its payments.
-    let whole_through = if as_of.year() > year || as_of == as_of.month_end() {
-        format!("{year:04}-12").min(as_of.month_key())
+    let whole_through = if as_of.year() > year {
+        format!("{year:04}-12")
+    } else if as_of == as_of.month_end() {
+        as_of.month_key()
     } else {
         Date::from_ymd(year, as_of.month(), 1).map(|d| d.add_days(-1).month_key()).unwrap_or_default()
     };
-    let whole_through = if as_of.year() > year { format!("{year:04}-12") } else { whole_through };
     let mut months: HashMap<String, ([i64; 12], [u32; 12])> = HashMap::new();
-    for r in sqlx::query(
-        "SELECT indicator_code, month, paid, payments FROM indicator_months WHERE year = $1 AND month <= $2",
-    )
-    .bind(i64::from(year))
-    .bind(whole_through.clone())
-    .fetch_all(pool)
-    .await?
-    {
-        let month: String = r.try_get(1)?;
-        let m: usize = month.get(5..7).and_then(|m| m.parse().ok()).unwrap_or(1);
-        let e = months.entry(r.try_get(0)?).or_default();
-        e.0[m - 1] += r.try_get::<i64, _>(2)?;
-        e.1[m - 1] += r.try_get::<i64, _>(3)? as u32;
-    }
-    if as_of.year() == year && as_of != as_of.month_end() {
-        let start = Date::from_ymd(year, as_of.month(), 1).unwrap_or(as_of);
-        for r in sqlx::query(
-            "SELECT indicator_code, CAST(SUM(amount) AS BIGINT), CAST(COUNT(*) AS BIGINT) FROM payments \
-             WHERE year = $1 AND pay_date >= $2 AND pay_date <= $3 GROUP BY indicator_code",
-        )
-        .bind(i64::from(year))
-        .bind(start.to_string())
-        .bind(as_of.to_string())
-        .fetch_all(pool)
-        .await?
+    if !no_units {
+        let restrict = match &units {
+            Some(_) => format!(
+                " AND indicator_code IN (SELECT indicator_code FROM indicators WHERE year = $1{})",
+                unit_is("unit_code")
+            ),
+            None => String::new(),
+        };
+        let sql = format!(
+            "SELECT indicator_code, month, paid, payments FROM indicator_months WHERE year = $1 AND month <= $2{restrict}"
+        );
+        for r in sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(i64::from(year))
+            .bind(whole_through.clone())
+            .fetch_all(&mut *conn)
+            .await?
         {
+            let month: String = r.try_get(1)?;
+            let m: usize = month.get(5..7).and_then(|m| m.parse().ok()).unwrap_or(1);
             let e = months.entry(r.try_get(0)?).or_default();
-            let m = as_of.month() as usize - 1;
-            e.0[m] += r.try_get::<i64, _>(1)?;
-            e.1[m] += r.try_get::<i64, _>(2)? as u32;
+            e.0[m - 1] += r.try_get::<i64, _>(2)?;
+            e.1[m - 1] += r.try_get::<i64, _>(3)? as u32;
+        }
+        if as_of.year() == year && as_of != as_of.month_end() {
+            let start = Date::from_ymd(year, as_of.month(), 1).unwrap_or(as_of);
+            let sql = format!(
+                "SELECT indicator_code, CAST(SUM(amount) AS BIGINT), CAST(COUNT(*) AS BIGINT) FROM payments \
+                 WHERE year = $1 AND pay_date >= $2 AND pay_date <= $3{} GROUP BY indicator_code",
+                unit_is("unit_code")
+            );
+            for r in sqlx::query(sqlx::AssertSqlSafe(sql))
+                .bind(i64::from(year))
+                .bind(start.to_string())
+                .bind(as_of.to_string())
+                .fetch_all(&mut *conn)
+                .await?
+            {
+                let e = months.entry(r.try_get(0)?).or_default();
+                let m = as_of.month() as usize - 1;
+                e.0[m] += r.try_get::<i64, _>(1)?;
+                e.1[m] += r.try_get::<i64, _>(2)? as u32;
+            }
         }
     }
     for i in &mut f.indicators {
@@ -149,71 +278,97 @@ pub async fn facts(store: &Store, year: i32, as_of: Date, t: &Thresholds) -> Res
     // The payments the rules need.
     const COLUMNS: &str = "p.voucher_no, p.unit_code, p.indicator_code, p.pay_date, p.economic_code, p.payee_account, \
                            p.payee_type, p.amount, p.summary, p.invoice_no";
-    let scope = "p.year = $1 AND p.pay_date <= $2";
+    let within = format!("p.year = $1 AND p.pay_date <= $2{}", unit_is("p.unit_code"));
     let mut wanted: Vec<(String, Vec<String>)> = Vec::new();
     let codes: Vec<String> = bw_rules::voucher_indicators(&f, as_of, t).into_iter().collect();
     for chunk in codes.chunks(500) {
         let list = (0..chunk.len()).map(|k| format!("${}", k + 3)).collect::<Vec<_>>().join(", ");
         wanted.push((
-            format!("SELECT {COLUMNS} FROM payments p WHERE {scope} AND p.indicator_code IN ({list})"),
+            format!("SELECT {COLUMNS} FROM payments p WHERE {within} AND p.indicator_code IN ({list})"),
             chunk.to_vec(),
         ));
     }
-    let terms: Vec<String> = t.prohibited_terms.iter().filter(|w| !w.is_empty()).map(|w| format!("%{w}%")).collect();
-    let like = (0..terms.len()).map(|k| format!(" OR p.summary LIKE ${}", k + 3)).collect::<String>();
-    wanted.push((
-        format!(
-            "SELECT {COLUMNS} FROM payments p JOIN indicators i ON i.year = p.year AND i.indicator_code = p.indicator_code \
-             WHERE {scope} AND p.amount > 0 AND (substr(p.economic_code, 1, length(i.economic_code)) <> i.economic_code{like})"
-        ),
-        terms,
-    ));
-    let limit = t.personal_limit.fen().to_string();
-    wanted.push((
-        format!(
-            "SELECT {COLUMNS} FROM payments p WHERE {scope} AND p.payee_type = 'individual' AND p.amount >= CAST($3 AS BIGINT) \
-             AND p.economic_code NOT LIKE '301%' AND p.economic_code NOT LIKE '303%'"
-        ),
-        vec![limit],
-    ));
-    // split_purchase: a window of at most 30 days lies within two consecutive months (or
-    // January to March), so (unit, account) pairs are candidates only where such months
-    // together reach the count and the sum.
-    let (split_limit, split_n) = (t.split_limit.fen().to_string(), t.split_min_payments.to_string());
-    wanted.push((
-        format!(
-            "WITH m AS (SELECT unit_code AS u, payee_account AS a, CAST(substr(pay_date, 6, 2) AS INTEGER) AS mo, \
-             COUNT(*) AS n, SUM(amount) AS s FROM payments WHERE year = $1 AND pay_date <= $2 AND amount > 0 \
-             AND amount < CAST($3 AS BIGINT) GROUP BY unit_code, payee_account, CAST(substr(pay_date, 6, 2) AS INTEGER)), \
-             c AS (SELECT DISTINCT x.u || '|' || x.a AS k FROM m x \
-             LEFT JOIN m y ON y.u = x.u AND y.a = x.a AND y.mo = x.mo + 1 \
-             LEFT JOIN m z ON z.u = x.u AND z.a = x.a AND z.mo = 3 AND x.mo = 1 \
-             WHERE x.n + COALESCE(y.n, 0) + COALESCE(z.n, 0) >= CAST($4 AS BIGINT) \
-             AND x.s + COALESCE(y.s, 0) + COALESCE(z.s, 0) >= CAST($3 AS BIGINT)) \
-             SELECT {COLUMNS} FROM payments p WHERE {scope} AND p.amount > 0 AND p.amount < CAST($3 AS BIGINT) \
-             AND p.unit_code || '|' || p.payee_account IN (SELECT k FROM c)"
-        ),
-        vec![split_limit, split_n],
-    ));
-    wanted.push((
-        format!(
-            "SELECT {COLUMNS} FROM payments p WHERE {scope} AND p.amount > 0 AND ( \
-             (p.invoice_no IS NOT NULL AND p.invoice_no <> '' AND p.invoice_no IN (SELECT q.invoice_no FROM payments q \
-              WHERE q.year = $1 AND q.pay_date <= $2 AND q.amount > 0 AND q.invoice_no IS NOT NULL AND q.invoice_no <> '' \
-              GROUP BY q.invoice_no HAVING COUNT(*) > 1)) \
-             OR p.payee_account || '|' || CAST(p.amount AS TEXT) IN (SELECT q.payee_account || '|' || CAST(q.amount AS TEXT) \
-              FROM payments q WHERE q.year = $1 AND q.pay_date <= $2 AND q.amount > 0 \
-              GROUP BY q.payee_account, q.amount HAVING COUNT(*) > 1))"
-        ),
-        Vec::new(),
-    ));
-    let mut seen = std::collections::HashSet::new();
+    if !no_units {
+        let terms: Vec<String> =
+            t.prohibited_terms.iter().filter(|w| !w.is_empty()).map(|w| format!("%{w}%")).collect();
+        let like = (0..terms.len()).map(|k| format!(" OR p.summary LIKE ${}", k + 3)).collect::<String>();
+        wanted.push((
+            format!(
+                "SELECT {COLUMNS} FROM payments p JOIN indicators i ON i.year = p.year AND i.indicator_code = p.indicator_code \
+                 WHERE {within} AND p.amount > 0 AND (substr(p.economic_code, 1, length(i.economic_code)) <> i.economic_code{like})"
+            ),
+            terms,
+        ));
+        let limit = t.personal_limit.fen().to_string();
+        wanted.push((
+            format!(
+                "SELECT {COLUMNS} FROM payments p WHERE {within} AND p.payee_type = 'individual' AND p.amount >= CAST($3 AS BIGINT) \
+                 AND p.economic_code NOT LIKE '301%' AND p.economic_code NOT LIKE '303%'"
+            ),
+            vec![limit],
+        ));
+        // split_purchase: a window of at most 30 days lies within two consecutive months (or
+        // January to March), so (unit, account) pairs are candidates only where such months
+        // together reach the count and the sum.
+        let (split_limit, split_n) = (t.split_limit.fen().to_string(), t.split_min_payments.to_string());
+        wanted.push((
+            format!(
+                "WITH m AS (SELECT unit_code AS u, payee_account AS a, CAST(substr(pay_date, 6, 2) AS INTEGER) AS mo, \
+                 COUNT(*) AS n, SUM(amount) AS s FROM payments WHERE year = $1 AND pay_date <= $2{} AND amount > 0 \
+                 AND amount < CAST($3 AS BIGINT) GROUP BY unit_code, payee_account, CAST(substr(pay_date, 6, 2) AS INTEGER)), \
+                 c AS (SELECT DISTINCT x.u || '|' || x.a AS k FROM m x \
+                 LEFT JOIN m y ON y.u = x.u AND y.a = x.a AND y.mo = x.mo + 1 \
+                 LEFT JOIN m z ON z.u = x.u AND z.a = x.a AND z.mo = 3 AND x.mo = 1 \
+                 WHERE x.n + COALESCE(y.n, 0) + COALESCE(z.n, 0) >= CAST($4 AS BIGINT) \
+                 AND x.s + COALESCE(y.s, 0) + COALESCE(z.s, 0) >= CAST($3 AS BIGINT)) \
+                 SELECT {COLUMNS} FROM payments p WHERE {within} AND p.amount > 0 AND p.amount < CAST($3 AS BIGINT) \
+                 AND p.unit_code || '|' || p.payee_account IN (SELECT k FROM c)",
+                unit_is("unit_code")
+            ),
+            vec![split_limit, split_n],
+        ));
+    }
+    match scope {
+        // Every payment to a touched account or with a touched invoice: the groups of
+        // duplicate_payment (and every split group of those accounts) come whole.
+        Some(s) => {
+            let mut any = Vec::new();
+            if !s.invoices.is_empty() {
+                any.push(format!("p.invoice_no IN ({})", sql_list(&s.invoices)));
+            }
+            if !s.accounts.is_empty() {
+                any.push(format!("p.payee_account IN ({})", sql_list(&s.accounts)));
+            }
+            if !any.is_empty() {
+                wanted.push((
+                    format!(
+                        "SELECT {COLUMNS} FROM payments p WHERE p.year = $1 AND p.pay_date <= $2 AND p.amount > 0 AND ({})",
+                        any.join(" OR ")
+                    ),
+                    Vec::new(),
+                ));
+            }
+        }
+        None => wanted.push((
+            format!(
+                "SELECT {COLUMNS} FROM payments p WHERE {within} AND p.amount > 0 AND ( \
+                 (p.invoice_no IS NOT NULL AND p.invoice_no <> '' AND p.invoice_no IN (SELECT q.invoice_no FROM payments q \
+                  WHERE q.year = $1 AND q.pay_date <= $2 AND q.amount > 0 AND q.invoice_no IS NOT NULL AND q.invoice_no <> '' \
+                  GROUP BY q.invoice_no HAVING COUNT(*) > 1)) \
+                 OR p.payee_account || '|' || CAST(p.amount AS TEXT) IN (SELECT q.payee_account || '|' || CAST(q.amount AS TEXT) \
+                  FROM payments q WHERE q.year = $1 AND q.pay_date <= $2 AND q.amount > 0 \
+                  GROUP BY q.payee_account, q.amount HAVING COUNT(*) > 1))"
+            ),
+            Vec::new(),
+        )),
+    }
+    let mut seen = HashSet::new();
     for (sql, binds) in wanted {
         let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(i64::from(year)).bind(as_of.to_string());
         for b in binds {
             q = q.bind(b);
         }
-        for r in q.fetch_all(pool).await? {
+        for r in q.fetch_all(&mut *conn).await? {
             let (voucher, unit): (String, String) = (r.try_get(0)?, r.try_get(1)?);
             if !seen.insert((unit.clone(), voucher.clone())) {
                 continue;
@@ -232,10 +387,13 @@ pub async fn facts(store: &Store, year: i32, as_of: Date, t: &Thresholds) -> Res
             });
         }
     }
+    if scope.is_some() {
+        return Ok(f);
+    }
     let mut lines: HashMap<(String, String), RevenueFact> = HashMap::new();
     for r in sqlx::query("SELECT region_code, revenue_code, amount FROM revenue_targets WHERE year = $1")
         .bind(i64::from(year))
-        .fetch_all(pool)
+        .fetch_all(&mut *conn)
         .await?
     {
         let (region, code): (String, String) = (r.try_get(0)?, r.try_get(1)?);
@@ -249,7 +407,7 @@ pub async fn facts(store: &Store, year: i32, as_of: Date, t: &Thresholds) -> Res
     for r in sqlx::query("SELECT region_code, revenue_code, date, amount FROM revenues WHERE year = $1 AND date <= $2")
         .bind(i64::from(year))
         .bind(as_of.to_string())
-        .fetch_all(pool)
+        .fetch_all(&mut *conn)
         .await?
     {
         let key: (String, String) = (r.try_get(0)?, r.try_get(1)?);
@@ -281,6 +439,8 @@ struct RaiseData<'a> {
     raised_on: String,
     explain_by: String,
     plan_by: String,
+    /// `open`, or `recorded` for a rule handled `record`.
+    state: &'static str,
 }
 
 #[derive(serde::Serialize)]
@@ -289,6 +449,24 @@ struct UpdateData<'a> {
     level: &'a str,
     vouchers: &'a [String],
     evidence: &'a serde_json::Value,
+    /// New dates when a check as of an earlier day finds a warning nobody has acted on
+    /// (one raised as payments landed): it is dated from the earliest day it was found.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    raised_on: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    explain_by: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    plan_by: Option<String>,
+    /// `open` again when a withdrawn warning's finding returns.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    state: Option<&'static str>,
+}
+
+#[derive(serde::Serialize)]
+struct WithdrawData<'a> {
+    id: i64,
+    from: &'a str,
+    as_of: String,
 }
 
 /// What a check did.
@@ -299,6 +477,8 @@ pub struct CheckReport {
     pub unchanged: usize,
     /// Warnings whose explanation or plan was overdue: one level up, a new deadline.
     pub escalated: usize,
+    /// Warnings nobody had acted on whose finding is no longer made.
+    pub withdrawn: usize,
     /// Emergency cases opened.
     pub emergencies: usize,
 }
@@ -306,11 +486,14 @@ pub struct CheckReport {
 /// A stored warning as `check` compares and escalates it.
 struct Stored {
     id: i64,
+    rule: String,
+    period: String,
     level: String,
     vouchers: String,
     evidence: String,
     escalations: i64,
     state: String,
+    raised_on: String,
     explain_by: String,
     plan_by: String,
 }
@@ -326,6 +509,312 @@ struct EscalateData<'a> {
     plan_by: &'a str,
 }
 
+/// Who records warnings, when and why: the header of each entry but its action.
+#[derive(Clone, Copy, Debug)]
+pub struct By<'a> {
+    pub actor: &'a str,
+    pub at: bw_core::Timestamp,
+    pub reason: &'a str,
+    pub batch: Option<i64>,
+}
+
+impl<'a> By<'a> {
+    fn header(&self, action: &'a str) -> bw_ledger::Header<'a> {
+        bw_ledger::Header { action, actor: self.actor, at: self.at, reason: self.reason, batch: self.batch }
+    }
+}
+
+/// A warning a recording raised or changed: what the import's handling acts on.
+#[derive(Clone, Debug)]
+pub struct Touched {
+    pub id: i64,
+    pub rule: &'static str,
+    pub unit_code: Option<String>,
+    pub vouchers: Vec<String>,
+    pub level: bw_rules::Level,
+}
+
+/// The year's warnings, loaded once, against which findings are recorded.
+struct Recorder {
+    year: i32,
+    existing: HashMap<String, Stored>,
+    explain_by: Date,
+    plan_by: Date,
+    as_of: Date,
+    report: CheckReport,
+}
+
+impl Recorder {
+    async fn load(
+        conn: &mut AnyConnection,
+        year: i32,
+        as_of: Date,
+        calendar: &WorkCalendar,
+    ) -> Result<Recorder, ActionError> {
+        let explain_by = calendar.add_workdays(as_of, EXPLAIN_WORKDAYS).value;
+        let plan_by = calendar.add_workdays(explain_by, PLAN_WORKDAYS).value;
+        let mut existing = HashMap::new();
+        for r in sqlx::query(
+            "SELECT wkey, id, level, vouchers, evidence, escalations, state, raised_on, explain_by, plan_by, rule, period \
+             FROM warnings WHERE year = $1",
+        )
+        .bind(i64::from(year))
+        .fetch_all(&mut *conn)
+        .await?
+        {
+            existing.insert(
+                r.try_get(0)?,
+                Stored {
+                    id: r.try_get(1)?,
+                    rule: r.try_get(10)?,
+                    period: r.try_get(11)?,
+                    level: r.try_get(2)?,
+                    vouchers: r.try_get(3)?,
+                    evidence: r.try_get(4)?,
+                    escalations: r.try_get(5)?,
+                    state: r.try_get(6)?,
+                    raised_on: r.try_get(7)?,
+                    explain_by: r.try_get(8)?,
+                    plan_by: r.try_get(9)?,
+                },
+            );
+        }
+        Ok(Recorder { year, existing, explain_by, plan_by, as_of, report: CheckReport::default() })
+    }
+
+    /// Records `findings` (those of rules firing at payment time only, with
+    /// `payment_time`): a new finding is raised, a changed one updated, the same one left.
+    async fn record(
+        &mut self,
+        tx: &mut bw_store::Tx,
+        journal: &mut JournalWriter,
+        by: &By<'_>,
+        findings: &[Finding],
+        policies: &Policies,
+        payment_time: bool,
+    ) -> Result<Vec<Touched>, ActionError> {
+        let report = &mut self.report;
+        let mut touched = Vec::new();
+        for w in findings.iter().filter(|w| !payment_time || policies.at_payment(w.rule)) {
+            let key = w.key();
+            let vouchers = serde_json::to_string(&w.vouchers).map_err(|e| ActionError::Invalid(e.to_string()))?;
+            let evidence = serde_json::to_value(&w.evidence).map_err(|e| ActionError::Invalid(e.to_string()))?;
+            let evidence_text = evidence.to_string();
+            match self.existing.get_mut(&key) {
+                Some(s) => {
+                    // An escalated warning keeps its escalations above the finding's level.
+                    let level = (0..s.escalations).fold(w.level, |l, _| l.raised());
+                    let untouched = matches!(s.state.as_str(), "open" | "recorded") && s.escalations == 0;
+                    let reopen = s.state == "withdrawn";
+                    let redate = reopen || (untouched && Date::parse(&s.raised_on).is_ok_and(|d| d > self.as_of));
+                    if s.level == level.as_str() && s.vouchers == vouchers && s.evidence == evidence_text && !redate {
+                        report.unchanged += 1;
+                        continue;
+                    }
+                    let state = reopen.then(|| if policies.handling(w.rule) == "record" { "recorded" } else { "open" });
+                    let dates =
+                        redate.then(|| (self.as_of.to_string(), self.explain_by.to_string(), self.plan_by.to_string()));
+                    let data = UpdateData {
+                        id: s.id,
+                        level: level.as_str(),
+                        vouchers: &w.vouchers,
+                        evidence: &evidence,
+                        raised_on: dates.as_ref().map(|d| d.0.clone()),
+                        explain_by: dates.as_ref().map(|d| d.1.clone()),
+                        plan_by: dates.as_ref().map(|d| d.2.clone()),
+                        state,
+                    };
+                    let idx = journal.append(entry(&by.header("warning.update"), &data)?);
+                    if let Some((raised_on, explain_by, plan_by)) = dates {
+                        sqlx::query("UPDATE warnings SET raised_on = $1, explain_by = $2, plan_by = $3 WHERE id = $4")
+                            .bind(raised_on.clone())
+                            .bind(explain_by.clone())
+                            .bind(plan_by.clone())
+                            .bind(s.id)
+                            .execute(&mut **tx)
+                            .await?;
+                        (s.raised_on, s.explain_by, s.plan_by) = (raised_on, explain_by, plan_by);
+                    }
+                    if let Some(state) = state {
+                        sqlx::query("UPDATE warnings SET state = $1 WHERE id = $2")
+                            .bind(state)
+                            .bind(s.id)
+                            .execute(&mut **tx)
+                            .await?;
+                        s.state = state.into();
+                    }
+                    sqlx::query(
+                        "UPDATE warnings SET level = $1, vouchers = $2, evidence = $3, journal_idx = $4 WHERE id = $5",
+                    )
+                    .bind(level.as_str())
+                    .bind(vouchers.clone())
+                    .bind(evidence_text.clone())
+                    .bind(idx)
+                    .bind(s.id)
+                    .execute(&mut **tx)
+                    .await?;
+                    (s.level, s.vouchers, s.evidence) = (level.as_str().to_string(), vouchers, evidence_text);
+                    report.updated += 1;
+                    touched.push(Touched {
+                        id: s.id,
+                        rule: w.rule,
+                        unit_code: w.unit_code.clone(),
+                        vouchers: w.vouchers.clone(),
+                        level,
+                    });
+                }
+                None => {
+                    let state = if policies.handling(w.rule) == "record" { "recorded" } else { "open" };
+                    let data = RaiseData {
+                        key: &key,
+                        year: self.year,
+                        rule: w.rule,
+                        level: w.level.as_str(),
+                        unit_code: &w.unit_code,
+                        indicator_code: &w.indicator_code,
+                        region_code: &w.region_code,
+                        revenue_code: &w.revenue_code,
+                        period: &w.period,
+                        vouchers: &w.vouchers,
+                        evidence: &evidence,
+                        raised_on: self.as_of.to_string(),
+                        explain_by: self.explain_by.to_string(),
+                        plan_by: self.plan_by.to_string(),
+                        state,
+                    };
+                    let idx = journal.append(entry(&by.header("warning.raise"), &data)?);
+                    insert_warning(tx, idx, &data).await?;
+                    self.existing.insert(
+                        key.clone(),
+                        Stored {
+                            id: idx,
+                            rule: w.rule.into(),
+                            period: w.period.clone(),
+                            level: w.level.as_str().into(),
+                            vouchers,
+                            evidence: evidence_text,
+                            escalations: 0,
+                            state: state.into(),
+                            raised_on: data.raised_on.clone(),
+                            explain_by: data.explain_by.clone(),
+                            plan_by: data.plan_by.clone(),
+                        },
+                    );
+                    report.raised += 1;
+                    touched.push(Touched {
+                        id: idx,
+                        rule: w.rule,
+                        unit_code: w.unit_code.clone(),
+                        vouchers: w.vouchers.clone(),
+                        level: w.level,
+                    });
+                }
+            }
+        }
+        Ok(touched)
+    }
+
+    /// Warnings nobody has acted on (open or recorded, never escalated) whose finding a
+    /// full check no longer makes — the condition cleared, or a check as of an earlier day
+    /// does not see it yet — are withdrawn (撤销), journaled; a later finding reopens them.
+    async fn withdraw(
+        &mut self,
+        tx: &mut bw_store::Tx,
+        journal: &mut JournalWriter,
+        by: &By<'_>,
+        findings: &[Finding],
+    ) -> Result<(), ActionError> {
+        let report = &mut self.report;
+        let found: HashSet<String> = findings.iter().map(Finding::key).collect();
+        // behind_schedule measures the last month-end only: an earlier month's warning is
+        // not re-measured, so not withdrawn.
+        let measured = format!("{:04}-{:02}", self.year, bw_rules::completed_months(self.year, self.as_of));
+        let mut gone: Vec<(&String, &mut Stored)> = self
+            .existing
+            .iter_mut()
+            .filter(|(k, s)| {
+                matches!(s.state.as_str(), "open" | "recorded")
+                    && s.escalations == 0
+                    && !found.contains(*k)
+                    && !(s.rule == "behind_schedule" && s.period < measured)
+            })
+            .collect();
+        gone.sort_by_key(|(_, s)| s.id);
+        for (_, s) in gone {
+            let data = WithdrawData { id: s.id, from: &s.state, as_of: self.as_of.to_string() };
+            let idx = journal.append(entry(&by.header("warning.withdraw"), &data)?);
+            sqlx::query("UPDATE warnings SET state = 'withdrawn', journal_idx = $1 WHERE id = $2")
+                .bind(idx)
+                .bind(s.id)
+                .execute(&mut **tx)
+                .await?;
+            s.state = "withdrawn".into();
+            report.withdrawn += 1;
+        }
+        Ok(())
+    }
+
+    /// Overdue steps as of the recorder's date: the level goes up one and the step gets a
+    /// new deadline.
+    async fn escalate(
+        &mut self,
+        tx: &mut bw_store::Tx,
+        journal: &mut JournalWriter,
+        by: &By<'_>,
+        calendar: &WorkCalendar,
+    ) -> Result<(), ActionError> {
+        let report = &mut self.report;
+        let as_of = self.as_of;
+        let mut overdue: Vec<&Stored> = self
+            .existing
+            .values()
+            .filter(|s| {
+                let late = |d: &str| Date::parse(d).is_ok_and(|d| d < as_of);
+                match s.state.as_str() {
+                    "open" | "returned" => late(&s.explain_by),
+                    "rectification_required" => late(&s.plan_by),
+                    _ => false,
+                }
+            })
+            .collect();
+        overdue.sort_by_key(|s| s.id);
+        for s in overdue {
+            let from = bw_rules::Level::parse(&s.level).unwrap_or(bw_rules::Level::Yellow);
+            let to = from.raised();
+            let plan_step = s.state == "rectification_required";
+            let (mut explain_by, mut plan_by) = (s.explain_by.clone(), s.plan_by.clone());
+            if plan_step {
+                plan_by = calendar.add_workdays(as_of, PLAN_WORKDAYS).value.to_string();
+            } else {
+                explain_by = calendar.add_workdays(as_of, EXPLAIN_WORKDAYS).value.to_string();
+            }
+            let data = EscalateData {
+                id: s.id,
+                overdue: if plan_step { "plan" } else { "explanation" },
+                from: from.as_str(),
+                level: to.as_str(),
+                escalations: s.escalations + 1,
+                explain_by: &explain_by,
+                plan_by: &plan_by,
+            };
+            let idx = journal.append(entry(&by.header("warning.escalate"), &data)?);
+            sqlx::query(
+                "UPDATE warnings SET level = $1, escalations = $2, explain_by = $3, plan_by = $4, journal_idx = $5 WHERE id = $6",
+            )
+            .bind(to.as_str())
+            .bind(s.escalations + 1)
+            .bind(explain_by.clone())
+            .bind(plan_by.clone())
+            .bind(idx)
+            .bind(s.id)
+            .execute(&mut **tx)
+            .await?;
+            report.escalated += 1;
+        }
+        Ok(())
+    }
+}
+
 /// Evaluates every rule as of `as_of`, records the findings, escalates overdue steps and
 /// opens the emergency cases the warnings call for; returns what changed.
 pub async fn check(store: &Store, ctx: &Ctx, as_of: Date) -> Result<CheckReport, ActionError> {
@@ -336,122 +825,21 @@ pub async fn check(store: &Store, ctx: &Ctx, as_of: Date) -> Result<CheckReport,
 
 async fn record(store: &Store, ctx: &Ctx, as_of: Date) -> Result<CheckReport, ActionError> {
     let year = as_of.year();
-    let t = thresholds(store).await?;
-    let facts = facts(store, year, as_of, &t).await?;
-    let findings = bw_rules::evaluate(as_of, &facts, &t);
+    let t = thresholds(store, year).await?;
+    let policies = Policies::load(store, year).await?;
     let calendar = crate::calendar::load(store).await?;
-    let explain_by = calendar.add_workdays(as_of, EXPLAIN_WORKDAYS).value;
-    let plan_by = calendar.add_workdays(explain_by, PLAN_WORKDAYS).value;
-    let mut existing: HashMap<String, Stored> = HashMap::new();
-    for r in sqlx::query(
-        "SELECT wkey, id, level, vouchers, evidence, escalations, state, explain_by, plan_by FROM warnings WHERE year = $1",
-    )
-    .bind(i64::from(year))
-    .fetch_all(store.pool())
-    .await?
-    {
-        existing.insert(
-            r.try_get(0)?,
-            Stored {
-                id: r.try_get(1)?,
-                level: r.try_get(2)?,
-                vouchers: r.try_get(3)?,
-                evidence: r.try_get(4)?,
-                escalations: r.try_get(5)?,
-                state: r.try_get(6)?,
-                explain_by: r.try_get(7)?,
-                plan_by: r.try_get(8)?,
-            },
-        );
-    }
     let (mut tx, size) = store.begin_write().await?;
+    let facts = facts(&mut tx, year, as_of, &t, None).await?;
+    let findings = bw_rules::evaluate(as_of, &facts, &t);
+    let mut recorder = Recorder::load(&mut tx, year, as_of, &calendar).await?;
     let mut journal = JournalWriter::new(size, store, ctx.at);
-    let mut report = CheckReport::default();
     let reason = ctx.reason.clone().unwrap_or_else(|| format!("check as of {as_of}"));
-    let header = |action| bw_ledger::Header { action, actor: &ctx.actor, at: ctx.at, reason: &reason, batch: None };
-    for w in &findings {
-        let key = w.key();
-        let vouchers = serde_json::to_string(&w.vouchers).map_err(|e| ActionError::Invalid(e.to_string()))?;
-        let evidence = serde_json::to_value(&w.evidence).map_err(|e| ActionError::Invalid(e.to_string()))?;
-        let evidence_text = evidence.to_string();
-        match existing.get_mut(&key) {
-            Some(s) => {
-                // An escalated warning keeps its escalations above the finding's level.
-                let level = (0..s.escalations).fold(w.level, |l, _| l.raised());
-                if s.level == level.as_str() && s.vouchers == vouchers && s.evidence == evidence_text {
-                    report.unchanged += 1;
-                    continue;
-                }
-                let data = UpdateData { id: s.id, level: level.as_str(), vouchers: &w.vouchers, evidence: &evidence };
-                let idx = journal.append(entry(&header("warning.update"), &data)?);
-                sqlx::query(
-                    "UPDATE warnings SET level = $1, vouchers = $2, evidence = $3, journal_idx = $4 WHERE id = $5",
-                )
-                .bind(level.as_str())
-                .bind(vouchers)
-                .bind(evidence_text)
-                .bind(idx)
-                .bind(s.id)
-                .execute(&mut *tx)
-                .await?;
-                s.level = level.as_str().to_string();
-                report.updated += 1;
-            }
-            None => {
-                let data = raise_data(&key, year, w, &evidence, as_of, explain_by, plan_by);
-                let idx = journal.append(entry(&header("warning.raise"), &data)?);
-                insert_warning(&mut tx, idx, &data).await?;
-                report.raised += 1;
-            }
-        }
-    }
-    // Overdue steps: the level goes up one and the step gets a new deadline.
-    let mut overdue: Vec<&Stored> = existing
-        .values()
-        .filter(|s| {
-            let late = |d: &str| Date::parse(d).is_ok_and(|d| d < as_of);
-            match s.state.as_str() {
-                "open" | "returned" => late(&s.explain_by),
-                "rectification_required" => late(&s.plan_by),
-                _ => false,
-            }
-        })
-        .collect();
-    overdue.sort_by_key(|s| s.id);
-    for s in overdue {
-        let from = bw_rules::Level::parse(&s.level).unwrap_or(bw_rules::Level::Yellow);
-        let to = from.raised();
-        let plan_step = s.state == "rectification_required";
-        let (mut explain_by, mut plan_by) = (s.explain_by.clone(), s.plan_by.clone());
-        if plan_step {
-            plan_by = calendar.add_workdays(as_of, PLAN_WORKDAYS).value.to_string();
-        } else {
-            explain_by = calendar.add_workdays(as_of, EXPLAIN_WORKDAYS).value.to_string();
-        }
-        let data = EscalateData {
-            id: s.id,
-            overdue: if plan_step { "plan" } else { "explanation" },
-            from: from.as_str(),
-            level: to.as_str(),
-            escalations: s.escalations + 1,
-            explain_by: &explain_by,
-            plan_by: &plan_by,
-        };
-        let idx = journal.append(entry(&header("warning.escalate"), &data)?);
-        sqlx::query(
-            "UPDATE warnings SET level = $1, escalations = $2, explain_by = $3, plan_by = $4, journal_idx = $5 WHERE id = $6",
-        )
-        .bind(to.as_str())
-        .bind(s.escalations + 1)
-        .bind(explain_by.clone())
-        .bind(plan_by.clone())
-        .bind(idx)
-        .bind(s.id)
-        .execute(&mut *tx)
-        .await?;
-        report.escalated += 1;
-    }
-    if report.raised + report.updated + report.escalated == 0 {
+    let by = By { actor: &ctx.actor, at: ctx.at, reason: &reason, batch: None };
+    recorder.record(&mut tx, &mut journal, &by, &findings, &policies, false).await?;
+    recorder.withdraw(&mut tx, &mut journal, &by, &findings).await?;
+    recorder.escalate(&mut tx, &mut journal, &by, &calendar).await?;
+    let report = recorder.report;
+    if report.raised + report.updated + report.escalated + report.withdrawn == 0 {
         tx.rollback().await?;
         return Ok(report);
     }
@@ -460,38 +848,84 @@ async fn record(store: &Store, ctx: &Ctx, as_of: Date) -> Result<CheckReport, Ac
     Ok(report)
 }
 
-fn raise_data<'a>(
-    key: &'a str,
-    year: i32,
-    w: &'a Finding,
-    evidence: &'a serde_json::Value,
-    as_of: Date,
-    explain_by: Date,
-    plan_by: Date,
-) -> RaiseData<'a> {
-    RaiseData {
-        key,
-        year,
-        rule: w.rule,
-        level: w.level.as_str(),
-        unit_code: &w.unit_code,
-        indicator_code: &w.indicator_code,
-        region_code: &w.region_code,
-        revenue_code: &w.revenue_code,
-        period: &w.period,
-        vouchers: &w.vouchers,
-        evidence,
-        raised_on: as_of.to_string(),
-        explain_by: explain_by.to_string(),
-        plan_by: plan_by.to_string(),
+/// What landed in one import of payments, for the rules that fire at payment time.
+#[derive(Debug, Default)]
+pub struct Landed {
+    pub scope: Scope,
+    /// Per fiscal year, the latest payment date in the batch.
+    pub years: BTreeMap<i32, Date>,
+}
+
+impl Landed {
+    pub fn add(&mut self, year: i32, unit: &str, account: &str, invoice: Option<&str>, date: Date) {
+        if !self.scope.units.contains(unit) {
+            self.scope.units.insert(unit.to_string());
+        }
+        if !self.scope.accounts.contains(account) {
+            self.scope.accounts.insert(account.to_string());
+        }
+        if let Some(i) = invoice.map(str::trim).filter(|i| !i.is_empty())
+            && !self.scope.invoices.contains(i)
+        {
+            self.scope.invoices.insert(i.to_string());
+        }
+        let d = self.years.entry(year).or_insert(date);
+        *d = (*d).max(date);
     }
+}
+
+/// The date payment-time rules are evaluated as of for the payments of `year` landing
+/// `today`: today — or the batch's latest payment date if that is later — within the year
+/// (a past year's payments are judged as of its last day).
+pub fn landing_date(year: i32, latest: Date, today: Date) -> Date {
+    let end = Date::from_ymd(year, 12, 31).unwrap_or(latest);
+    today.max(latest).min(end)
+}
+
+/// Incremental evaluation (事中): after a batch of payments lands, inside its transaction,
+/// the rules firing at payment time are evaluated over what the batch touched and their
+/// findings recorded like a check's. Returns the warnings raised or changed.
+pub async fn on_payments(
+    tx: &mut bw_store::Tx,
+    journal: &mut JournalWriter,
+    by: &By<'_>,
+    landed: &Landed,
+    today: Date,
+    prepared: &HashMap<i32, (Thresholds, Policies)>,
+    calendar: &WorkCalendar,
+) -> Result<Vec<Touched>, ActionError> {
+    let mut touched = Vec::new();
+    for (&year, &latest) in &landed.years {
+        let Some((t, policies)) = prepared.get(&year) else { continue };
+        if !bw_rules::Rule::ALL.iter().any(|r| policies.at_payment(r.id())) {
+            continue;
+        }
+        let as_of = landing_date(year, latest, today);
+        let facts = facts(&mut *tx, year, as_of, t, Some(&landed.scope)).await?;
+        let findings = bw_rules::evaluate(as_of, &facts, t);
+        let mut recorder = Recorder::load(&mut *tx, year, as_of, calendar).await?;
+        touched.extend(recorder.record(tx, journal, by, &findings, policies, true).await?);
+    }
+    Ok(touched)
+}
+
+/// The thresholds and policies of each year an import touches.
+pub async fn prepare(
+    store: &Store,
+    years: impl IntoIterator<Item = i32>,
+) -> Result<HashMap<i32, (Thresholds, Policies)>, ActionError> {
+    let mut out = HashMap::new();
+    for y in years {
+        out.insert(y, (thresholds(store, y).await?, Policies::load(store, y).await?));
+    }
+    Ok(out)
 }
 
 async fn insert_warning(tx: &mut bw_store::Tx, idx: i64, d: &RaiseData<'_>) -> Result<(), ActionError> {
     sqlx::query(
         "INSERT INTO warnings (id, wkey, year, rule, level, unit_code, indicator_code, region_code, revenue_code, period, \
          vouchers, evidence, raised_on, explain_by, plan_by, state, journal_idx) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, 'open', $1)",
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $1)",
     )
     .bind(idx)
     .bind(d.key.to_string())
@@ -508,6 +942,7 @@ async fn insert_warning(tx: &mut bw_store::Tx, idx: i64, d: &RaiseData<'_>) -> R
     .bind(d.raised_on.clone())
     .bind(d.explain_by.clone())
     .bind(d.plan_by.clone())
+    .bind(d.state.to_string())
     .execute(&mut **tx)
     .await?;
     Ok(())
@@ -520,7 +955,7 @@ fn entry<T: serde::Serialize>(header: &bw_ledger::Header<'_>, data: &T) -> Resul
 /// Warnings of `year` (all years when `None`) not yet archived, closed or dismissed, most
 /// severe first.
 pub async fn open_warnings(store: &Store, year: Option<i32>) -> Result<Vec<Warning>, ActionError> {
-    let open = "state NOT IN ('archived', 'closed', 'dismissed')";
+    let open = "state NOT IN ('archived', 'closed', 'dismissed', 'withdrawn')";
     match year {
         Some(y) => warnings(store, &format!("{open} AND year = $1"), Some(i64::from(y))).await,
         None => warnings(store, open, None).await,
@@ -607,15 +1042,24 @@ pub async fn step(
     returned: Money,
 ) -> Result<String, ActionError> {
     use bw_rules::workflow::{Judgement, State, Step, next};
-    let row = sqlx::query("SELECT state, explain_by, plan_by FROM warnings WHERE id = $1")
+    let row = sqlx::query("SELECT state, explain_by, plan_by, rule, year FROM warnings WHERE id = $1")
         .bind(id)
         .fetch_optional(store.pool())
         .await?
         .ok_or_else(|| ActionError::Invalid(format!("no warning {id}")))?;
     let (state, mut explain_by, mut plan_by): (String, String, String) =
         (row.try_get(0)?, row.try_get(1)?, row.try_get(2)?);
+    let (rule, year): (String, i64) = (row.try_get(3)?, row.try_get(4)?);
     let from = State::parse(&state).ok_or_else(|| bad("state", &state))?;
     let to = next(from, step).map_err(ActionError::Invalid)?;
+    if step == Step::Explain && attachments.is_empty() {
+        let handling = crate::settings::get_for_year(store, &format!("rules.{rule}.handling"), year as i32).await?;
+        if handling == "warn_attach" {
+            return Err(ActionError::Invalid(format!(
+                "rule {rule} is handled warn_attach: the explanation needs an attachment (--attachment FILE)"
+            )));
+        }
+    }
     let needs_note = matches!(step, Step::Explain | Step::Plan | Step::Rectify | Step::Dismiss);
     if needs_note && note.trim().is_empty() {
         return Err(ActionError::Invalid(format!("{} needs a text (--text)", step.name())));
@@ -837,8 +1281,9 @@ pub fn response(level: &str) -> &'static str {
 /// its last day, with the warnings the current and proposed bounds raise on Y. Changes
 /// nothing: a proposal is adopted with `setting set`.
 pub async fn calibrate(store: &Store, year: i32) -> Result<Vec<bw_rules::Proposal>, ActionError> {
-    let t = thresholds(store).await?;
+    let t = thresholds(store, year).await?;
     let as_of = Date::from_ymd(year, 12, 31).ok_or_else(|| ActionError::Invalid(format!("no year {year}")))?;
-    let facts = facts(store, year, as_of, &t).await?;
+    let mut conn = store.pool().acquire().await?;
+    let facts = facts(&mut conn, year, as_of, &t, None).await?;
     Ok(bw_rules::calibrate(&facts, as_of, &t))
 }

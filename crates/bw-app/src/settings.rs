@@ -2,7 +2,7 @@
 
 use crate::Ctx;
 use crate::journal::{ActionError, act};
-use bw_core::settings::{SETTINGS, validate};
+use bw_core::settings::{all, split_year, validate};
 use bw_store::Store;
 use bw_store::sqlx::{self, Row};
 
@@ -20,15 +20,42 @@ pub async fn list(store: &Store) -> Result<Vec<SettingValue>, ActionError> {
     for r in rows {
         set.insert(r.try_get::<String, _>(0)?, r.try_get::<String, _>(1)?);
     }
-    Ok(SETTINGS
-        .iter()
+    let mut out: Vec<SettingValue> = all()
         .map(|s| SettingValue {
             key: s.key.into(),
             value: set.get(s.key).cloned().unwrap_or_else(|| s.default.into()),
             default: s.default.into(),
             about: s.about.into(),
         })
-        .collect())
+        .collect();
+    // Year-scoped values follow, by key.
+    let mut scoped: Vec<(&String, &String)> = set.iter().filter(|(k, _)| split_year(k).1.is_some()).collect();
+    scoped.sort();
+    for (k, v) in scoped {
+        if let Some(s) = bw_core::settings::spec(k) {
+            out.push(SettingValue {
+                key: k.clone(),
+                value: v.clone(),
+                default: s.default.into(),
+                about: s.about.into(),
+            });
+        }
+    }
+    Ok(out)
+}
+
+/// The value of `key` for fiscal `year`: the year's own value (`KEY@YEAR`) where one was
+/// set, else the value for every year.
+pub async fn get_for_year(store: &Store, key: &str, year: i32) -> Result<String, ActionError> {
+    let scoped = format!("{key}@{year:04}");
+    if bw_core::settings::spec(&scoped).is_some() {
+        let row =
+            sqlx::query("SELECT value FROM settings WHERE key = $1").bind(scoped).fetch_optional(store.pool()).await?;
+        if let Some(r) = row {
+            return Ok(r.try_get(0)?);
+        }
+    }
+    get(store, key).await
 }
 
 pub async fn get(store: &Store, key: &str) -> Result<String, ActionError> {

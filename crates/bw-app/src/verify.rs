@@ -512,7 +512,7 @@ impl Model {
                     text("raised_on"),
                     text("explain_by"),
                     text("plan_by"),
-                    "open".into(),
+                    d["state"].as_str().unwrap_or("open").to_string(),
                     ix.clone(),
                     "0".into(),
                 ];
@@ -525,6 +525,22 @@ impl Model {
                 row[4] = d["level"].as_str().ok_or("no level")?.to_string();
                 row[10] = d["vouchers"].to_string();
                 row[11] = d["evidence"].to_string();
+                for (k, col) in [("raised_on", 12), ("explain_by", 13), ("plan_by", 14), ("state", 15)] {
+                    if let Some(v) = d[k].as_str() {
+                        row[col] = v.to_string();
+                    }
+                }
+                row[16] = ix;
+            }
+            "warning.withdraw" => {
+                let d = data();
+                let id = d["id"].as_i64().ok_or("no id")?.to_string();
+                let row =
+                    self.row_mut("warnings", &id, || format!("withdraws warning {id}, which was never raised"))?;
+                if row[15] != d["from"].as_str().unwrap_or("") {
+                    return Err(format!("withdraws warning {id} from {:?}, but it was {:?}", d["from"], row[15]));
+                }
+                row[15] = "withdrawn".into();
                 row[16] = ix;
             }
             "warning.escalate" => {

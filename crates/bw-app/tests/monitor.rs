@@ -58,8 +58,25 @@ fn row(rule: &str, level: &str, subject: &str, period: &str, vouchers: &[&str]) 
 #[tokio::test]
 async fn check_records_each_finding_once_and_updates_it_when_its_level_changes() {
     for db in prepared().await {
+        // The import itself raised the findings of the rules that fire at payment time,
+        // dated the day it ran (2026-11-26).
+        let landed = open(&db, 2026).await;
+        assert_eq!(
+            landed,
+            vec![
+                row("ahead_of_schedule", "orange", "U1/I1", "2026-06", &["P3"]),
+                row("ahead_of_schedule", "red", "U2/I3", "2026-06", &["P1"]),
+                row("over_budget", "orange", "U2/I3", "2026", &["P1"]),
+            ],
+            "{}",
+            db.name
+        );
+        let all = bw_app::monitor::open_warnings(&db.store, Some(2026)).await.unwrap();
+        assert!(all.iter().all(|w| w.raised_on == "2026-11-26" && w.explain_by == "2026-11-30"), "{all:?}");
+        // A check as of an earlier day finds them already then: nobody has acted on them, so
+        // they are dated from that day; the scheduled rules add theirs.
         let r = bw_app::monitor::check(&db.store, &ctx(), d("2026-06-30")).await.unwrap();
-        assert_eq!((r.raised, r.updated, r.unchanged), (5, 0, 0), "{}", db.name);
+        assert_eq!((r.raised, r.updated, r.unchanged), (2, 3, 0), "{}", db.name);
         let mut want = vec![
             row("ahead_of_schedule", "orange", "U1/I1", "2026-06", &["P3"]),
             row("ahead_of_schedule", "red", "U2/I3", "2026-06", &["P1"]),
@@ -85,14 +102,18 @@ async fn check_records_each_finding_once_and_updates_it_when_its_level_changes()
         assert_eq!((r.raised, r.updated, r.unchanged), (0, 0, 5));
         assert_eq!(db.store.journal_size().await.unwrap(), size);
 
-        // Another payment in June lifts I1 to 45 %: the same warning turns red.
+        // Another payment in June lifts I1 to 45 %: the import itself turns the same warning
+        // red (a journaled update), and the next check finds nothing more to do.
         let body = format!("{HEADER}P4,2026-06-20,U1,I1,30201,丁公司,6222000004,company,5000.01,办公\n");
-        import_str(&db, Kind::Payments, "p2.csv", &body).await.unwrap();
-        let r = bw_app::monitor::check(&db.store, &ctx(), d("2026-06-30")).await.unwrap();
-        assert_eq!((r.raised, r.updated, r.unchanged), (0, 1, 4));
+        let size = db.store.journal_size().await.unwrap();
+        let report = import_str(&db, Kind::Payments, "p2.csv", &body).await.unwrap();
+        assert_eq!(report.warnings_raised, 1);
+        assert_eq!(db.store.journal_size().await.unwrap(), size + 3, "payment, warning.update, import.batch");
         let now = open(&db, 2026).await;
         assert!(now.contains(&row("ahead_of_schedule", "red", "U1/I1", "2026-06", &["P3", "P4"])), "{now:?}");
         assert_eq!(now.len(), 5);
+        let r = bw_app::monitor::check(&db.store, &ctx(), d("2026-06-30")).await.unwrap();
+        assert_eq!((r.raised, r.updated, r.unchanged), (0, 0, 5));
         let v = bw_app::verify::verify(&db.store).await.unwrap();
         assert!(v.ok, "{}: {:?}", db.name, v.failures);
 
@@ -319,10 +340,11 @@ async fn the_facts_selected_in_sql_give_the_findings_of_every_payment() {
             let path = out.path().join(format!("{}.csv", kind.as_str()));
             bw_app::import::import_file(&db.store, &ctx(), kind, &path, &Default::default()).await.unwrap();
         }
-        let t = bw_app::monitor::thresholds(&db.store).await.unwrap();
+        let t = bw_app::monitor::thresholds(&db.store, 2025).await.unwrap();
+        let mut conn = db.store.pool().acquire().await.unwrap();
         for as_of in ["2025-03-17", "2025-06-30", "2025-10-08", "2025-12-31", "2026-02-01"] {
             let as_of = d(as_of);
-            let slim = bw_app::monitor::facts(&db.store, 2025, as_of, &t).await.unwrap();
+            let slim = bw_app::monitor::facts(&mut conn, 2025, as_of, &t, None).await.unwrap();
             let mut full = slim.clone();
             full.payments = all_payments(&db, 2025, as_of).await;
             bw_rules::aggregate(&mut full, as_of);
@@ -330,6 +352,31 @@ async fn the_facts_selected_in_sql_give_the_findings_of_every_payment() {
             let (a, b) = (bw_rules::evaluate(as_of, &slim, &t), bw_rules::evaluate(as_of, &full, &t));
             assert!(!b.is_empty());
             assert_eq!(a, b, "{}: as of {as_of}", db.name);
+            // What a batch of a few units' payments touched: the evaluation over it makes
+            // exactly the full findings about those units, and nothing untrue of others.
+            let mut landed = bw_app::monitor::Landed::default();
+            let units: Vec<String> = {
+                let mut u: Vec<String> = full.payments.iter().map(|p| p.unit_code.clone()).collect();
+                u.sort();
+                u.dedup();
+                u.into_iter().step_by(7).take(4).collect()
+            };
+            for p in full.payments.iter().filter(|p| units.contains(&p.unit_code)) {
+                landed.add(2025, &p.unit_code, &p.payee_account, p.invoice_no.as_deref(), p.pay_date);
+            }
+            let scoped = bw_app::monitor::facts(&mut conn, 2025, as_of, &t, Some(&landed.scope)).await.unwrap();
+            let c = bw_rules::evaluate(as_of, &scoped, &t);
+            for f in &c {
+                assert!(b.contains(f) || f.rule == "revenue_shortfall", "{}: {f:?} is not a full finding", db.name);
+            }
+            let revenue = |f: &&bw_rules::Finding| f.rule == "revenue_shortfall";
+            let of_units = b.iter().filter(|f| !revenue(f) && f.unit_code.as_ref().is_some_and(|u| units.contains(u)));
+            let mut n = 0;
+            for f in of_units {
+                assert!(c.contains(f), "{}: {f:?} missed by the scoped evaluation", db.name);
+                n += 1;
+            }
+            assert!(n > 0 && c.len() < b.len(), "{}: {n} of {}", db.name, b.len());
         }
     }
 }
@@ -356,5 +403,133 @@ async fn inquiry_letters_have_their_own_working_day_deadline_and_are_journaled()
         assert!(
             v.failures.iter().any(|f| f.to_string().contains("inquiries") && f.to_string().contains("column answer"))
         );
+    }
+}
+
+/// Three payments of 17,000.00 to one account within 30 days: a split purchase.
+const SPLIT: &str = "S1,2026-03-02,U1,I2,31002,戊公司,6222000009,company,17000,设备\n\
+                     S2,2026-03-10,U1,I2,31002,戊公司,6222000009,company,17000,设备\n\
+                     S3,2026-03-20,U1,I2,31002,戊公司,6222000009,company,17000,设备\n";
+
+#[tokio::test]
+async fn a_rule_handled_forbid_refuses_the_payments_that_make_its_finding() {
+    for db in prepared().await {
+        bw_app::settings::set(&db.store, &ctx(), "rules.split_purchase.handling", "forbid").await.unwrap();
+        let size = db.store.journal_size().await.unwrap();
+        let r = import_str(&db, Kind::Payments, "split.csv", &format!("{HEADER}{SPLIT}")).await;
+        let lines = error_lines(&db, r);
+        assert_eq!(lines.len(), 3, "{lines:?}");
+        assert!(lines[0].starts_with("split.csv:2: column voucher_no: forbidden_by_rule: payment S1 is refused by rule split_purchase (化整为零, handling forbid"), "{lines:?}");
+        assert!(lines[2].starts_with("split.csv:4: column voucher_no:"), "{lines:?}");
+        assert_eq!(db.store.journal_size().await.unwrap(), size, "{}: nothing lands", db.name);
+        // Two of them make no finding and land.
+        let two: String = SPLIT.lines().take(2).map(|l| format!("{}\n", l.trim())).collect();
+        let ok = import_str(&db, Kind::Payments, "two.csv", &format!("{HEADER}{two}")).await.unwrap();
+        assert_eq!(ok.added, 2);
+    }
+}
+
+#[tokio::test]
+async fn a_rule_handled_record_keeps_its_warning_without_asking_anyone() {
+    use bw_rules::workflow::Step;
+    for db in prepared().await {
+        bw_app::settings::set(&db.store, &ctx(), "rules.split_purchase.handling", "record").await.unwrap();
+        import_str(&db, Kind::Payments, "split.csv", &format!("{HEADER}{SPLIT}")).await.unwrap();
+        let all = bw_app::monitor::open_warnings(&db.store, Some(2026)).await.unwrap();
+        let w = all.iter().find(|w| w.rule == "split_purchase").unwrap();
+        assert_eq!((w.state.as_str(), w.vouchers.len()), ("recorded", 3));
+        let e = bw_app::monitor::step(&db.store, &ctx(), w.id, Step::Explain, "说明", &[], bw_core::Money::ZERO).await;
+        assert!(e.is_err(), "nothing is asked of the unit");
+        // Long after its dates a check escalates the others, never a recorded one.
+        bw_app::monitor::check(&db.store, &ctx(), d("2026-12-31")).await.unwrap();
+        let w = bw_app::monitor::warning(&db.store, w.id).await.unwrap().unwrap();
+        assert_eq!((w.state.as_str(), w.level.as_str()), ("recorded", "orange"));
+        let v = bw_app::verify::verify(&db.store).await.unwrap();
+        assert!(v.ok, "{}: {:?}", db.name, v.failures);
+    }
+}
+
+#[tokio::test]
+async fn a_rule_handled_warn_attach_needs_an_attachment_with_the_explanation() {
+    use bw_rules::workflow::Step;
+    for db in prepared().await {
+        bw_app::settings::set(&db.store, &ctx(), "rules.over_budget.handling", "warn_attach").await.unwrap();
+        bw_app::monitor::check(&db.store, &ctx(), d("2026-06-30")).await.unwrap();
+        let all = bw_app::monitor::open_warnings(&db.store, Some(2026)).await.unwrap();
+        let (over, ahead) = (
+            all.iter().find(|w| w.rule == "over_budget").unwrap().id,
+            all.iter().find(|w| w.rule == "ahead_of_schedule").unwrap().id,
+        );
+        let none =
+            bw_app::monitor::step(&db.store, &ctx(), over, Step::Explain, "超支原因", &[], bw_core::Money::ZERO).await;
+        assert!(none.unwrap_err().to_string().contains("needs an attachment"));
+        let files = [("合同.pdf".to_string(), "ab".repeat(32))];
+        let c = ctx();
+        let to = bw_app::monitor::step(&db.store, &c, over, Step::Explain, "超支原因", &files, bw_core::Money::ZERO);
+        assert_eq!(to.await.unwrap(), "explained");
+        // Other rules still take a plain explanation.
+        let plain = bw_app::monitor::step(&db.store, &c, ahead, Step::Explain, "进度说明", &[], bw_core::Money::ZERO);
+        assert_eq!(plain.await.unwrap(), "explained");
+    }
+}
+
+#[tokio::test]
+async fn a_rule_firing_on_schedule_waits_for_the_check() {
+    for db in databases().await {
+        seed(&db).await;
+        bw_app::settings::set(&db.store, &ctx(), "rules.split_purchase.firing", "scheduled").await.unwrap();
+        let r = import_str(&db, Kind::Payments, "split.csv", &format!("{HEADER}{SPLIT}")).await.unwrap();
+        assert_eq!(r.warnings_raised, 0);
+        assert!(open(&db, 2026).await.iter().all(|w| w.0 != "split_purchase"));
+        bw_app::monitor::check(&db.store, &ctx(), d("2026-03-31")).await.unwrap();
+        let rows = open(&db, 2026).await;
+        assert!(rows.contains(&row("split_purchase", "orange", "U1/", "2026-03", &["S1", "S2", "S3"])), "{rows:?}");
+    }
+}
+
+#[tokio::test]
+async fn a_threshold_set_for_one_year_applies_to_that_year_only() {
+    for db in prepared().await {
+        bw_app::settings::set(&db.store, &ctx(), "rules.ahead_of_schedule.levels@2027", "50,60,70").await.unwrap();
+        assert_eq!(
+            bw_app::settings::get_for_year(&db.store, "rules.ahead_of_schedule.levels", 2027).await.unwrap(),
+            "50,60,70"
+        );
+        assert_eq!(
+            bw_app::settings::get_for_year(&db.store, "rules.ahead_of_schedule.levels", 2026).await.unwrap(),
+            "20,30,40"
+        );
+        bw_app::monitor::check(&db.store, &ctx(), d("2026-06-30")).await.unwrap();
+        assert!(open(&db, 2026).await.contains(&row("ahead_of_schedule", "orange", "U1/I1", "2026-06", &["P3"])));
+        let rules = bw_app::monitor::rules(&db.store, 2027).await.unwrap();
+        let ahead = rules.iter().find(|r| r.rule == "ahead_of_schedule").unwrap();
+        assert!(ahead.settings.contains(&("levels".to_string(), "50,60,70".to_string())));
+        assert_eq!(
+            (ahead.handling.as_str(), ahead.firing.as_str(), ahead.owner.as_str()),
+            ("warn", "payment", "finance")
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_warning_nobody_acted_on_is_withdrawn_when_its_finding_goes_and_reopened_when_it_returns() {
+    for db in prepared().await {
+        // As of the import's day the June payment is over I3's budget; as of May it is not.
+        let r = bw_app::monitor::check(&db.store, &ctx(), d("2026-05-31")).await.unwrap();
+        assert_eq!(r.withdrawn, 3, "{}: {r:?}", db.name);
+        assert!(open(&db, 2026).await.iter().all(|w| w.0 != "over_budget" && w.0 != "ahead_of_schedule"));
+        let may = open(&db, 2026).await;
+        assert!(may.iter().any(|w| w.0 == "behind_schedule" && w.3 == "2026-05"), "{may:?}");
+        bw_app::monitor::check(&db.store, &ctx(), d("2026-06-30")).await.unwrap();
+        let all = bw_app::monitor::open_warnings(&db.store, Some(2026)).await.unwrap();
+        let w = all.iter().find(|w| w.rule == "over_budget").unwrap();
+        assert_eq!((w.state.as_str(), w.raised_on.as_str()), ("open", "2026-06-30"));
+        let june = open(&db, 2026).await;
+        assert!(june.contains(&row("ahead_of_schedule", "red", "U2/I3", "2026-06", &["P1"])), "{june:?}");
+        // May's progress is not measured again in June: its warning stays (and, overdue,
+        // goes up a level).
+        assert!(june.iter().any(|w| w.0 == "behind_schedule" && w.3 == "2026-05"), "{june:?}");
+        let v = bw_app::verify::verify(&db.store).await.unwrap();
+        assert!(v.ok, "{}: {:?}", db.name, v.failures);
     }
 }

@@ -11,6 +11,8 @@ pub enum SettingType {
     Terms,
     /// An amount of money in yuan.
     Yuan,
+    /// One of the listed words.
+    Choice(&'static [&'static str]),
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -126,8 +128,78 @@ pub const SETTINGS: &[SettingSpec] = &[
     },
 ];
 
+/// How a rule's warning is handled: `record` (kept, nobody notified), `warn`, `warn_attach`
+/// (the explanation needs an attachment), `intercept` (the payment is held until a reviewer
+/// releases or rejects it), `forbid` (the payment is refused).
+pub const HANDLINGS: &[&str] = &["record", "warn", "warn_attach", "intercept", "forbid"];
+/// When a rule fires: as each payment lands (`payment`, 事中) or at scheduled checks
+/// (`scheduled`, 定时).
+pub const FIRINGS: &[&str] = &["payment", "scheduled"];
+/// Who owns a rule and so may change its settings.
+pub const OWNERS: &[&str] = &["system", "finance", "department"];
+
+macro_rules! policies {
+    ($($id:literal $firing:literal $owner:literal;)*) => {
+        &[$(
+            SettingSpec {
+                key: concat!("rules.", $id, ".handling"),
+                default: "warn",
+                kind: SettingType::Choice(HANDLINGS),
+                about: concat!($id, ": record, warn, warn_attach, intercept or forbid"),
+            },
+            SettingSpec {
+                key: concat!("rules.", $id, ".firing"),
+                default: $firing,
+                kind: SettingType::Choice(FIRINGS),
+                about: concat!($id, ": fires as payments land (payment) or at scheduled checks (scheduled)"),
+            },
+            SettingSpec {
+                key: concat!("rules.", $id, ".owner"),
+                default: $owner,
+                kind: SettingType::Choice(OWNERS),
+                about: concat!($id, ": who owns the rule and may change it (system, finance, department)"),
+            },
+        )*]
+    };
+}
+
+/// Each rule's handling, firing and owner.
+pub const RULE_POLICIES: &[SettingSpec] = policies! {
+    "over_budget" "payment" "system";
+    "out_of_scope" "payment" "system";
+    "ahead_of_schedule" "payment" "finance";
+    "behind_schedule" "scheduled" "finance";
+    "stagnant" "scheduled" "finance";
+    "idle_funds" "scheduled" "finance";
+    "split_purchase" "payment" "finance";
+    "duplicate_payment" "payment" "system";
+    "sangong_over" "payment" "finance";
+    "personal_account" "payment" "finance";
+    "year_end_rush" "payment" "finance";
+    "revenue_shortfall" "scheduled" "finance";
+};
+
+/// Every setting the program knows.
+pub fn all() -> impl Iterator<Item = &'static SettingSpec> {
+    SETTINGS.iter().chain(RULE_POLICIES)
+}
+
+/// A key and the fiscal year it is scoped to: `rules.*` settings may be set for one year as
+/// `KEY@YEAR` (e.g. `rules.over_budget.levels@2027`), which that year reads before `KEY`.
+pub fn split_year(key: &str) -> (&str, Option<i32>) {
+    match key.rsplit_once('@') {
+        Some((base, y)) if base.starts_with("rules.") && y.len() == 4 => match y.parse() {
+            Ok(year) if (1900..=9999).contains(&year) => (base, Some(year)),
+            _ => (key, None),
+        },
+        _ => (key, None),
+    }
+}
+
+/// The spec of `key` (a year-scoped `KEY@YEAR` has the spec of `KEY`).
 pub fn spec(key: &str) -> Option<&'static SettingSpec> {
-    SETTINGS.iter().find(|s| s.key == key)
+    let (base, _) = split_year(key);
+    all().find(|s| s.key == base)
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -166,6 +238,14 @@ pub fn validate(key: &str, value: &str) -> Result<String, SettingError> {
             let terms: Vec<&str> = value.split([',', '，']).map(str::trim).filter(|t| !t.is_empty()).collect();
             Ok(terms.join(","))
         }
+        SettingType::Choice(words) => {
+            let v = value.trim();
+            words
+                .iter()
+                .find(|w| **w == v)
+                .map(|w| w.to_string())
+                .ok_or_else(|| invalid(format!("{v:?} is not one of {}", words.join(", "))))
+        }
         SettingType::Yuan => crate::Money::parse_yuan(value.trim())
             .ok()
             .filter(|m| !m.fen().is_negative())
@@ -180,7 +260,7 @@ mod tests {
 
     #[test]
     fn defaults_are_valid_and_values_checked() {
-        for s in SETTINGS {
+        for s in all() {
             assert_eq!(validate(s.key, s.default).as_deref(), Ok(s.default), "{}", s.key);
         }
         assert!(matches!(validate("nope", "1"), Err(SettingError::Unknown(_))));
@@ -192,5 +272,22 @@ mod tests {
         assert_eq!(validate("rules.split_purchase.limit", "30000"), Ok("30000.00".to_string()));
         assert!(validate("rules.split_purchase.limit", "-1").is_err());
         assert_eq!(validate("rules.out_of_scope.terms", "烟酒， 礼品,,"), Ok("烟酒,礼品".to_string()));
+        assert_eq!(validate("rules.split_purchase.handling", " intercept "), Ok("intercept".to_string()));
+        assert!(validate("rules.split_purchase.handling", "block").is_err());
+        assert_eq!(validate("rules.stagnant.firing", "payment"), Ok("payment".to_string()));
+        assert_eq!(spec("rules.over_budget.owner").map(|s| s.default), Some("system"));
+    }
+
+    #[test]
+    fn rule_settings_may_be_scoped_to_a_year() {
+        assert_eq!(split_year("rules.over_budget.levels@2027"), ("rules.over_budget.levels", Some(2027)));
+        assert_eq!(validate("rules.over_budget.levels@2027", "5,15,25"), Ok("5,15,25".to_string()));
+        assert!(validate("rules.over_budget.levels@2027", "5,1,25").is_err());
+        // Only rule settings have years; a malformed year is no year.
+        assert_eq!(split_year("import.errors_max@2027"), ("import.errors_max@2027", None));
+        assert!(validate("import.errors_max@2027", "5").is_err());
+        assert!(validate("rules.over_budget.levels@27", "5,15,25").is_err());
+        // Every rule has its three policies.
+        assert_eq!(RULE_POLICIES.len(), 36);
     }
 }

@@ -6,6 +6,8 @@
 /// Where a warning stands.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum State {
+    /// Kept for the record (a rule handled `record`): nobody is notified, nothing is due.
+    Recorded,
     Open,
     Explained,
     Returned,
@@ -15,10 +17,13 @@ pub enum State {
     Archived,
     Closed,
     Dismissed,
+    /// Withdrawn by a check before anyone acted: its finding is no longer made.
+    Withdrawn,
 }
 
 impl State {
-    pub const ALL: [State; 9] = [
+    pub const ALL: [State; 11] = [
+        State::Recorded,
         State::Open,
         State::Explained,
         State::Returned,
@@ -28,10 +33,12 @@ impl State {
         State::Archived,
         State::Closed,
         State::Dismissed,
+        State::Withdrawn,
     ];
 
     pub fn as_str(self) -> &'static str {
         match self {
+            State::Recorded => "recorded",
             State::Open => "open",
             State::Explained => "explained",
             State::Returned => "returned",
@@ -41,6 +48,7 @@ impl State {
             State::Archived => "archived",
             State::Closed => "closed",
             State::Dismissed => "dismissed",
+            State::Withdrawn => "withdrawn",
         }
     }
 
@@ -50,7 +58,7 @@ impl State {
 
     /// Finished: nothing more is due.
     pub fn is_final(self) -> bool {
-        matches!(self, State::Archived | State::Closed | State::Dismissed)
+        matches!(self, State::Archived | State::Closed | State::Dismissed | State::Withdrawn)
     }
 }
 
@@ -117,7 +125,7 @@ pub fn next(state: State, step: Step) -> Result<State, String> {
         (Planned, Step::Rectify) => Rectified,
         (Rectified, Step::Verify { passed: true }) => Archived,
         (Rectified, Step::Verify { passed: false }) => RectificationRequired,
-        (Open | Explained | Returned | RectificationRequired | Planned, Step::Dismiss) => Dismissed,
+        (Recorded | Open | Explained | Returned | RectificationRequired | Planned, Step::Dismiss) => Dismissed,
         _ => {
             return Err(format!("a warning that is {} cannot take the step {}", state.as_str(), step.name()));
         }
@@ -153,6 +161,8 @@ mod tests {
         assert!(next(State::Explained, Step::Explain).is_err());
         assert!(next(State::Rectified, Step::Dismiss).is_err(), "rectified work is verified, not dismissed");
         assert_eq!(next(State::Explained, Step::Judge(Judgement::Normal)), Ok(State::Closed));
+        assert!(next(State::Recorded, Step::Explain).is_err(), "a recorded warning asks nothing of the unit");
+        assert_eq!(next(State::Recorded, Step::Dismiss), Ok(State::Dismissed));
         for st in State::ALL {
             assert_eq!(State::parse(st.as_str()), Some(st));
         }
