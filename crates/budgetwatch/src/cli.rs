@@ -136,6 +136,11 @@ enum Command {
         #[command(subcommand)]
         command: WarningCommand,
     },
+    /// Payments held by a rule handled `intercept`: list, release, reject.
+    Payment {
+        #[command(subcommand)]
+        command: PaymentCommand,
+    },
     /// Emergency cases: report due in 24 hours, temporary adjustment plan in 72.
     Emergency {
         #[command(subcommand)]
@@ -255,6 +260,35 @@ enum RulesCommand {
         year: i32,
         #[arg(long, default_value = "text")]
         format: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum PaymentCommand {
+    /// Payments held and not yet decided (with --all, decided ones too).
+    Held {
+        #[arg(long)]
+        all: bool,
+        #[arg(long, default_value = "text")]
+        format: String,
+    },
+    /// Release a held payment: it counts as paid from now on.
+    Release {
+        #[arg(long)]
+        unit: String,
+        #[arg(long)]
+        voucher: String,
+        #[arg(long, default_value = "")]
+        text: String,
+    },
+    /// Reject a held payment: it never counts as paid.
+    Reject {
+        #[arg(long)]
+        unit: String,
+        #[arg(long)]
+        voucher: String,
+        #[arg(long)]
+        text: String,
     },
 }
 
@@ -684,9 +718,10 @@ pub async fn import_one(
                     r.batch
                         .map(|b| format!(", batch {b}, journal {}..{}", r.journal_first, r.journal_end))
                         .unwrap_or_default(),
-                    match r.warnings_raised {
-                        0 => String::new(),
-                        n => format!(", {n} warnings raised or changed"),
+                    match (r.warnings_raised, r.held) {
+                        (0, _) => String::new(),
+                        (n, 0) => format!(", {n} warnings raised or changed"),
+                        (n, h) => format!(", {n} warnings raised or changed, {h} payments held"),
                     },
                     secs
                 );
@@ -884,8 +919,8 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             let store = open_for_write(&g).await?;
             let r = bw_app::monitor::check(&store, &ctx(&g)?, as_of).await?;
             eprintln!(
-                "checked as of {as_of}: {} raised, {} updated, {} unchanged, {} escalated, {} emergency cases opened",
-                r.raised, r.updated, r.unchanged, r.escalated, r.emergencies
+                "checked as of {as_of}: {} raised, {} updated, {} unchanged, {} escalated, {} withdrawn, {} emergency cases opened",
+                r.raised, r.updated, r.unchanged, r.escalated, r.withdrawn, r.emergencies
             );
             let warnings = bw_app::monitor::open_warnings(&store, Some(as_of.year())).await?;
             print_warnings(&format, &warnings)?;
@@ -970,6 +1005,42 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                 }
                 other => bail!("unknown format {other:?}: text or json"),
             }
+        }
+        Command::Payment { command: PaymentCommand::Held { all, format } } => {
+            let store = open(&g).await?;
+            let held = bw_app::hold::list(&store, all).await?;
+            match format.as_str() {
+                "json" => println!("{}", serde_json::to_string_pretty(&held)?),
+                "text" => {
+                    for h in &held {
+                        println!(
+                            "{:<10} {:<12} {:<16} {}  {:<14} {:>16}  warning {}  {}",
+                            h.status,
+                            h.unit_code,
+                            h.voucher_no,
+                            h.pay_date,
+                            h.indicator_code,
+                            h.amount.to_string(),
+                            h.warning_id,
+                            h.payee_name
+                        );
+                    }
+                    if held.is_empty() {
+                        println!("no held payments");
+                    }
+                }
+                other => bail!("unknown format {other:?}: text or json"),
+            }
+        }
+        Command::Payment { command: PaymentCommand::Release { unit, voucher, text } } => {
+            let store = open_for_write(&g).await?;
+            let to = bw_app::hold::decide(&store, &ctx(&g)?, &unit, &voucher, true, &text).await?;
+            println!("payment {voucher} of {unit}: {to}");
+        }
+        Command::Payment { command: PaymentCommand::Reject { unit, voucher, text } } => {
+            let store = open_for_write(&g).await?;
+            let to = bw_app::hold::decide(&store, &ctx(&g)?, &unit, &voucher, false, &text).await?;
+            println!("payment {voucher} of {unit}: {to}");
         }
         Command::Emergency { command } => {
             let store = open_for_write(&g).await?;

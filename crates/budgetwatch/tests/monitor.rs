@@ -133,3 +133,72 @@ fn the_warning_loop_runs_from_the_command_line() {
     assert!(!listed.contains(&format!("\"id\": {id},")), "a closed warning is no longer open");
     assert!(bw(&db, &["verify"]).status.success());
 }
+
+#[test]
+fn rules_are_listed_set_per_year_and_an_intercepting_rule_holds_payments() {
+    let dir = tempfile::tempdir().expect("dir");
+    let db = dir.path().join("r.db");
+    let data = dir.path().join("data");
+    assert!(bw(&db, &["demo", "--no-serve", "--payments", "2000", "--data", data.to_str().unwrap()]).status.success());
+    let o = bw(&db, &["rules", "list", "--year", "2025", "--format", "json"]);
+    let rules: Vec<serde_json::Value> = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(rules.len(), 12);
+    let split = rules.iter().find(|r| r["rule"] == "split_purchase").unwrap();
+    assert_eq!(
+        (&split["handling"], &split["firing"], &split["owner"]),
+        (&"warn".into(), &"payment".into(), &"finance".into())
+    );
+    // A setting for one year only.
+    let o = bw(&db, &["setting", "set", "rules.over_budget.levels", "5,15,25", "--year", "2026"]);
+    assert_eq!(stdout(&o), "rules.over_budget.levels@2026 = 5,15,25\n", "{}", stderr(&o));
+    assert_eq!(stdout(&bw(&db, &["setting", "get", "rules.over_budget.levels", "--year", "2026"])), "5,15,25\n");
+    assert_eq!(stdout(&bw(&db, &["setting", "get", "rules.over_budget.levels", "--year", "2025"])), "0,10,20\n");
+    let o = bw(&db, &["setting", "set", "rules.over_budget.handling", "block"]);
+    assert!(!o.status.success() && stderr(&o).contains("not one of record, warn, warn_attach, intercept, forbid"));
+
+    // Three payments of 20,000.00 to one new account within a month, intercepted.
+    assert!(bw(&db, &["setting", "set", "rules.split_purchase.handling", "intercept"]).status.success());
+    let payments = std::fs::read_to_string(data.join("payments.csv")).unwrap();
+    let mut lines = payments.lines();
+    let header = lines.next().unwrap();
+    let cols: Vec<&str> = header.split(',').collect();
+    let first: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let at = |name: &str| cols.iter().position(|c| *c == name).unwrap();
+    let mut body = format!("{header}\n");
+    for (i, day) in ["2025-11-03", "2025-11-10", "2025-11-17"].iter().enumerate() {
+        let mut row: Vec<String> = first.iter().map(|s| s.to_string()).collect();
+        row[at("voucher_no")] = format!("HOLD{i}");
+        row[at("pay_date")] = day.to_string();
+        row[at("payee_account")] = "6222999900001111".into();
+        row[at("payee_type")] = "company".into();
+        row[at("amount")] = "20000.00".into();
+        if let Some(c) = cols.iter().position(|c| *c == "contract_no") {
+            row[c] = String::new();
+        }
+        if let Some(c) = cols.iter().position(|c| *c == "invoice_no") {
+            row[c] = String::new();
+        }
+        body.push_str(&row.join(","));
+        body.push('\n');
+    }
+    let file = dir.path().join("split.csv");
+    std::fs::write(&file, body).unwrap();
+    let o = bw(&db, &["import", "payments", file.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stdout(&o).contains("3 payments held"), "{}", stdout(&o));
+    let held: Vec<serde_json::Value> =
+        serde_json::from_str(&stdout(&bw(&db, &["payment", "held", "--format", "json"]))).unwrap();
+    assert_eq!(held.len(), 3);
+    let unit = held[0]["unit_code"].as_str().unwrap().to_string();
+    let o = bw(&db, &["--actor", "reviewer", "payment", "release", "--unit", &unit, "--voucher", "HOLD0"]);
+    assert_eq!(stdout(&o), format!("payment HOLD0 of {unit}: paid\n"), "{}", stderr(&o));
+    let o = bw(&db, &["payment", "reject", "--unit", &unit, "--voucher", "HOLD1"]);
+    assert!(!o.status.success(), "a rejection says why");
+    let o =
+        bw(&db, &["--actor", "reviewer", "payment", "reject", "--unit", &unit, "--voucher", "HOLD1", "--text", "拆分"]);
+    assert_eq!(stdout(&o), format!("payment HOLD1 of {unit}: rejected\n"), "{}", stderr(&o));
+    let left: Vec<serde_json::Value> =
+        serde_json::from_str(&stdout(&bw(&db, &["payment", "held", "--format", "json"]))).unwrap();
+    assert_eq!(left.len(), 1);
+    assert!(bw(&db, &["verify"]).status.success());
+}

@@ -73,6 +73,8 @@ pub struct ImportReport {
     pub warnings: Vec<String>,
     /// Warnings the rules firing at payment time raised or changed in this import.
     pub warnings_raised: usize,
+    /// Payments held by rules handled `intercept`: recorded, not counted as paid.
+    pub held: usize,
     pub batch: Option<i64>,
     /// Journal indexes written: `journal_first..journal_end`.
     pub journal_first: i64,
@@ -889,8 +891,8 @@ impl Importer {
 impl PaymentsState {
     /// The file row of this batch's payment `voucher` of `unit` (of any unit the batch
     /// touched when the finding names none).
-    fn row_of(&self, unit: Option<&str>, voucher: &str) -> Option<u64> {
-        let find = |u: &str| self.in_file.get(&fingerprint(u, voucher)).map(|s| u64::from(s.row));
+    fn row_of<'a>(&'a self, unit: Option<&'a str>, voucher: &str) -> Option<(&'a str, u64)> {
+        let find = |u: &'a str| self.in_file.get(&fingerprint(u, voucher)).map(|s| (u, u64::from(s.row)));
         unit.and_then(find).or_else(|| self.landed.scope.units.iter().find_map(|u| find(u)))
     }
 
@@ -1399,14 +1401,22 @@ pub async fn import_file(
             crate::monitor::on_payments(&mut tx, &mut journal, &by, &state.landed, ctx.at.date(), &prepared, &calendar)
                 .await
                 .map_err(|e| ImportError::Io(e.to_string()))?;
+        let mut held = 0;
         for w in &touched {
-            let year_policies = prepared.values().map(|(_, p)| p);
-            let forbids = year_policies.into_iter().any(|p| p.handling(w.rule) == "forbid");
-            if !forbids {
+            let handling = prepared.get(&w.year).map(|(_, p)| p.handling(w.rule)).unwrap_or("warn");
+            if handling == "intercept" {
+                for v in &w.vouchers {
+                    if let Some((unit, _)) = state.row_of(w.unit_code.as_deref(), v) {
+                        let done = crate::hold::hold(&mut tx, &mut journal, &by, unit, v, w.id, w.rule).await;
+                        held += usize::from(done.map_err(|e| ImportError::Io(e.to_string()))?);
+                    }
+                }
+            }
+            if handling != "forbid" {
                 continue;
             }
             for v in &w.vouchers {
-                if let Some(row) = state.row_of(w.unit_code.as_deref(), v) {
+                if let Some((_, row)) = state.row_of(w.unit_code.as_deref(), v) {
                     let rule = bw_rules::Rule::parse(w.rule).map(|r| r.zh()).unwrap_or("");
                     errors.push(
                         row,
@@ -1428,6 +1438,7 @@ pub async fn import_file(
             return Err(reject(errors));
         }
         report.warnings_raised = touched.len();
+        report.held = held;
     }
     let end = journal.next_index();
     let data = BatchData {

@@ -253,7 +253,7 @@ pub async fn facts(
             let start = Date::from_ymd(year, as_of.month(), 1).unwrap_or(as_of);
             let sql = format!(
                 "SELECT indicator_code, CAST(SUM(amount) AS BIGINT), CAST(COUNT(*) AS BIGINT) FROM payments \
-                 WHERE year = $1 AND pay_date >= $2 AND pay_date <= $3{} GROUP BY indicator_code",
+                 WHERE year = $1 AND pay_date >= $2 AND pay_date <= $3 AND status = 'paid'{} GROUP BY indicator_code",
                 unit_is("unit_code")
             );
             for r in sqlx::query(sqlx::AssertSqlSafe(sql))
@@ -278,7 +278,8 @@ pub async fn facts(
     // The payments the rules need.
     const COLUMNS: &str = "p.voucher_no, p.unit_code, p.indicator_code, p.pay_date, p.economic_code, p.payee_account, \
                            p.payee_type, p.amount, p.summary, p.invoice_no";
-    let within = format!("p.year = $1 AND p.pay_date <= $2{}", unit_is("p.unit_code"));
+    // Held and rejected payments do not count as paid.
+    let within = format!("p.year = $1 AND p.pay_date <= $2 AND p.status = 'paid'{}", unit_is("p.unit_code"));
     let mut wanted: Vec<(String, Vec<String>)> = Vec::new();
     let codes: Vec<String> = bw_rules::voucher_indicators(&f, as_of, t).into_iter().collect();
     for chunk in codes.chunks(500) {
@@ -314,7 +315,7 @@ pub async fn facts(
         wanted.push((
             format!(
                 "WITH m AS (SELECT unit_code AS u, payee_account AS a, CAST(substr(pay_date, 6, 2) AS INTEGER) AS mo, \
-                 COUNT(*) AS n, SUM(amount) AS s FROM payments WHERE year = $1 AND pay_date <= $2{} AND amount > 0 \
+                 COUNT(*) AS n, SUM(amount) AS s FROM payments WHERE year = $1 AND pay_date <= $2 AND status = 'paid'{} AND amount > 0 \
                  AND amount < CAST($3 AS BIGINT) GROUP BY unit_code, payee_account, CAST(substr(pay_date, 6, 2) AS INTEGER)), \
                  c AS (SELECT DISTINCT x.u || '|' || x.a AS k FROM m x \
                  LEFT JOIN m y ON y.u = x.u AND y.a = x.a AND y.mo = x.mo + 1 \
@@ -342,7 +343,8 @@ pub async fn facts(
             if !any.is_empty() {
                 wanted.push((
                     format!(
-                        "SELECT {COLUMNS} FROM payments p WHERE p.year = $1 AND p.pay_date <= $2 AND p.amount > 0 AND ({})",
+                        "SELECT {COLUMNS} FROM payments p WHERE p.year = $1 AND p.pay_date <= $2 AND p.status = 'paid' \
+                         AND p.amount > 0 AND ({})",
                         any.join(" OR ")
                     ),
                     Vec::new(),
@@ -353,10 +355,11 @@ pub async fn facts(
             format!(
                 "SELECT {COLUMNS} FROM payments p WHERE {within} AND p.amount > 0 AND ( \
                  (p.invoice_no IS NOT NULL AND p.invoice_no <> '' AND p.invoice_no IN (SELECT q.invoice_no FROM payments q \
-                  WHERE q.year = $1 AND q.pay_date <= $2 AND q.amount > 0 AND q.invoice_no IS NOT NULL AND q.invoice_no <> '' \
+                  WHERE q.year = $1 AND q.pay_date <= $2 AND q.status = 'paid' AND q.amount > 0 \
+                  AND q.invoice_no IS NOT NULL AND q.invoice_no <> '' \
                   GROUP BY q.invoice_no HAVING COUNT(*) > 1)) \
                  OR p.payee_account || '|' || CAST(p.amount AS TEXT) IN (SELECT q.payee_account || '|' || CAST(q.amount AS TEXT) \
-                  FROM payments q WHERE q.year = $1 AND q.pay_date <= $2 AND q.amount > 0 \
+                  FROM payments q WHERE q.year = $1 AND q.pay_date <= $2 AND q.status = 'paid' AND q.amount > 0 \
                   GROUP BY q.payee_account, q.amount HAVING COUNT(*) > 1))"
             ),
             Vec::new(),
@@ -528,6 +531,7 @@ impl<'a> By<'a> {
 #[derive(Clone, Debug)]
 pub struct Touched {
     pub id: i64,
+    pub year: i32,
     pub rule: &'static str,
     pub unit_code: Option<String>,
     pub vouchers: Vec<String>,
@@ -657,6 +661,7 @@ impl Recorder {
                     report.updated += 1;
                     touched.push(Touched {
                         id: s.id,
+                        year: self.year,
                         rule: w.rule,
                         unit_code: w.unit_code.clone(),
                         vouchers: w.vouchers.clone(),
@@ -703,6 +708,7 @@ impl Recorder {
                     report.raised += 1;
                     touched.push(Touched {
                         id: idx,
+                        year: self.year,
                         rule: w.rule,
                         unit_code: w.unit_code.clone(),
                         vouchers: w.vouchers.clone(),

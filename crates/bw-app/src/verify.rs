@@ -143,6 +143,8 @@ struct Model {
     indicator_codes: HashMap<String, Vec<i32>>,
     contracts: HashMap<String, (i32, String, i64, i64, ContractStatus)>, // year, indicator, amount, paid, status
     refunded: HashMap<String, i64>,
+    /// payments key → (status, warning that held it), for payments ever held.
+    holds: BTreeMap<String, (String, i64)>,
     indicator_months: BTreeMap<String, (i64, i64)>,
     revenue_months: BTreeMap<String, i64>,
     /// payments key → (journal index, resolved year, digest of the expected row).
@@ -385,24 +387,7 @@ impl Model {
                     .resolve(&p.indicator_code, p.pay_date.year())
                     .ok_or("its indicator is not in the journal before it")?;
                 let amount = p.amount.fen();
-                let mut committed_delta = 0;
-                if let Some(c) = p.contract_no.as_ref().and_then(|n| self.contracts.get_mut(n)) {
-                    let before = (c.2 - c.3).max(0);
-                    c.3 += amount;
-                    if c.4 == ContractStatus::Open {
-                        committed_delta = (c.2 - c.3).max(0) - before;
-                    }
-                }
-                if let Some(s) = self.indicators.get_mut(&(year, p.indicator_code.clone())) {
-                    s.0 += amount;
-                    s.1 += committed_delta;
-                }
-                let m = self
-                    .indicator_months
-                    .entry(format!("{year}/{}/{}", p.indicator_code, p.pay_date.month_key()))
-                    .or_default();
-                m.0 += amount;
-                m.1 += 1;
+                self.count_paid(year, &p.indicator_code, &p.pay_date.month_key(), p.contract_no.as_deref(), amount, 1);
                 if let Some(orig) = &p.reverses {
                     *self.refunded.entry(key2(orig, &p.unit_code)).or_default() -= amount;
                 }
@@ -410,6 +395,27 @@ impl Model {
                 // Payments may be millions: only a digest of each expected row is kept.
                 let digest = row_digest(&payment_cells(p, year, h, idx));
                 self.payments.insert(key, (idx, year, digest));
+            }
+            "payment.hold" | "payment.release" | "payment.reject" => {
+                let (d, _): (crate::hold::HoldData, String) = typed(raw)?;
+                let key = key2(&d.voucher_no, &d.unit_code);
+                if !self.payments.contains_key(&key) {
+                    return Err(format!("{} of payment {key}, which was never recorded", e.action));
+                }
+                let now = self.holds.get(&key).map(|h| h.0.as_str()).unwrap_or("paid");
+                let (from, to, sign) = match e.action.as_str() {
+                    "payment.hold" => ("paid", "held", -1),
+                    "payment.release" => ("held", "paid", 1),
+                    _ => ("held", "rejected", 0),
+                };
+                if now != from {
+                    return Err(format!("{} of payment {key}, which was {now}", e.action));
+                }
+                let amount = sign * d.amount.fen();
+                if sign != 0 {
+                    self.count_paid(d.year, &d.indicator_code, &d.month, d.contract_no.as_deref(), amount, sign);
+                }
+                self.holds.insert(key, (to.to_string(), d.warning_id));
             }
             "revenue.record" => {
                 let (r, h): (Revenue, String) = typed(raw)?;
@@ -664,6 +670,26 @@ impl Model {
     }
 
     /// The expected row `key` of `table`, which an earlier entry must have put there.
+    /// Adds `amount` (and `n` payments) to what an indicator, its month and its contract
+    /// count as paid, as a recorded, held or released payment does.
+    fn count_paid(&mut self, year: i32, indicator: &str, month: &str, contract: Option<&str>, amount: i64, n: i64) {
+        let mut committed_delta = 0;
+        if let Some(c) = contract.and_then(|no| self.contracts.get_mut(no)) {
+            let before = (c.2 - c.3).max(0);
+            c.3 += amount;
+            if c.4 == ContractStatus::Open {
+                committed_delta = (c.2 - c.3).max(0) - before;
+            }
+        }
+        if let Some(s) = self.indicators.get_mut(&(year, indicator.to_string())) {
+            s.0 += amount;
+            s.1 += committed_delta;
+        }
+        let m = self.indicator_months.entry(format!("{year}/{indicator}/{month}")).or_default();
+        m.0 += amount;
+        m.1 += n;
+    }
+
     fn row_mut(&mut self, table: &str, key: &str, missing: impl FnOnce() -> String) -> Result<&mut Cells, String> {
         self.tables.get_mut(table).and_then(|t| t.get_mut(key)).ok_or_else(missing)
     }
@@ -746,6 +772,11 @@ impl Model {
         for (k, v) in refunded {
             self.put("payments.refunded", k, v);
         }
+        let holds: Vec<(String, Cells)> =
+            self.holds.iter().map(|(k, (s, w))| (k.clone(), vec![s.clone(), w.to_string()])).collect();
+        for (k, v) in holds {
+            self.put("payments.status", k, v);
+        }
     }
 }
 
@@ -786,6 +817,11 @@ const PROJECTIONS: &[(&str, &str, &[&str])] = &[
         "payments.refunded",
         "SELECT voucher_no || '/' || unit_code, refunded FROM payments WHERE refunded <> 0",
         &["refunded"],
+    ),
+    (
+        "payments.status",
+        "SELECT voucher_no || '/' || unit_code, status, hold_warning FROM payments WHERE hold_warning IS NOT NULL OR status <> 'paid'",
+        &["status", "hold_warning"],
     ),
     (
         "revenues",

@@ -533,3 +533,56 @@ async fn a_warning_nobody_acted_on_is_withdrawn_when_its_finding_goes_and_reopen
         assert!(v.ok, "{}: {:?}", db.name, v.failures);
     }
 }
+
+async fn paid(db: &TestDb, indicator: &str) -> (i64, i64) {
+    use bw_store::sqlx::Row;
+    let r = bw_store::sqlx::query(
+        "SELECT i.paid, CAST(COALESCE(SUM(m.paid), 0) AS BIGINT) FROM indicators i \
+         LEFT JOIN indicator_months m ON m.year = i.year AND m.indicator_code = i.indicator_code \
+         WHERE i.indicator_code = $1 GROUP BY i.paid",
+    )
+    .bind(indicator.to_string())
+    .fetch_one(db.store.pool())
+    .await
+    .unwrap();
+    (r.try_get(0).unwrap(), r.try_get(1).unwrap())
+}
+
+#[tokio::test]
+async fn a_rule_handled_intercept_holds_the_payments_until_a_reviewer_decides() {
+    for db in prepared().await {
+        bw_app::settings::set(&db.store, &ctx(), "rules.split_purchase.handling", "intercept").await.unwrap();
+        let before = paid(&db, "I2").await;
+        let r = import_str(&db, Kind::Payments, "split.csv", &format!("{HEADER}{SPLIT}")).await.unwrap();
+        assert_eq!((r.added, r.held), (3, 3), "{}", db.name);
+        // Recorded, but not counted as paid anywhere.
+        assert_eq!(paid(&db, "I2").await, before);
+        let held = bw_app::hold::list(&db.store, false).await.unwrap();
+        assert_eq!(held.iter().map(|h| h.voucher_no.as_str()).collect::<Vec<_>>(), ["S1", "S2", "S3"]);
+        let w = bw_app::monitor::warning(&db.store, held[0].warning_id).await.unwrap().unwrap();
+        assert_eq!((w.rule.as_str(), w.state.as_str()), ("split_purchase", "open"));
+        // The rules do not see held payments: a check makes no new split finding.
+        bw_app::monitor::check(&db.store, &ctx(), d("2026-03-31")).await.unwrap();
+        let v = bw_app::verify::verify(&db.store).await.unwrap();
+        assert!(v.ok, "{}: {:?}", db.name, v.failures);
+
+        // Released, a payment counts; rejected, it never does; neither is held again.
+        let c = ctx();
+        assert_eq!(bw_app::hold::decide(&db.store, &c, "U1", "S1", true, "").await.unwrap(), "paid");
+        assert_eq!(paid(&db, "I2").await, (before.0 + 1_700_000, before.1 + 1_700_000));
+        assert_eq!(bw_app::hold::decide(&db.store, &c, "U1", "S2", false, "拆分采购").await.unwrap(), "rejected");
+        assert!(bw_app::hold::decide(&db.store, &c, "U1", "S2", true, "").await.is_err(), "decided once");
+        assert!(bw_app::hold::decide(&db.store, &c, "U1", "S3", false, "").await.is_err(), "a rejection says why");
+        assert_eq!(paid(&db, "I2").await.0, before.0 + 1_700_000);
+        let all = bw_app::hold::list(&db.store, true).await.unwrap();
+        let status: Vec<(&str, &str)> = all.iter().map(|h| (h.voucher_no.as_str(), h.status.as_str())).collect();
+        assert_eq!(status, [("S1", "paid"), ("S2", "rejected"), ("S3", "held")]);
+        let v = bw_app::verify::verify(&db.store).await.unwrap();
+        assert!(v.ok, "{}: {:?}", db.name, v.failures);
+
+        // A status changed behind the journal's back is named.
+        sqlx_exec(&db, "UPDATE payments SET status = 'paid' WHERE voucher_no = 'S3'").await;
+        let v = bw_app::verify::verify(&db.store).await.unwrap();
+        assert!(v.failures.iter().any(|f| f.to_string().contains("payments.status")), "{:?}", v.failures);
+    }
+}

@@ -48,6 +48,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (9, "warning escalations", include_str!("escalations.sql")),
     (10, "emergencies", include_str!("emergencies.sql")),
     (11, "inquiries", include_str!("inquiries.sql")),
+    (12, "payment holds", include_str!("holds.sql")),
 ];
 
 #[derive(Clone)]
