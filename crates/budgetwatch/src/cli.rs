@@ -136,6 +136,12 @@ enum Command {
         #[command(subcommand)]
         command: WarningCommand,
     },
+    /// Graded-response tasks: the unit's self-check (yellow), the finance interview
+    /// (orange), the special audit (red).
+    Task {
+        #[command(subcommand)]
+        command: TaskCommand,
+    },
     /// Payments held by a rule handled `intercept`: list, release, reject.
     Payment {
         #[command(subcommand)]
@@ -264,6 +270,25 @@ enum RulesCommand {
 }
 
 #[derive(Subcommand)]
+enum TaskCommand {
+    /// Open tasks (with --all, finished ones too), of one party if given.
+    List {
+        #[arg(long)]
+        party: Option<String>,
+        #[arg(long)]
+        all: bool,
+        #[arg(long, default_value = "text")]
+        format: String,
+    },
+    /// Record a task as done.
+    Done {
+        id: i64,
+        #[arg(long)]
+        text: String,
+    },
+}
+
+#[derive(Subcommand)]
 enum PaymentCommand {
     /// Payments held and not yet decided (with --all, decided ones too).
     Held {
@@ -330,6 +355,9 @@ enum WarningCommand {
     List {
         #[arg(long)]
         year: Option<i32>,
+        /// Only those issued to this party (unit:U, department:D, finance:R, region:R).
+        #[arg(long)]
+        party: Option<String>,
         /// text or json
         #[arg(long, default_value = "text")]
         format: String,
@@ -928,8 +956,11 @@ async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Warning { command } => {
             let store = open(&g).await?;
             match command {
-                WarningCommand::List { year, format } => {
-                    let warnings = bw_app::monitor::open_warnings(&store, year).await?;
+                WarningCommand::List { year, party, format } => {
+                    let mut warnings = bw_app::monitor::open_warnings(&store, year).await?;
+                    if let Some(p) = party {
+                        warnings.retain(|w| w.parties.contains(&p));
+                    }
                     print_warnings(&format, &warnings)?;
                 }
                 WarningCommand::Inquire { id, text, workdays } => {
@@ -1005,6 +1036,37 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                 }
                 other => bail!("unknown format {other:?}: text or json"),
             }
+        }
+        Command::Task { command: TaskCommand::List { party, all, format } } => {
+            let store = open(&g).await?;
+            let today = crate::clock::now().date();
+            let tasks = bw_app::monitor::tasks(&store, party.as_deref(), all, today).await?;
+            match format.as_str() {
+                "json" => println!("{}", serde_json::to_string_pretty(&tasks)?),
+                "text" => {
+                    for t in &tasks {
+                        println!(
+                            "{:>8}  {:<14} {:<16} warning {:<8} due {}{}  {}",
+                            t.id,
+                            t.kind,
+                            t.party,
+                            t.warning_id,
+                            t.due_on,
+                            if t.overdue { " OVERDUE" } else { "" },
+                            t.state
+                        );
+                    }
+                    if tasks.is_empty() {
+                        println!("no tasks");
+                    }
+                }
+                other => bail!("unknown format {other:?}: text or json"),
+            }
+        }
+        Command::Task { command: TaskCommand::Done { id, text } } => {
+            let store = open_for_write(&g).await?;
+            bw_app::monitor::task_done(&store, &ctx(&g)?, id, &text).await?;
+            println!("task {id}: done");
         }
         Command::Payment { command: PaymentCommand::Held { all, format } } => {
             let store = open(&g).await?;

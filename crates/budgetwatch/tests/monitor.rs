@@ -131,6 +131,19 @@ fn the_warning_loop_runs_from_the_command_line() {
     assert_eq!(shown["response"], "self_check", "a yellow warning calls for the unit's self-check");
     let listed = stdout(&bw(&db, &["warning", "list", "--format", "json"]));
     assert!(!listed.contains(&format!("\"id\": {id},")), "a closed warning is no longer open");
+    // Each warning is issued to its parties; the graded responses are tasks of their own.
+    let open: Vec<serde_json::Value> = serde_json::from_str(&listed).unwrap();
+    let unit = open[0]["parties"][0].as_str().unwrap().to_string();
+    let mine: Vec<serde_json::Value> =
+        serde_json::from_str(&stdout(&bw(&db, &["warning", "list", "--party", &unit, "--format", "json"]))).unwrap();
+    assert!(!mine.is_empty() && mine.len() < open.len() && mine.iter().all(|w| w["parties"][0] == unit.as_str()));
+    let tasks: Vec<serde_json::Value> =
+        serde_json::from_str(&stdout(&bw(&db, &["task", "list", "--format", "json"]))).unwrap();
+    let kinds: Vec<&str> = tasks.iter().map(|t| t["kind"].as_str().unwrap()).collect();
+    assert!(kinds.contains(&"self_check") && kinds.contains(&"interview"), "{kinds:?}");
+    let task = tasks[0]["id"].as_i64().unwrap().to_string();
+    let o = bw(&db, &["--actor", "finance.desk", "task", "done", &task, "--text", "已完成"]);
+    assert_eq!(stdout(&o), format!("task {task}: done\n"), "{}", stderr(&o));
     assert!(bw(&db, &["verify"]).status.success());
 }
 

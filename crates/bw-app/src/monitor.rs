@@ -42,6 +42,37 @@ pub struct Warning {
     pub suggestion: String,
     /// The graded response its level calls for (`response`).
     pub response: String,
+    /// Who it is issued to (下发), by level: the unit (`unit:U`, or `region:R` for revenue);
+    /// from orange its department (`department:D`); at red the finance bureau of its region
+    /// (`finance:R`). An escalation, raising the level, reaches the next party up.
+    pub parties: Vec<String>,
+}
+
+/// The parties a warning in its state and level is issued to; none once it is finished,
+/// withdrawn or only recorded.
+fn parties(w: &Warning, department: Option<&str>, unit_region: Option<&str>) -> Vec<String> {
+    let state = bw_rules::workflow::State::parse(&w.state);
+    if state.is_none_or(|s| s.is_final() || s == bw_rules::workflow::State::Recorded) {
+        return Vec::new();
+    }
+    let level = bw_rules::Level::parse(&w.level).unwrap_or(bw_rules::Level::Blue);
+    let mut out = Vec::new();
+    match (&w.unit_code, &w.region_code) {
+        (Some(u), _) => out.push(format!("unit:{u}")),
+        (None, Some(r)) => out.push(format!("region:{r}")),
+        _ => {}
+    }
+    if level >= bw_rules::Level::Orange
+        && let Some(d) = department
+    {
+        out.push(format!("department:{d}"));
+    }
+    if level >= bw_rules::Level::Red
+        && let Some(r) = unit_region.or(w.region_code.as_deref())
+    {
+        out.push(format!("finance:{r}"));
+    }
+    out
 }
 
 /// The thresholds in force for fiscal `year`: the `rules.*` settings, the year's own values
@@ -116,6 +147,9 @@ pub async fn rules(store: &Store, year: i32) -> Result<Vec<RuleInfo>, ActionErro
 pub struct Policies {
     handling: HashMap<&'static str, String>,
     at_payment: HashSet<&'static str>,
+    /// Working days for the finance interview and the special audit.
+    interview_workdays: u32,
+    audit_workdays: u32,
 }
 
 impl Policies {
@@ -130,6 +164,11 @@ impl Policies {
                 p.at_payment.insert(r.id());
             }
         }
+        let days = async |key: &str| -> Result<u32, ActionError> {
+            Ok(crate::settings::get_for_year(store, key, year).await?.parse().unwrap_or(5))
+        };
+        p.interview_workdays = days("rules.response.interview_workdays").await?;
+        p.audit_workdays = days("rules.response.audit_workdays").await?;
         Ok(p)
     }
 
@@ -482,6 +521,8 @@ pub struct CheckReport {
     pub escalated: usize,
     /// Warnings nobody had acted on whose finding is no longer made.
     pub withdrawn: usize,
+    /// Graded-response tasks opened.
+    pub tasks: usize,
     /// Emergency cases opened.
     pub emergencies: usize,
 }
@@ -491,6 +532,7 @@ struct Stored {
     id: i64,
     rule: String,
     period: String,
+    subject: Subject,
     level: String,
     vouchers: String,
     evidence: String,
@@ -546,6 +588,55 @@ struct Recorder {
     plan_by: Date,
     as_of: Date,
     report: CheckReport,
+    /// Graded-response tasks each warning has: (warning, kind).
+    tasks: HashSet<(i64, String)>,
+    /// Warnings whose level may call for a task not yet opened: (warning, level, subject).
+    pending_tasks: Vec<(i64, bw_rules::Level, Subject)>,
+    /// Due dates of tasks opened as of the recorder's date: self-check, interview, audit.
+    task_due: [Date; 3],
+    /// The tasks of each warning: (task, kind, state).
+    task_rows: HashMap<i64, Vec<(i64, String, String)>>,
+    /// Warnings re-dated (their unfinished tasks open again from the new date) or
+    /// withdrawn (their open tasks withdrawn with them).
+    task_changes: Vec<(i64, &'static str)>,
+}
+
+#[derive(serde::Serialize)]
+struct TaskUpdateData {
+    id: i64,
+    state: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    opened_on: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    due_on: Option<String>,
+}
+
+/// A warning's unit, or the region of a revenue warning.
+type Subject = (Option<String>, Option<String>);
+
+#[derive(serde::Serialize)]
+struct TaskData<'a> {
+    warning_id: i64,
+    kind: &'a str,
+    party: &'a str,
+    opened_on: String,
+    due_on: String,
+}
+
+/// The party a task of `kind` goes to: the unit (or the region, for revenue) checks itself;
+/// finance holds the interview; audit runs the special audit.
+fn task_party(kind: &str, subject: &Subject) -> String {
+    match (kind, subject) {
+        ("self_check", (Some(u), _)) => format!("unit:{u}"),
+        ("self_check", (None, Some(r))) => format!("region:{r}"),
+        ("special_audit", _) => "audit".into(),
+        _ => "finance".into(),
+    }
+}
+
+/// Warnings in these states are being worked on: a rise of level opens its response task.
+fn active(state: &str) -> bool {
+    matches!(state, "open" | "explained" | "returned" | "rectification_required" | "planned" | "rectified")
 }
 
 impl Recorder {
@@ -554,13 +645,33 @@ impl Recorder {
         year: i32,
         as_of: Date,
         calendar: &WorkCalendar,
+        policies: &Policies,
     ) -> Result<Recorder, ActionError> {
         let explain_by = calendar.add_workdays(as_of, EXPLAIN_WORKDAYS).value;
         let plan_by = calendar.add_workdays(explain_by, PLAN_WORKDAYS).value;
+        let task_due = [
+            explain_by,
+            calendar.add_workdays(as_of, policies.interview_workdays).value,
+            calendar.add_workdays(as_of, policies.audit_workdays).value,
+        ];
+        let mut tasks = HashSet::new();
+        let mut task_rows: HashMap<i64, Vec<(i64, String, String)>> = HashMap::new();
+        for r in sqlx::query(
+            "SELECT t.warning_id, t.kind, t.id, t.state FROM response_tasks t JOIN warnings w ON w.id = t.warning_id \
+             WHERE w.year = $1 ORDER BY t.id",
+        )
+        .bind(i64::from(year))
+        .fetch_all(&mut *conn)
+        .await?
+        {
+            let (warning, kind): (i64, String) = (r.try_get(0)?, r.try_get(1)?);
+            task_rows.entry(warning).or_default().push((r.try_get(2)?, kind.clone(), r.try_get(3)?));
+            tasks.insert((warning, kind));
+        }
         let mut existing = HashMap::new();
         for r in sqlx::query(
-            "SELECT wkey, id, level, vouchers, evidence, escalations, state, raised_on, explain_by, plan_by, rule, period \
-             FROM warnings WHERE year = $1",
+            "SELECT wkey, id, level, vouchers, evidence, escalations, state, raised_on, explain_by, plan_by, rule, period, \
+             unit_code, region_code FROM warnings WHERE year = $1",
         )
         .bind(i64::from(year))
         .fetch_all(&mut *conn)
@@ -572,6 +683,7 @@ impl Recorder {
                     id: r.try_get(1)?,
                     rule: r.try_get(10)?,
                     period: r.try_get(11)?,
+                    subject: (r.try_get(12)?, r.try_get(13)?),
                     level: r.try_get(2)?,
                     vouchers: r.try_get(3)?,
                     evidence: r.try_get(4)?,
@@ -583,7 +695,19 @@ impl Recorder {
                 },
             );
         }
-        Ok(Recorder { year, existing, explain_by, plan_by, as_of, report: CheckReport::default() })
+        Ok(Recorder {
+            year,
+            existing,
+            explain_by,
+            plan_by,
+            as_of,
+            report: CheckReport::default(),
+            tasks,
+            pending_tasks: Vec::new(),
+            task_due,
+            task_rows,
+            task_changes: Vec::new(),
+        })
     }
 
     /// Records `findings` (those of rules firing at payment time only, with
@@ -638,6 +762,7 @@ impl Recorder {
                             .execute(&mut **tx)
                             .await?;
                         (s.raised_on, s.explain_by, s.plan_by) = (raised_on, explain_by, plan_by);
+                        self.task_changes.push((s.id, "open"));
                     }
                     if let Some(state) = state {
                         sqlx::query("UPDATE warnings SET state = $1 WHERE id = $2")
@@ -659,6 +784,9 @@ impl Recorder {
                     .await?;
                     (s.level, s.vouchers, s.evidence) = (level.as_str().to_string(), vouchers, evidence_text);
                     report.updated += 1;
+                    if active(&s.state) {
+                        self.pending_tasks.push((s.id, level, (w.unit_code.clone(), w.region_code.clone())));
+                    }
                     touched.push(Touched {
                         id: s.id,
                         year: self.year,
@@ -695,6 +823,7 @@ impl Recorder {
                             id: idx,
                             rule: w.rule.into(),
                             period: w.period.clone(),
+                            subject: (w.unit_code.clone(), w.region_code.clone()),
                             level: w.level.as_str().into(),
                             vouchers,
                             evidence: evidence_text,
@@ -706,6 +835,9 @@ impl Recorder {
                         },
                     );
                     report.raised += 1;
+                    if state == "open" {
+                        self.pending_tasks.push((idx, w.level, (w.unit_code.clone(), w.region_code.clone())));
+                    }
                     touched.push(Touched {
                         id: idx,
                         year: self.year,
@@ -755,7 +887,87 @@ impl Recorder {
                 .execute(&mut **tx)
                 .await?;
             s.state = "withdrawn".into();
+            self.task_changes.push((s.id, "withdrawn"));
             report.withdrawn += 1;
+        }
+        Ok(())
+    }
+
+    /// Opens the graded-response task each changed warning's level calls for, unless the
+    /// warning has had one of that kind: journaled `task.open`.
+    async fn open_tasks(
+        &mut self,
+        tx: &mut bw_store::Tx,
+        journal: &mut JournalWriter,
+        by: &By<'_>,
+    ) -> Result<(), ActionError> {
+        for (warning, to) in std::mem::take(&mut self.task_changes) {
+            for (id, kind, state) in self.task_rows.get_mut(&warning).into_iter().flatten() {
+                let from_ok = if to == "open" { state == "open" || state == "withdrawn" } else { state == "open" };
+                if !from_ok {
+                    continue;
+                }
+                let due = match kind.as_str() {
+                    "self_check" => self.task_due[0],
+                    "interview" => self.task_due[1],
+                    _ => self.task_due[2],
+                };
+                let dates = (to == "open").then(|| (self.as_of.to_string(), due.to_string()));
+                let data = TaskUpdateData {
+                    id: *id,
+                    state: to,
+                    opened_on: dates.as_ref().map(|d| d.0.clone()),
+                    due_on: dates.as_ref().map(|d| d.1.clone()),
+                };
+                let idx = journal.append(entry(&by.header("task.update"), &data)?);
+                let (opened_on, due_on) = dates.unwrap_or_default();
+                sqlx::query(
+                    "UPDATE response_tasks SET state = $1, opened_on = CASE WHEN $2 = '' THEN opened_on ELSE $2 END, \
+                     due_on = CASE WHEN $3 = '' THEN due_on ELSE $3 END, journal_idx = $4 WHERE id = $5",
+                )
+                .bind(to)
+                .bind(opened_on)
+                .bind(due_on)
+                .bind(idx)
+                .bind(*id)
+                .execute(&mut **tx)
+                .await?;
+                *state = to.to_string();
+            }
+        }
+        for (id, level, subject) in std::mem::take(&mut self.pending_tasks) {
+            let (kind, due) = match level {
+                bw_rules::Level::Yellow => ("self_check", self.task_due[0]),
+                bw_rules::Level::Orange => ("interview", self.task_due[1]),
+                bw_rules::Level::Red => ("special_audit", self.task_due[2]),
+                bw_rules::Level::Blue => continue,
+            };
+            if !self.tasks.insert((id, kind.to_string())) {
+                continue;
+            }
+            let party = task_party(kind, &subject);
+            let data = TaskData {
+                warning_id: id,
+                kind,
+                party: &party,
+                opened_on: self.as_of.to_string(),
+                due_on: due.to_string(),
+            };
+            let idx = journal.append(entry(&by.header("task.open"), &data)?);
+            sqlx::query(
+                "INSERT INTO response_tasks (id, warning_id, kind, party, opened_on, due_on, state, journal_idx) \
+                 VALUES ($1, $2, $3, $4, $5, $6, 'open', $1)",
+            )
+            .bind(idx)
+            .bind(id)
+            .bind(kind)
+            .bind(party.clone())
+            .bind(data.opened_on.clone())
+            .bind(data.due_on.clone())
+            .execute(&mut **tx)
+            .await?;
+            self.report.tasks += 1;
+            self.task_rows.entry(id).or_default().push((idx, kind.to_string(), "open".into()));
         }
         Ok(())
     }
@@ -816,6 +1028,7 @@ impl Recorder {
             .execute(&mut **tx)
             .await?;
             report.escalated += 1;
+            self.pending_tasks.push((s.id, to, s.subject.clone()));
         }
         Ok(())
     }
@@ -837,13 +1050,14 @@ async fn record(store: &Store, ctx: &Ctx, as_of: Date) -> Result<CheckReport, Ac
     let (mut tx, size) = store.begin_write().await?;
     let facts = facts(&mut tx, year, as_of, &t, None).await?;
     let findings = bw_rules::evaluate(as_of, &facts, &t);
-    let mut recorder = Recorder::load(&mut tx, year, as_of, &calendar).await?;
+    let mut recorder = Recorder::load(&mut tx, year, as_of, &calendar, &policies).await?;
     let mut journal = JournalWriter::new(size, store, ctx.at);
     let reason = ctx.reason.clone().unwrap_or_else(|| format!("check as of {as_of}"));
     let by = By { actor: &ctx.actor, at: ctx.at, reason: &reason, batch: None };
     recorder.record(&mut tx, &mut journal, &by, &findings, &policies, false).await?;
     recorder.withdraw(&mut tx, &mut journal, &by, &findings).await?;
     recorder.escalate(&mut tx, &mut journal, &by, &calendar).await?;
+    recorder.open_tasks(&mut tx, &mut journal, &by).await?;
     let report = recorder.report;
     if report.raised + report.updated + report.escalated + report.withdrawn == 0 {
         tx.rollback().await?;
@@ -909,8 +1123,9 @@ pub async fn on_payments(
         let as_of = landing_date(year, latest, today);
         let facts = facts(&mut *tx, year, as_of, t, Some(&landed.scope)).await?;
         let findings = bw_rules::evaluate(as_of, &facts, t);
-        let mut recorder = Recorder::load(&mut *tx, year, as_of, calendar).await?;
+        let mut recorder = Recorder::load(&mut *tx, year, as_of, calendar, policies).await?;
         touched.extend(recorder.record(tx, journal, by, &findings, policies, true).await?);
+        recorder.open_tasks(tx, journal, by).await?;
     }
     Ok(touched)
 }
@@ -968,6 +1183,96 @@ pub async fn open_warnings(store: &Store, year: Option<i32>) -> Result<Vec<Warni
     }
 }
 
+/// A graded-response task as listed.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct Task {
+    pub id: i64,
+    pub warning_id: i64,
+    pub kind: String,
+    pub party: String,
+    pub opened_on: String,
+    pub due_on: String,
+    pub state: String,
+    /// Still open after its due date.
+    pub overdue: bool,
+    pub done_by: Option<String>,
+    pub done_at: Option<String>,
+    pub note: Option<String>,
+}
+
+/// Graded-response tasks, oldest first: open ones (all with `all`), of one party if given.
+pub async fn tasks(store: &Store, party: Option<&str>, all: bool, today: Date) -> Result<Vec<Task>, ActionError> {
+    let rows = sqlx::query(
+        "SELECT id, warning_id, kind, party, opened_on, due_on, state, done_by, done_at, note FROM response_tasks ORDER BY id",
+    )
+    .fetch_all(store.pool())
+    .await?;
+    let mut out = Vec::new();
+    for r in rows {
+        let t = Task {
+            id: r.try_get(0)?,
+            warning_id: r.try_get(1)?,
+            kind: r.try_get(2)?,
+            party: r.try_get(3)?,
+            opened_on: r.try_get(4)?,
+            due_on: r.try_get(5)?,
+            state: r.try_get(6)?,
+            overdue: false,
+            done_by: r.try_get(7)?,
+            done_at: r.try_get(8)?,
+            note: r.try_get(9)?,
+        };
+        if (!all && t.state != "open") || party.is_some_and(|p| p != t.party) {
+            continue;
+        }
+        let overdue = t.state == "open" && Date::parse(&t.due_on).is_ok_and(|d| d < today);
+        out.push(Task { overdue, ..t });
+    }
+    Ok(out)
+}
+
+#[derive(serde::Serialize)]
+struct TaskDoneData<'a> {
+    id: i64,
+    note: &'a str,
+}
+
+/// Records a graded-response task as done (the self-check finished, the interview held, the
+/// audit reported) by `ctx.actor`, journaled.
+pub async fn task_done(store: &Store, ctx: &Ctx, id: i64, note: &str) -> Result<(), ActionError> {
+    if note.trim().is_empty() {
+        return Err(ActionError::Invalid("a finished task says what was done (--text)".into()));
+    }
+    let state: Option<String> = sqlx::query("SELECT state FROM response_tasks WHERE id = $1")
+        .bind(id)
+        .fetch_optional(store.pool())
+        .await?
+        .map(|r| r.try_get(0))
+        .transpose()?;
+    match state.as_deref() {
+        None => return Err(ActionError::Invalid(format!("no task {id}"))),
+        Some("open") => {}
+        Some(s) => return Err(ActionError::Invalid(format!("task {id} is {s}"))),
+    }
+    let reason = ctx.reason.clone().unwrap_or_else(|| format!("task {id} done"));
+    let (actor, at, text) = (ctx.actor.clone(), ctx.at.to_string(), note.to_string());
+    crate::journal::act(store, ctx, "task.done", &reason, &TaskDoneData { id, note }, async move |tx, idx| {
+        sqlx::query(
+            "UPDATE response_tasks SET state = 'done', done_by = $1, done_at = $2, note = $3, journal_idx = $4 WHERE id = $5",
+        )
+        .bind(actor)
+        .bind(at)
+        .bind(text)
+        .bind(idx)
+        .bind(id)
+        .execute(&mut **tx)
+        .await?;
+        Ok(())
+    })
+    .await?;
+    Ok(())
+}
+
 /// One warning, in any state.
 pub async fn warning(store: &Store, id: i64) -> Result<Option<Warning>, ActionError> {
     Ok(warnings(store, "id = $1", Some(id)).await?.pop())
@@ -976,8 +1281,9 @@ pub async fn warning(store: &Store, id: i64) -> Result<Option<Warning>, ActionEr
 /// The warnings `filter` (SQL with at most the parameter `$1`, bound to `arg`) selects.
 async fn warnings(store: &Store, filter: &str, arg: Option<i64>) -> Result<Vec<Warning>, ActionError> {
     let sql = format!(
-        "SELECT id, rule, level, unit_code, indicator_code, region_code, revenue_code, period, vouchers, evidence, \
-         raised_on, explain_by, plan_by, state FROM warnings WHERE {filter} ORDER BY id"
+        "SELECT w.id, w.rule, w.level, w.unit_code, w.indicator_code, w.region_code, w.revenue_code, w.period, w.vouchers, \
+         w.evidence, w.raised_on, w.explain_by, w.plan_by, w.state, u.department_code, u.region_code \
+         FROM warnings w LEFT JOIN units u ON u.code = w.unit_code WHERE {filter} ORDER BY w.id"
     );
     let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
     if let Some(a) = arg {
@@ -1003,8 +1309,11 @@ async fn warnings(store: &Store, filter: &str, arg: Option<i64>) -> Result<Vec<W
             state: r.try_get(13)?,
             suggestion: String::new(),
             response: String::new(),
+            parties: Vec::new(),
         });
+        let (department, unit_region): (Option<String>, Option<String>) = (r.try_get(14)?, r.try_get(15)?);
         let w = out.last_mut().ok_or_else(|| bad("warning", "none"))?;
+        w.parties = parties(w, department.as_deref(), unit_region.as_deref());
         let subject = match (&w.indicator_code, &w.unit_code, &w.region_code, &w.revenue_code) {
             (Some(i), _, _, _) if !matches!(w.rule.as_str(), "split_purchase" | "sangong_over") => i.clone(),
             (_, Some(u), _, _) => u.clone(),

@@ -538,6 +538,49 @@ impl Model {
                 }
                 row[16] = ix;
             }
+            "task.open" => {
+                let d = data();
+                let text = |k: &str| d[k].as_str().map(str::to_string).ok_or(format!("no {k}"));
+                let cells = vec![
+                    ix.clone(),
+                    d["warning_id"].as_i64().ok_or("no warning_id")?.to_string(),
+                    text("kind")?,
+                    text("party")?,
+                    text("opened_on")?,
+                    text("due_on")?,
+                    "open".into(),
+                    NULL.into(),
+                    NULL.into(),
+                    NULL.into(),
+                    ix.clone(),
+                ];
+                self.put("response_tasks", ix, cells);
+            }
+            "task.update" => {
+                let d = data();
+                let id = d["id"].as_i64().ok_or("no id")?.to_string();
+                let row =
+                    self.row_mut("response_tasks", &id, || format!("updates task {id}, which was never opened"))?;
+                row[6] = d["state"].as_str().ok_or("no state")?.to_string();
+                if let (Some(o), Some(due)) = (d["opened_on"].as_str(), d["due_on"].as_str()) {
+                    (row[4], row[5]) = (o.to_string(), due.to_string());
+                }
+                row[10] = ix;
+            }
+            "task.done" => {
+                let d = data();
+                let id = d["id"].as_i64().ok_or("no id")?.to_string();
+                let row =
+                    self.row_mut("response_tasks", &id, || format!("finishes task {id}, which was never opened"))?;
+                if row[6] != "open" {
+                    return Err(format!("finishes task {id}, which was {}", row[6]));
+                }
+                row[6] = "done".into();
+                row[7] = e.actor.clone();
+                row[8] = e.at.clone();
+                row[9] = d["note"].as_str().unwrap_or("").to_string();
+                row[10] = ix;
+            }
             "warning.withdraw" => {
                 let d = data();
                 let id = d["id"].as_i64().ok_or("no id")?.to_string();
@@ -858,6 +901,23 @@ const PROJECTIONS: &[(&str, &str, &[&str])] = &[
             "answer",
             "answered_by",
             "answered_at",
+            "journal_idx",
+        ],
+    ),
+    (
+        "response_tasks",
+        "SELECT CAST(id AS TEXT), id, warning_id, kind, party, opened_on, due_on, state, done_by, done_at, note, journal_idx FROM response_tasks",
+        &[
+            "id",
+            "warning_id",
+            "kind",
+            "party",
+            "opened_on",
+            "due_on",
+            "state",
+            "done_by",
+            "done_at",
+            "note",
             "journal_idx",
         ],
     ),

@@ -108,7 +108,11 @@ async fn check_records_each_finding_once_and_updates_it_when_its_level_changes()
         let size = db.store.journal_size().await.unwrap();
         let report = import_str(&db, Kind::Payments, "p2.csv", &body).await.unwrap();
         assert_eq!(report.warnings_raised, 1);
-        assert_eq!(db.store.journal_size().await.unwrap(), size + 3, "payment, warning.update, import.batch");
+        assert_eq!(
+            db.store.journal_size().await.unwrap(),
+            size + 4,
+            "payment, warning.update, task.open (red: a special audit), import.batch"
+        );
         let now = open(&db, 2026).await;
         assert!(now.contains(&row("ahead_of_schedule", "red", "U1/I1", "2026-06", &["P3", "P4"])), "{now:?}");
         assert_eq!(now.len(), 5);
@@ -584,5 +588,64 @@ async fn a_rule_handled_intercept_holds_the_payments_until_a_reviewer_decides() 
         sqlx_exec(&db, "UPDATE payments SET status = 'paid' WHERE voucher_no = 'S3'").await;
         let v = bw_app::verify::verify(&db.store).await.unwrap();
         assert!(v.failures.iter().any(|f| f.to_string().contains("payments.status")), "{:?}", v.failures);
+    }
+}
+
+#[tokio::test]
+async fn each_level_opens_its_graded_response_task_and_reaches_its_parties() {
+    for db in prepared().await {
+        bw_app::monitor::check(&db.store, &ctx(), d("2026-06-30")).await.unwrap();
+        let all = bw_app::monitor::open_warnings(&db.store, Some(2026)).await.unwrap();
+        let over = all.iter().find(|w| w.rule == "over_budget").unwrap();
+        assert_eq!(over.parties, ["unit:U2", "department:D2"], "orange reaches the department");
+        let red = all.iter().find(|w| w.rule == "ahead_of_schedule" && w.level == "red").unwrap();
+        assert_eq!(red.parties, ["unit:U2", "department:D2", "finance:K1"], "red reaches the region's finance");
+        let tasks = bw_app::monitor::tasks(&db.store, None, false, d("2026-07-01")).await.unwrap();
+        let mut kinds: Vec<(i64, &str, &str, &str, &str)> = tasks
+            .iter()
+            .map(|t| (t.warning_id, t.kind.as_str(), t.party.as_str(), t.opened_on.as_str(), t.due_on.as_str()))
+            .collect();
+        kinds.sort();
+        let mut want = Vec::new();
+        for w in &all {
+            match w.level.as_str() {
+                // Five working days for the interview, twenty for the audit, from 2026-06-30.
+                "orange" => want.push((w.id, "interview", "finance", "2026-06-30", "2026-07-07")),
+                "red" => want.push((w.id, "special_audit", "audit", "2026-06-30", "2026-07-28")),
+                other => panic!("{other}"),
+            }
+        }
+        want.sort();
+        assert_eq!(kinds, want, "{}: re-dated with their warnings", db.name);
+        assert!(tasks.iter().all(|t| !t.overdue));
+        let late = bw_app::monitor::tasks(&db.store, Some("finance"), false, d("2026-07-08")).await.unwrap();
+        assert!(late.len() == 2 && late.iter().all(|t| t.overdue));
+
+        // An overdue explanation raises an orange warning to red: a special audit opens too.
+        bw_app::monitor::check(&db.store, &ctx(), d("2026-07-03")).await.unwrap();
+        let w = bw_app::monitor::warning(&db.store, over.id).await.unwrap().unwrap();
+        assert_eq!(w.level, "red");
+        assert!(w.parties.contains(&"finance:K1".to_string()), "the next party up: {:?}", w.parties);
+        let of_over: Vec<String> = bw_app::monitor::tasks(&db.store, None, false, d("2026-07-03"))
+            .await
+            .unwrap()
+            .into_iter()
+            .filter(|t| t.warning_id == over.id)
+            .map(|t| t.kind)
+            .collect();
+        assert_eq!(of_over, ["interview", "special_audit"]);
+
+        let id = late[0].id;
+        assert!(bw_app::monitor::task_done(&db.store, &ctx(), id, "").await.is_err());
+        bw_app::monitor::task_done(&db.store, &ctx(), id, "已约谈单位负责人").await.unwrap();
+        assert!(bw_app::monitor::task_done(&db.store, &ctx(), id, "again").await.is_err());
+        let done = bw_app::monitor::tasks(&db.store, None, true, d("2026-07-08")).await.unwrap();
+        let t = done.iter().find(|t| t.id == id).unwrap();
+        assert_eq!((t.state.as_str(), t.note.as_deref(), t.overdue), ("done", Some("已约谈单位负责人"), false));
+        let v = bw_app::verify::verify(&db.store).await.unwrap();
+        assert!(v.ok, "{}: {:?}", db.name, v.failures);
+        sqlx_exec(&db, "UPDATE response_tasks SET due_on = '2027-01-01'").await;
+        let v = bw_app::verify::verify(&db.store).await.unwrap();
+        assert!(v.failures.iter().any(|f| f.to_string().contains("response_tasks")));
     }
 }

@@ -121,6 +121,18 @@ pub const SETTINGS: &[SettingSpec] = &[
         about: "revenue_shortfall: consecutive month-ends behind (reached)",
     },
     SettingSpec {
+        key: "rules.response.interview_workdays",
+        default: "5",
+        kind: SettingType::Integer { min: 1, max: 60 },
+        about: "orange warnings: working days within which the finance interview (约谈) is held",
+    },
+    SettingSpec {
+        key: "rules.response.audit_workdays",
+        default: "20",
+        kind: SettingType::Integer { min: 1, max: 250 },
+        about: "red warnings: working days within which the special audit reports",
+    },
+    SettingSpec {
         key: "ledger.publish_minutes",
         default: "60",
         kind: SettingType::Integer { min: 1, max: 10_080 },

@@ -49,6 +49,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (10, "emergencies", include_str!("emergencies.sql")),
     (11, "inquiries", include_str!("inquiries.sql")),
     (12, "payment holds", include_str!("holds.sql")),
+    (13, "response tasks", include_str!("tasks.sql")),
 ];
 
 #[derive(Clone)]
