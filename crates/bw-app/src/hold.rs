@@ -133,6 +133,8 @@ pub async fn hold(
     journal.append(entry(by, "payment.hold", &d)?);
     count(tx, &d, -1).await?;
     set_status(tx, &d, "held", Some(warning_id)).await?;
+    // The cached payment-rule findings counted it.
+    crate::findings::invalidate(tx, Some(d.year)).await?;
     Ok(true)
 }
 

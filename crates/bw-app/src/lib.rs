@@ -6,6 +6,7 @@ pub mod calendar;
 pub mod demo;
 pub mod emergency;
 pub mod export;
+pub mod findings;
 pub mod hold;
 pub mod import;
 pub mod journal;

@@ -206,14 +206,26 @@ impl Scope {
     /// evaluation reads everything.
     const MAX: usize = 400;
 
-    fn narrow(&self) -> bool {
+    pub fn narrow(&self) -> bool {
         self.units.len() <= Scope::MAX && self.accounts.len() + self.invoices.len() <= 4 * Scope::MAX
+    }
+
+    /// Whether an evaluation over this scope makes `f` from every payment it rests on: the
+    /// findings about its units, and the payment groups of its accounts and invoices.
+    pub fn covers(&self, f: &Finding) -> bool {
+        let (unit, account, invoice) = crate::findings::filed_under(f);
+        let has = |set: &BTreeSet<String>, v: &Option<String>| v.as_ref().is_some_and(|v| set.contains(v));
+        match f.rule {
+            "split_purchase" => has(&self.units, &unit) || has(&self.accounts, &account),
+            "duplicate_payment" => has(&self.accounts, &account) || has(&self.invoices, &invoice),
+            _ => f.unit_code.as_ref().is_some_and(|u| self.units.contains(u)),
+        }
     }
 }
 
 /// `'a', 'b'`: a list of SQL string literals (quotes doubled), for sets too long to bind
 /// one by one under both backends' parameter limits.
-fn sql_list<'a>(values: impl IntoIterator<Item = &'a String>) -> String {
+pub(crate) fn sql_list<'a>(values: impl IntoIterator<Item = &'a String>) -> String {
     values.into_iter().map(|v| format!("'{}'", v.replace('\'', "''"))).collect::<Vec<_>>().join(", ")
 }
 
@@ -228,6 +240,7 @@ pub async fn facts(
     as_of: Date,
     t: &Thresholds,
     scope: Option<&Scope>,
+    payment_rules: bool,
 ) -> Result<Facts, ActionError> {
     let mut f = Facts { year, ..Facts::default() };
     let scope = scope.filter(|s| s.narrow());
@@ -321,14 +334,23 @@ pub async fn facts(
     let within = format!("p.year = $1 AND p.pay_date <= $2 AND p.status = 'paid'{}", unit_is("p.unit_code"));
     let mut wanted: Vec<(String, Vec<String>)> = Vec::new();
     let codes: Vec<String> = bw_rules::voucher_indicators(&f, as_of, t).into_iter().collect();
+    let unit_of: HashMap<&str, &str> = f.indicators.iter().map(|i| (i.code.as_str(), i.unit_code.as_str())).collect();
     for chunk in codes.chunks(500) {
         let list = (0..chunk.len()).map(|k| format!("${}", k + 3)).collect::<Vec<_>>().join(", ");
+        // Their units too, so the (unit, date) index finds the rows.
+        let mut units: Vec<String> =
+            chunk.iter().filter_map(|c| unit_of.get(c.as_str())).map(|u| u.to_string()).collect();
+        units.sort();
+        units.dedup();
         wanted.push((
-            format!("SELECT {COLUMNS} FROM payments p WHERE {within} AND p.indicator_code IN ({list})"),
+            format!(
+                "SELECT {COLUMNS} FROM payments p WHERE {within} AND p.unit_code IN ({}) AND p.indicator_code IN ({list})",
+                sql_list(&units)
+            ),
             chunk.to_vec(),
         ));
     }
-    if !no_units {
+    if !no_units && payment_rules {
         let terms: Vec<String> =
             t.prohibited_terms.iter().filter(|w| !w.is_empty()).map(|w| format!("%{w}%")).collect();
         let like = (0..terms.len()).map(|k| format!(" OR p.summary LIKE ${}", k + 3)).collect::<String>();
@@ -368,7 +390,7 @@ pub async fn facts(
             vec![split_limit, split_n],
         ));
     }
-    match scope {
+    match scope.filter(|_| payment_rules) {
         // Every payment to a touched account or with a touched invoice: the groups of
         // duplicate_payment (and every split group of those accounts) come whole.
         Some(s) => {
@@ -390,6 +412,7 @@ pub async fn facts(
                 ));
             }
         }
+        None if !payment_rules => {}
         None => wanted.push((
             format!(
                 "SELECT {COLUMNS} FROM payments p WHERE {within} AND p.amount > 0 AND ( \
@@ -646,7 +669,14 @@ impl Recorder {
         as_of: Date,
         calendar: &WorkCalendar,
         policies: &Policies,
+        only: Option<&[Finding]>,
     ) -> Result<Recorder, ActionError> {
+        // Only the warnings of these findings (at payment time), else the whole year's.
+        let only = match only {
+            Some([]) => " AND 1 = 0".to_string(),
+            Some(fs) => format!(" AND w.wkey IN ({})", sql_list(&fs.iter().map(Finding::key).collect::<Vec<_>>())),
+            None => String::new(),
+        };
         let explain_by = calendar.add_workdays(as_of, EXPLAIN_WORKDAYS).value;
         let plan_by = calendar.add_workdays(explain_by, PLAN_WORKDAYS).value;
         let task_due = [
@@ -656,10 +686,10 @@ impl Recorder {
         ];
         let mut tasks = HashSet::new();
         let mut task_rows: HashMap<i64, Vec<(i64, String, String)>> = HashMap::new();
-        for r in sqlx::query(
+        for r in sqlx::query(sqlx::AssertSqlSafe(format!(
             "SELECT t.warning_id, t.kind, t.id, t.state FROM response_tasks t JOIN warnings w ON w.id = t.warning_id \
-             WHERE w.year = $1 ORDER BY t.id",
-        )
+             WHERE w.year = $1{only} ORDER BY t.id"
+        )))
         .bind(i64::from(year))
         .fetch_all(&mut *conn)
         .await?
@@ -669,10 +699,10 @@ impl Recorder {
             tasks.insert((warning, kind));
         }
         let mut existing = HashMap::new();
-        for r in sqlx::query(
+        for r in sqlx::query(sqlx::AssertSqlSafe(format!(
             "SELECT wkey, id, level, vouchers, evidence, escalations, state, raised_on, explain_by, plan_by, rule, period, \
-             unit_code, region_code FROM warnings WHERE year = $1",
-        )
+             unit_code, region_code FROM warnings w WHERE year = $1{only}"
+        )))
         .bind(i64::from(year))
         .fetch_all(&mut *conn)
         .await?
@@ -1048,9 +1078,27 @@ async fn record(store: &Store, ctx: &Ctx, as_of: Date) -> Result<CheckReport, Ac
     let policies = Policies::load(store, year).await?;
     let calendar = crate::calendar::load(store).await?;
     let (mut tx, size) = store.begin_write().await?;
-    let facts = facts(&mut tx, year, as_of, &t, None).await?;
-    let findings = bw_rules::evaluate(as_of, &facts, &t);
-    let mut recorder = Recorder::load(&mut tx, year, as_of, &calendar, &policies).await?;
+    // The payment rules' findings come from the cache when it is whole for these thresholds
+    // and covers every payment the check counts.
+    let cache = crate::findings::state(&mut tx, year).await?;
+    let fingerprint = crate::findings::fingerprint(&t);
+    let fast = cache.is_some_and(|(f, through)| f == fingerprint && as_of >= through);
+    let mut cache_rebuilt = false;
+    let facts = facts(&mut tx, year, as_of, &t, None, !fast).await?;
+    let mut findings = bw_rules::evaluate(as_of, &facts, &t);
+    if fast {
+        findings.retain(|f| !crate::findings::is_payment_rule(f.rule));
+        findings.extend(crate::findings::cached(&mut tx, year).await?);
+        findings.sort_by_key(Finding::key);
+    } else {
+        let latest = crate::findings::latest_payment(&mut tx, year).await?;
+        let through = latest.unwrap_or(as_of).min(as_of);
+        if latest.is_none_or(|l| l <= as_of) {
+            crate::findings::rewrite(&mut tx, year, &t, &findings, through).await?;
+            cache_rebuilt = true;
+        }
+    }
+    let mut recorder = Recorder::load(&mut tx, year, as_of, &calendar, &policies, None).await?;
     let mut journal = JournalWriter::new(size, store, ctx.at);
     let reason = ctx.reason.clone().unwrap_or_else(|| format!("check as of {as_of}"));
     let by = By { actor: &ctx.actor, at: ctx.at, reason: &reason, batch: None };
@@ -1060,7 +1108,12 @@ async fn record(store: &Store, ctx: &Ctx, as_of: Date) -> Result<CheckReport, Ac
     recorder.open_tasks(&mut tx, &mut journal, &by).await?;
     let report = recorder.report;
     if report.raised + report.updated + report.escalated + report.withdrawn == 0 {
-        tx.rollback().await?;
+        // Nothing to journal; only a rebuilt cache is kept.
+        if cache_rebuilt {
+            tx.commit().await?;
+        } else {
+            tx.rollback().await?;
+        }
         return Ok(report);
     }
     journal.finish(&mut tx).await?;
@@ -1121,9 +1174,29 @@ pub async fn on_payments(
             continue;
         }
         let as_of = landing_date(year, latest, today);
-        let facts = facts(&mut *tx, year, as_of, t, Some(&landed.scope)).await?;
-        let findings = bw_rules::evaluate(as_of, &facts, t);
-        let mut recorder = Recorder::load(&mut *tx, year, as_of, calendar, policies).await?;
+        let facts = facts(&mut *tx, year, as_of, t, Some(&landed.scope), true).await?;
+        let mut findings = bw_rules::evaluate(as_of, &facts, t);
+        // Keep the cache of payment-rule findings whole, or give it up.
+        let cache = crate::findings::state(&mut *tx, year).await?;
+        let fingerprint = crate::findings::fingerprint(t);
+        if landed.scope.narrow() {
+            findings.retain(|f| landed.scope.covers(f));
+            match cache {
+                Some((f, through)) if f == fingerprint && as_of >= through => {
+                    let through = through.max(latest);
+                    crate::findings::update(&mut *tx, year, t, &landed.scope, &findings, through).await?
+                }
+                Some(_) => crate::findings::invalidate(&mut *tx, Some(year)).await?,
+                None => {}
+            }
+        } else {
+            match crate::findings::latest_payment(&mut *tx, year).await? {
+                Some(l) if l <= as_of => crate::findings::rewrite(&mut *tx, year, t, &findings, l).await?,
+                _ => crate::findings::invalidate(&mut *tx, Some(year)).await?,
+            }
+        }
+        findings.retain(|f| policies.at_payment(f.rule));
+        let mut recorder = Recorder::load(&mut *tx, year, as_of, calendar, policies, Some(&findings)).await?;
         touched.extend(recorder.record(tx, journal, by, &findings, policies, true).await?);
         recorder.open_tasks(tx, journal, by).await?;
     }
@@ -1599,6 +1672,6 @@ pub async fn calibrate(store: &Store, year: i32) -> Result<Vec<bw_rules::Proposa
     let t = thresholds(store, year).await?;
     let as_of = Date::from_ymd(year, 12, 31).ok_or_else(|| ActionError::Invalid(format!("no year {year}")))?;
     let mut conn = store.pool().acquire().await?;
-    let facts = facts(&mut conn, year, as_of, &t, None).await?;
+    let facts = facts(&mut conn, year, as_of, &t, None, true).await?;
     Ok(bw_rules::calibrate(&facts, as_of, &t))
 }

@@ -72,6 +72,8 @@ pub async fn redact(store: &Store, ctx: &Ctx, unit_code: &str, voucher_no: &str)
     let (unit, voucher) = (unit_code.to_string(), voucher_no.to_string());
     act(store, ctx, "personal.redact", &reason, &data, async move |tx, _| {
         sqlx::query("DELETE FROM personal_data WHERE journal_idx = $1").bind(entry).execute(&mut **tx).await?;
+        // The payee's account, a grouping key of the payment rules, changes.
+        crate::findings::invalidate(tx, None).await?;
         sqlx::query(
             "UPDATE payments SET payee_name = $1, payee_account = $1, record_hash = $2 WHERE unit_code = $3 AND voucher_no = $4",
         )

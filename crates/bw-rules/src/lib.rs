@@ -292,7 +292,45 @@ pub struct Finding {
     pub period: String,
     pub vouchers: Vec<String>,
     /// The figures that crossed the threshold.
-    pub evidence: BTreeMap<&'static str, serde_json::Value>,
+    pub evidence: BTreeMap<String, serde_json::Value>,
+}
+
+/// A finding as stored, read back with its rule id checked.
+#[derive(serde::Deserialize)]
+struct StoredFinding {
+    rule: String,
+    level: Level,
+    unit_code: Option<String>,
+    indicator_code: Option<String>,
+    region_code: Option<String>,
+    revenue_code: Option<String>,
+    period: String,
+    vouchers: Vec<String>,
+    evidence: BTreeMap<String, serde_json::Value>,
+}
+
+impl<'de> serde::Deserialize<'de> for Finding {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Finding, D::Error> {
+        Finding::try_from(StoredFinding::deserialize(d)?).map_err(serde::de::Error::custom)
+    }
+}
+
+impl TryFrom<StoredFinding> for Finding {
+    type Error = String;
+
+    fn try_from(s: StoredFinding) -> Result<Finding, String> {
+        Ok(Finding {
+            rule: Rule::parse(&s.rule).map(Rule::id).ok_or_else(|| format!("unknown rule {:?}", s.rule))?,
+            level: s.level,
+            unit_code: s.unit_code,
+            indicator_code: s.indicator_code,
+            region_code: s.region_code,
+            revenue_code: s.revenue_code,
+            period: s.period,
+            vouchers: s.vouchers,
+            evidence: s.evidence,
+        })
+    }
 }
 
 impl Finding {

@@ -46,7 +46,7 @@ impl Builder<'_> {
             revenue_code: revenue.map(|r| r.1.to_string()),
             period,
             vouchers,
-            evidence: evidence.into_iter().collect(),
+            evidence: evidence.into_iter().map(|(k, v)| (k.to_string(), v)).collect(),
         });
     }
 }

@@ -50,6 +50,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (11, "inquiries", include_str!("inquiries.sql")),
     (12, "payment holds", include_str!("holds.sql")),
     (13, "response tasks", include_str!("tasks.sql")),
+    (14, "payment findings cache", include_str!("findings.sql")),
 ];
 
 #[derive(Clone)]
