@@ -330,20 +330,28 @@ async fn all_payments(db: &TestDb, year: i32, as_of: Date) -> Vec<bw_rules::Paym
         .collect()
 }
 
-#[tokio::test]
-async fn the_facts_selected_in_sql_give_the_findings_of_every_payment() {
+/// Each database with the demo province's year 2025 of 4,000 payments (generated with `seed`).
+async fn demo_databases(seed: u64) -> Vec<TestDb> {
+    let mut out = Vec::new();
     for mut db in databases().await {
         db.store
             .set_signer(bw_ledger::note::Signer::from_seed("budgetwatch.test/monitor", [5; 32]).unwrap())
             .await
             .unwrap();
-        let out = tempfile::tempdir().unwrap();
-        bw_app::demo::generate(&bw_app::demo::DemoOptions { seed: 11, payments: 4_000, year: 2025 }, out.path())
-            .unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        bw_app::demo::generate(&bw_app::demo::DemoOptions { seed, payments: 4_000, year: 2025 }, dir.path()).unwrap();
         for kind in Kind::ALL {
-            let path = out.path().join(format!("{}.csv", kind.as_str()));
+            let path = dir.path().join(format!("{}.csv", kind.as_str()));
             bw_app::import::import_file(&db.store, &ctx(), kind, &path, &Default::default()).await.unwrap();
         }
+        out.push(db);
+    }
+    out
+}
+
+#[tokio::test]
+async fn the_facts_selected_in_sql_give_the_findings_of_every_payment() {
+    for db in demo_databases(11).await {
         let t = bw_app::monitor::thresholds(&db.store, 2025).await.unwrap();
         let mut conn = db.store.pool().acquire().await.unwrap();
         for as_of in ["2025-03-17", "2025-06-30", "2025-10-08", "2025-12-31", "2026-02-01"] {
@@ -653,18 +661,7 @@ async fn each_level_opens_its_graded_response_task_and_reaches_its_parties() {
 #[tokio::test]
 async fn the_cached_payment_findings_give_what_every_payment_gives() {
     use bw_store::sqlx::Row;
-    for mut db in databases().await {
-        db.store
-            .set_signer(bw_ledger::note::Signer::from_seed("budgetwatch.test/monitor", [5; 32]).unwrap())
-            .await
-            .unwrap();
-        let out = tempfile::tempdir().unwrap();
-        bw_app::demo::generate(&bw_app::demo::DemoOptions { seed: 7, payments: 4_000, year: 2025 }, out.path())
-            .unwrap();
-        for kind in Kind::ALL {
-            let path = out.path().join(format!("{}.csv", kind.as_str()));
-            bw_app::import::import_file(&db.store, &ctx(), kind, &path, &Default::default()).await.unwrap();
-        }
+    for db in demo_databases(7).await {
         // A first check makes the cache whole; the batches below keep it so.
         bw_app::monitor::check(&db.store, &ctx(), d("2025-12-31")).await.unwrap();
         // Later batches, a few payments each, to accounts and with invoices already paid:
