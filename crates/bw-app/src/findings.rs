@@ -31,16 +31,33 @@ pub fn fingerprint(t: &Thresholds) -> String {
     )
 }
 
-/// What a cached finding is filed under: its unit, its payee account, its invoice.
-pub(crate) fn filed_under(f: &Finding) -> (Option<String>, Option<String>, Option<String>) {
+/// What a cached finding is filed under.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Filed {
+    pub unit: Option<String>,
+    pub account: Option<String>,
+    pub invoice: Option<String>,
+    /// In fen: duplicates by account and amount.
+    pub amount: Option<i64>,
+    /// The payment of a finding about one payment.
+    pub voucher: Option<String>,
+}
+
+/// A finding's unit and voucher (one payment), unit and account (split purchases), invoice
+/// or account and amount (duplicates).
+pub(crate) fn filed_under(f: &Finding) -> Filed {
     let text = |k: &str| f.evidence.get(k).and_then(|v| v.as_str()).map(str::to_string);
     match f.rule {
-        "split_purchase" => (f.unit_code.clone(), text("payee_account"), None),
+        "split_purchase" => Filed { unit: f.unit_code.clone(), account: text("payee_account"), ..Filed::default() },
         "duplicate_payment" => match text("invoice_no") {
-            Some(i) => (None, None, Some(i)),
-            None => (None, text("payee_account"), None),
+            Some(i) => Filed { invoice: Some(i), ..Filed::default() },
+            None => Filed {
+                account: text("payee_account"),
+                amount: text("amount").and_then(|a| bw_core::Money::parse_yuan(&a).ok()).map(|m| m.fen()),
+                ..Filed::default()
+            },
         },
-        _ => (f.unit_code.clone(), None, None),
+        _ => Filed { unit: f.unit_code.clone(), voucher: f.vouchers.first().cloned(), ..Filed::default() },
     }
 }
 
@@ -86,16 +103,19 @@ pub async fn cached(conn: &mut AnyConnection, year: i32) -> Result<Vec<Finding>,
 
 async fn insert(conn: &mut AnyConnection, year: i32, findings: &[&Finding]) -> Result<(), ActionError> {
     for f in findings {
-        let (unit, account, invoice) = filed_under(f);
+        let at = filed_under(f);
         let text = serde_json::to_string(f).map_err(|e| ActionError::Invalid(e.to_string()))?;
         sqlx::query(
-            "INSERT INTO payment_findings (year, rule, unit_code, account, invoice, finding) VALUES ($1, $2, $3, $4, $5, $6)",
+            "INSERT INTO payment_findings (year, rule, unit_code, account, invoice, amount, voucher, finding) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
         )
         .bind(i64::from(year))
         .bind(f.rule)
-        .bind(unit)
-        .bind(account)
-        .bind(invoice)
+        .bind(at.unit)
+        .bind(at.account)
+        .bind(at.invoice)
+        .bind(at.amount)
+        .bind(at.voucher)
         .bind(text)
         .execute(&mut *conn)
         .await?;
@@ -140,25 +160,25 @@ pub async fn update(
     findings: &[Finding],
     through: Date,
 ) -> Result<(), ActionError> {
-    let list = |set: &std::collections::BTreeSet<String>| crate::monitor::sql_list(set);
-    let mut any = Vec::new();
-    if !scope.units.is_empty() {
-        any.push(format!(
-            "(rule IN ('out_of_scope', 'personal_account', 'split_purchase') AND unit_code IN ({}))",
-            list(&scope.units)
-        ));
+    use crate::monitor::{any_of, quote};
+    let mut deletes = Vec::new();
+    let vouchers = scope.vouchers.iter().map(|(u, v)| format!("(unit_code = {} AND voucher = {})", quote(u), quote(v)));
+    for c in any_of(vouchers) {
+        deletes.push(format!("rule IN ('out_of_scope', 'personal_account') AND ({c})"));
     }
-    if !scope.accounts.is_empty() {
-        any.push(format!(
-            "(rule IN ('split_purchase', 'duplicate_payment') AND account IN ({}))",
-            list(&scope.accounts)
-        ));
+    let pairs = scope.pairs.iter().map(|(u, a)| format!("(unit_code = {} AND account = {})", quote(u), quote(a)));
+    for c in any_of(pairs) {
+        deletes.push(format!("rule = 'split_purchase' AND ({c})"));
     }
-    if !scope.invoices.is_empty() {
-        any.push(format!("(rule = 'duplicate_payment' AND invoice IN ({}))", list(&scope.invoices)));
+    let amounts = scope.payee_amounts.iter().map(|(a, m)| format!("(account = {} AND amount = {m})", quote(a)));
+    for c in any_of(amounts) {
+        deletes.push(format!("rule = 'duplicate_payment' AND invoice IS NULL AND ({c})"));
     }
-    if !any.is_empty() {
-        let sql = format!("DELETE FROM payment_findings WHERE year = $1 AND ({})", any.join(" OR "));
+    for c in any_of(scope.invoices.iter().map(|i| format!("invoice = {}", quote(i)))) {
+        deletes.push(format!("rule = 'duplicate_payment' AND ({c})"));
+    }
+    for d in deletes {
+        let sql = format!("DELETE FROM payment_findings WHERE year = $1 AND {d}");
         sqlx::query(sqlx::AssertSqlSafe(sql)).bind(i64::from(year)).execute(&mut *conn).await?;
     }
     let mine: Vec<&Finding> = findings.iter().filter(|f| is_payment_rule(f.rule)).collect();

@@ -206,7 +206,7 @@ pub async fn decide(
             (row.try_get(0)?, row.try_get(1)?, row.try_get(2)?);
         let pay_date = Date::parse(&pay_date).map_err(|e| ActionError::Invalid(e.to_string()))?;
         let mut landed = crate::monitor::Landed::default();
-        landed.add(d.year, unit, &account, invoice.as_deref(), pay_date);
+        landed.add(d.year, unit, voucher, &account, d.amount.fen(), invoice.as_deref(), pay_date);
         let prepared = crate::monitor::prepare(store, [d.year]).await?;
         let calendar = crate::calendar::load(store).await?;
         crate::monitor::on_payments(&mut tx, &mut journal, &by, &landed, ctx.at.date(), &prepared, &calendar).await?;

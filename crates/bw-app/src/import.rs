@@ -23,10 +23,11 @@ use bw_store::sqlx::{self, Row};
 use bw_store::{JournalWriter, Stager, Store, StoreError, Tx, Value, insert_rows};
 
 const JOURNAL_COLUMNS: &[&str] = &["idx", "leaf_hash", "entry"];
-/// The secondary indexes of `payments` (as created by the store's migration 12).
-const PAYMENT_INDEXES: [(&str, &str); 3] = [
+/// The secondary indexes of `payments` (as the store's migrations 12 and 15 leave them).
+const PAYMENT_INDEXES: [(&str, &str); 4] = [
     ("payments_unit", "unit_code, pay_date"),
-    ("payments_account", "payee_account"),
+    ("payments_pair", "unit_code, payee_account"),
+    ("payments_payee", "payee_account, amount"),
     ("payments_invoice", "invoice_no"),
 ];
 /// From this size a payments file (about 100,000 rows) rebuilds the indexes.
@@ -1092,7 +1093,15 @@ impl PaymentsState {
         e.0 += p.amount.fen();
         e.1 += 1;
         let year = st.year;
-        self.landed.add(year, &p.unit_code, &p.payee_account, p.invoice_no.as_deref(), p.pay_date);
+        self.landed.add(
+            year,
+            &p.unit_code,
+            &p.voucher_no,
+            &p.payee_account,
+            p.amount.fen(),
+            p.invoice_no.as_deref(),
+            p.pay_date,
+        );
         let seen = PaymentSeen { row: row as u32, hash: half(&hash), amount: p.amount.fen(), indicator: idx as u32 };
         // An individual's name and account enter the entry only as salted commitments.
         let (entry_data, personal) = if p.payee_type == PayeeType::Individual {

@@ -192,35 +192,59 @@ fn bad(what: &str, e: impl std::fmt::Display) -> ActionError {
     ActionError::Invalid(format!("stored {what} unreadable: {e}"))
 }
 
-/// What a batch of payments touched: incremental evaluation reads only the indicators and
-/// payments of these units, and the payments to these accounts or with these invoices.
+/// What a batch of payments touched — its units, its payments, its (unit, payee account)
+/// pairs, its (payee account, amount) pairs and its invoices: an evaluation over it reads
+/// the indicators of those units and the payments of those pairs and invoices, exactly the
+/// evidence the findings about them rest on. A batch too large to list reads everything.
 #[derive(Clone, Debug, Default)]
 pub struct Scope {
     pub units: BTreeSet<String>,
-    pub accounts: BTreeSet<String>,
+    /// (unit, voucher)
+    pub vouchers: BTreeSet<(String, String)>,
+    /// (unit, payee account): split purchases.
+    pub pairs: BTreeSet<(String, String)>,
+    /// (payee account, amount in fen): duplicates by amount.
+    pub payee_amounts: BTreeSet<(String, i64)>,
     pub invoices: BTreeSet<String>,
+    /// Too many to list: read everything.
+    pub wide: bool,
 }
 
 impl Scope {
-    /// Beyond this many units or accounts, the restriction costs more than it saves and the
-    /// evaluation reads everything.
-    const MAX: usize = 400;
+    /// Beyond this many units or payments, the restriction costs more than it saves.
+    const MAX_UNITS: usize = 400;
+    const MAX_PAYMENTS: usize = 2_000;
 
     pub fn narrow(&self) -> bool {
-        self.units.len() <= Scope::MAX && self.accounts.len() + self.invoices.len() <= 4 * Scope::MAX
+        !self.wide && self.units.len() <= Scope::MAX_UNITS
     }
 
-    /// Whether an evaluation over this scope makes `f` from every payment it rests on: the
-    /// findings about its units, and the payment groups of its accounts and invoices.
+    /// Whether an evaluation over this scope makes `f` from every payment it rests on.
     pub fn covers(&self, f: &Finding) -> bool {
-        let (unit, account, invoice) = crate::findings::filed_under(f);
-        let has = |set: &BTreeSet<String>, v: &Option<String>| v.as_ref().is_some_and(|v| set.contains(v));
+        let at = crate::findings::filed_under(f);
+        let unit = at.unit.clone().unwrap_or_default();
         match f.rule {
-            "split_purchase" => has(&self.units, &unit) || has(&self.accounts, &account),
-            "duplicate_payment" => has(&self.accounts, &account) || has(&self.invoices, &invoice),
+            "split_purchase" => self.pairs.contains(&(unit, at.account.unwrap_or_default())),
+            "duplicate_payment" => match (&at.invoice, at.account, at.amount) {
+                (Some(i), _, _) => self.invoices.contains(i),
+                (None, Some(a), Some(m)) => self.payee_amounts.contains(&(a, m)),
+                _ => false,
+            },
+            "out_of_scope" | "personal_account" => self.vouchers.contains(&(unit, at.voucher.unwrap_or_default())),
             _ => f.unit_code.as_ref().is_some_and(|u| self.units.contains(u)),
         }
     }
+}
+
+/// A string as an SQL literal (quotes doubled).
+pub(crate) fn quote(v: &str) -> String {
+    format!("'{}'", v.replace('\'', "''"))
+}
+
+/// Conditions joined with OR, a hundred at a time: SQLite limits an expression's depth.
+pub(crate) fn any_of(conds: impl Iterator<Item = String>) -> Vec<String> {
+    let all: Vec<String> = conds.collect();
+    all.chunks(100).map(|c| c.join(" OR ")).collect()
 }
 
 /// `'a', 'b'`: a list of SQL string literals (quotes doubled), for sets too long to bind
@@ -350,7 +374,7 @@ pub async fn facts(
             chunk.to_vec(),
         ));
     }
-    if !no_units && payment_rules {
+    if !no_units && payment_rules && scope.is_none() {
         let terms: Vec<String> =
             t.prohibited_terms.iter().filter(|w| !w.is_empty()).map(|w| format!("%{w}%")).collect();
         let like = (0..terms.len()).map(|k| format!(" OR p.summary LIKE ${}", k + 3)).collect::<String>();
@@ -391,22 +415,19 @@ pub async fn facts(
         ));
     }
     match scope.filter(|_| payment_rules) {
-        // Every payment to a touched account or with a touched invoice: the groups of
-        // duplicate_payment (and every split group of those accounts) come whole.
+        // The batch's own payments, every payment of its (unit, account) pairs, of its
+        // (account, amount) pairs and with its invoices: the groups come whole.
         Some(s) => {
-            let mut any = Vec::new();
-            if !s.invoices.is_empty() {
-                any.push(format!("p.invoice_no IN ({})", sql_list(&s.invoices)));
-            }
-            if !s.accounts.is_empty() {
-                any.push(format!("p.payee_account IN ({})", sql_list(&s.accounts)));
-            }
-            if !any.is_empty() {
+            let vouchers = s.vouchers.iter().map(|(u, v)| format!("(p.voucher_no = {} AND p.unit_code = {})", quote(v), quote(u)));
+            let pairs = s.pairs.iter().map(|(u, a)| format!("(p.unit_code = {} AND p.payee_account = {})", quote(u), quote(a)));
+            let amounts = s.payee_amounts.iter().map(|(a, m)| format!("(p.payee_account = {} AND p.amount = {m})", quote(a)));
+            let invoices = s.invoices.iter().map(|i| format!("p.invoice_no = {}", quote(i)));
+            let groups: Vec<String> = [any_of(vouchers), any_of(pairs), any_of(amounts), any_of(invoices)].concat();
+            for g in groups {
                 wanted.push((
                     format!(
                         "SELECT {COLUMNS} FROM payments p WHERE p.year = $1 AND p.pay_date <= $2 AND p.status = 'paid' \
-                         AND p.amount > 0 AND ({})",
-                        any.join(" OR ")
+                         AND p.amount > 0 AND ({g})"
                     ),
                     Vec::new(),
                 ));
@@ -1130,20 +1151,39 @@ pub struct Landed {
 }
 
 impl Landed {
-    pub fn add(&mut self, year: i32, unit: &str, account: &str, invoice: Option<&str>, date: Date) {
-        if !self.scope.units.contains(unit) {
-            self.scope.units.insert(unit.to_string());
-        }
-        if !self.scope.accounts.contains(account) {
-            self.scope.accounts.insert(account.to_string());
-        }
-        if let Some(i) = invoice.map(str::trim).filter(|i| !i.is_empty())
-            && !self.scope.invoices.contains(i)
-        {
-            self.scope.invoices.insert(i.to_string());
-        }
+    /// Notes one payment of the batch.
+    #[allow(clippy::too_many_arguments)]
+    pub fn add(
+        &mut self,
+        year: i32,
+        unit: &str,
+        voucher: &str,
+        account: &str,
+        amount: i64,
+        invoice: Option<&str>,
+        date: Date,
+    ) {
         let d = self.years.entry(year).or_insert(date);
         *d = (*d).max(date);
+        let sc = &mut self.scope;
+        if !sc.units.contains(unit) {
+            sc.units.insert(unit.to_string());
+        }
+        if sc.wide {
+            return;
+        }
+        if sc.vouchers.len() >= Scope::MAX_PAYMENTS {
+            // Too many to list: forget the lists, read everything.
+            (sc.vouchers, sc.pairs, sc.payee_amounts, sc.invoices) = Default::default();
+            sc.wide = true;
+            return;
+        }
+        sc.vouchers.insert((unit.to_string(), voucher.to_string()));
+        sc.pairs.insert((unit.to_string(), account.to_string()));
+        sc.payee_amounts.insert((account.to_string(), amount));
+        if let Some(i) = invoice.map(str::trim).filter(|i| !i.is_empty()) {
+            sc.invoices.insert(i.to_string());
+        }
     }
 }
 

@@ -374,7 +374,8 @@ async fn the_facts_selected_in_sql_give_the_findings_of_every_payment() {
                 u.into_iter().step_by(7).take(4).collect()
             };
             for p in full.payments.iter().filter(|p| units.contains(&p.unit_code)) {
-                landed.add(2025, &p.unit_code, &p.payee_account, p.invoice_no.as_deref(), p.pay_date);
+                let (unit, account) = (&p.unit_code, &p.payee_account);
+                landed.add(2025, unit, &p.voucher_no, account, p.amount.fen(), p.invoice_no.as_deref(), p.pay_date);
             }
             let scoped = bw_app::monitor::facts(&mut conn, 2025, as_of, &t, Some(&landed.scope), true).await.unwrap();
             let mut c = bw_rules::evaluate(as_of, &scoped, &t);

@@ -51,6 +51,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (12, "payment holds", include_str!("holds.sql")),
     (13, "response tasks", include_str!("tasks.sql")),
     (14, "payment findings cache", include_str!("findings.sql")),
+    (15, "incremental evaluation indexes", include_str!("scope.sql")),
 ];
 
 #[derive(Clone)]
