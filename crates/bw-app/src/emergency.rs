@@ -84,7 +84,7 @@ pub async fn open(
 pub async fn open_for_warnings(store: &Store, ctx: &Ctx) -> Result<usize, ActionError> {
     let rows = sqlx::query(
         "SELECT w.id, w.rule, w.unit_code, w.indicator_code, w.region_code, w.revenue_code, w.evidence FROM warnings w \
-         WHERE w.state NOT IN ('archived', 'closed', 'dismissed') \
+         WHERE w.state NOT IN ('archived', 'closed', 'dismissed', 'withdrawn', 'recorded') \
          AND ((w.rule = 'over_budget' AND w.level IN ('orange', 'red')) OR w.rule = 'revenue_shortfall') \
          AND NOT EXISTS (SELECT 1 FROM emergencies e WHERE e.warning_id = w.id) ORDER BY w.id",
     )

@@ -1554,5 +1554,9 @@ pub async fn import_file(
     if let Some(s) = stager.as_mut() {
         s.clear().await?;
     }
+    // An overspend the rules just found may call for an emergency case (its own action).
+    if report.warnings_raised > 0 {
+        crate::emergency::open_for_warnings(store, ctx).await.map_err(|e| ImportError::Io(e.to_string()))?;
+    }
     Ok(report)
 }

@@ -1188,11 +1188,12 @@ impl Landed {
 }
 
 /// The date payment-time rules are evaluated as of for the payments of `year` landing
-/// `today`: today — or the batch's latest payment date if that is later — within the year
-/// (a past year's payments are judged as of its last day).
+/// `today`: today, within the year (a past year's payments are judged as of its last day);
+/// a file with payments dated after today — a plan or a simulation, not payments made — as
+/// of the year's last day.
 pub fn landing_date(year: i32, latest: Date, today: Date) -> Date {
     let end = Date::from_ymd(year, 12, 31).unwrap_or(latest);
-    today.max(latest).min(end)
+    if latest > today { end } else { today.min(end) }
 }
 
 /// Incremental evaluation (事中): after a batch of payments lands, inside its transaction,

@@ -147,11 +147,13 @@ pub const HANDLINGS: &[&str] = &["record", "warn", "warn_attach", "intercept", "
 /// When a rule fires: as each payment lands (`payment`, 事中) or at scheduled checks
 /// (`scheduled`, 定时).
 pub const FIRINGS: &[&str] = &["payment", "scheduled"];
+/// revenue_shortfall is measured on revenue at month-ends, not on payments.
+const SCHEDULED_ONLY: &[&str] = &["scheduled"];
 /// Who owns a rule and so may change its settings.
 pub const OWNERS: &[&str] = &["system", "finance", "department"];
 
 macro_rules! policies {
-    ($($id:literal $firing:literal $owner:literal;)*) => {
+    ($($id:literal $firing:literal $firings:ident $owner:literal;)*) => {
         &[$(
             SettingSpec {
                 key: concat!("rules.", $id, ".handling"),
@@ -162,7 +164,7 @@ macro_rules! policies {
             SettingSpec {
                 key: concat!("rules.", $id, ".firing"),
                 default: $firing,
-                kind: SettingType::Choice(FIRINGS),
+                kind: SettingType::Choice($firings),
                 about: concat!($id, ": fires as payments land (payment) or at scheduled checks (scheduled)"),
             },
             SettingSpec {
@@ -177,18 +179,18 @@ macro_rules! policies {
 
 /// Each rule's handling, firing and owner.
 pub const RULE_POLICIES: &[SettingSpec] = policies! {
-    "over_budget" "payment" "system";
-    "out_of_scope" "payment" "system";
-    "ahead_of_schedule" "payment" "finance";
-    "behind_schedule" "scheduled" "finance";
-    "stagnant" "scheduled" "finance";
-    "idle_funds" "scheduled" "finance";
-    "split_purchase" "payment" "finance";
-    "duplicate_payment" "payment" "system";
-    "sangong_over" "payment" "finance";
-    "personal_account" "payment" "finance";
-    "year_end_rush" "payment" "finance";
-    "revenue_shortfall" "scheduled" "finance";
+    "over_budget" "payment" FIRINGS "system";
+    "out_of_scope" "payment" FIRINGS "system";
+    "ahead_of_schedule" "payment" FIRINGS "finance";
+    "behind_schedule" "scheduled" FIRINGS "finance";
+    "stagnant" "scheduled" FIRINGS "finance";
+    "idle_funds" "scheduled" FIRINGS "finance";
+    "split_purchase" "payment" FIRINGS "finance";
+    "duplicate_payment" "payment" FIRINGS "system";
+    "sangong_over" "payment" FIRINGS "finance";
+    "personal_account" "payment" FIRINGS "finance";
+    "year_end_rush" "payment" FIRINGS "finance";
+    "revenue_shortfall" "scheduled" SCHEDULED_ONLY "finance";
 };
 
 /// Every setting the program knows.
@@ -287,6 +289,7 @@ mod tests {
         assert_eq!(validate("rules.split_purchase.handling", " intercept "), Ok("intercept".to_string()));
         assert!(validate("rules.split_purchase.handling", "block").is_err());
         assert_eq!(validate("rules.stagnant.firing", "payment"), Ok("payment".to_string()));
+        assert!(validate("rules.revenue_shortfall.firing", "payment").is_err(), "measured on revenue");
         assert_eq!(spec("rules.over_budget.owner").map(|s| s.default), Some("system"));
     }
 
