@@ -79,7 +79,8 @@ fn parties(w: &Warning, department: Option<&str>, unit_region: Option<&str>) -> 
 /// (`KEY@YEAR`) first.
 pub async fn thresholds(store: &Store, year: i32) -> Result<Thresholds, ActionError> {
     let mut t = Thresholds::default();
-    let get = async |key: &str| crate::settings::get_for_year(store, key, year).await;
+    let snap = crate::settings::Snapshot::load(store).await?;
+    let get = async |key: &str| Ok::<_, ActionError>(snap.get_for_year(key, year));
     let bands = |v: String| -> Bands {
         let p: Vec<i64> = v.split(',').filter_map(|x| x.parse().ok()).collect();
         match p.as_slice() {
@@ -155,18 +156,17 @@ pub struct Policies {
 impl Policies {
     pub async fn load(store: &Store, year: i32) -> Result<Policies, ActionError> {
         let mut p = Policies::default();
+        let snap = crate::settings::Snapshot::load(store).await?;
         for r in bw_rules::Rule::ALL {
-            let get = async |what: &str| {
-                crate::settings::get_for_year(store, &format!("rules.{}.{what}", r.id()), year).await
-            };
+            let get =
+                async |what: &str| Ok::<_, ActionError>(snap.get_for_year(&format!("rules.{}.{what}", r.id()), year));
             p.handling.insert(r.id(), get("handling").await?);
             if get("firing").await? == "payment" {
                 p.at_payment.insert(r.id());
             }
         }
-        let days = async |key: &str| -> Result<u32, ActionError> {
-            Ok(crate::settings::get_for_year(store, key, year).await?.parse().unwrap_or(5))
-        };
+        let days =
+            async |key: &str| -> Result<u32, ActionError> { Ok(snap.get_for_year(key, year).parse().unwrap_or(5)) };
         p.interview_workdays = days("rules.response.interview_workdays").await?;
         p.audit_workdays = days("rules.response.audit_workdays").await?;
         Ok(p)

@@ -44,6 +44,29 @@ pub async fn list(store: &Store) -> Result<Vec<SettingValue>, ActionError> {
     Ok(out)
 }
 
+/// Every stored setting, read at once by code that reads many (the rules' thresholds).
+pub struct Snapshot(std::collections::HashMap<String, String>);
+
+impl Snapshot {
+    pub async fn load(store: &Store) -> Result<Snapshot, ActionError> {
+        let mut set = std::collections::HashMap::new();
+        for r in sqlx::query("SELECT key, value FROM settings").fetch_all(store.pool()).await? {
+            set.insert(r.try_get::<String, _>(0)?, r.try_get::<String, _>(1)?);
+        }
+        Ok(Snapshot(set))
+    }
+
+    /// As `get_for_year`: the year's own value, else the value for every year, else the
+    /// shipped default.
+    pub fn get_for_year(&self, key: &str, year: i32) -> String {
+        self.0
+            .get(&format!("{key}@{year:04}"))
+            .or_else(|| self.0.get(key))
+            .cloned()
+            .unwrap_or_else(|| bw_core::settings::spec(key).map(|s| s.default.to_string()).unwrap_or_default())
+    }
+}
+
 /// The value of `key` for fiscal `year`: the year's own value (`KEY@YEAR`) where one was
 /// set, else the value for every year.
 pub async fn get_for_year(store: &Store, key: &str, year: i32) -> Result<String, ActionError> {
