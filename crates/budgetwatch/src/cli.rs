@@ -126,6 +126,11 @@ enum Command {
         #[arg(long, default_value = "text")]
         format: String,
     },
+    /// Audit analytics (审计分析).
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
     /// The warning rules' settings.
     Rules {
         #[command(subcommand)]
@@ -266,6 +271,19 @@ enum RulesCommand {
         year: i32,
         #[arg(long, default_value = "text")]
         format: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Cluster the points of a numeric CSV (a header row, one point per row, no scaling) by
+    /// DBSCAN, with scikit-learn's labels; print one label per line (noise −1).
+    Dbscan {
+        #[arg(long)]
+        eps: f64,
+        #[arg(long)]
+        min_samples: usize,
+        file: PathBuf,
     },
 }
 
@@ -1036,6 +1054,17 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                 }
                 other => bail!("unknown format {other:?}: text or json"),
             }
+        }
+        Command::Audit { command: AuditCommand::Dbscan { eps, min_samples, file } } => {
+            let points = bw_app::audit::points_csv(&file).map_err(|e| anyhow::anyhow!(e))?;
+            let labels = bw_audit::dbscan::dbscan(&points, eps, min_samples)
+                .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
+            let mut out = String::with_capacity(labels.len() * 3);
+            for l in labels {
+                out.push_str(&l.to_string());
+                out.push('\n');
+            }
+            std::io::stdout().lock().write_all(out.as_bytes())?;
         }
         Command::Task { command: TaskCommand::List { party, all, format } } => {
             let store = open(&g).await?;

@@ -2,6 +2,7 @@
 //! transaction. The CLI and the web server call these and nothing below them.
 
 pub mod approval;
+pub mod audit;
 pub mod calendar;
 pub mod demo;
 pub mod emergency;
