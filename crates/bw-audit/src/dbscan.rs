@@ -130,37 +130,8 @@ impl<'a> KdTree<'a> {
         s
     }
 
-    /// How many points lie within squared distance `r2` of `q`, counting up to `limit`.
-    fn count_within(&self, q: &[f64], r2: f64, limit: usize) -> usize {
-        let mut count = 0;
-        let mut stack = vec![0usize];
-        while let Some(n) = stack.pop() {
-            let node = &self.nodes[n];
-            if self.box_rdist(node, q) > r2 * (1.0 + 1e-12) {
-                continue;
-            }
-            match node.children {
-                Some((l, r)) => {
-                    stack.push(r);
-                    stack.push(l);
-                }
-                None => {
-                    for &i in &self.idx[node.start..node.end] {
-                        if self.points.rdist(q, i) <= r2 {
-                            count += 1;
-                            if count >= limit {
-                                return count;
-                            }
-                        }
-                    }
-                }
-            }
-        }
-        count
-    }
-
-    /// Every point whose squared distance to `q` is ≤ `r2`, appended to `out`.
-    fn within(&self, q: &[f64], r2: f64, out: &mut Vec<usize>) {
+    /// Calls `f` with each point within squared distance `r2` of `q` until it returns false.
+    fn visit(&self, q: &[f64], r2: f64, mut f: impl FnMut(usize) -> bool) {
         if self.nodes.is_empty() {
             return;
         }
@@ -178,13 +149,31 @@ impl<'a> KdTree<'a> {
                 }
                 None => {
                     for &i in &self.idx[node.start..node.end] {
-                        if self.points.rdist(q, i) <= r2 {
-                            out.push(i);
+                        if self.points.rdist(q, i) <= r2 && !f(i) {
+                            return;
                         }
                     }
                 }
             }
         }
+    }
+
+    /// How many points lie within squared distance `r2` of `q`, counting up to `limit`.
+    fn count_within(&self, q: &[f64], r2: f64, limit: usize) -> usize {
+        let mut count = 0;
+        self.visit(q, r2, |_| {
+            count += 1;
+            count < limit
+        });
+        count
+    }
+
+    /// Every point whose squared distance to `q` is ≤ `r2`, appended to `out`.
+    fn within(&self, q: &[f64], r2: f64, out: &mut Vec<usize>) {
+        self.visit(q, r2, |i| {
+            out.push(i);
+            true
+        });
     }
 }
 
