@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The whole test suite, as CI runs it: formatting, lints, every test on SQLite and on
-# PostgreSQL, and the calendar reference check.
+# PostgreSQL, and the reference checks (calendar, DBSCAN against scikit-learn).
 #   BUDGETWATCH_TEST_PG=postgres://…   use this server instead of starting one
 #   BUDGETWATCH_REQUIRE_PG=1           fail when no PostgreSQL can be started (CI)
 set -euo pipefail
@@ -31,5 +31,14 @@ if python3 -c "import chinese_calendar" 2>/dev/null; then
   python3 scripts/check-calendar.py target/debug/budgetwatch
 elif [ -n "${BUDGETWATCH_REQUIRE_PG:-}" ]; then
   echo "the calendar reference check needs: pip install chinesecalendar" >&2
+  exit 1
+fi
+
+# DBSCAN labels against scikit-learn's, when it is installed.
+if python3 -c "import sklearn" 2>/dev/null; then
+  cargo build --locked -q -p budgetwatch
+  python3 scripts/check-dbscan.py target/debug/budgetwatch
+elif [ -n "${BUDGETWATCH_REQUIRE_PG:-}" ]; then
+  echo "the DBSCAN reference check needs: pip install scikit-learn" >&2
   exit 1
 fi
