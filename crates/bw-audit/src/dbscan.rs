@@ -7,8 +7,8 @@
 //!
 //! Distances are compared as scikit-learn's k-d tree compares them: the sum of squared
 //! coordinate differences, in feature order, against eps², so ties at exactly eps fall the
-//! same way. Neighbourhoods come from a k-d tree (O(n log n) on spread data), not a scan of
-//! all pairs.
+//! same way. Up to three dimensions clusters grow on a grid of cells (`by_grid`); above, on
+//! a k-d tree. Never a scan of all pairs.
 
 /// Why points cannot be clustered.
 #[derive(Debug, Clone, PartialEq)]
@@ -198,14 +198,17 @@ pub fn dbscan(points: &[Vec<f64>], eps: f64, min_samples: usize) -> Result<Vec<i
         }
         data.extend_from_slice(p);
     }
+    if n == 0 {
+        return Ok(Vec::new());
+    }
+    if dim <= GRID_DIMS {
+        return Ok(by_grid(&data, n, dim.max(1), eps, min_samples));
+    }
     let tree = KdTree::build(Points { data: &data, dim }, n);
     let r2 = eps * eps;
     // Core points by counting neighbours up to min_samples; a core point's neighbours are
     // listed only when its cluster grows through it (scikit-learn lists them all first:
     // the same labels, without holding every neighbourhood at once).
-    if n == 0 {
-        return Ok(Vec::new());
-    }
     let at = |i: usize| &data[i * dim..(i + 1) * dim];
     let core: Vec<bool> = (0..n).map(|i| tree.count_within(at(i), r2, min_samples) >= min_samples).collect();
     let mut hood = Vec::new();
@@ -235,4 +238,157 @@ pub fn dbscan(points: &[Vec<f64>], eps: f64, min_samples: usize) -> Result<Vec<i
         next += 1;
     }
     Ok(labels)
+}
+
+/// Up to this many dimensions clusters grow cell by cell on a grid.
+const GRID_DIMS: usize = 3;
+
+/// DBSCAN on a grid of cells of side just under eps/√d, so that any two points of a cell are
+/// within eps: a cell holding min_samples points makes them all core at once, the core
+/// points of a cell are connected at once, and two nearby cells by the first close pair of
+/// their core points. Clusters are the connected core points numbered by their lowest index,
+/// and a border point takes the lowest-numbered cluster among its core neighbours — what
+/// scikit-learn's depth-first growth from core points in index order gives.
+fn by_grid(data: &[f64], n: usize, dim: usize, eps: f64, min_samples: usize) -> Vec<i64> {
+    use std::collections::HashMap;
+    type Key = [i64; GRID_DIMS];
+    let side = eps / (dim as f64).sqrt() * (1.0 - 1e-9);
+    // Two points within eps lie at most this many cells apart on each axis (one more for
+    // rounding in the division).
+    let reach = (eps / side).ceil() as i64 + 1;
+    let r2 = eps * eps;
+    let at = |i: usize| &data[i * dim..(i + 1) * dim];
+    let key = |i: usize| -> Key {
+        let mut k = [0; GRID_DIMS];
+        for (d, x) in at(i).iter().enumerate() {
+            k[d] = (x / side).floor() as i64;
+        }
+        k
+    };
+    let rdist = |i: usize, j: usize| {
+        let mut s = 0.0;
+        for (x, y) in at(i).iter().zip(at(j)) {
+            let d = x - y;
+            s += d * d;
+        }
+        s
+    };
+    let mut cells: HashMap<Key, Vec<usize>> = HashMap::new();
+    for i in 0..n {
+        cells.entry(key(i)).or_default().push(i);
+    }
+    let mut offsets: Vec<Key> = vec![[0; GRID_DIMS]];
+    for d in 0..dim {
+        offsets = offsets
+            .iter()
+            .flat_map(|o| {
+                (-reach..=reach).map(move |step| {
+                    let mut o = *o;
+                    o[d] = step;
+                    o
+                })
+            })
+            .collect();
+    }
+    let (cells, offsets) = (&cells, &offsets);
+    let near = |k: &Key| {
+        let k = *k;
+        offsets.iter().filter_map(move |o| {
+            let mut c = k;
+            for d in 0..GRID_DIMS {
+                c[d] += o[d];
+            }
+            cells.get_key_value(&c)
+        })
+    };
+    // Core points: a full cell at once, else counting neighbours up to min_samples.
+    let mut core = vec![false; n];
+    for (k, members) in cells {
+        if members.len() >= min_samples {
+            members.iter().for_each(|&i| core[i] = true);
+            continue;
+        }
+        for &i in members {
+            let mut count = 0;
+            'count: for (_, others) in near(k) {
+                for &j in others {
+                    if rdist(i, j) <= r2 {
+                        count += 1;
+                        if count >= min_samples {
+                            break 'count;
+                        }
+                    }
+                }
+            }
+            core[i] = count >= min_samples;
+        }
+    }
+    // Connected core points (union-find).
+    let mut parent: Vec<usize> = (0..n).collect();
+    fn find(parent: &mut [usize], mut i: usize) -> usize {
+        while parent[i] != i {
+            parent[i] = parent[parent[i]];
+            i = parent[i];
+        }
+        i
+    }
+    let cores: HashMap<Key, Vec<usize>> = cells
+        .iter()
+        .map(|(k, m)| (*k, m.iter().copied().filter(|&i| core[i]).collect::<Vec<_>>()))
+        .filter(|(_, c)| !c.is_empty())
+        .collect();
+    for c in cores.values() {
+        for &i in &c[1..] {
+            let (a, b) = (find(&mut parent, c[0]), find(&mut parent, i));
+            parent[a.max(b)] = a.min(b);
+        }
+    }
+    for (k, a) in &cores {
+        for o in offsets {
+            let mut other = *k;
+            for d in 0..GRID_DIMS {
+                other[d] += o[d];
+            }
+            // Each pair of cells once.
+            if other <= *k {
+                continue;
+            }
+            let Some(b) = cores.get(&other) else { continue };
+            if find(&mut parent, a[0]) == find(&mut parent, b[0]) {
+                continue;
+            }
+            if let Some((i, j)) =
+                a.iter().flat_map(|&i| b.iter().map(move |&j| (i, j))).find(|&(i, j)| rdist(i, j) <= r2)
+            {
+                let (x, y) = (find(&mut parent, i), find(&mut parent, j));
+                parent[x.max(y)] = x.min(y);
+            }
+        }
+    }
+    // Clusters numbered by their lowest-index core point.
+    let mut labels = vec![-1i64; n];
+    let mut number: HashMap<usize, i64> = HashMap::new();
+    for i in 0..n {
+        if core[i] {
+            let root = find(&mut parent, i);
+            let next = number.len() as i64;
+            labels[i] = *number.entry(root).or_insert(next);
+        }
+    }
+    // Border points: the lowest-numbered cluster among their core neighbours.
+    for i in 0..n {
+        if core[i] {
+            continue;
+        }
+        let mut best = -1i64;
+        for (_, others) in near(&key(i)) {
+            for &j in others {
+                if core[j] && (best == -1 || labels[j] < best) && rdist(i, j) <= r2 {
+                    best = labels[j];
+                }
+            }
+        }
+        labels[i] = best;
+    }
+    labels
 }

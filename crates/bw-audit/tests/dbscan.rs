@@ -92,3 +92,32 @@ proptest! {
         prop_assert_eq!(dbscan(&points, eps, min_samples).unwrap(), reference(&points, eps, min_samples));
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(60))]
+    #[test]
+    fn the_tree_in_five_dimensions_gives_the_labels_of_all_pairs(
+        raw in prop::collection::vec(prop::collection::vec(0i32..12, 5), 1..300),
+        eps_tenths in 5u32..40,
+        min_samples in 1usize..6,
+    ) {
+        let points: Vec<Vec<f64>> = raw.iter().map(|r| r.iter().map(|&v| f64::from(v) / 4.0).collect()).collect();
+        let eps = f64::from(eps_tenths) / 10.0;
+        prop_assert_eq!(dbscan(&points, eps, min_samples).unwrap(), reference(&points, eps, min_samples));
+    }
+
+    #[test]
+    fn one_and_two_dimensions_give_the_labels_of_all_pairs(
+        raw in prop::collection::vec((0i32..60, 0i32..60), 1..400),
+        eps_tenths in 1u32..40,
+        min_samples in 1usize..8,
+        flat in any::<bool>(),
+    ) {
+        let points: Vec<Vec<f64>> = raw
+            .iter()
+            .map(|&(x, y)| if flat { vec![f64::from(x) / 10.0] } else { vec![f64::from(x) / 10.0, f64::from(y) / 10.0] })
+            .collect();
+        let eps = f64::from(eps_tenths) / 10.0;
+        prop_assert_eq!(dbscan(&points, eps, min_samples).unwrap(), reference(&points, eps, min_samples));
+    }
+}
