@@ -122,21 +122,22 @@ pub struct RuleInfo {
 
 /// The twelve rules with what is in force for fiscal `year`.
 pub async fn rules(store: &Store, year: i32) -> Result<Vec<RuleInfo>, ActionError> {
+    let snap = crate::settings::Snapshot::load(store).await?;
     let mut out = Vec::new();
     for r in bw_rules::Rule::ALL {
         let prefix = format!("rules.{}.", r.id());
-        let get = async |what: &str| crate::settings::get_for_year(store, &format!("{prefix}{what}"), year).await;
-        let mut settings = Vec::new();
-        for s in bw_core::settings::SETTINGS.iter().filter(|s| s.key.starts_with(&prefix)) {
-            settings
-                .push((s.key[prefix.len()..].to_string(), crate::settings::get_for_year(store, s.key, year).await?));
-        }
+        let get = |what: &str| snap.get_for_year(&format!("{prefix}{what}"), year);
+        let settings = bw_core::settings::SETTINGS
+            .iter()
+            .filter(|s| s.key.starts_with(&prefix))
+            .map(|s| (s.key[prefix.len()..].to_string(), snap.get_for_year(s.key, year)))
+            .collect();
         out.push(RuleInfo {
             rule: r.id(),
             name: r.zh(),
-            handling: get("handling").await?,
-            firing: get("firing").await?,
-            owner: get("owner").await?,
+            handling: get("handling"),
+            firing: get("firing"),
+            owner: get("owner"),
             settings,
         });
     }
@@ -250,7 +251,7 @@ pub(crate) fn any_of(conds: impl Iterator<Item = String>) -> Vec<String> {
 /// `'a', 'b'`: a list of SQL string literals (quotes doubled), for sets too long to bind
 /// one by one under both backends' parameter limits.
 pub(crate) fn sql_list<'a>(values: impl IntoIterator<Item = &'a String>) -> String {
-    values.into_iter().map(|v| format!("'{}'", v.replace('\'', "''"))).collect::<Vec<_>>().join(", ")
+    values.into_iter().map(|v| quote(v)).collect::<Vec<_>>().join(", ")
 }
 
 /// The facts of `year` as of `as_of`, read from the projections: each indicator's monthly
@@ -805,31 +806,25 @@ impl Recorder {
                     };
                     let idx = journal.append(entry(&by.header("warning.update"), &data)?);
                     if let Some((raised_on, explain_by, plan_by)) = dates {
-                        sqlx::query("UPDATE warnings SET raised_on = $1, explain_by = $2, plan_by = $3 WHERE id = $4")
-                            .bind(raised_on.clone())
-                            .bind(explain_by.clone())
-                            .bind(plan_by.clone())
-                            .bind(s.id)
-                            .execute(&mut **tx)
-                            .await?;
                         (s.raised_on, s.explain_by, s.plan_by) = (raised_on, explain_by, plan_by);
                         self.task_changes.push((s.id, "open"));
                     }
                     if let Some(state) = state {
-                        sqlx::query("UPDATE warnings SET state = $1 WHERE id = $2")
-                            .bind(state)
-                            .bind(s.id)
-                            .execute(&mut **tx)
-                            .await?;
                         s.state = state.into();
                     }
+                    // One row write: the finding's figures, and dates or state where they changed.
                     sqlx::query(
-                        "UPDATE warnings SET level = $1, vouchers = $2, evidence = $3, journal_idx = $4 WHERE id = $5",
+                        "UPDATE warnings SET level = $1, vouchers = $2, evidence = $3, journal_idx = $4, raised_on = $5, \
+                         explain_by = $6, plan_by = $7, state = $8 WHERE id = $9",
                     )
                     .bind(level.as_str())
                     .bind(vouchers.clone())
                     .bind(evidence_text.clone())
                     .bind(idx)
+                    .bind(s.raised_on.clone())
+                    .bind(s.explain_by.clone())
+                    .bind(s.plan_by.clone())
+                    .bind(s.state.clone())
                     .bind(s.id)
                     .execute(&mut **tx)
                     .await?;
