@@ -126,10 +126,14 @@ enum Command {
         #[arg(long, default_value = "text")]
         format: String,
     },
-    /// Audit analytics (审计分析).
+    /// Audit analytics (审计分析): with no subcommand, run every test as of DATE and print the
+    /// findings; units scored below the threshold get a special audit (journaled).
+    #[command(args_conflicts_with_subcommands = true)]
     Audit {
         #[command(subcommand)]
-        command: AuditCommand,
+        command: Option<AuditCommand>,
+        #[command(flatten)]
+        run: AuditRun,
     },
     /// The warning rules' settings.
     Rules {
@@ -274,8 +278,47 @@ enum RulesCommand {
     },
 }
 
+#[derive(Args, Clone)]
+struct AuditRun {
+    /// The day the audit looks from (default today; when the database holds no payment of
+    /// today's year, December 31 of the latest year that has payments).
+    #[arg(long)]
+    as_of: Option<String>,
+    /// text or json
+    #[arg(long, default_value = "text")]
+    format: String,
+    /// A policy library (JSON) for the text checks instead of the shipped one.
+    #[arg(long)]
+    policy: Option<PathBuf>,
+}
+
 #[derive(Subcommand)]
 enum AuditCommand {
+    /// Benford's first-digit, first-two-digits and second-digit tests over the year's amounts
+    /// of at least 10.00 yuan (of one unit with --unit).
+    Benford {
+        #[arg(long)]
+        unit: Option<String>,
+        #[arg(long)]
+        as_of: Option<String>,
+        /// text or json
+        #[arg(long, default_value = "text")]
+        format: String,
+    },
+    /// The ranking of units by risk score (100 = clean), with what each score is made of;
+    /// units below the threshold get a special audit (journaled).
+    Scores {
+        #[command(flatten)]
+        run: AuditRun,
+    },
+    /// Precision and recall per test against a ground-truth file (the demo's
+    /// ground_truth.json or one like it); its "as_of" is the default as-of day.
+    Evaluate {
+        #[arg(long)]
+        truth: PathBuf,
+        #[command(flatten)]
+        run: AuditRun,
+    },
     /// Cluster the points of a numeric CSV (a header row, one point per row, no scaling) by
     /// DBSCAN, with scikit-learn's labels; print one label per line (noise −1).
     Dbscan {
@@ -520,6 +563,28 @@ pub fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// The as-of day of an audit command: `--as-of`, else the ground truth's, else today —
+/// or December 31 of the latest year with payments when today's year has none.
+async fn audit_as_of(store: &Store, run: &AuditRun, truth: Option<&str>) -> Result<Date> {
+    if let Some(d) = run.as_of.as_deref().or(truth) {
+        return parse_date(d);
+    }
+    let today = crate::clock::now().date();
+    Ok(bw_app::audit::default_as_of(store, today).await?)
+}
+
+async fn audit_report(store: &Store, run: &AuditRun, truth: Option<&str>) -> Result<bw_app::audit::AuditReport> {
+    let as_of = audit_as_of(store, run, truth).await?;
+    let policy = match &run.policy {
+        Some(p) => {
+            let text = std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?;
+            bw_audit::text::Policy::parse(&text).map_err(|e| anyhow::anyhow!("{}: {e}", p.display()))?
+        }
+        None => bw_audit::text::Policy::shipped(),
+    };
+    Ok(bw_app::audit::run(store, as_of, &policy).await?)
 }
 
 fn ctx(g: &Global) -> Result<Ctx> {
@@ -1055,7 +1120,139 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                 other => bail!("unknown format {other:?}: text or json"),
             }
         }
-        Command::Audit { command: AuditCommand::Dbscan { eps, min_samples, file } } => {
+        Command::Audit { command: None, run } => {
+            let store = open_for_write(&g).await?;
+            let report = audit_report(&store, &run, None).await?;
+            let opened = bw_app::audit::open_cases(&store, &ctx(&g)?, &report).await?;
+            match run.format.as_str() {
+                "json" => println!("{}", serde_json::to_string_pretty(&report.findings)?),
+                "text" => {
+                    for f in &report.findings {
+                        let mut vouchers = f.vouchers.iter().take(4).cloned().collect::<Vec<_>>().join(",");
+                        if f.vouchers.len() > 4 {
+                            vouchers.push_str(&format!(",… ({})", f.vouchers.len()));
+                        }
+                        println!(
+                            "{:<30} {:<14} −{:<5} {:<40} {}",
+                            f.test,
+                            f.unit_code.as_deref().unwrap_or("-"),
+                            f.score_impact,
+                            vouchers,
+                            serde_json::to_string(&f.evidence)?
+                        );
+                    }
+                }
+                other => bail!("unknown format {other:?}: text or json"),
+            }
+            eprintln!(
+                "audited as of {}: {} findings, {} units scored, {} special audits opened{}",
+                report.as_of,
+                report.findings.len(),
+                report.scores.len(),
+                opened.len(),
+                if opened.is_empty() { String::new() } else { format!(" ({})", opened.join(", ")) }
+            );
+        }
+        Command::Audit { command: Some(AuditCommand::Scores { run }), .. } => {
+            let store = open_for_write(&g).await?;
+            let report = audit_report(&store, &run, None).await?;
+            let opened = bw_app::audit::open_cases(&store, &ctx(&g)?, &report).await?;
+            match run.format.as_str() {
+                "json" => println!("{}", serde_json::to_string_pretty(&report.scores)?),
+                "text" => {
+                    println!(
+                        "{:>5}  {:<14} {:>6}  {:>8} {:>8}  {:<7} largest contributions",
+                        "rank", "unit", "score", "findings", "warnings", "audit"
+                    );
+                    for u in &report.scores {
+                        let top: Vec<String> = u
+                            .contributions
+                            .iter()
+                            .take(3)
+                            .map(|c| format!("{} ×{} −{}", c.source, c.count, c.points))
+                            .collect();
+                        println!(
+                            "{:>5}  {:<14} {:>6.1}  {:>8} {:>8}  {:<7} {}",
+                            u.rank,
+                            u.unit_code,
+                            u.score,
+                            u.findings,
+                            u.warnings,
+                            if u.special_audit { "special" } else { "" },
+                            top.join("; ")
+                        );
+                    }
+                }
+                other => bail!("unknown format {other:?}: text or json"),
+            }
+            if !opened.is_empty() {
+                eprintln!("special audits opened: {}", opened.join(", "));
+            }
+        }
+        Command::Audit { command: Some(AuditCommand::Evaluate { truth, run }), .. } => {
+            let text = std::fs::read_to_string(&truth).with_context(|| format!("reading {}", truth.display()))?;
+            let items =
+                bw_audit::evaluate::parse_truth(&text).map_err(|e| anyhow::anyhow!("{}: {e}", truth.display()))?;
+            let truth_as_of = serde_json::from_str::<serde_json::Value>(&text)
+                .ok()
+                .and_then(|v| v.get("as_of").and_then(|d| d.as_str()).map(str::to_string));
+            let store = open(&g).await?;
+            let report = audit_report(&store, &run, truth_as_of.as_deref()).await?;
+            let found = bw_app::audit::detections(&store, report.as_of, &report).await?;
+            let scores = bw_audit::evaluate::evaluate(&items, &found);
+            match run.format.as_str() {
+                "json" => println!("{}", serde_json::to_string_pretty(&scores)?),
+                "text" => {
+                    let show = |v: Option<f64>| v.map_or("-".to_string(), |v| format!("{v:.3}"));
+                    println!("{:<30} {:>6} {:>6} {:>10} {:>7}", "test", "truth", "found", "precision", "recall");
+                    for k in &scores {
+                        println!(
+                            "{:<30} {:>6} {:>6} {:>10} {:>7}",
+                            k.test,
+                            k.truth,
+                            k.found,
+                            show(k.precision),
+                            show(k.recall)
+                        );
+                    }
+                }
+                other => bail!("unknown format {other:?}: text or json"),
+            }
+        }
+        Command::Audit { command: Some(AuditCommand::Benford { unit, as_of, format }), .. } => {
+            let store = open(&g).await?;
+            let run = AuditRun { as_of, format: format.clone(), policy: None };
+            let as_of = audit_as_of(&store, &run, None).await?;
+            let r = bw_app::audit::benford(&store, as_of, unit.as_deref()).await?;
+            match format.as_str() {
+                "json" => println!("{}", serde_json::to_string_pretty(&r)?),
+                "text" => {
+                    for t in bw_audit::benford::Test::ALL {
+                        let x = r.get(t);
+                        println!(
+                            "{}: N {}  MAD {:.6} ({})  chi-square {:.3}  p {:.6}",
+                            t.key(),
+                            x.n,
+                            x.mad,
+                            x.conformity,
+                            x.chi_square,
+                            x.p_value
+                        );
+                        let mut top: Vec<&bw_audit::benford::DigitRow> =
+                            x.digits.iter().filter(|d| d.observed > d.expected).collect();
+                        top.sort_by(|a, b| b.z.total_cmp(&a.z));
+                        for d in top.iter().take(3) {
+                            println!(
+                                "    {:>2}: {} ({:.4} against {:.4}), Z {:.2}",
+                                d.digit, d.count, d.observed, d.expected, d.z
+                            );
+                        }
+                    }
+                }
+                other => bail!("unknown format {other:?}: text or json"),
+            }
+        }
+        Command::Audit { command: Some(AuditCommand::Dbscan { eps, min_samples, file }), .. } => {
             let points = bw_app::audit::points_csv(&file).map_err(|e| anyhow::anyhow!(e))?;
             let labels = bw_audit::dbscan::dbscan(&points, eps, min_samples)
                 .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;

@@ -225,7 +225,11 @@ fn ledger_proofs_verify_against_the_dumped_entries() {
     let cases: Vec<serde_json::Value> =
         serde_json::from_str(&stdout(&bw(&db, &["emergency", "list", "--format", "json"]))).expect("cases");
     assert!(!cases.is_empty(), "the payments' overspends opened emergency cases");
-    assert_eq!(v["checkpoints"].as_u64(), Some(7 + cases.len() as u64), "one per import and per case opened");
+    assert_eq!(
+        v["checkpoints"].as_u64(),
+        Some(8 + cases.len() as u64),
+        "one per import (eight kinds) and per case opened"
+    );
     let o = bw(&db, &["ledger", "prove-inclusion", "--index", "5", "--size", &(size + 1).to_string()]);
     assert!(!o.status.success() && stderr(&o).contains(&format!("the journal has {size} entries")), "{}", stderr(&o));
 }

@@ -30,3 +30,331 @@ pub fn points_csv(path: &Path) -> Result<Vec<Vec<f64>>, String> {
     }
     Ok(points)
 }
+
+use std::collections::BTreeMap;
+
+use bw_audit::{Data, Finding, Params, score::UnitScore};
+use bw_core::records::PayeeType;
+use bw_core::{Date, Money};
+use bw_store::Store;
+use bw_store::sqlx::{self, Row};
+
+use crate::Ctx;
+use crate::journal::{ActionError, act};
+use crate::settings::Snapshot;
+
+/// The tests' parameters and the score's weights for `year`, from the `audit.*` settings.
+pub fn params(s: &Snapshot, year: i32) -> (Params, bw_audit::score::Weights) {
+    let int = |k: &str| s.get_for_year(k, year).parse::<i64>().unwrap_or(0);
+    let money = |k: &str| Money::parse_yuan(&s.get_for_year(k, year)).unwrap_or(Money::from_fen(0));
+    let p = Params {
+        duplicate_days: int("audit.duplicate.days") as i32,
+        similar_edits: int("audit.duplicate.similar_edits") as usize,
+        near_permille: int("audit.duplicate.near_permille"),
+        near_days: int("audit.duplicate.near_days") as i32,
+        split_limit: money("audit.split.limit"),
+        split_days: int("audit.split.days") as i32,
+        split_min_payments: int("audit.split.min_payments") as usize,
+        split_floor_pct: int("audit.split.floor_pct"),
+        benford_min_amount: money("audit.benford.min_amount"),
+        benford_min_records: int("audit.benford.min_records") as usize,
+        dbscan_eps: s.get_for_year("audit.dbscan.eps", year).parse().unwrap_or(0.5),
+        dbscan_min_samples: int("audit.dbscan.min_samples") as usize,
+        dbscan_large: money("audit.dbscan.large"),
+        rush_pct: int("audit.methods.rush_pct"),
+        low_execution_pct: int("audit.methods.low_execution_pct"),
+        low_execution_3y_pct: int("audit.methods.low_execution_3y_pct"),
+        other_subclass_pct: int("audit.methods.other_subclass_pct"),
+        association_pct: int("audit.methods.association_pct"),
+        union_individual_limit: money("audit.methods.union_individual_limit"),
+        round_sum: money("audit.methods.round_sum"),
+        luxury_terms: s
+            .get_for_year("audit.methods.luxury_terms", year)
+            .split(',')
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+            .map(String::from)
+            .collect(),
+        sangong_prepaid_limit: money("audit.methods.sangong_prepaid_limit"),
+        revenue_jump_pct: int("audit.methods.revenue_jump_pct"),
+        score_threshold: int("audit.score.threshold") as f64,
+    };
+    let mut w = bw_audit::score::Weights::default();
+    for t in bw_audit::TESTS {
+        w.tests.insert(t.0.to_string(), int(&format!("audit.{}.weight", t.0)) as f64);
+    }
+    w.yellow = int("audit.score.yellow") as f64;
+    w.orange = int("audit.score.orange") as f64;
+    w.red = int("audit.score.red") as f64;
+    (p, w)
+}
+
+/// What the tests read for the year of `as_of`: its payments up to that day (held and
+/// rejected ones are not paid and not read), its indicators and those of the two years
+/// before, revenue by month of this year and the last, and the staff register.
+pub async fn load(store: &Store, as_of: Date) -> Result<Data, ActionError> {
+    let year = as_of.year();
+    let pool = store.pool();
+    let rows = sqlx::query(
+        "SELECT p.voucher_no, p.unit_code, COALESCE(u.department_code, p.unit_code), p.indicator_code, i.project_code, \
+         p.pay_date, p.economic_code, p.payee_name, p.payee_account, p.payee_type, p.amount, p.summary, p.invoice_no, p.contract_no \
+         FROM payments p LEFT JOIN units u ON u.code = p.unit_code \
+         LEFT JOIN indicators i ON i.year = p.year AND i.indicator_code = p.indicator_code \
+         WHERE p.year = $1 AND p.pay_date <= $2 AND p.status = 'paid' ORDER BY p.pay_date, p.unit_code, p.voucher_no",
+    )
+    .bind(i64::from(year))
+    .bind(as_of.to_string())
+    .fetch_all(pool)
+    .await?;
+    let mut payments = Vec::with_capacity(rows.len());
+    for r in rows {
+        let date: String = r.try_get(5)?;
+        let kind: String = r.try_get(9)?;
+        payments.push(bw_audit::Payment {
+            voucher: r.try_get(0)?,
+            unit: r.try_get(1)?,
+            department: r.try_get(2)?,
+            indicator: r.try_get(3)?,
+            project: r.try_get(4)?,
+            date: Date::parse(&date).map_err(|e| ActionError::Invalid(format!("payment date {date:?}: {e}")))?,
+            economic: r.try_get(6)?,
+            payee_name: r.try_get(7)?,
+            payee_account: r.try_get(8)?,
+            payee_type: PayeeType::parse(&kind).unwrap_or(PayeeType::Company),
+            amount: Money::from_fen(r.try_get(10)?),
+            summary: r.try_get(11)?,
+            invoice: r.try_get::<Option<String>, _>(12)?.unwrap_or_default(),
+            contract: r.try_get::<Option<String>, _>(13)?.unwrap_or_default(),
+        });
+    }
+    let mut indicators = Vec::new();
+    for r in sqlx::query(
+        "SELECT year, indicator_code, unit_code, project_code, economic_code, amount, paid FROM indicators \
+         WHERE year BETWEEN $1 AND $2 ORDER BY year, indicator_code",
+    )
+    .bind(i64::from(year - 2))
+    .bind(i64::from(year))
+    .fetch_all(pool)
+    .await?
+    {
+        indicators.push(bw_audit::Indicator {
+            year: r.try_get::<i64, _>(0)? as i32,
+            code: r.try_get(1)?,
+            unit: r.try_get(2)?,
+            project: r.try_get::<Option<String>, _>(3)?.filter(|p| !p.is_empty()),
+            economic: r.try_get(4)?,
+            amount: Money::from_fen(r.try_get(5)?),
+            paid: Money::from_fen(r.try_get(6)?),
+        });
+    }
+    let mut revenues = Vec::new();
+    for r in sqlx::query(
+        "SELECT region_code, revenue_code, substr(date, 1, 7), CAST(SUM(amount) AS BIGINT) FROM revenues \
+         WHERE year BETWEEN $1 AND $2 AND date <= $3 GROUP BY region_code, revenue_code, substr(date, 1, 7)",
+    )
+    .bind(i64::from(year - 1))
+    .bind(i64::from(year))
+    .bind(as_of.to_string())
+    .fetch_all(pool)
+    .await?
+    {
+        let month: String = r.try_get(2)?;
+        let (y, m) = month.split_once('-').unwrap_or(("0", "0"));
+        revenues.push(bw_audit::RevenueMonth {
+            region: r.try_get(0)?,
+            revenue_code: r.try_get(1)?,
+            year: y.parse().unwrap_or(0),
+            month: m.parse().unwrap_or(0),
+            amount: Money::from_fen(r.try_get(3)?),
+        });
+    }
+    let mut staff = Vec::new();
+    for r in sqlx::query("SELECT unit_code, name, id_hash, bank_account, phone FROM staff ORDER BY unit_code, id_hash")
+        .fetch_all(pool)
+        .await?
+    {
+        staff.push(bw_audit::Staff {
+            unit: r.try_get(0)?,
+            name: r.try_get(1)?,
+            id_hash: r.try_get(2)?,
+            bank_account: r.try_get(3)?,
+            phone: r.try_get(4)?,
+        });
+    }
+    Ok(Data { year, as_of: Some(as_of), payments, indicators, revenues, staff })
+}
+
+/// The default as-of day: `today`, unless no payment of today's year is stored; then
+/// December 31 of the latest year that has payments.
+pub async fn default_as_of(store: &Store, today: Date) -> Result<Date, ActionError> {
+    let r = sqlx::query("SELECT MAX(year) FROM payments").fetch_one(store.pool()).await?;
+    let latest: Option<i64> = r.try_get(0)?;
+    Ok(match latest {
+        Some(y) if y < i64::from(today.year()) => Date::from_ymd(y as i32, 12, 31).unwrap_or(today),
+        _ => today,
+    })
+}
+
+/// What one audit found: every finding (with its score impact) and the ranking of units.
+#[derive(Debug, serde::Serialize)]
+pub struct AuditReport {
+    pub as_of: Date,
+    pub findings: Vec<Finding>,
+    pub scores: Vec<UnitScore>,
+}
+
+/// Runs every test as of `as_of` and scores the units (nothing is written).
+pub async fn run(store: &Store, as_of: Date, policy: &bw_audit::text::Policy) -> Result<AuditReport, ActionError> {
+    let year = as_of.year();
+    let snapshot = Snapshot::load(store).await?;
+    let (p, w) = params(&snapshot, year);
+    let data = load(store, as_of).await?;
+    let mut findings = bw_audit::run(&data, &p, policy);
+    let mut spending: BTreeMap<String, Money> = BTreeMap::new();
+    for r in sqlx::query("SELECT code FROM units WHERE kind = 'unit'").fetch_all(store.pool()).await? {
+        spending.insert(r.try_get(0)?, Money::from_fen(0));
+    }
+    for x in data.payments.iter().filter(|x| x.amount.is_positive()) {
+        let e = spending.entry(x.unit.clone()).or_insert(Money::from_fen(0));
+        *e = Money::from_fen(e.fen().saturating_add(x.amount.fen()));
+    }
+    let warnings: Vec<bw_audit::score::Warning> = crate::monitor::open_warnings(store, Some(year))
+        .await?
+        .into_iter()
+        .filter_map(|x| Some(bw_audit::score::Warning { rule: x.rule, level: x.level, unit_code: x.unit_code? }))
+        .collect();
+    let scores = bw_audit::score::score(&mut findings, &warnings, &spending, &w, p.score_threshold);
+    Ok(AuditReport { as_of, findings, scores })
+}
+
+#[derive(serde::Serialize)]
+struct CaseData<'a> {
+    year: i32,
+    unit_code: &'a str,
+    score: String,
+    opened_on: Date,
+    due_on: Date,
+}
+
+/// Opens a special audit (journaled `audit_case.open`) for each unit scored below the
+/// threshold that has none for the year yet; returns the units opened.
+pub async fn open_cases(store: &Store, ctx: &Ctx, report: &AuditReport) -> Result<Vec<String>, ActionError> {
+    let year = report.as_of.year();
+    let calendar = crate::calendar::load(store).await?;
+    let days = crate::settings::get_for_year(store, "audit.score.special_audit_workdays", year).await?;
+    let days: u32 = days.parse().unwrap_or(20);
+    let mut have = std::collections::HashSet::new();
+    for r in sqlx::query("SELECT unit_code FROM audit_cases WHERE year = $1")
+        .bind(i64::from(year))
+        .fetch_all(store.pool())
+        .await?
+    {
+        have.insert(r.try_get::<String, _>(0)?);
+    }
+    let mut opened = Vec::new();
+    for s in report.scores.iter().filter(|s| s.special_audit && !have.contains(&s.unit_code)) {
+        let data = CaseData {
+            year,
+            unit_code: &s.unit_code,
+            score: format!("{:.1}", s.score),
+            opened_on: report.as_of,
+            due_on: calendar.add_workdays(report.as_of, days).value,
+        };
+        let reason = ctx.reason.clone().unwrap_or_else(|| format!("risk score {:.1} below the threshold", s.score));
+        let (unit, score, on, due) = (s.unit_code.clone(), data.score.clone(), data.opened_on, data.due_on);
+        act(store, ctx, "audit_case.open", &reason, &data, async move |tx, idx| {
+            sqlx::query(
+                "INSERT INTO audit_cases (id, year, unit_code, score, opened_on, due_on, state, journal_idx) \
+                 VALUES ($1, $2, $3, $4, $5, $6, 'open', $1)",
+            )
+            .bind(idx)
+            .bind(i64::from(year))
+            .bind(unit)
+            .bind(score)
+            .bind(on.to_string())
+            .bind(due.to_string())
+            .execute(&mut **tx)
+            .await?;
+            Ok(())
+        })
+        .await?;
+        opened.push(s.unit_code.clone());
+    }
+    Ok(opened)
+}
+
+/// The special audits opened for `year`: (id, unit, score, opened_on, due_on, state).
+pub async fn cases(
+    store: &Store,
+    year: i32,
+) -> Result<Vec<(i64, String, String, String, String, String)>, ActionError> {
+    let mut out = Vec::new();
+    for r in sqlx::query(
+        "SELECT id, unit_code, score, opened_on, due_on, state FROM audit_cases WHERE year = $1 ORDER BY id",
+    )
+    .bind(i64::from(year))
+    .fetch_all(store.pool())
+    .await?
+    {
+        out.push((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?, r.try_get(3)?, r.try_get(4)?, r.try_get(5)?));
+    }
+    Ok(out)
+}
+
+/// Benford's three tests over the year's payments up to `as_of` (of one unit, if given).
+pub async fn benford(store: &Store, as_of: Date, unit: Option<&str>) -> Result<bw_audit::benford::Report, ActionError> {
+    let year = as_of.year();
+    let snapshot = Snapshot::load(store).await?;
+    let (p, _) = params(&snapshot, year);
+    let filter = if unit.is_some() { " AND unit_code = $3" } else { "" };
+    let sql = format!(
+        "SELECT amount FROM payments WHERE year = $1 AND pay_date <= $2 AND status = 'paid' AND amount > 0{filter}"
+    );
+    // The filter is one of two fixed strings; values are bound.
+    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(i64::from(year)).bind(as_of.to_string());
+    if let Some(u) = unit {
+        q = q.bind(u.to_string());
+    }
+    let mut counts = bw_audit::benford::Counts::default();
+    for r in q.fetch_all(store.pool()).await? {
+        counts.add(r.try_get(0)?, p.benford_min_amount.fen());
+    }
+    Ok(bw_audit::benford::report(&counts))
+}
+
+/// Everything detected as of `as_of` — the audit's findings and the rules' findings — as
+/// items to score against a ground truth.
+pub async fn detections(
+    store: &Store,
+    as_of: Date,
+    report: &AuditReport,
+) -> Result<Vec<bw_audit::evaluate::Item>, ActionError> {
+    let mut out: Vec<bw_audit::evaluate::Item> = report
+        .findings
+        .iter()
+        .map(|f| {
+            let s = |k: &str| f.evidence.get(k).and_then(|v| v.as_str()).map(str::to_string);
+            bw_audit::evaluate::Item {
+                kind: f.test.to_string(),
+                unit_code: f.unit_code.clone(),
+                indicator_code: s("indicator_code"),
+                project_code: s("project_code"),
+                region_code: s("region_code"),
+                revenue_code: s("revenue_code"),
+                vouchers: f.vouchers.clone(),
+            }
+        })
+        .collect();
+    for f in crate::monitor::evaluate_as_of(store, as_of).await? {
+        out.push(bw_audit::evaluate::Item {
+            kind: f.rule.to_string(),
+            unit_code: f.unit_code,
+            indicator_code: f.indicator_code,
+            project_code: None,
+            region_code: f.region_code,
+            revenue_code: f.revenue_code,
+            vouchers: f.vouchers,
+        });
+    }
+    Ok(out)
+}

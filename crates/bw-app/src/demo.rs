@@ -11,7 +11,7 @@
 use bw_core::calendar::WorkCalendar;
 use bw_core::template::Kind;
 use bw_core::{Date, Money};
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashSet};
 use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::Path;
@@ -54,8 +54,14 @@ pub struct Anomaly {
     pub indicator_code: Option<String>,
     pub region_code: Option<String>,
     pub revenue_code: Option<String>,
+    pub project_code: Option<String>,
     pub vouchers: Vec<String>,
     pub note: String,
+}
+
+/// The phone number of the staff member whose account has `salt`.
+fn staff_phone(salt: u64) -> String {
+    format!("13{:09}", salt.wrapping_mul(7919) % 1_000_000_000)
 }
 
 /// SplitMix64: small, fast, and the same everywhere.
@@ -247,6 +253,11 @@ impl Generator {
     fn person(&mut self) -> String {
         format!("{}{}", self.rng.pick(SURNAMES), self.rng.pick(GIVEN))
     }
+    /// The holder of the account of `salt`: one account, one name.
+    fn person_of(salt: u64) -> String {
+        let h = salt.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 17;
+        format!("{}{}", SURNAMES[(h % SURNAMES.len() as u64) as usize], GIVEN[(h / 97 % GIVEN.len() as u64) as usize])
+    }
     fn account(&mut self, salt: u64) -> String {
         format!("62{:017}", (salt.wrapping_mul(2_654_435_761) ^ 0x5bd1_e995) % 100_000_000_000_000_000)
     }
@@ -328,6 +339,19 @@ pub fn generate(opts: &DemoOptions, out: &Path) -> std::io::Result<DemoSummary> 
         }
         for u in &units {
             line(&mut w, &[&u.code, &u.name, &departments[u.department].0, "unit", ""])?;
+        }
+        w.flush()?;
+    }
+    {
+        // Three staff members per unit: their accounts are among those wages are paid to.
+        let mut w = BufWriter::new(File::create(out.join("staff.csv"))?);
+        header(&mut w, Kind::Staff)?;
+        for (ui, u) in units.iter().enumerate() {
+            for k in 0..3u64 {
+                let salt = ui as u64 * 1000 + k;
+                let id_hash = format!("{:016x}", salt.wrapping_mul(0xA24B_AED4_963E_E407) ^ 0x5851_F42D_4C95_7F2D);
+                line(&mut w, &[&u.code, &Generator::person_of(salt), &id_hash, &g.account(salt), &staff_phone(salt)])?;
+            }
         }
         w.flush()?;
     }
@@ -493,6 +517,33 @@ pub fn generate(opts: &DemoOptions, out: &Path) -> std::io::Result<DemoSummary> 
     let dup_ind = reserve(&|x| x.economic == "30201" && x.amount >= 15_000_000, 1, &mut indicators).first().copied();
     let oos_inds = reserve(&|x| x.economic == "30201" && x.amount >= 2_000_000, 4, &mut indicators);
     let personal_inds = reserve(&|x| x.economic == "30227" && x.amount >= 30_000_000, 2, &mut indicators);
+    // For the audit analytics' anomalies.
+    let audit_inds = reserve(&|x| x.economic == "30227" && x.amount >= 100_000_000, 6, &mut indicators);
+    let text_ind = reserve(&|x| x.economic == "30201" && x.amount >= 20_000_000, 1, &mut indicators).first().copied();
+    let prepaid_ind =
+        reserve(&|x| x.economic == "30217" && x.amount >= 30_000_000, 1, &mut indicators).first().copied();
+    let assoc_ind = reserve(&|x| x.economic == "30227" && x.amount >= 50_000_000, 1, &mut indicators).first().copied();
+    // Three units of one department, each with a 30227 indicator of 500,000 yuan or more.
+    let split_dept: Vec<usize> = {
+        let mut by_dept: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
+        for (i, x) in indicators.iter().enumerate() {
+            if x.economic == "30227"
+                && x.amount >= 50_000_000
+                && x.plan == Plan::Normal
+                && x.control == "block"
+                && !x.reserved
+            {
+                let v = by_dept.entry(units[x.unit].department).or_default();
+                if !v.iter().any(|&j| indicators[j].unit == x.unit) {
+                    v.push(i);
+                }
+            }
+        }
+        by_dept.into_values().find(|v| v.len() >= 3).map(|v| v[..3].to_vec()).unwrap_or_default()
+    };
+    for &i in &split_dept {
+        indicators[i].reserved = true;
+    }
 
     for ind in &indicators {
         let u = &units[ind.unit];
@@ -600,7 +651,9 @@ pub fn generate(opts: &DemoOptions, out: &Path) -> std::io::Result<DemoSummary> 
                 Plan::Slow => 250 + g.rng.below(100) as i64,
                 Plan::StopAfter(_) => 200 + g.rng.below(100) as i64,
                 Plan::Normal if overspend.iter().any(|o| o.0 == i) || sangong.contains(&i) => 900,
-                Plan::Normal if Some(i) == ahead || Some(i) == rush => 600,
+                Plan::Normal if Some(i) == ahead => 600,
+                Plan::Normal if Some(i) == rush => 500,
+                Plan::Normal if Some(i) == assoc_ind => 150,
                 Plan::Normal if ind.reserved => 700,
                 Plan::Normal => 905 + g.rng.below(70) as i64,
             };
@@ -611,6 +664,7 @@ pub fn generate(opts: &DemoOptions, out: &Path) -> std::io::Result<DemoSummary> 
     let mut contract_paid = vec![0i64; indicators.len()];
     let mut free_paid = vec![0i64; indicators.len()];
     let mut refunds_due: Vec<(Date, Payment)> = Vec::new();
+    let mut paid_by_ind = vec![0i64; indicators.len()];
     let firm_pool: Vec<(String, String, &str)> = (0..400u64)
         .map(|i| {
             let (trade, eco) = FIRM_TRADES[(i % FIRM_TRADES.len() as u64) as usize];
@@ -636,7 +690,7 @@ pub fn generate(opts: &DemoOptions, out: &Path) -> std::io::Result<DemoSummary> 
         loop {
             let (name, acct, kind) = if eco.starts_with("301") {
                 let salt = unit as u64 * 1000 + g.rng.below(600);
-                (g.person(), g.account(salt), "individual")
+                (Generator::person_of(salt), g.account(salt), "individual")
             } else {
                 let f = if matching.is_empty() || g.rng.below(4) == 0 || attempt >= 12 {
                     g.rng.pick(&firm_pool)
@@ -696,8 +750,12 @@ pub fn generate(opts: &DemoOptions, out: &Path) -> std::io::Result<DemoSummary> 
             }
             let share = |w: u64| (plan_fen[ii] as i128 * w as i128 / total as i128) as i64;
             let budget = share(after) - share(before);
-            // Random split of the month's budget into n_month payments.
-            let ws: Vec<u64> = (0..n_month).map(|_| 500_000 + g.rng.below(1_000_000)).collect();
+            // Random split of the month's budget into n_month payments, the weights spread
+            // evenly in logarithm over two decades, so amounts follow Benford's law as
+            // real payments do.
+            let ws: Vec<u64> = (0..n_month)
+                .map(|_| (10f64.powf(2.0 * g.rng.below(1_000_000) as f64 / 1e6) * 10_000.0) as u64)
+                .collect();
             let wsum: u64 = ws.iter().sum();
             let mut left = budget;
             for (j, w) in ws.iter().enumerate() {
@@ -796,6 +854,7 @@ pub fn generate(opts: &DemoOptions, out: &Path) -> std::io::Result<DemoSummary> 
             indicator_code: ind.map(|i| indicators[i].code.clone()),
             region_code: None,
             revenue_code: None,
+            project_code: None,
             vouchers: Vec::new(),
             note,
         };
@@ -826,6 +885,14 @@ pub fn generate(opts: &DemoOptions, out: &Path) -> std::io::Result<DemoSummary> 
                         month_anomalies.push((
                             new_anomaly(
                                 "split_purchase",
+                                Some(ii),
+                                "4 payments of 46,500–49,900 yuan to one supplier within 16 days".into(),
+                            ),
+                            idxs.clone(),
+                        ));
+                        month_anomalies.push((
+                            new_anomaly(
+                                "split_purchase_year",
                                 Some(ii),
                                 "4 payments of 46,500–49,900 yuan to one supplier within 16 days".into(),
                             ),
@@ -863,6 +930,10 @@ pub fn generate(opts: &DemoOptions, out: &Path) -> std::io::Result<DemoSummary> 
                             new_anomaly("duplicate_payment", Some(ii), "the same invoice number paid twice".into()),
                             vec![a, b],
                         ));
+                        month_anomalies.push((
+                            new_anomaly("duplicate_exact", Some(ii), "the same invoice number paid twice".into()),
+                            vec![a, b],
+                        ));
                         let c = inject(
                             &mut g,
                             &mut batch,
@@ -883,11 +954,22 @@ pub fn generate(opts: &DemoOptions, out: &Path) -> std::io::Result<DemoSummary> 
                             "办公用品",
                             None,
                         );
+                        // Invoice numbers far apart (consecutive ones may differ in one digit).
+                        g.invoice();
+                        batch[e].invoice = g.invoice();
                         month_anomalies.push((
                             new_anomaly(
                                 "duplicate_payment",
                                 Some(ii),
                                 "same payee account and amount within 3 days".into(),
+                            ),
+                            vec![c, e],
+                        ));
+                        month_anomalies.push((
+                            new_anomaly(
+                                "duplicate_same_same_different",
+                                Some(ii),
+                                "same payee and amount, two invoices, 3 days apart".into(),
                             ),
                             vec![c, e],
                         ));
@@ -915,6 +997,10 @@ pub fn generate(opts: &DemoOptions, out: &Path) -> std::io::Result<DemoSummary> 
                                 Some(ii),
                                 format!("summary names a prohibited purchase: {text}"),
                             ),
+                            vec![a],
+                        ));
+                        month_anomalies.push((
+                            new_anomaly("text_check", Some(ii), format!("summary names a prohibited item: {text}")),
                             vec![a],
                         ));
                     }
@@ -966,6 +1052,14 @@ pub fn generate(opts: &DemoOptions, out: &Path) -> std::io::Result<DemoSummary> 
                             ),
                             vec![a],
                         ));
+                        month_anomalies.push((
+                            new_anomaly(
+                                "union_or_individual",
+                                Some(ii),
+                                "more than 10,000 yuan to an individual outside wage codes".into(),
+                            ),
+                            vec![a],
+                        ));
                     }
                 }
                 4 => {
@@ -973,8 +1067,16 @@ pub fn generate(opts: &DemoOptions, out: &Path) -> std::io::Result<DemoSummary> 
                         let firm = firm_pool[ii % firm_pool.len()].clone();
                         let amt = indicators[ii].amount * 35 / 100;
                         let day = g.day_in(4);
-                        let a =
-                            inject(&mut g, &mut batch, ii, amt, day, (firm.0, firm.1, "company"), "工程进度款", None);
+                        let a = inject(
+                            &mut g,
+                            &mut batch,
+                            ii,
+                            amt,
+                            day,
+                            (firm.0, firm.1, "company"),
+                            summary_for(indicators[ii].economic),
+                            None,
+                        );
                         month_anomalies.push((
                             new_anomaly(
                                 "ahead_of_schedule",
@@ -990,7 +1092,7 @@ pub fn generate(opts: &DemoOptions, out: &Path) -> std::io::Result<DemoSummary> 
                         let firm = firm_pool[(ii + 1) % firm_pool.len()].clone();
                         let mut idxs = Vec::new();
                         for part in 0..3 {
-                            let amt = indicators[ii].amount * 13 / 100;
+                            let amt = indicators[ii].amount * (155 + 5 * part as i64) / 1000;
                             let d = Date::from_ymd(year, 12, 8 + part * 6).unwrap_or(g.day_in(12));
                             idxs.push(inject(
                                 &mut g,
@@ -999,14 +1101,21 @@ pub fn generate(opts: &DemoOptions, out: &Path) -> std::io::Result<DemoSummary> 
                                 amt,
                                 d,
                                 (firm.0.clone(), firm.1.clone(), "company"),
-                                "设备购置",
+                                summary_for(indicators[ii].economic),
                                 None,
                             ));
                         }
                         month_anomalies.push((
-                            new_anomaly("year_end_rush", Some(ii), "39 % of the annual amount paid in December".into()),
-                            idxs,
+                            new_anomaly("year_end_rush", Some(ii), "48 % of the annual amount paid in December".into()),
+                            idxs.clone(),
                         ));
+                        let mut a = new_anomaly(
+                            "project_year_end_rush",
+                            Some(ii),
+                            "November and December above 50 % of the project's annual amount".into(),
+                        );
+                        a.project_code = indicators[ii].project.clone();
+                        month_anomalies.push((a, idxs));
                     }
                 }
                 10 => {
@@ -1014,8 +1123,16 @@ pub fn generate(opts: &DemoOptions, out: &Path) -> std::io::Result<DemoSummary> 
                         let firm = firm_pool[(ii + 2) % firm_pool.len()].clone();
                         let amt = indicators[ii].amount / 1000 * (permille as i64 - 900);
                         let day = g.day_in(10);
-                        let a =
-                            inject(&mut g, &mut batch, ii, amt, day, (firm.0, firm.1, "company"), "追加工程款", None);
+                        let a = inject(
+                            &mut g,
+                            &mut batch,
+                            ii,
+                            amt,
+                            day,
+                            (firm.0, firm.1, "company"),
+                            &format!("追加{}", summary_for(indicators[ii].economic)),
+                            None,
+                        );
                         month_anomalies.push((
                             new_anomaly(
                                 "over_budget",
@@ -1035,6 +1152,295 @@ pub fn generate(opts: &DemoOptions, out: &Path) -> std::io::Result<DemoSummary> 
                                 "sangong_over",
                                 Some(ii),
                                 "hospitality (30217) paid to 125 % of its indicator".into(),
+                            ),
+                            vec![a],
+                        ));
+                    }
+                }
+                _ => {}
+            }
+        }
+        // The audit analytics' anomalies.
+        if anomaly_budget > 0 {
+            let firm = |k: usize| firm_pool[k % firm_pool.len()].clone();
+            let on = |day: u32| Date::from_ymd(year, month, day);
+            match month {
+                7 => {
+                    if let (Some(&i0), Some(&i1), Some(&i2), Some(&i3), Some(&i4), Some(&i5)) = (
+                        audit_inds.first(),
+                        audit_inds.get(1),
+                        audit_inds.get(2),
+                        audit_inds.get(3),
+                        audit_inds.get(4),
+                        audit_inds.get(5),
+                    ) {
+                        // Invoice numbers one character apart, three weeks apart.
+                        let f = firm(i0 + 11);
+                        let (d1, d2) = (on(3).unwrap_or(g.day_in(7)), on(24).unwrap_or(g.day_in(7)));
+                        let a = inject(
+                            &mut g,
+                            &mut batch,
+                            i0,
+                            2_345_600,
+                            d1,
+                            (f.0.clone(), f.1.clone(), "company"),
+                            "信息系统运维服务",
+                            None,
+                        );
+                        let b = inject(
+                            &mut g,
+                            &mut batch,
+                            i0,
+                            2_345_600,
+                            d2,
+                            (f.0, f.1, "company"),
+                            "信息系统运维服务",
+                            None,
+                        );
+                        let mut inv = batch[a].invoice.clone();
+                        let last = if inv.ends_with('9') { '1' } else { '9' };
+                        inv.pop();
+                        inv.push(last);
+                        batch[b].invoice = inv;
+                        month_anomalies.push((
+                            new_anomaly(
+                                "duplicate_same_same_similar",
+                                Some(i0),
+                                "same payee and amount, invoice numbers one character apart".into(),
+                            ),
+                            vec![a, b],
+                        ));
+                        // One firm spelled two ways, two accounts, amounts 0.2 % apart, two days apart.
+                        let f = firm(i1 + 13);
+                        let short = f.0.replace("有限公司", "公司");
+                        let d = on(9).unwrap_or(g.day_in(7));
+                        let a = inject(
+                            &mut g,
+                            &mut batch,
+                            i1,
+                            3_456_700,
+                            d,
+                            (f.0.clone(), f.1.clone(), "company"),
+                            "信息系统运维服务",
+                            None,
+                        );
+                        let second_account = g.account(7_000_001);
+                        let b = inject(
+                            &mut g,
+                            &mut batch,
+                            i1,
+                            3_460_100,
+                            d.add_days(2),
+                            (short, second_account, "company"),
+                            "信息系统运维服务",
+                            None,
+                        );
+                        month_anomalies.push((
+                            new_anomaly(
+                                "duplicate_same_same_near",
+                                Some(i1),
+                                "one firm spelled two ways, amounts 0.1 % apart, 2 days apart".into(),
+                            ),
+                            vec![a, b],
+                        ));
+                        // A supplier with a staff member's phone; a fee to someone named like a staff member.
+                        let unit = indicators[i2].unit as u64;
+                        let phone = staff_phone(unit * 1000);
+                        let day = g.day_in(7);
+                        let acct = g.account(7_000_002);
+                        let a = inject(
+                            &mut g,
+                            &mut batch,
+                            i2,
+                            8_600_000,
+                            day,
+                            ("明远咨询服务部".into(), acct, "company"),
+                            &format!("咨询服务费 联系电话{phone}"),
+                            None,
+                        );
+                        month_anomalies.push((
+                            new_anomaly("related_party", Some(i2), "the supplier's phone is a staff member's".into()),
+                            vec![a],
+                        ));
+                        let day = g.day_in(7);
+                        let acct = g.account(7_000_003);
+                        let name = Generator::person_of(indicators[i3].unit as u64 * 1000 + 1);
+                        let a = inject(
+                            &mut g,
+                            &mut batch,
+                            i3,
+                            880_000,
+                            day,
+                            (name, acct, "individual"),
+                            "专家咨询费",
+                            None,
+                        );
+                        month_anomalies.push((
+                            new_anomaly(
+                                "related_party",
+                                Some(i3),
+                                "a fee paid to a person named like a staff member of the unit".into(),
+                            ),
+                            vec![a],
+                        ));
+                        // Two firms paid into one account.
+                        let acct = g.account(7_000_004);
+                        let day = g.day_in(7);
+                        let a = inject(
+                            &mut g,
+                            &mut batch,
+                            i4,
+                            3_210_000,
+                            day,
+                            ("恒信达商贸有限公司".into(), acct.clone(), "company"),
+                            "信息系统运维服务",
+                            None,
+                        );
+                        let day = g.day_in(7);
+                        let b = inject(
+                            &mut g,
+                            &mut batch,
+                            i5,
+                            2_780_000,
+                            day,
+                            ("鑫源泰科技有限公司".into(), acct, "company"),
+                            "信息系统运维服务",
+                            None,
+                        );
+                        month_anomalies.push((
+                            new_anomaly("shared_account", Some(i4), "two firms paid into one account".into()),
+                            vec![a, b],
+                        ));
+                        // A trade union paid more than 10,000 yuan.
+                        let day = g.day_in(7);
+                        let acct = g.account(7_000_005);
+                        let a = inject(
+                            &mut g,
+                            &mut batch,
+                            i5,
+                            1_500_000,
+                            day,
+                            ("市直机关工会委员会".into(), acct, "company"),
+                            "工会活动经费",
+                            None,
+                        );
+                        month_anomalies.push((
+                            new_anomaly("union_or_individual", Some(i5), "15,000 yuan to a trade union".into()),
+                            vec![a],
+                        ));
+                    }
+                    if let Some(ti) = text_ind {
+                        let f = firm(ti + 17);
+                        let day = g.day_in(7);
+                        let a = inject(
+                            &mut g,
+                            &mut batch,
+                            ti,
+                            680_000,
+                            day,
+                            (f.0.clone(), f.1.clone(), "company"),
+                            "接待用餐",
+                            None,
+                        );
+                        month_anomalies.push((
+                            new_anomaly("text_check", Some(ti), "a dinner booked as office supplies (30201)".into()),
+                            vec![a],
+                        ));
+                        let day = g.day_in(7);
+                        let a = inject(&mut g, &mut batch, ti, 990_000, day, (f.0, f.1, "company"), "购买名表", None);
+                        month_anomalies
+                            .push((new_anomaly("luxury_keywords", Some(ti), "a luxury watch".into()), vec![a]));
+                        month_anomalies.push((
+                            new_anomaly("text_check", Some(ti), "a luxury watch booked as office supplies".into()),
+                            vec![a],
+                        ));
+                        let day = g.day_in(7);
+                        let acct = g.account(7_000_006);
+                        let a = inject(
+                            &mut g,
+                            &mut batch,
+                            ti,
+                            500_000,
+                            day,
+                            ("家乐福超市".into(), acct, "company"),
+                            "购买慰问品",
+                            None,
+                        );
+                        month_anomalies.push((
+                            new_anomaly("supermarket_round_sum", Some(ti), "5,000.00 yuan at a supermarket".into()),
+                            vec![a],
+                        ));
+                    }
+                    if let Some(ai) = assoc_ind {
+                        let amt = indicators[ai].amount * 78 / 100;
+                        let day = g.day_in(7);
+                        let acct = g.account(7_000_007);
+                        let a = inject(
+                            &mut g,
+                            &mut batch,
+                            ai,
+                            amt,
+                            day,
+                            ("市信息化行业协会".into(), acct, "company"),
+                            "委托业务费",
+                            None,
+                        );
+                        month_anomalies.push((
+                            new_anomaly(
+                                "association_payments",
+                                Some(ai),
+                                "78 % of the indicator paid to an association".into(),
+                            ),
+                            vec![a],
+                        ));
+                    }
+                }
+                // One supplier paid just under the threshold by three units of one department.
+                9 if split_dept.len() == 3 => {
+                    let f = firm(split_dept[0] + 19);
+                    let mut idxs = Vec::new();
+                    for (j, &ii) in split_dept.iter().enumerate() {
+                        let d = on(2 + 7 * j as u32).unwrap_or(g.day_in(9));
+                        let amt = 4_500_000 + 150_000 * j as i64;
+                        idxs.push(inject(
+                            &mut g,
+                            &mut batch,
+                            ii,
+                            amt,
+                            d,
+                            (f.0.clone(), f.1.clone(), "company"),
+                            "信息系统运维服务",
+                            None,
+                        ));
+                    }
+                    month_anomalies.push((
+                        new_anomaly(
+                            "split_purchase_year",
+                            Some(split_dept[0]),
+                            "three units of one department pay one supplier 45,000–48,000 yuan within 14 days".into(),
+                        ),
+                        idxs,
+                    ));
+                }
+                11 => {
+                    if let Some(pi) = prepaid_ind {
+                        let day = g.day_in(11);
+                        let acct = g.account(7_000_008);
+                        let a = inject(
+                            &mut g,
+                            &mut batch,
+                            pi,
+                            1_800_000,
+                            day,
+                            ("锦江宾馆有限公司".into(), acct, "company"),
+                            "预付接待费",
+                            None,
+                        );
+                        month_anomalies.push((
+                            new_anomaly(
+                                "sangong_prepaid_q4",
+                                Some(pi),
+                                "18,000 yuan of hospitality prepaid in November".into(),
                             ),
                             vec![a],
                         ));
@@ -1084,6 +1490,7 @@ pub fn generate(opts: &DemoOptions, out: &Path) -> std::io::Result<DemoSummary> 
         for &i in &order {
             let p = &mut batch[i];
             p.voucher = std::mem::take(&mut rename[i]);
+            paid_by_ind[p.indicator] += p.amount;
             let ind = &indicators[p.indicator];
             line(
                 &mut pay_w,
@@ -1159,6 +1566,29 @@ pub fn generate(opts: &DemoOptions, out: &Path) -> std::io::Result<DemoSummary> 
             "no payment all year".into(),
         ));
     }
+    // Projects that spent less than 20 % of their annual amount.
+    let mut projects: BTreeMap<&str, (i64, i64, usize)> = BTreeMap::new();
+    for (i, ind) in indicators.iter().enumerate() {
+        if let Some(pr) = &ind.project {
+            let e = projects.entry(pr).or_insert((0, 0, ind.unit));
+            e.0 += ind.amount;
+            e.1 += paid_by_ind[i];
+        }
+    }
+    for (pr, (amount, paid, unit)) in projects {
+        if amount > 0 && paid * 100 < 20 * amount {
+            anomalies.push(Anomaly {
+                project_code: Some(pr.to_string()),
+                indicator_code: None,
+                ..new_plain(
+                    "low_execution",
+                    &units[unit].code,
+                    "",
+                    format!("{:.1} % of the project's annual amount spent", paid as f64 * 100.0 / amount as f64),
+                )
+            });
+        }
+    }
     for &ii in &slow {
         anomalies.push(new_plain(
             "behind_schedule",
@@ -1186,8 +1616,15 @@ pub fn generate(opts: &DemoOptions, out: &Path) -> std::io::Result<DemoSummary> 
             line(&mut tgt_w, &[&year.to_string(), rcode, code, &yuan(target)])?;
             summary.revenue_targets += 1;
             let shortfall = ri == shortfall_region && *code == "10101";
+            let jump = ri == (shortfall_region + 1) % regions.len() && *code == "10101";
             for month in 1..=12u32 {
-                let pace = if shortfall && month >= 3 { 65 } else { 95 + g.rng.below(10) as i64 };
+                let pace = if shortfall && month >= 3 {
+                    65
+                } else if jump && month == 7 {
+                    180
+                } else {
+                    95 + g.rng.below(10) as i64
+                };
                 let month_amount = target / 12 / 100 * pace;
                 let n = 8;
                 for j in 0..n {
@@ -1198,6 +1635,18 @@ pub fn generate(opts: &DemoOptions, out: &Path) -> std::io::Result<DemoSummary> 
                     summary.revenues += 1;
                 }
             }
+            if jump {
+                anomalies.push(Anomaly {
+                    kind: "revenue_jump",
+                    unit_code: None,
+                    indicator_code: None,
+                    region_code: Some(rcode.clone()),
+                    revenue_code: Some(code.to_string()),
+                    project_code: None,
+                    vouchers: Vec::new(),
+                    note: "value-added tax in July at 180 % of the monthly pace".into(),
+                });
+            }
             if shortfall {
                 anomalies.push(Anomaly {
                     kind: "revenue_shortfall",
@@ -1205,6 +1654,7 @@ pub fn generate(opts: &DemoOptions, out: &Path) -> std::io::Result<DemoSummary> 
                     indicator_code: None,
                     region_code: Some(rcode.clone()),
                     revenue_code: Some(code.to_string()),
+                    project_code: None,
                     vouchers: Vec::new(),
                     note: "value-added tax at 65 % of the target's pace from March on".into(),
                 });
@@ -1230,6 +1680,7 @@ fn new_plain(kind: &'static str, unit: &str, indicator: &str, note: String) -> A
         indicator_code: Some(indicator.to_string()),
         region_code: None,
         revenue_code: None,
+        project_code: None,
         vouchers: Vec::new(),
         note,
     }

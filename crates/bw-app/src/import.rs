@@ -426,6 +426,9 @@ pub const fn table_of(kind: Kind) -> (&'static str, &'static [&'static str]) {
         Kind::RevenueTargets => {
             ("revenue_targets", &["year", "region_code", "revenue_code", "amount", "record_hash", "journal_idx"])
         }
+        Kind::Staff => {
+            ("staff", &["unit_code", "id_hash", "name", "bank_account", "phone", "record_hash", "journal_idx"])
+        }
     }
 }
 
@@ -493,6 +496,7 @@ enum Importer {
     Payments(Box<PaymentsState>),
     Revenues { tree: OrgTree, keys: Keys, months: BTreeMap<(i32, String, String, String), i64> },
     RevenueTargets { tree: OrgTree, keys: Keys },
+    Staff { tree: OrgTree, keys: Keys, salt_key: [u8; 32], suite: Suite },
 }
 
 struct PaymentsState {
@@ -634,6 +638,12 @@ impl Importer {
                 tree: load_tree(tx).await?,
                 keys: Keys::new(load_stored(tx, "SELECT record_no, record_hash, journal_idx FROM revenues").await?),
                 months: BTreeMap::new(),
+            },
+            Kind::Staff => Importer::Staff {
+                tree: load_tree(tx).await?,
+                keys: Keys::new(load_stored(tx, "SELECT unit_code || '/' || id_hash, record_hash, journal_idx FROM staff").await?),
+                salt_key,
+                suite,
             },
             Kind::RevenueTargets => Importer::RevenueTargets {
                 tree: load_tree(tx).await?,
@@ -844,6 +854,39 @@ impl Importer {
                     blob(&hash),
                 ];
                 Ok(Ok(Outcome::Add(Accepted { action: "revenue_target.set", data, projection, personal: Vec::new() })))
+            }
+            (Importer::Staff { tree, keys, salt_key, suite }, Record::Staff(m)) => {
+                let (data, hash) = json(&m)?;
+                match keys.check(format!("{}/{}", m.unit_code, m.id_hash), &hash, row) {
+                    Ok(Seen::Same) => return Ok(Ok(Outcome::Unchanged)),
+                    Err(c) => {
+                        let what = format!("staff member {} of {}", m.id_hash, m.unit_code);
+                        return Ok(Err(vec![(0, conflict(db, what, c, &data).await?)]));
+                    }
+                    Ok(Seen::New) => {}
+                }
+                if let Err(e) = unit_ref(tree, &m.unit_code, OrgKind::Unit) {
+                    return Ok(Err(vec![(0, e)]));
+                }
+                // Name, account and phone enter the entry only as salted commitments.
+                let mut committed = m.clone();
+                let mut personal = Vec::new();
+                let slots = [&mut committed.name, &mut committed.bank_account, &mut committed.phone];
+                for (n, (field, slot)) in crate::personal::STAFF_FIELDS.into_iter().zip(slots).enumerate() {
+                    let s = salt(salt_key, row, n as u8);
+                    let clear = std::mem::take(slot);
+                    *slot = bw_ledger::commitment_text(*suite, &s, &clear);
+                    personal.push((field, s, clear));
+                }
+                let projection = vec![
+                    text(&m.unit_code),
+                    text(&m.id_hash),
+                    text(&m.name),
+                    text(&m.bank_account),
+                    text(&m.phone),
+                    blob(&hash),
+                ];
+                Ok(Ok(Outcome::Add(Accepted { action: "staff.add", data: json(&committed)?.0, projection, personal })))
             }
             _ => Err(ImportError::Io("record kind does not match the importer".into())),
         }

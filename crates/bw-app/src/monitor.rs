@@ -1080,6 +1080,15 @@ impl Recorder {
     }
 }
 
+/// What the twelve rules find as of `as_of`, from a fresh evaluation; nothing is written.
+pub async fn evaluate_as_of(store: &Store, as_of: Date) -> Result<Vec<Finding>, ActionError> {
+    let year = as_of.year();
+    let t = thresholds(store, year).await?;
+    let mut conn = store.pool().acquire().await?;
+    let facts = facts(&mut conn, year, as_of, &t, None, true).await?;
+    Ok(bw_rules::evaluate(as_of, &facts, &t))
+}
+
 /// Evaluates every rule as of `as_of`, records the findings, escalates overdue steps and
 /// opens the emergency cases the warnings call for; returns what changed.
 pub async fn check(store: &Store, ctx: &Ctx, as_of: Date) -> Result<CheckReport, ActionError> {

@@ -11,6 +11,9 @@ use bw_store::Store;
 use bw_store::sqlx::{self, Row};
 use sha2::{Digest, Sha256};
 
+/// The fields of a staff entry held as commitments, in salt order.
+pub const STAFF_FIELDS: [&str; 3] = ["name", "bank_account", "phone"];
+
 /// What the payments table shows in place of an erased value.
 pub const REDACTED: &str = "〔已删除〕";
 

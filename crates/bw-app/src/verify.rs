@@ -237,19 +237,36 @@ fn disclose(
     values: Option<&Vec<(String, Vec<u8>, String)>>,
     idx: u64,
 ) -> (String, Vec<(String, String)>) {
+    let slots = [("payee_name", &mut p.payee_name), ("payee_account", &mut p.payee_account)];
+    match open_commitments(suite, slots, values, idx) {
+        (true, problems) => (sha(&serde_json::to_vec(p).unwrap_or_default()), problems),
+        (false, problems) => (committed_hash, problems),
+    }
+}
+
+/// Replaces the commitments in `slots` by the clear values of `values` (the entry's
+/// `personal_data` rows), or by the erased mark when there are none. True when clear values
+/// were put in (the record hash is then the clear record's); mismatches are problems.
+fn open_commitments<const N: usize>(
+    suite: Suite,
+    slots: [(&str, &mut String); N],
+    values: Option<&Vec<(String, Vec<u8>, String)>>,
+    idx: u64,
+) -> (bool, Vec<(String, String)>) {
     let mut problems = Vec::new();
-    if !p.payee_name.starts_with(bw_ledger::COMMITMENT_PREFIX) {
+    if !slots[0].1.starts_with(bw_ledger::COMMITMENT_PREFIX) {
         if values.is_some() {
             problems.push((idx.to_string(), "the entry commits to no personal data".to_string()));
         }
-        return (committed_hash, problems);
+        return (false, problems);
     }
     let Some(values) = values else {
-        p.payee_name = crate::personal::REDACTED.into();
-        p.payee_account = crate::personal::REDACTED.into();
-        return (committed_hash, problems);
+        for (_, slot) in slots {
+            *slot = crate::personal::REDACTED.into();
+        }
+        return (false, problems);
     };
-    for (field, slot) in [("payee_name", &mut p.payee_name), ("payee_account", &mut p.payee_account)] {
+    for (field, slot) in slots {
         match values.iter().find(|v| v.0 == field) {
             None => problems.push((format!("{idx}/{field}"), "row missing: the entry commits to it".to_string())),
             Some((_, salt, value)) => {
@@ -264,7 +281,7 @@ fn disclose(
             }
         }
     }
-    (sha(&serde_json::to_vec(p).unwrap_or_default()), problems)
+    (true, problems)
 }
 
 fn key2(a: &str, b: &str) -> String {
@@ -434,6 +451,31 @@ impl Model {
                     ix,
                 ];
                 self.put("revenues", r.record_no, cells);
+            }
+            "staff.add" => {
+                let (mut m, h): (bw_core::records::StaffMember, String) = typed(raw)?;
+                let values = self.personal.remove(&(idx as i64));
+                let slots = [("name", &mut m.name), ("bank_account", &mut m.bank_account), ("phone", &mut m.phone)];
+                let (opened, problems) = open_commitments(self.suite, slots, values.as_ref(), idx);
+                self.personal_problems.extend(problems);
+                let h = if opened { sha(&serde_json::to_vec(&m).unwrap_or_default()) } else { h };
+                let key = key2(&m.unit_code, &m.id_hash);
+                self.put("staff", key, vec![m.unit_code, m.id_hash, m.name, m.bank_account, m.phone, h, ix]);
+            }
+            "audit_case.open" => {
+                let d = data();
+                let text = |k: &str| d[k].as_str().map(str::to_string).ok_or(format!("no {k}"));
+                let cells = vec![
+                    ix.clone(),
+                    d["year"].as_i64().ok_or("no year")?.to_string(),
+                    text("unit_code")?,
+                    text("score")?,
+                    text("opened_on")?,
+                    text("due_on")?,
+                    "open".into(),
+                    ix.clone(),
+                ];
+                self.put("audit_cases", ix, cells);
             }
             "revenue_target.set" => {
                 let (t, h): (RevenueTarget, String) = typed(raw)?;
@@ -903,6 +945,16 @@ const PROJECTIONS: &[(&str, &str, &[&str])] = &[
             "answered_at",
             "journal_idx",
         ],
+    ),
+    (
+        "staff",
+        "SELECT unit_code || '/' || id_hash, unit_code, id_hash, name, bank_account, phone, record_hash, journal_idx FROM staff",
+        crate::import::table_of(Kind::Staff).1,
+    ),
+    (
+        "audit_cases",
+        "SELECT CAST(id AS TEXT), id, year, unit_code, score, opened_on, due_on, state, journal_idx FROM audit_cases",
+        &["id", "year", "unit_code", "score", "opened_on", "due_on", "state", "journal_idx"],
     ),
     (
         "response_tasks",

@@ -1,4 +1,270 @@
 //! Audit analytics (审计分析): tests that look across thousands of payments for what a rule on
-//! one indicator cannot see. Pure: points and records in, findings out; no I/O, no clock.
+//! one indicator cannot see. Pure: records in, findings out; no I/O, no clock ("as of" is a
+//! parameter, and the caller passes only what happened on or before it).
 
+pub mod benford;
 pub mod dbscan;
+pub mod duplicates;
+pub mod evaluate;
+pub mod methods;
+pub mod normalize;
+pub mod outliers;
+pub mod related;
+pub mod score;
+pub mod split;
+pub mod text;
+
+use std::collections::BTreeMap;
+
+use bw_core::records::PayeeType;
+use bw_core::{Date, Money};
+use serde_json::{Value, json};
+
+/// A payment as the audit tests read it.
+#[derive(Clone, Debug)]
+pub struct Payment {
+    pub voucher: String,
+    pub unit: String,
+    /// The unit's department (主管部门) code, or the unit's own code when it has none.
+    pub department: String,
+    pub indicator: String,
+    pub project: Option<String>,
+    pub date: Date,
+    pub economic: String,
+    pub payee_name: String,
+    pub payee_account: String,
+    pub payee_type: PayeeType,
+    pub amount: Money,
+    pub summary: String,
+    /// Empty when the payment carries no invoice.
+    pub invoice: String,
+    /// Empty when the payment is not made under a contract.
+    pub contract: String,
+}
+
+/// An indicator of a year, with what was paid from it (refunds netted) up to the as-of date.
+#[derive(Clone, Debug)]
+pub struct Indicator {
+    pub year: i32,
+    pub code: String,
+    pub unit: String,
+    pub project: Option<String>,
+    pub economic: String,
+    pub amount: Money,
+    pub paid: Money,
+}
+
+/// One month of revenue of a region and revenue code.
+#[derive(Clone, Debug)]
+pub struct RevenueMonth {
+    pub region: String,
+    pub revenue_code: String,
+    pub year: i32,
+    pub month: u32,
+    pub amount: Money,
+}
+
+/// One person of the staff register (`staff` template).
+#[derive(Clone, Debug)]
+pub struct Staff {
+    pub unit: String,
+    pub name: String,
+    pub id_hash: String,
+    pub bank_account: String,
+    pub phone: String,
+}
+
+/// Something a test found, with the records and figures behind it.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct Finding {
+    pub test: &'static str,
+    pub unit_code: Option<String>,
+    pub vouchers: Vec<String>,
+    /// The money the finding is about (what the vouchers add up to, or the figure tested).
+    #[serde(skip)]
+    pub amount: Money,
+    pub evidence: BTreeMap<String, Value>,
+    /// Points this finding takes from its unit's risk score (set by `score::score`).
+    pub score_impact: f64,
+}
+
+impl Finding {
+    pub fn new(test: &'static str, unit: Option<&str>, vouchers: Vec<String>, amount: i64) -> Finding {
+        Finding {
+            test,
+            unit_code: unit.map(str::to_string),
+            vouchers,
+            amount: Money::from_fen(amount),
+            evidence: BTreeMap::new(),
+            score_impact: 0.0,
+        }
+    }
+
+    /// Adds one figure to the evidence.
+    pub fn with(mut self, key: &str, value: Value) -> Finding {
+        self.evidence.insert(key.to_string(), value);
+        self
+    }
+}
+
+/// Every test, in the order `audit` runs them, with the Chinese name users see.
+pub const TESTS: &[(&str, &str)] = &[
+    ("duplicate_exact", "完全重复支付"),
+    ("duplicate_same_same_different", "同收款人同金额不同票据"),
+    ("duplicate_same_same_similar", "同收款人同金额相似票据"),
+    ("duplicate_same_same_near", "同收款人金额日期相近"),
+    ("split_purchase_year", "化整为零（全年跨单位）"),
+    ("benford", "本福特定律偏离"),
+    ("dbscan_outlier", "聚类离群大额支付"),
+    ("related_party", "关联交易"),
+    ("shared_account", "多名收款人共用账户"),
+    ("text_check", "摘要与经济分类不符"),
+    ("project_year_end_rush", "项目年底突击支出"),
+    ("low_execution", "项目执行率过低"),
+    ("low_execution_3y", "项目连续三年执行率偏低"),
+    ("other_subclass", "其他类科目占比过高"),
+    ("association_payments", "向协会学会支付占比过高"),
+    ("union_or_individual", "向工会或个人大额支付"),
+    ("supermarket_round_sum", "超市整额消费"),
+    ("luxury_keywords", "奢侈消费关键词"),
+    ("sangong_prepaid_q4", "四季度预付三公经费"),
+    ("revenue_jump", "收入异常增长"),
+];
+
+/// Money as evidence: a yuan string with two decimals, as everywhere in the program.
+pub fn yuan(fen: i64) -> Value {
+    json!(Money::from_fen(fen).to_string())
+}
+
+/// `part / whole` in percent, two decimals, for evidence.
+pub fn pct(part: i64, whole: i64) -> Value {
+    if whole == 0 {
+        return Value::Null;
+    }
+    json!(((part as f64) * 10_000.0 / (whole as f64)).round() / 100.0)
+}
+
+/// Every parameter of the tests; `Default` gives the shipped values (each an `audit.*` setting).
+#[derive(Clone, Debug)]
+pub struct Params {
+    /// same-same-different: equal amounts to one payee within this many days.
+    pub duplicate_days: i32,
+    /// same-same-similar: invoice numbers at most this many edits apart (and not equal).
+    pub similar_edits: usize,
+    /// same-same-near: amounts within this many per mille of each other …
+    pub near_permille: i64,
+    /// … paid within this many days of each other.
+    pub near_days: i32,
+    /// Split purchases: the procurement threshold; each payment below it, the window's sum at least.
+    pub split_limit: Money,
+    pub split_days: i32,
+    pub split_min_payments: usize,
+    /// Each payment of a split at least this % of the threshold (payments "just under").
+    pub split_floor_pct: i64,
+    /// Benford: amounts at least this much enter the tests …
+    pub benford_min_amount: Money,
+    /// … and a unit or payee needs this many of them to be tested on its own.
+    pub benford_min_records: usize,
+    pub dbscan_eps: f64,
+    pub dbscan_min_samples: usize,
+    /// A noise point becomes a finding from this amount on.
+    pub dbscan_large: Money,
+    pub rush_pct: i64,
+    pub low_execution_pct: i64,
+    pub low_execution_3y_pct: i64,
+    pub other_subclass_pct: i64,
+    pub association_pct: i64,
+    pub union_individual_limit: Money,
+    /// Supermarket payments that are whole multiples of this (and at least it).
+    pub round_sum: Money,
+    pub luxury_terms: Vec<String>,
+    pub sangong_prepaid_limit: Money,
+    pub revenue_jump_pct: i64,
+    /// Risk score below this opens a special audit.
+    pub score_threshold: f64,
+}
+
+impl Default for Params {
+    fn default() -> Params {
+        Params {
+            duplicate_days: 14,
+            similar_edits: 1,
+            near_permille: 1,
+            near_days: 3,
+            split_limit: Money::from_fen(5_000_000),
+            split_days: 30,
+            split_min_payments: 3,
+            split_floor_pct: 90,
+            benford_min_amount: Money::from_fen(1_000),
+            benford_min_records: 300,
+            dbscan_eps: 0.5,
+            dbscan_min_samples: 5,
+            dbscan_large: Money::from_fen(50_000_000),
+            rush_pct: 50,
+            low_execution_pct: 20,
+            low_execution_3y_pct: 50,
+            other_subclass_pct: 20,
+            association_pct: 70,
+            union_individual_limit: Money::from_fen(1_000_000),
+            round_sum: Money::from_fen(100_000),
+            luxury_terms: ["奢侈品", "名表", "名包", "高档白酒", "茅台", "高尔夫", "会所", "豪华", "珠宝", "名贵"]
+                .into_iter()
+                .map(String::from)
+                .collect(),
+            sangong_prepaid_limit: Money::from_fen(1_000_000),
+            revenue_jump_pct: 50,
+            score_threshold: 60.0,
+        }
+    }
+}
+
+/// Everything the tests read for one year.
+#[derive(Clone, Debug, Default)]
+pub struct Data {
+    pub year: i32,
+    pub as_of: Option<Date>,
+    /// The year's payments up to the as-of date, in date order (refunds included, negative).
+    pub payments: Vec<Payment>,
+    /// The year's indicators and, where present, those of the two years before.
+    pub indicators: Vec<Indicator>,
+    pub revenues: Vec<RevenueMonth>,
+    pub staff: Vec<Staff>,
+}
+
+/// Runs every test over `data`, findings in the order of `TESTS`.
+pub fn run(data: &Data, p: &Params, policy: &text::Policy) -> Vec<Finding> {
+    let mut out = Vec::new();
+    duplicates::run(&data.payments, p, &mut out);
+    split::run(&data.payments, p, &mut out);
+    benford::findings(&data.payments, p, &mut out);
+    outliers::run(&data.payments, p, &mut out);
+    related::run(&data.payments, &data.staff, &mut out);
+    text::run(&data.payments, policy, &mut out);
+    methods::run(data, p, &mut out);
+    out
+}
+
+#[cfg(test)]
+pub(crate) mod tests_support {
+    use super::*;
+
+    /// A company payment of `fen` under indicator I1 (30201) with account `ACC-name`.
+    pub fn pay(voucher: &str, unit: &str, date: &str, payee: &str, fen: i64, invoice: &str) -> Payment {
+        Payment {
+            voucher: voucher.into(),
+            unit: unit.into(),
+            department: unit.into(),
+            indicator: "I1".into(),
+            project: None,
+            date: Date::parse(date).unwrap_or(Date::from_days(0)),
+            economic: "30201".into(),
+            payee_name: payee.into(),
+            payee_account: format!("ACC-{payee}"),
+            payee_type: PayeeType::Company,
+            amount: Money::from_fen(fen),
+            summary: "购买办公用品".into(),
+            invoice: invoice.into(),
+            contract: String::new(),
+        }
+    }
+}

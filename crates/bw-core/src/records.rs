@@ -161,6 +161,17 @@ pub struct RevenueTarget {
     pub amount: Money,
 }
 
+/// One person of a unit's staff register (人员名册), matched against payees by the audit's
+/// related-party test. `id_hash` is a hash of the ID number, never the number itself.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StaffMember {
+    pub unit_code: String,
+    pub name: String,
+    pub id_hash: String,
+    pub bank_account: String,
+    pub phone: String,
+}
+
 /// The money position of one indicator (预算指标): what `block` control is checked against.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Balance {

@@ -13,6 +13,8 @@ pub enum SettingType {
     Yuan,
     /// One of the listed words.
     Choice(&'static [&'static str]),
+    /// A decimal number within the bounds (thousandths).
+    Decimal { min_milli: i64, max_milli: i64 },
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -193,19 +195,200 @@ pub const RULE_POLICIES: &[SettingSpec] = policies! {
     "revenue_shortfall" "scheduled" SCHEDULED_ONLY "finance";
 };
 
-/// Every setting the program knows.
-pub fn all() -> impl Iterator<Item = &'static SettingSpec> {
-    SETTINGS.iter().chain(RULE_POLICIES)
+const fn int(key: &'static str, default: &'static str, min: i64, max: i64, about: &'static str) -> SettingSpec {
+    SettingSpec { key, default, kind: SettingType::Integer { min, max }, about }
 }
 
-/// A key and the fiscal year it is scoped to: `rules.*` settings may be set for one year as
+const fn yuan(key: &'static str, default: &'static str, about: &'static str) -> SettingSpec {
+    SettingSpec { key, default, kind: SettingType::Yuan, about }
+}
+
+/// The audit tests' parameters (审计方法库), each with its default.
+pub const AUDIT_SETTINGS: &[SettingSpec] = &[
+    int(
+        "audit.duplicate.days",
+        "14",
+        0,
+        366,
+        "duplicate_same_same_different: equal amounts to one payee within this many days",
+    ),
+    int(
+        "audit.duplicate.similar_edits",
+        "1",
+        1,
+        5,
+        "duplicate_same_same_similar: invoice numbers at most this many edits apart",
+    ),
+    int("audit.duplicate.near_permille", "1", 0, 1000, "duplicate_same_same_near: amounts within this many per mille"),
+    int("audit.duplicate.near_days", "3", 0, 366, "duplicate_same_same_near: paid within this many days"),
+    yuan(
+        "audit.split.limit",
+        "50000.00",
+        "split_purchase_year: procurement threshold (yuan): each payment below, the window's sum at least",
+    ),
+    int(
+        "audit.split.days",
+        "30",
+        1,
+        366,
+        "split_purchase_year: window in days (payments of one department, payee and economic code)",
+    ),
+    int("audit.split.min_payments", "3", 2, 100, "split_purchase_year: payments in the window at least"),
+    int("audit.split.floor_pct", "90", 0, 100, "split_purchase_year: each payment at least this % of the threshold"),
+    yuan("audit.benford.min_amount", "10.00", "benford: amounts at least this much (yuan) enter the tests"),
+    int(
+        "audit.benford.min_records",
+        "300",
+        1,
+        1_000_000_000,
+        "benford: amounts a unit or payee needs to be tested on its own",
+    ),
+    SettingSpec {
+        key: "audit.dbscan.eps",
+        default: "0.5",
+        kind: SettingType::Decimal { min_milli: 1, max_milli: 100_000 },
+        about: "dbscan_outlier: neighbourhood radius in standard deviations",
+    },
+    int(
+        "audit.dbscan.min_samples",
+        "5",
+        1,
+        10_000,
+        "dbscan_outlier: points (itself included) a core point needs within eps",
+    ),
+    yuan(
+        "audit.dbscan.large",
+        "500000.00",
+        "dbscan_outlier: a noise payment of at least this much (yuan) is a finding",
+    ),
+    int(
+        "audit.methods.rush_pct",
+        "50",
+        0,
+        100,
+        "project_year_end_rush: Nov + Dec payments above this % of the project's annual amount",
+    ),
+    int(
+        "audit.methods.low_execution_pct",
+        "20",
+        0,
+        100,
+        "low_execution: project execution below this % in the year (pro rata)",
+    ),
+    int(
+        "audit.methods.low_execution_3y_pct",
+        "50",
+        0,
+        100,
+        "low_execution_3y: execution below this % three years running",
+    ),
+    int(
+        "audit.methods.other_subclass_pct",
+        "20",
+        0,
+        100,
+        "other_subclass: …99 codes above this % of a project's spending",
+    ),
+    int(
+        "audit.methods.association_pct",
+        "70",
+        0,
+        100,
+        "association_payments: payments to associations above this % of an indicator",
+    ),
+    yuan(
+        "audit.methods.union_individual_limit",
+        "10000.00",
+        "union_or_individual: one payment to a trade union or an individual above this (yuan)",
+    ),
+    yuan(
+        "audit.methods.round_sum",
+        "1000.00",
+        "supermarket_round_sum: supermarket payments in whole multiples of this (yuan)",
+    ),
+    SettingSpec {
+        key: "audit.methods.luxury_terms",
+        default: "奢侈品,名表,名包,高档白酒,茅台,高尔夫,会所,豪华,珠宝,名贵",
+        kind: SettingType::Terms,
+        about: "luxury_keywords: terms matched in payment summaries",
+    },
+    yuan(
+        "audit.methods.sangong_prepaid_limit",
+        "10000.00",
+        "sangong_prepaid_q4: a fourth-quarter prepaid 三公 payment above this (yuan)",
+    ),
+    int(
+        "audit.methods.revenue_jump_pct",
+        "50",
+        0,
+        10_000,
+        "revenue_jump: a month's revenue up more than this % on last year's month or the month before",
+    ),
+    int("audit.score.threshold", "60", 0, 100, "risk score below which a unit gets a special audit"),
+    int(
+        "audit.score.special_audit_workdays",
+        "20",
+        1,
+        250,
+        "working days a special audit opened by the score is due in",
+    ),
+    int("audit.score.yellow", "2", 0, 100, "risk score points per open yellow warning"),
+    int("audit.score.orange", "4", 0, 100, "risk score points per open orange warning"),
+    int("audit.score.red", "8", 0, 100, "risk score points per open red warning"),
+];
+
+macro_rules! weights {
+    ($($test:literal $w:literal;)*) => {
+        &[$(
+            SettingSpec {
+                key: concat!("audit.", $test, ".weight"),
+                default: $w,
+                kind: SettingType::Integer { min: 0, max: 100 },
+                about: concat!($test, ": risk score points per finding (doubled at most by its money)"),
+            },
+        )*]
+    };
+}
+
+/// Each audit test's weight in the risk score.
+pub const AUDIT_WEIGHTS: &[SettingSpec] = weights! {
+    "duplicate_exact" "10";
+    "duplicate_same_same_different" "6";
+    "duplicate_same_same_similar" "6";
+    "duplicate_same_same_near" "4";
+    "split_purchase_year" "8";
+    "benford" "2";
+    "dbscan_outlier" "2";
+    "related_party" "10";
+    "shared_account" "5";
+    "text_check" "6";
+    "project_year_end_rush" "5";
+    "low_execution" "3";
+    "low_execution_3y" "5";
+    "other_subclass" "3";
+    "association_payments" "5";
+    "union_or_individual" "5";
+    "supermarket_round_sum" "6";
+    "luxury_keywords" "8";
+    "sangong_prepaid_q4" "6";
+    "revenue_jump" "0";
+};
+
+/// Every setting the program knows.
+pub fn all() -> impl Iterator<Item = &'static SettingSpec> {
+    SETTINGS.iter().chain(RULE_POLICIES).chain(AUDIT_SETTINGS).chain(AUDIT_WEIGHTS)
+}
+
+/// A key and the fiscal year it is scoped to: `rules.*` and `audit.*` settings may be set for one year as
 /// `KEY@YEAR` (e.g. `rules.over_budget.levels@2027`), which that year reads before `KEY`.
 pub fn split_year(key: &str) -> (&str, Option<i32>) {
     match key.rsplit_once('@') {
-        Some((base, y)) if base.starts_with("rules.") && y.len() == 4 => match y.parse() {
-            Ok(year) if (1900..=9999).contains(&year) => (base, Some(year)),
-            _ => (key, None),
-        },
+        Some((base, y)) if (base.starts_with("rules.") || base.starts_with("audit.")) && y.len() == 4 => {
+            match y.parse() {
+                Ok(year) if (1900..=9999).contains(&year) => (base, Some(year)),
+                _ => (key, None),
+            }
+        }
         _ => (key, None),
     }
 }
@@ -259,6 +442,19 @@ pub fn validate(key: &str, value: &str) -> Result<String, SettingError> {
                 .find(|w| **w == v)
                 .map(|w| w.to_string())
                 .ok_or_else(|| invalid(format!("{v:?} is not one of {}", words.join(", "))))
+        }
+        SettingType::Decimal { min_milli, max_milli } => {
+            let v: f64 = value
+                .trim()
+                .parse()
+                .ok()
+                .filter(|v: &f64| v.is_finite())
+                .ok_or_else(|| invalid(format!("not a number: {value:?}")))?;
+            let (lo, hi) = (min_milli as f64 / 1000.0, max_milli as f64 / 1000.0);
+            if v < lo || v > hi {
+                return Err(invalid(format!("{v} is outside {lo}..={hi}")));
+            }
+            Ok(v.to_string())
         }
         SettingType::Yuan => crate::Money::parse_yuan(value.trim())
             .ok()

@@ -19,10 +19,11 @@ pub enum Kind {
     Payments,
     Revenues,
     RevenueTargets,
+    Staff,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 7] = [
+    pub const ALL: [Kind; 8] = [
         Kind::Units,
         Kind::Projects,
         Kind::Indicators,
@@ -30,6 +31,7 @@ impl Kind {
         Kind::Payments,
         Kind::Revenues,
         Kind::RevenueTargets,
+        Kind::Staff,
     ];
 
     pub fn parse(s: &str) -> Option<Kind> {
@@ -45,6 +47,7 @@ impl Kind {
             Kind::Payments => "payments",
             Kind::Revenues => "revenues",
             Kind::RevenueTargets => "revenue_targets",
+            Kind::Staff => "staff",
         }
     }
 
@@ -57,6 +60,7 @@ impl Kind {
             Kind::Payments => "支付",
             Kind::Revenues => "收入",
             Kind::RevenueTargets => "收入预算",
+            Kind::Staff => "人员名册",
         }
     }
 
@@ -69,6 +73,7 @@ impl Kind {
             Kind::Payments => PAYMENTS,
             Kind::Revenues => REVENUES,
             Kind::RevenueTargets => REVENUE_TARGETS,
+            Kind::Staff => STAFF,
         }
     }
 }
@@ -149,6 +154,13 @@ const PAYMENTS: &[Column] = &[
     opt("invoice_no", "发票号", &["INVOICE_NO"]),
     opt("contract_no", "合同号", &["CONTRACT_NO"]),
     opt("reverses", "冲销凭证", &["ORI_PAY_CERT_NO"]),
+];
+const STAFF: &[Column] = &[
+    col("unit_code", "单位编码", &["AGENCY_CODE"]),
+    col("name", "姓名", &["PERSON_NAME"]),
+    col("id_hash", "身份证号哈希", &["ID_HASH"]),
+    opt("bank_account", "银行账号", &["BANK_ACCT_NO"]),
+    opt("phone", "电话", &["PHONE", "手机号"]),
 ];
 const REVENUES: &[Column] = &[
     col("record_no", "记录号", &["RECORD_NO"]),
@@ -246,6 +258,7 @@ pub enum Record {
     Payment(Payment),
     Revenue(Revenue),
     RevenueTarget(RevenueTarget),
+    Staff(StaffMember),
 }
 
 /// A bad field: `column` is the template column index.
@@ -586,6 +599,18 @@ pub fn parse_row(kind: Kind, values: &[&str]) -> Result<Record, Vec<FieldError>>
             let rec = revenue_code
                 .map(|revenue_code| Record::RevenueTarget(RevenueTarget { year, region_code, revenue_code, amount }));
             f.finish(rec)
+        }
+        Kind::Staff => {
+            let unit_code = f.key(0);
+            let name = f.text(1);
+            let id_hash = f.key(2);
+            let bank_account: String = f.raw(3).chars().filter(|c| !c.is_whitespace() && *c != '-').collect();
+            let phone: String = f.raw(4).chars().filter(|c| !c.is_whitespace() && *c != '-').collect();
+            if !phone.is_empty() && !phone.chars().all(|c| c.is_ascii_digit() || c == '+') {
+                f.fail(4, "a phone number is digits (and a leading +)");
+            }
+            let rec = StaffMember { unit_code, name, id_hash, bank_account, phone };
+            f.finish(Some(Record::Staff(rec)))
         }
     }
 }

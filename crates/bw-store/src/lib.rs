@@ -52,6 +52,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (13, "response tasks", include_str!("tasks.sql")),
     (14, "payment findings cache", include_str!("findings.sql")),
     (15, "incremental evaluation indexes", include_str!("scope.sql")),
+    (16, "staff register and audit cases", include_str!("audit.sql")),
 ];
 
 #[derive(Clone)]

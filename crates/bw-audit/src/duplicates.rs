@@ -1,0 +1,282 @@
+//! Duplicate payments in the four modes auditors know from ACL and Arbutus:
+//! - exact: the same invoice number paid more than once (anywhere), or two payments without an
+//!   invoice equal in unit, payee account, amount and date;
+//! - same-same-different: one unit, one payee, the same amount, different (or missing) invoice
+//!   numbers, within `duplicate_days` of each other;
+//! - same-same-similar: one unit, one payee, the same amount, invoice numbers at most
+//!   `similar_edits` edits apart but not equal (any time in the year);
+//! - same-same-near: one unit, one payee, amounts within `near_permille` ‰ but not equal, paid
+//!   within `near_days` days (not two instalments of one contract).
+//!
+//! A payee is its normalised name (`normalize::payee_name`), except an individual, who is the
+//! account (people share names). Each mode groups the linked payments into one finding.
+
+use std::collections::HashMap;
+
+use serde_json::json;
+
+use crate::normalize::{edits_within, number, payee_name};
+use crate::{Finding, Params, Payment, yuan};
+
+/// The payee identity the duplicate and split tests compare.
+pub fn payee_key(p: &Payment) -> String {
+    if p.payee_type == bw_core::records::PayeeType::Individual || p.payee_name.trim().is_empty() {
+        format!("#{}", number(&p.payee_account))
+    } else {
+        payee_name(&p.payee_name)
+    }
+}
+
+/// Disjoint sets over indices, to join linked pairs into groups.
+pub struct Groups {
+    parent: Vec<usize>,
+}
+
+impl Groups {
+    pub fn new(n: usize) -> Groups {
+        Groups { parent: (0..n).collect() }
+    }
+    pub fn find(&mut self, mut i: usize) -> usize {
+        while self.parent[i] != i {
+            self.parent[i] = self.parent[self.parent[i]];
+            i = self.parent[i];
+        }
+        i
+    }
+    pub fn join(&mut self, a: usize, b: usize) {
+        let (ra, rb) = (self.find(a), self.find(b));
+        if ra != rb {
+            self.parent[ra.max(rb)] = ra.min(rb);
+        }
+    }
+    /// The groups of more than one member, each in index order, ordered by first member.
+    pub fn sets(&mut self, members: &[usize]) -> Vec<Vec<usize>> {
+        let mut by_root: HashMap<usize, Vec<usize>> = HashMap::new();
+        for &m in members {
+            let r = self.find(m);
+            by_root.entry(r).or_default().push(m);
+        }
+        let mut out: Vec<Vec<usize>> = by_root.into_values().filter(|g| g.len() > 1).collect();
+        for g in &mut out {
+            g.sort_unstable();
+            g.dedup();
+        }
+        out.retain(|g| g.len() > 1);
+        out.sort();
+        out
+    }
+}
+
+pub fn run(payments: &[Payment], p: &Params, out: &mut Vec<Finding>) {
+    let pos: Vec<usize> = (0..payments.len()).filter(|&i| payments[i].amount.is_positive()).collect();
+    let invoice: Vec<String> = payments.iter().map(|x| number(&x.invoice)).collect();
+    let keys: Vec<String> = payments.iter().map(payee_key).collect();
+
+    // exact: one invoice number, several payments.
+    let mut exact = Groups::new(payments.len());
+    let mut linked = Vec::new();
+    let mut by_invoice: HashMap<&str, usize> = HashMap::new();
+    for &i in &pos {
+        if invoice[i].is_empty() {
+            continue;
+        }
+        if let Some(&first) = by_invoice.get(invoice[i].as_str()) {
+            exact.join(first, i);
+            linked.push(i);
+            linked.push(first);
+        } else {
+            by_invoice.insert(invoice[i].as_str(), i);
+        }
+    }
+    let mut by_all: HashMap<(&str, &str, i64, i32), usize> = HashMap::new();
+    for &i in pos.iter().filter(|&&i| invoice[i].is_empty()) {
+        let x = &payments[i];
+        let k = (x.unit.as_str(), x.payee_account.as_str(), x.amount.fen(), x.date.days());
+        if let Some(&first) = by_all.get(&k) {
+            exact.join(first, i);
+            linked.push(i);
+            linked.push(first);
+        } else {
+            by_all.insert(k, i);
+        }
+    }
+    for g in exact.sets(&linked) {
+        let f = &payments[g[0]];
+        let how = if invoice[g[0]].is_empty() { "same unit, account, amount and date" } else { "same invoice number" };
+        out.push(
+            group_finding("duplicate_exact", payments, &g)
+                .with("rule", json!(how))
+                .with("invoice_no", json!(f.invoice))
+                .with("payee_account", json!(f.payee_account)),
+        );
+    }
+
+    // The other modes compare payments of one unit and one payee.
+    let mut by_payee: HashMap<(&str, &str), Vec<usize>> = HashMap::new();
+    for &i in &pos {
+        by_payee.entry((payments[i].unit.as_str(), keys[i].as_str())).or_default().push(i);
+    }
+    let mut different = Groups::new(payments.len());
+    let mut similar = Groups::new(payments.len());
+    let mut near = Groups::new(payments.len());
+    let (mut d_linked, mut s_linked, mut n_linked) = (Vec::new(), Vec::new(), Vec::new());
+    let mut payees: Vec<(&(&str, &str), &Vec<usize>)> = by_payee.iter().filter(|(_, v)| v.len() > 1).collect();
+    payees.sort_unstable_by_key(|(k, _)| **k);
+    for (_, members) in payees {
+        // Sorted by amount, then date: equal amounts are neighbours, near ones close by.
+        let mut ms = members.clone();
+        ms.sort_by_key(|&i| (payments[i].amount.fen(), payments[i].date.days(), i));
+        for a in 0..ms.len() {
+            let (i, pi) = (ms[a], &payments[ms[a]]);
+            for &j in &ms[a + 1..] {
+                let pj = &payments[j];
+                let diff = pj.amount.fen() - pi.amount.fen();
+                if diff * 1000 > p.near_permille * pj.amount.fen() {
+                    break;
+                }
+                let days = (pj.date.days() - pi.date.days()).abs();
+                let same_invoice = !invoice[i].is_empty() && invoice[i] == invoice[j];
+                if diff == 0 {
+                    if same_invoice {
+                        continue; // exact
+                    }
+                    let both = !invoice[i].is_empty() && !invoice[j].is_empty();
+                    if both && edits_within(&invoice[i], &invoice[j], p.similar_edits) <= p.similar_edits {
+                        similar.join(i, j);
+                        s_linked.extend([i, j]);
+                    } else if days <= p.duplicate_days
+                        && !(invoice[i].is_empty()
+                            && invoice[j].is_empty()
+                            && days == 0
+                            && pi.payee_account == pj.payee_account)
+                    {
+                        different.join(i, j);
+                        d_linked.extend([i, j]);
+                    }
+                } else if days <= p.near_days && !same_invoice && (pi.contract.is_empty() || pi.contract != pj.contract)
+                {
+                    near.join(i, j);
+                    n_linked.extend([i, j]);
+                }
+            }
+        }
+    }
+    for g in different.sets(&d_linked) {
+        let f = &payments[g[0]];
+        out.push(
+            group_finding("duplicate_same_same_different", payments, &g)
+                .with("payee", json!(f.payee_name))
+                .with("amount", yuan(f.amount.fen()))
+                .with("invoice_nos", json!(g.iter().map(|&i| payments[i].invoice.as_str()).collect::<Vec<_>>()))
+                .with("window_days", json!(p.duplicate_days)),
+        );
+    }
+    for g in similar.sets(&s_linked) {
+        let f = &payments[g[0]];
+        out.push(
+            group_finding("duplicate_same_same_similar", payments, &g)
+                .with("payee", json!(f.payee_name))
+                .with("amount", yuan(f.amount.fen()))
+                .with("invoice_nos", json!(g.iter().map(|&i| payments[i].invoice.as_str()).collect::<Vec<_>>()))
+                .with("max_edits", json!(p.similar_edits)),
+        );
+    }
+    for g in near.sets(&n_linked) {
+        let f = &payments[g[0]];
+        out.push(
+            group_finding("duplicate_same_same_near", payments, &g)
+                .with("payee", json!(f.payee_name))
+                .with("payee_names", json!(distinct(g.iter().map(|&i| payments[i].payee_name.as_str()))))
+                .with("amounts", json!(g.iter().map(|&i| payments[i].amount.to_string()).collect::<Vec<_>>()))
+                .with("tolerance_permille", json!(p.near_permille))
+                .with("within_days", json!(p.near_days)),
+        );
+    }
+}
+
+/// The distinct values, in first-seen order.
+pub fn distinct<'a>(items: impl Iterator<Item = &'a str>) -> Vec<&'a str> {
+    let mut v: Vec<&str> = Vec::new();
+    for s in items {
+        if !v.contains(&s) {
+            v.push(s);
+        }
+    }
+    v
+}
+
+/// A finding over the payments `g` (indices in date order): under the first one's unit, with
+/// their count, total, dates and units.
+pub fn group_finding(test: &'static str, payments: &[Payment], g: &[usize]) -> Finding {
+    let mut g = g.to_vec();
+    g.sort_by_key(|&i| (payments[i].date, i));
+    let total: i64 = g.iter().map(|&i| payments[i].amount.fen()).sum();
+    let first = &payments[g[0]];
+    let last = &payments[g[g.len() - 1]];
+    Finding::new(test, Some(&first.unit), g.iter().map(|&i| payments[i].voucher.clone()).collect(), total)
+        .with("payments", json!(g.len()))
+        .with("total", yuan(total))
+        .with("first", json!(first.date.to_string()))
+        .with("last", json!(last.date.to_string()))
+        .with("units", json!(distinct(g.iter().map(|&i| payments[i].unit.as_str()))))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::tests_support::pay;
+
+    fn tests_of(out: &[Finding]) -> Vec<(&str, Vec<&str>)> {
+        out.iter().map(|f| (f.test, f.vouchers.iter().map(String::as_str).collect())).collect()
+    }
+
+    #[test]
+    fn the_four_modes() {
+        let ps = vec![
+            // exact: one invoice paid twice, months apart, by two units.
+            pay("V1", "U1", "2025-03-01", "甲科技有限公司", 100_000, "INV-001"),
+            pay("V2", "U2", "2025-06-01", "甲科技公司", 120_000, "inv001"),
+            // same-same-different: same payee (spelled two ways) and amount, 5 days apart.
+            pay("V3", "U1", "2025-04-01", "乙商贸有限公司", 5_000_000, "A100"),
+            pay("V4", "U1", "2025-04-06", "乙商贸 公司", 5_000_000, "B200"),
+            // … but 40 days apart is a monthly bill, not a duplicate.
+            pay("V5", "U1", "2025-05-16", "乙商贸有限公司", 5_000_000, "C300"),
+            // same-same-similar: invoices one character apart, half a year apart.
+            pay("V6", "U3", "2025-01-10", "丙公司", 777_700, "12345678"),
+            pay("V7", "U3", "2025-07-10", "丙公司", 777_700, "12345679"),
+            // same-same-near: 0.05 % apart within 3 days.
+            pay("V8", "U4", "2025-08-01", "丁有限公司", 1_000_000, "X1"),
+            pay("V9", "U4", "2025-08-04", "丁有限公司", 1_000_500, "X2"),
+            // Not near: 1 % apart.
+            pay("V10", "U4", "2025-08-05", "丁有限公司", 1_011_500, "X3"),
+        ];
+        let mut out = Vec::new();
+        run(&ps, &Params::default(), &mut out);
+        assert_eq!(
+            tests_of(&out),
+            vec![
+                ("duplicate_exact", vec!["V1", "V2"]),
+                ("duplicate_same_same_different", vec!["V3", "V4"]),
+                ("duplicate_same_same_similar", vec!["V6", "V7"]),
+                ("duplicate_same_same_near", vec!["V8", "V9"]),
+            ]
+        );
+        assert_eq!(out[0].evidence["total"], json!("2200.00"));
+        assert_eq!(out[0].evidence["units"], json!(["U1", "U2"]));
+    }
+
+    #[test]
+    fn refunds_and_other_units_are_not_duplicates() {
+        let mut refund = pay("R1", "U1", "2025-04-02", "乙公司", -5_000_000, "");
+        refund.payee_account = "A".into();
+        let ps = vec![
+            pay("V1", "U1", "2025-04-01", "乙公司", 5_000_000, "A1"),
+            refund,
+            // The same amount to the same firm from another unit is two purchases.
+            pay("V2", "U2", "2025-04-03", "乙公司", 5_000_000, "A2"),
+        ];
+        let mut out = Vec::new();
+        run(&ps, &Params::default(), &mut out);
+        assert!(out.is_empty(), "{out:?}");
+    }
+}
