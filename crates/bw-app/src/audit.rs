@@ -45,48 +45,8 @@ use crate::settings::Snapshot;
 
 /// The tests' parameters and the score's weights for `year`, from the `audit.*` settings.
 pub fn params(s: &Snapshot, year: i32) -> (Params, bw_audit::score::Weights) {
-    let int = |k: &str| s.get_for_year(k, year).parse::<i64>().unwrap_or(0);
-    let money = |k: &str| Money::parse_yuan(&s.get_for_year(k, year)).unwrap_or(Money::from_fen(0));
-    let p = Params {
-        duplicate_days: int("audit.duplicate.days") as i32,
-        similar_edits: int("audit.duplicate.similar_edits") as usize,
-        near_permille: int("audit.duplicate.near_permille"),
-        near_days: int("audit.duplicate.near_days") as i32,
-        split_limit: money("audit.split.limit"),
-        split_days: int("audit.split.days") as i32,
-        split_min_payments: int("audit.split.min_payments") as usize,
-        split_floor_pct: int("audit.split.floor_pct"),
-        benford_min_amount: money("audit.benford.min_amount"),
-        benford_min_records: int("audit.benford.min_records") as usize,
-        dbscan_eps: s.get_for_year("audit.dbscan.eps", year).parse().unwrap_or(0.5),
-        dbscan_min_samples: int("audit.dbscan.min_samples") as usize,
-        dbscan_large: money("audit.dbscan.large"),
-        rush_pct: int("audit.methods.rush_pct"),
-        low_execution_pct: int("audit.methods.low_execution_pct"),
-        low_execution_3y_pct: int("audit.methods.low_execution_3y_pct"),
-        other_subclass_pct: int("audit.methods.other_subclass_pct"),
-        association_pct: int("audit.methods.association_pct"),
-        union_individual_limit: money("audit.methods.union_individual_limit"),
-        round_sum: money("audit.methods.round_sum"),
-        luxury_terms: s
-            .get_for_year("audit.methods.luxury_terms", year)
-            .split(',')
-            .map(str::trim)
-            .filter(|t| !t.is_empty())
-            .map(String::from)
-            .collect(),
-        sangong_prepaid_limit: money("audit.methods.sangong_prepaid_limit"),
-        revenue_jump_pct: int("audit.methods.revenue_jump_pct"),
-        score_threshold: int("audit.score.threshold") as f64,
-    };
-    let mut w = bw_audit::score::Weights::default();
-    for t in bw_audit::TESTS {
-        w.tests.insert(t.0.to_string(), int(&format!("audit.{}.weight", t.0)) as f64);
-    }
-    w.yellow = int("audit.score.yellow") as f64;
-    w.orange = int("audit.score.orange") as f64;
-    w.red = int("audit.score.red") as f64;
-    (p, w)
+    let get = |k: &str| s.get_for_year(k, year);
+    (Params::from_settings(&get), bw_audit::score::Weights::from_settings(&get))
 }
 
 /// What the tests read for the year of `as_of`: its payments up to that day (held and

@@ -1584,7 +1584,7 @@ pub fn generate(opts: &DemoOptions, out: &Path) -> std::io::Result<DemoSummary> 
                     "low_execution",
                     &units[unit].code,
                     "",
-                    format!("{:.1} % of the project's annual amount spent", paid as f64 * 100.0 / amount as f64),
+                    format!("{} ‰ of the project's annual amount spent", paid * 1000 / amount),
                 )
             });
         }

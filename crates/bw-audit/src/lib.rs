@@ -184,37 +184,54 @@ pub struct Params {
     pub score_threshold: f64,
 }
 
-impl Default for Params {
-    fn default() -> Params {
+impl Params {
+    /// The parameters from the `audit.*` settings, `get` giving a key's value.
+    pub fn from_settings(get: &dyn Fn(&str) -> String) -> Params {
+        let int = |k: &str| get(k).trim().parse::<i64>().unwrap_or(0);
+        let money = |k: &str| Money::parse_yuan(get(k).trim()).unwrap_or(Money::from_fen(0));
         Params {
-            duplicate_days: 14,
-            similar_edits: 1,
-            near_permille: 1,
-            near_days: 3,
-            split_limit: Money::from_fen(5_000_000),
-            split_days: 30,
-            split_min_payments: 3,
-            split_floor_pct: 90,
-            benford_min_amount: Money::from_fen(1_000),
-            benford_min_records: 300,
-            dbscan_eps: 0.5,
-            dbscan_min_samples: 5,
-            dbscan_large: Money::from_fen(50_000_000),
-            rush_pct: 50,
-            low_execution_pct: 20,
-            low_execution_3y_pct: 50,
-            other_subclass_pct: 20,
-            association_pct: 70,
-            union_individual_limit: Money::from_fen(1_000_000),
-            round_sum: Money::from_fen(100_000),
-            luxury_terms: ["奢侈品", "名表", "名包", "高档白酒", "茅台", "高尔夫", "会所", "豪华", "珠宝", "名贵"]
-                .into_iter()
+            duplicate_days: int("audit.duplicate.days") as i32,
+            similar_edits: int("audit.duplicate.similar_edits") as usize,
+            near_permille: int("audit.duplicate.near_permille"),
+            near_days: int("audit.duplicate.near_days") as i32,
+            split_limit: money("audit.split.limit"),
+            split_days: int("audit.split.days") as i32,
+            split_min_payments: int("audit.split.min_payments") as usize,
+            split_floor_pct: int("audit.split.floor_pct"),
+            benford_min_amount: money("audit.benford.min_amount"),
+            benford_min_records: int("audit.benford.min_records") as usize,
+            dbscan_eps: get("audit.dbscan.eps").trim().parse().unwrap_or(0.5),
+            dbscan_min_samples: int("audit.dbscan.min_samples") as usize,
+            dbscan_large: money("audit.dbscan.large"),
+            rush_pct: int("audit.methods.rush_pct"),
+            low_execution_pct: int("audit.methods.low_execution_pct"),
+            low_execution_3y_pct: int("audit.methods.low_execution_3y_pct"),
+            other_subclass_pct: int("audit.methods.other_subclass_pct"),
+            association_pct: int("audit.methods.association_pct"),
+            union_individual_limit: money("audit.methods.union_individual_limit"),
+            round_sum: money("audit.methods.round_sum"),
+            luxury_terms: get("audit.methods.luxury_terms")
+                .split([',', '，'])
+                .map(str::trim)
+                .filter(|t| !t.is_empty())
                 .map(String::from)
                 .collect(),
-            sangong_prepaid_limit: Money::from_fen(1_000_000),
-            revenue_jump_pct: 50,
-            score_threshold: 60.0,
+            sangong_prepaid_limit: money("audit.methods.sangong_prepaid_limit"),
+            revenue_jump_pct: int("audit.methods.revenue_jump_pct"),
+            score_threshold: int("audit.score.threshold") as f64,
         }
+    }
+}
+
+/// The shipped default of a setting.
+pub(crate) fn shipped(key: &str) -> String {
+    bw_core::settings::spec(key).map(|s| s.default.to_string()).unwrap_or_default()
+}
+
+impl Default for Params {
+    /// The shipped values of the settings.
+    fn default() -> Params {
+        Params::from_settings(&shipped)
     }
 }
 

@@ -19,21 +19,22 @@ pub struct Weights {
     pub red: f64,
 }
 
+impl Weights {
+    /// The weights from the `audit.TEST.weight` and `audit.score.*` settings.
+    pub fn from_settings(get: &dyn Fn(&str) -> String) -> Weights {
+        let num = |k: &str| get(k).trim().parse::<f64>().unwrap_or(0.0);
+        Weights {
+            tests: crate::TESTS.iter().map(|(t, _)| (t.to_string(), num(&format!("audit.{t}.weight")))).collect(),
+            yellow: num("audit.score.yellow"),
+            orange: num("audit.score.orange"),
+            red: num("audit.score.red"),
+        }
+    }
+}
+
 impl Default for Weights {
     fn default() -> Weights {
-        Weights {
-            // The shipped `audit.TEST.weight` settings.
-            tests: bw_core::settings::AUDIT_WEIGHTS
-                .iter()
-                .filter_map(|s| {
-                    let test = s.key.strip_prefix("audit.")?.strip_suffix(".weight")?;
-                    Some((test.to_string(), s.default.parse().ok()?))
-                })
-                .collect(),
-            yellow: 2.0,
-            orange: 4.0,
-            red: 8.0,
-        }
+        Weights::from_settings(&crate::shipped)
     }
 }
 

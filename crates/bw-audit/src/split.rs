@@ -32,30 +32,10 @@ pub fn run(payments: &[Payment], p: &Params, out: &mut Vec<Finding>) {
             continue;
         }
         ps.sort_by_key(|&i| (payments[i].date, i));
-        let mut marked = vec![false; ps.len()];
-        let (mut start, mut sum) = (0usize, 0i64);
-        for j in 0..ps.len() {
-            sum += payments[ps[j]].amount.fen();
-            while payments[ps[j]].date.days() - payments[ps[start]].date.days() > p.split_days {
-                sum -= payments[ps[start]].amount.fen();
-                start += 1;
-            }
-            if j + 1 - start >= p.split_min_payments && sum >= limit {
-                marked[start..=j].iter_mut().for_each(|m| *m = true);
-            }
-        }
-        let mut i = 0;
-        while i < ps.len() {
-            if !marked[i] {
-                i += 1;
-                continue;
-            }
-            let mut j = i;
-            while j + 1 < ps.len() && marked[j + 1] {
-                j += 1;
-            }
+        let days: Vec<i32> = ps.iter().map(|&i| payments[i].date.days()).collect();
+        let amounts: Vec<i64> = ps.iter().map(|&i| payments[i].amount.fen()).collect();
+        for (i, j) in bw_rules::split_runs(&days, &amounts, p.split_days, p.split_min_payments, limit) {
             found.push(ps[i..=j].to_vec());
-            i = j + 1;
         }
     }
     found.sort_by_key(|g| (payments[g[0]].date, g[0]));

@@ -279,6 +279,40 @@ pub struct Facts {
     pub revenues: Vec<RevenueFact>,
 }
 
+/// Runs of payments (given in date order as day numbers and amounts in fen) that form a split
+/// purchase: every window of at most `days` days holding at least `min_payments` payments
+/// whose sum reaches `limit` is marked, and overlapping marked windows merge into one run.
+/// Returns each run as inclusive index bounds. Shared by the rule and the year-wide audit test.
+pub fn split_runs(dates: &[i32], amounts: &[i64], days: i32, min_payments: usize, limit: i64) -> Vec<(usize, usize)> {
+    let mut marked = vec![false; dates.len()];
+    let (mut start, mut sum) = (0usize, 0i64);
+    for j in 0..dates.len() {
+        sum += amounts[j];
+        while dates[j] - dates[start] > days {
+            sum -= amounts[start];
+            start += 1;
+        }
+        if j + 1 - start >= min_payments && sum >= limit {
+            marked[start..=j].iter_mut().for_each(|m| *m = true);
+        }
+    }
+    let mut runs = Vec::new();
+    let mut i = 0;
+    while i < marked.len() {
+        if !marked[i] {
+            i += 1;
+            continue;
+        }
+        let mut j = i;
+        while j + 1 < marked.len() && marked[j + 1] {
+            j += 1;
+        }
+        runs.push((i, j));
+        i = j + 1;
+    }
+    runs
+}
+
 /// A warning condition found: one per rule, subject and period.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 pub struct Finding {

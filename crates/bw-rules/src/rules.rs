@@ -277,30 +277,9 @@ fn split_purchases(out: &mut Vec<Finding>, payments: &[&PaymentFact], t: &Thresh
         if ps.len() < t.split_min_payments {
             continue;
         }
-        // Qualifying windows [i, j]: span within D days, count ≥ N, sum ≥ limit; merged.
-        let mut marked = vec![false; ps.len()];
-        let mut start = 0;
-        let mut sum = 0i64;
-        for j in 0..ps.len() {
-            sum += ps[j].amount.fen();
-            while ps[j].pay_date.days() - ps[start].pay_date.days() > t.split_days {
-                sum -= ps[start].amount.fen();
-                start += 1;
-            }
-            if j + 1 - start >= t.split_min_payments && sum >= t.split_limit.fen() {
-                marked[start..=j].iter_mut().for_each(|m| *m = true);
-            }
-        }
-        let mut i = 0;
-        while i < ps.len() {
-            if !marked[i] {
-                i += 1;
-                continue;
-            }
-            let mut j = i;
-            while j + 1 < ps.len() && marked[j + 1] {
-                j += 1;
-            }
+        let days: Vec<i32> = ps.iter().map(|p| p.pay_date.days()).collect();
+        let amounts: Vec<i64> = ps.iter().map(|p| p.amount.fen()).collect();
+        for (i, j) in crate::split_runs(&days, &amounts, t.split_days, t.split_min_payments, t.split_limit.fen()) {
             let group = &ps[i..=j];
             let total: i64 = group.iter().map(|p| p.amount.fen()).sum();
             Builder { rule: Rule::SplitPurchase, out }.push(
@@ -318,7 +297,6 @@ fn split_purchases(out: &mut Vec<Finding>, payments: &[&PaymentFact], t: &Thresh
                     ("last", json!(group[group.len() - 1].pay_date.to_string())),
                 ],
             );
-            i = j + 1;
         }
     }
 }
