@@ -230,8 +230,12 @@ enum LedgerCommand {
     Redact {
         #[arg(long)]
         unit: String,
+        /// The payment to an individual whose name and account are erased.
+        #[arg(long, required_unless_present = "staff", conflicts_with = "staff")]
+        voucher: Option<String>,
+        /// The staff member (by id_hash) whose name, account and phone are erased.
         #[arg(long)]
-        voucher: String,
+        staff: Option<String>,
     },
     /// Register a witness's cosignature key (name+id+base64, type 0x04); journaled.
     AddWitness { key: String },
@@ -731,7 +735,7 @@ fn print_warnings(format: &str, warnings: &[bw_app::monitor::Warning]) -> Result
                     .filter_map(|s| s.as_deref())
                     .collect::<Vec<_>>()
                     .join("/");
-                let rule = bw_rules::Rule::parse(&w.rule).map(|r| r.zh()).unwrap_or("");
+                let rule = bw_rules::Rule::parse(&w.rule).map_or_else(|| bw_audit::Finding::zh(&w.rule), |r| r.zh());
                 println!(
                     "{:>6} {:<6} {:<18} {rule} {subject} {} {} explain by {} [{}]",
                     w.id,
@@ -1123,6 +1127,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Audit { command: None, run } => {
             let store = open_for_write(&g).await?;
             let report = audit_report(&store, &run, None).await?;
+            let inbox = bw_app::audit::record(&store, &ctx(&g)?, &report).await?;
             let opened = bw_app::audit::open_cases(&store, &ctx(&g)?, &report).await?;
             match run.format.as_str() {
                 "json" => println!("{}", serde_json::to_string_pretty(&report.findings)?),
@@ -1145,9 +1150,12 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                 other => bail!("unknown format {other:?}: text or json"),
             }
             eprintln!(
-                "audited as of {}: {} findings, {} units scored, {} special audits opened{}",
+                "audited as of {}: {} findings ({} new in the warnings inbox, {} updated, {} withdrawn), {} units scored, {} special audits opened{}",
                 report.as_of,
                 report.findings.len(),
+                inbox.raised,
+                inbox.updated,
+                inbox.withdrawn,
                 report.scores.len(),
                 opened.len(),
                 if opened.is_empty() { String::new() } else { format!(" ({})", opened.join(", ")) }
@@ -1389,10 +1397,19 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                 }
             }
         }
-        Command::Ledger { command: LedgerCommand::Redact { unit, voucher } } => {
+        Command::Ledger { command: LedgerCommand::Redact { unit, voucher, staff } } => {
             let store = open_for_write(&g).await?;
-            let idx = bw_app::personal::redact(&store, &ctx(&g)?, &unit, &voucher).await?;
-            println!("erased the personal data of payment {voucher} of unit {unit} (journal entry {idx})");
+            match (voucher, staff) {
+                (Some(voucher), _) => {
+                    let idx = bw_app::personal::redact(&store, &ctx(&g)?, &unit, &voucher).await?;
+                    println!("erased the personal data of payment {voucher} of unit {unit} (journal entry {idx})");
+                }
+                (None, Some(id)) => {
+                    let idx = bw_app::personal::redact_staff(&store, &ctx(&g)?, &unit, &id).await?;
+                    println!("erased the personal data of staff member {id} of unit {unit} (journal entry {idx})");
+                }
+                (None, None) => bail!("--voucher or --staff is required"),
+            }
         }
         Command::Ledger { command: LedgerCommand::AddWitness { key } } => {
             let store = open_for_write(&g).await?;

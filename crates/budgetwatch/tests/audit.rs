@@ -59,8 +59,18 @@ fn the_audit_finds_the_demo_anomalies() {
     }
     assert!(audited >= 15, "{scores}");
 
+    let scores_json = |db: &std::path::Path| {
+        let o = bw(db, &["audit", "scores", "--as-of", "2025-12-31", "--format", "json"]);
+        assert!(o.status.success(), "{}", stderr(&o));
+        serde_json::from_str::<serde_json::Value>(&stdout(&o)).expect("json")
+    };
+    let o = bw(&db, &["check", "--as-of", "2025-12-31"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let scores_before = scores_json(&db);
+
     let o = bw(&db, &["audit", "--as-of", "2025-12-31", "--format", "json"]);
     assert!(o.status.success(), "{}", stderr(&o));
+    assert!(!stderr(&o).contains("(0 new in the warnings inbox"), "{}", stderr(&o));
     let findings: serde_json::Value = serde_json::from_str(&stdout(&o)).expect("json");
     let findings = findings.as_array().expect("array");
     assert!(!findings.is_empty());
@@ -71,6 +81,34 @@ fn the_audit_finds_the_demo_anomalies() {
     }
     let related = findings.iter().find(|f| f["test"] == "related_party").expect("a related party");
     assert!(related["score_impact"].as_f64().unwrap() >= 10.0, "{related}");
+
+    // The findings join the warnings in one inbox, each with its deadlines and loop.
+    let inbox = |db: &std::path::Path| {
+        let o = bw(db, &["warning", "list", "--year", "2025", "--format", "json"]);
+        assert!(o.status.success(), "{}", stderr(&o));
+        let all: serde_json::Value = serde_json::from_str(&stdout(&o)).expect("json");
+        all.as_array().unwrap().iter().filter(|w| w["rule"] == "related_party").cloned().collect::<Vec<_>>()
+    };
+    let listed = inbox(&db);
+    let related_found = findings.iter().filter(|f| f["test"] == "related_party").count();
+    assert_eq!(listed.len(), related_found, "{listed:?}");
+    let w = listed.iter().find(|w| w["vouchers"] == related["vouchers"]).expect("the related party in the inbox");
+    assert_eq!(w["unit_code"], related["unit_code"]);
+    assert!(["yellow", "orange"].contains(&w["level"].as_str().unwrap()), "{w}");
+    assert_eq!(w["state"], "open");
+    assert!(w["explain_by"].as_str().unwrap() > "2025-12-31", "{w}");
+    assert!(w["suggestion"].as_str().unwrap().contains("关联交易"), "{w}");
+    let related_id = w["id"].as_i64().unwrap();
+
+    // Auditing again changes nothing; a rules check does not withdraw the audit's warnings,
+    // and the risk score counts each finding once.
+    let o = bw(&db, &["audit", "--as-of", "2025-12-31", "--format", "json"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stderr(&o).contains("(0 new in the warnings inbox, 0 updated, 0 withdrawn)"), "{}", stderr(&o));
+    let o = bw(&db, &["check", "--as-of", "2025-12-31"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(inbox(&db), listed);
+    assert_eq!(scores_json(&db), scores_before);
 
     let o = bw(&db, &["audit", "benford", "--format", "json"]);
     assert!(o.status.success(), "{}", stderr(&o));
@@ -101,7 +139,45 @@ fn the_audit_finds_the_demo_anomalies() {
     assert_eq!(ranking[0]["rank"], 1);
     assert!(ranking.iter().all(|u| u["special_audit"] == (u["score"].as_f64().unwrap() < 60.0)));
 
-    // The staff register and the special audits are rebuilt from the journal.
+    // Erasing the staff member behind a related party (a lawful request) ends the match: the
+    // next audit no longer finds it and withdraws its untouched warning.
+    let staff_name = related["evidence"]["staff_name"].as_str().unwrap();
+    let staff_unit = related["evidence"]["staff_unit"].as_str().unwrap();
+    let register = std::fs::read_to_string(data.join("staff.csv")).unwrap();
+    let header: Vec<&str> = register.lines().next().unwrap().split(',').collect();
+    let col = |name: &str| header.iter().position(|h| *h == name).unwrap();
+    let id_hash = register
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').collect::<Vec<_>>())
+        .find(|r| r[col("name")] == staff_name && r[col("unit_code")] == staff_unit)
+        .map(|r| r[col("id_hash")].to_string())
+        .expect("the staff member in the register");
+    let o = bw(&db, &["ledger", "redact", "--unit", staff_unit, "--staff", &id_hash]);
+    assert!(!o.status.success() && stderr(&o).contains("needs a reason"), "{}", stderr(&o));
+    let o = bw(&db, &["--reason", "离职人员依申请删除", "ledger", "redact", "--unit", staff_unit, "--staff", &id_hash]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = bw(&db, &["--reason", "again", "ledger", "redact", "--unit", staff_unit, "--staff", &id_hash]);
+    assert!(!o.status.success() && stderr(&o).contains("already erased"), "{}", stderr(&o));
+    let o = bw(&db, &["audit", "--as-of", "2025-12-31", "--format", "json"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let again: serde_json::Value = serde_json::from_str(&stdout(&o)).expect("json");
+    assert!(
+        !again
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["test"] == "related_party" && f["evidence"]["staff_name"] == staff_name),
+        "the erased person is matched no more"
+    );
+    assert!(!inbox(&db).iter().any(|w| w["id"] == related_id), "the inbox lists it no more");
+    let o = bw(&db, &["warning", "show", &related_id.to_string()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let w: serde_json::Value = serde_json::from_str(&stdout(&o)).expect("json");
+    assert_eq!(w["state"], "withdrawn", "{w}");
+
+    // The staff register (with the erasure), the audit's warnings and the special audits are
+    // rebuilt from the journal.
     let o = bw(&db, &["verify"]);
     assert!(o.status.success(), "{}{}", stdout(&o), stderr(&o));
 }

@@ -133,12 +133,14 @@ pub async fn load(store: &Store, as_of: Date) -> Result<Data, ActionError> {
         .fetch_all(pool)
         .await?
     {
+        // Erased values match nobody.
+        let clear = |v: String| if v == crate::personal::REDACTED { String::new() } else { v };
         staff.push(bw_audit::Staff {
             unit: r.try_get(0)?,
-            name: r.try_get(1)?,
+            name: clear(r.try_get(1)?),
             id_hash: r.try_get(2)?,
-            bank_account: r.try_get(3)?,
-            phone: r.try_get(4)?,
+            bank_account: clear(r.try_get(3)?),
+            phone: clear(r.try_get(4)?),
         });
     }
     Ok(Data { year, as_of: Some(as_of), payments, indicators, revenues, staff })
@@ -181,10 +183,62 @@ pub async fn run(store: &Store, as_of: Date, policy: &bw_audit::text::Policy) ->
     let warnings: Vec<bw_audit::score::Warning> = crate::monitor::open_warnings(store, Some(year))
         .await?
         .into_iter()
+        // The audit's own findings in the inbox are counted once, as findings.
+        .filter(|x| bw_rules::Rule::parse(&x.rule).is_some())
         .filter_map(|x| Some(bw_audit::score::Warning { rule: x.rule, level: x.level, unit_code: x.unit_code? }))
         .collect();
     let scores = bw_audit::score::score(&mut findings, &warnings, &spending, &w, p.score_threshold);
     Ok(AuditReport { as_of, findings, scores })
+}
+
+/// The audit's findings as warnings of the inbox: yellow (self-check), orange where the
+/// finding's money is a large share of its unit's spending (it took at least one and a half
+/// times its test's weight from the score).
+pub fn as_warnings(report: &AuditReport, weights: &bw_audit::score::Weights) -> Vec<bw_rules::Finding> {
+    let year = report.as_of.year();
+    report
+        .findings
+        .iter()
+        .map(|f| {
+            let s = |k: &str| f.evidence.get(k).and_then(|v| v.as_str()).map(str::to_string);
+            let weight = weights.tests.get(f.test).copied().unwrap_or(0.0);
+            let level = if weight > 0.0 && f.score_impact >= 1.5 * weight {
+                bw_rules::Level::Orange
+            } else {
+                bw_rules::Level::Yellow
+            };
+            let mut evidence = f.evidence.clone();
+            evidence.insert("subject".into(), serde_json::json!(f.subject()));
+            evidence.insert("amount".into(), serde_json::json!(f.amount.to_string()));
+            evidence.insert("score_impact".into(), serde_json::json!(f.score_impact));
+            bw_rules::Finding {
+                rule: f.test,
+                level,
+                unit_code: f.unit_code.clone(),
+                indicator_code: s("indicator_code"),
+                region_code: s("region_code"),
+                revenue_code: s("revenue_code"),
+                period: s("month").unwrap_or_else(|| year.to_string()),
+                vouchers: f.vouchers.clone(),
+                evidence,
+            }
+        })
+        .collect()
+}
+
+/// Records the report's findings in the warnings inbox (journaled raise, update, withdrawal).
+pub async fn record(
+    store: &Store,
+    ctx: &Ctx,
+    report: &AuditReport,
+) -> Result<crate::monitor::CheckReport, ActionError> {
+    let snapshot = Snapshot::load(store).await?;
+    let (_, weights) = params(&snapshot, report.as_of.year());
+    let mut findings = as_warnings(report, &weights);
+    findings.sort_by_key(bw_rules::Finding::key);
+    findings.dedup_by_key(|f| f.key());
+    let is_audit = |r: &str| bw_audit::TESTS.iter().any(|(t, _)| *t == r);
+    crate::monitor::record_findings(store, ctx, report.as_of, &findings, &is_audit).await
 }
 
 #[derive(serde::Serialize)]

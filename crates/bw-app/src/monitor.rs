@@ -907,6 +907,7 @@ impl Recorder {
         journal: &mut JournalWriter,
         by: &By<'_>,
         findings: &[Finding],
+        mine: &dyn Fn(&str) -> bool,
     ) -> Result<(), ActionError> {
         let report = &mut self.report;
         let found: HashSet<String> = findings.iter().map(Finding::key).collect();
@@ -919,6 +920,7 @@ impl Recorder {
             .filter(|(k, s)| {
                 matches!(s.state.as_str(), "open" | "recorded")
                     && s.escalations == 0
+                    && mine(&s.rule)
                     && !found.contains(*k)
                     && !(s.rule == "behind_schedule" && s.period < measured)
             })
@@ -1128,7 +1130,8 @@ async fn record(store: &Store, ctx: &Ctx, as_of: Date) -> Result<CheckReport, Ac
     let reason = ctx.reason.clone().unwrap_or_else(|| format!("check as of {as_of}"));
     let by = By { actor: &ctx.actor, at: ctx.at, reason: &reason, batch: None };
     recorder.record(&mut tx, &mut journal, &by, &findings, &policies, false).await?;
-    recorder.withdraw(&mut tx, &mut journal, &by, &findings).await?;
+    // A check withdraws only the rules' warnings; the audit's are the audit's to withdraw.
+    recorder.withdraw(&mut tx, &mut journal, &by, &findings, &|r| bw_rules::Rule::parse(r).is_some()).await?;
     recorder.escalate(&mut tx, &mut journal, &by, &calendar).await?;
     recorder.open_tasks(&mut tx, &mut journal, &by).await?;
     let report = recorder.report;
@@ -1139,6 +1142,37 @@ async fn record(store: &Store, ctx: &Ctx, as_of: Date) -> Result<CheckReport, Ac
         } else {
             tx.rollback().await?;
         }
+        return Ok(report);
+    }
+    journal.finish(&mut tx).await?;
+    tx.commit().await?;
+    Ok(report)
+}
+
+/// Records findings made outside the rules (the audit's) as warnings in the same inbox, with
+/// the same loop, deadlines and response tasks: new ones raised, changed ones updated, and
+/// the untouched warnings of the `mine` rules that are no longer found withdrawn.
+pub async fn record_findings(
+    store: &Store,
+    ctx: &Ctx,
+    as_of: Date,
+    findings: &[Finding],
+    mine: &dyn Fn(&str) -> bool,
+) -> Result<CheckReport, ActionError> {
+    let year = as_of.year();
+    let policies = Policies::load(store, year).await?;
+    let calendar = crate::calendar::load(store).await?;
+    let (mut tx, size) = store.begin_write().await?;
+    let mut recorder = Recorder::load(&mut tx, year, as_of, &calendar, &policies, None).await?;
+    let mut journal = JournalWriter::new(size, store, ctx.at);
+    let reason = ctx.reason.clone().unwrap_or_else(|| format!("audit as of {as_of}"));
+    let by = By { actor: &ctx.actor, at: ctx.at, reason: &reason, batch: None };
+    recorder.record(&mut tx, &mut journal, &by, findings, &policies, false).await?;
+    recorder.withdraw(&mut tx, &mut journal, &by, findings, mine).await?;
+    recorder.open_tasks(&mut tx, &mut journal, &by).await?;
+    let report = recorder.report;
+    if report.raised + report.updated + report.withdrawn == 0 {
+        tx.rollback().await?;
         return Ok(report);
     }
     journal.finish(&mut tx).await?;
@@ -1441,6 +1475,11 @@ async fn warnings(store: &Store, filter: &str, arg: Option<i64>) -> Result<Vec<W
         w.response = response(&w.level).to_string();
         if let Some(rule) = bw_rules::Rule::parse(&w.rule) {
             w.suggestion = bw_rules::suggestion(rule, &subject, &w.evidence);
+        } else {
+            let test = bw_audit::Finding::zh(&w.rule);
+            w.suggestion = format!(
+                "{subject}：审计分析发现“{test}”，请逐笔核实所列凭证，说明业务真实性并提交合同、发票等佐证材料；确属违规的，追回资金并整改。"
+            );
         }
     }
     let rank = |l: &str| bw_rules::Level::parse(l).map(|l| l as u8).unwrap_or(0);

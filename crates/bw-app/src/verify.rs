@@ -455,9 +455,17 @@ impl Model {
             "staff.add" => {
                 let (mut m, h): (bw_core::records::StaffMember, String) = typed(raw)?;
                 let values = self.personal.remove(&(idx as i64));
+                let committed = m.name.starts_with(bw_ledger::COMMITMENT_PREFIX);
                 let slots = [("name", &mut m.name), ("bank_account", &mut m.bank_account), ("phone", &mut m.phone)];
                 let (opened, problems) = open_commitments(self.suite, slots, values.as_ref(), idx);
                 self.personal_problems.extend(problems);
+                if committed {
+                    if opened {
+                        self.disclosed.insert(idx);
+                    } else {
+                        self.erased.insert(idx);
+                    }
+                }
                 let h = if opened { sha(&serde_json::to_vec(&m).unwrap_or_default()) } else { h };
                 let key = key2(&m.unit_code, &m.id_hash);
                 self.put("staff", key, vec![m.unit_code, m.id_hash, m.name, m.bank_account, m.phone, h, ix]);

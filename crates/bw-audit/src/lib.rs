@@ -105,6 +105,29 @@ impl Finding {
         self.evidence.insert(key.to_string(), value);
         self
     }
+
+    /// What tells this finding apart from the test's others in the same unit, stable while
+    /// its figures change: the population tested, the project, indicator, account or
+    /// revenue line it is about, else its first voucher.
+    pub fn subject(&self) -> String {
+        const KEYS: [&str; 8] = [
+            "population",
+            "key",
+            "project_code",
+            "indicator_code",
+            "payee_account",
+            "region_code",
+            "revenue_code",
+            "month",
+        ];
+        let parts: Vec<&str> = KEYS.iter().filter_map(|k| self.evidence.get(*k).and_then(Value::as_str)).collect();
+        if parts.is_empty() { self.vouchers.first().cloned().unwrap_or_default() } else { parts.join("/") }
+    }
+
+    /// The Chinese name of the test (empty for a name not in `TESTS`).
+    pub fn zh(test: &str) -> &'static str {
+        TESTS.iter().find(|(t, _)| *t == test).map_or("", |(_, zh)| zh)
+    }
 }
 
 /// Every test, in the order `audit` runs them, with the Chinese name users see.

@@ -49,7 +49,9 @@ pub fn run(payments: &[Payment], staff: &[Staff], out: &mut Vec<Finding>) {
         if phone.len() >= 7 {
             by_phone.entry(phone).or_insert(s);
         }
-        by_name.entry((s.unit.as_str(), payee_name(&s.name))).or_insert(s);
+        if !s.name.trim().is_empty() {
+            by_name.entry((s.unit.as_str(), payee_name(&s.name))).or_insert(s);
+        }
     }
     // (how, staff id) → payments, one finding each.
     let mut hits: BTreeMap<(String, &str, &str), Vec<usize>> = BTreeMap::new();
@@ -74,15 +76,9 @@ pub fn run(payments: &[Payment], staff: &[Staff], out: &mut Vec<Finding>) {
             }
         }
     }
-    for ((unit, how, _), ps) in hits {
-        let s = staff.iter().find(|s| {
-            let p = &payments[ps[0]];
-            match how {
-                "account" => number(&s.bank_account) == number(&p.payee_account),
-                "name" => s.unit == unit && payee_name(&s.name) == payee_name(&p.payee_name),
-                _ => true,
-            }
-        });
+    for ((unit, how, id), ps) in hits {
+        // The matched person: by identity hash, in the paying unit for a name match.
+        let s = staff.iter().find(|s| s.id_hash == id && (how != "name" || s.unit == unit));
         let total: i64 = ps.iter().map(|&i| payments[i].amount.fen()).sum();
         let (name, staff_unit) = s.map_or(("", ""), |s| (s.name.as_str(), s.unit.as_str()));
         out.push(
@@ -158,7 +154,10 @@ mod tests {
 
     #[test]
     fn payees_matched_against_staff() {
-        let reg = vec![staff("U1", "张伟", "6222000011112222", "13800001111"), staff("U1", "李娜", "6222999", "")];
+        let reg = vec![
+            staff("U1", "张伟", "6222000011112222", "13800001111"),
+            staff("U1", "李娜", "6222999", "139 0000 2222"),
+        ];
         let mut ps = vec![
             // A firm paid into a staff member's account.
             pay("V1", "U1", "2025-02-01", "某咨询有限公司", 2_000_000, "I1"),
@@ -172,7 +171,7 @@ mod tests {
             pay("V5", "U2", "2025-02-05", "李娜", 500_000, ""),
         ];
         ps[0].payee_account = "6222 0000 1111 2222".into();
-        ps[1].summary = "服务费 联系人13800001111".into();
+        ps[1].summary = "服务费 联系人13900002222".into();
         ps[2].payee_type = PayeeType::Individual;
         ps[2].payee_account = "P3".into();
         ps[3].payee_type = PayeeType::Individual;
@@ -182,12 +181,19 @@ mod tests {
         ps[4].payee_account = "P5".into();
         let mut out = Vec::new();
         run(&ps, &reg, &mut out);
-        let related: Vec<(&str, Vec<&str>)> = out
+        let related: Vec<(&str, &str, Vec<&str>)> = out
             .iter()
             .filter(|f| f.test == "related_party")
-            .map(|f| (f.evidence["match"].as_str().unwrap_or(""), f.vouchers.iter().map(String::as_str).collect()))
+            .map(|f| {
+                let s = |k: &str| f.evidence[k].as_str().unwrap_or("");
+                (s("match"), s("staff_name"), f.vouchers.iter().map(String::as_str).collect())
+            })
             .collect();
-        assert_eq!(related, vec![("account", vec!["V1"]), ("name", vec!["V3"]), ("phone", vec!["V2"])]);
+        // Each match names the person matched.
+        assert_eq!(
+            related,
+            vec![("account", "张伟", vec!["V1"]), ("name", "李娜", vec!["V3"]), ("phone", "李娜", vec!["V2"])]
+        );
         // The firm and 张伟 share an account.
         let shared: Vec<&Finding> = out.iter().filter(|f| f.test == "shared_account").collect();
         assert_eq!(shared.len(), 1);

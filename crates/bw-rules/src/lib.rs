@@ -380,6 +380,8 @@ impl Finding {
             "split_purchase" | "duplicate_payment" | "out_of_scope" | "personal_account" => {
                 self.vouchers.first().map(String::as_str).unwrap_or("")
             }
+            // Findings recorded from outside the rules (the audit's) name their own subject.
+            r if Rule::parse(r).is_none() => self.evidence.get("subject").and_then(|v| v.as_str()).unwrap_or(""),
             _ => "",
         };
         format!("{}|{subject}|{}|{first}", self.rule, self.period)
