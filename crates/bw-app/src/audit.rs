@@ -31,7 +31,7 @@ pub fn points_csv(path: &Path) -> Result<Vec<Vec<f64>>, String> {
     Ok(points)
 }
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use bw_audit::{Data, Finding, Params, score::UnitScore};
 use bw_core::records::PayeeType;
@@ -49,44 +49,138 @@ pub fn params(s: &Snapshot, year: i32) -> (Params, bw_audit::score::Weights) {
     (Params::from_settings(&get), bw_audit::score::Weights::from_settings(&get))
 }
 
+/// A payment row as `load` reads it packed.
+#[derive(serde::Deserialize)]
+struct PackedPayment(
+    String,
+    String,
+    String,
+    String,
+    String,
+    String,
+    String,
+    String,
+    i64,
+    String,
+    Option<String>,
+    Option<String>,
+);
+
+impl PackedPayment {
+    fn into_payment(
+        self,
+        department: &HashMap<String, String>,
+        project: &HashMap<String, String>,
+    ) -> Result<bw_audit::Payment, ActionError> {
+        let PackedPayment(
+            voucher,
+            unit,
+            indicator,
+            date,
+            economic,
+            payee_name,
+            payee_account,
+            kind,
+            amount,
+            summary,
+            invoice,
+            contract,
+        ) = self;
+        Ok(bw_audit::Payment {
+            department: department.get(&unit).cloned().unwrap_or_else(|| unit.clone()),
+            project: project.get(&indicator).cloned(),
+            date: Date::parse(&date).map_err(|e| ActionError::Invalid(format!("payment date {date:?}: {e}")))?,
+            voucher,
+            unit,
+            indicator,
+            economic,
+            payee_name,
+            payee_account,
+            payee_type: PayeeType::parse(&kind).unwrap_or(PayeeType::Company),
+            amount: Money::from_fen(amount),
+            summary,
+            invoice: invoice.unwrap_or_default(),
+            contract: contract.unwrap_or_default(),
+        })
+    }
+}
+
 /// What the tests read for the year of `as_of`: its payments up to that day (held and
 /// rejected ones are not paid and not read), its indicators and those of the two years
 /// before, revenue by month of this year and the last, and the staff register.
 pub async fn load(store: &Store, as_of: Date) -> Result<Data, ActionError> {
     let year = as_of.year();
     let pool = store.pool();
-    let rows = sqlx::query(
-        "SELECT p.voucher_no, p.unit_code, COALESCE(u.department_code, p.unit_code), p.indicator_code, i.project_code, \
-         p.pay_date, p.economic_code, p.payee_name, p.payee_account, p.payee_type, p.amount, p.summary, p.invoice_no, p.contract_no \
-         FROM payments p LEFT JOIN units u ON u.code = p.unit_code \
-         LEFT JOIN indicators i ON i.year = p.year AND i.indicator_code = p.indicator_code \
-         WHERE p.year = $1 AND p.pay_date <= $2 AND p.status = 'paid' ORDER BY p.pay_date, p.unit_code, p.voucher_no",
-    )
-    .bind(i64::from(year))
-    .bind(as_of.to_string())
-    .fetch_all(pool)
-    .await?;
-    let mut payments = Vec::with_capacity(rows.len());
-    for r in rows {
-        let date: String = r.try_get(5)?;
-        let kind: String = r.try_get(9)?;
-        payments.push(bw_audit::Payment {
-            voucher: r.try_get(0)?,
-            unit: r.try_get(1)?,
-            department: r.try_get(2)?,
-            indicator: r.try_get(3)?,
-            project: r.try_get(4)?,
-            date: Date::parse(&date).map_err(|e| ActionError::Invalid(format!("payment date {date:?}: {e}")))?,
-            economic: r.try_get(6)?,
-            payee_name: r.try_get(7)?,
-            payee_account: r.try_get(8)?,
-            payee_type: PayeeType::parse(&kind).unwrap_or(PayeeType::Company),
-            amount: Money::from_fen(r.try_get(10)?),
-            summary: r.try_get(11)?,
-            invoice: r.try_get::<Option<String>, _>(12)?.unwrap_or_default(),
-            contract: r.try_get::<Option<String>, _>(13)?.unwrap_or_default(),
-        });
+    // Departments and projects are joined here, not in SQL: the read stays one table scan.
+    let mut department: HashMap<String, String> = HashMap::new();
+    for r in sqlx::query("SELECT code, department_code FROM units").fetch_all(pool).await? {
+        if let Some(d) = r.try_get::<Option<String>, _>(1)? {
+            department.insert(r.try_get(0)?, d);
+        }
     }
+    let mut project: HashMap<String, String> = HashMap::new();
+    for r in
+        sqlx::query("SELECT indicator_code, project_code FROM indicators WHERE year = $1 AND project_code IS NOT NULL")
+            .bind(i64::from(year))
+            .fetch_all(pool)
+            .await?
+    {
+        project.insert(r.try_get(0)?, r.try_get(1)?);
+    }
+    // The year in four quarters read at once, each on its own connection and task (the
+    // database packs one while another is parsed).
+    let packed = store.json_rows(&[
+        "voucher_no",
+        "unit_code",
+        "indicator_code",
+        "pay_date",
+        "economic_code",
+        "payee_name",
+        "payee_account",
+        "payee_type",
+        "amount",
+        "summary",
+        "invoice_no",
+        "contract_no",
+    ]);
+    let sql = format!(
+        "SELECT {packed} FROM payments WHERE year = $1 AND pay_date >= $2 AND pay_date <= $3 AND status = 'paid'"
+    );
+    let maps = std::sync::Arc::new((department, project));
+    let reads: Vec<_> = (0..4)
+        .map(|q| {
+            let from = format!("{year:04}-{:02}-01", q * 3 + 1);
+            let to = format!("{year:04}-{:02}-31", q * 3 + 3).min(as_of.to_string());
+            (from, to)
+        })
+        .filter(|(from, to)| from <= to)
+        .map(|(from, to)| {
+            let (pool, sql, maps) = (pool.clone(), sql.clone(), maps.clone());
+            tokio::spawn(async move {
+                // The statement is built above from fixed column names; values are bound.
+                let text: Option<String> = sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
+                    .bind(i64::from(year))
+                    .bind(from)
+                    .bind(to)
+                    .fetch_one(&pool)
+                    .await?;
+                let rows: Vec<PackedPayment> = serde_json::from_str(text.as_deref().unwrap_or("[]"))
+                    .map_err(|e| ActionError::Invalid(format!("reading payments: {e}")))?;
+                drop(text);
+                rows.into_iter().map(|r| r.into_payment(&maps.0, &maps.1)).collect::<Result<Vec<_>, _>>()
+            })
+        })
+        .collect();
+    let mut payments = Vec::new();
+    for read in reads {
+        let part = read.await.map_err(|e| ActionError::Invalid(format!("reading payments: {e}")))??;
+        if payments.is_empty() {
+            payments = part;
+        } else {
+            payments.extend(part);
+        }
+    }
+    payments.sort_unstable_by(|a, b| (a.date, &a.unit, &a.voucher).cmp(&(b.date, &b.unit, &b.voucher)));
     let mut indicators = Vec::new();
     for r in sqlx::query(
         "SELECT year, indicator_code, unit_code, project_code, economic_code, amount, paid FROM indicators \

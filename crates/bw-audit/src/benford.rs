@@ -9,6 +9,8 @@ use std::collections::{BTreeMap, HashMap};
 
 use serde_json::json;
 
+use crate::normalize::FxMap;
+
 use crate::{Finding, Params, Payment, yuan};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -272,12 +274,20 @@ fn gamma_q(a: f64, x: f64) -> f64 {
 pub fn findings(payments: &[Payment], p: &Params, out: &mut Vec<Finding>) {
     let min = p.benford_min_amount.fen();
     let mut all = Counts::default();
-    let mut units: HashMap<&str, Counts> = HashMap::new();
-    let mut payees: HashMap<&str, Counts> = HashMap::new();
+    let mut units: FxMap<&str, Counts> = FxMap::default();
+    // Payees are many and mostly small: counted first, digit-counted only when enough.
+    let mut sizes: FxMap<&str, usize> = FxMap::default();
+    for x in payments {
+        *sizes.entry(&x.payee_account).or_default() += 1;
+    }
+    let mut payees: FxMap<&str, Counts> =
+        sizes.into_iter().filter(|(_, n)| *n >= p.benford_min_records).map(|(k, _)| (k, Counts::default())).collect();
     for x in payments {
         all.add(x.amount.fen(), min);
         units.entry(&x.unit).or_default().add(x.amount.fen(), min);
-        payees.entry(&x.payee_account).or_default().add(x.amount.fen(), min);
+        if let Some(c) = payees.get_mut(x.payee_account.as_str()) {
+            c.add(x.amount.fen(), min);
+        }
     }
     let mut pops: Vec<(&str, &str, &Counts)> = vec![("all", "", &all)];
     let mut us: Vec<_> = units.iter().collect();

@@ -15,7 +15,7 @@ use std::collections::HashMap;
 
 use serde_json::json;
 
-use crate::normalize::{edits_within, number, payee_name};
+use crate::normalize::{FxMap, edits_within, number, payee_name};
 use crate::{Finding, Params, Payment, yuan};
 
 /// The payee identity the duplicate and split tests compare.
@@ -70,12 +70,12 @@ impl Groups {
 pub fn run(payments: &[Payment], p: &Params, out: &mut Vec<Finding>) {
     let pos: Vec<usize> = (0..payments.len()).filter(|&i| payments[i].amount.is_positive()).collect();
     let invoice: Vec<String> = payments.iter().map(|x| number(&x.invoice)).collect();
-    let keys: Vec<String> = payments.iter().map(payee_key).collect();
+    let payee = crate::normalize::payee_ids(payments);
 
     // exact: one invoice number, several payments.
     let mut exact = Groups::new(payments.len());
     let mut linked = Vec::new();
-    let mut by_invoice: HashMap<&str, usize> = HashMap::new();
+    let mut by_invoice: FxMap<&str, usize> = FxMap::default();
     for &i in &pos {
         if invoice[i].is_empty() {
             continue;
@@ -88,7 +88,7 @@ pub fn run(payments: &[Payment], p: &Params, out: &mut Vec<Finding>) {
             by_invoice.insert(invoice[i].as_str(), i);
         }
     }
-    let mut by_all: HashMap<(&str, &str, i64, i32), usize> = HashMap::new();
+    let mut by_all: FxMap<(&str, &str, i64, i32), usize> = FxMap::default();
     for &i in pos.iter().filter(|&&i| invoice[i].is_empty()) {
         let x = &payments[i];
         let k = (x.unit.as_str(), x.payee_account.as_str(), x.amount.fen(), x.date.days());
@@ -111,21 +111,24 @@ pub fn run(payments: &[Payment], p: &Params, out: &mut Vec<Finding>) {
         );
     }
 
-    // The other modes compare payments of one unit and one payee.
-    let mut by_payee: HashMap<(&str, &str), Vec<usize>> = HashMap::new();
-    for &i in &pos {
-        by_payee.entry((payments[i].unit.as_str(), keys[i].as_str())).or_default().push(i);
-    }
+    // The other modes compare payments of one unit and one payee: sorted by unit, payee,
+    // amount and date, each run of one unit and payee has equal amounts side by side and
+    // near ones close by.
+    let mut unit_ids: FxMap<&str, u32> = FxMap::default();
+    let unit: Vec<u32> = payments
+        .iter()
+        .map(|x| {
+            let next = unit_ids.len() as u32;
+            *unit_ids.entry(x.unit.as_str()).or_insert(next)
+        })
+        .collect();
+    let mut order = pos.clone();
+    order.sort_unstable_by_key(|&i| (unit[i], payee[i], payments[i].amount.fen(), payments[i].date.days(), i));
     let mut different = Groups::new(payments.len());
     let mut similar = Groups::new(payments.len());
     let mut near = Groups::new(payments.len());
     let (mut d_linked, mut s_linked, mut n_linked) = (Vec::new(), Vec::new(), Vec::new());
-    let mut payees: Vec<(&(&str, &str), &Vec<usize>)> = by_payee.iter().filter(|(_, v)| v.len() > 1).collect();
-    payees.sort_unstable_by_key(|(k, _)| **k);
-    for (_, members) in payees {
-        // Sorted by amount, then date: equal amounts are neighbours, near ones close by.
-        let mut ms = members.clone();
-        ms.sort_by_key(|&i| (payments[i].amount.fen(), payments[i].date.days(), i));
+    for ms in order.chunk_by(|&a, &b| unit[a] == unit[b] && payee[a] == payee[b]) {
         for a in 0..ms.len() {
             let (i, pi) = (ms[a], &payments[ms[a]]);
             for &j in &ms[a + 1..] {

@@ -8,6 +8,7 @@ use bw_core::code::EconomicCode;
 use bw_core::records::PayeeType;
 use serde_json::json;
 
+use crate::normalize::FxMap;
 use crate::{Data, Finding, Params, Payment, pct, yuan};
 
 /// A project's figures for one year.
@@ -66,6 +67,14 @@ pub fn run(data: &Data, p: &Params, out: &mut Vec<Finding>) {
             indicator_project.insert(&i.code, pr);
         }
     }
+    // What a payee's name, a summary or a code says is worked out once per distinct value:
+    // a million payments repeat a few thousand of each.
+    let mut payee_kinds: FxMap<&str, [bool; 3]> = FxMap::default();
+    for x in pay {
+        payee_kinds.entry(&x.payee_name).or_insert_with(|| {
+            [payee_is_association(&x.payee_name), payee_is_union(&x.payee_name), payee_is_supermarket(&x.payee_name)]
+        });
+    }
     let mut to_association: HashMap<&str, Vec<usize>> = HashMap::new();
     for (k, x) in pay.iter().enumerate() {
         if let Some(pr) = indicator_project.get(x.indicator.as_str()).and_then(|pr| projects.get_mut(pr)) {
@@ -77,7 +86,7 @@ pub fn run(data: &Data, p: &Params, out: &mut Vec<Finding>) {
                 pr.other.push(k);
             }
         }
-        if x.amount.is_positive() && payee_is_association(&x.payee_name) {
+        if x.amount.is_positive() && payee_kinds[x.payee_name.as_str()][0] {
             to_association.entry(&x.indicator).or_default().push(k);
         }
     }
@@ -140,8 +149,19 @@ pub fn run(data: &Data, p: &Params, out: &mut Vec<Finding>) {
         }
     }
 
+    let mut codes: FxMap<&str, (bool, bool)> = FxMap::default();
+    let mut summaries: FxMap<&str, (Vec<&str>, bool)> = FxMap::default();
     for x in pay.iter().filter(|x| x.amount.is_positive()) {
-        let wage = EconomicCode::parse(&x.economic).is_ok_and(|c| c.is_wage_or_welfare());
+        let (wage, sangong) = *codes.entry(&x.economic).or_insert_with(|| {
+            let c = EconomicCode::parse(&x.economic);
+            (c.as_ref().is_ok_and(|c| c.is_wage_or_welfare()), c.is_ok_and(|c| c.is_sangong()))
+        });
+        let (terms, prepaid) = summaries.entry(&x.summary).or_insert_with(|| {
+            let terms =
+                p.luxury_terms.iter().map(String::as_str).filter(|t| !t.is_empty() && x.summary.contains(t)).collect();
+            (terms, ["预付", "预存", "充值", "预交", "储值"].iter().any(|w| x.summary.contains(w)))
+        });
+        let [_, to_union, supermarket] = payee_kinds[x.payee_name.as_str()];
         let single = |test: &'static str| {
             Finding::new(test, Some(&x.unit), vec![x.voucher.clone()], x.amount.fen())
                 .with("payee", json!(x.payee_name))
@@ -149,7 +169,6 @@ pub fn run(data: &Data, p: &Params, out: &mut Vec<Finding>) {
                 .with("date", json!(x.date.to_string()))
                 .with("summary", json!(x.summary))
         };
-        let to_union = payee_is_union(&x.payee_name);
         if (to_union || (x.payee_type == PayeeType::Individual && !wage)) && x.amount > p.union_individual_limit {
             out.push(
                 single("union_or_individual")
@@ -158,17 +177,13 @@ pub fn run(data: &Data, p: &Params, out: &mut Vec<Finding>) {
             );
         }
         let round = p.round_sum.fen();
-        if round > 0 && payee_is_supermarket(&x.payee_name) && x.amount.fen() >= round && x.amount.fen() % round == 0 {
+        if round > 0 && supermarket && x.amount.fen() >= round && x.amount.fen() % round == 0 {
             out.push(single("supermarket_round_sum").with("multiple_of", yuan(round)));
         }
-        let terms: Vec<&str> =
-            p.luxury_terms.iter().map(String::as_str).filter(|t| !t.is_empty() && x.summary.contains(t)).collect();
         if !terms.is_empty() {
             out.push(single("luxury_keywords").with("terms", json!(terms)));
         }
-        let prepaid = ["预付", "预存", "充值", "预交", "储值"].iter().any(|w| x.summary.contains(w));
-        let sangong = EconomicCode::parse(&x.economic).is_ok_and(|c| c.is_sangong());
-        if sangong && prepaid && x.date.month() >= 10 && x.amount > p.sangong_prepaid_limit {
+        if sangong && *prepaid && x.date.month() >= 10 && x.amount > p.sangong_prepaid_limit {
             out.push(
                 single("sangong_prepaid_q4")
                     .with("economic_code", json!(x.economic))

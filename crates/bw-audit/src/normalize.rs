@@ -65,9 +65,100 @@ pub fn edits_within(a: &str, b: &str, limit: usize) -> usize {
     prev[b.len()].min(limit + 1)
 }
 
+/// A fast hasher for the tests' maps over a million short keys (codes, numbers, names),
+/// where SipHash's resistance to chosen keys buys nothing: FxHash's multiply and rotate.
+#[derive(Clone, Copy, Default)]
+pub struct Fx(u64);
+
+impl std::hash::Hasher for Fx {
+    fn finish(&self) -> u64 {
+        // The multiply leaves the low bits, which pick the bucket, depending on the low
+        // input bits only: every bit is mixed into every other.
+        // (MurmurHash3's 64-bit finaliser.)
+        let mut h = self.0;
+        h ^= h >> 33;
+        h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
+        h ^= h >> 33;
+        h = h.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
+        h ^ (h >> 33)
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for chunk in bytes.chunks(8) {
+            let mut w = [0u8; 8];
+            w[..chunk.len()].copy_from_slice(chunk);
+            self.write_u64(u64::from_le_bytes(w));
+        }
+    }
+    fn write_u64(&mut self, i: u64) {
+        self.0 = (self.0.rotate_left(5) ^ i).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+    fn write_usize(&mut self, i: usize) {
+        self.write_u64(i as u64);
+    }
+}
+
+/// `HashMap` with `Fx`.
+pub type FxMap<K, V> = std::collections::HashMap<K, V, std::hash::BuildHasherDefault<Fx>>;
+
+/// Each payment's payee identity (`duplicates::payee_key`) as a number, equal numbers for
+/// equal identities; each distinct name and account is normalised once (a million payments
+/// name a few thousand payees).
+pub fn payee_ids(payments: &[crate::Payment]) -> Vec<u32> {
+    let mut memo: FxMap<(bool, &str), u32> = FxMap::default();
+    let mut ids: FxMap<String, u32> = FxMap::default();
+    payments
+        .iter()
+        .map(|p| {
+            let by_account = p.payee_type == bw_core::records::PayeeType::Individual || p.payee_name.trim().is_empty();
+            let raw = if by_account { p.payee_account.as_str() } else { p.payee_name.as_str() };
+            *memo.entry((by_account, raw)).or_insert_with(|| {
+                let key = crate::duplicates::payee_key(p);
+                let next = ids.len() as u32;
+                *ids.entry(key).or_insert(next)
+            })
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn payee_ids_are_equal_exactly_for_equal_identities() {
+        use crate::tests_support::pay;
+        let mut ps = vec![
+            pay("V1", "U1", "2025-01-01", "北京 华新科技有限公司", 1, ""),
+            pay("V2", "U1", "2025-01-01", "北京华新科技公司", 1, ""),
+            pay("V3", "U1", "2025-01-01", "上海华新科技公司", 1, ""),
+            pay("V4", "U1", "2025-01-01", "张三", 1, ""),
+            pay("V5", "U1", "2025-01-01", "张三", 1, ""),
+        ];
+        // People share names: an individual is the account.
+        for (p, acct) in ps[3..].iter_mut().zip(["6222-01", "6222 02"]) {
+            p.payee_type = bw_core::records::PayeeType::Individual;
+            p.payee_account = acct.into();
+        }
+        let ids = payee_ids(&ps);
+        assert_eq!(ids[0], ids[1]);
+        assert_ne!(ids[0], ids[2]);
+        assert_ne!(ids[3], ids[4]);
+        let keys: Vec<String> = ps.iter().map(crate::duplicates::payee_key).collect();
+        for i in 0..ps.len() {
+            for j in 0..ps.len() {
+                assert_eq!(ids[i] == ids[j], keys[i] == keys[j], "{i} {j}");
+            }
+        }
+        // The hasher spreads keys that differ only in their last characters over the low
+        // bits (the bucket) and the top seven (the tag the table probes with).
+        use std::hash::BuildHasher;
+        let b = std::hash::BuildHasherDefault::<Fx>::default();
+        let hashes: Vec<u64> = (0..4096).map(|i| b.hash_one(format!("INV2025{i:08}"))).collect();
+        let low: std::collections::HashSet<u64> = hashes.iter().map(|h| h & 0xfff).collect();
+        let top: std::collections::HashSet<u64> = hashes.iter().map(|h| h >> 57).collect();
+        assert!(low.len() > 2_400, "{} of 4096 buckets", low.len());
+        assert_eq!(top.len(), 128);
+    }
 
     #[test]
     fn names_compare_after_normalising() {

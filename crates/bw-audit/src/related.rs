@@ -12,7 +12,7 @@ use bw_core::records::PayeeType;
 use serde_json::json;
 
 use crate::duplicates::distinct;
-use crate::normalize::{number, payee_name};
+use crate::normalize::{FxMap, number, payee_name};
 use crate::{Finding, Payment, Staff, yuan};
 
 /// Codes under which a payment to staff is what the code is for.
@@ -53,21 +53,42 @@ pub fn run(payments: &[Payment], staff: &[Staff], out: &mut Vec<Finding>) {
             by_name.entry((s.unit.as_str(), payee_name(&s.name))).or_insert(s);
         }
     }
+    // Each payee account, normalised once per distinct spelling, as an id.
+    let mut spelled: FxMap<&str, usize> = FxMap::default();
+    let mut ids: FxMap<String, usize> = FxMap::default();
+    let mut accounts: Vec<String> = Vec::new();
+    let account: Vec<usize> = payments
+        .iter()
+        .map(|x| {
+            *spelled.entry(x.payee_account.as_str()).or_insert_with(|| {
+                let n = number(&x.payee_account);
+                let next = ids.len();
+                *ids.entry(n.clone()).or_insert_with(|| {
+                    accounts.push(n);
+                    next
+                })
+            })
+        })
+        .collect();
+    let mut names_memo: FxMap<&str, String> = FxMap::default();
     // (how, staff id) → payments, one finding each.
     let mut hits: BTreeMap<(String, &str, &str), Vec<usize>> = BTreeMap::new();
     if !staff.is_empty() {
+        let is_staff_purpose: FxMap<&str, bool> =
+            payments.iter().map(|x| (x.economic.as_str(), staff_purpose(&x.economic))).collect();
         for (i, x) in payments.iter().enumerate() {
-            if !x.amount.is_positive() || staff_purpose(&x.economic) {
+            if !x.amount.is_positive() || is_staff_purpose[x.economic.as_str()] {
                 continue;
             }
-            let found = if let Some(s) = by_account.get(&number(&x.payee_account)) {
+            let found = if let Some(s) = by_account.get(&accounts[account[i]]) {
                 Some(("account", *s))
             } else if let Some(s) =
-                digit_runs(&format!("{} {}", x.payee_name, x.summary)).iter().find_map(|d| by_phone.get(d))
+                digit_runs(&x.payee_name).iter().chain(&digit_runs(&x.summary)).find_map(|d| by_phone.get(d))
             {
                 Some(("phone", *s))
             } else if x.payee_type == PayeeType::Individual {
-                by_name.get(&(x.unit.as_str(), payee_name(&x.payee_name))).map(|s| ("name", *s))
+                let name = names_memo.entry(x.payee_name.as_str()).or_insert_with(|| payee_name(&x.payee_name));
+                by_name.get(&(x.unit.as_str(), name.clone())).map(|s| ("name", *s))
             } else {
                 None
             };
@@ -98,26 +119,31 @@ pub fn run(payments: &[Payment], staff: &[Staff], out: &mut Vec<Finding>) {
     }
 
     // One account, several payee names.
-    let mut names: HashMap<String, Vec<usize>> = HashMap::new();
+    let mut names: Vec<Vec<usize>> = vec![Vec::new(); accounts.len()];
     for (i, x) in payments.iter().enumerate() {
         if x.amount.is_positive() && !x.payee_account.trim().is_empty() {
-            names.entry(number(&x.payee_account)).or_default().push(i);
+            names[account[i]].push(i);
         }
     }
     let mut shared: Vec<(String, Vec<usize>)> = names
         .into_iter()
+        .enumerate()
         .filter_map(|(acct, ps)| {
-            // The first payment under each distinct name.
+            // The first payment under each distinct name (spellings compared raw first).
             let mut firsts: Vec<usize> = Vec::new();
             let mut seen: Vec<String> = Vec::new();
+            let mut raw: FxMap<&str, ()> = FxMap::default();
             for i in ps {
+                if raw.insert(payments[i].payee_name.as_str(), ()).is_some() {
+                    continue;
+                }
                 let n = payee_name(&payments[i].payee_name);
                 if !seen.contains(&n) {
                     seen.push(n);
                     firsts.push(i);
                 }
             }
-            (firsts.len() > 1).then_some((acct, firsts))
+            (firsts.len() > 1).then(|| (accounts[acct].clone(), firsts))
         })
         .collect();
     shared.sort();
