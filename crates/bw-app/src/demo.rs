@@ -65,6 +65,9 @@ fn staff_phone(salt: u64) -> String {
 }
 
 /// SplitMix64: small, fast, and the same everywhere.
+/// (unit, payee account) pairs paid in a month.
+type Paid = HashSet<(usize, String)>;
+
 struct Rng(u64);
 
 impl Rng {
@@ -665,11 +668,14 @@ pub fn generate(opts: &DemoOptions, out: &Path) -> std::io::Result<DemoSummary> 
     let mut free_paid = vec![0i64; indicators.len()];
     let mut refunds_due: Vec<(Date, Payment)> = Vec::new();
     let mut paid_by_ind = vec![0i64; indicators.len()];
-    let firm_pool: Vec<(String, String, &str)> = (0..400u64)
+    // Enough firms that the busiest unit's busiest month pays each at most once; one name
+    // per firm (a company payee is its name).
+    let firm_pool: Vec<(String, String, &str)> = (0..1600u64)
         .map(|i| {
             let (trade, eco) = FIRM_TRADES[(i % FIRM_TRADES.len() as u64) as usize];
             let name = format!(
-                "{}{}{}有限公司",
+                "{}{}{}{}有限公司",
+                ["", "长", "广", "振"][(i / 640 % 4) as usize],
                 FIRM_WORDS[(i / 10 % 16) as usize],
                 ["", "华", "新", "盛"][(i / 160 % 4) as usize],
                 trade
@@ -677,34 +683,48 @@ pub fn generate(opts: &DemoOptions, out: &Path) -> std::io::Result<DemoSummary> 
             (name, format!("62{:017}", 10_000_000_000 + i * 7919), eco)
         })
         .collect();
-    // A unit pays a given account at most once a month where it can (as with monthly bills
+    // A unit pays a given account at most once in two months where it can (as with bills
     // and payrolls), so the normal data holds no accidental split or duplicate patterns;
     // those are injected, and listed in the ground truth.
-    let payee_for = |g: &mut Generator,
-                     eco: &str,
-                     unit: usize,
-                     used: &mut HashSet<(usize, String)>|
-     -> (String, String, &'static str) {
-        let matching: Vec<&(String, String, &str)> = firm_pool.iter().filter(|f| eco.starts_with(&f.2[..3])).collect();
-        let mut attempt = 0;
-        loop {
-            let (name, acct, kind) = if eco.starts_with("301") {
-                let salt = unit as u64 * 1000 + g.rng.below(600);
-                (Generator::person_of(salt), g.account(salt), "individual")
-            } else {
-                let f = if matching.is_empty() || g.rng.below(4) == 0 || attempt >= 12 {
-                    g.rng.pick(&firm_pool)
+    let payee_for =
+        |g: &mut Generator, eco: &str, unit: usize, used: &mut (Paid, Paid)| -> (String, String, &'static str) {
+            let matching: Vec<&(String, String, &str)> =
+                firm_pool.iter().filter(|f| eco.starts_with(&f.2[..3])).collect();
+            let mut attempt = 0;
+            loop {
+                let (name, acct, kind) = if eco.starts_with("301") {
+                    let salt = unit as u64 * 1000 + g.rng.below(600);
+                    (Generator::person_of(salt), g.account(salt), "individual")
                 } else {
-                    *g.rng.pick(&matching)
+                    let f = if matching.is_empty() || g.rng.below(4) == 0 || attempt >= 12 {
+                        g.rng.pick(&firm_pool)
+                    } else {
+                        *g.rng.pick(&matching)
+                    };
+                    (f.0.clone(), f.1.clone(), "company")
                 };
-                (f.0.clone(), f.1.clone(), "company")
-            };
-            if used.insert((unit, acct.clone())) || attempt == 23 {
-                return (name, acct, kind);
+                // Not paid this month nor last: no two payments of a unit to one payee fall
+                // close together by chance, across a month's end either.
+                let mut fresh = |k: (usize, String)| !used.1.contains(&k) && used.0.insert(k);
+                if fresh((unit, acct.clone())) {
+                    return (name, acct, kind);
+                }
+                attempt += 1;
+                if attempt == 24 && kind == "company" {
+                    // Busy months: the first firm of the pool this unit has not paid this month.
+                    let start = g.rng.below(firm_pool.len() as u64) as usize;
+                    for k in 0..firm_pool.len() {
+                        let f = &firm_pool[(start + k) % firm_pool.len()];
+                        if fresh((unit, f.1.clone())) {
+                            return (f.0.clone(), f.1.clone(), "company");
+                        }
+                    }
+                    return (name, acct, kind);
+                } else if attempt == 24 {
+                    return (name, acct, kind);
+                }
             }
-            attempt += 1;
-        }
-    };
+        };
     let summary_for = |eco: &str| -> &'static str {
         match eco {
             "30101" | "30102" => "发放工资津贴",
@@ -721,9 +741,14 @@ pub fn generate(opts: &DemoOptions, out: &Path) -> std::io::Result<DemoSummary> 
             _ => "支付款项",
         }
     };
+    let mut used: (Paid, Paid) = Default::default();
+    // (department, account) paid just below the procurement limit: this month's, and this
+    // month's with last month's.
+    let mut near_limit: (Paid, Paid) = Default::default();
     for month in 1..=12u32 {
         let mut batch: Vec<Payment> = Vec::new();
-        let mut used: HashSet<(usize, String)> = HashSet::new();
+        used.1 = std::mem::take(&mut used.0);
+        near_limit.1 = std::mem::take(&mut near_limit.0);
         for (ii, ind) in indicators.iter().enumerate() {
             let weight_of = |m: u32| -> u64 {
                 match ind.plan {
@@ -801,8 +826,24 @@ pub fn generate(opts: &DemoOptions, out: &Path) -> std::io::Result<DemoSummary> 
                         (n, a, t, String::new())
                     }
                 };
+                // A free purchase just below the procurement limit (90–100 % of 50,000.00)
+                // goes to a firm no unit of the department paid so this month or last:
+                // several units of a department buying so from one firm would be an
+                // accidental year-wide split, and those are injected only, with their truth.
+                let (mut payee_name, mut payee_account, mut payee_type) = (payee_name, payee_account, payee_type);
+                if contract.is_empty() && (4_500_000..5_000_000).contains(&amount) {
+                    let dept = units[ind.unit].department;
+                    for _ in 0..24 {
+                        if !near_limit.1.contains(&(dept, payee_account.clone())) {
+                            break;
+                        }
+                        (payee_name, payee_account, payee_type) = payee_for(&mut g, ind.economic, ind.unit, &mut used);
+                    }
+                    near_limit.0.insert((dept, payee_account.clone()));
+                    near_limit.1.insert((dept, payee_account.clone()));
+                }
                 let invoice = if payee_type == "company" { g.invoice() } else { String::new() };
-                let p = Payment {
+                batch.push(Payment {
                     voucher: String::new(),
                     date,
                     unit: ind.unit,
@@ -816,8 +857,7 @@ pub fn generate(opts: &DemoOptions, out: &Path) -> std::io::Result<DemoSummary> 
                     invoice,
                     contract,
                     reverses: String::new(),
-                };
-                batch.push(p);
+                });
             }
         }
         // Anomalies of this month.

@@ -2,11 +2,13 @@
 //! - exact: the same invoice number paid more than once (anywhere), or two payments without an
 //!   invoice equal in unit, payee account, amount and date;
 //! - same-same-different: one unit, one payee, the same amount, different (or missing) invoice
-//!   numbers, within `duplicate_days` of each other;
+//!   numbers, within `duplicate_days` of each other (not two contract instalments);
 //! - same-same-similar: one unit, one payee, the same amount, invoice numbers at most
-//!   `similar_edits` edits apart but not equal (any time in the year);
-//! - same-same-near: one unit, one payee, amounts within `near_permille` ‰ but not equal, paid
-//!   within `near_days` days (not two instalments of one contract).
+//!   `similar_edits` edits apart but not equal (any time in the year; not two contract
+//!   instalments);
+//! - same-same-near: one unit, one payee, one economic code, amounts within `near_permille` ‰
+//!   but not equal, paid within `near_days` days, neither under a contract (a contract's
+//!   instalments follow its schedule and are held to its amount at import).
 //!
 //! A payee is its normalised name (`normalize::payee_name`), except an individual, who is the
 //! account (people share names). Each mode groups the linked payments into one finding.
@@ -143,6 +145,9 @@ pub fn run(payments: &[Payment], p: &Params, out: &mut Vec<Finding>) {
                     if same_invoice {
                         continue; // exact
                     }
+                    if under_contracts(pi, pj) {
+                        continue; // instalments, each on its contract's schedule
+                    }
                     let both = !invoice[i].is_empty() && !invoice[j].is_empty();
                     if both && edits_within(&invoice[i], &invoice[j], p.similar_edits) <= p.similar_edits {
                         similar.join(i, j);
@@ -156,7 +161,11 @@ pub fn run(payments: &[Payment], p: &Params, out: &mut Vec<Finding>) {
                         different.join(i, j);
                         d_linked.extend([i, j]);
                     }
-                } else if days <= p.near_days && !same_invoice && (pi.contract.is_empty() || pi.contract != pj.contract)
+                } else if days <= p.near_days
+                    && !same_invoice
+                    && pi.contract.is_empty()
+                    && pj.contract.is_empty()
+                    && pi.economic == pj.economic
                 {
                     near.join(i, j);
                     n_linked.extend([i, j]);
@@ -195,6 +204,13 @@ pub fn run(payments: &[Payment], p: &Params, out: &mut Vec<Finding>) {
                 .with("within_days", json!(p.near_days)),
         );
     }
+}
+
+/// Two contract instalments (of one contract or two): equal amounts are what the contracts'
+/// schedules make them, not a bill paid twice; a contract instalment paid again outside the
+/// contract still is.
+fn under_contracts(a: &Payment, b: &Payment) -> bool {
+    !a.contract.is_empty() && !b.contract.is_empty()
 }
 
 /// The distinct values, in first-seen order.
@@ -281,5 +297,39 @@ mod tests {
         let mut out = Vec::new();
         run(&ps, &Params::default(), &mut out);
         assert!(out.is_empty(), "{out:?}");
+    }
+
+    #[test]
+    fn instalments_of_one_contract_and_different_purchases_are_not_duplicates() {
+        let mut ps = vec![
+            // Two equal instalments of one contract, a week apart.
+            pay("C1", "U1", "2025-07-01", "宏远建设工程有限公司", 1_018_316, "12609439"),
+            pay("C2", "U1", "2025-07-07", "宏远建设工程有限公司", 1_018_316, "12609488"),
+            // Near amounts from one firm for different things (a service and equipment).
+            pay("E1", "U2", "2025-03-10", "宏远建设工程有限公司", 777_042, "10690816"),
+            pay("E2", "U2", "2025-03-12", "宏远建设工程有限公司", 776_357, "10690676"),
+            // The same equal amounts without a contract are a duplicate.
+            pay("D1", "U3", "2025-07-01", "宏远建设工程有限公司", 1_018_316, "22609439"),
+            pay("D2", "U3", "2025-07-07", "宏远建设工程有限公司", 1_018_316, "22609488"),
+        ];
+        // Equal instalments of two contracts; a contract instalment paid again outside it.
+        ps.push(pay("H1", "U4", "2025-08-08", "鼎盛建设工程有限公司", 110_252, "12830492"));
+        ps.push(pay("H2", "U4", "2025-08-14", "鼎盛建设工程有限公司", 110_252, "12830394"));
+        ps.push(pay("G1", "U5", "2025-08-08", "鼎盛建设工程有限公司", 110_252, "32830492"));
+        ps.push(pay("G2", "U5", "2025-08-10", "鼎盛建设工程有限公司", 110_252, "52830394"));
+        for (i, c) in [(0, "HT1"), (1, "HT1"), (6, "HT2"), (7, "HT3"), (8, "HT4")] {
+            ps[i].contract = c.into();
+        }
+        ps[2].economic = "30227".into();
+        ps[3].economic = "31002".into();
+        let mut out = Vec::new();
+        run(&ps, &Params::default(), &mut out);
+        assert_eq!(
+            tests_of(&out),
+            vec![
+                ("duplicate_same_same_different", vec!["D1", "D2"]),
+                ("duplicate_same_same_different", vec!["G1", "G2"])
+            ]
+        );
     }
 }
