@@ -323,6 +323,22 @@ enum AuditCommand {
         #[command(flatten)]
         run: AuditRun,
     },
+    /// Run the payment tests over a payments file (the payments template, CSV) without a
+    /// database, for analysts who bring their own data: the year of --as-of (default: the
+    /// latest payment's day); --units gives departments for the year-wide split test;
+    /// --tests keeps to the tests named (comma-separated). Prints the findings.
+    File {
+        file: PathBuf,
+        #[arg(long)]
+        units: Option<PathBuf>,
+        #[arg(long, value_delimiter = ',')]
+        tests: Vec<String>,
+        #[arg(long)]
+        as_of: Option<String>,
+        /// text or json
+        #[arg(long, default_value = "text")]
+        format: String,
+    },
     /// Cluster the points of a numeric CSV (a header row, one point per row, no scaling) by
     /// DBSCAN, with scikit-learn's labels; print one label per line (noise −1).
     Dbscan {
@@ -722,6 +738,31 @@ async fn warning_step(g: &Global, command: WarningCommand) -> Result<ExitCode> {
     let state = bw_app::monitor::step(&store, &ctx(g)?, id, step, text, &attachments, returned).await?;
     println!("warning {id}: {}", state);
     Ok(ExitCode::SUCCESS)
+}
+
+/// Audit findings as a JSON array, or one line each.
+fn print_findings(format: &str, findings: &[bw_audit::Finding]) -> Result<()> {
+    match format {
+        "json" => println!("{}", serde_json::to_string_pretty(findings)?),
+        "text" => {
+            for f in findings {
+                let mut vouchers = f.vouchers.iter().take(4).cloned().collect::<Vec<_>>().join(",");
+                if f.vouchers.len() > 4 {
+                    vouchers.push_str(&format!(",… ({})", f.vouchers.len()));
+                }
+                println!(
+                    "{:<30} {:<14} −{:<5} {:<40} {}",
+                    f.test,
+                    f.unit_code.as_deref().unwrap_or("-"),
+                    f.score_impact,
+                    vouchers,
+                    serde_json::to_string(&f.evidence)?
+                );
+            }
+        }
+        other => bail!("unknown format {other:?}: text or json"),
+    }
+    Ok(())
 }
 
 /// Warnings as a JSON array, or one line each.
@@ -1129,26 +1170,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             let report = audit_report(&store, &run, None).await?;
             let inbox = bw_app::audit::record(&store, &ctx(&g)?, &report).await?;
             let opened = bw_app::audit::open_cases(&store, &ctx(&g)?, &report).await?;
-            match run.format.as_str() {
-                "json" => println!("{}", serde_json::to_string_pretty(&report.findings)?),
-                "text" => {
-                    for f in &report.findings {
-                        let mut vouchers = f.vouchers.iter().take(4).cloned().collect::<Vec<_>>().join(",");
-                        if f.vouchers.len() > 4 {
-                            vouchers.push_str(&format!(",… ({})", f.vouchers.len()));
-                        }
-                        println!(
-                            "{:<30} {:<14} −{:<5} {:<40} {}",
-                            f.test,
-                            f.unit_code.as_deref().unwrap_or("-"),
-                            f.score_impact,
-                            vouchers,
-                            serde_json::to_string(&f.evidence)?
-                        );
-                    }
-                }
-                other => bail!("unknown format {other:?}: text or json"),
-            }
+            print_findings(&run.format, &report.findings)?;
             eprintln!(
                 "audited as of {}: {} findings ({} new in the warnings inbox, {} updated, {} withdrawn), {} units scored, {} special audits opened{}",
                 report.as_of,
@@ -1259,6 +1281,18 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                 }
                 other => bail!("unknown format {other:?}: text or json"),
             }
+        }
+        Command::Audit { command: Some(AuditCommand::File { file, units, tests, as_of, format }), .. } => {
+            let known: Vec<&str> = bw_audit::TESTS.iter().map(|t| t.0).collect();
+            if let Some(t) = tests.iter().find(|t| !known.contains(&t.as_str())) {
+                bail!("--tests: unknown test {t:?}; the tests are {}", known.join(", "));
+            }
+            let as_of = as_of.as_deref().map(parse_date).transpose()?;
+            let payments = bw_app::audit::payments_csv(&file, units.as_deref()).map_err(|e| anyhow::anyhow!(e))?;
+            let only: Vec<&str> = tests.iter().map(String::as_str).collect();
+            let report = bw_app::audit::run_file(payments, as_of, &only, &bw_audit::text::Policy::shipped());
+            print_findings(&format, &report.findings)?;
+            eprintln!("audited {} as of {}: {} findings", file.display(), report.as_of, report.findings.len());
         }
         Command::Audit { command: Some(AuditCommand::Dbscan { eps, min_samples, file }), .. } => {
             let points = bw_app::audit::points_csv(&file).map_err(|e| anyhow::anyhow!(e))?;

@@ -207,3 +207,58 @@ fn a_bad_staff_row_is_named() {
     let o = bw(&db, &["status"]);
     assert!(o.status.success());
 }
+
+/// `audit file`: the payment tests over a payments file, no database; a bad cell is named.
+#[test]
+fn audit_file_runs_the_named_tests_over_a_payments_csv() {
+    let dir = tempfile::tempdir().expect("dir");
+    let db = dir.path().join("unused.db");
+    let file = dir.path().join("payments.csv");
+    let units = dir.path().join("units.csv");
+    std::fs::write(&units, "code,name,parent_code,kind,level\nR,省,,region,province\nD,厅,R,department,\nU1,甲,D,unit,\nU2,乙,D,unit,\nU3,丙,D,unit,\n").unwrap();
+    let header = "voucher_no,pay_date,unit_code,indicator_code,economic_code,payee_name,payee_account,payee_type,amount,summary,invoice_no,contract_no\n";
+    let mut body = String::from(header);
+    // The same invoice twice; three units of one department buying just below the limit from
+    // one firm within 30 days; a quoted summary with a comma and a line break.
+    body.push_str("V1,2025-03-01,U1,I1,30201,甲公司,6222001,company,1000.00,\"办公用品,\n纸张\",FP-1,\n");
+    body.push_str("V2,2025-03-09,U1,I1,30201,甲公司,6222001,company,1000.00,办公用品,FP-1,\n");
+    body.push_str("S1,2025-05-01,U1,I1,30201,乙有限公司,6222002,company,46000.00,办公用品,FP-2,\n");
+    body.push_str("S2,2025-05-08,U2,I2,30201,乙公司,6222002,company,47000.00,办公用品,FP-3,\n");
+    body.push_str("S3,2025-05-20,U3,I3,30201,乙有限公司,6222002,company,48000.00,办公用品,FP-4,\n");
+    std::fs::write(&file, &body).unwrap();
+    let (f, u) = (file.to_str().unwrap(), units.to_str().unwrap());
+    let o = bw(
+        &db,
+        &["audit", "file", f, "--units", u, "--tests", "duplicate_exact,split_purchase_year", "--format", "json"],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let found: serde_json::Value = serde_json::from_str(&stdout(&o)).expect("json");
+    let got: Vec<(String, Vec<String>)> = found
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            let vs = f["vouchers"].as_array().unwrap().iter().map(|v| v.as_str().unwrap().to_string()).collect();
+            (f["test"].as_str().unwrap().to_string(), vs)
+        })
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            ("duplicate_exact".to_string(), vec!["V1".to_string(), "V2".to_string()]),
+            ("split_purchase_year".to_string(), vec!["S1".to_string(), "S2".to_string(), "S3".to_string()]),
+        ]
+    );
+    assert!(!db.exists(), "no database is made");
+    // Without the units file each unit is its own department: no year-wide split.
+    let o = bw(&db, &["audit", "file", f, "--tests", "split_purchase_year", "--format", "json"]);
+    assert_eq!(stdout(&o).trim(), "[]", "{}", stderr(&o));
+
+    let o = bw(&db, &["audit", "file", f, "--tests", "no_such_test"]);
+    assert!(!o.status.success() && stderr(&o).contains("unknown test \"no_such_test\""), "{}", stderr(&o));
+    body.push_str("B1,2025-13-01,U1,I1,30201,丙公司,6222003,company,10.00,x,,\n");
+    std::fs::write(&file, &body).unwrap();
+    let o = bw(&db, &["audit", "file", f]);
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("payments.csv:7: column pay_date"), "{}", stderr(&o));
+}

@@ -31,6 +31,137 @@ pub fn points_csv(path: &Path) -> Result<Vec<Vec<f64>>, String> {
     Ok(points)
 }
 
+/// Reads a payments file in the payments template (CSV, its English header names) for `audit
+/// file`: every row as the tests read it, departments from an optional units file (a unit's
+/// department is its parent; without the file, the unit itself). An error names the file,
+/// the row (1 = the header) and the column.
+pub fn payments_csv(path: &Path, units: Option<&Path>) -> Result<Vec<bw_audit::Payment>, String> {
+    let mut department: HashMap<String, String> = HashMap::new();
+    if let Some(units) = units {
+        let file = units.display();
+        let mut reader = csv::Reader::from_path(units).map_err(|e| format!("{file}: {e}"))?;
+        let header = reader.headers().map_err(|e| format!("{file}:1: {e}"))?.clone();
+        let col = |name: &str| {
+            header.iter().position(|h| h.trim() == name).ok_or_else(|| format!("{file}:1: no column {name}"))
+        };
+        let (code, parent, kind) = (col("code")?, col("parent_code")?, col("kind")?);
+        for (i, r) in reader.records().enumerate() {
+            let r = r.map_err(|e| format!("{file}:{}: {e}", i + 2))?;
+            if r.get(kind).map(str::trim) == Some("unit") {
+                let (c, d) = (r.get(code).unwrap_or("").trim(), r.get(parent).unwrap_or("").trim());
+                department.insert(c.to_string(), d.to_string());
+            }
+        }
+    }
+    let file = path.display();
+    let bytes = std::fs::read(path).map_err(|e| format!("{file}: {e}"))?;
+    let mut reader = csv::Reader::from_reader(bytes.as_slice());
+    let header = reader.headers().map_err(|e| format!("{file}:1: {e}"))?.clone();
+    let body = reader.position().byte() as usize;
+    let find = |name: &str| header.iter().position(|h| h.trim() == name);
+    let need = |name: &str| find(name).ok_or_else(|| format!("{file}:1: no column {name}"));
+    let cols = [
+        need("voucher_no")?,
+        need("unit_code")?,
+        need("indicator_code")?,
+        need("pay_date")?,
+        need("economic_code")?,
+        need("payee_name")?,
+        need("payee_account")?,
+        need("payee_type")?,
+        need("amount")?,
+    ];
+    let optional = [find("summary"), find("invoice_no"), find("contract_no")];
+    // Two halves parsed on two threads, split at a line end outside quotes.
+    let mid = split_point(&bytes, body);
+    let parse = |chunk: &[u8]| -> Result<Vec<bw_audit::Payment>, (usize, String)> {
+        let mut reader = csv::ReaderBuilder::new().has_headers(false).from_reader(chunk);
+        let mut record = csv::StringRecord::new();
+        let mut out = Vec::new();
+        loop {
+            let n = out.len();
+            match reader.read_record(&mut record) {
+                Ok(false) => return Ok(out),
+                Err(e) => return Err((n, e.to_string())),
+                Ok(true) => {}
+            }
+            let cell = |c: usize| record.get(c).unwrap_or("").trim();
+            let opt = |c: Option<usize>| c.map(|c| cell(c).to_string()).unwrap_or_default();
+            let bad = |c: usize, e: String| (n, format!("column {}: {e}", &header[c]));
+            let unit = cell(cols[1]).to_string();
+            out.push(bw_audit::Payment {
+                voucher: cell(cols[0]).to_string(),
+                department: department.get(&unit).cloned().unwrap_or_else(|| unit.clone()),
+                unit,
+                indicator: cell(cols[2]).to_string(),
+                project: None,
+                date: Date::parse(cell(cols[3])).map_err(|e| bad(cols[3], e.to_string()))?,
+                economic: cell(cols[4]).to_string(),
+                payee_name: cell(cols[5]).to_string(),
+                payee_account: cell(cols[6]).to_string(),
+                payee_type: PayeeType::parse(cell(cols[7])).map_err(|e| bad(cols[7], e))?,
+                amount: Money::parse_yuan(cell(cols[8])).map_err(|e| bad(cols[8], e.to_string()))?,
+                summary: opt(optional[0]),
+                invoice: opt(optional[1]),
+                contract: opt(optional[2]),
+            });
+        }
+    };
+    let (first, second) = std::thread::scope(|s| {
+        let second = s.spawn(|| parse(&bytes[mid..]));
+        (parse(&bytes[body..mid]), second.join())
+    });
+    // Rows are numbered from the header (row 1).
+    let mut out = first.map_err(|(n, e)| format!("{file}:{}: {e}", n + 2))?;
+    match second {
+        Ok(Ok(rest)) => out.extend(rest),
+        Ok(Err((n, e))) => return Err(format!("{file}:{}: {e}", out.len() + n + 2)),
+        Err(panic) => std::panic::resume_unwind(panic),
+    }
+    Ok(out)
+}
+
+/// The first line end at or after the middle of `bytes[from..]` that is not inside a quoted
+/// field (quotes counted from `from`; a doubled quote counts twice), or the end.
+fn split_point(bytes: &[u8], from: usize) -> usize {
+    let mid = from + (bytes.len() - from) / 2;
+    let mut inside = bytes[from..mid].iter().filter(|&&b| b == b'"').count() % 2 == 1;
+    for (i, &b) in bytes[mid..].iter().enumerate() {
+        match b {
+            b'"' => inside = !inside,
+            b'\n' if !inside => return mid + i + 1,
+            _ => {}
+        }
+    }
+    bytes.len()
+}
+
+/// Runs the tests named in `only` (all when empty) over payments read from a file: those of
+/// the year of `as_of` up to that day (default: the latest payment's day), scored against
+/// the spending in the file with the shipped weights.
+pub fn run_file(
+    mut payments: Vec<bw_audit::Payment>,
+    as_of: Option<Date>,
+    only: &[&str],
+    policy: &bw_audit::text::Policy,
+) -> AuditReport {
+    let as_of = as_of.or_else(|| payments.iter().map(|x| x.date).max()).unwrap_or(Date::from_days(0));
+    let year = as_of.year();
+    payments.retain(|x| x.date.year() == year && x.date <= as_of);
+    payments.sort_unstable_by(|a, b| (a.date, &a.unit, &a.voucher).cmp(&(b.date, &b.unit, &b.voucher)));
+    let data = Data { year, as_of: Some(as_of), payments, ..Data::default() };
+    let p = Params::default();
+    let mut findings = bw_audit::run_only(&data, &p, policy, only);
+    let mut spending: BTreeMap<String, Money> = BTreeMap::new();
+    for x in data.payments.iter().filter(|x| x.amount.is_positive()) {
+        let e = spending.entry(x.unit.clone()).or_insert(Money::from_fen(0));
+        *e = Money::from_fen(e.fen().saturating_add(x.amount.fen()));
+    }
+    let scores =
+        bw_audit::score::score(&mut findings, &[], &spending, &bw_audit::score::Weights::default(), p.score_threshold);
+    AuditReport { as_of, findings, scores }
+}
+
 use std::collections::{BTreeMap, HashMap};
 
 use bw_audit::{Data, Finding, Params, score::UnitScore};
@@ -465,4 +596,24 @@ pub async fn detections(
         });
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::split_point;
+
+    #[test]
+    fn a_file_is_split_at_a_line_end_outside_quotes() {
+        // The middle falls inside a quoted field holding line breaks and doubled quotes.
+        let text = b"h\n\"a\n\"\"x\"\"\nb\n\nc\",1\n\"d\",2\n";
+        let at = split_point(text, 2);
+        assert_eq!(&text[at..], b"\"d\",2\n");
+        assert_eq!(split_point(b"h\n", 2), 2);
+        // Every split of a file of quoted multi-line records lands on a record's start.
+        let rec = "\"x\ny,\"\"z\"\"\",1\n";
+        let body = format!("h\n{}", rec.repeat(50));
+        let at = split_point(body.as_bytes(), 2);
+        assert_eq!((at - 2) % rec.len(), 0, "{at}");
+        assert!(at > 2 && at < body.len());
+    }
 }

@@ -273,27 +273,85 @@ pub struct Data {
 
 /// Runs every test over `data`, findings in the order of `TESTS`.
 pub fn run(data: &Data, p: &Params, policy: &text::Policy) -> Vec<Finding> {
-    // Two halves of about equal work on two threads; the findings keep the tests' order.
-    let (mut out, rest) = std::thread::scope(|s| {
-        let second = s.spawn(|| {
-            let mut out = Vec::new();
-            outliers::run(&data.payments, p, &mut out);
-            related::run(&data.payments, &data.staff, &mut out);
-            text::run(&data.payments, policy, &mut out);
-            methods::run(data, p, &mut out);
-            out
-        });
+    run_only(data, p, policy, &[])
+}
+
+/// The tests each family of `run` finds.
+const FAMILIES: [&[&str]; 7] = [
+    &["duplicate_exact", "duplicate_same_same_different", "duplicate_same_same_similar", "duplicate_same_same_near"],
+    &["split_purchase_year"],
+    &["benford"],
+    &["dbscan_outlier"],
+    &["related_party", "shared_account"],
+    &["text_check"],
+    &[
+        "project_year_end_rush",
+        "low_execution",
+        "low_execution_3y",
+        "other_subclass",
+        "association_payments",
+        "union_or_individual",
+        "supermarket_round_sum",
+        "luxury_keywords",
+        "sangong_prepaid_q4",
+        "revenue_jump",
+    ],
+];
+
+/// Runs the tests named in `only` (every test when empty): a family of tests runs when one
+/// of its tests is wanted, and only the wanted tests' findings are kept.
+pub fn run_only(data: &Data, p: &Params, policy: &text::Policy, only: &[&str]) -> Vec<Finding> {
+    // Rough cost of each family on a million payments, to share the wanted ones between two
+    // threads (the heaviest first, each to the lighter thread).
+    const COST: [u32; 7] = [10, 1, 4, 1, 8, 1, 4];
+    let mut wanted: Vec<usize> =
+        (0..FAMILIES.len()).filter(|&f| only.is_empty() || FAMILIES[f].iter().any(|t| only.contains(t))).collect();
+    wanted.sort_by_key(|&f| std::cmp::Reverse(COST[f]));
+    let (mut mine, mut other, mut load) = (Vec::new(), Vec::new(), [0u32; 2]);
+    for f in wanted {
+        let t = usize::from(load[1] < load[0]);
+        load[t] += COST[f];
+        if t == 0 { mine.push(f) } else { other.push(f) }
+    }
+    let family = |f: usize| {
         let mut out = Vec::new();
-        duplicates::run(&data.payments, p, &mut out);
-        split::run(&data.payments, p, &mut out);
-        benford::findings(&data.payments, p, &mut out);
-        (out, second.join())
+        let pay = &data.payments;
+        match f {
+            0 => duplicates::run(pay, p, &mut out),
+            1 => split::run(pay, p, &mut out),
+            2 => benford::findings(pay, p, &mut out),
+            3 => outliers::run(pay, p, &mut out),
+            4 => related::run(pay, &data.staff, &mut out),
+            5 => text::run(pay, policy, &mut out),
+            _ => methods::run(data, p, &mut out),
+        }
+        (f, out)
+    };
+    let (mut parts, rest) = std::thread::scope(|s| {
+        let second = s.spawn(|| other.iter().map(|&f| family(f)).collect::<Vec<_>>());
+        (mine.iter().map(|&f| family(f)).collect::<Vec<_>>(), second.join())
     });
     match rest {
-        Ok(rest) => out.extend(rest),
+        Ok(rest) => parts.extend(rest),
         Err(panic) => std::panic::resume_unwind(panic),
     }
+    // The findings in the tests' order.
+    parts.sort_by_key(|(f, _)| *f);
+    let mut out: Vec<Finding> = parts.into_iter().flat_map(|(_, o)| o).collect();
+    if !only.is_empty() {
+        out.retain(|f| only.contains(&f.test));
+    }
     out
+}
+
+#[cfg(test)]
+mod families {
+    #[test]
+    fn the_families_hold_every_test_once_in_order() {
+        let flat: Vec<&str> = super::FAMILIES.iter().flat_map(|f| f.iter().copied()).collect();
+        let tests: Vec<&str> = super::TESTS.iter().map(|t| t.0).collect();
+        assert_eq!(flat, tests);
+    }
 }
 
 #[cfg(test)]

@@ -38,7 +38,9 @@ struct PolicyFile {
 pub struct Policy {
     pub categories: Vec<Category>,
     pub prohibited: Vec<Prohibited>,
-    jieba: Jieba,
+    /// Built on first use: loading the dictionary takes a few hundred milliseconds, which a
+    /// run without the text test does not pay.
+    jieba: std::sync::OnceLock<Jieba>,
 }
 
 /// What the policy says of one text.
@@ -62,19 +64,26 @@ impl Policy {
                 return Err(format!("policy library: category {} needs codes and keywords", c.name));
             }
         }
-        let mut jieba = Jieba::new();
-        for w in f.categories.iter().flat_map(|c| c.keywords.iter()).chain(f.prohibited.iter().map(|p| &p.term)) {
-            // A high frequency keeps the policy's words whole.
-            jieba.add_word(w, Some(100_000), None);
-        }
-        Ok(Policy { categories: f.categories, prohibited: f.prohibited, jieba })
+        Ok(Policy { categories: f.categories, prohibited: f.prohibited, jieba: std::sync::OnceLock::new() })
+    }
+
+    fn jieba(&self) -> &Jieba {
+        self.jieba.get_or_init(|| {
+            let mut jieba = Jieba::new();
+            let words = self.categories.iter().flat_map(|c| c.keywords.iter());
+            for w in words.chain(self.prohibited.iter().map(|p| &p.term)) {
+                // A high frequency keeps the policy's words whole.
+                jieba.add_word(w, Some(100_000), None);
+            }
+            jieba
+        })
     }
 
     pub fn shipped() -> Policy {
         match Policy::parse(DEFAULT_POLICY) {
             Ok(p) => p,
             // The shipped file is tested; an empty library is the only other honest answer.
-            Err(_) => Policy { categories: Vec::new(), prohibited: Vec::new(), jieba: Jieba::new() },
+            Err(_) => Policy { categories: Vec::new(), prohibited: Vec::new(), jieba: std::sync::OnceLock::new() },
         }
     }
 
@@ -82,7 +91,7 @@ impl Policy {
     /// keyword matches a word, or two or three consecutive words together).
     pub fn read(&self, text: &str) -> Reading {
         let words: Vec<&str> =
-            self.jieba.cut(text, true).into_iter().map(|t| t.word).filter(|w| !w.trim().is_empty()).collect();
+            self.jieba().cut(text, true).into_iter().map(|t| t.word).filter(|w| !w.trim().is_empty()).collect();
         let mut spans: Vec<String> = Vec::new();
         for i in 0..words.len() {
             let mut s = String::new();
