@@ -77,7 +77,8 @@ pub fn payments_csv(path: &Path, units: Option<&Path>) -> Result<Vec<bw_audit::P
     let parse = |chunk: &[u8]| -> Result<Vec<bw_audit::Payment>, (usize, String)> {
         let mut reader = csv::ReaderBuilder::new().has_headers(false).from_reader(chunk);
         let mut record = csv::StringRecord::new();
-        let mut out = Vec::new();
+        // Sized from the line count, so the records are not moved as the vector grows.
+        let mut out = Vec::with_capacity(lines(chunk));
         loop {
             let n = out.len();
             match reader.read_record(&mut record) {
@@ -114,11 +115,19 @@ pub fn payments_csv(path: &Path, units: Option<&Path>) -> Result<Vec<bw_audit::P
     // Rows are numbered from the header (row 1).
     let mut out = first.map_err(|(n, e)| format!("{file}:{}: {e}", n + 2))?;
     match second {
-        Ok(Ok(rest)) => out.extend(rest),
+        Ok(Ok(rest)) => {
+            out.reserve_exact(rest.len());
+            out.extend(rest);
+        }
         Ok(Err((n, e))) => return Err(format!("{file}:{}: {e}", out.len() + n + 2)),
         Err(panic) => std::panic::resume_unwind(panic),
     }
     Ok(out)
+}
+
+/// Line ends in `bytes` (at least the records in them).
+fn lines(bytes: &[u8]) -> usize {
+    bytes.iter().filter(|&&b| b == b'\n').count() + 1
 }
 
 /// The first line end at or after the middle of `bytes[from..]` that is not inside a quoted

@@ -77,7 +77,7 @@ pub fn run(payments: &[Payment], p: &Params, out: &mut Vec<Finding>) {
     // exact: one invoice number, several payments.
     let mut exact = Groups::new(payments.len());
     let mut linked = Vec::new();
-    let mut by_invoice: FxMap<&str, usize> = FxMap::default();
+    let mut by_invoice: FxMap<&str, usize> = FxMap::with_capacity_and_hasher(pos.len(), Default::default());
     for &i in &pos {
         if invoice[i].is_empty() {
             continue;

@@ -23,6 +23,10 @@ pub fn payee_name(name: &str) -> String {
 
 /// An invoice or account number: half-width, upper case, without spaces and dashes.
 pub fn number(s: &str) -> String {
+    // Most numbers are already plain digits and capitals.
+    if s.bytes().all(|b| b.is_ascii_digit() || b.is_ascii_uppercase()) {
+        return s.to_string();
+    }
     s.chars().map(half_width).filter(|c| !c.is_whitespace() && *c != '-').flat_map(char::to_uppercase).collect()
 }
 
