@@ -9,6 +9,7 @@
 //! refuses it; the overspend anomalies sit on `warn` indicators.
 
 use bw_core::calendar::WorkCalendar;
+use bw_core::code::EconomicCode;
 use bw_core::template::Kind;
 use bw_core::{Date, Money};
 use std::collections::{BTreeMap, HashSet};
@@ -624,14 +625,19 @@ pub fn generate(opts: &DemoOptions, out: &Path) -> std::io::Result<DemoSummary> 
     let anomaly_budget = if opts.payments >= 400 { 35 + opts.payments / 600 } else { 0 };
     let normal_total = opts.payments.saturating_sub(anomaly_budget);
     let weight_total: i64 = indicators.iter().filter(|i| i.plan != Plan::Idle).map(|i| i.amount).sum::<i64>().max(1);
-    // Payments per indicator, in proportion to its amount (largest remainder).
+    // Payments per indicator: a floor of two a month where the size allows (a small
+    // indicator paid a few times a year is lumpy: ahead of schedule one month, behind the
+    // next), the rest in proportion to its amount (largest remainder).
+    let active = indicators.iter().filter(|i| i.plan != Plan::Idle).count() as u64;
+    let floor = (normal_total / (2 * active.max(1))).min(24);
+    let spread = normal_total - floor * active;
     let mut counts: Vec<u64> = indicators
         .iter()
         .map(|i| {
             if i.plan == Plan::Idle {
                 0
             } else {
-                (normal_total as i128 * i.amount as i128 / weight_total as i128) as u64
+                floor + (spread as i128 * i.amount as i128 / weight_total as i128) as u64
             }
         })
         .collect();
@@ -741,6 +747,8 @@ pub fn generate(opts: &DemoOptions, out: &Path) -> std::io::Result<DemoSummary> 
             _ => "支付款项",
         }
     };
+    // Per indicator, the plan paid out so far (fen).
+    let mut consumed = vec![0i64; indicators.len()];
     let mut used: (Paid, Paid) = Default::default();
     // (department, account) paid just below the procurement limit: this month's, and this
     // month's with last month's.
@@ -771,10 +779,13 @@ pub fn generate(opts: &DemoOptions, out: &Path) -> std::io::Result<DemoSummary> 
             let after = before + weight;
             let n_month = counts[ii] * after / total - counts[ii] * before / total;
             if n_month == 0 {
+                // A month without a payment carries its share to the next one that has one,
+                // so the year's payments still add up to the plan.
                 continue;
             }
             let share = |w: u64| (plan_fen[ii] as i128 * w as i128 / total as i128) as i64;
-            let budget = share(after) - share(before);
+            let budget = share(after) - consumed[ii];
+            consumed[ii] += budget;
             // Random split of the month's budget into n_month payments, the weights spread
             // evenly in logarithm over two decades, so amounts follow Benford's law as
             // real payments do.
@@ -1184,14 +1195,33 @@ pub fn generate(opts: &DemoOptions, out: &Path) -> std::io::Result<DemoSummary> 
                     }
                     for &ii in &sangong {
                         let firm = firm_pool[(ii + 3) % firm_pool.len()].clone();
-                        let amt = indicators[ii].amount / 1000 * 350;
+                        // 三公 is held to the unit's 三公 budget: the unit's 三公 indicators,
+                        // paid so far and now, reach their sum plus a quarter of this one's
+                        // amount (later payments only add; injected ones are never refunded).
+                        let (budget, paid) = indicators
+                            .iter()
+                            .enumerate()
+                            .filter(|(_, x)| x.unit == indicators[ii].unit)
+                            .filter(|(_, x)| EconomicCode::parse(x.economic).is_ok_and(|c| c.is_sangong()))
+                            .fold((0i64, 0i64), |(b, p), (j, x)| (b + x.amount, p + free_paid[j] + contract_paid[j]));
+                        let amt = (indicators[ii].amount / 1000 * 350).max(budget + indicators[ii].amount / 4 - paid);
                         let day = g.day_in(10);
                         let a = inject(&mut g, &mut batch, ii, amt, day, (firm.0, firm.1, "company"), "公务接待", None);
                         month_anomalies.push((
                             new_anomaly(
                                 "sangong_over",
                                 Some(ii),
-                                "hospitality (30217) paid to 125 % of its indicator".into(),
+                                "hospitality (30217) paid past its unit's 三公 budget by a quarter of its indicator"
+                                    .into(),
+                            ),
+                            vec![a],
+                        ));
+                        // The indicator itself is over its amount too.
+                        month_anomalies.push((
+                            new_anomaly(
+                                "over_budget",
+                                Some(ii),
+                                "the hospitality indicator paid over its amount".into(),
                             ),
                             vec![a],
                         ));
@@ -1552,10 +1582,16 @@ pub fn generate(opts: &DemoOptions, out: &Path) -> std::io::Result<DemoSummary> 
             )?;
             written += 1;
         }
-        // Pick refunds for later months: one in about 600 normal payments.
+        // Pick refunds for later months: one in about 600 normal payments (an injected
+        // anomaly keeps the figures its truth states).
+        let injected: HashSet<&str> = anomalies.iter().flat_map(|a| a.vouchers.iter().map(String::as_str)).collect();
         for i in order {
             let p = &batch[i];
-            if p.amount > 10_000 && p.reverses.is_empty() && g.rng.below(600) == 0 {
+            if p.amount > 10_000
+                && p.reverses.is_empty()
+                && g.rng.below(600) == 0
+                && !injected.contains(p.voucher.as_str())
+            {
                 let d = p.date.add_days(7);
                 if d.year() == year && g.cal.is_workday(d).value && d.month() != month {
                     refunds_due.push((
