@@ -145,6 +145,14 @@ fn split_point(bytes: &[u8], from: usize) -> usize {
     bytes.len()
 }
 
+/// Adds each unit's positive payments to its spending, the base of a finding's share.
+fn add_spending(spending: &mut BTreeMap<String, Money>, payments: &[bw_audit::Payment]) {
+    for x in payments.iter().filter(|x| x.amount.is_positive()) {
+        let e = spending.entry(x.unit.clone()).or_insert(Money::from_fen(0));
+        *e = Money::from_fen(e.fen().saturating_add(x.amount.fen()));
+    }
+}
+
 /// Runs the tests named in `only` (all when empty) over payments read from a file: those of
 /// the year of `as_of` up to that day (default: the latest payment's day), scored against
 /// the spending in the file with the shipped weights.
@@ -161,11 +169,8 @@ pub fn run_file(
     let data = Data { year, as_of: Some(as_of), payments, ..Data::default() };
     let p = Params::default();
     let mut findings = bw_audit::run_only(&data, &p, policy, only);
-    let mut spending: BTreeMap<String, Money> = BTreeMap::new();
-    for x in data.payments.iter().filter(|x| x.amount.is_positive()) {
-        let e = spending.entry(x.unit.clone()).or_insert(Money::from_fen(0));
-        *e = Money::from_fen(e.fen().saturating_add(x.amount.fen()));
-    }
+    let mut spending = BTreeMap::new();
+    add_spending(&mut spending, &data.payments);
     let scores =
         bw_audit::score::score(&mut findings, &[], &spending, &bw_audit::score::Weights::default(), p.score_threshold);
     AuditReport { as_of, findings, scores }
@@ -410,10 +415,7 @@ pub async fn run(store: &Store, as_of: Date, policy: &bw_audit::text::Policy) ->
     for r in sqlx::query("SELECT code FROM units WHERE kind = 'unit'").fetch_all(store.pool()).await? {
         spending.insert(r.try_get(0)?, Money::from_fen(0));
     }
-    for x in data.payments.iter().filter(|x| x.amount.is_positive()) {
-        let e = spending.entry(x.unit.clone()).or_insert(Money::from_fen(0));
-        *e = Money::from_fen(e.fen().saturating_add(x.amount.fen()));
-    }
+    add_spending(&mut spending, &data.payments);
     let warnings: Vec<bw_audit::score::Warning> = crate::monitor::open_warnings(store, Some(year))
         .await?
         .into_iter()

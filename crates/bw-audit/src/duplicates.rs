@@ -17,7 +17,7 @@ use std::collections::HashMap;
 
 use serde_json::json;
 
-use crate::normalize::{FxMap, edits_within, number, payee_name};
+use crate::normalize::{FxMap, Ids, edits_within, number, payee_name};
 use crate::{Finding, Params, Payment, yuan};
 
 /// The payee identity the duplicate and split tests compare.
@@ -116,14 +116,8 @@ pub fn run(payments: &[Payment], p: &Params, out: &mut Vec<Finding>) {
     // The other modes compare payments of one unit and one payee: sorted by unit, payee,
     // amount and date, each run of one unit and payee has equal amounts side by side and
     // near ones close by.
-    let mut unit_ids: FxMap<&str, u32> = FxMap::default();
-    let unit: Vec<u32> = payments
-        .iter()
-        .map(|x| {
-            let next = unit_ids.len() as u32;
-            *unit_ids.entry(x.unit.as_str()).or_insert(next)
-        })
-        .collect();
+    let mut units: Ids<&str> = Ids::default();
+    let unit: Vec<u32> = payments.iter().map(|x| units.id(x.unit.as_str())).collect();
     let mut order = pos.clone();
     order.sort_unstable_by_key(|&i| (unit[i], payee[i], payments[i].amount.fen(), payments[i].date.days(), i));
     let mut different = Groups::new(payments.len());

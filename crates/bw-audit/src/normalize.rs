@@ -104,22 +104,42 @@ impl std::hash::Hasher for Fx {
 /// `HashMap` with `Fx`.
 pub type FxMap<K, V> = std::collections::HashMap<K, V, std::hash::BuildHasherDefault<Fx>>;
 
+/// Numbers for distinct keys, 0, 1, 2 … in the order first seen, and the keys by number.
+pub struct Ids<K> {
+    map: FxMap<K, u32>,
+    pub keys: Vec<K>,
+}
+
+impl<K: std::hash::Hash + Eq + Clone> Default for Ids<K> {
+    fn default() -> Ids<K> {
+        Ids { map: FxMap::default(), keys: Vec::new() }
+    }
+}
+
+impl<K: std::hash::Hash + Eq + Clone> Ids<K> {
+    pub fn id(&mut self, key: K) -> u32 {
+        if let Some(&i) = self.map.get(&key) {
+            return i;
+        }
+        let i = self.keys.len() as u32;
+        self.keys.push(key.clone());
+        self.map.insert(key, i);
+        i
+    }
+}
+
 /// Each payment's payee identity (`duplicates::payee_key`) as a number, equal numbers for
 /// equal identities; each distinct name and account is normalised once (a million payments
 /// name a few thousand payees).
 pub fn payee_ids(payments: &[crate::Payment]) -> Vec<u32> {
     let mut memo: FxMap<(bool, &str), u32> = FxMap::default();
-    let mut ids: FxMap<String, u32> = FxMap::default();
+    let mut ids: Ids<String> = Ids::default();
     payments
         .iter()
         .map(|p| {
             let by_account = p.payee_type == bw_core::records::PayeeType::Individual || p.payee_name.trim().is_empty();
             let raw = if by_account { p.payee_account.as_str() } else { p.payee_name.as_str() };
-            *memo.entry((by_account, raw)).or_insert_with(|| {
-                let key = crate::duplicates::payee_key(p);
-                let next = ids.len() as u32;
-                *ids.entry(key).or_insert(next)
-            })
+            *memo.entry((by_account, raw)).or_insert_with(|| ids.id(crate::duplicates::payee_key(p)))
         })
         .collect()
 }

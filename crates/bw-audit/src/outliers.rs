@@ -27,6 +27,7 @@ pub fn features(payments: &[Payment], ps: &[usize]) -> Vec<Vec<f64>> {
         .map(|&i| {
             let x = &payments[i];
             let jan1 = bw_core::Date::from_ymd(x.date.year(), 1, 1).map_or(0, |d| d.days());
+            // Features for clustering, not money: the amount enters as its order of magnitude.
             vec![
                 (x.amount.fen().max(1) as f64).log10(),
                 f64::from(x.date.days() - jan1),

@@ -12,7 +12,7 @@ use bw_core::records::PayeeType;
 use serde_json::json;
 
 use crate::duplicates::distinct;
-use crate::normalize::{FxMap, number, payee_name};
+use crate::normalize::{FxMap, Ids, number, payee_name};
 use crate::{Finding, Payment, Staff, yuan};
 
 /// Codes under which a payment to staff is what the code is for.
@@ -54,22 +54,13 @@ pub fn run(payments: &[Payment], staff: &[Staff], out: &mut Vec<Finding>) {
         }
     }
     // Each payee account, normalised once per distinct spelling, as an id.
-    let mut spelled: FxMap<&str, usize> = FxMap::default();
-    let mut ids: FxMap<String, usize> = FxMap::default();
-    let mut accounts: Vec<String> = Vec::new();
+    let mut spelled: FxMap<&str, u32> = FxMap::default();
+    let mut ids: Ids<String> = Ids::default();
     let account: Vec<usize> = payments
         .iter()
-        .map(|x| {
-            *spelled.entry(x.payee_account.as_str()).or_insert_with(|| {
-                let n = number(&x.payee_account);
-                let next = ids.len();
-                *ids.entry(n.clone()).or_insert_with(|| {
-                    accounts.push(n);
-                    next
-                })
-            })
-        })
+        .map(|x| *spelled.entry(x.payee_account.as_str()).or_insert_with(|| ids.id(number(&x.payee_account))) as usize)
         .collect();
+    let accounts = ids.keys;
     let mut names_memo: FxMap<&str, String> = FxMap::default();
     // (how, staff id) → payments, one finding each.
     let mut hits: BTreeMap<(String, &str, &str), Vec<usize>> = BTreeMap::new();

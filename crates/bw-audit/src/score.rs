@@ -85,8 +85,14 @@ pub fn score(
         let Some(unit) = f.unit_code.as_deref() else { continue };
         let Some(spent) = spending.get(unit) else { continue };
         let weight = w.tests.get(f.test).copied().unwrap_or(0.0);
-        let share =
-            if spent.fen() > 0 { (10.0 * f.amount.fen().abs() as f64 / spent.fen() as f64).min(1.0) } else { 1.0 };
+        // Ten times the finding's share of the unit's spending, capped at 1, in integer per
+        // mille: money is compared in fen, the float is only the ratio.
+        let permille = if spent.fen() > 0 {
+            (i128::from(f.amount.fen().abs()) * 10_000 / i128::from(spent.fen())).min(1000) as i32
+        } else {
+            1000
+        };
+        let share = f64::from(permille) / 1000.0;
         f.score_impact = round1(weight * (1.0 + share));
         let Some((key, _)) = spending.get_key_value(unit) else { continue };
         let c = per.entry(key.as_str()).or_default().entry(format!("test:{}", f.test)).or_insert_with(|| {
