@@ -74,11 +74,11 @@ pub fn payments_csv(path: &Path, units: Option<&Path>) -> Result<Vec<bw_audit::P
     let optional = [find("summary"), find("invoice_no"), find("contract_no")];
     // Two halves parsed on two threads, split at a line end outside quotes.
     let mid = split_point(&bytes, body);
-    let parse = |chunk: &[u8]| -> Result<Vec<bw_audit::Payment>, (usize, String)> {
+    let parse = |chunk: &[u8], capacity: usize| -> Result<Vec<bw_audit::Payment>, (usize, String)> {
         let mut reader = csv::ReaderBuilder::new().has_headers(false).from_reader(chunk);
         let mut record = csv::StringRecord::new();
         // Sized from the line count, so the records are not moved as the vector grows.
-        let mut out = Vec::with_capacity(lines(chunk));
+        let mut out: Vec<bw_audit::Payment> = Vec::with_capacity(capacity);
         loop {
             let n = out.len();
             match reader.read_record(&mut record) {
@@ -90,9 +90,14 @@ pub fn payments_csv(path: &Path, units: Option<&Path>) -> Result<Vec<bw_audit::P
             let opt = |c: Option<usize>| c.map(|c| cell(c).to_string()).unwrap_or_default();
             let bad = |c: usize, e: String| (n, format!("column {}: {e}", &header[c]));
             let unit = cell(cols[1]).to_string();
+            // Payments come grouped by unit: the previous row's department when it is the same.
+            let department = match out.last() {
+                Some(last) if last.unit == unit => last.department.clone(),
+                _ => department.get(&unit).cloned().unwrap_or_else(|| unit.clone()),
+            };
             out.push(bw_audit::Payment {
                 voucher: cell(cols[0]).to_string(),
-                department: department.get(&unit).cloned().unwrap_or_else(|| unit.clone()),
+                department,
                 unit,
                 indicator: cell(cols[2]).to_string(),
                 project: None,
@@ -109,16 +114,15 @@ pub fn payments_csv(path: &Path, units: Option<&Path>) -> Result<Vec<bw_audit::P
         }
     };
     let (first, second) = std::thread::scope(|s| {
-        let second = s.spawn(|| parse(&bytes[mid..]));
-        (parse(&bytes[body..mid]), second.join())
+        let second = s.spawn(|| parse(&bytes[mid..], lines(&bytes[mid..])));
+        // The first half's vector has room for both, so the second is appended without a
+        // reallocation (fresh pages cost more than the copy on this kind of machine).
+        (parse(&bytes[body..mid], lines(&bytes[body..])), second.join())
     });
     // Rows are numbered from the header (row 1).
     let mut out = first.map_err(|(n, e)| format!("{file}:{}: {e}", n + 2))?;
     match second {
-        Ok(Ok(rest)) => {
-            out.reserve_exact(rest.len());
-            out.extend(rest);
-        }
+        Ok(Ok(rest)) => out.extend(rest),
         Ok(Err((n, e))) => return Err(format!("{file}:{}: {e}", out.len() + n + 2)),
         Err(panic) => std::panic::resume_unwind(panic),
     }
@@ -147,32 +151,53 @@ fn split_point(bytes: &[u8], from: usize) -> usize {
 
 /// Adds each unit's positive payments to its spending, the base of a finding's share.
 fn add_spending(spending: &mut BTreeMap<String, Money>, payments: &[bw_audit::Payment]) {
+    // Added up per run of one unit first: payments come grouped by day and unit, and a
+    // lookup per payment (with a copy of the key) would cost more than the tests.
+    let mut add = |unit: &str, fen: i64| match spending.get_mut(unit) {
+        Some(e) => *e = Money::from_fen(e.fen().saturating_add(fen)),
+        None => {
+            spending.insert(unit.to_string(), Money::from_fen(fen));
+        }
+    };
+    let mut run: Option<(&str, i64)> = None;
     for x in payments.iter().filter(|x| x.amount.is_positive()) {
-        let e = spending.entry(x.unit.clone()).or_insert(Money::from_fen(0));
-        *e = Money::from_fen(e.fen().saturating_add(x.amount.fen()));
+        match &mut run {
+            Some((unit, fen)) if *unit == x.unit => *fen = fen.saturating_add(x.amount.fen()),
+            _ => {
+                if let Some((unit, fen)) = run.replace((&x.unit, x.amount.fen())) {
+                    add(unit, fen);
+                }
+            }
+        }
+    }
+    if let Some((unit, fen)) = run {
+        add(unit, fen);
     }
 }
 
 /// Runs the tests named in `only` (all when empty) over payments read from a file: those of
 /// the year of `as_of` up to that day (default: the latest payment's day), scored against
-/// the spending in the file with the shipped weights.
+/// the spending in the file with the shipped weights. `payments` is left holding the payments
+/// audited, in the tests' order, for a caller that frees them its own way.
 pub fn run_file(
-    mut payments: Vec<bw_audit::Payment>,
+    payments: &mut Vec<bw_audit::Payment>,
     as_of: Option<Date>,
     only: &[&str],
     policy: &bw_audit::text::Policy,
 ) -> AuditReport {
     let as_of = as_of.or_else(|| payments.iter().map(|x| x.date).max()).unwrap_or(Date::from_days(0));
     let year = as_of.year();
-    payments.retain(|x| x.date.year() == year && x.date <= as_of);
+    let first = Date::from_ymd(year, 1, 1).unwrap_or(as_of);
+    payments.retain(|x| first <= x.date && x.date <= as_of);
     payments.sort_unstable_by(|a, b| (a.date, &a.unit, &a.voucher).cmp(&(b.date, &b.unit, &b.voucher)));
-    let data = Data { year, as_of: Some(as_of), payments, ..Data::default() };
+    let data = Data { year, as_of: Some(as_of), payments: std::mem::take(payments), ..Data::default() };
     let p = Params::default();
     let mut findings = bw_audit::run_only(&data, &p, policy, only);
     let mut spending = BTreeMap::new();
     add_spending(&mut spending, &data.payments);
     let scores =
         bw_audit::score::score(&mut findings, &[], &spending, &bw_audit::score::Weights::default(), p.score_threshold);
+    *payments = data.payments;
     AuditReport { as_of, findings, scores }
 }
 

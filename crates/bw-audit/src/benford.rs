@@ -9,7 +9,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use serde_json::json;
 
-use crate::normalize::FxMap;
+use crate::normalize::Ids;
 
 use crate::{Finding, Params, Payment, yuan};
 
@@ -274,28 +274,36 @@ fn gamma_q(a: f64, x: f64) -> f64 {
 pub fn findings(payments: &[Payment], p: &Params, out: &mut Vec<Finding>) {
     let min = p.benford_min_amount.fen();
     let mut all = Counts::default();
-    let mut units: FxMap<&str, Counts> = FxMap::default();
+    // Units and payees as numbers: each name hashed once.
+    let (unit_names, unit) = crate::normalize::unit_ids(payments);
+    let mut payee_ids: Ids<&str> = Ids::default();
+    let of: Vec<(u32, u32)> = payments.iter().zip(unit).map(|(x, u)| (u, payee_ids.id(&x.payee_account))).collect();
+    let mut units = vec![Counts::default(); unit_names.len()];
     // Payees are many and mostly small: counted first, digit-counted only when enough.
-    let mut sizes: FxMap<&str, usize> = FxMap::default();
-    for x in payments {
-        *sizes.entry(&x.payee_account).or_default() += 1;
+    let mut sizes = vec![0usize; payee_ids.keys.len()];
+    for &(_, y) in &of {
+        sizes[y as usize] += 1;
     }
-    let mut payees: FxMap<&str, Counts> =
-        sizes.into_iter().filter(|(_, n)| *n >= p.benford_min_records).map(|(k, _)| (k, Counts::default())).collect();
-    for x in payments {
+    let mut slot = vec![usize::MAX; sizes.len()];
+    let big: Vec<u32> = (0..sizes.len() as u32).filter(|&y| sizes[y as usize] >= p.benford_min_records).collect();
+    for (k, &y) in big.iter().enumerate() {
+        slot[y as usize] = k;
+    }
+    let mut payees = vec![Counts::default(); big.len()];
+    for (x, &(u, y)) in payments.iter().zip(&of) {
         all.add(x.amount.fen(), min);
-        units.entry(&x.unit).or_default().add(x.amount.fen(), min);
-        if let Some(c) = payees.get_mut(x.payee_account.as_str()) {
+        units[u as usize].add(x.amount.fen(), min);
+        if let Some(c) = payees.get_mut(slot[y as usize]) {
             c.add(x.amount.fen(), min);
         }
     }
     let mut pops: Vec<(&str, &str, &Counts)> = vec![("all", "", &all)];
-    let mut us: Vec<_> = units.iter().collect();
-    us.sort_by_key(|(k, _)| **k);
-    pops.extend(us.into_iter().map(|(k, c)| ("unit", *k, c)));
-    let mut ys: Vec<_> = payees.iter().collect();
-    ys.sort_by_key(|(k, _)| **k);
-    pops.extend(ys.into_iter().map(|(k, c)| ("payee", *k, c)));
+    let mut us: Vec<usize> = (0..units.len()).collect();
+    us.sort_by_key(|&u| unit_names[u]);
+    pops.extend(us.into_iter().map(|u| ("unit", unit_names[u], &units[u])));
+    let mut ys: Vec<usize> = (0..big.len()).collect();
+    ys.sort_by_key(|&k| payee_ids.keys[big[k] as usize]);
+    pops.extend(ys.into_iter().map(|k| ("payee", payee_ids.keys[big[k] as usize], &payees[k])));
     for (kind, key, counts) in pops {
         if (counts.n() as usize) < p.benford_min_records {
             continue;

@@ -17,7 +17,7 @@ use std::collections::HashMap;
 
 use serde_json::json;
 
-use crate::normalize::{FxMap, Ids, edits_within, number, payee_name};
+use crate::normalize::{FxMap, edits_within, number, payee_name};
 use crate::{Finding, Params, Payment, yuan};
 
 /// The payee identity the duplicate and split tests compare.
@@ -69,10 +69,23 @@ impl Groups {
     }
 }
 
+/// Every duplicate mode: `exact`, then `pairs`.
 pub fn run(payments: &[Payment], p: &Params, out: &mut Vec<Finding>) {
-    let pos: Vec<usize> = (0..payments.len()).filter(|&i| payments[i].amount.is_positive()).collect();
-    let invoice: Vec<String> = payments.iter().map(|x| number(&x.invoice)).collect();
-    let payee = crate::normalize::payee_ids(payments);
+    exact(payments, out);
+    pairs(payments, p, out);
+}
+
+/// The payments paying something (refunds and reversals left out), and each payment's
+/// normalised invoice number.
+fn positive_and_invoices(payments: &[Payment]) -> (Vec<usize>, Vec<std::borrow::Cow<'_, str>>) {
+    let pos = (0..payments.len()).filter(|&i| payments[i].amount.is_positive()).collect();
+    (pos, payments.iter().map(|x| number(&x.invoice)).collect())
+}
+
+/// Exact duplicates: one invoice number paid more than once, or, without an invoice, equal
+/// unit, payee account, amount and date.
+pub fn exact(payments: &[Payment], out: &mut Vec<Finding>) {
+    let (pos, invoice) = positive_and_invoices(payments);
 
     // exact: one invoice number, several payments.
     let mut exact = Groups::new(payments.len());
@@ -82,12 +95,12 @@ pub fn run(payments: &[Payment], p: &Params, out: &mut Vec<Finding>) {
         if invoice[i].is_empty() {
             continue;
         }
-        if let Some(&first) = by_invoice.get(invoice[i].as_str()) {
+        if let Some(&first) = by_invoice.get(invoice[i].as_ref()) {
             exact.join(first, i);
             linked.push(i);
             linked.push(first);
         } else {
-            by_invoice.insert(invoice[i].as_str(), i);
+            by_invoice.insert(invoice[i].as_ref(), i);
         }
     }
     let mut by_all: FxMap<(&str, &str, i64, i32), usize> = FxMap::default();
@@ -112,14 +125,24 @@ pub fn run(payments: &[Payment], p: &Params, out: &mut Vec<Finding>) {
                 .with("payee_account", json!(f.payee_account)),
         );
     }
+}
+
+/// The modes comparing payments of one unit and one payee: same-same-different, -similar
+/// and -near.
+pub fn pairs(payments: &[Payment], p: &Params, out: &mut Vec<Finding>) {
+    let (pos, invoice) = positive_and_invoices(payments);
+    let payee = crate::normalize::payee_ids(payments);
 
     // The other modes compare payments of one unit and one payee: sorted by unit, payee,
     // amount and date, each run of one unit and payee has equal amounts side by side and
     // near ones close by.
-    let mut units: Ids<&str> = Ids::default();
-    let unit: Vec<u32> = payments.iter().map(|x| units.id(x.unit.as_str())).collect();
-    let mut order = pos.clone();
-    order.sort_unstable_by_key(|&i| (unit[i], payee[i], payments[i].amount.fen(), payments[i].date.days(), i));
+    let (_, unit) = crate::normalize::unit_ids(payments);
+    // The keys are gathered once and sorted by value: a key read from the payments at each
+    // comparison costs a cache miss.
+    let mut keyed: Vec<(u32, u32, i64, i32, usize)> =
+        pos.iter().map(|&i| (unit[i], payee[i], payments[i].amount.fen(), payments[i].date.days(), i)).collect();
+    keyed.sort_unstable();
+    let order: Vec<usize> = keyed.into_iter().map(|k| k.4).collect();
     let mut different = Groups::new(payments.len());
     let mut similar = Groups::new(payments.len());
     let mut near = Groups::new(payments.len());

@@ -22,10 +22,10 @@ pub fn payee_name(name: &str) -> String {
 }
 
 /// An invoice or account number: half-width, upper case, without spaces and dashes.
-pub fn number(s: &str) -> String {
-    // Most numbers are already plain digits and capitals.
+pub fn number(s: &str) -> std::borrow::Cow<'_, str> {
+    // Most numbers are already plain digits and capitals: borrowed as they are.
     if s.bytes().all(|b| b.is_ascii_digit() || b.is_ascii_uppercase()) {
-        return s.to_string();
+        return std::borrow::Cow::Borrowed(s);
     }
     s.chars().map(half_width).filter(|c| !c.is_whitespace() && *c != '-').flat_map(char::to_uppercase).collect()
 }
@@ -128,11 +128,31 @@ impl<K: std::hash::Hash + Eq + Clone> Ids<K> {
     }
 }
 
+/// The units (by number) and each payment's unit number. Payments come grouped by unit, so
+/// a run of one unit is hashed once.
+pub fn unit_ids(payments: &[crate::Payment]) -> (Vec<&str>, Vec<u32>) {
+    let mut ids: Ids<&str> = Ids::default();
+    let mut last: Option<(&str, u32)> = None;
+    let of = payments
+        .iter()
+        .map(|x| {
+            let id = match last {
+                Some((name, id)) if name == x.unit => id,
+                _ => ids.id(&x.unit),
+            };
+            last = Some((&x.unit, id));
+            id
+        })
+        .collect();
+    (ids.keys, of)
+}
+
 /// Each payment's payee identity (`duplicates::payee_key`) as a number, equal numbers for
 /// equal identities; each distinct name and account is normalised once (a million payments
 /// name a few thousand payees).
 pub fn payee_ids(payments: &[crate::Payment]) -> Vec<u32> {
-    let mut memo: FxMap<(bool, &str), u32> = FxMap::default();
+    // Sized for a payee in eight payments, so that a large file rehashes rarely.
+    let mut memo: FxMap<(bool, &str), u32> = FxMap::with_capacity_and_hasher(payments.len() / 8, Default::default());
     let mut ids: Ids<String> = Ids::default();
     payments
         .iter()

@@ -43,7 +43,7 @@ pub fn run(payments: &[Payment], staff: &[Staff], out: &mut Vec<Finding>) {
     let mut by_name: HashMap<(&str, String), &Staff> = HashMap::new();
     for s in staff {
         if !s.bank_account.trim().is_empty() {
-            by_account.entry(number(&s.bank_account)).or_insert(s);
+            by_account.entry(number(&s.bank_account).into_owned()).or_insert(s);
         }
         let phone: String = s.phone.chars().filter(char::is_ascii_digit).collect();
         if phone.len() >= 7 {
@@ -58,7 +58,10 @@ pub fn run(payments: &[Payment], staff: &[Staff], out: &mut Vec<Finding>) {
     let mut ids: Ids<String> = Ids::default();
     let account: Vec<usize> = payments
         .iter()
-        .map(|x| *spelled.entry(x.payee_account.as_str()).or_insert_with(|| ids.id(number(&x.payee_account))) as usize)
+        .map(|x| {
+            *spelled.entry(x.payee_account.as_str()).or_insert_with(|| ids.id(number(&x.payee_account).into_owned()))
+                as usize
+        })
         .collect();
     let accounts = ids.keys;
     let mut names_memo: FxMap<&str, String> = FxMap::default();
