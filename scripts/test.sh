@@ -34,6 +34,15 @@ elif [ -n "${BUDGETWATCH_REQUIRE_PG:-}" ]; then
   exit 1
 fi
 
+# Benford statistics against benford_py's, when it is installed.
+if python3 -c "import benford, scipy" 2>/dev/null; then
+  cargo build --locked -q -p budgetwatch
+  python3 scripts/check-benford.py target/debug/budgetwatch
+elif [ -n "${BUDGETWATCH_REQUIRE_PG:-}" ]; then
+  echo "the Benford reference check needs: pip install benford_py scipy" >&2
+  exit 1
+fi
+
 # DBSCAN labels against scikit-learn's, when it is installed.
 if python3 -c "import sklearn" 2>/dev/null; then
   cargo build --locked -q -p budgetwatch
