@@ -25,29 +25,17 @@ trap '[ -n "$started" ] && scripts/pg-stop.sh' EXIT
 
 cargo test --workspace --locked
 
-# The shipped holiday data against an independent source, when it is installed.
-if python3 -c "import chinese_calendar" 2>/dev/null; then
-  cargo build --locked -q -p budgetwatch
-  python3 scripts/check-calendar.py target/debug/budgetwatch
-elif [ -n "${BUDGETWATCH_REQUIRE_PG:-}" ]; then
-  echo "the calendar reference check needs: pip install chinesecalendar" >&2
-  exit 1
-fi
-
-# Benford statistics against benford_py's, when it is installed.
-if python3 -c "import benford, scipy" 2>/dev/null; then
-  cargo build --locked -q -p budgetwatch
-  python3 scripts/check-benford.py target/debug/budgetwatch
-elif [ -n "${BUDGETWATCH_REQUIRE_PG:-}" ]; then
-  echo "the Benford reference check needs: pip install benford_py scipy" >&2
-  exit 1
-fi
-
-# DBSCAN labels against scikit-learn's, when it is installed.
-if python3 -c "import sklearn" 2>/dev/null; then
-  cargo build --locked -q -p budgetwatch
-  python3 scripts/check-dbscan.py target/debug/budgetwatch
-elif [ -n "${BUDGETWATCH_REQUIRE_PG:-}" ]; then
-  echo "the DBSCAN reference check needs: pip install scikit-learn" >&2
-  exit 1
-fi
+# Reference checks against independent implementations from PyPI, when they are installed
+# (CI installs them and requires them).
+cargo build --locked -q -p budgetwatch
+reference_check() { # WHAT PYTHON-MODULES PIP-PACKAGES SCRIPT
+  if python3 -c "import $2" 2>/dev/null; then
+    python3 "scripts/$4" target/debug/budgetwatch
+  elif [ -n "${BUDGETWATCH_REQUIRE_PG:-}" ]; then
+    echo "the $1 reference check needs: pip install $3" >&2
+    exit 1
+  fi
+}
+reference_check "calendar" "chinese_calendar" "chinesecalendar" check-calendar.py
+reference_check "Benford" "benford, scipy" "benford_py scipy" check-benford.py
+reference_check "DBSCAN" "sklearn" "scikit-learn" check-dbscan.py
