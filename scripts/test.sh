@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The whole test suite, as CI runs it: formatting, lints, every test on SQLite and on
-# PostgreSQL, and the reference checks (calendar, DBSCAN against scikit-learn).
+# PostgreSQL, and the reference checks (calendar, Benford, DBSCAN against PyPI packages).
 #   BUDGETWATCH_TEST_PG=postgres://…   use this server instead of starting one
 #   BUDGETWATCH_REQUIRE_PG=1           fail when no PostgreSQL can be started (CI)
 set -euo pipefail
