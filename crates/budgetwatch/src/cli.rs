@@ -108,6 +108,13 @@ enum Command {
         #[arg(long, default_value = "127.0.0.1:8080")]
         addr: String,
     },
+    /// Accounts, their roles (12 permission levels) on subtrees of the organisation, and
+    /// API tokens. Passwords come from BUDGETWATCH_PASSWORD, or else the first line of
+    /// standard input.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
     /// Counts of what the database holds.
     Status,
     /// Check the journal (leaf hashes, tiles, signed checkpoints) and rebuild every table
@@ -511,6 +518,55 @@ enum WarningCommand {
     },
 }
 
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Add user NAME (a-z, 0-9, '.', '_', '-') who logs in with a password (at least 10
+    /// characters).
+    Add {
+        name: String,
+        /// The name shown on pages (default: NAME).
+        #[arg(long, default_value = "")]
+        display: String,
+        /// The unit the person belongs to.
+        #[arg(long)]
+        unit: Option<String>,
+    },
+    /// Set user NAME's password (ends a lockout and the user's sessions).
+    Password { name: String },
+    /// Grant ROLE (an id such as unit_head, or a level 1-12) to NAME on a subtree.
+    Grant {
+        name: String,
+        role: String,
+        /// A region, department or unit code (the grant reaches everything under it), or *
+        /// for the whole installation.
+        #[arg(long, default_value = "*")]
+        scope: String,
+        /// The last day the grant holds (required for third_party_auditor).
+        #[arg(long)]
+        until: Option<String>,
+    },
+    /// Revoke grant GRANT (its id as `user list` shows it).
+    Revoke { grant: i64 },
+    /// Users, their grants and lockouts.
+    List {
+        #[arg(long, default_value = "text")]
+        format: String,
+    },
+    /// The roles: level, id, name, highest data class, permissions.
+    Roles,
+    /// Issue an API token acting as NAME, limited to SCOPES (permissions, comma-separated:
+    /// ingest, read_payments, …). The secret is printed once.
+    Token {
+        name: String,
+        #[arg(long, value_delimiter = ',', required = true)]
+        scopes: Vec<String>,
+        #[arg(long)]
+        until: Option<String>,
+    },
+    /// Revoke API token ID.
+    RevokeToken { id: String },
+}
+
 /// The password comes from BUDGETWATCH_PASSWORD, or else the first line of standard input.
 #[derive(Subcommand)]
 enum ApprovalCommand {
@@ -794,6 +850,92 @@ fn print_warnings(format: &str, warnings: &[bw_app::monitor::Warning]) -> Result
     Ok(())
 }
 
+async fn user(g: &Global, command: UserCommand) -> Result<ExitCode> {
+    use bw_app::users;
+    use bw_core::access::{Role, Scope};
+    match command {
+        UserCommand::Add { name, display, unit } => {
+            let password = password()?;
+            let store = open_for_write(g).await?;
+            let idx = users::add(&store, &ctx(g)?, &name, &display, unit.as_deref(), &password).await?;
+            println!("added user {name} (entry {idx})");
+        }
+        UserCommand::Password { name } => {
+            let password = password()?;
+            let store = open_for_write(g).await?;
+            let idx = users::set_password(&store, &ctx(g)?, &name, &password).await?;
+            println!("password of {name} set (entry {idx})");
+        }
+        UserCommand::Grant { name, role, scope, until } => {
+            let role = Role::parse(&role).map_err(|e| anyhow::anyhow!(e))?;
+            let until = until.as_deref().map(parse_date).transpose()?;
+            let store = open_for_write(g).await?;
+            let scope = Scope::parse(&scope);
+            let idx = users::grant(&store, &ctx(g)?, &name, role, &scope, until).await?;
+            println!("grant {idx}: {name} holds {} (level {}) on {}", role.id(), role.level(), scope.as_str());
+        }
+        UserCommand::Revoke { grant } => {
+            let store = open_for_write(g).await?;
+            let idx = users::revoke(&store, &ctx(g)?, grant).await?;
+            println!("grant {grant} revoked (entry {idx})");
+        }
+        UserCommand::List { format } => {
+            let store = open(g).await?;
+            let list = users::list(&store).await?;
+            match format.as_str() {
+                "json" => println!("{}", serde_json::to_string_pretty(&list)?),
+                "text" => {
+                    for u in list {
+                        let unit = u.unit.as_deref().map(|c| format!(" [{c}]")).unwrap_or_default();
+                        let locked = u.locked_until.map(|t| format!(" locked until {t}")).unwrap_or_default();
+                        println!("{} ({}){unit}{locked}", u.name, u.display_name);
+                        for gr in u.grants {
+                            let until = gr.until.map(|d| format!(" until {d}")).unwrap_or_default();
+                            let revoked = gr.revoked_by.map(|r| format!(" revoked by entry {r}")).unwrap_or_default();
+                            println!(
+                                "  grant {}: {} (level {}) on {}{until}{revoked}",
+                                gr.id, gr.role, gr.level, gr.scope
+                            );
+                        }
+                    }
+                }
+                other => bail!("unknown format {other:?}: text or json"),
+            }
+        }
+        UserCommand::Roles => {
+            for r in Role::ALL {
+                let perms: Vec<String> = r.permissions().iter().map(|p| users::permission_id(*p)).collect();
+                println!(
+                    "{:>2} {:<20} {:<10} {:<10} {}",
+                    r.level(),
+                    r.id(),
+                    r.zh(),
+                    r.max_class().as_str(),
+                    perms.join(",")
+                );
+            }
+        }
+        UserCommand::Token { name, scopes, until } => {
+            let scopes = scopes
+                .iter()
+                .map(|s| users::parse_permission(s))
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(|e| anyhow::anyhow!("--scopes: {e}"))?;
+            let until = until.as_deref().map(parse_date).transpose()?;
+            let store = open_for_write(g).await?;
+            let t = users::issue_token(&store, &ctx(g)?, &name, &scopes, until).await?;
+            eprintln!("token {} for {name}; the secret is shown once:", t.id);
+            println!("{}", t.secret);
+        }
+        UserCommand::RevokeToken { id } => {
+            let store = open_for_write(g).await?;
+            let idx = users::revoke_token(&store, &ctx(g)?, &id).await?;
+            println!("token {id} revoked (entry {idx})");
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
 /// An approver's password: BUDGETWATCH_PASSWORD, or the first line of standard input.
 fn password() -> Result<String> {
     if let Ok(p) = std::env::var("BUDGETWATCH_PASSWORD") {
@@ -1011,10 +1153,22 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                     bail!("the demo data in {} did not import", data.display());
                 }
             }
+            println!("log-ins (one per role; passwords made for this database):");
+            for l in bw_app::users::demo_accounts(&store, &c).await? {
+                println!(
+                    "  {:>2} {:<20} password {}  on {:<12} {}",
+                    l.role.level(),
+                    l.user,
+                    l.password,
+                    l.scope,
+                    l.role.zh()
+                );
+            }
             if !no_serve {
                 server::serve(store, &addr).await?;
             }
         }
+        Command::User { command } => return user(&g, command).await,
         Command::Serve { addr } => {
             let store = open(&g).await?;
             server::serve(store, &addr).await?;

@@ -14,10 +14,7 @@ use bw_core::template::Kind;
 use bw_store::Store;
 use std::fmt::Write as _;
 
-#[derive(Clone)]
-struct App {
-    store: Store,
-}
+use crate::api::{App, esc};
 
 #[derive(serde::Deserialize, Default)]
 struct PageQuery {
@@ -32,7 +29,8 @@ pub fn router(store: Store) -> Router {
         .route("/api/v1/overview", get(api_overview))
         .route("/templates/{file}", get(template_download))
         .route("/healthz", get(|| async { "ok" }))
-        .with_state(App { store: store.clone() })
+        .merge(crate::api::routes())
+        .with_state(App::new(store.clone()))
         .merge(crate::ledger_api::routes().with_state(store))
 }
 
@@ -106,20 +104,6 @@ async fn template_download(Path(file): Path<String>) -> Response {
     }
 }
 
-fn esc(s: &str) -> String {
-    let mut o = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => o.push_str("&amp;"),
-            '<' => o.push_str("&lt;"),
-            '>' => o.push_str("&gt;"),
-            '"' => o.push_str("&quot;"),
-            '\'' => o.push_str("&#39;"),
-            c => o.push(c),
-        }
-    }
-    o
-}
 
 /// Amounts on the page in 万元 (10,000 yuan), two decimals, computed in integers.
 fn wan(m: Money) -> String {

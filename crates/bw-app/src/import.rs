@@ -210,7 +210,7 @@ struct Stored {
     journal_idx: i64,
 }
 
-async fn load_tree(tx: &mut Tx) -> Result<OrgTree, ImportError> {
+pub(crate) async fn load_tree(tx: &mut Tx) -> Result<OrgTree, ImportError> {
     let rows = sqlx::query("SELECT code, name, parent_code, kind, level FROM units").fetch_all(&mut **tx).await?;
     let mut tree = OrgTree::new();
     for r in rows {

@@ -3,6 +3,7 @@
 
 pub mod approval;
 pub mod audit;
+pub mod browse;
 pub mod calendar;
 pub mod demo;
 pub mod emergency;
@@ -18,6 +19,7 @@ pub mod personal;
 pub mod settings;
 pub mod source;
 pub mod template;
+pub mod users;
 pub mod verify;
 pub mod witness;
 

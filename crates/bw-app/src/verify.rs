@@ -733,6 +733,53 @@ impl Model {
                 ];
                 self.put("warning_events", ix, cells);
             }
+            "user.add" => {
+                let d = data();
+                let name = d["name"].as_str().ok_or("no name")?.to_string();
+                let display = d["display_name"].as_str().ok_or("no display_name")?.to_string();
+                let unit = d["unit"].as_str().map(str::to_string).unwrap_or_else(|| NULL.into());
+                self.put("users", name.clone(), vec![name, display, unit, ix]);
+            }
+            "user.password" => {
+                let name = data()["name"].as_str().ok_or("no name")?;
+                if !self.tables.get("users").is_some_and(|t| t.contains_key(name)) {
+                    return Err(format!("a password for {name:?}, who is no user"));
+                }
+            }
+            "user.grant" => {
+                let d = data();
+                let text = |k: &str| d[k].as_str().map(str::to_string).ok_or(format!("no {k}"));
+                let until = d["until"].as_str().map(str::to_string).unwrap_or_else(|| NULL.into());
+                let cells = vec![ix.clone(), text("user")?, text("role")?, text("scope")?, until, NULL.into()];
+                self.put("grants", ix, cells);
+            }
+            "user.revoke" => {
+                let grant = data()["grant"].as_i64().ok_or("no grant")?.to_string();
+                let row = self.tables.get_mut("grants").and_then(|t| t.get_mut(&grant));
+                match row {
+                    Some(cells) if cells[5] == NULL => cells[5] = ix,
+                    Some(_) => return Err(format!("grant {grant} revoked twice")),
+                    None => return Err(format!("revokes grant {grant}, which the journal never made")),
+                }
+            }
+            "token.issue" => {
+                let d = data();
+                let text = |k: &str| d[k].as_str().map(str::to_string).ok_or(format!("no {k}"));
+                let scopes: Vec<&str> =
+                    d["scopes"].as_array().ok_or("no scopes")?.iter().filter_map(|v| v.as_str()).collect();
+                let until = d["until"].as_str().map(str::to_string).unwrap_or_else(|| NULL.into());
+                let id = text("id")?;
+                let cells =
+                    vec![id.clone(), text("user")?, text("secret_sha256")?, scopes.join(","), until, NULL.into(), ix];
+                self.put("api_tokens", id, cells);
+            }
+            "token.revoke" => {
+                let id = data()["id"].as_str().ok_or("no id")?.to_string();
+                match self.tables.get_mut("api_tokens").and_then(|t| t.get_mut(&id)) {
+                    Some(cells) if cells[5] == NULL => cells[5] = ix,
+                    _ => return Err(format!("revokes token {id}, which is not active")),
+                }
+            }
             "witness.add" => {
                 let name = data()["name"].as_str().ok_or("no name")?.to_string();
                 let key = data()["key"].as_str().ok_or("no key")?.to_string();
@@ -933,6 +980,21 @@ const PROJECTIONS: &[(&str, &str, &[&str])] = &[
     ),
     ("settings", "SELECT key, key, value, journal_idx FROM settings", &["key", "value", "journal_idx"]),
     ("witnesses", "SELECT name, name, vkey, journal_idx FROM witnesses", &["name", "vkey", "journal_idx"]),
+    (
+        "users",
+        "SELECT name, name, display_name, unit_code, journal_idx FROM users",
+        &["name", "display_name", "unit_code", "journal_idx"],
+    ),
+    (
+        "grants",
+        "SELECT CAST(journal_idx AS TEXT), journal_idx, user_name, role, scope, until, revoked_idx FROM grants",
+        &["journal_idx", "user_name", "role", "scope", "until", "revoked_idx"],
+    ),
+    (
+        "api_tokens",
+        "SELECT id, id, user_name, secret_sha256, scopes, until, revoked_idx, journal_idx FROM api_tokens",
+        &["id", "user_name", "secret_sha256", "scopes", "until", "revoked_idx", "journal_idx"],
+    ),
     (
         "emergencies",
         "SELECT CAST(id AS TEXT), id, cause, warning_id, title, opened_at, report_by, plan_by, state, note, journal_idx FROM emergencies",

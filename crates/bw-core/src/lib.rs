@@ -1,6 +1,7 @@
 //! budgetwatch domain core. Pure: no I/O, no clock, no database, no HTTP; "today" is a
 //! parameter wherever it matters.
 
+pub mod access;
 pub mod calendar;
 pub mod code;
 pub mod date;

@@ -53,6 +53,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (14, "payment findings cache", include_str!("findings.sql")),
     (15, "incremental evaluation indexes", include_str!("scope.sql")),
     (16, "staff register and audit cases", include_str!("audit.sql")),
+    (17, "users, grants, tokens, sessions", include_str!("users.sql")),
 ];
 
 #[derive(Clone)]

@@ -1,0 +1,699 @@
+//! Who is calling (session cookie, API token, or nobody), log-in and log-out, problem
+//! documents for errors, and the permission-checked REST endpoints under `/api/v1`.
+//!
+//! Every check is made here, on the server, against `bw_core::access`: a request outside
+//! the caller's permissions, subtree or data class gets 403 and no data.
+
+use std::sync::Arc;
+
+use axum::extract::{FromRequestParts, Path, Query, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::{Form, Json, Router};
+use bw_app::browse::{self, PaymentFilter, WarningFilter};
+use bw_app::users;
+use bw_core::access::{Access, DataClass, Permission, Refusal, Scope};
+use bw_core::org::OrgTree;
+use bw_core::template::Kind;
+use bw_core::{Date, Timestamp};
+use bw_store::Store;
+use serde_json::json;
+use tokio::sync::RwLock;
+
+/// The session cookie's name.
+pub const SESSION_COOKIE: &str = "bw_session";
+/// How old the cached organisation may be before it is read again.
+const ORG_TTL_SECONDS: i64 = 5;
+
+/// The server's shared state.
+#[derive(Clone)]
+pub struct App {
+    pub store: Store,
+    org: Arc<RwLock<(Timestamp, Arc<OrgTree>)>>,
+}
+
+impl App {
+    pub fn new(store: Store) -> App {
+        App { store, org: Arc::new(RwLock::new((Timestamp(i64::MIN), Arc::new(OrgTree::new())))) }
+    }
+
+    /// The organisation, read again when older than a few seconds.
+    pub async fn org(&self) -> Result<Arc<OrgTree>, Problem> {
+        let now = crate::clock::now();
+        {
+            let g = self.org.read().await;
+            if now.0.saturating_sub(g.0.0) < ORG_TTL_SECONDS {
+                return Ok(g.1.clone());
+            }
+        }
+        let tree = Arc::new(users::org_tree(&self.store).await.map_err(Problem::internal)?);
+        *self.org.write().await = (now, tree.clone());
+        Ok(tree)
+    }
+}
+
+/// An error as an RFC 9457 problem document.
+#[derive(Debug)]
+pub struct Problem {
+    pub status: StatusCode,
+    pub title: String,
+    pub detail: String,
+    /// Field errors: `{field, message}` and, for rows of a file, `row`.
+    pub errors: Vec<serde_json::Value>,
+}
+
+impl Problem {
+    pub fn new(status: StatusCode, title: &str, detail: impl Into<String>) -> Problem {
+        Problem { status, title: title.into(), detail: detail.into(), errors: Vec::new() }
+    }
+
+    pub fn bad_request(detail: impl Into<String>) -> Problem {
+        Problem::new(StatusCode::BAD_REQUEST, "bad request", detail)
+    }
+
+    pub fn not_found(detail: impl Into<String>) -> Problem {
+        Problem::new(StatusCode::NOT_FOUND, "not found", detail)
+    }
+
+    pub fn internal(e: impl std::fmt::Display) -> Problem {
+        // Details go to the log, not to the client.
+        eprintln!("error: {e}");
+        Problem::new(StatusCode::INTERNAL_SERVER_ERROR, "internal error", "the server failed; the log says why")
+    }
+
+    fn slug(&self) -> &'static str {
+        match self.status {
+            StatusCode::BAD_REQUEST => "bad-request",
+            StatusCode::UNAUTHORIZED => "unauthorized",
+            StatusCode::FORBIDDEN => "forbidden",
+            StatusCode::NOT_FOUND => "not-found",
+            StatusCode::CONFLICT => "conflict",
+            StatusCode::UNPROCESSABLE_ENTITY => "invalid",
+            StatusCode::TOO_MANY_REQUESTS => "locked",
+            StatusCode::UNSUPPORTED_MEDIA_TYPE => "unsupported-media-type",
+            _ => "server-error",
+        }
+    }
+}
+
+impl From<Refusal> for Problem {
+    fn from(r: Refusal) -> Problem {
+        Problem::new(StatusCode::FORBIDDEN, "forbidden", r.to_string())
+    }
+}
+
+impl IntoResponse for Problem {
+    fn into_response(self) -> Response {
+        let mut body = json!({
+            "type": format!("https://budgetwatch.invalid/problems/{}", self.slug()),
+            "title": self.title,
+            "status": self.status.as_u16(),
+            "detail": self.detail,
+        });
+        if !self.errors.is_empty() {
+            body["errors"] = json!(self.errors);
+        }
+        let mut r = (self.status, Json(body)).into_response();
+        r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
+        if self.status == StatusCode::UNAUTHORIZED {
+            r.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
+        r
+    }
+}
+
+/// How the caller proved who they are.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Via {
+    Anonymous,
+    Session { csrf: String },
+    Token,
+}
+
+/// The caller of a request and what they may do today.
+#[derive(Clone, Debug)]
+pub struct Caller {
+    pub access: Access,
+    pub via: Via,
+}
+
+impl Caller {
+    pub fn user(&self) -> Option<&str> {
+        if self.access.user.is_empty() { None } else { Some(&self.access.user) }
+    }
+
+    /// The codes from `code` up to the root.
+    fn path(org: &OrgTree, code: &str) -> Vec<String> {
+        let p: Vec<String> = org.ancestors(code).iter().map(|n| n.code.clone()).collect();
+        if p.is_empty() { vec![code.to_string()] } else { p }
+    }
+
+    pub fn check(&self, org: &OrgTree, p: Permission, code: &str) -> Result<(), Problem> {
+        let path = Caller::path(org, code);
+        let refs: Vec<&str> = path.iter().map(String::as_str).collect();
+        self.access.check(p, &refs).map_err(Problem::from)
+    }
+
+    pub fn class_at(&self, org: &OrgTree, code: &str) -> DataClass {
+        let path = Caller::path(org, code);
+        let refs: Vec<&str> = path.iter().map(String::as_str).collect();
+        self.access.class_at(&refs)
+    }
+
+    /// The org nodes of `kind` (all kinds when `None`) where the caller may do `p`; `None`
+    /// when a grant reaches everything.
+    pub fn nodes(&self, org: &OrgTree, p: Permission, unit_only: bool) -> Result<Option<Vec<String>>, Problem> {
+        let scopes = self.access.scopes(p);
+        if scopes.is_empty() {
+            return Err(Refusal::NoPermission(p).into());
+        }
+        if scopes.contains(&Scope::All) {
+            return Ok(None);
+        }
+        let mut out: Vec<String> = org
+            .nodes()
+            .filter(|n| !unit_only || n.kind == bw_core::org::OrgKind::Unit)
+            .filter(|n| {
+                let path = Caller::path(org, &n.code);
+                let refs: Vec<&str> = path.iter().map(String::as_str).collect();
+                scopes.iter().any(|s| s.reaches(&refs))
+            })
+            .map(|n| n.code.clone())
+            .collect();
+        out.sort();
+        Ok(Some(out))
+    }
+}
+
+fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|kv| kv.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v.to_string())
+}
+
+impl FromRequestParts<App> for Caller {
+    type Rejection = Problem;
+
+    async fn from_request_parts(parts: &mut Parts, app: &App) -> Result<Caller, Problem> {
+        let now = crate::clock::now();
+        let today = now.date();
+        if let Some(auth) = parts.headers.get(header::AUTHORIZATION) {
+            let secret = auth.to_str().ok().and_then(|a| a.strip_prefix("Bearer ")).map(str::trim).unwrap_or("");
+            return match users::token_access(&app.store, secret, today).await.map_err(Problem::internal)? {
+                Some(access) => Ok(Caller { access, via: Via::Token }),
+                None => Err(Problem::new(
+                    StatusCode::UNAUTHORIZED,
+                    "unauthorized",
+                    "the API token is unknown, revoked or expired",
+                )),
+            };
+        }
+        if let Some(secret) = cookie(&parts.headers, SESSION_COOKIE)
+            && let Some((user, csrf)) = users::session(&app.store, &secret, now).await.map_err(Problem::internal)?
+        {
+            let access = users::access(&app.store, &user, today).await.map_err(Problem::internal)?;
+            let caller = Caller { access, via: Via::Session { csrf: csrf.clone() } };
+            // A change made with a session cookie must carry the session's CSRF token (a
+            // header from scripts; forms check their own field).
+            let changes = !matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS);
+            let form = parts
+                .headers
+                .get(header::CONTENT_TYPE)
+                .and_then(|v| v.to_str().ok())
+                .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
+            if changes && !form {
+                let given = parts.headers.get("x-csrf-token").and_then(|v| v.to_str().ok()).unwrap_or("");
+                if given != csrf {
+                    return Err(Problem::new(StatusCode::FORBIDDEN, "forbidden", "missing or wrong X-CSRF-Token"));
+                }
+            }
+            return Ok(caller);
+        }
+        Ok(Caller { access: Access::anonymous(), via: Via::Anonymous })
+    }
+}
+
+/// A signed-in caller, or 401.
+fn signed_in(c: &Caller) -> Result<(), Problem> {
+    match c.via {
+        Via::Anonymous => Err(Problem::new(StatusCode::UNAUTHORIZED, "unauthorized", "log in, or send an API token")),
+        _ => Ok(()),
+    }
+}
+
+pub fn routes() -> Router<App> {
+    Router::new()
+        .route("/login", get(login_page).post(login))
+        .route("/logout", post(logout))
+        .route("/api/v1/me", get(me))
+        .route("/api/v1/units", get(units))
+        .route("/api/v1/payments", get(list_payments).post(post_payment))
+        .route("/api/v1/payments:batch", post(post_payments_batch))
+        .route("/api/v1/payments/{unit}/{voucher}", get(one_payment))
+        .route("/api/v1/warnings", get(list_warnings))
+        .route("/api/v1/warnings/{id}", get(one_warning))
+}
+
+// ---- log-in ----
+
+#[derive(serde::Deserialize, Default)]
+pub struct LoginForm {
+    #[serde(default)]
+    user: String,
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    next: String,
+}
+
+fn login_html(message: &str, next: &str) -> String {
+    let msg = if message.is_empty() { String::new() } else { format!("<p class=err role=alert>{}</p>", esc(message)) };
+    format!(
+        r#"<!doctype html><html lang="zh-CN"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>登录 Log in · budgetwatch</title><style>body{{font-family:system-ui,"Noto Sans CJK SC","WenQuanYi Micro Hei",sans-serif;max-width:22rem;margin:3rem auto;padding:0 1rem}}label{{display:block;margin:.8rem 0 .2rem}}input{{width:100%;padding:.5rem;font-size:1rem;box-sizing:border-box}}button{{margin-top:1rem;padding:.5rem 1.2rem;font-size:1rem}}.err{{color:#b00}}</style></head><body><h1>预算监督 budgetwatch</h1>{msg}<form method="post" action="/login"><input type="hidden" name="next" value="{}"><label for="user">用户名 User</label><input id="user" name="user" autocomplete="username" required><label for="password">密码 Password</label><input id="password" name="password" type="password" autocomplete="current-password" required><button type="submit">登录 Log in</button></form></body></html>"#,
+        esc(next)
+    )
+}
+
+async fn login_page(Query(q): Query<LoginForm>) -> Html<String> {
+    Html(login_html("", &q.next))
+}
+
+/// Only a local path is a place to go after logging in (no open redirect).
+fn local_path(next: &str) -> &str {
+    if next.starts_with('/') && !next.starts_with("//") && !next.contains('\\') { next } else { "/" }
+}
+
+async fn login(State(app): State<App>, headers: HeaderMap, Form(f): Form<LoginForm>) -> Response {
+    let now = crate::clock::now();
+    let Ok(entropy) = crate::clock::random_seed() else {
+        return Problem::internal("no randomness for the session").into_response();
+    };
+    match users::login(&app.store, f.user.trim(), &f.password, now, entropy).await {
+        Ok(s) => {
+            // Secure when the request came over HTTPS (directly or through a proxy).
+            let https = headers.get("x-forwarded-proto").and_then(|v| v.to_str().ok()) == Some("https");
+            let cookie = format!(
+                "{SESSION_COOKIE}={}; Path=/; HttpOnly; SameSite=Strict; Max-Age={}{}",
+                s.secret,
+                users::SESSION_SECONDS,
+                if https { "; Secure" } else { "" }
+            );
+            let mut r = Redirect::to(local_path(&f.next)).into_response();
+            if let Ok(v) = HeaderValue::from_str(&cookie) {
+                r.headers_mut().insert(header::SET_COOKIE, v);
+            }
+            r
+        }
+        Err(users::LoginError::Store(e)) => Problem::internal(e).into_response(),
+        Err(e @ users::LoginError::Locked(_)) => {
+            (StatusCode::TOO_MANY_REQUESTS, Html(login_html(&e.to_string(), &f.next))).into_response()
+        }
+        Err(e) => (StatusCode::UNAUTHORIZED, Html(login_html(&e.to_string(), &f.next))).into_response(),
+    }
+}
+
+#[derive(serde::Deserialize)]
+struct CsrfForm {
+    #[serde(default)]
+    csrf: String,
+}
+
+async fn logout(State(app): State<App>, headers: HeaderMap, caller: Caller, Form(f): Form<CsrfForm>) -> Response {
+    if let Via::Session { csrf } = &caller.via {
+        if *csrf != f.csrf {
+            return Problem::new(StatusCode::FORBIDDEN, "forbidden", "missing or wrong CSRF token").into_response();
+        }
+        if let Some(secret) = cookie(&headers, SESSION_COOKIE)
+            && let Err(e) = users::logout(&app.store, &secret).await
+        {
+            return Problem::internal(e).into_response();
+        }
+    }
+    let mut r = Redirect::to("/").into_response();
+    r.headers_mut().insert(
+        header::SET_COOKIE,
+        HeaderValue::from_static("bw_session=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0"),
+    );
+    r
+}
+
+pub fn esc(s: &str) -> String {
+    let mut o = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => o.push_str("&amp;"),
+            '<' => o.push_str("&lt;"),
+            '>' => o.push_str("&gt;"),
+            '"' => o.push_str("&quot;"),
+            '\'' => o.push_str("&#39;"),
+            c => o.push(c),
+        }
+    }
+    o
+}
+
+// ---- reading ----
+
+async fn me(caller: Caller) -> Result<Json<serde_json::Value>, Problem> {
+    let perms: Vec<String> = bw_core::access::Role::ALL
+        .iter()
+        .flat_map(|r| r.permissions().iter().copied())
+        .filter(|p| caller.access.has(*p))
+        .map(users::permission_id)
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let grants: Vec<serde_json::Value> = caller
+        .access
+        .grants
+        .iter()
+        .map(|g| json!({"role": g.role.id(), "level": g.role.level(), "scope": g.scope.as_str(), "until": g.until.map(|d| d.to_string())}))
+        .collect();
+    let csrf = match &caller.via {
+        Via::Session { csrf } => Some(csrf.clone()),
+        _ => None,
+    };
+    Ok(Json(json!({
+        "user": caller.user(),
+        "via": match caller.via { Via::Anonymous => "anonymous", Via::Session { .. } => "session", Via::Token => "token" },
+        "grants": grants,
+        "permissions": perms,
+        "csrf_token": csrf,
+    })))
+}
+
+/// The organisation: public (names and codes of regions, departments and units).
+async fn units(State(app): State<App>) -> Result<Json<serde_json::Value>, Problem> {
+    let org = app.org().await?;
+    let mut nodes: Vec<&bw_core::org::OrgNode> = org.nodes().collect();
+    nodes.sort_by(|a, b| a.code.cmp(&b.code));
+    let items: Vec<serde_json::Value> = nodes
+        .iter()
+        .map(|n| json!({"code": n.code, "name": n.name, "parent_code": n.parent_code, "kind": n.kind.as_str(), "level": n.level.map(|l| l.as_str())}))
+        .collect();
+    Ok(Json(json!({ "items": items })))
+}
+
+#[derive(serde::Deserialize, Default)]
+struct PaymentQuery {
+    unit: Option<String>,
+    indicator: Option<String>,
+    from: Option<String>,
+    to: Option<String>,
+    after: Option<String>,
+    limit: Option<usize>,
+}
+
+fn date_param(name: &str, v: &Option<String>) -> Result<Option<Date>, Problem> {
+    v.as_deref()
+        .filter(|s| !s.is_empty())
+        .map(|s| Date::parse(s).map_err(|e| field_problem(name, &e.to_string())))
+        .transpose()
+}
+
+fn field_problem(field: &str, message: &str) -> Problem {
+    let mut p = Problem::bad_request(format!("{field}: {message}"));
+    p.errors.push(json!({"field": field, "message": message}));
+    p
+}
+
+/// Hides an individual payee's name and account from a caller below the personal class
+/// there.
+fn mask(caller: &Caller, org: &OrgTree, mut p: browse::PaymentRow) -> browse::PaymentRow {
+    if p.payee_type == "individual" && caller.class_at(org, &p.unit_code) < DataClass::Personal {
+        p.payee_name = None;
+        p.payee_account = None;
+    }
+    p
+}
+
+async fn list_payments(
+    State(app): State<App>,
+    caller: Caller,
+    Query(q): Query<PaymentQuery>,
+) -> Result<Json<serde_json::Value>, Problem> {
+    signed_in(&caller)?;
+    let org = app.org().await?;
+    let units = caller.nodes(&org, Permission::ReadPayments, true)?;
+    if let Some(u) = q.unit.as_deref().filter(|u| !u.is_empty()) {
+        caller.check(&org, Permission::ReadPayments, u)?;
+    }
+    let after = match q.after.as_deref().filter(|a| !a.is_empty()) {
+        Some(a) => Some(
+            a.split_once('/')
+                .map(|(v, u)| (v.to_string(), u.to_string()))
+                .ok_or_else(|| field_problem("after", "a cursor voucher_no/unit_code, as `next` gives it"))?,
+        ),
+        None => None,
+    };
+    let limit = q.limit.unwrap_or(100);
+    if limit == 0 || limit > browse::PAGE_MAX {
+        return Err(field_problem("limit", &format!("1 to {}", browse::PAGE_MAX)));
+    }
+    let f = PaymentFilter {
+        units,
+        unit: q.unit.filter(|u| !u.is_empty()),
+        indicator: q.indicator.filter(|i| !i.is_empty()),
+        from: date_param("from", &q.from)?,
+        to: date_param("to", &q.to)?,
+        after,
+        limit,
+    };
+    let (items, next) = browse::payments(&app.store, &f).await.map_err(Problem::internal)?;
+    let items: Vec<browse::PaymentRow> = items.into_iter().map(|p| mask(&caller, &org, p)).collect();
+    Ok(Json(json!({ "items": items, "next": next })))
+}
+
+async fn one_payment(
+    State(app): State<App>,
+    caller: Caller,
+    Path((unit, voucher)): Path<(String, String)>,
+) -> Result<Json<serde_json::Value>, Problem> {
+    signed_in(&caller)?;
+    let org = app.org().await?;
+    // The scope is checked before anything is looked up: a guess outside it learns nothing.
+    caller.check(&org, Permission::ReadPayments, &unit)?;
+    let f = PaymentFilter {
+        unit: Some(unit.clone()),
+        after: Some((voucher.clone(), String::new())),
+        limit: 1,
+        ..PaymentFilter::default()
+    };
+    let (items, _) = browse::payments(&app.store, &f).await.map_err(Problem::internal)?;
+    match items.into_iter().find(|p| p.voucher_no == voucher) {
+        Some(p) => Ok(Json(json!(mask(&caller, &org, p)))),
+        None => Err(Problem::not_found(format!("no payment {voucher} of unit {unit}"))),
+    }
+}
+
+#[derive(serde::Deserialize, Default)]
+struct WarningQuery {
+    state: Option<String>,
+    rule: Option<String>,
+    level: Option<String>,
+    after: Option<i64>,
+    limit: Option<usize>,
+}
+
+async fn list_warnings(
+    State(app): State<App>,
+    caller: Caller,
+    Query(q): Query<WarningQuery>,
+) -> Result<Json<serde_json::Value>, Problem> {
+    signed_in(&caller)?;
+    let org = app.org().await?;
+    let nodes = caller.nodes(&org, Permission::ReadWarnings, false)?;
+    let limit = q.limit.unwrap_or(100);
+    if limit == 0 || limit > browse::PAGE_MAX {
+        return Err(field_problem("limit", &format!("1 to {}", browse::PAGE_MAX)));
+    }
+    let f = WarningFilter {
+        units: nodes.clone(),
+        regions: nodes,
+        state: q.state.filter(|s| !s.is_empty()),
+        rule: q.rule.filter(|s| !s.is_empty()),
+        level: q.level.filter(|s| !s.is_empty()),
+        after: q.after,
+        limit,
+    };
+    let (items, next) = browse::warnings(&app.store, &f).await.map_err(Problem::internal)?;
+    Ok(Json(json!({ "items": items, "next": next })))
+}
+
+async fn one_warning(
+    State(app): State<App>,
+    caller: Caller,
+    Path(id): Path<i64>,
+) -> Result<Json<serde_json::Value>, Problem> {
+    signed_in(&caller)?;
+    let org = app.org().await?;
+    if !caller.access.has(Permission::ReadWarnings) {
+        return Err(Refusal::NoPermission(Permission::ReadWarnings).into());
+    }
+    let Some((unit, region)) = browse::warning_owner(&app.store, id).await.map_err(Problem::internal)? else {
+        // Same answer as out of scope: an id that does not exist tells nothing either.
+        return Err(Refusal::OutOfScope(Permission::ReadWarnings, format!("warning {id}")).into());
+    };
+    let owner = unit.or(region).unwrap_or_default();
+    caller.check(&org, Permission::ReadWarnings, &owner)?;
+    let f = WarningFilter { after: Some(id - 1), limit: 1, ..WarningFilter::default() };
+    let (items, _) = browse::warnings(&app.store, &f).await.map_err(Problem::internal)?;
+    items.into_iter().next().map(|w| Json(json!(w))).ok_or_else(|| Problem::not_found(format!("no warning {id}")))
+}
+
+// ---- ingestion ----
+
+/// Records in the payments template's columns, as strings.
+type Records = Vec<serde_json::Map<String, serde_json::Value>>;
+
+fn cell_text(v: &serde_json::Value) -> String {
+    match v {
+        serde_json::Value::Null => String::new(),
+        serde_json::Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// Checks that the caller may record payments for every unit in `records`, then imports
+/// them as one file: same validation, idempotency (a voucher already recorded with the same
+/// content is left as it is) and journal as `budgetwatch import`.
+async fn ingest(app: &App, caller: &Caller, records: Records, source: &str) -> Result<Response, Problem> {
+    signed_in(caller)?;
+    if records.is_empty() {
+        return Err(Problem::bad_request("no payments in the request"));
+    }
+    let org = app.org().await?;
+    let columns: Vec<&str> = Kind::Payments.columns().iter().map(|c| c.name).collect();
+    for (i, r) in records.iter().enumerate() {
+        if let Some(k) = r.keys().find(|k| !columns.contains(&k.as_str())) {
+            let mut p = Problem::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid",
+                format!("{source}:{}: unknown field {k}", i + 1),
+            );
+            p.errors.push(json!({"row": i + 1, "field": k, "message": "not a column of the payments template"}));
+            return Err(p);
+        }
+        let unit = r.get("unit_code").map(cell_text).unwrap_or_default();
+        caller.check(&org, Permission::Ingest, unit.trim())?;
+    }
+    let mut csv = csv::Writer::from_writer(Vec::new());
+    csv.write_record(&columns).map_err(Problem::internal)?;
+    for r in &records {
+        csv.write_record(columns.iter().map(|c| r.get(*c).map(cell_text).unwrap_or_default()))
+            .map_err(Problem::internal)?;
+    }
+    let bytes = csv.into_inner().map_err(Problem::internal)?;
+    let dir = tempfile::tempdir().map_err(Problem::internal)?;
+    let path = dir.path().join(format!("{source}.csv"));
+    std::fs::write(&path, bytes).map_err(Problem::internal)?;
+    let ctx = bw_app::Ctx {
+        actor: format!("user:{}", caller.access.user),
+        at: crate::clock::now(),
+        reason: Some(format!("{source} by {}", caller.access.user)),
+        entropy: crate::clock::random_seed().map_err(Problem::internal)?,
+    };
+    // The import runs on a blocking thread of its own (its future is not `Send`; it is
+    // CPU work besides), driven by this runtime.
+    let path_shown = path.display().to_string();
+    let (store, handle) = (app.store.clone(), tokio::runtime::Handle::current());
+    let imported = tokio::task::spawn_blocking(move || {
+        let opts = bw_app::import::ImportOptions::default();
+        let r = handle.block_on(bw_app::import::import_file(&store, &ctx, Kind::Payments, &path, &opts));
+        drop(dir);
+        r
+    })
+    .await
+    .map_err(Problem::internal)?;
+    // Notes name the request, not the temporary file: row n of the request is file row n + 1.
+    let prefix = format!("{}:", path_shown);
+    let renumber = |note: String| match note.strip_prefix(&prefix).and_then(|rest| rest.split_once(':')) {
+        Some((row, rest)) => match row.parse::<u64>() {
+            Ok(n) => format!("{source}:{}:{rest}", n.saturating_sub(1)),
+            Err(_) => note,
+        },
+        None => note,
+    };
+    match imported {
+        Ok(mut r) => {
+            r.warnings = r.warnings.into_iter().map(renumber).collect();
+            let raised = browse::warnings_between(&app.store, r.journal_first, r.journal_end)
+                .await
+                .map_err(Problem::internal)?;
+            let status = if r.added > 0 { StatusCode::CREATED } else { StatusCode::OK };
+            Ok((
+                status,
+                Json(json!({
+                    "rows": r.rows, "added": r.added, "unchanged": r.unchanged, "held": r.held,
+                    "batch": r.batch, "notes": r.warnings, "warnings": raised,
+                })),
+            )
+                .into_response())
+        }
+        Err(bw_app::import::ImportError::Rejected { errors, more, .. }) => {
+            let mut p = Problem::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid",
+                format!("{} error(s); nothing was recorded", errors.len() + more),
+            );
+            for e in errors {
+                // Row 1 of the file is its header: row n of the request is file row n + 1.
+                let row = e.row.saturating_sub(1);
+                p.errors.push(json!({"row": row, "field": e.column, "message": e.message}));
+            }
+            Err(p)
+        }
+        Err(e) => Err(Problem::internal(e)),
+    }
+}
+
+async fn post_payment(State(app): State<App>, caller: Caller, body: axum::body::Bytes) -> Result<Response, Problem> {
+    let record: serde_json::Map<String, serde_json::Value> = serde_json::from_slice(&body)
+        .map_err(|e| Problem::bad_request(format!("the body is not a JSON object: {e}")))?;
+    ingest(&app, &caller, vec![record], "request").await
+}
+
+async fn post_payments_batch(
+    State(app): State<App>,
+    caller: Caller,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Result<Response, Problem> {
+    let kind = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
+    let records: Records = if kind.starts_with("text/csv") {
+        let mut reader = csv::Reader::from_reader(body.as_ref());
+        let header: Vec<String> = reader
+            .headers()
+            .map_err(|e| Problem::bad_request(format!("CSV header: {e}")))?
+            .iter()
+            .map(|h| h.trim().to_string())
+            .collect();
+        let mut out = Vec::new();
+        for (i, r) in reader.records().enumerate() {
+            let r = r.map_err(|e| field_problem("body", &format!("CSV row {}: {e}", i + 1)))?;
+            out.push(header.iter().cloned().zip(r.iter().map(|c| json!(c))).collect());
+        }
+        out
+    } else if kind.starts_with("application/x-ndjson") || kind.starts_with("application/jsonl") {
+        let text = std::str::from_utf8(&body).map_err(|_| Problem::bad_request("the body is not UTF-8"))?;
+        let mut out = Vec::new();
+        for (i, line) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
+            out.push(serde_json::from_str(line).map_err(|e| field_problem("body", &format!("line {}: {e}", i + 1)))?);
+        }
+        out
+    } else {
+        return Err(Problem::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported media type",
+            "send application/x-ndjson (one payment object a line) or text/csv (the payments template)",
+        ));
+    };
+    ingest(&app, &caller, records, "batch").await
+}

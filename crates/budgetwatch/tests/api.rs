@@ -1,0 +1,364 @@
+//! The REST API and its permissions, through the real server: the demo province with one
+//! user per role, each asking for what it may and may not see or do.
+#![allow(clippy::expect_used, clippy::unwrap_used)]
+
+mod common;
+
+use common::{bw, stdout};
+use serde_json::Value;
+use std::collections::HashMap;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::process::{Child, Command, Stdio};
+
+struct Server {
+    child: Child,
+    addr: String,
+    passwords: HashMap<String, String>,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The demo on a random port; the log-ins it prints.
+fn demo(db: &std::path::Path, data: &std::path::Path) -> Server {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_budgetwatch"))
+        .arg("--db")
+        .arg(db)
+        .args(["demo", "--addr", "127.0.0.1:0", "--payments", "4000", "--data"])
+        .arg(data)
+        .env_remove("BUDGETWATCH_DB")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn");
+    let out = child.stdout.take().expect("stdout");
+    let mut passwords = HashMap::new();
+    let mut addr = None;
+    for line in BufReader::new(out).lines() {
+        let line = line.expect("line");
+        let words: Vec<&str> = line.split_whitespace().collect();
+        if let Some(i) = words.iter().position(|w| *w == "password") {
+            passwords.insert(words[i - 1].to_string(), words[i + 1].to_string());
+        }
+        if let Some(u) = line.split("at http://").nth(1) {
+            addr = Some(u.trim_end_matches('/').to_string());
+            break;
+        }
+    }
+    Server { child, addr: addr.expect("the server prints its URL"), passwords }
+}
+
+struct Reply {
+    status: u16,
+    headers: String,
+    body: String,
+}
+
+impl Reply {
+    fn json(&self) -> Value {
+        serde_json::from_str(&self.body).expect(&self.body)
+    }
+}
+
+fn request(addr: &str, method: &str, path: &str, headers: &[(&str, &str)], body: &str) -> Reply {
+    let mut s = std::net::TcpStream::connect(addr).expect("connect");
+    let mut req =
+        format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Length: {}\r\n", body.len());
+    for (k, v) in headers {
+        req.push_str(&format!("{k}: {v}\r\n"));
+    }
+    req.push_str("\r\n");
+    req.push_str(body);
+    s.write_all(req.as_bytes()).expect("send");
+    let mut raw = Vec::new();
+    s.read_to_end(&mut raw).expect("read");
+    let text = String::from_utf8_lossy(&raw).to_string();
+    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    let status = head.split_whitespace().nth(1).and_then(|c| c.parse().ok()).unwrap_or(0);
+    Reply { status, headers: head.to_string(), body: body.to_string() }
+}
+
+impl Server {
+    fn get(&self, path: &str, auth: &[(&str, &str)]) -> Reply {
+        request(&self.addr, "GET", path, auth, "")
+    }
+
+    /// Logs `user` in; the session cookie header.
+    fn login(&self, user: &str) -> String {
+        let r = self.try_login(user, &self.passwords[user]);
+        assert_eq!(r.status, 303, "{user}: {}", r.body);
+        let cookie = r
+            .headers
+            .lines()
+            .find_map(|l| l.strip_prefix("set-cookie: "))
+            .and_then(|c| c.split(';').next())
+            .expect("a session cookie")
+            .to_string();
+        assert!(r.headers.contains("HttpOnly") && r.headers.contains("SameSite=Strict"), "{}", r.headers);
+        cookie
+    }
+
+    fn try_login(&self, user: &str, password: &str) -> Reply {
+        let body = format!("user={user}&password={password}");
+        request(&self.addr, "POST", "/login", &[("Content-Type", "application/x-www-form-urlencoded")], &body)
+    }
+}
+
+fn payment(voucher: &str, unit: &str, indicator: &str, amount: &str) -> String {
+    serde_json::json!({
+        "voucher_no": voucher, "pay_date": "2025-12-30", "unit_code": unit, "indicator_code": indicator,
+        "economic_code": "30201", "payee_name": "测试办公用品有限公司", "payee_account": "6200009999000011",
+        "payee_type": "company", "amount": amount, "summary": "办公用品",
+    })
+    .to_string()
+}
+
+#[test]
+fn each_role_sees_and_does_only_what_its_grants_allow() {
+    let dir = tempfile::tempdir().expect("dir");
+    let (db, data) = (dir.path().join("demo.db"), dir.path().join("data"));
+    let s = demo(&db, &data);
+    assert_eq!(s.passwords.len(), 12, "one log-in per role: {:?}", s.passwords.keys());
+    let units = s.get("/api/v1/units", &[]).json();
+    let nodes = units["items"].as_array().expect("items");
+    let unit_of = |code: &str| nodes.iter().find(|n| n["code"] == code).cloned().expect("node");
+    let own = "990000001001";
+    let department = unit_of(own)["parent_code"].as_str().expect("department").to_string();
+    let other = nodes
+        .iter()
+        .find(|n| n["kind"] == "unit" && n["parent_code"] != department.as_str())
+        .and_then(|n| n["code"].as_str())
+        .expect("a unit in another department")
+        .to_string();
+
+    // Nobody logged in: the public organisation, nothing inside.
+    assert_eq!(s.get("/api/v1/payments", &[]).status, 401);
+    let r = s.get("/api/v1/warnings", &[]);
+    assert_eq!(r.status, 401);
+    assert!(r.headers.contains("application/problem+json") && r.json()["title"] == "unauthorized");
+
+    // A unit handler: its unit's payments, page after page, and nothing of another unit,
+    // however asked; individuals' names and accounts hidden (internal class).
+    let handler = s.login("unit-handler");
+    let h = [("Cookie", handler.as_str())];
+    let mut seen = 0;
+    let mut path = "/api/v1/payments?limit=500".to_string();
+    let mut individuals = 0;
+    loop {
+        let page = s.get(&path, &h).json();
+        for p in page["items"].as_array().expect("items") {
+            assert_eq!(p["unit_code"], own, "{p}");
+            if p["payee_type"] == "individual" {
+                individuals += 1;
+                assert!(p["payee_name"].is_null() && p["payee_account"].is_null(), "{p}");
+            }
+            seen += 1;
+        }
+        match page["next"].as_str() {
+            Some(n) => path = format!("/api/v1/payments?limit=500&after={n}"),
+            None => break,
+        }
+    }
+    assert!(seen > 100 && individuals > 0, "{seen} payments, {individuals} to individuals");
+    let r = s.get(&format!("/api/v1/payments?unit={other}"), &h);
+    assert_eq!(r.status, 403, "{}", r.body);
+    assert!(!r.body.contains("voucher_no"));
+    assert_eq!(s.get("/api/v1/payments?limit=1", &[("Authorization", "Bearer nonsense")]).status, 401);
+    // Guessing a voucher of another unit: refused before anything is looked up.
+    let r = s.get(&format!("/api/v1/payments/{other}/PZ202500000001"), &h);
+    assert_eq!(r.status, 403);
+    // Warnings: only its unit's; another's by id is refused, as is an id that does not exist.
+    let mine = s.get("/api/v1/warnings?limit=1000", &h).json();
+    assert!(mine["items"].as_array().expect("items").iter().all(|w| w["unit_code"] == own), "{mine}");
+
+    // Unit finance on the same unit sees the individuals' details (personal class).
+    let finance = s.login("unit-finance");
+    let page = s.get(&format!("/api/v1/payments?unit={own}&limit=1000"), &[("Cookie", finance.as_str())]).json();
+    assert!(
+        page["items"]
+            .as_array()
+            .expect("items")
+            .iter()
+            .any(|p| p["payee_type"] == "individual" && p["payee_name"].is_string()),
+        "{page}"
+    );
+
+    // The department reviewer: the department's units only.
+    let reviewer = s.login("department-reviewer");
+    let rv = [("Cookie", reviewer.as_str())];
+    let page = s.get("/api/v1/payments?limit=1000", &rv).json();
+    let dept_units: Vec<&str> =
+        nodes.iter().filter(|n| n["parent_code"] == department.as_str()).filter_map(|n| n["code"].as_str()).collect();
+    assert!(
+        page["items"]
+            .as_array()
+            .expect("items")
+            .iter()
+            .all(|p| dept_units.contains(&p["unit_code"].as_str().unwrap_or("")))
+    );
+    assert_eq!(s.get(&format!("/api/v1/payments?unit={other}"), &rv).status, 403);
+    let all = s.get("/api/v1/warnings?limit=1000", &[("Cookie", s.login("bureau-head").as_str())]).json();
+    let foreign_warning = all["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .find(|w| w["unit_code"].as_str().is_some_and(|u| !dept_units.contains(&u)))
+        .and_then(|w| w["id"].as_i64())
+        .expect("a warning outside the department");
+    assert_eq!(s.get(&format!("/api/v1/warnings/{foreign_warning}"), &rv).status, 403);
+    assert_eq!(s.get("/api/v1/warnings/999999999", &rv).status, 403);
+    assert_eq!(s.get(&format!("/api/v1/warnings/{foreign_warning}"), &h).status, 403);
+
+    // Roles without payments: a deputy reads warnings, not vouchers; the administrator and
+    // a citizen read neither.
+    let deputy = s.login("deputy");
+    assert_eq!(s.get("/api/v1/payments", &[("Cookie", deputy.as_str())]).status, 403);
+    assert_eq!(s.get("/api/v1/warnings?limit=1", &[("Cookie", deputy.as_str())]).status, 200);
+    for role in ["admin", "citizen", "public"] {
+        let c = s.login(role);
+        assert_eq!(s.get("/api/v1/payments", &[("Cookie", c.as_str())]).status, 403, "{role}");
+        assert_eq!(s.get(&format!("/api/v1/payments/{own}/PZ202500000001"), &[("Cookie", c.as_str())]).status, 403);
+    }
+    assert_eq!(s.get("/api/v1/warnings", &[("Cookie", s.login("citizen").as_str())]).status, 403);
+
+    // A session's change needs its CSRF token.
+    let me = s.get("/api/v1/me", &h).json();
+    assert_eq!(me["user"], "unit-handler");
+    assert_eq!(me["grants"][0]["level"], 5);
+    let csrf = me["csrf_token"].as_str().expect("csrf").to_string();
+    let indicator = s.get(&format!("/api/v1/payments?unit={own}&limit=1"), &h).json()["items"][0]["indicator_code"]
+        .as_str()
+        .expect("indicator")
+        .to_string();
+    let body = payment("API-1", own, &indicator, "100.00");
+    let json = ("Content-Type", "application/json");
+    let r = request(&s.addr, "POST", "/api/v1/payments", &[h[0], json], &body);
+    assert_eq!(r.status, 403, "{}", r.body);
+    let r = request(&s.addr, "POST", "/api/v1/payments", &[h[0], json, ("X-CSRF-Token", csrf.as_str())], &body);
+    assert_eq!(r.status, 201, "{}", r.body);
+    assert_eq!(r.json()["added"], 1);
+    assert!(r.json()["warnings"].is_array());
+
+    // A machine's token: ingestion only, for the user's unit only, idempotent by voucher.
+    let o = bw(&db, &["user", "token", "unit-handler", "--scopes", "ingest"]);
+    let token = stdout(&o).trim().to_string();
+    assert!(token.starts_with("bwt_"), "{}", stdout(&o));
+    let bearer = format!("Bearer {token}");
+    let t = ("Authorization", bearer.as_str());
+    let body = payment("API-2", own, &indicator, "200.00");
+    let first = request(&s.addr, "POST", "/api/v1/payments", &[t, json], &body);
+    assert_eq!(first.status, 201, "{}", first.body);
+    let again = request(&s.addr, "POST", "/api/v1/payments", &[t, json], &body);
+    assert_eq!(
+        (again.status, again.json()["added"].clone(), again.json()["unchanged"].clone()),
+        (200, 0.into(), 1.into())
+    );
+    let bad = payment("API-3", own, &indicator, "1.001").replace("2025-12-30", "2025-13-01");
+    let r = request(&s.addr, "POST", "/api/v1/payments", &[t, json], &bad);
+    assert_eq!(r.status, 422, "{}", r.body);
+    let errors = r.json()["errors"].clone();
+    let fields: Vec<&str> = errors.as_array().expect("errors").iter().filter_map(|e| e["field"].as_str()).collect();
+    assert!(fields.contains(&"pay_date") && fields.contains(&"amount"), "{}", r.body);
+    assert_eq!(r.json()["errors"][0]["row"], 1);
+    let r = request(&s.addr, "POST", "/api/v1/payments", &[t, json], &payment("API-4", &other, &indicator, "1.00"));
+    assert_eq!(r.status, 403, "{}", r.body);
+    assert_eq!(s.get("/api/v1/payments", &[t]).status, 403, "the token's scopes do not include reading");
+    let ndjson =
+        format!("{}\n{}\n", payment("API-5", own, &indicator, "5.00"), payment("API-6", own, &indicator, "6.00"));
+    let r = request(&s.addr, "POST", "/api/v1/payments:batch", &[t, ("Content-Type", "application/x-ndjson")], &ndjson);
+    assert_eq!((r.status, r.json()["added"].clone()), (201, 2.into()), "{}", r.body);
+    let csv = format!(
+        "voucher_no,pay_date,unit_code,indicator_code,economic_code,payee_name,payee_account,payee_type,amount,summary\nAPI-7,2025-12-30,{own},{indicator},30201,测试公司,62000001,company,7.00,办公用品\n"
+    );
+    let r = request(&s.addr, "POST", "/api/v1/payments:batch", &[t, ("Content-Type", "text/csv")], &csv);
+    assert_eq!((r.status, r.json()["added"].clone()), (201, 1.into()), "{}", r.body);
+
+    // Audit reads everything and changes nothing, even when it asks.
+    let auditor = s.login("audit-discipline");
+    let a = [("Cookie", auditor.as_str())];
+    assert_eq!(s.get(&format!("/api/v1/payments?unit={other}&limit=1"), &a).status, 200);
+    let me = s.get("/api/v1/me", &a).json();
+    let csrf = me["csrf_token"].as_str().expect("csrf");
+    let r = request(
+        &s.addr,
+        "POST",
+        "/api/v1/payments",
+        &[a[0], json, ("X-CSRF-Token", csrf)],
+        &payment("API-8", own, &indicator, "1.00"),
+    );
+    assert_eq!(r.status, 403, "{}", r.body);
+    assert!(r.body.contains("segregation of duties"), "{}", r.body);
+
+    // Five wrong passwords lock the account, also against the right one.
+    for _ in 0..4 {
+        assert_eq!(s.try_login("citizen", "wrong-password").status, 401);
+    }
+    assert_eq!(s.try_login("citizen", "wrong-password").status, 429);
+    assert_eq!(s.try_login("citizen", &s.passwords["citizen"]).status, 429);
+    assert_eq!(s.try_login("nobody", "wrong-password").status, 401);
+
+    // A revoked token opens nothing.
+    let id = common::stderr(&o).split_whitespace().nth(1).expect("token id").to_string();
+    assert!(id.starts_with("tok_"), "{id}");
+    assert!(bw(&db, &["user", "revoke-token", &id]).status.success());
+    let r = request(&s.addr, "POST", "/api/v1/payments", &[t, json], &payment("API-9", own, &indicator, "1.00"));
+    assert_eq!(r.status, 401, "{}", r.body);
+    drop(s);
+    let o = bw(&db, &["verify"]);
+    assert!(o.status.success() && stdout(&o).starts_with("verified"), "{}", stdout(&o));
+}
+
+#[test]
+fn grants_are_journaled_checked_and_revocable() {
+    let dir = tempfile::tempdir().expect("dir");
+    let db = dir.path().join("g.db");
+    let data = dir.path().join("data");
+    let o = bw(&db, &["demo", "--no-serve", "--payments", "500", "--data", data.to_str().expect("path")]);
+    assert!(o.status.success());
+    let add = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_budgetwatch"))
+            .arg("--db")
+            .arg(&db)
+            .args(args)
+            .env("BUDGETWATCH_PASSWORD", "a long enough password")
+            .output()
+            .expect("run")
+    };
+    let o = add(&["user", "add", "li.wei", "--display", "李伟", "--unit", "990000001001"]);
+    assert!(o.status.success(), "{}", common::stderr(&o));
+    let o = add(&["user", "add", "li.wei"]);
+    assert!(!o.status.success() && common::stderr(&o).contains("exists"));
+    let short = Command::new(env!("CARGO_BIN_EXE_budgetwatch"))
+        .arg("--db")
+        .arg(&db)
+        .args(["user", "add", "short"])
+        .env("BUDGETWATCH_PASSWORD", "short")
+        .output()
+        .expect("run");
+    assert!(common::stderr(&short).contains("at least 10 characters"));
+    let o = bw(&db, &["user", "grant", "li.wei", "third_party_auditor"]);
+    assert!(!o.status.success() && common::stderr(&o).contains("must end"), "{}", common::stderr(&o));
+    let o = bw(&db, &["user", "grant", "li.wei", "7", "--scope", "NO-SUCH-UNIT"]);
+    assert!(!o.status.success() && common::stderr(&o).contains("not in the organisation"));
+    let o = bw(&db, &["user", "grant", "li.wei", "unit_head", "--scope", "990000001001"]);
+    assert!(o.status.success(), "{}", common::stderr(&o));
+    let grant: i64 =
+        stdout(&o).split_whitespace().nth(1).and_then(|g| g.trim_end_matches(':').parse().ok()).expect("grant id");
+    let o = bw(&db, &["user", "grant", "li.wei", "unit_head", "--scope", "990000001001"]);
+    assert!(!o.status.success() && common::stderr(&o).contains("already holds"));
+    let o = bw(&db, &["user", "revoke", &grant.to_string()]);
+    assert!(o.status.success(), "{}", common::stderr(&o));
+    let o = bw(&db, &["user", "revoke", &grant.to_string()]);
+    assert!(!o.status.success() && common::stderr(&o).contains("was revoked"));
+    let list: Value = serde_json::from_str(&stdout(&bw(&db, &["user", "list", "--format", "json"]))).expect("json");
+    let li = list.as_array().expect("users").iter().find(|u| u["name"] == "li.wei").expect("li.wei");
+    assert_eq!(li["display_name"], "李伟");
+    assert!(li["grants"][0]["revoked_by"].as_i64().is_some(), "{li}");
+    // The journal holds every grant and revocation, and the tables agree with it.
+    let o = bw(&db, &["verify"]);
+    assert!(o.status.success(), "{}", stdout(&o));
+}

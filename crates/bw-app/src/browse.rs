@@ -1,0 +1,252 @@
+//! Reading records page by page for the API: payments and warnings, filtered, in a stable
+//! order with a cursor. Who may see what is decided by the caller (the server); this module
+//! only reads within the units it is given.
+
+use bw_core::{Date, Money};
+use bw_store::Store;
+use bw_store::sqlx::{self, AssertSqlSafe, Row};
+
+use crate::journal::ActionError;
+
+/// The largest page.
+pub const PAGE_MAX: usize = 1000;
+
+/// Which payments: `units` is the set the caller may read (`None`: every unit).
+#[derive(Clone, Debug, Default)]
+pub struct PaymentFilter {
+    pub units: Option<Vec<String>>,
+    pub unit: Option<String>,
+    pub indicator: Option<String>,
+    pub from: Option<Date>,
+    pub to: Option<Date>,
+    /// After this (voucher_no, unit_code), in that order.
+    pub after: Option<(String, String)>,
+    pub limit: usize,
+}
+
+/// A payment as the API shows it (amounts in yuan, exact).
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct PaymentRow {
+    pub unit_code: String,
+    pub voucher_no: String,
+    pub pay_date: String,
+    pub indicator_code: String,
+    pub economic_code: String,
+    pub payee_name: Option<String>,
+    pub payee_account: Option<String>,
+    pub payee_type: String,
+    pub amount: String,
+    pub summary: String,
+    pub invoice_no: Option<String>,
+    pub contract_no: Option<String>,
+    pub reverses: Option<String>,
+    pub journal_idx: i64,
+}
+
+/// Binds for a query built piece by piece: `$n` placeholders in order.
+struct Sql {
+    text: String,
+    binds: Vec<String>,
+}
+
+impl Sql {
+    fn bind(&mut self, v: String) -> String {
+        self.binds.push(v);
+        format!("${}", self.binds.len())
+    }
+
+    fn any_of(&mut self, column: &str, values: &[String]) -> String {
+        if values.is_empty() {
+            return "1 = 0".into();
+        }
+        let ps: Vec<String> = values.iter().map(|v| self.bind(v.clone())).collect();
+        format!("{column} IN ({})", ps.join(", "))
+    }
+}
+
+/// One page of payments and the cursor of the next (`voucher_no/unit_code`), if any.
+pub async fn payments(store: &Store, f: &PaymentFilter) -> Result<(Vec<PaymentRow>, Option<String>), ActionError> {
+    let mut q = Sql { text: String::new(), binds: Vec::new() };
+    let mut conds: Vec<String> = Vec::new();
+    if let Some(units) = &f.units {
+        let c = q.any_of("unit_code", units);
+        conds.push(c);
+    }
+    if let Some(u) = &f.unit {
+        let p = q.bind(u.clone());
+        conds.push(format!("unit_code = {p}"));
+    }
+    if let Some(i) = &f.indicator {
+        let p = q.bind(i.clone());
+        conds.push(format!("indicator_code = {p}"));
+    }
+    if let Some(d) = f.from {
+        let p = q.bind(d.to_string());
+        conds.push(format!("pay_date >= {p}"));
+    }
+    if let Some(d) = f.to {
+        let p = q.bind(d.to_string());
+        conds.push(format!("pay_date <= {p}"));
+    }
+    if let Some((v, u)) = &f.after {
+        let (pv, pu) = (q.bind(v.clone()), q.bind(u.clone()));
+        conds.push(format!("(voucher_no > {pv} OR (voucher_no = {pv} AND unit_code > {pu}))"));
+    }
+    let limit = f.limit.clamp(1, PAGE_MAX);
+    q.text = format!(
+        "SELECT unit_code, voucher_no, pay_date, indicator_code, economic_code, payee_name, payee_account, payee_type, amount, summary, invoice_no, contract_no, reverses, journal_idx FROM payments{} ORDER BY voucher_no, unit_code LIMIT {}",
+        if conds.is_empty() { String::new() } else { format!(" WHERE {}", conds.join(" AND ")) },
+        limit + 1
+    );
+    let mut query = sqlx::query(AssertSqlSafe(q.text));
+    for b in q.binds {
+        query = query.bind(b);
+    }
+    let rows = query.fetch_all(store.pool()).await?;
+    let mut out = Vec::with_capacity(rows.len().min(limit));
+    for r in rows.iter().take(limit) {
+        let blank = |s: String| if s.is_empty() { None } else { Some(s) };
+        out.push(PaymentRow {
+            unit_code: r.try_get(0)?,
+            voucher_no: r.try_get(1)?,
+            pay_date: r.try_get(2)?,
+            indicator_code: r.try_get(3)?,
+            economic_code: r.try_get(4)?,
+            payee_name: blank(r.try_get(5)?),
+            payee_account: blank(r.try_get(6)?),
+            payee_type: r.try_get(7)?,
+            amount: Money::from_fen(r.try_get(8)?).to_string(),
+            summary: r.try_get(9)?,
+            invoice_no: r.try_get(10)?,
+            contract_no: r.try_get(11)?,
+            reverses: r.try_get(12)?,
+            journal_idx: r.try_get(13)?,
+        });
+    }
+    let next = if rows.len() > limit { out.last().map(|p| format!("{}/{}", p.voucher_no, p.unit_code)) } else { None };
+    Ok((out, next))
+}
+
+/// Which warnings: within `units` and `regions` (`None`: all).
+#[derive(Clone, Debug, Default)]
+pub struct WarningFilter {
+    pub units: Option<Vec<String>>,
+    pub regions: Option<Vec<String>>,
+    pub state: Option<String>,
+    pub rule: Option<String>,
+    pub level: Option<String>,
+    pub after: Option<i64>,
+    pub limit: usize,
+}
+
+/// A warning as listed.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct WarningRow {
+    pub id: i64,
+    pub year: i64,
+    pub rule: String,
+    pub level: String,
+    pub unit_code: Option<String>,
+    pub indicator_code: Option<String>,
+    pub region_code: Option<String>,
+    pub period: String,
+    pub raised_on: String,
+    pub explain_by: String,
+    pub plan_by: String,
+    pub state: String,
+    pub vouchers: serde_json::Value,
+    pub evidence: serde_json::Value,
+}
+
+/// One page of warnings by id and the next cursor.
+pub async fn warnings(store: &Store, f: &WarningFilter) -> Result<(Vec<WarningRow>, Option<String>), ActionError> {
+    let mut q = Sql { text: String::new(), binds: Vec::new() };
+    let mut conds: Vec<String> = Vec::new();
+    match (&f.units, &f.regions) {
+        (None, None) => {}
+        (units, regions) => {
+            let u = units.as_deref().map(|u| q.any_of("unit_code", u)).unwrap_or_else(|| "1 = 0".into());
+            let r = regions
+                .as_deref()
+                .map(|r| format!("(unit_code IS NULL AND {})", q.any_of("region_code", r)))
+                .unwrap_or_else(|| "1 = 0".into());
+            conds.push(format!("({u} OR {r})"));
+        }
+    }
+    for (col, v) in [("state", &f.state), ("rule", &f.rule), ("level", &f.level)] {
+        if let Some(v) = v {
+            let p = q.bind(v.clone());
+            conds.push(format!("{col} = {p}"));
+        }
+    }
+    if let Some(a) = f.after {
+        conds.push(format!("id > {a}"));
+    }
+    let limit = f.limit.clamp(1, PAGE_MAX);
+    q.text = format!(
+        "SELECT id, year, rule, level, unit_code, indicator_code, region_code, period, raised_on, explain_by, plan_by, state, vouchers, evidence FROM warnings{} ORDER BY id LIMIT {}",
+        if conds.is_empty() { String::new() } else { format!(" WHERE {}", conds.join(" AND ")) },
+        limit + 1
+    );
+    let mut query = sqlx::query(AssertSqlSafe(q.text));
+    for b in q.binds {
+        query = query.bind(b);
+    }
+    let rows = query.fetch_all(store.pool()).await?;
+    let mut out = Vec::new();
+    for r in rows.iter().take(limit) {
+        let json = |i: usize| -> Result<serde_json::Value, ActionError> {
+            let s: String = r.try_get(i)?;
+            Ok(serde_json::from_str(&s).unwrap_or(serde_json::Value::String(s)))
+        };
+        out.push(WarningRow {
+            id: r.try_get(0)?,
+            year: r.try_get::<i64, _>(1)?,
+            rule: r.try_get(2)?,
+            level: r.try_get(3)?,
+            unit_code: r.try_get(4)?,
+            indicator_code: r.try_get(5)?,
+            region_code: r.try_get(6)?,
+            period: r.try_get(7)?,
+            raised_on: r.try_get(8)?,
+            explain_by: r.try_get(9)?,
+            plan_by: r.try_get(10)?,
+            state: r.try_get(11)?,
+            vouchers: json(12)?,
+            evidence: json(13)?,
+        });
+    }
+    let next = if rows.len() > limit { out.last().map(|w| w.id.to_string()) } else { None };
+    Ok((out, next))
+}
+
+/// The warning `id`: (unit, region) it belongs to, for the scope check, if it exists.
+pub async fn warning_owner(store: &Store, id: i64) -> Result<Option<(Option<String>, Option<String>)>, ActionError> {
+    let row = sqlx::query("SELECT unit_code, region_code FROM warnings WHERE id = $1")
+        .bind(id)
+        .fetch_optional(store.pool())
+        .await?;
+    Ok(match row {
+        Some(r) => Some((r.try_get(0)?, r.try_get(1)?)),
+        None => None,
+    })
+}
+
+/// Warnings recorded by journal entries in `first..end` (those an import raised or
+/// changed), by id.
+pub async fn warnings_between(store: &Store, first: i64, end: i64) -> Result<Vec<WarningRow>, ActionError> {
+    let ids: Vec<i64> = sqlx::query("SELECT id FROM warnings WHERE journal_idx >= $1 AND journal_idx < $2 ORDER BY id")
+        .bind(first)
+        .bind(end)
+        .fetch_all(store.pool())
+        .await?
+        .iter()
+        .map(|r| r.try_get(0))
+        .collect::<Result<_, _>>()?;
+    let mut out = Vec::new();
+    for id in ids {
+        let f = WarningFilter { after: Some(id - 1), limit: 1, ..WarningFilter::default() };
+        out.extend(warnings(store, &f).await?.0);
+    }
+    Ok(out)
+}

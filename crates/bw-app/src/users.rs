@@ -1,0 +1,605 @@
+//! Accounts, grants, API tokens, log-ins and sessions.
+//!
+//! Users, grants and tokens are records: journaled (`user.add`, `user.grant`,
+//! `user.revoke`, `user.password`, `token.issue`, `token.revoke`) and checked by `verify`.
+//! Password hashes, failed log-ins and sessions are operational state kept beside them and
+//! never journaled: the journal is served as proofs, and a hash there could be attacked
+//! offline. A token's secret is never stored; its SHA-256 is (a hash of 256 random bits
+//! reveals nothing).
+
+use bw_core::access::{Access, Grant, Permission, Role, Scope};
+use bw_core::org::OrgTree;
+use bw_core::{Date, Timestamp};
+use bw_store::Store;
+use bw_store::sqlx::{self, Row};
+use sha2::{Digest, Sha256};
+
+use crate::Ctx;
+use crate::journal::{ActionError, act};
+
+/// Failed log-ins in a row before the account is locked, and for how long.
+pub const LOCKOUT_FAILURES: i64 = 5;
+pub const LOCKOUT_SECONDS: i64 = 15 * 60;
+/// How long a session lasts without a new log-in.
+pub const SESSION_SECONDS: i64 = 8 * 3600;
+
+fn invalid(s: impl Into<String>) -> ActionError {
+    ActionError::Invalid(s.into())
+}
+
+fn sha256(bytes: &[u8]) -> Vec<u8> {
+    Sha256::digest(bytes).to_vec()
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn derive(ctx: &Ctx, label: &[u8]) -> [u8; 32] {
+    let mut h = Sha256::new();
+    h.update(label);
+    h.update(ctx.entropy);
+    h.finalize().into()
+}
+
+/// Argon2id with OWASP's parameters (19 MiB, 2 passes), stored as
+/// `argon2id$19456$2$1$SALT$HASH` (hex).
+fn hash_password(password: &str, salt: &[u8]) -> Result<String, ActionError> {
+    let (m, t, p) = (19 * 1024, 2, 1);
+    let params = argon2::Params::new(m, t, p, Some(32)).map_err(|e| invalid(e.to_string()))?;
+    let kdf = argon2::Argon2::new(argon2::Algorithm::Argon2id, argon2::Version::V0x13, params);
+    let mut out = [0u8; 32];
+    kdf.hash_password_into(password.as_bytes(), salt, &mut out).map_err(|e| invalid(e.to_string()))?;
+    Ok(format!("argon2id${m}${t}${p}${}${}", hex(salt), hex(&out)))
+}
+
+fn unhex(s: &str) -> Option<Vec<u8>> {
+    (0..s.len()).step_by(2).map(|i| u8::from_str_radix(s.get(i..i + 2)?, 16).ok()).collect()
+}
+
+/// Whether `password` matches a stored `argon2id$…` hash (compared in constant time).
+fn password_matches(password: &str, stored: &str) -> bool {
+    let parts: Vec<&str> = stored.split('$').collect();
+    let [_, m, t, p, salt, hash] = parts.as_slice() else { return false };
+    let (Ok(m), Ok(t), Ok(p), Some(salt), Some(hash)) = (m.parse(), t.parse(), p.parse(), unhex(salt), unhex(hash))
+    else {
+        return false;
+    };
+    let Ok(params) = argon2::Params::new(m, t, p, Some(hash.len())) else { return false };
+    let kdf = argon2::Argon2::new(argon2::Algorithm::Argon2id, argon2::Version::V0x13, params);
+    let mut out = vec![0u8; hash.len()];
+    if kdf.hash_password_into(password.as_bytes(), &salt, &mut out).is_err() {
+        return false;
+    }
+    out.iter().zip(&hash).fold(0u8, |acc, (a, b)| acc | (a ^ b)) == 0
+}
+
+fn check_name(name: &str) -> Result<(), ActionError> {
+    let ok = !name.is_empty()
+        && name.len() <= 64
+        && name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'.' | b'_' | b'-'));
+    if ok { Ok(()) } else { Err(invalid(format!("user name {name:?}: 1-64 of a-z, 0-9, '.', '_', '-'"))) }
+}
+
+fn check_password(password: &str) -> Result<(), ActionError> {
+    if password.chars().count() < 10 {
+        return Err(invalid("the password must have at least 10 characters"));
+    }
+    Ok(())
+}
+
+#[derive(serde::Serialize)]
+struct UserData<'a> {
+    name: &'a str,
+    display_name: &'a str,
+    unit: Option<&'a str>,
+}
+
+async fn exists(store: &Store, sql: &'static str, key: &str) -> Result<bool, ActionError> {
+    Ok(sqlx::query(sql).bind(key.to_string()).fetch_optional(store.pool()).await?.is_some())
+}
+
+/// Adds a user who logs in with `password`.
+pub async fn add(
+    store: &Store,
+    ctx: &Ctx,
+    name: &str,
+    display_name: &str,
+    unit: Option<&str>,
+    password: &str,
+) -> Result<i64, ActionError> {
+    check_name(name)?;
+    check_password(password)?;
+    if exists(store, "SELECT 1 FROM users WHERE name = $1", name).await? {
+        return Err(invalid(format!("user {name:?} exists")));
+    }
+    if let Some(u) = unit
+        && !exists(store, "SELECT 1 FROM units WHERE code = $1", u).await?
+    {
+        return Err(invalid(format!("unit {u:?} is not in the organisation")));
+    }
+    let stored = hash_password(password, &derive(ctx, b"budgetwatch/password-salt")[..16])?;
+    let display = if display_name.trim().is_empty() { name } else { display_name.trim() };
+    let reason = ctx.reason.clone().unwrap_or_else(|| format!("account of {name}"));
+    let data = UserData { name, display_name: display, unit };
+    let (n, d, u) = (name.to_string(), display.to_string(), unit.map(str::to_string));
+    act(store, ctx, "user.add", &reason, &data, async move |tx, idx| {
+        sqlx::query("INSERT INTO users (name, display_name, unit_code, journal_idx) VALUES ($1, $2, $3, $4)")
+            .bind(n.clone())
+            .bind(d)
+            .bind(u)
+            .bind(idx)
+            .execute(&mut **tx)
+            .await?;
+        sqlx::query("INSERT INTO credentials (user_name, password, failures, locked_until) VALUES ($1, $2, 0, 0)")
+            .bind(n)
+            .bind(stored)
+            .execute(&mut **tx)
+            .await?;
+        Ok(())
+    })
+    .await
+}
+
+/// Sets a user's password (journaled without the password; a lockout ends).
+pub async fn set_password(store: &Store, ctx: &Ctx, name: &str, password: &str) -> Result<i64, ActionError> {
+    check_password(password)?;
+    if !exists(store, "SELECT 1 FROM users WHERE name = $1", name).await? {
+        return Err(invalid(format!("no user {name:?}")));
+    }
+    let stored = hash_password(password, &derive(ctx, b"budgetwatch/password-salt")[..16])?;
+    let reason = ctx.reason.clone().unwrap_or_else(|| format!("password of {name}"));
+    let n = name.to_string();
+    act(store, ctx, "user.password", &reason, &serde_json::json!({ "name": name }), async move |tx, _| {
+        sqlx::query("UPDATE credentials SET password = $1, failures = 0, locked_until = 0 WHERE user_name = $2")
+            .bind(stored)
+            .bind(n.clone())
+            .execute(&mut **tx)
+            .await?;
+        sqlx::query("DELETE FROM sessions WHERE user_name = $1").bind(n).execute(&mut **tx).await?;
+        Ok(())
+    })
+    .await
+}
+
+#[derive(serde::Serialize)]
+struct GrantData<'a> {
+    user: &'a str,
+    role: &'a str,
+    scope: &'a str,
+    until: Option<String>,
+}
+
+/// Grants `role` on `scope` to a user, until a day (inclusive) or without end; an outside
+/// auditor's grant must end.
+pub async fn grant(
+    store: &Store,
+    ctx: &Ctx,
+    user: &str,
+    role: Role,
+    scope: &Scope,
+    until: Option<Date>,
+) -> Result<i64, ActionError> {
+    if !exists(store, "SELECT 1 FROM users WHERE name = $1", user).await? {
+        return Err(invalid(format!("no user {user:?}")));
+    }
+    if let Scope::Node(code) = scope
+        && !exists(store, "SELECT 1 FROM units WHERE code = $1", code).await?
+    {
+        return Err(invalid(format!(
+            "scope {code:?} is not in the organisation (a region, department or unit code, or *)"
+        )));
+    }
+    if role.time_limited() && until.is_none() {
+        return Err(invalid(format!("a {} grant must end: give --until DATE", role.id())));
+    }
+    if let Some(u) = until
+        && u < ctx.at.date()
+    {
+        return Err(invalid(format!("--until {u} is in the past")));
+    }
+    let active = sqlx::query(
+        "SELECT journal_idx FROM grants WHERE user_name = $1 AND role = $2 AND scope = $3 AND revoked_idx IS NULL",
+    )
+    .bind(user.to_string())
+    .bind(role.id())
+    .bind(scope.as_str().to_string())
+    .fetch_optional(store.pool())
+    .await?;
+    if let Some(r) = active {
+        let id: i64 = r.try_get(0)?;
+        return Err(invalid(format!("{user} already holds {} on {} (grant {id})", role.id(), scope.as_str())));
+    }
+    let reason = ctx.reason.clone().unwrap_or_else(|| format!("{} on {} for {user}", role.id(), scope.as_str()));
+    let until_s = until.map(|d| d.to_string());
+    let data = GrantData { user, role: role.id(), scope: scope.as_str(), until: until_s.clone() };
+    let (u, s) = (user.to_string(), scope.as_str().to_string());
+    act(store, ctx, "user.grant", &reason, &data, async move |tx, idx| {
+        sqlx::query("INSERT INTO grants (journal_idx, user_name, role, scope, until, revoked_idx) VALUES ($1, $2, $3, $4, $5, NULL)")
+            .bind(idx)
+            .bind(u)
+            .bind(role.id())
+            .bind(s)
+            .bind(until_s)
+            .execute(&mut **tx)
+            .await?;
+        Ok(())
+    })
+    .await
+}
+
+/// Revokes a grant (by its id, the journal index that made it).
+pub async fn revoke(store: &Store, ctx: &Ctx, grant_id: i64) -> Result<i64, ActionError> {
+    let row = sqlx::query("SELECT user_name, role, scope, revoked_idx FROM grants WHERE journal_idx = $1")
+        .bind(grant_id)
+        .fetch_optional(store.pool())
+        .await?
+        .ok_or_else(|| invalid(format!("no grant {grant_id}")))?;
+    let (user, role, scope, revoked): (String, String, String, Option<i64>) =
+        (row.try_get(0)?, row.try_get(1)?, row.try_get(2)?, row.try_get(3)?);
+    if let Some(r) = revoked {
+        return Err(invalid(format!("grant {grant_id} was revoked by entry {r}")));
+    }
+    let reason = ctx.reason.clone().unwrap_or_else(|| format!("{role} on {scope} of {user} revoked"));
+    let data = serde_json::json!({ "grant": grant_id, "user": user });
+    act(store, ctx, "user.revoke", &reason, &data, async move |tx, idx| {
+        sqlx::query("UPDATE grants SET revoked_idx = $1 WHERE journal_idx = $2")
+            .bind(idx)
+            .bind(grant_id)
+            .execute(&mut **tx)
+            .await?;
+        Ok(())
+    })
+    .await
+}
+
+/// A grant as listed.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct GrantRow {
+    pub id: i64,
+    pub role: String,
+    pub level: u8,
+    pub scope: String,
+    pub until: Option<String>,
+    pub revoked_by: Option<i64>,
+}
+
+/// A user as listed.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct UserRow {
+    pub name: String,
+    pub display_name: String,
+    pub unit: Option<String>,
+    pub locked_until: Option<String>,
+    pub grants: Vec<GrantRow>,
+}
+
+/// Every user with their grants (revoked ones included, marked).
+pub async fn list(store: &Store) -> Result<Vec<UserRow>, ActionError> {
+    let mut users: Vec<UserRow> = Vec::new();
+    let rows = sqlx::query(
+        "SELECT u.name, u.display_name, u.unit_code, c.locked_until FROM users u LEFT JOIN credentials c ON c.user_name = u.name ORDER BY u.name",
+    )
+    .fetch_all(store.pool())
+    .await?;
+    for r in rows {
+        let locked: Option<i64> = r.try_get(3)?;
+        users.push(UserRow {
+            name: r.try_get(0)?,
+            display_name: r.try_get(1)?,
+            unit: r.try_get(2)?,
+            locked_until: locked.filter(|t| *t > 0).map(|t| Timestamp(t).to_string()),
+            grants: Vec::new(),
+        });
+    }
+    let rows =
+        sqlx::query("SELECT journal_idx, user_name, role, scope, until, revoked_idx FROM grants ORDER BY journal_idx")
+            .fetch_all(store.pool())
+            .await?;
+    for r in rows {
+        let user: String = r.try_get(1)?;
+        let role: String = r.try_get(2)?;
+        if let Some(u) = users.iter_mut().find(|u| u.name == user) {
+            u.grants.push(GrantRow {
+                id: r.try_get(0)?,
+                level: Role::parse(&role).map(Role::level).unwrap_or(0),
+                role,
+                scope: r.try_get(3)?,
+                until: r.try_get(4)?,
+                revoked_by: r.try_get(5)?,
+            });
+        }
+    }
+    Ok(users)
+}
+
+/// The active grants of `user` on `today`.
+pub async fn access(store: &Store, user: &str, today: Date) -> Result<Access, ActionError> {
+    let rows = sqlx::query("SELECT role, scope, until FROM grants WHERE user_name = $1 AND revoked_idx IS NULL")
+        .bind(user.to_string())
+        .fetch_all(store.pool())
+        .await?;
+    let mut grants = Vec::new();
+    for r in rows {
+        let (role, scope, until): (String, String, Option<String>) = (r.try_get(0)?, r.try_get(1)?, r.try_get(2)?);
+        let until = until.map(|u| Date::parse(&u)).transpose().map_err(|e| invalid(e.to_string()))?;
+        grants.push(Grant { role: Role::parse(&role).map_err(invalid)?, scope: Scope::parse(&scope), until });
+    }
+    Ok(Access::new(user, grants, today))
+}
+
+/// The organisation as stored, for scope checks.
+pub async fn org_tree(store: &Store) -> Result<OrgTree, ActionError> {
+    let mut tx = store.pool().begin().await?;
+    let tree = crate::import::load_tree(&mut tx).await.map_err(|e| invalid(e.to_string()))?;
+    tx.commit().await?;
+    Ok(tree)
+}
+
+/// Why a log-in failed. The message never says whether the user exists.
+#[derive(Debug, thiserror::Error)]
+pub enum LoginError {
+    #[error("wrong user name or password")]
+    Wrong,
+    #[error("too many failed log-ins: locked until {0}")]
+    Locked(Timestamp),
+    #[error(transparent)]
+    Store(#[from] ActionError),
+}
+
+/// A session opened by a log-in: the secret goes in a cookie, the CSRF token in forms.
+#[derive(Clone, Debug)]
+pub struct Session {
+    pub user: String,
+    pub secret: String,
+    pub csrf: String,
+    pub expires_at: Timestamp,
+}
+
+/// Checks a password and opens a session. `entropy` gives the session's secrets. After
+/// `LOCKOUT_FAILURES` failures in a row the account is locked for `LOCKOUT_SECONDS`, also
+/// against the right password.
+pub async fn login(
+    store: &Store,
+    user: &str,
+    password: &str,
+    now: Timestamp,
+    entropy: [u8; 32],
+) -> Result<Session, LoginError> {
+    let row = sqlx::query("SELECT password, failures, locked_until FROM credentials WHERE user_name = $1")
+        .bind(user.to_string())
+        .fetch_optional(store.pool())
+        .await
+        .map_err(ActionError::from)?;
+    let Some(row) = row else {
+        // The same work as for a real account, so timing tells nothing.
+        let _ = password_matches(password, "argon2id$19456$2$1$00000000000000000000000000000000$00");
+        return Err(LoginError::Wrong);
+    };
+    let (stored, failures, locked_until): (String, i64, i64) = (
+        row.try_get(0).map_err(ActionError::from)?,
+        row.try_get(1).map_err(ActionError::from)?,
+        row.try_get(2).map_err(ActionError::from)?,
+    );
+    if locked_until > now.0 {
+        return Err(LoginError::Locked(Timestamp(locked_until)));
+    }
+    let (p, s) = (password.to_string(), stored);
+    let ok = tokio::task::spawn_blocking(move || password_matches(&p, &s)).await.unwrap_or(false);
+    if !ok {
+        let failures = failures + 1;
+        let (failures, locked) =
+            if failures >= LOCKOUT_FAILURES { (0, now.0 + LOCKOUT_SECONDS) } else { (failures, 0) };
+        sqlx::query("UPDATE credentials SET failures = $1, locked_until = $2 WHERE user_name = $3")
+            .bind(failures)
+            .bind(locked)
+            .bind(user.to_string())
+            .execute(store.pool())
+            .await
+            .map_err(ActionError::from)?;
+        return Err(if locked > 0 { LoginError::Locked(Timestamp(locked)) } else { LoginError::Wrong });
+    }
+    let secret = hex(&Sha256::new().chain_update(b"budgetwatch/session").chain_update(entropy).finalize());
+    let csrf = hex(&Sha256::new().chain_update(b"budgetwatch/csrf").chain_update(entropy).finalize());
+    let expires_at = Timestamp(now.0 + SESSION_SECONDS);
+    let mut tx = store.pool().begin().await.map_err(ActionError::from)?;
+    sqlx::query("UPDATE credentials SET failures = 0, locked_until = 0 WHERE user_name = $1")
+        .bind(user.to_string())
+        .execute(&mut *tx)
+        .await
+        .map_err(ActionError::from)?;
+    sqlx::query("DELETE FROM sessions WHERE expires_at <= $1")
+        .bind(now.0)
+        .execute(&mut *tx)
+        .await
+        .map_err(ActionError::from)?;
+    sqlx::query("INSERT INTO sessions (secret_sha256, user_name, csrf, expires_at) VALUES ($1, $2, $3, $4)")
+        .bind(sha256(secret.as_bytes()))
+        .bind(user.to_string())
+        .bind(csrf.clone())
+        .bind(expires_at.0)
+        .execute(&mut *tx)
+        .await
+        .map_err(ActionError::from)?;
+    tx.commit().await.map_err(ActionError::from)?;
+    Ok(Session { user: user.to_string(), secret, csrf, expires_at })
+}
+
+/// The session a cookie's secret opens, if it has not expired: (user, CSRF token).
+pub async fn session(store: &Store, secret: &str, now: Timestamp) -> Result<Option<(String, String)>, ActionError> {
+    let row = sqlx::query("SELECT user_name, csrf FROM sessions WHERE secret_sha256 = $1 AND expires_at > $2")
+        .bind(sha256(secret.as_bytes()))
+        .bind(now.0)
+        .fetch_optional(store.pool())
+        .await?;
+    Ok(match row {
+        Some(r) => Some((r.try_get(0)?, r.try_get(1)?)),
+        None => None,
+    })
+}
+
+/// Ends a session.
+pub async fn logout(store: &Store, secret: &str) -> Result<(), ActionError> {
+    sqlx::query("DELETE FROM sessions WHERE secret_sha256 = $1")
+        .bind(sha256(secret.as_bytes()))
+        .execute(store.pool())
+        .await?;
+    Ok(())
+}
+
+/// Names of permissions as tokens carry them.
+pub fn permission_id(p: Permission) -> String {
+    serde_json::to_value(p).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default()
+}
+
+/// A permission by its name (`read_payments`, `ingest`, …).
+pub fn parse_permission(s: &str) -> Result<Permission, String> {
+    serde_json::from_value(serde_json::Value::String(s.trim().to_string())).map_err(|_| format!("unknown scope {s:?}"))
+}
+
+/// A newly issued token: its id and the secret, shown once.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct IssuedToken {
+    pub id: String,
+    pub secret: String,
+}
+
+/// Issues an API token acting as `user` but limited to `scopes` (permissions), until a day.
+pub async fn issue_token(
+    store: &Store,
+    ctx: &Ctx,
+    user: &str,
+    scopes: &[Permission],
+    until: Option<Date>,
+) -> Result<IssuedToken, ActionError> {
+    if !exists(store, "SELECT 1 FROM users WHERE name = $1", user).await? {
+        return Err(invalid(format!("no user {user:?}")));
+    }
+    if scopes.is_empty() {
+        return Err(invalid("a token needs at least one scope"));
+    }
+    let secret = format!("bwt_{}", hex(&derive(ctx, b"budgetwatch/api-token")));
+    let digest = sha256(secret.as_bytes());
+    let id = format!("tok_{}", &hex(&digest)[..12]);
+    let names: Vec<String> = scopes.iter().map(|p| permission_id(*p)).collect();
+    let data = serde_json::json!({
+        "id": id, "user": user, "scopes": names, "until": until.map(|d| d.to_string()), "secret_sha256": hex(&digest),
+    });
+    let reason = ctx.reason.clone().unwrap_or_else(|| format!("API token for {user}"));
+    let (i, u, joined) = (id.clone(), user.to_string(), names.join(","));
+    act(store, ctx, "token.issue", &reason, &data, async move |tx, idx| {
+        sqlx::query("INSERT INTO api_tokens (id, user_name, secret_sha256, scopes, until, revoked_idx, journal_idx) VALUES ($1, $2, $3, $4, $5, NULL, $6)")
+            .bind(i)
+            .bind(u)
+            .bind(digest)
+            .bind(joined)
+            .bind(until.map(|d| d.to_string()))
+            .bind(idx)
+            .execute(&mut **tx)
+            .await?;
+        Ok(())
+    })
+    .await?;
+    Ok(IssuedToken { id, secret })
+}
+
+/// Revokes an API token.
+pub async fn revoke_token(store: &Store, ctx: &Ctx, id: &str) -> Result<i64, ActionError> {
+    if !exists(store, "SELECT 1 FROM api_tokens WHERE id = $1 AND revoked_idx IS NULL", id).await? {
+        return Err(invalid(format!("no active token {id:?}")));
+    }
+    let reason = ctx.reason.clone().unwrap_or_else(|| format!("token {id} revoked"));
+    let i = id.to_string();
+    act(store, ctx, "token.revoke", &reason, &serde_json::json!({ "id": id }), async move |tx, idx| {
+        sqlx::query("UPDATE api_tokens SET revoked_idx = $1 WHERE id = $2")
+            .bind(idx)
+            .bind(i)
+            .execute(&mut **tx)
+            .await?;
+        Ok(())
+    })
+    .await
+}
+
+/// What a bearer token may do on `today`: its user's grants, limited to its scopes.
+pub async fn token_access(store: &Store, secret: &str, today: Date) -> Result<Option<Access>, ActionError> {
+    let row =
+        sqlx::query("SELECT user_name, scopes, until FROM api_tokens WHERE secret_sha256 = $1 AND revoked_idx IS NULL")
+            .bind(sha256(secret.as_bytes()))
+            .fetch_optional(store.pool())
+            .await?;
+    let Some(r) = row else { return Ok(None) };
+    let (user, scopes, until): (String, String, Option<String>) = (r.try_get(0)?, r.try_get(1)?, r.try_get(2)?);
+    if let Some(u) = until
+        && Date::parse(&u).is_ok_and(|u| today > u)
+    {
+        return Ok(None);
+    }
+    let mut a = access(store, &user, today).await?;
+    a.limit = Some(scopes.split(',').filter_map(|s| parse_permission(s).ok()).collect());
+    Ok(Some(a))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_hash_and_match_only_themselves() {
+        let stored = hash_password("correct horse battery", &[7u8; 16]).unwrap_or_default();
+        assert!(stored.starts_with("argon2id$19456$2$1$"));
+        assert!(password_matches("correct horse battery", &stored));
+        assert!(!password_matches("correct horse batterY", &stored));
+        assert!(!password_matches("correct horse battery", "argon2id$garbage"));
+    }
+
+    #[test]
+    fn permission_names_round_trip() {
+        for p in [Permission::Ingest, Permission::ReadPayments, Permission::CloseWarning] {
+            assert_eq!(parse_permission(&permission_id(p)), Ok(p));
+        }
+        assert!(parse_permission("root").is_err());
+    }
+}
+
+/// A log-in the demo created.
+#[derive(Clone, Debug)]
+pub struct DemoLogin {
+    pub user: String,
+    pub role: Role,
+    pub scope: String,
+    pub password: String,
+}
+
+/// One user per role for the demo: the unit roles on the first unit, the department
+/// reviewer on its department, the rest on the whole installation (the outside auditor until
+/// the end of next year). Passwords come from the caller's entropy.
+pub async fn demo_accounts(store: &Store, ctx: &Ctx) -> Result<Vec<DemoLogin>, ActionError> {
+    let tree = org_tree(store).await?;
+    let mut units: Vec<&bw_core::org::OrgNode> =
+        tree.nodes().filter(|n| n.kind == bw_core::org::OrgKind::Unit).collect();
+    units.sort_by(|a, b| a.code.cmp(&b.code));
+    let unit = units.first().ok_or_else(|| invalid("the demo has no units"))?.code.clone();
+    let department = tree.department_of(&unit).map(|d| d.code.clone()).unwrap_or_else(|| unit.clone());
+    let until = Date::from_ymd(ctx.at.date().year() + 1, 12, 31);
+    let mut out = Vec::new();
+    for role in Role::ALL {
+        let scope = match role {
+            Role::UnitHandler | Role::UnitFinance | Role::UnitHead => unit.clone(),
+            Role::DepartmentReviewer => department.clone(),
+            _ => "*".to_string(),
+        };
+        let user = role.id().replace('_', "-");
+        let password: String = derive(ctx, format!("budgetwatch/demo-password/{user}").as_bytes())
+            .iter()
+            .take(12)
+            .map(|b| char::from(b"abcdefghijkmnpqrstuvwxyz23456789"[usize::from(b % 32)]))
+            .collect();
+        let home = (scope != "*").then_some(unit.as_str()).filter(|_| role <= Role::UnitHead);
+        add(store, ctx, &user, role.zh(), home, &password).await?;
+        let limit = if role.time_limited() { until } else { None };
+        grant(store, ctx, &user, role, &Scope::parse(&scope), limit).await?;
+        out.push(DemoLogin { user, role, scope, password });
+    }
+    Ok(out)
+}
