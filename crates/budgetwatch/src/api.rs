@@ -240,6 +240,15 @@ impl FromRequestParts<App> for Caller {
     }
 }
 
+/// Runs `f` on a blocking thread with this runtime's handle: for the services whose futures
+/// are not `Send` (their journal closures borrow across awaits) and that are CPU work besides.
+async fn off_thread<T: Send + 'static>(
+    f: impl FnOnce(tokio::runtime::Handle) -> T + Send + 'static,
+) -> Result<T, Problem> {
+    let rt = tokio::runtime::Handle::current();
+    tokio::task::spawn_blocking(move || f(rt)).await.map_err(Problem::internal)
+}
+
 /// A signed-in caller, or 401.
 fn signed_in(c: &Caller) -> Result<(), Problem> {
     match c.via {
@@ -259,6 +268,8 @@ pub fn routes() -> Router<App> {
         .route("/api/v1/payments/{unit}/{voucher}", get(one_payment))
         .route("/api/v1/warnings", get(list_warnings))
         .route("/api/v1/warnings/{id}", get(one_warning))
+        .route("/api/v1/warnings/{id}/steps", post(warning_step))
+        .route("/api/v1/warnings/{id}/history", get(warning_history))
 }
 
 // ---- log-in ----
@@ -532,20 +543,109 @@ async fn one_warning(
     caller: Caller,
     Path(id): Path<i64>,
 ) -> Result<Json<serde_json::Value>, Problem> {
-    signed_in(&caller)?;
-    let org = app.org().await?;
-    if !caller.access.has(Permission::ReadWarnings) {
-        return Err(Refusal::NoPermission(Permission::ReadWarnings).into());
-    }
-    let Some((unit, region)) = browse::warning_owner(&app.store, id).await.map_err(Problem::internal)? else {
-        // Same answer as out of scope: an id that does not exist tells nothing either.
-        return Err(Refusal::OutOfScope(Permission::ReadWarnings, format!("warning {id}")).into());
-    };
-    let owner = unit.or(region).unwrap_or_default();
-    caller.check(&org, Permission::ReadWarnings, &owner)?;
+    warning_in_reach(&app, &caller, id, Permission::ReadWarnings).await?;
     let f = WarningFilter { after: Some(id - 1), limit: 1, ..WarningFilter::default() };
     let (items, _) = browse::warnings(&app.store, &f).await.map_err(Problem::internal)?;
     items.into_iter().next().map(|w| Json(json!(w))).ok_or_else(|| Problem::not_found(format!("no warning {id}")))
+}
+
+/// The warning `id` when the caller may do `p` on it; 403 when it is outside the caller's
+/// reach or does not exist (the two look alike).
+async fn warning_in_reach(app: &App, caller: &Caller, id: i64, p: Permission) -> Result<(), Problem> {
+    signed_in(caller)?;
+    if !caller.access.has(p) {
+        return Err(Refusal::NoPermission(p).into());
+    }
+    let org = app.org().await?;
+    let Some((unit, region)) = browse::warning_owner(&app.store, id).await.map_err(Problem::internal)? else {
+        return Err(Refusal::OutOfScope(p, format!("warning {id}")).into());
+    };
+    caller.check(&org, p, &unit.or(region).unwrap_or_default())
+}
+
+/// The permission a step of the loop needs: the unit explains, plans and reports; a reviewer
+/// judges and sends back; closing (a judgement of normal, a passed verification, a
+/// dismissal) needs the right to close.
+fn step_permission(step: bw_rules::workflow::Step) -> Permission {
+    use bw_rules::workflow::{Judgement, Step};
+    match step {
+        Step::Explain | Step::Plan | Step::Rectify => Permission::ActWarning,
+        Step::Judge(Judgement::Violation | Judgement::Return) | Step::Verify { passed: false } => {
+            Permission::ReviewWarning
+        }
+        Step::Judge(Judgement::Normal) | Step::Verify { passed: true } | Step::Dismiss => Permission::CloseWarning,
+    }
+}
+
+#[derive(serde::Deserialize)]
+struct StepBody {
+    step: String,
+    #[serde(default)]
+    note: String,
+    /// Money returned to the treasury by the rectification, in yuan.
+    #[serde(default)]
+    returned: Option<String>,
+}
+
+/// Who took the unit's step a review judges: the explanation for a judgement, the
+/// rectification report for a verification.
+fn judged_step(step: bw_rules::workflow::Step) -> Option<&'static str> {
+    use bw_rules::workflow::Step;
+    match step {
+        Step::Judge(_) => Some("explain"),
+        Step::Verify { .. } => Some("rectify"),
+        _ => None,
+    }
+}
+
+async fn warning_step(
+    State(app): State<App>,
+    caller: Caller,
+    Path(id): Path<i64>,
+    Json(b): Json<StepBody>,
+) -> Result<Json<serde_json::Value>, Problem> {
+    let step = bw_rules::workflow::Step::parse(&b.step).ok_or_else(|| {
+        field_problem(
+            "step",
+            "one of explain, judge_normal, judge_violation, judge_return, plan, rectify, verify_passed, verify_failed, dismiss",
+        )
+    })?;
+    warning_in_reach(&app, &caller, id, step_permission(step)).await?;
+    let actor = format!("user:{}", caller.access.user);
+    if let Some(judged) = judged_step(step) {
+        let history = bw_app::monitor::history(&app.store, id).await.map_err(Problem::internal)?;
+        let by = history.iter().rev().find(|e| e["action"] == judged).and_then(|e| e["actor"].as_str()).unwrap_or("");
+        bw_core::access::four_eyes(by, &actor, "warning's step").map_err(Problem::from)?;
+    }
+    let returned = match b.returned.as_deref().filter(|r| !r.is_empty()) {
+        Some(r) => bw_core::Money::parse_yuan(r).map_err(|e| field_problem("returned", &e.to_string()))?,
+        None => bw_core::Money::from_fen(0),
+    };
+    let ctx = bw_app::Ctx {
+        actor,
+        at: crate::clock::now(),
+        reason: Some(format!("{} on warning {id}", step.name())),
+        entropy: crate::clock::random_seed().map_err(Problem::internal)?,
+    };
+    let store = app.store.clone();
+    let stepped =
+        off_thread(move |rt| rt.block_on(bw_app::monitor::step(&store, &ctx, id, step, &b.note, &[], returned)))
+            .await?;
+    match stepped {
+        Ok(state) => Ok(Json(json!({ "id": id, "step": step.name(), "state": state }))),
+        Err(bw_app::journal::ActionError::Invalid(m)) => Err(Problem::new(StatusCode::CONFLICT, "conflict", m)),
+        Err(e) => Err(Problem::internal(e)),
+    }
+}
+
+async fn warning_history(
+    State(app): State<App>,
+    caller: Caller,
+    Path(id): Path<i64>,
+) -> Result<Json<serde_json::Value>, Problem> {
+    warning_in_reach(&app, &caller, id, Permission::ReadWarnings).await?;
+    let events = bw_app::monitor::history(&app.store, id).await.map_err(Problem::internal)?;
+    Ok(Json(json!({ "id": id, "events": events })))
 }
 
 // ---- ingestion ----
@@ -600,18 +700,15 @@ async fn ingest(app: &App, caller: &Caller, records: Records, source: &str) -> R
         reason: Some(format!("{source} by {}", caller.access.user)),
         entropy: crate::clock::random_seed().map_err(Problem::internal)?,
     };
-    // The import runs on a blocking thread of its own (its future is not `Send`; it is
-    // CPU work besides), driven by this runtime.
     let path_shown = path.display().to_string();
-    let (store, handle) = (app.store.clone(), tokio::runtime::Handle::current());
-    let imported = tokio::task::spawn_blocking(move || {
+    let store = app.store.clone();
+    let imported = off_thread(move |rt| {
         let opts = bw_app::import::ImportOptions::default();
-        let r = handle.block_on(bw_app::import::import_file(&store, &ctx, Kind::Payments, &path, &opts));
+        let r = rt.block_on(bw_app::import::import_file(&store, &ctx, Kind::Payments, &path, &opts));
         drop(dir);
         r
     })
-    .await
-    .map_err(Problem::internal)?;
+    .await?;
     // Notes name the request, not the temporary file: row n of the request is file row n + 1.
     let prefix = format!("{}:", path_shown);
     let renumber = |note: String| match note.strip_prefix(&prefix).and_then(|rest| rest.split_once(':')) {

@@ -104,7 +104,6 @@ async fn template_download(Path(file): Path<String>) -> Response {
     }
 }
 
-
 /// Amounts on the page in 万元 (10,000 yuan), two decimals, computed in integers.
 fn wan(m: Money) -> String {
     // 1 wan = 1,000,000 fen; a hundredth of a wan is 10,000 fen (rounded half up).

@@ -293,6 +293,62 @@ fn each_role_sees_and_does_only_what_its_grants_allow() {
     assert_eq!(r.status, 403, "{}", r.body);
     assert!(r.body.contains("segregation of duties"), "{}", r.body);
 
+    // A warning's loop: the unit explains, a reviewer judges; nobody judges their own
+    // explanation; the administrator closes nothing; steps out of order conflict.
+    let open: Vec<i64> = mine["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .filter(|w| w["state"] == "open")
+        .filter_map(|w| w["id"].as_i64())
+        .collect();
+    assert!(open.len() >= 2, "{mine}");
+    let step = |cookie: &str, id: i64, step: &str| {
+        let me = s.get("/api/v1/me", &[("Cookie", cookie)]).json();
+        let csrf = me["csrf_token"].as_str().unwrap_or("").to_string();
+        let body = serde_json::json!({"step": step, "note": "说明"}).to_string();
+        let path = format!("/api/v1/warnings/{id}/steps");
+        request(&s.addr, "POST", &path, &[("Cookie", cookie), json, ("X-CSRF-Token", csrf.as_str())], &body)
+    };
+    let r = step(&handler, open[0], "explain");
+    assert_eq!((r.status, r.json()["state"].clone()), (200, "explained".into()), "{}", r.body);
+    assert_eq!(step(&handler, open[0], "judge_violation").status, 403, "a handler does not judge");
+    assert_eq!(step(&handler, open[0], "explain").status, 409, "explained already");
+    let r = step(&reviewer, open[0], "judge_violation");
+    assert_eq!((r.status, r.json()["state"].clone()), (200, "rectification_required".into()), "{}", r.body);
+    let history = s.get(&format!("/api/v1/warnings/{}/history", open[0]), &h).json();
+    let actors: Vec<&str> =
+        history["events"].as_array().expect("events").iter().filter_map(|e| e["actor"].as_str()).collect();
+    assert_eq!(actors, ["user:unit-handler", "user:department-reviewer"]);
+    assert_eq!(s.get(&format!("/api/v1/warnings/{}/history", open[0]), &[("Cookie", deputy.as_str())]).status, 200);
+    let admin = s.login("admin");
+    assert_eq!(step(&admin, open[1], "dismiss").status, 403, "an administrator closes no warning");
+    assert_eq!(step(&auditor, open[1], "explain").status, 403, "audit changes nothing");
+    // One person with both hands: explains, then may not judge the explanation.
+    let both = Command::new(env!("CARGO_BIN_EXE_budgetwatch"))
+        .arg("--db")
+        .arg(&db)
+        .args(["user", "add", "both-hands"])
+        .env("BUDGETWATCH_PASSWORD", "both hands password")
+        .output()
+        .expect("run");
+    assert!(both.status.success());
+    for role in ["unit_handler", "department_reviewer"] {
+        assert!(bw(&db, &["user", "grant", "both-hands", role, "--scope", own]).status.success());
+    }
+    let r = s.try_login("both-hands", "both hands password");
+    let cookie = r
+        .headers
+        .lines()
+        .find_map(|l| l.strip_prefix("set-cookie: "))
+        .and_then(|c| c.split(';').next())
+        .expect("cookie")
+        .to_string();
+    assert_eq!(step(&cookie, open[1], "explain").status, 200);
+    let r = step(&cookie, open[1], "judge_violation");
+    assert_eq!(r.status, 403, "{}", r.body);
+    assert!(r.body.contains("segregation of duties"), "{}", r.body);
+
     // Five wrong passwords lock the account, also against the right one.
     for _ in 0..4 {
         assert_eq!(s.try_login("citizen", "wrong-password").status, 401);
