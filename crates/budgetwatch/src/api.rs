@@ -437,7 +437,7 @@ fn field_problem(field: &str, message: &str) -> Problem {
 
 /// Hides an individual payee's name and account from a caller below the personal class
 /// there.
-fn mask(caller: &Caller, org: &OrgTree, mut p: browse::PaymentRow) -> browse::PaymentRow {
+pub(crate) fn mask(caller: &Caller, org: &OrgTree, mut p: browse::PaymentRow) -> browse::PaymentRow {
     if p.payee_type == "individual" && caller.class_at(org, &p.unit_code) < DataClass::Personal {
         p.payee_name = None;
         p.payee_account = None;
@@ -551,7 +551,7 @@ async fn one_warning(
 
 /// The warning `id` when the caller may do `p` on it; 403 when it is outside the caller's
 /// reach or does not exist (the two look alike).
-async fn warning_in_reach(app: &App, caller: &Caller, id: i64, p: Permission) -> Result<(), Problem> {
+pub(crate) async fn warning_in_reach(app: &App, caller: &Caller, id: i64, p: Permission) -> Result<(), Problem> {
     signed_in(caller)?;
     if !caller.access.has(p) {
         return Err(Refusal::NoPermission(p).into());
@@ -566,7 +566,7 @@ async fn warning_in_reach(app: &App, caller: &Caller, id: i64, p: Permission) ->
 /// The permission a step of the loop needs: the unit explains, plans and reports; a reviewer
 /// judges and sends back; closing (a judgement of normal, a passed verification, a
 /// dismissal) needs the right to close.
-fn step_permission(step: bw_rules::workflow::Step) -> Permission {
+pub(crate) fn step_permission(step: bw_rules::workflow::Step) -> Permission {
     use bw_rules::workflow::{Judgement, Step};
     match step {
         Step::Explain | Step::Plan | Step::Rectify => Permission::ActWarning,
@@ -604,20 +604,34 @@ async fn warning_step(
     Path(id): Path<i64>,
     Json(b): Json<StepBody>,
 ) -> Result<Json<serde_json::Value>, Problem> {
-    let step = bw_rules::workflow::Step::parse(&b.step).ok_or_else(|| {
+    let state = take_step(&app, &caller, id, &b.step, &b.note, b.returned.as_deref()).await?;
+    Ok(Json(json!({ "id": id, "step": b.step, "state": state })))
+}
+
+/// One step of warning `id`'s loop by the caller: the step's permission on the warning,
+/// four eyes against the step it judges, then the journaled step. The new state.
+pub(crate) async fn take_step(
+    app: &App,
+    caller: &Caller,
+    id: i64,
+    step: &str,
+    note: &str,
+    returned: Option<&str>,
+) -> Result<String, Problem> {
+    let step = bw_rules::workflow::Step::parse(step).ok_or_else(|| {
         field_problem(
             "step",
             "one of explain, judge_normal, judge_violation, judge_return, plan, rectify, verify_passed, verify_failed, dismiss",
         )
     })?;
-    warning_in_reach(&app, &caller, id, step_permission(step)).await?;
+    warning_in_reach(app, caller, id, step_permission(step)).await?;
     let actor = format!("user:{}", caller.access.user);
     if let Some(judged) = judged_step(step) {
         let history = bw_app::monitor::history(&app.store, id).await.map_err(Problem::internal)?;
         let by = history.iter().rev().find(|e| e["action"] == judged).and_then(|e| e["actor"].as_str()).unwrap_or("");
         bw_core::access::four_eyes(by, &actor, "warning's step").map_err(Problem::from)?;
     }
-    let returned = match b.returned.as_deref().filter(|r| !r.is_empty()) {
+    let returned = match returned.filter(|r| !r.is_empty()) {
         Some(r) => bw_core::Money::parse_yuan(r).map_err(|e| field_problem("returned", &e.to_string()))?,
         None => bw_core::Money::from_fen(0),
     };
@@ -627,12 +641,11 @@ async fn warning_step(
         reason: Some(format!("{} on warning {id}", step.name())),
         entropy: crate::clock::random_seed().map_err(Problem::internal)?,
     };
-    let store = app.store.clone();
+    let (store, note) = (app.store.clone(), note.to_string());
     let stepped =
-        off_thread(move |rt| rt.block_on(bw_app::monitor::step(&store, &ctx, id, step, &b.note, &[], returned)))
-            .await?;
+        off_thread(move |rt| rt.block_on(bw_app::monitor::step(&store, &ctx, id, step, &note, &[], returned))).await?;
     match stepped {
-        Ok(state) => Ok(Json(json!({ "id": id, "step": step.name(), "state": state }))),
+        Ok(state) => Ok(state),
         Err(bw_app::journal::ActionError::Invalid(m)) => Err(Problem::new(StatusCode::CONFLICT, "conflict", m)),
         Err(e) => Err(Problem::internal(e)),
     }

@@ -10,6 +10,7 @@ mod api;
 mod cli;
 mod clock;
 mod ledger_api;
+mod pages;
 mod server;
 mod witness;
 

@@ -15,6 +15,7 @@ use bw_store::Store;
 use std::fmt::Write as _;
 
 use crate::api::{App, esc};
+use bw_core::access::Permission;
 
 #[derive(serde::Deserialize, Default)]
 struct PageQuery {
@@ -30,6 +31,7 @@ pub fn router(store: Store) -> Router {
         .route("/templates/{file}", get(template_download))
         .route("/healthz", get(|| async { "ok" }))
         .merge(crate::api::routes())
+        .merge(crate::pages::routes())
         .with_state(App::new(store.clone()))
         .merge(crate::ledger_api::routes().with_state(store))
 }
@@ -47,7 +49,7 @@ pub async fn serve(store: Store, addr: &str) -> Result<()> {
     Ok(())
 }
 
-fn today() -> bw_core::Date {
+pub(crate) fn today() -> bw_core::Date {
     crate::clock::now().date()
 }
 
@@ -105,7 +107,7 @@ async fn template_download(Path(file): Path<String>) -> Response {
 }
 
 /// Amounts on the page in 万元 (10,000 yuan), two decimals, computed in integers.
-fn wan(m: Money) -> String {
+pub(crate) fn wan(m: Money) -> String {
     // 1 wan = 1,000,000 fen; a hundredth of a wan is 10,000 fen (rounded half up).
     let hundredths = (m.fen().unsigned_abs() + 5_000) / 10_000;
     let sign = if m.fen() < 0 && hundredths > 0 { "-" } else { "" };
@@ -125,7 +127,7 @@ fn group_thousands(n: u64) -> String {
     out
 }
 
-fn pct(r: f64) -> String {
+pub(crate) fn pct(r: f64) -> String {
     format!("{:.1}%", r * 100.0)
 }
 
@@ -143,7 +145,6 @@ struct Words {
     templates: &'static str,
     unit: &'static str,
     empty: &'static str,
-    other: (&'static str, &'static str),
 }
 
 const ZH: Words = Words {
@@ -160,7 +161,6 @@ const ZH: Words = Words {
     templates: "标准导入模板",
     unit: "金额单位：万元",
     empty: "数据库中还没有预算指标。请先导入数据（budgetwatch import …）。",
-    other: ("English", "en"),
 };
 
 const EN: Words = Words {
@@ -177,16 +177,35 @@ const EN: Words = Words {
     templates: "Import templates",
     unit: "Amounts in 10,000 yuan",
     empty: "The database holds no budget indicators yet. Import data first (budgetwatch import …).",
-    other: ("中文", "zh"),
 };
 
-async fn index(State(app): State<App>, Query(q): Query<PageQuery>) -> Response {
+async fn index(State(app): State<App>, caller: crate::api::Caller, Query(q): Query<PageQuery>) -> Response {
     let en = q.lang.as_deref() == Some("en");
     let w = if en { &EN } else { &ZH };
-    match overview(&app.store, q.year, q.month, today()).await {
-        Ok(o) => Html(render(w, en, o.as_ref())).into_response(),
-        Err(e) => internal(e),
+    let o = match overview(&app.store, q.year, q.month, today()).await {
+        Ok(o) => o,
+        Err(e) => return internal(e),
+    };
+    let org = match app.org().await {
+        Ok(org) => org,
+        Err(p) => return p.into_response(),
+    };
+    // Region rows lead down the tree for those who may read there.
+    let drill = |code: &str| caller.user().is_some() && caller.check(&org, Permission::ReadBudget, code).is_ok();
+    let mut body = render(w, en, o.as_ref(), &drill);
+    if let Some(o) = &o
+        && caller.user().is_some()
+    {
+        match crate::pages::cockpit(&app, &caller, &org, o, en).await {
+            Ok(extra) => body.push_str(&extra),
+            Err(p) => return p.into_response(),
+        }
     }
+    let here = match &o {
+        Some(o) => format!("/?year={}&month={}{}", o.year, o.month, if en { "&lang=en" } else { "" }),
+        None => "/".into(),
+    };
+    Html(crate::pages::layout(en, w.title, &caller, &here, &body)).into_response()
 }
 
 fn curve_svg(o: &Overview) -> String {
@@ -241,7 +260,7 @@ fn curve_svg(o: &Overview) -> String {
     s
 }
 
-fn bar(rate: f64, progress: f64) -> String {
+pub(crate) fn bar(rate: f64, progress: f64) -> String {
     let width = 120.0;
     let fill = if rate + 0.10 < progress { "#e67e22" } else { "#27ae60" };
     format!(
@@ -252,7 +271,7 @@ fn bar(rate: f64, progress: f64) -> String {
     )
 }
 
-fn render(w: &Words, en: bool, o: Option<&Overview>) -> String {
+fn render(w: &Words, en: bool, o: Option<&Overview>, drill: &dyn Fn(&str) -> bool) -> String {
     let lang_q = if en { "&lang=en" } else { "" };
     let mut body = String::new();
     match o {
@@ -311,7 +330,17 @@ fn render(w: &Words, en: bool, o: Option<&Overview>) -> String {
                     body,
                     "<tr{cls}><td style=\"padding-left:{}em\">{} <small>{}</small></td><td class=n>{}</td><td class=n>{}</td><td class=n>{}</td><td class=n>{:+.1}</td><td>{}</td><td class=n>{}</td></tr>",
                     0.4 + r.depth as f64 * 1.2,
-                    esc(&r.name),
+                    if drill(&r.code) {
+                        format!(
+                            r#"<a href="/org/{}?year={}&month={}{lang_q}">{}</a>"#,
+                            crate::pages::urlencode(&r.code),
+                            o.year,
+                            o.month,
+                            esc(&r.name)
+                        )
+                    } else {
+                        esc(&r.name)
+                    },
                     esc(&r.code),
                     wan(r.budget),
                     wan(r.paid),
@@ -339,26 +368,8 @@ fn render(w: &Words, en: bool, o: Option<&Overview>) -> String {
             k.as_str()
         );
     }
-    let other_q =
-        format!("?lang={}{}", w.other.1, o.map(|o| format!("&year={}&month={}", o.year, o.month)).unwrap_or_default());
-    let _ = lang_q;
-    format!(
-        r#"<!doctype html><html lang="{lang}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>budgetwatch · {title}</title><style>
-body{{font-family:system-ui,"PingFang SC","Microsoft YaHei","WenQuanYi Micro Hei",sans-serif;margin:0;color:#222;background:#fafafa}}
-header{{background:#8e1b1b;color:#fff;padding:.8em 1em;display:flex;justify-content:space-between;align-items:center}}
-header a{{color:#fff}} main{{padding:1em;max-width:1100px;margin:auto}}
-.kpis{{display:grid;grid-template-columns:repeat(auto-fit,minmax(140px,1fr));gap:.6em;margin:1em 0}}
-.kpis div{{background:#fff;border:1px solid #e5e5e5;padding:.7em}} .kpis b{{display:block;font-size:1.4em}} .kpis span{{color:#666;font-size:.85em}}
-.chart{{width:100%;max-width:560px;background:#fff;border:1px solid #e5e5e5}} .bar{{width:120px;height:12px}}
-.scroll{{overflow-x:auto}} table{{border-collapse:collapse;width:100%;background:#fff}} th,td{{padding:.35em .5em;border-bottom:1px solid #eee;white-space:nowrap}}
-th{{text-align:left;background:#f3f3f3}} td.n{{text-align:right;font-variant-numeric:tabular-nums}} tr.lag td{{background:#fff4e5}}
-small{{color:#888}} .note{{color:#666;font-size:.85em}} footer{{padding:1em;color:#666;font-size:.85em;max-width:1100px;margin:auto}}
-</style></head><body><header><strong>budgetwatch · {title}</strong><a href="/{other_q}">{other}</a></header><main>{body}</main><footer>{templates}: {links}</footer></body></html>"#,
-        lang = if en { "en" } else { "zh-CN" },
-        title = esc(w.title),
-        other = esc(w.other.0),
-        templates = esc(w.templates),
-    )
+    let _ = write!(body, "<footer>{}: {links}</footer>", esc(w.templates));
+    body
 }
 
 #[cfg(test)]

@@ -4,11 +4,11 @@
 
 mod common;
 
+use common::{Reply, request};
 use common::{bw, stdout};
 use serde_json::Value;
 use std::collections::HashMap;
-use std::io::{BufRead, BufReader, Read, Write};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
 
 struct Server {
     child: Child,
@@ -23,63 +23,9 @@ impl Drop for Server {
     }
 }
 
-/// The demo on a random port; the log-ins it prints.
 fn demo(db: &std::path::Path, data: &std::path::Path) -> Server {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_budgetwatch"))
-        .arg("--db")
-        .arg(db)
-        .args(["demo", "--addr", "127.0.0.1:0", "--payments", "4000", "--data"])
-        .arg(data)
-        .env_remove("BUDGETWATCH_DB")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("spawn");
-    let out = child.stdout.take().expect("stdout");
-    let mut passwords = HashMap::new();
-    let mut addr = None;
-    for line in BufReader::new(out).lines() {
-        let line = line.expect("line");
-        let words: Vec<&str> = line.split_whitespace().collect();
-        if let Some(i) = words.iter().position(|w| *w == "password") {
-            passwords.insert(words[i - 1].to_string(), words[i + 1].to_string());
-        }
-        if let Some(u) = line.split("at http://").nth(1) {
-            addr = Some(u.trim_end_matches('/').to_string());
-            break;
-        }
-    }
-    Server { child, addr: addr.expect("the server prints its URL"), passwords }
-}
-
-struct Reply {
-    status: u16,
-    headers: String,
-    body: String,
-}
-
-impl Reply {
-    fn json(&self) -> Value {
-        serde_json::from_str(&self.body).expect(&self.body)
-    }
-}
-
-fn request(addr: &str, method: &str, path: &str, headers: &[(&str, &str)], body: &str) -> Reply {
-    let mut s = std::net::TcpStream::connect(addr).expect("connect");
-    let mut req =
-        format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Length: {}\r\n", body.len());
-    for (k, v) in headers {
-        req.push_str(&format!("{k}: {v}\r\n"));
-    }
-    req.push_str("\r\n");
-    req.push_str(body);
-    s.write_all(req.as_bytes()).expect("send");
-    let mut raw = Vec::new();
-    s.read_to_end(&mut raw).expect("read");
-    let text = String::from_utf8_lossy(&raw).to_string();
-    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
-    let status = head.split_whitespace().nth(1).and_then(|c| c.parse().ok()).unwrap_or(0);
-    Reply { status, headers: head.to_string(), body: body.to_string() }
+    let (child, addr, passwords) = common::demo_server(db, data, "4000");
+    Server { child, addr, passwords }
 }
 
 impl Server {
@@ -91,13 +37,7 @@ impl Server {
     fn login(&self, user: &str) -> String {
         let r = self.try_login(user, &self.passwords[user]);
         assert_eq!(r.status, 303, "{user}: {}", r.body);
-        let cookie = r
-            .headers
-            .lines()
-            .find_map(|l| l.strip_prefix("set-cookie: "))
-            .and_then(|c| c.split(';').next())
-            .expect("a session cookie")
-            .to_string();
+        let cookie = r.cookie();
         assert!(r.headers.contains("HttpOnly") && r.headers.contains("SameSite=Strict"), "{}", r.headers);
         cookie
     }

@@ -96,20 +96,21 @@ impl Step {
         }
     }
 
+    /// Every step, in the loop's order.
+    pub const ALL: [Step; 9] = [
+        Step::Explain,
+        Step::Judge(Judgement::Normal),
+        Step::Judge(Judgement::Violation),
+        Step::Judge(Judgement::Return),
+        Step::Plan,
+        Step::Rectify,
+        Step::Verify { passed: true },
+        Step::Verify { passed: false },
+        Step::Dismiss,
+    ];
+
     pub fn parse(s: &str) -> Option<Step> {
-        [
-            Step::Explain,
-            Step::Judge(Judgement::Normal),
-            Step::Judge(Judgement::Violation),
-            Step::Judge(Judgement::Return),
-            Step::Plan,
-            Step::Rectify,
-            Step::Verify { passed: true },
-            Step::Verify { passed: false },
-            Step::Dismiss,
-        ]
-        .into_iter()
-        .find(|x| x.name() == s)
+        Step::ALL.into_iter().find(|x| x.name() == s)
     }
 }
 

@@ -54,3 +54,77 @@ pub fn spawn_server(db: &Path, args: &[&str]) -> (Child, String) {
     }
     (child, url.expect("the server prints its URL"))
 }
+
+/// An HTTP reply: status code, header block, body.
+pub struct Reply {
+    pub status: u16,
+    pub headers: String,
+    pub body: String,
+}
+
+impl Reply {
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.body).expect(&self.body)
+    }
+
+    /// The value of the `Set-Cookie` header up to its first attribute.
+    pub fn cookie(&self) -> String {
+        self.headers
+            .lines()
+            .find_map(|l| l.strip_prefix("set-cookie: "))
+            .and_then(|c| c.split(';').next())
+            .expect("a Set-Cookie header")
+            .to_string()
+    }
+}
+
+/// One HTTP/1.1 request on a fresh connection.
+pub fn request(addr: &str, method: &str, path: &str, headers: &[(&str, &str)], body: &str) -> Reply {
+    let mut s = std::net::TcpStream::connect(addr).expect("connect");
+    let mut req =
+        format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Length: {}\r\n", body.len());
+    for (k, v) in headers {
+        req.push_str(&format!("{k}: {v}\r\n"));
+    }
+    req.push_str("\r\n");
+    req.push_str(body);
+    s.write_all(req.as_bytes()).expect("send");
+    let mut raw = Vec::new();
+    s.read_to_end(&mut raw).expect("read");
+    let text = String::from_utf8_lossy(&raw).to_string();
+    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    let status = head.split_whitespace().nth(1).and_then(|c| c.parse().ok()).unwrap_or(0);
+    Reply { status, headers: head.to_string(), body: body.to_string() }
+}
+
+/// The demo on a random port: the server, its address and the log-ins it printed.
+pub fn demo_server(
+    db: &Path,
+    data: &Path,
+    payments: &str,
+) -> (Child, String, std::collections::HashMap<String, String>) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_budgetwatch"))
+        .arg("--db")
+        .arg(db)
+        .args(["demo", "--addr", "127.0.0.1:0", "--payments", payments, "--data"])
+        .arg(data)
+        .env_remove("BUDGETWATCH_DB")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn budgetwatch demo");
+    let mut passwords = std::collections::HashMap::new();
+    let mut addr = None;
+    for line in BufReader::new(child.stdout.take().expect("stdout")).lines() {
+        let line = line.expect("line");
+        let w: Vec<&str> = line.split_whitespace().collect();
+        if let Some(i) = w.iter().position(|x| *x == "password") {
+            passwords.insert(w[i - 1].to_string(), w[i + 1].to_string());
+        }
+        if let Some(u) = line.split("at http://").nth(1) {
+            addr = Some(u.trim_end_matches('/').to_string());
+            break;
+        }
+    }
+    (child, addr.expect("the server prints its URL"), passwords)
+}

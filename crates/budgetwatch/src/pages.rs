@@ -1,0 +1,1063 @@
+//! People's pages after logging in: the cockpit's drill-down from a region to a payment
+//! voucher, the warning inbox with each warning's life cycle and actions, and the import
+//! page. Server-rendered HTML, charts as SVG, phone-sized screens first; every figure is
+//! checked against the caller's grants as the API checks it.
+
+use std::fmt::Write as _;
+
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::{Form, Router};
+use bw_app::browse::{self, PaymentFilter, WarningFilter};
+use bw_app::drill;
+use bw_core::Date;
+use bw_core::access::Permission;
+
+use crate::api::{App, Caller, Problem, Via, esc};
+use crate::server::{bar, pct, today, wan};
+
+pub fn routes() -> Router<App> {
+    Router::new()
+        .route("/org/{code}", get(org_page))
+        .route("/indicator/{code}", get(indicator_page))
+        .route("/voucher/{unit}/{voucher}", get(voucher_page))
+        .route("/inbox", get(inbox_page))
+        .route("/warning/{id}", get(warning_page))
+        .route("/warning/{id}/step", post(warning_form_step))
+        .route("/import", get(import_page))
+}
+
+/// Year and month of the figures, and the language.
+#[derive(serde::Deserialize, Default, Clone)]
+pub struct When {
+    year: Option<i32>,
+    month: Option<u32>,
+    lang: Option<String>,
+    after: Option<String>,
+}
+
+impl When {
+    fn en(&self) -> bool {
+        self.lang.as_deref() == Some("en")
+    }
+
+    /// The year asked for (default: today's) and month (default: the year's last month
+    /// not after today).
+    fn resolve(&self) -> (i32, u32) {
+        let t = today();
+        let year = self.year.unwrap_or(t.year());
+        let month = self.month.filter(|m| (1..=12).contains(m)).unwrap_or(if year < t.year() { 12 } else { t.month() });
+        (year, month)
+    }
+
+    fn query(&self, year: i32, month: u32) -> String {
+        format!("?year={year}&month={month}{}", if self.en() { "&lang=en" } else { "" })
+    }
+}
+
+/// Chinese or English, by the page's `lang`.
+fn t<'a>(en: bool, zh: &'a str, english: &'a str) -> &'a str {
+    if en { english } else { zh }
+}
+
+pub const CSS: &str = r#"
+body{font-family:system-ui,"PingFang SC","Microsoft YaHei","WenQuanYi Micro Hei",sans-serif;margin:0;color:#222;background:#fafafa}
+header{background:#8e1b1b;color:#fff;padding:.6em 1em;display:flex;flex-wrap:wrap;gap:.4em 1em;justify-content:space-between;align-items:center}
+header a,header button{color:#fff} header nav{display:flex;flex-wrap:wrap;gap:.3em 1em;align-items:center}
+header form{display:inline;margin:0} header button{background:none;border:1px solid #fff8;border-radius:3px;cursor:pointer}
+main{padding:1em;max-width:1100px;margin:auto}
+.kpis{display:grid;grid-template-columns:repeat(auto-fit,minmax(140px,1fr));gap:.6em;margin:1em 0}
+.kpis div{background:#fff;border:1px solid #e5e5e5;padding:.7em} .kpis b{display:block;font-size:1.4em} .kpis span{color:#666;font-size:.85em}
+.chart{width:100%;max-width:560px;background:#fff;border:1px solid #e5e5e5} .bar{width:120px;height:12px}
+.scroll{overflow-x:auto} table{border-collapse:collapse;width:100%;background:#fff} th,td{padding:.35em .5em;border-bottom:1px solid #eee;white-space:nowrap}
+th{text-align:left;background:#f3f3f3} td.n{text-align:right;font-variant-numeric:tabular-nums} tr.lag td{background:#fff4e5}
+small{color:#888} .note{color:#666;font-size:.85em} footer{padding:1em;color:#666;font-size:.85em;max-width:1100px;margin:auto}
+.crumbs{font-size:.9em;margin:.2em 0 .8em} .crumbs a{margin-right:.3em}
+.lv-red{color:#fff;background:#c0392b;padding:0 .4em;border-radius:3px} .lv-orange{color:#fff;background:#e67e22;padding:0 .4em;border-radius:3px} .lv-yellow{background:#f1c40f;padding:0 .4em;border-radius:3px}
+.overdue{color:#c0392b;font-weight:bold} .err{color:#b00} .ok{color:#1e7b34}
+.actions form{display:inline-block;margin:.2em .4em .2em 0} .actions input[type=text]{width:16em;max-width:90vw}
+dl.kv{display:grid;grid-template-columns:max-content 1fr;gap:.3em 1em;background:#fff;border:1px solid #e5e5e5;padding:.8em}
+dl.kv dt{color:#666} dl.kv dd{margin:0;word-break:break-all}
+@media (max-width:600px){th,td{white-space:normal}.bar{width:80px}}
+"#;
+
+/// The page around `body`: header with the navigation and the caller, and a language switch.
+pub fn layout(en: bool, title: &str, caller: &Caller, path_with_query: &str, body: &str) -> String {
+    let mut nav = String::new();
+    let lang = if en { "?lang=en" } else { "" };
+    let _ = write!(nav, r#"<a href="/{lang}">{}</a>"#, t(en, "驾驶舱", "Cockpit"));
+    if caller.user().is_some() {
+        let _ = write!(nav, r#"<a href="/inbox{lang}">{}</a>"#, t(en, "预警", "Warnings"));
+        if caller.access.has(Permission::Ingest) {
+            let _ = write!(nav, r#"<a href="/import{lang}">{}</a>"#, t(en, "导入", "Import"));
+        }
+    }
+    let _ = write!(nav, r#"<a href="/public{lang}">{}</a>"#, t(en, "阳光预算", "Public portal"));
+    let switch = if en {
+        path_with_query.replace("lang=en", "lang=zh")
+    } else if path_with_query.contains('?') {
+        format!("{path_with_query}&lang=en")
+    } else {
+        format!("{path_with_query}?lang=en")
+    };
+    let _ = write!(nav, r#"<a href="{}">{}</a>"#, esc(&switch), t(en, "English", "中文"));
+    match (&caller.via, caller.user()) {
+        (Via::Session { csrf }, Some(user)) => {
+            let _ = write!(
+                nav,
+                r#"<span>{}</span><form method="post" action="/logout"><input type="hidden" name="csrf" value="{}"><button>{}</button></form>"#,
+                esc(user),
+                esc(csrf),
+                t(en, "退出", "Log out")
+            );
+        }
+        _ => {
+            let _ = write!(
+                nav,
+                r#"<a href="/login?next={}">{}</a>"#,
+                esc(&urlencode(path_with_query)),
+                t(en, "登录", "Log in")
+            );
+        }
+    }
+    format!(
+        r#"<!doctype html><html lang="{}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>budgetwatch · {}</title><style>{CSS}</style></head><body><header><strong>budgetwatch · {}</strong><nav>{nav}</nav></header><main>{body}</main></body></html>"#,
+        if en { "en" } else { "zh-CN" },
+        esc(title),
+        esc(title)
+    )
+}
+
+pub fn urlencode(s: &str) -> String {
+    let mut o = String::new();
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || b"-_.~/".contains(&b) {
+            o.push(char::from(b));
+        } else {
+            let _ = write!(o, "%{b:02X}");
+        }
+    }
+    o
+}
+
+/// A refusal or failure as a page (the problem's status, its detail, a way to log in).
+fn problem_page(en: bool, caller: &Caller, here: &str, p: Problem) -> Response {
+    let login = if caller.user().is_none() {
+        format!(r#"<p><a href="/login?next={}">{}</a></p>"#, esc(&urlencode(here)), t(en, "请先登录", "Log in first"))
+    } else {
+        String::new()
+    };
+    let body = format!("<h1>{}</h1><p class=err>{}</p>{login}", p.status.as_u16(), esc(&p.detail));
+    (p.status, Html(layout(en, t(en, "无法显示", "Not shown"), caller, here, &body))).into_response()
+}
+
+fn kpis(en: bool, f: &drill::Figures, progress: f64) -> String {
+    format!(
+        "<section class=kpis><div><b>{}</b><span>{}</span></div><div><b>{}</b><span>{}</span></div><div><b>{}</b><span>{}</span></div><div><b>{}</b><span>{}</span></div></section>",
+        wan(f.budget),
+        t(en, "预算(万元)", "Budget (10k yuan)"),
+        wan(f.paid),
+        t(en, "已支付(万元)", "Paid (10k yuan)"),
+        pct(f.execution_rate),
+        t(en, "支出进度", "Execution rate"),
+        pct(progress),
+        t(en, "序时进度", "Time progress"),
+    )
+}
+
+async fn org_page(State(app): State<App>, caller: Caller, Path(code): Path<String>, Query(w): Query<When>) -> Response {
+    let en = w.en();
+    let (year, month) = w.resolve();
+    let here = format!("/org/{}{}", urlencode(&code), w.query(year, month));
+    match org_body(&app, &caller, &code, &w, year, month).await {
+        Ok((title, body)) => Html(layout(en, &title, &caller, &here, &body)).into_response(),
+        Err(p) => problem_page(en, &caller, &here, p),
+    }
+}
+
+async fn org_body(
+    app: &App,
+    caller: &Caller,
+    code: &str,
+    w: &When,
+    year: i32,
+    month: u32,
+) -> Result<(String, String), Problem> {
+    let en = w.en();
+    let org = app.org().await?;
+    caller.check(&org, Permission::ReadBudget, code)?;
+    let level = drill::level(&app.store, &org, code, year, month)
+        .await
+        .map_err(Problem::internal)?
+        .ok_or_else(|| Problem::not_found(format!("no organisation node {code}")))?;
+    let progress = f64::from(month) / 12.0;
+    let q = w.query(year, month);
+    let mut b = String::new();
+    b.push_str("<p class=crumbs>");
+    let _ = write!(b, r#"<a href="/{q}">{}</a> › "#, t(en, "总览", "Overview"));
+    for (c, n) in &level.path {
+        if caller.check(&org, Permission::ReadBudget, c).is_ok() {
+            let _ = write!(b, r#"<a href="/org/{}{q}">{}</a> › "#, urlencode(c), esc(n));
+        } else {
+            let _ = write!(b, "{} › ", esc(n));
+        }
+    }
+    let _ = write!(b, "<b>{}</b></p>", esc(&level.node.name));
+    let _ =
+        write!(b, "<h1>{} <small>{} · {year}-{month:02}</small></h1>", esc(&level.node.name), esc(&level.node.code));
+    b.push_str(&kpis(en, &level.node, progress));
+    if !level.children.is_empty() {
+        let _ = write!(b, "<h2>{}</h2>", t(en, "下级", "Below"));
+        b.push_str(&head(&[&[t(en, "名称", "Name")][..], &figure_cols(en)].concat()));
+        for c in &level.children {
+            let kind = match c.kind.as_str() {
+                "region" => t(en, "地区", "region"),
+                "department" => t(en, "部门", "department"),
+                _ => t(en, "单位", "unit"),
+            };
+            let cls = if c.execution_rate + 0.10 < progress { " class=lag" } else { "" };
+            let _ = write!(
+                b,
+                r#"<tr{cls}><td><a href="/org/{}{q}">{}</a> <small>{} · {}</small></td><td class=n>{}</td><td class=n>{}</td><td class=n>{}</td><td>{}</td></tr>"#,
+                urlencode(&c.code),
+                esc(&c.name),
+                kind,
+                esc(&c.code),
+                wan(c.budget),
+                wan(c.paid),
+                pct(c.execution_rate),
+                bar(c.execution_rate, progress)
+            );
+        }
+        b.push_str("</tbody></table></div>");
+    }
+    if !level.indicators.is_empty() {
+        let _ = write!(b, "<h2>{}</h2>", t(en, "预算指标", "Budget indicators"));
+        b.push_str(&head(
+            &[
+                &[t(en, "指标", "Indicator"), t(en, "功能分类", "Function"), t(en, "经济分类", "Economic")][..],
+                &figure_cols(en),
+            ]
+            .concat(),
+        ));
+        for i in &level.indicators {
+            let cls = if i.execution_rate + 0.10 < progress { " class=lag" } else { "" };
+            let _ = write!(
+                b,
+                r#"<tr{cls}><td><a href="/indicator/{}{q}">{}</a>{}</td><td>{}</td><td>{}</td><td class=n>{}</td><td class=n>{}</td><td class=n>{}</td><td>{}</td></tr>"#,
+                urlencode(&i.code),
+                esc(&i.code),
+                i.project.as_deref().map(|p| format!(" <small>{}</small>", esc(p))).unwrap_or_default(),
+                esc(&i.functional_code),
+                esc(&i.economic_code),
+                wan(i.budget),
+                wan(i.paid),
+                pct(i.execution_rate),
+                bar(i.execution_rate, progress)
+            );
+        }
+        b.push_str("</tbody></table></div>");
+    }
+    Ok((level.node.name.clone(), b))
+}
+
+async fn indicator_page(
+    State(app): State<App>,
+    caller: Caller,
+    Path(code): Path<String>,
+    Query(w): Query<When>,
+) -> Response {
+    let en = w.en();
+    let (year, month) = w.resolve();
+    let here = format!("/indicator/{}{}", urlencode(&code), w.query(year, month));
+    match indicator_body(&app, &caller, &code, &w, year, month).await {
+        Ok(body) => Html(layout(en, &code, &caller, &here, &body)).into_response(),
+        Err(p) => problem_page(en, &caller, &here, p),
+    }
+}
+
+fn payment_rows(en: bool, b: &mut String, items: &[browse::PaymentRow], q: &str) {
+    b.push_str(&head(&[
+        t(en, "凭证号", "Voucher"),
+        t(en, "日期", "Date"),
+        t(en, "收款人", "Payee"),
+        t(en, "金额(元)", "Amount (yuan)"),
+        t(en, "摘要", "Summary"),
+    ]));
+    for p in items {
+        let _ = write!(
+            b,
+            r#"<tr><td><a href="/voucher/{}/{}{q}">{}</a></td><td>{}</td><td>{}</td><td class=n>{}</td><td>{}</td></tr>"#,
+            urlencode(&p.unit_code),
+            urlencode(&p.voucher_no),
+            esc(&p.voucher_no),
+            esc(&p.pay_date),
+            p.payee_name
+                .as_deref()
+                .map(esc)
+                .unwrap_or_else(|| t(en, "（个人，已脱敏）", "(individual, withheld)").into()),
+            esc(&p.amount),
+            esc(&p.summary)
+        );
+    }
+    b.push_str("</tbody></table></div>");
+}
+
+async fn indicator_body(
+    app: &App,
+    caller: &Caller,
+    code: &str,
+    w: &When,
+    year: i32,
+    month: u32,
+) -> Result<String, Problem> {
+    let en = w.en();
+    let org = app.org().await?;
+    // Whether the indicator exists is told only to those who may read its unit.
+    let found = drill::indicator(&app.store, code, year, month).await.map_err(Problem::internal)?;
+    let Some((unit, i)) = found else {
+        return Err(bw_core::access::Refusal::OutOfScope(Permission::ReadBudget, code.to_string()).into());
+    };
+    caller.check(&org, Permission::ReadBudget, &unit)?;
+    let q = w.query(year, month);
+    let unit_name = org.get(&unit).map(|n| n.name.clone()).unwrap_or_default();
+    let mut b = format!(
+        r#"<p class=crumbs><a href="/{q}">{}</a> › <a href="/org/{}{q}">{}</a> › <b>{}</b></p><h1>{} <small>{year}</small></h1>"#,
+        t(en, "总览", "Overview"),
+        urlencode(&unit),
+        esc(&unit_name),
+        esc(code),
+        esc(code)
+    );
+    let f = drill::Figures {
+        code: i.code.clone(),
+        name: i.code.clone(),
+        kind: "indicator".into(),
+        budget: i.budget,
+        paid: i.paid,
+        execution_rate: i.execution_rate,
+    };
+    b.push_str(&kpis(en, &f, f64::from(month) / 12.0));
+    let _ = write!(
+        b,
+        "<p class=note>{} {} · {} {}</p>",
+        t(en, "功能分类", "Function"),
+        esc(&i.functional_code),
+        t(en, "经济分类", "Economic"),
+        esc(&i.economic_code)
+    );
+    if caller.check(&org, Permission::ReadPayments, &unit).is_err() {
+        let _ = write!(
+            b,
+            "<p class=note>{}</p>",
+            t(en, "您的角色不能查看支付凭证。", "Your roles do not show payment vouchers.")
+        );
+        return Ok(b);
+    }
+    let after = w.after.as_deref().and_then(|a| a.split_once('/')).map(|(v, u)| (v.to_string(), u.to_string()));
+    let filter = PaymentFilter {
+        unit: Some(unit.clone()),
+        indicator: Some(code.to_string()),
+        after,
+        limit: 100,
+        ..PaymentFilter::default()
+    };
+    let (items, next) = browse::payments(&app.store, &filter).await.map_err(Problem::internal)?;
+    let items: Vec<browse::PaymentRow> = items.into_iter().map(|p| crate::api::mask(caller, &org, p)).collect();
+    let _ = write!(b, "<h2>{}</h2>", t(en, "支付凭证", "Payment vouchers"));
+    payment_rows(en, &mut b, &items, &q);
+    if let Some(n) = next {
+        let _ = write!(
+            b,
+            r#"<p><a href="/indicator/{}{q}&after={}">{}</a></p>"#,
+            urlencode(code),
+            urlencode(&n),
+            t(en, "下一页 ›", "Next page ›")
+        );
+    }
+    Ok(b)
+}
+
+async fn voucher_page(
+    State(app): State<App>,
+    caller: Caller,
+    Path((unit, voucher)): Path<(String, String)>,
+    Query(w): Query<When>,
+) -> Response {
+    let en = w.en();
+    let here = format!("/voucher/{}/{}", urlencode(&unit), urlencode(&voucher));
+    match voucher_body(&app, &caller, &unit, &voucher, &w).await {
+        Ok(body) => Html(layout(en, &voucher, &caller, &here, &body)).into_response(),
+        Err(p) => problem_page(en, &caller, &here, p),
+    }
+}
+
+async fn voucher_body(app: &App, caller: &Caller, unit: &str, voucher: &str, w: &When) -> Result<String, Problem> {
+    let en = w.en();
+    let org = app.org().await?;
+    caller.check(&org, Permission::ReadPayments, unit)?;
+    let f = PaymentFilter {
+        unit: Some(unit.to_string()),
+        after: Some((voucher.to_string(), String::new())),
+        limit: 1,
+        ..PaymentFilter::default()
+    };
+    let (items, _) = browse::payments(&app.store, &f).await.map_err(Problem::internal)?;
+    let p = items
+        .into_iter()
+        .find(|p| p.voucher_no == voucher)
+        .map(|p| crate::api::mask(caller, &org, p))
+        .ok_or_else(|| Problem::not_found(format!("no payment {voucher} of unit {unit}")))?;
+    let (year, month) = w.resolve();
+    let q = w.query(year, month);
+    let unit_name = org.get(unit).map(|n| n.name.clone()).unwrap_or_default();
+    let mut b = format!(
+        r#"<p class=crumbs><a href="/{q}">{}</a> › <a href="/org/{}{q}">{}</a> › <a href="/indicator/{}{q}">{}</a> › <b>{}</b></p><h1>{} {}</h1><dl class=kv>"#,
+        t(en, "总览", "Overview"),
+        urlencode(unit),
+        esc(&unit_name),
+        urlencode(&p.indicator_code),
+        esc(&p.indicator_code),
+        esc(voucher),
+        t(en, "支付凭证", "Payment voucher"),
+        esc(voucher)
+    );
+    let withheld = t(en, "（个人信息，已脱敏）", "(personal data, withheld)");
+    let rows: Vec<(&str, String)> = vec![
+        (t(en, "单位", "Unit"), format!("{} {}", esc(&unit_name), esc(unit))),
+        (t(en, "支付日期", "Date"), esc(&p.pay_date)),
+        (t(en, "金额(元)", "Amount (yuan)"), esc(&p.amount)),
+        (t(en, "预算指标", "Indicator"), esc(&p.indicator_code)),
+        (t(en, "经济分类", "Economic code"), esc(&p.economic_code)),
+        (t(en, "收款人", "Payee"), p.payee_name.as_deref().map(esc).unwrap_or_else(|| withheld.into())),
+        (t(en, "收款账号", "Account"), p.payee_account.as_deref().map(esc).unwrap_or_else(|| withheld.into())),
+        (t(en, "收款人类型", "Payee type"), esc(&p.payee_type)),
+        (t(en, "摘要", "Summary"), esc(&p.summary)),
+        (t(en, "发票号", "Invoice"), p.invoice_no.as_deref().map(esc).unwrap_or_else(|| "—".into())),
+        (t(en, "冲销凭证", "Reverses"), p.reverses.as_deref().map(esc).unwrap_or_else(|| "—".into())),
+        (t(en, "日志条目", "Journal entry"), p.journal_idx.to_string()),
+    ];
+    for (k, v) in rows {
+        let _ = write!(b, "<dt>{k}</dt><dd>{v}</dd>");
+    }
+    b.push_str("</dl>");
+    if let Some(no) = p.contract_no.as_deref().filter(|c| !c.is_empty()) {
+        let _ = write!(b, "<h2>{} {}</h2>", t(en, "合同", "Contract"), esc(no));
+        match drill::contract(&app.store, no).await.map_err(Problem::internal)? {
+            Some(c) => {
+                let _ = write!(
+                    b,
+                    "<dl class=kv><dt>{}</dt><dd>{}</dd><dt>{}</dt><dd>{}</dd><dt>{}</dt><dd>{}</dd><dt>{}</dt><dd>{} – {}</dd><dt>{}</dt><dd>{}</dd></dl>",
+                    t(en, "供应商", "Supplier"),
+                    esc(&c.supplier_name),
+                    t(en, "合同金额(元)", "Amount (yuan)"),
+                    c.amount,
+                    t(en, "已付(元)", "Paid (yuan)"),
+                    c.paid,
+                    t(en, "期限", "Term"),
+                    esc(&c.signed_on),
+                    esc(&c.ends_on),
+                    t(en, "状态", "Status"),
+                    esc(&c.status)
+                );
+            }
+            None => {
+                let _ = write!(
+                    b,
+                    "<p class=note>{}</p>",
+                    t(en, "合同库中没有此合同。", "The contract is not in the contract register.")
+                );
+            }
+        }
+    }
+    let _ = write!(
+        b,
+        r#"<p class=note>{} <a href="/api/v1/ledger/inclusion?index={}">{}</a></p>"#,
+        t(en, "此凭证记录在防篡改日志中：", "This voucher is recorded in the tamper-evident log:"),
+        p.journal_idx,
+        t(en, "包含证明", "inclusion proof")
+    );
+    Ok(b)
+}
+
+#[derive(serde::Deserialize, Default)]
+struct InboxQuery {
+    state: Option<String>,
+    level: Option<String>,
+    rule: Option<String>,
+    lang: Option<String>,
+    after: Option<i64>,
+}
+
+/// Whether a warning's next deadline has passed: the explanation while open or returned,
+/// the plan while a rectification is required.
+fn overdue(state: &str, explain_by: &str, plan_by: &str, today: Date) -> Option<String> {
+    let due = match state {
+        "open" | "returned" => explain_by,
+        "rectification_required" => plan_by,
+        _ => return None,
+    };
+    Date::parse(due).ok().filter(|d| *d < today).map(|d| d.to_string())
+}
+
+fn level_badge(level: &str) -> String {
+    format!("<span class=lv-{}>{}</span>", esc(level), esc(level))
+}
+
+async fn inbox_page(State(app): State<App>, caller: Caller, Query(q): Query<InboxQuery>) -> Response {
+    let en = q.lang.as_deref() == Some("en");
+    let here = "/inbox".to_string();
+    match inbox_body(&app, &caller, &q).await {
+        Ok(body) => {
+            Html(layout(en, t(en, "预警与问题", "Warnings and findings"), &caller, &here, &body)).into_response()
+        }
+        Err(p) => problem_page(en, &caller, &here, p),
+    }
+}
+
+async fn inbox_body(app: &App, caller: &Caller, q: &InboxQuery) -> Result<String, Problem> {
+    let en = q.lang.as_deref() == Some("en");
+    if caller.user().is_none() {
+        return Err(Problem::new(StatusCode::UNAUTHORIZED, "unauthorized", t(en, "请先登录。", "Log in first.")));
+    }
+    let org = app.org().await?;
+    let nodes = caller.nodes(&org, Permission::ReadWarnings, false)?;
+    let pick = |v: &Option<String>| v.clone().filter(|s| !s.is_empty());
+    let f = WarningFilter {
+        units: nodes.clone(),
+        regions: nodes,
+        state: pick(&q.state),
+        level: pick(&q.level),
+        rule: pick(&q.rule),
+        after: q.after,
+        limit: 200,
+    };
+    let (items, next) = browse::warnings(&app.store, &f).await.map_err(Problem::internal)?;
+    let mut b = format!("<h1>{}</h1>", t(en, "预警与问题", "Warnings and findings"));
+    let sel = |name: &str, options: &[&str], current: &Option<String>| {
+        let mut s = format!("<select name={name}><option value=\"\">{}</option>", t(en, "全部", "all"));
+        for o in options {
+            let chosen = current.as_deref() == Some(*o);
+            let _ = write!(s, "<option{}>{}</option>", if chosen { " selected" } else { "" }, esc(o));
+        }
+        s.push_str("</select>");
+        s
+    };
+    let _ = write!(
+        b,
+        r#"<form method=get class=filters><label>{} {}</label> <label>{} {}</label> <label>{} <input name=rule value="{}" size=14></label>{} <button>{}</button></form>"#,
+        t(en, "状态", "State"),
+        sel(
+            "state",
+            &[
+                "open",
+                "explained",
+                "returned",
+                "rectification_required",
+                "planned",
+                "rectified",
+                "closed",
+                "archived",
+                "dismissed",
+                "withdrawn",
+                "recorded"
+            ],
+            &q.state
+        ),
+        t(en, "等级", "Level"),
+        sel("level", &["red", "orange", "yellow"], &q.level),
+        t(en, "规则", "Rule"),
+        esc(q.rule.as_deref().unwrap_or("")),
+        if en { "<input type=hidden name=lang value=en>" } else { "" },
+        t(en, "筛选", "Filter"),
+    );
+    let today = today();
+    b.push_str(&head(&[
+        "#",
+        t(en, "等级", "Level"),
+        t(en, "规则", "Rule"),
+        t(en, "对象", "Subject"),
+        t(en, "期间", "Period"),
+        t(en, "状态", "State"),
+        t(en, "期限", "Due"),
+    ]));
+    let lang = if en { "?lang=en" } else { "" };
+    for w in &items {
+        let subject = w.unit_code.clone().or(w.region_code.clone()).unwrap_or_default();
+        let due = match overdue(&w.state, &w.explain_by, &w.plan_by, today) {
+            Some(d) => format!("<span class=overdue>{} {d}</span>", t(en, "已逾期", "overdue since")),
+            None => match w.state.as_str() {
+                "open" | "returned" => esc(&w.explain_by),
+                "rectification_required" => esc(&w.plan_by),
+                _ => "—".into(),
+            },
+        };
+        let _ = write!(
+            b,
+            r#"<tr><td><a href="/warning/{}{lang}">{}</a></td><td>{}</td><td>{}</td><td>{}{}</td><td>{}</td><td>{}</td><td>{due}</td></tr>"#,
+            w.id,
+            w.id,
+            level_badge(&w.level),
+            esc(&w.rule),
+            esc(&subject),
+            w.indicator_code.as_deref().map(|i| format!(" <small>{}</small>", esc(i))).unwrap_or_default(),
+            esc(&w.period),
+            esc(&w.state),
+        );
+    }
+    b.push_str("</tbody></table></div>");
+    if items.is_empty() {
+        let _ = write!(b, "<p class=note>{}</p>", t(en, "没有符合条件的预警。", "No warnings match."));
+    }
+    if let Some(n) = next {
+        let keep = |k: &str, v: &Option<String>| {
+            v.as_deref().filter(|s| !s.is_empty()).map(|s| format!("&{k}={}", urlencode(s))).unwrap_or_default()
+        };
+        let _ = write!(
+            b,
+            r#"<p><a href="/inbox?after={n}{}{}{}{}">{}</a></p>"#,
+            keep("state", &q.state),
+            keep("level", &q.level),
+            keep("rule", &q.rule),
+            keep("lang", &q.lang),
+            t(en, "下一页 ›", "Next page ›")
+        );
+    }
+    Ok(b)
+}
+
+#[derive(serde::Deserialize, Default)]
+struct LangQuery {
+    lang: Option<String>,
+    done: Option<String>,
+    error: Option<String>,
+}
+
+async fn warning_page(
+    State(app): State<App>,
+    caller: Caller,
+    Path(id): Path<i64>,
+    Query(q): Query<LangQuery>,
+) -> Response {
+    let en = q.lang.as_deref() == Some("en");
+    let here = format!("/warning/{id}");
+    match warning_body(&app, &caller, id, &q).await {
+        Ok(body) => {
+            Html(layout(en, &format!("{} {id}", t(en, "预警", "Warning")), &caller, &here, &body)).into_response()
+        }
+        Err(p) => problem_page(en, &caller, &here, p),
+    }
+}
+
+async fn warning_body(app: &App, caller: &Caller, id: i64, q: &LangQuery) -> Result<String, Problem> {
+    let en = q.lang.as_deref() == Some("en");
+    crate::api::warning_in_reach(app, caller, id, Permission::ReadWarnings).await?;
+    let w = bw_app::monitor::warning(&app.store, id)
+        .await
+        .map_err(Problem::internal)?
+        .ok_or_else(|| Problem::not_found(format!("no warning {id}")))?;
+    let history = bw_app::monitor::history(&app.store, id).await.map_err(Problem::internal)?;
+    let mut b = format!(
+        r#"<p class=crumbs><a href="/inbox">{}</a> › <b>#{id}</b></p><h1>{} {} <small>{}</small></h1>"#,
+        t(en, "预警", "Warnings"),
+        level_badge(&w.level),
+        esc(&w.rule),
+        esc(&w.state)
+    );
+    if let Some(d) = &q.done {
+        let _ = write!(b, "<p class=ok role=status>{} {}</p>", t(en, "已办理：", "Done:"), esc(d));
+    }
+    if let Some(e) = &q.error {
+        let _ = write!(b, "<p class=err role=alert>{}</p>", esc(e));
+    }
+    let subject = w.unit_code.clone().or(w.region_code.clone()).unwrap_or_default();
+    let lang = if en { "?lang=en" } else { "" };
+    let vouchers: Vec<String> = w
+        .vouchers
+        .iter()
+        .take(20)
+        .map(|v| match &w.unit_code {
+            Some(u) => format!(r#"<a href="/voucher/{}/{}{lang}">{}</a>"#, urlencode(u), urlencode(v), esc(v)),
+            None => esc(v),
+        })
+        .collect();
+    let due = overdue(&w.state, &w.explain_by, &w.plan_by, today())
+        .map(|d| format!(" <span class=overdue>{} {d}</span>", t(en, "已逾期", "overdue since")))
+        .unwrap_or_default();
+    let _ = write!(
+        b,
+        "<dl class=kv><dt>{}</dt><dd>{}</dd><dt>{}</dt><dd>{}</dd><dt>{}</dt><dd>{}</dd><dt>{}</dt><dd>{}</dd><dt>{}</dt><dd>{}{due}</dd><dt>{}</dt><dd>{}</dd><dt>{}</dt><dd>{}</dd><dt>{}</dt><dd>{}</dd><dt>{}</dt><dd><code>{}</code></dd></dl>",
+        t(en, "对象", "Subject"),
+        esc(&subject),
+        t(en, "指标", "Indicator"),
+        esc(w.indicator_code.as_deref().unwrap_or("—")),
+        t(en, "期间", "Period"),
+        esc(&w.period),
+        t(en, "发出", "Raised on"),
+        esc(&w.raised_on),
+        t(en, "说明期限", "Explain by"),
+        esc(&w.explain_by),
+        t(en, "整改方案期限", "Plan by"),
+        esc(&w.plan_by),
+        t(en, "整改建议", "Suggestion"),
+        esc(&w.suggestion),
+        t(en, "凭证", "Vouchers"),
+        vouchers.join(" "),
+        t(en, "依据", "Evidence"),
+        esc(&w.evidence.to_string()),
+    );
+    // The steps this state allows and the caller may take.
+    let csrf = match &caller.via {
+        Via::Session { csrf } => csrf.clone(),
+        _ => String::new(),
+    };
+    let state = bw_rules::workflow::State::parse(&w.state);
+    let org = app.org().await?;
+    let mut forms = String::new();
+    for step in bw_rules::workflow::Step::ALL {
+        let allowed = state.is_some_and(|s| bw_rules::workflow::next(s, step).is_ok());
+        if !allowed || caller.check(&org, crate::api::step_permission(step), &subject).is_err() {
+            continue;
+        }
+        let _ = write!(
+            forms,
+            r#"<form method=post action="/warning/{id}/step{lang}"><input type=hidden name=csrf value="{}"><input type=hidden name=step value="{}"><input type=text name=note placeholder="{}" aria-label="{}"> <button>{}</button></form>"#,
+            esc(&csrf),
+            step.name(),
+            t(en, "说明或意见", "note"),
+            t(en, "说明或意见", "note"),
+            step_label(en, step),
+        );
+    }
+    if !forms.is_empty() {
+        let _ = write!(b, "<h2>{}</h2><div class=actions>{forms}</div>", t(en, "办理", "Act"));
+    }
+    let _ = write!(b, "<h2>{}</h2>", t(en, "办理记录", "Life cycle"));
+    b.push_str(&head(&[
+        t(en, "时间", "When"),
+        t(en, "办理人", "Who"),
+        t(en, "操作", "Step"),
+        t(en, "状态", "State"),
+        t(en, "说明", "Note"),
+    ]));
+    for e in &history {
+        let s = |k: &str| e[k].as_str().unwrap_or("").to_string();
+        let _ = write!(
+            b,
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{} → {}</td><td>{}</td></tr>",
+            esc(&s("at")),
+            esc(&s("actor")),
+            esc(&s("action")),
+            esc(&s("from")),
+            esc(&s("to")),
+            esc(&s("note"))
+        );
+    }
+    b.push_str("</tbody></table></div>");
+    Ok(b)
+}
+
+fn step_label(en: bool, step: bw_rules::workflow::Step) -> &'static str {
+    match step.name() {
+        "explain" => t(en, "提交说明", "Explain"),
+        "judge_normal" => t(en, "认定正常并关闭", "Judge normal (close)"),
+        "judge_violation" => t(en, "认定违规，要求整改", "Judge a violation"),
+        "judge_return" => t(en, "退回补充说明", "Return for more"),
+        "plan" => t(en, "提交整改方案", "Submit the plan"),
+        "rectify" => t(en, "报告整改完成", "Report rectified"),
+        "verify_passed" => t(en, "验收通过并归档", "Verify: passed"),
+        "verify_failed" => t(en, "验收不通过", "Verify: failed"),
+        _ => t(en, "撤销", "Dismiss"),
+    }
+}
+
+#[derive(serde::Deserialize)]
+struct StepForm {
+    #[serde(default)]
+    csrf: String,
+    step: String,
+    #[serde(default)]
+    note: String,
+}
+
+/// A step taken from the warning's page: the form's CSRF token, then the same checks and
+/// service as the API; back to the page with what happened.
+async fn warning_form_step(
+    State(app): State<App>,
+    caller: Caller,
+    Path(id): Path<i64>,
+    Query(q): Query<LangQuery>,
+    Form(f): Form<StepForm>,
+) -> Response {
+    let lang = if q.lang.as_deref() == Some("en") { "&lang=en" } else { "" };
+    let Via::Session { csrf } = &caller.via else {
+        return Redirect::to(&format!("/login?next=/warning/{id}")).into_response();
+    };
+    if *csrf != f.csrf {
+        return Problem::new(StatusCode::FORBIDDEN, "forbidden", "missing or wrong CSRF token").into_response();
+    }
+    match crate::api::take_step(&app, &caller, id, &f.step, &f.note, None).await {
+        Ok(state) => Redirect::to(&format!("/warning/{id}?done={}{lang}", urlencode(&format!("{} → {state}", f.step))))
+            .into_response(),
+        Err(p) => Redirect::to(&format!("/warning/{id}?error={}{lang}", urlencode(&p.detail))).into_response(),
+    }
+}
+
+async fn import_page(caller: Caller, Query(q): Query<LangQuery>) -> Response {
+    let en = q.lang.as_deref() == Some("en");
+    let csrf = match &caller.via {
+        Via::Session { csrf } => csrf.clone(),
+        _ => String::new(),
+    };
+    if caller.user().is_none() || !caller.access.has(Permission::Ingest) {
+        let p = Problem::new(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            t(en, "您的角色不能导入支付数据。", "Your roles do not record payments."),
+        );
+        return problem_page(en, &caller, "/import", p);
+    }
+    let body = format!(
+        r#"<h1>{}</h1><p>{} <a href="/templates/payments.csv">payments.csv</a> · <a href="/templates/payments.xlsx">payments.xlsx</a></p>
+<form id=upload><input type=file id=file name=file accept=".csv,text/csv" required> <button>{}</button></form>
+<div id=result aria-live=polite></div>
+<script>
+document.getElementById('upload').addEventListener('submit', async (e) => {{
+  e.preventDefault();
+  const out = document.getElementById('result');
+  const file = document.getElementById('file').files[0];
+  if (!file) return;
+  out.textContent = '…';
+  const r = await fetch('/api/v1/payments:batch', {{method: 'POST', headers: {{'Content-Type': 'text/csv', 'X-CSRF-Token': '{}'}}, body: await file.text()}});
+  const j = await r.json();
+  out.innerHTML = '';
+  const p = document.createElement('p');
+  if (r.ok) {{
+    p.className = 'ok';
+    p.textContent = '{} ' + j.added + ' · {} ' + j.unchanged + ' · {} ' + j.warnings.length;
+    out.appendChild(p);
+  }} else {{
+    p.className = 'err';
+    p.textContent = j.detail;
+    out.appendChild(p);
+    if (j.errors) {{
+      const t = document.createElement('table');
+      t.innerHTML = '<thead><tr><th>{}</th><th>{}</th><th>{}</th></tr></thead>';
+      const b = document.createElement('tbody');
+      for (const x of j.errors) {{
+        const tr = document.createElement('tr');
+        for (const v of [x.row, x.field || '', x.message]) {{ const td = document.createElement('td'); td.textContent = v; tr.appendChild(td); }}
+        b.appendChild(tr);
+      }}
+      t.appendChild(b);
+      t.className = 'row-errors';
+      out.appendChild(t);
+    }}
+  }}
+}});
+</script>"#,
+        t(en, "导入支付数据", "Import payments"),
+        t(en, "按标准模板填写（CSV，UTF-8）：", "Fill in the standard template (CSV, UTF-8):"),
+        t(en, "上传", "Upload"),
+        esc(&csrf),
+        t(en, "新增", "added"),
+        t(en, "已存在", "already recorded"),
+        t(en, "触发预警", "warnings"),
+        t(en, "行", "Row"),
+        t(en, "列", "Column"),
+        t(en, "问题", "Problem"),
+    );
+    Html(layout(en, t(en, "导入", "Import"), &caller, "/import", &body)).into_response()
+}
+
+/// A colour for an execution rate against time progress: green on pace, orange more than
+/// 10 points behind, red more than 20.
+fn pace_colour(rate: f64, progress: f64) -> &'static str {
+    let gap = rate - progress;
+    if gap < -0.20 {
+        "#c0392b"
+    } else if gap < -0.10 {
+        "#e67e22"
+    } else {
+        "#27ae60"
+    }
+}
+
+/// A treemap of `level`'s children, each sized by budget and split by its own children
+/// (slice and dice: children across, grandchildren down); every block links to its node.
+fn treemap(levels: &[(drill::Figures, Vec<drill::Figures>)], progress: f64, q: &str) -> String {
+    let (w, h) = (640.0, 260.0);
+    let total: i64 = levels.iter().map(|(f, _)| f.budget.fen().max(0)).sum();
+    let mut s =
+        format!(r#"<svg viewBox="0 0 {w} {h}" class="chart treemap" role="img" xmlns="http://www.w3.org/2000/svg">"#);
+    if total == 0 {
+        s.push_str("</svg>");
+        return s;
+    }
+    let mut x = 0.0;
+    for (f, kids) in levels {
+        let width = w * f.budget.fen().max(0) as f64 / total as f64;
+        let kid_total: i64 = kids.iter().map(|k| k.budget.fen().max(0)).sum();
+        let blocks: Vec<&drill::Figures> = if kid_total > 0 { kids.iter().collect() } else { vec![f] };
+        let sum = if kid_total > 0 { kid_total } else { f.budget.fen().max(1) };
+        let mut y = 0.0;
+        for k in blocks {
+            let height = h * k.budget.fen().max(0) as f64 / sum as f64;
+            let _ = write!(
+                s,
+                r##"<a href="/org/{}{q}"><rect x="{x:.1}" y="{y:.1}" width="{width:.1}" height="{height:.1}" fill="{}" stroke="#fff"><title>{} {} · {}</title></rect></a>"##,
+                urlencode(&k.code),
+                pace_colour(k.execution_rate, progress),
+                esc(&k.name),
+                wan(k.budget),
+                pct(k.execution_rate)
+            );
+            if width > 60.0 && height > 16.0 {
+                let _ = write!(
+                    s,
+                    r##"<text x="{:.1}" y="{:.1}" font-size="11" fill="#fff" pointer-events="none">{}</text>"##,
+                    x + 4.0,
+                    y + 13.0,
+                    esc(&k.name.chars().take((width / 12.0) as usize).collect::<String>())
+                );
+            }
+            y += height;
+        }
+        let _ = write!(
+            s,
+            r##"<rect x="{x:.1}" y="0" width="{width:.1}" height="{h}" fill="none" stroke="#333" stroke-width="2"/>"##
+        );
+        x += width;
+    }
+    s.push_str("</svg>");
+    s
+}
+
+/// The cockpit's part for a signed-in caller: the key areas of spending, warnings by level
+/// and by rule (each leading to the inbox), a treemap of the regions, the caller's own
+/// subtrees.
+pub async fn cockpit(
+    app: &App,
+    caller: &Caller,
+    org: &bw_core::org::OrgTree,
+    o: &bw_app::overview::Overview,
+    en: bool,
+) -> Result<String, Problem> {
+    let (year, month) = (o.year, o.month);
+    let progress = f64::from(month) / 12.0;
+    let lang = if en { "&lang=en" } else { "" };
+    let q = format!("?year={year}&month={month}{lang}");
+    let mut b = String::new();
+    let scopes = caller.access.scopes(Permission::ReadBudget);
+    let everywhere = scopes.contains(&bw_core::access::Scope::All);
+    if !scopes.is_empty() && !everywhere {
+        let _ = write!(b, "<h2>{}</h2><ul>", t(en, "我的范围", "My scope"));
+        for s in &scopes {
+            let name = org.get(s.as_str()).map(|n| n.name.clone()).unwrap_or_default();
+            let _ = write!(
+                b,
+                r#"<li><a href="/org/{}{q}">{} <small>{}</small></a></li>"#,
+                urlencode(s.as_str()),
+                esc(&name),
+                esc(s.as_str())
+            );
+        }
+        b.push_str("</ul>");
+    }
+    if everywhere {
+        let areas = drill::key_areas(&app.store, org, None, year, month).await.map_err(Problem::internal)?;
+        let _ = write!(b, "<h2>{}</h2>", t(en, "重点领域支出", "Key areas of spending"));
+        b.push_str(&head(&[&[t(en, "领域", "Area")][..], &figure_cols(en)].concat()));
+        for (a, meta) in areas.iter().zip(drill::KEY_AREAS.iter()) {
+            let _ = write!(
+                b,
+                "<tr><td>{}</td><td class=n>{}</td><td class=n>{}</td><td class=n>{}</td><td>{}</td></tr>",
+                esc(if en { meta.2 } else { meta.1 }),
+                wan(a.budget),
+                wan(a.paid),
+                pct(a.execution_rate),
+                bar(a.execution_rate, progress)
+            );
+        }
+        b.push_str("</tbody></table></div>");
+        // The treemap: the root regions' children.
+        let roots: Vec<&bw_core::org::OrgNode> = org.nodes().filter(|n| n.parent_code.is_none()).collect();
+        for root in roots {
+            if let Some(level) =
+                drill::level(&app.store, org, &root.code, year, month).await.map_err(Problem::internal)?
+            {
+                let mut blocks = Vec::new();
+                for c in level.children.iter().filter(|c| c.budget.fen() > 0) {
+                    let kids = drill::level(&app.store, org, &c.code, year, month)
+                        .await
+                        .map_err(Problem::internal)?
+                        .map(|l| l.children)
+                        .unwrap_or_default();
+                    blocks.push((c.clone(), kids));
+                }
+                let _ = write!(
+                    b,
+                    "<h2>{} · {}</h2>{}<p class=note>{}</p>",
+                    esc(&root.name),
+                    t(en, "预算结构与执行（点击进入）", "Budget and execution (click to enter)"),
+                    treemap(&blocks, progress, &q),
+                    t(
+                        en,
+                        "面积为预算；绿色：进度正常，橙色：落后序时进度 10 个百分点以上，红色：20 个百分点以上。",
+                        "Area is budget; green on pace, orange more than 10 points behind time progress, red more than 20."
+                    ),
+                );
+            }
+        }
+    }
+    if caller.access.has(Permission::ReadWarnings) {
+        let units = caller.nodes(org, Permission::ReadWarnings, true)?;
+        let (levels, rules) =
+            drill::warning_counts(&app.store, year, units.as_deref()).await.map_err(Problem::internal)?;
+        let _ = write!(b, "<h2>{}</h2><section class=kpis>", t(en, "未办结预警", "Warnings in progress"));
+        for (l, n) in &levels {
+            let _ = write!(
+                b,
+                r#"<div><b><a href="/inbox?level={}{lang}">{n}</a></b><span>{}</span></div>"#,
+                urlencode(l),
+                level_badge(l)
+            );
+        }
+        b.push_str("</section>");
+        if !rules.is_empty() {
+            b.push_str(&head(&[t(en, "规则", "Rule"), t(en, "数量", "Count")]));
+            for (r, n) in &rules {
+                let _ = write!(
+                    b,
+                    r#"<tr><td><a href="/inbox?rule={}{lang}">{}</a></td><td class=n>{n}</td></tr>"#,
+                    urlencode(r),
+                    esc(r)
+                );
+            }
+            b.push_str("</tbody></table></div>");
+        }
+    }
+    Ok(b)
+}
+
+/// The start of a scrolling table with these column headers (its body open).
+fn head(cols: &[&str]) -> String {
+    let mut s = String::from("<div class=scroll><table><thead><tr>");
+    for c in cols {
+        let _ = write!(s, "<th>{c}</th>");
+    }
+    s.push_str("</tr></thead><tbody>");
+    s
+}
+
+/// The figure columns of a drill-down table: budget, paid, rate and its bar.
+fn figure_cols(en: bool) -> [&'static str; 4] {
+    [
+        t(en, "预算(万元)", "Budget (10k yuan)"),
+        t(en, "已支付(万元)", "Paid (10k yuan)"),
+        t(en, "支出进度", "Execution rate"),
+        "",
+    ]
+}
