@@ -242,7 +242,7 @@ impl FromRequestParts<App> for Caller {
 
 /// Runs `f` on a blocking thread with this runtime's handle: for the services whose futures
 /// are not `Send` (their journal closures borrow across awaits) and that are CPU work besides.
-async fn off_thread<T: Send + 'static>(
+pub(crate) async fn off_thread<T: Send + 'static>(
     f: impl FnOnce(tokio::runtime::Handle) -> T + Send + 'static,
 ) -> Result<T, Problem> {
     let rt = tokio::runtime::Handle::current();

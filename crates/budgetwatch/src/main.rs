@@ -11,6 +11,7 @@ mod cli;
 mod clock;
 mod ledger_api;
 mod pages;
+mod portal;
 mod server;
 mod witness;
 

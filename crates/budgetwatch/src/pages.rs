@@ -80,6 +80,7 @@ small{color:#888} .note{color:#666;font-size:.85em} footer{padding:1em;color:#66
 .actions form{display:inline-block;margin:.2em .4em .2em 0} .actions input[type=text]{width:16em;max-width:90vw}
 dl.kv{display:grid;grid-template-columns:max-content 1fr;gap:.3em 1em;background:#fff;border:1px solid #e5e5e5;padding:.8em}
 dl.kv dt{color:#666} dl.kv dd{margin:0;word-break:break-all}
+.heat{max-width:100%} .feedback{background:#fff;border:1px solid #e5e5e5;padding:.3em .8em;margin:.5em 0}
 @media (max-width:600px){th,td{white-space:normal}.bar{width:80px}}
 "#;
 

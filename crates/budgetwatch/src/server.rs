@@ -32,6 +32,7 @@ pub fn router(store: Store) -> Router {
         .route("/healthz", get(|| async { "ok" }))
         .merge(crate::api::routes())
         .merge(crate::pages::routes())
+        .merge(crate::portal::routes())
         .with_state(App::new(store.clone()))
         .merge(crate::ledger_api::routes().with_state(store))
 }

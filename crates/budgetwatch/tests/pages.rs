@@ -112,3 +112,103 @@ fn drill_from_the_cockpit_to_a_voucher_and_act_on_a_warning() {
     let o = common::bw(&db, &["verify"]);
     assert!(o.status.success(), "{}", common::stdout(&o));
 }
+
+#[test]
+fn the_public_portal_shows_aggregates_and_no_one_s_personal_data() {
+    let dir = tempfile::tempdir().expect("dir");
+    let (db, data) = (dir.path().join("demo.db"), dir.path().join("data"));
+    let (mut child, addr, passwords) = common::demo_server(&db, &data, "4000");
+    let page = request(&addr, "GET", "/public?year=2025", &[], "");
+    let json = request(&addr, "GET", "/api/v1/public?year=2025", &[], "");
+    assert_eq!((page.status, json.status), (200, 200));
+    // Every individual payee's name and account in the demo set, and every voucher number.
+    let mut reader = csv::Reader::from_path(data.join("payments.csv")).expect("payments.csv");
+    let header = reader.headers().expect("header").clone();
+    let col = |n: &str| header.iter().position(|h| h == n).expect("column");
+    let (name, account, kind, voucher) =
+        (col("payee_name"), col("payee_account"), col("payee_type"), col("voucher_no"));
+    let mut checked = 0;
+    for r in reader.records() {
+        let r = r.expect("row");
+        let secrets =
+            if &r[kind] == "individual" { vec![&r[name], &r[account], &r[voucher]] } else { vec![&r[voucher]] };
+        for s in secrets.into_iter().filter(|s| s.chars().count() >= 2) {
+            assert!(!page.body.contains(s) && !json.body.contains(s), "the portal shows {s:?}");
+            checked += 1;
+        }
+    }
+    assert!(checked > 4000, "{checked}");
+    let mut staff = csv::Reader::from_path(data.join("staff.csv")).expect("staff.csv");
+    for r in staff.records() {
+        let r = r.expect("row");
+        // name, id_hash, bank_account, phone: never on the portal.
+        for s in [&r[1], &r[2], &r[3], &r[4]] {
+            assert!(!page.body.contains(s) && !json.body.contains(s), "the portal shows staff data {s:?}");
+        }
+    }
+    // The mandatory disclosures are there in full: each department with its "三公" items.
+    let p = json.json();
+    let depts = p["departments"].as_array().expect("departments");
+    assert!(!depts.is_empty());
+    assert!(depts.iter().all(|d| d["sangong"].as_array().map(Vec::len) == Some(4)));
+    assert!(page.body.contains("公务接待费") && page.body.contains("class=\"chart heat\""));
+    // Feedback: a registered citizen asks, the bureau answers; the author is a pseudonym.
+    let login = |user: &str| {
+        let body = format!("user={user}&password={}", passwords[user]);
+        request(&addr, "POST", "/login", &[("Content-Type", "application/x-www-form-urlencoded")], &body).cookie()
+    };
+    let citizen = login("citizen");
+    let form = ("Content-Type", "application/x-www-form-urlencoded");
+    let csrf_of = |cookie: &str| {
+        let me = request(&addr, "GET", "/api/v1/me", &[("Cookie", cookie)], "").json();
+        me["csrf_token"].as_str().expect("csrf").to_string()
+    };
+    let csrf = csrf_of(&citizen);
+    let r = request(
+        &addr,
+        "POST",
+        "/public/feedback",
+        &[("Cookie", citizen.as_str()), form],
+        &format!(
+            "csrf={csrf}&kind=inquiry&subject=990000001&text=%E6%95%99%E8%82%B2%E5%8E%85%E7%9A%84%E6%8E%A5%E5%BE%85%E8%B4%B9%E4%B8%BA%E4%BD%95%E8%B6%85%E6%94%AF"
+        ),
+    );
+    assert_eq!(r.status, 303, "{}", r.body);
+    let page = request(&addr, "GET", "/public", &[], "").body;
+    assert!(
+        page.contains("教育厅的接待费为何超支") && page.contains("答复期限") && !page.contains(">citizen<"),
+        "{page}"
+    );
+    // Anonymous and citizens do not answer; the bureau reviewer does.
+    assert!(!page.contains("/public/feedback/"), "no answer form for the public");
+    let reviewer = login("bureau-reviewer");
+    let page = request(&addr, "GET", "/public", &[("Cookie", reviewer.as_str())], "").body;
+    let id: i64 = page
+        .split("/public/feedback/")
+        .nth(1)
+        .and_then(|s| s.split('/').next())
+        .and_then(|s| s.parse().ok())
+        .expect("an answer form");
+    let csrf = csrf_of(&reviewer);
+    let r = request(
+        &addr,
+        "POST",
+        &format!("/public/feedback/{id}/answer"),
+        &[("Cookie", reviewer.as_str()), form],
+        &format!("csrf={csrf}&text=%E5%B7%B2%E6%A0%B8%E5%AE%9E"),
+    );
+    assert_eq!(r.status, 303);
+    assert!(request(&addr, "GET", "/public", &[], "").body.contains("已核实"));
+    let r = request(
+        &addr,
+        "POST",
+        "/public/feedback",
+        &[("Cookie", citizen.as_str()), form],
+        "csrf=wrong&kind=comment&text=x",
+    );
+    assert_eq!(r.status, 403);
+    let _ = child.kill();
+    let _ = child.wait();
+    let o = common::bw(&db, &["verify"]);
+    assert!(o.status.success(), "{}", common::stdout(&o));
+}

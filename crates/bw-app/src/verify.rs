@@ -780,6 +780,37 @@ impl Model {
                     _ => return Err(format!("revokes token {id}, which is not active")),
                 }
             }
+            "feedback.submit" => {
+                let d = data();
+                let text = |k: &str| d[k].as_str().map(str::to_string).ok_or(format!("no {k}"));
+                let due = d["due_on"].as_str().map(str::to_string).unwrap_or_else(|| NULL.into());
+                let cells = vec![
+                    ix.clone(),
+                    text("kind")?,
+                    text("subject")?,
+                    text("author")?,
+                    text("body")?,
+                    text("asked_on")?,
+                    due,
+                    NULL.into(),
+                    NULL.into(),
+                    NULL.into(),
+                ];
+                self.put("feedback", ix, cells);
+            }
+            "feedback.answer" => {
+                let d = data();
+                let id = d["id"].as_i64().ok_or("no id")?.to_string();
+                let (by, answer) = (d["by"].as_str().ok_or("no by")?, d["answer"].as_str().ok_or("no answer")?);
+                match self.tables.get_mut("feedback").and_then(|t| t.get_mut(&id)) {
+                    Some(c) if c[9] == NULL => {
+                        c[7] = answer.to_string();
+                        c[8] = by.to_string();
+                        c[9] = ix;
+                    }
+                    _ => return Err(format!("answers feedback {id}, which is not open")),
+                }
+            }
             "witness.add" => {
                 let name = data()["name"].as_str().ok_or("no name")?.to_string();
                 let key = data()["key"].as_str().ok_or("no key")?.to_string();
@@ -980,6 +1011,11 @@ const PROJECTIONS: &[(&str, &str, &[&str])] = &[
     ),
     ("settings", "SELECT key, key, value, journal_idx FROM settings", &["key", "value", "journal_idx"]),
     ("witnesses", "SELECT name, name, vkey, journal_idx FROM witnesses", &["name", "vkey", "journal_idx"]),
+    (
+        "feedback",
+        "SELECT CAST(id AS TEXT), id, kind, subject, author, body, asked_on, due_on, answer, answered_by, answered_idx FROM feedback",
+        &["id", "kind", "subject", "author", "body", "asked_on", "due_on", "answer", "answered_by", "answered_idx"],
+    ),
     (
         "users",
         "SELECT name, name, display_name, unit_code, journal_idx FROM users",

@@ -54,6 +54,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (15, "incremental evaluation indexes", include_str!("scope.sql")),
     (16, "staff register and audit cases", include_str!("audit.sql")),
     (17, "users, grants, tokens, sessions", include_str!("users.sql")),
+    (18, "public feedback", include_str!("feedback.sql")),
 ];
 
 #[derive(Clone)]

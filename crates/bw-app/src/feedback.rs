@@ -1,0 +1,169 @@
+//! The public's feedback channel: a registered citizen comments on a budget, the media send
+//! an inquiry that the finance bureau must answer within `INQUIRY_WORKDAYS` working days
+//! (tracked like a warning's deadline: overdue ones are listed as such). Journaled; the
+//! author is the account, shown on the portal only as a pseudonym.
+
+use bw_core::Date;
+use bw_store::Store;
+use bw_store::sqlx::{self, Row};
+use sha2::{Digest, Sha256};
+
+use crate::Ctx;
+use crate::journal::{ActionError, act};
+
+/// Working days the bureau has to answer a media inquiry.
+pub const INQUIRY_WORKDAYS: u32 = 10;
+/// The longest comment or inquiry, in characters.
+pub const TEXT_MAX: usize = 2000;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    Comment,
+    Inquiry,
+}
+
+impl Kind {
+    pub fn parse(s: &str) -> Option<Kind> {
+        match s {
+            "comment" => Some(Kind::Comment),
+            "inquiry" => Some(Kind::Inquiry),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Comment => "comment",
+            Kind::Inquiry => "inquiry",
+        }
+    }
+}
+
+/// A comment or inquiry as the portal lists it.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct Item {
+    pub id: i64,
+    pub kind: String,
+    pub subject: String,
+    /// A stable pseudonym of the author, never the account name.
+    pub author: String,
+    pub body: String,
+    pub asked_on: String,
+    pub due_on: Option<String>,
+    pub answer: Option<String>,
+    pub overdue: bool,
+}
+
+/// A pseudonym for an account: the first 8 hex digits of SHA-256 of a label and the name.
+pub fn pseudonym(user: &str) -> String {
+    let h = Sha256::new().chain_update(b"budgetwatch/feedback-author\0").chain_update(user.as_bytes()).finalize();
+    format!("公众{}", h.iter().take(4).map(|b| format!("{b:02x}")).collect::<String>())
+}
+
+fn clean(text: &str) -> Result<String, ActionError> {
+    let t = text.trim();
+    if t.is_empty() {
+        return Err(ActionError::Invalid("the text is empty".into()));
+    }
+    if t.chars().count() > TEXT_MAX {
+        return Err(ActionError::Invalid(format!("the text is longer than {TEXT_MAX} characters")));
+    }
+    Ok(t.to_string())
+}
+
+/// Records a comment or an inquiry by `author` on `subject` (an organisation or project
+/// code). The id.
+pub async fn submit(
+    store: &Store,
+    ctx: &Ctx,
+    author: &str,
+    kind: Kind,
+    subject: &str,
+    text: &str,
+) -> Result<i64, ActionError> {
+    let body = clean(text)?;
+    let asked = ctx.at.date();
+    let due = match kind {
+        Kind::Inquiry => {
+            Some(crate::calendar::load(store).await?.add_workdays(asked, INQUIRY_WORKDAYS).value.to_string())
+        }
+        Kind::Comment => None,
+    };
+    let data = serde_json::json!({
+        "kind": kind.as_str(), "subject": subject, "author": author, "body": body, "asked_on": asked.to_string(), "due_on": due,
+    });
+    let reason = ctx.reason.clone().unwrap_or_else(|| format!("{} on {subject}", kind.as_str()));
+    let (s, a) = (subject.to_string(), author.to_string());
+    act(store, ctx, "feedback.submit", &reason, &data, async move |tx, idx| {
+        sqlx::query(
+            "INSERT INTO feedback (id, kind, subject, author, body, asked_on, due_on, answer, answered_by, answered_idx) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, NULL, NULL, NULL)",
+        )
+        .bind(idx)
+        .bind(kind.as_str())
+        .bind(s)
+        .bind(a)
+        .bind(body)
+        .bind(asked.to_string())
+        .bind(due)
+        .execute(&mut **tx)
+        .await?;
+        Ok(())
+    })
+    .await
+}
+
+/// Answers comment or inquiry `id` (once).
+pub async fn answer(store: &Store, ctx: &Ctx, by: &str, id: i64, text: &str) -> Result<i64, ActionError> {
+    let body = clean(text)?;
+    let row = sqlx::query("SELECT answered_idx FROM feedback WHERE id = $1")
+        .bind(id)
+        .fetch_optional(store.pool())
+        .await?
+        .ok_or_else(|| ActionError::Invalid(format!("no feedback {id}")))?;
+    if let Some(i) = row.try_get::<Option<i64>, _>(0)? {
+        return Err(ActionError::Invalid(format!("feedback {id} was answered by entry {i}")));
+    }
+    let data = serde_json::json!({ "id": id, "by": by, "answer": body });
+    let reason = ctx.reason.clone().unwrap_or_else(|| format!("answer to feedback {id}"));
+    let b = by.to_string();
+    act(store, ctx, "feedback.answer", &reason, &data, async move |tx, idx| {
+        sqlx::query("UPDATE feedback SET answer = $1, answered_by = $2, answered_idx = $3 WHERE id = $4")
+            .bind(body)
+            .bind(b)
+            .bind(idx)
+            .bind(id)
+            .execute(&mut **tx)
+            .await?;
+        Ok(())
+    })
+    .await
+}
+
+/// The most recent feedback first (up to `limit`), inquiries overdue on `today` marked.
+pub async fn list(store: &Store, today: Date, limit: i64) -> Result<Vec<Item>, ActionError> {
+    let rows = sqlx::query(
+        "SELECT id, kind, subject, author, body, asked_on, due_on, answer FROM feedback ORDER BY id DESC LIMIT $1",
+    )
+    .bind(limit)
+    .fetch_all(store.pool())
+    .await?;
+    let mut out = Vec::new();
+    for r in rows {
+        let due: Option<String> = r.try_get(6)?;
+        let answer: Option<String> = r.try_get(7)?;
+        let overdue = answer.is_none() && due.as_deref().and_then(|d| Date::parse(d).ok()).is_some_and(|d| d < today);
+        out.push(Item {
+            id: r.try_get(0)?,
+            kind: r.try_get(1)?,
+            subject: r.try_get(2)?,
+            author: pseudonym(&r.try_get::<String, _>(3)?),
+            body: r.try_get(4)?,
+            asked_on: r.try_get(5)?,
+            due_on: due,
+            answer,
+            overdue,
+        });
+    }
+    Ok(out)
+}

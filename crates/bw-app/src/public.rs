@@ -1,0 +1,215 @@
+//! The public portal's figures (阳光预算), desensitised by construction:
+//! - only aggregates: budgets and payments by region, department, functional class and
+//!   project; nothing names an individual payee, an account or a voucher;
+//! - a group of payments is shown only when it holds at least `MIN_PAYMENTS` payments;
+//!   smaller groups are added into one line of their own ("fewer than 3 payments");
+//! - payments to individuals appear only as a total per department, rounded to the nearest
+//!   10,000 yuan (the stated rounding of a sensitive category);
+//! - what the law requires in full is shown in full: each department's budget and its
+//!   execution (final accounts), its "三公" spending by item, its meeting (30215) and
+//!   training (30216) costs.
+
+use std::collections::HashMap;
+
+use bw_core::Money;
+use bw_core::code::SANGONG_CODES;
+use bw_core::org::OrgTree;
+use bw_store::Store;
+use bw_store::sqlx::{self, Row};
+
+use crate::journal::ActionError;
+
+/// The smallest number of payments an aggregate below the unit level may show.
+pub const MIN_PAYMENTS: i64 = 3;
+/// Sensitive categories are rounded to this many fen (10,000 yuan).
+pub const SENSITIVE_ROUNDING_FEN: i64 = 1_000_000;
+
+/// Budget and paid of something, in full.
+#[derive(Clone, Debug, Default, serde::Serialize)]
+pub struct Pair {
+    pub budget: Money,
+    pub paid: Money,
+}
+
+/// A department's mandatory disclosure.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct Department {
+    pub code: String,
+    pub name: String,
+    pub region: String,
+    pub total: Pair,
+    /// Each "三公" item: (economic code, name), budget and paid.
+    pub sangong: Vec<(String, String, Pair)>,
+    pub meeting: Pair,
+    pub training: Pair,
+    /// Paid to individuals, rounded to `SENSITIVE_ROUNDING_FEN`.
+    pub to_individuals_rounded: Money,
+}
+
+/// Paid in a region for a functional class (类), with the number of payments behind it.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct FlowCell {
+    pub region: String,
+    pub class: String,
+    pub paid: Money,
+    pub payments: i64,
+}
+
+/// A project and its execution.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct Project {
+    pub code: String,
+    pub name: String,
+    pub unit: String,
+    pub status: String,
+    pub total: Pair,
+}
+
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct Portal {
+    pub year: i32,
+    pub month: u32,
+    pub departments: Vec<Department>,
+    /// By functional class (类): budget and paid.
+    pub functions: Vec<(String, Pair)>,
+    /// The fund-flow heat map: regions × functional classes with at least `MIN_PAYMENTS`
+    /// payments each.
+    pub flows: Vec<FlowCell>,
+    /// The cells left out of `flows` for holding fewer payments, added together.
+    pub small_groups: Pair,
+    pub small_group_count: i64,
+    pub projects: Vec<Project>,
+}
+
+fn round_sensitive(m: i64) -> Money {
+    let r = SENSITIVE_ROUNDING_FEN;
+    Money::from_fen((m + r / 2).div_euclid(r) * r)
+}
+
+/// The portal for `year` at the end of `month`.
+pub async fn portal(store: &Store, tree: &OrgTree, year: i32, month: u32) -> Result<Portal, ActionError> {
+    let month_key = format!("{year:04}-{month:02}");
+    // Per indicator: unit, functional class, economic code, project, budget, paid, payments.
+    let rows = sqlx::query(
+        "SELECT i.unit_code, SUBSTR(i.functional_code, 1, 3), i.economic_code, i.project_code, i.amount, \
+         CAST(COALESCE(SUM(m.paid), 0) AS BIGINT), CAST(COALESCE(SUM(m.payments), 0) AS BIGINT) \
+         FROM indicators i LEFT JOIN indicator_months m ON m.year = i.year AND m.indicator_code = i.indicator_code AND m.month <= $2 \
+         WHERE i.year = $1 GROUP BY i.unit_code, i.indicator_code, i.functional_code, i.economic_code, i.project_code, i.amount",
+    )
+    .bind(i64::from(year))
+    .bind(month_key.clone())
+    .fetch_all(store.pool())
+    .await?;
+    let mut depts: HashMap<String, Department> = HashMap::new();
+    let mut functions: HashMap<String, Pair> = HashMap::new();
+    let mut flows: HashMap<(String, String), (i64, i64)> = HashMap::new();
+    let mut projects: HashMap<String, Pair> = HashMap::new();
+    let add = |p: &mut Pair, b: i64, q: i64| {
+        *p = Pair { budget: Money::from_fen(p.budget.fen() + b), paid: Money::from_fen(p.paid.fen() + q) };
+    };
+    for r in rows {
+        let unit: String = r.try_get(0)?;
+        let class: String = r.try_get(1)?;
+        let economic: String = r.try_get(2)?;
+        let project: Option<String> = r.try_get(3)?;
+        let (budget, paid, n): (i64, i64, i64) = (r.try_get(4)?, r.try_get(5)?, r.try_get(6)?);
+        let dept = tree.department_of(&unit);
+        let region = tree.region_of(&unit).map(|n| n.code.clone()).unwrap_or_default();
+        if let Some(d) = dept {
+            let e = depts.entry(d.code.clone()).or_insert_with(|| Department {
+                code: d.code.clone(),
+                name: d.name.clone(),
+                region: tree.region_of(&d.code).map(|n| n.name.clone()).unwrap_or_default(),
+                total: Pair::default(),
+                sangong: SANGONG_CODES
+                    .iter()
+                    .map(|(c, zh, _)| (c.to_string(), zh.to_string(), Pair::default()))
+                    .collect(),
+                meeting: Pair::default(),
+                training: Pair::default(),
+                to_individuals_rounded: Money::from_fen(0),
+            });
+            add(&mut e.total, budget, paid);
+            if let Some(s) = e.sangong.iter_mut().find(|(c, _, _)| economic.starts_with(c.as_str())) {
+                add(&mut s.2, budget, paid);
+            }
+            if economic.starts_with("30215") {
+                add(&mut e.meeting, budget, paid);
+            }
+            if economic.starts_with("30216") {
+                add(&mut e.training, budget, paid);
+            }
+        }
+        add(functions.entry(class.clone()).or_default(), budget, paid);
+        let f = flows.entry((region, class)).or_default();
+        f.0 += paid;
+        f.1 += n;
+        if let Some(p) = project {
+            add(projects.entry(p).or_default(), budget, paid);
+        }
+    }
+    // Payments to individuals, per department: a total only, rounded.
+    let rows = sqlx::query(
+        "SELECT unit_code, CAST(SUM(amount) AS BIGINT) FROM payments WHERE year = $1 AND pay_date <= $2 AND payee_type = 'individual' GROUP BY unit_code",
+    )
+    .bind(i64::from(year))
+    .bind(format!("{month_key}-31"))
+    .fetch_all(store.pool())
+    .await?;
+    let mut individuals: HashMap<String, i64> = HashMap::new();
+    for r in rows {
+        let unit: String = r.try_get(0)?;
+        if let Some(d) = tree.department_of(&unit) {
+            *individuals.entry(d.code.clone()).or_default() += r.try_get::<Option<i64>, _>(1)?.unwrap_or(0);
+        }
+    }
+    for (d, fen) in individuals {
+        if let Some(e) = depts.get_mut(&d) {
+            e.to_individuals_rounded = round_sensitive(fen);
+        }
+    }
+    let mut departments: Vec<Department> = depts.into_values().collect();
+    departments.sort_by(|a, b| a.code.cmp(&b.code));
+    let mut functions: Vec<(String, Pair)> = functions.into_iter().collect();
+    functions.sort_by(|a, b| a.0.cmp(&b.0));
+    let (mut shown, mut small, mut small_n) = (Vec::new(), Pair::default(), 0);
+    for ((region, class), (paid, n)) in flows {
+        if n >= MIN_PAYMENTS {
+            shown.push(FlowCell { region, class, paid: Money::from_fen(paid), payments: n });
+        } else if n > 0 {
+            add(&mut small, 0, paid);
+            small_n += 1;
+        }
+    }
+    shown.sort_by(|a, b| (&a.region, &a.class).cmp(&(&b.region, &b.class)));
+    let mut project_rows = Vec::new();
+    let names =
+        sqlx::query("SELECT project_code, name, unit_code, status FROM projects").fetch_all(store.pool()).await?;
+    for r in names {
+        let code: String = r.try_get(0)?;
+        if let Some(total) = projects.remove(&code) {
+            project_rows.push(Project { code, name: r.try_get(1)?, unit: r.try_get(2)?, status: r.try_get(3)?, total });
+        }
+    }
+    project_rows.sort_by(|a, b| a.code.cmp(&b.code));
+    Ok(Portal {
+        year,
+        month,
+        departments,
+        functions,
+        flows: shown,
+        small_groups: small,
+        small_group_count: small_n,
+        projects: project_rows,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn sensitive_totals_round_to_ten_thousand_yuan() {
+        assert_eq!(super::round_sensitive(1_499_999).fen(), 1_000_000);
+        assert_eq!(super::round_sensitive(1_500_000).fen(), 2_000_000);
+        assert_eq!(super::round_sensitive(0).fen(), 0);
+    }
+}
