@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite, as CI runs it: formatting, lints, every test on SQLite and on
-# PostgreSQL, and the reference checks (calendar, Benford, DBSCAN against PyPI packages).
+# PostgreSQL, the reference checks (calendar, Benford, DBSCAN against PyPI packages) and the
+# schema-driven fuzzing of the API (schemathesis).
 #   BUDGETWATCH_TEST_PG=postgres://…   use this server instead of starting one
 #   BUDGETWATCH_REQUIRE_PG=1           fail when no PostgreSQL can be started (CI)
 set -euo pipefail
@@ -39,3 +40,4 @@ reference_check() { # WHAT PYTHON-MODULES PIP-PACKAGES SCRIPT
 reference_check "calendar" "chinese_calendar" "chinesecalendar" check-calendar.py
 reference_check "Benford" "benford, scipy" "benford_py scipy" check-benford.py
 reference_check "DBSCAN" "sklearn" "scikit-learn" check-dbscan.py
+reference_check "API fuzzing" "schemathesis" "schemathesis" check-api.py

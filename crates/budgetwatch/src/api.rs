@@ -21,6 +21,9 @@ use bw_core::{Date, Timestamp};
 use bw_store::Store;
 use serde_json::json;
 use tokio::sync::RwLock;
+use utoipa::OpenApi as _;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 /// The session cookie's name.
 pub const SESSION_COOKIE: &str = "bw_session";
@@ -106,15 +109,13 @@ impl From<Refusal> for Problem {
 
 impl IntoResponse for Problem {
     fn into_response(self) -> Response {
-        let mut body = json!({
-            "type": format!("https://budgetwatch.invalid/problems/{}", self.slug()),
-            "title": self.title,
-            "status": self.status.as_u16(),
-            "detail": self.detail,
-        });
-        if !self.errors.is_empty() {
-            body["errors"] = json!(self.errors);
-        }
+        let body = ProblemDoc {
+            kind: format!("https://budgetwatch.invalid/problems/{}", self.slug()),
+            title: self.title,
+            status: self.status.as_u16(),
+            detail: self.detail,
+            errors: self.errors,
+        };
         let mut r = (self.status, Json(body)).into_response();
         r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
         if self.status == StatusCode::UNAUTHORIZED {
@@ -257,19 +258,59 @@ fn signed_in(c: &Caller) -> Result<(), Problem> {
     }
 }
 
+/// Log-in and log-out (pages, not part of the API document).
 pub fn routes() -> Router<App> {
-    Router::new()
-        .route("/login", get(login_page).post(login))
-        .route("/logout", post(logout))
-        .route("/api/v1/me", get(me))
-        .route("/api/v1/units", get(units))
-        .route("/api/v1/payments", get(list_payments).post(post_payment))
-        .route("/api/v1/payments:batch", post(post_payments_batch))
-        .route("/api/v1/payments/{unit}/{voucher}", get(one_payment))
-        .route("/api/v1/warnings", get(list_warnings))
-        .route("/api/v1/warnings/{id}", get(one_warning))
-        .route("/api/v1/warnings/{id}/steps", post(warning_step))
-        .route("/api/v1/warnings/{id}/history", get(warning_history))
+    Router::new().route("/login", get(login_page).post(login)).route("/logout", post(logout))
+}
+
+/// The REST API, each route with its OpenAPI description taken from its handler.
+pub fn documented() -> OpenApiRouter<App> {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(me))
+        .routes(routes!(units))
+        .routes(routes!(list_payments, post_payment))
+        .routes(routes!(post_payments_batch))
+        .routes(routes!(one_payment))
+        .routes(routes!(list_warnings))
+        .routes(routes!(one_warning))
+        .routes(routes!(warning_step))
+        .routes(routes!(warning_history))
+}
+
+#[derive(utoipa::OpenApi)]
+#[openapi(
+    info(title = "budgetwatch", description = "Budget supervision and feedback: the REST API (docs/API.md). Errors are RFC 9457 problem documents."),
+    components(schemas(ProblemDoc)),
+    modifiers(&BearerAuth)
+)]
+struct ApiDoc;
+
+struct BearerAuth;
+
+impl utoipa::Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "token",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+    }
+}
+
+/// An error (RFC 9457).
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct ProblemDoc {
+    /// A URI naming the kind of problem.
+    #[serde(rename = "type")]
+    kind: String,
+    title: String,
+    status: u16,
+    detail: String,
+    /// Field errors: `{field, message}`, and `row` for a record of a batch.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[schema(value_type = Vec<Object>)]
+    errors: Vec<serde_json::Value>,
 }
 
 // ---- log-in ----
@@ -372,6 +413,7 @@ pub fn esc(s: &str) -> String {
 
 // ---- reading ----
 
+#[utoipa::path(get, path = "/api/v1/me", tag = "accounts", responses((status = 200, description = "the caller, their grants, permissions and CSRF token", body = Object)))]
 async fn me(caller: Caller) -> Result<Json<serde_json::Value>, Problem> {
     let perms: Vec<String> = bw_core::access::Role::ALL
         .iter()
@@ -401,6 +443,7 @@ async fn me(caller: Caller) -> Result<Json<serde_json::Value>, Problem> {
 }
 
 /// The organisation: public (names and codes of regions, departments and units).
+#[utoipa::path(get, path = "/api/v1/units", tag = "organisation", responses((status = 200, description = "regions, departments and units", body = Object)))]
 async fn units(State(app): State<App>) -> Result<Json<serde_json::Value>, Problem> {
     let org = app.org().await?;
     let mut nodes: Vec<&bw_core::org::OrgNode> = org.nodes().collect();
@@ -412,7 +455,36 @@ async fn units(State(app): State<App>) -> Result<Json<serde_json::Value>, Proble
     Ok(Json(json!({ "items": items })))
 }
 
-#[derive(serde::Deserialize, Default)]
+/// A page of payments: pass `next` as `after` for the next one.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+struct PaymentPage {
+    items: Vec<bw_app::browse::PaymentRow>,
+    next: Option<String>,
+}
+
+/// A page of warnings.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+struct WarningPage {
+    items: Vec<bw_app::browse::WarningRow>,
+    next: Option<String>,
+}
+
+/// What an ingestion recorded.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+struct IngestReport {
+    rows: u64,
+    added: u64,
+    unchanged: u64,
+    held: usize,
+    batch: Option<i64>,
+    /// Notes of the validation (a payment accepted over its balance under control `warn`).
+    notes: Vec<String>,
+    /// The warnings the payments raised or changed.
+    warnings: Vec<bw_app::browse::WarningRow>,
+}
+
+#[derive(serde::Deserialize, Default, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct PaymentQuery {
     unit: Option<String>,
     indicator: Option<String>,
@@ -445,6 +517,7 @@ pub(crate) fn mask(caller: &Caller, org: &OrgTree, mut p: browse::PaymentRow) ->
     p
 }
 
+#[utoipa::path(get, path = "/api/v1/payments", tag = "payments", params(PaymentQuery), security((), ("token" = [])), responses((status = 200, description = "a page of payments", body = PaymentPage), (status = 400, description = "a malformed parameter", body = ProblemDoc), (status = 401, description = "no or an unknown credential", body = ProblemDoc), (status = 403, description = "outside the caller's permissions, scope or class", body = ProblemDoc)))]
 async fn list_payments(
     State(app): State<App>,
     caller: Caller,
@@ -479,9 +552,10 @@ async fn list_payments(
     };
     let (items, next) = browse::payments(&app.store, &f).await.map_err(Problem::internal)?;
     let items: Vec<browse::PaymentRow> = items.into_iter().map(|p| mask(&caller, &org, p)).collect();
-    Ok(Json(json!({ "items": items, "next": next })))
+    Ok(Json(json!(PaymentPage { items, next })))
 }
 
+#[utoipa::path(get, path = "/api/v1/payments/{unit}/{voucher}", tag = "payments", params(("unit" = String, Path, description = "unit code"), ("voucher" = String, Path, description = "voucher number")), security((), ("token" = [])), responses((status = 200, description = "the payment", body = bw_app::browse::PaymentRow), (status = 401, description = "no or an unknown credential", body = ProblemDoc), (status = 403, description = "outside the caller's permissions, scope or class", body = ProblemDoc), (status = 404, description = "no such payment in the caller's scope", body = ProblemDoc)))]
 async fn one_payment(
     State(app): State<App>,
     caller: Caller,
@@ -504,7 +578,8 @@ async fn one_payment(
     }
 }
 
-#[derive(serde::Deserialize, Default)]
+#[derive(serde::Deserialize, Default, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct WarningQuery {
     state: Option<String>,
     rule: Option<String>,
@@ -513,6 +588,7 @@ struct WarningQuery {
     limit: Option<usize>,
 }
 
+#[utoipa::path(get, path = "/api/v1/warnings", tag = "warnings", params(WarningQuery), security((), ("token" = [])), responses((status = 200, description = "a page of warnings", body = WarningPage), (status = 400, description = "a malformed parameter", body = ProblemDoc), (status = 401, description = "no or an unknown credential", body = ProblemDoc), (status = 403, description = "outside the caller's permissions, scope or class", body = ProblemDoc)))]
 async fn list_warnings(
     State(app): State<App>,
     caller: Caller,
@@ -535,9 +611,10 @@ async fn list_warnings(
         limit,
     };
     let (items, next) = browse::warnings(&app.store, &f).await.map_err(Problem::internal)?;
-    Ok(Json(json!({ "items": items, "next": next })))
+    Ok(Json(json!(WarningPage { items, next })))
 }
 
+#[utoipa::path(get, path = "/api/v1/warnings/{id}", tag = "warnings", params(("id" = i64, Path, description = "warning id")), security((), ("token" = [])), responses((status = 200, description = "the warning", body = bw_app::browse::WarningRow), (status = 401, description = "no or an unknown credential", body = ProblemDoc), (status = 403, description = "outside the caller's permissions, scope or class", body = ProblemDoc)))]
 async fn one_warning(
     State(app): State<App>,
     caller: Caller,
@@ -577,7 +654,7 @@ pub(crate) fn step_permission(step: bw_rules::workflow::Step) -> Permission {
     }
 }
 
-#[derive(serde::Deserialize)]
+#[derive(serde::Deserialize, utoipa::ToSchema)]
 struct StepBody {
     step: String,
     #[serde(default)]
@@ -598,6 +675,7 @@ fn judged_step(step: bw_rules::workflow::Step) -> Option<&'static str> {
     }
 }
 
+#[utoipa::path(post, path = "/api/v1/warnings/{id}/steps", tag = "warnings", params(("id" = i64, Path, description = "warning id")), request_body = StepBody, security((), ("token" = [])), responses((status = 200, description = "the step was taken", body = Object), (status = 400, description = "a malformed parameter", body = ProblemDoc), (status = 401, description = "no or an unknown credential", body = ProblemDoc), (status = 403, description = "outside the caller's permissions, scope or class", body = ProblemDoc), (status = 409, description = "the warning's state does not allow the step", body = ProblemDoc)))]
 async fn warning_step(
     State(app): State<App>,
     caller: Caller,
@@ -651,6 +729,7 @@ pub(crate) async fn take_step(
     }
 }
 
+#[utoipa::path(get, path = "/api/v1/warnings/{id}/history", tag = "warnings", params(("id" = i64, Path, description = "warning id")), security((), ("token" = [])), responses((status = 200, description = "every step taken", body = Object), (status = 401, description = "no or an unknown credential", body = ProblemDoc), (status = 403, description = "outside the caller's permissions, scope or class", body = ProblemDoc)))]
 async fn warning_history(
     State(app): State<App>,
     caller: Caller,
@@ -738,14 +817,16 @@ async fn ingest(app: &App, caller: &Caller, records: Records, source: &str) -> R
                 .await
                 .map_err(Problem::internal)?;
             let status = if r.added > 0 { StatusCode::CREATED } else { StatusCode::OK };
-            Ok((
-                status,
-                Json(json!({
-                    "rows": r.rows, "added": r.added, "unchanged": r.unchanged, "held": r.held,
-                    "batch": r.batch, "notes": r.warnings, "warnings": raised,
-                })),
-            )
-                .into_response())
+            let report = IngestReport {
+                rows: r.rows,
+                added: r.added,
+                unchanged: r.unchanged,
+                held: r.held,
+                batch: r.batch,
+                notes: r.warnings,
+                warnings: raised,
+            };
+            Ok((status, Json(report)).into_response())
         }
         Err(bw_app::import::ImportError::Rejected { errors, more, .. }) => {
             let mut p = Problem::new(
@@ -764,12 +845,14 @@ async fn ingest(app: &App, caller: &Caller, records: Records, source: &str) -> R
     }
 }
 
+#[utoipa::path(post, path = "/api/v1/payments", tag = "payments", request_body(content = Object, description = "one payment: the payments template's columns"), security((), ("token" = [])), responses((status = 201, description = "recorded", body = IngestReport), (status = 200, description = "already recorded with the same content", body = IngestReport), (status = 400, description = "a malformed parameter", body = ProblemDoc), (status = 401, description = "no or an unknown credential", body = ProblemDoc), (status = 403, description = "outside the caller's permissions, scope or class", body = ProblemDoc), (status = 422, description = "refused by validation; nothing recorded", body = ProblemDoc)))]
 async fn post_payment(State(app): State<App>, caller: Caller, body: axum::body::Bytes) -> Result<Response, Problem> {
     let record: serde_json::Map<String, serde_json::Value> = serde_json::from_slice(&body)
         .map_err(|e| Problem::bad_request(format!("the body is not a JSON object: {e}")))?;
     ingest(&app, &caller, vec![record], "request").await
 }
 
+#[utoipa::path(post, path = "/api/v1/payments:batch", tag = "payments", request_body(content((String = "application/x-ndjson"), (String = "text/csv")), description = "payments as NDJSON (one object a line) or CSV in the payments template"), security((), ("token" = [])), responses((status = 201, description = "recorded", body = IngestReport), (status = 200, description = "all already recorded", body = IngestReport), (status = 400, description = "a malformed parameter", body = ProblemDoc), (status = 401, description = "no or an unknown credential", body = ProblemDoc), (status = 403, description = "outside the caller's permissions, scope or class", body = ProblemDoc), (status = 415, description = "another body type", body = ProblemDoc), (status = 422, description = "refused by validation; nothing recorded", body = ProblemDoc)))]
 async fn post_payments_batch(
     State(app): State<App>,
     caller: Caller,

@@ -21,9 +21,13 @@ use crate::server::{pct, today, wan};
 pub fn routes() -> Router<App> {
     Router::new()
         .route("/public", get(page))
-        .route("/api/v1/public", get(json))
         .route("/public/feedback", post(submit_form))
         .route("/public/feedback/{id}/answer", post(answer_form))
+}
+
+/// The portal's figures as JSON, described for the API document.
+pub fn documented() -> utoipa_axum::router::OpenApiRouter<App> {
+    utoipa_axum::router::OpenApiRouter::new().routes(utoipa_axum::routes!(json))
 }
 
 /// Names of the functional classes (类) of the government revenue and expenditure
@@ -64,12 +68,15 @@ fn class_name(code: &str, en: bool) -> String {
         .unwrap_or_else(|| code.to_string())
 }
 
-#[derive(serde::Deserialize, Default)]
+#[derive(serde::Deserialize, Default, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct PortalQuery {
     year: Option<i32>,
     month: Option<u32>,
     lang: Option<String>,
+    #[param(ignore)]
     done: Option<String>,
+    #[param(ignore)]
     error: Option<String>,
 }
 
@@ -92,6 +99,8 @@ async fn load(app: &App, q: &PortalQuery) -> Result<Portal, Problem> {
     public::portal(&app.store, &org, year, month).await.map_err(Problem::internal)
 }
 
+/// The public portal's desensitised figures (no log-in).
+#[utoipa::path(get, path = "/api/v1/public", tag = "public", params(PortalQuery), responses((status = 200, description = "departments' disclosures, functions, fund flows, projects", body = Object)))]
 async fn json(State(app): State<App>, Query(q): Query<PortalQuery>) -> Result<Json<Portal>, Problem> {
     Ok(Json(load(&app, &q).await?))
 }

@@ -17,7 +17,8 @@ use std::fmt::Write as _;
 use crate::api::{App, esc};
 use bw_core::access::Permission;
 
-#[derive(serde::Deserialize, Default)]
+#[derive(serde::Deserialize, Default, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct PageQuery {
     year: Option<i32>,
     month: Option<u32>,
@@ -25,16 +26,23 @@ struct PageQuery {
 }
 
 pub fn router(store: Store) -> Router {
+    // The API and its OpenAPI document come from the same handlers.
+    let (api, doc) = crate::api::documented()
+        .merge(crate::ledger_api::documented())
+        .merge(crate::portal::documented())
+        .routes(utoipa_axum::routes!(api_overview))
+        .split_for_parts();
+    let doc = std::sync::Arc::new(doc);
     Router::new()
         .route("/", get(index))
-        .route("/api/v1/overview", get(api_overview))
+        .route("/api/openapi.json", get(move || async move { Json(doc.as_ref().clone()) }))
         .route("/templates/{file}", get(template_download))
         .route("/healthz", get(|| async { "ok" }))
+        .merge(api)
         .merge(crate::api::routes())
         .merge(crate::pages::routes())
         .merge(crate::portal::routes())
-        .with_state(App::new(store.clone()))
-        .merge(crate::ledger_api::routes().with_state(store))
+        .with_state(App::new(store))
 }
 
 pub async fn serve(store: Store, addr: &str) -> Result<()> {
@@ -60,6 +68,8 @@ fn internal(e: impl std::fmt::Display) -> Response {
     (StatusCode::INTERNAL_SERVER_ERROR, "internal error").into_response()
 }
 
+/// The first page's figures.
+#[utoipa::path(get, path = "/api/v1/overview", tag = "organisation", params(PageQuery), responses((status = 200, description = "budget, paid and execution by region, the month curve", body = Object), (status = 404, description = "no budget data", body = crate::api::ProblemDoc)))]
 async fn api_overview(State(app): State<App>, Query(q): Query<PageQuery>) -> Response {
     match overview(&app.store, q.year, q.month, today()).await {
         Ok(Some(o)) => Json(o).into_response(),

@@ -115,6 +115,27 @@ fn each_role_sees_and_does_only_what_its_grants_allow() {
     let mine = s.get("/api/v1/warnings?limit=1000", &h).json();
     assert!(mine["items"].as_array().expect("items").iter().all(|w| w["unit_code"] == own), "{mine}");
 
+    // Proofs: of the handler's own payment, yes; of another unit's, no; anonymously, no.
+    let own_entry = s.get("/api/v1/payments?limit=1", &h).json()["items"][0]["journal_idx"].as_i64().expect("idx");
+    let head = s.login("bureau-head");
+    let other_entry = s.get(&format!("/api/v1/payments?unit={other}&limit=1"), &[("Cookie", head.as_str())]).json()["items"][0]
+        ["journal_idx"]
+        .as_i64()
+        .expect("idx");
+    let proof = s.get(&format!("/api/v1/ledger/inclusion?index={own_entry}"), &h);
+    assert_eq!(proof.status, 200, "{}", proof.body);
+    assert!(proof.json()["proof"].is_array());
+    assert_eq!(s.get(&format!("/api/v1/ledger/inclusion?index={other_entry}"), &h).status, 403);
+    assert_eq!(s.get(&format!("/api/v1/ledger/inclusion?index={own_entry}"), &[]).status, 401);
+    assert_eq!(s.get("/api/v1/ledger/inclusion?index=0", &h).status, 403, "a unit's entry the handler may not see");
+    assert_eq!(s.get("/api/v1/ledger/inclusion?index=0", &[("Cookie", head.as_str())]).status, 200);
+    let doc = s.get("/api/openapi.json", &[]).json();
+    assert!(doc["openapi"].as_str().is_some_and(|v| v.starts_with("3.1")), "{doc}");
+    assert!(
+        doc["paths"]["/api/v1/payments"]["get"].is_object()
+            && doc["paths"]["/api/v1/payments:batch"]["post"].is_object()
+    );
+
     // Unit finance on the same unit sees the individuals' details (personal class).
     let finance = s.login("unit-finance");
     let page = s.get(&format!("/api/v1/payments?unit={own}&limit=1000"), &[("Cookie", finance.as_str())]).json();

@@ -24,8 +24,9 @@ pub struct PaymentFilter {
     pub limit: usize,
 }
 
-/// A payment as the API shows it (amounts in yuan, exact).
-#[derive(Clone, Debug, serde::Serialize)]
+/// A payment as the API shows it (amounts in yuan, exact). `payee_name` and
+/// `payee_account` are null for an individual payee below the caller's personal class.
+#[derive(Clone, Debug, serde::Serialize, utoipa::ToSchema)]
 pub struct PaymentRow {
     pub unit_code: String,
     pub voucher_no: String,
@@ -140,7 +141,7 @@ pub struct WarningFilter {
 }
 
 /// A warning as listed.
-#[derive(Clone, Debug, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize, utoipa::ToSchema)]
 pub struct WarningRow {
     pub id: i64,
     pub year: i64,
@@ -154,7 +155,9 @@ pub struct WarningRow {
     pub explain_by: String,
     pub plan_by: String,
     pub state: String,
+    #[schema(value_type = Vec<String>)]
     pub vouchers: serde_json::Value,
+    #[schema(value_type = Object)]
     pub evidence: serde_json::Value,
 }
 

@@ -173,3 +173,33 @@ fn unhex(s: &str) -> Option<Hash> {
     }
     Some(h)
 }
+
+/// The organisation node an entry's record belongs to, and whether the record is a payment:
+/// an organisation node itself, a payment, indicator, contract or project's unit, a revenue's region, a warning's unit or
+/// region. `None` for entries of no unit (settings, accounts, calendar years, …).
+pub async fn entry_unit(store: &Store, index: u64) -> Result<Option<(String, bool)>, StoreError> {
+    use bw_store::sqlx::{self, Row};
+    let idx = i64::try_from(index).unwrap_or(i64::MAX);
+    if let Some(r) = sqlx::query("SELECT unit_code FROM payments WHERE journal_idx = $1")
+        .bind(idx)
+        .fetch_optional(store.pool())
+        .await?
+    {
+        return Ok(Some((r.try_get(0)?, true)));
+    }
+    for sql in [
+        "SELECT code FROM units WHERE journal_idx = $1",
+        "SELECT unit_code FROM indicators WHERE journal_idx = $1",
+        "SELECT unit_code FROM contracts WHERE journal_idx = $1",
+        "SELECT unit_code FROM projects WHERE journal_idx = $1",
+        "SELECT region_code FROM revenues WHERE journal_idx = $1",
+        "SELECT COALESCE(unit_code, region_code) FROM warnings WHERE journal_idx = $1",
+    ] {
+        if let Some(r) = sqlx::query(sql).bind(idx).fetch_optional(store.pool()).await?
+            && let Some(code) = r.try_get::<Option<String>, _>(0)?
+        {
+            return Ok(Some((code, false)));
+        }
+    }
+    Ok(None)
+}
