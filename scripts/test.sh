@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite, as CI runs it: formatting, lints, every test on SQLite and on
 # PostgreSQL, the reference checks (calendar, Benford, DBSCAN against PyPI packages) and the
-# schema-driven fuzzing of the API (schemathesis).
+# schema-driven fuzzing of the API (schemathesis), and the browser tests (Chromium).
 #   BUDGETWATCH_TEST_PG=postgres://…   use this server instead of starting one
 #   BUDGETWATCH_REQUIRE_PG=1           fail when no PostgreSQL can be started (CI)
 set -euo pipefail
@@ -41,3 +41,12 @@ reference_check "calendar" "chinese_calendar" "chinesecalendar" check-calendar.p
 reference_check "Benford" "benford, scipy" "benford_py scipy" check-benford.py
 reference_check "DBSCAN" "sklearn" "scikit-learn" check-dbscan.py
 reference_check "API fuzzing" "schemathesis" "schemathesis" check-api.py
+
+# The pages in a real headless Chromium (Debian's), driven by playwright-core from npm.
+if [ -x "${CHROMIUM:-/usr/bin/chromium}" ] && command -v npm >/dev/null; then
+  (cd tests/browser && npm ci --silent --no-audit --no-fund)
+  node tests/browser/e2e.mjs target/debug/budgetwatch
+elif [ -n "${BUDGETWATCH_REQUIRE_PG:-}" ]; then
+  echo "the browser tests need Debian's chromium and Node.js with npm" >&2
+  exit 1
+fi

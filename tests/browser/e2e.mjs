@@ -1,0 +1,125 @@
+// The pages as people use them, in a real headless Chromium (Debian's /usr/bin/chromium)
+// driven by playwright-core: log in and drill from the cockpit to a payment voucher, take a
+// warning through two steps of its life cycle as two people, upload a bad file and read its
+// row errors, and read the public portal on a phone-sized screen.
+// Usage: node tests/browser/e2e.mjs BINARY
+import { spawn, execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium } from 'playwright-core';
+
+const binary = process.argv[2];
+const dir = mkdtempSync(join(tmpdir(), 'bw-browser-'));
+const db = join(dir, 'demo.db');
+
+function fail(message) {
+  throw new Error(message);
+}
+
+function check(condition, message) {
+  if (!condition) fail(message);
+}
+
+/** Starts the demo; resolves with its URL and the printed log-ins. */
+function startDemo() {
+  return new Promise((resolve, reject) => {
+    const server = spawn(binary, ['--db', db, 'demo', '--data', join(dir, 'data'), '--payments', '4000', '--addr', '127.0.0.1:0'], {
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
+    const passwords = {};
+    let out = '';
+    server.stdout.on('data', (chunk) => {
+      out += chunk;
+      for (const line of out.split('\n')) {
+        const w = line.trim().split(/\s+/);
+        const i = w.indexOf('password');
+        if (i > 0) passwords[w[i - 1]] = w[i + 1];
+        const at = line.indexOf(' at http://');
+        if (at >= 0) resolve({ server, url: line.slice(at + 4).trim().replace(/\/$/, ''), passwords });
+      }
+    });
+    server.on('exit', (code) => reject(new Error(`the demo exited with ${code}`)));
+  });
+}
+
+async function logIn(browser, url, user, password, viewport) {
+  const context = await browser.newContext({ viewport: viewport ?? { width: 1200, height: 900 }, locale: 'zh-CN' });
+  const page = await context.newPage();
+  await page.goto(`${url}/login`);
+  await page.fill('#user', user);
+  await page.fill('#password', password);
+  await Promise.all([page.waitForURL(`${url}/`), page.click('button[type=submit]')]);
+  return page;
+}
+
+const { server, url, passwords } = await startDemo();
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+  args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+});
+let ok = false;
+try {
+  // 1. Drill from the cockpit to a voucher.
+  const head = await logIn(browser, url, 'bureau-head', passwords['bureau-head']);
+  check(await head.locator('svg.treemap').count() === 1, 'the cockpit shows the treemap');
+  await head.goto(`${url}/?year=2025`);
+  await Promise.all([head.waitForURL(/\/org\//), head.locator('table a[href^="/org/"]').first().click()]);
+  for (let depth = 0; depth < 6 && (await head.locator('a[href^="/indicator/"]').count()) === 0; depth++) {
+    await Promise.all([head.waitForURL(/\/org\//), head.locator('tbody a[href^="/org/"]').first().click()]);
+  }
+  check(await head.locator('a[href^="/indicator/"]').count() > 0, 'reached a unit with its indicators');
+  await Promise.all([head.waitForURL(/\/indicator\//), head.locator('a[href^="/indicator/"]').first().click()]);
+  await Promise.all([head.waitForURL(/\/voucher\//), head.locator('a[href^="/voucher/"]').first().click()]);
+  check((await head.textContent('h1')).includes('支付凭证'), 'the voucher page');
+  check(await head.locator('dl.kv dt').count() >= 10, 'the voucher details');
+
+  // 2. A warning's life cycle: the unit explains, the department reviewer judges.
+  const handler = await logIn(browser, url, 'unit-handler', passwords['unit-handler']);
+  await handler.goto(`${url}/inbox?state=open`);
+  const first = handler.locator('a[href^="/warning/"]').first();
+  const href = await first.getAttribute('href');
+  await Promise.all([handler.waitForURL(/\/warning\//), first.click()]);
+  const explain = handler.locator('form:has(input[name=step][value=explain])');
+  await explain.locator('input[name=note]').fill('已核实，系合同分期付款');
+  await Promise.all([handler.waitForURL(/done=/), explain.locator('button').click()]);
+  check((await handler.textContent('[role=status]')).includes('explained'), 'the explanation was recorded');
+  check((await handler.textContent('table')).includes('user:unit-handler'), 'the life cycle names who explained');
+  check(await handler.locator('input[name=step][value=judge_violation]').count() === 0, 'a handler does not judge');
+  const reviewer = await logIn(browser, url, 'department-reviewer', passwords['department-reviewer']);
+  await reviewer.goto(`${url}${href}`);
+  const judge = reviewer.locator('form:has(input[name=step][value=judge_violation])');
+  await judge.locator('input[name=note]').fill('需整改');
+  await Promise.all([reviewer.waitForURL(/done=/), judge.locator('button').click()]);
+  check((await reviewer.textContent('h1')).includes('rectification_required'), 'the warning awaits its rectification plan');
+
+  // 3. A bad file's row errors on the import page.
+  await handler.goto(`${url}/import`);
+  const bad = 'voucher_no,pay_date,unit_code,indicator_code,economic_code,payee_name,payee_account,payee_type,amount,summary\n'
+    + 'WEB-1,2025-02-30,990000001001,X,30201,某公司,62001,company,1.001,办公\n';
+  await handler.setInputFiles('#file', { name: 'bad.csv', mimeType: 'text/csv', buffer: Buffer.from(bad) });
+  await handler.click('#upload button');
+  await handler.waitForSelector('table.row-errors tbody tr');
+  const errors = await handler.textContent('table.row-errors');
+  check(errors.includes('amount') && errors.includes('pay_date'), `the row errors name the fields: ${errors}`);
+
+  // 4. The public portal on a phone.
+  const phone = await browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
+  const portal = await phone.newPage();
+  await portal.goto(`${url}/public?year=2025`);
+  check(await portal.locator('svg.heat').count() === 1, 'the fund-flow heat map');
+  const wide = await portal.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  check(wide <= 1, `the page fits the phone's width (${wide}px too wide)`);
+  check(!(await portal.content()).includes('bw_session'), 'no session on the portal');
+  ok = true;
+} finally {
+  await browser.close();
+  server.kill();
+  await new Promise((r) => server.on('exit', r));
+  if (ok) {
+    const verify = execFileSync(binary, ['--db', db, 'verify']).toString();
+    check(verify.startsWith('verified'), verify);
+  }
+  rmSync(dir, { recursive: true, force: true });
+}
+console.log('browser tests passed: drill-down, life cycle, row errors, portal on a phone');
