@@ -35,11 +35,17 @@ const ORG_TTL_SECONDS: i64 = 5;
 pub struct App {
     pub store: Store,
     org: Arc<RwLock<(Timestamp, Arc<OrgTree>)>>,
+    /// New and escalated warnings, as the watcher finds them (`push`).
+    pub events: tokio::sync::broadcast::Sender<bw_app::events::WarningEvent>,
 }
 
 impl App {
     pub fn new(store: Store) -> App {
-        App { store, org: Arc::new(RwLock::new((Timestamp(i64::MIN), Arc::new(OrgTree::new())))) }
+        App {
+            store,
+            org: Arc::new(RwLock::new((Timestamp(i64::MIN), Arc::new(OrgTree::new())))),
+            events: tokio::sync::broadcast::channel(1024).0,
+        }
     }
 
     /// The organisation, read again when older than a few seconds.
@@ -203,9 +209,17 @@ impl FromRequestParts<App> for Caller {
     type Rejection = Problem;
 
     async fn from_request_parts(parts: &mut Parts, app: &App) -> Result<Caller, Problem> {
+        Caller::resolve(app, &parts.headers, &parts.method).await
+    }
+}
+
+impl Caller {
+    /// Who the credentials in `headers` belong to today (the extractor's work, also repeated
+    /// by long-lived streams so that a revoked grant or token stops them).
+    pub async fn resolve(app: &App, headers: &HeaderMap, method: &Method) -> Result<Caller, Problem> {
         let now = crate::clock::now();
         let today = now.date();
-        if let Some(auth) = parts.headers.get(header::AUTHORIZATION) {
+        if let Some(auth) = headers.get(header::AUTHORIZATION) {
             let secret = auth.to_str().ok().and_then(|a| a.strip_prefix("Bearer ")).map(str::trim).unwrap_or("");
             return match users::token_access(&app.store, secret, today).await.map_err(Problem::internal)? {
                 Some(access) => Ok(Caller { access, via: Via::Token }),
@@ -216,21 +230,20 @@ impl FromRequestParts<App> for Caller {
                 )),
             };
         }
-        if let Some(secret) = cookie(&parts.headers, SESSION_COOKIE)
+        if let Some(secret) = cookie(headers, SESSION_COOKIE)
             && let Some((user, csrf)) = users::session(&app.store, &secret, now).await.map_err(Problem::internal)?
         {
             let access = users::access(&app.store, &user, today).await.map_err(Problem::internal)?;
             let caller = Caller { access, via: Via::Session { csrf: csrf.clone() } };
             // A change made with a session cookie must carry the session's CSRF token (a
             // header from scripts; forms check their own field).
-            let changes = !matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS);
-            let form = parts
-                .headers
+            let changes = !matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS);
+            let form = headers
                 .get(header::CONTENT_TYPE)
                 .and_then(|v| v.to_str().ok())
                 .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
             if changes && !form {
-                let given = parts.headers.get("x-csrf-token").and_then(|v| v.to_str().ok()).unwrap_or("");
+                let given = headers.get("x-csrf-token").and_then(|v| v.to_str().ok()).unwrap_or("");
                 if given != csrf {
                     return Err(Problem::new(StatusCode::FORBIDDEN, "forbidden", "missing or wrong X-CSRF-Token"));
                 }

@@ -115,6 +115,12 @@ enum Command {
         #[command(subcommand)]
         command: UserCommand,
     },
+    /// Webhooks: new and escalated warnings POSTed to a URL, signed with HMAC-SHA256
+    /// (`X-Budgetwatch-Signature: sha256=HEX`), filtered to what a user may see.
+    Webhook {
+        #[command(subcommand)]
+        command: WebhookCommand,
+    },
     /// Counts of what the database holds.
     Status,
     /// Check the journal (leaf hashes, tiles, signed checkpoints) and rebuild every table
@@ -516,6 +522,21 @@ enum WarningCommand {
         #[arg(long)]
         text: String,
     },
+}
+
+#[derive(Subcommand)]
+enum WebhookCommand {
+    /// Subscribe URL (http://) to the warnings USER may see; the secret (at least 16
+    /// characters) comes from BUDGETWATCH_WEBHOOK_SECRET or the first line of standard input.
+    Add {
+        url: String,
+        #[arg(long)]
+        user: String,
+    },
+    /// End webhook ID.
+    Remove { id: i64 },
+    /// The active webhooks.
+    List,
 }
 
 #[derive(Subcommand)]
@@ -1169,6 +1190,35 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             }
         }
         Command::User { command } => return user(&g, command).await,
+        Command::Webhook { command } => {
+            use bw_app::events;
+            match command {
+                WebhookCommand::Add { url, user } => {
+                    let secret = match std::env::var("BUDGETWATCH_WEBHOOK_SECRET") {
+                        Ok(s) => s,
+                        Err(_) => {
+                            let mut line = String::new();
+                            std::io::stdin().read_line(&mut line).context("reading the secret from standard input")?;
+                            line.trim_end_matches(['\r', '\n']).to_string()
+                        }
+                    };
+                    let store = open_for_write(&g).await?;
+                    let id = events::add_webhook(&store, &ctx(&g)?, &user, &url, &secret).await?;
+                    println!("webhook {id}: {url} for {user}");
+                }
+                WebhookCommand::Remove { id } => {
+                    let store = open_for_write(&g).await?;
+                    events::remove_webhook(&store, &ctx(&g)?, id).await?;
+                    println!("webhook {id} removed");
+                }
+                WebhookCommand::List => {
+                    let store = open(&g).await?;
+                    for w in events::webhooks(&store).await? {
+                        println!("{}	{}	{}", w.id, w.user, w.url);
+                    }
+                }
+            }
+        }
         Command::Serve { addr } => {
             let store = open(&g).await?;
             server::serve(store, &addr).await?;

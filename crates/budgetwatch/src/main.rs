@@ -12,6 +12,7 @@ mod clock;
 mod ledger_api;
 mod pages;
 mod portal;
+mod push;
 mod server;
 mod witness;
 

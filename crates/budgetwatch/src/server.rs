@@ -25,11 +25,12 @@ struct PageQuery {
     lang: Option<String>,
 }
 
-pub fn router(store: Store) -> Router {
+pub fn router(app: App) -> Router {
     // The API and its OpenAPI document come from the same handlers.
     let (api, doc) = crate::api::documented()
         .merge(crate::ledger_api::documented())
         .merge(crate::portal::documented())
+        .merge(crate::push::documented())
         .routes(utoipa_axum::routes!(api_overview))
         .split_for_parts();
     let doc = std::sync::Arc::new(doc);
@@ -42,7 +43,7 @@ pub fn router(store: Store) -> Router {
         .merge(crate::api::routes())
         .merge(crate::pages::routes())
         .merge(crate::portal::routes())
-        .with_state(App::new(store))
+        .with_state(app)
 }
 
 pub async fn serve(store: Store, addr: &str) -> Result<()> {
@@ -50,7 +51,9 @@ pub async fn serve(store: Store, addr: &str) -> Result<()> {
     let local = listener.local_addr()?;
     println!("budgetwatch is serving {} at http://{local}/", store.location());
     tokio::spawn(crate::ledger_api::publish_on_schedule(store.clone()));
-    axum::serve(listener, router(store))
+    let app = App::new(store);
+    tokio::spawn(crate::push::watch(app.clone()));
+    axum::serve(listener, router(app))
         .with_graceful_shutdown(async {
             let _ = tokio::signal::ctrl_c().await;
         })

@@ -8,7 +8,7 @@ use common::{Reply, request};
 use common::{bw, stdout};
 use serde_json::Value;
 use std::collections::HashMap;
-use std::process::{Child, Command};
+use std::process::Child;
 
 struct Server {
     child: Child,
@@ -286,13 +286,7 @@ fn each_role_sees_and_does_only_what_its_grants_allow() {
     assert_eq!(step(&admin, open[1], "dismiss").status, 403, "an administrator closes no warning");
     assert_eq!(step(&auditor, open[1], "explain").status, 403, "audit changes nothing");
     // One person with both hands: explains, then may not judge the explanation.
-    let both = Command::new(env!("CARGO_BIN_EXE_budgetwatch"))
-        .arg("--db")
-        .arg(&db)
-        .args(["user", "add", "both-hands"])
-        .env("BUDGETWATCH_PASSWORD", "both hands password")
-        .output()
-        .expect("run");
+    let both = common::bw_env(&db, &["user", "add", "both-hands"], "BUDGETWATCH_PASSWORD", "both hands password");
     assert!(both.status.success());
     for role in ["unit_handler", "department_reviewer"] {
         assert!(bw(&db, &["user", "grant", "both-hands", role, "--scope", own]).status.success());
@@ -336,26 +330,12 @@ fn grants_are_journaled_checked_and_revocable() {
     let data = dir.path().join("data");
     let o = bw(&db, &["demo", "--no-serve", "--payments", "500", "--data", data.to_str().expect("path")]);
     assert!(o.status.success());
-    let add = |args: &[&str]| {
-        Command::new(env!("CARGO_BIN_EXE_budgetwatch"))
-            .arg("--db")
-            .arg(&db)
-            .args(args)
-            .env("BUDGETWATCH_PASSWORD", "a long enough password")
-            .output()
-            .expect("run")
-    };
+    let add = |args: &[&str]| common::bw_env(&db, args, "BUDGETWATCH_PASSWORD", "a long enough password");
     let o = add(&["user", "add", "li.wei", "--display", "李伟", "--unit", "990000001001"]);
     assert!(o.status.success(), "{}", common::stderr(&o));
     let o = add(&["user", "add", "li.wei"]);
     assert!(!o.status.success() && common::stderr(&o).contains("exists"));
-    let short = Command::new(env!("CARGO_BIN_EXE_budgetwatch"))
-        .arg("--db")
-        .arg(&db)
-        .args(["user", "add", "short"])
-        .env("BUDGETWATCH_PASSWORD", "short")
-        .output()
-        .expect("run");
+    let short = common::bw_env(&db, &["user", "add", "short"], "BUDGETWATCH_PASSWORD", "short");
     assert!(common::stderr(&short).contains("at least 10 characters"));
     let o = bw(&db, &["user", "grant", "li.wei", "third_party_auditor"]);
     assert!(!o.status.success() && common::stderr(&o).contains("must end"), "{}", common::stderr(&o));
@@ -378,4 +358,132 @@ fn grants_are_journaled_checked_and_revocable() {
     // The journal holds every grant and revocation, and the tables agree with it.
     let o = bw(&db, &["verify"]);
     assert!(o.status.success(), "{}", stdout(&o));
+}
+
+/// Reads from `stream` until `want` appears or `secs` pass; what was read.
+fn read_until(stream: &mut std::net::TcpStream, want: &str, secs: u64) -> String {
+    use std::io::Read;
+    stream.set_read_timeout(Some(std::time::Duration::from_millis(200))).expect("timeout");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(secs);
+    let mut seen = Vec::new();
+    let mut buf = [0u8; 4096];
+    while std::time::Instant::now() < deadline && !String::from_utf8_lossy(&seen).contains(want) {
+        match stream.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => seen.extend_from_slice(&buf[..n]),
+            Err(_) => {}
+        }
+    }
+    String::from_utf8_lossy(&seen).to_string()
+}
+
+fn open_stream(addr: &str, token: &str) -> std::net::TcpStream {
+    use std::io::Write;
+    let mut s = std::net::TcpStream::connect(addr).expect("connect");
+    write!(s, "GET /api/v1/events HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {token}\r\n\r\n").expect("send");
+    let head = read_until(&mut s, "\r\n\r\n", 5);
+    assert!(head.starts_with("HTTP/1.1 200") && head.contains("text/event-stream"), "{head}");
+    s
+}
+
+#[test]
+fn new_warnings_reach_streams_and_signed_webhooks_of_those_who_may_see_them() {
+    let dir = tempfile::tempdir().expect("dir");
+    let (db, data) = (dir.path().join("demo.db"), dir.path().join("data"));
+    let s = demo(&db, &data);
+    let own = "990000001001";
+    let token =
+        |user: &str, scopes: &str| stdout(&bw(&db, &["user", "token", user, "--scopes", scopes])).trim().to_string();
+    let handler = token("unit-handler", "read_warnings,read_payments,ingest");
+    // A reviewer of another department sees nothing of this unit.
+    let nodes = s.get("/api/v1/units", &[]).json();
+    let dept = nodes["items"].as_array().expect("items").iter().find(|n| n["code"] == own).expect("own")["parent_code"]
+        .as_str()
+        .expect("department")
+        .to_string();
+    let other_dept = nodes["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .find(|n| n["kind"] == "department" && n["code"] != dept.as_str())
+        .and_then(|n| n["code"].as_str())
+        .expect("another department")
+        .to_string();
+    let add = common::bw_env(&db, &["user", "add", "elsewhere"], "BUDGETWATCH_PASSWORD", "elsewhere password");
+    assert!(add.status.success());
+    assert!(bw(&db, &["user", "grant", "elsewhere", "department_reviewer", "--scope", &other_dept]).status.success());
+    let elsewhere = token("elsewhere", "read_warnings");
+
+    // A webhook receiver.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let hook = format!("http://{}/hook", listener.local_addr().expect("addr"));
+    let add = common::bw_env(
+        &db,
+        &["webhook", "add", &hook, "--user", "unit-handler"],
+        "BUDGETWATCH_WEBHOOK_SECRET",
+        "sixteen+ chars secret",
+    );
+    assert!(add.status.success(), "{}", common::stderr(&add));
+    let received = std::thread::spawn(move || {
+        let (mut c, _) = listener.accept().expect("a delivery");
+        let text = read_until(&mut c, "}", 30);
+        use std::io::Write;
+        let _ = c.write_all(b"HTTP/1.1 204 No Content\r\nContent-Length: 0\r\n\r\n");
+        text
+    });
+
+    let mut mine = open_stream(&s.addr, &handler);
+    let mut theirs = open_stream(&s.addr, &elsewhere);
+    // An indicator of the unit without an over-budget warning yet, then a payment beyond it.
+    let warned: Vec<String> = s
+        .get("/api/v1/warnings?rule=over_budget&limit=1000", &[("Authorization", &format!("Bearer {handler}"))])
+        .json()["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .filter_map(|w| w["indicator_code"].as_str().map(str::to_string))
+        .collect();
+    let page = s
+        .get(&format!("/api/v1/payments?unit={own}&limit=1000"), &[("Authorization", &format!("Bearer {handler}"))])
+        .json();
+    let mut candidates: Vec<&str> = page["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .filter_map(|p| p["indicator_code"].as_str())
+        .filter(|i| !warned.iter().any(|w| w == i))
+        .collect();
+    candidates.dedup();
+    let bearer = format!("Bearer {handler}");
+    // Indicators under control `block` refuse the payment; one under `warn` takes it.
+    let recorded = candidates.iter().any(|indicator| {
+        let r = request(
+            &s.addr,
+            "POST",
+            "/api/v1/payments",
+            &[("Authorization", bearer.as_str()), ("Content-Type", "application/json")],
+            &payment(&format!("PUSH-{indicator}"), own, indicator, "99999999.00"),
+        );
+        r.status == 201
+    });
+    assert!(recorded, "an over-budget payment on an indicator under control warn");
+    // The payment raises its over-budget warning (and whatever else it set off).
+    let got = read_until(&mut mine, "over_budget", 15);
+    let line = got.lines().filter_map(|l| l.strip_prefix("data: ")).find(|l| l.contains("over_budget")).expect(&got);
+    let data: Value = serde_json::from_str(line).expect("json");
+    assert_eq!((data["event"].as_str(), data["unit_code"].as_str()), (Some("raised"), Some(own)), "{got}");
+    assert!(got.contains("event: raised\nid: "), "{got}");
+    let idle = read_until(&mut theirs, "event:", 3);
+    assert!(!idle.contains("event:"), "another department's reviewer must not see it: {idle}");
+    // The webhook: the same event, signed with the subscription's secret.
+    let delivery = received.join().expect("receiver");
+    let (head, body) = delivery.split_once("\r\n\r\n").expect("a request");
+    assert!(head.starts_with("POST /hook") && head.to_lowercase().contains("x-budgetwatch-event: raised"), "{head}");
+    let mac: String = bw_app::events::hmac_sha256(b"sixteen+ chars secret", body.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    assert!(head.to_lowercase().contains(&format!("x-budgetwatch-signature: sha256={mac}")), "{head}\n{body}");
+    drop(s);
+    assert!(bw(&db, &["verify"]).status.success());
 }

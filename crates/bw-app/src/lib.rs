@@ -8,6 +8,7 @@ pub mod calendar;
 pub mod demo;
 pub mod drill;
 pub mod emergency;
+pub mod events;
 pub mod export;
 pub mod feedback;
 pub mod findings;

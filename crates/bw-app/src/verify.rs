@@ -811,6 +811,18 @@ impl Model {
                     _ => return Err(format!("answers feedback {id}, which is not open")),
                 }
             }
+            "webhook.add" => {
+                let d = data();
+                let (user, url) = (d["user"].as_str().ok_or("no user")?, d["url"].as_str().ok_or("no url")?);
+                self.put("webhooks", ix.clone(), vec![ix, user.to_string(), url.to_string(), NULL.into()]);
+            }
+            "webhook.remove" => {
+                let id = data()["id"].as_i64().ok_or("no id")?.to_string();
+                match self.tables.get_mut("webhooks").and_then(|t| t.get_mut(&id)) {
+                    Some(c) if c[3] == NULL => c[3] = ix,
+                    _ => return Err(format!("removes webhook {id}, which is not active")),
+                }
+            }
             "witness.add" => {
                 let name = data()["name"].as_str().ok_or("no name")?.to_string();
                 let key = data()["key"].as_str().ok_or("no key")?.to_string();
@@ -1011,6 +1023,11 @@ const PROJECTIONS: &[(&str, &str, &[&str])] = &[
     ),
     ("settings", "SELECT key, key, value, journal_idx FROM settings", &["key", "value", "journal_idx"]),
     ("witnesses", "SELECT name, name, vkey, journal_idx FROM witnesses", &["name", "vkey", "journal_idx"]),
+    (
+        "webhooks",
+        "SELECT CAST(id AS TEXT), id, user_name, url, removed_idx FROM webhooks",
+        &["id", "user_name", "url", "removed_idx"],
+    ),
     (
         "feedback",
         "SELECT CAST(id AS TEXT), id, kind, subject, author, body, asked_on, due_on, answer, answered_by, answered_idx FROM feedback",

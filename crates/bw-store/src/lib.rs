@@ -55,6 +55,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (16, "staff register and audit cases", include_str!("audit.sql")),
     (17, "users, grants, tokens, sessions", include_str!("users.sql")),
     (18, "public feedback", include_str!("feedback.sql")),
+    (19, "webhooks", include_str!("webhooks.sql")),
 ];
 
 #[derive(Clone)]

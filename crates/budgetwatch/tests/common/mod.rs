@@ -15,6 +15,18 @@ pub fn bw(db: &Path, args: &[&str]) -> Output {
         .expect("run budgetwatch")
 }
 
+/// As `bw`, with one environment variable set (a password or a secret, as users pass them).
+pub fn bw_env(db: &Path, args: &[&str], key: &str, value: &str) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_budgetwatch"))
+        .arg("--db")
+        .arg(db)
+        .args(args)
+        .env_remove("BUDGETWATCH_DB")
+        .env(key, value)
+        .output()
+        .expect("run budgetwatch")
+}
+
 pub fn stdout(o: &Output) -> String {
     String::from_utf8_lossy(&o.stdout).to_string()
 }
