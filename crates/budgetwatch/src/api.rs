@@ -283,6 +283,10 @@ pub fn documented() -> OpenApiRouter<App> {
         .routes(routes!(units))
         .routes(routes!(list_payments, post_payment))
         .routes(routes!(post_payments_batch))
+        .routes(routes!(post_revenue))
+        .routes(routes!(post_revenues_batch))
+        .routes(routes!(export_payments))
+        .routes(routes!(export_warnings))
         .routes(routes!(one_payment))
         .routes(routes!(list_warnings))
         .routes(routes!(one_warning))
@@ -769,13 +773,15 @@ fn cell_text(v: &serde_json::Value) -> String {
 /// Checks that the caller may record payments for every unit in `records`, then imports
 /// them as one file: same validation, idempotency (a voucher already recorded with the same
 /// content is left as it is) and journal as `budgetwatch import`.
-async fn ingest(app: &App, caller: &Caller, records: Records, source: &str) -> Result<Response, Problem> {
+async fn ingest(app: &App, caller: &Caller, kind: Kind, records: Records, source: &str) -> Result<Response, Problem> {
     signed_in(caller)?;
     if records.is_empty() {
-        return Err(Problem::bad_request("no payments in the request"));
+        return Err(Problem::bad_request(format!("no {} in the request", kind.as_str())));
     }
     let org = app.org().await?;
-    let columns: Vec<&str> = Kind::Payments.columns().iter().map(|c| c.name).collect();
+    let columns: Vec<&str> = kind.columns().iter().map(|c| c.name).collect();
+    // Whose record it is: a payment's unit, a revenue's region.
+    let owner = if kind == Kind::Revenues { "region_code" } else { "unit_code" };
     for (i, r) in records.iter().enumerate() {
         if let Some(k) = r.keys().find(|k| !columns.contains(&k.as_str())) {
             let mut p = Problem::new(
@@ -783,11 +789,12 @@ async fn ingest(app: &App, caller: &Caller, records: Records, source: &str) -> R
                 "invalid",
                 format!("{source}:{}: unknown field {k}", i + 1),
             );
-            p.errors.push(json!({"row": i + 1, "field": k, "message": "not a column of the payments template"}));
+            let message = format!("not a column of the {} template", kind.as_str());
+            p.errors.push(json!({"row": i + 1, "field": k, "message": message}));
             return Err(p);
         }
-        let unit = r.get("unit_code").map(cell_text).unwrap_or_default();
-        caller.check(&org, Permission::Ingest, unit.trim())?;
+        let code = r.get(owner).map(cell_text).unwrap_or_default();
+        caller.check(&org, Permission::Ingest, code.trim())?;
     }
     let mut csv = csv::Writer::from_writer(Vec::new());
     csv.write_record(&columns).map_err(Problem::internal)?;
@@ -809,7 +816,7 @@ async fn ingest(app: &App, caller: &Caller, records: Records, source: &str) -> R
     let store = app.store.clone();
     let imported = off_thread(move |rt| {
         let opts = bw_app::import::ImportOptions::default();
-        let r = rt.block_on(bw_app::import::import_file(&store, &ctx, Kind::Payments, &path, &opts));
+        let r = rt.block_on(bw_app::import::import_file(&store, &ctx, kind, &path, &opts));
         drop(dir);
         r
     })
@@ -860,9 +867,28 @@ async fn ingest(app: &App, caller: &Caller, records: Records, source: &str) -> R
 
 #[utoipa::path(post, path = "/api/v1/payments", tag = "payments", request_body(content = Object, description = "one payment: the payments template's columns"), security((), ("token" = [])), responses((status = 201, description = "recorded", body = IngestReport), (status = 200, description = "already recorded with the same content", body = IngestReport), (status = 400, description = "a malformed parameter", body = ProblemDoc), (status = 401, description = "no or an unknown credential", body = ProblemDoc), (status = 403, description = "outside the caller's permissions, scope or class", body = ProblemDoc), (status = 422, description = "refused by validation; nothing recorded", body = ProblemDoc)))]
 async fn post_payment(State(app): State<App>, caller: Caller, body: axum::body::Bytes) -> Result<Response, Problem> {
-    let record: serde_json::Map<String, serde_json::Value> = serde_json::from_slice(&body)
+    post_one(&app, &caller, Kind::Payments, &body).await
+}
+
+async fn post_one(app: &App, caller: &Caller, kind: Kind, body: &[u8]) -> Result<Response, Problem> {
+    let record: serde_json::Map<String, serde_json::Value> = serde_json::from_slice(body)
         .map_err(|e| Problem::bad_request(format!("the body is not a JSON object: {e}")))?;
-    ingest(&app, &caller, vec![record], "request").await
+    ingest(app, caller, kind, vec![record], "request").await
+}
+
+#[utoipa::path(post, path = "/api/v1/revenues", tag = "revenues", request_body(content = Object, description = "one revenue record: the revenues template's columns"), security((), ("token" = [])), responses((status = 201, description = "recorded", body = IngestReport), (status = 200, description = "already recorded with the same content", body = IngestReport), (status = 400, description = "a malformed body", body = ProblemDoc), (status = 401, description = "no or an unknown credential", body = ProblemDoc), (status = 403, description = "outside the caller's permissions or regions", body = ProblemDoc), (status = 422, description = "refused by validation; nothing recorded", body = ProblemDoc)))]
+async fn post_revenue(State(app): State<App>, caller: Caller, body: axum::body::Bytes) -> Result<Response, Problem> {
+    post_one(&app, &caller, Kind::Revenues, &body).await
+}
+
+#[utoipa::path(post, path = "/api/v1/revenues:batch", tag = "revenues", request_body(content((String = "application/x-ndjson"), (String = "text/csv")), description = "revenue records as NDJSON or CSV in the revenues template"), security((), ("token" = [])), responses((status = 201, description = "recorded", body = IngestReport), (status = 200, description = "all already recorded", body = IngestReport), (status = 400, description = "a malformed body", body = ProblemDoc), (status = 401, description = "no or an unknown credential", body = ProblemDoc), (status = 403, description = "outside the caller's permissions or regions", body = ProblemDoc), (status = 415, description = "another body type", body = ProblemDoc), (status = 422, description = "refused by validation; nothing recorded", body = ProblemDoc)))]
+async fn post_revenues_batch(
+    State(app): State<App>,
+    caller: Caller,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Result<Response, Problem> {
+    post_batch(&app, &caller, Kind::Revenues, &headers, &body).await
 }
 
 #[utoipa::path(post, path = "/api/v1/payments:batch", tag = "payments", request_body(content((String = "application/x-ndjson"), (String = "text/csv")), description = "payments as NDJSON (one object a line) or CSV in the payments template"), security((), ("token" = [])), responses((status = 201, description = "recorded", body = IngestReport), (status = 200, description = "all already recorded", body = IngestReport), (status = 400, description = "a malformed parameter", body = ProblemDoc), (status = 401, description = "no or an unknown credential", body = ProblemDoc), (status = 403, description = "outside the caller's permissions, scope or class", body = ProblemDoc), (status = 415, description = "another body type", body = ProblemDoc), (status = 422, description = "refused by validation; nothing recorded", body = ProblemDoc)))]
@@ -872,9 +898,20 @@ async fn post_payments_batch(
     headers: HeaderMap,
     body: axum::body::Bytes,
 ) -> Result<Response, Problem> {
+    post_batch(&app, &caller, Kind::Payments, &headers, &body).await
+}
+
+/// Records of `template` in an NDJSON or CSV body, ingested as one file.
+async fn post_batch(
+    app: &App,
+    caller: &Caller,
+    template: Kind,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<Response, Problem> {
     let kind = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
     let records: Records = if kind.starts_with("text/csv") {
-        let mut reader = csv::Reader::from_reader(body.as_ref());
+        let mut reader = csv::Reader::from_reader(body);
         let header: Vec<String> = reader
             .headers()
             .map_err(|e| Problem::bad_request(format!("CSV header: {e}")))?
@@ -888,7 +925,7 @@ async fn post_payments_batch(
         }
         out
     } else if kind.starts_with("application/x-ndjson") || kind.starts_with("application/jsonl") {
-        let text = std::str::from_utf8(&body).map_err(|_| Problem::bad_request("the body is not UTF-8"))?;
+        let text = std::str::from_utf8(body).map_err(|_| Problem::bad_request("the body is not UTF-8"))?;
         let mut out = Vec::new();
         for (i, line) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
             out.push(serde_json::from_str(line).map_err(|e| field_problem("body", &format!("line {}: {e}", i + 1)))?);
@@ -898,8 +935,189 @@ async fn post_payments_batch(
         return Err(Problem::new(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             "unsupported media type",
-            "send application/x-ndjson (one payment object a line) or text/csv (the payments template)",
+            format!("send application/x-ndjson (one record a line) or text/csv (the {} template)", template.as_str()),
         ));
     };
-    ingest(&app, &caller, records, "batch").await
+    ingest(app, caller, template, records, "batch").await
+}
+
+// ---- exports ----
+
+#[derive(serde::Deserialize, Default, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+struct ExportQuery {
+    /// `csv` (default) or `xlsx`.
+    format: Option<String>,
+    unit: Option<String>,
+    indicator: Option<String>,
+    from: Option<String>,
+    to: Option<String>,
+    state: Option<String>,
+    rule: Option<String>,
+    level: Option<String>,
+}
+
+/// The most rows an export holds.
+const EXPORT_ROWS_MAX: usize = 1_000_000;
+
+fn table_response(
+    name: &str,
+    format: Option<&str>,
+    header: &[&str],
+    rows: Vec<Vec<String>>,
+) -> Result<Response, Problem> {
+    let (kind, bytes) = match format.unwrap_or("csv") {
+        "csv" => {
+            let mut w = csv::Writer::from_writer(Vec::new());
+            w.write_record(header).map_err(Problem::internal)?;
+            for r in &rows {
+                w.write_record(r).map_err(Problem::internal)?;
+            }
+            ("csv", w.into_inner().map_err(Problem::internal)?)
+        }
+        "xlsx" => ("xlsx", bw_app::template::table_xlsx(name, header, &rows).map_err(Problem::internal)?),
+        other => return Err(field_problem("format", &format!("csv or xlsx, not {other:?}"))),
+    };
+    let content_type = if kind == "csv" {
+        "text/csv; charset=utf-8"
+    } else {
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    };
+    let disposition = format!("attachment; filename=\"{name}.{kind}\"");
+    Ok(([(header::CONTENT_TYPE, content_type.to_string()), (header::CONTENT_DISPOSITION, disposition)], bytes)
+        .into_response())
+}
+
+/// The payments the caller may read and export, as CSV or XLSX, with the filters of
+/// `GET /api/v1/payments` and the same withholding of individuals' details.
+#[utoipa::path(get, path = "/api/v1/exports/payments", tag = "payments", params(ExportQuery), security((), ("token" = [])), responses((status = 200, description = "the payments as a file", body = String, content_type = "text/csv"), (status = 400, description = "a malformed parameter", body = ProblemDoc), (status = 401, description = "not signed in", body = ProblemDoc), (status = 403, description = "no export or reading permission there", body = ProblemDoc)))]
+async fn export_payments(
+    State(app): State<App>,
+    caller: Caller,
+    Query(q): Query<ExportQuery>,
+) -> Result<Response, Problem> {
+    signed_in(&caller)?;
+    let org = app.org().await?;
+    let units = caller.nodes(&org, Permission::ReadPayments, true)?;
+    if !caller.access.has(Permission::Export) {
+        return Err(Refusal::NoPermission(Permission::Export).into());
+    }
+    if let Some(u) = q.unit.as_deref().filter(|u| !u.is_empty()) {
+        caller.check(&org, Permission::ReadPayments, u)?;
+        caller.check(&org, Permission::Export, u)?;
+    }
+    let mut f = PaymentFilter {
+        units,
+        unit: q.unit.clone().filter(|u| !u.is_empty()),
+        indicator: q.indicator.clone().filter(|i| !i.is_empty()),
+        from: date_param("from", &q.from)?,
+        to: date_param("to", &q.to)?,
+        after: None,
+        limit: browse::PAGE_MAX,
+    };
+    let mut rows = Vec::new();
+    loop {
+        let (items, next) = browse::payments(&app.store, &f).await.map_err(Problem::internal)?;
+        // Each payment needs the export permission where it is, too.
+        for p in items.into_iter().filter(|p| caller.check(&org, Permission::Export, &p.unit_code).is_ok()) {
+            let p = mask(&caller, &org, p);
+            let opt = |v: Option<String>| v.unwrap_or_default();
+            rows.push(vec![
+                p.voucher_no,
+                p.pay_date,
+                p.unit_code,
+                p.indicator_code,
+                p.economic_code,
+                opt(p.payee_name),
+                opt(p.payee_account),
+                p.payee_type,
+                p.amount,
+                p.summary,
+                opt(p.invoice_no),
+                opt(p.contract_no),
+                opt(p.reverses),
+            ]);
+        }
+        match next {
+            Some(n) if rows.len() < EXPORT_ROWS_MAX => {
+                f.after = n.split_once('/').map(|(v, u)| (v.to_string(), u.to_string()))
+            }
+            _ => break,
+        }
+    }
+    let header: Vec<&str> = Kind::Payments.columns().iter().map(|c| c.name).collect();
+    table_response("payments", q.format.as_deref(), &header, rows)
+}
+
+/// The warnings the caller may read and export, as CSV or XLSX.
+#[utoipa::path(get, path = "/api/v1/exports/warnings", tag = "warnings", params(ExportQuery), security((), ("token" = [])), responses((status = 200, description = "the warnings as a file", body = String, content_type = "text/csv"), (status = 400, description = "a malformed parameter", body = ProblemDoc), (status = 401, description = "not signed in", body = ProblemDoc), (status = 403, description = "no export or reading permission", body = ProblemDoc)))]
+async fn export_warnings(
+    State(app): State<App>,
+    caller: Caller,
+    Query(q): Query<ExportQuery>,
+) -> Result<Response, Problem> {
+    signed_in(&caller)?;
+    let org = app.org().await?;
+    let nodes = caller.nodes(&org, Permission::ReadWarnings, false)?;
+    if !caller.access.has(Permission::Export) {
+        return Err(Refusal::NoPermission(Permission::Export).into());
+    }
+    let pick = |v: &Option<String>| v.clone().filter(|s| !s.is_empty());
+    let mut f = WarningFilter {
+        units: nodes.clone(),
+        regions: nodes,
+        state: pick(&q.state),
+        rule: pick(&q.rule),
+        level: pick(&q.level),
+        after: None,
+        limit: browse::PAGE_MAX,
+    };
+    let mut rows = Vec::new();
+    loop {
+        let (items, next) = browse::warnings(&app.store, &f).await.map_err(Problem::internal)?;
+        for w in items {
+            let owner = w.unit_code.clone().or(w.region_code.clone()).unwrap_or_default();
+            if caller.check(&org, Permission::Export, &owner).is_err() {
+                continue;
+            }
+            let opt = |v: Option<String>| v.unwrap_or_default();
+            rows.push(vec![
+                w.id.to_string(),
+                w.year.to_string(),
+                w.rule,
+                w.level,
+                opt(w.unit_code),
+                opt(w.indicator_code),
+                opt(w.region_code),
+                w.period,
+                w.raised_on,
+                w.explain_by,
+                w.plan_by,
+                w.state,
+                w.vouchers.to_string(),
+                w.evidence.to_string(),
+            ]);
+        }
+        match next.and_then(|n| n.parse().ok()) {
+            Some(n) if rows.len() < EXPORT_ROWS_MAX => f.after = Some(n),
+            _ => break,
+        }
+    }
+    let header = [
+        "id",
+        "year",
+        "rule",
+        "level",
+        "unit_code",
+        "indicator_code",
+        "region_code",
+        "period",
+        "raised_on",
+        "explain_by",
+        "plan_by",
+        "state",
+        "vouchers",
+        "evidence",
+    ];
+    table_response("warnings", q.format.as_deref(), &header, rows)
 }

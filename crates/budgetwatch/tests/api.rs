@@ -312,6 +312,36 @@ fn each_role_sees_and_does_only_what_its_grants_allow() {
     assert_eq!(s.try_login("citizen", &s.passwords["citizen"]).status, 429);
     assert_eq!(s.try_login("nobody", "wrong-password").status, 401);
 
+    // Exports: for those with the export permission, within their reach, as CSV or XLSX.
+    let file = s.get(&format!("/api/v1/exports/payments?unit={own}"), &[("Cookie", finance.as_str())]);
+    assert_eq!(file.status, 200, "{}", file.body);
+    assert!(
+        file.headers.contains("text/csv") && file.body.starts_with("voucher_no,pay_date,unit_code"),
+        "{}",
+        file.headers
+    );
+    let lines: Vec<&str> = file.body.lines().skip(1).collect();
+    assert!(lines.len() > 100 && lines.iter().all(|l| l.split(',').nth(2) == Some(own)));
+    assert_eq!(s.get(&format!("/api/v1/exports/payments?unit={other}"), &[("Cookie", finance.as_str())]).status, 403);
+    assert_eq!(s.get("/api/v1/exports/payments", &h).status, 403, "a handler does not export");
+    let xlsx = s.get("/api/v1/exports/warnings?format=xlsx", &[("Cookie", deputy.as_str())]);
+    assert!(xlsx.status == 200 && xlsx.body.starts_with("PK"), "{}", xlsx.headers);
+    assert_eq!(s.get("/api/v1/exports/warnings?format=pdf", &[("Cookie", deputy.as_str())]).status, 400);
+
+    // Revenues: recorded by whoever may record them in the region.
+    let mut revenues = csv::Reader::from_path(data.join("revenues.csv")).expect("revenues.csv");
+    let first = revenues.records().next().expect("a revenue").expect("row");
+    let revenue = serde_json::json!({
+        "record_no": "API-R-1", "date": &first[1], "region_code": &first[2], "revenue_code": &first[3], "amount": "12.34",
+    })
+    .to_string();
+    let r = request(&s.addr, "POST", "/api/v1/revenues", &[t, json], &revenue);
+    assert_eq!(r.status, 403, "a unit handler's grant does not reach the region: {}", r.body);
+    let bureau =
+        format!("Bearer {}", stdout(&bw(&db, &["user", "token", "bureau-reviewer", "--scopes", "ingest"])).trim());
+    let r = request(&s.addr, "POST", "/api/v1/revenues", &[("Authorization", bureau.as_str()), json], &revenue);
+    assert_eq!((r.status, r.json()["added"].clone()), (201, 1.into()), "{}", r.body);
+
     // A revoked token opens nothing.
     let id = common::stderr(&o).split_whitespace().nth(1).expect("token id").to_string();
     assert!(id.starts_with("tok_"), "{id}");

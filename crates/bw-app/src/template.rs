@@ -50,3 +50,27 @@ pub fn xlsx(kind: Kind, lang: Lang) -> Result<Vec<u8>, rust_xlsxwriter::XlsxErro
     }
     book.save_to_buffer()
 }
+
+/// A table as an XLSX workbook of one sheet: bold header, every cell as text (codes keep
+/// their leading zeros, amounts their exact digits).
+pub fn table_xlsx(
+    sheet_name: &str,
+    header: &[&str],
+    rows: &[Vec<String>],
+) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
+    use rust_xlsxwriter::{Format, Workbook};
+    let mut book = Workbook::new();
+    let bold = Format::new().set_bold();
+    let sheet = book.add_worksheet();
+    sheet.set_name(sheet_name)?;
+    for (j, h) in header.iter().enumerate() {
+        sheet.write_string_with_format(0, j as u16, *h, &bold)?;
+        sheet.set_column_width(j as u16, 16)?;
+    }
+    for (i, row) in rows.iter().enumerate() {
+        for (j, cell) in row.iter().enumerate() {
+            sheet.write_string(i as u32 + 1, j as u16, cell)?;
+        }
+    }
+    book.save_to_buffer()
+}
