@@ -988,6 +988,23 @@ fn table_response(
         .into_response())
 }
 
+/// The organisation and the nodes (units only, or all) where the caller may `read`, for a
+/// caller who may export at all.
+async fn export_reach(
+    app: &App,
+    caller: &Caller,
+    read: Permission,
+    units_only: bool,
+) -> Result<(Arc<OrgTree>, Option<Vec<String>>), Problem> {
+    signed_in(caller)?;
+    let org = app.org().await?;
+    let nodes = caller.nodes(&org, read, units_only)?;
+    if !caller.access.has(Permission::Export) {
+        return Err(Refusal::NoPermission(Permission::Export).into());
+    }
+    Ok((org, nodes))
+}
+
 /// The payments the caller may read and export, as CSV or XLSX, with the filters of
 /// `GET /api/v1/payments` and the same withholding of individuals' details.
 #[utoipa::path(get, path = "/api/v1/exports/payments", tag = "payments", params(ExportQuery), security((), ("token" = [])), responses((status = 200, description = "the payments as a file", body = String, content_type = "text/csv"), (status = 400, description = "a malformed parameter", body = ProblemDoc), (status = 401, description = "not signed in", body = ProblemDoc), (status = 403, description = "no export or reading permission there", body = ProblemDoc)))]
@@ -996,12 +1013,7 @@ async fn export_payments(
     caller: Caller,
     Query(q): Query<ExportQuery>,
 ) -> Result<Response, Problem> {
-    signed_in(&caller)?;
-    let org = app.org().await?;
-    let units = caller.nodes(&org, Permission::ReadPayments, true)?;
-    if !caller.access.has(Permission::Export) {
-        return Err(Refusal::NoPermission(Permission::Export).into());
-    }
+    let (org, units) = export_reach(&app, &caller, Permission::ReadPayments, true).await?;
     if let Some(u) = q.unit.as_deref().filter(|u| !u.is_empty()) {
         caller.check(&org, Permission::ReadPayments, u)?;
         caller.check(&org, Permission::Export, u)?;
@@ -1056,12 +1068,7 @@ async fn export_warnings(
     caller: Caller,
     Query(q): Query<ExportQuery>,
 ) -> Result<Response, Problem> {
-    signed_in(&caller)?;
-    let org = app.org().await?;
-    let nodes = caller.nodes(&org, Permission::ReadWarnings, false)?;
-    if !caller.access.has(Permission::Export) {
-        return Err(Refusal::NoPermission(Permission::Export).into());
-    }
+    let (org, nodes) = export_reach(&app, &caller, Permission::ReadWarnings, false).await?;
     let pick = |v: &Option<String>| v.clone().filter(|s| !s.is_empty());
     let mut f = WarningFilter {
         units: nodes.clone(),
