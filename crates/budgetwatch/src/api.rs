@@ -4,6 +4,7 @@
 //! Every check is made here, on the server, against `bw_core::access`: a request outside
 //! the caller's permissions, subtree or data class gets 403 and no data.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use axum::extract::{FromRequestParts, Path, Query, State};
@@ -37,7 +38,17 @@ pub struct App {
     org: Arc<RwLock<(Timestamp, Arc<OrgTree>)>>,
     /// New and escalated warnings, as the watcher finds them (`push`).
     pub events: tokio::sync::broadcast::Sender<bw_app::events::WarningEvent>,
+    /// Computed figures by key, with the journal size they were computed at (`cached`).
+    cache: Arc<std::sync::Mutex<HashMap<String, Cached>>>,
+    /// A lock per key, held while a missing figure is computed, so that many requests
+    /// arriving together for it compute it once (per key: a computation may need others).
+    computing: Arc<std::sync::Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>>,
 }
+
+type Cached = (i64, Arc<dyn std::any::Any + Send + Sync>);
+
+/// Cached figures kept at most; beyond, the cache starts afresh.
+const CACHE_ENTRIES_MAX: usize = 1024;
 
 impl App {
     pub fn new(store: Store) -> App {
@@ -45,7 +56,52 @@ impl App {
             store,
             org: Arc::new(RwLock::new((Timestamp(i64::MIN), Arc::new(OrgTree::new())))),
             events: tokio::sync::broadcast::channel(1024).0,
+            cache: Arc::default(),
+            computing: Arc::default(),
         }
+    }
+
+    /// The value `compute` gives for `key`, computed again only when the journal has grown
+    /// since: every change of the data is a journal entry, so an unchanged journal size means
+    /// unchanged figures. (Keys must hold every other input, "today" included.)
+    pub async fn cached<T, F, Fut>(&self, key: String, compute: F) -> Result<Arc<T>, Problem>
+    where
+        T: Send + Sync + 'static,
+        F: FnOnce() -> Fut,
+        Fut: std::future::Future<Output = Result<T, Problem>>,
+    {
+        let lookup = |size: i64| {
+            let hit = self.cache.lock().ok().and_then(|c| c.get(&key).cloned());
+            match hit {
+                Some((at, value)) if at == size => value.downcast::<T>().ok(),
+                _ => None,
+            }
+        };
+        let size = self.store.journal_size().await.map_err(Problem::internal)?;
+        if let Some(v) = lookup(size) {
+            return Ok(v);
+        }
+        let flight = self.computing.lock().ok().map(|mut m| m.entry(key.clone()).or_default().clone());
+        let _computing = match &flight {
+            Some(f) => Some(f.lock().await),
+            None => None,
+        };
+        // Another request may have computed it while this one waited.
+        let size = self.store.journal_size().await.map_err(Problem::internal)?;
+        if let Some(v) = lookup(size) {
+            return Ok(v);
+        }
+        let v = Arc::new(compute().await?);
+        if let Ok(mut c) = self.cache.lock() {
+            if c.len() >= CACHE_ENTRIES_MAX {
+                c.clear();
+                if let Ok(mut m) = self.computing.lock() {
+                    m.retain(|_, f| Arc::strong_count(f) > 1);
+                }
+            }
+            c.insert(key, (size, v.clone()));
+        }
+        Ok(v)
     }
 
     /// The organisation, read again when older than a few seconds.

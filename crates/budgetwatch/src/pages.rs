@@ -27,6 +27,9 @@ pub fn routes() -> Router<App> {
         .route("/warning/{id}", get(warning_page))
         .route("/warning/{id}/step", post(warning_form_step))
         .route("/import", get(import_page))
+        .route("/admin/users", get(admin_page).post(admin_add))
+        .route("/admin/grants", post(admin_grant))
+        .route("/admin/grants/{id}/revoke", post(admin_revoke))
 }
 
 /// Year and month of the figures, and the language.
@@ -93,6 +96,9 @@ pub fn layout(en: bool, title: &str, caller: &Caller, path_with_query: &str, bod
         let _ = write!(nav, r#"<a href="/inbox{lang}">{}</a>"#, t(en, "预警", "Warnings"));
         if caller.access.has(Permission::Ingest) {
             let _ = write!(nav, r#"<a href="/import{lang}">{}</a>"#, t(en, "导入", "Import"));
+        }
+        if caller.access.has(Permission::ManageUsers) {
+            let _ = write!(nav, r#"<a href="/admin/users{lang}">{}</a>"#, t(en, "账号", "Accounts"));
         }
     }
     let _ = write!(nav, r#"<a href="/public{lang}">{}</a>"#, t(en, "阳光预算", "Public portal"));
@@ -189,9 +195,10 @@ async fn org_body(
     let en = w.en();
     let org = app.org().await?;
     caller.check(&org, Permission::ReadBudget, code)?;
-    let level = drill::level(&app.store, &org, code, year, month)
-        .await
-        .map_err(Problem::internal)?
+    let level = cached_level(app, &org, code, year, month)
+        .await?
+        .as_ref()
+        .clone()
         .ok_or_else(|| Problem::not_found(format!("no organisation node {code}")))?;
     let progress = f64::from(month) / 12.0;
     let q = w.query(year, month);
@@ -991,9 +998,10 @@ pub async fn cockpit(
             {
                 let mut blocks = Vec::new();
                 for c in level.children.iter().filter(|c| c.budget.fen() > 0) {
-                    let kids = drill::level(&app.store, org, &c.code, year, month)
-                        .await
-                        .map_err(Problem::internal)?
+                    let kids = cached_level(app, org, &c.code, year, month)
+                        .await?
+                        .as_ref()
+                        .clone()
                         .map(|l| l.children)
                         .unwrap_or_default();
                     blocks.push((c.clone(), kids));
@@ -1061,4 +1069,278 @@ fn figure_cols(en: bool) -> [&'static str; 4] {
         t(en, "支出进度", "Execution rate"),
         "",
     ]
+}
+
+// ---- administration ----
+
+#[derive(serde::Deserialize, Default)]
+struct AdminQuery {
+    lang: Option<String>,
+    done: Option<String>,
+    error: Option<String>,
+}
+
+/// Whether the caller may administer accounts on `scope` (`*`: everywhere).
+fn may_manage(caller: &Caller, org: &bw_core::org::OrgTree, scope: &str) -> Result<(), Problem> {
+    if scope == "*" || scope.is_empty() {
+        if caller.access.scopes(Permission::ManageUsers).contains(&bw_core::access::Scope::All) {
+            return Ok(());
+        }
+        return Err(bw_core::access::Refusal::OutOfScope(Permission::ManageUsers, "*".into()).into());
+    }
+    caller.check(org, Permission::ManageUsers, scope)
+}
+
+async fn admin_page(State(app): State<App>, caller: Caller, Query(q): Query<AdminQuery>) -> Response {
+    let en = q.lang.as_deref() == Some("en");
+    let here = "/admin/users";
+    if caller.user().is_none() || !caller.access.has(Permission::ManageUsers) {
+        let p = Problem::new(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            t(en, "只有系统管理员可以管理账号。", "Only administrators manage accounts."),
+        );
+        return problem_page(en, &caller, here, p);
+    }
+    let list = match bw_app::users::list(&app.store).await {
+        Ok(l) => l,
+        Err(e) => return Problem::internal(e).into_response(),
+    };
+    let csrf = match &caller.via {
+        Via::Session { csrf } => csrf.clone(),
+        _ => String::new(),
+    };
+    let mut b = format!("<h1>{}</h1>", t(en, "账号与授权", "Accounts and grants"));
+    if let Some(d) = &q.done {
+        let _ = write!(b, "<p class=ok role=status>{}</p>", esc(d));
+    }
+    if let Some(e) = &q.error {
+        let _ = write!(b, "<p class=err role=alert>{}</p>", esc(e));
+    }
+    b.push_str(&head(&[t(en, "用户", "User"), t(en, "单位", "Unit"), t(en, "授权", "Grants"), ""]));
+    for u in &list {
+        let mut grants = String::new();
+        for g in u.grants.iter().filter(|g| g.revoked_by.is_none()) {
+            let until = g.until.as_deref().map(|d| format!(" ≤ {}", esc(d))).unwrap_or_default();
+            let _ = write!(
+                grants,
+                r#"<div>{} <small>L{} · {}{until}</small> <form method=post action="/admin/grants/{}/revoke" style="display:inline"><input type=hidden name=csrf value="{}"><button>{}</button></form></div>"#,
+                esc(&g.role),
+                g.level,
+                esc(&g.scope),
+                g.id,
+                esc(&csrf),
+                t(en, "撤销", "Revoke")
+            );
+        }
+        let locked = u
+            .locked_until
+            .as_deref()
+            .map(|l| format!(" <span class=overdue>{} {}</span>", t(en, "锁定至", "locked until"), esc(l)))
+            .unwrap_or_default();
+        let _ = write!(
+            b,
+            "<tr><td>{} <small>{}</small>{locked}</td><td>{}</td><td>{grants}</td><td></td></tr>",
+            esc(&u.name),
+            esc(&u.display_name),
+            esc(u.unit.as_deref().unwrap_or("—"))
+        );
+    }
+    b.push_str("</tbody></table></div>");
+    let roles: String = bw_core::access::Role::ALL
+        .iter()
+        .map(|r| format!(r#"<option value="{}">{} {} · {}</option>"#, r.id(), r.level(), esc(r.zh()), r.id()))
+        .collect();
+    let _ = write!(
+        b,
+        r#"<h2>{}</h2><form method=post action="/admin/users" class=actions><input type=hidden name=csrf value="{csrf}"><input type=text name=name placeholder="{}" aria-label="{}" required> <input type=text name=display placeholder="{}" aria-label="{}"> <input type=text name=unit placeholder="{}" aria-label="{}"> <input type=password name=password placeholder="{}" aria-label="{}" required minlength=10> <button>{}</button></form>
+<h2>{}</h2><form method=post action="/admin/grants" class=actions><input type=hidden name=csrf value="{csrf}"><input type=text name=name placeholder="{}" aria-label="{}" required> <select name=role aria-label="{}">{roles}</select> <input type=text name=scope value="*" aria-label="{}"> <input type=date name=until aria-label="{}"> <button>{}</button></form>"#,
+        t(en, "新增账号", "Add an account"),
+        t(en, "用户名", "user name"),
+        t(en, "用户名", "user name"),
+        t(en, "姓名", "display name"),
+        t(en, "姓名", "display name"),
+        t(en, "所属单位代码", "unit code"),
+        t(en, "所属单位代码", "unit code"),
+        t(en, "初始密码（至少10位）", "initial password (10+)"),
+        t(en, "初始密码", "initial password"),
+        t(en, "新增", "Add"),
+        t(en, "授权", "Grant a role"),
+        t(en, "用户名", "user name"),
+        t(en, "用户名", "user name"),
+        t(en, "角色", "role"),
+        t(en, "范围（组织代码或 *）", "scope (organisation code or *)"),
+        t(en, "截止日期", "until"),
+        t(en, "授权", "Grant"),
+    );
+    Html(layout(en, t(en, "账号与授权", "Accounts and grants"), &caller, here, &b)).into_response()
+}
+
+#[derive(serde::Deserialize)]
+struct AdminForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    display: String,
+    #[serde(default)]
+    unit: String,
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    role: String,
+    #[serde(default)]
+    scope: String,
+    #[serde(default)]
+    until: String,
+}
+
+/// The outcome of an administration form, back on the page.
+fn admin_back(r: Result<String, String>) -> Response {
+    match r {
+        Ok(m) => Redirect::to(&format!("/admin/users?done={}", urlencode(&m))).into_response(),
+        Err(e) => Redirect::to(&format!("/admin/users?error={}", urlencode(&e))).into_response(),
+    }
+}
+
+fn admin_ctx(caller: &Caller, reason: String) -> Result<bw_app::Ctx, Problem> {
+    Ok(bw_app::Ctx {
+        actor: format!("user:{}", caller.access.user),
+        at: crate::clock::now(),
+        reason: Some(reason),
+        entropy: crate::clock::random_seed().map_err(Problem::internal)?,
+    })
+}
+
+/// The session's CSRF token must come with the form.
+fn form_csrf(caller: &Caller, given: &str) -> Option<Response> {
+    match &caller.via {
+        Via::Session { csrf } if csrf == given => None,
+        Via::Session { .. } => {
+            Some(Problem::new(StatusCode::FORBIDDEN, "forbidden", "missing or wrong CSRF token").into_response())
+        }
+        _ => Some(Redirect::to("/login?next=/admin/users").into_response()),
+    }
+}
+
+async fn admin_add(State(app): State<App>, caller: Caller, Form(f): Form<AdminForm>) -> Response {
+    if let Some(r) = form_csrf(&caller, &f.csrf) {
+        return r;
+    }
+    let org = match app.org().await {
+        Ok(o) => o,
+        Err(p) => return p.into_response(),
+    };
+    let unit = f.unit.trim().to_string();
+    if let Err(p) = may_manage(&caller, &org, if unit.is_empty() { "*" } else { &unit }) {
+        return p.into_response();
+    }
+    let ctx = match admin_ctx(&caller, format!("account of {}", f.name.trim())) {
+        Ok(c) => c,
+        Err(p) => return p.into_response(),
+    };
+    let store = app.store.clone();
+    let (name, display, password) = (f.name.trim().to_string(), f.display, f.password);
+    let done = crate::api::off_thread(move |rt| {
+        let unit = (!unit.is_empty()).then_some(unit.as_str());
+        rt.block_on(bw_app::users::add(&store, &ctx, &name, &display, unit, &password)).map(|_| name.clone())
+    })
+    .await;
+    match done {
+        Ok(Ok(name)) => admin_back(Ok(format!("+ {name}"))),
+        Ok(Err(bw_app::journal::ActionError::Invalid(m))) => admin_back(Err(m)),
+        Ok(Err(e)) => Problem::internal(e).into_response(),
+        Err(p) => p.into_response(),
+    }
+}
+
+async fn admin_grant(State(app): State<App>, caller: Caller, Form(f): Form<AdminForm>) -> Response {
+    if let Some(r) = form_csrf(&caller, &f.csrf) {
+        return r;
+    }
+    let org = match app.org().await {
+        Ok(o) => o,
+        Err(p) => return p.into_response(),
+    };
+    let scope = bw_core::access::Scope::parse(&f.scope);
+    if let Err(p) = may_manage(&caller, &org, scope.as_str()) {
+        return p.into_response();
+    }
+    let role = match bw_core::access::Role::parse(&f.role) {
+        Ok(r) => r,
+        Err(e) => return admin_back(Err(e)),
+    };
+    let until = match f.until.trim() {
+        "" => None,
+        d => match Date::parse(d) {
+            Ok(d) => Some(d),
+            Err(e) => return admin_back(Err(format!("until: {e}"))),
+        },
+    };
+    let ctx = match admin_ctx(&caller, format!("{} on {} for {}", role.id(), scope.as_str(), f.name.trim())) {
+        Ok(c) => c,
+        Err(p) => return p.into_response(),
+    };
+    let (store, name) = (app.store.clone(), f.name.trim().to_string());
+    let done =
+        crate::api::off_thread(move |rt| rt.block_on(bw_app::users::grant(&store, &ctx, &name, role, &scope, until)))
+            .await;
+    match done {
+        Ok(Ok(id)) => admin_back(Ok(format!("grant {id}"))),
+        Ok(Err(bw_app::journal::ActionError::Invalid(m))) => admin_back(Err(m)),
+        Ok(Err(e)) => Problem::internal(e).into_response(),
+        Err(p) => p.into_response(),
+    }
+}
+
+async fn admin_revoke(
+    State(app): State<App>,
+    caller: Caller,
+    Path(id): Path<i64>,
+    Form(f): Form<AdminForm>,
+) -> Response {
+    if let Some(r) = form_csrf(&caller, &f.csrf) {
+        return r;
+    }
+    let org = match app.org().await {
+        Ok(o) => o,
+        Err(p) => return p.into_response(),
+    };
+    let list = match bw_app::users::list(&app.store).await {
+        Ok(l) => l,
+        Err(e) => return Problem::internal(e).into_response(),
+    };
+    let Some(scope) = list.iter().flat_map(|u| &u.grants).find(|g| g.id == id).map(|g| g.scope.clone()) else {
+        return admin_back(Err(format!("no grant {id}")));
+    };
+    if let Err(p) = may_manage(&caller, &org, &scope) {
+        return p.into_response();
+    }
+    let ctx = match admin_ctx(&caller, format!("grant {id} revoked")) {
+        Ok(c) => c,
+        Err(p) => return p.into_response(),
+    };
+    let store = app.store.clone();
+    let done = crate::api::off_thread(move |rt| rt.block_on(bw_app::users::revoke(&store, &ctx, id))).await;
+    match done {
+        Ok(Ok(_)) => admin_back(Ok(format!("grant {id} revoked"))),
+        Ok(Err(bw_app::journal::ActionError::Invalid(m))) => admin_back(Err(m)),
+        Ok(Err(e)) => Problem::internal(e).into_response(),
+        Err(p) => p.into_response(),
+    }
+}
+
+/// A drill-down level, computed once per journal size.
+async fn cached_level(
+    app: &App,
+    org: &bw_core::org::OrgTree,
+    code: &str,
+    year: i32,
+    month: u32,
+) -> Result<std::sync::Arc<Option<drill::Level>>, Problem> {
+    app.cached(format!("level/{code}/{year}/{month}"), || async {
+        drill::level(&app.store, org, code, year, month).await.map_err(Problem::internal)
+    })
+    .await
 }

@@ -93,16 +93,19 @@ fn t<'a>(en: bool, zh: &'a str, english: &'a str) -> &'a str {
     if en { english } else { zh }
 }
 
-async fn load(app: &App, q: &PortalQuery) -> Result<Portal, Problem> {
+async fn load(app: &App, q: &PortalQuery) -> Result<std::sync::Arc<Portal>, Problem> {
     let (year, month) = q.resolve();
     let org = app.org().await?;
-    public::portal(&app.store, &org, year, month).await.map_err(Problem::internal)
+    app.cached(format!("portal/{year}/{month}"), || async {
+        public::portal(&app.store, &org, year, month).await.map_err(Problem::internal)
+    })
+    .await
 }
 
 /// The public portal's desensitised figures (no log-in).
 #[utoipa::path(get, path = "/api/v1/public", tag = "public", params(PortalQuery), responses((status = 200, description = "departments' disclosures, functions, fund flows, projects", body = Object)))]
 async fn json(State(app): State<App>, Query(q): Query<PortalQuery>) -> Result<Json<Portal>, Problem> {
-    Ok(Json(load(&app, &q).await?))
+    Ok(Json(load(&app, &q).await?.as_ref().clone()))
 }
 
 fn pair_cells(p: &Pair) -> String {

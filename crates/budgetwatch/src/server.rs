@@ -74,15 +74,20 @@ fn internal(e: impl std::fmt::Display) -> Response {
 /// The first page's figures.
 #[utoipa::path(get, path = "/api/v1/overview", tag = "organisation", params(PageQuery), responses((status = 200, description = "budget, paid and execution by region, the month curve", body = Object), (status = 404, description = "no budget data", body = crate::api::ProblemDoc)))]
 async fn api_overview(State(app): State<App>, Query(q): Query<PageQuery>) -> Response {
-    match overview(&app.store, q.year, q.month, today()).await {
+    match cached_overview(&app, &q).await.map(|o| o.as_ref().clone()) {
         Ok(Some(o)) => Json(o).into_response(),
-        Ok(None) => (
-            StatusCode::NOT_FOUND,
-            Json(serde_json::json!({"type": "about:blank", "title": "no budget data", "status": 404})),
-        )
-            .into_response(),
-        Err(e) => internal(e),
+        Ok(None) => crate::api::Problem::not_found("no budget data").into_response(),
+        Err(p) => p.into_response(),
     }
+}
+
+/// The overview, computed once per journal size (and day, for the default month).
+async fn cached_overview(app: &App, q: &PageQuery) -> Result<std::sync::Arc<Option<Overview>>, crate::api::Problem> {
+    let key = format!("overview/{:?}/{:?}/{}", q.year, q.month, today());
+    app.cached(key, || async {
+        overview(&app.store, q.year, q.month, today()).await.map_err(crate::api::Problem::internal)
+    })
+    .await
 }
 
 async fn template_download(Path(file): Path<String>) -> Response {
@@ -196,10 +201,11 @@ const EN: Words = Words {
 async fn index(State(app): State<App>, caller: crate::api::Caller, Query(q): Query<PageQuery>) -> Response {
     let en = q.lang.as_deref() == Some("en");
     let w = if en { &EN } else { &ZH };
-    let o = match overview(&app.store, q.year, q.month, today()).await {
+    let o = match cached_overview(&app, &q).await {
         Ok(o) => o,
-        Err(e) => return internal(e),
+        Err(p) => return p.into_response(),
     };
+    let o = o.as_ref().clone();
     let org = match app.org().await {
         Ok(org) => org,
         Err(p) => return p.into_response(),
@@ -210,7 +216,10 @@ async fn index(State(app): State<App>, caller: crate::api::Caller, Query(q): Que
     if let Some(o) = &o
         && caller.user().is_some()
     {
-        match crate::pages::cockpit(&app, &caller, &org, o, en).await {
+        // The cockpit depends on the figures and on the caller's reach only.
+        let reach = (caller.access.scopes(Permission::ReadBudget), caller.access.scopes(Permission::ReadWarnings));
+        let key = format!("cockpit/{}/{}/{en}/{reach:?}", o.year, o.month);
+        match app.cached(key, || crate::pages::cockpit(&app, &caller, &org, o, en)).await {
             Ok(extra) => body.push_str(&extra),
             Err(p) => return p.into_response(),
         }

@@ -104,6 +104,35 @@ fn drill_from_the_cockpit_to_a_voucher_and_act_on_a_warning() {
     let reviewer = login("department-reviewer");
     let r = get(&reviewer, &format!("/warning/{id}"));
     assert!(r.body.contains("value=\"judge_violation\""), "{}", r.body);
+    // Accounts: the administrator adds a person and grants a role on the page; others may not.
+    let admin = login("admin");
+    let r = get(&admin, "/admin/users");
+    assert!(r.status == 200 && r.body.contains("unit-handler"), "{}", r.status);
+    let csrf = r.body.split("name=csrf value=\"").nth(1).and_then(|s| s.split('"').next()).expect("csrf").to_string();
+    let post = |path: &str, body: String| request(&addr, "POST", path, &[("Cookie", admin.as_str()), form], &body);
+    let r = post(
+        "/admin/users",
+        format!("csrf={csrf}&name=new.person&display=New&unit=990000001001&password=a+long+password"),
+    );
+    assert!(r.status == 303 && r.headers.contains("done="), "{}", r.headers);
+    let r = post("/admin/grants", format!("csrf={csrf}&name=new.person&role=unit_finance&scope=990000001001&until="));
+    assert!(r.status == 303 && r.headers.contains("done="), "{}", r.headers);
+    let r = post("/admin/grants", format!("csrf={csrf}&name=new.person&role=third_party_auditor&scope=*&until="));
+    assert!(r.headers.contains("error="), "an outside auditor's grant must end: {}", r.headers);
+    let page = get(&admin, "/admin/users").body;
+    assert!(page.contains("new.person") && page.contains("unit_finance"));
+    assert_eq!(get(&handler, "/admin/users").status, 403);
+    let me = request(&addr, "GET", "/api/v1/me", &[("Cookie", handler.as_str())], "").json();
+    let own_csrf = me["csrf_token"].as_str().expect("csrf").to_string();
+    let r = request(
+        &addr,
+        "POST",
+        "/admin/users",
+        &[("Cookie", handler.as_str()), form],
+        &format!("csrf={own_csrf}&name=x&password=a+long+password"),
+    );
+    assert!(r.status == 403 && r.body.contains("ManageUsers"), "{}", r.body);
+
     // Import: for those who record payments.
     assert_eq!(get(&handler, "/import").status, 200);
     assert_eq!(get(&login("deputy"), "/import").status, 403);
