@@ -1204,7 +1204,8 @@ fn admin_back(r: Result<String, String>) -> Response {
     }
 }
 
-fn admin_ctx(caller: &Caller, reason: String) -> Result<bw_app::Ctx, Problem> {
+/// The context of an action the caller takes on a page.
+pub(crate) fn actor_ctx(caller: &Caller, reason: String) -> Result<bw_app::Ctx, Problem> {
     Ok(bw_app::Ctx {
         actor: format!("user:{}", caller.access.user),
         at: crate::clock::now(),
@@ -1213,19 +1214,20 @@ fn admin_ctx(caller: &Caller, reason: String) -> Result<bw_app::Ctx, Problem> {
     })
 }
 
-/// The session's CSRF token must come with the form.
-fn form_csrf(caller: &Caller, given: &str) -> Option<Response> {
+/// The refusal of a form posted without the session's CSRF token, or without a session
+/// (then to the log-in, and back to `next`).
+pub(crate) fn form_csrf(caller: &Caller, given: &str, next: &str) -> Option<Response> {
     match &caller.via {
         Via::Session { csrf } if csrf == given => None,
         Via::Session { .. } => {
             Some(Problem::new(StatusCode::FORBIDDEN, "forbidden", "missing or wrong CSRF token").into_response())
         }
-        _ => Some(Redirect::to("/login?next=/admin/users").into_response()),
+        _ => Some(Redirect::to(&format!("/login?next={}", urlencode(next))).into_response()),
     }
 }
 
 async fn admin_add(State(app): State<App>, caller: Caller, Form(f): Form<AdminForm>) -> Response {
-    if let Some(r) = form_csrf(&caller, &f.csrf) {
+    if let Some(r) = form_csrf(&caller, &f.csrf, "/admin/users") {
         return r;
     }
     let org = match app.org().await {
@@ -1236,7 +1238,7 @@ async fn admin_add(State(app): State<App>, caller: Caller, Form(f): Form<AdminFo
     if let Err(p) = may_manage(&caller, &org, if unit.is_empty() { "*" } else { &unit }) {
         return p.into_response();
     }
-    let ctx = match admin_ctx(&caller, format!("account of {}", f.name.trim())) {
+    let ctx = match actor_ctx(&caller, format!("account of {}", f.name.trim())) {
         Ok(c) => c,
         Err(p) => return p.into_response(),
     };
@@ -1256,7 +1258,7 @@ async fn admin_add(State(app): State<App>, caller: Caller, Form(f): Form<AdminFo
 }
 
 async fn admin_grant(State(app): State<App>, caller: Caller, Form(f): Form<AdminForm>) -> Response {
-    if let Some(r) = form_csrf(&caller, &f.csrf) {
+    if let Some(r) = form_csrf(&caller, &f.csrf, "/admin/users") {
         return r;
     }
     let org = match app.org().await {
@@ -1278,7 +1280,7 @@ async fn admin_grant(State(app): State<App>, caller: Caller, Form(f): Form<Admin
             Err(e) => return admin_back(Err(format!("until: {e}"))),
         },
     };
-    let ctx = match admin_ctx(&caller, format!("{} on {} for {}", role.id(), scope.as_str(), f.name.trim())) {
+    let ctx = match actor_ctx(&caller, format!("{} on {} for {}", role.id(), scope.as_str(), f.name.trim())) {
         Ok(c) => c,
         Err(p) => return p.into_response(),
     };
@@ -1300,7 +1302,7 @@ async fn admin_revoke(
     Path(id): Path<i64>,
     Form(f): Form<AdminForm>,
 ) -> Response {
-    if let Some(r) = form_csrf(&caller, &f.csrf) {
+    if let Some(r) = form_csrf(&caller, &f.csrf, "/admin/users") {
         return r;
     }
     let org = match app.org().await {
@@ -1317,7 +1319,7 @@ async fn admin_revoke(
     if let Err(p) = may_manage(&caller, &org, &scope) {
         return p.into_response();
     }
-    let ctx = match admin_ctx(&caller, format!("grant {id} revoked")) {
+    let ctx = match actor_ctx(&caller, format!("grant {id} revoked")) {
         Ok(c) => c,
         Err(p) => return p.into_response(),
     };

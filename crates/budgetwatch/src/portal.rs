@@ -6,7 +6,6 @@
 use std::fmt::Write as _;
 
 use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Form, Json, Router};
@@ -396,28 +395,8 @@ fn back(done: Result<String, String>) -> Response {
     }
 }
 
-/// The refusal of a form without the session's CSRF token, or of a caller with no session.
-fn session_csrf(caller: &Caller, given: &str) -> Option<Response> {
-    match &caller.via {
-        Via::Session { csrf } if csrf == given => None,
-        Via::Session { .. } => {
-            Some(Problem::new(StatusCode::FORBIDDEN, "forbidden", "missing or wrong CSRF token").into_response())
-        }
-        _ => Some(Redirect::to("/login?next=/public").into_response()),
-    }
-}
-
-fn ctx(caller: &Caller, reason: String) -> Result<bw_app::Ctx, Problem> {
-    Ok(bw_app::Ctx {
-        actor: format!("user:{}", caller.access.user),
-        at: crate::clock::now(),
-        reason: Some(reason),
-        entropy: crate::clock::random_seed().map_err(Problem::internal)?,
-    })
-}
-
 async fn submit_form(State(app): State<App>, caller: Caller, Form(f): Form<FeedbackForm>) -> Response {
-    if let Some(r) = session_csrf(&caller, &f.csrf) {
+    if let Some(r) = crate::pages::form_csrf(&caller, &f.csrf, "/public") {
         return r;
     }
     if !caller.access.has(Permission::Comment) {
@@ -427,7 +406,7 @@ async fn submit_form(State(app): State<App>, caller: Caller, Form(f): Form<Feedb
         return back(Err("kind: comment or inquiry".into()));
     };
     let subject = if f.subject.trim().is_empty() { "*" } else { f.subject.trim() };
-    let c = match ctx(&caller, format!("{} by {}", kind.as_str(), caller.access.user)) {
+    let c = match crate::pages::actor_ctx(&caller, format!("{} by {}", kind.as_str(), caller.access.user)) {
         Ok(c) => c,
         Err(p) => return p.into_response(),
     };
@@ -459,13 +438,13 @@ async fn answer_form(
     Path(id): Path<i64>,
     Form(f): Form<AnswerForm>,
 ) -> Response {
-    if let Some(r) = session_csrf(&caller, &f.csrf) {
+    if let Some(r) = crate::pages::form_csrf(&caller, &f.csrf, "/public") {
         return r;
     }
     if !caller.access.has(Permission::AnswerInquiry) {
         return Problem::from(bw_core::access::Refusal::NoPermission(Permission::AnswerInquiry)).into_response();
     }
-    let c = match ctx(&caller, format!("answer to feedback {id}")) {
+    let c = match crate::pages::actor_ctx(&caller, format!("answer to feedback {id}")) {
         Ok(c) => c,
         Err(p) => return p.into_response(),
     };
