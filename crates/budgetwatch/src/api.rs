@@ -310,11 +310,19 @@ impl Caller {
     }
 }
 
-/// Runs `f` on a blocking thread with this runtime's handle: for the services whose futures
-/// are not `Send` (their journal closures borrow across awaits) and that are CPU work besides.
+/// One write at a time from this server. The database serialises writers anyway, and a
+/// write (an import with its rules) may read through a second pooled connection while it
+/// holds its own: writers taking connections side by side could exhaust the pool and wait
+/// on each other until it times out.
+static WRITES: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+/// Runs the write `f` on a blocking thread with this runtime's handle, one write at a time:
+/// for the services whose futures are not `Send` (their journal closures borrow across
+/// awaits) and that are CPU work besides.
 pub(crate) async fn off_thread<T: Send + 'static>(
     f: impl FnOnce(tokio::runtime::Handle) -> T + Send + 'static,
 ) -> Result<T, Problem> {
+    let _one_writer = WRITES.lock().await;
     let rt = tokio::runtime::Handle::current();
     tokio::task::spawn_blocking(move || f(rt)).await.map_err(Problem::internal)
 }

@@ -228,6 +228,20 @@ fn each_role_sees_and_does_only_what_its_grants_allow() {
     let r = request(&s.addr, "POST", "/api/v1/payments", &[t, json], &payment("API-4", &other, &indicator, "1.00"));
     assert_eq!(r.status, 403, "{}", r.body);
     assert_eq!(s.get("/api/v1/payments", &[t]).status, 403, "the token's scopes do not include reading");
+    // Many at once: each recorded (writers wait their turn rather than starve the pool).
+    let handles: Vec<_> = (0..8)
+        .map(|i| {
+            let (addr, bearer, body) =
+                (s.addr.clone(), bearer.clone(), payment(&format!("API-P{i}"), own, &indicator, "1.00"));
+            std::thread::spawn(move || {
+                let headers = [("Authorization", bearer.as_str()), ("Content-Type", "application/json")];
+                request(&addr, "POST", "/api/v1/payments", &headers, &body).status
+            })
+        })
+        .collect();
+    for h in handles {
+        assert_eq!(h.join().expect("thread"), 201);
+    }
     let ndjson =
         format!("{}\n{}\n", payment("API-5", own, &indicator, "5.00"), payment("API-6", own, &indicator, "6.00"));
     let r = request(&s.addr, "POST", "/api/v1/payments:batch", &[t, ("Content-Type", "application/x-ndjson")], &ndjson);
