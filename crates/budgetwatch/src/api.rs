@@ -929,9 +929,53 @@ async fn ingest(app: &App, caller: &Caller, kind: Kind, records: Records, source
     }
 }
 
-#[utoipa::path(post, path = "/api/v1/payments", tag = "payments", request_body(content = Object, description = "one payment: the payments template's columns"), security((), ("token" = [])), responses((status = 201, description = "recorded", body = IngestReport), (status = 200, description = "already recorded with the same content", body = IngestReport), (status = 400, description = "a malformed parameter", body = ProblemDoc), (status = 401, description = "no or an unknown credential", body = ProblemDoc), (status = 403, description = "outside the caller's permissions, scope or class", body = ProblemDoc), (status = 422, description = "refused by validation; nothing recorded", body = ProblemDoc)))]
-async fn post_payment(State(app): State<App>, caller: Caller, body: axum::body::Bytes) -> Result<Response, Problem> {
-    post_one(&app, &caller, Kind::Payments, &body).await
+#[utoipa::path(post, path = "/api/v1/payments", tag = "payments", params(("Idempotency-Key" = Option<String>, Header, description = "a retry with the same key gets the first answer again")), request_body(content = Object, description = "one payment: the payments template's columns"), security((), ("token" = [])), responses((status = 201, description = "recorded", body = IngestReport), (status = 200, description = "already recorded with the same content", body = IngestReport), (status = 400, description = "a malformed parameter", body = ProblemDoc), (status = 401, description = "no or an unknown credential", body = ProblemDoc), (status = 403, description = "outside the caller's permissions, scope or class", body = ProblemDoc), (status = 422, description = "refused by validation; nothing recorded", body = ProblemDoc)))]
+async fn post_payment(
+    State(app): State<App>,
+    caller: Caller,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Result<Response, Problem> {
+    idempotent(&app, &caller, &headers, post_one(&app, &caller, Kind::Payments, &body)).await
+}
+
+/// With an `Idempotency-Key` header, the first successful answer to this caller's request
+/// with that key is kept, and a retry with the key gets it again (`Idempotent-Replayed:
+/// true`) without recording anything; without one, a retry is recognised by its voucher or
+/// record number, as an import is.
+async fn idempotent(
+    app: &App,
+    caller: &Caller,
+    headers: &HeaderMap,
+    run: impl std::future::Future<Output = Result<Response, Problem>>,
+) -> Result<Response, Problem> {
+    let key = headers.get("idempotency-key").and_then(|v| v.to_str().ok()).map(str::trim).filter(|k| !k.is_empty());
+    let Some(key) = key else { return run.await };
+    if key.len() > 200 {
+        return Err(field_problem("Idempotency-Key", "at most 200 characters"));
+    }
+    signed_in(caller)?;
+    let user = caller.access.user.clone();
+    let json_answer = |status: u16, body: String, replayed: bool| {
+        let mut r = (StatusCode::from_u16(status).unwrap_or(StatusCode::OK), body).into_response();
+        r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        if replayed {
+            r.headers_mut().insert("idempotent-replayed", HeaderValue::from_static("true"));
+        }
+        r
+    };
+    if let Some((status, body)) = users::idempotent_answer(&app.store, &user, key).await.map_err(Problem::internal)? {
+        return Ok(json_answer(status, body, true));
+    }
+    let r = run.await?;
+    if !r.status().is_success() {
+        return Ok(r);
+    }
+    let status = r.status().as_u16();
+    let bytes = http_body_util::BodyExt::collect(r.into_body()).await.map_err(Problem::internal)?.to_bytes();
+    let body = String::from_utf8_lossy(&bytes).into_owned();
+    users::keep_idempotent_answer(&app.store, &user, key, status, &body).await.map_err(Problem::internal)?;
+    Ok(json_answer(status, body, false))
 }
 
 async fn post_one(app: &App, caller: &Caller, kind: Kind, body: &[u8]) -> Result<Response, Problem> {
@@ -940,29 +984,34 @@ async fn post_one(app: &App, caller: &Caller, kind: Kind, body: &[u8]) -> Result
     ingest(app, caller, kind, vec![record], "request").await
 }
 
-#[utoipa::path(post, path = "/api/v1/revenues", tag = "revenues", request_body(content = Object, description = "one revenue record: the revenues template's columns"), security((), ("token" = [])), responses((status = 201, description = "recorded", body = IngestReport), (status = 200, description = "already recorded with the same content", body = IngestReport), (status = 400, description = "a malformed body", body = ProblemDoc), (status = 401, description = "no or an unknown credential", body = ProblemDoc), (status = 403, description = "outside the caller's permissions or regions", body = ProblemDoc), (status = 422, description = "refused by validation; nothing recorded", body = ProblemDoc)))]
-async fn post_revenue(State(app): State<App>, caller: Caller, body: axum::body::Bytes) -> Result<Response, Problem> {
-    post_one(&app, &caller, Kind::Revenues, &body).await
+#[utoipa::path(post, path = "/api/v1/revenues", tag = "revenues", params(("Idempotency-Key" = Option<String>, Header, description = "a retry with the same key gets the first answer again")), request_body(content = Object, description = "one revenue record: the revenues template's columns"), security((), ("token" = [])), responses((status = 201, description = "recorded", body = IngestReport), (status = 200, description = "already recorded with the same content", body = IngestReport), (status = 400, description = "a malformed body", body = ProblemDoc), (status = 401, description = "no or an unknown credential", body = ProblemDoc), (status = 403, description = "outside the caller's permissions or regions", body = ProblemDoc), (status = 422, description = "refused by validation; nothing recorded", body = ProblemDoc)))]
+async fn post_revenue(
+    State(app): State<App>,
+    caller: Caller,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Result<Response, Problem> {
+    idempotent(&app, &caller, &headers, post_one(&app, &caller, Kind::Revenues, &body)).await
 }
 
-#[utoipa::path(post, path = "/api/v1/revenues:batch", tag = "revenues", request_body(content((String = "application/x-ndjson"), (String = "text/csv")), description = "revenue records as NDJSON or CSV in the revenues template"), security((), ("token" = [])), responses((status = 201, description = "recorded", body = IngestReport), (status = 200, description = "all already recorded", body = IngestReport), (status = 400, description = "a malformed body", body = ProblemDoc), (status = 401, description = "no or an unknown credential", body = ProblemDoc), (status = 403, description = "outside the caller's permissions or regions", body = ProblemDoc), (status = 415, description = "another body type", body = ProblemDoc), (status = 422, description = "refused by validation; nothing recorded", body = ProblemDoc)))]
+#[utoipa::path(post, path = "/api/v1/revenues:batch", tag = "revenues", params(("Idempotency-Key" = Option<String>, Header, description = "a retry with the same key gets the first answer again")), request_body(content((String = "application/x-ndjson"), (String = "text/csv")), description = "revenue records as NDJSON or CSV in the revenues template"), security((), ("token" = [])), responses((status = 201, description = "recorded", body = IngestReport), (status = 200, description = "all already recorded", body = IngestReport), (status = 400, description = "a malformed body", body = ProblemDoc), (status = 401, description = "no or an unknown credential", body = ProblemDoc), (status = 403, description = "outside the caller's permissions or regions", body = ProblemDoc), (status = 415, description = "another body type", body = ProblemDoc), (status = 422, description = "refused by validation; nothing recorded", body = ProblemDoc)))]
 async fn post_revenues_batch(
     State(app): State<App>,
     caller: Caller,
     headers: HeaderMap,
     body: axum::body::Bytes,
 ) -> Result<Response, Problem> {
-    post_batch(&app, &caller, Kind::Revenues, &headers, &body).await
+    idempotent(&app, &caller, &headers, post_batch(&app, &caller, Kind::Revenues, &headers, &body)).await
 }
 
-#[utoipa::path(post, path = "/api/v1/payments:batch", tag = "payments", request_body(content((String = "application/x-ndjson"), (String = "text/csv")), description = "payments as NDJSON (one object a line) or CSV in the payments template"), security((), ("token" = [])), responses((status = 201, description = "recorded", body = IngestReport), (status = 200, description = "all already recorded", body = IngestReport), (status = 400, description = "a malformed parameter", body = ProblemDoc), (status = 401, description = "no or an unknown credential", body = ProblemDoc), (status = 403, description = "outside the caller's permissions, scope or class", body = ProblemDoc), (status = 415, description = "another body type", body = ProblemDoc), (status = 422, description = "refused by validation; nothing recorded", body = ProblemDoc)))]
+#[utoipa::path(post, path = "/api/v1/payments:batch", tag = "payments", params(("Idempotency-Key" = Option<String>, Header, description = "a retry with the same key gets the first answer again")), request_body(content((String = "application/x-ndjson"), (String = "text/csv")), description = "payments as NDJSON (one object a line) or CSV in the payments template"), security((), ("token" = [])), responses((status = 201, description = "recorded", body = IngestReport), (status = 200, description = "all already recorded", body = IngestReport), (status = 400, description = "a malformed parameter", body = ProblemDoc), (status = 401, description = "no or an unknown credential", body = ProblemDoc), (status = 403, description = "outside the caller's permissions, scope or class", body = ProblemDoc), (status = 415, description = "another body type", body = ProblemDoc), (status = 422, description = "refused by validation; nothing recorded", body = ProblemDoc)))]
 async fn post_payments_batch(
     State(app): State<App>,
     caller: Caller,
     headers: HeaderMap,
     body: axum::body::Bytes,
 ) -> Result<Response, Problem> {
-    post_batch(&app, &caller, Kind::Payments, &headers, &body).await
+    idempotent(&app, &caller, &headers, post_batch(&app, &caller, Kind::Payments, &headers, &body)).await
 }
 
 /// Records of `template` in an NDJSON or CSV body, ingested as one file.

@@ -218,6 +218,15 @@ fn each_role_sees_and_does_only_what_its_grants_allow() {
         (again.status, again.json()["added"].clone(), again.json()["unchanged"].clone()),
         (200, 0.into(), 1.into())
     );
+    // An Idempotency-Key: the retry gets the first answer, even with another voucher.
+    let idem = [t, json, ("Idempotency-Key", "retry-42")];
+    let first = request(&s.addr, "POST", "/api/v1/payments", &idem, &payment("API-K1", own, &indicator, "3.00"));
+    assert_eq!(first.status, 201, "{}", first.body);
+    let again = request(&s.addr, "POST", "/api/v1/payments", &idem, &payment("API-K2", own, &indicator, "3.00"));
+    assert_eq!((again.status, again.body.clone()), (201, first.body.clone()));
+    assert!(again.headers.contains("idempotent-replayed: true"), "{}", again.headers);
+    let k2 = s.get(&format!("/api/v1/payments/{own}/API-K2"), &[("Cookie", finance.as_str())]);
+    assert_eq!(k2.status, 404, "the replayed request recorded nothing");
     let bad = payment("API-3", own, &indicator, "1.001").replace("2025-12-30", "2025-13-01");
     let r = request(&s.addr, "POST", "/api/v1/payments", &[t, json], &bad);
     assert_eq!(r.status, 422, "{}", r.body);

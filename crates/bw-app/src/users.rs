@@ -603,3 +603,36 @@ pub async fn demo_accounts(store: &Store, ctx: &Ctx) -> Result<Vec<DemoLogin>, A
     }
     Ok(out)
 }
+
+/// The answer (status, body) first given to `user`'s request with idempotency `key`.
+pub async fn idempotent_answer(store: &Store, user: &str, key: &str) -> Result<Option<(u16, String)>, ActionError> {
+    let row = sqlx::query("SELECT status, body FROM idempotency_keys WHERE user_name = $1 AND idem_key = $2")
+        .bind(user.to_string())
+        .bind(key.to_string())
+        .fetch_optional(store.pool())
+        .await?;
+    Ok(match row {
+        Some(r) => Some((u16::try_from(r.try_get::<i64, _>(0)?).unwrap_or(200), r.try_get(1)?)),
+        None => None,
+    })
+}
+
+/// Keeps the answer to `user`'s request with idempotency `key` (the first one stays).
+pub async fn keep_idempotent_answer(
+    store: &Store,
+    user: &str,
+    key: &str,
+    status: u16,
+    body: &str,
+) -> Result<(), ActionError> {
+    sqlx::query(
+        "INSERT INTO idempotency_keys (user_name, idem_key, status, body) VALUES ($1, $2, $3, $4) ON CONFLICT (user_name, idem_key) DO NOTHING",
+    )
+    .bind(user.to_string())
+    .bind(key.to_string())
+    .bind(i64::from(status))
+    .bind(body.to_string())
+    .execute(store.pool())
+    .await?;
+    Ok(())
+}

@@ -56,6 +56,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (17, "users, grants, tokens, sessions", include_str!("users.sql")),
     (18, "public feedback", include_str!("feedback.sql")),
     (19, "webhooks", include_str!("webhooks.sql")),
+    (20, "idempotency keys", include_str!("idempotency.sql")),
 ];
 
 #[derive(Clone)]
