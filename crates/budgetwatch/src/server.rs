@@ -43,8 +43,13 @@ pub fn router(app: App) -> Router {
         .merge(crate::api::routes())
         .merge(crate::pages::routes())
         .merge(crate::portal::routes())
+        // Batches of payments come as large bodies (100,000 payments are about 10 MB of CSV).
+        .layer(axum::extract::DefaultBodyLimit::max(BODY_MAX))
         .with_state(app)
 }
+
+/// The largest request body: a batch of about a million payments.
+const BODY_MAX: usize = 256 << 20;
 
 pub async fn serve(store: Store, addr: &str) -> Result<()> {
     let listener = tokio::net::TcpListener::bind(addr).await.with_context(|| format!("binding {addr}"))?;

@@ -260,6 +260,18 @@ fn each_role_sees_and_does_only_what_its_grants_allow() {
     );
     let r = request(&s.addr, "POST", "/api/v1/payments:batch", &[t, ("Content-Type", "text/csv")], &csv);
     assert_eq!((r.status, r.json()["added"].clone()), (201, 1.into()), "{}", r.body);
+    // A batch larger than the usual 2 MB request limit.
+    let mut big = String::from(
+        "voucher_no,pay_date,unit_code,indicator_code,economic_code,payee_name,payee_account,payee_type,amount,summary\n",
+    );
+    for i in 0..30_000 {
+        big.push_str(&format!(
+            "BIG-{i:06},2025-12-30,{own},{indicator},30201,测试公司,62000001,company,0.01,办公用品\n"
+        ));
+    }
+    assert!(big.len() > 2 << 20);
+    let r = request(&s.addr, "POST", "/api/v1/payments:batch", &[t, ("Content-Type", "text/csv")], &big);
+    assert_eq!((r.status, r.json()["added"].clone()), (201, 30_000.into()), "{}", &r.body[..r.body.len().min(400)]);
 
     // Audit reads everything and changes nothing, even when it asks.
     let auditor = s.login("audit-discipline");

@@ -51,6 +51,18 @@ pub fn xlsx(kind: Kind, lang: Lang) -> Result<Vec<u8>, rust_xlsxwriter::XlsxErro
     book.save_to_buffer()
 }
 
+/// Excel's most characters in a cell.
+const EXCEL_CELL_MAX: usize = 32_767;
+
+/// `text` as one cell holds it: cut to Excel's limit, ending in "…" when cut (a warning's
+/// list of vouchers can be longer; the CSV export keeps it whole).
+fn excel_cell(text: &str) -> std::borrow::Cow<'_, str> {
+    match text.char_indices().nth(EXCEL_CELL_MAX - 1) {
+        Some((at, _)) => std::borrow::Cow::Owned(format!("{}…", &text[..at])),
+        None => std::borrow::Cow::Borrowed(text),
+    }
+}
+
 /// A table as an XLSX workbook of one sheet: bold header, every cell as text (codes keep
 /// their leading zeros, amounts their exact digits).
 pub fn table_xlsx(
@@ -69,8 +81,22 @@ pub fn table_xlsx(
     }
     for (i, row) in rows.iter().enumerate() {
         for (j, cell) in row.iter().enumerate() {
-            sheet.write_string(i as u32 + 1, j as u16, cell)?;
+            sheet.write_string(i as u32 + 1, j as u16, excel_cell(cell))?;
         }
     }
     book.save_to_buffer()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn long_cells_are_cut_to_what_excel_holds() {
+        let long = "凭".repeat(40_000);
+        let cut = super::excel_cell(&long);
+        assert_eq!(cut.chars().count(), super::EXCEL_CELL_MAX);
+        assert!(cut.ends_with('…'));
+        assert_eq!(super::excel_cell("short"), "short");
+        let rows = vec![vec![long]];
+        assert!(super::table_xlsx("t", &["a"], &rows).is_ok());
+    }
 }
