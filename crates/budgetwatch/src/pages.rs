@@ -906,13 +906,13 @@ fn treemap(levels: &[(drill::Figures, Vec<drill::Figures>)], progress: f64, q: &
     }
     let mut x = 0.0;
     for (f, kids) in levels {
-        let width = w * f.budget.fen().max(0) as f64 / total as f64;
+        let width = w * bw_core::Money::from_fen(f.budget.fen().max(0)).ratio_of(bw_core::Money::from_fen(total));
         let kid_total: i64 = kids.iter().map(|k| k.budget.fen().max(0)).sum();
         let blocks: Vec<&drill::Figures> = if kid_total > 0 { kids.iter().collect() } else { vec![f] };
         let sum = if kid_total > 0 { kid_total } else { f.budget.fen().max(1) };
         let mut y = 0.0;
         for k in blocks {
-            let height = h * k.budget.fen().max(0) as f64 / sum as f64;
+            let height = h * bw_core::Money::from_fen(k.budget.fen().max(0)).ratio_of(bw_core::Money::from_fen(sum));
             let _ = write!(
                 s,
                 r##"<a href="/org/{}{q}"><rect x="{x:.1}" y="{y:.1}" width="{width:.1}" height="{height:.1}" fill="{}" stroke="#fff"><title>{} {} · {}</title></rect></a>"##,
@@ -1052,7 +1052,7 @@ pub async fn cockpit(
 }
 
 /// The start of a scrolling table with these column headers (its body open).
-fn head(cols: &[&str]) -> String {
+pub(crate) fn head(cols: &[&str]) -> String {
     let mut s = String::from("<div class=scroll><table><thead><tr>");
     for c in cols {
         let _ = write!(s, "<th>{c}</th>");
@@ -1111,12 +1111,7 @@ async fn admin_page(State(app): State<App>, caller: Caller, Query(q): Query<Admi
         _ => String::new(),
     };
     let mut b = format!("<h1>{}</h1>", t(en, "账号与授权", "Accounts and grants"));
-    if let Some(d) = &q.done {
-        let _ = write!(b, "<p class=ok role=status>{}</p>", esc(d));
-    }
-    if let Some(e) = &q.error {
-        let _ = write!(b, "<p class=err role=alert>{}</p>", esc(e));
-    }
+    b.push_str(&outcome(q.done.as_deref(), q.error.as_deref()));
     b.push_str(&head(&[t(en, "用户", "User"), t(en, "单位", "Unit"), t(en, "授权", "Grants"), ""]));
     for u in &list {
         let mut grants = String::new();
@@ -1345,4 +1340,16 @@ async fn cached_level(
         drill::level(&app.store, org, code, year, month).await.map_err(Problem::internal)
     })
     .await
+}
+
+/// What a form did, as the page it leads back to shows it.
+pub(crate) fn outcome(done: Option<&str>, error: Option<&str>) -> String {
+    let mut s = String::new();
+    if let Some(d) = done {
+        let _ = write!(s, "<p class=ok role=status>{}</p>", esc(d));
+    }
+    if let Some(e) = error {
+        let _ = write!(s, "<p class=err role=alert>{}</p>", esc(e));
+    }
+    s
 }

@@ -152,7 +152,7 @@ fn heat_map(p: &Portal, en: bool, region_names: &dyn Fn(&str) -> String) -> Stri
             let x = left + cw * j as f64;
             let (fill, title) = match cell {
                 Some(f) => {
-                    let share = f.paid.fen() as f64 / max as f64;
+                    let share = f.paid.ratio_of(bw_core::Money::from_fen(max));
                     let light = 95.0 - 60.0 * share.sqrt();
                     (
                         format!("hsl(4,70%,{light:.0}%)"),
@@ -198,12 +198,7 @@ async fn page(State(app): State<App>, caller: Caller, Query(q): Query<PortalQuer
             "Aggregates only: no individual's name, account or identifying detail; below the unit level every aggregate holds at least 3 payments (smaller ones are added into one line); payments to individuals are totals rounded to 10,000 yuan; each department's budget, execution, \"three public\" spending, meeting and training costs are disclosed in full, as the law requires. Amounts in 10,000 yuan."
         )
     );
-    if let Some(d) = &q.done {
-        let _ = write!(b, "<p class=ok role=status>{}</p>", esc(d));
-    }
-    if let Some(e) = &q.error {
-        let _ = write!(b, "<p class=err role=alert>{}</p>", esc(e));
-    }
+    b.push_str(&crate::pages::outcome(q.done.as_deref(), q.error.as_deref()));
     // Departments: the mandatory disclosures.
     let _ = write!(
         b,
@@ -246,15 +241,13 @@ async fn page(State(app): State<App>, caller: Caller, Query(q): Query<PortalQuer
     }
     b.push_str("</tbody></table></div>");
     // Functions.
-    let _ = write!(
-        b,
-        "<h2>{}</h2><div class=scroll><table><thead><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr></thead><tbody>",
-        t(en, "按功能分类", "By function"),
+    let _ = write!(b, "<h2>{}</h2>", t(en, "按功能分类", "By function"));
+    b.push_str(&crate::pages::head(&[
         t(en, "类", "Class"),
         t(en, "预算", "Budget"),
         t(en, "已支付", "Paid"),
         t(en, "支出进度", "Execution rate"),
-    );
+    ]));
     for (c, pair) in &p.functions {
         let _ = write!(
             b,
@@ -284,16 +277,14 @@ async fn page(State(app): State<App>, caller: Caller, Query(q): Query<PortalQuer
         );
     }
     // Projects.
-    let _ = write!(
-        b,
-        "<h2>{}</h2><div class=scroll><table><thead><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr></thead><tbody>",
-        t(en, "项目", "Projects"),
+    let _ = write!(b, "<h2>{}</h2>", t(en, "项目", "Projects"));
+    b.push_str(&crate::pages::head(&[
         t(en, "项目", "Project"),
         t(en, "单位", "Unit"),
         t(en, "状态", "Status"),
         t(en, "预算", "Budget"),
         t(en, "已支付", "Paid"),
-    );
+    ]));
     for pr in &p.projects {
         let _ = write!(
             b,
