@@ -328,7 +328,7 @@ pub(crate) async fn off_thread<T: Send + 'static>(
 }
 
 /// A signed-in caller, or 401.
-fn signed_in(c: &Caller) -> Result<(), Problem> {
+pub(crate) fn signed_in(c: &Caller) -> Result<(), Problem> {
     match c.via {
         Via::Anonymous => Err(Problem::new(StatusCode::UNAUTHORIZED, "unauthorized", "log in, or send an API token")),
         _ => Ok(()),
@@ -356,6 +356,10 @@ pub fn documented() -> OpenApiRouter<App> {
         .routes(routes!(one_warning))
         .routes(routes!(warning_step))
         .routes(routes!(warning_history))
+        .routes(routes!(list_findings))
+        .routes(routes!(one_finding))
+        .routes(routes!(finding_step))
+        .routes(routes!(finding_history))
 }
 
 #[derive(utoipa::OpenApi)]
@@ -582,7 +586,7 @@ fn date_param(name: &str, v: &Option<String>) -> Result<Option<Date>, Problem> {
         .transpose()
 }
 
-fn field_problem(field: &str, message: &str) -> Problem {
+pub(crate) fn field_problem(field: &str, message: &str) -> Problem {
     let mut p = Problem::bad_request(format!("{field}: {message}"));
     p.errors.push(json!({"field": field, "message": message}));
     p
@@ -665,8 +669,20 @@ struct WarningQuery {
     state: Option<String>,
     rule: Option<String>,
     level: Option<String>,
+    /// `warning` (the monitoring rules'), `finding` (the audit's) or empty for both.
+    kind: Option<String>,
     after: Option<i64>,
     limit: Option<usize>,
+}
+
+/// `Some(true)` for findings, `Some(false)` for warnings, `None` for both.
+fn kind_param(kind: Option<&str>) -> Result<Option<bool>, Problem> {
+    match kind.unwrap_or("") {
+        "" => Ok(None),
+        "finding" => Ok(Some(true)),
+        "warning" => Ok(Some(false)),
+        _ => Err(field_problem("kind", "warning or finding")),
+    }
 }
 
 #[utoipa::path(get, path = "/api/v1/warnings", tag = "warnings", params(WarningQuery), security((), ("token" = [])), responses((status = 200, description = "a page of warnings", body = WarningPage), (status = 400, description = "a malformed parameter", body = ProblemDoc), (status = 401, description = "no or an unknown credential", body = ProblemDoc), (status = 403, description = "outside the caller's permissions, scope or class", body = ProblemDoc)))]
@@ -675,7 +691,29 @@ async fn list_warnings(
     caller: Caller,
     Query(q): Query<WarningQuery>,
 ) -> Result<Json<serde_json::Value>, Problem> {
-    signed_in(&caller)?;
+    let findings = kind_param(q.kind.as_deref())?;
+    warning_list(&app, &caller, q, findings).await
+}
+
+#[utoipa::path(get, path = "/api/v1/findings", tag = "findings", params(WarningQuery), security((), ("token" = [])), responses((status = 200, description = "a page of the audit's findings (the inbox's items raised by `budgetwatch audit`)", body = WarningPage), (status = 400, description = "a malformed parameter", body = ProblemDoc), (status = 401, description = "no or an unknown credential", body = ProblemDoc), (status = 403, description = "outside the caller's permissions, scope or class", body = ProblemDoc)))]
+async fn list_findings(
+    State(app): State<App>,
+    caller: Caller,
+    Query(q): Query<WarningQuery>,
+) -> Result<Json<serde_json::Value>, Problem> {
+    if kind_param(q.kind.as_deref())? == Some(false) {
+        return Err(field_problem("kind", "only finding here"));
+    }
+    warning_list(&app, &caller, q, Some(true)).await
+}
+
+async fn warning_list(
+    app: &App,
+    caller: &Caller,
+    q: WarningQuery,
+    findings: Option<bool>,
+) -> Result<Json<serde_json::Value>, Problem> {
+    signed_in(caller)?;
     let org = app.org().await?;
     let nodes = caller.nodes(&org, Permission::ReadWarnings, false)?;
     let limit = q.limit.unwrap_or(100);
@@ -688,6 +726,7 @@ async fn list_warnings(
         state: q.state.filter(|s| !s.is_empty()),
         rule: q.rule.filter(|s| !s.is_empty()),
         level: q.level.filter(|s| !s.is_empty()),
+        findings,
         after: q.after,
         limit,
     };
@@ -701,10 +740,30 @@ async fn one_warning(
     caller: Caller,
     Path(id): Path<i64>,
 ) -> Result<Json<serde_json::Value>, Problem> {
-    warning_in_reach(&app, &caller, id, Permission::ReadWarnings).await?;
-    let f = WarningFilter { after: Some(id - 1), limit: 1, ..WarningFilter::default() };
+    one_item(&app, &caller, id, None).await
+}
+
+#[utoipa::path(get, path = "/api/v1/findings/{id}", tag = "findings", params(("id" = i64, Path, description = "finding id (an item of the inbox)")), security((), ("token" = [])), responses((status = 200, description = "the finding", body = bw_app::browse::WarningRow), (status = 401, description = "no or an unknown credential", body = ProblemDoc), (status = 403, description = "outside the caller's permissions, scope or class", body = ProblemDoc), (status = 404, description = "the item is a monitoring warning, not a finding", body = ProblemDoc)))]
+async fn one_finding(
+    State(app): State<App>,
+    caller: Caller,
+    Path(id): Path<i64>,
+) -> Result<Json<serde_json::Value>, Problem> {
+    one_item(&app, &caller, id, Some(true)).await
+}
+
+async fn one_item(
+    app: &App,
+    caller: &Caller,
+    id: i64,
+    findings: Option<bool>,
+) -> Result<Json<serde_json::Value>, Problem> {
+    warning_in_reach(app, caller, id, Permission::ReadWarnings).await?;
+    let f = WarningFilter { after: Some(id - 1), limit: 1, findings, ..WarningFilter::default() };
     let (items, _) = browse::warnings(&app.store, &f).await.map_err(Problem::internal)?;
-    items.into_iter().next().map(|w| Json(json!(w))).ok_or_else(|| Problem::not_found(format!("no warning {id}")))
+    items.into_iter().find(|w| w.id == id).map(|w| Json(json!(w))).ok_or_else(|| {
+        Problem::not_found(format!("no {} {id}", if findings == Some(true) { "finding" } else { "warning" }))
+    })
 }
 
 /// The warning `id` when the caller may do `p` on it; 403 when it is outside the caller's
@@ -767,6 +826,18 @@ async fn warning_step(
     Ok(Json(json!({ "id": id, "step": b.step, "state": state })))
 }
 
+#[utoipa::path(post, path = "/api/v1/findings/{id}/steps", tag = "findings", params(("id" = i64, Path, description = "finding id")), request_body = StepBody, security((), ("token" = [])), responses((status = 200, description = "the step was taken", body = Object), (status = 400, description = "a malformed parameter", body = ProblemDoc), (status = 401, description = "no or an unknown credential", body = ProblemDoc), (status = 403, description = "outside the caller's permissions, scope or class", body = ProblemDoc), (status = 404, description = "the item is a monitoring warning, not a finding", body = ProblemDoc), (status = 409, description = "the finding's state does not allow the step", body = ProblemDoc)))]
+async fn finding_step(
+    State(app): State<App>,
+    caller: Caller,
+    Path(id): Path<i64>,
+    Json(b): Json<StepBody>,
+) -> Result<Json<serde_json::Value>, Problem> {
+    let _ = one_item(&app, &caller, id, Some(true)).await?;
+    let state = take_step(&app, &caller, id, &b.step, &b.note, b.returned.as_deref()).await?;
+    Ok(Json(json!({ "id": id, "step": b.step, "state": state })))
+}
+
 /// One step of warning `id`'s loop by the caller: the step's permission on the warning,
 /// four eyes against the step it judges, then the journaled step. The new state.
 pub(crate) async fn take_step(
@@ -817,6 +888,17 @@ async fn warning_history(
     Path(id): Path<i64>,
 ) -> Result<Json<serde_json::Value>, Problem> {
     warning_in_reach(&app, &caller, id, Permission::ReadWarnings).await?;
+    let events = bw_app::monitor::history(&app.store, id).await.map_err(Problem::internal)?;
+    Ok(Json(json!({ "id": id, "events": events })))
+}
+
+#[utoipa::path(get, path = "/api/v1/findings/{id}/history", tag = "findings", params(("id" = i64, Path, description = "finding id")), security((), ("token" = [])), responses((status = 200, description = "every step taken", body = Object), (status = 401, description = "no or an unknown credential", body = ProblemDoc), (status = 403, description = "outside the caller's permissions, scope or class", body = ProblemDoc), (status = 404, description = "the item is a monitoring warning, not a finding", body = ProblemDoc)))]
+async fn finding_history(
+    State(app): State<App>,
+    caller: Caller,
+    Path(id): Path<i64>,
+) -> Result<Json<serde_json::Value>, Problem> {
+    let _ = one_item(&app, &caller, id, Some(true)).await?;
     let events = bw_app::monitor::history(&app.store, id).await.map_err(Problem::internal)?;
     Ok(Json(json!({ "id": id, "events": events })))
 }
@@ -1068,6 +1150,8 @@ struct ExportQuery {
     state: Option<String>,
     rule: Option<String>,
     level: Option<String>,
+    /// Warnings: `warning`, `finding` or empty for both.
+    kind: Option<String>,
 }
 
 /// The most rows an export holds.
@@ -1189,6 +1273,7 @@ async fn export_warnings(
         state: pick(&q.state),
         rule: pick(&q.rule),
         level: pick(&q.level),
+        findings: kind_param(q.kind.as_deref())?,
         after: None,
         limit: browse::PAGE_MAX,
     };

@@ -121,6 +121,12 @@ enum Command {
         #[command(subcommand)]
         command: WebhookCommand,
     },
+    /// Files kept with the records: images of a payment voucher's documents, region
+    /// boundaries for the cockpit's map. Journaled with their SHA-256; `verify` checks them.
+    Document {
+        #[command(subcommand)]
+        command: DocumentCommand,
+    },
     /// Counts of what the database holds.
     Status,
     /// Check the journal (leaf hashes, tiles, signed checkpoints) and rebuild every table
@@ -522,6 +528,18 @@ enum WarningCommand {
         #[arg(long)]
         text: String,
     },
+}
+
+#[derive(Subcommand)]
+enum DocumentCommand {
+    /// Attach FILE (PNG, JPEG, GIF, WebP or PDF, up to 10 MiB) to payment VOUCHER of UNIT:
+    /// the invoice, contract or receipt shown on the voucher's page.
+    Attach { unit: String, voucher: String, file: PathBuf },
+    /// Load region boundaries (a GeoJSON FeatureCollection, `properties.code` = a region's
+    /// code, Polygon or MultiPolygon; an approved basemap): the cockpit draws them as a map.
+    Boundaries { file: PathBuf },
+    /// The documents of payment VOUCHER of UNIT.
+    List { unit: String, voucher: String },
 }
 
 #[derive(Subcommand)]
@@ -1215,6 +1233,34 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                     let store = open(&g).await?;
                     for w in events::webhooks(&store).await? {
                         println!("{}	{}	{}", w.id, w.user, w.url);
+                    }
+                }
+            }
+        }
+        Command::Document { command } => {
+            use bw_app::documents;
+            let read = |f: &PathBuf| std::fs::read(f).with_context(|| format!("reading {}", f.display()));
+            match command {
+                DocumentCommand::Attach { unit, voucher, file } => {
+                    let bytes = read(&file)?;
+                    let store = open_for_write(&g).await?;
+                    let name = file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+                    let id = documents::attach_voucher_image(&store, &ctx(&g)?, &unit, &voucher, &name, &bytes).await?;
+                    println!("document {id}: {name} attached to {unit}/{voucher}");
+                }
+                DocumentCommand::Boundaries { file } => {
+                    let bytes = read(&file)?;
+                    let store = open_for_write(&g).await?;
+                    let name = file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+                    let id = documents::load_boundaries(&store, &ctx(&g)?, &name, &bytes).await?;
+                    let regions = documents::parse_boundaries(&bytes).map(|s| s.len()).unwrap_or(0);
+                    println!("document {id}: boundaries of {regions} regions loaded from {name}");
+                }
+                DocumentCommand::List { unit, voucher } => {
+                    let store = open(&g).await?;
+                    let subject = documents::voucher_subject(&unit, &voucher);
+                    for d in documents::list(&store, documents::DocKind::VoucherImage, &subject).await? {
+                        println!("{}\t{}\t{}\t{}\t{}", d.id, d.name, d.media_type, d.size, d.sha256);
                     }
                 }
             }

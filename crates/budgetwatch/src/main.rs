@@ -9,6 +9,8 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 mod api;
 mod cli;
 mod clock;
+mod documents_api;
+mod figures_api;
 mod ledger_api;
 mod pages;
 mod portal;

@@ -23,7 +23,10 @@ pub fn routes() -> Router<App> {
         .route("/org/{code}", get(org_page))
         .route("/indicator/{code}", get(indicator_page))
         .route("/voucher/{unit}/{voucher}", get(voucher_page))
+        .route("/document/{id}", get(document_page))
         .route("/inbox", get(inbox_page))
+        .route("/inbox/filters", post(filter_save))
+        .route("/inbox/filters/delete", post(filter_delete))
         .route("/warning/{id}", get(warning_page))
         .route("/warning/{id}/step", post(warning_form_step))
         .route("/import", get(import_page))
@@ -83,7 +86,7 @@ small{color:#888} .note{color:#666;font-size:.85em} footer{padding:1em;color:#66
 .actions form{display:inline-block;margin:.2em .4em .2em 0} .actions input[type=text]{width:16em;max-width:90vw}
 dl.kv{display:grid;grid-template-columns:max-content 1fr;gap:.3em 1em;background:#fff;border:1px solid #e5e5e5;padding:.8em}
 dl.kv dt{color:#666} dl.kv dd{margin:0;word-break:break-all}
-.heat{max-width:100%} .feedback{background:#fff;border:1px solid #e5e5e5;padding:.3em .8em;margin:.5em 0}
+.inline{display:inline} .inline button{padding:0 .3em} .docs{display:flex;flex-wrap:wrap;gap:.8em} .docs figure{margin:0;max-width:320px} .docs img{max-width:100%;border:1px solid #ddd} .docs figcaption{font-size:.8em;color:#666;word-break:break-all} .heat{max-width:100%} .feedback{background:#fff;border:1px solid #e5e5e5;padding:.3em .8em;margin:.5em 0}
 @media (max-width:600px){th,td{white-space:normal}.bar{width:80px}}
 "#;
 
@@ -480,6 +483,7 @@ async fn voucher_body(app: &App, caller: &Caller, unit: &str, voucher: &str, w: 
             }
         }
     }
+    voucher_documents(app, caller, &mut b, en, unit, voucher).await?;
     let _ = write!(
         b,
         r#"<p class=note>{} <a href="/api/v1/ledger/inclusion?index={}">{}</a></p>"#,
@@ -490,13 +494,194 @@ async fn voucher_body(app: &App, caller: &Caller, unit: &str, voucher: &str, w: 
     Ok(b)
 }
 
+/// The voucher's attached documents (images shown, PDFs linked) and, for whoever may record
+/// the unit's payments, a form to attach one.
+async fn voucher_documents(
+    app: &App,
+    caller: &Caller,
+    b: &mut String,
+    en: bool,
+    unit: &str,
+    voucher: &str,
+) -> Result<(), Problem> {
+    use bw_app::documents;
+    let subject = documents::voucher_subject(unit, voucher);
+    let docs =
+        documents::list(&app.store, documents::DocKind::VoucherImage, &subject).await.map_err(Problem::internal)?;
+    let _ = write!(b, "<h2>{}</h2>", t(en, "单据影像", "Attached documents"));
+    if docs.is_empty() {
+        let _ = write!(b, "<p class=note>{}</p>", t(en, "尚无附件。", "None attached."));
+    }
+    b.push_str("<div class=docs>");
+    for d in &docs {
+        let caption = format!(
+            "{} · {} KB · SHA-256 {}…",
+            esc(&d.name),
+            (d.size + 1023) / 1024,
+            esc(&d.sha256[..12.min(d.sha256.len())])
+        );
+        if d.media_type.starts_with("image/") {
+            let _ = write!(
+                b,
+                r#"<figure><a href="/document/{id}"><img src="/document/{id}" alt="{}" loading=lazy></a><figcaption>{caption}</figcaption></figure>"#,
+                esc(&d.name),
+                id = d.id
+            );
+        } else {
+            let _ = write!(b, r#"<p><a href="/document/{}">{caption}</a></p>"#, d.id);
+        }
+    }
+    b.push_str("</div>");
+    let org = app.org().await?;
+    if let (Via::Session { csrf }, Ok(())) = (&caller.via, caller.check(&org, Permission::Ingest, unit)) {
+        let _ = write!(
+            b,
+            r#"<form id=attach><input type=file id=doc accept="image/png,image/jpeg,image/gif,image/webp,application/pdf" required> <button>{}</button></form><p id=attached aria-live=polite></p>
+<script>
+document.getElementById('attach').addEventListener('submit', async (e) => {{
+  e.preventDefault();
+  const f = document.getElementById('doc').files[0];
+  if (!f) return;
+  const r = await fetch('/api/v1/payments/{}/{}/documents?name=' + encodeURIComponent(f.name), {{method: 'POST', headers: {{'Content-Type': f.type || 'application/octet-stream', 'X-CSRF-Token': '{}'}}, body: f}});
+  if (r.ok) {{ location.reload(); }} else {{ const j = await r.json(); const p = document.getElementById('attached'); p.className = 'err'; p.textContent = j.detail; }}
+}});
+</script>"#,
+            t(en, "上传附件", "Attach"),
+            urlencode(unit),
+            urlencode(voucher),
+            esc(csrf)
+        );
+    }
+    Ok(())
+}
+
+/// A document's bytes for the pages (the same checks as the API's).
+async fn document_page(State(app): State<App>, caller: Caller, Path(id): Path<i64>) -> Response {
+    match crate::documents_api::document_response(&app, &caller, id).await {
+        Ok(r) => r,
+        Err(p) => p.into_response(),
+    }
+}
+
+/// The caller's saved inbox filters as links, a form to save the current one under a
+/// name, and (for the bureau) the media inquiries awaiting an answer.
+async fn saved_filters(app: &App, caller: &Caller, b: &mut String, en: bool, q: &InboxQuery) -> Result<(), Problem> {
+    let (Some(user), Via::Session { csrf }) = (caller.user(), &caller.via) else { return Ok(()) };
+    let lang = if en { "&lang=en" } else { "" };
+    let saved = bw_app::users::filters(&app.store, user).await.map_err(Problem::internal)?;
+    if !saved.is_empty() {
+        let _ = write!(b, "<p class=saved>{} ", t(en, "已保存的筛选：", "Saved filters:"));
+        for f in &saved {
+            let query: Vec<String> = f.fields.iter().map(|(k, v)| format!("{k}={}", urlencode(v))).collect();
+            let _ = write!(
+                b,
+                r#"<a href="/inbox?{}{lang}">{}</a> <form method=post action="/inbox/filters/delete" class=inline><input type=hidden name=csrf value="{}"><input type=hidden name=name value="{}"><button title="{}">×</button></form> "#,
+                query.join("&"),
+                esc(&f.name),
+                esc(csrf),
+                esc(&f.name),
+                t(en, "删除", "Delete")
+            );
+        }
+        b.push_str("</p>");
+    }
+    let hidden = |k: &str, v: &Option<String>| {
+        v.as_deref()
+            .filter(|s| !s.is_empty())
+            .map(|s| format!(r#"<input type=hidden name={k} value="{}">"#, esc(s)))
+            .unwrap_or_default()
+    };
+    let _ = write!(
+        b,
+        r#"<form method=post action="/inbox/filters" class=filters><input type=hidden name=csrf value="{}">{}{}{}{}<label>{} <input name=name required maxlength=40 size=12></label> <button>{}</button></form>"#,
+        esc(csrf),
+        hidden("state", &q.state),
+        hidden("level", &q.level),
+        hidden("rule", &q.rule),
+        hidden("kind", &q.kind),
+        t(en, "保存当前筛选为", "Save this filter as"),
+        t(en, "保存", "Save")
+    );
+    b.push_str(&outcome(q.done.as_deref(), q.error.as_deref()));
+    if caller.access.has(Permission::AnswerInquiry) {
+        let open = bw_app::feedback::unanswered(&app.store, today()).await.map_err(Problem::internal)?;
+        if !open.is_empty() {
+            let _ = write!(b, "<h2>{}</h2><ul>", t(en, "待答复的媒体问询", "Media inquiries awaiting an answer"));
+            for i in &open {
+                let due = inquiry_due(en, i);
+                let _ = write!(
+                    b,
+                    r#"<li><a href="/public{}#fb{}">{} · {}</a> — {due}</li>"#,
+                    if en { "?lang=en" } else { "" },
+                    i.id,
+                    esc(&i.subject),
+                    esc(&i.body.chars().take(40).collect::<String>())
+                );
+            }
+            b.push_str("</ul>");
+        }
+    }
+    Ok(())
+}
+
+/// An inquiry's answer deadline, marked when it has passed; empty for a comment.
+pub(crate) fn inquiry_due(en: bool, i: &bw_app::feedback::Item) -> String {
+    match (&i.due_on, i.overdue) {
+        (Some(d), true) => format!("<span class=overdue>{} {}</span>", t(en, "已逾期，应于", "overdue, due"), esc(d)),
+        (Some(d), false) => format!("<small>{} {}</small>", t(en, "答复期限", "due"), esc(d)),
+        _ => String::new(),
+    }
+}
+
+#[derive(serde::Deserialize, Default)]
+struct FilterForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    name: String,
+    state: Option<String>,
+    level: Option<String>,
+    rule: Option<String>,
+    kind: Option<String>,
+}
+
+async fn filter_save(State(app): State<App>, caller: Caller, Form(f): Form<FilterForm>) -> Response {
+    if let Some(r) = form_csrf(&caller, &f.csrf, "/inbox") {
+        return r;
+    }
+    let Some(user) = caller.user() else { return Redirect::to("/login").into_response() };
+    let fields: std::collections::BTreeMap<String, String> =
+        [("state", &f.state), ("level", &f.level), ("rule", &f.rule), ("kind", &f.kind)]
+            .into_iter()
+            .filter_map(|(k, v)| v.clone().map(|v| (k.to_string(), v)))
+            .collect();
+    match bw_app::users::save_filter(&app.store, user, &f.name, &fields).await {
+        Ok(()) => Redirect::to(&format!("/inbox?done={}", urlencode(&format!("✓ {}", f.name)))).into_response(),
+        Err(e) => Redirect::to(&format!("/inbox?error={}", urlencode(&e.to_string()))).into_response(),
+    }
+}
+
+async fn filter_delete(State(app): State<App>, caller: Caller, Form(f): Form<FilterForm>) -> Response {
+    if let Some(r) = form_csrf(&caller, &f.csrf, "/inbox") {
+        return r;
+    }
+    let Some(user) = caller.user() else { return Redirect::to("/login").into_response() };
+    match bw_app::users::delete_filter(&app.store, user, &f.name).await {
+        Ok(()) => Redirect::to("/inbox").into_response(),
+        Err(e) => Redirect::to(&format!("/inbox?error={}", urlencode(&e.to_string()))).into_response(),
+    }
+}
+
 #[derive(serde::Deserialize, Default)]
 struct InboxQuery {
     state: Option<String>,
     level: Option<String>,
     rule: Option<String>,
+    kind: Option<String>,
     lang: Option<String>,
     after: Option<i64>,
+    done: Option<String>,
+    error: Option<String>,
 }
 
 /// Whether a warning's next deadline has passed: the explanation while open or returned,
@@ -539,6 +724,11 @@ async fn inbox_body(app: &App, caller: &Caller, q: &InboxQuery) -> Result<String
         state: pick(&q.state),
         level: pick(&q.level),
         rule: pick(&q.rule),
+        findings: match q.kind.as_deref() {
+            Some("finding") => Some(true),
+            Some("warning") => Some(false),
+            _ => None,
+        },
         after: q.after,
         limit: 200,
     };
@@ -555,7 +745,7 @@ async fn inbox_body(app: &App, caller: &Caller, q: &InboxQuery) -> Result<String
     };
     let _ = write!(
         b,
-        r#"<form method=get class=filters><label>{} {}</label> <label>{} {}</label> <label>{} <input name=rule value="{}" size=14></label>{} <button>{}</button></form>"#,
+        r#"<form method=get class=filters><label>{} {}</label> <label>{} {}</label> <label>{} <input name=rule value="{}" size=14></label> <label>{} {}</label>{} <button>{}</button></form>"#,
         t(en, "状态", "State"),
         sel(
             "state",
@@ -578,9 +768,12 @@ async fn inbox_body(app: &App, caller: &Caller, q: &InboxQuery) -> Result<String
         sel("level", &["red", "orange", "yellow"], &q.level),
         t(en, "规则", "Rule"),
         esc(q.rule.as_deref().unwrap_or("")),
+        t(en, "类别", "Kind"),
+        sel("kind", &["warning", "finding"], &q.kind),
         if en { "<input type=hidden name=lang value=en>" } else { "" },
         t(en, "筛选", "Filter"),
     );
+    saved_filters(app, caller, &mut b, en, q).await?;
     let today = today();
     b.push_str(&head(&[
         "#",
@@ -625,10 +818,11 @@ async fn inbox_body(app: &App, caller: &Caller, q: &InboxQuery) -> Result<String
         };
         let _ = write!(
             b,
-            r#"<p><a href="/inbox?after={n}{}{}{}{}">{}</a></p>"#,
+            r#"<p><a href="/inbox?after={n}{}{}{}{}{}">{}</a></p>"#,
             keep("state", &q.state),
             keep("level", &q.level),
             keep("rule", &q.rule),
+            keep("kind", &q.kind),
             keep("lang", &q.lang),
             t(en, "下一页 ›", "Next page ›")
         );
@@ -943,6 +1137,49 @@ fn treemap(levels: &[(drill::Figures, Vec<drill::Figures>)], progress: f64, q: &
     s
 }
 
+/// The regions' outlines as an SVG map (equirectangular, the longitude scaled by the cosine
+/// of the middle latitude), each region coloured by its pace and leading to its page.
+fn region_map(shapes: &[bw_app::documents::Shape], regions: &[drill::Figures], progress: f64, q: &str) -> String {
+    let (w, h) = (640.0_f64, 420.0_f64);
+    let points = || shapes.iter().flat_map(|s| s.rings.iter().flatten());
+    let (mut x0, mut x1, mut y0, mut y1) = (f64::MAX, f64::MIN, f64::MAX, f64::MIN);
+    for &(x, y) in points() {
+        (x0, x1, y0, y1) = (x0.min(x), x1.max(x), y0.min(y), y1.max(y));
+    }
+    let k = ((y0 + y1) / 2.0).to_radians().cos().max(0.1);
+    let (span_x, span_y) = (((x1 - x0) * k).max(1e-9), (y1 - y0).max(1e-9));
+    let scale = (w / span_x).min(h / span_y);
+    let (used_w, used_h) = (span_x * scale, span_y * scale);
+    let mut s = format!(
+        r#"<svg viewBox="0 0 {used_w:.0} {used_h:.0}" class="chart map" role="img" xmlns="http://www.w3.org/2000/svg">"#
+    );
+    for shape in shapes {
+        let mut d = String::new();
+        for ring in &shape.rings {
+            for (i, &(x, y)) in ring.iter().enumerate() {
+                let _ =
+                    write!(d, "{}{:.1},{:.1}", if i == 0 { "M" } else { "L" }, (x - x0) * k * scale, (y1 - y) * scale);
+            }
+            d.push('Z');
+        }
+        let f = regions.iter().find(|r| r.code == shape.code);
+        let (fill, title) = match f {
+            Some(f) => (
+                pace_colour(f.execution_rate, progress),
+                format!("{} {} · {}", esc(&f.name), wan(f.budget), pct(f.execution_rate)),
+            ),
+            None => ("#ccc", esc(&shape.code)),
+        };
+        let _ = write!(
+            s,
+            r##"<a href="/org/{}{q}"><path d="{d}" fill="{fill}" fill-rule="evenodd" stroke="#fff" stroke-width="1"><title>{title}</title></path></a>"##,
+            urlencode(&shape.code)
+        );
+    }
+    s.push_str("</svg>");
+    s
+}
+
 /// The cockpit's part for a signed-in caller: the key areas of spending, warnings by level
 /// and by rule (each leading to the inbox), a treemap of the regions, the caller's own
 /// subtrees.
@@ -990,6 +1227,23 @@ pub async fn cockpit(
             );
         }
         b.push_str("</tbody></table></div>");
+        // The map, when an administrator loaded region boundaries.
+        let shapes = app
+            .cached("boundaries".into(), || async {
+                bw_app::documents::boundaries(&app.store).await.map_err(Problem::internal)
+            })
+            .await?;
+        if let Some(shapes) = shapes.as_ref() {
+            let regions = drill::nodes(&app.store, org, Some(bw_core::org::OrgKind::Region), year, month)
+                .await
+                .map_err(Problem::internal)?;
+            let _ = write!(
+                b,
+                "<h2>{}</h2>{}",
+                t(en, "各地区预算执行（点击进入）", "Execution by region (click to enter)"),
+                region_map(shapes, &regions, progress, &q)
+            );
+        }
         // The treemap: the root regions' children.
         let roots: Vec<&bw_core::org::OrgNode> = org.nodes().filter(|n| n.parent_code.is_none()).collect();
         for root in roots {

@@ -330,16 +330,11 @@ async fn page(State(app): State<App>, caller: Caller, Query(q): Query<PortalQuer
     };
     let answerer = caller.access.has(Permission::AnswerInquiry);
     for i in &items {
-        let due = match (&i.due_on, i.overdue) {
-            (Some(d), true) => {
-                format!(" <span class=overdue>{} {}</span>", t(en, "已逾期，应于", "overdue, due"), esc(d))
-            }
-            (Some(d), false) => format!(" <small>{} {}</small>", t(en, "答复期限", "due"), esc(d)),
-            _ => String::new(),
-        };
+        let due = format!(" {}", crate::pages::inquiry_due(en, i));
         let _ = write!(
             b,
-            "<div class=feedback><p><b>{}</b> {} · {} · {}{due}</p><p>{}</p>",
+            "<div class=feedback id=fb{}><p><b>{}</b> {} · {} · {}{due}</p><p>{}</p>",
+            i.id,
             esc(&i.author),
             esc(if i.kind == "inquiry" { t(en, "问询", "inquiry") } else { t(en, "意见", "comment") }),
             esc(&i.subject),

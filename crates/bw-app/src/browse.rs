@@ -136,8 +136,17 @@ pub struct WarningFilter {
     pub state: Option<String>,
     pub rule: Option<String>,
     pub level: Option<String>,
+    /// `Some(true)`: the audit's findings only; `Some(false)`: the monitoring rules'
+    /// warnings only; `None`: both.
+    pub findings: Option<bool>,
     pub after: Option<i64>,
     pub limit: usize,
+}
+
+/// Whether a warning's rule is one of the audit's tests (a finding) rather than a
+/// monitoring rule.
+pub fn is_finding(rule: &str) -> bool {
+    bw_audit::TESTS.iter().any(|(t, _)| *t == rule)
 }
 
 /// A warning as listed.
@@ -181,6 +190,11 @@ pub async fn warnings(store: &Store, f: &WarningFilter) -> Result<(Vec<WarningRo
             let p = q.bind(v.clone());
             conds.push(format!("{col} = {p}"));
         }
+    }
+    if let Some(only) = f.findings {
+        let tests: Vec<String> = bw_audit::TESTS.iter().map(|(t, _)| t.to_string()).collect();
+        let any = q.any_of("rule", &tests);
+        conds.push(if only { any } else { format!("NOT ({any})") });
     }
     if let Some(a) = f.after {
         conds.push(format!("id > {a}"));

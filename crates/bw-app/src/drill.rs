@@ -27,6 +27,7 @@ pub struct Figures {
 #[derive(Clone, Debug, serde::Serialize)]
 pub struct IndicatorFigures {
     pub code: String,
+    pub unit_code: String,
     pub project: Option<String>,
     pub functional_code: String,
     pub economic_code: String,
@@ -88,6 +89,25 @@ async fn per_unit(store: &Store, year: i32, month: u32) -> Result<HashMap<String
     Ok(out)
 }
 
+/// Every node of `kind` (all kinds when `None`) with its figures of `year` at the end of
+/// `month`, by code.
+pub async fn nodes(
+    store: &Store,
+    tree: &OrgTree,
+    kind: Option<OrgKind>,
+    year: i32,
+    month: u32,
+) -> Result<Vec<Figures>, ActionError> {
+    let totals = rolled_up(tree, &per_unit(store, year, month).await?);
+    let mut out: Vec<Figures> = tree
+        .nodes()
+        .filter(|n| kind.is_none_or(|k| n.kind == k))
+        .map(|n| figures(&n.code, &n.name, n.kind, totals.get(&n.code).copied().unwrap_or_default()))
+        .collect();
+    out.sort_by(|a, b| a.code.cmp(&b.code));
+    Ok(out)
+}
+
 /// Every node's totals: each unit's figures added to it and all its ancestors.
 fn rolled_up(tree: &OrgTree, units: &HashMap<String, (i64, i64)>) -> HashMap<String, (i64, i64)> {
     let mut out: HashMap<String, (i64, i64)> = HashMap::new();
@@ -133,21 +153,68 @@ pub async fn level(
 }
 
 async fn indicators(store: &Store, unit: &str, year: i32, month: u32) -> Result<Vec<IndicatorFigures>, ActionError> {
-    let rows = sqlx::query(
+    indicator_rows(store, "i.unit_code = $3", &[unit.to_string()], year, month, None).await
+}
+
+/// The indicators of `year` with their execution at the end of `month`, by code: those of
+/// `units` (all when `None`), after the code `after`, at most `limit` (all when `None`).
+pub async fn indicator_page(
+    store: &Store,
+    units: Option<&[String]>,
+    year: i32,
+    month: u32,
+    after: Option<&str>,
+    limit: Option<usize>,
+) -> Result<Vec<IndicatorFigures>, ActionError> {
+    let mut conds = Vec::new();
+    let mut binds: Vec<String> = Vec::new();
+    if let Some(units) = units {
+        if units.is_empty() {
+            return Ok(Vec::new());
+        }
+        let ps: Vec<String> = units
+            .iter()
+            .map(|u| {
+                binds.push(u.clone());
+                format!("${}", binds.len() + 2)
+            })
+            .collect();
+        conds.push(format!("i.unit_code IN ({})", ps.join(", ")));
+    }
+    if let Some(a) = after {
+        binds.push(a.to_string());
+        conds.push(format!("i.indicator_code > ${}", binds.len() + 2));
+    }
+    let cond = if conds.is_empty() { "1 = 1".to_string() } else { conds.join(" AND ") };
+    indicator_rows(store, &cond, &binds, year, month, limit).await
+}
+
+/// Indicators of `year` matching `cond` (its parameters from `$3`, bound to `binds`).
+async fn indicator_rows(
+    store: &Store,
+    cond: &str,
+    binds: &[String],
+    year: i32,
+    month: u32,
+    limit: Option<usize>,
+) -> Result<Vec<IndicatorFigures>, ActionError> {
+    let text = format!(
         "SELECT i.indicator_code, i.project_code, i.functional_code, i.economic_code, i.amount, \
-         CAST(COALESCE((SELECT SUM(m.paid) FROM indicator_months m WHERE m.year = i.year AND m.indicator_code = i.indicator_code AND m.month <= $3), 0) AS BIGINT) \
-         FROM indicators i WHERE i.unit_code = $1 AND i.year = $2 ORDER BY i.indicator_code",
-    )
-    .bind(unit.to_string())
-    .bind(i64::from(year))
-    .bind(month_key(year, month))
-    .fetch_all(store.pool())
-    .await?;
+         CAST(COALESCE((SELECT SUM(m.paid) FROM indicator_months m WHERE m.year = i.year AND m.indicator_code = i.indicator_code AND m.month <= $2), 0) AS BIGINT), \
+         i.unit_code FROM indicators i WHERE i.year = $1 AND {cond} ORDER BY i.indicator_code{}",
+        limit.map(|l| format!(" LIMIT {l}")).unwrap_or_default()
+    );
+    let mut q = sqlx::query(sqlx::AssertSqlSafe(text)).bind(i64::from(year)).bind(month_key(year, month));
+    for b in binds {
+        q = q.bind(b.clone());
+    }
+    let rows = q.fetch_all(store.pool()).await?;
     let mut out = Vec::new();
     for r in rows {
         let (budget, paid) = (Money::from_fen(r.try_get(4)?), Money::from_fen(r.try_get(5)?));
         out.push(IndicatorFigures {
             code: r.try_get(0)?,
+            unit_code: r.try_get(6)?,
             project: r.try_get(1)?,
             functional_code: r.try_get(2)?,
             economic_code: r.try_get(3)?,

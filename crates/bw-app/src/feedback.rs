@@ -148,6 +148,21 @@ pub async fn list(store: &Store, today: Date, limit: i64) -> Result<Vec<Item>, A
     .bind(limit)
     .fetch_all(store.pool())
     .await?;
+    items(rows, today)
+}
+
+/// The inquiries not answered yet, the earliest due first (the bureau's to-do list).
+pub async fn unanswered(store: &Store, today: Date) -> Result<Vec<Item>, ActionError> {
+    let rows = sqlx::query(
+        "SELECT id, kind, subject, author, body, asked_on, due_on, answer FROM feedback \
+         WHERE kind = 'inquiry' AND answer IS NULL ORDER BY due_on, id",
+    )
+    .fetch_all(store.pool())
+    .await?;
+    items(rows, today)
+}
+
+fn items(rows: Vec<bw_store::sqlx::any::AnyRow>, today: Date) -> Result<Vec<Item>, ActionError> {
     let mut out = Vec::new();
     for r in rows {
         let due: Option<String> = r.try_get(6)?;

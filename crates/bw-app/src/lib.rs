@@ -6,6 +6,7 @@ pub mod audit;
 pub mod browse;
 pub mod calendar;
 pub mod demo;
+pub mod documents;
 pub mod drill;
 pub mod emergency;
 pub mod events;

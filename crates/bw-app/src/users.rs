@@ -447,6 +447,87 @@ pub async fn logout(store: &Store, secret: &str) -> Result<(), ActionError> {
     Ok(())
 }
 
+/// The most inbox filters one user keeps.
+pub const SAVED_FILTERS_MAX: usize = 20;
+
+/// An inbox filter a user saved under a name: its fields (state, level, rule, kind) and
+/// values.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct SavedFilter {
+    pub name: String,
+    pub fields: std::collections::BTreeMap<String, String>,
+}
+
+const FILTER_FIELDS: [&str; 4] = ["state", "level", "rule", "kind"];
+
+/// Saves (or replaces) `user`'s inbox filter `name`. A preference, not journaled.
+pub async fn save_filter(
+    store: &Store,
+    user: &str,
+    name: &str,
+    fields: &std::collections::BTreeMap<String, String>,
+) -> Result<(), ActionError> {
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > 40 || name.chars().any(char::is_control) {
+        return Err(ActionError::Invalid("a filter's name has 1 to 40 characters".into()));
+    }
+    let mut kept = std::collections::BTreeMap::new();
+    for (k, v) in fields {
+        if !FILTER_FIELDS.contains(&k.as_str()) {
+            return Err(ActionError::Invalid(format!("{k} is not an inbox filter (state, level, rule, kind)")));
+        }
+        if v.chars().count() > 80 {
+            return Err(ActionError::Invalid(format!("{k}: longer than 80 characters")));
+        }
+        if !v.is_empty() {
+            kept.insert(k.clone(), v.clone());
+        }
+    }
+    let others = filters(store, user).await?.into_iter().filter(|f| f.name != name).count();
+    if others >= SAVED_FILTERS_MAX {
+        return Err(ActionError::Invalid(format!("at most {SAVED_FILTERS_MAX} saved filters")));
+    }
+    let query = serde_json::to_string(&kept).map_err(|e| ActionError::Invalid(e.to_string()))?;
+    let mut tx = store.pool().begin().await?;
+    sqlx::query("DELETE FROM saved_filters WHERE user_name = $1 AND name = $2")
+        .bind(user.to_string())
+        .bind(name.to_string())
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query("INSERT INTO saved_filters (user_name, name, query) VALUES ($1, $2, $3)")
+        .bind(user.to_string())
+        .bind(name.to_string())
+        .bind(query)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// `user`'s saved inbox filters, by name.
+pub async fn filters(store: &Store, user: &str) -> Result<Vec<SavedFilter>, ActionError> {
+    let rows = sqlx::query("SELECT name, query FROM saved_filters WHERE user_name = $1 ORDER BY name")
+        .bind(user.to_string())
+        .fetch_all(store.pool())
+        .await?;
+    let mut out = Vec::new();
+    for r in rows {
+        let query: String = r.try_get(1)?;
+        out.push(SavedFilter { name: r.try_get(0)?, fields: serde_json::from_str(&query).unwrap_or_default() });
+    }
+    Ok(out)
+}
+
+/// Deletes `user`'s saved filter `name`.
+pub async fn delete_filter(store: &Store, user: &str, name: &str) -> Result<(), ActionError> {
+    sqlx::query("DELETE FROM saved_filters WHERE user_name = $1 AND name = $2")
+        .bind(user.to_string())
+        .bind(name.to_string())
+        .execute(store.pool())
+        .await?;
+    Ok(())
+}
+
 /// Names of permissions as tokens carry them.
 pub fn permission_id(p: Permission) -> String {
     serde_json::to_value(p).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default()

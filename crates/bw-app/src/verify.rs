@@ -823,6 +823,21 @@ impl Model {
                     _ => return Err(format!("removes webhook {id}, which is not active")),
                 }
             }
+            "document.attach" => {
+                let d = data();
+                let text = |k: &str| d[k].as_str().map(str::to_string).ok_or(format!("no {k}"));
+                let size = d["size"].as_u64().ok_or("no size")?.to_string();
+                let cells = vec![
+                    ix.clone(),
+                    text("kind")?,
+                    text("subject")?,
+                    text("name")?,
+                    text("media_type")?,
+                    size,
+                    text("sha256")?,
+                ];
+                self.put("documents", ix, cells);
+            }
             "witness.add" => {
                 let name = data()["name"].as_str().ok_or("no name")?.to_string();
                 let key = data()["key"].as_str().ok_or("no key")?.to_string();
@@ -1023,6 +1038,11 @@ const PROJECTIONS: &[(&str, &str, &[&str])] = &[
     ),
     ("settings", "SELECT key, key, value, journal_idx FROM settings", &["key", "value", "journal_idx"]),
     ("witnesses", "SELECT name, name, vkey, journal_idx FROM witnesses", &["name", "vkey", "journal_idx"]),
+    (
+        "documents",
+        "SELECT CAST(id AS TEXT), id, kind, subject, name, media_type, size, sha256 FROM documents",
+        &["id", "kind", "subject", "name", "media_type", "size", "sha256"],
+    ),
     (
         "webhooks",
         "SELECT CAST(id AS TEXT), id, user_name, url, removed_idx FROM webhooks",
@@ -1479,6 +1499,10 @@ pub async fn verify(store: &Store) -> Result<Report, StoreError> {
         for key in expected.keys() {
             f.row(table, key, None, "row missing: the journal records it".into());
         }
+    }
+    // A document's bytes against the hash its entry recorded.
+    for (id, detail) in crate::documents::damaged(store).await.map_err(|e| StoreError::Journal(e.to_string()))? {
+        f.row("documents", &id.to_string(), Some("content"), detail);
     }
     let mut expected = std::mem::take(&mut model.payments);
     let stored_payments = payments_scan.await.map_err(|e| StoreError::Journal(format!("payments scan: {e}")))??;

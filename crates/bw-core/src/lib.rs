@@ -8,6 +8,7 @@ pub mod date;
 pub mod money;
 pub mod org;
 pub mod records;
+pub mod report;
 pub mod settings;
 pub mod template;
 

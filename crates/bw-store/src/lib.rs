@@ -57,6 +57,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (18, "public feedback", include_str!("feedback.sql")),
     (19, "webhooks", include_str!("webhooks.sql")),
     (20, "idempotency keys", include_str!("idempotency.sql")),
+    (21, "documents and saved filters", include_str!("documents.sql")),
 ];
 
 #[derive(Clone)]

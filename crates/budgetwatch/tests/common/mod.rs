@@ -92,6 +92,20 @@ impl Reply {
 
 /// One HTTP/1.1 request on a fresh connection.
 pub fn request(addr: &str, method: &str, path: &str, headers: &[(&str, &str)], body: &str) -> Reply {
+    let (status, head, body) = request_bytes(addr, method, path, headers, body.as_bytes());
+    Reply { status, headers: head, body: String::from_utf8_lossy(&body).to_string() }
+}
+
+/// One HTTP/1.1 request with a body of bytes: the status, the header block and the body's
+/// bytes.
+#[allow(dead_code)]
+pub fn request_bytes(
+    addr: &str,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> (u16, String, Vec<u8>) {
     let mut s = std::net::TcpStream::connect(addr).expect("connect");
     let mut req =
         format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Length: {}\r\n", body.len());
@@ -99,14 +113,16 @@ pub fn request(addr: &str, method: &str, path: &str, headers: &[(&str, &str)], b
         req.push_str(&format!("{k}: {v}\r\n"));
     }
     req.push_str("\r\n");
-    req.push_str(body);
-    s.write_all(req.as_bytes()).expect("send");
+    let mut raw = req.into_bytes();
+    raw.extend_from_slice(body);
+    s.write_all(&raw).expect("send");
     let mut raw = Vec::new();
     s.read_to_end(&mut raw).expect("read");
-    let text = String::from_utf8_lossy(&raw).to_string();
-    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    let split = raw.windows(4).position(|w| w == b"\r\n\r\n").unwrap_or(raw.len());
+    let head = String::from_utf8_lossy(&raw[..split]).to_string();
+    let body = raw.get(split + 4..).map(<[u8]>::to_vec).unwrap_or_default();
     let status = head.split_whitespace().nth(1).and_then(|c| c.parse().ok()).unwrap_or(0);
-    Reply { status, headers: head.to_string(), body: body.to_string() }
+    (status, head, body)
 }
 
 /// The demo on a random port: the server, its address and the log-ins it printed.
