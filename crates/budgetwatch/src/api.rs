@@ -4,7 +4,7 @@
 //! Every check is made here, on the server, against `bw_core::access`: a request outside
 //! the caller's permissions, subtree or data class gets 403 and no data.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use axum::extract::{FromRequestParts, Path, Query, State};
@@ -593,13 +593,42 @@ pub(crate) fn field_problem(field: &str, message: &str) -> Problem {
 }
 
 /// Hides an individual payee's name and account from a caller below the personal class
-/// there.
-pub(crate) fn mask(caller: &Caller, org: &OrgTree, mut p: browse::PaymentRow) -> browse::PaymentRow {
+/// there, and a classified project's payment altogether from a caller below the classified
+/// class there.
+pub(crate) fn mask(
+    caller: &Caller,
+    org: &OrgTree,
+    classified: &HashSet<String>,
+    mut p: browse::PaymentRow,
+) -> Option<browse::PaymentRow> {
+    if hidden(caller, org, classified, &p.unit_code, &p.indicator_code) {
+        return None;
+    }
     if p.payee_type == "individual" && caller.class_at(org, &p.unit_code) < DataClass::Personal {
         p.payee_name = None;
         p.payee_account = None;
     }
-    p
+    Some(p)
+}
+
+/// The indicators of classified projects (read again when the journal has grown).
+pub(crate) async fn classified(app: &App) -> Result<Arc<HashSet<String>>, Problem> {
+    app.cached("classified".into(), || async {
+        bw_app::classified::indicators(&app.store).await.map_err(Problem::internal)
+    })
+    .await
+}
+
+/// Whether indicator `indicator` of `unit` (or a payment on it) is hidden from the caller:
+/// it belongs to a classified project and the caller's class there is below classified.
+pub(crate) fn hidden(
+    caller: &Caller,
+    org: &OrgTree,
+    classified: &HashSet<String>,
+    unit: &str,
+    indicator: &str,
+) -> bool {
+    classified.contains(indicator) && caller.class_at(org, unit) < DataClass::Classified
 }
 
 #[utoipa::path(get, path = "/api/v1/payments", tag = "payments", params(PaymentQuery), security((), ("token" = [])), responses((status = 200, description = "a page of payments", body = PaymentPage), (status = 400, description = "a malformed parameter", body = ProblemDoc), (status = 401, description = "no or an unknown credential", body = ProblemDoc), (status = 403, description = "outside the caller's permissions, scope or class", body = ProblemDoc)))]
@@ -636,7 +665,8 @@ async fn list_payments(
         limit,
     };
     let (items, next) = browse::payments(&app.store, &f).await.map_err(Problem::internal)?;
-    let items: Vec<browse::PaymentRow> = items.into_iter().map(|p| mask(&caller, &org, p)).collect();
+    let cls = classified(&app).await?;
+    let items: Vec<browse::PaymentRow> = items.into_iter().filter_map(|p| mask(&caller, &org, &cls, p)).collect();
     Ok(Json(json!(PaymentPage { items, next })))
 }
 
@@ -657,8 +687,9 @@ async fn one_payment(
         ..PaymentFilter::default()
     };
     let (items, _) = browse::payments(&app.store, &f).await.map_err(Problem::internal)?;
-    match items.into_iter().find(|p| p.voucher_no == voucher) {
-        Some(p) => Ok(Json(json!(mask(&caller, &org, p)))),
+    let cls = classified(&app).await?;
+    match items.into_iter().find(|p| p.voucher_no == voucher).and_then(|p| mask(&caller, &org, &cls, p)) {
+        Some(p) => Ok(Json(json!(p))),
         None => Err(Problem::not_found(format!("no payment {voucher} of unit {unit}"))),
     }
 }
@@ -1225,11 +1256,12 @@ async fn export_payments(
         limit: browse::PAGE_MAX,
     };
     let mut rows = Vec::new();
+    let cls = classified(&app).await?;
     loop {
         let (items, next) = browse::payments(&app.store, &f).await.map_err(Problem::internal)?;
         // Each payment needs the export permission where it is, too.
         for p in items.into_iter().filter(|p| caller.check(&org, Permission::Export, &p.unit_code).is_ok()) {
-            let p = mask(&caller, &org, p);
+            let Some(p) = mask(&caller, &org, &cls, p) else { continue };
             let opt = |v: Option<String>| v.unwrap_or_default();
             rows.push(vec![
                 p.voucher_no,

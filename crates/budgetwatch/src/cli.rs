@@ -127,6 +127,17 @@ enum Command {
         #[command(subcommand)]
         command: DocumentCommand,
     },
+    /// The project library's classified projects (涉密): their indicators and payments are
+    /// shown only to the classified data class, never on the public portal.
+    Project {
+        #[command(subcommand)]
+        command: ProjectCommand,
+    },
+    /// Reports: the execution report of a month or a quarter as XLSX or PDF.
+    Report {
+        #[command(subcommand)]
+        command: ReportCommand,
+    },
     /// Counts of what the database holds.
     Status,
     /// Check the journal (leaf hashes, tiles, signed checkpoints) and rebuild every table
@@ -528,6 +539,44 @@ enum WarningCommand {
         #[arg(long)]
         text: String,
     },
+}
+
+async fn classify_project(g: &Global, code: &str, on: bool) -> Result<()> {
+    let store = open_for_write(g).await?;
+    let idx = bw_app::classified::classify(&store, &ctx(g)?, code, on).await?;
+    println!("project {code} {} (journal entry {idx})", if on { "classified" } else { "declassified" });
+    Ok(())
+}
+
+#[derive(Subcommand)]
+enum ReportCommand {
+    /// One row per indicator (unit, codes, budget, paid in the period and to its end,
+    /// execution rate, time progress, gap, the unit's stated cause) with subtotals per unit,
+    /// department and region. The PDF needs a CJK font: BUDGETWATCH_FONT, or Debian's
+    /// fonts-wqy-microhei or fonts-noto-cjk.
+    Execution {
+        /// A month (2026-07) or a quarter (2026-Q3).
+        #[arg(long)]
+        period: String,
+        /// The region reported on (default: the top region).
+        #[arg(long)]
+        region: Option<String>,
+        /// xlsx or pdf.
+        #[arg(long)]
+        format: String,
+        #[arg(long)]
+        out: PathBuf,
+    },
+}
+
+#[derive(Subcommand)]
+enum ProjectCommand {
+    /// Mark project CODE classified (journaled with --reason).
+    Classify { code: String },
+    /// Lift the classified mark of project CODE.
+    Declassify { code: String },
+    /// The classified projects.
+    Classified,
 }
 
 #[derive(Subcommand)]
@@ -1237,6 +1286,35 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                 }
             }
         }
+        Command::Report { command: ReportCommand::Execution { period, region, format, out } } => {
+            let period = bw_core::report::Period::parse(&period).map_err(|e| anyhow::anyhow!("--period: {e}"))?;
+            if format != "xlsx" && format != "pdf" {
+                bail!("--format: xlsx or pdf, not {format:?}");
+            }
+            let store = open(&g).await?;
+            let report = bw_app::report::execution(&store, &period, region.as_deref()).await?;
+            let bytes = if format == "xlsx" {
+                bw_app::report::execution_xlsx(&report)?
+            } else {
+                let (font, index) = crate::fonts::cjk()?;
+                let footer = format!("budgetwatch · 生成于 {}", crate::clock::now());
+                bw_app::report::execution_pdf(&report, &font, index, &footer)?
+            };
+            std::fs::write(&out, &bytes).with_context(|| format!("writing {}", out.display()))?;
+            println!("{}: {} rows, {} bytes", out.display(), report.rows.len(), bytes.len());
+        }
+        Command::Project { command } => match command {
+            ProjectCommand::Classify { code } => classify_project(&g, &code, true).await?,
+            ProjectCommand::Declassify { code } => classify_project(&g, &code, false).await?,
+            ProjectCommand::Classified => {
+                let store = open(&g).await?;
+                let mut codes: Vec<String> = bw_app::classified::projects(&store).await?.into_iter().collect();
+                codes.sort();
+                for c in codes {
+                    println!("{c}");
+                }
+            }
+        },
         Command::Document { command } => {
             use bw_app::documents;
             let read = |f: &PathBuf| std::fs::read(f).with_context(|| format!("reading {}", f.display()));

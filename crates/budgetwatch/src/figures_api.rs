@@ -20,6 +20,7 @@ pub fn documented() -> OpenApiRouter<App> {
         .routes(routes!(org_node))
         .routes(routes!(list_indicators))
         .routes(routes!(one_indicator))
+        .routes(routes!(execution_report))
 }
 
 /// The year (default: today's) and the month whose end the figures are taken at (default:
@@ -82,12 +83,15 @@ async fn org_node(
     let level = drill::level(&app.store, &org, &code, year, month).await.map_err(Problem::internal)?;
     let level = level.ok_or_else(|| Problem::from(Refusal::OutOfScope(Permission::ReadBudget, code.clone())))?;
     let path: Vec<_> = level.path.iter().map(|(c, n)| json!({"code": c, "name": n})).collect();
+    let cls = crate::api::classified(&app).await?;
+    let indicators: Vec<_> =
+        level.indicators.iter().filter(|i| !crate::api::hidden(&caller, &org, &cls, &i.unit_code, &i.code)).collect();
     Ok(Json(json!({
         "period": period(year, month),
         "node": level.node,
         "path": path,
         "children": level.children,
-        "indicators": level.indicators,
+        "indicators": indicators,
     })))
 }
 
@@ -128,13 +132,13 @@ async fn list_indicators(
     let mut items = drill::indicator_page(&app.store, units.as_deref(), year, month, after, Some(limit + 1))
         .await
         .map_err(Problem::internal)?;
-    let next = if items.len() > limit {
-        items.truncate(limit);
-        items.last().map(|i| i.code.clone())
-    } else {
-        None
-    };
-    Ok(Json(json!({"period": period(year, month), "items": items, "next": next})))
+    // A classified project's indicators are left out (the page may come out short; `next`
+    // still leads on).
+    let cursor = (items.len() > limit).then(|| items.get(limit - 1).map(|i| i.code.clone())).flatten();
+    let cls = crate::api::classified(&app).await?;
+    items.truncate(limit);
+    items.retain(|i| !crate::api::hidden(&caller, &org, &cls, &i.unit_code, &i.code));
+    Ok(Json(json!({"period": period(year, month), "items": items, "next": cursor})))
 }
 
 #[utoipa::path(get, path = "/api/v1/indicators/{code}", tag = "organisation", params(("code" = String, Path, description = "indicator code"), When), security((), ("token" = [])), responses((status = 200, description = "the indicator with its execution", body = Object), (status = 400, description = "a malformed parameter", body = ProblemDoc), (status = 401, description = "no or an unknown credential", body = ProblemDoc), (status = 403, description = "outside the caller's permissions or scope (or no such indicator that year)", body = ProblemDoc)))]
@@ -153,5 +157,69 @@ async fn one_indicator(
         return Err(Refusal::OutOfScope(Permission::ReadBudget, code).into());
     };
     caller.check(&org, Permission::ReadBudget, &unit)?;
+    if crate::api::hidden(&caller, &org, &*crate::api::classified(&app).await?, &unit, &code) {
+        return Err(Refusal::OutOfScope(Permission::ReadBudget, code).into());
+    }
     Ok(Json(json!({"period": period(year, month), "indicator": i})))
+}
+
+#[derive(serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+struct ReportQuery {
+    /// A month (2026-07) or a quarter (2026-Q3).
+    period: String,
+    /// The region reported on (default: the top region).
+    region: Option<String>,
+    /// `xlsx` (default) or `pdf`.
+    format: Option<String>,
+}
+
+#[utoipa::path(get, path = "/api/v1/reports/execution", tag = "organisation", params(ReportQuery), security((), ("token" = [])), responses((status = 200, description = "the execution report as XLSX or PDF (docs/REPORTS.md)", body = String, content_type = "application/pdf"), (status = 400, description = "a malformed parameter", body = ProblemDoc), (status = 401, description = "no or an unknown credential", body = ProblemDoc), (status = 403, description = "needs read_budget and export on the region", body = ProblemDoc), (status = 503, description = "no font with Chinese glyphs on the server (PDF)", body = ProblemDoc)))]
+async fn execution_report(
+    State(app): State<App>,
+    caller: Caller,
+    Query(q): Query<ReportQuery>,
+) -> Result<axum::response::Response, Problem> {
+    use axum::http::{HeaderValue, StatusCode, header};
+    use axum::response::IntoResponse;
+    crate::api::signed_in(&caller)?;
+    let period = bw_core::report::Period::parse(&q.period).map_err(|e| crate::api::field_problem("period", &e))?;
+    let pdf = match q.format.as_deref().unwrap_or("xlsx") {
+        "xlsx" => false,
+        "pdf" => true,
+        _ => return Err(crate::api::field_problem("format", "xlsx or pdf")),
+    };
+    let org = app.org().await?;
+    let region = q.region.clone().filter(|r| !r.is_empty());
+    let report = bw_app::report::execution(&app.store, &period, region.as_deref()).await;
+    let report = match report {
+        Ok(r) => r,
+        // Whether a code is a region is told only to those who may read it.
+        Err(bw_app::journal::ActionError::Invalid(m)) => {
+            if let Some(r) = &region {
+                caller.check(&org, Permission::ReadBudget, r)?;
+            }
+            return Err(crate::api::field_problem("region", &m));
+        }
+        Err(e) => return Err(Problem::internal(e)),
+    };
+    for p in [Permission::ReadBudget, Permission::Export] {
+        caller.check(&org, p, &report.region_code)?;
+    }
+    let (bytes, media, ext) = if pdf {
+        let (font, index) = crate::fonts::cjk()
+            .map_err(|e| Problem::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", format!("{e:#}")))?;
+        let footer = format!("budgetwatch · 生成于 {} · {}", crate::clock::now(), caller.access.user);
+        let bytes = bw_app::report::execution_pdf(&report, &font, index, &footer).map_err(Problem::internal)?;
+        (bytes, "application/pdf", "pdf")
+    } else {
+        let bytes = bw_app::report::execution_xlsx(&report).map_err(Problem::internal)?;
+        (bytes, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "xlsx")
+    };
+    let mut r = bytes.into_response();
+    let h = r.headers_mut();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(media));
+    let name = format!("attachment; filename=\"execution-{}-{}.{ext}\"", report.region_code, period.label());
+    h.insert(header::CONTENT_DISPOSITION, HeaderValue::from_str(&name).map_err(Problem::internal)?);
+    Ok(r)
 }

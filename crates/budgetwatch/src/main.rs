@@ -11,6 +11,7 @@ mod cli;
 mod clock;
 mod documents_api;
 mod figures_api;
+mod fonts;
 mod ledger_api;
 mod pages;
 mod portal;

@@ -244,7 +244,10 @@ async fn org_body(
         }
         b.push_str("</tbody></table></div>");
     }
-    if !level.indicators.is_empty() {
+    let cls = crate::api::classified(app).await?;
+    let indicators: Vec<&drill::IndicatorFigures> =
+        level.indicators.iter().filter(|i| !crate::api::hidden(caller, &org, &cls, &i.unit_code, &i.code)).collect();
+    if !indicators.is_empty() {
         let _ = write!(b, "<h2>{}</h2>", t(en, "预算指标", "Budget indicators"));
         b.push_str(&head(
             &[
@@ -253,7 +256,7 @@ async fn org_body(
             ]
             .concat(),
         ));
-        for i in &level.indicators {
+        for i in indicators {
             let cls = if i.execution_rate + 0.10 < progress { " class=lag" } else { "" };
             let _ = write!(
                 b,
@@ -332,6 +335,9 @@ async fn indicator_body(
         return Err(bw_core::access::Refusal::OutOfScope(Permission::ReadBudget, code.to_string()).into());
     };
     caller.check(&org, Permission::ReadBudget, &unit)?;
+    if crate::api::hidden(caller, &org, &*crate::api::classified(app).await?, &unit, code) {
+        return Err(bw_core::access::Refusal::OutOfScope(Permission::ReadBudget, code.to_string()).into());
+    }
     let q = w.query(year, month);
     let unit_name = org.get(&unit).map(|n| n.name.clone()).unwrap_or_default();
     let mut b = format!(
@@ -376,7 +382,9 @@ async fn indicator_body(
         ..PaymentFilter::default()
     };
     let (items, next) = browse::payments(&app.store, &filter).await.map_err(Problem::internal)?;
-    let items: Vec<browse::PaymentRow> = items.into_iter().map(|p| crate::api::mask(caller, &org, p)).collect();
+    let cls = crate::api::classified(app).await?;
+    let items: Vec<browse::PaymentRow> =
+        items.into_iter().filter_map(|p| crate::api::mask(caller, &org, &cls, p)).collect();
     let _ = write!(b, "<h2>{}</h2>", t(en, "支付凭证", "Payment vouchers"));
     payment_rows(en, &mut b, &items, &q);
     if let Some(n) = next {
@@ -416,10 +424,11 @@ async fn voucher_body(app: &App, caller: &Caller, unit: &str, voucher: &str, w: 
         ..PaymentFilter::default()
     };
     let (items, _) = browse::payments(&app.store, &f).await.map_err(Problem::internal)?;
+    let cls = crate::api::classified(app).await?;
     let p = items
         .into_iter()
         .find(|p| p.voucher_no == voucher)
-        .map(|p| crate::api::mask(caller, &org, p))
+        .and_then(|p| crate::api::mask(caller, &org, &cls, p))
         .ok_or_else(|| Problem::not_found(format!("no payment {voucher} of unit {unit}")))?;
     let (year, month) = w.resolve();
     let q = w.query(year, month);

@@ -297,6 +297,19 @@ async fn page(State(app): State<App>, caller: Caller, Query(q): Query<PortalQuer
         );
     }
     b.push_str("</tbody></table></div>");
+    if p.classified_projects > 0 {
+        let _ = write!(
+            b,
+            "<p class=note id=classified>{} {} {}</p>",
+            t(en, "另有涉密项目", "Classified projects:"),
+            p.classified_projects,
+            t(
+                en,
+                "个，依法不予公开，未计入本页任何数字。",
+                "— not disclosed, as the law requires, and left out of every figure on this page."
+            )
+        );
+    }
     // Feedback.
     let _ = write!(b, "<h2 id=feedback>{}</h2>", t(en, "意见与问询", "Comments and inquiries"));
     let csrf = match &caller.via {

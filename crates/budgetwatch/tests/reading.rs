@@ -176,6 +176,36 @@ fn figures_findings_documents_map_and_saved_filters() {
     );
     assert_eq!(r.status, 403);
 
+    // A classified project: hidden from the unit's handler (internal class) and from the
+    // portal, which counts it; the bureau head (classified class) still sees it.
+    let mine = get(&head, &format!("/api/v1/indicators?year=2025&unit={unit}&limit=1000")).json();
+    let secret = mine["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["project"].is_string() && fen(&i["paid"]) > 0)
+        .expect("an indicator of a project with payments");
+    let (secret_code, project) = (secret["code"].as_str().unwrap(), secret["project"].as_str().unwrap());
+    let public_before = get("", "/api/v1/public?year=2025").json();
+    assert!(public_before["projects"].as_array().unwrap().iter().any(|p| p["code"] == project));
+    let o = bw(&db, &["--reason", "国家秘密", "project", "classify", project]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let again = bw(&db, &["project", "classify", project]);
+    assert!(!again.status.success() && String::from_utf8_lossy(&again.stderr).contains("already classified"));
+    assert_eq!(get(&handler, &format!("/api/v1/indicators/{secret_code}?year=2025")).status, 403);
+    let listed = get(&handler, "/api/v1/indicators?year=2025&limit=1000").json();
+    assert!(listed["items"].as_array().unwrap().iter().all(|i| i["code"] != secret_code));
+    let paid = get(&handler, &format!("/api/v1/payments?unit={unit}&indicator={secret_code}")).json();
+    assert_eq!(paid["items"].as_array().unwrap().len(), 0, "{paid}");
+    assert_eq!(get(&handler, &format!("/indicator/{secret_code}?year=2025")).status, 403);
+    assert_eq!(get(&head, &format!("/api/v1/indicators/{secret_code}?year=2025")).status, 200);
+    let seen = get(&head, &format!("/api/v1/payments?unit={unit}&indicator={secret_code}")).json();
+    assert!(!seen["items"].as_array().unwrap().is_empty());
+    let public = get("", "/api/v1/public?year=2025").json();
+    assert!(public["projects"].as_array().unwrap().iter().all(|p| p["code"] != project));
+    assert_eq!(public["classified_projects"], 1);
+    assert!(get("", "/public?year=2025").body.contains("id=classified"));
+
     let _ = child.kill();
     let _ = child.wait();
     let o = bw(&db, &["verify"]);

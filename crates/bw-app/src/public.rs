@@ -7,7 +7,9 @@
 //!   10,000 yuan (the stated rounding of a sensitive category);
 //! - what the law requires in full is shown in full: each department's budget and its
 //!   execution (final accounts), its "三公" spending by item, its meeting (30215) and
-//!   training (30216) costs.
+//!   training (30216) costs;
+//! - classified projects (涉密) are left out of every figure and counted in a line of
+//!   their own.
 
 use std::collections::HashMap;
 
@@ -79,6 +81,8 @@ pub struct Portal {
     pub small_groups: Pair,
     pub small_group_count: i64,
     pub projects: Vec<Project>,
+    /// Classified projects with indicators this year: left out of every figure above.
+    pub classified_projects: usize,
 }
 
 fn round_sensitive(m: i64) -> Money {
@@ -104,6 +108,8 @@ pub async fn portal(store: &Store, tree: &OrgTree, year: i32, month: u32) -> Res
     let mut functions: HashMap<String, Pair> = HashMap::new();
     let mut flows: HashMap<(String, String), (i64, i64)> = HashMap::new();
     let mut projects: HashMap<String, Pair> = HashMap::new();
+    let classified = crate::classified::projects(store).await?;
+    let mut classified_seen = std::collections::HashSet::new();
     let add = |p: &mut Pair, b: i64, q: i64| {
         *p = Pair { budget: Money::from_fen(p.budget.fen() + b), paid: Money::from_fen(p.paid.fen() + q) };
     };
@@ -113,6 +119,10 @@ pub async fn portal(store: &Store, tree: &OrgTree, year: i32, month: u32) -> Res
         let economic: String = r.try_get(2)?;
         let project: Option<String> = r.try_get(3)?;
         let (budget, paid, n): (i64, i64, i64) = (r.try_get(4)?, r.try_get(5)?, r.try_get(6)?);
+        if let Some(p) = project.as_ref().filter(|p| classified.contains(*p)) {
+            classified_seen.insert(p.clone());
+            continue;
+        }
         let dept = tree.department_of(&unit);
         let region = tree.region_of(&unit).map(|n| n.code.clone()).unwrap_or_default();
         if let Some(d) = dept {
@@ -150,7 +160,9 @@ pub async fn portal(store: &Store, tree: &OrgTree, year: i32, month: u32) -> Res
     }
     // Payments to individuals, per department: a total only, rounded.
     let rows = sqlx::query(
-        "SELECT unit_code, CAST(SUM(amount) AS BIGINT) FROM payments WHERE year = $1 AND pay_date <= $2 AND payee_type = 'individual' GROUP BY unit_code",
+        "SELECT unit_code, CAST(SUM(amount) AS BIGINT) FROM payments WHERE year = $1 AND pay_date <= $2 AND payee_type = 'individual' \
+         AND indicator_code NOT IN (SELECT i.indicator_code FROM indicators i JOIN classified_projects c ON c.project_code = i.project_code) \
+         GROUP BY unit_code",
     )
     .bind(i64::from(year))
     .bind(format!("{month_key}-31"))
@@ -201,6 +213,7 @@ pub async fn portal(store: &Store, tree: &OrgTree, year: i32, month: u32) -> Res
         small_groups: small,
         small_group_count: small_n,
         projects: project_rows,
+        classified_projects: classified_seen.len(),
     })
 }
 

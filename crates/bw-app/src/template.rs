@@ -56,7 +56,7 @@ const EXCEL_CELL_MAX: usize = 32_767;
 
 /// `text` as one cell holds it: cut to Excel's limit, ending in "…" when cut (a warning's
 /// list of vouchers can be longer; the CSV export keeps it whole).
-fn excel_cell(text: &str) -> std::borrow::Cow<'_, str> {
+pub(crate) fn excel_cell(text: &str) -> std::borrow::Cow<'_, str> {
     match text.char_indices().nth(EXCEL_CELL_MAX - 1) {
         Some((at, _)) => std::borrow::Cow::Owned(format!("{}…", &text[..at])),
         None => std::borrow::Cow::Borrowed(text),

@@ -823,6 +823,15 @@ impl Model {
                     _ => return Err(format!("removes webhook {id}, which is not active")),
                 }
             }
+            "project.classify" => {
+                let d = data();
+                let code = d["project_code"].as_str().ok_or("no project_code")?.to_string();
+                if d["classified"].as_bool().ok_or("no classified")? {
+                    self.put("classified_projects", code.clone(), vec![code, ix]);
+                } else if self.tables.get_mut("classified_projects").and_then(|t| t.remove(&code)).is_none() {
+                    return Err(format!("declassifies project {code}, which is not classified"));
+                }
+            }
             "document.attach" => {
                 let d = data();
                 let text = |k: &str| d[k].as_str().map(str::to_string).ok_or(format!("no {k}"));
@@ -1038,6 +1047,11 @@ const PROJECTIONS: &[(&str, &str, &[&str])] = &[
     ),
     ("settings", "SELECT key, key, value, journal_idx FROM settings", &["key", "value", "journal_idx"]),
     ("witnesses", "SELECT name, name, vkey, journal_idx FROM witnesses", &["name", "vkey", "journal_idx"]),
+    (
+        "classified_projects",
+        "SELECT project_code, project_code, journal_idx FROM classified_projects",
+        &["project_code", "journal_idx"],
+    ),
     (
         "documents",
         "SELECT CAST(id AS TEXT), id, kind, subject, name, media_type, size, sha256 FROM documents",

@@ -1,6 +1,6 @@
-//! Documents kept with the records — a voucher's images, region boundaries — and saved inbox
-//! filters, on SQLite and PostgreSQL: journaled by hash, checked by `verify`, refused when
-//! they are not what they claim.
+//! Documents kept with the records — a voucher's images, region boundaries —, classified
+//! projects and saved inbox filters, on SQLite and PostgreSQL: journaled, checked by
+//! `verify`, refused when they are not what they claim.
 #![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
 
 mod common;
@@ -57,6 +57,17 @@ async fn voucher_images_and_boundaries_are_journaled_and_verified() {
             matches!(refused, Err(ActionError::Invalid(m)) if m == "bad.geojson: feature 1: U1 is not a region"),
             "{n}"
         );
+
+        // Classified projects: marked, lifted, marked again; replayed by verify.
+        use bw_app::classified;
+        classified::classify(s, &c, "XM1", true).await.expect("classify");
+        assert_eq!(classified::indicators(s).await.expect("indicators"), ["I2".to_string()].into(), "{n}");
+        assert!(matches!(classified::classify(s, &c, "XM1", true).await, Err(ActionError::Invalid(_))));
+        classified::classify(s, &c, "XM1", false).await.expect("declassify");
+        assert!(classified::projects(s).await.expect("projects").is_empty(), "{n}");
+        classified::classify(s, &c, "XM2", true).await.expect("classify");
+        let none = classified::classify(s, &c, "XM9", true).await;
+        assert!(matches!(none, Err(ActionError::Invalid(m)) if m == "no project XM9 in the project library"), "{n}");
 
         let r = bw_app::verify::verify(s).await.expect("verify");
         assert!(r.ok, "{n}: {:?}", r.failures);

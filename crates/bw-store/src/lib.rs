@@ -58,6 +58,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (19, "webhooks", include_str!("webhooks.sql")),
     (20, "idempotency keys", include_str!("idempotency.sql")),
     (21, "documents and saved filters", include_str!("documents.sql")),
+    (22, "classified projects", include_str!("classified.sql")),
 ];
 
 #[derive(Clone)]
