@@ -191,9 +191,14 @@ fn main() {
 
         // 3. Batch ingestion.
         let n = env_or("BW_BENCH_BATCH", 100_000) as usize;
-        let mut csv = String::from("voucher_no,pay_date,unit_code,indicator_code,economic_code,payee_name,payee_account,payee_type,amount,summary\n");
+        // Varied like a day's feed: 5,000 suppliers, dates over December, small varied amounts
+        // (the indicator's balance must hold them all), an invoice each.
+        let mut csv = String::from("voucher_no,pay_date,unit_code,indicator_code,economic_code,payee_name,payee_account,payee_type,amount,summary,invoice_no\n");
         for i in 0..n {
-            csv.push_str(&format!("BENCH-B-{i:07},2025-12-30,990000001001,{indicator},30201,基准测试有限公司,6200001234,company,0.01,办公用品\n"));
+            let (payee, day, fen) = (i % 5_000, 1 + i % 28, 1 + (i * 7_919) % 97);
+            csv.push_str(&format!(
+                "BENCH-B-{i:07},2025-12-{day:02},990000001001,{indicator},30201,基准供应商{payee:04}有限公司,62000{payee:05},company,0.{fen:02},办公用品,FP-B-{i:07}\n"
+            ));
         }
         let t = Instant::now();
         let (status, body) = send(&mut sender, &addr, "POST", "/api/v1/payments:batch", &token, "text/csv", Bytes::from(csv)).await;

@@ -133,6 +133,12 @@ enum Command {
         #[command(subcommand)]
         command: ProjectCommand,
     },
+    /// Budget preparation and approval: the fiscal year's cycle, control totals, drafts as
+    /// versions, approval along a route with signed decisions (docs/BUDGET.md).
+    Budget {
+        #[command(subcommand)]
+        command: BudgetCommand,
+    },
     /// Reports: the execution report of a month or a quarter as XLSX or PDF.
     Report {
         #[command(subcommand)]
@@ -541,11 +547,229 @@ enum WarningCommand {
     },
 }
 
+async fn budget_command(g: &Global, command: BudgetCommand) -> Result<()> {
+    use bw_app::budget;
+    use bw_core::budget::{Decision, Mode, Stage};
+    match command {
+        BudgetCommand::Open { year, mode } => {
+            let mode = Mode::parse(&mode).map_err(|e| anyhow::anyhow!("--mode: {e}"))?;
+            let store = open_for_write(g).await?;
+            budget::open_cycle(&store, &ctx(g)?, year, mode).await?;
+            println!("the {year} budget cycle is open ({}), at research and targets", mode.as_str());
+        }
+        BudgetCommand::Advance { year, to } => {
+            let to = Stage::parse(&to).map_err(|e| anyhow::anyhow!("--to: {e}"))?;
+            let store = open_for_write(g).await?;
+            let a = budget::advance(&store, &ctx(g)?, year, to).await?;
+            println!("the {year} budget cycle is at {} ({})", a.stage.as_str(), a.stage.zh());
+            if a.stage == Stage::Execution {
+                println!("{} indicators imported from the approved drafts", a.indicators);
+            }
+        }
+        BudgetCommand::Show { year, format } => {
+            let store = open(g).await?;
+            let cycle = budget::cycle(&store, year).await?;
+            let items = budget::items(&store, Some(year)).await?;
+            if format == "json" {
+                println!("{}", serde_json::json!({"cycle": cycle, "items": items}));
+            } else {
+                match cycle {
+                    Some(c) => println!("{year}: {} ({}), stage {}", c.mode, year, c.stage),
+                    None => println!("{year}: no cycle"),
+                }
+                for i in items {
+                    let open: Vec<String> = i
+                        .steps
+                        .iter()
+                        .filter(|s| s.state == bw_core::budget::StepState::Open)
+                        .map(|s| {
+                            format!(
+                                "{} ({}, due {})",
+                                s.spec.id,
+                                s.role.id(),
+                                s.due.map(|d| d.to_string()).unwrap_or_default()
+                            )
+                        })
+                        .collect();
+                    println!(
+                        "item {}\t{} v{}\t{}\t{}\t{}\t{}",
+                        i.id,
+                        i.unit_code,
+                        i.version,
+                        i.amount,
+                        i.route,
+                        i.state,
+                        open.join(", ")
+                    );
+                }
+            }
+        }
+        BudgetCommand::Control { year, department, amount } => {
+            let amount = bw_core::Money::parse_yuan(&amount).map_err(|e| anyhow::anyhow!("--amount: {e}"))?;
+            let store = open_for_write(g).await?;
+            budget::set_control(&store, &ctx(g)?, year, &department, amount).await?;
+            println!("control total of {department} for {year}: {amount}");
+        }
+        BudgetCommand::Draft { year, unit, file, note } => {
+            let lines = budget::lines_csv(&file).map_err(|e| anyhow::anyhow!(e))?;
+            let store = open_for_write(g).await?;
+            let v = budget::save_draft(&store, &ctx(g)?, year, &unit, &lines, &note).await?;
+            println!("draft {v} of {unit} for {year}: {} lines", lines.len());
+        }
+        BudgetCommand::Diff { year, unit, from, to, format } => {
+            let store = open(g).await?;
+            let (changes, v) = budget::compare(&store, year, &unit, from, to).await?;
+            if format == "json" {
+                println!(
+                    "{}",
+                    serde_json::json!({"from": from, "to": to, "author": v.author, "note": v.note, "changes": changes})
+                );
+            } else {
+                println!("{unit} {year}: version {from} → {to}, saved by {} ({})", v.author, v.note);
+                for c in changes {
+                    match c {
+                        bw_core::budget::Change::Added { line } => {
+                            println!("+ {} {}", line.indicator_code, line.amount)
+                        }
+                        bw_core::budget::Change::Removed { line } => {
+                            println!("- {} {}", line.indicator_code, line.amount)
+                        }
+                        bw_core::budget::Change::Changed { before, after } => {
+                            println!("~ {} {} → {}", after.indicator_code, before.amount, after.amount)
+                        }
+                    }
+                }
+            }
+        }
+        BudgetCommand::Submit { year, unit, strategic } => {
+            let store = open_for_write(g).await?;
+            let id = budget::submit(&store, &ctx(g)?, year, &unit, strategic).await?;
+            let it = budget::item(&store, id).await?.context("the item just submitted")?;
+            println!("item {id}: {unit}'s draft v{} for {year}, route {}", it.version, it.route);
+        }
+        BudgetCommand::Decide { item, user, step, decision, comment } => {
+            let decision = Decision::parse(&decision).map_err(|e| anyhow::anyhow!("--decision: {e}"))?;
+            let password = password()?;
+            let store = open_for_write(g).await?;
+            let it = budget::item(&store, item).await?.with_context(|| format!("no approval item {item}"))?;
+            let mut c = ctx(g)?;
+            c.actor = format!("user:{user}");
+            let access = bw_app::users::access(&store, &user, c.at.date()).await?;
+            let tree = bw_app::users::org_tree(&store).await?;
+            let path: Vec<&str> = tree.ancestors(&it.unit_code).iter().map(|n| n.code.as_str()).collect();
+            let (roles, whole) = budget::roles_at(&access, &path);
+            let actor = bw_core::budget::Actor { user: &c.actor, roles: &roles, whole: &whole };
+            let signer = bw_app::approval::unlock(&store, &user, &password).await?;
+            let ruling = budget::Ruling { id: item, step: &step, decision, comment: &comment };
+            let outcome = budget::decide(&store, &c, &signer, &actor, ruling).await?;
+            println!(
+                "item {item}: {step} {} by {user} → {outcome:?}",
+                if decision == Decision::Approve { "approved" } else { "rejected" }
+            );
+        }
+        BudgetCommand::Escalate => {
+            let store = open_for_write(g).await?;
+            for (id, step, from, to) in budget::escalate(&store, &ctx(g)?).await? {
+                println!("item {id}: {step} moved from {} to {}", from.id(), to.id());
+            }
+        }
+    }
+    Ok(())
+}
+
 async fn classify_project(g: &Global, code: &str, on: bool) -> Result<()> {
     let store = open_for_write(g).await?;
     let idx = bw_app::classified::classify(&store, &ctx(g)?, code, on).await?;
     println!("project {code} {} (journal entry {idx})", if on { "classified" } else { "declassified" });
     Ok(())
+}
+
+#[derive(Subcommand)]
+enum BudgetCommand {
+    /// Open the cycle of YEAR at its first stage (research and targets).
+    Open {
+        #[arg(long)]
+        year: i32,
+        /// bottom_up or top_down.
+        #[arg(long)]
+        mode: String,
+    },
+    /// Move the cycle to its next stage (research, preparation, consolidation, review,
+    /// approval, execution, year_end_review); entering execution imports the approved drafts
+    /// as the year's indicators.
+    Advance {
+        #[arg(long)]
+        year: i32,
+        #[arg(long)]
+        to: String,
+    },
+    /// The cycle, its drafts and the approval items.
+    Show {
+        #[arg(long)]
+        year: i32,
+        #[arg(long, default_value = "text")]
+        format: String,
+    },
+    /// A department's control total in a top-down year.
+    Control {
+        #[arg(long)]
+        year: i32,
+        #[arg(long)]
+        department: String,
+        /// Yuan.
+        #[arg(long)]
+        amount: String,
+    },
+    /// Save a new version of UNIT's draft from FILE (CSV: indicator_code, project_code,
+    /// functional_code, economic_code, amount).
+    Draft {
+        #[arg(long)]
+        year: i32,
+        #[arg(long)]
+        unit: String,
+        file: PathBuf,
+        #[arg(long, default_value = "")]
+        note: String,
+    },
+    /// What changed between two versions of UNIT's draft.
+    Diff {
+        #[arg(long)]
+        year: i32,
+        #[arg(long)]
+        unit: String,
+        #[arg(long)]
+        from: i64,
+        #[arg(long)]
+        to: i64,
+        #[arg(long, default_value = "text")]
+        format: String,
+    },
+    /// Submit UNIT's latest draft for approval.
+    Submit {
+        #[arg(long)]
+        year: i32,
+        #[arg(long)]
+        unit: String,
+        /// A strategic change: the major route (up to the chief).
+        #[arg(long)]
+        strategic: bool,
+    },
+    /// USER decides STEP of approval item ITEM, signing with their own key (its password
+    /// from BUDGETWATCH_PASSWORD or the first line of standard input).
+    Decide {
+        item: i64,
+        #[arg(long)]
+        user: String,
+        #[arg(long)]
+        step: String,
+        /// approve or reject.
+        #[arg(long)]
+        decision: String,
+        #[arg(long, default_value = "")]
+        comment: String,
+    },
+    /// Move late approval steps up one level.
+    Escalate,
 }
 
 #[derive(Subcommand)]
@@ -1286,6 +1510,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                 }
             }
         }
+        Command::Budget { command } => budget_command(&g, command).await?,
         Command::Report { command: ReportCommand::Execution { period, region, format, out } } => {
             let period = bw_core::report::Period::parse(&period).map_err(|e| anyhow::anyhow!("--period: {e}"))?;
             if format != "xlsx" && format != "pdf" {

@@ -4,6 +4,7 @@
 pub mod approval;
 pub mod audit;
 pub mod browse;
+pub mod budget;
 pub mod calendar;
 pub mod classified;
 pub mod demo;

@@ -823,6 +823,74 @@ impl Model {
                     _ => return Err(format!("removes webhook {id}, which is not active")),
                 }
             }
+            "cycle.open" => {
+                let d = data();
+                let year = d["year"].as_i64().ok_or("no year")?.to_string();
+                let mode = d["mode"].as_str().ok_or("no mode")?.to_string();
+                self.put("budget_cycles", year.clone(), vec![year, mode, "research".into(), ix]);
+            }
+            "cycle.advance" => {
+                let d = data();
+                let year = d["year"].as_i64().ok_or("no year")?.to_string();
+                let to = d["to"].as_str().ok_or("no to")?.to_string();
+                match self.tables.get_mut("budget_cycles").and_then(|t| t.get_mut(&year)) {
+                    Some(c) => {
+                        c[2] = to;
+                        c[3] = ix;
+                    }
+                    None => return Err(format!("advances the {year} cycle, which is not open")),
+                }
+            }
+            "control.set" => {
+                let d = data();
+                let year = d["year"].as_i64().ok_or("no year")?.to_string();
+                let dept = d["department_code"].as_str().ok_or("no department_code")?.to_string();
+                let amount = Money::parse_yuan(d["amount"].as_str().ok_or("no amount")?).map_err(|e| e.to_string())?;
+                self.put("control_totals", format!("{year}/{dept}"), vec![year, dept, amount.fen().to_string(), ix]);
+            }
+            "draft.save" => {
+                let d = data();
+                let text = |k: &str| d[k].as_str().map(str::to_string).ok_or(format!("no {k}"));
+                let year = d["year"].as_i64().ok_or("no year")?.to_string();
+                let version = d["version"].as_i64().ok_or("no version")?.to_string();
+                let total = Money::parse_yuan(&text("total")?).map_err(|e| e.to_string())?.fen().to_string();
+                let unit = text("unit_code")?;
+                let key = format!("{year}/{unit}/{version}");
+                let cells = vec![year, unit, version, text("lines")?, total, e.actor.clone(), text("note")?, ix];
+                self.put("budget_drafts", key, cells);
+            }
+            "approval.submit" => {
+                let d = data();
+                let text = |k: &str| d[k].as_str().map(str::to_string).ok_or(format!("no {k}"));
+                let amount = Money::parse_yuan(&text("amount")?).map_err(|e| e.to_string())?.fen().to_string();
+                let cells = vec![
+                    ix.clone(),
+                    text("kind")?,
+                    d["year"].as_i64().ok_or("no year")?.to_string(),
+                    text("unit_code")?,
+                    d["version"].as_i64().ok_or("no version")?.to_string(),
+                    amount,
+                    text("route")?,
+                    e.actor.clone(),
+                    text("state")?,
+                    text("steps")?,
+                    ix.clone(),
+                ];
+                self.put("approval_items", ix, cells);
+            }
+            "approval.decide" | "approval.escalate" => {
+                let d = data();
+                let id = d["id"].as_i64().ok_or("no id")?.to_string();
+                let (state, steps) = (d["state"].as_str().ok_or("no state")?, d["steps"].as_str().ok_or("no steps")?);
+                match self.tables.get_mut("approval_items").and_then(|t| t.get_mut(&id)) {
+                    Some(c) => {
+                        c[8] = state.to_string();
+                        c[9] = steps.to_string();
+                        c[10] = ix;
+                    }
+                    None => return Err(format!("decides approval item {id}, which was never submitted")),
+                }
+            }
             "project.classify" => {
                 let d = data();
                 let code = d["project_code"].as_str().ok_or("no project_code")?.to_string();
@@ -906,19 +974,23 @@ impl Model {
     /// leaf hash it names. Other entries must carry no approver field.
     fn check_seal(&self, idx: u64, entry: &[u8], e: &bw_ledger::RawDecoded, leaves: &[Hash]) -> Result<(), String> {
         let sealed = crate::journal::unseal(entry);
-        if e.action != "approval.opinion" {
+        if e.action != "approval.opinion" && e.action != "approval.decide" {
             return match sealed {
                 Some(_) => Err("carries an approver signature it should not have".into()),
                 None => Ok(()),
             };
         }
         let (signed, user, signature) = sealed.ok_or("an approval without its approver's signature")?;
-        if user != e.actor {
+        // A budget decision's actor is the account (`user:NAME`); an opinion's the name.
+        if user != e.actor.strip_prefix("user:").unwrap_or(&e.actor) {
             return Err(format!("signed by {user:?}, but the actor is {:?}", e.actor));
         }
         let key = self.user_keys.get(&user).ok_or_else(|| format!("{user:?} has no registered key before it"))?;
         if !key.verifies(&signed, &signature) {
             return Err(format!("the signature is not {user:?}'s (entry altered or forged)"));
+        }
+        if e.action == "approval.decide" {
+            return Ok(());
         }
         let data: serde_json::Value = serde_json::from_str(e.data.get()).map_err(|e| e.to_string())?;
         let target = data["entry"].as_u64().ok_or("names no entry")?;
@@ -1047,6 +1119,38 @@ const PROJECTIONS: &[(&str, &str, &[&str])] = &[
     ),
     ("settings", "SELECT key, key, value, journal_idx FROM settings", &["key", "value", "journal_idx"]),
     ("witnesses", "SELECT name, name, vkey, journal_idx FROM witnesses", &["name", "vkey", "journal_idx"]),
+    (
+        "budget_cycles",
+        "SELECT CAST(year AS TEXT), year, mode, stage, journal_idx FROM budget_cycles",
+        &["year", "mode", "stage", "journal_idx"],
+    ),
+    (
+        "control_totals",
+        "SELECT CAST(year AS TEXT) || '/' || department_code, year, department_code, amount, journal_idx FROM control_totals",
+        &["year", "department_code", "amount", "journal_idx"],
+    ),
+    (
+        "budget_drafts",
+        "SELECT CAST(year AS TEXT) || '/' || unit_code || '/' || CAST(version AS TEXT), year, unit_code, version, lines, total, author, note, journal_idx FROM budget_drafts",
+        &["year", "unit_code", "version", "lines", "total", "author", "note", "journal_idx"],
+    ),
+    (
+        "approval_items",
+        "SELECT CAST(id AS TEXT), id, kind, year, unit_code, version, amount, route, prepared_by, state, steps, journal_idx FROM approval_items",
+        &[
+            "id",
+            "kind",
+            "year",
+            "unit_code",
+            "version",
+            "amount",
+            "route",
+            "prepared_by",
+            "state",
+            "steps",
+            "journal_idx",
+        ],
+    ),
     (
         "classified_projects",
         "SELECT project_code, project_code, journal_idx FROM classified_projects",

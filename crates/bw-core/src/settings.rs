@@ -203,6 +203,18 @@ const fn yuan(key: &'static str, default: &'static str, about: &'static str) -> 
     SettingSpec { key, default, kind: SettingType::Yuan, about }
 }
 
+/// Budget approval's routes and deadlines (docs/BUDGET.md).
+pub const BUDGET_SETTINGS: &[SettingSpec] = &[
+    yuan("budget.lean_below", "50000.00", "items below this amount take the lean route (3 levels instead of 5)"),
+    SettingSpec {
+        key: "budget.major_share",
+        default: "0.10",
+        kind: SettingType::Decimal { min_milli: 0, max_milli: 1000 },
+        about: "an adjustment moving more than this share of the original amount also needs the chief",
+    },
+    int("budget.step_hours", "48", 1, 720, "working hours an approval step has before it moves up a level"),
+];
+
 /// The audit tests' parameters (审计方法库), each with its default.
 pub const AUDIT_SETTINGS: &[SettingSpec] = &[
     int(
@@ -376,7 +388,7 @@ pub const AUDIT_WEIGHTS: &[SettingSpec] = weights! {
 
 /// Every setting the program knows.
 pub fn all() -> impl Iterator<Item = &'static SettingSpec> {
-    SETTINGS.iter().chain(RULE_POLICIES).chain(AUDIT_SETTINGS).chain(AUDIT_WEIGHTS)
+    SETTINGS.iter().chain(RULE_POLICIES).chain(AUDIT_SETTINGS).chain(AUDIT_WEIGHTS).chain(BUDGET_SETTINGS)
 }
 
 /// A key and the fiscal year it is scoped to: `rules.*` and `audit.*` settings may be set for one year as

@@ -59,6 +59,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (20, "idempotency keys", include_str!("idempotency.sql")),
     (21, "documents and saved filters", include_str!("documents.sql")),
     (22, "classified projects", include_str!("classified.sql")),
+    (23, "budget preparation and approval", include_str!("budget.sql")),
 ];
 
 #[derive(Clone)]

@@ -1,0 +1,622 @@
+//! Budget preparation and approval (docs/BUDGET.md): a fiscal year's cycle and its stages,
+//! top-down control totals, units' drafts as versions, their comparison, submission for
+//! approval along a route (`bw_core::budget`), each decision journaled and signed with the
+//! approver's own key, late steps escalated, and at the start of execution the approved
+//! drafts imported as the year's indicators.
+
+use bw_core::access::{Access, Role, Scope};
+use bw_core::budget::{
+    self, Actor, Change, Clock, Decision, DraftLine, ItemKind, Mode, Outcome, RouteParams, Stage, Step,
+};
+use bw_core::{Money, Timestamp};
+use bw_ledger::note::Signer;
+use bw_store::Store;
+use bw_store::sqlx::{self, Row};
+
+use crate::Ctx;
+use crate::journal::{ActionError, act, act_sealed};
+
+fn invalid(m: impl Into<String>) -> ActionError {
+    ActionError::Invalid(m.into())
+}
+
+/// A fiscal year's cycle.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct Cycle {
+    pub year: i32,
+    pub mode: String,
+    pub stage: String,
+}
+
+/// The cycle of `year`, if opened.
+pub async fn cycle(store: &Store, year: i32) -> Result<Option<Cycle>, ActionError> {
+    let row = sqlx::query("SELECT mode, stage FROM budget_cycles WHERE year = $1")
+        .bind(i64::from(year))
+        .fetch_optional(store.pool())
+        .await?;
+    Ok(match row {
+        Some(r) => Some(Cycle { year, mode: r.try_get(0)?, stage: r.try_get(1)? }),
+        None => None,
+    })
+}
+
+async fn stage_of(store: &Store, year: i32) -> Result<(Mode, Stage), ActionError> {
+    let c = cycle(store, year).await?.ok_or_else(|| invalid(format!("no budget cycle for {year}: open it first")))?;
+    Ok((Mode::parse(&c.mode).map_err(invalid)?, Stage::parse(&c.stage).map_err(invalid)?))
+}
+
+/// Opens the cycle of `year` in `mode`, at its first stage (research and targets).
+pub async fn open_cycle(store: &Store, ctx: &Ctx, year: i32, mode: Mode) -> Result<i64, ActionError> {
+    if cycle(store, year).await?.is_some() {
+        return Err(invalid(format!("the budget cycle for {year} is already open")));
+    }
+    let data = serde_json::json!({"year": year, "mode": mode.as_str()});
+    let reason = ctx.reason.clone().unwrap_or_else(|| format!("open the {year} budget cycle ({})", mode.as_str()));
+    act(store, ctx, "cycle.open", &reason, &data, async move |tx, idx| {
+        sqlx::query("INSERT INTO budget_cycles (year, mode, stage, journal_idx) VALUES ($1, $2, $3, $4)")
+            .bind(i64::from(year))
+            .bind(mode.as_str())
+            .bind(Stage::Research.as_str())
+            .bind(idx)
+            .execute(&mut **tx)
+            .await?;
+        Ok(())
+    })
+    .await
+}
+
+/// What moving to the next stage did.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Advanced {
+    pub stage: Stage,
+    /// Entering execution: the indicators imported from the approved drafts.
+    pub indicators: u64,
+}
+
+/// Moves `year`'s cycle to stage `to`, which must be the next one. Entering approval needs
+/// no draft still in review; entering execution imports each unit's approved draft as the
+/// year's indicators (one import, journaled like any other), and needs at least one.
+pub async fn advance(store: &Store, ctx: &Ctx, year: i32, to: Stage) -> Result<Advanced, ActionError> {
+    let (_, now) = stage_of(store, year).await?;
+    if now.next() != Some(to) {
+        let next = now.next().map(|s| s.as_str()).unwrap_or("none: the cycle is at its last stage");
+        return Err(invalid(format!("the {year} cycle is at {}; the next stage is {next}", now.as_str())));
+    }
+    let open: i64 = sqlx::query("SELECT COUNT(*) FROM approval_items WHERE year = $1 AND state = 'in_review'")
+        .bind(i64::from(year))
+        .fetch_one(store.pool())
+        .await?
+        .try_get(0)?;
+    if matches!(to, Stage::Approval | Stage::Execution) && open > 0 {
+        return Err(invalid(format!("{open} draft(s) of {year} are still in review: decide them first")));
+    }
+    let mut indicators = 0;
+    if to == Stage::Execution {
+        indicators = import_approved(store, ctx, year).await?;
+    }
+    let data = serde_json::json!({"year": year, "from": now.as_str(), "to": to.as_str()});
+    let reason = ctx.reason.clone().unwrap_or_else(|| format!("the {year} budget cycle enters {}", to.as_str()));
+    act(store, ctx, "cycle.advance", &reason, &data, async move |tx, idx| {
+        sqlx::query("UPDATE budget_cycles SET stage = $1, journal_idx = $2 WHERE year = $3")
+            .bind(to.as_str())
+            .bind(idx)
+            .bind(i64::from(year))
+            .execute(&mut **tx)
+            .await?;
+        Ok(())
+    })
+    .await?;
+    Ok(Advanced { stage: to, indicators })
+}
+
+/// Writes each unit's latest approved draft of `year` as an indicators file and imports it.
+async fn import_approved(store: &Store, ctx: &Ctx, year: i32) -> Result<u64, ActionError> {
+    let rows = sqlx::query(
+        "SELECT a.unit_code, d.lines FROM approval_items a JOIN budget_drafts d \
+         ON d.year = a.year AND d.unit_code = a.unit_code AND d.version = a.version \
+         WHERE a.year = $1 AND a.kind = 'budget' AND a.state = 'approved' ORDER BY a.unit_code, a.id",
+    )
+    .bind(i64::from(year))
+    .fetch_all(store.pool())
+    .await?;
+    // The latest approval per unit wins.
+    let mut per_unit: std::collections::BTreeMap<String, String> = std::collections::BTreeMap::new();
+    for r in rows {
+        per_unit.insert(r.try_get(0)?, r.try_get(1)?);
+    }
+    if per_unit.is_empty() {
+        return Err(invalid(format!("no approved draft for {year}: nothing to execute")));
+    }
+    // The indicators template's own columns, so the file is checked as any import is.
+    let columns: Vec<&str> = bw_core::template::Kind::Indicators.columns().iter().map(|c| c.name).collect();
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let csv_err = |e: csv::Error| invalid(e.to_string());
+    w.write_record(&columns).map_err(csv_err)?;
+    for (unit, lines) in &per_unit {
+        let lines: Vec<DraftLine> = serde_json::from_str(lines).map_err(|e| invalid(e.to_string()))?;
+        for l in lines {
+            let cell = |c: &str| -> String {
+                match c {
+                    "indicator_code" => l.indicator_code.clone(),
+                    "year" => year.to_string(),
+                    "unit_code" => unit.clone(),
+                    "project_code" => l.project_code.clone().unwrap_or_default(),
+                    "functional_code" => l.functional_code.clone(),
+                    "economic_code" => l.economic_code.clone(),
+                    "fund_source" => "general".into(),
+                    "special" => "false".into(),
+                    "amount" => l.amount.to_string(),
+                    "control" => "block".into(),
+                    _ => String::new(),
+                }
+            };
+            w.write_record(columns.iter().map(|c| cell(c))).map_err(csv_err)?;
+        }
+    }
+    let bytes = w.into_inner().map_err(|e| invalid(e.to_string()))?;
+    let tag: String = ctx.entropy.iter().take(8).map(|b| format!("{b:02x}")).collect();
+    let path = std::env::temp_dir().join(format!("budgetwatch-approved-{year}-{tag}.csv"));
+    std::fs::write(&path, bytes).map_err(|e| invalid(format!("{}: {e}", path.display())))?;
+    let ctx = Ctx { reason: Some(format!("the approved budget of {year}")), ..ctx.clone() };
+    let result =
+        crate::import::import_file(store, &ctx, bw_core::template::Kind::Indicators, &path, &Default::default()).await;
+    let _ = std::fs::remove_file(&path);
+    match result {
+        Ok(r) => Ok(r.added),
+        Err(e) => Err(invalid(format!("the approved drafts of {year} cannot become indicators: {e}"))),
+    }
+}
+
+/// Sets department `department`'s control total for a top-down `year` (research or
+/// preparation stage).
+pub async fn set_control(
+    store: &Store,
+    ctx: &Ctx,
+    year: i32,
+    department: &str,
+    amount: Money,
+) -> Result<i64, ActionError> {
+    let (mode, stage) = stage_of(store, year).await?;
+    if mode != Mode::TopDown {
+        return Err(invalid(format!("the {year} cycle is bottom-up: it has no control totals")));
+    }
+    if !matches!(stage, Stage::Research | Stage::Preparation) {
+        return Err(invalid(format!(
+            "control totals are set in research or preparation; {year} is at {}",
+            stage.as_str()
+        )));
+    }
+    let tree = crate::users::org_tree(store).await?;
+    if tree.get(department).map(|n| n.kind) != Some(bw_core::org::OrgKind::Department) {
+        return Err(invalid(format!("{department} is not a department")));
+    }
+    if !amount.is_positive() {
+        return Err(invalid("a control total is above zero"));
+    }
+    let data = serde_json::json!({"year": year, "department_code": department, "amount": amount});
+    let reason = ctx.reason.clone().unwrap_or_else(|| format!("control total of {department} for {year}"));
+    let d = department.to_string();
+    act(store, ctx, "control.set", &reason, &data, async move |tx, idx| {
+        sqlx::query("DELETE FROM control_totals WHERE year = $1 AND department_code = $2")
+            .bind(i64::from(year))
+            .bind(d.clone())
+            .execute(&mut **tx)
+            .await?;
+        sqlx::query("INSERT INTO control_totals (year, department_code, amount, journal_idx) VALUES ($1, $2, $3, $4)")
+            .bind(i64::from(year))
+            .bind(d)
+            .bind(amount.fen())
+            .bind(idx)
+            .execute(&mut **tx)
+            .await?;
+        Ok(())
+    })
+    .await
+}
+
+/// A saved version of a unit's draft.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct Version {
+    pub year: i32,
+    pub unit_code: String,
+    pub version: i64,
+    pub lines: Vec<DraftLine>,
+    pub total: Money,
+    pub author: String,
+    pub note: String,
+    pub journal_idx: i64,
+}
+
+/// Every version of `unit`'s draft for `year`, oldest first.
+pub async fn versions(store: &Store, year: i32, unit: &str) -> Result<Vec<Version>, ActionError> {
+    let rows = sqlx::query(
+        "SELECT version, lines, total, author, note, journal_idx FROM budget_drafts WHERE year = $1 AND unit_code = $2 ORDER BY version",
+    )
+    .bind(i64::from(year))
+    .bind(unit.to_string())
+    .fetch_all(store.pool())
+    .await?;
+    let mut out = Vec::new();
+    for r in rows {
+        let lines: String = r.try_get(1)?;
+        out.push(Version {
+            year,
+            unit_code: unit.to_string(),
+            version: r.try_get(0)?,
+            lines: serde_json::from_str(&lines).map_err(|e| invalid(e.to_string()))?,
+            total: Money::from_fen(r.try_get(2)?),
+            author: r.try_get(3)?,
+            note: r.try_get(4)?,
+            journal_idx: r.try_get(5)?,
+        });
+    }
+    Ok(out)
+}
+
+/// Project statuses a draft's line may name: money may still go there.
+const FUNDABLE: [&str; 3] = ["reserve", "approved", "executing"];
+
+/// Saves a new version of `unit`'s draft for `year` (drafts open: preparation,
+/// consolidation, review). Refused: lines that are not sound, a project that does not exist
+/// or may receive no money, a unit with a draft in review, and in a top-down year a
+/// department whose drafts would exceed its control total. The version number.
+pub async fn save_draft(
+    store: &Store,
+    ctx: &Ctx,
+    year: i32,
+    unit: &str,
+    lines: &[DraftLine],
+    note: &str,
+) -> Result<i64, ActionError> {
+    let (mode, stage) = stage_of(store, year).await?;
+    if !stage.drafts_open() {
+        return Err(invalid(format!("drafts are not open: the {year} cycle is at {}", stage.as_str())));
+    }
+    let tree = crate::users::org_tree(store).await?;
+    if tree.get(unit).map(|n| n.kind) != Some(bw_core::org::OrgKind::Unit) {
+        return Err(invalid(format!("{unit} is not a unit")));
+    }
+    let total = budget::check_lines(lines).map_err(invalid)?;
+    for (i, l) in lines.iter().enumerate() {
+        if let Some(p) = l.project_code.as_deref().filter(|p| !p.is_empty()) {
+            let row = sqlx::query("SELECT status FROM projects WHERE project_code = $1")
+                .bind(p.to_string())
+                .fetch_optional(store.pool())
+                .await?;
+            match row {
+                None => return Err(invalid(format!("line {}: no project {p} in the project library", i + 1))),
+                Some(r) => {
+                    let status: String = r.try_get(0)?;
+                    if !FUNDABLE.contains(&status.as_str()) {
+                        return Err(invalid(format!(
+                            "line {}: project {p} is {status}: a {status} project receives no money",
+                            i + 1
+                        )));
+                    }
+                }
+            }
+        }
+    }
+    if in_review(store, year, unit).await?.is_some() {
+        return Err(invalid(format!("{unit}'s draft for {year} is in review: wait for the decision")));
+    }
+    if mode == Mode::TopDown {
+        let department = tree.department_of(unit).map(|d| d.code.clone()).unwrap_or_default();
+        let control = sqlx::query("SELECT amount FROM control_totals WHERE year = $1 AND department_code = $2")
+            .bind(i64::from(year))
+            .bind(department.clone())
+            .fetch_optional(store.pool())
+            .await?
+            .map(|r| r.try_get::<i64, _>(0))
+            .transpose()?
+            .ok_or_else(|| invalid(format!("department {department} has no control total for {year}")))?;
+        let mut sum = total.fen();
+        for u in tree.nodes().filter(|n| n.kind == bw_core::org::OrgKind::Unit && n.code != unit) {
+            if tree.department_of(&u.code).map(|d| d.code.as_str()) == Some(department.as_str())
+                && let Some(v) = versions(store, year, &u.code).await?.pop()
+            {
+                sum += v.total.fen();
+            }
+        }
+        budget::check_control(&department, Money::from_fen(sum), Money::from_fen(control)).map_err(invalid)?;
+    }
+    let version = versions(store, year, unit).await?.last().map(|v| v.version).unwrap_or(0) + 1;
+    let text = serde_json::to_string(lines).map_err(|e| invalid(e.to_string()))?;
+    let data = serde_json::json!({
+        "year": year, "unit_code": unit, "version": version, "lines": text, "total": total, "note": note,
+    });
+    let reason = ctx.reason.clone().unwrap_or_else(|| format!("draft {version} of {unit} for {year}"));
+    let (u, n, author) = (unit.to_string(), note.to_string(), ctx.actor.clone());
+    act(store, ctx, "draft.save", &reason, &data, async move |tx, idx| {
+        sqlx::query(
+            "INSERT INTO budget_drafts (year, unit_code, version, lines, total, author, note, journal_idx) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(i64::from(year))
+        .bind(u)
+        .bind(version)
+        .bind(text)
+        .bind(total.fen())
+        .bind(author)
+        .bind(n)
+        .bind(idx)
+        .execute(&mut **tx)
+        .await?;
+        Ok(())
+    })
+    .await?;
+    Ok(version)
+}
+
+/// What changed between two versions of `unit`'s draft, with who saved the later one and
+/// why.
+pub async fn compare(
+    store: &Store,
+    year: i32,
+    unit: &str,
+    from: i64,
+    to: i64,
+) -> Result<(Vec<Change>, Version), ActionError> {
+    let all = versions(store, year, unit).await?;
+    let find = |v: i64| {
+        all.iter().find(|x| x.version == v).ok_or_else(|| invalid(format!("{unit} has no version {v} for {year}")))
+    };
+    let (a, b) = (find(from)?, find(to)?);
+    Ok((budget::compare(&a.lines, &b.lines), b.clone()))
+}
+
+/// An item in approval.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct Item {
+    pub id: i64,
+    pub kind: String,
+    pub year: i32,
+    pub unit_code: String,
+    pub version: i64,
+    pub amount: Money,
+    pub route: String,
+    pub prepared_by: String,
+    pub state: String,
+    pub steps: Vec<Step>,
+}
+
+fn item_of(r: &bw_store::sqlx::any::AnyRow) -> Result<Item, ActionError> {
+    let steps: String = r.try_get(9)?;
+    Ok(Item {
+        id: r.try_get(0)?,
+        kind: r.try_get(1)?,
+        year: i32::try_from(r.try_get::<i64, _>(2)?).unwrap_or(0),
+        unit_code: r.try_get(3)?,
+        version: r.try_get(4)?,
+        amount: Money::from_fen(r.try_get(5)?),
+        route: r.try_get(6)?,
+        prepared_by: r.try_get(7)?,
+        state: r.try_get(8)?,
+        steps: serde_json::from_str(&steps).map_err(|e| invalid(e.to_string()))?,
+    })
+}
+
+const ITEM_COLUMNS: &str = "id, kind, year, unit_code, version, amount, route, prepared_by, state, steps";
+
+/// Item `id`.
+pub async fn item(store: &Store, id: i64) -> Result<Option<Item>, ActionError> {
+    let q = format!("SELECT {ITEM_COLUMNS} FROM approval_items WHERE id = $1");
+    let row = sqlx::query(sqlx::AssertSqlSafe(q)).bind(id).fetch_optional(store.pool()).await?;
+    row.as_ref().map(item_of).transpose()
+}
+
+/// The items of `year` (all years when `None`), by id.
+pub async fn items(store: &Store, year: Option<i32>) -> Result<Vec<Item>, ActionError> {
+    let q = format!("SELECT {ITEM_COLUMNS} FROM approval_items WHERE $1 = 0 OR year = $1 ORDER BY id");
+    let rows = sqlx::query(sqlx::AssertSqlSafe(q)).bind(i64::from(year.unwrap_or(0))).fetch_all(store.pool()).await?;
+    rows.iter().map(item_of).collect()
+}
+
+async fn in_review(store: &Store, year: i32, unit: &str) -> Result<Option<i64>, ActionError> {
+    let row = sqlx::query("SELECT id FROM approval_items WHERE year = $1 AND unit_code = $2 AND state = 'in_review'")
+        .bind(i64::from(year))
+        .bind(unit.to_string())
+        .fetch_optional(store.pool())
+        .await?;
+    Ok(row.map(|r| r.try_get(0)).transpose()?)
+}
+
+/// The route parameters in force (settings `budget.*`).
+pub async fn params(store: &Store) -> Result<RouteParams, ActionError> {
+    let get = |k: &'static str| async move { crate::settings::get(store, k).await };
+    let lean = Money::parse_yuan(&get("budget.lean_below").await?).map_err(|e| invalid(e.to_string()))?;
+    let share: f64 = get("budget.major_share").await?.parse().map_err(|_| invalid("budget.major_share"))?;
+    let hours: u32 = get("budget.step_hours").await?.parse().map_err(|_| invalid("budget.step_hours"))?;
+    Ok(RouteParams { lean_below: lean, major_share: share, step_hours: hours })
+}
+
+/// Submits the latest version of `unit`'s draft for `year` for approval (drafts open, none
+/// in review). `strategic` marks a strategic change (the major route). The item's id.
+pub async fn submit(store: &Store, ctx: &Ctx, year: i32, unit: &str, strategic: bool) -> Result<i64, ActionError> {
+    let (_, stage) = stage_of(store, year).await?;
+    if !stage.drafts_open() {
+        return Err(invalid(format!("drafts are not open: the {year} cycle is at {}", stage.as_str())));
+    }
+    let v =
+        versions(store, year, unit).await?.pop().ok_or_else(|| invalid(format!("{unit} has no draft for {year}")))?;
+    if in_review(store, year, unit).await?.is_some() {
+        return Err(invalid(format!("{unit}'s draft for {year} is already in review")));
+    }
+    let p = params(store).await?;
+    let route = budget::route(ItemKind::Budget, v.total, Money::ZERO, strategic, &p);
+    let calendar = crate::calendar::load(store).await?;
+    let steps = budget::start(&route, ctx.at, p.step_hours, &calendar);
+    let text = serde_json::to_string(&steps).map_err(|e| invalid(e.to_string()))?;
+    let data = serde_json::json!({
+        "kind": "budget", "year": year, "unit_code": unit, "version": v.version, "amount": v.total,
+        "route": route.name, "state": "in_review", "steps": text,
+    });
+    let reason = ctx.reason.clone().unwrap_or_else(|| format!("submit draft {} of {unit} for {year}", v.version));
+    let (u, by) = (unit.to_string(), ctx.actor.clone());
+    act(store, ctx, "approval.submit", &reason, &data, async move |tx, idx| {
+        sqlx::query(
+            "INSERT INTO approval_items (id, kind, year, unit_code, version, amount, route, prepared_by, state, steps, journal_idx) \
+             VALUES ($1, 'budget', $2, $3, $4, $5, $6, $7, 'in_review', $8, $1)",
+        )
+        .bind(idx)
+        .bind(i64::from(year))
+        .bind(u)
+        .bind(v.version)
+        .bind(v.total.fen())
+        .bind(route.name)
+        .bind(by)
+        .bind(text)
+        .execute(&mut **tx)
+        .await?;
+        Ok(())
+    })
+    .await
+}
+
+/// The roles `access` holds at the node with `path` and on the whole organisation, as a
+/// workflow step asks for them; none for an administrator or an auditor (who approve
+/// nothing).
+pub fn roles_at(access: &Access, path: &[&str]) -> (Vec<Role>, Vec<Role>) {
+    if access.grants.iter().any(|g| g.role == Role::Admin || g.role.verifies()) {
+        return (Vec::new(), Vec::new());
+    }
+    let here = access.grants.iter().filter(|g| g.scope.reaches(path)).map(|g| g.role).collect();
+    let whole = access.grants.iter().filter(|g| g.scope == Scope::All).map(|g| g.role).collect();
+    (here, whole)
+}
+
+/// An item's steps after a decision or an escalation, and its state.
+struct Moved<'a> {
+    item: &'a Item,
+    state: &'a str,
+    steps: &'a [Step],
+}
+
+async fn record_steps(
+    store: &Store,
+    ctx: &Ctx,
+    action: &str,
+    reason: &str,
+    moved: Moved<'_>,
+    extra: serde_json::Value,
+    signer: Option<&Signer>,
+) -> Result<i64, ActionError> {
+    let Moved { item, state, steps } = moved;
+    let text = serde_json::to_string(steps).map_err(|e| invalid(e.to_string()))?;
+    let mut data = serde_json::json!({"id": item.id, "state": state, "steps": text});
+    if let (Some(d), serde_json::Value::Object(x)) = (data.as_object_mut(), extra) {
+        d.extend(x);
+    }
+    let (id, state) = (item.id, state.to_string());
+    act_sealed(store, ctx, action, reason, &data, signer, async move |tx, idx| {
+        sqlx::query("UPDATE approval_items SET state = $1, steps = $2, journal_idx = $3 WHERE id = $4")
+            .bind(state)
+            .bind(text)
+            .bind(idx)
+            .bind(id)
+            .execute(&mut **tx)
+            .await?;
+        Ok(())
+    })
+    .await
+}
+
+/// A decision on one step of an item.
+#[derive(Clone, Copy, Debug)]
+pub struct Ruling<'a> {
+    pub id: i64,
+    pub step: &'a str,
+    pub decision: Decision,
+    pub comment: &'a str,
+}
+
+/// `actor` (who holds `roles` at the item's unit and `whole` on everything) decides a step;
+/// the entry is signed with `signer`, the approver's own key. The outcome.
+pub async fn decide(
+    store: &Store,
+    ctx: &Ctx,
+    signer: &Signer,
+    actor: &Actor<'_>,
+    ruling: Ruling<'_>,
+) -> Result<Outcome, ActionError> {
+    let Ruling { id, step, decision, comment } = ruling;
+    let it = item(store, id).await?.ok_or_else(|| invalid(format!("no approval item {id}")))?;
+    if it.state != "in_review" {
+        return Err(invalid(format!("item {id} is {}: nothing to decide", it.state)));
+    }
+    let p = params(store).await?;
+    let calendar = crate::calendar::load(store).await?;
+    let mut steps = it.steps.clone();
+    // A late step moves up before anyone acts on it.
+    budget::escalate(&mut steps, ctx.at, p.step_hours, &calendar);
+    let clock = Clock { now: ctx.at, hours: p.step_hours, calendar: &calendar };
+    let outcome =
+        budget::decide(&mut steps, &it.prepared_by, step, actor, decision, comment, &clock).map_err(invalid)?;
+    let state = match outcome {
+        Outcome::Pending => "in_review",
+        Outcome::Approved => "approved",
+        Outcome::Rejected => "rejected",
+    };
+    let verb = if decision == Decision::Approve { "approve" } else { "reject" };
+    let reason = ctx.reason.clone().unwrap_or_else(|| format!("{verb} {step} of item {id}"));
+    let extra = serde_json::json!({"step": step, "decision": verb, "comment": comment});
+    let moved = Moved { item: &it, state, steps: &steps };
+    record_steps(store, ctx, "approval.decide", &reason, moved, extra, Some(signer)).await?;
+    Ok(outcome)
+}
+
+/// Moves every late open step of items in review up one level (journaled per item); the
+/// moves as (item, step, from, to).
+pub async fn escalate(store: &Store, ctx: &Ctx) -> Result<Vec<(i64, String, Role, Role)>, ActionError> {
+    let p = params(store).await?;
+    let calendar = crate::calendar::load(store).await?;
+    let mut out = Vec::new();
+    for it in items(store, None).await?.into_iter().filter(|i| i.state == "in_review") {
+        let mut steps = it.steps.clone();
+        let moved = budget::escalate(&mut steps, ctx.at, p.step_hours, &calendar);
+        if moved.is_empty() {
+            continue;
+        }
+        let reason = format!("late steps of item {} moved up", it.id);
+        let change = Moved { item: &it, state: "in_review", steps: &steps };
+        record_steps(store, ctx, "approval.escalate", &reason, change, serde_json::json!({}), None).await?;
+        out.extend(moved.into_iter().map(|(s, a, b)| (it.id, s, a, b)));
+    }
+    Ok(out)
+}
+
+/// The time now as the cycle's deadlines see it (for callers that list due steps).
+pub fn late(step: &Step, now: Timestamp) -> bool {
+    step.state == budget::StepState::Open && step.due.is_some_and(|d| now > d)
+}
+
+/// Reads a draft's lines from a CSV file with the columns `indicator_code, project_code,
+/// functional_code, economic_code, amount` (amount in yuan); an error names the file, the
+/// row (1 = the header) and the column.
+pub fn lines_csv(path: &std::path::Path) -> Result<Vec<DraftLine>, String> {
+    let file = path.display();
+    let bytes = std::fs::read(path).map_err(|e| format!("{file}: {e}"))?;
+    let text = String::from_utf8(bytes).map_err(|_| format!("{file}: not UTF-8"))?;
+    let mut reader = csv::Reader::from_reader(text.trim_start_matches('\u{feff}').as_bytes());
+    let header: Vec<String> =
+        reader.headers().map_err(|e| format!("{file}:1: {e}"))?.iter().map(|h| h.trim().to_string()).collect();
+    let col = |name: &str| header.iter().position(|h| h == name).ok_or_else(|| format!("{file}:1: no column {name}"));
+    let (ic, pc, fc, ec, ac) =
+        (col("indicator_code")?, col("project_code")?, col("functional_code")?, col("economic_code")?, col("amount")?);
+    let mut out = Vec::new();
+    for (i, r) in reader.records().enumerate() {
+        let row = i + 2;
+        let r = r.map_err(|e| format!("{file}:{row}: {e}"))?;
+        let cell = |c: usize| r.get(c).unwrap_or("").trim().to_string();
+        let amount = Money::parse_yuan(&cell(ac)).map_err(|e| format!("{file}:{row}: column amount: {e}"))?;
+        let project = Some(cell(pc)).filter(|p| !p.is_empty());
+        out.push(DraftLine {
+            indicator_code: cell(ic),
+            project_code: project,
+            functional_code: cell(fc),
+            economic_code: cell(ec),
+            amount,
+        });
+    }
+    Ok(out)
+}

@@ -1,0 +1,180 @@
+//! A fiscal year's preparation and approval on SQLite and PostgreSQL: a top-down cycle with
+//! control totals, drafts as versions and their comparison, a rejected and a resubmitted
+//! draft, parallel reviews, signed decisions, an escalated step, and the approved drafts
+//! becoming the year's indicators; each attempt to break a rule refused with its reason.
+#![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
+
+mod common;
+
+use bw_app::budget;
+use bw_app::journal::ActionError;
+use bw_core::access::Role;
+use bw_core::budget::{Actor, Decision, DraftLine, Mode, Outcome, Stage};
+use bw_core::{Money, Timestamp};
+use common::{ctx, databases, import_str, seed};
+
+fn line(code: &str, project: Option<&str>, economic: &str, amount: &str) -> DraftLine {
+    DraftLine {
+        indicator_code: code.into(),
+        project_code: project.map(str::to_string),
+        functional_code: "2050203".into(),
+        economic_code: economic.into(),
+        amount: Money::parse_yuan(amount).unwrap(),
+    }
+}
+
+fn refused<T: std::fmt::Debug>(r: Result<T, ActionError>) -> String {
+    match r {
+        Err(ActionError::Invalid(m)) => m,
+        other => panic!("expected a refusal, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn a_top_down_year_from_control_totals_to_indicators() {
+    for db in databases().await {
+        let (s, n) = (&db.store, db.name);
+        seed(&db).await;
+        import_str(&db, bw_core::template::Kind::Projects, "p.csv", "project_code,name,unit_code,category,start_year,end_year,total_amount,status,expires_on\nXM9,旧项目,U1,other,2020,2021,100.00,retired,\n")
+            .await
+            .unwrap_or_else(|e| panic!("{n}: {e:?}"));
+        let mut c = ctx();
+        c.at = Timestamp::parse("2026-11-23T09:00:00Z").unwrap(); // a Monday
+        budget::open_cycle(s, &c, 2027, Mode::TopDown).await.expect("open");
+        assert!(refused(budget::open_cycle(s, &c, 2027, Mode::BottomUp).await).contains("already open"));
+        // Drafts wait for preparation; stages are not skipped.
+        let v1 = [line("A", None, "30201", "100000.00"), line("B", Some("XM1"), "31002", "1000000.00")];
+        assert!(refused(budget::save_draft(s, &c, 2027, "U1", &v1, "").await).contains("drafts are not open"), "{n}");
+        assert!(refused(budget::advance(s, &c, 2027, Stage::Review).await).contains("the next stage is preparation"));
+        budget::set_control(s, &c, 2027, "D1", Money::parse_yuan("1200000.00").unwrap()).await.expect("control");
+        assert!(refused(budget::set_control(s, &c, 2027, "U1", Money::from_fen(1)).await).contains("not a department"));
+        budget::advance(s, &c, 2027, Stage::Preparation).await.expect("preparation");
+
+        // Versions within the control total; one over it is refused with the excess named.
+        assert_eq!(budget::save_draft(s, &c, 2027, "U1", &v1, "初稿").await.expect("v1"), 1);
+        let over = [line("A", None, "30201", "100000.00"), line("B", Some("XM1"), "31002", "1150000.00")];
+        let m = refused(budget::save_draft(s, &c, 2027, "U1", &over, "").await);
+        assert!(m.contains("above its control total of 1200000.00 (by 50000.00)"), "{n}: {m}");
+        let retired = [line("A", Some("XM9"), "30201", "10.00")];
+        assert!(
+            refused(budget::save_draft(s, &c, 2027, "U1", &retired, "").await)
+                .contains("a retired project receives no money")
+        );
+        let v2 = [
+            line("A", None, "30201", "100000.00"),
+            line("B", Some("XM1"), "31002", "1050000.00"),
+            line("C", None, "30211", "30000.00"),
+        ];
+        assert_eq!(budget::save_draft(s, &c, 2027, "U1", &v2, "压减校舍，增差旅").await.expect("v2"), 2);
+        let (changes, v) = budget::compare(s, 2027, "U1", 1, 2).await.expect("compare");
+        assert_eq!(changes.len(), 2, "{n}: B changed, C added");
+        assert_eq!((v.author.as_str(), v.note.as_str()), ("test:alice", "压减校舍，增差旅"));
+
+        // Approvers, each with their own signing key.
+        let mut signers = std::collections::HashMap::new();
+        for u in ["wang", "zhou", "sun", "zhao", "qian"] {
+            bw_app::approval::register_key(s, &c, u, "a long password").await.expect("key");
+            signers.insert(u, bw_app::approval::unlock(s, u, "a long password").await.expect("unlock"));
+        }
+        let signers = &signers;
+        let decide = |c: &bw_app::Ctx, id: i64, step: &'static str, who: &'static str, role: Role, d: Decision| {
+            let signer = &signers[who];
+            let c = bw_app::Ctx { actor: format!("user:{who}"), ..c.clone() };
+            async move {
+                let roles = [role];
+                let actor = Actor { user: &c.actor, roles: &roles, whole: &roles };
+                let ruling = budget::Ruling { id, step, decision: d, comment: "意见" };
+                budget::decide(s, &c, signer, &actor, ruling).await
+            }
+        };
+
+        // Submitted, rejected by the unit head, resubmitted as a new version.
+        let first = budget::submit(s, &c, 2027, "U1", false).await.expect("submit");
+        assert_eq!(budget::item(s, first).await.unwrap().unwrap().route, "standard");
+        assert!(refused(budget::save_draft(s, &c, 2027, "U1", &v2, "").await).contains("in review"));
+        let me = Actor { user: "test:alice", roles: &[Role::UnitHead], whole: &[] };
+        let ruling = budget::Ruling { id: first, step: "unit_head", decision: Decision::Approve, comment: "" };
+        let own = budget::decide(s, &c, &signers["wang"], &me, ruling).await;
+        assert!(refused(own).contains("prepared this item"), "{n}: approving one's own draft");
+        let early = decide(&c, first, "finance_head", "zhao", Role::BureauHead, Decision::Approve).await;
+        assert!(refused(early).contains("not open yet"), "{n}: skipping a step");
+        assert_eq!(
+            decide(&c, first, "unit_head", "wang", Role::UnitHead, Decision::Reject).await.unwrap(),
+            Outcome::Rejected
+        );
+        let v3 = [
+            line("A", None, "30201", "90000.00"),
+            line("B", Some("XM1"), "31002", "1050000.00"),
+            line("C", None, "30211", "30000.00"),
+        ];
+        assert_eq!(budget::save_draft(s, &c, 2027, "U1", &v3, "按意见修改").await.expect("v3"), 3);
+        let second = budget::submit(s, &c, 2027, "U1", false).await.expect("resubmit");
+        assert_eq!(budget::item(s, second).await.unwrap().unwrap().version, 3);
+        assert_eq!(
+            decide(&c, second, "unit_head", "wang", Role::UnitHead, Decision::Approve).await.unwrap(),
+            Outcome::Pending
+        );
+        // The technical and the budget review are open at once.
+        assert_eq!(
+            decide(&c, second, "budget_review", "sun", Role::BureauReviewer, Decision::Approve).await.unwrap(),
+            Outcome::Pending
+        );
+        assert_eq!(
+            decide(&c, second, "technical_review", "zhou", Role::DepartmentReviewer, Decision::Approve).await.unwrap(),
+            Outcome::Pending
+        );
+        assert_eq!(
+            decide(&c, second, "finance_head", "zhao", Role::BureauHead, Decision::Approve).await.unwrap(),
+            Outcome::Approved
+        );
+
+        // U2: a small draft on the lean route, left too long with its unit head.
+        budget::set_control(s, &c, 2027, "D2", Money::parse_yuan("40000.00").unwrap()).await.expect("control");
+        budget::save_draft(s, &c, 2027, "U2", &[line("E", None, "30211", "30000.00")], "").await.expect("U2");
+        let small = budget::submit(s, &c, 2027, "U2", false).await.expect("submit U2");
+        let it = budget::item(s, small).await.unwrap().unwrap();
+        assert_eq!(it.route, "lean");
+        assert_eq!(it.steps[0].due.unwrap().to_string(), "2026-11-25T09:00:00Z", "{n}: 48 working hours");
+        let late = bw_app::Ctx { at: Timestamp::parse("2026-11-26T10:00:00Z").unwrap(), ..c.clone() };
+        let moved = budget::escalate(s, &late).await.expect("escalate");
+        assert_eq!(moved, vec![(small, "unit_head".to_string(), Role::UnitHead, Role::DepartmentReviewer)], "{n}");
+        let m = refused(decide(&late, small, "unit_head", "wang", Role::UnitHead, Decision::Approve).await);
+        assert!(m.contains("escalated from unit_head"), "{n}: acting after the escalation: {m}");
+        assert_eq!(
+            decide(&late, small, "unit_head", "zhou", Role::DepartmentReviewer, Decision::Approve).await.unwrap(),
+            Outcome::Pending
+        );
+        assert_eq!(
+            decide(&late, small, "finance_filing", "sun", Role::BureauReviewer, Decision::Approve).await.unwrap(),
+            Outcome::Approved
+        );
+
+        // Through to execution: the approved versions become the year's indicators.
+        for stage in [Stage::Consolidation, Stage::Review, Stage::Approval] {
+            budget::advance(s, &c, 2027, stage).await.expect("advance");
+        }
+        assert!(refused(budget::save_draft(s, &c, 2027, "U1", &v3, "").await).contains("drafts are not open"));
+        let a = budget::advance(s, &c, 2027, Stage::Execution).await.expect("execution");
+        assert_eq!(a.indicators, 4, "{n}: A, B, C of U1 and E of U2");
+        let row = bw_store::sqlx::query(
+            "SELECT amount, unit_code, project_code FROM indicators WHERE year = 2027 AND indicator_code = 'A'",
+        )
+        .fetch_one(s.pool())
+        .await
+        .expect("indicator A");
+        use bw_store::sqlx::Row as _;
+        assert_eq!(row.try_get::<i64, _>(0).unwrap(), 9_000_000, "{n}: version 3's amount");
+        assert_eq!(row.try_get::<String, _>(1).unwrap(), "U1");
+
+        // Each decision is signed by its approver in the journal, and verify agrees.
+        let entries =
+            bw_store::sqlx::query("SELECT entry FROM journal ORDER BY idx").fetch_all(s.pool()).await.unwrap();
+        let texts: Vec<String> =
+            entries.iter().map(|r| String::from_utf8(r.try_get::<Vec<u8>, _>(0).unwrap()).unwrap()).collect();
+        let decisions: Vec<&String> = texts.iter().filter(|t| t.contains("\"action\":\"approval.decide\"")).collect();
+        assert_eq!(decisions.len(), 7, "{n}");
+        assert!(decisions.iter().all(|t| t.contains(bw_app::journal::APPROVER_FIELD)), "{n}: each signed");
+        let r = bw_app::verify::verify(s).await.expect("verify");
+        assert!(r.ok, "{n}: {:?}", r.failures);
+    }
+}
