@@ -659,9 +659,9 @@ async fn budget_command(g: &Global, command: BudgetCommand) -> Result<()> {
             let path: Vec<&str> = tree.ancestors(&it.unit_code).iter().map(|n| n.code.as_str()).collect();
             let (roles, whole) = budget::roles_at(&access, &path);
             let actor = bw_core::budget::Actor { user: &c.actor, roles: &roles, whole: &whole };
-            let signer = bw_app::approval::unlock(&store, &user, &password).await?;
             let ruling = budget::Ruling { id: item, step: &step, decision, comment: &comment };
-            let outcome = budget::decide(&store, &c, &signer, &actor, ruling).await?;
+            let key = budget::Key::Password { user: &user, password: &password };
+            let outcome = budget::decide(&store, &c, key, &actor, ruling).await?;
             println!(
                 "item {item}: {step} {} by {user} → {outcome:?}",
                 if decision == Decision::Approve { "approved" } else { "rejected" }

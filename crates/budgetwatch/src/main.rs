@@ -7,6 +7,7 @@
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 mod api;
+mod budget_api;
 mod cli;
 mod clock;
 mod documents_api;

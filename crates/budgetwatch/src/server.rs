@@ -29,6 +29,7 @@ pub fn router(app: App) -> Router {
     // The API and its OpenAPI document come from the same handlers.
     let (api, doc) = crate::api::documented()
         .merge(crate::figures_api::documented())
+        .merge(crate::budget_api::documented())
         .merge(crate::documents_api::documented())
         .merge(crate::ledger_api::documented())
         .merge(crate::portal::documented())

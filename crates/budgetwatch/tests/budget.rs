@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{bw, bw_env, stderr, stdout};
+use common::{bw, bw_env, request, stderr, stdout};
 
 #[test]
 fn a_year_prepared_and_approved_from_the_command_line() {
@@ -89,6 +89,67 @@ fn a_year_prepared_and_approved_from_the_command_line() {
         ok(&["budget", "advance", "--year", "2027", "--to", stage]);
     }
     assert!(ok(&["budget", "advance", "--year", "2027", "--to", "execution"]).contains("2 indicators imported"));
+
+    // The next year through the API: opened and steered by finance, drafted by the unit's
+    // handler, decided by its head with a signature.
+    let mut passwords = std::collections::HashMap::new();
+    for user in ["bureau-reviewer", "bureau-head", "unit-handler", "unit-head"] {
+        let password = format!("{user}-login-pass");
+        let o = bw_env(&db, &["user", "password", user], "BUDGETWATCH_PASSWORD", &password);
+        assert!(o.status.success(), "{}", stderr(&o));
+        passwords.insert(user, password);
+    }
+    let (mut child, addr) = common::spawn_server(&db, &["serve", "--addr", "127.0.0.1:0"]);
+    let session = |user: &str| {
+        let body = format!("user={user}&password={}", passwords[user]);
+        let cookie =
+            request(&addr, "POST", "/login", &[("Content-Type", "application/x-www-form-urlencoded")], &body).cookie();
+        let me = request(&addr, "GET", "/api/v1/me", &[("Cookie", &cookie)], "").json();
+        (cookie, me["csrf_token"].as_str().unwrap().to_string())
+    };
+    let call = |who: &(String, String), method: &str, path: &str, body: serde_json::Value| {
+        let hs = [("Cookie", who.0.as_str()), ("X-CSRF-Token", who.1.as_str()), ("Content-Type", "application/json")];
+        request(&addr, method, path, &hs, &body.to_string())
+    };
+    let (finance, head, handler, unit_head) =
+        (session("bureau-reviewer"), session("bureau-head"), session("unit-handler"), session("unit-head"));
+    assert_eq!(call(&handler, "POST", "/api/v1/budget/2028", serde_json::json!({"mode": "top_down"})).status, 403);
+    assert_eq!(call(&finance, "POST", "/api/v1/budget/2028", serde_json::json!({"mode": "top_down"})).status, 201);
+    let r = call(&finance, "PUT", "/api/v1/budget/2028/controls/990000001", serde_json::json!({"amount": "500000.00"}));
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(
+        call(&finance, "POST", "/api/v1/budget/2028/advance", serde_json::json!({"to": "preparation"})).status,
+        403
+    );
+    assert_eq!(
+        call(&head, "POST", "/api/v1/budget/2028/advance", serde_json::json!({"to": "preparation"})).status,
+        200
+    );
+    let lines = |amount: &str| serde_json::json!({"lines": [{"indicator_code": "ZB2028A", "functional_code": "2050101", "economic_code": "30101", "amount": amount}], "note": "初稿"});
+    let r = call(&handler, "POST", &format!("/api/v1/budget/2028/drafts/{unit}"), lines("600000.00"));
+    assert_eq!(r.status, 409);
+    assert!(r.json()["detail"].as_str().unwrap().contains("above its control total of 500000.00"), "{}", r.body);
+    let r = call(&handler, "POST", &format!("/api/v1/budget/2028/drafts/{unit}"), lines("450000.00"));
+    assert_eq!((r.status, r.json()["version"].as_i64()), (201, Some(1)), "{}", r.body);
+    let r = call(&handler, "POST", &format!("/api/v1/budget/2028/drafts/{unit}/submit"), serde_json::json!({}));
+    assert_eq!(r.status, 201, "{}", r.body);
+    let id = r.json()["id"].as_i64().unwrap();
+    let decide = |who: &(String, String), password: &str| {
+        let body =
+            serde_json::json!({"step": "unit_head", "decision": "approve", "comment": "同意", "password": password});
+        call(who, "POST", &format!("/api/v1/approvals/{id}/decisions"), body)
+    };
+    let r = decide(&handler, "whatever");
+    assert_eq!(r.status, 403, "the preparer: {}", r.body);
+    assert_eq!(decide(&unit_head, "not the password").status, 409);
+    let r = decide(&unit_head, "a signing password");
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.json()["item"]["steps"][0]["state"], "approved");
+    let item = call(&head, "GET", &format!("/api/v1/approvals/{id}"), serde_json::json!(null)).json();
+    assert_eq!(item["steps"][0]["by"], "user:unit-head");
+    let _ = child.kill();
+    let _ = child.wait();
+
     let o = bw(&db, &["verify"]);
     assert!(o.status.success(), "{}", stdout(&o));
 }

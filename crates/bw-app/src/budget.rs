@@ -530,12 +530,19 @@ pub struct Ruling<'a> {
     pub comment: &'a str,
 }
 
+/// The approver's own key a decision is signed with: unsealed already, or the user's name
+/// and password to unseal it (only once the decision is known to be allowed).
+pub enum Key<'a> {
+    Unsealed(&'a Signer),
+    Password { user: &'a str, password: &'a str },
+}
+
 /// `actor` (who holds `roles` at the item's unit and `whole` on everything) decides a step;
-/// the entry is signed with `signer`, the approver's own key. The outcome.
+/// the entry is signed with the approver's own key. The outcome.
 pub async fn decide(
     store: &Store,
     ctx: &Ctx,
-    signer: &Signer,
+    key: Key<'_>,
     actor: &Actor<'_>,
     ruling: Ruling<'_>,
 ) -> Result<Outcome, ActionError> {
@@ -560,6 +567,14 @@ pub async fn decide(
     let verb = if decision == Decision::Approve { "approve" } else { "reject" };
     let reason = ctx.reason.clone().unwrap_or_else(|| format!("{verb} {step} of item {id}"));
     let extra = serde_json::json!({"step": step, "decision": verb, "comment": comment});
+    let unsealed;
+    let signer = match key {
+        Key::Unsealed(s) => s,
+        Key::Password { user, password } => {
+            unsealed = crate::approval::unlock(store, user, password).await?;
+            &unsealed
+        }
+    };
     let moved = Moved { item: &it, state, steps: &steps };
     record_steps(store, ctx, "approval.decide", &reason, moved, extra, Some(signer)).await?;
     Ok(outcome)

@@ -84,7 +84,7 @@ async fn a_top_down_year_from_control_totals_to_indicators() {
                 let roles = [role];
                 let actor = Actor { user: &c.actor, roles: &roles, whole: &roles };
                 let ruling = budget::Ruling { id, step, decision: d, comment: "意见" };
-                budget::decide(s, &c, signer, &actor, ruling).await
+                budget::decide(s, &c, budget::Key::Unsealed(signer), &actor, ruling).await
             }
         };
 
@@ -94,7 +94,7 @@ async fn a_top_down_year_from_control_totals_to_indicators() {
         assert!(refused(budget::save_draft(s, &c, 2027, "U1", &v2, "").await).contains("in review"));
         let me = Actor { user: "test:alice", roles: &[Role::UnitHead], whole: &[] };
         let ruling = budget::Ruling { id: first, step: "unit_head", decision: Decision::Approve, comment: "" };
-        let own = budget::decide(s, &c, &signers["wang"], &me, ruling).await;
+        let own = budget::decide(s, &c, budget::Key::Unsealed(&signers["wang"]), &me, ruling).await;
         assert!(refused(own).contains("prepared this item"), "{n}: approving one's own draft");
         let early = decide(&c, first, "finance_head", "zhao", Role::BureauHead, Decision::Approve).await;
         assert!(refused(early).contains("not open yet"), "{n}: skipping a step");

@@ -208,7 +208,7 @@ pub const BUDGET_SETTINGS: &[SettingSpec] = &[
     yuan("budget.lean_below", "50000.00", "items below this amount take the lean route (3 levels instead of 5)"),
     SettingSpec {
         key: "budget.major_share",
-        default: "0.10",
+        default: "0.1",
         kind: SettingType::Decimal { min_milli: 0, max_milli: 1000 },
         about: "an adjustment moving more than this share of the original amount also needs the chief",
     },

@@ -1,0 +1,282 @@
+//! Budget preparation and approval under `/api/v1` (docs/BUDGET.md): the year's cycle,
+//! control totals, drafts and their versions, submission, and signed decisions on approval
+//! steps, each checked against the caller's grants.
+
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use bw_app::budget;
+use bw_app::journal::ActionError;
+use bw_core::access::{Permission, Refusal, Scope};
+use bw_core::budget::{Decision, DraftLine, Mode, Stage};
+use serde_json::json;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::api::{App, Caller, Problem, ProblemDoc, field_problem, off_thread, signed_in};
+
+/// The budget endpoints, described for the API document.
+pub fn documented() -> OpenApiRouter<App> {
+    OpenApiRouter::new()
+        .routes(routes!(show_year, open_year))
+        .routes(routes!(advance_year))
+        .routes(routes!(set_control))
+        .routes(routes!(list_versions, save_draft))
+        .routes(routes!(diff_versions))
+        .routes(routes!(submit_draft))
+        .routes(routes!(one_item))
+        .routes(routes!(decide_step))
+}
+
+fn refused(e: ActionError) -> Problem {
+    match e {
+        ActionError::Invalid(m) if m.starts_with("segregation of duties") || m.contains("needs the role") => {
+            Problem::new(StatusCode::FORBIDDEN, "forbidden", m)
+        }
+        ActionError::Invalid(m) => Problem::new(StatusCode::CONFLICT, "conflict", m),
+        e => Problem::internal(e),
+    }
+}
+
+fn ctx(caller: &Caller, reason: Option<String>) -> Result<bw_app::Ctx, Problem> {
+    Ok(bw_app::Ctx {
+        actor: format!("user:{}", caller.access.user),
+        at: crate::clock::now(),
+        reason,
+        entropy: crate::clock::random_seed().map_err(Problem::internal)?,
+    })
+}
+
+/// `p` on the whole organisation (the finance bureau's own acts on a year).
+fn on_everything(caller: &Caller, p: Permission) -> Result<(), Problem> {
+    signed_in(caller)?;
+    if caller.access.scopes(p).contains(&Scope::All) {
+        Ok(())
+    } else {
+        Err(Refusal::OutOfScope(p, "the whole organisation".into()).into())
+    }
+}
+
+#[utoipa::path(get, path = "/api/v1/budget/{year}", tag = "budget", params(("year" = i32, Path, description = "fiscal year")), security((), ("token" = [])), responses((status = 200, description = "the cycle and the approval items the caller may read", body = Object), (status = 401, description = "no or an unknown credential", body = ProblemDoc), (status = 403, description = "the caller reads no budgets", body = ProblemDoc)))]
+async fn show_year(
+    State(app): State<App>,
+    caller: Caller,
+    Path(year): Path<i32>,
+) -> Result<Json<serde_json::Value>, Problem> {
+    signed_in(&caller)?;
+    let org = app.org().await?;
+    caller.nodes(&org, Permission::ReadBudget, false)?;
+    let cycle = budget::cycle(&app.store, year).await.map_err(Problem::internal)?;
+    let items: Vec<budget::Item> = budget::items(&app.store, Some(year))
+        .await
+        .map_err(Problem::internal)?
+        .into_iter()
+        .filter(|i| caller.check(&org, Permission::ReadBudget, &i.unit_code).is_ok())
+        .collect();
+    Ok(Json(json!({"cycle": cycle, "items": items})))
+}
+
+#[derive(serde::Deserialize, utoipa::ToSchema)]
+struct OpenBody {
+    /// `bottom_up` or `top_down`.
+    mode: String,
+}
+
+#[utoipa::path(post, path = "/api/v1/budget/{year}", tag = "budget", params(("year" = i32, Path, description = "fiscal year")), request_body = OpenBody, security((), ("token" = [])), responses((status = 201, description = "the cycle is open at research and targets", body = Object), (status = 400, description = "a malformed body", body = ProblemDoc), (status = 401, description = "no or an unknown credential", body = ProblemDoc), (status = 403, description = "needs prepare_budget on the whole organisation", body = ProblemDoc), (status = 409, description = "already open", body = ProblemDoc)))]
+async fn open_year(
+    State(app): State<App>,
+    caller: Caller,
+    Path(year): Path<i32>,
+    Json(b): Json<OpenBody>,
+) -> Result<Response, Problem> {
+    on_everything(&caller, Permission::PrepareBudget)?;
+    let mode = Mode::parse(&b.mode).map_err(|e| field_problem("mode", &e))?;
+    let (store, c) = (app.store.clone(), ctx(&caller, None)?);
+    off_thread(move |rt| rt.block_on(budget::open_cycle(&store, &c, year, mode))).await?.map_err(refused)?;
+    Ok((StatusCode::CREATED, Json(json!({"year": year, "mode": mode.as_str(), "stage": "research"}))).into_response())
+}
+
+#[derive(serde::Deserialize, utoipa::ToSchema)]
+struct AdvanceBody {
+    /// The next stage.
+    to: String,
+}
+
+#[utoipa::path(post, path = "/api/v1/budget/{year}/advance", tag = "budget", params(("year" = i32, Path, description = "fiscal year")), request_body = AdvanceBody, security((), ("token" = [])), responses((status = 200, description = "the cycle is at the next stage (entering execution: the approved drafts imported as indicators)", body = Object), (status = 400, description = "a malformed body", body = ProblemDoc), (status = 401, description = "no or an unknown credential", body = ProblemDoc), (status = 403, description = "needs approve_budget on the whole organisation", body = ProblemDoc), (status = 409, description = "not the next stage, or drafts still in review", body = ProblemDoc)))]
+async fn advance_year(
+    State(app): State<App>,
+    caller: Caller,
+    Path(year): Path<i32>,
+    Json(b): Json<AdvanceBody>,
+) -> Result<Json<serde_json::Value>, Problem> {
+    on_everything(&caller, Permission::ApproveBudget)?;
+    let to = Stage::parse(&b.to).map_err(|e| field_problem("to", &e))?;
+    let (store, c) = (app.store.clone(), ctx(&caller, None)?);
+    let a = off_thread(move |rt| rt.block_on(budget::advance(&store, &c, year, to))).await?.map_err(refused)?;
+    Ok(Json(json!({"year": year, "stage": a.stage.as_str(), "indicators": a.indicators})))
+}
+
+#[derive(serde::Deserialize, utoipa::ToSchema)]
+struct ControlBody {
+    /// Yuan.
+    amount: String,
+}
+
+#[utoipa::path(put, path = "/api/v1/budget/{year}/controls/{department}", tag = "budget", params(("year" = i32, Path, description = "fiscal year"), ("department" = String, Path, description = "department code")), request_body = ControlBody, security((), ("token" = [])), responses((status = 200, description = "the control total is set", body = Object), (status = 400, description = "a malformed body", body = ProblemDoc), (status = 401, description = "no or an unknown credential", body = ProblemDoc), (status = 403, description = "needs prepare_budget on the whole organisation", body = ProblemDoc), (status = 409, description = "not a top-down year at research or preparation, or not a department", body = ProblemDoc)))]
+async fn set_control(
+    State(app): State<App>,
+    caller: Caller,
+    Path((year, department)): Path<(i32, String)>,
+    Json(b): Json<ControlBody>,
+) -> Result<Json<serde_json::Value>, Problem> {
+    on_everything(&caller, Permission::PrepareBudget)?;
+    let amount = bw_core::Money::parse_yuan(&b.amount).map_err(|e| field_problem("amount", &e.to_string()))?;
+    let (store, c, d) = (app.store.clone(), ctx(&caller, None)?, department.clone());
+    off_thread(move |rt| rt.block_on(budget::set_control(&store, &c, year, &d, amount))).await?.map_err(refused)?;
+    Ok(Json(json!({"year": year, "department_code": department, "amount": amount})))
+}
+
+#[utoipa::path(get, path = "/api/v1/budget/{year}/drafts/{unit}", tag = "budget", params(("year" = i32, Path, description = "fiscal year"), ("unit" = String, Path, description = "unit code")), security((), ("token" = [])), responses((status = 200, description = "every version of the unit's draft", body = Object), (status = 401, description = "no or an unknown credential", body = ProblemDoc), (status = 403, description = "outside the caller's permissions or scope", body = ProblemDoc)))]
+async fn list_versions(
+    State(app): State<App>,
+    caller: Caller,
+    Path((year, unit)): Path<(i32, String)>,
+) -> Result<Json<serde_json::Value>, Problem> {
+    signed_in(&caller)?;
+    let org = app.org().await?;
+    caller.check(&org, Permission::ReadBudget, &unit)?;
+    let items = budget::versions(&app.store, year, &unit).await.map_err(Problem::internal)?;
+    Ok(Json(json!({"items": items})))
+}
+
+#[derive(serde::Deserialize, utoipa::ToSchema)]
+struct DraftBody {
+    /// `{indicator_code, project_code?, functional_code, economic_code, amount}` each.
+    #[schema(value_type = Vec<Object>)]
+    lines: Vec<DraftLine>,
+    #[serde(default)]
+    note: String,
+}
+
+#[utoipa::path(post, path = "/api/v1/budget/{year}/drafts/{unit}", tag = "budget", params(("year" = i32, Path, description = "fiscal year"), ("unit" = String, Path, description = "unit code")), request_body = DraftBody, security((), ("token" = [])), responses((status = 201, description = "saved as a new version", body = Object), (status = 400, description = "a malformed body", body = ProblemDoc), (status = 401, description = "no or an unknown credential", body = ProblemDoc), (status = 403, description = "needs prepare_budget on the unit", body = ProblemDoc), (status = 409, description = "refused: drafts closed, a line not sound, a project that may receive no money, a draft in review, a control total exceeded", body = ProblemDoc)))]
+async fn save_draft(
+    State(app): State<App>,
+    caller: Caller,
+    Path((year, unit)): Path<(i32, String)>,
+    Json(b): Json<DraftBody>,
+) -> Result<Response, Problem> {
+    signed_in(&caller)?;
+    let org = app.org().await?;
+    caller.check(&org, Permission::PrepareBudget, &unit)?;
+    let (store, c, u) = (app.store.clone(), ctx(&caller, None)?, unit.clone());
+    let version = off_thread(move |rt| rt.block_on(budget::save_draft(&store, &c, year, &u, &b.lines, &b.note)))
+        .await?
+        .map_err(refused)?;
+    Ok((StatusCode::CREATED, Json(json!({"year": year, "unit_code": unit, "version": version}))).into_response())
+}
+
+#[derive(serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+struct DiffQuery {
+    from: i64,
+    to: i64,
+}
+
+#[utoipa::path(get, path = "/api/v1/budget/{year}/drafts/{unit}/diff", tag = "budget", params(("year" = i32, Path, description = "fiscal year"), ("unit" = String, Path, description = "unit code"), DiffQuery), security((), ("token" = [])), responses((status = 200, description = "what changed, line by line, with who saved the later version and why", body = Object), (status = 401, description = "no or an unknown credential", body = ProblemDoc), (status = 403, description = "outside the caller's permissions or scope", body = ProblemDoc), (status = 409, description = "no such version", body = ProblemDoc)))]
+async fn diff_versions(
+    State(app): State<App>,
+    caller: Caller,
+    Path((year, unit)): Path<(i32, String)>,
+    Query(q): Query<DiffQuery>,
+) -> Result<Json<serde_json::Value>, Problem> {
+    signed_in(&caller)?;
+    let org = app.org().await?;
+    caller.check(&org, Permission::ReadBudget, &unit)?;
+    let (changes, v) = budget::compare(&app.store, year, &unit, q.from, q.to).await.map_err(refused)?;
+    Ok(Json(json!({"from": q.from, "to": q.to, "author": v.author, "note": v.note, "changes": changes})))
+}
+
+#[derive(serde::Deserialize, utoipa::ToSchema)]
+struct SubmitBody {
+    /// A strategic change: the major route.
+    #[serde(default)]
+    strategic: bool,
+}
+
+#[utoipa::path(post, path = "/api/v1/budget/{year}/drafts/{unit}/submit", tag = "budget", params(("year" = i32, Path, description = "fiscal year"), ("unit" = String, Path, description = "unit code")), request_body = SubmitBody, security((), ("token" = [])), responses((status = 201, description = "the latest version is in review: the item with its route and steps", body = Object), (status = 401, description = "no or an unknown credential", body = ProblemDoc), (status = 403, description = "needs prepare_budget on the unit", body = ProblemDoc), (status = 409, description = "no draft, drafts closed, or already in review", body = ProblemDoc)))]
+async fn submit_draft(
+    State(app): State<App>,
+    caller: Caller,
+    Path((year, unit)): Path<(i32, String)>,
+    Json(b): Json<SubmitBody>,
+) -> Result<Response, Problem> {
+    signed_in(&caller)?;
+    let org = app.org().await?;
+    caller.check(&org, Permission::PrepareBudget, &unit)?;
+    let (store, c, u) = (app.store.clone(), ctx(&caller, None)?, unit.clone());
+    let id =
+        off_thread(move |rt| rt.block_on(budget::submit(&store, &c, year, &u, b.strategic))).await?.map_err(refused)?;
+    let item = budget::item(&app.store, id).await.map_err(Problem::internal)?;
+    Ok((StatusCode::CREATED, Json(json!(item))).into_response())
+}
+
+/// Item `id` when the caller may read its unit; 403 otherwise or when there is none.
+async fn readable_item(app: &App, caller: &Caller, id: i64) -> Result<budget::Item, Problem> {
+    signed_in(caller)?;
+    let hidden = || Problem::from(Refusal::OutOfScope(Permission::ReadBudget, format!("approval item {id}")));
+    let item = budget::item(&app.store, id).await.map_err(Problem::internal)?.ok_or_else(hidden)?;
+    let org = app.org().await?;
+    caller.check(&org, Permission::ReadBudget, &item.unit_code).map_err(|_| hidden())?;
+    Ok(item)
+}
+
+#[utoipa::path(get, path = "/api/v1/approvals/{id}", tag = "budget", params(("id" = i64, Path, description = "approval item id")), security((), ("token" = [])), responses((status = 200, description = "the item with its route, steps, who decided and what is due", body = Object), (status = 401, description = "no or an unknown credential", body = ProblemDoc), (status = 403, description = "outside the caller's scope (or no such item)", body = ProblemDoc)))]
+async fn one_item(
+    State(app): State<App>,
+    caller: Caller,
+    Path(id): Path<i64>,
+) -> Result<Json<serde_json::Value>, Problem> {
+    Ok(Json(json!(readable_item(&app, &caller, id).await?)))
+}
+
+#[derive(serde::Deserialize, utoipa::ToSchema)]
+struct DecisionBody {
+    step: String,
+    /// `approve` or `reject`.
+    decision: String,
+    #[serde(default)]
+    comment: String,
+    /// The approver's password, which unseals their own signing key: the decision is signed
+    /// with it.
+    password: String,
+}
+
+#[utoipa::path(post, path = "/api/v1/approvals/{id}/decisions", tag = "budget", params(("id" = i64, Path, description = "approval item id")), request_body = DecisionBody, security((), ("token" = [])), responses((status = 200, description = "decided and signed: the item's state", body = Object), (status = 400, description = "a malformed body", body = ProblemDoc), (status = 401, description = "no or an unknown credential", body = ProblemDoc), (status = 403, description = "not the step's role, the preparer, or one who already acted", body = ProblemDoc), (status = 409, description = "the step is not open, or the item is decided; a wrong password", body = ProblemDoc)))]
+async fn decide_step(
+    State(app): State<App>,
+    caller: Caller,
+    Path(id): Path<i64>,
+    Json(b): Json<DecisionBody>,
+) -> Result<Json<serde_json::Value>, Problem> {
+    let item = readable_item(&app, &caller, id).await?;
+    let decision = Decision::parse(&b.decision).map_err(|e| field_problem("decision", &e))?;
+    let org = app.org().await?;
+    let path: Vec<String> = org.ancestors(&item.unit_code).iter().map(|n| n.code.clone()).collect();
+    let c = ctx(&caller, None)?;
+    let (store, access, user) = (app.store.clone(), caller.access.clone(), caller.access.user.clone());
+    let outcome = off_thread(move |rt| {
+        rt.block_on(async {
+            let refs: Vec<&str> = path.iter().map(String::as_str).collect();
+            let (roles, whole) = budget::roles_at(&access, &refs);
+            let actor = bw_core::budget::Actor { user: &c.actor, roles: &roles, whole: &whole };
+            let ruling = budget::Ruling { id, step: &b.step, decision, comment: &b.comment };
+            let key = budget::Key::Password { user: &user, password: &b.password };
+            budget::decide(&store, &c, key, &actor, ruling).await
+        })
+    })
+    .await?
+    .map_err(refused)?;
+    let item = budget::item(&app.store, id).await.map_err(Problem::internal)?;
+    Ok(Json(json!({"outcome": format!("{outcome:?}").to_lowercase(), "item": item})))
+}
