@@ -8,6 +8,7 @@ pub mod code;
 pub mod date;
 pub mod money;
 pub mod org;
+pub mod performance;
 pub mod records;
 pub mod report;
 pub mod settings;
