@@ -27,6 +27,57 @@ pub fn documented() -> OpenApiRouter<App> {
         .routes(routes!(submit_draft))
         .routes(routes!(one_item))
         .routes(routes!(decide_step))
+        .routes(routes!(request_adjustment))
+}
+
+#[derive(serde::Deserialize, utoipa::ToSchema)]
+struct AdjustmentBody {
+    indicator_code: String,
+    /// The change in yuan (negative: a cut).
+    delta: String,
+    reason: String,
+    /// The financial impact.
+    impact: String,
+    #[serde(default)]
+    alternatives: String,
+    #[serde(default)]
+    strategic: bool,
+}
+
+#[utoipa::path(post, path = "/api/v1/budget/{year}/adjustments", tag = "budget", params(("year" = i32, Path, description = "fiscal year")), request_body = AdjustmentBody, security((), ("token" = [])), responses((status = 201, description = "approved automatically by a routine rule (`state: approved`, the rule and the new amount) or in review along a route", body = Object), (status = 400, description = "a malformed body", body = ProblemDoc), (status = 401, description = "no or an unknown credential", body = ProblemDoc), (status = 403, description = "needs prepare_budget on the indicator's unit", body = ProblemDoc), (status = 409, description = "refused: not in execution, no such indicator, below what is paid, another adjustment in review", body = ProblemDoc)))]
+async fn request_adjustment(
+    State(app): State<App>,
+    caller: Caller,
+    Path(year): Path<i32>,
+    Json(b): Json<AdjustmentBody>,
+) -> Result<Response, Problem> {
+    signed_in(&caller)?;
+    let delta = bw_core::Money::parse_yuan(&b.delta).map_err(|e| field_problem("delta", &e.to_string()))?;
+    let org = app.org().await?;
+    // Whether the indicator exists is told only to those who may prepare its unit's budget.
+    let found = bw_app::drill::indicator(&app.store, &b.indicator_code, year, 12).await.map_err(Problem::internal)?;
+    let Some((unit, _)) = found else {
+        return Err(Refusal::OutOfScope(Permission::PrepareBudget, b.indicator_code).into());
+    };
+    caller.check(&org, Permission::PrepareBudget, &unit)?;
+    let r = budget::AdjustmentRequest {
+        year,
+        indicator_code: b.indicator_code,
+        delta,
+        reason: b.reason,
+        impact: b.impact,
+        alternatives: b.alternatives,
+        strategic: b.strategic,
+    };
+    let (store, c) = (app.store.clone(), ctx(&caller, None)?);
+    let done = off_thread(move |rt| rt.block_on(budget::request_adjustment(&store, &c, &r))).await?.map_err(refused)?;
+    let body = match done {
+        budget::Adjusted::Automatic { id, rule, amount } => {
+            json!({"id": id, "state": "approved", "rule": rule, "amount": amount})
+        }
+        budget::Adjusted::InReview { id, route } => json!({"id": id, "state": "in_review", "route": route}),
+    };
+    Ok((StatusCode::CREATED, Json(body)).into_response())
 }
 
 fn refused(e: ActionError) -> Problem {

@@ -667,6 +667,27 @@ async fn budget_command(g: &Global, command: BudgetCommand) -> Result<()> {
                 if decision == Decision::Approve { "approved" } else { "rejected" }
             );
         }
+        BudgetCommand::Adjust { year, indicator, delta, reason, impact, alternatives, strategic } => {
+            let delta = bw_core::Money::parse_yuan(&delta).map_err(|e| anyhow::anyhow!("--delta: {e}"))?;
+            let store = open_for_write(g).await?;
+            let r = budget::AdjustmentRequest {
+                year,
+                indicator_code: indicator.clone(),
+                delta,
+                reason,
+                impact,
+                alternatives,
+                strategic,
+            };
+            match budget::request_adjustment(&store, &ctx(g)?, &r).await? {
+                budget::Adjusted::Automatic { id, rule, amount } => {
+                    println!("item {id}: {indicator} adjusted by {delta} to {amount}, approved automatically ({rule})")
+                }
+                budget::Adjusted::InReview { id, route } => {
+                    println!("item {id}: adjustment of {indicator} by {delta} in review, route {route}")
+                }
+            }
+        }
         BudgetCommand::Escalate => {
             let store = open_for_write(g).await?;
             for (id, step, from, to) in budget::escalate(&store, &ctx(g)?).await? {
@@ -770,6 +791,26 @@ enum BudgetCommand {
     },
     /// Move late approval steps up one level.
     Escalate,
+    /// Request an adjustment of an indicator during execution (the standard report form):
+    /// routine ones are approved at once by rule, the rest go for approval.
+    Adjust {
+        #[arg(long)]
+        year: i32,
+        #[arg(long)]
+        indicator: String,
+        /// The change in yuan: 5000.00 more, -5000.00 less.
+        #[arg(long, allow_hyphen_values = true)]
+        delta: String,
+        #[arg(long)]
+        reason: String,
+        /// The financial impact.
+        #[arg(long)]
+        impact: String,
+        #[arg(long, default_value = "")]
+        alternatives: String,
+        #[arg(long)]
+        strategic: bool,
+    },
 }
 
 #[derive(Subcommand)]

@@ -89,6 +89,22 @@ fn a_year_prepared_and_approved_from_the_command_line() {
         ok(&["budget", "advance", "--year", "2027", "--to", stage]);
     }
     assert!(ok(&["budget", "advance", "--year", "2027", "--to", "execution"]).contains("2 indicators imported"));
+    // An adjustment during execution: 1,000.00 off a 20,000.00 travel indicator takes the lean route.
+    let adjusted = ok(&[
+        "budget",
+        "adjust",
+        "--year",
+        "2027",
+        "--indicator",
+        "ZB2027C",
+        "--delta",
+        "-1000.00",
+        "--reason",
+        "会议改线上",
+        "--impact",
+        "减少支出 1000 元",
+    ]);
+    assert!(adjusted.contains("in review, route lean"), "{adjusted}");
 
     // The next year through the API: opened and steered by finance, drafted by the unit's
     // handler, decided by its head with a signature.

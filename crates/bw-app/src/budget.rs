@@ -125,7 +125,16 @@ async fn import_approved(store: &Store, ctx: &Ctx, year: i32) -> Result<u64, Act
         per_unit.insert(r.try_get(0)?, r.try_get(1)?);
     }
     if per_unit.is_empty() {
-        return Err(invalid(format!("no approved draft for {year}: nothing to execute")));
+        // A year whose indicators came in by import executes them as they are.
+        let existing: i64 = sqlx::query("SELECT COUNT(*) FROM indicators WHERE year = $1")
+            .bind(i64::from(year))
+            .fetch_one(store.pool())
+            .await?
+            .try_get(0)?;
+        if existing > 0 {
+            return Ok(0);
+        }
+        return Err(invalid(format!("no approved draft and no indicators for {year}: nothing to execute")));
     }
     // The indicators template's own columns, so the file is checked as any import is.
     let columns: Vec<&str> = bw_core::template::Kind::Indicators.columns().iter().map(|c| c.name).collect();
@@ -253,9 +262,6 @@ pub async fn versions(store: &Store, year: i32, unit: &str) -> Result<Vec<Versio
     Ok(out)
 }
 
-/// Project statuses a draft's line may name: money may still go there.
-const FUNDABLE: [&str; 3] = ["reserve", "approved", "executing"];
-
 /// Saves a new version of `unit`'s draft for `year` (drafts open: preparation,
 /// consolidation, review). Refused: lines that are not sound, a project that does not exist
 /// or may receive no money, a unit with a draft in review, and in a top-down year a
@@ -287,9 +293,10 @@ pub async fn save_draft(
                 None => return Err(invalid(format!("line {}: no project {p} in the project library", i + 1))),
                 Some(r) => {
                     let status: String = r.try_get(0)?;
-                    if !FUNDABLE.contains(&status.as_str()) {
+                    let fundable = bw_core::records::ProjectStatus::parse(&status).is_ok_and(|s| s.may_receive_money());
+                    if !fundable {
                         return Err(invalid(format!(
-                            "line {}: project {p} is {status}: a {status} project receives no money",
+                            "line {}: project {p} is {status}: only an approved or executing project receives money",
                             i + 1
                         )));
                     }
@@ -425,9 +432,9 @@ async fn in_review(store: &Store, year: i32, unit: &str) -> Result<Option<i64>, 
 pub async fn params(store: &Store) -> Result<RouteParams, ActionError> {
     let get = |k: &'static str| async move { crate::settings::get(store, k).await };
     let lean = Money::parse_yuan(&get("budget.lean_below").await?).map_err(|e| invalid(e.to_string()))?;
-    let share: f64 = get("budget.major_share").await?.parse().map_err(|_| invalid("budget.major_share"))?;
+    let share = bw_core::performance::Milli::parse(&get("budget.major_share").await?).map_err(invalid)?;
     let hours: u32 = get("budget.step_hours").await?.parse().map_err(|_| invalid("budget.step_hours"))?;
-    Ok(RouteParams { lean_below: lean, major_share: share, step_hours: hours })
+    Ok(RouteParams { lean_below: lean, major_share_milli: share.0, step_hours: hours })
 }
 
 /// Submits the latest version of `unit`'s draft for `year` for approval (drafts open, none
@@ -503,9 +510,21 @@ async fn record_steps(
 ) -> Result<i64, ActionError> {
     let Moved { item, state, steps } = moved;
     let text = serde_json::to_string(steps).map_err(|e| invalid(e.to_string()))?;
+    // An adjustment approved in full takes effect with the decision's own entry.
+    let apply = if item.kind == "adjustment" && state == "approved" {
+        Some(adjustment_effect(store, item.id).await?)
+    } else {
+        None
+    };
     let mut data = serde_json::json!({"id": item.id, "state": state, "steps": text});
     if let (Some(d), serde_json::Value::Object(x)) = (data.as_object_mut(), extra) {
         d.extend(x);
+    }
+    if let (Some(d), Some(a)) = (data.as_object_mut(), &apply) {
+        d.insert(
+            "apply".into(),
+            serde_json::json!({"year": a.year, "indicator_code": a.indicator_code, "amount": a.after}),
+        );
     }
     let (id, state) = (item.id, state.to_string());
     act_sealed(store, ctx, action, reason, &data, signer, async move |tx, idx| {
@@ -516,9 +535,229 @@ async fn record_steps(
             .bind(id)
             .execute(&mut **tx)
             .await?;
+        if let Some(a) = apply {
+            apply_adjustment(tx, &a, id, idx).await?;
+        }
         Ok(())
     })
     .await
+}
+
+/// What an approved adjustment does to its indicator.
+struct Effect {
+    year: i32,
+    indicator_code: String,
+    after: Money,
+}
+
+/// The indicator's new amount for adjustment `id`, checked against what it has paid and
+/// committed by now.
+async fn adjustment_effect(store: &Store, id: i64) -> Result<Effect, ActionError> {
+    let row = sqlx::query("SELECT year, indicator_code, delta FROM adjustments WHERE item_id = $1")
+        .bind(id)
+        .fetch_one(store.pool())
+        .await?;
+    let (year, code, delta): (i64, String, i64) = (row.try_get(0)?, row.try_get(1)?, row.try_get(2)?);
+    let year = i32::try_from(year).unwrap_or(0);
+    let after = checked_after(store, year, &code, Money::from_fen(delta)).await?;
+    Ok(Effect { year, indicator_code: code, after })
+}
+
+/// The indicator's amount after `delta`, refused when it would fall below what is paid and
+/// committed (or below zero).
+async fn checked_after(store: &Store, year: i32, code: &str, delta: Money) -> Result<Money, ActionError> {
+    let row =
+        sqlx::query("SELECT amount, paid, committed_unpaid FROM indicators WHERE year = $1 AND indicator_code = $2")
+            .bind(i64::from(year))
+            .bind(code.to_string())
+            .fetch_optional(store.pool())
+            .await?
+            .ok_or_else(|| invalid(format!("no indicator {code} in {year}")))?;
+    let (amount, paid, committed): (i64, i64, i64) = (row.try_get(0)?, row.try_get(1)?, row.try_get(2)?);
+    let after = Money::from_fen(amount).checked_add(delta).map_err(|_| invalid("the adjusted amount overflows"))?;
+    let floor = paid.saturating_add(committed).max(0);
+    if after.fen() < floor {
+        return Err(invalid(format!(
+            "indicator {code} would be {after}, below the {} already paid and committed",
+            Money::from_fen(floor)
+        )));
+    }
+    Ok(after)
+}
+
+async fn apply_adjustment(tx: &mut bw_store::Tx, a: &Effect, id: i64, idx: i64) -> Result<(), ActionError> {
+    sqlx::query("UPDATE indicators SET amount = $1 WHERE year = $2 AND indicator_code = $3")
+        .bind(a.after.fen())
+        .bind(i64::from(a.year))
+        .bind(a.indicator_code.clone())
+        .execute(&mut **tx)
+        .await?;
+    sqlx::query("UPDATE adjustments SET applied_idx = $1 WHERE item_id = $2")
+        .bind(idx)
+        .bind(id)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+/// A budget adjustment's request, in the standard report form.
+#[derive(Clone, Debug)]
+pub struct AdjustmentRequest {
+    pub year: i32,
+    pub indicator_code: String,
+    /// The change to the indicator's amount (negative: a cut).
+    pub delta: Money,
+    pub reason: String,
+    /// The financial impact.
+    pub impact: String,
+    pub alternatives: String,
+    pub strategic: bool,
+}
+
+/// What became of an adjustment request.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Adjusted {
+    /// Routine by the named rule: approved and applied at once.
+    Automatic { id: i64, rule: String, amount: Money },
+    /// In review along the named route.
+    InReview { id: i64, route: &'static str },
+}
+
+/// Requests an adjustment of an indicator during execution. A routine one (its economic
+/// code under `budget.routine_economic`, the change within `budget.routine_limit`, not
+/// strategic) is approved automatically with the rule recorded; any other is routed for
+/// approval (docs/BUDGET.md) and takes effect when approved in full. Refused: a year not in
+/// execution, an indicator that does not exist, an amount that would fall below what is
+/// paid and committed, a request without reason or impact, another adjustment of the same
+/// indicator in review.
+pub async fn request_adjustment(store: &Store, ctx: &Ctx, r: &AdjustmentRequest) -> Result<Adjusted, ActionError> {
+    let (_, stage) = stage_of(store, r.year).await?;
+    if stage != Stage::Execution {
+        return Err(invalid(format!(
+            "adjustments are made in execution; the {} cycle is at {}",
+            r.year,
+            stage.as_str()
+        )));
+    }
+    if r.delta.fen() == 0 {
+        return Err(invalid("an adjustment changes the amount"));
+    }
+    if r.reason.trim().is_empty() || r.impact.trim().is_empty() {
+        return Err(invalid("an adjustment states its reason and its financial impact"));
+    }
+    let row =
+        sqlx::query("SELECT unit_code, economic_code, amount FROM indicators WHERE year = $1 AND indicator_code = $2")
+            .bind(i64::from(r.year))
+            .bind(r.indicator_code.clone())
+            .fetch_optional(store.pool())
+            .await?
+            .ok_or_else(|| invalid(format!("no indicator {} in {}", r.indicator_code, r.year)))?;
+    let (unit, economic, before): (String, String, i64) = (row.try_get(0)?, row.try_get(1)?, row.try_get(2)?);
+    let after = checked_after(store, r.year, &r.indicator_code, r.delta).await?;
+    let pending = sqlx::query(
+        "SELECT a.item_id FROM adjustments a JOIN approval_items i ON i.id = a.item_id \
+         WHERE a.year = $1 AND a.indicator_code = $2 AND i.state = 'in_review'",
+    )
+    .bind(i64::from(r.year))
+    .bind(r.indicator_code.clone())
+    .fetch_optional(store.pool())
+    .await?;
+    if let Some(p) = pending {
+        return Err(invalid(format!(
+            "indicator {} has adjustment {} in review",
+            r.indicator_code,
+            p.try_get::<i64, _>(0)?
+        )));
+    }
+    let codes = crate::settings::get(store, "budget.routine_economic").await?;
+    let limit = Money::parse_yuan(&crate::settings::get(store, "budget.routine_limit").await?)
+        .map_err(|e| invalid(e.to_string()))?;
+    let routine_code = codes.split(',').map(str::trim).find(|c| !c.is_empty() && economic.starts_with(c));
+    let p = params(store).await?;
+    let base = serde_json::json!({
+        "kind": "adjustment", "year": r.year, "unit_code": unit, "version": 0, "amount": r.delta,
+        "indicator_code": r.indicator_code, "before": Money::from_fen(before), "reason": r.reason,
+        "impact": r.impact, "alternatives": r.alternatives,
+    });
+    let insert = |route: &'static str, state: &'static str, steps: String, rule: Option<String>, applied: bool| {
+        let (u, code, reason, impact, alternatives) =
+            (unit.clone(), r.indicator_code.clone(), r.reason.clone(), r.impact.clone(), r.alternatives.clone());
+        let (year, delta, by) = (r.year, r.delta, ctx.actor.clone());
+        async move |tx: &mut bw_store::Tx, idx: i64| -> Result<(), ActionError> {
+            sqlx::query(
+                "INSERT INTO approval_items (id, kind, year, unit_code, version, amount, route, prepared_by, state, steps, journal_idx) \
+                 VALUES ($1, 'adjustment', $2, $3, 0, $4, $5, $6, $7, $8, $1)",
+            )
+            .bind(idx)
+            .bind(i64::from(year))
+            .bind(u)
+            .bind(delta.fen())
+            .bind(route)
+            .bind(by)
+            .bind(state)
+            .bind(steps)
+            .execute(&mut **tx)
+            .await?;
+            sqlx::query(
+                "INSERT INTO adjustments (item_id, year, indicator_code, delta, before_amount, reason, impact, alternatives, rule, applied_idx) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, NULL)",
+            )
+            .bind(idx)
+            .bind(i64::from(year))
+            .bind(code.clone())
+            .bind(delta.fen())
+            .bind(before)
+            .bind(reason)
+            .bind(impact)
+            .bind(alternatives)
+            .bind(rule)
+            .execute(&mut **tx)
+            .await?;
+            if applied {
+                apply_adjustment(tx, &Effect { year, indicator_code: code, after }, idx, idx).await?;
+            }
+            Ok(())
+        }
+    };
+    if let Some(code) = routine_code.filter(|_| !r.strategic && r.delta.fen().abs() <= limit.fen()) {
+        let rule = format!("routine: economic code {code}, change within {limit}");
+        let mut data = base;
+        if let Some(d) = data.as_object_mut() {
+            d.insert("route".into(), "auto".into());
+            d.insert("state".into(), "approved".into());
+            d.insert("steps".into(), "[]".into());
+            d.insert("rule".into(), rule.clone().into());
+            d.insert(
+                "apply".into(),
+                serde_json::json!({"year": r.year, "indicator_code": r.indicator_code, "amount": after}),
+            );
+        }
+        let reason = format!("{} adjusted by {} automatically ({rule})", r.indicator_code, r.delta);
+        let id = act(
+            store,
+            ctx,
+            "adjustment.auto",
+            &reason,
+            &data,
+            insert("auto", "approved", "[]".into(), Some(rule.clone()), true),
+        )
+        .await?;
+        return Ok(Adjusted::Automatic { id, rule, amount: after });
+    }
+    let route = budget::route(ItemKind::Adjustment, r.delta, Money::from_fen(before), r.strategic, &p);
+    let calendar = crate::calendar::load(store).await?;
+    let steps = budget::start(&route, ctx.at, p.step_hours, &calendar);
+    let text = serde_json::to_string(&steps).map_err(|e| invalid(e.to_string()))?;
+    let mut data = base;
+    if let Some(d) = data.as_object_mut() {
+        d.insert("route".into(), route.name.into());
+        d.insert("state".into(), "in_review".into());
+        d.insert("steps".into(), text.clone().into());
+    }
+    let reason = ctx.reason.clone().unwrap_or_else(|| format!("adjust {} by {}", r.indicator_code, r.delta));
+    let id =
+        act(store, ctx, "approval.submit", &reason, &data, insert(route.name, "in_review", text, None, false)).await?;
+    Ok(Adjusted::InReview { id, route: route.name })
 }
 
 /// A decision on one step of an item.

@@ -859,9 +859,30 @@ impl Model {
                 let cells = vec![year, unit, version, text("lines")?, total, e.actor.clone(), text("note")?, ix];
                 self.put("budget_drafts", key, cells);
             }
-            "approval.submit" => {
+            "approval.submit" | "adjustment.auto" => {
                 let d = data();
                 let text = |k: &str| d[k].as_str().map(str::to_string).ok_or(format!("no {k}"));
+                if text("kind")? == "adjustment" {
+                    let fen = |k: &str| -> Result<String, String> {
+                        Ok(Money::parse_yuan(&text(k)?).map_err(|e| e.to_string())?.fen().to_string())
+                    };
+                    let rule = d["rule"].as_str().map(str::to_string).unwrap_or_else(|| NULL.into());
+                    let applied = if action == "adjustment.auto" { ix.clone() } else { NULL.into() };
+                    let cells = vec![
+                        ix.clone(),
+                        d["year"].as_i64().ok_or("no year")?.to_string(),
+                        text("indicator_code")?,
+                        fen("amount")?,
+                        fen("before")?,
+                        text("reason")?,
+                        text("impact")?,
+                        text("alternatives")?,
+                        rule,
+                        applied,
+                    ];
+                    self.put("adjustments", ix.clone(), cells);
+                    self.apply_adjustment(d)?;
+                }
                 let amount = Money::parse_yuan(&text("amount")?).map_err(|e| e.to_string())?.fen().to_string();
                 let cells = vec![
                     ix.clone(),
@@ -886,9 +907,16 @@ impl Model {
                     Some(c) => {
                         c[8] = state.to_string();
                         c[9] = steps.to_string();
-                        c[10] = ix;
+                        c[10] = ix.clone();
                     }
                     None => return Err(format!("decides approval item {id}, which was never submitted")),
+                }
+                if d.get("apply").is_some() {
+                    match self.tables.get_mut("adjustments").and_then(|t| t.get_mut(&id)) {
+                        Some(c) => c[9] = ix,
+                        None => return Err(format!("applies adjustment {id}, which was never requested")),
+                    }
+                    self.apply_adjustment(d)?;
                 }
             }
             "project.classify" => {
@@ -963,6 +991,21 @@ impl Model {
         let m = self.indicator_months.entry(format!("{year}/{indicator}/{month}")).or_default();
         m.0 += amount;
         m.1 += n;
+    }
+
+    /// An approved adjustment's new amount on its indicator (`apply` of the entry's data).
+    fn apply_adjustment(&mut self, d: &serde_json::Value) -> Result<(), String> {
+        let Some(a) = d.get("apply") else { return Ok(()) };
+        let year = a["year"].as_i64().ok_or("apply: no year")?.to_string();
+        let code = a["indicator_code"].as_str().ok_or("apply: no indicator_code")?;
+        let amount = Money::parse_yuan(a["amount"].as_str().ok_or("apply: no amount")?).map_err(|e| e.to_string())?;
+        match self.tables.get_mut("indicators").and_then(|t| t.get_mut(&key2(&year, code))) {
+            Some(c) => {
+                c[9] = amount.fen().to_string();
+                Ok(())
+            }
+            None => Err(format!("adjusts indicator {code} of {year}, which does not exist")),
+        }
     }
 
     fn row_mut(&mut self, table: &str, key: &str, missing: impl FnOnce() -> String) -> Result<&mut Cells, String> {
@@ -1133,6 +1176,22 @@ const PROJECTIONS: &[(&str, &str, &[&str])] = &[
         "budget_drafts",
         "SELECT CAST(year AS TEXT) || '/' || unit_code || '/' || CAST(version AS TEXT), year, unit_code, version, lines, total, author, note, journal_idx FROM budget_drafts",
         &["year", "unit_code", "version", "lines", "total", "author", "note", "journal_idx"],
+    ),
+    (
+        "adjustments",
+        "SELECT CAST(item_id AS TEXT), item_id, year, indicator_code, delta, before_amount, reason, impact, alternatives, rule, applied_idx FROM adjustments",
+        &[
+            "item_id",
+            "year",
+            "indicator_code",
+            "delta",
+            "before_amount",
+            "reason",
+            "impact",
+            "alternatives",
+            "rule",
+            "applied_idx",
+        ],
     ),
     (
         "approval_items",

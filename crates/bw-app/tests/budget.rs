@@ -58,7 +58,7 @@ async fn a_top_down_year_from_control_totals_to_indicators() {
         let retired = [line("A", Some("XM9"), "30201", "10.00")];
         assert!(
             refused(budget::save_draft(s, &c, 2027, "U1", &retired, "").await)
-                .contains("a retired project receives no money")
+                .contains("project XM9 is retired: only an approved or executing project receives money")
         );
         let v2 = [
             line("A", None, "30201", "100000.00"),
@@ -174,6 +174,94 @@ async fn a_top_down_year_from_control_totals_to_indicators() {
         let decisions: Vec<&String> = texts.iter().filter(|t| t.contains("\"action\":\"approval.decide\"")).collect();
         assert_eq!(decisions.len(), 7, "{n}");
         assert!(decisions.iter().all(|t| t.contains(bw_app::journal::APPROVER_FIELD)), "{n}: each signed");
+        let r = bw_app::verify::verify(s).await.expect("verify");
+        assert!(r.ok, "{n}: {:?}", r.failures);
+    }
+}
+
+#[tokio::test]
+async fn adjustments_routine_ones_automatic_the_rest_routed_and_applied_when_approved() {
+    for db in databases().await {
+        let (s, n) = (&db.store, db.name);
+        seed(&db).await;
+        let payments = "voucher_no,pay_date,unit_code,indicator_code,economic_code,payee_name,payee_account,payee_type,amount,summary,invoice_no,contract_no\n\
+                        P1,2026-03-01,U1,I2,31002,乙公司,62220002,company,50000.00,校舍,FP-1,\n";
+        import_str(&db, bw_core::template::Kind::Payments, "p.csv", payments)
+            .await
+            .unwrap_or_else(|e| panic!("{n}: {e:?}"));
+        let mut c = ctx();
+        c.at = Timestamp::parse("2026-11-23T09:00:00Z").unwrap();
+        let ask = |code: &str, delta: &str, strategic: bool| budget::AdjustmentRequest {
+            year: 2026,
+            indicator_code: code.into(),
+            delta: Money::parse_yuan(delta).unwrap(),
+            reason: "新增任务".into(),
+            impact: "增加支出".into(),
+            alternatives: "内部调剂".into(),
+            strategic,
+        };
+        assert!(
+            refused(budget::request_adjustment(s, &c, &ask("I1", "3000.00", false)).await).contains("no budget cycle")
+        );
+        budget::open_cycle(s, &c, 2026, Mode::BottomUp).await.expect("open");
+        for stage in [Stage::Preparation, Stage::Consolidation, Stage::Review, Stage::Approval] {
+            budget::advance(s, &c, 2026, stage).await.expect("advance");
+        }
+        assert!(
+            refused(budget::request_adjustment(s, &c, &ask("I1", "3000.00", false)).await)
+                .contains("made in execution")
+        );
+        // The year's indicators came in by import: execution takes them as they are.
+        assert_eq!(budget::advance(s, &c, 2026, Stage::Execution).await.expect("execution").indicators, 0, "{n}");
+
+        // Office supplies (30201) within 5,000.00: approved at once, the rule recorded.
+        let auto = budget::request_adjustment(s, &c, &ask("I1", "3000.00", false)).await.expect("routine");
+        let budget::Adjusted::Automatic { rule, amount, .. } = auto else { panic!("{n}: {auto:?}") };
+        assert_eq!(rule, "routine: economic code 30201, change within 5000.00");
+        assert_eq!(amount, Money::parse_yuan("103000.00").unwrap());
+        let amount_of = |code: &'static str| async move {
+            use bw_store::sqlx::Row as _;
+            bw_store::sqlx::query("SELECT amount FROM indicators WHERE year = 2026 AND indicator_code = $1")
+                .bind(code)
+                .fetch_one(s.pool())
+                .await
+                .unwrap()
+                .try_get::<i64, _>(0)
+                .unwrap()
+        };
+        assert_eq!(amount_of("I1").await, 10_300_000, "{n}");
+        // Above the routine limit it is routed; a large share of a small indicator goes up.
+        let over = budget::request_adjustment(s, &c, &ask("I1", "6000.00", false)).await.expect("over the limit");
+        assert!(matches!(over, budget::Adjusted::InReview { route: "lean", .. }), "{n}: {over:?}");
+        let major = budget::request_adjustment(s, &c, &ask("I3", "5000.00", false)).await.expect("I3");
+        let budget::Adjusted::InReview { id, route } = major else { panic!("{n}: {major:?}") };
+        assert_eq!(route, "major", "{n}: 25 % of the indicator");
+        assert!(refused(budget::request_adjustment(s, &c, &ask("I3", "100.00", false)).await).contains("in review"));
+        let m = refused(budget::request_adjustment(s, &c, &ask("I2", "-960000.00", false)).await);
+        assert!(m.contains("below the 50000.00 already paid and committed"), "{n}: {m}");
+
+        // Approved in full: the amount changes with the last decision's entry.
+        let mut signers = std::collections::HashMap::new();
+        for u in ["wang", "zhou", "sun", "zhao", "qian"] {
+            bw_app::approval::register_key(s, &c, u, "a long password").await.expect("key");
+            signers.insert(u, bw_app::approval::unlock(s, u, "a long password").await.expect("unlock"));
+        }
+        for (step, who, role) in [
+            ("unit_head", "wang", Role::UnitHead),
+            ("technical_review", "zhou", Role::DepartmentReviewer),
+            ("budget_review", "sun", Role::BureauReviewer),
+            ("finance_head", "zhao", Role::BureauHead),
+            ("chief", "qian", Role::BureauHead),
+        ] {
+            assert_eq!(amount_of("I3").await, 2_000_000, "{n}: not before the last approval");
+            let c = bw_app::Ctx { actor: format!("user:{who}"), ..c.clone() };
+            let roles = [role];
+            let actor = Actor { user: &c.actor, roles: &roles, whole: &roles };
+            let ruling = budget::Ruling { id, step, decision: Decision::Approve, comment: "同意" };
+            budget::decide(s, &c, budget::Key::Unsealed(&signers[who]), &actor, ruling).await.expect(step);
+        }
+        assert_eq!(amount_of("I3").await, 2_500_000, "{n}");
+        assert_eq!(budget::item(s, id).await.unwrap().unwrap().state, "approved");
         let r = bw_app::verify::verify(s).await.expect("verify");
         assert!(r.ok, "{n}: {:?}", r.failures);
     }

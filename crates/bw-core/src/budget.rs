@@ -235,16 +235,16 @@ pub struct StepSpec {
 pub struct RouteParams {
     /// Below this amount an item takes the lean route (50,000.00 yuan).
     pub lean_below: Money,
-    /// An adjustment moving more than this share of the original amount needs the finance
-    /// head and the chief (10 %).
-    pub major_share: f64,
+    /// An adjustment moving more than this share of the original amount, in thousandths,
+    /// goes up to the chief (100: 10 %).
+    pub major_share_milli: i64,
     /// Hours a step has (working time).
     pub step_hours: u32,
 }
 
 impl Default for RouteParams {
     fn default() -> Self {
-        RouteParams { lean_below: Money::from_fen(5_000_000), major_share: 0.10, step_hours: 48 }
+        RouteParams { lean_below: Money::from_fen(5_000_000), major_share_milli: 100, step_hours: 48 }
     }
 }
 
@@ -261,16 +261,21 @@ fn step(id: &str, zh: &str, role: Role, group: u32) -> StepSpec {
 
 /// The route of an item of `amount` (an adjustment: the amount moved, against `original`),
 /// the handler who prepares it being the first level:
-/// - **lean** (under `lean_below`, not strategic): the unit head, then finance filing — three
+/// - **major** (strategic, or an adjustment of more than `major_share_milli` thousandths of
+///   the original): the standard route and then the chief (a bureau head with a grant on
+///   the whole organisation, not the one who approved before) — whatever the amount;
+/// - **lean** (otherwise under `lean_below`): the unit head, then finance filing — three
 ///   levels with the handler instead of five;
 /// - **standard**: the unit head; then the department's technical review and finance's
-///   budget review at once (parallel); then the finance bureau head's approval;
-/// - **major** (an adjustment of more than `major_share` of the original, or strategic): the
-///   standard route and then the chief (a bureau head with a grant on the whole
-///   organisation, not the one who approved before).
+///   budget review at once (parallel); then the finance bureau head's approval.
 pub fn route(kind: ItemKind, amount: Money, original: Money, strategic: bool, p: &RouteParams) -> Route {
-    let moved = amount.fen().unsigned_abs();
-    if !strategic && moved < p.lean_below.fen().unsigned_abs() {
+    let moved = i128::from(amount.fen()).abs();
+    // Exact: moved / original > share / 1000.
+    let major = strategic
+        || (kind == ItemKind::Adjustment
+            && original.fen() != 0
+            && moved * 1000 > i128::from(p.major_share_milli) * i128::from(original.fen()).abs());
+    if !major && moved < i128::from(p.lean_below.fen()).abs() {
         return Route {
             name: "lean",
             steps: vec![
@@ -285,10 +290,6 @@ pub fn route(kind: ItemKind, amount: Money, original: Money, strategic: bool, p:
         step("budget_review", "财政预算审核", Role::BureauReviewer, 2),
         step("finance_head", "财政局负责人审批", Role::BureauHead, 3),
     ];
-    let major = strategic
-        || (kind == ItemKind::Adjustment
-            && original.fen() != 0
-            && moved as f64 > p.major_share * original.fen().unsigned_abs() as f64);
     if major {
         steps.push(StepSpec { whole: true, ..step("chief", "主要负责人审批", Role::BureauHead, 4) });
         return Route { name: "major", steps };
@@ -567,6 +568,9 @@ mod tests {
         assert_eq!(route(ItemKind::Adjustment, yuan("100000.01"), yuan("1000000.00"), false, &p).name, "major");
         assert_eq!(route(ItemKind::Adjustment, yuan("-100000.01"), yuan("1000000.00"), false, &p).name, "major");
         assert_eq!(route(ItemKind::Adjustment, yuan("100.00"), yuan("1000000.00"), true, &p).name, "major");
+        // A small sum that is a large share of a small indicator goes up, not the lean way.
+        assert_eq!(route(ItemKind::Adjustment, yuan("5000.00"), yuan("20000.00"), false, &p).name, "major");
+        assert_eq!(route(ItemKind::Adjustment, yuan("2000.00"), yuan("20000.00"), false, &p).name, "lean");
         assert_eq!(route(ItemKind::Budget, yuan("9000000.00"), Money::ZERO, false, &p).name, "standard");
         let major = route(ItemKind::Adjustment, yuan("200000.00"), yuan("1000000.00"), false, &p);
         assert!(major.steps.last().unwrap().whole);

@@ -213,6 +213,13 @@ pub const BUDGET_SETTINGS: &[SettingSpec] = &[
         about: "an adjustment moving more than this share of the original amount also needs the chief",
     },
     int("budget.step_hours", "48", 1, 720, "working hours an approval step has before it moves up a level"),
+    SettingSpec {
+        key: "budget.routine_economic",
+        default: "30201",
+        kind: SettingType::Terms,
+        about: "economic codes (or their prefixes) whose small adjustments are routine and approved automatically",
+    },
+    yuan("budget.routine_limit", "5000.00", "the largest routine adjustment (either way) approved automatically"),
 ];
 
 /// The audit tests' parameters (审计方法库), each with its default.

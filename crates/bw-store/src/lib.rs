@@ -60,6 +60,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (21, "documents and saved filters", include_str!("documents.sql")),
     (22, "classified projects", include_str!("classified.sql")),
     (23, "budget preparation and approval", include_str!("budget.sql")),
+    (24, "budget adjustments", include_str!("adjustments.sql")),
 ];
 
 #[derive(Clone)]
