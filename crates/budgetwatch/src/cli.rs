@@ -139,6 +139,13 @@ enum Command {
         #[command(subcommand)]
         command: BudgetCommand,
     },
+    /// Performance: projects' KPIs and values reached, self and third-party evaluations,
+    /// satisfaction surveys, the year's grades and ladder, next year's proposal
+    /// (docs/PERFORMANCE.md).
+    Performance {
+        #[command(subcommand)]
+        command: PerformanceCommand,
+    },
     /// Reports: the execution report of a month or a quarter as XLSX or PDF.
     Report {
         #[command(subcommand)]
@@ -698,6 +705,79 @@ async fn budget_command(g: &Global, command: BudgetCommand) -> Result<()> {
     Ok(())
 }
 
+async fn performance_command(g: &Global, command: PerformanceCommand) -> Result<()> {
+    use bw_app::performance as perf;
+    use bw_core::performance::{Milli, parse_points, points_text};
+    let points = |s: &str| parse_points(s).map_err(|e| anyhow::anyhow!("--score: {e}"));
+    match command {
+        PerformanceCommand::Kpis { year, project, file } => {
+            let kpis = perf::kpis_csv(&file).map_err(|e| anyhow::anyhow!(e))?;
+            let store = open_for_write(g).await?;
+            perf::set_kpis(&store, &ctx(g)?, year, &project, &kpis).await?;
+            println!("{} KPIs of {project} for {year}", kpis.len());
+        }
+        PerformanceCommand::Actual { year, project, kpi, value } => {
+            let v = Milli::parse(&value).map_err(|e| anyhow::anyhow!("--value: {e}"))?;
+            let store = open_for_write(g).await?;
+            perf::record_actual(&store, &ctx(g)?, year, &project, &kpi, v).await?;
+            println!("{kpi} of {project} reached {v}");
+        }
+        PerformanceCommand::Evaluate { year, project, by, score } => {
+            let by = perf::Evaluator::parse(&by).map_err(|e| anyhow::anyhow!("--by: {e}"))?;
+            let s = points(&score)?;
+            let store = open_for_write(g).await?;
+            perf::evaluate(&store, &ctx(g)?, year, &project, by, s).await?;
+            println!("{} evaluation of {project} for {year}: {}", by.as_str(), points_text(s));
+        }
+        PerformanceCommand::Satisfaction { year, department, score } => {
+            let s = points(&score)?;
+            let store = open_for_write(g).await?;
+            perf::record_satisfaction(&store, &ctx(g)?, year, &department, s).await?;
+            println!("public satisfaction with {department} in {year}: {}", points_text(s));
+        }
+        PerformanceCommand::Results { year, format } => {
+            let store = open(g).await?;
+            let r = perf::results(&store, year).await?;
+            if format == "json" {
+                println!("{}", serde_json::to_string(&r)?);
+            } else {
+                for p in &r.projects {
+                    let opt = |v: Option<i64>| v.map(points_text).unwrap_or_else(|| "—".into());
+                    println!(
+                        "{}\t{}\tKPI {}\tself {}\tthird party {}\t→ {} {}{}\t{:?}",
+                        p.project_code,
+                        p.unit_code,
+                        opt(p.kpi_score),
+                        opt(p.self_score),
+                        opt(p.third_party_score),
+                        points_text(p.score),
+                        p.grade_zh,
+                        if p.distorted { "\tDISTORTED (self and third party more than 15 points apart)" } else { "" },
+                        p.action
+                    );
+                }
+                for d in &r.departments {
+                    println!(
+                        "#{}\t{}\t{}\t{:+}%{}",
+                        d.rank,
+                        d.department,
+                        points_text(d.result),
+                        d.change_pct,
+                        if d.interview { "\tinterview" } else { "" }
+                    );
+                }
+            }
+        }
+        PerformanceCommand::Propose { year } => {
+            let store = open_for_write(g).await?;
+            for (unit, v) in perf::propose(&store, &ctx(g)?, year).await? {
+                println!("{unit}: proposal saved as draft {v} for {}", year + 1);
+            }
+        }
+    }
+    Ok(())
+}
+
 async fn classify_project(g: &Global, code: &str, on: bool) -> Result<()> {
     let store = open_for_write(g).await?;
     let idx = bw_app::classified::classify(&store, &ctx(g)?, code, on).await?;
@@ -810,6 +890,64 @@ enum BudgetCommand {
         alternatives: String,
         #[arg(long)]
         strategic: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum PerformanceCommand {
+    /// Set PROJECT's KPIs for YEAR from FILE (CSV: code, name, category, direction, target,
+    /// weight; weights add up to 100).
+    Kpis {
+        #[arg(long)]
+        year: i32,
+        #[arg(long)]
+        project: String,
+        file: PathBuf,
+    },
+    /// The value KPI reached.
+    Actual {
+        #[arg(long)]
+        year: i32,
+        #[arg(long)]
+        project: String,
+        #[arg(long)]
+        kpi: String,
+        #[arg(long)]
+        value: String,
+    },
+    /// An evaluation's score (0–100) of PROJECT: by the unit itself or a third party.
+    Evaluate {
+        #[arg(long)]
+        year: i32,
+        #[arg(long)]
+        project: String,
+        /// self or third_party.
+        #[arg(long)]
+        by: String,
+        #[arg(long)]
+        score: String,
+    },
+    /// A department's public-satisfaction score (0–100): 30 % of its result.
+    Satisfaction {
+        #[arg(long)]
+        year: i32,
+        #[arg(long)]
+        department: String,
+        #[arg(long)]
+        score: String,
+    },
+    /// The year's scores, grades, distortion flags, department results and ladder.
+    Results {
+        #[arg(long)]
+        year: i32,
+        #[arg(long, default_value = "text")]
+        format: String,
+    },
+    /// Next year's proposal from YEAR's results, saved as draft versions of YEAR + 1 (its
+    /// cycle open for drafts); never applied without approval.
+    Propose {
+        #[arg(long)]
+        year: i32,
     },
 }
 
@@ -1552,6 +1690,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             }
         }
         Command::Budget { command } => budget_command(&g, command).await?,
+        Command::Performance { command } => performance_command(&g, command).await?,
         Command::Report { command: ReportCommand::Execution { period, region, format, out } } => {
             let period = bw_core::report::Period::parse(&period).map_err(|e| anyhow::anyhow!("--period: {e}"))?;
             if format != "xlsx" && format != "pdf" {

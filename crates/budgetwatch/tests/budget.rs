@@ -106,6 +106,28 @@ fn a_year_prepared_and_approved_from_the_command_line() {
     ]);
     assert!(adjusted.contains("in review, route lean"), "{adjusted}");
 
+    // Performance of the demo year from the command line: KPIs, values, two evaluations
+    // 33 points apart (flagged), the results.
+    let kpis = dir.path().join("kpis.csv");
+    std::fs::write(&kpis, "code,name,category,direction,target,weight\nQ1,改造校舍数,quantity,at_least,10,60\nS1,学生满意度,satisfaction,at_least,90,40\n").unwrap();
+    let project = "XM99000000100101";
+    ok(&["performance", "kpis", "--year", "2025", "--project", project, kpis.to_str().unwrap()]);
+    ok(&["performance", "actual", "--year", "2025", "--project", project, "--kpi", "Q1", "--value", "8"]);
+    ok(&["performance", "actual", "--year", "2025", "--project", project, "--kpi", "S1", "--value", "90"]);
+    ok(&["performance", "evaluate", "--year", "2025", "--project", project, "--by", "self", "--score", "95"]);
+    ok(&["performance", "evaluate", "--year", "2025", "--project", project, "--by", "third_party", "--score", "62"]);
+    let results: serde_json::Value =
+        serde_json::from_str(&ok(&["performance", "results", "--year", "2025", "--format", "json"])).unwrap();
+    let p = results["projects"].as_array().unwrap().iter().find(|p| p["project_code"] == project).unwrap();
+    // KPIs: 60 × 8/10 + 40 = 88.0; the third party's 62 counts: 中.
+    assert_eq!(
+        (p["kpi_score"].as_i64(), p["score"].as_i64(), p["distorted"].as_bool()),
+        (Some(880), Some(620), Some(true)),
+        "{p}"
+    );
+    assert_eq!(p["grade_zh"], "中");
+    assert!(!results["departments"].as_array().unwrap().is_empty());
+
     // The next year through the API: opened and steered by finance, drafted by the unit's
     // handler, decided by its head with a signature.
     let mut passwords = std::collections::HashMap::new();

@@ -21,6 +21,7 @@ pub mod journal;
 pub mod ledger;
 pub mod monitor;
 pub mod overview;
+pub mod performance;
 pub mod personal;
 pub mod public;
 pub mod report;

@@ -919,6 +919,68 @@ impl Model {
                     self.apply_adjustment(d)?;
                 }
             }
+            "kpi.set" => {
+                let d = data();
+                let year = d["year"].as_i64().ok_or("no year")?.to_string();
+                let project = d["project_code"].as_str().ok_or("no project_code")?.to_string();
+                let kpis: Vec<bw_core::performance::Kpi> =
+                    serde_json::from_str(d["kpis"].as_str().ok_or("no kpis")?).map_err(|e| e.to_string())?;
+                let prefix = format!("{year}/{project}/");
+                if let Some(t) = self.tables.get_mut("kpis") {
+                    t.retain(|k, _| !k.starts_with(&prefix));
+                }
+                for k in kpis {
+                    let cells = vec![
+                        year.clone(),
+                        project.clone(),
+                        k.code.clone(),
+                        k.name,
+                        k.category.as_str().into(),
+                        match k.direction {
+                            bw_core::performance::Direction::AtLeast => "at_least".into(),
+                            bw_core::performance::Direction::AtMost => "at_most".into(),
+                        },
+                        k.target.0.to_string(),
+                        k.weight.to_string(),
+                        k.actual.map(|a| a.0.to_string()).unwrap_or_else(|| NULL.into()),
+                        ix.clone(),
+                    ];
+                    self.put("kpis", format!("{prefix}{}", k.code), cells);
+                }
+            }
+            "kpi.actual" => {
+                let d = data();
+                let key = format!(
+                    "{}/{}/{}",
+                    d["year"].as_i64().ok_or("no year")?,
+                    d["project_code"].as_str().ok_or("no project_code")?,
+                    d["code"].as_str().ok_or("no code")?
+                );
+                let value = bw_core::performance::Milli::parse(d["actual"].as_str().ok_or("no actual")?)?;
+                match self.tables.get_mut("kpis").and_then(|t| t.get_mut(&key)) {
+                    Some(c) => {
+                        c[8] = value.0.to_string();
+                        c[9] = ix;
+                    }
+                    None => return Err(format!("records a value of KPI {key}, which was never set")),
+                }
+            }
+            "evaluation.record" => {
+                let d = data();
+                let year = d["year"].as_i64().ok_or("no year")?.to_string();
+                let project = d["project_code"].as_str().ok_or("no project_code")?.to_string();
+                let kind = d["kind"].as_str().ok_or("no kind")?.to_string();
+                let score = bw_core::performance::parse_points(d["score"].as_str().ok_or("no score")?)?;
+                let key = format!("{year}/{project}/{kind}");
+                self.put("evaluations", key, vec![year, project, kind, score.to_string(), e.actor.clone(), ix]);
+            }
+            "satisfaction.record" => {
+                let d = data();
+                let year = d["year"].as_i64().ok_or("no year")?.to_string();
+                let dept = d["department_code"].as_str().ok_or("no department_code")?.to_string();
+                let score = bw_core::performance::parse_points(d["score"].as_str().ok_or("no score")?)?;
+                self.put("satisfaction", format!("{year}/{dept}"), vec![year, dept, score.to_string(), ix]);
+            }
             "project.classify" => {
                 let d = data();
                 let code = d["project_code"].as_str().ok_or("no project_code")?.to_string();
@@ -1176,6 +1238,21 @@ const PROJECTIONS: &[(&str, &str, &[&str])] = &[
         "budget_drafts",
         "SELECT CAST(year AS TEXT) || '/' || unit_code || '/' || CAST(version AS TEXT), year, unit_code, version, lines, total, author, note, journal_idx FROM budget_drafts",
         &["year", "unit_code", "version", "lines", "total", "author", "note", "journal_idx"],
+    ),
+    (
+        "kpis",
+        "SELECT CAST(year AS TEXT) || '/' || project_code || '/' || code, year, project_code, code, name, category, direction, target, weight, actual, journal_idx FROM kpis",
+        &["year", "project_code", "code", "name", "category", "direction", "target", "weight", "actual", "journal_idx"],
+    ),
+    (
+        "evaluations",
+        "SELECT CAST(year AS TEXT) || '/' || project_code || '/' || kind, year, project_code, kind, score, evaluator, journal_idx FROM evaluations",
+        &["year", "project_code", "kind", "score", "evaluator", "journal_idx"],
+    ),
+    (
+        "satisfaction",
+        "SELECT CAST(year AS TEXT) || '/' || department_code, year, department_code, score, journal_idx FROM satisfaction",
+        &["year", "department_code", "score", "journal_idx"],
     ),
     (
         "adjustments",

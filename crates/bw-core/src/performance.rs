@@ -171,6 +171,20 @@ pub fn score(kpis: &[Kpi]) -> Points {
     ((tenths_x + 500_000) / 1_000_000) as i64
 }
 
+/// A score written `92.5` (0 to 100, at most one decimal) as tenths.
+pub fn parse_points(s: &str) -> Result<Points, String> {
+    let m = Milli::parse(s)?;
+    if m.0 % 100 != 0 || !(0..=100_000).contains(&m.0) {
+        return Err(format!("{s:?}: a score is 0 to 100 with at most one decimal"));
+    }
+    Ok(m.0 / 100)
+}
+
+/// Tenths as `92.5`, `90`.
+pub fn points_text(p: Points) -> String {
+    Milli(p * 100).to_string()
+}
+
 /// The grades.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -387,6 +401,15 @@ mod tests {
         assert_eq!(Grade::of(702), Grade::Fair);
         let bad = [kpi("Q1", Category::Quantity, Direction::AtLeast, "1", 60, None)];
         assert!(check_kpis(&bad).unwrap_err().contains("add up to 60"));
+    }
+
+    #[test]
+    fn scores_are_read_in_tenths() {
+        assert_eq!(parse_points("92.5"), Ok(925));
+        assert_eq!(parse_points("100"), Ok(1000));
+        assert!(parse_points("92.55").is_err() && parse_points("101").is_err() && parse_points("-1").is_err());
+        assert_eq!(points_text(925), "92.5");
+        assert_eq!(points_text(900), "90");
     }
 
     #[test]

@@ -61,6 +61,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (22, "classified projects", include_str!("classified.sql")),
     (23, "budget preparation and approval", include_str!("budget.sql")),
     (24, "budget adjustments", include_str!("adjustments.sql")),
+    (25, "performance", include_str!("performance.sql")),
 ];
 
 #[derive(Clone)]

@@ -1,0 +1,409 @@
+//! Performance of a fiscal year (docs/PERFORMANCE.md): projects' KPIs and the values
+//! reached, self and third-party evaluations, departments' satisfaction surveys — each
+//! journaled — and from them the year's scores, grades, distortion flags, department
+//! results, the ladder and next year's proposal, saved as draft versions of the next cycle
+//! (never applied without its approval).
+
+use std::collections::BTreeMap;
+
+use bw_core::Money;
+use bw_core::budget::DraftLine;
+use bw_core::performance::{self as perf, Category, Direction, Grade, Kpi, Ladder, Milli, Points, ProjectAction, Rung};
+use bw_store::Store;
+use bw_store::sqlx::{self, Row};
+
+use crate::Ctx;
+use crate::journal::{ActionError, act};
+
+fn invalid(m: impl Into<String>) -> ActionError {
+    ActionError::Invalid(m.into())
+}
+
+fn direction_str(d: Direction) -> &'static str {
+    match d {
+        Direction::AtLeast => "at_least",
+        Direction::AtMost => "at_most",
+    }
+}
+
+fn parse_direction(s: &str) -> Result<Direction, String> {
+    match s {
+        "at_least" | ">=" => Ok(Direction::AtLeast),
+        "at_most" | "<=" => Ok(Direction::AtMost),
+        _ => Err(format!("{s:?}: the direction is at_least or at_most")),
+    }
+}
+
+async fn project_unit(store: &Store, project: &str) -> Result<String, ActionError> {
+    let row = sqlx::query("SELECT unit_code FROM projects WHERE project_code = $1")
+        .bind(project.to_string())
+        .fetch_optional(store.pool())
+        .await?
+        .ok_or_else(|| invalid(format!("no project {project} in the project library")))?;
+    Ok(row.try_get(0)?)
+}
+
+/// Reads KPIs from a CSV with the columns `code, name, category, direction, target,
+/// weight`; an error names the file, the row (1 = the header) and the column.
+pub fn kpis_csv(path: &std::path::Path) -> Result<Vec<Kpi>, String> {
+    let file = path.display();
+    let text = std::fs::read_to_string(path).map_err(|e| format!("{file}: {e}"))?;
+    let mut reader = csv::Reader::from_reader(text.trim_start_matches('\u{feff}').as_bytes());
+    let header: Vec<String> =
+        reader.headers().map_err(|e| format!("{file}:1: {e}"))?.iter().map(|h| h.trim().to_string()).collect();
+    let col = |name: &str| header.iter().position(|h| h == name).ok_or_else(|| format!("{file}:1: no column {name}"));
+    let cols = [col("code")?, col("name")?, col("category")?, col("direction")?, col("target")?, col("weight")?];
+    let mut out = Vec::new();
+    for (i, r) in reader.records().enumerate() {
+        let row = i + 2;
+        let r = r.map_err(|e| format!("{file}:{row}: {e}"))?;
+        let cell = |c: usize| r.get(cols[c]).unwrap_or("").trim().to_string();
+        let at = |name: &str, e: String| format!("{file}:{row}: column {name}: {e}");
+        out.push(Kpi {
+            code: cell(0),
+            name: cell(1),
+            category: Category::parse(&cell(2)).map_err(|e| at("category", e))?,
+            direction: parse_direction(&cell(3)).map_err(|e| at("direction", e))?,
+            target: Milli::parse(&cell(4)).map_err(|e| at("target", e))?,
+            weight: cell(5).parse().map_err(|_| at("weight", "not a whole number".into()))?,
+            actual: None,
+        });
+    }
+    Ok(out)
+}
+
+/// Sets project `project`'s KPIs for `year` (replacing any set before; values reached are
+/// kept for the codes that stay).
+pub async fn set_kpis(store: &Store, ctx: &Ctx, year: i32, project: &str, kpis: &[Kpi]) -> Result<i64, ActionError> {
+    project_unit(store, project).await?;
+    perf::check_kpis(kpis).map_err(invalid)?;
+    if kpis.iter().any(|k| k.code.trim().is_empty()) {
+        return Err(invalid("a KPI needs a code"));
+    }
+    let before = kpis_of(store, year, project).await?;
+    let mut set: Vec<Kpi> = kpis.to_vec();
+    for k in &mut set {
+        k.actual = before.iter().find(|b| b.code == k.code).and_then(|b| b.actual);
+    }
+    let text = serde_json::to_string(&set).map_err(|e| invalid(e.to_string()))?;
+    let data = serde_json::json!({"year": year, "project_code": project, "kpis": text});
+    let reason = ctx.reason.clone().unwrap_or_else(|| format!("KPIs of {project} for {year}"));
+    let p = project.to_string();
+    act(store, ctx, "kpi.set", &reason, &data, async move |tx, idx| {
+        sqlx::query("DELETE FROM kpis WHERE year = $1 AND project_code = $2")
+            .bind(i64::from(year))
+            .bind(p.clone())
+            .execute(&mut **tx)
+            .await?;
+        for k in set {
+            sqlx::query(
+                "INSERT INTO kpis (year, project_code, code, name, category, direction, target, weight, actual, journal_idx) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+            )
+            .bind(i64::from(year))
+            .bind(p.clone())
+            .bind(k.code)
+            .bind(k.name)
+            .bind(k.category.as_str())
+            .bind(direction_str(k.direction))
+            .bind(k.target.0)
+            .bind(i64::from(k.weight))
+            .bind(k.actual.map(|a| a.0))
+            .bind(idx)
+            .execute(&mut **tx)
+            .await?;
+        }
+        Ok(())
+    })
+    .await
+}
+
+/// Records the value KPI `code` of `project` reached in `year`.
+pub async fn record_actual(
+    store: &Store,
+    ctx: &Ctx,
+    year: i32,
+    project: &str,
+    code: &str,
+    value: Milli,
+) -> Result<i64, ActionError> {
+    if !kpis_of(store, year, project).await?.iter().any(|k| k.code == code) {
+        return Err(invalid(format!("project {project} has no KPI {code} for {year}")));
+    }
+    let data = serde_json::json!({"year": year, "project_code": project, "code": code, "actual": value.to_string()});
+    let reason = ctx.reason.clone().unwrap_or_else(|| format!("{code} of {project} reached {value}"));
+    let (p, c) = (project.to_string(), code.to_string());
+    act(store, ctx, "kpi.actual", &reason, &data, async move |tx, idx| {
+        sqlx::query(
+            "UPDATE kpis SET actual = $1, journal_idx = $2 WHERE year = $3 AND project_code = $4 AND code = $5",
+        )
+        .bind(value.0)
+        .bind(idx)
+        .bind(i64::from(year))
+        .bind(p)
+        .bind(c)
+        .execute(&mut **tx)
+        .await?;
+        Ok(())
+    })
+    .await
+}
+
+/// The KPIs of `project` for `year`, by code.
+pub async fn kpis_of(store: &Store, year: i32, project: &str) -> Result<Vec<Kpi>, ActionError> {
+    let rows = sqlx::query(
+        "SELECT code, name, category, direction, target, weight, actual FROM kpis WHERE year = $1 AND project_code = $2 ORDER BY code",
+    )
+    .bind(i64::from(year))
+    .bind(project.to_string())
+    .fetch_all(store.pool())
+    .await?;
+    let mut out = Vec::new();
+    for r in rows {
+        out.push(Kpi {
+            code: r.try_get(0)?,
+            name: r.try_get(1)?,
+            category: Category::parse(&r.try_get::<String, _>(2)?).map_err(invalid)?,
+            direction: parse_direction(&r.try_get::<String, _>(3)?).map_err(invalid)?,
+            target: Milli(r.try_get(4)?),
+            weight: u32::try_from(r.try_get::<i64, _>(5)?).unwrap_or(0),
+            actual: r.try_get::<Option<i64>, _>(6)?.map(Milli),
+        });
+    }
+    Ok(out)
+}
+
+/// Who evaluated.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Evaluator {
+    /// The unit's own evaluation (自评).
+    SelfEvaluation,
+    /// An outside evaluator's (第三方评价).
+    ThirdParty,
+}
+
+impl Evaluator {
+    pub fn parse(s: &str) -> Result<Evaluator, String> {
+        match s {
+            "self" => Ok(Evaluator::SelfEvaluation),
+            "third_party" => Ok(Evaluator::ThirdParty),
+            _ => Err(format!("{s:?}: self or third_party")),
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Evaluator::SelfEvaluation => "self",
+            Evaluator::ThirdParty => "third_party",
+        }
+    }
+}
+
+/// Records an evaluation's score of `project` for `year` (replacing the same evaluator's).
+pub async fn evaluate(
+    store: &Store,
+    ctx: &Ctx,
+    year: i32,
+    project: &str,
+    by: Evaluator,
+    score: Points,
+) -> Result<i64, ActionError> {
+    project_unit(store, project).await?;
+    let data = serde_json::json!({"year": year, "project_code": project, "kind": by.as_str(), "score": perf::points_text(score)});
+    let reason = ctx.reason.clone().unwrap_or_else(|| format!("{} evaluation of {project}", by.as_str()));
+    let (p, who) = (project.to_string(), ctx.actor.clone());
+    act(store, ctx, "evaluation.record", &reason, &data, async move |tx, idx| {
+        sqlx::query("DELETE FROM evaluations WHERE year = $1 AND project_code = $2 AND kind = $3")
+            .bind(i64::from(year))
+            .bind(p.clone())
+            .bind(by.as_str())
+            .execute(&mut **tx)
+            .await?;
+        sqlx::query(
+            "INSERT INTO evaluations (year, project_code, kind, score, evaluator, journal_idx) VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(i64::from(year))
+        .bind(p)
+        .bind(by.as_str())
+        .bind(score)
+        .bind(who)
+        .bind(idx)
+        .execute(&mut **tx)
+        .await?;
+        Ok(())
+    })
+    .await
+}
+
+/// Records a department's public-satisfaction score for `year`.
+pub async fn record_satisfaction(
+    store: &Store,
+    ctx: &Ctx,
+    year: i32,
+    department: &str,
+    score: Points,
+) -> Result<i64, ActionError> {
+    let tree = crate::users::org_tree(store).await?;
+    if tree.get(department).map(|n| n.kind) != Some(bw_core::org::OrgKind::Department) {
+        return Err(invalid(format!("{department} is not a department")));
+    }
+    let data = serde_json::json!({"year": year, "department_code": department, "score": perf::points_text(score)});
+    let reason = ctx.reason.clone().unwrap_or_else(|| format!("public satisfaction with {department}"));
+    let d = department.to_string();
+    act(store, ctx, "satisfaction.record", &reason, &data, async move |tx, idx| {
+        sqlx::query("DELETE FROM satisfaction WHERE year = $1 AND department_code = $2")
+            .bind(i64::from(year))
+            .bind(d.clone())
+            .execute(&mut **tx)
+            .await?;
+        sqlx::query("INSERT INTO satisfaction (year, department_code, score, journal_idx) VALUES ($1, $2, $3, $4)")
+            .bind(i64::from(year))
+            .bind(d)
+            .bind(score)
+            .bind(idx)
+            .execute(&mut **tx)
+            .await?;
+        Ok(())
+    })
+    .await
+}
+
+/// A project's year in figures.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct ProjectResult {
+    pub project_code: String,
+    pub unit_code: String,
+    pub department_code: String,
+    pub budget: Money,
+    /// From the KPIs; `None` without KPIs.
+    pub kpi_score: Option<Points>,
+    pub self_score: Option<Points>,
+    pub third_party_score: Option<Points>,
+    /// The one used: the third party's, else the unit's own, else the KPIs'.
+    pub score: Points,
+    pub grade: Grade,
+    pub grade_zh: &'static str,
+    pub distorted: bool,
+    pub action: ProjectAction,
+}
+
+/// The year's results: every project with an indicator in `year`, every department's rung.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct YearResults {
+    pub year: i32,
+    pub projects: Vec<ProjectResult>,
+    pub departments: Vec<Rung>,
+}
+
+/// Scores, grades, flags and the ladder of `year`.
+pub async fn results(store: &Store, year: i32) -> Result<YearResults, ActionError> {
+    let tree = crate::users::org_tree(store).await?;
+    let rows = sqlx::query(
+        "SELECT i.project_code, p.unit_code, CAST(SUM(i.amount) AS BIGINT) FROM indicators i JOIN projects p ON p.project_code = i.project_code \
+         WHERE i.year = $1 GROUP BY i.project_code, p.unit_code ORDER BY i.project_code",
+    )
+    .bind(i64::from(year))
+    .fetch_all(store.pool())
+    .await?;
+    let mut evaluations: BTreeMap<(String, String), Points> = BTreeMap::new();
+    for r in sqlx::query("SELECT project_code, kind, score FROM evaluations WHERE year = $1")
+        .bind(i64::from(year))
+        .fetch_all(store.pool())
+        .await?
+    {
+        evaluations.insert((r.try_get(0)?, r.try_get(1)?), r.try_get(2)?);
+    }
+    let mut projects = Vec::new();
+    let mut per_department: BTreeMap<String, Vec<(Money, Points)>> = BTreeMap::new();
+    for r in rows {
+        let (code, unit): (String, String) = (r.try_get(0)?, r.try_get(1)?);
+        let budget = Money::from_fen(r.try_get::<Option<i64>, _>(2)?.unwrap_or(0));
+        let kpis = kpis_of(store, year, &code).await?;
+        let kpi_score = (!kpis.is_empty()).then(|| perf::score(&kpis));
+        let own = evaluations.get(&(code.clone(), "self".into())).copied();
+        let third = evaluations.get(&(code.clone(), "third_party".into())).copied();
+        let score = third.or(own).or(kpi_score).unwrap_or(0);
+        let grade = Grade::of(score);
+        let department = tree.department_of(&unit).map(|d| d.code.clone()).unwrap_or_default();
+        per_department.entry(department.clone()).or_default().push((budget, score));
+        projects.push(ProjectResult {
+            project_code: code,
+            unit_code: unit,
+            department_code: department,
+            budget,
+            kpi_score,
+            self_score: own,
+            third_party_score: third,
+            score,
+            grade,
+            grade_zh: grade.zh(),
+            distorted: matches!((own, third), (Some(a), Some(b)) if perf::distorted(a, b)),
+            action: ProjectAction::of(grade),
+        });
+    }
+    let mut surveys: BTreeMap<String, Points> = BTreeMap::new();
+    for r in sqlx::query("SELECT department_code, score FROM satisfaction WHERE year = $1")
+        .bind(i64::from(year))
+        .fetch_all(store.pool())
+        .await?
+    {
+        surveys.insert(r.try_get(0)?, r.try_get(1)?);
+    }
+    let results: Vec<(String, Points)> = per_department
+        .iter()
+        .map(|(d, ps)| (d.clone(), perf::department_result(ps, surveys.get(d).copied())))
+        .collect();
+    let departments = perf::ladder(&results, &Ladder::default());
+    Ok(YearResults { year, projects, departments })
+}
+
+/// Next year's proposal from `year`'s results, saved as a draft version of each unit with
+/// project indicators for `year + 1` (its cycle open for drafts): each indicator's amount
+/// changed by its project's grade and its department's rung (a basic expenditure line by
+/// the rung alone); a suspended project's lines are left out. The versions saved.
+pub async fn propose(store: &Store, ctx: &Ctx, year: i32) -> Result<Vec<(String, i64)>, ActionError> {
+    let r = results(store, year).await?;
+    let tree = crate::users::org_tree(store).await?;
+    let rung = |dept: &str| r.departments.iter().find(|x| x.department == dept).map(|x| x.change_pct).unwrap_or(0);
+    let action = |project: &str| r.projects.iter().find(|p| p.project_code == project).map(|p| p.action);
+    let units: Vec<String> = {
+        let mut u: Vec<String> = r.projects.iter().map(|p| p.unit_code.clone()).collect();
+        u.sort();
+        u.dedup();
+        u
+    };
+    let mut saved = Vec::new();
+    let l = Ladder::default();
+    for unit in units {
+        let dept = tree.department_of(&unit).map(|d| d.code.clone()).unwrap_or_default();
+        let rows = sqlx::query(
+            "SELECT indicator_code, project_code, functional_code, economic_code, amount FROM indicators WHERE year = $1 AND unit_code = $2 ORDER BY indicator_code",
+        )
+        .bind(i64::from(year))
+        .bind(unit.clone())
+        .fetch_all(store.pool())
+        .await?;
+        let mut lines = Vec::new();
+        for row in rows {
+            let project: Option<String> = row.try_get(1)?;
+            let act = project.as_deref().and_then(action).unwrap_or(ProjectAction::Keep);
+            let amount = perf::proposed(Money::from_fen(row.try_get(4)?), act, rung(&dept), &l);
+            if amount.is_positive() {
+                lines.push(DraftLine {
+                    indicator_code: row.try_get(0)?,
+                    project_code: project,
+                    functional_code: row.try_get(2)?,
+                    economic_code: row.try_get(3)?,
+                    amount,
+                });
+            }
+        }
+        if lines.is_empty() {
+            continue;
+        }
+        let note = format!("{year}年绩效评价结果形成的{}年预算建议（待审批）", year + 1);
+        let v = crate::budget::save_draft(store, ctx, year + 1, &unit, &lines, &note).await?;
+        saved.push((unit, v));
+    }
+    Ok(saved)
+}
