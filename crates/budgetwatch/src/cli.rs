@@ -695,6 +695,37 @@ async fn budget_command(g: &Global, command: BudgetCommand) -> Result<()> {
                 }
             }
         }
+        BudgetCommand::Close { year, preview, format } => {
+            let report = if preview {
+                budget::closing_report(&open(g).await?, year).await?
+            } else {
+                let store = open_for_write(g).await?;
+                budget::close_year(&store, &ctx(g)?, year).await?
+            };
+            if format == "json" {
+                println!("{}", serde_json::to_string(&report)?);
+            } else {
+                for l in &report.lines {
+                    println!(
+                        "{}\t{}\t{}\tbudget {}\tpaid {}\tbalance {}\t{:?}{}",
+                        l.indicator_code,
+                        l.unit_code,
+                        l.project_code.as_deref().unwrap_or("—"),
+                        l.amount,
+                        l.paid,
+                        l.balance,
+                        l.decision,
+                        l.carried_to.as_deref().map(|c| format!(" → {c}")).unwrap_or_default()
+                    );
+                }
+                println!(
+                    "{year}: carried over {}, recovered {}{}",
+                    report.carried,
+                    report.recovered,
+                    if preview { " (preview)" } else { "" }
+                );
+            }
+        }
         BudgetCommand::Escalate => {
             let store = open_for_write(g).await?;
             for (id, step, from, to) in budget::escalate(&store, &ctx(g)?).await? {
@@ -871,6 +902,17 @@ enum BudgetCommand {
     },
     /// Move late approval steps up one level.
     Escalate,
+    /// Close YEAR (at year_end_review): balances of projects running on carried over as
+    /// next year's indicators, the rest recovered; prints the closing report.
+    Close {
+        #[arg(long)]
+        year: i32,
+        /// Print the report without closing.
+        #[arg(long)]
+        preview: bool,
+        #[arg(long, default_value = "text")]
+        format: String,
+    },
     /// Request an adjustment of an indicator during execution (the standard report form):
     /// routine ones are approved at once by rule, the rest go for approval.
     Adjust {

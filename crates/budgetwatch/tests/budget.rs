@@ -105,6 +105,9 @@ fn a_year_prepared_and_approved_from_the_command_line() {
         "减少支出 1000 元",
     ]);
     assert!(adjusted.contains("in review, route lean"), "{adjusted}");
+    // The closing report before the year ends: nothing paid, so every balance in full.
+    let preview = ok(&["budget", "close", "--year", "2027", "--preview"]);
+    assert!(preview.contains("2027: carried over 0.00, recovered 770000.00 (preview)"), "{preview}");
 
     // Performance of the demo year from the command line: KPIs, values, two evaluations
     // 33 points apart (flagged), the results.

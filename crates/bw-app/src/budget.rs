@@ -874,3 +874,182 @@ pub fn lines_csv(path: &std::path::Path) -> Result<Vec<DraftLine>, String> {
     }
     Ok(out)
 }
+
+/// What became of an indicator's balance at the year's end.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Closing {
+    /// A project running into next year keeps its whole balance (结转).
+    CarriedOver,
+    /// The balance goes back to the treasury (收回).
+    Recovered,
+    /// Special funds not spent at all in the year go back (闲置专项收回).
+    IdleSpecialRecovered,
+    /// Nothing left.
+    Spent,
+}
+
+/// One indicator in the closing report.
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
+pub struct ClosingLine {
+    pub indicator_code: String,
+    pub unit_code: String,
+    pub project_code: Option<String>,
+    pub amount: Money,
+    pub paid: Money,
+    pub balance: Money,
+    pub decision: Closing,
+    /// The next year's indicator holding a carried-over balance.
+    pub carried_to: Option<String>,
+}
+
+/// The year-end closing report.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct ClosingReport {
+    pub year: i32,
+    pub lines: Vec<ClosingLine>,
+    pub carried: Money,
+    pub recovered: Money,
+}
+
+/// The decision for one indicator: a project whose last year is after `year` (and that may
+/// still receive money) carries its whole balance over; special funds with nothing paid in
+/// the year are recovered as idle; any other balance is recovered.
+pub fn closing_decision(balance: Money, paid: Money, special: bool, project_runs_on: bool) -> Closing {
+    if !balance.is_positive() {
+        Closing::Spent
+    } else if project_runs_on {
+        Closing::CarriedOver
+    } else if special && paid.fen() == 0 {
+        Closing::IdleSpecialRecovered
+    } else {
+        Closing::Recovered
+    }
+}
+
+/// The report `close_year` would make for `year`, without making it.
+pub async fn closing_report(store: &Store, year: i32) -> Result<ClosingReport, ActionError> {
+    let rows = sqlx::query(
+        "SELECT i.indicator_code, i.unit_code, i.project_code, i.amount, i.paid, i.special, p.end_year, p.status \
+         FROM indicators i LEFT JOIN projects p ON p.project_code = i.project_code WHERE i.year = $1 ORDER BY i.indicator_code",
+    )
+    .bind(i64::from(year))
+    .fetch_all(store.pool())
+    .await?;
+    let (mut carried, mut recovered) = (0i64, 0i64);
+    let mut lines = Vec::new();
+    for r in rows {
+        let code: String = r.try_get(0)?;
+        let (amount, paid) = (Money::from_fen(r.try_get(3)?), Money::from_fen(r.try_get(4)?));
+        let special = r.try_get::<i64, _>(5)? != 0;
+        let end_year: Option<i64> = r.try_get(6)?;
+        let status: Option<String> = r.try_get(7)?;
+        let runs_on = end_year.is_some_and(|e| e > i64::from(year))
+            && status
+                .as_deref()
+                .and_then(|s| bw_core::records::ProjectStatus::parse(s).ok())
+                .is_some_and(|s| s.may_receive_money());
+        let balance = amount.checked_sub(paid).map_err(|_| invalid("a balance overflows"))?;
+        let decision = closing_decision(balance, paid, special, runs_on);
+        match decision {
+            Closing::CarriedOver => carried += balance.fen(),
+            Closing::Recovered | Closing::IdleSpecialRecovered => recovered += balance.fen(),
+            Closing::Spent => {}
+        }
+        let carried_to = (decision == Closing::CarriedOver).then(|| format!("{code}-JZ{year}"));
+        lines.push(ClosingLine {
+            indicator_code: code,
+            unit_code: r.try_get(1)?,
+            project_code: r.try_get(2)?,
+            amount,
+            paid,
+            balance,
+            decision,
+            carried_to,
+        });
+    }
+    Ok(ClosingReport { year, lines, carried: Money::from_fen(carried), recovered: Money::from_fen(recovered) })
+}
+
+/// Closes `year` (its cycle at year-end review, not closed before): each carried-over
+/// balance becomes an indicator of the next year (`CODE-JZYEAR`, the same unit, project and
+/// codes, imported and journaled like any indicator), and the report is journaled
+/// (`year.close`). The report.
+pub async fn close_year(store: &Store, ctx: &Ctx, year: i32) -> Result<ClosingReport, ActionError> {
+    let (_, stage) = stage_of(store, year).await?;
+    if stage != Stage::YearEndReview {
+        return Err(invalid(format!("a year is closed at year_end_review; {year} is at {}", stage.as_str())));
+    }
+    let done = sqlx::query("SELECT 1 FROM closings WHERE year = $1")
+        .bind(i64::from(year))
+        .fetch_optional(store.pool())
+        .await?;
+    if done.is_some() {
+        return Err(invalid(format!("{year} is already closed")));
+    }
+    let report = closing_report(store, year).await?;
+    let carry: Vec<&ClosingLine> = report.lines.iter().filter(|l| l.decision == Closing::CarriedOver).collect();
+    if !carry.is_empty() {
+        let columns: Vec<&str> = bw_core::template::Kind::Indicators.columns().iter().map(|c| c.name).collect();
+        let mut w = csv::Writer::from_writer(Vec::new());
+        let csv_err = |e: csv::Error| invalid(e.to_string());
+        w.write_record(&columns).map_err(csv_err)?;
+        for l in &carry {
+            let row = sqlx::query(
+                "SELECT functional_code, economic_code, gov_economic_code, fund_source, special, control FROM indicators WHERE year = $1 AND indicator_code = $2",
+            )
+            .bind(i64::from(year))
+            .bind(l.indicator_code.clone())
+            .fetch_one(store.pool())
+            .await?;
+            let (functional, economic): (String, String) = (row.try_get(0)?, row.try_get(1)?);
+            let gov: Option<String> = row.try_get(2)?;
+            let (fund, special, control): (String, i64, String) = (row.try_get(3)?, row.try_get(4)?, row.try_get(5)?);
+            let cell = |c: &str| -> String {
+                match c {
+                    "indicator_code" => l.carried_to.clone().unwrap_or_default(),
+                    "year" => (year + 1).to_string(),
+                    "unit_code" => l.unit_code.clone(),
+                    "project_code" => l.project_code.clone().unwrap_or_default(),
+                    "functional_code" => functional.clone(),
+                    "economic_code" => economic.clone(),
+                    "gov_economic_code" => gov.clone().unwrap_or_default(),
+                    "fund_source" => fund.clone(),
+                    "special" => (special != 0).to_string(),
+                    "amount" => l.balance.to_string(),
+                    "control" => control.clone(),
+                    _ => String::new(),
+                }
+            };
+            w.write_record(columns.iter().map(|c| cell(c))).map_err(csv_err)?;
+        }
+        let bytes = w.into_inner().map_err(|e| invalid(e.to_string()))?;
+        let tag: String = ctx.entropy.iter().take(8).map(|b| format!("{b:02x}")).collect();
+        let path = std::env::temp_dir().join(format!("budgetwatch-carry-over-{year}-{tag}.csv"));
+        std::fs::write(&path, bytes).map_err(|e| invalid(format!("{}: {e}", path.display())))?;
+        let c = Ctx { reason: Some(format!("balances of {year} carried over")), ..ctx.clone() };
+        let result =
+            crate::import::import_file(store, &c, bw_core::template::Kind::Indicators, &path, &Default::default())
+                .await;
+        let _ = std::fs::remove_file(&path);
+        result.map_err(|e| invalid(format!("the carried-over balances of {year} cannot become indicators: {e}")))?;
+    }
+    let text = serde_json::to_string(&report.lines).map_err(|e| invalid(e.to_string()))?;
+    let data =
+        serde_json::json!({"year": year, "report": text, "carried": report.carried, "recovered": report.recovered});
+    let reason = ctx.reason.clone().unwrap_or_else(|| format!("year-end closing of {year}"));
+    let (carried, recovered) = (report.carried.fen(), report.recovered.fen());
+    act(store, ctx, "year.close", &reason, &data, async move |tx, idx| {
+        sqlx::query("INSERT INTO closings (year, report, carried, recovered, journal_idx) VALUES ($1, $2, $3, $4, $5)")
+            .bind(i64::from(year))
+            .bind(text)
+            .bind(carried)
+            .bind(recovered)
+            .bind(idx)
+            .execute(&mut **tx)
+            .await?;
+        Ok(())
+    })
+    .await?;
+    Ok(report)
+}

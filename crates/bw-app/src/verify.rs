@@ -919,6 +919,18 @@ impl Model {
                     self.apply_adjustment(d)?;
                 }
             }
+            "year.close" => {
+                let d = data();
+                let year = d["year"].as_i64().ok_or("no year")?.to_string();
+                let fen = |k: &str| -> Result<String, String> {
+                    Ok(Money::parse_yuan(d[k].as_str().ok_or(format!("no {k}"))?)
+                        .map_err(|e| e.to_string())?
+                        .fen()
+                        .to_string())
+                };
+                let report = d["report"].as_str().ok_or("no report")?.to_string();
+                self.put("closings", year.clone(), vec![year, report, fen("carried")?, fen("recovered")?, ix]);
+            }
             "kpi.set" => {
                 let d = data();
                 let year = d["year"].as_i64().ok_or("no year")?.to_string();
@@ -1238,6 +1250,11 @@ const PROJECTIONS: &[(&str, &str, &[&str])] = &[
         "budget_drafts",
         "SELECT CAST(year AS TEXT) || '/' || unit_code || '/' || CAST(version AS TEXT), year, unit_code, version, lines, total, author, note, journal_idx FROM budget_drafts",
         &["year", "unit_code", "version", "lines", "total", "author", "note", "journal_idx"],
+    ),
+    (
+        "closings",
+        "SELECT CAST(year AS TEXT), year, report, carried, recovered, journal_idx FROM closings",
+        &["year", "report", "carried", "recovered", "journal_idx"],
     ),
     (
         "kpis",

@@ -266,3 +266,57 @@ async fn adjustments_routine_ones_automatic_the_rest_routed_and_applied_when_app
         assert!(r.ok, "{n}: {:?}", r.failures);
     }
 }
+
+#[tokio::test]
+async fn year_end_closing_carries_multi_year_balances_and_recovers_the_rest() {
+    for db in databases().await {
+        let (s, n) = (&db.store, db.name);
+        seed(&db).await;
+        // XM1 runs 2026–2027; I5 is a special fund nobody spent.
+        import_str(&db, bw_core::template::Kind::Indicators, "i.csv", "indicator_code,year,unit_code,project_code,functional_code,economic_code,gov_economic_code,fund_source,special,amount,control\nI5,2026,U1,,2050203,30201,,special_transfer,true,10000.00,block\n")
+            .await
+            .unwrap_or_else(|e| panic!("{n}: {e:?}"));
+        let payments = "voucher_no,pay_date,unit_code,indicator_code,economic_code,payee_name,payee_account,payee_type,amount,summary,invoice_no,contract_no\n\
+                        P1,2026-03-01,U1,I2,31002,乙公司,62220002,company,50000.00,校舍,FP-1,\n\
+                        P2,2026-04-01,U1,I1,30201,丙公司,62220003,company,100.00,纸张,FP-2,\n";
+        import_str(&db, bw_core::template::Kind::Payments, "p.csv", payments)
+            .await
+            .unwrap_or_else(|e| panic!("{n}: {e:?}"));
+        let c = ctx();
+        budget::open_cycle(s, &c, 2026, Mode::BottomUp).await.expect("open");
+        for stage in [Stage::Preparation, Stage::Consolidation, Stage::Review, Stage::Approval, Stage::Execution] {
+            budget::advance(s, &c, 2026, stage).await.expect("advance");
+        }
+        assert!(refused(budget::close_year(s, &c, 2026).await).contains("closed at year_end_review"));
+        budget::advance(s, &c, 2026, Stage::YearEndReview).await.expect("year end");
+        let r = budget::close_year(s, &c, 2026).await.expect("close");
+        let got: Vec<(&str, i64, budget::Closing)> =
+            r.lines.iter().map(|l| (l.indicator_code.as_str(), l.balance.fen(), l.decision)).collect();
+        use budget::Closing::*;
+        assert_eq!(
+            got,
+            vec![
+                ("I1", 9_990_000, Recovered),
+                ("I2", 95_000_000, CarriedOver),
+                ("I3", 2_000_000, Recovered),
+                ("I5", 1_000_000, IdleSpecialRecovered)
+            ],
+            "{n}"
+        );
+        assert_eq!((r.carried.fen(), r.recovered.fen()), (95_000_000, 12_990_000), "{n}");
+        use bw_store::sqlx::Row as _;
+        let row = bw_store::sqlx::query(
+            "SELECT amount, project_code FROM indicators WHERE year = 2027 AND indicator_code = 'I2-JZ2026'",
+        )
+        .fetch_one(s.pool())
+        .await
+        .expect("the carried-over indicator");
+        assert_eq!(
+            (row.try_get::<i64, _>(0).unwrap(), row.try_get::<String, _>(1).unwrap()),
+            (95_000_000, "XM1".to_string())
+        );
+        assert!(refused(budget::close_year(s, &c, 2026).await).contains("already closed"));
+        let v = bw_app::verify::verify(s).await.expect("verify");
+        assert!(v.ok, "{n}: {:?}", v.failures);
+    }
+}

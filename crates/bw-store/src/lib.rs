@@ -62,6 +62,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (23, "budget preparation and approval", include_str!("budget.sql")),
     (24, "budget adjustments", include_str!("adjustments.sql")),
     (25, "performance", include_str!("performance.sql")),
+    (26, "year-end closing", include_str!("closing.sql")),
 ];
 
 #[derive(Clone)]
