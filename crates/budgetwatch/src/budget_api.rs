@@ -28,6 +28,193 @@ pub fn documented() -> OpenApiRouter<App> {
         .routes(routes!(one_item))
         .routes(routes!(decide_step))
         .routes(routes!(request_adjustment))
+        .routes(routes!(closing_preview, close_year))
+        .routes(routes!(performance_results))
+        .routes(routes!(set_kpis))
+        .routes(routes!(record_actual))
+        .routes(routes!(record_evaluation))
+        .routes(routes!(record_satisfaction))
+        .routes(routes!(propose))
+}
+
+#[utoipa::path(get, path = "/api/v1/budget/{year}/closing", tag = "budget", params(("year" = i32, Path, description = "fiscal year")), security((), ("token" = [])), responses((status = 200, description = "the closing report as it stands (each indicator's balance and decision, totals)", body = Object), (status = 401, description = "no or an unknown credential", body = ProblemDoc), (status = 403, description = "needs read_budget on the whole organisation", body = ProblemDoc)))]
+async fn closing_preview(
+    State(app): State<App>,
+    caller: Caller,
+    Path(year): Path<i32>,
+) -> Result<Json<serde_json::Value>, Problem> {
+    on_everything(&caller, Permission::ReadBudget)?;
+    let r = budget::closing_report(&app.store, year).await.map_err(refused)?;
+    Ok(Json(json!(r)))
+}
+
+#[utoipa::path(post, path = "/api/v1/budget/{year}/closing", tag = "budget", params(("year" = i32, Path, description = "fiscal year")), security((), ("token" = [])), responses((status = 201, description = "closed: balances carried over as next year's indicators or recovered; the report", body = Object), (status = 401, description = "no or an unknown credential", body = ProblemDoc), (status = 403, description = "needs approve_budget on the whole organisation", body = ProblemDoc), (status = 409, description = "not at year_end_review, or closed already", body = ProblemDoc)))]
+async fn close_year(State(app): State<App>, caller: Caller, Path(year): Path<i32>) -> Result<Response, Problem> {
+    on_everything(&caller, Permission::ApproveBudget)?;
+    let (store, c) = (app.store.clone(), ctx(&caller, None)?);
+    let r = off_thread(move |rt| rt.block_on(budget::close_year(&store, &c, year))).await?.map_err(refused)?;
+    Ok((StatusCode::CREATED, Json(json!(r))).into_response())
+}
+
+#[utoipa::path(get, path = "/api/v1/performance/{year}", tag = "performance", params(("year" = i32, Path, description = "fiscal year")), security((), ("token" = [])), responses((status = 200, description = "the projects the caller may read with their scores, grades and distortion flags; every department's result and rung", body = Object), (status = 401, description = "no or an unknown credential", body = ProblemDoc), (status = 403, description = "the caller reads no budgets", body = ProblemDoc)))]
+async fn performance_results(
+    State(app): State<App>,
+    caller: Caller,
+    Path(year): Path<i32>,
+) -> Result<Json<serde_json::Value>, Problem> {
+    signed_in(&caller)?;
+    let org = app.org().await?;
+    caller.nodes(&org, Permission::ReadBudget, false)?;
+    let mut r = bw_app::performance::results(&app.store, year).await.map_err(refused)?;
+    r.projects.retain(|p| caller.check(&org, Permission::ReadBudget, &p.unit_code).is_ok());
+    Ok(Json(json!(r)))
+}
+
+async fn project_unit(app: &App, caller: &Caller, project: &str, p: Permission) -> Result<(), Problem> {
+    signed_in(caller)?;
+    let hidden = || Problem::from(Refusal::OutOfScope(p, format!("project {project}")));
+    let row = bw_store::sqlx::query("SELECT unit_code FROM projects WHERE project_code = $1")
+        .bind(project.to_string())
+        .fetch_optional(app.store.pool())
+        .await
+        .map_err(Problem::internal)?
+        .ok_or_else(hidden)?;
+    use bw_store::sqlx::Row as _;
+    let unit: String = row.try_get(0).map_err(Problem::internal)?;
+    let org = app.org().await?;
+    caller.check(&org, p, &unit).map_err(|_| hidden())
+}
+
+#[derive(serde::Deserialize, utoipa::ToSchema)]
+struct KpisBody {
+    /// `{code, name, category, direction (at_least|at_most), target, weight}` each; targets
+    /// as numbers in thousandths are not expected: give them as strings ("12.5").
+    #[schema(value_type = Vec<Object>)]
+    kpis: Vec<KpiIn>,
+}
+
+#[derive(serde::Deserialize)]
+struct KpiIn {
+    code: String,
+    name: String,
+    category: String,
+    direction: String,
+    target: String,
+    weight: u32,
+}
+
+#[utoipa::path(put, path = "/api/v1/performance/{year}/projects/{project}/kpis", tag = "performance", params(("year" = i32, Path, description = "fiscal year"), ("project" = String, Path, description = "project code")), request_body = KpisBody, security((), ("token" = [])), responses((status = 200, description = "the KPIs are set", body = Object), (status = 400, description = "a malformed body", body = ProblemDoc), (status = 401, description = "no or an unknown credential", body = ProblemDoc), (status = 403, description = "needs prepare_budget on the project's unit", body = ProblemDoc), (status = 409, description = "weights not adding up to 100, or no output and outcome KPIs", body = ProblemDoc)))]
+async fn set_kpis(
+    State(app): State<App>,
+    caller: Caller,
+    Path((year, project)): Path<(i32, String)>,
+    Json(b): Json<KpisBody>,
+) -> Result<Json<serde_json::Value>, Problem> {
+    use bw_core::performance::{Category, Direction, Kpi, Milli};
+    project_unit(&app, &caller, &project, Permission::PrepareBudget).await?;
+    let mut kpis = Vec::new();
+    for (i, k) in b.kpis.into_iter().enumerate() {
+        let at = |f: &str, e: String| field_problem(&format!("kpis[{i}].{f}"), &e);
+        let direction = match k.direction.as_str() {
+            "at_least" => Direction::AtLeast,
+            "at_most" => Direction::AtMost,
+            _ => return Err(at("direction", "at_least or at_most".into())),
+        };
+        kpis.push(Kpi {
+            code: k.code,
+            name: k.name,
+            category: Category::parse(&k.category).map_err(|e| at("category", e))?,
+            direction,
+            target: Milli::parse(&k.target).map_err(|e| at("target", e))?,
+            weight: k.weight,
+            actual: None,
+        });
+    }
+    let (store, c, p) = (app.store.clone(), ctx(&caller, None)?, project.clone());
+    let n = kpis.len();
+    off_thread(move |rt| rt.block_on(bw_app::performance::set_kpis(&store, &c, year, &p, &kpis)))
+        .await?
+        .map_err(refused)?;
+    Ok(Json(json!({"year": year, "project_code": project, "kpis": n})))
+}
+
+#[derive(serde::Deserialize, utoipa::ToSchema)]
+struct ValueBody {
+    /// The value reached, as a decimal string ("8", "92.5").
+    value: String,
+}
+
+#[utoipa::path(post, path = "/api/v1/performance/{year}/projects/{project}/kpis/{code}", tag = "performance", params(("year" = i32, Path, description = "fiscal year"), ("project" = String, Path, description = "project code"), ("code" = String, Path, description = "KPI code")), request_body = ValueBody, security((), ("token" = [])), responses((status = 200, description = "the value reached is recorded", body = Object), (status = 400, description = "a malformed body", body = ProblemDoc), (status = 401, description = "no or an unknown credential", body = ProblemDoc), (status = 403, description = "needs prepare_budget on the project's unit", body = ProblemDoc), (status = 409, description = "no such KPI", body = ProblemDoc)))]
+async fn record_actual(
+    State(app): State<App>,
+    caller: Caller,
+    Path((year, project, code)): Path<(i32, String, String)>,
+    Json(b): Json<ValueBody>,
+) -> Result<Json<serde_json::Value>, Problem> {
+    project_unit(&app, &caller, &project, Permission::PrepareBudget).await?;
+    let v = bw_core::performance::Milli::parse(&b.value).map_err(|e| field_problem("value", &e))?;
+    let (store, c, p, k) = (app.store.clone(), ctx(&caller, None)?, project.clone(), code.clone());
+    off_thread(move |rt| rt.block_on(bw_app::performance::record_actual(&store, &c, year, &p, &k, v)))
+        .await?
+        .map_err(refused)?;
+    Ok(Json(json!({"year": year, "project_code": project, "code": code, "value": v.to_string()})))
+}
+
+#[derive(serde::Deserialize, utoipa::ToSchema)]
+struct EvaluationBody {
+    /// `self` (the unit's own) or `third_party`.
+    by: String,
+    /// 0 to 100, at most one decimal, as a string.
+    score: String,
+}
+
+#[utoipa::path(post, path = "/api/v1/performance/{year}/projects/{project}/evaluations", tag = "performance", params(("year" = i32, Path, description = "fiscal year"), ("project" = String, Path, description = "project code")), request_body = EvaluationBody, security((), ("token" = [])), responses((status = 200, description = "recorded", body = Object), (status = 400, description = "a malformed body", body = ProblemDoc), (status = 401, description = "no or an unknown credential", body = ProblemDoc), (status = 403, description = "self: prepare_budget on the unit; third_party: prepare_budget on the whole organisation", body = ProblemDoc)))]
+async fn record_evaluation(
+    State(app): State<App>,
+    caller: Caller,
+    Path((year, project)): Path<(i32, String)>,
+    Json(b): Json<EvaluationBody>,
+) -> Result<Json<serde_json::Value>, Problem> {
+    let by = bw_app::performance::Evaluator::parse(&b.by).map_err(|e| field_problem("by", &e))?;
+    // The unit evaluates itself; finance records an outside evaluator's result.
+    match by {
+        bw_app::performance::Evaluator::SelfEvaluation => {
+            project_unit(&app, &caller, &project, Permission::PrepareBudget).await?
+        }
+        bw_app::performance::Evaluator::ThirdParty => on_everything(&caller, Permission::PrepareBudget)?,
+    }
+    let score = bw_core::performance::parse_points(&b.score).map_err(|e| field_problem("score", &e))?;
+    let (store, c, p) = (app.store.clone(), ctx(&caller, None)?, project.clone());
+    off_thread(move |rt| rt.block_on(bw_app::performance::evaluate(&store, &c, year, &p, by, score)))
+        .await?
+        .map_err(refused)?;
+    Ok(Json(json!({"year": year, "project_code": project, "by": by.as_str(), "score": b.score})))
+}
+
+#[utoipa::path(put, path = "/api/v1/performance/{year}/satisfaction/{department}", tag = "performance", params(("year" = i32, Path, description = "fiscal year"), ("department" = String, Path, description = "department code")), request_body = EvaluationBody, security((), ("token" = [])), responses((status = 200, description = "recorded (the body's `by` is ignored)", body = Object), (status = 400, description = "a malformed body", body = ProblemDoc), (status = 401, description = "no or an unknown credential", body = ProblemDoc), (status = 403, description = "needs prepare_budget on the whole organisation", body = ProblemDoc), (status = 409, description = "not a department", body = ProblemDoc)))]
+async fn record_satisfaction(
+    State(app): State<App>,
+    caller: Caller,
+    Path((year, department)): Path<(i32, String)>,
+    Json(b): Json<EvaluationBody>,
+) -> Result<Json<serde_json::Value>, Problem> {
+    on_everything(&caller, Permission::PrepareBudget)?;
+    let score = bw_core::performance::parse_points(&b.score).map_err(|e| field_problem("score", &e))?;
+    let (store, c, d) = (app.store.clone(), ctx(&caller, None)?, department.clone());
+    off_thread(move |rt| rt.block_on(bw_app::performance::record_satisfaction(&store, &c, year, &d, score)))
+        .await?
+        .map_err(refused)?;
+    Ok(Json(json!({"year": year, "department_code": department, "score": b.score})))
+}
+
+#[utoipa::path(post, path = "/api/v1/performance/{year}/proposal", tag = "performance", params(("year" = i32, Path, description = "the evaluated year")), security((), ("token" = [])), responses((status = 201, description = "next year's proposal saved as draft versions of year + 1 (units and versions)", body = Object), (status = 401, description = "no or an unknown credential", body = ProblemDoc), (status = 403, description = "needs prepare_budget on the whole organisation", body = ProblemDoc), (status = 409, description = "next year's cycle not open for drafts, or a line refused", body = ProblemDoc)))]
+async fn propose(State(app): State<App>, caller: Caller, Path(year): Path<i32>) -> Result<Response, Problem> {
+    on_everything(&caller, Permission::PrepareBudget)?;
+    let (store, c) = (app.store.clone(), ctx(&caller, None)?);
+    let saved =
+        off_thread(move |rt| rt.block_on(bw_app::performance::propose(&store, &c, year))).await?.map_err(refused)?;
+    let items: Vec<_> = saved.iter().map(|(u, v)| json!({"unit_code": u, "version": v})).collect();
+    Ok((StatusCode::CREATED, Json(json!({"year": year + 1, "drafts": items}))).into_response())
 }
 
 #[derive(serde::Deserialize, utoipa::ToSchema)]

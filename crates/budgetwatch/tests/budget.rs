@@ -188,6 +188,32 @@ fn a_year_prepared_and_approved_from_the_command_line() {
     assert_eq!(r.json()["item"]["steps"][0]["state"], "approved");
     let item = call(&head, "GET", &format!("/api/v1/approvals/{id}"), serde_json::json!(null)).json();
     assert_eq!(item["steps"][0]["by"], "user:unit-head");
+
+    // Performance and closing through the API.
+    let results = call(&finance, "GET", "/api/v1/performance/2025", serde_json::json!(null)).json();
+    let p = results["projects"].as_array().unwrap().iter().find(|p| p["project_code"] == project).unwrap().clone();
+    assert_eq!(p["distorted"], true, "{p}");
+    let third = serde_json::json!({"by": "third_party", "score": "70"});
+    let path = format!("/api/v1/performance/2025/projects/{project}/evaluations");
+    assert_eq!(call(&handler, "POST", &path, third.clone()).status, 403, "a unit records no third party's score");
+    assert_eq!(call(&finance, "POST", &path, third).status, 200);
+    let r = call(
+        &handler,
+        "POST",
+        &format!("/api/v1/performance/2025/projects/{project}/kpis/Q1"),
+        serde_json::json!({"value": "10"}),
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    let results = call(&finance, "GET", "/api/v1/performance/2025", serde_json::json!(null)).json();
+    let p = results["projects"].as_array().unwrap().iter().find(|p| p["project_code"] == project).unwrap().clone();
+    assert_eq!(
+        (p["kpi_score"].as_i64(), p["score"].as_i64(), p["grade_zh"].as_str()),
+        (Some(1000), Some(700), Some("中")),
+        "{p}"
+    );
+    let closing = call(&head, "GET", "/api/v1/budget/2027/closing", serde_json::json!(null)).json();
+    assert_eq!(closing["recovered"], "770000.00", "{closing}");
+    assert_eq!(call(&handler, "GET", "/api/v1/budget/2027/closing", serde_json::json!(null)).status, 403);
     let _ = child.kill();
     let _ = child.wait();
 
