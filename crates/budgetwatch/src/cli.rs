@@ -1016,6 +1016,23 @@ enum ReportCommand {
 
 #[derive(Subcommand)]
 enum ProjectCommand {
+    /// The project library: each project's tier, expiry and maturity score.
+    List {
+        #[arg(long, default_value = "text")]
+        format: String,
+    },
+    /// Move project CODE to tier TO (reserve → approved → executing → completed; any →
+    /// retired).
+    Status {
+        code: String,
+        #[arg(long)]
+        to: String,
+    },
+    /// Retire the unused reserve projects past their expiry date (default: today).
+    Expire {
+        #[arg(long)]
+        as_of: Option<String>,
+    },
     /// Mark project CODE classified (journaled with --reason).
     Classify { code: String },
     /// Lift the classified mark of project CODE.
@@ -1034,6 +1051,9 @@ enum DocumentCommand {
     Boundaries { file: PathBuf },
     /// The documents of payment VOUCHER of UNIT.
     List { unit: String, voucher: String },
+    /// Attach FILE (PDF or image) to project CODE of the library: feasibility study, plan,
+    /// estimate basis (counts towards the project's maturity).
+    Project { code: String, file: PathBuf },
 }
 
 #[derive(Subcommand)]
@@ -1751,6 +1771,47 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             println!("{}: {} rows, {} bytes", out.display(), report.rows.len(), bytes.len());
         }
         Command::Project { command } => match command {
+            ProjectCommand::List { format } => {
+                let store = open(&g).await?;
+                let list = bw_app::library::list(&store).await?;
+                if format == "json" {
+                    println!("{}", serde_json::to_string(&list)?);
+                } else {
+                    for p in list {
+                        println!(
+                            "{}\t{}\t{}\t{}–{}\t{}\tmaturity {}{}",
+                            p.project_code,
+                            p.status,
+                            p.unit_code,
+                            p.start_year,
+                            p.end_year,
+                            p.total_amount,
+                            p.maturity.score,
+                            p.expires_on.map(|d| format!("\texpires {d}")).unwrap_or_default()
+                        );
+                    }
+                }
+            }
+            ProjectCommand::Status { code, to } => {
+                let to = bw_core::records::ProjectStatus::parse(&to).map_err(|e| anyhow::anyhow!("--to: {e}"))?;
+                let store = open_for_write(&g).await?;
+                bw_app::library::set_status(&store, &ctx(&g)?, &code, to).await?;
+                println!("project {code} is {}", to.as_str());
+            }
+            ProjectCommand::Expire { as_of } => {
+                let c = ctx(&g)?;
+                let today = match as_of {
+                    Some(d) => bw_core::Date::parse(&d).map_err(|e| anyhow::anyhow!("--as-of: {e}"))?,
+                    None => c.at.date(),
+                };
+                let store = open_for_write(&g).await?;
+                let gone = bw_app::library::expire(&store, &c, today).await?;
+                println!(
+                    "{} reserve project(s) past their expiry date retired{}",
+                    gone.len(),
+                    if gone.is_empty() { String::new() } else { format!(": {}", gone.join(", ")) }
+                );
+            }
             ProjectCommand::Classify { code } => classify_project(&g, &code, true).await?,
             ProjectCommand::Declassify { code } => classify_project(&g, &code, false).await?,
             ProjectCommand::Classified => {
@@ -1780,6 +1841,13 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                     let id = documents::load_boundaries(&store, &ctx(&g)?, &name, &bytes).await?;
                     let regions = documents::parse_boundaries(&bytes).map(|s| s.len()).unwrap_or(0);
                     println!("document {id}: boundaries of {regions} regions loaded from {name}");
+                }
+                DocumentCommand::Project { code, file } => {
+                    let bytes = read(&file)?;
+                    let store = open_for_write(&g).await?;
+                    let name = file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+                    let id = documents::attach_project_document(&store, &ctx(&g)?, &code, &name, &bytes).await?;
+                    println!("document {id}: {name} attached to project {code}");
                 }
                 DocumentCommand::List { unit, voucher } => {
                     let store = open(&g).await?;

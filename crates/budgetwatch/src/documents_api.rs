@@ -127,6 +127,14 @@ pub(crate) async fn document_response(app: &App, caller: &Caller, id: i64) -> Re
         Some(DocKind::Boundaries) => {
             caller.nodes(&org, Permission::ReadBudget, false).map_err(|_| hidden())?;
         }
+        Some(DocKind::ProjectDocument) => {
+            let unit = bw_app::library::project(&app.store, &d.subject)
+                .await
+                .map_err(Problem::internal)?
+                .map(|p| p.unit_code)
+                .unwrap_or_default();
+            caller.check(&org, Permission::ReadBudget, &unit).map_err(|_| hidden())?;
+        }
         None => return Err(hidden()),
     }
     let mut r = bytes.into_response();

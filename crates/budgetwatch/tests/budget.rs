@@ -129,6 +129,16 @@ fn a_year_prepared_and_approved_from_the_command_line() {
         "{p}"
     );
     assert_eq!(p["grade_zh"], "中");
+    // The library: the project with KPIs scores 40 + 30 for its estimate; tiers move one way.
+    let library: serde_json::Value = serde_json::from_str(&ok(&["project", "list", "--format", "json"])).unwrap();
+    let entry = library.as_array().unwrap().iter().find(|p| p["project_code"] == project).unwrap();
+    assert_eq!(entry["maturity"]["score"], 70, "{entry}");
+    let o = bw(&db, &["project", "status", project, "--to", "reserve"]);
+    assert!(
+        !o.status.success() && stderr(&o).contains("an executing project moves to completed or retired"),
+        "{}",
+        stderr(&o)
+    );
     assert!(!results["departments"].as_array().unwrap().is_empty());
 
     // The next year through the API: opened and steered by finance, drafted by the unit's

@@ -23,6 +23,9 @@ pub enum DocKind {
     VoucherImage,
     /// Region boundaries as a GeoJSON FeatureCollection; the subject is `regions`.
     Boundaries,
+    /// A project's document in the library (feasibility study, plan, estimate basis); the
+    /// subject is the project's code.
+    ProjectDocument,
 }
 
 impl DocKind {
@@ -30,6 +33,7 @@ impl DocKind {
         match self {
             DocKind::VoucherImage => "voucher_image",
             DocKind::Boundaries => "boundaries",
+            DocKind::ProjectDocument => "project_document",
         }
     }
 
@@ -37,6 +41,7 @@ impl DocKind {
         match s {
             "voucher_image" => Some(DocKind::VoucherImage),
             "boundaries" => Some(DocKind::Boundaries),
+            "project_document" => Some(DocKind::ProjectDocument),
             _ => None,
         }
     }
@@ -109,6 +114,29 @@ pub async fn attach_voucher_image(
         return Err(ActionError::Invalid(format!("no payment {voucher} of unit {unit}")));
     }
     attach(store, ctx, DocKind::VoucherImage, &voucher_subject(unit, voucher), &name, media, bytes).await
+}
+
+/// Attaches a document (PDF or image, up to 10 MiB) to project `code` of the library. The id.
+pub async fn attach_project_document(
+    store: &Store,
+    ctx: &Ctx,
+    code: &str,
+    name: &str,
+    bytes: &[u8],
+) -> Result<i64, ActionError> {
+    let name = file_name(name)?;
+    if bytes.len() > IMAGE_MAX {
+        return Err(ActionError::Invalid(format!("{name}: larger than {} MiB", IMAGE_MAX / (1024 * 1024))));
+    }
+    let media = sniff(bytes).ok_or_else(|| ActionError::Invalid(format!("{name}: not a PDF or an image")))?;
+    let found = sqlx::query("SELECT 1 FROM projects WHERE project_code = $1")
+        .bind(code.to_string())
+        .fetch_optional(store.pool())
+        .await?;
+    if found.is_none() {
+        return Err(ActionError::Invalid(format!("no project {code} in the project library")));
+    }
+    attach(store, ctx, DocKind::ProjectDocument, code, &name, media, bytes).await
 }
 
 /// Loads region boundaries: a GeoJSON FeatureCollection whose features carry the region's

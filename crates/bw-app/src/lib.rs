@@ -19,6 +19,7 @@ pub mod hold;
 pub mod import;
 pub mod journal;
 pub mod ledger;
+pub mod library;
 pub mod monitor;
 pub mod overview;
 pub mod performance;

@@ -919,6 +919,15 @@ impl Model {
                     self.apply_adjustment(d)?;
                 }
             }
+            "project.status" => {
+                let d = data();
+                let code = d["project_code"].as_str().ok_or("no project_code")?;
+                let to = d["to"].as_str().ok_or("no to")?;
+                match self.tables.get_mut("projects").and_then(|t| t.get_mut(code)) {
+                    Some(c) => c[7] = to.to_string(),
+                    None => return Err(format!("moves project {code}, which is not in the library")),
+                }
+            }
             "year.close" => {
                 let d = data();
                 let year = d["year"].as_i64().ok_or("no year")?.to_string();

@@ -320,3 +320,50 @@ async fn year_end_closing_carries_multi_year_balances_and_recovers_the_rest() {
         assert!(v.ok, "{n}: {:?}", v.failures);
     }
 }
+
+#[tokio::test]
+async fn the_project_library_moves_tiers_expires_reserves_and_scores_maturity() {
+    for db in databases().await {
+        let (s, n) = (&db.store, db.name);
+        seed(&db).await;
+        let c = ctx();
+        use bw_core::records::ProjectStatus;
+        let m = refused(bw_app::library::set_status(s, &c, "XM2", ProjectStatus::Executing).await);
+        assert_eq!(m, "a reserve project moves to approved or retired, not to executing", "{n}");
+        let xm1 = bw_app::library::project(s, "XM1").await.unwrap().unwrap();
+        assert_eq!(xm1.maturity.score, 30, "{n}: an estimate, no KPIs, no documents");
+        // XM2 (reserve) expires on 2026-12-31: still in on that day, out the day after.
+        let d = |x: &str| bw_core::Date::parse(x).unwrap();
+        assert!(bw_app::library::expire(s, &c, d("2026-12-31")).await.unwrap().is_empty());
+        assert_eq!(bw_app::library::expire(s, &c, d("2027-01-01")).await.unwrap(), vec!["XM2".to_string()], "{n}");
+        assert_eq!(bw_app::library::project(s, "XM2").await.unwrap().unwrap().status, "retired");
+        // A document and KPIs make XM1 mature.
+        let pdf = b"%PDF-1.7 feasibility";
+        bw_app::documents::attach_project_document(s, &c, "XM1", "可研报告.pdf", pdf).await.expect("document");
+        let kpis = [
+            bw_core::performance::Kpi {
+                code: "Q1".into(),
+                name: "校舍".into(),
+                category: bw_core::performance::Category::Quantity,
+                direction: bw_core::performance::Direction::AtLeast,
+                target: bw_core::performance::Milli(10_000),
+                weight: 60,
+                actual: None,
+            },
+            bw_core::performance::Kpi {
+                code: "S1".into(),
+                name: "满意度".into(),
+                category: bw_core::performance::Category::Satisfaction,
+                direction: bw_core::performance::Direction::AtLeast,
+                target: bw_core::performance::Milli(90_000),
+                weight: 40,
+                actual: None,
+            },
+        ];
+        bw_app::performance::set_kpis(s, &c, 2026, "XM1", &kpis).await.expect("kpis");
+        assert_eq!(bw_app::library::project(s, "XM1").await.unwrap().unwrap().maturity.score, 100, "{n}");
+        bw_app::library::set_status(s, &c, "XM1", ProjectStatus::Completed).await.expect("completed");
+        let v = bw_app::verify::verify(s).await.expect("verify");
+        assert!(v.ok, "{n}: {:?}", v.failures);
+    }
+}

@@ -494,6 +494,51 @@ pub fn escalate(steps: &mut [Step], now: Timestamp, hours: u32, calendar: &WorkC
     out
 }
 
+/// The project library's tiers (储备 → 已批复 → 执行中 → 已完成, any of them → 已退出): whether a
+/// project may move from `from` to `to`.
+pub fn may_move(from: crate::records::ProjectStatus, to: crate::records::ProjectStatus) -> Result<(), String> {
+    use crate::records::ProjectStatus::*;
+    let allowed: &[crate::records::ProjectStatus] = match from {
+        Reserve => &[Approved, Retired],
+        Approved => &[Executing, Retired],
+        Executing => &[Completed, Retired],
+        Completed => &[Retired],
+        Retired => &[],
+    };
+    if allowed.contains(&to) {
+        Ok(())
+    } else {
+        let names: Vec<&str> = allowed.iter().map(|s| s.as_str()).collect();
+        let next =
+            if names.is_empty() { "nowhere: a retired project stays retired".to_string() } else { names.join(" or ") };
+        let article = if matches!(from, Approved | Executing) { "an" } else { "a" };
+        Err(format!("{article} {} project moves to {next}, not to {}", from.as_str(), to.as_str()))
+    }
+}
+
+/// Whether an unused reserve project has passed its expiry date on `today` and leaves the
+/// library.
+pub fn expired(status: crate::records::ProjectStatus, expires_on: Option<Date>, today: Date) -> bool {
+    status == crate::records::ProjectStatus::Reserve && expires_on.is_some_and(|d| d < today)
+}
+
+/// A project's maturity (成熟度) for the library: KPI targets set (40), a cost estimate
+/// (30: a total amount above zero over a sound span of years), documents in the library
+/// (30: feasibility study, plan, estimate basis).
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct Maturity {
+    pub score: u32,
+    pub kpis: bool,
+    pub estimate: bool,
+    pub documents: bool,
+}
+
+pub fn maturity(kpis: bool, total: Money, start_year: i32, end_year: i32, documents: bool) -> Maturity {
+    let estimate = total.is_positive() && start_year <= end_year;
+    let score = 40 * u32::from(kpis) + 30 * u32::from(estimate) + 30 * u32::from(documents);
+    Maturity { score, kpis, estimate, documents }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -514,6 +559,23 @@ mod tests {
 
     fn at(s: &str) -> Timestamp {
         Timestamp::parse(s).unwrap()
+    }
+
+    #[test]
+    fn the_library_s_tiers_and_expiry() {
+        use crate::records::ProjectStatus::*;
+        assert!(may_move(Reserve, Approved).is_ok() && may_move(Executing, Completed).is_ok());
+        assert_eq!(
+            may_move(Reserve, Executing).unwrap_err(),
+            "a reserve project moves to approved or retired, not to executing"
+        );
+        assert!(may_move(Retired, Reserve).unwrap_err().contains("stays retired"));
+        let d = |s: &str| Date::parse(s).unwrap();
+        assert!(expired(Reserve, Some(d("2026-12-31")), d("2027-01-01")));
+        assert!(!expired(Reserve, Some(d("2026-12-31")), d("2026-12-31")), "the expiry day itself is still in");
+        assert!(!expired(Approved, Some(d("2020-01-01")), d("2027-01-01")));
+        assert_eq!(maturity(true, Money::from_fen(1), 2026, 2027, false).score, 70);
+        assert_eq!(maturity(false, Money::ZERO, 2026, 2027, true).score, 30);
     }
 
     #[test]
