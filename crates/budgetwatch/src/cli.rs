@@ -799,6 +799,18 @@ async fn performance_command(g: &Global, command: PerformanceCommand) -> Result<
                 }
             }
         }
+        PerformanceCommand::Roll { year, format } => {
+            let store = open_for_write(g).await?;
+            let plan = perf::roll_plan(&store, &ctx(g)?, year).await?;
+            if format == "json" {
+                println!("{}", serde_json::to_string(&plan)?);
+            } else {
+                for l in plan {
+                    let [a, b, c] = l.amounts;
+                    println!("{}\t{year}: {a}\t{}: {b}\t{}: {c}", l.project_code, year + 1, year + 2);
+                }
+            }
+        }
         PerformanceCommand::Propose { year } => {
             let store = open_for_write(g).await?;
             for (unit, v) in perf::propose(&store, &ctx(g)?, year).await? {
@@ -990,6 +1002,14 @@ enum PerformanceCommand {
     Propose {
         #[arg(long)]
         year: i32,
+    },
+    /// Roll the three-year plan forward in YEAR: each project's amount and the two outer
+    /// years, from last year's plan scaled by this year's performance.
+    Roll {
+        #[arg(long)]
+        year: i32,
+        #[arg(long, default_value = "text")]
+        format: String,
     },
 }
 

@@ -407,3 +407,78 @@ pub async fn propose(store: &Store, ctx: &Ctx, year: i32) -> Result<Vec<(String,
     }
     Ok(saved)
 }
+
+/// One project's rolling plan.
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
+pub struct PlanLine {
+    pub project_code: String,
+    /// The plan year's amount and the two outer years'.
+    pub amounts: [Money; 3],
+}
+
+/// Rolls the three-year plan forward in `year` (journaled `rolling.plan`): for each project
+/// with indicators that year, its amount, and the two outer years from last year's plan
+/// scaled by this year's performance (docs/PERFORMANCE.md). Made once per year.
+pub async fn roll_plan(store: &Store, ctx: &Ctx, year: i32) -> Result<Vec<PlanLine>, ActionError> {
+    let made = sqlx::query("SELECT 1 FROM rolling_plans WHERE plan_year = $1 LIMIT 1")
+        .bind(i64::from(year))
+        .fetch_optional(store.pool())
+        .await?;
+    if made.is_some() {
+        return Err(invalid(format!("the rolling plan of {year} is already made")));
+    }
+    let r = results(store, year).await?;
+    let mut lines = Vec::new();
+    for p in &r.projects {
+        let end: i64 = sqlx::query("SELECT end_year FROM projects WHERE project_code = $1")
+            .bind(p.project_code.clone())
+            .fetch_one(store.pool())
+            .await?
+            .try_get(0)?;
+        let mut previous = [None, None];
+        for (i, slot) in previous.iter_mut().enumerate() {
+            *slot = sqlx::query(
+                "SELECT amount FROM rolling_plans WHERE plan_year = $1 AND project_code = $2 AND year = $3",
+            )
+            .bind(i64::from(year - 1))
+            .bind(p.project_code.clone())
+            .bind(i64::from(year + 1 + i as i32))
+            .fetch_optional(store.pool())
+            .await?
+            .map(|r| r.try_get::<i64, _>(0))
+            .transpose()?
+            .map(Money::from_fen);
+        }
+        let factor = match p.action {
+            ProjectAction::Prioritise | ProjectAction::Keep => 100,
+            ProjectAction::Cut => 100 - i64::from(Ladder::default().fair_cut_pct),
+            ProjectAction::Suspend => 0,
+        };
+        let end = i32::try_from(end).unwrap_or(year);
+        let amounts = bw_core::budget::roll(year, p.budget, previous, factor, end);
+        lines.push(PlanLine { project_code: p.project_code.clone(), amounts });
+    }
+    let text = serde_json::to_string(&lines).map_err(|e| invalid(e.to_string()))?;
+    let data = serde_json::json!({"year": year, "plan": text});
+    let reason = ctx.reason.clone().unwrap_or_else(|| format!("the rolling plan of {year}"));
+    let rows = lines.clone();
+    act(store, ctx, "rolling.plan", &reason, &data, async move |tx, idx| {
+        for l in rows {
+            for (i, a) in l.amounts.iter().enumerate() {
+                sqlx::query(
+                    "INSERT INTO rolling_plans (plan_year, project_code, year, amount, journal_idx) VALUES ($1, $2, $3, $4, $5)",
+                )
+                .bind(i64::from(year))
+                .bind(l.project_code.clone())
+                .bind(i64::from(year + i as i32))
+                .bind(a.fen())
+                .bind(idx)
+                .execute(&mut **tx)
+                .await?;
+            }
+        }
+        Ok(())
+    })
+    .await?;
+    Ok(lines)
+}

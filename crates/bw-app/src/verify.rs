@@ -928,6 +928,26 @@ impl Model {
                     None => return Err(format!("moves project {code}, which is not in the library")),
                 }
             }
+            "rolling.plan" => {
+                let d = data();
+                let year = d["year"].as_i64().ok_or("no year")?;
+                let plan: Vec<crate::performance::PlanLine> =
+                    serde_json::from_str(d["plan"].as_str().ok_or("no plan")?).map_err(|e| e.to_string())?;
+                for l in plan {
+                    for (i, a) in l.amounts.iter().enumerate() {
+                        let y = year + i as i64;
+                        let key = format!("{year}/{}/{y}", l.project_code);
+                        let cells = vec![
+                            year.to_string(),
+                            l.project_code.clone(),
+                            y.to_string(),
+                            a.fen().to_string(),
+                            ix.clone(),
+                        ];
+                        self.put("rolling_plans", key, cells);
+                    }
+                }
+            }
             "year.close" => {
                 let d = data();
                 let year = d["year"].as_i64().ok_or("no year")?.to_string();
@@ -1259,6 +1279,11 @@ const PROJECTIONS: &[(&str, &str, &[&str])] = &[
         "budget_drafts",
         "SELECT CAST(year AS TEXT) || '/' || unit_code || '/' || CAST(version AS TEXT), year, unit_code, version, lines, total, author, note, journal_idx FROM budget_drafts",
         &["year", "unit_code", "version", "lines", "total", "author", "note", "journal_idx"],
+    ),
+    (
+        "rolling_plans",
+        "SELECT CAST(plan_year AS TEXT) || '/' || project_code || '/' || CAST(year AS TEXT), plan_year, project_code, year, amount, journal_idx FROM rolling_plans",
+        &["plan_year", "project_code", "year", "amount", "journal_idx"],
     ),
     (
         "closings",

@@ -70,6 +70,14 @@ async fn grades_ladder_and_next_year_s_proposal() {
             r.departments.iter().map(|x| (x.department.as_str(), x.result, x.change_pct, x.interview)).collect();
         assert_eq!(d, vec![("D2", 920, 10, false), ("D1", 674, -10, true)], "{n}");
 
+        // The rolling plan: XM1 (中, runs to 2027) keeps 2026, 2027 cut 10 %, nothing in 2028;
+        // XM3 (优, ends in 2026) nothing after 2026.
+        let plan = perf::roll_plan(s, &c, 2026).await.expect("roll");
+        let got: Vec<(String, [i64; 3])> =
+            plan.iter().map(|l| (l.project_code.clone(), l.amounts.map(|a| a.fen()))).collect();
+        assert_eq!(got, vec![("XM1".into(), [100_000_000, 90_000_000, 0]), ("XM3".into(), [30_000_000, 0, 0])], "{n}");
+        assert!(perf::roll_plan(s, &c, 2026).await.is_err(), "{n}: once a year");
+
         // The proposal: drafts of 2027, never applied without approval.
         budget_open(s, &c).await;
         let saved = perf::propose(s, &c, 2026).await.expect("propose");

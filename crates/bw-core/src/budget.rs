@@ -539,6 +539,19 @@ pub fn maturity(kpis: bool, total: Money, start_year: i32, end_year: i32, docume
     Maturity { score, kpis, estimate, documents }
 }
 
+/// A project's three-year rolling plan made in `year`: the year's own amount and the two
+/// outer years'. The outer years start from what last year's plan said for them (or this
+/// year's amount when there was none), scaled by this year's performance (`factor_pct`:
+/// 100 kept, 90 cut, 0 suspended), and are zero past the project's last year.
+pub fn roll(year: i32, current: Money, previous: [Option<Money>; 2], factor_pct: i64, end_year: i32) -> [Money; 3] {
+    let scale = |m: Money| Money::from_fen(((i128::from(m.fen()) * i128::from(factor_pct) * 2 + 100) / 200) as i64);
+    let outer = |i: usize| {
+        let y = year + 1 + i as i32;
+        if y > end_year { Money::ZERO } else { scale(previous[i].unwrap_or(current)) }
+    };
+    [current, outer(0), outer(1)]
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -559,6 +572,19 @@ mod tests {
 
     fn at(s: &str) -> Timestamp {
         Timestamp::parse(s).unwrap()
+    }
+
+    #[test]
+    fn plans_roll_forward_with_performance() {
+        let m = |y: &str| yuan(y);
+        // No earlier plan: the outer years start from this year's amount.
+        assert_eq!(roll(2026, m("100.00"), [None, None], 100, 2030), [m("100.00"), m("100.00"), m("100.00")]);
+        // Last year's plan for 2027 and 2028, cut 10 % for a 中 grade; the project ends in 2027.
+        assert_eq!(
+            roll(2026, m("100.00"), [Some(m("120.00")), Some(m("130.00"))], 90, 2027),
+            [m("100.00"), m("108.00"), Money::ZERO]
+        );
+        assert_eq!(roll(2026, m("100.00"), [None, None], 0, 2030)[1], Money::ZERO, "suspended");
     }
 
     #[test]

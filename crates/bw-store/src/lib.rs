@@ -63,6 +63,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (24, "budget adjustments", include_str!("adjustments.sql")),
     (25, "performance", include_str!("performance.sql")),
     (26, "year-end closing", include_str!("closing.sql")),
+    (27, "rolling plans", include_str!("rolling.sql")),
 ];
 
 #[derive(Clone)]
