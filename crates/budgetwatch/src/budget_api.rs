@@ -229,6 +229,13 @@ struct AdjustmentBody {
     alternatives: String,
     #[serde(default)]
     strategic: bool,
+    /// An emergency adjustment: the emergency case it answers; the money is drawn from the
+    /// reserve fund.
+    #[serde(default)]
+    emergency: Option<i64>,
+    /// The reserve fund indicator to draw on (an emergency adjustment; none: the year's only one).
+    #[serde(default)]
+    reserve: Option<String>,
 }
 
 #[utoipa::path(post, path = "/api/v1/budget/{year}/adjustments", tag = "budget", params(("year" = i32, Path, description = "fiscal year")), request_body = AdjustmentBody, security((), ("token" = [])), responses((status = 201, description = "approved automatically by a routine rule (`state: approved`, the rule and the new amount) or in review along a route", body = Object), (status = 400, description = "a malformed body", body = ProblemDoc), (status = 401, description = "no or an unknown credential", body = ProblemDoc), (status = 403, description = "needs prepare_budget on the indicator's unit", body = ProblemDoc), (status = 409, description = "refused: not in execution, no such indicator, below what is paid, another adjustment in review", body = ProblemDoc)))]
@@ -247,6 +254,18 @@ async fn request_adjustment(
         return Err(Refusal::OutOfScope(Permission::PrepareBudget, b.indicator_code).into());
     };
     caller.check(&org, Permission::PrepareBudget, &unit)?;
+    // Drawing on the reserve fund needs the right to prepare its unit's budget too.
+    let reserve = match b.emergency {
+        Some(_) => {
+            let code = budget::reserve_fund(&app.store, year, b.reserve.as_deref()).await.map_err(refused)?;
+            let found = bw_app::drill::indicator(&app.store, &code, year, 12).await.map_err(Problem::internal)?;
+            if let Some((unit, _)) = found {
+                caller.check(&org, Permission::PrepareBudget, &unit)?;
+            }
+            Some(code)
+        }
+        None => b.reserve,
+    };
     let r = budget::AdjustmentRequest {
         year,
         indicator_code: b.indicator_code,
@@ -255,6 +274,8 @@ async fn request_adjustment(
         impact: b.impact,
         alternatives: b.alternatives,
         strategic: b.strategic,
+        emergency: b.emergency,
+        reserve,
     };
     let (store, c) = (app.store.clone(), ctx(&caller, None)?);
     let done = off_thread(move |rt| rt.block_on(budget::request_adjustment(&store, &c, &r))).await?.map_err(refused)?;
@@ -469,13 +490,19 @@ async fn readable_item(app: &App, caller: &Caller, id: i64) -> Result<budget::It
     Ok(item)
 }
 
-#[utoipa::path(get, path = "/api/v1/approvals/{id}", tag = "budget", params(("id" = i64, Path, description = "approval item id")), security((), ("token" = [])), responses((status = 200, description = "the item with its route, steps, who decided and what is due", body = Object), (status = 401, description = "no or an unknown credential", body = ProblemDoc), (status = 403, description = "outside the caller's scope (or no such item)", body = ProblemDoc)))]
+#[utoipa::path(get, path = "/api/v1/approvals/{id}", tag = "budget", params(("id" = i64, Path, description = "approval item id")), security((), ("token" = [])), responses((status = 200, description = "the item with its route, steps, who decided and what is due; an adjustment's report form under `adjustment` (null for a draft)", body = Object), (status = 401, description = "no or an unknown credential", body = ProblemDoc), (status = 403, description = "outside the caller's scope (or no such item)", body = ProblemDoc)))]
 async fn one_item(
     State(app): State<App>,
     caller: Caller,
     Path(id): Path<i64>,
 ) -> Result<Json<serde_json::Value>, Problem> {
-    Ok(Json(json!(readable_item(&app, &caller, id).await?)))
+    let item = readable_item(&app, &caller, id).await?;
+    let mut body = json!(item);
+    if let Some(d) = body.as_object_mut() {
+        let adjustment = budget::adjustment(&app.store, id).await.map_err(Problem::internal)?;
+        d.insert("adjustment".into(), json!(adjustment));
+    }
+    Ok(Json(body))
 }
 
 #[derive(serde::Deserialize, utoipa::ToSchema)]

@@ -674,7 +674,7 @@ async fn budget_command(g: &Global, command: BudgetCommand) -> Result<()> {
                 if decision == Decision::Approve { "approved" } else { "rejected" }
             );
         }
-        BudgetCommand::Adjust { year, indicator, delta, reason, impact, alternatives, strategic } => {
+        BudgetCommand::Adjust { year, indicator, delta, reason, impact, alternatives, strategic, emergency, reserve } => {
             let delta = bw_core::Money::parse_yuan(&delta).map_err(|e| anyhow::anyhow!("--delta: {e}"))?;
             let store = open_for_write(g).await?;
             let r = budget::AdjustmentRequest {
@@ -685,6 +685,8 @@ async fn budget_command(g: &Global, command: BudgetCommand) -> Result<()> {
                 impact,
                 alternatives,
                 strategic,
+                emergency,
+                reserve,
             };
             match budget::request_adjustment(&store, &ctx(g)?, &r).await? {
                 budget::Adjusted::Automatic { id, rule, amount } => {
@@ -944,6 +946,13 @@ enum BudgetCommand {
         alternatives: String,
         #[arg(long)]
         strategic: bool,
+        /// An emergency adjustment answering emergency case ID: drawn from the reserve fund,
+        /// approved by the finance bureau's head within the case's 72 hours.
+        #[arg(long)]
+        emergency: Option<i64>,
+        /// The reserve fund indicator to draw on (with --emergency; default: the year's only one).
+        #[arg(long, requires = "emergency")]
+        reserve: Option<String>,
     },
 }
 

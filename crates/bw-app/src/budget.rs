@@ -412,6 +412,48 @@ pub async fn item(store: &Store, id: i64) -> Result<Option<Item>, ActionError> {
     row.as_ref().map(item_of).transpose()
 }
 
+/// An adjustment's report form and what became of it.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct Adjustment {
+    pub indicator_code: String,
+    pub delta: Money,
+    pub before: Money,
+    pub reason: String,
+    pub impact: String,
+    pub alternatives: String,
+    /// The routine rule that approved it automatically.
+    pub rule: Option<String>,
+    /// The journal entry that applied it, once approved.
+    pub applied_idx: Option<i64>,
+    /// The reserve fund an emergency adjustment draws on, and its emergency case.
+    pub reserve: Option<String>,
+    pub emergency: Option<i64>,
+}
+
+/// The adjustment behind approval item `id`, if it is one.
+pub async fn adjustment(store: &Store, id: i64) -> Result<Option<Adjustment>, ActionError> {
+    let row = sqlx::query(
+        "SELECT indicator_code, delta, before_amount, reason, impact, alternatives, rule, applied_idx, source_code, emergency_id \
+         FROM adjustments WHERE item_id = $1",
+    )
+    .bind(id)
+    .fetch_optional(store.pool())
+    .await?;
+    let Some(r) = row else { return Ok(None) };
+    Ok(Some(Adjustment {
+        indicator_code: r.try_get(0)?,
+        delta: Money::from_fen(r.try_get(1)?),
+        before: Money::from_fen(r.try_get(2)?),
+        reason: r.try_get(3)?,
+        impact: r.try_get(4)?,
+        alternatives: r.try_get(5)?,
+        rule: r.try_get(6)?,
+        applied_idx: r.try_get(7)?,
+        reserve: r.try_get(8)?,
+        emergency: r.try_get(9)?,
+    }))
+}
+
 /// The items of `year` (all years when `None`), by id.
 pub async fn items(store: &Store, year: Option<i32>) -> Result<Vec<Item>, ActionError> {
     let q = format!("SELECT {ITEM_COLUMNS} FROM approval_items WHERE $1 = 0 OR year = $1 ORDER BY id");
@@ -521,10 +563,7 @@ async fn record_steps(
         d.extend(x);
     }
     if let (Some(d), Some(a)) = (data.as_object_mut(), &apply) {
-        d.insert(
-            "apply".into(),
-            serde_json::json!({"year": a.year, "indicator_code": a.indicator_code, "amount": a.after}),
-        );
+        d.extend(a.data().into_iter().map(|(k, v)| (k.to_string(), v)));
     }
     let (id, state) = (item.id, state.to_string());
     act_sealed(store, ctx, action, reason, &data, signer, async move |tx, idx| {
@@ -543,24 +582,43 @@ async fn record_steps(
     .await
 }
 
-/// What an approved adjustment does to its indicator.
+/// What an approved adjustment does to its indicator (and, for an emergency one, to the
+/// reserve fund it draws on).
 struct Effect {
     year: i32,
     indicator_code: String,
     after: Money,
+    draw: Option<(String, Money)>,
+}
+
+impl Effect {
+    /// The `apply` (and `draw`) members of the entry's data, which verify replays.
+    fn data(&self) -> Vec<(&'static str, serde_json::Value)> {
+        let mut out =
+            vec![("apply", serde_json::json!({"year": self.year, "indicator_code": self.indicator_code, "amount": self.after}))];
+        if let Some((code, amount)) = &self.draw {
+            out.push(("draw", serde_json::json!({"year": self.year, "indicator_code": code, "amount": amount})));
+        }
+        out
+    }
 }
 
 /// The indicator's new amount for adjustment `id`, checked against what it has paid and
 /// committed by now.
 async fn adjustment_effect(store: &Store, id: i64) -> Result<Effect, ActionError> {
-    let row = sqlx::query("SELECT year, indicator_code, delta FROM adjustments WHERE item_id = $1")
+    let row = sqlx::query("SELECT year, indicator_code, delta, source_code FROM adjustments WHERE item_id = $1")
         .bind(id)
         .fetch_one(store.pool())
         .await?;
     let (year, code, delta): (i64, String, i64) = (row.try_get(0)?, row.try_get(1)?, row.try_get(2)?);
+    let source: Option<String> = row.try_get(3)?;
     let year = i32::try_from(year).unwrap_or(0);
     let after = checked_after(store, year, &code, Money::from_fen(delta)).await?;
-    Ok(Effect { year, indicator_code: code, after })
+    let draw = match source {
+        Some(s) => Some((s.clone(), checked_after(store, year, &s, Money::from_fen(-delta)).await?)),
+        None => None,
+    };
+    Ok(Effect { year, indicator_code: code, after, draw })
 }
 
 /// The indicator's amount after `delta`, refused when it would fall below what is paid and
@@ -586,12 +644,15 @@ async fn checked_after(store: &Store, year: i32, code: &str, delta: Money) -> Re
 }
 
 async fn apply_adjustment(tx: &mut bw_store::Tx, a: &Effect, id: i64, idx: i64) -> Result<(), ActionError> {
-    sqlx::query("UPDATE indicators SET amount = $1 WHERE year = $2 AND indicator_code = $3")
-        .bind(a.after.fen())
-        .bind(i64::from(a.year))
-        .bind(a.indicator_code.clone())
-        .execute(&mut **tx)
-        .await?;
+    let draw = a.draw.iter().map(|(c, m)| (c.as_str(), *m));
+    for (code, amount) in std::iter::once((a.indicator_code.as_str(), a.after)).chain(draw) {
+        sqlx::query("UPDATE indicators SET amount = $1 WHERE year = $2 AND indicator_code = $3")
+            .bind(amount.fen())
+            .bind(i64::from(a.year))
+            .bind(code.to_string())
+            .execute(&mut **tx)
+            .await?;
+    }
     sqlx::query("UPDATE adjustments SET applied_idx = $1 WHERE item_id = $2")
         .bind(idx)
         .bind(id)
@@ -612,6 +673,12 @@ pub struct AdjustmentRequest {
     pub impact: String,
     pub alternatives: String,
     pub strategic: bool,
+    /// An emergency adjustment: the emergency case it answers. The money is drawn from a
+    /// reserve fund indicator and the request takes the emergency route.
+    pub emergency: Option<i64>,
+    /// The reserve fund indicator to draw on; none: the year's only indicator whose
+    /// functional code is under `budget.reserve_functional`.
+    pub reserve: Option<String>,
 }
 
 /// What became of an adjustment request.
@@ -669,20 +736,32 @@ pub async fn request_adjustment(store: &Store, ctx: &Ctx, r: &AdjustmentRequest)
             p.try_get::<i64, _>(0)?
         )));
     }
+    let emergency = match r.emergency {
+        Some(case) => Some(emergency_source(store, r, case).await?),
+        None => None,
+    };
+    let (source, plan_by) = match &emergency {
+        Some((code, due)) => (Some(code.clone()), Some(*due)),
+        None => (None, None),
+    };
     let codes = crate::settings::get(store, "budget.routine_economic").await?;
     let limit = Money::parse_yuan(&crate::settings::get(store, "budget.routine_limit").await?)
         .map_err(|e| invalid(e.to_string()))?;
     let routine_code = codes.split(',').map(str::trim).find(|c| !c.is_empty() && economic.starts_with(c));
     let p = params(store).await?;
-    let base = serde_json::json!({
+    let mut base = serde_json::json!({
         "kind": "adjustment", "year": r.year, "unit_code": unit, "version": 0, "amount": r.delta,
         "indicator_code": r.indicator_code, "before": Money::from_fen(before), "reason": r.reason,
         "impact": r.impact, "alternatives": r.alternatives,
     });
+    if let (Some(d), Some(case), Some(code)) = (base.as_object_mut(), r.emergency, &source) {
+        d.insert("emergency".into(), case.into());
+        d.insert("reserve".into(), code.clone().into());
+    }
     let insert = |route: &'static str, state: &'static str, steps: String, rule: Option<String>, applied: bool| {
         let (u, code, reason, impact, alternatives) =
             (unit.clone(), r.indicator_code.clone(), r.reason.clone(), r.impact.clone(), r.alternatives.clone());
-        let (year, delta, by) = (r.year, r.delta, ctx.actor.clone());
+        let (year, delta, by, source, case) = (r.year, r.delta, ctx.actor.clone(), source.clone(), r.emergency);
         async move |tx: &mut bw_store::Tx, idx: i64| -> Result<(), ActionError> {
             sqlx::query(
                 "INSERT INTO approval_items (id, kind, year, unit_code, version, amount, route, prepared_by, state, steps, journal_idx) \
@@ -699,8 +778,8 @@ pub async fn request_adjustment(store: &Store, ctx: &Ctx, r: &AdjustmentRequest)
             .execute(&mut **tx)
             .await?;
             sqlx::query(
-                "INSERT INTO adjustments (item_id, year, indicator_code, delta, before_amount, reason, impact, alternatives, rule, applied_idx) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, NULL)",
+                "INSERT INTO adjustments (item_id, year, indicator_code, delta, before_amount, reason, impact, alternatives, rule, applied_idx, source_code, emergency_id) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, NULL, $10, $11)",
             )
             .bind(idx)
             .bind(i64::from(year))
@@ -711,15 +790,17 @@ pub async fn request_adjustment(store: &Store, ctx: &Ctx, r: &AdjustmentRequest)
             .bind(impact)
             .bind(alternatives)
             .bind(rule)
+            .bind(source)
+            .bind(case)
             .execute(&mut **tx)
             .await?;
             if applied {
-                apply_adjustment(tx, &Effect { year, indicator_code: code, after }, idx, idx).await?;
+                apply_adjustment(tx, &Effect { year, indicator_code: code, after, draw: None }, idx, idx).await?;
             }
             Ok(())
         }
     };
-    if let Some(code) = routine_code.filter(|_| !r.strategic && r.delta.fen().abs() <= limit.fen()) {
+    if let Some(code) = routine_code.filter(|_| emergency.is_none() && !r.strategic && r.delta.fen().abs() <= limit.fen()) {
         let rule = format!("routine: economic code {code}, change within {limit}");
         let mut data = base;
         if let Some(d) = data.as_object_mut() {
@@ -727,10 +808,8 @@ pub async fn request_adjustment(store: &Store, ctx: &Ctx, r: &AdjustmentRequest)
             d.insert("state".into(), "approved".into());
             d.insert("steps".into(), "[]".into());
             d.insert("rule".into(), rule.clone().into());
-            d.insert(
-                "apply".into(),
-                serde_json::json!({"year": r.year, "indicator_code": r.indicator_code, "amount": after}),
-            );
+            let effect = Effect { year: r.year, indicator_code: r.indicator_code.clone(), after, draw: None };
+            d.extend(effect.data().into_iter().map(|(k, v)| (k.to_string(), v)));
         }
         let reason = format!("{} adjusted by {} automatically ({rule})", r.indicator_code, r.delta);
         let id = act(
@@ -744,9 +823,17 @@ pub async fn request_adjustment(store: &Store, ctx: &Ctx, r: &AdjustmentRequest)
         .await?;
         return Ok(Adjusted::Automatic { id, rule, amount: after });
     }
-    let route = budget::route(ItemKind::Adjustment, r.delta, Money::from_fen(before), r.strategic, &p);
+    let route = match plan_by {
+        Some(_) => budget::emergency_route(),
+        None => budget::route(ItemKind::Adjustment, r.delta, Money::from_fen(before), r.strategic, &p),
+    };
     let calendar = crate::calendar::load(store).await?;
-    let steps = budget::start(&route, ctx.at, p.step_hours, &calendar);
+    let mut steps = budget::start(&route, ctx.at, p.step_hours, &calendar);
+    if let Some(due) = plan_by {
+        for s in steps.iter_mut().filter(|s| s.due.is_some()) {
+            s.due = Some(due);
+        }
+    }
     let text = serde_json::to_string(&steps).map_err(|e| invalid(e.to_string()))?;
     let mut data = base;
     if let Some(d) = data.as_object_mut() {
@@ -758,6 +845,63 @@ pub async fn request_adjustment(store: &Store, ctx: &Ctx, r: &AdjustmentRequest)
     let id =
         act(store, ctx, "approval.submit", &reason, &data, insert(route.name, "in_review", text, None, false)).await?;
     Ok(Adjusted::InReview { id, route: route.name })
+}
+
+/// The reserve fund (预备费) of `year` an emergency adjustment draws on: `named`, which must
+/// be one of the year's indicators with a functional code under `budget.reserve_functional`,
+/// or, none named, the only such indicator.
+pub async fn reserve_fund(store: &Store, year: i32, named: Option<&str>) -> Result<String, ActionError> {
+    let prefixes = crate::settings::get(store, "budget.reserve_functional").await?;
+    let rows = sqlx::query("SELECT indicator_code, functional_code FROM indicators WHERE year = $1 ORDER BY indicator_code")
+        .bind(i64::from(year))
+        .fetch_all(store.pool())
+        .await?;
+    let mut reserves = Vec::new();
+    for row in rows {
+        let (code, functional): (String, String) = (row.try_get(0)?, row.try_get(1)?);
+        if prefixes.split(',').map(str::trim).any(|p| !p.is_empty() && functional.starts_with(p)) {
+            reserves.push(code);
+        }
+    }
+    match (named, reserves.as_slice()) {
+        (Some(c), _) if reserves.iter().any(|r| r == c) => Ok(c.to_string()),
+        (Some(c), _) => Err(invalid(format!(
+            "{c} is not a reserve fund of {year} (functional code under budget.reserve_functional = {prefixes})"
+        ))),
+        (None, [one]) => Ok(one.clone()),
+        (None, []) => {
+            Err(invalid(format!("{year} has no reserve fund: no indicator with a functional code under {prefixes}")))
+        }
+        (None, many) => Err(invalid(format!("name the reserve fund to draw on: one of {}", many.join(", ")))),
+    }
+}
+
+/// The reserve fund an emergency adjustment draws on and the deadline of its case's plan.
+/// Refused: a cut (an emergency adds money), a case that does not exist or is closed, no
+/// reserve fund or several without one named, a named indicator that is not a reserve fund,
+/// drawing on the target itself, a reserve whose available balance is short.
+async fn emergency_source(store: &Store, r: &AdjustmentRequest, case: i64) -> Result<(String, Timestamp), ActionError> {
+    if r.delta.fen() <= 0 {
+        return Err(invalid("an emergency adjustment adds money drawn from the reserve fund"));
+    }
+    let row = sqlx::query("SELECT state, plan_by FROM emergencies WHERE id = $1")
+        .bind(case)
+        .fetch_optional(store.pool())
+        .await?
+        .ok_or_else(|| invalid(format!("no emergency case {case}")))?;
+    let (state, plan_by): (String, String) = (row.try_get(0)?, row.try_get(1)?);
+    if state == "closed" {
+        return Err(invalid(format!("emergency case {case} is closed")));
+    }
+    let due = Timestamp::parse(&plan_by).ok_or_else(|| invalid(format!("case {case}: bad plan_by {plan_by}")))?;
+    let code = reserve_fund(store, r.year, r.reserve.as_deref()).await?;
+    if code == r.indicator_code {
+        return Err(invalid("an emergency adjustment draws on a reserve fund for another indicator"));
+    }
+    checked_after(store, r.year, &code, Money::from_fen(-r.delta.fen()))
+        .await
+        .map_err(|e| invalid(format!("the reserve fund is short: {e}")))?;
+    Ok((code, due))
 }
 
 /// A decision on one step of an item.

@@ -879,6 +879,8 @@ impl Model {
                         text("alternatives")?,
                         rule,
                         applied,
+                        d["reserve"].as_str().map(str::to_string).unwrap_or_else(|| NULL.into()),
+                        d["emergency"].as_i64().map(|c| c.to_string()).unwrap_or_else(|| NULL.into()),
                     ];
                     self.put("adjustments", ix.clone(), cells);
                     self.apply_adjustment(d)?;
@@ -1098,7 +1100,14 @@ impl Model {
 
     /// An approved adjustment's new amount on its indicator (`apply` of the entry's data).
     fn apply_adjustment(&mut self, d: &serde_json::Value) -> Result<(), String> {
-        let Some(a) = d.get("apply") else { return Ok(()) };
+        for a in ["apply", "draw"].iter().filter_map(|k| d.get(*k)) {
+            self.set_amount(a)?;
+        }
+        Ok(())
+    }
+
+    /// An indicator's amount set by an adjustment (`{year, indicator_code, amount}`).
+    fn set_amount(&mut self, a: &serde_json::Value) -> Result<(), String> {
         let year = a["year"].as_i64().ok_or("apply: no year")?.to_string();
         let code = a["indicator_code"].as_str().ok_or("apply: no indicator_code")?;
         let amount = Money::parse_yuan(a["amount"].as_str().ok_or("apply: no amount")?).map_err(|e| e.to_string())?;
@@ -1307,7 +1316,7 @@ const PROJECTIONS: &[(&str, &str, &[&str])] = &[
     ),
     (
         "adjustments",
-        "SELECT CAST(item_id AS TEXT), item_id, year, indicator_code, delta, before_amount, reason, impact, alternatives, rule, applied_idx FROM adjustments",
+        "SELECT CAST(item_id AS TEXT), item_id, year, indicator_code, delta, before_amount, reason, impact, alternatives, rule, applied_idx, source_code, emergency_id FROM adjustments",
         &[
             "item_id",
             "year",
@@ -1319,6 +1328,8 @@ const PROJECTIONS: &[(&str, &str, &[&str])] = &[
             "alternatives",
             "rule",
             "applied_idx",
+            "source_code",
+            "emergency_id",
         ],
     ),
     (

@@ -199,6 +199,8 @@ async fn adjustments_routine_ones_automatic_the_rest_routed_and_applied_when_app
             impact: "增加支出".into(),
             alternatives: "内部调剂".into(),
             strategic,
+            emergency: None,
+            reserve: None,
         };
         assert!(
             refused(budget::request_adjustment(s, &c, &ask("I1", "3000.00", false)).await).contains("no budget cycle")
@@ -264,6 +266,88 @@ async fn adjustments_routine_ones_automatic_the_rest_routed_and_applied_when_app
         assert_eq!(budget::item(s, id).await.unwrap().unwrap().state, "approved");
         let r = bw_app::verify::verify(s).await.expect("verify");
         assert!(r.ok, "{n}: {:?}", r.failures);
+    }
+}
+
+#[tokio::test]
+async fn an_emergency_adjustment_draws_on_the_reserve_fund_within_72_hours() {
+    for db in databases().await {
+        let (s, n) = (&db.store, db.name);
+        seed(&db).await;
+        let mut c = ctx();
+        c.at = Timestamp::parse("2026-11-27T15:00:00Z").unwrap(); // a Friday afternoon
+        budget::open_cycle(s, &c, 2026, Mode::BottomUp).await.expect("open");
+        for stage in [Stage::Preparation, Stage::Consolidation, Stage::Review, Stage::Approval, Stage::Execution] {
+            budget::advance(s, &c, 2026, stage).await.expect("advance");
+        }
+        let case = bw_app::emergency::open(s, &c, "event", None, "暴雨灾害").await.expect("case");
+        let ask = |delta: &str, reserve: Option<&str>| budget::AdjustmentRequest {
+            year: 2026,
+            indicator_code: "I1".into(),
+            delta: Money::parse_yuan(delta).unwrap(),
+            reason: "抢险救灾".into(),
+            impact: "动用预备费".into(),
+            alternatives: "无".into(),
+            strategic: false,
+            emergency: Some(case),
+            reserve: reserve.map(str::to_string),
+        };
+        let m = refused(budget::request_adjustment(s, &c, &ask("300000.00", None)).await);
+        assert!(m.contains("2026 has no reserve fund"), "{n}: {m}");
+        // Two reserve funds (functional class 227, 预备费) under the finance bureau's unit.
+        import_str(&db, bw_core::template::Kind::Indicators, "r.csv", "indicator_code,year,unit_code,project_code,functional_code,economic_code,gov_economic_code,fund_source,special,amount,control\nYBF,2026,U1,,22701,39999,,general,false,500000.00,block\nYBF2,2026,U1,,22701,39999,,general,false,1000.00,block\n")
+            .await
+            .unwrap_or_else(|e| panic!("{n}: {e:?}"));
+        let m = refused(budget::request_adjustment(s, &c, &ask("300000.00", None)).await);
+        assert!(m.contains("name the reserve fund to draw on: one of YBF, YBF2"), "{n}: {m}");
+        let m = refused(budget::request_adjustment(s, &c, &ask("300000.00", Some("I2"))).await);
+        assert!(m.contains("I2 is not a reserve fund of 2026"), "{n}: {m}");
+        let m = refused(budget::request_adjustment(s, &c, &ask("300000.00", Some("YBF2"))).await);
+        assert!(m.contains("the reserve fund is short"), "{n}: {m}");
+        let m = refused(budget::request_adjustment(s, &c, &ask("-10.00", Some("YBF"))).await);
+        assert!(m.contains("adds money"), "{n}: {m}");
+        // Its own route, whatever the amount.
+        let done = budget::request_adjustment(s, &c, &ask("300000.00", Some("YBF"))).await.expect("emergency");
+        let budget::Adjusted::InReview { id, route } = done else { panic!("{n}: {done:?}") };
+        assert_eq!(route, "emergency");
+        let it = budget::item(s, id).await.unwrap().unwrap();
+        // Due with the case's plan, 72 clock hours after it opened — over the weekend.
+        assert_eq!(it.steps.len(), 1);
+        assert_eq!(it.steps[0].due, Timestamp::parse("2026-11-30T15:00:00Z"), "{n}");
+        let a = budget::adjustment(s, id).await.unwrap().unwrap();
+        assert_eq!((a.reserve.as_deref(), a.emergency), (Some("YBF"), Some(case)));
+
+        // Only the finance bureau's head on the whole organisation approves it.
+        bw_app::approval::register_key(s, &c, "zhao", "a long password").await.expect("key");
+        let signer = bw_app::approval::unlock(s, "zhao", "a long password").await.expect("unlock");
+        let c2 = bw_app::Ctx { actor: "user:zhao".into(), ..c.clone() };
+        let ruling = budget::Ruling { id, step: "finance_head", decision: Decision::Approve, comment: "同意" };
+        let unit_only = [Role::BureauHead];
+        let local = Actor { user: &c2.actor, roles: &unit_only, whole: &[] };
+        let m = refused(budget::decide(s, &c2, budget::Key::Unsealed(&signer), &local, ruling).await);
+        assert!(m.contains("needs the role bureau_head on the whole organisation"), "{n}: {m}");
+        let actor = Actor { user: &c2.actor, roles: &unit_only, whole: &unit_only };
+        let out = budget::decide(s, &c2, budget::Key::Unsealed(&signer), &actor, ruling).await.expect("approve");
+        assert_eq!(out, Outcome::Approved);
+        use bw_store::sqlx::Row as _;
+        let amounts: Vec<(String, i64)> = bw_store::sqlx::query(
+            "SELECT indicator_code, amount FROM indicators WHERE year = 2026 AND indicator_code IN ('I1', 'YBF') ORDER BY indicator_code",
+        )
+        .fetch_all(s.pool())
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| (r.try_get(0).unwrap(), r.try_get(1).unwrap()))
+        .collect();
+        assert_eq!(amounts, vec![("I1".to_string(), 40_000_000), ("YBF".to_string(), 20_000_000)], "{n}");
+        let r = bw_app::verify::verify(s).await.expect("verify");
+        assert!(r.ok, "{n}: {:?}", r.failures);
+        // A closed case takes no more.
+        bw_app::emergency::step(s, &c, case, "report", "已报告").await.expect("report");
+        bw_app::emergency::step(s, &c, case, "plan", "已制定").await.expect("plan");
+        bw_app::emergency::step(s, &c, case, "close", "已结束").await.expect("close");
+        let m = refused(budget::request_adjustment(s, &c, &ask("100.00", Some("YBF"))).await);
+        assert!(m.contains("is closed"), "{n}: {m}");
     }
 }
 

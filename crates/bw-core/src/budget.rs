@@ -297,6 +297,14 @@ pub fn route(kind: ItemKind, amount: Money, original: Money, strategic: bool, p:
     Route { name: "standard", steps }
 }
 
+/// The route of an emergency adjustment drawn on the reserve fund (chapter 7): one step, the
+/// finance bureau's head on the whole organisation — the named approval authority —, due
+/// with the emergency case's 72-hour plan deadline rather than in working time.
+pub fn emergency_route() -> Route {
+    let head = StepSpec { whole: true, ..step("finance_head", "财政局负责人审批（应急）", Role::BureauHead, 1) };
+    Route { name: "emergency", steps: vec![head] }
+}
+
 /// When a step opened at `at` is due: `hours` of working time later, counted in whole
 /// working days (48 hours: two working days) at the same time of day; a step opened on a
 /// day off starts its clock at the next working day's beginning.

@@ -220,6 +220,12 @@ pub const BUDGET_SETTINGS: &[SettingSpec] = &[
         about: "economic codes (or their prefixes) whose small adjustments are routine and approved automatically",
     },
     yuan("budget.routine_limit", "5000.00", "the largest routine adjustment (either way) approved automatically"),
+    SettingSpec {
+        key: "budget.reserve_functional",
+        default: "227",
+        kind: SettingType::Terms,
+        about: "functional codes (or their prefixes) of the reserve fund (预备费) emergency adjustments draw on",
+    },
 ];
 
 /// The audit tests' parameters (审计方法库), each with its default.

@@ -64,6 +64,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (25, "performance", include_str!("performance.sql")),
     (26, "year-end closing", include_str!("closing.sql")),
     (27, "rolling plans", include_str!("rolling.sql")),
+    (28, "emergency adjustments", include_str!("reserve.sql")),
 ];
 
 #[derive(Clone)]
