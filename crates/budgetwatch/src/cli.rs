@@ -674,7 +674,17 @@ async fn budget_command(g: &Global, command: BudgetCommand) -> Result<()> {
                 if decision == Decision::Approve { "approved" } else { "rejected" }
             );
         }
-        BudgetCommand::Adjust { year, indicator, delta, reason, impact, alternatives, strategic, emergency, reserve } => {
+        BudgetCommand::Adjust {
+            year,
+            indicator,
+            delta,
+            reason,
+            impact,
+            alternatives,
+            strategic,
+            emergency,
+            reserve,
+        } => {
             let delta = bw_core::Money::parse_yuan(&delta).map_err(|e| anyhow::anyhow!("--delta: {e}"))?;
             let store = open_for_write(g).await?;
             let r = budget::AdjustmentRequest {

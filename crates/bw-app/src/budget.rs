@@ -594,8 +594,10 @@ struct Effect {
 impl Effect {
     /// The `apply` (and `draw`) members of the entry's data, which verify replays.
     fn data(&self) -> Vec<(&'static str, serde_json::Value)> {
-        let mut out =
-            vec![("apply", serde_json::json!({"year": self.year, "indicator_code": self.indicator_code, "amount": self.after}))];
+        let mut out = vec![(
+            "apply",
+            serde_json::json!({"year": self.year, "indicator_code": self.indicator_code, "amount": self.after}),
+        )];
         if let Some((code, amount)) = &self.draw {
             out.push(("draw", serde_json::json!({"year": self.year, "indicator_code": code, "amount": amount})));
         }
@@ -800,7 +802,9 @@ pub async fn request_adjustment(store: &Store, ctx: &Ctx, r: &AdjustmentRequest)
             Ok(())
         }
     };
-    if let Some(code) = routine_code.filter(|_| emergency.is_none() && !r.strategic && r.delta.fen().abs() <= limit.fen()) {
+    if let Some(code) =
+        routine_code.filter(|_| emergency.is_none() && !r.strategic && r.delta.fen().abs() <= limit.fen())
+    {
         let rule = format!("routine: economic code {code}, change within {limit}");
         let mut data = base;
         if let Some(d) = data.as_object_mut() {
@@ -852,10 +856,11 @@ pub async fn request_adjustment(store: &Store, ctx: &Ctx, r: &AdjustmentRequest)
 /// or, none named, the only such indicator.
 pub async fn reserve_fund(store: &Store, year: i32, named: Option<&str>) -> Result<String, ActionError> {
     let prefixes = crate::settings::get(store, "budget.reserve_functional").await?;
-    let rows = sqlx::query("SELECT indicator_code, functional_code FROM indicators WHERE year = $1 ORDER BY indicator_code")
-        .bind(i64::from(year))
-        .fetch_all(store.pool())
-        .await?;
+    let rows =
+        sqlx::query("SELECT indicator_code, functional_code FROM indicators WHERE year = $1 ORDER BY indicator_code")
+            .bind(i64::from(year))
+            .fetch_all(store.pool())
+            .await?;
     let mut reserves = Vec::new();
     for row in rows {
         let (code, functional): (String, String) = (row.try_get(0)?, row.try_get(1)?);

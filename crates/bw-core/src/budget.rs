@@ -301,7 +301,8 @@ pub fn route(kind: ItemKind, amount: Money, original: Money, strategic: bool, p:
 /// finance bureau's head on the whole organisation — the named approval authority —, due
 /// with the emergency case's 72-hour plan deadline rather than in working time.
 pub fn emergency_route() -> Route {
-    let head = StepSpec { whole: true, ..step("finance_head", "财政局负责人审批（应急）", Role::BureauHead, 1) };
+    let head =
+        StepSpec { whole: true, ..step("finance_head", "财政局负责人审批（应急）", Role::BureauHead, 1) };
     Route { name: "emergency", steps: vec![head] }
 }
 
