@@ -70,7 +70,7 @@ async fn performance_results(
     Ok(Json(json!(r)))
 }
 
-async fn project_unit(app: &App, caller: &Caller, project: &str, p: Permission) -> Result<(), Problem> {
+pub(crate) async fn project_unit(app: &App, caller: &Caller, project: &str, p: Permission) -> Result<(), Problem> {
     signed_in(caller)?;
     let hidden = || Problem::from(Refusal::OutOfScope(p, format!("project {project}")));
     let row = bw_store::sqlx::query("SELECT unit_code FROM projects WHERE project_code = $1")
@@ -288,7 +288,7 @@ async fn request_adjustment(
     Ok((StatusCode::CREATED, Json(body)).into_response())
 }
 
-fn refused(e: ActionError) -> Problem {
+pub(crate) fn refused(e: ActionError) -> Problem {
     match e {
         ActionError::Invalid(m) if m.starts_with("segregation of duties") || m.contains("needs the role") => {
             Problem::new(StatusCode::FORBIDDEN, "forbidden", m)
@@ -298,7 +298,7 @@ fn refused(e: ActionError) -> Problem {
     }
 }
 
-fn ctx(caller: &Caller, reason: Option<String>) -> Result<bw_app::Ctx, Problem> {
+pub(crate) fn ctx(caller: &Caller, reason: Option<String>) -> Result<bw_app::Ctx, Problem> {
     Ok(bw_app::Ctx {
         actor: format!("user:{}", caller.access.user),
         at: crate::clock::now(),
@@ -308,7 +308,7 @@ fn ctx(caller: &Caller, reason: Option<String>) -> Result<bw_app::Ctx, Problem> 
 }
 
 /// `p` on the whole organisation (the finance bureau's own acts on a year).
-fn on_everything(caller: &Caller, p: Permission) -> Result<(), Problem> {
+pub(crate) fn on_everything(caller: &Caller, p: Permission) -> Result<(), Problem> {
     signed_in(caller)?;
     if caller.access.scopes(p).contains(&Scope::All) {
         Ok(())

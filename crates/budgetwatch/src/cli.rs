@@ -811,15 +811,36 @@ async fn performance_command(g: &Global, command: PerformanceCommand) -> Result<
                 }
             }
         }
-        PerformanceCommand::Roll { year, format } => {
-            let store = open_for_write(g).await?;
-            let plan = perf::roll_plan(&store, &ctx(g)?, year).await?;
+        PerformanceCommand::Roll { year, format, show } => {
+            let plan = if show {
+                let plan = perf::plans(&open(g).await?, year).await?;
+                anyhow::ensure!(!plan.is_empty(), "no rolling plan was made in {year}");
+                plan
+            } else {
+                perf::roll_plan(&open_for_write(g).await?, &ctx(g)?, year).await?
+            };
             if format == "json" {
                 println!("{}", serde_json::to_string(&plan)?);
             } else {
                 for l in plan {
                     let [a, b, c] = l.amounts;
                     println!("{}\t{year}: {a}\t{}: {b}\t{}: {c}", l.project_code, year + 1, year + 2);
+                }
+            }
+        }
+        PerformanceCommand::Publish { year, format } => {
+            let store = open_for_write(g).await?;
+            let r = perf::publish(&store, &ctx(g)?, year).await?;
+            if format == "json" {
+                println!("{}", serde_json::to_string(&r)?);
+            } else {
+                println!("{year}'s ranking published on the portal:");
+                for d in &r.departments {
+                    let interview = if d.interview { " (interview)" } else { "" };
+                    println!(
+                        "{}\t{} {}\t{}\t{}\t{:+}%{interview}",
+                        d.rank, d.department_code, d.name, d.result, d.grade_zh, d.change_pct
+                    );
                 }
             }
         }
@@ -1025,6 +1046,17 @@ enum PerformanceCommand {
     /// Roll the three-year plan forward in YEAR: each project's amount and the two outer
     /// years, from last year's plan scaled by this year's performance.
     Roll {
+        #[arg(long)]
+        year: i32,
+        #[arg(long, default_value = "text")]
+        format: String,
+        /// Show the plan made in YEAR instead of making it.
+        #[arg(long)]
+        show: bool,
+    },
+    /// Publish YEAR's ranking of departments (result, grade, rung) on the public portal;
+    /// publishing again replaces it.
+    Publish {
         #[arg(long)]
         year: i32,
         #[arg(long, default_value = "text")]

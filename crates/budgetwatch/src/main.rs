@@ -14,6 +14,7 @@ mod documents_api;
 mod figures_api;
 mod fonts;
 mod ledger_api;
+mod library_api;
 mod pages;
 mod portal;
 mod push;

@@ -310,6 +310,41 @@ async fn page(State(app): State<App>, caller: Caller, Query(q): Query<PortalQuer
             )
         );
     }
+    if let Some(r) = &p.ranking {
+        let _ = write!(
+            b,
+            "<h2 id=ranking>{}</h2><p class=note>{} {}</p>",
+            t(en, "部门绩效排名", "Departments' performance ranking"),
+            t(en, "财政部门发布于", "Published by finance on"),
+            esc(&r.published_at)
+        );
+        b.push_str(&crate::pages::head(&[
+            t(en, "名次", "Rank"),
+            t(en, "部门", "Department"),
+            t(en, "绩效得分", "Result"),
+            t(en, "等级", "Grade"),
+            t(en, "下年预算调整", "Next year's budget"),
+        ]));
+        for d in &r.departments {
+            let change = match d.change_pct {
+                0 => "—".to_string(),
+                c => format!("{c:+}%"),
+            };
+            let interview = if d.interview { t(en, "（约谈）", " (interview)") } else { "" };
+            let _ = write!(
+                b,
+                "<tr><td class=n>{}</td><td>{} <small>{}</small></td><td class=n>{}</td><td>{}</td><td class=n>{}{}</td></tr>",
+                d.rank,
+                esc(&d.name),
+                esc(&d.department_code),
+                esc(&d.result),
+                esc(&d.grade_zh),
+                esc(&change),
+                interview
+            );
+        }
+        b.push_str("</tbody></table></div>");
+    }
     // Feedback.
     let _ = write!(b, "<h2 id=feedback>{}</h2>", t(en, "意见与问询", "Comments and inquiries"));
     let csrf = match &caller.via {

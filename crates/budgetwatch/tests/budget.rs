@@ -30,7 +30,8 @@ fn a_year_prepared_and_approved_from_the_command_line() {
         ok(&["budget", "draft", "--year", "2027", "--unit", unit, draft.to_str().unwrap(), "--note", "初稿"])
             .contains("draft 1")
     );
-    std::fs::write(&draft, "indicator_code,project_code,functional_code,economic_code,amount\nZB2027A,,2050101,30101,750000.00\nZB2027C,,2050101,30211,20000.00\n").unwrap();
+    // The second version adds the unit's reserve fund (预备费, functional class 227).
+    std::fs::write(&draft, "indicator_code,project_code,functional_code,economic_code,amount\nZB2027A,,2050101,30101,750000.00\nZB2027C,,2050101,30211,20000.00\nZB2027Y,,22701,39999,100000.00\n").unwrap();
     assert!(
         ok(&["budget", "draft", "--year", "2027", "--unit", unit, draft.to_str().unwrap(), "--note", "压减"])
             .contains("draft 2")
@@ -40,7 +41,7 @@ fn a_year_prepared_and_approved_from_the_command_line() {
     ]))
     .unwrap();
     let kinds: Vec<&str> = diff["changes"].as_array().unwrap().iter().map(|c| c["change"].as_str().unwrap()).collect();
-    assert_eq!(kinds, ["changed", "removed", "added"], "{diff}");
+    assert_eq!(kinds, ["changed", "removed", "added", "added"], "{diff}");
     assert_eq!(diff["note"], "压减");
     let bad = dir.path().join("bad.csv");
     std::fs::write(&bad, "indicator_code,project_code,functional_code,economic_code,amount\nX,,2050101,30101,12.345\n")
@@ -88,7 +89,7 @@ fn a_year_prepared_and_approved_from_the_command_line() {
     for stage in ["consolidation", "review", "approval"] {
         ok(&["budget", "advance", "--year", "2027", "--to", stage]);
     }
-    assert!(ok(&["budget", "advance", "--year", "2027", "--to", "execution"]).contains("2 indicators imported"));
+    assert!(ok(&["budget", "advance", "--year", "2027", "--to", "execution"]).contains("3 indicators imported"));
     // An adjustment during execution: 1,000.00 off a 20,000.00 travel indicator takes the lean route.
     let adjusted = ok(&[
         "budget",
@@ -105,9 +106,55 @@ fn a_year_prepared_and_approved_from_the_command_line() {
         "减少支出 1000 元",
     ]);
     assert!(adjusted.contains("in review, route lean"), "{adjusted}");
-    // The closing report before the year ends: nothing paid, so every balance in full.
+    // An emergency: 30,000.00 drawn from the reserve fund for ZB2027A, approved by the
+    // finance bureau's head alone; the unit's head holds no such authority.
+    let opened = ok(&["emergency", "open", "--title", "暴雨灾害"]);
+    let case = opened.split_whitespace().nth(2).unwrap().to_string();
+    let emergency = ok(&[
+        "budget",
+        "adjust",
+        "--year",
+        "2027",
+        "--indicator",
+        "ZB2027A",
+        "--delta",
+        "30000.00",
+        "--reason",
+        "抢险",
+        "--impact",
+        "动用预备费 30000 元",
+        "--emergency",
+        &case,
+    ]);
+    assert!(emergency.contains("in review, route emergency"), "{emergency}");
+    let urgent = emergency.split_whitespace().nth(1).unwrap().trim_end_matches(':').to_string();
+    let o = bw_env(
+        &db,
+        &["budget", "decide", &urgent, "--user", "unit-head", "--step", "finance_head", "--decision", "approve"],
+        "BUDGETWATCH_PASSWORD",
+        "a signing password",
+    );
+    assert!(!o.status.success() && stderr(&o).contains("needs the role bureau_head"), "{}", stderr(&o));
+    let o = bw_env(
+        &db,
+        &["budget", "decide", &urgent, "--user", "bureau-head", "--step", "finance_head", "--decision", "approve"],
+        "BUDGETWATCH_PASSWORD",
+        "a signing password",
+    );
+    assert!(o.status.success() && stdout(&o).contains("Approved"), "{}", stderr(&o));
+    // The closing report before the year ends: nothing paid, so every balance in full; the
+    // emergency moved 30,000.00 from the reserve to ZB2027A.
     let preview = ok(&["budget", "close", "--year", "2027", "--preview"]);
-    assert!(preview.contains("2027: carried over 0.00, recovered 770000.00 (preview)"), "{preview}");
+    assert!(preview.contains("2027: carried over 0.00, recovered 870000.00 (preview)"), "{preview}");
+    let report: serde_json::Value =
+        serde_json::from_str(&ok(&["budget", "close", "--year", "2027", "--preview", "--format", "json"])).unwrap();
+    let amounts: Vec<(&str, &str)> = report["lines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| (l["indicator_code"].as_str().unwrap(), l["amount"].as_str().unwrap()))
+        .collect();
+    assert_eq!(amounts, [("ZB2027A", "780000.00"), ("ZB2027C", "20000.00"), ("ZB2027Y", "70000.00")], "{report}");
 
     // Performance of the demo year from the command line: KPIs, values, two evaluations
     // 33 points apart (flagged), the results.
@@ -140,6 +187,15 @@ fn a_year_prepared_and_approved_from_the_command_line() {
         stderr(&o)
     );
     assert!(!results["departments"].as_array().unwrap().is_empty());
+    // The rolling plan and the published ranking.
+    let plan: serde_json::Value =
+        serde_json::from_str(&ok(&["performance", "roll", "--year", "2025", "--format", "json"])).unwrap();
+    let line = plan.as_array().unwrap().iter().find(|l| l["project_code"] == project).unwrap().clone();
+    let shown: serde_json::Value =
+        serde_json::from_str(&ok(&["performance", "roll", "--year", "2025", "--show", "--format", "json"])).unwrap();
+    assert!(shown.as_array().unwrap().contains(&line), "{shown}");
+    let published = ok(&["performance", "publish", "--year", "2025"]);
+    assert!(published.starts_with("2025's ranking published on the portal:\n1\t"), "{published}");
 
     // The next year through the API: opened and steered by finance, drafted by the unit's
     // handler, decided by its head with a signature.
@@ -222,7 +278,43 @@ fn a_year_prepared_and_approved_from_the_command_line() {
         "{p}"
     );
     let closing = call(&head, "GET", "/api/v1/budget/2027/closing", serde_json::json!(null)).json();
-    assert_eq!(closing["recovered"], "770000.00", "{closing}");
+    assert_eq!(closing["recovered"], "870000.00", "{closing}");
+    let urgent = call(&head, "GET", &format!("/api/v1/approvals/{urgent}"), serde_json::json!(null)).json();
+    assert_eq!(
+        (urgent["route"].as_str(), urgent["adjustment"]["reserve"].as_str(), urgent["state"].as_str()),
+        (Some("emergency"), Some("ZB2027Y"), Some("approved")),
+        "{urgent}"
+    );
+
+    // The project library and the rolling plan through the API.
+    let projects = call(&handler, "GET", "/api/v1/projects", serde_json::json!(null)).json();
+    let listed = projects["projects"].as_array().unwrap();
+    assert!(!listed.is_empty() && listed.iter().all(|p| p["unit_code"] == unit), "the handler's unit only: {projects}");
+    let one = call(&finance, "GET", &format!("/api/v1/projects/{project}"), serde_json::json!(null)).json();
+    assert_eq!(
+        (one["project"]["status"].as_str(), one["rolling"][0][0].as_i64()),
+        (Some("executing"), Some(2025)),
+        "{one}"
+    );
+    let r = call(&head, "POST", &format!("/api/v1/projects/{project}/status"), serde_json::json!({"to": "reserve"}));
+    assert_eq!(r.status, 409, "{}", r.body);
+    let r =
+        call(&handler, "POST", &format!("/api/v1/projects/{project}/status"), serde_json::json!({"to": "completed"}));
+    assert_eq!(r.status, 403, "a handler approves no tier: {}", r.body);
+    let rolling = call(&finance, "GET", "/api/v1/performance/2025/rolling", serde_json::json!(null)).json();
+    assert!(rolling["projects"].as_array().unwrap().contains(&line), "{rolling}");
+    assert_eq!(call(&finance, "POST", "/api/v1/performance/2025/rolling", serde_json::json!(null)).status, 409);
+
+    // The ranking published again after the third party's score, read by anyone.
+    assert_eq!(call(&finance, "POST", "/api/v1/performance/2025/rankings", serde_json::json!(null)).status, 403);
+    let r = call(&head, "POST", "/api/v1/performance/2025/rankings", serde_json::json!(null));
+    assert_eq!(r.status, 201, "{}", r.body);
+    let ranking = request(&addr, "GET", "/api/v1/performance/2025/rankings", &[], "").json();
+    assert_eq!(ranking["departments"][0]["rank"], 1, "{ranking}");
+    assert_eq!(request(&addr, "GET", "/api/v1/performance/2024/rankings", &[], "").status, 404);
+    let portal = request(&addr, "GET", "/public?year=2025&month=12", &[], "");
+    let first = ranking["departments"][0]["name"].as_str().unwrap();
+    assert!(portal.body.contains("部门绩效排名") && portal.body.contains(first), "the portal shows the ranking");
     assert_eq!(call(&handler, "GET", "/api/v1/budget/2027/closing", serde_json::json!(null)).status, 403);
     let _ = child.kill();
     let _ = child.wait();

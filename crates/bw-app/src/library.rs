@@ -110,3 +110,21 @@ pub async fn expire(store: &Store, ctx: &Ctx, today: Date) -> Result<Vec<String>
     }
     Ok(out)
 }
+
+/// Each project's unit, by project code.
+pub async fn units(store: &Store) -> Result<std::collections::HashMap<String, String>, ActionError> {
+    let rows = sqlx::query("SELECT project_code, unit_code FROM projects").fetch_all(store.pool()).await?;
+    rows.iter().map(|r| Ok((r.try_get(0)?, r.try_get(1)?))).collect()
+}
+
+/// Project `code`'s lines in the rolling plans, by plan year: (plan year, its three amounts).
+pub async fn plans_of(store: &Store, code: &str) -> Result<Vec<(i32, [Money; 3])>, ActionError> {
+    let rows = sqlx::query(
+        "SELECT plan_year, year, amount FROM rolling_plans WHERE project_code = $1 ORDER BY plan_year, year",
+    )
+    .bind(code.to_string())
+    .fetch_all(store.pool())
+    .await?;
+    let grouped = crate::performance::three_years(&rows, |_| Ok(()))?;
+    Ok(grouped.into_iter().map(|(_, plan, amounts)| (plan, amounts)).collect())
+}

@@ -408,6 +408,116 @@ pub async fn propose(store: &Store, ctx: &Ctx, year: i32) -> Result<Vec<(String,
     Ok(saved)
 }
 
+/// A department's line of a published ranking.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Ranked {
+    pub rank: usize,
+    pub department_code: String,
+    pub name: String,
+    /// The department's result, "87.5".
+    pub result: String,
+    pub grade_zh: String,
+    /// The change to next year's budget in whole percent (+5 … +10 at the top, a cut at the
+    /// bottom, 0 between).
+    pub change_pct: i32,
+    pub interview: bool,
+}
+
+/// A year's published ranking.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Ranking {
+    pub year: i32,
+    pub published_at: String,
+    pub departments: Vec<Ranked>,
+}
+
+/// Publishes `year`'s ranking of departments (journaled `performance.publish`) for the
+/// portal; publishing again replaces it. Refused when no department has a result.
+pub async fn publish(store: &Store, ctx: &Ctx, year: i32) -> Result<Ranking, ActionError> {
+    let r = results(store, year).await?;
+    if r.departments.is_empty() {
+        return Err(invalid(format!("no department has a performance result in {year}: nothing to publish")));
+    }
+    let tree = crate::users::org_tree(store).await?;
+    let departments: Vec<Ranked> = r
+        .departments
+        .iter()
+        .map(|d| Ranked {
+            rank: d.rank,
+            department_code: d.department.clone(),
+            name: tree.get(&d.department).map(|n| n.name.clone()).unwrap_or_else(|| d.department.clone()),
+            result: perf::points_text(d.result),
+            grade_zh: Grade::of(d.result).zh().to_string(),
+            change_pct: d.change_pct,
+            interview: d.interview,
+        })
+        .collect();
+    let ranking = Ranking { year, published_at: ctx.at.to_string(), departments };
+    let text = serde_json::to_string(&ranking.departments).map_err(|e| invalid(e.to_string()))?;
+    let data = serde_json::json!({"year": year, "ranking": text, "published_at": ranking.published_at});
+    let reason = ctx.reason.clone().unwrap_or_else(|| format!("publish the performance ranking of {year}"));
+    let at = ranking.published_at.clone();
+    act(store, ctx, "performance.publish", &reason, &data, async move |tx, idx| {
+        sqlx::query("DELETE FROM rankings WHERE year = $1").bind(i64::from(year)).execute(&mut **tx).await?;
+        sqlx::query("INSERT INTO rankings (year, ranking, published_at, journal_idx) VALUES ($1, $2, $3, $4)")
+            .bind(i64::from(year))
+            .bind(text)
+            .bind(at)
+            .bind(idx)
+            .execute(&mut **tx)
+            .await?;
+        Ok(())
+    })
+    .await?;
+    Ok(ranking)
+}
+
+/// `year`'s published ranking, if any.
+pub async fn published(store: &Store, year: i32) -> Result<Option<Ranking>, ActionError> {
+    let row = sqlx::query("SELECT ranking, published_at FROM rankings WHERE year = $1")
+        .bind(i64::from(year))
+        .fetch_optional(store.pool())
+        .await?;
+    let Some(r) = row else { return Ok(None) };
+    let text: String = r.try_get(0)?;
+    let departments = serde_json::from_str(&text).map_err(|e| invalid(e.to_string()))?;
+    Ok(Some(Ranking { year, published_at: r.try_get(1)?, departments }))
+}
+
+/// The rolling plans made in `plan_year`: each project's three years.
+pub async fn plans(store: &Store, plan_year: i32) -> Result<Vec<PlanLine>, ActionError> {
+    let rows = sqlx::query(
+        "SELECT project_code, plan_year, year, amount FROM rolling_plans WHERE plan_year = $1 ORDER BY project_code, year",
+    )
+    .bind(i64::from(plan_year))
+    .fetch_all(store.pool())
+    .await?;
+    let grouped = three_years(&rows, |r| r.try_get::<String, _>(0))?;
+    Ok(grouped.into_iter().map(|(project_code, _, amounts)| PlanLine { project_code, amounts }).collect())
+}
+
+/// Rows of rolling plans (`…, plan_year, year, amount` in the last three columns, ordered
+/// by `key` then year) gathered into (key, plan year, the three years' amounts).
+pub(crate) fn three_years<K: PartialEq>(
+    rows: &[bw_store::sqlx::any::AnyRow],
+    key: impl Fn(&bw_store::sqlx::any::AnyRow) -> Result<K, sqlx::Error>,
+) -> Result<Vec<(K, i32, [Money; 3])>, ActionError> {
+    let mut out: Vec<(K, i32, [Money; 3])> = Vec::new();
+    for r in rows {
+        let n = r.columns().len();
+        let (plan, year, amount): (i64, i64, i64) = (r.try_get(n - 3)?, r.try_get(n - 2)?, r.try_get(n - 1)?);
+        let Some(i) = usize::try_from(year - plan).ok().filter(|i| *i < 3) else { continue };
+        let (k, plan) = (key(r)?, i32::try_from(plan).unwrap_or(0));
+        if !out.last().is_some_and(|l| l.0 == k && l.1 == plan) {
+            out.push((k, plan, [Money::ZERO; 3]));
+        }
+        if let Some(l) = out.last_mut() {
+            l.2[i] = Money::from_fen(amount);
+        }
+    }
+    Ok(out)
+}
+
 /// One project's rolling plan.
 #[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct PlanLine {

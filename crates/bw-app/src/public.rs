@@ -83,6 +83,8 @@ pub struct Portal {
     pub projects: Vec<Project>,
     /// Classified projects with indicators this year: left out of every figure above.
     pub classified_projects: usize,
+    /// The departments' performance ranking of the year, once finance published it.
+    pub ranking: Option<crate::performance::Ranking>,
 }
 
 fn round_sensitive(m: i64) -> Money {
@@ -214,6 +216,7 @@ pub async fn portal(store: &Store, tree: &OrgTree, year: i32, month: u32) -> Res
         small_group_count: small_n,
         projects: project_rows,
         classified_projects: classified_seen.len(),
+        ranking: crate::performance::published(store, year).await?,
     })
 }
 

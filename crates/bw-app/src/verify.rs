@@ -950,6 +950,13 @@ impl Model {
                     }
                 }
             }
+            "performance.publish" => {
+                let d = data();
+                let year = d["year"].as_i64().ok_or("no year")?.to_string();
+                let ranking = d["ranking"].as_str().ok_or("no ranking")?.to_string();
+                let at = d["published_at"].as_str().ok_or("no published_at")?.to_string();
+                self.put("rankings", year.clone(), vec![year, ranking, at, ix]);
+            }
             "year.close" => {
                 let d = data();
                 let year = d["year"].as_i64().ok_or("no year")?.to_string();
@@ -1288,6 +1295,11 @@ const PROJECTIONS: &[(&str, &str, &[&str])] = &[
         "budget_drafts",
         "SELECT CAST(year AS TEXT) || '/' || unit_code || '/' || CAST(version AS TEXT), year, unit_code, version, lines, total, author, note, journal_idx FROM budget_drafts",
         &["year", "unit_code", "version", "lines", "total", "author", "note", "journal_idx"],
+    ),
+    (
+        "rankings",
+        "SELECT CAST(year AS TEXT), year, ranking, published_at, journal_idx FROM rankings",
+        &["year", "ranking", "published_at", "journal_idx"],
     ),
     (
         "rolling_plans",

@@ -65,6 +65,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (26, "year-end closing", include_str!("closing.sql")),
     (27, "rolling plans", include_str!("rolling.sql")),
     (28, "emergency adjustments", include_str!("reserve.sql")),
+    (29, "published rankings", include_str!("rankings.sql")),
 ];
 
 #[derive(Clone)]
