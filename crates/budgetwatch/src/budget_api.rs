@@ -481,7 +481,7 @@ async fn submit_draft(
 }
 
 /// Item `id` when the caller may read its unit; 403 otherwise or when there is none.
-async fn readable_item(app: &App, caller: &Caller, id: i64) -> Result<budget::Item, Problem> {
+pub(crate) async fn readable_item(app: &App, caller: &Caller, id: i64) -> Result<budget::Item, Problem> {
     signed_in(caller)?;
     let hidden = || Problem::from(Refusal::OutOfScope(Permission::ReadBudget, format!("approval item {id}")));
     let item = budget::item(&app.store, id).await.map_err(Problem::internal)?.ok_or_else(hidden)?;
@@ -524,24 +524,39 @@ async fn decide_step(
     Path(id): Path<i64>,
     Json(b): Json<DecisionBody>,
 ) -> Result<Json<serde_json::Value>, Problem> {
-    let item = readable_item(&app, &caller, id).await?;
-    let decision = Decision::parse(&b.decision).map_err(|e| field_problem("decision", &e))?;
+    let ruling = (b.step.as_str(), b.decision.as_str(), b.comment.as_str());
+    let (outcome, item) = decide_as(&app, &caller, id, ruling, b.password).await?;
+    Ok(Json(json!({"outcome": format!("{outcome:?}").to_lowercase(), "item": item})))
+}
+
+/// The caller decides `(step, decision, comment)` on item `id`, signing with the key their
+/// password unseals (the API and the approval page alike). The outcome and the item after.
+pub(crate) async fn decide_as(
+    app: &App,
+    caller: &Caller,
+    id: i64,
+    (step, decision, comment): (&str, &str, &str),
+    password: String,
+) -> Result<(bw_core::budget::Outcome, Option<budget::Item>), Problem> {
+    let item = readable_item(app, caller, id).await?;
+    let decision = Decision::parse(decision).map_err(|e| field_problem("decision", &e))?;
     let org = app.org().await?;
     let path: Vec<String> = org.ancestors(&item.unit_code).iter().map(|n| n.code.clone()).collect();
-    let c = ctx(&caller, None)?;
+    let c = ctx(caller, None)?;
     let (store, access, user) = (app.store.clone(), caller.access.clone(), caller.access.user.clone());
+    let (step, comment) = (step.to_string(), comment.to_string());
     let outcome = off_thread(move |rt| {
         rt.block_on(async {
             let refs: Vec<&str> = path.iter().map(String::as_str).collect();
             let (roles, whole) = budget::roles_at(&access, &refs);
             let actor = bw_core::budget::Actor { user: &c.actor, roles: &roles, whole: &whole };
-            let ruling = budget::Ruling { id, step: &b.step, decision, comment: &b.comment };
-            let key = budget::Key::Password { user: &user, password: &b.password };
+            let ruling = budget::Ruling { id, step: &step, decision, comment: &comment };
+            let key = budget::Key::Password { user: &user, password: &password };
             budget::decide(&store, &c, key, &actor, ruling).await
         })
     })
     .await?
     .map_err(refused)?;
     let item = budget::item(&app.store, id).await.map_err(Problem::internal)?;
-    Ok(Json(json!({"outcome": format!("{outcome:?}").to_lowercase(), "item": item})))
+    Ok((outcome, item))
 }

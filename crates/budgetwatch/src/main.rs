@@ -8,6 +8,7 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 mod api;
 mod budget_api;
+mod budget_pages;
 mod cli;
 mod clock;
 mod documents_api;

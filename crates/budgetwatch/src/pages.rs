@@ -64,7 +64,7 @@ impl When {
 }
 
 /// Chinese or English, by the page's `lang`.
-fn t<'a>(en: bool, zh: &'a str, english: &'a str) -> &'a str {
+pub(crate) fn t<'a>(en: bool, zh: &'a str, english: &'a str) -> &'a str {
     if en { english } else { zh }
 }
 
@@ -86,7 +86,7 @@ small{color:#888} .note{color:#666;font-size:.85em} footer{padding:1em;color:#66
 .actions form{display:inline-block;margin:.2em .4em .2em 0} .actions input[type=text]{width:16em;max-width:90vw}
 dl.kv{display:grid;grid-template-columns:max-content 1fr;gap:.3em 1em;background:#fff;border:1px solid #e5e5e5;padding:.8em}
 dl.kv dt{color:#666} dl.kv dd{margin:0;word-break:break-all}
-.inline{display:inline} .inline button{padding:0 .3em} .docs{display:flex;flex-wrap:wrap;gap:.8em} .docs figure{margin:0;max-width:320px} .docs img{max-width:100%;border:1px solid #ddd} .docs figcaption{font-size:.8em;color:#666;word-break:break-all} .heat{max-width:100%} .feedback{background:#fff;border:1px solid #e5e5e5;padding:.3em .8em;margin:.5em 0}
+.inline{display:inline} .inline button{padding:0 .3em} .docs{display:flex;flex-wrap:wrap;gap:.8em} .docs figure{margin:0;max-width:320px} .docs img{max-width:100%;border:1px solid #ddd} .docs figcaption{font-size:.8em;color:#666;word-break:break-all} .heat{max-width:100%} ol.stages{display:flex;flex-wrap:wrap;gap:.3em;padding:0;list-style:none;counter-reset:st} ol.stages li{background:#fff;border:1px solid #ddd;padding:.2em .6em;border-radius:3px} ol.stages li.now{background:#8e1b1b;color:#fff} ol.stages li.now small{color:#fdd} .feedback{background:#fff;border:1px solid #e5e5e5;padding:.3em .8em;margin:.5em 0}
 @media (max-width:600px){th,td{white-space:normal}.bar{width:80px}}
 "#;
 
@@ -97,6 +97,11 @@ pub fn layout(en: bool, title: &str, caller: &Caller, path_with_query: &str, bod
     let _ = write!(nav, r#"<a href="/{lang}">{}</a>"#, t(en, "驾驶舱", "Cockpit"));
     if caller.user().is_some() {
         let _ = write!(nav, r#"<a href="/inbox{lang}">{}</a>"#, t(en, "预警", "Warnings"));
+        if caller.access.has(Permission::ReadBudget) {
+            let year = today().year();
+            let _ = write!(nav, r#"<a href="/budget/{year}{lang}">{}</a>"#, t(en, "预算编制", "Budget"));
+            let _ = write!(nav, r#"<a href="/performance/{}{lang}">{}</a>"#, year - 1, t(en, "绩效", "Performance"));
+        }
         if caller.access.has(Permission::Ingest) {
             let _ = write!(nav, r#"<a href="/import{lang}">{}</a>"#, t(en, "导入", "Import"));
         }
@@ -153,7 +158,7 @@ pub fn urlencode(s: &str) -> String {
 }
 
 /// A refusal or failure as a page (the problem's status, its detail, a way to log in).
-fn problem_page(en: bool, caller: &Caller, here: &str, p: Problem) -> Response {
+pub(crate) fn problem_page(en: bool, caller: &Caller, here: &str, p: Problem) -> Response {
     let login = if caller.user().is_none() {
         format!(r#"<p><a href="/login?next={}">{}</a></p>"#, esc(&urlencode(here)), t(en, "请先登录", "Log in first"))
     } else {
@@ -1003,11 +1008,8 @@ async fn warning_form_step(
     Form(f): Form<StepForm>,
 ) -> Response {
     let lang = if q.lang.as_deref() == Some("en") { "&lang=en" } else { "" };
-    let Via::Session { csrf } = &caller.via else {
-        return Redirect::to(&format!("/login?next=/warning/{id}")).into_response();
-    };
-    if *csrf != f.csrf {
-        return Problem::new(StatusCode::FORBIDDEN, "forbidden", "missing or wrong CSRF token").into_response();
+    if let Some(r) = form_csrf(&caller, &f.csrf, &format!("/warning/{id}")) {
+        return r;
     }
     match crate::api::take_step(&app, &caller, id, &f.step, &f.note, None).await {
         Ok(state) => Redirect::to(&format!("/warning/{id}?done={}{lang}", urlencode(&format!("{} → {state}", f.step))))

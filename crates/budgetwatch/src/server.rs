@@ -46,6 +46,7 @@ pub fn router(app: App) -> Router {
         .merge(api)
         .merge(crate::api::routes())
         .merge(crate::pages::routes())
+        .merge(crate::budget_pages::routes())
         .merge(crate::portal::routes())
         // Batches of payments come as large bodies (100,000 payments are about 10 MB of CSV).
         .layer(axum::extract::DefaultBodyLimit::max(BODY_MAX))

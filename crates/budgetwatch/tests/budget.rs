@@ -316,6 +316,33 @@ fn a_year_prepared_and_approved_from_the_command_line() {
     let first = ranking["departments"][0]["name"].as_str().unwrap();
     assert!(portal.body.contains("部门绩效排名") && portal.body.contains(first), "the portal shows the ranking");
     assert_eq!(call(&handler, "GET", "/api/v1/budget/2027/closing", serde_json::json!(null)).status, 403);
+
+    // The pages of the same work.
+    let page = |who: &(String, String), path: &str| request(&addr, "GET", path, &[("Cookie", who.0.as_str())], "");
+    assert_eq!(request(&addr, "GET", "/budget/2027", &[], "").status, 401);
+    let year = page(&finance, "/budget/2027");
+    assert_eq!(year.status, 200);
+    assert!(year.body.contains("<li class=now aria-current=step>执行"), "the stage now");
+    assert!(year.body.contains(&format!("/approval/{}", urgent["id"])), "the emergency item is listed");
+    let seen = page(&finance, &format!("/approval/{id}"));
+    assert!(seen.body.contains("财政预算审核") && seen.body.contains("name=password"), "the decision form");
+    let form = |password: &str| {
+        let body = format!("csrf={}&step=budget_review&decision=approve&comment=ok&password={password}", finance.1);
+        let hs = [("Cookie", finance.0.as_str()), ("Content-Type", "application/x-www-form-urlencoded")];
+        request(&addr, "POST", &format!("/approval/{id}/decide"), &hs, &body)
+    };
+    let wrong = form("nope");
+    assert!(wrong.status == 303 && wrong.headers.contains("error="), "{}", wrong.headers);
+    let signed = form("a%20signing%20password");
+    assert!(signed.status == 303 && signed.headers.contains("done="), "{}", signed.headers);
+    let item = call(&head, "GET", &format!("/api/v1/approvals/{id}"), serde_json::json!(null)).json();
+    let review = item["steps"].as_array().unwrap().iter().find(|s| s["spec"]["id"] == "budget_review").unwrap().clone();
+    assert_eq!((review["state"].as_str(), review["by"].as_str()), (Some("approved"), Some("user:bureau-reviewer")));
+    let perf = page(&finance, "/performance/2025");
+    assert!(perf.body.contains(project) && perf.body.contains("失真"), "the distorted evaluation is flagged");
+    assert!(perf.body.contains("排名已于"), "the ranking is published");
+    let library = page(&handler, "/projects");
+    assert!(library.status == 200 && library.body.contains(project), "the library page");
     let _ = child.kill();
     let _ = child.wait();
 

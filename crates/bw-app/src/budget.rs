@@ -236,6 +236,31 @@ pub struct Version {
     pub journal_idx: i64,
 }
 
+/// The control totals of `year`, by department.
+pub async fn controls(store: &Store, year: i32) -> Result<Vec<(String, Money)>, ActionError> {
+    let rows =
+        sqlx::query("SELECT department_code, amount FROM control_totals WHERE year = $1 ORDER BY department_code")
+            .bind(i64::from(year))
+            .fetch_all(store.pool())
+            .await?;
+    rows.iter().map(|r| Ok((r.try_get(0)?, Money::from_fen(r.try_get(1)?)))).collect()
+}
+
+/// Each unit's latest draft version of `year`: (unit, version, total, author, note), by unit.
+pub async fn latest_drafts(store: &Store, year: i32) -> Result<Vec<(String, i64, Money, String, String)>, ActionError> {
+    let rows = sqlx::query(
+        "SELECT d.unit_code, d.version, d.total, d.author, d.note FROM budget_drafts d \
+         WHERE d.year = $1 AND d.version = (SELECT MAX(x.version) FROM budget_drafts x WHERE x.year = d.year AND x.unit_code = d.unit_code) \
+         ORDER BY d.unit_code",
+    )
+    .bind(i64::from(year))
+    .fetch_all(store.pool())
+    .await?;
+    rows.iter()
+        .map(|r| Ok((r.try_get(0)?, r.try_get(1)?, Money::from_fen(r.try_get(2)?), r.try_get(3)?, r.try_get(4)?)))
+        .collect()
+}
+
 /// Every version of `unit`'s draft for `year`, oldest first.
 pub async fn versions(store: &Store, year: i32, unit: &str) -> Result<Vec<Version>, ActionError> {
     let rows = sqlx::query(

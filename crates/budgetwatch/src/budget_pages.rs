@@ -1,0 +1,653 @@
+//! The pages of budget work after logging in (docs/BUDGET.md, docs/PERFORMANCE.md): a year's
+//! cycle with its stages, control totals, drafts and approval items; one item with its route,
+//! steps, deadlines, report form and the signed decision form; the year's performance
+//! results and ladder; the project library. Every figure is checked against the caller's
+//! grants as the API checks it.
+
+use std::fmt::Write as _;
+
+use axum::extract::{Path, Query, State};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::{Form, Router};
+use bw_app::{budget, library, performance};
+use bw_core::Money;
+use bw_core::access::{DataClass, Permission};
+use bw_core::budget::{Stage, StepState};
+
+use crate::api::{App, Caller, Problem, Via, esc, signed_in};
+use crate::pages::{form_csrf, head, layout, outcome, problem_page, t, urlencode};
+
+pub fn routes() -> Router<App> {
+    Router::new()
+        .route("/budget/{year}", get(year_page))
+        .route("/approval/{id}", get(item_page))
+        .route("/approval/{id}/decide", post(decide_form))
+        .route("/performance/{year}", get(performance_page))
+        .route("/projects", get(projects_page))
+}
+
+#[derive(serde::Deserialize, Default)]
+struct PageQuery {
+    lang: Option<String>,
+    done: Option<String>,
+    error: Option<String>,
+}
+
+impl PageQuery {
+    fn en(&self) -> bool {
+        self.lang.as_deref() == Some("en")
+    }
+}
+
+/// The page, or the refusal as a page.
+fn page(en: bool, caller: &Caller, here: &str, title: &str, body: Result<String, Problem>) -> Response {
+    match body {
+        Ok(b) => Html(layout(en, title, caller, here, &b)).into_response(),
+        Err(p) => problem_page(en, caller, here, p),
+    }
+}
+
+fn lang_q(en: bool) -> &'static str {
+    if en { "?lang=en" } else { "" }
+}
+
+fn state_label(en: bool, state: &str) -> &'static str {
+    match state {
+        "in_review" => t(en, "审批中", "in review"),
+        "approved" => t(en, "已批准", "approved"),
+        "rejected" => t(en, "已退回", "rejected"),
+        _ => t(en, "其他", "other"),
+    }
+}
+
+fn step_state(en: bool, s: StepState) -> &'static str {
+    match s {
+        StepState::Waiting => t(en, "等待", "waiting"),
+        StepState::Open => t(en, "待办", "open"),
+        StepState::Approved => t(en, "同意", "approved"),
+        StepState::Rejected => t(en, "退回", "rejected"),
+    }
+}
+
+/// A user in the journal's form ("user:NAME") as shown.
+fn who(actor: &str) -> &str {
+    actor.strip_prefix("user:").unwrap_or(actor)
+}
+
+async fn year_page(
+    State(app): State<App>,
+    caller: Caller,
+    Path(year): Path<i32>,
+    Query(q): Query<PageQuery>,
+) -> Response {
+    let en = q.en();
+    let here = format!("/budget/{year}{}", lang_q(en));
+    let title = format!("{} {year}", t(en, "预算编制", "Budget"));
+    page(en, &caller, &here, &title, year_body(&app, &caller, year, &q).await)
+}
+
+async fn year_body(app: &App, caller: &Caller, year: i32, q: &PageQuery) -> Result<String, Problem> {
+    let en = q.en();
+    signed_in(caller)?;
+    let org = app.org().await?;
+    caller.nodes(&org, Permission::ReadBudget, false)?;
+    let name = |code: &str| org.get(code).map(|n| n.name.clone()).unwrap_or_else(|| code.to_string());
+    let readable = |unit: &str| caller.check(&org, Permission::ReadBudget, unit).is_ok();
+    let mut b = String::new();
+    let l = lang_q(en);
+    let _ = write!(
+        b,
+        r#"<h1>{} {year}</h1><p class=crumbs><a href="/budget/{}{l}">← {}</a> <a href="/budget/{}{l}">{} →</a> · <a href="/performance/{}{l}">{}</a> · <a href="/projects{l}">{}</a></p>"#,
+        t(en, "预算编制与审批", "Budget preparation and approval"),
+        year - 1,
+        year - 1,
+        year + 1,
+        year + 1,
+        year - 1,
+        t(en, "上年绩效", "Last year's performance"),
+        t(en, "项目库", "Project library")
+    );
+    b.push_str(&outcome(q.done.as_deref(), q.error.as_deref()));
+    let Some(cycle) = budget::cycle(&app.store, year).await.map_err(Problem::internal)? else {
+        let _ = write!(
+            b,
+            "<p class=note>{}</p>",
+            t(en, "本年度预算周期尚未开启。", "The year's budget cycle is not open.")
+        );
+        return Ok(b);
+    };
+    // The stages, the current one marked.
+    let current = Stage::parse(&cycle.stage).ok();
+    b.push_str("<ol class=stages>");
+    for s in Stage::ALL {
+        let mark = if Some(s) == current { " class=now aria-current=step" } else { "" };
+        let _ = write!(b, "<li{mark}>{}<small> {}</small></li>", s.zh(), s.as_str());
+    }
+    let _ = write!(
+        b,
+        "</ol><p>{} <b>{}</b></p>",
+        t(en, "编制方式：", "Mode:"),
+        if cycle.mode == "top_down" {
+            t(en, "自上而下（控制数）", "top-down (control totals)")
+        } else {
+            t(en, "自下而上", "bottom-up")
+        }
+    );
+    // Control totals against the units' latest drafts.
+    let drafts = budget::latest_drafts(&app.store, year).await.map_err(Problem::internal)?;
+    let controls = budget::controls(&app.store, year).await.map_err(Problem::internal)?;
+    if !controls.is_empty() {
+        let _ = write!(b, "<h2>{}</h2>", t(en, "控制数", "Control totals"));
+        b.push_str(&head(&[
+            t(en, "部门", "Department"),
+            t(en, "控制数(元)", "Control (yuan)"),
+            t(en, "草案合计(元)", "Drafts (yuan)"),
+            t(en, "余量(元)", "Room (yuan)"),
+        ]));
+        for (dept, control) in controls.iter().filter(|(d, _)| readable(d)) {
+            let drafted: i64 = drafts
+                .iter()
+                .filter(|d| org.department_of(&d.0).is_some_and(|n| &n.code == dept))
+                .map(|d| d.2.fen())
+                .sum();
+            let room = control.fen() - drafted;
+            let class = if room < 0 { " class=overdue" } else { "" };
+            let _ = write!(
+                b,
+                "<tr><td>{} <small>{}</small></td><td class=n>{control}</td><td class=n>{}</td><td class=n{class}>{}</td></tr>",
+                esc(&name(dept)),
+                esc(dept),
+                Money::from_fen(drafted),
+                Money::from_fen(room)
+            );
+        }
+        b.push_str("</tbody></table></div>");
+    }
+    let _ = write!(b, "<h2>{}</h2>", t(en, "单位草案（最新版本）", "Units' drafts (latest versions)"));
+    b.push_str(&head(&[
+        t(en, "单位", "Unit"),
+        t(en, "版本", "Version"),
+        t(en, "合计(元)", "Total (yuan)"),
+        t(en, "编制人", "Author"),
+        t(en, "说明", "Note"),
+    ]));
+    for (unit, version, total, author, note) in drafts.iter().filter(|d| readable(&d.0)) {
+        let _ = write!(
+            b,
+            "<tr><td>{} <small>{}</small></td><td class=n>v{version}</td><td class=n>{total}</td><td>{}</td><td>{}</td></tr>",
+            esc(&name(unit)),
+            esc(unit),
+            esc(who(author)),
+            esc(note)
+        );
+    }
+    b.push_str("</tbody></table></div>");
+    // Approval items: drafts and adjustments.
+    let now = crate::clock::now();
+    let items = budget::items(&app.store, Some(year)).await.map_err(Problem::internal)?;
+    let _ = write!(b, "<h2 id=items>{}</h2>", t(en, "审批事项", "Approval items"));
+    b.push_str(&head(&[
+        t(en, "编号", "Item"),
+        t(en, "类型", "Kind"),
+        t(en, "单位", "Unit"),
+        t(en, "金额(元)", "Amount (yuan)"),
+        t(en, "路径", "Route"),
+        t(en, "状态", "State"),
+        t(en, "当前步骤 · 时限", "Step now · due"),
+    ]));
+    for it in items.iter().filter(|i| readable(&i.unit_code)) {
+        let mut open = String::new();
+        for s in it.steps.iter().filter(|s| s.state == StepState::Open) {
+            let due = s.due.map(|d| d.to_string()).unwrap_or_default();
+            let late = if budget::late(s, now) {
+                format!(" <span class=overdue>{}</span>", t(en, "已超时", "late"))
+            } else {
+                String::new()
+            };
+            let _ = write!(open, "{} <small>{}</small> · {}{late}<br>", esc(&s.spec.zh), esc(s.role.id()), esc(&due));
+        }
+        let kind =
+            if it.kind == "adjustment" { t(en, "预算调整", "adjustment") } else { t(en, "预算草案", "draft") };
+        let _ = write!(
+            b,
+            r#"<tr><td><a href="/approval/{}{l}">{}</a></td><td>{kind}</td><td>{} <small>{}</small></td><td class=n>{}</td><td>{}</td><td>{}</td><td>{open}</td></tr>"#,
+            it.id,
+            it.id,
+            esc(&name(&it.unit_code)),
+            esc(&it.unit_code),
+            it.amount,
+            esc(&it.route),
+            state_label(en, &it.state)
+        );
+    }
+    b.push_str("</tbody></table></div>");
+    Ok(b)
+}
+
+async fn item_page(
+    State(app): State<App>,
+    caller: Caller,
+    Path(id): Path<i64>,
+    Query(q): Query<PageQuery>,
+) -> Response {
+    let en = q.en();
+    let here = format!("/approval/{id}{}", lang_q(en));
+    let title = format!("{} {id}", t(en, "审批事项", "Approval item"));
+    page(en, &caller, &here, &title, item_body(&app, &caller, id, &q).await)
+}
+
+async fn item_body(app: &App, caller: &Caller, id: i64, q: &PageQuery) -> Result<String, Problem> {
+    let en = q.en();
+    let it = crate::budget_api::readable_item(app, caller, id).await?;
+    let org = app.org().await?;
+    let name = |code: &str| org.get(code).map(|n| n.name.clone()).unwrap_or_else(|| code.to_string());
+    let l = lang_q(en);
+    let mut b = String::new();
+    let _ = write!(
+        b,
+        r#"<h1>{} {id}</h1><p class=crumbs><a href="/budget/{}{l}#items">← {} {}</a></p>"#,
+        t(en, "审批事项", "Approval item"),
+        it.year,
+        t(en, "预算编制", "Budget"),
+        it.year
+    );
+    b.push_str(&outcome(q.done.as_deref(), q.error.as_deref()));
+    let kind =
+        if it.kind == "adjustment" { t(en, "预算调整", "adjustment") } else { t(en, "预算草案", "draft") };
+    let _ = write!(
+        b,
+        "<dl class=kv><dt>{}</dt><dd>{kind}</dd><dt>{}</dt><dd>{} <small>{}</small></dd><dt>{}</dt><dd>{}</dd><dt>{}</dt><dd>{}</dd><dt>{}</dt><dd>{}</dd><dt>{}</dt><dd>{}</dd></dl>",
+        t(en, "类型", "Kind"),
+        t(en, "单位", "Unit"),
+        esc(&name(&it.unit_code)),
+        esc(&it.unit_code),
+        t(en, "金额(元)", "Amount (yuan)"),
+        it.amount,
+        t(en, "审批路径", "Route"),
+        esc(&it.route),
+        t(en, "状态", "State"),
+        state_label(en, &it.state),
+        t(en, "编制人", "Prepared by"),
+        esc(who(&it.prepared_by))
+    );
+    // The steps and their deadlines.
+    let now = crate::clock::now();
+    let _ = write!(b, "<h2>{}</h2>", t(en, "审批步骤", "Steps"));
+    b.push_str(&head(&[
+        t(en, "步骤", "Step"),
+        t(en, "角色", "Role"),
+        t(en, "状态", "State"),
+        t(en, "时限", "Due"),
+        t(en, "审批人", "By"),
+        t(en, "时间", "At"),
+        t(en, "意见", "Comment"),
+    ]));
+    for s in &it.steps {
+        let due = s.due.map(|d| d.to_string()).unwrap_or_default();
+        let late = if budget::late(s, now) {
+            format!(" <span class=overdue>{}</span>", t(en, "已超时", "late"))
+        } else {
+            String::new()
+        };
+        let role = if s.role != s.spec.role {
+            format!("{} <small>({} {})</small>", s.role.id(), t(en, "超时上移自", "escalated from"), s.spec.role.id())
+        } else {
+            s.role.id().to_string()
+        };
+        let place = if s.spec.whole { t(en, "（全局）", " (whole organisation)") } else { "" };
+        let _ = write!(
+            b,
+            "<tr><td>{} <small>{}</small></td><td>{role}{place}</td><td>{}</td><td>{}{late}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            esc(&s.spec.zh),
+            esc(&s.spec.id),
+            step_state(en, s.state),
+            esc(&due),
+            esc(who(s.by.as_deref().unwrap_or(""))),
+            s.at.map(|a| a.to_string()).unwrap_or_default(),
+            esc(&s.comment)
+        );
+    }
+    b.push_str("</tbody></table></div>");
+    // What is decided: the adjustment's report form, or the draft's lines and changes.
+    if let Some(a) = budget::adjustment(&app.store, id).await.map_err(Problem::internal)? {
+        let _ = write!(
+            b,
+            "<h2>{}</h2><dl class=kv><dt>{}</dt><dd>{}</dd><dt>{}</dt><dd>{} → {}</dd><dt>{}</dt><dd>{}</dd><dt>{}</dt><dd>{}</dd><dt>{}</dt><dd>{}</dd>",
+            t(en, "预算调整申请表", "Adjustment request"),
+            t(en, "指标", "Indicator"),
+            esc(&a.indicator_code),
+            t(en, "金额(元)", "Amount (yuan)"),
+            a.before,
+            a.before.checked_add(a.delta).unwrap_or(a.before),
+            t(en, "理由", "Reason"),
+            esc(&a.reason),
+            t(en, "财务影响", "Financial impact"),
+            esc(&a.impact),
+            t(en, "备选方案", "Alternatives"),
+            esc(&a.alternatives)
+        );
+        if let Some(rule) = &a.rule {
+            let _ = write!(b, "<dt>{}</dt><dd>{}</dd>", t(en, "自动批准规则", "Approved by rule"), esc(rule));
+        }
+        if let (Some(reserve), Some(case)) = (&a.reserve, a.emergency) {
+            let _ = write!(
+                b,
+                "<dt>{}</dt><dd>{} · {} {case}</dd>",
+                t(en, "应急资金来源", "Emergency source"),
+                esc(reserve),
+                t(en, "应急事件", "emergency case")
+            );
+        }
+        b.push_str("</dl>");
+    } else {
+        let versions = budget::versions(&app.store, it.year, &it.unit_code).await.map_err(Problem::internal)?;
+        if let Some(v) = versions.iter().find(|v| v.version == it.version) {
+            let _ = write!(b, "<h2>{} v{} <small>{}</small></h2>", t(en, "草案", "Draft"), v.version, esc(&v.note));
+            b.push_str(&head(&[
+                t(en, "指标", "Indicator"),
+                t(en, "项目", "Project"),
+                t(en, "功能分类", "Functional"),
+                t(en, "经济分类", "Economic"),
+                t(en, "金额(元)", "Amount (yuan)"),
+            ]));
+            for line in &v.lines {
+                let _ = write!(
+                    b,
+                    "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td class=n>{}</td></tr>",
+                    esc(&line.indicator_code),
+                    esc(line.project_code.as_deref().unwrap_or("")),
+                    esc(&line.functional_code),
+                    esc(&line.economic_code),
+                    line.amount
+                );
+            }
+            let _ = write!(b, "</tbody></table></div><p>{} <b>{}</b></p>", t(en, "合计", "Total"), v.total);
+            if it.version > 1 {
+                let (changes, _) = budget::compare(&app.store, it.year, &it.unit_code, it.version - 1, it.version)
+                    .await
+                    .map_err(Problem::internal)?;
+                let _ = write!(b, "<h3>{} v{}</h3><ul>", t(en, "相对上一版的变化", "Changes from"), it.version - 1);
+                for c in changes {
+                    use bw_core::budget::Change;
+                    let line = match c {
+                        Change::Added { line } => format!("+ {} {}", line.indicator_code, line.amount),
+                        Change::Removed { line } => format!("− {} {}", line.indicator_code, line.amount),
+                        Change::Changed { before, after } => {
+                            format!("~ {} {} → {}", after.indicator_code, before.amount, after.amount)
+                        }
+                    };
+                    let _ = write!(b, "<li>{}</li>", esc(&line));
+                }
+                b.push_str("</ul>");
+            }
+        }
+    }
+    // The decision form: the open steps, signed with the approver's own key.
+    let open: Vec<_> = it.steps.iter().filter(|s| s.state == StepState::Open).collect();
+    if let (Via::Session { csrf }, true) = (&caller.via, it.state == "in_review" && !open.is_empty()) {
+        let _ = write!(
+            b,
+            r#"<h2>{}</h2><form method=post action="/approval/{id}/decide{l}" class=actions><input type=hidden name=csrf value="{}"><label>{} <select name=step>"#,
+            t(en, "审批", "Decide"),
+            esc(csrf),
+            t(en, "步骤", "Step")
+        );
+        for s in &open {
+            let _ = write!(b, "<option value=\"{}\">{}</option>", esc(&s.spec.id), esc(&s.spec.zh));
+        }
+        let _ = write!(
+            b,
+            r#"</select></label> <label><input type=radio name=decision value=approve checked> {}</label> <label><input type=radio name=decision value=reject> {}</label> <input type=text name=comment placeholder="{}" aria-label="{}"> <input type=password name=password required autocomplete=current-password placeholder="{}" aria-label="{}"> <button>{}</button></form><p class=note>{}</p>"#,
+            t(en, "同意", "Approve"),
+            t(en, "退回", "Reject"),
+            t(en, "意见", "Comment"),
+            t(en, "意见", "Comment"),
+            t(en, "签名密码", "Signing password"),
+            t(en, "签名密码", "Signing password"),
+            t(en, "签名", "Sign"),
+            t(
+                en,
+                "密码只用于解锁您本人的签名密钥，审批以您的电子签名记入日志。",
+                "The password only unseals your own signing key: the decision enters the journal with your electronic signature."
+            )
+        );
+    }
+    Ok(b)
+}
+
+#[derive(serde::Deserialize)]
+struct DecideForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    step: String,
+    #[serde(default)]
+    decision: String,
+    #[serde(default)]
+    comment: String,
+    #[serde(default)]
+    password: String,
+}
+
+/// A decision from the item's page: the form's CSRF token, then the same checks, service
+/// and signature as the API; back to the page with what happened.
+async fn decide_form(
+    State(app): State<App>,
+    caller: Caller,
+    Path(id): Path<i64>,
+    Query(q): Query<PageQuery>,
+    Form(f): Form<DecideForm>,
+) -> Response {
+    let lang = if q.en() { "&lang=en" } else { "" };
+    if let Some(r) = form_csrf(&caller, &f.csrf, &format!("/approval/{id}")) {
+        return r;
+    }
+    let ruling = (f.step.as_str(), f.decision.as_str(), f.comment.as_str());
+    match crate::budget_api::decide_as(&app, &caller, id, ruling, f.password).await {
+        Ok((outcome, _)) => {
+            let done = format!("{} {} → {outcome:?}", f.step, f.decision);
+            Redirect::to(&format!("/approval/{id}?done={}{lang}", urlencode(&done))).into_response()
+        }
+        Err(p) => Redirect::to(&format!("/approval/{id}?error={}{lang}", urlencode(&p.detail))).into_response(),
+    }
+}
+
+async fn performance_page(
+    State(app): State<App>,
+    caller: Caller,
+    Path(year): Path<i32>,
+    Query(q): Query<PageQuery>,
+) -> Response {
+    let en = q.en();
+    let here = format!("/performance/{year}{}", lang_q(en));
+    let title = format!("{} {year}", t(en, "绩效评价", "Performance"));
+    page(en, &caller, &here, &title, performance_body(&app, &caller, year, &q).await)
+}
+
+async fn performance_body(app: &App, caller: &Caller, year: i32, q: &PageQuery) -> Result<String, Problem> {
+    use bw_core::performance::{ProjectAction, points_text};
+    let en = q.en();
+    signed_in(caller)?;
+    let org = app.org().await?;
+    caller.nodes(&org, Permission::ReadBudget, false)?;
+    let name = |code: &str| org.get(code).map(|n| n.name.clone()).unwrap_or_else(|| code.to_string());
+    let r = performance::results(&app.store, year).await.map_err(Problem::internal)?;
+    let l = lang_q(en);
+    let mut b = String::new();
+    let _ = write!(
+        b,
+        r#"<h1>{} {year}</h1><p class=crumbs><a href="/performance/{}{l}">← {}</a> <a href="/performance/{}{l}">{} →</a> · <a href="/budget/{}{l}">{} {}</a></p>"#,
+        t(en, "绩效评价与预算安排", "Performance and allocation"),
+        year - 1,
+        year - 1,
+        year + 1,
+        year + 1,
+        year + 1,
+        t(en, "预算编制", "Budget"),
+        year + 1
+    );
+    let opt = |p: Option<i64>| p.map(points_text).unwrap_or_else(|| "—".into());
+    let _ = write!(b, "<h2>{}</h2>", t(en, "项目", "Projects"));
+    b.push_str(&head(&[
+        t(en, "项目", "Project"),
+        t(en, "单位", "Unit"),
+        t(en, "预算(元)", "Budget (yuan)"),
+        t(en, "指标得分", "KPI score"),
+        t(en, "自评", "Self"),
+        t(en, "第三方", "Third party"),
+        t(en, "得分", "Score"),
+        t(en, "等级", "Grade"),
+        t(en, "下年安排", "Next year"),
+    ]));
+    for p in r.projects.iter().filter(|p| caller.check(&org, Permission::ReadBudget, &p.unit_code).is_ok()) {
+        let action = match p.action {
+            ProjectAction::Prioritise => t(en, "优先保障", "prioritised"),
+            ProjectAction::Keep => t(en, "保持", "kept"),
+            ProjectAction::Cut => t(en, "改进后压减", "cut after plan improvement"),
+            ProjectAction::Suspend => t(en, "取消或暂停", "cancelled or suspended"),
+        };
+        let flag = if p.distorted {
+            format!(
+                " <span class=overdue title=\"{}\">{}</span>",
+                t(en, "自评与第三方评价相差超过 15 分", "self and third-party scores more than 15 points apart"),
+                t(en, "失真", "distorted")
+            )
+        } else {
+            String::new()
+        };
+        let _ = write!(
+            b,
+            "<tr><td>{}</td><td>{} <small>{}</small></td><td class=n>{}</td><td class=n>{}</td><td class=n>{}</td><td class=n>{}{flag}</td><td class=n><b>{}</b></td><td>{}</td><td>{action}</td></tr>",
+            esc(&p.project_code),
+            esc(&name(&p.unit_code)),
+            esc(&p.unit_code),
+            p.budget,
+            opt(p.kpi_score),
+            opt(p.self_score),
+            opt(p.third_party_score),
+            points_text(p.score),
+            p.grade_zh
+        );
+    }
+    b.push_str("</tbody></table></div>");
+    let _ = write!(b, "<h2>{}</h2>", t(en, "部门排名与预算阶梯", "Departments: ranking and ladder"));
+    b.push_str(&head(&[
+        t(en, "名次", "Rank"),
+        t(en, "部门", "Department"),
+        t(en, "综合得分", "Result"),
+        t(en, "下年预算", "Next year's budget"),
+    ]));
+    for d in &r.departments {
+        let change = match d.change_pct {
+            0 => "—".to_string(),
+            c => format!("{c:+}%"),
+        };
+        let interview = if d.interview { t(en, "，约谈负责人", ", head interviewed") } else { "" };
+        let _ = write!(
+            b,
+            "<tr><td class=n>{}</td><td>{} <small>{}</small></td><td class=n>{}</td><td>{change}{interview}</td></tr>",
+            d.rank,
+            esc(&name(&d.department)),
+            esc(&d.department),
+            points_text(d.result)
+        );
+    }
+    b.push_str("</tbody></table></div>");
+    let published = performance::published(&app.store, year).await.map_err(Problem::internal)?;
+    let _ = write!(
+        b,
+        "<p class=note>{}</p>",
+        match &published {
+            Some(p) => format!(
+                "{} {} · <a href=\"/public?year={year}{}#ranking\">{}</a>",
+                t(en, "排名已于", "Ranking published on"),
+                esc(&p.published_at),
+                if en { "&lang=en" } else { "" },
+                t(en, "在阳光预算查看", "see the public portal")
+            ),
+            None => t(
+                en,
+                "排名尚未公开（budgetwatch performance publish）。",
+                "The ranking is not published yet (budgetwatch performance publish)."
+            )
+            .to_string(),
+        }
+    );
+    Ok(b)
+}
+
+async fn projects_page(State(app): State<App>, caller: Caller, Query(q): Query<PageQuery>) -> Response {
+    let en = q.en();
+    let here = format!("/projects{}", lang_q(en));
+    page(en, &caller, &here, t(en, "项目库", "Project library"), projects_body(&app, &caller, &q).await)
+}
+
+async fn projects_body(app: &App, caller: &Caller, q: &PageQuery) -> Result<String, Problem> {
+    let en = q.en();
+    signed_in(caller)?;
+    let org = app.org().await?;
+    caller.nodes(&org, Permission::ReadBudget, false)?;
+    let classified = bw_app::classified::projects(&app.store).await.map_err(Problem::internal)?;
+    let name = |code: &str| org.get(code).map(|n| n.name.clone()).unwrap_or_else(|| code.to_string());
+    let mut b = String::new();
+    let _ = write!(
+        b,
+        "<h1>{}</h1><p class=note>{}</p>",
+        t(en, "项目库", "Project library"),
+        t(
+            en,
+            "储备 → 已批复 → 执行中 → 已完成，任一阶段可退出；只有已批复和执行中的项目可以安排资金。成熟度：绩效目标 40 分、成本测算 30 分、项目资料 30 分。",
+            "Reserve → approved → executing → completed, any of them → retired; only approved and executing projects receive money. Maturity: KPI targets 40, cost estimate 30, documents 30."
+        )
+    );
+    b.push_str(&head(&[
+        t(en, "项目", "Project"),
+        t(en, "单位", "Unit"),
+        t(en, "阶段", "Tier"),
+        t(en, "年度", "Years"),
+        t(en, "总额(元)", "Total (yuan)"),
+        t(en, "储备到期", "Expires"),
+        t(en, "成熟度", "Maturity"),
+    ]));
+    let projects = library::list(&app.store).await.map_err(Problem::internal)?;
+    for p in projects.iter().filter(|p| {
+        caller.check(&org, Permission::ReadBudget, &p.unit_code).is_ok()
+            && (!classified.contains(&p.project_code) || caller.class_at(&org, &p.unit_code) >= DataClass::Classified)
+    }) {
+        let tier = match p.status.as_str() {
+            "reserve" => t(en, "储备", "reserve"),
+            "approved" => t(en, "已批复", "approved"),
+            "executing" => t(en, "执行中", "executing"),
+            "completed" => t(en, "已完成", "completed"),
+            _ => t(en, "已退出", "retired"),
+        };
+        let m = &p.maturity;
+        let parts = [
+            (m.kpis, t(en, "目标", "KPIs")),
+            (m.estimate, t(en, "测算", "estimate")),
+            (m.documents, t(en, "资料", "documents")),
+        ];
+        let missing: Vec<&str> = parts.iter().filter(|(has, _)| !has).map(|(_, n)| *n).collect();
+        let missing = if missing.is_empty() {
+            String::new()
+        } else {
+            format!(" <small>{} {}</small>", t(en, "缺", "missing"), missing.join("、"))
+        };
+        let _ = write!(
+            b,
+            "<tr><td>{} <small>{}</small></td><td>{} <small>{}</small></td><td>{tier}</td><td>{}–{}</td><td class=n>{}</td><td>{}</td><td class=n>{}{missing}</td></tr>",
+            esc(&p.name),
+            esc(&p.project_code),
+            esc(&name(&p.unit_code)),
+            esc(&p.unit_code),
+            p.start_year,
+            p.end_year,
+            p.total_amount,
+            esc(p.expires_on.as_deref().unwrap_or("")),
+            m.score
+        );
+    }
+    b.push_str("</tbody></table></div>");
+    Ok(b)
+}
