@@ -29,12 +29,34 @@ pub fn documented() -> OpenApiRouter<App> {
         .routes(routes!(decide_step))
         .routes(routes!(request_adjustment))
         .routes(routes!(closing_preview, close_year))
+        .routes(routes!(show_workflows, set_workflows))
         .routes(routes!(performance_results))
         .routes(routes!(set_kpis))
         .routes(routes!(record_actual))
         .routes(routes!(record_evaluation))
         .routes(routes!(record_satisfaction))
         .routes(routes!(propose))
+}
+
+#[utoipa::path(get, path = "/api/v1/budget/workflows", tag = "budget", security((), ("token" = [])), responses((status = 200, description = "the approval routes in force: lean, standard, major, emergency, each a list of steps {id, zh, role, group, whole}", body = Object), (status = 401, description = "no or an unknown credential", body = ProblemDoc), (status = 403, description = "the caller reads no budgets", body = ProblemDoc)))]
+async fn show_workflows(State(app): State<App>, caller: Caller) -> Result<Json<serde_json::Value>, Problem> {
+    signed_in(&caller)?;
+    let org = app.org().await?;
+    caller.nodes(&org, Permission::ReadBudget, false)?;
+    Ok(Json(json!(budget::workflows(&app.store).await.map_err(Problem::internal)?)))
+}
+
+#[utoipa::path(put, path = "/api/v1/budget/workflows", tag = "budget", request_body = Object, security((), ("token" = [])), responses((status = 200, description = "the routes replaced (items in review keep their steps)", body = Object), (status = 400, description = "a malformed body", body = ProblemDoc), (status = 401, description = "no or an unknown credential", body = ProblemDoc), (status = 403, description = "needs change_settings on the whole organisation", body = ProblemDoc), (status = 409, description = "a route refused: no steps, a repeated id, group 0, a role that does not act on budgets", body = ProblemDoc)))]
+async fn set_workflows(
+    State(app): State<App>,
+    caller: Caller,
+    Json(b): Json<serde_json::Value>,
+) -> Result<Json<serde_json::Value>, Problem> {
+    on_everything(&caller, Permission::ChangeSettings)?;
+    let w: bw_core::budget::Workflows = serde_json::from_value(b).map_err(|e| field_problem("body", &e.to_string()))?;
+    let (store, c, x) = (app.store.clone(), ctx(&caller, None)?, w.clone());
+    off_thread(move |rt| rt.block_on(budget::set_workflows(&store, &c, &x))).await?.map_err(refused)?;
+    Ok(Json(json!(w)))
 }
 
 #[utoipa::path(get, path = "/api/v1/budget/{year}/closing", tag = "budget", params(("year" = i32, Path, description = "fiscal year")), security((), ("token" = [])), responses((status = 200, description = "the closing report as it stands (each indicator's balance and decision, totals)", body = Object), (status = 401, description = "no or an unknown credential", body = ProblemDoc), (status = 403, description = "needs read_budget on the whole organisation", body = ProblemDoc)))]

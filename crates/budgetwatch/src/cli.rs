@@ -707,6 +707,21 @@ async fn budget_command(g: &Global, command: BudgetCommand) -> Result<()> {
                 }
             }
         }
+        BudgetCommand::Workflow { set } => {
+            let w = match set {
+                Some(path) => {
+                    let text = std::fs::read_to_string(&path).with_context(|| format!("{}", path.display()))?;
+                    let w: bw_core::budget::Workflows = serde_json::from_str(&text).map_err(|e| {
+                        anyhow::anyhow!("{}: line {}, column {}: {e}", path.display(), e.line(), e.column())
+                    })?;
+                    let store = open_for_write(g).await?;
+                    budget::set_workflows(&store, &ctx(g)?, &w).await.with_context(|| format!("{}", path.display()))?;
+                    w
+                }
+                None => budget::workflows(&open(g).await?).await?,
+            };
+            println!("{}", serde_json::to_string_pretty(&w)?);
+        }
         BudgetCommand::Close { year, preview, format } => {
             let report = if preview {
                 budget::closing_report(&open(g).await?, year).await?
@@ -947,6 +962,12 @@ enum BudgetCommand {
     },
     /// Move late approval steps up one level.
     Escalate,
+    /// Show the approval routes in force (JSON: lean, standard, major, emergency, each a list
+    /// of steps {id, zh, role, group, whole}); with --set FILE, replace them.
+    Workflow {
+        #[arg(long)]
+        set: Option<PathBuf>,
+    },
     /// Close YEAR (at year_end_review): balances of projects running on carried over as
     /// next year's indicators, the rest recovered; prints the closing report.
     Close {

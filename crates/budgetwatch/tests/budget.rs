@@ -18,6 +18,24 @@ fn a_year_prepared_and_approved_from_the_command_line() {
         assert!(o.status.success(), "{args:?}: {}", stderr(&o));
         stdout(&o)
     };
+    // The approval routes are data: shown, and replaced only by a sound definition.
+    let routes: serde_json::Value = serde_json::from_str(&ok(&["budget", "workflow"])).unwrap();
+    assert_eq!(routes["lean"][1]["id"], "finance_filing", "{routes}");
+    let file = dir.path().join("routes.json");
+    let mut bad = routes.clone();
+    bad["lean"][0]["group"] = serde_json::json!(0);
+    std::fs::write(&file, bad.to_string()).unwrap();
+    let o = bw(&db, &["budget", "workflow", "--set", file.to_str().unwrap()]);
+    assert!(
+        !o.status.success() && stderr(&o).contains("routes.json") && stderr(&o).contains("groups count from 1"),
+        "{}",
+        stderr(&o)
+    );
+    std::fs::write(&file, "{\"lean\": []").unwrap();
+    let o = bw(&db, &["budget", "workflow", "--set", file.to_str().unwrap()]);
+    assert!(!o.status.success() && stderr(&o).contains("routes.json: line 1"), "{}", stderr(&o));
+    std::fs::write(&file, routes.to_string()).unwrap();
+    ok(&["budget", "workflow", "--set", file.to_str().unwrap()]);
     ok(&["budget", "open", "--year", "2027", "--mode", "bottom_up"]);
     let o = bw(&db, &["budget", "advance", "--year", "2027", "--to", "review"]);
     assert!(!o.status.success() && stderr(&o).contains("the next stage is preparation"), "{}", stderr(&o));
@@ -316,6 +334,15 @@ fn a_year_prepared_and_approved_from_the_command_line() {
     let first = ranking["departments"][0]["name"].as_str().unwrap();
     assert!(portal.body.contains("部门绩效排名") && portal.body.contains(first), "the portal shows the ranking");
     assert_eq!(call(&handler, "GET", "/api/v1/budget/2027/closing", serde_json::json!(null)).status, 403);
+
+    let routes = call(&finance, "GET", "/api/v1/budget/workflows", serde_json::json!(null));
+    assert_eq!((routes.status, routes.json()["emergency"][0]["role"].as_str()), (200, Some("bureau_head")));
+    assert_eq!(call(&handler, "PUT", "/api/v1/budget/workflows", routes.json()).status, 403);
+    let mut bad = routes.json();
+    bad["standard"] = serde_json::json!([]);
+    let r = call(&head, "PUT", "/api/v1/budget/workflows", bad);
+    assert_eq!(r.status, 409, "{}", r.body);
+    assert_eq!(call(&head, "PUT", "/api/v1/budget/workflows", routes.json()).status, 200);
 
     // The pages of the same work.
     let page = |who: &(String, String), path: &str| request(&addr, "GET", path, &[("Cookie", who.0.as_str())], "");

@@ -501,7 +501,41 @@ pub async fn params(store: &Store) -> Result<RouteParams, ActionError> {
     let lean = Money::parse_yuan(&get("budget.lean_below").await?).map_err(|e| invalid(e.to_string()))?;
     let share = bw_core::performance::Milli::parse(&get("budget.major_share").await?).map_err(invalid)?;
     let hours: u32 = get("budget.step_hours").await?.parse().map_err(|_| invalid("budget.step_hours"))?;
-    Ok(RouteParams { lean_below: lean, major_share_milli: share.0, step_hours: hours })
+    Ok(RouteParams {
+        lean_below: lean,
+        major_share_milli: share.0,
+        step_hours: hours,
+        workflows: workflows(store).await?,
+    })
+}
+
+/// The approval routes in force: the last set (`workflow.set`), else the shipped ones.
+pub async fn workflows(store: &Store) -> Result<budget::Workflows, ActionError> {
+    let row =
+        sqlx::query("SELECT definition FROM workflows WHERE name = 'budget'").fetch_optional(store.pool()).await?;
+    match row {
+        Some(r) => serde_json::from_str(&r.try_get::<String, _>(0)?).map_err(|e| invalid(e.to_string())),
+        None => Ok(budget::Workflows::default()),
+    }
+}
+
+/// Replaces the approval routes (journaled `workflow.set`) after checking them; items in
+/// review keep the steps they started with.
+pub async fn set_workflows(store: &Store, ctx: &Ctx, w: &budget::Workflows) -> Result<i64, ActionError> {
+    w.check().map_err(invalid)?;
+    let text = serde_json::to_string(w).map_err(|e| invalid(e.to_string()))?;
+    let data = serde_json::json!({"name": "budget", "definition": text});
+    let reason = ctx.reason.clone().unwrap_or_else(|| "set the approval routes".into());
+    act(store, ctx, "workflow.set", &reason, &data, async move |tx, idx| {
+        sqlx::query("DELETE FROM workflows WHERE name = 'budget'").execute(&mut **tx).await?;
+        sqlx::query("INSERT INTO workflows (name, definition, journal_idx) VALUES ('budget', $1, $2)")
+            .bind(text)
+            .bind(idx)
+            .execute(&mut **tx)
+            .await?;
+        Ok(())
+    })
+    .await
 }
 
 /// Submits the latest version of `unit`'s draft for `year` for approval (drafts open, none
@@ -853,7 +887,7 @@ pub async fn request_adjustment(store: &Store, ctx: &Ctx, r: &AdjustmentRequest)
         return Ok(Adjusted::Automatic { id, rule, amount: after });
     }
     let route = match plan_by {
-        Some(_) => budget::emergency_route(),
+        Some(_) => budget::emergency_route(&p),
         None => budget::route(ItemKind::Adjustment, r.delta, Money::from_fen(before), r.strategic, &p),
     };
     let calendar = crate::calendar::load(store).await?;

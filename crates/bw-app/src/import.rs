@@ -244,6 +244,24 @@ struct IndState {
     control: Control,
     balance: Balance,
     changed: bool,
+    /// The indicator's project and its tier, when it has one.
+    project: Option<(String, ProjectStatus)>,
+}
+
+impl IndState {
+    /// Why money may not be paid or committed on this indicator: its project is a reserve
+    /// project (never approved) or retired. A completed project still receives its final
+    /// settlement on the indicators it has.
+    fn unfundable(&self) -> Option<String> {
+        match &self.project {
+            Some((p, s @ (ProjectStatus::Reserve | ProjectStatus::Retired))) => Some(format!(
+                "project_not_fundable: indicator {} belongs to project {p}, which is {}: money goes only to approved, executing or completed projects",
+                self.code,
+                s.as_str()
+            )),
+            _ => None,
+        }
+    }
 }
 
 #[derive(Default)]
@@ -256,7 +274,8 @@ struct IndicatorBook {
 impl IndicatorBook {
     async fn load(tx: &mut Tx) -> Result<IndicatorBook, ImportError> {
         let rows = sqlx::query(
-            "SELECT year, indicator_code, unit_code, control, amount, paid, committed_unpaid FROM indicators",
+            "SELECT i.year, i.indicator_code, i.unit_code, i.control, i.amount, i.paid, i.committed_unpaid, i.project_code, p.status \
+             FROM indicators i LEFT JOIN projects p ON p.project_code = i.project_code",
         )
         .fetch_all(&mut **tx)
         .await?;
@@ -275,6 +294,10 @@ impl IndicatorBook {
                     committed_unpaid: Money::from_fen(r.try_get(6)?),
                 },
                 changed: false,
+                project: match (r.try_get::<Option<String>, _>(7)?, r.try_get::<Option<String>, _>(8)?) {
+                    (Some(p), Some(s)) => Some((p, ProjectStatus::parse(&s).map_err(ImportError::Io)?)),
+                    _ => None,
+                },
             };
             let i = book.items.len();
             book.by_key.insert((st.year, st.code.clone()), i);
@@ -717,13 +740,19 @@ impl Importer {
                 if let Err(e) = unit_ref(tree, &i.unit_code, OrgKind::Unit) {
                     refusals.push((2, e));
                 }
-                if let Some(p) = &i.project_code
-                    && !projects.contains_key(p)
-                {
-                    refusals.push((
+                match i.project_code.as_ref().map(|p| (p, projects.get(p))) {
+                    Some((p, None)) => refusals.push((
                         3,
                         format!("unknown project_code {p:?}: not in the project library (import projects first)"),
-                    ));
+                    )),
+                    Some((p, Some(s @ (ProjectStatus::Reserve | ProjectStatus::Retired)))) => refusals.push((
+                        3,
+                        format!(
+                            "project_not_fundable: project {p:?} is {}: an indicator needs an approved, executing or completed project",
+                            s.as_str()
+                        ),
+                    )),
+                    _ => {}
                 }
                 if !refusals.is_empty() {
                     return Ok(Err(refusals));
@@ -769,6 +798,9 @@ impl Importer {
                         2,
                         format!("indicator {:?} belongs to unit {:?}, not {:?}", st.code, st.unit_code, c.unit_code),
                     )]));
+                }
+                if let Some(e) = st.unfundable().filter(|_| c.status == ContractStatus::Open) {
+                    return Ok(Err(vec![(2, e)]));
                 }
                 if c.status == ContractStatus::Open {
                     // A commitment beyond the free balance is held to the same control as a payment.
@@ -1034,6 +1066,9 @@ impl PaymentsState {
                 3,
                 format!("indicator {:?} belongs to unit {:?}, not {:?}", st.code, st.unit_code, p.unit_code),
             )]));
+        }
+        if let Some(e) = self.book.items[idx].unfundable().filter(|_| p.amount.is_positive()) {
+            return Ok(Err(vec![(3, e)]));
         }
         // A refund names the voucher it reverses, in this file or already stored.
         if let Some(orig_no) = &p.reverses {

@@ -950,6 +950,12 @@ impl Model {
                     }
                 }
             }
+            "workflow.set" => {
+                let d = data();
+                let name = d["name"].as_str().ok_or("no name")?.to_string();
+                let definition = d["definition"].as_str().ok_or("no definition")?.to_string();
+                self.put("workflows", name.clone(), vec![name, definition, ix]);
+            }
             "performance.publish" => {
                 let d = data();
                 let year = d["year"].as_i64().ok_or("no year")?.to_string();
@@ -1296,6 +1302,7 @@ const PROJECTIONS: &[(&str, &str, &[&str])] = &[
         "SELECT CAST(year AS TEXT) || '/' || unit_code || '/' || CAST(version AS TEXT), year, unit_code, version, lines, total, author, note, journal_idx FROM budget_drafts",
         &["year", "unit_code", "version", "lines", "total", "author", "note", "journal_idx"],
     ),
+    ("workflows", "SELECT name, name, definition, journal_idx FROM workflows", &["name", "definition", "journal_idx"]),
     (
         "rankings",
         "SELECT CAST(year AS TEXT), year, ranking, published_at, journal_idx FROM rankings",

@@ -23,6 +23,18 @@ fn line(code: &str, project: Option<&str>, economic: &str, amount: &str) -> Draf
     }
 }
 
+/// An import's refusal as the lines a user reads: file, row, column, rule.
+fn rows(e: bw_app::import::ImportError) -> String {
+    match e {
+        bw_app::import::ImportError::Rejected { errors, .. } => errors
+            .iter()
+            .map(|r| format!("{}:{}: {}: {}", r.file, r.row, r.column.as_deref().unwrap_or("-"), r.message))
+            .collect::<Vec<_>>()
+            .join("\n"),
+        other => other.to_string(),
+    }
+}
+
 fn refused<T: std::fmt::Debug>(r: Result<T, ActionError>) -> String {
     match r {
         Err(ActionError::Invalid(m)) => m,
@@ -352,6 +364,55 @@ async fn an_emergency_adjustment_draws_on_the_reserve_fund_within_72_hours() {
 }
 
 #[tokio::test]
+async fn approval_routes_are_data_finance_may_replace() {
+    for db in databases().await {
+        let (s, n) = (&db.store, db.name);
+        seed(&db).await;
+        let c = ctx();
+        assert_eq!(budget::workflows(s).await.unwrap(), bw_core::budget::Workflows::default());
+        // A lean route with the department's review added as a third level.
+        let mut w = bw_core::budget::Workflows::default();
+        w.lean.push(bw_core::budget::StepSpec {
+            id: "department_review".into(),
+            zh: "主管部门审核".into(),
+            role: Role::DepartmentReviewer,
+            group: 3,
+            whole: false,
+        });
+        budget::set_workflows(s, &c, &w).await.expect("set");
+        let mut bad = w.clone();
+        bad.major.clear();
+        assert_eq!(refused(budget::set_workflows(s, &c, &bad).await), "route major has no steps", "{n}");
+        budget::open_cycle(s, &c, 2026, Mode::BottomUp).await.expect("open");
+        for stage in [Stage::Preparation, Stage::Consolidation, Stage::Review, Stage::Approval, Stage::Execution] {
+            budget::advance(s, &c, 2026, stage).await.expect("advance");
+        }
+        let r = budget::AdjustmentRequest {
+            year: 2026,
+            indicator_code: "I2".into(),
+            delta: Money::parse_yuan("-20000.00").unwrap(),
+            reason: "压减".into(),
+            impact: "减少支出".into(),
+            alternatives: String::new(),
+            strategic: false,
+            emergency: None,
+            reserve: None,
+        };
+        let done = budget::request_adjustment(s, &c, &r).await.expect("adjust");
+        let budget::Adjusted::InReview { id, route } = done else { panic!("{n}: {done:?}") };
+        assert_eq!(route, "lean");
+        let ids: Vec<String> =
+            budget::item(s, id).await.unwrap().unwrap().steps.iter().map(|s| s.spec.id.clone()).collect();
+        assert_eq!(ids, ["unit_head", "finance_filing", "department_review"], "{n}");
+        // Routes set later leave the item's steps as they were.
+        budget::set_workflows(s, &c, &bw_core::budget::Workflows::default()).await.expect("reset");
+        assert_eq!(budget::item(s, id).await.unwrap().unwrap().steps.len(), 3, "{n}");
+        let v = bw_app::verify::verify(s).await.expect("verify");
+        assert!(v.ok, "{n}: {:?}", v.failures);
+    }
+}
+
+#[tokio::test]
 async fn year_end_closing_carries_multi_year_balances_and_recovers_the_rest() {
     for db in databases().await {
         let (s, n) = (&db.store, db.name);
@@ -447,6 +508,28 @@ async fn the_project_library_moves_tiers_expires_reserves_and_scores_maturity() 
         bw_app::performance::set_kpis(s, &c, 2026, "XM1", &kpis).await.expect("kpis");
         assert_eq!(bw_app::library::project(s, "XM1").await.unwrap().unwrap().maturity.score, 100, "{n}");
         bw_app::library::set_status(s, &c, "XM1", ProjectStatus::Completed).await.expect("completed");
+        // No indicator on a retired project; a completed one still receives its final
+        // settlement, a retired one nothing.
+        use bw_core::template::Kind;
+        let ind = "indicator_code,year,unit_code,project_code,functional_code,economic_code,gov_economic_code,fund_source,special,amount,control\nI9,2027,U2,XM2,2010601,30211,,general,false,100.00,block\n";
+        let e = import_str(&db, Kind::Indicators, "i9.csv", ind).await.expect_err("a retired project");
+        let m = rows(e);
+        assert!(m.contains("i9.csv:2: project_code: project_not_fundable: project \"XM2\" is retired"), "{n}: {m}");
+        let pay = |voucher: &str| {
+            format!(
+                "voucher_no,pay_date,unit_code,indicator_code,economic_code,payee_name,payee_account,payee_type,amount,summary,invoice_no,contract_no\n{voucher},2026-09-01,U1,I2,31002,乙公司,62220002,company,1000.00,尾款,FP-{voucher},\n"
+            )
+        };
+        import_str(&db, Kind::Payments, "p1.csv", &pay("W1")).await.unwrap_or_else(|e| panic!("{n}: {e}"));
+        bw_app::library::set_status(s, &c, "XM1", ProjectStatus::Retired).await.expect("retired");
+        let e = import_str(&db, Kind::Payments, "p2.csv", &pay("W2")).await.expect_err("a retired project");
+        let m = rows(e);
+        assert!(
+            m.contains(
+                "p2.csv:2: indicator_code: project_not_fundable: indicator I2 belongs to project XM1, which is retired"
+            ),
+            "{n}: {m}"
+        );
         let v = bw_app::verify::verify(s).await.expect("verify");
         assert!(v.ok, "{n}: {:?}", v.failures);
     }

@@ -87,20 +87,34 @@ impl Permission {
     }
 }
 
-/// The twelve shipped roles, by level.
+/// The twelve shipped roles, by level. In JSON by their ids (`bureau_head`); the variant
+/// names written by earlier versions are still read.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Role {
+    #[serde(alias = "Public")]
     Public,
+    #[serde(alias = "Citizen")]
     Citizen,
+    #[serde(alias = "Deputy")]
     Deputy,
+    #[serde(alias = "ThirdPartyAuditor")]
     ThirdPartyAuditor,
+    #[serde(alias = "UnitHandler")]
     UnitHandler,
+    #[serde(alias = "UnitFinance")]
     UnitFinance,
+    #[serde(alias = "UnitHead")]
     UnitHead,
+    #[serde(alias = "DepartmentReviewer")]
     DepartmentReviewer,
+    #[serde(alias = "BureauReviewer")]
     BureauReviewer,
+    #[serde(alias = "BureauHead")]
     BureauHead,
+    #[serde(alias = "AuditDiscipline")]
     AuditDiscipline,
+    #[serde(alias = "Admin")]
     Admin,
 }
 

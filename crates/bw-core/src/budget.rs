@@ -230,8 +230,8 @@ pub struct StepSpec {
     pub whole: bool,
 }
 
-/// The numbers that choose a route.
-#[derive(Clone, Copy, Debug)]
+/// The numbers that choose a route, and the routes themselves.
+#[derive(Clone, Debug)]
 pub struct RouteParams {
     /// Below this amount an item takes the lean route (50,000.00 yuan).
     pub lean_below: Money,
@@ -240,11 +240,17 @@ pub struct RouteParams {
     pub major_share_milli: i64,
     /// Hours a step has (working time).
     pub step_hours: u32,
+    pub workflows: Workflows,
 }
 
 impl Default for RouteParams {
     fn default() -> Self {
-        RouteParams { lean_below: Money::from_fen(5_000_000), major_share_milli: 100, step_hours: 48 }
+        RouteParams {
+            lean_below: Money::from_fen(5_000_000),
+            major_share_milli: 100,
+            step_hours: 48,
+            workflows: Workflows::default(),
+        }
     }
 }
 
@@ -259,15 +265,95 @@ fn step(id: &str, zh: &str, role: Role, group: u32) -> StepSpec {
     StepSpec { id: id.into(), zh: zh.into(), role, group, whole: false }
 }
 
-/// The route of an item of `amount` (an adjustment: the amount moved, against `original`),
-/// the handler who prepares it being the first level:
-/// - **major** (strategic, or an adjustment of more than `major_share_milli` thousandths of
-///   the original): the standard route and then the chief (a bureau head with a grant on
-///   the whole organisation, not the one who approved before) — whatever the amount;
-/// - **lean** (otherwise under `lean_below`): the unit head, then finance filing — three
-///   levels with the handler instead of five;
-/// - **standard**: the unit head; then the department's technical review and finance's
-///   budget review at once (parallel); then the finance bureau head's approval.
+/// The approval routes as data (审批流程): each route's steps — who acts, and in which
+/// group (the steps of a group are open at once, the next group opens when all of them
+/// are approved). Which route an item takes is chosen by its amount and share (`route`).
+/// Finance may replace them; an item in review keeps the steps it started with.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Workflows {
+    pub lean: Vec<StepSpec>,
+    pub standard: Vec<StepSpec>,
+    pub major: Vec<StepSpec>,
+    pub emergency: Vec<StepSpec>,
+}
+
+impl Default for Workflows {
+    /// The source document's routes, the handler who prepares an item being the first level:
+    /// - **lean**: the unit head, then finance filing — three levels with the handler
+    ///   instead of five;
+    /// - **standard**: the unit head; then the department's technical review and finance's
+    ///   budget review at once (parallel); then the finance bureau head's approval;
+    /// - **major**: the standard route and then the chief (a bureau head with a grant on the
+    ///   whole organisation, not the one who approved before);
+    /// - **emergency** (an adjustment drawn on the reserve fund, chapter 7): the finance
+    ///   bureau's head on the whole organisation — the named approval authority — alone.
+    fn default() -> Self {
+        let standard = vec![
+            step("unit_head", "单位负责人审核", Role::UnitHead, 1),
+            step("technical_review", "主管部门技术审核", Role::DepartmentReviewer, 2),
+            step("budget_review", "财政预算审核", Role::BureauReviewer, 2),
+            step("finance_head", "财政局负责人审批", Role::BureauHead, 3),
+        ];
+        let mut major = standard.clone();
+        major.push(StepSpec { whole: true, ..step("chief", "主要负责人审批", Role::BureauHead, 4) });
+        Workflows {
+            lean: vec![
+                step("unit_head", "单位负责人审核", Role::UnitHead, 1),
+                step("finance_filing", "财政备案", Role::BureauReviewer, 2),
+            ],
+            standard,
+            major,
+            emergency: vec![StepSpec {
+                whole: true,
+                ..step("finance_head", "财政局负责人审批（应急）", Role::BureauHead, 1)
+            }],
+        }
+    }
+}
+
+impl Workflows {
+    pub fn routes(&self) -> [(&'static str, &[StepSpec]); 4] {
+        [("lean", &self.lean), ("standard", &self.standard), ("major", &self.major), ("emergency", &self.emergency)]
+    }
+
+    /// Refused, with the route and step named: a route without steps, a step without an
+    /// id (lowercase letters, digits, `_`) or a name, an id twice in a route, group 0, a
+    /// role that neither prepares nor approves budgets (or only verifies).
+    pub fn check(&self) -> Result<(), String> {
+        use crate::access::Permission;
+        for (name, steps) in self.routes() {
+            if steps.is_empty() {
+                return Err(format!("route {name} has no steps"));
+            }
+            for (i, s) in steps.iter().enumerate() {
+                let at = format!("route {name}, step {}", i + 1);
+                if s.id.is_empty() || !s.id.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_') {
+                    return Err(format!("{at}: the id {:?} is lowercase letters, digits and _", s.id));
+                }
+                if s.zh.trim().is_empty() {
+                    return Err(format!("{at} ({}): a name is needed", s.id));
+                }
+                if steps[..i].iter().any(|o| o.id == s.id) {
+                    return Err(format!("{at}: the id {} appears twice", s.id));
+                }
+                if s.group == 0 {
+                    return Err(format!("{at} ({}): groups count from 1", s.id));
+                }
+                let acts = s.role.has(Permission::ApproveBudget) || s.role.has(Permission::PrepareBudget);
+                if !acts || s.role.verifies() {
+                    return Err(format!("{at} ({}): the role {} does not act on budgets", s.id, s.role.id()));
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The route of an item of `amount` (an adjustment: the amount moved, against `original`):
+/// **major** when strategic, or an adjustment of more than `major_share_milli` thousandths
+/// of the original — whatever the amount; **lean** otherwise under `lean_below`; else
+/// **standard**. The steps are the workflows' (`Workflows`).
 pub fn route(kind: ItemKind, amount: Money, original: Money, strategic: bool, p: &RouteParams) -> Route {
     let moved = i128::from(amount.fen()).abs();
     // Exact: moved / original > share / 1000.
@@ -275,35 +361,20 @@ pub fn route(kind: ItemKind, amount: Money, original: Money, strategic: bool, p:
         || (kind == ItemKind::Adjustment
             && original.fen() != 0
             && moved * 1000 > i128::from(p.major_share_milli) * i128::from(original.fen()).abs());
-    if !major && moved < i128::from(p.lean_below.fen()).abs() {
-        return Route {
-            name: "lean",
-            steps: vec![
-                step("unit_head", "单位负责人审核", Role::UnitHead, 1),
-                step("finance_filing", "财政备案", Role::BureauReviewer, 2),
-            ],
-        };
-    }
-    let mut steps = vec![
-        step("unit_head", "单位负责人审核", Role::UnitHead, 1),
-        step("technical_review", "主管部门技术审核", Role::DepartmentReviewer, 2),
-        step("budget_review", "财政预算审核", Role::BureauReviewer, 2),
-        step("finance_head", "财政局负责人审批", Role::BureauHead, 3),
-    ];
+    let w = &p.workflows;
     if major {
-        steps.push(StepSpec { whole: true, ..step("chief", "主要负责人审批", Role::BureauHead, 4) });
-        return Route { name: "major", steps };
+        Route { name: "major", steps: w.major.clone() }
+    } else if moved < i128::from(p.lean_below.fen()).abs() {
+        Route { name: "lean", steps: w.lean.clone() }
+    } else {
+        Route { name: "standard", steps: w.standard.clone() }
     }
-    Route { name: "standard", steps }
 }
 
-/// The route of an emergency adjustment drawn on the reserve fund (chapter 7): one step, the
-/// finance bureau's head on the whole organisation — the named approval authority —, due
-/// with the emergency case's 72-hour plan deadline rather than in working time.
-pub fn emergency_route() -> Route {
-    let head =
-        StepSpec { whole: true, ..step("finance_head", "财政局负责人审批（应急）", Role::BureauHead, 1) };
-    Route { name: "emergency", steps: vec![head] }
+/// The route of an emergency adjustment drawn on the reserve fund (chapter 7), due with the
+/// emergency case's 72-hour plan deadline rather than in working time.
+pub fn emergency_route(p: &RouteParams) -> Route {
+    Route { name: "emergency", steps: p.workflows.emergency.clone() }
 }
 
 /// When a step opened at `at` is due: `hours` of working time later, counted in whole
@@ -671,6 +742,29 @@ mod tests {
         assert_eq!(route(ItemKind::Budget, yuan("9000000.00"), Money::ZERO, false, &p).name, "standard");
         let major = route(ItemKind::Adjustment, yuan("200000.00"), yuan("1000000.00"), false, &p);
         assert!(major.steps.last().unwrap().whole);
+    }
+
+    #[test]
+    fn workflows_are_data_checked_before_use() {
+        let w = Workflows::default();
+        assert!(w.check().is_ok());
+        // A five-level lean route of the organisation's own.
+        let mut mine = w.clone();
+        mine.lean.push(step("director", "处长审核", Role::DepartmentReviewer, 3));
+        let p = RouteParams { workflows: mine, ..RouteParams::default() };
+        let r = route(ItemKind::Adjustment, yuan("100.00"), yuan("1000000.00"), false, &p);
+        assert_eq!(r.steps.last().unwrap().id, "director");
+        let broken = |f: &dyn Fn(&mut Workflows)| {
+            let mut x = Workflows::default();
+            f(&mut x);
+            x.check().unwrap_err()
+        };
+        assert_eq!(broken(&|x| x.lean.clear()), "route lean has no steps");
+        assert!(broken(&|x| x.standard[1].id = "unit_head".into()).contains("the id unit_head appears twice"));
+        assert!(broken(&|x| x.major[0].group = 0).contains("groups count from 1"));
+        assert!(broken(&|x| x.emergency[0].role = Role::Citizen).contains("role citizen does not act on budgets"));
+        assert!(broken(&|x| x.lean[0].role = Role::AuditDiscipline).contains("does not act on budgets"));
+        assert!(broken(&|x| x.lean[0].id = "Unit Head".into()).contains("lowercase"));
     }
 
     #[test]

@@ -66,6 +66,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (27, "rolling plans", include_str!("rolling.sql")),
     (28, "emergency adjustments", include_str!("reserve.sql")),
     (29, "published rankings", include_str!("rankings.sql")),
+    (30, "approval routes", include_str!("workflows.sql")),
 ];
 
 #[derive(Clone)]
