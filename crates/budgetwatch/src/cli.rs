@@ -1798,8 +1798,14 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                     bail!("the demo data in {} did not import", data.display());
                 }
             }
+            let logins = bw_app::users::demo_accounts(&store, &c).await?;
+            let handler = logins.iter().find(|l| l.role == bw_core::access::Role::UnitHandler);
+            if let Some(h) = handler {
+                let scene = bw_app::scene::play(&store, &c, 2025, &h.scope, &h.user).await?;
+                println!("{}", bw_app::scene::summary(&scene, 2025));
+            }
             println!("log-ins (one per role; passwords made for this database):");
-            for l in bw_app::users::demo_accounts(&store, &c).await? {
+            for l in logins {
                 println!(
                     "  {:>2} {:<20} password {}  on {:<12} {}",
                     l.role.level(),

@@ -18,6 +18,26 @@ fn a_year_prepared_and_approved_from_the_command_line() {
         assert!(o.status.success(), "{args:?}: {}", stderr(&o));
         stdout(&o)
     };
+    // The demo played the year's other half: 2026 in preparation with the proposal from
+    // 2025's grades as drafts, the first unit's submitted by its handler; 2025's ranking
+    // published.
+    let scene = stdout(&o);
+    assert!(scene.contains("budget scene:") && scene.contains("drafts for 2026 proposed"), "{scene}");
+    let next: serde_json::Value =
+        serde_json::from_str(&ok(&["budget", "show", "--year", "2026", "--format", "json"])).unwrap();
+    assert_eq!(next["cycle"]["stage"], "preparation", "{next}");
+    assert_eq!(
+        (next["items"][0]["state"].as_str(), next["items"][0]["prepared_by"].as_str()),
+        (Some("in_review"), Some("user:unit-handler"))
+    );
+    let r: serde_json::Value =
+        serde_json::from_str(&ok(&["performance", "results", "--year", "2025", "--format", "json"])).unwrap();
+    let flagged: Vec<&serde_json::Value> =
+        r["projects"].as_array().unwrap().iter().filter(|p| p["distorted"] == true).collect();
+    assert_eq!(
+        (flagged.len(), flagged[0]["self_score"].as_i64(), flagged[0]["third_party_score"].as_i64()),
+        (1, Some(950), Some(620))
+    );
     // The approval routes are data: shown, and replaced only by a sound definition.
     let routes: serde_json::Value = serde_json::from_str(&ok(&["budget", "workflow"])).unwrap();
     assert_eq!(routes["lean"][1]["id"], "finance_filing", "{routes}");
@@ -205,13 +225,14 @@ fn a_year_prepared_and_approved_from_the_command_line() {
         stderr(&o)
     );
     assert!(!results["departments"].as_array().unwrap().is_empty());
-    // The rolling plan and the published ranking.
-    let plan: serde_json::Value =
-        serde_json::from_str(&ok(&["performance", "roll", "--year", "2025", "--format", "json"])).unwrap();
-    let line = plan.as_array().unwrap().iter().find(|l| l["project_code"] == project).unwrap().clone();
+    // The demo's scene made 2025's rolling plan (once a year) and published a ranking.
+    let o = bw(&db, &["performance", "roll", "--year", "2025"]);
+    assert!(!o.status.success() && stderr(&o).contains("the rolling plan of 2025 is already made"), "{}", stderr(&o));
     let shown: serde_json::Value =
         serde_json::from_str(&ok(&["performance", "roll", "--year", "2025", "--show", "--format", "json"])).unwrap();
-    assert!(shown.as_array().unwrap().contains(&line), "{shown}");
+    let line = shown.as_array().unwrap().iter().find(|l| l["project_code"] == project).unwrap().clone();
+    // The plan year's amount is the project's budget of the year.
+    assert_eq!(line["amounts"][0], p["budget"], "{line}");
     let published = ok(&["performance", "publish", "--year", "2025"]);
     assert!(published.starts_with("2025's ranking published on the portal:\n1\t"), "{published}");
 

@@ -160,8 +160,8 @@ fn ledger_proofs_verify_against_the_dumped_entries() {
     let dir = tempfile::tempdir().expect("dir");
     let db = dir.path().join("l.db");
     let data = dir.path().join("data");
-    let o = bw(&db, &["demo", "--no-serve", "--payments", "600", "--data", data.to_str().expect("path")]);
-    assert!(o.status.success(), "{}", stderr(&o));
+    let o_demo = bw(&db, &["demo", "--no-serve", "--payments", "600", "--data", data.to_str().expect("path")]);
+    assert!(o_demo.status.success(), "{}", stderr(&o_demo));
     let dump = stdout(&bw(&db, &["ledger", "dump"]));
     let leaves: Vec<[u8; 32]> = dump
         .lines()
@@ -225,10 +225,19 @@ fn ledger_proofs_verify_against_the_dumped_entries() {
     let cases: Vec<serde_json::Value> =
         serde_json::from_str(&stdout(&bw(&db, &["emergency", "list", "--format", "json"]))).expect("cases");
     assert!(!cases.is_empty(), "the payments' overspends opened emergency cases");
+    // The demo's budget scene says how many actions it journaled.
+    let demo_out = stdout(&o_demo);
+    let scene: u64 = demo_out
+        .split(" journal entries)")
+        .next()
+        .and_then(|s| s.rsplit('(').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("{demo_out}"));
+    assert!(scene > 20, "{demo_out}");
     assert_eq!(
         v["checkpoints"].as_u64(),
-        Some(8 + cases.len() as u64 + 2 * 12),
-        "one per import (eight kinds), per case opened, and per demo account and its grant (twelve roles)"
+        Some(8 + cases.len() as u64 + 2 * 12 + scene),
+        "one per import (eight kinds), per case opened, per demo account and its grant (twelve roles), and per action of the budget scene"
     );
     let o = bw(&db, &["ledger", "prove-inclusion", "--index", "5", "--size", &(size + 1).to_string()]);
     assert!(!o.status.success() && stderr(&o).contains(&format!("the journal has {size} entries")), "{}", stderr(&o));

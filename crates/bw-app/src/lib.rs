@@ -26,6 +26,7 @@ pub mod performance;
 pub mod personal;
 pub mod public;
 pub mod report;
+pub mod scene;
 pub mod settings;
 pub mod source;
 pub mod template;
