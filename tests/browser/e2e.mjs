@@ -1,7 +1,8 @@
 // The pages as people use them, in a real headless Chromium (Debian's /usr/bin/chromium)
 // driven by playwright-core: log in and drill from the cockpit to a payment voucher, take a
 // warning through two steps of its life cycle as two people, upload a bad file and read its
-// row errors, and read the public portal on a phone-sized screen.
+// row errors, sign an approval step from its page, and read the public portal (with the
+// published ranking) on a phone-sized screen.
 // Usage: node tests/browser/e2e.mjs BINARY
 import { spawn, execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -103,11 +104,28 @@ try {
   const errors = await handler.textContent('table.row-errors');
   check(errors.includes('amount') && errors.includes('pay_date'), `the row errors name the fields: ${errors}`);
 
-  // 4. The public portal on a phone.
+  // 4. Budget work: the unit head signs the first step of the draft the demo submitted,
+  //    from the item's page; last year's performance flags the distorted evaluation.
+  const unitHead = await logIn(browser, url, 'unit-head', passwords['unit-head']);
+  await Promise.all([unitHead.waitForURL(/\/budget\//), unitHead.locator('header a[href^="/budget/"]').click()]);
+  check((await unitHead.textContent('ol.stages li.now')).includes('编制'), 'the cycle is in preparation');
+  await Promise.all([unitHead.waitForURL(/\/approval\//), unitHead.locator('a[href^="/approval/"]').first().click()]);
+  const decide = unitHead.locator('form[action*="/decide"]');
+  await decide.locator('select[name=step]').selectOption('unit_head');
+  await decide.locator('input[name=comment]').fill('同意');
+  await decide.locator('input[name=password]').fill(passwords['unit-head']);
+  await Promise.all([unitHead.waitForURL(/done=/), decide.locator('button').click()]);
+  check((await unitHead.textContent('[role=status]')).includes('Pending'), 'the step is signed, the next ones open');
+  check((await unitHead.textContent('table')).includes('unit-head'), 'the steps name who signed');
+  await unitHead.goto(`${url}/performance/2025`);
+  check((await unitHead.textContent('main')).includes('失真'), 'the distorted evaluation is flagged');
+
+  // 5. The public portal on a phone.
   const phone = await browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
   const portal = await phone.newPage();
   await portal.goto(`${url}/public?year=2025`);
   check(await portal.locator('svg.heat').count() === 1, 'the fund-flow heat map');
+  check(await portal.locator('#ranking').count() === 1, 'the published performance ranking');
   const wide = await portal.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
   check(wide <= 1, `the page fits the phone's width (${wide}px too wide)`);
   check(!(await portal.content()).includes('bw_session'), 'no session on the portal');
@@ -122,4 +140,4 @@ try {
   }
   rmSync(dir, { recursive: true, force: true });
 }
-console.log('browser tests passed: drill-down, life cycle, row errors, portal on a phone');
+console.log('browser tests passed: drill-down, life cycle, row errors, a signed approval, portal on a phone');

@@ -17,6 +17,7 @@ use bw_core::budget::{Stage, StepState};
 
 use crate::api::{App, Caller, Problem, Via, esc, signed_in};
 use crate::pages::{form_csrf, head, layout, outcome, problem_page, t, urlencode};
+use crate::server::yuan;
 
 pub fn routes() -> Router<App> {
     Router::new()
@@ -155,11 +156,12 @@ async fn year_body(app: &App, caller: &Caller, year: i32, q: &PageQuery) -> Resu
             let class = if room < 0 { " class=overdue" } else { "" };
             let _ = write!(
                 b,
-                "<tr><td>{} <small>{}</small></td><td class=n>{control}</td><td class=n>{}</td><td class=n{class}>{}</td></tr>",
+                "<tr><td>{} <small>{}</small></td><td class=n>{}</td><td class=n>{}</td><td class=n{class}>{}</td></tr>",
                 esc(&name(dept)),
                 esc(dept),
-                Money::from_fen(drafted),
-                Money::from_fen(room)
+                yuan(*control),
+                yuan(Money::from_fen(drafted)),
+                yuan(Money::from_fen(room))
             );
         }
         b.push_str("</tbody></table></div>");
@@ -175,9 +177,10 @@ async fn year_body(app: &App, caller: &Caller, year: i32, q: &PageQuery) -> Resu
     for (unit, version, total, author, note) in drafts.iter().filter(|d| readable(&d.0)) {
         let _ = write!(
             b,
-            "<tr><td>{} <small>{}</small></td><td class=n>v{version}</td><td class=n>{total}</td><td>{}</td><td>{}</td></tr>",
+            "<tr><td>{} <small>{}</small></td><td class=n>v{version}</td><td class=n>{}</td><td>{}</td><td>{}</td></tr>",
             esc(&name(unit)),
             esc(unit),
+            yuan(*total),
             esc(who(author)),
             esc(note)
         );
@@ -216,7 +219,7 @@ async fn year_body(app: &App, caller: &Caller, year: i32, q: &PageQuery) -> Resu
             it.id,
             esc(&name(&it.unit_code)),
             esc(&it.unit_code),
-            it.amount,
+            yuan(it.amount),
             esc(&it.route),
             state_label(en, &it.state)
         );
@@ -263,7 +266,7 @@ async fn item_body(app: &App, caller: &Caller, id: i64, q: &PageQuery) -> Result
         esc(&name(&it.unit_code)),
         esc(&it.unit_code),
         t(en, "金额(元)", "Amount (yuan)"),
-        it.amount,
+        yuan(it.amount),
         t(en, "审批路径", "Route"),
         esc(&it.route),
         t(en, "状态", "State"),
@@ -318,8 +321,8 @@ async fn item_body(app: &App, caller: &Caller, id: i64, q: &PageQuery) -> Result
             t(en, "指标", "Indicator"),
             esc(&a.indicator_code),
             t(en, "金额(元)", "Amount (yuan)"),
-            a.before,
-            a.before.checked_add(a.delta).unwrap_or(a.before),
+            yuan(a.before),
+            yuan(a.before.checked_add(a.delta).unwrap_or(a.before)),
             t(en, "理由", "Reason"),
             esc(&a.reason),
             t(en, "财务影响", "Financial impact"),
@@ -359,10 +362,10 @@ async fn item_body(app: &App, caller: &Caller, id: i64, q: &PageQuery) -> Result
                     esc(line.project_code.as_deref().unwrap_or("")),
                     esc(&line.functional_code),
                     esc(&line.economic_code),
-                    line.amount
+                    yuan(line.amount)
                 );
             }
-            let _ = write!(b, "</tbody></table></div><p>{} <b>{}</b></p>", t(en, "合计", "Total"), v.total);
+            let _ = write!(b, "</tbody></table></div><p>{} <b>{}</b></p>", t(en, "合计", "Total"), yuan(v.total));
             if it.version > 1 {
                 let (changes, _) = budget::compare(&app.store, it.year, &it.unit_code, it.version - 1, it.version)
                     .await
@@ -522,7 +525,7 @@ async fn performance_body(app: &App, caller: &Caller, year: i32, q: &PageQuery) 
             esc(&p.project_code),
             esc(&name(&p.unit_code)),
             esc(&p.unit_code),
-            p.budget,
+            yuan(p.budget),
             opt(p.kpi_score),
             opt(p.self_score),
             opt(p.third_party_score),
@@ -643,7 +646,7 @@ async fn projects_body(app: &App, caller: &Caller, q: &PageQuery) -> Result<Stri
             esc(&p.unit_code),
             p.start_year,
             p.end_year,
-            p.total_amount,
+            yuan(p.total_amount),
             esc(p.expires_on.as_deref().unwrap_or("")),
             m.score
         );

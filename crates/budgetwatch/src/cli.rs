@@ -1801,7 +1801,17 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             let logins = bw_app::users::demo_accounts(&store, &c).await?;
             let handler = logins.iter().find(|l| l.role == bw_core::access::Role::UnitHandler);
             if let Some(h) = handler {
-                let scene = bw_app::scene::play(&store, &c, 2025, &h.scope, &h.user).await?;
+                use bw_core::access::Permission;
+                let approvers: Vec<(&str, &str)> = logins
+                    .iter()
+                    .filter(|l| l.role.has(Permission::ApproveBudget) || l.role.has(Permission::PrepareBudget))
+                    .map(|l| (l.user.as_str(), l.password.as_str()))
+                    .collect();
+                // Finance (the bureau's reviewer) records the evaluations and makes the proposal.
+                let finance = logins.iter().find(|l| l.role == bw_core::access::Role::BureauReviewer);
+                let fc =
+                    Ctx { actor: finance.map(|f| format!("user:{}", f.user)).unwrap_or(c.actor.clone()), ..c.clone() };
+                let scene = bw_app::scene::play(&store, &fc, 2025, (&h.scope, &h.user), &approvers).await?;
                 println!("{}", bw_app::scene::summary(&scene, 2025));
             }
             println!("log-ins (one per role; passwords made for this database):");

@@ -38,10 +38,13 @@ pub async fn register_key(store: &Store, ctx: &Ctx, user: &str, password: &str) 
     if password.chars().count() < 8 {
         return Err(ActionError::Invalid("the password must have at least 8 characters".into()));
     }
+    // The user's name goes in too: keys registered with one context's entropy (a batch of
+    // registrations) still differ from person to person.
     let derive = |label: &[u8]| -> [u8; 32] {
         let mut h = Sha256::new();
         h.update(label);
         h.update(ctx.entropy);
+        h.update(user.as_bytes());
         h.finalize().into()
     };
     let (seed, salt) = (derive(b"budgetwatch/approver-seed"), derive(b"budgetwatch/approver-salt"));

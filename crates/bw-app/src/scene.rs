@@ -32,10 +32,20 @@ fn spread(code: &str) -> u64 {
 }
 
 /// Plays the scene on `year`'s data; `submitter` (a unit handler of `unit`) submits that
-/// unit's draft for `year + 1`.
-pub async fn play(store: &Store, ctx: &Ctx, year: i32, unit: &str, submitter: &str) -> Result<Scene, ActionError> {
+/// unit's draft for `year + 1`. Each of `approvers` (user, password) gets a signing key
+/// sealed under that password, so that they can decide from the pages.
+pub async fn play(
+    store: &Store,
+    ctx: &Ctx,
+    year: i32,
+    (unit, submitter): (&str, &str),
+    approvers: &[(&str, &str)],
+) -> Result<Scene, ActionError> {
     let mut scene = Scene::default();
     let before = store.journal_size().await?;
+    for (user, password) in approvers {
+        crate::approval::register_key(store, ctx, user, password).await?;
+    }
     let results = performance::results(store, year).await?;
     // Shares of the output target reached, in per mille: most projects near or at target,
     // some short, a few far short — every grade appears.

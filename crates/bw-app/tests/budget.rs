@@ -84,10 +84,12 @@ async fn a_top_down_year_from_control_totals_to_indicators() {
 
         // Approvers, each with their own signing key.
         let mut signers = std::collections::HashMap::new();
+        let mut keys = std::collections::HashSet::new();
         for u in ["wang", "zhou", "sun", "zhao", "qian"] {
-            bw_app::approval::register_key(s, &c, u, "a long password").await.expect("key");
+            keys.insert(bw_app::approval::register_key(s, &c, u, "a long password").await.expect("key"));
             signers.insert(u, bw_app::approval::unlock(s, u, "a long password").await.expect("unlock"));
         }
+        assert_eq!(keys.len(), 5, "{n}: each person has a key of their own, registered in one context or not");
         let signers = &signers;
         let decide = |c: &bw_app::Ctx, id: i64, step: &'static str, who: &'static str, role: Role, d: Decision| {
             let signer = &signers[who];
@@ -256,10 +258,12 @@ async fn adjustments_routine_ones_automatic_the_rest_routed_and_applied_when_app
 
         // Approved in full: the amount changes with the last decision's entry.
         let mut signers = std::collections::HashMap::new();
+        let mut keys = std::collections::HashSet::new();
         for u in ["wang", "zhou", "sun", "zhao", "qian"] {
-            bw_app::approval::register_key(s, &c, u, "a long password").await.expect("key");
+            keys.insert(bw_app::approval::register_key(s, &c, u, "a long password").await.expect("key"));
             signers.insert(u, bw_app::approval::unlock(s, u, "a long password").await.expect("unlock"));
         }
+        assert_eq!(keys.len(), 5, "{n}: each person has a key of their own, registered in one context or not");
         for (step, who, role) in [
             ("unit_head", "wang", Role::UnitHead),
             ("technical_review", "zhou", Role::DepartmentReviewer),
