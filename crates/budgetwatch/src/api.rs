@@ -619,6 +619,18 @@ pub(crate) async fn classified(app: &App) -> Result<Arc<HashSet<String>>, Proble
     .await
 }
 
+/// Whether classified project `project` of `unit` (涉密) is hidden from the caller: below the
+/// classified data class there, as its indicators and payments are.
+pub(crate) fn project_hidden(
+    caller: &Caller,
+    org: &OrgTree,
+    classified: &HashSet<String>,
+    unit: &str,
+    project: &str,
+) -> bool {
+    classified.contains(project) && caller.class_at(org, unit) < DataClass::Classified
+}
+
 /// Whether indicator `indicator` of `unit` (or a payment on it) is hidden from the caller:
 /// it belongs to a classified project and the caller's class there is below classified.
 pub(crate) fn hidden(

@@ -59,15 +59,39 @@ async fn set_workflows(
     Ok(Json(json!(w)))
 }
 
-#[utoipa::path(get, path = "/api/v1/budget/{year}/closing", tag = "budget", params(("year" = i32, Path, description = "fiscal year")), security((), ("token" = [])), responses((status = 200, description = "the closing report as it stands (each indicator's balance and decision, totals)", body = Object), (status = 401, description = "no or an unknown credential", body = ProblemDoc), (status = 403, description = "needs read_budget on the whole organisation", body = ProblemDoc)))]
+#[derive(serde::Deserialize, utoipa::IntoParams)]
+struct ClosingQuery {
+    /// `json` (the default), `xlsx` or `pdf`.
+    format: Option<String>,
+}
+
+#[utoipa::path(get, path = "/api/v1/budget/{year}/closing", tag = "budget", params(("year" = i32, Path, description = "fiscal year"), ClosingQuery), security((), ("token" = [])), responses((status = 200, description = "the closing report as it stands, or as the year was closed (each indicator's balance and decision, totals); as a file with format=xlsx or pdf", body = Object), (status = 400, description = "an unknown format", body = ProblemDoc), (status = 401, description = "no or an unknown credential", body = ProblemDoc), (status = 403, description = "needs read_budget on the whole organisation", body = ProblemDoc), (status = 503, description = "no font with Chinese glyphs on the server (PDF)", body = ProblemDoc)))]
 async fn closing_preview(
     State(app): State<App>,
     caller: Caller,
     Path(year): Path<i32>,
-) -> Result<Json<serde_json::Value>, Problem> {
+    Query(q): Query<ClosingQuery>,
+) -> Result<Response, Problem> {
     on_everything(&caller, Permission::ReadBudget)?;
-    let r = budget::closing_report(&app.store, year).await.map_err(refused)?;
-    Ok(Json(json!(r)))
+    let format = q.format.unwrap_or_else(|| "json".into());
+    if !matches!(format.as_str(), "json" | "xlsx" | "pdf") {
+        return Err(field_problem("format", "json, xlsx or pdf"));
+    }
+    // Once closed, the report the year was closed with; before, the report as it stands.
+    let (r, preview) = match budget::closed_report(&app.store, year).await.map_err(Problem::internal)? {
+        Some(r) => (r, false),
+        None => (budget::closing_report(&app.store, year).await.map_err(refused)?, true),
+    };
+    let bytes = match format.as_str() {
+        "xlsx" => bw_app::report::closing_xlsx(&r, preview).map_err(Problem::internal)?,
+        "pdf" => {
+            let (font, index) = crate::figures_api::report_font()?;
+            let footer = format!("budgetwatch · 生成于 {} · {}", crate::clock::now(), caller.access.user);
+            bw_app::report::closing_pdf(&r, preview, &font, index, &footer).map_err(Problem::internal)?
+        }
+        _ => return Ok(Json(json!(r)).into_response()),
+    };
+    crate::figures_api::report_file(bytes, format == "pdf", &format!("closing-{year}"))
 }
 
 #[utoipa::path(post, path = "/api/v1/budget/{year}/closing", tag = "budget", params(("year" = i32, Path, description = "fiscal year")), security((), ("token" = [])), responses((status = 201, description = "closed: balances carried over as next year's indicators or recovered; the report", body = Object), (status = 401, description = "no or an unknown credential", body = ProblemDoc), (status = 403, description = "needs approve_budget on the whole organisation", body = ProblemDoc), (status = 409, description = "not at year_end_review, or closed already", body = ProblemDoc)))]
@@ -88,7 +112,12 @@ async fn performance_results(
     let org = app.org().await?;
     caller.nodes(&org, Permission::ReadBudget, false)?;
     let mut r = bw_app::performance::results(&app.store, year).await.map_err(refused)?;
-    r.projects.retain(|p| caller.check(&org, Permission::ReadBudget, &p.unit_code).is_ok());
+    // Classified projects (涉密) only for callers of the classified data class there.
+    let classified = bw_app::classified::projects(&app.store).await.map_err(Problem::internal)?;
+    r.projects.retain(|p| {
+        caller.check(&org, Permission::ReadBudget, &p.unit_code).is_ok()
+            && !crate::api::project_hidden(&caller, &org, &classified, &p.unit_code, &p.project_code)
+    });
     Ok(Json(json!(r)))
 }
 

@@ -12,12 +12,11 @@ use axum::routing::{get, post};
 use axum::{Form, Router};
 use bw_app::{budget, library, performance};
 use bw_core::Money;
-use bw_core::access::{DataClass, Permission};
+use bw_core::access::Permission;
 use bw_core::budget::{Stage, StepState};
 
-use crate::api::{App, Caller, Problem, Via, esc, signed_in};
+use crate::api::{App, Caller, Problem, Via, esc, project_hidden, signed_in};
 use crate::pages::{form_csrf, head, layout, outcome, problem_page, t, urlencode};
-use crate::server::yuan;
 
 pub fn routes() -> Router<App> {
     Router::new()
@@ -159,9 +158,9 @@ async fn year_body(app: &App, caller: &Caller, year: i32, q: &PageQuery) -> Resu
                 "<tr><td>{} <small>{}</small></td><td class=n>{}</td><td class=n>{}</td><td class=n{class}>{}</td></tr>",
                 esc(&name(dept)),
                 esc(dept),
-                yuan(*control),
-                yuan(Money::from_fen(drafted)),
-                yuan(Money::from_fen(room))
+                control.grouped(),
+                Money::from_fen(drafted).grouped(),
+                Money::from_fen(room).grouped()
             );
         }
         b.push_str("</tbody></table></div>");
@@ -180,7 +179,7 @@ async fn year_body(app: &App, caller: &Caller, year: i32, q: &PageQuery) -> Resu
             "<tr><td>{} <small>{}</small></td><td class=n>v{version}</td><td class=n>{}</td><td>{}</td><td>{}</td></tr>",
             esc(&name(unit)),
             esc(unit),
-            yuan(*total),
+            total.grouped(),
             esc(who(author)),
             esc(note)
         );
@@ -219,7 +218,7 @@ async fn year_body(app: &App, caller: &Caller, year: i32, q: &PageQuery) -> Resu
             it.id,
             esc(&name(&it.unit_code)),
             esc(&it.unit_code),
-            yuan(it.amount),
+            it.amount.grouped(),
             esc(&it.route),
             state_label(en, &it.state)
         );
@@ -266,7 +265,7 @@ async fn item_body(app: &App, caller: &Caller, id: i64, q: &PageQuery) -> Result
         esc(&name(&it.unit_code)),
         esc(&it.unit_code),
         t(en, "金额(元)", "Amount (yuan)"),
-        yuan(it.amount),
+        it.amount.grouped(),
         t(en, "审批路径", "Route"),
         esc(&it.route),
         t(en, "状态", "State"),
@@ -321,8 +320,8 @@ async fn item_body(app: &App, caller: &Caller, id: i64, q: &PageQuery) -> Result
             t(en, "指标", "Indicator"),
             esc(&a.indicator_code),
             t(en, "金额(元)", "Amount (yuan)"),
-            yuan(a.before),
-            yuan(a.before.checked_add(a.delta).unwrap_or(a.before)),
+            a.before.grouped(),
+            a.before.checked_add(a.delta).unwrap_or(a.before).grouped(),
             t(en, "理由", "Reason"),
             esc(&a.reason),
             t(en, "财务影响", "Financial impact"),
@@ -362,10 +361,10 @@ async fn item_body(app: &App, caller: &Caller, id: i64, q: &PageQuery) -> Result
                     esc(line.project_code.as_deref().unwrap_or("")),
                     esc(&line.functional_code),
                     esc(&line.economic_code),
-                    yuan(line.amount)
+                    line.amount.grouped()
                 );
             }
-            let _ = write!(b, "</tbody></table></div><p>{} <b>{}</b></p>", t(en, "合计", "Total"), yuan(v.total));
+            let _ = write!(b, "</tbody></table></div><p>{} <b>{}</b></p>", t(en, "合计", "Total"), v.total.grouped());
             if it.version > 1 {
                 let (changes, _) = budget::compare(&app.store, it.year, &it.unit_code, it.version - 1, it.version)
                     .await
@@ -476,6 +475,12 @@ async fn performance_body(app: &App, caller: &Caller, year: i32, q: &PageQuery) 
     caller.nodes(&org, Permission::ReadBudget, false)?;
     let name = |code: &str| org.get(code).map(|n| n.name.clone()).unwrap_or_else(|| code.to_string());
     let r = performance::results(&app.store, year).await.map_err(Problem::internal)?;
+    let names: std::collections::HashMap<String, String> = library::list(&app.store)
+        .await
+        .map_err(Problem::internal)?
+        .into_iter()
+        .map(|e| (e.project_code, e.name))
+        .collect();
     let l = lang_q(en);
     let mut b = String::new();
     let _ = write!(
@@ -503,7 +508,12 @@ async fn performance_body(app: &App, caller: &Caller, year: i32, q: &PageQuery) 
         t(en, "等级", "Grade"),
         t(en, "下年安排", "Next year"),
     ]));
-    for p in r.projects.iter().filter(|p| caller.check(&org, Permission::ReadBudget, &p.unit_code).is_ok()) {
+    let classified = bw_app::classified::projects(&app.store).await.map_err(Problem::internal)?;
+    let shown = |p: &&performance::ProjectResult| {
+        caller.check(&org, Permission::ReadBudget, &p.unit_code).is_ok()
+            && !project_hidden(caller, &org, &classified, &p.unit_code, &p.project_code)
+    };
+    for p in r.projects.iter().filter(shown) {
         let action = match p.action {
             ProjectAction::Prioritise => t(en, "优先保障", "prioritised"),
             ProjectAction::Keep => t(en, "保持", "kept"),
@@ -521,11 +531,12 @@ async fn performance_body(app: &App, caller: &Caller, year: i32, q: &PageQuery) 
         };
         let _ = write!(
             b,
-            "<tr><td>{}</td><td>{} <small>{}</small></td><td class=n>{}</td><td class=n>{}</td><td class=n>{}</td><td class=n>{}{flag}</td><td class=n><b>{}</b></td><td>{}</td><td>{action}</td></tr>",
+            "<tr><td>{} <small>{}</small></td><td>{} <small>{}</small></td><td class=n>{}</td><td class=n>{}</td><td class=n>{}</td><td class=n>{}{flag}</td><td class=n><b>{}</b></td><td>{}</td><td>{action}</td></tr>",
+            esc(names.get(&p.project_code).map(String::as_str).unwrap_or("")),
             esc(&p.project_code),
             esc(&name(&p.unit_code)),
             esc(&p.unit_code),
-            yuan(p.budget),
+            p.budget.grouped(),
             opt(p.kpi_score),
             opt(p.self_score),
             opt(p.third_party_score),
@@ -616,7 +627,7 @@ async fn projects_body(app: &App, caller: &Caller, q: &PageQuery) -> Result<Stri
     let projects = library::list(&app.store).await.map_err(Problem::internal)?;
     for p in projects.iter().filter(|p| {
         caller.check(&org, Permission::ReadBudget, &p.unit_code).is_ok()
-            && (!classified.contains(&p.project_code) || caller.class_at(&org, &p.unit_code) >= DataClass::Classified)
+            && !project_hidden(caller, &org, &classified, &p.unit_code, &p.project_code)
     }) {
         let tier = match p.status.as_str() {
             "reserve" => t(en, "储备", "reserve"),
@@ -646,7 +657,7 @@ async fn projects_body(app: &App, caller: &Caller, q: &PageQuery) -> Result<Stri
             esc(&p.unit_code),
             p.start_year,
             p.end_year,
-            yuan(p.total_amount),
+            p.total_amount.grouped(),
             esc(p.expires_on.as_deref().unwrap_or("")),
             m.score
         );

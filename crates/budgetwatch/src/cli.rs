@@ -722,14 +722,41 @@ async fn budget_command(g: &Global, command: BudgetCommand) -> Result<()> {
             };
             println!("{}", serde_json::to_string_pretty(&w)?);
         }
-        BudgetCommand::Close { year, preview, format } => {
-            let report = if preview {
-                budget::closing_report(&open(g).await?, year).await?
+        BudgetCommand::Close { year, preview, format, out } => {
+            if matches!(format.as_str(), "xlsx" | "pdf") != out.is_some() {
+                bail!("--format xlsx and pdf write the report to --out FILE (and only they do)");
+            }
+            if !matches!(format.as_str(), "text" | "json" | "xlsx" | "pdf") {
+                bail!("--format: text, json, xlsx or pdf, not {format:?}");
+            }
+            // A preview of a closed year is the report it was closed with.
+            let (report, preview) = if preview {
+                let store = open(g).await?;
+                match budget::closed_report(&store, year).await? {
+                    Some(r) => (r, false),
+                    None => (budget::closing_report(&store, year).await?, true),
+                }
             } else {
                 let store = open_for_write(g).await?;
-                budget::close_year(&store, &ctx(g)?, year).await?
+                (budget::close_year(&store, &ctx(g)?, year).await?, false)
             };
-            if format == "json" {
+            if let Some(out) = out {
+                let bytes = if format == "xlsx" {
+                    bw_app::report::closing_xlsx(&report, preview)?
+                } else {
+                    let (font, index) = crate::fonts::cjk()?;
+                    let footer = format!("budgetwatch · 生成于 {}", crate::clock::now());
+                    bw_app::report::closing_pdf(&report, preview, &font, index, &footer)?
+                };
+                std::fs::write(&out, bytes).with_context(|| format!("writing {}", out.display()))?;
+                println!(
+                    "{year}: carried over {}, recovered {}{} — report written to {}",
+                    report.carried,
+                    report.recovered,
+                    if preview { " (preview)" } else { "" },
+                    out.display()
+                );
+            } else if format == "json" {
                 println!("{}", serde_json::to_string(&report)?);
             } else {
                 for l in &report.lines {
@@ -976,8 +1003,11 @@ enum BudgetCommand {
         /// Print the report without closing.
         #[arg(long)]
         preview: bool,
+        /// text, json, or xlsx / pdf (written to --out).
         #[arg(long, default_value = "text")]
         format: String,
+        #[arg(long)]
+        out: Option<PathBuf>,
     },
     /// Request an adjustment of an indicator during execution (the standard report form):
     /// routine ones are approved at once by rule, the rest go for approval.

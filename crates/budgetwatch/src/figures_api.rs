@@ -4,6 +4,8 @@
 
 use axum::Json;
 use axum::extract::{Path, Query, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
 use bw_app::drill;
 use bw_core::access::{Permission, Refusal};
 use bw_core::org::OrgKind;
@@ -180,8 +182,6 @@ async fn execution_report(
     caller: Caller,
     Query(q): Query<ReportQuery>,
 ) -> Result<axum::response::Response, Problem> {
-    use axum::http::{HeaderValue, StatusCode, header};
-    use axum::response::IntoResponse;
     crate::api::signed_in(&caller)?;
     let period = bw_core::report::Period::parse(&q.period).map_err(|e| crate::api::field_problem("period", &e))?;
     let pdf = match q.format.as_deref().unwrap_or("xlsx") {
@@ -206,20 +206,32 @@ async fn execution_report(
     for p in [Permission::ReadBudget, Permission::Export] {
         caller.check(&org, p, &report.region_code)?;
     }
-    let (bytes, media, ext) = if pdf {
-        let (font, index) = crate::fonts::cjk()
-            .map_err(|e| Problem::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", format!("{e:#}")))?;
+    let bytes = if pdf {
+        let (font, index) = report_font()?;
         let footer = format!("budgetwatch · 生成于 {} · {}", crate::clock::now(), caller.access.user);
-        let bytes = bw_app::report::execution_pdf(&report, &font, index, &footer).map_err(Problem::internal)?;
-        (bytes, "application/pdf", "pdf")
+        bw_app::report::execution_pdf(&report, &font, index, &footer).map_err(Problem::internal)?
     } else {
-        let bytes = bw_app::report::execution_xlsx(&report).map_err(Problem::internal)?;
-        (bytes, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "xlsx")
+        bw_app::report::execution_xlsx(&report).map_err(Problem::internal)?
+    };
+    report_file(bytes, pdf, &format!("execution-{}-{}", report.region_code, period.label()))
+}
+
+/// The font a PDF report is set in; 503 when the server has none with Chinese glyphs.
+pub(crate) fn report_font() -> Result<(Vec<u8>, u32), Problem> {
+    crate::fonts::cjk().map_err(|e| Problem::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", format!("{e:#}")))
+}
+
+/// A report file as a download named `stem`.pdf or `stem`.xlsx.
+pub(crate) fn report_file(bytes: Vec<u8>, pdf: bool, stem: &str) -> Result<Response, Problem> {
+    let (media, ext) = if pdf {
+        ("application/pdf", "pdf")
+    } else {
+        ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "xlsx")
     };
     let mut r = bytes.into_response();
     let h = r.headers_mut();
     h.insert(header::CONTENT_TYPE, HeaderValue::from_static(media));
-    let name = format!("attachment; filename=\"execution-{}-{}.{ext}\"", report.region_code, period.label());
+    let name = format!("attachment; filename=\"{stem}.{ext}\"");
     h.insert(header::CONTENT_DISPOSITION, HeaderValue::from_str(&name).map_err(Problem::internal)?);
     Ok(r)
 }

@@ -10,14 +10,13 @@ use bw_app::{library, performance};
 use std::collections::HashSet;
 use std::sync::Arc;
 
-use bw_core::access::{DataClass, Permission, Refusal};
-use bw_core::org::OrgTree;
+use bw_core::access::{Permission, Refusal};
 use bw_core::records::ProjectStatus;
 use serde_json::json;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::api::{App, Caller, Problem, ProblemDoc, field_problem, off_thread, signed_in};
+use crate::api::{App, Caller, Problem, ProblemDoc, field_problem, off_thread, project_hidden, signed_in};
 use crate::budget_api::{ctx, on_everything, project_unit, refused};
 
 /// The endpoints, described for the API document.
@@ -39,11 +38,6 @@ async fn classified_projects(app: &App) -> Result<Arc<HashSet<String>>, Problem>
     .await
 }
 
-/// A classified project is hidden below the classified data class, as its payments are.
-fn hidden(caller: &Caller, org: &OrgTree, classified: &HashSet<String>, unit: &str, project: &str) -> bool {
-    classified.contains(project) && caller.class_at(org, unit) < DataClass::Classified
-}
-
 #[utoipa::path(get, path = "/api/v1/projects", tag = "budget", security((), ("token" = [])), responses((status = 200, description = "the projects of units the caller may read: tier, years, total, expiry, maturity score", body = Object), (status = 401, description = "no or an unknown credential", body = ProblemDoc), (status = 403, description = "the caller reads no budgets", body = ProblemDoc)))]
 async fn list_projects(State(app): State<App>, caller: Caller) -> Result<Json<serde_json::Value>, Problem> {
     signed_in(&caller)?;
@@ -53,7 +47,7 @@ async fn list_projects(State(app): State<App>, caller: Caller) -> Result<Json<se
     let mut projects = library::list(&app.store).await.map_err(Problem::internal)?;
     projects.retain(|p| {
         caller.check(&org, Permission::ReadBudget, &p.unit_code).is_ok()
-            && !hidden(&caller, &org, &classified, &p.unit_code, &p.project_code)
+            && !project_hidden(&caller, &org, &classified, &p.unit_code, &p.project_code)
     });
     Ok(Json(json!({"projects": projects})))
 }
@@ -68,7 +62,7 @@ async fn one_project(
     let p = library::project(&app.store, &code).await.map_err(Problem::internal)?;
     let (classified, org) = (classified_projects(&app).await?, app.org().await?);
     let unit = p.as_ref().map(|p| p.unit_code.as_str()).unwrap_or("");
-    if hidden(&caller, &org, &classified, unit, &code) {
+    if project_hidden(&caller, &org, &classified, unit, &code) {
         return Err(Refusal::OutOfScope(Permission::ReadBudget, format!("project {code}")).into());
     }
     let plans = library::plans_of(&app.store, &code).await.map_err(Problem::internal)?;
@@ -134,7 +128,7 @@ async fn rolling_plan(
     lines.retain(|l| {
         let unit = units.get(&l.project_code).map(String::as_str).unwrap_or("");
         caller.check(&org, Permission::ReadBudget, unit).is_ok()
-            && !hidden(&caller, &org, &classified, unit, &l.project_code)
+            && !project_hidden(&caller, &org, &classified, unit, &l.project_code)
     });
     Ok(Json(json!({"plan_year": year, "years": [year, year + 1, year + 2], "projects": lines})))
 }

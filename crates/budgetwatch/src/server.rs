@@ -143,13 +143,6 @@ pub(crate) fn wan(m: Money) -> String {
     format!("{sign}{}.{:02}", group_thousands(hundredths / 100), hundredths % 100)
 }
 
-/// An amount in yuan with its thousands grouped, "1,234,567.89", for reading on screen.
-pub(crate) fn yuan(m: Money) -> String {
-    let abs = m.fen().unsigned_abs();
-    let sign = if m.fen() < 0 { "-" } else { "" };
-    format!("{sign}{}.{:02}", group_thousands(abs / 100), abs % 100)
-}
-
 /// 1234567 → "1,234,567", for reading on screen (inputs never carry separators).
 fn group_thousands(n: u64) -> String {
     let digits = n.to_string();

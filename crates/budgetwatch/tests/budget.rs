@@ -245,6 +245,9 @@ fn a_year_prepared_and_approved_from_the_command_line() {
         assert!(o.status.success(), "{}", stderr(&o));
         passwords.insert(user, password);
     }
+    // A classified project (涉密) leaves the results of those below the classified class.
+    let secret = "XM99000000100102";
+    ok(&["project", "classify", secret, "--reason", "涉密项目"]);
     let (mut child, addr) = common::spawn_server(&db, &["serve", "--addr", "127.0.0.1:0"]);
     let session = |user: &str| {
         let body = format!("user={user}&password={}", passwords[user]);
@@ -298,6 +301,12 @@ fn a_year_prepared_and_approved_from_the_command_line() {
     let results = call(&finance, "GET", "/api/v1/performance/2025", serde_json::json!(null)).json();
     let p = results["projects"].as_array().unwrap().iter().find(|p| p["project_code"] == project).unwrap().clone();
     assert_eq!(p["distorted"], true, "{p}");
+    let has = |r: &serde_json::Value| r["projects"].as_array().unwrap().iter().any(|p| p["project_code"] == secret);
+    assert!(!has(&results), "finance's reviewer is below the classified class");
+    assert!(
+        has(&call(&head, "GET", "/api/v1/performance/2025", serde_json::json!(null)).json()),
+        "the bureau head is not"
+    );
     let third = serde_json::json!({"by": "third_party", "score": "70"});
     let path = format!("/api/v1/performance/2025/projects/{project}/evaluations");
     assert_eq!(call(&handler, "POST", &path, third.clone()).status, 403, "a unit records no third party's score");

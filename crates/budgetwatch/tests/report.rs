@@ -127,3 +127,51 @@ fn xlsx_rows(path: &std::path::Path) -> Vec<Vec<String>> {
     let sheet = book.worksheet_range("执行情况").expect("sheet");
     sheet.rows().map(|r| r.iter().map(|c| c.to_string()).collect()).collect()
 }
+
+#[test]
+fn the_closing_report_as_xlsx_and_pdf() {
+    let dir = tempfile::tempdir().expect("dir");
+    let (db, data) = (dir.path().join("demo.db"), dir.path().join("data"));
+    let o = bw(&db, &["demo", "--no-serve", "--payments", "2000", "--data", data.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let xlsx = dir.path().join("c.xlsx");
+    let o = bw(&db, &["budget", "close", "--year", "2025", "--preview", "--format", "xlsx"]);
+    assert!(!o.status.success() && stderr(&o).contains("--out"), "{}", stderr(&o));
+    let o = bw(
+        &db,
+        &["budget", "close", "--year", "2025", "--preview", "--format", "xlsx", "--out", xlsx.to_str().unwrap()],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let json = bw(&db, &["budget", "close", "--year", "2025", "--preview", "--format", "json"]);
+    let report: serde_json::Value = serde_json::from_str(&stdout(&json)).expect("json");
+    // One row per indicator under the header, then the two totals, as the JSON says.
+    use calamine::Reader as _;
+    let mut book: calamine::Xlsx<_> = calamine::open_workbook(&xlsx).expect("open");
+    let sheet = book.worksheet_range("年终结转").expect("sheet");
+    let rows: Vec<Vec<String>> = sheet.rows().map(|r| r.iter().map(|c| c.to_string()).collect()).collect();
+    let lines = report["lines"].as_array().expect("lines");
+    assert_eq!(rows.len(), 1 + lines.len() + 2);
+    assert_eq!(rows[1][0], lines[0]["indicator_code"].as_str().unwrap());
+    let yuan = |s: &str| (s.parse::<f64>().expect("number") * 100.0).round() as i64;
+    let fen = |v: &serde_json::Value| bw_core::Money::parse_yuan(v.as_str().unwrap()).unwrap().fen();
+    let recovered: i64 = rows[1..=lines.len()].iter().filter(|r| r[6].contains("收回")).map(|r| yuan(&r[5])).sum();
+    assert_eq!(recovered, fen(&report["recovered"]));
+    assert_eq!(yuan(&rows[rows.len() - 1][5]), fen(&report["recovered"]));
+    assert_eq!(yuan(&rows[rows.len() - 2][5]), fen(&report["carried"]));
+
+    let pdf = dir.path().join("c.pdf");
+    let o =
+        bw(&db, &["budget", "close", "--year", "2025", "--preview", "--format", "pdf", "--out", pdf.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(std::fs::read(&pdf).expect("pdf").starts_with(b"%PDF-"));
+    if tool("pdftotext") {
+        let text = Command::new("pdftotext").args(["-layout", pdf.to_str().unwrap(), "-"]).output().expect("pdftotext");
+        let text: String = String::from_utf8_lossy(&text.stdout).chars().filter(|c| !c.is_whitespace()).collect();
+        for label in ["2025年度年终结转报告（预览，尚未结转）", "结转合计", "收回合计", "闲置专项收回"]
+        {
+            assert!(text.contains(label), "{label}: {text}");
+        }
+    } else {
+        assert!(std::env::var_os("BUDGETWATCH_REQUIRE_PG").is_none(), "CI needs poppler-utils to read the PDF back");
+    }
+}

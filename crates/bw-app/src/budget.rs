@@ -1097,6 +1097,26 @@ pub enum Closing {
     Spent,
 }
 
+impl Closing {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Closing::CarriedOver => "carried_over",
+            Closing::Recovered => "recovered",
+            Closing::IdleSpecialRecovered => "idle_special_recovered",
+            Closing::Spent => "spent",
+        }
+    }
+
+    pub fn zh(self) -> &'static str {
+        match self {
+            Closing::CarriedOver => "结转",
+            Closing::Recovered => "收回",
+            Closing::IdleSpecialRecovered => "闲置专项收回",
+            Closing::Spent => "已用完",
+        }
+    }
+}
+
 /// One indicator in the closing report.
 #[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct ClosingLine {
@@ -1177,6 +1197,18 @@ pub async fn closing_report(store: &Store, year: i32) -> Result<ClosingReport, A
         });
     }
     Ok(ClosingReport { year, lines, carried: Money::from_fen(carried), recovered: Money::from_fen(recovered) })
+}
+
+/// The report `year` was closed with, once it is closed.
+pub async fn closed_report(store: &Store, year: i32) -> Result<Option<ClosingReport>, ActionError> {
+    let row = sqlx::query("SELECT report, carried, recovered FROM closings WHERE year = $1")
+        .bind(i64::from(year))
+        .fetch_optional(store.pool())
+        .await?;
+    let Some(r) = row else { return Ok(None) };
+    let lines = serde_json::from_str(&r.try_get::<String, _>(0)?).map_err(|e| invalid(e.to_string()))?;
+    let (carried, recovered) = (Money::from_fen(r.try_get(1)?), Money::from_fen(r.try_get(2)?));
+    Ok(Some(ClosingReport { year, lines, carried, recovered }))
 }
 
 /// Closes `year` (its cycle at year-end review, not closed before): each carried-over

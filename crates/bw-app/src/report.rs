@@ -215,21 +215,6 @@ pub fn execution_xlsx(r: &ExecutionReport) -> Result<Vec<u8>, rust_xlsxwriter::X
     book.save_to_buffer()
 }
 
-fn money_text(m: Money) -> String {
-    // 1234567.80 → 1,234,567.80
-    let s = m.to_string();
-    let (neg, s) = s.strip_prefix('-').map_or((false, s.as_str()), |r| (true, r));
-    let (int, frac) = s.split_once('.').unwrap_or((s, "00"));
-    let mut grouped = String::new();
-    for (i, c) in int.chars().enumerate() {
-        if i > 0 && (int.len() - i) % 3 == 0 {
-            grouped.push(',');
-        }
-        grouped.push(c);
-    }
-    format!("{}{grouped}.{frac}", if neg { "-" } else { "" })
-}
-
 /// The report as a PDF in `font` (face `index`): A4 landscape pages, the header on each.
 pub fn execution_pdf(r: &ExecutionReport, font: &[u8], index: u32, footer: &str) -> Result<Vec<u8>, bw_pdf::PdfError> {
     use bw_pdf::{Align, Column, Row as PdfRow, Table};
@@ -263,9 +248,9 @@ pub fn execution_pdf(r: &ExecutionReport, font: &[u8], index: u32, footer: &str)
                     row.project_code.clone(),
                     row.functional_code.clone(),
                     row.economic_code.clone(),
-                    money_text(row.budget),
-                    money_text(row.paid_in_period),
-                    money_text(row.paid),
+                    row.budget.grouped(),
+                    row.paid_in_period.grouped(),
+                    row.paid.grouped(),
                     format!("{:.2}%", row.rate * 100.0),
                     format!("{:.2}%", row.progress * 100.0),
                     format!("{:+.2}", row.gap_points),
@@ -279,14 +264,118 @@ pub fn execution_pdf(r: &ExecutionReport, font: &[u8], index: u32, footer: &str)
     bw_pdf::table_pdf(font, index, &table)
 }
 
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn money_is_grouped_by_thousands() {
-        use bw_core::Money;
-        assert_eq!(super::money_text(Money::from_fen(123_456_780)), "1,234,567.80");
-        assert_eq!(super::money_text(Money::from_fen(-99_999)), "-999.99");
-        assert_eq!(super::money_text(Money::from_fen(5)), "0.05");
-        assert_eq!(super::money_text(Money::from_fen(100_000)), "1,000.00");
+/// The year-end closing report as an XLSX workbook: one row per indicator (amount, paid,
+/// balance as numbers in yuan, the decision in Chinese and English, where a carried balance
+/// went), the totals carried and recovered at the foot.
+pub fn closing_xlsx(r: &crate::budget::ClosingReport, preview: bool) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
+    use rust_xlsxwriter::{Color, Format, Workbook};
+    let mut book = Workbook::new();
+    let head = Format::new().set_bold().set_background_color(Color::RGB(0xD9D9D9)).set_text_wrap();
+    let text = Format::new().set_num_format("@");
+    let money = Format::new().set_num_format("#,##0.00");
+    let bold = Format::new().set_bold().set_background_color(Color::RGB(0xEDEDED));
+    let bold_money = bold.clone().set_num_format("#,##0.00");
+    let sheet = book.add_worksheet();
+    sheet.set_name("年终结转")?;
+    for (j, (h, w)) in CLOSING_COLUMNS.iter().zip([16, 14, 20, 16, 16, 16, 22, 20]).enumerate() {
+        sheet.write_string_with_format(0, j as u16, *h, &head)?;
+        sheet.set_column_width(j as u16, w)?;
     }
+    sheet.set_freeze_panes(1, 0)?;
+    let mut y = 1;
+    for l in &r.lines {
+        let cells = [&l.indicator_code, &l.unit_code, l.project_code.as_deref().unwrap_or("")];
+        for (j, c) in cells.iter().enumerate() {
+            sheet.write_string_with_format(y, j as u16, *c, &text)?;
+        }
+        for (j, m) in [l.amount, l.paid, l.balance].iter().enumerate() {
+            sheet.write_number_with_format(y, 3 + j as u16, yuan(*m), &money)?;
+        }
+        sheet.write_string(y, 6, format!("{} {}", l.decision.zh(), l.decision.as_str()))?;
+        sheet.write_string_with_format(y, 7, l.carried_to.as_deref().unwrap_or(""), &text)?;
+        y += 1;
+    }
+    for (label, m) in [("结转合计 carried over", r.carried), ("收回合计 recovered", r.recovered)] {
+        sheet.write_string_with_format(y, 0, label, &bold)?;
+        sheet.write_number_with_format(y, 5, yuan(m), &bold_money)?;
+        y += 1;
+    }
+    let about = book.add_worksheet();
+    about.set_name("说明")?;
+    about.set_column_width(0, 100)?;
+    for (i, l) in [closing_title(r, preview), CLOSING_RULE.to_string()].iter().enumerate() {
+        about.write_string(i as u32, 0, l)?;
+    }
+    book.save_to_buffer()
+}
+
+/// The year-end closing report as a PDF in `font` (face `index`), A4 landscape.
+pub fn closing_pdf(
+    r: &crate::budget::ClosingReport,
+    preview: bool,
+    font: &[u8],
+    index: u32,
+    footer: &str,
+) -> Result<Vec<u8>, bw_pdf::PdfError> {
+    use bw_pdf::{Align, Column, Row as PdfRow, Table};
+    let weights = [1.8, 1.4, 2.0, 1.6, 1.6, 1.6, 1.8, 1.9];
+    let columns = CLOSING_COLUMNS
+        .iter()
+        .zip(weights)
+        .enumerate()
+        .map(|(j, (h, weight))| Column {
+            header: h.split(' ').next().unwrap_or(h).to_string(),
+            weight,
+            align: if (3..6).contains(&j) { Align::Right } else { Align::Left },
+        })
+        .collect();
+    let mut rows: Vec<PdfRow> = r
+        .lines
+        .iter()
+        .map(|l| PdfRow {
+            cells: vec![
+                l.indicator_code.clone(),
+                l.unit_code.clone(),
+                l.project_code.clone().unwrap_or_default(),
+                l.amount.grouped(),
+                l.paid.grouped(),
+                l.balance.grouped(),
+                l.decision.zh().to_string(),
+                l.carried_to.clone().unwrap_or_default(),
+            ],
+            strong: false,
+        })
+        .collect();
+    for (label, m) in [("结转合计", r.carried), ("收回合计", r.recovered)] {
+        let mut cells = vec![String::new(); 8];
+        cells[0] = label.to_string();
+        cells[5] = m.grouped();
+        rows.push(PdfRow { cells, strong: true });
+    }
+    let table = Table {
+        title: closing_title(r, preview),
+        subtitle: CLOSING_RULE.to_string(),
+        columns,
+        rows,
+        footer: footer.to_string(),
+    };
+    bw_pdf::table_pdf(font, index, &table)
+}
+
+const CLOSING_COLUMNS: [&str; 8] = [
+    "指标编码 indicator",
+    "单位 unit",
+    "项目 project",
+    "预算数(元) budget",
+    "已支付(元) paid",
+    "结余(元) balance",
+    "处理 decision",
+    "结转至 carried to",
+];
+
+const CLOSING_RULE: &str =
+    "跨年度项目结余全额结转为下一年度指标；专项资金全年未支出的作为闲置专项收回；其余结余收回。金额单位：元。";
+
+fn closing_title(r: &crate::budget::ClosingReport, preview: bool) -> String {
+    format!("{}年度年终结转报告{}", r.year, if preview { "（预览，尚未结转）" } else { "" })
 }

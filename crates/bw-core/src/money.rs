@@ -103,6 +103,26 @@ impl Money {
     }
 }
 
+impl Money {
+    /// The amount in yuan with its thousands grouped, "1,234,567.80", for reading (inputs
+    /// never carry separators).
+    pub fn grouped(self) -> String {
+        let abs = self.0.unsigned_abs();
+        let digits = (abs / 100).to_string();
+        let mut out = String::with_capacity(digits.len() + digits.len() / 3 + 4);
+        if self.0 < 0 {
+            out.push('-');
+        }
+        for (i, c) in digits.chars().enumerate() {
+            if i > 0 && (digits.len() - i).is_multiple_of(3) {
+                out.push(',');
+            }
+            out.push(c);
+        }
+        format!("{out}.{:02}", abs % 100)
+    }
+}
+
 impl fmt::Display for Money {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let sign = if self.0 < 0 { "-" } else { "" };
@@ -141,6 +161,16 @@ impl<'de> serde::Deserialize<'de> for Money {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn amounts_read_with_grouped_thousands() {
+        assert_eq!(Money::from_fen(123_456_780).grouped(), "1,234,567.80");
+        assert_eq!(Money::from_fen(-99_999).grouped(), "-999.99");
+        assert_eq!(Money::from_fen(5).grouped(), "0.05");
+        assert_eq!(Money::from_fen(100_000).grouped(), "1,000.00");
+        assert_eq!(Money::from_fen(-12_345_678_900).grouped(), "-123,456,789.00");
+        assert_eq!(Money::from_fen(i64::MIN).grouped(), "-92,233,720,368,547,758.08");
+    }
+
     use super::*;
     use proptest::prelude::*;
 
