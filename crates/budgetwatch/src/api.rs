@@ -619,28 +619,11 @@ pub(crate) async fn classified(app: &App) -> Result<Arc<HashSet<String>>, Proble
     .await
 }
 
-/// Whether classified project `project` of `unit` (涉密) is hidden from the caller: below the
-/// classified data class there, as its indicators and payments are.
-pub(crate) fn project_hidden(
-    caller: &Caller,
-    org: &OrgTree,
-    classified: &HashSet<String>,
-    unit: &str,
-    project: &str,
-) -> bool {
-    classified.contains(project) && caller.class_at(org, unit) < DataClass::Classified
-}
-
-/// Whether indicator `indicator` of `unit` (or a payment on it) is hidden from the caller:
-/// it belongs to a classified project and the caller's class there is below classified.
-pub(crate) fn hidden(
-    caller: &Caller,
-    org: &OrgTree,
-    classified: &HashSet<String>,
-    unit: &str,
-    indicator: &str,
-) -> bool {
-    classified.contains(indicator) && caller.class_at(org, unit) < DataClass::Classified
+/// Whether `code` of `unit` — an indicator or a payment on it, or a project, as `classified`
+/// holds indicators or projects — is hidden from the caller: it is classified (涉密) and the
+/// caller's class there is below classified.
+pub(crate) fn hidden(caller: &Caller, org: &OrgTree, classified: &HashSet<String>, unit: &str, code: &str) -> bool {
+    classified.contains(code) && caller.class_at(org, unit) < DataClass::Classified
 }
 
 #[utoipa::path(get, path = "/api/v1/payments", tag = "payments", params(PaymentQuery), security((), ("token" = [])), responses((status = 200, description = "a page of payments", body = PaymentPage), (status = 400, description = "a malformed parameter", body = ProblemDoc), (status = 401, description = "no or an unknown credential", body = ProblemDoc), (status = 403, description = "outside the caller's permissions, scope or class", body = ProblemDoc)))]

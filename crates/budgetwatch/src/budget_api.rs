@@ -116,7 +116,7 @@ async fn performance_results(
     let classified = bw_app::classified::projects(&app.store).await.map_err(Problem::internal)?;
     r.projects.retain(|p| {
         caller.check(&org, Permission::ReadBudget, &p.unit_code).is_ok()
-            && !crate::api::project_hidden(&caller, &org, &classified, &p.unit_code, &p.project_code)
+            && !crate::api::hidden(&caller, &org, &classified, &p.unit_code, &p.project_code)
     });
     Ok(Json(json!(r)))
 }

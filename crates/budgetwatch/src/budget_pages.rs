@@ -15,7 +15,7 @@ use bw_core::Money;
 use bw_core::access::Permission;
 use bw_core::budget::{Stage, StepState};
 
-use crate::api::{App, Caller, Problem, Via, esc, project_hidden, signed_in};
+use crate::api::{App, Caller, Problem, Via, esc, hidden, signed_in};
 use crate::pages::{form_csrf, head, layout, outcome, problem_page, t, urlencode};
 
 pub fn routes() -> Router<App> {
@@ -511,7 +511,7 @@ async fn performance_body(app: &App, caller: &Caller, year: i32, q: &PageQuery) 
     let classified = bw_app::classified::projects(&app.store).await.map_err(Problem::internal)?;
     let shown = |p: &&performance::ProjectResult| {
         caller.check(&org, Permission::ReadBudget, &p.unit_code).is_ok()
-            && !project_hidden(caller, &org, &classified, &p.unit_code, &p.project_code)
+            && !hidden(caller, &org, &classified, &p.unit_code, &p.project_code)
     };
     for p in r.projects.iter().filter(shown) {
         let action = match p.action {
@@ -627,7 +627,7 @@ async fn projects_body(app: &App, caller: &Caller, q: &PageQuery) -> Result<Stri
     let projects = library::list(&app.store).await.map_err(Problem::internal)?;
     for p in projects.iter().filter(|p| {
         caller.check(&org, Permission::ReadBudget, &p.unit_code).is_ok()
-            && !project_hidden(caller, &org, &classified, &p.unit_code, &p.project_code)
+            && !hidden(caller, &org, &classified, &p.unit_code, &p.project_code)
     }) {
         let tier = match p.status.as_str() {
             "reserve" => t(en, "储备", "reserve"),

@@ -16,7 +16,7 @@ use serde_json::json;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::api::{App, Caller, Problem, ProblemDoc, field_problem, off_thread, project_hidden, signed_in};
+use crate::api::{App, Caller, Problem, ProblemDoc, field_problem, hidden, off_thread, signed_in};
 use crate::budget_api::{ctx, on_everything, project_unit, refused};
 
 /// The endpoints, described for the API document.
@@ -47,7 +47,7 @@ async fn list_projects(State(app): State<App>, caller: Caller) -> Result<Json<se
     let mut projects = library::list(&app.store).await.map_err(Problem::internal)?;
     projects.retain(|p| {
         caller.check(&org, Permission::ReadBudget, &p.unit_code).is_ok()
-            && !project_hidden(&caller, &org, &classified, &p.unit_code, &p.project_code)
+            && !hidden(&caller, &org, &classified, &p.unit_code, &p.project_code)
     });
     Ok(Json(json!({"projects": projects})))
 }
@@ -62,7 +62,7 @@ async fn one_project(
     let p = library::project(&app.store, &code).await.map_err(Problem::internal)?;
     let (classified, org) = (classified_projects(&app).await?, app.org().await?);
     let unit = p.as_ref().map(|p| p.unit_code.as_str()).unwrap_or("");
-    if project_hidden(&caller, &org, &classified, unit, &code) {
+    if hidden(&caller, &org, &classified, unit, &code) {
         return Err(Refusal::OutOfScope(Permission::ReadBudget, format!("project {code}")).into());
     }
     let plans = library::plans_of(&app.store, &code).await.map_err(Problem::internal)?;
@@ -128,7 +128,7 @@ async fn rolling_plan(
     lines.retain(|l| {
         let unit = units.get(&l.project_code).map(String::as_str).unwrap_or("");
         caller.check(&org, Permission::ReadBudget, unit).is_ok()
-            && !project_hidden(&caller, &org, &classified, unit, &l.project_code)
+            && !hidden(&caller, &org, &classified, unit, &l.project_code)
     });
     Ok(Json(json!({"plan_year": year, "years": [year, year + 1, year + 2], "projects": lines})))
 }
