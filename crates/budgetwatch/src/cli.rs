@@ -102,6 +102,12 @@ enum Command {
         /// Prepare the database and exit without serving.
         #[arg(long)]
         no_serve: bool,
+        /// Also play the budget scene on the imported year (evaluations, ranking, rolling
+        /// plan, next year's cycle with the proposal as drafts, one submitted), so that the
+        /// budget and performance pages have something to show. Left out by default: a
+        /// scripted fiscal year on the demo data starts from the imported year alone.
+        #[arg(long)]
+        scene: bool,
     },
     /// Start the web server.
     Serve {
@@ -1793,7 +1799,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                 started.elapsed().as_secs_f64()
             );
         }
-        Command::Demo { addr, data, payments, seed, no_serve } => {
+        Command::Demo { addr, data, payments, seed, no_serve, scene } => {
             if !data.join("ground_truth.json").exists() {
                 eprintln!("generating the demo data set ({payments} payments) in {} …", data.display());
                 bw_app::demo::generate(&bw_app::demo::DemoOptions { seed, payments, year: 2025 }, &data)?;
@@ -1830,7 +1836,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             }
             let logins = bw_app::users::demo_accounts(&store, &c).await?;
             let handler = logins.iter().find(|l| l.role == bw_core::access::Role::UnitHandler);
-            if let Some(h) = handler {
+            if let Some(h) = handler.filter(|_| scene) {
                 use bw_core::access::Permission;
                 let approvers: Vec<(&str, &str)> = logins
                     .iter()
@@ -1843,6 +1849,9 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                     Ctx { actor: finance.map(|f| format!("user:{}", f.user)).unwrap_or(c.actor.clone()), ..c.clone() };
                 let scene = bw_app::scene::play(&store, &fc, 2025, (&h.scope, &h.user), &approvers).await?;
                 println!("{}", bw_app::scene::summary(&scene, 2025));
+            }
+            if !scene {
+                println!("(add --scene to play the budget cycle and performance evaluation on the demo year)");
             }
             println!("log-ins (one per role; passwords made for this database):");
             for l in logins {
