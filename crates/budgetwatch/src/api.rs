@@ -586,6 +586,12 @@ fn date_param(name: &str, v: &Option<String>) -> Result<Option<Date>, Problem> {
         .transpose()
 }
 
+/// A fiscal year as the API takes it: four digits, 1900 to 9999 (beyond them the years
+/// around it — the next cycle, the outer years of a plan — would not exist).
+pub(crate) fn fiscal_year(year: i32) -> Result<i32, Problem> {
+    if (1900..=9999).contains(&year) { Ok(year) } else { Err(field_problem("year", "a year from 1900 to 9999")) }
+}
+
 pub(crate) fn field_problem(field: &str, message: &str) -> Problem {
     let mut p = Problem::bad_request(format!("{field}: {message}"));
     p.errors.push(json!({"field": field, "message": message}));

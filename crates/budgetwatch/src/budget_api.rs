@@ -72,6 +72,7 @@ async fn closing_preview(
     Path(year): Path<i32>,
     Query(q): Query<ClosingQuery>,
 ) -> Result<Response, Problem> {
+    crate::api::fiscal_year(year)?;
     on_everything(&caller, Permission::ReadBudget)?;
     let format = q.format.unwrap_or_else(|| "json".into());
     if !matches!(format.as_str(), "json" | "xlsx" | "pdf") {
@@ -96,6 +97,7 @@ async fn closing_preview(
 
 #[utoipa::path(post, path = "/api/v1/budget/{year}/closing", tag = "budget", params(("year" = i32, Path, description = "fiscal year")), security((), ("token" = [])), responses((status = 201, description = "closed: balances carried over as next year's indicators or recovered; the report", body = Object), (status = 401, description = "no or an unknown credential", body = ProblemDoc), (status = 403, description = "needs approve_budget on the whole organisation", body = ProblemDoc), (status = 409, description = "not at year_end_review, or closed already", body = ProblemDoc)))]
 async fn close_year(State(app): State<App>, caller: Caller, Path(year): Path<i32>) -> Result<Response, Problem> {
+    crate::api::fiscal_year(year)?;
     on_everything(&caller, Permission::ApproveBudget)?;
     let (store, c) = (app.store.clone(), ctx(&caller, None)?);
     let r = off_thread(move |rt| rt.block_on(budget::close_year(&store, &c, year))).await?.map_err(refused)?;
@@ -108,6 +110,7 @@ async fn performance_results(
     caller: Caller,
     Path(year): Path<i32>,
 ) -> Result<Json<serde_json::Value>, Problem> {
+    crate::api::fiscal_year(year)?;
     signed_in(&caller)?;
     let org = app.org().await?;
     caller.nodes(&org, Permission::ReadBudget, false)?;
@@ -161,6 +164,7 @@ async fn set_kpis(
     Path((year, project)): Path<(i32, String)>,
     Json(b): Json<KpisBody>,
 ) -> Result<Json<serde_json::Value>, Problem> {
+    crate::api::fiscal_year(year)?;
     use bw_core::performance::{Category, Direction, Kpi, Milli};
     project_unit(&app, &caller, &project, Permission::PrepareBudget).await?;
     let mut kpis = Vec::new();
@@ -202,6 +206,7 @@ async fn record_actual(
     Path((year, project, code)): Path<(i32, String, String)>,
     Json(b): Json<ValueBody>,
 ) -> Result<Json<serde_json::Value>, Problem> {
+    crate::api::fiscal_year(year)?;
     project_unit(&app, &caller, &project, Permission::PrepareBudget).await?;
     let v = bw_core::performance::Milli::parse(&b.value).map_err(|e| field_problem("value", &e))?;
     let (store, c, p, k) = (app.store.clone(), ctx(&caller, None)?, project.clone(), code.clone());
@@ -226,6 +231,7 @@ async fn record_evaluation(
     Path((year, project)): Path<(i32, String)>,
     Json(b): Json<EvaluationBody>,
 ) -> Result<Json<serde_json::Value>, Problem> {
+    crate::api::fiscal_year(year)?;
     let by = bw_app::performance::Evaluator::parse(&b.by).map_err(|e| field_problem("by", &e))?;
     // The unit evaluates itself; finance records an outside evaluator's result.
     match by {
@@ -249,6 +255,7 @@ async fn record_satisfaction(
     Path((year, department)): Path<(i32, String)>,
     Json(b): Json<EvaluationBody>,
 ) -> Result<Json<serde_json::Value>, Problem> {
+    crate::api::fiscal_year(year)?;
     on_everything(&caller, Permission::PrepareBudget)?;
     let score = bw_core::performance::parse_points(&b.score).map_err(|e| field_problem("score", &e))?;
     let (store, c, d) = (app.store.clone(), ctx(&caller, None)?, department.clone());
@@ -260,6 +267,7 @@ async fn record_satisfaction(
 
 #[utoipa::path(post, path = "/api/v1/performance/{year}/proposal", tag = "performance", params(("year" = i32, Path, description = "the evaluated year")), security((), ("token" = [])), responses((status = 201, description = "next year's proposal saved as draft versions of year + 1 (units and versions)", body = Object), (status = 401, description = "no or an unknown credential", body = ProblemDoc), (status = 403, description = "needs prepare_budget on the whole organisation", body = ProblemDoc), (status = 409, description = "next year's cycle not open for drafts, or a line refused", body = ProblemDoc)))]
 async fn propose(State(app): State<App>, caller: Caller, Path(year): Path<i32>) -> Result<Response, Problem> {
+    crate::api::fiscal_year(year)?;
     on_everything(&caller, Permission::PrepareBudget)?;
     let (store, c) = (app.store.clone(), ctx(&caller, None)?);
     let saved =
@@ -296,6 +304,7 @@ async fn request_adjustment(
     Path(year): Path<i32>,
     Json(b): Json<AdjustmentBody>,
 ) -> Result<Response, Problem> {
+    crate::api::fiscal_year(year)?;
     signed_in(&caller)?;
     let delta = bw_core::Money::parse_yuan(&b.delta).map_err(|e| field_problem("delta", &e.to_string()))?;
     let org = app.org().await?;
@@ -374,6 +383,7 @@ async fn show_year(
     caller: Caller,
     Path(year): Path<i32>,
 ) -> Result<Json<serde_json::Value>, Problem> {
+    crate::api::fiscal_year(year)?;
     signed_in(&caller)?;
     let org = app.org().await?;
     caller.nodes(&org, Permission::ReadBudget, false)?;
@@ -400,6 +410,7 @@ async fn open_year(
     Path(year): Path<i32>,
     Json(b): Json<OpenBody>,
 ) -> Result<Response, Problem> {
+    crate::api::fiscal_year(year)?;
     on_everything(&caller, Permission::PrepareBudget)?;
     let mode = Mode::parse(&b.mode).map_err(|e| field_problem("mode", &e))?;
     let (store, c) = (app.store.clone(), ctx(&caller, None)?);
@@ -420,6 +431,7 @@ async fn advance_year(
     Path(year): Path<i32>,
     Json(b): Json<AdvanceBody>,
 ) -> Result<Json<serde_json::Value>, Problem> {
+    crate::api::fiscal_year(year)?;
     on_everything(&caller, Permission::ApproveBudget)?;
     let to = Stage::parse(&b.to).map_err(|e| field_problem("to", &e))?;
     let (store, c) = (app.store.clone(), ctx(&caller, None)?);
@@ -440,6 +452,7 @@ async fn set_control(
     Path((year, department)): Path<(i32, String)>,
     Json(b): Json<ControlBody>,
 ) -> Result<Json<serde_json::Value>, Problem> {
+    crate::api::fiscal_year(year)?;
     on_everything(&caller, Permission::PrepareBudget)?;
     let amount = bw_core::Money::parse_yuan(&b.amount).map_err(|e| field_problem("amount", &e.to_string()))?;
     let (store, c, d) = (app.store.clone(), ctx(&caller, None)?, department.clone());
@@ -453,6 +466,7 @@ async fn list_versions(
     caller: Caller,
     Path((year, unit)): Path<(i32, String)>,
 ) -> Result<Json<serde_json::Value>, Problem> {
+    crate::api::fiscal_year(year)?;
     signed_in(&caller)?;
     let org = app.org().await?;
     caller.check(&org, Permission::ReadBudget, &unit)?;
@@ -476,6 +490,7 @@ async fn save_draft(
     Path((year, unit)): Path<(i32, String)>,
     Json(b): Json<DraftBody>,
 ) -> Result<Response, Problem> {
+    crate::api::fiscal_year(year)?;
     signed_in(&caller)?;
     let org = app.org().await?;
     caller.check(&org, Permission::PrepareBudget, &unit)?;
@@ -500,6 +515,7 @@ async fn diff_versions(
     Path((year, unit)): Path<(i32, String)>,
     Query(q): Query<DiffQuery>,
 ) -> Result<Json<serde_json::Value>, Problem> {
+    crate::api::fiscal_year(year)?;
     signed_in(&caller)?;
     let org = app.org().await?;
     caller.check(&org, Permission::ReadBudget, &unit)?;
@@ -521,6 +537,7 @@ async fn submit_draft(
     Path((year, unit)): Path<(i32, String)>,
     Json(b): Json<SubmitBody>,
 ) -> Result<Response, Problem> {
+    crate::api::fiscal_year(year)?;
     signed_in(&caller)?;
     let org = app.org().await?;
     caller.check(&org, Permission::PrepareBudget, &unit)?;

@@ -88,6 +88,7 @@ async fn year_page(
 }
 
 async fn year_body(app: &App, caller: &Caller, year: i32, q: &PageQuery) -> Result<String, Problem> {
+    crate::api::fiscal_year(year)?;
     let en = q.en();
     signed_in(caller)?;
     let org = app.org().await?;
@@ -468,6 +469,7 @@ async fn performance_page(
 }
 
 async fn performance_body(app: &App, caller: &Caller, year: i32, q: &PageQuery) -> Result<String, Problem> {
+    crate::api::fiscal_year(year)?;
     use bw_core::performance::{ProjectAction, points_text};
     let en = q.en();
     signed_in(caller)?;

@@ -324,7 +324,7 @@ enum RulesCommand {
     /// Propose next year's level bounds from YEAR's distribution (90th, 95th, 99th
     /// percentiles) and show how many warnings each proposal would have raised.
     Calibrate {
-        #[arg(long)]
+        #[arg(long, value_parser = clap::value_parser!(i32).range(1900..=9999))]
         year: i32,
         #[arg(long, default_value = "text")]
         format: String,
@@ -913,7 +913,7 @@ async fn classify_project(g: &Global, code: &str, on: bool) -> Result<()> {
 enum BudgetCommand {
     /// Open the cycle of YEAR at its first stage (research and targets).
     Open {
-        #[arg(long)]
+        #[arg(long, value_parser = clap::value_parser!(i32).range(1900..=9999))]
         year: i32,
         /// bottom_up or top_down.
         #[arg(long)]
@@ -923,21 +923,21 @@ enum BudgetCommand {
     /// approval, execution, year_end_review); entering execution imports the approved drafts
     /// as the year's indicators.
     Advance {
-        #[arg(long)]
+        #[arg(long, value_parser = clap::value_parser!(i32).range(1900..=9999))]
         year: i32,
         #[arg(long)]
         to: String,
     },
     /// The cycle, its drafts and the approval items.
     Show {
-        #[arg(long)]
+        #[arg(long, value_parser = clap::value_parser!(i32).range(1900..=9999))]
         year: i32,
         #[arg(long, default_value = "text")]
         format: String,
     },
     /// A department's control total in a top-down year.
     Control {
-        #[arg(long)]
+        #[arg(long, value_parser = clap::value_parser!(i32).range(1900..=9999))]
         year: i32,
         #[arg(long)]
         department: String,
@@ -948,7 +948,7 @@ enum BudgetCommand {
     /// Save a new version of UNIT's draft from FILE (CSV: indicator_code, project_code,
     /// functional_code, economic_code, amount).
     Draft {
-        #[arg(long)]
+        #[arg(long, value_parser = clap::value_parser!(i32).range(1900..=9999))]
         year: i32,
         #[arg(long)]
         unit: String,
@@ -958,7 +958,7 @@ enum BudgetCommand {
     },
     /// What changed between two versions of UNIT's draft.
     Diff {
-        #[arg(long)]
+        #[arg(long, value_parser = clap::value_parser!(i32).range(1900..=9999))]
         year: i32,
         #[arg(long)]
         unit: String,
@@ -971,7 +971,7 @@ enum BudgetCommand {
     },
     /// Submit UNIT's latest draft for approval.
     Submit {
-        #[arg(long)]
+        #[arg(long, value_parser = clap::value_parser!(i32).range(1900..=9999))]
         year: i32,
         #[arg(long)]
         unit: String,
@@ -1004,7 +1004,7 @@ enum BudgetCommand {
     /// Close YEAR (at year_end_review): balances of projects running on carried over as
     /// next year's indicators, the rest recovered; prints the closing report.
     Close {
-        #[arg(long)]
+        #[arg(long, value_parser = clap::value_parser!(i32).range(1900..=9999))]
         year: i32,
         /// Print the report without closing.
         #[arg(long)]
@@ -1018,7 +1018,7 @@ enum BudgetCommand {
     /// Request an adjustment of an indicator during execution (the standard report form):
     /// routine ones are approved at once by rule, the rest go for approval.
     Adjust {
-        #[arg(long)]
+        #[arg(long, value_parser = clap::value_parser!(i32).range(1900..=9999))]
         year: i32,
         #[arg(long)]
         indicator: String,
@@ -1049,7 +1049,7 @@ enum PerformanceCommand {
     /// Set PROJECT's KPIs for YEAR from FILE (CSV: code, name, category, direction, target,
     /// weight; weights add up to 100).
     Kpis {
-        #[arg(long)]
+        #[arg(long, value_parser = clap::value_parser!(i32).range(1900..=9999))]
         year: i32,
         #[arg(long)]
         project: String,
@@ -1057,7 +1057,7 @@ enum PerformanceCommand {
     },
     /// The value KPI reached.
     Actual {
-        #[arg(long)]
+        #[arg(long, value_parser = clap::value_parser!(i32).range(1900..=9999))]
         year: i32,
         #[arg(long)]
         project: String,
@@ -1068,7 +1068,7 @@ enum PerformanceCommand {
     },
     /// An evaluation's score (0–100) of PROJECT: by the unit itself or a third party.
     Evaluate {
-        #[arg(long)]
+        #[arg(long, value_parser = clap::value_parser!(i32).range(1900..=9999))]
         year: i32,
         #[arg(long)]
         project: String,
@@ -1080,7 +1080,7 @@ enum PerformanceCommand {
     },
     /// A department's public-satisfaction score (0–100): 30 % of its result.
     Satisfaction {
-        #[arg(long)]
+        #[arg(long, value_parser = clap::value_parser!(i32).range(1900..=9999))]
         year: i32,
         #[arg(long)]
         department: String,
@@ -1089,7 +1089,7 @@ enum PerformanceCommand {
     },
     /// The year's scores, grades, distortion flags, department results and ladder.
     Results {
-        #[arg(long)]
+        #[arg(long, value_parser = clap::value_parser!(i32).range(1900..=9999))]
         year: i32,
         #[arg(long, default_value = "text")]
         format: String,
@@ -1097,13 +1097,13 @@ enum PerformanceCommand {
     /// Next year's proposal from YEAR's results, saved as draft versions of YEAR + 1 (its
     /// cycle open for drafts); never applied without approval.
     Propose {
-        #[arg(long)]
+        #[arg(long, value_parser = clap::value_parser!(i32).range(1900..=9999))]
         year: i32,
     },
     /// Roll the three-year plan forward in YEAR: each project's amount and the two outer
     /// years, from last year's plan scaled by this year's performance.
     Roll {
-        #[arg(long)]
+        #[arg(long, value_parser = clap::value_parser!(i32).range(1900..=9999))]
         year: i32,
         #[arg(long, default_value = "text")]
         format: String,
@@ -1114,7 +1114,7 @@ enum PerformanceCommand {
     /// Publish YEAR's ranking of departments (result, grade, rung) on the public portal;
     /// publishing again replaces it.
     Publish {
-        #[arg(long)]
+        #[arg(long, value_parser = clap::value_parser!(i32).range(1900..=9999))]
         year: i32,
         #[arg(long, default_value = "text")]
         format: String,

@@ -38,9 +38,7 @@ impl When {
     fn resolve(&self) -> Result<(i32, u32), Problem> {
         let t = crate::server::today();
         let year = self.year.unwrap_or(t.year());
-        if !(1900..=9999).contains(&year) {
-            return Err(crate::api::field_problem("year", "a year from 1900 to 9999"));
-        }
+        crate::api::fiscal_year(year)?;
         let month = match self.month {
             Some(m) if (1..=12).contains(&m) => m,
             Some(_) => return Err(crate::api::field_problem("month", "1 to 12")),

@@ -119,6 +119,7 @@ async fn rolling_plan(
     caller: Caller,
     Path(year): Path<i32>,
 ) -> Result<Json<serde_json::Value>, Problem> {
+    crate::api::fiscal_year(year)?;
     signed_in(&caller)?;
     let org = app.org().await?;
     caller.nodes(&org, Permission::ReadBudget, false)?;
@@ -135,6 +136,7 @@ async fn rolling_plan(
 
 #[utoipa::path(post, path = "/api/v1/performance/{year}/rolling", tag = "performance", params(("year" = i32, Path, description = "the plan year")), security((), ("token" = [])), responses((status = 201, description = "the plan rolled forward from last year's with this year's grades", body = Object), (status = 401, description = "no or an unknown credential", body = ProblemDoc), (status = 403, description = "needs prepare_budget on the whole organisation", body = ProblemDoc), (status = 409, description = "the year's plan is already made", body = ProblemDoc)))]
 async fn make_rolling_plan(State(app): State<App>, caller: Caller, Path(year): Path<i32>) -> Result<Response, Problem> {
+    crate::api::fiscal_year(year)?;
     on_everything(&caller, Permission::PrepareBudget)?;
     let (store, c) = (app.store.clone(), ctx(&caller, None)?);
     let lines = off_thread(move |rt| rt.block_on(performance::roll_plan(&store, &c, year))).await?.map_err(refused)?;
@@ -144,6 +146,7 @@ async fn make_rolling_plan(State(app): State<App>, caller: Caller, Path(year): P
 
 #[utoipa::path(get, path = "/api/v1/performance/{year}/rankings", tag = "performance", params(("year" = i32, Path, description = "fiscal year")), responses((status = 200, description = "the departments' ranking as published (public, no log-in)", body = Object), (status = 404, description = "not published", body = ProblemDoc)))]
 async fn ranking(State(app): State<App>, Path(year): Path<i32>) -> Result<Json<serde_json::Value>, Problem> {
+    crate::api::fiscal_year(year)?;
     match performance::published(&app.store, year).await.map_err(Problem::internal)? {
         Some(r) => Ok(Json(json!(r))),
         None => Err(Problem::new(StatusCode::NOT_FOUND, "not_found", format!("no ranking of {year} is published"))),
@@ -152,6 +155,7 @@ async fn ranking(State(app): State<App>, Path(year): Path<i32>) -> Result<Json<s
 
 #[utoipa::path(post, path = "/api/v1/performance/{year}/rankings", tag = "performance", params(("year" = i32, Path, description = "fiscal year")), security((), ("token" = [])), responses((status = 201, description = "published on the portal (replacing an earlier publication of the year)", body = Object), (status = 401, description = "no or an unknown credential", body = ProblemDoc), (status = 403, description = "needs approve_budget on the whole organisation", body = ProblemDoc), (status = 409, description = "no department has a result", body = ProblemDoc)))]
 async fn publish_ranking(State(app): State<App>, caller: Caller, Path(year): Path<i32>) -> Result<Response, Problem> {
+    crate::api::fiscal_year(year)?;
     on_everything(&caller, Permission::ApproveBudget)?;
     let (store, c) = (app.store.clone(), ctx(&caller, None)?);
     let r = off_thread(move |rt| rt.block_on(performance::publish(&store, &c, year))).await?.map_err(refused)?;

@@ -56,6 +56,8 @@ fn a_year_prepared_and_approved_from_the_command_line() {
     assert!(!o.status.success() && stderr(&o).contains("routes.json: line 1"), "{}", stderr(&o));
     std::fs::write(&file, routes.to_string()).unwrap();
     ok(&["budget", "workflow", "--set", file.to_str().unwrap()]);
+    let o = bw(&db, &["budget", "open", "--year", "12027", "--mode", "bottom_up"]);
+    assert!(!o.status.success() && stderr(&o).contains("12027 is not in 1900..=9999"), "{}", stderr(&o));
     ok(&["budget", "open", "--year", "2027", "--mode", "bottom_up"]);
     let o = bw(&db, &["budget", "advance", "--year", "2027", "--to", "review"]);
     assert!(!o.status.success() && stderr(&o).contains("the next stage is preparation"), "{}", stderr(&o));
@@ -374,9 +376,15 @@ fn a_year_prepared_and_approved_from_the_command_line() {
     assert_eq!(r.status, 409, "{}", r.body);
     assert_eq!(call(&head, "PUT", "/api/v1/budget/workflows", routes.json()).status, 200);
 
+    // Years are four digits: the next year or the outer years of one beyond them would not exist.
+    for path in ["/api/v1/performance/2147483647/rolling", "/api/v1/budget/99999", "/api/v1/performance/-1"] {
+        assert_eq!(call(&finance, "GET", path, serde_json::json!(null)).status, 400, "{path}");
+    }
+
     // The pages of the same work.
     let page = |who: &(String, String), path: &str| request(&addr, "GET", path, &[("Cookie", who.0.as_str())], "");
     assert_eq!(request(&addr, "GET", "/budget/2027", &[], "").status, 401);
+    assert_eq!(page(&finance, "/performance/2147483647").status, 400);
     let year = page(&finance, "/budget/2027");
     assert_eq!(year.status, 200);
     assert!(year.body.contains("<li class=now aria-current=step>执行"), "the stage now");
