@@ -265,7 +265,7 @@ async fn record_satisfaction(
     Ok(Json(json!({"year": year, "department_code": department, "score": b.score})))
 }
 
-#[utoipa::path(post, path = "/api/v1/performance/{year}/proposal", tag = "performance", params(("year" = i32, Path, description = "the evaluated year")), security((), ("token" = [])), responses((status = 201, description = "next year's proposal saved as draft versions of year + 1 (units and versions)", body = Object), (status = 401, description = "no or an unknown credential", body = ProblemDoc), (status = 403, description = "needs prepare_budget on the whole organisation", body = ProblemDoc), (status = 409, description = "next year's cycle not open for drafts, or a line refused", body = ProblemDoc)))]
+#[utoipa::path(post, path = "/api/v1/performance/{year}/proposal", tag = "performance", params(("year" = i32, Path, description = "the evaluated year")), security((), ("token" = [])), responses((status = 201, description = "next year's proposal saved as draft versions of year + 1 (units and versions), and the interviews of the bottom departments' heads scheduled (department, due date)", body = Object), (status = 401, description = "no or an unknown credential", body = ProblemDoc), (status = 403, description = "needs prepare_budget on the whole organisation", body = ProblemDoc), (status = 409, description = "next year's cycle not open for drafts, or a line refused", body = ProblemDoc)))]
 async fn propose(State(app): State<App>, caller: Caller, Path(year): Path<i32>) -> Result<Response, Problem> {
     crate::api::fiscal_year(year)?;
     on_everything(&caller, Permission::PrepareBudget)?;
@@ -273,7 +273,9 @@ async fn propose(State(app): State<App>, caller: Caller, Path(year): Path<i32>) 
     let saved =
         off_thread(move |rt| rt.block_on(bw_app::performance::propose(&store, &c, year))).await?.map_err(refused)?;
     let items: Vec<_> = saved.iter().map(|(u, v)| json!({"unit_code": u, "version": v})).collect();
-    Ok((StatusCode::CREATED, Json(json!({"year": year + 1, "drafts": items}))).into_response())
+    let interviews = bw_app::performance::interviews(&app.store, year).await.map_err(Problem::internal)?;
+    Ok((StatusCode::CREATED, Json(json!({"year": year + 1, "drafts": items, "interviews": interviews})))
+        .into_response())
 }
 
 #[derive(serde::Deserialize, utoipa::ToSchema)]

@@ -547,6 +547,7 @@ async fn performance_body(app: &App, caller: &Caller, year: i32, q: &PageQuery) 
         );
     }
     b.push_str("</tbody></table></div>");
+    let interviews = performance::interviews(&app.store, year).await.map_err(Problem::internal)?;
     let _ = write!(b, "<h2>{}</h2>", t(en, "部门排名与预算阶梯", "Departments: ranking and ladder"));
     b.push_str(&head(&[
         t(en, "名次", "Rank"),
@@ -570,6 +571,17 @@ async fn performance_body(app: &App, caller: &Caller, year: i32, q: &PageQuery) 
         );
     }
     b.push_str("</tbody></table></div>");
+    for i in &interviews {
+        let _ = write!(
+            b,
+            "<p>{} {} <small>{}</small> · {} {}</p>",
+            t(en, "已安排约谈：", "Interview scheduled:"),
+            esc(&name(&i.department_code)),
+            esc(&i.department_code),
+            t(en, "截至", "by"),
+            esc(&i.due_on)
+        );
+    }
     let published = performance::published(&app.store, year).await.map_err(Problem::internal)?;
     let _ = write!(
         b,

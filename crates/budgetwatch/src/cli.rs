@@ -897,6 +897,12 @@ async fn performance_command(g: &Global, command: PerformanceCommand) -> Result<
             for (unit, v) in perf::propose(&store, &ctx(g)?, year).await? {
                 println!("{unit}: proposal saved as draft {v} for {}", year + 1);
             }
+            for i in perf::interviews(&store, year).await? {
+                println!(
+                    "{}: interview of the head scheduled by {} (bottom of the {year} ladder)",
+                    i.department_code, i.due_on
+                );
+            }
         }
     }
     Ok(())

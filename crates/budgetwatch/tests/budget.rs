@@ -355,6 +355,11 @@ fn a_year_prepared_and_approved_from_the_command_line() {
     assert!(rolling["projects"].as_array().unwrap().contains(&line), "{rolling}");
     assert_eq!(call(&finance, "POST", "/api/v1/performance/2025/rolling", serde_json::json!(null)).status, 409);
 
+    // Next year's proposal again: refused while the first unit's draft is in review.
+    let r = call(&finance, "POST", "/api/v1/performance/2025/proposal", serde_json::json!(null));
+    assert_eq!(r.status, 409, "{}", r.body);
+    assert!(r.json()["detail"].as_str().unwrap().contains("is in review: wait for the decision"), "{}", r.body);
+
     // The ranking published again after the third party's score, read by anyone.
     assert_eq!(call(&finance, "POST", "/api/v1/performance/2025/rankings", serde_json::json!(null)).status, 403);
     let r = call(&head, "POST", "/api/v1/performance/2025/rankings", serde_json::json!(null));
@@ -406,6 +411,8 @@ fn a_year_prepared_and_approved_from_the_command_line() {
     let perf = page(&finance, "/performance/2025");
     assert!(perf.body.contains(project) && perf.body.contains("失真"), "the distorted evaluation is flagged");
     assert!(perf.body.contains("排名已于"), "the ranking is published");
+    // The scene's proposal scheduled the bottom department's interview.
+    assert!(perf.body.contains("已安排约谈："), "the interview and its date");
     let library = page(&handler, "/projects");
     assert!(library.status == 200 && library.body.contains(project), "the library page");
     let _ = child.kill();

@@ -405,7 +405,54 @@ pub async fn propose(store: &Store, ctx: &Ctx, year: i32) -> Result<Vec<(String,
         let v = crate::budget::save_draft(store, ctx, year + 1, &unit, &lines, &note).await?;
         saved.push((unit, v));
     }
+    schedule_interviews(store, ctx, year, &r.departments).await?;
     Ok(saved)
+}
+
+/// Working days between the proposal and the interview of a bottom department's head.
+pub const INTERVIEW_WORKDAYS: u32 = 10;
+
+/// An interview (约谈) of a department's head, scheduled for its place at the bottom of the
+/// year's ladder.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct Interview {
+    pub year: i32,
+    pub department_code: String,
+    pub due_on: String,
+}
+
+/// Schedules an interview of each department the ladder marks, `INTERVIEW_WORKDAYS` working
+/// days after today (journaled `interview.schedule`); one per department and year.
+async fn schedule_interviews(store: &Store, ctx: &Ctx, year: i32, rungs: &[Rung]) -> Result<(), ActionError> {
+    let have: Vec<String> = interviews(store, year).await?.into_iter().map(|i| i.department_code).collect();
+    let calendar = crate::calendar::load(store).await?;
+    let due = calendar.add_workdays(ctx.at.date(), INTERVIEW_WORKDAYS).value.to_string();
+    for r in rungs.iter().filter(|r| r.interview && !have.contains(&r.department)) {
+        let data = serde_json::json!({"year": year, "department_code": r.department, "due_on": due});
+        let reason = format!("interview of the head of {} for the performance of {year}", r.department);
+        let (d, due) = (r.department.clone(), due.clone());
+        act(store, ctx, "interview.schedule", &reason, &data, async move |tx, idx| {
+            sqlx::query("INSERT INTO interviews (year, department_code, due_on, journal_idx) VALUES ($1, $2, $3, $4)")
+                .bind(i64::from(year))
+                .bind(d)
+                .bind(due)
+                .bind(idx)
+                .execute(&mut **tx)
+                .await?;
+            Ok(())
+        })
+        .await?;
+    }
+    Ok(())
+}
+
+/// The interviews scheduled for `year`'s performance, by department.
+pub async fn interviews(store: &Store, year: i32) -> Result<Vec<Interview>, ActionError> {
+    let rows = sqlx::query("SELECT department_code, due_on FROM interviews WHERE year = $1 ORDER BY department_code")
+        .bind(i64::from(year))
+        .fetch_all(store.pool())
+        .await?;
+    rows.iter().map(|r| Ok(Interview { year, department_code: r.try_get(0)?, due_on: r.try_get(1)? })).collect()
 }
 
 /// A department's line of a published ranking.

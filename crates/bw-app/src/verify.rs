@@ -956,6 +956,13 @@ impl Model {
                 let definition = d["definition"].as_str().ok_or("no definition")?.to_string();
                 self.put("workflows", name.clone(), vec![name, definition, ix]);
             }
+            "interview.schedule" => {
+                let d = data();
+                let year = d["year"].as_i64().ok_or("no year")?.to_string();
+                let dept = d["department_code"].as_str().ok_or("no department_code")?.to_string();
+                let due = d["due_on"].as_str().ok_or("no due_on")?.to_string();
+                self.put("interviews", format!("{year}/{dept}"), vec![year, dept, due, ix]);
+            }
             "performance.publish" => {
                 let d = data();
                 let year = d["year"].as_i64().ok_or("no year")?.to_string();
@@ -1303,6 +1310,11 @@ const PROJECTIONS: &[(&str, &str, &[&str])] = &[
         &["year", "unit_code", "version", "lines", "total", "author", "note", "journal_idx"],
     ),
     ("workflows", "SELECT name, name, definition, journal_idx FROM workflows", &["name", "definition", "journal_idx"]),
+    (
+        "interviews",
+        "SELECT CAST(year AS TEXT) || '/' || department_code, year, department_code, due_on, journal_idx FROM interviews",
+        &["year", "department_code", "due_on", "journal_idx"],
+    ),
     (
         "rankings",
         "SELECT CAST(year AS TEXT), year, ranking, published_at, journal_idx FROM rankings",

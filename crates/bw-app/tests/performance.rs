@@ -95,6 +95,16 @@ async fn grades_ladder_and_next_year_s_proposal() {
         // I3 20,000 × 1.1 + I4 (优) 300,000 × 1.1 = 352,000.00.
         assert_eq!(total, 35_200_000, "{n}");
         assert!(u1.note.contains("待审批"));
+        // D1's head is interviewed: ten working days after Thursday 2026-11-26; a second
+        // proposal schedules nothing twice.
+        let due = |v: Vec<perf::Interview>| v.into_iter().map(|i| (i.department_code, i.due_on)).collect::<Vec<_>>();
+        assert_eq!(
+            due(perf::interviews(s, 2026).await.unwrap()),
+            vec![("D1".to_string(), "2026-12-10".to_string())],
+            "{n}"
+        );
+        perf::propose(s, &c, 2026).await.expect("again");
+        assert_eq!(perf::interviews(s, 2026).await.unwrap().len(), 1, "{n}");
         let v = bw_app::verify::verify(s).await.expect("verify");
         assert!(v.ok, "{n}: {:?}", v.failures);
     }

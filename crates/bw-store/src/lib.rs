@@ -67,6 +67,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (28, "emergency adjustments", include_str!("reserve.sql")),
     (29, "published rankings", include_str!("rankings.sql")),
     (30, "approval routes", include_str!("workflows.sql")),
+    (31, "performance interviews", include_str!("interviews.sql")),
 ];
 
 #[derive(Clone)]
