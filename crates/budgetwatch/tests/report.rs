@@ -152,7 +152,8 @@ fn the_closing_report_as_xlsx_and_pdf() {
     let lines = report["lines"].as_array().expect("lines");
     assert_eq!(rows.len(), 1 + lines.len() + 2);
     assert_eq!(rows[1][0], lines[0]["indicator_code"].as_str().unwrap());
-    let yuan = |s: &str| (s.parse::<f64>().expect("number") * 100.0).round() as i64;
+    // The cells are numbers in yuan; read back as money, exactly.
+    let yuan = |s: &str| bw_core::Money::parse_yuan(s).unwrap_or_else(|e| panic!("{s}: {e}")).fen();
     let fen = |v: &serde_json::Value| bw_core::Money::parse_yuan(v.as_str().unwrap()).unwrap().fen();
     let recovered: i64 = rows[1..=lines.len()].iter().filter(|r| r[6].contains("收回")).map(|r| yuan(&r[5])).sum();
     assert_eq!(recovered, fen(&report["recovered"]));
