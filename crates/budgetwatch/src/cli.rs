@@ -2284,12 +2284,10 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                 bail!("--tests: unknown test {t:?}; the tests are {}", known.join(", "));
             }
             let as_of = as_of.as_deref().map(parse_date).transpose()?;
-            let mut payments = bw_app::audit::payments_csv(&file, units.as_deref()).map_err(|e| anyhow::anyhow!(e))?;
+            let read = bw_app::audit::PaymentsFile::read(&file, units.as_deref()).map_err(|e| anyhow::anyhow!(e))?;
+            let payments = read.payments().map_err(|e| anyhow::anyhow!(e))?;
             let only: Vec<&str> = tests.iter().map(String::as_str).collect();
-            let report = bw_app::audit::run_file(&mut payments, as_of, &only, &bw_audit::text::Policy::shipped());
-            // The process ends here: its memory goes back whole, faster than freeing a million
-            // records string by string.
-            std::mem::forget(payments);
+            let report = bw_app::audit::run_file(payments, as_of, &only, &bw_audit::text::Policy::shipped());
             print_findings(&format, &report.findings)?;
             eprintln!("audited {} as of {}: {} findings", file.display(), report.as_of, report.findings.len());
         }

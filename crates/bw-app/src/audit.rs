@@ -31,102 +31,214 @@ pub fn points_csv(path: &Path) -> Result<Vec<Vec<f64>>, String> {
     Ok(points)
 }
 
-/// Reads a payments file in the payments template (CSV, its English header names) for `audit
-/// file`: every row as the tests read it, departments from an optional units file (a unit's
-/// department is its parent; without the file, the unit itself). An error names the file,
-/// the row (1 = the header) and the column.
-pub fn payments_csv(path: &Path, units: Option<&Path>) -> Result<Vec<bw_audit::Payment>, String> {
-    let mut department: HashMap<String, String> = HashMap::new();
-    if let Some(units) = units {
-        let file = units.display();
-        let mut reader = csv::Reader::from_path(units).map_err(|e| format!("{file}: {e}"))?;
-        let header = reader.headers().map_err(|e| format!("{file}:1: {e}"))?.clone();
-        let col = |name: &str| {
-            header.iter().position(|h| h.trim() == name).ok_or_else(|| format!("{file}:1: no column {name}"))
-        };
-        let (code, parent, kind) = (col("code")?, col("parent_code")?, col("kind")?);
-        for (i, r) in reader.records().enumerate() {
-            let r = r.map_err(|e| format!("{file}:{}: {e}", i + 2))?;
-            if r.get(kind).map(str::trim) == Some("unit") {
-                let (c, d) = (r.get(code).unwrap_or("").trim(), r.get(parent).unwrap_or("").trim());
-                department.insert(c.to_string(), d.to_string());
+/// A payments file in the payments template (CSV, its English header names) read whole for
+/// `audit file`, with the departments of its units from an optional units file (a unit's
+/// department is its parent; without the file, the unit itself). The payments borrow their
+/// texts from it.
+pub struct PaymentsFile {
+    name: String,
+    bytes: Vec<u8>,
+    departments: HashMap<String, String>,
+}
+
+/// The columns `audit file` reads, by position in the header.
+struct Columns {
+    need: [usize; 9],
+    optional: [Option<usize>; 3],
+    names: Vec<String>,
+}
+
+impl PaymentsFile {
+    /// Reads the files; an error names the file, the row (1 = the header) and the column.
+    pub fn read(path: &Path, units: Option<&Path>) -> Result<PaymentsFile, String> {
+        let mut departments: HashMap<String, String> = HashMap::new();
+        if let Some(units) = units {
+            let file = units.display();
+            let mut reader = csv::Reader::from_path(units).map_err(|e| format!("{file}: {e}"))?;
+            let header = reader.headers().map_err(|e| format!("{file}:1: {e}"))?.clone();
+            let col = |name: &str| {
+                header.iter().position(|h| h.trim() == name).ok_or_else(|| format!("{file}:1: no column {name}"))
+            };
+            let (code, parent, kind) = (col("code")?, col("parent_code")?, col("kind")?);
+            for (i, r) in reader.records().enumerate() {
+                let r = r.map_err(|e| format!("{file}:{}: {e}", i + 2))?;
+                if r.get(kind).map(str::trim) == Some("unit") {
+                    let (c, d) = (r.get(code).unwrap_or("").trim(), r.get(parent).unwrap_or("").trim());
+                    departments.insert(c.to_string(), d.to_string());
+                }
             }
         }
+        let name = path.display().to_string();
+        let bytes = read_in_halves(path).map_err(|e| format!("{name}: {e}"))?;
+        Ok(PaymentsFile { name, bytes, departments })
     }
-    let file = path.display();
-    let bytes = std::fs::read(path).map_err(|e| format!("{file}: {e}"))?;
-    let mut reader = csv::Reader::from_reader(bytes.as_slice());
-    let header = reader.headers().map_err(|e| format!("{file}:1: {e}"))?.clone();
-    let body = reader.position().byte() as usize;
-    let find = |name: &str| header.iter().position(|h| h.trim() == name);
-    let need = |name: &str| find(name).ok_or_else(|| format!("{file}:1: no column {name}"));
-    let cols = [
-        need("voucher_no")?,
-        need("unit_code")?,
-        need("indicator_code")?,
-        need("pay_date")?,
-        need("economic_code")?,
-        need("payee_name")?,
-        need("payee_account")?,
-        need("payee_type")?,
-        need("amount")?,
-    ];
-    let optional = [find("summary"), find("invoice_no"), find("contract_no")];
-    // Two halves parsed on two threads, split at a line end outside quotes.
-    let mid = split_point(&bytes, body);
-    let parse = |chunk: &[u8], capacity: usize| -> Result<Vec<bw_audit::Payment>, (usize, String)> {
-        let mut reader = csv::ReaderBuilder::new().has_headers(false).from_reader(chunk);
-        let mut record = csv::StringRecord::new();
+
+    /// Every row as the tests read it; an error names the file, the row and the column.
+    pub fn payments(&self) -> Result<Vec<bw_audit::Payment<'_>>, String> {
+        let file = &self.name;
+        let bytes = self.bytes.as_slice();
+        let mut reader = csv::Reader::from_reader(bytes);
+        let header = reader.headers().map_err(|e| format!("{file}:1: {e}"))?.clone();
+        let body = reader.position().byte() as usize;
+        let find = |name: &str| header.iter().position(|h| h.trim() == name);
+        let need = |name: &str| find(name).ok_or_else(|| format!("{file}:1: no column {name}"));
+        let cols = Columns {
+            need: [
+                need("voucher_no")?,
+                need("unit_code")?,
+                need("indicator_code")?,
+                need("pay_date")?,
+                need("economic_code")?,
+                need("payee_name")?,
+                need("payee_account")?,
+                need("payee_type")?,
+                need("amount")?,
+            ],
+            optional: [find("summary"), find("invoice_no"), find("contract_no")],
+            names: header.iter().map(str::to_string).collect(),
+        };
+        // Two halves parsed on two threads, split at a line end outside quotes.
+        let mid = split_point(bytes, body);
+        let (first, second) = std::thread::scope(|s| {
+            let second = s.spawn(|| self.parse(&bytes[mid..], &cols, lines(&bytes[mid..])));
+            // The first half's vector has room for both, so the second is appended without a
+            // reallocation.
+            (self.parse(&bytes[body..mid], &cols, lines(&bytes[body..])), second.join())
+        });
+        // Rows are numbered from the header (row 1).
+        let mut out = first.map_err(|(n, e)| format!("{file}:{}: {e}", n + 2))?;
+        match second {
+            Ok(Ok(rest)) => out.extend(rest),
+            Ok(Err((n, e))) => return Err(format!("{file}:{}: {e}", out.len() + n + 2)),
+            Err(panic) => std::panic::resume_unwind(panic),
+        }
+        Ok(out)
+    }
+
+    /// The records of `chunk` (whole records, no header); an error carries the number of
+    /// records read before it.
+    fn parse<'a>(
+        &'a self,
+        chunk: &'a [u8],
+        cols: &Columns,
+        capacity: usize,
+    ) -> Result<Vec<bw_audit::Payment<'a>>, (usize, String)> {
+        use bw_audit::Text;
+        // Validated once: the fields below are slices of it, cut at ASCII commas and line
+        // ends, so they are valid too.
+        let text = std::str::from_utf8(chunk).map_err(|e| {
+            let n = lines(&chunk[..e.valid_up_to()]) - 1;
+            (n, "not UTF-8 text".to_string())
+        })?;
         // Sized from the line count, so the records are not moved as the vector grows.
-        let mut out: Vec<bw_audit::Payment> = Vec::with_capacity(capacity);
-        loop {
+        let mut out: Vec<bw_audit::Payment<'a>> = Vec::with_capacity(capacity);
+        let mut fields: Vec<Text<'a>> = Vec::with_capacity(cols.names.len());
+        let mut rest = text;
+        let mut record = csv::StringRecord::new();
+        while !rest.is_empty() {
             let n = out.len();
-            match reader.read_record(&mut record) {
-                Ok(false) => return Ok(out),
-                Err(e) => return Err((n, e.to_string())),
-                Ok(true) => {}
+            fields.clear();
+            // Most records have no quoted field: their fields are slices of the file, cut at
+            // the commas up to the line end.
+            let (mut start, mut stop, mut quoted) = (0, rest.len(), false);
+            for at in memchr::memchr3_iter(b',', b'\n', b'"', rest.as_bytes()) {
+                match rest.as_bytes()[at] {
+                    b',' => {
+                        fields.push(Text::Borrowed(rest[start..at].trim()));
+                        start = at + 1;
+                    }
+                    b'\n' => {
+                        stop = at;
+                        break;
+                    }
+                    _ => {
+                        quoted = true;
+                        break;
+                    }
+                }
             }
-            let cell = |c: usize| record.get(c).unwrap_or("").trim();
-            let opt = |c: Option<usize>| c.map(|c| cell(c).to_string()).unwrap_or_default();
-            let bad = |c: usize, e: String| (n, format!("column {}: {e}", &header[c]));
-            let unit = cell(cols[1]).to_string();
+            if !quoted {
+                let last = rest[start..stop].trim();
+                let blank = fields.is_empty() && last.is_empty();
+                fields.push(Text::Borrowed(last));
+                rest = &rest[(stop + 1).min(rest.len())..];
+                if blank {
+                    continue;
+                }
+            } else {
+                // A quoted field (commas, quotes or line breaks inside): the CSV reader takes
+                // the one record, and its fields are copied.
+                fields.clear();
+                let mut reader = csv::ReaderBuilder::new().has_headers(false).from_reader(rest.as_bytes());
+                match reader.read_record(&mut record) {
+                    Ok(true) => {}
+                    Ok(false) => break,
+                    Err(e) => return Err((n, e.to_string())),
+                }
+                rest = &rest[reader.position().byte() as usize..];
+                fields.extend(record.iter().map(|f| Text::Owned(f.trim().to_string())));
+            }
+            if fields.len() != cols.names.len() {
+                return Err((n, format!("{} fields, the header names {}", fields.len(), cols.names.len())));
+            }
+            let bad = |c: usize, e: String| (n, format!("column {}: {e}", cols.names[c]));
+            let [voucher, unit, indicator, date, economic, payee_name, payee_account, payee_type, amount] = cols.need;
+            let when = Date::parse(&fields[date]).map_err(|e| bad(date, e.to_string()))?;
+            let kind = PayeeType::parse(&fields[payee_type]).map_err(|e| bad(payee_type, e))?;
+            let fen = Money::parse_yuan(&fields[amount]).map_err(|e| bad(amount, e.to_string()))?;
+            let f = &mut fields;
+            let unit = std::mem::take(&mut f[unit]);
             // Payments come grouped by unit: the previous row's department when it is the same.
-            let department = match out.last() {
-                Some(last) if last.unit == unit => last.department.clone(),
-                _ => department.get(&unit).cloned().unwrap_or_else(|| unit.clone()),
+            // The previous row's unit itself is kept, so that the tests compare a run of one
+            // unit by address.
+            let (unit, department) = match out.last() {
+                Some(last) if last.unit == unit => (last.unit.clone(), last.department.clone()),
+                _ => match self.departments.get(unit.as_ref()) {
+                    Some(d) => (unit, Text::Borrowed(d.as_str())),
+                    None => (unit.clone(), unit),
+                },
             };
-            out.push(bw_audit::Payment {
-                voucher: cell(cols[0]).to_string(),
+            let mut opt = |c: Option<usize>| c.map(|c| std::mem::take(&mut f[c])).unwrap_or_default();
+            let (summary, invoice, contract) = (opt(cols.optional[0]), opt(cols.optional[1]), opt(cols.optional[2]));
+            let payment = bw_audit::Payment {
+                date: when,
+                payee_type: kind,
+                amount: fen,
+                voucher: std::mem::take(&mut f[voucher]),
                 department,
                 unit,
-                indicator: cell(cols[2]).to_string(),
+                indicator: std::mem::take(&mut f[indicator]),
                 project: None,
-                date: Date::parse(cell(cols[3])).map_err(|e| bad(cols[3], e.to_string()))?,
-                economic: cell(cols[4]).to_string(),
-                payee_name: cell(cols[5]).to_string(),
-                payee_account: cell(cols[6]).to_string(),
-                payee_type: PayeeType::parse(cell(cols[7])).map_err(|e| bad(cols[7], e))?,
-                amount: Money::parse_yuan(cell(cols[8])).map_err(|e| bad(cols[8], e.to_string()))?,
-                summary: opt(optional[0]),
-                invoice: opt(optional[1]),
-                contract: opt(optional[2]),
-            });
+                economic: std::mem::take(&mut f[economic]),
+                payee_name: std::mem::take(&mut f[payee_name]),
+                payee_account: std::mem::take(&mut f[payee_account]),
+                summary,
+                invoice,
+                contract,
+            };
+            out.push(payment);
         }
-    };
-    let (first, second) = std::thread::scope(|s| {
-        let second = s.spawn(|| parse(&bytes[mid..], lines(&bytes[mid..])));
-        // The first half's vector has room for both, so the second is appended without a
-        // reallocation (fresh pages cost more than the copy on this kind of machine).
-        (parse(&bytes[body..mid], lines(&bytes[body..])), second.join())
-    });
-    // Rows are numbered from the header (row 1).
-    let mut out = first.map_err(|(n, e)| format!("{file}:{}: {e}", n + 2))?;
-    match second {
-        Ok(Ok(rest)) => out.extend(rest),
-        Ok(Err((n, e))) => return Err(format!("{file}:{}: {e}", out.len() + n + 2)),
-        Err(panic) => std::panic::resume_unwind(panic),
+        Ok(out)
     }
-    Ok(out)
+}
+
+/// The file's bytes, its two halves read at once on two threads: the fresh pages they land
+/// in are what reading a large file costs on this kind of machine, and two threads fault them
+/// in at once.
+fn read_in_halves(path: &Path) -> std::io::Result<Vec<u8>> {
+    use std::os::unix::fs::FileExt;
+    let file = std::fs::File::open(path)?;
+    let len = usize::try_from(file.metadata()?.len()).map_err(std::io::Error::other)?;
+    // Zeroed memory from the allocator is fresh from the system: untouched until read into.
+    let mut bytes = vec![0u8; len];
+    let (first, second) = bytes.split_at_mut(len / 2);
+    let at = first.len() as u64;
+    std::thread::scope(|s| {
+        let other = s.spawn(|| file.read_exact_at(second, at));
+        let mine = file.read_exact_at(first, 0);
+        other.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)).and(mine)
+    })?;
+    Ok(bytes)
 }
 
 /// Line ends in `bytes` (at least the records in them).
@@ -150,7 +262,7 @@ fn split_point(bytes: &[u8], from: usize) -> usize {
 }
 
 /// Adds each unit's positive payments to its spending, the base of a finding's share.
-fn add_spending(spending: &mut BTreeMap<String, Money>, payments: &[bw_audit::Payment]) {
+fn add_spending(spending: &mut BTreeMap<String, Money>, payments: &[bw_audit::Payment<'_>]) {
     // Added up per run of one unit first: payments come grouped by day and unit, and a
     // lookup per payment (with a copy of the key) would cost more than the tests.
     let mut add = |unit: &str, fen: i64| match spending.get_mut(unit) {
@@ -162,7 +274,7 @@ fn add_spending(spending: &mut BTreeMap<String, Money>, payments: &[bw_audit::Pa
     let mut run: Option<(&str, i64)> = None;
     for x in payments.iter().filter(|x| x.amount.is_positive()) {
         match &mut run {
-            Some((unit, fen)) if *unit == x.unit => *fen = fen.saturating_add(x.amount.fen()),
+            Some((unit, fen)) if bw_audit::normalize::same(unit, &x.unit) => *fen = fen.saturating_add(x.amount.fen()),
             _ => {
                 if let Some((unit, fen)) = run.replace((&x.unit, x.amount.fen())) {
                     add(unit, fen);
@@ -177,10 +289,9 @@ fn add_spending(spending: &mut BTreeMap<String, Money>, payments: &[bw_audit::Pa
 
 /// Runs the tests named in `only` (all when empty) over payments read from a file: those of
 /// the year of `as_of` up to that day (default: the latest payment's day), scored against
-/// the spending in the file with the shipped weights. `payments` is left holding the payments
-/// audited, in the tests' order, for a caller that frees them its own way.
+/// the spending in the file with the shipped weights.
 pub fn run_file(
-    payments: &mut Vec<bw_audit::Payment>,
+    mut payments: Vec<bw_audit::Payment<'_>>,
     as_of: Option<Date>,
     only: &[&str],
     policy: &bw_audit::text::Policy,
@@ -190,14 +301,13 @@ pub fn run_file(
     let first = Date::from_ymd(year, 1, 1).unwrap_or(as_of);
     payments.retain(|x| first <= x.date && x.date <= as_of);
     payments.sort_unstable_by(|a, b| (a.date, &a.unit, &a.voucher).cmp(&(b.date, &b.unit, &b.voucher)));
-    let data = Data { year, as_of: Some(as_of), payments: std::mem::take(payments), ..Data::default() };
+    let data = Data { year, as_of: Some(as_of), payments, ..Data::default() };
     let p = Params::default();
     let mut findings = bw_audit::run_only(&data, &p, policy, only);
     let mut spending = BTreeMap::new();
     add_spending(&mut spending, &data.payments);
     let scores =
         bw_audit::score::score(&mut findings, &[], &spending, &bw_audit::score::Weights::default(), p.score_threshold);
-    *payments = data.payments;
     AuditReport { as_of, findings, scores }
 }
 
@@ -241,7 +351,7 @@ impl PackedPayment {
         self,
         department: &HashMap<String, String>,
         project: &HashMap<String, String>,
-    ) -> Result<bw_audit::Payment, ActionError> {
+    ) -> Result<bw_audit::Payment<'static>, ActionError> {
         let PackedPayment(
             voucher,
             unit,
@@ -257,20 +367,20 @@ impl PackedPayment {
             contract,
         ) = self;
         Ok(bw_audit::Payment {
-            department: department.get(&unit).cloned().unwrap_or_else(|| unit.clone()),
-            project: project.get(&indicator).cloned(),
+            department: department.get(&unit).cloned().unwrap_or_else(|| unit.clone()).into(),
+            project: project.get(&indicator).cloned().map(Into::into),
             date: Date::parse(&date).map_err(|e| ActionError::Invalid(format!("payment date {date:?}: {e}")))?,
-            voucher,
-            unit,
-            indicator,
-            economic,
-            payee_name,
-            payee_account,
+            voucher: voucher.into(),
+            unit: unit.into(),
+            indicator: indicator.into(),
+            economic: economic.into(),
+            payee_name: payee_name.into(),
+            payee_account: payee_account.into(),
             payee_type: PayeeType::parse(&kind).unwrap_or(PayeeType::Company),
             amount: Money::from_fen(amount),
-            summary,
-            invoice: invoice.unwrap_or_default(),
-            contract: contract.unwrap_or_default(),
+            summary: summary.into(),
+            invoice: invoice.unwrap_or_default().into(),
+            contract: contract.unwrap_or_default().into(),
         })
     }
 }
@@ -278,7 +388,7 @@ impl PackedPayment {
 /// What the tests read for the year of `as_of`: its payments up to that day (held and
 /// rejected ones are not paid and not read), its indicators and those of the two years
 /// before, revenue by month of this year and the last, and the staff register.
-pub async fn load(store: &Store, as_of: Date) -> Result<Data, ActionError> {
+pub async fn load(store: &Store, as_of: Date) -> Result<Data<'static>, ActionError> {
     let year = as_of.year();
     let pool = store.pool();
     // Departments and projects are joined here, not in SQL: the read stays one table scan.
@@ -636,7 +746,67 @@ pub async fn detections(
 
 #[cfg(test)]
 mod tests {
-    use super::split_point;
+    use super::{PaymentsFile, split_point};
+
+    const HEADER: &str = "voucher_no,pay_date,unit_code,indicator_code,economic_code,payee_name,payee_account,payee_type,amount,summary,invoice_no,contract_no";
+
+    /// The payments of a file of `body` under the template's header, with one unit (U1) of
+    /// department D1: voucher, department, payee, summary, fen, invoice, contract and date of
+    /// each, joined by `|`.
+    fn read(body: &[u8]) -> Result<Vec<String>, String> {
+        let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
+        let (file, units) = (dir.path().join("payments.csv"), dir.path().join("units.csv"));
+        let mut bytes = format!("{HEADER}\r\n").into_bytes();
+        bytes.extend_from_slice(body);
+        std::fs::write(&file, bytes).map_err(|e| e.to_string())?;
+        std::fs::write(&units, "code,parent_code,kind,name\nD1,,department,部门\nU1,D1,unit,单位\n")
+            .map_err(|e| e.to_string())?;
+        let read = PaymentsFile::read(&file, Some(&units))?;
+        let name = file.display().to_string();
+        let payments = read.payments().map_err(|e| e.replace(&name, "FILE"))?;
+        Ok(payments
+            .iter()
+            .map(|p| {
+                let fen = p.amount.fen().to_string();
+                let date = p.date.to_string();
+                [&*p.voucher, &p.department, &p.payee_name, &p.summary, &fen, &p.invoice, &p.contract, &date].join("|")
+            })
+            .collect())
+    }
+
+    #[test]
+    fn a_payments_file_is_read_with_quoted_fields_crlf_and_blank_lines() {
+        let body = "V1,2025-03-01,U1,I1,30201, 甲公司 ,A1,company,100.50,\"办公用品, 纸张\",INV1,\r\n\
+                    \r\n\
+                    V2,2025-03-02,U1,I1,30201,乙公司,A2,company,200,\"两行\n摘要 \"\"引号\"\"\",INV2,C1\r\n\
+                    V3,2025-03-03,U2,I2,30201,张三,A3,individual,3.00,,,";
+        assert_eq!(
+            read(body.as_bytes()),
+            Ok(vec![
+                "V1|D1|甲公司|办公用品, 纸张|10050|INV1||2025-03-01".to_string(),
+                "V2|D1|乙公司|两行\n摘要 \"引号\"|20000|INV2|C1|2025-03-02".to_string(),
+                // A unit the units file does not list is its own department.
+                "V3|U2|张三||300|||2025-03-03".to_string(),
+            ])
+        );
+    }
+
+    #[test]
+    fn a_bad_row_is_named_with_its_column() {
+        let good = "V1,2025-03-01,U1,I1,30201,甲公司,A1,company,1.00,,,\n";
+        // Row 3: the header is row 1.
+        let short = format!("{good}V2,2025-03-01,U1\n");
+        assert_eq!(read(short.as_bytes()), Err("FILE:3: 3 fields, the header names 12".into()));
+        let amount = format!("{good}V2,2025-03-01,U1,I1,30201,甲公司,A1,company,1.005,,,\n");
+        let err = read(amount.as_bytes()).err().unwrap_or_default();
+        assert!(err.starts_with("FILE:3: column amount: "), "{err}");
+        let date = format!("{good}{good}V3,2025-02-30,U1,I1,30201,甲公司,A1,company,1.00,,,\n");
+        let err = read(date.as_bytes()).err().unwrap_or_default();
+        assert!(err.starts_with("FILE:4: column pay_date: "), "{err}");
+        let mut bytes = format!("{good}V2,2025-03-01,U1,I1,30201,").into_bytes();
+        bytes.extend_from_slice(b"\xff\xfe,A1,company,1.00,,,\n");
+        assert_eq!(read(&bytes), Err("FILE:3: not UTF-8 text".into()));
+    }
 
     #[test]
     fn a_file_is_split_at_a_line_end_outside_quotes() {

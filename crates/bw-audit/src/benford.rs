@@ -9,8 +9,6 @@ use std::collections::{BTreeMap, HashMap};
 
 use serde_json::json;
 
-use crate::normalize::Ids;
-
 use crate::{Finding, Params, Payment, yuan};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -276,7 +274,7 @@ pub fn findings(payments: &[Payment], p: &Params, out: &mut Vec<Finding>) {
     let mut all = Counts::default();
     // Units and payees as numbers: each name hashed once.
     let (unit_names, unit) = crate::normalize::unit_ids(payments);
-    let mut payee_ids: Ids<&str> = Ids::default();
+    let mut payee_ids = crate::normalize::TextIds::with_capacity(payments.len() / 8);
     let of: Vec<(u32, u32)> = payments.iter().zip(unit).map(|(x, u)| (u, payee_ids.id(&x.payee_account))).collect();
     let mut units = vec![Counts::default(); unit_names.len()];
     // Payees are many and mostly small: counted first, digit-counted only when enough.
@@ -297,14 +295,21 @@ pub fn findings(payments: &[Payment], p: &Params, out: &mut Vec<Finding>) {
             c.add(x.amount.fen(), min);
         }
     }
-    let mut pops: Vec<(&str, &str, &Counts)> = vec![("all", "", &all)];
+    // Each population with its members, by number.
+    #[derive(Clone, Copy)]
+    enum Member {
+        All,
+        Unit(u32),
+        Payee(u32),
+    }
+    let mut pops: Vec<(&str, &str, Member, &Counts)> = vec![("all", "", Member::All, &all)];
     let mut us: Vec<usize> = (0..units.len()).collect();
     us.sort_by_key(|&u| unit_names[u]);
-    pops.extend(us.into_iter().map(|u| ("unit", unit_names[u], &units[u])));
+    pops.extend(us.into_iter().map(|u| ("unit", unit_names[u], Member::Unit(u as u32), &units[u])));
     let mut ys: Vec<usize> = (0..big.len()).collect();
     ys.sort_by_key(|&k| payee_ids.keys[big[k] as usize]);
-    pops.extend(ys.into_iter().map(|k| ("payee", payee_ids.keys[big[k] as usize], &payees[k])));
-    for (kind, key, counts) in pops {
+    pops.extend(ys.into_iter().map(|k| ("payee", payee_ids.keys[big[k] as usize], Member::Payee(big[k]), &payees[k])));
+    for (kind, key, member, counts) in pops {
         if (counts.n() as usize) < p.benford_min_records {
             continue;
         }
@@ -320,23 +325,25 @@ pub fn findings(payments: &[Payment], p: &Params, out: &mut Vec<Finding>) {
         let pairs: Vec<u32> = over.iter().map(|d| d.digit).collect();
         let behind: Vec<&Payment> = payments
             .iter()
-            .filter(|x| match kind {
-                "unit" => x.unit == key,
-                "payee" => x.payee_account == key,
-                _ => true,
+            .zip(&of)
+            .filter(|&(_, &(u, y))| match member {
+                Member::Unit(k) => u == k,
+                Member::Payee(k) => y == k,
+                Member::All => true,
             })
+            .map(|(x, _)| x)
             .filter(|x| x.amount.fen() >= min.max(1_000) && lead2(x.amount.fen()).is_some_and(|l| pairs.contains(&l)))
             .collect();
         let total: i64 = behind.iter().map(|x| x.amount.fen()).sum();
         let unit = match kind {
             "unit" => Some(key),
             // A payee's finding belongs to the unit that paid it most often.
-            "payee" => most_common(behind.iter().map(|x| x.unit.as_str())),
+            "payee" => most_common(behind.iter().map(|x| x.unit.as_ref())),
             _ => None,
         };
         let shown = 100;
         out.push(
-            Finding::new("benford", unit, behind.iter().take(shown).map(|x| x.voucher.clone()).collect(), total)
+            Finding::new("benford", unit, behind.iter().take(shown).map(|x| x.voucher.to_string()).collect(), total)
                 .with("population", json!(kind))
                 .with("key", json!(key))
                 .with("n", json!(r.n))

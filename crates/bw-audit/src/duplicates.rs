@@ -17,7 +17,7 @@ use std::collections::HashMap;
 
 use serde_json::json;
 
-use crate::normalize::{FxMap, edits_within, number, payee_name};
+use crate::normalize::{Fx, FxMap, edits_within, number, payee_name};
 use crate::{Finding, Params, Payment, yuan};
 
 /// The payee identity the duplicate and split tests compare.
@@ -77,7 +77,7 @@ pub fn run(payments: &[Payment], p: &Params, out: &mut Vec<Finding>) {
 
 /// The payments paying something (refunds and reversals left out), and each payment's
 /// normalised invoice number.
-fn positive_and_invoices(payments: &[Payment]) -> (Vec<usize>, Vec<std::borrow::Cow<'_, str>>) {
+fn positive_and_invoices<'a>(payments: &'a [Payment<'_>]) -> (Vec<usize>, Vec<std::borrow::Cow<'a, str>>) {
     let pos = (0..payments.len()).filter(|&i| payments[i].amount.is_positive()).collect();
     (pos, payments.iter().map(|x| number(&x.invoice)).collect())
 }
@@ -90,31 +90,19 @@ pub fn exact(payments: &[Payment], out: &mut Vec<Finding>) {
     // exact: one invoice number, several payments.
     let mut exact = Groups::new(payments.len());
     let mut linked = Vec::new();
-    let mut by_invoice: FxMap<&str, usize> = FxMap::with_capacity_and_hasher(pos.len(), Default::default());
-    for &i in &pos {
-        if invoice[i].is_empty() {
-            continue;
-        }
-        if let Some(&first) = by_invoice.get(invoice[i].as_ref()) {
-            exact.join(first, i);
-            linked.push(i);
-            linked.push(first);
-        } else {
-            by_invoice.insert(invoice[i].as_ref(), i);
-        }
-    }
-    let mut by_all: FxMap<(&str, &str, i64, i32), usize> = FxMap::default();
-    for &i in pos.iter().filter(|&&i| invoice[i].is_empty()) {
-        let x = &payments[i];
-        let k = (x.unit.as_str(), x.payee_account.as_str(), x.amount.fen(), x.date.days());
-        if let Some(&first) = by_all.get(&k) {
-            exact.join(first, i);
-            linked.push(i);
-            linked.push(first);
-        } else {
-            by_all.insert(k, i);
-        }
-    }
+    let mut join = |a: usize, b: usize| {
+        exact.join(a, b);
+        linked.extend([b, a]);
+    };
+    join_equal(pos.iter().copied().filter(|&i| !invoice[i].is_empty()), |i| invoice[i].as_ref(), &mut join);
+    join_equal(
+        pos.iter().copied().filter(|&i| invoice[i].is_empty()),
+        |i| {
+            let x = &payments[i];
+            (x.unit.as_ref(), x.payee_account.as_ref(), x.amount.fen(), x.date.days())
+        },
+        &mut join,
+    );
     for g in exact.sets(&linked) {
         let f = &payments[g[0]];
         let how = if invoice[g[0]].is_empty() { "same unit, account, amount and date" } else { "same invoice number" };
@@ -124,6 +112,39 @@ pub fn exact(payments: &[Payment], out: &mut Vec<Finding>) {
                 .with("invoice_no", json!(f.invoice))
                 .with("payee_account", json!(f.payee_account)),
         );
+    }
+}
+
+/// Calls `join(first, other)` for each of `members` whose key equals an earlier member's,
+/// `first` being the earliest with that key. The members are sorted by their key's hash, so
+/// that equal keys sit side by side: a map of a million keys would cost a cache miss a
+/// member.
+fn join_equal<K: std::hash::Hash + Eq>(
+    members: impl Iterator<Item = usize>,
+    key: impl Fn(usize) -> K,
+    join: &mut impl FnMut(usize, usize),
+) {
+    let hasher = std::hash::BuildHasherDefault::<Fx>::default();
+    let mut hashed: Vec<(u64, usize)> =
+        members.map(|i| (std::hash::BuildHasher::hash_one(&hasher, key(i)), i)).collect();
+    hashed.sort_unstable();
+    for run in hashed.chunk_by(|a, b| a.0 == b.0).filter(|run| run.len() > 1) {
+        let first = run[0].1;
+        let k = key(first);
+        if run[1..].iter().all(|&(_, i)| key(i) == k) {
+            run[1..].iter().for_each(|&(_, i)| join(first, i));
+        } else {
+            // Different keys of one hash: told apart in a map of the few.
+            let mut firsts: FxMap<K, usize> = FxMap::default();
+            for &(_, i) in run {
+                match firsts.entry(key(i)) {
+                    std::collections::hash_map::Entry::Occupied(e) => join(*e.get(), i),
+                    std::collections::hash_map::Entry::Vacant(e) => {
+                        e.insert(i);
+                    }
+                }
+            }
+        }
     }
 }
 
@@ -196,7 +217,7 @@ pub fn pairs(payments: &[Payment], p: &Params, out: &mut Vec<Finding>) {
             group_finding("duplicate_same_same_different", payments, &g)
                 .with("payee", json!(f.payee_name))
                 .with("amount", yuan(f.amount.fen()))
-                .with("invoice_nos", json!(g.iter().map(|&i| payments[i].invoice.as_str()).collect::<Vec<_>>()))
+                .with("invoice_nos", json!(g.iter().map(|&i| payments[i].invoice.as_ref()).collect::<Vec<_>>()))
                 .with("window_days", json!(p.duplicate_days)),
         );
     }
@@ -206,7 +227,7 @@ pub fn pairs(payments: &[Payment], p: &Params, out: &mut Vec<Finding>) {
             group_finding("duplicate_same_same_similar", payments, &g)
                 .with("payee", json!(f.payee_name))
                 .with("amount", yuan(f.amount.fen()))
-                .with("invoice_nos", json!(g.iter().map(|&i| payments[i].invoice.as_str()).collect::<Vec<_>>()))
+                .with("invoice_nos", json!(g.iter().map(|&i| payments[i].invoice.as_ref()).collect::<Vec<_>>()))
                 .with("max_edits", json!(p.similar_edits)),
         );
     }
@@ -215,7 +236,7 @@ pub fn pairs(payments: &[Payment], p: &Params, out: &mut Vec<Finding>) {
         out.push(
             group_finding("duplicate_same_same_near", payments, &g)
                 .with("payee", json!(f.payee_name))
-                .with("payee_names", json!(distinct(g.iter().map(|&i| payments[i].payee_name.as_str()))))
+                .with("payee_names", json!(distinct(g.iter().map(|&i| payments[i].payee_name.as_ref()))))
                 .with("amounts", json!(g.iter().map(|&i| payments[i].amount.to_string()).collect::<Vec<_>>()))
                 .with("tolerance_permille", json!(p.near_permille))
                 .with("within_days", json!(p.near_days)),
@@ -249,18 +270,45 @@ pub fn group_finding(test: &'static str, payments: &[Payment], g: &[usize]) -> F
     let total: i64 = g.iter().map(|&i| payments[i].amount.fen()).sum();
     let first = &payments[g[0]];
     let last = &payments[g[g.len() - 1]];
-    Finding::new(test, Some(&first.unit), g.iter().map(|&i| payments[i].voucher.clone()).collect(), total)
+    Finding::new(test, Some(&first.unit), g.iter().map(|&i| payments[i].voucher.to_string()).collect(), total)
         .with("payments", json!(g.len()))
         .with("total", yuan(total))
         .with("first", json!(first.date.to_string()))
         .with("last", json!(last.date.to_string()))
-        .with("units", json!(distinct(g.iter().map(|&i| payments[i].unit.as_str()))))
+        .with("units", json!(distinct(g.iter().map(|&i| payments[i].unit.as_ref()))))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::tests_support::pay;
+
+    /// A key whose every value hashes alike, to reach the map that tells apart the keys of
+    /// one hash.
+    #[derive(PartialEq, Eq)]
+    struct Colliding<'a>(&'a str);
+
+    impl std::hash::Hash for Colliding<'_> {
+        fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+            state.write_u8(0);
+        }
+    }
+
+    #[test]
+    fn equal_keys_join_their_first_and_colliding_hashes_are_told_apart() {
+        let keys = ["A", "B", "A", "C", "B", "A"];
+        for colliding in [false, true] {
+            let mut joined = Vec::new();
+            let mut join = |a: usize, b: usize| joined.push((a, b));
+            if colliding {
+                join_equal(0..keys.len(), |i| Colliding(keys[i]), &mut join);
+            } else {
+                join_equal(0..keys.len(), |i| keys[i], &mut join);
+            }
+            joined.sort_unstable();
+            assert_eq!(joined, vec![(0, 2), (0, 5), (1, 4)], "colliding: {colliding}");
+        }
+    }
 
     fn tests_of(out: &[Finding]) -> Vec<(&str, Vec<&str>)> {
         out.iter().map(|f| (f.test, f.vouchers.iter().map(String::as_str).collect())).collect()

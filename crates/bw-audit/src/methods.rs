@@ -44,7 +44,7 @@ fn months_done(year: i32, as_of: Option<Date>) -> i64 {
 }
 
 fn vouchers(payments: &[Payment], ps: &[usize]) -> Vec<String> {
-    ps.iter().map(|&i| payments[i].voucher.clone()).collect()
+    ps.iter().map(|&i| payments[i].voucher.to_string()).collect()
 }
 
 pub fn run(data: &Data, p: &Params, out: &mut Vec<Finding>) {
@@ -77,7 +77,7 @@ pub fn run(data: &Data, p: &Params, out: &mut Vec<Finding>) {
     }
     let mut to_association: HashMap<&str, Vec<usize>> = HashMap::new();
     for (k, x) in pay.iter().enumerate() {
-        if let Some(pr) = indicator_project.get(x.indicator.as_str()).and_then(|pr| projects.get_mut(pr)) {
+        if let Some(pr) = indicator_project.get(x.indicator.as_ref()).and_then(|pr| projects.get_mut(pr)) {
             pr.paid += x.amount.fen();
             if x.date.month() >= 11 {
                 pr.nov_dec.push(k);
@@ -86,7 +86,7 @@ pub fn run(data: &Data, p: &Params, out: &mut Vec<Finding>) {
                 pr.other.push(k);
             }
         }
-        if x.amount.is_positive() && payee_kinds[x.payee_name.as_str()][0] {
+        if x.amount.is_positive() && payee_kinds[x.payee_name.as_ref()][0] {
             to_association.entry(&x.indicator).or_default().push(k);
         }
     }
@@ -161,9 +161,9 @@ pub fn run(data: &Data, p: &Params, out: &mut Vec<Finding>) {
                 p.luxury_terms.iter().map(String::as_str).filter(|t| !t.is_empty() && x.summary.contains(t)).collect();
             (terms, ["预付", "预存", "充值", "预交", "储值"].iter().any(|w| x.summary.contains(w)))
         });
-        let [_, to_union, supermarket] = payee_kinds[x.payee_name.as_str()];
+        let [_, to_union, supermarket] = payee_kinds[x.payee_name.as_ref()];
         let single = |test: &'static str| {
-            Finding::new(test, Some(&x.unit), vec![x.voucher.clone()], x.amount.fen())
+            Finding::new(test, Some(&x.unit), vec![x.voucher.to_string()], x.amount.fen())
                 .with("payee", json!(x.payee_name))
                 .with("amount", yuan(x.amount.fen()))
                 .with("date", json!(x.date.to_string()))

@@ -128,16 +128,22 @@ impl<K: std::hash::Hash + Eq + Clone> Ids<K> {
     }
 }
 
+/// Equal texts: at once when they are the same slice (a run of payments of one unit read
+/// from a file shares its unit code).
+pub fn same(a: &str, b: &str) -> bool {
+    std::ptr::eq(a, b) || a == b
+}
+
 /// The units (by number) and each payment's unit number. Payments come grouped by unit, so
 /// a run of one unit is hashed once.
-pub fn unit_ids(payments: &[crate::Payment]) -> (Vec<&str>, Vec<u32>) {
+pub fn unit_ids<'a>(payments: &'a [crate::Payment<'_>]) -> (Vec<&'a str>, Vec<u32>) {
     let mut ids: Ids<&str> = Ids::default();
     let mut last: Option<(&str, u32)> = None;
     let of = payments
         .iter()
         .map(|x| {
             let id = match last {
-                Some((name, id)) if name == x.unit => id,
+                Some((name, id)) if same(name, &x.unit) => id,
                 _ => ids.id(&x.unit),
             };
             last = Some((&x.unit, id));
@@ -147,19 +153,58 @@ pub fn unit_ids(payments: &[crate::Payment]) -> (Vec<&str>, Vec<u32>) {
     (ids.keys, of)
 }
 
+/// Numbers for distinct texts, 0, 1, 2 … in the order first seen, and the texts by number.
+/// A text of up to 23 bytes is keyed inline, so that the map compares it without reaching for
+/// its bytes elsewhere in memory (a million payments name a hundred thousand accounts, each
+/// first seen somewhere in a file of a hundred megabytes).
+#[derive(Default)]
+pub struct TextIds<'a> {
+    short: FxMap<[u8; 24], u32>,
+    long: FxMap<&'a str, u32>,
+    pub keys: Vec<&'a str>,
+}
+
+impl<'a> TextIds<'a> {
+    pub fn with_capacity(n: usize) -> TextIds<'a> {
+        TextIds { short: FxMap::with_capacity_and_hasher(n, Default::default()), ..TextIds::default() }
+    }
+
+    pub fn id(&mut self, s: &'a str) -> u32 {
+        let next = self.keys.len() as u32;
+        let id = if s.len() < 24 {
+            let mut k = [0u8; 24];
+            k[..s.len()].copy_from_slice(s.as_bytes());
+            k[23] = s.len() as u8;
+            *self.short.entry(k).or_insert(next)
+        } else {
+            *self.long.entry(s).or_insert(next)
+        };
+        if id == next {
+            self.keys.push(s);
+        }
+        id
+    }
+}
+
 /// Each payment's payee identity (`duplicates::payee_key`) as a number, equal numbers for
 /// equal identities; each distinct name and account is normalised once (a million payments
 /// name a few thousand payees).
-pub fn payee_ids(payments: &[crate::Payment]) -> Vec<u32> {
-    // Sized for a payee in eight payments, so that a large file rehashes rarely.
-    let mut memo: FxMap<(bool, &str), u32> = FxMap::with_capacity_and_hasher(payments.len() / 8, Default::default());
+pub fn payee_ids(payments: &[crate::Payment<'_>]) -> Vec<u32> {
+    // Accounts (individuals, and payees without a name) and names numbered apart, then each
+    // number given its identity's number once.
+    let mut raw = [TextIds::with_capacity(payments.len() / 8), TextIds::with_capacity(1024)];
+    let mut identity: [Vec<u32>; 2] = [Vec::new(), Vec::new()];
     let mut ids: Ids<String> = Ids::default();
     payments
         .iter()
         .map(|p| {
             let by_account = p.payee_type == bw_core::records::PayeeType::Individual || p.payee_name.trim().is_empty();
-            let raw = if by_account { p.payee_account.as_str() } else { p.payee_name.as_str() };
-            *memo.entry((by_account, raw)).or_insert_with(|| ids.id(crate::duplicates::payee_key(p)))
+            let (k, text) = if by_account { (0, p.payee_account.as_ref()) } else { (1, p.payee_name.as_ref()) };
+            let r = raw[k].id(text) as usize;
+            if r == identity[k].len() {
+                identity[k].push(ids.id(crate::duplicates::payee_key(p)));
+            }
+            identity[k][r]
         })
         .collect()
 }
@@ -202,6 +247,22 @@ mod tests {
         let top: std::collections::HashSet<u64> = hashes.iter().map(|h| h >> 57).collect();
         assert!(low.len() > 2_400, "{} of 4096 buckets", low.len());
         assert_eq!(top.len(), 128);
+    }
+
+    #[test]
+    fn texts_are_numbered_in_the_order_first_seen_short_or_long() {
+        let long = "一个很长的单位名称有限责任公司";
+        assert!(long.len() >= 24);
+        let texts = ["6222", long, "", "6222", long, "6223", "", "12345678901234567890123"];
+        let mut ids = TextIds::default();
+        let got: Vec<u32> = texts.iter().map(|t| ids.id(t)).collect();
+        assert_eq!(got, vec![0, 1, 2, 0, 1, 3, 2, 4]);
+        assert_eq!(ids.keys, vec!["6222", long, "", "6223", "12345678901234567890123"]);
+        // The length is part of the key: a text is not its prefix padded with zero bytes.
+        let mut ids = TextIds::default();
+        assert_ne!(ids.id("a"), ids.id("a\0"));
+        assert!(same("U1", &String::from("U1")));
+        assert!(!same("U1", "U2"));
     }
 
     #[test]

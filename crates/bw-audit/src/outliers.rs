@@ -31,8 +31,8 @@ pub fn features(payments: &[Payment], ps: &[usize]) -> Vec<Vec<f64>> {
             vec![
                 (x.amount.fen().max(1) as f64).log10(),
                 f64::from(x.date.days() - jan1),
-                (1.0 + count[x.payee_account.as_str()] as f64).ln(),
-                if total > 0 { spent[x.payee_account.as_str()] as f64 / total as f64 } else { 0.0 },
+                (1.0 + count[x.payee_account.as_ref()] as f64).ln(),
+                if total > 0 { spent[x.payee_account.as_ref()] as f64 / total as f64 } else { 0.0 },
             ]
         })
         .collect();
@@ -72,7 +72,7 @@ pub fn run(payments: &[Payment], p: &Params, out: &mut Vec<Finding>) {
                 continue;
             }
             out.push(
-                Finding::new("dbscan_outlier", Some(unit), vec![x.voucher.clone()], x.amount.fen())
+                Finding::new("dbscan_outlier", Some(unit), vec![x.voucher.to_string()], x.amount.fen())
                     .with("amount", yuan(x.amount.fen()))
                     .with("date", json!(x.date.to_string()))
                     .with("payee", json!(x.payee_name))

@@ -59,7 +59,7 @@ pub fn run(payments: &[Payment], staff: &[Staff], out: &mut Vec<Finding>) {
     let account: Vec<usize> = payments
         .iter()
         .map(|x| {
-            *spelled.entry(x.payee_account.as_str()).or_insert_with(|| ids.id(number(&x.payee_account).into_owned()))
+            *spelled.entry(x.payee_account.as_ref()).or_insert_with(|| ids.id(number(&x.payee_account).into_owned()))
                 as usize
         })
         .collect();
@@ -69,9 +69,9 @@ pub fn run(payments: &[Payment], staff: &[Staff], out: &mut Vec<Finding>) {
     let mut hits: BTreeMap<(String, &str, &str), Vec<usize>> = BTreeMap::new();
     if !staff.is_empty() {
         let is_staff_purpose: FxMap<&str, bool> =
-            payments.iter().map(|x| (x.economic.as_str(), staff_purpose(&x.economic))).collect();
+            payments.iter().map(|x| (x.economic.as_ref(), staff_purpose(&x.economic))).collect();
         for (i, x) in payments.iter().enumerate() {
-            if !x.amount.is_positive() || is_staff_purpose[x.economic.as_str()] {
+            if !x.amount.is_positive() || is_staff_purpose[x.economic.as_ref()] {
                 continue;
             }
             let found = if let Some(s) = by_account.get(&accounts[account[i]]) {
@@ -81,13 +81,13 @@ pub fn run(payments: &[Payment], staff: &[Staff], out: &mut Vec<Finding>) {
             {
                 Some(("phone", *s))
             } else if x.payee_type == PayeeType::Individual {
-                let name = names_memo.entry(x.payee_name.as_str()).or_insert_with(|| payee_name(&x.payee_name));
-                by_name.get(&(x.unit.as_str(), name.clone())).map(|s| ("name", *s))
+                let name = names_memo.entry(x.payee_name.as_ref()).or_insert_with(|| payee_name(&x.payee_name));
+                by_name.get(&(x.unit.as_ref(), name.clone())).map(|s| ("name", *s))
             } else {
                 None
             };
             if let Some((how, s)) = found {
-                hits.entry((x.unit.clone(), how, s.id_hash.as_str())).or_default().push(i);
+                hits.entry((x.unit.to_string(), how, s.id_hash.as_str())).or_default().push(i);
             }
         }
     }
@@ -100,13 +100,13 @@ pub fn run(payments: &[Payment], staff: &[Staff], out: &mut Vec<Finding>) {
             Finding::new(
                 "related_party",
                 Some(&unit),
-                ps.iter().map(|&i| payments[i].voucher.clone()).collect(),
+                ps.iter().map(|&i| payments[i].voucher.to_string()).collect(),
                 total,
             )
             .with("match", json!(how))
             .with("staff_name", json!(name))
             .with("staff_unit", json!(staff_unit))
-            .with("payees", json!(distinct(ps.iter().map(|&i| payments[i].payee_name.as_str()))))
+            .with("payees", json!(distinct(ps.iter().map(|&i| payments[i].payee_name.as_ref()))))
             .with("payments", json!(ps.len()))
             .with("total", yuan(total)),
         );
@@ -128,7 +128,7 @@ pub fn run(payments: &[Payment], staff: &[Staff], out: &mut Vec<Finding>) {
             let mut seen: Vec<String> = Vec::new();
             let mut raw: FxMap<&str, ()> = FxMap::default();
             for i in ps {
-                if raw.insert(payments[i].payee_name.as_str(), ()).is_some() {
+                if raw.insert(payments[i].payee_name.as_ref(), ()).is_some() {
                     continue;
                 }
                 let n = payee_name(&payments[i].payee_name);
@@ -147,12 +147,12 @@ pub fn run(payments: &[Payment], staff: &[Staff], out: &mut Vec<Finding>) {
             Finding::new(
                 "shared_account",
                 Some(&payments[ps[0]].unit),
-                ps.iter().map(|&i| payments[i].voucher.clone()).collect(),
+                ps.iter().map(|&i| payments[i].voucher.to_string()).collect(),
                 total,
             )
             .with("payee_account", json!(acct))
-            .with("payee_names", json!(ps.iter().map(|&i| payments[i].payee_name.as_str()).collect::<Vec<_>>()))
-            .with("units", json!(distinct(ps.iter().map(|&i| payments[i].unit.as_str())))),
+            .with("payee_names", json!(ps.iter().map(|&i| payments[i].payee_name.as_ref()).collect::<Vec<_>>()))
+            .with("units", json!(distinct(ps.iter().map(|&i| payments[i].unit.as_ref())))),
         );
     }
 }

@@ -20,7 +20,7 @@ pub fn run(payments: &[Payment], p: &Params, out: &mut Vec<Finding>) {
         let a = x.amount.fen();
         // A payment under a signed contract was procured as that contract.
         if a > 0 && a < limit && a >= floor && x.contract.is_empty() {
-            groups.entry((x.department.as_str(), payee_key(x), x.economic.as_str())).or_default().push(i);
+            groups.entry((x.department.as_ref(), payee_key(x), x.economic.as_ref())).or_default().push(i);
         }
     }
     let mut keys: Vec<&(&str, String, &str)> = groups.keys().collect();

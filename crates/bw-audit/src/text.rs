@@ -116,13 +116,13 @@ pub fn run(payments: &[Payment], policy: &Policy, out: &mut Vec<Finding>) {
     // Summaries repeat: each distinct text is segmented once.
     let mut seen: HashMap<&str, Reading> = HashMap::new();
     for x in payments.iter().filter(|x| x.amount.is_positive()) {
-        let r = seen.entry(x.summary.as_str()).or_insert_with(|| policy.read(&x.summary));
+        let r = seen.entry(x.summary.as_ref()).or_insert_with(|| policy.read(&x.summary));
         if r.prohibited.is_empty() && r.categories.is_empty() {
             continue;
         }
         let named: Vec<&str> = r.categories.iter().map(|&c| policy.categories[c].name.as_str()).collect();
         let finding = |rule: &str| {
-            Finding::new("text_check", Some(&x.unit), vec![x.voucher.clone()], x.amount.fen())
+            Finding::new("text_check", Some(&x.unit), vec![x.voucher.to_string()], x.amount.fen())
                 .with("rule", json!(rule))
                 .with("summary", json!(x.summary))
                 .with("words", json!(r.words))
