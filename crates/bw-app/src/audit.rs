@@ -135,48 +135,34 @@ impl PaymentsFile {
         let mut fields: Vec<Text<'a>> = Vec::with_capacity(cols.names.len());
         let mut rest = text;
         let mut record = csv::StringRecord::new();
-        while !rest.is_empty() {
+        // From a record the splitter leaves to it on, the CSV reader reads the rest of the part.
+        let mut slow: Option<csv::Reader<&[u8]>> = None;
+        loop {
             let n = out.len();
             fields.clear();
-            // Most records have no quoted field: their fields are slices of the file, cut at
-            // the commas up to the line end.
-            let (mut start, mut stop, mut quoted) = (0, rest.len(), false);
-            for at in memchr::memchr3_iter(b',', b'\n', b'"', rest.as_bytes()) {
-                match rest.as_bytes()[at] {
-                    b',' => {
-                        fields.push(Text::Borrowed(rest[start..at].trim()));
-                        start = at + 1;
-                    }
-                    b'\n' => {
-                        stop = at;
-                        break;
-                    }
-                    _ => {
-                        quoted = true;
-                        break;
-                    }
-                }
-            }
-            if !quoted {
-                let last = rest[start..stop].trim();
-                let blank = fields.is_empty() && last.is_empty();
-                fields.push(Text::Borrowed(last));
-                rest = &rest[(stop + 1).min(rest.len())..];
-                if blank {
-                    continue;
-                }
-            } else {
-                // A quoted field (commas, quotes or line breaks inside): the CSV reader takes
-                // the one record, and its fields are copied.
-                fields.clear();
-                let mut reader = csv::ReaderBuilder::new().has_headers(false).from_reader(rest.as_bytes());
+            if let Some(reader) = slow.as_mut() {
                 match reader.read_record(&mut record) {
                     Ok(true) => {}
                     Ok(false) => break,
                     Err(e) => return Err((n, e.to_string())),
                 }
-                rest = &rest[reader.position().byte() as usize..];
                 fields.extend(record.iter().map(|f| Text::Owned(f.trim().to_string())));
+            } else {
+                if rest.is_empty() {
+                    break;
+                }
+                match split_record(rest, &mut fields) {
+                    Some(used) => {
+                        rest = &rest[used..];
+                        if fields.len() == 1 && fields[0].is_empty() {
+                            continue; // a blank line
+                        }
+                    }
+                    None => {
+                        slow = Some(csv::ReaderBuilder::new().has_headers(false).from_reader(rest.as_bytes()));
+                        continue;
+                    }
+                }
             }
             if fields.len() != cols.names.len() {
                 return Err((n, format!("{} fields, the header names {}", fields.len(), cols.names.len())));
@@ -219,6 +205,61 @@ impl PaymentsFile {
             out.push(payment);
         }
         Ok(out)
+    }
+}
+
+/// Splits the record at the start of `rest` into `fields`, each trimmed, and gives the bytes
+/// it takes with its line end. A field is a slice of the file, also when quoted (commas and
+/// line breaks inside); only a quoted field with doubled quotes is copied. None leaves the
+/// record to the CSV reader: a quote inside an unquoted field, text after a closing quote, a
+/// quote never closed.
+fn split_record<'a>(rest: &'a str, fields: &mut Vec<bw_audit::Text<'a>>) -> Option<usize> {
+    use bw_audit::Text;
+    let b = rest.as_bytes();
+    let mut start = 0;
+    loop {
+        if b.get(start) == Some(&b'"') {
+            let mut from = start + 1;
+            let mut doubled = false;
+            let close = loop {
+                let q = from + memchr::memchr(b'"', &b[from..])?;
+                if b.get(q + 1) == Some(&b'"') {
+                    doubled = true;
+                    from = q + 2;
+                } else {
+                    break q;
+                }
+            };
+            let inner = &rest[start + 1..close];
+            fields.push(if doubled {
+                Text::Owned(inner.replace("\"\"", "\"").trim().to_string())
+            } else {
+                Text::Borrowed(inner.trim())
+            });
+            match (b.get(close + 1), b.get(close + 2)) {
+                (Some(b','), _) => start = close + 2,
+                (Some(b'\n'), _) => return Some(close + 2),
+                (Some(b'\r'), Some(b'\n')) => return Some(close + 3),
+                (None, _) => return Some(close + 1),
+                _ => return None,
+            }
+        } else {
+            match memchr::memchr3(b',', b'\n', b'"', &b[start..]).map(|k| (start + k, b[start + k])) {
+                Some((at, b',')) => {
+                    fields.push(Text::Borrowed(rest[start..at].trim()));
+                    start = at + 1;
+                }
+                Some((at, b'\n')) => {
+                    fields.push(Text::Borrowed(rest[start..at].trim()));
+                    return Some(at + 1);
+                }
+                Some(_) => return None,
+                None => {
+                    fields.push(Text::Borrowed(rest[start..].trim()));
+                    return Some(b.len());
+                }
+            }
+        }
     }
 }
 
@@ -776,10 +817,13 @@ mod tests {
 
     #[test]
     fn a_payments_file_is_read_with_quoted_fields_crlf_and_blank_lines() {
+        // V1 and V2 have quoted fields, V3 is quoted throughout; V4 and V5 go to the CSV reader.
         let body = "V1,2025-03-01,U1,I1,30201, 甲公司 ,A1,company,100.50,\"办公用品, 纸张\",INV1,\r\n\
                     \r\n\
                     V2,2025-03-02,U1,I1,30201,乙公司,A2,company,200,\"两行\n摘要 \"\"引号\"\"\",INV2,C1\r\n\
-                    V3,2025-03-03,U2,I2,30201,张三,A3,individual,3.00,,,";
+                    \"V3\",\"2025-03-03\",\"U2\",\"I2\",\"30201\",\" 张三\",\"A3\",\"individual\",\"3.00\",\"\",\"\",\"\"\r\n\
+                    V4,2025-03-04,U1,I1,30201,丙\"公司,A4,company,4,,,\n\
+                    V5,2025-03-05,U1,I1,30201,丁公司,A5,company,5,\"a\"b,,";
         assert_eq!(
             read(body.as_bytes()),
             Ok(vec![
@@ -787,6 +831,10 @@ mod tests {
                 "V2|D1|乙公司|两行\n摘要 \"引号\"|20000|INV2|C1|2025-03-02".to_string(),
                 // A unit the units file does not list is its own department.
                 "V3|U2|张三||300|||2025-03-03".to_string(),
+                // A quote inside an unquoted field, text after a closing quote: as the CSV
+                // reader reads them.
+                "V4|D1|丙\"公司||400|||2025-03-04".to_string(),
+                "V5|D1|丁公司|ab|500|||2025-03-05".to_string(),
             ])
         );
     }
