@@ -137,7 +137,7 @@ pub fn same(a: &str, b: &str) -> bool {
 /// The units (by number) and each payment's unit number. Payments come grouped by unit, so
 /// a run of one unit is hashed once.
 pub fn unit_ids<'a>(payments: &'a [crate::Payment<'_>]) -> (Vec<&'a str>, Vec<u32>) {
-    let mut ids: Ids<&str> = Ids::default();
+    let mut ids = TextIds::default();
     let mut last: Option<(&str, u32)> = None;
     let of = payments
         .iter()
