@@ -971,6 +971,21 @@ async fn ingest(app: &App, caller: &Caller, kind: Kind, records: Records, source
             p.errors.push(json!({"row": i + 1, "field": k, "message": message}));
             return Err(p);
         }
+        // A record without a required field is invalid whoever sends it: named before the
+        // permission on its (missing) unit is looked at.
+        let missing: Vec<&str> =
+            kind.columns().iter().filter(|c| c.required && !r.contains_key(c.name)).map(|c| c.name).collect();
+        if !missing.is_empty() {
+            let mut p = Problem::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid",
+                format!("{source}:{}: missing required field(s) {}", i + 1, missing.join(", ")),
+            );
+            for m in &missing {
+                p.errors.push(json!({"row": i + 1, "field": m, "message": "missing required field"}));
+            }
+            return Err(p);
+        }
         let code = r.get(owner).map(cell_text).unwrap_or_default();
         caller.check(&org, Permission::Ingest, code.trim())?;
     }
@@ -1138,17 +1153,55 @@ async fn post_batch(
 ) -> Result<Response, Problem> {
     let kind = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
     let records: Records = if kind.starts_with("text/csv") {
-        let mut reader = csv::Reader::from_reader(body);
-        let header: Vec<String> = reader
+        let mut reader = csv::ReaderBuilder::new().flexible(true).from_reader(body);
+        let raw: Vec<String> = reader
             .headers()
             .map_err(|e| Problem::bad_request(format!("CSV header: {e}")))?
             .iter()
-            .map(|h| h.trim().to_string())
+            .map(|h| h.to_string())
             .collect();
+        // The header as a file's: English, Chinese or national-system names; a missing
+        // required column is named before anything else is looked at.
+        let refs: Vec<&str> = raw.iter().map(String::as_str).collect();
+        let map = bw_core::template::resolve_header(template, &refs, false).map_err(|errors| {
+            let mut p = Problem::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid",
+                errors
+                    .iter()
+                    .map(|e| format!("batch header: column {}: {}", e.column, e.message))
+                    .collect::<Vec<_>>()
+                    .join("; "),
+            );
+            for e in &errors {
+                p.errors.push(json!({"field": e.column, "message": e.message}));
+            }
+            p
+        })?;
+        let names: Vec<&str> = template.columns().iter().map(|c| c.name).collect();
         let mut out = Vec::new();
         for (i, r) in reader.records().enumerate() {
             let r = r.map_err(|e| field_problem("body", &format!("CSV row {}: {e}", i + 1)))?;
-            out.push(header.iter().cloned().zip(r.iter().map(|c| json!(c))).collect());
+            if r.len() == 1 && r.get(0).is_some_and(str::is_empty) {
+                continue;
+            }
+            if r.len() != raw.len() {
+                let message = format!(
+                    "{} fields where the header has {} (an unquoted comma inside a value, such as the thousands separator of 1,000.00, or a truncated line?)",
+                    r.len(),
+                    raw.len()
+                );
+                let mut p =
+                    Problem::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", format!("batch:{}: {message}", i + 1));
+                p.errors.push(json!({"row": i + 1, "field": "body", "message": message}));
+                return Err(p);
+            }
+            let record: serde_json::Map<String, serde_json::Value> = names
+                .iter()
+                .zip(&map.positions)
+                .filter_map(|(n, p)| p.and_then(|p| r.get(p)).map(|c| (n.to_string(), json!(c))))
+                .collect();
+            out.push(record);
         }
         out
     } else if kind.starts_with("application/x-ndjson") || kind.starts_with("application/jsonl") {

@@ -1312,6 +1312,12 @@ const DEMO_REASON: &str = "demo data";
 
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
+    // A command whose output is piped into `head` ends quietly when the reader goes away,
+    // as command-line tools do; the server keeps Rust's default (a closed socket is an
+    // error on that connection, never a signal: sockets are written with MSG_NOSIGNAL).
+    if !matches!(cli.command, Command::Serve { .. } | Command::Demo { .. }) {
+        default_sigpipe();
+    }
     let rt = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
@@ -1325,6 +1331,15 @@ pub fn main() -> ExitCode {
             eprintln!("error: {e:#}");
             ExitCode::FAILURE
         }
+    }
+}
+
+/// Restores the default action of SIGPIPE (end the process), which Rust's runtime sets to
+/// "ignore" so that a write to a closed pipe fails instead; `println!` then panics.
+fn default_sigpipe() {
+    // SAFETY: called once at start, before any thread is spawned; SIG_DFL is a valid handler.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
 }
 

@@ -145,6 +145,12 @@ pub fn layout(en: bool, title: &str, caller: &Caller, path_with_query: &str, bod
     )
 }
 
+/// One path segment: a slash is encoded too, so a voucher number such as `4/24` stays one
+/// segment (the router decodes it back).
+pub fn segment(s: &str) -> String {
+    urlencode(s).replace('/', "%2F")
+}
+
 pub fn urlencode(s: &str) -> String {
     let mut o = String::new();
     for b in s.bytes() {
@@ -309,8 +315,8 @@ fn payment_rows(en: bool, b: &mut String, items: &[browse::PaymentRow], q: &str)
         let _ = write!(
             b,
             r#"<tr><td><a href="/voucher/{}/{}{q}">{}</a></td><td>{}</td><td>{}</td><td class=n>{}</td><td>{}</td></tr>"#,
-            urlencode(&p.unit_code),
-            urlencode(&p.voucher_no),
+            segment(&p.unit_code),
+            segment(&p.voucher_no),
             esc(&p.voucher_no),
             esc(&p.pay_date),
             p.payee_name
@@ -411,7 +417,7 @@ async fn voucher_page(
     Query(w): Query<When>,
 ) -> Response {
     let en = w.en();
-    let here = format!("/voucher/{}/{}", urlencode(&unit), urlencode(&voucher));
+    let here = format!("/voucher/{}/{}", segment(&unit), segment(&voucher));
     match voucher_body(&app, &caller, &unit, &voucher, &w).await {
         Ok(body) => Html(layout(en, &voucher, &caller, &here, &body)).into_response(),
         Err(p) => problem_page(en, &caller, &here, p),
@@ -561,8 +567,8 @@ document.getElementById('attach').addEventListener('submit', async (e) => {{
 }});
 </script>"#,
             t(en, "上传附件", "Attach"),
-            urlencode(unit),
-            urlencode(voucher),
+            segment(unit),
+            segment(voucher),
             esc(csrf)
         );
     }
@@ -895,7 +901,7 @@ async fn warning_body(app: &App, caller: &Caller, id: i64, q: &LangQuery) -> Res
         .iter()
         .take(20)
         .map(|v| match &w.unit_code {
-            Some(u) => format!(r#"<a href="/voucher/{}/{}{lang}">{}</a>"#, urlencode(u), urlencode(v), esc(v)),
+            Some(u) => format!(r#"<a href="/voucher/{}/{}{lang}">{}</a>"#, segment(u), segment(v), esc(v)),
             None => esc(v),
         })
         .collect();

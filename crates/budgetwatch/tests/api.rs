@@ -260,6 +260,24 @@ fn each_role_sees_and_does_only_what_its_grants_allow() {
     );
     let r = request(&s.addr, "POST", "/api/v1/payments:batch", &[t, ("Content-Type", "text/csv")], &csv);
     assert_eq!((r.status, r.json()["added"].clone()), (201, 1.into()), "{}", r.body);
+    // A CSV batch missing required columns: 422 naming them, before any unit is looked at.
+    let short = "voucher_no,pay_date,amount\nAPI-X,2025-12-30,7.00\n".to_string();
+    let r = request(&s.addr, "POST", "/api/v1/payments:batch", &[t, ("Content-Type", "text/csv")], &short);
+    assert_eq!(r.status, 422, "{}", r.body);
+    let fields: Vec<String> = r.json()["errors"]
+        .as_array()
+        .expect("errors")
+        .iter()
+        .map(|e| e["field"].as_str().unwrap_or("").to_string())
+        .collect();
+    assert!(fields.contains(&"unit_code".to_string()) && fields.contains(&"payee_account".to_string()), "{}", r.body);
+    // A row with one field too many (an unquoted thousands separator) is refused, not shifted.
+    let shifted = format!(
+        "voucher_no,pay_date,unit_code,indicator_code,economic_code,payee_name,payee_account,payee_type,amount,summary\nAPI-Y,2025-12-30,{own},{indicator},30201,测试公司,62000001,company,1,000.00,办公用品\n"
+    );
+    let r = request(&s.addr, "POST", "/api/v1/payments:batch", &[t, ("Content-Type", "text/csv")], &shifted);
+    assert_eq!(r.status, 422, "{}", r.body);
+    assert!(r.body.contains("11 fields where the header has 10"), "{}", r.body);
     // A batch larger than the usual 2 MB request limit.
     let mut big = String::from(
         "voucher_no,pay_date,unit_code,indicator_code,economic_code,payee_name,payee_account,payee_type,amount,summary\n",

@@ -83,14 +83,14 @@ fn a_refused_import_exits_nonzero_and_lists_every_error() {
     let dir = tempfile::tempdir().expect("dir");
     let db = dir.path().join("t.db");
     let units = dir.path().join("units.csv");
-    std::fs::write(&units, "code,name,parent_code,kind,level\nP,省,,region,province\nC,市,P,region,county\nD,厅,P,department,\nU,单位,Q,unit,\n").expect("write");
+    std::fs::write(&units, "code,name,parent_code,kind,level\nP,省,,region,province\nC,县,P,region,county\nX,县,C,region,county\nD,厅,P,department,\nU,单位,Q,unit,\n").expect("write");
     let o = bw(&db, &["import", "units", units.to_str().expect("path")]);
     assert_eq!(o.status.code(), Some(1));
     let f = units.display().to_string();
     assert_eq!(
         stderr(&o),
         format!(
-            "{f}:3: column parent_code: a county's parent must be a city\n{f}:5: column parent_code: unknown parent_code \"Q\": not in the database nor in this file\n{f}: refused, 2 error(s); nothing was imported\n"
+            "{f}:4: column parent_code: a county's parent must be a city or a province\n{f}:6: column parent_code: unknown parent_code \"Q\": not in the database nor in this file\n{f}: refused, 2 error(s); nothing was imported\n"
         )
     );
     let o = bw(&db, &["status"]);
@@ -313,4 +313,27 @@ fn every_commit_leaves_a_checkpoint_signed_with_the_installation_key() {
         .expect("run");
     assert!(!o.status.success());
     assert!(stderr(&o).contains("is missing; this log's checkpoints were signed with it"), "{}", stderr(&o));
+}
+
+#[test]
+fn output_into_a_closed_pipe_ends_quietly() {
+    let dir = tempfile::tempdir().expect("dir");
+    let db = dir.path().join("t.db");
+    assert!(bw(&db, &["init"]).status.success());
+    // `budgetwatch status | head -0`: the reader is gone before the first line is written.
+    let (reader, writer) = std::io::pipe().expect("pipe");
+    drop(reader);
+    let o = Command::new(env!("CARGO_BIN_EXE_budgetwatch"))
+        .arg("--db")
+        .arg(&db)
+        .arg("status")
+        .env_remove("BUDGETWATCH_DB")
+        .stdout(writer)
+        .stderr(std::process::Stdio::piped())
+        .output()
+        .expect("run budgetwatch");
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(err, "", "no panic, no message");
+    use std::os::unix::process::ExitStatusExt;
+    assert_eq!(o.status.signal(), Some(13), "ended by SIGPIPE as `cat` would be: {:?}", o.status);
 }

@@ -172,6 +172,15 @@ impl PaymentsFile {
             let when = Date::parse(&fields[date]).map_err(|e| bad(date, e.to_string()))?;
             let kind = PayeeType::parse(&fields[payee_type]).map_err(|e| bad(payee_type, e))?;
             let fen = Money::parse_yuan(&fields[amount]).map_err(|e| bad(amount, e.to_string()))?;
+            // Voucher, invoice and contract numbers as `import` takes them (bw_core::ident).
+            for c in [Some(voucher), cols.optional[1], cols.optional[2]].into_iter().flatten() {
+                if !fields[c].is_empty() {
+                    bw_core::ident::check(&fields[c]).map_err(|e| bad(c, e))?;
+                }
+            }
+            if fields[voucher].is_empty() {
+                return Err(bad(voucher, "required value is empty".into()));
+            }
             let f = &mut fields;
             let unit = std::mem::take(&mut f[unit]);
             // Payments come grouped by unit: the previous row's department when it is the same.
@@ -854,6 +863,14 @@ mod tests {
         let mut bytes = format!("{good}V2,2025-03-01,U1,I1,30201,").into_bytes();
         bytes.extend_from_slice(b"\xff\xfe,A1,company,1.00,,,\n");
         assert_eq!(read(&bytes), Err("FILE:3: not UTF-8 text".into()));
+        // Numbers as exported are read; a bidirectional override is refused as import refuses it.
+        let spaced = format!("{good}JAN 11 10,2025-03-01,U1,I1,30201,甲公司,A1,company,1.00,,2154742696 4/24,\n");
+        assert!(read(spaced.as_bytes()).is_ok_and(|v| v.len() == 2), "{:?}", read(spaced.as_bytes()));
+        let rlo = format!("{good}V2,2025-03-01,U1,I1,30201,甲公司,A1,company,1.00,,FP\u{202E}1,\n");
+        assert_eq!(
+            read(rlo.as_bytes()),
+            Err("FILE:3: column invoice_no: must not contain invisible formatting characters such as bidirectional overrides (U+202E)".into())
+        );
     }
 
     #[test]

@@ -50,7 +50,7 @@ pub(crate) fn filed_under(f: &Finding) -> Filed {
     match f.rule {
         "split_purchase" => Filed { unit: f.unit_code.clone(), account: text("payee_account"), ..Filed::default() },
         "duplicate_payment" => match text("invoice_no") {
-            Some(i) => Filed { invoice: Some(i), ..Filed::default() },
+            Some(i) => Filed { invoice: Some(bw_core::ident::key(&i).into_owned()), ..Filed::default() },
             None => Filed {
                 account: text("payee_account"),
                 amount: text("amount").and_then(|a| bw_core::Money::parse_yuan(&a).ok()).map(|m| m.fen()),

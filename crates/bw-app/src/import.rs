@@ -23,12 +23,12 @@ use bw_store::sqlx::{self, Row};
 use bw_store::{JournalWriter, Stager, Store, StoreError, Tx, Value, insert_rows};
 
 const JOURNAL_COLUMNS: &[&str] = &["idx", "leaf_hash", "entry"];
-/// The secondary indexes of `payments` (as the store's migrations 12 and 15 leave them).
+/// The secondary indexes of `payments` (as the store's migrations 12, 15 and 32 leave them).
 const PAYMENT_INDEXES: [(&str, &str); 4] = [
     ("payments_unit", "unit_code, pay_date"),
     ("payments_pair", "unit_code, payee_account"),
     ("payments_payee", "payee_account, amount"),
-    ("payments_invoice", "invoice_no"),
+    ("payments_invoice", "invoice_key"),
 ];
 /// From this size a payments file (about 100,000 rows) rebuilds the indexes.
 const BULK_BYTES: u64 = 16 << 20;
@@ -438,6 +438,7 @@ pub const fn table_of(kind: Kind) -> (&'static str, &'static [&'static str]) {
                 "invoice_no",
                 "contract_no",
                 "reverses",
+                "invoice_key",
                 "record_hash",
                 "journal_idx",
             ],
@@ -1198,6 +1199,7 @@ impl PaymentsState {
         } else {
             (data, Vec::new())
         };
+        let invoice_key = p.invoice_no.as_deref().map(|i| bw_core::ident::key(i).into_owned());
         // The record's strings move into the projection row (the hot path: no copies).
         let projection = vec![
             Value::Text(p.unit_code),
@@ -1214,6 +1216,7 @@ impl PaymentsState {
             Value::OptText(p.invoice_no),
             Value::OptText(p.contract_no),
             Value::OptText(p.reverses),
+            Value::OptText(invoice_key),
             blob(&hash),
         ];
         self.in_file.insert(fp, seen);
@@ -1441,14 +1444,18 @@ pub async fn import_file(
             last_progress = report.rows;
             progress(source.position(), total);
         }
+        // A CSV record is refused whenever its field count differs from the header's, never
+        // shifted: an unquoted "1,000.00" would otherwise move every later value one column
+        // on. A sheet's row may run past the header with empty cells (the used range).
         if cells.len() != columns_n {
-            let extra_empty = cells.len() > columns_n && cells[columns_n..].iter().all(|c| c.trim().is_empty());
-            if !extra_empty {
+            let sheet_blank =
+                source.is_sheet() && cells[columns_n.min(cells.len())..].iter().all(|c| c.trim().is_empty());
+            if !sheet_blank || cells.len() < columns_n {
                 errors.push(
                     row,
                     None,
                     format!(
-                        "expected {columns_n} fields as in the header, found {} (truncated or misaligned line?)",
+                        "{} fields where the header has {columns_n} (an unquoted comma inside a value, such as the thousands separator of 1,000.00, or a truncated line?)",
                         cells.len()
                     ),
                 );

@@ -422,7 +422,7 @@ pub async fn facts(
             let vouchers = s.vouchers.iter().map(|(u, v)| format!("(p.voucher_no = {} AND p.unit_code = {})", quote(v), quote(u)));
             let pairs = s.pairs.iter().map(|(u, a)| format!("(p.unit_code = {} AND p.payee_account = {})", quote(u), quote(a)));
             let amounts = s.payee_amounts.iter().map(|(a, m)| format!("(p.payee_account = {} AND p.amount = {m})", quote(a)));
-            let invoices = s.invoices.iter().map(|i| format!("p.invoice_no = {}", quote(i)));
+            let invoices = s.invoices.iter().map(|i| format!("p.invoice_key = {}", quote(i)));
             let groups: Vec<String> = [any_of(vouchers), any_of(pairs), any_of(amounts), any_of(invoices)].concat();
             for g in groups {
                 wanted.push((
@@ -438,10 +438,10 @@ pub async fn facts(
         None => wanted.push((
             format!(
                 "SELECT {COLUMNS} FROM payments p WHERE {within} AND p.amount > 0 AND ( \
-                 (p.invoice_no IS NOT NULL AND p.invoice_no <> '' AND p.invoice_no IN (SELECT q.invoice_no FROM payments q \
+                 (p.invoice_key IS NOT NULL AND p.invoice_key <> '' AND p.invoice_key IN (SELECT q.invoice_key FROM payments q \
                   WHERE q.year = $1 AND q.pay_date <= $2 AND q.status = 'paid' AND q.amount > 0 \
-                  AND q.invoice_no IS NOT NULL AND q.invoice_no <> '' \
-                  GROUP BY q.invoice_no HAVING COUNT(*) > 1)) \
+                  AND q.invoice_key IS NOT NULL AND q.invoice_key <> '' \
+                  GROUP BY q.invoice_key HAVING COUNT(*) > 1)) \
                  OR p.payee_account || '|' || CAST(p.amount AS TEXT) IN (SELECT q.payee_account || '|' || CAST(q.amount AS TEXT) \
                   FROM payments q WHERE q.year = $1 AND q.pay_date <= $2 AND q.status = 'paid' AND q.amount > 0 \
                   GROUP BY q.payee_account, q.amount HAVING COUNT(*) > 1))"
@@ -1219,8 +1219,9 @@ impl Landed {
         sc.vouchers.insert((unit.to_string(), voucher.to_string()));
         sc.pairs.insert((unit.to_string(), account.to_string()));
         sc.payee_amounts.insert((account.to_string(), amount));
+        // Invoices are compared by their key, as the rule groups them.
         if let Some(i) = invoice.map(str::trim).filter(|i| !i.is_empty()) {
-            sc.invoices.insert(i.to_string());
+            sc.invoices.insert(bw_core::ident::key(i).into_owned());
         }
     }
 }

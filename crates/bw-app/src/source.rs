@@ -57,7 +57,26 @@ fn cell_text(d: &Data) -> String {
     }
 }
 
+/// A spreadsheet column's letters: 0 → A, 25 → Z, 26 → AA.
+fn column_letters(mut c: u32) -> String {
+    let mut out = Vec::new();
+    loop {
+        out.push(b'A' + (c % 26) as u8);
+        if c < 26 {
+            break;
+        }
+        c = c / 26 - 1;
+    }
+    out.reverse();
+    String::from_utf8(out).unwrap_or_default()
+}
+
 impl Source {
+    /// A sheet of a workbook, not a CSV file.
+    pub fn is_sheet(&self) -> bool {
+        matches!(self, Source::Sheet { .. })
+    }
+
     /// Opens `path`; XLSX is recognised by its content, anything else is read as CSV.
     pub fn open(path: &Path) -> Result<(Source, Vec<String>), ReadError> {
         let whole = |message: String| ReadError { row: 0, column: None, message };
@@ -69,6 +88,31 @@ impl Source {
                 .worksheet_range_at(0)
                 .ok_or_else(|| whole("the workbook has no sheet".into()))?
                 .map_err(|e| whole(format!("cannot read the first sheet: {e}")))?;
+            // A formula whose result the file does not hold (saved by a program that does not
+            // calculate) would read as an empty cell: refused, naming the cell.
+            if let Some(name) = book.sheet_names().first().cloned()
+                && let Ok(formulas) = book.worksheet_formula(&name)
+            {
+                let (r0, c0) = formulas.start().unwrap_or((0, 0));
+                for (r, c, f) in formulas.used_cells() {
+                    let at = (r0 + r as u32, c0 + c as u32);
+                    if !f.trim().is_empty()
+                        && range
+                            .get_value(at)
+                            .is_none_or(|v| matches!(v, Data::Empty) || matches!(v, Data::String(t) if t.is_empty()))
+                    {
+                        return Err(ReadError {
+                            row: u64::from(at.0) + 1,
+                            column: None,
+                            message: format!(
+                                "cell {}{}: a formula (={f}) without a calculated value; open the file in a spreadsheet program and save it again, or paste the values",
+                                column_letters(at.1),
+                                at.0 + 1
+                            ),
+                        });
+                    }
+                }
+            }
             // The range starts at the first used cell: rows above it are blank in the sheet.
             let first_row = range.start().map(|(r, _)| u64::from(r)).unwrap_or(0);
             let mut rows: Vec<Vec<String>> = range.rows().map(|r| r.iter().map(cell_text).collect()).collect();

@@ -178,6 +178,7 @@ fn payment_cells(p: Payment, year: i32, hash: String, idx: u64) -> Cells {
         opt(&p.invoice_no),
         opt(&p.contract_no),
         opt(&p.reverses),
+        opt(&p.invoice_no.as_deref().map(|i| bw_core::ident::key(i).into_owned())),
         hash,
         idx.to_string(),
     ]
@@ -1539,7 +1540,7 @@ const PROJECTIONS: &[(&str, &str, &[&str])] = &[
 ];
 
 /// Payments are compared page by page in key order (they may be millions).
-const PAYMENTS_SQL: &str = "SELECT voucher_no || '/' || unit_code, unit_code, voucher_no, pay_date, year, indicator_code, economic_code, payee_name, payee_account, payee_type, amount, summary, invoice_no, contract_no, reverses, record_hash, journal_idx FROM payments";
+const PAYMENTS_SQL: &str = "SELECT voucher_no || '/' || unit_code, unit_code, voucher_no, pay_date, year, indicator_code, economic_code, payee_name, payee_account, payee_type, amount, summary, invoice_no, contract_no, reverses, invoice_key, record_hash, journal_idx FROM payments";
 const PAYMENT_COLUMNS: &[&str] = crate::import::table_of(Kind::Payments).1;
 
 fn compare_row(f: &mut Failures, table: &str, key: &str, columns: &[&str], stored: &Cells, expected: &Cells) {
@@ -1602,7 +1603,7 @@ fn payment_row(row: &AnyRow) -> Result<(String, Cells), StoreError> {
     };
     let int = |i: usize| -> Result<String, StoreError> { Ok(row.try_get::<i64, _>(i)?.to_string()) };
     let key = text(0)?;
-    let hash: Vec<u8> = row.try_get(15)?;
+    let hash: Vec<u8> = row.try_get(16)?;
     let cells = vec![
         text(1)?,
         text(2)?,
@@ -1618,8 +1619,9 @@ fn payment_row(row: &AnyRow) -> Result<(String, Cells), StoreError> {
         text(12)?,
         text(13)?,
         text(14)?,
+        text(15)?,
         hex(&hash),
-        int(16)?,
+        int(17)?,
     ];
     Ok((key, cells))
 }

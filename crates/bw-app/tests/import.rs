@@ -191,7 +191,19 @@ async fn gbk_bytes_truncated_files_and_empty_files_get_clear_messages() {
         let lines = error_lines(&db, import_str(&db, Kind::Payments, "t.csv", &truncated).await);
         assert_eq!(
             lines,
-            vec!["t.csv:3: expected 13 fields as in the header, found 2 (truncated or misaligned line?)"]
+            vec![
+                "t.csv:3: 2 fields where the header has 13 (an unquoted comma inside a value, such as the thousands separator of 1,000.00, or a truncated line?)"
+            ]
+        );
+        // An unquoted thousands separator: one field too many, the rest empty. Refused, never
+        // read as amount 1.00, summary "000.00" and invoice "办公用品".
+        let shifted = payments("V1,2026-01-05,U1,I1,30201,公司,6222,company,1,000.00,办公用品,,,\n");
+        let lines = error_lines(&db, import_str(&db, Kind::Payments, "s.csv", &shifted).await);
+        assert_eq!(
+            lines,
+            vec![
+                "s.csv:2: 14 fields where the header has 13 (an unquoted comma inside a value, such as the thousands separator of 1,000.00, or a truncated line?)"
+            ]
         );
 
         let lines = error_lines(&db, import_str(&db, Kind::Payments, "e.csv", "").await);
@@ -368,6 +380,57 @@ async fn chinese_and_national_headers_and_xlsx_files_import() {
 }
 
 #[tokio::test]
+async fn an_xlsx_formula_without_its_calculated_value_is_refused_naming_the_cell() {
+    for db in databases().await {
+        seed(&db).await;
+        let before = snapshot(&db.store).await;
+        let mut book = rust_xlsxwriter::Workbook::new();
+        let sheet = book.add_worksheet();
+        let header = PAYMENT_HEADER.trim_end().split(',').collect::<Vec<_>>();
+        for (i, h) in header.iter().enumerate() {
+            sheet.write_string(0, i as u16, *h).expect("header");
+        }
+        for (c, v) in
+            [(0, "X1"), (1, "2026-03-09"), (2, "U1"), (3, "I1"), (4, "30201"), (5, "公司"), (6, "6222"), (7, "company")]
+        {
+            sheet.write_string(1, c, v).expect("cell");
+        }
+        sheet.write_formula(1, 8, rust_xlsxwriter::Formula::new("=100*3")).expect("formula");
+        let written = book.save_to_buffer().expect("save");
+        // As a program that does not calculate writes it: the formula without its result.
+        let path = db.dir.path().join("f.xlsx");
+        let mut zin = zip::ZipArchive::new(std::io::Cursor::new(written)).expect("zip");
+        let mut zout = zip::ZipWriter::new(std::fs::File::create(&path).expect("create"));
+        for i in 0..zin.len() {
+            use std::io::{Read, Write};
+            let mut f = zin.by_index(i).expect("entry");
+            let name = f.name().expect("name").to_string();
+            let mut bytes = Vec::new();
+            f.read_to_end(&mut bytes).expect("read");
+            if name == "xl/worksheets/sheet1.xml" {
+                let xml = String::from_utf8(bytes).expect("xml");
+                assert!(xml.contains("<f>100*3</f><v>0</v>"), "{xml}");
+                bytes = xml.replace("<f>100*3</f><v>0</v>", "<f>100*3</f>").into_bytes();
+            }
+            zout.start_file(name, zip::write::SimpleFileOptions::default()).expect("start");
+            zout.write_all(&bytes).expect("write");
+        }
+        zout.finish().expect("finish");
+        let r = bw_app::import::import_file(&db.store, &ctx(), Kind::Payments, &path, &Default::default()).await;
+        let lines = error_lines(&db, r);
+        assert_eq!(
+            lines,
+            vec![
+                "f.xlsx:2: cell I2: a formula (=100*3) without a calculated value; open the file in a spreadsheet program and save it again, or paste the values"
+            ],
+            "{}",
+            db.name
+        );
+        assert_eq!(snapshot(&db.store).await, before, "{}", db.name);
+    }
+}
+
+#[tokio::test]
 async fn every_record_is_a_journal_entry_with_an_rfc6962_leaf_hash() {
     for db in databases().await {
         seed(&db).await;
@@ -489,5 +552,56 @@ fn demo_data_is_deterministic() {
     bw_app::demo::generate(&o, b.path()).expect("b");
     for f in ["units.csv", "payments.csv", "ground_truth.json", "revenues.csv"] {
         assert_eq!(std::fs::read(a.path().join(f)).expect("a"), std::fs::read(b.path().join(f)).expect("b"), "{f}");
+    }
+}
+
+#[tokio::test]
+async fn document_numbers_are_kept_as_exported_and_compared_by_their_key() {
+    for db in databases().await {
+        seed(&db).await;
+        let before = snapshot(&db.store).await;
+        // Control characters, a right-to-left override and an over-long number: each named.
+        let bad = payments(&format!(
+            "\"V\t1\",2026-01-05,U1,I1,30201,公司,6222,company,5,,,,\nV2,2026-01-05,U1,I1,30201,公司,6222,company,5,,FP\u{202E}21,,\nV3,2026-01-05,U1,I1,30201,公司,6222,company,5,,{},,\n",
+            "9".repeat(65)
+        ));
+        let lines = error_lines(&db, import_str(&db, Kind::Payments, "b.csv", &bad).await);
+        assert_eq!(
+            lines,
+            vec![
+                "b.csv:2: column voucher_no: must not contain control characters (U+0009)".to_string(),
+                "b.csv:3: column invoice_no: must not contain invisible formatting characters such as bidirectional overrides (U+202E)".to_string(),
+                "b.csv:4: column invoice_no: longer than 64 characters".to_string(),
+            ],
+            "{}",
+            db.name
+        );
+        assert_eq!(snapshot(&db.store).await, before, "{}", db.name);
+        // As a published payments file writes them: spaces and slashes inside, padding around.
+        let good = payments(
+            "JAN 11 10,2026-01-11,U1,I1,30201,甲公司,62220001,company,120.00,办公用品, CLOSED ACCOUNTS ,,\n\
+             2154742696 4/24,2026-01-12,U1,I1,30201,乙公司,62220002,company,300.00,办公用品,FP-2024 001,,\n\
+             V-9,2026-01-20,U1,I1,30201,丙公司,62220003,company,80.00,办公用品,fp2024001,,\n",
+        );
+        import_str(&db, Kind::Payments, "g.csv", &good).await.unwrap_or_else(|e| panic!("{}: {e:?}", db.name));
+        let row = bw_store::sqlx::query(
+            "SELECT invoice_no, invoice_key FROM payments WHERE voucher_no = 'JAN 11 10' AND unit_code = 'U1'",
+        )
+        .fetch_one(db.store.pool())
+        .await
+        .expect("row");
+        use bw_store::sqlx::Row;
+        assert_eq!(
+            (row.try_get::<String, _>(0).unwrap(), row.try_get::<String, _>(1).unwrap()),
+            ("CLOSED ACCOUNTS".to_string(), "CLOSEDACCOUNTS".to_string())
+        );
+        // "FP-2024 001" and "fp2024001" are one invoice paid twice.
+        let found =
+            bw_app::monitor::evaluate_as_of(&db.store, bw_core::Date::parse("2026-01-31").unwrap()).await.unwrap();
+        let dup: Vec<&bw_rules::Finding> = found.iter().filter(|f| f.rule == "duplicate_payment").collect();
+        assert_eq!(dup.len(), 1, "{}: {dup:?}", db.name);
+        assert_eq!(dup[0].vouchers, ["2154742696 4/24", "V-9"], "{}", db.name);
+        let r = bw_app::verify::verify(&db.store).await.expect("verify");
+        assert!(r.ok, "{}: {:?}", db.name, r.failures);
     }
 }

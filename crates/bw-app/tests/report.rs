@@ -100,3 +100,76 @@ async fn quarter_and_month_reports_match_hand_computed_figures() {
         assert_eq!(rows[1][5].to_string(), "I1");
     }
 }
+
+/// A province with a city (and its county) and a province-administered county (省直管县),
+/// as Hubei has 武汉 and 仙桃.
+const TWO_KINDS_OF_COUNTY: &str = "code,name,parent_code,kind,level
+42,湖北省,,region,province
+4201,武汉市,42,region,city
+420116,黄陂区,4201,region,county
+429004,仙桃市,42,region,county
+D1,省教育厅,42,department,
+U1,省实验中学,D1,unit,
+D2,黄陂区教育局,420116,department,
+U2,黄陂一中,D2,unit,
+D3,仙桃市教育局,429004,department,
+U3,仙桃中学,D3,unit,
+";
+
+#[tokio::test]
+async fn a_province_administered_county_is_shown_where_it_sits() {
+    use bw_core::template::Kind;
+    let indicators = "indicator_code,year,unit_code,project_code,functional_code,economic_code,gov_economic_code,fund_source,special,amount,control
+I1,2026,U1,,2050203,30201,50201,general,false,100000.00,block
+I2,2026,U2,,2050203,30201,50201,general,false,20000.00,block
+I3,2026,U3,,2050203,30201,50201,general,false,30000.00,block
+";
+    let payments =
+        "voucher_no,pay_date,unit_code,indicator_code,economic_code,payee_name,payee_account,payee_type,amount,summary
+A1,2026-01-05,U1,I1,30201,甲公司,62220001,company,100.00,办公用品
+A2,2026-02-10,U2,I2,30201,乙公司,62220002,company,200.00,办公用品
+A3,2026-03-10,U3,I3,30201,丙公司,62220003,company,300.00,办公用品
+";
+    for db in databases().await {
+        let (s, n) = (&db.store, db.name);
+        for (kind, name, body) in [
+            (Kind::Units, "units.csv", TWO_KINDS_OF_COUNTY),
+            (Kind::Indicators, "indicators.csv", indicators),
+            (Kind::Payments, "payments.csv", payments),
+        ] {
+            import_str(&db, kind, name, body).await.unwrap_or_else(|e| panic!("{n}: {name}: {e:?}"));
+        }
+        // The report: the county's subtotal under the province, not inside the city's.
+        let r = bw_app::report::execution(s, &Period::parse("2026-Q1").unwrap(), None).await.expect("report");
+        let regions: Vec<(&str, i64)> = r
+            .rows
+            .iter()
+            .filter(|x| x.kind == RowKind::Region)
+            .map(|x| (x.region_code.as_str(), x.paid.fen()))
+            .collect();
+        assert_eq!(regions, [("420116", 20_000), ("4201", 20_000), ("429004", 30_000), ("42", 60_000)], "{n}");
+        // The drill-down: the province's children are the city, the county and its department.
+        let tree = bw_app::users::org_tree(s).await.expect("tree");
+        let level = bw_app::drill::level(s, &tree, "42", 2026, 3).await.expect("level").expect("node");
+        let kids: Vec<(&str, i64)> = level.children.iter().map(|c| (c.code.as_str(), c.paid.fen())).collect();
+        assert_eq!(kids, [("4201", 20_000), ("429004", 30_000), ("D1", 10_000)], "{n}");
+        let county = bw_app::drill::level(s, &tree, "429004", 2026, 3).await.expect("level").expect("node");
+        assert_eq!(county.path, [("42".to_string(), "湖北省".to_string())], "{n}");
+        // The cockpit's region list: the county one level below the province.
+        let today = bw_core::Date::parse("2026-03-31").unwrap();
+        let o = bw_app::overview::overview(s, Some(2026), Some(3), today).await.expect("overview").expect("year");
+        let depth: Vec<(&str, usize, i64)> =
+            o.regions.iter().map(|x| (x.code.as_str(), x.depth, x.paid.fen())).collect();
+        assert_eq!(
+            depth,
+            [("42", 0, 60_000), ("4201", 1, 20_000), ("420116", 2, 20_000), ("429004", 1, 30_000)],
+            "{n}"
+        );
+        // The portal: the county's department is the county's.
+        let p = bw_app::public::portal(s, &tree, 2026, 3).await.expect("portal");
+        let d3 = p.departments.iter().find(|d| d.code == "D3").expect("D3");
+        assert_eq!(d3.region, "仙桃市", "{n}");
+        let r = bw_app::verify::verify(s).await.expect("verify");
+        assert!(r.ok, "{n}: {:?}", r.failures);
+    }
+}

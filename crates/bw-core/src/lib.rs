@@ -6,6 +6,7 @@ pub mod budget;
 pub mod calendar;
 pub mod code;
 pub mod date;
+pub mod ident;
 pub mod money;
 pub mod org;
 pub mod performance;

@@ -123,6 +123,14 @@ impl Money {
     }
 }
 
+/// A sum of amounts taken in `i128` (which no sum of `i64` amounts can overflow), written
+/// in yuan as `Money` writes itself.
+pub fn yuan_i128(fen: i128) -> String {
+    let sign = if fen < 0 { "-" } else { "" };
+    let abs = fen.unsigned_abs();
+    format!("{sign}{}.{:02}", abs / 100, abs % 100)
+}
+
 impl fmt::Display for Money {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let sign = if self.0 < 0 { "-" } else { "" };

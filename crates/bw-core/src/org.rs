@@ -73,9 +73,12 @@ pub fn check_parent(child: &OrgNode, parent: Option<&OrgNode>) -> Result<(), Str
         (Region, Some(Province), None) => Ok(()),
         (Region, Some(Province), Some(_)) => Err("a province is a root: parent_code must be empty".into()),
         (Region, Some(City), Some((Region, Some(Province)))) => Ok(()),
-        (Region, Some(County), Some((Region, Some(City)))) => Ok(()),
+        // A county sits under a city, or directly under a province-level region: the
+        // province-administered counties (省直管县) and the districts and counties of the four
+        // municipalities (直辖市).
+        (Region, Some(County), Some((Region, Some(City | Province)))) => Ok(()),
         (Region, Some(City), _) => Err("a city's parent must be a province".into()),
-        (Region, Some(County), _) => Err("a county's parent must be a city".into()),
+        (Region, Some(County), _) => Err("a county's parent must be a city or a province".into()),
         (Region, None, _) => Err("a region needs a level (province, city or county)".into()),
         (Department, _, Some((Region, _))) => Ok(()),
         (Department, _, _) => Err("a department's parent must be a region".into()),
@@ -219,11 +222,37 @@ mod tests {
     }
 
     #[test]
+    fn a_county_sits_under_a_city_or_directly_under_its_province() {
+        // Hubei's 仙桃 is administered by the province; 黄陂区 is a district of 武汉.
+        let mut t = OrgTree::new();
+        let batch = vec![
+            node("42", None, OrgKind::Region, Some(RegionLevel::Province)),
+            node("4201", Some("42"), OrgKind::Region, Some(RegionLevel::City)),
+            node("420116", Some("4201"), OrgKind::Region, Some(RegionLevel::County)),
+            node("429004", Some("42"), OrgKind::Region, Some(RegionLevel::County)),
+            node("D", Some("429004"), OrgKind::Department, None),
+            node("U", Some("D"), OrgKind::Unit, None),
+        ];
+        assert!(t.add_batch(&batch).is_empty());
+        assert_eq!(t.region_of("U").map(|n| n.code.as_str()), Some("429004"));
+        let path: Vec<&str> = t.ancestors("U").iter().map(|n| n.code.as_str()).collect();
+        assert_eq!(path, ["U", "D", "429004", "42"]);
+        // A city under a city, or a county under a county, is still refused.
+        let bad = vec![
+            node("4202", Some("4201"), OrgKind::Region, Some(RegionLevel::City)),
+            node("420117", Some("420116"), OrgKind::Region, Some(RegionLevel::County)),
+        ];
+        let errs = t.add_batch(&bad);
+        assert_eq!(errs.len(), 2, "{errs:?}");
+    }
+
+    #[test]
     fn rejects_wrong_parents_and_cycles() {
         let mut t = OrgTree::new();
         let batch = vec![
             node("P", None, OrgKind::Region, Some(RegionLevel::Province)),
-            node("X", Some("P"), OrgKind::Region, Some(RegionLevel::County)),
+            node("C", Some("P"), OrgKind::Region, Some(RegionLevel::County)),
+            node("X", Some("C"), OrgKind::Region, Some(RegionLevel::County)),
             node("U", Some("P"), OrgKind::Unit, None),
             node("A", Some("B"), OrgKind::Unit, None),
             node("B", Some("A"), OrgKind::Unit, None),
@@ -231,7 +260,8 @@ mod tests {
         ];
         let errs = t.add_batch(&batch);
         let idx: Vec<usize> = errs.iter().map(|(i, _)| *i).collect();
-        assert_eq!(idx, vec![1, 2, 3, 4, 5]);
+        assert_eq!(idx, vec![2, 3, 4, 5, 6]);
+        assert_eq!(errs[0].1, "a county's parent must be a city or a province");
         assert!(errs[2].1.contains("cycle"));
         assert!(errs[4].1.contains("unknown parent_code"));
         assert!(t.is_empty(), "a failed batch adds nothing");

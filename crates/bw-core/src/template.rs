@@ -300,14 +300,34 @@ impl<'a> Fields<'a> {
         Some(v.to_string())
     }
 
-    fn key(&mut self, i: usize) -> String {
-        match self.key_opt(i) {
-            Some(v) => v,
-            None => {
-                self.fail(i, "required value is empty");
-                String::new()
-            }
+    /// A required value: an empty one is an error.
+    fn required(&mut self, i: usize, v: Option<String>) -> String {
+        v.unwrap_or_else(|| {
+            self.fail(i, "required value is empty");
+            String::new()
+        })
+    }
+
+    /// A voucher, invoice or contract number: free text as exported (`crate::ident`).
+    fn ident_opt(&mut self, i: usize) -> Option<String> {
+        let v = self.raw(i);
+        if v.is_empty() {
+            return None;
         }
+        if let Err(e) = crate::ident::check(v) {
+            self.fail(i, e);
+        }
+        Some(v.to_string())
+    }
+
+    fn ident(&mut self, i: usize) -> String {
+        let v = self.ident_opt(i);
+        self.required(i, v)
+    }
+
+    fn key(&mut self, i: usize) -> String {
+        let v = self.key_opt(i);
+        self.required(i, v)
     }
 
     fn text_opt(&mut self, i: usize) -> Option<String> {
@@ -324,13 +344,8 @@ impl<'a> Fields<'a> {
     }
 
     fn text(&mut self, i: usize) -> String {
-        match self.text_opt(i) {
-            Some(v) => v,
-            None => {
-                self.fail(i, "required value is empty");
-                String::new()
-            }
-        }
+        let v = self.text_opt(i);
+        self.required(i, v)
     }
 
     fn money(&mut self, i: usize) -> Money {
@@ -498,7 +513,7 @@ pub fn parse_row(kind: Kind, values: &[&str]) -> Result<Record, Vec<FieldError>>
             f.finish(rec)
         }
         Kind::Contracts => {
-            let contract_no = f.key(0);
+            let contract_no = f.ident(0);
             let unit_code = f.key(1);
             let indicator_code = f.key(2);
             let supplier_name = f.text(3);
@@ -529,7 +544,7 @@ pub fn parse_row(kind: Kind, values: &[&str]) -> Result<Record, Vec<FieldError>>
             f.finish(rec)
         }
         Kind::Payments => {
-            let voucher_no = f.key(0);
+            let voucher_no = f.ident(0);
             let pay_date = f.date(1);
             let unit_code = f.key(2);
             let indicator_code = f.key(3);
@@ -539,9 +554,9 @@ pub fn parse_row(kind: Kind, values: &[&str]) -> Result<Record, Vec<FieldError>>
             let payee_type = f.parsed(7, PayeeType::parse);
             let amount = f.money(8);
             let summary = f.text_opt(9).unwrap_or_default();
-            let invoice_no = f.key_opt(10);
-            let contract_no = f.key_opt(11);
-            let reverses = f.key_opt(12);
+            let invoice_no = f.ident_opt(10);
+            let contract_no = f.ident_opt(11);
+            let reverses = f.ident_opt(12);
             let amount_ok = f.errors.iter().all(|e| e.column != 8);
             if amount_ok && amount == Money::ZERO {
                 f.fail(8, "a payment of zero records nothing");

@@ -1,13 +1,13 @@
 //! The evaluation of the twelve rules over the facts of one fiscal year.
 
 use crate::{Facts, Finding, IndicatorFact, Level, PaymentFact, Rule, Thresholds, completed_months};
+use bw_core::Date;
 use bw_core::records::PayeeType;
-use bw_core::{Date, Money};
 use serde_json::json;
 use std::collections::{BTreeMap, HashMap};
 
-fn yuan(fen: i64) -> serde_json::Value {
-    json!(Money::from_fen(fen).to_string())
+fn yuan(fen: impl Into<i128>) -> serde_json::Value {
+    json!(bw_core::money::yuan_i128(fen.into()))
 }
 
 /// `part / whole` in percent, rounded to two decimals, for evidence.
@@ -305,14 +305,16 @@ fn split_purchases(out: &mut Vec<Finding>, payments: &[&PaymentFact], t: &Thresh
 /// D days.
 fn duplicates(out: &mut Vec<Finding>, payments: &[&PaymentFact], t: &Thresholds) {
     let positive: Vec<&PaymentFact> = payments.iter().copied().filter(|p| p.amount.is_positive()).collect();
-    let mut by_invoice: BTreeMap<&str, Vec<&PaymentFact>> = BTreeMap::new();
+    // Invoice numbers as exported differ in spacing, dashes and case: compared by their key.
+    let mut by_invoice: BTreeMap<std::borrow::Cow<'_, str>, Vec<&PaymentFact>> = BTreeMap::new();
     for p in &positive {
-        if let Some(inv) = p.invoice_no.as_deref().filter(|i| !i.trim().is_empty()) {
-            by_invoice.entry(inv).or_default().push(p);
+        if let Some(inv) = p.invoice_no.as_deref().map(str::trim).filter(|i| !i.is_empty()) {
+            by_invoice.entry(bw_core::ident::key(inv)).or_default().push(p);
         }
     }
-    for (invoice, ps) in by_invoice.into_iter().filter(|(_, ps)| ps.len() > 1) {
-        let total = yuan(ps.iter().map(|p| p.amount.fen()).sum());
+    for (_, ps) in by_invoice.into_iter().filter(|(_, ps)| ps.len() > 1) {
+        let invoice = ps[0].invoice_no.as_deref().unwrap_or_default().trim();
+        let total = yuan(ps.iter().map(|p| i128::from(p.amount.fen())).sum::<i128>());
         duplicate_group(
             out,
             &ps,

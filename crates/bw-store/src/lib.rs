@@ -68,6 +68,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (29, "published rankings", include_str!("rankings.sql")),
     (30, "approval routes", include_str!("workflows.sql")),
     (31, "performance interviews", include_str!("interviews.sql")),
+    (32, "invoice keys", include_str!("invoice_key.sql")),
 ];
 
 #[derive(Clone)]
