@@ -254,6 +254,54 @@ pub(crate) fn sql_list<'a>(values: impl IntoIterator<Item = &'a String>) -> Stri
     values.into_iter().map(|v| quote(v)).collect::<Vec<_>>().join(", ")
 }
 
+/// The day of the last payment of each special fund that may have gone unused long enough
+/// for `idle_funds`: only those whose last month with payments began more than the rule's
+/// first bound before `as_of` (or whose last such month nets a refund) are looked up.
+async fn last_paid(conn: &mut AnyConnection, f: &mut Facts, as_of: Date, t: &Thresholds) -> Result<(), ActionError> {
+    let months = t.idle_funds.yellow as i32;
+    let mut wanted: Vec<(String, String)> = Vec::new();
+    for i in f.indicators.iter().filter(|i| i.special && i.months.iter().sum::<i64>() < i.amount.fen()) {
+        let Some(m) = (0..12).rev().find(|&m| i.counts[m] > 0) else { continue };
+        let first = Date::from_ymd(f.year, m as u32 + 1, 1).unwrap_or(as_of);
+        if as_of > first.add_months(months) || i.months[m] < 0 {
+            wanted.push((i.unit_code.clone(), i.code.clone()));
+        }
+    }
+    let mut found: HashMap<String, Date> = HashMap::new();
+    for chunk in wanted.chunks(500) {
+        let units: Vec<String> =
+            chunk.iter().map(|(u, _)| u.clone()).collect::<std::collections::BTreeSet<_>>().into_iter().collect();
+        let codes: Vec<String> = chunk.iter().map(|(_, c)| c.clone()).collect();
+        let sql = format!(
+            "SELECT indicator_code, MAX(pay_date) FROM payments WHERE year = $1 AND pay_date <= $2 AND status = 'paid' \
+             AND amount > 0 AND unit_code IN ({}) AND indicator_code IN ({}) GROUP BY indicator_code",
+            sql_list(&units),
+            sql_list(&codes)
+        );
+        for r in sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(i64::from(f.year))
+            .bind(as_of.to_string())
+            .fetch_all(&mut *conn)
+            .await?
+        {
+            if let Some(d) = r.try_get::<Option<String>, _>(1)? {
+                found.insert(r.try_get(0)?, Date::parse(&d).map_err(|e| bad("date", e))?);
+            }
+        }
+    }
+    let looked_up: HashSet<&str> = wanted.iter().map(|(_, c)| c.as_str()).collect();
+    for i in f.indicators.iter_mut().filter(|i| i.special) {
+        // Not looked up: the last month with payments is recent enough; its first day stands
+        // in (the rule only asks whether the fund went unused long enough).
+        i.last_paid = if looked_up.contains(i.code.as_str()) {
+            found.get(&i.code).copied()
+        } else {
+            (0..12).rev().find(|&m| i.counts[m] > 0).and_then(|m| Date::from_ymd(f.year, m as u32 + 1, 1))
+        };
+    }
+    Ok(())
+}
+
 /// The facts of `year` as of `as_of`, read from the projections: each indicator's monthly
 /// figures from `indicator_months` (the as-of month from its payments when it is not over),
 /// and only the payments the rules need — those of the indicators whose findings name
@@ -291,6 +339,7 @@ pub async fn facts(
                 special: r.try_get::<i64, _>(4)? != 0,
                 months: [0; 12],
                 counts: [0; 12],
+                last_paid: None,
             });
         }
     }
@@ -352,6 +401,7 @@ pub async fn facts(
             (i.months, i.counts) = (*m, *c);
         }
     }
+    last_paid(conn, &mut f, as_of, t).await?;
     // The payments the rules need.
     const COLUMNS: &str = "p.voucher_no, p.unit_code, p.indicator_code, p.pay_date, p.economic_code, p.payee_account, \
                            p.payee_type, p.amount, p.summary, p.invoice_no";

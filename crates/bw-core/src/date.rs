@@ -115,6 +115,15 @@ impl Date {
         Date(self.0 + n)
     }
 
+    /// The same day `n` calendar months later (or earlier), clamped to the month's last day:
+    /// 15 March + 6 months is 15 September; 31 March + 6 months is 30 September.
+    pub fn add_months(self, n: i32) -> Date {
+        let (y, m, d) = self.ymd();
+        let index = y * 12 + (m as i32 - 1) + n;
+        let (y2, m2) = (index.div_euclid(12), index.rem_euclid(12) as u32 + 1);
+        Date::from_ymd(y2, m2, d.min(days_in_month(y2, m2))).unwrap_or(self)
+    }
+
     /// The last day of this date's month.
     pub fn month_end(self) -> Date {
         let (y, m, _) = self.ymd();
@@ -247,6 +256,12 @@ mod tests {
         assert_eq!(Date::parse("2026-01-31").map(|d| d.month_end().to_string()), Ok("2026-01-31".into()));
         assert_eq!(Date::parse("2024-02-10").map(|d| d.month_end().to_string()), Ok("2024-02-29".into()));
         assert_eq!(Date::from_excel_serial(46_000.0).map(|d| d.to_string()), Some("2025-12-09".into()));
+        let months = |d: &str, n: i32| Date::parse(d).map(|d| d.add_months(n).to_string());
+        assert_eq!(months("2025-03-15", 6), Ok("2025-09-15".into()));
+        assert_eq!(months("2025-03-31", 6), Ok("2025-09-30".into()));
+        assert_eq!(months("2024-08-31", 6), Ok("2025-02-28".into()));
+        assert_eq!(months("2025-01-31", -2), Ok("2024-11-30".into()));
+        assert_eq!(months("2025-12-01", 1), Ok("2026-01-01".into()));
     }
 
     #[test]

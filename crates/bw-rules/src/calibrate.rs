@@ -159,6 +159,7 @@ mod tests {
                     special: false,
                     months,
                     counts: [1; 12],
+                    last_paid: None,
                 }
             })
             .collect();

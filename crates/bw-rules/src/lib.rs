@@ -175,7 +175,8 @@ pub struct Thresholds {
     pub behind_schedule: Bands,
     /// Consecutive complete months without a payment (at least).
     pub stagnant: Bands,
-    /// Complete months a special fund has gone unused (strictly above).
+    /// Calendar months a special fund has gone unused since its last payment, or since the
+    /// year began (strictly above: the day after the same date so many months on).
     pub idle_funds: Bands,
     pub split_min_payments: usize,
     /// Each payment strictly below, the sum at least.
@@ -241,6 +242,9 @@ pub struct IndicatorFact {
     pub special: bool,
     pub months: [i64; 12],
     pub counts: [u32; 12],
+    /// The day of its last payment (refunds aside) in the year up to the as-of date; needed
+    /// for special funds only (`idle_funds`), `None` when never used.
+    pub last_paid: Option<Date>,
 }
 
 /// A payment of the checked year, dated on or before the as-of date.
@@ -391,17 +395,20 @@ impl Finding {
 /// Fills each indicator's monthly figures from `facts.payments` dated up to `as_of` (for
 /// callers holding every payment, as tests do).
 pub fn aggregate(facts: &mut Facts, as_of: Date) {
-    let mut by: std::collections::HashMap<&str, ([i64; 12], [u32; 12])> = std::collections::HashMap::new();
+    type Sums = ([i64; 12], [u32; 12], Option<Date>);
+    let mut by: std::collections::HashMap<&str, Sums> = std::collections::HashMap::new();
     for p in facts.payments.iter().filter(|p| p.pay_date <= as_of && p.pay_date.year() == facts.year) {
         let e = by.entry(p.indicator_code.as_str()).or_default();
         let m = p.pay_date.month() as usize - 1;
         e.0[m] += p.amount.fen();
         e.1[m] += 1;
+        if p.amount.is_positive() {
+            e.2 = e.2.max(Some(p.pay_date));
+        }
     }
-    let by: std::collections::HashMap<String, ([i64; 12], [u32; 12])> =
-        by.into_iter().map(|(k, v)| (k.to_string(), v)).collect();
+    let by: std::collections::HashMap<String, Sums> = by.into_iter().map(|(k, v)| (k.to_string(), v)).collect();
     for i in &mut facts.indicators {
-        (i.months, i.counts) = by.get(&i.code).copied().unwrap_or(([0; 12], [0; 12]));
+        (i.months, i.counts, i.last_paid) = by.get(&i.code).copied().unwrap_or(([0; 12], [0; 12], None));
     }
 }
 

@@ -165,11 +165,28 @@ fn indicator_rules(
             );
         }
     }
-    // stagnant: consecutive complete months without a payment, while money remains.
-    let idle_run = (0..done as usize).rev().take_while(|&m| month_count[m] == 0).count() as i64;
-    if paid < amount
-        && let Some(level) = t.stagnant.reached(idle_run)
-    {
+    // stagnant: the longest run of consecutive complete months without a payment, anywhere
+    // in the year so far, during which money remained; a run that ended when payments
+    // resumed is still a finding to be explained.
+    let (mut longest, mut longest_from, mut longest_before, mut run, mut run_from, mut before_run, mut cum) =
+        (0usize, 0usize, 0i128, 0usize, 0usize, 0i128, 0i128);
+    for m in 0..done as usize {
+        if month_count[m] == 0 {
+            if run == 0 {
+                run_from = m;
+                before_run = cum;
+            }
+            run += 1;
+            if run > longest && before_run < i128::from(amount) {
+                (longest, longest_from, longest_before) = (run, run_from, before_run);
+            }
+        } else {
+            run = 0;
+        }
+        cum += i128::from(month_sum[m]);
+    }
+    if let Some(level) = t.stagnant.reached(longest as i64) {
+        let month = |m: usize| format!("{year:04}-{:02}", m + 1);
         Builder { rule: Rule::Stagnant, out }.push(
             level,
             unit,
@@ -177,23 +194,38 @@ fn indicator_rules(
             None,
             year.to_string(),
             Vec::new(),
-            vec![("months_without_payment", json!(idle_run)), ("balance", yuan(amount - paid))],
+            vec![
+                ("months_without_payment", json!(longest)),
+                ("from", json!(month(longest_from))),
+                ("to", json!(month(longest_from + longest - 1))),
+                ("ongoing", json!(longest_from + longest == done as usize)),
+                // What stood unspent through the run: fixed once the run is over.
+                ("balance", yuan(i128::from(amount) - longest_before)),
+            ],
         );
     }
-    // idle_funds: a special fund unused for months.
-    if ind.special
-        && paid < amount
-        && let Some(level) = t.idle_funds.above(|b| idle_run > b)
-    {
-        Builder { rule: Rule::IdleFunds, out }.push(
-            level,
-            unit,
-            code,
-            None,
-            year.to_string(),
-            Vec::new(),
-            vec![("months_unused", json!(idle_run)), ("balance", yuan(amount - paid))],
-        );
+    // idle_funds: a special fund unused since its last payment (or since the year began),
+    // by calendar date: last used on 15 March, "over 6 months" from 16 September.
+    if ind.special && paid < amount {
+        let start = Date::from_ymd(year, 1, 1).unwrap_or(as_of);
+        let since = ind.last_paid.filter(|d| *d >= start).unwrap_or(start);
+        let until = as_of.min(Date::from_ymd(year, 12, 31).unwrap_or(as_of));
+        if let Some(level) = t.idle_funds.above(|b| until > since.add_months(b as i32)) {
+            let whole_months = (0..=12).take_while(|n| since.add_months(n + 1) <= until).count();
+            Builder { rule: Rule::IdleFunds, out }.push(
+                level,
+                unit,
+                code,
+                None,
+                year.to_string(),
+                Vec::new(),
+                vec![
+                    ("months_unused", json!(whole_months)),
+                    ("last_paid", ind.last_paid.map(|d| json!(d.to_string())).unwrap_or(serde_json::Value::Null)),
+                    ("balance", yuan(i128::from(amount) - i128::from(paid))),
+                ],
+            );
+        }
     }
     // year_end_rush: December's share, once December has begun.
     if as_of >= Date::from_ymd(year, 12, 1).unwrap_or(as_of) {

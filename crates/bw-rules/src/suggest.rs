@@ -39,7 +39,9 @@ pub fn suggestion(rule: Rule, subject: &str, evidence: &Value) -> String {
             e("time_progress_pct")
         ),
         Rule::Stagnant => format!(
-            "指标{subject}已连续{}个月无支付，余额{}元。请核实项目实施情况，明确后续安排；项目停止的，收回结余资金。",
+            "指标{subject}在{}至{}连续{}个月无支付，余额{}元。请核实项目实施情况，说明停滞原因，明确后续安排；项目停止的，收回结余资金。",
+            e("from"),
+            e("to"),
             e("months_without_payment"),
             e("balance")
         ),

@@ -24,6 +24,7 @@ fn ind(code: &str, econ: &str, amount: &str, special: bool) -> IndicatorFact {
         special,
         months: [0; 12],
         counts: [0; 12],
+        last_paid: None,
     }
 }
 
@@ -148,18 +149,82 @@ fn behind_schedule_measures_points_below_time_progress() {
 }
 
 #[test]
-fn stagnant_and_idle_funds_count_complete_months_without_payment() {
+fn stagnant_finds_the_longest_run_of_months_without_payment_anywhere_in_the_year() {
+    let months = |code: &str, list: &[&str]| -> Vec<PaymentFact> {
+        list.iter().map(|m| pay(&format!("{code}-{m}"), &format!("2026-{m}-10"), code, "100")).collect()
+    };
+    // I1: paid Jan–Mar, nothing Apr–Jun, paid again from July: a run that ended is a finding.
+    // I2: nothing Jan–Feb, then Apr and nothing May–Aug (4 months): the longest run counts.
+    // I3: spent in full in January, nothing since: no money remained, no stagnation.
+    // I4: a run of two months only.
+    let mut ps = months("I1", &["01", "02", "03", "07", "08", "09"]);
+    ps.extend(months("I2", &["03", "04", "09"]));
+    ps.push(pay("I3-01", "2026-01-10", "I3", "1000.00"));
+    ps.extend(months("I4", &["01", "02", "05", "06", "07", "08", "09"]));
     let f = facts(
-        vec![ind("I1", "302", "100000.00", false), ind("S1", "302", "100000.00", true)],
-        vec![pay("V1", "2026-04-15", "I1", "1000"), pay("V2", "2026-01-15", "S1", "1000")],
+        vec![
+            ind("I1", "302", "10000.00", false),
+            ind("I2", "302", "10000.00", false),
+            ind("I3", "302", "1000.00", false),
+            ind("I4", "302", "10000.00", false),
+        ],
+        ps,
     );
-    // I1: May–Jul without payments at 07-31 → 3 months; at 07-30 → 2.
-    assert_eq!(only("2026-07-31", &f, "stagnant"), vec![("yellow", v(&[])), ("red", v(&[]))]);
-    assert_eq!(only("2026-07-30", &f, "stagnant"), vec![("orange", v(&[]))], "S1: Feb–Jun = 5 months");
-    // S1 (special): Feb–Jul = 6 months is not over 6; Feb–Aug = 7 is.
-    assert!(only("2026-07-31", &f, "idle_funds").is_empty());
-    assert_eq!(only("2026-08-31", &f, "idle_funds"), vec![("yellow", v(&[]))]);
-    assert_eq!(only("2026-11-30", &f, "idle_funds"), vec![("orange", v(&[]))]);
+    let w = eval("2026-09-30", &f);
+    let stagnant: Vec<(&str, &str, String, String, bool)> = w
+        .iter()
+        .filter(|w| w.rule == "stagnant")
+        .map(|w| {
+            let e = |k: &str| w.evidence[k].as_str().unwrap_or_default().to_string();
+            (
+                w.indicator_code.as_deref().unwrap_or(""),
+                w.level.as_str(),
+                e("from"),
+                e("to"),
+                w.evidence["ongoing"] == true,
+            )
+        })
+        .collect();
+    assert_eq!(
+        stagnant,
+        vec![
+            ("I1", "yellow", "2026-04".to_string(), "2026-06".to_string(), false),
+            ("I2", "orange", "2026-05".to_string(), "2026-08".to_string(), false),
+        ]
+    );
+    // As of 2026-06-29 June is not complete: I1's run is Apr–May, two months.
+    assert!(only("2026-06-29", &f, "stagnant").is_empty());
+    assert_eq!(only("2026-06-30", &f, "stagnant"), vec![("yellow", v(&[]))]);
+}
+
+#[test]
+fn idle_funds_count_calendar_time_since_the_last_payment() {
+    let used = facts(vec![ind("S1", "302", "100000.00", true)], vec![pay("V1", "2026-03-15", "S1", "1000")]);
+    // Last used on 15 March: "over 6 months" from 16 September, over 9 from 16 December.
+    assert!(only("2026-09-15", &used, "idle_funds").is_empty());
+    assert_eq!(only("2026-09-16", &used, "idle_funds"), vec![("yellow", v(&[]))]);
+    assert_eq!(only("2026-12-15", &used, "idle_funds"), vec![("yellow", v(&[]))]);
+    assert_eq!(only("2026-12-16", &used, "idle_funds"), vec![("orange", v(&[]))]);
+    let w = eval("2026-09-16", &used);
+    let idle = w.iter().find(|w| w.rule == "idle_funds").unwrap();
+    assert_eq!(
+        (idle.evidence["months_unused"].clone(), idle.evidence["last_paid"].clone()),
+        (6.into(), "2026-03-15".into())
+    );
+    // The month's last day: used 31 March, idle from 1 October.
+    let end = facts(vec![ind("S1", "302", "100000.00", true)], vec![pay("V1", "2026-03-31", "S1", "1000")]);
+    assert!(only("2026-09-30", &end, "idle_funds").is_empty());
+    assert_eq!(only("2026-10-01", &end, "idle_funds"), vec![("yellow", v(&[]))]);
+    // Never used: counted from 1 January, idle from 2 July.
+    let never = facts(vec![ind("S1", "302", "100000.00", true)], Vec::new());
+    assert!(only("2026-07-01", &never, "idle_funds").is_empty());
+    assert_eq!(only("2026-07-02", &never, "idle_funds"), vec![("yellow", v(&[]))]);
+    // A refund is not use; an ordinary (not special) indicator is never idle funds.
+    let refunded = facts(
+        vec![ind("S1", "302", "100000.00", true), ind("I1", "302", "100000.00", false)],
+        vec![pay("V1", "2026-03-15", "S1", "1000"), pay("R1", "2026-08-01", "S1", "-10")],
+    );
+    assert_eq!(only("2026-09-16", &refunded, "idle_funds"), vec![("yellow", v(&[]))]);
 }
 
 #[test]
