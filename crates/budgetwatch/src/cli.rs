@@ -2240,7 +2240,10 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             let store = open(&g).await?;
             let report = audit_report(&store, &run, truth_as_of.as_deref()).await?;
             let found = bw_app::audit::detections(&store, report.as_of, &report).await?;
-            let scores = bw_audit::evaluate::evaluate(&items, &found);
+            // Every monitoring rule and audit test is scored, listed in the truth or not.
+            let always: Vec<&str> =
+                bw_rules::Rule::ALL.iter().map(|r| r.id()).chain(bw_audit::TESTS.iter().map(|(id, _)| *id)).collect();
+            let scores = bw_audit::evaluate::evaluate(&items, &found, &always);
             match run.format.as_str() {
                 "json" => println!("{}", serde_json::to_string_pretty(&scores)?),
                 "text" => {

@@ -5,7 +5,7 @@
 //! The same seed and size always give the same bytes. The organisation grows with the
 //! number of payments (about 125,000 payments a city); payments follow a seasonal curve
 //! (slow start, a June and September peak, the December rise) and fall on working days.
-//! Normal spending stays within 80–97 % of each indicator, so `block` control never
+//! Normal spending stays within 92–97.5 % of each indicator, so `block` control never
 //! refuses it; the overspend anomalies sit on `warn` indicators.
 
 use bw_core::calendar::WorkCalendar;
@@ -518,9 +518,18 @@ pub fn generate(opts: &DemoOptions, out: &Path) -> std::io::Result<DemoSummary> 
         out
     };
     let split_inds = reserve(&|x| x.economic == "30227" && x.amount >= 70_000_000, 4, &mut indicators);
-    let dup_ind = reserve(&|x| x.economic == "30201" && x.amount >= 15_000_000, 1, &mut indicators).first().copied();
+    // Large enough that May's injected duplicates stay under a month's 20 % of it.
+    let dup_ind = reserve(&|x| x.economic == "30201" && x.amount >= 50_000_000, 1, &mut indicators).first().copied();
     let oos_inds = reserve(&|x| x.economic == "30201" && x.amount >= 2_000_000, 4, &mut indicators);
-    let personal_inds = reserve(&|x| x.economic == "30227" && x.amount >= 30_000_000, 2, &mut indicators);
+    // Large enough that the injected transfer (at most 83,000 yuan), paid in a June without
+    // other spending on it, stays under a month's 20 % of the indicator: a personal transfer,
+    // not spending ahead of schedule.
+    let mut personal_inds = reserve(&|x| x.economic == "30227" && x.amount >= 100_000_000, 2, &mut indicators);
+    if personal_inds.len() < 2 {
+        let more =
+            reserve(&|x| x.economic == "30227" && x.amount >= 50_000_000, 2 - personal_inds.len(), &mut indicators);
+        personal_inds.extend(more);
+    }
     // For the audit analytics' anomalies.
     let audit_inds = reserve(&|x| x.economic == "30227" && x.amount >= 100_000_000, 6, &mut indicators);
     let text_ind = reserve(&|x| x.economic == "30201" && x.amount >= 20_000_000, 1, &mut indicators).first().copied();
@@ -664,7 +673,8 @@ pub fn generate(opts: &DemoOptions, out: &Path) -> std::io::Result<DemoSummary> 
                 Plan::Normal if Some(i) == rush => 500,
                 Plan::Normal if Some(i) == assoc_ind => 150,
                 Plan::Normal if ind.reserved => 700,
-                Plan::Normal => 905 + g.rng.below(70) as i64,
+                // Above the 90 % a year-end check measures against, refunds included.
+                Plan::Normal => 920 + g.rng.below(55) as i64,
             };
             ind.amount / 1000 * rate
         })
@@ -674,6 +684,10 @@ pub fn generate(opts: &DemoOptions, out: &Path) -> std::io::Result<DemoSummary> 
     let mut free_paid = vec![0i64; indicators.len()];
     let mut refunds_due: Vec<(Date, Payment)> = Vec::new();
     let mut paid_by_ind = vec![0i64; indicators.len()];
+    // Each unit's largest payment that is not injected, and the injected ones (voucher, unit,
+    // amount): a lump many times what the unit ever pays otherwise is an outlier.
+    let mut unit_max = vec![0i64; units.len()];
+    let mut lumps: Vec<(String, usize, i64, usize)> = Vec::new();
     // Enough firms that the busiest unit's busiest month pays each at most once; one name
     // per firm (a company payee is its name).
     let firm_pool: Vec<(String, String, &str)> = (0..1600u64)
@@ -749,6 +763,16 @@ pub fn generate(opts: &DemoOptions, out: &Path) -> std::io::Result<DemoSummary> 
     };
     // Per indicator, the plan paid out so far (fen).
     let mut consumed = vec![0i64; indicators.len()];
+    // (payee account's hash, amount) → days paid, of normal spending: no payee is paid the
+    // same amount twice within a week by chance (duplicate_payment finds those; the injected
+    // duplicates are listed in the truth).
+    let mut recent: std::collections::HashMap<(u64, i64), Vec<i32>> = std::collections::HashMap::new();
+    let account_hash = |a: &str| {
+        use std::hash::{Hash, Hasher};
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        a.hash(&mut h);
+        h.finish()
+    };
     let mut used: (Paid, Paid) = Default::default();
     // (department, account) paid just below the procurement limit: this month's, and this
     // month's with last month's.
@@ -764,6 +788,7 @@ pub fn generate(opts: &DemoOptions, out: &Path) -> std::io::Result<DemoSummary> 
                     Plan::StopAfter(n) if m > n => 0,
                     Plan::StopAfter(_) => 100,
                     Plan::Normal if Some(ii) == ahead && m == 4 => 0,
+                    Plan::Normal if personal_inds.contains(&ii) && m == 6 => 0,
                     Plan::Normal if Some(ii) == rush && m == 12 => 0,
                     Plan::Normal if Some(ii) == ahead || Some(ii) == rush => 100,
                     _ => MONTH_WEIGHTS[(m - 1) as usize],
@@ -853,6 +878,17 @@ pub fn generate(opts: &DemoOptions, out: &Path) -> std::io::Result<DemoSummary> 
                     near_limit.0.insert((dept, payee_account.clone()));
                     near_limit.1.insert((dept, payee_account.clone()));
                 }
+                let (key, day) = (account_hash(&payee_account), date.days());
+                while amount > 1 && recent.get(&(key, amount)).is_some_and(|ds| ds.iter().any(|d| (d - day).abs() <= 7))
+                {
+                    amount -= 1;
+                    if contract.is_empty() {
+                        free_paid[ii] -= 1;
+                    } else {
+                        contract_paid[ii] -= 1;
+                    }
+                }
+                recent.entry((key, amount)).or_default().push(day);
                 let invoice = if payee_type == "company" { g.invoice() } else { String::new() };
                 batch.push(Payment {
                     voucher: String::new(),
@@ -1082,7 +1118,14 @@ pub fn generate(opts: &DemoOptions, out: &Path) -> std::io::Result<DemoSummary> 
                         let Some(&ii) = personal_inds.get(j) else {
                             continue;
                         };
-                        let name = g.person();
+                        // Nobody on the unit's staff register: a personal transfer, not a
+                        // related party.
+                        let unit = indicators[ii].unit as u64;
+                        let staff: Vec<String> = (0..3).map(|k| Generator::person_of(unit * 1000 + k)).collect();
+                        let mut name = g.person();
+                        while staff.contains(&name) {
+                            name = g.person();
+                        }
                         let acct = g.account(9_000_000 + j as u64);
                         let day = g.day_in(6);
                         let a = inject(
@@ -1160,6 +1203,15 @@ pub fn generate(opts: &DemoOptions, out: &Path) -> std::io::Result<DemoSummary> 
                             new_anomaly("year_end_rush", Some(ii), "48 % of the annual amount paid in December".into()),
                             idxs.clone(),
                         ));
+                        // December alone is over a month's 20 % too.
+                        month_anomalies.push((
+                            new_anomaly(
+                                "ahead_of_schedule",
+                                Some(ii),
+                                "48 % of the annual amount paid in December".into(),
+                            ),
+                            idxs.clone(),
+                        ));
                         let mut a = new_anomaly(
                             "project_year_end_rush",
                             Some(ii),
@@ -1192,6 +1244,16 @@ pub fn generate(opts: &DemoOptions, out: &Path) -> std::io::Result<DemoSummary> 
                             ),
                             vec![a],
                         ));
+                        // The overspend, paid at once in October, is more than 20 % of the
+                        // amount in one month as well.
+                        month_anomalies.push((
+                            new_anomaly(
+                                "ahead_of_schedule",
+                                Some(ii),
+                                format!("{} % of the indicator paid at once in October", permille / 10 - 90),
+                            ),
+                            vec![a],
+                        ));
                     }
                     for &ii in &sangong {
                         let firm = firm_pool[(ii + 3) % firm_pool.len()].clone();
@@ -1216,12 +1278,21 @@ pub fn generate(opts: &DemoOptions, out: &Path) -> std::io::Result<DemoSummary> 
                             ),
                             vec![a],
                         ));
-                        // The indicator itself is over its amount too.
+                        // The indicator itself is over its amount too, and paid more than 20 %
+                        // of it in October.
                         month_anomalies.push((
                             new_anomaly(
                                 "over_budget",
                                 Some(ii),
                                 "the hospitality indicator paid over its amount".into(),
+                            ),
+                            vec![a],
+                        ));
+                        month_anomalies.push((
+                            new_anomaly(
+                                "ahead_of_schedule",
+                                Some(ii),
+                                "at least 35 % of the hospitality indicator paid in October".into(),
                             ),
                             vec![a],
                         ));
@@ -1463,6 +1534,14 @@ pub fn generate(opts: &DemoOptions, out: &Path) -> std::io::Result<DemoSummary> 
                             ),
                             vec![a],
                         ));
+                        month_anomalies.push((
+                            new_anomaly(
+                                "ahead_of_schedule",
+                                Some(ai),
+                                "78 % of the indicator paid to an association in July".into(),
+                            ),
+                            vec![a],
+                        ));
                     }
                 }
                 // One supplier paid just under the threshold by three units of one department.
@@ -1585,6 +1664,14 @@ pub fn generate(opts: &DemoOptions, out: &Path) -> std::io::Result<DemoSummary> 
         // Pick refunds for later months: one in about 600 normal payments (an injected
         // anomaly keeps the figures its truth states).
         let injected: HashSet<&str> = anomalies.iter().flat_map(|a| a.vouchers.iter().map(String::as_str)).collect();
+        for &i in &order {
+            let p = &batch[i];
+            if injected.contains(p.voucher.as_str()) {
+                lumps.push((p.voucher.clone(), p.unit, p.amount, p.indicator));
+            } else {
+                unit_max[p.unit] = unit_max[p.unit].max(p.amount);
+            }
+        }
         for i in order {
             let p = &batch[i];
             if p.amount > 10_000
@@ -1626,6 +1713,21 @@ pub fn generate(opts: &DemoOptions, out: &Path) -> std::io::Result<DemoSummary> 
                 &indicators[ii].code,
                 format!("no payment after month {n} while a balance remains"),
             ));
+            anomalies.push(new_plain(
+                "behind_schedule",
+                &units[indicators[ii].unit].code,
+                &indicators[ii].code,
+                format!("spending stopped after month {n}"),
+            ));
+            // A special fund stopped by May is unused for over six months at the year's end.
+            if indicators[ii].special && n <= 5 {
+                anomalies.push(new_plain(
+                    "idle_funds",
+                    &units[indicators[ii].unit].code,
+                    &indicators[ii].code,
+                    format!("special fund unused after month {n}"),
+                ));
+            }
         }
     }
     for &ii in &idle {
@@ -1641,6 +1743,43 @@ pub fn generate(opts: &DemoOptions, out: &Path) -> std::io::Result<DemoSummary> 
             &indicators[ii].code,
             "no payment all year".into(),
         ));
+        anomalies.push(new_plain(
+            "behind_schedule",
+            &units[indicators[ii].unit].code,
+            &indicators[ii].code,
+            "nothing executed all year".into(),
+        ));
+    }
+    // An injected payment at least five times the largest other payment of its unit stands
+    // apart from everything the unit pays: an outlier in the unit's payments (DBSCAN).
+    for (voucher, unit, amount, ii) in &lumps {
+        if unit_max[*unit] > 0 && *amount >= 5 * unit_max[*unit] {
+            anomalies.push(Anomaly {
+                vouchers: vec![voucher.clone()],
+                ..new_plain(
+                    "dbscan_outlier",
+                    &units[*unit].code,
+                    &indicators[*ii].code,
+                    format!("{} times the unit's largest other payment", amount / unit_max[*unit]),
+                )
+            });
+        }
+    }
+    // Indicators set aside for injected payments keep their normal spending low (so that
+    // `block` control takes the injections): those that end the year under 90 % executed
+    // are behind schedule, and listed.
+    for (ii, ind) in indicators.iter().enumerate() {
+        if ind.reserved && ind.plan == Plan::Normal && paid_by_ind[ii] * 10 < ind.amount * 9 {
+            anomalies.push(new_plain(
+                "behind_schedule",
+                &units[ind.unit].code,
+                &ind.code,
+                format!(
+                    "set aside for injected payments: {} ‰ executed over the year",
+                    paid_by_ind[ii] * 1000 / ind.amount.max(1)
+                ),
+            ));
+        }
     }
     // Projects that spent less than 20 % of their annual amount.
     let mut projects: BTreeMap<&str, (i64, i64, usize)> = BTreeMap::new();

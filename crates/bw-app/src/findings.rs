@@ -21,11 +21,12 @@ pub fn is_payment_rule(rule: &str) -> bool {
 /// The thresholds the cached findings depend on.
 pub fn fingerprint(t: &Thresholds) -> String {
     format!(
-        "{}|{}|{}|{}|{}|{}",
+        "{}|{}|{}|{}|{}|{}|{}",
         t.prohibited_terms.join(","),
         t.split_min_payments,
         t.split_limit.fen(),
         t.split_days,
+        t.split_exempt.join(","),
         t.duplicate_days,
         t.personal_limit.fen()
     )

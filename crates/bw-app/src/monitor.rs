@@ -99,6 +99,13 @@ pub async fn thresholds(store: &Store, year: i32) -> Result<Thresholds, ActionEr
     t.split_min_payments = int(get("rules.split_purchase.min_payments").await?) as usize;
     t.split_limit = yuan(get("rules.split_purchase.limit").await?);
     t.split_days = int(get("rules.split_purchase.days").await?) as i32;
+    t.split_exempt = get("rules.split_purchase.exempt_codes")
+        .await?
+        .split(',')
+        .map(str::trim)
+        .filter(|c| !c.is_empty())
+        .map(String::from)
+        .collect();
     t.duplicate_days = int(get("rules.duplicate_payment.days").await?) as i32;
     t.sangong_over = bands(get("rules.sangong_over.levels").await?);
     t.personal_limit = yuan(get("rules.personal_account.limit").await?);
@@ -404,7 +411,7 @@ pub async fn facts(
     last_paid(conn, &mut f, as_of, t).await?;
     // The payments the rules need.
     const COLUMNS: &str = "p.voucher_no, p.unit_code, p.indicator_code, p.pay_date, p.economic_code, p.payee_account, \
-                           p.payee_type, p.amount, p.summary, p.invoice_no";
+                           p.payee_type, p.amount, p.summary, p.invoice_no, p.contract_no";
     // Held and rejected payments do not count as paid.
     let within = format!("p.year = $1 AND p.pay_date <= $2 AND p.status = 'paid'{}", unit_is("p.unit_code"));
     let mut wanted: Vec<(String, Vec<String>)> = Vec::new();
@@ -448,19 +455,30 @@ pub async fn facts(
         // January to March), so (unit, account) pairs are candidates only where such months
         // together reach the count and the sum.
         let (split_limit, split_n) = (t.split_limit.fen().to_string(), t.split_min_payments.to_string());
+        // Payments under a contract and recurring services are never split purchases.
+        let split_only = |p: &str| {
+            let exempt: String = t
+                .split_exempt
+                .iter()
+                .map(|c| format!(" AND {p}economic_code NOT LIKE {}", quote(&format!("{c}%"))))
+                .collect();
+            format!(" AND ({p}contract_no IS NULL OR {p}contract_no = ''){exempt}")
+        };
         wanted.push((
             format!(
                 "WITH m AS (SELECT unit_code AS u, payee_account AS a, CAST(substr(pay_date, 6, 2) AS INTEGER) AS mo, \
-                 COUNT(*) AS n, SUM(amount) AS s FROM payments WHERE year = $1 AND pay_date <= $2 AND status = 'paid'{} AND amount > 0 \
+                 COUNT(*) AS n, SUM(amount) AS s FROM payments WHERE year = $1 AND pay_date <= $2 AND status = 'paid'{}{} AND amount > 0 \
                  AND amount < CAST($3 AS BIGINT) GROUP BY unit_code, payee_account, CAST(substr(pay_date, 6, 2) AS INTEGER)), \
                  c AS (SELECT DISTINCT x.u || '|' || x.a AS k FROM m x \
                  LEFT JOIN m y ON y.u = x.u AND y.a = x.a AND y.mo = x.mo + 1 \
                  LEFT JOIN m z ON z.u = x.u AND z.a = x.a AND z.mo = 3 AND x.mo = 1 \
                  WHERE x.n + COALESCE(y.n, 0) + COALESCE(z.n, 0) >= CAST($4 AS BIGINT) \
                  AND x.s + COALESCE(y.s, 0) + COALESCE(z.s, 0) >= CAST($3 AS BIGINT)) \
-                 SELECT {COLUMNS} FROM payments p WHERE {within} AND p.amount > 0 AND p.amount < CAST($3 AS BIGINT) \
+                 SELECT {COLUMNS} FROM payments p WHERE {within} AND p.amount > 0 AND p.amount < CAST($3 AS BIGINT){} \
                  AND p.unit_code || '|' || p.payee_account IN (SELECT k FROM c)",
-                unit_is("unit_code")
+                unit_is("unit_code"),
+                split_only(""),
+                split_only("p.")
             ),
             vec![split_limit, split_n],
         ));
@@ -521,6 +539,7 @@ pub async fn facts(
                 amount: Money::from_fen(r.try_get(7)?),
                 summary: r.try_get(8)?,
                 invoice_no: r.try_get(9)?,
+                contract_no: r.try_get(10)?,
             });
         }
     }

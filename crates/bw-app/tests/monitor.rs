@@ -310,7 +310,7 @@ async fn an_overspend_above_ten_percent_opens_an_emergency_case_with_clock_hour_
 async fn all_payments(db: &TestDb, year: i32, as_of: Date) -> Vec<bw_rules::PaymentFact> {
     use bw_store::sqlx::Row;
     let rows = bw_store::sqlx::query(
-        "SELECT voucher_no, unit_code, indicator_code, pay_date, economic_code, payee_account, payee_type, amount, summary, invoice_no \
+        "SELECT voucher_no, unit_code, indicator_code, pay_date, economic_code, payee_account, payee_type, amount, summary, invoice_no, contract_no \
          FROM payments WHERE year = $1 AND pay_date <= $2",
     )
     .bind(i64::from(year))
@@ -330,6 +330,7 @@ async fn all_payments(db: &TestDb, year: i32, as_of: Date) -> Vec<bw_rules::Paym
             amount: bw_core::Money::from_fen(r.try_get(7).unwrap()),
             summary: r.try_get(8).unwrap(),
             invoice_no: r.try_get(9).unwrap(),
+            contract_no: r.try_get(10).unwrap(),
         })
         .collect()
 }

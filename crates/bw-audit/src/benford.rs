@@ -309,6 +309,10 @@ pub fn findings(payments: &[Payment], p: &Params, out: &mut Vec<Finding>) {
     let mut ys: Vec<usize> = (0..big.len()).collect();
     ys.sort_by_key(|&k| payee_ids.keys[big[k] as usize]);
     pops.extend(ys.into_iter().map(|k| ("payee", payee_ids.keys[big[k] as usize], Member::Payee(big[k]), &payees[k])));
+    // Thousands of units and payees are tested at once: at p < 0.001 each, a couple would
+    // fail by chance alone. The level is shared among the populations tested (Bonferroni).
+    let tested = pops.iter().filter(|(_, _, _, c)| c.n() as usize >= p.benford_min_records).count();
+    let alpha = 0.001 / tested.max(1) as f64;
     for (kind, key, member, counts) in pops {
         if (counts.n() as usize) < p.benford_min_records {
             continue;
@@ -316,7 +320,7 @@ pub fn findings(payments: &[Payment], p: &Params, out: &mut Vec<Finding>) {
         // MAD alone flags small populations by chance, chi-square alone flags large ones for
         // trifles: a finding needs both.
         let r = test(counts, Test::FirstTwo);
-        if r.conformity != "nonconformity" || r.p_value >= 0.001 {
+        if r.conformity != "nonconformity" || r.p_value >= alpha {
             continue;
         }
         let mut over: Vec<&DigitRow> = r.digits.iter().filter(|d| d.observed > d.expected && d.z > 1.96).collect();

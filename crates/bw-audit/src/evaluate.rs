@@ -120,12 +120,15 @@ fn matches(found: &Item, truth: &Item) -> bool {
     same(&found.unit_code, &truth.unit_code)
 }
 
-/// Scores per kind of the truth, in the truth's order of first appearance.
-pub fn evaluate(truth: &[Item], found: &[Item]) -> Vec<KindScore> {
-    let mut kinds: Vec<&str> = Vec::new();
-    for t in truth {
-        if !kinds.contains(&t.kind.as_str()) {
-            kinds.push(&t.kind);
+/// Scores per kind: those of `always` (the twelve monitoring rules and the audit tests, so
+/// that a kind the truth does not list and nothing found still shows), then the truth's in
+/// its order of first appearance, then kinds found that the truth does not list (each of
+/// their findings unmatched: precision 0).
+pub fn evaluate(truth: &[Item], found: &[Item], always: &[&str]) -> Vec<KindScore> {
+    let mut kinds: Vec<&str> = always.to_vec();
+    for k in truth.iter().chain(found).map(|i| i.kind.as_str()) {
+        if !kinds.contains(&k) {
+            kinds.push(k);
         }
     }
     let mut by_kind: BTreeMap<&str, Vec<&Item>> = BTreeMap::new();
@@ -179,11 +182,18 @@ mod tests {
             Item { region_code: Some("R2".into()), revenue_code: Some("10101".into()), ..item("revenue_jump", &[]) },
             Item { unit_code: Some("U1".into()), project_code: Some("P1".into()), ..item("low_execution", &[]) },
         ];
-        let s = evaluate(&truth, &found);
+        let s = evaluate(&truth, &found, &[]);
         assert_eq!(
             s.iter().map(|k| k.test.as_str()).collect::<Vec<_>>(),
             ["duplicate_exact", "revenue_jump", "low_execution"]
         );
+        // Kinds found that the truth does not list, and kinds asked for, are scored too.
+        let extra = vec![item("benford", &["Z"])];
+        let s2 = evaluate(&truth, &extra, &["stagnant"]);
+        let by = |k: &str| s2.iter().find(|x| x.test == k).cloned();
+        assert_eq!(by("stagnant").map(|x| (x.truth, x.found, x.precision, x.recall)), Some((0, 0, None, None)));
+        assert_eq!(by("benford").map(|x| (x.truth, x.found, x.precision)), Some((0, 1, Some(0.0))));
+        assert_eq!(s2[0].test, "stagnant");
         assert_eq!((s[0].precision, s[0].recall), (Some(0.5), Some(0.5)));
         assert_eq!((s[1].precision, s[1].recall), (Some(0.5), Some(1.0)));
         assert_eq!((s[2].precision, s[2].recall), (Some(1.0), Some(1.0)));

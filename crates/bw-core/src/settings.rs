@@ -87,6 +87,12 @@ pub const SETTINGS: &[SettingSpec] = &[
         about: "split_purchase: the window in days",
     },
     SettingSpec {
+        key: "rules.split_purchase.exempt_codes",
+        default: "30205,30206,30207,30208,30209",
+        kind: SettingType::Terms,
+        about: "split_purchase: economic codes of recurring services (water, electricity, post and telecoms, heating, property management) whose regular bills are not splitting",
+    },
+    SettingSpec {
         key: "rules.duplicate_payment.days",
         default: "7",
         kind: SettingType::Integer { min: 0, max: 366 },

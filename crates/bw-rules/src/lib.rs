@@ -21,7 +21,7 @@ mod rules;
 mod suggest;
 pub use calibrate::{Proposal, calibrate};
 pub mod workflow;
-pub use rules::evaluate;
+pub use rules::{evaluate, split_candidate};
 pub use suggest::suggestion;
 
 /// Warning levels, mildest first.
@@ -182,6 +182,9 @@ pub struct Thresholds {
     /// Each payment strictly below, the sum at least.
     pub split_limit: Money,
     pub split_days: i32,
+    /// Economic codes (and the codes under them) whose payments are recurring services,
+    /// never split purchases.
+    pub split_exempt: Vec<String>,
     pub duplicate_days: i32,
     /// % over the unit's 三公 budget (strictly above).
     pub sangong_over: Bands,
@@ -221,6 +224,7 @@ impl Default for Thresholds {
             split_min_payments: 3,
             split_limit: Money::from_fen(5_000_000),
             split_days: 30,
+            split_exempt: ["30205", "30206", "30207", "30208", "30209"].into_iter().map(String::from).collect(),
             duplicate_days: 7,
             sangong_over: Bands::new(0, 10, 20),
             personal_limit: Money::from_fen(5_000_000),
@@ -260,6 +264,8 @@ pub struct PaymentFact {
     pub amount: Money,
     pub summary: String,
     pub invoice_no: Option<String>,
+    /// Paid under a contract (procured already: never part of a split purchase).
+    pub contract_no: Option<String>,
 }
 
 /// A revenue line (region × revenue code) of the checked year: its target and its revenue
@@ -315,6 +321,38 @@ pub fn split_runs(dates: &[i32], amounts: &[i64], days: i32, min_payments: usize
         i = j + 1;
     }
     runs
+}
+
+/// Windows of payments (given in date order as day numbers and amounts in fen) that form a
+/// split purchase, each of at most `days` days from its first payment to its last, holding
+/// at least `min_payments` payments whose sum reaches `limit`. From the earliest payment on,
+/// the longest window starting there is taken when it qualifies (and the search goes on after
+/// it), else the search moves one payment on: windows never overlap and never merge, so a
+/// regular supplier paid all year is not one year-long group. Returns inclusive bounds.
+pub fn split_windows(
+    dates: &[i32],
+    amounts: &[i64],
+    days: i32,
+    min_payments: usize,
+    limit: i64,
+) -> Vec<(usize, usize)> {
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < dates.len() {
+        let mut j = i;
+        let mut sum = i128::from(amounts[i]);
+        while j + 1 < dates.len() && dates[j + 1] - dates[i] <= days {
+            j += 1;
+            sum += i128::from(amounts[j]);
+        }
+        if j + 1 - i >= min_payments && sum >= i128::from(limit) {
+            out.push((i, j));
+            i = j + 1;
+        } else {
+            i += 1;
+        }
+    }
+    out
 }
 
 /// A warning condition found: one per rule, subject and period.

@@ -298,11 +298,20 @@ fn payment_rules(
     duplicates(out, payments, t);
 }
 
-/// Same unit and payee account: at least N payments each below the limit within D days
-/// whose sum reaches the limit. Overlapping qualifying windows form one group.
+/// Whether a payment may be part of a split purchase: a positive payment below the limit,
+/// not under a contract (procured already) and not for a recurring service.
+pub fn split_candidate(p: &PaymentFact, t: &Thresholds) -> bool {
+    p.amount.is_positive()
+        && p.amount < t.split_limit
+        && p.contract_no.as_deref().is_none_or(|c| c.trim().is_empty())
+        && !t.split_exempt.iter().any(|c| p.economic_code.as_str().starts_with(c.as_str()))
+}
+
+/// Same unit and payee account: at least N payments each below the limit within a window of
+/// D days whose sum reaches the limit; each window its own finding (`split_windows`).
 fn split_purchases(out: &mut Vec<Finding>, payments: &[&PaymentFact], t: &Thresholds) {
     let mut groups: BTreeMap<(&str, &str), Vec<&PaymentFact>> = BTreeMap::new();
-    for p in payments.iter().filter(|p| p.amount.is_positive() && p.amount < t.split_limit) {
+    for p in payments.iter().filter(|p| split_candidate(p, t)) {
         groups.entry((p.unit_code.as_str(), p.payee_account.as_str())).or_default().push(p);
     }
     for ((unit, account), ps) in groups {
@@ -311,9 +320,9 @@ fn split_purchases(out: &mut Vec<Finding>, payments: &[&PaymentFact], t: &Thresh
         }
         let days: Vec<i32> = ps.iter().map(|p| p.pay_date.days()).collect();
         let amounts: Vec<i64> = ps.iter().map(|p| p.amount.fen()).collect();
-        for (i, j) in crate::split_runs(&days, &amounts, t.split_days, t.split_min_payments, t.split_limit.fen()) {
+        for (i, j) in crate::split_windows(&days, &amounts, t.split_days, t.split_min_payments, t.split_limit.fen()) {
             let group = &ps[i..=j];
-            let total: i64 = group.iter().map(|p| p.amount.fen()).sum();
+            let total: i128 = group.iter().map(|p| i128::from(p.amount.fen())).sum();
             Builder { rule: Rule::SplitPurchase, out }.push(
                 Level::Orange,
                 Some(unit),

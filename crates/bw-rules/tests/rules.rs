@@ -47,6 +47,7 @@ fn pay(voucher: &str, date: &str, indicator: &str, amount: &str) -> PaymentFact 
         amount: yuan(amount),
         summary: "办公用品".into(),
         invoice_no: None,
+        contract_no: None,
     }
 }
 
@@ -253,6 +254,52 @@ fn split_purchases_need_three_payments_below_the_limit_within_thirty_days() {
     assert!(only("2026-12-31", &group(month_apart, ["20000", "20000", "20000"]), "split_purchase").is_empty());
     let thirty_one = ["2026-03-01", "2026-03-20", "2026-04-01"];
     assert!(only("2026-12-31", &group(thirty_one, ["20000", "20000", "20000"]), "split_purchase").is_empty());
+}
+
+#[test]
+fn split_purchases_are_windows_never_merged_and_leave_out_contracts_and_recurring_services() {
+    let to_firm =
+        |v: &str, date: &str, amount: &str| PaymentFact { payee_account: "firm".into(), ..pay(v, date, "I1", amount) };
+    // A window in March, another in May: two findings, each of at most 30 days.
+    let mut ps = vec![
+        to_firm("A1", "2026-03-01", "20000"),
+        to_firm("A2", "2026-03-15", "20000"),
+        to_firm("A3", "2026-03-31", "20000"),
+        to_firm("B1", "2026-04-20", "20000"),
+        to_firm("B2", "2026-05-01", "20000"),
+        to_firm("B3", "2026-05-10", "20000"),
+    ];
+    // Contract instalments (procured) and electricity bills (30206) to one payee: not splitting.
+    for (i, date) in ["2026-07-01", "2026-07-10", "2026-07-20", "2026-07-30"].iter().enumerate() {
+        ps.push(PaymentFact {
+            payee_account: "builder".into(),
+            contract_no: Some("HT-1".into()),
+            ..pay(&format!("C{i}"), date, "I1", "20000")
+        });
+        ps.push(PaymentFact {
+            payee_account: "grid".into(),
+            economic_code: EconomicCode::parse("30206").unwrap(),
+            ..pay(&format!("E{i}"), date, "I1", "20000")
+        });
+    }
+    let f = facts(vec![ind("I1", "302", "9000000.00", false)], ps);
+    assert_eq!(
+        only("2026-12-31", &f, "split_purchase"),
+        vec![("orange", v(&["A1", "A2", "A3"])), ("orange", v(&["B1", "B2", "B3"]))]
+    );
+    // Eleven months of such payments are windows of at most 30 days each, never one group of
+    // the year: no payment in two windows (November's last two make no window of three).
+    let year: Vec<PaymentFact> = (1..=11)
+        .flat_map(|m| [5, 15, 25].map(|d| to_firm(&format!("Y{m:02}{d}"), &format!("2026-{m:02}-{d:02}"), "20000")))
+        .collect();
+    let w = eval("2026-12-31", &facts(vec![ind("I1", "302", "9000000.00", false)], year));
+    let split: Vec<&Finding> = w.iter().filter(|w| w.rule == "split_purchase").collect();
+    assert_eq!(split.len(), 9);
+    let day = |f: &Finding, k: &str| d(f.evidence[k].as_str().unwrap()).days();
+    assert!(split.iter().all(|f| day(f, "last") - day(f, "first") <= 30));
+    let mut all: Vec<&String> = split.iter().flat_map(|f| &f.vouchers).collect();
+    all.dedup();
+    assert_eq!(all.len(), 31);
 }
 
 #[test]
