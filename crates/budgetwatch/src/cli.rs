@@ -1131,8 +1131,8 @@ enum PerformanceCommand {
 enum ReportCommand {
     /// One row per indicator (unit, codes, budget, paid in the period and to its end,
     /// execution rate, time progress, gap, the unit's stated cause) with subtotals per unit,
-    /// department and region. The PDF needs a CJK font: BUDGETWATCH_FONT, or Debian's
-    /// fonts-wqy-microhei or fonts-noto-cjk.
+    /// department and region. The PDF is set in the font the binary carries (Noto Sans SC), or
+    /// in BUDGETWATCH_FONT=/path/font.ttf when set.
     Execution {
         /// A month (2026-07) or a quarter (2026-Q3).
         #[arg(long)]

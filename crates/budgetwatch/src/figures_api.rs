@@ -214,8 +214,8 @@ async fn execution_report(
     report_file(bytes, pdf, &format!("execution-{}-{}", report.region_code, period.label()))
 }
 
-/// The font a PDF report is set in; 503 when the server has none with Chinese glyphs.
-pub(crate) fn report_font() -> Result<(Vec<u8>, u32), Problem> {
+/// The font a PDF report is set in; 503 when `BUDGETWATCH_FONT` names one that cannot be read.
+pub(crate) fn report_font() -> Result<(std::borrow::Cow<'static, [u8]>, u32), Problem> {
     crate::fonts::cjk().map_err(|e| Problem::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", format!("{e:#}")))
 }
 

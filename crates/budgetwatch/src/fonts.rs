@@ -1,32 +1,25 @@
-//! Finding a font with Chinese glyphs for PDF reports: `BUDGETWATCH_FONT` (a path, with
-//! `#N` for face N of a collection), else the CJK fonts Debian installs.
+//! The font PDF reports are set in: `BUDGETWATCH_FONT` (a path, with `#N` for face N of a
+//! collection) when set, else the font the binary carries — a subset of Noto Sans SC
+//! (SIL Open Font License 1.1; `fonts/README.md` says where it comes from and how it was
+//! cut), so that reports come out the same on every machine, one with no fonts installed too.
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result};
+use std::borrow::Cow;
 
-/// Known places of CJK fonts, with the face of a collection that is Simplified Chinese.
-const CANDIDATES: [(&str, u32); 4] = [
-    ("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc", 0),
-    ("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc", 2),
-    ("/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc", 0),
-    ("/usr/share/fonts/truetype/arphic/uming.ttc", 0),
-];
+/// Noto Sans SC Regular, TrueType outlines, GB 2312 and the 通用规范汉字表 (8,230 hanzi).
+pub const EMBEDDED: &[u8] = include_bytes!("../fonts/NotoSansSC-Regular.ttf");
 
 /// The font's bytes and the face to use.
-pub fn cjk() -> Result<(Vec<u8>, u32)> {
-    if let Ok(spec) = std::env::var("BUDGETWATCH_FONT") {
-        let (path, index) = match spec.rsplit_once('#') {
-            Some((p, i)) => (p.to_string(), i.parse().with_context(|| format!("BUDGETWATCH_FONT: face {i:?}"))?),
-            None => (spec.clone(), 0),
-        };
-        let bytes = std::fs::read(&path).with_context(|| format!("BUDGETWATCH_FONT: reading {path}"))?;
-        return Ok((bytes, index));
-    }
-    for (path, index) in CANDIDATES {
-        if let Ok(bytes) = std::fs::read(path) {
-            return Ok((bytes, index));
+pub fn cjk() -> Result<(Cow<'static, [u8]>, u32)> {
+    match std::env::var("BUDGETWATCH_FONT") {
+        Ok(spec) if !spec.is_empty() => {
+            let (path, index) = match spec.rsplit_once('#') {
+                Some((p, i)) => (p.to_string(), i.parse().with_context(|| format!("BUDGETWATCH_FONT: face {i:?}"))?),
+                None => (spec.clone(), 0),
+            };
+            let bytes = std::fs::read(&path).with_context(|| format!("BUDGETWATCH_FONT: reading {path}"))?;
+            Ok((Cow::Owned(bytes), index))
         }
+        _ => Ok((Cow::Borrowed(EMBEDDED), 0)),
     }
-    bail!(
-        "no font with Chinese glyphs: install fonts-wqy-microhei (apt-get install fonts-wqy-microhei) or set BUDGETWATCH_FONT=/path/to/font.ttf"
-    )
 }

@@ -27,6 +27,32 @@ fn the_execution_report_as_pdf_and_xlsx_from_the_command_line_and_the_api() {
     let o = bw(&db, &["report", "execution", "--period", "2025-07", "--format", "doc", "--out", pdf.to_str().unwrap()]);
     assert!(!o.status.success() && stderr(&o).contains("--format"), "{}", stderr(&o));
 
+    // With no font anywhere on the machine to be found (no fontconfig, no font directories,
+    // no BUDGETWATCH_FONT): the binary's own font sets the report.
+    let o = Command::new(env!("CARGO_BIN_EXE_budgetwatch"))
+        .args(["--db", db_s, "report", "execution", "--period", "2025-07", "--format", "pdf", "--out"])
+        .arg(&pdf)
+        .env_remove("BUDGETWATCH_DB")
+        .env_remove("BUDGETWATCH_FONT")
+        .env("FONTCONFIG_FILE", "/nonexistent")
+        .env("XDG_DATA_DIRS", "/nonexistent")
+        .output()
+        .expect("run");
+    assert!(o.status.success(), "{}", stderr(&o));
+    let bytes = std::fs::read(&pdf).expect("pdf");
+    assert!(bytes.windows(17).any(|w| w == b"BWSUBS+NotoSansSC"), "the embedded Noto Sans SC");
+    // BUDGETWATCH_FONT still overrides, and a path that cannot be read is named.
+    let o = common::bw_env(
+        &db,
+        &["report", "execution", "--period", "2025-07", "--format", "pdf", "--out", pdf.to_str().unwrap()],
+        "BUDGETWATCH_FONT",
+        "/nonexistent/font.ttf",
+    );
+    assert!(
+        !o.status.success() && stderr(&o).contains("BUDGETWATCH_FONT: reading /nonexistent/font.ttf"),
+        "{}",
+        stderr(&o)
+    );
     let o = bw(&db, &["report", "execution", "--period", "2025-07", "--format", "pdf", "--out", pdf.to_str().unwrap()]);
     assert!(o.status.success(), "{}", stderr(&o));
     let bytes = std::fs::read(&pdf).expect("pdf");
