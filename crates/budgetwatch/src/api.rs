@@ -274,7 +274,7 @@ impl Caller {
     /// by long-lived streams so that a revoked grant or token stops them).
     pub async fn resolve(app: &App, headers: &HeaderMap, method: &Method) -> Result<Caller, Problem> {
         let now = crate::clock::now();
-        let today = now.date();
+        let today = crate::clock::today();
         if let Some(auth) = headers.get(header::AUTHORIZATION) {
             let secret = auth.to_str().ok().and_then(|a| a.strip_prefix("Bearer ")).map(str::trim).unwrap_or("");
             return match users::token_access(&app.store, secret, today).await.map_err(Problem::internal)? {
@@ -900,6 +900,7 @@ pub(crate) async fn take_step(
     let ctx = bw_app::Ctx {
         actor,
         at: crate::clock::now(),
+        today: crate::clock::today(),
         reason: Some(format!("{} on warning {id}", step.name())),
         entropy: crate::clock::random_seed().map_err(Problem::internal)?,
     };
@@ -1002,6 +1003,7 @@ async fn ingest(app: &App, caller: &Caller, kind: Kind, records: Records, source
     let ctx = bw_app::Ctx {
         actor: format!("user:{}", caller.access.user),
         at: crate::clock::now(),
+        today: crate::clock::today(),
         reason: Some(format!("{source} by {}", caller.access.user)),
         entropy: crate::clock::random_seed().map_err(Problem::internal)?,
     };

@@ -87,7 +87,11 @@ async fn closing_preview(
         "xlsx" => bw_app::report::closing_xlsx(&r, preview).map_err(Problem::internal)?,
         "pdf" => {
             let (font, index) = crate::figures_api::report_font()?;
-            let footer = format!("budgetwatch · 生成于 {} · {}", crate::clock::now(), caller.access.user);
+            let footer = format!(
+                "budgetwatch · 生成于 {} · {}",
+                crate::clock::local_time(crate::clock::now()),
+                caller.access.user
+            );
             bw_app::report::closing_pdf(&r, preview, &font, index, &footer).map_err(Problem::internal)?
         }
         _ => return Ok(Json(json!(r)).into_response()),
@@ -364,6 +368,7 @@ pub(crate) fn ctx(caller: &Caller, reason: Option<String>) -> Result<bw_app::Ctx
     Ok(bw_app::Ctx {
         actor: format!("user:{}", caller.access.user),
         at: crate::clock::now(),
+        today: crate::clock::today(),
         reason,
         entropy: crate::clock::random_seed().map_err(Problem::internal)?,
     })

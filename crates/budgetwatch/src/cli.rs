@@ -751,7 +751,7 @@ async fn budget_command(g: &Global, command: BudgetCommand) -> Result<()> {
                     bw_app::report::closing_xlsx(&report, preview)?
                 } else {
                     let (font, index) = crate::fonts::cjk()?;
-                    let footer = format!("budgetwatch · 生成于 {}", crate::clock::now());
+                    let footer = format!("budgetwatch · 生成于 {}", crate::clock::local_time(crate::clock::now()));
                     bw_app::report::closing_pdf(&report, preview, &font, index, &footer)?
                 };
                 std::fs::write(&out, bytes).with_context(|| format!("writing {}", out.display()))?;
@@ -1277,6 +1277,9 @@ enum ApprovalCommand {
 
 #[derive(Subcommand)]
 enum CalendarCommand {
+    /// Print today's date in the installation's time zone (the setting clock.time_zone,
+    /// default Asia/Shanghai), whatever the machine's TZ.
+    Today,
     /// Print true if DATE is a working day, else false.
     IsWorkday { date: String },
     /// Print the date N working days after DATE (N=0: DATE if a working day, else the next).
@@ -1349,7 +1352,7 @@ async fn audit_as_of(store: &Store, run: &AuditRun, truth: Option<&str>) -> Resu
     if let Some(d) = run.as_of.as_deref().or(truth) {
         return parse_date(d);
     }
-    let today = crate::clock::now().date();
+    let today = crate::clock::today();
     Ok(bw_app::audit::default_as_of(store, today).await?)
 }
 
@@ -1370,7 +1373,13 @@ fn ctx(g: &Global) -> Result<Ctx> {
         .actor
         .clone()
         .unwrap_or_else(|| format!("cli:{}", std::env::var("USER").unwrap_or_else(|_| "unknown".into())));
-    Ok(Ctx { actor, at: crate::clock::now(), reason: g.reason.clone(), entropy: crate::clock::random_seed()? })
+    Ok(Ctx {
+        actor,
+        at: crate::clock::now(),
+        today: crate::clock::today(),
+        reason: g.reason.clone(),
+        entropy: crate::clock::random_seed()?,
+    })
 }
 
 fn parse_kind(s: &str) -> Result<Kind> {
@@ -1388,7 +1397,9 @@ fn parse_date(s: &str) -> Result<Date> {
 }
 
 async fn open(g: &Global) -> Result<Store> {
-    Store::open(&g.db, false).await.with_context(|| format!("opening {}", g.db))
+    let store = Store::open(&g.db, false).await.with_context(|| format!("opening {}", g.db))?;
+    crate::clock::load_zone(&store).await?;
+    Ok(store)
 }
 
 fn key_path(g: &Global) -> PathBuf {
@@ -1410,6 +1421,7 @@ async fn open_for_write(g: &Global) -> Result<Store> {
 /// As `open_for_write`; with `tell`, says on stdout where a new key was created.
 async fn open_for_write_telling(g: &Global, tell: bool, suite: Option<bw_ledger::Suite>) -> Result<Store> {
     let mut store = Store::open(&g.db, true).await.with_context(|| format!("opening {}", g.db))?;
+    crate::clock::load_zone(&store).await?;
     let recorded = store.meta("origin").await?.map(|o| bw_ledger::Suite::of_origin(&o));
     if let (Some(want), Some(have)) = (suite, recorded)
         && want != have
@@ -1932,7 +1944,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                 bw_app::report::execution_xlsx(&report)?
             } else {
                 let (font, index) = crate::fonts::cjk()?;
-                let footer = format!("budgetwatch · 生成于 {}", crate::clock::now());
+                let footer = format!("budgetwatch · 生成于 {}", crate::clock::local_time(crate::clock::now()));
                 bw_app::report::execution_pdf(&report, &font, index, &footer)?
             };
             std::fs::write(&out, &bytes).with_context(|| format!("writing {}", out.display()))?;
@@ -2081,7 +2093,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Check { as_of, format } => {
             let as_of = match as_of {
                 Some(d) => parse_date(&d)?,
-                None => crate::clock::now().date(),
+                None => crate::clock::today(),
             };
             let store = open_for_write(&g).await?;
             let r = bw_app::monitor::check(&store, &ctx(&g)?, as_of).await?;
@@ -2116,7 +2128,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                     Some(w) => {
                         let mut v = serde_json::to_value(&w)?;
                         v["steps"] = serde_json::Value::Array(bw_app::monitor::history(&store, id).await?);
-                        let today = crate::clock::now().date();
+                        let today = crate::clock::today();
                         v["inquiries"] = serde_json::Value::Array(bw_app::monitor::inquiries(&store, id, today).await?);
                         println!("{}", serde_json::to_string_pretty(&v)?);
                     }
@@ -2127,7 +2139,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
         }
         Command::Rules { command: RulesCommand::List { year, format } } => {
             let store = open(&g).await?;
-            let year = year.unwrap_or_else(|| crate::clock::now().date().year());
+            let year = year.unwrap_or_else(|| crate::clock::today().year());
             let rules = bw_app::monitor::rules(&store, year).await?;
             match format.as_str() {
                 "json" => println!("{}", serde_json::to_string_pretty(&rules)?),
@@ -2322,7 +2334,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
         }
         Command::Task { command: TaskCommand::List { party, all, format } } => {
             let store = open(&g).await?;
-            let today = crate::clock::now().date();
+            let today = crate::clock::today();
             let tasks = bw_app::monitor::tasks(&store, party.as_deref(), all, today).await?;
             match format.as_str() {
                 "json" => println!("{}", serde_json::to_string_pretty(&tasks)?),
@@ -2575,7 +2587,10 @@ fn print_report<T: std::fmt::Display>(
 async fn calendar(g: &Global, command: CalendarCommand) -> Result<ExitCode> {
     // Reading the calendar needs no database; stored years are used when one exists.
     let cal = match Store::open(&g.db, false).await {
-        Ok(store) => bw_app::calendar::load(&store).await?,
+        Ok(store) => {
+            crate::clock::load_zone(&store).await?;
+            bw_app::calendar::load(&store).await?
+        }
         Err(bw_store::StoreError::Missing { .. }) => bw_core::calendar::WorkCalendar::shipped(),
         Err(e) => return Err(e.into()),
     };
@@ -2587,6 +2602,7 @@ async fn calendar(g: &Global, command: CalendarCommand) -> Result<ExitCode> {
         }
     };
     match command {
+        CalendarCommand::Today => println!("{}", crate::clock::today()),
         CalendarCommand::IsWorkday { date } => {
             let a = cal.is_workday(parse_date(&date)?);
             warn(a.unknown_year);

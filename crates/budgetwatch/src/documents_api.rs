@@ -42,6 +42,7 @@ fn actor(caller: &Caller, reason: String) -> Result<bw_app::Ctx, Problem> {
     Ok(bw_app::Ctx {
         actor: format!("user:{}", caller.access.user),
         at: crate::clock::now(),
+        today: crate::clock::today(),
         reason: Some(reason),
         entropy: crate::clock::random_seed().map_err(Problem::internal)?,
     })

@@ -206,7 +206,8 @@ async fn execution_report(
     }
     let bytes = if pdf {
         let (font, index) = report_font()?;
-        let footer = format!("budgetwatch · 生成于 {} · {}", crate::clock::now(), caller.access.user);
+        let footer =
+            format!("budgetwatch · 生成于 {} · {}", crate::clock::local_time(crate::clock::now()), caller.access.user);
         bw_app::report::execution_pdf(&report, &font, index, &footer).map_err(Problem::internal)?
     } else {
         bw_app::report::execution_xlsx(&report).map_err(Problem::internal)?

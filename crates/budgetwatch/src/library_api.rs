@@ -106,7 +106,7 @@ async fn expire_projects(
     on_everything(&caller, Permission::ApproveBudget)?;
     let today = match b.as_of.as_deref() {
         Some(d) => bw_core::Date::parse(d).map_err(|e| field_problem("as_of", &e.to_string()))?,
-        None => crate::clock::now().date(),
+        None => crate::clock::today(),
     };
     let (store, c) = (app.store.clone(), ctx(&caller, None)?);
     let retired = off_thread(move |rt| rt.block_on(library::expire(&store, &c, today))).await?.map_err(refused)?;

@@ -1475,6 +1475,7 @@ pub(crate) fn actor_ctx(caller: &Caller, reason: String) -> Result<bw_app::Ctx, 
     Ok(bw_app::Ctx {
         actor: format!("user:{}", caller.access.user),
         at: crate::clock::now(),
+        today: crate::clock::today(),
         reason: Some(reason),
         entropy: crate::clock::random_seed().map_err(Problem::internal)?,
     })

@@ -68,7 +68,7 @@ async fn deliver(app: App, events: Vec<WarningEvent>) {
         Err(e) => return eprintln!("error: reading webhooks: {e}"),
     };
     let Ok(org) = app.org().await else { return };
-    let today = crate::clock::now().date();
+    let today = crate::clock::today();
     for hook in hooks {
         let Ok(access) = bw_app::users::access(&app.store, &hook.user, today).await else { continue };
         let caller = Caller { access, via: crate::api::Via::Token };

@@ -61,6 +61,17 @@ pub async fn serve(store: Store, addr: &str) -> Result<()> {
     let local = listener.local_addr()?;
     println!("budgetwatch is serving {} at http://{local}/", store.location());
     tokio::spawn(crate::ledger_api::publish_on_schedule(store.clone()));
+    // A change of `clock.time_zone` (made from the command line) reaches the server within a
+    // minute.
+    let zone_store = store.clone();
+    tokio::spawn(async move {
+        loop {
+            if let Err(e) = crate::clock::load_zone(&zone_store).await {
+                eprintln!("error: reading clock.time_zone: {e}");
+            }
+            tokio::time::sleep(std::time::Duration::from_secs(60)).await;
+        }
+    });
     let app = App::new(store);
     tokio::spawn(crate::push::watch(app.clone()));
     axum::serve(listener, router(app))
@@ -72,7 +83,7 @@ pub async fn serve(store: Store, addr: &str) -> Result<()> {
 }
 
 pub(crate) fn today() -> bw_core::Date {
-    crate::clock::now().date()
+    crate::clock::today()
 }
 
 fn internal(e: impl std::fmt::Display) -> Response {

@@ -337,3 +337,42 @@ fn output_into_a_closed_pipe_ends_quietly() {
     use std::os::unix::process::ExitStatusExt;
     assert_eq!(o.status.signal(), Some(13), "ended by SIGPIPE as `cat` would be: {:?}", o.status);
 }
+
+#[test]
+fn calendar_today_is_the_date_in_the_installations_zone_whatever_the_machines_tz() {
+    let dir = tempfile::tempdir().expect("dir");
+    let db = dir.path().join("t.db");
+    // Beijing's date, from the system clock, before and after the command (a midnight between
+    // them leaves either answer right).
+    #[allow(clippy::disallowed_methods)]
+    let beijing = || {
+        let secs = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).expect("clock").as_secs() as i64;
+        bw_core::Timestamp(secs + 8 * 3600).date().to_string()
+    };
+    for tz in ["America/Los_Angeles", "UTC", "Pacific/Kiritimati"] {
+        let before = beijing();
+        let o = Command::new(env!("CARGO_BIN_EXE_budgetwatch"))
+            .args(["--db", db.to_str().unwrap(), "calendar", "today"])
+            .env_remove("BUDGETWATCH_DB")
+            .env("TZ", tz)
+            .output()
+            .expect("run");
+        let after = beijing();
+        let got = stdout(&o).trim().to_string();
+        assert!(got == before || got == after, "TZ={tz}: {got} (Beijing {before})");
+    }
+    assert!(!db.exists(), "reading the calendar creates no database");
+    // With the zone set to UTC, the date there.
+    assert!(bw(&db, &["init"]).status.success());
+    assert!(bw(&db, &["setting", "set", "clock.time_zone", "UTC"]).status.success());
+    #[allow(clippy::disallowed_methods)]
+    let utc = || {
+        let secs = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).expect("clock").as_secs() as i64;
+        bw_core::Timestamp(secs).date().to_string()
+    };
+    let before = utc();
+    let got = stdout(&bw(&db, &["calendar", "today"])).trim().to_string();
+    assert!(got == before || got == utc(), "{got}");
+    let o = bw(&db, &["setting", "set", "clock.time_zone", "Beijing"]);
+    assert!(!o.status.success() && stderr(&o).contains("unknown time zone"), "{}", stderr(&o));
+}

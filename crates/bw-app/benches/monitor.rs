@@ -29,7 +29,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let rt = tokio::runtime::Runtime::new()?;
     rt.block_on(async {
         let store = Store::open(db.to_str().unwrap_or("monitor.db"), false).await?;
-        let ctx = Ctx { actor: "bench".into(), at: Timestamp(1_795_735_800), reason: None, entropy: [7; 32] };
+        let ctx = Ctx { actor: "bench".into(), at: Timestamp(1_795_735_800), today: Timestamp(1_795_735_800).date(), reason: None, entropy: [7; 32] };
         let year: i64 =
             sqlx::query("SELECT CAST(MAX(year) AS BIGINT) FROM payments").fetch_one(store.pool()).await?.try_get(0)?;
         let year = year as i32;

@@ -694,6 +694,13 @@ async fn checked_after(store: &Store, year: i32, code: &str, delta: Money) -> Re
             .ok_or_else(|| invalid(format!("no indicator {code} in {year}")))?;
     let (amount, paid, committed): (i64, i64, i64) = (row.try_get(0)?, row.try_get(1)?, row.try_get(2)?);
     let after = Money::from_fen(amount).checked_add(delta).map_err(|_| invalid("the adjusted amount overflows"))?;
+    if after > Money::RECORD_MAX {
+        return Err(invalid(format!(
+            "indicator {code} would be {}, above the ceiling of {} yuan one record may carry",
+            after.grouped(),
+            Money::RECORD_MAX.grouped()
+        )));
+    }
     let floor = paid.saturating_add(committed).max(0);
     if after.fen() < floor {
         return Err(invalid(format!(

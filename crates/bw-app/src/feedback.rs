@@ -82,7 +82,7 @@ pub async fn submit(
     text: &str,
 ) -> Result<i64, ActionError> {
     let body = clean(text)?;
-    let asked = ctx.at.date();
+    let asked = ctx.today;
     let due = match kind {
         Kind::Inquiry => {
             Some(crate::calendar::load(store).await?.add_workdays(asked, INQUIRY_WORKDAYS).value.to_string())

@@ -209,7 +209,7 @@ pub async fn decide(
         landed.add(d.year, unit, voucher, &account, d.amount.fen(), invoice.as_deref(), pay_date);
         let prepared = crate::monitor::prepare(store, [d.year]).await?;
         let calendar = crate::calendar::load(store).await?;
-        crate::monitor::on_payments(&mut tx, &mut journal, &by, &landed, ctx.at.date(), &prepared, &calendar).await?;
+        crate::monitor::on_payments(&mut tx, &mut journal, &by, &landed, ctx.today, &prepared, &calendar).await?;
     }
     journal.finish(&mut tx).await?;
     tx.commit().await?;

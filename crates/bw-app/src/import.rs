@@ -52,9 +52,11 @@ pub struct RowError {
 
 impl fmt::Display for RowError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match &self.column {
-            Some(c) => write!(f, "{}:{}: column {}: {}", self.file, self.row, c, self.message),
-            None => write!(f, "{}:{}: {}", self.file, self.row, self.message),
+        match (&self.column, self.row) {
+            (Some(c), _) => write!(f, "{}:{}: column {}: {}", self.file, self.row, c, self.message),
+            // Row 0: the file as a whole.
+            (None, 0) => write!(f, "{}: {}", self.file, self.message),
+            (None, _) => write!(f, "{}:{}: {}", self.file, self.row, self.message),
         }
     }
 }
@@ -513,14 +515,43 @@ fn half(h: &Hash) -> [u8; 16] {
 
 /// Per-import state of each kind.
 enum Importer {
-    Units { tree: OrgTree, keys: Keys, pending: Vec<(u64, OrgNode, Vec<u8>, Hash)> },
-    Projects { tree: OrgTree, keys: Keys },
-    Indicators { tree: OrgTree, projects: HashMap<String, ProjectStatus>, keys: Keys },
-    Contracts { tree: OrgTree, book: IndicatorBook, keys: Keys },
+    Units {
+        tree: OrgTree,
+        keys: Keys,
+        pending: Vec<(u64, OrgNode, Vec<u8>, Hash)>,
+    },
+    Projects {
+        tree: OrgTree,
+        keys: Keys,
+    },
+    Indicators {
+        tree: OrgTree,
+        projects: HashMap<String, ProjectStatus>,
+        keys: Keys,
+    },
+    Contracts {
+        tree: OrgTree,
+        book: IndicatorBook,
+        keys: Keys,
+    },
     Payments(Box<PaymentsState>),
-    Revenues { tree: OrgTree, keys: Keys, months: BTreeMap<(i32, String, String, String), i64> },
-    RevenueTargets { tree: OrgTree, keys: Keys },
-    Staff { tree: OrgTree, keys: Keys, salt_key: [u8; 32], suite: Suite },
+    Revenues {
+        tree: OrgTree,
+        keys: Keys,
+        months: BTreeMap<(i32, String, String, String), i64>,
+        /// Per year, the absolute amounts this file adds.
+        gross: BTreeMap<i32, i128>,
+    },
+    RevenueTargets {
+        tree: OrgTree,
+        keys: Keys,
+    },
+    Staff {
+        tree: OrgTree,
+        keys: Keys,
+        salt_key: [u8; 32],
+        suite: Suite,
+    },
 }
 
 struct PaymentsState {
@@ -533,6 +564,8 @@ struct PaymentsState {
     in_file: HashMap<u128, PaymentSeen>,
     contracts: HashMap<String, ContractState>,
     months: HashMap<(usize, u32), (i64, i64)>,
+    /// Per fiscal year, the absolute amounts this file adds.
+    gross: BTreeMap<i32, i128>,
     refunds: HashMap<(String, String), i64>,
     warnings: Vec<String>,
     /// What the batch touched, for the rules that fire at payment time.
@@ -651,6 +684,7 @@ impl Importer {
                     in_file: HashMap::new(),
                     contracts,
                     months: HashMap::new(),
+                    gross: BTreeMap::new(),
                     refunds: HashMap::new(),
                     warnings: Vec::new(),
                     landed: crate::monitor::Landed::default(),
@@ -662,6 +696,7 @@ impl Importer {
                 tree: load_tree(tx).await?,
                 keys: Keys::new(load_stored(tx, "SELECT record_no, record_hash, journal_idx FROM revenues").await?),
                 months: BTreeMap::new(),
+                gross: BTreeMap::new(),
             },
             Kind::Staff => Importer::Staff {
                 tree: load_tree(tx).await?,
@@ -837,7 +872,7 @@ impl Importer {
                 Ok(Ok(Outcome::Add(Accepted { action: "contract.add", data, projection, personal: Vec::new() })))
             }
             (Importer::Payments(st), Record::Payment(p)) => st.accept(db, file, row, p).await,
-            (Importer::Revenues { tree, keys, months }, Record::Revenue(r)) => {
+            (Importer::Revenues { tree, keys, months, gross }, Record::Revenue(r)) => {
                 let (data, hash) = json(&r)?;
                 match keys.check(r.record_no.clone(), &hash, row) {
                     Ok(Seen::Same) => return Ok(Ok(Outcome::Unchanged)),
@@ -855,6 +890,7 @@ impl Importer {
                 *months
                     .entry((r.date.year(), r.region_code.clone(), r.revenue_code.to_string(), r.date.month_key()))
                     .or_default() += r.amount.fen();
+                *gross.entry(r.date.year()).or_default() += i128::from(r.amount.fen().unsigned_abs());
                 let projection = vec![
                     text(&r.record_no),
                     text(r.date.to_string()),
@@ -958,6 +994,15 @@ impl Importer {
             out.push((row, Accepted { action: "unit.add", data, projection, personal: Vec::new() }));
         }
         Ok(out)
+    }
+
+    /// The yearly volume (`volumes.kind`) this file adds to, and what it adds per year.
+    fn volume(&self) -> Option<(&'static str, &BTreeMap<i32, i128>)> {
+        match self {
+            Importer::Payments(st) => Some(("payments", &st.gross)),
+            Importer::Revenues { gross, .. } => Some(("revenues", gross)),
+            _ => None,
+        }
     }
 
     /// Writes the aggregates the import changed.
@@ -1168,6 +1213,7 @@ impl PaymentsState {
         }
         st.changed = true;
         let (y, m, _) = p.pay_date.ymd();
+        *self.gross.entry(st.year).or_default() += i128::from(p.amount.fen().unsigned_abs());
         let e = self.months.entry((idx, y as u32 * 100 + m)).or_default();
         e.0 += p.amount.fen();
         e.1 += 1;
@@ -1549,6 +1595,75 @@ pub async fn import_file(
         }
     }
     report.warnings = importer.write_aggregates(&mut tx).await?;
+    // No fiscal year holds more than Money::YEAR_TOTAL_MAX of one kind: every sum the system
+    // forms stays within range (docs/IMPORT.md).
+    if let Some((volume, adds)) = importer.volume() {
+        for (year, add) in adds {
+            let have: i64 = sqlx::query("SELECT gross FROM volumes WHERE year = $1 AND kind = $2")
+                .bind(i64::from(*year))
+                .bind(volume)
+                .fetch_optional(&mut *tx)
+                .await?
+                .map(|r| r.try_get::<i64, _>(0))
+                .transpose()?
+                .unwrap_or(0);
+            let total = i128::from(have) + add;
+            match i64::try_from(total).ok().filter(|t| *t <= Money::YEAR_TOTAL_MAX.fen()) {
+                Some(total) => {
+                    sqlx::query(
+                        "INSERT INTO volumes (year, kind, gross) VALUES ($1, $2, $3) \
+                         ON CONFLICT (year, kind) DO UPDATE SET gross = excluded.gross",
+                    )
+                    .bind(i64::from(*year))
+                    .bind(volume)
+                    .bind(total)
+                    .execute(&mut *tx)
+                    .await?;
+                }
+                None => errors.push(
+                    0,
+                    None,
+                    format!(
+                        "year_total_exceeded: the {volume} of {year} would total {} yuan (absolute amounts), above the {} yuan a year may hold",
+                        bw_core::money::yuan_i128(total),
+                        Money::YEAR_TOTAL_MAX.grouped()
+                    ),
+                ),
+            }
+        }
+        if !errors.list.is_empty() {
+            tx.rollback().await?;
+            if let Some(s) = stager.as_mut() {
+                s.clear().await?;
+            }
+            return Err(reject(errors));
+        }
+    }
+    // The tables of budgets, contracts and targets are small: their yearly totals are summed
+    // here (as floats: exact enough to compare with a ceiling, and no integer overflow).
+    if let Some(t) = [Kind::Indicators, Kind::Contracts, Kind::RevenueTargets].contains(&kind).then_some(table) {
+        let sql = format!(
+            "SELECT year, SUM(CAST(ABS(amount) AS DOUBLE PRECISION)) FROM {t} GROUP BY year \
+             HAVING SUM(CAST(ABS(amount) AS DOUBLE PRECISION)) > {}",
+            Money::YEAR_TOTAL_MAX.fen()
+        );
+        for r in sqlx::query(sqlx::AssertSqlSafe(sql)).fetch_all(&mut *tx).await? {
+            let (year, total): (i64, f64) = (r.try_get(0)?, r.try_get(1)?);
+            errors.push(
+                0,
+                None,
+                format!(
+                    "year_total_exceeded: the {t} of {year} would total about {:.0} yuan (absolute amounts), above the {} yuan a year may hold",
+                    total / 100.0,
+                    Money::YEAR_TOTAL_MAX.grouped()
+                ),
+            );
+        }
+        if !errors.list.is_empty() {
+            tx.rollback().await?;
+            return Err(reject(errors));
+        }
+    }
     // Rules that fire at payment time (事中) are evaluated over what the batch touched,
     // in its transaction: a forbidding rule refuses the file.
     if let Importer::Payments(state) = &importer {
@@ -1559,7 +1674,7 @@ pub async fn import_file(
         let calendar = crate::calendar::load(store).await.map_err(|e| ImportError::Io(e.to_string()))?;
         let by = crate::monitor::By { actor: &ctx.actor, at: ctx.at, reason: &reason, batch: Some(batch) };
         let touched =
-            crate::monitor::on_payments(&mut tx, &mut journal, &by, &state.landed, ctx.at.date(), &prepared, &calendar)
+            crate::monitor::on_payments(&mut tx, &mut journal, &by, &state.landed, ctx.today, &prepared, &calendar)
                 .await
                 .map_err(|e| ImportError::Io(e.to_string()))?;
         let mut held = 0;

@@ -33,6 +33,7 @@ pub mod template;
 pub mod users;
 pub mod verify;
 pub mod witness;
+pub mod zone;
 
 use bw_core::Timestamp;
 
@@ -41,6 +42,9 @@ use bw_core::Timestamp;
 pub struct Ctx {
     pub actor: String,
     pub at: Timestamp,
+    /// The installation's date at `at`, in its time zone (`zone`): the day things are
+    /// judged and dated on.
+    pub today: bw_core::Date,
     pub reason: Option<String>,
     /// Fresh randomness from the caller, from which the salts of personal-data commitments
     /// are derived (the application reads no random source, as it reads no clock).

@@ -1611,7 +1611,7 @@ pub async fn step(
             "money returned (退回金额) is recorded with rectify, and is not negative".into(),
         ));
     }
-    let today = ctx.at.date();
+    let today = ctx.today;
     let calendar = crate::calendar::load(store).await?;
     match step {
         Step::Judge(Judgement::Return) => explain_by = calendar.add_workdays(today, EXPLAIN_WORKDAYS).value.to_string(),
@@ -1712,7 +1712,7 @@ pub async fn inquire(store: &Store, ctx: &Ctx, id: i64, question: &str, workdays
         return Err(ActionError::Invalid(format!("no warning {id}")));
     }
     let calendar = crate::calendar::load(store).await?;
-    let due = calendar.add_workdays(ctx.at.date(), workdays).value.to_string();
+    let due = calendar.add_workdays(ctx.today, workdays).value.to_string();
     let data = InquiryData { warning_id: id, question, due_on: due.clone() };
     let reason = ctx.reason.clone().unwrap_or_else(|| format!("inquiry on warning {id}"));
     let (q, by, at) = (question.to_string(), ctx.actor.clone(), ctx.at.to_string());

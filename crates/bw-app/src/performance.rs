@@ -426,7 +426,7 @@ pub struct Interview {
 async fn schedule_interviews(store: &Store, ctx: &Ctx, year: i32, rungs: &[Rung]) -> Result<(), ActionError> {
     let have: Vec<String> = interviews(store, year).await?.into_iter().map(|i| i.department_code).collect();
     let calendar = crate::calendar::load(store).await?;
-    let due = calendar.add_workdays(ctx.at.date(), INTERVIEW_WORKDAYS).value.to_string();
+    let due = calendar.add_workdays(ctx.today, INTERVIEW_WORKDAYS).value.to_string();
     for r in rungs.iter().filter(|r| r.interview && !have.contains(&r.department)) {
         let data = serde_json::json!({"year": year, "department_code": r.department, "due_on": due});
         let reason = format!("interview of the head of {} for the performance of {year}", r.department);

@@ -103,6 +103,9 @@ struct SetData<'a> {
 /// Changes a setting; the change is a journal entry naming who, when and why.
 pub async fn set(store: &Store, ctx: &Ctx, key: &str, value: &str) -> Result<String, ActionError> {
     let value = validate(key, value).map_err(|e| ActionError::Invalid(e.to_string()))?;
+    if key == crate::zone::KEY {
+        crate::zone::zone(&value).map_err(ActionError::Invalid)?;
+    }
     let reason = ctx.reason.clone().unwrap_or_else(|| format!("set {key}"));
     let (k, v) = (key.to_string(), value.clone());
     act(store, ctx, "setting.set", &reason, &SetData { key, value: &value }, async move |tx, idx| {

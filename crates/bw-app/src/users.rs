@@ -194,7 +194,7 @@ pub async fn grant(
         return Err(invalid(format!("a {} grant must end: give --until DATE", role.id())));
     }
     if let Some(u) = until
-        && u < ctx.at.date()
+        && u < ctx.today
     {
         return Err(invalid(format!("--until {u} is in the past")));
     }
@@ -662,7 +662,7 @@ pub async fn demo_accounts(store: &Store, ctx: &Ctx) -> Result<Vec<DemoLogin>, A
     units.sort_by(|a, b| a.code.cmp(&b.code));
     let unit = units.first().ok_or_else(|| invalid("the demo has no units"))?.code.clone();
     let department = tree.department_of(&unit).map(|d| d.code.clone()).unwrap_or_else(|| unit.clone());
-    let until = Date::from_ymd(ctx.at.date().year() + 1, 12, 31);
+    let until = Date::from_ymd(ctx.today.year() + 1, 12, 31);
     let mut out = Vec::new();
     for role in Role::ALL {
         let scope = match role {

@@ -147,6 +147,8 @@ struct Model {
     holds: BTreeMap<String, (String, i64)>,
     indicator_months: BTreeMap<String, (i64, i64)>,
     revenue_months: BTreeMap<String, i64>,
+    /// (year, kind) → absolute amounts recorded: the `volumes` table.
+    volumes: BTreeMap<(i32, &'static str), i128>,
     /// payments key → (journal index, resolved year, digest of the expected row).
     payments: HashMap<String, (u64, i32, u128)>,
     /// The `personal_data` table, consumed as the payments that commit to it are replayed.
@@ -405,6 +407,7 @@ impl Model {
                     .resolve(&p.indicator_code, p.pay_date.year())
                     .ok_or("its indicator is not in the journal before it")?;
                 let amount = p.amount.fen();
+                *self.volumes.entry((year, "payments")).or_default() += i128::from(amount.unsigned_abs());
                 self.count_paid(year, &p.indicator_code, &p.pay_date.month_key(), p.contract_no.as_deref(), amount, 1);
                 if let Some(orig) = &p.reverses {
                     *self.refunded.entry(key2(orig, &p.unit_code)).or_default() -= amount;
@@ -437,6 +440,8 @@ impl Model {
             }
             "revenue.record" => {
                 let (r, h): (Revenue, String) = typed(raw)?;
+                *self.volumes.entry((r.date.year(), "revenues")).or_default() +=
+                    i128::from(r.amount.fen().unsigned_abs());
                 *self
                     .revenue_months
                     .entry(format!("{}/{}/{}/{}", r.date.year(), r.region_code, r.revenue_code, r.date.month_key()))
@@ -1217,6 +1222,11 @@ impl Model {
         for (k, v) in rev {
             self.put("revenue_months", k, v);
         }
+        let volumes: Vec<(String, Cells)> =
+            self.volumes.iter().map(|((y, k), g)| (format!("{y}/{k}"), vec![g.to_string()])).collect();
+        for (k, v) in volumes {
+            self.put("volumes", k, v);
+        }
         let contracts: Vec<(String, Cells)> =
             self.contracts.iter().map(|(k, c)| (k.clone(), vec![c.3.to_string()])).collect();
         for (k, v) in contracts {
@@ -1288,6 +1298,7 @@ const PROJECTIONS: &[(&str, &str, &[&str])] = &[
         "SELECT CAST(year AS TEXT) || '/' || region_code || '/' || revenue_code || '/' || month, amount FROM revenue_months",
         &["amount"],
     ),
+    ("volumes", "SELECT CAST(year AS TEXT) || '/' || kind, gross FROM volumes", &["gross"]),
     (
         "revenue_targets",
         "SELECT CAST(year AS TEXT) || '/' || region_code || '/' || revenue_code, year, region_code, revenue_code, amount, record_hash, journal_idx FROM revenue_targets",

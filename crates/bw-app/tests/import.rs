@@ -605,3 +605,79 @@ async fn document_numbers_are_kept_as_exported_and_compared_by_their_key() {
         assert!(r.ok, "{}: {:?}", db.name, r.failures);
     }
 }
+
+#[tokio::test]
+async fn amounts_and_yearly_totals_have_ceilings_so_no_sum_can_wrap() {
+    const IND: &str = "indicator_code,year,unit_code,project_code,functional_code,economic_code,gov_economic_code,fund_source,special,amount,control\n";
+    for db in databases().await {
+        seed(&db).await;
+        let before = snapshot(&db.store).await;
+        // Two indicators of 50,000,000,000,000,000.00 once made the portal show a negative
+        // budget: each is refused at its amount.
+        let huge = format!(
+            "{IND}H1,2026,U1,,2050203,30201,,general,false,50000000000000000.00,warn\nH2,2026,U1,,2050203,30201,,general,false,50000000000000000.00,warn\n"
+        );
+        let lines = error_lines(&db, import_str(&db, Kind::Indicators, "h.csv", &huge).await);
+        assert_eq!(lines.len(), 2, "{lines:?}");
+        assert_eq!(
+            lines[0],
+            "h.csv:2: column amount: amount \"50000000000000000.00\" is above the ceiling of 10,000,000,000,000.00 yuan one record may carry"
+        );
+        // Eleven at the ceiling are each allowed, but not a year of them.
+        let mut many = IND.to_string();
+        for i in 0..11 {
+            many.push_str(&format!("M{i},2026,U1,,2050203,30201,,general,false,10000000000000.00,warn\n"));
+        }
+        let lines = error_lines(&db, import_str(&db, Kind::Indicators, "m.csv", &many).await);
+        assert_eq!(lines.len(), 1, "{lines:?}");
+        assert!(
+            lines[0].starts_with("m.csv: year_total_exceeded: the indicators of 2026 would total about"),
+            "{}",
+            lines[0]
+        );
+        assert_eq!(snapshot(&db.store).await, before, "{}", db.name);
+        // Payments: one indicator at the ceiling under `warn`; eleven payments at the ceiling
+        // would take 2026's payments past what a year may hold.
+        import_str(
+            &db,
+            Kind::Indicators,
+            "b.csv",
+            &format!("{IND}BIG,2026,U1,,2050203,30201,,general,false,10000000000000.00,warn\n"),
+        )
+        .await
+        .unwrap();
+        let before = snapshot(&db.store).await;
+        let mut pays = String::new();
+        for i in 0..11 {
+            pays.push_str(&format!("X{i},2026-03-01,U1,BIG,30201,甲公司,6222,company,10000000000000.00,,,,\n"));
+        }
+        let lines = error_lines(&db, import_str(&db, Kind::Payments, "p.csv", &payments(&pays)).await);
+        assert_eq!(lines.len(), 1, "{lines:?}");
+        assert!(
+            lines[0]
+                .starts_with("p.csv: year_total_exceeded: the payments of 2026 would total 110000000000000.00 yuan"),
+            "{}",
+            lines[0]
+        );
+        assert_eq!(snapshot(&db.store).await, before, "{}", db.name);
+        // Ten are within it; the volume is kept and verified.
+        let ten: String = pays.lines().take(10).map(|l| format!("{l}\n")).collect();
+        import_str(&db, Kind::Payments, "t.csv", &payments(&ten))
+            .await
+            .unwrap_or_else(|e| panic!("{}: {e:?}", db.name));
+        assert_eq!(
+            scalar(&db.store, "SELECT gross FROM volumes WHERE year = 2026 AND kind = 'payments'").await,
+            10_000_000_000_000_000
+        );
+        let r = bw_app::verify::verify(&db.store).await.expect("verify");
+        assert!(r.ok, "{}: {:?}", db.name, r.failures);
+        // The overview's totals are the exact sums, not wrapped.
+        let o =
+            bw_app::overview::overview(&db.store, Some(2026), Some(12), bw_core::Date::parse("2026-12-31").unwrap())
+                .await
+                .unwrap()
+                .unwrap();
+        assert!(o.regions.iter().all(|r| !r.budget.is_negative() && !r.paid.is_negative()));
+        assert_eq!(o.regions[0].paid.fen(), 10_000_000_000_000_000);
+    }
+}

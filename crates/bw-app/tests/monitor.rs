@@ -761,3 +761,29 @@ async fn a_file_dated_after_today_is_judged_as_of_its_years_end_and_checked_ther
         assert_eq!((w.level.as_str(), w.vouchers.clone()), ("yellow", vec!["D1".to_string()]));
     }
 }
+
+#[tokio::test]
+async fn a_payment_made_on_a_beijing_morning_is_judged_on_that_day() {
+    for db in databases().await {
+        seed(&db).await;
+        // 2026-11-26T23:30:00Z is 07:30 on 27 November in Beijing, the installation's zone.
+        let at = bw_core::Timestamp(1_795_735_800);
+        let tz = bw_app::zone::installation(&db.store).await.unwrap();
+        let c = bw_app::Ctx { today: bw_app::zone::local_date(&tz, at), ..ctx() };
+        assert_eq!(c.today, d("2026-11-27"), "{}", db.name);
+        // A payment dated that day, 40 % of I1 in one month: today's, judged as of today —
+        // not "after today", which would be judged as of the year's end.
+        let body = format!("{HEADER}BJ1,2026-11-27,U1,I1,30201,甲公司,6222000001,company,40000,办公\n");
+        let path = write(db.dir.path(), "bj.csv", &body);
+        bw_app::import::import_file(&db.store, &c, Kind::Payments, &path, &Default::default()).await.unwrap();
+        let all = bw_app::monitor::open_warnings(&db.store, Some(2026)).await.unwrap();
+        let w = all.iter().find(|w| w.rule == "ahead_of_schedule").expect("raised at import");
+        assert_eq!((w.period.as_str(), w.raised_on.as_str()), ("2026-11", "2026-11-27"), "{}", db.name);
+        // The setting names the zone; an unknown name is refused.
+        let r = bw_app::settings::set(&db.store, &ctx(), "clock.time_zone", "Mars/Olympus").await;
+        assert!(r.is_err(), "{r:?}");
+        bw_app::settings::set(&db.store, &ctx(), "clock.time_zone", "UTC").await.unwrap();
+        let utc = bw_app::zone::installation(&db.store).await.unwrap();
+        assert_eq!(bw_app::zone::local_date(&utc, at), d("2026-11-26"));
+    }
+}

@@ -153,6 +153,7 @@ async fn a_foreign_checkpoint_and_a_rewritten_history_are_found() {
             "DELETE FROM journal WHERE idx >= 15",
             "DELETE FROM payments",
             "DELETE FROM indicator_months",
+            "DELETE FROM volumes",
             "DELETE FROM settings",
             "DELETE FROM batches WHERE id > 3",
             "UPDATE indicators SET paid = 0",

@@ -170,6 +170,13 @@ pub fn check_lines(lines: &[DraftLine]) -> Result<Money, String> {
         if !l.amount.is_positive() {
             return Err(format!("line {n}: amount must be above zero, not {}", l.amount));
         }
+        if l.amount > Money::RECORD_MAX {
+            return Err(format!(
+                "line {n}: amount {} is above the ceiling of {} yuan one record may carry",
+                l.amount.grouped(),
+                Money::RECORD_MAX.grouped()
+            ));
+        }
         if l.functional_code.trim().is_empty() || l.economic_code.trim().is_empty() {
             return Err(format!("line {n}: functional_code and economic_code are needed"));
         }

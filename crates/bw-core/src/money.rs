@@ -19,6 +19,8 @@ pub enum MoneyError {
     TooManyDecimals(String),
     #[error("amount out of range: {0:?}")]
     Overflow(String),
+    #[error("amount {0:?} is above the ceiling of 10,000,000,000,000.00 yuan one record may carry")]
+    AboveCeiling(String),
 }
 
 /// Checked arithmetic failed: the result does not fit in an `i64` of fen.
@@ -28,6 +30,26 @@ pub struct MoneyOverflow;
 
 impl Money {
     pub const ZERO: Money = Money(0);
+
+    /// The largest amount one record may carry, either sign: 10,000,000,000,000.00 yuan
+    /// (十万亿元, a third of the nation's yearly spending). Imports refuse more.
+    pub const RECORD_MAX: Money = Money(1_000_000_000_000_000);
+
+    /// The largest total of one kind of record in one fiscal year (the absolute amounts of
+    /// its payments, revenues, indicators, contracts or revenue targets): 100,000,000,000,000.00
+    /// yuan (百万亿元). With every amount and every year's total within these, no sum the
+    /// system forms — a year's, a region's, a month's, times 100 for a percentage — leaves an
+    /// `i64` of fen: 9,223,372,036,854,775,807 fen is 92,233 times this.
+    pub const YEAR_TOTAL_MAX: Money = Money(10_000_000_000_000_000);
+
+    /// `parse_yuan`, refusing an amount beyond `RECORD_MAX` (what a template's amount may be).
+    pub fn parse_amount(input: &str) -> Result<Money, MoneyError> {
+        let m = Money::parse_yuan(input)?;
+        if m.0.unsigned_abs() > Money::RECORD_MAX.0.unsigned_abs() {
+            return Err(MoneyError::AboveCeiling(input.trim().to_string()));
+        }
+        Ok(m)
+    }
 
     pub const fn from_fen(fen: i64) -> Money {
         Money(fen)
@@ -208,6 +230,14 @@ mod tests {
         assert!(matches!(Money::parse_yuan(""), Err(MoneyError::Empty)));
         assert!(matches!(Money::parse_yuan("92233720368547758.08"), Err(MoneyError::Overflow(_))));
         assert!(matches!(Money::parse_yuan("99999999999999999999999"), Err(MoneyError::Overflow(_))));
+        // A record's amount has a ceiling well inside the range.
+        assert_eq!(Money::parse_amount("10000000000000.00"), Ok(Money::RECORD_MAX));
+        assert_eq!(Money::parse_amount("-10000000000000"), Ok(Money::from_fen(-Money::RECORD_MAX.fen())));
+        assert!(matches!(Money::parse_amount("10000000000000.01"), Err(MoneyError::AboveCeiling(_))));
+        assert!(matches!(Money::parse_amount("50000000000000000.00"), Err(MoneyError::AboveCeiling(_))));
+        // Sums of records at the ceiling, up to a year's total and times 100, stay in range.
+        assert!(Money::YEAR_TOTAL_MAX.fen().checked_mul(100).is_some());
+        assert_eq!(yuan_i128(i128::from(i64::MAX) * 2), "184467440737095516.14");
     }
 
     #[test]

@@ -15,6 +15,9 @@ pub enum SettingType {
     Choice(&'static [&'static str]),
     /// A decimal number within the bounds (thousandths).
     Decimal { min_milli: i64, max_milli: i64 },
+    /// An IANA time zone name (`Asia/Shanghai`, `UTC`); whether the tz database knows it is
+    /// checked where the database is (`bw_app::zone`).
+    TimeZone,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -139,6 +142,12 @@ pub const SETTINGS: &[SettingSpec] = &[
         default: "20",
         kind: SettingType::Integer { min: 1, max: 250 },
         about: "red warnings: working days within which the special audit reports",
+    },
+    SettingSpec {
+        key: "clock.time_zone",
+        default: "Asia/Shanghai",
+        kind: SettingType::TimeZone,
+        about: "the installation's time zone (IANA name): today's date, the day payments are judged on and dates are shown in",
     },
     SettingSpec {
         key: "ledger.publish_minutes",
@@ -460,6 +469,17 @@ pub fn validate(key: &str, value: &str) -> Result<String, SettingError> {
             match parts.as_slice() {
                 [y, o, r] if min <= *y && y <= o && o <= r && *r <= max => Ok(format!("{y},{o},{r}")),
                 _ => Err(invalid(format!("need three increasing whole numbers within {min}..={max}: {value:?}"))),
+            }
+        }
+        SettingType::TimeZone => {
+            let v = value.trim();
+            let ok = !v.is_empty()
+                && v.len() <= 64
+                && v.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '/' | '_' | '-' | '+'));
+            if ok {
+                Ok(v.to_string())
+            } else {
+                Err(invalid(format!("not a time zone name such as Asia/Shanghai: {value:?}")))
             }
         }
         SettingType::Terms => {

@@ -349,7 +349,7 @@ impl<'a> Fields<'a> {
     }
 
     fn money(&mut self, i: usize) -> Money {
-        Money::parse_yuan(self.raw(i)).unwrap_or_else(|e| {
+        Money::parse_amount(self.raw(i)).unwrap_or_else(|e| {
             self.fail(i, e.to_string());
             Money::ZERO
         })

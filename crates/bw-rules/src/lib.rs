@@ -459,7 +459,7 @@ pub fn voucher_indicators(facts: &Facts, as_of: Date, t: &Thresholds) -> std::co
     let mut sangong: BTreeMap<&str, (i64, i64)> = BTreeMap::new();
     for i in &facts.indicators {
         let (amount, paid) = (i.amount.fen(), i.months.iter().sum::<i64>());
-        let share = |s: i64, b: i64| s * 100 > b * amount;
+        let share = |s: i64, b: i64| i128::from(s) * 100 > i128::from(b) * i128::from(amount);
         if paid > amount
             || i.months.iter().any(|m| share(*m, t.ahead_of_schedule.yellow))
             || (december && share(i.months[11], t.year_end_rush.yellow))

@@ -10,6 +10,12 @@ fn yuan(fen: impl Into<i128>) -> serde_json::Value {
     json!(bw_core::money::yuan_i128(fen.into()))
 }
 
+/// `100·part > pct·whole`, exactly: "more than pct % of whole", in i128 so that no amount
+/// within the records' ceilings can overflow it.
+fn pct_over(part: i64, pct: i64, whole: i64) -> bool {
+    i128::from(part) * 100 > i128::from(pct) * i128::from(whole)
+}
+
 /// `part / whole` in percent, rounded to two decimals, for evidence.
 fn pct(part: i64, whole: i64) -> serde_json::Value {
     if whole == 0 {
@@ -105,7 +111,7 @@ fn indicator_rules(
     // over_budget: paid to date above the amount, by % over.
     if amount >= 0 && paid > amount {
         let over = paid - amount;
-        let level = if amount == 0 { Some(Level::Red) } else { t.over_budget.above(|b| over * 100 > b * amount) };
+        let level = if amount == 0 { Some(Level::Red) } else { t.over_budget.above(|b| pct_over(over, b, amount)) };
         if let Some(level) = level {
             Builder { rule: Rule::OverBudget, out }.push(
                 level,
@@ -128,7 +134,7 @@ fn indicator_rules(
     }
     // ahead_of_schedule: one month's payments above a share of the annual amount.
     for (m, &s) in month_sum.iter().enumerate() {
-        if let Some(level) = t.ahead_of_schedule.above(|b| s * 100 > b * amount) {
+        if let Some(level) = t.ahead_of_schedule.above(|b| pct_over(s, b, amount)) {
             let month: Vec<&PaymentFact> =
                 ps.iter().copied().filter(|p| p.pay_date.month() as usize == m + 1).collect();
             let bound = t.ahead_of_schedule.yellow;
@@ -138,7 +144,7 @@ fn indicator_rules(
                 code,
                 None,
                 format!("{year:04}-{:02}", m + 1),
-                from_crossing(&month, |x| x * 100 > bound * amount),
+                from_crossing(&month, |x| pct_over(x, bound, amount)),
                 vec![("amount", yuan(amount)), ("month_paid", yuan(s)), ("month_pct", pct(s, amount))],
             );
         }
@@ -230,7 +236,7 @@ fn indicator_rules(
     // year_end_rush: December's share, once December has begun.
     if as_of >= Date::from_ymd(year, 12, 1).unwrap_or(as_of) {
         let dec = month_sum[11];
-        if let Some(level) = t.year_end_rush.above(|b| dec * 100 > b * amount) {
+        if let Some(level) = t.year_end_rush.above(|b| pct_over(dec, b, amount)) {
             let month: Vec<&PaymentFact> = ps.iter().copied().filter(|p| p.pay_date.month() == 12).collect();
             let bound = t.year_end_rush.yellow;
             Builder { rule: Rule::YearEndRush, out }.push(
@@ -239,7 +245,7 @@ fn indicator_rules(
                 code,
                 None,
                 format!("{year:04}-12"),
-                from_crossing(&month, |x| x * 100 > bound * amount),
+                from_crossing(&month, |x| pct_over(x, bound, amount)),
                 vec![("amount", yuan(amount)), ("december_paid", yuan(dec)), ("december_pct", pct(dec, amount))],
             );
         }
@@ -420,7 +426,7 @@ fn sangong(out: &mut Vec<Finding>, year: i32, facts: &Facts, payments: &[&Paymen
         let ps: Vec<&PaymentFact> =
             payments.iter().copied().filter(|p| codes.contains(&p.indicator_code.as_str())).collect();
         let over = paid - b;
-        let level = if b == 0 { Some(Level::Red) } else { t.sangong_over.above(|x| over * 100 > x * b) };
+        let level = if b == 0 { Some(Level::Red) } else { t.sangong_over.above(|x| pct_over(over, x, b)) };
         if let Some(level) = level {
             Builder { rule: Rule::SangongOver, out }.push(
                 level,

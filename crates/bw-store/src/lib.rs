@@ -69,6 +69,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (30, "approval routes", include_str!("workflows.sql")),
     (31, "performance interviews", include_str!("interviews.sql")),
     (32, "invoice keys", include_str!("invoice_key.sql")),
+    (33, "yearly volumes", include_str!("volumes.sql")),
 ];
 
 #[derive(Clone)]

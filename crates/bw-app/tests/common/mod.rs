@@ -47,7 +47,10 @@ fn nanos() -> u32 {
 }
 
 pub fn ctx() -> Ctx {
-    Ctx { actor: "test:alice".into(), at: Timestamp(1_795_735_800), reason: None, entropy: [42; 32] }
+    // 2026-11-26T23:30:00Z, in an installation whose zone is UTC (the tests' dates were
+    // written so); `zone_tests` tries the same instant in Beijing.
+    let at = Timestamp(1_795_735_800);
+    Ctx { actor: "test:alice".into(), at, today: at.date(), reason: None, entropy: [42; 32] }
 }
 
 pub fn write(dir: &Path, name: &str, body: &str) -> PathBuf {
