@@ -62,6 +62,25 @@ fn drill_from_the_cockpit_to_a_voucher_and_act_on_a_warning() {
     assert_eq!(r.status, 200, "{voucher}");
     assert!(r.body.contains("支付凭证") && r.body.contains("inclusion"), "{}", r.body);
 
+    // A voucher number as a real export writes it, with a space and a slash: its page, and
+    // the link to it from its indicator, keep it one path segment.
+    let first = std::fs::read_to_string(data.join("indicators.csv")).expect("indicators");
+    let cells: Vec<&str> = first.lines().nth(1).expect("an indicator").split(',').collect();
+    let (ind, unit, econ) = (cells[0], cells[2], cells[5]);
+    let file = dir.path().join("exported.csv");
+    std::fs::write(
+        &file,
+        format!("voucher_no,pay_date,unit_code,indicator_code,economic_code,payee_name,payee_account,payee_type,amount,invoice_no\nJAN 4/24,2025-12-30,{unit},{ind},{econ},测试公司,62000009,company,1.00,2154742696 4/24\n"),
+    )
+    .expect("write");
+    let o = common::bw(&db, &["import", "payments", file.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", common::stderr(&o));
+    let r = get(&head, &format!("/indicator/{ind}?year=2025"));
+    assert!(r.body.contains(&format!("href=\"/voucher/{unit}/JAN%204%2F24")), "the link encodes the slash");
+    let r = get(&head, &format!("/voucher/{unit}/JAN%204%2F24"));
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert!(r.body.contains("JAN 4/24") && r.body.contains("2154742696 4/24"), "{}", r.body);
+
     // A unit handler: its unit's page, not its department's; vouchers elsewhere refused.
     let handler = login("unit-handler");
     assert_eq!(get(&handler, "/org/990000001001?year=2025").status, 200);
