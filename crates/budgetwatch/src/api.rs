@@ -423,8 +423,27 @@ async fn login_page(Query(q): Query<LoginForm>) -> Html<String> {
 }
 
 /// Only a local path is a place to go after logging in (no open redirect).
+/// Where to go after log-in: a path of this site only. Browsers drop tabs and line breaks
+/// from a URL (`/\t/evil.example/` becomes `//evil.example/`, another site) and a line break
+/// cannot go into a header at all, so anything but printable ASCII — or a second slash or
+/// backslash at the start — sends the user to `/`.
 fn local_path(next: &str) -> &str {
-    if next.starts_with('/') && !next.starts_with("//") && !next.contains('\\') { next } else { "/" }
+    let b = next.as_bytes();
+    let printable = b.iter().all(|c| (0x21..0x7f).contains(c) && *c != b'\\');
+    if printable && b.first() == Some(&b'/') && b.get(1) != Some(&b'/') { next } else { "/" }
+}
+
+/// A CSV cell a spreadsheet will not run: text starting with `=`, `+`, `-`, `@`, a tab or a
+/// carriage return gets a leading `'` (OWASP's advice against CSV injection). Numbers — a
+/// refund's `-12.50` — stay numbers.
+fn csv_safe(cell: &str) -> std::borrow::Cow<'_, str> {
+    let risky = cell.starts_with(['=', '+', '-', '@', '\t', '\r']);
+    let number = cell.strip_prefix(['-', '+']).is_some_and(|n| {
+        !n.is_empty()
+            && n.bytes().all(|c| c.is_ascii_digit() || c == b'.')
+            && n.bytes().filter(|c| *c == b'.').count() <= 1
+    });
+    if risky && !number { std::borrow::Cow::Owned(format!("'{cell}")) } else { std::borrow::Cow::Borrowed(cell) }
 }
 
 async fn login(State(app): State<App>, headers: HeaderMap, Form(f): Form<LoginForm>) -> Response {
@@ -1255,7 +1274,7 @@ fn table_response(
             let mut w = csv::Writer::from_writer(Vec::new());
             w.write_record(header).map_err(Problem::internal)?;
             for r in &rows {
-                w.write_record(r).map_err(Problem::internal)?;
+                w.write_record(r.iter().map(|c| csv_safe(c).into_owned())).map_err(Problem::internal)?;
             }
             ("csv", w.into_inner().map_err(Problem::internal)?)
         }
@@ -1413,4 +1432,42 @@ async fn export_warnings(
         "evidence",
     ];
     table_response("warnings", q.format.as_deref(), &header, rows)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{csv_safe, local_path};
+
+    #[test]
+    fn only_same_site_paths_are_followed_after_log_in() {
+        for (next, to) in [
+            ("/inbox?state=open", "/inbox?state=open"),
+            ("/\t/evil.example/", "/"),
+            ("//evil.example/", "/"),
+            ("/\\evil.example/", "/"),
+            ("/inbox\n", "/"),
+            ("https://evil.example/", "/"),
+            ("", "/"),
+            ("/预算", "/"),
+        ] {
+            assert_eq!(local_path(next), to, "{next:?}");
+        }
+    }
+
+    #[test]
+    fn csv_cells_that_a_spreadsheet_would_run_are_neutralised() {
+        for (cell, out) in [
+            ("=HYPERLINK(\"http://x\")", "'=HYPERLINK(\"http://x\")"),
+            ("+1+2", "'+1+2"),
+            ("-2+3", "'-2+3"),
+            ("@SUM(A1)", "'@SUM(A1)"),
+            ("\tx", "'\tx"),
+            ("\rx", "'\rx"),
+            ("-12.50", "-12.50"),
+            ("办公用品", "办公用品"),
+            ("a=b", "a=b"),
+        ] {
+            assert_eq!(csv_safe(cell), out, "{cell:?}");
+        }
+    }
 }

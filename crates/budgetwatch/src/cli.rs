@@ -1430,6 +1430,16 @@ async fn open_for_write_telling(g: &Global, tell: bool, suite: Option<bw_ledger:
     }
     let path = key_path(g);
     let signer = if path.exists() {
+        // A private key others can read is no longer the installation's alone.
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&path)?.permissions().mode() & 0o777;
+        if mode & 0o077 != 0 {
+            bail!(
+                "the signing key {} is readable by others (mode {mode:o}): chmod 600 {} and consider the key exposed",
+                path.display(),
+                path.display()
+            );
+        }
         let text =
             std::fs::read_to_string(&path).with_context(|| format!("reading the signing key {}", path.display()))?;
         bw_ledger::note::Signer::parse_private_key(&text)

@@ -376,3 +376,50 @@ fn calendar_today_is_the_date_in_the_installations_zone_whatever_the_machines_tz
     let o = bw(&db, &["setting", "set", "clock.time_zone", "Beijing"]);
     assert!(!o.status.success() && stderr(&o).contains("unknown time zone"), "{}", stderr(&o));
 }
+
+#[test]
+fn a_new_database_and_its_key_are_the_owners_alone_and_an_exposed_key_is_refused() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().expect("dir");
+    let db = dir.path().join("t.db");
+    assert!(bw(&db, &["init"]).status.success());
+    let mode = |p: &std::path::Path| std::fs::metadata(p).expect("file").permissions().mode() & 0o777;
+    let key = dir.path().join("t.db.key");
+    assert_eq!((mode(&db), mode(&key)), (0o600, 0o600));
+    std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o644)).expect("chmod");
+    let o = bw(&db, &["setting", "set", "import.errors_max", "50"]);
+    assert!(!o.status.success(), "{}", stdout(&o));
+    assert!(stderr(&o).contains("is readable by others (mode 644)"), "{}", stderr(&o));
+}
+
+#[test]
+fn no_tracked_file_holds_a_private_key() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let Ok(o) = Command::new("git").arg("-C").arg(&root).args(["ls-files", "-z"]).output() else {
+        return; // a source tree without git: nothing is tracked
+    };
+    if !o.status.success() {
+        return;
+    }
+    let mut found = Vec::new();
+    for name in String::from_utf8_lossy(&o.stdout).split('\0').filter(|n| !n.is_empty()) {
+        let Ok(bytes) = std::fs::read(root.join(name)) else { continue };
+        let text = String::from_utf8_lossy(&bytes);
+        // A signed-note private key as `budgetwatch` writes them (PRIVATE+KEY+name+8 hex
+        // digits+base64 of the key), or a PEM one.
+        let note_key = text.match_indices("PRIVATE+KEY+").any(|(at, _)| {
+            let token: String = text[at..].chars().take_while(|c| !c.is_whitespace() && !"\"'`".contains(*c)).collect();
+            let parts: Vec<&str> = token.splitn(5, '+').collect();
+            parts.len() == 5
+                && parts[3].len() == 8
+                && parts[3].bytes().all(|b| b.is_ascii_hexdigit())
+                && parts[4].len() >= 40
+                && parts[4].bytes().all(|b| b.is_ascii_alphanumeric() || b"+/=".contains(&b))
+        });
+        let pem = text.contains("-----BEGIN") && text.contains(" PRIVATE KEY-----\n");
+        if note_key || pem {
+            found.push(name.to_string());
+        }
+    }
+    assert!(found.is_empty(), "private keys in tracked files: {found:?}");
+}

@@ -54,10 +54,21 @@ pub struct Item {
     pub overdue: bool,
 }
 
-/// A pseudonym for an account: the first 8 hex digits of SHA-256 of a label and the name.
-pub fn pseudonym(user: &str) -> String {
-    let h = Sha256::new().chain_update(b"budgetwatch/feedback-author\0").chain_update(user.as_bytes()).finalize();
+/// Where the installation's secret for pseudonyms is kept (`meta`), made with the first
+/// feedback from the caller's randomness.
+const PSEUDONYM_KEY: &str = "pseudonym_key";
+
+/// A pseudonym for an account: the first 8 hex digits of HMAC-SHA256 under the
+/// installation's secret `key`. A plain hash of the name could be reversed by hashing every
+/// likely account name; without the secret this cannot.
+pub fn pseudonym(key: &[u8], user: &str) -> String {
+    let h = crate::events::hmac_sha256(key, format!("budgetwatch/feedback-author\0{user}").as_bytes());
     format!("公众{}", h.iter().take(4).map(|b| format!("{b:02x}")).collect::<String>())
+}
+
+/// The installation's pseudonym secret, if feedback was ever given.
+async fn pseudonym_key(store: &Store) -> Result<Vec<u8>, ActionError> {
+    Ok(store.meta(PSEUDONYM_KEY).await?.map(String::into_bytes).unwrap_or_default())
 }
 
 fn clean(text: &str) -> Result<String, ActionError> {
@@ -94,7 +105,16 @@ pub async fn submit(
     });
     let reason = ctx.reason.clone().unwrap_or_else(|| format!("{} on {subject}", kind.as_str()));
     let (s, a) = (subject.to_string(), author.to_string());
+    let secret = {
+        let h = Sha256::new().chain_update(b"budgetwatch/pseudonym-key\0").chain_update(ctx.entropy).finalize();
+        h.iter().map(|b| format!("{b:02x}")).collect::<String>()
+    };
     act(store, ctx, "feedback.submit", &reason, &data, async move |tx, idx| {
+        sqlx::query("INSERT INTO meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING")
+            .bind(PSEUDONYM_KEY)
+            .bind(secret)
+            .execute(&mut **tx)
+            .await?;
         sqlx::query(
             "INSERT INTO feedback (id, kind, subject, author, body, asked_on, due_on, answer, answered_by, answered_idx) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, NULL, NULL, NULL)",
@@ -148,7 +168,7 @@ pub async fn list(store: &Store, today: Date, limit: i64) -> Result<Vec<Item>, A
     .bind(limit)
     .fetch_all(store.pool())
     .await?;
-    items(rows, today)
+    items(rows, today, &pseudonym_key(store).await?)
 }
 
 /// The inquiries not answered yet, the earliest due first (the bureau's to-do list).
@@ -159,10 +179,10 @@ pub async fn unanswered(store: &Store, today: Date) -> Result<Vec<Item>, ActionE
     )
     .fetch_all(store.pool())
     .await?;
-    items(rows, today)
+    items(rows, today, &pseudonym_key(store).await?)
 }
 
-fn items(rows: Vec<bw_store::sqlx::any::AnyRow>, today: Date) -> Result<Vec<Item>, ActionError> {
+fn items(rows: Vec<bw_store::sqlx::any::AnyRow>, today: Date, key: &[u8]) -> Result<Vec<Item>, ActionError> {
     let mut out = Vec::new();
     for r in rows {
         let due: Option<String> = r.try_get(6)?;
@@ -172,7 +192,7 @@ fn items(rows: Vec<bw_store::sqlx::any::AnyRow>, today: Date) -> Result<Vec<Item
             id: r.try_get(0)?,
             kind: r.try_get(1)?,
             subject: r.try_get(2)?,
-            author: pseudonym(&r.try_get::<String, _>(3)?),
+            author: pseudonym(key, &r.try_get::<String, _>(3)?),
             body: r.try_get(4)?,
             asked_on: r.try_get(5)?,
             due_on: due,
@@ -181,4 +201,22 @@ fn items(rows: Vec<bw_store::sqlx::any::AnyRow>, today: Date) -> Result<Vec<Item
         });
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pseudonyms_need_the_installation_secret() {
+        let a = pseudonym(b"secret one", "citizen");
+        assert_eq!(a, pseudonym(b"secret one", "citizen"), "stable");
+        assert_ne!(a, pseudonym(b"secret two", "citizen"), "another installation, another pseudonym");
+        assert_ne!(a, pseudonym(b"secret one", "citizen2"));
+        assert!(a.starts_with("公众") && a.chars().count() == 10, "{a}");
+        // Not the unkeyed hash anyone could compute from a guessed account name.
+        let plain = Sha256::new().chain_update(b"budgetwatch/feedback-author\0").chain_update(b"citizen").finalize();
+        let plain = format!("公众{}", plain.iter().take(4).map(|b| format!("{b:02x}")).collect::<String>());
+        assert_ne!(a, plain);
+    }
 }

@@ -25,6 +25,8 @@ pub enum StoreError {
     TooNew { found: i64, known: i64 },
     #[error("journal corrupt: {0}")]
     Journal(String),
+    #[error("{0}")]
+    Io(String),
 }
 
 pub type Result<T> = std::result::Result<T, StoreError>;
@@ -109,6 +111,18 @@ impl Store {
             let path = url.trim_start_matches("sqlite://").to_string();
             if !create && path != ":memory:" && !std::path::Path::new(&path).exists() {
                 return Err(StoreError::Missing { path });
+            }
+            // The file holds password hashes, sessions, sealed approval keys and payees'
+            // names: created readable by its owner alone (SQLite gives its WAL files the
+            // same mode). An empty file is an empty database to SQLite.
+            if create && path != ":memory:" && !std::path::Path::new(&path).exists() {
+                use std::os::unix::fs::OpenOptionsExt;
+                std::fs::OpenOptions::new()
+                    .write(true)
+                    .create_new(true)
+                    .mode(0o600)
+                    .open(&path)
+                    .map_err(|e| StoreError::Io(format!("creating {path}: {e}")))?;
             }
         }
         let url = match backend {
