@@ -907,10 +907,20 @@ pub(crate) async fn take_step(
     })?;
     warning_in_reach(app, caller, id, step_permission(step)).await?;
     let actor = format!("user:{}", caller.access.user);
-    if let Some(judged) = judged_step(step) {
+    if judged_step(step).is_some() || step.closes() {
         let history = bw_app::monitor::history(&app.store, id).await.map_err(Problem::internal)?;
-        let by = history.iter().rev().find(|e| e["action"] == judged).and_then(|e| e["actor"].as_str()).unwrap_or("");
-        bw_core::access::four_eyes(by, &actor, "warning's step").map_err(Problem::from)?;
+        if let Some(judged) = judged_step(step) {
+            let by =
+                history.iter().rev().find(|e| e["action"] == judged).and_then(|e| e["actor"].as_str()).unwrap_or("");
+            bw_core::access::four_eyes(by, &actor, "warning's step").map_err(Problem::from)?;
+        }
+        if step.closes() {
+            let steps = history
+                .iter()
+                .filter(|e| e["action"].as_str().and_then(bw_rules::workflow::Step::parse).is_some())
+                .filter_map(|e| e["actor"].as_str());
+            bw_core::access::closer_took_no_step(steps, &actor, "warning").map_err(Problem::from)?;
+        }
     }
     let returned = match returned.filter(|r| !r.is_empty()) {
         Some(r) => bw_core::Money::parse_yuan(r).map_err(|e| field_problem("returned", &e.to_string()))?,

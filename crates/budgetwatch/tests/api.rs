@@ -341,7 +341,7 @@ fn each_role_sees_and_does_only_what_its_grants_allow() {
     // One person with both hands: explains, then may not judge the explanation.
     let both = common::bw_env(&db, &["user", "add", "both-hands"], "BUDGETWATCH_PASSWORD", "both hands password");
     assert!(both.status.success());
-    for role in ["unit_handler", "department_reviewer"] {
+    for role in ["unit_handler", "department_reviewer", "bureau_reviewer"] {
         assert!(bw(&db, &["user", "grant", "both-hands", role, "--scope", own]).status.success());
     }
     let r = s.try_login("both-hands", "both hands password");
@@ -356,6 +356,13 @@ fn each_role_sees_and_does_only_what_its_grants_allow() {
     let r = step(&cookie, open[1], "judge_violation");
     assert_eq!(r.status, 403, "{}", r.body);
     assert!(r.body.contains("segregation of duties"), "{}", r.body);
+    // Nor close it as normal, nor dismiss it: whoever took a step of a warning closes none.
+    let r = step(&cookie, open[1], "judge_normal");
+    assert_eq!(r.status, 403, "{}", r.body);
+    assert!(r.body.contains("segregation of duties"), "{}", r.body);
+    let r = step(&cookie, open[1], "dismiss");
+    assert_eq!(r.status, 403, "{}", r.body);
+    assert!(r.body.contains("took a step of this warning and cannot also close or dismiss it"), "{}", r.body);
 
     // Five wrong passwords lock the account, also against the right one.
     for _ in 0..4 {

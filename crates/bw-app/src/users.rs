@@ -183,6 +183,7 @@ pub async fn grant(
     if !exists(store, "SELECT 1 FROM users WHERE name = $1", user).await? {
         return Err(invalid(format!("no user {user:?}")));
     }
+    bw_core::access::not_to_oneself(&ctx.actor, user).map_err(|e| invalid(e.to_string()))?;
     if let Scope::Node(code) = scope
         && !exists(store, "SELECT 1 FROM units WHERE code = $1", code).await?
     {

@@ -18,6 +18,10 @@ async fn accounts_grants_tokens_and_sessions() {
         users::add(s, &c, "wang", "王", Some("U2"), "a long password").await.unwrap_or_else(|e| panic!("{n}: {e}"));
         // A grant on the county reaches its department and unit, not the province's.
         users::grant(s, &c, "wang", Role::DepartmentReviewer, &Scope::parse("K1"), None).await.expect("grant");
+        // Nobody grants a role to themselves, on a page or over the API (`user:NAME`).
+        let himself = bw_app::Ctx { actor: "user:wang".into(), ..c.clone() };
+        let r = users::grant(s, &himself, "wang", Role::UnitFinance, &Scope::parse("U2"), None).await;
+        assert!(r.as_ref().is_err_and(|e| e.to_string().contains("cannot grant a role to themselves")), "{n}: {r:?}");
         let a = users::access(s, "wang", today).await.expect("access");
         let tree = users::org_tree(s).await.expect("tree");
         let path = |code: &str| tree.ancestors(code).iter().map(|x| x.code.clone()).collect::<Vec<_>>();

@@ -435,9 +435,41 @@ pub fn four_eyes(prepared_by: &str, acting: &str, what: &str) -> Result<(), Refu
     }
 }
 
+/// Whoever took any step of an item (the actors of its earlier steps) cannot also close or
+/// dismiss it: the one who explained a warning does not dismiss it.
+pub fn closer_took_no_step<'a>(
+    earlier: impl IntoIterator<Item = &'a str>,
+    acting: &str,
+    what: &str,
+) -> Result<(), Refusal> {
+    if earlier.into_iter().any(|a| a == acting) {
+        Err(Refusal::Duties(format!("{acting} took a step of this {what} and cannot also close or dismiss it")))
+    } else {
+        Ok(())
+    }
+}
+
+/// Nobody grants a role to themselves: `actor` is the journal's `user:NAME`.
+pub fn not_to_oneself(actor: &str, user: &str) -> Result<(), Refusal> {
+    if actor.strip_prefix("user:") == Some(user) {
+        Err(Refusal::Duties(format!("{user} cannot grant a role to themselves")))
+    } else {
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn no_side_doors_through_ones_own_steps_or_grants() {
+        assert!(closer_took_no_step(["system", "user:alice"], "user:alice", "warning").is_err());
+        assert!(closer_took_no_step(["system", "user:alice"], "user:bob", "warning").is_ok());
+        assert!(not_to_oneself("user:admin", "admin").is_err());
+        assert!(not_to_oneself("user:admin", "puppet").is_ok());
+        assert!(not_to_oneself("cli:root", "admin").is_ok(), "the operator at the console sets up the first accounts");
+    }
 
     fn d(s: &str) -> Date {
         Date::parse(s).unwrap_or(Date::from_days(0))

@@ -96,6 +96,12 @@ impl Step {
         }
     }
 
+    /// Whether the step ends the loop as closed or dismissed: a judgement that all is normal,
+    /// a passed verification, a dismissal.
+    pub fn closes(self) -> bool {
+        matches!(self, Step::Judge(Judgement::Normal) | Step::Verify { passed: true } | Step::Dismiss)
+    }
+
     /// Every step, in the loop's order.
     pub const ALL: [Step; 9] = [
         Step::Explain,
