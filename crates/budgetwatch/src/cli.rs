@@ -34,7 +34,7 @@ struct Global {
     #[arg(long, global = true)]
     reason: Option<String>,
     /// The installation's Ed25519 signing key file (default: the SQLite file's path with
-    /// `.key` appended, or ./budgetwatch.key for PostgreSQL). Created with mode 0600.
+    /// `.key` appended; required for PostgreSQL). Created with mode 0600.
     #[arg(long = "key-file", global = true, env = "BUDGETWATCH_KEY")]
     key_file: Option<PathBuf>,
 }
@@ -1402,13 +1402,18 @@ async fn open(g: &Global) -> Result<Store> {
     Ok(store)
 }
 
-fn key_path(g: &Global) -> PathBuf {
+/// The signing key's file: `--key-file`, else beside a SQLite database. A PostgreSQL
+/// database has no file to sit beside, and the working directory is no place for a key
+/// (a checkout's would end up in the repository): its key file must be named.
+fn key_path(g: &Global) -> Result<PathBuf> {
     if let Some(k) = &g.key_file {
-        return k.clone();
+        return Ok(k.clone());
     }
     match bw_store::describe(&g.db) {
-        (bw_store::Backend::Sqlite, _) => PathBuf::from(format!("{}.key", g.db.trim_start_matches("sqlite://"))),
-        (bw_store::Backend::Postgres, _) => PathBuf::from("budgetwatch.key"),
+        (bw_store::Backend::Sqlite, _) => Ok(PathBuf::from(format!("{}.key", g.db.trim_start_matches("sqlite://")))),
+        (bw_store::Backend::Postgres, _) => bail!(
+            "a PostgreSQL database needs its signing key file named: --key-file PATH or BUDGETWATCH_KEY=PATH (kept outside the database and the working directory, mode 0600)"
+        ),
     }
 }
 
@@ -1420,6 +1425,7 @@ async fn open_for_write(g: &Global) -> Result<Store> {
 
 /// As `open_for_write`; with `tell`, says on stdout where a new key was created.
 async fn open_for_write_telling(g: &Global, tell: bool, suite: Option<bw_ledger::Suite>) -> Result<Store> {
+    let path = key_path(g)?;
     let mut store = Store::open(&g.db, true).await.with_context(|| format!("opening {}", g.db))?;
     crate::clock::load_zone(&store).await?;
     let recorded = store.meta("origin").await?.map(|o| bw_ledger::Suite::of_origin(&o));
@@ -1428,7 +1434,6 @@ async fn open_for_write_telling(g: &Global, tell: bool, suite: Option<bw_ledger:
     {
         bail!("this log was created with {}; its cryptography cannot change", have.name());
     }
-    let path = key_path(g);
     let signer = if path.exists() {
         // A private key others can read is no longer the installation's alone.
         use std::os::unix::fs::PermissionsExt;

@@ -423,3 +423,15 @@ fn no_tracked_file_holds_a_private_key() {
     }
     assert!(found.is_empty(), "private keys in tracked files: {found:?}");
 }
+
+#[test]
+fn a_postgresql_database_needs_its_key_file_named() {
+    // Refused before any connection: no key is looked for in the working directory.
+    let o = bw(std::path::Path::new("postgres://nobody@127.0.0.1:1/none"), &["init"]);
+    assert!(!o.status.success());
+    assert!(
+        stderr(&o).contains("a PostgreSQL database needs its signing key file named: --key-file PATH"),
+        "{}",
+        stderr(&o)
+    );
+}
