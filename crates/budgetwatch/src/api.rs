@@ -265,14 +265,14 @@ impl FromRequestParts<App> for Caller {
     type Rejection = Problem;
 
     async fn from_request_parts(parts: &mut Parts, app: &App) -> Result<Caller, Problem> {
-        Caller::resolve(app, &parts.headers, &parts.method).await
+        Caller::resolve(app, &parts.headers, &parts.method, parts.uri.path()).await
     }
 }
 
 impl Caller {
     /// Who the credentials in `headers` belong to today (the extractor's work, also repeated
     /// by long-lived streams so that a revoked grant or token stops them).
-    pub async fn resolve(app: &App, headers: &HeaderMap, method: &Method) -> Result<Caller, Problem> {
+    pub async fn resolve(app: &App, headers: &HeaderMap, method: &Method, path: &str) -> Result<Caller, Problem> {
         let now = crate::clock::now();
         let today = crate::clock::today();
         if let Some(auth) = headers.get(header::AUTHORIZATION) {
@@ -291,14 +291,16 @@ impl Caller {
         {
             let access = users::access(&app.store, &user, today).await.map_err(Problem::internal)?;
             let caller = Caller { access, via: Via::Session { csrf: csrf.clone() } };
-            // A change made with a session cookie must carry the session's CSRF token (a
-            // header from scripts; forms check their own field).
+            // A change made with a session cookie must carry the session's CSRF token: in a
+            // header for the API, whatever the body's type (a phishing page can post a form
+            // to any URL); the pages' own forms carry it in a field their handlers check.
             let changes = !matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS);
             let form = headers
                 .get(header::CONTENT_TYPE)
                 .and_then(|v| v.to_str().ok())
                 .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
-            if changes && !form {
+            let page_form = form && !path.starts_with("/api/");
+            if changes && !page_form {
                 let given = headers.get("x-csrf-token").and_then(|v| v.to_str().ok()).unwrap_or("");
                 if given != csrf {
                     return Err(Problem::new(StatusCode::FORBIDDEN, "forbidden", "missing or wrong X-CSRF-Token"));

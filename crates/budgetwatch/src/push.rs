@@ -158,7 +158,9 @@ async fn events(State(app): State<App>, headers: HeaderMap, caller: Caller) -> R
                 Next::Idle => ": keep-alive\n\n".to_string(),
                 Next::Missed(n) => format!(": {n} events were missed; read /api/v1/warnings\n\n"),
                 Next::Event(e) => {
-                    let Ok(caller) = Caller::resolve(&app, &headers, &Method::GET).await else { return None };
+                    let Ok(caller) = Caller::resolve(&app, &headers, &Method::GET, "/api/v1/events").await else {
+                        return None;
+                    };
                     if caller.user().is_none() || !caller.access.has(Permission::ReadWarnings) {
                         return None;
                     }

@@ -364,6 +364,41 @@ fn each_role_sees_and_does_only_what_its_grants_allow() {
     assert_eq!(r.status, 403, "{}", r.body);
     assert!(r.body.contains("took a step of this warning and cannot also close or dismiss it"), "{}", r.body);
 
+    // CSRF: every unsafe route of the API, posted with a session cookie and no token — as a
+    // JSON body or as the form a phishing page would send — is refused before anything else.
+    let spec = s.get("/api/openapi.json", &[]).json();
+    let mut tried = 0;
+    for (path, ops) in spec["paths"].as_object().expect("paths") {
+        if !path.starts_with("/api/") {
+            continue;
+        }
+        let concrete: String =
+            path.split('/').map(|seg| if seg.starts_with('{') { "1" } else { seg }).collect::<Vec<_>>().join("/");
+        // Routes that take a caller's credentials (`token` in their security); a witness's
+        // cosignature is authenticated by its signature alone.
+        let with_credentials =
+            |m: &str| ops[m]["security"].as_array().is_some_and(|s| s.iter().any(|x| x.get("token").is_some()));
+        for method in
+            ["post", "put", "patch", "delete"].iter().filter(|m| ops.get(**m).is_some() && with_credentials(m))
+        {
+            for (kind, body) in
+                [("application/x-www-form-urlencoded", "a=1"), ("application/json", "{}"), ("text/plain", "x")]
+            {
+                let r = request(
+                    &s.addr,
+                    &method.to_uppercase(),
+                    &concrete,
+                    &[("Cookie", head.as_str()), ("Content-Type", kind)],
+                    body,
+                );
+                assert_eq!(r.status, 403, "{method} {concrete} as {kind}: {}", r.body);
+                assert!(r.body.contains("X-CSRF-Token"), "{method} {concrete} as {kind}: {}", r.body);
+                tried += 1;
+            }
+        }
+    }
+    assert!(tried > 60, "{tried} requests");
+
     // Five wrong passwords lock the account, also against the right one.
     for _ in 0..4 {
         assert_eq!(s.try_login("citizen", "wrong-password").status, 401);
