@@ -79,35 +79,36 @@ pub async fn open(
     .await
 }
 
-/// Opens the cases the open warnings call for: `over_budget` above 10 % (orange or red) and
-/// `revenue_shortfall`, one case per warning. Returns how many were opened.
-pub async fn open_for_warnings(store: &Store, ctx: &Ctx) -> Result<usize, ActionError> {
+/// The cases the open warnings call for and do not have yet — `over_budget` above 10 %
+/// (orange or red) and `revenue_shortfall`, one per warning: (warning id, cause, title).
+async fn wanted(conn: &mut bw_store::sqlx::AnyConnection) -> Result<Vec<(i64, &'static str, String)>, ActionError> {
     let rows = sqlx::query(
         "SELECT w.id, w.rule, w.unit_code, w.indicator_code, w.region_code, w.revenue_code, w.evidence FROM warnings w \
          WHERE w.state NOT IN ('archived', 'closed', 'dismissed', 'withdrawn', 'recorded') \
          AND ((w.rule = 'over_budget' AND w.level IN ('orange', 'red')) OR w.rule = 'revenue_shortfall') \
          AND NOT EXISTS (SELECT 1 FROM emergencies e WHERE e.warning_id = w.id) ORDER BY w.id",
     )
-    .fetch_all(store.pool())
+    .fetch_all(&mut *conn)
     .await?;
-    let mut opened = 0;
+    let mut out = Vec::new();
     for r in rows {
         let (id, rule): (i64, String) = (r.try_get(0)?, r.try_get(1)?);
         let evidence: serde_json::Value = serde_json::from_str(&r.try_get::<String, _>(6)?).unwrap_or_default();
-        let (cause, title) = if rule == "over_budget" {
+        if rule == "over_budget" {
             // Orange starts above 10 % by default, but the bands are settings: the case
             // compares the figures themselves, exactly.
             let fen = |k: &str| {
                 evidence[k].as_str().and_then(|v| bw_core::Money::parse_yuan(v).ok()).map(|m| m.fen()).unwrap_or(0)
             };
-            if fen("over") * 100 <= fen("amount") * 10 {
+            if i128::from(fen("over")) * 100 <= i128::from(fen("amount")) * 10 {
                 continue;
             }
             let ind: Option<String> = r.try_get(3)?;
-            ("overspend", format!("指标{}超支{}%", ind.unwrap_or_default(), evidence["over_pct"]))
+            out.push((id, "overspend", format!("指标{}超支{}%", ind.unwrap_or_default(), evidence["over_pct"])));
         } else {
             let (region, code): (Option<String>, Option<String>) = (r.try_get(4)?, r.try_get(5)?);
-            (
+            out.push((
+                id,
                 "revenue_shortfall",
                 format!(
                     "{}地区{}收入连续{}个月落后序时进度",
@@ -115,12 +116,59 @@ pub async fn open_for_warnings(store: &Store, ctx: &Ctx) -> Result<usize, Action
                     code.unwrap_or_default(),
                     evidence["month_ends_behind"]
                 ),
-            )
-        };
-        open(store, ctx, cause, Some(id), &title).await?;
-        opened += 1;
+            ));
+        }
     }
-    Ok(opened)
+    Ok(out)
+}
+
+/// Opens the cases the open warnings call for (each its own action). Returns how many.
+pub async fn open_for_warnings(store: &Store, ctx: &Ctx) -> Result<usize, ActionError> {
+    let wanted = {
+        let mut conn = store.pool().acquire().await?;
+        wanted(&mut conn).await?
+    };
+    for (id, cause, title) in &wanted {
+        open(store, ctx, cause, Some(*id), title).await?;
+    }
+    Ok(wanted.len())
+}
+
+/// The same inside a write that is under way (an import's): the cases go into its journal
+/// and its transaction, so that they are committed with the warnings that call for them.
+pub(crate) async fn open_for_warnings_in(
+    tx: &mut bw_store::Tx,
+    journal: &mut bw_store::JournalWriter,
+    by: &crate::monitor::By<'_>,
+) -> Result<usize, ActionError> {
+    let wanted = wanted(&mut *tx).await?;
+    for (warning_id, cause, title) in &wanted {
+        let data = OpenData {
+            cause,
+            warning_id: Some(*warning_id),
+            title,
+            opened_at: by.at.to_string(),
+            report_by: Timestamp(by.at.0 + REPORT_HOURS * 3600).to_string(),
+            plan_by: Timestamp(by.at.0 + PLAN_HOURS * 3600).to_string(),
+        };
+        let entry =
+            bw_ledger::encode(&by.header("emergency.open"), &data).map_err(|e| ActionError::Invalid(e.to_string()))?;
+        let idx = journal.append(entry);
+        sqlx::query(
+            "INSERT INTO emergencies (id, cause, warning_id, title, opened_at, report_by, plan_by, state, note, journal_idx) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, 'open', '', $1)",
+        )
+        .bind(idx)
+        .bind(cause.to_string())
+        .bind(*warning_id)
+        .bind(title.clone())
+        .bind(data.opened_at.clone())
+        .bind(data.report_by.clone())
+        .bind(data.plan_by.clone())
+        .execute(&mut **tx)
+        .await?;
+    }
+    Ok(wanted.len())
 }
 
 #[derive(serde::Serialize)]

@@ -1716,6 +1716,13 @@ pub async fn import_file(
         report.warnings_raised = touched.len();
         report.held = held;
         report.rules_time = started.elapsed();
+        // An overspend the rules just found may call for an emergency case: opened in this
+        // transaction, so that a crash after the commit cannot lose it.
+        if !touched.is_empty() {
+            crate::emergency::open_for_warnings_in(&mut tx, &mut journal, &by)
+                .await
+                .map_err(|e| ImportError::Io(e.to_string()))?;
+        }
     }
     let end = journal.next_index();
     let data = BatchData {
@@ -1753,10 +1760,6 @@ pub async fn import_file(
     tx.commit().await?;
     if let Some(s) = stager.as_mut() {
         s.clear().await?;
-    }
-    // An overspend the rules just found may call for an emergency case (its own action).
-    if report.warnings_raised > 0 {
-        crate::emergency::open_for_warnings(store, ctx).await.map_err(|e| ImportError::Io(e.to_string()))?;
     }
     Ok(report)
 }

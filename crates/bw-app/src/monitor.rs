@@ -678,7 +678,7 @@ pub struct By<'a> {
 }
 
 impl<'a> By<'a> {
-    fn header(&self, action: &'a str) -> bw_ledger::Header<'a> {
+    pub(crate) fn header(&self, action: &'a str) -> bw_ledger::Header<'a> {
         bw_ledger::Header { action, actor: self.actor, at: self.at, reason: self.reason, batch: self.batch }
     }
 }

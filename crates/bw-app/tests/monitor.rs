@@ -787,3 +787,25 @@ async fn a_payment_made_on_a_beijing_morning_is_judged_on_that_day() {
         assert_eq!(bw_app::zone::local_date(&utc, at), d("2026-11-26"));
     }
 }
+
+#[tokio::test]
+async fn an_emergency_case_an_import_calls_for_is_committed_with_the_import() {
+    use bw_store::sqlx::Row;
+    for db in prepared().await {
+        // P1 took I3 10.00005 % over its amount: orange, above 10 % — an emergency case, in
+        // the import's own journal range (its commit), not in a write of its own after it.
+        let rows = bw_store::sqlx::query(
+            "SELECT e.journal_idx, b.first_idx, b.end_idx FROM emergencies e, batches b \
+             WHERE b.kind = 'payments' AND e.cause = 'overspend'",
+        )
+        .fetch_all(db.store.pool())
+        .await
+        .unwrap();
+        assert_eq!(rows.len(), 1, "{}", db.name);
+        let (idx, first, end): (i64, i64, i64) =
+            (rows[0].try_get(0).unwrap(), rows[0].try_get(1).unwrap(), rows[0].try_get(2).unwrap());
+        assert!(first <= idx && idx < end, "{}: case at {idx}, import {first}..{end}", db.name);
+        let v = bw_app::verify::verify(&db.store).await.unwrap();
+        assert!(v.ok, "{}: {:?}", db.name, v.failures);
+    }
+}
