@@ -42,6 +42,23 @@ fn derive(ctx: &Ctx, label: &[u8]) -> [u8; 32] {
     h.finalize().into()
 }
 
+/// A password's salt: the caller's randomness and the account's name, so that accounts made
+/// together (the demo's twelve) never share one.
+fn password_salt(ctx: &Ctx, name: &str) -> [u8; 16] {
+    let mut h = Sha256::new();
+    h.update(b"budgetwatch/password-salt\0");
+    h.update(ctx.entropy);
+    h.update(name.as_bytes());
+    let full: [u8; 32] = h.finalize().into();
+    let mut salt = [0u8; 16];
+    salt.copy_from_slice(&full[..16]);
+    salt
+}
+
+/// What an unknown account's password is checked against: a well-formed hash with the real
+/// parameters and length, so that the answer costs the same Argon2 work as a real account's.
+const UNKNOWN_ACCOUNT: &str = "argon2id$19456$2$1$00000000000000000000000000000000$0000000000000000000000000000000000000000000000000000000000000000";
+
 /// Argon2id with OWASP's parameters (19 MiB, 2 passes), stored as
 /// `argon2id$19456$2$1$SALT$HASH` (hex).
 fn hash_password(password: &str, salt: &[u8]) -> Result<String, ActionError> {
@@ -118,7 +135,7 @@ pub async fn add(
     {
         return Err(invalid(format!("unit {u:?} is not in the organisation")));
     }
-    let stored = hash_password(password, &derive(ctx, b"budgetwatch/password-salt")[..16])?;
+    let stored = hash_password(password, &password_salt(ctx, name))?;
     let display = if display_name.trim().is_empty() { name } else { display_name.trim() };
     let reason = ctx.reason.clone().unwrap_or_else(|| format!("account of {name}"));
     let data = UserData { name, display_name: display, unit };
@@ -147,7 +164,7 @@ pub async fn set_password(store: &Store, ctx: &Ctx, name: &str, password: &str) 
     if !exists(store, "SELECT 1 FROM users WHERE name = $1", name).await? {
         return Err(invalid(format!("no user {name:?}")));
     }
-    let stored = hash_password(password, &derive(ctx, b"budgetwatch/password-salt")[..16])?;
+    let stored = hash_password(password, &password_salt(ctx, name))?;
     let reason = ctx.reason.clone().unwrap_or_else(|| format!("password of {name}"));
     let n = name.to_string();
     act(store, ctx, "user.password", &reason, &serde_json::json!({ "name": name }), async move |tx, _| {
@@ -374,7 +391,8 @@ pub async fn login(
         .map_err(ActionError::from)?;
     let Some(row) = row else {
         // The same work as for a real account, so timing tells nothing.
-        let _ = password_matches(password, "argon2id$19456$2$1$00000000000000000000000000000000$00");
+        let p = password.to_string();
+        let _ = tokio::task::spawn_blocking(move || password_matches(&p, UNKNOWN_ACCOUNT)).await;
         return Err(LoginError::Wrong);
     };
     let (stored, failures, locked_until): (String, i64, i64) = (
@@ -633,6 +651,26 @@ mod tests {
         assert!(password_matches("correct horse battery", &stored));
         assert!(!password_matches("correct horse batterY", &stored));
         assert!(!password_matches("correct horse battery", "argon2id$garbage"));
+    }
+
+    #[test]
+    fn unknown_accounts_cost_a_real_check_and_accounts_made_together_have_their_own_salts() {
+        // The stand-in has a real hash's shape: the same parameters and hash length, so its
+        // check runs Argon2 in full (a malformed one is refused before any work).
+        let real = hash_password("correct horse battery", &[7u8; 16]).unwrap_or_default();
+        let shape = |h: &str| h.split('$').map(str::len).collect::<Vec<_>>();
+        assert_eq!(shape(UNKNOWN_ACCOUNT), shape(&real));
+        assert_eq!(UNKNOWN_ACCOUNT.split('$').take(4).collect::<Vec<_>>(), real.split('$').take(4).collect::<Vec<_>>());
+        assert!(!password_matches("anything", UNKNOWN_ACCOUNT));
+        let ctx = Ctx {
+            actor: "cli:demo".into(),
+            at: bw_core::Timestamp(0),
+            today: bw_core::Date::from_days(0),
+            reason: None,
+            entropy: [9; 32],
+        };
+        assert_ne!(password_salt(&ctx, "bureau-head"), password_salt(&ctx, "unit-handler"));
+        assert_eq!(password_salt(&ctx, "bureau-head"), password_salt(&ctx, "bureau-head"));
     }
 
     #[test]
