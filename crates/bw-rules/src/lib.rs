@@ -459,7 +459,7 @@ pub fn voucher_indicators(facts: &Facts, as_of: Date, t: &Thresholds) -> std::co
     let mut sangong: BTreeMap<&str, (i64, i64)> = BTreeMap::new();
     for i in &facts.indicators {
         let (amount, paid) = (i.amount.fen(), i.months.iter().sum::<i64>());
-        let share = |s: i64, b: i64| i128::from(s) * 100 > i128::from(b) * i128::from(amount);
+        let share = |s: i64, b: i64| pct_over(s, b, amount);
         if paid > amount
             || i.months.iter().any(|m| share(*m, t.ahead_of_schedule.yellow))
             || (december && share(i.months[11], t.year_end_rush.yellow))
@@ -478,6 +478,12 @@ pub fn voucher_indicators(facts: &Facts, as_of: Date, t: &Thresholds) -> std::co
         }
     }
     out
+}
+
+/// `100·part > pct·whole`, exactly: "more than pct % of whole", in i128 so that no amount
+/// within the records' ceilings can overflow it.
+pub(crate) fn pct_over(part: i64, pct: i64, whole: i64) -> bool {
+    i128::from(part) * 100 > i128::from(pct) * i128::from(whole)
 }
 
 /// Completed months of the fiscal year at `as_of` (0..=12): a month is complete on its last day.

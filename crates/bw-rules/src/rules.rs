@@ -1,6 +1,6 @@
 //! The evaluation of the twelve rules over the facts of one fiscal year.
 
-use crate::{Facts, Finding, IndicatorFact, Level, PaymentFact, Rule, Thresholds, completed_months};
+use crate::{Facts, Finding, IndicatorFact, Level, PaymentFact, Rule, Thresholds, completed_months, pct_over};
 use bw_core::Date;
 use bw_core::records::PayeeType;
 use serde_json::json;
@@ -8,12 +8,6 @@ use std::collections::{BTreeMap, HashMap};
 
 fn yuan(fen: impl Into<i128>) -> serde_json::Value {
     json!(bw_core::money::yuan_i128(fen.into()))
-}
-
-/// `100·part > pct·whole`, exactly: "more than pct % of whole", in i128 so that no amount
-/// within the records' ceilings can overflow it.
-fn pct_over(part: i64, pct: i64, whole: i64) -> bool {
-    i128::from(part) * 100 > i128::from(pct) * i128::from(whole)
 }
 
 /// `part / whole` in percent, rounded to two decimals, for evidence.
