@@ -165,6 +165,13 @@ enum Command {
         /// text or json
         #[arg(long, default_value = "text")]
         format: String,
+        /// The log's verifier key to check against (default: the one of the installation's
+        /// signing key file). Never taken from the database itself.
+        #[arg(long)]
+        key: Option<String>,
+        /// A witness's cosignature key whose cosignatures are required (repeatable).
+        #[arg(long)]
+        witness: Vec<String>,
     },
     /// Evaluate the twelve warning rules as of DATE (default today), record what they find
     /// (journaled), and print the open warnings of that year.
@@ -255,7 +262,14 @@ enum LedgerCommand {
         /// A file holding a checkpoint note printed by `ledger checkpoint`.
         #[arg(long)]
         since: PathBuf,
+        /// The log's verifier key (default: the one of the installation's key file).
+        #[arg(long)]
+        key: Option<String>,
     },
+    /// Replace the installation's signing key: journals the new verifier key, signs that
+    /// commit's checkpoint with both keys, then writes the new key to the key file (the
+    /// old one is kept beside it as KEY.retired-<time>). Needs --reason.
+    RotateKey,
     /// Write the entries, tiles, checkpoints and cosignatures as plain files (C2SP tlog-tiles).
     Export { dir: PathBuf },
     /// Verify an export with nothing but its files and the log's public key (exit 1 if not).
@@ -1417,6 +1431,58 @@ fn key_path(g: &Global) -> Result<PathBuf> {
     }
 }
 
+/// The log's verifier key as this installation trusts it: `--key`, else the public half of
+/// the signing key file. Never read from the database the key is to check.
+fn trusted_key(g: &Global, given: Option<String>) -> Result<String> {
+    if let Some(k) = given {
+        bw_ledger::note::Verifier::parse(&k).map_err(|e| anyhow::anyhow!("--key: {e}"))?;
+        return Ok(k);
+    }
+    let path = key_path(g)?;
+    if !path.exists() {
+        bail!(
+            "no trusted key: the signing key file {} does not exist; pass the log's verifier key with --key",
+            path.display()
+        );
+    }
+    Ok(read_signing_key(&path)?.verifier_key())
+}
+
+/// Reads a signing key file, refusing one that others may read.
+fn read_signing_key(path: &Path) -> Result<bw_ledger::note::Signer> {
+    // A private key others can read is no longer the installation's alone.
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(path)?.permissions().mode() & 0o777;
+    if mode & 0o077 != 0 {
+        bail!(
+            "the signing key {} is readable by others (mode {mode:o}): chmod 600 {} and consider the key exposed",
+            path.display(),
+            path.display()
+        );
+    }
+    let text = std::fs::read_to_string(path).with_context(|| format!("reading the signing key {}", path.display()))?;
+    bw_ledger::note::Signer::parse_private_key(&text).with_context(|| format!("the signing key {}", path.display()))
+}
+
+/// The checkpoint kept beside the key, if any.
+fn kept_head(path: &Path) -> Result<Option<bw_ledger::note::Checkpoint>> {
+    match std::fs::read_to_string(path) {
+        Ok(text) => Ok(Some(
+            bw_ledger::note::Checkpoint::parse(&text)
+                .with_context(|| format!("the kept checkpoint {}", path.display()))?,
+        )),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(anyhow::anyhow!("reading {}: {e}", path.display())),
+    }
+}
+
+/// Where the last checkpoint the key signed is kept: beside the key, outside the database.
+fn head_path(key: &Path) -> PathBuf {
+    let mut p = key.as_os_str().to_owned();
+    p.push(".head");
+    PathBuf::from(p)
+}
+
 /// Opens (creating if needed) the database for writing, with its signing key: the key file
 /// is read, or created for a log that has no checkpoint yet.
 async fn open_for_write(g: &Global) -> Result<Store> {
@@ -1435,20 +1501,7 @@ async fn open_for_write_telling(g: &Global, tell: bool, suite: Option<bw_ledger:
         bail!("this log was created with {}; its cryptography cannot change", have.name());
     }
     let signer = if path.exists() {
-        // A private key others can read is no longer the installation's alone.
-        use std::os::unix::fs::PermissionsExt;
-        let mode = std::fs::metadata(&path)?.permissions().mode() & 0o777;
-        if mode & 0o077 != 0 {
-            bail!(
-                "the signing key {} is readable by others (mode {mode:o}): chmod 600 {} and consider the key exposed",
-                path.display(),
-                path.display()
-            );
-        }
-        let text =
-            std::fs::read_to_string(&path).with_context(|| format!("reading the signing key {}", path.display()))?;
-        bw_ledger::note::Signer::parse_private_key(&text)
-            .with_context(|| format!("the signing key {}", path.display()))?
+        read_signing_key(&path)?
     } else if store.checkpoint_count().await? == 0 {
         let seed = crate::clock::random_seed()?;
         let tag = bw_ledger::hex(&crate::clock::random_seed()?[..4]);
@@ -1475,7 +1528,7 @@ async fn open_for_write_telling(g: &Global, tell: bool, suite: Option<bw_ledger:
     {
         bail!("the signing key {} is a {} key, not {}", path.display(), signer.suite().name(), want.name());
     }
-    store.set_signer(signer).await?;
+    store.set_signer(signer, Some(head_path(&path))).await?;
     Ok(store)
 }
 
@@ -1873,6 +1926,11 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                         std::fs::remove_file(&p).with_context(|| format!("removing the old demo database {p}"))?;
                     }
                 }
+                // The old demo log is gone on purpose, and with it what its key signed.
+                let head = head_path(&key_path(&g)?);
+                if head.exists() {
+                    std::fs::remove_file(&head).with_context(|| format!("removing {}", head.display()))?;
+                }
             }
             let store = open_for_write(&g).await?;
             let c = Ctx { reason: Some(DEMO_REASON.into()), ..ctx(&g)? };
@@ -2054,13 +2112,16 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             }
         }
         Command::Serve { addr } => {
-            let store = open(&g).await?;
+            let store = open_for_write(&g).await?;
             server::serve(store, &addr).await?;
         }
-        Command::Verify { format } => {
+        Command::Verify { format, key, witness } => {
+            // The kept checkpoint comes with the installation's own key, not with a given one.
+            let head = if key.is_none() { kept_head(&head_path(&key_path(&g)?))? } else { None };
+            let trust = bw_app::verify::Trust { key: trusted_key(&g, key)?, witnesses: witness, head };
             let store = open(&g).await?;
             let started = std::time::Instant::now();
-            let r = bw_app::verify::verify(&store).await?;
+            let r = bw_app::verify::verify(&store, &trust).await?;
             let summary = format!(
                 "{}: {} entries, root {}, {} checkpoints, {} rows compared ({:.2} s: Merkle {:.2}, replay {:.2}, tables {:.2})",
                 if r.ok { "verified" } else { "FAILED" },
@@ -2487,6 +2548,38 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                 (None, None) => bail!("--voucher or --staff is required"),
             }
         }
+        Command::Ledger { command: LedgerCommand::RotateKey } => {
+            let path = key_path(&g)?;
+            let store = open_for_write(&g).await?;
+            let ctx = ctx(&g)?;
+            let old = store.signer().ok_or_else(|| anyhow::anyhow!("no signing key"))?;
+            let new = bw_ledger::note::Signer::new(old.suite(), old.name(), crate::clock::random_seed()?)?;
+            // The new key is on disk before the database names it, and replaces the old
+            // file only after the commit: a crash in between leaves both keys at hand.
+            let mut staged = path.as_os_str().to_owned();
+            staged.push(".new");
+            let staged = PathBuf::from(staged);
+            if staged.exists() {
+                bail!(
+                    "{} exists: an earlier rotation did not finish; check which key the log names (budgetwatch verify --key …)",
+                    staged.display()
+                );
+            }
+            write_private(&staged, &new.private_key_string())?;
+            let vkey = new.verifier_key();
+            if let Err(e) = bw_app::ledger::rotate_key(&store, &ctx, new).await {
+                let _ = std::fs::remove_file(&staged);
+                return Err(e.into());
+            }
+            let mut retired = path.as_os_str().to_owned();
+            retired.push(format!(".retired-{}", ctx.at.0));
+            let retired = PathBuf::from(retired);
+            std::fs::rename(&path, &retired)
+                .with_context(|| format!("keeping the old key as {}", retired.display()))?;
+            std::fs::rename(&staged, &path).with_context(|| format!("installing the new key {}", path.display()))?;
+            println!("rotated the signing key; the log's verifier key is now {vkey}");
+            println!("the old key is kept as {} (destroy it once verifiers hold the new key)", retired.display());
+        }
         Command::Ledger { command: LedgerCommand::AddWitness { key } } => {
             let store = open_for_write(&g).await?;
             let name = bw_app::witness::add(&store, &ctx(&g)?, &key).await?;
@@ -2496,15 +2589,17 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             let store = open(&g).await?;
             match command {
                 LedgerCommand::VerifyExport { .. }
+                | LedgerCommand::RotateKey
                 | LedgerCommand::Witness { .. }
                 | LedgerCommand::AddWitness { .. }
                 | LedgerCommand::Redact { .. } => {
                     unreachable!("handled above")
                 }
-                LedgerCommand::CheckConsistency { since } => {
+                LedgerCommand::CheckConsistency { since, key } => {
                     let note = std::fs::read_to_string(&since)
                         .with_context(|| format!("reading the saved checkpoint {}", since.display()))?;
-                    let out = bw_app::ledger::check_consistency(&store, &note).await?;
+                    let key = trusted_key(&g, key)?;
+                    let out = bw_app::ledger::check_consistency(&store, &key, &note).await?;
                     println!("{out}");
                     if out["consistent"] != true {
                         return Ok(ExitCode::FAILURE);
@@ -2551,10 +2646,16 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                     Some(note) => print!("{note}"),
                     None => bail!("no checkpoint yet: the journal is empty"),
                 },
-                LedgerCommand::Key => match store.meta("verifier_key").await? {
-                    Some(k) => println!("{k}"),
-                    None => bail!("no signing key recorded yet (run budgetwatch init)"),
-                },
+                LedgerCommand::Key => {
+                    // The installation's key, from its key file; the database only echoes it.
+                    let key = trusted_key(&g, None)?;
+                    match store.meta("verifier_key").await? {
+                        Some(k) if k != key => bail!(
+                            "the database records the verifier key {k}, not the installation's {key}: run budgetwatch verify"
+                        ),
+                        _ => println!("{key}"),
+                    }
+                }
                 LedgerCommand::ProveInclusion { index, size } => {
                     println!("{}", bw_app::ledger::prove_inclusion(&store, index, size).await?);
                 }

@@ -97,8 +97,8 @@ fn an_export_verifies_with_only_its_files_and_the_public_key() {
         bw_ledger::note::split_note(&std::fs::read_to_string(out.join("checkpoint")).unwrap()).unwrap().0.to_string();
     std::fs::write(forged.join("checkpoint"), other.sign(&body)).unwrap();
     let o = bw(&db, &["ledger", "verify-export", p(&forged), "--key", &key]);
-    assert!(!o.status.success());
-    assert!(stderr(&o).contains("checkpoint: signature does not verify with the key"), "{}", stderr(&o));
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stdout(&o).contains("checkpoint: signature does not verify with the log's key"), "{}", stdout(&o));
     let o = bw(&db, &["ledger", "verify-export", p(&out), "--key", &other.verifier_key()]);
     assert!(!o.status.success());
 
@@ -133,7 +133,20 @@ fn check_consistency_proves_growth_and_catches_a_rewritten_history() {
     assert!(!v["proof"].as_array().unwrap().is_empty());
 
     // The same key over another history (the log rebuilt from scratch): not an extension.
-    let key = dir.path().join("a.db.key");
+    // (By someone holding a copy of the key but not the checkpoint kept beside it: with
+    // it, the key refuses to sign a history that does not extend what it signed.)
+    let key = dir.path().join("stolen.key");
+    let refused = Command::new(env!("CARGO_BIN_EXE_budgetwatch"))
+        .args(["--db", p(&dir.path().join("x.db")), "--key-file", p(&dir.path().join("a.db.key")), "import", "units"])
+        .arg(dir.path().join("u1.csv"))
+        .output()
+        .unwrap();
+    assert!(
+        stderr(&refused).contains("this key signed a checkpoint of 3 entries but the journal holds 0"),
+        "{}",
+        stderr(&refused)
+    );
+    std::fs::copy(dir.path().join("a.db.key"), &key).unwrap();
     let b = dir.path().join("b.db");
     let rebuilt = |args: &[&str]| {
         Command::new(env!("CARGO_BIN_EXE_budgetwatch"))
@@ -164,8 +177,11 @@ fn check_consistency_proves_growth_and_catches_a_rewritten_history() {
         .output()
         .unwrap();
     assert!(o.status.success(), "{}", stderr(&o));
-    let o = bw(&c, &["ledger", "check-consistency", "--since", p(&saved)]);
-    assert_eq!(o.status.code(), Some(1));
+    let o = Command::new(env!("CARGO_BIN_EXE_budgetwatch"))
+        .args(["--db", p(&c), "--key-file", p(&key), "ledger", "check-consistency", "--since", p(&saved)])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
     assert!(stdout(&o).contains("entries were removed"), "{}", stdout(&o));
 
     // A checkpoint not signed by this log is refused outright.
@@ -245,6 +261,17 @@ fn witnesses_cosign_published_checkpoints_over_http_and_refuse_a_fork() {
     let o = bw(&db, &["ledger", "verify-export", p(&out), "--key", &log_key, "--witness", &witness_vkey]);
     assert!(o.status.success(), "{}{}", stdout(&o), stderr(&o));
     assert!(stdout(&o).contains(", 2 cosignatures,"), "{}", stdout(&o));
+    // The witness required by verify: registered with its key and cosigning; a stranger is not.
+    let o = bw(&db, &["verify", "--witness", &witness_vkey]);
+    assert!(o.status.success(), "{}", stdout(&o));
+    let stranger = bw_ledger::note::Cosigner::from_seed("congress.example/w", [7; 32]).unwrap().verifier_key();
+    let o = bw(&db, &["verify", "--witness", &stranger]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stdout(&o).contains("cosignature [congress.example/w]: a required witness that the journal does not register"),
+        "{}",
+        stdout(&o)
+    );
 
     // A cosignature changed in the database is named by verify.
     let rt = tokio::runtime::Runtime::new().unwrap();
@@ -395,4 +422,83 @@ fn an_approver_signs_an_opinion_with_a_password_sealed_key() {
     assert_eq!(stdout(&o), "signed opinion on entry 0: journal entry 3\n");
     let o = bw(&db, &["verify"]);
     assert!(o.status.success(), "{}", stdout(&o));
+}
+
+#[test]
+fn verify_trusts_the_key_file_not_the_database_and_a_rotated_key_keeps_the_chain() {
+    let dir = tempfile::tempdir().expect("dir");
+    let db = dir.path().join("t.db");
+    assert!(bw(&db, &["init"]).status.success());
+    import_units(&db, dir.path(), "u.csv", "code,name,parent_code,kind,level\nP,省,,region,province\n");
+    let old = stdout(&bw(&db, &["ledger", "key"])).trim().to_string();
+    let o = bw(&db, &["verify"]);
+    assert!(o.status.success(), "{}", stdout(&o));
+    // Without the key file there is nothing outside the database to trust.
+    let keyfile = dir.path().join("t.db.key");
+    let hidden = dir.path().join("hidden.key");
+    std::fs::rename(&keyfile, &hidden).unwrap();
+    let o = bw(&db, &["verify"]);
+    assert_eq!(o.status.code(), Some(1), "{}", stdout(&o));
+    assert!(stderr(&o).contains("no trusted key"), "{}", stderr(&o));
+    assert!(bw(&db, &["verify", "--key", &old]).status.success());
+    std::fs::rename(&hidden, &keyfile).unwrap();
+
+    // A rotation: the old key is kept aside, the new one signs from now on.
+    let o = bw(&db, &["ledger", "rotate-key"]);
+    assert!(!o.status.success(), "a rotation needs a reason");
+    let o = bw(&db, &["--reason", "年度密钥轮换", "ledger", "rotate-key"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let new = stdout(&bw(&db, &["ledger", "key"])).trim().to_string();
+    assert_ne!(new, old);
+    assert!(stdout(&o).contains(&new), "{}", stdout(&o));
+    import_units(&db, dir.path(), "u2.csv", "code,name,parent_code,kind,level\nC,市,P,region,city\n");
+    for key in [&old, &new] {
+        let o = bw(&db, &["verify", "--key", key]);
+        assert!(o.status.success(), "{}", stdout(&o));
+    }
+    assert!(bw(&db, &["verify"]).status.success());
+    let note = stdout(&bw(&db, &["ledger", "checkpoint"]));
+    assert_eq!(note.matches('\u{2014}').count(), 1, "after the rotation only the new key signs: {note}");
+    let out = dir.path().join("export");
+    assert!(bw(&db, &["ledger", "export", p(&out)]).status.success());
+    for key in [&old, &new] {
+        let o = bw(&db, &["ledger", "verify-export", p(&out), "--key", key]);
+        assert!(o.status.success(), "{}{}", stdout(&o), stderr(&o));
+    }
+    // The rotation's checkpoint carries both signatures.
+    let both = std::fs::read_dir(out.join("checkpoints"))
+        .unwrap()
+        .filter(|e| std::fs::read_to_string(e.as_ref().unwrap().path()).unwrap().matches('\u{2014}').count() == 2)
+        .count();
+    assert_eq!(both, 1);
+
+    // An attacker's key written into the database's meta (and every checkpoint re-signed
+    // with it) is named: the installation's key file decides.
+    let attacker = "budgetwatch.local/x+00000000+AQ==";
+    let store_key = |value: &str| {
+        let rt = tokio::runtime::Runtime::new().unwrap();
+        rt.block_on(async {
+            let store = bw_store::Store::open(p(&db), false).await.unwrap();
+            bw_store::sqlx::query("UPDATE meta SET value = $1 WHERE key = 'verifier_key'")
+                .bind(value.to_string())
+                .execute(store.pool())
+                .await
+                .unwrap();
+        });
+    };
+    store_key(attacker);
+    let o = bw(&db, &["verify"]);
+    assert_eq!(o.status.code(), Some(1), "{}", stdout(&o));
+    assert!(
+        stdout(&o).contains(&format!(
+            "key [meta.verifier_key]: the database records the verifier key {attacker}, not the log's {new}"
+        )),
+        "{}",
+        stdout(&o)
+    );
+    let o = bw(&db, &["ledger", "key"]);
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("not the installation's"), "{}", stderr(&o));
+    store_key(&new);
+    assert!(bw(&db, &["verify"]).status.success());
 }

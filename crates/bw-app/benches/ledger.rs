@@ -39,7 +39,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         std::fs::create_dir_all(&dir)?;
         let path = dir.join("append.db");
         let mut store = Store::open(path.to_str().unwrap_or("append.db"), true).await?;
-        store.set_signer(bw_ledger::note::Signer::from_seed("bench.local/append", [1; 32])?).await?;
+        store.set_signer(bw_ledger::note::Signer::from_seed("bench.local/append", [1; 32])?, None).await?;
         let n = 200_000i64;
         let t = Instant::now();
         let (mut tx, size) = store.begin_write().await?;

@@ -135,8 +135,10 @@ pub fn verify_export(dir: &Path, key: &str, witness_keys: &[String]) -> Result<E
         let p = dir.join(rel);
         std::fs::read(&p).map_err(io(&p))
     };
-    let open = |name: &str, note: &str| -> Result<Checkpoint, String> {
-        let text = verifier.open(note).map_err(|e| format!("{name}: signature does not verify with the key: {e}"))?;
+    // A checkpoint's body, read before its signature is checked: which key must have
+    // signed it depends on the key rotations the entries record.
+    let body = |name: &str, note: &str| -> Result<Checkpoint, String> {
+        let (text, _) = bw_ledger::note::split_note(note).map_err(|e| format!("{name}: {e}"))?;
         let cp = Checkpoint::parse(text).map_err(|e| format!("{name}: {e}"))?;
         if cp.origin != verifier.name {
             return Err(format!("{name}: origin {:?} is not the key's name {:?}", cp.origin, verifier.name));
@@ -147,11 +149,12 @@ pub fn verify_export(dir: &Path, key: &str, witness_keys: &[String]) -> Result<E
         Ok(cp)
     };
     let latest_note = String::from_utf8_lossy(&read("checkpoint")?).into_owned();
-    let latest = open("checkpoint", &latest_note).map_err(ExportError::Refused)?;
+    let latest = body("checkpoint", &latest_note).map_err(ExportError::Refused)?;
     let size = latest.size;
     // Entries → leaves → tree.
     let suite = verifier.suite();
     let mut tree = MemoryTree::new(suite);
+    let mut rotations = Vec::new();
     let mut tile = 0u64;
     while tree.size() < size {
         let width = (size - tile * TILE_WIDTH).min(TILE_WIDTH);
@@ -167,8 +170,13 @@ pub fn verify_export(dir: &Path, key: &str, witness_keys: &[String]) -> Result<E
             Ok(entries) if entries.len() as u64 == width => {
                 for e in entries {
                     let idx = tree.size();
-                    if let Err(err) = bw_ledger::decode(e) {
-                        failures.push(format!("entry {idx}: not a journal entry: {err}"));
+                    match bw_ledger::decode(e) {
+                        Err(err) => failures.push(format!("entry {idx}: not a journal entry: {err}")),
+                        Ok(d) if d.action == "key.rotate" => {
+                            let k = |f: &str| d.data[f].as_str().unwrap_or_default().to_string();
+                            rotations.push((idx, k("old"), k("new")));
+                        }
+                        Ok(_) => {}
                     }
                     tree.push(suite.leaf(e));
                 }
@@ -184,10 +192,17 @@ pub fn verify_export(dir: &Path, key: &str, witness_keys: &[String]) -> Result<E
         }
         tile += 1;
     }
+    let chain = crate::ledger::KeyChain::new(key, &rotations);
+    for (idx, detail) in &chain.problems {
+        failures.push(format!("entry {idx}: {detail}"));
+    }
+    if !chain.contains(key) {
+        failures.push(format!("the key {key} is not this log's (its key is {})", chain.current()));
+    }
     let complete = tree.size() == size;
     let root = if complete { merkle::root(&mut tree, size).ok() } else { None };
-    // Checkpoints: the latest and every earlier one.
-    let mut all = vec![("checkpoint".to_string(), latest.clone())];
+    // Checkpoints: the latest and every earlier one, each signed by the key of its era.
+    let mut notes = vec![("checkpoint".to_string(), latest_note)];
     let cp_dir = dir.join("checkpoints");
     if cp_dir.is_dir() {
         let mut names: Vec<_> = std::fs::read_dir(&cp_dir)
@@ -197,14 +212,33 @@ pub fn verify_export(dir: &Path, key: &str, witness_keys: &[String]) -> Result<E
         names.sort_by_key(|n| n.parse::<u64>().unwrap_or(u64::MAX));
         for name in names {
             let rel = format!("checkpoints/{name}");
-            let note = String::from_utf8_lossy(&read(&rel)?).into_owned();
-            match open(&rel, &note) {
-                Ok(cp) if cp.size.to_string() != name => {
-                    failures.push(format!("{rel}: signed for size {}, filed under {name}", cp.size));
-                }
-                Ok(cp) => all.push((rel, cp)),
-                Err(e) => failures.push(e),
+            notes.push((rel.clone(), String::from_utf8_lossy(&read(&rel)?).into_owned()));
+        }
+    }
+    let mut bodies = Vec::new();
+    for (rel, note) in notes {
+        match body(&rel, &note) {
+            Ok(cp) => bodies.push((rel, note, cp)),
+            Err(e) => failures.push(e),
+        }
+    }
+    let mut sizes: Vec<u64> = bodies.iter().map(|b| b.2.size).collect();
+    sizes.sort_unstable();
+    sizes.dedup();
+    let mut all = Vec::new();
+    for (rel, note, cp) in bodies {
+        let era = chain.era(cp.size);
+        let first = sizes.iter().find(|s| chain.era(**s) == era) == Some(&cp.size);
+        match crate::ledger::open_with_all(&note, &chain.keys(era, first)) {
+            Err(e) => failures.push(format!("{rel}: {e}")),
+            Ok(cp) if rel != "checkpoint" && cp.size.to_string() != rel["checkpoints/".len()..] => {
+                failures.push(format!(
+                    "{rel}: signed for size {}, filed under {}",
+                    cp.size,
+                    &rel["checkpoints/".len()..]
+                ));
             }
+            Ok(cp) => all.push((rel, cp)),
         }
     }
     let mut checked = BTreeMap::new();

@@ -119,12 +119,9 @@ pub async fn dump(store: &Store, from: u64, to: Option<u64>, mut line: impl FnMu
 /// `ledger check-consistency --since FILE`: proves the current journal extends the signed
 /// checkpoint `note` saved earlier. Returns the proof as JSON with `"consistent"`; an error
 /// names why the note cannot be checked at all.
-pub async fn check_consistency(store: &Store, note: &str) -> Result<serde_json::Value, LedgerError> {
-    let key = store
-        .meta("verifier_key")
-        .await?
-        .ok_or_else(|| LedgerError::Range("this log has no verifier key recorded".into()))?;
-    let verifier = Verifier::parse(&key).map_err(|e| LedgerError::Range(format!("the recorded verifier key: {e}")))?;
+/// `key` is the log's verifier key as the caller trusts it (never read from the database).
+pub async fn check_consistency(store: &Store, key: &str, note: &str) -> Result<serde_json::Value, LedgerError> {
+    let verifier = Verifier::parse(key).map_err(|e| LedgerError::Range(format!("the log's verifier key: {e}")))?;
     let text = verifier
         .open(note)
         .map_err(|e| LedgerError::Range(format!("the saved checkpoint is not signed by this log's key: {e}")))?;
@@ -202,4 +199,112 @@ pub async fn entry_unit(store: &Store, index: u64) -> Result<Option<(String, boo
         }
     }
     Ok(None)
+}
+
+/// Replaces the log's signing key with `new` (same origin and suite): a `key.rotate` entry
+/// names the old and the new verifier key, and its commit's checkpoint carries both keys'
+/// signatures, so whoever trusts either key can follow the log across the change. `meta`
+/// records the new key in the same transaction. Returns the entry's index.
+pub async fn rotate_key(
+    store: &Store,
+    ctx: &crate::Ctx,
+    new: bw_ledger::note::Signer,
+) -> Result<i64, crate::journal::ActionError> {
+    use crate::journal::ActionError;
+    let old = store.signer().ok_or_else(|| ActionError::Invalid("no signing key to rotate from".into()))?;
+    if new.name() != old.name() || new.suite() != old.suite() {
+        return Err(ActionError::Invalid(format!(
+            "the new key must be of the log {} ({}), not {} ({})",
+            old.name(),
+            old.suite().name(),
+            new.name(),
+            new.suite().name()
+        )));
+    }
+    let (old_key, new_key) = (old.verifier_key(), new.verifier_key());
+    if old_key == new_key {
+        return Err(ActionError::Invalid("the new key is the current key".into()));
+    }
+    let reason = ctx.reason.clone().ok_or_else(|| ActionError::Invalid("a key rotation needs --reason".into()))?;
+    let header =
+        bw_ledger::Header { action: "key.rotate", actor: &ctx.actor, at: ctx.at, reason: &reason, batch: None };
+    let entry = bw_ledger::encode(&header, &serde_json::json!({"old": old_key, "new": new_key}))
+        .map_err(|e| ActionError::Invalid(e.to_string()))?;
+    let (mut tx, size) = store.begin_write().await?;
+    let mut journal = bw_store::JournalWriter::new(size, store, ctx.at);
+    let idx = journal.append(entry);
+    journal.also_sign_with(std::sync::Arc::new(new));
+    bw_store::sqlx::query("UPDATE meta SET value = $1 WHERE key = 'verifier_key'")
+        .bind(new_key)
+        .execute(&mut *tx)
+        .await?;
+    journal.finish(&mut tx).await?;
+    tx.commit().await?;
+    Ok(idx)
+}
+
+/// The keys that signed a log over time, from its `key.rotate` entries: each era begins
+/// with the first tree that holds its rotation entry. With no rotation, the trusted key is
+/// the log's only key. A checkpoint is signed by its era's key, and the first of an era by
+/// the key rotated from as well, so trust in any key of the chain extends to all of it.
+#[derive(Debug, Clone)]
+pub struct KeyChain {
+    /// (first tree size of the era, verifier key).
+    eras: Vec<(u64, String)>,
+    /// Rotations from a key that was not the log's key then: (entry index, detail).
+    pub problems: Vec<(u64, String)>,
+}
+
+impl KeyChain {
+    /// `rotations`: (entry index, old key, new key), in journal order.
+    pub fn new(trusted: &str, rotations: &[(u64, String, String)]) -> KeyChain {
+        let Some((_, first, _)) = rotations.first() else {
+            return KeyChain { eras: vec![(0, trusted.to_string())], problems: Vec::new() };
+        };
+        let mut chain = KeyChain { eras: vec![(0, first.clone())], problems: Vec::new() };
+        for (idx, old, new) in rotations {
+            let current = chain.current().to_string();
+            if *old != current {
+                chain
+                    .problems
+                    .push((*idx, format!("a key rotation from {old}, which was not the log's key then ({current})")));
+            }
+            chain.eras.push((idx + 1, new.clone()));
+        }
+        chain
+    }
+
+    /// The key the log signs with now.
+    pub fn current(&self) -> &str {
+        self.eras.last().map(|e| e.1.as_str()).unwrap_or_default()
+    }
+
+    pub fn contains(&self, key: &str) -> bool {
+        self.eras.iter().any(|e| e.1 == key)
+    }
+
+    /// The era of a checkpoint of `size` entries.
+    pub fn era(&self, size: u64) -> usize {
+        self.eras.iter().rposition(|(from, _)| *from <= size).unwrap_or(0)
+    }
+
+    /// The keys that must sign a checkpoint of `era`: two on the era's first checkpoint.
+    pub fn keys(&self, era: usize, first_of_era: bool) -> Vec<&str> {
+        let mut keys = vec![self.eras[era].1.as_str()];
+        if era > 0 && first_of_era {
+            keys.push(self.eras[era - 1].1.as_str());
+        }
+        keys
+    }
+}
+
+/// Opens `note` with every key in `keys` (each must have signed it); its checkpoint body.
+pub fn open_with_all(note: &str, keys: &[&str]) -> Result<Checkpoint, String> {
+    let mut text = None;
+    for key in keys {
+        let v = Verifier::parse(key).map_err(|e| format!("the log's key is unusable: {e}"))?;
+        text = Some(v.open(note).map_err(|e| format!("signature does not verify with the log's key {}: {e}", v.name))?);
+    }
+    let text = text.ok_or("no key")?;
+    Checkpoint::parse(text).map_err(|e| format!("not a checkpoint: {e}"))
 }

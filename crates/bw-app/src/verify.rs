@@ -162,6 +162,8 @@ struct Model {
     suite: Suite,
     /// Approvers' keys as registered so far in the replay.
     user_keys: HashMap<String, Verifier>,
+    /// The log's key rotations: (entry index, old verifier key, new verifier key).
+    rotations: Vec<(u64, String, String)>,
 }
 
 fn payment_cells(p: Payment, year: i32, hash: String, idx: u64) -> Cells {
@@ -1074,6 +1076,11 @@ impl Model {
                 ];
                 self.put("documents", ix, cells);
             }
+            "key.rotate" => {
+                let old = data()["old"].as_str().ok_or("no old key")?.to_string();
+                let new = data()["new"].as_str().ok_or("no new key")?.to_string();
+                self.rotations.push((idx, old, new));
+            }
             "witness.add" => {
                 let name = data()["name"].as_str().ok_or("no name")?.to_string();
                 let key = data()["key"].as_str().ok_or("no key")?.to_string();
@@ -1645,7 +1652,24 @@ async fn stored_payment(pool: &sqlx::AnyPool, key: &str) -> Result<Cells, StoreE
     Ok(payment_row(&row)?.1)
 }
 
-pub async fn verify(store: &Store) -> Result<Report, StoreError> {
+/// What `verify` trusts, from outside the database it checks.
+#[derive(Debug, Clone, Default)]
+pub struct Trust {
+    /// The log's verifier key: from the installation's key file, or given (`--key`).
+    pub key: String,
+    /// Witnesses' cosignature keys whose cosignatures are required (`--witness`).
+    pub witnesses: Vec<String>,
+    /// The last checkpoint the installation's key is known to have signed, kept beside
+    /// the key: the journal must still extend it (a consistently truncated log has no
+    /// other trace).
+    pub head: Option<Checkpoint>,
+}
+
+fn failure(check: &'static str, index: Option<u64>, key: Option<String>, detail: String) -> Failure {
+    Failure { check, index, table: None, key, column: None, detail }
+}
+
+pub async fn verify(store: &Store, trust: &Trust) -> Result<Report, StoreError> {
     let pool = store.pool();
     let payments_scan = tokio::spawn(scan_payments(pool.clone()));
     let mut f = Failures::default();
@@ -1722,14 +1746,16 @@ pub async fn verify(store: &Store) -> Result<Report, StoreError> {
     let size = tree.size();
     let head: i64 = sqlx::query("SELECT size FROM journal_head WHERE id = 1").fetch_one(pool).await?.try_get(0)?;
     if head as u64 != size {
-        f.push(Failure {
-            check: "journal",
-            index: None,
-            table: None,
-            key: None,
-            column: None,
-            detail: format!("the journal head says {head} entries, {size} are stored"),
-        });
+        f.push(failure("journal", None, None, format!("the journal head says {head} entries, {size} are stored")));
+    }
+    let tiled: i64 = sqlx::query("SELECT tiled FROM journal_head WHERE id = 1").fetch_one(pool).await?.try_get(0)?;
+    if tiled as u64 != size {
+        f.push(failure(
+            "journal",
+            None,
+            None,
+            format!("the journal head says {tiled} entries are tiled, {size} are stored"),
+        ));
     }
     let root = merkle::root(&mut tree, size).unwrap_or_default();
     timings.merkle += t.elapsed().as_secs_f64();
@@ -1762,40 +1788,91 @@ pub async fn verify(store: &Store) -> Result<Report, StoreError> {
             detail: "missing".into(),
         });
     }
-    // 3. Checkpoints.
-    let verifier = store.meta("verifier_key").await?;
-    let verifier = verifier.as_deref().map(Verifier::parse);
-    let cps = sqlx::query("SELECT size, root, note FROM checkpoints ORDER BY size").fetch_all(pool).await?;
+    // 3. The trust anchor and the checkpoints. The key comes from outside the database;
+    // `meta` must agree with it, every checkpoint must verify with the key of its time,
+    // and the latest must cover the whole journal.
+    let chain = crate::ledger::KeyChain::new(&trust.key, &model.rotations);
+    for (idx, detail) in &chain.problems {
+        f.push(failure("key", Some(*idx), None, detail.clone()));
+    }
+    let current = chain.current().to_string();
+    if !chain.contains(&trust.key) {
+        f.push(failure(
+            "key",
+            None,
+            None,
+            format!("the installation's key {} is not this log's (its key is {current})", trust.key),
+        ));
+    }
+    match store.meta("verifier_key").await? {
+        Some(k) if k == current => {}
+        Some(k) => f.push(failure(
+            "key",
+            None,
+            Some("meta.verifier_key".into()),
+            format!("the database records the verifier key {k}, not the log's {current}"),
+        )),
+        None if size == 0 => {}
+        None => f.push(failure("key", None, Some("meta.verifier_key".into()), "no verifier key is recorded".into())),
+    }
+    let origin = current.split('+').next().unwrap_or_default().to_string();
+    match store.meta("origin").await? {
+        Some(o) if o == origin => {}
+        None if size == 0 => {}
+        o => f.push(failure(
+            "key",
+            None,
+            Some("meta.origin".into()),
+            format!("the database records the origin {}, not the log's {origin}", o.unwrap_or_else(|| "(none)".into())),
+        )),
+    }
+    let cps =
+        sqlx::query("SELECT size, root, note, at, published_at FROM checkpoints ORDER BY size").fetch_all(pool).await?;
     let checkpoints = cps.len() as u64;
     let mut bodies: HashMap<i64, String> = HashMap::new();
+    let mut published: HashMap<i64, bw_core::Timestamp> = HashMap::new();
+    let mut last_published = None::<(i64, bw_core::Timestamp)>;
+    let (mut latest, mut last_era) = (0, None);
     for r in cps {
         let (cp_size, cp_root, note): (i64, Vec<u8>, String) = (r.try_get(0)?, r.try_get(1)?, r.try_get(2)?);
-        let fail = |detail: String| Failure {
-            check: "checkpoint",
-            index: Some(cp_size as u64),
-            table: None,
-            key: None,
-            column: None,
-            detail,
-        };
-        let text = match &verifier {
-            Some(Ok(v)) => v.open(&note),
-            Some(Err(e)) => {
-                f.push(fail(format!("the recorded verifier key is unusable: {e}")));
-                continue;
+        let (at, published_at): (String, Option<String>) = (r.try_get(3)?, r.try_get(4)?);
+        latest = cp_size;
+        let fail = |detail: String| failure("checkpoint", Some(cp_size as u64), None, detail);
+        match bw_core::Timestamp::parse(&at) {
+            None => f.push(fail(format!("its time {at:?} is not a time"))),
+            Some(t) => {
+                // Commits are dated when their command began, so a long import's checkpoint
+                // may be dated before a smaller one: only publication is ordered.
+                if let Some(p) = &published_at {
+                    match bw_core::Timestamp::parse(p) {
+                        None => f.push(fail(format!("its publication time {p:?} is not a time"))),
+                        Some(pt) if pt < t => f.push(fail(format!("published at {p}, before it was signed ({at})"))),
+                        Some(pt) => {
+                            if let Some((s, prev)) = last_published
+                                && pt < prev
+                            {
+                                f.push(fail(format!(
+                                    "published at {p}, before the smaller checkpoint of {s} entries ({prev})"
+                                )));
+                            }
+                            last_published = Some((cp_size, pt));
+                            published.insert(cp_size, pt);
+                        }
+                    }
+                }
             }
-            None => {
-                f.push(fail("no verifier key is recorded for this log".into()));
-                continue;
-            }
-        };
-        let cp = match text.map_err(|e| e.to_string()).and_then(|t| Checkpoint::parse(t).map_err(|e| e.to_string())) {
+        }
+        // The key of its time, and the key rotated from as well on a rotation's first one.
+        let era = chain.era(cp_size as u64);
+        let cp = match crate::ledger::open_with_all(&note, &chain.keys(era, last_era != Some(era))) {
             Ok(cp) => cp,
             Err(e) => {
-                f.push(fail(format!("signature does not verify with the installation key: {e}")));
+                last_era = Some(era);
+                f.push(fail(e));
                 continue;
             }
         };
+        last_era = Some(era);
         bodies.insert(cp_size, cp.text());
         if cp.size != cp_size as u64 || cp.root.as_slice() != cp_root.as_slice() {
             f.push(fail("the signed note and the stored size or root disagree".into()));
@@ -1805,6 +1882,36 @@ pub async fn verify(store: &Store) -> Result<Report, StoreError> {
         } else if merkle::root(&mut tree, cp.size).ok() != Some(cp.root) {
             f.push(fail("its root is not the root of the stored journal at that size: history was rewritten".into()));
         }
+    }
+    if let Some(kept) = &trust.head {
+        let detail = if kept.size > size {
+            Some(format!(
+                "the installation's key signed a checkpoint of {} entries but the journal holds {size}: entries were removed",
+                kept.size
+            ))
+        } else if merkle::root(&mut tree, kept.size).ok() != Some(kept.root) {
+            Some(format!(
+                "the first {} entries are not the ones the installation's key signed (its kept checkpoint): history was rewritten",
+                kept.size
+            ))
+        } else {
+            None
+        };
+        if let Some(detail) = detail {
+            f.push(failure("checkpoint", Some(kept.size), Some("kept".into()), detail));
+        }
+    }
+    if size > 0 && (latest as u64) < size {
+        f.push(failure(
+            "checkpoint",
+            None,
+            None,
+            if latest == 0 {
+                format!("no signed checkpoint covers the journal's {size} entries")
+            } else {
+                format!("the latest signed checkpoint covers {latest} of the journal's {size} entries: the rest were never signed")
+            },
+        ));
     }
     for idx in std::mem::take(&mut model.erased) {
         model.personal_problems.push((
@@ -1826,6 +1933,7 @@ pub async fn verify(store: &Store) -> Result<Report, StoreError> {
         .get("witnesses")
         .map(|t| t.iter().map(|(k, c)| (k.clone(), c.get(1).cloned().unwrap_or_default())).collect())
         .unwrap_or_default();
+    let mut cosigned: HashMap<String, (i64, u64)> = HashMap::new();
     for r in sqlx::query("SELECT size, witness, line FROM cosignatures ORDER BY size, witness").fetch_all(pool).await? {
         let (cp_size, name, line): (i64, String, String) = (r.try_get(0)?, r.try_get(1)?, r.try_get(2)?);
         let problem = match (witnesses.get(&name), bodies.get(&cp_size)) {
@@ -1833,18 +1941,39 @@ pub async fn verify(store: &Store) -> Result<Report, StoreError> {
             (_, None) => Some(format!("by {name} for a checkpoint the log does not hold (or whose signature failed)")),
             (Some(key), Some(body)) => match CosignatureVerifier::parse(key) {
                 Err(e) => Some(format!("by {name}: the registered key is unusable: {e}")),
-                Ok(v) => v.verify_line(body, &line).err().map(|e| format!("by {name} does not verify: {e}")),
+                Ok(v) => match v.verify_line(body, &line) {
+                    Err(e) => Some(format!("by {name} does not verify: {e}")),
+                    // A witness only ever moves forward: a larger tree is cosigned later.
+                    Ok(time) => match cosigned.insert(name.clone(), (cp_size, time)) {
+                        Some((s, t)) if t > time => {
+                            Some(format!("by {name} at {time}, earlier than its cosignature of {s} entries (at {t})"))
+                        }
+                        _ if !published.contains_key(&cp_size) => {
+                            Some(format!("by {name} for a checkpoint whose publication is not recorded"))
+                        }
+                        _ => None,
+                    },
+                },
             },
         };
         if let Some(detail) = problem {
-            f.push(Failure {
-                check: "cosignature",
-                index: Some(cp_size as u64),
-                table: None,
-                key: Some(name),
-                column: None,
-                detail,
-            });
+            f.push(failure("cosignature", Some(cp_size as u64), Some(name), detail));
+        }
+    }
+    // Required witnesses: registered with the same key, and cosigning this log.
+    for wkey in &trust.witnesses {
+        let name = wkey.split('+').next().unwrap_or_default().to_string();
+        let detail = match (CosignatureVerifier::parse(wkey), witnesses.get(&name)) {
+            (Err(e), _) => Some(format!("the required witness key is unusable: {e}")),
+            (Ok(_), None) => Some("a required witness that the journal does not register".into()),
+            (Ok(v), Some(k)) if k != v.as_str() => Some(format!("registered with another key ({k})")),
+            (Ok(_), Some(_)) => match cosigned.get(&name) {
+                None => Some("a required witness that has cosigned no checkpoint of this log".into()),
+                Some(_) => None,
+            },
+        };
+        if let Some(detail) = detail {
+            f.push(failure("cosignature", None, Some(name), detail));
         }
     }
     timings.checkpoints = t.elapsed().as_secs_f64();

@@ -121,7 +121,7 @@ async fn audit_findings_are_warnings_raised_once_and_withdrawn_when_gone() {
         assert_eq!(gone.withdrawn, first.raised, "{}", db.name);
         let w = bw_app::monitor::warning(&db.store, dup[0].id).await.unwrap().unwrap();
         assert_eq!(w.state, "withdrawn", "{}", db.name);
-        let v = bw_app::verify::verify(&db.store).await.unwrap();
+        let v = bw_app::verify::verify(&db.store, &common::trust()).await.unwrap();
         assert!(v.ok, "{}: {:?}", db.name, v.failures);
     }
 }

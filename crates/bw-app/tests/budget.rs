@@ -188,7 +188,7 @@ async fn a_top_down_year_from_control_totals_to_indicators() {
         let decisions: Vec<&String> = texts.iter().filter(|t| t.contains("\"action\":\"approval.decide\"")).collect();
         assert_eq!(decisions.len(), 7, "{n}");
         assert!(decisions.iter().all(|t| t.contains(bw_app::journal::APPROVER_FIELD)), "{n}: each signed");
-        let r = bw_app::verify::verify(s).await.expect("verify");
+        let r = bw_app::verify::verify(s, &common::trust()).await.expect("verify");
         assert!(r.ok, "{n}: {:?}", r.failures);
     }
 }
@@ -280,7 +280,7 @@ async fn adjustments_routine_ones_automatic_the_rest_routed_and_applied_when_app
         }
         assert_eq!(amount_of("I3").await, 2_500_000, "{n}");
         assert_eq!(budget::item(s, id).await.unwrap().unwrap().state, "approved");
-        let r = bw_app::verify::verify(s).await.expect("verify");
+        let r = bw_app::verify::verify(s, &common::trust()).await.expect("verify");
         assert!(r.ok, "{n}: {:?}", r.failures);
     }
 }
@@ -356,7 +356,7 @@ async fn an_emergency_adjustment_draws_on_the_reserve_fund_within_72_hours() {
         .map(|r| (r.try_get(0).unwrap(), r.try_get(1).unwrap()))
         .collect();
         assert_eq!(amounts, vec![("I1".to_string(), 40_000_000), ("YBF".to_string(), 20_000_000)], "{n}");
-        let r = bw_app::verify::verify(s).await.expect("verify");
+        let r = bw_app::verify::verify(s, &common::trust()).await.expect("verify");
         assert!(r.ok, "{n}: {:?}", r.failures);
         // A closed case takes no more.
         bw_app::emergency::step(s, &c, case, "report", "已报告").await.expect("report");
@@ -411,7 +411,7 @@ async fn approval_routes_are_data_finance_may_replace() {
         // Routes set later leave the item's steps as they were.
         budget::set_workflows(s, &c, &bw_core::budget::Workflows::default()).await.expect("reset");
         assert_eq!(budget::item(s, id).await.unwrap().unwrap().steps.len(), 3, "{n}");
-        let v = bw_app::verify::verify(s).await.expect("verify");
+        let v = bw_app::verify::verify(s, &common::trust()).await.expect("verify");
         assert!(v.ok, "{n}: {:?}", v.failures);
     }
 }
@@ -465,7 +465,7 @@ async fn year_end_closing_carries_multi_year_balances_and_recovers_the_rest() {
             (95_000_000, "XM1".to_string())
         );
         assert!(refused(budget::close_year(s, &c, 2026).await).contains("already closed"));
-        let v = bw_app::verify::verify(s).await.expect("verify");
+        let v = bw_app::verify::verify(s, &common::trust()).await.expect("verify");
         assert!(v.ok, "{n}: {:?}", v.failures);
     }
 }
@@ -534,7 +534,7 @@ async fn the_project_library_moves_tiers_expires_reserves_and_scores_maturity() 
             ),
             "{n}: {m}"
         );
-        let v = bw_app::verify::verify(s).await.expect("verify");
+        let v = bw_app::verify::verify(s, &common::trust()).await.expect("verify");
         assert!(v.ok, "{n}: {:?}", v.failures);
     }
 }

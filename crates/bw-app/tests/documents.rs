@@ -69,7 +69,7 @@ async fn voucher_images_and_boundaries_are_journaled_and_verified() {
         let none = classified::classify(s, &c, "XM9", true).await;
         assert!(matches!(none, Err(ActionError::Invalid(m)) if m == "no project XM9 in the project library"), "{n}");
 
-        let r = bw_app::verify::verify(s).await.expect("verify");
+        let r = bw_app::verify::verify(s, &common::trust()).await.expect("verify");
         assert!(r.ok, "{n}: {:?}", r.failures);
 
         // A document's bytes changed behind the journal's back: verify names it.
@@ -79,7 +79,7 @@ async fn voucher_images_and_boundaries_are_journaled_and_verified() {
             .execute(s.pool())
             .await
             .expect("tamper");
-        let r = bw_app::verify::verify(s).await.expect("verify");
+        let r = bw_app::verify::verify(s, &common::trust()).await.expect("verify");
         assert!(!r.ok, "{n}");
         assert!(
             r.failures.iter().any(|f| f.table.as_deref() == Some("documents")

@@ -601,7 +601,7 @@ async fn document_numbers_are_kept_as_exported_and_compared_by_their_key() {
         let dup: Vec<&bw_rules::Finding> = found.iter().filter(|f| f.rule == "duplicate_payment").collect();
         assert_eq!(dup.len(), 1, "{}: {dup:?}", db.name);
         assert_eq!(dup[0].vouchers, ["2154742696 4/24", "V-9"], "{}", db.name);
-        let r = bw_app::verify::verify(&db.store).await.expect("verify");
+        let r = bw_app::verify::verify(&db.store, &common::trust()).await.expect("verify");
         assert!(r.ok, "{}: {:?}", db.name, r.failures);
     }
 }
@@ -669,7 +669,7 @@ async fn amounts_and_yearly_totals_have_ceilings_so_no_sum_can_wrap() {
             scalar(&db.store, "SELECT gross FROM volumes WHERE year = 2026 AND kind = 'payments'").await,
             10_000_000_000_000_000
         );
-        let r = bw_app::verify::verify(&db.store).await.expect("verify");
+        let r = bw_app::verify::verify(&db.store, &common::trust()).await.expect("verify");
         assert!(r.ok, "{}: {:?}", db.name, r.failures);
         // The overview's totals are the exact sums, not wrapped.
         let o =

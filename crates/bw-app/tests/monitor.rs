@@ -14,11 +14,7 @@ const HEADER: &str =
 
 async fn prepared() -> Vec<TestDb> {
     let mut out = Vec::new();
-    for mut db in databases().await {
-        db.store
-            .set_signer(bw_ledger::note::Signer::from_seed("budgetwatch.test/monitor", [5; 32]).unwrap())
-            .await
-            .unwrap();
+    for db in databases().await {
         seed(&db).await;
         let body = format!(
             "{HEADER}P1,2026-06-01,U2,I3,30211,甲公司,6222000001,company,22000.01,差旅\n\
@@ -122,7 +118,7 @@ async fn check_records_each_finding_once_and_updates_it_when_its_level_changes()
         assert_eq!(now.len(), 7);
         let r = bw_app::monitor::check(&db.store, &ctx(), d("2026-06-30")).await.unwrap();
         assert_eq!((r.raised, r.updated, r.unchanged), (0, 0, 7));
-        let v = bw_app::verify::verify(&db.store).await.unwrap();
+        let v = bw_app::verify::verify(&db.store, &common::trust()).await.unwrap();
         assert!(v.ok, "{}: {:?}", db.name, v.failures);
 
         // Deadlines across the National Day holiday and its make-up Saturday.
@@ -134,7 +130,7 @@ async fn check_records_each_finding_once_and_updates_it_when_its_level_changes()
         // A warning changed behind the journal's back is named by verify (escalated to red on
         // 2026-09-30: its explanation was due on 2026-07-02).
         sqlx_exec(&db, "UPDATE warnings SET level = 'yellow' WHERE rule = 'over_budget'").await;
-        let v = bw_app::verify::verify(&db.store).await.unwrap();
+        let v = bw_app::verify::verify(&db.store, &common::trust()).await.unwrap();
         let f: Vec<String> = v.failures.iter().map(|f| f.to_string()).collect();
         assert!(
             f.iter().any(|l| l.starts_with("projection warnings [")
@@ -234,10 +230,10 @@ async fn a_warning_goes_through_explanation_judgement_rectification_and_verifica
         let dismissed =
             bw_app::monitor::step(&db.store, &finance, other, Step::Dismiss, "项目已批准延期", &[], Money::ZERO).await;
         assert_eq!(dismissed.unwrap(), "dismissed");
-        let v = bw_app::verify::verify(&db.store).await.unwrap();
+        let v = bw_app::verify::verify(&db.store, &common::trust()).await.unwrap();
         assert!(v.ok, "{}: {:?}", db.name, v.failures);
         sqlx_exec(&db, "UPDATE warning_events SET note = '无' WHERE action = 'judge_violation'").await;
-        let v = bw_app::verify::verify(&db.store).await.unwrap();
+        let v = bw_app::verify::verify(&db.store, &common::trust()).await.unwrap();
         let f: Vec<String> = v.failures.iter().map(|f| f.to_string()).collect();
         assert!(
             f.iter().any(|l| l.starts_with("projection warning_events [")
@@ -270,7 +266,7 @@ async fn an_overdue_explanation_raises_the_level_once_per_missed_deadline() {
         assert_eq!(now.iter().find(|w| w.id == explained).unwrap().level, "orange");
         let r = bw_app::monitor::check(&db.store, &ctx(), d("2026-07-03")).await.unwrap();
         assert_eq!((r.escalated, r.updated), (0, 0), "one escalation per missed deadline");
-        let v = bw_app::verify::verify(&db.store).await.unwrap();
+        let v = bw_app::verify::verify(&db.store, &common::trust()).await.unwrap();
         assert!(v.ok, "{}: {:?}", db.name, v.failures);
     }
 }
@@ -301,7 +297,7 @@ async fn an_overspend_above_ten_percent_opens_an_emergency_case_with_clock_hour_
         let event = bw_app::emergency::open(&db.store, &ctx(), "event", None, "暴雨灾害应急资金需求").await.unwrap();
         let open = bw_app::emergency::list(&db.store, at).await.unwrap();
         assert_eq!(open.iter().map(|e| e.id).collect::<Vec<_>>(), vec![event]);
-        let v = bw_app::verify::verify(&db.store).await.unwrap();
+        let v = bw_app::verify::verify(&db.store, &common::trust()).await.unwrap();
         assert!(v.ok, "{}: {:?}", db.name, v.failures);
     }
 }
@@ -338,11 +334,7 @@ async fn all_payments(db: &TestDb, year: i32, as_of: Date) -> Vec<bw_rules::Paym
 /// Each database with the demo province's year 2025 of 4,000 payments (generated with `seed`).
 async fn demo_databases(seed: u64) -> Vec<TestDb> {
     let mut out = Vec::new();
-    for mut db in databases().await {
-        db.store
-            .set_signer(bw_ledger::note::Signer::from_seed("budgetwatch.test/monitor", [5; 32]).unwrap())
-            .await
-            .unwrap();
+    for db in databases().await {
         let dir = tempfile::tempdir().unwrap();
         bw_app::demo::generate(&bw_app::demo::DemoOptions { seed, payments: 4_000, year: 2025 }, dir.path()).unwrap();
         for kind in Kind::ALL {
@@ -414,10 +406,10 @@ async fn inquiry_letters_have_their_own_working_day_deadline_and_are_journaled()
         let done = bw_app::monitor::inquiries(&db.store, id, d("2026-12-04")).await.unwrap();
         assert_eq!((done[0]["answer"].as_str(), done[0]["overdue"].as_bool()), (Some("用于差旅"), Some(false)));
         assert!(bw_app::monitor::inquire(&db.store, &ctx(), 999_999, "?", 5).await.is_err());
-        let v = bw_app::verify::verify(&db.store).await.unwrap();
+        let v = bw_app::verify::verify(&db.store, &common::trust()).await.unwrap();
         assert!(v.ok, "{}: {:?}", db.name, v.failures);
         sqlx_exec(&db, "UPDATE inquiries SET answer = '无'").await;
-        let v = bw_app::verify::verify(&db.store).await.unwrap();
+        let v = bw_app::verify::verify(&db.store, &common::trust()).await.unwrap();
         assert!(
             v.failures.iter().any(|f| f.to_string().contains("inquiries") && f.to_string().contains("column answer"))
         );
@@ -462,7 +454,7 @@ async fn a_rule_handled_record_keeps_its_warning_without_asking_anyone() {
         bw_app::monitor::check(&db.store, &ctx(), d("2026-12-31")).await.unwrap();
         let w = bw_app::monitor::warning(&db.store, w.id).await.unwrap().unwrap();
         assert_eq!((w.state.as_str(), w.level.as_str()), ("recorded", "orange"));
-        let v = bw_app::verify::verify(&db.store).await.unwrap();
+        let v = bw_app::verify::verify(&db.store, &common::trust()).await.unwrap();
         assert!(v.ok, "{}: {:?}", db.name, v.failures);
     }
 }
@@ -547,7 +539,7 @@ async fn a_warning_nobody_acted_on_is_withdrawn_when_its_finding_goes_and_reopen
         // May's progress is not measured again in June: its warning stays (and, overdue,
         // goes up a level).
         assert!(june.iter().any(|w| w.0 == "behind_schedule" && w.3 == "2026-05"), "{june:?}");
-        let v = bw_app::verify::verify(&db.store).await.unwrap();
+        let v = bw_app::verify::verify(&db.store, &common::trust()).await.unwrap();
         assert!(v.ok, "{}: {:?}", db.name, v.failures);
     }
 }
@@ -581,7 +573,7 @@ async fn a_rule_handled_intercept_holds_the_payments_until_a_reviewer_decides() 
         assert_eq!((w.rule.as_str(), w.state.as_str()), ("split_purchase", "open"));
         // The rules do not see held payments: a check makes no new split finding.
         bw_app::monitor::check(&db.store, &ctx(), d("2026-03-31")).await.unwrap();
-        let v = bw_app::verify::verify(&db.store).await.unwrap();
+        let v = bw_app::verify::verify(&db.store, &common::trust()).await.unwrap();
         assert!(v.ok, "{}: {:?}", db.name, v.failures);
 
         // Released, a payment counts; rejected, it never does; neither is held again.
@@ -595,12 +587,12 @@ async fn a_rule_handled_intercept_holds_the_payments_until_a_reviewer_decides() 
         let all = bw_app::hold::list(&db.store, true).await.unwrap();
         let status: Vec<(&str, &str)> = all.iter().map(|h| (h.voucher_no.as_str(), h.status.as_str())).collect();
         assert_eq!(status, [("S1", "paid"), ("S2", "rejected"), ("S3", "held")]);
-        let v = bw_app::verify::verify(&db.store).await.unwrap();
+        let v = bw_app::verify::verify(&db.store, &common::trust()).await.unwrap();
         assert!(v.ok, "{}: {:?}", db.name, v.failures);
 
         // A status changed behind the journal's back is named.
         sqlx_exec(&db, "UPDATE payments SET status = 'paid' WHERE voucher_no = 'S3'").await;
-        let v = bw_app::verify::verify(&db.store).await.unwrap();
+        let v = bw_app::verify::verify(&db.store, &common::trust()).await.unwrap();
         assert!(v.failures.iter().any(|f| f.to_string().contains("payments.status")), "{:?}", v.failures);
     }
 }
@@ -657,10 +649,10 @@ async fn each_level_opens_its_graded_response_task_and_reaches_its_parties() {
         let done = bw_app::monitor::tasks(&db.store, None, true, d("2026-07-08")).await.unwrap();
         let t = done.iter().find(|t| t.id == id).unwrap();
         assert_eq!((t.state.as_str(), t.note.as_deref(), t.overdue), ("done", Some("已约谈单位负责人"), false));
-        let v = bw_app::verify::verify(&db.store).await.unwrap();
+        let v = bw_app::verify::verify(&db.store, &common::trust()).await.unwrap();
         assert!(v.ok, "{}: {:?}", db.name, v.failures);
         sqlx_exec(&db, "UPDATE response_tasks SET due_on = '2027-01-01'").await;
-        let v = bw_app::verify::verify(&db.store).await.unwrap();
+        let v = bw_app::verify::verify(&db.store, &common::trust()).await.unwrap();
         assert!(v.failures.iter().any(|f| f.to_string().contains("response_tasks")));
     }
 }
@@ -805,7 +797,7 @@ async fn an_emergency_case_an_import_calls_for_is_committed_with_the_import() {
         let (idx, first, end): (i64, i64, i64) =
             (rows[0].try_get(0).unwrap(), rows[0].try_get(1).unwrap(), rows[0].try_get(2).unwrap());
         assert!(first <= idx && idx < end, "{}: case at {idx}, import {first}..{end}", db.name);
-        let v = bw_app::verify::verify(&db.store).await.unwrap();
+        let v = bw_app::verify::verify(&db.store, &common::trust()).await.unwrap();
         assert!(v.ok, "{}: {:?}", db.name, v.failures);
     }
 }

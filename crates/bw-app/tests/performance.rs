@@ -105,7 +105,7 @@ async fn grades_ladder_and_next_year_s_proposal() {
         );
         perf::propose(s, &c, 2026).await.expect("again");
         assert_eq!(perf::interviews(s, 2026).await.unwrap().len(), 1, "{n}");
-        let v = bw_app::verify::verify(s).await.expect("verify");
+        let v = bw_app::verify::verify(s, &common::trust()).await.expect("verify");
         assert!(v.ok, "{n}: {:?}", v.failures);
     }
 }

@@ -169,7 +169,7 @@ A3,2026-03-10,U3,I3,30201,丙公司,62220003,company,300.00,办公用品
         let p = bw_app::public::portal(s, &tree, 2026, 3).await.expect("portal");
         let d3 = p.departments.iter().find(|d| d.code == "D3").expect("D3");
         assert_eq!(d3.region, "仙桃市", "{n}");
-        let r = bw_app::verify::verify(s).await.expect("verify");
+        let r = bw_app::verify::verify(s, &common::trust()).await.expect("verify");
         assert!(r.ok, "{n}: {:?}", r.failures);
     }
 }

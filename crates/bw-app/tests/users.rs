@@ -66,7 +66,7 @@ async fn accounts_grants_tokens_and_sessions() {
         users::revoke(s, &c, g).await.expect("revoke grant");
         assert!(!users::access(s, "wang", today).await.expect("access").has(Permission::ReadPayments));
         users::set_password(s, &c, "wang", "another long one").await.expect("password");
-        let v = bw_app::verify::verify(s).await.expect("verify");
+        let v = bw_app::verify::verify(s, &common::trust()).await.expect("verify");
         assert!(v.ok, "{n}: {:?}", v.failures);
     }
 }

@@ -10,11 +10,7 @@ use common::*;
 
 async fn prepared() -> Vec<TestDb> {
     let mut out = Vec::new();
-    for mut db in databases().await {
-        db.store
-            .set_signer(bw_ledger::note::Signer::from_seed("budgetwatch.test/verify", [3; 32]).unwrap())
-            .await
-            .unwrap();
+    for db in databases().await {
         seed(&db).await;
         let body = "voucher_no,pay_date,unit_code,indicator_code,economic_code,payee_name,payee_account,payee_type,amount,summary,invoice_no,contract_no,reverses\n\
                     V1,2026-01-05,U1,I1,30201,公司,6222001,company,1200.50,办公用品,F1,,\n\
@@ -28,7 +24,7 @@ async fn prepared() -> Vec<TestDb> {
 }
 
 async fn failures(db: &TestDb) -> Vec<String> {
-    let r = bw_app::verify::verify(&db.store).await.unwrap();
+    let r = bw_app::verify::verify(&db.store, &common::trust()).await.unwrap();
     assert_eq!(r.ok, r.failures.is_empty());
     r.failures.iter().map(|f| f.to_string()).collect()
 }
@@ -40,7 +36,7 @@ async fn exec(db: &TestDb, sql: &'static str) {
 #[tokio::test]
 async fn an_untouched_database_verifies() {
     for db in prepared().await {
-        let r = bw_app::verify::verify(&db.store).await.unwrap();
+        let r = bw_app::verify::verify(&db.store, &common::trust()).await.unwrap();
         assert!(r.ok, "{}: {:?}", db.name, r.failures);
         assert_eq!((r.entries, r.checkpoints), (20, 5), "{}", db.name);
     }
@@ -124,33 +120,146 @@ async fn altered_deleted_and_swapped_entries_are_named() {
     }
 }
 
+/// Re-signs every checkpoint with `key` (an attacker's, under the log's name).
+async fn resign_all(db: &TestDb, key: &bw_ledger::note::Signer) {
+    for r in sqlx::query("SELECT size, root FROM checkpoints").fetch_all(db.store.pool()).await.unwrap() {
+        let (size, root): (i64, Vec<u8>) = (r.get(0), r.get(1));
+        let cp = bw_ledger::note::Checkpoint {
+            origin: key.name().into(),
+            size: size as u64,
+            root: root.try_into().unwrap(),
+        };
+        sqlx::query("UPDATE checkpoints SET note = $1 WHERE size = $2")
+            .bind(key.sign(&cp.text()))
+            .bind(size)
+            .execute(db.store.pool())
+            .await
+            .unwrap();
+    }
+}
+
 #[tokio::test]
-async fn a_foreign_checkpoint_and_a_rewritten_history_are_found() {
+async fn a_log_re_signed_with_another_key_fails_against_the_installation_key() {
     for db in prepared().await {
-        // A checkpoint note re-signed with another key under the same name.
-        let other = bw_ledger::note::Signer::from_seed("budgetwatch.test/verify", [4; 32]).unwrap();
-        let root = bw_app::ledger::root(&db.store, Some(20)).await.unwrap().1;
-        let forged = other
-            .sign(&bw_ledger::note::Checkpoint { origin: "budgetwatch.test/verify".into(), size: 20, root }.text());
-        sqlx::query("UPDATE checkpoints SET note = $1 WHERE size = 20")
-            .bind(forged)
+        // The attacker's key under the log's name, every checkpoint re-signed with it and
+        // its verifier key written into `meta`.
+        let other = bw_ledger::note::Signer::from_seed("budgetwatch.test/log", [4; 32]).unwrap();
+        resign_all(&db, &other).await;
+        sqlx::query("UPDATE meta SET value = $1 WHERE key = 'verifier_key'")
+            .bind(other.verifier_key())
             .execute(db.store.pool())
             .await
             .unwrap();
         let f = failures(&db).await;
+        let theirs = other.verifier_key();
+        let ours = common::signer().verifier_key();
         assert_eq!(
-            f,
-            vec![
-                "checkpoint 20: signature does not verify with the installation key: no valid signature by budgetwatch.test/verify"
-            ],
+            f[0],
+            format!("key [meta.verifier_key]: the database records the verifier key {theirs}, not the log's {ours}"),
+            "{}",
+            db.name
+        );
+        assert_eq!(f.len(), 6, "{}: {f:?}", db.name);
+        assert!(
+            f[1..].iter().all(|l| l.ends_with(
+                "signature does not verify with the log's key budgetwatch.test/log: no valid signature by budgetwatch.test/log"
+            )),
+            "{f:?}"
+        );
+        // Trusting the attacker's key instead names the installation's own key as foreign
+        // only when asked with it; the database alone never decides.
+        let r =
+            bw_app::verify::verify(&db.store, &bw_app::verify::Trust { key: theirs, ..common::trust() }).await.unwrap();
+        assert!(r.ok, "{}: with the attacker's key given, its signatures verify: {:?}", db.name, r.failures);
+        // A changed origin is named too.
+        exec(&db, "UPDATE meta SET value = 'budgetwatch.test/other' WHERE key = 'origin'").await;
+        assert!(
+            failures(&db).await.contains(
+                &"key [meta.origin]: the database records the origin budgetwatch.test/other, not the log's budgetwatch.test/log"
+                    .to_string()
+            ),
             "{}",
             db.name
         );
     }
+}
+
+#[tokio::test]
+async fn deleted_checkpoints_with_a_rewritten_entry_fail_and_the_key_never_signs_them() {
     for db in prepared().await {
-        // Truncate to 15 entries (before the payments) and write another history.
+        // Delete the checkpoints, change a payment's amount in its entry, recompute its
+        // leaf and the tiles, and fix every table cell that would tell.
+        exec(&db, "DELETE FROM checkpoints").await;
+        let (idx, entry): (i64, Vec<u8>) = sqlx::query("SELECT idx, entry FROM journal ORDER BY idx")
+            .fetch_all(db.store.pool())
+            .await
+            .unwrap()
+            .iter()
+            .map(|r| (r.get(0), r.get::<Vec<u8>, _>(1)))
+            .find(|(_, e)| String::from_utf8_lossy(e).contains("\"voucher_no\":\"V2\""))
+            .unwrap();
+        let text = String::from_utf8(entry).unwrap();
+        assert!(text.contains("\"amount\":\"300.00\","), "{text}");
+        let forged = text.replace("\"amount\":\"300.00\",", "\"amount\":\"30.00\",").into_bytes();
+        sqlx::query("UPDATE journal SET entry = $1, leaf_hash = $2 WHERE idx = $3")
+            .bind(forged.clone())
+            .bind(db.store.suite().leaf(&forged).to_vec())
+            .bind(idx)
+            .execute(db.store.pool())
+            .await
+            .unwrap();
+        for sql in [
+            "DELETE FROM merkle_tiles",
+            "UPDATE journal_head SET tiled = 0",
+            "UPDATE payments SET amount = 3000 WHERE voucher_no = 'V2'",
+            "UPDATE indicators SET paid = paid - 27000 WHERE indicator_code = 'I1'",
+            "UPDATE indicator_months SET paid = paid - 27000 WHERE month = '2026-02'",
+            "UPDATE volumes SET gross = gross - 27000 WHERE kind = 'payments'",
+        ] {
+            sqlx::query(sql).execute(db.store.pool()).await.unwrap();
+        }
+        // The tiles are rebuilt from the forged entries when the database is opened.
+        let location = db.store.location().to_string();
+        let mut store = bw_store::Store::open(&location, false).await.unwrap();
+        store.set_signer(common::signer(), Some(db.dir.path().join("log.head"))).await.unwrap();
+        let forged_db = TestDb { store, name: db.name, dir: db.dir };
+        // The record hash `verify` names is written in too.
+        let r = bw_app::verify::verify(&forged_db.store, &common::trust()).await.unwrap();
+        let named = r.failures.iter().find(|f| f.column.as_deref() == Some("record_hash")).expect("record_hash named");
+        let hex = named.detail.rsplit('"').nth(1).unwrap();
+        let hash: Vec<u8> =
+            (0..hex.len()).step_by(2).map(|i| u8::from_str_radix(&hex[i..i + 2], 16).unwrap()).collect();
+        sqlx::query("UPDATE payments SET record_hash = $1 WHERE voucher_no = 'V2'")
+            .bind(hash)
+            .execute(forged_db.store.pool())
+            .await
+            .unwrap();
+        assert_eq!(
+            failures(&forged_db).await,
+            vec!["checkpoint: no signed checkpoint covers the journal's 20 entries"],
+            "{}: only the missing checkpoints tell",
+            forged_db.name
+        );
+        // The next ordinary write is refused: the real key does not sign the forged past.
+        let e = bw_app::settings::set(&forged_db.store, &ctx(), "import.errors_max", "7").await.unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "journal corrupt: the journal holds 20 entries and no signed checkpoint; nothing was signed (run budgetwatch verify)",
+            "{}",
+            forged_db.name
+        );
+        assert_eq!(forged_db.store.journal_size().await.unwrap(), 20);
+    }
+}
+
+#[tokio::test]
+async fn a_truncated_log_and_a_rewritten_history_are_refused_and_found() {
+    for db in prepared().await {
+        // Truncate to 15 entries (before the payments): the stored checkpoints up to 15
+        // still hold, so only the checkpoint kept beside the key tells.
         for sql in [
             "DELETE FROM journal WHERE idx >= 15",
+            "DELETE FROM checkpoints WHERE size > 15",
             "DELETE FROM payments",
             "DELETE FROM indicator_months",
             "DELETE FROM volumes",
@@ -164,22 +273,60 @@ async fn a_foreign_checkpoint_and_a_rewritten_history_are_found() {
         }
         let location = db.store.location().to_string();
         let mut store = bw_store::Store::open(&location, false).await.unwrap();
-        store
-            .set_signer(bw_ledger::note::Signer::from_seed("budgetwatch.test/verify", [3; 32]).unwrap())
-            .await
-            .unwrap();
-        let rewritten = TestDb { store, name: db.name, dir: db.dir };
-        let body = "voucher_no,pay_date,unit_code,indicator_code,economic_code,payee_name,payee_account,payee_type,amount\nW1,2026-01-05,U1,I1,30201,公司,6222001,company,10\nW2,2026-01-06,U1,I1,30201,公司,6222001,company,20\nW3,2026-01-07,U1,I1,30201,公司,6222001,company,30\nW4,2026-01-08,U1,I1,30201,公司,6222001,company,40\nW5,2026-01-09,U1,I1,30201,公司,6222001,company,50\n";
-        import_str(&rewritten, Kind::Payments, "q.csv", body).await.unwrap();
-        let f = failures(&rewritten).await;
+        store.set_signer(common::signer(), Some(db.dir.path().join("log.head"))).await.unwrap();
+        let truncated = TestDb { store, name: db.name, dir: db.dir };
+        let r = bw_app::verify::verify(&truncated.store, &common::trust()).await.unwrap();
+        assert!(r.ok, "{}: without the kept checkpoint a consistent truncation looks whole", truncated.name);
+        let r = bw_app::verify::verify(&truncated.store, &common::trust_kept(&truncated)).await.unwrap();
         assert_eq!(
-            f,
+            r.failures.iter().map(|f| f.to_string()).collect::<Vec<_>>(),
             vec![
-                "checkpoint 19: its root is not the root of the stored journal at that size: history was rewritten",
-                "checkpoint 20: its root is not the root of the stored journal at that size: history was rewritten",
+                "checkpoint 19 [kept]: the installation's key signed a checkpoint of 19 entries but the journal holds 15: entries were removed"
             ],
-            "{}: earlier checkpoints, the new one and the tables hold",
-            rewritten.name
+            "{}",
+            truncated.name
+        );
+        // Writing another history on the truncated log is refused before anything is signed.
+        let body = "voucher_no,pay_date,unit_code,indicator_code,economic_code,payee_name,payee_account,payee_type,amount\nW1,2026-01-05,U1,I1,30201,公司,6222001,company,10\n";
+        let e = import_str(&truncated, Kind::Payments, "q.csv", body).await.unwrap_err();
+        assert!(
+            format!("{e:?}").contains(
+                "this key signed a checkpoint of 19 entries but the journal holds 15: entries were removed; nothing was signed"
+            ),
+            "{}: {e:?}",
+            truncated.name
+        );
+        assert_eq!(truncated.store.journal_size().await.unwrap(), 15, "{}", truncated.name);
+    }
+}
+
+#[tokio::test]
+async fn published_at_and_the_journal_head_are_checked() {
+    for db in prepared().await {
+        let now = bw_core::Timestamp(1_795_740_000);
+        assert_eq!(bw_app::witness::publish(&db.store, now, true).await.unwrap(), Some(20));
+        assert!(failures(&db).await.is_empty(), "{}", db.name);
+        exec(&db, "UPDATE checkpoints SET published_at = '2020-01-01T00:00:00Z' WHERE size = 20").await;
+        assert_eq!(
+            failures(&db).await,
+            vec!["checkpoint 20: published at 2020-01-01T00:00:00Z, before it was signed (2026-11-26T23:30:00Z)"],
+            "{}",
+            db.name
+        );
+        exec(&db, "UPDATE checkpoints SET published_at = 'yesterday' WHERE size = 20").await;
+        assert_eq!(
+            failures(&db).await,
+            vec!["checkpoint 20: its publication time \"yesterday\" is not a time"],
+            "{}",
+            db.name
+        );
+        exec(&db, "UPDATE checkpoints SET published_at = NULL").await;
+        exec(&db, "UPDATE journal_head SET tiled = 3").await;
+        assert_eq!(
+            failures(&db).await,
+            vec!["journal: the journal head says 3 entries are tiled, 20 are stored"],
+            "{}",
+            db.name
         );
     }
 }

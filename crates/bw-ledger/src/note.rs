@@ -180,10 +180,16 @@ impl Signer {
 
     /// Signs `text` (which must end in a newline) as a signed note.
     pub fn sign(&self, text: &str) -> String {
+        format!("{text}\n{}", self.signature_line(text))
+    }
+
+    /// This key's signature line for `text`, to append to a note another key signed (a
+    /// note may carry several signatures; a key rotation's first checkpoint carries two).
+    pub fn signature_line(&self, text: &str) -> String {
         let sig = self.sign_bytes(text.as_bytes());
         let mut b = self.hash.to_vec();
         b.extend_from_slice(&sig);
-        format!("{text}\n\u{2014} {} {}\n", self.name, base64(&b))
+        format!("\u{2014} {} {}\n", self.name, base64(&b))
     }
 }
 

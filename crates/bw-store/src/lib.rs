@@ -79,8 +79,8 @@ pub struct Store {
     pool: AnyPool,
     backend: Backend,
     location: String,
-    /// Signs a checkpoint after every commit; without it none is written.
-    signer: Option<std::sync::Arc<bw_ledger::note::Signer>>,
+    /// Signs a checkpoint at every commit; without it nothing can be committed.
+    signing: Option<std::sync::Arc<Signing>>,
     /// The log's hash and signature algorithms, read from its recorded origin.
     suite: bw_ledger::Suite,
 }
@@ -160,7 +160,7 @@ impl Store {
             options
         };
         let pool = options.connect(&url).await?;
-        let mut store = Store { pool, backend, location: db.to_string(), signer: None, suite: Default::default() };
+        let mut store = Store { pool, backend, location: db.to_string(), signing: None, suite: Default::default() };
         store.migrate().await?;
         if let Some(origin) = store.meta("origin").await? {
             store.suite = bw_ledger::Suite::of_origin(&origin);
@@ -171,7 +171,13 @@ impl Store {
 
     /// Sets the installation's signing key. The first key used is recorded (origin and
     /// verifier key); a different key later is refused, as it would fork the signed log.
-    pub async fn set_signer(&mut self, signer: bw_ledger::note::Signer) -> Result<()> {
+    /// `head_file` keeps, outside the database, the last checkpoint the key signed (see
+    /// `Signing`); without one it is kept in memory for this process only.
+    pub async fn set_signer(
+        &mut self,
+        signer: bw_ledger::note::Signer,
+        head_file: Option<std::path::PathBuf>,
+    ) -> Result<()> {
         let verifier = signer.verifier_key();
         if bw_ledger::Suite::of_origin(signer.name()) != signer.suite() {
             return Err(StoreError::Journal(format!(
@@ -210,7 +216,9 @@ impl Store {
             }
         }
         self.suite = signer.suite();
-        self.signer = Some(std::sync::Arc::new(signer));
+        let verifier = bw_ledger::note::Verifier::parse(&verifier).map_err(|e| StoreError::Journal(e.to_string()))?;
+        self.signing =
+            Some(std::sync::Arc::new(Signing { signer, verifier, head_file, head: std::sync::Mutex::new(None) }));
         Ok(())
     }
 
@@ -219,8 +227,8 @@ impl Store {
         self.suite
     }
 
-    pub fn signer(&self) -> Option<std::sync::Arc<bw_ledger::note::Signer>> {
-        self.signer.clone()
+    pub fn signer(&self) -> Option<&bw_ledger::note::Signer> {
+        self.signing.as_ref().map(|s| &s.signer)
     }
 
     pub async fn meta(&self, key: &str) -> Result<Option<String>> {
@@ -574,6 +582,125 @@ pub async fn insert_rows(tx: &mut Tx, table: &str, columns: &[&str], mut rows: V
     Ok(())
 }
 
+/// The installation's signing key with what it last signed. Before a new checkpoint is
+/// signed, the tree in the database must extend both the latest checkpoint stored there
+/// and the head kept outside it (`head_file`), so the key never signs a rewritten or
+/// truncated past, whatever was done to the database. The kept head is the checkpoint the
+/// previous commit signed (already committed when the next one checks it), so it never
+/// runs ahead of the database.
+pub struct Signing {
+    signer: bw_ledger::note::Signer,
+    verifier: bw_ledger::note::Verifier,
+    head_file: Option<std::path::PathBuf>,
+    /// The kept head (size, root) as last read or written by this process.
+    head: std::sync::Mutex<Option<(u64, Hash)>>,
+}
+
+impl Signing {
+    /// The kept head: the file's when there is one (another process may have moved it).
+    fn kept(&self) -> Result<Option<(u64, Hash)>> {
+        if let Some(path) = &self.head_file {
+            match std::fs::read_to_string(path) {
+                Ok(text) => {
+                    let cp = bw_ledger::note::Checkpoint::parse(&text)
+                        .map_err(|e| StoreError::Journal(format!("the kept checkpoint {}: {e}", path.display())))?;
+                    if cp.origin != self.signer.name() {
+                        return Err(StoreError::Journal(format!(
+                            "the kept checkpoint {} is of the log {}, not {}",
+                            path.display(),
+                            cp.origin,
+                            self.signer.name()
+                        )));
+                    }
+                    return Ok(Some((cp.size, cp.root)));
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => return Err(StoreError::Io(format!("reading {}: {e}", path.display()))),
+            }
+        }
+        Ok(*self.head.lock().unwrap_or_else(|p| p.into_inner()))
+    }
+
+    fn keep(&self, size: u64, root: Hash) -> Result<()> {
+        if let Some(path) = &self.head_file {
+            let cp = bw_ledger::note::Checkpoint { origin: self.signer.name().to_string(), size, root };
+            let tmp = path.with_extension("head-new");
+            write_private(&tmp, cp.text().as_bytes())
+                .and_then(|()| std::fs::rename(&tmp, path))
+                .map_err(|e| StoreError::Io(format!("writing the kept checkpoint {}: {e}", path.display())))?;
+        }
+        *self.head.lock().unwrap_or_else(|p| p.into_inner()) = Some((size, root));
+        Ok(())
+    }
+
+    /// Refuses to go on unless the tree of the `size` entries in `tx` extends the latest
+    /// stored checkpoint (which must cover all of them, signed by this key) and the kept
+    /// head; then keeps the latest stored checkpoint as the head.
+    async fn check_extends(&self, tx: &mut Tx, suite: bw_ledger::Suite, size: i64) -> Result<()> {
+        let refuse =
+            |why: String| Err(StoreError::Journal(format!("{why}; nothing was signed (run budgetwatch verify)")));
+        let latest = sqlx::query("SELECT size, note FROM checkpoints ORDER BY size DESC LIMIT 1")
+            .fetch_optional(&mut **tx)
+            .await?;
+        let latest_root = match latest {
+            None if size == 0 => None,
+            None => return refuse(format!("the journal holds {size} entries and no signed checkpoint")),
+            Some(row) => {
+                let (cp_size, note): (i64, String) = (row.try_get(0)?, row.try_get(1)?);
+                if cp_size != size {
+                    return refuse(format!(
+                        "the latest signed checkpoint covers {cp_size} entries but the journal holds {size}"
+                    ));
+                }
+                let cp = self
+                    .verifier
+                    .open(&note)
+                    .map_err(|e| e.to_string())
+                    .and_then(|t| bw_ledger::note::Checkpoint::parse(t).map_err(|e| e.to_string()));
+                let cp = match cp {
+                    Ok(cp) if cp.size == size as u64 => cp,
+                    Ok(_) => return refuse(format!("the checkpoint stored for {size} entries signs another size")),
+                    Err(e) => return refuse(format!("the latest checkpoint does not verify with this key: {e}")),
+                };
+                if tx_root(tx, suite, size as u64).await? != cp.root {
+                    return refuse(format!(
+                        "the tree of the stored {size} entries is not the one the latest checkpoint signed: history was rewritten"
+                    ));
+                }
+                Some(cp.root)
+            }
+        };
+        let kept = self.kept()?;
+        if let Some((kept_size, kept_root)) = kept {
+            if kept_size > size as u64 {
+                return refuse(format!(
+                    "this key signed a checkpoint of {kept_size} entries but the journal holds {size}: entries were removed"
+                ));
+            }
+            if tx_root(tx, suite, kept_size).await? != kept_root {
+                return refuse(format!(
+                    "the tree of the first {kept_size} entries is not the one this key signed: history was rewritten"
+                ));
+            }
+        }
+        if let Some(root) = latest_root
+            && kept.is_none_or(|(s, _)| s < size as u64)
+        {
+            self.keep(size as u64, root)?;
+        }
+        Ok(())
+    }
+}
+
+/// Writes `bytes` to a new file only its owner may read.
+pub fn write_private(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut f = std::fs::OpenOptions::new().write(true).create(true).truncate(true).mode(0o600).open(path)?;
+    f.write_all(bytes)?;
+    f.sync_all()
+}
+
 /// Appends entries to the journal inside a write transaction, buffering for multi-row
 /// inserts. Indexes are dense from the size read by `Store::begin_write`.
 pub struct JournalWriter {
@@ -582,7 +709,9 @@ pub struct JournalWriter {
     pending: Vec<Vec<Value>>,
     /// Leaf hashes appended in this transaction, for the tiles written at `finish`.
     leaves: Vec<Hash>,
-    signer: Option<std::sync::Arc<bw_ledger::note::Signer>>,
+    signing: Option<std::sync::Arc<Signing>>,
+    /// Keys that sign this commit's checkpoint as well (a key rotation's old key).
+    also: Vec<std::sync::Arc<bw_ledger::note::Signer>>,
     at: bw_core::Timestamp,
     suite: bw_ledger::Suite,
 }
@@ -599,10 +728,16 @@ impl JournalWriter {
             start: size,
             pending: Vec::new(),
             leaves: Vec::new(),
-            signer: store.signer(),
+            signing: store.signing.clone(),
+            also: Vec::new(),
             at,
             suite: store.suite(),
         }
+    }
+
+    /// Has `signer` sign this commit's checkpoint too.
+    pub fn also_sign_with(&mut self, signer: std::sync::Arc<bw_ledger::note::Signer>) {
+        self.also.push(signer);
     }
 
     /// Index the next entry will get.
@@ -642,15 +777,25 @@ impl JournalWriter {
     pub async fn finish(mut self, tx: &mut Tx) -> Result<i64> {
         self.flush(tx).await?;
         extend_tiles(tx, self.suite, self.start, &self.leaves).await?;
-        if let Some(signer) = &self.signer
-            && self.next > self.start
-        {
+        if self.next > self.start {
+            let Some(signing) = &self.signing else {
+                return Err(StoreError::Journal(
+                    "no signing key: a commit cannot be written without its signed checkpoint".into(),
+                ));
+            };
+            signing.check_extends(tx, self.suite, self.start).await?;
             let root = tx_root(tx, self.suite, self.next as u64).await?;
+            let signer = &signing.signer;
             let cp = bw_ledger::note::Checkpoint { origin: signer.name().to_string(), size: self.next as u64, root };
+            let text = cp.text();
+            let mut note = signer.sign(&text);
+            for other in &self.also {
+                note.push_str(&other.signature_line(&text));
+            }
             sqlx::query("INSERT INTO checkpoints (size, root, note, at) VALUES ($1, $2, $3, $4)")
                 .bind(self.next)
                 .bind(root.to_vec())
-                .bind(signer.sign(&cp.text()))
+                .bind(note)
                 .bind(self.at.to_string())
                 .execute(&mut **tx)
                 .await?;

@@ -22,7 +22,8 @@ pub async fn databases() -> Vec<TestDb> {
     let mut out = Vec::new();
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join("test.db");
-    let store = Store::open(path.to_str().expect("utf-8 path"), true).await.expect("sqlite store");
+    let mut store = Store::open(path.to_str().expect("utf-8 path"), true).await.expect("sqlite store");
+    store.set_signer(signer(), Some(dir.path().join("log.head"))).await.expect("signing key");
     out.push(TestDb { store, name: "sqlite", dir });
     if let Ok(url) = std::env::var("BUDGETWATCH_TEST_PG") {
         let db = format!("bw_{}_{}_{}", std::process::id(), SEQ.fetch_add(1, Ordering::SeqCst), nanos());
@@ -34,10 +35,30 @@ pub async fn databases() -> Vec<TestDb> {
             .expect("create database");
         admin.close().await;
         let base = url.rsplit_once('/').map(|(b, _)| b.to_string()).unwrap_or(url.clone());
-        let store = Store::open(&format!("{base}/{db}"), true).await.expect("postgres store");
-        out.push(TestDb { store, name: "postgres", dir: tempfile::tempdir().expect("tempdir") });
+        let mut store = Store::open(&format!("{base}/{db}"), true).await.expect("postgres store");
+        let dir = tempfile::tempdir().expect("tempdir");
+        store.set_signer(signer(), Some(dir.path().join("log.head"))).await.expect("signing key");
+        out.push(TestDb { store, name: "postgres", dir });
     }
     out
+}
+
+/// The test log's signing key (every commit needs its signed checkpoint).
+pub fn signer() -> bw_ledger::note::Signer {
+    bw_ledger::note::Signer::from_seed("budgetwatch.test/log", [3; 32]).expect("test key")
+}
+
+/// What `verify` trusts: the test log's key, from outside the database.
+pub fn trust() -> bw_app::verify::Trust {
+    bw_app::verify::Trust { key: signer().verifier_key(), witnesses: Vec::new(), head: None }
+}
+
+/// As `trust`, with the checkpoint kept beside the key of `db`.
+pub fn trust_kept(db: &TestDb) -> bw_app::verify::Trust {
+    let head = std::fs::read_to_string(db.dir.path().join("log.head"))
+        .ok()
+        .map(|t| bw_ledger::note::Checkpoint::parse(&t).expect("kept checkpoint"));
+    bw_app::verify::Trust { head, ..trust() }
 }
 
 /// A per-process random tag, so parallel test runs never share a database name.
