@@ -448,12 +448,35 @@ fn csv_safe(cell: &str) -> std::borrow::Cow<'_, str> {
     if risky && !number { std::borrow::Cow::Owned(format!("'{cell}")) } else { std::borrow::Cow::Borrowed(cell) }
 }
 
-async fn login(State(app): State<App>, headers: HeaderMap, Form(f): Form<LoginForm>) -> Response {
+/// Where a request came from, for log-in throttling: the peer's address, or — when the peer
+/// is this machine, i.e. a reverse proxy in front of the server — the address the proxy
+/// appended last to `X-Forwarded-For` (earlier entries are the client's to forge).
+fn source(ext: &axum::http::Extensions, headers: &HeaderMap) -> String {
+    let peer = ext.get::<axum::extract::ConnectInfo<std::net::SocketAddr>>().map(|c| c.0.ip());
+    let forwarded = headers
+        .get("x-forwarded-for")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.rsplit(',').next())
+        .and_then(|v| v.trim().parse::<std::net::IpAddr>().ok());
+    match (peer, forwarded) {
+        (Some(p), Some(f)) if p.is_loopback() => f.to_string(),
+        (Some(p), _) => p.to_string(),
+        (None, _) => "unknown".into(),
+    }
+}
+
+async fn login(
+    State(app): State<App>,
+    ext: axum::http::Extensions,
+    headers: HeaderMap,
+    Form(f): Form<LoginForm>,
+) -> Response {
     let now = crate::clock::now();
     let Ok(entropy) = crate::clock::random_seed() else {
         return Problem::internal("no randomness for the session").into_response();
     };
-    match users::login(&app.store, f.user.trim(), &f.password, now, entropy).await {
+    let source = source(&ext, &headers);
+    match users::login(&app.store, f.user.trim(), &f.password, &source, now, entropy).await {
         Ok(s) => {
             // Secure when the request came over HTTPS (directly or through a proxy).
             let https = headers.get("x-forwarded-proto").and_then(|v| v.to_str().ok()) == Some("https");

@@ -1663,7 +1663,7 @@ async fn user(g: &Global, command: UserCommand) -> Result<ExitCode> {
         }
         UserCommand::List { format } => {
             let store = open(g).await?;
-            let list = users::list(&store).await?;
+            let list = users::list(&store, crate::clock::now()).await?;
             match format.as_str() {
                 "json" => println!("{}", serde_json::to_string_pretty(&list)?),
                 "text" => {

@@ -1373,7 +1373,7 @@ async fn admin_page(State(app): State<App>, caller: Caller, Query(q): Query<Admi
         );
         return problem_page(en, &caller, here, p);
     }
-    let list = match bw_app::users::list(&app.store).await {
+    let list = match bw_app::users::list(&app.store, crate::clock::now()).await {
         Ok(l) => l,
         Err(e) => return Problem::internal(e).into_response(),
     };
@@ -1576,7 +1576,7 @@ async fn admin_revoke(
         Ok(o) => o,
         Err(p) => return p.into_response(),
     };
-    let list = match bw_app::users::list(&app.store).await {
+    let list = match bw_app::users::list(&app.store, crate::clock::now()).await {
         Ok(l) => l,
         Err(e) => return Problem::internal(e).into_response(),
     };

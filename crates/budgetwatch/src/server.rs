@@ -74,7 +74,7 @@ pub async fn serve(store: Store, addr: &str) -> Result<()> {
     });
     let app = App::new(store);
     tokio::spawn(crate::push::watch(app.clone()));
-    axum::serve(listener, router(app))
+    axum::serve(listener, router(app).into_make_service_with_connect_info::<std::net::SocketAddr>())
         .with_graceful_shutdown(async {
             let _ = tokio::signal::ctrl_c().await;
         })

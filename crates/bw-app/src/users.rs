@@ -17,9 +17,46 @@ use sha2::{Digest, Sha256};
 use crate::Ctx;
 use crate::journal::{ActionError, act};
 
-/// Failed log-ins in a row before the account is locked, and for how long.
-pub const LOCKOUT_FAILURES: i64 = 5;
-pub const LOCKOUT_SECONDS: i64 = 15 * 60;
+/// A limit on log-in attempts counted under one key: `free` failures, then each further
+/// attempt waits `base` seconds doubled per failure past `free`, up to `cap`.
+#[derive(Clone, Copy, Debug)]
+pub struct Throttle {
+    pub kind: &'static str,
+    pub free: i64,
+    pub base: i64,
+    pub cap: i64,
+}
+
+/// Log-in throttles, by key. The pair (this account from this source) is the strict one: a
+/// stranger guessing the bureau head's password only slows himself. The source limits one
+/// address across accounts (spraying); the account, with a high threshold and a one-minute
+/// cap, limits guessing spread over many addresses without ever locking the owner out.
+pub const THROTTLES: [Throttle; 3] = [
+    Throttle { kind: "pair", free: 5, base: 30, cap: 15 * 60 },
+    Throttle { kind: "source", free: 30, base: 10, cap: 5 * 60 },
+    Throttle { kind: "account", free: 100, base: 5, cap: 60 },
+];
+/// Failures older than this are forgotten.
+pub const ATTEMPTS_KEPT_SECONDS: i64 = 24 * 3600;
+
+impl Throttle {
+    /// The earliest time of the next attempt after `failures`, the last at `last_at`.
+    pub fn next_allowed(&self, failures: i64, last_at: i64) -> i64 {
+        if failures < self.free {
+            return 0;
+        }
+        let doubled = (failures - self.free).min(30) as u32;
+        last_at + self.base.saturating_mul(1 << doubled).min(self.cap)
+    }
+
+    fn key(&self, user: &str, source: &str) -> String {
+        match self.kind {
+            "pair" => format!("pair:{user}\u{1f}{source}"),
+            "source" => format!("source:{source}"),
+            _ => format!("account:{user}"),
+        }
+    }
+}
 /// How long a session lasts without a new log-in.
 pub const SESSION_SECONDS: i64 = 8 * 3600;
 
@@ -292,21 +329,24 @@ pub struct UserRow {
     pub grants: Vec<GrantRow>,
 }
 
-/// Every user with their grants (revoked ones included, marked).
-pub async fn list(store: &Store) -> Result<Vec<UserRow>, ActionError> {
+/// Every user with their grants (revoked ones included, marked), and until when log-ins to
+/// the account from anywhere must wait (`locked_until`, when later than `now`).
+pub async fn list(store: &Store, now: Timestamp) -> Result<Vec<UserRow>, ActionError> {
     let mut users: Vec<UserRow> = Vec::new();
     let rows = sqlx::query(
-        "SELECT u.name, u.display_name, u.unit_code, c.locked_until FROM users u LEFT JOIN credentials c ON c.user_name = u.name ORDER BY u.name",
+        "SELECT u.name, u.display_name, u.unit_code, a.failures, a.last_at FROM users u LEFT JOIN login_attempts a ON a.key = 'account:' || u.name ORDER BY u.name",
     )
     .fetch_all(store.pool())
     .await?;
+    let account = THROTTLES[2];
     for r in rows {
-        let locked: Option<i64> = r.try_get(3)?;
+        let (failures, last_at): (Option<i64>, Option<i64>) = (r.try_get(3)?, r.try_get(4)?);
+        let until = account.next_allowed(failures.unwrap_or(0), last_at.unwrap_or(0));
         users.push(UserRow {
             name: r.try_get(0)?,
             display_name: r.try_get(1)?,
             unit: r.try_get(2)?,
-            locked_until: locked.filter(|t| *t > 0).map(|t| Timestamp(t).to_string()),
+            locked_until: (until > now.0).then(|| Timestamp(until).to_string()),
             grants: Vec::new(),
         });
     }
@@ -359,7 +399,7 @@ pub async fn org_tree(store: &Store) -> Result<OrgTree, ActionError> {
 pub enum LoginError {
     #[error("wrong user name or password")]
     Wrong,
-    #[error("too many failed log-ins: locked until {0}")]
+    #[error("too many failed log-ins: try again after {0}")]
     Locked(Timestamp),
     #[error(transparent)]
     Store(#[from] ActionError),
@@ -374,59 +414,96 @@ pub struct Session {
     pub expires_at: Timestamp,
 }
 
-/// Checks a password and opens a session. `entropy` gives the session's secrets. After
-/// `LOCKOUT_FAILURES` failures in a row the account is locked for `LOCKOUT_SECONDS`, also
-/// against the right password.
+/// Counts a log-in attempt of `user` from `source` under every throttle before its
+/// password is checked, in one transaction that holds the rows (so a burst of parallel
+/// attempts is counted one by one); refuses it, uncounted, while any throttle says wait.
+/// The keys do not depend on whether the account exists.
+async fn count_attempt(store: &Store, user: &str, source: &str, now: Timestamp) -> Result<(), LoginError> {
+    let mut keys: Vec<(String, Throttle)> = THROTTLES.iter().map(|t| (t.key(user, source), *t)).collect();
+    // One order for every transaction, so two never wait on each other's rows.
+    keys.sort_by(|a, b| a.0.cmp(&b.0));
+    let mut tx = store.begin_operational().await.map_err(ActionError::from)?;
+    let mut wait = 0;
+    let mut rows = Vec::new();
+    for (key, throttle) in &keys {
+        sqlx::query(
+            "INSERT INTO login_attempts (key, failures, last_at) VALUES ($1, 0, 0) ON CONFLICT (key) DO NOTHING",
+        )
+        .bind(key.clone())
+        .execute(&mut *tx)
+        .await
+        .map_err(ActionError::from)?;
+        // The update takes the row's lock on PostgreSQL until the commit.
+        let row =
+            sqlx::query("UPDATE login_attempts SET failures = failures WHERE key = $1 RETURNING failures, last_at")
+                .bind(key.clone())
+                .fetch_one(&mut *tx)
+                .await
+                .map_err(ActionError::from)?;
+        let (failures, last_at): (i64, i64) =
+            (row.try_get(0).map_err(ActionError::from)?, row.try_get(1).map_err(ActionError::from)?);
+        let failures = if now.0 - last_at > ATTEMPTS_KEPT_SECONDS { 0 } else { failures };
+        wait = wait.max(throttle.next_allowed(failures, last_at));
+        rows.push((key.clone(), failures));
+    }
+    if wait > now.0 {
+        tx.commit().await.map_err(ActionError::from)?;
+        return Err(LoginError::Locked(Timestamp(wait)));
+    }
+    for (key, failures) in rows {
+        sqlx::query("UPDATE login_attempts SET failures = $1, last_at = $2 WHERE key = $3")
+            .bind(failures + 1)
+            .bind(now.0)
+            .bind(key)
+            .execute(&mut *tx)
+            .await
+            .map_err(ActionError::from)?;
+    }
+    tx.commit().await.map_err(ActionError::from)?;
+    Ok(())
+}
+
+/// Checks a password and opens a session. `entropy` gives the session's secrets; `source`
+/// is where the attempt came from (the client's address). The attempt is counted before
+/// the password is checked (`count_attempt`); an unknown account costs the same Argon2 work
+/// and gets the same answers as a real one. A success clears the account's counts and
+/// takes this attempt off the source's.
 pub async fn login(
     store: &Store,
     user: &str,
     password: &str,
+    source: &str,
     now: Timestamp,
     entropy: [u8; 32],
 ) -> Result<Session, LoginError> {
-    let row = sqlx::query("SELECT password, failures, locked_until FROM credentials WHERE user_name = $1")
+    count_attempt(store, user, source, now).await?;
+    let row = sqlx::query("SELECT password FROM credentials WHERE user_name = $1")
         .bind(user.to_string())
         .fetch_optional(store.pool())
         .await
         .map_err(ActionError::from)?;
-    let Some(row) = row else {
-        // The same work as for a real account, so timing tells nothing.
-        let p = password.to_string();
-        let _ = tokio::task::spawn_blocking(move || password_matches(&p, UNKNOWN_ACCOUNT)).await;
-        return Err(LoginError::Wrong);
+    let known = row.is_some();
+    let stored = match row {
+        Some(r) => r.try_get::<String, _>(0).map_err(ActionError::from)?,
+        None => UNKNOWN_ACCOUNT.to_string(),
     };
-    let (stored, failures, locked_until): (String, i64, i64) = (
-        row.try_get(0).map_err(ActionError::from)?,
-        row.try_get(1).map_err(ActionError::from)?,
-        row.try_get(2).map_err(ActionError::from)?,
-    );
-    if locked_until > now.0 {
-        return Err(LoginError::Locked(Timestamp(locked_until)));
-    }
-    let (p, s) = (password.to_string(), stored);
-    let ok = tokio::task::spawn_blocking(move || password_matches(&p, &s)).await.unwrap_or(false);
-    if !ok {
-        let failures = failures + 1;
-        let (failures, locked) =
-            if failures >= LOCKOUT_FAILURES { (0, now.0 + LOCKOUT_SECONDS) } else { (failures, 0) };
-        sqlx::query("UPDATE credentials SET failures = $1, locked_until = $2 WHERE user_name = $3")
-            .bind(failures)
-            .bind(locked)
-            .bind(user.to_string())
-            .execute(store.pool())
-            .await
-            .map_err(ActionError::from)?;
-        return Err(if locked > 0 { LoginError::Locked(Timestamp(locked)) } else { LoginError::Wrong });
+    let p = password.to_string();
+    let matches = tokio::task::spawn_blocking(move || password_matches(&p, &stored)).await.unwrap_or(false);
+    if !(known && matches) {
+        return Err(LoginError::Wrong);
     }
     let secret = hex(&Sha256::new().chain_update(b"budgetwatch/session").chain_update(entropy).finalize());
     let csrf = hex(&Sha256::new().chain_update(b"budgetwatch/csrf").chain_update(entropy).finalize());
     let expires_at = Timestamp(now.0 + SESSION_SECONDS);
     let mut tx = store.pool().begin().await.map_err(ActionError::from)?;
-    sqlx::query("UPDATE credentials SET failures = 0, locked_until = 0 WHERE user_name = $1")
-        .bind(user.to_string())
-        .execute(&mut *tx)
-        .await
-        .map_err(ActionError::from)?;
+    for t in &THROTTLES {
+        let sql = if t.kind == "source" {
+            "UPDATE login_attempts SET failures = failures - 1 WHERE key = $1 AND failures > 0"
+        } else {
+            "DELETE FROM login_attempts WHERE key = $1"
+        };
+        sqlx::query(sql).bind(t.key(user, source)).execute(&mut *tx).await.map_err(ActionError::from)?;
+    }
     sqlx::query("DELETE FROM sessions WHERE expires_at <= $1")
         .bind(now.0)
         .execute(&mut *tx)

@@ -3,7 +3,7 @@
 
 mod common;
 
-use bw_app::users::{self, LoginError};
+use bw_app::users::{self, ATTEMPTS_KEPT_SECONDS, LoginError};
 use bw_core::Timestamp;
 use bw_core::access::{DataClass, Permission, Role, Scope};
 
@@ -36,20 +36,80 @@ async fn accounts_grants_tokens_and_sessions() {
 
         // Log-in, lockout, sessions.
         let now = Timestamp(c.at.0 + 60);
-        let session = users::login(s, "wang", "a long password", now, [1; 32]).await.expect("login");
+        let session = users::login(s, "wang", "a long password", "10.0.0.1", now, [1; 32]).await.expect("login");
         assert_eq!(
             users::session(s, &session.secret, now).await.expect("session"),
             Some(("wang".into(), session.csrf.clone()))
         );
         let later = Timestamp(now.0 + users::SESSION_SECONDS);
         assert_eq!(users::session(s, &session.secret, later).await.expect("session"), None, "{n}: sessions expire");
-        for i in 1..users::LOCKOUT_FAILURES {
-            assert!(matches!(users::login(s, "wang", "wrong", now, [2; 32]).await, Err(LoginError::Wrong)), "{n}: {i}");
+        // Attempts are counted before the password is checked: of a burst of parallel
+        // guesses from one address, only the pair's free share is checked at all.
+        let pair = users::THROTTLES[0];
+        let burst: Vec<_> = (0..24)
+            .map(|i| {
+                let s = s.clone();
+                tokio::spawn(
+                    async move { users::login(&s, "wang", &format!("guess {i}"), "10.0.0.66", now, [2; 32]).await },
+                )
+            })
+            .collect();
+        let (mut wrong, mut throttled) = (0, 0);
+        for b in burst {
+            match b.await.expect("join") {
+                Err(LoginError::Wrong) => wrong += 1,
+                Err(LoginError::Locked(_)) => throttled += 1,
+                other => panic!("{n}: {other:?}"),
+            }
         }
-        assert!(matches!(users::login(s, "wang", "wrong", now, [2; 32]).await, Err(LoginError::Locked(_))));
-        assert!(matches!(users::login(s, "wang", "a long password", now, [2; 32]).await, Err(LoginError::Locked(_))));
-        let after = Timestamp(now.0 + users::LOCKOUT_SECONDS + 1);
-        assert!(users::login(s, "wang", "a long password", after, [3; 32]).await.is_ok(), "{n}: the lock ends");
+        assert_eq!((wrong, throttled), (pair.free, 24 - pair.free), "{n}");
+        // The right password from that address waits too; the owner elsewhere does not.
+        assert!(
+            matches!(
+                users::login(s, "wang", "a long password", "10.0.0.66", now, [2; 32]).await,
+                Err(LoginError::Locked(_))
+            ),
+            "{n}"
+        );
+        assert!(
+            users::login(s, "wang", "a long password", "10.1.2.3", now, [3; 32]).await.is_ok(),
+            "{n}: not locked out"
+        );
+        // Back-off: one more attempt after `base` seconds, then twice as long.
+        let t1 = Timestamp(now.0 + pair.base);
+        assert!(
+            matches!(users::login(s, "wang", "wrong", "10.0.0.66", t1, [2; 32]).await, Err(LoginError::Wrong)),
+            "{n}"
+        );
+        assert!(
+            matches!(users::login(s, "wang", "wrong", "10.0.0.66", Timestamp(t1.0 + pair.base), [2; 32]).await, Err(LoginError::Locked(t)) if t.0 == t1.0 + 2 * pair.base),
+            "{n}"
+        );
+        // An unknown account gets the same answers in the same order.
+        for i in 0..pair.free {
+            assert!(
+                matches!(users::login(s, "nobody", "x", "10.0.0.77", now, [2; 32]).await, Err(LoginError::Wrong)),
+                "{n}: {i}"
+            );
+        }
+        assert!(
+            matches!(users::login(s, "nobody", "x", "10.0.0.77", now, [2; 32]).await, Err(LoginError::Locked(_))),
+            "{n}"
+        );
+        // A source spraying many accounts is slowed across all of them.
+        let source = users::THROTTLES[1];
+        for i in 0..source.free - pair.free {
+            let _ = users::login(s, &format!("u{i}"), "x", "10.0.0.77", now, [2; 32]).await;
+        }
+        assert!(
+            matches!(users::login(s, "wang", "x", "10.0.0.77", now, [2; 32]).await, Err(LoginError::Locked(_))),
+            "{n}"
+        );
+        let after = Timestamp(now.0 + ATTEMPTS_KEPT_SECONDS + 1);
+        assert!(
+            users::login(s, "wang", "a long password", "10.0.0.66", after, [3; 32]).await.is_ok(),
+            "{n}: forgotten"
+        );
         users::logout(s, &session.secret).await.expect("logout");
         assert_eq!(users::session(s, &session.secret, now).await.expect("session"), None);
 
@@ -62,7 +122,7 @@ async fn accounts_grants_tokens_and_sessions() {
         assert!(users::token_access(s, &t.secret, today).await.expect("lookup").is_none());
 
         // Revocation, and the journal agrees with the tables.
-        let g = users::list(s).await.expect("list")[0].grants[0].id;
+        let g = users::list(s, now).await.expect("list")[0].grants[0].id;
         users::revoke(s, &c, g).await.expect("revoke grant");
         assert!(!users::access(s, "wang", today).await.expect("access").has(Permission::ReadPayments));
         users::set_password(s, &c, "wang", "another long one").await.expect("password");

@@ -72,6 +72,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (31, "performance interviews", include_str!("interviews.sql")),
     (32, "invoice keys", include_str!("invoice_key.sql")),
     (33, "yearly volumes", include_str!("volumes.sql")),
+    (34, "log-in throttling", include_str!("login_attempts.sql")),
 ];
 
 #[derive(Clone)]
@@ -321,6 +322,12 @@ impl Store {
             Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
             Backend::Postgres => self.pool.begin().await?,
         })
+    }
+
+    /// A write transaction for operational state (no journal): on SQLite it takes the
+    /// write lock at once, so a read in it is never followed by a failed upgrade.
+    pub async fn begin_operational(&self) -> Result<Tx> {
+        self.begin_write_raw().await
     }
 
     /// Starts a write transaction holding the journal head; returns it with the current
