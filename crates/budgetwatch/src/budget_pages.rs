@@ -386,8 +386,16 @@ async fn item_body(app: &App, caller: &Caller, id: i64, q: &PageQuery) -> Result
             }
         }
     }
-    // The decision form: the open steps, signed with the approver's own key.
-    let open: Vec<_> = it.steps.iter().filter(|s| s.state == StepState::Open).collect();
+    // The decision form: the open steps this caller may decide (none: no form), signed with
+    // the approver's own key.
+    let path: Vec<&str> = org.ancestors(&it.unit_code).iter().map(|n| n.code.as_str()).collect();
+    let (roles, whole) = budget::roles_at(&caller.access, &path);
+    let user = format!("user:{}", caller.access.user);
+    let actor = bw_core::budget::Actor { user: &user, roles: &roles, whole: &whole };
+    let open: Vec<_> = (0..it.steps.len())
+        .filter(|i| bw_core::budget::may_decide(&it.steps, &it.prepared_by, *i, &actor).is_ok())
+        .map(|i| &it.steps[i])
+        .collect();
     if let (Via::Session { csrf }, true) = (&caller.via, it.state == "in_review" && !open.is_empty()) {
         let _ = write!(
             b,

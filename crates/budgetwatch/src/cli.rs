@@ -1248,6 +1248,13 @@ enum UserCommand {
     },
     /// Revoke grant GRANT (its id as `user list` shows it).
     Revoke { grant: i64 },
+    /// Grant requests waiting for a second administrator (roles at or above bureau_reviewer).
+    Requests,
+    /// Approve grant request REQUEST (as --actor, an administrator who neither asked for it
+    /// nor receives it): the grant is made.
+    ApproveGrant { request: i64 },
+    /// Refuse grant request REQUEST.
+    RejectGrant { request: i64 },
     /// Users, their grants and lockouts.
     List {
         #[arg(long, default_value = "text")]
@@ -1653,8 +1660,37 @@ async fn user(g: &Global, command: UserCommand) -> Result<ExitCode> {
             let until = until.as_deref().map(parse_date).transpose()?;
             let store = open_for_write(g).await?;
             let scope = Scope::parse(&scope);
-            let idx = users::grant(&store, &ctx(g)?, &name, role, &scope, until).await?;
-            println!("grant {idx}: {name} holds {} (level {}) on {}", role.id(), role.level(), scope.as_str());
+            match users::grant(&store, &ctx(g)?, &name, role, &scope, until).await? {
+                users::Granted::Made(idx) => {
+                    println!("grant {idx}: {name} holds {} (level {}) on {}", role.id(), role.level(), scope.as_str())
+                }
+                users::Granted::Requested(id) => println!(
+                    "grant request {id}: {} (level {}) on {} for {name} waits for a second administrator (user approve-grant {id})",
+                    role.id(),
+                    role.level(),
+                    scope.as_str()
+                ),
+            }
+        }
+        UserCommand::Requests => {
+            let store = open(g).await?;
+            for r in users::grant_requests(&store).await? {
+                let until = r.until.map(|d| format!(" until {d}")).unwrap_or_default();
+                println!(
+                    "request {}: {} on {} for {}{until}, asked by {}",
+                    r.id, r.role, r.scope, r.user, r.requested_by
+                );
+            }
+        }
+        UserCommand::ApproveGrant { request } | UserCommand::RejectGrant { request } => {
+            let approve = matches!(command, UserCommand::ApproveGrant { .. });
+            let store = open_for_write(g).await?;
+            let idx = users::decide_grant(&store, &ctx(g)?, request, approve).await?;
+            if approve {
+                println!("grant request {request} approved: grant {idx}");
+            } else {
+                println!("grant request {request} refused (entry {idx})");
+            }
         }
         UserCommand::Revoke { grant } => {
             let store = open_for_write(g).await?;

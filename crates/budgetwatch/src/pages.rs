@@ -33,6 +33,7 @@ pub fn routes() -> Router<App> {
         .route("/admin/users", get(admin_page).post(admin_add))
         .route("/admin/grants", post(admin_grant))
         .route("/admin/grants/{id}/revoke", post(admin_revoke))
+        .route("/admin/requests/{id}/{decision}", post(admin_decide))
 }
 
 /// Year and month of the figures, and the language.
@@ -1413,6 +1414,50 @@ async fn admin_page(State(app): State<App>, caller: Caller, Query(q): Query<Admi
         );
     }
     b.push_str("</tbody></table></div>");
+    // Grants of roles at or above bureau_reviewer wait for a second administrator: the
+    // decision buttons only for one who neither asked for the grant nor receives it.
+    let requests = match bw_app::users::grant_requests(&app.store).await {
+        Ok(r) => r,
+        Err(e) => return Problem::internal(e).into_response(),
+    };
+    if !requests.is_empty() {
+        let me = format!("user:{}", caller.access.user);
+        let _ = write!(b, "<h2>{}</h2>", t(en, "待第二人批准的授权", "Grants waiting for a second administrator"));
+        b.push_str(&head(&[
+            t(en, "申请", "Request"),
+            t(en, "用户", "User"),
+            t(en, "角色", "Role"),
+            t(en, "范围", "Scope"),
+            t(en, "申请人", "Asked by"),
+            "",
+        ]));
+        for r in &requests {
+            let role =
+                bw_core::access::Role::parse(&r.role).map(|x| x.zh().to_string()).unwrap_or_else(|_| r.role.clone());
+            let forms = if bw_core::access::second_person(&r.requested_by, &me, &r.user).is_ok() {
+                format!(
+                    r#"<form method=post action="/admin/requests/{id}/approve" style="display:inline"><input type=hidden name=csrf value="{c}"><button>{}</button></form> <form method=post action="/admin/requests/{id}/reject" style="display:inline"><input type=hidden name=csrf value="{c}"><button>{}</button></form>"#,
+                    t(en, "批准", "Approve"),
+                    t(en, "驳回", "Refuse"),
+                    id = r.id,
+                    c = esc(&csrf)
+                )
+            } else {
+                format!("<small>{}</small>", t(en, "需另一位管理员批准", "another administrator decides"))
+            };
+            let until = r.until.as_deref().map(|d| format!(" ≤ {}", esc(d))).unwrap_or_default();
+            let _ = write!(
+                b,
+                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}{until}</td><td>{}</td><td>{forms}</td></tr>",
+                r.id,
+                esc(&r.user),
+                esc(&role),
+                esc(&r.scope),
+                esc(r.requested_by.strip_prefix("user:").unwrap_or(&r.requested_by))
+            );
+        }
+        b.push_str("</tbody></table></div>");
+    }
     let roles: String = bw_core::access::Role::ALL
         .iter()
         .map(|r| format!(r#"<option value="{}">{} {} · {}</option>"#, r.id(), r.level(), esc(r.zh()), r.id()))
@@ -1556,7 +1601,42 @@ async fn admin_grant(State(app): State<App>, caller: Caller, Form(f): Form<Admin
         crate::api::off_thread(move |rt| rt.block_on(bw_app::users::grant(&store, &ctx, &name, role, &scope, until)))
             .await;
     match done {
-        Ok(Ok(id)) => admin_back(Ok(format!("grant {id}"))),
+        Ok(Ok(granted)) => admin_back(Ok(granted.to_string())),
+        Ok(Err(bw_app::journal::ActionError::Invalid(m))) => admin_back(Err(m)),
+        Ok(Err(e)) => Problem::internal(e).into_response(),
+        Err(p) => p.into_response(),
+    }
+}
+
+/// Approves or refuses a grant request (a second administrator's decision).
+async fn admin_decide(
+    State(app): State<App>,
+    caller: Caller,
+    Path((id, decision)): Path<(i64, String)>,
+    Form(f): Form<AdminForm>,
+) -> Response {
+    if let Some(r) = form_csrf(&caller, &f.csrf, "/admin/users") {
+        return r;
+    }
+    let approve = match decision.as_str() {
+        "approve" => true,
+        "reject" => false,
+        _ => return Problem::new(StatusCode::NOT_FOUND, "not found", "approve or reject").into_response(),
+    };
+    if !caller.access.has(Permission::ManageUsers) {
+        return Problem::new(StatusCode::FORBIDDEN, "forbidden", "only administrators decide grant requests")
+            .into_response();
+    }
+    let ctx = match actor_ctx(&caller, format!("grant request {id} {}", if approve { "approved" } else { "refused" })) {
+        Ok(c) => c,
+        Err(p) => return p.into_response(),
+    };
+    let store = app.store.clone();
+    let done =
+        crate::api::off_thread(move |rt| rt.block_on(bw_app::users::decide_grant(&store, &ctx, id, approve))).await;
+    match done {
+        Ok(Ok(idx)) if approve => admin_back(Ok(format!("grant request {id} approved: grant {idx}"))),
+        Ok(Ok(_)) => admin_back(Ok(format!("grant request {id} refused"))),
         Ok(Err(bw_app::journal::ActionError::Invalid(m))) => admin_back(Err(m)),
         Ok(Err(e)) => Problem::internal(e).into_response(),
         Err(p) => p.into_response(),

@@ -396,6 +396,9 @@ fn a_year_prepared_and_approved_from_the_command_line() {
     assert!(year.body.contains(&format!("/approval/{}", urgent["id"])), "the emergency item is listed");
     let seen = page(&finance, &format!("/approval/{id}"));
     assert!(seen.body.contains("财政预算审核") && seen.body.contains("name=password"), "the decision form");
+    // Only to those who may decide: the unit's handler reads the item, without the form.
+    let theirs = page(&handler, &format!("/approval/{id}"));
+    assert!(theirs.status == 200 && !theirs.body.contains("name=password"), "{}", theirs.status);
     let form = |password: &str| {
         let body = format!("csrf={}&step=budget_review&decision=approve&comment=ok&password={password}", finance.1);
         let hs = [("Cookie", finance.0.as_str()), ("Content-Type", "application/x-www-form-urlencoded")];

@@ -12,8 +12,17 @@ fn check_prints_the_open_warnings_as_json_with_the_contracts_fields() {
     let db = dir.path().join("m.db");
     let data = dir.path().join("data");
     assert!(bw(&db, &["demo", "--no-serve", "--payments", "3000", "--data", data.to_str().unwrap()]).status.success());
+    let checkpoints = || {
+        let v: serde_json::Value = serde_json::from_str(&stdout(&bw(&db, &["verify", "--format", "json"]))).unwrap();
+        v["checkpoints"].as_u64().unwrap()
+    };
+    let before = checkpoints();
     let o = bw(&db, &["check", "--as-of", "2025-12-31", "--format", "json"]);
     assert!(o.status.success(), "{}", stderr(&o));
+    // The warnings and the emergency cases they call for are one commit (a crash after it
+    // cannot lose the cases).
+    assert!(!stderr(&o).contains(" 0 emergency cases opened"), "{}", stderr(&o));
+    assert_eq!(checkpoints(), before + 1, "{}", stderr(&o));
     let warnings: Vec<serde_json::Value> = serde_json::from_str(&stdout(&o)).unwrap();
     assert!(!warnings.is_empty());
     for w in &warnings {

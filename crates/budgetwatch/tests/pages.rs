@@ -140,6 +140,27 @@ fn drill_from_the_cockpit_to_a_voucher_and_act_on_a_warning() {
     assert!(r.headers.contains("error="), "an outside auditor's grant must end: {}", r.headers);
     let page = get(&admin, "/admin/users").body;
     assert!(page.contains("new.person") && page.contains("unit_finance"));
+    // A role at or above bureau_reviewer is only requested, and its requester cannot approve
+    // it: no buttons for them, and a forged post is refused.
+    let r = post("/admin/grants", format!("csrf={csrf}&name=new.person&role=bureau_head&scope=*&until="));
+    assert!(r.headers.contains("done=grant%20request"), "{}", r.headers);
+    let page = get(&admin, "/admin/users").body;
+    assert!(page.contains("待第二人批准的授权") && page.contains("需另一位管理员批准"), "{page}");
+    assert!(!page.contains("/approve\""), "{page}");
+    let asked: i64 =
+        page.split("<tr><td>").filter_map(|r| r.split('<').next()?.parse().ok()).next().expect("request id");
+    let r = post(&format!("/admin/requests/{asked}/approve"), format!("csrf={csrf}"));
+    assert!(r.headers.contains("error=") && r.headers.contains("cannot%20also%20approve"), "{}", r.headers);
+    // Asked by the operator instead, the administrator approves it on the page.
+    let o = common::bw(&db, &["user", "grant", "new.person", "bureau_reviewer"]);
+    assert!(common::stdout(&o).contains("waits for a second administrator"), "{}", common::stderr(&o));
+    let page = get(&admin, "/admin/users").body;
+    let theirs =
+        page.split("action=\"/admin/requests/").nth(1).and_then(|r| r.split('/').next()).expect("a request to decide");
+    let r = post(&format!("/admin/requests/{theirs}/approve"), format!("csrf={csrf}"));
+    assert!(r.headers.contains("done=") && r.headers.contains("approved"), "{}", r.headers);
+    let page = get(&admin, "/admin/users").body;
+    assert!(page.contains("bureau_reviewer") && !page.contains(&format!("/admin/requests/{theirs}/")), "{page}");
     assert_eq!(get(&handler, "/admin/users").status, 403);
     let me = request(&addr, "GET", "/api/v1/me", &[("Cookie", handler.as_str())], "").json();
     let own_csrf = me["csrf_token"].as_str().expect("csrf").to_string();

@@ -122,20 +122,9 @@ async fn wanted(conn: &mut bw_store::sqlx::AnyConnection) -> Result<Vec<(i64, &'
     Ok(out)
 }
 
-/// Opens the cases the open warnings call for (each its own action). Returns how many.
-pub async fn open_for_warnings(store: &Store, ctx: &Ctx) -> Result<usize, ActionError> {
-    let wanted = {
-        let mut conn = store.pool().acquire().await?;
-        wanted(&mut conn).await?
-    };
-    for (id, cause, title) in &wanted {
-        open(store, ctx, cause, Some(*id), title).await?;
-    }
-    Ok(wanted.len())
-}
-
-/// The same inside a write that is under way (an import's): the cases go into its journal
-/// and its transaction, so that they are committed with the warnings that call for them.
+/// Opens the cases the open warnings call for, inside the write that raised them (an
+/// import's or a check's): the cases go into its journal and its transaction, so that they
+/// are committed with the warnings that call for them. Returns how many.
 pub(crate) async fn open_for_warnings_in(
     tx: &mut bw_store::Tx,
     journal: &mut bw_store::JournalWriter,

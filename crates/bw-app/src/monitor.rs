@@ -1163,9 +1163,7 @@ pub async fn evaluate_as_of(store: &Store, as_of: Date) -> Result<Vec<Finding>, 
 /// Evaluates every rule as of `as_of`, records the findings, escalates overdue steps and
 /// opens the emergency cases the warnings call for; returns what changed.
 pub async fn check(store: &Store, ctx: &Ctx, as_of: Date) -> Result<CheckReport, ActionError> {
-    let mut report = record(store, ctx, as_of).await?;
-    report.emergencies = crate::emergency::open_for_warnings(store, ctx).await?;
-    Ok(report)
+    record(store, ctx, as_of).await
 }
 
 async fn record(store: &Store, ctx: &Ctx, as_of: Date) -> Result<CheckReport, ActionError> {
@@ -1203,8 +1201,11 @@ async fn record(store: &Store, ctx: &Ctx, as_of: Date) -> Result<CheckReport, Ac
     recorder.withdraw(&mut tx, &mut journal, &by, &findings, &|r| bw_rules::Rule::parse(r).is_some()).await?;
     recorder.escalate(&mut tx, &mut journal, &by, &calendar).await?;
     recorder.open_tasks(&mut tx, &mut journal, &by).await?;
-    let report = recorder.report;
-    if report.raised + report.updated + report.escalated + report.withdrawn == 0 {
+    let mut report = recorder.report;
+    // The emergency cases the warnings call for are committed with them: a crash after the
+    // commit cannot lose them.
+    report.emergencies = crate::emergency::open_for_warnings_in(&mut tx, &mut journal, &by).await?;
+    if report.raised + report.updated + report.escalated + report.withdrawn + report.emergencies == 0 {
         // Nothing to journal; only a rebuilt cache is kept.
         if cache_rebuilt {
             tx.commit().await?;

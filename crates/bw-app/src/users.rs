@@ -224,8 +224,44 @@ struct GrantData<'a> {
     until: Option<String>,
 }
 
+/// What a grant did: made at once, or asked for, waiting for a second person's approval.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Granted {
+    /// The grant, by its id (the journal index that made it).
+    Made(i64),
+    /// The grant request, by its id; `decide_grant` makes or refuses the grant.
+    Requested(i64),
+}
+
+impl std::fmt::Display for Granted {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Granted::Made(id) => write!(f, "grant {id}"),
+            Granted::Requested(id) => {
+                write!(f, "grant request {id}: waits for the approval of a second administrator")
+            }
+        }
+    }
+}
+
+/// Whether an active grant of a role at or above `bureau_reviewer` exists: until one does,
+/// the first is made at once (an installation starts with nobody to approve it).
+async fn anyone_high(store: &Store, today: Date) -> Result<bool, ActionError> {
+    let rows = sqlx::query("SELECT role, until FROM grants WHERE revoked_idx IS NULL").fetch_all(store.pool()).await?;
+    for r in rows {
+        let (role, until): (String, Option<String>) = (r.try_get(0)?, r.try_get(1)?);
+        let active = until.and_then(|u| Date::parse(&u).ok()).is_none_or(|u| u >= today);
+        if active && Role::parse(&role).is_ok_and(Role::needs_second_approval) {
+            return Ok(true);
+        }
+    }
+    Ok(false)
+}
+
 /// Grants `role` on `scope` to a user, until a day (inclusive) or without end; an outside
-/// auditor's grant must end.
+/// auditor's grant must end. A role at or above `bureau_reviewer` is only requested
+/// (`user.grant_request`): a second person approves it with `decide_grant` — except the
+/// installation's first such grant, which has nobody to approve it.
 pub async fn grant(
     store: &Store,
     ctx: &Ctx,
@@ -233,7 +269,7 @@ pub async fn grant(
     role: Role,
     scope: &Scope,
     until: Option<Date>,
-) -> Result<i64, ActionError> {
+) -> Result<Granted, ActionError> {
     if !exists(store, "SELECT 1 FROM users WHERE name = $1", user).await? {
         return Err(invalid(format!("no user {user:?}")));
     }
@@ -265,10 +301,43 @@ pub async fn grant(
         let id: i64 = r.try_get(0)?;
         return Err(invalid(format!("{user} already holds {} on {} (grant {id})", role.id(), scope.as_str())));
     }
+    let pending = sqlx::query(
+        "SELECT journal_idx FROM grant_requests WHERE user_name = $1 AND role = $2 AND scope = $3 AND decided_idx IS NULL",
+    )
+    .bind(user.to_string())
+    .bind(role.id())
+    .bind(scope.as_str().to_string())
+    .fetch_optional(store.pool())
+    .await?;
+    if let Some(r) = pending {
+        let id: i64 = r.try_get(0)?;
+        return Err(invalid(format!(
+            "{} on {} for {user} is already requested (request {id})",
+            role.id(),
+            scope.as_str()
+        )));
+    }
     let reason = ctx.reason.clone().unwrap_or_else(|| format!("{} on {} for {user}", role.id(), scope.as_str()));
     let until_s = until.map(|d| d.to_string());
     let data = GrantData { user, role: role.id(), scope: scope.as_str(), until: until_s.clone() };
     let (u, s) = (user.to_string(), scope.as_str().to_string());
+    if role.needs_second_approval() && anyone_high(store, ctx.today).await? {
+        let by = ctx.actor.clone();
+        let id = act(store, ctx, "user.grant_request", &reason, &data, async move |tx, idx| {
+            sqlx::query("INSERT INTO grant_requests (journal_idx, user_name, role, scope, until, requested_by, decided_idx, approved) VALUES ($1, $2, $3, $4, $5, $6, NULL, NULL)")
+                .bind(idx)
+                .bind(u)
+                .bind(role.id())
+                .bind(s)
+                .bind(until_s)
+                .bind(by)
+                .execute(&mut **tx)
+                .await?;
+            Ok(())
+        })
+        .await?;
+        return Ok(Granted::Requested(id));
+    }
     act(store, ctx, "user.grant", &reason, &data, async move |tx, idx| {
         sqlx::query("INSERT INTO grants (journal_idx, user_name, role, scope, until, revoked_idx) VALUES ($1, $2, $3, $4, $5, NULL)")
             .bind(idx)
@@ -276,6 +345,93 @@ pub async fn grant(
             .bind(role.id())
             .bind(s)
             .bind(until_s)
+            .execute(&mut **tx)
+            .await?;
+        Ok(())
+    })
+    .await
+    .map(Granted::Made)
+}
+
+/// A grant waiting for a second person's approval.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct GrantRequest {
+    pub id: i64,
+    pub user: String,
+    pub role: String,
+    pub scope: String,
+    pub until: Option<String>,
+    pub requested_by: String,
+}
+
+/// The grant requests not yet decided, oldest first.
+pub async fn grant_requests(store: &Store) -> Result<Vec<GrantRequest>, ActionError> {
+    let rows = sqlx::query(
+        "SELECT journal_idx, user_name, role, scope, until, requested_by FROM grant_requests WHERE decided_idx IS NULL ORDER BY journal_idx",
+    )
+    .fetch_all(store.pool())
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(GrantRequest {
+                id: r.try_get(0)?,
+                user: r.try_get(1)?,
+                role: r.try_get(2)?,
+                scope: r.try_get(3)?,
+                until: r.try_get(4)?,
+                requested_by: r.try_get(5)?,
+            })
+        })
+        .collect()
+}
+
+#[derive(serde::Serialize)]
+struct DecisionData<'a> {
+    request: i64,
+    user: &'a str,
+    role: &'a str,
+    scope: &'a str,
+    until: Option<&'a str>,
+}
+
+/// Approves (making the grant, `user.grant_approve`) or refuses (`user.grant_reject`) a
+/// grant request. The decider is a user who may manage accounts and neither asked for the
+/// grant nor receives it. Returns the decision's journal index (the grant's id when made).
+pub async fn decide_grant(store: &Store, ctx: &Ctx, request: i64, approve: bool) -> Result<i64, ActionError> {
+    let Some(r) = grant_requests(store).await?.into_iter().find(|r| r.id == request) else {
+        return Err(invalid(format!("no grant request {request} is waiting")));
+    };
+    bw_core::access::second_person(&r.requested_by, &ctx.actor, &r.user).map_err(|e| invalid(e.to_string()))?;
+    let decider = ctx.actor.strip_prefix("user:").unwrap_or(&ctx.actor);
+    if !access(store, decider, ctx.today).await?.has(Permission::ManageUsers) {
+        return Err(invalid(format!("{decider} may not decide grant requests (only administrators may)")));
+    }
+    if approve
+        && let Some(u) = r.until.as_deref().and_then(|u| Date::parse(u).ok())
+        && u < ctx.today
+    {
+        return Err(invalid(format!("grant request {request} ends on {u}, already past")));
+    }
+    let data = DecisionData { request, user: &r.user, role: &r.role, scope: &r.scope, until: r.until.as_deref() };
+    let (action, verb) = if approve { ("user.grant_approve", "approved") } else { ("user.grant_reject", "refused") };
+    let reason = ctx.reason.clone().unwrap_or_else(|| format!("grant request {request} {verb}"));
+    let row = r.clone();
+    act(store, ctx, action, &reason, &data, async move |tx, idx| {
+        let r = row;
+        if approve {
+            sqlx::query("INSERT INTO grants (journal_idx, user_name, role, scope, until, revoked_idx) VALUES ($1, $2, $3, $4, $5, NULL)")
+                .bind(idx)
+                .bind(r.user.clone())
+                .bind(r.role.clone())
+                .bind(r.scope.clone())
+                .bind(r.until.clone())
+                .execute(&mut **tx)
+                .await?;
+        }
+        sqlx::query("UPDATE grant_requests SET decided_idx = $1, approved = $2 WHERE journal_idx = $3 AND decided_idx IS NULL")
+            .bind(idx)
+            .bind(i64::from(approve))
+            .bind(request)
             .execute(&mut **tx)
             .await?;
         Ok(())
@@ -780,7 +936,12 @@ pub async fn demo_accounts(store: &Store, ctx: &Ctx) -> Result<Vec<DemoLogin>, A
     let department = tree.department_of(&unit).map(|d| d.code.clone()).unwrap_or_else(|| unit.clone());
     let until = Date::from_ymd(ctx.today.year() + 1, 12, 31);
     let mut out = Vec::new();
-    for role in Role::ALL {
+    // The administrator first (the installation's first high grant, made at once); the
+    // other roles at or above bureau_reviewer are then requested here and approved by it.
+    let mut roles = Role::ALL.to_vec();
+    roles.sort_by_key(|r| *r != Role::Admin);
+    let admin = Ctx { actor: format!("user:{}", Role::Admin.id().replace('_', "-")), ..ctx.clone() };
+    for role in roles {
         let scope = match role {
             Role::UnitHandler | Role::UnitFinance | Role::UnitHead => unit.clone(),
             Role::DepartmentReviewer => department.clone(),
@@ -795,9 +956,12 @@ pub async fn demo_accounts(store: &Store, ctx: &Ctx) -> Result<Vec<DemoLogin>, A
         let home = (scope != "*").then_some(unit.as_str()).filter(|_| role <= Role::UnitHead);
         add(store, ctx, &user, role.zh(), home, &password).await?;
         let limit = if role.time_limited() { until } else { None };
-        grant(store, ctx, &user, role, &Scope::parse(&scope), limit).await?;
+        if let Granted::Requested(id) = grant(store, ctx, &user, role, &Scope::parse(&scope), limit).await? {
+            decide_grant(store, &admin, id, true).await?;
+        }
         out.push(DemoLogin { user, role, scope, password });
     }
+    out.sort_by_key(|l| l.role);
     Ok(out)
 }
 

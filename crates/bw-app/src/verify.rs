@@ -761,6 +761,52 @@ impl Model {
                 let cells = vec![ix.clone(), text("user")?, text("role")?, text("scope")?, until, NULL.into()];
                 self.put("grants", ix, cells);
             }
+            "user.grant_request" => {
+                let d = data();
+                let text = |k: &str| d[k].as_str().map(str::to_string).ok_or(format!("no {k}"));
+                let until = d["until"].as_str().map(str::to_string).unwrap_or_else(|| NULL.into());
+                let cells = vec![
+                    ix.clone(),
+                    text("user")?,
+                    text("role")?,
+                    text("scope")?,
+                    until,
+                    e.actor.clone(),
+                    NULL.into(),
+                    NULL.into(),
+                ];
+                self.put("grant_requests", ix, cells);
+            }
+            "user.grant_approve" | "user.grant_reject" => {
+                let request = data()["request"].as_i64().ok_or("no request")?.to_string();
+                let approve = action == "user.grant_approve";
+                let Some(cells) = self.tables.get_mut("grant_requests").and_then(|t| t.get_mut(&request)) else {
+                    return Err(format!("decides grant request {request}, which the journal never made"));
+                };
+                if cells[6] != NULL {
+                    return Err(format!("grant request {request} decided twice"));
+                }
+                // Four eyes, as the journal records them: the decider is not the requester.
+                if bw_core::access::second_person(&cells[5], &e.actor, &cells[1]).is_err() {
+                    return Err(format!(
+                        "grant request {request} decided by {}, who asked for it or receives it",
+                        e.actor
+                    ));
+                }
+                cells[6] = ix.clone();
+                cells[7] = if approve { "1".into() } else { "0".into() };
+                if approve {
+                    let grant = vec![
+                        ix.clone(),
+                        cells[1].clone(),
+                        cells[2].clone(),
+                        cells[3].clone(),
+                        cells[4].clone(),
+                        NULL.into(),
+                    ];
+                    self.put("grants", ix, grant);
+                }
+            }
             "user.revoke" => {
                 let grant = data()["grant"].as_i64().ok_or("no grant")?.to_string();
                 let row = self.tables.get_mut("grants").and_then(|t| t.get_mut(&grant));
@@ -1428,6 +1474,11 @@ const PROJECTIONS: &[(&str, &str, &[&str])] = &[
         "grants",
         "SELECT CAST(journal_idx AS TEXT), journal_idx, user_name, role, scope, until, revoked_idx FROM grants",
         &["journal_idx", "user_name", "role", "scope", "until", "revoked_idx"],
+    ),
+    (
+        "grant_requests",
+        "SELECT CAST(journal_idx AS TEXT), journal_idx, user_name, role, scope, until, requested_by, decided_idx, approved FROM grant_requests",
+        &["journal_idx", "user_name", "role", "scope", "until", "requested_by", "decided_idx", "approved"],
     ),
     (
         "api_tokens",

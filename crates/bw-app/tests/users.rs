@@ -130,3 +130,67 @@ async fn accounts_grants_tokens_and_sessions() {
         assert!(v.ok, "{n}: {:?}", v.failures);
     }
 }
+
+#[tokio::test]
+async fn a_grant_at_or_above_bureau_reviewer_takes_a_second_administrator() {
+    use bw_app::users::Granted;
+    for db in common::databases().await {
+        let (s, n) = (&db.store, db.name);
+        common::seed(&db).await;
+        let c = common::ctx();
+        let today = c.at.date();
+        for (name, display) in [("zhang", "张"), ("li", "李"), ("puppet", "傀儡")] {
+            users::add(s, &c, name, display, None, "a long password").await.unwrap_or_else(|e| panic!("{n}: {e}"));
+        }
+        // The installation's first high grant has nobody to approve it: made at once.
+        let first = users::grant(s, &c, "zhang", Role::Admin, &Scope::All, None).await.unwrap();
+        assert!(matches!(first, Granted::Made(_)), "{n}: {first:?}");
+        // The administrator makes a puppet account bureau head: only a request.
+        let zhang = bw_app::Ctx { actor: "user:zhang".into(), ..c.clone() };
+        let asked = users::grant(s, &zhang, "puppet", Role::BureauHead, &Scope::All, None).await.unwrap();
+        let Granted::Requested(id) = asked else { panic!("{n}: {asked:?}") };
+        assert!(!users::access(s, "puppet", today).await.unwrap().has(Permission::CloseWarning), "{n}");
+        let again = users::grant(s, &zhang, "puppet", Role::BureauHead, &Scope::All, None).await;
+        assert!(again.is_err_and(|e| e.to_string().contains("already requested")), "{n}");
+        // Neither the requester (on a page or with --actor), nor the grantee, nor a
+        // non-administrator decides it.
+        for (actor, why) in [
+            ("user:zhang", "asked for this grant"),
+            ("zhang", "asked for this grant"),
+            ("user:puppet", "cannot approve a grant to themselves"),
+            ("user:li", "may not decide grant requests"),
+        ] {
+            let who = bw_app::Ctx { actor: actor.into(), ..c.clone() };
+            let r = users::decide_grant(s, &who, id, true).await;
+            assert!(r.as_ref().is_err_and(|e| e.to_string().contains(why)), "{n}: {actor}: {r:?}");
+        }
+        assert_eq!(users::grant_requests(s).await.unwrap().len(), 1, "{n}");
+        // A second administrator (li, granted admin by the operator and approved by zhang).
+        let Granted::Requested(li_admin) = users::grant(s, &c, "li", Role::Admin, &Scope::All, None).await.unwrap()
+        else {
+            panic!("{n}: a second admin is requested too")
+        };
+        users::decide_grant(s, &zhang, li_admin, true).await.unwrap();
+        assert!(users::access(s, "li", today).await.unwrap().has(Permission::ManageUsers), "{n}");
+        let li = bw_app::Ctx { actor: "user:li".into(), ..c.clone() };
+        let refused = users::decide_grant(s, &li, id, false).await.unwrap();
+        assert!(refused > id, "{n}");
+        assert!(users::grant_requests(s).await.unwrap().is_empty(), "{n}");
+        assert!(!users::access(s, "puppet", today).await.unwrap().has(Permission::CloseWarning), "{n}: refused");
+        let r = users::decide_grant(s, &li, id, true).await;
+        assert!(r.is_err_and(|e| e.to_string().contains("no grant request")), "{n}: decided once");
+        // Asked again and approved by li: the grant is made and named by the decision.
+        let Granted::Requested(id) =
+            users::grant(s, &zhang, "puppet", Role::BureauHead, &Scope::All, None).await.unwrap()
+        else {
+            panic!("{n}")
+        };
+        let grant = users::decide_grant(s, &li, id, true).await.unwrap();
+        assert!(users::access(s, "puppet", today).await.unwrap().has(Permission::CloseWarning), "{n}");
+        let listed = users::list(s, c.at).await.unwrap();
+        assert!(listed.iter().flat_map(|u| &u.grants).any(|g| g.id == grant && g.role == "bureau_head"), "{n}");
+        // The journal holds the four eyes: verify rebuilds the requests and the grants.
+        let v = bw_app::verify::verify(s, &common::trust()).await.unwrap();
+        assert!(v.ok, "{n}: {:?}", v.failures);
+    }
+}

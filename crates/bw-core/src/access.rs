@@ -121,6 +121,11 @@ pub enum Role {
 use Permission::*;
 
 impl Role {
+    /// Roles at or above `bureau_reviewer`: granting one takes a second person's approval.
+    pub fn needs_second_approval(self) -> bool {
+        matches!(self, Role::BureauReviewer | Role::BureauHead | Role::AuditDiscipline | Role::Admin)
+    }
+
     pub const ALL: [Role; 12] = [
         Role::Public,
         Role::Citizen,
@@ -449,6 +454,20 @@ pub fn closer_took_no_step<'a>(
     }
 }
 
+/// A grant of a role at or above `bureau_reviewer` waits for a second person: the approver
+/// is neither who asked for it nor who receives it (`actor`s are the journal's).
+pub fn second_person(requested_by: &str, approver: &str, grantee: &str) -> Result<(), Refusal> {
+    // A user acts as `user:NAME` on pages and as `NAME` with `--actor`: the same person.
+    let who = |a: &'_ str| a.strip_prefix("user:").unwrap_or(a).to_string();
+    if who(requested_by) == who(approver) {
+        Err(Refusal::Duties(format!("{approver} asked for this grant and cannot also approve it")))
+    } else if who(approver) == grantee {
+        Err(Refusal::Duties(format!("{grantee} cannot approve a grant to themselves")))
+    } else {
+        Ok(())
+    }
+}
+
 /// Nobody grants a role to themselves: `actor` is the journal's `user:NAME`.
 pub fn not_to_oneself(actor: &str, user: &str) -> Result<(), Refusal> {
     if actor.strip_prefix("user:") == Some(user) {
@@ -466,6 +485,12 @@ mod tests {
     fn no_side_doors_through_ones_own_steps_or_grants() {
         assert!(closer_took_no_step(["system", "user:alice"], "user:alice", "warning").is_err());
         assert!(closer_took_no_step(["system", "user:alice"], "user:bob", "warning").is_ok());
+        assert!(second_person("user:alice", "user:alice", "carol").is_err());
+        assert!(second_person("alice", "user:alice", "carol").is_err());
+        assert!(second_person("user:alice", "user:carol", "carol").is_err());
+        assert!(second_person("user:alice", "user:bob", "carol").is_ok());
+        assert!(Role::BureauReviewer.needs_second_approval() && Role::Admin.needs_second_approval());
+        assert!(!Role::DepartmentReviewer.needs_second_approval());
         assert!(not_to_oneself("user:admin", "admin").is_err());
         assert!(not_to_oneself("user:admin", "puppet").is_ok());
         assert!(not_to_oneself("cli:root", "admin").is_ok(), "the operator at the console sets up the first accounts");

@@ -500,21 +500,11 @@ pub struct Actor<'a> {
     pub whole: &'a [Role],
 }
 
-/// `actor` decides step `step_id` at `now`; the steps move on (the next group opens when
-/// one is approved in full). Refused, with the reason: a step not open (waiting, decided),
-/// a role that is not the step's (or no longer, once escalation moved it), the preparer,
-/// someone who already acted on the item.
-pub fn decide(
-    steps: &mut [Step],
-    prepared_by: &str,
-    step_id: &str,
-    actor: &Actor,
-    decision: Decision,
-    comment: &str,
-    clock: &Clock,
-) -> Result<Outcome, String> {
-    let (now, hours, calendar) = (clock.now, clock.hours, clock.calendar);
-    let i = steps.iter().position(|s| s.spec.id == step_id).ok_or_else(|| format!("no step {step_id}"))?;
+/// Whether `actor` may decide step `i` now, or why not: the step must be open, the actor
+/// neither the preparer nor anyone who acted on the item, and holding the step's role.
+/// Pages offer the decision form only where this holds.
+pub fn may_decide(steps: &[Step], prepared_by: &str, i: usize, actor: &Actor) -> Result<(), String> {
+    let step_id = &steps[i].spec.id;
     match steps[i].state {
         StepState::Open => {}
         StepState::Waiting => return Err(format!("step {step_id} is not open yet: earlier steps come first")),
@@ -537,6 +527,25 @@ pub fn decide(
         let place = if steps[i].spec.whole { " on the whole organisation" } else { "" };
         return Err(format!("step {step_id} needs the role {}{place}{moved}", role.id()));
     }
+    Ok(())
+}
+
+/// `actor` decides step `step_id` at `now`; the steps move on (the next group opens when
+/// one is approved in full). Refused, with the reason: a step not open (waiting, decided),
+/// a role that is not the step's (or no longer, once escalation moved it), the preparer,
+/// someone who already acted on the item.
+pub fn decide(
+    steps: &mut [Step],
+    prepared_by: &str,
+    step_id: &str,
+    actor: &Actor,
+    decision: Decision,
+    comment: &str,
+    clock: &Clock,
+) -> Result<Outcome, String> {
+    let (now, hours, calendar) = (clock.now, clock.hours, clock.calendar);
+    let i = steps.iter().position(|s| s.spec.id == step_id).ok_or_else(|| format!("no step {step_id}"))?;
+    may_decide(steps, prepared_by, i, actor)?;
     let s = &mut steps[i];
     s.state = if decision == Decision::Approve { StepState::Approved } else { StepState::Rejected };
     s.by = Some(actor.user.to_string());

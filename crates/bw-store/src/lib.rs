@@ -73,6 +73,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (32, "invoice keys", include_str!("invoice_key.sql")),
     (33, "yearly volumes", include_str!("volumes.sql")),
     (34, "log-in throttling", include_str!("login_attempts.sql")),
+    (35, "grant requests", include_str!("grant_requests.sql")),
 ];
 
 #[derive(Clone)]
