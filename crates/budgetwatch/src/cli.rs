@@ -33,8 +33,9 @@ struct Global {
     /// Why, as recorded in the journal.
     #[arg(long, global = true)]
     reason: Option<String>,
-    /// The installation's Ed25519 signing key file (default: the SQLite file's path with
-    /// `.key` appended; required for PostgreSQL). Created with mode 0600.
+    /// The installation's signing key file (default for a SQLite database: one named after
+    /// it in the user's configuration folder, ~/.config/budgetwatch/keys/; required for
+    /// PostgreSQL). Created with mode 0600; `ledger key --path` prints where it is.
     #[arg(long = "key-file", global = true, env = "BUDGETWATCH_KEY")]
     key_file: Option<PathBuf>,
 }
@@ -248,8 +249,11 @@ enum LedgerCommand {
     },
     /// Print the latest signed checkpoint (C2SP signed-note around a tlog-checkpoint).
     Checkpoint,
-    /// Print the installation's public verifier key.
-    Key,
+    /// Print the installation's public verifier key (with --path: where its key file is).
+    Key {
+        #[arg(long)]
+        path: bool,
+    },
     /// Print the consistency proof from the tree of OLD entries to the tree of NEW.
     ProveConsistency {
         #[arg(long)]
@@ -1423,15 +1427,48 @@ async fn open(g: &Global) -> Result<Store> {
     Ok(store)
 }
 
-/// The signing key's file: `--key-file`, else beside a SQLite database. A PostgreSQL
-/// database has no file to sit beside, and the working directory is no place for a key
-/// (a checkout's would end up in the repository): its key file must be named.
+/// The user's configuration folder for budgetwatch: `$XDG_CONFIG_HOME/budgetwatch`, else
+/// `$HOME/.config/budgetwatch`.
+fn config_dir() -> Result<PathBuf> {
+    let base = match (std::env::var_os("XDG_CONFIG_HOME"), std::env::var_os("HOME")) {
+        (Some(x), _) if !x.is_empty() => PathBuf::from(x),
+        (_, Some(h)) if !h.is_empty() => PathBuf::from(h).join(".config"),
+        _ => bail!("neither XDG_CONFIG_HOME nor HOME is set: name the signing key file with --key-file PATH"),
+    };
+    Ok(base.join("budgetwatch"))
+}
+
+/// The signing key's file: `--key-file`, else, for a SQLite database, one in the user's
+/// configuration folder named after the database's absolute path
+/// (`keys/<file name>-<8 hex digits>.key`). Never in the working directory or beside the
+/// database (a checkout's or a copied database's key would travel with it). A PostgreSQL
+/// database's key file must be named.
 fn key_path(g: &Global) -> Result<PathBuf> {
     if let Some(k) = &g.key_file {
         return Ok(k.clone());
     }
     match bw_store::describe(&g.db) {
-        (bw_store::Backend::Sqlite, _) => Ok(PathBuf::from(format!("{}.key", g.db.trim_start_matches("sqlite://")))),
+        (bw_store::Backend::Sqlite, _) => {
+            let db = Path::new(g.db.trim_start_matches("sqlite://"));
+            let name = db.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "db".into());
+            let parent = match db.parent() {
+                Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+                _ => PathBuf::from("."),
+            };
+            let parent = parent.canonicalize().with_context(|| format!("the folder of {}", db.display()))?;
+            let tag = bw_ledger::hex(&bw_ledger::sha256(parent.join(&name).as_os_str().as_encoded_bytes())[..4]);
+            let path = config_dir()?.join("keys").join(format!("{name}-{tag}.key"));
+            // A key left beside the database by an earlier version is not read from there.
+            let legacy = parent.join(format!("{name}.key"));
+            if !path.exists() && legacy.exists() {
+                bail!(
+                    "signing keys are no longer kept beside the database: move {} to {} (mode 0600), or name it with --key-file",
+                    legacy.display(),
+                    path.display()
+                );
+            }
+            Ok(path)
+        }
         (bw_store::Backend::Postgres, _) => bail!(
             "a PostgreSQL database needs its signing key file named: --key-file PATH or BUDGETWATCH_KEY=PATH (kept outside the database and the working directory, mode 0600)"
         ),
@@ -1766,7 +1803,14 @@ fn password() -> Result<String> {
 
 /// Writes a file readable by its owner alone.
 pub(crate) fn write_private(path: &Path, text: &str) -> Result<()> {
-    use std::os::unix::fs::OpenOptionsExt;
+    use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty() && !d.exists()) {
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(dir)
+            .with_context(|| format!("creating {}", dir.display()))?;
+    }
     let mut f = std::fs::OpenOptions::new()
         .write(true)
         .create_new(true)
@@ -2682,7 +2726,8 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                     Some(note) => print!("{note}"),
                     None => bail!("no checkpoint yet: the journal is empty"),
                 },
-                LedgerCommand::Key => {
+                LedgerCommand::Key { path: true } => println!("{}", key_path(&g)?.display()),
+                LedgerCommand::Key { path: false } => {
                     // The installation's key, from its key file; the database only echoes it.
                     let key = trusted_key(&g, None)?;
                     match store.meta("verifier_key").await? {

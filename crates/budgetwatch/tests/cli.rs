@@ -269,7 +269,7 @@ fn every_commit_leaves_a_checkpoint_signed_with_the_installation_key() {
     let db = dir.path().join("c.db");
     let o = bw(&db, &["init"]);
     assert!(o.status.success(), "{}", stderr(&o));
-    let key_file = dir.path().join("c.db.key");
+    let key_file = key_file(&db);
     let mode = std::fs::metadata(&key_file).expect("key file").permissions().mode() & 0o777;
     assert_eq!(mode, 0o600);
     assert!(std::fs::read_to_string(&key_file).expect("key").starts_with("PRIVATE+KEY+budgetwatch.local/"));
@@ -328,6 +328,7 @@ fn output_into_a_closed_pipe_ends_quietly() {
         .arg(&db)
         .arg("status")
         .env_remove("BUDGETWATCH_DB")
+        .env("XDG_CONFIG_HOME", config_home(&db))
         .stdout(writer)
         .stderr(std::process::Stdio::piped())
         .output()
@@ -354,6 +355,7 @@ fn calendar_today_is_the_date_in_the_installations_zone_whatever_the_machines_tz
         let o = Command::new(env!("CARGO_BIN_EXE_budgetwatch"))
             .args(["--db", db.to_str().unwrap(), "calendar", "today"])
             .env_remove("BUDGETWATCH_DB")
+            .env("XDG_CONFIG_HOME", config_home(&db))
             .env("TZ", tz)
             .output()
             .expect("run");
@@ -384,8 +386,35 @@ fn a_new_database_and_its_key_are_the_owners_alone_and_an_exposed_key_is_refused
     let db = dir.path().join("t.db");
     assert!(bw(&db, &["init"]).status.success());
     let mode = |p: &std::path::Path| std::fs::metadata(p).expect("file").permissions().mode() & 0o777;
-    let key = dir.path().join("t.db.key");
+    let key = key_file(&db);
     assert_eq!((mode(&db), mode(&key)), (0o600, 0o600));
+    // The key is in the user's configuration folder (its folder the owner's alone), never
+    // beside the database or in the working directory.
+    assert!(key.starts_with(config_home(&db).join("budgetwatch/keys")), "{}", key.display());
+    assert_eq!(mode(key.parent().expect("folder")), 0o700);
+    let beside: Vec<_> = std::fs::read_dir(dir.path())
+        .expect("dir")
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().ends_with(".key"))
+        .collect();
+    assert!(beside.is_empty(), "{beside:?}");
+    // Run with the default --db, nothing but the database lands in the working directory.
+    let work = dir.path().join("work");
+    std::fs::create_dir(&work).expect("mkdir");
+    let o = Command::new(env!("CARGO_BIN_EXE_budgetwatch"))
+        .arg("init")
+        .current_dir(&work)
+        .env_remove("BUDGETWATCH_DB")
+        .env("XDG_CONFIG_HOME", config_home(&db))
+        .output()
+        .expect("run");
+    assert!(o.status.success(), "{}", stderr(&o));
+    let here: Vec<String> = std::fs::read_dir(&work)
+        .expect("dir")
+        .filter_map(|e| e.ok().map(|e| e.file_name().to_string_lossy().into_owned()))
+        .collect();
+    assert!(here.iter().all(|n| n.starts_with("budgetwatch.db")), "only the database (and its WAL files): {here:?}");
+    assert!(!here.iter().any(|n| n.ends_with(".key")), "{here:?}");
     std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o644)).expect("chmod");
     let o = bw(&db, &["setting", "set", "import.errors_max", "50"]);
     assert!(!o.status.success(), "{}", stdout(&o));

@@ -136,8 +136,9 @@ fn check_consistency_proves_growth_and_catches_a_rewritten_history() {
     // (By someone holding a copy of the key but not the checkpoint kept beside it: with
     // it, the key refuses to sign a history that does not extend what it signed.)
     let key = dir.path().join("stolen.key");
+    let own = key_file(&db);
     let refused = Command::new(env!("CARGO_BIN_EXE_budgetwatch"))
-        .args(["--db", p(&dir.path().join("x.db")), "--key-file", p(&dir.path().join("a.db.key")), "import", "units"])
+        .args(["--db", p(&dir.path().join("x.db")), "--key-file", p(&own), "import", "units"])
         .arg(dir.path().join("u1.csv"))
         .output()
         .unwrap();
@@ -146,7 +147,7 @@ fn check_consistency_proves_growth_and_catches_a_rewritten_history() {
         "{}",
         stderr(&refused)
     );
-    std::fs::copy(dir.path().join("a.db.key"), &key).unwrap();
+    std::fs::copy(&own, &key).unwrap();
     let b = dir.path().join("b.db");
     let rebuilt = |args: &[&str]| {
         Command::new(env!("CARGO_BIN_EXE_budgetwatch"))
@@ -407,6 +408,7 @@ fn an_approver_signs_an_opinion_with_a_password_sealed_key() {
             .args(["--db", p(&db)])
             .args(args)
             .env("BUDGETWATCH_PASSWORD", password)
+            .env("XDG_CONFIG_HOME", config_home(&db))
             .output()
             .expect("run")
     };
@@ -434,7 +436,7 @@ fn verify_trusts_the_key_file_not_the_database_and_a_rotated_key_keeps_the_chain
     let o = bw(&db, &["verify"]);
     assert!(o.status.success(), "{}", stdout(&o));
     // Without the key file there is nothing outside the database to trust.
-    let keyfile = dir.path().join("t.db.key");
+    let keyfile = key_file(&db);
     let hidden = dir.path().join("hidden.key");
     std::fs::rename(&keyfile, &hidden).unwrap();
     let o = bw(&db, &["verify"]);

@@ -33,6 +33,7 @@ fn the_execution_report_as_pdf_and_xlsx_from_the_command_line_and_the_api() {
         .args(["--db", db_s, "report", "execution", "--period", "2025-07", "--format", "pdf", "--out"])
         .arg(&pdf)
         .env_remove("BUDGETWATCH_DB")
+        .env("XDG_CONFIG_HOME", common::config_home(std::path::Path::new(db_s)))
         .env_remove("BUDGETWATCH_FONT")
         .env("FONTCONFIG_FILE", "/nonexistent")
         .env("XDG_DATA_DIRS", "/nonexistent")

@@ -5,12 +5,24 @@ use std::io::{BufRead, BufReader, Read, Write};
 use std::path::Path;
 use std::process::{Child, Command, Output, Stdio};
 
+/// The configuration folder a test's runs use (keys land there): beside its database, in
+/// the test's own temporary directory, never the tester's own.
+pub fn config_home(db: &Path) -> std::path::PathBuf {
+    db.parent().map(|p| p.join("config")).unwrap_or_else(|| "config".into())
+}
+
+/// The signing key file of `db`, as `ledger key --path` names it.
+pub fn key_file(db: &Path) -> std::path::PathBuf {
+    std::path::PathBuf::from(stdout(&bw(db, &["ledger", "key", "--path"])).trim())
+}
+
 pub fn bw(db: &Path, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_budgetwatch"))
         .arg("--db")
         .arg(db)
         .args(args)
         .env_remove("BUDGETWATCH_DB")
+        .env("XDG_CONFIG_HOME", config_home(db))
         .output()
         .expect("run budgetwatch")
 }
@@ -22,6 +34,7 @@ pub fn bw_env(db: &Path, args: &[&str], key: &str, value: &str) -> Output {
         .arg(db)
         .args(args)
         .env_remove("BUDGETWATCH_DB")
+        .env("XDG_CONFIG_HOME", config_home(db))
         .env(key, value)
         .output()
         .expect("run budgetwatch")
@@ -51,6 +64,7 @@ pub fn spawn_server(db: &Path, args: &[&str]) -> (Child, String) {
         .arg(db)
         .args(args)
         .env_remove("BUDGETWATCH_DB")
+        .env("XDG_CONFIG_HOME", config_home(db))
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
@@ -137,6 +151,7 @@ pub fn demo_server(
         .args(["demo", "--addr", "127.0.0.1:0", "--payments", payments, "--data"])
         .arg(data)
         .env_remove("BUDGETWATCH_DB")
+        .env("XDG_CONFIG_HOME", config_home(db))
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
