@@ -2697,10 +2697,12 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                         dir.display()
                     );
                 }
-                LedgerCommand::Publish => match bw_app::witness::publish(&store, crate::clock::now(), true).await? {
-                    Some(size) => println!("published the checkpoint of {size} entries"),
-                    None => bail!("no checkpoint yet: the journal is empty"),
-                },
+                LedgerCommand::Publish => {
+                    match bw_app::witness::publish(&open_for_write(&g).await?, crate::clock::now(), true).await? {
+                        Some(size) => println!("published the checkpoint of {size} entries"),
+                        None => bail!("no checkpoint yet: the journal is empty"),
+                    }
+                }
                 LedgerCommand::Witnesses => {
                     for (name, key) in bw_app::witness::list(&store).await? {
                         println!("{name}\t{key}");

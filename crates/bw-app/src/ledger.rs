@@ -279,6 +279,11 @@ impl KeyChain {
         self.eras.last().map(|e| e.1.as_str()).unwrap_or_default()
     }
 
+    /// Every key of the chain, oldest first.
+    pub fn keys_all(&self) -> Vec<&str> {
+        self.eras.iter().map(|e| e.1.as_str()).collect()
+    }
+
     pub fn contains(&self, key: &str) -> bool {
         self.eras.iter().any(|e| e.1 == key)
     }

@@ -1877,8 +1877,9 @@ pub async fn verify(store: &Store, trust: &Trust) -> Result<Report, StoreError> 
             format!("the database records the origin {}, not the log's {origin}", o.unwrap_or_else(|| "(none)".into())),
         )),
     }
-    let cps =
-        sqlx::query("SELECT size, root, note, at, published_at FROM checkpoints ORDER BY size").fetch_all(pool).await?;
+    let cps = sqlx::query("SELECT size, root, note, at, published_at, published_sig FROM checkpoints ORDER BY size")
+        .fetch_all(pool)
+        .await?;
     let checkpoints = cps.len() as u64;
     let mut bodies: HashMap<i64, String> = HashMap::new();
     let mut published: HashMap<i64, bw_core::Timestamp> = HashMap::new();
@@ -1887,8 +1888,25 @@ pub async fn verify(store: &Store, trust: &Trust) -> Result<Report, StoreError> 
     for r in cps {
         let (cp_size, cp_root, note): (i64, Vec<u8>, String) = (r.try_get(0)?, r.try_get(1)?, r.try_get(2)?);
         let (at, published_at): (String, Option<String>) = (r.try_get(3)?, r.try_get(4)?);
+        let published_sig: Option<String> = r.try_get(5)?;
         latest = cp_size;
         let fail = |detail: String| failure("checkpoint", Some(cp_size as u64), None, detail);
+        // A publication carries the log key's signature over its size and time.
+        match (&published_at, &published_sig) {
+            (None, None) => {}
+            (Some(_), None) => f.push(fail("its publication is not signed by the log's key".into())),
+            (None, Some(_)) => f.push(fail("its signed publication was erased (published_at cleared)".into())),
+            (Some(p), Some(sig)) => {
+                let body = crate::witness::publication_text(&origin, cp_size, p);
+                let signed = chain.keys_all().iter().any(|k| {
+                    Verifier::parse(k).ok().and_then(|v| v.open(sig).ok().map(str::to_string)).as_deref()
+                        == Some(body.as_str())
+                });
+                if !signed {
+                    f.push(fail(format!("published at {p}, which is not the publication the log's key signed")));
+                }
+            }
+        }
         match bw_core::Timestamp::parse(&at) {
             None => f.push(fail(format!("its time {at:?} is not a time"))),
             Some(t) => {

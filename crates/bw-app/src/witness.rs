@@ -73,11 +73,19 @@ pub async fn list(store: &Store) -> Result<Vec<(String, String)>, StoreError> {
     rows.iter().map(|r| Ok((r.try_get(0)?, r.try_get(1)?))).collect()
 }
 
+/// The text the installation's key signs when it publishes the checkpoint of `size`
+/// entries at `at` (kept as `checkpoints.published_sig`, a signed note).
+pub fn publication_text(origin: &str, size: i64, at: &str) -> String {
+    format!("budgetwatch/publication/v1\n{origin}\n{size}\n{at}\n")
+}
+
 /// Publishes the latest checkpoint when the last publication is older than the
 /// `ledger.publish_minutes` setting (or at once with `force`), and returns the size now
-/// published, if any. Publishing marks a checkpoint; it writes no journal entry.
+/// published, if any. Publishing marks a checkpoint, with the installation key's signature
+/// over its size and time; it writes no journal entry.
 pub async fn publish(store: &Store, at: Timestamp, force: bool) -> Result<Option<u64>, ActionError> {
     let pool = store.pool();
+    let signer = store.signer().ok_or_else(|| ActionError::Invalid("publishing needs the signing key".into()))?;
     let minutes: i64 = crate::settings::get(store, "ledger.publish_minutes").await?.parse().unwrap_or(60);
     let last = sqlx::query(
         "SELECT size, published_at FROM checkpoints WHERE published_at IS NOT NULL ORDER BY size DESC LIMIT 1",
@@ -95,8 +103,10 @@ pub async fn publish(store: &Store, at: Timestamp, force: bool) -> Result<Option
     if last_size == Some(latest) || !due {
         return Ok(last_size.map(|s| s as u64));
     }
-    sqlx::query("UPDATE checkpoints SET published_at = $1 WHERE size = $2")
+    let sig = signer.sign(&publication_text(signer.name(), latest, &at.to_string()));
+    sqlx::query("UPDATE checkpoints SET published_at = $1, published_sig = $2 WHERE size = $3")
         .bind(at.to_string())
+        .bind(sig)
         .bind(latest)
         .execute(pool)
         .await?;

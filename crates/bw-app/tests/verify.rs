@@ -306,17 +306,44 @@ async fn published_at_and_the_journal_head_are_checked() {
         let now = bw_core::Timestamp(1_795_740_000);
         assert_eq!(bw_app::witness::publish(&db.store, now, true).await.unwrap(), Some(20));
         assert!(failures(&db).await.is_empty(), "{}", db.name);
-        exec(&db, "UPDATE checkpoints SET published_at = '2020-01-01T00:00:00Z' WHERE size = 20").await;
+        // Moved later, as a valid time after the commit: not what the key signed.
+        exec(&db, "UPDATE checkpoints SET published_at = '2030-01-01T00:00:00Z' WHERE size = 20").await;
         assert_eq!(
             failures(&db).await,
-            vec!["checkpoint 20: published at 2020-01-01T00:00:00Z, before it was signed (2026-11-26T23:30:00Z)"],
+            vec!["checkpoint 20: published at 2030-01-01T00:00:00Z, which is not the publication the log's key signed"],
+            "{}",
+            db.name
+        );
+        exec(&db, "UPDATE checkpoints SET published_at = '2020-01-01T00:00:00Z' WHERE size = 20").await;
+        assert!(
+            failures(&db).await.contains(
+                &"checkpoint 20: published at 2020-01-01T00:00:00Z, before it was signed (2026-11-26T23:30:00Z)"
+                    .to_string()
+            ),
             "{}",
             db.name
         );
         exec(&db, "UPDATE checkpoints SET published_at = 'yesterday' WHERE size = 20").await;
+        assert!(
+            failures(&db)
+                .await
+                .contains(&"checkpoint 20: its publication time \"yesterday\" is not a time".to_string()),
+            "{}",
+            db.name
+        );
+        // Erased, or written without the key.
+        exec(&db, "UPDATE checkpoints SET published_at = NULL").await;
         assert_eq!(
             failures(&db).await,
-            vec!["checkpoint 20: its publication time \"yesterday\" is not a time"],
+            vec!["checkpoint 20: its signed publication was erased (published_at cleared)"],
+            "{}",
+            db.name
+        );
+        exec(&db, "UPDATE checkpoints SET published_sig = NULL").await;
+        exec(&db, "UPDATE checkpoints SET published_at = '2026-11-27T00:00:00Z' WHERE size = 19").await;
+        assert_eq!(
+            failures(&db).await,
+            vec!["checkpoint 19: its publication is not signed by the log's key"],
             "{}",
             db.name
         );

@@ -74,6 +74,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (33, "yearly volumes", include_str!("volumes.sql")),
     (34, "log-in throttling", include_str!("login_attempts.sql")),
     (35, "grant requests", include_str!("grant_requests.sql")),
+    (36, "signed publications", include_str!("publications.sql")),
 ];
 
 #[derive(Clone)]
