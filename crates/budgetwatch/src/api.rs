@@ -43,6 +43,8 @@ pub struct App {
     /// A lock per key, held while a missing figure is computed, so that many requests
     /// arriving together for it compute it once (per key: a computation may need others).
     computing: Arc<std::sync::Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>>,
+    /// The queue of single payments to the group committer (`group`), started on first use.
+    pub(crate) group: Arc<std::sync::OnceLock<tokio::sync::mpsc::Sender<crate::group::Job>>>,
 }
 
 type Cached = (i64, Arc<dyn std::any::Any + Send + Sync>);
@@ -58,6 +60,7 @@ impl App {
             events: tokio::sync::broadcast::channel(1024).0,
             cache: Arc::default(),
             computing: Arc::default(),
+            group: Arc::default(),
         }
     }
 
@@ -120,7 +123,7 @@ impl App {
 }
 
 /// An error as an RFC 9457 problem document.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Problem {
     pub status: StatusCode,
     pub title: String,
@@ -182,6 +185,9 @@ impl IntoResponse for Problem {
         r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
         if self.status == StatusCode::UNAUTHORIZED {
             r.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
+        if self.status == StatusCode::SERVICE_UNAVAILABLE {
+            r.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
         }
         r
     }
@@ -600,16 +606,16 @@ struct WarningPage {
 
 /// What an ingestion recorded.
 #[derive(serde::Serialize, utoipa::ToSchema)]
-struct IngestReport {
-    rows: u64,
-    added: u64,
-    unchanged: u64,
-    held: usize,
-    batch: Option<i64>,
+pub(crate) struct IngestReport {
+    pub(crate) rows: u64,
+    pub(crate) added: u64,
+    pub(crate) unchanged: u64,
+    pub(crate) held: usize,
+    pub(crate) batch: Option<i64>,
     /// Notes of the validation (a payment accepted over its balance under control `warn`).
-    notes: Vec<String>,
+    pub(crate) notes: Vec<String>,
     /// The warnings the payments raised or changed.
-    warnings: Vec<bw_app::browse::WarningRow>,
+    pub(crate) warnings: Vec<bw_app::browse::WarningRow>,
 }
 
 #[derive(serde::Deserialize, Default, utoipa::IntoParams)]
@@ -993,9 +999,9 @@ async fn finding_history(
 // ---- ingestion ----
 
 /// Records in the payments template's columns, as strings.
-type Records = Vec<serde_json::Map<String, serde_json::Value>>;
+pub(crate) type Records = Vec<serde_json::Map<String, serde_json::Value>>;
 
-fn cell_text(v: &serde_json::Value) -> String {
+pub(crate) fn cell_text(v: &serde_json::Value) -> String {
     match v {
         serde_json::Value::Null => String::new(),
         serde_json::Value::String(s) => s.clone(),
@@ -1003,10 +1009,15 @@ fn cell_text(v: &serde_json::Value) -> String {
     }
 }
 
-/// Checks that the caller may record payments for every unit in `records`, then imports
-/// them as one file: same validation, idempotency (a voucher already recorded with the same
-/// content is left as it is) and journal as `budgetwatch import`.
-async fn ingest(app: &App, caller: &Caller, kind: Kind, records: Records, source: &str) -> Result<Response, Problem> {
+/// Checks that every record of `records` has known and required fields and that the caller
+/// may record for its unit (a revenue: its region).
+pub(crate) async fn precheck(
+    app: &App,
+    caller: &Caller,
+    kind: Kind,
+    records: &Records,
+    source: &str,
+) -> Result<(), Problem> {
     signed_in(caller)?;
     if records.is_empty() {
         return Err(Problem::bad_request(format!("no {} in the request", kind.as_str())));
@@ -1044,9 +1055,36 @@ async fn ingest(app: &App, caller: &Caller, kind: Kind, records: Records, source
         let code = r.get(owner).map(cell_text).unwrap_or_default();
         caller.check(&org, Permission::Ingest, code.trim())?;
     }
+    Ok(())
+}
+
+/// The context of records `caller` sends.
+pub(crate) fn ingest_ctx(caller: &Caller, source: &str) -> Result<bw_app::Ctx, Problem> {
+    Ok(bw_app::Ctx {
+        actor: format!("user:{}", caller.access.user),
+        at: crate::clock::now(),
+        today: crate::clock::today(),
+        reason: Some(format!("{source} by {}", caller.access.user)),
+        entropy: crate::clock::random_seed().map_err(Problem::internal)?,
+    })
+}
+
+/// A refused import's rows, numbered as the request's records (record n is file row n + 1).
+pub(crate) type Refusals = Vec<(u64, Option<String>, String)>;
+
+/// Imports `records` as one file (same validation, idempotency and journal as `budgetwatch
+/// import`): the report with notes naming the request's records, or every refusal.
+pub(crate) async fn import_records(
+    app: &App,
+    ctx: bw_app::Ctx,
+    kind: Kind,
+    records: &Records,
+    source: &str,
+) -> Result<Result<bw_app::import::ImportReport, (Refusals, usize)>, Problem> {
+    let columns: Vec<&str> = kind.columns().iter().map(|c| c.name).collect();
     let mut csv = csv::Writer::from_writer(Vec::new());
     csv.write_record(&columns).map_err(Problem::internal)?;
-    for r in &records {
+    for r in records {
         csv.write_record(columns.iter().map(|c| r.get(*c).map(cell_text).unwrap_or_default()))
             .map_err(Problem::internal)?;
     }
@@ -1054,13 +1092,6 @@ async fn ingest(app: &App, caller: &Caller, kind: Kind, records: Records, source
     let dir = tempfile::tempdir().map_err(Problem::internal)?;
     let path = dir.path().join(format!("{source}.csv"));
     std::fs::write(&path, bytes).map_err(Problem::internal)?;
-    let ctx = bw_app::Ctx {
-        actor: format!("user:{}", caller.access.user),
-        at: crate::clock::now(),
-        today: crate::clock::today(),
-        reason: Some(format!("{source} by {}", caller.access.user)),
-        entropy: crate::clock::random_seed().map_err(Problem::internal)?,
-    };
     let path_shown = path.display().to_string();
     let store = app.store.clone();
     let imported = off_thread(move |rt| {
@@ -1082,6 +1113,36 @@ async fn ingest(app: &App, caller: &Caller, kind: Kind, records: Records, source
     match imported {
         Ok(mut r) => {
             r.warnings = r.warnings.into_iter().map(renumber).collect();
+            Ok(Ok(r))
+        }
+        Err(bw_app::import::ImportError::Rejected { errors, more, .. }) => {
+            Ok(Err((errors.into_iter().map(|e| (e.row.saturating_sub(1), e.column, e.message)).collect(), more)))
+        }
+        Err(e) => Err(Problem::internal(e)),
+    }
+}
+
+/// A refusal as a 422 problem: "`n` error(s); nothing was recorded", each error by record.
+pub(crate) fn refused(errors: Refusals, more: usize) -> Problem {
+    let mut p = Problem::new(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "invalid",
+        format!("{} error(s); nothing was recorded", errors.len() + more),
+    );
+    for (row, field, message) in errors {
+        p.errors.push(json!({"row": row, "field": field, "message": message}));
+    }
+    p
+}
+
+/// Checks that the caller may record payments for every unit in `records`, then imports
+/// them as one file: same validation, idempotency (a voucher already recorded with the same
+/// content is left as it is) and journal as `budgetwatch import`.
+async fn ingest(app: &App, caller: &Caller, kind: Kind, records: Records, source: &str) -> Result<Response, Problem> {
+    precheck(app, caller, kind, &records, source).await?;
+    let ctx = ingest_ctx(caller, source)?;
+    match import_records(app, ctx, kind, &records, source).await? {
+        Ok(r) => {
             let raised = browse::warnings_between(&app.store, r.journal_first, r.journal_end)
                 .await
                 .map_err(Problem::internal)?;
@@ -1097,20 +1158,7 @@ async fn ingest(app: &App, caller: &Caller, kind: Kind, records: Records, source
             };
             Ok((status, Json(report)).into_response())
         }
-        Err(bw_app::import::ImportError::Rejected { errors, more, .. }) => {
-            let mut p = Problem::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "invalid",
-                format!("{} error(s); nothing was recorded", errors.len() + more),
-            );
-            for e in errors {
-                // Row 1 of the file is its header: row n of the request is file row n + 1.
-                let row = e.row.saturating_sub(1);
-                p.errors.push(json!({"row": row, "field": e.column, "message": e.message}));
-            }
-            Err(p)
-        }
-        Err(e) => Err(Problem::internal(e)),
+        Err((errors, more)) => Err(refused(errors, more)),
     }
 }
 
@@ -1166,6 +1214,14 @@ async fn idempotent(
 async fn post_one(app: &App, caller: &Caller, kind: Kind, body: &[u8]) -> Result<Response, Problem> {
     let record: serde_json::Map<String, serde_json::Value> = serde_json::from_slice(body)
         .map_err(|e| Problem::bad_request(format!("the body is not a JSON object: {e}")))?;
+    if kind == Kind::Payments {
+        // Single payments posted together are committed together (`group`).
+        let records = vec![record];
+        precheck(app, caller, kind, &records, "request").await?;
+        let ctx = ingest_ctx(caller, "request")?;
+        let record = records.into_iter().next().ok_or_else(|| Problem::bad_request("no payment"))?;
+        return crate::group::submit(app, ctx, record).await;
+    }
     ingest(app, caller, kind, vec![record], "request").await
 }
 

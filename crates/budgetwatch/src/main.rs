@@ -14,6 +14,7 @@ mod clock;
 mod documents_api;
 mod figures_api;
 mod fonts;
+mod group;
 mod ledger_api;
 mod library_api;
 mod pages;

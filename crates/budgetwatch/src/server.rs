@@ -56,6 +56,9 @@ pub fn router(app: App) -> Router {
 /// The largest request body: a batch of about a million payments.
 const BODY_MAX: usize = 256 << 20;
 
+/// The size past which the server checkpoints and truncates a SQLite WAL.
+const WAL_BOUND: u64 = 64 << 20;
+
 pub async fn serve(store: Store, addr: &str) -> Result<()> {
     let listener = tokio::net::TcpListener::bind(addr).await.with_context(|| format!("binding {addr}"))?;
     let local = listener.local_addr()?;
@@ -70,6 +73,17 @@ pub async fn serve(store: Store, addr: &str) -> Result<()> {
                 eprintln!("error: reading clock.time_zone: {e}");
             }
             tokio::time::sleep(std::time::Duration::from_secs(60)).await;
+        }
+    });
+    // The WAL kept in check: a large import or a day of writes leaves it large, and SQLite's
+    // own checkpoints never shrink the file while readers keep it in use.
+    let wal_store = store.clone();
+    tokio::spawn(async move {
+        loop {
+            tokio::time::sleep(std::time::Duration::from_secs(10)).await;
+            if let Err(e) = wal_store.checkpoint_wal(WAL_BOUND).await {
+                eprintln!("error: checkpointing the WAL: {e}");
+            }
         }
     });
     let app = App::new(store);

@@ -237,19 +237,43 @@ fn each_role_sees_and_does_only_what_its_grants_allow() {
     let r = request(&s.addr, "POST", "/api/v1/payments", &[t, json], &payment("API-4", &other, &indicator, "1.00"));
     assert_eq!(r.status, 403, "{}", r.body);
     assert_eq!(s.get("/api/v1/payments", &[t]).status, 403, "the token's scopes do not include reading");
-    // Many at once: each recorded (writers wait their turn rather than starve the pool).
-    let handles: Vec<_> = (0..8)
+    // Many at once, committed in groups: each answered with its own outcome — recorded,
+    // refused (a bad date among them refuses only itself), or unchanged (sent twice) — and
+    // every answered payment is in the database.
+    let handles: Vec<_> = (0..40)
         .map(|i| {
-            let (addr, bearer, body) =
-                (s.addr.clone(), bearer.clone(), payment(&format!("API-P{i}"), own, &indicator, "1.00"));
+            let mut body = payment(&format!("API-P{}", i % 36), own, &indicator, "1.00");
+            if i == 17 {
+                body = body.replace("2025-12-30", "2025-12-32");
+            }
+            let (addr, bearer) = (s.addr.clone(), bearer.clone());
             std::thread::spawn(move || {
                 let headers = [("Authorization", bearer.as_str()), ("Content-Type", "application/json")];
-                request(&addr, "POST", "/api/v1/payments", &headers, &body).status
+                let r = request(&addr, "POST", "/api/v1/payments", &headers, &body);
+                (i, r.status, r.body)
             })
         })
         .collect();
+    let mut added = 0;
     for h in handles {
-        assert_eq!(h.join().expect("thread"), 201);
+        let (i, status, body) = h.join().expect("thread");
+        let v: Value = serde_json::from_str(&body).expect("json");
+        match (i, status) {
+            (17, 422) => assert_eq!(v["errors"][0]["row"], 1, "{body}"),
+            (17, _) => panic!("the bad date: {status} {body}"),
+            (_, 201) => {
+                assert_eq!((v["rows"].as_u64(), v["added"].as_u64()), (Some(1), Some(1)), "{body}");
+                added += 1;
+            }
+            // A copy sent while the first was on its way is unchanged once it lands.
+            (_, 200) => assert_eq!((v["added"].as_u64(), v["unchanged"].as_u64()), (Some(0), Some(1)), "{body}"),
+            _ => panic!("{i}: {status} {body}"),
+        }
+    }
+    assert_eq!(added, 35, "36 vouchers, one of them refused");
+    for i in (0..36).filter(|i| *i != 17) {
+        let p = s.get(&format!("/api/v1/payments/{own}/API-P{i}"), &[("Cookie", finance.as_str())]);
+        assert_eq!(p.status, 200, "API-P{i}: {}", p.body);
     }
     let ndjson =
         format!("{}\n{}\n", payment("API-5", own, &indicator, "5.00"), payment("API-6", own, &indicator, "6.00"));

@@ -554,3 +554,21 @@ async fn approvals_carry_the_approvers_own_signature_and_forgeries_are_named() {
         );
     }
 }
+
+#[tokio::test]
+async fn a_grown_wal_is_checkpointed_and_truncated() {
+    for db in prepared().await {
+        let path = format!("{}-wal", db.store.location().trim_start_matches("sqlite://"));
+        let before = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
+        let done = db.store.checkpoint_wal(0).await.unwrap();
+        if db.name == "postgres" {
+            assert_eq!(done, None, "PostgreSQL keeps its own WAL");
+            continue;
+        }
+        assert!(before > 0, "the writes left a WAL");
+        assert_eq!(done, Some(before));
+        assert_eq!(std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0), 0, "truncated");
+        assert_eq!(db.store.checkpoint_wal(1 << 20).await.unwrap(), None, "under the bound: nothing to do");
+        assert!(failures(&db).await.is_empty());
+    }
+}

@@ -11,6 +11,7 @@ pub mod money;
 pub mod org;
 pub mod performance;
 pub mod records;
+pub mod refusal;
 pub mod report;
 pub mod settings;
 pub mod template;

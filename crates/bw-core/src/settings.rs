@@ -155,6 +155,18 @@ pub const SETTINGS: &[SettingSpec] = &[
         kind: SettingType::Integer { min: 1, max: 10_080 },
         about: "minutes between published checkpoints, the ones witnesses cosign",
     },
+    SettingSpec {
+        key: "ingest.group_max",
+        default: "1000",
+        kind: SettingType::Integer { min: 1, max: 100_000 },
+        about: "single payments posted together committed in one transaction, at most this many",
+    },
+    SettingSpec {
+        key: "ingest.group_wait_ms",
+        default: "2",
+        kind: SettingType::Integer { min: 0, max: 1_000 },
+        about: "milliseconds a group of single payments waits for more before it is committed",
+    },
 ];
 
 /// How a rule's warning is handled: `record` (kept, nobody notified), `warn`, `warn_attach`

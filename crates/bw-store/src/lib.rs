@@ -153,6 +153,8 @@ impl Store {
                         "PRAGMA foreign_keys = OFF",
                         "PRAGMA cache_size = -65536",
                         "PRAGMA temp_store = MEMORY",
+                        // A WAL grown by a large import is cut back to this once it is reset.
+                        "PRAGMA journal_size_limit = 67108864",
                     ] {
                         sqlx::query(pragma).execute(&mut *conn).await?;
                     }
@@ -223,6 +225,27 @@ impl Store {
         self.signing =
             Some(std::sync::Arc::new(Signing { signer, verifier, head_file, head: std::sync::Mutex::new(None) }));
         Ok(())
+    }
+
+    /// On SQLite, when the `-wal` file has grown past `bound` bytes: copies what it holds
+    /// into the database without waiting for readers (PASSIVE), and — when that got
+    /// everything — truncates it, which then takes an instant. Returns the WAL's size
+    /// before, if it was checkpointed. PostgreSQL manages its own WAL: nothing to do.
+    pub async fn checkpoint_wal(&self, bound: u64) -> Result<Option<u64>> {
+        if self.backend != Backend::Sqlite {
+            return Ok(None);
+        }
+        let wal = format!("{}-wal", self.location.trim_start_matches("sqlite://"));
+        let size = std::fs::metadata(&wal).map(|m| m.len()).unwrap_or(0);
+        if size <= bound {
+            return Ok(None);
+        }
+        let row = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)").fetch_one(&self.pool).await?;
+        let (busy, log, done): (i64, i64, i64) = (row.try_get(0)?, row.try_get(1)?, row.try_get(2)?);
+        if busy == 0 && log == done {
+            sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)").fetch_one(&self.pool).await?;
+        }
+        Ok(Some(size))
     }
 
     /// The log's hash and signature algorithms.
