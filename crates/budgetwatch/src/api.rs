@@ -4,6 +4,7 @@
 //! Every check is made here, on the server, against `bw_core::access`: a request outside
 //! the caller's permissions, subtree or data class gets 403 and no data.
 
+use bw_core::refusal::Code;
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
@@ -128,13 +129,33 @@ pub struct Problem {
     pub status: StatusCode,
     pub title: String,
     pub detail: String,
-    /// Field errors: `{field, message}` and, for rows of a file, `row`.
+    /// Field errors: `{field, message}` and, for rows of a file, `row` and `code`.
     pub errors: Vec<serde_json::Value>,
+    /// The refusal code, when the problem is a refusal (the first in precedence order).
+    pub code: Option<Code>,
 }
 
 impl Problem {
     pub fn new(status: StatusCode, title: &str, detail: impl Into<String>) -> Problem {
-        Problem { status, title: title.into(), detail: detail.into(), errors: Vec::new() }
+        // The refusals that are answered by a status of their own carry its code.
+        let code = Code::ALL.into_iter().find(|c| {
+            c.status() == status.as_u16()
+                && status != StatusCode::UNPROCESSABLE_ENTITY
+                && status != StatusCode::CONFLICT
+        });
+        Problem { status, title: title.into(), detail: detail.into(), errors: Vec::new(), code }
+    }
+
+    /// A refusal with `code`: its status comes from the code.
+    pub fn refusal(code: Code, detail: impl Into<String>) -> Problem {
+        let status = StatusCode::from_u16(code.status()).unwrap_or(StatusCode::UNPROCESSABLE_ENTITY);
+        Problem {
+            status,
+            title: code.id().replace('_', " "),
+            detail: detail.into(),
+            errors: Vec::new(),
+            code: Some(code),
+        }
     }
 
     pub fn bad_request(detail: impl Into<String>) -> Problem {
@@ -175,10 +196,14 @@ impl From<Refusal> for Problem {
 impl IntoResponse for Problem {
     fn into_response(self) -> Response {
         let body = ProblemDoc {
-            kind: format!("https://budgetwatch.invalid/problems/{}", self.slug()),
+            kind: match self.code {
+                Some(c) => format!("https://budgetwatch.invalid/problems/{}", c.id()),
+                None => format!("https://budgetwatch.invalid/problems/{}", self.slug()),
+            },
             title: self.title,
             status: self.status.as_u16(),
             detail: self.detail,
+            code: self.code.map(|c| c.id().to_string()),
             errors: self.errors,
         };
         let mut r = (self.status, Json(body)).into_response();
@@ -400,7 +425,10 @@ pub struct ProblemDoc {
     title: String,
     status: u16,
     detail: String,
-    /// Field errors: `{field, message}`, and `row` for a record of a batch.
+    /// The refusal code (docs/API.md, "Refusal codes"), when the problem is a refusal.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    code: Option<String>,
+    /// Field errors: `{field, message}`, and `row` and `code` for a record of a batch.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     #[schema(value_type = Vec<Object>)]
     errors: Vec<serde_json::Value>,
@@ -1028,13 +1056,9 @@ pub(crate) async fn precheck(
     let owner = if kind == Kind::Revenues { "region_code" } else { "unit_code" };
     for (i, r) in records.iter().enumerate() {
         if let Some(k) = r.keys().find(|k| !columns.contains(&k.as_str())) {
-            let mut p = Problem::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "invalid",
-                format!("{source}:{}: unknown field {k}", i + 1),
-            );
+            let mut p = Problem::refusal(Code::UnknownColumn, format!("{source}:{}: unknown field {k}", i + 1));
             let message = format!("not a column of the {} template", kind.as_str());
-            p.errors.push(json!({"row": i + 1, "field": k, "message": message}));
+            p.errors.push(json!({"row": i + 1, "field": k, "code": Code::UnknownColumn.id(), "message": message}));
             return Err(p);
         }
         // A record without a required field is invalid whoever sends it: named before the
@@ -1042,13 +1066,13 @@ pub(crate) async fn precheck(
         let missing: Vec<&str> =
             kind.columns().iter().filter(|c| c.required && !r.contains_key(c.name)).map(|c| c.name).collect();
         if !missing.is_empty() {
-            let mut p = Problem::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "invalid",
+            let mut p = Problem::refusal(
+                Code::MissingValue,
                 format!("{source}:{}: missing required field(s) {}", i + 1, missing.join(", ")),
             );
             for m in &missing {
-                p.errors.push(json!({"row": i + 1, "field": m, "message": "missing required field"}));
+                let code = Code::MissingValue.id();
+                p.errors.push(json!({"row": i + 1, "field": m, "code": code, "message": "missing required field"}));
             }
             return Err(p);
         }
@@ -1070,7 +1094,7 @@ pub(crate) fn ingest_ctx(caller: &Caller, source: &str) -> Result<bw_app::Ctx, P
 }
 
 /// A refused import's rows, numbered as the request's records (record n is file row n + 1).
-pub(crate) type Refusals = Vec<(u64, Option<String>, String)>;
+pub(crate) type Refusals = Vec<(u64, Option<String>, Code, String)>;
 
 /// Imports `records` as one file (same validation, idempotency and journal as `budgetwatch
 /// import`): the report with notes naming the request's records, or every refusal.
@@ -1115,22 +1139,21 @@ pub(crate) async fn import_records(
             r.warnings = r.warnings.into_iter().map(renumber).collect();
             Ok(Ok(r))
         }
-        Err(bw_app::import::ImportError::Rejected { errors, more, .. }) => {
-            Ok(Err((errors.into_iter().map(|e| (e.row.saturating_sub(1), e.column, e.message)).collect(), more)))
-        }
+        Err(bw_app::import::ImportError::Rejected { errors, more, .. }) => Ok(Err((
+            errors.into_iter().map(|e| (e.row.saturating_sub(1), e.column, e.code, e.message)).collect(),
+            more,
+        ))),
         Err(e) => Err(Problem::internal(e)),
     }
 }
 
-/// A refusal as a 422 problem: "`n` error(s); nothing was recorded", each error by record.
+/// A refusal as a problem: "`n` error(s); nothing was recorded", each error by record with
+/// its code; the problem's code (and so its status) is the first in precedence order.
 pub(crate) fn refused(errors: Refusals, more: usize) -> Problem {
-    let mut p = Problem::new(
-        StatusCode::UNPROCESSABLE_ENTITY,
-        "invalid",
-        format!("{} error(s); nothing was recorded", errors.len() + more),
-    );
-    for (row, field, message) in errors {
-        p.errors.push(json!({"row": row, "field": field, "message": message}));
+    let code = Code::first(errors.iter().map(|e| e.2)).unwrap_or(Code::InvalidValue);
+    let mut p = Problem::refusal(code, format!("{} error(s); nothing was recorded", errors.len() + more));
+    for (row, field, code, message) in errors {
+        p.errors.push(json!({"row": row, "field": field, "code": code.id(), "message": message}));
     }
     p
 }
@@ -1162,7 +1185,7 @@ async fn ingest(app: &App, caller: &Caller, kind: Kind, records: Records, source
     }
 }
 
-#[utoipa::path(post, path = "/api/v1/payments", tag = "payments", params(("Idempotency-Key" = Option<String>, Header, description = "a retry with the same key gets the first answer again")), request_body(content = Object, description = "one payment: the payments template's columns"), security((), ("token" = [])), responses((status = 201, description = "recorded", body = IngestReport), (status = 200, description = "already recorded with the same content", body = IngestReport), (status = 400, description = "a malformed parameter", body = ProblemDoc), (status = 401, description = "no or an unknown credential", body = ProblemDoc), (status = 403, description = "outside the caller's permissions, scope or class", body = ProblemDoc), (status = 422, description = "refused by validation; nothing recorded", body = ProblemDoc)))]
+#[utoipa::path(post, path = "/api/v1/payments", tag = "payments", params(("Idempotency-Key" = Option<String>, Header, description = "a retry with the same key gets the first answer again")), request_body(content = Object, description = "one payment: the payments template's columns"), security((), ("token" = [])), responses((status = 201, description = "recorded", body = IngestReport), (status = 200, description = "already recorded with the same content", body = IngestReport), (status = 400, description = "a malformed parameter", body = ProblemDoc), (status = 401, description = "no or an unknown credential", body = ProblemDoc), (status = 403, description = "outside the caller's permissions, scope or class", body = ProblemDoc), (status = 409, description = "a key already recorded with other content (duplicate_key_conflict); nothing recorded", body = ProblemDoc), (status = 422, description = "refused by validation; nothing recorded", body = ProblemDoc)))]
 async fn post_payment(
     State(app): State<App>,
     caller: Caller,
@@ -1225,7 +1248,7 @@ async fn post_one(app: &App, caller: &Caller, kind: Kind, body: &[u8]) -> Result
     ingest(app, caller, kind, vec![record], "request").await
 }
 
-#[utoipa::path(post, path = "/api/v1/revenues", tag = "revenues", params(("Idempotency-Key" = Option<String>, Header, description = "a retry with the same key gets the first answer again")), request_body(content = Object, description = "one revenue record: the revenues template's columns"), security((), ("token" = [])), responses((status = 201, description = "recorded", body = IngestReport), (status = 200, description = "already recorded with the same content", body = IngestReport), (status = 400, description = "a malformed body", body = ProblemDoc), (status = 401, description = "no or an unknown credential", body = ProblemDoc), (status = 403, description = "outside the caller's permissions or regions", body = ProblemDoc), (status = 422, description = "refused by validation; nothing recorded", body = ProblemDoc)))]
+#[utoipa::path(post, path = "/api/v1/revenues", tag = "revenues", params(("Idempotency-Key" = Option<String>, Header, description = "a retry with the same key gets the first answer again")), request_body(content = Object, description = "one revenue record: the revenues template's columns"), security((), ("token" = [])), responses((status = 201, description = "recorded", body = IngestReport), (status = 200, description = "already recorded with the same content", body = IngestReport), (status = 400, description = "a malformed body", body = ProblemDoc), (status = 401, description = "no or an unknown credential", body = ProblemDoc), (status = 403, description = "outside the caller's permissions or regions", body = ProblemDoc), (status = 409, description = "a key already recorded with other content (duplicate_key_conflict); nothing recorded", body = ProblemDoc), (status = 422, description = "refused by validation; nothing recorded", body = ProblemDoc)))]
 async fn post_revenue(
     State(app): State<App>,
     caller: Caller,
@@ -1235,7 +1258,7 @@ async fn post_revenue(
     idempotent(&app, &caller, &headers, post_one(&app, &caller, Kind::Revenues, &body)).await
 }
 
-#[utoipa::path(post, path = "/api/v1/revenues:batch", tag = "revenues", params(("Idempotency-Key" = Option<String>, Header, description = "a retry with the same key gets the first answer again")), request_body(content((String = "application/x-ndjson"), (String = "text/csv")), description = "revenue records as NDJSON or CSV in the revenues template"), security((), ("token" = [])), responses((status = 201, description = "recorded", body = IngestReport), (status = 200, description = "all already recorded", body = IngestReport), (status = 400, description = "a malformed body", body = ProblemDoc), (status = 401, description = "no or an unknown credential", body = ProblemDoc), (status = 403, description = "outside the caller's permissions or regions", body = ProblemDoc), (status = 415, description = "another body type", body = ProblemDoc), (status = 422, description = "refused by validation; nothing recorded", body = ProblemDoc)))]
+#[utoipa::path(post, path = "/api/v1/revenues:batch", tag = "revenues", params(("Idempotency-Key" = Option<String>, Header, description = "a retry with the same key gets the first answer again")), request_body(content((String = "application/x-ndjson"), (String = "text/csv")), description = "revenue records as NDJSON or CSV in the revenues template"), security((), ("token" = [])), responses((status = 201, description = "recorded", body = IngestReport), (status = 200, description = "all already recorded", body = IngestReport), (status = 400, description = "a malformed body", body = ProblemDoc), (status = 401, description = "no or an unknown credential", body = ProblemDoc), (status = 403, description = "outside the caller's permissions or regions", body = ProblemDoc), (status = 415, description = "another body type", body = ProblemDoc), (status = 409, description = "a key already recorded with other content (duplicate_key_conflict); nothing recorded", body = ProblemDoc), (status = 422, description = "refused by validation; nothing recorded", body = ProblemDoc)))]
 async fn post_revenues_batch(
     State(app): State<App>,
     caller: Caller,
@@ -1245,7 +1268,7 @@ async fn post_revenues_batch(
     idempotent(&app, &caller, &headers, post_batch(&app, &caller, Kind::Revenues, &headers, &body)).await
 }
 
-#[utoipa::path(post, path = "/api/v1/payments:batch", tag = "payments", params(("Idempotency-Key" = Option<String>, Header, description = "a retry with the same key gets the first answer again")), request_body(content((String = "application/x-ndjson"), (String = "text/csv")), description = "payments as NDJSON (one object a line) or CSV in the payments template"), security((), ("token" = [])), responses((status = 201, description = "recorded", body = IngestReport), (status = 200, description = "all already recorded", body = IngestReport), (status = 400, description = "a malformed parameter", body = ProblemDoc), (status = 401, description = "no or an unknown credential", body = ProblemDoc), (status = 403, description = "outside the caller's permissions, scope or class", body = ProblemDoc), (status = 415, description = "another body type", body = ProblemDoc), (status = 422, description = "refused by validation; nothing recorded", body = ProblemDoc)))]
+#[utoipa::path(post, path = "/api/v1/payments:batch", tag = "payments", params(("Idempotency-Key" = Option<String>, Header, description = "a retry with the same key gets the first answer again")), request_body(content((String = "application/x-ndjson"), (String = "text/csv")), description = "payments as NDJSON (one object a line) or CSV in the payments template"), security((), ("token" = [])), responses((status = 201, description = "recorded", body = IngestReport), (status = 200, description = "all already recorded", body = IngestReport), (status = 400, description = "a malformed parameter", body = ProblemDoc), (status = 401, description = "no or an unknown credential", body = ProblemDoc), (status = 403, description = "outside the caller's permissions, scope or class", body = ProblemDoc), (status = 415, description = "another body type", body = ProblemDoc), (status = 409, description = "a key already recorded with other content (duplicate_key_conflict); nothing recorded", body = ProblemDoc), (status = 422, description = "refused by validation; nothing recorded", body = ProblemDoc)))]
 async fn post_payments_batch(
     State(app): State<App>,
     caller: Caller,
@@ -1276,9 +1299,8 @@ async fn post_batch(
         // required column is named before anything else is looked at.
         let refs: Vec<&str> = raw.iter().map(String::as_str).collect();
         let map = bw_core::template::resolve_header(template, &refs, false).map_err(|errors| {
-            let mut p = Problem::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "invalid",
+            let mut p = Problem::refusal(
+                Code::first(errors.iter().map(|e| e.code)).unwrap_or(Code::MissingColumn),
                 errors
                     .iter()
                     .map(|e| format!("batch header: column {}: {}", e.column, e.message))
@@ -1286,7 +1308,7 @@ async fn post_batch(
                     .join("; "),
             );
             for e in &errors {
-                p.errors.push(json!({"field": e.column, "message": e.message}));
+                p.errors.push(json!({"field": e.column, "code": e.code.id(), "message": e.message}));
             }
             p
         })?;
@@ -1303,9 +1325,9 @@ async fn post_batch(
                     r.len(),
                     raw.len()
                 );
-                let mut p =
-                    Problem::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", format!("batch:{}: {message}", i + 1));
-                p.errors.push(json!({"row": i + 1, "field": "body", "message": message}));
+                let mut p = Problem::refusal(Code::FieldCountMismatch, format!("batch:{}: {message}", i + 1));
+                let code = Code::FieldCountMismatch.id();
+                p.errors.push(json!({"row": i + 1, "field": "body", "code": code, "message": message}));
                 return Err(p);
             }
             let record: serde_json::Map<String, serde_json::Value> = names

@@ -37,9 +37,8 @@ pub(crate) async fn submit(app: &App, ctx: bw_app::Ctx, record: Record) -> Resul
     let (reply, answer) = oneshot::channel();
     if let Err(e) = queue.try_send(Job { ctx, record, reply }) {
         return Err(match e {
-            mpsc::error::TrySendError::Full(_) => Problem::new(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "busy",
+            mpsc::error::TrySendError::Full(_) => Problem::refusal(
+                bw_core::refusal::Code::Busy,
                 "too many payments are waiting to be recorded: send this one again in a second (Retry-After)",
             ),
             mpsc::error::TrySendError::Closed(_) => Problem::internal("the payment committer stopped"),
@@ -137,8 +136,8 @@ async fn commit(app: &App, mut jobs: Vec<Job>) {
                     return;
                 }
                 let mut by_record: Vec<Refusals> = vec![Vec::new(); n];
-                for (row, field, message) in errors {
-                    by_record[row as usize - 1].push((1, field, message));
+                for (row, field, code, message) in errors {
+                    by_record[row as usize - 1].push((1, field, code, message));
                 }
                 let mut kept = Vec::new();
                 for (j, errs) in jobs.into_iter().zip(by_record) {

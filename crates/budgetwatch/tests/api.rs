@@ -234,6 +234,26 @@ fn each_role_sees_and_does_only_what_its_grants_allow() {
     let fields: Vec<&str> = errors.as_array().expect("errors").iter().filter_map(|e| e["field"].as_str()).collect();
     assert!(fields.contains(&"pay_date") && fields.contains(&"amount"), "{}", r.body);
     assert_eq!(r.json()["errors"][0]["row"], 1);
+    // Refusals carry their codes; the status comes from the first in precedence order.
+    assert_eq!(r.json()["code"], "invalid_value", "{}", r.body);
+    assert!(r.json()["type"].as_str().unwrap().ends_with("/problems/invalid_value"), "{}", r.body);
+    assert!(r.json()["errors"].as_array().unwrap().iter().all(|e| e["code"] == "invalid_value"), "{}", r.body);
+    let refusal = |body: &str| {
+        let r = request(&s.addr, "POST", "/api/v1/payments", &[t, json], body);
+        (r.status, r.json()["code"].as_str().unwrap_or("").to_string(), r.body)
+    };
+    let changed = payment("API-2", own, &indicator, "201.00");
+    let (status, code, body) = refusal(&changed);
+    assert_eq!((status, code.as_str()), (409, "duplicate_key_conflict"), "{body}");
+    let (status, code, body) = refusal(&payment("API-U", own, "NO-SUCH-INDICATOR", "1.00"));
+    assert_eq!((status, code.as_str()), (422, "unknown_indicator"), "{body}");
+    let (status, code, body) = refusal(&payment("API-F", own, &indicator, "1.00").replace("\"summary\"", "\"colour\""));
+    assert_eq!((status, code.as_str()), (422, "unknown_column"), "{body}");
+    let (status, code, body) =
+        refusal(&payment("API-M", own, &indicator, "1.00").replace("\"payee_account\"", "\"colour\""));
+    assert_eq!((status, code.as_str()), (422, "unknown_column"), "{body}");
+    let r = request(&s.addr, "POST", "/api/v1/payments", &[("Content-Type", "application/json")], &changed);
+    assert_eq!((r.status, r.json()["code"].as_str()), (401, Some("unauthorized")), "{}", r.body);
     let r = request(&s.addr, "POST", "/api/v1/payments", &[t, json], &payment("API-4", &other, &indicator, "1.00"));
     assert_eq!(r.status, 403, "{}", r.body);
     assert_eq!(s.get("/api/v1/payments", &[t]).status, 403, "the token's scopes do not include reading");

@@ -35,6 +35,7 @@ const BULK_BYTES: u64 = 16 << 20;
 /// Up to this size (about 3,000 rows) a payments file looks its keys up one by one instead
 /// of loading every stored key.
 const SMALL_BYTES: u64 = 512 << 10;
+use bw_core::refusal::Code;
 use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
@@ -47,6 +48,8 @@ pub struct RowError {
     pub file: String,
     pub row: u64,
     pub column: Option<String>,
+    /// Why, as a stable code (docs/API.md lists them).
+    pub code: Code,
     pub message: String,
 }
 
@@ -124,10 +127,10 @@ struct Accepted {
 const PERSONAL_COLUMNS: &[&str] = &["journal_idx", "field", "salt", "value"];
 
 /// A field refusal from a kind's checks: (template column index, message).
-type Refusal = (usize, String);
+type Refusal = (usize, Code, String);
 
 /// A refusal found once the whole file is read: (row, template column index, message).
-type RowRefusal = (u64, usize, String);
+type RowRefusal = (u64, usize, Code, String);
 
 enum Outcome {
     Add(Accepted),
@@ -254,12 +257,15 @@ impl IndState {
     /// Why money may not be paid or committed on this indicator: its project is a reserve
     /// project (never approved) or retired. A completed project still receives its final
     /// settlement on the indicators it has.
-    fn unfundable(&self) -> Option<String> {
+    fn unfundable(&self) -> Option<(Code, String)> {
         match &self.project {
-            Some((p, s @ (ProjectStatus::Reserve | ProjectStatus::Retired))) => Some(format!(
-                "project_not_fundable: indicator {} belongs to project {p}, which is {}: money goes only to approved, executing or completed projects",
-                self.code,
-                s.as_str()
+            Some((p, s @ (ProjectStatus::Reserve | ProjectStatus::Retired))) => Some((
+                Code::InvalidState,
+                format!(
+                    "project_not_fundable: indicator {} belongs to project {p}, which is {}: money goes only to approved, executing or completed projects",
+                    self.code,
+                    s.as_str()
+                ),
             )),
             _ => None,
         }
@@ -311,7 +317,7 @@ impl IndicatorBook {
 
     /// The indicator `code` of `year`; if there is none that year but exactly one with
     /// that code in any year, that one (indicators are unique within a year).
-    fn resolve(&self, code: &str, year: i32) -> Result<usize, String> {
+    fn resolve(&self, code: &str, year: i32) -> Result<usize, (Code, String)> {
         if let Some(i) = self.by_key.get(&(year, code.to_string())) {
             return Ok(*i);
         }
@@ -319,9 +325,15 @@ impl IndicatorBook {
             Some([i]) => Ok(*i),
             Some(many) if !many.is_empty() => {
                 let years: Vec<String> = many.iter().map(|i| self.items[*i].year.to_string()).collect();
-                Err(format!("indicator {code:?} exists in years {} but not in {year}", years.join(", ")))
+                Err((
+                    Code::UnknownIndicator,
+                    format!("indicator {code:?} exists in years {} but not in {year}", years.join(", ")),
+                ))
             }
-            _ => Err(format!("unknown indicator_code {code:?}: not in the database (import indicators first)")),
+            _ => Err((
+                Code::UnknownIndicator,
+                format!("unknown indicator_code {code:?}: not in the database (import indicators first)"),
+            )),
         }
     }
 
@@ -341,13 +353,18 @@ impl IndicatorBook {
     }
 }
 
-fn unit_ref(tree: &OrgTree, code: &str, want: OrgKind) -> Result<(), String> {
+fn unit_ref(tree: &OrgTree, code: &str, want: OrgKind) -> Result<(), (Code, String)> {
     match tree.get(code) {
-        None => Err(format!(
-            "unknown {} {code:?}: not in the database (import units first)",
-            if want == OrgKind::Region { "region_code" } else { "unit_code" }
+        None => Err((
+            Code::UnknownUnit,
+            format!(
+                "unknown {} {code:?}: not in the database (import units first)",
+                if want == OrgKind::Region { "region_code" } else { "unit_code" }
+            ),
         )),
-        Some(n) if n.kind != want => Err(format!("{code:?} is a {}, not a {}", n.kind.as_str(), want.as_str())),
+        Some(n) if n.kind != want => {
+            Err((Code::ReferenceMismatch, format!("{code:?} is a {}, not a {}", n.kind.as_str(), want.as_str())))
+        }
         Some(_) => Ok(()),
     }
 }
@@ -726,7 +743,11 @@ impl Importer {
                 let (data, hash) = json(&n)?;
                 match keys.check(n.code.clone(), &hash, row) {
                     Ok(Seen::Same) => Ok(Ok(Outcome::Unchanged)),
-                    Err(c) => Ok(Err(vec![(0, conflict(db, format!("code {:?}", n.code), c, &data).await?)])),
+                    Err(c) => Ok(Err(vec![(
+                        0,
+                        Code::DuplicateKeyConflict,
+                        conflict(db, format!("code {:?}", n.code), c, &data).await?,
+                    )])),
                     Ok(Seen::New) => {
                         pending.push((row, n, data, hash));
                         Ok(Ok(Outcome::Deferred))
@@ -740,13 +761,14 @@ impl Importer {
                     Err(c) => {
                         return Ok(Err(vec![(
                             0,
+                            Code::DuplicateKeyConflict,
                             conflict(db, format!("project_code {:?}", p.project_code), c, &data).await?,
                         )]));
                     }
                     Ok(Seen::New) => {}
                 }
                 if let Err(e) = unit_ref(tree, &p.unit_code, OrgKind::Unit) {
-                    return Ok(Err(vec![(2, e)]));
+                    return Ok(Err(vec![(2, e.0, e.1)]));
                 }
                 let projection = vec![
                     text(&p.project_code),
@@ -768,21 +790,23 @@ impl Importer {
                     Ok(Seen::Same) => return Ok(Ok(Outcome::Unchanged)),
                     Err(c) => {
                         let what = format!("indicator_code {:?} of {}", i.indicator_code, i.year);
-                        return Ok(Err(vec![(0, conflict(db, what, c, &data).await?)]));
+                        return Ok(Err(vec![(0, Code::DuplicateKeyConflict, conflict(db, what, c, &data).await?)]));
                     }
                     Ok(Seen::New) => {}
                 }
                 let mut refusals = Vec::new();
                 if let Err(e) = unit_ref(tree, &i.unit_code, OrgKind::Unit) {
-                    refusals.push((2, e));
+                    refusals.push((2, e.0, e.1));
                 }
                 match i.project_code.as_ref().map(|p| (p, projects.get(p))) {
                     Some((p, None)) => refusals.push((
                         3,
+                        Code::UnknownProject,
                         format!("unknown project_code {p:?}: not in the project library (import projects first)"),
                     )),
                     Some((p, Some(s @ (ProjectStatus::Reserve | ProjectStatus::Retired)))) => refusals.push((
                         3,
+                        Code::InvalidState,
                         format!(
                             "project_not_fundable: project {p:?} is {}: an indicator needs an approved, executing or completed project",
                             s.as_str()
@@ -816,33 +840,36 @@ impl Importer {
                     Err(k) => {
                         return Ok(Err(vec![(
                             0,
+                            Code::DuplicateKeyConflict,
                             conflict(db, format!("contract_no {:?}", c.contract_no), k, &data).await?,
                         )]));
                     }
                     Ok(Seen::New) => {}
                 }
                 if let Err(e) = unit_ref(tree, &c.unit_code, OrgKind::Unit) {
-                    return Ok(Err(vec![(1, e)]));
+                    return Ok(Err(vec![(1, e.0, e.1)]));
                 }
                 let idx = match book.resolve(&c.indicator_code, c.signed_on.year()) {
                     Ok(i) => i,
-                    Err(e) => return Ok(Err(vec![(2, e)])),
+                    Err(e) => return Ok(Err(vec![(2, e.0, e.1)])),
                 };
                 let st = &mut book.items[idx];
                 if st.unit_code != c.unit_code {
                     return Ok(Err(vec![(
                         2,
+                        Code::ReferenceMismatch,
                         format!("indicator {:?} belongs to unit {:?}, not {:?}", st.code, st.unit_code, c.unit_code),
                     )]));
                 }
                 if let Some(e) = st.unfundable().filter(|_| c.status == ContractStatus::Open) {
-                    return Ok(Err(vec![(2, e)]));
+                    return Ok(Err(vec![(2, e.0, e.1)]));
                 }
                 if c.status == ContractStatus::Open {
                     // A commitment beyond the free balance is held to the same control as a payment.
                     if let ControlDecision::Refuse { available } = st.balance.check(st.control, c.amount, Money::ZERO) {
                         return Ok(Err(vec![(
                             5,
+                            Code::IndicatorBalanceExceeded,
                             format!(
                                 "indicator_balance_exceeded: contract {} of {} exceeds the available balance {} of indicator {} (control block)",
                                 c.contract_no, c.amount, available, st.code
@@ -879,13 +906,14 @@ impl Importer {
                     Err(c) => {
                         return Ok(Err(vec![(
                             0,
+                            Code::DuplicateKeyConflict,
                             conflict(db, format!("record_no {:?}", r.record_no), c, &data).await?,
                         )]));
                     }
                     Ok(Seen::New) => {}
                 }
                 if let Err(e) = unit_ref(tree, &r.region_code, OrgKind::Region) {
-                    return Ok(Err(vec![(2, e)]));
+                    return Ok(Err(vec![(2, e.0, e.1)]));
                 }
                 *months
                     .entry((r.date.year(), r.region_code.clone(), r.revenue_code.to_string(), r.date.month_key()))
@@ -908,12 +936,12 @@ impl Importer {
                     Ok(Seen::Same) => return Ok(Ok(Outcome::Unchanged)),
                     Err(c) => {
                         let what = format!("target {} {} {}", t.year, t.region_code, t.revenue_code);
-                        return Ok(Err(vec![(0, conflict(db, what, c, &data).await?)]));
+                        return Ok(Err(vec![(0, Code::DuplicateKeyConflict, conflict(db, what, c, &data).await?)]));
                     }
                     Ok(Seen::New) => {}
                 }
                 if let Err(e) = unit_ref(tree, &t.region_code, OrgKind::Region) {
-                    return Ok(Err(vec![(1, e)]));
+                    return Ok(Err(vec![(1, e.0, e.1)]));
                 }
                 let projection = vec![
                     Value::Int(i64::from(t.year)),
@@ -930,12 +958,12 @@ impl Importer {
                     Ok(Seen::Same) => return Ok(Ok(Outcome::Unchanged)),
                     Err(c) => {
                         let what = format!("staff member {} of {}", m.id_hash, m.unit_code);
-                        return Ok(Err(vec![(0, conflict(db, what, c, &data).await?)]));
+                        return Ok(Err(vec![(0, Code::DuplicateKeyConflict, conflict(db, what, c, &data).await?)]));
                     }
                     Ok(Seen::New) => {}
                 }
                 if let Err(e) = unit_ref(tree, &m.unit_code, OrgKind::Unit) {
-                    return Ok(Err(vec![(0, e)]));
+                    return Ok(Err(vec![(0, e.0, e.1)]));
                 }
                 // Name, account and phone enter the entry only as salted commitments.
                 let mut committed = m.clone();
@@ -973,7 +1001,7 @@ impl Importer {
                 .into_iter()
                 .map(|(i, msg)| {
                     let col = if msg.contains("needs a level") { 4 } else { 2 };
-                    (pending[i].0, col, msg)
+                    (pending[i].0, col, Code::InvalidHierarchy, msg)
                 })
                 .collect());
         }
@@ -1090,31 +1118,40 @@ impl PaymentsState {
                 Some(r) => r.try_get(0)?,
                 None => -1,
             };
-            return Ok(Err(vec![(0, format!("voucher_conflict: {}", conflict(db, what(), Ok(idx), &data).await?))]));
+            return Ok(Err(vec![(
+                0,
+                Code::DuplicateKeyConflict,
+                format!("voucher_conflict: {}", conflict(db, what(), Ok(idx), &data).await?),
+            )]));
         }
         if let Some(seen) = self.in_file.get(&fp) {
             if seen.hash == half(&hash) {
                 return Ok(Ok(Outcome::Unchanged));
             }
             let row = u64::from(seen.row);
-            return Ok(Err(vec![(0, format!("voucher_conflict: {}", conflict(db, what(), Err(row), &data).await?))]));
+            return Ok(Err(vec![(
+                0,
+                Code::DuplicateKeyConflict,
+                format!("voucher_conflict: {}", conflict(db, what(), Err(row), &data).await?),
+            )]));
         }
         if let Err(e) = unit_ref(&self.tree, &p.unit_code, OrgKind::Unit) {
-            return Ok(Err(vec![(2, e)]));
+            return Ok(Err(vec![(2, e.0, e.1)]));
         }
         let idx = match self.book.resolve(&p.indicator_code, p.pay_date.year()) {
             Ok(i) => i,
-            Err(e) => return Ok(Err(vec![(3, e)])),
+            Err(e) => return Ok(Err(vec![(3, e.0, e.1)])),
         };
         if self.book.items[idx].unit_code != p.unit_code {
             let st = &self.book.items[idx];
             return Ok(Err(vec![(
                 3,
+                Code::ReferenceMismatch,
                 format!("indicator {:?} belongs to unit {:?}, not {:?}", st.code, st.unit_code, p.unit_code),
             )]));
         }
         if let Some(e) = self.book.items[idx].unfundable().filter(|_| p.amount.is_positive()) {
-            return Ok(Err(vec![(3, e)]));
+            return Ok(Err(vec![(3, e.0, e.1)]));
         }
         // A refund names the voucher it reverses, in this file or already stored.
         if let Some(orig_no) = &p.reverses {
@@ -1138,20 +1175,30 @@ impl PaymentsState {
                     self.book.by_key.get(&(year as i32, code)).copied(),
                 )
             } else {
-                return Ok(Err(vec![(12, format!("reverses unknown voucher {orig_no:?} of unit {:?}", p.unit_code))]));
+                return Ok(Err(vec![(
+                    12,
+                    Code::UnknownVoucher,
+                    format!("reverses unknown voucher {orig_no:?} of unit {:?}", p.unit_code),
+                )]));
             };
             if orig_amount <= 0 {
-                return Ok(Err(vec![(12, format!("voucher {orig_no:?} is itself a refund and cannot be reversed"))]));
+                return Ok(Err(vec![(
+                    12,
+                    Code::InvalidState,
+                    format!("voucher {orig_no:?} is itself a refund and cannot be reversed"),
+                )]));
             }
             if orig_ind != Some(idx) {
                 return Ok(Err(vec![(
                     3,
+                    Code::ReferenceMismatch,
                     format!("a refund must charge the indicator of the voucher it reverses ({orig_no:?})"),
                 )]));
             }
             if refund > orig_amount - orig_refunded {
                 return Ok(Err(vec![(
                     8,
+                    Code::AmountOutOfRange,
                     format!(
                         "refund of {} exceeds what remains of voucher {orig_no:?}: {} paid, {} already refunded",
                         Money::from_fen(refund),
@@ -1168,14 +1215,19 @@ impl PaymentsState {
             let Some(c) = self.contracts.get(cno) else {
                 return Ok(Err(vec![(
                     11,
+                    Code::UnknownContract,
                     format!("unknown contract_no {cno:?}: not in the database (import contracts first)"),
                 )]));
             };
             if c.unit_code != p.unit_code || c.indicator != Some(idx) {
-                return Ok(Err(vec![(11, format!("contract {cno:?} belongs to another unit or indicator"))]));
+                return Ok(Err(vec![(
+                    11,
+                    Code::ReferenceMismatch,
+                    format!("contract {cno:?} belongs to another unit or indicator"),
+                )]));
             }
             if c.status == ContractStatus::Cancelled && p.amount.is_positive() {
-                return Ok(Err(vec![(11, format!("contract {cno:?} is cancelled"))]));
+                return Ok(Err(vec![(11, Code::InvalidState, format!("contract {cno:?} is cancelled"))]));
             }
             if c.status == ContractStatus::Open {
                 from_commitment = Money::from_fen(p.amount.fen().clamp(0, (c.amount - c.paid).max(0)));
@@ -1191,6 +1243,7 @@ impl PaymentsState {
             ControlDecision::Refuse { available } => {
                 return Ok(Err(vec![(
                     8,
+                    Code::IndicatorBalanceExceeded,
                     format!(
                         "indicator_balance_exceeded: payment {} of {} exceeds the available balance {} of indicator {} (control block)",
                         p.voucher_no, p.amount, available, st.code
@@ -1331,9 +1384,9 @@ struct Errors {
 }
 
 impl Errors {
-    fn push(&mut self, row: u64, column: Option<String>, message: String) {
+    fn push(&mut self, row: u64, column: Option<String>, code: Code, message: String) {
         if self.list.len() < self.max {
-            self.list.push(RowError { file: self.file.clone(), row, column, message });
+            self.list.push(RowError { file: self.file.clone(), row, column, code, message });
         } else {
             self.more += 1;
         }
@@ -1365,7 +1418,9 @@ pub async fn import_file(
     let reject = |errors: Errors| ImportError::Rejected { file: errors.file, errors: errors.list, more: errors.more };
     let read_err = |errors: &mut Errors, e: ReadError, header: Option<&[String]>| {
         let column = e.column.map(|c| header.and_then(|h| h.get(c)).cloned().unwrap_or_else(|| format!("#{}", c + 1)));
-        errors.push(e.row, column, e.message);
+        // A file that cannot be read at all, or a cell that cannot be read as a value.
+        let code = if column.is_some() { Code::InvalidValue } else { Code::UnreadableFile };
+        errors.push(e.row, column, code, e.message);
     };
     let (mut source, header) = match Source::open(path) {
         Ok(v) => v,
@@ -1379,7 +1434,7 @@ pub async fn import_file(
         Ok(m) => m,
         Err(es) => {
             for e in es {
-                errors.push(1, Some(e.column), e.message);
+                errors.push(1, Some(e.column), e.code, e.message);
             }
             return Err(reject(errors));
         }
@@ -1500,6 +1555,7 @@ pub async fn import_file(
                 errors.push(
                     row,
                     None,
+                    Code::FieldCountMismatch,
                     format!(
                         "{} fields where the header has {columns_n} (an unquoted comma inside a value, such as the thousands separator of 1,000.00, or a truncated line?)",
                         cells.len()
@@ -1514,15 +1570,15 @@ pub async fn import_file(
             Ok(r) => r,
             Err(fes) => {
                 for fe in fes {
-                    errors.push(row, Some(map.labels[fe.column].clone()), fe.message);
+                    errors.push(row, Some(map.labels[fe.column].clone()), fe.code, fe.message);
                 }
                 continue;
             }
         };
         match importer.accept(store.pool(), &file, row, record).await? {
             Err(refusals) => {
-                for (col, msg) in refusals {
-                    errors.push(row, Some(map.labels[col].clone()), msg);
+                for (col, code, msg) in refusals {
+                    errors.push(row, Some(map.labels[col].clone()), code, msg);
                 }
             }
             Ok(Outcome::Unchanged) => report.unchanged += 1,
@@ -1558,8 +1614,8 @@ pub async fn import_file(
             }
         }
         Err(es) => {
-            for (row, col, msg) in es {
-                errors.push(row, Some(map.labels[col].clone()), msg);
+            for (row, col, code, msg) in es {
+                errors.push(row, Some(map.labels[col].clone()), code, msg);
             }
         }
     }
@@ -1623,6 +1679,7 @@ pub async fn import_file(
                 None => errors.push(
                     0,
                     None,
+                    Code::YearTotalExceeded,
                     format!(
                         "year_total_exceeded: the {volume} of {year} would total {} yuan (absolute amounts), above the {} yuan a year may hold",
                         bw_core::money::yuan_i128(total),
@@ -1652,6 +1709,7 @@ pub async fn import_file(
             errors.push(
                 0,
                 None,
+                Code::YearTotalExceeded,
                 format!(
                     "year_total_exceeded: the {t} of {year} would total about {:.0} yuan (absolute amounts), above the {} yuan a year may hold",
                     total / 100.0,
@@ -1697,6 +1755,7 @@ pub async fn import_file(
                     errors.push(
                         row,
                         Some(map.labels[0].clone()),
+                        Code::ForbiddenByRule,
                         format!(
                             "forbidden_by_rule: payment {v} is refused by rule {} ({rule}, handling forbid; {} warning)",
                             w.rule,

@@ -681,3 +681,58 @@ async fn amounts_and_yearly_totals_have_ceilings_so_no_sum_can_wrap() {
         assert_eq!(o.regions[0].paid.fen(), 10_000_000_000_000_000);
     }
 }
+
+#[tokio::test]
+async fn every_refusal_carries_its_code() {
+    for db in databases().await {
+        seed(&db).await;
+        let cases: [(&str, String, Vec<&str>); 8] = [
+            ("unknown unit", payments("C1,2026-03-01,U9,I1,30201,公司,6222,company,1,,,,\n"), vec!["unknown_unit"]),
+            (
+                "unknown indicator",
+                payments("C2,2026-03-01,U1,I9,30201,公司,6222,company,1,,,,\n"),
+                vec!["unknown_indicator"],
+            ),
+            (
+                "balance",
+                payments("C3,2026-03-01,U1,I1,30201,公司,6222,company,100000.01,,,,\n"),
+                vec!["indicator_balance_exceeded"],
+            ),
+            (
+                "a key twice with other content",
+                payments(
+                    "C4,2026-03-01,U1,I1,30201,公司,6222,company,1,,,,\nC4,2026-03-01,U1,I1,30201,公司,6222,company,2,,,,\n",
+                ),
+                vec!["duplicate_key_conflict"],
+            ),
+            (
+                "a bad date and an empty amount",
+                payments("C5,2026-02-30,U1,I1,30201,公司,6222,company,,,,,\n"),
+                vec!["invalid_value", "missing_value"],
+            ),
+            (
+                "a shifted row",
+                payments("C6,2026-03-01,U1,I1,30201,公司,6222,company,1,000.00,,,,\n"),
+                vec!["field_count_mismatch"],
+            ),
+            (
+                "an unknown column",
+                format!("colour,{PAYMENT_HEADER}red,C7,2026-03-01,U1,I1,30201,公司,6222,company,1,,,,\n"),
+                vec!["unknown_column"],
+            ),
+            (
+                "an unknown contract",
+                payments("C8,2026-03-01,U1,I1,30201,公司,6222,company,1,,,H9,\n"),
+                vec!["unknown_contract"],
+            ),
+        ];
+        for (what, body, want) in cases {
+            let r = import_str(&db, Kind::Payments, "c.csv", &body).await;
+            let mut codes = error_codes(&db, r);
+            codes.sort_unstable();
+            let mut want = want;
+            want.sort_unstable();
+            assert_eq!(codes, want, "{}: {what}", db.name);
+        }
+    }
+}

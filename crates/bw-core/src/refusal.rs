@@ -40,6 +40,8 @@ pub enum Code {
     UnknownVoucher,
     /// A reference to a record of another unit, indicator or kind.
     ReferenceMismatch,
+    /// A unit whose parent, kind or level breaks the organisation's rules.
+    InvalidHierarchy,
     /// A record whose state does not allow it (a cancelled contract, a project not
     /// fundable, a refund of a refund).
     InvalidState,
@@ -47,8 +49,6 @@ pub enum Code {
     DuplicateKeyConflict,
     /// A payment or commitment beyond its indicator's available balance (control block).
     IndicatorBalanceExceeded,
-    /// A payment beyond its contract's remaining amount.
-    ContractBalanceExceeded,
     /// A payment a rule handled `forbid` refuses.
     ForbiddenByRule,
     /// A year's total of absolute amounts beyond what a year may hold.
@@ -77,10 +77,10 @@ impl Code {
         Code::UnknownContract,
         Code::UnknownVoucher,
         Code::ReferenceMismatch,
+        Code::InvalidHierarchy,
         Code::InvalidState,
         Code::DuplicateKeyConflict,
         Code::IndicatorBalanceExceeded,
-        Code::ContractBalanceExceeded,
         Code::ForbiddenByRule,
         Code::YearTotalExceeded,
         Code::Busy,
@@ -105,10 +105,10 @@ impl Code {
             Code::UnknownContract => "unknown_contract",
             Code::UnknownVoucher => "unknown_voucher",
             Code::ReferenceMismatch => "reference_mismatch",
+            Code::InvalidHierarchy => "invalid_hierarchy",
             Code::InvalidState => "invalid_state",
             Code::DuplicateKeyConflict => "duplicate_key_conflict",
             Code::IndicatorBalanceExceeded => "indicator_balance_exceeded",
-            Code::ContractBalanceExceeded => "contract_balance_exceeded",
             Code::ForbiddenByRule => "forbidden_by_rule",
             Code::YearTotalExceeded => "year_total_exceeded",
             Code::Busy => "busy",

@@ -181,6 +181,8 @@ const REVENUE_TARGETS: &[Column] = &[
 pub struct HeaderError {
     /// The header as written, or the template's name for a missing column.
     pub column: String,
+    /// `unknown_column` or `missing_column`.
+    pub code: crate::refusal::Code,
     pub message: String,
 }
 
@@ -214,6 +216,7 @@ pub fn resolve_header(kind: Kind, headers: &[&str], allow_extra: bool) -> Result
         match found {
             Some(ci) if positions[ci].is_some() => errors.push(HeaderError {
                 column: h.to_string(),
+                code: crate::refusal::Code::UnknownColumn,
                 message: format!("duplicate column: {} is already given by {:?}", cols[ci].name, labels[ci]),
             }),
             Some(ci) => {
@@ -221,13 +224,16 @@ pub fn resolve_header(kind: Kind, headers: &[&str], allow_extra: bool) -> Result
                 labels[ci] = h.to_string();
             }
             None if allow_extra => extra.push(fi),
-            None if h.is_empty() => {
-                errors.push(HeaderError { column: format!("#{}", fi + 1), message: "empty header".into() })
-            }
+            None if h.is_empty() => errors.push(HeaderError {
+                column: format!("#{}", fi + 1),
+                code: crate::refusal::Code::UnknownColumn,
+                message: "empty header".into(),
+            }),
             None => {
                 let names: Vec<&str> = cols.iter().map(|c| c.name).collect();
                 errors.push(HeaderError {
                     column: h.to_string(),
+                    code: crate::refusal::Code::UnknownColumn,
                     message: format!(
                         "unknown column for {} (expected {}; use --allow-extra to ignore extra columns)",
                         kind.as_str(),
@@ -241,6 +247,7 @@ pub fn resolve_header(kind: Kind, headers: &[&str], allow_extra: bool) -> Result
         if c.required && positions[ci].is_none() {
             errors.push(HeaderError {
                 column: c.name.to_string(),
+                code: crate::refusal::Code::MissingColumn,
                 message: format!("missing required column {} ({})", c.name, c.zh),
             });
         }
@@ -265,6 +272,8 @@ pub enum Record {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct FieldError {
     pub column: usize,
+    /// `missing_value` or `invalid_value`.
+    pub code: crate::refusal::Code,
     pub message: String,
 }
 
@@ -283,8 +292,11 @@ impl<'a> Fields<'a> {
         self.values.get(i).copied().unwrap_or("").trim()
     }
 
+    /// A bad value: `missing_value` when the cell is empty, else `invalid_value`.
     fn fail(&mut self, i: usize, message: impl Into<String>) {
-        self.errors.push(FieldError { column: i, message: message.into() });
+        use crate::refusal::Code;
+        let code = if self.raw(i).trim().is_empty() { Code::MissingValue } else { Code::InvalidValue };
+        self.errors.push(FieldError { column: i, code, message: message.into() });
     }
 
     fn key_opt(&mut self, i: usize) -> Option<String> {
@@ -303,7 +315,11 @@ impl<'a> Fields<'a> {
     /// A required value: an empty one is an error.
     fn required(&mut self, i: usize, v: Option<String>) -> String {
         v.unwrap_or_else(|| {
-            self.fail(i, "required value is empty");
+            self.errors.push(FieldError {
+                column: i,
+                code: crate::refusal::Code::MissingValue,
+                message: "required value is empty".into(),
+            });
             String::new()
         })
     }
@@ -409,7 +425,11 @@ impl<'a> Fields<'a> {
             _ => {
                 let mut errors = self.errors;
                 if errors.is_empty() {
-                    errors.push(FieldError { column: 0, message: "invalid row".into() });
+                    errors.push(FieldError {
+                        column: 0,
+                        code: crate::refusal::Code::InvalidValue,
+                        message: "invalid row".into(),
+                    });
                 }
                 Err(errors)
             }

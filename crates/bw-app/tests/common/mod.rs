@@ -155,3 +155,14 @@ pub fn error_lines(db: &TestDb, r: Result<bw_app::import::ImportReport, bw_app::
         other => panic!("{}: expected a refusal, got {other:?}", db.name),
     }
 }
+
+/// The codes of a refused import's errors, in order.
+pub fn error_codes(
+    db: &TestDb,
+    r: Result<bw_app::import::ImportReport, bw_app::import::ImportError>,
+) -> Vec<&'static str> {
+    match r {
+        Err(bw_app::import::ImportError::Rejected { errors, .. }) => errors.iter().map(|e| e.code.id()).collect(),
+        other => panic!("{}: expected a refusal, got {other:?}", db.name),
+    }
+}
