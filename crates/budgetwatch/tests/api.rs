@@ -683,3 +683,80 @@ fn new_warnings_reach_streams_and_signed_webhooks_of_those_who_may_see_them() {
     drop(s);
     assert!(bw(&db, &["verify"]).status.success());
 }
+
+/// One POST on a fresh connection that may fail (the server is being killed): the status.
+fn try_post(addr: &str, token: &str, body: &str) -> Option<u16> {
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect(addr).ok()?;
+    s.set_read_timeout(Some(std::time::Duration::from_secs(30))).ok()?;
+    let req = format!(
+        "POST /api/v1/payments HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nAuthorization: Bearer {token}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    s.write_all(req.as_bytes()).ok()?;
+    let mut out = String::new();
+    s.read_to_string(&mut out).ok()?;
+    out.split_whitespace().nth(1)?.parse().ok()
+}
+
+#[test]
+fn a_server_killed_while_payments_arrive_keeps_every_answered_one() {
+    let dir = tempfile::tempdir().expect("dir");
+    let db = dir.path().join("k.db");
+    let data = dir.path().join("data");
+    let mut s = demo(&db, &data);
+    let token = stdout(&bw(&db, &["user", "token", "unit-handler", "--scopes", "ingest"])).trim().to_string();
+    let own = "990000001001";
+    let indicator = std::fs::read_to_string(data.join("payments.csv"))
+        .expect("demo payments")
+        .lines()
+        .map(|l| l.split(',').collect::<Vec<_>>())
+        .find(|f| f[2] == own && f[4] == "30201")
+        .map(|f| f[3].to_string())
+        .expect("an indicator of the unit");
+    let answered = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let workers: Vec<_> = (0..32)
+        .map(|c| {
+            let (addr, token, indicator, answered) =
+                (s.addr.clone(), token.clone(), indicator.clone(), answered.clone());
+            std::thread::spawn(move || {
+                for i in 0..1_000 {
+                    let voucher = format!("KILL-{c:02}-{i:04}");
+                    let body = payment(&voucher, own, &indicator, "0.01");
+                    match try_post(&addr, &token, &body) {
+                        Some(201) => answered.lock().expect("lock").push(voucher),
+                        Some(other) => panic!("{voucher}: {other}"),
+                        None => return, // the server is gone
+                    }
+                }
+            })
+        })
+        .collect();
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    let _ = s.child.kill(); // SIGKILL
+    let _ = s.child.wait();
+    for w in workers {
+        w.join().expect("worker");
+    }
+    let answered = answered.lock().expect("lock").clone();
+    assert!(answered.len() > 20, "payments were answered before the kill: {}", answered.len());
+    // Every payment answered 201 is in the database, and the log verifies.
+    let o = bw(&db, &["verify"]);
+    assert!(o.status.success(), "{}", stdout(&o));
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    let stored: std::collections::HashSet<String> = rt.block_on(async {
+        let store = bw_store::Store::open(db.to_str().expect("path"), false).await.expect("open");
+        bw_store::sqlx::query("SELECT voucher_no FROM payments WHERE voucher_no LIKE 'KILL-%'")
+            .fetch_all(store.pool())
+            .await
+            .expect("query")
+            .iter()
+            .map(|r| bw_store::sqlx::Row::get::<String, _>(r, 0))
+            .collect()
+    });
+    for v in &answered {
+        assert!(stored.contains(v), "{v} was answered 201 but is not in the database");
+    }
+    // Nothing half there: every stored payment has its journal entry (verify passed).
+    assert!(stored.len() >= answered.len());
+}
