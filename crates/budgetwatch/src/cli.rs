@@ -173,6 +173,11 @@ enum Command {
         /// A witness's cosignature key whose cosignatures are required (repeatable).
         #[arg(long)]
         witness: Vec<String>,
+        /// Check only what was appended since the last checkpoint a verify found whole (the
+        /// new entries, the checkpoints after it, the payments they wrote); the whole log
+        /// when there is no such mark.
+        #[arg(long)]
+        since_checkpoint: bool,
     },
     /// Evaluate the twelve warning rules as of DATE (default today), record what they find
     /// (journaled), and print the open warnings of that year.
@@ -2195,13 +2200,17 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             let store = open_for_write(&g).await?;
             server::serve(store, &addr).await?;
         }
-        Command::Verify { format, key, witness } => {
+        Command::Verify { format, key, witness, since_checkpoint } => {
             // The kept checkpoint comes with the installation's own key, not with a given one.
             let head = if key.is_none() { kept_head(&head_path(&key_path(&g)?))? } else { None };
             let trust = bw_app::verify::Trust { key: trusted_key(&g, key)?, witnesses: witness, head };
             let store = open(&g).await?;
             let started = std::time::Instant::now();
-            let r = bw_app::verify::verify(&store, &trust).await?;
+            let r = if since_checkpoint {
+                bw_app::verify::verify_since(&store, &trust).await?
+            } else {
+                bw_app::verify::verify_and_mark(&store, &trust).await?
+            };
             let summary = format!(
                 "{}: {} entries, root {}, {} checkpoints, {} rows compared ({:.2} s: Merkle {:.2}, replay {:.2}, tables {:.2})",
                 if r.ok { "verified" } else { "FAILED" },

@@ -160,7 +160,7 @@ pub async fn check_consistency(store: &Store, key: &str, note: &str) -> Result<s
     Ok(out)
 }
 
-fn unhex(s: &str) -> Option<Hash> {
+pub fn unhex(s: &str) -> Option<Hash> {
     if s.len() != 64 {
         return None;
     }
@@ -312,4 +312,56 @@ pub fn open_with_all(note: &str, keys: &[&str]) -> Result<Checkpoint, String> {
     }
     let text = text.ok_or("no key")?;
     Checkpoint::parse(text).map_err(|e| format!("not a checkpoint: {e}"))
+}
+
+/// The roots of the perfect subtrees that make up the tree of `size` entries, left to
+/// right (largest first), read from the stored tiles: (height, hash). Appending leaves to
+/// them (`Frontier`) gives every later tree head without the earlier leaves.
+pub async fn frontier(store: &Store, size: u64) -> Result<Vec<(u32, Hash)>, LedgerError> {
+    with_tiles(store, |n| {
+        let mut out = Vec::new();
+        let mut offset = 0u64;
+        for k in (0..64u32).rev() {
+            if size & (1 << k) != 0 {
+                out.push((k, n(k, offset >> k)?));
+                offset += 1 << k;
+            }
+        }
+        Ok(out)
+    })
+    .await
+}
+
+/// A compact range from the first entry: the perfect subtrees' roots, largest first.
+pub struct Frontier {
+    suite: Suite,
+    nodes: Vec<(u32, Hash)>,
+}
+
+impl Frontier {
+    pub fn new(suite: Suite, nodes: Vec<(u32, Hash)>) -> Frontier {
+        Frontier { suite, nodes }
+    }
+
+    pub fn push(&mut self, leaf: Hash) {
+        let mut h = (0u32, leaf);
+        while let Some(&(k, left)) = self.nodes.last() {
+            if k != h.0 {
+                break;
+            }
+            self.nodes.pop();
+            h = (k + 1, self.suite.node(&left, &h.1));
+        }
+        self.nodes.push(h);
+    }
+
+    /// The RFC 6962 root of the entries pushed so far.
+    pub fn root(&self) -> Hash {
+        let mut it = self.nodes.iter().rev();
+        let Some(&(_, mut acc)) = it.next() else { return self.suite.empty_root() };
+        for (_, n) in it {
+            acc = self.suite.node(n, &acc);
+        }
+        acc
+    }
 }

@@ -2108,3 +2108,216 @@ pub async fn verify(store: &Store, trust: &Trust) -> Result<Report, StoreError> 
         failures: f.list,
     })
 }
+
+/// The `meta` key of the last checkpoint a verify found whole: "SIZE HEXROOT".
+const MARK: &str = "verified_through";
+
+async fn set_mark(store: &Store, size: i64, root: &[u8]) -> Result<(), StoreError> {
+    let value = format!("{size} {}", hex(root));
+    let mut tx = store.begin_operational().await?;
+    sqlx::query("DELETE FROM meta WHERE key = $1").bind(MARK).execute(&mut *tx).await?;
+    sqlx::query("INSERT INTO meta (key, value) VALUES ($1, $2)").bind(MARK).bind(value).execute(&mut *tx).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// The latest stored checkpoint's size and root.
+async fn latest_checkpoint(store: &Store) -> Result<Option<(i64, Vec<u8>)>, StoreError> {
+    let row = sqlx::query("SELECT size, root FROM checkpoints ORDER BY size DESC LIMIT 1")
+        .fetch_optional(store.pool())
+        .await?;
+    Ok(match row {
+        Some(r) => Some((r.try_get(0)?, r.try_get(1)?)),
+        None => None,
+    })
+}
+
+/// `verify`, then, when everything holds, marks the latest checkpoint as verified (the
+/// starting point of `verify_since`).
+pub async fn verify_and_mark(store: &Store, trust: &Trust) -> Result<Report, StoreError> {
+    let r = verify(store, trust).await?;
+    if r.ok
+        && let Some((size, root)) = latest_checkpoint(store).await?
+    {
+        set_mark(store, size, &root).await?;
+    }
+    Ok(r)
+}
+
+/// Checks only what was appended since the last verified checkpoint (`verify_and_mark`):
+/// the mark must be a checkpoint the trusted key signed whose root the stored tree still
+/// has; the new entries are rehashed onto the tree's frontier at the mark, and every later
+/// checkpoint's signature and root are checked against it, the latest covering the journal;
+/// the payments the new entries wrote are compared with them. What came before the mark,
+/// the tiles and the other tables are a full `verify`'s (which runs instead when there is
+/// no usable mark, or the new entries rotate the key).
+pub async fn verify_since(store: &Store, trust: &Trust) -> Result<Report, StoreError> {
+    let pool = store.pool();
+    let suite = store.suite();
+    let started = std::time::Instant::now();
+    let mark = store.meta(MARK).await?.and_then(|v| {
+        let (s, r) = v.split_once(' ')?;
+        Some((s.parse::<u64>().ok()?, crate::ledger::unhex(r)?))
+    });
+    let Some((m, mark_root)) = mark else { return verify_and_mark(store, trust).await };
+    let mut f = Failures::default();
+    let verifier = Verifier::parse(&trust.key).map_err(|e| StoreError::Journal(format!("the log's key: {e}")))?;
+    let signed = |note: &str| -> Result<Checkpoint, String> {
+        let text = verifier.open(note).map_err(|e| format!("signature does not verify with the log's key: {e}"))?;
+        Checkpoint::parse(text).map_err(|e| format!("not a checkpoint: {e}"))
+    };
+    // The mark: a checkpoint of the trusted key, whose tree the stored tiles still give.
+    let row = sqlx::query("SELECT note FROM checkpoints WHERE size = $1").bind(m as i64).fetch_optional(pool).await?;
+    let mark_ok = row
+        .and_then(|r| r.try_get::<String, _>(0).ok())
+        .and_then(|note| signed(&note).ok())
+        .is_some_and(|cp| cp.root == mark_root);
+    if !mark_ok {
+        // A mark that is not a signed checkpoint was not written by verify: check it all.
+        let mut r = verify_and_mark(store, trust).await?;
+        r.failures.push(failure(
+            "journal",
+            Some(m),
+            Some(MARK.into()),
+            "the verified-through mark is not a checkpoint of this log; the whole log was verified instead".into(),
+        ));
+        r.ok = false;
+        return Ok(r);
+    }
+    if store.meta("verifier_key").await?.as_deref() != Some(trust.key.as_str()) {
+        f.push(failure(
+            "key",
+            None,
+            Some("meta.verifier_key".into()),
+            format!("the database records another verifier key than the log's {}", trust.key),
+        ));
+    }
+    let nodes = crate::ledger::frontier(store, m).await.map_err(|e| StoreError::Journal(e.to_string()))?;
+    let mut front = crate::ledger::Frontier::new(suite, nodes);
+    if front.root() != mark_root {
+        f.push(failure(
+            "tile",
+            Some(m),
+            Some("merkle_tiles".into()),
+            "the stored tree at the verified checkpoint is not the one signed".into(),
+        ));
+    }
+    // The checkpoints after the mark, by size.
+    let mut cps: std::collections::BTreeMap<u64, (Vec<u8>, String)> = std::collections::BTreeMap::new();
+    for r in
+        sqlx::query("SELECT size, root, note FROM checkpoints WHERE size > $1").bind(m as i64).fetch_all(pool).await?
+    {
+        cps.insert(r.try_get::<i64, _>(0)? as u64, (r.try_get(1)?, r.try_get(2)?));
+    }
+    let new_checkpoints = cps.len() as u64;
+    // The new entries, rehashed onto the frontier; each checkpoint's root on the way.
+    let mut next = m as i64;
+    let mut payments = Vec::new();
+    loop {
+        let rows = sqlx::query("SELECT idx, leaf_hash, entry FROM journal WHERE idx >= $1 ORDER BY idx LIMIT $2")
+            .bind(next)
+            .bind(ENTRY_PAGE_ROWS)
+            .fetch_all(pool)
+            .await?;
+        if rows.is_empty() {
+            break;
+        }
+        for r in &rows {
+            let (idx, stored, entry): (i64, Vec<u8>, Vec<u8>) = (r.try_get(0)?, r.try_get(1)?, r.try_get(2)?);
+            while next < idx {
+                f.entry(next as u64, "missing: the journal skips this index (deleted entry)".into());
+                next += 1;
+            }
+            let leaf = suite.leaf(&entry);
+            if stored.as_slice() != leaf {
+                f.entry(
+                    idx as u64,
+                    format!(
+                        "stored leaf hash {} but the entry hashes to {} (entry or hash altered)",
+                        hex(&stored),
+                        hex(&leaf)
+                    ),
+                );
+            }
+            match bw_ledger::decode_raw(&entry) {
+                Ok(e) if e.action == "key.rotate" => return verify_and_mark(store, trust).await,
+                Ok(e) if e.action == "payment.record" => payments.push(idx),
+                Ok(_) => {}
+                Err(e) => f.entry(idx as u64, format!("not a journal entry: {e}")),
+            }
+            front.push(leaf);
+            next = idx + 1;
+            if let Some((root, note)) = cps.get(&(next as u64)) {
+                let fail = |d: String| failure("checkpoint", Some(next as u64), None, d);
+                match signed(note) {
+                    Err(e) => f.push(fail(e)),
+                    Ok(cp) if cp.root != front.root() || root.as_slice() != cp.root.as_slice() => f.push(fail(
+                        "its root is not the root of the stored journal at that size: history was rewritten".into(),
+                    )),
+                    Ok(_) => {}
+                }
+            }
+            if let Some(kept) = trust.head.as_ref().filter(|k| k.size == next as u64 && k.size > m)
+                && kept.root != front.root()
+            {
+                f.push(failure("checkpoint", Some(kept.size), Some("kept".into()), "the entries are not the ones the installation's key signed (its kept checkpoint): history was rewritten".into()));
+            }
+        }
+    }
+    let size = next as u64;
+    let head: i64 = sqlx::query("SELECT size FROM journal_head WHERE id = 1").fetch_one(pool).await?.try_get(0)?;
+    if head as u64 != size {
+        f.push(failure("journal", None, None, format!("the journal head says {head} entries, {size} are stored")));
+    }
+    if let Some(kept) = &trust.head
+        && kept.size > size
+    {
+        f.push(failure("checkpoint", Some(kept.size), Some("kept".into()), format!("the installation's key signed a checkpoint of {} entries but the journal holds {size}: entries were removed", kept.size)));
+    }
+    let latest = cps.keys().next_back().copied().unwrap_or(m);
+    if latest < size {
+        f.push(failure("checkpoint", None, None, format!("the latest signed checkpoint covers {latest} of the journal's {size} entries: the rest were never signed")));
+    }
+    // The payments the new entries wrote.
+    let mut rows_checked = 0;
+    for chunk in payments.chunks(500) {
+        let list: Vec<String> = chunk.iter().map(|i| i.to_string()).collect();
+        let sql = format!("{PAYMENTS_SQL} WHERE journal_idx IN ({})", list.join(","));
+        let stored = sqlx::query(AssertSqlSafe(sql)).fetch_all(pool).await?;
+        let mut seen = std::collections::HashSet::new();
+        for row in &stored {
+            let (key, cells) = payment_row(row)?;
+            let idx: i64 = row.try_get(17)?;
+            let year: i64 = row.try_get(4)?;
+            seen.insert(idx);
+            rows_checked += 1;
+            match expected_payment(pool, suite, idx as u64, year as i32).await? {
+                Some(e) => compare_row(&mut f, "payments", &key, PAYMENT_COLUMNS, &cells, &e),
+                None => {
+                    f.row("payments", &key, None, format!("differs from journal entry {idx}, which no longer decodes"))
+                }
+            }
+        }
+        for idx in chunk.iter().filter(|i| !seen.contains(i)) {
+            f.row("payments", &format!("entry {idx}"), None, "row missing: the journal records it".into());
+        }
+    }
+    let ok = f.list.is_empty();
+    if ok && latest > m {
+        set_mark(store, latest as i64, &front_root_at(&cps, latest)).await?;
+    }
+    let timings = Timings { merkle: started.elapsed().as_secs_f64(), ..Timings::default() };
+    Ok(Report {
+        ok,
+        timings,
+        entries: size,
+        root: hex(&front.root()),
+        checkpoints: new_checkpoints,
+        rows: rows_checked,
+        failures: f.list,
+    })
+}
+
+fn front_root_at(cps: &std::collections::BTreeMap<u64, (Vec<u8>, String)>, size: u64) -> Vec<u8> {
+    cps.get(&size).map(|c| c.0.clone()).unwrap_or_default()
+}

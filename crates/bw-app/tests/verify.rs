@@ -572,3 +572,51 @@ async fn a_grown_wal_is_checkpointed_and_truncated() {
         assert!(failures(&db).await.is_empty());
     }
 }
+
+#[tokio::test]
+async fn verify_since_the_last_verified_checkpoint_checks_what_was_appended() {
+    for db in prepared().await {
+        let t = common::trust();
+        assert!(bw_app::verify::verify_and_mark(&db.store, &t).await.unwrap().ok, "{}", db.name);
+        // Nothing new: nothing to check, and still whole.
+        let r = bw_app::verify::verify_since(&db.store, &t).await.unwrap();
+        assert!(r.ok && r.checkpoints == 0 && r.rows == 0, "{}: {:?}", db.name, r.failures);
+        let body = "voucher_no,pay_date,unit_code,indicator_code,economic_code,payee_name,payee_account,payee_type,amount\nN1,2026-04-01,U1,I1,30201,公司,6222001,company,10\nN2,2026-04-02,U1,I1,30201,公司,6222001,company,20\n";
+        import_str(&db, Kind::Payments, "n.csv", body).await.unwrap();
+        bw_app::settings::set(&db.store, &ctx(), "import.errors_max", "8").await.unwrap();
+        let r = bw_app::verify::verify_since(&db.store, &t).await.unwrap();
+        assert!(r.ok, "{}: {:?}", db.name, r.failures);
+        assert_eq!((r.checkpoints, r.rows, r.entries), (2, 2, 24), "{}", db.name);
+        // Appended again and tampered with: a new payment's row, then a new entry.
+        import_str(&db, Kind::Payments, "m.csv", &body.replace("N1", "N3").replace("N2", "N4")).await.unwrap();
+        exec(&db, "UPDATE payments SET amount = 999 WHERE voucher_no = 'N4'").await;
+        let f: Vec<String> =
+            bw_app::verify::verify_since(&db.store, &t).await.unwrap().failures.iter().map(|f| f.to_string()).collect();
+        assert_eq!(
+            f,
+            vec!["projection payments [N4/U1] column amount: table has \"999\", the journal says \"2000\""],
+            "{}",
+            db.name
+        );
+        exec(&db, "UPDATE payments SET amount = 2000 WHERE voucher_no = 'N4'").await;
+        let last: i64 = scalar(&db.store, "SELECT CAST(MAX(idx) AS BIGINT) FROM journal").await;
+        sqlx::query("UPDATE journal SET entry = $1 WHERE idx = $2")
+            .bind(b"{}".to_vec())
+            .bind(last)
+            .execute(db.store.pool())
+            .await
+            .unwrap();
+        let f: Vec<String> =
+            bw_app::verify::verify_since(&db.store, &t).await.unwrap().failures.iter().map(|f| f.to_string()).collect();
+        assert!(f.iter().any(|l| l.starts_with(&format!("entry {last}: stored leaf hash"))), "{}: {f:?}", db.name);
+        assert!(f.iter().any(|l| l.contains("history was rewritten")), "{}: {f:?}", db.name);
+        // A mark that is not a checkpoint of this log: the whole log is checked instead.
+        exec(&db, "UPDATE meta SET value = '3 0000000000000000000000000000000000000000000000000000000000000000' WHERE key = 'verified_through'").await;
+        let r = bw_app::verify::verify_since(&db.store, &t).await.unwrap();
+        assert!(
+            !r.ok && r.failures.iter().any(|f| f.detail.contains("verified-through mark is not a checkpoint")),
+            "{}",
+            db.name
+        );
+    }
+}
