@@ -801,3 +801,77 @@ async fn an_emergency_case_an_import_calls_for_is_committed_with_the_import() {
         assert!(v.ok, "{}: {:?}", db.name, v.failures);
     }
 }
+
+/// The warnings and balances a database holds, comparable across databases.
+async fn outcome(db: &TestDb) -> (Vec<String>, Vec<String>) {
+    use bw_store::sqlx::Row;
+    let warnings = bw_store::sqlx::query(
+        "SELECT rule, level, COALESCE(unit_code, ''), COALESCE(indicator_code, ''), COALESCE(region_code, ''), period, vouchers, evidence FROM warnings",
+    )
+    .fetch_all(db.store.pool())
+    .await
+    .unwrap();
+    let mut w: Vec<String> =
+        warnings.iter().map(|r| (0..8).map(|i| r.get::<String, _>(i)).collect::<Vec<_>>().join("|")).collect();
+    w.sort();
+    let balances = bw_store::sqlx::query(
+        "SELECT indicator_code, CAST(paid AS TEXT), CAST(committed_unpaid AS TEXT) FROM indicators ORDER BY indicator_code, year",
+    )
+    .fetch_all(db.store.pool())
+    .await
+    .unwrap();
+    let b = balances.iter().map(|r| (0..3).map(|i| r.get::<String, _>(i)).collect::<Vec<_>>().join("|")).collect();
+    (w, b)
+}
+
+#[tokio::test]
+async fn a_year_of_payments_raises_the_same_warnings_in_one_file_or_in_random_batches() {
+    let dir = tempfile::tempdir().unwrap();
+    bw_app::demo::generate(&bw_app::demo::DemoOptions { seed: 5, payments: 1_500, year: 2025 }, dir.path()).unwrap();
+    let text = std::fs::read_to_string(dir.path().join("payments.csv")).unwrap();
+    let (header, rows) = text.split_once('\n').unwrap();
+    let rows: Vec<&str> = rows.lines().collect();
+    let mut outcomes = Vec::new();
+    // One file; then random cuts into about 7, 40 and 300 files (a fixed generator: a failing
+    // cut is reproducible).
+    for cuts in [0u64, 7, 40, 300] {
+        let db = databases().await.into_iter().next().unwrap();
+        for kind in Kind::ALL.into_iter().filter(|k| *k != Kind::Payments) {
+            let path = dir.path().join(format!("{}.csv", kind.as_str()));
+            bw_app::import::import_file(&db.store, &ctx(), kind, &path, &Default::default()).await.unwrap();
+        }
+        let mut x = 0x9e37_79b9_7f4a_7c15u64 ^ cuts;
+        let mut at = 0;
+        let mut n = 0;
+        while at < rows.len() {
+            let take = if cuts == 0 {
+                rows.len()
+            } else {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                1 + (x % (2 * rows.len() as u64 / cuts)) as usize
+            };
+            let end = (at + take).min(rows.len());
+            let body = format!("{header}\n{}\n", rows[at..end].join("\n"));
+            let path = write(db.dir.path(), &format!("p{n}.csv"), &body);
+            bw_app::import::import_file(&db.store, &ctx(), Kind::Payments, &path, &Default::default())
+                .await
+                .unwrap_or_else(|e| panic!("cut {cuts}, rows {at}..{end}: {e:?}"));
+            at = end;
+            n += 1;
+        }
+        outcomes.push((cuts, n, outcome(&db).await));
+    }
+    let (_, _, (one_w, one_b)) = &outcomes[0];
+    assert!(!one_w.is_empty());
+    for (cuts, n, (w, b)) in &outcomes[1..] {
+        assert_eq!(b, one_b, "balances after {n} batches (cut {cuts})");
+        let missing: Vec<&String> = one_w.iter().filter(|x| !w.contains(x)).collect();
+        let extra: Vec<&String> = w.iter().filter(|x| !one_w.contains(x)).collect();
+        assert!(
+            missing.is_empty() && extra.is_empty(),
+            "{n} batches (cut {cuts}): missing {missing:#?}\nextra {extra:#?}"
+        );
+    }
+}
