@@ -155,6 +155,8 @@ impl Store {
                         "PRAGMA temp_store = MEMORY",
                         // A WAL grown by a large import is cut back to this once it is reset.
                         "PRAGMA journal_size_limit = 67108864",
+                        // Reads of a large year map the file rather than copy page by page.
+                        "PRAGMA mmap_size = 4294967296",
                     ] {
                         sqlx::query(pragma).execute(&mut *conn).await?;
                     }
