@@ -56,6 +56,54 @@ pub fn router(app: App) -> Router {
 /// The largest request body: a batch of about a million payments.
 const BODY_MAX: usize = 256 << 20;
 
+/// The daily check, run by the server itself: at start, and each day once the
+/// installation's clock passes `schedule.check_hour` (unless `schedule.check` is off). It is
+/// `budgetwatch check` as of today — the scheduled rules, escalations of missed deadlines,
+/// overdue marks and the emergency cases they call for — journaled by `system:schedule`.
+async fn check_on_schedule(store: Store) {
+    let mut done: Option<bw_core::Date> = None;
+    loop {
+        let setting = |key: &'static str| {
+            let store = store.clone();
+            async move { bw_app::settings::get(&store, key).await.unwrap_or_default() }
+        };
+        let today = crate::clock::today();
+        let hour: u32 =
+            crate::clock::local_time(crate::clock::now()).get(11..13).and_then(|h| h.parse().ok()).unwrap_or(0);
+        let due_hour: u32 = setting("schedule.check_hour").await.parse().unwrap_or(1);
+        let on = setting("schedule.check").await != "off";
+        // At start the day's check runs whatever the hour; later, once the hour has come.
+        let due = on && done != Some(today) && (done.is_none() || hour >= due_hour);
+        if due {
+            let ctx = crate::clock::random_seed().map(|entropy| bw_app::Ctx {
+                actor: "system:schedule".into(),
+                at: crate::clock::now(),
+                today,
+                reason: Some(format!("scheduled daily check of {today}")),
+                entropy,
+            });
+            match ctx {
+                Ok(ctx) => {
+                    let s = store.clone();
+                    let r =
+                        crate::api::off_thread(move |rt| rt.block_on(bw_app::monitor::check(&s, &ctx, today))).await;
+                    match r {
+                        Ok(Ok(r)) => eprintln!(
+                            "scheduled check of {today}: {} raised, {} updated, {} escalated, {} withdrawn, {} emergency cases opened",
+                            r.raised, r.updated, r.escalated, r.withdrawn, r.emergencies
+                        ),
+                        Ok(Err(e)) => eprintln!("error: the scheduled check of {today}: {e}"),
+                        Err(p) => eprintln!("error: the scheduled check of {today}: {}", p.detail),
+                    }
+                }
+                Err(e) => eprintln!("error: the scheduled check: no randomness: {e}"),
+            }
+            done = Some(today);
+        }
+        tokio::time::sleep(std::time::Duration::from_secs(60)).await;
+    }
+}
+
 /// The size past which the server checkpoints and truncates a SQLite WAL.
 const WAL_BOUND: u64 = 64 << 20;
 
@@ -86,6 +134,7 @@ pub async fn serve(store: Store, addr: &str) -> Result<()> {
             }
         }
     });
+    tokio::spawn(check_on_schedule(store.clone()));
     let app = App::new(store);
     tokio::spawn(crate::push::watch(app.clone()));
     axum::serve(listener, router(app).into_make_service_with_connect_info::<std::net::SocketAddr>())

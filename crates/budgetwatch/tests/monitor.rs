@@ -224,3 +224,42 @@ fn rules_are_listed_set_per_year_and_an_intercepting_rule_holds_payments() {
     assert_eq!(left.len(), 1);
     assert!(bw(&db, &["verify"]).status.success());
 }
+
+#[test]
+fn the_server_runs_the_daily_check_itself() {
+    let dir = tempfile::tempdir().expect("dir");
+    let db = dir.path().join("s.db");
+    let data = dir.path().join("data");
+    // This year's data, in the installation's zone (Beijing).
+    #[allow(clippy::disallowed_methods)]
+    let secs = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).expect("clock").as_secs() as i64;
+    let year = bw_core::Timestamp(secs + 8 * 3600).date().year().to_string();
+    let o = bw(&db, &["demo-data", "--payments", "1500", "--year", &year, "--out", data.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    for kind in ["units", "projects", "indicators", "contracts", "payments", "revenues", "revenue_targets"] {
+        let o = bw(&db, &["import", kind, data.join(format!("{kind}.csv")).to_str().unwrap()]);
+        assert!(o.status.success(), "{kind}: {}", stderr(&o));
+    }
+    let before: usize = stdout(&bw(&db, &["ledger", "dump"])).lines().count();
+    let (mut child, _addr) = spawn_server(&db, &["serve", "--addr", "127.0.0.1:0"]);
+    // Nobody runs `check`: the server does, at start, as `system:schedule`.
+    let mut scheduled = false;
+    for _ in 0..60 {
+        std::thread::sleep(std::time::Duration::from_millis(500));
+        let dump = stdout(&bw(&db, &["ledger", "dump", "--from", &before.to_string()]));
+        scheduled = dump.lines().any(|l| {
+            let v: serde_json::Value = serde_json::from_str(l).unwrap();
+            let entry = bw_ledger::note::base64_decode(v["entry"].as_str().unwrap()).unwrap();
+            String::from_utf8_lossy(&entry).contains("\"actor\":\"system:schedule\"")
+        });
+        if scheduled {
+            break;
+        }
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(scheduled, "the server's own check journaled what it found");
+    let o = bw(&db, &["check", "--format", "json"]);
+    assert!(stderr(&o).contains(": 0 raised, 0 updated,"), "the day's check was done: {}", stderr(&o));
+    assert!(bw(&db, &["verify"]).status.success());
+}

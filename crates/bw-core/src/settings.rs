@@ -156,6 +156,18 @@ pub const SETTINGS: &[SettingSpec] = &[
         about: "minutes between published checkpoints, the ones witnesses cosign",
     },
     SettingSpec {
+        key: "schedule.check",
+        default: "on",
+        kind: SettingType::Choice(&["on", "off"]),
+        about: "whether the server runs the daily check itself (rules, escalations, overdue marks, emergency cases)",
+    },
+    SettingSpec {
+        key: "schedule.check_hour",
+        default: "1",
+        kind: SettingType::Integer { min: 0, max: 23 },
+        about: "the hour of the installation's day from which the server runs the daily check (and at start)",
+    },
+    SettingSpec {
         key: "ingest.group_max",
         default: "1000",
         kind: SettingType::Integer { min: 1, max: 100_000 },
