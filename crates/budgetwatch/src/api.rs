@@ -890,6 +890,12 @@ pub(crate) async fn warning_in_reach(app: &App, caller: &Caller, id: i64, p: Per
     caller.check(&org, p, &unit.or(region).unwrap_or_default())
 }
 
+/// The roles the caller holds on `code` (its grants that reach it).
+pub(crate) fn roles_at(caller: &Caller, org: &OrgTree, code: &str) -> Vec<bw_core::access::Role> {
+    let path: Vec<&str> = org.ancestors(code).iter().map(|n| n.code.as_str()).collect();
+    caller.access.grants.iter().filter(|g| g.scope.reaches(&path)).map(|g| g.role).collect()
+}
+
 /// The permission a step of the loop needs: the unit explains, plans and reports; a reviewer
 /// judges and sends back; closing (a judgement of normal, a passed verification, a
 /// dismissal) needs the right to close.
@@ -979,6 +985,17 @@ pub(crate) async fn take_step(
                 .filter(|e| e["action"].as_str().and_then(bw_rules::workflow::Step::parse).is_some())
                 .filter_map(|e| e["actor"].as_str());
             bw_core::access::closer_took_no_step(steps, &actor, "warning").map_err(Problem::from)?;
+        }
+    }
+    if step == bw_rules::workflow::Step::Dismiss {
+        if note.trim().is_empty() {
+            return Err(field_problem("note", "a dismissal states its reason"));
+        }
+        let w = bw_app::monitor::warning(&app.store, id).await.map_err(Problem::internal)?;
+        if let Some(w) = w {
+            let org = app.org().await?;
+            let subject = w.unit_code.clone().or(w.region_code.clone()).unwrap_or_default();
+            bw_core::access::may_dismiss(&w.level, &roles_at(caller, &org, &subject)).map_err(Problem::from)?;
         }
     }
     let returned = match returned.filter(|r| !r.is_empty()) {

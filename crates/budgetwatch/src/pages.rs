@@ -944,6 +944,12 @@ async fn warning_body(app: &App, caller: &Caller, id: i64, q: &LangQuery) -> Res
         if !allowed || caller.check(&org, crate::api::step_permission(step), &subject).is_err() {
             continue;
         }
+        // A red warning's dismissal is the bureau head's alone.
+        if step == bw_rules::workflow::Step::Dismiss
+            && bw_core::access::may_dismiss(&w.level, &crate::api::roles_at(caller, &org, &subject)).is_err()
+        {
+            continue;
+        }
         let _ = write!(
             forms,
             r#"<form method=post action="/warning/{id}/step{lang}"><input type=hidden name=csrf value="{}"><input type=hidden name=step value="{}"><input type=text name=note placeholder="{}" aria-label="{}"> <button>{}</button></form>"#,

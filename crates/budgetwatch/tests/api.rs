@@ -413,6 +413,29 @@ fn each_role_sees_and_does_only_what_its_grants_allow() {
     let r = step(&cookie, open[1], "dismiss");
     assert_eq!(r.status, 403, "{}", r.body);
     assert!(r.body.contains("took a step of this warning and cannot also close or dismiss it"), "{}", r.body);
+    // A red warning is dismissed only by the bureau head, and only with a reason.
+    let everyone = s.get("/api/v1/warnings?limit=1000", &[("Cookie", head.as_str())]).json();
+    let red = everyone["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .find(|w| w["state"] == "open" && w["level"] == "red" && !open[..2].contains(&w["id"].as_i64().unwrap_or(0)))
+        .and_then(|w| w["id"].as_i64())
+        .expect("an open red warning");
+    let bureau_reviewer = s.login("bureau-reviewer");
+    let r = step(&bureau_reviewer, red, "dismiss");
+    assert_eq!(r.status, 403, "{}", r.body);
+    assert!(r.body.contains("dismissed only by the bureau head"), "{}", r.body);
+    let dismiss = |note: &str| {
+        let me = s.get("/api/v1/me", &[("Cookie", head.as_str())]).json();
+        let csrf = me["csrf_token"].as_str().unwrap_or("").to_string();
+        let body = serde_json::json!({"step": "dismiss", "note": note}).to_string();
+        let path = format!("/api/v1/warnings/{red}/steps");
+        request(&s.addr, "POST", &path, &[("Cookie", head.as_str()), json, ("X-CSRF-Token", csrf.as_str())], &body)
+    };
+    assert_eq!(dismiss("  ").status, 400, "a dismissal states its reason");
+    let r = dismiss("已核实为正常的年终结算");
+    assert_eq!((r.status, r.json()["state"].clone()), (200, "dismissed".into()), "{}", r.body);
 
     // CSRF: every unsafe route of the API, posted with a session cookie and no token — as a
     // JSON body or as the form a phishing page would send — is refused before anything else.

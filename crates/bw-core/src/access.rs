@@ -468,6 +468,17 @@ pub fn second_person(requested_by: &str, approver: &str, grantee: &str) -> Resul
     }
 }
 
+/// A red warning is dismissed (closed as no problem without the loop) only by the bureau
+/// head: the graded response puts a red warning with the bureau (专项审计), and a reviewer
+/// who may close a yellow or orange one does not make a red one go away.
+pub fn may_dismiss(level: &str, roles_at_subject: &[Role]) -> Result<(), Refusal> {
+    if level == "red" && !roles_at_subject.contains(&Role::BureauHead) {
+        Err(Refusal::Duties("a red warning is dismissed only by the bureau head (局长)".into()))
+    } else {
+        Ok(())
+    }
+}
+
 /// Nobody grants a role to themselves: `actor` is the journal's `user:NAME`.
 pub fn not_to_oneself(actor: &str, user: &str) -> Result<(), Refusal> {
     if actor.strip_prefix("user:") == Some(user) {
@@ -489,6 +500,9 @@ mod tests {
         assert!(second_person("alice", "user:alice", "carol").is_err());
         assert!(second_person("user:alice", "user:carol", "carol").is_err());
         assert!(second_person("user:alice", "user:bob", "carol").is_ok());
+        assert!(may_dismiss("red", &[Role::BureauReviewer]).is_err());
+        assert!(may_dismiss("red", &[Role::BureauReviewer, Role::BureauHead]).is_ok());
+        assert!(may_dismiss("orange", &[Role::BureauReviewer]).is_ok());
         assert!(Role::BureauReviewer.needs_second_approval() && Role::Admin.needs_second_approval());
         assert!(!Role::DepartmentReviewer.needs_second_approval());
         assert!(not_to_oneself("user:admin", "admin").is_err());
