@@ -1468,10 +1468,33 @@ async fn admin_page(State(app): State<App>, caller: Caller, Query(q): Query<Admi
         .iter()
         .map(|r| format!(r#"<option value="{}">{} {} · {}</option>"#, r.id(), r.level(), esc(r.zh()), r.id()))
         .collect();
+    // The scope is chosen from the organisation, never preset to the whole installation.
+    let org = match app.org().await {
+        Ok(o) => o,
+        Err(p) => return p.into_response(),
+    };
+    let mut nodes: Vec<(String, usize, String)> = org
+        .nodes()
+        .map(|n| {
+            let path = org.ancestors(&n.code);
+            let key = path.iter().rev().map(|a| a.code.as_str()).collect::<Vec<_>>().join("/");
+            (key, path.len().saturating_sub(1), format!("{}（{}）", n.name, n.code))
+        })
+        .collect();
+    nodes.sort();
+    let mut scopes = format!(
+        r#"<option value="" selected disabled>{}</option><option value="*">{}</option>"#,
+        t(en, "请选择授权范围", "choose the scope"),
+        t(en, "全部组织", "the whole organisation"),
+    );
+    for (key, depth, label) in &nodes {
+        let code = key.rsplit('/').next().unwrap_or(key);
+        let _ = write!(scopes, r#"<option value="{}">{}{}</option>"#, esc(code), "　".repeat(*depth), esc(label));
+    }
     let _ = write!(
         b,
         r#"<h2>{}</h2><form method=post action="/admin/users" class=actions><input type=hidden name=csrf value="{csrf}"><input type=text name=name placeholder="{}" aria-label="{}" required> <input type=text name=display placeholder="{}" aria-label="{}"> <input type=text name=unit placeholder="{}" aria-label="{}"> <input type=password name=password placeholder="{}" aria-label="{}" required minlength=10> <button>{}</button></form>
-<h2>{}</h2><form method=post action="/admin/grants" class=actions><input type=hidden name=csrf value="{csrf}"><input type=text name=name placeholder="{}" aria-label="{}" required> <select name=role aria-label="{}">{roles}</select> <input type=text name=scope value="*" aria-label="{}"> <input type=date name=until aria-label="{}"> <button>{}</button></form>"#,
+<h2>{}</h2><form method=post action="/admin/grants" class=actions><input type=hidden name=csrf value="{csrf}"><input type=text name=name placeholder="{}" aria-label="{}" required> <select name=role aria-label="{}">{roles}</select> <select name=scope required aria-label="{}">{scopes}</select> <input type=date name=until aria-label="{}"> <button>{}</button></form>"#,
         t(en, "新增账号", "Add an account"),
         t(en, "用户名", "user name"),
         t(en, "用户名", "user name"),
@@ -1583,6 +1606,9 @@ async fn admin_grant(State(app): State<App>, caller: Caller, Form(f): Form<Admin
         Ok(o) => o,
         Err(p) => return p.into_response(),
     };
+    if f.scope.trim().is_empty() {
+        return admin_back(Err("请选择授权范围：组织中的地区、部门或单位，或全部组织".into()));
+    }
     let scope = bw_core::access::Scope::parse(&f.scope);
     if let Err(p) = may_manage(&caller, &org, scope.as_str()) {
         return p.into_response();

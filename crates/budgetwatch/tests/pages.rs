@@ -134,6 +134,12 @@ fn drill_from_the_cockpit_to_a_voucher_and_act_on_a_warning() {
         format!("csrf={csrf}&name=new.person&display=New&unit=990000001001&password=a+long+password"),
     );
     assert!(r.status == 303 && r.headers.contains("done="), "{}", r.headers);
+    // The scope is chosen from the organisation; nothing is preset to the whole of it.
+    let page = get(&admin, "/admin/users").body;
+    assert!(page.contains("<select name=scope required") && page.contains("请选择授权范围"), "{page}");
+    assert!(page.contains(r#"<option value="990000001001">"#), "the units are offered");
+    let r = post("/admin/grants", format!("csrf={csrf}&name=new.person&role=unit_finance&scope=&until="));
+    assert!(r.headers.contains("error="), "a grant without a scope is refused: {}", r.headers);
     let r = post("/admin/grants", format!("csrf={csrf}&name=new.person&role=unit_finance&scope=990000001001&until="));
     assert!(r.status == 303 && r.headers.contains("done="), "{}", r.headers);
     let r = post("/admin/grants", format!("csrf={csrf}&name=new.person&role=third_party_auditor&scope=*&until="));
