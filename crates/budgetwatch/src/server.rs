@@ -209,6 +209,11 @@ async fn template_download(Path(file): Path<String>) -> Response {
     }
 }
 
+/// A total as its reader reads it: 亿元 / 万元 / 元 on Chinese pages, million yuan in English.
+pub(crate) fn magnitude(en: bool, m: Money) -> String {
+    if en { m.magnitude_en() } else { m.magnitude_zh() }
+}
+
 /// Amounts on the page in 万元 (10,000 yuan), two decimals, computed in integers.
 pub(crate) fn wan(m: Money) -> String {
     // 1 wan = 1,000,000 fen; a hundredth of a wan is 10,000 fen (rounded half up).
@@ -239,6 +244,8 @@ struct Words {
     region: &'static str,
     budget: &'static str,
     paid: &'static str,
+    budget_total: &'static str,
+    paid_total: &'static str,
     rate: &'static str,
     gap: &'static str,
     revenue: &'static str,
@@ -255,6 +262,8 @@ const ZH: Words = Words {
     region: "地区",
     budget: "预算(万元)",
     paid: "已支付(万元)",
+    budget_total: "预算总额",
+    paid_total: "已支付",
     rate: "支出进度",
     gap: "与序时进度差(百分点)",
     revenue: "收入完成率",
@@ -271,6 +280,8 @@ const EN: Words = Words {
     region: "Region",
     budget: "Budget (10k yuan)",
     paid: "Paid (10k yuan)",
+    budget_total: "Total budget",
+    paid_total: "Paid",
     rate: "Execution rate",
     gap: "Gap to time progress (points)",
     revenue: "Revenue completion",
@@ -406,10 +417,10 @@ fn render(w: &Words, en: bool, o: Option<&Overview>, drill: &dyn Fn(&str) -> boo
             let _ = write!(
                 body,
                 "<section class=kpis><div><b>{}</b><span>{}</span></div><div><b>{}</b><span>{}</span></div><div><b>{}</b><span>{}</span></div><div><b>{}</b><span>{}</span></div></section>",
-                wan(o.total_budget),
-                esc(w.budget),
-                wan(Money::from_fen(total_paid)),
-                esc(w.paid),
+                magnitude(en, o.total_budget),
+                esc(w.budget_total),
+                magnitude(en, Money::from_fen(total_paid)),
+                esc(w.paid_total),
                 pct(rate),
                 esc(w.rate),
                 pct(o.time_progress),

@@ -114,6 +114,10 @@ fn the_demo_imports_a_province_and_serves_its_first_page() {
     let _ = child.wait();
     assert!(status.contains("200"), "{status}");
     assert!(body.contains("示范省") && body.contains("序时进度") && body.contains("<svg"), "{body}");
+    // The headline totals are read by magnitude: the province's budget in 亿元.
+    let budget = body.split("<section class=kpis><div><b>").nth(1).and_then(|k| k.split('<').next()).expect("kpis");
+    assert!(budget.ends_with("亿元") && body.contains("预算总额"), "{budget}");
+    assert!(en.contains("million yuan"), "{en}");
     assert!(jstatus.contains("200"));
     let v: serde_json::Value = serde_json::from_str(&json).expect("json");
     assert_eq!(v["year"], 2025);

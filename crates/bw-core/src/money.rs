@@ -128,6 +128,35 @@ impl Money {
 impl Money {
     /// The amount in yuan with its thousands grouped, "1,234,567.80", for reading (inputs
     /// never carry separators).
+    /// The amount as a Chinese reader reads a total: in 亿元 from one hundred million yuan,
+    /// in 万元 from ten thousand, else in 元; two decimals (rounded half away from zero) and
+    /// thousands separators. `1234567890123` fen → "123.46亿元".
+    pub fn magnitude_zh(self) -> String {
+        match self.0.unsigned_abs() {
+            a if a >= 10_000_000_000 => format!("{}亿元", self.scaled(10_000_000_000)),
+            a if a >= 1_000_000 => format!("{}万元", self.scaled(1_000_000)),
+            _ => format!("{}元", self.grouped()),
+        }
+    }
+
+    /// The same for an English reader: in million yuan from a million, else in yuan.
+    pub fn magnitude_en(self) -> String {
+        if self.0.unsigned_abs() >= 100_000_000 {
+            format!("{} million yuan", self.scaled(100_000_000))
+        } else {
+            format!("{} yuan", self.grouped())
+        }
+    }
+
+    /// The amount in units of `unit` fen, two decimals, grouped.
+    fn scaled(self, unit: u64) -> String {
+        let hundredths = (self.0.unsigned_abs() as u128 * 100 + u128::from(unit) / 2) / u128::from(unit);
+        let whole = Money::from_fen((hundredths / 100 * 100) as i64).grouped();
+        let whole = whole.trim_end_matches(".00");
+        let sign = if self.0 < 0 && hundredths > 0 { "-" } else { "" };
+        format!("{sign}{whole}.{:02}", hundredths % 100)
+    }
+
     pub fn grouped(self) -> String {
         let abs = self.0.unsigned_abs();
         let digits = (abs / 100).to_string();
@@ -191,6 +220,19 @@ impl<'de> serde::Deserialize<'de> for Money {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn totals_read_in_yi_and_wan() {
+        assert_eq!(Money::from_fen(1_234_567_890_123).magnitude_zh(), "123.46亿元");
+        assert_eq!(Money::from_fen(2_345_678_901_234_567).magnitude_zh(), "234,567.89亿元");
+        assert_eq!(Money::from_fen(123_456_789).magnitude_zh(), "123.46万元");
+        assert_eq!(Money::from_fen(-1_000_000).magnitude_zh(), "-1.00万元");
+        assert_eq!(Money::from_fen(999_999).magnitude_zh(), "9,999.99元");
+        assert_eq!(Money::from_fen(9_999_999_999).magnitude_zh(), "10,000.00万元");
+        assert_eq!(Money::from_fen(1_234_567_890_123).magnitude_en(), "12,345.68 million yuan");
+        assert_eq!(Money::from_fen(12_345).magnitude_en(), "123.45 yuan");
+    }
+
     #[test]
     fn amounts_read_with_grouped_thousands() {
         assert_eq!(Money::from_fen(123_456_780).grouped(), "1,234,567.80");
