@@ -92,7 +92,7 @@ try {
   const judge = reviewer.locator('form:has(input[name=step][value=judge_violation])');
   await judge.locator('input[name=note]').fill('需整改');
   await Promise.all([reviewer.waitForURL(/done=/), judge.locator('button').click()]);
-  check((await reviewer.textContent('h1')).includes('rectification_required'), 'the warning awaits its rectification plan');
+  check((await reviewer.textContent('h1')).includes('待提交整改方案'), 'the warning awaits its rectification plan');
 
   // 3. A bad file's row errors on the import page.
   await handler.goto(`${url}/import`);

@@ -716,8 +716,62 @@ fn overdue(state: &str, explain_by: &str, plan_by: &str, today: Date) -> Option<
     Date::parse(due).ok().filter(|d| *d < today).map(|d| d.to_string())
 }
 
-fn level_badge(level: &str) -> String {
-    format!("<span class=lv-{}>{}</span>", esc(level), esc(level))
+/// A warning level as its reader names it (the colour is the badge's, the word says it too).
+pub(crate) fn level_name(en: bool, level: &str) -> &str {
+    match level {
+        "red" => t(en, "红色", "red"),
+        "orange" => t(en, "橙色", "orange"),
+        "yellow" => t(en, "黄色", "yellow"),
+        "blue" => t(en, "蓝色", "blue"),
+        other => other,
+    }
+}
+
+fn level_badge(en: bool, level: &str) -> String {
+    format!("<span class=lv-{}>{}</span>", esc(level), esc(level_name(en, level)))
+}
+
+/// The states of a warning's loop, as its reader names them.
+const STATES: [&str; 11] = [
+    "open",
+    "explained",
+    "returned",
+    "rectification_required",
+    "planned",
+    "rectified",
+    "closed",
+    "archived",
+    "dismissed",
+    "withdrawn",
+    "recorded",
+];
+
+pub(crate) fn state_name(en: bool, state: &str) -> &str {
+    match state {
+        "open" => t(en, "待说明", "open"),
+        "explained" => t(en, "已说明，待审核", "explained"),
+        "returned" => t(en, "退回补充说明", "returned"),
+        "rectification_required" => t(en, "待提交整改方案", "rectification required"),
+        "planned" => t(en, "整改中", "planned"),
+        "rectified" => t(en, "整改完成，待验收", "rectified"),
+        "closed" => t(en, "已关闭（正常）", "closed"),
+        "archived" => t(en, "已验收归档", "archived"),
+        "dismissed" => t(en, "已撤销", "dismissed"),
+        "withdrawn" => t(en, "已撤回（不再发现）", "withdrawn"),
+        "recorded" => t(en, "仅记录", "recorded"),
+        other => other,
+    }
+}
+
+/// A rule's or an audit test's name: Chinese on Chinese pages, the id in English.
+pub(crate) fn rule_name(en: bool, rule: &str) -> String {
+    if en {
+        return rule.to_string();
+    }
+    bw_rules::Rule::parse(rule)
+        .map(|r| r.zh().to_string())
+        .or_else(|| bw_audit::TESTS.iter().find(|(id, _)| *id == rule).map(|(_, zh)| zh.to_string()))
+        .unwrap_or_else(|| rule.to_string())
 }
 
 async fn inbox_page(State(app): State<App>, caller: Caller, Query(q): Query<InboxQuery>) -> Response {
@@ -755,42 +809,44 @@ async fn inbox_body(app: &App, caller: &Caller, q: &InboxQuery) -> Result<String
     };
     let (items, next) = browse::warnings(&app.store, &f).await.map_err(Problem::internal)?;
     let mut b = format!("<h1>{}</h1>", t(en, "预警与问题", "Warnings and findings"));
-    let sel = |name: &str, options: &[&str], current: &Option<String>| {
+    let sel = |name: &str, options: &[(String, String)], current: &Option<String>| {
         let mut s = format!("<select name={name}><option value=\"\">{}</option>", t(en, "全部", "all"));
-        for o in options {
-            let chosen = current.as_deref() == Some(*o);
-            let _ = write!(s, "<option{}>{}</option>", if chosen { " selected" } else { "" }, esc(o));
+        for (value, label) in options {
+            let chosen = current.as_deref() == Some(value.as_str());
+            let _ = write!(
+                s,
+                r#"<option value="{}"{}>{}</option>"#,
+                esc(value),
+                if chosen { " selected" } else { "" },
+                esc(label)
+            );
         }
         s.push_str("</select>");
         s
     };
+    let named = |ids: &[&str], name: &dyn Fn(&str) -> String| -> Vec<(String, String)> {
+        ids.iter().map(|i| (i.to_string(), name(i))).collect()
+    };
+    let mut rule_ids: Vec<&str> = bw_rules::Rule::ALL.iter().map(|r| r.id()).collect();
+    rule_ids.extend(bw_audit::TESTS.iter().map(|(id, _)| *id));
     let _ = write!(
         b,
-        r#"<form method=get class=filters><label>{} {}</label> <label>{} {}</label> <label>{} <input name=rule value="{}" size=14></label> <label>{} {}</label>{} <button>{}</button></form>"#,
+        r#"<form method=get class=filters><label>{} {}</label> <label>{} {}</label> <label>{} {}</label> <label>{} {}</label>{} <button>{}</button></form>"#,
         t(en, "状态", "State"),
-        sel(
-            "state",
-            &[
-                "open",
-                "explained",
-                "returned",
-                "rectification_required",
-                "planned",
-                "rectified",
-                "closed",
-                "archived",
-                "dismissed",
-                "withdrawn",
-                "recorded"
-            ],
-            &q.state
-        ),
+        sel("state", &named(&STATES, &|s| state_name(en, s).to_string()), &q.state),
         t(en, "等级", "Level"),
-        sel("level", &["red", "orange", "yellow"], &q.level),
+        sel("level", &named(&["red", "orange", "yellow"], &|l| level_name(en, l).to_string()), &q.level),
         t(en, "规则", "Rule"),
-        esc(q.rule.as_deref().unwrap_or("")),
+        sel("rule", &named(&rule_ids, &|r| rule_name(en, r)), &q.rule),
         t(en, "类别", "Kind"),
-        sel("kind", &["warning", "finding"], &q.kind),
+        sel(
+            "kind",
+            &[
+                ("warning".into(), t(en, "监控预警", "warning").into()),
+                ("finding".into(), t(en, "审计疑点", "finding").into())
+            ],
+            &q.kind
+        ),
         if en { "<input type=hidden name=lang value=en>" } else { "" },
         t(en, "筛选", "Filter"),
     );
@@ -821,12 +877,12 @@ async fn inbox_body(app: &App, caller: &Caller, q: &InboxQuery) -> Result<String
             r#"<tr><td><a href="/warning/{}{lang}">{}</a></td><td>{}</td><td>{}</td><td>{}{}</td><td>{}</td><td>{}</td><td>{due}</td></tr>"#,
             w.id,
             w.id,
-            level_badge(&w.level),
-            esc(&w.rule),
+            level_badge(en, &w.level),
+            esc(&rule_name(en, &w.rule)),
             esc(&subject),
             w.indicator_code.as_deref().map(|i| format!(" <small>{}</small>", esc(i))).unwrap_or_default(),
             esc(&w.period),
-            esc(&w.state),
+            esc(state_name(en, &w.state)),
         );
     }
     b.push_str("</tbody></table></div>");
@@ -885,9 +941,9 @@ async fn warning_body(app: &App, caller: &Caller, id: i64, q: &LangQuery) -> Res
     let mut b = format!(
         r#"<p class=crumbs><a href="/inbox">{}</a> › <b>#{id}</b></p><h1>{} {} <small>{}</small></h1>"#,
         t(en, "预警", "Warnings"),
-        level_badge(&w.level),
-        esc(&w.rule),
-        esc(&w.state)
+        level_badge(en, &w.level),
+        esc(&rule_name(en, &w.rule)),
+        esc(state_name(en, &w.state))
     );
     if let Some(d) = &q.done {
         let _ = write!(b, "<p class=ok role=status>{} {}</p>", t(en, "已办理：", "Done:"), esc(d));
@@ -978,9 +1034,11 @@ async fn warning_body(app: &App, caller: &Caller, id: i64, q: &LangQuery) -> Res
             "<tr><td>{}</td><td>{}</td><td>{}</td><td>{} → {}</td><td>{}</td></tr>",
             esc(&s("at")),
             esc(&s("actor")),
-            esc(&s("action")),
-            esc(&s("from")),
-            esc(&s("to")),
+            esc(&bw_rules::workflow::Step::parse(&s("action"))
+                .map(|st| step_label(en, st).to_string())
+                .unwrap_or_else(|| s("action"))),
+            esc(state_name(en, &s("from"))),
+            esc(state_name(en, &s("to"))),
             esc(&s("note"))
         );
     }
@@ -1309,7 +1367,7 @@ pub async fn cockpit(
                 b,
                 r#"<div><b><a href="/inbox?level={}{lang}">{n}</a></b><span>{}</span></div>"#,
                 urlencode(l),
-                level_badge(l)
+                level_badge(en, l)
             );
         }
         b.push_str("</section>");
@@ -1320,7 +1378,7 @@ pub async fn cockpit(
                     b,
                     r#"<tr><td><a href="/inbox?rule={}{lang}">{}</a></td><td class=n>{n}</td></tr>"#,
                     urlencode(r),
-                    esc(r)
+                    esc(&rule_name(en, r))
                 );
             }
             b.push_str("</tbody></table></div>");

@@ -90,6 +90,13 @@ fn drill_from_the_cockpit_to_a_voucher_and_act_on_a_warning() {
 
     // The inbox: only the handler's unit; a warning's page offers what the role may do.
     let r = get(&handler, "/inbox?state=open");
+    // Rules, levels and states by their Chinese names, not their ids.
+    let visible = r.body.split("<main>").nth(1).unwrap_or(&r.body);
+    let text: String = visible.split('<').filter_map(|p| p.split_once('>').map(|(_, t)| t)).collect();
+    for id in ["over_budget", "ahead_of_schedule", "orange", "yellow", "rectification_required", "explained"] {
+        assert!(!text.contains(id), "{id} shows on the inbox: {text}");
+    }
+    assert!(text.contains("待说明"), "{text}");
     assert_eq!(r.status, 200);
     let warning = href_after(&r.body, "/warning/").expect("an open warning").to_string();
     let r = get(&handler, &warning);
@@ -115,7 +122,7 @@ fn drill_from_the_cockpit_to_a_voucher_and_act_on_a_warning() {
     assert_eq!(ok.status, 303, "{}", ok.body);
     let r = get(&handler, &format!("/warning/{id}"));
     assert!(
-        r.body.contains("user:unit-handler") && r.body.contains("已核实") && r.body.contains("explained"),
+        r.body.contains("user:unit-handler") && r.body.contains("已核实") && r.body.contains("已说明，待审核"),
         "{}",
         r.body
     );
