@@ -763,6 +763,71 @@ pub(crate) fn state_name(en: bool, state: &str) -> &str {
     }
 }
 
+/// A finding's evidence as a reader reads it: each fact named ("已支付：1,234.00；超出比例(%)：
+/// 12.5"), not as JSON. English keeps the keys.
+pub(crate) fn evidence_text(en: bool, evidence: &serde_json::Value) -> String {
+    let label = |k: &str| -> Option<&'static str> {
+        Some(match k {
+            "amount" => "金额",
+            "budget" => "预算",
+            "paid" => "已支付",
+            "spent" => "已支出",
+            "balance" => "可用余额",
+            "over" => "超出金额",
+            "over_pct" => "超出比例(%)",
+            "total" => "合计",
+            "payments" => "支付笔数",
+            "month_paid" => "当月支付",
+            "month_pct" => "当月支付占预算(%)",
+            "december_paid" => "12月支付",
+            "december_pct" => "12月支付占预算(%)",
+            "execution_pct" => "执行进度(%)",
+            "time_progress_pct" => "序时进度(%)",
+            "gap_points" => "落后序时进度(百分点)",
+            "completion_pct" => "收入完成率(%)",
+            "collected" => "已征收",
+            "target" => "收入预算",
+            "month_ends_behind" => "连续落后月数",
+            "months_without_payment" => "无支付月数",
+            "months_unused" => "未使用月数",
+            "last_paid" => "最后支付日期",
+            "first" => "起",
+            "last" => "止",
+            "from" => "自",
+            "to" => "至",
+            "ongoing" => "仍在持续",
+            "economic_code" => "支付经济分类",
+            "indicator_economic_code" => "指标经济分类",
+            "payee_account" => "收款账号",
+            "invoice_no" => "发票号",
+            "terms" => "命中词语",
+            "summary" => "摘要",
+            _ => return None,
+        })
+    };
+    let value = |v: &serde_json::Value| match v {
+        serde_json::Value::String(s) => s.clone(),
+        serde_json::Value::Bool(b) => t(en, if *b { "是" } else { "否" }, if *b { "yes" } else { "no" }).to_string(),
+        serde_json::Value::Array(a) => a
+            .iter()
+            .map(|x| x.as_str().map(str::to_string).unwrap_or_else(|| x.to_string()))
+            .collect::<Vec<_>>()
+            .join("、"),
+        other => other.to_string(),
+    };
+    match evidence.as_object() {
+        Some(map) if !map.is_empty() => map
+            .iter()
+            .map(|(k, v)| {
+                let name = if en { k.as_str() } else { label(k).unwrap_or(k.as_str()) };
+                format!("{}{}{}", esc(name), t(en, "：", ": "), esc(&value(v)))
+            })
+            .collect::<Vec<_>>()
+            .join(t(en, "；", "; ")),
+        _ => esc(&value(evidence)),
+    }
+}
+
 /// A rule's or an audit test's name: Chinese on Chinese pages, the id in English.
 pub(crate) fn rule_name(en: bool, rule: &str) -> String {
     if en {
@@ -967,7 +1032,7 @@ async fn warning_body(app: &App, caller: &Caller, id: i64, q: &LangQuery) -> Res
         .unwrap_or_default();
     let _ = write!(
         b,
-        "<dl class=kv><dt>{}</dt><dd>{}</dd><dt>{}</dt><dd>{}</dd><dt>{}</dt><dd>{}</dd><dt>{}</dt><dd>{}</dd><dt>{}</dt><dd>{}{due}</dd><dt>{}</dt><dd>{}</dd><dt>{}</dt><dd>{}</dd><dt>{}</dt><dd>{}</dd><dt>{}</dt><dd><code>{}</code></dd></dl>",
+        "<dl class=kv><dt>{}</dt><dd>{}</dd><dt>{}</dt><dd>{}</dd><dt>{}</dt><dd>{}</dd><dt>{}</dt><dd>{}</dd><dt>{}</dt><dd>{}{due}</dd><dt>{}</dt><dd>{}</dd><dt>{}</dt><dd>{}</dd><dt>{}</dt><dd>{}</dd><dt>{}</dt><dd>{}</dd></dl>",
         t(en, "对象", "Subject"),
         esc(&subject),
         t(en, "指标", "Indicator"),
@@ -985,7 +1050,7 @@ async fn warning_body(app: &App, caller: &Caller, id: i64, q: &LangQuery) -> Res
         t(en, "凭证", "Vouchers"),
         vouchers.join(" "),
         t(en, "依据", "Evidence"),
-        esc(&w.evidence.to_string()),
+        evidence_text(en, &w.evidence),
     );
     // The steps this state allows and the caller may take.
     let csrf = match &caller.via {

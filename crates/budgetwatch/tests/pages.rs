@@ -122,7 +122,11 @@ fn drill_from_the_cockpit_to_a_voucher_and_act_on_a_warning() {
     assert_eq!(ok.status, 303, "{}", ok.body);
     let r = get(&handler, &format!("/warning/{id}"));
     assert!(
-        r.body.contains("user:unit-handler") && r.body.contains("已核实") && r.body.contains("已说明，待审核"),
+        r.body.contains("user:unit-handler")
+            && r.body.contains("已核实")
+            && r.body.contains("已说明，待审核")
+            && !r.body.contains("{&quot;")
+            && !r.body.contains("{\""),
         "{}",
         r.body
     );
