@@ -84,7 +84,7 @@ try {
   const explain = handler.locator('form:has(input[name=step][value=explain])');
   await explain.locator('input[name=note]').fill('已核实，系合同分期付款');
   await Promise.all([handler.waitForURL(/done=/), explain.locator('button').click()]);
-  check((await handler.textContent('[role=status]')).includes('explained'), 'the explanation was recorded');
+  check((await handler.textContent('[role=status]')).includes('已说明，待审核'), 'the explanation was recorded');
   check((await handler.textContent('table')).includes('user:unit-handler'), 'the life cycle names who explained');
   check(await handler.locator('input[name=step][value=judge_violation]').count() === 0, 'a handler does not judge');
   const reviewer = await logIn(browser, url, 'department-reviewer', passwords['department-reviewer']);

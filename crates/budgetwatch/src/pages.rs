@@ -917,6 +917,7 @@ async fn inbox_body(app: &App, caller: &Caller, q: &InboxQuery) -> Result<String
     );
     saved_filters(app, caller, &mut b, en, q).await?;
     let today = today();
+    let calendar = bw_app::calendar::load(&app.store).await.map_err(Problem::internal)?;
     b.push_str(&head(&[
         "#",
         t(en, "等级", "Level"),
@@ -929,13 +930,30 @@ async fn inbox_body(app: &App, caller: &Caller, q: &InboxQuery) -> Result<String
     let lang = if en { "?lang=en" } else { "" };
     for w in &items {
         let subject = w.unit_code.clone().or(w.region_code.clone()).unwrap_or_default();
-        let due = match overdue(&w.state, &w.explain_by, &w.plan_by, today) {
-            Some(d) => format!("<span class=overdue>{} {d}</span>", t(en, "已逾期", "overdue since")),
-            None => match w.state.as_str() {
-                "open" | "returned" => esc(&w.explain_by),
-                "rectification_required" => esc(&w.plan_by),
-                _ => "—".into(),
-            },
+        // What is due, in working days: left, or overdue by.
+        let due_on = match w.state.as_str() {
+            "open" | "returned" => Date::parse(&w.explain_by).ok(),
+            "rectification_required" => Date::parse(&w.plan_by).ok(),
+            _ => None,
+        };
+        let due = match due_on {
+            Some(d) if d < today => format!(
+                "<span class=overdue>{}</span> <small>{d}</small>",
+                if en {
+                    format!("overdue by {} working days", -calendar.workdays_between(today, d))
+                } else {
+                    format!("逾期 {} 个工作日", -calendar.workdays_between(today, d))
+                }
+            ),
+            Some(d) => format!(
+                "{} <small>{d}</small>",
+                if en {
+                    format!("{} working days left", calendar.workdays_between(today, d))
+                } else {
+                    format!("剩 {} 个工作日", calendar.workdays_between(today, d))
+                }
+            ),
+            None => "—".into(),
         };
         let _ = write!(
             b,
@@ -1143,13 +1161,20 @@ async fn warning_form_step(
     Query(q): Query<LangQuery>,
     Form(f): Form<StepForm>,
 ) -> Response {
-    let lang = if q.lang.as_deref() == Some("en") { "&lang=en" } else { "" };
+    let en = q.lang.as_deref() == Some("en");
+    let lang = if en { "&lang=en" } else { "" };
     if let Some(r) = form_csrf(&caller, &f.csrf, &format!("/warning/{id}")) {
         return r;
     }
     match crate::api::take_step(&app, &caller, id, &f.step, &f.note, None).await {
-        Ok(state) => Redirect::to(&format!("/warning/{id}?done={}{lang}", urlencode(&format!("{} → {state}", f.step))))
-            .into_response(),
+        Ok(state) => Redirect::to(&format!(
+            "/warning/{id}?done={}{lang}",
+            urlencode(&match bw_rules::workflow::Step::parse(&f.step) {
+                Some(step) if !en => format!("{}：现为「{}」", step_label(en, step), state_name(en, &state)),
+                _ => format!("{} → {state}", f.step),
+            })
+        ))
+        .into_response(),
         Err(p) => Redirect::to(&format!("/warning/{id}?error={}{lang}", urlencode(&p.detail))).into_response(),
     }
 }

@@ -96,7 +96,7 @@ fn drill_from_the_cockpit_to_a_voucher_and_act_on_a_warning() {
     for id in ["over_budget", "ahead_of_schedule", "orange", "yellow", "rectification_required", "explained"] {
         assert!(!text.contains(id), "{id} shows on the inbox: {text}");
     }
-    assert!(text.contains("待说明"), "{text}");
+    assert!(text.contains("待说明") && text.contains("个工作日"), "what is due, in working days: {text}");
     assert_eq!(r.status, 200);
     let warning = href_after(&r.body, "/warning/").expect("an open warning").to_string();
     let r = get(&handler, &warning);

@@ -166,6 +166,20 @@ impl WorkCalendar {
     /// The date `n` working days after `date`. With `n = 0`: `date` itself if it is a
     /// working day, else the next working day. A deadline of "5 working days" from a
     /// warning raised on `date` is `add_workdays(date, 5)`.
+    /// Working days from `from` to `to`: those after `from` up to and including `to`, so a
+    /// deadline of tomorrow (a working day) is 1 left; negative when `to` is earlier (a
+    /// deadline passed: by how many working days).
+    pub fn workdays_between(&self, from: Date, to: Date) -> i64 {
+        let (a, b, sign) = if to >= from { (from, to, 1) } else { (to, from, -1) };
+        let mut n = 0i64;
+        let mut d = a;
+        while d < b {
+            d = d.add_days(1);
+            n += i64::from(self.workday_raw(d));
+        }
+        sign * n
+    }
+
     pub fn add_workdays(&self, date: Date, n: u32) -> Answer<Date> {
         let mut unknown = None;
         let mut d = date;
@@ -195,6 +209,20 @@ impl WorkCalendar {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn working_days_left_and_overdue() {
+        let c = WorkCalendar::shipped();
+        let d = |s: &str| Date::parse(s).unwrap();
+        // Friday 2025-12-26 to Tuesday 2025-12-30: Monday and Tuesday.
+        assert_eq!(c.workdays_between(d("2025-12-26"), d("2025-12-30")), 2);
+        assert_eq!(c.workdays_between(d("2025-12-30"), d("2025-12-26")), -2);
+        assert_eq!(c.workdays_between(d("2025-12-30"), d("2025-12-30")), 0);
+        // Over the New Year holiday (January 1-3) to Sunday the 4th, a working day in 2026,
+        // and Monday the 5th.
+        assert_eq!(c.workdays_between(d("2025-12-31"), d("2026-01-05")), 2);
+    }
+
     use super::*;
 
     fn d(s: &str) -> Date {
