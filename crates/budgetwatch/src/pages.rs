@@ -858,10 +858,16 @@ async fn inbox_body(app: &App, caller: &Caller, q: &InboxQuery) -> Result<String
     let org = app.org().await?;
     let nodes = caller.nodes(&org, Permission::ReadWarnings, false)?;
     let pick = |v: &Option<String>| v.clone().filter(|s| !s.is_empty());
+    // Open items by default (the to-do list); `all` shows every state.
+    let state = match q.state.as_deref() {
+        None | Some("") => Some(browse::ACTIVE.to_string()),
+        Some("all") => None,
+        Some(s) => Some(s.to_string()),
+    };
     let f = WarningFilter {
         units: nodes.clone(),
         regions: nodes,
-        state: pick(&q.state),
+        state,
         level: pick(&q.level),
         rule: pick(&q.rule),
         findings: match q.kind.as_deref() {
@@ -874,8 +880,8 @@ async fn inbox_body(app: &App, caller: &Caller, q: &InboxQuery) -> Result<String
     };
     let (items, next) = browse::warnings(&app.store, &f).await.map_err(Problem::internal)?;
     let mut b = format!("<h1>{}</h1>", t(en, "预警与问题", "Warnings and findings"));
-    let sel = |name: &str, options: &[(String, String)], current: &Option<String>| {
-        let mut s = format!("<select name={name}><option value=\"\">{}</option>", t(en, "全部", "all"));
+    let sel_blank = |name: &str, blank: &str, options: &[(String, String)], current: &Option<String>| {
+        let mut s = format!("<select name={name}><option value=\"\">{}</option>", esc(blank));
         for (value, label) in options {
             let chosen = current.as_deref() == Some(value.as_str());
             let _ = write!(
@@ -889,6 +895,9 @@ async fn inbox_body(app: &App, caller: &Caller, q: &InboxQuery) -> Result<String
         s.push_str("</select>");
         s
     };
+    let sel = |name: &str, options: &[(String, String)], current: &Option<String>| {
+        sel_blank(name, t(en, "全部", "all"), options, current)
+    };
     let named = |ids: &[&str], name: &dyn Fn(&str) -> String| -> Vec<(String, String)> {
         ids.iter().map(|i| (i.to_string(), name(i))).collect()
     };
@@ -898,7 +907,12 @@ async fn inbox_body(app: &App, caller: &Caller, q: &InboxQuery) -> Result<String
         b,
         r#"<form method=get class=filters><label>{} {}</label> <label>{} {}</label> <label>{} {}</label> <label>{} {}</label>{} <button>{}</button></form>"#,
         t(en, "状态", "State"),
-        sel("state", &named(&STATES, &|s| state_name(en, s).to_string()), &q.state),
+        {
+            // The first option, the default, is the work still to do.
+            let mut states = vec![("all".to_string(), t(en, "全部状态", "every state").to_string())];
+            states.extend(named(&STATES, &|s| state_name(en, s).to_string()));
+            sel_blank("state", t(en, "未办结", "in progress"), &states, &q.state)
+        },
         t(en, "等级", "Level"),
         sel("level", &named(&["red", "orange", "yellow"], &|l| level_name(en, l).to_string()), &q.level),
         t(en, "规则", "Rule"),

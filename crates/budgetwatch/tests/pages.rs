@@ -89,6 +89,14 @@ fn drill_from_the_cockpit_to_a_voucher_and_act_on_a_warning() {
     assert_eq!(get(&handler, "/voucher/990000002001/PZ202500000001").status, 403);
 
     // The inbox: only the handler's unit; a warning's page offers what the role may do.
+    // The inbox opens on the work still to do; every state on request.
+    let all = get(&handler, "/inbox");
+    assert!(all.status == 200 && all.body.contains(r#"<option value="">未办结</option>"#), "{}", all.body);
+    assert!(
+        !all.body.contains(">已撤回（不再发现）</td>") && !all.body.contains(">已关闭（正常）</td>"),
+        "only open items"
+    );
+    assert_eq!(get(&handler, "/inbox?state=all").status, 200);
     let r = get(&handler, "/inbox?state=open");
     // Rules, levels and states by their Chinese names, not their ids.
     let visible = r.body.split("<main>").nth(1).unwrap_or(&r.body);

@@ -170,6 +170,13 @@ pub struct WarningRow {
     pub evidence: serde_json::Value,
 }
 
+/// The state filter that selects the warnings still being worked on.
+pub const ACTIVE: &str = "active";
+/// The states of a warning still being worked on (not closed, archived, dismissed,
+/// withdrawn or only recorded).
+pub const ACTIVE_STATES: [&str; 6] =
+    ["open", "explained", "returned", "rectification_required", "planned", "rectified"];
+
 /// One page of warnings by id and the next cursor.
 pub async fn warnings(store: &Store, f: &WarningFilter) -> Result<(Vec<WarningRow>, Option<String>), ActionError> {
     let mut q = Sql { text: String::new(), binds: Vec::new() };
@@ -185,7 +192,14 @@ pub async fn warnings(store: &Store, f: &WarningFilter) -> Result<(Vec<WarningRo
             conds.push(format!("({u} OR {r})"));
         }
     }
-    for (col, v) in [("state", &f.state), ("rule", &f.rule), ("level", &f.level)] {
+    // `active`: every state of a warning still being worked on.
+    if f.state.as_deref() == Some(ACTIVE) {
+        let states: Vec<String> = ACTIVE_STATES.iter().map(|s| s.to_string()).collect();
+        let any = q.any_of("state", &states);
+        conds.push(any);
+    }
+    let state = f.state.as_ref().filter(|s| s.as_str() != ACTIVE);
+    for (col, v) in [("state", &state.cloned()), ("rule", &f.rule), ("level", &f.level)] {
         if let Some(v) = v {
             let p = q.bind(v.clone());
             conds.push(format!("{col} = {p}"));
