@@ -137,12 +137,15 @@ pub struct Problem {
 
 impl Problem {
     pub fn new(status: StatusCode, title: &str, detail: impl Into<String>) -> Problem {
-        // The refusals that are answered by a status of their own carry its code.
-        let code = Code::ALL.into_iter().find(|c| {
-            c.status() == status.as_u16()
-                && status != StatusCode::UNPROCESSABLE_ENTITY
-                && status != StatusCode::CONFLICT
-        });
+        // The refusals whose status is theirs alone carry their code.
+        let code = match status {
+            StatusCode::BAD_REQUEST => Some(Code::MalformedRequest),
+            StatusCode::UNAUTHORIZED => Some(Code::Unauthorized),
+            StatusCode::FORBIDDEN => Some(Code::Forbidden),
+            StatusCode::UNSUPPORTED_MEDIA_TYPE => Some(Code::UnsupportedMediaType),
+            StatusCode::SERVICE_UNAVAILABLE => Some(Code::Busy),
+            _ => None,
+        };
         Problem { status, title: title.into(), detail: detail.into(), errors: Vec::new(), code }
     }
 

@@ -1513,18 +1513,6 @@ fn read_signing_key(path: &Path) -> Result<bw_ledger::note::Signer> {
     bw_ledger::note::Signer::parse_private_key(&text).with_context(|| format!("the signing key {}", path.display()))
 }
 
-/// The checkpoint kept beside the key, if any.
-fn kept_head(path: &Path) -> Result<Option<bw_ledger::note::Checkpoint>> {
-    match std::fs::read_to_string(path) {
-        Ok(text) => Ok(Some(
-            bw_ledger::note::Checkpoint::parse(&text)
-                .with_context(|| format!("the kept checkpoint {}", path.display()))?,
-        )),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(anyhow::anyhow!("reading {}: {e}", path.display())),
-    }
-}
-
 /// Where the last checkpoint the key signed is kept: beside the key, outside the database.
 fn head_path(key: &Path) -> PathBuf {
     let mut p = key.as_os_str().to_owned();
@@ -1535,11 +1523,17 @@ fn head_path(key: &Path) -> PathBuf {
 /// Opens (creating if needed) the database for writing, with its signing key: the key file
 /// is read, or created for a log that has no checkpoint yet.
 async fn open_for_write(g: &Global) -> Result<Store> {
-    open_for_write_telling(g, false, None).await
+    open_for_write_with(g, false, None, false).await
 }
 
 /// As `open_for_write`; with `tell`, says on stdout where a new key was created.
 async fn open_for_write_telling(g: &Global, tell: bool, suite: Option<bw_ledger::Suite>) -> Result<Store> {
+    open_for_write_with(g, tell, suite, false).await
+}
+
+/// As `open_for_write`, with `rotating`: a key whose private half was published is taken
+/// only to be rotated away.
+async fn open_for_write_with(g: &Global, tell: bool, suite: Option<bw_ledger::Suite>, rotating: bool) -> Result<Store> {
     let path = key_path(g)?;
     let mut store = Store::open(&g.db, true).await.with_context(|| format!("opening {}", g.db))?;
     crate::clock::load_zone(&store).await?;
@@ -1576,6 +1570,12 @@ async fn open_for_write_telling(g: &Global, tell: bool, suite: Option<bw_ledger:
         && signer.suite() != want
     {
         bail!("the signing key {} is a {} key, not {}", path.display(), signer.suite().name(), want.name());
+    }
+    if !rotating && bw_ledger::note::PUBLISHED_KEYS.contains(&signer.verifier_key().as_str()) {
+        bail!(
+            "the signing key {} was published (anyone can sign with it): rotate it first with budgetwatch --reason \"…\" ledger rotate-key",
+            path.display()
+        );
     }
     store.set_signer(signer, Some(head_path(&path))).await?;
     Ok(store)
@@ -1806,24 +1806,10 @@ fn password() -> Result<String> {
     Ok(line.trim_end_matches(['\r', '\n']).to_string())
 }
 
-/// Writes a file readable by its owner alone.
+/// Writes a new file readable by its owner alone (a key), never over an existing one.
 pub(crate) fn write_private(path: &Path, text: &str) -> Result<()> {
-    use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
-    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty() && !d.exists()) {
-        std::fs::DirBuilder::new()
-            .recursive(true)
-            .mode(0o700)
-            .create(dir)
-            .with_context(|| format!("creating {}", dir.display()))?;
-    }
-    let mut f = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(path)
-        .with_context(|| format!("creating {}", path.display()))?;
-    writeln!(f, "{text}")?;
-    Ok(())
+    bw_store::write_private(path, format!("{text}\n").as_bytes(), true)
+        .with_context(|| format!("creating {}", path.display()))
 }
 
 /// A progress bar on stderr for large files; hidden when stderr is not a terminal.
@@ -2202,7 +2188,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
         }
         Command::Verify { format, key, witness, since_checkpoint } => {
             // The kept checkpoint comes with the installation's own key, not with a given one.
-            let head = if key.is_none() { kept_head(&head_path(&key_path(&g)?))? } else { None };
+            let head = if key.is_none() { bw_store::read_kept_head(&head_path(&key_path(&g)?))? } else { None };
             let trust = bw_app::verify::Trust { key: trusted_key(&g, key)?, witnesses: witness, head };
             let store = open(&g).await?;
             let started = std::time::Instant::now();
@@ -2639,7 +2625,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
         }
         Command::Ledger { command: LedgerCommand::RotateKey } => {
             let path = key_path(&g)?;
-            let store = open_for_write(&g).await?;
+            let store = open_for_write_with(&g, false, None, true).await?;
             let ctx = ctx(&g)?;
             let old = store.signer().ok_or_else(|| anyhow::anyhow!("no signing key"))?;
             let new = bw_ledger::note::Signer::new(old.suite(), old.name(), crate::clock::random_seed()?)?;

@@ -47,6 +47,11 @@ pub(crate) async fn submit(app: &App, ctx: bw_app::Ctx, record: Record) -> Resul
     answer.await.map_err(|_| Problem::internal("the payment committer stopped"))?
 }
 
+/// A record's field as the import reads it (trimmed text).
+fn field(r: &Record, name: &str) -> String {
+    r.get(name).map(cell_text).unwrap_or_default().trim().to_string()
+}
+
 async fn setting(app: &App, key: &str, default: usize) -> usize {
     bw_app::settings::get(&app.store, key).await.ok().and_then(|v| v.parse().ok()).unwrap_or(default)
 }
@@ -67,11 +72,8 @@ async fn run(app: App, mut rx: mpsc::Receiver<Job>) {
         let max = setting(&app, "ingest.group_max", 1000).await.max(1);
         let wait = std::time::Duration::from_millis(setting(&app, "ingest.group_wait_ms", 2).await as u64);
         let deadline = tokio::time::Instant::now() + wait;
-        let key = |j: &Job| {
-            let f = |n: &str| j.record.get(n).map(cell_text).unwrap_or_default().trim().to_string();
-            (f("voucher_no"), f("unit_code"))
-        };
-        let mut seen = std::collections::HashSet::from([key(&first)]);
+        let mut seen =
+            std::collections::HashSet::from([(field(&first.record, "voucher_no"), field(&first.record, "unit_code"))]);
         let mut jobs = vec![first];
         let mut later = Vec::new();
         while jobs.len() < max {
@@ -85,7 +87,7 @@ async fn run(app: App, mut rx: mpsc::Receiver<Job>) {
                     },
                 },
             };
-            if seen.insert(key(&next)) {
+            if seen.insert((field(&next.record, "voucher_no"), field(&next.record, "unit_code"))) {
                 jobs.push(next);
             } else {
                 later.push(next);
@@ -156,7 +158,7 @@ async fn commit(app: &App, mut jobs: Vec<Job>) {
 /// Answers each job of a committed group with its own outcome: added or unchanged (already
 /// recorded with the same content), held, its notes and the warnings that name it.
 async fn answer(app: &App, jobs: Vec<Job>, report: bw_app::import::ImportReport) {
-    let key = |r: &Record, f: &str| r.get(f).map(cell_text).unwrap_or_default().trim().to_string();
+    let key = field;
     let keys: Vec<(String, String)> =
         jobs.iter().map(|j| (key(&j.record, "voucher_no"), key(&j.record, "unit_code"))).collect();
     let landed =

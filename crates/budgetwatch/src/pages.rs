@@ -718,12 +718,9 @@ fn overdue(state: &str, explain_by: &str, plan_by: &str, today: Date) -> Option<
 
 /// A warning level as its reader names it (the colour is the badge's, the word says it too).
 pub(crate) fn level_name(en: bool, level: &str) -> &str {
-    match level {
-        "red" => t(en, "红色", "red"),
-        "orange" => t(en, "橙色", "orange"),
-        "yellow" => t(en, "黄色", "yellow"),
-        "blue" => t(en, "蓝色", "blue"),
-        other => other,
+    match bw_rules::Level::parse(level) {
+        Some(l) if !en => l.zh(),
+        _ => level,
     }
 }
 
@@ -731,80 +728,17 @@ fn level_badge(en: bool, level: &str) -> String {
     format!("<span class=lv-{}>{}</span>", esc(level), esc(level_name(en, level)))
 }
 
-/// The states of a warning's loop, as its reader names them.
-const STATES: [&str; 11] = [
-    "open",
-    "explained",
-    "returned",
-    "rectification_required",
-    "planned",
-    "rectified",
-    "closed",
-    "archived",
-    "dismissed",
-    "withdrawn",
-    "recorded",
-];
-
-pub(crate) fn state_name(en: bool, state: &str) -> &str {
-    match state {
-        "open" => t(en, "待说明", "open"),
-        "explained" => t(en, "已说明，待审核", "explained"),
-        "returned" => t(en, "退回补充说明", "returned"),
-        "rectification_required" => t(en, "待提交整改方案", "rectification required"),
-        "planned" => t(en, "整改中", "planned"),
-        "rectified" => t(en, "整改完成，待验收", "rectified"),
-        "closed" => t(en, "已关闭（正常）", "closed"),
-        "archived" => t(en, "已验收归档", "archived"),
-        "dismissed" => t(en, "已撤销", "dismissed"),
-        "withdrawn" => t(en, "已撤回（不再发现）", "withdrawn"),
-        "recorded" => t(en, "仅记录", "recorded"),
-        other => other,
+/// A state of a warning's loop as its reader names it.
+pub(crate) fn state_name(en: bool, state: &str) -> String {
+    match bw_rules::workflow::State::parse(state) {
+        Some(st) if !en => st.zh().to_string(),
+        _ => state.replace('_', " "),
     }
 }
 
 /// A finding's evidence as a reader reads it: each fact named ("已支付：1,234.00；超出比例(%)：
 /// 12.5"), not as JSON. English keeps the keys.
 pub(crate) fn evidence_text(en: bool, evidence: &serde_json::Value) -> String {
-    let label = |k: &str| -> Option<&'static str> {
-        Some(match k {
-            "amount" => "金额",
-            "budget" => "预算",
-            "paid" => "已支付",
-            "spent" => "已支出",
-            "balance" => "可用余额",
-            "over" => "超出金额",
-            "over_pct" => "超出比例(%)",
-            "total" => "合计",
-            "payments" => "支付笔数",
-            "month_paid" => "当月支付",
-            "month_pct" => "当月支付占预算(%)",
-            "december_paid" => "12月支付",
-            "december_pct" => "12月支付占预算(%)",
-            "execution_pct" => "执行进度(%)",
-            "time_progress_pct" => "序时进度(%)",
-            "gap_points" => "落后序时进度(百分点)",
-            "completion_pct" => "收入完成率(%)",
-            "collected" => "已征收",
-            "target" => "收入预算",
-            "month_ends_behind" => "连续落后月数",
-            "months_without_payment" => "无支付月数",
-            "months_unused" => "未使用月数",
-            "last_paid" => "最后支付日期",
-            "first" => "起",
-            "last" => "止",
-            "from" => "自",
-            "to" => "至",
-            "ongoing" => "仍在持续",
-            "economic_code" => "支付经济分类",
-            "indicator_economic_code" => "指标经济分类",
-            "payee_account" => "收款账号",
-            "invoice_no" => "发票号",
-            "terms" => "命中词语",
-            "summary" => "摘要",
-            _ => return None,
-        })
-    };
     let value = |v: &serde_json::Value| match v {
         serde_json::Value::String(s) => s.clone(),
         serde_json::Value::Bool(b) => t(en, if *b { "是" } else { "否" }, if *b { "yes" } else { "no" }).to_string(),
@@ -819,7 +753,7 @@ pub(crate) fn evidence_text(en: bool, evidence: &serde_json::Value) -> String {
         Some(map) if !map.is_empty() => map
             .iter()
             .map(|(k, v)| {
-                let name = if en { k.as_str() } else { label(k).unwrap_or(k.as_str()) };
+                let name = if en { k.as_str() } else { bw_rules::evidence_label(k).unwrap_or(k.as_str()) };
                 format!("{}{}{}", esc(name), t(en, "：", ": "), esc(&value(v)))
             })
             .collect::<Vec<_>>()
@@ -910,7 +844,8 @@ async fn inbox_body(app: &App, caller: &Caller, q: &InboxQuery) -> Result<String
         {
             // The first option, the default, is the work still to do.
             let mut states = vec![("all".to_string(), t(en, "全部状态", "every state").to_string())];
-            states.extend(named(&STATES, &|s| state_name(en, s).to_string()));
+            let ids: Vec<&str> = bw_rules::workflow::State::ALL.iter().map(|st| st.as_str()).collect();
+            states.extend(named(&ids, &|s| state_name(en, s)));
             sel_blank("state", t(en, "未办结", "in progress"), &states, &q.state)
         },
         t(en, "等级", "Level"),
@@ -979,7 +914,7 @@ async fn inbox_body(app: &App, caller: &Caller, q: &InboxQuery) -> Result<String
             esc(&subject),
             w.indicator_code.as_deref().map(|i| format!(" <small>{}</small>", esc(i))).unwrap_or_default(),
             esc(&w.period),
-            esc(state_name(en, &w.state)),
+            esc(&state_name(en, &w.state)),
         );
     }
     b.push_str("</tbody></table></div>");
@@ -1040,7 +975,7 @@ async fn warning_body(app: &App, caller: &Caller, id: i64, q: &LangQuery) -> Res
         t(en, "预警", "Warnings"),
         level_badge(en, &w.level),
         esc(&rule_name(en, &w.rule)),
-        esc(state_name(en, &w.state))
+        esc(&state_name(en, &w.state))
     );
     if let Some(d) = &q.done {
         let _ = write!(b, "<p class=ok role=status>{} {}</p>", t(en, "已办理：", "Done:"), esc(d));
@@ -1134,8 +1069,8 @@ async fn warning_body(app: &App, caller: &Caller, id: i64, q: &LangQuery) -> Res
             esc(&bw_rules::workflow::Step::parse(&s("action"))
                 .map(|st| step_label(en, st).to_string())
                 .unwrap_or_else(|| s("action"))),
-            esc(state_name(en, &s("from"))),
-            esc(state_name(en, &s("to"))),
+            esc(&state_name(en, &s("from"))),
+            esc(&state_name(en, &s("to"))),
             esc(&s("note"))
         );
     }

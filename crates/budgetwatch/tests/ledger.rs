@@ -504,3 +504,62 @@ fn verify_trusts_the_key_file_not_the_database_and_a_rotated_key_keeps_the_chain
     store_key(&new);
     assert!(bw(&db, &["verify"]).status.success());
 }
+
+#[test]
+fn a_published_key_signs_nothing_until_it_is_rotated() {
+    // The key once committed to this repository, read back from its history (a source tree
+    // without that history has nothing to test).
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let Ok(o) = Command::new("git").arg("-C").arg(&root).args(["show", "557d5d3:budgetwatch.key"]).output() else {
+        return;
+    };
+    if !o.status.success() {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("dir");
+    let key = dir.path().join("published.key");
+    std::fs::write(&key, &o.stdout).unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let db = dir.path().join("p.db");
+    let run = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_budgetwatch"))
+            .args(["--db", p(&db), "--key-file", p(&key)])
+            .args(args)
+            .env("XDG_CONFIG_HOME", config_home(&db))
+            .output()
+            .expect("run")
+    };
+    let published = bw_ledger::note::PUBLISHED_KEYS[0];
+    let o = run(&["init"]);
+    assert!(!o.status.success() && stderr(&o).contains("was published"), "{}", stderr(&o));
+    // A log that was signed with it (before it was known published) verifies as such only
+    // with a failure naming it; rotated, it verifies with the new key.
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let text = std::fs::read_to_string(&key).unwrap();
+        let mut store = bw_store::Store::open(p(&db), true).await.unwrap();
+        store.set_signer(bw_ledger::note::Signer::parse_private_key(&text).unwrap(), None).await.unwrap();
+        bw_app::settings::set(
+            &store,
+            &bw_app::Ctx {
+                actor: "test".into(),
+                at: bw_core::Timestamp(1_795_735_800),
+                today: bw_core::Timestamp(1_795_735_800).date(),
+                reason: None,
+                entropy: [1; 32],
+            },
+            "import.errors_max",
+            "9",
+        )
+        .await
+        .unwrap();
+    });
+    let o = run(&["verify"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stdout(&o).contains(&format!("key: the log's key {published} was published")), "{}", stdout(&o));
+    let o = run(&["--reason", "the key was published", "ledger", "rotate-key"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = run(&["verify"]);
+    assert!(o.status.success(), "{}", stdout(&o));
+}

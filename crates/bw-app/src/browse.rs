@@ -170,12 +170,8 @@ pub struct WarningRow {
     pub evidence: serde_json::Value,
 }
 
-/// The state filter that selects the warnings still being worked on.
+/// The state filter that selects the warnings still being worked on (`State::is_active`).
 pub const ACTIVE: &str = "active";
-/// The states of a warning still being worked on (not closed, archived, dismissed,
-/// withdrawn or only recorded).
-pub const ACTIVE_STATES: [&str; 6] =
-    ["open", "explained", "returned", "rectification_required", "planned", "rectified"];
 
 /// One page of warnings by id and the next cursor.
 pub async fn warnings(store: &Store, f: &WarningFilter) -> Result<(Vec<WarningRow>, Option<String>), ActionError> {
@@ -194,7 +190,8 @@ pub async fn warnings(store: &Store, f: &WarningFilter) -> Result<(Vec<WarningRo
     }
     // `active`: every state of a warning still being worked on.
     if f.state.as_deref() == Some(ACTIVE) {
-        let states: Vec<String> = ACTIVE_STATES.iter().map(|s| s.to_string()).collect();
+        let states: Vec<String> =
+            bw_rules::workflow::State::ALL.iter().filter(|s| s.is_active()).map(|s| s.as_str().to_string()).collect();
         let any = q.any_of("state", &states);
         conds.push(any);
     }

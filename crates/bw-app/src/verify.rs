@@ -1860,6 +1860,14 @@ pub async fn verify(store: &Store, trust: &Trust) -> Result<Report, StoreError> 
         f.push(failure("key", Some(*idx), None, detail.clone()));
     }
     let current = chain.current().to_string();
+    if bw_ledger::note::PUBLISHED_KEYS.contains(&current.as_str()) {
+        f.push(failure(
+            "key",
+            None,
+            None,
+            format!("the log's key {current} was published (anyone can sign with it): rotate it (ledger rotate-key)"),
+        ));
+    }
     if !chain.contains(&trust.key) {
         f.push(failure(
             "key",
@@ -2196,6 +2204,17 @@ pub async fn verify_since(store: &Store, trust: &Trust) -> Result<Report, StoreE
         ));
         r.ok = false;
         return Ok(r);
+    }
+    if bw_ledger::note::PUBLISHED_KEYS.contains(&trust.key.as_str()) {
+        f.push(failure(
+            "key",
+            None,
+            None,
+            format!(
+                "the log's key {} was published (anyone can sign with it): rotate it (ledger rotate-key)",
+                trust.key
+            ),
+        ));
     }
     if store.meta("verifier_key").await?.as_deref() != Some(trust.key.as_str()) {
         f.push(failure(

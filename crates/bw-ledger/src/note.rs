@@ -193,6 +193,12 @@ impl Signer {
     }
 }
 
+/// Verifier keys whose private halves were published — once committed to this project's
+/// repository — so that anyone can sign with them: no log may go on signing with one. A log
+/// that did rotates it (`budgetwatch ledger rotate-key`); `verify` fails until it has.
+pub const PUBLISHED_KEYS: &[&str] =
+    &["budgetwatch.local/ccad1562+eba0fd3a+Ad8jKzPZu4XLyEwS1bFbQ97C7s91vw5IDPuJrH4rP2Mf"];
+
 enum VerifyKey {
     Ed25519(VerifyingKey),
     Sm2(sm2::dsa::VerifyingKey),

@@ -48,6 +48,16 @@ impl Level {
         [Level::Blue, Level::Yellow, Level::Orange, Level::Red].into_iter().find(|l| l.as_str() == s)
     }
 
+    /// The level as users name it (GLOSSARY: 红色/橙色/黄色/蓝色预警).
+    pub fn zh(self) -> &'static str {
+        match self {
+            Level::Blue => "蓝色",
+            Level::Yellow => "黄色",
+            Level::Orange => "橙色",
+            Level::Red => "红色",
+        }
+    }
+
     /// One level up (red stays red): an overdue step escalates.
     pub fn raised(self) -> Level {
         match self {
@@ -498,4 +508,45 @@ pub fn completed_months(year: i32, as_of: Date) -> u32 {
     } else {
         m - 1
     }
+}
+
+/// What a finding's evidence key means, as users read it; `None` for a key not named here.
+pub fn evidence_label(key: &str) -> Option<&'static str> {
+    Some(match key {
+        "amount" => "金额",
+        "budget" => "预算",
+        "paid" => "已支付",
+        "spent" => "已支出",
+        "balance" => "可用余额",
+        "over" => "超出金额",
+        "over_pct" => "超出比例(%)",
+        "total" => "合计",
+        "payments" => "支付笔数",
+        "month_paid" => "当月支付",
+        "month_pct" => "当月支付占预算(%)",
+        "december_paid" => "12月支付",
+        "december_pct" => "12月支付占预算(%)",
+        "execution_pct" => "执行进度(%)",
+        "time_progress_pct" => "序时进度(%)",
+        "gap_points" => "落后序时进度(百分点)",
+        "completion_pct" => "收入完成率(%)",
+        "collected" => "已征收",
+        "target" => "收入预算",
+        "month_ends_behind" => "连续落后月数",
+        "months_without_payment" => "无支付月数",
+        "months_unused" => "未使用月数",
+        "last_paid" => "最后支付日期",
+        "first" => "起",
+        "last" => "止",
+        "from" => "自",
+        "to" => "至",
+        "ongoing" => "仍在持续",
+        "economic_code" => "支付经济分类",
+        "indicator_economic_code" => "指标经济分类",
+        "payee_account" => "收款账号",
+        "invoice_no" => "发票号",
+        "terms" => "命中词语",
+        "summary" => "摘要",
+        _ => return None,
+    })
 }

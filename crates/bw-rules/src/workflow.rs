@@ -60,6 +60,28 @@ impl State {
     pub fn is_final(self) -> bool {
         matches!(self, State::Archived | State::Closed | State::Dismissed | State::Withdrawn)
     }
+
+    /// Still being worked on: neither finished nor only recorded (the inbox's to-do list).
+    pub fn is_active(self) -> bool {
+        !self.is_final() && self != State::Recorded
+    }
+
+    /// The state as users name it.
+    pub fn zh(self) -> &'static str {
+        match self {
+            State::Recorded => "仅记录",
+            State::Open => "待说明",
+            State::Explained => "已说明，待审核",
+            State::Returned => "退回补充说明",
+            State::RectificationRequired => "待提交整改方案",
+            State::Planned => "整改中",
+            State::Rectified => "整改完成，待验收",
+            State::Archived => "已验收归档",
+            State::Closed => "已关闭（正常）",
+            State::Dismissed => "已撤销",
+            State::Withdrawn => "已撤回（不再发现）",
+        }
+    }
 }
 
 /// The finance desk's judgement of an explanation (认定).

@@ -633,24 +633,18 @@ pub struct Signing {
 impl Signing {
     /// The kept head: the file's when there is one (another process may have moved it).
     fn kept(&self) -> Result<Option<(u64, Hash)>> {
-        if let Some(path) = &self.head_file {
-            match std::fs::read_to_string(path) {
-                Ok(text) => {
-                    let cp = bw_ledger::note::Checkpoint::parse(&text)
-                        .map_err(|e| StoreError::Journal(format!("the kept checkpoint {}: {e}", path.display())))?;
-                    if cp.origin != self.signer.name() {
-                        return Err(StoreError::Journal(format!(
-                            "the kept checkpoint {} is of the log {}, not {}",
-                            path.display(),
-                            cp.origin,
-                            self.signer.name()
-                        )));
-                    }
-                    return Ok(Some((cp.size, cp.root)));
-                }
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-                Err(e) => return Err(StoreError::Io(format!("reading {}: {e}", path.display()))),
+        if let Some(path) = &self.head_file
+            && let Some(cp) = read_kept_head(path)?
+        {
+            if cp.origin != self.signer.name() {
+                return Err(StoreError::Journal(format!(
+                    "the kept checkpoint {} is of the log {}, not {}",
+                    path.display(),
+                    cp.origin,
+                    self.signer.name()
+                )));
             }
+            return Ok(Some((cp.size, cp.root)));
         }
         Ok(*self.head.lock().unwrap_or_else(|p| p.into_inner()))
     }
@@ -659,7 +653,7 @@ impl Signing {
         if let Some(path) = &self.head_file {
             let cp = bw_ledger::note::Checkpoint { origin: self.signer.name().to_string(), size, root };
             let tmp = path.with_extension("head-new");
-            write_private(&tmp, cp.text().as_bytes())
+            write_private(&tmp, cp.text().as_bytes(), false)
                 .and_then(|()| std::fs::rename(&tmp, path))
                 .map_err(|e| StoreError::Io(format!("writing the kept checkpoint {}: {e}", path.display())))?;
         }
@@ -726,13 +720,35 @@ impl Signing {
     }
 }
 
-/// Writes `bytes` to a new file only its owner may read.
-pub fn write_private(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
+/// Writes `bytes` to a file only its owner may read, durably, creating its folder (0700)
+/// when missing. With `new_only` an existing file is an error, never overwritten (a key).
+pub fn write_private(path: &std::path::Path, bytes: &[u8], new_only: bool) -> std::io::Result<()> {
     use std::io::Write;
-    use std::os::unix::fs::OpenOptionsExt;
-    let mut f = std::fs::OpenOptions::new().write(true).create(true).truncate(true).mode(0o600).open(path)?;
+    use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty() && !d.exists()) {
+        std::fs::DirBuilder::new().recursive(true).mode(0o700).create(dir)?;
+    }
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).mode(0o600);
+    if new_only {
+        options.create_new(true);
+    } else {
+        options.create(true).truncate(true);
+    }
+    let mut f = options.open(path)?;
     f.write_all(bytes)?;
     f.sync_all()
+}
+
+/// The checkpoint kept beside a signing key (`Signing`), if there is one.
+pub fn read_kept_head(path: &std::path::Path) -> Result<Option<bw_ledger::note::Checkpoint>> {
+    match std::fs::read_to_string(path) {
+        Ok(text) => bw_ledger::note::Checkpoint::parse(&text)
+            .map(Some)
+            .map_err(|e| StoreError::Journal(format!("the kept checkpoint {}: {e}", path.display()))),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(StoreError::Io(format!("reading {}: {e}", path.display()))),
+    }
 }
 
 /// Appends entries to the journal inside a write transaction, buffering for multi-row
