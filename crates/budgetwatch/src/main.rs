@@ -11,6 +11,7 @@ mod budget_api;
 mod budget_pages;
 mod cli;
 mod clock;
+mod compress;
 mod documents_api;
 mod figures_api;
 mod fonts;

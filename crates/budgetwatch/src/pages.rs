@@ -88,7 +88,8 @@ small{color:#888} .note{color:#666;font-size:.85em} footer{padding:1em;color:#66
 dl.kv{display:grid;grid-template-columns:max-content 1fr;gap:.3em 1em;background:#fff;border:1px solid #e5e5e5;padding:.8em}
 dl.kv dt{color:#666} dl.kv dd{margin:0;word-break:break-all}
 .inline{display:inline} .inline button{padding:0 .3em} .docs{display:flex;flex-wrap:wrap;gap:.8em} .docs figure{margin:0;max-width:320px} .docs img{max-width:100%;border:1px solid #ddd} .docs figcaption{font-size:.8em;color:#666;word-break:break-all} .heat{max-width:100%} ol.stages{display:flex;flex-wrap:wrap;gap:.3em;padding:0;list-style:none;counter-reset:st} ol.stages li{background:#fff;border:1px solid #ddd;padding:.2em .6em;border-radius:3px} ol.stages li.now{background:#8e1b1b;color:#fff} ol.stages li.now small{color:#fdd} .feedback{background:#fff;border:1px solid #e5e5e5;padding:.3em .8em;margin:.5em 0}
-@media (max-width:600px){th,td{white-space:normal}.bar{width:80px}}
+.pager{margin:.4em 0;font-size:.9em} .pager a,.pager b{margin-right:.6em} .dl{font-size:.85em;margin-left:.6em} .legend{font-size:.8em;color:#666;display:flex;align-items:center;gap:.4em;margin:.3em 0} .legend i{display:inline-block;width:120px;height:10px;background:linear-gradient(90deg,hsl(4,70%,95%),hsl(4,70%,35%))} .empty{background:#fff;border:1px dashed #ccc;padding:1em;color:#555}
+@media (max-width:600px){main{padding:.5em}td.wrap{white-space:normal;min-width:9em}.bar{width:80px}}
 "#;
 
 /// The page around `body`: header with the navigation and the caller, and a language switch.

@@ -50,6 +50,7 @@ pub fn router(app: App) -> Router {
         .merge(crate::portal::routes())
         // Batches of payments come as large bodies (100,000 payments are about 10 MB of CSV).
         .layer(axum::extract::DefaultBodyLimit::max(BODY_MAX))
+        .layer(axum::middleware::from_fn(crate::compress::gzip))
         .with_state(app)
 }
 

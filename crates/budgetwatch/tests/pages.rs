@@ -246,6 +246,7 @@ fn the_public_portal_shows_aggregates_and_no_one_s_personal_data() {
     assert!(!depts.is_empty());
     assert!(depts.iter().all(|d| d["sangong"].as_array().map(Vec::len) == Some(4)));
     assert!(page.body.contains("公务接待费") && page.body.contains("class=\"chart heat\""));
+    the_portal_opens_on_data_pages_and_downloads(&addr, &p);
     // Feedback: a registered citizen asks, the bureau answers; the author is a pseudonym.
     let login = |user: &str| {
         let body = format!("user={user}&password={}", passwords[user]);
@@ -305,4 +306,63 @@ fn the_public_portal_shows_aggregates_and_no_one_s_personal_data() {
     let _ = child.wait();
     let o = common::bw(&db, &["verify"]);
     assert!(o.status.success(), "{}", common::stdout(&o));
+}
+
+/// The portal without a year opens on the demo's year (the newest with payments), not on an
+/// empty current year; a year without data says so; departments and projects are searched
+/// and paged; each table downloads as CSV and XLSX with the page's figures; pages go
+/// compressed to clients that accept gzip.
+fn the_portal_opens_on_data_pages_and_downloads(addr: &str, p: &serde_json::Value) {
+    use std::io::Read as _;
+    let depts = p["departments"].as_array().expect("departments");
+    let first = depts[0]["name"].as_str().expect("name").to_string();
+    let page = request(addr, "GET", "/public", &[], "");
+    assert_eq!(page.status, 200);
+    assert!(page.body.contains("<option value=2025 selected>"), "the demo year is chosen");
+    assert!(page.body.contains(&first) && !page.body.contains("id=no-data"));
+    assert!(page.body.contains(&format!("{} 个部门", depts.len())), "every department counted");
+    let none = request(addr, "GET", "/public?year=2019", &[], "").body;
+    assert!(none.contains("id=no-data") && none.contains("2019 年尚无公开数据") && none.contains("/public?year=2025"));
+    // Search: one department by its name.
+    let found = request(addr, "GET", &format!("/public?year=2025&q={}", common::urlencode(&first)), &[], "").body;
+    assert!(found.contains(&first));
+    let others = depts.iter().filter_map(|d| d["name"].as_str()).filter(|n| *n != first && !n.contains(first.as_str()));
+    for other in others {
+        assert!(!found.contains(&format!("<td class=wrap>{other}</td>")), "{other} matched {first}");
+    }
+    // Paging: the projects come twenty to a page, with links to the others.
+    let projects = p["projects"].as_array().expect("projects").len();
+    assert!(projects > 20, "{projects}");
+    assert_eq!(page.body.matches("<tr><td class=wrap>").count() - depts.len().min(20), 20);
+    assert!(page.body.contains("ppage=2#projects"));
+    let second = request(addr, "GET", "/public?year=2025&ppage=2", &[], "").body;
+    assert!(second.contains("<b>2</b>"));
+    // Downloads: the departments' table with every department and its exact budget.
+    let csv = common::request_bytes(addr, "GET", "/public/download/departments.csv?year=2025", &[], b"");
+    assert_eq!(csv.0, 200);
+    assert!(csv.1.contains("text/csv") && csv.1.contains("attachment"));
+    assert!(csv.2.starts_with(b"\xEF\xBB\xBF"));
+    let mut rows = csv::Reader::from_reader(&csv.2[3..]);
+    assert_eq!(rows.headers().expect("header").get(0), Some("部门"));
+    let budgets: std::collections::HashMap<String, String> =
+        rows.records().map(|r| r.expect("row")).map(|r| (r[0].to_string(), r[3].to_string())).collect();
+    assert_eq!(budgets.len(), depts.len());
+    for d in depts {
+        assert_eq!(budgets[d["name"].as_str().expect("name")], d["total"]["budget"].as_str().expect("yuan"));
+    }
+    let xlsx = common::request_bytes(addr, "GET", "/public/download/projects.xlsx?year=2025", &[], b"");
+    assert_eq!(xlsx.0, 200, "{}", xlsx.1);
+    use calamine::Reader as _;
+    let mut book = calamine::Xlsx::new(std::io::Cursor::new(xlsx.2)).expect("xlsx");
+    let sheet = book.worksheet_range_at(0).expect("a sheet").expect("readable");
+    assert_eq!(sheet.height(), projects + 1);
+    assert_eq!(common::request_bytes(addr, "GET", "/public/download/secrets.csv", &[], b"").0, 404);
+    // Compressed for a browser; the first view well under 200 KB on the wire.
+    let (status, head, body) = common::request_bytes(addr, "GET", "/public", &[("Accept-Encoding", "gzip, br")], b"");
+    assert_eq!(status, 200);
+    assert!(head.to_ascii_lowercase().contains("content-encoding: gzip"), "{head}");
+    assert!(body.len() < 200_000, "{} bytes", body.len());
+    let mut html = String::new();
+    flate2::read::GzDecoder::new(&body[..]).read_to_string(&mut html).expect("gzip");
+    assert!(html.contains(&first) && html.len() > body.len());
 }

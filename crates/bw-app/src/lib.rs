@@ -29,6 +29,7 @@ pub mod report;
 pub mod scene;
 pub mod settings;
 pub mod source;
+pub mod table;
 pub mod template;
 pub mod users;
 pub mod verify;

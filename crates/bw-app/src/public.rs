@@ -92,6 +92,30 @@ fn round_sensitive(m: i64) -> Money {
     Money::from_fen((m + r / 2).div_euclid(r) * r)
 }
 
+/// The years the portal can show, newest first: every year with a budget (indicators).
+pub async fn years(store: &Store) -> Result<Vec<i32>, ActionError> {
+    let rows = sqlx::query("SELECT DISTINCT CAST(year AS BIGINT) FROM indicators ORDER BY 1 DESC")
+        .fetch_all(store.pool())
+        .await?;
+    rows.iter().map(|r| Ok(i32::try_from(r.try_get::<i64, _>(0)?).unwrap_or_default())).collect()
+}
+
+/// The year the portal opens on: the newest year with payments up to `today`'s year (its
+/// execution is what the public asks about), else the newest year with a budget, else
+/// `today`'s year (shown as "no data").
+pub async fn default_year(store: &Store, today_year: i32) -> Result<i32, ActionError> {
+    let paid: Option<i64> =
+        sqlx::query("SELECT CAST(MAX(year) AS BIGINT) FROM indicator_months WHERE year <= $1 AND payments > 0")
+            .bind(i64::from(today_year))
+            .fetch_one(store.pool())
+            .await?
+            .try_get(0)?;
+    if let Some(y) = paid {
+        return Ok(i32::try_from(y).unwrap_or(today_year));
+    }
+    Ok(years(store).await?.first().copied().unwrap_or(today_year))
+}
+
 /// The portal for `year` at the end of `month`.
 pub async fn portal(store: &Store, tree: &OrgTree, year: i32, month: u32) -> Result<Portal, ActionError> {
     let month_key = format!("{year:04}-{month:02}");

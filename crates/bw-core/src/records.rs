@@ -8,7 +8,7 @@ use crate::money::Money;
 use serde::{Deserialize, Serialize};
 
 macro_rules! token_enum {
-    ($(#[$doc:meta])* $name:ident { $($variant:ident = $text:literal $(| $alias:literal)*),+ $(,)? }, $what:literal) => {
+    ($(#[$doc:meta])* $name:ident { $($variant:ident = $text:literal | $zh:literal $(| $alias:literal)*),+ $(,)? }, $what:literal) => {
         $(#[$doc])*
         #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
         #[serde(rename_all = "snake_case")]
@@ -19,7 +19,7 @@ macro_rules! token_enum {
 
             pub fn parse(s: &str) -> Result<$name, String> {
                 match s.trim() {
-                    $($text $(| $alias)* => Ok($name::$variant),)+
+                    $($text | $zh $(| $alias)* => Ok($name::$variant),)+
                     other => {
                         let names: Vec<&str> = vec![$($text),+];
                         Err(format!("{} must be one of {}, not {:?}", $what, names.join(", "), other))
@@ -29,6 +29,11 @@ macro_rules! token_enum {
 
             pub fn as_str(self) -> &'static str {
                 match self { $($name::$variant => $text),+ }
+            }
+
+            /// The name a Chinese reader knows (the first Chinese spelling the templates take).
+            pub fn zh(self) -> &'static str {
+                match self { $($name::$variant => $zh),+ }
             }
         }
 

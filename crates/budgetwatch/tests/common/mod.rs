@@ -171,3 +171,14 @@ pub fn demo_server(
     }
     (child, addr.expect("the server prints its URL"), passwords)
 }
+
+/// `s` percent-encoded for a query string.
+#[allow(dead_code)]
+pub fn urlencode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
