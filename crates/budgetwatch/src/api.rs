@@ -133,6 +133,8 @@ pub struct Problem {
     pub errors: Vec<serde_json::Value>,
     /// The refusal code, when the problem is a refusal (the first in precedence order).
     pub code: Option<Code>,
+    /// What a page tells a Chinese reader, where it differs from `detail`.
+    pub zh: Option<String>,
 }
 
 impl Problem {
@@ -146,7 +148,7 @@ impl Problem {
             StatusCode::SERVICE_UNAVAILABLE => Some(Code::Busy),
             _ => None,
         };
-        Problem { status, title: title.into(), detail: detail.into(), errors: Vec::new(), code }
+        Problem { status, title: title.into(), detail: detail.into(), errors: Vec::new(), code, zh: None }
     }
 
     /// A refusal with `code`: its status comes from the code.
@@ -158,6 +160,7 @@ impl Problem {
             detail: detail.into(),
             errors: Vec::new(),
             code: Some(code),
+            zh: None,
         }
     }
 
@@ -172,7 +175,10 @@ impl Problem {
     pub fn internal(e: impl std::fmt::Display) -> Problem {
         // Details go to the log, not to the client.
         eprintln!("error: {e}");
-        Problem::new(StatusCode::INTERNAL_SERVER_ERROR, "internal error", "the server failed; the log says why")
+        let mut p =
+            Problem::new(StatusCode::INTERNAL_SERVER_ERROR, "internal error", "the server failed; the log says why");
+        p.zh = Some("服务器出错，详情已写入日志。".into());
+        p
     }
 
     fn slug(&self) -> &'static str {
@@ -192,7 +198,9 @@ impl Problem {
 
 impl From<Refusal> for Problem {
     fn from(r: Refusal) -> Problem {
-        Problem::new(StatusCode::FORBIDDEN, "forbidden", r.to_string())
+        let mut p = Problem::new(StatusCode::FORBIDDEN, "forbidden", r.to_string());
+        p.zh = Some(r.zh());
+        p
     }
 }
 

@@ -7,6 +7,7 @@
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 mod api;
+mod audit_pages;
 mod budget_api;
 mod budget_pages;
 mod cli;

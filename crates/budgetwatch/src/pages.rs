@@ -6,7 +6,7 @@
 use std::fmt::Write as _;
 
 use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
+use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Form, Router};
@@ -107,6 +107,9 @@ pub fn layout(en: bool, title: &str, caller: &Caller, path_with_query: &str, bod
         if caller.access.has(Permission::Ingest) {
             let _ = write!(nav, r#"<a href="/import{lang}">{}</a>"#, t(en, "导入", "Import"));
         }
+        if caller.access.has(Permission::RunAudit) {
+            let _ = write!(nav, r#"<a href="/audit{lang}">{}</a>"#, t(en, "审计", "Audit"));
+        }
         if caller.access.has(Permission::ManageUsers) {
             let _ = write!(nav, r#"<a href="/admin/users{lang}">{}</a>"#, t(en, "账号", "Accounts"));
         }
@@ -165,6 +168,25 @@ pub fn urlencode(s: &str) -> String {
     o
 }
 
+/// A downloadable table as a file: `format` is `csv` or `xlsx` (404 otherwise); the file is
+/// named `stem.format`, and by the table's title for browsers that read RFC 6266's
+/// `filename*`.
+pub(crate) fn table_file(tb: &bw_app::table::Table, format: &str, stem: &str) -> Response {
+    let (bytes, kind) = match format {
+        "csv" => (tb.csv(), "text/csv; charset=utf-8"),
+        "xlsx" => match tb.xlsx() {
+            Ok(b) => (b, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+            Err(e) => return Problem::internal(e).into_response(),
+        },
+        _ => return StatusCode::NOT_FOUND.into_response(),
+    };
+    let disposition = format!(
+        "attachment; filename=\"{stem}.{format}\"; filename*=UTF-8''{}",
+        urlencode(&format!("{}.{format}", tb.title)).replace('/', "%2F")
+    );
+    ([(header::CONTENT_TYPE, kind.to_string()), (header::CONTENT_DISPOSITION, disposition)], bytes).into_response()
+}
+
 /// A refusal or failure as a page (the problem's status, its detail, a way to log in).
 pub(crate) fn problem_page(en: bool, caller: &Caller, here: &str, p: Problem) -> Response {
     let login = if caller.user().is_none() {
@@ -172,7 +194,11 @@ pub(crate) fn problem_page(en: bool, caller: &Caller, here: &str, p: Problem) ->
     } else {
         String::new()
     };
-    let body = format!("<h1>{}</h1><p class=err>{}</p>{login}", p.status.as_u16(), esc(&p.detail));
+    let detail = match (&p.zh, en) {
+        (Some(zh), false) => zh.as_str(),
+        _ => p.detail.as_str(),
+    };
+    let body = format!("<h1>{}</h1><p class=err>{}</p>{login}", p.status.as_u16(), esc(detail));
     (p.status, Html(layout(en, t(en, "无法显示", "Not shown"), caller, here, &body))).into_response()
 }
 

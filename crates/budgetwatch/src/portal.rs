@@ -6,7 +6,7 @@
 use std::fmt::Write as _;
 
 use axum::extract::{Path, Query, State};
-use axum::http::{StatusCode, header};
+use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Form, Json, Router};
@@ -432,18 +432,7 @@ async fn download(State(app): State<App>, Path(file): Path<String>, Query(q): Qu
     let Some(tb) = table(&p, which, en, q.search(), &name) else {
         return StatusCode::NOT_FOUND.into_response();
     };
-    let (bytes, kind) = match format {
-        "csv" => (tb.csv(), "text/csv; charset=utf-8"),
-        "xlsx" => match tb.xlsx() {
-            Ok(b) => (b, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
-            Err(e) => return Problem::internal(e).into_response(),
-        },
-        _ => return StatusCode::NOT_FOUND.into_response(),
-    };
-    let stem = format!("{which}-{}-{:02}.{format}", p.year, p.month);
-    let disposition =
-        format!("attachment; filename=\"{stem}\"; filename*=UTF-8''{}", urlencode(&format!("{}.{format}", tb.title)));
-    ([(header::CONTENT_TYPE, kind.to_string()), (header::CONTENT_DISPOSITION, disposition)], bytes).into_response()
+    crate::pages::table_file(&tb, format, &format!("{which}-{}-{:02}", p.year, p.month))
 }
 
 /// The portal's tables: departments (searched, paged), functions, the heat map, projects

@@ -366,3 +366,73 @@ fn the_portal_opens_on_data_pages_and_downloads(addr: &str, p: &serde_json::Valu
     flate2::read::GzDecoder::new(&body[..]).read_to_string(&mut html).expect("gzip");
     assert!(html.contains(&first) && html.len() > body.len());
 }
+
+/// The audit on the web: the audit role sees the tests' findings with their vouchers, the
+/// Benford chart (of the year or one unit), the risk scores and the downloads, and records
+/// the findings in the inbox from the page; a unit's staff are told in Chinese which role
+/// the page needs.
+#[test]
+fn the_audit_page_shows_findings_benford_and_scores_and_records_them() {
+    let dir = tempfile::tempdir().expect("dir");
+    let (db, data) = (dir.path().join("demo.db"), dir.path().join("data"));
+    let (mut child, addr, passwords) = common::demo_server(&db, &data, "4000");
+    let login = |user: &str| {
+        let body = format!("user={user}&password={}", passwords[user]);
+        request(&addr, "POST", "/login", &[("Content-Type", "application/x-www-form-urlencoded")], &body).cookie()
+    };
+    let auditor = login("audit-discipline");
+    let page = request(&addr, "GET", "/audit", &[("Cookie", auditor.as_str())], "");
+    assert_eq!(page.status, 200, "{}", page.body);
+    let b = &page.body;
+    assert!(b.contains("本福特定律检验") && b.contains("class=\"chart benford\"") && b.contains("首位数字"), "{b}");
+    assert!(b.contains("单位风险评分") && b.contains("发现的问题"));
+    assert!(b.contains("href=\"/audit\""), "the audit role finds the page in the navigation");
+    // The findings listed lead to their vouchers.
+    let voucher = href_after(b, "/voucher/").expect("a finding's voucher");
+    let v = request(&addr, "GET", voucher, &[("Cookie", auditor.as_str())], "");
+    assert_eq!(v.status, 200, "{voucher}");
+    // Each test's count on the page adds up to the rows of the findings' download.
+    let counted: usize = b
+        .split("#findings\">")
+        .skip(1)
+        .filter_map(|s| s.split("<td class=n>").nth(1)?.split('<').next()?.parse::<usize>().ok())
+        .sum();
+    let csv = common::request_bytes(&addr, "GET", "/audit/download/findings.csv", &[("Cookie", auditor.as_str())], b"");
+    assert_eq!(csv.0, 200);
+    let rows = csv::Reader::from_reader(&csv.2[3..]).records().count();
+    assert!(counted > 0 && rows == counted, "{rows} rows, {counted} counted");
+    // One unit's Benford population.
+    let unit = voucher.trim_start_matches("/voucher/").split('/').next().expect("unit");
+    let one = request(&addr, "GET", &format!("/audit?unit={unit}"), &[("Cookie", auditor.as_str())], "").body;
+    assert!(one.contains(&format!("value=\"{unit}\" selected")));
+    let xlsx = common::request_bytes(
+        &addr,
+        "GET",
+        &format!("/audit/download/benford.xlsx?unit={unit}"),
+        &[("Cookie", auditor.as_str())],
+        b"",
+    );
+    assert_eq!(xlsx.0, 200);
+    // A unit's handler: refused, in Chinese, with the role that may.
+    let handler = login("unit-handler");
+    let refused = request(&addr, "GET", "/audit", &[("Cookie", handler.as_str())], "");
+    assert_eq!(refused.status, 403);
+    assert!(refused.body.contains("审计与纪检") && !refused.body.contains("RunAudit"), "{}", refused.body);
+    // Recorded from the page: the findings enter the inbox.
+    let me = request(&addr, "GET", "/api/v1/me", &[("Cookie", auditor.as_str())], "").json();
+    let csrf = me["csrf_token"].as_str().expect("csrf").to_string();
+    let form = ("Content-Type", "application/x-www-form-urlencoded");
+    let r = request(&addr, "POST", "/audit/record", &[("Cookie", auditor.as_str()), form], &format!("csrf={csrf}"));
+    assert_eq!(r.status, 303, "{}", r.body);
+    let back = r.headers.lines().find_map(|l| l.strip_prefix("location: ").or_else(|| l.strip_prefix("Location: ")));
+    let back = back.expect("a redirect").to_string();
+    assert!(back.starts_with("/audit?done="), "{back}");
+    let done = request(&addr, "GET", &back, &[("Cookie", auditor.as_str())], "").body;
+    assert!(done.contains(&format!("已记录：{counted} 项发现")), "{done}");
+    let findings = request(&addr, "GET", "/api/v1/findings", &[("Cookie", auditor.as_str())], "").json();
+    assert!(!findings["items"].as_array().expect("items").is_empty(), "{findings}");
+    let _ = child.kill();
+    let _ = child.wait();
+    let o = common::bw(&db, &["verify"]);
+    assert!(o.status.success(), "{}", common::stdout(&o));
+}

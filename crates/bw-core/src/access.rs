@@ -329,6 +329,22 @@ pub enum Refusal {
     Duties(String),
 }
 
+impl Refusal {
+    /// The refusal as a Chinese reader is told it: which roles would allow it.
+    pub fn zh(&self) -> String {
+        match self {
+            Refusal::NoPermission(p) => {
+                let roles: Vec<&str> =
+                    Role::ALL.iter().filter(|r| r.permissions().contains(p)).map(|r| r.zh()).collect();
+                format!("您的角色无权进行此操作。需要以下角色之一：{}。请联系系统管理员授权。", roles.join("、"))
+            }
+            Refusal::OutOfScope(_, node) => format!("您的授权范围不包括 {node}。请联系系统管理员调整授权范围。"),
+            Refusal::Class(class) => format!("该数据的密级（{class}）高于您的角色可查看的级别。"),
+            Refusal::Duties(why) => format!("职责分离：同一人不能兼任此步骤（{why}）。"),
+        }
+    }
+}
+
 /// A person's (or token's) active grants, today.
 #[derive(Clone, Debug, Default)]
 pub struct Access {
@@ -491,6 +507,13 @@ pub fn not_to_oneself(actor: &str, user: &str) -> Result<(), Refusal> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_refusal_names_the_roles_that_would_allow_it_in_chinese() {
+        let z = Refusal::NoPermission(Permission::RunAudit).zh();
+        assert!(z.contains("审计与纪检") && !z.contains("RunAudit"), "{z}");
+        assert!(!z.contains("系统管理员、"), "the administrator does not run audits: {z}");
+    }
 
     #[test]
     fn no_side_doors_through_ones_own_steps_or_grants() {
