@@ -45,7 +45,8 @@ reference_check "API fuzzing" "schemathesis" "schemathesis" check-api.py
 # The pages in a real headless Chromium (Debian's), driven by playwright-core from npm.
 if [ -x "${CHROMIUM:-/usr/bin/chromium}" ] && command -v npm >/dev/null; then
   (cd tests/browser && npm ci --silent --no-audit --no-fund)
-  node tests/browser/e2e.mjs target/debug/budgetwatch
+  # Screenshots of each journey stay in target/screenshots (CI's artefacts).
+  BW_SCREENSHOTS="${BW_SCREENSHOTS:-$PWD/target/screenshots}" node tests/browser/e2e.mjs target/debug/budgetwatch
 elif [ -n "${BUDGETWATCH_REQUIRE_PG:-}" ]; then
   echo "the browser tests need Debian's chromium and Node.js with npm" >&2
   exit 1

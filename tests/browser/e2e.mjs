@@ -5,7 +5,7 @@
 // published ranking) on a phone-sized screen.
 // Usage: node tests/browser/e2e.mjs BINARY
 import { spawn, execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
@@ -13,6 +13,13 @@ import { chromium } from 'playwright-core';
 const binary = process.argv[2];
 const dir = mkdtempSync(join(tmpdir(), 'bw-browser-'));
 const db = join(dir, 'demo.db');
+
+// Screenshots of each journey, kept where BW_SCREENSHOTS says (CI keeps them as artefacts).
+const shots = process.env.BW_SCREENSHOTS || join(dir, 'shots');
+mkdirSync(shots, { recursive: true });
+async function shot(page, name) {
+  await page.screenshot({ path: join(shots, `${name}.png`), fullPage: true });
+}
 
 function fail(message) {
   throw new Error(message);
@@ -120,15 +127,39 @@ try {
   await unitHead.goto(`${url}/performance/2025`);
   check((await unitHead.textContent('main')).includes('失真'), 'the distorted evaluation is flagged');
 
-  // 5. The public portal on a phone.
+  // 5. The public portal on a phone: it opens on the demo's year, not an empty one.
   const phone = await browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
   const portal = await phone.newPage();
-  await portal.goto(`${url}/public?year=2025`);
+  await portal.goto(`${url}/public`);
+  check(await portal.locator('select[name=year] option[selected]').textContent() === '2025', 'the portal opens on the demo year');
+  check(await portal.locator('#no-data').count() === 0, 'the portal opens on data');
   check(await portal.locator('svg.heat').count() === 1, 'the fund-flow heat map');
+  check(await portal.locator('p.legend').count() === 1, 'the heat map has a legend');
   check(await portal.locator('#ranking').count() === 1, 'the published performance ranking');
   const wide = await portal.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
   check(wide <= 1, `the page fits the phone's width (${wide}px too wide)`);
+  // A department's name keeps whole words on a line or two, never a character a line.
+  const cell = await portal.evaluate(() => {
+    const td = document.querySelector('table.disclosure tbody td');
+    return { height: td.getBoundingClientRect().height, line: parseFloat(getComputedStyle(td).lineHeight) || 20 };
+  });
+  check(cell.height <= cell.line * 3 + 12, `a department's name wraps into ${cell.height}px`);
   check(!(await portal.content()).includes('bw_session'), 'no session on the portal');
+  await shot(portal, 'portal-phone');
+  const [csv] = await Promise.all([portal.waitForEvent('download'), portal.locator('#departments a[href*=".csv"]').click()]);
+  check(csv.suggestedFilename().endsWith('.csv'), `the departments download as CSV: ${csv.suggestedFilename()}`);
+  await portal.goto(`${url}/public?year=2019`);
+  check((await portal.textContent('#no-data')).includes('2019 年尚无公开数据'), 'a year without data says so');
+
+  // 6. The auditor's Benford page, from the navigation, with a download.
+  const auditor = await logIn(browser, url, 'audit-discipline', passwords['audit-discipline']);
+  await Promise.all([auditor.waitForURL(/\/audit/), auditor.locator('header a[href^="/audit"]').click()]);
+  check(await auditor.locator('svg.benford rect').count() === 9, 'the Benford chart has a bar for each first digit');
+  check((await auditor.textContent('#benford')).includes('本福特'), 'the Benford test is named in Chinese');
+  check(await auditor.locator('#findings + div table tbody tr').count() > 0, 'the findings by test');
+  await shot(auditor, 'audit');
+  const [file] = await Promise.all([auditor.waitForEvent('download'), auditor.locator('#findings a[href*=".xlsx"]').click()]);
+  check(file.suggestedFilename().endsWith('.xlsx'), `the findings download as XLSX: ${file.suggestedFilename()}`);
   ok = true;
 } finally {
   await browser.close();
@@ -140,4 +171,4 @@ try {
   }
   rmSync(dir, { recursive: true, force: true });
 }
-console.log('browser tests passed: drill-down, life cycle, row errors, a signed approval, portal on a phone');
+console.log(`browser tests passed: drill-down, life cycle, row errors, a signed approval, portal on a phone, the audit's Benford page (screenshots in ${shots})`);

@@ -850,6 +850,7 @@ async fn warning_list(
         findings,
         after: q.after,
         limit,
+        ..WarningFilter::default()
     };
     let (items, next) = browse::warnings(&app.store, &f).await.map_err(Problem::internal)?;
     Ok(Json(json!(WarningPage { items, next })))
@@ -1524,6 +1525,7 @@ async fn export_warnings(
         findings: kind_param(q.kind.as_deref())?,
         after: None,
         limit: browse::PAGE_MAX,
+        ..WarningFilter::default()
     };
     let mut rows = Vec::new();
     loop {

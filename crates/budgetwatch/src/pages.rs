@@ -88,8 +88,8 @@ small{color:#888} .note{color:#666;font-size:.85em} footer{padding:1em;color:#66
 dl.kv{display:grid;grid-template-columns:max-content 1fr;gap:.3em 1em;background:#fff;border:1px solid #e5e5e5;padding:.8em}
 dl.kv dt{color:#666} dl.kv dd{margin:0;word-break:break-all}
 .inline{display:inline} .inline button{padding:0 .3em} .docs{display:flex;flex-wrap:wrap;gap:.8em} .docs figure{margin:0;max-width:320px} .docs img{max-width:100%;border:1px solid #ddd} .docs figcaption{font-size:.8em;color:#666;word-break:break-all} .heat{max-width:100%} ol.stages{display:flex;flex-wrap:wrap;gap:.3em;padding:0;list-style:none;counter-reset:st} ol.stages li{background:#fff;border:1px solid #ddd;padding:.2em .6em;border-radius:3px} ol.stages li.now{background:#8e1b1b;color:#fff} ol.stages li.now small{color:#fdd} .feedback{background:#fff;border:1px solid #e5e5e5;padding:.3em .8em;margin:.5em 0}
-.pager{margin:.4em 0;font-size:.9em} .pager a,.pager b{margin-right:.6em} .dl{font-size:.85em;margin-left:.6em} .legend{font-size:.8em;color:#666;display:flex;align-items:center;gap:.4em;margin:.3em 0} .legend i{display:inline-block;width:120px;height:10px;background:linear-gradient(90deg,hsl(4,70%,95%),hsl(4,70%,35%))} .empty{background:#fff;border:1px dashed #ccc;padding:1em;color:#555}
-@media (max-width:600px){main{padding:.5em}td.wrap{white-space:normal;min-width:9em}.bar{width:80px}}
+.pager{margin:.4em 0;font-size:.9em} .pager a,.pager b{margin-right:.6em} .dl{font-size:.85em;margin-left:.6em} .legend{font-size:.8em;color:#666;display:flex;align-items:center;gap:.4em;margin:.3em 0} .legend i{display:inline-block;width:120px;height:10px;background:linear-gradient(90deg,hsl(4,70%,95%),hsl(4,70%,35%))} .empty{background:#fff;border:1px dashed #ccc;padding:1em;color:#555} td.wrap{white-space:normal;min-width:9em}
+@media (max-width:600px){main{padding:.5em}.bar{width:80px}}
 "#;
 
 /// The page around `body`: header with the navigation and the caller, and a language switch.
@@ -727,10 +727,14 @@ struct InboxQuery {
     rule: Option<String>,
     kind: Option<String>,
     lang: Option<String>,
-    after: Option<i64>,
+    /// The page (from 1) of the list, most pressing first.
+    page: Option<usize>,
     done: Option<String>,
     error: Option<String>,
 }
+
+/// Items a page of the inbox shows.
+const INBOX_ROWS: usize = 50;
 
 /// Whether a warning's next deadline has passed: the explanation while open or returned,
 /// the plan while a rectification is required.
@@ -836,10 +840,15 @@ async fn inbox_body(app: &App, caller: &Caller, q: &InboxQuery) -> Result<String
             Some("warning") => Some(false),
             _ => None,
         },
-        after: q.after,
-        limit: 200,
+        after: None,
+        limit: INBOX_ROWS,
+        by_due: true,
+        offset: (q.page.unwrap_or(1).max(1) - 1) * INBOX_ROWS,
     };
     let (items, next) = browse::warnings(&app.store, &f).await.map_err(Problem::internal)?;
+    let codes: Vec<String> = items.iter().filter_map(|w| w.indicator_code.clone()).collect();
+    let labels = browse::indicator_labels(&app.store, &codes).await.map_err(Problem::internal)?;
+    let node_name = |code: &str| org.get(code).map(|n| n.name.clone()).unwrap_or_else(|| code.to_string());
     let mut b = format!("<h1>{}</h1>", t(en, "预警与问题", "Warnings and findings"));
     let sel_blank = |name: &str, blank: &str, options: &[(String, String)], current: &Option<String>| {
         let mut s = format!("<select name={name}><option value=\"\">{}</option>", esc(blank));
@@ -931,15 +940,23 @@ async fn inbox_body(app: &App, caller: &Caller, q: &InboxQuery) -> Result<String
             ),
             None => "—".into(),
         };
+        let indicator = w
+            .indicator_code
+            .as_deref()
+            .map(|i| match labels.get(i) {
+                Some(l) => format!("<br><small>{}</small>", esc(l)),
+                None => format!("<br><small>{}</small>", esc(i)),
+            })
+            .unwrap_or_default();
         let _ = write!(
             b,
-            r#"<tr><td><a href="/warning/{}{lang}">{}</a></td><td>{}</td><td>{}</td><td>{}{}</td><td>{}</td><td>{}</td><td>{due}</td></tr>"#,
+            r#"<tr><td><a href="/warning/{}{lang}">{}</a></td><td>{}</td><td class=wrap>{}</td><td class=wrap>{}{}</td><td>{}</td><td>{}</td><td>{due}</td></tr>"#,
             w.id,
             w.id,
             level_badge(en, &w.level),
             esc(&rule_name(en, &w.rule)),
-            esc(&subject),
-            w.indicator_code.as_deref().map(|i| format!(" <small>{}</small>", esc(i))).unwrap_or_default(),
+            esc(&node_name(&subject)),
+            indicator,
             esc(&w.period),
             esc(&state_name(en, &w.state)),
         );
@@ -948,20 +965,30 @@ async fn inbox_body(app: &App, caller: &Caller, q: &InboxQuery) -> Result<String
     if items.is_empty() {
         let _ = write!(b, "<p class=note>{}</p>", t(en, "没有符合条件的预警。", "No warnings match."));
     }
-    if let Some(n) = next {
+    let page = q.page.unwrap_or(1).max(1);
+    if next.is_some() || page > 1 {
         let keep = |k: &str, v: &Option<String>| {
             v.as_deref().filter(|s| !s.is_empty()).map(|s| format!("&{k}={}", urlencode(s))).unwrap_or_default()
         };
-        let _ = write!(
-            b,
-            r#"<p><a href="/inbox?after={n}{}{}{}{}{}">{}</a></p>"#,
-            keep("state", &q.state),
-            keep("level", &q.level),
-            keep("rule", &q.rule),
-            keep("kind", &q.kind),
-            keep("lang", &q.lang),
-            t(en, "下一页 ›", "Next page ›")
-        );
+        let link = |p: usize| {
+            format!(
+                "/inbox?page={p}{}{}{}{}{}",
+                keep("state", &q.state),
+                keep("level", &q.level),
+                keep("rule", &q.rule),
+                keep("kind", &q.kind),
+                keep("lang", &q.lang)
+            )
+        };
+        b.push_str("<p class=pager>");
+        if page > 1 {
+            let _ = write!(b, r#"<a href="{}">{}</a>"#, esc(&link(page - 1)), t(en, "‹ 上一页", "‹ Previous page"));
+        }
+        let _ = write!(b, "<b>{}</b>", if en { format!("page {page}") } else { format!("第 {page} 页") });
+        if next.is_some() {
+            let _ = write!(b, r#"<a href="{}">{}</a>"#, esc(&link(page + 1)), t(en, "下一页 ›", "Next page ›"));
+        }
+        b.push_str("</p>");
     }
     Ok(b)
 }

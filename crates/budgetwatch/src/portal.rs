@@ -32,42 +32,9 @@ pub fn documented() -> utoipa_axum::router::OpenApiRouter<App> {
     utoipa_axum::router::OpenApiRouter::new().routes(utoipa_axum::routes!(json))
 }
 
-/// Names of the functional classes (类) of the government revenue and expenditure
-/// classification, for the public's reading.
-const CLASSES: &[(&str, &str, &str)] = &[
-    ("201", "一般公共服务", "General public services"),
-    ("202", "外交", "Foreign affairs"),
-    ("203", "国防", "Defence"),
-    ("204", "公共安全", "Public security"),
-    ("205", "教育", "Education"),
-    ("206", "科学技术", "Science and technology"),
-    ("207", "文化旅游体育与传媒", "Culture, tourism, sport and media"),
-    ("208", "社会保障和就业", "Social security and employment"),
-    ("210", "卫生健康", "Health"),
-    ("211", "节能环保", "Energy saving and environment"),
-    ("212", "城乡社区", "Urban and rural communities"),
-    ("213", "农林水", "Agriculture, forestry and water"),
-    ("214", "交通运输", "Transport"),
-    ("215", "资源勘探工业信息等", "Resources, industry and information"),
-    ("216", "商业服务业等", "Commerce and services"),
-    ("217", "金融", "Finance"),
-    ("220", "自然资源海洋气象等", "Natural resources, ocean, meteorology"),
-    ("221", "住房保障", "Housing"),
-    ("222", "粮油物资储备", "Grain and material reserves"),
-    ("224", "灾害防治及应急管理", "Disaster prevention and emergencies"),
-    ("227", "预备费", "Reserve fund"),
-    ("229", "其他支出", "Other"),
-    ("230", "转移性支出", "Transfers"),
-    ("231", "债务还本支出", "Debt principal"),
-    ("232", "债务付息支出", "Debt interest"),
-];
-
+/// A functional class (类) by its name in the national classification.
 fn class_name(code: &str, en: bool) -> String {
-    CLASSES
-        .iter()
-        .find(|c| c.0 == code)
-        .map(|c| if en { c.2 } else { c.1 }.to_string())
-        .unwrap_or_else(|| code.to_string())
+    bw_core::code::functional_name(code, en).map(str::to_string).unwrap_or_else(|| code.to_string())
 }
 
 #[derive(serde::Deserialize, Default, utoipa::IntoParams)]

@@ -105,6 +105,20 @@ fn drill_from_the_cockpit_to_a_voucher_and_act_on_a_warning() {
         assert!(!text.contains(id), "{id} shows on the inbox: {text}");
     }
     assert!(text.contains("待说明") && text.contains("个工作日"), "what is due, in working days: {text}");
+    // Units by their names, not their codes; the most pressing deadline first.
+    assert!(!text.contains("990000001001") && text.contains(&common::unit_name(&data, "990000001001")), "{text}");
+    let due: Vec<&str> = visible
+        .split("<td>剩 ")
+        .chain(visible.split("<td><span class=overdue>"))
+        .skip(1)
+        .filter_map(|s| s.split("<small>").nth(1)?.get(..10))
+        .collect();
+    let all_due: Vec<&str> = visible
+        .split("</td></tr>")
+        .filter_map(|row| row.rsplit("<small>").next()?.get(..10))
+        .filter(|d| d.starts_with("20"))
+        .collect();
+    assert!(!due.is_empty() && all_due.windows(2).all(|w| w[0] <= w[1]), "by due date: {all_due:?}");
     assert_eq!(r.status, 200);
     let warning = href_after(&r.body, "/warning/").expect("an open warning").to_string();
     let r = get(&handler, &warning);

@@ -141,6 +141,11 @@ pub struct WarningFilter {
     pub findings: Option<bool>,
     pub after: Option<i64>,
     pub limit: usize,
+    /// Most pressing first: by the next deadline (the explanation while open or returned,
+    /// the plan while a rectification is required; none last), then red, orange, yellow,
+    /// then by id; paged by `offset` (`after` is then not used). Otherwise by id.
+    pub by_due: bool,
+    pub offset: usize,
 }
 
 /// Whether a warning's rule is one of the audit's tests (a finding) rather than a
@@ -207,14 +212,24 @@ pub async fn warnings(store: &Store, f: &WarningFilter) -> Result<(Vec<WarningRo
         let any = q.any_of("rule", &tests);
         conds.push(if only { any } else { format!("NOT ({any})") });
     }
-    if let Some(a) = f.after {
+    if let Some(a) = f.after.filter(|_| !f.by_due) {
         conds.push(format!("id > {a}"));
     }
     let limit = f.limit.clamp(1, PAGE_MAX);
+    let order = if f.by_due {
+        format!(
+            "CASE WHEN state IN ('open', 'returned') THEN COALESCE(NULLIF(explain_by, ''), '9999-12-31') \
+             WHEN state = 'rectification_required' THEN COALESCE(NULLIF(plan_by, ''), '9999-12-31') ELSE '9999-12-31' END, \
+             CASE level WHEN 'red' THEN 0 WHEN 'orange' THEN 1 ELSE 2 END, id LIMIT {} OFFSET {}",
+            limit + 1,
+            f.offset
+        )
+    } else {
+        format!("id LIMIT {}", limit + 1)
+    };
     q.text = format!(
-        "SELECT id, year, rule, level, unit_code, indicator_code, region_code, period, raised_on, explain_by, plan_by, state, vouchers, evidence FROM warnings{} ORDER BY id LIMIT {}",
+        "SELECT id, year, rule, level, unit_code, indicator_code, region_code, period, raised_on, explain_by, plan_by, state, vouchers, evidence FROM warnings{} ORDER BY {order}",
         if conds.is_empty() { String::new() } else { format!(" WHERE {}", conds.join(" AND ")) },
-        limit + 1
     );
     let mut query = sqlx::query(AssertSqlSafe(q.text));
     for b in q.binds {
@@ -244,8 +259,44 @@ pub async fn warnings(store: &Store, f: &WarningFilter) -> Result<(Vec<WarningRo
             evidence: json(13)?,
         });
     }
-    let next = if rows.len() > limit { out.last().map(|w| w.id.to_string()) } else { None };
+    let next = match rows.len() > limit {
+        false => None,
+        true if f.by_due => Some((f.offset + limit).to_string()),
+        true => out.last().map(|w| w.id.to_string()),
+    };
     Ok((out, next))
+}
+
+/// What people call each of `codes` (indicators): its project's name, else its economic
+/// class's, with the economic class after a project ("乡村振兴示范项目 · 委托业务费").
+pub async fn indicator_labels(
+    store: &Store,
+    codes: &[String],
+) -> Result<std::collections::HashMap<String, String>, ActionError> {
+    let mut out = std::collections::HashMap::new();
+    if codes.is_empty() {
+        return Ok(out);
+    }
+    let mut q = Sql { text: String::new(), binds: Vec::new() };
+    let any = q.any_of("i.indicator_code", codes);
+    q.text = format!(
+        "SELECT i.indicator_code, i.economic_code, p.name FROM indicators i \
+         LEFT JOIN projects p ON p.project_code = i.project_code WHERE {any} ORDER BY i.year"
+    );
+    let mut query = sqlx::query(AssertSqlSafe(q.text));
+    for b in q.binds {
+        query = query.bind(b);
+    }
+    for r in query.fetch_all(store.pool()).await? {
+        let (code, economic, project): (String, String, Option<String>) = (r.try_get(0)?, r.try_get(1)?, r.try_get(2)?);
+        let class = bw_core::code::economic_name(&economic).unwrap_or(economic.as_str()).to_string();
+        let label = match project {
+            Some(p) if !p.is_empty() => format!("{p} · {class}"),
+            _ => class,
+        };
+        out.insert(code, label);
+    }
+    Ok(out)
 }
 
 /// The warning `id`: (unit, region) it belongs to, for the scope check, if it exists.

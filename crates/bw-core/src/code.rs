@@ -110,9 +110,77 @@ impl EconomicCode {
     }
 }
 
+/// The names of the national classification (政府收支分类科目) as shipped data: the
+/// departments' economic classes (部门预算支出经济分类, 类 and 款) in `classes/economic.csv`,
+/// the functional classes (支出功能分类, 类) in `classes/functional.csv`.
+const ECONOMIC_NAMES: &str = include_str!("classes/economic.csv");
+const FUNCTIONAL_NAMES: &str = include_str!("classes/functional.csv");
+
+/// One line of a shipped names file: its cells, a quoted cell unquoted.
+fn cells(line: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    let mut rest = line;
+    while !rest.is_empty() {
+        if let Some(q) = rest.strip_prefix('"') {
+            let end = q.find('"').unwrap_or(q.len());
+            out.push(&q[..end]);
+            rest = q.get(end + 1..).unwrap_or("").trim_start_matches(',');
+        } else {
+            let end = rest.find(',').unwrap_or(rest.len());
+            out.push(&rest[..end]);
+            rest = rest.get(end + 1..).unwrap_or("");
+        }
+    }
+    out
+}
+
+/// The row of `data` whose code is the longest prefix of `code`.
+fn longest_prefix(data: &'static str, code: &str) -> Option<Vec<&'static str>> {
+    data.lines()
+        .skip(1)
+        .map(cells)
+        .filter(|c| c.first().is_some_and(|k| !k.is_empty() && code.starts_with(k)))
+        .max_by_key(|c| c[0].len())
+}
+
+/// The name of an economic code: its 款 (30201 办公费), else its 类 (302 商品和服务支出).
+pub fn economic_name(code: &str) -> Option<&'static str> {
+    longest_prefix(ECONOMIC_NAMES, code.trim()).and_then(|c| c.get(1).copied())
+}
+
+/// The name of a functional code's 类 (205… 教育支出), in Chinese or English.
+pub fn functional_name(code: &str, en: bool) -> Option<&'static str> {
+    let code = code.trim();
+    let row = longest_prefix(FUNCTIONAL_NAMES, code.get(..3)?)?;
+    row.get(if en { 2 } else { 1 }).copied()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn classification_names_come_from_the_shipped_data() {
+        assert_eq!(economic_name("30201"), Some("办公费"));
+        assert_eq!(economic_name("30217"), Some("公务接待费"));
+        // A code below the shipped 款 takes its 款's name; an unknown 款 its 类's.
+        assert_eq!(economic_name("3020101"), Some("办公费"));
+        assert_eq!(economic_name("30298"), Some("商品和服务支出"));
+        assert_eq!(economic_name("99999"), None);
+        assert_eq!(functional_name("2050203", false), Some("教育支出"));
+        assert_eq!(functional_name("2130101", true), Some("Agriculture, forestry and water"));
+        assert_eq!(functional_name("99", false), None);
+        // Every shipped line has a code of 3 or 5 digits and a name.
+        for line in ECONOMIC_NAMES.lines().skip(1).chain(FUNCTIONAL_NAMES.lines().skip(1)) {
+            let c = cells(line);
+            assert!(matches!(c[0].len(), 3 | 5) && c[0].bytes().all(|b| b.is_ascii_digit()), "{line}");
+            assert!(!c[1].is_empty(), "{line}");
+        }
+        // The "三公" codes carry the names the rules use.
+        for (code, _, _) in SANGONG_CODES {
+            assert!(economic_name(code).is_some(), "{code}");
+        }
+    }
 
     #[test]
     fn prefix_hierarchy() -> Result<(), CodeError> {

@@ -182,3 +182,10 @@ pub fn urlencode(s: &str) -> String {
         })
         .collect()
 }
+
+/// The name of a unit, department or region of the demo's data set in `data`.
+#[allow(dead_code)]
+pub fn unit_name(data: &Path, code: &str) -> String {
+    let mut r = csv::Reader::from_path(data.join("units.csv")).expect("units.csv");
+    r.records().map(|x| x.expect("row")).find(|x| &x[0] == code).map(|x| x[1].to_string()).expect("a unit of that code")
+}
