@@ -70,7 +70,7 @@ def check(label, ours, amounts):
 
 with tempfile.TemporaryDirectory() as tmp:
     db, data = f"{tmp}/demo.db", f"{tmp}/data"
-    subprocess.run([binary, "--db", db, "demo", "--data", data, "--payments", "20000", "--no-serve"],
+    subprocess.run([binary, "--db", db, "demo", "--data", data, "--payments", "20000", "--no-serve", "--no-scene"],
                    check=True, capture_output=True)
     rows = [r for r in csv.DictReader(open(f"{data}/payments.csv", encoding="utf-8")) if r["pay_date"] <= AS_OF]
     unit = Counter(r["unit_code"] for r in rows).most_common(1)[0][0]

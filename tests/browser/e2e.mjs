@@ -32,7 +32,7 @@ function check(condition, message) {
 /** Starts the demo; resolves with its URL and the printed log-ins. */
 function startDemo() {
   return new Promise((resolve, reject) => {
-    const server = spawn(binary, ['--db', db, 'demo', '--scene', '--data', join(dir, 'data'), '--payments', '4000', '--addr', '127.0.0.1:0'], {
+    const server = spawn(binary, ['--db', db, 'demo', '--data', join(dir, 'data'), '--payments', '4000', '--addr', '127.0.0.1:0'], {
       stdio: ['ignore', 'pipe', 'ignore'],
     });
     const passwords = {};
@@ -57,7 +57,7 @@ async function logIn(browser, url, user, password, viewport) {
   await page.goto(`${url}/login`);
   await page.fill('#user', user);
   await page.fill('#password', password);
-  await Promise.all([page.waitForURL(`${url}/`), page.click('button[type=submit]')]);
+  await Promise.all([page.waitForURL((u) => !u.pathname.startsWith('/login')), page.click('button[type=submit]')]);
   return page;
 }
 
@@ -71,6 +71,8 @@ try {
   // 1. Drill from the cockpit to a voucher.
   const head = await logIn(browser, url, 'bureau-head', passwords['bureau-head']);
   check(await head.locator('svg.treemap').count() === 1, 'the cockpit shows the treemap');
+  check((await head.textContent('main')).includes('金额最大的疑点支付'), 'the largest payments under warning');
+  await shot(head, 'cockpit');
   await head.goto(`${url}/?year=2025`);
   await Promise.all([head.waitForURL(/\/org\//), head.locator('table a[href^="/org/"]').first().click()]);
   for (let depth = 0; depth < 6 && (await head.locator('a[href^="/indicator/"]').count()) === 0; depth++) {
@@ -84,6 +86,7 @@ try {
 
   // 2. A warning's life cycle: the unit explains, the department reviewer judges.
   const handler = await logIn(browser, url, 'unit-handler', passwords['unit-handler']);
+  check(new URL(handler.url()).pathname === '/org/990000001001', `a unit's handler lands on the unit: ${handler.url()}`);
   await handler.goto(`${url}/inbox?state=open`);
   const first = handler.locator('a[href^="/warning/"]').first();
   const href = await first.getAttribute('href');
@@ -151,9 +154,9 @@ try {
   await portal.goto(`${url}/public?year=2019`);
   check((await portal.textContent('#no-data')).includes('2019 年尚无公开数据'), 'a year without data says so');
 
-  // 6. The auditor's Benford page, from the navigation, with a download.
+  // 6. The auditor lands on the audit page: Benford chart and a download.
   const auditor = await logIn(browser, url, 'audit-discipline', passwords['audit-discipline']);
-  await Promise.all([auditor.waitForURL(/\/audit/), auditor.locator('header a[href^="/audit"]').click()]);
+  check(new URL(auditor.url()).pathname === '/audit', `the auditor lands on the audit: ${auditor.url()}`);
   check(await auditor.locator('svg.benford rect').count() === 9, 'the Benford chart has a bar for each first digit');
   check((await auditor.textContent('#benford')).includes('本福特'), 'the Benford test is named in Chinese');
   check(await auditor.locator('#findings + div table tbody tr').count() > 0, 'the findings by test');

@@ -73,7 +73,18 @@ fn main() {
     let dir = tempfile::tempdir().expect("dir");
     let (db, data) = (dir.path().join("bench.db"), dir.path().join("data"));
     let started = Instant::now();
-    bw(&db, &["demo", "--no-serve", "--payments", &payments.to_string(), "--data", data.to_str().expect("path")]);
+    bw(
+        &db,
+        &[
+            "demo",
+            "--no-serve",
+            "--no-scene",
+            "--payments",
+            &payments.to_string(),
+            "--data",
+            data.to_str().expect("path"),
+        ],
+    );
     println!("demo with {payments} payments imported in {:.1} s", started.elapsed().as_secs_f64());
     let scopes = "read_public,read_budget,read_payments,read_warnings,ingest";
     let token = format!("Bearer {}", bw(&db, &["user", "token", "bureau-reviewer", "--scopes", scopes]).trim());

@@ -469,7 +469,24 @@ async fn login_page(Query(q): Query<LoginForm>) -> Html<String> {
     Html(login_html("", &q.next))
 }
 
-/// Only a local path is a place to go after logging in (no open redirect).
+/// Where a role's daily work is, for a log-in that names no other page: the audit for the
+/// audit roles, the accounts for the administrator, the one unit or department read for those
+/// who read one subtree, the portal for the public, the cockpit for the rest.
+fn landing(access: &Access) -> String {
+    if access.has(Permission::RunAudit) {
+        return "/audit".into();
+    }
+    if access.has(Permission::ManageUsers) {
+        return "/admin/users".into();
+    }
+    match access.scopes(Permission::ReadBudget).as_slice() {
+        [] => "/public".into(),
+        [Scope::All] => "/".into(),
+        [one] => format!("/org/{}", crate::pages::segment(one.as_str())),
+        _ => "/".into(),
+    }
+}
+
 /// Where to go after log-in: a path of this site only. Browsers drop tabs and line breaks
 /// from a URL (`/\t/evil.example/` becomes `//evil.example/`, another site) and a line break
 /// cannot go into a header at all, so anything but printable ASCII — or a second slash or
@@ -531,7 +548,14 @@ async fn login(
                 users::SESSION_SECONDS,
                 if https { "; Secure" } else { "" }
             );
-            let mut r = Redirect::to(local_path(&f.next)).into_response();
+            let to = match f.next.as_str() {
+                "" | "/" => match users::access(&app.store, f.user.trim(), crate::clock::today()).await {
+                    Ok(access) => landing(&access),
+                    Err(e) => return Problem::internal(e).into_response(),
+                },
+                next => local_path(next).to_string(),
+            };
+            let mut r = Redirect::to(&to).into_response();
             if let Ok(v) = HeaderValue::from_str(&cookie) {
                 r.headers_mut().insert(header::SET_COOKIE, v);
             }

@@ -103,11 +103,14 @@ enum Command {
         /// Prepare the database and exit without serving.
         #[arg(long)]
         no_serve: bool,
-        /// Also play the budget scene on the imported year (evaluations, ranking, rolling
-        /// plan, next year's cycle with the proposal as drafts, one submitted), so that the
-        /// budget and performance pages have something to show. Left out by default: a
-        /// scripted fiscal year on the demo data starts from the imported year alone.
+        /// Leave out the budget scene (evaluations, ranking, rolling plan, next year's cycle
+        /// with the proposal as drafts, one submitted), which is played on the imported year
+        /// by default so that the budget and performance pages have something to show: for a
+        /// fiscal year scripted from the imported data alone.
         #[arg(long)]
+        no_scene: bool,
+        /// The scene is played by default; kept so that older scripts still run.
+        #[arg(long, hide = true, conflicts_with = "no_scene")]
         scene: bool,
     },
     /// Start the web server.
@@ -1971,7 +1974,8 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                 started.elapsed().as_secs_f64()
             );
         }
-        Command::Demo { addr, data, payments, seed, no_serve, scene } => {
+        Command::Demo { addr, data, payments, seed, no_serve, no_scene, scene: _ } => {
+            let scene = !no_scene;
             if !data.join("ground_truth.json").exists() {
                 eprintln!("generating the demo data set ({payments} payments) in {} …", data.display());
                 bw_app::demo::generate(&bw_app::demo::DemoOptions { seed, payments, year: 2025 }, &data)?;
@@ -2026,9 +2030,6 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                     Ctx { actor: finance.map(|f| format!("user:{}", f.user)).unwrap_or(c.actor.clone()), ..c.clone() };
                 let scene = bw_app::scene::play(&store, &fc, 2025, (&h.scope, &h.user), &approvers).await?;
                 println!("{}", bw_app::scene::summary(&scene, 2025));
-            }
-            if !scene {
-                println!("(add --scene to play the budget cycle and performance evaluation on the demo year)");
             }
             println!("log-ins (one per role; passwords made for this database):");
             for l in logins {

@@ -79,7 +79,7 @@ main{padding:1em;max-width:1100px;margin:auto}
 .kpis div{background:#fff;border:1px solid #e5e5e5;padding:.7em} .kpis b{display:block;font-size:1.4em} .kpis span{color:#666;font-size:.85em}
 .chart{width:100%;max-width:560px;background:#fff;border:1px solid #e5e5e5} .bar{width:120px;height:12px}
 .scroll{overflow-x:auto} table{border-collapse:collapse;width:100%;background:#fff} th,td{padding:.35em .5em;border-bottom:1px solid #eee;white-space:nowrap}
-th{text-align:left;background:#f3f3f3} td.n{text-align:right;font-variant-numeric:tabular-nums} tr.lag td{background:#fff4e5}
+th{text-align:left;background:#f3f3f3} td.n{text-align:right;font-variant-numeric:tabular-nums} tr.lag td{background:#fff4e5} tr.over td{background:#fdecea}
 small{color:#888} .note{color:#666;font-size:.85em} footer{padding:1em;color:#666;font-size:.85em;max-width:1100px;margin:auto}
 .crumbs{font-size:.9em;margin:.2em 0 .8em} .crumbs a{margin-right:.3em}
 .lv-red{color:#fff;background:#c0392b;padding:0 .4em;border-radius:3px} .lv-orange{color:#fff;background:#e67e22;padding:0 .4em;border-radius:3px} .lv-yellow{background:#f1c40f;padding:0 .4em;border-radius:3px}
@@ -1472,6 +1472,83 @@ pub async fn cockpit(
                     r#"<tr><td><a href="/inbox?rule={}{lang}">{}</a></td><td class=n>{n}</td></tr>"#,
                     urlencode(r),
                     esc(&rule_name(en, r))
+                );
+            }
+            b.push_str("</tbody></table></div>");
+        }
+        let top = bw_app::browse::suspicious_payments(&app.store, year, units.as_deref(), 10)
+            .await
+            .map_err(Problem::internal)?;
+        if !top.is_empty() {
+            let _ = write!(b, "<h2>{}</h2>", t(en, "金额最大的疑点支付", "Largest payments under warning"));
+            b.push_str(&head(&[
+                t(en, "凭证", "Voucher"),
+                t(en, "单位", "Unit"),
+                t(en, "支付日期", "Date"),
+                t(en, "金额(万元)", "Amount (10k yuan)"),
+                t(en, "预警", "Warnings"),
+                t(en, "摘要", "Summary"),
+            ]));
+            for p in &top {
+                let rules: Vec<String> = p.rules.iter().map(|r| esc(&rule_name(en, r))).collect();
+                let _ = write!(
+                    b,
+                    r#"<tr><td><a href="/voucher/{}/{}{}">{}</a></td><td class=wrap>{}</td><td>{}</td><td class=n>{}</td><td class=wrap>{} {}</td><td class=wrap>{}</td></tr>"#,
+                    segment(&p.unit_code),
+                    segment(&p.voucher_no),
+                    if en { "?lang=en" } else { "" },
+                    esc(&p.voucher_no),
+                    esc(&org.get(&p.unit_code).map(|n| n.name.clone()).unwrap_or_else(|| p.unit_code.clone())),
+                    esc(&p.pay_date),
+                    wan(p.amount),
+                    level_badge(en, &p.level),
+                    rules.join("、"),
+                    esc(&p.summary)
+                );
+            }
+            b.push_str("</tbody></table></div>");
+        }
+    }
+    if caller.access.has(Permission::ReadBudget) {
+        let units = caller.nodes(org, Permission::ReadBudget, true)?;
+        let strained = bw_app::browse::strained_indicators(&app.store, year, month, units.as_deref(), 90, 10)
+            .await
+            .map_err(Problem::internal)?;
+        let _ = write!(
+            b,
+            "<h2>{}</h2>",
+            t(
+                en,
+                "超预算及接近额度的指标（已支付达 90% 以上）",
+                "Indicators over or near their amount (90 % paid or more)"
+            )
+        );
+        if strained.is_empty() {
+            let _ = write!(b, "<p class=note>{}</p>", t(en, "无。", "None."));
+        } else {
+            let codes: Vec<String> = strained.iter().map(|s| s.indicator_code.clone()).collect();
+            let labels = bw_app::browse::indicator_labels(&app.store, &codes).await.map_err(Problem::internal)?;
+            b.push_str(&head(&[
+                t(en, "指标", "Indicator"),
+                t(en, "单位", "Unit"),
+                t(en, "预算(万元)", "Budget (10k yuan)"),
+                t(en, "已支付(万元)", "Paid (10k yuan)"),
+                t(en, "超出(万元)", "Over (10k yuan)"),
+                t(en, "支付比例", "Paid share"),
+            ]));
+            for s in &strained {
+                let over = s.paid.fen() - s.amount.fen();
+                let _ = write!(
+                    b,
+                    r#"<tr{}><td class=wrap><a href="/indicator/{}{q}">{}</a></td><td class=wrap>{}</td><td class=n>{}</td><td class=n>{}</td><td class=n>{}</td><td class=n>{}</td></tr>"#,
+                    if over > 0 { " class=over" } else { "" },
+                    urlencode(&s.indicator_code),
+                    esc(labels.get(&s.indicator_code).map(String::as_str).unwrap_or(&s.indicator_code)),
+                    esc(&org.get(&s.unit_code).map(|n| n.name.clone()).unwrap_or_else(|| s.unit_code.clone())),
+                    wan(s.amount),
+                    wan(s.paid),
+                    if over > 0 { wan(bw_core::Money::from_fen(over)) } else { "—".into() },
+                    pct(s.ratio())
                 );
             }
             b.push_str("</tbody></table></div>");

@@ -257,6 +257,9 @@ struct Words {
     templates: &'static str,
     unit: &'static str,
     empty: &'static str,
+    show: &'static str,
+    journal: &'static str,
+    payments: &'static str,
 }
 
 const ZH: Words = Words {
@@ -274,7 +277,10 @@ const ZH: Words = Words {
     month_end: "数据截至",
     templates: "标准导入模板",
     unit: "金额单位：万元",
-    empty: "数据库中还没有预算指标。请先导入数据（budgetwatch import …）。",
+    empty: "数据库中还没有预算指标。请先在“导入”页面（/import）按标准模板导入单位、指标和支付数据。",
+    show: "查看",
+    journal: "日志条目",
+    payments: "支付笔数",
 };
 
 const EN: Words = Words {
@@ -292,7 +298,10 @@ const EN: Words = Words {
     month_end: "Figures at the end of",
     templates: "Import templates",
     unit: "Amounts in 10,000 yuan",
-    empty: "The database holds no budget indicators yet. Import data first (budgetwatch import …).",
+    empty: "The database holds no budget indicators yet. Import units, indicators and payments with the standard templates on the import page (/import) first.",
+    show: "Show",
+    journal: "journal entries",
+    payments: "payments",
 };
 
 async fn index(State(app): State<App>, caller: crate::api::Caller, Query(q): Query<PageQuery>) -> Response {
@@ -413,7 +422,7 @@ fn render(w: &Words, en: bool, o: Option<&Overview>, drill: &dyn Fn(&str) -> boo
             if en {
                 body.push_str("<input type=hidden name=lang value=en>");
             }
-            let _ = write!(body, " <button>OK</button></form>");
+            let _ = write!(body, " <button>{}</button></form>", esc(w.show));
             let total_paid = o.regions.iter().filter(|r| r.depth == 0).fold(0i64, |a, r| a + r.paid.fen());
             let rate = Money::from_fen(total_paid).ratio_of(o.total_budget);
             let _ = write!(
@@ -473,10 +482,12 @@ fn render(w: &Words, en: bool, o: Option<&Overview>, drill: &dyn Fn(&str) -> boo
             body.push_str("</tbody></table></div>");
             let _ = write!(
                 body,
-                "<p class=note>{} · journal {} · payments {}</p>",
+                "<p class=note>{} · {} {} · {} {}</p>",
                 esc(w.progress),
-                o.journal_size,
-                o.payments
+                esc(w.journal),
+                group_thousands(o.journal_size.max(0) as u64),
+                esc(w.payments),
+                group_thousands(o.payments.max(0) as u64)
             );
         }
     }

@@ -547,7 +547,7 @@ fn grants_are_journaled_checked_and_revocable() {
     let dir = tempfile::tempdir().expect("dir");
     let db = dir.path().join("g.db");
     let data = dir.path().join("data");
-    let o = bw(&db, &["demo", "--no-serve", "--payments", "500", "--data", data.to_str().expect("path")]);
+    let o = bw(&db, &["demo", "--no-serve", "--no-scene", "--payments", "500", "--data", data.to_str().expect("path")]);
     assert!(o.status.success());
     let add = |args: &[&str]| common::bw_env(&db, args, "BUDGETWATCH_PASSWORD", "a long enough password");
     let o = add(&["user", "add", "li.wei", "--display", "李伟", "--unit", "990000001001"]);

@@ -39,7 +39,7 @@ fn the_audit_finds_the_demo_anomalies() {
     let dir = tempfile::tempdir().expect("dir");
     let db = dir.path().join("a.db");
     let data = dir.path().join("data");
-    let o = bw(&db, &["demo", "--data", data.to_str().unwrap(), "--payments", "20000", "--no-serve"]);
+    let o = bw(&db, &["demo", "--data", data.to_str().unwrap(), "--payments", "20000", "--no-serve", "--no-scene"]);
     assert!(o.status.success(), "{}", stderr(&o));
     let truth = data.join("ground_truth.json");
 

@@ -147,14 +147,17 @@ fn the_demo_never_replaces_a_database_with_other_data() {
     std::fs::write(&units, "code,name,parent_code,kind,level\nP,省,,region,province\n").expect("write");
     assert!(bw(&db, &["import", "units", units.to_str().expect("path")]).status.success());
     let data = dir.path().join("data");
-    let o = bw(&db, &["demo", "--no-serve", "--payments", "500", "--data", data.to_str().expect("path")]);
+    let o = bw(&db, &["demo", "--no-serve", "--no-scene", "--payments", "500", "--data", data.to_str().expect("path")]);
     assert!(!o.status.success());
     assert!(stderr(&o).contains("holds data that is not the demo's"), "{}", stderr(&o));
     assert!(stdout(&bw(&db, &["status"])).contains("units: 1\n"));
     // A database the demo made is replaced by the next demo run.
     let demo_db = dir.path().join("demo.db");
     for _ in 0..2 {
-        let o = bw(&demo_db, &["demo", "--no-serve", "--payments", "500", "--data", data.to_str().expect("path")]);
+        let o = bw(
+            &demo_db,
+            &["demo", "--no-serve", "--no-scene", "--payments", "500", "--data", data.to_str().expect("path")],
+        );
         assert!(o.status.success(), "{}", stderr(&o));
     }
 }
@@ -164,7 +167,8 @@ fn ledger_proofs_verify_against_the_dumped_entries() {
     let dir = tempfile::tempdir().expect("dir");
     let db = dir.path().join("l.db");
     let data = dir.path().join("data");
-    let o_demo = bw(&db, &["demo", "--no-serve", "--payments", "600", "--data", data.to_str().expect("path")]);
+    let o_demo =
+        bw(&db, &["demo", "--no-serve", "--no-scene", "--payments", "600", "--data", data.to_str().expect("path")]);
     assert!(o_demo.status.success(), "{}", stderr(&o_demo));
     let dump = stdout(&bw(&db, &["ledger", "dump"]));
     let leaves: Vec<[u8; 32]> = dump

@@ -38,7 +38,7 @@ fn an_export_verifies_with_only_its_files_and_the_public_key() {
     let dir = tempfile::tempdir().expect("dir");
     let db = dir.path().join("e.db");
     let data = dir.path().join("data");
-    let o = bw(&db, &["demo", "--no-serve", "--payments", "700", "--data", p(&data)]);
+    let o = bw(&db, &["demo", "--no-serve", "--no-scene", "--payments", "700", "--data", p(&data)]);
     assert!(o.status.success(), "{}", stderr(&o));
     let size: u64 = stdout(&bw(&db, &["status"]))
         .lines()
@@ -295,7 +295,7 @@ fn redact_erases_an_individuals_data_on_a_journaled_request_and_proofs_still_hol
     let dir = tempfile::tempdir().expect("dir");
     let db = dir.path().join("r.db");
     let data = dir.path().join("data");
-    assert!(bw(&db, &["demo", "--no-serve", "--payments", "400", "--data", p(&data)]).status.success());
+    assert!(bw(&db, &["demo", "--no-serve", "--no-scene", "--payments", "400", "--data", p(&data)]).status.success());
     let csv = std::fs::read_to_string(data.join("payments.csv")).unwrap();
     let header: Vec<&str> = csv.lines().next().unwrap().split(',').collect();
     let col = |name: &str| header.iter().position(|h| *h == name).unwrap();

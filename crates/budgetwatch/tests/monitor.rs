@@ -11,7 +11,11 @@ fn check_prints_the_open_warnings_as_json_with_the_contracts_fields() {
     let dir = tempfile::tempdir().expect("dir");
     let db = dir.path().join("m.db");
     let data = dir.path().join("data");
-    assert!(bw(&db, &["demo", "--no-serve", "--payments", "3000", "--data", data.to_str().unwrap()]).status.success());
+    assert!(
+        bw(&db, &["demo", "--no-serve", "--no-scene", "--payments", "3000", "--data", data.to_str().unwrap()])
+            .status
+            .success()
+    );
     let checkpoints = || {
         let v: serde_json::Value = serde_json::from_str(&stdout(&bw(&db, &["verify", "--format", "json"]))).unwrap();
         v["checkpoints"].as_u64().unwrap()
@@ -105,7 +109,11 @@ fn the_warning_loop_runs_from_the_command_line() {
     let dir = tempfile::tempdir().expect("dir");
     let db = dir.path().join("l.db");
     let data = dir.path().join("data");
-    assert!(bw(&db, &["demo", "--no-serve", "--payments", "2000", "--data", data.to_str().unwrap()]).status.success());
+    assert!(
+        bw(&db, &["demo", "--no-serve", "--no-scene", "--payments", "2000", "--data", data.to_str().unwrap()])
+            .status
+            .success()
+    );
     let o = bw(&db, &["check", "--as-of", "2025-12-31", "--format", "json"]);
     let warnings: Vec<serde_json::Value> = serde_json::from_str(&stdout(&o)).unwrap();
     let id = warnings.iter().find(|w| w["rule"] == "personal_account").unwrap()["id"].as_i64().unwrap().to_string();
@@ -161,7 +169,11 @@ fn rules_are_listed_set_per_year_and_an_intercepting_rule_holds_payments() {
     let dir = tempfile::tempdir().expect("dir");
     let db = dir.path().join("r.db");
     let data = dir.path().join("data");
-    assert!(bw(&db, &["demo", "--no-serve", "--payments", "2000", "--data", data.to_str().unwrap()]).status.success());
+    assert!(
+        bw(&db, &["demo", "--no-serve", "--no-scene", "--payments", "2000", "--data", data.to_str().unwrap()])
+            .status
+            .success()
+    );
     let o = bw(&db, &["rules", "list", "--year", "2025", "--format", "json"]);
     let rules: Vec<serde_json::Value> = serde_json::from_str(&stdout(&o)).unwrap();
     assert_eq!(rules.len(), 12);

@@ -40,6 +40,28 @@ fn drill_from_the_cockpit_to_a_voucher_and_act_on_a_warning() {
     let r = get(&head, "/?year=2025");
     assert!(r.body.contains("重点领域支出") && r.body.contains("class=\"chart treemap\""), "the cockpit's extras");
     assert!(r.body.contains("href=\"/inbox?level="), "warnings by level lead to the inbox");
+    // What a leader reads first: the largest payments under warning and the indicators at
+    // or over their amount, by name; no raw rule, level or state ids in the visible text.
+    let main = r.body.split("<main>").nth(1).unwrap_or(&r.body);
+    let text: String = main.split('<').filter_map(|p| p.split_once('>').map(|(_, t)| t)).collect();
+    assert!(text.contains("金额最大的疑点支付") && text.contains("超预算及接近额度的指标"), "{text}");
+    for id in ["over_budget", "split_purchase", "ahead_of_schedule", "red", "orange", "yellow", "open", "journal"] {
+        assert!(!text.contains(id), "{id} shows on the cockpit: {text}");
+    }
+    let suspicious = main.split("金额最大的疑点支付").nth(1).expect("the section");
+    let voucher = href_after(suspicious, "/voucher/").expect("a payment under warning").replace("&amp;", "&");
+    assert_eq!(get(&head, &voucher).status, 200, "{voucher}");
+    // Each role lands where its work is when the log-in names no page.
+    let lands = |user: &str| {
+        let body = format!("user={user}&password={}", passwords[user]);
+        let r = request(&addr, "POST", "/login", &[("Content-Type", "application/x-www-form-urlencoded")], &body);
+        r.headers.lines().find_map(|l| l.strip_prefix("location: ")).map(str::to_string).unwrap_or_default()
+    };
+    assert_eq!(lands("bureau-head"), "/");
+    assert_eq!(lands("unit-handler"), "/org/990000001001");
+    assert_eq!(lands("audit-discipline"), "/audit");
+    assert_eq!(lands("citizen"), "/public");
+    assert_eq!(lands("admin"), "/admin/users");
     let mut path = href_after(&r.body, "/org/").expect("a region link").replace("&amp;", "&");
     let mut unit_page = None;
     for _ in 0..6 {
@@ -340,6 +362,8 @@ fn the_portal_opens_on_data_pages_and_downloads(addr: &str, p: &serde_json::Valu
     // Search: one department by its name.
     let found = request(addr, "GET", &format!("/public?year=2025&q={}", common::urlencode(&first)), &[], "").body;
     assert!(found.contains(&first));
+    // The departments' table only: the published ranking further down lists them all.
+    let found = found.split("<h2 id=departments>").nth(1).and_then(|d| d.split("<h2 ").next()).expect("departments");
     let others = depts.iter().filter_map(|d| d["name"].as_str()).filter(|n| *n != first && !n.contains(first.as_str()));
     for other in others {
         assert!(!found.contains(&format!("<td class=wrap>{other}</td>")), "{other} matched {first}");

@@ -17,7 +17,7 @@ fn the_execution_report_as_pdf_and_xlsx_from_the_command_line_and_the_api() {
     let dir = tempfile::tempdir().expect("dir");
     let (db, data) = (dir.path().join("demo.db"), dir.path().join("data"));
     let db_s = db.to_str().unwrap();
-    let o = bw(&db, &["demo", "--no-serve", "--payments", "4000", "--data", data.to_str().unwrap()]);
+    let o = bw(&db, &["demo", "--no-serve", "--no-scene", "--payments", "4000", "--data", data.to_str().unwrap()]);
     assert!(o.status.success(), "{}", stderr(&o));
 
     // Bad flags are named.
@@ -159,7 +159,7 @@ fn xlsx_rows(path: &std::path::Path) -> Vec<Vec<String>> {
 fn the_closing_report_as_xlsx_and_pdf() {
     let dir = tempfile::tempdir().expect("dir");
     let (db, data) = (dir.path().join("demo.db"), dir.path().join("data"));
-    let o = bw(&db, &["demo", "--no-serve", "--payments", "2000", "--data", data.to_str().unwrap()]);
+    let o = bw(&db, &["demo", "--no-serve", "--no-scene", "--payments", "2000", "--data", data.to_str().unwrap()]);
     assert!(o.status.success(), "{}", stderr(&o));
     let xlsx = dir.path().join("c.xlsx");
     let o = bw(&db, &["budget", "close", "--year", "2025", "--preview", "--format", "xlsx"]);

@@ -358,3 +358,150 @@ pub async fn warnings_between(store: &Store, first: i64, end: i64) -> Result<Vec
     }
     Ok(out)
 }
+
+/// An indicator whose payments to the month's end come near or over its amount.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct Strained {
+    pub indicator_code: String,
+    pub unit_code: String,
+    pub amount: Money,
+    pub paid: Money,
+}
+
+impl Strained {
+    /// Paid as a share of the amount.
+    pub fn ratio(&self) -> f64 {
+        self.paid.ratio_of(self.amount)
+    }
+}
+
+/// The `limit` indicators of `year` (within `units`; all when `None`) whose payments up to the
+/// end of `month` are at least `share_pct` % of their amount, the most strained first.
+pub async fn strained_indicators(
+    store: &Store,
+    year: i32,
+    month: u32,
+    units: Option<&[String]>,
+    share_pct: i64,
+    limit: usize,
+) -> Result<Vec<Strained>, ActionError> {
+    let rows = sqlx::query(
+        "SELECT i.indicator_code, i.unit_code, i.amount, CAST(SUM(m.paid) AS BIGINT) FROM indicators i \
+         JOIN indicator_months m ON m.year = i.year AND m.indicator_code = i.indicator_code \
+         WHERE i.year = $1 AND m.month <= $2 AND i.amount > 0 \
+         GROUP BY i.indicator_code, i.unit_code, i.amount HAVING SUM(m.paid) * 100 >= i.amount * $3",
+    )
+    .bind(i64::from(year))
+    .bind(format!("{year:04}-{month:02}"))
+    .bind(share_pct)
+    .fetch_all(store.pool())
+    .await?;
+    let mut out = Vec::new();
+    for r in rows {
+        let unit: String = r.try_get(1)?;
+        if units.is_some_and(|u| u.binary_search(&unit).is_err()) {
+            continue;
+        }
+        out.push(Strained {
+            indicator_code: r.try_get(0)?,
+            unit_code: unit,
+            amount: Money::from_fen(r.try_get(2)?),
+            paid: Money::from_fen(r.try_get::<Option<i64>, _>(3)?.unwrap_or(0)),
+        });
+    }
+    // The largest excess over the amount first, then the highest share.
+    out.sort_by(|a, b| {
+        (b.paid.fen() - b.amount.fen())
+            .cmp(&(a.paid.fen() - a.amount.fen()))
+            .then(b.ratio().total_cmp(&a.ratio()))
+            .then(a.indicator_code.cmp(&b.indicator_code))
+    });
+    out.truncate(limit);
+    Ok(out)
+}
+
+/// A payment named as evidence by warnings still in progress.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct Suspicious {
+    pub unit_code: String,
+    pub voucher_no: String,
+    pub pay_date: String,
+    pub amount: Money,
+    pub summary: String,
+    /// The rules of the warnings naming it, each once, in the order of the warnings' ids.
+    pub rules: Vec<String>,
+    /// The highest level among them (`red`, `orange` or `yellow`).
+    pub level: String,
+}
+
+/// The `limit` largest payments of `year` named by warnings not finished (within `units`;
+/// all when `None`).
+pub async fn suspicious_payments(
+    store: &Store,
+    year: i32,
+    units: Option<&[String]>,
+    limit: usize,
+) -> Result<Vec<Suspicious>, ActionError> {
+    let rows = sqlx::query(
+        "SELECT rule, level, unit_code, vouchers FROM warnings WHERE year = $1 \
+         AND state NOT IN ('closed', 'archived', 'dismissed', 'withdrawn', 'recorded') ORDER BY id",
+    )
+    .bind(i64::from(year))
+    .fetch_all(store.pool())
+    .await?;
+    let rank = |l: &str| match l {
+        "red" => 0,
+        "orange" => 1,
+        "yellow" => 2,
+        _ => 3,
+    };
+    // voucher → (rules, highest level); the unit is checked on the payment itself.
+    let mut named: std::collections::HashMap<String, (Vec<String>, String)> = std::collections::HashMap::new();
+    for r in rows {
+        let (rule, level, vouchers): (String, String, String) = (r.try_get(0)?, r.try_get(1)?, r.try_get(3)?);
+        let Ok(list) = serde_json::from_str::<Vec<String>>(&vouchers) else { continue };
+        for v in list {
+            let e = named.entry(v).or_insert_with(|| (Vec::new(), level.clone()));
+            if !e.0.contains(&rule) {
+                e.0.push(rule.clone());
+            }
+            if rank(&level) < rank(&e.1) {
+                e.1 = level.clone();
+            }
+        }
+    }
+    let mut keys: Vec<String> = named.keys().cloned().collect();
+    keys.sort();
+    let mut out = Vec::new();
+    for chunk in keys.chunks(500) {
+        let mut q = Sql { text: String::new(), binds: Vec::new() };
+        let any = q.any_of("voucher_no", chunk);
+        q.text = format!(
+            "SELECT unit_code, voucher_no, pay_date, amount, summary FROM payments WHERE year = {year} AND {any}"
+        );
+        let mut query = sqlx::query(AssertSqlSafe(q.text));
+        for b in q.binds {
+            query = query.bind(b);
+        }
+        for r in query.fetch_all(store.pool()).await? {
+            let unit: String = r.try_get(0)?;
+            if units.is_some_and(|u| u.binary_search(&unit).is_err()) {
+                continue;
+            }
+            let voucher: String = r.try_get(1)?;
+            let (rules, level) = named.get(&voucher).cloned().unwrap_or_default();
+            out.push(Suspicious {
+                unit_code: unit,
+                voucher_no: voucher,
+                pay_date: r.try_get(2)?,
+                amount: Money::from_fen(r.try_get(3)?),
+                summary: r.try_get(4)?,
+                rules,
+                level,
+            });
+        }
+    }
+    out.sort_by(|a, b| b.amount.cmp(&a.amount).then(a.voucher_no.cmp(&b.voucher_no)));
+    out.truncate(limit);
+    Ok(out)
+}
