@@ -84,7 +84,8 @@ try {
   check((await head.textContent('h1')).includes('支付凭证'), 'the voucher page');
   check(await head.locator('dl.kv dt').count() >= 10, 'the voucher details');
 
-  // 2. A warning's life cycle: the unit explains, the department reviewer judges.
+  // 2. A warning's life cycle: the unit explains in several lines with a scan attached, the
+  //    unit head signs it off, the department reviewer judges.
   const handler = await logIn(browser, url, 'unit-handler', passwords['unit-handler']);
   check(new URL(handler.url()).pathname === '/org/990000001001', `a unit's handler lands on the unit: ${handler.url()}`);
   await handler.goto(`${url}/inbox?state=open`);
@@ -92,15 +93,27 @@ try {
   const href = await first.getAttribute('href');
   await Promise.all([handler.waitForURL(/\/warning\//), first.click()]);
   const explain = handler.locator('form:has(input[name=step][value=explain])');
-  await explain.locator('input[name=note]').fill('已核实，系合同分期付款');
+  await explain.locator('textarea[name=note]').fill('已核实。\n系合同分期付款，第二期按进度支付。');
+  await explain.locator('input[type=file]').setInputFiles({
+    name: '合同扫描件.pdf', mimeType: 'application/pdf', buffer: Buffer.from('%PDF-1.4\n% scan\n%%EOF\n'),
+  });
   await Promise.all([handler.waitForURL(/done=/), explain.locator('button').click()]);
-  check((await handler.textContent('[role=status]')).includes('已说明，待审核'), 'the explanation was recorded');
+  check((await handler.textContent('[role=status]')).includes('已说明，待单位负责人签批'), 'the explanation waits for the head');
   check((await handler.textContent('table')).includes('user:unit-handler'), 'the life cycle names who explained');
+  check((await handler.locator('div.text').first().innerText()).includes('\n'), 'the explanation keeps its lines');
+  check(await handler.locator('td a[href^="/document/"]').count() === 1, 'the attachment is listed with the step');
   check(await handler.locator('input[name=step][value=judge_violation]').count() === 0, 'a handler does not judge');
+  check(await handler.locator('input[name=step][value=sign_off]').count() === 0, 'a handler does not sign off');
+  const signer = await logIn(browser, url, 'unit-head', passwords['unit-head']);
+  await signer.goto(`${url}${href}`);
+  const sign = signer.locator('form:has(input[name=step][value=sign_off])');
+  await Promise.all([signer.waitForURL(/done=/), sign.locator('button').click()]);
+  check((await signer.textContent('[role=status]')).includes('已说明，待审核'), 'signed off, to the reviewer');
+  await shot(signer, 'warning');
   const reviewer = await logIn(browser, url, 'department-reviewer', passwords['department-reviewer']);
   await reviewer.goto(`${url}${href}`);
   const judge = reviewer.locator('form:has(input[name=step][value=judge_violation])');
-  await judge.locator('input[name=note]').fill('需整改');
+  await judge.locator('textarea[name=note]').fill('需整改');
   await Promise.all([reviewer.waitForURL(/done=/), judge.locator('button').click()]);
   check((await reviewer.textContent('h1')).includes('待提交整改方案'), 'the warning awaits its rectification plan');
 

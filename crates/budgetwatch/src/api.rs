@@ -938,7 +938,7 @@ pub(crate) fn roles_at(caller: &Caller, org: &OrgTree, code: &str) -> Vec<bw_cor
 pub(crate) fn step_permission(step: bw_rules::workflow::Step) -> Permission {
     use bw_rules::workflow::{Judgement, Step};
     match step {
-        Step::Explain | Step::Plan | Step::Rectify => Permission::ActWarning,
+        Step::Explain | Step::SignOff { .. } | Step::Plan | Step::Rectify => Permission::ActWarning,
         Step::Judge(Judgement::Violation | Judgement::Return) | Step::Verify { passed: false } => {
             Permission::ReviewWarning
         }
@@ -954,14 +954,18 @@ struct StepBody {
     /// Money returned to the treasury by the rectification, in yuan.
     #[serde(default)]
     returned: Option<String>,
+    /// Documents attached to the warning first (`POST /api/v1/warnings/{id}/attachments`)
+    /// that this step names, by id.
+    #[serde(default)]
+    attachments: Vec<i64>,
 }
 
-/// Who took the unit's step a review judges: the explanation for a judgement, the
-/// rectification report for a verification.
+/// Who took the step a review judges: the explanation for the unit head's sign-off and for
+/// a judgement, the rectification report for a verification.
 fn judged_step(step: bw_rules::workflow::Step) -> Option<&'static str> {
     use bw_rules::workflow::Step;
     match step {
-        Step::Judge(_) => Some("explain"),
+        Step::SignOff { .. } | Step::Judge(_) => Some("explain"),
         Step::Verify { .. } => Some("rectify"),
         _ => None,
     }
@@ -974,7 +978,7 @@ async fn warning_step(
     Path(id): Path<i64>,
     Json(b): Json<StepBody>,
 ) -> Result<Json<serde_json::Value>, Problem> {
-    let state = take_step(&app, &caller, id, &b.step, &b.note, b.returned.as_deref()).await?;
+    let state = take_step(&app, &caller, id, &b.step, &b.note, b.returned.as_deref(), &b.attachments).await?;
     Ok(Json(json!({ "id": id, "step": b.step, "state": state })))
 }
 
@@ -986,7 +990,7 @@ async fn finding_step(
     Json(b): Json<StepBody>,
 ) -> Result<Json<serde_json::Value>, Problem> {
     let _ = one_item(&app, &caller, id, Some(true)).await?;
-    let state = take_step(&app, &caller, id, &b.step, &b.note, b.returned.as_deref()).await?;
+    let state = take_step(&app, &caller, id, &b.step, &b.note, b.returned.as_deref(), &b.attachments).await?;
     Ok(Json(json!({ "id": id, "step": b.step, "state": state })))
 }
 
@@ -999,14 +1003,33 @@ pub(crate) async fn take_step(
     step: &str,
     note: &str,
     returned: Option<&str>,
+    attachments: &[i64],
 ) -> Result<String, Problem> {
     let step = bw_rules::workflow::Step::parse(step).ok_or_else(|| {
-        field_problem(
-            "step",
-            "one of explain, judge_normal, judge_violation, judge_return, plan, rectify, verify_passed, verify_failed, dismiss",
-        )
+        let names: Vec<&str> = bw_rules::workflow::Step::ALL.iter().map(|s| s.name()).collect();
+        field_problem("step", &format!("one of {}", names.join(", ")))
     })?;
     warning_in_reach(app, caller, id, step_permission(step)).await?;
+    if matches!(step, bw_rules::workflow::Step::SignOff { .. }) {
+        let owner = browse::warning_owner(&app.store, id).await.map_err(Problem::internal)?.unwrap_or_default();
+        let org = app.org().await?;
+        let subject = owner.0.or(owner.1).unwrap_or_default();
+        bw_core::access::may_sign_off(&roles_at(caller, &org, &subject)).map_err(Problem::from)?;
+    }
+    // The attachments a step names: documents attached to this warning, by id.
+    let mut files = Vec::new();
+    for doc in attachments {
+        let found = bw_app::documents::get(&app.store, *doc).await.map_err(Problem::internal)?;
+        match found {
+            Some((d, _))
+                if d.kind == bw_app::documents::DocKind::WarningAttachment.as_str()
+                    && d.subject == bw_app::documents::warning_subject(id) =>
+            {
+                files.push((d.name, d.sha256))
+            }
+            _ => return Err(field_problem("attachments", &format!("document {doc} is not attached to warning {id}"))),
+        }
+    }
     let actor = format!("user:{}", caller.access.user);
     if judged_step(step).is_some() || step.closes() {
         let history = bw_app::monitor::history(&app.store, id).await.map_err(Problem::internal)?;
@@ -1047,7 +1070,8 @@ pub(crate) async fn take_step(
     };
     let (store, note) = (app.store.clone(), note.to_string());
     let stepped =
-        off_thread(move |rt| rt.block_on(bw_app::monitor::step(&store, &ctx, id, step, &note, &[], returned))).await?;
+        off_thread(move |rt| rt.block_on(bw_app::monitor::step(&store, &ctx, id, step, &note, &files, returned)))
+            .await?;
     match stepped {
         Ok(state) => Ok(state),
         Err(bw_app::journal::ActionError::Invalid(m)) => Err(Problem::new(StatusCode::CONFLICT, "conflict", m)),

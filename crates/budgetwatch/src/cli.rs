@@ -529,6 +529,15 @@ enum WarningCommand {
         #[arg(long)]
         attachment: Vec<PathBuf>,
     },
+    /// The unit head's sign-off (签批) of the explanation: it then goes to the reviewer;
+    /// with --return it goes back to the unit's staff.
+    SignOff {
+        id: i64,
+        #[arg(long, default_value = "")]
+        text: String,
+        #[arg(long = "return")]
+        back: bool,
+    },
     /// The finance desk's judgement (认定): normal (closed), violation (rectification
     /// required, plan due in 5 working days) or return (explain again within 2).
     Judge {
@@ -1590,6 +1599,7 @@ async fn warning_step(g: &Global, command: WarningCommand) -> Result<ExitCode> {
     let none = Vec::new();
     let (id, step, text, files, returned) = match &command {
         WarningCommand::Explain { id, text, attachment } => (*id, Step::Explain, text, attachment, "0"),
+        WarningCommand::SignOff { id, text, back } => (*id, Step::SignOff { approved: !back }, text, &none, "0"),
         WarningCommand::Judge { id, finding, text } => {
             let j = match finding.as_str() {
                 "normal" => Judgement::Normal,

@@ -20,6 +20,7 @@ use crate::api::{App, Caller, Problem, ProblemDoc, off_thread, signed_in};
 pub fn documented() -> OpenApiRouter<App> {
     OpenApiRouter::new()
         .routes(routes!(attach_to_payment, payment_documents))
+        .routes(routes!(attach_to_warning, warning_documents))
         .routes(routes!(load_boundaries))
         .routes(routes!(one_document))
 }
@@ -87,6 +88,43 @@ async fn payment_documents(
     Ok(Json(json!({"items": items})))
 }
 
+#[utoipa::path(post, path = "/api/v1/warnings/{id}/attachments", tag = "warnings", params(("id" = i64, Path, description = "warning id"), NameQuery), request_body(content((String = "application/pdf"), (String = "image/png"), (String = "image/jpeg")), description = "the file's bytes (PDF, PNG, JPEG, GIF or WebP, up to 10 MiB; the type is read from the bytes)"), security((), ("token" = [])), responses((status = 201, description = "attached (journaled with its SHA-256); a step names it by id in `attachments`", body = Object), (status = 401, description = "no or an unknown credential", body = ProblemDoc), (status = 403, description = "the caller may take no step on the warning", body = ProblemDoc), (status = 422, description = "not an accepted file", body = ProblemDoc)))]
+async fn attach_to_warning(
+    State(app): State<App>,
+    caller: Caller,
+    Path(id): Path<i64>,
+    Query(q): Query<NameQuery>,
+    body: Bytes,
+) -> Result<Response, Problem> {
+    // Whoever takes a step on the warning may attach to it: the unit or a reviewer.
+    if crate::api::warning_in_reach(&app, &caller, id, Permission::ActWarning).await.is_err() {
+        crate::api::warning_in_reach(&app, &caller, id, Permission::ReviewWarning).await?;
+    }
+    let ctx = actor(&caller, format!("document {} for warning {id}", q.name))?;
+    let (store, name) = (app.store.clone(), q.name.clone());
+    let doc = off_thread(move |rt| rt.block_on(documents::attach_to_warning(&store, &ctx, id, &name, &body)))
+        .await?
+        .map_err(refused)?;
+    let docs = documents::list(&app.store, DocKind::WarningAttachment, &documents::warning_subject(id))
+        .await
+        .map_err(Problem::internal)?;
+    let d = docs.into_iter().find(|d| d.id == doc);
+    Ok((StatusCode::CREATED, Json(json!({"id": doc, "document": d}))).into_response())
+}
+
+#[utoipa::path(get, path = "/api/v1/warnings/{id}/attachments", tag = "warnings", params(("id" = i64, Path, description = "warning id")), security((), ("token" = [])), responses((status = 200, description = "the documents attached to the warning", body = Object), (status = 401, description = "no or an unknown credential", body = ProblemDoc), (status = 403, description = "outside the caller's permissions or scope", body = ProblemDoc)))]
+async fn warning_documents(
+    State(app): State<App>,
+    caller: Caller,
+    Path(id): Path<i64>,
+) -> Result<Json<serde_json::Value>, Problem> {
+    crate::api::warning_in_reach(&app, &caller, id, Permission::ReadWarnings).await?;
+    let items = documents::list(&app.store, DocKind::WarningAttachment, &documents::warning_subject(id))
+        .await
+        .map_err(Problem::internal)?;
+    Ok(Json(json!({"items": items})))
+}
+
 #[utoipa::path(post, path = "/api/v1/boundaries", tag = "organisation", params(NameQuery), request_body(content((String = "application/geo+json")), description = "a GeoJSON FeatureCollection: each feature a region's Polygon or MultiPolygon with the region's code in properties.code"), security((), ("token" = [])), responses((status = 201, description = "loaded: the cockpit draws the map", body = Object), (status = 401, description = "no or an unknown credential", body = ProblemDoc), (status = 403, description = "needs change_settings on the whole organisation", body = ProblemDoc), (status = 422, description = "not such a file, or a code that is not a region", body = ProblemDoc)))]
 async fn load_boundaries(
     State(app): State<App>,
@@ -135,6 +173,10 @@ pub(crate) async fn document_response(app: &App, caller: &Caller, id: i64) -> Re
                 .map(|p| p.unit_code)
                 .unwrap_or_default();
             caller.check(&org, Permission::ReadBudget, &unit).map_err(|_| hidden())?;
+        }
+        Some(DocKind::WarningAttachment) => {
+            let warning = d.subject.strip_prefix("warning/").and_then(|w| w.parse::<i64>().ok()).unwrap_or(0);
+            crate::api::warning_in_reach(app, caller, warning, Permission::ReadWarnings).await.map_err(|_| hidden())?;
         }
         None => return Err(hidden()),
     }

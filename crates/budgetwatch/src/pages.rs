@@ -85,6 +85,7 @@ small{color:#888} .note{color:#666;font-size:.85em} footer{padding:1em;color:#66
 .lv-red{color:#fff;background:#c0392b;padding:0 .4em;border-radius:3px} .lv-orange{color:#fff;background:#e67e22;padding:0 .4em;border-radius:3px} .lv-yellow{background:#f1c40f;padding:0 .4em;border-radius:3px}
 .overdue{color:#c0392b;font-weight:bold} .err{color:#b00} .ok{color:#1e7b34}
 .actions form{display:inline-block;margin:.2em .4em .2em 0} .actions input[type=text]{width:16em;max-width:90vw}
+.actions form.step{display:block;background:#fff;border:1px solid #e5e5e5;padding:.6em;margin:.5em 0;max-width:44em} form.step label{display:block;margin:.3em 0} form.step textarea{display:block;width:100%;box-sizing:border-box;font:inherit} div.text{white-space:pre-wrap;min-width:12em}
 dl.kv{display:grid;grid-template-columns:max-content 1fr;gap:.3em 1em;background:#fff;border:1px solid #e5e5e5;padding:.8em}
 dl.kv dt{color:#666} dl.kv dd{margin:0;word-break:break-all}
 .inline{display:inline} .inline button{padding:0 .3em} .docs{display:flex;flex-wrap:wrap;gap:.8em} .docs figure{margin:0;max-width:320px} .docs img{max-width:100%;border:1px solid #ddd} .docs figcaption{font-size:.8em;color:#666;word-break:break-all} .heat{max-width:100%} ol.stages{display:flex;flex-wrap:wrap;gap:.3em;padding:0;list-style:none;counter-reset:st} ol.stages li{background:#fff;border:1px solid #ddd;padding:.2em .6em;border-radius:3px} ol.stages li.now{background:#8e1b1b;color:#fff} ol.stages li.now small{color:#fdd} .feedback{background:#fff;border:1px solid #e5e5e5;padding:.3em .8em;margin:.5em 0}
@@ -739,9 +740,9 @@ const INBOX_ROWS: usize = 50;
 /// Whether a warning's next deadline has passed: the explanation while open or returned,
 /// the plan while a rectification is required.
 fn overdue(state: &str, explain_by: &str, plan_by: &str, today: Date) -> Option<String> {
-    let due = match state {
-        "open" | "returned" => explain_by,
-        "rectification_required" => plan_by,
+    let due = match bw_rules::workflow::State::parse(state) {
+        Some(s) if s.explanation_due() => explain_by,
+        Some(bw_rules::workflow::State::RectificationRequired) => plan_by,
         _ => return None,
     };
     Date::parse(due).ok().filter(|d| *d < today).map(|d| d.to_string())
@@ -916,9 +917,9 @@ async fn inbox_body(app: &App, caller: &Caller, q: &InboxQuery) -> Result<String
     for w in &items {
         let subject = w.unit_code.clone().or(w.region_code.clone()).unwrap_or_default();
         // What is due, in working days: left, or overdue by.
-        let due_on = match w.state.as_str() {
-            "open" | "returned" => Date::parse(&w.explain_by).ok(),
-            "rectification_required" => Date::parse(&w.plan_by).ok(),
+        let due_on = match bw_rules::workflow::State::parse(&w.state) {
+            Some(s) if s.explanation_due() => Date::parse(&w.explain_by).ok(),
+            Some(bw_rules::workflow::State::RectificationRequired) => Date::parse(&w.plan_by).ok(),
             _ => None,
         };
         let due = match due_on {
@@ -1051,13 +1052,27 @@ async fn warning_body(app: &App, caller: &Caller, id: i64, q: &LangQuery) -> Res
     let due = overdue(&w.state, &w.explain_by, &w.plan_by, today())
         .map(|d| format!(" <span class=overdue>{} {d}</span>", t(en, "已逾期", "overdue since")))
         .unwrap_or_default();
+    let org = app.org().await?;
+    let subject_name = org.get(&subject).map(|n| n.name.clone()).unwrap_or_else(|| subject.clone());
+    let indicator = match &w.indicator_code {
+        Some(code) => {
+            let labels =
+                browse::indicator_labels(&app.store, std::slice::from_ref(code)).await.map_err(Problem::internal)?;
+            format!(
+                r#"<a href="/indicator/{}{lang}">{}</a>"#,
+                urlencode(code),
+                esc(labels.get(code).map(String::as_str).unwrap_or(code))
+            )
+        }
+        None => "—".into(),
+    };
     let _ = write!(
         b,
         "<dl class=kv><dt>{}</dt><dd>{}</dd><dt>{}</dt><dd>{}</dd><dt>{}</dt><dd>{}</dd><dt>{}</dt><dd>{}</dd><dt>{}</dt><dd>{}{due}</dd><dt>{}</dt><dd>{}</dd><dt>{}</dt><dd>{}</dd><dt>{}</dt><dd>{}</dd><dt>{}</dt><dd>{}</dd></dl>",
         t(en, "对象", "Subject"),
-        esc(&subject),
+        esc(&subject_name),
         t(en, "指标", "Indicator"),
-        esc(w.indicator_code.as_deref().unwrap_or("—")),
+        indicator,
         t(en, "期间", "Period"),
         esc(&w.period),
         t(en, "发出", "Raised on"),
@@ -1078,32 +1093,100 @@ async fn warning_body(app: &App, caller: &Caller, id: i64, q: &LangQuery) -> Res
         Via::Session { csrf } => csrf.clone(),
         _ => String::new(),
     };
+    use bw_rules::workflow::Step;
     let state = bw_rules::workflow::State::parse(&w.state);
-    let org = app.org().await?;
+    let roles = crate::api::roles_at(caller, &org, &subject);
+    let must_attach = bw_app::settings::get_for_year(&app.store, &format!("rules.{}.handling", w.rule), w.year)
+        .await
+        .map_err(Problem::internal)?
+        == "warn_attach";
     let mut forms = String::new();
-    for step in bw_rules::workflow::Step::ALL {
-        let allowed = state.is_some_and(|s| bw_rules::workflow::next(s, step).is_ok());
+    for step in Step::ALL {
+        let allowed = state.is_some_and(|s| bw_rules::workflow::next_for(s, step, w.unit_code.is_some()).is_ok());
         if !allowed || caller.check(&org, crate::api::step_permission(step), &subject).is_err() {
             continue;
         }
-        // A red warning's dismissal is the bureau head's alone.
-        if step == bw_rules::workflow::Step::Dismiss
-            && bw_core::access::may_dismiss(&w.level, &crate::api::roles_at(caller, &org, &subject)).is_err()
+        // A red warning's dismissal is the bureau head's alone; the sign-off the unit head's.
+        if (step == Step::Dismiss && bw_core::access::may_dismiss(&w.level, &roles).is_err())
+            || (matches!(step, Step::SignOff { .. }) && bw_core::access::may_sign_off(&roles).is_err())
         {
             continue;
         }
+        let text_needed = matches!(step, Step::Explain | Step::Plan | Step::Rectify | Step::Dismiss);
+        let placeholder = match step {
+            Step::Explain => t(en, "核实情况与原因（可分多行）", "What was found and why (several lines allowed)"),
+            Step::Plan => t(en, "整改措施、责任人和完成时限", "Measures, who is responsible, by when"),
+            Step::Rectify => t(en, "整改完成情况", "What was rectified"),
+            Step::Dismiss => t(en, "撤销理由（必填）", "Reason for the dismissal (required)"),
+            _ => t(en, "意见（可选）", "Opinion (optional)"),
+        };
         let _ = write!(
             forms,
-            r#"<form method=post action="/warning/{id}/step{lang}"><input type=hidden name=csrf value="{}"><input type=hidden name=step value="{}"><input type=text name=note placeholder="{}" aria-label="{}"> <button>{}</button></form>"#,
+            r#"<form method=post action="/warning/{id}/step{lang}" class=step><input type=hidden name=csrf value="{}"><input type=hidden name=step value="{}"><input type=hidden name=attachments value=""><label>{}<textarea name=note rows=4 placeholder="{}"{}></textarea></label>"#,
             esc(&csrf),
             step.name(),
-            t(en, "说明或意见", "note"),
-            t(en, "说明或意见", "note"),
             step_label(en, step),
+            placeholder,
+            if text_needed { " required" } else { "" },
         );
+        if step == Step::Rectify {
+            let _ = write!(
+                forms,
+                r#"<label>{} <input name=returned inputmode=decimal pattern="[0-9]+(\.[0-9]{{1,2}})?" placeholder="0.00"></label>"#,
+                t(en, "退回金额（元，无则留空）", "Money returned (yuan; empty if none)")
+            );
+        }
+        if !matches!(step, Step::SignOff { .. }) {
+            let required = step == Step::Explain && must_attach;
+            let _ = write!(
+                forms,
+                r#"<label>{}{} <input type=file name=file multiple accept="application/pdf,image/png,image/jpeg,image/gif,image/webp"{}></label>"#,
+                t(en, "附件（PDF 或图片，每个不超过 10 MB）", "Attachments (PDF or images, 10 MB each)"),
+                if required {
+                    t(en, "，本规则要求必须附证明材料", "; this rule requires supporting documents")
+                } else {
+                    ""
+                },
+                if required { " required" } else { "" }
+            );
+        }
+        let _ = write!(forms, "<button>{}</button></form>", step_label(en, step));
     }
     if !forms.is_empty() {
-        let _ = write!(b, "<h2>{}</h2><div class=actions>{forms}</div>", t(en, "办理", "Act"));
+        let _ = write!(
+            b,
+            r#"<h2>{}</h2><div class=actions>{forms}</div><p id=uploading class=note aria-live=polite></p>
+<script>
+for (const form of document.querySelectorAll('form.step')) {{
+  form.addEventListener('submit', async (e) => {{
+    const input = form.querySelector('input[type=file]');
+    if (!input || input.files.length === 0 || form.dataset.sent) return;
+    e.preventDefault();
+    const status = document.getElementById('uploading');
+    const ids = [];
+    for (const f of input.files) {{
+      status.textContent = '{} ' + f.name + ' …';
+      const r = await fetch('/api/v1/warnings/{id}/attachments?name=' + encodeURIComponent(f.name), {{method: 'POST', headers: {{'Content-Type': f.type || 'application/octet-stream', 'X-CSRF-Token': '{}'}}, body: f}});
+      const j = await r.json();
+      if (!r.ok) {{ status.className = 'err'; status.textContent = f.name + '：' + (r.status === 422 ? '{}' : j.detail); return; }}
+      ids.push(j.id);
+    }}
+    form.querySelector('input[name=attachments]').value = ids.join(',');
+    input.disabled = true;
+    form.dataset.sent = '1';
+    form.submit();
+  }});
+}}
+</script>"#,
+            t(en, "办理", "Act"),
+            t(en, "正在上传", "Uploading"),
+            esc(&csrf),
+            t(
+                en,
+                "不是 PDF 或图片，或大于 10 MB，未上传。",
+                "not a PDF or an image, or larger than 10 MB: not uploaded."
+            )
+        );
     }
     let _ = write!(b, "<h2>{}</h2>", t(en, "办理记录", "Life cycle"));
     b.push_str(&head(&[
@@ -1113,28 +1196,87 @@ async fn warning_body(app: &App, caller: &Caller, id: i64, q: &LangQuery) -> Res
         t(en, "状态", "State"),
         t(en, "说明", "Note"),
     ]));
+    // Attachments are named by their SHA-256; those uploaded here open from the page.
+    let docs = bw_app::documents::list(
+        &app.store,
+        bw_app::documents::DocKind::WarningAttachment,
+        &bw_app::documents::warning_subject(id),
+    )
+    .await
+    .map_err(Problem::internal)?;
     for e in &history {
         let s = |k: &str| e[k].as_str().unwrap_or("").to_string();
+        let mut note = format!("<div class=text>{}</div>", esc(&s("note")));
+        if let Some(r) = e["returned"].as_str().filter(|r| !r.is_empty() && *r != "0.00") {
+            let _ = write!(note, "<p>{}{}</p>", t(en, "退回金额（元）：", "Money returned (yuan): "), esc(r));
+        }
+        let files: Vec<String> = e["attachments"]
+            .as_array()
+            .map(Vec::as_slice)
+            .unwrap_or_default()
+            .iter()
+            .filter_map(|a| Some((a.get(0)?.as_str()?, a.get(1)?.as_str()?)))
+            .map(|(name, sha)| match docs.iter().find(|d| d.sha256 == sha) {
+                Some(d) => format!(r#"<a href="/document/{}">{}</a>"#, d.id, esc(name)),
+                None => format!("{} <small>SHA-256 {}…</small>", esc(name), esc(sha.get(..12).unwrap_or(sha))),
+            })
+            .collect();
+        if !files.is_empty() {
+            let _ = write!(note, "<p class=files>{}{}</p>", t(en, "附件：", "Attachments: "), files.join("、"));
+        }
         let _ = write!(
             b,
-            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{} → {}</td><td>{}</td></tr>",
-            esc(&s("at")),
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{} → {}</td><td class=wrap>{note}</td></tr>",
+            esc(&bw_core::Timestamp::parse(&s("at")).map(crate::clock::local_time).unwrap_or_else(|| s("at"))),
             esc(&s("actor")),
             esc(&bw_rules::workflow::Step::parse(&s("action"))
                 .map(|st| step_label(en, st).to_string())
                 .unwrap_or_else(|| s("action"))),
             esc(&state_name(en, &s("from"))),
             esc(&state_name(en, &s("to"))),
-            esc(&s("note"))
         );
     }
     b.push_str("</tbody></table></div>");
     Ok(b)
 }
 
+/// A refused step as the page tells it in Chinese: a refusal's own Chinese words, else the
+/// kinds of refusal the loop's service gives (a state that moved on, a missing text or
+/// attachment, a refund out of bounds), the figure kept where there is one.
+fn step_refusal_zh(p: &Problem) -> String {
+    if let Some(zh) = &p.zh {
+        return zh.clone();
+    }
+    let d = p.detail.as_str();
+    let field = p.errors.first().and_then(|e| e["field"].as_str());
+    if d.contains("cannot take the step") {
+        "该预警的状态已经变化，不能再办理此步骤。请查看下方办理记录中的最新状态。".into()
+    } else if d.contains("needs an attachment") {
+        "该规则要求说明必须附证明材料（扫描件或 PDF），请选择附件后再提交。".into()
+    } else if d.contains("needs a text") || d.contains("states its reason") {
+        "请填写说明内容后再提交。".into()
+    } else if field == Some("returned") || d.contains("退回金额") {
+        // The last figure of the message is what the payments paid.
+        let amount =
+            d.split_whitespace().rfind(|w| w.contains('.') && w.chars().all(|c| c.is_ascii_digit() || c == '.'));
+        match amount {
+            Some(paid) if d.contains("more than") => {
+                format!("退回金额超过了该预警所列支付的合计金额（{paid} 元以内）。")
+            }
+            _ => "退回金额须为不小于零的金额（元，最多两位小数），且只在报告整改完成时填写。".into(),
+        }
+    } else if field == Some("attachments") {
+        "附件不属于此预警，请重新上传。".into()
+    } else {
+        format!("办理未成功：{d}")
+    }
+}
+
 fn step_label(en: bool, step: bw_rules::workflow::Step) -> &'static str {
     match step.name() {
         "explain" => t(en, "提交说明", "Explain"),
+        "sign_off" => t(en, "单位负责人签批，报送审核", "Sign off (to the reviewer)"),
+        "sign_off_return" => t(en, "签批退回经办人", "Send back to the staff"),
         "judge_normal" => t(en, "认定正常并关闭", "Judge normal (close)"),
         "judge_violation" => t(en, "认定违规，要求整改", "Judge a violation"),
         "judge_return" => t(en, "退回补充说明", "Return for more"),
@@ -1153,6 +1295,18 @@ struct StepForm {
     step: String,
     #[serde(default)]
     note: String,
+    /// Money returned, in yuan (a rectification's).
+    #[serde(default)]
+    returned: Option<String>,
+    /// Ids of the documents the page uploaded for this step, comma-separated.
+    #[serde(default)]
+    attachments: String,
+}
+
+impl StepForm {
+    fn attachment_ids(&self) -> Vec<i64> {
+        self.attachments.split(',').filter_map(|s| s.trim().parse().ok()).collect()
+    }
 }
 
 /// A step taken from the warning's page: the form's CSRF token, then the same checks and
@@ -1169,7 +1323,7 @@ async fn warning_form_step(
     if let Some(r) = form_csrf(&caller, &f.csrf, &format!("/warning/{id}")) {
         return r;
     }
-    match crate::api::take_step(&app, &caller, id, &f.step, &f.note, None).await {
+    match crate::api::take_step(&app, &caller, id, &f.step, &f.note, f.returned.as_deref(), &f.attachment_ids()).await {
         Ok(state) => Redirect::to(&format!(
             "/warning/{id}?done={}{lang}",
             urlencode(&match bw_rules::workflow::Step::parse(&f.step) {
@@ -1178,7 +1332,10 @@ async fn warning_form_step(
             })
         ))
         .into_response(),
-        Err(p) => Redirect::to(&format!("/warning/{id}?error={}{lang}", urlencode(&p.detail))).into_response(),
+        Err(p) => {
+            let message = if en { p.detail.clone() } else { step_refusal_zh(&p) };
+            Redirect::to(&format!("/warning/{id}?error={}{lang}", urlencode(&message))).into_response()
+        }
     }
 }
 

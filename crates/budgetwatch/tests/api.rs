@@ -369,15 +369,23 @@ fn each_role_sees_and_does_only_what_its_grants_allow() {
         request(&s.addr, "POST", &path, &[("Cookie", cookie), json, ("X-CSRF-Token", csrf.as_str())], &body)
     };
     let r = step(&handler, open[0], "explain");
-    assert_eq!((r.status, r.json()["state"].clone()), (200, "explained".into()), "{}", r.body);
+    assert_eq!((r.status, r.json()["state"].clone()), (200, "awaiting_sign_off".into()), "{}", r.body);
     assert_eq!(step(&handler, open[0], "judge_violation").status, 403, "a handler does not judge");
     assert_eq!(step(&handler, open[0], "explain").status, 409, "explained already");
+    // The unit head signs the explanation off before it goes to the reviewer; nobody else.
+    let r = step(&handler, open[0], "sign_off");
+    assert_eq!(r.status, 403, "{}", r.body);
+    assert!(r.body.contains("signing off a unit's explanation is reserved to the unit_head"), "{}", r.body);
+    assert_eq!(step(&reviewer, open[0], "judge_violation").status, 409, "not before the sign-off");
+    let unit_head = s.login("unit-head");
+    let r = step(&unit_head, open[0], "sign_off");
+    assert_eq!((r.status, r.json()["state"].clone()), (200, "explained".into()), "{}", r.body);
     let r = step(&reviewer, open[0], "judge_violation");
     assert_eq!((r.status, r.json()["state"].clone()), (200, "rectification_required".into()), "{}", r.body);
     let history = s.get(&format!("/api/v1/warnings/{}/history", open[0]), &h).json();
     let actors: Vec<&str> =
         history["events"].as_array().expect("events").iter().filter_map(|e| e["actor"].as_str()).collect();
-    assert_eq!(actors, ["user:unit-handler", "user:department-reviewer"]);
+    assert_eq!(actors, ["user:unit-handler", "user:unit-head", "user:department-reviewer"]);
     assert_eq!(s.get(&format!("/api/v1/warnings/{}/history", open[0]), &[("Cookie", deputy.as_str())]).status, 200);
     let admin = s.login("admin");
     assert_eq!(step(&admin, open[1], "dismiss").status, 403, "an administrator closes no warning");
@@ -425,7 +433,7 @@ fn each_role_sees_and_does_only_what_its_grants_allow() {
     let bureau_reviewer = s.login("bureau-reviewer");
     let r = step(&bureau_reviewer, red, "dismiss");
     assert_eq!(r.status, 403, "{}", r.body);
-    assert!(r.body.contains("dismissed only by the bureau head"), "{}", r.body);
+    assert!(r.body.contains("dismissing a red warning is reserved to the bureau_head"), "{}", r.body);
     let dismiss = |note: &str| {
         let me = s.get("/api/v1/me", &[("Cookie", head.as_str())]).json();
         let csrf = me["csrf_token"].as_str().unwrap_or("").to_string();

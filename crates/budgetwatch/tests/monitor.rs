@@ -127,6 +127,8 @@ fn the_warning_loop_runs_from_the_command_line() {
     let o = as_unit(&["warning", "plan", &id, "--text", "x"]);
     assert!(!o.status.success() && stderr(&o).contains("cannot take the step plan"), "{}", stderr(&o));
     let o = as_unit(&["warning", "explain", &id, "--text", "劳务报酬", "--attachment", scan.to_str().unwrap()]);
+    assert_eq!(stdout(&o), format!("warning {id}: awaiting_sign_off\n"), "{}", stderr(&o));
+    let o = bw(&db, &["--actor", "unit.head", "warning", "sign-off", &id, "--text", "同意"]);
     assert_eq!(stdout(&o), format!("warning {id}: explained\n"), "{}", stderr(&o));
     let o = bw(&db, &["--actor", "finance.desk", "warning", "judge", &id, "--finding", "normal", "--text", "属实"]);
     assert_eq!(stdout(&o), format!("warning {id}: closed\n"), "{}", stderr(&o));
@@ -134,7 +136,8 @@ fn the_warning_loop_runs_from_the_command_line() {
     assert_eq!(shown["state"], "closed");
     assert_eq!(shown["steps"][0]["attachments"][0][0], "转账说明.jpg");
     assert_eq!(shown["steps"][0]["attachments"][0][1], bw_ledger::hex(&bw_ledger::sha256(b"scan")));
-    assert_eq!(shown["steps"][1]["actor"], "finance.desk");
+    assert_eq!(shown["steps"][1]["actor"], "unit.head");
+    assert_eq!(shown["steps"][2]["actor"], "finance.desk");
     let o =
         bw(&db, &["--actor", "finance.desk", "warning", "inquire", &id, "--text", "请提供劳务合同", "--workdays", "3"]);
     assert!(stdout(&o).starts_with("inquiry "), "{}", stderr(&o));

@@ -156,28 +156,71 @@ fn drill_from_the_cockpit_to_a_voucher_and_act_on_a_warning() {
         "csrf=wrong&step=explain&note=x",
     );
     assert_eq!(bad.status, 403);
+    // The explanation's supporting document, uploaded as the page's script does; then the
+    // explanation in several lines, naming it.
+    let pdf = b"%PDF-1.4\n% contract scan\n%%EOF\n";
+    let (status, _, body) = common::request_bytes(
+        &addr,
+        "POST",
+        &format!("/api/v1/warnings/{id}/attachments?name={}", common::urlencode("合同扫描件.pdf")),
+        &[("Cookie", handler.as_str()), ("Content-Type", "application/pdf"), ("X-CSRF-Token", csrf.as_str())],
+        pdf,
+    );
+    assert_eq!(status, 201, "{}", String::from_utf8_lossy(&body));
+    let doc = serde_json::from_slice::<serde_json::Value>(&body).expect("json")["id"].as_i64().expect("id");
+    let note = common::urlencode("已核实。\n系合同分期付款，第二期按进度支付。");
     let ok = request(
         &addr,
         "POST",
         &format!("/warning/{id}/step"),
         &[("Cookie", handler.as_str()), form],
-        &format!("csrf={csrf}&step=explain&note=%E5%B7%B2%E6%A0%B8%E5%AE%9E"),
+        &format!("csrf={csrf}&step=explain&note={note}&attachments={doc}"),
     );
     assert_eq!(ok.status, 303, "{}", ok.body);
+    assert!(ok.headers.contains("done="), "{}", ok.headers);
     let r = get(&handler, &format!("/warning/{id}"));
     assert!(
         r.body.contains("user:unit-handler")
-            && r.body.contains("已核实")
-            && r.body.contains("已说明，待审核")
+            && r.body.contains("已核实。\n系合同分期付款")
+            && r.body.contains("已说明，待单位负责人签批")
+            && r.body.contains(&format!(r#"<a href="/document/{doc}">合同扫描件.pdf</a>"#))
+            && !r.body.contains("value=\"sign_off\"")
             && !r.body.contains("{&quot;")
             && !r.body.contains("{\""),
         "{}",
         r.body
     );
-    // The reviewer sees the judgement buttons now.
+    // Not yet for the reviewer; the unit head signs it off on the page.
     let reviewer = login("department-reviewer");
     let r = get(&reviewer, &format!("/warning/{id}"));
-    assert!(r.body.contains("value=\"judge_violation\""), "{}", r.body);
+    assert!(!r.body.contains("value=\"judge_violation\""), "{}", r.body);
+    assert_eq!(get(&reviewer, &format!("/document/{doc}")).status, 200, "the reviewer opens the attachment");
+    let unit_head = login("unit-head");
+    let r = get(&unit_head, &format!("/warning/{id}"));
+    assert!(r.body.contains("value=\"sign_off\"") && r.body.contains("value=\"sign_off_return\""), "{}", r.body);
+    let head_csrf = r.body.split("name=csrf value=\"").nth(1).and_then(|s| s.split('"').next()).expect("csrf");
+    let signed = request(
+        &addr,
+        "POST",
+        &format!("/warning/{id}/step"),
+        &[("Cookie", unit_head.as_str()), form],
+        &format!("csrf={head_csrf}&step=sign_off&note="),
+    );
+    assert!(signed.headers.contains("done="), "{}", signed.headers);
+    // A step the state no longer allows is told in Chinese.
+    let again = request(
+        &addr,
+        "POST",
+        &format!("/warning/{id}/step"),
+        &[("Cookie", unit_head.as_str()), form],
+        &format!("csrf={head_csrf}&step=sign_off&note="),
+    );
+    let location = again.headers.lines().find_map(|l| l.strip_prefix("location: ")).unwrap_or("").to_string();
+    let shown = get(&unit_head, &location).body;
+    assert!(shown.contains("<p class=err role=alert>该预警的状态已经变化"), "{shown}");
+    // The reviewer sees the judgement buttons now.
+    let r = get(&reviewer, &format!("/warning/{id}"));
+    assert!(r.body.contains("已说明，待审核") && r.body.contains("value=\"judge_violation\""), "{}", r.body);
     // Accounts: the administrator adds a person and grants a role on the page; others may not.
     let admin = login("admin");
     let r = get(&admin, "/admin/users");

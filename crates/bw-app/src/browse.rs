@@ -218,7 +218,7 @@ pub async fn warnings(store: &Store, f: &WarningFilter) -> Result<(Vec<WarningRo
     let limit = f.limit.clamp(1, PAGE_MAX);
     let order = if f.by_due {
         format!(
-            "CASE WHEN state IN ('open', 'returned') THEN COALESCE(NULLIF(explain_by, ''), '9999-12-31') \
+            "CASE WHEN state IN ('open', 'returned', 'awaiting_sign_off') THEN COALESCE(NULLIF(explain_by, ''), '9999-12-31') \
              WHEN state = 'rectification_required' THEN COALESCE(NULLIF(plan_by, ''), '9999-12-31') ELSE '9999-12-31' END, \
              CASE level WHEN 'red' THEN 0 WHEN 'orange' THEN 1 ELSE 2 END, id LIMIT {} OFFSET {}",
             limit + 1,

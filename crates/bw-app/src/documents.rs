@@ -26,6 +26,9 @@ pub enum DocKind {
     /// A project's document in the library (feasibility study, plan, estimate basis); the
     /// subject is the project's code.
     ProjectDocument,
+    /// A supporting document of a step of a warning's loop (an explanation's evidence, a
+    /// plan, a rectification report, a refund's receipt); the subject is `warning/ID`.
+    WarningAttachment,
 }
 
 impl DocKind {
@@ -34,6 +37,7 @@ impl DocKind {
             DocKind::VoucherImage => "voucher_image",
             DocKind::Boundaries => "boundaries",
             DocKind::ProjectDocument => "project_document",
+            DocKind::WarningAttachment => "warning_attachment",
         }
     }
 
@@ -42,6 +46,7 @@ impl DocKind {
             "voucher_image" => Some(DocKind::VoucherImage),
             "boundaries" => Some(DocKind::Boundaries),
             "project_document" => Some(DocKind::ProjectDocument),
+            "warning_attachment" => Some(DocKind::WarningAttachment),
             _ => None,
         }
     }
@@ -137,6 +142,33 @@ pub async fn attach_project_document(
         return Err(ActionError::Invalid(format!("no project {code} in the project library")));
     }
     attach(store, ctx, DocKind::ProjectDocument, code, &name, media, bytes).await
+}
+
+/// The subject of a warning's attachments.
+pub fn warning_subject(id: i64) -> String {
+    format!("warning/{id}")
+}
+
+/// Attaches a supporting document (PDF or image, up to 10 MiB) to warning `id`, for a step
+/// of its loop to name. The id.
+pub async fn attach_to_warning(
+    store: &Store,
+    ctx: &Ctx,
+    id: i64,
+    name: &str,
+    bytes: &[u8],
+) -> Result<i64, ActionError> {
+    let name = file_name(name)?;
+    if bytes.len() > IMAGE_MAX {
+        return Err(ActionError::Invalid(format!("{name}: larger than {} MiB", IMAGE_MAX / (1024 * 1024))));
+    }
+    let media = sniff(bytes)
+        .ok_or_else(|| ActionError::Invalid(format!("{name}: not a PDF or an image (PNG, JPEG, GIF, WebP)")))?;
+    let found = sqlx::query("SELECT 1 FROM warnings WHERE id = $1").bind(id).fetch_optional(store.pool()).await?;
+    if found.is_none() {
+        return Err(ActionError::Invalid(format!("no warning {id}")));
+    }
+    attach(store, ctx, DocKind::WarningAttachment, &warning_subject(id), &name, media, bytes).await
 }
 
 /// Loads region boundaries: a GeoJSON FeatureCollection whose features carry the region's

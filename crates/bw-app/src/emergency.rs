@@ -188,7 +188,7 @@ pub async fn step(store: &Store, ctx: &Ctx, id: i64, action: &str, note: &str) -
         }
     };
     if note.trim().is_empty() {
-        return Err(ActionError::Invalid(format!("{action} needs a text (--text)")));
+        return Err(ActionError::Invalid(format!("{action} needs a text")));
     }
     let reason = ctx.reason.clone().unwrap_or_else(|| format!("emergency {id}: {action}"));
     let text = note.to_string();

@@ -25,6 +25,8 @@ pub const PLAN_WORKDAYS: u32 = 5;
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 pub struct Warning {
     pub id: i64,
+    /// The budget year it belongs to.
+    pub year: i32,
     pub rule: String,
     pub level: String,
     pub unit_code: Option<String>,
@@ -750,7 +752,7 @@ fn task_party(kind: &str, subject: &Subject) -> String {
 
 /// Warnings in these states are being worked on: a rise of level opens its response task.
 fn active(state: &str) -> bool {
-    matches!(state, "open" | "explained" | "returned" | "rectification_required" | "planned" | "rectified")
+    bw_rules::workflow::State::parse(state).is_some_and(|s| s.is_active())
 }
 
 impl Recorder {
@@ -1105,9 +1107,9 @@ impl Recorder {
             .values()
             .filter(|s| {
                 let late = |d: &str| Date::parse(d).is_ok_and(|d| d < as_of);
-                match s.state.as_str() {
-                    "open" | "returned" => late(&s.explain_by),
-                    "rectification_required" => late(&s.plan_by),
+                match bw_rules::workflow::State::parse(&s.state) {
+                    Some(st) if st.explanation_due() => late(&s.explain_by),
+                    Some(bw_rules::workflow::State::RectificationRequired) => late(&s.plan_by),
                     _ => false,
                 }
             })
@@ -1505,7 +1507,7 @@ pub async fn warning(store: &Store, id: i64) -> Result<Option<Warning>, ActionEr
 async fn warnings(store: &Store, filter: &str, arg: Option<i64>) -> Result<Vec<Warning>, ActionError> {
     let sql = format!(
         "SELECT w.id, w.rule, w.level, w.unit_code, w.indicator_code, w.region_code, w.revenue_code, w.period, w.vouchers, \
-         w.evidence, w.raised_on, w.explain_by, w.plan_by, w.state, u.department_code, u.region_code \
+         w.evidence, w.raised_on, w.explain_by, w.plan_by, w.state, u.department_code, u.region_code, w.year \
          FROM warnings w LEFT JOIN units u ON u.code = w.unit_code WHERE {filter} ORDER BY w.id"
     );
     let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
@@ -1517,6 +1519,7 @@ async fn warnings(store: &Store, filter: &str, arg: Option<i64>) -> Result<Vec<W
     for r in rows {
         out.push(Warning {
             id: r.try_get(0)?,
+            year: i32::try_from(r.try_get::<i64, _>(16)?).map_err(|e| bad("year", e))?,
             rule: r.try_get(1)?,
             level: r.try_get(2)?,
             unit_code: r.try_get(3)?,
@@ -1584,33 +1587,60 @@ pub async fn step(
     attachments: &[(String, String)],
     returned: Money,
 ) -> Result<String, ActionError> {
-    use bw_rules::workflow::{Judgement, State, Step, next};
-    let row = sqlx::query("SELECT state, explain_by, plan_by, rule, year FROM warnings WHERE id = $1")
-        .bind(id)
-        .fetch_optional(store.pool())
-        .await?
-        .ok_or_else(|| ActionError::Invalid(format!("no warning {id}")))?;
+    use bw_rules::workflow::{Judgement, State, Step, next_for};
+    let row =
+        sqlx::query("SELECT state, explain_by, plan_by, rule, year, unit_code, vouchers FROM warnings WHERE id = $1")
+            .bind(id)
+            .fetch_optional(store.pool())
+            .await?
+            .ok_or_else(|| ActionError::Invalid(format!("no warning {id}")))?;
     let (state, mut explain_by, mut plan_by): (String, String, String) =
         (row.try_get(0)?, row.try_get(1)?, row.try_get(2)?);
     let (rule, year): (String, i64) = (row.try_get(3)?, row.try_get(4)?);
+    let (unit, vouchers): (Option<String>, String) = (row.try_get(5)?, row.try_get(6)?);
     let from = State::parse(&state).ok_or_else(|| bad("state", &state))?;
-    let to = next(from, step).map_err(ActionError::Invalid)?;
+    let to = next_for(from, step, unit.is_some()).map_err(ActionError::Invalid)?;
     if step == Step::Explain && attachments.is_empty() {
         let handling = crate::settings::get_for_year(store, &format!("rules.{rule}.handling"), year as i32).await?;
         if handling == "warn_attach" {
             return Err(ActionError::Invalid(format!(
-                "rule {rule} is handled warn_attach: the explanation needs an attachment (--attachment FILE)"
+                "rule {rule} is handled warn_attach: the explanation needs an attachment (a scan or PDF of the supporting document)"
             )));
         }
     }
     let needs_note = matches!(step, Step::Explain | Step::Plan | Step::Rectify | Step::Dismiss);
     if needs_note && note.trim().is_empty() {
-        return Err(ActionError::Invalid(format!("{} needs a text (--text)", step.name())));
+        return Err(ActionError::Invalid(format!("{} needs a text", step.name())));
     }
     if returned.fen() < 0 || (returned.fen() > 0 && step != Step::Rectify) {
         return Err(ActionError::Invalid(
             "money returned (退回金额) is recorded with rectify, and is not negative".into(),
         ));
+    }
+    // No more can come back than the warning's payments paid out.
+    if returned.fen() > 0
+        && let Some(unit) = &unit
+    {
+        let list: Vec<String> = serde_json::from_str(&vouchers).unwrap_or_default();
+        if !list.is_empty() {
+            let mut paid = 0i64;
+            for v in &list {
+                let amount = sqlx::query("SELECT amount FROM payments WHERE unit_code = $1 AND voucher_no = $2")
+                    .bind(unit.clone())
+                    .bind(v.clone())
+                    .fetch_optional(store.pool())
+                    .await?;
+                if let Some(r) = amount {
+                    paid += r.try_get::<i64, _>(0)?;
+                }
+            }
+            if returned.fen() > paid {
+                return Err(ActionError::Invalid(format!(
+                    "money returned (退回金额) {returned} is more than the {} the warning's payments paid",
+                    Money::from_fen(paid)
+                )));
+            }
+        }
     }
     let today = ctx.today;
     let calendar = crate::calendar::load(store).await?;

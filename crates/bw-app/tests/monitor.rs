@@ -168,6 +168,7 @@ async fn a_warning_goes_through_explanation_judgement_rectification_and_verifica
         let unit = bw_app::Ctx { actor: "unit.u2".into(), ..ctx() };
         let finance = bw_app::Ctx { actor: "finance.desk".into(), ..ctx() };
         let audit = bw_app::Ctx { actor: "audit.office".into(), ..ctx() };
+        let head = bw_app::Ctx { actor: "unit.head".into(), ..ctx() };
         let step = |c: &bw_app::Ctx, s: Step, note: &str, returned: i64| {
             let (store, c, note) = (db.store.clone(), c.clone(), note.to_string());
             async move { bw_app::monitor::step(&store, &c, id, s, &note, &[], Money::from_fen(returned)).await }
@@ -178,12 +179,17 @@ async fn a_warning_goes_through_explanation_judgement_rectification_and_verifica
         let attached = [("说明.pdf".to_string(), "ab".repeat(32))];
         let s =
             bw_app::monitor::step(&db.store, &unit, id, Step::Explain, "差旅集中报销", &attached, Money::ZERO).await;
-        assert_eq!(s.unwrap(), "explained");
+        assert_eq!(s.unwrap(), "awaiting_sign_off", "the unit head signs it off first");
+        assert!(step(&finance, Step::Judge(Judgement::Normal), "", 0).await.is_err(), "not before the sign-off");
+        assert_eq!(step(&head, Step::SignOff { approved: false }, "请写明出差人次", 0).await.unwrap(), "open");
+        assert_eq!(step(&unit, Step::Explain, "差旅集中报销，共 12 人次", 0).await.unwrap(), "awaiting_sign_off");
+        assert_eq!(step(&head, Step::SignOff { approved: true }, "", 0).await.unwrap(), "explained");
         assert_eq!(step(&finance, Step::Judge(Judgement::Return), "请补充行程单", 0).await.unwrap(), "returned");
         // ctx() is dated 2026-11-26 (a Thursday): two working days on is Monday the 30th.
         let w = bw_app::monitor::warning(&db.store, id).await.unwrap().unwrap();
         assert_eq!((w.state.as_str(), w.explain_by.as_str()), ("returned", "2026-11-30"));
-        assert_eq!(step(&unit, Step::Explain, "补充行程单", 0).await.unwrap(), "explained");
+        assert_eq!(step(&unit, Step::Explain, "补充行程单", 0).await.unwrap(), "awaiting_sign_off");
+        assert_eq!(step(&head, Step::SignOff { approved: true }, "同意", 0).await.unwrap(), "explained");
         assert_eq!(
             step(&finance, Step::Judge(Judgement::Violation), "超预算", 0).await.unwrap(),
             "rectification_required"
@@ -192,6 +198,11 @@ async fn a_warning_goes_through_explanation_judgement_rectification_and_verifica
         assert_eq!(w.plan_by, "2026-12-03");
         assert!(step(&unit, Step::Plan, "追回超支", 200_001).await.is_err(), "money is returned at rectify");
         assert_eq!(step(&unit, Step::Plan, "追回超支部分", 0).await.unwrap(), "planned");
+        // No more comes back than the warning's payments paid out.
+        let named = bw_app::monitor::warning(&db.store, id).await.unwrap().unwrap().vouchers;
+        assert!(!named.is_empty(), "an overspend names the payments that made it");
+        let too_much = step(&unit, Step::Rectify, "已追回", 1_000_000_000_000).await;
+        assert!(too_much.is_err_and(|e| e.to_string().contains("is more than the")), "a refund above what was paid");
         assert_eq!(step(&unit, Step::Rectify, "已追回", 100_000).await.unwrap(), "rectified");
         assert_eq!(
             step(&audit, Step::Verify { passed: false }, "未全额追回", 0).await.unwrap(),
@@ -207,8 +218,12 @@ async fn a_warning_goes_through_explanation_judgement_rectification_and_verifica
             actions,
             [
                 "explain",
+                "sign_off_return",
+                "explain",
+                "sign_off",
                 "judge_return",
                 "explain",
+                "sign_off",
                 "judge_violation",
                 "plan",
                 "rectify",
@@ -220,10 +235,10 @@ async fn a_warning_goes_through_explanation_judgement_rectification_and_verifica
         );
         assert_eq!(steps[0]["attachments"], serde_json::json!([["说明.pdf", "ab".repeat(32)]]));
         assert_eq!(
-            (steps[1]["actor"].as_str(), steps[9]["actor"].as_str()),
+            (steps[4]["actor"].as_str(), steps[13]["actor"].as_str()),
             (Some("finance.desk"), Some("audit.office"))
         );
-        assert_eq!(steps[8]["returned"], "1000.01");
+        assert_eq!(steps[12]["returned"], "1000.01");
         // A re-check leaves the archived warning archived.
         bw_app::monitor::check(&db.store, &ctx(), d("2026-06-30")).await.unwrap();
         assert_eq!(bw_app::monitor::warning(&db.store, id).await.unwrap().unwrap().state, "archived");
@@ -253,6 +268,10 @@ async fn an_overdue_explanation_raises_the_level_once_per_missed_deadline() {
         bw_app::monitor::step(&db.store, &ctx(), explained, Step::Explain, "已说明", &[], bw_core::Money::ZERO)
             .await
             .unwrap();
+        // Until the unit head signs it off the explanation is still due.
+        let head = bw_app::Ctx { actor: "unit.head".into(), ..ctx() };
+        let signed = Step::SignOff { approved: true };
+        bw_app::monitor::step(&db.store, &head, explained, signed, "", &[], bw_core::Money::ZERO).await.unwrap();
         // Due 2026-07-02; still within it on the 2nd, late on the 3rd.
         let r = bw_app::monitor::check(&db.store, &ctx(), d("2026-07-02")).await.unwrap();
         assert_eq!(r.escalated, 0);
@@ -476,10 +495,10 @@ async fn a_rule_handled_warn_attach_needs_an_attachment_with_the_explanation() {
         let files = [("合同.pdf".to_string(), "ab".repeat(32))];
         let c = ctx();
         let to = bw_app::monitor::step(&db.store, &c, over, Step::Explain, "超支原因", &files, bw_core::Money::ZERO);
-        assert_eq!(to.await.unwrap(), "explained");
+        assert_eq!(to.await.unwrap(), "awaiting_sign_off");
         // Other rules still take a plain explanation.
         let plain = bw_app::monitor::step(&db.store, &c, ahead, Step::Explain, "进度说明", &[], bw_core::Money::ZERO);
-        assert_eq!(plain.await.unwrap(), "explained");
+        assert_eq!(plain.await.unwrap(), "awaiting_sign_off");
     }
 }
 

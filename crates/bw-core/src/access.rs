@@ -327,6 +327,9 @@ pub enum Refusal {
     Class(&'static str),
     #[error("segregation of duties: {0}")]
     Duties(String),
+    /// The step (`what`, in English and Chinese) is reserved to one role on the subject.
+    #[error("{} is reserved to the {} on the subject", .what.0, .role.id())]
+    Role { role: Role, what: (&'static str, &'static str) },
 }
 
 impl Refusal {
@@ -341,6 +344,7 @@ impl Refusal {
             Refusal::OutOfScope(_, node) => format!("您的授权范围不包括 {node}。请联系系统管理员调整授权范围。"),
             Refusal::Class(class) => format!("该数据的密级（{class}）高于您的角色可查看的级别。"),
             Refusal::Duties(why) => format!("职责分离：同一人不能兼任此步骤（{why}）。"),
+            Refusal::Role { role, what } => format!("{}须由{}办理。", what.1, role.zh()),
         }
     }
 }
@@ -489,9 +493,19 @@ pub fn second_person(requested_by: &str, approver: &str, grantee: &str) -> Resul
 /// who may close a yellow or orange one does not make a red one go away.
 pub fn may_dismiss(level: &str, roles_at_subject: &[Role]) -> Result<(), Refusal> {
     if level == "red" && !roles_at_subject.contains(&Role::BureauHead) {
-        Err(Refusal::Duties("a red warning is dismissed only by the bureau head (局长)".into()))
+        Err(Refusal::Role { role: Role::BureauHead, what: ("dismissing a red warning", "撤销红色预警") })
     } else {
         Ok(())
+    }
+}
+
+/// A unit's explanation goes to the reviewer only when the unit head (单位负责人) signs it
+/// off: the person answerable for the unit's budget, not its staff or a reviewer above it.
+pub fn may_sign_off(roles_at_subject: &[Role]) -> Result<(), Refusal> {
+    if roles_at_subject.contains(&Role::UnitHead) {
+        Ok(())
+    } else {
+        Err(Refusal::Role { role: Role::UnitHead, what: ("signing off a unit's explanation", "签批单位的说明") })
     }
 }
 

@@ -9,6 +9,9 @@ pub enum State {
     /// Kept for the record (a rule handled `record`): nobody is notified, nothing is due.
     Recorded,
     Open,
+    /// Explained by the unit's staff, waiting for the unit head's sign-off (签批) before the
+    /// explanation goes to the reviewer.
+    AwaitingSignOff,
     Explained,
     Returned,
     RectificationRequired,
@@ -22,9 +25,10 @@ pub enum State {
 }
 
 impl State {
-    pub const ALL: [State; 11] = [
+    pub const ALL: [State; 12] = [
         State::Recorded,
         State::Open,
+        State::AwaitingSignOff,
         State::Explained,
         State::Returned,
         State::RectificationRequired,
@@ -40,6 +44,7 @@ impl State {
         match self {
             State::Recorded => "recorded",
             State::Open => "open",
+            State::AwaitingSignOff => "awaiting_sign_off",
             State::Explained => "explained",
             State::Returned => "returned",
             State::RectificationRequired => "rectification_required",
@@ -71,6 +76,7 @@ impl State {
         match self {
             State::Recorded => "仅记录",
             State::Open => "待说明",
+            State::AwaitingSignOff => "已说明，待单位负责人签批",
             State::Explained => "已说明，待审核",
             State::Returned => "退回补充说明",
             State::RectificationRequired => "待提交整改方案",
@@ -96,10 +102,17 @@ pub enum Judgement {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Step {
     Explain,
+    /// The unit head's sign-off of the explanation: approved, it goes to the reviewer;
+    /// not, it goes back to the unit's staff.
+    SignOff {
+        approved: bool,
+    },
     Judge(Judgement),
     Plan,
     Rectify,
-    Verify { passed: bool },
+    Verify {
+        passed: bool,
+    },
     Dismiss,
 }
 
@@ -107,6 +120,8 @@ impl Step {
     pub fn name(self) -> &'static str {
         match self {
             Step::Explain => "explain",
+            Step::SignOff { approved: true } => "sign_off",
+            Step::SignOff { approved: false } => "sign_off_return",
             Step::Judge(Judgement::Normal) => "judge_normal",
             Step::Judge(Judgement::Violation) => "judge_violation",
             Step::Judge(Judgement::Return) => "judge_return",
@@ -125,8 +140,10 @@ impl Step {
     }
 
     /// Every step, in the loop's order.
-    pub const ALL: [Step; 9] = [
+    pub const ALL: [Step; 11] = [
         Step::Explain,
+        Step::SignOff { approved: true },
+        Step::SignOff { approved: false },
         Step::Judge(Judgement::Normal),
         Step::Judge(Judgement::Violation),
         Step::Judge(Judgement::Return),
@@ -142,11 +159,30 @@ impl Step {
     }
 }
 
-/// The state `step` leads to from `state`, or why it cannot be taken.
+impl State {
+    /// Whether the explanation is still due (its deadline runs): open, returned, or
+    /// explained but not yet signed off by the unit head.
+    pub fn explanation_due(self) -> bool {
+        matches!(self, State::Open | State::Returned | State::AwaitingSignOff)
+    }
+}
+
+/// The state `step` leads to from `state`, or why it cannot be taken. A unit's explanation
+/// waits for its head's sign-off; a region's (no unit head) goes to the reviewer at once.
+pub fn next_for(state: State, step: Step, unit: bool) -> Result<State, String> {
+    match (state, step) {
+        (State::Open | State::Returned, Step::Explain) if !unit => Ok(State::Explained),
+        _ => next(state, step),
+    }
+}
+
+/// The state `step` leads to from `state` on a unit's warning, or why it cannot be taken.
 pub fn next(state: State, step: Step) -> Result<State, String> {
     use State::*;
     let to = match (state, step) {
-        (Open | Returned, Step::Explain) => Explained,
+        (Open | Returned, Step::Explain) => AwaitingSignOff,
+        (AwaitingSignOff, Step::SignOff { approved: true }) => Explained,
+        (AwaitingSignOff, Step::SignOff { approved: false }) => Open,
         (Explained, Step::Judge(Judgement::Normal)) => Closed,
         (Explained, Step::Judge(Judgement::Violation)) => RectificationRequired,
         (Explained, Step::Judge(Judgement::Return)) => Returned,
@@ -154,7 +190,9 @@ pub fn next(state: State, step: Step) -> Result<State, String> {
         (Planned, Step::Rectify) => Rectified,
         (Rectified, Step::Verify { passed: true }) => Archived,
         (Rectified, Step::Verify { passed: false }) => RectificationRequired,
-        (Recorded | Open | Explained | Returned | RectificationRequired | Planned, Step::Dismiss) => Dismissed,
+        (Recorded | Open | AwaitingSignOff | Explained | Returned | RectificationRequired | Planned, Step::Dismiss) => {
+            Dismissed
+        }
         _ => {
             return Err(format!("a warning that is {} cannot take the step {}", state.as_str(), step.name()));
         }
@@ -169,9 +207,13 @@ mod tests {
     #[test]
     fn the_loop_runs_from_warning_to_archive_and_refuses_skipped_steps() {
         let path = [
-            (Step::Explain, State::Explained),
+            (Step::Explain, State::AwaitingSignOff),
+            (Step::SignOff { approved: false }, State::Open),
+            (Step::Explain, State::AwaitingSignOff),
+            (Step::SignOff { approved: true }, State::Explained),
             (Step::Judge(Judgement::Return), State::Returned),
-            (Step::Explain, State::Explained),
+            (Step::Explain, State::AwaitingSignOff),
+            (Step::SignOff { approved: true }, State::Explained),
             (Step::Judge(Judgement::Violation), State::RectificationRequired),
             (Step::Plan, State::Planned),
             (Step::Rectify, State::Rectified),
@@ -188,6 +230,13 @@ mod tests {
         assert!(s.is_final());
         assert_eq!(next(State::Open, Step::Plan), Err("a warning that is open cannot take the step plan".into()));
         assert!(next(State::Explained, Step::Explain).is_err());
+        assert!(next(State::Open, Step::SignOff { approved: true }).is_err(), "nothing to sign yet");
+        assert!(next(State::AwaitingSignOff, Step::Judge(Judgement::Normal)).is_err(), "not before the sign-off");
+        assert_eq!(next_for(State::Open, Step::Explain, false), Ok(State::Explained), "a region has no unit head");
+        assert!(State::AwaitingSignOff.explanation_due() && !State::Explained.explanation_due());
+        for st in Step::ALL {
+            assert_eq!(Step::parse(st.name()), Some(st));
+        }
         assert!(next(State::Rectified, Step::Dismiss).is_err(), "rectified work is verified, not dismissed");
         assert_eq!(next(State::Explained, Step::Judge(Judgement::Normal)), Ok(State::Closed));
         assert!(next(State::Recorded, Step::Explain).is_err(), "a recorded warning asks nothing of the unit");
