@@ -95,6 +95,18 @@ fn file_name(name: &str) -> Result<String, ActionError> {
     Ok(base.to_string())
 }
 
+/// A scan's name and media type: a PDF or an image (PNG, JPEG, GIF, WebP) of at most
+/// `IMAGE_MAX` bytes, told by its bytes.
+fn scanned(name: &str, bytes: &[u8]) -> Result<(String, &'static str), ActionError> {
+    let name = file_name(name)?;
+    if bytes.len() > IMAGE_MAX {
+        return Err(ActionError::Invalid(format!("{name}: larger than {} MiB", IMAGE_MAX / (1024 * 1024))));
+    }
+    let media = sniff(bytes)
+        .ok_or_else(|| ActionError::Invalid(format!("{name}: not a PNG, JPEG, GIF, WebP image or a PDF")))?;
+    Ok((name, media))
+}
+
 /// Attaches an image (PNG, JPEG, GIF, WebP) or PDF to payment `voucher` of `unit`. The id.
 pub async fn attach_voucher_image(
     store: &Store,
@@ -104,12 +116,7 @@ pub async fn attach_voucher_image(
     name: &str,
     bytes: &[u8],
 ) -> Result<i64, ActionError> {
-    let name = file_name(name)?;
-    if bytes.len() > IMAGE_MAX {
-        return Err(ActionError::Invalid(format!("{name}: larger than {} MiB", IMAGE_MAX / (1024 * 1024))));
-    }
-    let media = sniff(bytes)
-        .ok_or_else(|| ActionError::Invalid(format!("{name}: not a PNG, JPEG, GIF, WebP image or a PDF")))?;
+    let (name, media) = scanned(name, bytes)?;
     let found = sqlx::query("SELECT 1 FROM payments WHERE unit_code = $1 AND voucher_no = $2")
         .bind(unit.to_string())
         .bind(voucher.to_string())
@@ -129,11 +136,7 @@ pub async fn attach_project_document(
     name: &str,
     bytes: &[u8],
 ) -> Result<i64, ActionError> {
-    let name = file_name(name)?;
-    if bytes.len() > IMAGE_MAX {
-        return Err(ActionError::Invalid(format!("{name}: larger than {} MiB", IMAGE_MAX / (1024 * 1024))));
-    }
-    let media = sniff(bytes).ok_or_else(|| ActionError::Invalid(format!("{name}: not a PDF or an image")))?;
+    let (name, media) = scanned(name, bytes)?;
     let found = sqlx::query("SELECT 1 FROM projects WHERE project_code = $1")
         .bind(code.to_string())
         .fetch_optional(store.pool())
@@ -158,12 +161,7 @@ pub async fn attach_to_warning(
     name: &str,
     bytes: &[u8],
 ) -> Result<i64, ActionError> {
-    let name = file_name(name)?;
-    if bytes.len() > IMAGE_MAX {
-        return Err(ActionError::Invalid(format!("{name}: larger than {} MiB", IMAGE_MAX / (1024 * 1024))));
-    }
-    let media = sniff(bytes)
-        .ok_or_else(|| ActionError::Invalid(format!("{name}: not a PDF or an image (PNG, JPEG, GIF, WebP)")))?;
+    let (name, media) = scanned(name, bytes)?;
     let found = sqlx::query("SELECT 1 FROM warnings WHERE id = $1").bind(id).fetch_optional(store.pool()).await?;
     if found.is_none() {
         return Err(ActionError::Invalid(format!("no warning {id}")));
