@@ -125,7 +125,15 @@ try {
   await handler.click('#upload button');
   await handler.waitForSelector('table.row-errors tbody tr');
   const errors = await handler.textContent('table.row-errors');
-  check(errors.includes('amount') && errors.includes('pay_date'), `the row errors name the fields: ${errors}`);
+  check(errors.includes('金额（amount）') && errors.includes('pay_date'), `the row errors name the fields: ${errors}`);
+  check(errors.includes('取值格式不正确'), `the reasons in Chinese: ${errors}`);
+  // A GBK file (Excel's "CSV" on Chinese Windows) is refused with its remedy, never misread.
+  const header = 'voucher_no,pay_date,unit_code,indicator_code,economic_code,payee_name,payee_account,payee_type,amount,summary\n';
+  const gbk = Buffer.concat([Buffer.from(header + 'WEB-2,2025-02-03,990000001001,X,30201,'),
+    Buffer.from([0xc4, 0xb3, 0xb9, 0xab, 0xcb, 0xbe]), Buffer.from(',62001,company,1.00,x\n')]);
+  await handler.setInputFiles('#file', { name: 'gbk.csv', mimeType: 'text/csv', buffer: gbk });
+  await handler.click('#upload button');
+  await handler.waitForFunction(() => document.querySelector('table.row-errors')?.textContent.includes('GBK 编码'));
 
   // 4. Budget work: the unit head signs the first step of the draft the demo submitted,
   //    from the item's page; last year's performance flags the distorted evaluation.

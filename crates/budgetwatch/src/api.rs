@@ -1355,6 +1355,85 @@ async fn post_payments_batch(
     idempotent(&app, &caller, &headers, post_batch(&app, &caller, Kind::Payments, &headers, &body)).await
 }
 
+/// A header refused: every column at fault, the first code in precedence order.
+fn header_problem(source: &str, errors: &[bw_core::template::HeaderError]) -> Problem {
+    let mut p = Problem::refusal(
+        Code::first(errors.iter().map(|e| e.code)).unwrap_or(Code::MissingColumn),
+        errors
+            .iter()
+            .map(|e| format!("{source} header: column {}: {}", e.column, e.message))
+            .collect::<Vec<_>>()
+            .join("; "),
+    );
+    for e in errors {
+        p.errors.push(json!({"field": e.column, "code": e.code.id(), "message": e.message}));
+    }
+    p
+}
+
+/// Records of `kind` in an uploaded file, read as `budgetwatch import` reads one (CSV in
+/// UTF-8 — GBK refused with the same message — or the first sheet of an XLSX workbook, told
+/// by its bytes), then ingested as one batch. Refusals name the file's own rows.
+pub(crate) async fn ingest_file(
+    app: &App,
+    caller: &Caller,
+    kind: Kind,
+    name: &str,
+    bytes: &[u8],
+) -> Result<Response, Problem> {
+    signed_in(caller)?;
+    // The name shown in notes: the file's base name, printable, at most 100 characters.
+    let shown: String = name
+        .rsplit(['/', '\\'])
+        .next()
+        .unwrap_or("")
+        .chars()
+        .filter(|c| !c.is_control() && *c != ':')
+        .take(100)
+        .collect();
+    let shown = if shown.trim().is_empty() { "upload".to_string() } else { shown };
+    let dir = tempfile::tempdir().map_err(Problem::internal)?;
+    let path = dir.path().join("upload");
+    std::fs::write(&path, bytes).map_err(Problem::internal)?;
+    let file_problem = |row: u64, field: Option<String>, code: Code, message: String| {
+        let mut p = Problem::refusal(code, format!("{shown}:{row}: {message}"));
+        p.errors.push(json!({"row": row, "field": field, "code": code.id(), "message": message}));
+        p
+    };
+    let (mut source, header) =
+        bw_app::source::Source::open(&path).map_err(|e| file_problem(e.row, None, Code::UnreadableFile, e.message))?;
+    let refs: Vec<&str> = header.iter().map(String::as_str).collect();
+    let map = bw_core::template::resolve_header(kind, &refs, false).map_err(|e| header_problem(&shown, &e))?;
+    let names: Vec<&str> = kind.columns().iter().map(|c| c.name).collect();
+    let (mut records, mut rows, mut cells) = (Vec::new(), Vec::new(), Vec::new());
+    while let Some(r) = source.next_row(&mut cells) {
+        let row = r.map_err(|e| {
+            let field = e.column.and_then(|c| header.get(c).cloned());
+            let code = if field.is_some() { Code::InvalidValue } else { Code::UnreadableFile };
+            file_problem(e.row, field, code, e.message)
+        })?;
+        let record: serde_json::Map<String, serde_json::Value> = names
+            .iter()
+            .zip(&map.positions)
+            .filter_map(|(n, p)| p.and_then(|p| cells.get(p)).map(|c| (n.to_string(), json!(c))))
+            .collect();
+        records.push(record);
+        rows.push(row);
+    }
+    drop(dir);
+    // Record n of the batch is the file's row `rows[n - 1]`.
+    ingest(app, caller, kind, records, &shown).await.map_err(|mut p| {
+        for e in &mut p.errors {
+            if let Some(n) = e["row"].as_u64()
+                && let Some(row) = usize::try_from(n).ok().and_then(|n| rows.get(n.wrapping_sub(1)))
+            {
+                e["row"] = json!(row);
+            }
+        }
+        p
+    })
+}
+
 /// Records of `template` in an NDJSON or CSV body, ingested as one file.
 async fn post_batch(
     app: &App,
@@ -1375,20 +1454,7 @@ async fn post_batch(
         // The header as a file's: English, Chinese or national-system names; a missing
         // required column is named before anything else is looked at.
         let refs: Vec<&str> = raw.iter().map(String::as_str).collect();
-        let map = bw_core::template::resolve_header(template, &refs, false).map_err(|errors| {
-            let mut p = Problem::refusal(
-                Code::first(errors.iter().map(|e| e.code)).unwrap_or(Code::MissingColumn),
-                errors
-                    .iter()
-                    .map(|e| format!("batch header: column {}: {}", e.column, e.message))
-                    .collect::<Vec<_>>()
-                    .join("; "),
-            );
-            for e in &errors {
-                p.errors.push(json!({"field": e.column, "code": e.code.id(), "message": e.message}));
-            }
-            p
-        })?;
+        let map = bw_core::template::resolve_header(template, &refs, false).map_err(|e| header_problem("batch", &e))?;
         let names: Vec<&str> = template.columns().iter().map(|c| c.name).collect();
         let mut out = Vec::new();
         for (i, r) in reader.records().enumerate() {

@@ -110,6 +110,70 @@ fn drill_from_the_cockpit_to_a_voucher_and_act_on_a_warning() {
     // Whether the voucher exists or not, another unit's is refused before it is looked up.
     assert_eq!(get(&handler, "/voucher/990000002001/PZ202500000001").status, 403);
 
+    // Imports on the page: the file goes up as bytes and is read as the command line reads
+    // it — an XLSX workbook is taken, a GBK CSV refused, never misread; refused rows come
+    // back by the file's own row numbers with the reason and the column in Chinese.
+    let csrf_of = |cookie: &str| {
+        let page = get(cookie, "/import").body;
+        page.split("'X-CSRF-Token': '").nth(1).and_then(|s| s.split('\'').next()).expect("csrf").to_string()
+    };
+    let token = csrf_of(&handler);
+    let upload = |name: &str, bytes: &[u8]| {
+        let path = format!("/import/file?kind=payments&name={}", common::urlencode(name));
+        let headers =
+            [("Cookie", handler.as_str()), ("Content-Type", "application/octet-stream"), ("X-CSRF-Token", &token)];
+        let (status, _, body) = common::request_bytes(&addr, "POST", &path, &headers, bytes);
+        (status, serde_json::from_slice::<serde_json::Value>(&body).expect("json"))
+    };
+    let indicators = std::fs::read_to_string(data.join("indicators.csv")).expect("indicators");
+    let own: Vec<&str> = indicators
+        .lines()
+        .map(|l| l.split(',').collect::<Vec<_>>())
+        .find(|c| c.get(2) == Some(&"990000001001"))
+        .map(|c| vec![c[0], c[5]])
+        .expect("an indicator of the unit");
+    let columns = ["voucher_no", "pay_date", "unit_code", "indicator_code", "economic_code", "payee_name"];
+    let mut sheet = bw_app::table::Table::new(
+        "支付",
+        &[&columns[..], &["payee_account", "payee_type", "amount", "summary"]].concat(),
+    );
+    use bw_app::table::Cell;
+    sheet.rows.push(
+        ["WEB-X1", "2025-12-29", "990000001001", own[0], own[1], "某办公用品公司", "6200001234", "company"]
+            .into_iter()
+            .map(|c| Cell::Text(c.to_string()))
+            .chain([Cell::Money(bw_core::Money::from_fen(12_50)), Cell::Text("办公用品".into())])
+            .collect(),
+    );
+    let (status, r) = upload("支付.xlsx", &sheet.xlsx().expect("xlsx"));
+    assert_eq!((status, r["added"].as_u64()), (201, Some(1)), "{r}");
+    let gbk_name = [0xc4, 0xb3, 0xb9, 0xab, 0xcb, 0xbe]; // 某公司 in GBK
+    let mut gbk = format!(
+        "voucher_no,pay_date,unit_code,indicator_code,economic_code,payee_name,payee_account,payee_type,amount,summary\nWEB-X2,2025-12-29,990000001001,{},{},",
+        own[0], own[1]
+    )
+    .into_bytes();
+    gbk.extend_from_slice(&gbk_name);
+    gbk.extend_from_slice(b",6200001234,company,1.00,x\n");
+    let (status, r) = upload("gbk.csv", &gbk);
+    assert_eq!(status, 422, "{r}");
+    assert!(r["errors"][0]["reason"].as_str().is_some_and(|s| s.contains("GBK 编码")), "{r}");
+    assert_eq!(r["errors"][0]["row"], 2, "{r}");
+    assert!(r["errors"][0]["message"].as_str().is_some_and(|s| s.contains("GBK")), "{r}");
+    let bad = format!(
+        "voucher_no,pay_date,unit_code,indicator_code,economic_code,payee_name,payee_account,payee_type,amount,summary\nWEB-X0,2025-12-29,990000001001,{0},{1},某公司,6200001234,company,1.00,x\nWEB-X3,2025-12-29,990000001001,{},{},某公司,6200001234,company,1.001,x\n",
+        own[0], own[1]
+    );
+    // (The first row is fine; nothing of the file is recorded.)
+    let (status, r) = upload("bad.csv", bad.as_bytes());
+    assert_eq!(status, 422, "{r}");
+    assert!(r["detail"].as_str().is_some_and(|d| d.contains("未导入任何记录")), "{r}");
+    let e = &r["errors"][0];
+    assert_eq!((e["row"].as_u64(), e["column"].as_str()), (Some(3), Some("金额（amount）")), "the file's row 3: {r}");
+    assert_eq!(e["reason"], "取值格式不正确", "{r}");
+    assert_eq!(get(&handler, "/voucher/990000001001/WEB-X0").status, 404, "all or nothing");
+    assert_eq!(get(&handler, "/voucher/990000001001/WEB-X1").status, 200, "the workbook's payment");
+
     // The inbox: only the handler's unit; a warning's page offers what the role may do.
     // The inbox opens on the work still to do; every state on request.
     let all = get(&handler, "/inbox");

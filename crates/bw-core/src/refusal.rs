@@ -115,6 +115,36 @@ impl Code {
         }
     }
 
+    /// The refusal as a finance officer reads it on a page.
+    pub fn zh(self) -> &'static str {
+        match self {
+            Code::Unauthorized => "未登录或凭证无效",
+            Code::Forbidden => "超出您的权限或授权范围",
+            Code::MalformedRequest => "请求无法读取",
+            Code::UnsupportedMediaType => "文件类型不受支持",
+            Code::UnreadableFile => "文件无法读取（须为 UTF-8 编码的 CSV 或 XLSX）",
+            Code::UnknownColumn => "模板中没有此列",
+            Code::MissingColumn => "缺少模板要求的列",
+            Code::FieldCountMismatch => "该行的列数与表头不一致",
+            Code::MissingValue => "必填项为空",
+            Code::InvalidValue => "取值格式不正确",
+            Code::AmountOutOfRange => "金额超出允许范围",
+            Code::UnknownUnit => "单位编码不存在",
+            Code::UnknownIndicator => "该年度没有此预算指标",
+            Code::UnknownProject => "项目库中没有此项目",
+            Code::UnknownContract => "合同未登记",
+            Code::UnknownVoucher => "退款所指的原凭证未登记",
+            Code::ReferenceMismatch => "引用的记录属于其他单位、指标或类型",
+            Code::InvalidHierarchy => "单位的上级、类型或层级不符合组织规则",
+            Code::InvalidState => "所引用记录的状态不允许此操作",
+            Code::DuplicateKeyConflict => "编号已登记且内容不同，或在文件中重复",
+            Code::IndicatorBalanceExceeded => "超出指标可用余额（刚性控制）",
+            Code::ForbiddenByRule => "预警规则禁止此支付",
+            Code::YearTotalExceeded => "超出年度金额上限",
+            Code::Busy => "系统繁忙，请稍后重试",
+        }
+    }
+
     /// The HTTP status of an API answer refused with this code.
     pub fn status(self) -> u16 {
         match self {
@@ -155,6 +185,7 @@ mod tests {
             assert!(c.id().bytes().all(|b| b.is_ascii_lowercase() || b == b'_'), "{c}");
             // The derived order is the precedence order.
             assert!(Code::ALL[..i].iter().all(|earlier| earlier < c), "{c}");
+            assert!(!c.zh().is_empty() && Code::ALL[..i].iter().all(|e| e.zh() != c.zh()), "{c}");
         }
         assert_eq!(Code::first([Code::ForbiddenByRule, Code::InvalidValue]), Some(Code::InvalidValue));
         assert_eq!(Code::DuplicateKeyConflict.status(), 409);
