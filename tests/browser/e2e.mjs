@@ -174,6 +174,23 @@ try {
   check(csv.suggestedFilename().endsWith('.csv'), `the departments download as CSV: ${csv.suggestedFilename()}`);
   await portal.goto(`${url}/public?year=2019`);
   check((await portal.textContent('#no-data')).includes('2019 年尚无公开数据'), 'a year without data says so');
+  // The citizen's inquiry, on the phone: register, log in, choose the subject, follow it.
+  await portal.goto(`${url}/public/feedback`);
+  await Promise.all([portal.waitForURL(/\/register/), portal.locator('main a[href="/register"]').click()]);
+  await portal.fill('input[name=name]', 'zhang.min');
+  await portal.fill('input[name=password]', 'a long password');
+  await portal.fill('input[name=again]', 'a long password');
+  await Promise.all([portal.waitForURL(/\/login/), portal.locator('main form button').click()]);
+  check((await portal.textContent('body')).includes('注册成功'), 'registered, asked to log in');
+  await portal.fill('#user', 'zhang.min');
+  await portal.fill('#password', 'a long password');
+  await Promise.all([portal.waitForURL(/\/public\/feedback/), portal.click('button[type=submit]')]);
+  await portal.locator('select[name=kind]').selectOption('inquiry');
+  await portal.locator('select[name=subject]').selectOption({ index: 1 });
+  await portal.fill('textarea[name=text]', '请问今年的公务接待费为何超过预算？');
+  await Promise.all([portal.waitForURL(/done=/), portal.locator('#ask button').click()]);
+  check((await portal.textContent('#mine + div')).includes('待审核'), 'the inquiry waits for moderation, and says so');
+  await shot(portal, 'inquiry-phone');
 
   // 6. The auditor lands on the audit page: Benford chart and a download.
   const auditor = await logIn(browser, url, 'audit-discipline', passwords['audit-discipline']);

@@ -14,6 +14,7 @@ mod cli;
 mod clock;
 mod compress;
 mod documents_api;
+mod feedback_pages;
 mod figures_api;
 mod fonts;
 mod group;

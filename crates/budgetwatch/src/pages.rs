@@ -100,7 +100,12 @@ pub fn layout(en: bool, title: &str, caller: &Caller, path_with_query: &str, bod
     let lang = if en { "?lang=en" } else { "" };
     let _ = write!(nav, r#"<a href="/{lang}">{}</a>"#, t(en, "驾驶舱", "Cockpit"));
     if caller.user().is_some() {
-        let _ = write!(nav, r#"<a href="/inbox{lang}">{}</a>"#, t(en, "预警", "Warnings"));
+        if caller.access.has(Permission::ReadWarnings) {
+            let _ = write!(nav, r#"<a href="/inbox{lang}">{}</a>"#, t(en, "预警", "Warnings"));
+        }
+        if caller.access.has(Permission::Comment) || caller.access.has(Permission::AnswerInquiry) {
+            let _ = write!(nav, r#"<a href="/public/feedback{lang}">{}</a>"#, t(en, "意见与问询", "Feedback"));
+        }
         if caller.access.has(Permission::ReadBudget) {
             let year = today().year();
             let _ = write!(nav, r#"<a href="/budget/{year}{lang}">{}</a>"#, t(en, "预算编制", "Budget"));
@@ -661,7 +666,7 @@ async fn saved_filters(app: &App, caller: &Caller, b: &mut String, en: bool, q: 
                 let due = inquiry_due(en, i);
                 let _ = write!(
                     b,
-                    r#"<li><a href="/public{}#fb{}">{} · {}</a> — {due}</li>"#,
+                    r#"<li><a href="/public/feedback{}#fb{}">{} · {}</a> — {due}</li>"#,
                     if en { "?lang=en" } else { "" },
                     i.id,
                     esc(&i.subject),

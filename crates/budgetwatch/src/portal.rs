@@ -7,24 +7,20 @@ use std::fmt::Write as _;
 
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
-use axum::response::{Html, IntoResponse, Redirect, Response};
-use axum::routing::{get, post};
-use axum::{Form, Json, Router};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
 use bw_app::feedback;
 use bw_app::public::{self, Pair, Portal};
 use bw_app::table::{Cell, Table};
 use bw_core::access::Permission;
 
-use crate::api::{App, Caller, Problem, Via, esc};
+use crate::api::{App, Caller, Problem, esc};
 use crate::pages::{layout, urlencode};
 use crate::server::{pct, today, wan};
 
 pub fn routes() -> Router<App> {
-    Router::new()
-        .route("/public", get(page))
-        .route("/public/download/{file}", get(download))
-        .route("/public/feedback", post(submit_form))
-        .route("/public/feedback/{id}/answer", post(answer_form))
+    Router::new().route("/public", get(page)).route("/public/download/{file}", get(download))
 }
 
 /// The portal's figures as JSON, described for the API document.
@@ -694,150 +690,47 @@ async fn page(State(app): State<App>, caller: Caller, Query(q): Query<PortalQuer
     }
     // Feedback.
     let _ = write!(b, "<h2 id=feedback>{}</h2>", t(en, "意见与问询", "Comments and inquiries"));
-    let csrf = match &caller.via {
-        Via::Session { csrf } => csrf.clone(),
-        _ => String::new(),
-    };
-    if caller.access.has(Permission::Comment) {
-        let _ = write!(
-            b,
-            r#"<form method=post action="/public/feedback" class=actions><input type=hidden name=csrf value="{}"><select name=kind aria-label="{}"><option value=comment>{}</option><option value=inquiry>{}</option></select> <input type=text name=subject placeholder="{}" aria-label="{}"> <input type=text name=text placeholder="{}" aria-label="{}" required> <button>{}</button></form>"#,
-            esc(&csrf),
-            t(en, "类型", "Kind"),
-            t(en, "意见", "Comment"),
-            t(en, "媒体问询（10 个工作日内答复）", "Media inquiry (answered within 10 working days)"),
-            t(en, "对象（部门或项目代码）", "About (department or project code)"),
-            t(en, "对象", "About"),
-            t(en, "内容", "Text"),
-            t(en, "内容", "Text"),
-            t(en, "提交", "Send"),
-        );
-    } else if caller.user().is_none() {
-        let _ = write!(
-            b,
-            r#"<p><a href="/login?next=/public">{}</a></p>"#,
-            t(en, "登录后可提出意见或问询", "Log in to comment or inquire")
-        );
-    }
+    let _ = write!(
+        b,
+        r#"<p><a href="/public/feedback{}">{}</a></p>"#,
+        if en { "?lang=en" } else { "" },
+        if caller.access.has(Permission::Comment) {
+            t(en, "提出意见或问询，查看我提交的内容 ›", "Comment or inquire, and follow what you sent ›")
+        } else if caller.access.has(Permission::AnswerInquiry) {
+            t(en, "审核与答复 ›", "Moderate and answer ›")
+        } else {
+            t(en, "登录或注册后可提出意见或问询 ›", "Log in or register to comment or inquire ›")
+        }
+    );
+    // What was published, with its answer.
     let items = match feedback::list(&app.store, today(), 100).await {
         Ok(i) => i,
         Err(e) => return Problem::internal(e).into_response(),
     };
-    let answerer = caller.access.has(Permission::AnswerInquiry);
+    let org = match app.org().await {
+        Ok(o) => o,
+        Err(p) => return p.into_response(),
+    };
     for i in &items {
         let due = format!(" {}", crate::pages::inquiry_due(en, i));
+        let about = match i.subject.as_str() {
+            "*" | "" => t(en, "预算总体情况", "The budget as a whole").to_string(),
+            c => org.get(c).map(|n| n.name.clone()).unwrap_or_else(|| c.to_string()),
+        };
         let _ = write!(
             b,
-            "<div class=feedback id=fb{}><p><b>{}</b> {} · {} · {}{due}</p><p>{}</p>",
+            "<div class=feedback id=fb{}><p><b>{}</b> {} · {} · {}{due}</p><div class=text>{}</div>",
             i.id,
             esc(&i.author),
             esc(if i.kind == "inquiry" { t(en, "问询", "inquiry") } else { t(en, "意见", "comment") }),
-            esc(&i.subject),
+            esc(&about),
             esc(&i.asked_on),
             esc(&i.body)
         );
-        match &i.answer {
-            Some(a) => {
-                let _ = write!(b, "<p class=ok>{} {}</p>", t(en, "答复：", "Answer:"), esc(a));
-            }
-            None if answerer => {
-                let _ = write!(
-                    b,
-                    r#"<form method=post action="/public/feedback/{}/answer" class=actions><input type=hidden name=csrf value="{}"><input type=text name=text required aria-label="{}"> <button>{}</button></form>"#,
-                    i.id,
-                    esc(&csrf),
-                    t(en, "答复", "Answer"),
-                    t(en, "答复", "Answer")
-                );
-            }
-            None => {}
+        if let Some(a) = &i.answer {
+            let _ = write!(b, "<p class=ok>{}</p><div class=text>{}</div>", t(en, "答复：", "Answer:"), esc(a));
         }
         b.push_str("</div>");
     }
     Html(layout(en, t(en, "阳光预算", "Sunshine budget"), &caller, &here, &b)).into_response()
-}
-
-#[derive(serde::Deserialize)]
-struct FeedbackForm {
-    #[serde(default)]
-    csrf: String,
-    #[serde(default)]
-    kind: String,
-    #[serde(default)]
-    subject: String,
-    #[serde(default)]
-    text: String,
-}
-
-fn back(done: Result<String, String>) -> Response {
-    match done {
-        Ok(m) => Redirect::to(&format!("/public?done={}#feedback", urlencode(&m))).into_response(),
-        Err(e) => Redirect::to(&format!("/public?error={}#feedback", urlencode(&e))).into_response(),
-    }
-}
-
-async fn submit_form(State(app): State<App>, caller: Caller, Form(f): Form<FeedbackForm>) -> Response {
-    if let Some(r) = crate::pages::form_csrf(&caller, &f.csrf, "/public") {
-        return r;
-    }
-    if !caller.access.has(Permission::Comment) {
-        return Problem::from(bw_core::access::Refusal::NoPermission(Permission::Comment)).into_response();
-    }
-    let Some(kind) = feedback::Kind::parse(&f.kind) else {
-        return back(Err("kind: comment or inquiry".into()));
-    };
-    let subject = if f.subject.trim().is_empty() { "*" } else { f.subject.trim() };
-    let c = match crate::pages::actor_ctx(&caller, format!("{} by {}", kind.as_str(), caller.access.user)) {
-        Ok(c) => c,
-        Err(p) => return p.into_response(),
-    };
-    let (store, user, subject, text) = (app.store.clone(), caller.access.user.clone(), subject.to_string(), f.text);
-    let done =
-        crate::api::off_thread(move |rt| rt.block_on(feedback::submit(&store, &c, &user, kind, &subject, &text)));
-    let done = match done.await {
-        Ok(d) => d,
-        Err(p) => return p.into_response(),
-    };
-    match done {
-        Ok(id) => back(Ok(format!("#{id}"))),
-        Err(bw_app::journal::ActionError::Invalid(m)) => back(Err(m)),
-        Err(e) => Problem::internal(e).into_response(),
-    }
-}
-
-#[derive(serde::Deserialize)]
-struct AnswerForm {
-    #[serde(default)]
-    csrf: String,
-    #[serde(default)]
-    text: String,
-}
-
-async fn answer_form(
-    State(app): State<App>,
-    caller: Caller,
-    Path(id): Path<i64>,
-    Form(f): Form<AnswerForm>,
-) -> Response {
-    if let Some(r) = crate::pages::form_csrf(&caller, &f.csrf, "/public") {
-        return r;
-    }
-    if !caller.access.has(Permission::AnswerInquiry) {
-        return Problem::from(bw_core::access::Refusal::NoPermission(Permission::AnswerInquiry)).into_response();
-    }
-    let c = match crate::pages::actor_ctx(&caller, format!("answer to feedback {id}")) {
-        Ok(c) => c,
-        Err(p) => return p.into_response(),
-    };
-    let (store, user, text) = (app.store.clone(), caller.access.user.clone(), f.text);
-    let done = crate::api::off_thread(move |rt| rt.block_on(feedback::answer(&store, &c, &user, id, &text)));
-    let done = match done.await {
-        Ok(d) => d,
-        Err(p) => return p.into_response(),
-    };
-    match done {
-        Ok(_) => back(Ok(format!("#{id}"))),
-        Err(bw_app::journal::ActionError::Invalid(m)) => back(Err(m)),
-        Err(e) => Problem::internal(e).into_response(),
-    }
 }

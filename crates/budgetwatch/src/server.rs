@@ -48,6 +48,7 @@ pub fn router(app: App) -> Router {
         .merge(crate::pages::routes())
         .merge(crate::budget_pages::routes())
         .merge(crate::portal::routes())
+        .merge(crate::feedback_pages::routes())
         .merge(crate::audit_pages::routes())
         // Batches of payments come as large bodies (100,000 payments are about 10 MB of CSV).
         .layer(axum::extract::DefaultBodyLimit::max(BODY_MAX))

@@ -390,60 +390,80 @@ fn the_public_portal_shows_aggregates_and_no_one_s_personal_data() {
     assert!(depts.iter().all(|d| d["sangong"].as_array().map(Vec::len) == Some(4)));
     assert!(page.body.contains("公务接待费") && page.body.contains("class=\"chart heat\""));
     the_portal_opens_on_data_pages_and_downloads(&addr, &p);
-    // Feedback: a registered citizen asks, the bureau answers; the author is a pseudonym.
-    let login = |user: &str| {
-        let body = format!("user={user}&password={}", passwords[user]);
-        request(&addr, "POST", "/login", &[("Content-Type", "application/x-www-form-urlencoded")], &body).cookie()
-    };
-    let citizen = login("citizen");
+    // Feedback: a citizen registers, asks about a subject chosen from a list; nothing is
+    // published before the bureau moderates it; the author follows it; the bureau answers.
     let form = ("Content-Type", "application/x-www-form-urlencoded");
+    let register = |name: &str| {
+        let body = format!("name={name}&display=&password=a+long+password&again=a+long+password");
+        request(&addr, "POST", "/register", &[form, ("X-Forwarded-For", "203.0.113.50")], &body)
+    };
+    let r = register("wang.fang");
+    assert_eq!(r.status, 303, "{}", r.body);
+    assert!(r.headers.contains("location: /login?next=/public/feedback"), "{}", r.headers);
+    assert_eq!(register("wang.fang").status, 422, "a name is taken once");
+    assert_eq!(register("li.na").status, 303);
+    let r = register("zhao.lei");
+    assert_eq!(r.status, 422, "three a day from one address (the refused one counted)");
+    assert!(r.body.contains("每天最多注册 3 个账号"), "{}", r.body);
+    let login = |user: &str, password: &str| {
+        let body = format!("user={user}&password={password}");
+        request(&addr, "POST", "/login", &[form], &body).cookie()
+    };
+    let citizen = login("wang.fang", "a+long+password");
     let csrf_of = |cookie: &str| {
         let me = request(&addr, "GET", "/api/v1/me", &[("Cookie", cookie)], "").json();
         me["csrf_token"].as_str().expect("csrf").to_string()
     };
     let csrf = csrf_of(&citizen);
-    let r = request(
-        &addr,
-        "POST",
-        "/public/feedback",
-        &[("Cookie", citizen.as_str()), form],
-        &format!(
-            "csrf={csrf}&kind=inquiry&subject=990000001&text=%E6%95%99%E8%82%B2%E5%8E%85%E7%9A%84%E6%8E%A5%E5%BE%85%E8%B4%B9%E4%B8%BA%E4%BD%95%E8%B6%85%E6%94%AF"
-        ),
-    );
+    let channel = |cookie: &str| request(&addr, "GET", "/public/feedback", &[("Cookie", cookie)], "").body;
+    let page = channel(&citizen);
+    assert!(page.contains("<select name=subject>") && page.contains(r#"<option value="990000001">"#), "{page}");
+    let text = "教育厅的接待费为何超支？\n请公开明细。";
+    let post =
+        |cookie: &str, body: String| request(&addr, "POST", "/public/feedback", &[("Cookie", cookie), form], &body);
+    // Refused, the text is kept as written.
+    let r = post(&citizen, format!("csrf={csrf}&kind=inquiry&subject=nope&text={}", common::urlencode(text)));
+    assert_eq!(r.status, 422);
+    assert!(r.body.contains("请从列表中选择对象") && r.body.contains(text), "{}", r.body);
+    let r = post(&citizen, format!("csrf={csrf}&kind=inquiry&subject=990000001&text={}", common::urlencode(text)));
     assert_eq!(r.status, 303, "{}", r.body);
-    let page = request(&addr, "GET", "/public", &[], "").body;
-    assert!(
-        page.contains("教育厅的接待费为何超支") && page.contains("答复期限") && !page.contains(">citizen<"),
-        "{page}"
-    );
-    // Anonymous and citizens do not answer; the bureau reviewer does.
-    assert!(!page.contains("/public/feedback/"), "no answer form for the public");
-    let reviewer = login("bureau-reviewer");
-    let page = request(&addr, "GET", "/public", &[("Cookie", reviewer.as_str())], "").body;
-    let id: i64 = page
-        .split("/public/feedback/")
-        .nth(1)
-        .and_then(|s| s.split('/').next())
-        .and_then(|s| s.parse().ok())
-        .expect("an answer form");
-    let csrf = csrf_of(&reviewer);
-    let r = request(
-        &addr,
-        "POST",
-        &format!("/public/feedback/{id}/answer"),
-        &[("Cookie", reviewer.as_str()), form],
-        &format!("csrf={csrf}&text=%E5%B7%B2%E6%A0%B8%E5%AE%9E"),
-    );
+    let public = || request(&addr, "GET", "/public", &[], "").body;
+    assert!(!public().contains("教育厅的接待费为何超支"), "not before moderation");
+    let mine = channel(&citizen);
+    assert!(mine.contains("教育厅的接待费为何超支") && mine.contains("待审核") && mine.contains("答复期限"), "{mine}");
+    assert!(!mine.contains("/moderate"), "no moderation for the public");
+    // The bureau publishes it, then answers.
+    let reviewer = login("bureau-reviewer", &passwords["bureau-reviewer"]);
+    let first_form = |page: &str| -> i64 {
+        page.split("/public/feedback/")
+            .nth(1)
+            .and_then(|s| s.split('/').next())
+            .and_then(|s| s.parse().ok())
+            .expect("a moderation form")
+    };
+    let id = first_form(&channel(&reviewer));
+    let rcsrf = csrf_of(&reviewer);
+    let act = |path: String, body: String| request(&addr, "POST", &path, &[("Cookie", reviewer.as_str()), form], &body);
+    let r = act(format!("/public/feedback/{id}/moderate"), format!("csrf={rcsrf}&publish=yes&note="));
     assert_eq!(r.status, 303);
-    assert!(request(&addr, "GET", "/public", &[], "").body.contains("已核实"));
-    let r = request(
-        &addr,
-        "POST",
-        "/public/feedback",
-        &[("Cookie", citizen.as_str()), form],
-        "csrf=wrong&kind=comment&text=x",
-    );
+    let shown = public();
+    assert!(shown.contains("教育厅的接待费为何超支") && shown.contains("答复期限") && !shown.contains("wang.fang"));
+    let r = act(format!("/public/feedback/{id}/answer"), format!("csrf={rcsrf}&text=%E5%B7%B2%E6%A0%B8%E5%AE%9E"));
+    assert_eq!(r.status, 303);
+    assert!(public().contains("已核实"));
+    let mine = channel(&citizen);
+    assert!(mine.contains("已公开") && mine.contains("已核实"), "{mine}");
+    // One not published: its author sees why; the public sees nothing.
+    let r = post(&citizen, format!("csrf={csrf}&kind=comment&subject=*&text={}", common::urlencode("广告内容")));
+    assert_eq!(r.status, 303);
+    let id = first_form(&channel(&reviewer));
+    let refuse =
+        |note: &str| act(format!("/public/feedback/{id}/moderate"), format!("csrf={rcsrf}&publish=no&note={note}"));
+    assert!(refuse("").headers.contains("error="), "a refusal states its reason");
+    assert!(refuse(&common::urlencode("与预算无关")).headers.contains("done="));
+    assert!(channel(&citizen).contains("未予公开：与预算无关"));
+    assert!(!public().contains("广告内容"));
+    let r = post(&citizen, "csrf=wrong&kind=comment&text=x".into());
     assert_eq!(r.status, 403);
     let _ = child.kill();
     let _ = child.wait();

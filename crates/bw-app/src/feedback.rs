@@ -1,7 +1,9 @@
 //! The public's feedback channel: a registered citizen comments on a budget, the media send
 //! an inquiry that the finance bureau must answer within `INQUIRY_WORKDAYS` working days
-//! (tracked like a warning's deadline: overdue ones are listed as such). Journaled; the
-//! author is the account, shown on the portal only as a pseudonym.
+//! (tracked like a warning's deadline: overdue ones are listed as such). Nothing is
+//! published before a moderator accepts it (`moderate`); its author sees its status all
+//! along (`mine`). Journaled; the author is the account, shown on the portal only as a
+//! pseudonym.
 
 use bw_core::Date;
 use bw_store::Store;
@@ -52,6 +54,20 @@ pub struct Item {
     pub due_on: Option<String>,
     pub answer: Option<String>,
     pub overdue: bool,
+    /// `pending` (waiting for moderation), `published` or `rejected`.
+    pub status: String,
+    /// Why a moderator did not publish it.
+    pub moderation_note: Option<String>,
+}
+
+/// A moderation state as its reader names it.
+pub fn status_zh(status: &str) -> &'static str {
+    match status {
+        "pending" => "待审核",
+        "published" => "已公开",
+        "rejected" => "未予公开",
+        _ => "—",
+    }
 }
 
 /// Where the installation's secret for pseudonyms is kept (`meta`), made with the first
@@ -102,6 +118,7 @@ pub async fn submit(
     };
     let data = serde_json::json!({
         "kind": kind.as_str(), "subject": subject, "author": author, "body": body, "asked_on": asked.to_string(), "due_on": due,
+        "status": "pending",
     });
     let reason = ctx.reason.clone().unwrap_or_else(|| format!("{} on {subject}", kind.as_str()));
     let (s, a) = (subject.to_string(), author.to_string());
@@ -116,8 +133,8 @@ pub async fn submit(
             .execute(&mut **tx)
             .await?;
         sqlx::query(
-            "INSERT INTO feedback (id, kind, subject, author, body, asked_on, due_on, answer, answered_by, answered_idx) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, NULL, NULL, NULL)",
+            "INSERT INTO feedback (id, kind, subject, author, body, asked_on, due_on, answer, answered_by, answered_idx, status) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, NULL, NULL, NULL, 'pending')",
         )
         .bind(idx)
         .bind(kind.as_str())
@@ -133,14 +150,61 @@ pub async fn submit(
     .await
 }
 
-/// Answers comment or inquiry `id` (once).
-pub async fn answer(store: &Store, ctx: &Ctx, by: &str, id: i64, text: &str) -> Result<i64, ActionError> {
-    let body = clean(text)?;
-    let row = sqlx::query("SELECT answered_idx FROM feedback WHERE id = $1")
+/// Publishes comment or inquiry `id` waiting for moderation, or refuses it with `note` (a
+/// refusal states its reason, which its author sees).
+pub async fn moderate(
+    store: &Store,
+    ctx: &Ctx,
+    by: &str,
+    id: i64,
+    publish: bool,
+    note: &str,
+) -> Result<i64, ActionError> {
+    let status = status_of(store, id).await?;
+    if status != "pending" {
+        return Err(ActionError::Invalid(format!("feedback {id} is {status}, not waiting for moderation")));
+    }
+    let note = note.trim();
+    if !publish && note.is_empty() {
+        return Err(ActionError::Invalid("a refusal to publish states its reason".into()));
+    }
+    let to = if publish { "published" } else { "rejected" };
+    let data = serde_json::json!({ "id": id, "by": by, "status": to, "note": note });
+    let reason = ctx.reason.clone().unwrap_or_else(|| format!("moderation of feedback {id}"));
+    let (b, n) = (by.to_string(), (!note.is_empty()).then(|| note.to_string()));
+    act(store, ctx, "feedback.moderate", &reason, &data, async move |tx, idx| {
+        sqlx::query(
+            "UPDATE feedback SET status = $1, moderation_note = $2, moderated_by = $3, moderated_idx = $4 WHERE id = $5",
+        )
+        .bind(to)
+        .bind(n)
+        .bind(b)
+        .bind(idx)
+        .bind(id)
+        .execute(&mut **tx)
+        .await?;
+        Ok(())
+    })
+    .await
+}
+
+async fn status_of(store: &Store, id: i64) -> Result<String, ActionError> {
+    let row = sqlx::query("SELECT status FROM feedback WHERE id = $1")
         .bind(id)
         .fetch_optional(store.pool())
         .await?
         .ok_or_else(|| ActionError::Invalid(format!("no feedback {id}")))?;
+    Ok(row.try_get(0)?)
+}
+
+/// Answers published comment or inquiry `id` (once).
+pub async fn answer(store: &Store, ctx: &Ctx, by: &str, id: i64, text: &str) -> Result<i64, ActionError> {
+    let body = clean(text)?;
+    let status = status_of(store, id).await?;
+    if status != "published" {
+        return Err(ActionError::Invalid(format!("feedback {id} is {status}: only what is published is answered")));
+    }
+    let row = sqlx::query("SELECT answered_idx FROM feedback WHERE id = $1").bind(id).fetch_one(store.pool()).await?;
     if let Some(i) = row.try_get::<Option<i64>, _>(0)? {
         return Err(ActionError::Invalid(format!("feedback {id} was answered by entry {i}")));
     }
@@ -160,23 +224,46 @@ pub async fn answer(store: &Store, ctx: &Ctx, by: &str, id: i64, text: &str) -> 
     .await
 }
 
-/// The most recent feedback first (up to `limit`), inquiries overdue on `today` marked.
+const COLUMNS: &str = "id, kind, subject, author, body, asked_on, due_on, answer, status, moderation_note";
+
+/// The most recent published feedback first (up to `limit`), inquiries overdue on `today`
+/// marked.
 pub async fn list(store: &Store, today: Date, limit: i64) -> Result<Vec<Item>, ActionError> {
-    let rows = sqlx::query(
-        "SELECT id, kind, subject, author, body, asked_on, due_on, answer FROM feedback ORDER BY id DESC LIMIT $1",
-    )
+    let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM feedback WHERE status = 'published' ORDER BY id DESC LIMIT $1"
+    )))
     .bind(limit)
     .fetch_all(store.pool())
     .await?;
     items(rows, today, &pseudonym_key(store).await?)
 }
 
-/// The inquiries not answered yet, the earliest due first (the bureau's to-do list).
+/// What `author` sent, the most recent first, whatever its status.
+pub async fn mine(store: &Store, author: &str, today: Date) -> Result<Vec<Item>, ActionError> {
+    let rows =
+        sqlx::query(sqlx::AssertSqlSafe(format!("SELECT {COLUMNS} FROM feedback WHERE author = $1 ORDER BY id DESC")))
+            .bind(author.to_string())
+            .fetch_all(store.pool())
+            .await?;
+    items(rows, today, &pseudonym_key(store).await?)
+}
+
+/// What waits for moderation, the oldest first.
+pub async fn pending(store: &Store, today: Date) -> Result<Vec<Item>, ActionError> {
+    let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM feedback WHERE status = 'pending' ORDER BY id"
+    )))
+    .fetch_all(store.pool())
+    .await?;
+    items(rows, today, &pseudonym_key(store).await?)
+}
+
+/// The inquiries to answer: published or waiting for moderation, not answered yet, the
+/// earliest due first (the bureau's to-do list).
 pub async fn unanswered(store: &Store, today: Date) -> Result<Vec<Item>, ActionError> {
-    let rows = sqlx::query(
-        "SELECT id, kind, subject, author, body, asked_on, due_on, answer FROM feedback \
-         WHERE kind = 'inquiry' AND answer IS NULL ORDER BY due_on, id",
-    )
+    let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM feedback WHERE kind = 'inquiry' AND answer IS NULL AND status <> 'rejected' ORDER BY due_on, id"
+    )))
     .fetch_all(store.pool())
     .await?;
     items(rows, today, &pseudonym_key(store).await?)
@@ -187,7 +274,10 @@ fn items(rows: Vec<bw_store::sqlx::any::AnyRow>, today: Date, key: &[u8]) -> Res
     for r in rows {
         let due: Option<String> = r.try_get(6)?;
         let answer: Option<String> = r.try_get(7)?;
-        let overdue = answer.is_none() && due.as_deref().and_then(|d| Date::parse(d).ok()).is_some_and(|d| d < today);
+        let status: String = r.try_get(8)?;
+        let overdue = answer.is_none()
+            && status != "rejected"
+            && due.as_deref().and_then(|d| Date::parse(d).ok()).is_some_and(|d| d < today);
         out.push(Item {
             id: r.try_get(0)?,
             kind: r.try_get(1)?,
@@ -198,6 +288,8 @@ fn items(rows: Vec<bw_store::sqlx::any::AnyRow>, today: Date, key: &[u8]) -> Res
             due_on: due,
             answer,
             overdue,
+            status,
+            moderation_note: r.try_get(9)?,
         });
     }
     Ok(out)

@@ -195,6 +195,56 @@ pub async fn add(
     .await
 }
 
+/// Self-registrations one source address may make in a day.
+pub const REGISTRATIONS_PER_DAY: i64 = 3;
+
+/// A citizen registers themselves (注册): an account with the citizen role over the public
+/// portal, nothing more. `source` is the client's address; at most
+/// `REGISTRATIONS_PER_DAY` registrations come from one address in 24 hours (counted
+/// before anything is checked, so a burst of refused names is counted too). The actor is
+/// `system:register`, as nobody grants a role to themselves.
+pub async fn register(
+    store: &Store,
+    ctx: &Ctx,
+    name: &str,
+    display_name: &str,
+    password: &str,
+    source: &str,
+) -> Result<(), ActionError> {
+    let key = format!("register:{source}");
+    let now = ctx.at.0;
+    let mut tx = store.begin_operational().await?;
+    sqlx::query("INSERT INTO login_attempts (key, failures, last_at) VALUES ($1, 0, 0) ON CONFLICT (key) DO NOTHING")
+        .bind(key.clone())
+        .execute(&mut *tx)
+        .await?;
+    let row = sqlx::query("UPDATE login_attempts SET failures = failures WHERE key = $1 RETURNING failures, last_at")
+        .bind(key.clone())
+        .fetch_one(&mut *tx)
+        .await?;
+    let (count, since): (i64, i64) = (row.try_get(0)?, row.try_get(1)?);
+    // `last_at` holds when the day's window opened.
+    let (count, since) = if now - since > 86_400 { (0, now) } else { (count, since) };
+    if count >= REGISTRATIONS_PER_DAY {
+        tx.commit().await?;
+        return Err(invalid(format!(
+            "too many registrations from this address: at most {REGISTRATIONS_PER_DAY} a day"
+        )));
+    }
+    sqlx::query("UPDATE login_attempts SET failures = $1, last_at = $2 WHERE key = $3")
+        .bind(count + 1)
+        .bind(since)
+        .bind(key)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    let system =
+        Ctx { actor: "system:register".into(), reason: Some(format!("self-registration of {name}")), ..ctx.clone() };
+    add(store, &system, name, display_name, None, password).await?;
+    grant(store, &system, name, Role::Citizen, &Scope::All, None).await?;
+    Ok(())
+}
+
 /// Sets a user's password (journaled without the password; a lockout ends).
 pub async fn set_password(store: &Store, ctx: &Ctx, name: &str, password: &str) -> Result<i64, ActionError> {
     check_password(password)?;

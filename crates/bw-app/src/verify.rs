@@ -851,6 +851,8 @@ impl Model {
                 let d = data();
                 let text = |k: &str| d[k].as_str().map(str::to_string).ok_or(format!("no {k}"));
                 let due = d["due_on"].as_str().map(str::to_string).unwrap_or_else(|| NULL.into());
+                // Feedback given before moderation existed was published as it came.
+                let status = d["status"].as_str().unwrap_or("published").to_string();
                 let cells = vec![
                     ix.clone(),
                     text("kind")?,
@@ -862,8 +864,28 @@ impl Model {
                     NULL.into(),
                     NULL.into(),
                     NULL.into(),
+                    status,
+                    NULL.into(),
+                    NULL.into(),
+                    NULL.into(),
                 ];
                 self.put("feedback", ix, cells);
+            }
+            "feedback.moderate" => {
+                let d = data();
+                let id = d["id"].as_i64().ok_or("no id")?.to_string();
+                let (by, status) = (d["by"].as_str().ok_or("no by")?, d["status"].as_str().ok_or("no status")?);
+                let note =
+                    d["note"].as_str().filter(|n| !n.is_empty()).map(str::to_string).unwrap_or_else(|| NULL.into());
+                match self.tables.get_mut("feedback").and_then(|t| t.get_mut(&id)) {
+                    Some(c) if c[10] == "pending" => {
+                        c[10] = status.to_string();
+                        c[11] = note;
+                        c[12] = by.to_string();
+                        c[13] = ix;
+                    }
+                    _ => return Err(format!("moderates feedback {id}, which is not waiting for moderation")),
+                }
             }
             "feedback.answer" => {
                 let d = data();
@@ -1475,8 +1497,23 @@ const PROJECTIONS: &[(&str, &str, &[&str])] = &[
     ),
     (
         "feedback",
-        "SELECT CAST(id AS TEXT), id, kind, subject, author, body, asked_on, due_on, answer, answered_by, answered_idx FROM feedback",
-        &["id", "kind", "subject", "author", "body", "asked_on", "due_on", "answer", "answered_by", "answered_idx"],
+        "SELECT CAST(id AS TEXT), id, kind, subject, author, body, asked_on, due_on, answer, answered_by, answered_idx, status, moderation_note, moderated_by, moderated_idx FROM feedback",
+        &[
+            "id",
+            "kind",
+            "subject",
+            "author",
+            "body",
+            "asked_on",
+            "due_on",
+            "answer",
+            "answered_by",
+            "answered_idx",
+            "status",
+            "moderation_note",
+            "moderated_by",
+            "moderated_idx",
+        ],
     ),
     (
         "users",

@@ -75,6 +75,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (34, "log-in throttling", include_str!("login_attempts.sql")),
     (35, "grant requests", include_str!("grant_requests.sql")),
     (36, "signed publications", include_str!("publications.sql")),
+    (37, "feedback moderation", include_str!("feedback_moderation.sql")),
 ];
 
 #[derive(Clone)]

@@ -1,0 +1,539 @@
+//! The public's channel on the web: a citizen registers (`/register`, a few a day from one
+//! address), comments or inquires about a chosen subject on `/public/feedback` and follows
+//! what became of it there; a moderator publishes or refuses what comes in, and answers. The
+//! portal (`/public`) shows only what was published.
+
+use std::fmt::Write as _;
+
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::{Form, Router};
+use bw_app::feedback;
+use bw_core::access::Permission;
+
+use crate::api::{App, Caller, Problem, Via, esc};
+use crate::pages::{form_csrf, inquiry_due, layout, t, urlencode};
+use crate::server::today;
+
+pub fn routes() -> Router<App> {
+    Router::new()
+        .route("/register", get(register_page).post(register))
+        .route("/public/feedback", get(channel_page).post(submit))
+        .route("/public/feedback/{id}/moderate", post(moderate))
+        .route("/public/feedback/{id}/answer", post(answer))
+}
+
+#[derive(serde::Deserialize, Default)]
+struct Lang {
+    lang: Option<String>,
+    done: Option<String>,
+    error: Option<String>,
+}
+
+fn csrf_of(caller: &Caller) -> String {
+    match &caller.via {
+        Via::Session { csrf } => csrf.clone(),
+        _ => String::new(),
+    }
+}
+
+fn outcome(b: &mut String, done: Option<&str>, error: Option<&str>) {
+    if let Some(d) = done {
+        let _ = write!(b, "<p class=ok role=status>{}</p>", esc(d));
+    }
+    if let Some(e) = error {
+        let _ = write!(b, "<p class=err role=alert>{}</p>", esc(e));
+    }
+}
+
+// ---- registration ----
+
+#[derive(serde::Deserialize, Default)]
+struct RegisterForm {
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    display: String,
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    again: String,
+}
+
+fn register_html(en: bool, caller: &Caller, f: &RegisterForm, error: Option<&str>) -> String {
+    let mut b = format!("<h1>{}</h1>", t(en, "公众注册", "Register"));
+    b.push_str(&format!(
+        "<p>{}</p>",
+        t(
+            en,
+            "注册后可对公开的预算提出意见或问询（媒体问询在 10 个工作日内答复），并查看自己提交内容的处理情况。提交的内容经审核后公开，公开时只显示化名。",
+            "Registered, you may comment on the published budgets or inquire (media inquiries are answered within 10 working days) and follow what became of them. What you send is published after moderation, under a pseudonym only."
+        )
+    ));
+    outcome(&mut b, None, error);
+    let _ = write!(
+        b,
+        r#"<form method=post action="/register" class=step><label>{} <input name=name required maxlength=64 pattern="[a-z0-9._\-]+" value="{}" autocomplete=username></label><p class=note>{}</p><label>{} <input name=display maxlength=40 value="{}"></label><label>{} <input type=password name=password required minlength=10 autocomplete=new-password></label><label>{} <input type=password name=again required minlength=10 autocomplete=new-password></label><button>{}</button></form>"#,
+        t(en, "用户名", "User name"),
+        esc(&f.name),
+        t(en, "小写字母、数字和 . _ -，最多 64 个字符。", "Lower-case letters, digits and . _ -, at most 64."),
+        t(en, "称呼（可选）", "Display name (optional)"),
+        esc(&f.display),
+        t(en, "密码（至少 10 个字符）", "Password (at least 10 characters)"),
+        t(en, "再次输入密码", "Password again"),
+        t(en, "注册", "Register"),
+    );
+    let _ = caller;
+    b
+}
+
+async fn register_page(caller: Caller, Query(q): Query<Lang>) -> Response {
+    let en = q.lang.as_deref() == Some("en");
+    let body = register_html(en, &caller, &RegisterForm::default(), q.error.as_deref());
+    Html(layout(en, t(en, "注册", "Register"), &caller, "/register", &body)).into_response()
+}
+
+/// Refusals of a registration as the page tells them.
+fn register_refusal_zh(message: &str) -> String {
+    if message.contains("too many registrations") {
+        format!("同一网络地址每天最多注册 {} 个账号，请明天再试。", bw_app::users::REGISTRATIONS_PER_DAY)
+    } else if message.contains("exists") {
+        "该用户名已被使用，请换一个。".into()
+    } else if message.contains("user name") {
+        "用户名只能由小写字母、数字和 . _ - 组成，最多 64 个字符。".into()
+    } else if message.contains("password") {
+        "密码至少需要 10 个字符。".into()
+    } else {
+        format!("注册未成功：{message}")
+    }
+}
+
+async fn register(
+    State(app): State<App>,
+    caller: Caller,
+    ext: axum::http::Extensions,
+    headers: HeaderMap,
+    Query(q): Query<Lang>,
+    Form(f): Form<RegisterForm>,
+) -> Response {
+    let en = q.lang.as_deref() == Some("en");
+    let again = |message: &str| {
+        let body = register_html(en, &caller, &f, Some(message));
+        (StatusCode::UNPROCESSABLE_ENTITY, Html(layout(en, t(en, "注册", "Register"), &caller, "/register", &body)))
+            .into_response()
+    };
+    if f.password != f.again {
+        return again(t(en, "两次输入的密码不一致。", "The two passwords differ."));
+    }
+    let ctx = match crate::pages::actor_ctx(&caller, format!("self-registration of {}", f.name.trim())) {
+        Ok(c) => c,
+        Err(p) => return p.into_response(),
+    };
+    let source = crate::api::source(&ext, &headers);
+    let (store, name, display, password) =
+        (app.store.clone(), f.name.trim().to_string(), f.display.clone(), f.password.clone());
+    let done = crate::api::off_thread(move |rt| {
+        rt.block_on(bw_app::users::register(&store, &ctx, &name, &display, &password, &source))
+    })
+    .await;
+    match done {
+        Ok(Ok(())) => {
+            let message = t(en, "注册成功，请登录。", "Registered: log in.");
+            Redirect::to(&format!("/login?next=/public/feedback&done={}", urlencode(message))).into_response()
+        }
+        Ok(Err(bw_app::journal::ActionError::Invalid(m))) => again(&if en { m } else { register_refusal_zh(&m) }),
+        Ok(Err(e)) => Problem::internal(e).into_response(),
+        Err(p) => p.into_response(),
+    }
+}
+
+// ---- the channel ----
+
+#[derive(serde::Deserialize, Default, Clone)]
+struct FeedbackForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    kind: String,
+    #[serde(default)]
+    subject: String,
+    #[serde(default)]
+    text: String,
+}
+
+/// What a subject code names: the budget as a whole, or a department or unit by its name.
+fn subject_name(org: &bw_core::org::OrgTree, code: &str, en: bool) -> String {
+    match code {
+        "*" | "" => t(en, "预算总体情况", "The budget as a whole").to_string(),
+        c => org.get(c).map(|n| n.name.clone()).unwrap_or_else(|| c.to_string()),
+    }
+}
+
+async fn channel_body(
+    app: &App,
+    caller: &Caller,
+    en: bool,
+    draft: &FeedbackForm,
+    done: Option<&str>,
+    error: Option<&str>,
+) -> Result<String, Problem> {
+    let org = app.org().await?;
+    let csrf = csrf_of(caller);
+    let lang = if en { "?lang=en" } else { "" };
+    let mut b = format!(
+        r#"<p class=crumbs><a href="/public{lang}">{}</a> › <b>{}</b></p><h1>{}</h1>"#,
+        t(en, "阳光预算", "Sunshine budget"),
+        t(en, "意见与问询", "Comments and inquiries"),
+        t(en, "意见与问询", "Comments and inquiries")
+    );
+    outcome(&mut b, done, error);
+    if caller.user().is_none() {
+        let _ = write!(
+            b,
+            r#"<p>{} <a href="/login?next=/public/feedback">{}</a> · <a href="/register">{}</a></p>"#,
+            t(en, "提出意见或问询，请先", "To comment or inquire,"),
+            t(en, "登录", "log in"),
+            t(en, "注册", "register")
+        );
+    } else if caller.access.has(Permission::Comment) {
+        let mut departments: Vec<&bw_core::org::OrgNode> =
+            org.nodes().filter(|n| n.kind == bw_core::org::OrgKind::Department).collect();
+        departments.sort_by(|a, b| a.code.cmp(&b.code));
+        let mut options = format!(
+            r#"<option value="*"{}>{}</option>"#,
+            if draft.subject.is_empty() || draft.subject == "*" { " selected" } else { "" },
+            t(en, "预算总体情况", "The budget as a whole")
+        );
+        for d in departments {
+            let _ = write!(
+                options,
+                r#"<option value="{}"{}>{}</option>"#,
+                esc(&d.code),
+                if draft.subject == d.code { " selected" } else { "" },
+                esc(&d.name)
+            );
+        }
+        let inquiry = draft.kind == "inquiry";
+        let _ = write!(
+            b,
+            r#"<form method=post action="/public/feedback{lang}" class=step id=ask><input type=hidden name=csrf value="{}"><label>{} <select name=kind><option value=comment{}>{}</option><option value=inquiry{}>{}</option></select></label><label>{} <select name=subject>{options}</select></label><label>{}<textarea name=text rows=6 maxlength={} required>{}</textarea></label><p class=note>{}</p><button>{}</button></form>"#,
+            esc(&csrf),
+            t(en, "类型", "Kind"),
+            if inquiry { "" } else { " selected" },
+            t(en, "意见建议", "Comment"),
+            if inquiry { " selected" } else { "" },
+            t(en, "媒体问询（10 个工作日内答复）", "Media inquiry (answered within 10 working days)"),
+            t(en, "对象", "About"),
+            t(en, "内容", "Text"),
+            feedback::TEXT_MAX,
+            esc(&draft.text),
+            t(
+                en,
+                "提交后经审核公开，公开时只显示化名；问询自提交之日起 10 个工作日内答复。",
+                "Published after moderation under a pseudonym; inquiries are answered within 10 working days."
+            ),
+            t(en, "提交", "Send"),
+        );
+    }
+    // One's own, whatever became of them.
+    if let Some(user) = caller.user() {
+        let mine = feedback::mine(&app.store, user, today()).await.map_err(Problem::internal)?;
+        if !mine.is_empty() {
+            let _ = write!(b, "<h2 id=mine>{}</h2>", t(en, "我的意见与问询", "What I sent"));
+            b.push_str(&crate::pages::head(&[
+                t(en, "提交日期", "Sent"),
+                t(en, "类型", "Kind"),
+                t(en, "对象", "About"),
+                t(en, "内容", "Text"),
+                t(en, "状态", "Status"),
+                t(en, "答复", "Answer"),
+            ]));
+            for i in &mine {
+                let status = match (i.status.as_str(), &i.moderation_note) {
+                    ("rejected", Some(n)) => format!("{}：{}", feedback::status_zh(&i.status), esc(n)),
+                    (s, _) => feedback::status_zh(s).to_string(),
+                };
+                let answer = match &i.answer {
+                    Some(a) => format!("<div class=text>{}</div>", esc(a)),
+                    None if i.status != "rejected" => inquiry_due(en, i),
+                    None => String::new(),
+                };
+                let _ = write!(
+                    b,
+                    "<tr><td>{}</td><td>{}</td><td class=wrap>{}</td><td class=wrap><div class=text>{}</div></td><td class=wrap>{status}</td><td class=wrap>{answer}</td></tr>",
+                    esc(&i.asked_on),
+                    kind_name(en, &i.kind),
+                    esc(&subject_name(&org, &i.subject, en)),
+                    esc(&i.body),
+                );
+            }
+            b.push_str("</tbody></table></div>");
+        }
+    }
+    // The moderator's work: what waits for moderation, then the inquiries to answer.
+    if caller.access.has(Permission::AnswerInquiry) {
+        let pending = feedback::pending(&app.store, today()).await.map_err(Problem::internal)?;
+        let _ = write!(
+            b,
+            "<h2 id=moderation>{} <small>{}</small></h2>",
+            t(en, "待审核", "Waiting for moderation"),
+            pending.len()
+        );
+        for i in &pending {
+            let _ = write!(
+                b,
+                r#"<div class=feedback id=fb{id}><p><b>{}</b> {} · {} · {}</p><div class=text>{}</div><form method=post action="/public/feedback/{id}/moderate{lang}" class=inline><input type=hidden name=csrf value="{}"><input type=hidden name=publish value=yes><button>{}</button></form> <form method=post action="/public/feedback/{id}/moderate{lang}" class=inline><input type=hidden name=csrf value="{}"><input type=hidden name=publish value=no><input name=note required placeholder="{}" aria-label="{}"> <button>{}</button></form></div>"#,
+                esc(&i.author),
+                kind_name(en, &i.kind),
+                esc(&subject_name(&org, &i.subject, en)),
+                esc(&i.asked_on),
+                esc(&i.body),
+                esc(&csrf),
+                t(en, "审核通过并公开", "Publish"),
+                esc(&csrf),
+                t(en, "不予公开的理由", "Reason for not publishing"),
+                t(en, "不予公开的理由", "Reason for not publishing"),
+                t(en, "不予公开", "Do not publish"),
+                id = i.id,
+            );
+        }
+        let open = feedback::unanswered(&app.store, today()).await.map_err(Problem::internal)?;
+        let open: Vec<&feedback::Item> = open.iter().filter(|i| i.status == "published").collect();
+        let _ = write!(
+            b,
+            "<h2 id=answer>{} <small>{}</small></h2>",
+            t(en, "待答复的问询", "Inquiries to answer"),
+            open.len()
+        );
+        for i in open {
+            let _ = write!(
+                b,
+                r#"<div class=feedback id=fb{id}><p><b>{}</b> {} · {} · {} {}</p><div class=text>{}</div><form method=post action="/public/feedback/{id}/answer{lang}" class=step><input type=hidden name=csrf value="{}"><label>{}<textarea name=text rows=4 required></textarea></label><button>{}</button></form></div>"#,
+                esc(&i.author),
+                kind_name(en, &i.kind),
+                esc(&subject_name(&org, &i.subject, en)),
+                esc(&i.asked_on),
+                inquiry_due(en, i),
+                esc(&i.body),
+                esc(&csrf),
+                t(en, "答复", "Answer"),
+                t(en, "答复并公开", "Answer"),
+                id = i.id,
+            );
+        }
+    }
+    Ok(b)
+}
+
+fn kind_name(en: bool, kind: &str) -> &'static str {
+    if kind == "inquiry" { t(en, "问询", "inquiry") } else { t(en, "意见", "comment") }
+}
+
+async fn channel_page(State(app): State<App>, caller: Caller, Query(q): Query<Lang>) -> Response {
+    let en = q.lang.as_deref() == Some("en");
+    match channel_body(&app, &caller, en, &FeedbackForm::default(), q.done.as_deref(), q.error.as_deref()).await {
+        Ok(body) => Html(layout(en, t(en, "意见与问询", "Comments and inquiries"), &caller, "/public/feedback", &body))
+            .into_response(),
+        Err(p) => p.into_response(),
+    }
+}
+
+fn back(en: bool, anchor: &str, done: Result<String, String>) -> Response {
+    let lang = if en { "&lang=en" } else { "" };
+    match done {
+        Ok(m) => Redirect::to(&format!("/public/feedback?done={}{lang}#{anchor}", urlencode(&m))).into_response(),
+        Err(e) => Redirect::to(&format!("/public/feedback?error={}{lang}#{anchor}", urlencode(&e))).into_response(),
+    }
+}
+
+/// The channel's page again, with the refusal and the form as it was filled in.
+async fn refused(app: &App, caller: &Caller, en: bool, f: &FeedbackForm, message: String) -> Response {
+    match channel_body(app, caller, en, f, None, Some(&message)).await {
+        Ok(body) => (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Html(layout(en, t(en, "意见与问询", "Comments and inquiries"), caller, "/public/feedback", &body)),
+        )
+            .into_response(),
+        Err(p) => p.into_response(),
+    }
+}
+
+/// A submission: refused, the page comes back with the text as written.
+async fn submit(
+    State(app): State<App>,
+    caller: Caller,
+    Query(q): Query<Lang>,
+    Form(f): Form<FeedbackForm>,
+) -> Response {
+    let en = q.lang.as_deref() == Some("en");
+    if let Some(r) = form_csrf(&caller, &f.csrf, "/public/feedback") {
+        return r;
+    }
+    if !caller.access.has(Permission::Comment) {
+        return Problem::from(bw_core::access::Refusal::NoPermission(Permission::Comment)).into_response();
+    }
+    let Some(kind) = feedback::Kind::parse(&f.kind) else {
+        return refused(
+            &app,
+            &caller,
+            en,
+            &f,
+            t(en, "请选择类型：意见或问询。", "Choose comment or inquiry.").to_string(),
+        )
+        .await;
+    };
+    let subject = if f.subject.trim().is_empty() { "*".to_string() } else { f.subject.trim().to_string() };
+    let org = match app.org().await {
+        Ok(o) => o,
+        Err(p) => return p.into_response(),
+    };
+    if subject != "*" && org.get(&subject).is_none() {
+        return refused(
+            &app,
+            &caller,
+            en,
+            &f,
+            t(en, "请从列表中选择对象。", "Choose the subject from the list.").to_string(),
+        )
+        .await;
+    }
+    let c = match crate::pages::actor_ctx(&caller, format!("{} by {}", kind.as_str(), caller.access.user)) {
+        Ok(c) => c,
+        Err(p) => return p.into_response(),
+    };
+    let (store, user, text) = (app.store.clone(), caller.access.user.clone(), f.text.clone());
+    let done =
+        crate::api::off_thread(move |rt| rt.block_on(feedback::submit(&store, &c, &user, kind, &subject, &text)));
+    match done.await {
+        Ok(Ok(_)) => back(
+            en,
+            "mine",
+            Ok(t(
+                en,
+                "已提交，审核后公开。可在下方查看处理情况。",
+                "Sent: published after moderation; follow it below.",
+            )
+            .to_string()),
+        ),
+        Ok(Err(bw_app::journal::ActionError::Invalid(m))) => {
+            let message = if en {
+                m
+            } else if m.contains("empty") {
+                "请填写内容。".into()
+            } else if m.contains("longer than") {
+                format!("内容不能超过 {} 个字。", feedback::TEXT_MAX)
+            } else {
+                format!("提交未成功：{m}")
+            };
+            refused(&app, &caller, en, &f, message).await
+        }
+        Ok(Err(e)) => Problem::internal(e).into_response(),
+        Err(p) => p.into_response(),
+    }
+}
+
+#[derive(serde::Deserialize)]
+struct ModerateForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    publish: String,
+    #[serde(default)]
+    note: String,
+}
+
+async fn moderate(
+    State(app): State<App>,
+    caller: Caller,
+    Path(id): Path<i64>,
+    Query(q): Query<Lang>,
+    Form(f): Form<ModerateForm>,
+) -> Response {
+    let en = q.lang.as_deref() == Some("en");
+    if let Some(r) = form_csrf(&caller, &f.csrf, "/public/feedback") {
+        return r;
+    }
+    if !caller.access.has(Permission::AnswerInquiry) {
+        return Problem::from(bw_core::access::Refusal::NoPermission(Permission::AnswerInquiry)).into_response();
+    }
+    let c = match crate::pages::actor_ctx(&caller, format!("moderation of feedback {id}")) {
+        Ok(c) => c,
+        Err(p) => return p.into_response(),
+    };
+    let publish = f.publish == "yes";
+    let (store, user, note) = (app.store.clone(), caller.access.user.clone(), f.note);
+    let done = crate::api::off_thread(move |rt| rt.block_on(feedback::moderate(&store, &c, &user, id, publish, &note)));
+    match done.await {
+        Ok(Ok(_)) => back(
+            en,
+            "moderation",
+            Ok(if publish {
+                t(en, "已公开。", "Published.")
+            } else {
+                t(en, "已不予公开。", "Not published.")
+            }
+            .to_string()),
+        ),
+        Ok(Err(bw_app::journal::ActionError::Invalid(m))) => back(
+            en,
+            "moderation",
+            Err(if en {
+                m
+            } else if m.contains("states its reason") {
+                "不予公开须写明理由。".into()
+            } else {
+                "该条已审核过。".into()
+            }),
+        ),
+        Ok(Err(e)) => Problem::internal(e).into_response(),
+        Err(p) => p.into_response(),
+    }
+}
+
+#[derive(serde::Deserialize)]
+struct AnswerForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    text: String,
+}
+
+async fn answer(
+    State(app): State<App>,
+    caller: Caller,
+    Path(id): Path<i64>,
+    Query(q): Query<Lang>,
+    Form(f): Form<AnswerForm>,
+) -> Response {
+    let en = q.lang.as_deref() == Some("en");
+    if let Some(r) = form_csrf(&caller, &f.csrf, "/public/feedback") {
+        return r;
+    }
+    if !caller.access.has(Permission::AnswerInquiry) {
+        return Problem::from(bw_core::access::Refusal::NoPermission(Permission::AnswerInquiry)).into_response();
+    }
+    let c = match crate::pages::actor_ctx(&caller, format!("answer to feedback {id}")) {
+        Ok(c) => c,
+        Err(p) => return p.into_response(),
+    };
+    let (store, user, text) = (app.store.clone(), caller.access.user.clone(), f.text);
+    let done = crate::api::off_thread(move |rt| rt.block_on(feedback::answer(&store, &c, &user, id, &text)));
+    match done.await {
+        Ok(Ok(_)) => back(en, "answer", Ok(t(en, "已答复并公开。", "Answered.").to_string())),
+        Ok(Err(bw_app::journal::ActionError::Invalid(m))) => back(
+            en,
+            "answer",
+            Err(if en {
+                m
+            } else if m.contains("empty") {
+                "请填写答复内容。".into()
+            } else {
+                "该条已答复或未公开，不能再答复。".into()
+            }),
+        ),
+        Ok(Err(e)) => Problem::internal(e).into_response(),
+        Err(p) => p.into_response(),
+    }
+}
