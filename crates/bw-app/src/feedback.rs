@@ -226,47 +226,46 @@ pub async fn answer(store: &Store, ctx: &Ctx, by: &str, id: i64, text: &str) -> 
 
 const COLUMNS: &str = "id, kind, subject, author, body, asked_on, due_on, answer, status, moderation_note";
 
+/// The one parameter of a selection's `$1`, if any.
+enum Arg {
+    None,
+    Text(String),
+    Int(i64),
+}
+
+/// The feedback `tail` (the WHERE and ORDER BY of the query) selects.
+async fn select(store: &Store, tail: &str, arg: Arg, today: Date) -> Result<Vec<Item>, ActionError> {
+    let q = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT {COLUMNS} FROM feedback {tail}")));
+    let q = match arg {
+        Arg::None => q,
+        Arg::Text(t) => q.bind(t),
+        Arg::Int(n) => q.bind(n),
+    };
+    let rows = q.fetch_all(store.pool()).await?;
+    items(rows, today, &pseudonym_key(store).await?)
+}
+
 /// The most recent published feedback first (up to `limit`), inquiries overdue on `today`
 /// marked.
 pub async fn list(store: &Store, today: Date, limit: i64) -> Result<Vec<Item>, ActionError> {
-    let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
-        "SELECT {COLUMNS} FROM feedback WHERE status = 'published' ORDER BY id DESC LIMIT $1"
-    )))
-    .bind(limit)
-    .fetch_all(store.pool())
-    .await?;
-    items(rows, today, &pseudonym_key(store).await?)
+    select(store, "WHERE status = 'published' ORDER BY id DESC LIMIT $1", Arg::Int(limit), today).await
 }
 
 /// What `author` sent, the most recent first, whatever its status.
 pub async fn mine(store: &Store, author: &str, today: Date) -> Result<Vec<Item>, ActionError> {
-    let rows =
-        sqlx::query(sqlx::AssertSqlSafe(format!("SELECT {COLUMNS} FROM feedback WHERE author = $1 ORDER BY id DESC")))
-            .bind(author.to_string())
-            .fetch_all(store.pool())
-            .await?;
-    items(rows, today, &pseudonym_key(store).await?)
+    select(store, "WHERE author = $1 ORDER BY id DESC", Arg::Text(author.to_string()), today).await
 }
 
 /// What waits for moderation, the oldest first.
 pub async fn pending(store: &Store, today: Date) -> Result<Vec<Item>, ActionError> {
-    let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
-        "SELECT {COLUMNS} FROM feedback WHERE status = 'pending' ORDER BY id"
-    )))
-    .fetch_all(store.pool())
-    .await?;
-    items(rows, today, &pseudonym_key(store).await?)
+    select(store, "WHERE status = 'pending' ORDER BY id", Arg::None, today).await
 }
 
 /// The inquiries to answer: published or waiting for moderation, not answered yet, the
 /// earliest due first (the bureau's to-do list).
 pub async fn unanswered(store: &Store, today: Date) -> Result<Vec<Item>, ActionError> {
-    let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
-        "SELECT {COLUMNS} FROM feedback WHERE kind = 'inquiry' AND answer IS NULL AND status <> 'rejected' ORDER BY due_on, id"
-    )))
-    .fetch_all(store.pool())
-    .await?;
-    items(rows, today, &pseudonym_key(store).await?)
+    let tail = "WHERE kind = 'inquiry' AND answer IS NULL AND status <> 'rejected' ORDER BY due_on, id";
+    select(store, tail, Arg::None, today).await
 }
 
 fn items(rows: Vec<bw_store::sqlx::any::AnyRow>, today: Date, key: &[u8]) -> Result<Vec<Item>, ActionError> {
