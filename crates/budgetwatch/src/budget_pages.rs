@@ -21,6 +21,7 @@ use crate::pages::{form_csrf, head, layout, outcome, problem_page, t, urlencode}
 pub fn routes() -> Router<App> {
     Router::new()
         .route("/budget/{year}", get(year_page))
+        .route("/budget/{year}/open", post(open_form))
         .route("/approval/{id}", get(item_page))
         .route("/approval/{id}/decide", post(decide_form))
         .route("/performance/{year}", get(performance_page))
@@ -111,11 +112,42 @@ async fn year_body(app: &App, caller: &Caller, year: i32, q: &PageQuery) -> Resu
     );
     b.push_str(&outcome(q.done.as_deref(), q.error.as_deref()));
     let Some(cycle) = budget::cycle(&app.store, year).await.map_err(Problem::internal)? else {
+        // Who opens it, and the action for those who may.
+        let roles: Vec<&str> = bw_core::access::Role::ALL
+            .iter()
+            .filter(|r| r.has(Permission::PrepareBudget))
+            .filter(|r| !matches!(r, bw_core::access::Role::UnitHandler | bw_core::access::Role::UnitFinance))
+            .map(|r| if en { r.id() } else { r.zh() })
+            .collect();
         let _ = write!(
             b,
-            "<p class=note>{}</p>",
-            t(en, "本年度预算周期尚未开启。", "The year's budget cycle is not open.")
+            "<p class=empty id=not-open>{}</p>",
+            if en {
+                format!(
+                    "The budget cycle of {year} is not open yet. It is opened by the bureau's budget staff ({}, granted on the whole organisation).",
+                    roles.join(", ")
+                )
+            } else {
+                format!("{year} 年度预算周期尚未开启。预算周期由财政部门（{}，授权范围为全部）开启。", roles.join("、"))
+            }
         );
+        if crate::budget_api::on_everything(caller, Permission::PrepareBudget).is_ok()
+            && let Via::Session { csrf } = &caller.via
+        {
+            let _ = write!(
+                b,
+                r#"<form method=post action="/budget/{year}/open{l}" class=step><input type=hidden name=csrf value="{}"><label>{} <select name=mode><option value=bottom_up>{}</option><option value=top_down>{}</option></select></label><button>{}</button></form>"#,
+                esc(csrf),
+                t(en, "编制方式", "Mode"),
+                t(en, "自下而上（单位申报，逐级审核）", "bottom-up (units propose, reviewed upwards)"),
+                t(en, "自上而下（先下达控制数）", "top-down (control totals first)"),
+                if en {
+                    format!("Open the budget cycle of {year}")
+                } else {
+                    format!("开启 {year} 年度预算周期")
+                },
+            );
+        }
         return Ok(b);
     };
     // The stages, the current one marked.
@@ -443,6 +475,60 @@ struct DecideForm {
 
 /// A decision from the item's page: the form's CSRF token, then the same checks, service
 /// and signature as the API; back to the page with what happened.
+#[derive(serde::Deserialize)]
+struct OpenForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    mode: String,
+}
+
+/// Opens a year's cycle from its page (prepare_budget on the whole organisation).
+async fn open_form(
+    State(app): State<App>,
+    caller: Caller,
+    Path(year): Path<i32>,
+    Query(q): Query<PageQuery>,
+    Form(f): Form<OpenForm>,
+) -> Response {
+    let en = q.en();
+    let lang = if en { "&lang=en" } else { "" };
+    if let Some(r) = form_csrf(&caller, &f.csrf, &format!("/budget/{year}")) {
+        return r;
+    }
+    let back = |key: &str, message: &str| {
+        Redirect::to(&format!("/budget/{year}?{key}={}{lang}", urlencode(message))).into_response()
+    };
+    if let Err(p) =
+        crate::api::fiscal_year(year).and_then(|_| crate::budget_api::on_everything(&caller, Permission::PrepareBudget))
+    {
+        return back("error", &if en { p.detail } else { p.zh.unwrap_or(p.detail) });
+    }
+    let Ok(mode) = bw_core::budget::Mode::parse(&f.mode) else {
+        return back("error", t(en, "请选择编制方式。", "Choose the mode."));
+    };
+    let ctx = match crate::pages::actor_ctx(&caller, format!("budget cycle of {year} opened")) {
+        Ok(c) => c,
+        Err(p) => return p.into_response(),
+    };
+    let store = app.store.clone();
+    match crate::api::off_thread(move |rt| rt.block_on(budget::open_cycle(&store, &ctx, year, mode))).await {
+        Ok(Ok(_)) => back(
+            "done",
+            &if en {
+                format!("The cycle of {year} is open.")
+            } else {
+                format!("{year} 年度预算周期已开启，进入调研与目标阶段。")
+            },
+        ),
+        Ok(Err(bw_app::journal::ActionError::Invalid(m))) => {
+            back("error", &if en { m } else { format!("未能开启：{m}") })
+        }
+        Ok(Err(e)) => Problem::internal(e).into_response(),
+        Err(p) => p.into_response(),
+    }
+}
+
 async fn decide_form(
     State(app): State<App>,
     caller: Caller,
@@ -525,6 +611,7 @@ async fn performance_body(app: &App, caller: &Caller, year: i32, q: &PageQuery) 
     };
     for p in r.projects.iter().filter(shown) {
         let action = match p.action {
+            _ if !p.evaluated => t(en, "未评价，按原安排", "not evaluated: as planned"),
             ProjectAction::Prioritise => t(en, "优先保障", "prioritised"),
             ProjectAction::Keep => t(en, "保持", "kept"),
             ProjectAction::Cut => t(en, "改进后压减", "cut after plan improvement"),
@@ -550,7 +637,7 @@ async fn performance_body(app: &App, caller: &Caller, year: i32, q: &PageQuery) 
             opt(p.kpi_score),
             opt(p.self_score),
             opt(p.third_party_score),
-            points_text(p.score),
+            if p.evaluated { points_text(p.score) } else { "—".into() },
             p.grade_zh
         );
     }
@@ -576,6 +663,25 @@ async fn performance_body(app: &App, caller: &Caller, year: i32, q: &PageQuery) 
             esc(&name(&d.department)),
             esc(&d.department),
             points_text(d.result)
+        );
+    }
+    // Departments with nothing evaluated are not ranked: listed as such, never as 0 or 差.
+    let mut unranked: Vec<&str> = r
+        .projects
+        .iter()
+        .map(|p| p.department_code.as_str())
+        .filter(|d| !d.is_empty() && !r.departments.iter().any(|x| x.department == *d))
+        .collect();
+    unranked.sort_unstable();
+    unranked.dedup();
+    for d in unranked {
+        let _ = write!(
+            b,
+            "<tr class=unrated><td class=n>—</td><td>{} <small>{}</small></td><td>{}</td><td>{}</td></tr>",
+            esc(&name(d)),
+            esc(d),
+            t(en, "未评价", "not evaluated"),
+            t(en, "不参与排名，按原安排", "not ranked: as planned")
         );
     }
     b.push_str("</tbody></table></div>");

@@ -303,6 +303,13 @@ fn a_year_prepared_and_approved_from_the_command_line() {
     let results = call(&finance, "GET", "/api/v1/performance/2025", serde_json::json!(null)).json();
     let p = results["projects"].as_array().unwrap().iter().find(|p| p["project_code"] == project).unwrap().clone();
     assert_eq!(p["distorted"], true, "{p}");
+    // Only departments with evaluations rank.
+    let projects = results["projects"].as_array().unwrap();
+    let rated: std::collections::BTreeSet<&str> =
+        projects.iter().filter(|p| p["evaluated"] == true).filter_map(|p| p["department_code"].as_str()).collect();
+    let ranked: Vec<&str> =
+        results["departments"].as_array().unwrap().iter().filter_map(|d| d["department"].as_str()).collect();
+    assert!(!ranked.is_empty() && ranked.iter().all(|d| rated.contains(d)), "{ranked:?} against {rated:?}");
     let has = |r: &serde_json::Value| r["projects"].as_array().unwrap().iter().any(|p| p["project_code"] == secret);
     assert!(!has(&results), "finance's reviewer is below the classified class");
     assert!(

@@ -285,6 +285,24 @@ fn drill_from_the_cockpit_to_a_voucher_and_act_on_a_warning() {
     // The reviewer sees the judgement buttons now.
     let r = get(&reviewer, &format!("/warning/{id}"));
     assert!(r.body.contains("已说明，待审核") && r.body.contains("value=\"judge_violation\""), "{}", r.body);
+    // A year not opened says who opens it; the bureau's reviewer opens it from the page.
+    let r = get(&unit_head, "/budget/2031");
+    assert!(r.body.contains("id=not-open") && r.body.contains("尚未开启") && r.body.contains("财政"), "{}", r.body);
+    assert!(!r.body.contains("/budget/2031/open"), "no action for who may not open it");
+    let bureau = login("bureau-reviewer");
+    assert!(!get(&reviewer, "/budget/2031").body.contains("/budget/2031/open"), "a department reviewer opens none");
+    let page = get(&bureau, "/budget/2031").body;
+    assert!(page.contains(r#"action="/budget/2031/open""#), "{page}");
+    let rcsrf = page.split("name=csrf value=\"").nth(1).and_then(|s| s.split('"').next()).expect("csrf").to_string();
+    let r = request(
+        &addr,
+        "POST",
+        "/budget/2031/open",
+        &[("Cookie", bureau.as_str()), form],
+        &format!("csrf={rcsrf}&mode=bottom_up"),
+    );
+    assert!(r.headers.contains("done="), "{}", r.headers);
+    assert!(get(&bureau, "/budget/2031").body.contains("<ol class=stages>"));
     // Accounts: the administrator adds a person and grants a role on the page; others may not.
     let admin = login("admin");
     let r = get(&admin, "/admin/users");

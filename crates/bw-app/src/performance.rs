@@ -279,8 +279,11 @@ pub struct ProjectResult {
     pub kpi_score: Option<Points>,
     pub self_score: Option<Points>,
     pub third_party_score: Option<Points>,
-    /// The one used: the third party's, else the unit's own, else the KPIs'.
+    /// The one used: the third party's, else the unit's own, else the KPIs' (0 when none).
     pub score: Points,
+    /// Whether there is any score at all: a project nobody evaluated is 未评价, neither
+    /// graded 差 nor counted in its department's result, and its funding is kept as it is.
+    pub evaluated: bool,
     pub grade: Grade,
     pub grade_zh: &'static str,
     pub distorted: bool,
@@ -319,13 +322,19 @@ pub async fn results(store: &Store, year: i32) -> Result<YearResults, ActionErro
         let (code, unit): (String, String) = (r.try_get(0)?, r.try_get(1)?);
         let budget = Money::from_fen(r.try_get::<Option<i64>, _>(2)?.unwrap_or(0));
         let kpis = kpis_of(store, year, &code).await?;
-        let kpi_score = (!kpis.is_empty()).then(|| perf::score(&kpis));
+        // KPIs without any value reported are no evaluation yet (not a score of 0); once one is
+        // reported, a KPI still without its value earns nothing.
+        let kpi_score = kpis.iter().any(|k| k.actual.is_some()).then(|| perf::score(&kpis));
         let own = evaluations.get(&(code.clone(), "self".into())).copied();
         let third = evaluations.get(&(code.clone(), "third_party".into())).copied();
-        let score = third.or(own).or(kpi_score).unwrap_or(0);
+        let used = third.or(own).or(kpi_score);
+        let (score, evaluated) = (used.unwrap_or(0), used.is_some());
         let grade = Grade::of(score);
         let department = tree.department_of(&unit).map(|d| d.code.clone()).unwrap_or_default();
-        per_department.entry(department.clone()).or_default().push((budget, score));
+        // Departments are ranked on what was evaluated; one with nothing evaluated is not ranked.
+        if evaluated {
+            per_department.entry(department.clone()).or_default().push((budget, score));
+        }
         projects.push(ProjectResult {
             project_code: code,
             unit_code: unit,
@@ -335,10 +344,11 @@ pub async fn results(store: &Store, year: i32) -> Result<YearResults, ActionErro
             self_score: own,
             third_party_score: third,
             score,
+            evaluated,
             grade,
-            grade_zh: grade.zh(),
+            grade_zh: if evaluated { grade.zh() } else { "未评价" },
             distorted: matches!((own, third), (Some(a), Some(b)) if perf::distorted(a, b)),
-            action: ProjectAction::of(grade),
+            action: if evaluated { ProjectAction::of(grade) } else { ProjectAction::Keep },
         });
     }
     let mut surveys: BTreeMap<String, Points> = BTreeMap::new();

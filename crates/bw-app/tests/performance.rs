@@ -42,6 +42,12 @@ async fn grades_ladder_and_next_year_s_proposal() {
             kpi("M1", Category::Satisfaction, Direction::AtLeast, "85", 20),
         ];
         perf::set_kpis(s, &c, 2026, "XM1", &kpis).await.expect("kpis");
+        // Nothing reported or evaluated yet: 未评价, neither 差 nor ranked; funding as planned.
+        let r = perf::results(s, 2026).await.expect("results");
+        for p in &r.projects {
+            assert!(!p.evaluated && p.grade_zh == "未评价" && p.action == ProjectAction::Keep, "{n}: {p:?}");
+        }
+        assert!(r.departments.is_empty(), "{n}: nobody ranked on nothing");
         let bad = [kpi("Q1", Category::Quantity, Direction::AtLeast, "1", 50)];
         assert!(
             matches!(perf::set_kpis(s, &c, 2026, "XM1", &bad).await, Err(bw_app::journal::ActionError::Invalid(m)) if m.contains("add up to 50"))
@@ -53,6 +59,10 @@ async fn grades_ladder_and_next_year_s_proposal() {
         let xm1 = r.projects.iter().find(|p| p.project_code == "XM1").unwrap();
         // 32 + 18.18 + 20 + 0 = 70.2: 中, cut.
         assert_eq!((xm1.kpi_score, xm1.score, xm1.grade), (Some(702), 702, Grade::Fair), "{n}");
+        let xm3 = r.projects.iter().find(|p| p.project_code == "XM3").unwrap();
+        assert_eq!((xm3.evaluated, xm3.grade_zh), (false, "未评价"), "{n}");
+        let ranked: Vec<&str> = r.departments.iter().map(|d| d.department.as_str()).collect();
+        assert_eq!(ranked, ["D1"], "{n}: D2 has nothing evaluated yet");
 
         // The unit says 95, the third party 62: flagged, and the third party's counts.
         perf::evaluate(s, &c, 2026, "XM1", perf::Evaluator::SelfEvaluation, 950).await.expect("self");
