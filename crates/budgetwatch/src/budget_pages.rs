@@ -111,6 +111,15 @@ async fn year_body(app: &App, caller: &Caller, year: i32, q: &PageQuery) -> Resu
         t(en, "项目库", "Project library")
     );
     b.push_str(&outcome(q.done.as_deref(), q.error.as_deref()));
+    // The closing report (the year's balances and what becomes of them), as it stands (also for a year
+    // imported for execution without a cycle here).
+    if crate::budget_api::on_everything(caller, Permission::ReadBudget).is_ok() {
+        let _ = write!(
+            b,
+            r#"<p class=dl id=closing>{} <a href="/api/v1/budget/{year}/closing?format=xlsx" download>XLSX</a> <a href="/api/v1/budget/{year}/closing?format=pdf" download>PDF</a></p>"#,
+            t(en, "年终结转结余报告：", "Closing report:")
+        );
+    }
     let Some(cycle) = budget::cycle(&app.store, year).await.map_err(Problem::internal)? else {
         // Who opens it, and the action for those who may.
         let roles: Vec<&str> = bw_core::access::Role::ALL

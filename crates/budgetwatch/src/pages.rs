@@ -265,6 +265,9 @@ async fn org_body(
     let _ =
         write!(b, "<h1>{} <small>{} · {year}-{month:02}</small></h1>", esc(&level.node.name), esc(&level.node.code));
     b.push_str(&kpis(en, &level.node, progress));
+    if level.node.kind == "region" && caller.check(&org, Permission::Export, &level.node.code).is_ok() {
+        b.push_str(&report_links(en, year, month, Some(&level.node.code)));
+    }
     if !level.children.is_empty() {
         let _ = write!(b, "<h2>{}</h2>", t(en, "下级", "Below"));
         b.push_str(&head(&[&[t(en, "名称", "Name")][..], &figure_cols(en)].concat()));
@@ -1623,6 +1626,9 @@ pub async fn cockpit(
         b.push_str("</ul>");
     }
     if everywhere {
+        if caller.access.scopes(Permission::Export).contains(&bw_core::access::Scope::All) {
+            b.push_str(&report_links(en, year, month, None));
+        }
         let areas = drill::key_areas(&app.store, org, None, year, month).await.map_err(Problem::internal)?;
         let _ = write!(b, "<h2>{}</h2>", t(en, "重点领域支出", "Key areas of spending"));
         b.push_str(&head(&[&[t(en, "领域", "Area")][..], &figure_cols(en)].concat()));
@@ -1791,6 +1797,29 @@ pub async fn cockpit(
         }
     }
     Ok(b)
+}
+
+/// Links to the execution report of a region (the top one when `None`) for the month and its
+/// quarter, as XLSX and PDF (docs/REPORTS.md; read_budget and export on the region).
+pub(crate) fn report_links(en: bool, year: i32, month: u32, region: Option<&str>) -> String {
+    let region = region.map(|r| format!("&region={}", urlencode(r))).unwrap_or_default();
+    let quarter = month.div_ceil(3);
+    let link = |period: &str, format: &str| {
+        format!(
+            r#"<a href="/api/v1/reports/execution?period={period}&format={format}{region}" download>{}</a>"#,
+            format.to_uppercase()
+        )
+    };
+    let (m, q) = (format!("{year}-{month:02}"), format!("{year}-Q{quarter}"));
+    format!(
+        "<p class=dl id=reports>{} {} {} · {} {} {}</p>",
+        t(en, "预算执行报告：", "Execution report:"),
+        if en { m.clone() } else { format!("{year} 年 {month} 月") },
+        [link(&m, "xlsx"), link(&m, "pdf")].join(" "),
+        if en { q.clone() } else { format!("第 {quarter} 季度") },
+        [link(&q, "xlsx"), link(&q, "pdf")].join(" "),
+        t(en, "（Excel 可编辑；PDF 可打印）", "(XLSX to edit; PDF to print)"),
+    )
 }
 
 /// The start of a scrolling table with these column headers (its body open).

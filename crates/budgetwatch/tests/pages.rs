@@ -51,6 +51,16 @@ fn drill_from_the_cockpit_to_a_voucher_and_act_on_a_warning() {
     let suspicious = main.split("金额最大的疑点支付").nth(1).expect("the section");
     let voucher = href_after(suspicious, "/voucher/").expect("a payment under warning").replace("&amp;", "&");
     assert_eq!(get(&head, &voucher).status, 200, "{voucher}");
+    // The reports download from the pages: the execution report from the cockpit, the
+    // closing report from the year's budget page.
+    let reports = main.split("id=reports>").nth(1).expect("the report links");
+    let xlsx = href_after(reports, "/api/v1/reports/execution").expect("a report link").replace("&amp;", "&");
+    let file = get(&head, &xlsx);
+    assert!(file.status == 200 && file.headers.contains("spreadsheetml"), "{xlsx}: {}", file.status);
+    let budget_page = get(&head, "/budget/2025").body;
+    let closing = href_after(&budget_page, "/api/v1/budget/2025/closing?format=xlsx").expect("the closing report");
+    let file = get(&head, closing);
+    assert!(file.status == 200 && file.headers.contains("spreadsheetml"), "{closing}: {}", file.status);
     // Each role lands where its work is when the log-in names no page.
     let lands = |user: &str| {
         let body = format!("user={user}&password={}", passwords[user]);
