@@ -860,6 +860,23 @@ async fn inbox_body(app: &App, caller: &Caller, q: &InboxQuery) -> Result<String
     let labels = browse::indicator_labels(&app.store, &codes).await.map_err(Problem::internal)?;
     let node_name = |code: &str| org.get(code).map(|n| n.name.clone()).unwrap_or_else(|| code.to_string());
     let mut b = format!("<h1>{}</h1>", t(en, "预警与问题", "Warnings and findings"));
+    // The summary the cockpit shows, at the top of the work: what is open, by level.
+    let units = caller.nodes(&org, Permission::ReadWarnings, true)?;
+    let (levels, _) = drill::warning_counts(&app.store, None, units.as_deref()).await.map_err(Problem::internal)?;
+    if !levels.is_empty() {
+        let lang = if en { "&lang=en" } else { "" };
+        b.push_str("<section class=kpis id=summary>");
+        for (l, n) in &levels {
+            let _ = write!(
+                b,
+                r#"<div><b><a href="/inbox?level={}{lang}">{n}</a></b><span>{} {}</span></div>"#,
+                urlencode(l),
+                level_badge(en, l),
+                t(en, "未办结", "in progress")
+            );
+        }
+        b.push_str("</section>");
+    }
     let sel_blank = |name: &str, blank: &str, options: &[(String, String)], current: &Option<String>| {
         let mut s = format!("<select name={name}><option value=\"\">{}</option>", esc(blank));
         for (value, label) in options {
@@ -1695,7 +1712,7 @@ pub async fn cockpit(
     if caller.access.has(Permission::ReadWarnings) {
         let units = caller.nodes(org, Permission::ReadWarnings, true)?;
         let (levels, rules) =
-            drill::warning_counts(&app.store, year, units.as_deref()).await.map_err(Problem::internal)?;
+            drill::warning_counts(&app.store, Some(year), units.as_deref()).await.map_err(Problem::internal)?;
         let _ = write!(b, "<h2>{}</h2><section class=kpis>", t(en, "未办结预警", "Warnings in progress"));
         for (l, n) in &levels {
             let _ = write!(

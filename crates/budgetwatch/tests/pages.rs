@@ -193,6 +193,9 @@ fn drill_from_the_cockpit_to_a_voucher_and_act_on_a_warning() {
         "only open items"
     );
     assert_eq!(get(&handler, "/inbox?state=all").status, 200);
+    // The cockpit's summary heads the to-do list: what is in progress, by level.
+    let summary = all.body.split("<section class=kpis id=summary>").nth(1).expect("the summary");
+    assert!(summary.contains("href=\"/inbox?level=") && summary.contains("未办结"), "{summary}");
     let r = get(&handler, "/inbox?state=open");
     // Rules, levels and states by their Chinese names, not their ids.
     let visible = r.body.split("<main>").nth(1).unwrap_or(&r.body);

@@ -302,19 +302,29 @@ pub async fn key_areas(
         .collect())
 }
 
-/// Warnings of `year` not finished, counted by level and by rule, within `units` (all when
-/// `None`).
+/// Warnings of `year` (every year when `None`) not finished, counted by level and by rule,
+/// within `units` (all when `None`).
 pub async fn warning_counts(
     store: &Store,
-    year: i32,
+    year: Option<i32>,
     units: Option<&[String]>,
 ) -> Result<(Vec<(String, i64)>, Vec<(String, i64)>), ActionError> {
-    let rows = sqlx::query(
-        "SELECT level, rule, unit_code FROM warnings WHERE year = $1 AND state NOT IN ('closed', 'archived', 'dismissed', 'withdrawn', 'recorded')",
-    )
-    .bind(i64::from(year))
-    .fetch_all(store.pool())
-    .await?;
+    let unfinished = "state NOT IN ('closed', 'archived', 'dismissed', 'withdrawn', 'recorded')";
+    let rows = match year {
+        Some(y) => {
+            sqlx::query(sqlx::AssertSqlSafe(format!(
+                "SELECT level, rule, unit_code FROM warnings WHERE year = $1 AND {unfinished}"
+            )))
+            .bind(i64::from(y))
+            .fetch_all(store.pool())
+            .await?
+        }
+        None => {
+            sqlx::query(sqlx::AssertSqlSafe(format!("SELECT level, rule, unit_code FROM warnings WHERE {unfinished}")))
+                .fetch_all(store.pool())
+                .await?
+        }
+    };
     let (mut by_level, mut by_rule): (HashMap<String, i64>, HashMap<String, i64>) = Default::default();
     for r in rows {
         let unit: Option<String> = r.try_get(2)?;
