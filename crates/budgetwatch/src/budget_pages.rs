@@ -401,8 +401,8 @@ async fn item_body(app: &App, caller: &Caller, id: i64, q: &PageQuery) -> Result
                     "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td class=n>{}</td></tr>",
                     esc(&line.indicator_code),
                     esc(line.project_code.as_deref().unwrap_or("")),
-                    esc(&line.functional_code),
-                    esc(&line.economic_code),
+                    crate::pages::functional_cell(&line.functional_code),
+                    crate::pages::economic_cell(&line.economic_code),
                     line.amount.grouped()
                 );
             }
@@ -552,10 +552,32 @@ async fn decide_form(
     let ruling = (f.step.as_str(), f.decision.as_str(), f.comment.as_str());
     match crate::budget_api::decide_as(&app, &caller, id, ruling, f.password).await {
         Ok((outcome, _)) => {
-            let done = format!("{} {} → {outcome:?}", f.step, f.decision);
+            use bw_core::budget::Outcome;
+            let step = bw_core::access::Role::parse(&f.step).map(|r| r.zh()).unwrap_or(f.step.as_str());
+            let done = if q.en() {
+                format!("{} {} → {outcome:?}", f.step, f.decision)
+            } else {
+                let what = if f.decision == "approve" { "同意" } else { "不同意" };
+                let now = match outcome {
+                    Outcome::Pending => "等待其余步骤",
+                    Outcome::Approved => "全部步骤已同意，审批通过",
+                    Outcome::Rejected => "已退回编制人",
+                };
+                format!("{step}：{what}（已签名）。{now}。")
+            };
             Redirect::to(&format!("/approval/{id}?done={}{lang}", urlencode(&done))).into_response()
         }
-        Err(p) => Redirect::to(&format!("/approval/{id}?error={}{lang}", urlencode(&p.detail))).into_response(),
+        Err(p) => {
+            let message = match (&p.zh, q.en()) {
+                (Some(zh), false) => zh.clone(),
+                (None, false) if p.detail.contains("password") || p.detail.contains("key") => {
+                    format!("签名未成功：签名密码不对，或尚无签名密钥。（{}）", p.detail)
+                }
+                (None, false) => format!("未成功：{}", p.detail),
+                _ => p.detail.clone(),
+            };
+            Redirect::to(&format!("/approval/{id}?error={}{lang}", urlencode(&message))).into_response()
+        }
     }
 }
 

@@ -2025,6 +2025,14 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                     bail!("the demo data in {} did not import", data.display());
                 }
             }
+            if scene {
+                // The year as it was monitored: the scheduled rules as of its last day, so that
+                // the inbox holds every rule's warnings (a year scripted from the imported data
+                // alone, `--no-scene`, runs its own checks).
+                let end = bw_core::Date::from_ymd(2025, 12, 31).context("the demo year's last day")?;
+                let r = bw_app::monitor::check(&store, &c, end).await?;
+                println!("checked as of {end}: {} warnings raised, {} emergency cases opened", r.raised, r.emergencies);
+            }
             let logins = bw_app::users::demo_accounts(&store, &c).await?;
             let handler = logins.iter().find(|l| l.role == bw_core::access::Role::UnitHandler);
             if let Some(h) = handler.filter(|_| scene) {

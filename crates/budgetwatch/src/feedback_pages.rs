@@ -95,21 +95,6 @@ async fn register_page(caller: Caller, Query(q): Query<Lang>) -> Response {
     Html(layout(en, t(en, "注册", "Register"), &caller, "/register", &body)).into_response()
 }
 
-/// Refusals of a registration as the page tells them.
-fn register_refusal_zh(message: &str) -> String {
-    if message.contains("too many registrations") {
-        format!("同一网络地址每天最多注册 {} 个账号，请明天再试。", bw_app::users::REGISTRATIONS_PER_DAY)
-    } else if message.contains("exists") {
-        "该用户名已被使用，请换一个。".into()
-    } else if message.contains("user name") {
-        "用户名只能由小写字母、数字和 . _ - 组成，最多 64 个字符。".into()
-    } else if message.contains("password") {
-        "密码至少需要 10 个字符。".into()
-    } else {
-        format!("注册未成功：{message}")
-    }
-}
-
 async fn register(
     State(app): State<App>,
     caller: Caller,
@@ -143,7 +128,9 @@ async fn register(
             let message = t(en, "注册成功，请登录。", "Registered: log in.");
             Redirect::to(&format!("/login?next=/public/feedback&done={}", urlencode(message))).into_response()
         }
-        Ok(Err(bw_app::journal::ActionError::Invalid(m))) => again(&if en { m } else { register_refusal_zh(&m) }),
+        Ok(Err(bw_app::journal::ActionError::Invalid(m))) => {
+            again(&if en { m } else { crate::pages::account_refusal_zh(&m) })
+        }
         Ok(Err(e)) => Problem::internal(e).into_response(),
         Err(p) => p.into_response(),
     }

@@ -313,8 +313,8 @@ async fn org_body(
                 urlencode(&i.code),
                 esc(&i.code),
                 i.project.as_deref().map(|p| format!(" <small>{}</small>", esc(p))).unwrap_or_default(),
-                esc(&i.functional_code),
-                esc(&i.economic_code),
+                functional_cell(&i.functional_code),
+                economic_cell(&i.economic_code),
                 wan(i.budget),
                 wan(i.paid),
                 pct(i.execution_rate),
@@ -410,9 +410,9 @@ async fn indicator_body(
         b,
         "<p class=note>{} {} · {} {}</p>",
         t(en, "功能分类", "Function"),
-        esc(&i.functional_code),
+        functional_cell(&i.functional_code),
         t(en, "经济分类", "Economic"),
-        esc(&i.economic_code)
+        economic_cell(&i.economic_code)
     );
     if caller.check(&org, Permission::ReadPayments, &unit).is_err() {
         let _ = write!(
@@ -499,10 +499,16 @@ async fn voucher_body(app: &App, caller: &Caller, unit: &str, voucher: &str, w: 
         (t(en, "支付日期", "Date"), esc(&p.pay_date)),
         (t(en, "金额(元)", "Amount (yuan)"), esc(&p.amount)),
         (t(en, "预算指标", "Indicator"), esc(&p.indicator_code)),
-        (t(en, "经济分类", "Economic code"), esc(&p.economic_code)),
+        (t(en, "经济分类", "Economic code"), economic_cell(&p.economic_code)),
         (t(en, "收款人", "Payee"), p.payee_name.as_deref().map(esc).unwrap_or_else(|| withheld.into())),
         (t(en, "收款账号", "Account"), p.payee_account.as_deref().map(esc).unwrap_or_else(|| withheld.into())),
-        (t(en, "收款人类型", "Payee type"), esc(&p.payee_type)),
+        (
+            t(en, "收款人类型", "Payee type"),
+            match bw_core::records::PayeeType::parse(&p.payee_type) {
+                Ok(kind) if !en => kind.zh().to_string(),
+                _ => esc(&p.payee_type),
+            },
+        ),
         (t(en, "摘要", "Summary"), esc(&p.summary)),
         (t(en, "发票号", "Invoice"), p.invoice_no.as_deref().map(esc).unwrap_or_else(|| "—".into())),
         (t(en, "冲销凭证", "Reverses"), p.reverses.as_deref().map(esc).unwrap_or_else(|| "—".into())),
@@ -1816,6 +1822,22 @@ pub async fn cockpit(
     Ok(b)
 }
 
+/// A functional code as a cell: its name (款·项, else 类) and the code beside it.
+pub(crate) fn functional_cell(code: &str) -> String {
+    match bw_core::code::functional_label(code) {
+        Some(name) => format!("{} <small>{}</small>", esc(&name), esc(code)),
+        None => esc(code),
+    }
+}
+
+/// An economic code as a cell: its name (款, else 类) and the code beside it.
+pub(crate) fn economic_cell(code: &str) -> String {
+    match bw_core::code::economic_name(code) {
+        Some(name) => format!("{} <small>{}</small>", esc(name), esc(code)),
+        None => esc(code),
+    }
+}
+
 /// Links to the execution report of a region (the top one when `None`) for the month and its
 /// quarter, as XLSX and PDF (docs/REPORTS.md; read_budget and export on the region).
 pub(crate) fn report_links(en: bool, year: i32, month: u32, region: Option<&str>) -> String {
@@ -2047,6 +2069,32 @@ struct AdminForm {
 }
 
 /// The outcome of an administration form, back on the page.
+/// A refused account or grant as the page tells it: the kinds the account service gives
+/// (anything else with the service's own words).
+pub(crate) fn account_refusal_zh(m: &str) -> String {
+    if m.contains("too many registrations") {
+        format!("同一网络地址每天最多注册 {} 个账号，请明天再试", bw_app::users::REGISTRATIONS_PER_DAY)
+    } else if m.contains("exists") {
+        "该用户名已被使用".into()
+    } else if m.contains("user name") {
+        "用户名只能由小写字母、数字和 . _ - 组成，最多 64 个字符".into()
+    } else if m.contains("password") {
+        "密码至少需要 10 个字符".into()
+    } else if m.contains("cannot also approve") || m.contains("cannot approve a grant to themselves") {
+        "职责分离：提出或接受授权申请的人不能批准它，须由另一位管理员批准".into()
+    } else if m.contains("to themselves") {
+        "职责分离：不能给自己授权".into()
+    } else if m.contains("in the past") {
+        "有效期已过，请选择今天以后的日期".into()
+    } else if m.contains("must end") {
+        "该角色（外部或临时角色）的授权必须设定有效期".into()
+    } else if m.contains("not in the organisation") || m.contains("no user") {
+        "所选账号或单位不存在".into()
+    } else {
+        format!("未成功：{m}")
+    }
+}
+
 fn admin_back(r: Result<String, String>) -> Response {
     match r {
         Ok(m) => Redirect::to(&format!("/admin/users?done={}", urlencode(&m))).into_response(),
@@ -2101,8 +2149,8 @@ async fn admin_add(State(app): State<App>, caller: Caller, Form(f): Form<AdminFo
     })
     .await;
     match done {
-        Ok(Ok(name)) => admin_back(Ok(format!("+ {name}"))),
-        Ok(Err(bw_app::journal::ActionError::Invalid(m))) => admin_back(Err(m)),
+        Ok(Ok(name)) => admin_back(Ok(format!("已添加账号 {name}"))),
+        Ok(Err(bw_app::journal::ActionError::Invalid(m))) => admin_back(Err(account_refusal_zh(&m))),
         Ok(Err(e)) => Problem::internal(e).into_response(),
         Err(p) => p.into_response(),
     }
@@ -2125,13 +2173,13 @@ async fn admin_grant(State(app): State<App>, caller: Caller, Form(f): Form<Admin
     }
     let role = match bw_core::access::Role::parse(&f.role) {
         Ok(r) => r,
-        Err(e) => return admin_back(Err(e)),
+        Err(_) => return admin_back(Err("请选择角色。".into())),
     };
     let until = match f.until.trim() {
         "" => None,
         d => match Date::parse(d) {
             Ok(d) => Some(d),
-            Err(e) => return admin_back(Err(format!("until: {e}"))),
+            Err(_) => return admin_back(Err(format!("有效期“{d}”不是日期（YYYY-MM-DD）。"))),
         },
     };
     let ctx = match actor_ctx(&caller, format!("{} on {} for {}", role.id(), scope.as_str(), f.name.trim())) {
@@ -2143,8 +2191,11 @@ async fn admin_grant(State(app): State<App>, caller: Caller, Form(f): Form<Admin
         crate::api::off_thread(move |rt| rt.block_on(bw_app::users::grant(&store, &ctx, &name, role, &scope, until)))
             .await;
     match done {
-        Ok(Ok(granted)) => admin_back(Ok(granted.to_string())),
-        Ok(Err(bw_app::journal::ActionError::Invalid(m))) => admin_back(Err(m)),
+        Ok(Ok(bw_app::users::Granted::Made(id))) => admin_back(Ok(format!("已授权（第 {id} 号）"))),
+        Ok(Ok(bw_app::users::Granted::Requested(id))) => {
+            admin_back(Ok(format!("已提交授权申请（第 {id} 号），待另一位管理员批准后生效")))
+        }
+        Ok(Err(bw_app::journal::ActionError::Invalid(m))) => admin_back(Err(account_refusal_zh(&m))),
         Ok(Err(e)) => Problem::internal(e).into_response(),
         Err(p) => p.into_response(),
     }
@@ -2177,9 +2228,9 @@ async fn admin_decide(
     let done =
         crate::api::off_thread(move |rt| rt.block_on(bw_app::users::decide_grant(&store, &ctx, id, approve))).await;
     match done {
-        Ok(Ok(idx)) if approve => admin_back(Ok(format!("grant request {id} approved: grant {idx}"))),
-        Ok(Ok(_)) => admin_back(Ok(format!("grant request {id} refused"))),
-        Ok(Err(bw_app::journal::ActionError::Invalid(m))) => admin_back(Err(m)),
+        Ok(Ok(idx)) if approve => admin_back(Ok(format!("已批准授权申请第 {id} 号（授权第 {idx} 号）"))),
+        Ok(Ok(_)) => admin_back(Ok(format!("已拒绝授权申请第 {id} 号"))),
+        Ok(Err(bw_app::journal::ActionError::Invalid(m))) => admin_back(Err(account_refusal_zh(&m))),
         Ok(Err(e)) => Problem::internal(e).into_response(),
         Err(p) => p.into_response(),
     }
@@ -2203,7 +2254,7 @@ async fn admin_revoke(
         Err(e) => return Problem::internal(e).into_response(),
     };
     let Some(scope) = list.iter().flat_map(|u| &u.grants).find(|g| g.id == id).map(|g| g.scope.clone()) else {
-        return admin_back(Err(format!("no grant {id}")));
+        return admin_back(Err(format!("没有第 {id} 号授权")));
     };
     if let Err(p) = may_manage(&caller, &org, &scope) {
         return p.into_response();
@@ -2215,8 +2266,8 @@ async fn admin_revoke(
     let store = app.store.clone();
     let done = crate::api::off_thread(move |rt| rt.block_on(bw_app::users::revoke(&store, &ctx, id))).await;
     match done {
-        Ok(Ok(_)) => admin_back(Ok(format!("grant {id} revoked"))),
-        Ok(Err(bw_app::journal::ActionError::Invalid(m))) => admin_back(Err(m)),
+        Ok(Ok(_)) => admin_back(Ok(format!("已撤销第 {id} 号授权"))),
+        Ok(Err(bw_app::journal::ActionError::Invalid(m))) => admin_back(Err(account_refusal_zh(&m))),
         Ok(Err(e)) => Problem::internal(e).into_response(),
         Err(p) => p.into_response(),
     }

@@ -112,9 +112,11 @@ impl EconomicCode {
 
 /// The names of the national classification (政府收支分类科目) as shipped data: the
 /// departments' economic classes (部门预算支出经济分类, 类 and 款) in `classes/economic.csv`,
-/// the functional classes (支出功能分类, 类) in `classes/functional.csv`.
+/// the functional classes (支出功能分类, 类) in `classes/functional.csv`, and the commonest
+/// 款 and 项 below them in `classes/functional_items.csv`.
 const ECONOMIC_NAMES: &str = include_str!("classes/economic.csv");
 const FUNCTIONAL_NAMES: &str = include_str!("classes/functional.csv");
+const FUNCTIONAL_ITEMS: &str = include_str!("classes/functional_items.csv");
 
 /// One line of a shipped names file: its cells, a quoted cell unquoted.
 fn cells(line: &str) -> Vec<&str> {
@@ -155,12 +157,33 @@ pub fn functional_name(code: &str, en: bool) -> Option<&'static str> {
     row.get(if en { 2 } else { 1 }).copied()
 }
 
+/// A functional code as a reader names it: its 款 and 项 (普通教育·初中教育), its 款 alone,
+/// or — below an 款 not shipped — its 类.
+pub fn functional_label(code: &str) -> Option<String> {
+    let code = code.trim();
+    let exact = |k: &str| -> Option<&'static str> {
+        FUNCTIONAL_ITEMS.lines().skip(1).map(cells).find(|c| c.first() == Some(&k)).and_then(|c| c.get(1).copied())
+    };
+    let kuan = code.get(..5).and_then(exact);
+    let xiang = code.get(..7).filter(|_| code.len() >= 7).and_then(exact);
+    match (kuan, xiang) {
+        (Some(k), Some(x)) => Some(format!("{k}·{x}")),
+        (Some(k), None) => Some(k.to_string()),
+        _ => functional_name(code, false).map(str::to_string),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn classification_names_come_from_the_shipped_data() {
+        assert_eq!(functional_label("2050203").as_deref(), Some("普通教育·初中教育"));
+        assert_eq!(functional_label("2100101").as_deref(), Some("卫生健康管理事务·行政运行"));
+        assert_eq!(functional_label("2050301").as_deref(), Some("职业教育"), "an 项 not shipped: its 款");
+        assert_eq!(functional_label("2299901").as_deref(), Some("其他支出"), "an 款 not shipped: its 类");
+        assert_eq!(functional_label("9990101"), None);
         assert_eq!(economic_name("30201"), Some("办公费"));
         assert_eq!(economic_name("30217"), Some("公务接待费"));
         // A code below the shipped 款 takes its 款's name; an unknown 款 its 类's.
