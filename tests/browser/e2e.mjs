@@ -32,7 +32,7 @@ function check(condition, message) {
 /** Starts the demo; resolves with its URL and the printed log-ins. */
 function startDemo() {
   return new Promise((resolve, reject) => {
-    const server = spawn(binary, ['--db', db, 'demo', '--data', join(dir, 'data'), '--payments', '4000', '--addr', '127.0.0.1:0'], {
+    const server = spawn(binary, ['--db', db, 'demo', '--data', join(dir, 'data'), '--payments', '4000', '--accounts-unit', '990000001001', '--addr', '127.0.0.1:0'], {
       stdio: ['ignore', 'pipe', 'ignore'],
     });
     const passwords = {};

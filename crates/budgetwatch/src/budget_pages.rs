@@ -33,7 +33,15 @@ struct PageQuery {
     lang: Option<String>,
     done: Option<String>,
     error: Option<String>,
+    /// The performance page: projects whose name, code or unit contains this.
+    q: Option<String>,
+    /// The performance page: projects of this grade (优, 良, 中, 差 or 未评价).
+    grade: Option<String>,
+    page: Option<usize>,
 }
+
+/// Projects a page of the performance page lists.
+const PROJECT_ROWS: usize = 50;
 
 impl PageQuery {
     fn en(&self) -> bool {
@@ -623,7 +631,59 @@ async fn performance_body(app: &App, caller: &Caller, year: i32, q: &PageQuery) 
         year + 1
     );
     let opt = |p: Option<i64>| p.map(points_text).unwrap_or_else(|| "—".into());
-    let _ = write!(b, "<h2>{}</h2>", t(en, "项目", "Projects"));
+    let classified = bw_app::classified::projects(&app.store).await.map_err(Problem::internal)?;
+    let shown = |p: &&performance::ProjectResult| {
+        caller.check(&org, Permission::ReadBudget, &p.unit_code).is_ok()
+            && !hidden(caller, &org, &classified, &p.unit_code, &p.project_code)
+    };
+    let visible: Vec<&performance::ProjectResult> = r.projects.iter().filter(shown).collect();
+    // The grades at a glance, each a filter; then a search and pages of 50.
+    let search = q.q.as_deref().map(str::trim).filter(|s| !s.is_empty());
+    let grade = q.grade.as_deref().filter(|g| !g.is_empty());
+    let link = |g: Option<&str>, page: usize| {
+        let mut s = format!("/performance/{year}?page={page}");
+        if let Some(g) = g {
+            s.push_str(&format!("&grade={}", urlencode(g)));
+        }
+        if let Some(x) = search {
+            s.push_str(&format!("&q={}", urlencode(x)));
+        }
+        if en {
+            s.push_str("&lang=en");
+        }
+        s + "#projects"
+    };
+    let _ =
+        write!(b, "<h2 id=projects>{} <small>{}</small></h2><p class=pager>", t(en, "项目", "Projects"), visible.len());
+    for g in ["优", "良", "中", "差", "未评价"] {
+        let n = visible.iter().filter(|p| p.grade_zh == g).count();
+        let label = if grade == Some(g) { format!("<b>{g} {n}</b>") } else { format!("{g} {n}") };
+        let _ = write!(b, r#"<a href="{}">{label}</a>"#, esc(&link(Some(g), 1)));
+    }
+    let _ = write!(b, r#"<a href="{}">{}</a></p>"#, esc(&link(None, 1)), t(en, "全部", "all"));
+    let _ = write!(
+        b,
+        r#"<form method=get class=pick action="/performance/{year}#projects"><input name=q value="{}" placeholder="{}" aria-label="{}">{}{} <button>{}</button></form>"#,
+        esc(search.unwrap_or("")),
+        t(en, "项目名称、编码或单位", "Project name, code or unit"),
+        t(en, "搜索项目", "Search projects"),
+        grade.map(|g| format!(r#"<input type=hidden name=grade value="{}">"#, esc(g))).unwrap_or_default(),
+        if en { "<input type=hidden name=lang value=en>" } else { "" },
+        t(en, "搜索", "Search")
+    );
+    let matching: Vec<&performance::ProjectResult> = visible
+        .into_iter()
+        .filter(|p| grade.is_none_or(|g| p.grade_zh == g))
+        .filter(|p| {
+            search.is_none_or(|x| {
+                p.project_code.contains(x)
+                    || names.get(&p.project_code).is_some_and(|n| n.contains(x))
+                    || name(&p.unit_code).contains(x)
+            })
+        })
+        .collect();
+    let pages = matching.len().div_ceil(PROJECT_ROWS).max(1);
+    let page = q.page.unwrap_or(1).clamp(1, pages);
     b.push_str(&head(&[
         t(en, "项目", "Project"),
         t(en, "单位", "Unit"),
@@ -635,12 +695,7 @@ async fn performance_body(app: &App, caller: &Caller, year: i32, q: &PageQuery) 
         t(en, "等级", "Grade"),
         t(en, "下年安排", "Next year"),
     ]));
-    let classified = bw_app::classified::projects(&app.store).await.map_err(Problem::internal)?;
-    let shown = |p: &&performance::ProjectResult| {
-        caller.check(&org, Permission::ReadBudget, &p.unit_code).is_ok()
-            && !hidden(caller, &org, &classified, &p.unit_code, &p.project_code)
-    };
-    for p in r.projects.iter().filter(shown) {
+    for p in matching.iter().skip((page - 1) * PROJECT_ROWS).take(PROJECT_ROWS) {
         let action = match p.action {
             _ if !p.evaluated => t(en, "未评价，按原安排", "not evaluated: as planned"),
             ProjectAction::Prioritise => t(en, "优先保障", "prioritised"),
@@ -673,6 +728,21 @@ async fn performance_body(app: &App, caller: &Caller, year: i32, q: &PageQuery) 
         );
     }
     b.push_str("</tbody></table></div>");
+    if pages > 1 {
+        b.push_str("<p class=pager>");
+        if page > 1 {
+            let _ = write!(b, r#"<a href="{}">{}</a>"#, esc(&link(grade, page - 1)), t(en, "‹ 上一页", "‹ Previous"));
+        }
+        let _ = write!(
+            b,
+            "<b>{}</b>",
+            if en { format!("page {page} of {pages}") } else { format!("第 {page} / {pages} 页") }
+        );
+        if page < pages {
+            let _ = write!(b, r#"<a href="{}">{}</a>"#, esc(&link(grade, page + 1)), t(en, "下一页 ›", "Next ›"));
+        }
+        b.push_str("</p>");
+    }
     let interviews = performance::interviews(&app.store, year).await.map_err(Problem::internal)?;
     let _ = write!(b, "<h2>{}</h2>", t(en, "部门排名与预算阶梯", "Departments: ranking and ladder"));
     b.push_str(&head(&[

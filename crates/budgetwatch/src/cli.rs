@@ -112,6 +112,10 @@ enum Command {
         /// The scene is played by default; kept so that older scripts still run.
         #[arg(long, hide = true, conflicts_with = "no_scene")]
         scene: bool,
+        /// The unit the demo's unit accounts (handler, finance, head) work on; by default the
+        /// unit whose open warnings span the most rules.
+        #[arg(long)]
+        accounts_unit: Option<String>,
     },
     /// Start the web server.
     Serve {
@@ -1984,7 +1988,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                 started.elapsed().as_secs_f64()
             );
         }
-        Command::Demo { addr, data, payments, seed, no_serve, no_scene, scene: _ } => {
+        Command::Demo { addr, data, payments, seed, no_serve, no_scene, scene: _, accounts_unit } => {
             let scene = !no_scene;
             if !data.join("ground_truth.json").exists() {
                 eprintln!("generating the demo data set ({payments} payments) in {} …", data.display());
@@ -2033,7 +2037,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                 let r = bw_app::monitor::check(&store, &c, end).await?;
                 println!("checked as of {end}: {} warnings raised, {} emergency cases opened", r.raised, r.emergencies);
             }
-            let logins = bw_app::users::demo_accounts(&store, &c).await?;
+            let logins = bw_app::users::demo_accounts(&store, &c, accounts_unit.as_deref(), scene).await?;
             let handler = logins.iter().find(|l| l.role == bw_core::access::Role::UnitHandler);
             if let Some(h) = handler.filter(|_| scene) {
                 use bw_core::access::Permission;

@@ -11,7 +11,8 @@ use common::{bw, bw_env, request, stderr, stdout};
 fn a_year_prepared_and_approved_from_the_command_line() {
     let dir = tempfile::tempdir().expect("dir");
     let (db, data) = (dir.path().join("demo.db"), dir.path().join("data"));
-    let o = bw(&db, &["demo", "--no-serve", "--payments", "2000", "--data", data.to_str().unwrap()]);
+    let demo = ["demo", "--no-serve", "--accounts-unit", "990000001001", "--payments", "2000", "--data"];
+    let o = bw(&db, &[&demo[..], &[data.to_str().unwrap()]].concat());
     assert!(o.status.success(), "{}", stderr(&o));
     let ok = |args: &[&str]| {
         let o = bw(&db, args);

@@ -57,6 +57,21 @@ fn drill_from_the_cockpit_to_a_voucher_and_act_on_a_warning() {
     let xlsx = href_after(reports, "/api/v1/reports/execution").expect("a report link").replace("&amp;", "&");
     let file = get(&head, &xlsx);
     assert!(file.status == 200 && file.headers.contains("spreadsheetml"), "{xlsx}: {}", file.status);
+    // Performance: the grades at a glance, each a filter; projects 50 to a page, searched.
+    let perf = get(&head, "/performance/2025").body;
+    let rows = |page: &str| {
+        page.split("id=projects>")
+            .nth(1)
+            .and_then(|p| p.split("</table>").next())
+            .map(|t| t.matches("<tr><td>").count())
+    };
+    assert!(
+        perf.contains("优 ") && perf.contains("未评价 ") && rows(&perf).is_some_and(|n| (1..=50).contains(&n)),
+        "{perf}"
+    );
+    let fair = get(&head, &format!("/performance/2025?grade={}", common::urlencode("中"))).body;
+    let table = fair.split("id=projects>").nth(1).and_then(|p| p.split("</table>").next()).expect("projects");
+    assert!(table.contains("<td>中</td>") && !table.contains("<td>优</td>"), "{table}");
     let budget_page = get(&head, "/budget/2025").body;
     let closing = href_after(&budget_page, "/api/v1/budget/2025/closing?format=xlsx").expect("the closing report");
     let file = get(&head, closing);

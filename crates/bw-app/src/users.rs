@@ -977,12 +977,18 @@ pub struct DemoLogin {
 /// One user per role for the demo: the unit roles on the first unit, the department
 /// reviewer on its department, the rest on the whole installation (the outside auditor until
 /// the end of next year). Passwords come from the caller's entropy.
-pub async fn demo_accounts(store: &Store, ctx: &Ctx) -> Result<Vec<DemoLogin>, ActionError> {
+pub async fn demo_accounts(
+    store: &Store,
+    ctx: &Ctx,
+    unit: Option<&str>,
+    busiest: bool,
+) -> Result<Vec<DemoLogin>, ActionError> {
     let tree = org_tree(store).await?;
-    let mut units: Vec<&bw_core::org::OrgNode> =
-        tree.nodes().filter(|n| n.kind == bw_core::org::OrgKind::Unit).collect();
-    units.sort_by(|a, b| a.code.cmp(&b.code));
-    let unit = units.first().ok_or_else(|| invalid("the demo has no units"))?.code.clone();
+    let unit = match unit {
+        Some(u) if tree.get(u).is_some_and(|n| n.kind == bw_core::org::OrgKind::Unit) => u.to_string(),
+        Some(u) => return Err(invalid(format!("{u:?} is not a unit of the organisation"))),
+        None => busiest_unit(store, &tree, busiest).await?,
+    };
     let department = tree.department_of(&unit).map(|d| d.code.clone()).unwrap_or_else(|| unit.clone());
     let until = Date::from_ymd(ctx.today.year() + 1, 12, 31);
     let mut out = Vec::new();
@@ -1013,6 +1019,37 @@ pub async fn demo_accounts(store: &Store, ctx: &Ctx) -> Result<Vec<DemoLogin>, A
     }
     out.sort_by_key(|l| l.role);
     Ok(out)
+}
+
+/// With `busiest`, the unit whose open warnings span the most rules (then the most warnings,
+/// then the smallest code): where a first user of the demo finds a loop of each kind to
+/// walk. Otherwise, or without any warning, the first unit by code.
+async fn busiest_unit(store: &Store, tree: &bw_core::org::OrgTree, busiest: bool) -> Result<String, ActionError> {
+    let rows = sqlx::query(
+        "SELECT unit_code, COUNT(DISTINCT rule), COUNT(*) FROM warnings WHERE unit_code IS NOT NULL AND state = 'open' \
+         GROUP BY unit_code",
+    )
+    .fetch_all(store.pool())
+    .await?;
+    let rows = if busiest { rows } else { Vec::new() };
+    let mut best: Option<(i64, i64, String)> = None;
+    for r in rows {
+        let (code, rules, count): (String, i64, i64) = (r.try_get(0)?, r.try_get(1)?, r.try_get(2)?);
+        let better = match &best {
+            None => true,
+            Some((br, bc, bcode)) => (rules, count) > (*br, *bc) || ((rules, count) == (*br, *bc) && code < *bcode),
+        };
+        if better && tree.get(&code).is_some_and(|n| n.kind == bw_core::org::OrgKind::Unit) {
+            best = Some((rules, count, code));
+        }
+    }
+    if let Some((_, _, code)) = best {
+        return Ok(code);
+    }
+    let mut units: Vec<&bw_core::org::OrgNode> =
+        tree.nodes().filter(|n| n.kind == bw_core::org::OrgKind::Unit).collect();
+    units.sort_by(|a, b| a.code.cmp(&b.code));
+    Ok(units.first().ok_or_else(|| invalid("the demo has no units"))?.code.clone())
 }
 
 /// The answer (status, body) first given to `user`'s request with idempotency `key`.

@@ -896,3 +896,32 @@ async fn a_year_of_payments_raises_the_same_warnings_in_one_file_or_in_random_ba
         );
     }
 }
+
+#[tokio::test]
+async fn the_demo_s_unit_accounts_sit_on_the_unit_with_warnings_of_the_most_rules() {
+    for db in prepared().await {
+        bw_app::monitor::check(&db.store, &ctx(), d("2026-06-30")).await.unwrap();
+        let open = bw_app::monitor::open_warnings(&db.store, Some(2026)).await.unwrap();
+        let mut by_unit: std::collections::BTreeMap<String, (std::collections::BTreeSet<String>, usize)> =
+            Default::default();
+        for w in open.iter().filter(|w| w.state == "open") {
+            if let Some(u) = &w.unit_code {
+                let e = by_unit.entry(u.clone()).or_default();
+                e.0.insert(w.rule.clone());
+                e.1 += 1;
+            }
+        }
+        // Most rules, then most warnings, then the smallest code.
+        let expected = by_unit
+            .iter()
+            .max_by(|a, b| {
+                (a.1.0.len(), a.1.1, std::cmp::Reverse(a.0)).cmp(&(b.1.0.len(), b.1.1, std::cmp::Reverse(b.0)))
+            })
+            .map(|(u, _)| u.clone())
+            .expect("open warnings on units");
+        let logins = bw_app::users::demo_accounts(&db.store, &ctx(), None, true).await.unwrap();
+        let on = |role: bw_core::access::Role| logins.iter().find(|l| l.role == role).map(|l| l.scope.clone());
+        assert_eq!(on(bw_core::access::Role::UnitHandler), Some(expected.clone()), "{}: {by_unit:?}", db.name);
+        assert_eq!(on(bw_core::access::Role::UnitHead), Some(expected), "{}", db.name);
+    }
+}

@@ -148,7 +148,8 @@ pub fn demo_server(
     let mut child = Command::new(env!("CARGO_BIN_EXE_budgetwatch"))
         .arg("--db")
         .arg(db)
-        .args(["demo", "--addr", "127.0.0.1:0", "--payments", payments, "--data"])
+        // The tests name the demo's unit; by default the demo picks the busiest one.
+        .args(["demo", "--addr", "127.0.0.1:0", "--accounts-unit", "990000001001", "--payments", payments, "--data"])
         .arg(data)
         .env_remove("BUDGETWATCH_DB")
         .env("XDG_CONFIG_HOME", config_home(db))
