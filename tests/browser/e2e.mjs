@@ -146,7 +146,7 @@ try {
   await decide.locator('input[name=comment]').fill('同意');
   await decide.locator('input[name=password]').fill(passwords['unit-head']);
   await Promise.all([unitHead.waitForURL(/done=/), decide.locator('button').click()]);
-  check((await unitHead.textContent('[role=status]')).includes('Pending'), 'the step is signed, the next ones open');
+  check((await unitHead.textContent('[role=status]')).includes('等待其余步骤'), 'the step is signed, the next ones open');
   check((await unitHead.textContent('table')).includes('unit-head'), 'the steps name who signed');
   await unitHead.goto(`${url}/performance/2025`);
   check((await unitHead.textContent('main')).includes('失真'), 'the distorted evaluation is flagged');
