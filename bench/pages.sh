@@ -18,6 +18,7 @@ if [ "${REUSE:-0}" != 1 ] || [ ! -s "$OUT/pages-demo.txt" ]; then
   $BW --db "$db" demo --no-serve --payments "$PAYMENTS" --data "$DATA" > "$OUT/pages-demo.txt"
 fi
 password() { awk -v u="$1" '$2 == u { print $4 }' "$OUT/pages-demo.txt"; }
+scope() { awk -v u="$1" '$2 == u { print $6 }' "$OUT/pages-demo.txt"; }
 $BW --db "$db" serve --addr "127.0.0.1:$PORT" > "$OUT/pages-serve.txt" 2>&1 &
 server=$!
 trap 'kill $server 2>/dev/null || true' EXIT
@@ -57,7 +58,7 @@ page bureau-head "/?year=2025"
 page bureau-head "/org/990000?year=2025"
 page unit-handler /inbox
 page unit-handler "$warning"
-page unit-handler "/org/990000001001?year=2025"
+page unit-handler "/org/$(scope unit-handler)?year=2025"
 page audit-discipline /audit
 page bureau-head /budget/2026
 page bureau-head /performance/2025

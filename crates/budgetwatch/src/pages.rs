@@ -361,7 +361,7 @@ fn payment_rows(en: bool, b: &mut String, items: &[browse::PaymentRow], q: &str)
                 .as_deref()
                 .map(esc)
                 .unwrap_or_else(|| t(en, "（个人，已脱敏）", "(individual, withheld)").into()),
-            esc(&p.amount),
+            yuan(&p.amount),
             esc(&p.summary)
         );
     }
@@ -497,7 +497,7 @@ async fn voucher_body(app: &App, caller: &Caller, unit: &str, voucher: &str, w: 
     let rows: Vec<(&str, String)> = vec![
         (t(en, "单位", "Unit"), format!("{} {}", esc(&unit_name), esc(unit))),
         (t(en, "支付日期", "Date"), esc(&p.pay_date)),
-        (t(en, "金额(元)", "Amount (yuan)"), esc(&p.amount)),
+        (t(en, "金额(元)", "Amount (yuan)"), yuan(&p.amount)),
         (t(en, "预算指标", "Indicator"), esc(&p.indicator_code)),
         (t(en, "经济分类", "Economic code"), economic_cell(&p.economic_code)),
         (t(en, "收款人", "Payee"), p.payee_name.as_deref().map(esc).unwrap_or_else(|| withheld.into())),
@@ -1820,6 +1820,11 @@ pub async fn cockpit(
         }
     }
     Ok(b)
+}
+
+/// An amount in yuan as the API writes it ("1234567.80"), with thousands separators.
+fn yuan(amount: &str) -> String {
+    bw_core::Money::parse_yuan(amount).map(|m| m.grouped()).unwrap_or_else(|_| esc(amount))
 }
 
 /// A functional code as a cell: its name (款·项, else 类) and the code beside it.

@@ -158,19 +158,21 @@ pub async fn kpis_of(store: &Store, year: i32, project: &str) -> Result<Vec<Kpi>
     .bind(project.to_string())
     .fetch_all(store.pool())
     .await?;
-    let mut out = Vec::new();
-    for r in rows {
-        out.push(Kpi {
-            code: r.try_get(0)?,
-            name: r.try_get(1)?,
-            category: Category::parse(&r.try_get::<String, _>(2)?).map_err(invalid)?,
-            direction: parse_direction(&r.try_get::<String, _>(3)?).map_err(invalid)?,
-            target: Milli(r.try_get(4)?),
-            weight: u32::try_from(r.try_get::<i64, _>(5)?).unwrap_or(0),
-            actual: r.try_get::<Option<i64>, _>(6)?.map(Milli),
-        });
-    }
-    Ok(out)
+    rows.iter().map(|r| kpi_row(r, 0)).collect()
+}
+
+/// A KPI from a row whose columns from `at` are code, name, category, direction, target,
+/// weight and actual.
+fn kpi_row(r: &bw_store::sqlx::any::AnyRow, at: usize) -> Result<Kpi, ActionError> {
+    Ok(Kpi {
+        code: r.try_get(at)?,
+        name: r.try_get(at + 1)?,
+        category: Category::parse(&r.try_get::<String, _>(at + 2)?).map_err(invalid)?,
+        direction: parse_direction(&r.try_get::<String, _>(at + 3)?).map_err(invalid)?,
+        target: Milli(r.try_get(at + 4)?),
+        weight: u32::try_from(r.try_get::<i64, _>(at + 5)?).unwrap_or(0),
+        actual: r.try_get::<Option<i64>, _>(at + 6)?.map(Milli),
+    })
 }
 
 /// Who evaluated.
@@ -316,12 +318,23 @@ pub async fn results(store: &Store, year: i32) -> Result<YearResults, ActionErro
     {
         evaluations.insert((r.try_get(0)?, r.try_get(1)?), r.try_get(2)?);
     }
+    // Every project's KPIs at once (one query, not one a project).
+    let mut kpis_by_project: BTreeMap<String, Vec<Kpi>> = BTreeMap::new();
+    for r in sqlx::query(
+        "SELECT project_code, code, name, category, direction, target, weight, actual FROM kpis WHERE year = $1 ORDER BY project_code, code",
+    )
+    .bind(i64::from(year))
+    .fetch_all(store.pool())
+    .await?
+    {
+        kpis_by_project.entry(r.try_get(0)?).or_default().push(kpi_row(&r, 1)?);
+    }
     let mut projects = Vec::new();
     let mut per_department: BTreeMap<String, Vec<(Money, Points)>> = BTreeMap::new();
     for r in rows {
         let (code, unit): (String, String) = (r.try_get(0)?, r.try_get(1)?);
         let budget = Money::from_fen(r.try_get::<Option<i64>, _>(2)?.unwrap_or(0));
-        let kpis = kpis_of(store, year, &code).await?;
+        let kpis = kpis_by_project.remove(&code).unwrap_or_default();
         // KPIs without any value reported are no evaluation yet (not a score of 0); once one is
         // reported, a KPI still without its value earns nothing.
         let kpi_score = kpis.iter().any(|k| k.actual.is_some()).then(|| perf::score(&kpis));
