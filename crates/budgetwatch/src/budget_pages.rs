@@ -609,13 +609,21 @@ async fn performance_body(app: &App, caller: &Caller, year: i32, q: &PageQuery) 
     let org = app.org().await?;
     caller.nodes(&org, Permission::ReadBudget, false)?;
     let name = |code: &str| org.get(code).map(|n| n.name.clone()).unwrap_or_else(|| code.to_string());
-    let r = performance::results(&app.store, year).await.map_err(Problem::internal)?;
-    let names: std::collections::HashMap<String, String> = library::list(&app.store)
-        .await
-        .map_err(Problem::internal)?
-        .into_iter()
-        .map(|e| (e.project_code, e.name))
-        .collect();
+    // Both change only with the journal: kept until it grows.
+    let r = app
+        .cached(format!("performance/{year}"), || async {
+            performance::results(&app.store, year).await.map_err(Problem::internal)
+        })
+        .await?;
+    let names = app
+        .cached("project-names".into(), || async {
+            let list = library::list(&app.store).await.map_err(Problem::internal)?;
+            Ok(list
+                .into_iter()
+                .map(|e| (e.project_code, e.name))
+                .collect::<std::collections::HashMap<String, String>>())
+        })
+        .await?;
     let l = lang_q(en);
     let mut b = String::new();
     let _ = write!(
