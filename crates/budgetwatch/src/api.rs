@@ -573,10 +573,14 @@ async fn login(
             r
         }
         Err(users::LoginError::Store(e)) => Problem::internal(e).into_response(),
-        Err(e @ users::LoginError::Locked(_)) => {
-            (StatusCode::TOO_MANY_REQUESTS, Html(login_html(&e.to_string(), &f.next))).into_response()
+        // The page is bilingual, as its labels are.
+        Err(e @ users::LoginError::Locked(until)) => {
+            let zh = format!("登录失败次数过多，请于 {} 后再试。", crate::clock::local_time(until));
+            (StatusCode::TOO_MANY_REQUESTS, Html(login_html(&format!("{zh} {e}"), &f.next))).into_response()
         }
-        Err(e) => (StatusCode::UNAUTHORIZED, Html(login_html(&e.to_string(), &f.next))).into_response(),
+        Err(e) => {
+            (StatusCode::UNAUTHORIZED, Html(login_html(&format!("用户名或密码错误。{e}"), &f.next))).into_response()
+        }
     }
 }
 

@@ -852,6 +852,41 @@ async fn projects_body(app: &App, caller: &Caller, q: &PageQuery) -> Result<Stri
             "Reserve → approved → executing → completed, any of them → retired; only approved and executing projects receive money. Maturity: KPI targets 40, cost estimate 30, documents 30."
         )
     );
+    let projects = library::list(&app.store).await.map_err(Problem::internal)?;
+    let search = q.q.as_deref().map(str::trim).filter(|s| !s.is_empty());
+    let matching: Vec<&library::Entry> = projects
+        .iter()
+        .filter(|p| {
+            caller.check(&org, Permission::ReadBudget, &p.unit_code).is_ok()
+                && !hidden(caller, &org, &classified, &p.unit_code, &p.project_code)
+        })
+        .filter(|p| {
+            search.is_none_or(|x| p.project_code.contains(x) || p.name.contains(x) || name(&p.unit_code).contains(x))
+        })
+        .collect();
+    let pages = matching.len().div_ceil(PROJECT_ROWS).max(1);
+    let page = q.page.unwrap_or(1).clamp(1, pages);
+    let link = |page: usize| {
+        let mut s = format!("/projects?page={page}");
+        if let Some(x) = search {
+            s.push_str(&format!("&q={}", urlencode(x)));
+        }
+        if en {
+            s.push_str("&lang=en");
+        }
+        s
+    };
+    let _ = write!(
+        b,
+        r#"<form method=get class=pick action="/projects"><input name=q value="{}" placeholder="{}" aria-label="{}">{} <button>{}</button> <small>{} {}</small></form>"#,
+        esc(search.unwrap_or("")),
+        t(en, "项目名称、编码或单位", "Project name, code or unit"),
+        t(en, "搜索项目", "Search projects"),
+        if en { "<input type=hidden name=lang value=en>" } else { "" },
+        t(en, "搜索", "Search"),
+        matching.len(),
+        t(en, "个项目", "projects")
+    );
     b.push_str(&head(&[
         t(en, "项目", "Project"),
         t(en, "单位", "Unit"),
@@ -861,11 +896,7 @@ async fn projects_body(app: &App, caller: &Caller, q: &PageQuery) -> Result<Stri
         t(en, "储备到期", "Expires"),
         t(en, "成熟度", "Maturity"),
     ]));
-    let projects = library::list(&app.store).await.map_err(Problem::internal)?;
-    for p in projects.iter().filter(|p| {
-        caller.check(&org, Permission::ReadBudget, &p.unit_code).is_ok()
-            && !hidden(caller, &org, &classified, &p.unit_code, &p.project_code)
-    }) {
+    for p in matching.iter().skip((page - 1) * PROJECT_ROWS).take(PROJECT_ROWS) {
         let tier = match p.status.as_str() {
             "reserve" => t(en, "储备", "reserve"),
             "approved" => t(en, "已批复", "approved"),
@@ -900,5 +931,20 @@ async fn projects_body(app: &App, caller: &Caller, q: &PageQuery) -> Result<Stri
         );
     }
     b.push_str("</tbody></table></div>");
+    if pages > 1 {
+        b.push_str("<p class=pager>");
+        if page > 1 {
+            let _ = write!(b, r#"<a href="{}">{}</a>"#, esc(&link(page - 1)), t(en, "‹ 上一页", "‹ Previous"));
+        }
+        let _ = write!(
+            b,
+            "<b>{}</b>",
+            if en { format!("page {page} of {pages}") } else { format!("第 {page} / {pages} 页") }
+        );
+        if page < pages {
+            let _ = write!(b, r#"<a href="{}">{}</a>"#, esc(&link(page + 1)), t(en, "下一页 ›", "Next ›"));
+        }
+        b.push_str("</p>");
+    }
     Ok(b)
 }

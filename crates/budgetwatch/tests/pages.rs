@@ -72,6 +72,12 @@ fn drill_from_the_cockpit_to_a_voucher_and_act_on_a_warning() {
     let fair = get(&head, &format!("/performance/2025?grade={}", common::urlencode("中"))).body;
     let table = fair.split("id=projects>").nth(1).and_then(|p| p.split("</table>").next()).expect("projects");
     assert!(table.contains("<td>中</td>") && !table.contains("<td>优</td>"), "{table}");
+    // The project library: searched, 50 to a page.
+    let library = get(&head, "/projects").body;
+    let count = |page: &str| page.split("<tbody>").nth(1).map(|t| t.matches("<tr><td>").count()).unwrap_or(0);
+    assert!((1..=50).contains(&count(&library)) && library.contains("个项目"), "{library}");
+    let one = get(&head, "/projects?q=XM99000000100101").body;
+    assert_eq!(count(&one), 1, "{one}");
     let budget_page = get(&head, "/budget/2025").body;
     let closing = href_after(&budget_page, "/api/v1/budget/2025/closing?format=xlsx").expect("the closing report");
     let file = get(&head, closing);
