@@ -3,11 +3,11 @@
 //!
 //! Every check is made here, on the server, against `bw_core::access`: a request outside
 //! the caller's permissions, subtree or data class gets 403 and no data.
-
 use bw_core::refusal::Code;
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
+use crate::text::esc;
 use axum::extract::{FromRequestParts, Path, Query, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
@@ -493,7 +493,7 @@ fn landing(access: &Access) -> String {
     match access.scopes(Permission::ReadBudget).as_slice() {
         [] => "/public".into(),
         [Scope::All] => "/".into(),
-        [one] => format!("/org/{}", crate::pages::segment(one.as_str())),
+        [one] => format!("/org/{}", crate::text::segment(one.as_str())),
         _ => "/".into(),
     }
 }
@@ -608,23 +608,6 @@ async fn logout(State(app): State<App>, headers: HeaderMap, caller: Caller, Form
     );
     r
 }
-
-pub fn esc(s: &str) -> String {
-    let mut o = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => o.push_str("&amp;"),
-            '<' => o.push_str("&lt;"),
-            '>' => o.push_str("&gt;"),
-            '"' => o.push_str("&quot;"),
-            '\'' => o.push_str("&#39;"),
-            c => o.push(c),
-        }
-    }
-    o
-}
-
-// ---- reading ----
 
 #[utoipa::path(get, path = "/api/v1/me", tag = "accounts", responses((status = 200, description = "the caller, their grants, permissions and CSRF token", body = Object)))]
 async fn me(caller: Caller) -> Result<Json<serde_json::Value>, Problem> {

@@ -19,9 +19,10 @@ use bw_app::table::{Cell, Table};
 use bw_audit::benford::{self, Test};
 use bw_core::access::{Permission, Refusal};
 
-use crate::api::{App, Caller, Problem, Via, esc};
-use crate::pages::{evidence_text, head, layout, outcome, problem_page, rule_name, segment, t, urlencode};
-use crate::server::today;
+use crate::api::{App, Caller, Problem, Via};
+use crate::clock::today;
+use crate::text::{esc, head, segment, t, urlencode};
+use crate::web::{evidence_text, layout, outcome, problem_page, rule_name};
 
 pub fn routes() -> Router<App> {
     Router::new()
@@ -454,7 +455,7 @@ async fn download(
         },
         _ => return StatusCode::NOT_FOUND.into_response(),
     };
-    crate::pages::table_file(&tb, format, &format!("audit-{which}-{as_of}"))
+    crate::web::table_file(&tb, format, &format!("audit-{which}-{as_of}"))
 }
 
 fn findings_table(r: &AuditReport, en: bool, name: &dyn Fn(&str) -> String) -> Table {
@@ -562,7 +563,7 @@ struct RecordForm {
 
 /// Records the audit's findings in the warnings inbox and opens the special audits.
 async fn record_form(State(app): State<App>, caller: Caller, Form(f): Form<RecordForm>) -> Response {
-    if let Some(r) = crate::pages::form_csrf(&caller, &f.csrf, "/audit") {
+    if let Some(r) = crate::web::form_csrf(&caller, &f.csrf, "/audit") {
         return r;
     }
     if let Err(p) = guard(&caller, false) {
@@ -572,7 +573,7 @@ async fn record_form(State(app): State<App>, caller: Caller, Form(f): Form<Recor
         Ok(d) => d,
         Err(e) => return Problem::internal(e).into_response(),
     };
-    let ctx = match crate::pages::actor_ctx(&caller, format!("audit as of {as_of}")) {
+    let ctx = match crate::web::actor_ctx(&caller, format!("audit as of {as_of}")) {
         Ok(c) => c,
         Err(p) => return p.into_response(),
     };

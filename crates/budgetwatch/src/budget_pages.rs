@@ -15,8 +15,9 @@ use bw_core::Money;
 use bw_core::access::Permission;
 use bw_core::budget::{Stage, StepState};
 
-use crate::api::{App, Caller, Problem, Via, esc, hidden, signed_in};
-use crate::pages::{form_csrf, head, layout, outcome, problem_page, t, urlencode};
+use crate::api::{App, Caller, Problem, Via, hidden, signed_in};
+use crate::text::{esc, head, t, urlencode};
+use crate::web::{form_csrf, layout, outcome, problem_page};
 
 pub fn routes() -> Router<App> {
     Router::new()
@@ -409,8 +410,8 @@ async fn item_body(app: &App, caller: &Caller, id: i64, q: &PageQuery) -> Result
                     "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td class=n>{}</td></tr>",
                     esc(&line.indicator_code),
                     esc(line.project_code.as_deref().unwrap_or("")),
-                    crate::pages::functional_cell(&line.functional_code),
-                    crate::pages::economic_cell(&line.economic_code),
+                    crate::text::functional_cell(&line.functional_code),
+                    crate::text::economic_cell(&line.economic_code),
                     line.amount.grouped()
                 );
             }
@@ -524,7 +525,7 @@ async fn open_form(
     let Ok(mode) = bw_core::budget::Mode::parse(&f.mode) else {
         return back("error", t(en, "请选择编制方式。", "Choose the mode."));
     };
-    let ctx = match crate::pages::actor_ctx(&caller, format!("budget cycle of {year} opened")) {
+    let ctx = match crate::web::actor_ctx(&caller, format!("budget cycle of {year} opened")) {
         Ok(c) => c,
         Err(p) => return p.into_response(),
     };

@@ -185,7 +185,7 @@ pub(crate) async fn document_response(app: &App, caller: &Caller, id: i64) -> Re
     h.insert(header::CONTENT_TYPE, HeaderValue::from_str(&d.media_type).map_err(Problem::internal)?);
     h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("private, max-age=3600"));
-    let disposition = format!("inline; filename*=UTF-8''{}", crate::pages::urlencode(&d.name));
+    let disposition = format!("inline; filename*=UTF-8''{}", crate::text::urlencode(&d.name));
     h.insert(header::CONTENT_DISPOSITION, HeaderValue::from_str(&disposition).map_err(Problem::internal)?);
     Ok(r)
 }

@@ -13,9 +13,10 @@ use axum::{Form, Router};
 use bw_app::feedback;
 use bw_core::access::Permission;
 
-use crate::api::{App, Caller, Problem, Via, esc};
-use crate::pages::{form_csrf, inquiry_due, layout, t, urlencode};
-use crate::server::today;
+use crate::api::{App, Caller, Problem, Via};
+use crate::clock::today;
+use crate::text::{esc, t, urlencode};
+use crate::web::{form_csrf, inquiry_due, layout};
 
 pub fn routes() -> Router<App> {
     Router::new()
@@ -112,7 +113,7 @@ async fn register(
     if f.password != f.again {
         return again(t(en, "两次输入的密码不一致。", "The two passwords differ."));
     }
-    let ctx = match crate::pages::actor_ctx(&caller, format!("self-registration of {}", f.name.trim())) {
+    let ctx = match crate::web::actor_ctx(&caller, format!("self-registration of {}", f.name.trim())) {
         Ok(c) => c,
         Err(p) => return p.into_response(),
     };
@@ -129,7 +130,7 @@ async fn register(
             Redirect::to(&format!("/login?next=/public/feedback&done={}", urlencode(message))).into_response()
         }
         Ok(Err(bw_app::journal::ActionError::Invalid(m))) => {
-            again(&if en { m } else { crate::pages::account_refusal_zh(&m) })
+            again(&if en { m } else { crate::web::account_refusal_zh(&m) })
         }
         Ok(Err(e)) => Problem::internal(e).into_response(),
         Err(p) => p.into_response(),
@@ -229,7 +230,7 @@ async fn channel_body(
         let mine = feedback::mine(&app.store, user, today()).await.map_err(Problem::internal)?;
         if !mine.is_empty() {
             let _ = write!(b, "<h2 id=mine>{}</h2>", t(en, "我的意见与问询", "What I sent"));
-            b.push_str(&crate::pages::head(&[
+            b.push_str(&crate::text::head(&[
                 t(en, "提交日期", "Sent"),
                 t(en, "类型", "Kind"),
                 t(en, "对象", "About"),
@@ -386,7 +387,7 @@ async fn submit(
         )
         .await;
     }
-    let c = match crate::pages::actor_ctx(&caller, format!("{} by {}", kind.as_str(), caller.access.user)) {
+    let c = match crate::web::actor_ctx(&caller, format!("{} by {}", kind.as_str(), caller.access.user)) {
         Ok(c) => c,
         Err(p) => return p.into_response(),
     };
@@ -445,7 +446,7 @@ async fn moderate(
     if !caller.access.has(Permission::AnswerInquiry) {
         return Problem::from(bw_core::access::Refusal::NoPermission(Permission::AnswerInquiry)).into_response();
     }
-    let c = match crate::pages::actor_ctx(&caller, format!("moderation of feedback {id}")) {
+    let c = match crate::web::actor_ctx(&caller, format!("moderation of feedback {id}")) {
         Ok(c) => c,
         Err(p) => return p.into_response(),
     };
@@ -501,7 +502,7 @@ async fn answer(
     if !caller.access.has(Permission::AnswerInquiry) {
         return Problem::from(bw_core::access::Refusal::NoPermission(Permission::AnswerInquiry)).into_response();
     }
-    let c = match crate::pages::actor_ctx(&caller, format!("answer to feedback {id}")) {
+    let c = match crate::web::actor_ctx(&caller, format!("answer to feedback {id}")) {
         Ok(c) => c,
         Err(p) => return p.into_response(),
     };

@@ -36,7 +36,7 @@ struct When {
 
 impl When {
     fn resolve(&self) -> Result<(i32, u32), Problem> {
-        let t = crate::server::today();
+        let t = crate::clock::today();
         let year = self.year.unwrap_or(t.year());
         crate::api::fiscal_year(year)?;
         let month = match self.month {

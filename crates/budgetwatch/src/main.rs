@@ -24,6 +24,8 @@ mod pages;
 mod portal;
 mod push;
 mod server;
+mod text;
+mod web;
 mod witness;
 
 fn main() -> std::process::ExitCode {

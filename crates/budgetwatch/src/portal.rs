@@ -15,9 +15,10 @@ use bw_app::public::{self, Pair, Portal};
 use bw_app::table::{Cell, Table};
 use bw_core::access::Permission;
 
-use crate::api::{App, Caller, Problem, esc};
-use crate::pages::{layout, urlencode};
-use crate::server::{pct, today, wan};
+use crate::api::{App, Caller, Problem};
+use crate::clock::today;
+use crate::text::{esc, pct, urlencode, wan};
+use crate::web::layout;
 
 pub fn routes() -> Router<App> {
     Router::new().route("/public", get(page)).route("/public/download/{file}", get(download))
@@ -395,7 +396,7 @@ async fn download(State(app): State<App>, Path(file): Path<String>, Query(q): Qu
     let Some(tb) = table(&p, which, en, q.search(), &name) else {
         return StatusCode::NOT_FOUND.into_response();
     };
-    crate::pages::table_file(&tb, format, &format!("{which}-{}-{:02}", p.year, p.month))
+    crate::web::table_file(&tb, format, &format!("{which}-{}-{:02}", p.year, p.month))
 }
 
 /// The portal's tables: departments (searched, paged), functions, the heat map, projects
@@ -471,7 +472,7 @@ fn portal_tables(
         t(en, "按功能分类", "By function"),
         downloads("functions", year, month, "", en)
     );
-    b.push_str(&crate::pages::head(&[
+    b.push_str(&crate::text::head(&[
         t(en, "类", "Class"),
         t(en, "预算", "Budget"),
         t(en, "已支付", "Paid"),
@@ -528,7 +529,7 @@ fn portal_tables(
         t(en, "个项目", "projects"),
         downloads("projects", year, month, search, en)
     );
-    b.push_str(&crate::pages::head(&[
+    b.push_str(&crate::text::head(&[
         t(en, "项目", "Project"),
         t(en, "单位", "Unit"),
         t(en, "状态", "Status"),
@@ -577,7 +578,7 @@ fn portal_tables(
             t(en, "财政部门发布于", "Published by finance on"),
             esc(&published_local(&r.published_at))
         );
-        b.push_str(&crate::pages::head(&[
+        b.push_str(&crate::text::head(&[
             t(en, "名次", "Rank"),
             t(en, "部门", "Department"),
             t(en, "绩效得分", "Result"),
@@ -666,7 +667,7 @@ async fn page(State(app): State<App>, caller: Caller, Query(q): Query<PortalQuer
         if en { r#"<input type=hidden name=lang value=en>"# } else { "" },
         t(en, "查看", "Show")
     );
-    b.push_str(&crate::pages::outcome(q.done.as_deref(), q.error.as_deref()));
+    b.push_str(&crate::web::outcome(q.done.as_deref(), q.error.as_deref()));
     let empty = p.departments.is_empty() && p.projects.is_empty() && p.functions.is_empty();
     if empty {
         let others: Vec<String> = years
@@ -712,7 +713,7 @@ async fn page(State(app): State<App>, caller: Caller, Query(q): Query<PortalQuer
         Err(p) => return p.into_response(),
     };
     for i in &items {
-        let due = format!(" {}", crate::pages::inquiry_due(en, i));
+        let due = format!(" {}", crate::web::inquiry_due(en, i));
         let about = match i.subject.as_str() {
             "*" | "" => t(en, "预算总体情况", "The budget as a whole").to_string(),
             c => org.get(c).map(|n| n.name.clone()).unwrap_or_else(|| c.to_string()),

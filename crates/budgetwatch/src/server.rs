@@ -1,7 +1,6 @@
-//! The web server. This issue's part: the first page (totals by region, execution rate
+//! The web server: the first page (totals by region, execution rate
 //! against time progress, month-end figures from the database), its JSON, and template
 //! downloads. Pages are server-rendered; charts are SVG drawn here.
-
 use anyhow::{Context as _, Result};
 use axum::extract::{Path, Query, State};
 use axum::http::{StatusCode, header};
@@ -14,7 +13,8 @@ use bw_core::template::Kind;
 use bw_store::Store;
 use std::fmt::Write as _;
 
-use crate::api::{App, esc};
+use crate::api::App;
+use crate::text::{bar, esc, group_thousands, magnitude, pct, wan};
 use bw_core::access::Permission;
 
 #[derive(serde::Deserialize, Default, utoipa::IntoParams)]
@@ -148,10 +148,6 @@ pub async fn serve(store: Store, addr: &str) -> Result<()> {
     Ok(())
 }
 
-pub(crate) fn today() -> bw_core::Date {
-    crate::clock::today()
-}
-
 fn internal(e: impl std::fmt::Display) -> Response {
     // Details go to the log, not to the client.
     eprintln!("error: {e}");
@@ -170,9 +166,9 @@ async fn api_overview(State(app): State<App>, Query(q): Query<PageQuery>) -> Res
 
 /// The overview, computed once per journal size (and day, for the default month).
 async fn cached_overview(app: &App, q: &PageQuery) -> Result<std::sync::Arc<Option<Overview>>, crate::api::Problem> {
-    let key = format!("overview/{:?}/{:?}/{}", q.year, q.month, today());
+    let key = format!("overview/{:?}/{:?}/{}", q.year, q.month, crate::clock::today());
     app.cached(key, || async {
-        overview(&app.store, q.year, q.month, today()).await.map_err(crate::api::Problem::internal)
+        overview(&app.store, q.year, q.month, crate::clock::today()).await.map_err(crate::api::Problem::internal)
     })
     .await
 }
@@ -210,36 +206,6 @@ async fn template_download(Path(file): Path<String>) -> Response {
         )
             .into_response()
     }
-}
-
-/// A total as its reader reads it: 亿元 / 万元 / 元 on Chinese pages, million yuan in English.
-pub(crate) fn magnitude(en: bool, m: Money) -> String {
-    if en { m.magnitude_en() } else { m.magnitude_zh() }
-}
-
-/// Amounts on the page in 万元 (10,000 yuan), two decimals, computed in integers.
-pub(crate) fn wan(m: Money) -> String {
-    // 1 wan = 1,000,000 fen; a hundredth of a wan is 10,000 fen (rounded half up).
-    let hundredths = (m.fen().unsigned_abs() + 5_000) / 10_000;
-    let sign = if m.fen() < 0 && hundredths > 0 { "-" } else { "" };
-    format!("{sign}{}.{:02}", group_thousands(hundredths / 100), hundredths % 100)
-}
-
-/// 1234567 → "1,234,567", for reading on screen (inputs never carry separators).
-fn group_thousands(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
-
-pub(crate) fn pct(r: f64) -> String {
-    format!("{:.1}%", r * 100.0)
 }
 
 struct Words {
@@ -335,7 +301,7 @@ async fn index(State(app): State<App>, caller: crate::api::Caller, Query(q): Que
         Some(o) => format!("/?year={}&month={}{}", o.year, o.month, if en { "&lang=en" } else { "" }),
         None => "/".into(),
     };
-    Html(crate::pages::layout(en, w.title, &caller, &here, &body)).into_response()
+    Html(crate::web::layout(en, w.title, &caller, &here, &body)).into_response()
 }
 
 fn curve_svg(o: &Overview) -> String {
@@ -388,17 +354,6 @@ fn curve_svg(o: &Overview) -> String {
     );
     s.push_str("</svg>");
     s
-}
-
-pub(crate) fn bar(rate: f64, progress: f64) -> String {
-    let width = 120.0;
-    let fill = if rate + 0.10 < progress { "#e67e22" } else { "#27ae60" };
-    format!(
-        r##"<svg viewBox="0 0 {width} 12" class="bar" xmlns="http://www.w3.org/2000/svg"><rect width="{width}" height="12" fill="#eee"/><rect width="{:.1}" height="12" fill="{fill}"/><line x1="{:.1}" x2="{:.1}" y1="0" y2="12" stroke="#2c3e50" stroke-width="2"/></svg>"##,
-        width * rate.clamp(0.0, 1.0),
-        width * progress.clamp(0.0, 1.0),
-        width * progress.clamp(0.0, 1.0)
-    )
 }
 
 fn render(w: &Words, en: bool, o: Option<&Overview>, drill: &dyn Fn(&str) -> bool) -> String {
@@ -463,7 +418,7 @@ fn render(w: &Words, en: bool, o: Option<&Overview>, drill: &dyn Fn(&str) -> boo
                     if drill(&r.code) {
                         format!(
                             r#"<a href="/org/{}?year={}&month={}{lang_q}">{}</a>"#,
-                            crate::pages::urlencode(&r.code),
+                            crate::text::urlencode(&r.code),
                             o.year,
                             o.month,
                             esc(&r.name)
@@ -502,21 +457,4 @@ fn render(w: &Words, en: bool, o: Option<&Overview>, drill: &dyn Fn(&str) -> boo
     }
     let _ = write!(body, "<footer>{}: {links}</footer>", esc(w.templates));
     body
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn amounts_in_wan_are_exact() {
-        assert_eq!(wan(Money::from_fen(123_456_789)), "123.46");
-        assert_eq!(wan(Money::from_fen(-100)), "0.00");
-        assert_eq!(wan(Money::from_fen(-1_000_000)), "-1.00");
-        assert_eq!(wan(Money::from_fen(1_000_000)), "1.00");
-        assert_eq!(wan(Money::from_fen(1_728_387_110_000)), "1,728,387.11");
-        assert_eq!(group_thousands(999), "999");
-        assert_eq!(group_thousands(1_000), "1,000");
-        assert_eq!(esc("<a&\"b\">"), "&lt;a&amp;&quot;b&quot;&gt;");
-    }
 }
