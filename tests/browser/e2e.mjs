@@ -71,6 +71,7 @@ try {
   // 1. Drill from the cockpit to a voucher.
   const head = await logIn(browser, url, 'bureau-head', passwords['bureau-head']);
   check(await head.locator('svg.treemap').count() === 1, 'the cockpit shows the treemap');
+  check(await head.locator('p.treemap-legend b').count() === 3, 'the treemap has a legend of its three colours');
   check((await head.textContent('main')).includes('金额最大的疑点支付'), 'the largest payments under warning');
   await shot(head, 'cockpit');
   await head.goto(`${url}/?year=2025`);
@@ -99,7 +100,7 @@ try {
   });
   await Promise.all([handler.waitForURL(/done=/), explain.locator('button').click()]);
   check((await handler.textContent('[role=status]')).includes('已说明，待单位负责人签批'), 'the explanation waits for the head');
-  check((await handler.textContent('table')).includes('user:unit-handler'), 'the life cycle names who explained');
+  check((await handler.textContent('table')).includes('unit-handler'), 'the life cycle names who explained');
   check((await handler.locator('div.text').first().innerText()).includes('\n'), 'the explanation keeps its lines');
   check(await handler.locator('td a[href^="/document/"]').count() === 1, 'the attachment is listed with the step');
   check(await handler.locator('input[name=step][value=judge_violation]').count() === 0, 'a handler does not judge');

@@ -19,8 +19,8 @@ use crate::api::{App, Caller, Problem, Via};
 use crate::clock::today;
 use crate::text::{bar, economic_cell, esc, functional_cell, head, pct, segment, t, urlencode, wan, yuan};
 use crate::web::{
-    account_refusal_zh, actor_ctx, evidence_text, form_csrf, inquiry_due, layout, level_badge, level_name, outcome,
-    problem_page, report_links, rule_name, state_name,
+    account_refusal_zh, actor_ctx, actor_html, evidence_text, form_csrf, inquiry_due, layout, level_badge, level_name,
+    outcome, problem_page, report_links, rule_name, state_name,
 };
 
 pub fn routes() -> Router<App> {
@@ -1031,6 +1031,7 @@ for (const form of document.querySelectorAll('form.step')) {{
     )
     .await
     .map_err(Problem::internal)?;
+    let names = bw_app::users::display_names(&app.store).await.map_err(Problem::internal)?;
     for e in &history {
         let s = |k: &str| e[k].as_str().unwrap_or("").to_string();
         let mut note = format!("<div class=text>{}</div>", esc(&s("note")));
@@ -1055,7 +1056,7 @@ for (const form of document.querySelectorAll('form.step')) {{
             b,
             "<tr><td>{}</td><td>{}</td><td>{}</td><td>{} → {}</td><td class=wrap>{note}</td></tr>",
             esc(&bw_core::Timestamp::parse(&s("at")).map(crate::clock::local_time).unwrap_or_else(|| s("at"))),
-            esc(&s("actor")),
+            actor_html(en, &s("actor"), &names),
             esc(&bw_rules::workflow::Step::parse(&s("action"))
                 .map(|st| step_label(en, st).to_string())
                 .unwrap_or_else(|| s("action"))),
@@ -1497,15 +1498,14 @@ pub async fn cockpit(
                 }
                 let _ = write!(
                     b,
-                    "<h2>{} · {}</h2>{}<p class=note>{}</p>",
+                    "<h2>{} · {}</h2>{}<p class=\"legend treemap-legend\">{} <b style=\"background:#27ae60\"></b>{} <b style=\"background:#e67e22\"></b>{} <b style=\"background:#c0392b\"></b>{}</p>",
                     esc(&root.name),
                     t(en, "预算结构与执行（点击进入）", "Budget and execution (click to enter)"),
                     treemap(&blocks, progress, &q),
-                    t(
-                        en,
-                        "面积为预算；绿色：进度正常，橙色：落后序时进度 10 个百分点以上，红色：20 个百分点以上。",
-                        "Area is budget; green on pace, orange more than 10 points behind time progress, red more than 20."
-                    ),
+                    t(en, "面积为预算。", "Area is budget."),
+                    t(en, "进度正常", "on pace"),
+                    t(en, "落后序时进度 10 个百分点以上", "more than 10 points behind time progress"),
+                    t(en, "落后 20 个百分点以上", "more than 20 points behind"),
                 );
             }
         }

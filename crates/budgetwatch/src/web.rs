@@ -13,6 +13,20 @@ use crate::api::{Caller, Problem, Via};
 use crate::clock::today;
 use crate::text::{esc, t, urlencode};
 
+/// Who took a journaled step, as a reader names them: a person by their display name with
+/// the account beside it, the system's own work by what it is.
+pub(crate) fn actor_html(en: bool, actor: &str, names: &std::collections::HashMap<String, String>) -> String {
+    match actor.split_once(':') {
+        Some(("user", name)) => match names.get(name).filter(|d| d.as_str() != name) {
+            Some(display) => format!("{} <small>{}</small>", esc(display), esc(name)),
+            None => esc(name),
+        },
+        Some(("system", "schedule")) => t(en, "系统（每日定时检查）", "the system (daily check)").to_string(),
+        Some(("system", _)) => t(en, "系统", "the system").to_string(),
+        _ => esc(actor),
+    }
+}
+
 pub(crate) const CSS: &str = r#"
 body{font-family:system-ui,"PingFang SC","Microsoft YaHei","WenQuanYi Micro Hei",sans-serif;margin:0;color:#222;background:#fafafa}
 header{background:#8e1b1b;color:#fff;padding:.6em 1em;display:flex;flex-wrap:wrap;gap:.4em 1em;justify-content:space-between;align-items:center}
@@ -33,7 +47,7 @@ small{color:#888} .note{color:#666;font-size:.85em} footer{padding:1em;color:#66
 dl.kv{display:grid;grid-template-columns:max-content 1fr;gap:.3em 1em;background:#fff;border:1px solid #e5e5e5;padding:.8em}
 dl.kv dt{color:#666} dl.kv dd{margin:0;word-break:break-all}
 .inline{display:inline} .inline button{padding:0 .3em} .docs{display:flex;flex-wrap:wrap;gap:.8em} .docs figure{margin:0;max-width:320px} .docs img{max-width:100%;border:1px solid #ddd} .docs figcaption{font-size:.8em;color:#666;word-break:break-all} .heat{max-width:100%} ol.stages{display:flex;flex-wrap:wrap;gap:.3em;padding:0;list-style:none;counter-reset:st} ol.stages li{background:#fff;border:1px solid #ddd;padding:.2em .6em;border-radius:3px} ol.stages li.now{background:#8e1b1b;color:#fff} ol.stages li.now small{color:#fdd} .feedback{background:#fff;border:1px solid #e5e5e5;padding:.3em .8em;margin:.5em 0}
-.pager{margin:.4em 0;font-size:.9em} .pager a,.pager b{margin-right:.6em} .dl{font-size:.85em;margin-left:.6em} .legend{font-size:.8em;color:#666;display:flex;align-items:center;gap:.4em;margin:.3em 0} .legend i{display:inline-block;width:120px;height:10px;background:linear-gradient(90deg,hsl(4,70%,95%),hsl(4,70%,35%))} .empty{background:#fff;border:1px dashed #ccc;padding:1em;color:#555} td.wrap{white-space:normal;min-width:9em}
+.pager{margin:.4em 0;font-size:.9em} .pager a,.pager b{margin-right:.6em} .dl{font-size:.85em;margin-left:.6em} .legend{font-size:.8em;color:#666;display:flex;flex-wrap:wrap;align-items:center;gap:.4em;margin:.3em 0} .legend b{display:inline-block;width:12px;height:12px;border-radius:2px} .legend i{display:inline-block;width:120px;height:10px;background:linear-gradient(90deg,hsl(4,70%,95%),hsl(4,70%,35%))} .empty{background:#fff;border:1px dashed #ccc;padding:1em;color:#555} td.wrap{white-space:normal;min-width:9em}
 @media (max-width:600px){main{padding:.5em}.bar{width:80px}}
 "#;
 

@@ -281,7 +281,7 @@ fn drill_from_the_cockpit_to_a_voucher_and_act_on_a_warning() {
     assert!(ok.headers.contains("done="), "{}", ok.headers);
     let r = get(&handler, &format!("/warning/{id}"));
     assert!(
-        r.body.contains("user:unit-handler")
+        r.body.contains("单位经办人 <small>unit-handler</small>")
             && r.body.contains("已核实。\n系合同分期付款")
             && r.body.contains("已说明，待单位负责人签批")
             && r.body.contains(&format!(r#"<a href="/document/{doc}">合同扫描件.pdf</a>"#))

@@ -195,6 +195,12 @@ pub async fn add(
     .await
 }
 
+/// Every account's display name, by account name.
+pub async fn display_names(store: &Store) -> Result<std::collections::HashMap<String, String>, ActionError> {
+    let rows = sqlx::query("SELECT name, display_name FROM users").fetch_all(store.pool()).await?;
+    rows.iter().map(|r| Ok((r.try_get(0)?, r.try_get(1)?))).collect()
+}
+
 /// Self-registrations one source address may make in a day.
 pub const REGISTRATIONS_PER_DAY: i64 = 3;
 
