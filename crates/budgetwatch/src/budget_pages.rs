@@ -80,11 +80,6 @@ fn step_state(en: bool, s: StepState) -> &'static str {
     }
 }
 
-/// A user in the journal's form ("user:NAME") as shown.
-fn who(actor: &str) -> &str {
-    actor.strip_prefix("user:").unwrap_or(actor)
-}
-
 async fn year_page(
     State(app): State<App>,
     caller: Caller,
@@ -224,6 +219,7 @@ async fn year_body(app: &App, caller: &Caller, year: i32, q: &PageQuery) -> Resu
         t(en, "编制人", "Author"),
         t(en, "说明", "Note"),
     ]));
+    let people = bw_app::users::display_names(&app.store).await.map_err(Problem::internal)?;
     for (unit, version, total, author, note) in drafts.iter().filter(|d| readable(&d.0)) {
         let _ = write!(
             b,
@@ -231,7 +227,7 @@ async fn year_body(app: &App, caller: &Caller, year: i32, q: &PageQuery) -> Resu
             esc(&name(unit)),
             esc(unit),
             total.grouped(),
-            esc(who(author)),
+            crate::web::actor_html(en, author, &people),
             esc(note)
         );
     }
@@ -294,6 +290,7 @@ async fn item_body(app: &App, caller: &Caller, id: i64, q: &PageQuery) -> Result
     let en = q.en();
     let it = crate::budget_api::readable_item(app, caller, id).await?;
     let org = app.org().await?;
+    let people = bw_app::users::display_names(&app.store).await.map_err(Problem::internal)?;
     let name = |code: &str| org.get(code).map(|n| n.name.clone()).unwrap_or_else(|| code.to_string());
     let l = lang_q(en);
     let mut b = String::new();
@@ -322,7 +319,7 @@ async fn item_body(app: &App, caller: &Caller, id: i64, q: &PageQuery) -> Result
         t(en, "状态", "State"),
         state_label(en, &it.state),
         t(en, "编制人", "Prepared by"),
-        esc(who(&it.prepared_by))
+        crate::web::actor_html(en, &it.prepared_by, &people)
     );
     // The steps and their deadlines.
     let now = crate::clock::now();
@@ -356,8 +353,8 @@ async fn item_body(app: &App, caller: &Caller, id: i64, q: &PageQuery) -> Result
             esc(&s.spec.id),
             step_state(en, s.state),
             esc(&due),
-            esc(who(s.by.as_deref().unwrap_or(""))),
-            s.at.map(|a| a.to_string()).unwrap_or_default(),
+            s.by.as_deref().map(|by| crate::web::actor_html(en, by, &people)).unwrap_or_default(),
+            s.at.map(crate::clock::local_time).unwrap_or_default(),
             esc(&s.comment)
         );
     }

@@ -451,8 +451,9 @@ fn render(w: &Words, en: bool, o: Option<&Overview>, drill: &dyn Fn(&str) -> boo
     for k in Kind::ALL {
         let _ = write!(
             links,
-            r#"<a href="/templates/{0}.csv">{0}.csv</a> <a href="/templates/{0}.xlsx">.xlsx</a> · "#,
-            k.as_str()
+            r#"{1} <a href="/templates/{0}.csv">CSV</a> <a href="/templates/{0}.xlsx">XLSX</a> · "#,
+            k.as_str(),
+            if en { k.as_str() } else { k.zh() }
         );
     }
     let _ = write!(body, "<footer>{}: {links}</footer>", esc(w.templates));

@@ -218,6 +218,9 @@ pub(crate) fn rule_name(en: bool, rule: &str) -> String {
 /// 12.5"), not as JSON. English keeps the keys.
 pub(crate) fn evidence_text(en: bool, evidence: &serde_json::Value) -> String {
     let value = |v: &serde_json::Value| match v {
+        serde_json::Value::String(s) if !en => {
+            bw_rules::evidence_value(s).map(str::to_string).unwrap_or_else(|| s.clone())
+        }
         serde_json::Value::String(s) => s.clone(),
         serde_json::Value::Bool(b) => t(en, if *b { "是" } else { "否" }, if *b { "yes" } else { "no" }).to_string(),
         serde_json::Value::Array(a) => a

@@ -607,6 +607,18 @@ fn the_audit_page_shows_findings_benford_and_scores_and_records_them() {
     assert!(b.contains("本福特定律检验") && b.contains("class=\"chart benford\"") && b.contains("首位数字"), "{b}");
     assert!(b.contains("单位风险评分") && b.contains("发现的问题"));
     assert!(b.contains("href=\"/audit\""), "the audit role finds the page in the navigation");
+    // Every finding's facts read in Chinese: no key or rule word of the analytics shows.
+    let main = b.split("<main>").nth(1).unwrap_or(b);
+    let visible: String = main
+        .split('<')
+        .filter(|p| !p.starts_with("small>") && !p.starts_with("script"))
+        .filter_map(|p| p.split_once('>').map(|(_, t)| t))
+        .collect();
+    let english: std::collections::BTreeSet<&str> = visible
+        .split(|c: char| !(c.is_ascii_alphabetic() || c == '_'))
+        .filter(|w| w.len() >= 3 && !["CSV", "XLSX", "MAD", "PDF"].contains(w))
+        .collect();
+    assert!(english.is_empty(), "English on the audit page: {english:?}");
     // The findings listed lead to their vouchers.
     let voucher = href_after(b, "/voucher/").expect("a finding's voucher");
     let v = request(&addr, "GET", voucher, &[("Cookie", auditor.as_str())], "");
