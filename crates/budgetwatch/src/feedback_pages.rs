@@ -63,7 +63,7 @@ struct RegisterForm {
     again: String,
 }
 
-fn register_html(en: bool, caller: &Caller, f: &RegisterForm, error: Option<&str>) -> String {
+fn register_html(en: bool, f: &RegisterForm, error: Option<&str>) -> String {
     let mut b = format!("<h1>{}</h1>", t(en, "公众注册", "Register"));
     b.push_str(&format!(
         "<p>{}</p>",
@@ -86,13 +86,12 @@ fn register_html(en: bool, caller: &Caller, f: &RegisterForm, error: Option<&str
         t(en, "再次输入密码", "Password again"),
         t(en, "注册", "Register"),
     );
-    let _ = caller;
     b
 }
 
 async fn register_page(caller: Caller, Query(q): Query<Lang>) -> Response {
     let en = q.lang.as_deref() == Some("en");
-    let body = register_html(en, &caller, &RegisterForm::default(), q.error.as_deref());
+    let body = register_html(en, &RegisterForm::default(), q.error.as_deref());
     Html(layout(en, t(en, "注册", "Register"), &caller, "/register", &body)).into_response()
 }
 
@@ -106,7 +105,7 @@ async fn register(
 ) -> Response {
     let en = q.lang.as_deref() == Some("en");
     let again = |message: &str| {
-        let body = register_html(en, &caller, &f, Some(message));
+        let body = register_html(en, &f, Some(message));
         (StatusCode::UNPROCESSABLE_ENTITY, Html(layout(en, t(en, "注册", "Register"), &caller, "/register", &body)))
             .into_response()
     };
