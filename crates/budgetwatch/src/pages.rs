@@ -1666,6 +1666,20 @@ async fn admin_page(State(app): State<App>, caller: Caller, Query(q): Query<Admi
         Via::Session { csrf } => csrf.clone(),
         _ => String::new(),
     };
+    let org = match app.org().await {
+        Ok(o) => o,
+        Err(p) => return p.into_response(),
+    };
+    // A role and a scope as the administrator reads them: names, the ids beside them.
+    let role_name = |id: &str| match bw_core::access::Role::parse(id) {
+        Ok(r) if !en => format!("{} <small>{}</small>", esc(r.zh()), esc(id)),
+        _ => esc(id),
+    };
+    let scope_name = |s: &str| match (s, org.get(s)) {
+        ("*", _) => t(en, "全部组织", "the whole organisation").to_string(),
+        (_, Some(n)) => format!("{} {}", esc(&n.name), esc(s)),
+        _ => esc(s),
+    };
     let mut b = format!("<h1>{}</h1>", t(en, "账号与授权", "Accounts and grants"));
     b.push_str(&outcome(q.done.as_deref(), q.error.as_deref()));
     b.push_str(&head(&[t(en, "用户", "User"), t(en, "单位", "Unit"), t(en, "授权", "Grants"), ""]));
@@ -1676,9 +1690,9 @@ async fn admin_page(State(app): State<App>, caller: Caller, Query(q): Query<Admi
             let _ = write!(
                 grants,
                 r#"<div>{} <small>L{} · {}{until}</small> <form method=post action="/admin/grants/{}/revoke" style="display:inline"><input type=hidden name=csrf value="{}"><button>{}</button></form></div>"#,
-                esc(&g.role),
+                role_name(&g.role),
                 g.level,
-                esc(&g.scope),
+                scope_name(&g.scope),
                 g.id,
                 esc(&csrf),
                 t(en, "撤销", "Revoke")
@@ -1687,7 +1701,10 @@ async fn admin_page(State(app): State<App>, caller: Caller, Query(q): Query<Admi
         let locked = u
             .locked_until
             .as_deref()
-            .map(|l| format!(" <span class=overdue>{} {}</span>", t(en, "锁定至", "locked until"), esc(l)))
+            .map(|l| {
+                let at = bw_core::Timestamp::parse(l).map(crate::clock::local_time).unwrap_or_else(|| l.to_string());
+                format!(" <span class=overdue>{} {}</span>", t(en, "锁定至", "locked until"), esc(&at))
+            })
             .unwrap_or_default();
         let _ = write!(
             b,

@@ -363,6 +363,8 @@ fn drill_from_the_cockpit_to_a_voucher_and_act_on_a_warning() {
     assert!(r.headers.contains("error="), "an outside auditor's grant must end: {}", r.headers);
     let page = get(&admin, "/admin/users").body;
     assert!(page.contains("new.person") && page.contains("unit_finance"));
+    // Roles and scopes by name, the ids beside them.
+    assert!(page.contains("<small>unit_finance</small>") && page.contains("全部组织"), "{page}");
     // A role at or above bureau_reviewer is only requested, and its requester cannot approve
     // it: no buttons for them, and a forged post is refused.
     let r = post("/admin/grants", format!("csrf={csrf}&name=new.person&role=bureau_head&scope=*&until="));
