@@ -64,29 +64,26 @@ struct RegisterForm {
 }
 
 fn register_html(en: bool, f: &RegisterForm, error: Option<&str>) -> String {
-    let mut b = format!("<h1>{}</h1>", t(en, "公众注册", "Register"));
-    b.push_str(&format!(
-        "<p>{}</p>",
-        t(
-            en,
-            "注册后可对公开的预算提出意见或问询（媒体问询在 10 个工作日内答复），并查看自己提交内容的处理情况。提交的内容经审核后公开，公开时只显示化名。",
-            "Registered, you may comment on the published budgets or inquire (media inquiries are answered within 10 working days) and follow what became of them. What you send is published after moderation, under a pseudonym only."
-        )
-    ));
-    outcome(&mut b, None, error);
-    let _ = write!(
-        b,
-        r#"<form method=post action="/register" class=step><label>{} <input name=name required maxlength=64 pattern="[a-z0-9._\-]+" value="{}" autocomplete=username></label><p class=note>{}</p><label>{} <input name=display maxlength=40 value="{}"></label><label>{} <input type=password name=password required minlength=10 autocomplete=new-password></label><label>{} <input type=password name=again required minlength=10 autocomplete=new-password></label><button>{}</button></form>"#,
-        t(en, "用户名", "User name"),
-        esc(&f.name),
-        t(en, "小写字母、数字和 . _ -，最多 64 个字符。", "Lower-case letters, digits and . _ -, at most 64."),
-        t(en, "称呼（可选）", "Display name (optional)"),
-        esc(&f.display),
-        t(en, "密码（至少 10 个字符）", "Password (at least 10 characters)"),
-        t(en, "再次输入密码", "Password again"),
-        t(en, "注册", "Register"),
-    );
-    b
+    crate::web::render(
+        "register.html",
+        minijinja::context! {
+            heading => t(en, "公众注册", "Register"),
+            intro => t(
+                en,
+                "注册后可对公开的预算提出意见或问询（媒体问询在 10 个工作日内答复），并查看自己提交内容的处理情况。提交的内容经审核后公开，公开时只显示化名。",
+                "Registered, you may comment on the published budgets or inquire (media inquiries are answered within 10 working days) and follow what became of them. What you send is published after moderation, under a pseudonym only."
+            ),
+            error => error,
+            name_label => t(en, "用户名", "User name"),
+            name => f.name.as_str(),
+            name_rule => t(en, "小写字母、数字和 . _ -，最多 64 个字符。", "Lower-case letters, digits and . _ -, at most 64."),
+            display_label => t(en, "称呼（可选）", "Display name (optional)"),
+            display => f.display.as_str(),
+            password_label => t(en, "密码（至少 10 个字符）", "Password (at least 10 characters)"),
+            again_label => t(en, "再次输入密码", "Password again"),
+            submit => t(en, "注册", "Register"),
+        },
+    )
 }
 
 async fn register_page(caller: Caller, Query(q): Query<Lang>) -> Response {

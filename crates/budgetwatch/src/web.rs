@@ -53,32 +53,31 @@ dl.kv dt{color:#666} dl.kv dd{margin:0;word-break:break-all}
 
 /// The page around `body`: header with the navigation and the caller, and a language switch.
 pub(crate) fn layout(en: bool, title: &str, caller: &Caller, path_with_query: &str, body: &str) -> String {
-    let mut nav = String::new();
     let lang = if en { "?lang=en" } else { "" };
-    let _ = write!(nav, r#"<a href="/{lang}">{}</a>"#, t(en, "驾驶舱", "Cockpit"));
+    let mut nav: Vec<(String, &str)> = vec![(format!("/{lang}"), t(en, "驾驶舱", "Cockpit"))];
     if caller.user().is_some() {
         if caller.access.has(Permission::ReadWarnings) {
-            let _ = write!(nav, r#"<a href="/inbox{lang}">{}</a>"#, t(en, "预警", "Warnings"));
+            nav.push((format!("/inbox{lang}"), t(en, "预警", "Warnings")));
         }
         if caller.access.has(Permission::Comment) || caller.access.has(Permission::AnswerInquiry) {
-            let _ = write!(nav, r#"<a href="/public/feedback{lang}">{}</a>"#, t(en, "意见与问询", "Feedback"));
+            nav.push((format!("/public/feedback{lang}"), t(en, "意见与问询", "Feedback")));
         }
         if caller.access.has(Permission::ReadBudget) {
             let year = today().year();
-            let _ = write!(nav, r#"<a href="/budget/{year}{lang}">{}</a>"#, t(en, "预算编制", "Budget"));
-            let _ = write!(nav, r#"<a href="/performance/{}{lang}">{}</a>"#, year - 1, t(en, "绩效", "Performance"));
+            nav.push((format!("/budget/{year}{lang}"), t(en, "预算编制", "Budget")));
+            nav.push((format!("/performance/{}{lang}", year - 1), t(en, "绩效", "Performance")));
         }
         if caller.access.has(Permission::Ingest) {
-            let _ = write!(nav, r#"<a href="/import{lang}">{}</a>"#, t(en, "导入", "Import"));
+            nav.push((format!("/import{lang}"), t(en, "导入", "Import")));
         }
         if caller.access.has(Permission::RunAudit) {
-            let _ = write!(nav, r#"<a href="/audit{lang}">{}</a>"#, t(en, "审计", "Audit"));
+            nav.push((format!("/audit{lang}"), t(en, "审计", "Audit")));
         }
         if caller.access.has(Permission::ManageUsers) {
-            let _ = write!(nav, r#"<a href="/admin/users{lang}">{}</a>"#, t(en, "账号", "Accounts"));
+            nav.push((format!("/admin/users{lang}"), t(en, "账号", "Accounts")));
         }
     }
-    let _ = write!(nav, r#"<a href="/public{lang}">{}</a>"#, t(en, "阳光预算", "Public portal"));
+    nav.push((format!("/public{lang}"), t(en, "阳光预算", "Public portal")));
     let switch = if en {
         path_with_query.replace("lang=en", "lang=zh")
     } else if path_with_query.contains('?') {
@@ -86,46 +85,86 @@ pub(crate) fn layout(en: bool, title: &str, caller: &Caller, path_with_query: &s
     } else {
         format!("{path_with_query}?lang=en")
     };
-    let _ = write!(nav, r#"<a href="{}">{}</a>"#, esc(&switch), t(en, "English", "中文"));
-    match (&caller.via, caller.user()) {
-        (Via::Session { csrf }, Some(user)) => {
-            let _ = write!(
-                nav,
-                r#"<span>{}</span><form method="post" action="/logout"><input type="hidden" name="csrf" value="{}"><button>{}</button></form>"#,
-                esc(user),
-                esc(csrf),
-                t(en, "退出", "Log out")
-            );
+    nav.push((switch, t(en, "English", "中文")));
+    let (user, csrf) = match (&caller.via, caller.user()) {
+        (Via::Session { csrf }, Some(user)) => (Some(user), csrf.as_str()),
+        _ => (None, ""),
+    };
+    render(
+        "layout.html",
+        minijinja::context! {
+            lang => if en { "en" } else { "zh-CN" },
+            title => title,
+            css => CSS,
+            nav => nav.iter().map(|(href, label)| minijinja::context! { href => href, label => *label }).collect::<Vec<_>>(),
+            user => user,
+            csrf => csrf,
+            logout => t(en, "退出", "Log out"),
+            login => t(en, "登录", "Log in"),
+            login_href => format!("/login?next={}", urlencode(path_with_query)),
+            body => body,
+        },
+    )
+}
+
+/// The page templates (minijinja; `.html` auto-escaped), compiled into the binary. A page
+/// passes its figures and words; the template says how they are laid out.
+const TEMPLATES: [(&str, &str); 3] = [
+    ("layout.html", include_str!("../templates/layout.html")),
+    ("problem.html", include_str!("../templates/problem.html")),
+    ("register.html", include_str!("../templates/register.html")),
+];
+
+fn templates() -> &'static minijinja::Environment<'static> {
+    static ENV: std::sync::OnceLock<minijinja::Environment<'static>> = std::sync::OnceLock::new();
+    ENV.get_or_init(|| {
+        let mut env = minijinja::Environment::new();
+        // Escaped as every other page text is (`esc`: & < > " '), so that links keep their
+        // slashes as written.
+        env.set_formatter(|out, state, value| {
+            if value.is_safe() || value.is_undefined() {
+                minijinja::escape_formatter(out, state, value)
+            } else {
+                out.write_str(&esc(&value.to_string())).map_err(minijinja::Error::from)
+            }
+        });
+        for (name, text) in TEMPLATES {
+            // A template that does not parse is caught by the tests; here it renders as the
+            // error below.
+            if let Err(e) = env.add_template(name, text) {
+                eprintln!("error: template {name}: {e}");
+            }
         }
-        _ => {
-            let _ = write!(
-                nav,
-                r#"<a href="/login?next={}">{}</a>"#,
-                esc(&urlencode(path_with_query)),
-                t(en, "登录", "Log in")
-            );
+        env
+    })
+}
+
+/// Template `name` rendered with `ctx`; a failure is logged and shown as a short notice.
+pub(crate) fn render(name: &str, ctx: minijinja::Value) -> String {
+    match templates().get_template(name).and_then(|t| t.render(ctx)) {
+        Ok(html) => html,
+        Err(e) => {
+            eprintln!("error: rendering {name}: {e:#}");
+            "<!doctype html><p>页面暂时无法显示（模板错误）。The page cannot be shown (template error).</p>".into()
         }
     }
-    format!(
-        r#"<!doctype html><html lang="{}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>budgetwatch · {}</title><style>{CSS}</style></head><body><header><strong>budgetwatch · {}</strong><nav>{nav}</nav></header><main>{body}</main></body></html>"#,
-        if en { "en" } else { "zh-CN" },
-        esc(title),
-        esc(title)
-    )
 }
 
 /// A refusal or failure as a page (the problem's status, its detail, a way to log in).
 pub(crate) fn problem_page(en: bool, caller: &Caller, here: &str, p: Problem) -> Response {
-    let login = if caller.user().is_none() {
-        format!(r#"<p><a href="/login?next={}">{}</a></p>"#, esc(&urlencode(here)), t(en, "请先登录", "Log in first"))
-    } else {
-        String::new()
-    };
     let detail = match (&p.zh, en) {
         (Some(zh), false) => zh.as_str(),
         _ => p.detail.as_str(),
     };
-    let body = format!("<h1>{}</h1><p class=err>{}</p>{login}", p.status.as_u16(), esc(detail));
+    let body = render(
+        "problem.html",
+        minijinja::context! {
+            status => p.status.as_u16(),
+            detail => detail,
+            login_href => caller.user().is_none().then(|| format!("/login?next={}", urlencode(here))),
+            login => t(en, "请先登录", "Log in first"),
+        },
+    );
     (p.status, Html(layout(en, t(en, "无法显示", "Not shown"), caller, here, &body))).into_response()
 }
 
@@ -299,5 +338,22 @@ pub(crate) fn account_refusal_zh(m: &str) -> String {
         "所选账号或单位不存在".into()
     } else {
         format!("未成功：{m}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_template_parses_and_escapes_what_it_is_given() {
+        for (name, _) in TEMPLATES {
+            assert!(templates().get_template(name).is_ok(), "{name}");
+        }
+        let html = render(
+            "problem.html",
+            minijinja::context! { status => 403, detail => "<script>", login_href => None::<String>, login => "x" },
+        );
+        assert!(html.contains("&lt;script&gt;") && !html.contains("<script>"), "{html}");
     }
 }
