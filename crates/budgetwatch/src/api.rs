@@ -7,7 +7,6 @@ use bw_core::refusal::Code;
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
-use crate::text::esc;
 use axum::extract::{FromRequestParts, Path, Query, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
@@ -460,24 +459,16 @@ pub struct LoginForm {
     done: String,
 }
 
-fn login_html(message: &str, next: &str) -> String {
-    let msg = if message.is_empty() { String::new() } else { format!("<p class=err role=alert>{}</p>", esc(message)) };
-    login_page_html(msg, next)
+fn login_html(error: &str, next: &str) -> String {
+    login_page_html(Some(error).filter(|e| !e.is_empty()), None, next)
 }
 
-fn login_page_html(msg: String, next: &str) -> String {
-    format!(
-        r#"<!doctype html><html lang="zh-CN"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>登录 Log in · budgetwatch</title><style>body{{font-family:system-ui,"Noto Sans CJK SC","WenQuanYi Micro Hei",sans-serif;max-width:22rem;margin:3rem auto;padding:0 1rem}}label{{display:block;margin:.8rem 0 .2rem}}input{{width:100%;padding:.5rem;font-size:1rem;box-sizing:border-box}}button{{margin-top:1rem;padding:.5rem 1.2rem;font-size:1rem}}.err{{color:#b00}}.ok{{color:#1e7b34}}</style></head><body><h1>预算监督 budgetwatch</h1>{msg}<form method="post" action="/login"><input type="hidden" name="next" value="{}"><label for="user">用户名 User</label><input id="user" name="user" autocomplete="username" required><label for="password">密码 Password</label><input id="password" name="password" type="password" autocomplete="current-password" required><button type="submit">登录 Log in</button></form><p><a href="/register">公众注册 Register</a>（提出意见或问询 to comment or inquire）</p></body></html>"#,
-        esc(next)
-    )
+fn login_page_html(error: Option<&str>, done: Option<&str>, next: &str) -> String {
+    crate::templates::render("login.html", minijinja::context! { error => error, done => done, next => next })
 }
 
 async fn login_page(Query(q): Query<LoginForm>) -> Html<String> {
-    if q.done.is_empty() {
-        Html(login_html("", &q.next))
-    } else {
-        Html(login_page_html(format!("<p class=ok role=status>{}</p>", esc(&q.done)), &q.next))
-    }
+    if q.done.is_empty() { Html(login_html("", &q.next)) } else { Html(login_page_html(None, Some(&q.done), &q.next)) }
 }
 
 /// Where a role's daily work is, for a log-in that names no other page: the audit for the

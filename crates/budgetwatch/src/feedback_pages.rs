@@ -64,7 +64,7 @@ struct RegisterForm {
 }
 
 fn register_html(en: bool, f: &RegisterForm, error: Option<&str>) -> String {
-    crate::web::render(
+    crate::templates::render(
         "register.html",
         minijinja::context! {
             heading => t(en, "公众注册", "Register"),

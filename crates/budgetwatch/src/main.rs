@@ -24,6 +24,7 @@ mod pages;
 mod portal;
 mod push;
 mod server;
+mod templates;
 mod text;
 mod web;
 mod witness;

@@ -90,7 +90,7 @@ pub(crate) fn layout(en: bool, title: &str, caller: &Caller, path_with_query: &s
         (Via::Session { csrf }, Some(user)) => (Some(user), csrf.as_str()),
         _ => (None, ""),
     };
-    render(
+    crate::templates::render(
         "layout.html",
         minijinja::context! {
             lang => if en { "en" } else { "zh-CN" },
@@ -107,56 +107,13 @@ pub(crate) fn layout(en: bool, title: &str, caller: &Caller, path_with_query: &s
     )
 }
 
-/// The page templates (minijinja; `.html` auto-escaped), compiled into the binary. A page
-/// passes its figures and words; the template says how they are laid out.
-const TEMPLATES: [(&str, &str); 3] = [
-    ("layout.html", include_str!("../templates/layout.html")),
-    ("problem.html", include_str!("../templates/problem.html")),
-    ("register.html", include_str!("../templates/register.html")),
-];
-
-fn templates() -> &'static minijinja::Environment<'static> {
-    static ENV: std::sync::OnceLock<minijinja::Environment<'static>> = std::sync::OnceLock::new();
-    ENV.get_or_init(|| {
-        let mut env = minijinja::Environment::new();
-        // Escaped as every other page text is (`esc`: & < > " '), so that links keep their
-        // slashes as written.
-        env.set_formatter(|out, state, value| {
-            if value.is_safe() || value.is_undefined() {
-                minijinja::escape_formatter(out, state, value)
-            } else {
-                out.write_str(&esc(&value.to_string())).map_err(minijinja::Error::from)
-            }
-        });
-        for (name, text) in TEMPLATES {
-            // A template that does not parse is caught by the tests; here it renders as the
-            // error below.
-            if let Err(e) = env.add_template(name, text) {
-                eprintln!("error: template {name}: {e}");
-            }
-        }
-        env
-    })
-}
-
-/// Template `name` rendered with `ctx`; a failure is logged and shown as a short notice.
-pub(crate) fn render(name: &str, ctx: minijinja::Value) -> String {
-    match templates().get_template(name).and_then(|t| t.render(ctx)) {
-        Ok(html) => html,
-        Err(e) => {
-            eprintln!("error: rendering {name}: {e:#}");
-            "<!doctype html><p>页面暂时无法显示（模板错误）。The page cannot be shown (template error).</p>".into()
-        }
-    }
-}
-
 /// A refusal or failure as a page (the problem's status, its detail, a way to log in).
 pub(crate) fn problem_page(en: bool, caller: &Caller, here: &str, p: Problem) -> Response {
     let detail = match (&p.zh, en) {
         (Some(zh), false) => zh.as_str(),
         _ => p.detail.as_str(),
     };
-    let body = render(
+    let body = crate::templates::render(
         "problem.html",
         minijinja::context! {
             status => p.status.as_u16(),
@@ -338,22 +295,5 @@ pub(crate) fn account_refusal_zh(m: &str) -> String {
         "所选账号或单位不存在".into()
     } else {
         format!("未成功：{m}")
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn every_template_parses_and_escapes_what_it_is_given() {
-        for (name, _) in TEMPLATES {
-            assert!(templates().get_template(name).is_ok(), "{name}");
-        }
-        let html = render(
-            "problem.html",
-            minijinja::context! { status => 403, detail => "<script>", login_href => None::<String>, login => "x" },
-        );
-        assert!(html.contains("&lt;script&gt;") && !html.contains("<script>"), "{html}");
     }
 }
