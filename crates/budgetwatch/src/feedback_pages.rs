@@ -3,8 +3,6 @@
 //! what became of it there; a moderator publishes or refuses what comes in, and answers. The
 //! portal (`/public`) shows only what was published.
 
-use std::fmt::Write as _;
-
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
@@ -15,8 +13,8 @@ use bw_core::access::Permission;
 
 use crate::api::{App, Caller, Problem, Via};
 use crate::clock::today;
-use crate::text::{esc, t, urlencode};
-use crate::web::{form_csrf, inquiry_due, layout};
+use crate::text::{t, urlencode};
+use crate::web::{form_csrf, layout};
 
 pub fn routes() -> Router<App> {
     Router::new()
@@ -37,15 +35,6 @@ fn csrf_of(caller: &Caller) -> String {
     match &caller.via {
         Via::Session { csrf } => csrf.clone(),
         _ => String::new(),
-    }
-}
-
-fn outcome(b: &mut String, done: Option<&str>, error: Option<&str>) {
-    if let Some(d) = done {
-        let _ = write!(b, "<p class=ok role=status>{}</p>", esc(d));
-    }
-    if let Some(e) = error {
-        let _ = write!(b, "<p class=err role=alert>{}</p>", esc(e));
     }
 }
 
@@ -163,152 +152,99 @@ async fn channel_body(
     done: Option<&str>,
     error: Option<&str>,
 ) -> Result<String, Problem> {
+    use minijinja::context;
     let org = app.org().await?;
-    let csrf = csrf_of(caller);
-    let lang = if en { "?lang=en" } else { "" };
-    let mut b = format!(
-        r#"<p class=crumbs><a href="/public{lang}">{}</a> › <b>{}</b></p><h1>{}</h1>"#,
-        t(en, "阳光预算", "Sunshine budget"),
-        t(en, "意见与问询", "Comments and inquiries"),
-        t(en, "意见与问询", "Comments and inquiries")
-    );
-    outcome(&mut b, done, error);
-    if caller.user().is_none() {
-        let _ = write!(
-            b,
-            r#"<p>{} <a href="/login?next=/public/feedback">{}</a> · <a href="/register">{}</a></p>"#,
-            t(en, "提出意见或问询，请先", "To comment or inquire,"),
-            t(en, "登录", "log in"),
-            t(en, "注册", "register")
-        );
-    } else if caller.access.has(Permission::Comment) {
+    // One item as the lists show it (the author's pseudonym, never the account).
+    let item = |i: &feedback::Item| {
+        let status = match (i.status.as_str(), &i.moderation_note) {
+            ("rejected", Some(n)) => format!("{}：{n}", feedback::status_zh(&i.status)),
+            (s, _) => feedback::status_zh(s).to_string(),
+        };
+        context! {
+            id => i.id,
+            author => i.author.as_str(),
+            kind => kind_name(en, &i.kind),
+            about => subject_name(&org, &i.subject, en),
+            asked_on => i.asked_on.as_str(),
+            body => i.body.as_str(),
+            status => status,
+            answer => i.answer.as_deref(),
+            due_on => i.due_on.as_deref().filter(|_| i.status != "rejected"),
+            overdue => i.overdue,
+        }
+    };
+    let form = (caller.user().is_some() && caller.access.has(Permission::Comment)).then(|| {
         let mut departments: Vec<&bw_core::org::OrgNode> =
             org.nodes().filter(|n| n.kind == bw_core::org::OrgKind::Department).collect();
         departments.sort_by(|a, b| a.code.cmp(&b.code));
-        let mut options = format!(
-            r#"<option value="*"{}>{}</option>"#,
-            if draft.subject.is_empty() || draft.subject == "*" { " selected" } else { "" },
-            t(en, "预算总体情况", "The budget as a whole")
-        );
-        for d in departments {
-            let _ = write!(
-                options,
-                r#"<option value="{}"{}>{}</option>"#,
-                esc(&d.code),
-                if draft.subject == d.code { " selected" } else { "" },
-                esc(&d.name)
-            );
-        }
-        let inquiry = draft.kind == "inquiry";
-        let _ = write!(
-            b,
-            r#"<form method=post action="/public/feedback{lang}" class=step id=ask><input type=hidden name=csrf value="{}"><label>{} <select name=kind><option value=comment{}>{}</option><option value=inquiry{}>{}</option></select></label><label>{} <select name=subject>{options}</select></label><label>{}<textarea name=text rows=6 maxlength={} required>{}</textarea></label><p class=note>{}</p><button>{}</button></form>"#,
-            esc(&csrf),
-            t(en, "类型", "Kind"),
-            if inquiry { "" } else { " selected" },
-            t(en, "意见建议", "Comment"),
-            if inquiry { " selected" } else { "" },
-            t(en, "媒体问询（10 个工作日内答复）", "Media inquiry (answered within 10 working days)"),
-            t(en, "对象", "About"),
-            t(en, "内容", "Text"),
-            feedback::TEXT_MAX,
-            esc(&draft.text),
-            t(
-                en,
-                "提交后经审核公开，公开时只显示化名；问询自提交之日起 10 个工作日内答复。",
-                "Published after moderation under a pseudonym; inquiries are answered within 10 working days."
-            ),
-            t(en, "提交", "Send"),
-        );
-    }
-    // One's own, whatever became of them.
-    if let Some(user) = caller.user() {
-        let mine = feedback::mine(&app.store, user, today()).await.map_err(Problem::internal)?;
-        if !mine.is_empty() {
-            let _ = write!(b, "<h2 id=mine>{}</h2>", t(en, "我的意见与问询", "What I sent"));
-            b.push_str(&crate::text::head(&[
-                t(en, "提交日期", "Sent"),
-                t(en, "类型", "Kind"),
-                t(en, "对象", "About"),
-                t(en, "内容", "Text"),
-                t(en, "状态", "Status"),
-                t(en, "答复", "Answer"),
-            ]));
-            for i in &mine {
-                let status = match (i.status.as_str(), &i.moderation_note) {
-                    ("rejected", Some(n)) => format!("{}：{}", feedback::status_zh(&i.status), esc(n)),
-                    (s, _) => feedback::status_zh(s).to_string(),
-                };
-                let answer = match &i.answer {
-                    Some(a) => format!("<div class=text>{}</div>", esc(a)),
-                    None if i.status != "rejected" => inquiry_due(en, i),
-                    None => String::new(),
-                };
-                let _ = write!(
-                    b,
-                    "<tr><td>{}</td><td>{}</td><td class=wrap>{}</td><td class=wrap><div class=text>{}</div></td><td class=wrap>{status}</td><td class=wrap>{answer}</td></tr>",
-                    esc(&i.asked_on),
-                    kind_name(en, &i.kind),
-                    esc(&subject_name(&org, &i.subject, en)),
-                    esc(&i.body),
-                );
-            }
-            b.push_str("</tbody></table></div>");
-        }
-    }
-    // The moderator's work: what waits for moderation, then the inquiries to answer.
-    if caller.access.has(Permission::AnswerInquiry) {
+        let mut subjects = vec![context! {
+            code => "*",
+            name => t(en, "预算总体情况", "The budget as a whole"),
+            chosen => draft.subject.is_empty() || draft.subject == "*",
+        }];
+        subjects.extend(departments.iter().map(|d| {
+            context! { code => d.code.as_str(), name => d.name.as_str(), chosen => draft.subject == d.code }
+        }));
+        context! { inquiry => draft.kind == "inquiry", subjects => subjects, max => feedback::TEXT_MAX, text => draft.text.as_str() }
+    });
+    let mine = match caller.user() {
+        Some(user) => feedback::mine(&app.store, user, today()).await.map_err(Problem::internal)?,
+        None => Vec::new(),
+    };
+    let moderator = caller.access.has(Permission::AnswerInquiry);
+    let (pending, open) = if moderator {
         let pending = feedback::pending(&app.store, today()).await.map_err(Problem::internal)?;
-        let _ = write!(
-            b,
-            "<h2 id=moderation>{} <small>{}</small></h2>",
-            t(en, "待审核", "Waiting for moderation"),
-            pending.len()
-        );
-        for i in &pending {
-            let _ = write!(
-                b,
-                r#"<div class=feedback id=fb{id}><p><b>{}</b> {} · {} · {}</p><div class=text>{}</div><form method=post action="/public/feedback/{id}/moderate{lang}" class=inline><input type=hidden name=csrf value="{}"><input type=hidden name=publish value=yes><button>{}</button></form> <form method=post action="/public/feedback/{id}/moderate{lang}" class=inline><input type=hidden name=csrf value="{}"><input type=hidden name=publish value=no><input name=note required placeholder="{}" aria-label="{}"> <button>{}</button></form></div>"#,
-                esc(&i.author),
-                kind_name(en, &i.kind),
-                esc(&subject_name(&org, &i.subject, en)),
-                esc(&i.asked_on),
-                esc(&i.body),
-                esc(&csrf),
-                t(en, "审核通过并公开", "Publish"),
-                esc(&csrf),
-                t(en, "不予公开的理由", "Reason for not publishing"),
-                t(en, "不予公开的理由", "Reason for not publishing"),
-                t(en, "不予公开", "Do not publish"),
-                id = i.id,
-            );
-        }
         let open = feedback::unanswered(&app.store, today()).await.map_err(Problem::internal)?;
-        let open: Vec<&feedback::Item> = open.iter().filter(|i| i.status == "published").collect();
-        let _ = write!(
-            b,
-            "<h2 id=answer>{} <small>{}</small></h2>",
-            t(en, "待答复的问询", "Inquiries to answer"),
-            open.len()
-        );
-        for i in open {
-            let _ = write!(
-                b,
-                r#"<div class=feedback id=fb{id}><p><b>{}</b> {} · {} · {} {}</p><div class=text>{}</div><form method=post action="/public/feedback/{id}/answer{lang}" class=step><input type=hidden name=csrf value="{}"><label>{}<textarea name=text rows=4 required></textarea></label><button>{}</button></form></div>"#,
-                esc(&i.author),
-                kind_name(en, &i.kind),
-                esc(&subject_name(&org, &i.subject, en)),
-                esc(&i.asked_on),
-                inquiry_due(en, i),
-                esc(&i.body),
-                esc(&csrf),
-                t(en, "答复", "Answer"),
-                t(en, "答复并公开", "Answer"),
-                id = i.id,
-            );
-        }
-    }
-    Ok(b)
+        (pending, open.into_iter().filter(|i| i.status == "published").collect())
+    } else {
+        (Vec::new(), Vec::new())
+    };
+    let words = context! {
+        portal => t(en, "阳光预算", "Sunshine budget"),
+        title => t(en, "意见与问询", "Comments and inquiries"),
+        first => t(en, "提出意见或问询，请先", "To comment or inquire,"),
+        log_in => t(en, "登录", "log in"),
+        register => t(en, "注册", "register"),
+        kind => t(en, "类型", "Kind"),
+        comment => t(en, "意见建议", "Comment"),
+        inquiry => t(en, "媒体问询（10 个工作日内答复）", "Media inquiry (answered within 10 working days)"),
+        about => t(en, "对象", "About"),
+        text => t(en, "内容", "Text"),
+        note => t(
+            en,
+            "提交后经审核公开，公开时只显示化名；问询自提交之日起 10 个工作日内答复。",
+            "Published after moderation under a pseudonym; inquiries are answered within 10 working days."
+        ),
+        send => t(en, "提交", "Send"),
+        mine => t(en, "我的意见与问询", "What I sent"),
+        sent => t(en, "提交日期", "Sent"),
+        status => t(en, "状态", "Status"),
+        answer => t(en, "答复", "Answer"),
+        overdue => t(en, "已逾期，应于", "overdue, due"),
+        due => t(en, "答复期限", "due"),
+        moderation => t(en, "待审核", "Waiting for moderation"),
+        publish => t(en, "审核通过并公开", "Publish"),
+        reason => t(en, "不予公开的理由", "Reason for not publishing"),
+        refuse => t(en, "不予公开", "Do not publish"),
+        to_answer => t(en, "待答复的问询", "Inquiries to answer"),
+        answer_send => t(en, "答复并公开", "Answer"),
+    };
+    Ok(crate::templates::render(
+        "feedback.html",
+        context! {
+            w => words,
+            lang => if en { "?lang=en" } else { "" },
+            done => done,
+            error => error,
+            anonymous => caller.user().is_none(),
+            form => form,
+            csrf => csrf_of(caller),
+            mine => mine.iter().map(item).collect::<Vec<_>>(),
+            moderator => moderator,
+            pending => pending.iter().map(item).collect::<Vec<_>>(),
+            open => open.iter().map(item).collect::<Vec<_>>(),
+        },
+    ))
 }
 
 fn kind_name(en: bool, kind: &str) -> &'static str {

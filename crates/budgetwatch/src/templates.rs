@@ -3,7 +3,8 @@
 //! out. It depends on nothing of the web layer, so any module may render.
 
 /// The templates by name.
-const TEMPLATES: [(&str, &str); 4] = [
+const TEMPLATES: [(&str, &str); 5] = [
+    ("feedback.html", include_str!("../templates/feedback.html")),
     ("layout.html", include_str!("../templates/layout.html")),
     ("login.html", include_str!("../templates/login.html")),
     ("problem.html", include_str!("../templates/problem.html")),
