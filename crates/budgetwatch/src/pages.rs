@@ -1181,71 +1181,28 @@ async fn import_page(caller: Caller, Query(q): Query<LangQuery>) -> Response {
         );
         return problem_page(en, &caller, "/import", p);
     }
-    let body = format!(
-        r#"<h1>{}</h1><p>{} <a href="/templates/payments.csv">payments.csv</a> · <a href="/templates/payments.xlsx">payments.xlsx</a> · <a href="/templates/revenues.csv">revenues.csv</a> · <a href="/templates/revenues.xlsx">revenues.xlsx</a></p>
-<form id=upload><label>{} <select id=kind><option value=payments>{}</option><option value=revenues>{}</option></select></label> <input type=file id=file name=file accept=".csv,.xlsx,text/csv,application/vnd.openxmlformats-officedocument.spreadsheetml.sheet" required> <button>{}</button></form>
-<p class=note>{}</p>
-<div id=result aria-live=polite></div>
-<script>
-document.getElementById('upload').addEventListener('submit', async (e) => {{
-  e.preventDefault();
-  const out = document.getElementById('result');
-  const file = document.getElementById('file').files[0];
-  if (!file) return;
-  out.textContent = '…';
-  const kind = document.getElementById('kind').value;
-  const r = await fetch('/import/file?kind=' + kind + '&name=' + encodeURIComponent(file.name), {{method: 'POST', headers: {{'Content-Type': 'application/octet-stream', 'X-CSRF-Token': '{}'}}, body: file}});
-  const j = await r.json();
-  out.innerHTML = '';
-  const p = document.createElement('p');
-  if (r.ok) {{
-    p.className = 'ok';
-    p.textContent = '{} ' + j.rows + ' · {} ' + j.added + ' · {} ' + j.unchanged + ' · {} ' + j.warnings.length;
-    out.appendChild(p);
-  }} else {{
-    p.className = 'err';
-    p.textContent = j.detail;
-    out.appendChild(p);
-    if (j.errors && j.errors.length) {{
-      const t = document.createElement('table');
-      t.innerHTML = '<thead><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr></thead>';
-      const b = document.createElement('tbody');
-      for (const x of j.errors) {{
-        const tr = document.createElement('tr');
-        for (const v of [x.row ?? '', x.column || x.field || '', x.reason || '', x.message]) {{ const td = document.createElement('td'); td.textContent = v; tr.appendChild(td); }}
-        b.appendChild(tr);
-      }}
-      t.appendChild(b);
-      t.className = 'row-errors';
-      const d = document.createElement('div');
-      d.className = 'scroll';
-      d.appendChild(t);
-      out.appendChild(d);
-    }}
-  }}
-}});
-</script>"#,
-        t(en, "导入数据", "Import"),
-        t(en, "按标准模板填写（CSV 或 XLSX）：", "Fill in the standard template (CSV or XLSX):"),
-        t(en, "类型", "Kind"),
-        t(en, "支付", "Payments"),
-        t(en, "收入", "Revenues"),
-        t(en, "上传", "Upload"),
-        t(
+    let words = minijinja::context! {
+        title => t(en, "导入数据", "Import"),
+        fill => t(en, "按标准模板填写（CSV 或 XLSX）：", "Fill in the standard template (CSV or XLSX):"),
+        kind => t(en, "类型", "Kind"),
+        payments => t(en, "支付", "Payments"),
+        revenues => t(en, "收入", "Revenues"),
+        upload => t(en, "上传", "Upload"),
+        note => t(
             en,
             "CSV 须为 UTF-8 编码（Excel 中“另存为 CSV UTF-8”）；GBK 编码的文件会被拒绝而不会被误读。整个文件要么全部导入，要么一行也不导入；已导入的凭证再次导入不会重复入账。",
             "CSV in UTF-8 (Excel: Save as CSV UTF-8); a GBK file is refused, never misread. A file is imported whole or not at all; vouchers already recorded are not recorded twice."
         ),
-        esc(&csrf),
-        t(en, "共", "rows"),
-        t(en, "新增", "added"),
-        t(en, "已存在", "already recorded"),
-        t(en, "触发预警", "warnings"),
-        t(en, "行", "Row"),
-        t(en, "列", "Column"),
-        t(en, "原因", "Reason"),
-        t(en, "说明", "Detail"),
-    );
+        rows => t(en, "共", "rows"),
+        added => t(en, "新增", "added"),
+        unchanged => t(en, "已存在", "already recorded"),
+        warnings => t(en, "触发预警", "warnings"),
+        row => t(en, "行", "Row"),
+        column => t(en, "列", "Column"),
+        reason => t(en, "原因", "Reason"),
+        detail => t(en, "说明", "Detail"),
+    };
+    let body = crate::templates::render("import.html", minijinja::context! { w => words, csrf => csrf });
     Html(layout(en, t(en, "导入", "Import"), &caller, "/import", &body)).into_response()
 }
 

@@ -3,8 +3,9 @@
 //! out. It depends on nothing of the web layer, so any module may render.
 
 /// The templates by name.
-const TEMPLATES: [(&str, &str); 5] = [
+const TEMPLATES: [(&str, &str); 6] = [
     ("feedback.html", include_str!("../templates/feedback.html")),
+    ("import.html", include_str!("../templates/import.html")),
     ("layout.html", include_str!("../templates/layout.html")),
     ("login.html", include_str!("../templates/login.html")),
     ("problem.html", include_str!("../templates/problem.html")),

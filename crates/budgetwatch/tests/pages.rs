@@ -146,7 +146,7 @@ fn drill_from_the_cockpit_to_a_voucher_and_act_on_a_warning() {
     // back by the file's own row numbers with the reason and the column in Chinese.
     let csrf_of = |cookie: &str| {
         let page = get(cookie, "/import").body;
-        page.split("'X-CSRF-Token': '").nth(1).and_then(|s| s.split('\'').next()).expect("csrf").to_string()
+        page.split("CSRF = \"").nth(1).and_then(|s| s.split('"').next()).expect("csrf").to_string()
     };
     let token = csrf_of(&handler);
     let upload = |name: &str, bytes: &[u8]| {
