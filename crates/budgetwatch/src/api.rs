@@ -244,6 +244,26 @@ pub struct Caller {
 }
 
 impl Caller {
+    /// The context of what the caller does: as `user:NAME`, now, today in the installation's
+    /// zone, with `reason` (the action's own default when `None`) and fresh randomness.
+    pub(crate) fn ctx(&self, reason: Option<String>) -> Result<bw_app::Ctx, Problem> {
+        Ok(bw_app::Ctx {
+            actor: format!("user:{}", self.access.user),
+            at: crate::clock::now(),
+            today: crate::clock::today(),
+            reason,
+            entropy: crate::clock::random_seed().map_err(Problem::internal)?,
+        })
+    }
+
+    /// The session's CSRF token; empty for an API token or nobody.
+    pub(crate) fn csrf(&self) -> &str {
+        match &self.via {
+            Via::Session { csrf } => csrf,
+            _ => "",
+        }
+    }
+
     pub fn user(&self) -> Option<&str> {
         if self.access.user.is_empty() { None } else { Some(&self.access.user) }
     }
@@ -1007,16 +1027,16 @@ pub(crate) async fn take_step(
     }
     // The attachments a step names: documents attached to this warning, by id.
     let mut files = Vec::new();
-    for doc in attachments {
-        let found = bw_app::documents::get(&app.store, *doc).await.map_err(Problem::internal)?;
-        match found {
-            Some((d, _))
-                if d.kind == bw_app::documents::DocKind::WarningAttachment.as_str()
-                    && d.subject == bw_app::documents::warning_subject(id) =>
-            {
-                files.push((d.name, d.sha256))
-            }
-            _ => return Err(field_problem("attachments", &format!("document {doc} is not attached to warning {id}"))),
+    if !attachments.is_empty() {
+        use bw_app::documents::{self, DocKind};
+        let attached = documents::list(&app.store, DocKind::WarningAttachment, &documents::warning_subject(id))
+            .await
+            .map_err(Problem::internal)?;
+        for doc in attachments {
+            let Some(d) = attached.iter().find(|d| d.id == *doc) else {
+                return Err(field_problem("attachments", &format!("document {doc} is not attached to warning {id}")));
+            };
+            files.push((d.name.clone(), d.sha256.clone()));
         }
     }
     let actor = format!("user:{}", caller.access.user);
@@ -1050,13 +1070,7 @@ pub(crate) async fn take_step(
         Some(r) => bw_core::Money::parse_yuan(r).map_err(|e| field_problem("returned", &e.to_string()))?,
         None => bw_core::Money::from_fen(0),
     };
-    let ctx = bw_app::Ctx {
-        actor,
-        at: crate::clock::now(),
-        today: crate::clock::today(),
-        reason: Some(format!("{} on warning {id}", step.name())),
-        entropy: crate::clock::random_seed().map_err(Problem::internal)?,
-    };
+    let ctx = caller.ctx(Some(format!("{} on warning {id}", step.name())))?;
     let (store, note) = (app.store.clone(), note.to_string());
     let stepped =
         off_thread(move |rt| rt.block_on(bw_app::monitor::step(&store, &ctx, id, step, &note, &files, returned)))
@@ -1148,17 +1162,6 @@ pub(crate) async fn precheck(
     Ok(())
 }
 
-/// The context of records `caller` sends.
-pub(crate) fn ingest_ctx(caller: &Caller, source: &str) -> Result<bw_app::Ctx, Problem> {
-    Ok(bw_app::Ctx {
-        actor: format!("user:{}", caller.access.user),
-        at: crate::clock::now(),
-        today: crate::clock::today(),
-        reason: Some(format!("{source} by {}", caller.access.user)),
-        entropy: crate::clock::random_seed().map_err(Problem::internal)?,
-    })
-}
-
 /// A refused import's rows, numbered as the request's records (record n is file row n + 1).
 pub(crate) type Refusals = Vec<(u64, Option<String>, Code, String)>;
 
@@ -1229,7 +1232,7 @@ pub(crate) fn refused(errors: Refusals, more: usize) -> Problem {
 /// content is left as it is) and journal as `budgetwatch import`.
 async fn ingest(app: &App, caller: &Caller, kind: Kind, records: Records, source: &str) -> Result<Response, Problem> {
     precheck(app, caller, kind, &records, source).await?;
-    let ctx = ingest_ctx(caller, source)?;
+    let ctx = caller.ctx(Some(format!("{source} by {}", caller.access.user)))?;
     match import_records(app, ctx, kind, &records, source).await? {
         Ok(r) => {
             let raised = browse::warnings_between(&app.store, r.journal_first, r.journal_end)
@@ -1307,7 +1310,7 @@ async fn post_one(app: &App, caller: &Caller, kind: Kind, body: &[u8]) -> Result
         // Single payments posted together are committed together (`group`).
         let records = vec![record];
         precheck(app, caller, kind, &records, "request").await?;
-        let ctx = ingest_ctx(caller, "request")?;
+        let ctx = caller.ctx(Some(format!("request by {}", caller.access.user)))?;
         let record = records.into_iter().next().ok_or_else(|| Problem::bad_request("no payment"))?;
         return crate::group::submit(app, ctx, record).await;
     }

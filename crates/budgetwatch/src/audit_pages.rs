@@ -19,7 +19,7 @@ use bw_app::table::{Cell, Table};
 use bw_audit::benford::{self, Test};
 use bw_core::access::{Permission, Refusal};
 
-use crate::api::{App, Caller, Problem, Via};
+use crate::api::{App, Caller, Problem};
 use crate::clock::today;
 use crate::text::{esc, head, segment, t, urlencode};
 use crate::web::{evidence_text, layout, outcome, problem_page, rule_name};
@@ -206,10 +206,7 @@ async fn body(app: &App, caller: &Caller, q: &AuditQuery, en: bool) -> Result<St
         )
     );
     b.push_str(&outcome(q.done.as_deref(), q.error.as_deref()));
-    let csrf = match &caller.via {
-        Via::Session { csrf } => csrf.clone(),
-        _ => String::new(),
-    };
+    let csrf = caller.csrf().to_string();
     let _ = write!(
         b,
         r#"<form method=post action="/audit/record" class=actions><input type=hidden name=csrf value="{}"><button>{}</button></form>"#,
@@ -573,7 +570,7 @@ async fn record_form(State(app): State<App>, caller: Caller, Form(f): Form<Recor
         Ok(d) => d,
         Err(e) => return Problem::internal(e).into_response(),
     };
-    let ctx = match crate::web::actor_ctx(&caller, format!("audit as of {as_of}")) {
+    let ctx = match caller.ctx(Some(format!("audit as of {as_of}"))) {
         Ok(c) => c,
         Err(p) => return p.into_response(),
     };

@@ -54,7 +54,7 @@ async fn set_workflows(
 ) -> Result<Json<serde_json::Value>, Problem> {
     on_everything(&caller, Permission::ChangeSettings)?;
     let w: bw_core::budget::Workflows = serde_json::from_value(b).map_err(|e| field_problem("body", &e.to_string()))?;
-    let (store, c, x) = (app.store.clone(), ctx(&caller, None)?, w.clone());
+    let (store, c, x) = (app.store.clone(), caller.ctx(None)?, w.clone());
     off_thread(move |rt| rt.block_on(budget::set_workflows(&store, &c, &x))).await?.map_err(refused)?;
     Ok(Json(json!(w)))
 }
@@ -103,7 +103,7 @@ async fn closing_preview(
 async fn close_year(State(app): State<App>, caller: Caller, Path(year): Path<i32>) -> Result<Response, Problem> {
     crate::api::fiscal_year(year)?;
     on_everything(&caller, Permission::ApproveBudget)?;
-    let (store, c) = (app.store.clone(), ctx(&caller, None)?);
+    let (store, c) = (app.store.clone(), caller.ctx(None)?);
     let r = off_thread(move |rt| rt.block_on(budget::close_year(&store, &c, year))).await?.map_err(refused)?;
     Ok((StatusCode::CREATED, Json(json!(r))).into_response())
 }
@@ -189,7 +189,7 @@ async fn set_kpis(
             actual: None,
         });
     }
-    let (store, c, p) = (app.store.clone(), ctx(&caller, None)?, project.clone());
+    let (store, c, p) = (app.store.clone(), caller.ctx(None)?, project.clone());
     let n = kpis.len();
     off_thread(move |rt| rt.block_on(bw_app::performance::set_kpis(&store, &c, year, &p, &kpis)))
         .await?
@@ -213,7 +213,7 @@ async fn record_actual(
     crate::api::fiscal_year(year)?;
     project_unit(&app, &caller, &project, Permission::PrepareBudget).await?;
     let v = bw_core::performance::Milli::parse(&b.value).map_err(|e| field_problem("value", &e))?;
-    let (store, c, p, k) = (app.store.clone(), ctx(&caller, None)?, project.clone(), code.clone());
+    let (store, c, p, k) = (app.store.clone(), caller.ctx(None)?, project.clone(), code.clone());
     off_thread(move |rt| rt.block_on(bw_app::performance::record_actual(&store, &c, year, &p, &k, v)))
         .await?
         .map_err(refused)?;
@@ -245,7 +245,7 @@ async fn record_evaluation(
         bw_app::performance::Evaluator::ThirdParty => on_everything(&caller, Permission::PrepareBudget)?,
     }
     let score = bw_core::performance::parse_points(&b.score).map_err(|e| field_problem("score", &e))?;
-    let (store, c, p) = (app.store.clone(), ctx(&caller, None)?, project.clone());
+    let (store, c, p) = (app.store.clone(), caller.ctx(None)?, project.clone());
     off_thread(move |rt| rt.block_on(bw_app::performance::evaluate(&store, &c, year, &p, by, score)))
         .await?
         .map_err(refused)?;
@@ -262,7 +262,7 @@ async fn record_satisfaction(
     crate::api::fiscal_year(year)?;
     on_everything(&caller, Permission::PrepareBudget)?;
     let score = bw_core::performance::parse_points(&b.score).map_err(|e| field_problem("score", &e))?;
-    let (store, c, d) = (app.store.clone(), ctx(&caller, None)?, department.clone());
+    let (store, c, d) = (app.store.clone(), caller.ctx(None)?, department.clone());
     off_thread(move |rt| rt.block_on(bw_app::performance::record_satisfaction(&store, &c, year, &d, score)))
         .await?
         .map_err(refused)?;
@@ -273,7 +273,7 @@ async fn record_satisfaction(
 async fn propose(State(app): State<App>, caller: Caller, Path(year): Path<i32>) -> Result<Response, Problem> {
     crate::api::fiscal_year(year)?;
     on_everything(&caller, Permission::PrepareBudget)?;
-    let (store, c) = (app.store.clone(), ctx(&caller, None)?);
+    let (store, c) = (app.store.clone(), caller.ctx(None)?);
     let saved =
         off_thread(move |rt| rt.block_on(bw_app::performance::propose(&store, &c, year))).await?.map_err(refused)?;
     let items: Vec<_> = saved.iter().map(|(u, v)| json!({"unit_code": u, "version": v})).collect();
@@ -343,7 +343,7 @@ async fn request_adjustment(
         emergency: b.emergency,
         reserve,
     };
-    let (store, c) = (app.store.clone(), ctx(&caller, None)?);
+    let (store, c) = (app.store.clone(), caller.ctx(None)?);
     let done = off_thread(move |rt| rt.block_on(budget::request_adjustment(&store, &c, &r))).await?.map_err(refused)?;
     let body = match done {
         budget::Adjusted::Automatic { id, rule, amount } => {
@@ -362,16 +362,6 @@ pub(crate) fn refused(e: ActionError) -> Problem {
         ActionError::Invalid(m) => Problem::new(StatusCode::CONFLICT, "conflict", m),
         e => Problem::internal(e),
     }
-}
-
-pub(crate) fn ctx(caller: &Caller, reason: Option<String>) -> Result<bw_app::Ctx, Problem> {
-    Ok(bw_app::Ctx {
-        actor: format!("user:{}", caller.access.user),
-        at: crate::clock::now(),
-        today: crate::clock::today(),
-        reason,
-        entropy: crate::clock::random_seed().map_err(Problem::internal)?,
-    })
 }
 
 /// `p` on the whole organisation (the finance bureau's own acts on a year).
@@ -420,7 +410,7 @@ async fn open_year(
     crate::api::fiscal_year(year)?;
     on_everything(&caller, Permission::PrepareBudget)?;
     let mode = Mode::parse(&b.mode).map_err(|e| field_problem("mode", &e))?;
-    let (store, c) = (app.store.clone(), ctx(&caller, None)?);
+    let (store, c) = (app.store.clone(), caller.ctx(None)?);
     off_thread(move |rt| rt.block_on(budget::open_cycle(&store, &c, year, mode))).await?.map_err(refused)?;
     Ok((StatusCode::CREATED, Json(json!({"year": year, "mode": mode.as_str(), "stage": "research"}))).into_response())
 }
@@ -441,7 +431,7 @@ async fn advance_year(
     crate::api::fiscal_year(year)?;
     on_everything(&caller, Permission::ApproveBudget)?;
     let to = Stage::parse(&b.to).map_err(|e| field_problem("to", &e))?;
-    let (store, c) = (app.store.clone(), ctx(&caller, None)?);
+    let (store, c) = (app.store.clone(), caller.ctx(None)?);
     let a = off_thread(move |rt| rt.block_on(budget::advance(&store, &c, year, to))).await?.map_err(refused)?;
     Ok(Json(json!({"year": year, "stage": a.stage.as_str(), "indicators": a.indicators})))
 }
@@ -462,7 +452,7 @@ async fn set_control(
     crate::api::fiscal_year(year)?;
     on_everything(&caller, Permission::PrepareBudget)?;
     let amount = bw_core::Money::parse_yuan(&b.amount).map_err(|e| field_problem("amount", &e.to_string()))?;
-    let (store, c, d) = (app.store.clone(), ctx(&caller, None)?, department.clone());
+    let (store, c, d) = (app.store.clone(), caller.ctx(None)?, department.clone());
     off_thread(move |rt| rt.block_on(budget::set_control(&store, &c, year, &d, amount))).await?.map_err(refused)?;
     Ok(Json(json!({"year": year, "department_code": department, "amount": amount})))
 }
@@ -501,7 +491,7 @@ async fn save_draft(
     signed_in(&caller)?;
     let org = app.org().await?;
     caller.check(&org, Permission::PrepareBudget, &unit)?;
-    let (store, c, u) = (app.store.clone(), ctx(&caller, None)?, unit.clone());
+    let (store, c, u) = (app.store.clone(), caller.ctx(None)?, unit.clone());
     let version = off_thread(move |rt| rt.block_on(budget::save_draft(&store, &c, year, &u, &b.lines, &b.note)))
         .await?
         .map_err(refused)?;
@@ -548,7 +538,7 @@ async fn submit_draft(
     signed_in(&caller)?;
     let org = app.org().await?;
     caller.check(&org, Permission::PrepareBudget, &unit)?;
-    let (store, c, u) = (app.store.clone(), ctx(&caller, None)?, unit.clone());
+    let (store, c, u) = (app.store.clone(), caller.ctx(None)?, unit.clone());
     let id =
         off_thread(move |rt| rt.block_on(budget::submit(&store, &c, year, &u, b.strategic))).await?.map_err(refused)?;
     let item = budget::item(&app.store, id).await.map_err(Problem::internal)?;
@@ -617,7 +607,7 @@ pub(crate) async fn decide_as(
     let decision = Decision::parse(decision).map_err(|e| field_problem("decision", &e))?;
     let org = app.org().await?;
     let path: Vec<String> = org.ancestors(&item.unit_code).iter().map(|n| n.code.clone()).collect();
-    let c = ctx(caller, None)?;
+    let c = caller.ctx(None)?;
     let (store, access, user) = (app.store.clone(), caller.access.clone(), caller.access.user.clone());
     let (step, comment) = (step.to_string(), comment.to_string());
     let outcome = off_thread(move |rt| {

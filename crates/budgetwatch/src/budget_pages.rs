@@ -522,7 +522,7 @@ async fn open_form(
     let Ok(mode) = bw_core::budget::Mode::parse(&f.mode) else {
         return back("error", t(en, "请选择编制方式。", "Choose the mode."));
     };
-    let ctx = match crate::web::actor_ctx(&caller, format!("budget cycle of {year} opened")) {
+    let ctx = match caller.ctx(Some(format!("budget cycle of {year} opened"))) {
         Ok(c) => c,
         Err(p) => return p.into_response(),
     };

@@ -39,16 +39,6 @@ fn refused(e: ActionError) -> Problem {
     }
 }
 
-fn actor(caller: &Caller, reason: String) -> Result<bw_app::Ctx, Problem> {
-    Ok(bw_app::Ctx {
-        actor: format!("user:{}", caller.access.user),
-        at: crate::clock::now(),
-        today: crate::clock::today(),
-        reason: Some(reason),
-        entropy: crate::clock::random_seed().map_err(Problem::internal)?,
-    })
-}
-
 #[utoipa::path(post, path = "/api/v1/payments/{unit}/{voucher}/documents", tag = "payments", params(("unit" = String, Path, description = "unit code"), ("voucher" = String, Path, description = "voucher number"), NameQuery), request_body(content((String = "image/png"), (String = "image/jpeg"), (String = "application/pdf")), description = "the file's bytes (PNG, JPEG, GIF, WebP or PDF, up to 10 MiB; the type is read from the bytes)"), security((), ("token" = [])), responses((status = 201, description = "attached (journaled with its SHA-256)", body = Object), (status = 401, description = "no or an unknown credential", body = ProblemDoc), (status = 403, description = "the caller may not record that unit's payments", body = ProblemDoc), (status = 422, description = "not an accepted file, or no such payment", body = ProblemDoc)))]
 async fn attach_to_payment(
     State(app): State<App>,
@@ -60,7 +50,7 @@ async fn attach_to_payment(
     signed_in(&caller)?;
     let org = app.org().await?;
     caller.check(&org, Permission::Ingest, &unit)?;
-    let ctx = actor(&caller, format!("document {} for payment {voucher} of {unit}", q.name))?;
+    let ctx = caller.ctx(Some(format!("document {} for payment {voucher} of {unit}", q.name)))?;
     let store = app.store.clone();
     let (u, v, name) = (unit.clone(), voucher.clone(), q.name.clone());
     let id = off_thread(move |rt| rt.block_on(documents::attach_voucher_image(&store, &ctx, &u, &v, &name, &body)))
@@ -100,7 +90,7 @@ async fn attach_to_warning(
     if crate::api::warning_in_reach(&app, &caller, id, Permission::ActWarning).await.is_err() {
         crate::api::warning_in_reach(&app, &caller, id, Permission::ReviewWarning).await?;
     }
-    let ctx = actor(&caller, format!("document {} for warning {id}", q.name))?;
+    let ctx = caller.ctx(Some(format!("document {} for warning {id}", q.name)))?;
     let (store, name) = (app.store.clone(), q.name.clone());
     let doc = off_thread(move |rt| rt.block_on(documents::attach_to_warning(&store, &ctx, id, &name, &body)))
         .await?
@@ -136,7 +126,7 @@ async fn load_boundaries(
     if !caller.access.scopes(Permission::ChangeSettings).contains(&Scope::All) {
         return Err(Refusal::OutOfScope(Permission::ChangeSettings, "the whole organisation".into()).into());
     }
-    let ctx = actor(&caller, format!("region boundaries {}", q.name))?;
+    let ctx = caller.ctx(Some(format!("region boundaries {}", q.name)))?;
     let (store, name) = (app.store.clone(), q.name.clone());
     let id = off_thread(move |rt| rt.block_on(documents::load_boundaries(&store, &ctx, &name, &body)))
         .await?

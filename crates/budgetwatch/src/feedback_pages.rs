@@ -11,7 +11,7 @@ use axum::{Form, Router};
 use bw_app::feedback;
 use bw_core::access::Permission;
 
-use crate::api::{App, Caller, Problem, Via};
+use crate::api::{App, Caller, Problem};
 use crate::clock::today;
 use crate::text::{t, urlencode};
 use crate::web::{form_csrf, layout};
@@ -29,13 +29,6 @@ struct Lang {
     lang: Option<String>,
     done: Option<String>,
     error: Option<String>,
-}
-
-fn csrf_of(caller: &Caller) -> String {
-    match &caller.via {
-        Via::Session { csrf } => csrf.clone(),
-        _ => String::new(),
-    }
 }
 
 // ---- registration ----
@@ -98,7 +91,7 @@ async fn register(
     if f.password != f.again {
         return again(t(en, "两次输入的密码不一致。", "The two passwords differ."));
     }
-    let ctx = match crate::web::actor_ctx(&caller, format!("self-registration of {}", f.name.trim())) {
+    let ctx = match caller.ctx(Some(format!("self-registration of {}", f.name.trim()))) {
         Ok(c) => c,
         Err(p) => return p.into_response(),
     };
@@ -238,7 +231,7 @@ async fn channel_body(
             error => error,
             anonymous => caller.user().is_none(),
             form => form,
-            csrf => csrf_of(caller),
+            csrf => caller.csrf(),
             mine => mine.iter().map(item).collect::<Vec<_>>(),
             moderator => moderator,
             pending => pending.iter().map(item).collect::<Vec<_>>(),
@@ -319,7 +312,7 @@ async fn submit(
         )
         .await;
     }
-    let c = match crate::web::actor_ctx(&caller, format!("{} by {}", kind.as_str(), caller.access.user)) {
+    let c = match caller.ctx(Some(format!("{} by {}", kind.as_str(), caller.access.user))) {
         Ok(c) => c,
         Err(p) => return p.into_response(),
     };
@@ -364,6 +357,44 @@ struct ModerateForm {
     note: String,
 }
 
+/// A moderator's act on item `id`: the form's CSRF token and answer_inquiry checked, `act`
+/// run off the async threads, then back to the channel's `anchor` with `done`, or with the
+/// refusal as `told` tells it.
+#[allow(clippy::too_many_arguments)]
+async fn moderator_act<F, Fut>(
+    app: App,
+    caller: Caller,
+    en: bool,
+    csrf: &str,
+    reason: String,
+    anchor: &str,
+    act: F,
+    done: &str,
+    told: impl Fn(String) -> String,
+) -> Response
+where
+    F: FnOnce(bw_store::Store, bw_app::Ctx, String) -> Fut + Send + 'static,
+    Fut: std::future::Future<Output = Result<i64, bw_app::journal::ActionError>>,
+{
+    if let Some(r) = form_csrf(&caller, csrf, "/public/feedback") {
+        return r;
+    }
+    if !caller.access.has(Permission::AnswerInquiry) {
+        return Problem::from(bw_core::access::Refusal::NoPermission(Permission::AnswerInquiry)).into_response();
+    }
+    let c = match caller.ctx(Some(reason)) {
+        Ok(c) => c,
+        Err(p) => return p.into_response(),
+    };
+    let (store, user) = (app.store.clone(), caller.access.user.clone());
+    match crate::api::off_thread(move |rt| rt.block_on(act(store, c, user))).await {
+        Ok(Ok(_)) => back(en, anchor, Ok(done.to_string())),
+        Ok(Err(bw_app::journal::ActionError::Invalid(m))) => back(en, anchor, Err(if en { m } else { told(m) })),
+        Ok(Err(e)) => Problem::internal(e).into_response(),
+        Err(p) => p.into_response(),
+    }
+}
+
 async fn moderate(
     State(app): State<App>,
     caller: Caller,
@@ -372,44 +403,18 @@ async fn moderate(
     Form(f): Form<ModerateForm>,
 ) -> Response {
     let en = q.lang.as_deref() == Some("en");
-    if let Some(r) = form_csrf(&caller, &f.csrf, "/public/feedback") {
-        return r;
-    }
-    if !caller.access.has(Permission::AnswerInquiry) {
-        return Problem::from(bw_core::access::Refusal::NoPermission(Permission::AnswerInquiry)).into_response();
-    }
-    let c = match crate::web::actor_ctx(&caller, format!("moderation of feedback {id}")) {
-        Ok(c) => c,
-        Err(p) => return p.into_response(),
-    };
     let publish = f.publish == "yes";
-    let (store, user, note) = (app.store.clone(), caller.access.user.clone(), f.note);
-    let done = crate::api::off_thread(move |rt| rt.block_on(feedback::moderate(&store, &c, &user, id, publish, &note)));
-    match done.await {
-        Ok(Ok(_)) => back(
-            en,
-            "moderation",
-            Ok(if publish {
-                t(en, "已公开。", "Published.")
-            } else {
-                t(en, "已不予公开。", "Not published.")
-            }
-            .to_string()),
-        ),
-        Ok(Err(bw_app::journal::ActionError::Invalid(m))) => back(
-            en,
-            "moderation",
-            Err(if en {
-                m
-            } else if m.contains("states its reason") {
-                "不予公开须写明理由。".into()
-            } else {
-                "该条已审核过。".into()
-            }),
-        ),
-        Ok(Err(e)) => Problem::internal(e).into_response(),
-        Err(p) => p.into_response(),
-    }
+    let done =
+        if publish { t(en, "已公开。", "Published.") } else { t(en, "已不予公开。", "Not published.") };
+    let note = f.note;
+    let act = move |store: bw_store::Store, c: bw_app::Ctx, user: String| async move {
+        feedback::moderate(&store, &c, &user, id, publish, &note).await
+    };
+    let told = |m: String| {
+        if m.contains("states its reason") { "不予公开须写明理由。" } else { "该条已审核过。" }.to_string()
+    };
+    let reason = format!("moderation of feedback {id}");
+    moderator_act(app, caller, en, &f.csrf, reason, "moderation", act, done, told).await
 }
 
 #[derive(serde::Deserialize)]
@@ -428,32 +433,18 @@ async fn answer(
     Form(f): Form<AnswerForm>,
 ) -> Response {
     let en = q.lang.as_deref() == Some("en");
-    if let Some(r) = form_csrf(&caller, &f.csrf, "/public/feedback") {
-        return r;
-    }
-    if !caller.access.has(Permission::AnswerInquiry) {
-        return Problem::from(bw_core::access::Refusal::NoPermission(Permission::AnswerInquiry)).into_response();
-    }
-    let c = match crate::web::actor_ctx(&caller, format!("answer to feedback {id}")) {
-        Ok(c) => c,
-        Err(p) => return p.into_response(),
+    let text = f.text;
+    let act = move |store: bw_store::Store, c: bw_app::Ctx, user: String| async move {
+        feedback::answer(&store, &c, &user, id, &text).await
     };
-    let (store, user, text) = (app.store.clone(), caller.access.user.clone(), f.text);
-    let done = crate::api::off_thread(move |rt| rt.block_on(feedback::answer(&store, &c, &user, id, &text)));
-    match done.await {
-        Ok(Ok(_)) => back(en, "answer", Ok(t(en, "已答复并公开。", "Answered.").to_string())),
-        Ok(Err(bw_app::journal::ActionError::Invalid(m))) => back(
-            en,
-            "answer",
-            Err(if en {
-                m
-            } else if m.contains("empty") {
-                "请填写答复内容。".into()
-            } else {
-                "该条已答复或未公开，不能再答复。".into()
-            }),
-        ),
-        Ok(Err(e)) => Problem::internal(e).into_response(),
-        Err(p) => p.into_response(),
-    }
+    let told = |m: String| {
+        if m.contains("empty") {
+            "请填写答复内容。"
+        } else {
+            "该条已答复或未公开，不能再答复。"
+        }
+        .to_string()
+    };
+    let done = t(en, "已答复并公开。", "Answered.");
+    moderator_act(app, caller, en, &f.csrf, format!("answer to feedback {id}"), "answer", act, done, told).await
 }

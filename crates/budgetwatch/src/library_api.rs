@@ -17,7 +17,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::api::{App, Caller, Problem, ProblemDoc, field_problem, hidden, off_thread, signed_in};
-use crate::budget_api::{ctx, on_everything, project_unit, refused};
+use crate::budget_api::{on_everything, project_unit, refused};
 
 /// The endpoints, described for the API document.
 pub fn documented() -> OpenApiRouter<App> {
@@ -84,7 +84,7 @@ async fn move_project(
 ) -> Result<Json<serde_json::Value>, Problem> {
     project_unit(&app, &caller, &code, Permission::ApproveBudget).await?;
     let to = ProjectStatus::parse(&b.to).map_err(|e| field_problem("to", &e))?;
-    let (store, c, p) = (app.store.clone(), ctx(&caller, None)?, code.clone());
+    let (store, c, p) = (app.store.clone(), caller.ctx(None)?, code.clone());
     off_thread(move |rt| rt.block_on(library::set_status(&store, &c, &p, to))).await?.map_err(refused)?;
     let p = library::project(&app.store, &code).await.map_err(Problem::internal)?;
     Ok(Json(json!({"project": p})))
@@ -108,7 +108,7 @@ async fn expire_projects(
         Some(d) => bw_core::Date::parse(d).map_err(|e| field_problem("as_of", &e.to_string()))?,
         None => crate::clock::today(),
     };
-    let (store, c) = (app.store.clone(), ctx(&caller, None)?);
+    let (store, c) = (app.store.clone(), caller.ctx(None)?);
     let retired = off_thread(move |rt| rt.block_on(library::expire(&store, &c, today))).await?.map_err(refused)?;
     Ok(Json(json!({"as_of": today.to_string(), "retired": retired})))
 }
@@ -138,7 +138,7 @@ async fn rolling_plan(
 async fn make_rolling_plan(State(app): State<App>, caller: Caller, Path(year): Path<i32>) -> Result<Response, Problem> {
     crate::api::fiscal_year(year)?;
     on_everything(&caller, Permission::PrepareBudget)?;
-    let (store, c) = (app.store.clone(), ctx(&caller, None)?);
+    let (store, c) = (app.store.clone(), caller.ctx(None)?);
     let lines = off_thread(move |rt| rt.block_on(performance::roll_plan(&store, &c, year))).await?.map_err(refused)?;
     let body = json!({"plan_year": year, "years": [year, year + 1, year + 2], "projects": lines});
     Ok((StatusCode::CREATED, Json(body)).into_response())
@@ -157,7 +157,7 @@ async fn ranking(State(app): State<App>, Path(year): Path<i32>) -> Result<Json<s
 async fn publish_ranking(State(app): State<App>, caller: Caller, Path(year): Path<i32>) -> Result<Response, Problem> {
     crate::api::fiscal_year(year)?;
     on_everything(&caller, Permission::ApproveBudget)?;
-    let (store, c) = (app.store.clone(), ctx(&caller, None)?);
+    let (store, c) = (app.store.clone(), caller.ctx(None)?);
     let r = off_thread(move |rt| rt.block_on(performance::publish(&store, &c, year))).await?.map_err(refused)?;
     Ok((StatusCode::CREATED, Json(json!(r))).into_response())
 }

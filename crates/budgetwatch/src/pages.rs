@@ -19,8 +19,8 @@ use crate::api::{App, Caller, Problem, Via};
 use crate::clock::today;
 use crate::text::{bar, economic_cell, esc, functional_cell, head, pct, segment, t, urlencode, wan, yuan};
 use crate::web::{
-    account_refusal_zh, actor_ctx, actor_html, evidence_text, form_csrf, inquiry_due, layout, level_badge, level_name,
-    outcome, problem_page, report_links, rule_name, state_name,
+    account_refusal_zh, actor_html, evidence_text, form_csrf, inquiry_due, layout, level_badge, level_name, outcome,
+    problem_page, report_links, rule_name, state_name,
 };
 
 pub fn routes() -> Router<App> {
@@ -916,10 +916,7 @@ async fn warning_body(app: &App, caller: &Caller, id: i64, q: &LangQuery) -> Res
         evidence_text(en, &w.evidence),
     );
     // The steps this state allows and the caller may take.
-    let csrf = match &caller.via {
-        Via::Session { csrf } => csrf.clone(),
-        _ => String::new(),
-    };
+    let csrf = caller.csrf().to_string();
     use bw_rules::workflow::Step;
     let state = bw_rules::workflow::State::parse(&w.state);
     let roles = crate::api::roles_at(caller, &org, &subject);
@@ -1169,10 +1166,7 @@ async fn warning_form_step(
 
 async fn import_page(caller: Caller, Query(q): Query<LangQuery>) -> Response {
     let en = q.lang.as_deref() == Some("en");
-    let csrf = match &caller.via {
-        Via::Session { csrf } => csrf.clone(),
-        _ => String::new(),
-    };
+    let csrf = caller.csrf().to_string();
     if caller.user().is_none() || !caller.access.has(Permission::Ingest) {
         let p = Problem::new(
             StatusCode::FORBIDDEN,
@@ -1619,10 +1613,7 @@ async fn admin_page(State(app): State<App>, caller: Caller, Query(q): Query<Admi
         Ok(l) => l,
         Err(e) => return Problem::internal(e).into_response(),
     };
-    let csrf = match &caller.via {
-        Via::Session { csrf } => csrf.clone(),
-        _ => String::new(),
-    };
+    let csrf = caller.csrf().to_string();
     let org = match app.org().await {
         Ok(o) => o,
         Err(p) => return p.into_response(),
@@ -1807,7 +1798,7 @@ async fn admin_add(State(app): State<App>, caller: Caller, Form(f): Form<AdminFo
     if let Err(p) = may_manage(&caller, &org, if unit.is_empty() { "*" } else { &unit }) {
         return p.into_response();
     }
-    let ctx = match actor_ctx(&caller, format!("account of {}", f.name.trim())) {
+    let ctx = match caller.ctx(Some(format!("account of {}", f.name.trim()))) {
         Ok(c) => c,
         Err(p) => return p.into_response(),
     };
@@ -1852,7 +1843,7 @@ async fn admin_grant(State(app): State<App>, caller: Caller, Form(f): Form<Admin
             Err(_) => return admin_back(Err(format!("有效期“{d}”不是日期（YYYY-MM-DD）。"))),
         },
     };
-    let ctx = match actor_ctx(&caller, format!("{} on {} for {}", role.id(), scope.as_str(), f.name.trim())) {
+    let ctx = match caller.ctx(Some(format!("{} on {} for {}", role.id(), scope.as_str(), f.name.trim()))) {
         Ok(c) => c,
         Err(p) => return p.into_response(),
     };
@@ -1890,7 +1881,7 @@ async fn admin_decide(
         return Problem::new(StatusCode::FORBIDDEN, "forbidden", "only administrators decide grant requests")
             .into_response();
     }
-    let ctx = match actor_ctx(&caller, format!("grant request {id} {}", if approve { "approved" } else { "refused" })) {
+    let ctx = match caller.ctx(Some(format!("grant request {id} {}", if approve { "approved" } else { "refused" }))) {
         Ok(c) => c,
         Err(p) => return p.into_response(),
     };
@@ -1929,7 +1920,7 @@ async fn admin_revoke(
     if let Err(p) = may_manage(&caller, &org, &scope) {
         return p.into_response();
     }
-    let ctx = match actor_ctx(&caller, format!("grant {id} revoked")) {
+    let ctx = match caller.ctx(Some(format!("grant {id} revoked"))) {
         Ok(c) => c,
         Err(p) => return p.into_response(),
     };

@@ -149,17 +149,6 @@ pub(crate) fn form_csrf(caller: &Caller, given: &str, next: &str) -> Option<Resp
     }
 }
 
-/// The context of an action the caller takes on a page.
-pub(crate) fn actor_ctx(caller: &Caller, reason: String) -> Result<bw_app::Ctx, Problem> {
-    Ok(bw_app::Ctx {
-        actor: format!("user:{}", caller.access.user),
-        at: crate::clock::now(),
-        today: crate::clock::today(),
-        reason: Some(reason),
-        entropy: crate::clock::random_seed().map_err(Problem::internal)?,
-    })
-}
-
 /// A downloadable table as a file: `format` is `csv` or `xlsx` (404 otherwise); the file is
 /// named `stem.format`, and by the table's title for browsers that read RFC 6266's
 /// `filename*`.

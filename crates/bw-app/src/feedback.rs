@@ -160,7 +160,7 @@ pub async fn moderate(
     publish: bool,
     note: &str,
 ) -> Result<i64, ActionError> {
-    let status = status_of(store, id).await?;
+    let (status, _) = state_of(store, id).await?;
     if status != "pending" {
         return Err(ActionError::Invalid(format!("feedback {id} is {status}, not waiting for moderation")));
     }
@@ -188,24 +188,24 @@ pub async fn moderate(
     .await
 }
 
-async fn status_of(store: &Store, id: i64) -> Result<String, ActionError> {
-    let row = sqlx::query("SELECT status FROM feedback WHERE id = $1")
+/// Item `id`'s moderation status and the entry that answered it, if any.
+async fn state_of(store: &Store, id: i64) -> Result<(String, Option<i64>), ActionError> {
+    let row = sqlx::query("SELECT status, answered_idx FROM feedback WHERE id = $1")
         .bind(id)
         .fetch_optional(store.pool())
         .await?
         .ok_or_else(|| ActionError::Invalid(format!("no feedback {id}")))?;
-    Ok(row.try_get(0)?)
+    Ok((row.try_get(0)?, row.try_get(1)?))
 }
 
 /// Answers published comment or inquiry `id` (once).
 pub async fn answer(store: &Store, ctx: &Ctx, by: &str, id: i64, text: &str) -> Result<i64, ActionError> {
     let body = clean(text)?;
-    let status = status_of(store, id).await?;
+    let (status, answered) = state_of(store, id).await?;
     if status != "published" {
         return Err(ActionError::Invalid(format!("feedback {id} is {status}: only what is published is answered")));
     }
-    let row = sqlx::query("SELECT answered_idx FROM feedback WHERE id = $1").bind(id).fetch_one(store.pool()).await?;
-    if let Some(i) = row.try_get::<Option<i64>, _>(0)? {
+    if let Some(i) = answered {
         return Err(ActionError::Invalid(format!("feedback {id} was answered by entry {i}")));
     }
     let data = serde_json::json!({ "id": id, "by": by, "answer": body });

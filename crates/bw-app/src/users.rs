@@ -1031,13 +1031,16 @@ pub async fn demo_accounts(
 /// then the smallest code): where a first user of the demo finds a loop of each kind to
 /// walk. Otherwise, or without any warning, the first unit by code.
 async fn busiest_unit(store: &Store, tree: &bw_core::org::OrgTree, busiest: bool) -> Result<String, ActionError> {
-    let rows = sqlx::query(
-        "SELECT unit_code, COUNT(DISTINCT rule), COUNT(*) FROM warnings WHERE unit_code IS NOT NULL AND state = 'open' \
-         GROUP BY unit_code",
-    )
-    .fetch_all(store.pool())
-    .await?;
-    let rows = if busiest { rows } else { Vec::new() };
+    let rows = if busiest {
+        sqlx::query(
+            "SELECT unit_code, COUNT(DISTINCT rule), COUNT(*) FROM warnings WHERE unit_code IS NOT NULL AND state = 'open' \
+             GROUP BY unit_code",
+        )
+        .fetch_all(store.pool())
+        .await?
+    } else {
+        Vec::new()
+    };
     let mut best: Option<(i64, i64, String)> = None;
     for r in rows {
         let (code, rules, count): (String, i64, i64) = (r.try_get(0)?, r.try_get(1)?, r.try_get(2)?);
