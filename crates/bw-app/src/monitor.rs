@@ -1623,17 +1623,16 @@ pub async fn step(
     {
         let list: Vec<String> = serde_json::from_str(&vouchers).unwrap_or_default();
         if !list.is_empty() {
-            let mut paid = 0i64;
+            let marks: Vec<String> = (0..list.len()).map(|i| format!("${}", i + 2)).collect();
+            let sql = format!(
+                "SELECT CAST(COALESCE(SUM(amount), 0) AS BIGINT) FROM payments WHERE unit_code = $1 AND voucher_no IN ({})",
+                marks.join(", ")
+            );
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(unit.clone());
             for v in &list {
-                let amount = sqlx::query("SELECT amount FROM payments WHERE unit_code = $1 AND voucher_no = $2")
-                    .bind(unit.clone())
-                    .bind(v.clone())
-                    .fetch_optional(store.pool())
-                    .await?;
-                if let Some(r) = amount {
-                    paid += r.try_get::<i64, _>(0)?;
-                }
+                q = q.bind(v.clone());
             }
+            let paid: i64 = q.fetch_one(store.pool()).await?.try_get(0)?;
             if returned.fen() > paid {
                 return Err(ActionError::Invalid(format!(
                     "money returned (退回金额) {returned} is more than the {} the warning's payments paid",
