@@ -3,7 +3,7 @@
 //! out. It depends on nothing of the web layer, so any module may render.
 
 /// The templates by name.
-const TEMPLATES: [(&str, &str); 6] = [
+const TEMPLATES: &[(&str, &str)] = &[
     ("feedback.html", include_str!("../templates/feedback.html")),
     ("import.html", include_str!("../templates/import.html")),
     ("layout.html", include_str!("../templates/layout.html")),
@@ -25,7 +25,7 @@ fn templates() -> &'static minijinja::Environment<'static> {
                 out.write_str(&crate::text::esc(&value.to_string())).map_err(minijinja::Error::from)
             }
         });
-        for (name, text) in TEMPLATES {
+        for &(name, text) in TEMPLATES {
             // A template that does not parse is caught by the tests; here it renders as the
             // error below.
             if let Err(e) = env.add_template(name, text) {
@@ -53,7 +53,7 @@ mod tests {
 
     #[test]
     fn every_template_parses_and_escapes_what_it_is_given() {
-        for (name, _) in TEMPLATES {
+        for &(name, _) in TEMPLATES {
             assert!(templates().get_template(name).is_ok(), "{name}");
         }
         let html = render(
