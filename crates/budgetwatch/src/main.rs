@@ -7,21 +7,17 @@
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 mod api;
-mod audit_pages;
 mod budget_api;
-mod budget_pages;
 mod cli;
 mod clock;
 mod compress;
 mod documents_api;
-mod feedback_pages;
 mod figures_api;
 mod fonts;
 mod group;
 mod ledger_api;
 mod library_api;
 mod pages;
-mod portal;
 mod push;
 mod server;
 mod templates;

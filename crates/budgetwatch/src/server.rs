@@ -33,7 +33,7 @@ pub fn router(app: App) -> Router {
         .merge(crate::library_api::documented())
         .merge(crate::documents_api::documented())
         .merge(crate::ledger_api::documented())
-        .merge(crate::portal::documented())
+        .merge(crate::pages::portal::documented())
         .merge(crate::push::documented())
         .routes(utoipa_axum::routes!(api_overview))
         .split_for_parts();
@@ -46,10 +46,6 @@ pub fn router(app: App) -> Router {
         .merge(api)
         .merge(crate::api::routes())
         .merge(crate::pages::routes())
-        .merge(crate::budget_pages::routes())
-        .merge(crate::portal::routes())
-        .merge(crate::feedback_pages::routes())
-        .merge(crate::audit_pages::routes())
         // Batches of payments come as large bodies (100,000 payments are about 10 MB of CSV).
         .layer(axum::extract::DefaultBodyLimit::max(BODY_MAX))
         .layer(axum::middleware::from_fn(crate::compress::gzip))
@@ -292,7 +288,7 @@ async fn index(State(app): State<App>, caller: crate::api::Caller, Query(q): Que
         // The cockpit depends on the figures and on the caller's reach only.
         let reach = (caller.access.scopes(Permission::ReadBudget), caller.access.scopes(Permission::ReadWarnings));
         let key = format!("cockpit/{}/{}/{en}/{reach:?}", o.year, o.month);
-        match app.cached(key, || crate::pages::cockpit(&app, &caller, &org, o, en)).await {
+        match app.cached(key, || crate::pages::cockpit::cockpit(&app, &caller, &org, o, en)).await {
             Ok(extra) => body.push_str(&extra),
             Err(p) => return p.into_response(),
         }
