@@ -268,6 +268,21 @@ impl Caller {
         if self.access.user.is_empty() { None } else { Some(&self.access.user) }
     }
 
+    /// Whether the caller may take `step` on warning `w` with its `history`: the one
+    /// decision (`bw_app::guard::may_step`) the API and the warning's page both take.
+    pub(crate) fn may_step(
+        &self,
+        org: &OrgTree,
+        w: &bw_app::monitor::Warning,
+        history: &[serde_json::Value],
+        step: bw_rules::workflow::Step,
+    ) -> Result<(), Problem> {
+        let path = Caller::path(org, w.unit_code.as_deref().or(w.region_code.as_deref()).unwrap_or_default());
+        let path: Vec<&str> = path.iter().map(String::as_str).collect();
+        let actor = format!("user:{}", self.access.user);
+        bw_app::guard::may_step(&self.access, &path, &w.level, history, &actor, step).map_err(Problem::from)
+    }
+
     /// The codes from `code` up to the root.
     fn path(org: &OrgTree, code: &str) -> Vec<String> {
         let p: Vec<String> = org.ancestors(code).iter().map(|n| n.code.clone()).collect();
@@ -935,26 +950,6 @@ pub(crate) async fn warning_in_reach(app: &App, caller: &Caller, id: i64, p: Per
     caller.check(&org, p, &unit.or(region).unwrap_or_default())
 }
 
-/// The roles the caller holds on `code` (its grants that reach it).
-pub(crate) fn roles_at(caller: &Caller, org: &OrgTree, code: &str) -> Vec<bw_core::access::Role> {
-    let path: Vec<&str> = org.ancestors(code).iter().map(|n| n.code.as_str()).collect();
-    caller.access.grants.iter().filter(|g| g.scope.reaches(&path)).map(|g| g.role).collect()
-}
-
-/// The permission a step of the loop needs: the unit explains, plans and reports; a reviewer
-/// judges and sends back; closing (a judgement of normal, a passed verification, a
-/// dismissal) needs the right to close.
-pub(crate) fn step_permission(step: bw_rules::workflow::Step) -> Permission {
-    use bw_rules::workflow::{Judgement, Step};
-    match step {
-        Step::Explain | Step::SignOff { .. } | Step::Plan | Step::Rectify => Permission::ActWarning,
-        Step::Judge(Judgement::Violation | Judgement::Return) | Step::Verify { passed: false } => {
-            Permission::ReviewWarning
-        }
-        Step::Judge(Judgement::Normal) | Step::Verify { passed: true } | Step::Dismiss => Permission::CloseWarning,
-    }
-}
-
 #[derive(serde::Deserialize, utoipa::ToSchema)]
 struct StepBody {
     step: String,
@@ -967,17 +962,6 @@ struct StepBody {
     /// that this step names, by id.
     #[serde(default)]
     attachments: Vec<i64>,
-}
-
-/// Who took the step a review judges: the explanation for the unit head's sign-off and for
-/// a judgement, the rectification report for a verification.
-fn judged_step(step: bw_rules::workflow::Step) -> Option<&'static str> {
-    use bw_rules::workflow::Step;
-    match step {
-        Step::SignOff { .. } | Step::Judge(_) => Some("explain"),
-        Step::Verify { .. } => Some("rectify"),
-        _ => None,
-    }
 }
 
 #[utoipa::path(post, path = "/api/v1/warnings/{id}/steps", tag = "warnings", params(("id" = i64, Path, description = "warning id")), request_body = StepBody, security((), ("token" = [])), responses((status = 200, description = "the step was taken", body = Object), (status = 400, description = "a malformed parameter", body = ProblemDoc), (status = 401, description = "no or an unknown credential", body = ProblemDoc), (status = 403, description = "outside the caller's permissions, scope or class", body = ProblemDoc), (status = 409, description = "the warning's state does not allow the step", body = ProblemDoc)))]
@@ -1018,12 +1002,14 @@ pub(crate) async fn take_step(
         let names: Vec<&str> = bw_rules::workflow::Step::ALL.iter().map(|s| s.name()).collect();
         field_problem("step", &format!("one of {}", names.join(", ")))
     })?;
-    warning_in_reach(app, caller, id, step_permission(step)).await?;
-    if matches!(step, bw_rules::workflow::Step::SignOff { .. }) {
-        let owner = browse::warning_owner(&app.store, id).await.map_err(Problem::internal)?.unwrap_or_default();
-        let org = app.org().await?;
-        let subject = owner.0.or(owner.1).unwrap_or_default();
-        bw_core::access::may_sign_off(&roles_at(caller, &org, &subject)).map_err(Problem::from)?;
+    warning_in_reach(app, caller, id, bw_app::guard::step_permission(step)).await?;
+    let Some(w) = bw_app::monitor::warning(&app.store, id).await.map_err(Problem::internal)? else {
+        return Err(Problem::not_found(format!("no warning {id}")));
+    };
+    let history = bw_app::monitor::history(&app.store, id).await.map_err(Problem::internal)?;
+    caller.may_step(&*app.org().await?, &w, &history, step)?;
+    if step == bw_rules::workflow::Step::Dismiss && note.trim().is_empty() {
+        return Err(field_problem("note", "a dismissal states its reason"));
     }
     // The attachments a step names: documents attached to this warning, by id.
     let mut files = Vec::new();
@@ -1037,33 +1023,6 @@ pub(crate) async fn take_step(
                 return Err(field_problem("attachments", &format!("document {doc} is not attached to warning {id}")));
             };
             files.push((d.name.clone(), d.sha256.clone()));
-        }
-    }
-    let actor = format!("user:{}", caller.access.user);
-    if judged_step(step).is_some() || step.closes() {
-        let history = bw_app::monitor::history(&app.store, id).await.map_err(Problem::internal)?;
-        if let Some(judged) = judged_step(step) {
-            let by =
-                history.iter().rev().find(|e| e["action"] == judged).and_then(|e| e["actor"].as_str()).unwrap_or("");
-            bw_core::access::four_eyes(by, &actor, "warning's step").map_err(Problem::from)?;
-        }
-        if step.closes() {
-            let steps = history
-                .iter()
-                .filter(|e| e["action"].as_str().and_then(bw_rules::workflow::Step::parse).is_some())
-                .filter_map(|e| e["actor"].as_str());
-            bw_core::access::closer_took_no_step(steps, &actor, "warning").map_err(Problem::from)?;
-        }
-    }
-    if step == bw_rules::workflow::Step::Dismiss {
-        if note.trim().is_empty() {
-            return Err(field_problem("note", "a dismissal states its reason"));
-        }
-        let w = bw_app::monitor::warning(&app.store, id).await.map_err(Problem::internal)?;
-        if let Some(w) = w {
-            let org = app.org().await?;
-            let subject = w.unit_code.clone().or(w.region_code.clone()).unwrap_or_default();
-            bw_core::access::may_dismiss(&w.level, &roles_at(caller, &org, &subject)).map_err(Problem::from)?;
         }
     }
     let returned = match returned.filter(|r| !r.is_empty()) {

@@ -97,21 +97,16 @@ pub(super) async fn warning_body(app: &App, caller: &Caller, id: i64, q: &LangQu
     let csrf = caller.csrf().to_string();
     use bw_rules::workflow::Step;
     let state = bw_rules::workflow::State::parse(&w.state);
-    let roles = crate::api::roles_at(caller, &org, &subject);
     let must_attach = bw_app::settings::get_for_year(&app.store, &format!("rules.{}.handling", w.rule), w.year)
         .await
         .map_err(Problem::internal)?
         == "warn_attach";
     let mut forms = String::new();
     for step in Step::ALL {
+        // Offered when the state allows the step and the caller may take it: the same
+        // decision the API takes, so a form shown is a step the service accepts.
         let allowed = state.is_some_and(|s| bw_rules::workflow::next_for(s, step, w.unit_code.is_some()).is_ok());
-        if !allowed || caller.check(&org, crate::api::step_permission(step), &subject).is_err() {
-            continue;
-        }
-        // A red warning's dismissal is the bureau head's alone; the sign-off the unit head's.
-        if (step == Step::Dismiss && bw_core::access::may_dismiss(&w.level, &roles).is_err())
-            || (matches!(step, Step::SignOff { .. }) && bw_core::access::may_sign_off(&roles).is_err())
-        {
+        if !allowed || caller.may_step(&org, &w, &history, step).is_err() {
             continue;
         }
         let text_needed = matches!(step, Step::Explain | Step::Plan | Step::Rectify | Step::Dismiss);
