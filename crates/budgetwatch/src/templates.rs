@@ -10,6 +10,7 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("login.html", include_str!("../templates/login.html")),
     ("problem.html", include_str!("../templates/problem.html")),
     ("register.html", include_str!("../templates/register.html")),
+    ("warning.html", include_str!("../templates/warning.html")),
 ];
 
 fn templates() -> &'static minijinja::Environment<'static> {

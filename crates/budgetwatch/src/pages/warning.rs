@@ -30,69 +30,31 @@ pub(super) async fn warning_body(app: &App, caller: &Caller, id: i64, q: &LangQu
         .map_err(Problem::internal)?
         .ok_or_else(|| Problem::not_found(format!("no warning {id}")))?;
     let history = bw_app::monitor::history(&app.store, id).await.map_err(Problem::internal)?;
-    let mut b = format!(
-        r#"<p class=crumbs><a href="/inbox">{}</a> › <b>#{id}</b></p><h1>{} {} <small>{}</small></h1>"#,
-        t(en, "预警", "Warnings"),
-        level_badge(en, &w.level),
-        esc(&rule_name(en, &w.rule)),
-        esc(&state_name(en, &w.state))
-    );
-    if let Some(d) = &q.done {
-        let _ = write!(b, "<p class=ok role=status>{} {}</p>", t(en, "已办理：", "Done:"), esc(d));
-    }
-    if let Some(e) = &q.error {
-        let _ = write!(b, "<p class=err role=alert>{}</p>", esc(e));
-    }
+    use minijinja::{Value, context};
     let subject = w.unit_code.clone().or(w.region_code.clone()).unwrap_or_default();
     let lang = if en { "?lang=en" } else { "" };
-    let vouchers: Vec<String> = w
+    let vouchers: Vec<Value> = w
         .vouchers
         .iter()
         .take(20)
-        .map(|v| match &w.unit_code {
-            Some(u) => format!(r#"<a href="/voucher/{}/{}{lang}">{}</a>"#, segment(u), segment(v), esc(v)),
-            None => esc(v),
+        .map(|v| {
+            let href = w.unit_code.as_ref().map(|u| format!("/voucher/{}/{}{lang}", segment(u), segment(v)));
+            context! { href => href, label => v }
         })
         .collect();
-    let due = overdue(&w.state, &w.explain_by, &w.plan_by, today())
-        .map(|d| format!(" <span class=overdue>{} {d}</span>", t(en, "已逾期", "overdue since")))
-        .unwrap_or_default();
     let org = app.org().await?;
     let subject_name = org.get(&subject).map(|n| n.name.clone()).unwrap_or_else(|| subject.clone());
     let indicator = match &w.indicator_code {
         Some(code) => {
             let labels =
                 browse::indicator_labels(&app.store, std::slice::from_ref(code)).await.map_err(Problem::internal)?;
-            format!(
-                r#"<a href="/indicator/{}{lang}">{}</a>"#,
-                urlencode(code),
-                esc(labels.get(code).map(String::as_str).unwrap_or(code))
-            )
+            Some(context! {
+                href => format!("/indicator/{}{lang}", urlencode(code)),
+                label => labels.get(code).map(String::as_str).unwrap_or(code),
+            })
         }
-        None => "—".into(),
+        None => None,
     };
-    let _ = write!(
-        b,
-        "<dl class=kv><dt>{}</dt><dd>{}</dd><dt>{}</dt><dd>{}</dd><dt>{}</dt><dd>{}</dd><dt>{}</dt><dd>{}</dd><dt>{}</dt><dd>{}{due}</dd><dt>{}</dt><dd>{}</dd><dt>{}</dt><dd>{}</dd><dt>{}</dt><dd>{}</dd><dt>{}</dt><dd>{}</dd></dl>",
-        t(en, "对象", "Subject"),
-        esc(&subject_name),
-        t(en, "指标", "Indicator"),
-        indicator,
-        t(en, "期间", "Period"),
-        esc(&w.period),
-        t(en, "发出", "Raised on"),
-        esc(&w.raised_on),
-        t(en, "说明期限", "Explain by"),
-        esc(&w.explain_by),
-        t(en, "整改方案期限", "Plan by"),
-        esc(&w.plan_by),
-        t(en, "整改建议", "Suggestion"),
-        esc(&w.suggestion),
-        t(en, "凭证", "Vouchers"),
-        vouchers.join(" "),
-        t(en, "依据", "Evidence"),
-        evidence_text(en, &w.evidence),
-    );
     // The steps this state allows and the caller may take.
     let csrf = caller.csrf().to_string();
     use bw_rules::workflow::Step;
@@ -101,7 +63,7 @@ pub(super) async fn warning_body(app: &App, caller: &Caller, id: i64, q: &LangQu
         .await
         .map_err(Problem::internal)?
         == "warn_attach";
-    let mut forms = String::new();
+    let mut forms = Vec::new();
     for step in Step::ALL {
         // Offered when the state allows the step and the caller may take it: the same
         // decision the API takes, so a form shown is a step the service accepts.
@@ -109,7 +71,6 @@ pub(super) async fn warning_body(app: &App, caller: &Caller, id: i64, q: &LangQu
         if !allowed || caller.may_step(&org, &w, &history, step).is_err() {
             continue;
         }
-        let text_needed = matches!(step, Step::Explain | Step::Plan | Step::Rectify | Step::Dismiss);
         let placeholder = match step {
             Step::Explain => t(en, "核实情况与原因（可分多行）", "What was found and why (several lines allowed)"),
             Step::Plan => t(en, "整改措施、责任人和完成时限", "Measures, who is responsible, by when"),
@@ -117,82 +78,16 @@ pub(super) async fn warning_body(app: &App, caller: &Caller, id: i64, q: &LangQu
             Step::Dismiss => t(en, "撤销理由（必填）", "Reason for the dismissal (required)"),
             _ => t(en, "意见（可选）", "Opinion (optional)"),
         };
-        let _ = write!(
-            forms,
-            r#"<form method=post action="/warning/{id}/step{lang}" class=step><input type=hidden name=csrf value="{}"><input type=hidden name=step value="{}"><input type=hidden name=attachments value=""><label>{}<textarea name=note rows=4 placeholder="{}"{}></textarea></label>"#,
-            esc(&csrf),
-            step.name(),
-            step_label(en, step),
-            placeholder,
-            if text_needed { " required" } else { "" },
-        );
-        if step == Step::Rectify {
-            let _ = write!(
-                forms,
-                r#"<label>{} <input name=returned inputmode=decimal pattern="[0-9]+(\.[0-9]{{1,2}})?" placeholder="0.00"></label>"#,
-                t(en, "退回金额（元，无则留空）", "Money returned (yuan; empty if none)")
-            );
-        }
-        if !matches!(step, Step::SignOff { .. }) {
-            let required = step == Step::Explain && must_attach;
-            let _ = write!(
-                forms,
-                r#"<label>{}{} <input type=file name=file multiple accept="application/pdf,image/png,image/jpeg,image/gif,image/webp"{}></label>"#,
-                t(en, "附件（PDF 或图片，每个不超过 10 MB）", "Attachments (PDF or images, 10 MB each)"),
-                if required {
-                    t(en, "，本规则要求必须附证明材料", "; this rule requires supporting documents")
-                } else {
-                    ""
-                },
-                if required { " required" } else { "" }
-            );
-        }
-        let _ = write!(forms, "<button>{}</button></form>", step_label(en, step));
+        forms.push(context! {
+            step => step.name(),
+            label => step_label(en, step),
+            placeholder => placeholder,
+            text_needed => matches!(step, Step::Explain | Step::Plan | Step::Rectify | Step::Dismiss),
+            returned => step == Step::Rectify,
+            files => !matches!(step, Step::SignOff { .. }),
+            attach_required => step == Step::Explain && must_attach,
+        });
     }
-    if !forms.is_empty() {
-        let _ = write!(
-            b,
-            r#"<h2>{}</h2><div class=actions>{forms}</div><p id=uploading class=note aria-live=polite></p>
-<script>
-for (const form of document.querySelectorAll('form.step')) {{
-  form.addEventListener('submit', async (e) => {{
-    const input = form.querySelector('input[type=file]');
-    if (!input || input.files.length === 0 || form.dataset.sent) return;
-    e.preventDefault();
-    const status = document.getElementById('uploading');
-    const ids = [];
-    for (const f of input.files) {{
-      status.textContent = '{} ' + f.name + ' …';
-      const r = await fetch('/api/v1/warnings/{id}/attachments?name=' + encodeURIComponent(f.name), {{method: 'POST', headers: {{'Content-Type': f.type || 'application/octet-stream', 'X-CSRF-Token': '{}'}}, body: f}});
-      const j = await r.json();
-      if (!r.ok) {{ status.className = 'err'; status.textContent = f.name + '：' + (r.status === 422 ? '{}' : j.detail); return; }}
-      ids.push(j.id);
-    }}
-    form.querySelector('input[name=attachments]').value = ids.join(',');
-    input.disabled = true;
-    form.dataset.sent = '1';
-    form.submit();
-  }});
-}}
-</script>"#,
-            t(en, "办理", "Act"),
-            t(en, "正在上传", "Uploading"),
-            esc(&csrf),
-            t(
-                en,
-                "不是 PDF 或图片，或大于 10 MB，未上传。",
-                "not a PDF or an image, or larger than 10 MB: not uploaded."
-            )
-        );
-    }
-    let _ = write!(b, "<h2>{}</h2>", t(en, "办理记录", "Life cycle"));
-    b.push_str(&head(&[
-        t(en, "时间", "When"),
-        t(en, "办理人", "Who"),
-        t(en, "操作", "Step"),
-        t(en, "状态", "State"),
-        t(en, "说明", "Note"),
-    ]));
     // Attachments are named by their SHA-256; those uploaded here open from the page.
     let docs = bw_app::documents::list(
         &app.store,
@@ -202,40 +97,87 @@ for (const form of document.querySelectorAll('form.step')) {{
     .await
     .map_err(Problem::internal)?;
     let names = bw_app::users::display_names(&app.store).await.map_err(Problem::internal)?;
-    for e in &history {
-        let s = |k: &str| e[k].as_str().unwrap_or("").to_string();
-        let mut note = format!("<div class=text>{}</div>", esc(&s("note")));
-        if let Some(r) = e["returned"].as_str().filter(|r| !r.is_empty() && *r != "0.00") {
-            let _ = write!(note, "<p>{}{}</p>", t(en, "退回金额（元）：", "Money returned (yuan): "), esc(r));
-        }
-        let files: Vec<String> = e["attachments"]
-            .as_array()
-            .map(Vec::as_slice)
-            .unwrap_or_default()
-            .iter()
-            .filter_map(|a| Some((a.get(0)?.as_str()?, a.get(1)?.as_str()?)))
-            .map(|(name, sha)| match docs.iter().find(|d| d.sha256 == sha) {
-                Some(d) => format!(r#"<a href="/document/{}">{}</a>"#, d.id, esc(name)),
-                None => format!("{} <small>SHA-256 {}…</small>", esc(name), esc(sha.get(..12).unwrap_or(sha))),
-            })
-            .collect();
-        if !files.is_empty() {
-            let _ = write!(note, "<p class=files>{}{}</p>", t(en, "附件：", "Attachments: "), files.join("、"));
-        }
-        let _ = write!(
-            b,
-            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{} → {}</td><td class=wrap>{note}</td></tr>",
-            esc(&bw_core::Timestamp::parse(&s("at")).map(crate::clock::local_time).unwrap_or_else(|| s("at"))),
-            actor_html(en, &s("actor"), &names),
-            esc(&bw_rules::workflow::Step::parse(&s("action"))
-                .map(|st| step_label(en, st).to_string())
-                .unwrap_or_else(|| s("action"))),
-            esc(&state_name(en, &s("from"))),
-            esc(&state_name(en, &s("to"))),
-        );
-    }
-    b.push_str("</tbody></table></div>");
-    Ok(b)
+    let rows: Vec<Value> = history
+        .iter()
+        .map(|e| {
+            let s = |k: &str| e[k].as_str().unwrap_or("").to_string();
+            let files: Vec<Value> = e["attachments"]
+                .as_array()
+                .map(Vec::as_slice)
+                .unwrap_or_default()
+                .iter()
+                .filter_map(|a| Some((a.get(0)?.as_str()?, a.get(1)?.as_str()?)))
+                .map(|(name, sha)| {
+                    let href = docs.iter().find(|d| d.sha256 == sha).map(|d| format!("/document/{}", d.id));
+                    context! { href => href, name => name, sha => sha.get(..12).unwrap_or(sha) }
+                })
+                .collect();
+            context! {
+                at => bw_core::Timestamp::parse(&s("at")).map(crate::clock::local_time).unwrap_or_else(|| s("at")),
+                actor => Value::from_safe_string(actor_html(en, &s("actor"), &names)),
+                step => Step::parse(&s("action")).map(|st| step_label(en, st).to_string()).unwrap_or_else(|| s("action")),
+                from => state_name(en, &s("from")),
+                to => state_name(en, &s("to")),
+                note => s("note"),
+                returned => e["returned"].as_str().filter(|r| !r.is_empty() && *r != "0.00"),
+                files => files,
+            }
+        })
+        .collect();
+    let words = context! {
+        warnings => t(en, "预警", "Warnings"),
+        done => t(en, "已办理：", "Done:"),
+        subject => t(en, "对象", "Subject"),
+        indicator => t(en, "指标", "Indicator"),
+        period => t(en, "期间", "Period"),
+        raised_on => t(en, "发出", "Raised on"),
+        explain_by => t(en, "说明期限", "Explain by"),
+        overdue_since => t(en, "已逾期", "overdue since"),
+        plan_by => t(en, "整改方案期限", "Plan by"),
+        suggestion => t(en, "整改建议", "Suggestion"),
+        vouchers => t(en, "凭证", "Vouchers"),
+        evidence => t(en, "依据", "Evidence"),
+        act => t(en, "办理", "Act"),
+        returned => t(en, "退回金额（元，无则留空）", "Money returned (yuan; empty if none)"),
+        attachments => t(en, "附件（PDF 或图片，每个不超过 10 MB）", "Attachments (PDF or images, 10 MB each)"),
+        attach_required => t(en, "，本规则要求必须附证明材料", "; this rule requires supporting documents"),
+        life_cycle => t(en, "办理记录", "Life cycle"),
+        cols => [t(en, "时间", "When"), t(en, "办理人", "Who"), t(en, "操作", "Step"), t(en, "状态", "State"), t(en, "说明", "Note")],
+        returned_was => t(en, "退回金额（元）：", "Money returned (yuan): "),
+        files => t(en, "附件：", "Attachments: "),
+    };
+    // Words the upload script shows, handed to it as JSON.
+    let js = context! {
+        uploading => t(en, "正在上传", "Uploading"),
+        refused => t(en, "不是 PDF 或图片，或大于 10 MB，未上传。", "not a PDF or an image, or larger than 10 MB: not uploaded."),
+    };
+    Ok(crate::templates::render(
+        "warning.html",
+        context! {
+            w => words,
+            js => js,
+            id => id,
+            lang => lang,
+            csrf => csrf,
+            badge => Value::from_safe_string(level_badge(en, &w.level)),
+            rule => rule_name(en, &w.rule),
+            state => state_name(en, &w.state),
+            done => q.done.as_deref(),
+            error => q.error.as_deref(),
+            subject => subject_name,
+            indicator => indicator,
+            period => w.period.as_str(),
+            raised_on => w.raised_on.as_str(),
+            explain_by => w.explain_by.as_str(),
+            overdue_since => overdue(&w.state, &w.explain_by, &w.plan_by, today()),
+            plan_by => w.plan_by.as_str(),
+            suggestion => w.suggestion.as_str(),
+            vouchers => vouchers,
+            evidence => Value::from_safe_string(evidence_text(en, &w.evidence)),
+            forms => forms,
+            history => rows,
+        },
+    ))
 }
 
 /// A refused step as the page tells it in Chinese: a refusal's own Chinese words, else the
