@@ -4,10 +4,12 @@
 
 /// The templates by name.
 const TEMPLATES: &[(&str, &str)] = &[
+    ("admin.html", include_str!("../templates/admin.html")),
     ("feedback.html", include_str!("../templates/feedback.html")),
     ("import.html", include_str!("../templates/import.html")),
     ("layout.html", include_str!("../templates/layout.html")),
     ("login.html", include_str!("../templates/login.html")),
+    ("outcome.html", include_str!("../templates/outcome.html")),
     ("problem.html", include_str!("../templates/problem.html")),
     ("register.html", include_str!("../templates/register.html")),
     ("warning.html", include_str!("../templates/warning.html")),

@@ -50,104 +50,62 @@ pub(super) async fn admin_page(State(app): State<App>, caller: Caller, Query(q):
         Ok(o) => o,
         Err(p) => return p.into_response(),
     };
+    use minijinja::context;
     // A role and a scope as the administrator reads them: names, the ids beside them.
     let role_name = |id: &str| match bw_core::access::Role::parse(id) {
-        Ok(r) if !en => format!("{} <small>{}</small>", esc(r.zh()), esc(id)),
-        _ => esc(id),
+        Ok(r) if !en => (r.zh().to_string(), Some(id.to_string())),
+        _ => (id.to_string(), None),
     };
     let scope_name = |s: &str| match (s, org.get(s)) {
         ("*", _) => t(en, "全部组织", "the whole organisation").to_string(),
-        (_, Some(n)) => format!("{} {}", esc(&n.name), esc(s)),
-        _ => esc(s),
+        (_, Some(n)) => format!("{} {}", n.name, s),
+        _ => s.to_string(),
     };
-    let mut b = format!("<h1>{}</h1>", t(en, "账号与授权", "Accounts and grants"));
-    b.push_str(&outcome(q.done.as_deref(), q.error.as_deref()));
-    b.push_str(&head(&[t(en, "用户", "User"), t(en, "单位", "Unit"), t(en, "授权", "Grants"), ""]));
-    for u in &list {
-        let mut grants = String::new();
-        for g in u.grants.iter().filter(|g| g.revoked_by.is_none()) {
-            let until = g.until.as_deref().map(|d| format!(" ≤ {}", esc(d))).unwrap_or_default();
-            let _ = write!(
-                grants,
-                r#"<div>{} <small>L{} · {}{until}</small> <form method=post action="/admin/grants/{}/revoke" style="display:inline"><input type=hidden name=csrf value="{}"><button>{}</button></form></div>"#,
-                role_name(&g.role),
-                g.level,
-                scope_name(&g.scope),
-                g.id,
-                esc(&csrf),
-                t(en, "撤销", "Revoke")
-            );
-        }
-        let locked = u
-            .locked_until
-            .as_deref()
-            .map(|l| {
-                let at = bw_core::Timestamp::parse(l).map(crate::clock::local_time).unwrap_or_else(|| l.to_string());
-                format!(" <span class=overdue>{} {}</span>", t(en, "锁定至", "locked until"), esc(&at))
-            })
-            .unwrap_or_default();
-        let _ = write!(
-            b,
-            "<tr><td>{} <small>{}</small>{locked}</td><td>{}</td><td>{grants}</td><td></td></tr>",
-            esc(&u.name),
-            esc(&u.display_name),
-            esc(u.unit.as_deref().unwrap_or("—"))
-        );
-    }
-    b.push_str("</tbody></table></div>");
+    let users: Vec<minijinja::Value> = list
+        .iter()
+        .map(|u| {
+            let grants: Vec<minijinja::Value> = u
+                .grants
+                .iter()
+                .filter(|g| g.revoked_by.is_none())
+                .map(|g| {
+                    let (role, role_id) = role_name(&g.role);
+                    context! { id => g.id, role => role, role_id => role_id, level => g.level, scope => scope_name(&g.scope), until => g.until.as_deref() }
+                })
+                .collect();
+            let locked = u
+                .locked_until
+                .as_deref()
+                .map(|l| bw_core::Timestamp::parse(l).map(crate::clock::local_time).unwrap_or_else(|| l.to_string()));
+            context! { name => u.name.as_str(), display => u.display_name.as_str(), locked => locked, unit => u.unit.as_deref().unwrap_or("—"), grants => grants }
+        })
+        .collect();
     // Grants of roles at or above bureau_reviewer wait for a second administrator: the
     // decision buttons only for one who neither asked for the grant nor receives it.
     let requests = match bw_app::users::grant_requests(&app.store).await {
         Ok(r) => r,
         Err(e) => return Problem::internal(e).into_response(),
     };
-    if !requests.is_empty() {
-        let me = format!("user:{}", caller.access.user);
-        let _ = write!(b, "<h2>{}</h2>", t(en, "待第二人批准的授权", "Grants waiting for a second administrator"));
-        b.push_str(&head(&[
-            t(en, "申请", "Request"),
-            t(en, "用户", "User"),
-            t(en, "角色", "Role"),
-            t(en, "范围", "Scope"),
-            t(en, "申请人", "Asked by"),
-            "",
-        ]));
-        for r in &requests {
-            let role =
-                bw_core::access::Role::parse(&r.role).map(|x| x.zh().to_string()).unwrap_or_else(|_| r.role.clone());
-            let forms = if bw_core::access::second_person(&r.requested_by, &me, &r.user).is_ok() {
-                format!(
-                    r#"<form method=post action="/admin/requests/{id}/approve" style="display:inline"><input type=hidden name=csrf value="{c}"><button>{}</button></form> <form method=post action="/admin/requests/{id}/reject" style="display:inline"><input type=hidden name=csrf value="{c}"><button>{}</button></form>"#,
-                    t(en, "批准", "Approve"),
-                    t(en, "驳回", "Refuse"),
-                    id = r.id,
-                    c = esc(&csrf)
-                )
-            } else {
-                format!("<small>{}</small>", t(en, "需另一位管理员批准", "another administrator decides"))
-            };
-            let until = r.until.as_deref().map(|d| format!(" ≤ {}", esc(d))).unwrap_or_default();
-            let _ = write!(
-                b,
-                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}{until}</td><td>{}</td><td>{forms}</td></tr>",
-                r.id,
-                esc(&r.user),
-                esc(&role),
-                esc(&r.scope),
-                esc(r.requested_by.strip_prefix("user:").unwrap_or(&r.requested_by))
-            );
-        }
-        b.push_str("</tbody></table></div>");
-    }
-    let roles: String = bw_core::access::Role::ALL
+    let me = format!("user:{}", caller.access.user);
+    let requests: Vec<minijinja::Value> = requests
         .iter()
-        .map(|r| format!(r#"<option value="{}">{} {} · {}</option>"#, r.id(), r.level(), esc(r.zh()), r.id()))
+        .map(|r| {
+            context! {
+                id => r.id,
+                user => r.user.as_str(),
+                role => bw_core::access::Role::parse(&r.role).map(|x| x.zh().to_string()).unwrap_or_else(|_| r.role.clone()),
+                scope => r.scope.as_str(),
+                until => r.until.as_deref(),
+                asked_by => r.requested_by.strip_prefix("user:").unwrap_or(&r.requested_by),
+                may_decide => bw_core::access::second_person(&r.requested_by, &me, &r.user).is_ok(),
+            }
+        })
+        .collect();
+    let roles: Vec<minijinja::Value> = bw_core::access::Role::ALL
+        .iter()
+        .map(|r| context! { id => r.id(), level => r.level(), zh => r.zh() })
         .collect();
     // The scope is chosen from the organisation, never preset to the whole installation.
-    let org = match app.org().await {
-        Ok(o) => o,
-        Err(p) => return p.into_response(),
-    };
     let mut nodes: Vec<(String, usize, String)> = org
         .nodes()
         .map(|n| {
@@ -157,36 +115,48 @@ pub(super) async fn admin_page(State(app): State<App>, caller: Caller, Query(q):
         })
         .collect();
     nodes.sort();
-    let mut scopes = format!(
-        r#"<option value="" selected disabled>{}</option><option value="*">{}</option>"#,
-        t(en, "请选择授权范围", "choose the scope"),
-        t(en, "全部组织", "the whole organisation"),
-    );
-    for (key, depth, label) in &nodes {
-        let code = key.rsplit('/').next().unwrap_or(key);
-        let _ = write!(scopes, r#"<option value="{}">{}{}</option>"#, esc(code), "　".repeat(*depth), esc(label));
-    }
-    let _ = write!(
-        b,
-        r#"<h2>{}</h2><form method=post action="/admin/users" class=actions><input type=hidden name=csrf value="{csrf}"><input type=text name=name placeholder="{}" aria-label="{}" required> <input type=text name=display placeholder="{}" aria-label="{}"> <input type=text name=unit placeholder="{}" aria-label="{}"> <input type=password name=password placeholder="{}" aria-label="{}" required minlength=10> <button>{}</button></form>
-<h2>{}</h2><form method=post action="/admin/grants" class=actions><input type=hidden name=csrf value="{csrf}"><input type=text name=name placeholder="{}" aria-label="{}" required> <select name=role aria-label="{}">{roles}</select> <select name=scope required aria-label="{}">{scopes}</select> <input type=date name=until aria-label="{}"> <button>{}</button></form>"#,
-        t(en, "新增账号", "Add an account"),
-        t(en, "用户名", "user name"),
-        t(en, "用户名", "user name"),
-        t(en, "姓名", "display name"),
-        t(en, "姓名", "display name"),
-        t(en, "所属单位代码", "unit code"),
-        t(en, "所属单位代码", "unit code"),
-        t(en, "初始密码（至少10位）", "initial password (10+)"),
-        t(en, "初始密码", "initial password"),
-        t(en, "新增", "Add"),
-        t(en, "授权", "Grant a role"),
-        t(en, "用户名", "user name"),
-        t(en, "用户名", "user name"),
-        t(en, "角色", "role"),
-        t(en, "范围（组织代码或 *）", "scope (organisation code or *)"),
-        t(en, "截止日期", "until"),
-        t(en, "授权", "Grant"),
+    let scopes: Vec<minijinja::Value> = nodes
+        .iter()
+        .map(|(key, depth, label)| {
+            context! { code => key.rsplit('/').next().unwrap_or(key), indent => "　".repeat(*depth), label => label }
+        })
+        .collect();
+    let words = context! {
+        title => t(en, "账号与授权", "Accounts and grants"),
+        user => t(en, "用户", "User"),
+        unit => t(en, "单位", "Unit"),
+        grants => t(en, "授权", "Grants"),
+        locked => t(en, "锁定至", "locked until"),
+        revoke => t(en, "撤销", "Revoke"),
+        requests => t(en, "待第二人批准的授权", "Grants waiting for a second administrator"),
+        request => t(en, "申请", "Request"),
+        role => t(en, "角色", "Role"),
+        scope => t(en, "范围", "Scope"),
+        asked_by => t(en, "申请人", "Asked by"),
+        approve => t(en, "批准", "Approve"),
+        refuse => t(en, "驳回", "Refuse"),
+        other_decides => t(en, "需另一位管理员批准", "another administrator decides"),
+        add => t(en, "新增账号", "Add an account"),
+        user_name => t(en, "用户名", "user name"),
+        display => t(en, "姓名", "display name"),
+        unit_code => t(en, "所属单位代码", "unit code"),
+        password => t(en, "初始密码（至少10位）", "initial password (10+)"),
+        password_label => t(en, "初始密码", "initial password"),
+        add_button => t(en, "新增", "Add"),
+        grant => t(en, "授权", "Grant a role"),
+        role_label => t(en, "角色", "role"),
+        scope_label => t(en, "范围（组织代码或 *）", "scope (organisation code or *)"),
+        choose_scope => t(en, "请选择授权范围", "choose the scope"),
+        everywhere => t(en, "全部组织", "the whole organisation"),
+        until => t(en, "截止日期", "until"),
+        grant_button => t(en, "授权", "Grant"),
+    };
+    let b = crate::templates::render(
+        "admin.html",
+        context! {
+            w => words, csrf => csrf, done => q.done.as_deref(), error => q.error.as_deref(),
+            users => users, requests => requests, roles => roles, scopes => scopes,
+        },
     );
     Html(layout(en, t(en, "账号与授权", "Accounts and grants"), &caller, here, &b)).into_response()
 }
