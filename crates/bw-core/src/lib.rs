@@ -14,6 +14,7 @@ pub mod records;
 pub mod refusal;
 pub mod report;
 pub mod settings;
+pub mod special;
 pub mod template;
 
 pub use date::{Date, Timestamp};

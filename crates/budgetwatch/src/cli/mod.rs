@@ -4,6 +4,7 @@ mod accounts;
 mod audit;
 mod budget;
 mod calendar;
+mod forecast;
 mod import;
 mod ledger;
 mod monitor;
@@ -12,6 +13,7 @@ use accounts::*;
 use audit::*;
 use budget::*;
 use calendar::*;
+use forecast::*;
 use ledger::*;
 use monitor::*;
 
@@ -218,6 +220,11 @@ enum Command {
         command: Option<AuditCommand>,
         #[command(flatten)]
         run: AuditRun,
+    },
+    /// Forecasting (预测) on a CSV file: least squares (`ols`) and Holt-Winters smoothing.
+    Forecast {
+        #[command(subcommand)]
+        command: ForecastCommand,
     },
     /// The warning rules' settings.
     Rules {
@@ -504,6 +511,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
         | Command::Payment { .. }
         | Command::Emergency { .. }) => return monitor::dispatch(&g, c).await,
         c @ Command::Audit { .. } => return audit::dispatch(&g, c).await,
+        Command::Forecast { command } => return forecast::dispatch(command),
         Command::Init { crypto } => {
             let suite = match crypto.as_deref() {
                 None => None,

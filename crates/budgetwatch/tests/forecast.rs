@@ -1,0 +1,94 @@
+//! `budgetwatch forecast`: least squares and Holt-Winters on CSV files, as the contract
+//! prints them (the figures themselves are held against statsmodels by
+//! scripts/check-forecast.py).
+
+mod common;
+use common::*;
+
+#[test]
+fn ols_prints_the_contracts_fields_and_refuses_bad_files_precisely() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = dir.path().join("unused.db");
+    let file = dir.path().join("data.csv");
+    std::fs::write(&file, "x1,y,x2\n1,3.1,2\n2,3.9,1\n3,7.2,4\n4,7.8,3\n5,11.1,6\n6,11.9,5\n7,15.2,8\n8,16.8,9\n")
+        .expect("write");
+    let path = file.to_str().expect("path");
+    let o = bw(&db, &["forecast", "ols", path, "--y", "y", "--format", "json"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).expect("json");
+    assert_eq!((v["n"].as_u64(), v["k"].as_u64()), (Some(8), Some(3)));
+    let names: Vec<&str> =
+        v["coefficients"].as_array().expect("array").iter().filter_map(|c| c["name"].as_str()).collect();
+    assert_eq!(names, ["const", "x1", "x2"], "the regressors in file order");
+    for field in ["estimate", "se", "t", "p"] {
+        assert!(v["coefficients"][1][field].is_f64(), "{field}");
+    }
+    // statsmodels: OLS(y, add_constant([x1, x2])).fit().params[1] and rsquared.
+    assert!((v["coefficients"][1]["estimate"].as_f64().unwrap_or(0.0) - 1.3617647058823548).abs() < 1e-12);
+    assert!((v["r2"].as_f64().unwrap_or(0.0) - 0.9994616903933088).abs() < 1e-12);
+    assert!(v["adj_r2"].is_f64() && v["f"].is_f64() && v["f_p"].is_f64());
+    let robust = bw(&db, &["forecast", "ols", path, "--y", "y", "--robust", "hc1", "--format", "json"]);
+    let r: serde_json::Value = serde_json::from_str(&stdout(&robust)).expect("json");
+    assert!((r["coefficients"][1]["se"].as_f64().unwrap_or(0.0) - 0.03765196368439812).abs() < 1e-12, "{r}");
+    // A cell that is no number is named by file, row and column.
+    std::fs::write(&file, "y,x\n1,2\n2,abc\n3,4\n4,5\n").expect("write");
+    let o = bw(&db, &["forecast", "ols", path, "--y", "y", "--format", "json"]);
+    assert!(!o.status.success() && stderr(&o).contains(":3: column x: not a number: \"abc\""), "{}", stderr(&o));
+    std::fs::write(&file, "y,a,b\n1,1,2\n2,2,4\n3,3,6\n5,4,8\n").expect("write");
+    let o = bw(&db, &["forecast", "ols", path, "--y", "z", "--format", "json"]);
+    assert!(stderr(&o).contains("no column \"z\""), "{}", stderr(&o));
+    let o = bw(&db, &["forecast", "ols", path, "--y", "y", "--format", "json"]);
+    assert!(stderr(&o).contains("column b is a linear combination"), "{}", stderr(&o));
+}
+
+#[test]
+fn holt_winters_runs_from_known_states_and_fits_otherwise() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = dir.path().join("unused.db");
+    let file = dir.path().join("series.csv");
+    let values: Vec<String> =
+        (0..24).map(|t| format!("{}", 10.0 + 0.5 * t as f64 + [1.0, -2.0, 3.0, -1.0][t % 4])).collect();
+    std::fs::write(&file, format!("value\n{}\n", values.join("\n"))).expect("write");
+    let path = file.to_str().expect("path");
+    let known = bw(
+        &db,
+        &[
+            "forecast",
+            "holt-winters",
+            path,
+            "--season",
+            "4",
+            "--horizon",
+            "6",
+            "--alpha",
+            "0.3",
+            "--beta",
+            "0.1",
+            "--gamma",
+            "0.2",
+            "--level",
+            "9.5",
+            "--trend",
+            "0.5",
+            "--seasonals",
+            "-1,-2,3,-1",
+            "--format",
+            "json",
+        ],
+    );
+    assert!(known.status.success(), "{}", stderr(&known));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&known)).expect("json");
+    for field in ["alpha", "beta", "gamma", "phi", "sse"] {
+        assert!(v[field].is_f64(), "{field}: {v}");
+    }
+    assert_eq!(v["alpha"].as_f64(), Some(0.3));
+    assert_eq!(v["fitted"][0].as_f64(), Some(9.5 + 0.5 - 1.0), "ŷ(1) = L0 + B0 + S1");
+    assert_eq!((v["fitted"].as_array().map(Vec::len), v["forecast"].as_array().map(Vec::len)), (Some(24), Some(6)));
+    let fitted = bw(&db, &["forecast", "holt-winters", path, "--season", "4", "--horizon", "4", "--format", "json"]);
+    let f: serde_json::Value = serde_json::from_str(&stdout(&fitted)).expect("json");
+    assert!(f["sse"].as_f64().unwrap_or(1.0) < 1e-9, "a noiseless series is fitted exactly: {f}");
+    let next = 10.0 + 0.5 * 24.0 + 1.0;
+    assert!((f["forecast"][0].as_f64().unwrap_or(0.0) - next).abs() < 1e-6, "{f}");
+    let short = bw(&db, &["forecast", "holt-winters", path, "--season", "13", "--horizon", "4"]);
+    assert!(stderr(&short).contains("at least two seasons"), "{}", stderr(&short));
+}
