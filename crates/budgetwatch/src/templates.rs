@@ -8,6 +8,7 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("import.html", include_str!("../templates/import.html")),
     ("layout.html", include_str!("../templates/layout.html")),
     ("login.html", include_str!("../templates/login.html")),
+    ("portal.html", include_str!("../templates/portal.html")),
     ("problem.html", include_str!("../templates/problem.html")),
     ("register.html", include_str!("../templates/register.html")),
 ];
