@@ -10,6 +10,7 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("layout.html", include_str!("../templates/layout.html")),
     ("login.html", include_str!("../templates/login.html")),
     ("outcome.html", include_str!("../templates/outcome.html")),
+    ("portal.html", include_str!("../templates/portal.html")),
     ("problem.html", include_str!("../templates/problem.html")),
     ("register.html", include_str!("../templates/register.html")),
     ("warning.html", include_str!("../templates/warning.html")),

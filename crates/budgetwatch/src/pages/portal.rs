@@ -14,10 +14,11 @@ use bw_app::feedback;
 use bw_app::public::{self, Pair, Portal};
 use bw_app::table::{Cell, Table};
 use bw_core::access::Permission;
+use minijinja::{Value, context};
 
 use crate::api::{App, Caller, Problem};
 use crate::clock::today;
-use crate::text::{esc, pct, urlencode, wan};
+use crate::text::{esc, pct, t, urlencode, wan};
 use crate::web::layout;
 
 pub fn routes() -> Router<App> {
@@ -73,10 +74,6 @@ impl PortalQuery {
     }
 }
 
-fn t<'a>(en: bool, zh: &'a str, english: &'a str) -> &'a str {
-    if en { english } else { zh }
-}
-
 async fn load(app: &App, q: &PortalQuery) -> Result<std::sync::Arc<Portal>, Problem> {
     let (year, month) = q.resolve(app).await?;
     let org = app.org().await?;
@@ -90,10 +87,6 @@ async fn load(app: &App, q: &PortalQuery) -> Result<std::sync::Arc<Portal>, Prob
 #[utoipa::path(get, path = "/api/v1/public", tag = "public", params(PortalQuery), responses((status = 200, description = "departments' disclosures, functions, fund flows, projects", body = Object)))]
 async fn json(State(app): State<App>, Query(q): Query<PortalQuery>) -> Result<Json<Portal>, Problem> {
     Ok(Json(load(&app, &q).await?.as_ref().clone()))
-}
-
-fn pair_cells(p: &Pair) -> String {
-    format!("<td class=n>{}</td><td class=n>{}</td>", wan(p.budget), wan(p.paid))
 }
 
 /// The heat map: a row per region, a column per functional class, the colour the share of
@@ -339,42 +332,25 @@ fn with(q: &PortalQuery, year: i32, month: u32, en: bool, key: &str, value: &str
     format!("/public?{}", parts.join("&"))
 }
 
-/// Links to the pages of a table of `total` rows, `page` (from 1) the one shown.
-fn pager(total: usize, page: usize, link: &dyn Fn(usize) -> String, en: bool) -> String {
+/// The pages of a table of `total` rows, `page` (from 1) the one shown, as the pager links
+/// them: the first, the last and those near the shown one, a gap for the others; None for a
+/// table of one page.
+fn pager(total: usize, page: usize, link: &dyn Fn(usize) -> String) -> Option<Value> {
     let pages = total.div_ceil(PAGE_ROWS);
     if pages <= 1 {
-        return String::new();
+        return None;
     }
-    let mut s = format!("<p class=pager>{} {pages} {} · ", t(en, "共", "Pages:"), t(en, "页", ""));
     let near = |i: usize| i == 1 || i == pages || i.abs_diff(page) <= 2;
-    let mut gap = false;
+    let mut links = Vec::new();
     for i in 1..=pages {
-        if !near(i) {
-            if !gap {
-                s.push_str("… ");
-            }
-            gap = true;
-            continue;
-        }
-        gap = false;
-        if i == page {
-            let _ = write!(s, "<b>{i}</b>");
-        } else {
-            let _ = write!(s, r#"<a href="{}">{i}</a>"#, esc(&link(i)));
+        if near(i) {
+            links.push(context! { n => i, current => i == page, href => (i != page).then(|| link(i)) });
+        } else if near(i - 1) {
+            // One gap for a run of pages left out.
+            links.push(context! { gap => true });
         }
     }
-    s.push_str("</p>");
-    s
-}
-
-/// "下载 CSV · XLSX" for one table.
-fn downloads(which: &str, year: i32, month: u32, search: &str, en: bool) -> String {
-    let q = if search.is_empty() { String::new() } else { format!("&q={}", urlencode(search)) };
-    let lang = if en { "&lang=en" } else { "" };
-    format!(
-        r#"<span class=dl>{} <a href="/public/download/{which}.csv?year={year}&month={month}{q}{lang}" download>CSV</a> · <a href="/public/download/{which}.xlsx?year={year}&month={month}{q}{lang}" download>XLSX</a></span>"#,
-        t(en, "下载", "Download")
-    )
+    Some(context! { pages => pages, links => links })
 }
 
 /// A table of the portal downloaded as CSV or XLSX (`departments.csv`, `projects.xlsx`, …),
@@ -399,210 +375,175 @@ async fn download(State(app): State<App>, Path(file): Path<String>, Query(q): Qu
     crate::web::table_file(&tb, format, &format!("{which}-{}-{:02}", p.year, p.month))
 }
 
+/// A budget and what was paid of it, in 万元 as the tables show them.
+fn amounts(p: &Pair) -> [String; 2] {
+    [wan(p.budget), wan(p.paid)]
+}
+
 /// The portal's tables: departments (searched, paged), functions, the heat map, projects
-/// (searched, paged) and the ranking, each with its downloads.
-fn portal_tables(
-    b: &mut String,
-    p: &Portal,
-    q: &PortalQuery,
-    year: i32,
-    month: u32,
-    en: bool,
-    name: &dyn Fn(&str) -> String,
-) {
+/// (searched, paged) and the ranking; the template adds each one's downloads.
+fn tables(p: &Portal, q: &PortalQuery, year: i32, month: u32, en: bool, name: &dyn Fn(&str) -> String) -> Value {
     let search = q.search();
     // Departments: the mandatory disclosures.
     let depts: Vec<&public::Department> = p.departments.iter().filter(|d| matches(search, &d.name, &d.code)).collect();
     let dpage = q.dpage.unwrap_or(1).clamp(1, depts.len().div_ceil(PAGE_ROWS).max(1));
-    let _ = write!(
-        b,
-        "<h2 id=departments>{} <small>{} {}</small>{}</h2>",
-        t(en, "部门预算与“三公”经费公开", "Departments: budgets and \"three public\" spending"),
-        depts.len(),
-        t(en, "个部门", "departments"),
-        downloads("departments", year, month, search, en)
-    );
-    let _ = write!(
-        b,
-        "<div class=scroll><table class=disclosure><thead><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th>",
-        t(en, "部门", "Department"),
-        t(en, "地区", "Region"),
-        t(en, "预算", "Budget"),
-        t(en, "已支付", "Paid"),
-    );
-    for (c, zh, english) in bw_core::code::SANGONG_CODES {
-        let _ = write!(b, "<th colspan=2>{} <small>{c}</small></th>", esc(if en { english } else { zh }));
-    }
-    let _ = write!(
-        b,
-        "<th colspan=2>{}</th><th colspan=2>{}</th><th>{}</th></tr></thead><tbody>",
-        t(en, "会议费", "Meetings"),
-        t(en, "培训费", "Training"),
-        t(en, "向个人支付（取整）", "To individuals (rounded)")
-    );
-    for d in depts.iter().skip((dpage - 1) * PAGE_ROWS).take(PAGE_ROWS) {
-        let _ =
-            write!(b, "<tr><td class=wrap>{}</td><td>{}</td>{}", esc(&d.name), esc(&d.region), pair_cells(&d.total));
-        for (_, _, s) in &d.sangong {
-            b.push_str(&pair_cells(s));
-        }
-        let _ = write!(
-            b,
-            "{}{}<td class=n>≈{}</td></tr>",
-            pair_cells(&d.meeting),
-            pair_cells(&d.training),
-            wan(d.to_individuals_rounded)
-        );
-    }
-    if depts.is_empty() {
-        let _ =
-            write!(b, "<tr><td colspan=20>{}</td></tr>", t(en, "没有符合搜索条件的部门。", "No department matches."));
-    }
-    b.push_str("</tbody></table></div>");
-    b.push_str(&pager(
-        depts.len(),
-        dpage,
-        &|i| format!("{}#departments", with(q, year, month, en, "dpage", &i.to_string())),
-        en,
-    ));
-    // Functions.
-    let _ = write!(
-        b,
-        "<h2 id=functions>{}{}</h2>",
-        t(en, "按功能分类", "By function"),
-        downloads("functions", year, month, "", en)
-    );
-    b.push_str(&crate::text::head(&[
-        t(en, "类", "Class"),
-        t(en, "预算", "Budget"),
-        t(en, "已支付", "Paid"),
-        t(en, "支出进度", "Execution rate"),
-    ]));
-    for (c, pair) in &p.functions {
-        let _ = write!(
-            b,
-            "<tr><td>{} <small>{}</small></td>{}<td class=n>{}</td></tr>",
-            esc(&class_name(c, en)),
-            esc(c),
-            pair_cells(pair),
-            pct(pair.paid.ratio_of(pair.budget))
-        );
-    }
-    b.push_str("</tbody></table></div>");
-    // Fund flows.
+    let departments: Vec<Value> = depts
+        .iter()
+        .skip((dpage - 1) * PAGE_ROWS)
+        .take(PAGE_ROWS)
+        .map(|d| {
+            let mut pairs = vec![&d.total];
+            pairs.extend(d.sangong.iter().map(|(_, _, s)| s));
+            pairs.extend([&d.meeting, &d.training]);
+            context! {
+                name => d.name.as_str(),
+                region => d.region.as_str(),
+                amounts => pairs.into_iter().flat_map(amounts).collect::<Vec<_>>(),
+                individuals => wan(d.to_individuals_rounded),
+            }
+        })
+        .collect();
+    let sangong: Vec<Value> = bw_core::code::SANGONG_CODES
+        .iter()
+        .map(|&(c, zh, english)| context! { code => c, name => t(en, zh, english) })
+        .collect();
+    let functions: Vec<Value> = p
+        .functions
+        .iter()
+        .map(|(c, pair)| {
+            let [budget, paid] = amounts(pair);
+            context! {
+                name => class_name(c, en),
+                code => c,
+                budget => budget,
+                paid => paid,
+                rate => pct(pair.paid.ratio_of(pair.budget)),
+            }
+        })
+        .collect();
     let max = p.flows.iter().map(|c| c.paid).max_by_key(|m| m.fen()).unwrap_or_default();
-    let _ = write!(
-        b,
-        "<h2 id=flows>{}{}</h2>{}",
-        t(en, "资金流向（地区 × 功能分类，已支付）", "Fund flows (region × function, paid)"),
-        downloads("flows", year, month, "", en),
-        heat_map(p, en, name)
-    );
-    if !p.flows.is_empty() {
-        let _ = write!(
-            b,
-            "<p class=legend>{} 0 <i></i> {} {} · {}</p>",
-            t(en, "颜色越深，已支付越多：", "Darker is more paid:"),
-            wan(max),
-            t(en, "万元", "10,000 yuan"),
-            t(en, "灰色：无支付或不足 3 笔（不公开）", "grey: none, or fewer than 3 payments (not shown)")
-        );
+    let small_groups =
+        (p.small_group_count > 0).then(|| context! { count => p.small_group_count, paid => wan(p.small_groups.paid) });
+    let found: Vec<&public::Project> = p.projects.iter().filter(|pr| matches(search, &pr.name, &pr.code)).collect();
+    let ppage = q.ppage.unwrap_or(1).clamp(1, found.len().div_ceil(PAGE_ROWS).max(1));
+    let projects: Vec<Value> = found
+        .iter()
+        .skip((ppage - 1) * PAGE_ROWS)
+        .take(PAGE_ROWS)
+        .map(|pr| {
+            let [budget, paid] = amounts(&pr.total);
+            context! {
+                name => pr.name.as_str(),
+                unit => name(&pr.unit),
+                status => status_name(&pr.status, en),
+                budget => budget,
+                paid => paid,
+            }
+        })
+        .collect();
+    let ranking = p.ranking.as_ref().map(|r| {
+        let departments: Vec<Value> = r
+            .departments
+            .iter()
+            .map(|d| {
+                let change = match d.change_pct {
+                    0 => "—".to_string(),
+                    c => format!("{c:+}%"),
+                };
+                context! {
+                    rank => d.rank,
+                    name => d.name.as_str(),
+                    result => d.result.as_str(),
+                    grade => d.grade_zh.as_str(),
+                    change => change,
+                    interview => d.interview,
+                }
+            })
+            .collect();
+        context! { published => published_local(&r.published_at), departments => departments }
+    });
+    context! {
+        departments_count => depts.len(),
+        departments => departments,
+        departments_pager => pager(depts.len(), dpage, &|i| {
+            format!("{}#departments", with(q, year, month, en, "dpage", &i.to_string()))
+        }),
+        sangong => sangong,
+        functions => functions,
+        // The SVG is built with its names escaped.
+        heat_map => Value::from_safe_string(heat_map(p, en, name)),
+        legend_max => (!p.flows.is_empty()).then(|| wan(max)),
+        small_groups => small_groups,
+        projects_count => found.len(),
+        projects => projects,
+        projects_pager => pager(found.len(), ppage, &|i| {
+            format!("{}#projects", with(q, year, month, en, "ppage", &i.to_string()))
+        }),
+        classified => (p.classified_projects > 0).then_some(p.classified_projects),
+        ranking => ranking,
     }
-    if p.small_group_count > 0 {
-        let _ = write!(
-            b,
-            "<p class=note>{} {} · {} {}</p>",
-            t(en, "不足 3 笔支付的组合并：", "Groups of fewer than 3 payments, added together:"),
-            p.small_group_count,
-            t(en, "已支付", "paid"),
-            wan(p.small_groups.paid)
-        );
-    }
-    // Projects.
-    let projects: Vec<&public::Project> = p.projects.iter().filter(|pr| matches(search, &pr.name, &pr.code)).collect();
-    let ppage = q.ppage.unwrap_or(1).clamp(1, projects.len().div_ceil(PAGE_ROWS).max(1));
-    let _ = write!(
-        b,
-        "<h2 id=projects>{} <small>{} {}</small>{}</h2>",
-        t(en, "项目", "Projects"),
-        projects.len(),
-        t(en, "个项目", "projects"),
-        downloads("projects", year, month, search, en)
-    );
-    b.push_str(&crate::text::head(&[
-        t(en, "项目", "Project"),
-        t(en, "单位", "Unit"),
-        t(en, "状态", "Status"),
-        t(en, "预算", "Budget"),
-        t(en, "已支付", "Paid"),
-    ]));
-    for pr in projects.iter().skip((ppage - 1) * PAGE_ROWS).take(PAGE_ROWS) {
-        let _ = write!(
-            b,
-            "<tr><td class=wrap>{}</td><td class=wrap>{}</td><td>{}</td>{}</tr>",
-            esc(&pr.name),
-            esc(&name(&pr.unit)),
-            esc(&status_name(&pr.status, en)),
-            pair_cells(&pr.total)
-        );
-    }
-    if projects.is_empty() {
-        let _ = write!(b, "<tr><td colspan=5>{}</td></tr>", t(en, "没有符合搜索条件的项目。", "No project matches."));
-    }
-    b.push_str("</tbody></table></div>");
-    b.push_str(&pager(
-        projects.len(),
-        ppage,
-        &|i| format!("{}#projects", with(q, year, month, en, "ppage", &i.to_string())),
-        en,
-    ));
-    if p.classified_projects > 0 {
-        let _ = write!(
-            b,
-            "<p class=note id=classified>{} {} {}</p>",
-            t(en, "另有涉密项目", "Classified projects:"),
-            p.classified_projects,
-            t(
-                en,
-                "个，依法不予公开，未计入本页任何数字。",
-                "— not disclosed, as the law requires, and left out of every figure on this page."
-            )
-        );
-    }
-    if let Some(r) = &p.ranking {
-        let _ = write!(
-            b,
-            "<h2 id=ranking>{}{}</h2><p class=note>{} {}</p>",
-            t(en, "部门绩效排名", "Departments' performance ranking"),
-            downloads("ranking", year, month, "", en),
-            t(en, "财政部门发布于", "Published by finance on"),
-            esc(&published_local(&r.published_at))
-        );
-        b.push_str(&crate::text::head(&[
-            t(en, "名次", "Rank"),
-            t(en, "部门", "Department"),
-            t(en, "绩效得分", "Result"),
-            t(en, "等级", "Grade"),
-            t(en, "下年预算调整", "Next year's budget"),
-        ]));
-        for d in &r.departments {
-            let change = match d.change_pct {
-                0 => "—".to_string(),
-                c => format!("{c:+}%"),
-            };
-            let interview = if d.interview { t(en, "（约谈）", " (interview)") } else { "" };
-            let _ = write!(
-                b,
-                "<tr><td class=n>{}</td><td class=wrap>{}</td><td class=n>{}</td><td>{}</td><td class=n>{}{}</td></tr>",
-                d.rank,
-                esc(&d.name),
-                esc(&d.result),
-                esc(&d.grade_zh),
-                esc(&change),
-                interview
-            );
-        }
-        b.push_str("</tbody></table></div>");
+}
+
+/// The portal's words in the reader's language.
+fn words(en: bool) -> Value {
+    context! {
+        title => t(en, "阳光预算 · 预算公开", "Sunshine budget · open budget"),
+        aggregates => t(
+            en,
+            "本页只公开汇总数：不显示任何个人的姓名、账号或可识别信息；单位以下的汇总至少包含 3 笔支付，不足的合并为一行；向个人支付的合计按万元取整；各部门预算、决算执行、“三公”经费、会议费、培训费按法定要求全额公开。金额单位：万元。",
+            "Aggregates only: no individual's name, account or identifying detail; below the unit level every aggregate holds at least 3 payments (smaller ones are added into one line); payments to individuals are totals rounded to 10,000 yuan; each department's budget, execution, \"three public\" spending, meeting and training costs are disclosed in full, as the law requires. Amounts in 10,000 yuan."
+        ),
+        year => t(en, "年度", "Year"),
+        to_the_end => t(en, "截至", "To the end of"),
+        search_hint => t(en, "部门或项目名称、代码", "Department or project name or code"),
+        search => t(en, "搜索", "Search"),
+        show => t(en, "查看", "Show"),
+        years_with_data => t(en, "有数据的年度：", "Years with data:"),
+        download => t(en, "下载", "Download"),
+        pages => t(en, "共", "Pages:"),
+        pages_unit => t(en, "页", ""),
+        departments => t(en, "部门预算与“三公”经费公开", "Departments: budgets and \"three public\" spending"),
+        departments_unit => t(en, "个部门", "departments"),
+        department => t(en, "部门", "Department"),
+        region => t(en, "地区", "Region"),
+        budget => t(en, "预算", "Budget"),
+        paid => t(en, "已支付", "Paid"),
+        meetings => t(en, "会议费", "Meetings"),
+        training => t(en, "培训费", "Training"),
+        individuals => t(en, "向个人支付（取整）", "To individuals (rounded)"),
+        no_department => t(en, "没有符合搜索条件的部门。", "No department matches."),
+        functions => t(en, "按功能分类", "By function"),
+        class => t(en, "类", "Class"),
+        rate => t(en, "支出进度", "Execution rate"),
+        flows => t(en, "资金流向（地区 × 功能分类，已支付）", "Fund flows (region × function, paid)"),
+        darker => t(en, "颜色越深，已支付越多：", "Darker is more paid:"),
+        wan => t(en, "万元", "10,000 yuan"),
+        grey => t(en, "灰色：无支付或不足 3 笔（不公开）", "grey: none, or fewer than 3 payments (not shown)"),
+        small_groups => t(en, "不足 3 笔支付的组合并：", "Groups of fewer than 3 payments, added together:"),
+        paid_lower => t(en, "已支付", "paid"),
+        projects => t(en, "项目", "Projects"),
+        projects_unit => t(en, "个项目", "projects"),
+        project => t(en, "项目", "Project"),
+        unit => t(en, "单位", "Unit"),
+        status => t(en, "状态", "Status"),
+        no_project => t(en, "没有符合搜索条件的项目。", "No project matches."),
+        classified => t(en, "另有涉密项目", "Classified projects:"),
+        classified_note => t(
+            en,
+            "个，依法不予公开，未计入本页任何数字。",
+            "— not disclosed, as the law requires, and left out of every figure on this page."
+        ),
+        ranking => t(en, "部门绩效排名", "Departments' performance ranking"),
+        published_on => t(en, "财政部门发布于", "Published by finance on"),
+        rank => t(en, "名次", "Rank"),
+        result => t(en, "绩效得分", "Result"),
+        grade => t(en, "等级", "Grade"),
+        next_budget => t(en, "下年预算调整", "Next year's budget"),
+        interview => t(en, "（约谈）", " (interview)"),
+        feedback => t(en, "意见与问询", "Comments and inquiries"),
+        answer => t(en, "答复：", "Answer:"),
+        overdue => t(en, "已逾期，应于", "overdue, due"),
+        due => t(en, "答复期限", "due"),
     }
 }
 
@@ -625,113 +566,101 @@ async fn page(State(app): State<App>, caller: Caller, Query(q): Query<PortalQuer
         Ok(y) => y,
         Err(e) => return Problem::internal(e).into_response(),
     };
-    let name = |code: &str| org.get(code).map(|n| n.name.clone()).unwrap_or_else(|| code.to_string());
-    let search = q.search();
-    let mut b = String::new();
-    let _ = write!(
-        b,
-        "<h1>{} <small>{}</small></h1><p class=note>{}</p>",
-        t(en, "阳光预算 · 预算公开", "Sunshine budget · open budget"),
-        if en { format!("{year}, to the end of {month:02}") } else { format!("{year} 年 1–{month} 月") },
-        t(
-            en,
-            "本页只公开汇总数：不显示任何个人的姓名、账号或可识别信息；单位以下的汇总至少包含 3 笔支付，不足的合并为一行；向个人支付的合计按万元取整；各部门预算、决算执行、“三公”经费、会议费、培训费按法定要求全额公开。金额单位：万元。",
-            "Aggregates only: no individual's name, account or identifying detail; below the unit level every aggregate holds at least 3 payments (smaller ones are added into one line); payments to individuals are totals rounded to 10,000 yuan; each department's budget, execution, \"three public\" spending, meeting and training costs are disclosed in full, as the law requires. Amounts in 10,000 yuan."
-        )
-    );
-    // The year, the month and the search.
-    let mut choices = years.clone();
-    if !choices.contains(&year) {
-        choices.push(year);
-        choices.sort_unstable_by(|a, b| b.cmp(a));
-    }
-    let _ = write!(
-        b,
-        r#"<form method=get action="/public" class=actions><label>{} <select name=year>"#,
-        t(en, "年度", "Year")
-    );
-    for y in &choices {
-        let _ = write!(b, "<option value={y}{}>{y}</option>", if *y == year { " selected" } else { "" });
-    }
-    let _ = write!(b, "</select></label> <label>{} <select name=month>", t(en, "截至", "To the end of"));
-    for m in 1..=12u32 {
-        let label = if en { format!("{m:02}") } else { format!("{m} 月") };
-        let _ = write!(b, "<option value={m}{}>{label}</option>", if m == month { " selected" } else { "" });
-    }
-    let _ = write!(
-        b,
-        r#"</select></label> <input type=search name=q value="{}" placeholder="{}" aria-label="{}">{} <button>{}</button></form>"#,
-        esc(search),
-        t(en, "部门或项目名称、代码", "Department or project name or code"),
-        t(en, "搜索", "Search"),
-        if en { r#"<input type=hidden name=lang value=en>"# } else { "" },
-        t(en, "查看", "Show")
-    );
-    b.push_str(&crate::web::outcome(q.done.as_deref(), q.error.as_deref()));
-    let empty = p.departments.is_empty() && p.projects.is_empty() && p.functions.is_empty();
-    if empty {
-        let others: Vec<String> = years
-            .iter()
-            .filter(|y| **y != year)
-            .map(|y| format!(r#"<a href="/public?year={y}{}">{y}</a>"#, if en { "&lang=en" } else { "" }))
-            .collect();
-        let _ = write!(
-            b,
-            "<p class=empty id=no-data>{}{}</p>",
-            if en { format!("No data is published for {year}.") } else { format!("{year} 年尚无公开数据。") },
-            if others.is_empty() {
-                String::new()
-            } else {
-                format!(" {} {}", t(en, "有数据的年度：", "Years with data:"), others.join(" "))
-            }
-        );
-    }
-    if !empty {
-        portal_tables(&mut b, &p, &q, year, month, en, &name);
-    }
-    // Feedback.
-    let _ = write!(b, "<h2 id=feedback>{}</h2>", t(en, "意见与问询", "Comments and inquiries"));
-    let _ = write!(
-        b,
-        r#"<p><a href="/public/feedback{}">{}</a></p>"#,
-        if en { "?lang=en" } else { "" },
-        if caller.access.has(Permission::Comment) {
-            t(en, "提出意见或问询，查看我提交的内容 ›", "Comment or inquire, and follow what you sent ›")
-        } else if caller.access.has(Permission::AnswerInquiry) {
-            t(en, "审核与答复 ›", "Moderate and answer ›")
-        } else {
-            t(en, "登录或注册后可提出意见或问询 ›", "Log in or register to comment or inquire ›")
-        }
-    );
     // What was published, with its answer.
     let items = match feedback::list(&app.store, today(), 100).await {
         Ok(i) => i,
         Err(e) => return Problem::internal(e).into_response(),
     };
-    let org = match app.org().await {
-        Ok(o) => o,
-        Err(p) => return p.into_response(),
-    };
-    for i in &items {
-        let due = format!(" {}", crate::web::inquiry_due(en, i));
-        let about = match i.subject.as_str() {
-            "*" | "" => t(en, "预算总体情况", "The budget as a whole").to_string(),
-            c => org.get(c).map(|n| n.name.clone()).unwrap_or_else(|| c.to_string()),
-        };
-        let _ = write!(
-            b,
-            "<div class=feedback id=fb{}><p><b>{}</b> {} · {} · {}{due}</p><div class=text>{}</div>",
-            i.id,
-            esc(&i.author),
-            esc(if i.kind == "inquiry" { t(en, "问询", "inquiry") } else { t(en, "意见", "comment") }),
-            esc(&about),
-            esc(&i.asked_on),
-            esc(&i.body)
-        );
-        if let Some(a) = &i.answer {
-            let _ = write!(b, "<p class=ok>{}</p><div class=text>{}</div>", t(en, "答复：", "Answer:"), esc(a));
-        }
-        b.push_str("</div>");
+    let name = |code: &str| org.get(code).map(|n| n.name.clone()).unwrap_or_else(|| code.to_string());
+    let search = q.search();
+    // The years to choose from: those with data, and the one shown.
+    let mut choices = years.clone();
+    if !choices.contains(&year) {
+        choices.push(year);
+        choices.sort_unstable_by(|a, b| b.cmp(a));
     }
-    Html(layout(en, t(en, "阳光预算", "Sunshine budget"), &caller, &here, &b)).into_response()
+    let months: Vec<Value> = (1..=12u32)
+        .map(|m| {
+            let label = if en { format!("{m:02}") } else { format!("{m} 月") };
+            context! { value => m, label => label, chosen => m == month }
+        })
+        .collect();
+    let empty = p.departments.is_empty() && p.projects.is_empty() && p.functions.is_empty();
+    let no_data = empty.then(|| {
+        context! {
+            message => if en { format!("No data is published for {year}.") } else { format!("{year} 年尚无公开数据。") },
+            others => years.iter().copied().filter(|y| *y != year).collect::<Vec<_>>(),
+        }
+    });
+    let items: Vec<Value> = items
+        .iter()
+        .map(|i| {
+            let about = match i.subject.as_str() {
+                "*" | "" => t(en, "预算总体情况", "The budget as a whole").to_string(),
+                c => name(c),
+            };
+            context! {
+                id => i.id,
+                author => i.author.as_str(),
+                kind => if i.kind == "inquiry" { t(en, "问询", "inquiry") } else { t(en, "意见", "comment") },
+                about => about,
+                asked_on => i.asked_on.as_str(),
+                due_on => i.due_on.as_deref(),
+                overdue => i.overdue,
+                body => i.body.as_str(),
+                answer => i.answer.as_deref(),
+            }
+        })
+        .collect();
+    let feedback_link = if caller.access.has(Permission::Comment) {
+        t(en, "提出意见或问询，查看我提交的内容 ›", "Comment or inquire, and follow what you sent ›")
+    } else if caller.access.has(Permission::AnswerInquiry) {
+        t(en, "审核与答复 ›", "Moderate and answer ›")
+    } else {
+        t(en, "登录或注册后可提出意见或问询 ›", "Log in or register to comment or inquire ›")
+    };
+    let page = context! {
+        w => words(en),
+        en => en,
+        lang => if en { "?lang=en" } else { "" },
+        year => year,
+        month => month,
+        period => if en { format!("{year}, to the end of {month:02}") } else { format!("{year} 年 1–{month} 月") },
+        years => choices.iter().map(|y| context! { year => y, chosen => *y == year }).collect::<Vec<_>>(),
+        months => months,
+        search => search,
+        search_q => urlencode(search),
+        done => q.done.as_deref(),
+        error => q.error.as_deref(),
+        no_data => no_data,
+        items => items,
+        feedback_link => feedback_link,
+    };
+    // The tables only for a year with data; the template reads them beside the page's values.
+    let ctx = if empty {
+        page
+    } else {
+        context! { ..page, ..tables(&p, &q, year, month, en, &name) }
+    };
+    let body = crate::templates::render("portal.html", ctx);
+    Html(layout(en, t(en, "阳光预算", "Sunshine budget"), &caller, &here, &body)).into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_pager_links_both_ends_and_the_pages_near_the_shown_one() {
+        let link = |i: usize| format!("/public?ppage={i}&lang=en");
+        let html = crate::templates::render(
+            "portal.html",
+            context! { w => words(false), projects_pager => pager(10 * PAGE_ROWS, 5, &link) },
+        );
+        let a = |i: usize| format!(r#"<a href="/public?ppage={i}&amp;lang=en">{i}</a>"#);
+        let expected =
+            format!("<p class=pager>共 10 页 · {}… {}{}<b>5</b>{}{}… {}</p>", a(1), a(3), a(4), a(6), a(7), a(10));
+        assert!(html.contains(&expected), "{html}");
+        assert!(pager(PAGE_ROWS, 1, &link).is_none(), "one page, no pager");
+    }
 }
