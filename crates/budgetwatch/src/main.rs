@@ -14,7 +14,6 @@ mod compress;
 mod documents_api;
 mod figures_api;
 mod fonts;
-mod group;
 mod ledger_api;
 mod library_api;
 mod pages;
@@ -23,7 +22,6 @@ mod server;
 mod templates;
 mod text;
 mod web;
-mod witness;
 
 fn main() -> std::process::ExitCode {
     cli::main()

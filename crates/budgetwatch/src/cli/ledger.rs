@@ -147,7 +147,7 @@ pub(super) async fn dispatch(g: &Global, command: Command) -> Result<ExitCode> {
         Command::Ledger { command: LedgerCommand::Witness { server, log_key, witness_key, state, name } } => {
             match (server, log_key, state) {
                 (Some(server), Some(log_key), Some(state)) => {
-                    let line = crate::witness::run(crate::witness::Options {
+                    let line = super::witness::run(super::witness::Options {
                         server: &server,
                         log_key: &log_key,
                         key: &witness_key,
@@ -157,7 +157,7 @@ pub(super) async fn dispatch(g: &Global, command: Command) -> Result<ExitCode> {
                     .await?;
                     println!("{line}");
                 }
-                _ => println!("{}", crate::witness::load_or_create_key(&witness_key, name.as_deref())?.verifier_key()),
+                _ => println!("{}", super::witness::load_or_create_key(&witness_key, name.as_deref())?.verifier_key()),
             }
         }
         Command::Ledger { command: LedgerCommand::Redact { unit, voucher, staff } } => {

@@ -8,6 +8,7 @@ mod forecast;
 mod import;
 mod ledger;
 mod monitor;
+mod witness;
 
 use accounts::*;
 use audit::*;

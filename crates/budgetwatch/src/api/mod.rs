@@ -3,6 +3,8 @@
 //!
 //! Every check is made here, on the server, against `bw_core::access`: a request outside
 //! the caller's permissions, subtree or data class gets 403 and no data.
+pub(crate) mod group;
+
 use bw_core::refusal::Code;
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
@@ -44,7 +46,7 @@ pub struct App {
     /// arriving together for it compute it once (per key: a computation may need others).
     computing: Arc<std::sync::Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>>,
     /// The queue of single payments to the group committer (`group`), started on first use.
-    pub(crate) group: Arc<std::sync::OnceLock<tokio::sync::mpsc::Sender<crate::group::Job>>>,
+    pub(crate) group: Arc<std::sync::OnceLock<tokio::sync::mpsc::Sender<group::Job>>>,
 }
 
 type Cached = (i64, Arc<dyn std::any::Any + Send + Sync>);
@@ -1271,7 +1273,7 @@ async fn post_one(app: &App, caller: &Caller, kind: Kind, body: &[u8]) -> Result
         precheck(app, caller, kind, &records, "request").await?;
         let ctx = caller.ctx(Some(format!("request by {}", caller.access.user)))?;
         let record = records.into_iter().next().ok_or_else(|| Problem::bad_request("no payment"))?;
-        return crate::group::submit(app, ctx, record).await;
+        return group::submit(app, ctx, record).await;
     }
     ingest(app, caller, kind, vec![record], "request").await
 }

@@ -7,7 +7,7 @@
 //! arrival order, so a refusal never depends on what else arrived. A full queue is 503 with
 //! `Retry-After`: nothing is accepted that could be lost.
 
-use crate::api::{App, IngestReport, Problem, Refusals, cell_text, import_records, refused};
+use super::{App, IngestReport, Problem, Refusals, cell_text, import_records, refused};
 use axum::Json;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};

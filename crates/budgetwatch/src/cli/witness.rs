@@ -78,7 +78,7 @@ pub fn load_or_create_key(path: &Path, name: Option<&str>) -> Result<Cosigner> {
     }
     let name = name.ok_or_else(|| anyhow!("{} does not exist: give --name to create a witness key", path.display()))?;
     let cosigner = Cosigner::from_seed(name, crate::clock::random_seed()?)?;
-    crate::cli::write_private(path, &cosigner.private_key_string())?;
+    super::write_private(path, &cosigner.private_key_string())?;
     eprintln!(
         "created the witness key {}; register its public key with the log: budgetwatch ledger add-witness {}",
         path.display(),
