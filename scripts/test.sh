@@ -40,7 +40,7 @@ reference_check() { # WHAT PYTHON-MODULES PIP-PACKAGES SCRIPT
 reference_check "calendar" "chinese_calendar" "chinesecalendar" check-calendar.py
 reference_check "Benford" "benford, scipy" "benford_py scipy" check-benford.py
 reference_check "DBSCAN" "sklearn" "scikit-learn" check-dbscan.py
-reference_check "forecast" "statsmodels, mpmath" "statsmodels mpmath" check-forecast.py
+reference_check "forecast" "statsmodels, mpmath, SALib" "statsmodels mpmath SALib" check-forecast.py
 reference_check "API fuzzing" "schemathesis" "schemathesis" check-api.py
 
 # The pages in a real headless Chromium (Debian's), driven by playwright-core from npm.

@@ -92,3 +92,40 @@ fn holt_winters_runs_from_known_states_and_fits_otherwise() {
     let short = bw(&db, &["forecast", "holt-winters", path, "--season", "13", "--horizon", "4"]);
     assert!(stderr(&short).contains("at least two seasons"), "{}", stderr(&short));
 }
+
+#[test]
+fn simulate_runs_a_scenario_file_the_same_on_any_number_of_threads() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = dir.path().join("unused.db");
+    let example = concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples/scenario.toml");
+    let run = |threads: &str| {
+        bw(&db, &["simulate", "run", example, "--paths", "500", "--threads", threads, "--format", "json"])
+    };
+    let (one, two) = (run("1"), run("2"));
+    assert!(one.status.success(), "{}", stderr(&one));
+    assert_eq!(one.stdout, two.stdout, "byte-identical on one thread and two");
+    let v: serde_json::Value = serde_json::from_slice(&one.stdout).expect("json");
+    assert_eq!(v["paths"], 500);
+    assert_eq!(v["total"].as_array().map(Vec::len), Some(5), "one band per year");
+    assert_eq!(v["regions"][0]["name"], "东湖市");
+    let band = &v["total"][4];
+    for key in ["mean", "sd", "p5", "p10", "p50", "p90", "p95", "p_over"] {
+        assert!(band[key].is_f64(), "{key}: {band}");
+    }
+    assert!(band["p5"].as_f64() <= band["p50"].as_f64() && band["p50"].as_f64() <= band["p95"].as_f64());
+    assert_eq!(v["scenario_sha256"].as_str().map(str::len), Some(64));
+    assert_eq!(v["result_sha256"].as_str().map(str::len), Some(64));
+    let sens = bw(&db, &["simulate", "sensitivity", example, "--n", "256", "--format", "json"]);
+    let s: serde_json::Value = serde_json::from_slice(&sens.stdout).expect("json");
+    assert_eq!(s["tornado"].as_array().map(Vec::len), Some(4));
+    assert_eq!(s["sobol"]["s1"].as_array().map(Vec::len), Some(4));
+    // A mistake in the scenario is named.
+    let bad = dir.path().join("bad.toml");
+    std::fs::write(&bad, "years = [2026]\n[[driver]]\nname = \"inflation\"\ndist = \"normal\"\nmean = 0.0\nsd = 1.0\n[[region]]\ncode = \"A\"\ndebt = 1.0\ncapacity = 1.0\ninvestment = [1.0]\nrepayment = [0.0]\n").expect("write");
+    let o = bw(&db, &["simulate", "run", bad.to_str().expect("path")]);
+    assert!(
+        !o.status.success() && stderr(&o).contains("driver inflation: not one of growth, rate, overrun, financed"),
+        "{}",
+        stderr(&o)
+    );
+}

@@ -11,6 +11,9 @@
 pub mod holt_winters;
 pub mod linalg;
 pub mod ols;
+pub mod rng;
+pub mod simulate;
+pub mod sobol;
 
 /// Why a model cannot be computed from the figures given.
 #[derive(Debug, thiserror::Error, PartialEq)]

@@ -1,5 +1,6 @@
-//! Forecasting on a CSV file: least squares and Holt-Winters smoothing (bw-forecast), for
-//! analysts who bring their own series; no database.
+//! Forecasting on a CSV file (least squares, Holt-Winters smoothing) and Monte Carlo
+//! simulation of a scenario file (bw-forecast), for analysts who bring their own figures;
+//! no database.
 
 use super::*;
 use bw_forecast::holt_winters::{self, Fixed, Params, States};
@@ -64,6 +65,134 @@ pub(super) enum ForecastCommand {
         #[arg(long, default_value = "text")]
         format: String,
     },
+}
+
+#[derive(Subcommand)]
+pub(super) enum SimulateCommand {
+    /// N paths of the scenario from its seed: the debt ratio's mean, P5, P10, P50, P90, P95
+    /// and the share of paths above the threshold, per year, for all regions together and
+    /// each region. Prints the scenario's SHA-256 and the result's, so that anyone can
+    /// re-run it and compare.
+    Run {
+        scenario: PathBuf,
+        /// Paths (default: the scenario's, else 10,000).
+        #[arg(long)]
+        paths: Option<usize>,
+        /// The seed (default: the scenario's).
+        #[arg(long)]
+        seed: Option<u64>,
+        /// Threads (default: the machine's cores); the result does not depend on it.
+        #[arg(long)]
+        threads: Option<usize>,
+        /// text or json
+        #[arg(long, default_value = "text")]
+        format: String,
+    },
+    /// The last year's total debt ratio: a tornado (each driver at its mean ± DELTA, the
+    /// others at their means) and Sobol' first-order and total indices (Saltelli sampling,
+    /// N base samples, the drivers drawn independently).
+    Sensitivity {
+        scenario: PathBuf,
+        #[arg(long, default_value_t = 0.1)]
+        delta: f64,
+        #[arg(long, default_value_t = 4096)]
+        n: usize,
+        /// text or json
+        #[arg(long, default_value = "text")]
+        format: String,
+    },
+    /// The Sobol' indices of the Ishigami function (the method's test case) with their
+    /// analytic values and the output vector in SALib's order (`y`).
+    Ishigami {
+        #[arg(long, default_value_t = 8192)]
+        n: usize,
+        #[arg(long, default_value_t = 7.0)]
+        a: f64,
+        #[arg(long, default_value_t = 0.1)]
+        b: f64,
+    },
+}
+
+/// A scenario file read and checked.
+fn read_scenario(path: &Path) -> Result<(bw_forecast::simulate::Scenario, String)> {
+    let bytes = std::fs::read(path).with_context(|| format!("{}: cannot read", path.display()))?;
+    let text = std::str::from_utf8(&bytes).with_context(|| format!("{}: not UTF-8", path.display()))?;
+    let scenario: bw_forecast::simulate::Scenario =
+        toml::from_str(text).map_err(|e| anyhow::anyhow!("{}: {}", path.display(), e.to_string().trim_end()))?;
+    scenario.check().with_context(|| path.display().to_string())?;
+    Ok((scenario, bw_ledger::hex(&bw_ledger::sha256(&bytes))))
+}
+
+pub(super) fn simulate(command: SimulateCommand) -> Result<ExitCode> {
+    use bw_forecast::{simulate, sobol};
+    match command {
+        SimulateCommand::Run { scenario, paths, seed, threads, format } => {
+            let (mut s, sha) = read_scenario(&scenario)?;
+            if let Some(p) = paths {
+                s.paths = p;
+            }
+            if let Some(seed) = seed {
+                s.seed = seed;
+            }
+            let threads = threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, usize::from));
+            let out = simulate::run(&s, threads).with_context(|| scenario.display().to_string())?;
+            let result = serde_json::to_string(&out)?;
+            let digest = bw_ledger::hex(&bw_ledger::sha256(result.as_bytes()));
+            if format == "json" {
+                let mut v = serde_json::to_value(&out)?;
+                v["scenario_sha256"] = sha.into();
+                v["result_sha256"] = digest.into();
+                println!("{}", serde_json::to_string_pretty(&v)?);
+            } else {
+                println!("{} · {} paths · seed {} · scenario SHA-256 {sha}", out.name, out.paths, out.seed);
+                println!("债务率 (all regions)   mean     P5    P50    P95   P(>{:.0}%)", out.threshold * 100.0);
+                for b in &out.total {
+                    println!(
+                        "{:<20} {:>6.1}% {:>5.1}% {:>5.1}% {:>5.1}% {:>7.1}%",
+                        b.year,
+                        b.mean * 100.0,
+                        b.p5 * 100.0,
+                        b.p50 * 100.0,
+                        b.p95 * 100.0,
+                        b.p_over * 100.0
+                    );
+                }
+                println!("result SHA-256 {digest}");
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        SimulateCommand::Sensitivity { scenario, delta, n, format } => {
+            let (s, sha) = read_scenario(&scenario)?;
+            let out = simulate::sensitivity(&s, delta, n).with_context(|| scenario.display().to_string())?;
+            if format == "json" {
+                let mut v = serde_json::to_value(&out)?;
+                v["scenario_sha256"] = sha.into();
+                println!("{}", serde_json::to_string_pretty(&v)?);
+            } else {
+                println!("base {:.2}% (every driver at its mean), ±{:.0}%", out.base * 100.0, delta * 100.0);
+                for b in &out.tornado {
+                    println!("{:<10} {:>7.2}% … {:>7.2}%", b.driver, b.low * 100.0, b.high * 100.0);
+                }
+                println!("Sobol' (N = {}): driver, first-order, total", out.n);
+                for (i, d) in out.drivers.iter().enumerate() {
+                    println!("{d:<10} {:>7.4} {:>7.4}", out.sobol.s1[i], out.sobol.st[i]);
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        SimulateCommand::Ishigami { n, a, b } => {
+            let rows = sobol::saltelli(n, 3);
+            let y: Vec<f64> = rows.iter().map(|u| sobol::ishigami(u, a, b)).collect();
+            let got = sobol::analyze(&y, 3);
+            let v = serde_json::json!({
+                "n": n, "s1": got.s1, "st": got.st,
+                "analytic": sobol::ishigami_indices(a, b),
+                "x": rows, "y": y,
+            });
+            println!("{}", serde_json::to_string(&v)?);
+            Ok(ExitCode::SUCCESS)
+        }
+    }
 }
 
 pub(super) fn dispatch(command: ForecastCommand) -> Result<ExitCode> {

@@ -227,6 +227,12 @@ enum Command {
         #[command(subcommand)]
         command: ForecastCommand,
     },
+    /// Monte Carlo simulation (蒙特卡洛模拟) of a scenario file (TOML): the debt ratio's fan
+    /// per region and year, and its sensitivity to the drivers.
+    Simulate {
+        #[command(subcommand)]
+        command: SimulateCommand,
+    },
     /// The warning rules' settings.
     Rules {
         #[command(subcommand)]
@@ -513,6 +519,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
         | Command::Emergency { .. }) => return monitor::dispatch(&g, c).await,
         c @ Command::Audit { .. } => return audit::dispatch(&g, c).await,
         Command::Forecast { command } => return forecast::dispatch(command),
+        Command::Simulate { command } => return forecast::simulate(command),
         Command::Init { crypto } => {
             let suite = match crypto.as_deref() {
                 None => None,
