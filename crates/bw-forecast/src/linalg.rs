@@ -145,6 +145,27 @@ impl Qr {
     }
 }
 
+/// The lower Cholesky factor L (L Lᵀ = a) of a symmetric positive definite matrix given by
+/// rows; none when it is not positive definite.
+pub fn cholesky(a: &[Vec<f64>]) -> Option<Vec<Vec<f64>>> {
+    let k = a.len();
+    let mut l = vec![vec![0.0; k]; k];
+    for i in 0..k {
+        for j in 0..=i {
+            let s: f64 = a[i][j] - (0..j).map(|m| l[i][m] * l[j][m]).sum::<f64>();
+            if i == j {
+                if s <= 0.0 {
+                    return None;
+                }
+                l[i][i] = s.sqrt();
+            } else {
+                l[i][j] = s / l[j][j];
+            }
+        }
+    }
+    Some(l)
+}
+
 /// The Euclidean norm, scaled so that large or small entries neither overflow nor vanish.
 pub fn norm(x: &[f64]) -> f64 {
     let scale = x.iter().fold(0.0f64, |m, v| m.max(v.abs()));

@@ -191,20 +191,7 @@ pub fn t_quantile_975(df: f64) -> f64 {
 /// Solves `a x = b` for a symmetric positive definite `a` by Cholesky; none when `a` is not.
 fn cholesky_solve(a: &[Vec<f64>], b: &[f64]) -> Option<Vec<f64>> {
     let k = b.len();
-    let mut l = vec![vec![0.0; k]; k];
-    for i in 0..k {
-        for j in 0..=i {
-            let s: f64 = a[i][j] - (0..j).map(|m| l[i][m] * l[j][m]).sum::<f64>();
-            if i == j {
-                if s <= 0.0 {
-                    return None;
-                }
-                l[i][i] = s.sqrt();
-            } else {
-                l[i][j] = s / l[j][j];
-            }
-        }
-    }
+    let l = crate::linalg::cholesky(a)?;
     let mut z = vec![0.0; k];
     for i in 0..k {
         z[i] = (b[i] - (0..i).map(|m| l[i][m] * z[m]).sum::<f64>()) / l[i][i];

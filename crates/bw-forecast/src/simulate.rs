@@ -198,27 +198,9 @@ impl Scenario {
 /// The lower Cholesky factor of a correlation matrix; none when it is not one.
 fn cholesky(c: &[Vec<f64>]) -> Option<Vec<Vec<f64>>> {
     let d = c.len();
-    let mut l = vec![vec![0.0; d]; d];
-    for i in 0..d {
-        if (c[i][i] - 1.0).abs() > 1e-12 {
-            return None;
-        }
-        for j in 0..=i {
-            if (c[i][j] - c[j][i]).abs() > 1e-12 {
-                return None;
-            }
-            let s = c[i][j] - (0..j).map(|k| l[i][k] * l[j][k]).sum::<f64>();
-            if i == j {
-                if s <= 0.0 {
-                    return None;
-                }
-                l[i][i] = s.sqrt();
-            } else {
-                l[i][j] = s / l[j][j];
-            }
-        }
-    }
-    Some(l)
+    let unit = (0..d).all(|i| (c[i][i] - 1.0).abs() <= 1e-12);
+    let symmetric = (0..d).all(|i| (0..i).all(|j| (c[i][j] - c[j][i]).abs() <= 1e-12));
+    if unit && symmetric { crate::linalg::cholesky(c) } else { None }
 }
 
 /// Φ(z), the standard normal distribution function.
