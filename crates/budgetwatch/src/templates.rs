@@ -4,6 +4,7 @@
 
 /// The templates by name.
 const TEMPLATES: &[(&str, &str)] = &[
+    ("audit.html", include_str!("../templates/audit.html")),
     ("feedback.html", include_str!("../templates/feedback.html")),
     ("import.html", include_str!("../templates/import.html")),
     ("layout.html", include_str!("../templates/layout.html")),
