@@ -5,6 +5,7 @@
 /// The templates by name.
 const TEMPLATES: &[(&str, &str)] = &[
     ("audit.html", include_str!("../templates/audit.html")),
+    ("budget_year.html", include_str!("../templates/budget_year.html")),
     ("feedback.html", include_str!("../templates/feedback.html")),
     ("import.html", include_str!("../templates/import.html")),
     ("layout.html", include_str!("../templates/layout.html")),

@@ -71,6 +71,10 @@ fn state_label(en: bool, state: &str) -> &'static str {
     }
 }
 
+fn kind_label(en: bool, kind: &str) -> &'static str {
+    if kind == "adjustment" { t(en, "预算调整", "adjustment") } else { t(en, "预算草案", "draft") }
+}
+
 fn step_state(en: bool, s: StepState) -> &'static str {
     match s {
         StepState::Waiting => t(en, "等待", "waiting"),
@@ -93,6 +97,7 @@ async fn year_page(
 }
 
 async fn year_body(app: &App, caller: &Caller, year: i32, q: &PageQuery) -> Result<String, Problem> {
+    use minijinja::context;
     crate::api::fiscal_year(year)?;
     let en = q.en();
     signed_in(caller)?;
@@ -100,30 +105,56 @@ async fn year_body(app: &App, caller: &Caller, year: i32, q: &PageQuery) -> Resu
     caller.nodes(&org, Permission::ReadBudget, false)?;
     let name = |code: &str| org.get(code).map(|n| n.name.clone()).unwrap_or_else(|| code.to_string());
     let readable = |unit: &str| caller.check(&org, Permission::ReadBudget, unit).is_ok();
-    let mut b = String::new();
-    let l = lang_q(en);
-    let _ = write!(
-        b,
-        r#"<h1>{} {year}</h1><p class=crumbs><a href="/budget/{}{l}">← {}</a> <a href="/budget/{}{l}">{} →</a> · <a href="/performance/{}{l}">{}</a> · <a href="/projects{l}">{}</a></p>"#,
-        t(en, "预算编制与审批", "Budget preparation and approval"),
-        year - 1,
-        year - 1,
-        year + 1,
-        year + 1,
-        year - 1,
-        t(en, "上年绩效", "Last year's performance"),
-        t(en, "项目库", "Project library")
-    );
-    b.push_str(&outcome(q.done.as_deref(), q.error.as_deref()));
-    // The closing report (the year's balances and what becomes of them), as it stands (also for a year
-    // imported for execution without a cycle here).
-    if crate::budget_api::on_everything(caller, Permission::ReadBudget).is_ok() {
-        let _ = write!(
-            b,
-            r#"<p class=dl id=closing>{} <a href="/api/v1/budget/{year}/closing?format=xlsx" download>XLSX</a> <a href="/api/v1/budget/{year}/closing?format=pdf" download>PDF</a></p>"#,
-            t(en, "年终结转结余报告：", "Closing report:")
-        );
-    }
+    let words = context! {
+        title => t(en, "预算编制与审批", "Budget preparation and approval"),
+        last_performance => t(en, "上年绩效", "Last year's performance"),
+        library => t(en, "项目库", "Project library"),
+        closing => t(en, "年终结转结余报告：", "Closing report:"),
+        mode => t(en, "编制方式", "Mode"),
+        bottom_up => t(en, "自下而上（单位申报，逐级审核）", "bottom-up (units propose, reviewed upwards)"),
+        top_down => t(en, "自上而下（先下达控制数）", "top-down (control totals first)"),
+        mode_is => t(en, "编制方式：", "Mode:"),
+        controls => t(en, "控制数", "Control totals"),
+        department => t(en, "部门", "Department"),
+        control => t(en, "控制数(元)", "Control (yuan)"),
+        drafted => t(en, "草案合计(元)", "Drafts (yuan)"),
+        room => t(en, "余量(元)", "Room (yuan)"),
+        drafts => t(en, "单位草案（最新版本）", "Units' drafts (latest versions)"),
+        unit => t(en, "单位", "Unit"),
+        version => t(en, "版本", "Version"),
+        total => t(en, "合计(元)", "Total (yuan)"),
+        author => t(en, "编制人", "Author"),
+        note => t(en, "说明", "Note"),
+        items => t(en, "审批事项", "Approval items"),
+        item => t(en, "编号", "Item"),
+        kind => t(en, "类型", "Kind"),
+        amount => t(en, "金额(元)", "Amount (yuan)"),
+        route => t(en, "路径", "Route"),
+        state => t(en, "状态", "State"),
+        step_now => t(en, "当前步骤 · 时限", "Step now · due"),
+        late => t(en, "已超时", "late"),
+    };
+    let render = |cycle: minijinja::Value, not_open: Option<String>, open_form: Option<String>| {
+        crate::templates::render(
+            "budget_year.html",
+            context! {
+                w => words,
+                year => year,
+                prev => year - 1,
+                next => year + 1,
+                lang => lang_q(en),
+                done => q.done.as_deref(),
+                error => q.error.as_deref(),
+                // The closing report (the year's balances and what becomes of them), as it
+                // stands (also for a year imported for execution without a cycle here).
+                closing => crate::budget_api::on_everything(caller, Permission::ReadBudget).is_ok(),
+                cycle => cycle,
+                not_open => not_open,
+                open_form => open_form,
+                csrf => caller.csrf(),
+            },
+        )
+    };
     let Some(cycle) = budget::cycle(&app.store, year).await.map_err(Problem::internal)? else {
         // Who opens it, and the action for those who may.
         let roles: Vec<&str> = bw_core::access::Role::ALL
@@ -132,146 +163,111 @@ async fn year_body(app: &App, caller: &Caller, year: i32, q: &PageQuery) -> Resu
             .filter(|r| !matches!(r, bw_core::access::Role::UnitHandler | bw_core::access::Role::UnitFinance))
             .map(|r| if en { r.id() } else { r.zh() })
             .collect();
-        let _ = write!(
-            b,
-            "<p class=empty id=not-open>{}</p>",
-            if en {
-                format!(
-                    "The budget cycle of {year} is not open yet. It is opened by the bureau's budget staff ({}, granted on the whole organisation).",
-                    roles.join(", ")
-                )
-            } else {
-                format!("{year} 年度预算周期尚未开启。预算周期由财政部门（{}，授权范围为全部）开启。", roles.join("、"))
-            }
-        );
-        if crate::budget_api::on_everything(caller, Permission::PrepareBudget).is_ok()
-            && let Via::Session { csrf } = &caller.via
-        {
-            let _ = write!(
-                b,
-                r#"<form method=post action="/budget/{year}/open{l}" class=step><input type=hidden name=csrf value="{}"><label>{} <select name=mode><option value=bottom_up>{}</option><option value=top_down>{}</option></select></label><button>{}</button></form>"#,
-                esc(csrf),
-                t(en, "编制方式", "Mode"),
-                t(en, "自下而上（单位申报，逐级审核）", "bottom-up (units propose, reviewed upwards)"),
-                t(en, "自上而下（先下达控制数）", "top-down (control totals first)"),
-                if en {
-                    format!("Open the budget cycle of {year}")
-                } else {
-                    format!("开启 {year} 年度预算周期")
-                },
-            );
-        }
-        return Ok(b);
+        let not_open = if en {
+            format!(
+                "The budget cycle of {year} is not open yet. It is opened by the bureau's budget staff ({}, granted on the whole organisation).",
+                roles.join(", ")
+            )
+        } else {
+            format!("{year} 年度预算周期尚未开启。预算周期由财政部门（{}，授权范围为全部）开启。", roles.join("、"))
+        };
+        let may_open = crate::budget_api::on_everything(caller, Permission::PrepareBudget).is_ok()
+            && matches!(caller.via, Via::Session { .. });
+        let open_form = may_open.then(|| {
+            if en { format!("Open the budget cycle of {year}") } else { format!("开启 {year} 年度预算周期") }
+        });
+        return Ok(render(minijinja::Value::from(()), Some(not_open), open_form));
     };
     // The stages, the current one marked.
     let current = Stage::parse(&cycle.stage).ok();
-    b.push_str("<ol class=stages>");
-    for s in Stage::ALL {
-        let mark = if Some(s) == current { " class=now aria-current=step" } else { "" };
-        let _ = write!(b, "<li{mark}>{}<small> {}</small></li>", s.zh(), s.as_str());
-    }
-    let _ = write!(
-        b,
-        "</ol><p>{} <b>{}</b></p>",
-        t(en, "编制方式：", "Mode:"),
-        if cycle.mode == "top_down" {
-            t(en, "自上而下（控制数）", "top-down (control totals)")
-        } else {
-            t(en, "自下而上", "bottom-up")
-        }
-    );
+    let stages: Vec<minijinja::Value> = Stage::ALL
+        .into_iter()
+        .map(|s| context! { zh => s.zh(), id => s.as_str(), now => Some(s) == current })
+        .collect();
     // Control totals against the units' latest drafts.
     let drafts = budget::latest_drafts(&app.store, year).await.map_err(Problem::internal)?;
     let controls = budget::controls(&app.store, year).await.map_err(Problem::internal)?;
-    if !controls.is_empty() {
-        let _ = write!(b, "<h2>{}</h2>", t(en, "控制数", "Control totals"));
-        b.push_str(&head(&[
-            t(en, "部门", "Department"),
-            t(en, "控制数(元)", "Control (yuan)"),
-            t(en, "草案合计(元)", "Drafts (yuan)"),
-            t(en, "余量(元)", "Room (yuan)"),
-        ]));
-        for (dept, control) in controls.iter().filter(|(d, _)| readable(d)) {
+    let control_rows: Vec<minijinja::Value> = controls
+        .iter()
+        .filter(|(d, _)| readable(d))
+        .map(|(dept, control)| {
             let drafted: i64 = drafts
                 .iter()
                 .filter(|d| org.department_of(&d.0).is_some_and(|n| &n.code == dept))
                 .map(|d| d.2.fen())
                 .sum();
             let room = control.fen() - drafted;
-            let class = if room < 0 { " class=overdue" } else { "" };
-            let _ = write!(
-                b,
-                "<tr><td>{} <small>{}</small></td><td class=n>{}</td><td class=n>{}</td><td class=n{class}>{}</td></tr>",
-                esc(&name(dept)),
-                esc(dept),
-                control.grouped(),
-                Money::from_fen(drafted).grouped(),
-                Money::from_fen(room).grouped()
-            );
-        }
-        b.push_str("</tbody></table></div>");
-    }
-    let _ = write!(b, "<h2>{}</h2>", t(en, "单位草案（最新版本）", "Units' drafts (latest versions)"));
-    b.push_str(&head(&[
-        t(en, "单位", "Unit"),
-        t(en, "版本", "Version"),
-        t(en, "合计(元)", "Total (yuan)"),
-        t(en, "编制人", "Author"),
-        t(en, "说明", "Note"),
-    ]));
+            context! {
+                name => name(dept),
+                code => dept.as_str(),
+                control => control.grouped(),
+                drafted => Money::from_fen(drafted).grouped(),
+                room => Money::from_fen(room).grouped(),
+                over => room < 0,
+            }
+        })
+        .collect();
     let people = bw_app::users::display_names(&app.store).await.map_err(Problem::internal)?;
-    for (unit, version, total, author, note) in drafts.iter().filter(|d| readable(&d.0)) {
-        let _ = write!(
-            b,
-            "<tr><td>{} <small>{}</small></td><td class=n>v{version}</td><td class=n>{}</td><td>{}</td><td>{}</td></tr>",
-            esc(&name(unit)),
-            esc(unit),
-            total.grouped(),
-            crate::web::actor_html(en, author, &people),
-            esc(note)
-        );
-    }
-    b.push_str("</tbody></table></div>");
-    // Approval items: drafts and adjustments.
+    let draft_rows: Vec<minijinja::Value> = drafts
+        .iter()
+        .filter(|d| readable(&d.0))
+        .map(|(unit, version, total, author, note)| {
+            context! {
+                name => name(unit),
+                code => unit.as_str(),
+                version => version,
+                total => total.grouped(),
+                author => minijinja::Value::from_safe_string(crate::web::actor_html(en, author, &people)),
+                note => note.as_str(),
+            }
+        })
+        .collect();
+    // Approval items: drafts and adjustments, each with its open steps.
     let now = crate::clock::now();
     let items = budget::items(&app.store, Some(year)).await.map_err(Problem::internal)?;
-    let _ = write!(b, "<h2 id=items>{}</h2>", t(en, "审批事项", "Approval items"));
-    b.push_str(&head(&[
-        t(en, "编号", "Item"),
-        t(en, "类型", "Kind"),
-        t(en, "单位", "Unit"),
-        t(en, "金额(元)", "Amount (yuan)"),
-        t(en, "路径", "Route"),
-        t(en, "状态", "State"),
-        t(en, "当前步骤 · 时限", "Step now · due"),
-    ]));
-    for it in items.iter().filter(|i| readable(&i.unit_code)) {
-        let mut open = String::new();
-        for s in it.steps.iter().filter(|s| s.state == StepState::Open) {
-            let due = s.due.map(|d| d.to_string()).unwrap_or_default();
-            let late = if budget::late(s, now) {
-                format!(" <span class=overdue>{}</span>", t(en, "已超时", "late"))
-            } else {
-                String::new()
-            };
-            let _ = write!(open, "{} <small>{}</small> · {}{late}<br>", esc(&s.spec.zh), esc(s.role.id()), esc(&due));
-        }
-        let kind =
-            if it.kind == "adjustment" { t(en, "预算调整", "adjustment") } else { t(en, "预算草案", "draft") };
-        let _ = write!(
-            b,
-            r#"<tr><td><a href="/approval/{}{l}">{}</a></td><td>{kind}</td><td>{} <small>{}</small></td><td class=n>{}</td><td>{}</td><td>{}</td><td>{open}</td></tr>"#,
-            it.id,
-            it.id,
-            esc(&name(&it.unit_code)),
-            esc(&it.unit_code),
-            it.amount.grouped(),
-            esc(&it.route),
-            state_label(en, &it.state)
-        );
-    }
-    b.push_str("</tbody></table></div>");
-    Ok(b)
+    let item_rows: Vec<minijinja::Value> = items
+        .iter()
+        .filter(|i| readable(&i.unit_code))
+        .map(|it| {
+            let open: Vec<minijinja::Value> = it
+                .steps
+                .iter()
+                .filter(|s| s.state == StepState::Open)
+                .map(|s| {
+                    context! {
+                        zh => s.spec.zh.as_str(),
+                        role => s.role.id(),
+                        due => s.due.map(|d| d.to_string()).unwrap_or_default(),
+                        late => budget::late(s, now),
+                    }
+                })
+                .collect();
+            context! {
+                id => it.id,
+                kind => kind_label(en, &it.kind),
+                name => name(&it.unit_code),
+                code => it.unit_code.as_str(),
+                amount => it.amount.grouped(),
+                route => it.route.as_str(),
+                state => state_label(en, &it.state),
+                open => open,
+            }
+        })
+        .collect();
+    let mode = if cycle.mode == "top_down" {
+        t(en, "自上而下（控制数）", "top-down (control totals)")
+    } else {
+        t(en, "自下而上", "bottom-up")
+    };
+    let cycle = context! {
+        stages => stages,
+        mode => mode,
+        has_controls => !controls.is_empty(),
+        controls => control_rows,
+        drafts => draft_rows,
+        items => item_rows,
+    };
+    Ok(render(cycle, None, None))
 }
 
 async fn item_page(
