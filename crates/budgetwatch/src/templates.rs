@@ -4,6 +4,7 @@
 
 /// The templates by name.
 const TEMPLATES: &[(&str, &str)] = &[
+    ("approval.html", include_str!("../templates/approval.html")),
     ("audit.html", include_str!("../templates/audit.html")),
     ("budget_year.html", include_str!("../templates/budget_year.html")),
     ("feedback.html", include_str!("../templates/feedback.html")),

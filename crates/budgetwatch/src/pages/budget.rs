@@ -17,7 +17,7 @@ use bw_core::budget::{Stage, StepState};
 
 use crate::api::{App, Caller, Problem, Via, hidden, signed_in};
 use crate::text::{esc, head, t, urlencode};
-use crate::web::{form_csrf, layout, outcome, problem_page};
+use crate::web::{form_csrf, layout, problem_page};
 
 pub fn routes() -> Router<App> {
     Router::new()
@@ -283,191 +283,185 @@ async fn item_page(
 }
 
 async fn item_body(app: &App, caller: &Caller, id: i64, q: &PageQuery) -> Result<String, Problem> {
+    use minijinja::context;
     let en = q.en();
     let it = crate::budget_api::readable_item(app, caller, id).await?;
     let org = app.org().await?;
     let people = bw_app::users::display_names(&app.store).await.map_err(Problem::internal)?;
     let name = |code: &str| org.get(code).map(|n| n.name.clone()).unwrap_or_else(|| code.to_string());
-    let l = lang_q(en);
-    let mut b = String::new();
-    let _ = write!(
-        b,
-        r#"<h1>{} {id}</h1><p class=crumbs><a href="/budget/{}{l}#items">← {} {}</a></p>"#,
-        t(en, "审批事项", "Approval item"),
-        it.year,
-        t(en, "预算编制", "Budget"),
-        it.year
-    );
-    b.push_str(&outcome(q.done.as_deref(), q.error.as_deref()));
-    let kind =
-        if it.kind == "adjustment" { t(en, "预算调整", "adjustment") } else { t(en, "预算草案", "draft") };
-    let _ = write!(
-        b,
-        "<dl class=kv><dt>{}</dt><dd>{kind}</dd><dt>{}</dt><dd>{} <small>{}</small></dd><dt>{}</dt><dd>{}</dd><dt>{}</dt><dd>{}</dd><dt>{}</dt><dd>{}</dd><dt>{}</dt><dd>{}</dd></dl>",
-        t(en, "类型", "Kind"),
-        t(en, "单位", "Unit"),
-        esc(&name(&it.unit_code)),
-        esc(&it.unit_code),
-        t(en, "金额(元)", "Amount (yuan)"),
-        it.amount.grouped(),
-        t(en, "审批路径", "Route"),
-        esc(&it.route),
-        t(en, "状态", "State"),
-        state_label(en, &it.state),
-        t(en, "编制人", "Prepared by"),
-        crate::web::actor_html(en, &it.prepared_by, &people)
-    );
+    // The shared helper escapes the names it writes.
+    let actor = |who: &str| minijinja::Value::from_safe_string(crate::web::actor_html(en, who, &people));
+    let item = context! {
+        kind => kind_label(en, &it.kind),
+        unit_name => name(&it.unit_code),
+        unit => it.unit_code.as_str(),
+        amount => it.amount.grouped(),
+        route => it.route.as_str(),
+        state => state_label(en, &it.state),
+        prepared_by => actor(&it.prepared_by),
+    };
     // The steps and their deadlines.
     let now = crate::clock::now();
-    let _ = write!(b, "<h2>{}</h2>", t(en, "审批步骤", "Steps"));
-    b.push_str(&head(&[
-        t(en, "步骤", "Step"),
-        t(en, "角色", "Role"),
-        t(en, "状态", "State"),
-        t(en, "时限", "Due"),
-        t(en, "审批人", "By"),
-        t(en, "时间", "At"),
-        t(en, "意见", "Comment"),
-    ]));
-    for s in &it.steps {
-        let due = s.due.map(|d| d.to_string()).unwrap_or_default();
-        let late = if budget::late(s, now) {
-            format!(" <span class=overdue>{}</span>", t(en, "已超时", "late"))
-        } else {
-            String::new()
-        };
-        let role = if s.role != s.spec.role {
-            format!("{} <small>({} {})</small>", s.role.id(), t(en, "超时上移自", "escalated from"), s.spec.role.id())
-        } else {
-            s.role.id().to_string()
-        };
-        let place = if s.spec.whole { t(en, "（全局）", " (whole organisation)") } else { "" };
-        let _ = write!(
-            b,
-            "<tr><td>{} <small>{}</small></td><td>{role}{place}</td><td>{}</td><td>{}{late}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-            esc(&s.spec.zh),
-            esc(&s.spec.id),
-            step_state(en, s.state),
-            esc(&due),
-            s.by.as_deref().map(|by| crate::web::actor_html(en, by, &people)).unwrap_or_default(),
-            s.at.map(crate::clock::local_time).unwrap_or_default(),
-            esc(&s.comment)
-        );
-    }
-    b.push_str("</tbody></table></div>");
+    let steps: Vec<minijinja::Value> = it
+        .steps
+        .iter()
+        .map(|s| {
+            context! {
+                zh => s.spec.zh.as_str(),
+                id => s.spec.id.as_str(),
+                role => s.role.id(),
+                escalated_from => (s.role != s.spec.role).then(|| s.spec.role.id()),
+                place => if s.spec.whole { t(en, "（全局）", " (whole organisation)") } else { "" },
+                state => step_state(en, s.state),
+                due => s.due.map(|d| d.to_string()).unwrap_or_default(),
+                late => budget::late(s, now),
+                by => s.by.as_deref().map(actor).unwrap_or_else(|| minijinja::Value::from("")),
+                at => s.at.map(crate::clock::local_time).unwrap_or_default(),
+                comment => s.comment.as_str(),
+            }
+        })
+        .collect();
     // What is decided: the adjustment's report form, or the draft's lines and changes.
-    if let Some(a) = budget::adjustment(&app.store, id).await.map_err(Problem::internal)? {
-        let _ = write!(
-            b,
-            "<h2>{}</h2><dl class=kv><dt>{}</dt><dd>{}</dd><dt>{}</dt><dd>{} → {}</dd><dt>{}</dt><dd>{}</dd><dt>{}</dt><dd>{}</dd><dt>{}</dt><dd>{}</dd>",
-            t(en, "预算调整申请表", "Adjustment request"),
-            t(en, "指标", "Indicator"),
-            esc(&a.indicator_code),
-            t(en, "金额(元)", "Amount (yuan)"),
-            a.before.grouped(),
-            a.before.checked_add(a.delta).unwrap_or(a.before).grouped(),
-            t(en, "理由", "Reason"),
-            esc(&a.reason),
-            t(en, "财务影响", "Financial impact"),
-            esc(&a.impact),
-            t(en, "备选方案", "Alternatives"),
-            esc(&a.alternatives)
-        );
-        if let Some(rule) = &a.rule {
-            let _ = write!(b, "<dt>{}</dt><dd>{}</dd>", t(en, "自动批准规则", "Approved by rule"), esc(rule));
+    let adjustment = budget::adjustment(&app.store, id).await.map_err(Problem::internal)?.map(|a| {
+        context! {
+            indicator => a.indicator_code.as_str(),
+            before => a.before.grouped(),
+            after => a.before.checked_add(a.delta).unwrap_or(a.before).grouped(),
+            reason => a.reason.as_str(),
+            impact => a.impact.as_str(),
+            alternatives => a.alternatives.as_str(),
+            rule => a.rule.as_deref(),
+            emergency => match (&a.reserve, a.emergency) {
+                (Some(reserve), Some(case)) => Some(context! { reserve => reserve.as_str(), case => case }),
+                _ => None,
+            },
         }
-        if let (Some(reserve), Some(case)) = (&a.reserve, a.emergency) {
-            let _ = write!(
-                b,
-                "<dt>{}</dt><dd>{} · {} {case}</dd>",
-                t(en, "应急资金来源", "Emergency source"),
-                esc(reserve),
-                t(en, "应急事件", "emergency case")
-            );
-        }
-        b.push_str("</dl>");
-    } else {
-        let versions = budget::versions(&app.store, it.year, &it.unit_code).await.map_err(Problem::internal)?;
-        if let Some(v) = versions.iter().find(|v| v.version == it.version) {
-            let _ = write!(b, "<h2>{} v{} <small>{}</small></h2>", t(en, "草案", "Draft"), v.version, esc(&v.note));
-            b.push_str(&head(&[
-                t(en, "指标", "Indicator"),
-                t(en, "项目", "Project"),
-                t(en, "功能分类", "Functional"),
-                t(en, "经济分类", "Economic"),
-                t(en, "金额(元)", "Amount (yuan)"),
-            ]));
-            for line in &v.lines {
-                let _ = write!(
-                    b,
-                    "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td class=n>{}</td></tr>",
-                    esc(&line.indicator_code),
-                    esc(line.project_code.as_deref().unwrap_or("")),
-                    crate::text::functional_cell(&line.functional_code),
-                    crate::text::economic_cell(&line.economic_code),
-                    line.amount.grouped()
-                );
-            }
-            let _ = write!(b, "</tbody></table></div><p>{} <b>{}</b></p>", t(en, "合计", "Total"), v.total.grouped());
-            if it.version > 1 {
-                let (changes, _) = budget::compare(&app.store, it.year, &it.unit_code, it.version - 1, it.version)
-                    .await
-                    .map_err(Problem::internal)?;
-                let _ = write!(b, "<h3>{} v{}</h3><ul>", t(en, "相对上一版的变化", "Changes from"), it.version - 1);
-                for c in changes {
-                    use bw_core::budget::Change;
-                    let line = match c {
-                        Change::Added { line } => format!("+ {} {}", line.indicator_code, line.amount),
-                        Change::Removed { line } => format!("− {} {}", line.indicator_code, line.amount),
-                        Change::Changed { before, after } => {
-                            format!("~ {} {} → {}", after.indicator_code, before.amount, after.amount)
-                        }
-                    };
-                    let _ = write!(b, "<li>{}</li>", esc(&line));
-                }
-                b.push_str("</ul>");
-            }
-        }
-    }
+    });
+    let draft = match adjustment {
+        Some(_) => None,
+        None => draft_section(app, &it).await?,
+    };
     // The decision form: the open steps this caller may decide (none: no form), signed with
     // the approver's own key.
     let path: Vec<&str> = org.ancestors(&it.unit_code).iter().map(|n| n.code.as_str()).collect();
     let (roles, whole) = budget::roles_at(&caller.access, &path);
     let user = format!("user:{}", caller.access.user);
-    let actor = bw_core::budget::Actor { user: &user, roles: &roles, whole: &whole };
-    let open: Vec<_> = (0..it.steps.len())
-        .filter(|i| bw_core::budget::may_decide(&it.steps, &it.prepared_by, *i, &actor).is_ok())
-        .map(|i| &it.steps[i])
+    let decider = bw_core::budget::Actor { user: &user, roles: &roles, whole: &whole };
+    let open: Vec<minijinja::Value> = (0..it.steps.len())
+        .filter(|i| bw_core::budget::may_decide(&it.steps, &it.prepared_by, *i, &decider).is_ok())
+        .map(|i| context! { id => it.steps[i].spec.id.as_str(), zh => it.steps[i].spec.zh.as_str() })
         .collect();
-    if let (Via::Session { csrf }, true) = (&caller.via, it.state == "in_review" && !open.is_empty()) {
-        let _ = write!(
-            b,
-            r#"<h2>{}</h2><form method=post action="/approval/{id}/decide{l}" class=actions><input type=hidden name=csrf value="{}"><label>{} <select name=step>"#,
-            t(en, "审批", "Decide"),
-            esc(csrf),
-            t(en, "步骤", "Step")
-        );
-        for s in &open {
-            let _ = write!(b, "<option value=\"{}\">{}</option>", esc(&s.spec.id), esc(&s.spec.zh));
-        }
-        let _ = write!(
-            b,
-            r#"</select></label> <label><input type=radio name=decision value=approve checked> {}</label> <label><input type=radio name=decision value=reject> {}</label> <input type=text name=comment placeholder="{}" aria-label="{}"> <input type=password name=password required autocomplete=current-password placeholder="{}" aria-label="{}"> <button>{}</button></form><p class=note>{}</p>"#,
-            t(en, "同意", "Approve"),
-            t(en, "退回", "Reject"),
-            t(en, "意见", "Comment"),
-            t(en, "意见", "Comment"),
-            t(en, "签名密码", "Signing password"),
-            t(en, "签名密码", "Signing password"),
-            t(en, "签名", "Sign"),
-            t(
-                en,
-                "密码只用于解锁您本人的签名密钥，审批以您的电子签名记入日志。",
-                "The password only unseals your own signing key: the decision enters the journal with your electronic signature."
-            )
-        );
-    }
-    Ok(b)
+    let decide =
+        (matches!(caller.via, Via::Session { .. }) && it.state == "in_review" && !open.is_empty()).then_some(open);
+    let words = context! {
+        title => t(en, "审批事项", "Approval item"),
+        budget => t(en, "预算编制", "Budget"),
+        kind => t(en, "类型", "Kind"),
+        unit => t(en, "单位", "Unit"),
+        amount => t(en, "金额(元)", "Amount (yuan)"),
+        route => t(en, "审批路径", "Route"),
+        state => t(en, "状态", "State"),
+        prepared_by => t(en, "编制人", "Prepared by"),
+        steps => t(en, "审批步骤", "Steps"),
+        step => t(en, "步骤", "Step"),
+        role => t(en, "角色", "Role"),
+        due => t(en, "时限", "Due"),
+        by => t(en, "审批人", "By"),
+        at => t(en, "时间", "At"),
+        comment => t(en, "意见", "Comment"),
+        escalated_from => t(en, "超时上移自", "escalated from"),
+        late => t(en, "已超时", "late"),
+        adjustment => t(en, "预算调整申请表", "Adjustment request"),
+        indicator => t(en, "指标", "Indicator"),
+        reason => t(en, "理由", "Reason"),
+        impact => t(en, "财务影响", "Financial impact"),
+        alternatives => t(en, "备选方案", "Alternatives"),
+        rule => t(en, "自动批准规则", "Approved by rule"),
+        emergency_source => t(en, "应急资金来源", "Emergency source"),
+        emergency_case => t(en, "应急事件", "emergency case"),
+        draft => t(en, "草案", "Draft"),
+        project => t(en, "项目", "Project"),
+        functional => t(en, "功能分类", "Functional"),
+        economic => t(en, "经济分类", "Economic"),
+        total => t(en, "合计", "Total"),
+        changes_from => t(en, "相对上一版的变化", "Changes from"),
+        decide => t(en, "审批", "Decide"),
+        approve => t(en, "同意", "Approve"),
+        reject => t(en, "退回", "Reject"),
+        password => t(en, "签名密码", "Signing password"),
+        sign => t(en, "签名", "Sign"),
+        sign_note => t(
+            en,
+            "密码只用于解锁您本人的签名密钥，审批以您的电子签名记入日志。",
+            "The password only unseals your own signing key: the decision enters the journal with your electronic signature."
+        ),
+    };
+    Ok(crate::templates::render(
+        "approval.html",
+        context! {
+            w => words,
+            id => id,
+            year => it.year,
+            lang => lang_q(en),
+            done => q.done.as_deref(),
+            error => q.error.as_deref(),
+            item => item,
+            steps => steps,
+            adjustment => adjustment,
+            draft => draft,
+            decide => decide,
+            csrf => caller.csrf(),
+        },
+    ))
+}
+
+/// The item's draft: its lines, total and the changes from the version before.
+async fn draft_section(app: &App, it: &budget::Item) -> Result<Option<minijinja::Value>, Problem> {
+    use minijinja::context;
+    let versions = budget::versions(&app.store, it.year, &it.unit_code).await.map_err(Problem::internal)?;
+    let Some(v) = versions.iter().find(|v| v.version == it.version) else {
+        return Ok(None);
+    };
+    let lines: Vec<minijinja::Value> = v
+        .lines
+        .iter()
+        .map(|line| {
+            context! {
+                indicator => line.indicator_code.as_str(),
+                project => line.project_code.as_deref().unwrap_or(""),
+                // Shared cells: the classification's name beside its code, escaped.
+                functional => minijinja::Value::from_safe_string(crate::text::functional_cell(&line.functional_code)),
+                economic => minijinja::Value::from_safe_string(crate::text::economic_cell(&line.economic_code)),
+                amount => line.amount.grouped(),
+            }
+        })
+        .collect();
+    let changes = if it.version > 1 {
+        use bw_core::budget::Change;
+        let (changes, _) = budget::compare(&app.store, it.year, &it.unit_code, it.version - 1, it.version)
+            .await
+            .map_err(Problem::internal)?;
+        let lines: Vec<String> = changes
+            .into_iter()
+            .map(|c| match c {
+                Change::Added { line } => format!("+ {} {}", line.indicator_code, line.amount),
+                Change::Removed { line } => format!("− {} {}", line.indicator_code, line.amount),
+                Change::Changed { before, after } => {
+                    format!("~ {} {} → {}", after.indicator_code, before.amount, after.amount)
+                }
+            })
+            .collect();
+        Some(context! { from => it.version - 1, lines => lines })
+    } else {
+        None
+    };
+    Ok(Some(context! {
+        version => v.version,
+        note => v.note.as_str(),
+        lines => lines,
+        total => v.total.grouped(),
+        changes => changes,
+    }))
 }
 
 #[derive(serde::Deserialize)]
