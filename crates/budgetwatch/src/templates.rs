@@ -11,6 +11,7 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("import.html", include_str!("../templates/import.html")),
     ("layout.html", include_str!("../templates/layout.html")),
     ("login.html", include_str!("../templates/login.html")),
+    ("performance.html", include_str!("../templates/performance.html")),
     ("problem.html", include_str!("../templates/problem.html")),
     ("register.html", include_str!("../templates/register.html")),
 ];

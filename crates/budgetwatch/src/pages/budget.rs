@@ -592,6 +592,7 @@ async fn performance_page(
 async fn performance_body(app: &App, caller: &Caller, year: i32, q: &PageQuery) -> Result<String, Problem> {
     crate::api::fiscal_year(year)?;
     use bw_core::performance::{ProjectAction, points_text};
+    use minijinja::context;
     let en = q.en();
     signed_in(caller)?;
     let org = app.org().await?;
@@ -612,20 +613,6 @@ async fn performance_body(app: &App, caller: &Caller, year: i32, q: &PageQuery) 
                 .collect::<std::collections::HashMap<String, String>>())
         })
         .await?;
-    let l = lang_q(en);
-    let mut b = String::new();
-    let _ = write!(
-        b,
-        r#"<h1>{} {year}</h1><p class=crumbs><a href="/performance/{}{l}">← {}</a> <a href="/performance/{}{l}">{} →</a> · <a href="/budget/{}{l}">{} {}</a></p>"#,
-        t(en, "绩效评价与预算安排", "Performance and allocation"),
-        year - 1,
-        year - 1,
-        year + 1,
-        year + 1,
-        year + 1,
-        t(en, "预算编制", "Budget"),
-        year + 1
-    );
     let opt = |p: Option<i64>| p.map(points_text).unwrap_or_else(|| "—".into());
     let classified = bw_app::classified::projects(&app.store).await.map_err(Problem::internal)?;
     let shown = |p: &&performance::ProjectResult| {
@@ -649,24 +636,18 @@ async fn performance_body(app: &App, caller: &Caller, year: i32, q: &PageQuery) 
         }
         s + "#projects"
     };
-    let _ =
-        write!(b, "<h2 id=projects>{} <small>{}</small></h2><p class=pager>", t(en, "项目", "Projects"), visible.len());
-    for g in ["优", "良", "中", "差", "未评价"] {
-        let n = visible.iter().filter(|p| p.grade_zh == g).count();
-        let label = if grade == Some(g) { format!("<b>{g} {n}</b>") } else { format!("{g} {n}") };
-        let _ = write!(b, r#"<a href="{}">{label}</a>"#, esc(&link(Some(g), 1)));
-    }
-    let _ = write!(b, r#"<a href="{}">{}</a></p>"#, esc(&link(None, 1)), t(en, "全部", "all"));
-    let _ = write!(
-        b,
-        r#"<form method=get class=pick action="/performance/{year}#projects"><input name=q value="{}" placeholder="{}" aria-label="{}">{}{} <button>{}</button></form>"#,
-        esc(search.unwrap_or("")),
-        t(en, "项目名称、编码或单位", "Project name, code or unit"),
-        t(en, "搜索项目", "Search projects"),
-        grade.map(|g| format!(r#"<input type=hidden name=grade value="{}">"#, esc(g))).unwrap_or_default(),
-        if en { "<input type=hidden name=lang value=en>" } else { "" },
-        t(en, "搜索", "Search")
-    );
+    let grades: Vec<minijinja::Value> = ["优", "良", "中", "差", "未评价"]
+        .into_iter()
+        .map(|g| {
+            context! {
+                href => link(Some(g), 1),
+                name => g,
+                count => visible.iter().filter(|p| p.grade_zh == g).count(),
+                chosen => grade == Some(g),
+            }
+        })
+        .collect();
+    let visible_count = visible.len();
     let matching: Vec<&performance::ProjectResult> = visible
         .into_iter()
         .filter(|p| grade.is_none_or(|g| p.grade_zh == g))
@@ -680,88 +661,51 @@ async fn performance_body(app: &App, caller: &Caller, year: i32, q: &PageQuery) 
         .collect();
     let pages = matching.len().div_ceil(PROJECT_ROWS).max(1);
     let page = q.page.unwrap_or(1).clamp(1, pages);
-    b.push_str(&head(&[
-        t(en, "项目", "Project"),
-        t(en, "单位", "Unit"),
-        t(en, "预算(元)", "Budget (yuan)"),
-        t(en, "指标得分", "KPI score"),
-        t(en, "自评", "Self"),
-        t(en, "第三方", "Third party"),
-        t(en, "得分", "Score"),
-        t(en, "等级", "Grade"),
-        t(en, "下年安排", "Next year"),
-    ]));
-    for p in matching.iter().skip((page - 1) * PROJECT_ROWS).take(PROJECT_ROWS) {
-        let action = match p.action {
-            _ if !p.evaluated => t(en, "未评价，按原安排", "not evaluated: as planned"),
-            ProjectAction::Prioritise => t(en, "优先保障", "prioritised"),
-            ProjectAction::Keep => t(en, "保持", "kept"),
-            ProjectAction::Cut => t(en, "改进后压减", "cut after plan improvement"),
-            ProjectAction::Suspend => t(en, "取消或暂停", "cancelled or suspended"),
-        };
-        let flag = if p.distorted {
-            format!(
-                " <span class=overdue title=\"{}\">{}</span>",
-                t(en, "自评与第三方评价相差超过 15 分", "self and third-party scores more than 15 points apart"),
-                t(en, "失真", "distorted")
-            )
-        } else {
-            String::new()
-        };
-        let _ = write!(
-            b,
-            "<tr><td>{} <small>{}</small></td><td>{} <small>{}</small></td><td class=n>{}</td><td class=n>{}</td><td class=n>{}</td><td class=n>{}{flag}</td><td class=n><b>{}</b></td><td>{}</td><td>{action}</td></tr>",
-            esc(names.get(&p.project_code).map(String::as_str).unwrap_or("")),
-            esc(&p.project_code),
-            esc(&name(&p.unit_code)),
-            esc(&p.unit_code),
-            p.budget.grouped(),
-            opt(p.kpi_score),
-            opt(p.self_score),
-            opt(p.third_party_score),
-            if p.evaluated { points_text(p.score) } else { "—".into() },
-            p.grade_zh
-        );
-    }
-    b.push_str("</tbody></table></div>");
-    if pages > 1 {
-        b.push_str("<p class=pager>");
-        if page > 1 {
-            let _ = write!(b, r#"<a href="{}">{}</a>"#, esc(&link(grade, page - 1)), t(en, "‹ 上一页", "‹ Previous"));
-        }
-        let _ = write!(
-            b,
-            "<b>{}</b>",
-            if en { format!("page {page} of {pages}") } else { format!("第 {page} / {pages} 页") }
-        );
-        if page < pages {
-            let _ = write!(b, r#"<a href="{}">{}</a>"#, esc(&link(grade, page + 1)), t(en, "下一页 ›", "Next ›"));
-        }
-        b.push_str("</p>");
-    }
-    let interviews = performance::interviews(&app.store, year).await.map_err(Problem::internal)?;
-    let _ = write!(b, "<h2>{}</h2>", t(en, "部门排名与预算阶梯", "Departments: ranking and ladder"));
-    b.push_str(&head(&[
-        t(en, "名次", "Rank"),
-        t(en, "部门", "Department"),
-        t(en, "综合得分", "Result"),
-        t(en, "下年预算", "Next year's budget"),
-    ]));
-    for d in &r.departments {
-        let change = match d.change_pct {
-            0 => "—".to_string(),
-            c => format!("{c:+}%"),
-        };
-        let interview = if d.interview { t(en, "，约谈负责人", ", head interviewed") } else { "" };
-        let _ = write!(
-            b,
-            "<tr><td class=n>{}</td><td>{} <small>{}</small></td><td class=n>{}</td><td>{change}{interview}</td></tr>",
-            d.rank,
-            esc(&name(&d.department)),
-            esc(&d.department),
-            points_text(d.result)
-        );
-    }
+    let rows: Vec<minijinja::Value> = matching
+        .iter()
+        .skip((page - 1) * PROJECT_ROWS)
+        .take(PROJECT_ROWS)
+        .map(|p| {
+            let action = match p.action {
+                _ if !p.evaluated => t(en, "未评价，按原安排", "not evaluated: as planned"),
+                ProjectAction::Prioritise => t(en, "优先保障", "prioritised"),
+                ProjectAction::Keep => t(en, "保持", "kept"),
+                ProjectAction::Cut => t(en, "改进后压减", "cut after plan improvement"),
+                ProjectAction::Suspend => t(en, "取消或暂停", "cancelled or suspended"),
+            };
+            context! {
+                name => names.get(&p.project_code).map(String::as_str).unwrap_or(""),
+                code => p.project_code.as_str(),
+                unit_name => name(&p.unit_code),
+                unit => p.unit_code.as_str(),
+                budget => p.budget.grouped(),
+                kpi => opt(p.kpi_score),
+                self_score => opt(p.self_score),
+                third_party => opt(p.third_party_score),
+                distorted => p.distorted,
+                score => if p.evaluated { points_text(p.score) } else { "—".into() },
+                grade => p.grade_zh,
+                action => action,
+            }
+        })
+        .collect();
+    let departments: Vec<minijinja::Value> = r
+        .departments
+        .iter()
+        .map(|d| {
+            context! {
+                rank => d.rank,
+                name => name(&d.department),
+                code => d.department.as_str(),
+                result => points_text(d.result),
+                change => match d.change_pct {
+                    0 => "—".to_string(),
+                    c => format!("{c:+}%"),
+                },
+                interview => if d.interview { t(en, "，约谈负责人", ", head interviewed") } else { "" },
+            }
+        })
+        .collect();
     // Departments with nothing evaluated are not ranked: listed as such, never as 0 or 差.
     let mut unranked: Vec<&str> = r
         .projects
@@ -771,49 +715,87 @@ async fn performance_body(app: &App, caller: &Caller, year: i32, q: &PageQuery) 
         .collect();
     unranked.sort_unstable();
     unranked.dedup();
-    for d in unranked {
-        let _ = write!(
-            b,
-            "<tr class=unrated><td class=n>—</td><td>{} <small>{}</small></td><td>{}</td><td>{}</td></tr>",
-            esc(&name(d)),
-            esc(d),
-            t(en, "未评价", "not evaluated"),
-            t(en, "不参与排名，按原安排", "not ranked: as planned")
-        );
-    }
-    b.push_str("</tbody></table></div>");
-    for i in &interviews {
-        let _ = write!(
-            b,
-            "<p>{} {} <small>{}</small> · {} {}</p>",
-            t(en, "已安排约谈：", "Interview scheduled:"),
-            esc(&name(&i.department_code)),
-            esc(&i.department_code),
-            t(en, "截至", "by"),
-            esc(&i.due_on)
-        );
-    }
+    let interviews = performance::interviews(&app.store, year).await.map_err(Problem::internal)?;
     let published = performance::published(&app.store, year).await.map_err(Problem::internal)?;
-    let _ = write!(
-        b,
-        "<p class=note>{}</p>",
-        match &published {
-            Some(p) => format!(
-                "{} {} · <a href=\"/public?year={year}{}#ranking\">{}</a>",
-                t(en, "排名已于", "Ranking published on"),
-                esc(&p.published_at),
-                if en { "&lang=en" } else { "" },
-                t(en, "在阳光预算查看", "see the public portal")
-            ),
-            None => t(
-                en,
-                "排名尚未公开（budgetwatch performance publish）。",
-                "The ranking is not published yet (budgetwatch performance publish)."
-            )
-            .to_string(),
+    let words = context! {
+        title => t(en, "绩效评价与预算安排", "Performance and allocation"),
+        budget => t(en, "预算编制", "Budget"),
+        projects => t(en, "项目", "Projects"),
+        all => t(en, "全部", "all"),
+        placeholder => t(en, "项目名称、编码或单位", "Project name, code or unit"),
+        search_label => t(en, "搜索项目", "Search projects"),
+        search => t(en, "搜索", "Search"),
+        project => t(en, "项目", "Project"),
+        unit => t(en, "单位", "Unit"),
+        budget_yuan => t(en, "预算(元)", "Budget (yuan)"),
+        kpi => t(en, "指标得分", "KPI score"),
+        self_score => t(en, "自评", "Self"),
+        third_party => t(en, "第三方", "Third party"),
+        score => t(en, "得分", "Score"),
+        grade => t(en, "等级", "Grade"),
+        next_year => t(en, "下年安排", "Next year"),
+        distorted => t(en, "失真", "distorted"),
+        distorted_title => t(en, "自评与第三方评价相差超过 15 分", "self and third-party scores more than 15 points apart"),
+        previous => t(en, "‹ 上一页", "‹ Previous"),
+        next => t(en, "下一页 ›", "Next ›"),
+        departments => t(en, "部门排名与预算阶梯", "Departments: ranking and ladder"),
+        rank => t(en, "名次", "Rank"),
+        department => t(en, "部门", "Department"),
+        result => t(en, "综合得分", "Result"),
+        next_budget => t(en, "下年预算", "Next year's budget"),
+        not_evaluated => t(en, "未评价", "not evaluated"),
+        not_ranked => t(en, "不参与排名，按原安排", "not ranked: as planned"),
+        interview => t(en, "已安排约谈：", "Interview scheduled:"),
+        by => t(en, "截至", "by"),
+        published => t(en, "排名已于", "Ranking published on"),
+        see_portal => t(en, "在阳光预算查看", "see the public portal"),
+        not_published => t(
+            en,
+            "排名尚未公开（budgetwatch performance publish）。",
+            "The ranking is not published yet (budgetwatch performance publish)."
+        ),
+    };
+    Ok(crate::templates::render(
+        "performance.html",
+        context! {
+            w => words,
+            en => en,
+            year => year,
+            prev => year - 1,
+            next => year + 1,
+            lang => lang_q(en),
+            visible => visible_count,
+            grades => grades,
+            all => link(None, 1),
+            search => search.unwrap_or(""),
+            grade => grade,
+            rows => rows,
+            pager => pager(en, page, pages, |p| link(grade, p)),
+            departments => departments,
+            unranked => unranked.iter().map(|d| context! { name => name(d), code => *d }).collect::<Vec<_>>(),
+            interviews => interviews
+                .iter()
+                .map(|i| context! {
+                    name => name(&i.department_code),
+                    code => i.department_code.as_str(),
+                    due => i.due_on.as_str(),
+                })
+                .collect::<Vec<_>>(),
+            published => published.as_ref().map(|p| p.published_at.as_str()),
+        },
+    ))
+}
+
+/// The pager under a list of `pages` pages at `page` (none for a single page): the links to
+/// the pages before and after, and where the reader is.
+fn pager(en: bool, page: usize, pages: usize, link: impl Fn(usize) -> String) -> Option<minijinja::Value> {
+    (pages > 1).then(|| {
+        minijinja::context! {
+            previous => (page > 1).then(|| link(page - 1)),
+            at => if en { format!("page {page} of {pages}") } else { format!("第 {page} / {pages} 页") },
+            next => (page < pages).then(|| link(page + 1)),
         }
-    );
-    Ok(b)
+    })
 }
 
 async fn projects_page(State(app): State<App>, caller: Caller, Query(q): Query<PageQuery>) -> Response {
