@@ -13,6 +13,7 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("login.html", include_str!("../templates/login.html")),
     ("performance.html", include_str!("../templates/performance.html")),
     ("problem.html", include_str!("../templates/problem.html")),
+    ("projects.html", include_str!("../templates/projects.html")),
     ("register.html", include_str!("../templates/register.html")),
 ];
 

@@ -2,9 +2,8 @@
 //! cycle with its stages, control totals, drafts and approval items; one item with its route,
 //! steps, deadlines, report form and the signed decision form; the year's performance
 //! results and ladder; the project library. Every figure is checked against the caller's
-//! grants as the API checks it.
-
-use std::fmt::Write as _;
+//! grants as the API checks it. The handlers compute the figures and the words; the templates
+//! (budget_year.html, approval.html, performance.html, projects.html) lay them out.
 
 use axum::extract::{Path, Query, State};
 use axum::response::{Html, IntoResponse, Redirect, Response};
@@ -16,7 +15,7 @@ use bw_core::access::Permission;
 use bw_core::budget::{Stage, StepState};
 
 use crate::api::{App, Caller, Problem, Via, hidden, signed_in};
-use crate::text::{esc, head, t, urlencode};
+use crate::text::{t, urlencode};
 use crate::web::{form_csrf, layout, problem_page};
 
 pub fn routes() -> Router<App> {
@@ -805,23 +804,13 @@ async fn projects_page(State(app): State<App>, caller: Caller, Query(q): Query<P
 }
 
 async fn projects_body(app: &App, caller: &Caller, q: &PageQuery) -> Result<String, Problem> {
+    use minijinja::context;
     let en = q.en();
     signed_in(caller)?;
     let org = app.org().await?;
     caller.nodes(&org, Permission::ReadBudget, false)?;
     let classified = bw_app::classified::projects(&app.store).await.map_err(Problem::internal)?;
     let name = |code: &str| org.get(code).map(|n| n.name.clone()).unwrap_or_else(|| code.to_string());
-    let mut b = String::new();
-    let _ = write!(
-        b,
-        "<h1>{}</h1><p class=note>{}</p>",
-        t(en, "项目库", "Project library"),
-        t(
-            en,
-            "储备 → 已批复 → 执行中 → 已完成，任一阶段可退出；只有已批复和执行中的项目可以安排资金。成熟度：绩效目标 40 分、成本测算 30 分、项目资料 30 分。",
-            "Reserve → approved → executing → completed, any of them → retired; only approved and executing projects receive money. Maturity: KPI targets 40, cost estimate 30, documents 30."
-        )
-    );
     let projects = library::list(&app.store).await.map_err(Problem::internal)?;
     let search = q.q.as_deref().map(str::trim).filter(|s| !s.is_empty());
     let matching: Vec<&library::Entry> = projects
@@ -846,75 +835,71 @@ async fn projects_body(app: &App, caller: &Caller, q: &PageQuery) -> Result<Stri
         }
         s
     };
-    let _ = write!(
-        b,
-        r#"<form method=get class=pick action="/projects"><input name=q value="{}" placeholder="{}" aria-label="{}">{} <button>{}</button> <small>{} {}</small></form>"#,
-        esc(search.unwrap_or("")),
-        t(en, "项目名称、编码或单位", "Project name, code or unit"),
-        t(en, "搜索项目", "Search projects"),
-        if en { "<input type=hidden name=lang value=en>" } else { "" },
-        t(en, "搜索", "Search"),
-        matching.len(),
-        t(en, "个项目", "projects")
-    );
-    b.push_str(&head(&[
-        t(en, "项目", "Project"),
-        t(en, "单位", "Unit"),
-        t(en, "阶段", "Tier"),
-        t(en, "年度", "Years"),
-        t(en, "总额(元)", "Total (yuan)"),
-        t(en, "储备到期", "Expires"),
-        t(en, "成熟度", "Maturity"),
-    ]));
-    for p in matching.iter().skip((page - 1) * PROJECT_ROWS).take(PROJECT_ROWS) {
-        let tier = match p.status.as_str() {
-            "reserve" => t(en, "储备", "reserve"),
-            "approved" => t(en, "已批复", "approved"),
-            "executing" => t(en, "执行中", "executing"),
-            "completed" => t(en, "已完成", "completed"),
-            _ => t(en, "已退出", "retired"),
-        };
-        let m = &p.maturity;
-        let parts = [
-            (m.kpis, t(en, "目标", "KPIs")),
-            (m.estimate, t(en, "测算", "estimate")),
-            (m.documents, t(en, "资料", "documents")),
-        ];
-        let missing: Vec<&str> = parts.iter().filter(|(has, _)| !has).map(|(_, n)| *n).collect();
-        let missing = if missing.is_empty() {
-            String::new()
-        } else {
-            format!(" <small>{} {}</small>", t(en, "缺", "missing"), missing.join("、"))
-        };
-        let _ = write!(
-            b,
-            "<tr><td>{} <small>{}</small></td><td>{} <small>{}</small></td><td>{tier}</td><td>{}–{}</td><td class=n>{}</td><td>{}</td><td class=n>{}{missing}</td></tr>",
-            esc(&p.name),
-            esc(&p.project_code),
-            esc(&name(&p.unit_code)),
-            esc(&p.unit_code),
-            p.start_year,
-            p.end_year,
-            p.total_amount.grouped(),
-            esc(p.expires_on.as_deref().unwrap_or("")),
-            m.score
-        );
-    }
-    b.push_str("</tbody></table></div>");
-    if pages > 1 {
-        b.push_str("<p class=pager>");
-        if page > 1 {
-            let _ = write!(b, r#"<a href="{}">{}</a>"#, esc(&link(page - 1)), t(en, "‹ 上一页", "‹ Previous"));
-        }
-        let _ = write!(
-            b,
-            "<b>{}</b>",
-            if en { format!("page {page} of {pages}") } else { format!("第 {page} / {pages} 页") }
-        );
-        if page < pages {
-            let _ = write!(b, r#"<a href="{}">{}</a>"#, esc(&link(page + 1)), t(en, "下一页 ›", "Next ›"));
-        }
-        b.push_str("</p>");
-    }
-    Ok(b)
+    let rows: Vec<minijinja::Value> = matching
+        .iter()
+        .skip((page - 1) * PROJECT_ROWS)
+        .take(PROJECT_ROWS)
+        .map(|p| {
+            let tier = match p.status.as_str() {
+                "reserve" => t(en, "储备", "reserve"),
+                "approved" => t(en, "已批复", "approved"),
+                "executing" => t(en, "执行中", "executing"),
+                "completed" => t(en, "已完成", "completed"),
+                _ => t(en, "已退出", "retired"),
+            };
+            let m = &p.maturity;
+            let parts = [
+                (m.kpis, t(en, "目标", "KPIs")),
+                (m.estimate, t(en, "测算", "estimate")),
+                (m.documents, t(en, "资料", "documents")),
+            ];
+            let missing: Vec<&str> = parts.iter().filter(|(has, _)| !has).map(|(_, n)| *n).collect();
+            context! {
+                name => p.name.as_str(),
+                code => p.project_code.as_str(),
+                unit_name => name(&p.unit_code),
+                unit => p.unit_code.as_str(),
+                tier => tier,
+                start => p.start_year,
+                end => p.end_year,
+                total => p.total_amount.grouped(),
+                expires => p.expires_on.as_deref().unwrap_or(""),
+                score => m.score,
+                missing => missing.join("、"),
+            }
+        })
+        .collect();
+    let words = context! {
+        title => t(en, "项目库", "Project library"),
+        note => t(
+            en,
+            "储备 → 已批复 → 执行中 → 已完成，任一阶段可退出；只有已批复和执行中的项目可以安排资金。成熟度：绩效目标 40 分、成本测算 30 分、项目资料 30 分。",
+            "Reserve → approved → executing → completed, any of them → retired; only approved and executing projects receive money. Maturity: KPI targets 40, cost estimate 30, documents 30."
+        ),
+        placeholder => t(en, "项目名称、编码或单位", "Project name, code or unit"),
+        search_label => t(en, "搜索项目", "Search projects"),
+        search => t(en, "搜索", "Search"),
+        projects => t(en, "个项目", "projects"),
+        project => t(en, "项目", "Project"),
+        unit => t(en, "单位", "Unit"),
+        tier => t(en, "阶段", "Tier"),
+        years => t(en, "年度", "Years"),
+        total => t(en, "总额(元)", "Total (yuan)"),
+        expires => t(en, "储备到期", "Expires"),
+        maturity => t(en, "成熟度", "Maturity"),
+        missing => t(en, "缺", "missing"),
+        previous => t(en, "‹ 上一页", "‹ Previous"),
+        next => t(en, "下一页 ›", "Next ›"),
+    };
+    Ok(crate::templates::render(
+        "projects.html",
+        context! {
+            w => words,
+            en => en,
+            search => search.unwrap_or(""),
+            matching => matching.len(),
+            rows => rows,
+            pager => pager(en, page, pages, link),
+        },
+    ))
 }
