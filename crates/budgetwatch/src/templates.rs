@@ -5,13 +5,18 @@
 /// The templates by name.
 const TEMPLATES: &[(&str, &str)] = &[
     ("admin.html", include_str!("../templates/admin.html")),
+    ("approval.html", include_str!("../templates/approval.html")),
+    ("audit.html", include_str!("../templates/audit.html")),
+    ("budget_year.html", include_str!("../templates/budget_year.html")),
     ("feedback.html", include_str!("../templates/feedback.html")),
     ("import.html", include_str!("../templates/import.html")),
     ("layout.html", include_str!("../templates/layout.html")),
     ("login.html", include_str!("../templates/login.html")),
     ("outcome.html", include_str!("../templates/outcome.html")),
+    ("performance.html", include_str!("../templates/performance.html")),
     ("portal.html", include_str!("../templates/portal.html")),
     ("problem.html", include_str!("../templates/problem.html")),
+    ("projects.html", include_str!("../templates/projects.html")),
     ("register.html", include_str!("../templates/register.html")),
     ("warning.html", include_str!("../templates/warning.html")),
 ];

@@ -21,8 +21,8 @@ use bw_core::access::{Permission, Refusal};
 
 use crate::api::{App, Caller, Problem};
 use crate::clock::today;
-use crate::text::{esc, head, segment, t, urlencode};
-use crate::web::{evidence_text, layout, outcome, problem_page, rule_name};
+use crate::text::{segment, t, urlencode};
+use crate::web::{evidence_text, layout, problem_page, rule_name};
 
 pub fn routes() -> Router<App> {
     Router::new()
@@ -164,14 +164,6 @@ fn benford_chart(r: &benford::TestResult, en: bool) -> String {
     s
 }
 
-fn downloads(which: &str, en: bool, extra: &str) -> String {
-    let lang = if en { "&lang=en" } else { "" };
-    format!(
-        r#"<span class=dl>{} <a href="/audit/download/{which}.csv?{extra}{lang}" download>CSV</a> · <a href="/audit/download/{which}.xlsx?{extra}{lang}" download>XLSX</a></span>"#,
-        t(en, "下载", "Download")
-    )
-}
-
 /// A contribution's source (`test:NAME` or `rule:NAME`) by its name.
 fn source_name(en: bool, source: &str) -> String {
     let id = source.split_once(':').map_or(source, |(_, id)| id);
@@ -188,233 +180,215 @@ async fn page(State(app): State<App>, caller: Caller, Query(q): Query<AuditQuery
 }
 
 async fn body(app: &App, caller: &Caller, q: &AuditQuery, en: bool) -> Result<String, Problem> {
+    use minijinja::context;
     guard(caller, en)?;
     let (r, as_of) = report(app).await?;
     let org = app.org().await?;
     let name = |code: &str| org.get(code).map(|n| n.name.clone()).unwrap_or_else(|| code.to_string());
-    let lang = if en { "&lang=en" } else { "" };
-    let mut b = String::new();
-    let _ = write!(
-        b,
-        "<h1>{} <small>{} {as_of}</small></h1><p class=note>{}</p>",
-        t(en, "审计分析", "Audit analytics"),
-        t(en, "截至", "as of"),
-        t(
+    let benford = benford_section(app, q, as_of, en, &org).await?;
+    let money = bw_core::money::try_sum(r.findings.iter().map(|f| f.amount)).unwrap_or_default();
+    let words = context! {
+        title => t(en, "审计分析", "Audit analytics"),
+        as_of => t(en, "截至", "as of"),
+        intro => t(
             en,
             "本页按当前数据计算各项审计检验（重复支付、化整为零、本福特定律、聚类离群、关联交易等）和各单位的风险评分，只读不写。“记录到预警收件箱”把发现的问题记入预警收件箱，并为低于阈值的单位开立专项审计（记入日志）。",
             "The audit's tests (duplicates, split purchases, Benford, DBSCAN outliers, related parties, …) and the units' risk scores, computed from the data as it stands; nothing is written. \"Record in the inbox\" records the findings as warnings and opens special audits for units scored below the threshold (journaled)."
-        )
-    );
-    b.push_str(&outcome(q.done.as_deref(), q.error.as_deref()));
-    let csrf = caller.csrf().to_string();
-    let _ = write!(
-        b,
-        r#"<form method=post action="/audit/record" class=actions><input type=hidden name=csrf value="{}"><button>{}</button></form>"#,
-        esc(&csrf),
-        t(en, "记录到预警收件箱并开立专项审计", "Record in the inbox and open special audits")
-    );
-    let money = bw_core::money::try_sum(r.findings.iter().map(|f| f.amount)).unwrap_or_default();
-    let special = r.scores.iter().filter(|s| s.special_audit).count();
-    let _ = write!(
-        b,
-        "<div class=kpis><div><b>{}</b><span>{}</span></div><div><b>{}</b><span>{}</span></div><div><b>{}</b><span>{}</span></div><div><b>{special}</b><span>{}</span></div></div>",
-        r.findings.len(),
-        t(en, "发现的问题", "findings"),
-        esc(&if en { money.magnitude_en() } else { money.magnitude_zh() }),
-        t(en, "涉及金额", "money involved"),
-        r.scores.len(),
-        t(en, "评分单位", "units scored"),
-        t(en, "低于阈值（专项审计）", "below the threshold (special audit)")
-    );
-    benford_section(app, &mut b, q, as_of, en, &org).await?;
-    scores_section(&mut b, &r, en, &name);
-    findings_section(&mut b, &r, q, en, lang, &name);
-    Ok(b)
+        ),
+        record => t(en, "记录到预警收件箱并开立专项审计", "Record in the inbox and open special audits"),
+        findings_n => t(en, "发现的问题", "findings"),
+        money_involved => t(en, "涉及金额", "money involved"),
+        scored => t(en, "评分单位", "units scored"),
+        special_n => t(en, "低于阈值（专项审计）", "below the threshold (special audit)"),
+        download => t(en, "下载", "Download"),
+        benford => t(en, "本福特定律检验", "Benford's law"),
+        population => t(en, "总体", "Population"),
+        every_unit => t(en, "全部单位的支付", "every unit's payments"),
+        show => t(en, "查看", "Show"),
+        test => t(en, "检验", "Test"),
+        amounts => t(en, "样本数", "Amounts"),
+        mad => t(en, "平均绝对偏差 MAD", "MAD"),
+        conformity => t(en, "符合程度", "Conformity"),
+        chi_square => t(en, "卡方", "Chi-square"),
+        p => t(en, "p 值", "p"),
+        scores => t(en, "单位风险评分", "Units' risk scores"),
+        rank => t(en, "名次", "Rank"),
+        unit => t(en, "单位", "Unit"),
+        score => t(en, "得分", "Score"),
+        spending => t(en, "支出", "Spending"),
+        findings_col => t(en, "问题", "Findings"),
+        warnings => t(en, "预警", "Warnings"),
+        deductions => t(en, "主要扣分", "Largest deductions"),
+        special => t(en, "专项审计", "Special audit"),
+        yes => t(en, "是", "yes"),
+        findings => t(en, "发现的问题", "Findings"),
+        count => t(en, "问题数", "Findings"),
+        money => t(en, "涉及金额", "Money"),
+        items => t(en, "项", "findings"),
+        amount => t(en, "金额（元）", "Amount (yuan)"),
+        vouchers => t(en, "凭证", "Vouchers"),
+        evidence => t(en, "依据", "Evidence"),
+        points => t(en, "扣分", "Points"),
+        first => t(en, "页面列出前", "The first"),
+        in_download => t(en, "项；全部见下载文件。", "are listed; the download has them all."),
+    };
+    let (tests, chosen) = findings_section(&r, q, en, &name);
+    Ok(crate::templates::render(
+        "audit.html",
+        context! {
+            w => words,
+            en => en,
+            as_of => as_of.to_string(),
+            done => q.done.as_deref(),
+            error => q.error.as_deref(),
+            csrf => caller.csrf(),
+            kpis => context! {
+                findings => r.findings.len(),
+                money => if en { money.magnitude_en() } else { money.magnitude_zh() },
+                scored => r.scores.len(),
+                special => r.scores.iter().filter(|s| s.special_audit).count(),
+            },
+            benford => benford,
+            scores => scores_section(&r, en, &name),
+            tests => tests,
+            chosen => chosen,
+            listed => LISTED,
+        },
+    ))
 }
 
+/// The Benford section: the population's choice, its first-digit chart and each test's
+/// conformity.
 async fn benford_section(
     app: &App,
-    b: &mut String,
     q: &AuditQuery,
     as_of: bw_core::Date,
     en: bool,
     org: &bw_core::org::OrgTree,
-) -> Result<(), Problem> {
+) -> Result<minijinja::Value, Problem> {
+    use minijinja::context;
     let unit = q.unit();
     if let Some(u) = unit.filter(|u| org.get(u).is_none()) {
         return Err(Problem::not_found(format!("unit {u}")));
     }
     let br = benford_report(app, as_of, unit).await?;
-    let extra = unit.map(|u| format!("unit={}", urlencode(u))).unwrap_or_default();
-    let _ = write!(
-        b,
-        "<h2 id=benford>{}{}</h2><form method=get action=\"/audit#benford\" class=actions><label>{} <select name=unit><option value=\"\">{}</option>",
-        t(en, "本福特定律检验", "Benford's law"),
-        downloads("benford", en, &extra),
-        t(en, "总体", "Population"),
-        t(en, "全部单位的支付", "every unit's payments")
-    );
     let mut units: Vec<&bw_core::org::OrgNode> =
         org.nodes().filter(|n| n.kind == bw_core::org::OrgKind::Unit).collect();
     units.sort_by(|a, b| a.code.cmp(&b.code));
-    for n in units {
-        let _ = write!(
-            b,
-            r#"<option value="{}"{}>{}</option>"#,
-            esc(&n.code),
-            if unit == Some(n.code.as_str()) { " selected" } else { "" },
-            esc(&n.name)
-        );
-    }
-    let _ = write!(
-        b,
-        "</select></label>{} <button>{}</button></form>",
-        if en { "<input type=hidden name=lang value=en>" } else { "" },
-        t(en, "查看", "Show")
-    );
-    b.push_str(&benford_chart(&br.first_digit, en));
-    b.push_str(&head(&[
-        t(en, "检验", "Test"),
-        t(en, "样本数", "Amounts"),
-        t(en, "平均绝对偏差 MAD", "MAD"),
-        t(en, "符合程度", "Conformity"),
-        t(en, "卡方", "Chi-square"),
-        t(en, "p 值", "p"),
-    ]));
-    for test in Test::ALL {
-        let tr = br.get(test);
-        let _ = write!(
-            b,
-            "<tr><td>{}</td><td class=n>{}</td><td class=n>{:.4}</td><td>{}</td><td class=n>{:.1}</td><td class=n>{:.4}</td></tr>",
-            test_name(en, test),
-            tr.n,
-            tr.mad,
-            esc(conformity(en, tr.conformity)),
-            tr.chi_square,
-            tr.p_value
-        );
-    }
-    b.push_str("</tbody></table></div>");
-    Ok(())
-}
-
-fn scores_section(b: &mut String, r: &AuditReport, en: bool, name: &dyn Fn(&str) -> String) {
-    let _ =
-        write!(b, "<h2 id=scores>{}{}</h2>", t(en, "单位风险评分", "Units' risk scores"), downloads("scores", en, ""));
-    b.push_str(&head(&[
-        t(en, "名次", "Rank"),
-        t(en, "单位", "Unit"),
-        t(en, "得分", "Score"),
-        t(en, "支出", "Spending"),
-        t(en, "问题", "Findings"),
-        t(en, "预警", "Warnings"),
-        t(en, "主要扣分", "Largest deductions"),
-        t(en, "专项审计", "Special audit"),
-    ]));
-    for s in &r.scores {
-        let mut parts: Vec<&bw_audit::score::Contribution> = s.contributions.iter().collect();
-        parts.sort_by(|a, b| b.points.total_cmp(&a.points));
-        let why: Vec<String> = parts
+    let rows: Vec<minijinja::Value> = Test::ALL
+        .into_iter()
+        .map(|test| {
+            let tr = br.get(test);
+            context! {
+                test => test_name(en, test),
+                n => tr.n,
+                mad => format!("{:.4}", tr.mad),
+                conformity => conformity(en, tr.conformity),
+                chi_square => format!("{:.1}", tr.chi_square),
+                p => format!("{:.4}", tr.p_value),
+            }
+        })
+        .collect();
+    Ok(context! {
+        extra => unit.map(|u| format!("unit={}", urlencode(u))).unwrap_or_default(),
+        units => units
             .iter()
-            .take(3)
-            .map(|c| format!("{} ×{} −{:.1}", esc(&source_name(en, &c.source)), c.count, c.points))
-            .collect();
-        let _ = write!(
-            b,
-            r#"<tr><td class=n>{}</td><td class=wrap><a href="/org/{}">{}</a></td><td class=n>{:.1}</td><td class=n>{}</td><td class=n>{}</td><td class=n>{}</td><td class=wrap>{}</td><td>{}</td></tr>"#,
-            s.rank,
-            segment(&s.unit_code),
-            esc(&name(&s.unit_code)),
-            s.score,
-            esc(&if en { s.spending.magnitude_en() } else { s.spending.magnitude_zh() }),
-            s.findings,
-            s.warnings,
-            why.join("；"),
-            if s.special_audit { t(en, "<b class=overdue>是</b>", "<b class=overdue>yes</b>") } else { "" }
-        );
-    }
-    b.push_str("</tbody></table></div>");
+            .map(|n| context! { code => n.code.as_str(), name => n.name.as_str(), chosen => unit == Some(n.code.as_str()) })
+            .collect::<Vec<_>>(),
+        // Drawn here: the bars' coordinates are computed, nothing in it is laid out.
+        chart => minijinja::Value::from_safe_string(benford_chart(&br.first_digit, en)),
+        rows => rows,
+    })
 }
 
+/// The units' scores, each with its three largest deductions.
+fn scores_section(r: &AuditReport, en: bool, name: &dyn Fn(&str) -> String) -> Vec<minijinja::Value> {
+    r.scores
+        .iter()
+        .map(|s| {
+            let mut parts: Vec<&bw_audit::score::Contribution> = s.contributions.iter().collect();
+            parts.sort_by(|a, b| b.points.total_cmp(&a.points));
+            let why: Vec<minijinja::Value> = parts
+                .iter()
+                .take(3)
+                .map(|c| {
+                    minijinja::context! {
+                        source => source_name(en, &c.source),
+                        count => c.count,
+                        points => format!("{:.1}", c.points),
+                    }
+                })
+                .collect();
+            minijinja::context! {
+                rank => s.rank,
+                segment => segment(&s.unit_code),
+                name => name(&s.unit_code),
+                score => format!("{:.1}", s.score),
+                spending => if en { s.spending.magnitude_en() } else { s.spending.magnitude_zh() },
+                findings => s.findings,
+                warnings => s.warnings,
+                why => why,
+                special => s.special_audit,
+            }
+        })
+        .collect()
+}
+
+/// Each test's count and money, and the findings of the chosen test (the query's, else the
+/// first test that found something) with their vouchers.
 fn findings_section(
-    b: &mut String,
     r: &AuditReport,
     q: &AuditQuery,
     en: bool,
-    lang: &str,
     name: &dyn Fn(&str) -> String,
-) {
-    let _ = write!(b, "<h2 id=findings>{}{}</h2>", t(en, "发现的问题", "Findings"), downloads("findings", en, ""));
-    b.push_str(&head(&[t(en, "检验", "Test"), t(en, "问题数", "Findings"), t(en, "涉及金额", "Money")]));
+) -> (Vec<minijinja::Value>, Option<minijinja::Value>) {
+    use minijinja::context;
+    let tests = bw_audit::TESTS
+        .iter()
+        .map(|(id, _)| {
+            let of: Vec<&bw_audit::Finding> = r.findings.iter().filter(|f| f.test == *id).collect();
+            let sum = bw_core::money::try_sum(of.iter().map(|f| f.amount)).unwrap_or_default();
+            context! {
+                id => *id,
+                name => rule_name(en, id),
+                count => of.len(),
+                sum => if of.is_empty() { String::new() } else { sum.grouped() },
+            }
+        })
+        .collect();
     let chosen = q.test.clone().filter(|t| !t.is_empty()).or_else(|| {
         bw_audit::TESTS.iter().find(|(id, _)| r.findings.iter().any(|f| f.test == *id)).map(|t| t.0.into())
     });
-    for (id, _) in bw_audit::TESTS {
-        let of: Vec<&bw_audit::Finding> = r.findings.iter().filter(|f| f.test == *id).collect();
-        let sum = bw_core::money::try_sum(of.iter().map(|f| f.amount)).unwrap_or_default();
-        let _ = write!(
-            b,
-            r#"<tr><td><a href="/audit?test={id}{lang}#findings">{}</a></td><td class=n>{}</td><td class=n>{}</td></tr>"#,
-            esc(&rule_name(en, id)),
-            of.len(),
-            if of.is_empty() { String::new() } else { esc(&sum.grouped()) }
-        );
-    }
-    b.push_str("</tbody></table></div>");
-    let Some(test) = chosen else {
-        return;
-    };
-    let of: Vec<&bw_audit::Finding> = r.findings.iter().filter(|f| f.test == test).collect();
-    let _ = write!(
-        b,
-        "<h3 id=test-{}>{} <small>{} {}</small></h3>",
-        esc(&test),
-        esc(&rule_name(en, &test)),
-        of.len(),
-        t(en, "项", "findings")
-    );
-    b.push_str(&head(&[
-        t(en, "单位", "Unit"),
-        t(en, "金额（元）", "Amount (yuan)"),
-        t(en, "凭证", "Vouchers"),
-        t(en, "依据", "Evidence"),
-        t(en, "扣分", "Points"),
-    ]));
-    for f in of.iter().take(LISTED) {
-        let unit = f.unit_code.as_deref().unwrap_or("");
-        let vouchers: Vec<String> = f
-            .vouchers
+    let chosen = chosen.map(|test| {
+        let of: Vec<&bw_audit::Finding> = r.findings.iter().filter(|f| f.test == test).collect();
+        let listed: Vec<minijinja::Value> = of
             .iter()
-            .take(10)
-            .map(|v| {
-                if unit.is_empty() {
-                    esc(v)
-                } else {
-                    format!(r#"<a href="/voucher/{}/{}">{}</a>"#, segment(unit), segment(v), esc(v))
+            .take(LISTED)
+            .map(|f| {
+                let unit = f.unit_code.as_deref().unwrap_or("");
+                context! {
+                    unit_name => if unit.is_empty() { "—".to_string() } else { name(unit) },
+                    amount => f.amount.grouped(),
+                    unit => segment(unit),
+                    vouchers => f
+                        .vouchers
+                        .iter()
+                        .take(10)
+                        .map(|v| context! { no => v.as_str(), segment => segment(v) })
+                        .collect::<Vec<_>>(),
+                    more => f.vouchers.len().saturating_sub(10),
+                    // The shared helper's text, each fact already escaped.
+                    evidence => minijinja::Value::from_safe_string(evidence_text(
+                        en,
+                        &serde_json::to_value(&f.evidence).unwrap_or_default(),
+                    )),
+                    points => format!("{:.1}", f.score_impact),
                 }
             })
             .collect();
-        let more = f.vouchers.len().saturating_sub(10);
-        let _ = write!(
-            b,
-            "<tr><td class=wrap>{}</td><td class=n>{}</td><td class=wrap>{}{}</td><td class=wrap>{}</td><td class=n>{:.1}</td></tr>",
-            esc(&if unit.is_empty() { "—".to_string() } else { name(unit) }),
-            esc(&f.amount.grouped()),
-            vouchers.join(" "),
-            if more > 0 { format!(" …+{more}") } else { String::new() },
-            evidence_text(en, &serde_json::to_value(&f.evidence).unwrap_or_default()),
-            f.score_impact
-        );
-    }
-    b.push_str("</tbody></table></div>");
-    if of.len() > LISTED {
-        let _ = write!(
-            b,
-            "<p class=note>{} {LISTED} {}</p>",
-            t(en, "页面列出前", "The first"),
-            t(en, "项；全部见下载文件。", "are listed; the download has them all.")
-        );
-    }
+        context! { id => test.as_str(), name => rule_name(en, &test), count => of.len(), listed => listed }
+    });
+    (tests, chosen)
 }
 
 /// The audit's tables as files: findings, scores, benford (of `unit`, if given).

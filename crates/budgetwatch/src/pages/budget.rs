@@ -2,9 +2,8 @@
 //! cycle with its stages, control totals, drafts and approval items; one item with its route,
 //! steps, deadlines, report form and the signed decision form; the year's performance
 //! results and ladder; the project library. Every figure is checked against the caller's
-//! grants as the API checks it.
-
-use std::fmt::Write as _;
+//! grants as the API checks it. The handlers compute the figures and the words; the templates
+//! (budget_year.html, approval.html, performance.html, projects.html) lay them out.
 
 use axum::extract::{Path, Query, State};
 use axum::response::{Html, IntoResponse, Redirect, Response};
@@ -16,8 +15,8 @@ use bw_core::access::Permission;
 use bw_core::budget::{Stage, StepState};
 
 use crate::api::{App, Caller, Problem, Via, hidden, signed_in};
-use crate::text::{esc, head, t, urlencode};
-use crate::web::{form_csrf, layout, outcome, problem_page};
+use crate::text::{t, urlencode};
+use crate::web::{form_csrf, layout, problem_page};
 
 pub fn routes() -> Router<App> {
     Router::new()
@@ -71,6 +70,10 @@ fn state_label(en: bool, state: &str) -> &'static str {
     }
 }
 
+fn kind_label(en: bool, kind: &str) -> &'static str {
+    if kind == "adjustment" { t(en, "预算调整", "adjustment") } else { t(en, "预算草案", "draft") }
+}
+
 fn step_state(en: bool, s: StepState) -> &'static str {
     match s {
         StepState::Waiting => t(en, "等待", "waiting"),
@@ -93,6 +96,7 @@ async fn year_page(
 }
 
 async fn year_body(app: &App, caller: &Caller, year: i32, q: &PageQuery) -> Result<String, Problem> {
+    use minijinja::context;
     crate::api::fiscal_year(year)?;
     let en = q.en();
     signed_in(caller)?;
@@ -100,30 +104,56 @@ async fn year_body(app: &App, caller: &Caller, year: i32, q: &PageQuery) -> Resu
     caller.nodes(&org, Permission::ReadBudget, false)?;
     let name = |code: &str| org.get(code).map(|n| n.name.clone()).unwrap_or_else(|| code.to_string());
     let readable = |unit: &str| caller.check(&org, Permission::ReadBudget, unit).is_ok();
-    let mut b = String::new();
-    let l = lang_q(en);
-    let _ = write!(
-        b,
-        r#"<h1>{} {year}</h1><p class=crumbs><a href="/budget/{}{l}">← {}</a> <a href="/budget/{}{l}">{} →</a> · <a href="/performance/{}{l}">{}</a> · <a href="/projects{l}">{}</a></p>"#,
-        t(en, "预算编制与审批", "Budget preparation and approval"),
-        year - 1,
-        year - 1,
-        year + 1,
-        year + 1,
-        year - 1,
-        t(en, "上年绩效", "Last year's performance"),
-        t(en, "项目库", "Project library")
-    );
-    b.push_str(&outcome(q.done.as_deref(), q.error.as_deref()));
-    // The closing report (the year's balances and what becomes of them), as it stands (also for a year
-    // imported for execution without a cycle here).
-    if crate::budget_api::on_everything(caller, Permission::ReadBudget).is_ok() {
-        let _ = write!(
-            b,
-            r#"<p class=dl id=closing>{} <a href="/api/v1/budget/{year}/closing?format=xlsx" download>XLSX</a> <a href="/api/v1/budget/{year}/closing?format=pdf" download>PDF</a></p>"#,
-            t(en, "年终结转结余报告：", "Closing report:")
-        );
-    }
+    let words = context! {
+        title => t(en, "预算编制与审批", "Budget preparation and approval"),
+        last_performance => t(en, "上年绩效", "Last year's performance"),
+        library => t(en, "项目库", "Project library"),
+        closing => t(en, "年终结转结余报告：", "Closing report:"),
+        mode => t(en, "编制方式", "Mode"),
+        bottom_up => t(en, "自下而上（单位申报，逐级审核）", "bottom-up (units propose, reviewed upwards)"),
+        top_down => t(en, "自上而下（先下达控制数）", "top-down (control totals first)"),
+        mode_is => t(en, "编制方式：", "Mode:"),
+        controls => t(en, "控制数", "Control totals"),
+        department => t(en, "部门", "Department"),
+        control => t(en, "控制数(元)", "Control (yuan)"),
+        drafted => t(en, "草案合计(元)", "Drafts (yuan)"),
+        room => t(en, "余量(元)", "Room (yuan)"),
+        drafts => t(en, "单位草案（最新版本）", "Units' drafts (latest versions)"),
+        unit => t(en, "单位", "Unit"),
+        version => t(en, "版本", "Version"),
+        total => t(en, "合计(元)", "Total (yuan)"),
+        author => t(en, "编制人", "Author"),
+        note => t(en, "说明", "Note"),
+        items => t(en, "审批事项", "Approval items"),
+        item => t(en, "编号", "Item"),
+        kind => t(en, "类型", "Kind"),
+        amount => t(en, "金额(元)", "Amount (yuan)"),
+        route => t(en, "路径", "Route"),
+        state => t(en, "状态", "State"),
+        step_now => t(en, "当前步骤 · 时限", "Step now · due"),
+        late => t(en, "已超时", "late"),
+    };
+    let render = |cycle: minijinja::Value, not_open: Option<String>, open_form: Option<String>| {
+        crate::templates::render(
+            "budget_year.html",
+            context! {
+                w => words,
+                year => year,
+                prev => year - 1,
+                next => year + 1,
+                lang => lang_q(en),
+                done => q.done.as_deref(),
+                error => q.error.as_deref(),
+                // The closing report (the year's balances and what becomes of them), as it
+                // stands (also for a year imported for execution without a cycle here).
+                closing => crate::budget_api::on_everything(caller, Permission::ReadBudget).is_ok(),
+                cycle => cycle,
+                not_open => not_open,
+                open_form => open_form,
+                csrf => caller.csrf(),
+            },
+        )
+    };
     let Some(cycle) = budget::cycle(&app.store, year).await.map_err(Problem::internal)? else {
         // Who opens it, and the action for those who may.
         let roles: Vec<&str> = bw_core::access::Role::ALL
@@ -132,146 +162,111 @@ async fn year_body(app: &App, caller: &Caller, year: i32, q: &PageQuery) -> Resu
             .filter(|r| !matches!(r, bw_core::access::Role::UnitHandler | bw_core::access::Role::UnitFinance))
             .map(|r| if en { r.id() } else { r.zh() })
             .collect();
-        let _ = write!(
-            b,
-            "<p class=empty id=not-open>{}</p>",
-            if en {
-                format!(
-                    "The budget cycle of {year} is not open yet. It is opened by the bureau's budget staff ({}, granted on the whole organisation).",
-                    roles.join(", ")
-                )
-            } else {
-                format!("{year} 年度预算周期尚未开启。预算周期由财政部门（{}，授权范围为全部）开启。", roles.join("、"))
-            }
-        );
-        if crate::budget_api::on_everything(caller, Permission::PrepareBudget).is_ok()
-            && let Via::Session { csrf } = &caller.via
-        {
-            let _ = write!(
-                b,
-                r#"<form method=post action="/budget/{year}/open{l}" class=step><input type=hidden name=csrf value="{}"><label>{} <select name=mode><option value=bottom_up>{}</option><option value=top_down>{}</option></select></label><button>{}</button></form>"#,
-                esc(csrf),
-                t(en, "编制方式", "Mode"),
-                t(en, "自下而上（单位申报，逐级审核）", "bottom-up (units propose, reviewed upwards)"),
-                t(en, "自上而下（先下达控制数）", "top-down (control totals first)"),
-                if en {
-                    format!("Open the budget cycle of {year}")
-                } else {
-                    format!("开启 {year} 年度预算周期")
-                },
-            );
-        }
-        return Ok(b);
+        let not_open = if en {
+            format!(
+                "The budget cycle of {year} is not open yet. It is opened by the bureau's budget staff ({}, granted on the whole organisation).",
+                roles.join(", ")
+            )
+        } else {
+            format!("{year} 年度预算周期尚未开启。预算周期由财政部门（{}，授权范围为全部）开启。", roles.join("、"))
+        };
+        let may_open = crate::budget_api::on_everything(caller, Permission::PrepareBudget).is_ok()
+            && matches!(caller.via, Via::Session { .. });
+        let open_form = may_open.then(|| {
+            if en { format!("Open the budget cycle of {year}") } else { format!("开启 {year} 年度预算周期") }
+        });
+        return Ok(render(minijinja::Value::from(()), Some(not_open), open_form));
     };
     // The stages, the current one marked.
     let current = Stage::parse(&cycle.stage).ok();
-    b.push_str("<ol class=stages>");
-    for s in Stage::ALL {
-        let mark = if Some(s) == current { " class=now aria-current=step" } else { "" };
-        let _ = write!(b, "<li{mark}>{}<small> {}</small></li>", s.zh(), s.as_str());
-    }
-    let _ = write!(
-        b,
-        "</ol><p>{} <b>{}</b></p>",
-        t(en, "编制方式：", "Mode:"),
-        if cycle.mode == "top_down" {
-            t(en, "自上而下（控制数）", "top-down (control totals)")
-        } else {
-            t(en, "自下而上", "bottom-up")
-        }
-    );
+    let stages: Vec<minijinja::Value> = Stage::ALL
+        .into_iter()
+        .map(|s| context! { zh => s.zh(), id => s.as_str(), now => Some(s) == current })
+        .collect();
     // Control totals against the units' latest drafts.
     let drafts = budget::latest_drafts(&app.store, year).await.map_err(Problem::internal)?;
     let controls = budget::controls(&app.store, year).await.map_err(Problem::internal)?;
-    if !controls.is_empty() {
-        let _ = write!(b, "<h2>{}</h2>", t(en, "控制数", "Control totals"));
-        b.push_str(&head(&[
-            t(en, "部门", "Department"),
-            t(en, "控制数(元)", "Control (yuan)"),
-            t(en, "草案合计(元)", "Drafts (yuan)"),
-            t(en, "余量(元)", "Room (yuan)"),
-        ]));
-        for (dept, control) in controls.iter().filter(|(d, _)| readable(d)) {
+    let control_rows: Vec<minijinja::Value> = controls
+        .iter()
+        .filter(|(d, _)| readable(d))
+        .map(|(dept, control)| {
             let drafted: i64 = drafts
                 .iter()
                 .filter(|d| org.department_of(&d.0).is_some_and(|n| &n.code == dept))
                 .map(|d| d.2.fen())
                 .sum();
             let room = control.fen() - drafted;
-            let class = if room < 0 { " class=overdue" } else { "" };
-            let _ = write!(
-                b,
-                "<tr><td>{} <small>{}</small></td><td class=n>{}</td><td class=n>{}</td><td class=n{class}>{}</td></tr>",
-                esc(&name(dept)),
-                esc(dept),
-                control.grouped(),
-                Money::from_fen(drafted).grouped(),
-                Money::from_fen(room).grouped()
-            );
-        }
-        b.push_str("</tbody></table></div>");
-    }
-    let _ = write!(b, "<h2>{}</h2>", t(en, "单位草案（最新版本）", "Units' drafts (latest versions)"));
-    b.push_str(&head(&[
-        t(en, "单位", "Unit"),
-        t(en, "版本", "Version"),
-        t(en, "合计(元)", "Total (yuan)"),
-        t(en, "编制人", "Author"),
-        t(en, "说明", "Note"),
-    ]));
+            context! {
+                name => name(dept),
+                code => dept.as_str(),
+                control => control.grouped(),
+                drafted => Money::from_fen(drafted).grouped(),
+                room => Money::from_fen(room).grouped(),
+                over => room < 0,
+            }
+        })
+        .collect();
     let people = bw_app::users::display_names(&app.store).await.map_err(Problem::internal)?;
-    for (unit, version, total, author, note) in drafts.iter().filter(|d| readable(&d.0)) {
-        let _ = write!(
-            b,
-            "<tr><td>{} <small>{}</small></td><td class=n>v{version}</td><td class=n>{}</td><td>{}</td><td>{}</td></tr>",
-            esc(&name(unit)),
-            esc(unit),
-            total.grouped(),
-            crate::web::actor_html(en, author, &people),
-            esc(note)
-        );
-    }
-    b.push_str("</tbody></table></div>");
-    // Approval items: drafts and adjustments.
+    let draft_rows: Vec<minijinja::Value> = drafts
+        .iter()
+        .filter(|d| readable(&d.0))
+        .map(|(unit, version, total, author, note)| {
+            context! {
+                name => name(unit),
+                code => unit.as_str(),
+                version => version,
+                total => total.grouped(),
+                author => minijinja::Value::from_safe_string(crate::web::actor_html(en, author, &people)),
+                note => note.as_str(),
+            }
+        })
+        .collect();
+    // Approval items: drafts and adjustments, each with its open steps.
     let now = crate::clock::now();
     let items = budget::items(&app.store, Some(year)).await.map_err(Problem::internal)?;
-    let _ = write!(b, "<h2 id=items>{}</h2>", t(en, "审批事项", "Approval items"));
-    b.push_str(&head(&[
-        t(en, "编号", "Item"),
-        t(en, "类型", "Kind"),
-        t(en, "单位", "Unit"),
-        t(en, "金额(元)", "Amount (yuan)"),
-        t(en, "路径", "Route"),
-        t(en, "状态", "State"),
-        t(en, "当前步骤 · 时限", "Step now · due"),
-    ]));
-    for it in items.iter().filter(|i| readable(&i.unit_code)) {
-        let mut open = String::new();
-        for s in it.steps.iter().filter(|s| s.state == StepState::Open) {
-            let due = s.due.map(|d| d.to_string()).unwrap_or_default();
-            let late = if budget::late(s, now) {
-                format!(" <span class=overdue>{}</span>", t(en, "已超时", "late"))
-            } else {
-                String::new()
-            };
-            let _ = write!(open, "{} <small>{}</small> · {}{late}<br>", esc(&s.spec.zh), esc(s.role.id()), esc(&due));
-        }
-        let kind =
-            if it.kind == "adjustment" { t(en, "预算调整", "adjustment") } else { t(en, "预算草案", "draft") };
-        let _ = write!(
-            b,
-            r#"<tr><td><a href="/approval/{}{l}">{}</a></td><td>{kind}</td><td>{} <small>{}</small></td><td class=n>{}</td><td>{}</td><td>{}</td><td>{open}</td></tr>"#,
-            it.id,
-            it.id,
-            esc(&name(&it.unit_code)),
-            esc(&it.unit_code),
-            it.amount.grouped(),
-            esc(&it.route),
-            state_label(en, &it.state)
-        );
-    }
-    b.push_str("</tbody></table></div>");
-    Ok(b)
+    let item_rows: Vec<minijinja::Value> = items
+        .iter()
+        .filter(|i| readable(&i.unit_code))
+        .map(|it| {
+            let open: Vec<minijinja::Value> = it
+                .steps
+                .iter()
+                .filter(|s| s.state == StepState::Open)
+                .map(|s| {
+                    context! {
+                        zh => s.spec.zh.as_str(),
+                        role => s.role.id(),
+                        due => s.due.map(|d| d.to_string()).unwrap_or_default(),
+                        late => budget::late(s, now),
+                    }
+                })
+                .collect();
+            context! {
+                id => it.id,
+                kind => kind_label(en, &it.kind),
+                name => name(&it.unit_code),
+                code => it.unit_code.as_str(),
+                amount => it.amount.grouped(),
+                route => it.route.as_str(),
+                state => state_label(en, &it.state),
+                open => open,
+            }
+        })
+        .collect();
+    let mode = if cycle.mode == "top_down" {
+        t(en, "自上而下（控制数）", "top-down (control totals)")
+    } else {
+        t(en, "自下而上", "bottom-up")
+    };
+    let cycle = context! {
+        stages => stages,
+        mode => mode,
+        has_controls => !controls.is_empty(),
+        controls => control_rows,
+        drafts => draft_rows,
+        items => item_rows,
+    };
+    Ok(render(cycle, None, None))
 }
 
 async fn item_page(
@@ -287,191 +282,185 @@ async fn item_page(
 }
 
 async fn item_body(app: &App, caller: &Caller, id: i64, q: &PageQuery) -> Result<String, Problem> {
+    use minijinja::context;
     let en = q.en();
     let it = crate::budget_api::readable_item(app, caller, id).await?;
     let org = app.org().await?;
     let people = bw_app::users::display_names(&app.store).await.map_err(Problem::internal)?;
     let name = |code: &str| org.get(code).map(|n| n.name.clone()).unwrap_or_else(|| code.to_string());
-    let l = lang_q(en);
-    let mut b = String::new();
-    let _ = write!(
-        b,
-        r#"<h1>{} {id}</h1><p class=crumbs><a href="/budget/{}{l}#items">← {} {}</a></p>"#,
-        t(en, "审批事项", "Approval item"),
-        it.year,
-        t(en, "预算编制", "Budget"),
-        it.year
-    );
-    b.push_str(&outcome(q.done.as_deref(), q.error.as_deref()));
-    let kind =
-        if it.kind == "adjustment" { t(en, "预算调整", "adjustment") } else { t(en, "预算草案", "draft") };
-    let _ = write!(
-        b,
-        "<dl class=kv><dt>{}</dt><dd>{kind}</dd><dt>{}</dt><dd>{} <small>{}</small></dd><dt>{}</dt><dd>{}</dd><dt>{}</dt><dd>{}</dd><dt>{}</dt><dd>{}</dd><dt>{}</dt><dd>{}</dd></dl>",
-        t(en, "类型", "Kind"),
-        t(en, "单位", "Unit"),
-        esc(&name(&it.unit_code)),
-        esc(&it.unit_code),
-        t(en, "金额(元)", "Amount (yuan)"),
-        it.amount.grouped(),
-        t(en, "审批路径", "Route"),
-        esc(&it.route),
-        t(en, "状态", "State"),
-        state_label(en, &it.state),
-        t(en, "编制人", "Prepared by"),
-        crate::web::actor_html(en, &it.prepared_by, &people)
-    );
+    // The shared helper escapes the names it writes.
+    let actor = |who: &str| minijinja::Value::from_safe_string(crate::web::actor_html(en, who, &people));
+    let item = context! {
+        kind => kind_label(en, &it.kind),
+        unit_name => name(&it.unit_code),
+        unit => it.unit_code.as_str(),
+        amount => it.amount.grouped(),
+        route => it.route.as_str(),
+        state => state_label(en, &it.state),
+        prepared_by => actor(&it.prepared_by),
+    };
     // The steps and their deadlines.
     let now = crate::clock::now();
-    let _ = write!(b, "<h2>{}</h2>", t(en, "审批步骤", "Steps"));
-    b.push_str(&head(&[
-        t(en, "步骤", "Step"),
-        t(en, "角色", "Role"),
-        t(en, "状态", "State"),
-        t(en, "时限", "Due"),
-        t(en, "审批人", "By"),
-        t(en, "时间", "At"),
-        t(en, "意见", "Comment"),
-    ]));
-    for s in &it.steps {
-        let due = s.due.map(|d| d.to_string()).unwrap_or_default();
-        let late = if budget::late(s, now) {
-            format!(" <span class=overdue>{}</span>", t(en, "已超时", "late"))
-        } else {
-            String::new()
-        };
-        let role = if s.role != s.spec.role {
-            format!("{} <small>({} {})</small>", s.role.id(), t(en, "超时上移自", "escalated from"), s.spec.role.id())
-        } else {
-            s.role.id().to_string()
-        };
-        let place = if s.spec.whole { t(en, "（全局）", " (whole organisation)") } else { "" };
-        let _ = write!(
-            b,
-            "<tr><td>{} <small>{}</small></td><td>{role}{place}</td><td>{}</td><td>{}{late}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-            esc(&s.spec.zh),
-            esc(&s.spec.id),
-            step_state(en, s.state),
-            esc(&due),
-            s.by.as_deref().map(|by| crate::web::actor_html(en, by, &people)).unwrap_or_default(),
-            s.at.map(crate::clock::local_time).unwrap_or_default(),
-            esc(&s.comment)
-        );
-    }
-    b.push_str("</tbody></table></div>");
+    let steps: Vec<minijinja::Value> = it
+        .steps
+        .iter()
+        .map(|s| {
+            context! {
+                zh => s.spec.zh.as_str(),
+                id => s.spec.id.as_str(),
+                role => s.role.id(),
+                escalated_from => (s.role != s.spec.role).then(|| s.spec.role.id()),
+                place => if s.spec.whole { t(en, "（全局）", " (whole organisation)") } else { "" },
+                state => step_state(en, s.state),
+                due => s.due.map(|d| d.to_string()).unwrap_or_default(),
+                late => budget::late(s, now),
+                by => s.by.as_deref().map(actor).unwrap_or_else(|| minijinja::Value::from("")),
+                at => s.at.map(crate::clock::local_time).unwrap_or_default(),
+                comment => s.comment.as_str(),
+            }
+        })
+        .collect();
     // What is decided: the adjustment's report form, or the draft's lines and changes.
-    if let Some(a) = budget::adjustment(&app.store, id).await.map_err(Problem::internal)? {
-        let _ = write!(
-            b,
-            "<h2>{}</h2><dl class=kv><dt>{}</dt><dd>{}</dd><dt>{}</dt><dd>{} → {}</dd><dt>{}</dt><dd>{}</dd><dt>{}</dt><dd>{}</dd><dt>{}</dt><dd>{}</dd>",
-            t(en, "预算调整申请表", "Adjustment request"),
-            t(en, "指标", "Indicator"),
-            esc(&a.indicator_code),
-            t(en, "金额(元)", "Amount (yuan)"),
-            a.before.grouped(),
-            a.before.checked_add(a.delta).unwrap_or(a.before).grouped(),
-            t(en, "理由", "Reason"),
-            esc(&a.reason),
-            t(en, "财务影响", "Financial impact"),
-            esc(&a.impact),
-            t(en, "备选方案", "Alternatives"),
-            esc(&a.alternatives)
-        );
-        if let Some(rule) = &a.rule {
-            let _ = write!(b, "<dt>{}</dt><dd>{}</dd>", t(en, "自动批准规则", "Approved by rule"), esc(rule));
+    let adjustment = budget::adjustment(&app.store, id).await.map_err(Problem::internal)?.map(|a| {
+        context! {
+            indicator => a.indicator_code.as_str(),
+            before => a.before.grouped(),
+            after => a.before.checked_add(a.delta).unwrap_or(a.before).grouped(),
+            reason => a.reason.as_str(),
+            impact => a.impact.as_str(),
+            alternatives => a.alternatives.as_str(),
+            rule => a.rule.as_deref(),
+            emergency => match (&a.reserve, a.emergency) {
+                (Some(reserve), Some(case)) => Some(context! { reserve => reserve.as_str(), case => case }),
+                _ => None,
+            },
         }
-        if let (Some(reserve), Some(case)) = (&a.reserve, a.emergency) {
-            let _ = write!(
-                b,
-                "<dt>{}</dt><dd>{} · {} {case}</dd>",
-                t(en, "应急资金来源", "Emergency source"),
-                esc(reserve),
-                t(en, "应急事件", "emergency case")
-            );
-        }
-        b.push_str("</dl>");
-    } else {
-        let versions = budget::versions(&app.store, it.year, &it.unit_code).await.map_err(Problem::internal)?;
-        if let Some(v) = versions.iter().find(|v| v.version == it.version) {
-            let _ = write!(b, "<h2>{} v{} <small>{}</small></h2>", t(en, "草案", "Draft"), v.version, esc(&v.note));
-            b.push_str(&head(&[
-                t(en, "指标", "Indicator"),
-                t(en, "项目", "Project"),
-                t(en, "功能分类", "Functional"),
-                t(en, "经济分类", "Economic"),
-                t(en, "金额(元)", "Amount (yuan)"),
-            ]));
-            for line in &v.lines {
-                let _ = write!(
-                    b,
-                    "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td class=n>{}</td></tr>",
-                    esc(&line.indicator_code),
-                    esc(line.project_code.as_deref().unwrap_or("")),
-                    crate::text::functional_cell(&line.functional_code),
-                    crate::text::economic_cell(&line.economic_code),
-                    line.amount.grouped()
-                );
-            }
-            let _ = write!(b, "</tbody></table></div><p>{} <b>{}</b></p>", t(en, "合计", "Total"), v.total.grouped());
-            if it.version > 1 {
-                let (changes, _) = budget::compare(&app.store, it.year, &it.unit_code, it.version - 1, it.version)
-                    .await
-                    .map_err(Problem::internal)?;
-                let _ = write!(b, "<h3>{} v{}</h3><ul>", t(en, "相对上一版的变化", "Changes from"), it.version - 1);
-                for c in changes {
-                    use bw_core::budget::Change;
-                    let line = match c {
-                        Change::Added { line } => format!("+ {} {}", line.indicator_code, line.amount),
-                        Change::Removed { line } => format!("− {} {}", line.indicator_code, line.amount),
-                        Change::Changed { before, after } => {
-                            format!("~ {} {} → {}", after.indicator_code, before.amount, after.amount)
-                        }
-                    };
-                    let _ = write!(b, "<li>{}</li>", esc(&line));
-                }
-                b.push_str("</ul>");
-            }
-        }
-    }
+    });
+    let draft = match adjustment {
+        Some(_) => None,
+        None => draft_section(app, &it).await?,
+    };
     // The decision form: the open steps this caller may decide (none: no form), signed with
     // the approver's own key.
     let path: Vec<&str> = org.ancestors(&it.unit_code).iter().map(|n| n.code.as_str()).collect();
     let (roles, whole) = budget::roles_at(&caller.access, &path);
     let user = format!("user:{}", caller.access.user);
-    let actor = bw_core::budget::Actor { user: &user, roles: &roles, whole: &whole };
-    let open: Vec<_> = (0..it.steps.len())
-        .filter(|i| bw_core::budget::may_decide(&it.steps, &it.prepared_by, *i, &actor).is_ok())
-        .map(|i| &it.steps[i])
+    let decider = bw_core::budget::Actor { user: &user, roles: &roles, whole: &whole };
+    let open: Vec<minijinja::Value> = (0..it.steps.len())
+        .filter(|i| bw_core::budget::may_decide(&it.steps, &it.prepared_by, *i, &decider).is_ok())
+        .map(|i| context! { id => it.steps[i].spec.id.as_str(), zh => it.steps[i].spec.zh.as_str() })
         .collect();
-    if let (Via::Session { csrf }, true) = (&caller.via, it.state == "in_review" && !open.is_empty()) {
-        let _ = write!(
-            b,
-            r#"<h2>{}</h2><form method=post action="/approval/{id}/decide{l}" class=actions><input type=hidden name=csrf value="{}"><label>{} <select name=step>"#,
-            t(en, "审批", "Decide"),
-            esc(csrf),
-            t(en, "步骤", "Step")
-        );
-        for s in &open {
-            let _ = write!(b, "<option value=\"{}\">{}</option>", esc(&s.spec.id), esc(&s.spec.zh));
-        }
-        let _ = write!(
-            b,
-            r#"</select></label> <label><input type=radio name=decision value=approve checked> {}</label> <label><input type=radio name=decision value=reject> {}</label> <input type=text name=comment placeholder="{}" aria-label="{}"> <input type=password name=password required autocomplete=current-password placeholder="{}" aria-label="{}"> <button>{}</button></form><p class=note>{}</p>"#,
-            t(en, "同意", "Approve"),
-            t(en, "退回", "Reject"),
-            t(en, "意见", "Comment"),
-            t(en, "意见", "Comment"),
-            t(en, "签名密码", "Signing password"),
-            t(en, "签名密码", "Signing password"),
-            t(en, "签名", "Sign"),
-            t(
-                en,
-                "密码只用于解锁您本人的签名密钥，审批以您的电子签名记入日志。",
-                "The password only unseals your own signing key: the decision enters the journal with your electronic signature."
-            )
-        );
-    }
-    Ok(b)
+    let decide =
+        (matches!(caller.via, Via::Session { .. }) && it.state == "in_review" && !open.is_empty()).then_some(open);
+    let words = context! {
+        title => t(en, "审批事项", "Approval item"),
+        budget => t(en, "预算编制", "Budget"),
+        kind => t(en, "类型", "Kind"),
+        unit => t(en, "单位", "Unit"),
+        amount => t(en, "金额(元)", "Amount (yuan)"),
+        route => t(en, "审批路径", "Route"),
+        state => t(en, "状态", "State"),
+        prepared_by => t(en, "编制人", "Prepared by"),
+        steps => t(en, "审批步骤", "Steps"),
+        step => t(en, "步骤", "Step"),
+        role => t(en, "角色", "Role"),
+        due => t(en, "时限", "Due"),
+        by => t(en, "审批人", "By"),
+        at => t(en, "时间", "At"),
+        comment => t(en, "意见", "Comment"),
+        escalated_from => t(en, "超时上移自", "escalated from"),
+        late => t(en, "已超时", "late"),
+        adjustment => t(en, "预算调整申请表", "Adjustment request"),
+        indicator => t(en, "指标", "Indicator"),
+        reason => t(en, "理由", "Reason"),
+        impact => t(en, "财务影响", "Financial impact"),
+        alternatives => t(en, "备选方案", "Alternatives"),
+        rule => t(en, "自动批准规则", "Approved by rule"),
+        emergency_source => t(en, "应急资金来源", "Emergency source"),
+        emergency_case => t(en, "应急事件", "emergency case"),
+        draft => t(en, "草案", "Draft"),
+        project => t(en, "项目", "Project"),
+        functional => t(en, "功能分类", "Functional"),
+        economic => t(en, "经济分类", "Economic"),
+        total => t(en, "合计", "Total"),
+        changes_from => t(en, "相对上一版的变化", "Changes from"),
+        decide => t(en, "审批", "Decide"),
+        approve => t(en, "同意", "Approve"),
+        reject => t(en, "退回", "Reject"),
+        password => t(en, "签名密码", "Signing password"),
+        sign => t(en, "签名", "Sign"),
+        sign_note => t(
+            en,
+            "密码只用于解锁您本人的签名密钥，审批以您的电子签名记入日志。",
+            "The password only unseals your own signing key: the decision enters the journal with your electronic signature."
+        ),
+    };
+    Ok(crate::templates::render(
+        "approval.html",
+        context! {
+            w => words,
+            id => id,
+            year => it.year,
+            lang => lang_q(en),
+            done => q.done.as_deref(),
+            error => q.error.as_deref(),
+            item => item,
+            steps => steps,
+            adjustment => adjustment,
+            draft => draft,
+            decide => decide,
+            csrf => caller.csrf(),
+        },
+    ))
+}
+
+/// The item's draft: its lines, total and the changes from the version before.
+async fn draft_section(app: &App, it: &budget::Item) -> Result<Option<minijinja::Value>, Problem> {
+    use minijinja::context;
+    let versions = budget::versions(&app.store, it.year, &it.unit_code).await.map_err(Problem::internal)?;
+    let Some(v) = versions.iter().find(|v| v.version == it.version) else {
+        return Ok(None);
+    };
+    let lines: Vec<minijinja::Value> = v
+        .lines
+        .iter()
+        .map(|line| {
+            context! {
+                indicator => line.indicator_code.as_str(),
+                project => line.project_code.as_deref().unwrap_or(""),
+                // Shared cells: the classification's name beside its code, escaped.
+                functional => minijinja::Value::from_safe_string(crate::text::functional_cell(&line.functional_code)),
+                economic => minijinja::Value::from_safe_string(crate::text::economic_cell(&line.economic_code)),
+                amount => line.amount.grouped(),
+            }
+        })
+        .collect();
+    let changes = if it.version > 1 {
+        use bw_core::budget::Change;
+        let (changes, _) = budget::compare(&app.store, it.year, &it.unit_code, it.version - 1, it.version)
+            .await
+            .map_err(Problem::internal)?;
+        let lines: Vec<String> = changes
+            .into_iter()
+            .map(|c| match c {
+                Change::Added { line } => format!("+ {} {}", line.indicator_code, line.amount),
+                Change::Removed { line } => format!("− {} {}", line.indicator_code, line.amount),
+                Change::Changed { before, after } => {
+                    format!("~ {} {} → {}", after.indicator_code, before.amount, after.amount)
+                }
+            })
+            .collect();
+        Some(context! { from => it.version - 1, lines => lines })
+    } else {
+        None
+    };
+    Ok(Some(context! {
+        version => v.version,
+        note => v.note.as_str(),
+        lines => lines,
+        total => v.total.grouped(),
+        changes => changes,
+    }))
 }
 
 #[derive(serde::Deserialize)]
@@ -602,6 +591,7 @@ async fn performance_page(
 async fn performance_body(app: &App, caller: &Caller, year: i32, q: &PageQuery) -> Result<String, Problem> {
     crate::api::fiscal_year(year)?;
     use bw_core::performance::{ProjectAction, points_text};
+    use minijinja::context;
     let en = q.en();
     signed_in(caller)?;
     let org = app.org().await?;
@@ -622,20 +612,6 @@ async fn performance_body(app: &App, caller: &Caller, year: i32, q: &PageQuery) 
                 .collect::<std::collections::HashMap<String, String>>())
         })
         .await?;
-    let l = lang_q(en);
-    let mut b = String::new();
-    let _ = write!(
-        b,
-        r#"<h1>{} {year}</h1><p class=crumbs><a href="/performance/{}{l}">← {}</a> <a href="/performance/{}{l}">{} →</a> · <a href="/budget/{}{l}">{} {}</a></p>"#,
-        t(en, "绩效评价与预算安排", "Performance and allocation"),
-        year - 1,
-        year - 1,
-        year + 1,
-        year + 1,
-        year + 1,
-        t(en, "预算编制", "Budget"),
-        year + 1
-    );
     let opt = |p: Option<i64>| p.map(points_text).unwrap_or_else(|| "—".into());
     let classified = bw_app::classified::projects(&app.store).await.map_err(Problem::internal)?;
     let shown = |p: &&performance::ProjectResult| {
@@ -659,24 +635,18 @@ async fn performance_body(app: &App, caller: &Caller, year: i32, q: &PageQuery) 
         }
         s + "#projects"
     };
-    let _ =
-        write!(b, "<h2 id=projects>{} <small>{}</small></h2><p class=pager>", t(en, "项目", "Projects"), visible.len());
-    for g in ["优", "良", "中", "差", "未评价"] {
-        let n = visible.iter().filter(|p| p.grade_zh == g).count();
-        let label = if grade == Some(g) { format!("<b>{g} {n}</b>") } else { format!("{g} {n}") };
-        let _ = write!(b, r#"<a href="{}">{label}</a>"#, esc(&link(Some(g), 1)));
-    }
-    let _ = write!(b, r#"<a href="{}">{}</a></p>"#, esc(&link(None, 1)), t(en, "全部", "all"));
-    let _ = write!(
-        b,
-        r#"<form method=get class=pick action="/performance/{year}#projects"><input name=q value="{}" placeholder="{}" aria-label="{}">{}{} <button>{}</button></form>"#,
-        esc(search.unwrap_or("")),
-        t(en, "项目名称、编码或单位", "Project name, code or unit"),
-        t(en, "搜索项目", "Search projects"),
-        grade.map(|g| format!(r#"<input type=hidden name=grade value="{}">"#, esc(g))).unwrap_or_default(),
-        if en { "<input type=hidden name=lang value=en>" } else { "" },
-        t(en, "搜索", "Search")
-    );
+    let grades: Vec<minijinja::Value> = ["优", "良", "中", "差", "未评价"]
+        .into_iter()
+        .map(|g| {
+            context! {
+                href => link(Some(g), 1),
+                name => g,
+                count => visible.iter().filter(|p| p.grade_zh == g).count(),
+                chosen => grade == Some(g),
+            }
+        })
+        .collect();
+    let visible_count = visible.len();
     let matching: Vec<&performance::ProjectResult> = visible
         .into_iter()
         .filter(|p| grade.is_none_or(|g| p.grade_zh == g))
@@ -690,88 +660,51 @@ async fn performance_body(app: &App, caller: &Caller, year: i32, q: &PageQuery) 
         .collect();
     let pages = matching.len().div_ceil(PROJECT_ROWS).max(1);
     let page = q.page.unwrap_or(1).clamp(1, pages);
-    b.push_str(&head(&[
-        t(en, "项目", "Project"),
-        t(en, "单位", "Unit"),
-        t(en, "预算(元)", "Budget (yuan)"),
-        t(en, "指标得分", "KPI score"),
-        t(en, "自评", "Self"),
-        t(en, "第三方", "Third party"),
-        t(en, "得分", "Score"),
-        t(en, "等级", "Grade"),
-        t(en, "下年安排", "Next year"),
-    ]));
-    for p in matching.iter().skip((page - 1) * PROJECT_ROWS).take(PROJECT_ROWS) {
-        let action = match p.action {
-            _ if !p.evaluated => t(en, "未评价，按原安排", "not evaluated: as planned"),
-            ProjectAction::Prioritise => t(en, "优先保障", "prioritised"),
-            ProjectAction::Keep => t(en, "保持", "kept"),
-            ProjectAction::Cut => t(en, "改进后压减", "cut after plan improvement"),
-            ProjectAction::Suspend => t(en, "取消或暂停", "cancelled or suspended"),
-        };
-        let flag = if p.distorted {
-            format!(
-                " <span class=overdue title=\"{}\">{}</span>",
-                t(en, "自评与第三方评价相差超过 15 分", "self and third-party scores more than 15 points apart"),
-                t(en, "失真", "distorted")
-            )
-        } else {
-            String::new()
-        };
-        let _ = write!(
-            b,
-            "<tr><td>{} <small>{}</small></td><td>{} <small>{}</small></td><td class=n>{}</td><td class=n>{}</td><td class=n>{}</td><td class=n>{}{flag}</td><td class=n><b>{}</b></td><td>{}</td><td>{action}</td></tr>",
-            esc(names.get(&p.project_code).map(String::as_str).unwrap_or("")),
-            esc(&p.project_code),
-            esc(&name(&p.unit_code)),
-            esc(&p.unit_code),
-            p.budget.grouped(),
-            opt(p.kpi_score),
-            opt(p.self_score),
-            opt(p.third_party_score),
-            if p.evaluated { points_text(p.score) } else { "—".into() },
-            p.grade_zh
-        );
-    }
-    b.push_str("</tbody></table></div>");
-    if pages > 1 {
-        b.push_str("<p class=pager>");
-        if page > 1 {
-            let _ = write!(b, r#"<a href="{}">{}</a>"#, esc(&link(grade, page - 1)), t(en, "‹ 上一页", "‹ Previous"));
-        }
-        let _ = write!(
-            b,
-            "<b>{}</b>",
-            if en { format!("page {page} of {pages}") } else { format!("第 {page} / {pages} 页") }
-        );
-        if page < pages {
-            let _ = write!(b, r#"<a href="{}">{}</a>"#, esc(&link(grade, page + 1)), t(en, "下一页 ›", "Next ›"));
-        }
-        b.push_str("</p>");
-    }
-    let interviews = performance::interviews(&app.store, year).await.map_err(Problem::internal)?;
-    let _ = write!(b, "<h2>{}</h2>", t(en, "部门排名与预算阶梯", "Departments: ranking and ladder"));
-    b.push_str(&head(&[
-        t(en, "名次", "Rank"),
-        t(en, "部门", "Department"),
-        t(en, "综合得分", "Result"),
-        t(en, "下年预算", "Next year's budget"),
-    ]));
-    for d in &r.departments {
-        let change = match d.change_pct {
-            0 => "—".to_string(),
-            c => format!("{c:+}%"),
-        };
-        let interview = if d.interview { t(en, "，约谈负责人", ", head interviewed") } else { "" };
-        let _ = write!(
-            b,
-            "<tr><td class=n>{}</td><td>{} <small>{}</small></td><td class=n>{}</td><td>{change}{interview}</td></tr>",
-            d.rank,
-            esc(&name(&d.department)),
-            esc(&d.department),
-            points_text(d.result)
-        );
-    }
+    let rows: Vec<minijinja::Value> = matching
+        .iter()
+        .skip((page - 1) * PROJECT_ROWS)
+        .take(PROJECT_ROWS)
+        .map(|p| {
+            let action = match p.action {
+                _ if !p.evaluated => t(en, "未评价，按原安排", "not evaluated: as planned"),
+                ProjectAction::Prioritise => t(en, "优先保障", "prioritised"),
+                ProjectAction::Keep => t(en, "保持", "kept"),
+                ProjectAction::Cut => t(en, "改进后压减", "cut after plan improvement"),
+                ProjectAction::Suspend => t(en, "取消或暂停", "cancelled or suspended"),
+            };
+            context! {
+                name => names.get(&p.project_code).map(String::as_str).unwrap_or(""),
+                code => p.project_code.as_str(),
+                unit_name => name(&p.unit_code),
+                unit => p.unit_code.as_str(),
+                budget => p.budget.grouped(),
+                kpi => opt(p.kpi_score),
+                self_score => opt(p.self_score),
+                third_party => opt(p.third_party_score),
+                distorted => p.distorted,
+                score => if p.evaluated { points_text(p.score) } else { "—".into() },
+                grade => p.grade_zh,
+                action => action,
+            }
+        })
+        .collect();
+    let departments: Vec<minijinja::Value> = r
+        .departments
+        .iter()
+        .map(|d| {
+            context! {
+                rank => d.rank,
+                name => name(&d.department),
+                code => d.department.as_str(),
+                result => points_text(d.result),
+                change => match d.change_pct {
+                    0 => "—".to_string(),
+                    c => format!("{c:+}%"),
+                },
+                interview => if d.interview { t(en, "，约谈负责人", ", head interviewed") } else { "" },
+            }
+        })
+        .collect();
     // Departments with nothing evaluated are not ranked: listed as such, never as 0 or 差.
     let mut unranked: Vec<&str> = r
         .projects
@@ -781,49 +714,87 @@ async fn performance_body(app: &App, caller: &Caller, year: i32, q: &PageQuery) 
         .collect();
     unranked.sort_unstable();
     unranked.dedup();
-    for d in unranked {
-        let _ = write!(
-            b,
-            "<tr class=unrated><td class=n>—</td><td>{} <small>{}</small></td><td>{}</td><td>{}</td></tr>",
-            esc(&name(d)),
-            esc(d),
-            t(en, "未评价", "not evaluated"),
-            t(en, "不参与排名，按原安排", "not ranked: as planned")
-        );
-    }
-    b.push_str("</tbody></table></div>");
-    for i in &interviews {
-        let _ = write!(
-            b,
-            "<p>{} {} <small>{}</small> · {} {}</p>",
-            t(en, "已安排约谈：", "Interview scheduled:"),
-            esc(&name(&i.department_code)),
-            esc(&i.department_code),
-            t(en, "截至", "by"),
-            esc(&i.due_on)
-        );
-    }
+    let interviews = performance::interviews(&app.store, year).await.map_err(Problem::internal)?;
     let published = performance::published(&app.store, year).await.map_err(Problem::internal)?;
-    let _ = write!(
-        b,
-        "<p class=note>{}</p>",
-        match &published {
-            Some(p) => format!(
-                "{} {} · <a href=\"/public?year={year}{}#ranking\">{}</a>",
-                t(en, "排名已于", "Ranking published on"),
-                esc(&p.published_at),
-                if en { "&lang=en" } else { "" },
-                t(en, "在阳光预算查看", "see the public portal")
-            ),
-            None => t(
-                en,
-                "排名尚未公开（budgetwatch performance publish）。",
-                "The ranking is not published yet (budgetwatch performance publish)."
-            )
-            .to_string(),
+    let words = context! {
+        title => t(en, "绩效评价与预算安排", "Performance and allocation"),
+        budget => t(en, "预算编制", "Budget"),
+        projects => t(en, "项目", "Projects"),
+        all => t(en, "全部", "all"),
+        placeholder => t(en, "项目名称、编码或单位", "Project name, code or unit"),
+        search_label => t(en, "搜索项目", "Search projects"),
+        search => t(en, "搜索", "Search"),
+        project => t(en, "项目", "Project"),
+        unit => t(en, "单位", "Unit"),
+        budget_yuan => t(en, "预算(元)", "Budget (yuan)"),
+        kpi => t(en, "指标得分", "KPI score"),
+        self_score => t(en, "自评", "Self"),
+        third_party => t(en, "第三方", "Third party"),
+        score => t(en, "得分", "Score"),
+        grade => t(en, "等级", "Grade"),
+        next_year => t(en, "下年安排", "Next year"),
+        distorted => t(en, "失真", "distorted"),
+        distorted_title => t(en, "自评与第三方评价相差超过 15 分", "self and third-party scores more than 15 points apart"),
+        previous => t(en, "‹ 上一页", "‹ Previous"),
+        next => t(en, "下一页 ›", "Next ›"),
+        departments => t(en, "部门排名与预算阶梯", "Departments: ranking and ladder"),
+        rank => t(en, "名次", "Rank"),
+        department => t(en, "部门", "Department"),
+        result => t(en, "综合得分", "Result"),
+        next_budget => t(en, "下年预算", "Next year's budget"),
+        not_evaluated => t(en, "未评价", "not evaluated"),
+        not_ranked => t(en, "不参与排名，按原安排", "not ranked: as planned"),
+        interview => t(en, "已安排约谈：", "Interview scheduled:"),
+        by => t(en, "截至", "by"),
+        published => t(en, "排名已于", "Ranking published on"),
+        see_portal => t(en, "在阳光预算查看", "see the public portal"),
+        not_published => t(
+            en,
+            "排名尚未公开（budgetwatch performance publish）。",
+            "The ranking is not published yet (budgetwatch performance publish)."
+        ),
+    };
+    Ok(crate::templates::render(
+        "performance.html",
+        context! {
+            w => words,
+            en => en,
+            year => year,
+            prev => year - 1,
+            next => year + 1,
+            lang => lang_q(en),
+            visible => visible_count,
+            grades => grades,
+            all => link(None, 1),
+            search => search.unwrap_or(""),
+            grade => grade,
+            rows => rows,
+            pager => pager(en, page, pages, |p| link(grade, p)),
+            departments => departments,
+            unranked => unranked.iter().map(|d| context! { name => name(d), code => *d }).collect::<Vec<_>>(),
+            interviews => interviews
+                .iter()
+                .map(|i| context! {
+                    name => name(&i.department_code),
+                    code => i.department_code.as_str(),
+                    due => i.due_on.as_str(),
+                })
+                .collect::<Vec<_>>(),
+            published => published.as_ref().map(|p| p.published_at.as_str()),
+        },
+    ))
+}
+
+/// The pager under a list of `pages` pages at `page` (none for a single page): the links to
+/// the pages before and after, and where the reader is.
+fn pager(en: bool, page: usize, pages: usize, link: impl Fn(usize) -> String) -> Option<minijinja::Value> {
+    (pages > 1).then(|| {
+        minijinja::context! {
+            previous => (page > 1).then(|| link(page - 1)),
+            at => if en { format!("page {page} of {pages}") } else { format!("第 {page} / {pages} 页") },
+            next => (page < pages).then(|| link(page + 1)),
         }
-    );
-    Ok(b)
+    })
 }
 
 async fn projects_page(State(app): State<App>, caller: Caller, Query(q): Query<PageQuery>) -> Response {
@@ -833,23 +804,13 @@ async fn projects_page(State(app): State<App>, caller: Caller, Query(q): Query<P
 }
 
 async fn projects_body(app: &App, caller: &Caller, q: &PageQuery) -> Result<String, Problem> {
+    use minijinja::context;
     let en = q.en();
     signed_in(caller)?;
     let org = app.org().await?;
     caller.nodes(&org, Permission::ReadBudget, false)?;
     let classified = bw_app::classified::projects(&app.store).await.map_err(Problem::internal)?;
     let name = |code: &str| org.get(code).map(|n| n.name.clone()).unwrap_or_else(|| code.to_string());
-    let mut b = String::new();
-    let _ = write!(
-        b,
-        "<h1>{}</h1><p class=note>{}</p>",
-        t(en, "项目库", "Project library"),
-        t(
-            en,
-            "储备 → 已批复 → 执行中 → 已完成，任一阶段可退出；只有已批复和执行中的项目可以安排资金。成熟度：绩效目标 40 分、成本测算 30 分、项目资料 30 分。",
-            "Reserve → approved → executing → completed, any of them → retired; only approved and executing projects receive money. Maturity: KPI targets 40, cost estimate 30, documents 30."
-        )
-    );
     let projects = library::list(&app.store).await.map_err(Problem::internal)?;
     let search = q.q.as_deref().map(str::trim).filter(|s| !s.is_empty());
     let matching: Vec<&library::Entry> = projects
@@ -874,75 +835,71 @@ async fn projects_body(app: &App, caller: &Caller, q: &PageQuery) -> Result<Stri
         }
         s
     };
-    let _ = write!(
-        b,
-        r#"<form method=get class=pick action="/projects"><input name=q value="{}" placeholder="{}" aria-label="{}">{} <button>{}</button> <small>{} {}</small></form>"#,
-        esc(search.unwrap_or("")),
-        t(en, "项目名称、编码或单位", "Project name, code or unit"),
-        t(en, "搜索项目", "Search projects"),
-        if en { "<input type=hidden name=lang value=en>" } else { "" },
-        t(en, "搜索", "Search"),
-        matching.len(),
-        t(en, "个项目", "projects")
-    );
-    b.push_str(&head(&[
-        t(en, "项目", "Project"),
-        t(en, "单位", "Unit"),
-        t(en, "阶段", "Tier"),
-        t(en, "年度", "Years"),
-        t(en, "总额(元)", "Total (yuan)"),
-        t(en, "储备到期", "Expires"),
-        t(en, "成熟度", "Maturity"),
-    ]));
-    for p in matching.iter().skip((page - 1) * PROJECT_ROWS).take(PROJECT_ROWS) {
-        let tier = match p.status.as_str() {
-            "reserve" => t(en, "储备", "reserve"),
-            "approved" => t(en, "已批复", "approved"),
-            "executing" => t(en, "执行中", "executing"),
-            "completed" => t(en, "已完成", "completed"),
-            _ => t(en, "已退出", "retired"),
-        };
-        let m = &p.maturity;
-        let parts = [
-            (m.kpis, t(en, "目标", "KPIs")),
-            (m.estimate, t(en, "测算", "estimate")),
-            (m.documents, t(en, "资料", "documents")),
-        ];
-        let missing: Vec<&str> = parts.iter().filter(|(has, _)| !has).map(|(_, n)| *n).collect();
-        let missing = if missing.is_empty() {
-            String::new()
-        } else {
-            format!(" <small>{} {}</small>", t(en, "缺", "missing"), missing.join("、"))
-        };
-        let _ = write!(
-            b,
-            "<tr><td>{} <small>{}</small></td><td>{} <small>{}</small></td><td>{tier}</td><td>{}–{}</td><td class=n>{}</td><td>{}</td><td class=n>{}{missing}</td></tr>",
-            esc(&p.name),
-            esc(&p.project_code),
-            esc(&name(&p.unit_code)),
-            esc(&p.unit_code),
-            p.start_year,
-            p.end_year,
-            p.total_amount.grouped(),
-            esc(p.expires_on.as_deref().unwrap_or("")),
-            m.score
-        );
-    }
-    b.push_str("</tbody></table></div>");
-    if pages > 1 {
-        b.push_str("<p class=pager>");
-        if page > 1 {
-            let _ = write!(b, r#"<a href="{}">{}</a>"#, esc(&link(page - 1)), t(en, "‹ 上一页", "‹ Previous"));
-        }
-        let _ = write!(
-            b,
-            "<b>{}</b>",
-            if en { format!("page {page} of {pages}") } else { format!("第 {page} / {pages} 页") }
-        );
-        if page < pages {
-            let _ = write!(b, r#"<a href="{}">{}</a>"#, esc(&link(page + 1)), t(en, "下一页 ›", "Next ›"));
-        }
-        b.push_str("</p>");
-    }
-    Ok(b)
+    let rows: Vec<minijinja::Value> = matching
+        .iter()
+        .skip((page - 1) * PROJECT_ROWS)
+        .take(PROJECT_ROWS)
+        .map(|p| {
+            let tier = match p.status.as_str() {
+                "reserve" => t(en, "储备", "reserve"),
+                "approved" => t(en, "已批复", "approved"),
+                "executing" => t(en, "执行中", "executing"),
+                "completed" => t(en, "已完成", "completed"),
+                _ => t(en, "已退出", "retired"),
+            };
+            let m = &p.maturity;
+            let parts = [
+                (m.kpis, t(en, "目标", "KPIs")),
+                (m.estimate, t(en, "测算", "estimate")),
+                (m.documents, t(en, "资料", "documents")),
+            ];
+            let missing: Vec<&str> = parts.iter().filter(|(has, _)| !has).map(|(_, n)| *n).collect();
+            context! {
+                name => p.name.as_str(),
+                code => p.project_code.as_str(),
+                unit_name => name(&p.unit_code),
+                unit => p.unit_code.as_str(),
+                tier => tier,
+                start => p.start_year,
+                end => p.end_year,
+                total => p.total_amount.grouped(),
+                expires => p.expires_on.as_deref().unwrap_or(""),
+                score => m.score,
+                missing => missing.join("、"),
+            }
+        })
+        .collect();
+    let words = context! {
+        title => t(en, "项目库", "Project library"),
+        note => t(
+            en,
+            "储备 → 已批复 → 执行中 → 已完成，任一阶段可退出；只有已批复和执行中的项目可以安排资金。成熟度：绩效目标 40 分、成本测算 30 分、项目资料 30 分。",
+            "Reserve → approved → executing → completed, any of them → retired; only approved and executing projects receive money. Maturity: KPI targets 40, cost estimate 30, documents 30."
+        ),
+        placeholder => t(en, "项目名称、编码或单位", "Project name, code or unit"),
+        search_label => t(en, "搜索项目", "Search projects"),
+        search => t(en, "搜索", "Search"),
+        projects => t(en, "个项目", "projects"),
+        project => t(en, "项目", "Project"),
+        unit => t(en, "单位", "Unit"),
+        tier => t(en, "阶段", "Tier"),
+        years => t(en, "年度", "Years"),
+        total => t(en, "总额(元)", "Total (yuan)"),
+        expires => t(en, "储备到期", "Expires"),
+        maturity => t(en, "成熟度", "Maturity"),
+        missing => t(en, "缺", "missing"),
+        previous => t(en, "‹ 上一页", "‹ Previous"),
+        next => t(en, "下一页 ›", "Next ›"),
+    };
+    Ok(crate::templates::render(
+        "projects.html",
+        context! {
+            w => words,
+            en => en,
+            search => search.unwrap_or(""),
+            matching => matching.len(),
+            rows => rows,
+            pager => pager(en, page, pages, link),
+        },
+    ))
 }
