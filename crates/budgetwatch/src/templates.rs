@@ -5,11 +5,15 @@
 /// The templates by name.
 const TEMPLATES: &[(&str, &str)] = &[
     ("feedback.html", include_str!("../templates/feedback.html")),
+    ("figures.html", include_str!("../templates/figures.html")),
     ("import.html", include_str!("../templates/import.html")),
+    ("indicator.html", include_str!("../templates/indicator.html")),
     ("layout.html", include_str!("../templates/layout.html")),
     ("login.html", include_str!("../templates/login.html")),
+    ("org.html", include_str!("../templates/org.html")),
     ("problem.html", include_str!("../templates/problem.html")),
     ("register.html", include_str!("../templates/register.html")),
+    ("voucher.html", include_str!("../templates/voucher.html")),
 ];
 
 fn templates() -> &'static minijinja::Environment<'static> {
