@@ -4,6 +4,7 @@
 
 /// The templates by name.
 const TEMPLATES: &[(&str, &str)] = &[
+    ("cockpit.html", include_str!("../templates/cockpit.html")),
     ("feedback.html", include_str!("../templates/feedback.html")),
     ("figures.html", include_str!("../templates/figures.html")),
     ("import.html", include_str!("../templates/import.html")),
