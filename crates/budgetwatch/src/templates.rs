@@ -8,6 +8,7 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("feedback.html", include_str!("../templates/feedback.html")),
     ("figures.html", include_str!("../templates/figures.html")),
     ("import.html", include_str!("../templates/import.html")),
+    ("inbox.html", include_str!("../templates/inbox.html")),
     ("indicator.html", include_str!("../templates/indicator.html")),
     ("layout.html", include_str!("../templates/layout.html")),
     ("login.html", include_str!("../templates/login.html")),
