@@ -109,16 +109,6 @@ pub(crate) fn economic_cell(code: &str) -> String {
     }
 }
 
-/// The start of a scrolling table with these column headers (its body open).
-pub(crate) fn head(cols: &[&str]) -> String {
-    let mut s = String::from("<div class=scroll><table><thead><tr>");
-    for c in cols {
-        let _ = write!(s, "<th>{c}</th>");
-    }
-    s.push_str("</tr></thead><tbody>");
-    s
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

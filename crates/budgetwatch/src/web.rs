@@ -3,8 +3,6 @@
 //! downloads, and the names pages give to levels, states, rules and evidence. The feature
 //! pages use it; it uses none of them.
 
-use std::fmt::Write as _;
-
 use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use bw_core::access::Permission;
@@ -123,18 +121,6 @@ pub(crate) fn problem_page(en: bool, caller: &Caller, here: &str, p: Problem) ->
         },
     );
     (p.status, Html(layout(en, t(en, "无法显示", "Not shown"), caller, here, &body))).into_response()
-}
-
-/// What a form did, as the page it leads back to shows it.
-pub(crate) fn outcome(done: Option<&str>, error: Option<&str>) -> String {
-    let mut s = String::new();
-    if let Some(d) = done {
-        let _ = write!(s, "<p class=ok role=status>{}</p>", esc(d));
-    }
-    if let Some(e) = error {
-        let _ = write!(s, "<p class=err role=alert>{}</p>", esc(e));
-    }
-    s
 }
 
 /// The refusal of a form posted without the session's CSRF token, or without a session

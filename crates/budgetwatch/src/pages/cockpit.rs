@@ -1,5 +1,7 @@
 //! The cockpit for a signed-in caller: key figures, warnings, treemap and region map.
 
+use minijinja::context;
+
 use super::*;
 
 /// A colour for an execution rate against time progress: green on pace, orange more than
@@ -124,195 +126,199 @@ pub(crate) async fn cockpit(
     en: bool,
 ) -> Result<String, Problem> {
     let (year, month) = (o.year, o.month);
-    let progress = f64::from(month) / 12.0;
-    let lang = if en { "&lang=en" } else { "" };
-    let q = format!("?year={year}&month={month}{lang}");
-    let mut b = String::new();
+    // Numbers and constants only: written raw into the links, as the pages always wrote them.
+    let lang = minijinja::Value::from_safe_string(if en { "&lang=en" } else { "" }.into());
+    let q = format!("?year={year}&month={month}{}", if en { "&lang=en" } else { "" });
     let scopes = caller.access.scopes(Permission::ReadBudget);
     let everywhere = scopes.contains(&bw_core::access::Scope::All);
-    if !scopes.is_empty() && !everywhere {
-        let _ = write!(b, "<h2>{}</h2><ul>", t(en, "我的范围", "My scope"));
-        for s in &scopes {
-            let name = org.get(s.as_str()).map(|n| n.name.clone()).unwrap_or_default();
-            let _ = write!(
-                b,
-                r#"<li><a href="/org/{}{q}">{} <small>{}</small></a></li>"#,
-                urlencode(s.as_str()),
-                esc(&name),
-                esc(s.as_str())
-            );
-        }
-        b.push_str("</ul>");
-    }
-    if everywhere {
-        if caller.access.scopes(Permission::Export).contains(&bw_core::access::Scope::All) {
-            b.push_str(&report_links(en, year, month, None));
-        }
-        let areas = drill::key_areas(&app.store, org, None, year, month).await.map_err(Problem::internal)?;
-        let _ = write!(b, "<h2>{}</h2>", t(en, "重点领域支出", "Key areas of spending"));
-        b.push_str(&head(&[&[t(en, "领域", "Area")][..], &figure_cols(en)].concat()));
-        for (a, meta) in areas.iter().zip(drill::KEY_AREAS.iter()) {
-            let _ = write!(
-                b,
-                "<tr><td>{}</td><td class=n>{}</td><td class=n>{}</td><td class=n>{}</td><td>{}</td></tr>",
-                esc(if en { meta.2 } else { meta.1 }),
-                wan(a.budget),
-                wan(a.paid),
-                pct(a.execution_rate),
-                bar(a.execution_rate, progress)
-            );
-        }
-        b.push_str("</tbody></table></div>");
-        // The map, when an administrator loaded region boundaries.
-        let shapes = app
-            .cached("boundaries".into(), || async {
-                bw_app::documents::boundaries(&app.store).await.map_err(Problem::internal)
+    let own: Vec<minijinja::Value> = if everywhere {
+        Vec::new()
+    } else {
+        scopes
+            .iter()
+            .map(|s| {
+                let name = org.get(s.as_str()).map(|n| n.name.clone()).unwrap_or_default();
+                context! { href => urlencode(s.as_str()), name => name, code => s.as_str() }
             })
-            .await?;
-        if let Some(shapes) = shapes.as_ref() {
-            let regions = drill::nodes(&app.store, org, Some(bw_core::org::OrgKind::Region), year, month)
-                .await
-                .map_err(Problem::internal)?;
-            let _ = write!(
-                b,
-                "<h2>{}</h2>{}",
-                t(en, "各地区预算执行（点击进入）", "Execution by region (click to enter)"),
-                region_map(shapes, &regions, progress, &q)
-            );
-        }
-        // The treemap: the root regions' children.
-        let roots: Vec<&bw_core::org::OrgNode> = org.nodes().filter(|n| n.parent_code.is_none()).collect();
-        for root in roots {
-            if let Some(level) =
-                drill::level(&app.store, org, &root.code, year, month).await.map_err(Problem::internal)?
-            {
-                let mut blocks = Vec::new();
-                for c in level.children.iter().filter(|c| c.budget.fen() > 0) {
-                    let kids = cached_level(app, org, &c.code, year, month)
-                        .await?
-                        .as_ref()
-                        .clone()
-                        .map(|l| l.children)
-                        .unwrap_or_default();
-                    blocks.push((c.clone(), kids));
-                }
-                let _ = write!(
-                    b,
-                    "<h2>{} · {}</h2>{}<p class=\"legend treemap-legend\">{} <b style=\"background:#27ae60\"></b>{} <b style=\"background:#e67e22\"></b>{} <b style=\"background:#c0392b\"></b>{}</p>",
-                    esc(&root.name),
-                    t(en, "预算结构与执行（点击进入）", "Budget and execution (click to enter)"),
-                    treemap(&blocks, progress, &q),
-                    t(en, "面积为预算。", "Area is budget."),
-                    t(en, "进度正常", "on pace"),
-                    t(en, "落后序时进度 10 个百分点以上", "more than 10 points behind time progress"),
-                    t(en, "落后 20 个百分点以上", "more than 20 points behind"),
-                );
-            }
-        }
-    }
-    if caller.access.has(Permission::ReadWarnings) {
+            .collect()
+    };
+    let overall = if everywhere { Some(everywhere_part(app, org, en, year, month, &q).await?) } else { None };
+    let reports = (everywhere && caller.access.scopes(Permission::Export).contains(&bw_core::access::Scope::All))
+        .then(|| minijinja::Value::from_safe_string(report_links(en, year, month, None)));
+    let warnings = if caller.access.has(Permission::ReadWarnings) {
         let units = caller.nodes(org, Permission::ReadWarnings, true)?;
         let (levels, rules) =
             drill::warning_counts(&app.store, Some(year), units.as_deref()).await.map_err(Problem::internal)?;
-        let _ = write!(b, "<h2>{}</h2><section class=kpis>", t(en, "未办结预警", "Warnings in progress"));
-        for (l, n) in &levels {
-            let _ = write!(
-                b,
-                r#"<div><b><a href="/inbox?level={}{lang}">{n}</a></b><span>{}</span></div>"#,
-                urlencode(l),
-                level_badge(en, l)
-            );
-        }
-        b.push_str("</section>");
-        if !rules.is_empty() {
-            b.push_str(&head(&[t(en, "规则", "Rule"), t(en, "数量", "Count")]));
-            for (r, n) in &rules {
-                let _ = write!(
-                    b,
-                    r#"<tr><td><a href="/inbox?rule={}{lang}">{}</a></td><td class=n>{n}</td></tr>"#,
-                    urlencode(r),
-                    esc(&rule_name(en, r))
-                );
-            }
-            b.push_str("</tbody></table></div>");
-        }
         let top = bw_app::browse::suspicious_payments(&app.store, year, units.as_deref(), 10)
             .await
             .map_err(Problem::internal)?;
-        if !top.is_empty() {
-            let _ = write!(b, "<h2>{}</h2>", t(en, "金额最大的疑点支付", "Largest payments under warning"));
-            b.push_str(&head(&[
-                t(en, "凭证", "Voucher"),
-                t(en, "单位", "Unit"),
-                t(en, "支付日期", "Date"),
-                t(en, "金额(万元)", "Amount (10k yuan)"),
-                t(en, "预警", "Warnings"),
-                t(en, "摘要", "Summary"),
-            ]));
-            for p in &top {
-                let rules: Vec<String> = p.rules.iter().map(|r| esc(&rule_name(en, r))).collect();
-                let _ = write!(
-                    b,
-                    r#"<tr><td><a href="/voucher/{}/{}{}">{}</a></td><td class=wrap>{}</td><td>{}</td><td class=n>{}</td><td class=wrap>{} {}</td><td class=wrap>{}</td></tr>"#,
-                    segment(&p.unit_code),
-                    segment(&p.voucher_no),
-                    if en { "?lang=en" } else { "" },
-                    esc(&p.voucher_no),
-                    esc(&org.get(&p.unit_code).map(|n| n.name.clone()).unwrap_or_else(|| p.unit_code.clone())),
-                    esc(&p.pay_date),
-                    wan(p.amount),
-                    level_badge(en, &p.level),
-                    rules.join("、"),
-                    esc(&p.summary)
-                );
-            }
-            b.push_str("</tbody></table></div>");
-        }
-    }
-    if caller.access.has(Permission::ReadBudget) {
+        let levels: Vec<minijinja::Value> = levels
+            .iter()
+            .map(|(l, n)| {
+                context! {
+                    level => urlencode(l),
+                    count => n,
+                    badge => minijinja::Value::from_safe_string(level_badge(en, l)),
+                }
+            })
+            .collect();
+        let rules: Vec<minijinja::Value> = rules
+            .iter()
+            .map(|(r, n)| context! { rule => urlencode(r), name => rule_name(en, r), count => n })
+            .collect();
+        let top: Vec<minijinja::Value> = top
+            .iter()
+            .map(|p| {
+                context! {
+                    unit => segment(&p.unit_code),
+                    voucher => segment(&p.voucher_no),
+                    voucher_no => &p.voucher_no,
+                    unit_name => org.get(&p.unit_code).map(|n| n.name.clone()).unwrap_or_else(|| p.unit_code.clone()),
+                    date => &p.pay_date,
+                    amount => wan(p.amount),
+                    badge => minijinja::Value::from_safe_string(level_badge(en, &p.level)),
+                    rules => p.rules.iter().map(|r| rule_name(en, r)).collect::<Vec<_>>(),
+                    summary => &p.summary,
+                }
+            })
+            .collect();
+        Some(context! { levels => levels, rules => rules, top => top })
+    } else {
+        None
+    };
+    let strained = if caller.access.has(Permission::ReadBudget) {
         let units = caller.nodes(org, Permission::ReadBudget, true)?;
         let strained = bw_app::browse::strained_indicators(&app.store, year, month, units.as_deref(), 90, 10)
             .await
             .map_err(Problem::internal)?;
-        let _ = write!(
-            b,
-            "<h2>{}</h2>",
-            t(
-                en,
-                "超预算及接近额度的指标（已支付达 90% 以上）",
-                "Indicators over or near their amount (90 % paid or more)"
-            )
-        );
-        if strained.is_empty() {
-            let _ = write!(b, "<p class=note>{}</p>", t(en, "无。", "None."));
+        let codes: Vec<String> = strained.iter().map(|s| s.indicator_code.clone()).collect();
+        let labels = if strained.is_empty() {
+            Default::default()
         } else {
-            let codes: Vec<String> = strained.iter().map(|s| s.indicator_code.clone()).collect();
-            let labels = bw_app::browse::indicator_labels(&app.store, &codes).await.map_err(Problem::internal)?;
-            b.push_str(&head(&[
-                t(en, "指标", "Indicator"),
-                t(en, "单位", "Unit"),
-                t(en, "预算(万元)", "Budget (10k yuan)"),
-                t(en, "已支付(万元)", "Paid (10k yuan)"),
-                t(en, "超出(万元)", "Over (10k yuan)"),
-                t(en, "支付比例", "Paid share"),
-            ]));
-            for s in &strained {
+            bw_app::browse::indicator_labels(&app.store, &codes).await.map_err(Problem::internal)?
+        };
+        let rows: Vec<minijinja::Value> = strained
+            .iter()
+            .map(|s| {
                 let over = s.paid.fen() - s.amount.fen();
-                let _ = write!(
-                    b,
-                    r#"<tr{}><td class=wrap><a href="/indicator/{}{q}">{}</a></td><td class=wrap>{}</td><td class=n>{}</td><td class=n>{}</td><td class=n>{}</td><td class=n>{}</td></tr>"#,
-                    if over > 0 { " class=over" } else { "" },
-                    urlencode(&s.indicator_code),
-                    esc(labels.get(&s.indicator_code).map(String::as_str).unwrap_or(&s.indicator_code)),
-                    esc(&org.get(&s.unit_code).map(|n| n.name.clone()).unwrap_or_else(|| s.unit_code.clone())),
-                    wan(s.amount),
-                    wan(s.paid),
-                    if over > 0 { wan(bw_core::Money::from_fen(over)) } else { "—".into() },
-                    pct(s.ratio())
-                );
+                context! {
+                    href => urlencode(&s.indicator_code),
+                    label => labels.get(&s.indicator_code).unwrap_or(&s.indicator_code),
+                    unit => org.get(&s.unit_code).map(|n| n.name.clone()).unwrap_or_else(|| s.unit_code.clone()),
+                    amount => wan(s.amount),
+                    paid => wan(s.paid),
+                    over => (over > 0).then(|| wan(bw_core::Money::from_fen(over))),
+                    share => pct(s.ratio()),
+                }
+            })
+            .collect();
+        Some(rows)
+    } else {
+        None
+    };
+    Ok(crate::templates::render(
+        "cockpit.html",
+        context! {
+            w => context! {
+                my_scope => t(en, "我的范围", "My scope"),
+                key_areas => t(en, "重点领域支出", "Key areas of spending"),
+                area => t(en, "领域", "Area"),
+                by_region => t(en, "各地区预算执行（点击进入）", "Execution by region (click to enter)"),
+                structure => t(en, "预算结构与执行（点击进入）", "Budget and execution (click to enter)"),
+                area_is_budget => t(en, "面积为预算。", "Area is budget."),
+                on_pace => t(en, "进度正常", "on pace"),
+                behind_10 => t(en, "落后序时进度 10 个百分点以上", "more than 10 points behind time progress"),
+                behind_20 => t(en, "落后 20 个百分点以上", "more than 20 points behind"),
+                in_progress => t(en, "未办结预警", "Warnings in progress"),
+                rule => t(en, "规则", "Rule"),
+                count => t(en, "数量", "Count"),
+                largest => t(en, "金额最大的疑点支付", "Largest payments under warning"),
+                voucher => t(en, "凭证", "Voucher"),
+                unit => t(en, "单位", "Unit"),
+                date => t(en, "支付日期", "Date"),
+                amount_wan => t(en, "金额(万元)", "Amount (10k yuan)"),
+                warnings => t(en, "预警", "Warnings"),
+                summary => t(en, "摘要", "Summary"),
+                strained => t(
+                    en,
+                    "超预算及接近额度的指标（已支付达 90% 以上）",
+                    "Indicators over or near their amount (90 % paid or more)"
+                ),
+                none => t(en, "无。", "None."),
+                indicator => t(en, "指标", "Indicator"),
+                budget => t(en, "预算(万元)", "Budget (10k yuan)"),
+                paid => t(en, "已支付(万元)", "Paid (10k yuan)"),
+                over => t(en, "超出(万元)", "Over (10k yuan)"),
+                share => t(en, "支付比例", "Paid share"),
+            },
+            q => minijinja::Value::from_safe_string(q),
+            lang => lang,
+            lang_q => if en { "?lang=en" } else { "" },
+            scopes => own,
+            reports => reports,
+            cols => figure_cols(en),
+            everywhere => overall,
+            warnings => warnings,
+            strained => strained,
+        },
+    ))
+}
+
+/// What only a caller who reads everywhere sees: the key areas of spending, the region map
+/// (when an administrator loaded region boundaries) and a treemap under each root region.
+async fn everywhere_part(
+    app: &App,
+    org: &bw_core::org::OrgTree,
+    en: bool,
+    year: i32,
+    month: u32,
+    q: &str,
+) -> Result<minijinja::Value, Problem> {
+    let progress = f64::from(month) / 12.0;
+    let areas = drill::key_areas(&app.store, org, None, year, month).await.map_err(Problem::internal)?;
+    let areas: Vec<minijinja::Value> = areas
+        .iter()
+        .zip(drill::KEY_AREAS.iter())
+        .map(|(a, meta)| {
+            context! {
+                name => if en { meta.2 } else { meta.1 },
+                figures => figure_cells(a.budget, a.paid, a.execution_rate, progress),
             }
-            b.push_str("</tbody></table></div>");
+        })
+        .collect();
+    let shapes = app
+        .cached("boundaries".into(), || async {
+            bw_app::documents::boundaries(&app.store).await.map_err(Problem::internal)
+        })
+        .await?;
+    let map = match shapes.as_ref() {
+        Some(shapes) => {
+            let regions = drill::nodes(&app.store, org, Some(bw_core::org::OrgKind::Region), year, month)
+                .await
+                .map_err(Problem::internal)?;
+            Some(minijinja::Value::from_safe_string(region_map(shapes, &regions, progress, q)))
+        }
+        None => None,
+    };
+    // The treemaps: each root region's children, split by their own children.
+    let mut treemaps = Vec::new();
+    for root in org.nodes().filter(|n| n.parent_code.is_none()) {
+        if let Some(level) = drill::level(&app.store, org, &root.code, year, month).await.map_err(Problem::internal)? {
+            let mut blocks = Vec::new();
+            for c in level.children.iter().filter(|c| c.budget.fen() > 0) {
+                let kids = cached_level(app, org, &c.code, year, month)
+                    .await?
+                    .as_ref()
+                    .clone()
+                    .map(|l| l.children)
+                    .unwrap_or_default();
+                blocks.push((c.clone(), kids));
+            }
+            treemaps.push(context! {
+                root => &root.name,
+                svg => minijinja::Value::from_safe_string(treemap(&blocks, progress, q)),
+            });
         }
     }
-    Ok(b)
+    Ok(context! { areas => areas, map => map, treemaps => treemaps })
 }

@@ -1,5 +1,7 @@
 //! The warning inbox as a to-do list, and the saved filters.
 
+use minijinja::context;
+
 use super::*;
 
 pub(super) fn routes() -> Router<App> {
@@ -9,71 +11,44 @@ pub(super) fn routes() -> Router<App> {
         .route("/inbox/filters/delete", post(filter_delete))
 }
 
-/// The caller's saved inbox filters as links, a form to save the current one under a
-/// name, and (for the bureau) the media inquiries awaiting an answer.
-pub(super) async fn saved_filters(
+/// What the inbox shows only in a session of the caller's: their saved filters (each its
+/// fields, the values URL-encoded), the current filter's fields to save it under a name,
+/// and (for the bureau) the media inquiries awaiting an answer. `None` without a session.
+async fn session_part(
     app: &App,
     caller: &Caller,
-    b: &mut String,
     en: bool,
     q: &InboxQuery,
-) -> Result<(), Problem> {
-    let (Some(user), Via::Session { csrf }) = (caller.user(), &caller.via) else { return Ok(()) };
-    let lang = if en { "&lang=en" } else { "" };
+) -> Result<Option<minijinja::Value>, Problem> {
+    let (Some(user), Via::Session { csrf }) = (caller.user(), &caller.via) else { return Ok(None) };
     let saved = bw_app::users::filters(&app.store, user).await.map_err(Problem::internal)?;
-    if !saved.is_empty() {
-        let _ = write!(b, "<p class=saved>{} ", t(en, "已保存的筛选：", "Saved filters:"));
-        for f in &saved {
-            let query: Vec<String> = f.fields.iter().map(|(k, v)| format!("{k}={}", urlencode(v))).collect();
-            let _ = write!(
-                b,
-                r#"<a href="/inbox?{}{lang}">{}</a> <form method=post action="/inbox/filters/delete" class=inline><input type=hidden name=csrf value="{}"><input type=hidden name=name value="{}"><button title="{}">×</button></form> "#,
-                query.join("&"),
-                esc(&f.name),
-                esc(csrf),
-                esc(&f.name),
-                t(en, "删除", "Delete")
-            );
-        }
-        b.push_str("</p>");
-    }
-    let hidden = |k: &str, v: &Option<String>| {
-        v.as_deref()
-            .filter(|s| !s.is_empty())
-            .map(|s| format!(r#"<input type=hidden name={k} value="{}">"#, esc(s)))
-            .unwrap_or_default()
-    };
-    let _ = write!(
-        b,
-        r#"<form method=post action="/inbox/filters" class=filters><input type=hidden name=csrf value="{}">{}{}{}{}<label>{} <input name=name required maxlength=40 size=12></label> <button>{}</button></form>"#,
-        esc(csrf),
-        hidden("state", &q.state),
-        hidden("level", &q.level),
-        hidden("rule", &q.rule),
-        hidden("kind", &q.kind),
-        t(en, "保存当前筛选为", "Save this filter as"),
-        t(en, "保存", "Save")
-    );
-    b.push_str(&outcome(q.done.as_deref(), q.error.as_deref()));
-    if caller.access.has(Permission::AnswerInquiry) {
+    let saved: Vec<minijinja::Value> = saved
+        .iter()
+        .map(|f| {
+            let fields: Vec<(String, String)> = f.fields.iter().map(|(k, v)| (k.clone(), urlencode(v))).collect();
+            context! { name => &f.name, fields => fields }
+        })
+        .collect();
+    let keep: Vec<(String, String)> = [("state", &q.state), ("level", &q.level), ("rule", &q.rule), ("kind", &q.kind)]
+        .into_iter()
+        .filter_map(|(k, v)| v.as_deref().filter(|s| !s.is_empty()).map(|s| (k.to_string(), s.to_string())))
+        .collect();
+    let inquiries = if caller.access.has(Permission::AnswerInquiry) {
         let open = bw_app::feedback::unanswered(&app.store, today()).await.map_err(Problem::internal)?;
-        if !open.is_empty() {
-            let _ = write!(b, "<h2>{}</h2><ul>", t(en, "待答复的媒体问询", "Media inquiries awaiting an answer"));
-            for i in &open {
-                let due = inquiry_due(en, i);
-                let _ = write!(
-                    b,
-                    r#"<li><a href="/public/feedback{}#fb{}">{} · {}</a> — {due}</li>"#,
-                    if en { "?lang=en" } else { "" },
-                    i.id,
-                    esc(&i.subject),
-                    esc(&i.body.chars().take(40).collect::<String>())
-                );
-            }
-            b.push_str("</ul>");
-        }
-    }
-    Ok(())
+        open.iter()
+            .map(|i| {
+                context! {
+                    id => i.id,
+                    subject => &i.subject,
+                    text => i.body.chars().take(40).collect::<String>(),
+                    due => minijinja::Value::from_safe_string(inquiry_due(en, i)),
+                }
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    Ok(Some(context! { csrf => csrf, saved => saved, keep => keep, inquiries => inquiries }))
 }
 
 #[derive(serde::Deserialize, Default)]
@@ -176,141 +151,67 @@ pub(super) async fn inbox_body(app: &App, caller: &Caller, q: &InboxQuery) -> Re
     let codes: Vec<String> = items.iter().filter_map(|w| w.indicator_code.clone()).collect();
     let labels = browse::indicator_labels(&app.store, &codes).await.map_err(Problem::internal)?;
     let node_name = |code: &str| org.get(code).map(|n| n.name.clone()).unwrap_or_else(|| code.to_string());
-    let mut b = format!("<h1>{}</h1>", t(en, "预警与问题", "Warnings and findings"));
     // The summary the cockpit shows, at the top of the work: what is open, by level.
     let units = caller.nodes(&org, Permission::ReadWarnings, true)?;
     let (levels, _) = drill::warning_counts(&app.store, None, units.as_deref()).await.map_err(Problem::internal)?;
-    if !levels.is_empty() {
-        let lang = if en { "&lang=en" } else { "" };
-        b.push_str("<section class=kpis id=summary>");
-        for (l, n) in &levels {
-            let _ = write!(
-                b,
-                r#"<div><b><a href="/inbox?level={}{lang}">{n}</a></b><span>{} {}</span></div>"#,
-                urlencode(l),
-                level_badge(en, l),
-                t(en, "未办结", "in progress")
-            );
-        }
-        b.push_str("</section>");
-    }
-    let sel_blank = |name: &str, blank: &str, options: &[(String, String)], current: &Option<String>| {
-        let mut s = format!("<select name={name}><option value=\"\">{}</option>", esc(blank));
-        for (value, label) in options {
-            let chosen = current.as_deref() == Some(value.as_str());
-            let _ = write!(
-                s,
-                r#"<option value="{}"{}>{}</option>"#,
-                esc(value),
-                if chosen { " selected" } else { "" },
-                esc(label)
-            );
-        }
-        s.push_str("</select>");
-        s
+    let levels: Vec<minijinja::Value> = levels
+        .iter()
+        .map(|(l, n)| {
+            let badge = minijinja::Value::from_safe_string(level_badge(en, l));
+            context! { level => urlencode(l), count => n, badge => badge }
+        })
+        .collect();
+    let options = |ids: &[&str], name: &dyn Fn(&str) -> String| -> Vec<minijinja::Value> {
+        ids.iter().map(|i| context! { value => *i, label => name(i) }).collect()
     };
-    let sel = |name: &str, options: &[(String, String)], current: &Option<String>| {
-        sel_blank(name, t(en, "全部", "all"), options, current)
-    };
-    let named = |ids: &[&str], name: &dyn Fn(&str) -> String| -> Vec<(String, String)> {
-        ids.iter().map(|i| (i.to_string(), name(i))).collect()
-    };
+    // The state's first option, the blank default, is the work still to do; then every state.
+    let mut states = options(&["all"], &|_| t(en, "全部状态", "every state").to_string());
+    let state_ids: Vec<&str> = bw_rules::workflow::State::ALL.iter().map(|st| st.as_str()).collect();
+    states.extend(options(&state_ids, &|s| state_name(en, s)));
     let mut rule_ids: Vec<&str> = bw_rules::Rule::ALL.iter().map(|r| r.id()).collect();
     rule_ids.extend(bw_audit::TESTS.iter().map(|(id, _)| *id));
-    let _ = write!(
-        b,
-        r#"<form method=get class=filters><label>{} {}</label> <label>{} {}</label> <label>{} {}</label> <label>{} {}</label>{} <button>{}</button></form>"#,
-        t(en, "状态", "State"),
-        {
-            // The first option, the default, is the work still to do.
-            let mut states = vec![("all".to_string(), t(en, "全部状态", "every state").to_string())];
-            let ids: Vec<&str> = bw_rules::workflow::State::ALL.iter().map(|st| st.as_str()).collect();
-            states.extend(named(&ids, &|s| state_name(en, s)));
-            sel_blank("state", t(en, "未办结", "in progress"), &states, &q.state)
-        },
-        t(en, "等级", "Level"),
-        sel("level", &named(&["red", "orange", "yellow"], &|l| level_name(en, l).to_string()), &q.level),
-        t(en, "规则", "Rule"),
-        sel("rule", &named(&rule_ids, &|r| rule_name(en, r)), &q.rule),
-        t(en, "类别", "Kind"),
-        sel(
-            "kind",
-            &[
-                ("warning".into(), t(en, "监控预警", "warning").into()),
-                ("finding".into(), t(en, "审计疑点", "finding").into())
-            ],
-            &q.kind
-        ),
-        if en { "<input type=hidden name=lang value=en>" } else { "" },
-        t(en, "筛选", "Filter"),
-    );
-    saved_filters(app, caller, &mut b, en, q).await?;
+    let kind_options = [
+        context! { value => "warning", label => t(en, "监控预警", "warning") },
+        context! { value => "finding", label => t(en, "审计疑点", "finding") },
+    ];
+    let session = session_part(app, caller, en, q).await?;
     let today = today();
     let calendar = bw_app::calendar::load(&app.store).await.map_err(Problem::internal)?;
-    b.push_str(&head(&[
-        "#",
-        t(en, "等级", "Level"),
-        t(en, "规则", "Rule"),
-        t(en, "对象", "Subject"),
-        t(en, "期间", "Period"),
-        t(en, "状态", "State"),
-        t(en, "期限", "Due"),
-    ]));
-    let lang = if en { "?lang=en" } else { "" };
-    for w in &items {
-        let subject = w.unit_code.clone().or(w.region_code.clone()).unwrap_or_default();
-        // What is due, in working days: left, or overdue by.
-        let due_on = match bw_rules::workflow::State::parse(&w.state) {
-            Some(s) if s.explanation_due() => Date::parse(&w.explain_by).ok(),
-            Some(bw_rules::workflow::State::RectificationRequired) => Date::parse(&w.plan_by).ok(),
-            _ => None,
-        };
-        let due = match due_on {
-            Some(d) if d < today => format!(
-                "<span class=overdue>{}</span> <small>{d}</small>",
-                if en {
-                    format!("overdue by {} working days", -calendar.workdays_between(today, d))
-                } else {
-                    format!("逾期 {} 个工作日", -calendar.workdays_between(today, d))
-                }
-            ),
-            Some(d) => format!(
-                "{} <small>{d}</small>",
-                if en {
-                    format!("{} working days left", calendar.workdays_between(today, d))
-                } else {
-                    format!("剩 {} 个工作日", calendar.workdays_between(today, d))
-                }
-            ),
-            None => "—".into(),
-        };
-        let indicator = w
-            .indicator_code
-            .as_deref()
-            .map(|i| match labels.get(i) {
-                Some(l) => format!("<br><small>{}</small>", esc(l)),
-                None => format!("<br><small>{}</small>", esc(i)),
-            })
-            .unwrap_or_default();
-        let _ = write!(
-            b,
-            r#"<tr><td><a href="/warning/{}{lang}">{}</a></td><td>{}</td><td class=wrap>{}</td><td class=wrap>{}{}</td><td>{}</td><td>{}</td><td>{due}</td></tr>"#,
-            w.id,
-            w.id,
-            level_badge(en, &w.level),
-            esc(&rule_name(en, &w.rule)),
-            esc(&node_name(&subject)),
-            indicator,
-            esc(&w.period),
-            esc(&state_name(en, &w.state)),
-        );
-    }
-    b.push_str("</tbody></table></div>");
-    if items.is_empty() {
-        let _ = write!(b, "<p class=note>{}</p>", t(en, "没有符合条件的预警。", "No warnings match."));
-    }
+    let rows: Vec<minijinja::Value> = items
+        .iter()
+        .map(|w| {
+            let subject = w.unit_code.clone().or(w.region_code.clone()).unwrap_or_default();
+            // What is due, in working days: left, or overdue by.
+            let due_on = match bw_rules::workflow::State::parse(&w.state) {
+                Some(s) if s.explanation_due() => Date::parse(&w.explain_by).ok(),
+                Some(bw_rules::workflow::State::RectificationRequired) => Date::parse(&w.plan_by).ok(),
+                _ => None,
+            };
+            let due = due_on.map(|d| {
+                let days = calendar.workdays_between(today, d);
+                let text = match (d < today, en) {
+                    (true, true) => format!("overdue by {} working days", -days),
+                    (true, false) => format!("逾期 {} 个工作日", -days),
+                    (false, true) => format!("{days} working days left"),
+                    (false, false) => format!("剩 {days} 个工作日"),
+                };
+                context! { overdue => d < today, text => text, date => d.to_string() }
+            });
+            let indicator = w.indicator_code.as_deref().map(|i| labels.get(i).map(String::as_str).unwrap_or(i));
+            context! {
+                id => w.id,
+                badge => minijinja::Value::from_safe_string(level_badge(en, &w.level)),
+                rule => rule_name(en, &w.rule),
+                subject => node_name(&subject),
+                indicator => indicator,
+                period => &w.period,
+                state => state_name(en, &w.state),
+                due => due,
+            }
+        })
+        .collect();
     let page = q.page.unwrap_or(1).max(1);
-    if next.is_some() || page > 1 {
+    let pager = (next.is_some() || page > 1).then(|| {
         let keep = |k: &str, v: &Option<String>| {
             v.as_deref().filter(|s| !s.is_empty()).map(|s| format!("&{k}={}", urlencode(s))).unwrap_or_default()
         };
@@ -324,15 +225,48 @@ pub(super) async fn inbox_body(app: &App, caller: &Caller, q: &InboxQuery) -> Re
                 keep("lang", &q.lang)
             )
         };
-        b.push_str("<p class=pager>");
-        if page > 1 {
-            let _ = write!(b, r#"<a href="{}">{}</a>"#, esc(&link(page - 1)), t(en, "‹ 上一页", "‹ Previous page"));
+        context! {
+            previous => (page > 1).then(|| link(page - 1)),
+            page => if en { format!("page {page}") } else { format!("第 {page} 页") },
+            next => next.is_some().then(|| link(page + 1)),
         }
-        let _ = write!(b, "<b>{}</b>", if en { format!("page {page}") } else { format!("第 {page} 页") });
-        if next.is_some() {
-            let _ = write!(b, r#"<a href="{}">{}</a>"#, esc(&link(page + 1)), t(en, "下一页 ›", "Next page ›"));
-        }
-        b.push_str("</p>");
-    }
-    Ok(b)
+    });
+    Ok(crate::templates::render(
+        "inbox.html",
+        context! {
+            w => context! {
+                title => t(en, "预警与问题", "Warnings and findings"),
+                in_progress => t(en, "未办结", "in progress"),
+                all => t(en, "全部", "all"),
+                state => t(en, "状态", "State"),
+                level => t(en, "等级", "Level"),
+                rule => t(en, "规则", "Rule"),
+                kind => t(en, "类别", "Kind"),
+                filter => t(en, "筛选", "Filter"),
+                saved => t(en, "已保存的筛选：", "Saved filters:"),
+                delete => t(en, "删除", "Delete"),
+                save_as => t(en, "保存当前筛选为", "Save this filter as"),
+                save => t(en, "保存", "Save"),
+                inquiries => t(en, "待答复的媒体问询", "Media inquiries awaiting an answer"),
+                subject => t(en, "对象", "Subject"),
+                period => t(en, "期间", "Period"),
+                due => t(en, "期限", "Due"),
+                none => t(en, "没有符合条件的预警。", "No warnings match."),
+                previous => t(en, "‹ 上一页", "‹ Previous page"),
+                next => t(en, "下一页 ›", "Next page ›"),
+            },
+            en => en,
+            levels => levels,
+            states => states,
+            level_options => options(&["red", "orange", "yellow"], &|l| level_name(en, l).to_string()),
+            rule_options => options(&rule_ids, &|r| rule_name(en, r)),
+            kind_options => kind_options,
+            current => context! { state => &q.state, level => &q.level, rule => &q.rule, kind => &q.kind },
+            session => session,
+            done => &q.done,
+            error => &q.error,
+            items => rows,
+            pager => pager,
+        },
+    ))
 }

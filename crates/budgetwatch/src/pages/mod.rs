@@ -17,9 +17,9 @@ use bw_core::access::Permission;
 
 use crate::api::{App, Caller, Problem, Via};
 use crate::clock::today;
-use crate::text::{bar, economic_cell, esc, functional_cell, head, pct, segment, t, urlencode, wan, yuan};
+use crate::text::{bar, economic_cell, esc, functional_cell, pct, segment, t, urlencode, wan, yuan};
 use crate::web::{
-    account_refusal_zh, actor_html, evidence_text, form_csrf, inquiry_due, layout, level_badge, level_name, outcome,
+    account_refusal_zh, actor_html, evidence_text, form_csrf, inquiry_due, layout, level_badge, level_name,
     problem_page, report_links, rule_name, state_name,
 };
 
@@ -76,18 +76,18 @@ impl When {
     }
 }
 
-fn kpis(en: bool, f: &drill::Figures, progress: f64) -> String {
-    format!(
-        "<section class=kpis><div><b>{}</b><span>{}</span></div><div><b>{}</b><span>{}</span></div><div><b>{}</b><span>{}</span></div><div><b>{}</b><span>{}</span></div></section>",
-        wan(f.budget),
-        t(en, "预算(万元)", "Budget (10k yuan)"),
-        wan(f.paid),
-        t(en, "已支付(万元)", "Paid (10k yuan)"),
-        pct(f.execution_rate),
-        t(en, "支出进度", "Execution rate"),
-        pct(progress),
-        t(en, "序时进度", "Time progress"),
-    )
+/// The four key figures of `f` as `figures.html`'s `kpis` lays them out: each its value and
+/// what it is.
+fn kpis(en: bool, f: &drill::Figures, progress: f64) -> Vec<minijinja::Value> {
+    [
+        (wan(f.budget), t(en, "预算(万元)", "Budget (10k yuan)")),
+        (wan(f.paid), t(en, "已支付(万元)", "Paid (10k yuan)")),
+        (pct(f.execution_rate), t(en, "支出进度", "Execution rate")),
+        (pct(progress), t(en, "序时进度", "Time progress")),
+    ]
+    .into_iter()
+    .map(|(value, label)| minijinja::context! { value => value, label => label })
+    .collect()
 }
 
 #[derive(serde::Deserialize, Default)]
@@ -105,6 +105,18 @@ fn figure_cols(en: bool) -> [&'static str; 4] {
         t(en, "支出进度", "Execution rate"),
         "",
     ]
+}
+
+/// One row's figures under `figure_cols` (as `figures.html`'s `figure_cells` lays them out),
+/// and whether the row lags more than 10 points behind time progress.
+fn figure_cells(budget: bw_core::Money, paid: bw_core::Money, rate: f64, progress: f64) -> minijinja::Value {
+    minijinja::context! {
+        budget => wan(budget),
+        paid => wan(paid),
+        rate => pct(rate),
+        bar => minijinja::Value::from_safe_string(bar(rate, progress)),
+        lag => rate + 0.10 < progress,
+    }
 }
 
 /// A drill-down level, computed once per journal size.
