@@ -27,6 +27,7 @@ pub mod performance;
 pub mod personal;
 pub mod public;
 pub mod report;
+pub mod risk;
 pub mod scene;
 pub mod settings;
 pub mod source;

@@ -157,6 +157,8 @@ struct Model {
     erased: std::collections::BTreeSet<u64>,
     /// Payments whose personal values are stored (a redaction of one is a failure).
     disclosed: std::collections::HashSet<u64>,
+    /// The risk register, replayed by the function its writer applies.
+    risks: bw_core::risk::Register,
     /// `personal_data` failures: (key, detail).
     personal_problems: Vec<(String, String)>,
     suite: Suite,
@@ -905,6 +907,16 @@ impl Model {
                 let (user, url) = (d["user"].as_str().ok_or("no user")?, d["url"].as_str().ok_or("no url")?);
                 self.put("webhooks", ix.clone(), vec![ix, user.to_string(), url.to_string(), NULL.into()]);
             }
+            a if a.starts_with("risk.") => {
+                let (act, _): (bw_core::risk::Action, String) = typed(raw)?;
+                if act.name() != a {
+                    return Err(format!("entry {a} holds a {} action", act.name()));
+                }
+                let changed = self.risks.apply(&act, idx as i64).map_err(|e| format!("{a}: {e}"))?;
+                for (id, doc) in crate::risk::rows(&self.risks, &act, &changed).map_err(|e| e.to_string())? {
+                    self.put("risk_register", id.to_string(), vec![id.to_string(), doc, ix.clone()]);
+                }
+            }
             "webhook.remove" => {
                 let id = data()["id"].as_i64().ok_or("no id")?.to_string();
                 match self.tables.get_mut("webhooks").and_then(|t| t.get_mut(&id)) {
@@ -1489,6 +1501,11 @@ const PROJECTIONS: &[(&str, &str, &[&str])] = &[
         "documents",
         "SELECT CAST(id AS TEXT), id, kind, subject, name, media_type, size, sha256 FROM documents",
         &["id", "kind", "subject", "name", "media_type", "size", "sha256"],
+    ),
+    (
+        "risk_register",
+        "SELECT CAST(id AS TEXT), id, doc, journal_idx FROM risk_register",
+        &["id", "doc", "journal_idx"],
     ),
     (
         "webhooks",

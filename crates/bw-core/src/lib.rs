@@ -13,6 +13,7 @@ pub mod performance;
 pub mod records;
 pub mod refusal;
 pub mod report;
+pub mod risk;
 pub mod settings;
 pub mod special;
 pub mod template;

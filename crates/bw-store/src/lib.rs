@@ -76,6 +76,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (35, "grant requests", include_str!("grant_requests.sql")),
     (36, "signed publications", include_str!("publications.sql")),
     (37, "feedback moderation", include_str!("feedback_moderation.sql")),
+    (38, "risk register", include_str!("risks.sql")),
 ];
 
 #[derive(Clone)]

@@ -8,6 +8,7 @@ mod forecast;
 mod import;
 mod ledger;
 mod monitor;
+mod risk;
 mod witness;
 
 use accounts::*;
@@ -17,6 +18,7 @@ use calendar::*;
 use forecast::*;
 use ledger::*;
 use monitor::*;
+use risk::*;
 
 use crate::server;
 use anyhow::{Context as _, Result, bail};
@@ -232,6 +234,12 @@ enum Command {
     Simulate {
         #[command(subcommand)]
         command: SimulateCommand,
+    },
+    /// The risk register (风险清单): risks rated likelihood × impact, their treatment,
+    /// acceptance and reviews.
+    Risk {
+        #[command(subcommand)]
+        command: RiskCommand,
     },
     /// The warning rules' settings.
     Rules {
@@ -520,6 +528,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
         c @ Command::Audit { .. } => return audit::dispatch(&g, c).await,
         Command::Forecast { command } => return forecast::dispatch(command),
         Command::Simulate { command } => return forecast::simulate(command),
+        Command::Risk { command } => return risk::dispatch(&g, command).await,
         Command::Init { crypto } => {
             let suite = match crypto.as_deref() {
                 None => None,

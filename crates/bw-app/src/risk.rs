@@ -1,0 +1,80 @@
+//! The risk register's service: each change is one journaled action (`bw_core::risk::Action`)
+//! applied by `Register::apply`, the same function `verify` replays, and the changed risks'
+//! documents written to `risk_register`.
+
+use bw_core::risk::{Action, Register, Risk};
+use bw_store::{Store, Tx};
+
+use crate::Ctx;
+use crate::journal::{ActionError, act};
+
+/// The matrix's row in `risk_register` (journal indexes, the risks' ids, start at 0).
+const MATRIX_ROW: i64 = -1;
+
+fn decode(rows: Vec<(i64, String)>) -> Result<Register, ActionError> {
+    let mut reg = Register::default();
+    for (id, doc) in rows {
+        let bad = |e: serde_json::Error| ActionError::Invalid(format!("risk_register row {id}: {e}"));
+        if id == MATRIX_ROW {
+            reg.matrix = serde_json::from_str(&doc).map_err(bad)?;
+        } else {
+            reg.risks.insert(id, serde_json::from_str::<Risk>(&doc).map_err(bad)?);
+        }
+    }
+    Ok(reg)
+}
+
+/// The register as stored.
+pub async fn load(store: &Store) -> Result<Register, ActionError> {
+    let rows: Vec<(i64, String)> =
+        bw_store::sqlx::query_as("SELECT id, doc FROM risk_register ORDER BY id").fetch_all(store.pool()).await?;
+    decode(rows)
+}
+
+async fn load_in(tx: &mut Tx) -> Result<Register, ActionError> {
+    let rows: Vec<(i64, String)> =
+        bw_store::sqlx::query_as("SELECT id, doc FROM risk_register ORDER BY id").fetch_all(&mut **tx).await?;
+    decode(rows)
+}
+
+/// The stored rows an applied action changes: (id, document).
+pub fn rows(reg: &Register, action: &Action, changed: &[i64]) -> Result<Vec<(i64, String)>, serde_json::Error> {
+    let mut out = Vec::with_capacity(changed.len() + 1);
+    if matches!(action, Action::Matrix { .. }) {
+        out.push((MATRIX_ROW, serde_json::to_string(&reg.matrix)?));
+    }
+    for id in changed {
+        if let Some(r) = reg.risks.get(id) {
+            out.push((*id, serde_json::to_string(r)?));
+        }
+    }
+    Ok(out)
+}
+
+/// Takes `action`: checked against the register first (a refusal writes nothing), then
+/// journaled and applied. The entry's journal index (a new risk's id).
+pub async fn take(store: &Store, ctx: &Ctx, action: Action) -> Result<i64, ActionError> {
+    // Refused before anything is written; applied again inside the transaction below.
+    load(store).await?.apply(&action, i64::MAX).map_err(|e| ActionError::Invalid(format!("{} ({})", e, e.code())))?;
+    let reason = ctx.reason.clone().unwrap_or_else(|| action.name().to_string());
+    let name = action.name();
+    let data = action.clone();
+    act(store, ctx, name, &reason, &data, async move |tx, idx| {
+        let mut reg = load_in(tx).await?;
+        let changed = reg.apply(&action, idx).map_err(|e| ActionError::Invalid(format!("{} ({})", e, e.code())))?;
+        let rows = rows(&reg, &action, &changed).map_err(|e| ActionError::Invalid(e.to_string()))?;
+        for (id, doc) in rows {
+            bw_store::sqlx::query(
+                "INSERT INTO risk_register (id, doc, journal_idx) VALUES ($1, $2, $3) \
+                 ON CONFLICT (id) DO UPDATE SET doc = excluded.doc, journal_idx = excluded.journal_idx",
+            )
+            .bind(id)
+            .bind(doc)
+            .bind(idx)
+            .execute(&mut **tx)
+            .await?;
+        }
+        Ok(())
+    })
+    .await
+}

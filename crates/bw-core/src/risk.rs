@@ -1,0 +1,605 @@
+//! The risk register (风险清单): risks with their category, scope, owner, cause → event →
+//! consequence, inherent, current and residual likelihood × impact (1–5 each), a level from
+//! the register's matrix, a treatment with response items, an acceptance and reviews due by
+//! level. Pure: each journaled action is applied by `Register::apply`, which the writer and
+//! `verify` both use, so the register's stored rows are spelled once.
+
+use crate::Date;
+use crate::calendar::WorkCalendar;
+
+/// A risk's level, from likelihood × impact through the matrix.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Level {
+    Low,
+    Medium,
+    High,
+}
+
+impl Level {
+    pub fn id(self) -> &'static str {
+        match self {
+            Level::Low => "low",
+            Level::Medium => "medium",
+            Level::High => "high",
+        }
+    }
+
+    pub fn zh(self) -> &'static str {
+        match self {
+            Level::Low => "低",
+            Level::Medium => "中",
+            Level::High => "高",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Level> {
+        match s {
+            "low" | "低" | "L" | "l" => Some(Level::Low),
+            "medium" | "中" | "M" | "m" => Some(Level::Medium),
+            "high" | "高" | "H" | "h" => Some(Level::High),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Category {
+    Revenue,
+    Expenditure,
+    External,
+    Internal,
+}
+
+impl Category {
+    pub const ALL: [Category; 4] = [Category::Revenue, Category::Expenditure, Category::External, Category::Internal];
+
+    pub fn id(self) -> &'static str {
+        match self {
+            Category::Revenue => "revenue",
+            Category::Expenditure => "expenditure",
+            Category::External => "external",
+            Category::Internal => "internal",
+        }
+    }
+
+    pub fn zh(self) -> &'static str {
+        match self {
+            Category::Revenue => "收入风险",
+            Category::Expenditure => "支出风险",
+            Category::External => "外部风险",
+            Category::Internal => "内部风险",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Category> {
+        Category::ALL.into_iter().find(|c| c.id() == s || c.zh() == s)
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Treatment {
+    Avoid,
+    Reduce,
+    Share,
+    Accept,
+}
+
+impl Treatment {
+    pub const ALL: [Treatment; 4] = [Treatment::Avoid, Treatment::Reduce, Treatment::Share, Treatment::Accept];
+
+    pub fn id(self) -> &'static str {
+        match self {
+            Treatment::Avoid => "avoid",
+            Treatment::Reduce => "reduce",
+            Treatment::Share => "share",
+            Treatment::Accept => "accept",
+        }
+    }
+
+    pub fn zh(self) -> &'static str {
+        match self {
+            Treatment::Avoid => "规避",
+            Treatment::Reduce => "降低",
+            Treatment::Share => "分担",
+            Treatment::Accept => "承受",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Treatment> {
+        Treatment::ALL.into_iter().find(|t| t.id() == s || t.zh() == s)
+    }
+}
+
+/// Likelihood and impact, each 1–5.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Rating {
+    pub likelihood: u8,
+    pub impact: u8,
+}
+
+impl Rating {
+    pub fn new(likelihood: u8, impact: u8) -> Result<Rating, RiskError> {
+        if !(1..=5).contains(&likelihood) || !(1..=5).contains(&impact) {
+            return Err(RiskError::Rating(likelihood, impact));
+        }
+        Ok(Rating { likelihood, impact })
+    }
+}
+
+/// The register's settings: the level of every (likelihood, impact) cell and the review
+/// interval per level.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Matrix {
+    /// `cells[likelihood − 1][impact − 1]`.
+    pub cells: [[Level; 5]; 5],
+    /// Days between reviews: high, medium, low.
+    pub review_days: [u32; 3],
+}
+
+impl Default for Matrix {
+    /// L·I ≥ 12 high, 5–11 medium, ≤ 4 low; reviews every 30, 90 and 180 days.
+    fn default() -> Matrix {
+        let mut cells = [[Level::Low; 5]; 5];
+        for (l, row) in cells.iter_mut().enumerate() {
+            for (i, cell) in row.iter_mut().enumerate() {
+                let p = (l + 1) * (i + 1);
+                *cell = if p >= 12 {
+                    Level::High
+                } else if p >= 5 {
+                    Level::Medium
+                } else {
+                    Level::Low
+                };
+            }
+        }
+        Matrix { cells, review_days: [30, 90, 180] }
+    }
+}
+
+impl Matrix {
+    pub fn level(&self, r: Rating) -> Level {
+        self.cells[usize::from(r.likelihood) - 1][usize::from(r.impact) - 1]
+    }
+
+    pub fn review_days(&self, level: Level) -> u32 {
+        match level {
+            Level::High => self.review_days[0],
+            Level::Medium => self.review_days[1],
+            Level::Low => self.review_days[2],
+        }
+    }
+
+    /// Reads the cells as five rows (likelihood 1 to 5) of five levels (impact 1 to 5),
+    /// each `H`/`M`/`L` or 高/中/低, rows separated by `/`: `LLLLM/LLMMM/…`.
+    pub fn parse_cells(text: &str) -> Result<[[Level; 5]; 5], RiskError> {
+        let rows: Vec<&str> = text.split('/').map(str::trim).collect();
+        if rows.len() != 5 {
+            return Err(RiskError::Matrix(format!("5 rows separated by /, not {}", rows.len())));
+        }
+        let mut cells = [[Level::Low; 5]; 5];
+        for (l, row) in rows.iter().enumerate() {
+            let levels: Vec<Level> = row
+                .chars()
+                .map(|c| Level::parse(&c.to_string()).ok_or_else(|| RiskError::Matrix(format!("not a level: {c}"))))
+                .collect::<Result<_, _>>()?;
+            if levels.len() != 5 {
+                return Err(RiskError::Matrix(format!("row {}: 5 levels, not {}", l + 1, levels.len())));
+            }
+            cells[l].copy_from_slice(&levels);
+        }
+        Ok(cells)
+    }
+}
+
+/// A response item of a treatment.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Response {
+    pub what: String,
+    pub owner: String,
+    pub due: Date,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Acceptance {
+    pub approver: String,
+    pub until: Date,
+    pub on: Date,
+}
+
+/// One risk as the register keeps it.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Risk {
+    /// The journal index of the entry that added it.
+    pub id: i64,
+    pub title: String,
+    pub category: Category,
+    /// What the risk is about: `region`, `department`, `unit`, `project` or `indicator`, and
+    /// its code.
+    pub scope_kind: String,
+    pub scope_code: String,
+    pub owner: String,
+    pub cause: String,
+    pub event: String,
+    pub consequence: String,
+    pub inherent: Rating,
+    pub current: Rating,
+    pub residual: Rating,
+    /// The current rating's level through the register's matrix.
+    pub level: Level,
+    pub treatment: Option<Treatment>,
+    pub responses: Vec<Response>,
+    pub acceptance: Option<Acceptance>,
+    pub added_on: Date,
+    /// The last review (the day it was added until the first).
+    pub reviewed_on: Date,
+    /// Assessments and reviews, oldest first: day, what, the journal index.
+    pub history: Vec<Event>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Event {
+    pub on: Date,
+    pub what: String,
+    pub idx: i64,
+}
+
+/// A journaled change of the register, as its entry's data.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "op", rename_all = "snake_case")]
+pub enum Action {
+    Add {
+        title: String,
+        category: Category,
+        scope_kind: String,
+        scope_code: String,
+        owner: String,
+        cause: String,
+        event: String,
+        consequence: String,
+        inherent: Rating,
+        current: Rating,
+        residual: Rating,
+        on: Date,
+    },
+    Assess {
+        id: i64,
+        current: Rating,
+        residual: Option<Rating>,
+        evidence: String,
+        on: Date,
+    },
+    Treat {
+        id: i64,
+        treatment: Treatment,
+        responses: Vec<Response>,
+        on: Date,
+    },
+    Accept {
+        id: i64,
+        approver: String,
+        until: Date,
+        on: Date,
+    },
+    Review {
+        id: i64,
+        note: String,
+        on: Date,
+    },
+    /// A new matrix: every risk re-levelled in the same step.
+    Matrix {
+        matrix: Matrix,
+    },
+}
+
+impl Action {
+    /// The journal action's name.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Action::Add { .. } => "risk.add",
+            Action::Assess { .. } => "risk.assess",
+            Action::Treat { .. } => "risk.treat",
+            Action::Accept { .. } => "risk.accept",
+            Action::Review { .. } => "risk.review",
+            Action::Matrix { .. } => "risk.matrix",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RiskError {
+    #[error("likelihood and impact are 1 to 5, not {0} and {1}")]
+    Rating(u8, u8),
+    #[error("no risk {0}")]
+    Unknown(i64),
+    #[error("the matrix: {0}")]
+    Matrix(String),
+    #[error("{0}")]
+    Invalid(String),
+}
+
+impl RiskError {
+    /// The refusal's stable code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            RiskError::Rating(..) => "risk_rating_out_of_range",
+            RiskError::Unknown(_) => "unknown_risk",
+            RiskError::Matrix(_) => "risk_matrix_invalid",
+            RiskError::Invalid(_) => "risk_action_invalid",
+        }
+    }
+}
+
+/// The register: its matrix and its risks by id.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Register {
+    pub matrix: Matrix,
+    pub risks: std::collections::BTreeMap<i64, Risk>,
+}
+
+impl Register {
+    /// Applies `action`, journaled at index `idx`; the ids of the risks it changed (every
+    /// risk for a new matrix). Nothing changes when it is refused.
+    pub fn apply(&mut self, action: &Action, idx: i64) -> Result<Vec<i64>, RiskError> {
+        let text = |what: &str, v: &str| -> Result<(), RiskError> {
+            if v.trim().is_empty() { Err(RiskError::Invalid(format!("{what} is empty"))) } else { Ok(()) }
+        };
+        match action {
+            Action::Add {
+                title,
+                category,
+                scope_kind,
+                scope_code,
+                owner,
+                cause,
+                event,
+                consequence,
+                inherent,
+                current,
+                residual,
+                on,
+            } => {
+                for (what, v) in [("title", title), ("owner", owner), ("scope", scope_code), ("event", event)] {
+                    text(what, v)?;
+                }
+                if !["region", "department", "unit", "project", "indicator"].contains(&scope_kind.as_str()) {
+                    return Err(RiskError::Invalid(format!(
+                        "scope {scope_kind}: region, department, unit, project or indicator"
+                    )));
+                }
+                for r in [inherent, current, residual] {
+                    Rating::new(r.likelihood, r.impact)?;
+                }
+                let risk = Risk {
+                    id: idx,
+                    title: title.trim().into(),
+                    category: *category,
+                    scope_kind: scope_kind.clone(),
+                    scope_code: scope_code.clone(),
+                    owner: owner.clone(),
+                    cause: cause.clone(),
+                    event: event.clone(),
+                    consequence: consequence.clone(),
+                    inherent: *inherent,
+                    current: *current,
+                    residual: *residual,
+                    level: self.matrix.level(*current),
+                    treatment: None,
+                    responses: Vec::new(),
+                    acceptance: None,
+                    added_on: *on,
+                    reviewed_on: *on,
+                    history: vec![Event { on: *on, what: "added".into(), idx }],
+                };
+                self.risks.insert(idx, risk);
+                Ok(vec![idx])
+            }
+            Action::Assess { id, current, residual, evidence, on } => {
+                Rating::new(current.likelihood, current.impact)?;
+                if let Some(r) = residual {
+                    Rating::new(r.likelihood, r.impact)?;
+                }
+                text("evidence", evidence)?;
+                let level = self.matrix.level(*current);
+                let risk = self.risks.get_mut(id).ok_or(RiskError::Unknown(*id))?;
+                risk.current = *current;
+                if let Some(r) = residual {
+                    risk.residual = *r;
+                }
+                risk.level = level;
+                risk.history.push(Event {
+                    on: *on,
+                    what: format!("assessed {}×{}: {evidence}", current.likelihood, current.impact),
+                    idx,
+                });
+                Ok(vec![*id])
+            }
+            Action::Treat { id, treatment, responses, on } => {
+                for r in responses {
+                    text("a response", &r.what)?;
+                    text("a response's owner", &r.owner)?;
+                }
+                if *treatment != Treatment::Accept && responses.is_empty() {
+                    return Err(RiskError::Invalid(format!(
+                        "treatment {}: at least one response item",
+                        treatment.id()
+                    )));
+                }
+                let risk = self.risks.get_mut(id).ok_or(RiskError::Unknown(*id))?;
+                risk.treatment = Some(*treatment);
+                risk.responses = responses.clone();
+                if *treatment != Treatment::Accept {
+                    risk.acceptance = None;
+                }
+                risk.history.push(Event { on: *on, what: format!("treatment {}", treatment.id()), idx });
+                Ok(vec![*id])
+            }
+            Action::Accept { id, approver, until, on } => {
+                text("approver", approver)?;
+                let risk = self.risks.get_mut(id).ok_or(RiskError::Unknown(*id))?;
+                if risk.treatment != Some(Treatment::Accept) {
+                    return Err(RiskError::Invalid(format!("risk {id} is not treated by acceptance (承受)")));
+                }
+                if approver == &risk.owner {
+                    return Err(RiskError::Invalid(format!(
+                        "{approver} owns risk {id} and cannot also approve its acceptance"
+                    )));
+                }
+                if until <= on {
+                    return Err(RiskError::Invalid(format!("the acceptance expires on {until}, not after {on}")));
+                }
+                risk.acceptance = Some(Acceptance { approver: approver.clone(), until: *until, on: *on });
+                risk.history.push(Event { on: *on, what: format!("accepted by {approver} until {until}"), idx });
+                Ok(vec![*id])
+            }
+            Action::Review { id, note, on } => {
+                let risk = self.risks.get_mut(id).ok_or(RiskError::Unknown(*id))?;
+                if *on < risk.reviewed_on {
+                    return Err(RiskError::Invalid(format!(
+                        "a review on {on} is before the last, {}",
+                        risk.reviewed_on
+                    )));
+                }
+                risk.reviewed_on = *on;
+                risk.history.push(Event { on: *on, what: format!("reviewed: {note}"), idx });
+                Ok(vec![*id])
+            }
+            Action::Matrix { matrix } => {
+                if matrix.review_days.contains(&0) {
+                    return Err(RiskError::Matrix("review intervals are at least a day".into()));
+                }
+                self.matrix = matrix.clone();
+                for risk in self.risks.values_mut() {
+                    risk.level = matrix.level(risk.current);
+                }
+                Ok(self.risks.keys().copied().collect())
+            }
+        }
+    }
+
+    /// The day a risk's next review is due: the last review plus its level's interval, moved
+    /// to the next working day when it falls on a rest day.
+    pub fn review_due(&self, risk: &Risk, calendar: &WorkCalendar) -> Date {
+        let days = self.matrix.review_days(risk.level);
+        let day = risk.reviewed_on.add_days(i32::try_from(days).unwrap_or(i32::MAX));
+        calendar.add_workdays(day, 0).value
+    }
+
+    /// Working days a risk's review is overdue on `today` (0 when it is not).
+    pub fn overdue_workdays(&self, risk: &Risk, calendar: &WorkCalendar, today: Date) -> i64 {
+        calendar.workdays_between(self.review_due(risk, calendar), today).max(0)
+    }
+
+    /// Counts of risks per (likelihood, impact) of their current rating: `[l − 1][i − 1]`.
+    pub fn heatmap(&self) -> [[usize; 5]; 5] {
+        let mut h = [[0; 5]; 5];
+        for r in self.risks.values() {
+            h[usize::from(r.current.likelihood) - 1][usize::from(r.current.impact) - 1] += 1;
+        }
+        h
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(s: &str) -> Date {
+        Date::parse(s).expect("date")
+    }
+
+    fn add(reg: &mut Register, idx: i64, l: u8, i: u8, owner: &str) {
+        let r = Rating { likelihood: l, impact: i };
+        reg.apply(
+            &Action::Add {
+                title: format!("risk {idx}"),
+                category: Category::Revenue,
+                scope_kind: "region".into(),
+                scope_code: "990100".into(),
+                owner: owner.into(),
+                cause: "土地出让收入下滑".into(),
+                event: "收入完成低于进度".into(),
+                consequence: "支出压力".into(),
+                inherent: r,
+                current: r,
+                residual: r,
+                on: d("2025-03-03"),
+            },
+            idx,
+        )
+        .expect("add");
+    }
+
+    #[test]
+    fn every_cell_of_the_default_matrix_has_its_level() {
+        let m = Matrix::default();
+        // Likelihood down, impact across: L·I ≥ 12 high, 5–11 medium, ≤ 4 low.
+        let want = ["LLLLM", "LLMMM", "LMMHH", "LMHHH", "MMHHH"];
+        for l in 1..=5u8 {
+            for i in 1..=5u8 {
+                let expected =
+                    Level::parse(&want[usize::from(l) - 1][usize::from(i) - 1..usize::from(i)]).expect("level");
+                assert_eq!(m.level(Rating { likelihood: l, impact: i }), expected, "({l}, {i})");
+            }
+        }
+        assert_eq!(Matrix::parse_cells(&want.join("/")).expect("cells"), m.cells);
+        assert!(Matrix::parse_cells("LLLLM/LLMMM").is_err());
+        assert!(Rating::new(0, 3).is_err() && Rating::new(3, 6).is_err());
+    }
+
+    #[test]
+    fn a_new_matrix_relevels_every_risk_in_one_step() {
+        let mut reg = Register::default();
+        add(&mut reg, 10, 2, 2, "a");
+        add(&mut reg, 11, 3, 4, "a");
+        assert_eq!((reg.risks[&10].level, reg.risks[&11].level), (Level::Low, Level::High));
+        let strict =
+            Matrix { cells: Matrix::parse_cells("LMMMM/MMMMH/MMHHH/MHHHH/HHHHH").expect("cells"), ..Matrix::default() };
+        let changed = reg.apply(&Action::Matrix { matrix: strict }, 12).expect("matrix");
+        assert_eq!(changed, [10, 11]);
+        assert_eq!((reg.risks[&10].level, reg.risks[&11].level), (Level::Medium, Level::High));
+    }
+
+    #[test]
+    fn acceptance_needs_another_approver_and_a_later_expiry() {
+        let mut reg = Register::default();
+        add(&mut reg, 10, 2, 2, "owner");
+        let accept = |approver: &str, until: &str| Action::Accept {
+            id: 10,
+            approver: approver.into(),
+            until: d(until),
+            on: d("2025-04-01"),
+        };
+        assert!(reg.clone().apply(&accept("boss", "2025-12-31"), 11).is_err(), "not treated by acceptance");
+        reg.apply(&Action::Treat { id: 10, treatment: Treatment::Accept, responses: vec![], on: d("2025-04-01") }, 11)
+            .expect("treat");
+        let before = reg.clone();
+        assert!(reg.apply(&accept("owner", "2025-12-31"), 12).is_err());
+        assert!(reg.apply(&accept("boss", "2025-03-31"), 12).is_err());
+        assert_eq!(reg, before, "a refusal changes nothing");
+        reg.apply(&accept("boss", "2025-12-31"), 12).expect("accept");
+        assert_eq!(reg.risks[&10].acceptance.as_ref().map(|a| a.approver.as_str()), Some("boss"));
+        assert!(matches!(
+            reg.apply(&Action::Review { id: 99, note: String::new(), on: d("2025-05-01") }, 13),
+            Err(RiskError::Unknown(99))
+        ));
+    }
+
+    #[test]
+    fn a_review_falls_due_on_a_working_day_and_is_overdue_in_working_days() {
+        let cal = WorkCalendar::shipped();
+        // 2025: National Day holiday 1–8 October, make-up working days 28 September and
+        // 11 October (State Council announcement).
+        let mut reg = Register::default();
+        add(&mut reg, 10, 4, 4, "a"); // high: every 30 days
+        let mut risk = reg.risks[&10].clone();
+        risk.reviewed_on = d("2025-09-01"); // + 30 = 1 October, a holiday
+        assert_eq!(reg.review_due(&risk, &cal), d("2025-10-09"));
+        assert_eq!(reg.overdue_workdays(&risk, &cal, d("2025-10-09")), 0, "due that day: not yet overdue");
+        assert_eq!(reg.overdue_workdays(&risk, &cal, d("2025-10-11")), 2, "10 October and the make-up Saturday");
+        risk.reviewed_on = d("2025-08-29"); // + 30 = 28 September, a make-up working Sunday
+        assert_eq!(reg.review_due(&risk, &cal), d("2025-09-28"));
+    }
+}
