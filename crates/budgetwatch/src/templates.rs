@@ -23,6 +23,8 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("problem.html", include_str!("../templates/problem.html")),
     ("projects.html", include_str!("../templates/projects.html")),
     ("register.html", include_str!("../templates/register.html")),
+    ("risk.html", include_str!("../templates/risk.html")),
+    ("risks.html", include_str!("../templates/risks.html")),
     ("voucher.html", include_str!("../templates/voucher.html")),
     ("warning.html", include_str!("../templates/warning.html")),
 ];

@@ -56,6 +56,7 @@ pub(crate) fn layout(en: bool, title: &str, caller: &Caller, path_with_query: &s
     if caller.user().is_some() {
         if caller.access.has(Permission::ReadWarnings) {
             nav.push((format!("/inbox{lang}"), t(en, "预警", "Warnings")));
+            nav.push((format!("/risks{lang}"), t(en, "风险清单", "Risks")));
         }
         if caller.access.has(Permission::Comment) || caller.access.has(Permission::AnswerInquiry) {
             nav.push((format!("/public/feedback{lang}"), t(en, "意见与问询", "Feedback")));

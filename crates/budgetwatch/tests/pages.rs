@@ -340,6 +340,60 @@ fn drill_from_the_cockpit_to_a_voucher_and_act_on_a_warning() {
     );
     assert!(r.headers.contains("done="), "{}", r.headers);
     assert!(get(&bureau, "/budget/2031").body.contains("<ol class=stages>"));
+    // The risk register: the bureau's reviewer adds a risk on the page; the heat map counts
+    // it; treated by acceptance, the bureau head (not its owner) approves the acceptance.
+    let page = get(&bureau, "/risks").body;
+    assert!(page.contains("风险清单") && page.contains("id=heat") && page.contains("id=add-risk"), "{page}");
+    let rcsrf = page.split("name=csrf value=\"").nth(1).and_then(|s| s.split('"').next()).expect("csrf").to_string();
+    let body = format!(
+        "csrf={rcsrf}&title={}&category=revenue&scope=region:990100&owner=bureau-reviewer&cause=&event={}&consequence=&likelihood=4&impact=3",
+        common::urlencode("土地出让收入下滑"),
+        common::urlencode("收入完成低于进度")
+    );
+    let r = request(&addr, "POST", "/risks", &[("Cookie", bureau.as_str()), form], &body);
+    let location = r.headers.lines().find_map(|l| l.strip_prefix("location: ")).unwrap_or("").to_string();
+    assert!(location.starts_with("/risks/") && location.contains("done="), "{}", r.headers);
+    let risk_path = location.split('?').next().unwrap_or("").to_string();
+    let shown = get(&bureau, &location).body;
+    assert!(
+        shown.contains("土地出让收入下滑") && shown.contains(">&nbsp;高&nbsp;<") && shown.contains("风险已登记"),
+        "{shown}"
+    );
+    let heat = get(&bureau, "/risks?l=4&i=3").body;
+    assert!(heat.contains("土地出让收入下滑") && heat.contains("可能性 4 × 影响 3"), "{heat}");
+    let r = request(
+        &addr,
+        "POST",
+        &risk_path,
+        &[("Cookie", bureau.as_str()), form],
+        &format!("csrf={rcsrf}&op=treat&treatment=accept&what=&who=&due="),
+    );
+    assert!(r.headers.contains("done="), "{}", r.headers);
+    assert!(!get(&bureau, &risk_path).body.contains("value=accept"), "the owner is not offered the acceptance");
+    let head = login("bureau-head");
+    let page = get(&head, &risk_path).body;
+    assert!(page.contains("name=op value=accept"), "{page}");
+    let hcsrf = page.split("name=csrf value=\"").nth(1).and_then(|s| s.split('"').next()).expect("csrf").to_string();
+    let r = request(
+        &addr,
+        "POST",
+        &risk_path,
+        &[("Cookie", head.as_str()), form],
+        &format!("csrf={hcsrf}&op=accept&due=2099-12-31"),
+    );
+    assert!(r.headers.contains("done="), "{}", r.headers);
+    assert!(get(&head, &risk_path).body.contains("bureau-head · 至 2099-12-31"));
+    // A refusal is told in Chinese: a review before the last is impossible, an empty
+    // assessment is not.
+    let r = request(
+        &addr,
+        "POST",
+        &risk_path,
+        &[("Cookie", bureau.as_str()), form],
+        &format!("csrf={rcsrf}&op=assess&likelihood=2&impact=3&text="),
+    );
+    let location = r.headers.lines().find_map(|l| l.strip_prefix("location: ")).unwrap_or("").to_string();
+    assert!(get(&bureau, &location).body.contains("请填写评估依据"), "{location}");
     // Accounts: the administrator adds a person and grants a role on the page; others may not.
     let admin = login("admin");
     let r = get(&admin, "/admin/users");

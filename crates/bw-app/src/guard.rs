@@ -1,5 +1,6 @@
 //! The access decisions the pages and the API both take, made once here: whether a caller
-//! may take a step of a warning's loop. The API refuses with the decision's refusal; the
+//! may take a step of a warning's loop, and which permission each change of the risk
+//! register needs. The API refuses with the decision's refusal; the
 //! warning's page offers only the steps it allows, so nobody is shown a form that the
 //! service would refuse.
 
@@ -64,6 +65,22 @@ pub fn may_step(
         access::may_dismiss(level, &roles)?;
     }
     Ok(())
+}
+
+/// The permission a risk-register action needs on the risk's scope: reading is reading
+/// warnings; adding, assessing, treating and reviewing are a reviewer's; accepting a risk is
+/// a closer's (and never its owner's, which `Register::apply` checks); the matrix is a
+/// setting.
+pub fn risk_permission(action: Option<&bw_core::risk::Action>) -> Permission {
+    use bw_core::risk::Action;
+    match action {
+        None => Permission::ReadWarnings,
+        Some(Action::Add { .. } | Action::Assess { .. } | Action::Treat { .. } | Action::Review { .. }) => {
+            Permission::ReviewWarning
+        }
+        Some(Action::Accept { .. }) => Permission::CloseWarning,
+        Some(Action::Matrix { .. }) => Permission::ChangeSettings,
+    }
 }
 
 #[cfg(test)]

@@ -2,8 +2,9 @@
 //! applied by `Register::apply`, the same function `verify` replays, and the changed risks'
 //! documents written to `risk_register`.
 
-use bw_core::risk::{Action, Register, Risk};
-use bw_store::{Store, Tx};
+use bw_core::risk::{Action, Register, Risk, RiskError};
+use bw_store::Store;
+use bw_store::sqlx::Row as _;
 
 use crate::Ctx;
 use crate::journal::{ActionError, act};
@@ -31,12 +32,6 @@ pub async fn load(store: &Store) -> Result<Register, ActionError> {
     decode(rows)
 }
 
-async fn load_in(tx: &mut Tx) -> Result<Register, ActionError> {
-    let rows: Vec<(i64, String)> =
-        bw_store::sqlx::query_as("SELECT id, doc FROM risk_register ORDER BY id").fetch_all(&mut **tx).await?;
-    decode(rows)
-}
-
 /// The stored rows an applied action changes: (id, document).
 pub fn rows(reg: &Register, action: &Action, changed: &[i64]) -> Result<Vec<(i64, String)>, serde_json::Error> {
     let mut out = Vec::with_capacity(changed.len() + 1);
@@ -51,16 +46,31 @@ pub fn rows(reg: &Register, action: &Action, changed: &[i64]) -> Result<Vec<(i64
     Ok(out)
 }
 
+/// Why an action on the register was not taken.
+#[derive(Debug, thiserror::Error)]
+pub enum TakeError {
+    /// The register's own rule refused it (nothing was written).
+    #[error("{0} ({code})", code = .0.code())]
+    Refused(RiskError),
+    #[error(transparent)]
+    Action(#[from] ActionError),
+}
+
 /// Takes `action`: checked against the register first (a refusal writes nothing), then
 /// journaled and applied. The entry's journal index (a new risk's id).
-pub async fn take(store: &Store, ctx: &Ctx, action: Action) -> Result<i64, ActionError> {
+pub async fn take(store: &Store, ctx: &Ctx, action: Action) -> Result<i64, TakeError> {
     // Refused before anything is written; applied again inside the transaction below.
-    load(store).await?.apply(&action, i64::MAX).map_err(|e| ActionError::Invalid(format!("{} ({})", e, e.code())))?;
+    load(store).await?.apply(&action, i64::MAX).map_err(TakeError::Refused)?;
     let reason = ctx.reason.clone().unwrap_or_else(|| action.name().to_string());
     let name = action.name();
     let data = action.clone();
-    act(store, ctx, name, &reason, &data, async move |tx, idx| {
-        let mut reg = load_in(tx).await?;
+    let idx = act(store, ctx, name, &reason, &data, async move |tx, idx| {
+        // Read again inside the write transaction: the register as the entry finds it.
+        let stored =
+            bw_store::sqlx::query("SELECT id, doc FROM risk_register ORDER BY id").fetch_all(&mut **tx).await?;
+        let stored: Vec<(i64, String)> =
+            stored.iter().map(|r| Ok((r.try_get(0)?, r.try_get(1)?))).collect::<Result<_, bw_store::sqlx::Error>>()?;
+        let mut reg = decode(stored)?;
         let changed = reg.apply(&action, idx).map_err(|e| ActionError::Invalid(format!("{} ({})", e, e.code())))?;
         let rows = rows(&reg, &action, &changed).map_err(|e| ActionError::Invalid(e.to_string()))?;
         for (id, doc) in rows {
@@ -76,5 +86,6 @@ pub async fn take(store: &Store, ctx: &Ctx, action: Action) -> Result<i64, Actio
         }
         Ok(())
     })
-    .await
+    .await?;
+    Ok(idx)
 }

@@ -316,8 +316,20 @@ pub enum RiskError {
     Unknown(i64),
     #[error("the matrix: {0}")]
     Matrix(String),
-    #[error("{0}")]
-    Invalid(String),
+    #[error("{0} is empty")]
+    Empty(&'static str),
+    #[error("scope {0}: region, department, unit, project or indicator")]
+    Scope(String),
+    #[error("treatment {0}: at least one response item")]
+    NoResponse(&'static str),
+    #[error("risk {0} is not treated by acceptance (承受)")]
+    NotAccepting(i64),
+    #[error("{0} owns risk {1} and cannot also approve its acceptance")]
+    OwnerApproves(String, i64),
+    #[error("the acceptance expires on {0}, not after {1}")]
+    Expiry(Date, Date),
+    #[error("a review on {0} is before the last, {1}")]
+    ReviewBefore(Date, Date),
 }
 
 impl RiskError {
@@ -327,8 +339,44 @@ impl RiskError {
             RiskError::Rating(..) => "risk_rating_out_of_range",
             RiskError::Unknown(_) => "unknown_risk",
             RiskError::Matrix(_) => "risk_matrix_invalid",
-            RiskError::Invalid(_) => "risk_action_invalid",
+            RiskError::Empty(_) => "risk_field_empty",
+            RiskError::Scope(_) => "risk_scope_invalid",
+            RiskError::NoResponse(_) => "risk_treatment_without_response",
+            RiskError::NotAccepting(_) => "risk_not_treated_by_acceptance",
+            RiskError::OwnerApproves(..) => "risk_owner_cannot_accept",
+            RiskError::Expiry(..) => "risk_acceptance_expiry_invalid",
+            RiskError::ReviewBefore(..) => "risk_review_out_of_order",
         }
+    }
+
+    /// The refusal as a Chinese page tells it.
+    pub fn zh(&self) -> String {
+        match self {
+            RiskError::Rating(..) => "可能性和影响程度均须为 1 至 5。".into(),
+            RiskError::Unknown(id) => format!("没有编号为 {id} 的风险。"),
+            RiskError::Matrix(m) => format!("风险矩阵设置有误：{m}"),
+            RiskError::Empty(what) => format!("请填写{}。", field_zh(what)),
+            RiskError::Scope(_) => "风险对象须为地区、部门、单位、项目或指标。".into(),
+            RiskError::NoResponse(_) => "除“承受”外，应对策略须至少列明一项应对措施。".into(),
+            RiskError::NotAccepting(_) => "只有应对策略为“承受”的风险才能审批接受。".into(),
+            RiskError::OwnerApproves(..) => "风险责任人不能审批接受自己负责的风险，须由他人审批。".into(),
+            RiskError::Expiry(until, on) => format!("接受期限 {until} 须晚于今天（{on}）。"),
+            RiskError::ReviewBefore(on, last) => format!("复核日期 {on} 早于上次复核（{last}）。"),
+        }
+    }
+}
+
+fn field_zh(what: &str) -> &'static str {
+    match what {
+        "title" => "风险名称",
+        "owner" => "责任人",
+        "scope" => "风险对象",
+        "event" => "风险事件",
+        "evidence" => "评估依据",
+        "approver" => "审批人",
+        "a response" => "应对措施",
+        "a response's owner" => "应对措施的责任人",
+        _ => "必填内容",
     }
 }
 
@@ -343,8 +391,8 @@ impl Register {
     /// Applies `action`, journaled at index `idx`; the ids of the risks it changed (every
     /// risk for a new matrix). Nothing changes when it is refused.
     pub fn apply(&mut self, action: &Action, idx: i64) -> Result<Vec<i64>, RiskError> {
-        let text = |what: &str, v: &str| -> Result<(), RiskError> {
-            if v.trim().is_empty() { Err(RiskError::Invalid(format!("{what} is empty"))) } else { Ok(()) }
+        let text = |what: &'static str, v: &str| -> Result<(), RiskError> {
+            if v.trim().is_empty() { Err(RiskError::Empty(what)) } else { Ok(()) }
         };
         match action {
             Action::Add {
@@ -365,9 +413,7 @@ impl Register {
                     text(what, v)?;
                 }
                 if !["region", "department", "unit", "project", "indicator"].contains(&scope_kind.as_str()) {
-                    return Err(RiskError::Invalid(format!(
-                        "scope {scope_kind}: region, department, unit, project or indicator"
-                    )));
+                    return Err(RiskError::Scope(scope_kind.clone()));
                 }
                 for r in [inherent, current, residual] {
                     Rating::new(r.likelihood, r.impact)?;
@@ -422,10 +468,7 @@ impl Register {
                     text("a response's owner", &r.owner)?;
                 }
                 if *treatment != Treatment::Accept && responses.is_empty() {
-                    return Err(RiskError::Invalid(format!(
-                        "treatment {}: at least one response item",
-                        treatment.id()
-                    )));
+                    return Err(RiskError::NoResponse(treatment.id()));
                 }
                 let risk = self.risks.get_mut(id).ok_or(RiskError::Unknown(*id))?;
                 risk.treatment = Some(*treatment);
@@ -440,15 +483,13 @@ impl Register {
                 text("approver", approver)?;
                 let risk = self.risks.get_mut(id).ok_or(RiskError::Unknown(*id))?;
                 if risk.treatment != Some(Treatment::Accept) {
-                    return Err(RiskError::Invalid(format!("risk {id} is not treated by acceptance (承受)")));
+                    return Err(RiskError::NotAccepting(*id));
                 }
                 if approver == &risk.owner {
-                    return Err(RiskError::Invalid(format!(
-                        "{approver} owns risk {id} and cannot also approve its acceptance"
-                    )));
+                    return Err(RiskError::OwnerApproves(approver.clone(), *id));
                 }
                 if until <= on {
-                    return Err(RiskError::Invalid(format!("the acceptance expires on {until}, not after {on}")));
+                    return Err(RiskError::Expiry(*until, *on));
                 }
                 risk.acceptance = Some(Acceptance { approver: approver.clone(), until: *until, on: *on });
                 risk.history.push(Event { on: *on, what: format!("accepted by {approver} until {until}"), idx });
@@ -457,10 +498,7 @@ impl Register {
             Action::Review { id, note, on } => {
                 let risk = self.risks.get_mut(id).ok_or(RiskError::Unknown(*id))?;
                 if *on < risk.reviewed_on {
-                    return Err(RiskError::Invalid(format!(
-                        "a review on {on} is before the last, {}",
-                        risk.reviewed_on
-                    )));
+                    return Err(RiskError::ReviewBefore(*on, risk.reviewed_on));
                 }
                 risk.reviewed_on = *on;
                 risk.history.push(Event { on: *on, what: format!("reviewed: {note}"), idx });

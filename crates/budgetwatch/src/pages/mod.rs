@@ -32,6 +32,7 @@ pub(crate) mod feedback;
 mod import;
 mod inbox;
 pub(crate) mod portal;
+mod risks;
 mod warning;
 
 /// Every page's routes.
@@ -46,6 +47,7 @@ pub fn routes() -> Router<App> {
         .merge(feedback::routes())
         .merge(audit::routes())
         .merge(budget::routes())
+        .merge(risks::routes())
 }
 
 /// Year and month of the figures, and the language.

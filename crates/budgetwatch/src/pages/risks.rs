@@ -1,0 +1,459 @@
+//! The risk register on the web: `/risks` (the 5 × 5 heat map of current ratings, the list
+//! by level and next review, the form to add a risk) and `/risks/{id}` (a risk, its history
+//! and the forms to assess, treat, accept and review it). Each form takes the same action
+//! the command line takes (`bw_app::risk::take`), with the permission `bw_app::guard`
+//! names for it on the risk's scope.
+
+use super::*;
+use bw_app::risk::TakeError;
+use bw_core::access::Scope;
+use bw_core::risk::{Action, Category, Level, Rating, Register, Risk, Treatment};
+use minijinja::{Value, context};
+
+pub(super) fn routes() -> Router<App> {
+    Router::new().route("/risks", get(list_page).post(add)).route("/risks/{id}", get(risk_page).post(act))
+}
+
+#[derive(serde::Deserialize, Default)]
+pub(super) struct RiskQuery {
+    lang: Option<String>,
+    done: Option<String>,
+    error: Option<String>,
+    level: Option<String>,
+    l: Option<u8>,
+    i: Option<u8>,
+}
+
+/// Whether the caller holds `p` on the risk's scope: an organisation node by the tree; a
+/// project or an indicator only with a grant over everything.
+fn reaches(caller: &Caller, org: &bw_core::org::OrgTree, kind: &str, code: &str, p: Permission) -> bool {
+    match kind {
+        "region" | "department" | "unit" => caller.check(org, p, code).is_ok(),
+        _ => caller.access.scopes(p).contains(&Scope::All),
+    }
+}
+
+fn scope_label(org: &bw_core::org::OrgTree, kind: &str, code: &str) -> String {
+    match org.get(code) {
+        Some(n) => format!("{}（{code}）", n.name),
+        None => format!("{kind} {code}"),
+    }
+}
+
+fn level_name(en: bool, l: Level) -> &'static str {
+    if en { l.id() } else { l.zh() }
+}
+
+fn refused(en: bool, e: &TakeError) -> String {
+    match e {
+        TakeError::Refused(r) if !en => r.zh(),
+        TakeError::Refused(r) => r.to_string(),
+        TakeError::Action(a) if !en => format!("办理未成功：{a}"),
+        TakeError::Action(a) => a.to_string(),
+    }
+}
+
+async fn register(app: &App) -> Result<Register, Problem> {
+    bw_app::risk::load(&app.store).await.map_err(Problem::internal)
+}
+
+fn row(
+    en: bool,
+    org: &bw_core::org::OrgTree,
+    reg: &Register,
+    cal: &bw_core::calendar::WorkCalendar,
+    r: &Risk,
+) -> Value {
+    let overdue = reg.overdue_workdays(r, cal, today());
+    context! {
+        id => r.id,
+        title => r.title.as_str(),
+        level => r.level.id(),
+        level_name => level_name(en, r.level),
+        rating => format!("{}×{}", r.current.likelihood, r.current.impact),
+        category => if en { r.category.id() } else { r.category.zh() },
+        scope => scope_label(org, &r.scope_kind, &r.scope_code),
+        owner => r.owner.as_str(),
+        treatment => r.treatment.map(|t| if en { t.id() } else { t.zh() }).unwrap_or("—"),
+        review_due => reg.review_due(r, cal).to_string(),
+        overdue => (overdue > 0).then_some(overdue),
+    }
+}
+
+fn words(en: bool) -> Value {
+    context! {
+        title => t(en, "风险清单", "Risk register"),
+        register => t(en, "风险清单", "Risk register"),
+        intro => t(en, "收入、支出、外部和内部风险按可能性 × 影响程度（各 1–5）定级，按级别定期复核。", "Revenue, expenditure, external and internal risks, rated likelihood × impact (1–5 each) and reviewed by level."),
+        heat => t(en, "风险热力图（当前评级）", "Heat map (current ratings)"),
+        likelihood => t(en, "可能性", "Likelihood"),
+        impact => t(en, "影响程度", "Impact"),
+        high => t(en, "高", "high"),
+        medium => t(en, "中", "medium"),
+        low => t(en, "低", "low"),
+        legend => t(en, "格中数字为风险个数，点击查看", "each cell counts the risks; click to list them"),
+        list => t(en, "风险", "Risks"),
+        all => t(en, "全部", "all"),
+        level => t(en, "级别", "Level"),
+        risk => t(en, "风险名称", "Risk"),
+        category => t(en, "类别", "Category"),
+        scope => t(en, "风险对象", "Scope"),
+        owner => t(en, "责任人", "Owner"),
+        treatment => t(en, "应对策略", "Treatment"),
+        review => t(en, "下次复核", "Next review"),
+        overdue => t(en, "逾期", "overdue"),
+        workdays => t(en, "个工作日", "working days"),
+        none => t(en, "暂无风险。", "No risks."),
+        add => t(en, "登记风险", "Add a risk"),
+        choose_scope => t(en, "请选择", "choose"),
+        cause => t(en, "原因", "Cause"),
+        event => t(en, "风险事件", "Event"),
+        consequence => t(en, "后果", "Consequence"),
+        add_button => t(en, "登记", "Add"),
+        chain => t(en, "原因 → 事件 → 后果", "Cause → event → consequence"),
+        ratings => t(en, "评级", "Ratings"),
+        inherent => t(en, "固有", "inherent"),
+        current => t(en, "当前", "current"),
+        residual => t(en, "剩余", "residual"),
+        acceptance => t(en, "风险接受", "Acceptance"),
+        act => t(en, "办理", "Act"),
+        evidence => t(en, "评估依据", "Evidence"),
+        assess => t(en, "重新评估", "Assess"),
+        response => t(en, "应对措施", "Response"),
+        response_what => t(en, "措施内容", "what is done"),
+        response_owner => t(en, "措施责任人", "its owner"),
+        due => t(en, "完成期限", "due"),
+        treat => t(en, "确定应对策略", "Set the treatment"),
+        until => t(en, "接受期限", "Accepted until"),
+        accept => t(en, "审批接受风险", "Approve the acceptance"),
+        note => t(en, "复核意见", "Note"),
+        review_button => t(en, "记录复核", "Record a review"),
+        history => t(en, "记录", "History"),
+        on => t(en, "日期", "Day"),
+        what => t(en, "事项", "What"),
+        entry => t(en, "日志序号", "Entry"),
+    }
+}
+
+pub(super) async fn list_page(State(app): State<App>, caller: Caller, Query(q): Query<RiskQuery>) -> Response {
+    let en = q.lang.as_deref() == Some("en");
+    match list_body(&app, &caller, &q, en).await {
+        Ok(body) => Html(layout(en, t(en, "风险清单", "Risk register"), &caller, "/risks", &body)).into_response(),
+        Err(p) => problem_page(en, &caller, "/risks", p),
+    }
+}
+
+async fn list_body(app: &App, caller: &Caller, q: &RiskQuery, en: bool) -> Result<String, Problem> {
+    let read = bw_app::guard::risk_permission(None);
+    if caller.user().is_none() || !caller.access.has(read) {
+        return Err(bw_core::access::Refusal::NoPermission(read).into());
+    }
+    let (reg, org) = (register(app).await?, app.org().await?);
+    let cal = bw_app::calendar::load(&app.store).await.map_err(Problem::internal)?;
+    let visible: Vec<&Risk> =
+        reg.risks.values().filter(|r| reaches(caller, &org, &r.scope_kind, &r.scope_code, read)).collect();
+    let mut counts = [[0usize; 5]; 5];
+    for r in &visible {
+        counts[usize::from(r.current.likelihood) - 1][usize::from(r.current.impact) - 1] += 1;
+    }
+    let heat: Vec<Value> = (1..=5u8)
+        .rev()
+        .map(|l| {
+            let cells: Vec<Value> = (1..=5u8)
+                .map(|i| {
+                    let level = reg.matrix.level(Rating { likelihood: l, impact: i });
+                    context! { impact => i, level => level.id(), level_name => level_name(en, level), count => counts[usize::from(l) - 1][usize::from(i) - 1] }
+                })
+                .collect();
+            context! { likelihood => l, cells => cells }
+        })
+        .collect();
+    let want_level = q.level.as_deref().and_then(Level::parse);
+    let cell = q.l.zip(q.i).filter(|(l, i)| (1..=5).contains(l) && (1..=5).contains(i));
+    let mut shown: Vec<&Risk> = visible
+        .into_iter()
+        .filter(|r| want_level.is_none_or(|l| r.level == l))
+        .filter(|r| cell.is_none_or(|(l, i)| r.current.likelihood == l && r.current.impact == i))
+        .collect();
+    shown.sort_by(|a, b| b.level.cmp(&a.level).then(reg.review_due(a, &cal).cmp(&reg.review_due(b, &cal))));
+    let filter = match (cell, want_level) {
+        (Some((l, i)), _) => Some(format!("{} {l} × {} {i}", t(en, "可能性", "likelihood"), t(en, "影响", "impact"))),
+        (None, Some(l)) => Some(level_name(en, l).to_string()),
+        _ => None,
+    };
+    let add = bw_app::guard::risk_permission(Some(&Action::Review { id: 0, note: String::new(), on: today() }));
+    let may_add = caller.access.has(add);
+    let scopes: Vec<Value> = if may_add {
+        let mut nodes: Vec<(String, String, String)> = org
+            .nodes()
+            .filter(|n| caller.check(&org, add, &n.code).is_ok())
+            .map(|n| {
+                let path = org.ancestors(&n.code);
+                let key = path.iter().rev().map(|a| a.code.as_str()).collect::<Vec<_>>().join("/");
+                let kind = match n.kind {
+                    bw_core::org::OrgKind::Region => "region",
+                    bw_core::org::OrgKind::Department => "department",
+                    _ => "unit",
+                };
+                let indent = "　".repeat(path.len().saturating_sub(1));
+                (key, format!("{kind}:{}", n.code), format!("{indent}{}（{}）", n.name, n.code))
+            })
+            .collect();
+        nodes.sort();
+        nodes.into_iter().map(|(_, value, label)| context! { value => value, label => label }).collect()
+    } else {
+        Vec::new()
+    };
+    let lang = if en { "?lang=en" } else { "" };
+    Ok(crate::templates::render(
+        "risks.html",
+        context! {
+            w => words(en),
+            lang => lang,
+            amp_lang => if en { "&lang=en" } else { "" },
+            done => q.done.as_deref(),
+            error => q.error.as_deref(),
+            heat => heat,
+            filter => filter,
+            risks => shown.iter().map(|r| row(en, &org, &reg, &cal, r)).collect::<Vec<_>>(),
+            may_add => may_add,
+            csrf => caller.csrf().to_string(),
+            scopes => scopes,
+            categories => Category::ALL.iter().map(|c| context! { id => c.id(), name => if en { c.id() } else { c.zh() } }).collect::<Vec<_>>(),
+        },
+    ))
+}
+
+#[derive(serde::Deserialize, Default)]
+pub(super) struct RiskForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    op: String,
+    #[serde(default)]
+    title: String,
+    #[serde(default)]
+    category: String,
+    #[serde(default)]
+    scope: String,
+    #[serde(default)]
+    owner: String,
+    #[serde(default)]
+    cause: String,
+    #[serde(default)]
+    event: String,
+    #[serde(default)]
+    consequence: String,
+    #[serde(default)]
+    likelihood: u8,
+    #[serde(default)]
+    impact: u8,
+    #[serde(default)]
+    text: String,
+    #[serde(default)]
+    treatment: String,
+    #[serde(default)]
+    what: String,
+    #[serde(default)]
+    who: String,
+    #[serde(default)]
+    due: String,
+}
+
+fn back(path: &str, en: bool, outcome: Result<String, String>) -> Response {
+    let lang = if en { "&lang=en" } else { "" };
+    match outcome {
+        Ok(done) => Redirect::to(&format!("{path}?done={}{lang}", urlencode(&done))).into_response(),
+        Err(e) => Redirect::to(&format!("{path}?error={}{lang}", urlencode(&e))).into_response(),
+    }
+}
+
+/// Takes `action` for the caller when it holds the action's permission on the scope.
+async fn take(app: &App, caller: &Caller, en: bool, kind: &str, code: &str, action: Action) -> Result<i64, String> {
+    let org = app.org().await.map_err(|p| p.detail)?;
+    let p = bw_app::guard::risk_permission(Some(&action));
+    if !reaches(caller, &org, kind, code, p) {
+        let r = bw_core::access::Refusal::OutOfScope(p, code.to_string());
+        return Err(if en { r.to_string() } else { r.zh() });
+    }
+    let ctx = caller.ctx(None).map_err(|p| p.detail)?;
+    let store = app.store.clone();
+    // The journal's write closure is not Send: the write runs on the writers' thread.
+    let done = crate::api::off_thread(move |rt| rt.block_on(bw_app::risk::take(&store, &ctx, action)));
+    done.await.map_err(|p| p.detail)?.map_err(|e| refused(en, &e))
+}
+
+pub(super) async fn add(
+    State(app): State<App>,
+    caller: Caller,
+    Query(q): Query<RiskQuery>,
+    Form(f): Form<RiskForm>,
+) -> Response {
+    let en = q.lang.as_deref() == Some("en");
+    if let Some(r) = form_csrf(&caller, &f.csrf, "/risks") {
+        return r;
+    }
+    let outcome = async {
+        let category =
+            Category::parse(&f.category).ok_or_else(|| t(en, "请选择风险类别。", "Choose a category.").to_string())?;
+        let (kind, code) =
+            f.scope.split_once(':').ok_or_else(|| t(en, "请选择风险对象。", "Choose the scope.").to_string())?;
+        let rating = Rating::new(f.likelihood, f.impact).map_err(|e| if en { e.to_string() } else { e.zh() })?;
+        let action = Action::Add {
+            title: f.title.trim().to_string(),
+            category,
+            scope_kind: kind.to_string(),
+            scope_code: code.to_string(),
+            owner: f.owner.trim().to_string(),
+            cause: f.cause.trim().to_string(),
+            event: f.event.trim().to_string(),
+            consequence: f.consequence.trim().to_string(),
+            inherent: rating,
+            current: rating,
+            residual: rating,
+            on: today(),
+        };
+        let id = take(&app, &caller, en, kind, code, action).await?;
+        Ok::<i64, String>(id)
+    }
+    .await;
+    match outcome {
+        Ok(id) => back(&format!("/risks/{id}"), en, Ok(t(en, "风险已登记。", "Risk added.").to_string())),
+        Err(e) => back("/risks", en, Err(e)),
+    }
+}
+
+pub(super) async fn risk_page(
+    State(app): State<App>,
+    caller: Caller,
+    Path(id): Path<i64>,
+    Query(q): Query<RiskQuery>,
+) -> Response {
+    let en = q.lang.as_deref() == Some("en");
+    let here = format!("/risks/{id}");
+    match risk_body(&app, &caller, id, &q, en).await {
+        Ok(body) => Html(layout(en, t(en, "风险", "Risk"), &caller, &here, &body)).into_response(),
+        Err(p) => problem_page(en, &caller, &here, p),
+    }
+}
+
+async fn risk_body(app: &App, caller: &Caller, id: i64, q: &RiskQuery, en: bool) -> Result<String, Problem> {
+    let read = bw_app::guard::risk_permission(None);
+    if caller.user().is_none() || !caller.access.has(read) {
+        return Err(bw_core::access::Refusal::NoPermission(read).into());
+    }
+    let (reg, org) = (register(app).await?, app.org().await?);
+    let cal = bw_app::calendar::load(&app.store).await.map_err(Problem::internal)?;
+    let Some(r) = reg.risks.get(&id).filter(|r| reaches(caller, &org, &r.scope_kind, &r.scope_code, read)) else {
+        return Err(bw_core::access::Refusal::OutOfScope(read, format!("risk {id}")).into());
+    };
+    let on = today();
+    let mut forms = Vec::new();
+    let sample = |op: &str| match op {
+        "accept" => Action::Accept { id, approver: String::new(), until: on, on },
+        _ => Action::Review { id, note: String::new(), on },
+    };
+    if reaches(caller, &org, &r.scope_kind, &r.scope_code, bw_app::guard::risk_permission(Some(&sample("review")))) {
+        forms.extend(["assess", "treat", "review"]);
+    }
+    if r.treatment == Some(Treatment::Accept)
+        && r.owner != caller.access.user
+        && reaches(caller, &org, &r.scope_kind, &r.scope_code, bw_app::guard::risk_permission(Some(&sample("accept"))))
+    {
+        forms.push("accept");
+    }
+    let rating = |x: Rating| format!("{}×{}", x.likelihood, x.impact);
+    let overdue = reg.overdue_workdays(r, &cal, on);
+    let doc = context! {
+        id => r.id,
+        title => r.title.as_str(),
+        level => r.level.id(),
+        level_name => level_name(en, r.level),
+        category => if en { r.category.id() } else { r.category.zh() },
+        scope => scope_label(&org, &r.scope_kind, &r.scope_code),
+        owner => r.owner.as_str(),
+        cause => r.cause.as_str(),
+        event => r.event.as_str(),
+        consequence => r.consequence.as_str(),
+        inherent => rating(r.inherent),
+        current => rating(r.current),
+        residual => rating(r.residual),
+        l => r.current.likelihood,
+        i => r.current.impact,
+        treatment => r.treatment.map(|t| if en { t.id() } else { t.zh() }).unwrap_or("—"),
+        responses => r.responses.iter().map(|x| context! { what => x.what.as_str(), owner => x.owner.as_str(), due => x.due.to_string() }).collect::<Vec<_>>(),
+        acceptance => r.acceptance.as_ref().map(|a| format!("{} · {} {}", a.approver, t(en, "至", "until"), a.until)).unwrap_or_else(|| "—".into()),
+        review_due => reg.review_due(r, &cal).to_string(),
+        overdue => (overdue > 0).then_some(overdue),
+        history => r.history.iter().map(|e| context! { on => e.on.to_string(), what => e.what.as_str(), idx => e.idx }).collect::<Vec<_>>(),
+    };
+    Ok(crate::templates::render(
+        "risk.html",
+        context! {
+            w => words(en),
+            lang => if en { "?lang=en" } else { "" },
+            done => q.done.as_deref(),
+            error => q.error.as_deref(),
+            r => doc,
+            forms => forms,
+            csrf => caller.csrf().to_string(),
+            treatments => Treatment::ALL.iter().map(|x| context! { id => x.id(), name => if en { x.id() } else { x.zh() } }).collect::<Vec<_>>(),
+        },
+    ))
+}
+
+pub(super) async fn act(
+    State(app): State<App>,
+    caller: Caller,
+    Path(id): Path<i64>,
+    Query(q): Query<RiskQuery>,
+    Form(f): Form<RiskForm>,
+) -> Response {
+    let en = q.lang.as_deref() == Some("en");
+    let here = format!("/risks/{id}");
+    if let Some(r) = form_csrf(&caller, &f.csrf, &here) {
+        return r;
+    }
+    let outcome = async {
+        let reg = register(&app).await.map_err(|p| p.detail)?;
+        let r = reg.risks.get(&id).ok_or_else(|| bw_core::risk::RiskError::Unknown(id).zh())?;
+        let on = today();
+        let date = |s: &str| Date::parse(s).map_err(|_| t(en, "请填写有效日期。", "Give a valid date.").to_string());
+        let (action, done) = match f.op.as_str() {
+            "assess" => {
+                let current =
+                    Rating::new(f.likelihood, f.impact).map_err(|e| if en { e.to_string() } else { e.zh() })?;
+                (
+                    Action::Assess { id, current, residual: None, evidence: f.text.trim().to_string(), on },
+                    t(en, "已重新评估。", "Assessed."),
+                )
+            }
+            "treat" => {
+                let treatment = Treatment::parse(&f.treatment)
+                    .ok_or_else(|| t(en, "请选择应对策略。", "Choose a treatment.").to_string())?;
+                let responses = if f.what.trim().is_empty() {
+                    Vec::new()
+                } else {
+                    vec![bw_core::risk::Response {
+                        what: f.what.trim().to_string(),
+                        owner: f.who.trim().to_string(),
+                        due: date(&f.due)?,
+                    }]
+                };
+                (Action::Treat { id, treatment, responses, on }, t(en, "应对策略已确定。", "Treatment set."))
+            }
+            "accept" => (
+                Action::Accept { id, approver: caller.access.user.clone(), until: date(&f.due)?, on },
+                t(en, "已审批接受该风险。", "Acceptance approved."),
+            ),
+            "review" => {
+                (Action::Review { id, note: f.text.trim().to_string(), on }, t(en, "复核已记录。", "Review recorded."))
+            }
+            _ => return Err(t(en, "未知的操作。", "Unknown action.").to_string()),
+        };
+        take(&app, &caller, en, &r.scope_kind.clone(), &r.scope_code.clone(), action).await?;
+        Ok::<String, String>(done.to_string())
+    }
+    .await;
+    back(&here, en, outcome)
+}
