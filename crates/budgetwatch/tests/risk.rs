@@ -105,3 +105,59 @@ fn the_register_is_journaled_relevelled_and_rebuilt_by_verify() {
     assert_eq!(v.status.code(), Some(1), "{}", stdout(&v));
     assert!(stdout(&v).contains("risk_register"), "{}", stdout(&v));
 }
+
+#[test]
+fn a_check_raises_a_risks_likelihood_when_its_scope_has_open_red_warnings() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = dir.path().join("kri.db");
+    assert!(bw(&db, &["init"]).status.success());
+    let o = bw(
+        &db,
+        &[
+            "risk",
+            "add",
+            "--title",
+            "区域债务风险",
+            "--category",
+            "external",
+            "--scope",
+            "region:990100",
+            "--owner",
+            "张三",
+            "--event",
+            "偿债压力上升",
+            "--inherent",
+            "2,3",
+        ],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let id = stdout(&o).trim().trim_start_matches("risk ").trim_end_matches(": added").to_string();
+    // A red warning on the region awaiting its rectification (written straight into the
+    // table, as a warning someone acted on: no check withdraws it).
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    rt.block_on(async {
+        let store = bw_store::Store::open(db.to_str().expect("path"), false).await.expect("open");
+        bw_store::sqlx::query(
+            "INSERT INTO warnings (id, wkey, year, rule, level, unit_code, indicator_code, region_code, revenue_code, period, \
+             vouchers, evidence, raised_on, explain_by, plan_by, state, journal_idx) \
+             VALUES (9999, 'k', 2026, 'revenue_shortfall', 'red', NULL, NULL, '990100', NULL, '2026-06', '[]', '{}', \
+             '2026-06-30', '2026-07-07', '2026-07-14', 'rectification_required', 0)",
+        )
+        .execute(store.pool())
+        .await
+        .expect("insert");
+    });
+    let check = bw(&db, &["check", "--as-of", "2026-06-30", "--format", "json"]);
+    assert!(check.status.success(), "{}", stderr(&check));
+    let shown: serde_json::Value =
+        serde_json::from_str(&stdout(&bw(&db, &["risk", "show", &id, "--format", "json"]))).expect("json");
+    assert_eq!(shown["current"], serde_json::json!({"likelihood": 4, "impact": 3}), "{shown}");
+    assert_eq!(shown["level"], "high");
+    let last = shown["history"].as_array().and_then(|h| h.last()).expect("history");
+    assert!(last["what"].as_str().unwrap_or("").contains("红色预警 1 条"), "{last}");
+    // Raised once: the next check finds the likelihood already there.
+    assert!(bw(&db, &["check", "--as-of", "2026-06-30"]).status.success());
+    let again: serde_json::Value =
+        serde_json::from_str(&stdout(&bw(&db, &["risk", "show", &id, "--format", "json"]))).expect("json");
+    assert_eq!(again["history"].as_array().map(Vec::len), shown["history"].as_array().map(Vec::len));
+}

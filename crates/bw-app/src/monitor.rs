@@ -641,6 +641,8 @@ pub struct CheckReport {
     pub tasks: usize,
     /// Emergency cases opened.
     pub emergencies: usize,
+    /// Risks of the register whose current likelihood the key risk indicators raised.
+    pub risks_rerated: usize,
 }
 
 /// A stored warning as `check` compares and escalates it.
@@ -1165,7 +1167,12 @@ pub async fn evaluate_as_of(store: &Store, as_of: Date) -> Result<Vec<Finding>, 
 /// Evaluates every rule as of `as_of`, records the findings, escalates overdue steps and
 /// opens the emergency cases the warnings call for; returns what changed.
 pub async fn check(store: &Store, ctx: &Ctx, as_of: Date) -> Result<CheckReport, ActionError> {
-    record(store, ctx, as_of).await
+    let mut report = record(store, ctx, as_of).await?;
+    report.risks_rerated = crate::risk::key_indicators(store, ctx, as_of).await.map_err(|e| match e {
+        crate::risk::TakeError::Action(a) => a,
+        crate::risk::TakeError::Refused(r) => ActionError::Invalid(format!("{r} ({})", r.code())),
+    })?;
+    Ok(report)
 }
 
 async fn record(store: &Store, ctx: &Ctx, as_of: Date) -> Result<CheckReport, ActionError> {

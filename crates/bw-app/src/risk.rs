@@ -89,3 +89,50 @@ pub async fn take(store: &Store, ctx: &Ctx, action: Action) -> Result<i64, TakeE
     .await?;
     Ok(idx)
 }
+
+/// The key risk indicators a check computes from the system's own figures, and the
+/// assessments they call for: the open warnings by level in each risk's scope (its unit, or
+/// the units under its department or region) raise its current likelihood
+/// (`bw_core::risk::warning_floor`), journaled as `risk.assess` with the counts as evidence.
+/// The number of risks re-rated.
+pub async fn key_indicators(store: &Store, ctx: &Ctx, as_of: bw_core::Date) -> Result<usize, TakeError> {
+    let reg = load(store).await?;
+    if reg.risks.is_empty() {
+        return Ok(0);
+    }
+    let org = crate::users::org_tree(store).await?;
+    let open: Vec<(Option<String>, Option<String>, String)> = bw_store::sqlx::query_as(
+        "SELECT unit_code, region_code, level FROM warnings \
+         WHERE year = $1 AND state NOT IN ('closed', 'dismissed', 'withdrawn', 'archived')",
+    )
+    .bind(as_of.year())
+    .fetch_all(store.pool())
+    .await
+    .map_err(ActionError::from)?;
+    let mut rerated = 0;
+    for risk in reg.risks.values() {
+        if !matches!(risk.scope_kind.as_str(), "region" | "department" | "unit") {
+            continue;
+        }
+        let (mut red, mut orange) = (0, 0);
+        for (unit, region, level) in &open {
+            let inside = match (unit, region) {
+                (Some(u), _) => org.ancestors(u).iter().any(|n| n.code == risk.scope_code),
+                (None, Some(r)) => r == &risk.scope_code,
+                (None, None) => false,
+            };
+            match (inside, level.as_str()) {
+                (true, "red") => red += 1,
+                (true, "orange") => orange += 1,
+                _ => {}
+            }
+        }
+        let Some(current) = bw_core::risk::raised(risk.current, bw_core::risk::warning_floor(red, orange)) else {
+            continue;
+        };
+        let evidence = format!("关键风险指标：截至 {as_of}，本范围未关闭的红色预警 {red} 条、橙色预警 {orange} 条");
+        take(store, ctx, Action::Assess { id: risk.id, current, residual: None, evidence, on: as_of }).await?;
+        rerated += 1;
+    }
+    Ok(rerated)
+}

@@ -540,6 +540,26 @@ impl Register {
     }
 }
 
+/// The likelihood the open warnings in a risk's scope imply at least (a key risk
+/// indicator): 4 with a red warning open, 3 with two orange ones, none otherwise. A check
+/// raises a risk's current likelihood to it; it never lowers one (that is a person's
+/// assessment).
+pub fn warning_floor(red: usize, orange: usize) -> Option<u8> {
+    if red >= 1 {
+        Some(4)
+    } else if orange >= 2 {
+        Some(3)
+    } else {
+        None
+    }
+}
+
+/// The assessment a key risk indicator calls for: the current rating with its likelihood
+/// raised to `floor`, when it is lower.
+pub fn raised(current: Rating, floor: Option<u8>) -> Option<Rating> {
+    floor.filter(|f| *f > current.likelihood).map(|f| Rating { likelihood: f.min(5), impact: current.impact })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -568,6 +588,15 @@ mod tests {
             idx,
         )
         .expect("add");
+    }
+
+    #[test]
+    fn open_warnings_raise_a_likelihood_and_never_lower_one() {
+        let r = Rating { likelihood: 2, impact: 3 };
+        assert_eq!(raised(r, warning_floor(1, 0)), Some(Rating { likelihood: 4, impact: 3 }));
+        assert_eq!(raised(r, warning_floor(0, 2)), Some(Rating { likelihood: 3, impact: 3 }));
+        assert_eq!(raised(r, warning_floor(0, 1)), None);
+        assert_eq!(raised(Rating { likelihood: 5, impact: 1 }, warning_floor(3, 0)), None, "never lowered");
     }
 
     #[test]
