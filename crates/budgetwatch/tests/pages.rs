@@ -340,10 +340,14 @@ fn drill_from_the_cockpit_to_a_voucher_and_act_on_a_warning() {
     );
     assert!(r.headers.contains("done="), "{}", r.headers);
     assert!(get(&bureau, "/budget/2031").body.contains("<ol class=stages>"));
-    // The risk register: the bureau's reviewer adds a risk on the page; the heat map counts
-    // it; treated by acceptance, the bureau head (not its owner) approves the acceptance.
+    // The risk register: the demo's scene put one risk of each category there; the bureau's
+    // reviewer adds one on the page; the heat map counts it; treated by acceptance, the bureau head (not its owner) approves the acceptance.
     let page = get(&bureau, "/risks").body;
     assert!(page.contains("风险清单") && page.contains("id=heat") && page.contains("id=add-risk"), "{page}");
+    assert!(
+        page.contains("地方政府债务集中到期") && page.contains("预算执行监控人员不足"),
+        "the scene's risks: {page}"
+    );
     let rcsrf = page.split("name=csrf value=\"").nth(1).and_then(|s| s.split('"').next()).expect("csrf").to_string();
     let body = format!(
         "csrf={rcsrf}&title={}&category=revenue&scope=region:990100&owner=bureau-reviewer&cause=&event={}&consequence=&likelihood=4&impact=3",
@@ -383,6 +387,11 @@ fn drill_from_the_cockpit_to_a_voucher_and_act_on_a_warning() {
     );
     assert!(r.headers.contains("done="), "{}", r.headers);
     assert!(get(&head, &risk_path).body.contains("bureau-head · 至 2099-12-31"));
+    // The register downloads as the reader may read it.
+    let csv = get(&bureau, "/risks/download/register.csv");
+    assert!(csv.status == 200 && csv.body.contains("土地出让收入下滑") && csv.body.contains("承受"), "{}", csv.body);
+    assert_eq!(get(&bureau, "/risks/download/register.xlsx").status, 200);
+    assert_eq!(get(&bureau, "/risks/download/other.csv").status, 404);
     // A refusal is told in Chinese: a review before the last is impossible, an empty
     // assessment is not.
     let r = request(

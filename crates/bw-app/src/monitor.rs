@@ -1168,10 +1168,7 @@ pub async fn evaluate_as_of(store: &Store, as_of: Date) -> Result<Vec<Finding>, 
 /// opens the emergency cases the warnings call for; returns what changed.
 pub async fn check(store: &Store, ctx: &Ctx, as_of: Date) -> Result<CheckReport, ActionError> {
     let mut report = record(store, ctx, as_of).await?;
-    report.risks_rerated = crate::risk::key_indicators(store, ctx, as_of).await.map_err(|e| match e {
-        crate::risk::TakeError::Action(a) => a,
-        crate::risk::TakeError::Refused(r) => ActionError::Invalid(format!("{r} ({})", r.code())),
-    })?;
+    report.risks_rerated = crate::risk::key_indicators(store, ctx, as_of).await?;
     Ok(report)
 }
 

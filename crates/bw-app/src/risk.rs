@@ -46,6 +46,15 @@ pub fn rows(reg: &Register, action: &Action, changed: &[i64]) -> Result<Vec<(i64
     Ok(out)
 }
 
+impl From<TakeError> for ActionError {
+    fn from(e: TakeError) -> ActionError {
+        match e {
+            TakeError::Action(a) => a,
+            TakeError::Refused(r) => ActionError::Invalid(format!("{r} ({})", r.code())),
+        }
+    }
+}
+
 /// Why an action on the register was not taken.
 #[derive(Debug, thiserror::Error)]
 pub enum TakeError {

@@ -3,7 +3,8 @@
 //! and evaluations of the year's projects (one self-evaluation 95 against a third party's
 //! 62, the source document's case), departments' satisfaction surveys, the ranking
 //! published, the rolling plan made, next year's cycle opened with the allocation proposal
-//! as drafts, and one unit's draft submitted for approval. Every step is an ordinary
+//! as drafts, one unit's draft submitted for approval, and a risk register of one risk in
+//! each category around the demo's unit, re-rated by the year's warnings. Every step is an ordinary
 //! journaled action; the figures follow from the project codes, so a scene is the same for
 //! the same data.
 
@@ -22,6 +23,9 @@ pub struct Scene {
     pub departments_ranked: usize,
     pub drafts: usize,
     pub submitted: Option<i64>,
+    /// Risks in the register, and how many the year's warnings re-rated.
+    pub risks: usize,
+    pub risks_rerated: usize,
     /// Journal entries the scene wrote, each an action of its own.
     pub entries: i64,
 }
@@ -107,8 +111,120 @@ pub async fn play(
         let by = Ctx { actor: format!("user:{submitter}"), ..ctx.clone() };
         scene.submitted = Some(crate::budget::submit(store, &by, next, unit, false).await?);
     }
+    (scene.risks, scene.risks_rerated) = risks(store, ctx, year, unit, approvers.first().map(|a| a.0)).await?;
     scene.entries = store.journal_size().await? - before;
     Ok(scene)
+}
+
+/// One risk of each category on the demo unit, its department and its region, treated (one
+/// accepted by an approver), then re-rated by the year's open warnings as a check would.
+async fn risks(
+    store: &Store,
+    ctx: &Ctx,
+    year: i32,
+    unit: &str,
+    approver: Option<&str>,
+) -> Result<(usize, usize), ActionError> {
+    use bw_core::risk::{Action, Category as C, Rating, Response, Treatment};
+    let org = crate::users::org_tree(store).await?;
+    let path: Vec<(String, bw_core::org::OrgKind)> =
+        org.ancestors(unit).iter().map(|n| (n.code.clone(), n.kind)).collect();
+    let of = |k: bw_core::org::OrgKind| path.iter().find(|(_, kind)| *kind == k).map(|(c, _)| c.clone());
+    let (Some(region), Some(department)) = (of(bw_core::org::OrgKind::Region), of(bw_core::org::OrgKind::Department))
+    else {
+        return Ok((0, 0));
+    };
+    let on = ctx.today;
+    let rating = |likelihood, impact| Rating { likelihood, impact };
+    let plan = [
+        (
+            C::Revenue,
+            "region",
+            region.clone(),
+            "土地出让收入不及预期",
+            "房地产市场下行",
+            "政府性基金收入完成低于进度",
+            "专项债还本付息和基建配套资金缺口",
+            rating(3, 4),
+            "国库科",
+        ),
+        (
+            C::Expenditure,
+            "unit",
+            unit.to_string(),
+            "项目支出进度滞后、资金沉淀",
+            "项目前期准备不足",
+            "年底突击支出或资金闲置",
+            "预算执行率和绩效评价下降",
+            rating(2, 3),
+            "单位财务科",
+        ),
+        (
+            C::External,
+            "region",
+            region,
+            "地方政府债务集中到期",
+            "前期专项债集中发行",
+            "偿债高峰与财力增长放缓叠加",
+            "债务率突破警戒线",
+            rating(2, 5),
+            "债务管理科",
+        ),
+        (
+            C::Internal,
+            "department",
+            department,
+            "预算执行监控人员不足",
+            "编制紧张",
+            "预警处理不及时",
+            "整改超期、问题重复发生",
+            rating(2, 2),
+            "预算科",
+        ),
+    ];
+    let mut ids = Vec::new();
+    for (category, kind, code, title, cause, event, consequence, r, owner) in plan {
+        let add = Action::Add {
+            title: title.into(),
+            category,
+            scope_kind: kind.into(),
+            scope_code: code,
+            owner: owner.into(),
+            cause: cause.into(),
+            event: event.into(),
+            consequence: consequence.into(),
+            inherent: r,
+            current: r,
+            residual: r,
+            on,
+        };
+        ids.push(crate::risk::take(store, ctx, add).await?);
+    }
+    let due = on.add_days(180);
+    let treat = |id, treatment, what: &str, owner: &str| Action::Treat {
+        id,
+        treatment,
+        responses: if what.is_empty() {
+            vec![]
+        } else {
+            vec![Response { what: what.into(), owner: owner.into(), due }]
+        },
+        on,
+    };
+    for action in [
+        treat(ids[0], Treatment::Reduce, "压减非刚性支出，盘活存量资金", "预算科"),
+        treat(ids[2], Treatment::Share, "通过再融资债券平滑偿债高峰", "债务管理科"),
+        treat(ids[3], Treatment::Accept, "", ""),
+    ] {
+        crate::risk::take(store, ctx, action).await?;
+    }
+    if let Some(approver) = approver {
+        let accept = Action::Accept { id: ids[3], approver: approver.into(), until: on.add_days(365), on };
+        crate::risk::take(store, ctx, accept).await?;
+    }
+    let end = bw_core::Date::from_ymd(year, 12, 31).ok_or_else(|| ActionError::Invalid(format!("no {year}-12-31")))?;
+    let rerated = crate::risk::key_indicators(store, ctx, end).await?;
+    Ok((ids.len(), rerated))
 }
 
 fn kpi(code: &str, name: &str, category: Category, direction: Direction, target: i64, weight: u32) -> Kpi {
@@ -119,11 +235,13 @@ fn kpi(code: &str, name: &str, category: Category, direction: Direction, target:
 pub fn summary(s: &Scene, year: i32) -> String {
     let submitted = s.submitted.map(|i| format!(", item {i} in review")).unwrap_or_default();
     format!(
-        "budget scene: {} projects evaluated for {year}, {} departments ranked and published, {} drafts for {} proposed{submitted} ({} journal entries)",
+        "budget scene: {} projects evaluated for {year}, {} departments ranked and published, {} drafts for {} proposed{submitted}, {} risks in the register ({} re-rated by the year's warnings) ({} journal entries)",
         s.projects_evaluated,
         s.departments_ranked,
         s.drafts,
         year + 1,
+        s.risks,
+        s.risks_rerated,
         s.entries
     )
 }

@@ -11,7 +11,10 @@ use bw_core::risk::{Action, Category, Level, Rating, Register, Risk, Treatment};
 use minijinja::{Value, context};
 
 pub(super) fn routes() -> Router<App> {
-    Router::new().route("/risks", get(list_page).post(add)).route("/risks/{id}", get(risk_page).post(act))
+    Router::new()
+        .route("/risks", get(list_page).post(add))
+        .route("/risks/{id}", get(risk_page).post(act))
+        .route("/risks/download/{file}", get(download))
 }
 
 #[derive(serde::Deserialize, Default)]
@@ -132,6 +135,7 @@ fn words(en: bool) -> Value {
         on => t(en, "日期", "Day"),
         what => t(en, "事项", "What"),
         entry => t(en, "日志序号", "Entry"),
+        download => t(en, "下载风险清单：", "Download the register:"),
     }
 }
 
@@ -217,6 +221,7 @@ async fn list_body(app: &App, caller: &Caller, q: &RiskQuery, en: bool) -> Resul
             filter => filter,
             risks => shown.iter().map(|r| row(en, &org, &reg, &cal, r)).collect::<Vec<_>>(),
             may_add => may_add,
+            may_export => caller.access.has(Permission::Export),
             csrf => caller.csrf().to_string(),
             scopes => scopes,
             categories => Category::ALL.iter().map(|c| context! { id => c.id(), name => if en { c.id() } else { c.zh() } }).collect::<Vec<_>>(),
@@ -456,4 +461,86 @@ pub(super) async fn act(
     }
     .await;
     back(&here, en, outcome)
+}
+
+/// The register the caller may read as a file: `/risks/download/register.xlsx` or `.csv`.
+pub(super) async fn download(
+    State(app): State<App>,
+    caller: Caller,
+    Path(file): Path<String>,
+    Query(q): Query<RiskQuery>,
+) -> Response {
+    let en = q.lang.as_deref() == Some("en");
+    let read = bw_app::guard::risk_permission(None);
+    if caller.user().is_none() || !caller.access.has(read) {
+        return Problem::from(bw_core::access::Refusal::NoPermission(read)).into_response();
+    }
+    if !caller.access.has(Permission::Export) {
+        return Problem::from(bw_core::access::Refusal::NoPermission(Permission::Export)).into_response();
+    }
+    let Some(("register", format)) = file.rsplit_once('.') else {
+        return StatusCode::NOT_FOUND.into_response();
+    };
+    let (reg, org) = match (register(&app).await, app.org().await) {
+        (Ok(r), Ok(o)) => (r, o),
+        (Err(p), _) | (_, Err(p)) => return p.into_response(),
+    };
+    let cal = match bw_app::calendar::load(&app.store).await {
+        Ok(c) => c,
+        Err(e) => return Problem::internal(e).into_response(),
+    };
+    use bw_app::table::{Cell, Table};
+    let cols = [
+        t(en, "编号", "Id"),
+        t(en, "风险名称", "Risk"),
+        t(en, "类别", "Category"),
+        t(en, "风险对象", "Scope"),
+        t(en, "责任人", "Owner"),
+        t(en, "原因", "Cause"),
+        t(en, "风险事件", "Event"),
+        t(en, "后果", "Consequence"),
+        t(en, "固有评级", "Inherent"),
+        t(en, "当前评级", "Current"),
+        t(en, "剩余评级", "Residual"),
+        t(en, "级别", "Level"),
+        t(en, "应对策略", "Treatment"),
+        t(en, "应对措施", "Responses"),
+        t(en, "风险接受", "Acceptance"),
+        t(en, "下次复核", "Next review"),
+        t(en, "逾期工作日", "Working days overdue"),
+    ];
+    let mut tb = Table::new(t(en, "风险清单", "Risk register"), &cols);
+    let rating = |x: Rating| format!("{}×{}", x.likelihood, x.impact);
+    let mut risks: Vec<&Risk> =
+        reg.risks.values().filter(|r| reaches(&caller, &org, &r.scope_kind, &r.scope_code, read)).collect();
+    risks.sort_by(|a, b| b.level.cmp(&a.level).then(a.id.cmp(&b.id)));
+    for r in risks {
+        let text = |v: &str| Cell::Text(v.to_string());
+        tb.rows.push(vec![
+            Cell::Int(r.id),
+            text(&r.title),
+            text(if en { r.category.id() } else { r.category.zh() }),
+            Cell::Text(scope_label(&org, &r.scope_kind, &r.scope_code)),
+            text(&r.owner),
+            text(&r.cause),
+            text(&r.event),
+            text(&r.consequence),
+            Cell::Text(rating(r.inherent)),
+            Cell::Text(rating(r.current)),
+            Cell::Text(rating(r.residual)),
+            text(level_name(en, r.level)),
+            text(r.treatment.map(|x| if en { x.id() } else { x.zh() }).unwrap_or("")),
+            Cell::Text(
+                r.responses
+                    .iter()
+                    .map(|x| format!("{}（{}，{}）", x.what, x.owner, x.due))
+                    .collect::<Vec<_>>()
+                    .join("；"),
+            ),
+            Cell::Text(r.acceptance.as_ref().map(|a| format!("{} {}", a.approver, a.until)).unwrap_or_default()),
+            Cell::Text(reg.review_due(r, &cal).to_string()),
+            Cell::Int(reg.overdue_workdays(r, &cal, today())),
+        ]);
+    }
+    crate::web::table_file(&tb, format, &format!("risks-{}", today()))
 }
