@@ -62,4 +62,5 @@ page unit-handler "/org/$(scope unit-handler)?year=2025"
 page audit-discipline /audit
 page bureau-head /budget/2026
 page bureau-head /performance/2025
+page bureau-head /risks
 page citizen /public/feedback

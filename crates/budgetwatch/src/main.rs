@@ -18,6 +18,7 @@ mod ledger_api;
 mod library_api;
 mod pages;
 mod push;
+mod risks_api;
 mod server;
 mod templates;
 mod text;

@@ -392,6 +392,36 @@ fn drill_from_the_cockpit_to_a_voucher_and_act_on_a_warning() {
     assert!(csv.status == 200 && csv.body.contains("土地出让收入下滑") && csv.body.contains("承受"), "{}", csv.body);
     assert_eq!(get(&bureau, "/risks/download/register.xlsx").status, 200);
     assert_eq!(get(&bureau, "/risks/download/other.csv").status, 404);
+    // The same register over the API, with the same rules.
+    let listed = get(&bureau, "/api/v1/risks").json();
+    let id: i64 = risk_path.trim_start_matches("/risks/").parse().expect("id");
+    assert!(
+        listed["risks"].as_array().is_some_and(|r| r.iter().any(|x| x["id"] == id && x["level"] == "high")),
+        "{listed}"
+    );
+    let json = ("Content-Type", "application/json");
+    let post = |cookie: &str, csrf: &str, body: &str| {
+        request(&addr, "POST", "/api/v1/risks/actions", &[("Cookie", cookie), ("X-CSRF-Token", csrf), json], body)
+    };
+    let r = post(&bureau, &rcsrf, &format!(r#"{{"op": "review", "id": {id}, "note": "季度复核"}}"#));
+    assert_eq!(r.status, 200, "{}", r.body);
+    let r = post(&bureau, &rcsrf, &format!(r#"{{"op": "accept", "id": {id}, "until": "2099-12-31"}}"#));
+    assert_eq!(r.status, 403, "the owner accepts nothing of their own: {}", r.body);
+    assert_eq!(r.json()["errors"][0]["code"], "risk_owner_cannot_accept", "{}", r.body);
+    let r = post(
+        &bureau,
+        &rcsrf,
+        r#"{"op": "assess", "id": 1, "current": {"likelihood": 9, "impact": 1}, "evidence": "x"}"#,
+    );
+    assert!(r.status == 403 || r.status == 422, "{}", r.body);
+    let r = post(
+        &bureau,
+        &rcsrf,
+        &format!(r#"{{"op": "assess", "id": {id}, "current": {{"likelihood": 9, "impact": 1}}, "evidence": "x"}}"#),
+    );
+    assert_eq!((r.status, r.json()["code"].clone()), (422, "invalid_value".into()), "{}", r.body);
+    let citizen_like = get("", "/api/v1/risks");
+    assert_eq!(citizen_like.status, 401);
     // A refusal is told in Chinese: a review before the last is impossible, an empty
     // assessment is not.
     let r = request(

@@ -349,6 +349,21 @@ impl RiskError {
         }
     }
 
+    /// The general refusal code (`crate::refusal::Code`, docs/API.md) an API answer carries;
+    /// `code` stays the precise one.
+    pub fn refusal(&self) -> crate::refusal::Code {
+        use crate::refusal::Code;
+        match self {
+            RiskError::Unknown(_) => Code::InvalidValue,
+            RiskError::Empty(_) | RiskError::NoResponse(_) => Code::MissingValue,
+            RiskError::NotAccepting(_) | RiskError::ReviewBefore(..) => Code::InvalidState,
+            RiskError::OwnerApproves(..) => Code::Forbidden,
+            RiskError::Rating(..) | RiskError::Matrix(_) | RiskError::Scope(_) | RiskError::Expiry(..) => {
+                Code::InvalidValue
+            }
+        }
+    }
+
     /// The refusal as a Chinese page tells it.
     pub fn zh(&self) -> String {
         match self {
@@ -505,8 +520,8 @@ impl Register {
                 Ok(vec![*id])
             }
             Action::Matrix { matrix } => {
-                if matrix.review_days.contains(&0) {
-                    return Err(RiskError::Matrix("review intervals are at least a day".into()));
+                if matrix.review_days.iter().any(|d| !(1..=3660).contains(d)) {
+                    return Err(RiskError::Matrix("review intervals are 1 to 3,660 days".into()));
                 }
                 self.matrix = matrix.clone();
                 for risk in self.risks.values_mut() {

@@ -285,6 +285,16 @@ impl Caller {
         bw_app::guard::may_step(&self.access, &path, &w.level, history, &actor, step).map_err(Problem::from)
     }
 
+    /// Whether the caller holds `p` on a scope named by its kind and code (a risk's): an
+    /// organisation node by the tree; a project or an indicator only with a grant over
+    /// everything. The one decision the risk pages and the risk API take.
+    pub(crate) fn reaches_scope(&self, org: &OrgTree, kind: &str, code: &str, p: Permission) -> bool {
+        match kind {
+            "region" | "department" | "unit" => self.check(org, p, code).is_ok(),
+            _ => self.access.scopes(p).contains(&Scope::All),
+        }
+    }
+
     /// The codes from `code` up to the root.
     fn path(org: &OrgTree, code: &str) -> Vec<String> {
         let p: Vec<String> = org.ancestors(code).iter().map(|n| n.code.clone()).collect();

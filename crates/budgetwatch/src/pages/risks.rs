@@ -6,7 +6,6 @@
 
 use super::*;
 use bw_app::risk::TakeError;
-use bw_core::access::Scope;
 use bw_core::risk::{Action, Category, Level, Rating, Register, Risk, Treatment};
 use minijinja::{Value, context};
 
@@ -27,13 +26,8 @@ pub(super) struct RiskQuery {
     i: Option<u8>,
 }
 
-/// Whether the caller holds `p` on the risk's scope: an organisation node by the tree; a
-/// project or an indicator only with a grant over everything.
 fn reaches(caller: &Caller, org: &bw_core::org::OrgTree, kind: &str, code: &str, p: Permission) -> bool {
-    match kind {
-        "region" | "department" | "unit" => caller.check(org, p, code).is_ok(),
-        _ => caller.access.scopes(p).contains(&Scope::All),
-    }
+    caller.reaches_scope(org, kind, code, p)
 }
 
 fn scope_label(org: &bw_core::org::OrgTree, kind: &str, code: &str) -> String {

@@ -1,0 +1,116 @@
+//! The risk register over the API: `GET /api/v1/risks`, `GET /api/v1/risks/{id}` and
+//! `POST /api/v1/risks/actions`, which takes one register action (docs/RISK.md) as the
+//! command line and the pages take it, with the same permission on the risk's scope.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use bw_app::risk::TakeError;
+use bw_core::risk::{Action, Register, Risk};
+use serde_json::json;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::api::{App, Caller, Problem, ProblemDoc, signed_in};
+
+pub fn documented() -> OpenApiRouter<App> {
+    OpenApiRouter::new().routes(routes!(list)).routes(routes!(one)).routes(routes!(take))
+}
+
+async fn register(app: &App) -> Result<Register, Problem> {
+    bw_app::risk::load(&app.store).await.map_err(Problem::internal)
+}
+
+/// A risk as the API shows it: the register's document, its next review and how many
+/// working days that is overdue.
+fn shown(reg: &Register, r: &Risk, cal: &bw_core::calendar::WorkCalendar) -> serde_json::Value {
+    let mut v = serde_json::to_value(r).unwrap_or_default();
+    v["review_due"] = reg.review_due(r, cal).to_string().into();
+    v["overdue_workdays"] = reg.overdue_workdays(r, cal, crate::clock::today()).into();
+    v
+}
+
+#[utoipa::path(get, path = "/api/v1/risks", tag = "risks", security((), ("token" = [])), responses((status = 200, description = "the risks the caller may read, highest level first, with the matrix", body = Object), (status = 401, description = "no or an unknown credential", body = ProblemDoc), (status = 403, description = "outside the caller's permissions", body = ProblemDoc)))]
+async fn list(State(app): State<App>, caller: Caller) -> Result<Json<serde_json::Value>, Problem> {
+    signed_in(&caller)?;
+    let read = bw_app::guard::risk_permission(None);
+    if !caller.access.has(read) {
+        return Err(bw_core::access::Refusal::NoPermission(read).into());
+    }
+    let (reg, org) = (register(&app).await?, app.org().await?);
+    let cal = bw_app::calendar::load(&app.store).await.map_err(Problem::internal)?;
+    let mut risks: Vec<&Risk> =
+        reg.risks.values().filter(|r| caller.reaches_scope(&org, &r.scope_kind, &r.scope_code, read)).collect();
+    risks.sort_by(|a, b| b.level.cmp(&a.level).then(a.id.cmp(&b.id)));
+    let items: Vec<serde_json::Value> = risks.into_iter().map(|r| shown(&reg, r, &cal)).collect();
+    Ok(Json(json!({ "matrix": reg.matrix, "risks": items })))
+}
+
+#[utoipa::path(get, path = "/api/v1/risks/{id}", tag = "risks", params(("id" = i64, Path, description = "risk id (the journal index of its addition)")), security((), ("token" = [])), responses((status = 200, description = "the risk with its history", body = Object), (status = 401, description = "no or an unknown credential", body = ProblemDoc), (status = 403, description = "outside the caller's permissions or scope (or no such risk)", body = ProblemDoc)))]
+async fn one(State(app): State<App>, caller: Caller, Path(id): Path<i64>) -> Result<Json<serde_json::Value>, Problem> {
+    signed_in(&caller)?;
+    let read = bw_app::guard::risk_permission(None);
+    let (reg, org) = (register(&app).await?, app.org().await?);
+    let cal = bw_app::calendar::load(&app.store).await.map_err(Problem::internal)?;
+    match reg.risks.get(&id).filter(|r| caller.reaches_scope(&org, &r.scope_kind, &r.scope_code, read)) {
+        Some(r) => Ok(Json(shown(&reg, r, &cal))),
+        None => Err(bw_core::access::Refusal::OutOfScope(read, format!("risk {id}")).into()),
+    }
+}
+
+#[utoipa::path(post, path = "/api/v1/risks/actions", tag = "risks", request_body(content = Object, description = "one action: {\"op\": \"add\" | \"assess\" | \"treat\" | \"accept\" | \"review\" | \"matrix\", …} as docs/RISK.md writes it, without `on` (today) and, for an acceptance, without `approver` (the caller)"), security((), ("token" = [])), responses((status = 200, description = "the action was journaled", body = Object), (status = 400, description = "a malformed action", body = ProblemDoc), (status = 401, description = "no or an unknown credential", body = ProblemDoc), (status = 403, description = "outside the caller's permissions or scope, or the owner accepting their own risk", body = ProblemDoc), (status = 422, description = "refused by the register's rules", body = ProblemDoc)))]
+async fn take(
+    State(app): State<App>,
+    caller: Caller,
+    Json(mut body): Json<serde_json::Value>,
+) -> Result<Json<serde_json::Value>, Problem> {
+    signed_in(&caller)?;
+    let today = crate::clock::today();
+    let Some(obj) = body.as_object_mut() else {
+        return Err(crate::api::field_problem("op", "the body is an object naming its op"));
+    };
+    obj.insert("on".into(), today.to_string().into());
+    if obj.get("op").and_then(|o| o.as_str()) == Some("accept") {
+        obj.insert("approver".into(), caller.access.user.clone().into());
+    }
+    let action: Action = serde_json::from_value(body).map_err(|e| crate::api::field_problem("op", &e.to_string()))?;
+    let p = bw_app::guard::risk_permission(Some(&action));
+    let org = app.org().await?;
+    let reg = register(&app).await?;
+    let scope = match &action {
+        Action::Add { scope_kind, scope_code, .. } => Some((scope_kind.clone(), scope_code.clone())),
+        Action::Matrix { .. } => None,
+        Action::Assess { id, .. }
+        | Action::Treat { id, .. }
+        | Action::Accept { id, .. }
+        | Action::Review { id, .. } => match reg.risks.get(id) {
+            Some(r) => Some((r.scope_kind.clone(), r.scope_code.clone())),
+            None => return Err(bw_core::access::Refusal::OutOfScope(p, format!("risk {id}")).into()),
+        },
+    };
+    let allowed = match &scope {
+        Some((kind, code)) => caller.reaches_scope(&org, kind, code, p),
+        None => caller.access.scopes(p).contains(&bw_core::access::Scope::All),
+    };
+    if !allowed {
+        let what = scope.map(|(_, c)| c).unwrap_or_else(|| "the whole organisation".into());
+        return Err(bw_core::access::Refusal::OutOfScope(p, what).into());
+    }
+    let ctx = caller.ctx(Some(action.name().to_string()))?;
+    let (store, op) = (app.store.clone(), action.name());
+    // The journal's write closure is not Send: the write runs on the writers' thread.
+    let done = crate::api::off_thread(move |rt| rt.block_on(bw_app::risk::take(&store, &ctx, action))).await?;
+    match done {
+        Ok(idx) => Ok(Json(json!({ "idx": idx, "action": op }))),
+        Err(TakeError::Refused(e)) => {
+            let code = e.refusal();
+            let status = StatusCode::from_u16(code.status()).unwrap_or(StatusCode::UNPROCESSABLE_ENTITY);
+            let mut problem = Problem::new(status, "refused", e.to_string());
+            problem.code = Some(code);
+            problem.zh = Some(e.zh());
+            problem.errors.push(json!({ "field": "risk", "code": e.code(), "message": e.to_string() }));
+            Err(problem)
+        }
+        Err(TakeError::Action(e)) => Err(Problem::internal(e)),
+    }
+}
