@@ -422,6 +422,25 @@ fn drill_from_the_cockpit_to_a_voucher_and_act_on_a_warning() {
     assert_eq!((r.status, r.json()["code"].clone()), (422, "invalid_value".into()), "{}", r.body);
     let citizen_like = get("", "/api/v1/risks");
     assert_eq!(citizen_like.status, 401);
+    // Monte Carlo on the page: the example scenario runs; a broken one is told in Chinese.
+    let page = get(&bureau, "/simulation").body;
+    assert!(page.contains("id=scenario") && page.contains("基建投资扩张情景"), "{page}");
+    let example = include_str!("../../../examples/scenario.toml");
+    let body = format!("csrf={rcsrf}&paths=500&scenario={}", common::urlencode(example));
+    let r = request(&addr, "POST", "/simulation", &[("Cookie", bureau.as_str()), form], &body);
+    assert!(
+        r.status == 200
+            && r.body.contains("class=\"chart fan\"")
+            && r.body.contains("id=bands")
+            && r.body.contains("class=\"chart tornado\"")
+            && r.body.contains("东湖市")
+            && r.body.contains("财力增长率"),
+        "{}",
+        r.body
+    );
+    let body = format!("csrf={rcsrf}&paths=500&scenario={}", common::urlencode("years = [2026"));
+    let r = request(&addr, "POST", "/simulation", &[("Cookie", bureau.as_str()), form], &body);
+    assert!(r.body.contains("情景文件有误") && r.body.contains("years = [2026"), "the text is kept: {}", r.body);
     // A refusal is told in Chinese: a review before the last is impossible, an empty
     // assessment is not.
     let r = request(

@@ -33,6 +33,7 @@ mod import;
 mod inbox;
 pub(crate) mod portal;
 mod risks;
+mod simulation;
 mod warning;
 
 /// Every page's routes.
@@ -48,6 +49,7 @@ pub fn routes() -> Router<App> {
         .merge(audit::routes())
         .merge(budget::routes())
         .merge(risks::routes())
+        .merge(simulation::routes())
 }
 
 /// Year and month of the figures, and the language.
