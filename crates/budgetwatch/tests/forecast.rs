@@ -129,3 +129,32 @@ fn simulate_runs_a_scenario_file_the_same_on_any_number_of_threads() {
         stderr(&o)
     );
 }
+
+#[test]
+fn a_recorded_run_is_journaled_and_run_again_by_verify() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = dir.path().join("sim.db");
+    assert!(bw(&db, &["init"]).status.success());
+    let example = concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples/scenario.toml");
+    let o = bw(&db, &["simulate", "run", example, "--paths", "300", "--record", "--format", "json"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("json");
+    assert!(v["id"].is_i64(), "{v}");
+    let plain = bw(&db, &["simulate", "run", example, "--paths", "300", "--format", "json"]);
+    let p: serde_json::Value = serde_json::from_slice(&plain.stdout).expect("json");
+    assert_eq!(p["result_sha256"], v["result_sha256"], "the same scenario and seed give the same result");
+    let ok = bw(&db, &["verify"]);
+    assert!(ok.status.success(), "{}{}", stdout(&ok), stderr(&ok));
+    // A digest changed in the table is named.
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    rt.block_on(async {
+        let store = bw_store::Store::open(db.to_str().expect("path"), false).await.expect("open");
+        bw_store::sqlx::query("UPDATE simulations SET result_sha256 = 'x'")
+            .execute(store.pool())
+            .await
+            .expect("update");
+    });
+    let bad = bw(&db, &["verify"]);
+    assert_eq!(bad.status.code(), Some(1), "{}", stdout(&bad));
+    assert!(stdout(&bad).contains("simulations"), "{}", stdout(&bad));
+}

@@ -428,13 +428,17 @@ fn drill_from_the_cockpit_to_a_voucher_and_act_on_a_warning() {
     let example = include_str!("../../../examples/scenario.toml");
     let body = format!("csrf={rcsrf}&paths=500&scenario={}", common::urlencode(example));
     let r = request(&addr, "POST", "/simulation", &[("Cookie", bureau.as_str()), form], &body);
+    let location = r.headers.lines().find_map(|l| l.strip_prefix("location: ")).unwrap_or("").to_string();
+    assert!(r.status == 303 && location.starts_with("/simulation/"), "the run is kept: {}", r.headers);
+    let r = get(&bureau, &location);
     assert!(
         r.status == 200
             && r.body.contains("class=\"chart fan\"")
             && r.body.contains("id=bands")
             && r.body.contains("class=\"chart tornado\"")
             && r.body.contains("东湖市")
-            && r.body.contains("财力增长率"),
+            && r.body.contains("财力增长率")
+            && r.body.contains(&format!("href=\"{location}\"")),
         "{}",
         r.body
     );

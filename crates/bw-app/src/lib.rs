@@ -30,6 +30,7 @@ pub mod report;
 pub mod risk;
 pub mod scene;
 pub mod settings;
+pub mod simulation;
 pub mod source;
 pub mod table;
 pub mod template;

@@ -907,6 +907,25 @@ impl Model {
                 let (user, url) = (d["user"].as_str().ok_or("no user")?, d["url"].as_str().ok_or("no url")?);
                 self.put("webhooks", ix.clone(), vec![ix, user.to_string(), url.to_string(), NULL.into()]);
             }
+            "simulation.run" => {
+                let (run, _): (crate::simulation::Run, String) = typed(raw)?;
+                // The result follows from the scenario alone: it is run again.
+                let out = bw_forecast::simulate::run(&run.scenario, 2).map_err(|e| format!("simulation.run: {e}"))?;
+                let got = crate::simulation::result_sha256(&out);
+                if got != run.result_sha256 {
+                    return Err(format!(
+                        "simulation.run: the scenario gives result {got}, the entry says {}",
+                        run.result_sha256
+                    ));
+                }
+                let doc = serde_json::to_string(&run.scenario).map_err(|e| e.to_string())?;
+                let by = e.actor.clone();
+                self.put(
+                    "simulations",
+                    ix.clone(),
+                    vec![ix.clone(), run.scenario.name.clone(), doc, run.scenario_sha256, run.result_sha256, by, ix],
+                );
+            }
             a if a.starts_with("risk.") => {
                 let (act, _): (bw_core::risk::Action, String) = typed(raw)?;
                 if act.name() != a {
@@ -1501,6 +1520,11 @@ const PROJECTIONS: &[(&str, &str, &[&str])] = &[
         "documents",
         "SELECT CAST(id AS TEXT), id, kind, subject, name, media_type, size, sha256 FROM documents",
         &["id", "kind", "subject", "name", "media_type", "size", "sha256"],
+    ),
+    (
+        "simulations",
+        "SELECT CAST(id AS TEXT), id, name, scenario, scenario_sha256, result_sha256, run_by, journal_idx FROM simulations",
+        &["id", "name", "scenario", "scenario_sha256", "result_sha256", "run_by", "journal_idx"],
     ),
     (
         "risk_register",

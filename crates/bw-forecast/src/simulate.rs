@@ -52,14 +52,14 @@ pub enum Dist {
     },
 }
 
-#[derive(Clone, Debug, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, serde::Deserialize, serde::Serialize)]
 pub struct Driver {
     pub name: String,
     #[serde(flatten)]
     pub dist: Dist,
 }
 
-#[derive(Clone, Debug, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, serde::Deserialize, serde::Serialize)]
 pub struct Region {
     pub code: String,
     #[serde(default)]
@@ -78,7 +78,7 @@ pub struct Region {
 }
 
 /// A scenario as its TOML file writes it.
-#[derive(Clone, Debug, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, serde::Deserialize, serde::Serialize)]
 pub struct Scenario {
     #[serde(default)]
     pub name: String,

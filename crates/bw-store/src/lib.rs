@@ -77,6 +77,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (36, "signed publications", include_str!("publications.sql")),
     (37, "feedback moderation", include_str!("feedback_moderation.sql")),
     (38, "risk register", include_str!("risks.sql")),
+    (39, "simulation runs", include_str!("simulations.sql")),
 ];
 
 #[derive(Clone)]

@@ -84,6 +84,10 @@ pub(super) enum SimulateCommand {
         /// Threads (default: the machine's cores); the result does not depend on it.
         #[arg(long)]
         threads: Option<usize>,
+        /// Keep the run in the journal (`simulation.run`: the scenario, its digests), which
+        /// `verify` re-runs.
+        #[arg(long)]
+        record: bool,
         /// text or json
         #[arg(long, default_value = "text")]
         format: String,
@@ -123,10 +127,10 @@ fn read_scenario(path: &Path) -> Result<(bw_forecast::simulate::Scenario, String
     Ok((scenario, bw_ledger::hex(&bw_ledger::sha256(&bytes))))
 }
 
-pub(super) fn simulate(command: SimulateCommand) -> Result<ExitCode> {
+pub(super) async fn simulate(g: &Global, command: SimulateCommand) -> Result<ExitCode> {
     use bw_forecast::{simulate, sobol};
     match command {
-        SimulateCommand::Run { scenario, paths, seed, threads, format } => {
+        SimulateCommand::Run { scenario, paths, seed, threads, record, format } => {
             let (mut s, sha) = read_scenario(&scenario)?;
             if let Some(p) = paths {
                 s.paths = p;
@@ -135,13 +139,21 @@ pub(super) fn simulate(command: SimulateCommand) -> Result<ExitCode> {
                 s.seed = seed;
             }
             let threads = threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, usize::from));
-            let out = simulate::run(&s, threads).with_context(|| scenario.display().to_string())?;
-            let result = serde_json::to_string(&out)?;
-            let digest = bw_ledger::hex(&bw_ledger::sha256(result.as_bytes()));
+            let (out, id) = if record {
+                let store = open_for_write(g).await?;
+                let (id, out) = bw_app::simulation::record(&store, &ctx(g)?, s, &sha, threads).await?;
+                (out, Some(id))
+            } else {
+                (simulate::run(&s, threads).with_context(|| scenario.display().to_string())?, None)
+            };
+            let digest = bw_app::simulation::result_sha256(&out);
             if format == "json" {
                 let mut v = serde_json::to_value(&out)?;
                 v["scenario_sha256"] = sha.into();
                 v["result_sha256"] = digest.into();
+                if let Some(id) = id {
+                    v["id"] = id.into();
+                }
                 println!("{}", serde_json::to_string_pretty(&v)?);
             } else {
                 println!("{} · {} paths · seed {} · scenario SHA-256 {sha}", out.name, out.paths, out.seed);
@@ -158,6 +170,9 @@ pub(super) fn simulate(command: SimulateCommand) -> Result<ExitCode> {
                     );
                 }
                 println!("result SHA-256 {digest}");
+                if let Some(id) = id {
+                    println!("kept in the journal as simulation {id}");
+                }
             }
             Ok(ExitCode::SUCCESS)
         }

@@ -527,7 +527,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
         | Command::Emergency { .. }) => return monitor::dispatch(&g, c).await,
         c @ Command::Audit { .. } => return audit::dispatch(&g, c).await,
         Command::Forecast { command } => return forecast::dispatch(command),
-        Command::Simulate { command } => return forecast::simulate(command),
+        Command::Simulate { command } => return forecast::simulate(&g, command).await,
         Command::Risk { command } => return risk::dispatch(&g, command).await,
         Command::Init { crypto } => {
             let suite = match crypto.as_deref() {

@@ -5,10 +5,11 @@
 
 use super::*;
 use bw_forecast::simulate::{self, Outcome, Scenario, Sensitivity};
+
 use minijinja::{Value, context};
 
 pub(super) fn routes() -> Router<App> {
-    Router::new().route("/simulation", get(page).post(run))
+    Router::new().route("/simulation", get(page).post(run)).route("/simulation/{id}", get(stored))
 }
 
 /// The scenario the form starts from.
@@ -45,7 +46,11 @@ fn words(en: bool) -> Value {
         scenario_form => t(en, "情景（TOML）", "Scenario (TOML)"),
         toml => t(en, "情景文件内容", "The scenario file"),
         paths_label => t(en, "路径数（不超过 50000）", "Paths (at most 50,000)"),
-        run => t(en, "运行模拟", "Run"),
+        run => t(en, "运行模拟并记入日志", "Run and keep in the journal"),
+        runs => t(en, "已记入日志的模拟", "Runs kept in the journal"),
+        name => t(en, "情景", "Scenario"),
+        by => t(en, "运行人", "Run by"),
+        paths_col => t(en, "路径数", "Paths"),
     }
 }
 
@@ -169,6 +174,7 @@ fn render(
     paths: &str,
     result: Option<(Value, String, String)>,
     error: Option<String>,
+    runs: &[bw_app::simulation::Stored],
 ) -> String {
     let (result, fan, tornado) = match result {
         Some((r, f, t)) => (Some(r), Value::from_safe_string(f), Value::from_safe_string(t)),
@@ -186,20 +192,28 @@ fn render(
             fan => fan,
             tornado => tornado,
             error => error,
+            runs => runs.iter().map(|r| context! { id => r.id, name => r.name.as_str(), by => r.run_by.trim_start_matches("user:"), paths => r.scenario.paths, seed => r.scenario.seed, sha => r.result_sha256.get(..12).unwrap_or("") }).collect::<Vec<_>>(),
         },
     )
 }
 
-pub(super) async fn page(caller: Caller, Query(q): Query<LangQuery>) -> Response {
+pub(super) async fn page(State(app): State<App>, caller: Caller, Query(q): Query<LangQuery>) -> Response {
     let en = q.lang.as_deref() == Some("en");
     if let Err(p) = allowed(&caller) {
         return problem_page(en, &caller, "/simulation", p);
     }
-    let body = render(en, &caller, EXAMPLE, "10000", None, None);
+    let runs = bw_app::simulation::list(&app.store, 20).await.unwrap_or_default();
+    let body = render(en, &caller, EXAMPLE, "10000", None, q.error.clone(), &runs);
     Html(layout(en, t(en, "蒙特卡洛模拟", "Monte Carlo"), &caller, "/simulation", &body)).into_response()
 }
 
-pub(super) async fn run(caller: Caller, Query(q): Query<LangQuery>, Form(f): Form<SimForm>) -> Response {
+/// Runs the scenario written on the page and keeps the run in the journal; then its page.
+pub(super) async fn run(
+    State(app): State<App>,
+    caller: Caller,
+    Query(q): Query<LangQuery>,
+    Form(f): Form<SimForm>,
+) -> Response {
     let en = q.lang.as_deref() == Some("en");
     if let Err(p) = allowed(&caller) {
         return problem_page(en, &caller, "/simulation", p);
@@ -209,22 +223,68 @@ pub(super) async fn run(caller: Caller, Query(q): Query<LangQuery>, Form(f): For
     }
     let text = f.scenario.replace("\r\n", "\n");
     let paths = f.paths.trim().to_string();
-    let outcome = tokio::task::spawn_blocking({
-        let (text, paths) = (text.clone(), paths.clone());
-        move || compute(en, &text, &paths)
-    })
-    .await;
-    let (result, error) = match outcome {
-        Ok(Ok(v)) => (Some(v), None),
+    let recorded = match parse(en, &text, &paths) {
+        Ok(scenario) => match caller.ctx(Some(format!("simulation {}", scenario.name))) {
+            Ok(ctx) => {
+                let (store, sha) = (app.store.clone(), bw_ledger::hex(&bw_ledger::sha256(text.as_bytes())));
+                let threads = std::thread::available_parallelism().map_or(1, usize::from);
+                // The journal's write closure is not Send: the write runs on the writers' thread.
+                match crate::api::off_thread(move |rt| {
+                    rt.block_on(bw_app::simulation::record(&store, &ctx, scenario, &sha, threads))
+                })
+                .await
+                {
+                    Ok(Ok((id, _))) => Ok(id),
+                    Ok(Err(e)) => Err(format!("{}{e}", t(en, "情景无法运行：", "The scenario: "))),
+                    Err(p) => Err(p.detail),
+                }
+            }
+            Err(p) => Err(p.detail),
+        },
+        Err(e) => Err(e),
+    };
+    match recorded {
+        Ok(id) => Redirect::to(&format!("/simulation/{id}{}", if en { "?lang=en" } else { "" })).into_response(),
+        Err(e) => {
+            let runs = bw_app::simulation::list(&app.store, 20).await.unwrap_or_default();
+            let body = render(en, &caller, &text, &paths, None, Some(e), &runs);
+            Html(layout(en, t(en, "蒙特卡洛模拟", "Monte Carlo"), &caller, "/simulation", &body)).into_response()
+        }
+    }
+}
+
+/// A kept run: run again from its scenario (the same result, as its digest shows).
+pub(super) async fn stored(
+    State(app): State<App>,
+    caller: Caller,
+    Path(id): Path<i64>,
+    Query(q): Query<LangQuery>,
+) -> Response {
+    let en = q.lang.as_deref() == Some("en");
+    let here = format!("/simulation/{id}");
+    if let Err(p) = allowed(&caller) {
+        return problem_page(en, &caller, &here, p);
+    }
+    let run = match bw_app::simulation::get(&app.store, id).await {
+        Ok(Some(r)) => r,
+        Ok(None) => return problem_page(en, &caller, &here, Problem::not_found(format!("no simulation {id}"))),
+        Err(e) => return problem_page(en, &caller, &here, Problem::internal(e)),
+    };
+    let (scenario, sha) = (run.scenario.clone(), run.scenario_sha256.clone());
+    let shown = tokio::task::spawn_blocking(move || view(en, &scenario, &sha)).await;
+    let text = toml::to_string(&run.scenario).unwrap_or_default();
+    let runs = bw_app::simulation::list(&app.store, 20).await.unwrap_or_default();
+    let (result, error) = match shown {
+        Ok(Ok((v, fan, tornado))) => (Some((v, fan, tornado)), None),
         Ok(Err(e)) => (None, Some(e)),
         Err(e) => (None, Some(e.to_string())),
     };
-    let body = render(en, &caller, &text, &paths, result, error);
-    Html(layout(en, t(en, "蒙特卡洛模拟", "Monte Carlo"), &caller, "/simulation", &body)).into_response()
+    let body = render(en, &caller, &text, &run.scenario.paths.to_string(), result, error, &runs);
+    Html(layout(en, t(en, "蒙特卡洛模拟", "Monte Carlo"), &caller, &here, &body)).into_response()
 }
 
-/// Runs the scenario: the bands, the tornado and the Sobol' indices, as the page shows them.
-fn compute(en: bool, text: &str, paths: &str) -> Result<(Value, String, String), String> {
+/// The scenario written on the page, with the paths asked for.
+fn parse(en: bool, text: &str, paths: &str) -> Result<Scenario, String> {
     let mut s: Scenario = toml::from_str(text)
         .map_err(|e| format!("{}{}", t(en, "情景文件有误：", "The scenario: "), e.to_string().trim_end()))?;
     if !paths.is_empty() {
@@ -235,11 +295,16 @@ fn compute(en: bool, text: &str, paths: &str) -> Result<(Value, String, String),
         s.paths = n;
     }
     s.paths = s.paths.min(MAX_PATHS);
+    s.check().map_err(|e| format!("{}{e}", t(en, "情景无法运行：", "The scenario: ")))?;
+    Ok(s)
+}
+
+/// Runs the scenario: the bands, the tornado and the Sobol' indices, as the page shows them.
+fn view(en: bool, s: &Scenario, scenario_sha256: &str) -> Result<(Value, String, String), String> {
     let threads = std::thread::available_parallelism().map_or(1, usize::from);
-    let out = simulate::run(&s, threads).map_err(|e| format!("{}{e}", t(en, "情景无法运行：", "The scenario: ")))?;
-    let sens = simulate::sensitivity(&s, 0.1, 1024).ok();
-    let digest = |b: &[u8]| bw_ledger::hex(&bw_ledger::sha256(b));
-    let result_sha = digest(serde_json::to_string(&out).unwrap_or_default().as_bytes());
+    let out = simulate::run(s, threads).map_err(|e| format!("{}{e}", t(en, "情景无法运行：", "The scenario: ")))?;
+    let sens = simulate::sensitivity(s, 0.1, 1024).ok();
+    let result_sha = bw_app::simulation::result_sha256(&out);
     let band = |b: &simulate::Band| {
         context! { year => b.year, mean => pct(b.mean), p5 => pct(b.p5), p10 => pct(b.p10), p50 => pct(b.p50), p90 => pct(b.p90), p95 => pct(b.p95), over => pct(b.p_over) }
     };
@@ -265,7 +330,7 @@ fn compute(en: bool, text: &str, paths: &str) -> Result<(Value, String, String),
         name => out.name.clone(),
         paths => out.paths,
         seed => out.seed,
-        scenario_sha256 => digest(text.as_bytes()),
+        scenario_sha256 => scenario_sha256,
         result_sha256 => result_sha,
         total => out.total.iter().map(band).collect::<Vec<_>>(),
         last_year => out.total.last().map(|b| b.year),
