@@ -158,3 +158,32 @@ fn a_recorded_run_is_journaled_and_run_again_by_verify() {
     assert_eq!(bad.status.code(), Some(1), "{}", stdout(&bad));
     assert!(stdout(&bad).contains("simulations"), "{}", stdout(&bad));
 }
+
+#[test]
+fn outturn_forecasts_read_monthly_figures_per_entity() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = dir.path().join("unused.db");
+    let file = dir.path().join("monthly.csv");
+    let shape = [4.0, 5.0, 6.0, 6.0, 7.0, 7.0, 7.0, 8.0, 8.0, 9.0, 10.0, 23.0];
+    let mut text = String::from("entity,year,month,amount\n");
+    for year in 2021..=2025 {
+        for (m, v) in shape.iter().enumerate() {
+            if year == 2025 && m >= 6 {
+                break;
+            }
+            text.push_str(&format!("late,{year},{},{v}\nflat,{year},{},10\n", m + 1, m + 1));
+        }
+    }
+    std::fs::write(&file, text).expect("write");
+    let path = file.to_str().expect("path");
+    let o = bw(&db, &["forecast", "outturn", path, "--year", "2025", "--month", "6", "--format", "json"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("json");
+    let of = |e: &str| v.as_array().and_then(|a| a.iter().find(|x| x["entity"] == e)).cloned().expect("entity");
+    assert!((of("flat")["outturn"].as_f64().unwrap_or(0.0) - 120.0).abs() < 1e-6, "{v}");
+    let late = of("late");
+    assert!((late["outturn"].as_f64().unwrap_or(0.0) - 100.0).abs() < 2.0, "the profile, not the run rate: {late}");
+    assert!(late["p10"].is_f64() && late["backtest"].as_array().is_some_and(|b| !b.is_empty()), "{late}");
+    let bad = bw(&db, &["forecast", "outturn", path, "--year", "2025", "--month", "6", "--method", "magic"]);
+    assert!(stderr(&bad).contains("--method: run_rate, profile"), "{}", stderr(&bad));
+}

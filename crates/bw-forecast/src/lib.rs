@@ -11,6 +11,7 @@
 pub mod holt_winters;
 pub mod linalg;
 pub mod ols;
+pub mod outturn;
 pub mod rng;
 pub mod simulate;
 pub mod sobol;

@@ -5,6 +5,7 @@
 use super::*;
 use bw_forecast::holt_winters::{self, Fixed, Params, States};
 use bw_forecast::ols::{self, Cov};
+use std::collections::BTreeMap;
 
 #[derive(Subcommand)]
 pub(super) enum ForecastCommand {
@@ -25,6 +26,22 @@ pub(super) enum ForecastCommand {
         /// prediction with its 95 % prediction interval.
         #[arg(long)]
         predict: Option<PathBuf>,
+        /// text or json
+        #[arg(long, default_value = "text")]
+        format: String,
+    },
+    /// Year-end outturn forecasts from monthly figures: a CSV with `entity`, `year`, `month`,
+    /// `amount` (one row a month, several entities); each entity's year forecast as of the
+    /// end of MONTH by METHOD (run_rate, profile, snaive, holt_winters, damped, or auto: the
+    /// lowest backtest error on the earlier years), with P10/P50/P90 from those errors.
+    Outturn {
+        file: PathBuf,
+        #[arg(long)]
+        year: i32,
+        #[arg(long)]
+        month: u32,
+        #[arg(long, default_value = "auto")]
+        method: String,
         /// text or json
         #[arg(long, default_value = "text")]
         format: String,
@@ -212,6 +229,64 @@ pub(super) async fn simulate(g: &Global, command: SimulateCommand) -> Result<Exi
 
 pub(super) fn dispatch(command: ForecastCommand) -> Result<ExitCode> {
     match command {
+        ForecastCommand::Outturn { file, year, month, method, format } => {
+            use bw_forecast::outturn::{self, Method, Series};
+            let method = Method::parse(&method).with_context(|| {
+                format!("--method: run_rate, profile, snaive, holt_winters, damped or auto, not {method:?}")
+            })?;
+            if !(1..=12).contains(&month) {
+                bail!("--month: 1 to 12, not {month}");
+            }
+            let mut r = csv::ReaderBuilder::new()
+                .trim(csv::Trim::All)
+                .from_path(&file)
+                .with_context(|| format!("{}: cannot read", file.display()))?;
+            let headers: Vec<String> =
+                r.headers()?.iter().map(|h| h.trim_start_matches('\u{feff}').to_string()).collect();
+            let col = |name: &str| {
+                headers
+                    .iter()
+                    .position(|h| h == name)
+                    .with_context(|| format!("{}: no column {name:?}", file.display()))
+            };
+            let (e, y, m, a) = (col("entity")?, col("year")?, col("month")?, col("amount")?);
+            let mut series: BTreeMap<String, Series> = BTreeMap::new();
+            for (i, row) in r.records().enumerate() {
+                let row = row.with_context(|| format!("{}:{}", file.display(), i + 2))?;
+                let cell = |c: usize, name: &str| {
+                    let v = row.get(c).unwrap_or("");
+                    v.parse::<f64>().map_err(|_| {
+                        anyhow::anyhow!("{}:{}: column {name}: not a number: {v:?}", file.display(), i + 2)
+                    })
+                };
+                let (yy, mm, amount) = (cell(y, "year")?, cell(m, "month")?, cell(a, "amount")?);
+                series.entry(row.get(e).unwrap_or("").to_string()).or_default().set(yy as i32, mm as u32, amount);
+            }
+            let forecasts: Vec<(String, outturn::Forecast)> =
+                series.iter().map(|(name, s)| (name.clone(), outturn::forecast(s, year, month, method))).collect();
+            if format == "json" {
+                let v: Vec<serde_json::Value> = forecasts
+                    .iter()
+                    .map(|(name, f)| {
+                        let mut v = serde_json::to_value(f).unwrap_or_default();
+                        v["entity"] = name.clone().into();
+                        v["backtest"] =
+                            f.backtest.iter().map(|(m, w)| serde_json::json!({"method": m, "wape": w})).collect();
+                        v
+                    })
+                    .collect();
+                println!("{}", serde_json::to_string_pretty(&v)?);
+            } else {
+                for (name, f) in &forecasts {
+                    let band = match (f.p10, f.p90) {
+                        (Some(a), Some(b)) => format!("  P10–P90 {a:.2} … {b:.2}"),
+                        _ => String::new(),
+                    };
+                    println!("{name:<24} {:?}: to date {:.2}, outturn {:.2}{band}", f.method, f.to_date, f.outturn);
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
         ForecastCommand::Ols { file, y, robust, predict, format } => {
             let cov = match robust.as_deref() {
                 None => Cov::Classical,

@@ -1,0 +1,257 @@
+//! Year-end outturn forecasts from monthly figures (an indicator's payments, a unit's, a
+//! revenue line's): what the year will total, as of the end of month m, by one of the
+//! classical methods or by the one with the lowest backtest error on the training years.
+//!
+//! - `run_rate`: the year to date × 12 / m.
+//! - `profile`: the year to date ÷ the share of the year the earlier years had reached by
+//!   month m (their mean), so a year that spends late is not read as short.
+//! - `snaive`: the year to date plus last year's months after m.
+//! - `holt_winters` and `damped`: additive Holt-Winters (season 12) fitted on every month up
+//!   to m, the months after m forecast.
+//! - `auto`: the method with the lowest WAPE over the training years — each earlier year
+//!   forecast as of its own month m from the data before it — and run_rate without any.
+//!
+//! P10, P50 and P90 come from the chosen method's backtest errors at the same month (the
+//! ratios of outturn to forecast), when at least two training years exist. Nothing after
+//! month m of the year is read: the series is cut before anything is computed.
+
+use std::collections::BTreeMap;
+
+use crate::holt_winters::{self, Fixed};
+
+/// A method of forecasting the year-end outturn.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Method {
+    RunRate,
+    Profile,
+    Snaive,
+    HoltWinters,
+    Damped,
+    Auto,
+}
+
+impl Method {
+    pub const CANDIDATES: [Method; 5] =
+        [Method::RunRate, Method::Profile, Method::Snaive, Method::HoltWinters, Method::Damped];
+
+    pub fn parse(s: &str) -> Option<Method> {
+        match s {
+            "run_rate" => Some(Method::RunRate),
+            "profile" => Some(Method::Profile),
+            "snaive" => Some(Method::Snaive),
+            "holt_winters" => Some(Method::HoltWinters),
+            "damped" => Some(Method::Damped),
+            "auto" => Some(Method::Auto),
+            _ => None,
+        }
+    }
+}
+
+/// Monthly amounts by year: `months[i]` is month i + 1; a month not reported is `None`.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Series {
+    pub years: BTreeMap<i32, [Option<f64>; 12]>,
+}
+
+impl Series {
+    pub fn set(&mut self, year: i32, month: u32, amount: f64) {
+        if (1..=12).contains(&month) {
+            self.years.entry(year).or_insert([None; 12])[month as usize - 1] = Some(amount);
+        }
+    }
+
+    /// The series as known at the end of `month` of `year`: nothing later.
+    pub fn as_of(&self, year: i32, month: u32) -> Series {
+        let mut out = Series::default();
+        for (&y, months) in self.years.range(..=year) {
+            let mut m = *months;
+            if y == year {
+                for v in m.iter_mut().skip(month as usize) {
+                    *v = None;
+                }
+            }
+            out.years.insert(y, m);
+        }
+        out
+    }
+
+    fn total(&self, year: i32) -> Option<f64> {
+        let m = self.years.get(&year)?;
+        m.iter().all(Option::is_some).then(|| m.iter().flatten().sum())
+    }
+
+    fn to_date(&self, year: i32, month: u32) -> f64 {
+        self.years.get(&year).map(|m| m.iter().take(month as usize).flatten().sum()).unwrap_or(0.0)
+    }
+
+    /// Every month up to `month` of `year`, oldest first, from the first complete year.
+    fn monthly(&self, year: i32, month: u32) -> Vec<f64> {
+        let mut out = Vec::new();
+        for (&y, months) in self.years.range(..=year) {
+            let take = if y == year { month as usize } else { 12 };
+            out.extend(months.iter().take(take).map(|v| v.unwrap_or(0.0)));
+        }
+        out
+    }
+}
+
+/// One forecast.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct Forecast {
+    pub method: Method,
+    pub to_date: f64,
+    pub outturn: f64,
+    /// From the backtest errors at the same month; none with fewer than two training years.
+    pub p10: Option<f64>,
+    pub p50: Option<f64>,
+    pub p90: Option<f64>,
+    /// WAPE of each candidate over the training years (for `auto`).
+    pub backtest: Vec<(Method, f64)>,
+}
+
+/// The outturn of `year` by `method`, as of the end of `month`, from `series` (cut there).
+pub fn forecast(series: &Series, year: i32, month: u32, method: Method) -> Forecast {
+    let known = series.as_of(year, month);
+    let to_date = known.to_date(year, month);
+    let training: Vec<i32> = known.years.keys().copied().filter(|y| *y < year && known.total(*y).is_some()).collect();
+    let backtest: Vec<(Method, f64)> = if method == Method::Auto {
+        Method::CANDIDATES.iter().filter_map(|&m| wape(&known, &training, month, m).map(|w| (m, w))).collect()
+    } else {
+        Vec::new()
+    };
+    let chosen = match method {
+        Method::Auto => backtest
+            .iter()
+            .min_by(|a, b| a.1.total_cmp(&b.1).then(a.0.cmp(&b.0)))
+            .map(|(m, _)| *m)
+            .unwrap_or(Method::RunRate),
+        m => m,
+    };
+    let outturn = point(&known, year, month, chosen);
+    // The ratios outturn / forecast of the training years at the same month.
+    let mut ratios: Vec<f64> = training
+        .iter()
+        .filter_map(|&y| {
+            let before = known.as_of(y, month);
+            let f = point(&before, y, month, chosen);
+            let actual = known.total(y)?;
+            (f.abs() > f64::EPSILON).then(|| actual / f)
+        })
+        .collect();
+    ratios.sort_by(f64::total_cmp);
+    let q = |p: f64| (ratios.len() >= 2).then(|| outturn * crate::simulate::quantile(&ratios, p));
+    Forecast { method: chosen, to_date, outturn, p10: q(0.1), p50: q(0.5), p90: q(0.9), backtest }
+}
+
+/// The point forecast of one method (not `auto`).
+fn point(s: &Series, year: i32, month: u32, method: Method) -> f64 {
+    let ytd = s.to_date(year, month);
+    let run_rate = if month == 0 { 0.0 } else { ytd * 12.0 / f64::from(month) };
+    match method {
+        Method::RunRate | Method::Auto => run_rate,
+        Method::Profile => {
+            let shares: Vec<f64> = s
+                .years
+                .keys()
+                .filter(|y| **y < year)
+                .filter_map(|&y| {
+                    let total = s.total(y)?;
+                    (total.abs() > f64::EPSILON).then(|| s.to_date(y, month) / total)
+                })
+                .collect();
+            let share = shares.iter().sum::<f64>() / shares.len().max(1) as f64;
+            if shares.is_empty() || share <= f64::EPSILON { run_rate } else { ytd / share }
+        }
+        Method::Snaive => match s.years.get(&(year - 1)) {
+            Some(last) if last.iter().skip(month as usize).all(Option::is_some) => {
+                ytd + last.iter().skip(month as usize).flatten().sum::<f64>()
+            }
+            _ => run_rate,
+        },
+        Method::HoltWinters | Method::Damped => {
+            let y = s.monthly(year, month);
+            let damped = method == Method::Damped;
+            match holt_winters::fit(&y, 12, damped, &Fixed::default()) {
+                Ok(f) if month < 12 => {
+                    ytd + holt_winters::forecast(&f.run, f.params.phi, 12 - month as usize).iter().sum::<f64>()
+                }
+                Ok(_) => ytd,
+                Err(_) => run_rate,
+            }
+        }
+    }
+}
+
+/// The weighted absolute percentage error of `method` over `years`, each forecast as of its
+/// own `month` from the data before it; none without a training year.
+fn wape(s: &Series, years: &[i32], month: u32, method: Method) -> Option<f64> {
+    let (mut err, mut total) = (0.0, 0.0);
+    for &y in years {
+        let actual = s.total(y)?;
+        let f = point(&s.as_of(y, month), y, month, method);
+        err += (f - actual).abs();
+        total += actual.abs();
+    }
+    (!years.is_empty() && total > 0.0).then(|| err / total)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// Years whose spending is back-loaded (December a quarter of the year).
+    fn late_spender(years: std::ops::RangeInclusive<i32>) -> Series {
+        let shape = [4.0, 5.0, 6.0, 6.0, 7.0, 7.0, 7.0, 8.0, 8.0, 9.0, 10.0, 23.0];
+        let mut s = Series::default();
+        for y in years {
+            let growth = 1.0 + 0.05 * f64::from(y - 2021);
+            for (m, v) in shape.iter().enumerate() {
+                s.set(y, m as u32 + 1, v * growth);
+            }
+        }
+        s
+    }
+
+    #[test]
+    fn a_late_spender_is_forecast_by_its_profile_not_its_run_rate() {
+        let s = late_spender(2021..=2025);
+        let actual = 100.0 * 1.2;
+        let rr = forecast(&s, 2025, 6, Method::RunRate).outturn;
+        let auto = forecast(&s, 2025, 6, Method::Auto);
+        assert!((rr - actual).abs() > 0.2 * actual, "run rate misses: {rr}");
+        assert!((auto.outturn - actual).abs() < 0.02 * actual, "{auto:?}");
+        assert_ne!(auto.method, Method::RunRate);
+        assert!(auto.p10.is_some() && auto.p10 <= auto.p90, "{auto:?}");
+    }
+
+    #[test]
+    fn without_history_it_is_the_run_rate() {
+        let mut s = Series::default();
+        for m in 1..=3 {
+            s.set(2025, m, 10.0);
+        }
+        let f = forecast(&s, 2025, 3, Method::Auto);
+        assert_eq!((f.method, f.outturn, f.p10), (Method::RunRate, 120.0, None));
+    }
+
+    proptest! {
+        // Each case fits Holt-Winters for every training year: a few dozen cases suffice.
+        #![proptest_config(ProptestConfig::with_cases(32))]
+        #[test]
+        fn nothing_after_the_as_of_month_changes_a_forecast(
+            month in 1u32..12,
+            later in proptest::collection::vec(0.0f64..1000.0, 12),
+            method in prop_oneof![Just(Method::RunRate), Just(Method::Profile), Just(Method::Snaive), Just(Method::Auto)],
+        ) {
+            let s = late_spender(2021..=2025);
+            let mut changed = s.clone();
+            for (i, v) in later.iter().enumerate().skip(month as usize) {
+                changed.set(2025, i as u32 + 1, *v);
+            }
+            changed.set(2026, 1, later[0]);
+            prop_assert_eq!(forecast(&s, 2025, month, method), forecast(&changed, 2025, month, method));
+        }
+    }
+}
