@@ -1,6 +1,8 @@
-//! The risk register over the API: `GET /api/v1/risks`, `GET /api/v1/risks/{id}` and
-//! `POST /api/v1/risks/actions`, which takes one register action (docs/RISK.md) as the
-//! command line and the pages take it, with the same permission on the risk's scope.
+//! The register and the simulations over the API. The risk register: `GET /api/v1/risks`,
+//! `GET /api/v1/risks/{id}` and `POST /api/v1/risks/actions`, which takes one register
+//! action (docs/RISK.md) as the command line and the pages take it, with the same
+//! permission on the risk's scope. The Monte Carlo runs: `/api/v1/simulations`
+//! (docs/FORECAST.md).
 
 use axum::Json;
 use axum::extract::{Path, State};
@@ -113,4 +115,80 @@ async fn take(
         }
         Err(TakeError::Action(e)) => Err(Problem::internal(e)),
     }
+}
+
+/// The Monte Carlo runs over the API: `GET /api/v1/simulations` (the latest runs),
+/// `GET /api/v1/simulations/{id}` (one, run again from its scenario) and
+/// `POST /api/v1/simulations` (a scenario as JSON, run and kept in the journal).
+pub fn simulations() -> OpenApiRouter<App> {
+    OpenApiRouter::new().routes(routes!(list_runs, post_run)).routes(routes!(one_run))
+}
+
+/// The most ratios a run on the server keeps (80 MB).
+pub(crate) const MAX_CELLS: usize = 10_000_000;
+
+fn may_simulate(caller: &Caller) -> Result<(), Problem> {
+    signed_in(caller)?;
+    let p = bw_core::access::Permission::ReadBudget;
+    if !caller.access.has(p) {
+        return Err(bw_core::access::Refusal::NoPermission(p).into());
+    }
+    Ok(())
+}
+
+#[utoipa::path(get, path = "/api/v1/simulations", tag = "simulations", security((), ("token" = [])), responses((status = 200, description = "the latest 50 runs kept in the journal", body = Object), (status = 401, description = "no or an unknown credential", body = ProblemDoc), (status = 403, description = "outside the caller's permissions", body = ProblemDoc)))]
+async fn list_runs(State(app): State<App>, caller: Caller) -> Result<Json<serde_json::Value>, Problem> {
+    may_simulate(&caller)?;
+    let runs = bw_app::simulation::list(&app.store, 50).await.map_err(Problem::internal)?;
+    Ok(Json(json!({ "runs": runs })))
+}
+
+#[utoipa::path(get, path = "/api/v1/simulations/{id}", tag = "simulations", params(("id" = i64, Path, description = "run id (the journal index of its entry)")), security((), ("token" = [])), responses((status = 200, description = "the run: its scenario, digests and result (run again from the scenario)", body = Object), (status = 401, description = "no or an unknown credential", body = ProblemDoc), (status = 403, description = "outside the caller's permissions", body = ProblemDoc), (status = 404, description = "no such run", body = ProblemDoc)))]
+async fn one_run(
+    State(app): State<App>,
+    caller: Caller,
+    Path(id): Path<i64>,
+) -> Result<Json<serde_json::Value>, Problem> {
+    may_simulate(&caller)?;
+    let run = bw_app::simulation::get(&app.store, id)
+        .await
+        .map_err(Problem::internal)?
+        .ok_or_else(|| Problem::not_found(format!("no simulation {id}")))?;
+    let scenario = run.scenario.clone();
+    let threads = std::thread::available_parallelism().map_or(1, usize::from);
+    let out = tokio::task::spawn_blocking(move || bw_forecast::simulate::run(&scenario, threads))
+        .await
+        .map_err(Problem::internal)?
+        .map_err(Problem::internal)?;
+    Ok(Json(json!({ "run": run, "result": out })))
+}
+
+#[utoipa::path(post, path = "/api/v1/simulations", tag = "simulations", request_body(content = Object, description = "a scenario as docs/FORECAST.md writes it, in JSON (the TOML file's fields); `paths` at most 50,000"), security((), ("token" = [])), responses((status = 200, description = "the run, kept in the journal: its id, digests and result", body = Object), (status = 400, description = "a malformed scenario", body = ProblemDoc), (status = 401, description = "no or an unknown credential", body = ProblemDoc), (status = 403, description = "outside the caller's permissions", body = ProblemDoc)))]
+async fn post_run(
+    State(app): State<App>,
+    caller: Caller,
+    Json(body): Json<serde_json::Value>,
+) -> Result<Json<serde_json::Value>, Problem> {
+    may_simulate(&caller)?;
+    let text = serde_json::to_vec(&body).map_err(Problem::internal)?;
+    let scenario: bw_forecast::simulate::Scenario =
+        serde_json::from_value(body).map_err(|e| crate::api::field_problem("scenario", &e.to_string()))?;
+    if scenario.paths > 50_000 || scenario.cells() > MAX_CELLS {
+        return Err(crate::api::field_problem(
+            "paths",
+            "at most 50,000, and paths × (regions + 1) × years at most 10,000,000",
+        ));
+    }
+    scenario.check().map_err(|e| crate::api::field_problem("scenario", &e.to_string()))?;
+    let ctx = caller.ctx(Some(format!("simulation {}", scenario.name)))?;
+    let (store, sha) = (app.store.clone(), bw_ledger::hex(&bw_ledger::sha256(&text)));
+    let threads = std::thread::available_parallelism().map_or(1, usize::from);
+    // The journal's write closure is not Send: the write runs on the writers' thread.
+    let (id, out) = crate::api::off_thread(move |rt| {
+        rt.block_on(bw_app::simulation::record(&store, &ctx, scenario, &sha, threads))
+    })
+    .await?
+    .map_err(Problem::internal)?;
+    let result_sha256 = bw_app::simulation::result_sha256(&out);
+    Ok(Json(json!({ "id": id, "result_sha256": result_sha256, "result": out })))
 }

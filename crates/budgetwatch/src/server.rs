@@ -31,6 +31,7 @@ pub fn router(app: App) -> Router {
         .merge(crate::figures_api::documented())
         .merge(crate::budget_api::documented())
         .merge(crate::risks_api::documented())
+        .merge(crate::risks_api::simulations())
         .merge(crate::library_api::documented())
         .merge(crate::documents_api::documented())
         .merge(crate::ledger_api::documented())

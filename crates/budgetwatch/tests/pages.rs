@@ -442,6 +442,27 @@ fn drill_from_the_cockpit_to_a_voucher_and_act_on_a_warning() {
         "{}",
         r.body
     );
+    // The same over the API: a scenario as JSON, run and kept; listed; read again.
+    let scenario = serde_json::json!({
+        "name": "api", "years": [2026, 2027], "paths": 200, "seed": 3,
+        "driver": [{"name": "growth", "dist": "normal", "mean": 0.04, "sd": 0.02}],
+        "region": [{"code": "A", "debt": 100.0, "capacity": 90.0, "investment": [10.0, 12.0], "repayment": [5.0, 5.0]}]
+    });
+    let r = request(
+        &addr,
+        "POST",
+        "/api/v1/simulations",
+        &[("Cookie", bureau.as_str()), ("X-CSRF-Token", rcsrf.as_str()), ("Content-Type", "application/json")],
+        &scenario.to_string(),
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    let run = r.json();
+    let sim = run["id"].as_i64().expect("id");
+    assert_eq!(run["result"]["total"].as_array().map(Vec::len), Some(2));
+    let listed = get(&bureau, "/api/v1/simulations").json();
+    assert!(listed["runs"].as_array().is_some_and(|r| r.iter().any(|x| x["id"] == sim)), "{listed}");
+    let again = get(&bureau, &format!("/api/v1/simulations/{sim}")).json();
+    assert_eq!(again["result"], run["result"], "run again from its scenario: the same result");
     let body = format!("csrf={rcsrf}&paths=500&scenario={}", common::urlencode("years = [2026"));
     let r = request(&addr, "POST", "/simulation", &[("Cookie", bureau.as_str()), form], &body);
     assert!(r.body.contains("情景文件有误") && r.body.contains("years = [2026"), "the text is kept: {}", r.body);

@@ -145,6 +145,11 @@ pub struct Outcome {
 }
 
 impl Scenario {
+    /// The ratios a run keeps: paths × (regions + 1) × years (a server bounds it).
+    pub fn cells(&self) -> usize {
+        self.paths.saturating_mul(self.regions.len() + 1).saturating_mul(self.years.len())
+    }
+
     /// The scenario's mistakes, each named.
     pub fn check(&self) -> Result<(), ForecastError> {
         let bad = |m: String| Err(ForecastError::Input(m));

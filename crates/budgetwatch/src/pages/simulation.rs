@@ -295,6 +295,14 @@ fn parse(en: bool, text: &str, paths: &str) -> Result<Scenario, String> {
         s.paths = n;
     }
     s.paths = s.paths.min(MAX_PATHS);
+    if s.cells() > crate::risks_api::MAX_CELLS {
+        return Err(t(
+            en,
+            "情景过大：路径数 ×（地区数 + 1）× 年数不得超过一千万。",
+            "Too large: paths × (regions + 1) × years at most 10,000,000.",
+        )
+        .to_string());
+    }
     s.check().map_err(|e| format!("{}{e}", t(en, "情景无法运行：", "The scenario: ")))?;
     Ok(s)
 }
