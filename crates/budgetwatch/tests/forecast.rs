@@ -187,3 +187,27 @@ fn outturn_forecasts_read_monthly_figures_per_entity() {
     let bad = bw(&db, &["forecast", "outturn", path, "--year", "2025", "--month", "6", "--method", "magic"]);
     assert!(stderr(&bad).contains("--method: run_rate, profile"), "{}", stderr(&bad));
 }
+
+#[test]
+fn forecast_run_reads_the_databases_own_figures() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = dir.path().join("demo.db");
+    let data = dir.path().join("data");
+    let o =
+        bw(&db, &["demo", "--no-serve", "--no-scene", "--payments", "3000", "--data", data.to_str().expect("path")]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = bw(&db, &["forecast", "run", "--year", "2025", "--month", "6", "--by", "department", "--format", "json"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("json");
+    let lines = v.as_array().expect("array");
+    assert!(!lines.is_empty());
+    for l in lines {
+        // One year of data: the run rate, the year to date × 2 as of June, no bands.
+        assert_eq!(l["method"], "run_rate", "{l}");
+        let (to_date, outturn) = (l["to_date"].as_f64().unwrap_or(-1.0), l["outturn"].as_f64().unwrap_or(-1.0));
+        assert!((outturn - 2.0 * to_date).abs() < 0.011, "{l}");
+        assert!(l["budget"].is_string() && l["name"].is_string() && l["p_overspend"].is_null(), "{l}");
+    }
+    let bad = bw(&db, &["forecast", "run", "--year", "2025", "--month", "6", "--by", "street"]);
+    assert!(stderr(&bad).contains("--by: indicator, unit, department or region"), "{}", stderr(&bad));
+}

@@ -15,6 +15,7 @@ pub mod events;
 pub mod export;
 pub mod feedback;
 pub mod findings;
+pub mod forecasts;
 pub mod guard;
 pub mod hold;
 pub mod import;

@@ -108,6 +108,25 @@ pub struct Forecast {
     pub p90: Option<f64>,
     /// WAPE of each candidate over the training years (for `auto`).
     pub backtest: Vec<(Method, f64)>,
+    /// The training years' ratios of outturn to forecast at the same month, sorted: the
+    /// distribution the bands and the early signals come from.
+    #[serde(skip)]
+    pub ratios: Vec<f64>,
+}
+
+impl Forecast {
+    /// The share of the backtest outcomes above `bound` (e.g. 1.1 × the budget): none with
+    /// fewer than two training years.
+    pub fn p_above(&self, bound: f64) -> Option<f64> {
+        (self.ratios.len() >= 2)
+            .then(|| self.ratios.iter().filter(|r| self.outturn * *r > bound).count() as f64 / self.ratios.len() as f64)
+    }
+
+    /// The share of the backtest outcomes below `bound` (e.g. 0.9 × the budget).
+    pub fn p_below(&self, bound: f64) -> Option<f64> {
+        (self.ratios.len() >= 2)
+            .then(|| self.ratios.iter().filter(|r| self.outturn * *r < bound).count() as f64 / self.ratios.len() as f64)
+    }
 }
 
 /// The outturn of `year` by `method`, as of the end of `month`, from `series` (cut there).
@@ -141,7 +160,7 @@ pub fn forecast(series: &Series, year: i32, month: u32, method: Method) -> Forec
         .collect();
     ratios.sort_by(f64::total_cmp);
     let q = |p: f64| (ratios.len() >= 2).then(|| outturn * crate::simulate::quantile(&ratios, p));
-    Forecast { method: chosen, to_date, outturn, p10: q(0.1), p50: q(0.5), p90: q(0.9), backtest }
+    Forecast { method: chosen, to_date, outturn, p10: q(0.1), p50: q(0.5), p90: q(0.9), backtest, ratios }
 }
 
 /// The point forecast of one method (not `auto`).
@@ -224,6 +243,10 @@ mod tests {
         assert!((auto.outturn - actual).abs() < 0.02 * actual, "{auto:?}");
         assert_ne!(auto.method, Method::RunRate);
         assert!(auto.p10.is_some() && auto.p10 <= auto.p90, "{auto:?}");
+        // The early signals from the same outcomes: certain above nothing, never above twice.
+        assert_eq!((auto.p_above(0.0), auto.p_above(2.0 * actual)), (Some(1.0), Some(0.0)));
+        assert_eq!(auto.p_below(0.5 * actual), Some(0.0));
+        assert_eq!(forecast(&late_spender(2025..=2025), 2025, 6, Method::Auto).p_above(0.0), None, "no training year");
     }
 
     #[test]

@@ -30,6 +30,24 @@ pub(super) enum ForecastCommand {
         #[arg(long, default_value = "text")]
         format: String,
     },
+    /// Year-end outturn forecasts over the database's own figures: each indicator's monthly
+    /// payments of every year up to YEAR, summed by indicator, unit, department or region,
+    /// forecast as of the end of MONTH, with P10/P50/P90 and the early signals
+    /// P(overspend > 10 %) and P(execution < 90 %) from the backtests on earlier years.
+    Run {
+        #[arg(long)]
+        year: i32,
+        #[arg(long)]
+        month: u32,
+        /// indicator, unit, department or region
+        #[arg(long, default_value = "unit")]
+        by: String,
+        #[arg(long, default_value = "auto")]
+        method: String,
+        /// text or json
+        #[arg(long, default_value = "text")]
+        format: String,
+    },
     /// Year-end outturn forecasts from monthly figures: a CSV with `entity`, `year`, `month`,
     /// `amount` (one row a month, several entities); each entity's year forecast as of the
     /// end of MONTH by METHOD (run_rate, profile, snaive, holt_winters, damped, or auto: the
@@ -227,8 +245,39 @@ pub(super) async fn simulate(g: &Global, command: SimulateCommand) -> Result<Exi
     }
 }
 
-pub(super) fn dispatch(command: ForecastCommand) -> Result<ExitCode> {
+pub(super) async fn dispatch(g: &Global, command: ForecastCommand) -> Result<ExitCode> {
     match command {
+        ForecastCommand::Run { year, month, by, method, format } => {
+            use bw_app::forecasts::By;
+            let method = bw_forecast::outturn::Method::parse(&method).with_context(|| {
+                format!("--method: run_rate, profile, snaive, holt_winters, damped or auto, not {method:?}")
+            })?;
+            let by =
+                By::parse(&by).with_context(|| format!("--by: indicator, unit, department or region, not {by:?}"))?;
+            if !(1..=12).contains(&month) {
+                bail!("--month: 1 to 12, not {month}");
+            }
+            let store = open(g).await?;
+            let lines = bw_app::forecasts::run(&store, year, month, by, method).await?;
+            if format == "json" {
+                println!("{}", serde_json::to_string_pretty(&lines)?);
+            } else {
+                for l in &lines {
+                    let pct = |p: Option<f64>| p.map(|p| format!("{:.0}%", p * 100.0)).unwrap_or_else(|| "—".into());
+                    println!(
+                        "{:<14} {:<20} budget {:>16}  outturn {:>16.2} ({:?})  P(>110%) {}  P(<90%) {}",
+                        l.code,
+                        l.name,
+                        l.budget.to_string(),
+                        l.forecast.outturn,
+                        l.forecast.method,
+                        pct(l.p_overspend),
+                        pct(l.p_underexecution)
+                    );
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
         ForecastCommand::Outturn { file, year, month, method, format } => {
             use bw_forecast::outturn::{self, Method, Series};
             let method = Method::parse(&method).with_context(|| {

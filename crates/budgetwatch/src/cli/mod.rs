@@ -526,7 +526,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
         | Command::Payment { .. }
         | Command::Emergency { .. }) => return monitor::dispatch(&g, c).await,
         c @ Command::Audit { .. } => return audit::dispatch(&g, c).await,
-        Command::Forecast { command } => return forecast::dispatch(command),
+        Command::Forecast { command } => return forecast::dispatch(&g, command).await,
         Command::Simulate { command } => return forecast::simulate(&g, command).await,
         Command::Risk { command } => return risk::dispatch(&g, command).await,
         Command::Init { crypto } => {

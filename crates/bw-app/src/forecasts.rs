@@ -1,0 +1,120 @@
+//! Year-end outturn forecasts over the system's own figures: each indicator's monthly
+//! payments (`indicator_months`) of every year up to the one forecast, summed by indicator,
+//! unit, department or region, forecast by `bw_forecast::outturn` as of a month, with the
+//! early signals of chapter 7: the probability that the year overspends its budget by more
+//! than 10 % and that it executes less than 90 % of it, from the backtest outcomes.
+
+use std::collections::BTreeMap;
+
+use bw_core::Money;
+use bw_core::org::OrgKind;
+use bw_forecast::outturn::{self, Forecast, Method, Series};
+use bw_store::Store;
+
+use crate::journal::ActionError;
+
+/// What the forecasts are summed by.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum By {
+    Indicator,
+    Unit,
+    Department,
+    Region,
+}
+
+impl By {
+    pub fn parse(s: &str) -> Option<By> {
+        match s {
+            "indicator" => Some(By::Indicator),
+            "unit" => Some(By::Unit),
+            "department" => Some(By::Department),
+            "region" => Some(By::Region),
+            _ => None,
+        }
+    }
+}
+
+/// One line of the forecasts.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct Line {
+    pub code: String,
+    pub name: String,
+    /// The year's budget (the indicators' amounts).
+    pub budget: Money,
+    #[serde(flatten)]
+    pub forecast: Forecast,
+    /// P(outturn > 110 % of the budget) and P(outturn < 90 % of it): early signals, none
+    /// without two training years.
+    pub p_overspend: Option<f64>,
+    pub p_underexecution: Option<f64>,
+}
+
+/// The forecasts of `year` as of the end of `month`, summed `by`, by `method`.
+pub async fn run(store: &Store, year: i32, month: u32, by: By, method: Method) -> Result<Vec<Line>, ActionError> {
+    let org = crate::users::org_tree(store).await?;
+    let group = |indicator: &str, unit: &str| -> Option<String> {
+        match by {
+            By::Indicator => Some(indicator.to_string()),
+            By::Unit => Some(unit.to_string()),
+            By::Department | By::Region => {
+                let kind = if by == By::Department { OrgKind::Department } else { OrgKind::Region };
+                org.ancestors(unit).iter().find(|n| n.kind == kind).map(|n| n.code.clone())
+            }
+        }
+    };
+    let months: Vec<(i32, String, String, i64, String)> = bw_store::sqlx::query_as(
+        "SELECT m.year, m.indicator_code, m.month, m.paid, i.unit_code FROM indicator_months m \
+         JOIN indicators i ON i.year = m.year AND i.indicator_code = m.indicator_code WHERE m.year <= $1",
+    )
+    .bind(year)
+    .fetch_all(store.pool())
+    .await?;
+    let mut series: BTreeMap<String, Series> = BTreeMap::new();
+    // Summed in fen, exactly; yuan only for the model.
+    let mut sums: BTreeMap<(String, i32, u32), i64> = BTreeMap::new();
+    for (y, indicator, ym, paid, unit) in months {
+        let Some(key) = group(&indicator, &unit) else { continue };
+        let Some(m) = ym.get(5..7).and_then(|m| m.parse::<u32>().ok()) else { continue };
+        *sums.entry((key, y, m)).or_default() += paid;
+    }
+    for ((key, y, m), fen) in sums {
+        series.entry(key).or_default().set(y, m, fen as f64 / 100.0);
+    }
+    let budgets: Vec<(String, String, i64)> =
+        bw_store::sqlx::query_as("SELECT indicator_code, unit_code, amount FROM indicators WHERE year = $1")
+            .bind(year)
+            .fetch_all(store.pool())
+            .await?;
+    let mut budget: BTreeMap<String, i64> = BTreeMap::new();
+    for (indicator, unit, amount) in budgets {
+        if let Some(key) = group(&indicator, &unit) {
+            *budget.entry(key.clone()).or_default() += amount;
+            series.entry(key).or_default();
+        }
+    }
+    Ok(series
+        .into_iter()
+        .filter(|(code, _)| budget.contains_key(code))
+        .map(|(code, s)| {
+            let mut f = outturn::forecast(&s, year, month, method);
+            // Estimates of money, shown to the fen.
+            let fen = |v: f64| (v * 100.0).round() / 100.0;
+            f.to_date = fen(f.to_date);
+            f.outturn = fen(f.outturn);
+            for p in [&mut f.p10, &mut f.p50, &mut f.p90].into_iter().flatten() {
+                *p = fen(*p);
+            }
+            let b = budget.get(&code).copied().unwrap_or(0);
+            let yuan = b as f64 / 100.0;
+            let name = org.get(&code).map(|n| n.name.clone()).unwrap_or_else(|| code.clone());
+            Line {
+                p_overspend: f.p_above(1.1 * yuan),
+                p_underexecution: f.p_below(0.9 * yuan),
+                code,
+                name,
+                budget: Money::from_fen(b),
+                forecast: f,
+            }
+        })
+        .collect())
+}
