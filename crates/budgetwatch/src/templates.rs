@@ -11,6 +11,7 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("cockpit.html", include_str!("../templates/cockpit.html")),
     ("feedback.html", include_str!("../templates/feedback.html")),
     ("figures.html", include_str!("../templates/figures.html")),
+    ("forecast.html", include_str!("../templates/forecast.html")),
     ("import.html", include_str!("../templates/import.html")),
     ("inbox.html", include_str!("../templates/inbox.html")),
     ("indicator.html", include_str!("../templates/indicator.html")),

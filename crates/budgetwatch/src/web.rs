@@ -65,6 +65,7 @@ pub(crate) fn layout(en: bool, title: &str, caller: &Caller, path_with_query: &s
             let year = today().year();
             nav.push((format!("/budget/{year}{lang}"), t(en, "预算编制", "Budget")));
             nav.push((format!("/performance/{}{lang}", year - 1), t(en, "绩效", "Performance")));
+            nav.push((format!("/forecast/{year}{lang}"), t(en, "预测", "Forecast")));
             nav.push((format!("/simulation{lang}"), t(en, "模拟", "Simulation")));
         }
         if caller.access.has(Permission::Ingest) {

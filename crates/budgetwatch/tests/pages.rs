@@ -442,6 +442,14 @@ fn drill_from_the_cockpit_to_a_voucher_and_act_on_a_warning() {
         "{}",
         r.body
     );
+    // The year-end forecast: every department of the demo year against its budget.
+    let page = get(&bureau, "/forecast/2025?month=6").body;
+    assert!(
+        page.contains("class=\"chart forecast\"") && page.contains("id=forecasts") && page.contains("按进度外推"),
+        "{page}"
+    );
+    let page = get(&bureau, "/forecast/2031").body;
+    assert!(page.contains("id=no-data") && page.contains("href=\"/forecast/2025\""), "the year with data: {page}");
     // The same over the API: a scenario as JSON, run and kept; listed; read again.
     let scenario = serde_json::json!({
         "name": "api", "years": [2026, 2027], "paths": 200, "seed": 3,

@@ -29,6 +29,7 @@ pub(crate) mod budget;
 pub(crate) mod cockpit;
 mod drilldown;
 pub(crate) mod feedback;
+mod forecast;
 mod import;
 mod inbox;
 pub(crate) mod portal;
@@ -50,6 +51,7 @@ pub fn routes() -> Router<App> {
         .merge(budget::routes())
         .merge(risks::routes())
         .merge(simulation::routes())
+        .merge(forecast::routes())
 }
 
 /// Year and month of the figures, and the language.
