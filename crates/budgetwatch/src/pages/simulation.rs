@@ -128,7 +128,8 @@ fn tornado(en: bool, sens: &Sensitivity) -> String {
     let lo = sens.tornado.iter().map(|b| b.low.min(b.high)).fold(sens.base, f64::min);
     let hi = sens.tornado.iter().map(|b| b.low.max(b.high)).fold(sens.base, f64::max);
     let span = (hi - lo).max(1e-9);
-    let x = |v: f64| left + (w - left - 60.0) * (v - lo) / span;
+    // Room on the right for the widest bar's label.
+    let x = |v: f64| left + (w - left - 130.0) * (v - lo) / span;
     let mut s = format!(
         r#"<svg viewBox="0 0 {w} {h}" class="chart tornado" role="img" aria-label="tornado" xmlns="http://www.w3.org/2000/svg">"#
     );
