@@ -60,7 +60,7 @@ async fn one(State(app): State<App>, caller: Caller, Path(id): Path<i64>) -> Res
     }
 }
 
-#[utoipa::path(post, path = "/api/v1/risks/actions", tag = "risks", request_body(content = Object, description = "one action: {\"op\": \"add\" | \"assess\" | \"treat\" | \"accept\" | \"review\" | \"matrix\", …} as docs/RISK.md writes it, without `on` (today) and, for an acceptance, without `approver` (the caller)"), security((), ("token" = [])), responses((status = 200, description = "the action was journaled", body = Object), (status = 400, description = "a malformed action", body = ProblemDoc), (status = 401, description = "no or an unknown credential", body = ProblemDoc), (status = 403, description = "outside the caller's permissions or scope, or the owner accepting their own risk", body = ProblemDoc), (status = 422, description = "refused by the register's rules", body = ProblemDoc)))]
+#[utoipa::path(post, path = "/api/v1/risks/actions", tag = "risks", request_body(content = Object, description = "one action: {\"op\": \"add\" | \"assess\" | \"treat\" | \"accept\" | \"review\" | \"materialise\" | \"matrix\", …} as docs/RISK.md writes it, without `on` (today) and, for an acceptance, without `approver` (the caller)"), security((), ("token" = [])), responses((status = 200, description = "the action was journaled", body = Object), (status = 400, description = "a malformed action", body = ProblemDoc), (status = 401, description = "no or an unknown credential", body = ProblemDoc), (status = 403, description = "outside the caller's permissions or scope, or the owner accepting their own risk", body = ProblemDoc), (status = 422, description = "refused by the register's rules", body = ProblemDoc)))]
 async fn take(
     State(app): State<App>,
     caller: Caller,
@@ -85,7 +85,8 @@ async fn take(
         Action::Assess { id, .. }
         | Action::Treat { id, .. }
         | Action::Accept { id, .. }
-        | Action::Review { id, .. } => match reg.risks.get(id) {
+        | Action::Review { id, .. }
+        | Action::Materialise { id, .. } => match reg.risks.get(id) {
             Some(r) => Some((r.scope_kind.clone(), r.scope_code.clone())),
             None => return Err(bw_core::access::Refusal::OutOfScope(p, format!("risk {id}")).into()),
         },

@@ -87,8 +87,15 @@ fn the_register_is_journaled_relevelled_and_rebuilt_by_verify() {
     assert_eq!(shown["current"], serde_json::json!({"likelihood": 2, "impact": 4}));
     assert_eq!(shown["treatment"], "reduce");
     assert_eq!(shown["history"].as_array().map(Vec::len), Some(4), "added, treated, assessed, reviewed");
+    assert!(shown["materialised"].is_null());
     let bad = bw(&db, &["risk", "assess", &id, "--current", "6,1", "--evidence", "x"]);
     assert!(!bad.status.success() && stderr(&bad).contains("1 to 5"), "{}", stderr(&bad));
+    // The event happens: recorded once, and an emergency case opened with it.
+    ok(&["risk", "materialise", &id, "--note", "土地出让收入同比下降 40%"]);
+    let again = bw(&db, &["risk", "materialise", &id, "--note", "again"]);
+    assert!(!again.status.success() && stderr(&again).contains("already happened"), "{}", stderr(&again));
+    let cases = ok(&["emergency", "list", "--format", "json"]);
+    assert!(cases.contains("风险事件发生：土地出让收入下滑"), "{cases}");
     // verify replays the actions into the same register.
     let v = bw(&db, &["verify"]);
     assert!(v.status.success(), "{}{}", stdout(&v), stderr(&v));

@@ -75,9 +75,13 @@ pub fn risk_permission(action: Option<&bw_core::risk::Action>) -> Permission {
     use bw_core::risk::Action;
     match action {
         None => Permission::ReadWarnings,
-        Some(Action::Add { .. } | Action::Assess { .. } | Action::Treat { .. } | Action::Review { .. }) => {
-            Permission::ReviewWarning
-        }
+        Some(
+            Action::Add { .. }
+            | Action::Assess { .. }
+            | Action::Treat { .. }
+            | Action::Review { .. }
+            | Action::Materialise { .. },
+        ) => Permission::ReviewWarning,
         Some(Action::Accept { .. }) => Permission::CloseWarning,
         Some(Action::Matrix { .. }) => Permission::ChangeSettings,
     }

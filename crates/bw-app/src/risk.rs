@@ -72,6 +72,11 @@ pub async fn take(store: &Store, ctx: &Ctx, action: Action) -> Result<i64, TakeE
     load(store).await?.apply(&action, i64::MAX).map_err(TakeError::Refused)?;
     let reason = ctx.reason.clone().unwrap_or_else(|| action.name().to_string());
     let name = action.name();
+    let action_copy = action.clone();
+    let reg_title = match &action {
+        Action::Materialise { id, .. } => load(store).await?.risks.get(id).map(|r| r.title.clone()),
+        _ => None,
+    };
     let data = action.clone();
     let idx = act(store, ctx, name, &reason, &data, async move |tx, idx| {
         // Read again inside the write transaction: the register as the entry finds it.
@@ -96,6 +101,12 @@ pub async fn take(store: &Store, ctx: &Ctx, action: Action) -> Result<i64, TakeE
         Ok(())
     })
     .await?;
+    if let Action::Materialise { id, note, .. } = &action_copy {
+        // The event has happened: the graded response begins with an emergency case.
+        let title = reg_title.unwrap_or_default();
+        crate::emergency::open(store, ctx, &format!("risk {id}"), None, &format!("风险事件发生：{title}（{note}）"))
+            .await?;
+    }
     Ok(idx)
 }
 

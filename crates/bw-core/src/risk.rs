@@ -237,6 +237,9 @@ pub struct Risk {
     pub reviewed_on: Date,
     /// Assessments and reviews, oldest first: day, what, the journal index.
     pub history: Vec<Event>,
+    /// The day the risk's event happened (风险事件已发生), when it did.
+    #[serde(default)]
+    pub materialised: Option<Date>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -292,6 +295,12 @@ pub enum Action {
     Matrix {
         matrix: Matrix,
     },
+    /// The risk's event has happened: an emergency case is opened with it.
+    Materialise {
+        id: i64,
+        note: String,
+        on: Date,
+    },
 }
 
 impl Action {
@@ -304,6 +313,7 @@ impl Action {
             Action::Accept { .. } => "risk.accept",
             Action::Review { .. } => "risk.review",
             Action::Matrix { .. } => "risk.matrix",
+            Action::Materialise { .. } => "risk.materialise",
         }
     }
 }
@@ -330,6 +340,8 @@ pub enum RiskError {
     Expiry(Date, Date),
     #[error("a review on {0} is before the last, {1}")]
     ReviewBefore(Date, Date),
+    #[error("risk {0} has already happened, on {1}")]
+    AlreadyMaterialised(i64, Date),
 }
 
 impl RiskError {
@@ -346,6 +358,7 @@ impl RiskError {
             RiskError::OwnerApproves(..) => "risk_owner_cannot_accept",
             RiskError::Expiry(..) => "risk_acceptance_expiry_invalid",
             RiskError::ReviewBefore(..) => "risk_review_out_of_order",
+            RiskError::AlreadyMaterialised(..) => "risk_already_materialised",
         }
     }
 
@@ -356,7 +369,9 @@ impl RiskError {
         match self {
             RiskError::Unknown(_) => Code::InvalidValue,
             RiskError::Empty(_) | RiskError::NoResponse(_) => Code::MissingValue,
-            RiskError::NotAccepting(_) | RiskError::ReviewBefore(..) => Code::InvalidState,
+            RiskError::NotAccepting(_) | RiskError::ReviewBefore(..) | RiskError::AlreadyMaterialised(..) => {
+                Code::InvalidState
+            }
             RiskError::OwnerApproves(..) => Code::Forbidden,
             RiskError::Rating(..) | RiskError::Matrix(_) | RiskError::Scope(_) | RiskError::Expiry(..) => {
                 Code::InvalidValue
@@ -377,6 +392,7 @@ impl RiskError {
             RiskError::OwnerApproves(..) => "风险责任人不能审批接受自己负责的风险，须由他人审批。".into(),
             RiskError::Expiry(until, on) => format!("接受期限 {until} 须晚于今天（{on}）。"),
             RiskError::ReviewBefore(on, last) => format!("复核日期 {on} 早于上次复核（{last}）。"),
+            RiskError::AlreadyMaterialised(_, on) => format!("该风险事件已于 {on} 登记发生。"),
         }
     }
 }
@@ -391,6 +407,7 @@ fn field_zh(what: &str) -> &'static str {
         "approver" => "审批人",
         "a response" => "应对措施",
         "a response's owner" => "应对措施的责任人",
+        "note" => "发生情况说明",
         _ => "必填内容",
     }
 }
@@ -453,6 +470,7 @@ impl Register {
                     added_on: *on,
                     reviewed_on: *on,
                     history: vec![Event { on: *on, what: "added".into(), idx }],
+                    materialised: None,
                 };
                 self.risks.insert(idx, risk);
                 Ok(vec![idx])
@@ -517,6 +535,16 @@ impl Register {
                 }
                 risk.reviewed_on = *on;
                 risk.history.push(Event { on: *on, what: format!("reviewed: {note}"), idx });
+                Ok(vec![*id])
+            }
+            Action::Materialise { id, note, on } => {
+                text("note", note)?;
+                let risk = self.risks.get_mut(id).ok_or(RiskError::Unknown(*id))?;
+                if let Some(day) = risk.materialised {
+                    return Err(RiskError::AlreadyMaterialised(*id, day));
+                }
+                risk.materialised = Some(*on);
+                risk.history.push(Event { on: *on, what: format!("materialised: {note}"), idx });
                 Ok(vec![*id])
             }
             Action::Matrix { matrix } => {

@@ -82,6 +82,13 @@ pub(super) enum RiskCommand {
         #[arg(long, default_value = "")]
         note: String,
     },
+    /// The risk's event has happened (风险事件已发生): recorded, and an emergency case opened
+    /// with it.
+    Materialise {
+        id: i64,
+        #[arg(long)]
+        note: String,
+    },
     /// Counts of risks in each likelihood × impact cell of their current rating.
     Heatmap {
         /// text or json
@@ -172,6 +179,10 @@ pub(super) async fn dispatch(g: &Global, command: RiskCommand) -> Result<ExitCod
         RiskCommand::Accept { id, approver, until } => {
             write(Action::Accept { id, approver, until: parse_date(&until)?, on: today }).await?;
             println!("risk {id}: accepted until {until}");
+        }
+        RiskCommand::Materialise { id, note } => {
+            write(Action::Materialise { id, note, on: today }).await?;
+            println!("risk {id}: materialised; an emergency case is open");
         }
         RiskCommand::Review { id, note } => {
             write(Action::Review { id, note, on: today }).await?;

@@ -130,6 +130,9 @@ fn words(en: bool) -> Value {
         what => t(en, "事项", "What"),
         entry => t(en, "日志序号", "Entry"),
         download => t(en, "下载风险清单：", "Download the register:"),
+        happened => t(en, "风险事件发生情况", "What happened"),
+        materialise => t(en, "登记风险事件已发生（启动应急处置）", "Record that it happened (opens an emergency case)"),
+        materialised => t(en, "风险事件已发生", "Happened on"),
     }
 }
 
@@ -354,6 +357,9 @@ async fn risk_body(app: &App, caller: &Caller, id: i64, q: &RiskQuery, en: bool)
     };
     if reaches(caller, &org, &r.scope_kind, &r.scope_code, bw_app::guard::risk_permission(Some(&sample("review")))) {
         forms.extend(["assess", "treat", "review"]);
+        if r.materialised.is_none() {
+            forms.push("materialise");
+        }
     }
     if r.treatment == Some(Treatment::Accept)
         && r.owner != caller.access.user
@@ -384,6 +390,7 @@ async fn risk_body(app: &App, caller: &Caller, id: i64, q: &RiskQuery, en: bool)
         acceptance => r.acceptance.as_ref().map(|a| format!("{} · {} {}", a.approver, t(en, "至", "until"), a.until)).unwrap_or_else(|| "—".into()),
         review_due => reg.review_due(r, &cal).to_string(),
         overdue => (overdue > 0).then_some(overdue),
+        materialised => r.materialised.map(|d| d.to_string()),
         history => r.history.iter().map(|e| context! { on => e.on.to_string(), what => e.what.as_str(), idx => e.idx }).collect::<Vec<_>>(),
     };
     Ok(crate::templates::render(
