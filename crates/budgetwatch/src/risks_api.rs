@@ -35,7 +35,7 @@ fn shown(reg: &Register, r: &Risk, cal: &bw_core::calendar::WorkCalendar) -> ser
 #[utoipa::path(get, path = "/api/v1/risks", tag = "risks", security((), ("token" = [])), responses((status = 200, description = "the risks the caller may read, highest level first, with the matrix", body = Object), (status = 401, description = "no or an unknown credential", body = ProblemDoc), (status = 403, description = "outside the caller's permissions", body = ProblemDoc)))]
 async fn list(State(app): State<App>, caller: Caller) -> Result<Json<serde_json::Value>, Problem> {
     signed_in(&caller)?;
-    let read = bw_app::guard::risk_permission(None);
+    let read = bw_app::guard::RISK_READ;
     if !caller.access.has(read) {
         return Err(bw_core::access::Refusal::NoPermission(read).into());
     }
@@ -51,7 +51,7 @@ async fn list(State(app): State<App>, caller: Caller) -> Result<Json<serde_json:
 #[utoipa::path(get, path = "/api/v1/risks/{id}", tag = "risks", params(("id" = i64, Path, description = "risk id (the journal index of its addition)")), security((), ("token" = [])), responses((status = 200, description = "the risk with its history", body = Object), (status = 401, description = "no or an unknown credential", body = ProblemDoc), (status = 403, description = "outside the caller's permissions or scope (or no such risk)", body = ProblemDoc)))]
 async fn one(State(app): State<App>, caller: Caller, Path(id): Path<i64>) -> Result<Json<serde_json::Value>, Problem> {
     signed_in(&caller)?;
-    let read = bw_app::guard::risk_permission(None);
+    let read = bw_app::guard::RISK_READ;
     let (reg, org) = (register(&app).await?, app.org().await?);
     let cal = bw_app::calendar::load(&app.store).await.map_err(Problem::internal)?;
     match reg.risks.get(&id).filter(|r| caller.reaches_scope(&org, &r.scope_kind, &r.scope_code, read)) {

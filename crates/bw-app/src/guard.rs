@@ -74,18 +74,25 @@ pub fn may_step(
 pub fn risk_permission(action: Option<&bw_core::risk::Action>) -> Permission {
     use bw_core::risk::Action;
     match action {
-        None => Permission::ReadWarnings,
+        None => RISK_READ,
         Some(
             Action::Add { .. }
             | Action::Assess { .. }
             | Action::Treat { .. }
             | Action::Review { .. }
             | Action::Materialise { .. },
-        ) => Permission::ReviewWarning,
-        Some(Action::Accept { .. }) => Permission::CloseWarning,
+        ) => RISK_MANAGE,
+        Some(Action::Accept { .. }) => RISK_ACCEPT,
         Some(Action::Matrix { .. }) => Permission::ChangeSettings,
     }
 }
+
+/// Reading the register.
+pub const RISK_READ: Permission = Permission::ReadWarnings;
+/// Adding, assessing, treating, reviewing a risk, and recording that it happened.
+pub const RISK_MANAGE: Permission = Permission::ReviewWarning;
+/// Approving a risk's acceptance.
+pub const RISK_ACCEPT: Permission = Permission::CloseWarning;
 
 #[cfg(test)]
 mod tests {

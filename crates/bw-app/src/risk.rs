@@ -69,14 +69,15 @@ pub enum TakeError {
 /// journaled and applied. The entry's journal index (a new risk's id).
 pub async fn take(store: &Store, ctx: &Ctx, action: Action) -> Result<i64, TakeError> {
     // Refused before anything is written; applied again inside the transaction below.
-    load(store).await?.apply(&action, i64::MAX).map_err(TakeError::Refused)?;
+    let mut before = load(store).await?;
+    let reg_title = match &action {
+        Action::Materialise { id, .. } => before.risks.get(id).map(|r| r.title.clone()),
+        _ => None,
+    };
+    before.apply(&action, i64::MAX).map_err(TakeError::Refused)?;
     let reason = ctx.reason.clone().unwrap_or_else(|| action.name().to_string());
     let name = action.name();
     let action_copy = action.clone();
-    let reg_title = match &action {
-        Action::Materialise { id, .. } => load(store).await?.risks.get(id).map(|r| r.title.clone()),
-        _ => None,
-    };
     let data = action.clone();
     let idx = act(store, ctx, name, &reason, &data, async move |tx, idx| {
         // Read again inside the write transaction: the register as the entry finds it.

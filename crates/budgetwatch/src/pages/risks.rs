@@ -26,10 +26,6 @@ pub(super) struct RiskQuery {
     i: Option<u8>,
 }
 
-fn reaches(caller: &Caller, org: &bw_core::org::OrgTree, kind: &str, code: &str, p: Permission) -> bool {
-    caller.reaches_scope(org, kind, code, p)
-}
-
 fn scope_label(org: &bw_core::org::OrgTree, kind: &str, code: &str) -> String {
     match org.get(code) {
         Some(n) => format!("{}（{code}）", n.name),
@@ -145,14 +141,14 @@ pub(super) async fn list_page(State(app): State<App>, caller: Caller, Query(q): 
 }
 
 async fn list_body(app: &App, caller: &Caller, q: &RiskQuery, en: bool) -> Result<String, Problem> {
-    let read = bw_app::guard::risk_permission(None);
+    let read = bw_app::guard::RISK_READ;
     if caller.user().is_none() || !caller.access.has(read) {
         return Err(bw_core::access::Refusal::NoPermission(read).into());
     }
     let (reg, org) = (register(app).await?, app.org().await?);
     let cal = bw_app::calendar::load(&app.store).await.map_err(Problem::internal)?;
     let visible: Vec<&Risk> =
-        reg.risks.values().filter(|r| reaches(caller, &org, &r.scope_kind, &r.scope_code, read)).collect();
+        reg.risks.values().filter(|r| caller.reaches_scope(&org, &r.scope_kind, &r.scope_code, read)).collect();
     let mut counts = [[0usize; 5]; 5];
     for r in &visible {
         counts[usize::from(r.current.likelihood) - 1][usize::from(r.current.impact) - 1] += 1;
@@ -182,7 +178,7 @@ async fn list_body(app: &App, caller: &Caller, q: &RiskQuery, en: bool) -> Resul
         (None, Some(l)) => Some(level_name(en, l).to_string()),
         _ => None,
     };
-    let add = bw_app::guard::risk_permission(Some(&Action::Review { id: 0, note: String::new(), on: today() }));
+    let add = bw_app::guard::RISK_MANAGE;
     let may_add = caller.access.has(add);
     let scopes: Vec<Value> = if may_add {
         let mut nodes: Vec<(String, String, String)> = org
@@ -274,7 +270,7 @@ fn back(path: &str, en: bool, outcome: Result<String, String>) -> Response {
 async fn take(app: &App, caller: &Caller, en: bool, kind: &str, code: &str, action: Action) -> Result<i64, String> {
     let org = app.org().await.map_err(|p| p.detail)?;
     let p = bw_app::guard::risk_permission(Some(&action));
-    if !reaches(caller, &org, kind, code, p) {
+    if !caller.reaches_scope(&org, kind, code, p) {
         let r = bw_core::access::Refusal::OutOfScope(p, code.to_string());
         return Err(if en { r.to_string() } else { r.zh() });
     }
@@ -340,22 +336,18 @@ pub(super) async fn risk_page(
 }
 
 async fn risk_body(app: &App, caller: &Caller, id: i64, q: &RiskQuery, en: bool) -> Result<String, Problem> {
-    let read = bw_app::guard::risk_permission(None);
+    let read = bw_app::guard::RISK_READ;
     if caller.user().is_none() || !caller.access.has(read) {
         return Err(bw_core::access::Refusal::NoPermission(read).into());
     }
     let (reg, org) = (register(app).await?, app.org().await?);
     let cal = bw_app::calendar::load(&app.store).await.map_err(Problem::internal)?;
-    let Some(r) = reg.risks.get(&id).filter(|r| reaches(caller, &org, &r.scope_kind, &r.scope_code, read)) else {
+    let Some(r) = reg.risks.get(&id).filter(|r| caller.reaches_scope(&org, &r.scope_kind, &r.scope_code, read)) else {
         return Err(bw_core::access::Refusal::OutOfScope(read, format!("risk {id}")).into());
     };
     let on = today();
     let mut forms = Vec::new();
-    let sample = |op: &str| match op {
-        "accept" => Action::Accept { id, approver: String::new(), until: on, on },
-        _ => Action::Review { id, note: String::new(), on },
-    };
-    if reaches(caller, &org, &r.scope_kind, &r.scope_code, bw_app::guard::risk_permission(Some(&sample("review")))) {
+    if caller.reaches_scope(&org, &r.scope_kind, &r.scope_code, bw_app::guard::RISK_MANAGE) {
         forms.extend(["assess", "treat", "review"]);
         if r.materialised.is_none() {
             forms.push("materialise");
@@ -363,7 +355,7 @@ async fn risk_body(app: &App, caller: &Caller, id: i64, q: &RiskQuery, en: bool)
     }
     if r.treatment == Some(Treatment::Accept)
         && r.owner != caller.access.user
-        && reaches(caller, &org, &r.scope_kind, &r.scope_code, bw_app::guard::risk_permission(Some(&sample("accept"))))
+        && caller.reaches_scope(&org, &r.scope_kind, &r.scope_code, bw_app::guard::RISK_ACCEPT)
     {
         forms.push("accept");
     }
@@ -472,7 +464,7 @@ pub(super) async fn download(
     Query(q): Query<RiskQuery>,
 ) -> Response {
     let en = q.lang.as_deref() == Some("en");
-    let read = bw_app::guard::risk_permission(None);
+    let read = bw_app::guard::RISK_READ;
     if caller.user().is_none() || !caller.access.has(read) {
         return Problem::from(bw_core::access::Refusal::NoPermission(read)).into_response();
     }
@@ -513,7 +505,7 @@ pub(super) async fn download(
     let mut tb = Table::new(t(en, "风险清单", "Risk register"), &cols);
     let rating = |x: Rating| format!("{}×{}", x.likelihood, x.impact);
     let mut risks: Vec<&Risk> =
-        reg.risks.values().filter(|r| reaches(&caller, &org, &r.scope_kind, &r.scope_code, read)).collect();
+        reg.risks.values().filter(|r| caller.reaches_scope(&org, &r.scope_kind, &r.scope_code, read)).collect();
     risks.sort_by(|a, b| b.level.cmp(&a.level).then(a.id.cmp(&b.id)));
     for r in risks {
         let text = |v: &str| Cell::Text(v.to_string());
