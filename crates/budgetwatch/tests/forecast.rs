@@ -204,7 +204,9 @@ fn forecast_run_reads_the_databases_own_figures() {
     for l in lines {
         // One year of data: the run rate, the year to date × 2 as of June, no bands.
         assert_eq!(l["method"], "run_rate", "{l}");
-        let (to_date, outturn) = (l["to_date"].as_f64().unwrap_or(-1.0), l["outturn"].as_f64().unwrap_or(-1.0));
+        // Money as the API writes it: yuan to the fen, as text.
+        let yuan = |k: &str| l[k].as_str().and_then(|v| v.parse::<f64>().ok()).unwrap_or(-1.0);
+        let (to_date, outturn) = (yuan("to_date"), yuan("outturn"));
         assert!((outturn - 2.0 * to_date).abs() < 0.011, "{l}");
         assert!(l["budget"].is_string() && l["name"].is_string() && l["p_overspend"].is_null(), "{l}");
     }

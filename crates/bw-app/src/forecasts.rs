@@ -13,6 +13,13 @@ use bw_store::Store;
 
 use crate::journal::ActionError;
 
+/// One candidate's backtest error.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct Backtest {
+    pub method: Method,
+    pub wape: f64,
+}
+
 /// What the forecasts are summed by.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum By {
@@ -34,15 +41,22 @@ impl By {
     }
 }
 
-/// One line of the forecasts.
+/// One line of the forecasts: the model runs on fen as numbers, its answers come back as
+/// money (rounded to the fen).
 #[derive(Clone, Debug, serde::Serialize)]
 pub struct Line {
     pub code: String,
     pub name: String,
     /// The year's budget (the indicators' amounts).
     pub budget: Money,
-    #[serde(flatten)]
-    pub forecast: Forecast,
+    pub method: Method,
+    pub to_date: Money,
+    pub outturn: Money,
+    pub p10: Option<Money>,
+    pub p50: Option<Money>,
+    pub p90: Option<Money>,
+    /// WAPE of each candidate over the training years (for `auto`).
+    pub backtest: Vec<Backtest>,
     /// P(outturn > 110 % of the budget) and P(outturn < 90 % of it): early signals, none
     /// without two training years.
     pub p_overspend: Option<f64>,
@@ -70,7 +84,7 @@ pub async fn run(store: &Store, year: i32, month: u32, by: By, method: Method) -
     .fetch_all(store.pool())
     .await?;
     let mut series: BTreeMap<String, Series> = BTreeMap::new();
-    // Summed in fen, exactly; yuan only for the model.
+    // Summed in fen, exactly.
     let mut sums: BTreeMap<(String, i32, u32), i64> = BTreeMap::new();
     for (y, indicator, ym, paid, unit) in months {
         let Some(key) = group(&indicator, &unit) else { continue };
@@ -78,7 +92,7 @@ pub async fn run(store: &Store, year: i32, month: u32, by: By, method: Method) -
         *sums.entry((key, y, m)).or_default() += paid;
     }
     for ((key, y, m), fen) in sums {
-        series.entry(key).or_default().set(y, m, fen as f64 / 100.0);
+        series.entry(key).or_default().set(y, m, fen as f64);
     }
     let budgets: Vec<(String, String, i64)> =
         bw_store::sqlx::query_as("SELECT indicator_code, unit_code, amount FROM indicators WHERE year = $1")
@@ -96,24 +110,23 @@ pub async fn run(store: &Store, year: i32, month: u32, by: By, method: Method) -
         .into_iter()
         .filter(|(code, _)| budget.contains_key(code))
         .map(|(code, s)| {
-            let mut f = outturn::forecast(&s, year, month, method);
-            // Estimates of money, shown to the fen.
-            let fen = |v: f64| (v * 100.0).round() / 100.0;
-            f.to_date = fen(f.to_date);
-            f.outturn = fen(f.outturn);
-            for p in [&mut f.p10, &mut f.p50, &mut f.p90].into_iter().flatten() {
-                *p = fen(*p);
-            }
+            let f: Forecast = outturn::forecast(&s, year, month, method);
             let b = budget.get(&code).copied().unwrap_or(0);
-            let yuan = b as f64 / 100.0;
+            let money = |v: f64| Money::from_fen(v.round() as i64);
             let name = org.get(&code).map(|n| n.name.clone()).unwrap_or_else(|| code.clone());
             Line {
-                p_overspend: f.p_above(1.1 * yuan),
-                p_underexecution: f.p_below(0.9 * yuan),
+                p_overspend: f.p_above(1.1 * b as f64),
+                p_underexecution: f.p_below(0.9 * b as f64),
                 code,
                 name,
                 budget: Money::from_fen(b),
-                forecast: f,
+                method: f.method,
+                to_date: money(f.to_date),
+                outturn: money(f.outturn),
+                p10: f.p10.map(money),
+                p50: f.p50.map(money),
+                p90: f.p90.map(money),
+                backtest: f.backtest.iter().map(|(method, wape)| Backtest { method: *method, wape: *wape }).collect(),
             }
         })
         .collect())

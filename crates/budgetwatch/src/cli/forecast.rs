@@ -265,12 +265,12 @@ pub(super) async fn dispatch(g: &Global, command: ForecastCommand) -> Result<Exi
                 for l in &lines {
                     let pct = |p: Option<f64>| p.map(|p| format!("{:.0}%", p * 100.0)).unwrap_or_else(|| "—".into());
                     println!(
-                        "{:<14} {:<20} budget {:>16}  outturn {:>16.2} ({:?})  P(>110%) {}  P(<90%) {}",
+                        "{:<14} {:<20} budget {:>16}  outturn {:>16} ({:?})  P(>110%) {}  P(<90%) {}",
                         l.code,
                         l.name,
                         l.budget.to_string(),
-                        l.forecast.outturn,
-                        l.forecast.method,
+                        l.outturn.to_string(),
+                        l.method,
                         pct(l.p_overspend),
                         pct(l.p_underexecution)
                     );

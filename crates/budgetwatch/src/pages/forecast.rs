@@ -5,6 +5,7 @@
 
 use super::*;
 use bw_app::forecasts::{By, Line};
+use bw_core::Money;
 use bw_forecast::outturn::Method;
 use minijinja::{Value, context};
 
@@ -41,19 +42,22 @@ fn chart(lines: &[Line]) -> String {
     let h = row * shown.len() as f64 + 10.0;
     let top = shown
         .iter()
-        .map(|l| (l.budget.fen() as f64 / 100.0).max(l.forecast.p90.unwrap_or(0.0)).max(l.forecast.outturn))
-        .fold(1.0, f64::max);
-    let x = |v: f64| left + (w - left - 10.0) * (v / top).clamp(0.0, 1.0);
+        .map(|l| l.budget.fen().max(l.p90.map_or(0, Money::fen)).max(l.outturn.fen()))
+        .max()
+        .unwrap_or(1)
+        .max(1) as f64;
+    // Drawing coordinates from fen: the only place the amounts become numbers.
+    let x = |v: Money| left + (w - left - 10.0) * (v.fen() as f64 / top).clamp(0.0, 1.0);
     let mut s = format!(
         r#"<svg viewBox="0 0 {w} {h}" class="chart forecast" role="img" aria-label="outturn against budget" xmlns="http://www.w3.org/2000/svg">"#
     );
     for (i, l) in shown.iter().enumerate() {
         let y = 4.0 + row * i as f64;
-        let budget = l.budget.fen() as f64 / 100.0;
-        let over = l.forecast.outturn > budget * 1.1;
-        let colour = if over {
+        // Over 110 % red, under 90 % orange: compared in fen, ×10 on both sides.
+        let (outturn, budget) = (i128::from(l.outturn.fen()) * 10, i128::from(l.budget.fen()));
+        let colour = if outturn > budget * 11 {
             "#c0392b"
-        } else if l.forecast.outturn < budget * 0.9 {
+        } else if outturn < budget * 9 {
             "#e67e22"
         } else {
             "#27ae60"
@@ -64,10 +68,10 @@ fn chart(lines: &[Line]) -> String {
             left - 6.0,
             y + 13.0,
             esc(&l.name),
-            (x(l.forecast.outturn) - left).max(0.5),
+            (x(l.outturn) - left).max(0.5),
             row - 8.0
         );
-        if let (Some(lo), Some(hi)) = (l.forecast.p10, l.forecast.p90) {
+        if let (Some(lo), Some(hi)) = (l.p10, l.p90) {
             let _ = write!(
                 s,
                 r##"<line x1="{:.1}" x2="{:.1}" y1="{:.1}" y2="{:.1}" stroke="#333" stroke-width="2"/>"##,
@@ -77,7 +81,7 @@ fn chart(lines: &[Line]) -> String {
                 y + (row - 8.0) / 2.0
             );
         }
-        let bx = x(budget);
+        let bx = x(l.budget);
         let _ = write!(
             s,
             r##"<line x1="{bx:.1}" x2="{bx:.1}" y1="{:.1}" y2="{:.1}" stroke="#111" stroke-width="2"/>"##,
@@ -145,21 +149,19 @@ pub(super) async fn page(
     } else {
         None
     };
-    let money = |v: f64| wan(bw_core::Money::from_fen((v * 100.0).round() as i64));
     let pct_opt = |p: Option<f64>| p.map(|p| format!("{:.0}%", p * 100.0)).unwrap_or_else(|| "—".into());
     let rows: Vec<Value> = lines
         .iter()
         .map(|l| {
-            let budget = l.budget.fen() as f64 / 100.0;
             context! {
                 name => l.name.as_str(),
                 code => l.code.as_str(),
                 budget => wan(l.budget),
-                to_date => money(l.forecast.to_date),
-                outturn => money(l.forecast.outturn),
-                band => match (l.forecast.p10, l.forecast.p90) { (Some(a), Some(b)) => format!("{} – {}", money(a), money(b)), _ => "—".into() },
-                rate => if budget > 0.0 { format!("{:.1}%", l.forecast.outturn / budget * 100.0) } else { "—".into() },
-                method => method_name(en, l.forecast.method),
+                to_date => wan(l.to_date),
+                outturn => wan(l.outturn),
+                band => match (l.p10, l.p90) { (Some(a), Some(b)) => format!("{} – {}", wan(a), wan(b)), _ => "—".into() },
+                rate => if l.budget.fen() > 0 { pct(l.outturn.ratio_of(l.budget)) } else { "—".into() },
+                method => method_name(en, l.method),
                 p_over => pct_opt(l.p_overspend),
                 p_under => pct_opt(l.p_underexecution),
             }
