@@ -146,6 +146,8 @@ pub struct WarningFilter {
     /// then by id; paged by `offset` (`after` is then not used). Otherwise by id.
     pub by_due: bool,
     pub offset: usize,
+    /// Only warnings whose row was last written by a journal entry in `first..end`.
+    pub journal: Option<(i64, i64)>,
 }
 
 /// Whether a warning's rule is one of the audit's tests (a finding) rather than a
@@ -214,6 +216,9 @@ pub async fn warnings(store: &Store, f: &WarningFilter) -> Result<(Vec<WarningRo
     }
     if let Some(a) = f.after.filter(|_| !f.by_due) {
         conds.push(format!("id > {a}"));
+    }
+    if let Some((first, end)) = f.journal {
+        conds.push(format!("journal_idx >= {first} AND journal_idx < {end}"));
     }
     let limit = f.limit.clamp(1, PAGE_MAX);
     let order = if f.by_due {
@@ -343,20 +348,16 @@ pub async fn payments_between(
 }
 
 pub async fn warnings_between(store: &Store, first: i64, end: i64) -> Result<Vec<WarningRow>, ActionError> {
-    let ids: Vec<i64> = sqlx::query("SELECT id FROM warnings WHERE journal_idx >= $1 AND journal_idx < $2 ORDER BY id")
-        .bind(first)
-        .bind(end)
-        .fetch_all(store.pool())
-        .await?
-        .iter()
-        .map(|r| r.try_get(0))
-        .collect::<Result<_, _>>()?;
+    let mut f = WarningFilter { journal: Some((first, end)), limit: PAGE_MAX, ..WarningFilter::default() };
     let mut out = Vec::new();
-    for id in ids {
-        let f = WarningFilter { after: Some(id - 1), limit: 1, ..WarningFilter::default() };
-        out.extend(warnings(store, &f).await?.0);
+    loop {
+        let (rows, next) = warnings(store, &f).await?;
+        out.extend(rows);
+        match next.and_then(|n| n.parse().ok()) {
+            Some(after) => f.after = Some(after),
+            None => return Ok(out),
+        }
     }
-    Ok(out)
 }
 
 /// An indicator whose payments to the month's end come near or over its amount.

@@ -98,6 +98,20 @@ pub struct ImportReport {
     /// Journal indexes written: `journal_first..journal_end`.
     pub journal_first: i64,
     pub journal_end: i64,
+    /// What became of each data row, by row number, when `ImportOptions::outcomes` asks.
+    pub outcomes: Vec<(u64, RowOutcome)>,
+    /// The warnings this import raised or changed (the rules firing at payment time).
+    pub warning_ids: Vec<i64>,
+}
+
+/// What became of one row of a file that was recorded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RowOutcome {
+    Added,
+    /// Already recorded with the same content.
+    Unchanged,
+    /// Recorded and held by a rule handled `intercept` (not counted as paid).
+    Held,
 }
 
 pub struct ImportOptions<'a> {
@@ -106,11 +120,17 @@ pub struct ImportOptions<'a> {
     pub errors_max: usize,
     /// Called with (done, total) in the unit of `Source::len`.
     pub progress: Option<&'a (dyn Fn(u64, u64) + Sync)>,
+    /// Report each row's outcome (`ImportReport::outcomes`): for callers answering records
+    /// one by one, not for files of a million rows.
+    pub outcomes: bool,
+    /// The caller imports again and again (the server's writer): the state a payments
+    /// import reads is loaded whole once and kept between commits (`Store::take_resident`).
+    pub resident: bool,
 }
 
 impl Default for ImportOptions<'_> {
     fn default() -> Self {
-        ImportOptions { allow_extra: false, errors_max: 100, progress: None }
+        ImportOptions { allow_extra: false, errors_max: 100, progress: None, outcomes: false, resident: false }
     }
 }
 
@@ -593,6 +613,83 @@ struct PaymentsState {
     suite: Suite,
 }
 
+/// What a payments import needs of the database that is small enough to keep in memory
+/// from one commit to the next (`Store::take_resident`): the organisation, every
+/// indicator's balance and every contract's draws. A group of posted payments then reads
+/// none of it again.
+pub(crate) struct Kept {
+    tree: OrgTree,
+    book: IndicatorBook,
+    contracts: HashMap<String, ContractState>,
+    /// The stored payments' keys (see `PaymentsState::stored`).
+    stored: Option<HashMap<u128, [u8; 16]>>,
+}
+
+impl Kept {
+    /// Reads the state; the stored payments' keys only with `keys` (a large file, or a
+    /// writer that keeps them), else each key is looked up when met.
+    async fn load(tx: &mut Tx, keys: bool) -> Result<Kept, ImportError> {
+        let stored = match keys {
+            true => Some(load_payment_keys(tx).await?),
+            false => None,
+        };
+        let book = IndicatorBook::load(tx).await?;
+        let rows =
+            sqlx::query("SELECT contract_no, unit_code, year, indicator_code, amount, paid, status FROM contracts")
+                .fetch_all(&mut **tx)
+                .await?;
+        let mut contracts = HashMap::new();
+        for r in rows {
+            let year: i64 = r.try_get(2)?;
+            let ind: String = r.try_get(3)?;
+            let status: String = r.try_get(6)?;
+            contracts.insert(
+                r.try_get::<String, _>(0)?,
+                ContractState {
+                    unit_code: r.try_get(1)?,
+                    indicator: book.by_key.get(&(year as i32, ind)).copied(),
+                    amount: r.try_get(4)?,
+                    paid: r.try_get(5)?,
+                    status: ContractStatus::parse(&status).map_err(ImportError::Io)?,
+                    changed: false,
+                },
+            );
+        }
+        Ok(Kept { tree: load_tree(tx).await?, book, contracts, stored })
+    }
+}
+
+/// Every stored payment's key fingerprint with the first half of its record hash.
+async fn load_payment_keys(tx: &mut Tx) -> Result<HashMap<u128, [u8; 16]>, ImportError> {
+    let mut stored = HashMap::new();
+    let rows = sqlx::query("SELECT unit_code, voucher_no, record_hash FROM payments").fetch_all(&mut **tx).await?;
+    stored.reserve(rows.len());
+    for r in rows {
+        let u: String = r.try_get(0)?;
+        let v: String = r.try_get(1)?;
+        let h: Vec<u8> = r.try_get(2)?;
+        let mut hash = [0u8; 16];
+        if h.len() == 32 {
+            hash.copy_from_slice(&h[..16]);
+        }
+        stored.insert(fingerprint(&u, &v), hash);
+    }
+    Ok(stored)
+}
+
+impl PaymentsState {
+    /// The state as committed: balances and draws as written, nothing marked changed.
+    fn into_kept(self) -> Kept {
+        let PaymentsState { tree, mut book, mut contracts, mut stored, in_file, .. } = self;
+        book.items.iter_mut().for_each(|i| i.changed = false);
+        contracts.values_mut().for_each(|c| c.changed = false);
+        if let Some(map) = stored.as_mut() {
+            map.extend(in_file.into_iter().map(|(fp, seen)| (fp, seen.hash)));
+        }
+        Kept { tree, book, contracts, stored }
+    }
+}
+
 struct ContractState {
     unit_code: String,
     indicator: Option<usize>,
@@ -625,6 +722,7 @@ impl Importer {
         salt_key: [u8; 32],
         suite: Suite,
         small: bool,
+        kept: Option<Kept>,
     ) -> Result<Importer, ImportError> {
         Ok(match kind {
             Kind::Units => Importer::Units {
@@ -655,49 +753,14 @@ impl Importer {
                 keys: Keys::new(load_stored(tx, "SELECT contract_no, record_hash, journal_idx FROM contracts").await?),
             },
             Kind::Payments => {
-                let book = IndicatorBook::load(tx).await?;
-                let rows = sqlx::query("SELECT contract_no, unit_code, year, indicator_code, amount, paid, status FROM contracts").fetch_all(&mut **tx).await?;
-                let mut contracts = HashMap::new();
-                for r in rows {
-                    let year: i64 = r.try_get(2)?;
-                    let ind: String = r.try_get(3)?;
-                    let status: String = r.try_get(6)?;
-                    contracts.insert(
-                        r.try_get::<String, _>(0)?,
-                        ContractState {
-                            unit_code: r.try_get(1)?,
-                            indicator: book.by_key.get(&(year as i32, ind)).copied(),
-                            amount: r.try_get(4)?,
-                            paid: r.try_get(5)?,
-                            status: ContractStatus::parse(&status).map_err(ImportError::Io)?,
-                            changed: false,
-                        },
-                    );
-                }
-                let mut stored = HashMap::new();
-                let count: i64 = if small {
-                    0
-                } else {
-                    sqlx::query("SELECT COUNT(*) FROM payments").fetch_one(&mut **tx).await?.try_get(0)?
+                let Kept { tree, book, contracts, stored } = match kept {
+                    Some(k) => k,
+                    None => Kept::load(tx, !small).await?,
                 };
-                if count > 0 {
-                    let rows = sqlx::query("SELECT unit_code, voucher_no, record_hash FROM payments").fetch_all(&mut **tx).await?;
-                    stored.reserve(rows.len());
-                    for r in rows {
-                        let u: String = r.try_get(0)?;
-                        let v: String = r.try_get(1)?;
-                        let h: Vec<u8> = r.try_get(2)?;
-                        let mut hash = [0u8; 16];
-                        if h.len() == 32 {
-                            hash.copy_from_slice(&h[..16]);
-                        }
-                        stored.insert(fingerprint(&u, &v), hash);
-                    }
-                }
                 Importer::Payments(Box::new(PaymentsState {
-                    tree: load_tree(tx).await?,
+                    tree,
                     book,
-                    stored: (!small).then_some(stored),
+                    stored,
                     in_file: HashMap::new(),
                     contracts,
                     months: HashMap::new(),
@@ -1384,6 +1447,14 @@ struct Errors {
 }
 
 impl Errors {
+    fn new(file: String, opts: &ImportOptions<'_>) -> Errors {
+        Errors { file, list: Vec::new(), more: 0, max: opts.errors_max.max(1) }
+    }
+
+    fn reject(self) -> ImportError {
+        ImportError::Rejected { file: self.file, errors: self.list, more: self.more }
+    }
+
     fn push(&mut self, row: u64, column: Option<String>, code: Code, message: String) {
         if self.list.len() < self.max {
             self.list.push(RowError { file: self.file.clone(), row, column, code, message });
@@ -1414,21 +1485,85 @@ pub async fn import_file(
     opts: &ImportOptions<'_>,
 ) -> Result<ImportReport, ImportError> {
     let file = path.display().to_string();
-    let mut errors = Errors { file: file.clone(), list: Vec::new(), more: 0, max: opts.errors_max.max(1) };
-    let reject = |errors: Errors| ImportError::Rejected { file: errors.file, errors: errors.list, more: errors.more };
-    let read_err = |errors: &mut Errors, e: ReadError, header: Option<&[String]>| {
-        let column = e.column.map(|c| header.and_then(|h| h.get(c)).cloned().unwrap_or_else(|| format!("#{}", c + 1)));
-        // A file that cannot be read at all, or a cell that cannot be read as a value.
-        let code = if column.is_some() { Code::InvalidValue } else { Code::UnreadableFile };
-        errors.push(e.row, column, code, e.message);
-    };
-    let (mut source, header) = match Source::open(path) {
+    let (source, header) = match Source::open(path) {
         Ok(v) => v,
         Err(e) => {
+            let mut errors = Errors::new(file, opts);
             read_err(&mut errors, e, None);
-            return Err(reject(errors));
+            return Err(errors.reject());
         }
     };
+    let sha = file_sha256(path)?;
+    let file_name = path.file_name().map(|f| f.to_string_lossy().to_string()).unwrap_or_else(|| file.clone());
+    import_source(store, ctx, kind, Input { file, file_name, sha, source, header }, opts).await
+}
+
+/// Imports records held in memory (sent over the API) as `import_file` imports a file whose
+/// rows they are: `name` stands for the file in refusals (`name:ROW: …`, the header being
+/// row 1) and the batch's digest is the SHA-256 of the rows written as CSV.
+pub async fn import_rows(
+    store: &Store,
+    ctx: &Ctx,
+    kind: Kind,
+    name: &str,
+    header: Vec<String>,
+    rows: Vec<Vec<String>>,
+    opts: &ImportOptions<'_>,
+) -> Result<ImportReport, ImportError> {
+    let sha = {
+        let mut w = csv::Writer::from_writer(Hashing(Sha256::new()));
+        let io = |e: csv::Error| ImportError::Io(e.to_string());
+        w.write_record(&header).map_err(io)?;
+        for r in &rows {
+            w.write_record(r).map_err(io)?;
+        }
+        let Hashing(h) = w.into_inner().map_err(|e| ImportError::Io(e.to_string()))?;
+        hex(&h.finalize())
+    };
+    let input = Input { file: name.to_string(), file_name: name.to_string(), sha, source: Source::rows(rows), header };
+    import_source(store, ctx, kind, input, opts).await
+}
+
+/// A writer that only hashes what it is given.
+struct Hashing(Sha256);
+
+impl std::io::Write for Hashing {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.update(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// What is imported: the rows, their header, the name refusals give the file and the name
+/// and digest its batch records.
+struct Input {
+    file: String,
+    file_name: String,
+    sha: String,
+    source: Source,
+    header: Vec<String>,
+}
+
+/// A file that cannot be read at all, or a cell that cannot be read as a value.
+fn read_err(errors: &mut Errors, e: ReadError, header: Option<&[String]>) {
+    let column = e.column.map(|c| header.and_then(|h| h.get(c)).cloned().unwrap_or_else(|| format!("#{}", c + 1)));
+    let code = if column.is_some() { Code::InvalidValue } else { Code::UnreadableFile };
+    errors.push(e.row, column, code, e.message);
+}
+
+async fn import_source(
+    store: &Store,
+    ctx: &Ctx,
+    kind: Kind,
+    input: Input,
+    opts: &ImportOptions<'_>,
+) -> Result<ImportReport, ImportError> {
+    let Input { file, file_name, sha, mut source, header } = input;
+    let mut errors = Errors::new(file.clone(), opts);
+    let reject = |errors: Errors| errors.reject();
     let header_refs: Vec<&str> = header.iter().map(String::as_str).collect();
     let map: HeaderMap = match resolve_header(kind, &header_refs, opts.allow_extra) {
         Ok(m) => m,
@@ -1439,8 +1574,6 @@ pub async fn import_file(
             return Err(reject(errors));
         }
     };
-    let sha = file_sha256(path)?;
-    let file_name = path.file_name().map(|f| f.to_string_lossy().to_string()).unwrap_or_else(|| file.clone());
     let reason = ctx.reason.clone().unwrap_or_else(|| format!("import {} {}", kind.as_str(), file_name));
 
     let (mut tx, size) = store.begin_write().await?;
@@ -1456,8 +1589,10 @@ pub async fn import_file(
         h.update(batch.to_be_bytes());
         h.finalize().into()
     };
-    let small = source.len() <= SMALL_BYTES;
-    let mut importer = Importer::load(kind, &mut tx, salt_key, store.suite(), small).await?;
+    // A writer that keeps its state loads the stored keys once rather than look each up.
+    let small = source.len() <= SMALL_BYTES && !opts.resident;
+    let kept = if kind == Kind::Payments { store.take_resident::<Kept>(size) } else { None };
+    let mut importer = Importer::load(kind, &mut tx, salt_key, store.suite(), small, kept).await?;
     // A large file of payments lands faster with the secondary indexes built once at the end
     // than kept row by row (about 3 s against 10 s for a million). DDL is transactional in
     // both backends: a refused file leaves them as they were.
@@ -1581,10 +1716,18 @@ pub async fn import_file(
                     errors.push(row, Some(map.labels[col].clone()), code, msg);
                 }
             }
-            Ok(Outcome::Unchanged) => report.unchanged += 1,
+            Ok(Outcome::Unchanged) => {
+                report.unchanged += 1;
+                if opts.outcomes {
+                    report.outcomes.push((row, RowOutcome::Unchanged));
+                }
+            }
             Ok(Outcome::Deferred) => {}
             Ok(Outcome::Add(a)) => {
                 report.added += 1;
+                if opts.outcomes {
+                    report.outcomes.push((row, RowOutcome::Added));
+                }
                 // Once the file is known bad, nothing more is written; checking goes on.
                 if errors.list.is_empty() {
                     add(&mut journal, &mut rows_buf, &mut personal_buf, a)?;
@@ -1606,8 +1749,11 @@ pub async fn import_file(
     let (mut tx, mut stager) = writer.await.map_err(|e| ImportError::Io(format!("writer task failed: {e}")))??;
     match importer.finish() {
         Ok(rows) => {
-            for (_, a) in rows {
+            for (row, a) in rows {
                 report.added += 1;
+                if opts.outcomes {
+                    report.outcomes.push((row, RowOutcome::Added));
+                }
                 if errors.list.is_empty() {
                     add(&mut journal, &mut rows_buf, &mut personal_buf, a)?;
                 }
@@ -1736,13 +1882,17 @@ pub async fn import_file(
                 .await
                 .map_err(|e| ImportError::Io(e.to_string()))?;
         let mut held = 0;
+        let mut held_rows = std::collections::HashSet::new();
         for w in &touched {
             let handling = prepared.get(&w.year).map(|(_, p)| p.handling(w.rule)).unwrap_or("warn");
             if handling == "intercept" {
                 for v in &w.vouchers {
-                    if let Some((unit, _)) = state.row_of(w.unit_code.as_deref(), v) {
+                    if let Some((unit, row)) = state.row_of(w.unit_code.as_deref(), v) {
                         let done = crate::hold::hold(&mut tx, &mut journal, &by, unit, v, w.id, w.rule).await;
-                        held += usize::from(done.map_err(|e| ImportError::Io(e.to_string()))?);
+                        if done.map_err(|e| ImportError::Io(e.to_string()))? {
+                            held += 1;
+                            held_rows.insert(row);
+                        }
                     }
                 }
             }
@@ -1773,6 +1923,14 @@ pub async fn import_file(
             return Err(reject(errors));
         }
         report.warnings_raised = touched.len();
+        report.warning_ids = touched.iter().map(|w| w.id).collect();
+        if opts.outcomes {
+            for (row, outcome) in &mut report.outcomes {
+                if held_rows.contains(row) {
+                    *outcome = RowOutcome::Held;
+                }
+            }
+        }
         report.held = held;
         report.rules_time = started.elapsed();
         // An overspend the rules just found may call for an emergency case: opened in this
@@ -1819,6 +1977,10 @@ pub async fn import_file(
     tx.commit().await?;
     if let Some(s) = stager.as_mut() {
         s.clear().await?;
+    }
+    // A hold moved balances in SQL behind the importer's back: its state is not kept then.
+    if let (Importer::Payments(state), 0) = (importer, report.held) {
+        store.keep_resident(report.journal_end, state.into_kept());
     }
     Ok(report)
 }

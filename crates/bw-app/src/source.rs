@@ -77,6 +77,13 @@ impl Source {
         matches!(self, Source::Sheet { .. })
     }
 
+    /// Rows already in memory (records sent over the API), numbered as a file's would be:
+    /// the header is row 1.
+    pub fn rows(rows: Vec<Vec<String>>) -> Source {
+        let len = rows.len() as u64;
+        Source::Sheet { rows: rows.into_iter(), row: 1, len }
+    }
+
     /// Opens `path`; XLSX is recognised by its content, anything else is read as CSV.
     pub fn open(path: &Path) -> Result<(Source, Vec<String>), ReadError> {
         let whole = |message: String| ReadError { row: 0, column: None, message };

@@ -912,19 +912,31 @@ pub async fn revoke_token(store: &Store, ctx: &Ctx, id: &str) -> Result<i64, Act
 
 /// What a bearer token may do on `today`: its user's grants, limited to its scopes.
 pub async fn token_access(store: &Store, secret: &str, today: Date) -> Result<Option<Access>, ActionError> {
-    let row =
-        sqlx::query("SELECT user_name, scopes, until FROM api_tokens WHERE secret_sha256 = $1 AND revoked_idx IS NULL")
-            .bind(sha256(secret.as_bytes()))
-            .fetch_optional(store.pool())
-            .await?;
-    let Some(r) = row else { return Ok(None) };
-    let (user, scopes, until): (String, String, Option<String>) = (r.try_get(0)?, r.try_get(1)?, r.try_get(2)?);
+    // One read for the token and its user's grants: every API request asks this.
+    let rows = sqlx::query(
+        "SELECT t.user_name, t.scopes, t.until, g.role, g.scope, g.until FROM api_tokens t \
+         LEFT JOIN grants g ON g.user_name = t.user_name AND g.revoked_idx IS NULL \
+         WHERE t.secret_sha256 = $1 AND t.revoked_idx IS NULL",
+    )
+    .bind(sha256(secret.as_bytes()))
+    .fetch_all(store.pool())
+    .await?;
+    let Some(first) = rows.first() else { return Ok(None) };
+    let (user, scopes, until): (String, String, Option<String>) =
+        (first.try_get(0)?, first.try_get(1)?, first.try_get(2)?);
     if let Some(u) = until
         && Date::parse(&u).is_ok_and(|u| today > u)
     {
         return Ok(None);
     }
-    let mut a = access(store, &user, today).await?;
+    let mut grants = Vec::new();
+    for r in &rows {
+        let Some(role) = r.try_get::<Option<String>, _>(3)? else { continue };
+        let (scope, until): (String, Option<String>) = (r.try_get(4)?, r.try_get(5)?);
+        let until = until.map(|u| Date::parse(&u)).transpose().map_err(|e| invalid(e.to_string()))?;
+        grants.push(Grant { role: Role::parse(&role).map_err(invalid)?, scope: Scope::parse(&scope), until });
+    }
+    let mut a = Access::new(&user, grants, today);
     a.limit = Some(scopes.split(',').filter_map(|s| parse_permission(s).ok()).collect());
     Ok(Some(a))
 }

@@ -62,6 +62,36 @@ async fn import_batches(db: &TestDb, header: &str, batches: &[Vec<&str>]) {
     }
 }
 
+/// Imports `batches` as the server's writer does: records in memory, its state kept from
+/// one commit to the next (`resident`). Every seventh batch is written by another writer on
+/// the same database (another process: a store of its own), which the kept state must notice.
+async fn import_as_server(db: &TestDb, header: &str, batches: &[Vec<&str>]) {
+    let mut other = bw_store::Store::open(db.store.location(), false).await.expect("second store");
+    other.set_signer(signer(), Some(db.dir.path().join("log.head"))).await.expect("signing key");
+    let columns: Vec<String> = header.split(',').map(str::to_string).collect();
+    let opts = bw_app::import::ImportOptions { outcomes: true, resident: true, ..Default::default() };
+    for (i, b) in batches.iter().enumerate() {
+        if i % 7 == 6 {
+            let body = format!("{header}\n{}\n", b.join("\n"));
+            let path = write(db.dir.path(), &format!("other-{i}.csv"), &body);
+            bw_app::import::import_file(&other, &ctx(), Kind::Payments, &path, &Default::default())
+                .await
+                .unwrap_or_else(|e| panic!("{}: batch {i} by the other writer: {e:?}", db.name));
+            continue;
+        }
+        let text = b.join("\n");
+        let mut reader = csv::ReaderBuilder::new().has_headers(false).from_reader(text.as_bytes());
+        let rows: Vec<Vec<String>> =
+            reader.records().map(|r| r.expect("csv record").iter().map(str::to_string).collect()).collect();
+        let n = rows.len();
+        let report =
+            bw_app::import::import_rows(&db.store, &ctx(), Kind::Payments, "request", columns.clone(), rows, &opts)
+                .await
+                .unwrap_or_else(|e| panic!("{}: batch {i}: {e:?}", db.name));
+        assert_eq!(report.outcomes.len(), n, "{}: batch {i}: an outcome per record", db.name);
+    }
+}
+
 #[tokio::test]
 async fn a_year_leaves_the_same_warnings_however_its_payments_are_cut() {
     let data = tempfile::tempdir().expect("dir");
@@ -107,29 +137,33 @@ async fn a_year_leaves_the_same_warnings_however_its_payments_are_cut() {
         rest = &rest[n..];
     }
 
-    let (whole, by_thousand, at_random) = (databases().await, databases().await, databases().await);
-    for ((a, b), c) in whole.iter().zip(&by_thousand).zip(&at_random) {
-        for db in [a, b, c] {
+    let (whole, by_thousand, at_random, served) =
+        (databases().await, databases().await, databases().await, databases().await);
+    for (((a, b), c), d) in whole.iter().zip(&by_thousand).zip(&at_random).zip(&served) {
+        for db in [a, b, c, d] {
             import_kinds(db, data.path(), &before).await;
         }
         import_kinds(a, data.path(), &[Kind::Payments]).await;
         import_batches(b, header, &thousands).await;
         import_batches(c, header, &random).await;
-        for db in [a, b, c] {
+        import_as_server(d, header, &random).await;
+        for db in [a, b, c, d] {
             import_kinds(db, data.path(), &after).await;
         }
         let (wa, ba) = state(a).await;
         let at_payment = wa.len();
         assert!(at_payment > 0, "{}: the payments raise warnings", a.name);
         assert_eq!(state(b).await, (wa.clone(), ba.clone()), "{}: in thousands", a.name);
-        assert_eq!(state(c).await, (wa, ba), "{}: cut at random, units interleaved", a.name);
+        assert_eq!(state(c).await, (wa.clone(), ba.clone()), "{}: cut at random, units interleaved", a.name);
+        assert_eq!(state(d).await, (wa, ba), "{}: as the server's writer, with another writer between", a.name);
         let end = bw_core::Date::parse("2025-12-31").expect("date");
-        for db in [a, b, c] {
+        for db in [a, b, c, d] {
             bw_app::monitor::check(&db.store, &ctx(), end).await.expect("check");
         }
         let checked = state(a).await;
         assert!(checked.0.len() > at_payment, "{}: the check adds the scheduled rules' warnings", a.name);
         assert_eq!(state(b).await, checked, "{}: checked, in thousands", a.name);
         assert_eq!(state(c).await, checked, "{}: checked, cut at random", a.name);
+        assert_eq!(state(d).await, checked, "{}: checked, as the server's writer", a.name);
     }
 }

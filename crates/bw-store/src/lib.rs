@@ -78,6 +78,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (37, "feedback moderation", include_str!("feedback_moderation.sql")),
     (38, "risk register", include_str!("risks.sql")),
     (39, "simulation runs", include_str!("simulations.sql")),
+    (40, "warnings by journal entry", include_str!("warnings_journal.sql")),
 ];
 
 #[derive(Clone)]
@@ -89,7 +90,12 @@ pub struct Store {
     signing: Option<std::sync::Arc<Signing>>,
     /// The log's hash and signature algorithms, read from its recorded origin.
     suite: bw_ledger::Suite,
+    /// What the writer keeps in memory between its commits (see `Store::take_resident`).
+    resident: std::sync::Arc<std::sync::Mutex<Option<Resident>>>,
 }
+
+/// A writer's state kept from one commit to the next, with the journal size it is true at.
+type Resident = (i64, Box<dyn std::any::Any + Send>);
 
 impl std::fmt::Debug for Store {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -170,7 +176,14 @@ impl Store {
             options
         };
         let pool = options.connect(&url).await?;
-        let mut store = Store { pool, backend, location: db.to_string(), signing: None, suite: Default::default() };
+        let mut store = Store {
+            pool,
+            backend,
+            location: db.to_string(),
+            signing: None,
+            suite: Default::default(),
+            resident: Default::default(),
+        };
         store.migrate().await?;
         if let Some(origin) = store.meta("origin").await? {
             store.suite = bw_ledger::Suite::of_origin(&origin);
@@ -251,6 +264,25 @@ impl Store {
             sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)").fetch_one(&self.pool).await?;
         }
         Ok(Some(size))
+    }
+
+    /// Takes the state a writer kept after its last commit, if the journal has not grown
+    /// since (`size`, read inside the write transaction): any journaled change by anyone,
+    /// in this process or another, makes it stale, and it is dropped. The caller owns it
+    /// until it gives it back with `keep_resident` after its own commit.
+    pub fn take_resident<T: std::any::Any + Send>(&self, size: i64) -> Option<T> {
+        let kept = self.resident.lock().ok()?.take()?;
+        match kept {
+            (at, state) if at == size => state.downcast::<T>().ok().map(|b| *b),
+            _ => None,
+        }
+    }
+
+    /// Keeps `state`, true of the journal at `size` entries, for the next writer.
+    pub fn keep_resident<T: std::any::Any + Send>(&self, size: i64, state: T) {
+        if let Ok(mut slot) = self.resident.lock() {
+            *slot = Some((size, Box::new(state)));
+        }
     }
 
     /// The log's hash and signature algorithms.

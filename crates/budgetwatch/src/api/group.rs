@@ -11,7 +11,9 @@ use super::{App, IngestReport, Problem, Refusals, cell_text, import_records, ref
 use axum::Json;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use bw_app::import::RowOutcome;
 use bw_core::template::Kind;
+use std::collections::HashMap;
 use tokio::sync::{mpsc, oneshot};
 
 type Record = serde_json::Map<String, serde_json::Value>;
@@ -159,47 +161,54 @@ async fn commit(app: &App, mut jobs: Vec<Job>) {
 /// recorded with the same content), held, its notes and the warnings that name it.
 async fn answer(app: &App, jobs: Vec<Job>, report: bw_app::import::ImportReport) {
     let key = field;
-    let keys: Vec<(String, String)> =
-        jobs.iter().map(|j| (key(&j.record, "voucher_no"), key(&j.record, "unit_code"))).collect();
-    let landed =
-        match bw_app::browse::payments_between(&app.store, &keys, report.journal_first, report.journal_end).await {
-            Ok(l) => l,
-            Err(e) => {
-                let p = Problem::internal(e);
-                for j in jobs {
-                    let _ = j.reply.send(Err(p.clone()));
-                }
-                return;
-            }
-        };
+    // The import reports each record's outcome by its row: record n is row n.
+    let outcome: HashMap<u64, RowOutcome> = report.outcomes.iter().copied().collect();
     let raised = bw_app::browse::warnings_between(&app.store, report.journal_first, report.journal_end)
         .await
         .unwrap_or_default();
+    // Indexed once for the group: a warning about payments names each of them, one about
+    // an indicator as a whole (no vouchers) concerns every payment on it.
+    let mut naming: HashMap<&str, Vec<usize>> = HashMap::new();
+    let mut whole: HashMap<&str, Vec<usize>> = HashMap::new();
+    for (k, w) in raised.iter().enumerate() {
+        let vouchers = w.vouchers.as_array().map(Vec::as_slice).unwrap_or_default();
+        for v in vouchers.iter().filter_map(|v| v.as_str()) {
+            naming.entry(v).or_default().push(k);
+        }
+        if let (true, Some(code)) = (vouchers.is_empty(), w.indicator_code.as_deref()) {
+            whole.entry(code).or_default().push(k);
+        }
+    }
+    // Notes name their record: "request:N: …".
+    let mut notes_of: HashMap<usize, Vec<String>> = HashMap::new();
+    for n in &report.warnings {
+        if let Some((row, rest)) = n.strip_prefix("request:").and_then(|r| r.split_once(':'))
+            && let Ok(row) = row.parse::<usize>()
+        {
+            notes_of.entry(row).or_default().push(format!("request:1:{rest}"));
+        }
+    }
     for (i, j) in jobs.into_iter().enumerate() {
         let (voucher, unit, indicator) =
             (key(&j.record, "voucher_no"), key(&j.record, "unit_code"), key(&j.record, "indicator_code"));
-        let status = landed.get(&(voucher.clone(), unit.clone()));
-        let prefix = format!("request:{}:", i + 1);
-        let notes = report
-            .warnings
-            .iter()
-            .filter_map(|n| n.strip_prefix(&prefix).map(|rest| format!("request:1:{rest}")))
-            .collect();
-        let warnings = raised
-            .iter()
-            .filter(|w| {
-                let names = w.vouchers.as_array().is_some_and(|v| v.iter().any(|x| x.as_str() == Some(&voucher)));
-                let unit_ok = w.unit_code.as_deref().is_none_or(|u| u == unit);
-                unit_ok && (names || w.indicator_code.as_deref() == Some(indicator.as_str()))
-            })
+        let status = outcome.get(&(i as u64 + 1)).copied().unwrap_or(RowOutcome::Unchanged);
+        let notes = notes_of.remove(&(i + 1)).unwrap_or_default();
+        let mut mine: Vec<usize> = naming.get(voucher.as_str()).into_iter().flatten().copied().collect();
+        mine.extend(whole.get(indicator.as_str()).into_iter().flatten().copied());
+        mine.sort_unstable();
+        mine.dedup();
+        let warnings = mine
+            .into_iter()
+            .map(|k| &raised[k])
+            .filter(|w| w.unit_code.as_deref().is_none_or(|u| u == unit))
             .cloned()
             .collect();
-        let added = u64::from(status.is_some());
+        let added = u64::from(status != RowOutcome::Unchanged);
         let r = IngestReport {
             rows: 1,
             added,
             unchanged: 1 - added,
-            held: usize::from(status.is_some_and(|s| s == "held")),
+            held: usize::from(status == RowOutcome::Held),
             batch: report.batch,
             notes,
             warnings,

@@ -1145,28 +1145,18 @@ pub(crate) async fn import_records(
     records: &Records,
     source: &str,
 ) -> Result<Result<bw_app::import::ImportReport, (Refusals, usize)>, Problem> {
-    let columns: Vec<&str> = kind.columns().iter().map(|c| c.name).collect();
-    let mut csv = csv::Writer::from_writer(Vec::new());
-    csv.write_record(&columns).map_err(Problem::internal)?;
-    for r in records {
-        csv.write_record(columns.iter().map(|c| r.get(*c).map(cell_text).unwrap_or_default()))
-            .map_err(Problem::internal)?;
-    }
-    let bytes = csv.into_inner().map_err(Problem::internal)?;
-    let dir = tempfile::tempdir().map_err(Problem::internal)?;
-    let path = dir.path().join(format!("{source}.csv"));
-    std::fs::write(&path, bytes).map_err(Problem::internal)?;
-    let path_shown = path.display().to_string();
+    let header: Vec<String> = kind.columns().iter().map(|c| c.name.to_string()).collect();
+    let rows: Vec<Vec<String>> =
+        records.iter().map(|r| header.iter().map(|c| r.get(c).map(cell_text).unwrap_or_default()).collect()).collect();
     let store = app.store.clone();
+    let name = source.to_string();
     let imported = off_thread(move |rt| {
-        let opts = bw_app::import::ImportOptions::default();
-        let r = rt.block_on(bw_app::import::import_file(&store, &ctx, kind, &path, &opts));
-        drop(dir);
-        r
+        let opts = bw_app::import::ImportOptions { outcomes: true, resident: true, ..Default::default() };
+        rt.block_on(bw_app::import::import_rows(&store, &ctx, kind, &name, header, rows, &opts))
     })
     .await?;
-    // Notes name the request, not the temporary file: row n of the request is file row n + 1.
-    let prefix = format!("{}:", path_shown);
+    // Row n of the request is row n + 1 of the file it stands for (the header is row 1).
+    let prefix = format!("{source}:");
     let renumber = |note: String| match note.strip_prefix(&prefix).and_then(|rest| rest.split_once(':')) {
         Some((row, rest)) => match row.parse::<u64>() {
             Ok(n) => format!("{source}:{}:{rest}", n.saturating_sub(1)),
@@ -1177,6 +1167,9 @@ pub(crate) async fn import_records(
     match imported {
         Ok(mut r) => {
             r.warnings = r.warnings.into_iter().map(renumber).collect();
+            for (row, _) in &mut r.outcomes {
+                *row = row.saturating_sub(1);
+            }
             Ok(Ok(r))
         }
         Err(bw_app::import::ImportError::Rejected { errors, more, .. }) => Ok(Err((

@@ -35,7 +35,7 @@ pub async fn import_one(
         bar.set_length(total);
         bar.set_position(done);
     };
-    let opts = ImportOptions { allow_extra, errors_max, progress: Some(&progress) };
+    let opts = ImportOptions { allow_extra, errors_max, progress: Some(&progress), outcomes: false, resident: false };
     let started = std::time::Instant::now();
     let result = import_file(store, c, kind, file, &opts).await;
     bar.finish_and_clear();

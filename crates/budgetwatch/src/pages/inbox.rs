@@ -146,6 +146,7 @@ pub(super) async fn inbox_body(app: &App, caller: &Caller, q: &InboxQuery) -> Re
         limit: INBOX_ROWS,
         by_due: true,
         offset: (q.page.unwrap_or(1).max(1) - 1) * INBOX_ROWS,
+        journal: None,
     };
     let (items, next) = browse::warnings(&app.store, &f).await.map_err(Problem::internal)?;
     let codes: Vec<String> = items.iter().filter_map(|w| w.indicator_code.clone()).collect();
