@@ -230,6 +230,26 @@ fn main() {
             times.last().copied().unwrap_or(0.0)
         );
 
+        // Every payment answered 201 is in the database: read back page by page.
+        let mut found = 0usize;
+        let mut after = String::from("BENCH-S-/");
+        'pages: loop {
+            let path = format!("/api/v1/payments?unit=990000001001&limit=1000&after={after}");
+            let (_, body) = send(&mut sender, &addr, "GET", &path, &token, "", Bytes::new()).await;
+            let page: serde_json::Value = serde_json::from_slice(&body).expect("json");
+            for p in page["items"].as_array().expect("items") {
+                if !p["voucher_no"].as_str().unwrap_or("").starts_with("BENCH-S-") {
+                    break 'pages;
+                }
+                found += 1;
+            }
+            match page["next"].as_str() {
+                Some(n) => after = n.to_string(),
+                None => break,
+            }
+        }
+        println!("read back: {found} of the {ok} answered 201 are in the database");
+
         // 3. Batch ingestion.
         let n = env_or("BW_BENCH_BATCH", 100_000) as usize;
         // Varied like a day's feed: 5,000 suppliers, dates over December, small varied amounts
