@@ -1,0 +1,695 @@
+//! The decision on each row: its idempotency key, references and money control, kind by
+//! kind (payments in `payments`), and the values a row becomes (entry data, projection).
+
+use super::*;
+
+/// A row accepted for writing: its entry data and its projection row (journal index last,
+/// added by the driver).
+pub(super) struct Accepted {
+    pub(super) action: &'static str,
+    pub(super) data: Vec<u8>,
+    pub(super) projection: Vec<Value>,
+    /// Personal values the entry commits to: (field, salt, value), stored in `personal_data`.
+    pub(super) personal: Vec<(&'static str, [u8; 32], String)>,
+}
+
+pub(super) const PERSONAL_COLUMNS: &[&str] = &["journal_idx", "field", "salt", "value"];
+
+/// A field refusal from a kind's checks: (template column index, message).
+pub(super) type Refusal = (usize, Code, String);
+
+/// A refusal found once the whole file is read: (row, template column index, message).
+pub(super) type RowRefusal = (u64, usize, Code, String);
+
+pub(super) enum Outcome {
+    Add(Accepted),
+    Unchanged,
+    /// Held until the whole file is read (units: the tree is checked as a whole).
+    Deferred,
+}
+
+pub(super) fn json<T: serde::Serialize>(v: &T) -> Result<(Vec<u8>, Hash), ImportError> {
+    let data = serde_json::to_vec(v).map_err(|e| ImportError::Io(e.to_string()))?;
+    let hash: Hash = Sha256::digest(&data).into();
+    Ok((data, hash))
+}
+
+pub(super) fn opt(v: &Option<String>) -> Value {
+    Value::OptText(v.clone())
+}
+
+pub(super) fn text(v: impl Into<String>) -> Value {
+    Value::Text(v.into())
+}
+
+pub(super) fn money(m: Money) -> Value {
+    Value::Int(m.fen())
+}
+
+pub(super) fn blob(h: &Hash) -> Value {
+    Value::Blob(h.to_vec())
+}
+
+/// Where an already-stored record came from, for conflict messages.
+pub(super) async fn describe_existing(db: &AnyPool, journal_idx: i64, new_data: &[u8]) -> Result<String, ImportError> {
+    let row = sqlx::query("SELECT entry FROM journal WHERE idx = $1").bind(journal_idx).fetch_optional(db).await?;
+    let Some(row) = row else {
+        return Ok(format!("journal entry {journal_idx}"));
+    };
+    let entry: Vec<u8> = row.try_get(0)?;
+    let Ok(old) = bw_ledger::decode(&entry) else {
+        return Ok(format!("journal entry {journal_idx}"));
+    };
+    let new: serde_json::Value = serde_json::from_slice(new_data).unwrap_or_default();
+    let mut diffs = Vec::new();
+    // Committed fields are compared by their clear values (or shown as erased).
+    let mut clear = HashMap::new();
+    for r in sqlx::query("SELECT field, value FROM personal_data WHERE journal_idx = $1")
+        .bind(journal_idx)
+        .fetch_all(db)
+        .await?
+    {
+        clear.insert(r.try_get::<String, _>(0)?, serde_json::Value::String(r.try_get(1)?));
+    }
+    if let (Some(o), Some(n)) = (old.data.as_object(), new.as_object()) {
+        for (k, nv) in n {
+            let ov = o.get(k).unwrap_or(&serde_json::Value::Null);
+            let erased = serde_json::Value::String("(erased)".into());
+            let ov = match ov.as_str() {
+                Some(t) if t.starts_with(bw_ledger::COMMITMENT_PREFIX) => clear.get(k).unwrap_or(&erased),
+                _ => ov,
+            };
+            if ov != nv {
+                diffs.push(format!("{k} {} there, {} here", show(ov), show(nv)));
+            }
+        }
+    }
+    let batch = old.batch.map(|b| format!(", batch {b}")).unwrap_or_default();
+    Ok(format!("journal entry {journal_idx}{batch} by {} at {}: {}", old.actor, old.at, diffs.join("; ")))
+}
+
+pub(super) fn show(v: &serde_json::Value) -> String {
+    match v {
+        serde_json::Value::String(s) => s.clone(),
+        serde_json::Value::Null => "(empty)".into(),
+        other => other.to_string(),
+    }
+}
+
+/// Projection columns per kind; `journal_idx` is always last.
+pub const fn table_of(kind: Kind) -> (&'static str, &'static [&'static str]) {
+    match kind {
+        Kind::Units => (
+            "units",
+            &[
+                "code",
+                "name",
+                "parent_code",
+                "kind",
+                "level",
+                "region_code",
+                "department_code",
+                "record_hash",
+                "journal_idx",
+            ],
+        ),
+        Kind::Projects => (
+            "projects",
+            &[
+                "project_code",
+                "name",
+                "unit_code",
+                "category",
+                "start_year",
+                "end_year",
+                "total_amount",
+                "status",
+                "expires_on",
+                "record_hash",
+                "journal_idx",
+            ],
+        ),
+        Kind::Indicators => (
+            "indicators",
+            &[
+                "year",
+                "indicator_code",
+                "unit_code",
+                "project_code",
+                "functional_code",
+                "economic_code",
+                "gov_economic_code",
+                "fund_source",
+                "special",
+                "amount",
+                "control",
+                "record_hash",
+                "journal_idx",
+            ],
+        ),
+        Kind::Contracts => (
+            "contracts",
+            &[
+                "contract_no",
+                "unit_code",
+                "year",
+                "indicator_code",
+                "supplier_name",
+                "supplier_account",
+                "amount",
+                "signed_on",
+                "ends_on",
+                "status",
+                "record_hash",
+                "journal_idx",
+            ],
+        ),
+        Kind::Payments => (
+            "payments",
+            &[
+                "unit_code",
+                "voucher_no",
+                "pay_date",
+                "year",
+                "indicator_code",
+                "economic_code",
+                "payee_name",
+                "payee_account",
+                "payee_type",
+                "amount",
+                "summary",
+                "invoice_no",
+                "contract_no",
+                "reverses",
+                "invoice_key",
+                "record_hash",
+                "journal_idx",
+            ],
+        ),
+        Kind::Revenues => (
+            "revenues",
+            &["record_no", "date", "year", "region_code", "revenue_code", "amount", "record_hash", "journal_idx"],
+        ),
+        Kind::RevenueTargets => {
+            ("revenue_targets", &["year", "region_code", "revenue_code", "amount", "record_hash", "journal_idx"])
+        }
+        Kind::Staff => {
+            ("staff", &["unit_code", "id_hash", "name", "bank_account", "phone", "record_hash", "journal_idx"])
+        }
+    }
+}
+
+/// Same-key handling shared by the kinds: stored or earlier in the file.
+pub(super) enum Seen {
+    New,
+    Same,
+}
+
+pub(super) struct Keys {
+    pub(super) stored: HashMap<String, Stored>,
+    pub(super) in_file: HashMap<String, (u64, Hash)>,
+}
+
+impl Keys {
+    pub(super) fn new(stored: HashMap<String, Stored>) -> Keys {
+        Keys { stored, in_file: HashMap::new() }
+    }
+
+    /// Checks key `key` (shown as `label`) with content `hash`. A conflict with a stored
+    /// record is returned as `Err(Some(journal_idx))` for the caller to describe.
+    pub(super) fn check(&mut self, key: String, hash: &Hash, row: u64) -> Result<Seen, Result<i64, u64>> {
+        if let Some(s) = self.stored.get(&key) {
+            return if s.hash.as_slice() == hash { Ok(Seen::Same) } else { Err(Ok(s.journal_idx)) };
+        }
+        if let Some((r, h)) = self.in_file.get(&key) {
+            return if h == hash { Ok(Seen::Same) } else { Err(Err(*r)) };
+        }
+        self.in_file.insert(key, (row, *hash));
+        Ok(Seen::New)
+    }
+}
+
+pub(super) async fn conflict(
+    db: &AnyPool,
+    what: String,
+    c: Result<i64, u64>,
+    data: &[u8],
+) -> Result<String, ImportError> {
+    Ok(match c {
+        Ok(idx) => {
+            format!("{what} is already recorded with different content ({})", describe_existing(db, idx, data).await?)
+        }
+        Err(row) => format!("{what} also appears on row {row} of this file with different content"),
+    })
+}
+
+/// Per-import state of each kind.
+pub(super) enum Importer {
+    Units {
+        tree: OrgTree,
+        keys: Keys,
+        pending: Vec<(u64, OrgNode, Vec<u8>, Hash)>,
+    },
+    Projects {
+        tree: OrgTree,
+        keys: Keys,
+    },
+    Indicators {
+        tree: OrgTree,
+        projects: HashMap<String, ProjectStatus>,
+        keys: Keys,
+    },
+    Contracts {
+        tree: OrgTree,
+        book: IndicatorBook,
+        keys: Keys,
+    },
+    Payments(Box<PaymentsState>),
+    Revenues {
+        tree: OrgTree,
+        keys: Keys,
+        months: BTreeMap<(i32, String, String, String), i64>,
+        /// Per year, the absolute amounts this file adds.
+        gross: BTreeMap<i32, i128>,
+    },
+    RevenueTargets {
+        tree: OrgTree,
+        keys: Keys,
+    },
+    Staff {
+        tree: OrgTree,
+        keys: Keys,
+        salt_key: [u8; 32],
+        suite: Suite,
+    },
+}
+
+impl Importer {
+    pub(super) async fn load(
+        kind: Kind,
+        tx: &mut Tx,
+        salt_key: [u8; 32],
+        suite: Suite,
+        small: bool,
+        kept: Option<Kept>,
+    ) -> Result<Importer, ImportError> {
+        Ok(match kind {
+            Kind::Units => Importer::Units {
+                tree: load_tree(tx).await?,
+                keys: Keys::new(load_stored(tx, "SELECT code, record_hash, journal_idx FROM units").await?),
+                pending: Vec::new(),
+            },
+            Kind::Projects => Importer::Projects {
+                tree: load_tree(tx).await?,
+                keys: Keys::new(load_stored(tx, "SELECT project_code, record_hash, journal_idx FROM projects").await?),
+            },
+            Kind::Indicators => {
+                let rows = sqlx::query("SELECT project_code, status FROM projects").fetch_all(&mut **tx).await?;
+                let mut projects = HashMap::new();
+                for r in rows {
+                    let s: String = r.try_get(1)?;
+                    projects.insert(r.try_get::<String, _>(0)?, ProjectStatus::parse(&s).map_err(ImportError::Io)?);
+                }
+                Importer::Indicators {
+                    tree: load_tree(tx).await?,
+                    projects,
+                    keys: Keys::new(load_stored(tx, "SELECT CAST(year AS TEXT) || '/' || indicator_code, record_hash, journal_idx FROM indicators").await?),
+                }
+            }
+            Kind::Contracts => Importer::Contracts {
+                tree: load_tree(tx).await?,
+                book: IndicatorBook::load(tx).await?,
+                keys: Keys::new(load_stored(tx, "SELECT contract_no, record_hash, journal_idx FROM contracts").await?),
+            },
+            Kind::Payments => {
+                let Kept { tree, book, contracts, stored } = match kept {
+                    Some(k) => k,
+                    None => Kept::load(tx, !small).await?,
+                };
+                Importer::Payments(Box::new(PaymentsState {
+                    tree,
+                    book,
+                    stored,
+                    in_file: HashMap::new(),
+                    contracts,
+                    months: HashMap::new(),
+                    gross: BTreeMap::new(),
+                    refunds: HashMap::new(),
+                    warnings: Vec::new(),
+                    landed: crate::monitor::Landed::default(),
+                    salt_key,
+                    suite,
+                }))
+            }
+            Kind::Revenues => Importer::Revenues {
+                tree: load_tree(tx).await?,
+                keys: Keys::new(load_stored(tx, "SELECT record_no, record_hash, journal_idx FROM revenues").await?),
+                months: BTreeMap::new(),
+                gross: BTreeMap::new(),
+            },
+            Kind::Staff => Importer::Staff {
+                tree: load_tree(tx).await?,
+                keys: Keys::new(load_stored(tx, "SELECT unit_code || '/' || id_hash, record_hash, journal_idx FROM staff").await?),
+                salt_key,
+                suite,
+            },
+            Kind::RevenueTargets => Importer::RevenueTargets {
+                tree: load_tree(tx).await?,
+                keys: Keys::new(load_stored(tx, "SELECT CAST(year AS TEXT) || '/' || region_code || '/' || revenue_code, record_hash, journal_idx FROM revenue_targets").await?),
+            },
+        })
+    }
+
+    /// Checks one parsed record against the database and the file so far.
+    /// Reads go to `db` (committed data): this import's own rows are tracked in memory,
+    /// while its transaction belongs to the writer task.
+    pub(super) async fn accept(
+        &mut self,
+        db: &AnyPool,
+        file: &str,
+        row: u64,
+        record: Record,
+    ) -> Result<Result<Outcome, Vec<Refusal>>, ImportError> {
+        match (self, record) {
+            (Importer::Units { keys, pending, .. }, Record::Unit(n)) => {
+                let (data, hash) = json(&n)?;
+                match keys.check(n.code.clone(), &hash, row) {
+                    Ok(Seen::Same) => Ok(Ok(Outcome::Unchanged)),
+                    Err(c) => Ok(Err(vec![(
+                        0,
+                        Code::DuplicateKeyConflict,
+                        conflict(db, format!("code {:?}", n.code), c, &data).await?,
+                    )])),
+                    Ok(Seen::New) => {
+                        pending.push((row, n, data, hash));
+                        Ok(Ok(Outcome::Deferred))
+                    }
+                }
+            }
+            (Importer::Projects { tree, keys }, Record::Project(p)) => {
+                let (data, hash) = json(&p)?;
+                match keys.check(p.project_code.clone(), &hash, row) {
+                    Ok(Seen::Same) => return Ok(Ok(Outcome::Unchanged)),
+                    Err(c) => {
+                        return Ok(Err(vec![(
+                            0,
+                            Code::DuplicateKeyConflict,
+                            conflict(db, format!("project_code {:?}", p.project_code), c, &data).await?,
+                        )]));
+                    }
+                    Ok(Seen::New) => {}
+                }
+                if let Err(e) = unit_ref(tree, &p.unit_code, OrgKind::Unit) {
+                    return Ok(Err(vec![(2, e.0, e.1)]));
+                }
+                let projection = vec![
+                    text(&p.project_code),
+                    text(&p.name),
+                    text(&p.unit_code),
+                    text(&p.category),
+                    Value::Int(i64::from(p.start_year)),
+                    Value::Int(i64::from(p.end_year)),
+                    money(p.total_amount),
+                    text(p.status.as_str()),
+                    Value::OptText(p.expires_on.map(|d| d.to_string())),
+                    blob(&hash),
+                ];
+                Ok(Ok(Outcome::Add(Accepted { action: "project.add", data, projection, personal: Vec::new() })))
+            }
+            (Importer::Indicators { tree, projects, keys }, Record::Indicator(i)) => {
+                let (data, hash) = json(&i)?;
+                match keys.check(format!("{}/{}", i.year, i.indicator_code), &hash, row) {
+                    Ok(Seen::Same) => return Ok(Ok(Outcome::Unchanged)),
+                    Err(c) => {
+                        let what = format!("indicator_code {:?} of {}", i.indicator_code, i.year);
+                        return Ok(Err(vec![(0, Code::DuplicateKeyConflict, conflict(db, what, c, &data).await?)]));
+                    }
+                    Ok(Seen::New) => {}
+                }
+                let mut refusals = Vec::new();
+                if let Err(e) = unit_ref(tree, &i.unit_code, OrgKind::Unit) {
+                    refusals.push((2, e.0, e.1));
+                }
+                match i.project_code.as_ref().map(|p| (p, projects.get(p))) {
+                    Some((p, None)) => refusals.push((
+                        3,
+                        Code::UnknownProject,
+                        format!("unknown project_code {p:?}: not in the project library (import projects first)"),
+                    )),
+                    Some((p, Some(s @ (ProjectStatus::Reserve | ProjectStatus::Retired)))) => refusals.push((
+                        3,
+                        Code::InvalidState,
+                        format!(
+                            "project_not_fundable: project {p:?} is {}: an indicator needs an approved, executing or completed project",
+                            s.as_str()
+                        ),
+                    )),
+                    _ => {}
+                }
+                if !refusals.is_empty() {
+                    return Ok(Err(refusals));
+                }
+                let projection = vec![
+                    Value::Int(i64::from(i.year)),
+                    text(&i.indicator_code),
+                    text(&i.unit_code),
+                    opt(&i.project_code),
+                    text(i.functional_code.as_str()),
+                    text(i.economic_code.as_str()),
+                    Value::OptText(i.gov_economic_code.as_ref().map(|c| c.to_string())),
+                    text(i.fund_source.as_str()),
+                    Value::Int(i64::from(i.special)),
+                    money(i.amount),
+                    text(i.control.as_str()),
+                    blob(&hash),
+                ];
+                Ok(Ok(Outcome::Add(Accepted { action: "indicator.add", data, projection, personal: Vec::new() })))
+            }
+            (Importer::Contracts { tree, book, keys }, Record::Contract(c)) => {
+                let (data, hash) = json(&c)?;
+                match keys.check(c.contract_no.clone(), &hash, row) {
+                    Ok(Seen::Same) => return Ok(Ok(Outcome::Unchanged)),
+                    Err(k) => {
+                        return Ok(Err(vec![(
+                            0,
+                            Code::DuplicateKeyConflict,
+                            conflict(db, format!("contract_no {:?}", c.contract_no), k, &data).await?,
+                        )]));
+                    }
+                    Ok(Seen::New) => {}
+                }
+                if let Err(e) = unit_ref(tree, &c.unit_code, OrgKind::Unit) {
+                    return Ok(Err(vec![(1, e.0, e.1)]));
+                }
+                let idx = match book.resolve(&c.indicator_code, c.signed_on.year()) {
+                    Ok(i) => i,
+                    Err(e) => return Ok(Err(vec![(2, e.0, e.1)])),
+                };
+                let st = &mut book.items[idx];
+                if st.unit_code != c.unit_code {
+                    return Ok(Err(vec![(
+                        2,
+                        Code::ReferenceMismatch,
+                        format!("indicator {:?} belongs to unit {:?}, not {:?}", st.code, st.unit_code, c.unit_code),
+                    )]));
+                }
+                if let Some(e) = st.unfundable().filter(|_| c.status == ContractStatus::Open) {
+                    return Ok(Err(vec![(2, e.0, e.1)]));
+                }
+                if c.status == ContractStatus::Open {
+                    // A commitment beyond the free balance is held to the same control as a payment.
+                    if let ControlDecision::Refuse { available } = st.balance.check(st.control, c.amount, Money::ZERO) {
+                        return Ok(Err(vec![(
+                            5,
+                            Code::IndicatorBalanceExceeded,
+                            format!(
+                                "indicator_balance_exceeded: contract {} of {} exceeds the available balance {} of indicator {} (control block)",
+                                c.contract_no, c.amount, available, st.code
+                            ),
+                        )]));
+                    }
+                    st.balance.committed_unpaid = st
+                        .balance
+                        .committed_unpaid
+                        .checked_add(c.amount)
+                        .map_err(|e| ImportError::Io(e.to_string()))?;
+                    st.changed = true;
+                }
+                let projection = vec![
+                    text(&c.contract_no),
+                    text(&c.unit_code),
+                    Value::Int(i64::from(st.year)),
+                    text(&st.code),
+                    text(&c.supplier_name),
+                    text(&c.supplier_account),
+                    money(c.amount),
+                    text(c.signed_on.to_string()),
+                    text(c.ends_on.to_string()),
+                    text(c.status.as_str()),
+                    blob(&hash),
+                ];
+                Ok(Ok(Outcome::Add(Accepted { action: "contract.add", data, projection, personal: Vec::new() })))
+            }
+            (Importer::Payments(st), Record::Payment(p)) => st.accept(db, file, row, p).await,
+            (Importer::Revenues { tree, keys, months, gross }, Record::Revenue(r)) => {
+                let (data, hash) = json(&r)?;
+                match keys.check(r.record_no.clone(), &hash, row) {
+                    Ok(Seen::Same) => return Ok(Ok(Outcome::Unchanged)),
+                    Err(c) => {
+                        return Ok(Err(vec![(
+                            0,
+                            Code::DuplicateKeyConflict,
+                            conflict(db, format!("record_no {:?}", r.record_no), c, &data).await?,
+                        )]));
+                    }
+                    Ok(Seen::New) => {}
+                }
+                if let Err(e) = unit_ref(tree, &r.region_code, OrgKind::Region) {
+                    return Ok(Err(vec![(2, e.0, e.1)]));
+                }
+                *months
+                    .entry((r.date.year(), r.region_code.clone(), r.revenue_code.to_string(), r.date.month_key()))
+                    .or_default() += r.amount.fen();
+                *gross.entry(r.date.year()).or_default() += i128::from(r.amount.fen().unsigned_abs());
+                let projection = vec![
+                    text(&r.record_no),
+                    text(r.date.to_string()),
+                    Value::Int(i64::from(r.date.year())),
+                    text(&r.region_code),
+                    text(r.revenue_code.as_str()),
+                    money(r.amount),
+                    blob(&hash),
+                ];
+                Ok(Ok(Outcome::Add(Accepted { action: "revenue.record", data, projection, personal: Vec::new() })))
+            }
+            (Importer::RevenueTargets { tree, keys }, Record::RevenueTarget(t)) => {
+                let (data, hash) = json(&t)?;
+                match keys.check(format!("{}/{}/{}", t.year, t.region_code, t.revenue_code), &hash, row) {
+                    Ok(Seen::Same) => return Ok(Ok(Outcome::Unchanged)),
+                    Err(c) => {
+                        let what = format!("target {} {} {}", t.year, t.region_code, t.revenue_code);
+                        return Ok(Err(vec![(0, Code::DuplicateKeyConflict, conflict(db, what, c, &data).await?)]));
+                    }
+                    Ok(Seen::New) => {}
+                }
+                if let Err(e) = unit_ref(tree, &t.region_code, OrgKind::Region) {
+                    return Ok(Err(vec![(1, e.0, e.1)]));
+                }
+                let projection = vec![
+                    Value::Int(i64::from(t.year)),
+                    text(&t.region_code),
+                    text(t.revenue_code.as_str()),
+                    money(t.amount),
+                    blob(&hash),
+                ];
+                Ok(Ok(Outcome::Add(Accepted { action: "revenue_target.set", data, projection, personal: Vec::new() })))
+            }
+            (Importer::Staff { tree, keys, salt_key, suite }, Record::Staff(m)) => {
+                let (data, hash) = json(&m)?;
+                match keys.check(format!("{}/{}", m.unit_code, m.id_hash), &hash, row) {
+                    Ok(Seen::Same) => return Ok(Ok(Outcome::Unchanged)),
+                    Err(c) => {
+                        let what = format!("staff member {} of {}", m.id_hash, m.unit_code);
+                        return Ok(Err(vec![(0, Code::DuplicateKeyConflict, conflict(db, what, c, &data).await?)]));
+                    }
+                    Ok(Seen::New) => {}
+                }
+                if let Err(e) = unit_ref(tree, &m.unit_code, OrgKind::Unit) {
+                    return Ok(Err(vec![(0, e.0, e.1)]));
+                }
+                // Name, account and phone enter the entry only as salted commitments.
+                let mut committed = m.clone();
+                let mut personal = Vec::new();
+                let slots = [&mut committed.name, &mut committed.bank_account, &mut committed.phone];
+                for (n, (field, slot)) in crate::personal::STAFF_FIELDS.into_iter().zip(slots).enumerate() {
+                    let s = salt(salt_key, row, n as u8);
+                    let clear = std::mem::take(slot);
+                    *slot = bw_ledger::commitment_text(*suite, &s, &clear);
+                    personal.push((field, s, clear));
+                }
+                let projection = vec![
+                    text(&m.unit_code),
+                    text(&m.id_hash),
+                    text(&m.name),
+                    text(&m.bank_account),
+                    text(&m.phone),
+                    blob(&hash),
+                ];
+                Ok(Ok(Outcome::Add(Accepted { action: "staff.add", data: json(&committed)?.0, projection, personal })))
+            }
+            _ => Err(ImportError::Io("record kind does not match the importer".into())),
+        }
+    }
+
+    /// Work that needs the whole file (units); returns rows to add or row refusals.
+    pub(super) fn finish(&mut self) -> Result<Vec<(u64, Accepted)>, Vec<RowRefusal>> {
+        let Importer::Units { tree, pending, .. } = self else {
+            return Ok(Vec::new());
+        };
+        let nodes: Vec<OrgNode> = pending.iter().map(|p| p.1.clone()).collect();
+        let errors = tree.add_batch(&nodes);
+        if !errors.is_empty() {
+            return Err(errors
+                .into_iter()
+                .map(|(i, msg)| {
+                    let col = if msg.contains("needs a level") { 4 } else { 2 };
+                    (pending[i].0, col, Code::InvalidHierarchy, msg)
+                })
+                .collect());
+        }
+        let mut out = Vec::new();
+        for (row, n, data, hash) in std::mem::take(pending) {
+            let region = tree.region_of(&n.code).map(|r| r.code.clone());
+            let department = tree.department_of(&n.code).map(|r| r.code.clone());
+            let projection = vec![
+                text(&n.code),
+                text(&n.name),
+                opt(&n.parent_code),
+                text(n.kind.as_str()),
+                Value::OptText(n.level.map(|l| l.as_str().to_string())),
+                Value::OptText(region),
+                Value::OptText(department),
+                blob(&hash),
+            ];
+            out.push((row, Accepted { action: "unit.add", data, projection, personal: Vec::new() }));
+        }
+        Ok(out)
+    }
+
+    /// The yearly volume (`volumes.kind`) this file adds to, and what it adds per year.
+    pub(super) fn volume(&self) -> Option<(&'static str, &BTreeMap<i32, i128>)> {
+        match self {
+            Importer::Payments(st) => Some(("payments", &st.gross)),
+            Importer::Revenues { gross, .. } => Some(("revenues", gross)),
+            _ => None,
+        }
+    }
+
+    /// Writes the aggregates the import changed.
+    pub(super) async fn write_aggregates(&mut self, tx: &mut Tx) -> Result<Vec<String>, ImportError> {
+        match self {
+            Importer::Contracts { book, .. } => {
+                book.write_balances(tx).await?;
+                Ok(Vec::new())
+            }
+            Importer::Payments(st) => st.write_aggregates(tx).await,
+            Importer::Revenues { months, .. } => {
+                for ((year, region, code, month), amount) in months.iter() {
+                    sqlx::query(
+                        "INSERT INTO revenue_months (year, region_code, revenue_code, month, amount) VALUES ($1, $2, $3, $4, $5) \
+                         ON CONFLICT (year, region_code, revenue_code, month) DO UPDATE SET amount = revenue_months.amount + excluded.amount",
+                    )
+                    .bind(i64::from(*year))
+                    .bind(region.clone())
+                    .bind(code.clone())
+                    .bind(month.clone())
+                    .bind(*amount)
+                    .execute(&mut **tx)
+                    .await?;
+                }
+                Ok(Vec::new())
+            }
+            _ => Ok(Vec::new()),
+        }
+    }
+}
