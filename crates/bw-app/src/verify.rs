@@ -7,6 +7,7 @@
 
 use bw_core::Money;
 use bw_core::org::{OrgNode, OrgTree};
+use bw_core::projection::{self, Cell, HashCell};
 use bw_core::records::{Contract, ContractStatus, Indicator, Payment, Project, Revenue, RevenueTarget};
 use bw_core::template::Kind;
 use bw_ledger::merkle::{self, MemoryTree};
@@ -126,10 +127,6 @@ fn cell(row: &AnyRow, i: usize) -> String {
     "?".into()
 }
 
-fn opt(v: &Option<String>) -> String {
-    v.clone().unwrap_or_else(|| NULL.into())
-}
-
 fn sha(data: &[u8]) -> String {
     hex(&<[u8; 32]>::from(Sha256::digest(data)))
 }
@@ -169,25 +166,23 @@ struct Model {
 }
 
 fn payment_cells(p: Payment, year: i32, hash: String, idx: u64) -> Cells {
-    vec![
-        p.unit_code,
-        p.voucher_no,
-        p.pay_date.to_string(),
-        year.to_string(),
-        p.indicator_code,
-        p.economic_code.to_string(),
-        p.payee_name,
-        p.payee_account,
-        p.payee_type.as_str().into(),
-        p.amount.fen().to_string(),
-        p.summary,
-        opt(&p.invoice_no),
-        opt(&p.contract_no),
-        opt(&p.reverses),
-        opt(&p.invoice_no.as_deref().map(|i| bw_core::ident::key(i).into_owned())),
-        hash,
-        idx.to_string(),
-    ]
+    texts(projection::payment(p, year, HashCell::Hex(hash)), idx)
+}
+
+/// A projection row (`bw_core::projection`, what the writers write) as the tables are read
+/// back: cells as text, NULL, hashes in hex, the entry's index last.
+fn texts(cells: Vec<Cell>, idx: u64) -> Cells {
+    let mut out: Cells = cells
+        .into_iter()
+        .map(|c| match c {
+            Cell::Int(i) => i.to_string(),
+            Cell::Text(s) | Cell::Hash(HashCell::Hex(s)) => s,
+            Cell::Null => NULL.into(),
+            Cell::Hash(HashCell::Bytes(b)) => hex(&b),
+        })
+        .collect();
+    out.push(idx.to_string());
+    out
 }
 
 /// A 128-bit digest of a row's cells, to compare without holding every expected row.
@@ -343,41 +338,15 @@ impl Model {
             }
             "project.add" => {
                 let (p, h): (Project, String) = typed(raw)?;
-                let cells = vec![
-                    p.project_code.clone(),
-                    p.name,
-                    p.unit_code,
-                    p.category,
-                    p.start_year.to_string(),
-                    p.end_year.to_string(),
-                    p.total_amount.fen().to_string(),
-                    p.status.as_str().into(),
-                    p.expires_on.map(|d| d.to_string()).unwrap_or_else(|| NULL.into()),
-                    h,
-                    ix,
-                ];
-                self.put("projects", p.project_code, cells);
+                let key = p.project_code.clone();
+                self.put("projects", key, texts(projection::project(p, HashCell::Hex(h)), idx));
             }
             "indicator.add" => {
                 let (i, h): (Indicator, String) = typed(raw)?;
                 self.indicators.insert((i.year, i.indicator_code.clone()), (0, 0));
                 self.indicator_codes.entry(i.indicator_code.clone()).or_default().push(i.year);
-                let cells = vec![
-                    i.year.to_string(),
-                    i.indicator_code.clone(),
-                    i.unit_code,
-                    opt(&i.project_code),
-                    i.functional_code.to_string(),
-                    i.economic_code.to_string(),
-                    i.gov_economic_code.map(|c| c.to_string()).unwrap_or_else(|| NULL.into()),
-                    i.fund_source.as_str().into(),
-                    i64::from(i.special).to_string(),
-                    i.amount.fen().to_string(),
-                    i.control.as_str().into(),
-                    h,
-                    ix,
-                ];
-                self.put("indicators", key2(&i.year.to_string(), &i.indicator_code), cells);
+                let key = key2(&i.year.to_string(), &i.indicator_code);
+                self.put("indicators", key, texts(projection::indicator(i, HashCell::Hex(h)), idx));
             }
             "contract.add" => {
                 let (c, h): (Contract, String) = typed(raw)?;
@@ -391,21 +360,8 @@ impl Model {
                 }
                 self.contracts
                     .insert(c.contract_no.clone(), (year, c.indicator_code.clone(), c.amount.fen(), 0, c.status));
-                let cells = vec![
-                    c.contract_no.clone(),
-                    c.unit_code,
-                    year.to_string(),
-                    c.indicator_code,
-                    c.supplier_name,
-                    c.supplier_account,
-                    c.amount.fen().to_string(),
-                    c.signed_on.to_string(),
-                    c.ends_on.to_string(),
-                    c.status.as_str().into(),
-                    h,
-                    ix,
-                ];
-                self.put("contracts", c.contract_no, cells);
+                let key = c.contract_no.clone();
+                self.put("contracts", key, texts(projection::contract(c, year, HashCell::Hex(h)), idx));
             }
             "payment.record" => {
                 let (mut p, h): (Payment, String) = typed(raw)?;
@@ -463,17 +419,8 @@ impl Model {
                     .revenue_months
                     .entry(format!("{}/{}/{}/{}", r.date.year(), r.region_code, r.revenue_code, r.date.month_key()))
                     .or_default() += r.amount.fen();
-                let cells = vec![
-                    r.record_no.clone(),
-                    r.date.to_string(),
-                    r.date.year().to_string(),
-                    r.region_code,
-                    r.revenue_code.to_string(),
-                    r.amount.fen().to_string(),
-                    h,
-                    ix,
-                ];
-                self.put("revenues", r.record_no, cells);
+                let key = r.record_no.clone();
+                self.put("revenues", key, texts(projection::revenue(r, HashCell::Hex(h)), idx));
             }
             "staff.add" => {
                 let (mut m, h): (bw_core::records::StaffMember, String) = typed(raw)?;
@@ -491,7 +438,7 @@ impl Model {
                 }
                 let h = if opened { sha(&serde_json::to_vec(&m).unwrap_or_default()) } else { h };
                 let key = key2(&m.unit_code, &m.id_hash);
-                self.put("staff", key, vec![m.unit_code, m.id_hash, m.name, m.bank_account, m.phone, h, ix]);
+                self.put("staff", key, texts(projection::staff(m, HashCell::Hex(h)), idx));
             }
             "audit_case.open" => {
                 let d = data();
@@ -511,15 +458,7 @@ impl Model {
             "revenue_target.set" => {
                 let (t, h): (RevenueTarget, String) = typed(raw)?;
                 let key = format!("{}/{}/{}", t.year, t.region_code, t.revenue_code);
-                let cells = vec![
-                    t.year.to_string(),
-                    t.region_code,
-                    t.revenue_code.to_string(),
-                    t.amount.fen().to_string(),
-                    h,
-                    ix,
-                ];
-                self.put("revenue_targets", key, cells);
+                self.put("revenue_targets", key, texts(projection::revenue_target(t, HashCell::Hex(h)), idx));
             }
             "setting.set" => {
                 let key = data()["key"].as_str().ok_or("no key")?.to_string();
@@ -1310,18 +1249,10 @@ impl Model {
         }
         let units = std::mem::take(&mut self.units);
         for (n, h, idx) in units {
-            let cells = vec![
-                n.code.clone(),
-                n.name.clone(),
-                opt(&n.parent_code),
-                n.kind.as_str().into(),
-                n.level.map(|l| l.as_str().to_string()).unwrap_or_else(|| NULL.into()),
-                tree.region_of(&n.code).map(|r| r.code.clone()).unwrap_or_else(|| NULL.into()),
-                tree.department_of(&n.code).map(|r| r.code.clone()).unwrap_or_else(|| NULL.into()),
-                h,
-                idx.to_string(),
-            ];
-            self.put("units", n.code, cells);
+            let region = tree.region_of(&n.code).map(|r| r.code.clone());
+            let department = tree.department_of(&n.code).map(|r| r.code.clone());
+            let key = n.code.clone();
+            self.put("units", key, texts(projection::unit(n, region, department, HashCell::Hex(h)), idx));
         }
         let aggregates: Vec<(String, Cells)> = self
             .indicators

@@ -10,6 +10,7 @@ pub mod ident;
 pub mod money;
 pub mod org;
 pub mod performance;
+pub mod projection;
 pub mod records;
 pub mod refusal;
 pub mod report;

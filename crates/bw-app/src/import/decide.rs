@@ -2,6 +2,21 @@
 //! kind (payments in `payments`), and the values a row becomes (entry data, projection).
 
 use super::*;
+use bw_core::projection::{self, Cell, HashCell};
+
+/// A projection row as the store binds it.
+pub(super) fn values(cells: Vec<Cell>) -> Vec<Value> {
+    cells
+        .into_iter()
+        .map(|c| match c {
+            Cell::Int(i) => Value::Int(i),
+            Cell::Text(s) => Value::Text(s),
+            Cell::Null => Value::OptText(None),
+            Cell::Hash(HashCell::Bytes(h)) => Value::Blob(h.to_vec()),
+            Cell::Hash(HashCell::Hex(h)) => Value::Text(h),
+        })
+        .collect()
+}
 
 /// A row accepted for writing: its entry data and its projection row (journal index last,
 /// added by the driver).
@@ -34,20 +49,8 @@ pub(super) fn json<T: serde::Serialize>(v: &T) -> Result<(Vec<u8>, Hash), Import
     Ok((data, hash))
 }
 
-pub(super) fn opt(v: &Option<String>) -> Value {
-    Value::OptText(v.clone())
-}
-
 pub(super) fn text(v: impl Into<String>) -> Value {
     Value::Text(v.into())
-}
-
-pub(super) fn money(m: Money) -> Value {
-    Value::Int(m.fen())
-}
-
-pub(super) fn blob(h: &Hash) -> Value {
-    Value::Blob(h.to_vec())
 }
 
 /// Where an already-stored record came from, for conflict messages.
@@ -402,18 +405,7 @@ impl Importer {
                 if let Err(e) = unit_ref(tree, &p.unit_code, OrgKind::Unit) {
                     return Ok(Err(vec![(2, e.0, e.1)]));
                 }
-                let projection = vec![
-                    text(&p.project_code),
-                    text(&p.name),
-                    text(&p.unit_code),
-                    text(&p.category),
-                    Value::Int(i64::from(p.start_year)),
-                    Value::Int(i64::from(p.end_year)),
-                    money(p.total_amount),
-                    text(p.status.as_str()),
-                    Value::OptText(p.expires_on.map(|d| d.to_string())),
-                    blob(&hash),
-                ];
+                let projection = values(projection::project(p, HashCell::Bytes(hash)));
                 Ok(Ok(Outcome::Add(Accepted { action: "project.add", data, projection, personal: Vec::new() })))
             }
             (Importer::Indicators { tree, projects, keys }, Record::Indicator(i)) => {
@@ -449,20 +441,7 @@ impl Importer {
                 if !refusals.is_empty() {
                     return Ok(Err(refusals));
                 }
-                let projection = vec![
-                    Value::Int(i64::from(i.year)),
-                    text(&i.indicator_code),
-                    text(&i.unit_code),
-                    opt(&i.project_code),
-                    text(i.functional_code.as_str()),
-                    text(i.economic_code.as_str()),
-                    Value::OptText(i.gov_economic_code.as_ref().map(|c| c.to_string())),
-                    text(i.fund_source.as_str()),
-                    Value::Int(i64::from(i.special)),
-                    money(i.amount),
-                    text(i.control.as_str()),
-                    blob(&hash),
-                ];
+                let projection = values(projection::indicator(i, HashCell::Bytes(hash)));
                 Ok(Ok(Outcome::Add(Accepted { action: "indicator.add", data, projection, personal: Vec::new() })))
             }
             (Importer::Contracts { tree, book, keys }, Record::Contract(c)) => {
@@ -515,19 +494,7 @@ impl Importer {
                         .map_err(|e| ImportError::Io(e.to_string()))?;
                     st.changed = true;
                 }
-                let projection = vec![
-                    text(&c.contract_no),
-                    text(&c.unit_code),
-                    Value::Int(i64::from(st.year)),
-                    text(&st.code),
-                    text(&c.supplier_name),
-                    text(&c.supplier_account),
-                    money(c.amount),
-                    text(c.signed_on.to_string()),
-                    text(c.ends_on.to_string()),
-                    text(c.status.as_str()),
-                    blob(&hash),
-                ];
+                let projection = values(projection::contract(c, st.year, HashCell::Bytes(hash)));
                 Ok(Ok(Outcome::Add(Accepted { action: "contract.add", data, projection, personal: Vec::new() })))
             }
             (Importer::Payments(st), Record::Payment(p)) => st.accept(db, file, row, p).await,
@@ -551,15 +518,7 @@ impl Importer {
                     .entry((r.date.year(), r.region_code.clone(), r.revenue_code.to_string(), r.date.month_key()))
                     .or_default() += r.amount.fen();
                 *gross.entry(r.date.year()).or_default() += i128::from(r.amount.fen().unsigned_abs());
-                let projection = vec![
-                    text(&r.record_no),
-                    text(r.date.to_string()),
-                    Value::Int(i64::from(r.date.year())),
-                    text(&r.region_code),
-                    text(r.revenue_code.as_str()),
-                    money(r.amount),
-                    blob(&hash),
-                ];
+                let projection = values(projection::revenue(r, HashCell::Bytes(hash)));
                 Ok(Ok(Outcome::Add(Accepted { action: "revenue.record", data, projection, personal: Vec::new() })))
             }
             (Importer::RevenueTargets { tree, keys }, Record::RevenueTarget(t)) => {
@@ -575,13 +534,7 @@ impl Importer {
                 if let Err(e) = unit_ref(tree, &t.region_code, OrgKind::Region) {
                     return Ok(Err(vec![(1, e.0, e.1)]));
                 }
-                let projection = vec![
-                    Value::Int(i64::from(t.year)),
-                    text(&t.region_code),
-                    text(t.revenue_code.as_str()),
-                    money(t.amount),
-                    blob(&hash),
-                ];
+                let projection = values(projection::revenue_target(t, HashCell::Bytes(hash)));
                 Ok(Ok(Outcome::Add(Accepted { action: "revenue_target.set", data, projection, personal: Vec::new() })))
             }
             (Importer::Staff { tree, keys, salt_key, suite }, Record::Staff(m)) => {
@@ -607,14 +560,7 @@ impl Importer {
                     *slot = bw_ledger::commitment_text(*suite, &s, &clear);
                     personal.push((field, s, clear));
                 }
-                let projection = vec![
-                    text(&m.unit_code),
-                    text(&m.id_hash),
-                    text(&m.name),
-                    text(&m.bank_account),
-                    text(&m.phone),
-                    blob(&hash),
-                ];
+                let projection = values(projection::staff(m, HashCell::Bytes(hash)));
                 Ok(Ok(Outcome::Add(Accepted { action: "staff.add", data: json(&committed)?.0, projection, personal })))
             }
             _ => Err(ImportError::Io("record kind does not match the importer".into())),
@@ -641,16 +587,7 @@ impl Importer {
         for (row, n, data, hash) in std::mem::take(pending) {
             let region = tree.region_of(&n.code).map(|r| r.code.clone());
             let department = tree.department_of(&n.code).map(|r| r.code.clone());
-            let projection = vec![
-                text(&n.code),
-                text(&n.name),
-                opt(&n.parent_code),
-                text(n.kind.as_str()),
-                Value::OptText(n.level.map(|l| l.as_str().to_string())),
-                Value::OptText(region),
-                Value::OptText(department),
-                blob(&hash),
-            ];
+            let projection = values(projection::unit(n, region, department, HashCell::Bytes(hash)));
             out.push((row, Accepted { action: "unit.add", data, projection, personal: Vec::new() }));
         }
         Ok(out)

@@ -355,26 +355,7 @@ impl PaymentsState {
         } else {
             (data, Vec::new())
         };
-        let invoice_key = p.invoice_no.as_deref().map(|i| bw_core::ident::key(i).into_owned());
-        // The record's strings move into the projection row (the hot path: no copies).
-        let projection = vec![
-            Value::Text(p.unit_code),
-            Value::Text(p.voucher_no),
-            text(p.pay_date.to_string()),
-            Value::Int(i64::from(year)),
-            Value::Text(p.indicator_code),
-            text(p.economic_code.as_str()),
-            Value::Text(p.payee_name),
-            Value::Text(p.payee_account),
-            text(p.payee_type.as_str()),
-            money(p.amount),
-            Value::Text(p.summary),
-            Value::OptText(p.invoice_no),
-            Value::OptText(p.contract_no),
-            Value::OptText(p.reverses),
-            Value::OptText(invoice_key),
-            blob(hash),
-        ];
+        let projection = values(bw_core::projection::payment(p, year, bw_core::projection::HashCell::Bytes(*hash)));
         Ok(Accepted { action: "payment.record", data: entry_data, projection, personal })
     }
 

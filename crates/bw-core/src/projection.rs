@@ -1,0 +1,161 @@
+//! The rows each kind of record becomes in its table, spelled once: the import writes them
+//! and `verify` rebuilds them from the journal with the same functions, so a column cannot
+//! be written one way and checked another. Rows are in the table's column order without the
+//! `journal_idx` every projection row ends with (the writer knows the entry's index).
+
+use crate::org::OrgNode;
+use crate::records::{Contract, Indicator, Payment, Project, Revenue, RevenueTarget, StaffMember};
+
+/// One cell of a projection row.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Cell {
+    Int(i64),
+    Text(String),
+    Null,
+    /// The record's hash as its caller holds it: bytes (written) or their hex (compared).
+    Hash(HashCell),
+}
+
+/// A record hash in a row.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum HashCell {
+    Bytes([u8; 32]),
+    Hex(String),
+}
+
+impl Cell {
+    fn text(s: impl Into<String>) -> Cell {
+        Cell::Text(s.into())
+    }
+
+    fn opt(s: Option<String>) -> Cell {
+        s.map(Cell::Text).unwrap_or(Cell::Null)
+    }
+}
+
+/// A payment's row in `payments`; `year` is its indicator's fiscal year.
+pub fn payment(p: Payment, year: i32, hash: HashCell) -> Vec<Cell> {
+    let invoice_key = p.invoice_no.as_deref().map(|i| crate::ident::key(i).into_owned());
+    // The record's strings move into the row (the import's hot path: no copies).
+    vec![
+        Cell::Text(p.unit_code),
+        Cell::Text(p.voucher_no),
+        Cell::text(p.pay_date.to_string()),
+        Cell::Int(i64::from(year)),
+        Cell::Text(p.indicator_code),
+        Cell::text(p.economic_code.as_str()),
+        Cell::Text(p.payee_name),
+        Cell::Text(p.payee_account),
+        Cell::text(p.payee_type.as_str()),
+        Cell::Int(p.amount.fen()),
+        Cell::Text(p.summary),
+        Cell::opt(p.invoice_no),
+        Cell::opt(p.contract_no),
+        Cell::opt(p.reverses),
+        Cell::opt(invoice_key),
+        Cell::Hash(hash),
+    ]
+}
+
+/// A project's row in `projects`.
+pub fn project(p: Project, hash: HashCell) -> Vec<Cell> {
+    vec![
+        Cell::Text(p.project_code),
+        Cell::Text(p.name),
+        Cell::Text(p.unit_code),
+        Cell::Text(p.category),
+        Cell::Int(i64::from(p.start_year)),
+        Cell::Int(i64::from(p.end_year)),
+        Cell::Int(p.total_amount.fen()),
+        Cell::text(p.status.as_str()),
+        Cell::opt(p.expires_on.map(|d| d.to_string())),
+        Cell::Hash(hash),
+    ]
+}
+
+/// An indicator's row in `indicators` (its paid and committed amounts are aggregates,
+/// kept apart).
+pub fn indicator(i: Indicator, hash: HashCell) -> Vec<Cell> {
+    vec![
+        Cell::Int(i64::from(i.year)),
+        Cell::Text(i.indicator_code),
+        Cell::Text(i.unit_code),
+        Cell::opt(i.project_code),
+        Cell::text(i.functional_code.as_str()),
+        Cell::text(i.economic_code.as_str()),
+        Cell::opt(i.gov_economic_code.map(|c| c.to_string())),
+        Cell::text(i.fund_source.as_str()),
+        Cell::Int(i64::from(i.special)),
+        Cell::Int(i.amount.fen()),
+        Cell::text(i.control.as_str()),
+        Cell::Hash(hash),
+    ]
+}
+
+/// A contract's row in `contracts`; `year` is its indicator's fiscal year.
+pub fn contract(c: Contract, year: i32, hash: HashCell) -> Vec<Cell> {
+    vec![
+        Cell::Text(c.contract_no),
+        Cell::Text(c.unit_code),
+        Cell::Int(i64::from(year)),
+        Cell::Text(c.indicator_code),
+        Cell::Text(c.supplier_name),
+        Cell::Text(c.supplier_account),
+        Cell::Int(c.amount.fen()),
+        Cell::text(c.signed_on.to_string()),
+        Cell::text(c.ends_on.to_string()),
+        Cell::text(c.status.as_str()),
+        Cell::Hash(hash),
+    ]
+}
+
+/// A revenue record's row in `revenues`.
+pub fn revenue(r: Revenue, hash: HashCell) -> Vec<Cell> {
+    vec![
+        Cell::Text(r.record_no),
+        Cell::text(r.date.to_string()),
+        Cell::Int(i64::from(r.date.year())),
+        Cell::Text(r.region_code),
+        Cell::text(r.revenue_code.as_str()),
+        Cell::Int(r.amount.fen()),
+        Cell::Hash(hash),
+    ]
+}
+
+/// A revenue target's row in `revenue_targets`.
+pub fn revenue_target(t: RevenueTarget, hash: HashCell) -> Vec<Cell> {
+    vec![
+        Cell::Int(i64::from(t.year)),
+        Cell::Text(t.region_code),
+        Cell::text(t.revenue_code.as_str()),
+        Cell::Int(t.amount.fen()),
+        Cell::Hash(hash),
+    ]
+}
+
+/// A staff member's row in `staff` (the clear values: the journal holds commitments).
+pub fn staff(m: StaffMember, hash: HashCell) -> Vec<Cell> {
+    vec![
+        Cell::Text(m.unit_code),
+        Cell::Text(m.id_hash),
+        Cell::Text(m.name),
+        Cell::Text(m.bank_account),
+        Cell::Text(m.phone),
+        Cell::Hash(hash),
+    ]
+}
+
+/// A unit's (department's, region's) row in `units`, with the region and department the
+/// tree puts it under.
+pub fn unit(n: OrgNode, region: Option<String>, department: Option<String>, hash: HashCell) -> Vec<Cell> {
+    vec![
+        Cell::Text(n.code),
+        Cell::Text(n.name),
+        Cell::opt(n.parent_code),
+        Cell::text(n.kind.as_str()),
+        Cell::opt(n.level.map(|l| l.as_str().to_string())),
+        Cell::opt(region),
+        Cell::opt(department),
+        Cell::Hash(hash),
+    ]
+}
