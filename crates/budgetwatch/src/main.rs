@@ -14,6 +14,7 @@ mod compress;
 mod documents_api;
 mod figures_api;
 mod fonts;
+mod forecasts_api;
 mod ledger_api;
 mod library_api;
 mod pages;

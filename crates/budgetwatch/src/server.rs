@@ -30,6 +30,7 @@ pub fn router(app: App) -> Router {
     let (api, doc) = crate::api::documented()
         .merge(crate::figures_api::documented())
         .merge(crate::budget_api::documented())
+        .merge(crate::forecasts_api::documented())
         .merge(crate::risks_api::documented())
         .merge(crate::risks_api::simulations())
         .merge(crate::library_api::documented())

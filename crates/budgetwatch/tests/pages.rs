@@ -450,6 +450,16 @@ fn drill_from_the_cockpit_to_a_voucher_and_act_on_a_warning() {
     );
     let page = get(&bureau, "/forecast/2031").body;
     assert!(page.contains("id=no-data") && page.contains("href=\"/forecast/2025\""), "the year with data: {page}");
+    // The same lines over the API, within the caller's reach: the bureau every unit, a
+    // unit's head its own unit only.
+    let all = get(&bureau, "/api/v1/forecasts?year=2025&month=6&by=unit").json();
+    let items = all["items"].as_array().expect("items");
+    assert!(items.len() > 1 && items.iter().all(|l| l["outturn"].is_string() && l["budget"].is_string()), "{all}");
+    let mine = get(&unit_head, "/api/v1/forecasts?year=2025&month=6&by=unit").json();
+    let codes: Vec<&str> = mine["items"].as_array().expect("items").iter().filter_map(|l| l["code"].as_str()).collect();
+    assert_eq!(codes, vec!["990000001001"], "{mine}");
+    let r = get(&bureau, "/api/v1/forecasts?year=2025&by=county");
+    assert_eq!((r.status, r.json()["errors"][0]["field"].as_str()), (400, Some("by")), "{}", r.body);
     // The same over the API: a scenario as JSON, run and kept; listed; read again.
     let scenario = serde_json::json!({
         "name": "api", "years": [2026, 2027], "paths": 200, "seed": 3,

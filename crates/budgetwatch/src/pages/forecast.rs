@@ -109,35 +109,14 @@ pub(super) async fn page(
     let by_id = q.by.clone().unwrap_or_else(|| "department".into());
     let by = By::parse(&by_id).unwrap_or(By::Department);
     let method = q.method.as_deref().and_then(Method::parse).unwrap_or(Method::Auto);
-    let org = match app.org().await {
-        Ok(o) => o,
-        Err(p) => return problem_page(en, &caller, &here, p),
-    };
     let lines = match bw_app::forecasts::run(&app.store, year, month, by, method).await {
         Ok(l) => l,
         Err(e) => return problem_page(en, &caller, &here, Problem::internal(e)),
     };
-    // Within the reader's reach: an indicator by its unit, every other line by its node.
-    let units: std::collections::HashMap<String, String> = if by == By::Indicator {
-        bw_store::sqlx::query_as::<_, (String, String)>(
-            "SELECT indicator_code, unit_code FROM indicators WHERE year = $1",
-        )
-        .bind(year)
-        .fetch_all(app.store.pool())
-        .await
-        .unwrap_or_default()
-        .into_iter()
-        .collect()
-    } else {
-        Default::default()
+    let lines = match crate::forecasts_api::within_reach(&app, &caller, year, by, lines).await {
+        Ok(l) => l,
+        Err(p) => return problem_page(en, &caller, &here, p),
     };
-    let lines: Vec<Line> = lines
-        .into_iter()
-        .filter(|l| {
-            let node = units.get(&l.code).unwrap_or(&l.code);
-            caller.check(&org, Permission::ReadBudget, node).is_ok()
-        })
-        .collect();
     // A year without indicators points to the latest that has them.
     let latest: Option<i32> = if lines.is_empty() {
         bw_store::sqlx::query_scalar::<_, Option<i32>>("SELECT MAX(year) FROM indicators WHERE year <> $1")
