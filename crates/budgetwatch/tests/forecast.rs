@@ -189,6 +189,40 @@ fn outturn_forecasts_read_monthly_figures_per_entity() {
 }
 
 #[test]
+fn a_backtest_holds_a_year_out_and_scores_every_method_on_it() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = dir.path().join("unused.db");
+    let file = dir.path().join("monthly.csv");
+    // Back-loaded spending growing 5 % a year, and a flat line: 2025 whole, to hold out.
+    let shape = [4.0, 5.0, 6.0, 6.0, 7.0, 7.0, 7.0, 8.0, 8.0, 9.0, 10.0, 23.0];
+    let mut text = String::from("entity,year,month,amount\n");
+    for year in 2019..=2025 {
+        let growth = 1.0 + 0.05 * f64::from(year - 2019);
+        for (m, v) in shape.iter().enumerate() {
+            text.push_str(&format!("late,{year},{},{}\nflat,{year},{},10\n", m + 1, v * growth, m + 1));
+        }
+    }
+    std::fs::write(&file, text).expect("write");
+    let path = file.to_str().expect("path");
+    let o = bw(&db, &["forecast", "backtest", path, "--year", "2025", "--format", "json"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("json");
+    assert_eq!(v["origins"], serde_json::json!([3, 6, 9, 11]), "{v}");
+    let of = |m: &str| v["methods"].as_array().and_then(|a| a.iter().find(|x| x["method"] == m)).cloned().expect(m);
+    let (rr, auto) = (of("run_rate"), of("auto"));
+    // Two lines × four origins; auto beats the run rate by far on the late spender.
+    assert_eq!(auto["forecasts"], 8, "{v}");
+    let wape = |x: &serde_json::Value| x["wape"].as_f64().unwrap_or(f64::NAN);
+    assert!(wape(&auto) <= 0.8 * wape(&rr), "{v}");
+    assert!(auto["coverage"].as_f64().is_some_and(|c| (0.0..=1.0).contains(&c)), "{v}");
+    for m in ["profile", "snaive", "holt_winters", "damped"] {
+        assert!(wape(&of(m)).is_finite(), "{m}: {v}");
+    }
+    let bad = bw(&db, &["forecast", "backtest", path, "--year", "2025", "--origins", "3,13"]);
+    assert!(stderr(&bad).contains("--origins: months 1 to 12, not 13"), "{}", stderr(&bad));
+}
+
+#[test]
 fn forecast_run_reads_the_databases_own_figures() {
     let dir = tempfile::tempdir().expect("tempdir");
     let db = dir.path().join("demo.db");
@@ -212,4 +246,14 @@ fn forecast_run_reads_the_databases_own_figures() {
     }
     let bad = bw(&db, &["forecast", "run", "--year", "2025", "--month", "6", "--by", "street"]);
     assert!(stderr(&bad).contains("--by: indicator, unit, department or region"), "{}", stderr(&bad));
+    // The database's own year held out: one year of data, so every method falls back to the
+    // run rate and no forecast has a band.
+    let o = bw(&db, &["forecast", "backtest", "--year", "2025", "--by", "department", "--format", "json"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("json");
+    let methods = v["methods"].as_array().expect("methods");
+    assert_eq!(methods.len(), 6, "five candidates and auto: {v}");
+    let wapes: Vec<f64> = methods.iter().filter_map(|m| m["wape"].as_f64()).collect();
+    assert!(wapes.windows(2).all(|w| (w[0] - w[1]).abs() < 1e-12) && methods[0]["forecasts"].as_u64() > Some(0), "{v}");
+    assert!(methods.iter().all(|m| m["coverage"].is_null() && m["banded"] == 0), "{v}");
 }

@@ -63,8 +63,15 @@ pub struct Line {
     pub p_underexecution: Option<f64>,
 }
 
-/// The forecasts of `year` as of the end of `month`, summed `by`, by `method`.
-pub async fn run(store: &Store, year: i32, month: u32, by: By, method: Method) -> Result<Vec<Line>, ActionError> {
+/// Each line's monthly series (every year up to `year`) and its budget for `year`, summed
+/// `by`; the lines are those with a budget that year.
+struct Lines {
+    org: bw_core::org::OrgTree,
+    series: BTreeMap<String, Series>,
+    budget: BTreeMap<String, i64>,
+}
+
+async fn lines(store: &Store, year: i32, by: By) -> Result<Lines, ActionError> {
     let org = crate::users::org_tree(store).await?;
     let group = |indicator: &str, unit: &str| -> Option<String> {
         match by {
@@ -106,9 +113,29 @@ pub async fn run(store: &Store, year: i32, month: u32, by: By, method: Method) -
             series.entry(key).or_default();
         }
     }
+    series.retain(|code, _| budget.contains_key(code));
+    Ok(Lines { org, series, budget })
+}
+
+/// How each method (and `auto`) would have forecast `year`'s lines, summed `by`, as of each
+/// of `origins`: the year held out, scored against what it came to.
+pub async fn backtest(
+    store: &Store,
+    year: i32,
+    by: By,
+    origins: &[u32],
+) -> Result<Vec<outturn::Backtested>, ActionError> {
+    let Lines { series, .. } = lines(store, year, by).await?;
+    let all: Vec<Series> = series.into_values().collect();
+    let methods: Vec<Method> = Method::CANDIDATES.iter().copied().chain([Method::Auto]).collect();
+    Ok(outturn::backtest(&all, year, origins, &methods))
+}
+
+/// The forecasts of `year` as of the end of `month`, summed `by`, by `method`.
+pub async fn run(store: &Store, year: i32, month: u32, by: By, method: Method) -> Result<Vec<Line>, ActionError> {
+    let Lines { org, series, budget } = lines(store, year, by).await?;
     Ok(series
         .into_iter()
-        .filter(|(code, _)| budget.contains_key(code))
         .map(|(code, s)| {
             let f: Forecast = outturn::forecast(&s, year, month, method);
             let b = budget.get(&code).copied().unwrap_or(0);

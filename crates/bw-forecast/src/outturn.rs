@@ -163,6 +163,53 @@ pub fn forecast(series: &Series, year: i32, month: u32, method: Method) -> Forec
     Forecast { method: chosen, to_date, outturn, p10: q(0.1), p50: q(0.5), p90: q(0.9), backtest, ratios }
 }
 
+/// How one method did on a held-out year: forecasts made at each origin month from the
+/// data up to it, against the year's actual total.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct Backtested {
+    pub method: Method,
+    /// Σ |forecast − actual| ÷ Σ |actual| over every series and origin.
+    pub wape: f64,
+    /// The share of actual totals inside the forecast's P10–P90 band, over the forecasts
+    /// that have one (none without two earlier complete years).
+    pub coverage: Option<f64>,
+    /// Forecasts scored (series × origins), and how many of them had a band.
+    pub forecasts: usize,
+    pub banded: usize,
+}
+
+/// Backtests `methods` on `year`, held out: every series whose `year` is complete is
+/// forecast as of each of `origins` (months) from what was known then, and scored against
+/// its actual total. Nothing after an origin reaches its forecast (`forecast` cuts there).
+pub fn backtest(series: &[Series], year: i32, origins: &[u32], methods: &[Method]) -> Vec<Backtested> {
+    methods
+        .iter()
+        .map(|&method| {
+            let (mut err, mut total, mut n, mut banded, mut inside) = (0.0, 0.0, 0, 0, 0);
+            for s in series {
+                let Some(actual) = s.total(year) else { continue };
+                for &m in origins.iter().filter(|m| (1..=12).contains(*m)) {
+                    let f = forecast(s, year, m, method);
+                    err += (f.outturn - actual).abs();
+                    total += actual.abs();
+                    n += 1;
+                    if let (Some(lo), Some(hi)) = (f.p10, f.p90) {
+                        banded += 1;
+                        inside += usize::from(lo <= actual && actual <= hi);
+                    }
+                }
+            }
+            Backtested {
+                method,
+                wape: if total > 0.0 { err / total } else { 0.0 },
+                coverage: (banded > 0).then(|| inside as f64 / banded as f64),
+                forecasts: n,
+                banded,
+            }
+        })
+        .collect()
+}
+
 /// The point forecast of one method (not `auto`).
 fn point(s: &Series, year: i32, month: u32, method: Method) -> f64 {
     let ytd = s.to_date(year, month);
@@ -247,6 +294,24 @@ mod tests {
         assert_eq!((auto.p_above(0.0), auto.p_above(2.0 * actual)), (Some(1.0), Some(0.0)));
         assert_eq!(auto.p_below(0.5 * actual), Some(0.0));
         assert_eq!(forecast(&late_spender(2025..=2025), 2025, 6, Method::Auto).p_above(0.0), None, "no training year");
+    }
+
+    #[test]
+    fn a_backtest_scores_each_method_on_the_held_out_year_from_what_was_known_then() {
+        let series = vec![late_spender(2021..=2025), late_spender(2019..=2025)];
+        let scored = backtest(&series, 2025, &[3, 6, 9, 11], &[Method::RunRate, Method::Profile, Method::Auto]);
+        let by = |m: Method| scored.iter().find(|b| b.method == m).expect("scored");
+        // Two series × four origins, each with two or more earlier years for its band.
+        assert_eq!((by(Method::RunRate).forecasts, by(Method::RunRate).banded), (8, 8), "{scored:?}");
+        // A late spender: the run rate misses by a fifth or more, the profile hardly at all.
+        assert!(by(Method::RunRate).wape > 0.2, "{scored:?}");
+        assert!(by(Method::Profile).wape < 0.01, "{scored:?}");
+        assert!(by(Method::Auto).wape <= 0.8 * by(Method::RunRate).wape, "{scored:?}");
+        assert!(by(Method::Profile).coverage.is_some_and(|c| c > 0.5), "{scored:?}");
+        // A year not yet complete is not scored.
+        let mut open = late_spender(2024..=2025);
+        open.years.get_mut(&2025).expect("2025")[11] = None;
+        assert_eq!(backtest(&[open], 2025, &[6], &[Method::RunRate])[0].forecasts, 0);
     }
 
     #[test]

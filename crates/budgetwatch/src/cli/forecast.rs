@@ -48,6 +48,24 @@ pub(super) enum ForecastCommand {
         #[arg(long, default_value = "text")]
         format: String,
     },
+    /// Backtests the outturn methods on a year held out: each line forecast as of each origin
+    /// month (default 3, 6, 9, 11) from what was known then, by every method and `auto`, and
+    /// scored against the year's actual total: WAPE, and the share of actual totals inside
+    /// the P10–P90 band. The lines are the database's (summed --by) or, with FILE, a CSV of
+    /// `entity`, `year`, `month`, `amount` as `forecast outturn` reads.
+    Backtest {
+        file: Option<PathBuf>,
+        #[arg(long)]
+        year: i32,
+        #[arg(long, value_delimiter = ',', default_value = "3,6,9,11")]
+        origins: Vec<u32>,
+        /// indicator, unit, department or region (without FILE)
+        #[arg(long, default_value = "unit")]
+        by: String,
+        /// text or json
+        #[arg(long, default_value = "text")]
+        format: String,
+    },
     /// Year-end outturn forecasts from monthly figures: a CSV with `entity`, `year`, `month`,
     /// `amount` (one row a month, several entities); each entity's year forecast as of the
     /// end of MONTH by METHOD (run_rate, profile, snaive, holt_winters, damped, or auto: the
@@ -278,39 +296,53 @@ pub(super) async fn dispatch(g: &Global, command: ForecastCommand) -> Result<Exi
             }
             Ok(ExitCode::SUCCESS)
         }
+        ForecastCommand::Backtest { file, year, origins, by, format } => {
+            if let Some(m) = origins.iter().find(|m| !(1..=12).contains(*m)) {
+                bail!("--origins: months 1 to 12, not {m}");
+            }
+            let scored = match file {
+                Some(file) => {
+                    let series: Vec<bw_forecast::outturn::Series> = read_series(&file)?.into_values().collect();
+                    let methods: Vec<bw_forecast::outturn::Method> = bw_forecast::outturn::Method::CANDIDATES
+                        .iter()
+                        .copied()
+                        .chain([bw_forecast::outturn::Method::Auto])
+                        .collect();
+                    bw_forecast::outturn::backtest(&series, year, &origins, &methods)
+                }
+                None => {
+                    let by = bw_app::forecasts::By::parse(&by)
+                        .with_context(|| format!("--by: indicator, unit, department or region, not {by:?}"))?;
+                    bw_app::forecasts::backtest(&open(g).await?, year, by, &origins).await?
+                }
+            };
+            if format == "json" {
+                let v = serde_json::json!({ "year": year, "origins": origins, "methods": scored });
+                println!("{}", serde_json::to_string_pretty(&v)?);
+            } else {
+                println!("{year} held out, forecast as of months {origins:?}");
+                for b in &scored {
+                    let coverage = b.coverage.map(|c| format!("{:.0}%", c * 100.0)).unwrap_or_else(|| "—".into());
+                    println!(
+                        "{:<13} WAPE {:>7.2}%  P10–P90 covers {coverage:>4} of {} ({} forecasts)",
+                        serde_json::to_value(b.method)?.as_str().unwrap_or(""),
+                        b.wape * 100.0,
+                        b.banded,
+                        b.forecasts
+                    );
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
         ForecastCommand::Outturn { file, year, month, method, format } => {
-            use bw_forecast::outturn::{self, Method, Series};
+            use bw_forecast::outturn::{self, Method};
             let method = Method::parse(&method).with_context(|| {
                 format!("--method: run_rate, profile, snaive, holt_winters, damped or auto, not {method:?}")
             })?;
             if !(1..=12).contains(&month) {
                 bail!("--month: 1 to 12, not {month}");
             }
-            let mut r = csv::ReaderBuilder::new()
-                .trim(csv::Trim::All)
-                .from_path(&file)
-                .with_context(|| format!("{}: cannot read", file.display()))?;
-            let headers: Vec<String> =
-                r.headers()?.iter().map(|h| h.trim_start_matches('\u{feff}').to_string()).collect();
-            let col = |name: &str| {
-                headers
-                    .iter()
-                    .position(|h| h == name)
-                    .with_context(|| format!("{}: no column {name:?}", file.display()))
-            };
-            let (e, y, m, a) = (col("entity")?, col("year")?, col("month")?, col("amount")?);
-            let mut series: BTreeMap<String, Series> = BTreeMap::new();
-            for (i, row) in r.records().enumerate() {
-                let row = row.with_context(|| format!("{}:{}", file.display(), i + 2))?;
-                let cell = |c: usize, name: &str| {
-                    let v = row.get(c).unwrap_or("");
-                    v.parse::<f64>().map_err(|_| {
-                        anyhow::anyhow!("{}:{}: column {name}: not a number: {v:?}", file.display(), i + 2)
-                    })
-                };
-                let (yy, mm, amount) = (cell(y, "year")?, cell(m, "month")?, cell(a, "amount")?);
-                series.entry(row.get(e).unwrap_or("").to_string()).or_default().set(yy as i32, mm as u32, amount);
-            }
+            let series = read_series(&file)?;
             let forecasts: Vec<(String, outturn::Forecast)> =
                 series.iter().map(|(name, s)| (name.clone(), outturn::forecast(s, year, month, method))).collect();
             if format == "json" {
@@ -484,4 +516,30 @@ fn read_numeric(path: &Path) -> Result<(Vec<String>, Vec<Vec<f64>>)> {
         }
     }
     Ok((names, columns))
+}
+
+/// Monthly figures per entity from a CSV of `entity`, `year`, `month`, `amount`.
+fn read_series(file: &std::path::Path) -> anyhow::Result<BTreeMap<String, bw_forecast::outturn::Series>> {
+    use bw_forecast::outturn::Series;
+    let mut r = csv::ReaderBuilder::new()
+        .trim(csv::Trim::All)
+        .from_path(file)
+        .with_context(|| format!("{}: cannot read", file.display()))?;
+    let headers: Vec<String> = r.headers()?.iter().map(|h| h.trim_start_matches('\u{feff}').to_string()).collect();
+    let col = |name: &str| {
+        headers.iter().position(|h| h == name).with_context(|| format!("{}: no column {name:?}", file.display()))
+    };
+    let (e, y, m, a) = (col("entity")?, col("year")?, col("month")?, col("amount")?);
+    let mut series: BTreeMap<String, Series> = BTreeMap::new();
+    for (i, row) in r.records().enumerate() {
+        let row = row.with_context(|| format!("{}:{}", file.display(), i + 2))?;
+        let cell = |c: usize, name: &str| {
+            let v = row.get(c).unwrap_or("");
+            v.parse::<f64>()
+                .map_err(|_| anyhow::anyhow!("{}:{}: column {name}: not a number: {v:?}", file.display(), i + 2))
+        };
+        let (yy, mm, amount) = (cell(y, "year")?, cell(m, "month")?, cell(a, "amount")?);
+        series.entry(row.get(e).unwrap_or("").to_string()).or_default().set(yy as i32, mm as u32, amount);
+    }
+    Ok(series)
 }
