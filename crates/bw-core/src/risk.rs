@@ -597,6 +597,51 @@ pub fn warning_floor(red: usize, orange: usize) -> Option<u8> {
     }
 }
 
+/// The likelihood a region's revenue behind time implies at least: `completion` is the
+/// year's revenue to date over its targets, `elapsed` the share of the year gone. 4 when it
+/// lags by 15 points or more, 3 by 5 or more, none otherwise (and none without targets).
+pub fn revenue_floor(completion: f64, elapsed: f64) -> Option<u8> {
+    // In basis points, rounded: the boundaries are exact whatever the float on either side.
+    let lag = ((elapsed - completion) * 10_000.0).round();
+    if !lag.is_finite() {
+        None
+    } else if lag >= 1_500.0 {
+        Some(4)
+    } else if lag >= 500.0 {
+        Some(3)
+    } else {
+        None
+    }
+}
+
+/// The likelihood idle special funds imply at least: `idle` special-fund indicators in the
+/// scope spent less than half of what the time gone would have them spend, holding `share`
+/// of the scope's special funds. 4 when that is 30 % of them or more, 3 with any, none
+/// otherwise.
+pub fn idle_floor(idle: usize, share: f64) -> Option<u8> {
+    match (idle, share) {
+        (0, _) => None,
+        (_, s) if s >= 0.3 => Some(4),
+        _ => Some(3),
+    }
+}
+
+/// The likelihood the year-end forecast implies at least (the early signals, advisory: they
+/// move a risk's likelihood, never raise a warning): 4 when overspending the budget by more
+/// than 10 % or executing less than 90 % of it has a probability of one half or more, 3
+/// from one in five, none otherwise (and none without the probabilities, which need two
+/// earlier years).
+pub fn forecast_floor(p_overspend: Option<f64>, p_underexecution: Option<f64>) -> Option<u8> {
+    let p = p_overspend.into_iter().chain(p_underexecution).fold(f64::NAN, f64::max);
+    if p >= 0.5 {
+        Some(4)
+    } else if p >= 0.2 {
+        Some(3)
+    } else {
+        None
+    }
+}
+
 /// The assessment a key risk indicator calls for: the current rating with its likelihood
 /// raised to `floor`, when it is lower.
 pub fn raised(current: Rating, floor: Option<u8>) -> Option<Rating> {
@@ -631,6 +676,24 @@ mod tests {
             idx,
         )
         .expect("add");
+    }
+
+    #[test]
+    fn the_key_risk_indicators_floors_at_their_boundaries() {
+        // Revenue: 15 and 5 points behind the year's time.
+        assert_eq!(revenue_floor(0.35, 0.5), Some(4));
+        assert_eq!(revenue_floor(0.36, 0.5), Some(3));
+        assert_eq!(revenue_floor(0.45, 0.5), Some(3));
+        assert_eq!(revenue_floor(0.46, 0.5), None);
+        assert_eq!(revenue_floor(0.9, 0.5), None, "ahead of time");
+        assert_eq!(revenue_floor(f64::NAN, 0.5), None, "no targets");
+        // Idle special funds: any, and 30 % of them.
+        assert_eq!((idle_floor(0, 0.9), idle_floor(1, 0.1), idle_floor(2, 0.3)), (None, Some(3), Some(4)));
+        // The early signals: one in five, one half; none without probabilities.
+        assert_eq!(forecast_floor(Some(0.19), Some(0.0)), None);
+        assert_eq!(forecast_floor(Some(0.2), None), Some(3));
+        assert_eq!(forecast_floor(None, Some(0.5)), Some(4));
+        assert_eq!(forecast_floor(None, None), None);
     }
 
     #[test]
