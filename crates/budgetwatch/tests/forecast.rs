@@ -256,4 +256,19 @@ fn forecast_run_reads_the_databases_own_figures() {
     let wapes: Vec<f64> = methods.iter().filter_map(|m| m["wape"].as_f64()).collect();
     assert!(wapes.windows(2).all(|w| (w[0] - w[1]).abs() < 1e-12) && methods[0]["forecasts"].as_u64() > Some(0), "{v}");
     assert!(methods.iter().all(|m| m["coverage"].is_null() && m["banded"] == 0), "{v}");
+    // The deviation-rate regression on the demo's unit-quarters: three transitions a unit
+    // in one year, the contract's names, features without variation named and left out.
+    let o = bw(&db, &["forecast", "regress", "--year", "2025", "--robust", "hc1", "--format", "json"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("json");
+    let rows = v["rows"].as_u64().expect("rows");
+    assert!(rows >= 30 && rows.is_multiple_of(3), "{v}");
+    assert_eq!(v["n"].as_u64(), Some(rows), "{v}");
+    let names: Vec<&str> =
+        v["coefficients"].as_array().expect("coefficients").iter().filter_map(|c| c["name"].as_str()).collect();
+    assert_eq!(names.first(), Some(&"const"), "{v}");
+    assert!(names.contains(&"lag_deviation"), "{v}");
+    let dropped: Vec<&str> = v["dropped"].as_array().expect("dropped").iter().filter_map(|d| d.as_str()).collect();
+    assert_eq!(names.len() - 1 + dropped.len(), 7, "every feature kept or named: {v}");
+    assert!(v["r2"].as_f64().is_some_and(|r| (0.0..=1.0).contains(&r)), "{v}");
 }

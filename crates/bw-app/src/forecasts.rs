@@ -158,3 +158,178 @@ pub async fn run(store: &Store, year: i32, month: u32, by: By, method: Method) -
         })
         .collect())
 }
+
+/// The deviation-rate regression's data set and fit (chapter 7: 回归分析预测未来季度支出偏差率).
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct Regression {
+    /// Unit-quarters in the data set.
+    pub rows: usize,
+    /// Features left out because they do not vary in the data (no information).
+    pub dropped: Vec<String>,
+    #[serde(flatten)]
+    pub fit: bw_forecast::ols::Fit,
+}
+
+/// The features of one unit-quarter, in the regression's order.
+const FEATURES: [&str; 7] = [
+    "lag_deviation",
+    "project_share",
+    "special_share",
+    "red_warnings",
+    "orange_warnings",
+    "yellow_warnings",
+    "commitment_ratio",
+];
+
+/// One unit's year: its budget, the shares of it in projects and special funds, its paid to
+/// date at each quarter's end, its warnings raised in each quarter by level and its
+/// contracts signed by each quarter's end (fen).
+#[derive(Default)]
+struct UnitYear {
+    amount: i64,
+    project: i64,
+    special: i64,
+    months: [i64; 12],
+    warnings: [[u32; 3]; 4],
+    committed: [i64; 4],
+}
+
+impl UnitYear {
+    fn paid_to(&self, quarter: usize) -> i64 {
+        self.months.iter().take(3 * quarter).sum()
+    }
+}
+
+/// Regresses next quarter's deviation rate per unit-quarter on what was known at the end of
+/// the quarter before, over every year up to `year`: the target is (paid to the quarter's
+/// end − planned by profile) ÷ the year's budget, planned by the unit's mean cumulative
+/// share at that quarter in its earlier years (evenly, q/4, without one); the features
+/// are the quarter before's deviation, the project and special-fund shares of the budget,
+/// the warnings raised in the quarter before by level and the contracts signed by its end
+/// over the budget. A quarter 4 leads to the next year's quarter 1.
+pub async fn regress(store: &Store, year: i32, cov: bw_forecast::ols::Cov) -> Result<Regression, ActionError> {
+    let data = unit_years(store, year).await?;
+    let mut columns: Vec<(String, Vec<f64>)> = FEATURES.iter().map(|f| (f.to_string(), Vec::new())).collect();
+    let mut y = Vec::new();
+    for ((unit, yr), uy) in &data {
+        if uy.amount <= 0 {
+            continue;
+        }
+        let shares = profile(&data, unit, *yr);
+        let deviation =
+            |u: &UnitYear, s: &[f64; 4], q: usize| (u.paid_to(q) as f64 - u.amount as f64 * s[q - 1]) / u.amount as f64;
+        // (the quarter before: its year's data, its shares, its number) → this quarter.
+        let mut steps: Vec<(&UnitYear, [f64; 4], usize, usize)> = (1..4).map(|q| (uy, shares, q, q + 1)).collect();
+        if let Some(before) = data.get(&(unit.clone(), yr - 1)).filter(|b| b.amount > 0) {
+            steps.push((before, profile(&data, unit, yr - 1), 4, 1));
+        }
+        for (prev, prev_shares, q, next) in steps {
+            y.push(deviation(uy, &shares, next));
+            let row = [
+                deviation(prev, &prev_shares, q),
+                uy.project as f64 / uy.amount as f64,
+                uy.special as f64 / uy.amount as f64,
+                f64::from(prev.warnings[q - 1][0]),
+                f64::from(prev.warnings[q - 1][1]),
+                f64::from(prev.warnings[q - 1][2]),
+                prev.committed[q - 1] as f64 / prev.amount.max(1) as f64,
+            ];
+            for (c, v) in columns.iter_mut().zip(row) {
+                c.1.push(v);
+            }
+        }
+    }
+    // A feature that never varies carries nothing and would make the design singular.
+    let (kept, dropped): (Vec<_>, Vec<_>) =
+        columns.into_iter().partition(|(_, v)| v.iter().any(|x| (x - v[0]).abs() > 1e-12));
+    let fit =
+        bw_forecast::ols::fit(&y, &kept, cov).map_err(|e| ActionError::Invalid(format!("the regression: {e}")))?;
+    Ok(Regression { rows: y.len(), dropped: dropped.into_iter().map(|(n, _)| n).collect(), fit })
+}
+
+/// The unit's mean cumulative share of its year paid by each quarter's end over its years
+/// before `year`; evenly (q/4) without one.
+fn profile(data: &BTreeMap<(String, i32), UnitYear>, unit: &str, year: i32) -> [f64; 4] {
+    let earlier: Vec<&UnitYear> = data
+        .range((unit.to_string(), i32::MIN)..(unit.to_string(), year))
+        .map(|(_, u)| u)
+        .filter(|u| u.paid_to(4) > 0)
+        .collect();
+    let mut out = [0.25, 0.5, 0.75, 1.0];
+    if !earlier.is_empty() {
+        for (q, o) in out.iter_mut().enumerate() {
+            *o = earlier.iter().map(|u| u.paid_to(q + 1) as f64 / u.paid_to(4) as f64).sum::<f64>()
+                / earlier.len() as f64;
+        }
+    }
+    out
+}
+
+/// Every unit's years up to `year`, read from the indicators, their months, the warnings
+/// and the contracts.
+async fn unit_years(store: &Store, year: i32) -> Result<BTreeMap<(String, i32), UnitYear>, ActionError> {
+    let pool = store.pool();
+    let mut data: BTreeMap<(String, i32), UnitYear> = BTreeMap::new();
+    let rows: Vec<(String, i32, i64, Option<String>, i64)> = bw_store::sqlx::query_as(
+        "SELECT unit_code, year, amount, project_code, special FROM indicators WHERE year <= $1",
+    )
+    .bind(year)
+    .fetch_all(pool)
+    .await?;
+    for (unit, y, amount, project, special) in rows {
+        let u = data.entry((unit, y)).or_default();
+        u.amount += amount;
+        u.project += if project.is_some_and(|p| !p.is_empty()) { amount } else { 0 };
+        u.special += if special != 0 { amount } else { 0 };
+    }
+    let months: Vec<(String, i32, String, i64)> = bw_store::sqlx::query_as(
+        "SELECT i.unit_code, m.year, m.month, m.paid FROM indicator_months m \
+         JOIN indicators i ON i.year = m.year AND i.indicator_code = m.indicator_code WHERE m.year <= $1",
+    )
+    .bind(year)
+    .fetch_all(pool)
+    .await?;
+    for (unit, y, ym, paid) in months {
+        let m: usize = ym.get(5..7).and_then(|m| m.parse().ok()).unwrap_or(0);
+        if let (Some(u), 1..=12) = (data.get_mut(&(unit, y)), m) {
+            u.months[m - 1] += paid;
+        }
+    }
+    let warnings: Vec<(String, i32, String, String)> = bw_store::sqlx::query_as(
+        "SELECT unit_code, year, level, raised_on FROM warnings WHERE unit_code IS NOT NULL AND year <= $1",
+    )
+    .bind(year)
+    .fetch_all(pool)
+    .await?;
+    for (unit, y, level, raised_on) in warnings {
+        let Ok(on) = bw_core::Date::parse(&raised_on) else { continue };
+        let level = match level.as_str() {
+            "red" => 0,
+            "orange" => 1,
+            _ => 2,
+        };
+        if let Some(u) = data.get_mut(&(unit, y))
+            && on.year() == y
+        {
+            u.warnings[(on.month() as usize - 1) / 3][level] += 1;
+        }
+    }
+    let contracts: Vec<(String, i32, i64, String)> =
+        bw_store::sqlx::query_as("SELECT unit_code, year, amount, signed_on FROM contracts WHERE year <= $1")
+            .bind(year)
+            .fetch_all(pool)
+            .await?;
+    for (unit, y, amount, signed_on) in contracts {
+        let Ok(on) = bw_core::Date::parse(&signed_on) else { continue };
+        if let Some(u) = data.get_mut(&(unit, y))
+            && on.year() <= y
+        {
+            // Signed before the year counts from its first quarter.
+            let first = if on.year() < y { 0 } else { (on.month() as usize - 1) / 3 };
+            for c in u.committed.iter_mut().skip(first) {
+                *c += amount;
+            }
+        }
+    }
+    Ok(data)
+}

@@ -48,6 +48,21 @@ pub(super) enum ForecastCommand {
         #[arg(long, default_value = "text")]
         format: String,
     },
+    /// The deviation-rate regression over the database (docs/FORECAST.md): next quarter's
+    /// deviation rate per unit-quarter (paid to date against the unit's profile, over its
+    /// budget) on the quarter before's deviation, project and special-fund shares, warnings
+    /// by level and contracts signed, over every year up to YEAR; OLS with classical or HC1
+    /// errors. Features that never vary are left out and named.
+    Regress {
+        #[arg(long)]
+        year: i32,
+        /// hc1 for heteroskedasticity-consistent standard errors
+        #[arg(long)]
+        robust: Option<String>,
+        /// text or json
+        #[arg(long, default_value = "text")]
+        format: String,
+    },
     /// Backtests the outturn methods on a year held out: each line forecast as of each origin
     /// month (default 3, 6, 9, 11) from what was known then, by every method and `auto`, and
     /// scored against the year's actual total: WAPE, and the share of actual totals inside
@@ -293,6 +308,28 @@ pub(super) async fn dispatch(g: &Global, command: ForecastCommand) -> Result<Exi
                         pct(l.p_underexecution)
                     );
                 }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        ForecastCommand::Regress { year, robust, format } => {
+            let cov = match robust.as_deref() {
+                None => bw_forecast::ols::Cov::Classical,
+                Some("hc1" | "HC1") => bw_forecast::ols::Cov::Hc1,
+                Some(other) => bail!("--robust: hc1, not {other:?}"),
+            };
+            let r = bw_app::forecasts::regress(&open(g).await?, year, cov).await?;
+            if format == "json" {
+                println!("{}", serde_json::to_string_pretty(&r)?);
+            } else {
+                println!("next quarter's deviation rate, {} unit-quarters up to {year}", r.rows);
+                if !r.dropped.is_empty() {
+                    println!("left out (never vary): {}", r.dropped.join(", "));
+                }
+                println!("{:<20} {:>14} {:>12} {:>10} {:>12}", "", "estimate", "se", "t", "p");
+                for c in &r.fit.coefficients {
+                    println!("{:<20} {:>14.6} {:>12.6} {:>10.3} {:>12.4e}", c.name, c.estimate, c.se, c.t, c.p);
+                }
+                println!("R² = {:.4}, adjusted R² = {:.4}", r.fit.r2, r.fit.adj_r2);
             }
             Ok(ExitCode::SUCCESS)
         }
