@@ -272,3 +272,37 @@ fn forecast_run_reads_the_databases_own_figures() {
     assert_eq!(names.len() - 1 + dropped.len(), 7, "every feature kept or named: {v}");
     assert!(v["r2"].as_f64().is_some_and(|r| (0.0..=1.0).contains(&r)), "{v}");
 }
+
+#[test]
+fn the_demo_history_lets_auto_beat_the_run_rate_on_the_held_out_year() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = dir.path().join("history.db");
+    let data = dir.path().join("data");
+    let d = data.to_str().expect("path");
+    let o = bw(&db, &["demo-data", "--payments", "3000", "--out", d, "--history", "2021..2025"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stderr(&o).contains("and the years 2021..2024"), "{}", stderr(&o));
+    let planted: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(data.join("history.json")).expect("history.json")).expect("json");
+    assert_eq!((planted["growth"].as_f64(), planted["price_shock_year"].as_i64()), (Some(0.06), Some(2023)));
+    let o = bw(&db, &["demo", "--no-serve", "--no-scene", "--data", d]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    // The year held out, forecast at months 3, 6, 9 and 11 from what was known then: the
+    // back-loaded year is read by its profile, not extrapolated.
+    let o = bw(&db, &["forecast", "backtest", "--year", "2025", "--by", "department", "--format", "json"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("json");
+    let of = |m: &str| v["methods"].as_array().and_then(|a| a.iter().find(|x| x["method"] == m)).cloned().expect(m);
+    let wape = |m: &str| of(m)["wape"].as_f64().unwrap_or(f64::NAN);
+    assert!(wape("auto") <= 0.8 * wape("run_rate"), "{v}");
+    assert!(of("auto")["banded"].as_u64() > Some(0), "four earlier years give bands: {v}");
+    // Every forecast of the year now has its band and its early signals.
+    let o = bw(&db, &["forecast", "run", "--year", "2025", "--month", "6", "--by", "department", "--format", "json"]);
+    let lines: serde_json::Value = serde_json::from_slice(&o.stdout).expect("json");
+    assert!(
+        lines.as_array().expect("lines").iter().all(|l| l["p10"].is_string() && l["p_overspend"].is_f64()),
+        "{lines}"
+    );
+    let bad = bw(&db, &["demo-data", "--out", d, "--history", "2025..2021"]);
+    assert!(stderr(&bad).contains("--history: FROM..TO"), "{}", stderr(&bad));
+}

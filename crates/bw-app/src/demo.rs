@@ -12,6 +12,8 @@ use bw_core::calendar::WorkCalendar;
 use bw_core::code::EconomicCode;
 use bw_core::template::Kind;
 use bw_core::{Date, Money};
+pub mod history;
+
 use std::collections::{BTreeMap, HashSet};
 use std::fs::File;
 use std::io::{BufWriter, Write};

@@ -108,9 +108,25 @@ pub(super) async fn dispatch(g: &Global, command: Command) -> Result<ExitCode> {
                 out.write_all(bw_app::template::csv(kind, lang).as_bytes())?;
             }
         }
-        Command::DemoData { seed, payments, year, out } => {
+        Command::DemoData { seed, payments, year, out, history } => {
             let started = std::time::Instant::now();
+            let from = match history.as_deref() {
+                None => None,
+                Some(h) => {
+                    let (from, to) = h
+                        .split_once("..")
+                        .and_then(|(a, b)| Some((a.trim().parse::<i32>().ok()?, b.trim().parse::<i32>().ok()?)))
+                        .with_context(|| format!("--history: FROM..TO, e.g. 2021..{year}, not {h:?}"))?;
+                    if to != year || from >= to {
+                        bail!(
+                            "--history: FROM..TO ends with the data set's year ({year}) and starts before it, not {h:?}"
+                        );
+                    }
+                    Some(from)
+                }
+            };
             let s = bw_app::demo::generate(&bw_app::demo::DemoOptions { seed, payments, year }, &out)?;
+            let history = from.map(|from| bw_app::demo::history::write(&out, from, year, seed)).transpose()?;
             eprintln!(
                 "wrote {}: {} regions, {} departments, {} units, {} projects, {} indicators, {} contracts, {} payments, {} revenues, {} anomalies ({:.1} s)",
                 out.display(),
@@ -125,6 +141,12 @@ pub(super) async fn dispatch(g: &Global, command: Command) -> Result<ExitCode> {
                 s.anomalies,
                 started.elapsed().as_secs_f64()
             );
+            if let Some(h) = history {
+                eprintln!(
+                    "and the years {}..{}: {} indicators, {} payments, {} revenue targets, {} revenues (planted: history.json)",
+                    h.from, h.to, h.indicators, h.payments, h.revenue_targets, h.revenues
+                );
+            }
         }
         Command::Demo { addr, data, payments, seed, no_serve, no_scene, scene: _, accounts_unit } => {
             let scene = !no_scene;

@@ -108,6 +108,11 @@ enum Command {
         year: i32,
         #[arg(long, default_value = "demo-data")]
         out: PathBuf,
+        /// Earlier years too, FROM..TO with TO the data set's year (e.g. 2021..2025): the
+        /// budget's growth, a price shock on equipment, monthly payments by the year's
+        /// profile, revenues and targets (what was planted: history.json).
+        #[arg(long)]
+        history: Option<String>,
     },
     /// Generate the demo data (if absent), import it into a fresh SQLite file, serve it.
     Demo {
