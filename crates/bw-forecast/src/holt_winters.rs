@@ -192,6 +192,45 @@ pub fn fit(y: &[f64], m: usize, damped: bool, fixed: &Fixed) -> Result<Fitted, F
     Ok(Fitted { params, states, run })
 }
 
+/// A cheaper fit for forecasting many series at once (the outturn's candidates and their
+/// backtests, dozens of fits a line): heuristic initial states — the first season's mean as
+/// the level, the change between the first two seasons' means per period as the trend, the
+/// first season's deviations from its mean as the seasonals — and the parameters from a
+/// coarse grid refined by one Nelder-Mead run. Each evaluation is one pass of the
+/// recursions, where `fit` solves the states by least squares for every candidate: `fit`
+/// is the one checked against statsmodels.
+pub fn fit_quick(y: &[f64], m: usize, damped: bool) -> Result<Fitted, ForecastError> {
+    if m < 2 || y.len() < 2 * m {
+        return Err(ForecastError::Input(format!("{} observations: at least two seasons of {m} are needed", y.len())));
+    }
+    if let Some(bad) = y.iter().find(|v| !v.is_finite()) {
+        return Err(ForecastError::Input(format!("a value is not a finite number: {bad}")));
+    }
+    let first = y[..m].iter().sum::<f64>() / m as f64;
+    let second = y[m..2 * m].iter().sum::<f64>() / m as f64;
+    let states = States {
+        level: first,
+        trend: (second - first) / m as f64,
+        seasonals: y[..m].iter().map(|v| v - first).collect(),
+    };
+    let evaluate = |u: &[f64]| filter(y, params_of(u, damped), &states).sse;
+    let dims = if damped { 4 } else { 3 };
+    let mut best: Option<(f64, Vec<f64>)> = None;
+    for k in 0..5usize.pow(dims as u32) {
+        let u: Vec<f64> = (0..dims).map(|d| (k / 5usize.pow(d as u32) % 5) as f64 / 4.0).collect();
+        let sse = evaluate(&u);
+        if sse.is_finite() && best.as_ref().is_none_or(|b| sse < b.0) {
+            best = Some((sse, u));
+        }
+    }
+    let (sse, start) = best.ok_or_else(|| ForecastError::Input("no finite fit".into()))?;
+    let found = nelder_mead(&evaluate, &start, 0.1, 600);
+    let u = if found.0 < sse { found.1 } else { start };
+    let params = params_of(&u, damped);
+    let run = filter(y, params, &states);
+    Ok(Fitted { params, states, run })
+}
+
 /// The parameters at a point of the unit cube, within statsmodels' bounds.
 fn params_of(u: &[f64], damped: bool) -> Params {
     let c = |v: f64| v.clamp(0.0, 1.0);
@@ -326,6 +365,25 @@ mod tests {
         // The fourth step is the last observation's season: its factor updated by it.
         assert_eq!(f[3], run.level + 4.0 * run.trend + run.last_seasonals[3]);
         assert!((f[7] - f[3] - 4.0 * run.trend).abs() < 1e-12);
+    }
+
+    #[test]
+    fn the_quick_fit_forecasts_near_the_full_one_with_heuristic_states() {
+        let y = series();
+        let quick = fit_quick(&y, 4, false).expect("quick");
+        let full = fit(&y, 4, false, &Fixed::default()).expect("fit");
+        // The first season's mean and deviations, the trend between the first two seasons.
+        let first = y[..4].iter().sum::<f64>() / 4.0;
+        assert!((quick.states.level - first).abs() < 1e-12);
+        assert!((quick.states.seasonals.iter().sum::<f64>()).abs() < 1e-9);
+        // Worse in-sample than least-squares states, but of the same order, and its forecast
+        // close to the full fit's.
+        assert!(quick.run.sse < 5.0 * full.run.sse, "{} against {}", quick.run.sse, full.run.sse);
+        let (a, b) = (forecast(&quick.run, 1.0, 4), forecast(&full.run, 1.0, 4));
+        for (q, f) in a.iter().zip(&b) {
+            assert!((q - f).abs() < 0.1 * f.abs(), "{a:?} against {b:?}");
+        }
+        assert!(fit_quick(&y[..7], 4, false).is_err(), "two seasons at least");
     }
 
     #[test]

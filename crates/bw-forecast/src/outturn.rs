@@ -17,7 +17,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::holt_winters::{self, Fixed};
+use crate::holt_winters;
 
 /// A method of forecasting the year-end outturn.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
@@ -238,7 +238,7 @@ fn point(s: &Series, year: i32, month: u32, method: Method) -> f64 {
         Method::HoltWinters | Method::Damped => {
             let y = s.monthly(year, month);
             let damped = method == Method::Damped;
-            match holt_winters::fit(&y, 12, damped, &Fixed::default()) {
+            match holt_winters::fit_quick(&y, 12, damped) {
                 Ok(f) if month < 12 => {
                     ytd + holt_winters::forecast(&f.run, f.params.phi, 12 - month as usize).iter().sum::<f64>()
                 }
