@@ -128,16 +128,24 @@ pub async fn backtest(
     let Lines { series, .. } = lines(store, year, by).await?;
     let all: Vec<Series> = series.into_values().collect();
     let methods: Vec<Method> = Method::CANDIDATES.iter().copied().chain([Method::Auto]).collect();
-    Ok(outturn::backtest(&all, year, origins, &methods))
+    Ok(outturn::backtest(&all, year, origins, &methods, threads()))
+}
+
+/// The cores the forecasts run on.
+fn threads() -> usize {
+    std::thread::available_parallelism().map_or(1, usize::from)
 }
 
 /// The forecasts of `year` as of the end of `month`, summed `by`, by `method`.
 pub async fn run(store: &Store, year: i32, month: u32, by: By, method: Method) -> Result<Vec<Line>, ActionError> {
     let Lines { org, series, budget } = lines(store, year, by).await?;
+    let all: Vec<&Series> = series.values().collect();
+    let forecasts = outturn::forecast_all(&all, year, month, method, threads());
     Ok(series
-        .into_iter()
-        .map(|(code, s)| {
-            let f: Forecast = outturn::forecast(&s, year, month, method);
+        .keys()
+        .zip(forecasts)
+        .map(|(code, f): (&String, Forecast)| {
+            let code = code.clone();
             let b = budget.get(&code).copied().unwrap_or(0);
             let money = |v: f64| Money::from_fen(v.round() as i64);
             let name = org.get(&code).map(|n| n.name.clone()).unwrap_or_else(|| code.clone());

@@ -163,6 +163,21 @@ pub fn forecast(series: &Series, year: i32, month: u32, method: Method) -> Forec
     Forecast { method: chosen, to_date, outturn, p10: q(0.1), p50: q(0.5), p90: q(0.9), backtest, ratios }
 }
 
+/// `forecast` of each of `series`, on up to `threads` threads: the lines are independent,
+/// so the result is the same on any number of them.
+pub fn forecast_all(series: &[&Series], year: i32, month: u32, method: Method, threads: usize) -> Vec<Forecast> {
+    let per = series.len().div_ceil(threads.max(1)).max(1);
+    std::thread::scope(|scope| {
+        let parts: Vec<_> = series
+            .chunks(per)
+            .map(|chunk| {
+                scope.spawn(move || chunk.iter().map(|s| forecast(s, year, month, method)).collect::<Vec<_>>())
+            })
+            .collect();
+        parts.into_iter().flat_map(|p| p.join().unwrap_or_default()).collect()
+    })
+}
+
 /// How one method did on a held-out year: forecasts made at each origin month from the
 /// data up to it, against the year's actual total.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
@@ -181,15 +196,17 @@ pub struct Backtested {
 /// Backtests `methods` on `year`, held out: every series whose `year` is complete is
 /// forecast as of each of `origins` (months) from what was known then, and scored against
 /// its actual total. Nothing after an origin reaches its forecast (`forecast` cuts there).
-pub fn backtest(series: &[Series], year: i32, origins: &[u32], methods: &[Method]) -> Vec<Backtested> {
+/// On up to `threads` threads, with the same result on any number.
+pub fn backtest(series: &[Series], year: i32, origins: &[u32], methods: &[Method], threads: usize) -> Vec<Backtested> {
     methods
         .iter()
         .map(|&method| {
             let (mut err, mut total, mut n, mut banded, mut inside) = (0.0, 0.0, 0, 0, 0);
-            for s in series {
-                let Some(actual) = s.total(year) else { continue };
-                for &m in origins.iter().filter(|m| (1..=12).contains(*m)) {
-                    let f = forecast(s, year, m, method);
+            let complete: Vec<&Series> = series.iter().filter(|s| s.total(year).is_some()).collect();
+            for &m in origins.iter().filter(|m| (1..=12).contains(*m)) {
+                let forecasts = forecast_all(&complete, year, m, method, threads);
+                for (s, f) in complete.iter().zip(forecasts) {
+                    let Some(actual) = s.total(year) else { continue };
                     err += (f.outturn - actual).abs();
                     total += actual.abs();
                     n += 1;
@@ -299,7 +316,9 @@ mod tests {
     #[test]
     fn a_backtest_scores_each_method_on_the_held_out_year_from_what_was_known_then() {
         let series = vec![late_spender(2021..=2025), late_spender(2019..=2025)];
-        let scored = backtest(&series, 2025, &[3, 6, 9, 11], &[Method::RunRate, Method::Profile, Method::Auto]);
+        let scored = backtest(&series, 2025, &[3, 6, 9, 11], &[Method::RunRate, Method::Profile, Method::Auto], 2);
+        let one = backtest(&series, 2025, &[3, 6, 9, 11], &[Method::RunRate, Method::Profile, Method::Auto], 1);
+        assert_eq!(scored, one, "the same on one thread and two");
         let by = |m: Method| scored.iter().find(|b| b.method == m).expect("scored");
         // Two series × four origins, each with two or more earlier years for its band.
         assert_eq!((by(Method::RunRate).forecasts, by(Method::RunRate).banded), (8, 8), "{scored:?}");
@@ -311,7 +330,7 @@ mod tests {
         // A year not yet complete is not scored.
         let mut open = late_spender(2024..=2025);
         open.years.get_mut(&2025).expect("2025")[11] = None;
-        assert_eq!(backtest(&[open], 2025, &[6], &[Method::RunRate])[0].forecasts, 0);
+        assert_eq!(backtest(&[open], 2025, &[6], &[Method::RunRate], 2)[0].forecasts, 0);
     }
 
     #[test]

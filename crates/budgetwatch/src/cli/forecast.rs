@@ -345,7 +345,13 @@ pub(super) async fn dispatch(g: &Global, command: ForecastCommand) -> Result<Exi
                         .copied()
                         .chain([bw_forecast::outturn::Method::Auto])
                         .collect();
-                    bw_forecast::outturn::backtest(&series, year, &origins, &methods)
+                    bw_forecast::outturn::backtest(
+                        &series,
+                        year,
+                        &origins,
+                        &methods,
+                        std::thread::available_parallelism().map_or(1, usize::from),
+                    )
                 }
                 None => {
                     let by = bw_app::forecasts::By::parse(&by)
