@@ -24,7 +24,8 @@ pub(crate) struct ForecastParams {
     year: i32,
     /// As of the end of this month (1–12); by default the year's last month before today.
     month: Option<u32>,
-    /// `indicator`, `unit`, `department` (default) or `region`.
+    /// `indicator`, `unit`, `department` (default), `region` or `revenue` (each region's
+    /// revenue lines against their targets).
     by: Option<String>,
     /// `auto` (default), `run_rate`, `profile`, `snaive`, `holt_winters` or `damped`.
     method: Option<String>,
@@ -55,7 +56,7 @@ pub(crate) async fn within_reach(
     Ok(lines
         .into_iter()
         .filter(|l| {
-            let node = units.get(&l.code).unwrap_or(&l.code);
+            let node = units.get(&l.code).map_or(bw_app::forecasts::node_of(by, &l.code), String::as_str);
             caller.check(&org, Permission::ReadBudget, node).is_ok()
         })
         .collect())
@@ -79,7 +80,7 @@ async fn list(
         None => now.month(),
     };
     let by_id = q.by.unwrap_or_else(|| "department".into());
-    let by = By::parse(&by_id).ok_or_else(|| field_problem("by", "indicator, unit, department or region"))?;
+    let by = By::parse(&by_id).ok_or_else(|| field_problem("by", "indicator, unit, department, region or revenue"))?;
     let method_id = q.method.unwrap_or_else(|| "auto".into());
     let method = Method::parse(&method_id)
         .ok_or_else(|| field_problem("method", "auto, run_rate, profile, snaive, holt_winters or damped"))?;

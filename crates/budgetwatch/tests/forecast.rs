@@ -245,7 +245,7 @@ fn forecast_run_reads_the_databases_own_figures() {
         assert!(l["budget"].is_string() && l["name"].is_string() && l["p_overspend"].is_null(), "{l}");
     }
     let bad = bw(&db, &["forecast", "run", "--year", "2025", "--month", "6", "--by", "street"]);
-    assert!(stderr(&bad).contains("--by: indicator, unit, department or region"), "{}", stderr(&bad));
+    assert!(stderr(&bad).contains("--by: indicator, unit, department, region or revenue"), "{}", stderr(&bad));
     // The database's own year held out: one year of data, so every method falls back to the
     // run rate and no forecast has a band.
     let o = bw(&db, &["forecast", "backtest", "--year", "2025", "--by", "department", "--format", "json"]);
@@ -303,6 +303,16 @@ fn the_demo_history_lets_auto_beat_the_run_rate_on_the_held_out_year() {
         lines.as_array().expect("lines").iter().all(|l| l["p10"].is_string() && l["p_overspend"].is_f64()),
         "{lines}"
     );
+    // The revenue lines: each region's revenue code against its target, with bands.
+    let o = bw(&db, &["forecast", "run", "--year", "2025", "--month", "6", "--by", "revenue", "--format", "json"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let lines: serde_json::Value = serde_json::from_slice(&o.stdout).expect("json");
+    let lines = lines.as_array().expect("lines");
+    assert!(
+        !lines.is_empty() && lines.iter().all(|l| l["code"].as_str().is_some_and(|c| c.contains('/'))),
+        "{lines:?}"
+    );
+    assert!(lines.iter().all(|l| l["p10"].is_string() && l["p_underexecution"].is_f64()), "{lines:?}");
     let bad = bw(&db, &["demo-data", "--out", d, "--history", "2025..2021"]);
     assert!(stderr(&bad).contains("--history: FROM..TO"), "{}", stderr(&bad));
 }

@@ -27,6 +27,8 @@ pub enum By {
     Unit,
     Department,
     Region,
+    /// A region's revenue line (region and revenue code): its revenue against its target.
+    Revenue,
 }
 
 impl By {
@@ -36,6 +38,7 @@ impl By {
             "unit" => Some(By::Unit),
             "department" => Some(By::Department),
             "region" => Some(By::Region),
+            "revenue" => Some(By::Revenue),
             _ => None,
         }
     }
@@ -73,6 +76,9 @@ struct Lines {
 
 async fn lines(store: &Store, year: i32, by: By) -> Result<Lines, ActionError> {
     let org = crate::users::org_tree(store).await?;
+    if by == By::Revenue {
+        return revenue_lines(store, year, org).await;
+    }
     let group = |indicator: &str, unit: &str| -> Option<String> {
         match by {
             By::Indicator => Some(indicator.to_string()),
@@ -81,6 +87,7 @@ async fn lines(store: &Store, year: i32, by: By) -> Result<Lines, ActionError> {
                 let kind = if by == By::Department { OrgKind::Department } else { OrgKind::Region };
                 org.ancestors(unit).iter().find(|n| n.kind == kind).map(|n| n.code.clone())
             }
+            By::Revenue => None,
         }
     };
     let months: Vec<(i32, String, String, i64, String)> = bw_store::sqlx::query_as(
@@ -117,6 +124,46 @@ async fn lines(store: &Store, year: i32, by: By) -> Result<Lines, ActionError> {
     Ok(Lines { org, series, budget })
 }
 
+/// The revenue lines (`region/revenue_code`): each month's revenue of every year up to
+/// `year`, and the year's target as its budget.
+async fn revenue_lines(store: &Store, year: i32, org: bw_core::org::OrgTree) -> Result<Lines, ActionError> {
+    let months: Vec<(String, String, i32, String, i64)> = bw_store::sqlx::query_as(
+        "SELECT region_code, revenue_code, year, substr(date, 6, 2), CAST(SUM(amount) AS BIGINT) FROM revenues \
+         WHERE year <= $1 GROUP BY region_code, revenue_code, year, substr(date, 6, 2)",
+    )
+    .bind(year)
+    .fetch_all(store.pool())
+    .await?;
+    let mut series: BTreeMap<String, Series> = BTreeMap::new();
+    for (region, code, y, m, fen) in months {
+        if let Ok(m) = m.parse::<u32>() {
+            series.entry(format!("{region}/{code}")).or_default().set(y, m, fen as f64);
+        }
+    }
+    let targets: Vec<(String, String, i64)> =
+        bw_store::sqlx::query_as("SELECT region_code, revenue_code, amount FROM revenue_targets WHERE year = $1")
+            .bind(year)
+            .fetch_all(store.pool())
+            .await?;
+    let mut budget: BTreeMap<String, i64> = BTreeMap::new();
+    for (region, code, amount) in targets {
+        let key = format!("{region}/{code}");
+        *budget.entry(key.clone()).or_default() += amount;
+        series.entry(key).or_default();
+    }
+    series.retain(|code, _| budget.contains_key(code));
+    Ok(Lines { org, series, budget })
+}
+
+/// The organisation node a line belongs to: a revenue line's region, any other line's own
+/// code (an indicator's is looked up by the caller).
+pub fn node_of(by: By, code: &str) -> &str {
+    match by {
+        By::Revenue => code.split_once('/').map_or(code, |(region, _)| region),
+        _ => code,
+    }
+}
+
 /// How each method (and `auto`) would have forecast `year`'s lines, summed `by`, as of each
 /// of `origins`: the year held out, scored against what it came to.
 pub async fn backtest(
@@ -148,7 +195,10 @@ pub async fn run(store: &Store, year: i32, month: u32, by: By, method: Method) -
             let code = code.clone();
             let b = budget.get(&code).copied().unwrap_or(0);
             let money = |v: f64| Money::from_fen(v.round() as i64);
-            let name = org.get(&code).map(|n| n.name.clone()).unwrap_or_else(|| code.clone());
+            let name = match code.split_once('/').filter(|_| by == By::Revenue) {
+                Some((region, rc)) => format!("{} {rc}", org.get(region).map_or(region, |n| n.name.as_str())),
+                None => org.get(&code).map(|n| n.name.clone()).unwrap_or_else(|| code.clone()),
+            };
             Line {
                 p_overspend: f.p_above(1.1 * b as f64),
                 p_underexecution: f.p_below(0.9 * b as f64),

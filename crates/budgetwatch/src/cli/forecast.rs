@@ -31,7 +31,7 @@ pub(super) enum ForecastCommand {
         format: String,
     },
     /// Year-end outturn forecasts over the database's own figures: each indicator's monthly
-    /// payments of every year up to YEAR, summed by indicator, unit, department or region,
+    /// payments of every year up to YEAR, summed by indicator, unit, department or region (or each revenue line against its target),
     /// forecast as of the end of MONTH, with P10/P50/P90 and the early signals
     /// P(overspend > 10 %) and P(execution < 90 %) from the backtests on earlier years.
     Run {
@@ -39,7 +39,7 @@ pub(super) enum ForecastCommand {
         year: i32,
         #[arg(long)]
         month: u32,
-        /// indicator, unit, department or region
+        /// indicator, unit, department, region or revenue
         #[arg(long, default_value = "unit")]
         by: String,
         #[arg(long, default_value = "auto")]
@@ -74,7 +74,7 @@ pub(super) enum ForecastCommand {
         year: i32,
         #[arg(long, value_delimiter = ',', default_value = "3,6,9,11")]
         origins: Vec<u32>,
-        /// indicator, unit, department or region (without FILE)
+        /// indicator, unit, department, region or revenue (without FILE)
         #[arg(long, default_value = "unit")]
         by: String,
         /// text or json
@@ -285,8 +285,8 @@ pub(super) async fn dispatch(g: &Global, command: ForecastCommand) -> Result<Exi
             let method = bw_forecast::outturn::Method::parse(&method).with_context(|| {
                 format!("--method: run_rate, profile, snaive, holt_winters, damped or auto, not {method:?}")
             })?;
-            let by =
-                By::parse(&by).with_context(|| format!("--by: indicator, unit, department or region, not {by:?}"))?;
+            let by = By::parse(&by)
+                .with_context(|| format!("--by: indicator, unit, department, region or revenue, not {by:?}"))?;
             if !(1..=12).contains(&month) {
                 bail!("--month: 1 to 12, not {month}");
             }
@@ -355,7 +355,7 @@ pub(super) async fn dispatch(g: &Global, command: ForecastCommand) -> Result<Exi
                 }
                 None => {
                     let by = bw_app::forecasts::By::parse(&by)
-                        .with_context(|| format!("--by: indicator, unit, department or region, not {by:?}"))?;
+                        .with_context(|| format!("--by: indicator, unit, department, region or revenue, not {by:?}"))?;
                     bw_app::forecasts::backtest(&open(g).await?, year, by, &origins).await?
                 }
             };

@@ -169,6 +169,7 @@ pub(super) async fn page(
         ("region", t(en, "地区", "region")),
         ("unit", t(en, "单位", "unit")),
         ("indicator", t(en, "指标", "indicator")),
+        ("revenue", t(en, "收入项目", "revenue line")),
     ];
     let methods = [Method::Auto, Method::RunRate, Method::Profile, Method::Snaive, Method::HoltWinters, Method::Damped];
     let method_id =
