@@ -318,35 +318,6 @@ pub async fn warning_owner(store: &Store, id: i64) -> Result<Option<(Option<Stri
 
 /// Warnings recorded by journal entries in `first..end` (those an import raised or
 /// changed), by id.
-/// Which of the payments `keys` (voucher, unit) journal entries `first..end` wrote, with
-/// their status: found by their primary key, not by scanning the journal range.
-pub async fn payments_between(
-    store: &Store,
-    keys: &[(String, String)],
-    first: i64,
-    end: i64,
-) -> Result<std::collections::HashMap<(String, String), String>, ActionError> {
-    let mut out = std::collections::HashMap::new();
-    for chunk in keys.chunks(500) {
-        let list: Vec<String> = (0..chunk.len()).map(|i| format!("${}", i + 3)).collect();
-        let sql = format!(
-            "SELECT voucher_no, unit_code, status FROM payments WHERE journal_idx >= $1 AND journal_idx < $2 AND voucher_no IN ({})",
-            list.join(", ")
-        );
-        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(first).bind(end);
-        for (voucher, _) in chunk {
-            q = q.bind(voucher.clone());
-        }
-        for r in q.fetch_all(store.pool()).await? {
-            let key: (String, String) = (r.try_get(0)?, r.try_get(1)?);
-            if chunk.contains(&key) {
-                out.insert(key, r.try_get(2)?);
-            }
-        }
-    }
-    Ok(out)
-}
-
 pub async fn warnings_between(store: &Store, first: i64, end: i64) -> Result<Vec<WarningRow>, ActionError> {
     let mut f = WarningFilter { journal: Some((first, end)), limit: PAGE_MAX, ..WarningFilter::default() };
     let mut out = Vec::new();
