@@ -153,6 +153,8 @@ struct Figures {
     org: bw_core::org::OrgTree,
     /// The share of the year gone at the as-of date.
     elapsed: f64,
+    /// The same as days: (days gone, days in the year), for comparisons in fen.
+    days: (i64, i64),
     /// Open warnings: (unit, region, level).
     warnings: Vec<(Option<String>, Option<String>, String)>,
     /// Revenue to date and targets of the year, in fen, by region.
@@ -216,9 +218,10 @@ impl Figures {
         }
         let start = bw_core::Date::from_ymd(year, 1, 1).map(|d| d.days()).unwrap_or(0);
         let end = bw_core::Date::from_ymd(year, 12, 31).map(|d| d.days()).unwrap_or(364);
-        let elapsed = f64::from(as_of.days() - start + 1) / f64::from(end - start + 1);
+        let days = (i64::from(as_of.days() - start + 1), i64::from(end - start + 1));
+        let elapsed = days.0 as f64 / days.1 as f64;
         let org = crate::users::org_tree(store).await?;
-        Ok(Figures { org, elapsed, warnings, revenue, targets, special, forecasts })
+        Ok(Figures { org, elapsed, days, warnings, revenue, targets, special, forecasts })
     }
 
     /// Whether `code` (a unit or region) lies in the scope `scope`.
@@ -288,7 +291,8 @@ impl Figures {
         let mine: Vec<&(String, i64, i64)> = self.special.iter().filter(|(u, _, _)| self.inside(u, scope)).collect();
         let total: i64 = mine.iter().map(|(_, a, _)| *a).sum();
         let idle: Vec<&&(String, i64, i64)> =
-            mine.iter().filter(|(_, a, p)| (*p as f64) < 0.5 * self.elapsed * *a as f64).collect();
+            // paid < ½ × (days gone ÷ days in the year) × amount, in integers.
+            mine.iter().filter(|(_, a, p)| 2 * i128::from(*p) * i128::from(self.days.1) < i128::from(self.days.0) * i128::from(*a)).collect();
         let idle_amount: i64 = idle.iter().map(|(_, a, _)| *a).sum();
         let share = if total > 0 { idle_amount as f64 / total as f64 } else { 0.0 };
         if let Some(f) = bw_core::risk::idle_floor(idle.len(), share) {

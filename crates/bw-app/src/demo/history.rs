@@ -10,6 +10,9 @@ use bw_core::{Date, Money};
 use std::io::Write;
 use std::path::Path;
 
+// Amounts here are drawn, not accounted: scaled and perturbed as numbers and rounded to the
+// fen once, where they are written; what the system computes from them is integer fen.
+
 /// The budget grows this much a year (the earlier years are the main year shrunk by it).
 const GROWTH: f64 = 0.06;
 /// Equipment (economic class 310) costs this much more from the shock year on.
