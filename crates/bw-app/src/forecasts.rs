@@ -174,8 +174,7 @@ pub async fn backtest(
 ) -> Result<Vec<outturn::Backtested>, ActionError> {
     let Lines { series, .. } = lines(store, year, by).await?;
     let all: Vec<Series> = series.into_values().collect();
-    let methods: Vec<Method> = Method::CANDIDATES.iter().copied().chain([Method::Auto]).collect();
-    Ok(outturn::backtest(&all, year, origins, &methods, threads()))
+    Ok(outturn::backtest(&all, year, origins, &Method::SCORED, threads()))
 }
 
 /// The cores the forecasts run on.

@@ -34,6 +34,9 @@ pub enum Method {
 impl Method {
     pub const CANDIDATES: [Method; 5] =
         [Method::RunRate, Method::Profile, Method::Snaive, Method::HoltWinters, Method::Damped];
+    /// What a backtest scores: every candidate, and `auto` choosing among them.
+    pub const SCORED: [Method; 6] =
+        [Method::RunRate, Method::Profile, Method::Snaive, Method::HoltWinters, Method::Damped, Method::Auto];
 
     pub fn parse(s: &str) -> Option<Method> {
         match s {

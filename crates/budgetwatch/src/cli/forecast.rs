@@ -340,16 +340,11 @@ pub(super) async fn dispatch(g: &Global, command: ForecastCommand) -> Result<Exi
             let scored = match file {
                 Some(file) => {
                     let series: Vec<bw_forecast::outturn::Series> = read_series(&file)?.into_values().collect();
-                    let methods: Vec<bw_forecast::outturn::Method> = bw_forecast::outturn::Method::CANDIDATES
-                        .iter()
-                        .copied()
-                        .chain([bw_forecast::outturn::Method::Auto])
-                        .collect();
                     bw_forecast::outturn::backtest(
                         &series,
                         year,
                         &origins,
-                        &methods,
+                        &bw_forecast::outturn::Method::SCORED,
                         std::thread::available_parallelism().map_or(1, usize::from),
                     )
                 }
