@@ -269,7 +269,9 @@ fn forecast_run_reads_the_databases_own_figures() {
     assert_eq!(names.first(), Some(&"const"), "{v}");
     assert!(names.contains(&"lag_deviation"), "{v}");
     let dropped: Vec<&str> = v["dropped"].as_array().expect("dropped").iter().filter_map(|d| d.as_str()).collect();
-    assert_eq!(names.len() - 1 + dropped.len(), 7, "every feature kept or named: {v}");
+    // Seven features and the demo's two macro indicators (CPI, GDP growth).
+    assert_eq!(names.len() - 1 + dropped.len(), 9, "every feature kept or named: {v}");
+    assert!(names.contains(&"macro_cpi"), "{v}");
     assert!(v["r2"].as_f64().is_some_and(|r| (0.0..=1.0).contains(&r)), "{v}");
 }
 
@@ -313,6 +315,71 @@ fn the_demo_history_lets_auto_beat_the_run_rate_on_the_held_out_year() {
         "{lines:?}"
     );
     assert!(lines.iter().all(|l| l["p10"].is_string() && l["p_underexecution"].is_f64()), "{lines:?}");
+    // The planted deviation drivers, recovered by the regression over the history: each
+    // estimate within 2 standard errors of its planted value (the contract), and, the noise
+    // being orthogonal to the design by construction, within a hundredth of one.
+    let o = bw(&db, &["forecast", "regress", "--year", "2024", "--format", "json"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let fit: serde_json::Value = serde_json::from_slice(&o.stdout).expect("json");
+    assert_eq!(planted["regression"]["command"], "forecast regress --year 2024", "{planted}");
+    let truth = planted["regression"]["coefficients"].as_object().expect("coefficients");
+    let estimates = fit["coefficients"].as_array().expect("coefficients");
+    let names: Vec<&str> = estimates.iter().filter_map(|c| c["name"].as_str()).collect();
+    assert_eq!(names, ["const", "lag_deviation", "special_share", "macro_cpi", "macro_gdp_growth"], "{fit}");
+    for c in estimates {
+        let (est, se) = (c["estimate"].as_f64().unwrap_or(f64::NAN), c["se"].as_f64().unwrap_or(f64::NAN));
+        let want = truth[c["name"].as_str().unwrap_or("")].as_f64().unwrap_or(f64::NAN);
+        assert!(se > 0.0 && (est - want).abs() <= 2.0 * se, "{c} against {want}");
+        assert!((est - want).abs() <= 0.01 * se, "{c} against {want}");
+    }
+    // Nothing in the history varies by project, warning or contract.
+    let dropped: Vec<&str> = fit["dropped"].as_array().expect("dropped").iter().filter_map(|d| d.as_str()).collect();
+    assert!(dropped.contains(&"project_share") && dropped.contains(&"commitment_ratio"), "{fit}");
     let bad = bw(&db, &["demo-data", "--out", d, "--history", "2025..2021"]);
     assert!(stderr(&bad).contains("--history: FROM..TO"), "{}", stderr(&bad));
+}
+
+#[test]
+fn macro_indicators_import_by_month_or_quarter_and_feed_the_regression() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = dir.path().join("macro.db");
+    let data = dir.path().join("data");
+    let d = data.to_str().expect("path");
+    let o = bw(&db, &["demo", "--no-serve", "--no-scene", "--payments", "3000", "--data", d]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    // The demo's year: CPI by month and GDP growth by quarter, per region.
+    let o = bw(&db, &["forecast", "regress", "--year", "2025", "--format", "json"]);
+    let fit: serde_json::Value = serde_json::from_slice(&o.stdout).expect("json");
+    let names: Vec<&str> =
+        fit["coefficients"].as_array().expect("coefficients").iter().filter_map(|c| c["name"].as_str()).collect();
+    assert!(names.contains(&"macro_cpi") && names.contains(&"macro_gdp_growth"), "{fit}");
+    // A figure for a quarter missing for some unit-quarters cannot be a feature: named.
+    let file = dir.path().join("macro.csv");
+    std::fs::write(&file, "period,region_code,name,value\n2025-Q1,990100,unemployment,5.10\n").expect("write");
+    let o = bw(&db, &["import", "macro_indicators", file.to_str().expect("path")]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = bw(&db, &["forecast", "regress", "--year", "2025", "--format", "json"]);
+    let fit: serde_json::Value = serde_json::from_slice(&o.stdout).expect("json");
+    let dropped: Vec<&str> = fit["dropped"].as_array().expect("dropped").iter().filter_map(|d| d.as_str()).collect();
+    assert!(dropped.contains(&"macro_unemployment"), "{fit}");
+    // The same figure again is unchanged (its canonical text: 5.1); another value for it, an
+    // unknown region and a bad period are refused with their row and column.
+    std::fs::write(&file, "期间,地区编码,指标名称,数值\n2025-Q1,990100,unemployment,5.1\n").expect("write");
+    let o = bw(&db, &["import", "macro_indicators", file.to_str().expect("path")]);
+    assert!(o.status.success() && stdout(&o).contains("1 already recorded"), "{}{}", stdout(&o), stderr(&o));
+    std::fs::write(
+        &file,
+        "period,region_code,name,value\n2025-Q1,990100,unemployment,5.3\n2025-Q2,880000,cpi,1\n2025-13,990100,cpi,1\n2025-Q2,990100,cpi,1.5e2\n",
+    )
+    .expect("write");
+    let o = bw(&db, &["import", "macro_indicators", file.to_str().expect("path")]);
+    let err = stderr(&o);
+    assert!(!o.status.success(), "{err}");
+    assert!(err.contains("macro.csv:2:") && err.contains("macro indicator 2025-Q1 990100 unemployment"), "{err}");
+    assert!(err.contains("macro.csv:3: column region_code") || err.contains("macro.csv:3:"), "{err}");
+    assert!(err.contains("880000"), "{err}");
+    assert!(err.contains("macro.csv:4:") && err.contains("not a period YYYY-MM or YYYY-Qn"), "{err}");
+    assert!(err.contains("macro.csv:5:") && err.contains("not a decimal number"), "{err}");
+    let o = bw(&db, &["verify"]);
+    assert!(o.status.success(), "{}{}", stdout(&o), stderr(&o));
 }

@@ -13,6 +13,7 @@ use bw_core::code::EconomicCode;
 use bw_core::template::Kind;
 use bw_core::{Date, Money};
 pub mod history;
+mod macros;
 
 use std::collections::{BTreeMap, HashSet};
 use std::fs::File;
@@ -45,6 +46,7 @@ pub struct DemoSummary {
     pub payments: u64,
     pub revenues: usize,
     pub revenue_targets: usize,
+    pub macro_indicators: usize,
     pub anomalies: usize,
 }
 
@@ -1880,6 +1882,14 @@ pub fn generate(opts: &DemoOptions, out: &Path) -> std::io::Result<DemoSummary> 
     }
     rev_w.flush()?;
     tgt_w.flush()?;
+
+    // --- Macro indicators per region (drawn apart from the rest: the data set is the same
+    // with or without them).
+    let mut macro_w = BufWriter::new(File::create(out.join("macro_indicators.csv"))?);
+    header(&mut macro_w, Kind::MacroIndicators)?;
+    let region_codes: Vec<String> = regions.iter().map(|r| r.0.clone()).collect();
+    summary.macro_indicators = macros::write_year(&mut macro_w, opts.seed, &region_codes, year)?;
+    macro_w.flush()?;
 
     summary.anomalies = anomalies.len();
     let truth = serde_json::json!({ "year": year, "seed": opts.seed, "as_of": format!("{year}-12-31"), "summary": &summary, "anomalies": anomalies });

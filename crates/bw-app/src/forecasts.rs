@@ -4,10 +4,11 @@
 //! early signals of chapter 7: the probability that the year overspends its budget by more
 //! than 10 % and that it executes less than 90 % of it, from the backtest outcomes.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use bw_core::Money;
 use bw_core::org::OrgKind;
+use bw_core::records::{Decimal, Period};
 use bw_forecast::outturn::{self, Forecast, Method, Series};
 use bw_store::Store;
 
@@ -221,7 +222,8 @@ pub async fn run(store: &Store, year: i32, month: u32, by: By, method: Method) -
 pub struct Regression {
     /// Unit-quarters in the data set.
     pub rows: usize,
-    /// Features left out because they do not vary in the data (no information).
+    /// Features left out: those that do not vary in the data (no information) and macro
+    /// indicators missing for some unit-quarter.
     pub dropped: Vec<String>,
     #[serde(flatten)]
     pub fit: bw_forecast::ols::Fit,
@@ -259,31 +261,49 @@ impl UnitYear {
 
 /// Regresses next quarter's deviation rate per unit-quarter on what was known at the end of
 /// the quarter before, over every year up to `year`: the target is (paid to the quarter's
-/// end − planned by profile) ÷ the year's budget, planned by the unit's mean cumulative
-/// share at that quarter in its earlier years (evenly, q/4, without one); the features
-/// are the quarter before's deviation, the project and special-fund shares of the budget,
-/// the warnings raised in the quarter before by level and the contracts signed by its end
-/// over the budget. A quarter 4 leads to the next year's quarter 1.
+/// end − planned by profile) ÷ the year's budget, planned by the unit's mean share of its
+/// budget paid by that quarter in its earlier years (`bw_forecast::deviation`). A unit-year
+/// without an earlier year has no plan and is no row, unless no unit has an earlier year
+/// (one year imported): then every unit plans evenly, q/4. The features are the quarter
+/// before's deviation, the project and special-fund shares of the budget, the warnings
+/// raised in the quarter before by level, the contracts signed by its end over the budget,
+/// and each macro indicator of the unit's region in the quarter before (`macro_<name>`). A
+/// quarter 4 leads to the next year's quarter 1.
 pub async fn regress(store: &Store, year: i32, cov: bw_forecast::ols::Cov) -> Result<Regression, ActionError> {
+    use bw_forecast::deviation::{self, QuarterPaid};
     let data = unit_years(store, year).await?;
+    let paid = |u: &UnitYear| QuarterPaid { budget: u.amount, paid_to: [1, 2, 3, 4].map(|q| u.paid_to(q)) };
+    let mut plans: BTreeMap<(&str, i32), Option<[f64; 4]>> = BTreeMap::new();
+    for (unit, yr) in data.keys() {
+        let earlier: Vec<QuarterPaid> =
+            data.range((unit.clone(), i32::MIN)..(unit.clone(), *yr)).map(|(_, u)| paid(u)).collect();
+        plans.insert((unit.as_str(), *yr), deviation::profile(&earlier));
+    }
+    // Without any unit's earlier year there is no profile: a first year plans evenly.
+    let even = plans.values().all(Option::is_none);
+    let plan = |unit: &str, yr: i32| -> Option<[f64; 4]> {
+        if even { Some(deviation::EVEN) } else { plans.get(&(unit, yr)).copied().flatten() }
+    };
+    let macros = macro_quarters(store, year).await?;
+    let regions = unit_regions(store).await?;
     let mut columns: Vec<(String, Vec<f64>)> = FEATURES.iter().map(|f| (f.to_string(), Vec::new())).collect();
+    let mut macro_columns: Vec<(String, Vec<Option<f64>>)> =
+        macros.keys().map(|name| (format!("macro_{name}"), Vec::new())).collect();
     let mut y = Vec::new();
     for ((unit, yr), uy) in &data {
-        if uy.amount <= 0 {
-            continue;
+        let Some(shares) = plan(unit, *yr).filter(|_| uy.amount > 0) else { continue };
+        // (the quarter before: its year, its data, its plan, its number) → this quarter.
+        let mut steps: Vec<(i32, &UnitYear, [f64; 4], usize, usize)> =
+            (1..4).map(|q| (*yr, uy, shares, q, q + 1)).collect();
+        if let Some(before) = data.get(&(unit.clone(), yr - 1)).filter(|b| b.amount > 0)
+            && let Some(before_shares) = plan(unit, yr - 1)
+        {
+            steps.push((yr - 1, before, before_shares, 4, 1));
         }
-        let shares = profile(&data, unit, *yr);
-        let deviation =
-            |u: &UnitYear, s: &[f64; 4], q: usize| (u.paid_to(q) as f64 - u.amount as f64 * s[q - 1]) / u.amount as f64;
-        // (the quarter before: its year's data, its shares, its number) → this quarter.
-        let mut steps: Vec<(&UnitYear, [f64; 4], usize, usize)> = (1..4).map(|q| (uy, shares, q, q + 1)).collect();
-        if let Some(before) = data.get(&(unit.clone(), yr - 1)).filter(|b| b.amount > 0) {
-            steps.push((before, profile(&data, unit, yr - 1), 4, 1));
-        }
-        for (prev, prev_shares, q, next) in steps {
-            y.push(deviation(uy, &shares, next));
+        for (prev_year, prev, prev_shares, q, next) in steps {
+            y.push(deviation::rate(&paid(uy), &shares, next));
             let row = [
-                deviation(prev, &prev_shares, q),
+                deviation::rate(&paid(prev), &prev_shares, q),
                 uy.project as f64 / uy.amount as f64,
                 uy.special as f64 / uy.amount as f64,
                 f64::from(prev.warnings[q - 1][0]),
@@ -294,32 +314,89 @@ pub async fn regress(store: &Store, year: i32, cov: bw_forecast::ols::Cov) -> Re
             for (c, v) in columns.iter_mut().zip(row) {
                 c.1.push(v);
             }
+            let chain = regions.get(unit).map(Vec::as_slice).unwrap_or(&[]);
+            for ((_, by_quarter), c) in macros.iter().zip(macro_columns.iter_mut()) {
+                // The unit's own region's figure, else the nearest region above that has one.
+                let v = chain.iter().find_map(|r| by_quarter.get(&(r.clone(), prev_year, q as u32)).copied());
+                c.1.push(v);
+            }
+        }
+    }
+    // A macro indicator missing for some unit-quarter cannot be a feature of all of them.
+    let mut dropped = Vec::new();
+    for (name, values) in macro_columns {
+        match values.into_iter().collect::<Option<Vec<f64>>>() {
+            Some(v) if !y.is_empty() => columns.push((name, v)),
+            _ => dropped.push(name),
         }
     }
     // A feature that never varies carries nothing and would make the design singular.
-    let (kept, dropped): (Vec<_>, Vec<_>) =
+    let (kept, constant): (Vec<_>, Vec<_>) =
         columns.into_iter().partition(|(_, v)| v.iter().any(|x| (x - v[0]).abs() > 1e-12));
+    dropped.extend(constant.into_iter().map(|(n, _)| n));
     let fit =
         bw_forecast::ols::fit(&y, &kept, cov).map_err(|e| ActionError::Invalid(format!("the regression: {e}")))?;
-    Ok(Regression { rows: y.len(), dropped: dropped.into_iter().map(|(n, _)| n).collect(), fit })
+    Ok(Regression { rows: y.len(), dropped, fit })
 }
 
-/// The unit's mean cumulative share of its year paid by each quarter's end over its years
-/// before `year`; evenly (q/4) without one.
-fn profile(data: &BTreeMap<(String, i32), UnitYear>, unit: &str, year: i32) -> [f64; 4] {
-    let earlier: Vec<&UnitYear> = data
-        .range((unit.to_string(), i32::MIN)..(unit.to_string(), year))
-        .map(|(_, u)| u)
-        .filter(|u| u.paid_to(4) > 0)
-        .collect();
-    let mut out = [0.25, 0.5, 0.75, 1.0];
-    if !earlier.is_empty() {
-        for (q, o) in out.iter_mut().enumerate() {
-            *o = earlier.iter().map(|u| u.paid_to(q + 1) as f64 / u.paid_to(4) as f64).sum::<f64>()
-                / earlier.len() as f64;
+/// Each macro indicator's quarterly figures up to `year`, by name, then (region, year,
+/// quarter): a quarter's own figure, else the mean of its months' figures.
+async fn macro_quarters(
+    store: &Store,
+    year: i32,
+) -> Result<BTreeMap<String, HashMap<(String, i32, u32), f64>>, ActionError> {
+    let rows: Vec<(String, String, String, String)> = bw_store::sqlx::query_as(
+        "SELECT period, region_code, name, value FROM macro_indicators WHERE year <= $1 ORDER BY period",
+    )
+    .bind(year)
+    .fetch_all(store.pool())
+    .await?;
+    let mut quarters: BTreeMap<String, HashMap<(String, i32, u32), f64>> = BTreeMap::new();
+    let mut months: BTreeMap<(String, String, i32, u32), (f64, u32)> = BTreeMap::new();
+    for (period, region, name, value) in rows {
+        let (Ok(p), Ok(v)) = (Period::parse(&period), Decimal::parse(&value)) else { continue };
+        match p {
+            Period::Quarter { year, quarter } => {
+                quarters.entry(name).or_default().insert((region, year, quarter), v.to_f64());
+            }
+            Period::Month { year, .. } => {
+                let m = months.entry((name, region, year, p.quarter())).or_default();
+                m.0 += v.to_f64();
+                m.1 += 1;
+            }
         }
     }
-    out
+    for ((name, region, year, quarter), (sum, n)) in months {
+        quarters.entry(name).or_default().entry((region, year, quarter)).or_insert(sum / f64::from(n));
+    }
+    Ok(quarters)
+}
+
+/// Each unit's regions, the nearest first: the region it lies in, then the regions above.
+async fn unit_regions(store: &Store) -> Result<HashMap<String, Vec<String>>, ActionError> {
+    let rows: Vec<(String, Option<String>, String)> =
+        bw_store::sqlx::query_as("SELECT code, parent_code, kind FROM units").fetch_all(store.pool()).await?;
+    let nodes: HashMap<&str, (Option<&str>, &str)> =
+        rows.iter().map(|(c, p, k)| (c.as_str(), (p.as_deref().filter(|p| !p.is_empty()), k.as_str()))).collect();
+    let mut out = HashMap::new();
+    for (code, _, _) in rows.iter().filter(|(_, _, k)| k == "unit") {
+        let mut chain = Vec::new();
+        let mut at = nodes.get(code.as_str()).and_then(|n| n.0);
+        // A tree is acyclic; the bound only guards a damaged one.
+        for _ in 0..nodes.len() {
+            let Some(c) = at else { break };
+            if let Some((parent, kind)) = nodes.get(c) {
+                if *kind == "region" {
+                    chain.push(c.to_string());
+                }
+                at = *parent;
+            } else {
+                break;
+            }
+        }
+        out.insert(code.clone(), chain);
+    }
+    Ok(out)
 }
 
 /// Every unit's years up to `year`, read from the indicators, their months, the warnings

@@ -8,7 +8,7 @@
 use bw_core::Money;
 use bw_core::org::{OrgNode, OrgTree};
 use bw_core::projection::{self, Cell, HashCell};
-use bw_core::records::{Contract, ContractStatus, Indicator, Payment, Project, Revenue, RevenueTarget};
+use bw_core::records::{Contract, ContractStatus, Indicator, MacroIndicator, Payment, Project, Revenue, RevenueTarget};
 use bw_core::template::Kind;
 use bw_ledger::merkle::{self, MemoryTree};
 use bw_ledger::note::{Checkpoint, CosignatureVerifier, Verifier};
@@ -459,6 +459,11 @@ impl Model {
                 let (t, h): (RevenueTarget, String) = typed(raw)?;
                 let key = format!("{}/{}/{}", t.year, t.region_code, t.revenue_code);
                 self.put("revenue_targets", key, texts(projection::revenue_target(t, HashCell::Hex(h)), idx));
+            }
+            "macro_indicator.set" => {
+                let (m, h): (MacroIndicator, String) = typed(raw)?;
+                let key = format!("{}/{}/{}", m.period, m.region_code, m.name);
+                self.put("macro_indicators", key, texts(projection::macro_indicator(m, HashCell::Hex(h)), idx));
             }
             "setting.set" => {
                 let key = data()["key"].as_str().ok_or("no key")?.to_string();
@@ -1353,6 +1358,11 @@ const PROJECTIONS: &[(&str, &str, &[&str])] = &[
         "revenue_targets",
         "SELECT CAST(year AS TEXT) || '/' || region_code || '/' || revenue_code, year, region_code, revenue_code, amount, record_hash, journal_idx FROM revenue_targets",
         crate::import::table_of(Kind::RevenueTargets).1,
+    ),
+    (
+        "macro_indicators",
+        "SELECT period || '/' || region_code || '/' || name, period, year, region_code, name, value, record_hash, journal_idx FROM macro_indicators",
+        crate::import::table_of(Kind::MacroIndicators).1,
     ),
     ("settings", "SELECT key, key, value, journal_idx FROM settings", &["key", "value", "journal_idx"]),
     ("witnesses", "SELECT name, name, vkey, journal_idx FROM witnesses", &["name", "vkey", "journal_idx"]),

@@ -4,7 +4,7 @@
 //! `journal_idx` every projection row ends with (the writer knows the entry's index).
 
 use crate::org::OrgNode;
-use crate::records::{Contract, Indicator, Payment, Project, Revenue, RevenueTarget, StaffMember};
+use crate::records::{Contract, Indicator, MacroIndicator, Payment, Project, Revenue, RevenueTarget, StaffMember};
 
 /// One cell of a projection row.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -129,6 +129,18 @@ pub fn revenue_target(t: RevenueTarget, hash: HashCell) -> Vec<Cell> {
         Cell::Text(t.region_code),
         Cell::text(t.revenue_code.as_str()),
         Cell::Int(t.amount.fen()),
+        Cell::Hash(hash),
+    ]
+}
+
+/// A macro indicator's row in `macro_indicators`.
+pub fn macro_indicator(m: MacroIndicator, hash: HashCell) -> Vec<Cell> {
+    vec![
+        Cell::text(m.period.to_string()),
+        Cell::Int(i64::from(m.period.year())),
+        Cell::Text(m.region_code),
+        Cell::Text(m.name),
+        Cell::text(m.value.as_str()),
         Cell::Hash(hash),
     ]
 }

@@ -254,3 +254,155 @@ mod tests {
         assert!(PayeeType::parse("person").is_err_and(|e| e.contains("company, individual, government")));
     }
 }
+
+/// The period a macro indicator is reported for: a month (`2024-03`) or a quarter
+/// (`2024-Q1`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub enum Period {
+    Month { year: i32, month: u32 },
+    Quarter { year: i32, quarter: u32 },
+}
+
+impl Period {
+    pub fn parse(s: &str) -> Result<Period, String> {
+        let bad = || format!("not a period YYYY-MM or YYYY-Qn: {s:?}");
+        let (y, rest) = s.split_once('-').ok_or_else(bad)?;
+        let year: i32 = y.parse().ok().filter(|v| (1900..=2999).contains(v) && y.len() == 4).ok_or_else(bad)?;
+        if let Some(q) = rest.strip_prefix('Q').or_else(|| rest.strip_prefix('q')) {
+            let quarter: u32 = q.parse().ok().filter(|v| (1..=4).contains(v) && q.len() == 1).ok_or_else(bad)?;
+            return Ok(Period::Quarter { year, quarter });
+        }
+        let month: u32 = rest.parse().ok().filter(|m| (1..=12).contains(m) && rest.len() == 2).ok_or_else(bad)?;
+        Ok(Period::Month { year, month })
+    }
+
+    pub fn year(self) -> i32 {
+        match self {
+            Period::Month { year, .. } | Period::Quarter { year, .. } => year,
+        }
+    }
+
+    /// The quarter (1–4) the period lies in.
+    pub fn quarter(self) -> u32 {
+        match self {
+            Period::Month { month, .. } => (month - 1) / 3 + 1,
+            Period::Quarter { quarter, .. } => quarter,
+        }
+    }
+}
+
+impl std::fmt::Display for Period {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Period::Month { year, month } => write!(f, "{year}-{month:02}"),
+            Period::Quarter { year, quarter } => write!(f, "{year}-Q{quarter}"),
+        }
+    }
+}
+
+impl TryFrom<String> for Period {
+    type Error = String;
+    fn try_from(s: String) -> Result<Period, String> {
+        Period::parse(&s)
+    }
+}
+
+impl From<Period> for String {
+    fn from(p: Period) -> String {
+        p.to_string()
+    }
+}
+
+/// A decimal figure as written (`2.1`, `-0.35`), kept as its canonical text so that its
+/// hash never depends on a float's rendering; read as a number where it is used.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct Decimal(String);
+
+impl Decimal {
+    /// At most 15 significant digits (what a float carries exactly), a leading minus, a
+    /// point; `+` and trailing zeros after the point are dropped.
+    pub fn parse(s: &str) -> Result<Decimal, String> {
+        let bad = || format!("not a decimal number: {s:?}");
+        let t = s.trim();
+        let (neg, digits) = match t.strip_prefix('-') {
+            Some(d) => (true, d),
+            None => (false, t.strip_prefix('+').unwrap_or(t)),
+        };
+        let (int, frac) = digits.split_once('.').unwrap_or((digits, ""));
+        if int.is_empty() || !int.bytes().all(|b| b.is_ascii_digit()) || !frac.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(bad());
+        }
+        let int = int.trim_start_matches('0');
+        let frac = frac.trim_end_matches('0');
+        if int.len() + frac.len() > 15 {
+            return Err(format!("more than 15 significant digits: {s:?}"));
+        }
+        let int = if int.is_empty() { "0" } else { int };
+        let zero = int == "0" && frac.is_empty();
+        let sign = if neg && !zero { "-" } else { "" };
+        Ok(Decimal(if frac.is_empty() { format!("{sign}{int}") } else { format!("{sign}{int}.{frac}") }))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    pub fn to_f64(&self) -> f64 {
+        self.0.parse().unwrap_or(0.0)
+    }
+}
+
+impl TryFrom<String> for Decimal {
+    type Error = String;
+    fn try_from(s: String) -> Result<Decimal, String> {
+        Decimal::parse(&s)
+    }
+}
+
+impl From<Decimal> for String {
+    fn from(d: Decimal) -> String {
+        d.0
+    }
+}
+
+/// One macro-economic figure (宏观指标) for a region and period: CPI, GDP growth and the
+/// like, as the statistics bureau publishes them; the forecasts' regression reads them as
+/// features.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MacroIndicator {
+    pub period: Period,
+    pub region_code: String,
+    pub name: String,
+    pub value: Decimal,
+}
+
+#[cfg(test)]
+mod macro_tests {
+    use super::*;
+
+    #[test]
+    fn periods_by_month_and_quarter() {
+        assert_eq!(Period::parse("2024-03"), Ok(Period::Month { year: 2024, month: 3 }));
+        assert_eq!(Period::parse("2024-Q4"), Ok(Period::Quarter { year: 2024, quarter: 4 }));
+        assert_eq!(Period::parse("2024-Q4").map(|p| p.to_string()), Ok("2024-Q4".to_string()));
+        assert_eq!(Period::Month { year: 2024, month: 8 }.quarter(), 3);
+        for bad in ["2024", "2024-3", "2024-13", "2024-Q0", "2024-Q5", "24-01", "2024-Q12", "2024/01"] {
+            assert!(Period::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn decimals_are_canonical() {
+        let d = |s: &str| Decimal::parse(s).map(|d| d.as_str().to_string());
+        assert_eq!(d("2.10"), Ok("2.1".into()));
+        assert_eq!(d("+007"), Ok("7".into()));
+        assert_eq!(d("-0.0"), Ok("0".into()));
+        assert!(d("-.5").is_err());
+        assert_eq!(d("-0.35"), Ok("-0.35".into()));
+        assert!(d("1e5").is_err());
+        assert!(d("1234567890123456").is_err());
+        assert_eq!(Decimal::parse("-0.35").map(|d| d.to_f64()), Ok(-0.35));
+    }
+}

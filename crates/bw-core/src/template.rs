@@ -20,10 +20,11 @@ pub enum Kind {
     Revenues,
     RevenueTargets,
     Staff,
+    MacroIndicators,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 8] = [
+    pub const ALL: [Kind; 9] = [
         Kind::Units,
         Kind::Projects,
         Kind::Indicators,
@@ -32,6 +33,7 @@ impl Kind {
         Kind::Revenues,
         Kind::RevenueTargets,
         Kind::Staff,
+        Kind::MacroIndicators,
     ];
 
     pub fn parse(s: &str) -> Option<Kind> {
@@ -48,6 +50,7 @@ impl Kind {
             Kind::Revenues => "revenues",
             Kind::RevenueTargets => "revenue_targets",
             Kind::Staff => "staff",
+            Kind::MacroIndicators => "macro_indicators",
         }
     }
 
@@ -61,6 +64,7 @@ impl Kind {
             Kind::Revenues => "收入",
             Kind::RevenueTargets => "收入预算",
             Kind::Staff => "人员名册",
+            Kind::MacroIndicators => "宏观指标",
         }
     }
 
@@ -74,6 +78,7 @@ impl Kind {
             Kind::Revenues => REVENUES,
             Kind::RevenueTargets => REVENUE_TARGETS,
             Kind::Staff => STAFF,
+            Kind::MacroIndicators => MACRO_INDICATORS,
         }
     }
 }
@@ -175,6 +180,12 @@ const REVENUE_TARGETS: &[Column] = &[
     col("revenue_code", "收入分类", &["INCOME_SORT_CODE"]),
     col("amount", "金额", &["AMT"]),
 ];
+const MACRO_INDICATORS: &[Column] = &[
+    col("period", "期间", &["PERIOD"]),
+    col("region_code", "地区编码", &["MOF_DIV_CODE"]),
+    col("name", "指标名称", &["INDEX_NAME"]),
+    col("value", "数值", &["VALUE"]),
+];
 
 /// A problem with the header row.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -266,6 +277,7 @@ pub enum Record {
     Revenue(Revenue),
     RevenueTarget(RevenueTarget),
     Staff(StaffMember),
+    MacroIndicator(MacroIndicator),
 }
 
 /// A bad field: `column` is the template column index.
@@ -646,6 +658,16 @@ pub fn parse_row(kind: Kind, values: &[&str]) -> Result<Record, Vec<FieldError>>
             }
             let rec = StaffMember { unit_code, name, id_hash, bank_account, phone };
             f.finish(Some(Record::Staff(rec)))
+        }
+        Kind::MacroIndicators => {
+            let period = f.parsed(0, Period::parse);
+            let region_code = f.key(1);
+            let name = f.key(2);
+            let value = f.parsed(3, Decimal::parse);
+            let rec = period
+                .zip(value)
+                .map(|(period, value)| Record::MacroIndicator(MacroIndicator { period, region_code, name, value }));
+            f.finish(rec)
         }
     }
 }

@@ -8,6 +8,7 @@
 // would hide which entry is which.
 #![allow(clippy::needless_range_loop)]
 
+pub mod deviation;
 pub mod holt_winters;
 pub mod linalg;
 pub mod ols;

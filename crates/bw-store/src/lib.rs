@@ -79,6 +79,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (38, "risk register", include_str!("risks.sql")),
     (39, "simulation runs", include_str!("simulations.sql")),
     (40, "warnings by journal entry", include_str!("warnings_journal.sql")),
+    (41, "macro indicators", include_str!("macro_indicators.sql")),
 ];
 
 #[derive(Clone)]

@@ -52,7 +52,8 @@ pub(super) enum ForecastCommand {
     /// deviation rate per unit-quarter (paid to date against the unit's profile, over its
     /// budget) on the quarter before's deviation, project and special-fund shares, warnings
     /// by level and contracts signed, over every year up to YEAR; OLS with classical or HC1
-    /// errors. Features that never vary are left out and named.
+    /// errors. Features that never vary, and macro indicators missing for some rows, are left
+    /// out and named.
     Regress {
         #[arg(long)]
         year: i32,
@@ -323,7 +324,7 @@ pub(super) async fn dispatch(g: &Global, command: ForecastCommand) -> Result<Exi
             } else {
                 println!("next quarter's deviation rate, {} unit-quarters up to {year}", r.rows);
                 if !r.dropped.is_empty() {
-                    println!("left out (never vary): {}", r.dropped.join(", "));
+                    println!("left out (never vary, or missing for some rows): {}", r.dropped.join(", "));
                 }
                 println!("{:<20} {:>14} {:>12} {:>10} {:>12}", "", "estimate", "se", "t", "p");
                 for c in &r.fit.coefficients {

@@ -143,8 +143,8 @@ pub(super) async fn dispatch(g: &Global, command: Command) -> Result<ExitCode> {
             );
             if let Some(h) = history {
                 eprintln!(
-                    "and the years {}..{}: {} indicators, {} payments, {} revenue targets, {} revenues (planted: history.json)",
-                    h.from, h.to, h.indicators, h.payments, h.revenue_targets, h.revenues
+                    "and the years {}..{}: {} indicators, {} payments, {} revenue targets, {} revenues, {} macro indicators (planted: history.json)",
+                    h.from, h.to, h.indicators, h.payments, h.revenue_targets, h.revenues, h.macro_indicators
                 );
             }
         }

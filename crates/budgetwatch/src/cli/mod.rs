@@ -70,7 +70,7 @@ enum Command {
         crypto: Option<String>,
     },
     /// Import a template file (CSV or XLSX) of KIND: units, projects, indicators, contracts,
-    /// payments, revenues, revenue_targets.
+    /// payments, revenues, revenue_targets, staff, macro_indicators.
     Import {
         kind: String,
         file: PathBuf,

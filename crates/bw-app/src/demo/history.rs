@@ -1,12 +1,24 @@
 //! Earlier years of the demo province (`demo-data --history FROM..TO`): the main year's
-//! indicators carried back with the budget's growth and a price shock on equipment, each
-//! indicator's monthly payments following the year's spending profile with noise, and the
-//! regions' revenue targets and monthly revenues — appended to the data set's files so that
-//! one import loads every year. What was planted is written to `history.json`, so that a
-//! forecast or a backtest can be judged against it.
+//! indicators carried back with the budget's growth and a price shock on equipment; each
+//! unit's payments following a spending profile, away from it by a deviation rate planted
+//! with known coefficients (below); the regions' macro indicators, revenue targets and
+//! monthly revenues — appended to the data set's files so that one import loads every year.
+//! What was planted is written to `history.json`, so that a forecast, a backtest or the
+//! deviation-rate regression can be judged against it.
+//!
+//! The planted deviation: a unit's deviation rate at each quarter's end
+//! (`bw_forecast::deviation`, against the mean share of its budget paid by then in its earlier
+//! years) is `const + lag_deviation × the quarter before's + special_share × the unit's
+//! special-fund share + macro_cpi × its region's CPI in the quarter before + noise`, the
+//! noise drawn uniform in ±`NOISE` and made orthogonal to each quarter's features
+//! (`orthogonal_noise`); GDP growth is written too and planted at 0. A unit's first
+//! year has no earlier year to plan by: it pays `FIRST_EXECUTION` of its budget by the month
+//! profile, away from it by the same deviation.
 
-use super::{MONTH_WEIGHTS, Rng, line, yuan};
+use super::{MONTH_WEIGHTS, Rng, line, macros, yuan};
 use bw_core::{Date, Money};
+use bw_forecast::deviation::{self, QuarterPaid};
+use std::collections::{BTreeMap, HashMap};
 use std::io::Write;
 use std::path::Path;
 
@@ -17,8 +29,21 @@ use std::path::Path;
 const GROWTH: f64 = 0.06;
 /// Equipment (economic class 310) costs this much more from the shock year on.
 const PRICE_SHOCK: f64 = 0.15;
-/// Each month's spending varies by up to this share around the profile.
+/// Each month's spending varies by up to this share around the profile within its quarter.
 const MONTH_NOISE: f64 = 0.10;
+/// The share of its budget a unit pays in its first year, before the deviation.
+const FIRST_EXECUTION: f64 = 0.94;
+
+/// The planted deviation model's coefficients, in the regression's names.
+const PLANTED: [(&str, f64); 5] = [
+    ("const", -0.008),
+    ("lag_deviation", 0.4),
+    ("special_share", -0.01),
+    ("macro_cpi", 0.004),
+    ("macro_gdp_growth", 0.0),
+];
+/// The planted deviation's noise: uniform in ± this.
+const NOISE: f64 = 0.006;
 
 /// What the history planted, as `history.json` records it.
 #[derive(Clone, Debug, serde::Serialize)]
@@ -30,12 +55,68 @@ pub struct HistorySummary {
     pub price_shock: f64,
     pub month_profile: [f64; 12],
     pub month_noise: f64,
-    /// The share of each year's budget spent, drawn per indicator-year in this range.
-    pub execution: (f64, f64),
+    /// The share of its budget a unit pays in its first year, before the deviation.
+    pub first_execution: f64,
+    /// The planted deviation-rate model and the command that recovers it.
+    pub regression: Planted,
     pub indicators: usize,
     pub payments: usize,
     pub revenue_targets: usize,
     pub revenues: usize,
+    pub macro_indicators: usize,
+}
+
+/// The planted deviation-rate model: `forecast regress --year {year}` fits it on the
+/// history's unit-quarters (the data set's own year is not planted).
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct Planted {
+    pub year: i32,
+    pub command: String,
+    pub coefficients: BTreeMap<&'static str, f64>,
+    /// The noise is uniform in ± this (its standard deviation is this ÷ √3).
+    pub noise: f64,
+}
+
+/// One unit's year as the history draws it.
+struct UnitYear<'a> {
+    unit: &'a str,
+    region: &'a str,
+    carried: Vec<Carried<'a>>,
+    budget: i64,
+    special_share: f64,
+    plan: [f64; 4],
+    paid_to: [i64; 4],
+}
+
+/// The noise of one quarter's deviations, one per unit: drawn uniformly in ±`NOISE`, then
+/// made orthogonal to the quarter's features (the rows: the planted model's columns) by
+/// taking away its least-squares fit on them. Summed over the quarters, the noise is then
+/// orthogonal to the whole design, so least squares on the history recovers the planted
+/// coefficients themselves, while its residuals (and so its standard errors) are the
+/// noise's. Too few units for the features, or a singular quarter, keeps the draw as it is.
+fn orthogonal_noise(rng: &mut Rng, rows: &[[f64; 5]]) -> Vec<f64> {
+    let draw: Vec<f64> = rows.iter().map(|_| macros::spread(rng, NOISE)).collect();
+    // The intercept is the fit's own; a feature that is the same for every unit is a
+    // multiple of it.
+    let columns: Vec<(String, Vec<f64>)> = (1..5)
+        .map(|j| (PLANTED[j].0.to_string(), rows.iter().map(|r| r[j]).collect::<Vec<f64>>()))
+        .filter(|(_, v)| v.iter().any(|x| (x - v[0]).abs() > 1e-12))
+        .collect();
+    if rows.len() <= columns.len() + 2 {
+        return draw;
+    }
+    let Ok(fit) = bw_forecast::ols::fit(&draw, &columns, bw_forecast::ols::Cov::Classical) else { return draw };
+    let b: Vec<f64> = fit.coefficients.iter().map(|c| c.estimate).collect();
+    draw.iter()
+        .enumerate()
+        .map(|(i, e)| e - b[0] - columns.iter().zip(&b[1..]).map(|((_, v), bj)| bj * v[i]).sum::<f64>())
+        .collect()
+}
+
+/// One indicator carried back: its fields and its amount in the year (fen).
+struct Carried<'a> {
+    row: &'a HashMap<String, String>,
+    amount: i64,
 }
 
 /// Appends the years `from..year` (the data set's main year excluded) to the data set in
@@ -58,18 +139,61 @@ pub fn write(out: &Path, from: i32, year: i32, seed: u64) -> std::io::Result<His
         price_shock: PRICE_SHOCK,
         month_profile: profile,
         month_noise: MONTH_NOISE,
-        execution: (0.92, 1.0),
+        first_execution: FIRST_EXECUTION,
+        regression: Planted {
+            year: year - 1,
+            command: format!("forecast regress --year {}", year - 1),
+            coefficients: PLANTED.into_iter().collect(),
+            noise: NOISE,
+        },
         indicators: 0,
         payments: 0,
         revenue_targets: 0,
         revenues: 0,
+        macro_indicators: 0,
     };
+    let units = read(&out.join("units.csv"))?;
     let indicators = read(&out.join("indicators.csv"))?;
     let targets = read(&out.join("revenue_targets.csv"))?;
     let mut ind_w = append(&out.join("indicators.csv"))?;
     let mut pay_w = append(&out.join("payments.csv"))?;
     let mut tgt_w = append(&out.join("revenue_targets.csv"))?;
     let mut rev_w = append(&out.join("revenues.csv"))?;
+    let mut macro_w = append(&out.join("macro_indicators.csv"))?;
+
+    // Each region's figures by (year, quarter), as written.
+    let regions: Vec<&str> = units.iter().filter(|u| field(u, "kind") == "region").map(|u| field(u, "code")).collect();
+    let mut figures: HashMap<(&str, usize, i32, u32), f64> = HashMap::new();
+    for y in from..year {
+        for &r in &regions {
+            for q in 1..=4u32 {
+                for f in 0..macros::FIGURES.len() {
+                    let v = macros::write(&mut macro_w, &mut rng, seed, r, f, &format!("{y}-Q{q}"))?;
+                    figures.insert((r, f, y, q), v);
+                    summary.macro_indicators += 1;
+                }
+            }
+        }
+    }
+    // Each unit's region: the first region above it.
+    let parents: HashMap<&str, (&str, &str)> =
+        units.iter().map(|u| (field(u, "code"), (field(u, "parent_code"), field(u, "kind")))).collect();
+    let region_of = |unit: &str| -> &str {
+        let mut at = parents.get(unit).map_or("", |p| p.0);
+        for _ in 0..parents.len() {
+            match parents.get(at) {
+                Some((_, "region")) | None => break,
+                Some((parent, _)) => at = parent,
+            }
+        }
+        at
+    };
+    let mut by_unit: BTreeMap<&str, Vec<&HashMap<String, String>>> = BTreeMap::new();
+    for i in &indicators {
+        by_unit.entry(field(i, "unit_code")).or_default().push(i);
+    }
+    // Per unit: its years so far and its last planted deviation.
+    let mut past: HashMap<&str, (Vec<QuarterPaid>, f64)> = HashMap::new();
     let mut voucher = 0u64;
     for y in from..year {
         // The main year shrunk by the growth of the years between, equipment without the
@@ -78,67 +202,110 @@ pub fn write(out: &Path, from: i32, year: i32, seed: u64) -> std::io::Result<His
             let shock = if economic.starts_with("310") && y < shock_year { 1.0 / (1.0 + PRICE_SHOCK) } else { 1.0 };
             (1.0 + GROWTH).powi(y - year) * shock
         };
-        for i in &indicators {
-            let f = |name: &str| i.get(name).map(String::as_str).unwrap_or("");
-            let main: i64 = Money::parse_yuan(f("amount")).map(|m| m.fen()).unwrap_or(0);
-            let amount = (main as f64 * scale(f("economic_code"))).round() as i64;
-            if amount <= 0 {
+        let mut year_units: Vec<UnitYear> = Vec::new();
+        for (&unit, rows) in &by_unit {
+            let carried: Vec<Carried> = rows
+                .iter()
+                .map(|row| {
+                    let main: i64 = Money::parse_yuan(field(row, "amount")).map(|m| m.fen()).unwrap_or(0);
+                    Carried { row, amount: (main as f64 * scale(field(row, "economic_code"))).round() as i64 }
+                })
+                .filter(|c| c.amount > 0)
+                .collect();
+            let budget: i64 = carried.iter().map(|c| c.amount).sum();
+            if budget <= 0 {
                 continue;
             }
-            // Carried back without its project (a project's years are its own) and under
-            // `warn`, as the year's figures were.
-            let amount_text = yuan(amount);
-            let year_text = y.to_string();
-            let fields = [
-                f("indicator_code"),
-                year_text.as_str(),
-                f("unit_code"),
-                "",
-                f("functional_code"),
-                f("economic_code"),
-                f("gov_economic_code"),
-                f("fund_source"),
-                f("special"),
-                amount_text.as_str(),
-                "warn",
-            ];
-            line(&mut ind_w, &fields)?;
-            summary.indicators += 1;
-            let execution = 0.92 + 0.08 * (rng.below(1001) as f64 / 1000.0);
-            let spent = amount as f64 * execution;
-            for (m, share) in profile.iter().enumerate() {
-                let noise = 1.0 + MONTH_NOISE * (2.0 * rng.below(1001) as f64 / 1000.0 - 1.0);
-                let fen = (spent * share * noise).round() as i64;
-                if fen < 100 {
-                    continue;
+            for c in &carried {
+                write_indicator(&mut ind_w, c, y)?;
+                summary.indicators += 1;
+            }
+            let special: i64 = carried.iter().filter(|c| truthy(field(c.row, "special"))).map(|c| c.amount).sum();
+            let (earlier, _) = past.entry(unit).or_insert_with(|| (Vec::new(), 0.0));
+            let plan = deviation::profile(earlier).unwrap_or_else(|| {
+                let mut cumulative = [0.0; 4];
+                let mut sum = 0.0;
+                for (m, share) in profile.iter().enumerate() {
+                    sum += share;
+                    if m % 3 == 2 {
+                        cumulative[m / 3] = FIRST_EXECUTION * sum;
+                    }
                 }
-                voucher += 1;
-                let date = workday(y, m as u32 + 1, 10 + rng.below(11) as u32);
-                // Each payment its own supplier: history never looks like a split purchase
-                // or a duplicate.
-                let payee = format!("历史供应商{y}{voucher:07}有限公司");
-                let account = format!("63{y}{voucher:011}");
-                let fields = [
-                    format!("LS{y}{voucher:08}"),
-                    date.to_string(),
-                    f("unit_code").to_string(),
-                    f("indicator_code").to_string(),
-                    f("economic_code").to_string(),
-                    payee,
-                    account,
-                    "company".to_string(),
-                    yuan(fen),
-                    "往年日常支出".to_string(),
-                    String::new(),
-                    String::new(),
-                    String::new(),
-                ];
-                line(&mut pay_w, &fields.iter().map(String::as_str).collect::<Vec<_>>())?;
-                summary.payments += 1;
+                cumulative
+            });
+            let special_share = special as f64 / budget as f64;
+            year_units.push(UnitYear {
+                unit,
+                region: region_of(unit),
+                carried,
+                budget,
+                special_share,
+                plan,
+                paid_to: [0; 4],
+            });
+        }
+        // The deviation at each quarter's end, from the quarter before's, every unit at once.
+        for q in 1..=4u32 {
+            let (lag_year, lag_quarter) = if q == 1 { (y - 1, 4) } else { (y, q - 1) };
+            let rows: Vec<[f64; 5]> = year_units
+                .iter()
+                .map(|u| {
+                    let figure = |f: usize| {
+                        figures.get(&(u.region, f, lag_year, lag_quarter)).copied().unwrap_or(macros::FIGURES[f].1)
+                    };
+                    [1.0, past[u.unit].1, u.special_share, figure(0), figure(1)]
+                })
+                .collect();
+            let noise = orthogonal_noise(&mut rng, &rows);
+            let at = q as usize - 1;
+            for ((u, x), e) in year_units.iter_mut().zip(&rows).zip(noise) {
+                let d = PLANTED.iter().zip(x).map(|((_, b), v)| b * v).sum::<f64>() + e;
+                // Never less than paid before, never more than the budget: the planted
+                // figures keep inside both, this only guards them.
+                u.paid_to[at] = ((u.budget as f64 * (u.plan[at] + d)).round() as i64)
+                    .clamp(if at == 0 { 0 } else { u.paid_to[at - 1] }, u.budget);
+                if let Some(p) = past.get_mut(u.unit) {
+                    p.1 = d;
+                }
+            }
+        }
+        for u in &year_units {
+            if let Some(p) = past.get_mut(u.unit) {
+                p.0.push(QuarterPaid { budget: u.budget, paid_to: u.paid_to });
+            }
+            // Each quarter's payments: shared among the unit's indicators by their budgets,
+            // then among the quarter's months by the profile with noise.
+            let largest = (0..u.carried.len()).max_by_key(|&i| u.carried[i].amount).unwrap_or(0);
+            for q in 0..4 {
+                let quarter = u.paid_to[q] - if q == 0 { 0 } else { u.paid_to[q - 1] };
+                let mut shares: Vec<i64> = u
+                    .carried
+                    .iter()
+                    .map(|c| (i128::from(quarter) * i128::from(c.amount) / i128::from(u.budget)) as i64)
+                    .collect();
+                shares[largest] += quarter - shares.iter().sum::<i64>();
+                for (c, &amount) in u.carried.iter().zip(&shares) {
+                    let weights: Vec<f64> =
+                        (0..3).map(|k| profile[3 * q + k] * (1.0 + macros::spread(&mut rng, MONTH_NOISE))).collect();
+                    let total: f64 = weights.iter().sum();
+                    let mut months = [0i64; 3];
+                    months[0] = (amount as f64 * weights[0] / total).floor() as i64;
+                    months[1] = (amount as f64 * weights[1] / total).floor() as i64;
+                    months[2] = amount - months[0] - months[1];
+                    for (k, &fen) in months.iter().enumerate() {
+                        if fen <= 0 {
+                            continue;
+                        }
+                        voucher += 1;
+                        let date = workday(y, (3 * q + k) as u32 + 1, 10 + rng.below(11) as u32);
+                        write_payment(&mut pay_w, c, y, voucher, date, fen)?;
+                        summary.payments += 1;
+                    }
+                }
             }
         }
         for t in &targets {
-            let f = |name: &str| t.get(name).map(String::as_str).unwrap_or("");
+            let f = |name: &str| field(t, name);
             let main: i64 = Money::parse_yuan(f("amount")).map(|m| m.fen()).unwrap_or(0);
             let target = (main as f64 * (1.0 + GROWTH).powi(y - year)).round() as i64;
             if target <= 0 {
@@ -158,12 +325,67 @@ pub fn write(out: &Path, from: i32, year: i32, seed: u64) -> std::io::Result<His
             }
         }
     }
-    for w in [&mut ind_w, &mut pay_w, &mut tgt_w, &mut rev_w] {
+    for w in [&mut ind_w, &mut pay_w, &mut tgt_w, &mut rev_w, &mut macro_w] {
         w.flush()?;
     }
     let json = serde_json::to_vec_pretty(&summary).map_err(|e| invalid(e.to_string()))?;
     std::fs::write(out.join("history.json"), json)?;
     Ok(summary)
+}
+
+/// The indicator carried back to year `y`: without its project (a project's years are its
+/// own) and under `warn`, as the year's figures were.
+fn write_indicator<W: Write>(w: &mut W, c: &Carried, y: i32) -> std::io::Result<()> {
+    let f = |name: &str| field(c.row, name);
+    let amount = yuan(c.amount);
+    let year = y.to_string();
+    line(
+        w,
+        &[
+            f("indicator_code"),
+            year.as_str(),
+            f("unit_code"),
+            "",
+            f("functional_code"),
+            f("economic_code"),
+            f("gov_economic_code"),
+            f("fund_source"),
+            f("special"),
+            amount.as_str(),
+            "warn",
+        ],
+    )
+}
+
+/// One payment of the indicator: each its own supplier, so that history never looks like a
+/// split purchase or a duplicate.
+fn write_payment<W: Write>(w: &mut W, c: &Carried, y: i32, voucher: u64, date: Date, fen: i64) -> std::io::Result<()> {
+    let f = |name: &str| field(c.row, name);
+    let fields = [
+        format!("LS{y}{voucher:08}"),
+        date.to_string(),
+        f("unit_code").to_string(),
+        f("indicator_code").to_string(),
+        f("economic_code").to_string(),
+        format!("历史供应商{y}{voucher:07}有限公司"),
+        format!("63{y}{voucher:011}"),
+        "company".to_string(),
+        yuan(fen),
+        "往年日常支出".to_string(),
+        String::new(),
+        String::new(),
+        String::new(),
+    ];
+    line(w, &fields.iter().map(String::as_str).collect::<Vec<_>>())
+}
+
+fn field<'a>(row: &'a HashMap<String, String>, name: &str) -> &'a str {
+    row.get(name).map(String::as_str).unwrap_or("")
+}
+
+/// The template's spellings of yes.
+fn truthy(v: &str) -> bool {
+    matches!(v, "true" | "TRUE" | "True" | "1" | "是" | "Y" | "y")
 }
 
 /// The `day` of the month, moved forward to a weekday.

@@ -199,6 +199,9 @@ pub const fn table_of(kind: Kind) -> (&'static str, &'static [&'static str]) {
         Kind::Staff => {
             ("staff", &["unit_code", "id_hash", "name", "bank_account", "phone", "record_hash", "journal_idx"])
         }
+        Kind::MacroIndicators => {
+            ("macro_indicators", &["period", "year", "region_code", "name", "value", "record_hash", "journal_idx"])
+        }
     }
 }
 
@@ -285,6 +288,10 @@ pub(super) enum Importer {
         salt_key: [u8; 32],
         suite: Suite,
     },
+    MacroIndicators {
+        tree: OrgTree,
+        keys: Keys,
+    },
 }
 
 impl Importer {
@@ -355,6 +362,13 @@ impl Importer {
                 keys: Keys::new(load_stored(tx, "SELECT unit_code || '/' || id_hash, record_hash, journal_idx FROM staff").await?),
                 salt_key,
                 suite,
+            },
+            Kind::MacroIndicators => Importer::MacroIndicators {
+                tree: load_tree(tx).await?,
+                keys: Keys::new(
+                    load_stored(tx, "SELECT period || '/' || region_code || '/' || name, record_hash, journal_idx FROM macro_indicators")
+                        .await?,
+                ),
             },
             Kind::RevenueTargets => Importer::RevenueTargets {
                 tree: load_tree(tx).await?,
@@ -536,6 +550,22 @@ impl Importer {
                 }
                 let projection = values(projection::revenue_target(t, HashCell::Bytes(hash)));
                 Ok(Ok(Outcome::Add(Accepted { action: "revenue_target.set", data, projection, personal: Vec::new() })))
+            }
+            (Importer::MacroIndicators { tree, keys }, Record::MacroIndicator(m)) => {
+                let (data, hash) = json(&m)?;
+                match keys.check(format!("{}/{}/{}", m.period, m.region_code, m.name), &hash, row) {
+                    Ok(Seen::Same) => return Ok(Ok(Outcome::Unchanged)),
+                    Err(c) => {
+                        let what = format!("macro indicator {} {} {}", m.period, m.region_code, m.name);
+                        return Ok(Err(vec![(0, Code::DuplicateKeyConflict, conflict(db, what, c, &data).await?)]));
+                    }
+                    Ok(Seen::New) => {}
+                }
+                if let Err(e) = unit_ref(tree, &m.region_code, OrgKind::Region) {
+                    return Ok(Err(vec![(1, e.0, e.1)]));
+                }
+                let projection = values(projection::macro_indicator(m, HashCell::Bytes(hash)));
+                Ok(Ok(Outcome::Add(Accepted { action: "macro_indicator.set", data, projection, personal: Vec::new() })))
             }
             (Importer::Staff { tree, keys, salt_key, suite }, Record::Staff(m)) => {
                 let (data, hash) = json(&m)?;
