@@ -1169,6 +1169,11 @@ pub async fn evaluate_as_of(store: &Store, as_of: Date) -> Result<Vec<Finding>, 
 pub async fn check(store: &Store, ctx: &Ctx, as_of: Date) -> Result<CheckReport, ActionError> {
     let mut report = record(store, ctx, as_of).await?;
     report.risks_rerated = crate::risk::key_indicators(store, ctx, as_of).await?;
+    let reviews = crate::risk::review_warnings(store, ctx, as_of).await?;
+    report.raised += reviews.raised;
+    report.updated += reviews.updated;
+    report.withdrawn += reviews.withdrawn;
+    report.tasks += reviews.tasks;
     Ok(report)
 }
 
@@ -1553,6 +1558,12 @@ async fn warnings(store: &Store, filter: &str, arg: Option<i64>) -> Result<Vec<W
         w.response = response(&w.level).to_string();
         if let Some(rule) = bw_rules::Rule::parse(&w.rule) {
             w.suggestion = bw_rules::suggestion(rule, &subject, &w.evidence);
+        } else if w.rule == bw_core::risk::REVIEW_OVERDUE.0 {
+            let title = w.evidence.get("risk_title").and_then(|v| v.as_str()).unwrap_or("");
+            let due = w.evidence.get("review_due").and_then(|v| v.as_str()).unwrap_or("");
+            w.suggestion = format!(
+                "风险“{title}”应于 {due} 复核而未复核：请风险责任人立即复核，更新当前评级、应对措施及其进展，并在风险清单中登记复核意见。"
+            );
         } else {
             let test = bw_audit::Finding::zh(&w.rule);
             w.suggestion = format!(

@@ -118,7 +118,12 @@ pub async fn take(store: &Store, ctx: &Ctx, action: Action) -> Result<i64, TakeE
 ///   (`revenue_floor`);
 /// - an expenditure risk: the scope's idle special funds (`idle_floor`) and the year-end
 ///   forecast's early signals, P(overspend > 10 %) and P(execution < 90 %)
-///   (`forecast_floor`; advisory: they move the likelihood, never raise a warning).
+///   (`forecast_floor`; advisory: they move the likelihood, never raise a warning);
+/// - an internal or expenditure risk: units in its scope scored below the audit's threshold,
+///   each with an open special audit (`audit_floor`);
+/// - a risk on a region (not an internal one): the latest recorded Monte Carlo run, run again,
+///   its worst year's share of paths with the debt ratio above the scenario's line for the
+///   scope's regions (`debt_floor`).
 ///
 /// The highest floor raises the current likelihood, journaled as `risk.assess` with every
 /// indicator that called for it as evidence; nothing ever lowers one. The number of risks
@@ -148,6 +153,58 @@ pub async fn key_indicators(store: &Store, ctx: &Ctx, as_of: bw_core::Date) -> R
     Ok(rerated)
 }
 
+/// Raises a warning for each risk whose review is overdue on `as_of` (on the working-day
+/// calendar: the last review plus its level's interval), in the same inbox and loop as every
+/// warning: `risk_review_overdue` on the risk's scope, one per review missed, its level
+/// climbing with the working days overdue (`bw_core::risk::review_overdue_level`). A review
+/// withdraws the warning nobody has acted on yet; a materialised risk is past reviewing.
+pub async fn review_warnings(
+    store: &Store,
+    ctx: &Ctx,
+    as_of: bw_core::Date,
+) -> Result<crate::monitor::CheckReport, ActionError> {
+    let (rule, _) = bw_core::risk::REVIEW_OVERDUE;
+    let reg = load(store).await?;
+    let calendar = crate::calendar::load(store).await?;
+    let mut findings = Vec::new();
+    for risk in reg.risks.values().filter(|r| r.materialised.is_none()) {
+        let days = reg.overdue_workdays(risk, &calendar, as_of);
+        if days <= 0 {
+            continue;
+        }
+        let due = reg.review_due(risk, &calendar);
+        let Some(level) = bw_rules::Level::parse(bw_core::risk::review_overdue_level(days)) else { continue };
+        let scope = Some(risk.scope_code.clone());
+        let (unit_code, region_code, indicator_code) = match risk.scope_kind.as_str() {
+            "region" => (None, scope, None),
+            "indicator" => (None, None, scope),
+            "project" => (None, None, None),
+            _ => (scope, None, None),
+        };
+        let mut evidence = std::collections::BTreeMap::new();
+        // One warning per risk and review missed since its last one (the key of a finding
+        // made outside the rules is its subject): a re-rating that moves the due date
+        // updates it, a review ends it.
+        evidence.insert("subject".into(), serde_json::json!(format!("risk {} since {}", risk.id, risk.reviewed_on)));
+        evidence.insert("risk".into(), serde_json::json!(risk.id));
+        evidence.insert("risk_title".into(), serde_json::json!(risk.title));
+        evidence.insert("review_due".into(), serde_json::json!(due.to_string()));
+        evidence.insert("overdue_workdays".into(), serde_json::json!(days));
+        findings.push(bw_rules::Finding {
+            rule,
+            level,
+            unit_code,
+            indicator_code,
+            region_code,
+            revenue_code: None,
+            period: as_of.year().to_string(),
+            vouchers: Vec::new(),
+            evidence,
+        });
+    }
+    crate::monitor::record_findings(store, ctx, as_of, &findings, &|r| r == rule).await
+}
+
 /// What the key risk indicators read, once per check.
 struct Figures {
     org: bw_core::org::OrgTree,
@@ -164,6 +221,19 @@ struct Figures {
     special: Vec<(String, i64, i64)>,
     /// The year-end forecasts' early signals by unit, department and region code.
     forecasts: std::collections::HashMap<String, (Option<f64>, Option<f64>)>,
+    /// Units scored below the audit's threshold in the year (open special audits): (unit,
+    /// score as recorded).
+    audits: Vec<(String, String)>,
+    /// The latest recorded simulation's worst years.
+    debt: Option<DebtRun>,
+}
+
+/// A recorded Monte Carlo run as the debt indicator reads it: its id and name, and per
+/// region its worst year, that year's share of paths above the threshold and the threshold.
+struct DebtRun {
+    id: i64,
+    name: String,
+    worst: Vec<(String, i32, f64, f64)>,
 }
 
 impl Figures {
@@ -173,9 +243,12 @@ impl Figures {
         let q = |e: bw_store::sqlx::Error| TakeError::from(ActionError::from(e));
         let warnings = bw_store::sqlx::query_as(
             "SELECT unit_code, region_code, level FROM warnings \
-             WHERE year = $1 AND state NOT IN ('closed', 'dismissed', 'withdrawn', 'archived')",
+             WHERE year = $1 AND state NOT IN ('closed', 'dismissed', 'withdrawn', 'archived') AND rule <> $2",
         )
         .bind(year)
+        // A late review is about the register, not the scope: counting it would shorten
+        // the very review interval it is late against.
+        .bind(bw_core::risk::REVIEW_OVERDUE.0)
         .fetch_all(pool)
         .await
         .map_err(q)?;
@@ -216,12 +289,37 @@ impl Figures {
                 forecasts.insert(l.code, (l.p_overspend, l.p_underexecution));
             }
         }
+        let audits = bw_store::sqlx::query_as(
+            "SELECT unit_code, score FROM audit_cases WHERE year = $1 AND state = 'open' ORDER BY unit_code",
+        )
+        .bind(i64::from(year))
+        .fetch_all(pool)
+        .await
+        .map_err(q)?;
+        // The latest recorded run, run again (its result is kept as a digest only), when a
+        // risk is on a region.
+        let mut debt = None;
+        if reg.risks.values().any(|r| r.scope_kind == "region" && r.category != bw_core::risk::Category::Internal)
+            && let Some(run) = crate::simulation::list(store, 1).await?.into_iter().next()
+        {
+            let out = bw_forecast::simulate::run(&run.scenario, 2)
+                .map_err(|e| TakeError::from(ActionError::Invalid(format!("simulation {}: {e}", run.id))))?;
+            let worst = out
+                .regions
+                .iter()
+                .filter_map(|r| {
+                    let b = r.years.iter().max_by(|a, b| a.p_over.total_cmp(&b.p_over))?;
+                    Some((r.code.clone(), b.year, b.p_over, out.threshold))
+                })
+                .collect();
+            debt = Some(DebtRun { id: run.id, name: run.name, worst });
+        }
         let start = bw_core::Date::from_ymd(year, 1, 1).map(|d| d.days()).unwrap_or(0);
         let end = bw_core::Date::from_ymd(year, 12, 31).map(|d| d.days()).unwrap_or(364);
         let days = (i64::from(as_of.days() - start + 1), i64::from(end - start + 1));
         let elapsed = days.0 as f64 / days.1 as f64;
         let org = crate::users::org_tree(store).await?;
-        Ok(Figures { org, elapsed, days, warnings, revenue, targets, special, forecasts })
+        Ok(Figures { org, elapsed, days, warnings, revenue, targets, special, forecasts, audits, debt })
     }
 
     /// Whether `code` (a unit or region) lies in the scope `scope`.
@@ -278,6 +376,36 @@ impl Figures {
                 }
             }
             _ => {}
+        }
+        if matches!(risk.category, bw_core::risk::Category::Internal | bw_core::risk::Category::Expenditure) {
+            let below: Vec<&(String, String)> = self.audits.iter().filter(|(u, _)| self.inside(u, scope)).collect();
+            if let Some(f) = bw_core::risk::audit_floor(below.len()) {
+                let lowest = below.iter().filter_map(|(_, s)| s.parse::<f64>().ok()).fold(f64::INFINITY, f64::min);
+                out.push((
+                    f,
+                    format!("本范围 {} 个单位审计风险评分低于阈值（最低 {lowest:.1} 分），已启动专项审计", below.len()),
+                ));
+            }
+        }
+        if risk.scope_kind == "region"
+            && risk.category != bw_core::risk::Category::Internal
+            && let Some(DebtRun { id, name, worst }) = &self.debt
+        {
+            // The scope's worst simulated region.
+            let worst = worst.iter().filter(|(r, ..)| self.inside(r, scope)).max_by(|a, b| a.2.total_cmp(&b.2));
+            if let Some((region, year, p, threshold)) = worst
+                && let Some(f) = bw_core::risk::debt_floor(*p)
+            {
+                let region = self.org.get(region).map_or(region.as_str(), |n| n.name.as_str());
+                out.push((
+                    f,
+                    format!(
+                        "模拟“{name}”（第 {id} 号）：{region} {year} 年债务率超过 {:.0}% 的概率 {:.0}%",
+                        threshold * 100.0,
+                        p * 100.0
+                    ),
+                ));
+            }
         }
         out
     }

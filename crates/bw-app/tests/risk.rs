@@ -70,3 +70,109 @@ async fn revenue_behind_time_and_idle_special_funds_raise_their_risks_once() {
         assert_eq!(n, 0, "{}", db.name);
     }
 }
+
+#[tokio::test]
+async fn a_special_audit_and_a_simulated_debt_ratio_raise_their_risks() {
+    for db in databases().await {
+        seed(&db).await;
+        let internal = add(&db, "内部控制薄弱", Category::Internal, "unit", "U1").await;
+        let county = add(&db, "县级债务风险", Category::External, "region", "K1").await;
+        let city = add(&db, "市级债务风险", Category::External, "region", "C1").await;
+        let other = add(&db, "其他单位内控", Category::Internal, "unit", "U2").await;
+        // Nothing yet: no audit case, no simulation.
+        let n = bw_app::risk::key_indicators(&db.store, &ctx(), d("2026-03-31")).await.expect("kri");
+        assert_eq!(n, 0, "{}", db.name);
+        // U1 scored below the threshold: a special audit opens.
+        let score = bw_audit::score::UnitScore {
+            rank: 1,
+            unit_code: "U1".into(),
+            score: 52.3,
+            spending: bw_core::Money::from_fen(1),
+            findings: 3,
+            warnings: 0,
+            contributions: Vec::new(),
+            special_audit: true,
+        };
+        let report = bw_app::audit::AuditReport { as_of: d("2026-03-31"), findings: Vec::new(), scores: vec![score] };
+        bw_app::audit::open_cases(&db.store, &ctx(), &report).await.expect("case");
+        // A recorded run: the county's debt ratio at 2.0 against the line of 1.2 on every
+        // path, the city's (the county within it) too through the county.
+        let scenario: bw_forecast::simulate::Scenario = serde_json::from_value(serde_json::json!({
+            "name": "基建投资", "years": [2026, 2027], "paths": 100, "seed": 7,
+            "region": [{"code": "K1", "name": "江山县", "debt": 200.0, "capacity": 100.0,
+                        "investment": [0.0, 0.0], "repayment": [0.0, 0.0]}]
+        }))
+        .expect("scenario");
+        let (run, _) = bw_app::simulation::record(&db.store, &ctx(), scenario, &"0".repeat(64), 2).await.expect("run");
+        let n = bw_app::risk::key_indicators(&db.store, &ctx(), d("2026-03-31")).await.expect("kri");
+        assert_eq!(n, 3, "{}", db.name);
+        let reg = bw_app::risk::load(&db.store).await.expect("register");
+        let risk = |id: i64| reg.risks.get(&id).expect("risk");
+        assert_eq!(risk(internal).current.likelihood, 4, "{}", db.name);
+        let said = &risk(internal).history.last().expect("history").what;
+        assert!(said.contains("1 个单位审计风险评分低于阈值（最低 52.3 分）"), "{said}");
+        for id in [county, city] {
+            assert_eq!(risk(id).current.likelihood, 4, "{}", db.name);
+            let said = &risk(id).history.last().expect("history").what;
+            assert!(
+                said.contains(&format!("第 {run} 号")) && said.contains("江山县") && said.contains("概率 100%"),
+                "{said}"
+            );
+        }
+        assert_eq!(risk(other).current.likelihood, 2, "U2 has no special audit: {}", db.name);
+    }
+}
+
+#[tokio::test]
+async fn an_overdue_review_raises_a_warning_that_climbs_and_a_review_withdraws_it() {
+    for db in databases().await {
+        seed(&db).await;
+        // Rated 2 × 3 = 6 (中): reviewed every 90 days from 2026-01-05, due on Sunday
+        // 2026-04-05 in the Qingming holiday (4–6 April), so on Tuesday the 7th.
+        let id = add(&db, "支出进度偏慢", Category::Expenditure, "unit", "U2").await;
+        let mine = async || {
+            bw_app::monitor::open_warnings(&db.store, Some(2026))
+                .await
+                .expect("warnings")
+                .into_iter()
+                .filter(|w| w.rule == "risk_review_overdue")
+                .collect::<Vec<_>>()
+        };
+        // Through the check, as the server runs it.
+        bw_app::monitor::check(&db.store, &ctx(), d("2026-04-07")).await.expect("check");
+        assert!(mine().await.is_empty(), "due that day: {}", db.name);
+        bw_app::monitor::check(&db.store, &ctx(), d("2026-04-08")).await.expect("check");
+        let w = mine().await;
+        assert_eq!(w.len(), 1, "{}", db.name);
+        assert_eq!((w[0].level.as_str(), w[0].unit_code.as_deref()), ("yellow", Some("U2")), "{}", db.name);
+        assert_eq!(
+            (w[0].evidence["review_due"].as_str(), w[0].evidence["risk"].as_i64()),
+            (Some("2026-04-07"), Some(id))
+        );
+        assert!(w[0].suggestion.contains("支出进度偏慢"), "{}", w[0].suggestion);
+        // Five working days late on the 14th: orange, the same warning (the review
+        // warnings alone here: the check would also escalate the scope's other warnings).
+        bw_app::risk::review_warnings(&db.store, &ctx(), d("2026-04-14")).await.expect("reviews");
+        let later = mine().await;
+        assert_eq!((later.len(), later[0].id, later[0].level.as_str()), (1, w[0].id, "orange"), "{}", db.name);
+        // Re-rated to 4 × 3 (高, every 30 days): due 2026-02-04, long past — the same
+        // warning, red.
+        let assess = Action::Assess {
+            id,
+            current: Rating { likelihood: 4, impact: 3 },
+            residual: None,
+            evidence: "复核前的重新评估".into(),
+            on: d("2026-04-15"),
+        };
+        bw_app::risk::take(&db.store, &ctx(), assess).await.expect("assess");
+        bw_app::risk::review_warnings(&db.store, &ctx(), d("2026-04-15")).await.expect("reviews");
+        let later = mine().await;
+        assert_eq!((later.len(), later[0].id, later[0].level.as_str()), (1, w[0].id, "red"), "{}", db.name);
+        assert_eq!(later[0].evidence["review_due"], "2026-02-04", "{}", db.name);
+        // Reviewed: the warning nobody acted on is withdrawn.
+        let review = Action::Review { id, note: "已复核".into(), on: d("2026-04-16") };
+        bw_app::risk::take(&db.store, &ctx(), review).await.expect("review");
+        bw_app::risk::review_warnings(&db.store, &ctx(), d("2026-04-16")).await.expect("reviews");
+        assert!(mine().await.is_empty(), "{}", db.name);
+    }
+}

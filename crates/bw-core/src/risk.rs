@@ -632,7 +632,11 @@ pub fn idle_floor(idle: usize, share: f64) -> Option<u8> {
 /// from one in five, none otherwise (and none without the probabilities, which need two
 /// earlier years).
 pub fn forecast_floor(p_overspend: Option<f64>, p_underexecution: Option<f64>) -> Option<u8> {
-    let p = p_overspend.into_iter().chain(p_underexecution).fold(f64::NAN, f64::max);
+    probability_floor(p_overspend.into_iter().chain(p_underexecution).fold(f64::NAN, f64::max))
+}
+
+/// A probability's floor: 4 from one half, 3 from one in five, none below (or without one).
+fn probability_floor(p: f64) -> Option<u8> {
     if p >= 0.5 {
         Some(4)
     } else if p >= 0.2 {
@@ -640,6 +644,33 @@ pub fn forecast_floor(p_overspend: Option<f64>, p_underexecution: Option<f64>) -
     } else {
         None
     }
+}
+
+/// The rule of the warning an overdue risk review raises, and its name as users read it.
+pub const REVIEW_OVERDUE: (&str, &str) = ("risk_review_overdue", "风险复核逾期");
+
+/// The level of an overdue review's warning by the working days it is overdue: yellow up to
+/// 4, orange from 5, red from 10 — it climbs as the delay grows, and the warning's own loop
+/// escalates it further when its explanation is late.
+pub fn review_overdue_level(workdays: i64) -> &'static str {
+    match workdays {
+        ..=4 => "yellow",
+        5..=9 => "orange",
+        _ => "red",
+    }
+}
+
+/// The likelihood units scored below the audit's threshold imply at least (each has an open
+/// special audit, 专项审计): 4 with one in the scope, none otherwise.
+pub fn audit_floor(below: usize) -> Option<u8> {
+    (below > 0).then_some(4)
+}
+
+/// The likelihood a simulated debt ratio (债务率) implies at least: `p_over` is the share of
+/// a recorded Monte Carlo run's paths above its scenario's threshold in the worst year of
+/// its horizon. 4 from one half, 3 from one in five, none otherwise.
+pub fn debt_floor(p_over: f64) -> Option<u8> {
+    probability_floor(p_over)
 }
 
 /// The assessment a key risk indicator calls for: the current rating with its likelihood
@@ -651,6 +682,23 @@ pub fn raised(current: Rating, floor: Option<u8>) -> Option<Rating> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_overdue_review_climbs_by_working_days() {
+        let levels: Vec<&str> = [1, 4, 5, 9, 10, 40].into_iter().map(review_overdue_level).collect();
+        assert_eq!(levels, ["yellow", "yellow", "orange", "orange", "red", "red"]);
+    }
+
+    #[test]
+    fn audit_and_debt_floors_at_their_boundaries() {
+        assert_eq!(audit_floor(0), None);
+        assert_eq!(audit_floor(1), Some(4));
+        assert_eq!(debt_floor(0.199_999), None);
+        assert_eq!(debt_floor(0.2), Some(3));
+        assert_eq!(debt_floor(0.499_999), Some(3));
+        assert_eq!(debt_floor(0.5), Some(4));
+        assert_eq!(debt_floor(f64::NAN), None);
+    }
 
     fn d(s: &str) -> Date {
         Date::parse(s).expect("date")

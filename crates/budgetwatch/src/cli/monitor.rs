@@ -249,7 +249,11 @@ pub(super) fn print_warnings(format: &str, warnings: &[bw_app::monitor::Warning]
                     .filter_map(|s| s.as_deref())
                     .collect::<Vec<_>>()
                     .join("/");
-                let rule = bw_rules::Rule::parse(&w.rule).map_or_else(|| bw_audit::Finding::zh(&w.rule), |r| r.zh());
+                let rule = match bw_rules::Rule::parse(&w.rule) {
+                    Some(r) => r.zh(),
+                    None if w.rule == bw_core::risk::REVIEW_OVERDUE.0 => bw_core::risk::REVIEW_OVERDUE.1,
+                    None => bw_audit::Finding::zh(&w.rule),
+                };
                 println!(
                     "{:>6} {:<6} {:<18} {rule} {subject} {} {} explain by {} [{}]",
                     w.id,
