@@ -269,8 +269,8 @@ fn forecast_run_reads_the_databases_own_figures() {
     assert_eq!(names.first(), Some(&"const"), "{v}");
     assert!(names.contains(&"lag_deviation"), "{v}");
     let dropped: Vec<&str> = v["dropped"].as_array().expect("dropped").iter().filter_map(|d| d.as_str()).collect();
-    // Seven features and the demo's two macro indicators (CPI, GDP growth).
-    assert_eq!(names.len() - 1 + dropped.len(), 9, "every feature kept or named: {v}");
+    // Seven features, last year's grade and the demo's two macro indicators (CPI, GDP growth).
+    assert_eq!(names.len() - 1 + dropped.len(), 10, "every feature kept or named: {v}");
     assert!(names.contains(&"macro_cpi"), "{v}");
     assert!(v["r2"].as_f64().is_some_and(|r| (0.0..=1.0).contains(&r)), "{v}");
 }
@@ -335,6 +335,8 @@ fn the_demo_history_lets_auto_beat_the_run_rate_on_the_held_out_year() {
     // Nothing in the history varies by project, warning or contract.
     let dropped: Vec<&str> = fit["dropped"].as_array().expect("dropped").iter().filter_map(|d| d.as_str()).collect();
     assert!(dropped.contains(&"project_share") && dropped.contains(&"commitment_ratio"), "{fit}");
+    // No unit was graded in the history's years: the grade is named, not a feature.
+    assert!(dropped.contains(&"last_year_grade"), "{fit}");
     let bad = bw(&db, &["demo-data", "--out", d, "--history", "2025..2021"]);
     assert!(stderr(&bad).contains("--history: FROM..TO"), "{}", stderr(&bad));
 }

@@ -178,6 +178,16 @@ pub async fn backtest(
     Ok(outturn::backtest(&all, year, origins, &Method::SCORED, threads()))
 }
 
+/// Runs CPU-bound work from an async caller: on a multi-threaded runtime the worker's other
+/// tasks move elsewhere meanwhile (`block_in_place`); on a single-threaded one (tests, the
+/// command line) it simply runs.
+pub(crate) fn cpu<T>(work: impl FnOnce() -> T) -> T {
+    match tokio::runtime::Handle::try_current() {
+        Ok(h) if h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread => tokio::task::block_in_place(work),
+        _ => work(),
+    }
+}
+
 /// The cores the forecasts run on.
 fn threads() -> usize {
     std::thread::available_parallelism().map_or(1, usize::from)
@@ -187,7 +197,7 @@ fn threads() -> usize {
 pub async fn run(store: &Store, year: i32, month: u32, by: By, method: Method) -> Result<Vec<Line>, ActionError> {
     let Lines { org, series, budget } = lines(store, year, by).await?;
     let all: Vec<&Series> = series.values().collect();
-    let forecasts = outturn::forecast_all(&all, year, month, method, threads());
+    let forecasts = cpu(|| outturn::forecast_all(&all, year, month, method, threads()));
     Ok(series
         .keys()
         .zip(forecasts)
@@ -267,7 +277,8 @@ impl UnitYear {
 /// (one year imported): then every unit plans evenly, q/4. The features are the quarter
 /// before's deviation, the project and special-fund shares of the budget, the warnings
 /// raised in the quarter before by level, the contracts signed by its end over the budget,
-/// and each macro indicator of the unit's region in the quarter before (`macro_<name>`). A
+/// the unit's performance grade of the year before (`last_year_grade`) and each macro
+/// indicator of the unit's region in the quarter before (`macro_<name>`). A
 /// quarter 4 leads to the next year's quarter 1.
 pub async fn regress(store: &Store, year: i32, cov: bw_forecast::ols::Cov) -> Result<Regression, ActionError> {
     use bw_forecast::deviation::{self, QuarterPaid};
@@ -287,6 +298,9 @@ pub async fn regress(store: &Store, year: i32, cov: bw_forecast::ols::Cov) -> Re
     let macros = macro_quarters(store, year).await?;
     let regions = unit_regions(store).await?;
     let mut columns: Vec<(String, Vec<f64>)> = FEATURES.iter().map(|f| (f.to_string(), Vec::new())).collect();
+    let grades = unit_grades(store, year).await?;
+    // Features some rows may lack: last year's grade, then each macro indicator.
+    let mut grade_column: Vec<Option<f64>> = Vec::new();
     let mut macro_columns: Vec<(String, Vec<Option<f64>>)> =
         macros.keys().map(|name| (format!("macro_{name}"), Vec::new())).collect();
     let mut y = Vec::new();
@@ -314,6 +328,7 @@ pub async fn regress(store: &Store, year: i32, cov: bw_forecast::ols::Cov) -> Re
             for (c, v) in columns.iter_mut().zip(row) {
                 c.1.push(v);
             }
+            grade_column.push(grades.get(&(unit.clone(), yr - 1)).copied());
             let chain = regions.get(unit).map(Vec::as_slice).unwrap_or(&[]);
             for ((_, by_quarter), c) in macros.iter().zip(macro_columns.iter_mut()) {
                 // The unit's own region's figure, else the nearest region above that has one.
@@ -322,9 +337,10 @@ pub async fn regress(store: &Store, year: i32, cov: bw_forecast::ols::Cov) -> Re
             }
         }
     }
-    // A macro indicator missing for some unit-quarter cannot be a feature of all of them.
+    // A grade or a macro indicator missing for some unit-quarter cannot be a feature of all
+    // of them.
     let mut dropped = Vec::new();
-    for (name, values) in macro_columns {
+    for (name, values) in std::iter::once(("last_year_grade".to_string(), grade_column)).chain(macro_columns) {
         match values.into_iter().collect::<Option<Vec<f64>>>() {
             Some(v) if !y.is_empty() => columns.push((name, v)),
             _ => dropped.push(name),
@@ -337,6 +353,58 @@ pub async fn regress(store: &Store, year: i32, cov: bw_forecast::ols::Cov) -> Re
     let fit =
         bw_forecast::ols::fit(&y, &kept, cov).map_err(|e| ActionError::Invalid(format!("the regression: {e}")))?;
     Ok(Regression { rows: y.len(), dropped, fit })
+}
+
+/// Each unit's performance grade by year, up to `year`, as a number (差 1, 中 2, 良 3,
+/// 优 4): the grade of the budget-weighted mean of its projects' evaluation scores that year,
+/// the third party's where there is one (`bw_core::performance::department_result`).
+async fn unit_grades(store: &Store, year: i32) -> Result<HashMap<(String, i32), f64>, ActionError> {
+    let pool = store.pool();
+    let scores: Vec<(String, i32, String, String, i64)> = bw_store::sqlx::query_as(
+        "SELECT e.project_code, e.year, p.unit_code, e.kind, e.score FROM evaluations e \
+         JOIN projects p ON p.project_code = e.project_code WHERE e.year <= $1",
+    )
+    .bind(year)
+    .fetch_all(pool)
+    .await?;
+    let budgets: Vec<(String, i32, i64)> = bw_store::sqlx::query_as(
+        "SELECT project_code, year, CAST(SUM(amount) AS BIGINT) FROM indicators \
+         WHERE year <= $1 AND project_code IS NOT NULL AND project_code <> '' GROUP BY project_code, year",
+    )
+    .bind(year)
+    .fetch_all(pool)
+    .await?;
+    Ok(grades(scores, budgets))
+}
+
+/// The grades of `unit_grades` from the evaluations (project, year, unit, kind, score) and
+/// the projects' budgets by year.
+fn grades(
+    scores: Vec<(String, i32, String, String, i64)>,
+    budgets: Vec<(String, i32, i64)>,
+) -> HashMap<(String, i32), f64> {
+    let budgets: HashMap<(String, i32), i64> = budgets.into_iter().map(|(p, y, a)| ((p, y), a)).collect();
+    // Per project-year: (unit, the score that counts).
+    let mut projects: BTreeMap<(String, i32), (String, i64, bool)> = BTreeMap::new();
+    for (project, y, unit, kind, score) in scores {
+        let third = kind == "third_party";
+        let e = projects.entry((project, y)).or_insert((unit, score, third));
+        if third && !e.2 {
+            (e.1, e.2) = (score, true);
+        }
+    }
+    let mut by_unit: BTreeMap<(String, i32), Vec<(Money, bw_core::performance::Points)>> = BTreeMap::new();
+    for ((project, y), (unit, score, _)) in projects {
+        let budget = budgets.get(&(project, y)).copied().unwrap_or(0);
+        by_unit.entry((unit, y)).or_default().push((Money::from_fen(budget), score));
+    }
+    by_unit
+        .into_iter()
+        .map(|(k, scores)| {
+            let grade = bw_core::performance::Grade::of(bw_core::performance::department_result(&scores, None));
+            (k, f64::from(grade as u8 + 1))
+        })
+        .collect()
 }
 
 /// Each macro indicator's quarterly figures up to `year`, by name, then (region, year,
@@ -466,4 +534,29 @@ async fn unit_years(store: &Store, year: i32) -> Result<BTreeMap<(String, i32), 
         }
     }
     Ok(data)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_units_grade_weighs_its_projects_by_budget_the_third_partys_score_first() {
+        let e = |p: &str, y: i32, u: &str, k: &str, s: i64| (p.to_string(), y, u.to_string(), k.to_string(), s);
+        let scores = vec![
+            // P1: the unit's own 95, the third party's 62 — the third party's counts.
+            e("P1", 2024, "U1", "self", 950),
+            e("P1", 2024, "U1", "third_party", 620),
+            // P2, three times P1's budget: 92.
+            e("P2", 2024, "U1", "self", 920),
+            e("P3", 2024, "U2", "self", 850),
+        ];
+        let budgets = vec![("P1".to_string(), 2024, 100), ("P2".to_string(), 2024, 300)];
+        let g = grades(scores, budgets);
+        // (62 × 1 + 92 × 3) ÷ 4 = 84.5: 良 (3); U2's 85 alone: 良.
+        assert_eq!(g.get(&("U1".to_string(), 2024)), Some(&3.0));
+        assert_eq!(g.get(&("U2".to_string(), 2024)), Some(&3.0));
+        let low = grades(vec![e("P1", 2023, "U1", "third_party", 590)], Vec::new());
+        assert_eq!(low.get(&("U1".to_string(), 2023)), Some(&1.0), "差 below 60");
+    }
 }
