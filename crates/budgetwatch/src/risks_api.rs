@@ -32,7 +32,7 @@ fn shown(reg: &Register, r: &Risk, cal: &bw_core::calendar::WorkCalendar) -> ser
     v
 }
 
-#[utoipa::path(get, path = "/api/v1/risks", tag = "risks", security((), ("token" = [])), responses((status = 200, description = "the risks the caller may read, highest level first, with the matrix", body = Object), (status = 401, description = "no or an unknown credential", body = ProblemDoc), (status = 403, description = "outside the caller's permissions", body = ProblemDoc)))]
+#[utoipa::path(get, path = "/api/v1/risks", tag = "risks", security((), ("token" = [])), responses((status = 200, description = "the risks the caller may read, highest level first, with the matrix and the key risk indicators' proposals", body = Object), (status = 401, description = "no or an unknown credential", body = ProblemDoc), (status = 403, description = "outside the caller's permissions", body = ProblemDoc)))]
 async fn list(State(app): State<App>, caller: Caller) -> Result<Json<serde_json::Value>, Problem> {
     signed_in(&caller)?;
     let read = bw_app::guard::RISK_READ;
@@ -45,7 +45,14 @@ async fn list(State(app): State<App>, caller: Caller) -> Result<Json<serde_json:
         reg.risks.values().filter(|r| caller.reaches_scope(&org, &r.scope_kind, &r.scope_code, read)).collect();
     risks.sort_by(|a, b| b.level.cmp(&a.level).then(a.id.cmp(&b.id)));
     let items: Vec<serde_json::Value> = risks.into_iter().map(|r| shown(&reg, r, &cal)).collect();
-    Ok(Json(json!({ "matrix": reg.matrix, "risks": items })))
+    // The key risk indicators' proposals on the caller's scope, newest first.
+    let proposals: Vec<&bw_core::risk::Proposal> = reg
+        .proposals
+        .values()
+        .rev()
+        .filter(|p| caller.reaches_scope(&org, &p.scope_kind, &p.scope_code, read))
+        .collect();
+    Ok(Json(json!({ "matrix": reg.matrix, "risks": items, "proposals": proposals })))
 }
 
 #[utoipa::path(get, path = "/api/v1/risks/{id}", tag = "risks", params(("id" = i64, Path, description = "risk id (the journal index of its addition)")), security((), ("token" = [])), responses((status = 200, description = "the risk with its history", body = Object), (status = 401, description = "no or an unknown credential", body = ProblemDoc), (status = 403, description = "outside the caller's permissions or scope (or no such risk)", body = ProblemDoc)))]
@@ -60,7 +67,7 @@ async fn one(State(app): State<App>, caller: Caller, Path(id): Path<i64>) -> Res
     }
 }
 
-#[utoipa::path(post, path = "/api/v1/risks/actions", tag = "risks", request_body(content = Object, description = "one action: {\"op\": \"add\" | \"assess\" | \"treat\" | \"accept\" | \"review\" | \"materialise\" | \"matrix\", …} as docs/RISK.md writes it, without `on` (today) and, for an acceptance, without `approver` (the caller)"), security((), ("token" = [])), responses((status = 200, description = "the action was journaled", body = Object), (status = 400, description = "a malformed action", body = ProblemDoc), (status = 401, description = "no or an unknown credential", body = ProblemDoc), (status = 403, description = "outside the caller's permissions or scope, or the owner accepting their own risk", body = ProblemDoc), (status = 422, description = "refused by the register's rules", body = ProblemDoc)))]
+#[utoipa::path(post, path = "/api/v1/risks/actions", tag = "risks", request_body(content = Object, description = "one action: {\"op\": \"add\" | \"assess\" | \"treat\" | \"accept\" | \"review\" | \"materialise\" | \"matrix\" | \"adopt\" | \"reject\", …} as docs/RISK.md writes it, without `on` (today) and, for an acceptance, without `approver` (the caller)"), security((), ("token" = [])), responses((status = 200, description = "the action was journaled", body = Object), (status = 400, description = "a malformed action", body = ProblemDoc), (status = 401, description = "no or an unknown credential", body = ProblemDoc), (status = 403, description = "outside the caller's permissions or scope, or the owner accepting their own risk", body = ProblemDoc), (status = 422, description = "refused by the register's rules", body = ProblemDoc)))]
 async fn take(
     State(app): State<App>,
     caller: Caller,
@@ -90,6 +97,16 @@ async fn take(
             Some(r) => Some((r.scope_kind.clone(), r.scope_code.clone())),
             None => return Err(bw_core::access::Refusal::OutOfScope(p, format!("risk {id}")).into()),
         },
+        Action::Adopt { id, .. } | Action::Reject { id, .. } => match reg.proposals.get(id) {
+            Some(r) => Some((r.scope_kind.clone(), r.scope_code.clone())),
+            None => return Err(bw_core::access::Refusal::OutOfScope(p, format!("proposal {id}")).into()),
+        },
+        Action::Propose { .. } => {
+            return Err(crate::api::field_problem(
+                "op",
+                "a proposal comes from the key risk indicators of a check; add the risk instead",
+            ));
+        }
     };
     let allowed = match &scope {
         Some((kind, code)) => caller.reaches_scope(&org, kind, code, p),

@@ -24,9 +24,11 @@ fn check_prints_the_open_warnings_as_json_with_the_contracts_fields() {
     let o = bw(&db, &["check", "--as-of", "2025-12-31", "--format", "json"]);
     assert!(o.status.success(), "{}", stderr(&o));
     // The warnings and the emergency cases they call for are one commit (a crash after it
-    // cannot lose the cases).
+    // cannot lose the cases); the key risk indicators' proposals (the register is empty: idle
+    // special funds, revenue behind time) the next.
     assert!(!stderr(&o).contains(" 0 emergency cases opened"), "{}", stderr(&o));
-    assert_eq!(checkpoints(), before + 1, "{}", stderr(&o));
+    assert!(stderr(&o).contains("risks proposed"), "{}", stderr(&o));
+    assert_eq!(checkpoints(), before + 2, "{}", stderr(&o));
     let warnings: Vec<serde_json::Value> = serde_json::from_str(&stdout(&o)).unwrap();
     assert!(!warnings.is_empty());
     for w in &warnings {

@@ -349,6 +349,29 @@ fn drill_from_the_cockpit_to_a_voucher_and_act_on_a_warning() {
         "the scene's risks: {page}"
     );
     let rcsrf = page.split("name=csrf value=\"").nth(1).and_then(|s| s.split('"').next()).expect("csrf").to_string();
+    // The scene's check proposed the risks its indicators found uncovered (idle special
+    // funds, revenue behind time): the reviewer adopts one and rejects another on the page.
+    assert!(page.contains("id=proposals") && page.contains("专项资金闲置"), "{page}");
+    let proposal_ids: Vec<String> = page
+        .split("action=\"/risks/proposals/")
+        .skip(1)
+        .filter_map(|s| s.split('"').next())
+        .map(str::to_string)
+        .collect();
+    assert!(proposal_ids.len() >= 4, "two forms a proposal: {proposal_ids:?}");
+    let (first, second) = (proposal_ids[0].clone(), proposal_ids[2].clone());
+    let body = format!("csrf={rcsrf}&op=adopt&owner={}&impact=4", common::urlencode("预算科"));
+    let r = request(&addr, "POST", &format!("/risks/proposals/{first}"), &[("Cookie", bureau.as_str()), form], &body);
+    let location = r.headers.lines().find_map(|l| l.strip_prefix("location: ")).unwrap_or("").to_string();
+    assert!(location.starts_with("/risks/") && location.contains("done="), "{}", r.headers);
+    assert!(get(&bureau, &location).body.contains("已采纳，风险已登记"), "{location}");
+    let body = format!("csrf={rcsrf}&op=reject&text={}", common::urlencode("已由部门统一管理"));
+    let r = request(&addr, "POST", &format!("/risks/proposals/{second}"), &[("Cookie", bureau.as_str()), form], &body);
+    assert!(r.headers.contains("done="), "{}", r.headers);
+    let page = get(&bureau, "/risks").body;
+    assert!(page.contains("已采纳") && page.contains("不予采纳：已由部门统一管理"), "{page}");
+    let listed = get(&bureau, "/api/v1/risks").json();
+    assert!(listed["proposals"].as_array().is_some_and(|p| p.iter().any(|x| x["state"] == "rejected")), "{listed}");
     let body = format!(
         "csrf={rcsrf}&title={}&category=revenue&scope=region:990100&owner=bureau-reviewer&cause=&event={}&consequence=&likelihood=4&impact=3",
         common::urlencode("土地出让收入下滑"),

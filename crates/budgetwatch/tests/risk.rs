@@ -168,3 +168,34 @@ fn a_check_raises_a_risks_likelihood_when_its_scope_has_open_red_warnings() {
         serde_json::from_str(&stdout(&bw(&db, &["risk", "show", &id, "--format", "json"]))).expect("json");
     assert_eq!(again["history"].as_array().map(Vec::len), shown["history"].as_array().map(Vec::len));
 }
+
+#[test]
+fn proposals_of_the_key_risk_indicators_are_adopted_or_rejected_from_the_command_line() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = dir.path().join("demo.db");
+    let data = dir.path().join("data");
+    let o = bw(&db, &["demo", "--no-serve", "--payments", "3000", "--data", data.to_str().expect("path")]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = bw(&db, &["risk", "proposals", "--format", "json"]);
+    let proposals: serde_json::Value = serde_json::from_slice(&o.stdout).expect("json");
+    let open: Vec<&serde_json::Value> =
+        proposals.as_array().expect("array").iter().filter(|p| p["state"] == "open").collect();
+    assert!(open.len() >= 2, "the scene's check proposed risks: {proposals}");
+    let (a, b) = (open[0]["id"].to_string(), open[1]["id"].to_string());
+    let o = bw(&db, &["risk", "adopt", &a, "--owner", "预算科", "--impact", "3"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let risk = stdout(&o).trim().rsplit(' ').next().unwrap_or("").to_string();
+    let shown: serde_json::Value =
+        serde_json::from_slice(&bw(&db, &["risk", "show", &risk, "--format", "json"]).stdout).expect("json");
+    assert_eq!(
+        (shown["owner"].as_str(), shown["title"].as_str()),
+        (Some("预算科"), open[0]["title"].as_str()),
+        "{shown}"
+    );
+    let again = bw(&db, &["risk", "adopt", &a, "--owner", "预算科", "--impact", "3"]);
+    assert!(!again.status.success() && stderr(&again).contains("risk_proposal_decided"), "{}", stderr(&again));
+    let o = bw(&db, &["risk", "reject", &b, "--note", "已由主管部门统一管理"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = bw(&db, &["verify"]);
+    assert!(o.status.success(), "{}{}", stdout(&o), stderr(&o));
+}

@@ -68,7 +68,8 @@ pub fn may_step(
 }
 
 /// The permission a risk-register action needs on the risk's scope: reading is reading
-/// warnings; adding, assessing, treating and reviewing are a reviewer's; accepting a risk is
+/// warnings; adding, assessing, treating and reviewing, and adopting or rejecting a proposed
+/// risk, are a reviewer's; accepting a risk is
 /// a closer's (and never its owner's, which `Register::apply` checks); the matrix is a
 /// setting.
 pub fn risk_permission(action: Option<&bw_core::risk::Action>) -> Permission {
@@ -80,7 +81,10 @@ pub fn risk_permission(action: Option<&bw_core::risk::Action>) -> Permission {
             | Action::Assess { .. }
             | Action::Treat { .. }
             | Action::Review { .. }
-            | Action::Materialise { .. },
+            | Action::Materialise { .. }
+            | Action::Propose { .. }
+            | Action::Adopt { .. }
+            | Action::Reject { .. },
         ) => RISK_MANAGE,
         Some(Action::Accept { .. }) => RISK_ACCEPT,
         Some(Action::Matrix { .. }) => Permission::ChangeSettings,

@@ -643,6 +643,8 @@ pub struct CheckReport {
     pub emergencies: usize,
     /// Risks of the register whose current likelihood the key risk indicators raised.
     pub risks_rerated: usize,
+    /// Risks the key risk indicators proposed for a reviewer to adopt.
+    pub risks_proposed: usize,
 }
 
 /// A stored warning as `check` compares and escalates it.
@@ -1168,7 +1170,7 @@ pub async fn evaluate_as_of(store: &Store, as_of: Date) -> Result<Vec<Finding>, 
 /// opens the emergency cases the warnings call for; returns what changed.
 pub async fn check(store: &Store, ctx: &Ctx, as_of: Date) -> Result<CheckReport, ActionError> {
     let mut report = record(store, ctx, as_of).await?;
-    report.risks_rerated = crate::risk::key_indicators(store, ctx, as_of).await?;
+    (report.risks_rerated, report.risks_proposed) = crate::risk::key_indicators(store, ctx, as_of).await?;
     let reviews = crate::risk::review_warnings(store, ctx, as_of).await?;
     report.raised += reviews.raised;
     report.updated += reviews.updated;

@@ -2,15 +2,24 @@
 //! applied by `Register::apply`, the same function `verify` replays, and the changed risks'
 //! documents written to `risk_register`.
 
-use bw_core::risk::{Action, Register, Risk, RiskError};
+use bw_core::risk::{Action, Category, Register, Risk, RiskError};
 use bw_store::Store;
 use bw_store::sqlx::Row as _;
 
 use crate::Ctx;
-use crate::journal::{ActionError, act};
+use crate::journal::ActionError;
 
 /// The matrix's row in `risk_register` (journal indexes, the risks' ids, start at 0).
 const MATRIX_ROW: i64 = -1;
+
+/// A proposal's row in `risk_register`: its document under `proposal`, told apart from a
+/// risk's by that first key (ids are journal indexes, so never shared).
+#[derive(serde::Serialize, serde::Deserialize)]
+struct ProposalRow {
+    proposal: bw_core::risk::Proposal,
+}
+
+const PROPOSAL_PREFIX: &str = "{\"proposal\":";
 
 fn decode(rows: Vec<(i64, String)>) -> Result<Register, ActionError> {
     let mut reg = Register::default();
@@ -18,6 +27,9 @@ fn decode(rows: Vec<(i64, String)>) -> Result<Register, ActionError> {
         let bad = |e: serde_json::Error| ActionError::Invalid(format!("risk_register row {id}: {e}"));
         if id == MATRIX_ROW {
             reg.matrix = serde_json::from_str(&doc).map_err(bad)?;
+        } else if doc.starts_with(PROPOSAL_PREFIX) {
+            let w: ProposalRow = serde_json::from_str(&doc).map_err(bad)?;
+            reg.proposals.insert(id, w.proposal);
         } else {
             reg.risks.insert(id, serde_json::from_str::<Risk>(&doc).map_err(bad)?);
         }
@@ -41,6 +53,8 @@ pub fn rows(reg: &Register, action: &Action, changed: &[i64]) -> Result<Vec<(i64
     for id in changed {
         if let Some(r) = reg.risks.get(id) {
             out.push((*id, serde_json::to_string(r)?));
+        } else if let Some(p) = reg.proposals.get(id) {
+            out.push((*id, serde_json::to_string(&ProposalRow { proposal: p.clone() })?));
         }
     }
     Ok(out)
@@ -68,27 +82,55 @@ pub enum TakeError {
 /// Takes `action`: checked against the register first (a refusal writes nothing), then
 /// journaled and applied. The entry's journal index (a new risk's id).
 pub async fn take(store: &Store, ctx: &Ctx, action: Action) -> Result<i64, TakeError> {
-    // Refused before anything is written; applied again inside the transaction below.
-    let mut before = load(store).await?;
-    let reg_title = match &action {
-        Action::Materialise { id, .. } => before.risks.get(id).map(|r| r.title.clone()),
+    let materialised = match &action {
+        Action::Materialise { id, note, .. } => {
+            let title = load(store).await?.risks.get(id).map(|r| r.title.clone()).unwrap_or_default();
+            Some((*id, note.clone(), title))
+        }
         _ => None,
     };
-    before.apply(&action, i64::MAX).map_err(TakeError::Refused)?;
-    let reason = ctx.reason.clone().unwrap_or_else(|| action.name().to_string());
-    let name = action.name();
-    let action_copy = action.clone();
-    let data = action.clone();
-    let idx = act(store, ctx, name, &reason, &data, async move |tx, idx| {
-        // Read again inside the write transaction: the register as the entry finds it.
-        let stored =
-            bw_store::sqlx::query("SELECT id, doc FROM risk_register ORDER BY id").fetch_all(&mut **tx).await?;
-        let stored: Vec<(i64, String)> =
-            stored.iter().map(|r| Ok((r.try_get(0)?, r.try_get(1)?))).collect::<Result<_, bw_store::sqlx::Error>>()?;
-        let mut reg = decode(stored)?;
-        let changed = reg.apply(&action, idx).map_err(|e| ActionError::Invalid(format!("{} ({})", e, e.code())))?;
-        let rows = rows(&reg, &action, &changed).map_err(|e| ActionError::Invalid(e.to_string()))?;
-        for (id, doc) in rows {
+    let idx = take_all(store, ctx, vec![action]).await?.first().copied().unwrap_or_default();
+    if let Some((id, note, title)) = materialised {
+        // The event has happened: the graded response begins with an emergency case.
+        crate::emergency::open(store, ctx, &format!("risk {id}"), None, &format!("风险事件发生：{title}（{note}）"))
+            .await?;
+    }
+    Ok(idx)
+}
+
+/// Takes `actions` in one transaction, one journal entry each, in order (a check's
+/// re-ratings and proposals are one commit); each is checked against the register first, and
+/// a refusal takes none. The register is read again inside the write transaction, as the
+/// entries find it. The entries' indexes.
+pub async fn take_all(store: &Store, ctx: &Ctx, actions: Vec<Action>) -> Result<Vec<i64>, TakeError> {
+    if actions.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut before = load(store).await?;
+    for a in &actions {
+        before.apply(a, i64::MAX).map_err(TakeError::Refused)?;
+    }
+    let (mut tx, size) = store.begin_write().await.map_err(ActionError::from)?;
+    let stored = bw_store::sqlx::query("SELECT id, doc FROM risk_register ORDER BY id")
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(ActionError::from)?;
+    let stored: Vec<(i64, String)> = stored
+        .iter()
+        .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
+        .collect::<Result<_, bw_store::sqlx::Error>>()
+        .map_err(ActionError::from)?;
+    let mut reg = decode(stored)?;
+    let mut journal = bw_store::JournalWriter::new(size, store, ctx.at);
+    let mut out = Vec::with_capacity(actions.len());
+    for action in &actions {
+        let reason = ctx.reason.clone().unwrap_or_else(|| action.name().to_string());
+        let header =
+            bw_ledger::Header { action: action.name(), actor: &ctx.actor, at: ctx.at, reason: &reason, batch: None };
+        let entry = bw_ledger::encode(&header, action).map_err(|e| ActionError::Invalid(e.to_string()))?;
+        let idx = journal.append(entry);
+        let changed = reg.apply(action, idx).map_err(TakeError::Refused)?;
+        for (id, doc) in rows(&reg, action, &changed).map_err(|e| ActionError::Invalid(e.to_string()))? {
             bw_store::sqlx::query(
                 "INSERT INTO risk_register (id, doc, journal_idx) VALUES ($1, $2, $3) \
                  ON CONFLICT (id) DO UPDATE SET doc = excluded.doc, journal_idx = excluded.journal_idx",
@@ -96,19 +138,15 @@ pub async fn take(store: &Store, ctx: &Ctx, action: Action) -> Result<i64, TakeE
             .bind(id)
             .bind(doc)
             .bind(idx)
-            .execute(&mut **tx)
-            .await?;
+            .execute(&mut *tx)
+            .await
+            .map_err(ActionError::from)?;
         }
-        Ok(())
-    })
-    .await?;
-    if let Action::Materialise { id, note, .. } = &action_copy {
-        // The event has happened: the graded response begins with an emergency case.
-        let title = reg_title.unwrap_or_default();
-        crate::emergency::open(store, ctx, &format!("risk {id}"), None, &format!("风险事件发生：{title}（{note}）"))
-            .await?;
+        out.push(idx);
     }
-    Ok(idx)
+    journal.finish(&mut tx).await.map_err(ActionError::from)?;
+    tx.commit().await.map_err(ActionError::from)?;
+    Ok(out)
 }
 
 /// The key risk indicators a check computes from the system's own figures, and the
@@ -128,29 +166,122 @@ pub async fn take(store: &Store, ctx: &Ctx, action: Action) -> Result<i64, TakeE
 /// The highest floor raises the current likelihood, journaled as `risk.assess` with every
 /// indicator that called for it as evidence; nothing ever lowers one. The number of risks
 /// re-rated.
-pub async fn key_indicators(store: &Store, ctx: &Ctx, as_of: bw_core::Date) -> Result<usize, TakeError> {
+pub async fn key_indicators(store: &Store, ctx: &Ctx, as_of: bw_core::Date) -> Result<(usize, usize), TakeError> {
     let reg = load(store).await?;
-    if reg.risks.is_empty() {
-        return Ok(0);
-    }
     let figures = Figures::read(store, &reg, as_of).await?;
     let mut rerated = 0;
+    let mut actions = Vec::new();
     for risk in reg.risks.values() {
         if !matches!(risk.scope_kind.as_str(), "region" | "department" | "unit") {
             continue;
         }
-        let signals = figures.signals(risk);
-        let floor = signals.iter().map(|(f, _)| *f).max();
+        let signals = figures.signals(risk.category, &risk.scope_kind, &risk.scope_code);
+        let floor = signals.iter().map(|s| s.floor).max();
         let Some(current) = bw_core::risk::raised(risk.current, floor) else {
             continue;
         };
         let said: Vec<&str> =
-            signals.iter().filter(|(f, _)| *f > risk.current.likelihood).map(|(_, t)| t.as_str()).collect();
+            signals.iter().filter(|s| s.floor > risk.current.likelihood).map(|s| s.text.as_str()).collect();
         let evidence = format!("关键风险指标（截至 {as_of}）：{}", said.join("；"));
-        take(store, ctx, Action::Assess { id: risk.id, current, residual: None, evidence, on: as_of }).await?;
+        actions.push(Action::Assess { id: risk.id, current, residual: None, evidence, on: as_of });
         rerated += 1;
     }
-    Ok(rerated)
+    let proposals = proposals(&reg, &figures, as_of);
+    let proposed = proposals.len();
+    actions.extend(proposals);
+    // The re-ratings and proposals of one check are one commit.
+    take_all(store, ctx, actions).await?;
+    Ok((rerated, proposed))
+}
+
+/// Proposes the risks the indicators call for that the register does not hold: a region's
+/// revenue behind time (revenue), a unit's idle special funds (expenditure), a unit with an
+/// open special audit (internal), a region's simulated debt ratio over its line (external) —
+/// each once a year for its scope and category, and not where a risk of the category on the
+/// scope or above it already stands. The open warnings and the forecasts re-rate risks but
+/// propose none: every red warning would otherwise become a proposal.
+fn proposals(reg: &Register, f: &Figures, as_of: bw_core::Date) -> Vec<Action> {
+    let mut candidates: Vec<(Category, &str, String, Source)> = Vec::new();
+    let mut seen = std::collections::BTreeSet::new();
+    for (region, _) in &f.targets {
+        candidates.push((Category::Revenue, "region", region.clone(), Source::Revenue));
+    }
+    for (unit, _, _) in &f.special {
+        if seen.insert(unit.clone()) {
+            candidates.push((Category::Expenditure, "unit", unit.clone(), Source::Idle));
+        }
+    }
+    for (unit, _) in &f.audits {
+        candidates.push((Category::Internal, "unit", unit.clone(), Source::Audit));
+    }
+    if let Some(run) = &f.debt {
+        for (region, ..) in &run.worst {
+            candidates.push((Category::External, "region", region.clone(), Source::Debt));
+        }
+    }
+    let mut out = Vec::new();
+    for (category, kind, code, source) in candidates {
+        let above: Vec<String> = f.org.ancestors(&code).iter().map(|n| n.code.clone()).collect();
+        let above: Vec<&str> = above.iter().map(String::as_str).collect();
+        if reg.covers(category, &code, &above, as_of.year()) {
+            continue;
+        }
+        let Some(signal) = f.signals(category, kind, &code).into_iter().find(|s| s.source == source) else {
+            continue;
+        };
+        let name = f.org.get(&code).map_or(code.as_str(), |n| n.name.as_str());
+        let title = format!("{name}{}", source.risk_zh());
+        let evidence = format!("关键风险指标（截至 {as_of}）：{}", signal.text);
+        let action = Action::Propose {
+            title,
+            category,
+            scope_kind: kind.into(),
+            scope_code: code.clone(),
+            likelihood: signal.floor,
+            evidence,
+            on: as_of,
+        };
+        out.push(action);
+    }
+    out
+}
+
+/// Which key risk indicator a signal comes from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Source {
+    Warnings,
+    Revenue,
+    Idle,
+    Forecast,
+    Audit,
+    Debt,
+}
+
+impl Source {
+    /// The risk it calls for, after the scope's name, as a proposal's title says it.
+    fn risk_zh(self) -> &'static str {
+        match self {
+            Source::Warnings => "预警集中",
+            Source::Revenue => "收入完成滞后于时间进度",
+            Source::Idle => "专项资金闲置",
+            Source::Forecast => "年末执行偏离预算",
+            Source::Audit => "审计风险评分低于阈值",
+            Source::Debt => "债务率超过警戒线",
+        }
+    }
+}
+
+/// One key risk indicator's call: the likelihood it implies at least, what it says.
+struct Signal {
+    floor: u8,
+    text: String,
+    source: Source,
+}
+
+impl Signal {
+    fn new(floor: u8, text: String, source: Source) -> Signal {
+        Signal { floor, text, source }
+    }
 }
 
 /// Raises a warning for each risk whose review is overdue on `as_of` (on the working-day
@@ -296,12 +427,9 @@ impl Figures {
         .fetch_all(pool)
         .await
         .map_err(q)?;
-        // The latest recorded run, run again (its result is kept as a digest only), when a
-        // risk is on a region.
+        // The latest recorded run, run again (its result is kept as a digest only).
         let mut debt = None;
-        if reg.risks.values().any(|r| r.scope_kind == "region" && r.category != bw_core::risk::Category::Internal)
-            && let Some(run) = crate::simulation::list(store, 1).await?.into_iter().next()
-        {
+        if let Some(run) = crate::simulation::list(store, 1).await?.into_iter().next() {
             let out = bw_forecast::simulate::run(&run.scenario, 2)
                 .map_err(|e| TakeError::from(ActionError::Invalid(format!("simulation {}: {e}", run.id))))?;
             let worst = out
@@ -327,9 +455,9 @@ impl Figures {
         code == scope || self.org.ancestors(code).iter().any(|n| n.code == scope)
     }
 
-    /// Each indicator's floor for `risk`, with what it says.
-    fn signals(&self, risk: &bw_core::risk::Risk) -> Vec<(u8, String)> {
-        let scope = risk.scope_code.as_str();
+    /// Each indicator's floor for a risk of `category` on `scope` (a `kind`), with what it
+    /// says and which indicator it is.
+    fn signals(&self, category: Category, kind: &str, scope: &str) -> Vec<Signal> {
         let mut out = Vec::new();
         let (mut red, mut orange) = (0, 0);
         for (unit, region, level) in &self.warnings {
@@ -345,10 +473,14 @@ impl Figures {
             }
         }
         if let Some(f) = bw_core::risk::warning_floor(red, orange) {
-            out.push((f, format!("本范围未关闭的红色预警 {red} 条、橙色预警 {orange} 条")));
+            out.push(Signal::new(
+                f,
+                format!("本范围未关闭的红色预警 {red} 条、橙色预警 {orange} 条"),
+                Source::Warnings,
+            ));
         }
-        match risk.category {
-            bw_core::risk::Category::Revenue => {
+        match category {
+            Category::Revenue => {
                 let sum = |rows: &[(String, i64)]| -> i64 {
                     rows.iter().filter(|(r, _)| self.inside(r, scope)).map(|(_, a)| *a).sum()
                 };
@@ -356,39 +488,35 @@ impl Figures {
                 if target > 0 {
                     let completion = got as f64 / target as f64;
                     if let Some(f) = bw_core::risk::revenue_floor(completion, self.elapsed) {
-                        out.push((
-                            f,
-                            format!("收入完成 {:.1}%，时间进度 {:.1}%", completion * 100.0, self.elapsed * 100.0),
-                        ));
+                        let text =
+                            format!("收入完成 {:.1}%，时间进度 {:.1}%", completion * 100.0, self.elapsed * 100.0);
+                        out.push(Signal::new(f, text, Source::Revenue));
                     }
                 }
             }
-            bw_core::risk::Category::Expenditure => {
+            Category::Expenditure => {
                 self.idle(scope, &mut out);
                 if let Some((over, under)) = self.forecasts.get(scope)
                     && let Some(f) = bw_core::risk::forecast_floor(*over, *under)
                 {
                     let pct = |p: &Option<f64>| p.map(|p| format!("{:.0}%", p * 100.0)).unwrap_or_else(|| "—".into());
-                    out.push((
-                        f,
-                        format!("年末预测：超支逾 10% 的概率 {}，执行不足 90% 的概率 {}", pct(over), pct(under)),
-                    ));
+                    let text = format!("年末预测：超支逾 10% 的概率 {}，执行不足 90% 的概率 {}", pct(over), pct(under));
+                    out.push(Signal::new(f, text, Source::Forecast));
                 }
             }
             _ => {}
         }
-        if matches!(risk.category, bw_core::risk::Category::Internal | bw_core::risk::Category::Expenditure) {
+        if matches!(category, Category::Internal | Category::Expenditure) {
             let below: Vec<&(String, String)> = self.audits.iter().filter(|(u, _)| self.inside(u, scope)).collect();
             if let Some(f) = bw_core::risk::audit_floor(below.len()) {
                 let lowest = below.iter().filter_map(|(_, s)| s.parse::<f64>().ok()).fold(f64::INFINITY, f64::min);
-                out.push((
-                    f,
-                    format!("本范围 {} 个单位审计风险评分低于阈值（最低 {lowest:.1} 分），已启动专项审计", below.len()),
-                ));
+                let text =
+                    format!("本范围 {} 个单位审计风险评分低于阈值（最低 {lowest:.1} 分），已启动专项审计", below.len());
+                out.push(Signal::new(f, text, Source::Audit));
             }
         }
-        if risk.scope_kind == "region"
-            && risk.category != bw_core::risk::Category::Internal
+        if kind == "region"
+            && category != Category::Internal
             && let Some(DebtRun { id, name, worst }) = &self.debt
         {
             // The scope's worst simulated region.
@@ -397,14 +525,12 @@ impl Figures {
                 && let Some(f) = bw_core::risk::debt_floor(*p)
             {
                 let region = self.org.get(region).map_or(region.as_str(), |n| n.name.as_str());
-                out.push((
-                    f,
-                    format!(
-                        "模拟“{name}”（第 {id} 号）：{region} {year} 年债务率超过 {:.0}% 的概率 {:.0}%",
-                        threshold * 100.0,
-                        p * 100.0
-                    ),
-                ));
+                let text = format!(
+                    "模拟“{name}”（第 {id} 号）：{region} {year} 年债务率超过 {:.0}% 的概率 {:.0}%",
+                    threshold * 100.0,
+                    p * 100.0
+                );
+                out.push(Signal::new(f, text, Source::Debt));
             }
         }
         out
@@ -412,7 +538,7 @@ impl Figures {
 
     /// Idle special funds: from mid-year, a special-fund indicator that has spent less than
     /// half of what the time gone would have it spend.
-    fn idle(&self, scope: &str, out: &mut Vec<(u8, String)>) {
+    fn idle(&self, scope: &str, out: &mut Vec<Signal>) {
         if self.elapsed < 0.5 {
             return;
         }
@@ -424,15 +550,13 @@ impl Figures {
         let idle_amount: i64 = idle.iter().map(|(_, a, _)| *a).sum();
         let share = if total > 0 { idle_amount as f64 / total as f64 } else { 0.0 };
         if let Some(f) = bw_core::risk::idle_floor(idle.len(), share) {
-            out.push((
-                f,
-                format!(
-                    "专项资金闲置 {} 项，占专项资金 {:.0}%（{}）",
-                    idle.len(),
-                    share * 100.0,
-                    bw_core::Money::from_fen(idle_amount).magnitude_zh()
-                ),
-            ));
+            let text = format!(
+                "专项资金闲置 {} 项，占专项资金 {:.0}%（{}）",
+                idle.len(),
+                share * 100.0,
+                bw_core::Money::from_fen(idle_amount).magnitude_zh()
+            );
+            out.push(Signal::new(f, text, Source::Idle));
         }
     }
 }

@@ -223,7 +223,7 @@ async fn risks(
         crate::risk::take(store, ctx, accept).await?;
     }
     let end = bw_core::Date::from_ymd(year, 12, 31).ok_or_else(|| ActionError::Invalid(format!("no {year}-12-31")))?;
-    let rerated = crate::risk::key_indicators(store, ctx, end).await?;
+    let (rerated, _) = crate::risk::key_indicators(store, ctx, end).await?;
     Ok((ids.len(), rerated))
 }
 

@@ -33,16 +33,20 @@ async fn add(db: &TestDb, title: &str, category: Category, kind: &str, code: &st
     bw_app::risk::take(&db.store, &ctx(), action).await.expect("add")
 }
 
+/// The county K1 has collected 40 % of its target by mid-January and nothing since; the city
+/// C1 (K1 within it) all of its own.
+async fn county_behind(db: &TestDb) {
+    let targets = "year,region_code,revenue_code,amount\n2026,K1,10101,1000000\n2026,C1,10101,3000000\n";
+    import_str(db, Kind::RevenueTargets, "targets.csv", targets).await.expect("targets");
+    let revenues = "record_no,date,region_code,revenue_code,amount\nR1,2026-01-15,K1,10101,400000\nR2,2026-01-15,C1,10101,3000000\n";
+    import_str(db, Kind::Revenues, "revenues.csv", revenues).await.expect("revenues");
+}
+
 #[tokio::test]
 async fn revenue_behind_time_and_idle_special_funds_raise_their_risks_once() {
     for db in databases().await {
         seed(&db).await;
-        // The county K1 has collected 40 % of its target by mid-January and nothing since;
-        // the city C1 (K1 within it) all of its own.
-        let targets = "year,region_code,revenue_code,amount\n2026,K1,10101,1000000\n2026,C1,10101,3000000\n";
-        import_str(&db, Kind::RevenueTargets, "targets.csv", targets).await.expect("targets");
-        let revenues = "record_no,date,region_code,revenue_code,amount\nR1,2026-01-15,K1,10101,400000\nR2,2026-01-15,C1,10101,3000000\n";
-        import_str(&db, Kind::Revenues, "revenues.csv", revenues).await.expect("revenues");
+        county_behind(&db).await;
         let county = add(&db, "县级收入下滑", Category::Revenue, "region", "K1").await;
         let city = add(&db, "市级收入下滑", Category::Revenue, "region", "C1").await;
         // U1's special indicator I2 (1,000,000 yuan) has paid nothing; U2 has no special funds.
@@ -50,10 +54,10 @@ async fn revenue_behind_time_and_idle_special_funds_raise_their_risks_once() {
         let bureau = add(&db, "支出进度偏慢", Category::Expenditure, "unit", "U2").await;
 
         // In March the county is ahead of the year's time, and special funds are not yet idle.
-        let n = bw_app::risk::key_indicators(&db.store, &ctx(), d("2026-03-31")).await.expect("kri");
+        let (n, _) = bw_app::risk::key_indicators(&db.store, &ctx(), d("2026-03-31")).await.expect("kri");
         assert_eq!(n, 0, "{}", db.name);
         // At the end of September (75 % of the year gone): 35 points behind, and idle.
-        let n = bw_app::risk::key_indicators(&db.store, &ctx(), d("2026-09-30")).await.expect("kri");
+        let (n, _) = bw_app::risk::key_indicators(&db.store, &ctx(), d("2026-09-30")).await.expect("kri");
         assert_eq!(n, 2, "{}", db.name);
         let reg = bw_app::risk::load(&db.store).await.expect("register");
         let risk = |id: i64| reg.risks.get(&id).expect("risk");
@@ -66,7 +70,7 @@ async fn revenue_behind_time_and_idle_special_funds_raise_their_risks_once() {
         // The city is ahead (85 % with the county's), the bureau has no special funds.
         assert_eq!((risk(city).current.likelihood, risk(bureau).current.likelihood), (2, 2), "{}", db.name);
         // Once: the next check finds the likelihoods already there.
-        let n = bw_app::risk::key_indicators(&db.store, &ctx(), d("2026-09-30")).await.expect("kri");
+        let (n, _) = bw_app::risk::key_indicators(&db.store, &ctx(), d("2026-09-30")).await.expect("kri");
         assert_eq!(n, 0, "{}", db.name);
     }
 }
@@ -80,7 +84,7 @@ async fn a_special_audit_and_a_simulated_debt_ratio_raise_their_risks() {
         let city = add(&db, "市级债务风险", Category::External, "region", "C1").await;
         let other = add(&db, "其他单位内控", Category::Internal, "unit", "U2").await;
         // Nothing yet: no audit case, no simulation.
-        let n = bw_app::risk::key_indicators(&db.store, &ctx(), d("2026-03-31")).await.expect("kri");
+        let (n, _) = bw_app::risk::key_indicators(&db.store, &ctx(), d("2026-03-31")).await.expect("kri");
         assert_eq!(n, 0, "{}", db.name);
         // U1 scored below the threshold: a special audit opens.
         let score = bw_audit::score::UnitScore {
@@ -104,7 +108,7 @@ async fn a_special_audit_and_a_simulated_debt_ratio_raise_their_risks() {
         }))
         .expect("scenario");
         let (run, _) = bw_app::simulation::record(&db.store, &ctx(), scenario, &"0".repeat(64), 2).await.expect("run");
-        let n = bw_app::risk::key_indicators(&db.store, &ctx(), d("2026-03-31")).await.expect("kri");
+        let (n, _) = bw_app::risk::key_indicators(&db.store, &ctx(), d("2026-03-31")).await.expect("kri");
         assert_eq!(n, 3, "{}", db.name);
         let reg = bw_app::risk::load(&db.store).await.expect("register");
         let risk = |id: i64| reg.risks.get(&id).expect("risk");
@@ -174,5 +178,43 @@ async fn an_overdue_review_raises_a_warning_that_climbs_and_a_review_withdraws_i
         bw_app::risk::take(&db.store, &ctx(), review).await.expect("review");
         bw_app::risk::review_warnings(&db.store, &ctx(), d("2026-04-16")).await.expect("reviews");
         assert!(mine().await.is_empty(), "{}", db.name);
+    }
+}
+
+#[tokio::test]
+async fn an_indicator_without_a_risk_proposes_one_for_a_reviewer_to_adopt_or_reject() {
+    for db in databases().await {
+        seed(&db).await;
+        // As in the first test: the county K1 behind time, U1's special funds idle.
+        county_behind(&db).await;
+        // The city's revenue risk covers the county within it (and is not re-rated: the city
+        // is ahead with the county's); no risk covers U1's funds.
+        add(&db, "市级收入下滑", Category::Revenue, "region", "C1").await;
+        let (rerated, proposed) = bw_app::risk::key_indicators(&db.store, &ctx(), d("2026-09-30")).await.expect("kri");
+        assert_eq!((rerated, proposed), (0, 1), "{}", db.name);
+        let reg = bw_app::risk::load(&db.store).await.expect("register");
+        let p = reg.proposals.values().next().expect("a proposal");
+        assert_eq!((p.category, p.scope_kind.as_str(), p.scope_code.as_str()), (Category::Expenditure, "unit", "U1"));
+        assert_eq!((p.likelihood, p.state.as_str()), (4, "open"), "{}", db.name);
+        assert!(p.title.ends_with("专项资金闲置") && p.evidence.contains("专项资金闲置 1 项"), "{p:?}");
+        // Proposed once a year: the next check finds it.
+        let (_, again) = bw_app::risk::key_indicators(&db.store, &ctx(), d("2026-10-30")).await.expect("kri");
+        assert_eq!(again, 0, "{}", db.name);
+        // Adopted: the risk is in the register at the proposed likelihood and the impact given.
+        let adopt = Action::Adopt { id: p.id, owner: "李四".into(), impact: 4, on: d("2026-10-30") };
+        let risk = bw_app::risk::take(&db.store, &ctx(), adopt).await.expect("adopt");
+        let reg = bw_app::risk::load(&db.store).await.expect("register");
+        let r = reg.risks.get(&risk).expect("risk");
+        assert_eq!(
+            (r.current, r.owner.as_str(), r.scope_code.as_str()),
+            (Rating { likelihood: 4, impact: 4 }, "李四", "U1")
+        );
+        assert_eq!((reg.proposals[&p.id].state.as_str(), reg.proposals[&p.id].risk), ("adopted", Some(risk)));
+        let twice = Action::Adopt { id: p.id, owner: "李四".into(), impact: 4, on: d("2026-10-30") };
+        let e = bw_app::risk::take(&db.store, &ctx(), twice).await.expect_err("decided");
+        assert!(e.to_string().contains("risk_proposal_decided"), "{e}");
+        // verify rebuilds the register, proposals included, from the journal.
+        let v = bw_app::verify::verify(&db.store, &common::trust()).await.expect("verify");
+        assert!(v.ok, "{}: {:?}", db.name, v.failures);
     }
 }

@@ -301,6 +301,31 @@ pub enum Action {
         note: String,
         on: Date,
     },
+    /// A key risk indicator calls for a risk the register does not hold: proposed for a
+    /// reviewer to adopt or reject.
+    Propose {
+        title: String,
+        category: Category,
+        scope_kind: String,
+        scope_code: String,
+        likelihood: u8,
+        evidence: String,
+        on: Date,
+    },
+    /// A proposal adopted: the risk is added (its id this entry's index), rated at the
+    /// proposed likelihood and the impact given.
+    Adopt {
+        id: i64,
+        owner: String,
+        impact: u8,
+        on: Date,
+    },
+    /// A proposal rejected, with why.
+    Reject {
+        id: i64,
+        note: String,
+        on: Date,
+    },
 }
 
 impl Action {
@@ -314,6 +339,9 @@ impl Action {
             Action::Review { .. } => "risk.review",
             Action::Matrix { .. } => "risk.matrix",
             Action::Materialise { .. } => "risk.materialise",
+            Action::Propose { .. } => "risk.propose",
+            Action::Adopt { .. } => "risk.adopt",
+            Action::Reject { .. } => "risk.reject",
         }
     }
 }
@@ -342,6 +370,10 @@ pub enum RiskError {
     ReviewBefore(Date, Date),
     #[error("risk {0} has already happened, on {1}")]
     AlreadyMaterialised(i64, Date),
+    #[error("no open proposal {0}")]
+    UnknownProposal(i64),
+    #[error("proposal {0} was already {1}")]
+    ProposalDecided(i64, &'static str),
 }
 
 impl RiskError {
@@ -359,6 +391,8 @@ impl RiskError {
             RiskError::Expiry(..) => "risk_acceptance_expiry_invalid",
             RiskError::ReviewBefore(..) => "risk_review_out_of_order",
             RiskError::AlreadyMaterialised(..) => "risk_already_materialised",
+            RiskError::UnknownProposal(_) => "unknown_risk_proposal",
+            RiskError::ProposalDecided(..) => "risk_proposal_decided",
         }
     }
 
@@ -367,7 +401,8 @@ impl RiskError {
     pub fn refusal(&self) -> crate::refusal::Code {
         use crate::refusal::Code;
         match self {
-            RiskError::Unknown(_) => Code::InvalidValue,
+            RiskError::Unknown(_) | RiskError::UnknownProposal(_) => Code::InvalidValue,
+            RiskError::ProposalDecided(..) => Code::InvalidState,
             RiskError::Empty(_) | RiskError::NoResponse(_) => Code::MissingValue,
             RiskError::NotAccepting(_) | RiskError::ReviewBefore(..) | RiskError::AlreadyMaterialised(..) => {
                 Code::InvalidState
@@ -393,6 +428,10 @@ impl RiskError {
             RiskError::Expiry(until, on) => format!("接受期限 {until} 须晚于今天（{on}）。"),
             RiskError::ReviewBefore(on, last) => format!("复核日期 {on} 早于上次复核（{last}）。"),
             RiskError::AlreadyMaterialised(_, on) => format!("该风险事件已于 {on} 登记发生。"),
+            RiskError::UnknownProposal(id) => format!("没有编号为 {id} 的风险提议。"),
+            RiskError::ProposalDecided(id, how) => {
+                format!("风险提议 {id} 已{}。", if *how == "adopted" { "采纳" } else { "不予采纳" })
+            }
         }
     }
 }
@@ -408,6 +447,7 @@ fn field_zh(what: &str) -> &'static str {
         "a response" => "应对措施",
         "a response's owner" => "应对措施的责任人",
         "note" => "发生情况说明",
+        "reason" => "不予采纳的理由",
         _ => "必填内容",
     }
 }
@@ -417,6 +457,28 @@ fn field_zh(what: &str) -> &'static str {
 pub struct Register {
     pub matrix: Matrix,
     pub risks: std::collections::BTreeMap<i64, Risk>,
+    /// Risks a key risk indicator proposed, by id (the journal index of the proposal).
+    #[serde(default)]
+    pub proposals: std::collections::BTreeMap<i64, Proposal>,
+}
+
+/// A risk a key risk indicator proposed, and what became of it.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Proposal {
+    pub id: i64,
+    pub title: String,
+    pub category: Category,
+    pub scope_kind: String,
+    pub scope_code: String,
+    pub likelihood: u8,
+    pub evidence: String,
+    pub proposed_on: Date,
+    /// `open`, `adopted` or `rejected`.
+    pub state: String,
+    /// The day it was decided, and the risk it became or why not.
+    pub decided_on: Option<Date>,
+    pub risk: Option<i64>,
+    pub note: Option<String>,
 }
 
 impl Register {
@@ -547,6 +609,63 @@ impl Register {
                 risk.history.push(Event { on: *on, what: format!("materialised: {note}"), idx });
                 Ok(vec![*id])
             }
+            Action::Propose { title, category, scope_kind, scope_code, likelihood, evidence, on } => {
+                for (what, v) in [("title", title), ("scope", scope_code), ("evidence", evidence)] {
+                    text(what, v)?;
+                }
+                if !["region", "department", "unit", "project", "indicator"].contains(&scope_kind.as_str()) {
+                    return Err(RiskError::Scope(scope_kind.clone()));
+                }
+                Rating::new(*likelihood, 1)?;
+                let p = Proposal {
+                    id: idx,
+                    title: title.trim().into(),
+                    category: *category,
+                    scope_kind: scope_kind.clone(),
+                    scope_code: scope_code.clone(),
+                    likelihood: *likelihood,
+                    evidence: evidence.clone(),
+                    proposed_on: *on,
+                    state: "open".into(),
+                    decided_on: None,
+                    risk: None,
+                    note: None,
+                };
+                self.proposals.insert(idx, p);
+                Ok(vec![idx])
+            }
+            Action::Adopt { id, owner, impact, on } => {
+                let p = self.open_proposal(*id)?.clone();
+                let rating = Rating::new(p.likelihood, *impact)?;
+                let add = Action::Add {
+                    title: p.title.clone(),
+                    category: p.category,
+                    scope_kind: p.scope_kind.clone(),
+                    scope_code: p.scope_code.clone(),
+                    owner: owner.clone(),
+                    cause: p.evidence.clone(),
+                    event: p.title.clone(),
+                    consequence: String::new(),
+                    inherent: rating,
+                    current: rating,
+                    residual: rating,
+                    on: *on,
+                };
+                let mut changed = self.apply(&add, idx)?;
+                if let Some(p) = self.proposals.get_mut(id) {
+                    (p.state, p.decided_on, p.risk) = ("adopted".into(), Some(*on), Some(idx));
+                }
+                changed.push(*id);
+                Ok(changed)
+            }
+            Action::Reject { id, note, on } => {
+                text("reason", note)?;
+                self.open_proposal(*id)?;
+                if let Some(p) = self.proposals.get_mut(id) {
+                    (p.state, p.decided_on, p.note) = ("rejected".into(), Some(*on), Some(note.clone()));
+                }
+                Ok(vec![*id])
+            }
             Action::Matrix { matrix } => {
                 if matrix.review_days.iter().any(|d| !(1..=3660).contains(d)) {
                     return Err(RiskError::Matrix("review intervals are 1 to 3,660 days".into()));
@@ -558,6 +677,28 @@ impl Register {
                 Ok(self.risks.keys().copied().collect())
             }
         }
+    }
+
+    /// The proposal `id`, when it is still open.
+    fn open_proposal(&self, id: i64) -> Result<&Proposal, RiskError> {
+        let p = self.proposals.get(&id).ok_or(RiskError::UnknownProposal(id))?;
+        match p.state.as_str() {
+            "adopted" => Err(RiskError::ProposalDecided(id, "adopted")),
+            "rejected" => Err(RiskError::ProposalDecided(id, "rejected")),
+            _ => Ok(p),
+        }
+    }
+
+    /// Whether a risk of `category` already covers `code` (its scope is the code or one of
+    /// `above`, the code's ancestors), or a proposal of the year was already made for it.
+    pub fn covers(&self, category: Category, code: &str, above: &[&str], year: i32) -> bool {
+        self.risks
+            .values()
+            .any(|r| r.category == category && (r.scope_code == code || above.contains(&r.scope_code.as_str())))
+            || self
+                .proposals
+                .values()
+                .any(|p| p.category == category && p.scope_code == code && p.proposed_on.year() == year)
     }
 
     /// The day a risk's next review is due: the last review plus its level's interval, moved
@@ -682,6 +823,42 @@ pub fn raised(current: Rating, floor: Option<u8>) -> Option<Rating> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_proposal_is_adopted_into_a_risk_or_rejected_once() {
+        let mut reg = Register::default();
+        let propose = |code: &str| Action::Propose {
+            title: "江山县收入完成滞后于时间进度".into(),
+            category: Category::Revenue,
+            scope_kind: "region".into(),
+            scope_code: code.into(),
+            likelihood: 4,
+            evidence: "收入完成 40.0%，时间进度 74.8%".into(),
+            on: d("2026-09-30"),
+        };
+        assert_eq!(reg.apply(&propose("K1"), 10), Ok(vec![10]));
+        assert_eq!(reg.apply(&propose("K2"), 11), Ok(vec![11]));
+        assert!(reg.covers(Category::Revenue, "K1", &[], 2026), "proposed this year");
+        assert!(!reg.covers(Category::Revenue, "K1", &[], 2027), "a new year may propose again");
+        assert!(!reg.covers(Category::Expenditure, "K1", &[], 2026));
+        let adopt = Action::Adopt { id: 10, owner: "张三".into(), impact: 3, on: d("2026-10-08") };
+        assert_eq!(reg.apply(&adopt, 12), Ok(vec![12, 10]));
+        let risk = reg.risks.get(&12).expect("adopted");
+        assert_eq!((risk.current, risk.scope_code.as_str()), (Rating { likelihood: 4, impact: 3 }, "K1"));
+        assert_eq!(risk.level, Level::High);
+        assert_eq!(reg.proposals[&10].risk, Some(12));
+        // A risk on the county's city covers the county.
+        assert!(reg.covers(Category::Revenue, "K9", &["K1"], 2027));
+        assert_eq!(reg.apply(&adopt, 13).map_err(|e| e.code()), Err("risk_proposal_decided"));
+        let reject = Action::Reject { id: 11, note: "已列入县级风险统一管理".into(), on: d("2026-10-08") };
+        assert_eq!(reg.apply(&reject, 14), Ok(vec![11]));
+        assert_eq!(reg.proposals[&11].state, "rejected");
+        assert_eq!(reg.apply(&reject, 15).map_err(|e| e.code()), Err("risk_proposal_decided"));
+        let unknown = Action::Reject { id: 99, note: "x".into(), on: d("2026-10-08") };
+        assert_eq!(reg.apply(&unknown, 16).map_err(|e| e.code()), Err("unknown_risk_proposal"));
+        let empty = Action::Reject { id: 11, note: " ".into(), on: d("2026-10-08") };
+        assert_eq!(reg.apply(&empty, 17).map_err(|e| e.zh()), Err("请填写不予采纳的理由。".into()));
+    }
 
     #[test]
     fn an_overdue_review_climbs_by_working_days() {

@@ -281,10 +281,13 @@ pub(super) async fn dispatch(g: &Global, command: Command) -> Result<ExitCode> {
             };
             let store = open_for_write(g).await?;
             let r = bw_app::monitor::check(&store, &ctx(g)?, as_of).await?;
-            let rerated = match r.risks_rerated {
+            let mut rerated = match r.risks_rerated {
                 0 => String::new(),
                 n => format!(", {n} risks re-rated by their key indicators"),
             };
+            if r.risks_proposed > 0 {
+                rerated.push_str(&format!(", {} risks proposed (budgetwatch risk proposals)", r.risks_proposed));
+            }
             eprintln!(
                 "checked as of {as_of}: {} raised, {} updated, {} unchanged, {} escalated, {} withdrawn, {} emergency cases opened{rerated}",
                 r.raised, r.updated, r.unchanged, r.escalated, r.withdrawn, r.emergencies

@@ -89,6 +89,28 @@ pub(super) enum RiskCommand {
         #[arg(long)]
         note: String,
     },
+    /// The risks the key risk indicators proposed (open first), for a reviewer to adopt or
+    /// reject.
+    Proposals {
+        /// text or json
+        #[arg(long, default_value = "text")]
+        format: String,
+    },
+    /// Adopts a proposal: the risk is added at the proposed likelihood and this impact.
+    Adopt {
+        id: i64,
+        #[arg(long)]
+        owner: String,
+        /// 1–5
+        #[arg(long)]
+        impact: u8,
+    },
+    /// Rejects a proposal, saying why.
+    Reject {
+        id: i64,
+        #[arg(long)]
+        note: String,
+    },
     /// Counts of risks in each likelihood × impact cell of their current rating.
     Heatmap {
         /// text or json
@@ -183,6 +205,37 @@ pub(super) async fn dispatch(g: &Global, command: RiskCommand) -> Result<ExitCod
         RiskCommand::Materialise { id, note } => {
             write(Action::Materialise { id, note, on: today }).await?;
             println!("risk {id}: materialised; an emergency case is open");
+        }
+        RiskCommand::Proposals { format } => {
+            let reg = bw_app::risk::load(&open(g).await?).await?;
+            let mut proposals: Vec<&bw_core::risk::Proposal> = reg.proposals.values().collect();
+            // Open first, then the newest.
+            proposals.sort_by_key(|p| (p.state != "open", std::cmp::Reverse(p.id)));
+            if format == "json" {
+                println!("{}", serde_json::to_string_pretty(&proposals)?);
+            } else {
+                for p in proposals {
+                    println!(
+                        "{:>6} {:<8} {:<11} {}:{} L{} {} — {}",
+                        p.id,
+                        p.state,
+                        p.category.id(),
+                        p.scope_kind,
+                        p.scope_code,
+                        p.likelihood,
+                        p.title,
+                        p.evidence
+                    );
+                }
+            }
+        }
+        RiskCommand::Adopt { id, owner, impact } => {
+            let idx = write(Action::Adopt { id, owner, impact, on: today }).await?;
+            println!("proposal {id}: adopted as risk {idx}");
+        }
+        RiskCommand::Reject { id, note } => {
+            write(Action::Reject { id, note, on: today }).await?;
+            println!("proposal {id}: rejected");
         }
         RiskCommand::Review { id, note } => {
             write(Action::Review { id, note, on: today }).await?;

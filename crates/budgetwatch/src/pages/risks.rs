@@ -13,6 +13,7 @@ pub(super) fn routes() -> Router<App> {
     Router::new()
         .route("/risks", get(list_page).post(add))
         .route("/risks/{id}", get(risk_page).post(act))
+        .route("/risks/proposals/{id}", post(decide))
         .route("/risks/download/{file}", get(download))
 }
 
@@ -129,6 +130,12 @@ fn words(en: bool) -> Value {
         happened => t(en, "风险事件发生情况", "What happened"),
         materialise => t(en, "登记风险事件已发生（启动应急处置）", "Record that it happened (opens an emergency case)"),
         materialised => t(en, "风险事件已发生", "Happened on"),
+        proposals => t(en, "关键风险指标提议的新风险", "Risks proposed by the key risk indicators"),
+        proposals_intro => t(en, "检查中关键风险指标发现清单尚未覆盖的风险，由审核人员决定是否纳入风险清单。", "A check's key risk indicators found risks the register does not hold; a reviewer adopts or rejects each."),
+        proposed_on => t(en, "提议日期", "Proposed"),
+        adopt => t(en, "采纳并登记", "Adopt"),
+        reject => t(en, "不予采纳", "Reject"),
+        reject_reason => t(en, "理由", "Why"),
     }
 }
 
@@ -201,6 +208,36 @@ async fn list_body(app: &App, caller: &Caller, q: &RiskQuery, en: bool) -> Resul
     } else {
         Vec::new()
     };
+    let manage = bw_app::guard::RISK_MANAGE;
+    // Open proposals first, then the newest decided ones.
+    let mut proposals: Vec<&bw_core::risk::Proposal> =
+        reg.proposals.values().filter(|p| caller.reaches_scope(&org, &p.scope_kind, &p.scope_code, read)).collect();
+    proposals.sort_by_key(|p| (p.state != "open", std::cmp::Reverse(p.id)));
+    proposals.truncate(50);
+    let proposals: Vec<Value> = proposals
+        .into_iter()
+        .map(|p| {
+            let state_name = match p.state.as_str() {
+                "adopted" => t(en, "已采纳", "adopted"),
+                "rejected" => t(en, "不予采纳", "rejected"),
+                _ => t(en, "待决定", "open"),
+            };
+            context! {
+                id => p.id,
+                title => p.title.as_str(),
+                category => if en { p.category.id() } else { p.category.zh() },
+                scope => scope_label(&org, &p.scope_kind, &p.scope_code),
+                likelihood => p.likelihood,
+                evidence => p.evidence.as_str(),
+                proposed_on => p.proposed_on.to_string(),
+                state => p.state.as_str(),
+                state_name => state_name,
+                risk => p.risk,
+                note => p.note.as_deref(),
+                may_decide => caller.reaches_scope(&org, &p.scope_kind, &p.scope_code, manage),
+            }
+        })
+        .collect();
     let lang = if en { "?lang=en" } else { "" };
     Ok(crate::templates::render(
         "risks.html",
@@ -213,6 +250,7 @@ async fn list_body(app: &App, caller: &Caller, q: &RiskQuery, en: bool) -> Resul
             heat => heat,
             filter => filter,
             risks => shown.iter().map(|r| row(en, &org, &reg, &cal, r)).collect::<Vec<_>>(),
+            proposals => proposals,
             may_add => may_add,
             may_export => caller.access.has(Permission::Export),
             csrf => caller.csrf().to_string(),
@@ -317,6 +355,50 @@ pub(super) async fn add(
     .await;
     match outcome {
         Ok(id) => back(&format!("/risks/{id}"), en, Ok(t(en, "风险已登记。", "Risk added.").to_string())),
+        Err(e) => back("/risks", en, Err(e)),
+    }
+}
+
+/// Adopts (`op=adopt`, with the owner and the impact) or rejects (`op=reject`, with why) a
+/// proposed risk.
+pub(super) async fn decide(
+    State(app): State<App>,
+    caller: Caller,
+    Path(id): Path<i64>,
+    Query(q): Query<RiskQuery>,
+    Form(f): Form<RiskForm>,
+) -> Response {
+    let en = q.lang.as_deref() == Some("en");
+    if let Some(r) = form_csrf(&caller, &f.csrf, "/risks") {
+        return r;
+    }
+    let outcome = async {
+        let reg = register(&app).await.map_err(|p| p.detail)?;
+        let p = reg.proposals.get(&id).ok_or_else(|| {
+            let e = bw_core::risk::RiskError::UnknownProposal(id);
+            if en { e.to_string() } else { e.zh() }
+        })?;
+        let (kind, code) = (p.scope_kind.clone(), p.scope_code.clone());
+        match f.op.as_str() {
+            "adopt" => {
+                let action = Action::Adopt { id, owner: f.owner.trim().to_string(), impact: f.impact, on: today() };
+                let risk = take(&app, &caller, en, &kind, &code, action).await?;
+                Ok::<(String, String), String>((
+                    format!("/risks/{risk}"),
+                    t(en, "已采纳，风险已登记。", "Adopted: the risk is in the register.").to_string(),
+                ))
+            }
+            "reject" => {
+                let action = Action::Reject { id, note: f.text.trim().to_string(), on: today() };
+                take(&app, &caller, en, &kind, &code, action).await?;
+                Ok(("/risks".to_string(), t(en, "已决定不予采纳。", "Rejected.").to_string()))
+            }
+            _ => Err(t(en, "未知的操作。", "Unknown action.").to_string()),
+        }
+    }
+    .await;
+    match outcome {
+        Ok((path, done)) => back(&path, en, Ok(done)),
         Err(e) => back("/risks", en, Err(e)),
     }
 }
