@@ -29,21 +29,28 @@ use std::path::Path;
 const GROWTH: f64 = 0.06;
 /// Equipment (economic class 310) costs this much more from the shock year on.
 const PRICE_SHOCK: f64 = 0.15;
-/// Each month's spending varies by up to this share around the profile within its quarter.
+/// Each month's spending varies by up to this share around the profile.
 const MONTH_NOISE: f64 = 0.10;
 /// The share of its budget a unit pays in its first year, before the deviation.
 const FIRST_EXECUTION: f64 = 0.94;
+/// Each indicator's execution of its budget, drawn per year in this range before its unit's
+/// quarters are scaled to the planted ones.
+const EXECUTION: (f64, f64) = (0.90, 0.98);
 
-/// The planted deviation model's coefficients, in the regression's names.
+/// The planted deviation model's coefficients, in the regression's names; the constant (here
+/// 0) is set by the data so that the deviation's mean is 0 (`centred`).
+// Small beside the month-to-month noise, and centred: the earlier years' spending follows
+// the profile the data set's own year follows, without drifting from it year after year (a
+// forecast learns the shape from them).
 const PLANTED: [(&str, f64); 5] = [
-    ("const", -0.008),
+    ("const", 0.0),
     ("lag_deviation", 0.4),
-    ("special_share", -0.01),
-    ("macro_cpi", 0.004),
+    ("special_share", -0.004),
+    ("macro_cpi", 0.001),
     ("macro_gdp_growth", 0.0),
 ];
 /// The planted deviation's noise: uniform in ± this.
-const NOISE: f64 = 0.006;
+const NOISE: f64 = 0.004;
 
 /// What the history planted, as `history.json` records it.
 #[derive(Clone, Debug, serde::Serialize)]
@@ -113,6 +120,84 @@ fn orthogonal_noise(rng: &mut Rng, rows: &[[f64; 5]]) -> Vec<f64> {
         .collect()
 }
 
+/// One draw of a unit-year's months per indicator (fen): each indicator's execution in
+/// `EXECUTION`, its months by the profile ± `MONTH_NOISE`, each quarter scaled to the unit's
+/// planted `quarters` (the largest payment of the quarter takes the rounding).
+fn draw_months(rng: &mut Rng, u: &UnitYear, profile: &[f64; 12], quarters: &[i64]) -> Vec<[i64; 12]> {
+    let raw: Vec<[f64; 12]> = u
+        .carried
+        .iter()
+        .map(|c| {
+            let execution = EXECUTION.0 + (EXECUTION.1 - EXECUTION.0) * (rng.below(1001) as f64 / 1000.0);
+            std::array::from_fn(|m| c.amount as f64 * execution * profile[m] * (1.0 + macros::spread(rng, MONTH_NOISE)))
+        })
+        .collect();
+    let mut out: Vec<[i64; 12]> = vec![[0; 12]; raw.len()];
+    for (q, &target) in quarters.iter().enumerate() {
+        let drawn: f64 = raw.iter().map(|r| r[3 * q..3 * q + 3].iter().sum::<f64>()).sum();
+        let scale = if drawn > 0.0 { target as f64 / drawn } else { 0.0 };
+        let mut largest = (0, 3 * q);
+        for (i, r) in raw.iter().enumerate() {
+            for m in 3 * q..3 * q + 3 {
+                out[i][m] = (r[m] * scale).floor() as i64;
+                if out[i][m] > out[largest.0][largest.1] {
+                    largest = (i, m);
+                }
+            }
+        }
+        let paid: i64 = out.iter().map(|r| r[3 * q..3 * q + 3].iter().sum::<i64>()).sum();
+        out[largest.0][largest.1] += target - paid;
+    }
+    out
+}
+
+/// The months when no draw keeps every indicator within its budget: each quarter shared by
+/// budget (`capped_shares`), its months by the profile.
+fn by_budget(u: &UnitYear, profile: &[f64; 12], quarters: &[i64]) -> Vec<[i64; 12]> {
+    let weights: Vec<f64> = u.carried.iter().map(|c| c.amount as f64).collect();
+    let caps: Vec<f64> = u.carried.iter().map(|c| (c.amount - 100).max(0) as f64).collect();
+    let fractions = capped_shares(&weights, &caps, quarters.iter().sum::<i64>() as f64);
+    let mut out: Vec<[i64; 12]> = vec![[0; 12]; weights.len()];
+    for (q, &target) in quarters.iter().enumerate() {
+        let in_quarter: f64 = profile[3 * q..3 * q + 3].iter().sum();
+        for (i, f) in fractions.iter().enumerate() {
+            for m in 3 * q..3 * q + 3 {
+                out[i][m] = (target as f64 * f * profile[m] / in_quarter).floor() as i64;
+            }
+        }
+        let paid: i64 = out.iter().map(|r| r[3 * q..3 * q + 3].iter().sum::<i64>()).sum();
+        let largest = (0..fractions.len()).max_by(|&a, &b| fractions[a].total_cmp(&fractions[b])).unwrap_or(0);
+        out[largest][3 * q + 2] += target - paid;
+    }
+    out
+}
+
+/// Each indicator's fraction of a unit's `total` paid: in proportion to `weights`, none paying
+/// more than its cap (its budget): an indicator over its cap is held at it and the rest
+/// shared again among the others (`total` is within the caps' sum).
+fn capped_shares(weights: &[f64], caps: &[f64], total: f64) -> Vec<f64> {
+    let mut fixed: Vec<Option<f64>> = vec![None; weights.len()];
+    for _ in 0..weights.len() {
+        let left = total - fixed.iter().flatten().sum::<f64>();
+        let free: f64 = weights.iter().zip(&fixed).filter(|(_, f)| f.is_none()).map(|(w, _)| w).sum();
+        let mut changed = false;
+        for i in 0..weights.len() {
+            if fixed[i].is_none() && free > 0.0 && left * weights[i] / free > caps[i] {
+                fixed[i] = Some(caps[i]);
+                changed = true;
+            }
+        }
+        if !changed {
+            break;
+        }
+    }
+    let left = total - fixed.iter().flatten().sum::<f64>();
+    let free: f64 = weights.iter().zip(&fixed).filter(|(_, f)| f.is_none()).map(|(w, _)| w).sum();
+    let paid: Vec<f64> =
+        weights.iter().zip(&fixed).map(|(w, f)| f.unwrap_or(if free > 0.0 { left * w / free } else { 0.0 })).collect();
+    paid.iter().map(|p| if total > 0.0 { p / total } else { 0.0 }).collect()
+}
+
 /// One indicator carried back: its fields and its amount in the year (fen).
 struct Carried<'a> {
     row: &'a HashMap<String, String>,
@@ -143,7 +228,7 @@ pub fn write(out: &Path, from: i32, year: i32, seed: u64) -> std::io::Result<His
         regression: Planted {
             year: year - 1,
             command: format!("forecast regress --year {}", year - 1),
-            coefficients: PLANTED.into_iter().collect(),
+            coefficients: BTreeMap::new(),
             noise: NOISE,
         },
         indicators: 0,
@@ -192,6 +277,24 @@ pub fn write(out: &Path, from: i32, year: i32, seed: u64) -> std::io::Result<His
     for i in &indicators {
         by_unit.entry(field(i, "unit_code")).or_default().push(i);
     }
+    // The constant that centres the deviation: minus the other drivers' mean effect over the
+    // units (a unit's special share, its region's figures over the years), to the millionth.
+    let mut coefficients: [f64; 5] = PLANTED.map(|(_, b)| b);
+    let mut mean = [0.0; 5];
+    for (&unit, rows) in &by_unit {
+        let amount = |r: &&HashMap<String, String>| Money::parse_yuan(field(r, "amount")).map(|m| m.fen()).unwrap_or(0);
+        let total: i64 = rows.iter().map(amount).sum();
+        let special: i64 = rows.iter().filter(|r| truthy(field(r, "special"))).map(amount).sum();
+        mean[2] += if total > 0 { special as f64 / total as f64 } else { 0.0 };
+        for f in 0..2 {
+            let values: Vec<f64> =
+                figures.iter().filter(|((r, g, _, _), _)| *r == region_of(unit) && *g == f).map(|(_, v)| *v).collect();
+            mean[3 + f] += values.iter().sum::<f64>() / values.len().max(1) as f64;
+        }
+    }
+    let units_n = by_unit.len().max(1) as f64;
+    coefficients[0] = -((2..5).map(|j| coefficients[j] * mean[j] / units_n).sum::<f64>() * 1e6).round() / 1e6;
+    summary.regression.coefficients = PLANTED.iter().zip(coefficients).map(|((n, _), b)| (*n, b)).collect();
     // Per unit: its years so far and its last planted deviation.
     let mut past: HashMap<&str, (Vec<QuarterPaid>, f64)> = HashMap::new();
     let mut voucher = 0u64;
@@ -259,7 +362,7 @@ pub fn write(out: &Path, from: i32, year: i32, seed: u64) -> std::io::Result<His
             let noise = orthogonal_noise(&mut rng, &rows);
             let at = q as usize - 1;
             for ((u, x), e) in year_units.iter_mut().zip(&rows).zip(noise) {
-                let d = PLANTED.iter().zip(x).map(|((_, b), v)| b * v).sum::<f64>() + e;
+                let d = coefficients.iter().zip(x).map(|(b, v)| b * v).sum::<f64>() + e;
                 // Never less than paid before, never more than the budget: the planted
                 // figures keep inside both, this only guards them.
                 u.paid_to[at] = ((u.budget as f64 * (u.plan[at] + d)).round() as i64)
@@ -273,34 +376,25 @@ pub fn write(out: &Path, from: i32, year: i32, seed: u64) -> std::io::Result<His
             if let Some(p) = past.get_mut(u.unit) {
                 p.0.push(QuarterPaid { budget: u.budget, paid_to: u.paid_to });
             }
-            // Each quarter's payments: shared among the unit's indicators by their budgets,
-            // then among the quarter's months by the profile with noise.
-            let largest = (0..u.carried.len()).max_by_key(|&i| u.carried[i].amount).unwrap_or(0);
-            for q in 0..4 {
-                let quarter = u.paid_to[q] - if q == 0 { 0 } else { u.paid_to[q - 1] };
-                let mut shares: Vec<i64> = u
-                    .carried
-                    .iter()
-                    .map(|c| (i128::from(quarter) * i128::from(c.amount) / i128::from(u.budget)) as i64)
-                    .collect();
-                shares[largest] += quarter - shares.iter().sum::<i64>();
-                for (c, &amount) in u.carried.iter().zip(&shares) {
-                    let weights: Vec<f64> =
-                        (0..3).map(|k| profile[3 * q + k] * (1.0 + macros::spread(&mut rng, MONTH_NOISE))).collect();
-                    let total: f64 = weights.iter().sum();
-                    let mut months = [0i64; 3];
-                    months[0] = (amount as f64 * weights[0] / total).floor() as i64;
-                    months[1] = (amount as f64 * weights[1] / total).floor() as i64;
-                    months[2] = amount - months[0] - months[1];
-                    for (k, &fen) in months.iter().enumerate() {
-                        if fen <= 0 {
-                            continue;
-                        }
-                        voucher += 1;
-                        let date = workday(y, (3 * q + k) as u32 + 1, 10 + rng.below(11) as u32);
-                        write_payment(&mut pay_w, c, y, voucher, date, fen)?;
-                        summary.payments += 1;
+            // The unit's indicators pay as a year of the past did: each its own execution
+            // and its months by the profile with noise; each quarter is then scaled to the
+            // unit's planted quarter, so the unit's deviation is the planted one while each
+            // indicator keeps its own ups and downs. A draw that would take an indicator beyond
+            // its budget is drawn again; after 20, the indicators share each quarter by budget.
+            let quarters: Vec<i64> = (0..4).map(|q| u.paid_to[q] - if q == 0 { 0 } else { u.paid_to[q - 1] }).collect();
+            let months = (0..20)
+                .map(|_| draw_months(&mut rng, u, &profile, &quarters))
+                .find(|m| m.iter().zip(&u.carried).all(|(row, c)| row.iter().sum::<i64>() <= c.amount - 100))
+                .unwrap_or_else(|| by_budget(u, &profile, &quarters));
+            for (c, row) in u.carried.iter().zip(&months) {
+                for (m, &fen) in row.iter().enumerate() {
+                    if fen <= 0 {
+                        continue;
                     }
+                    voucher += 1;
+                    let date = workday(y, m as u32 + 1, 10 + rng.below(11) as u32);
+                    write_payment(&mut pay_w, c, y, voucher, date, fen)?;
+                    summary.payments += 1;
                 }
             }
         }
@@ -411,4 +505,19 @@ fn read(path: &Path) -> std::io::Result<Vec<std::collections::HashMap<String, St
 
 fn append(path: &Path) -> std::io::Result<std::io::BufWriter<std::fs::File>> {
     Ok(std::io::BufWriter::new(std::fs::OpenOptions::new().append(true).open(path)?))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn capped_shares_keep_each_indicator_within_its_budget_and_sum_to_the_total() {
+        // 90 to pay over budgets of 50 and 50, weighted 3 : 1: the first is held at its 50.
+        let f = capped_shares(&[3.0, 1.0], &[50.0, 50.0], 90.0);
+        assert!((f[0] * 90.0 - 50.0).abs() < 1e-9 && (f[1] * 90.0 - 40.0).abs() < 1e-9, "{f:?}");
+        // Within every cap: in proportion.
+        let f = capped_shares(&[1.0, 1.0, 2.0], &[100.0, 100.0, 100.0], 40.0);
+        assert!((f[2] - 0.5).abs() < 1e-12 && (f.iter().sum::<f64>() - 1.0).abs() < 1e-12, "{f:?}");
+    }
 }
