@@ -77,6 +77,29 @@ pub fn filter(y: &[f64], p: Params, init: &States) -> Run {
     Run { fitted, sse, level: l, trend: b, last_seasonals: s[n..n + m].to_vec() }
 }
 
+/// The sum of squared one-step errors of `filter`, the same operations in the same order,
+/// without keeping the fitted values: the seasonals in a ring of one season (`ring`, its
+/// length the season's, reused between calls), so a fit's many evaluations allocate nothing.
+pub fn sse(y: &[f64], p: Params, init: &States, ring: &mut [f64]) -> f64 {
+    let m = init.seasonals.len();
+    ring.copy_from_slice(&init.seasonals);
+    let (mut l, mut b) = (init.level, init.trend);
+    let mut sse = 0.0;
+    let mut i = 0;
+    for &v in y {
+        let st = ring[i];
+        let base = l + p.phi * b;
+        let f = base + st;
+        sse += (v - f) * (v - f);
+        let level = p.alpha * (v - st) + (1.0 - p.alpha) * base;
+        b = p.beta * (level - l) + (1.0 - p.beta) * p.phi * b;
+        ring[i] = p.gamma * (v - base) + (1.0 - p.gamma) * st;
+        l = level;
+        i = if i + 1 == m { 0 } else { i + 1 };
+    }
+    sse
+}
+
 /// The forecasts for the `h` periods after the run.
 pub fn forecast(run: &Run, phi: f64, h: usize) -> Vec<f64> {
     let m = run.last_seasonals.len();
@@ -213,7 +236,8 @@ pub fn fit_quick(y: &[f64], m: usize, damped: bool) -> Result<Fitted, ForecastEr
         trend: (second - first) / m as f64,
         seasonals: y[..m].iter().map(|v| v - first).collect(),
     };
-    let evaluate = |u: &[f64]| filter(y, params_of(u, damped), &states).sse;
+    let ring = std::cell::RefCell::new(vec![0.0; m]);
+    let evaluate = |u: &[f64]| sse(y, params_of(u, damped), &states, &mut ring.borrow_mut());
     let dims = if damped { 4 } else { 3 };
     let mut best: Option<(f64, Vec<f64>)> = None;
     for k in 0..5usize.pow(dims as u32) {
@@ -346,6 +370,18 @@ fn nelder_mead(f: &dyn Fn(&[f64]) -> f64, start: &[f64], step: f64, iterations: 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sse_is_the_filters_to_the_bit() {
+        let y: Vec<f64> =
+            (0..50).map(|t| 100.0 + t as f64 + 10.0 * ((t % 12) as f64 - 5.5) + ((t * 7) % 5) as f64).collect();
+        let init = States { level: 95.0, trend: 1.2, seasonals: (0..12).map(|k| k as f64 - 5.5).collect() };
+        let mut ring = vec![0.0; 12];
+        for (alpha, beta, gamma, phi) in [(0.3, 0.1, 0.2, 1.0), (0.9, 0.05, 0.01, 0.9), (0.0, 0.0, 0.0, 0.98)] {
+            let p = Params { alpha, beta, gamma, phi };
+            assert_eq!(sse(&y, p, &init, &mut ring).to_bits(), filter(&y, p, &init).sse.to_bits());
+        }
+    }
 
     fn series() -> Vec<f64> {
         // Level 10, trend 0.5, season [1, −2, 3, −1] and a fixed wiggle.
