@@ -335,6 +335,14 @@ fn the_demo_history_lets_auto_beat_the_run_rate_on_the_held_out_year() {
     // Nothing in the history varies by project, warning or contract.
     let dropped: Vec<&str> = fit["dropped"].as_array().expect("dropped").iter().filter_map(|d| d.as_str()).collect();
     assert!(dropped.contains(&"project_share") && dropped.contains(&"commitment_ratio"), "{fit}");
+    // Each unit's next quarter (2025's first, after the year's last) is predicted with its
+    // 95 % interval.
+    let predictions = fit["predictions"].as_array().expect("predictions");
+    assert!(!predictions.is_empty(), "{fit}");
+    for p in predictions {
+        let (lower, mean, upper) = (p["lower"].as_f64(), p["mean"].as_f64(), p["upper"].as_f64());
+        assert!(p["quarter"] == "2025-Q1" && lower < mean && mean < upper, "{p}");
+    }
     // No unit was graded in the history's years: the grade is named, not a feature.
     assert!(dropped.contains(&"last_year_grade"), "{fit}");
     let bad = bw(&db, &["demo-data", "--out", d, "--history", "2025..2021"]);

@@ -237,6 +237,8 @@ pub struct Regression {
     pub dropped: Vec<String>,
     #[serde(flatten)]
     pub fit: bw_forecast::ols::Fit,
+    /// Each unit's next quarter after the last of the year with payments, predicted from it.
+    pub predictions: Vec<UnitPrediction>,
 }
 
 /// The features of one unit-quarter, in the regression's order.
@@ -352,7 +354,53 @@ pub async fn regress(store: &Store, year: i32, cov: bw_forecast::ols::Cov) -> Re
     dropped.extend(constant.into_iter().map(|(n, _)| n));
     let fit =
         bw_forecast::ols::fit(&y, &kept, cov).map_err(|e| ActionError::Invalid(format!("the regression: {e}")))?;
-    Ok(Regression { rows: y.len(), dropped, fit })
+    // Each unit's next quarter, from the last quarter of `year` with payments.
+    let mut predictions = Vec::new();
+    let last = (1..=4usize)
+        .rev()
+        .find(|&q| data.iter().any(|((_, yr), u)| *yr == year && u.months[3 * q - 3..3 * q].iter().any(|m| *m != 0)));
+    if let Some(q) = last {
+        let (target_year, target_q) = if q < 4 { (year, q + 1) } else { (year + 1, 1) };
+        for ((unit, _), uy) in data.iter().filter(|((_, yr), u)| *yr == year && u.amount > 0) {
+            let Some(shares) = plan(unit, year) else { continue };
+            let chain = regions.get(unit).map(Vec::as_slice).unwrap_or(&[]);
+            let value = |name: &str| -> Option<f64> {
+                Some(match name {
+                    "lag_deviation" => deviation::rate(&paid(uy), &shares, q),
+                    "project_share" => uy.project as f64 / uy.amount as f64,
+                    "special_share" => uy.special as f64 / uy.amount as f64,
+                    "red_warnings" => f64::from(uy.warnings[q - 1][0]),
+                    "orange_warnings" => f64::from(uy.warnings[q - 1][1]),
+                    "yellow_warnings" => f64::from(uy.warnings[q - 1][2]),
+                    "commitment_ratio" => uy.committed[q - 1] as f64 / uy.amount as f64,
+                    "last_year_grade" => return grades.get(&(unit.clone(), target_year - 1)).copied(),
+                    m => {
+                        let by_quarter = macros.get(m.strip_prefix("macro_")?)?;
+                        return chain.iter().find_map(|r| by_quarter.get(&(r.clone(), year, q as u32)).copied());
+                    }
+                })
+            };
+            let Some(x) = kept.iter().map(|(name, _)| value(name)).collect::<Option<Vec<f64>>>() else { continue };
+            if let Ok(p) = fit.predict(&x) {
+                predictions.push(UnitPrediction {
+                    unit_code: unit.clone(),
+                    quarter: format!("{target_year}-Q{target_q}"),
+                    prediction: p,
+                });
+            }
+        }
+    }
+    Ok(Regression { rows: y.len(), dropped, fit, predictions })
+}
+
+/// A unit's predicted deviation rate for its next quarter, with the 95 % prediction interval.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct UnitPrediction {
+    pub unit_code: String,
+    /// The quarter predicted, `YYYY-Qn`.
+    pub quarter: String,
+    #[serde(flatten)]
+    pub prediction: bw_forecast::ols::Prediction,
 }
 
 /// Each unit's performance grade by year, up to `year`, as a number (差 1, 中 2, 良 3,

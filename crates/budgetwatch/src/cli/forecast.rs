@@ -331,6 +331,14 @@ pub(super) async fn dispatch(g: &Global, command: ForecastCommand) -> Result<Exi
                     println!("{:<20} {:>14.6} {:>12.6} {:>10.3} {:>12.4e}", c.name, c.estimate, c.se, c.t, c.p);
                 }
                 println!("R² = {:.4}, adjusted R² = {:.4}", r.fit.r2, r.fit.adj_r2);
+                if let Some(first) = r.predictions.first() {
+                    println!("\npredicted deviation rate for {}, with the 95 % prediction interval:", first.quarter);
+                    for p in &r.predictions {
+                        let pct = |v: f64| format!("{:+.2}%", v * 100.0);
+                        let (mean, lower, upper) = (p.prediction.mean, p.prediction.lower, p.prediction.upper);
+                        println!("{:<16} {:>9}  [{}, {}]", p.unit_code, pct(mean), pct(lower), pct(upper));
+                    }
+                }
             }
             Ok(ExitCode::SUCCESS)
         }
