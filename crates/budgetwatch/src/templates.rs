@@ -26,6 +26,7 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("register.html", include_str!("../templates/register.html")),
     ("risk.html", include_str!("../templates/risk.html")),
     ("risks.html", include_str!("../templates/risks.html")),
+    ("informal.html", include_str!("../templates/informal.html")),
     ("simulation.html", include_str!("../templates/simulation.html")),
     ("voucher.html", include_str!("../templates/voucher.html")),
     ("warning.html", include_str!("../templates/warning.html")),

@@ -67,6 +67,7 @@ pub(crate) fn layout(en: bool, title: &str, caller: &Caller, path_with_query: &s
             nav.push((format!("/performance/{}{lang}", year - 1), t(en, "绩效", "Performance")));
             nav.push((format!("/forecast/{year}{lang}"), t(en, "预测", "Forecast")));
             nav.push((format!("/simulation{lang}"), t(en, "模拟", "Simulation")));
+            nav.push((format!("/informal{lang}"), t(en, "沟通记录", "Informal")));
         }
         if caller.access.has(Permission::Ingest) {
             nav.push((format!("/import{lang}"), t(en, "导入", "Import")));

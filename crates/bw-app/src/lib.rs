@@ -19,6 +19,7 @@ pub mod forecasts;
 pub mod guard;
 pub mod hold;
 pub mod import;
+pub mod informal;
 pub mod journal;
 pub mod ledger;
 pub mod library;

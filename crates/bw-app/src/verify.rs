@@ -870,6 +870,10 @@ impl Model {
                     vec![ix.clone(), run.scenario.name.clone(), doc, run.scenario_sha256, run.result_sha256, by, ix],
                 );
             }
+            "informal.record" => {
+                let (r, _): (bw_core::informal::Record, String) = typed(raw)?;
+                self.put("informal_records", ix.clone(), crate::informal::row(idx as i64, &r));
+            }
             a if a.starts_with("risk.") => {
                 let (act, _): (bw_core::risk::Action, String) = typed(raw)?;
                 if act.name() != a {
@@ -1358,6 +1362,26 @@ const PROJECTIONS: &[(&str, &str, &[&str])] = &[
         "revenue_targets",
         "SELECT CAST(year AS TEXT) || '/' || region_code || '/' || revenue_code, year, region_code, revenue_code, amount, record_hash, journal_idx FROM revenue_targets",
         crate::import::table_of(Kind::RevenueTargets).1,
+    ),
+    (
+        "informal_records",
+        "SELECT CAST(id AS TEXT), id, occurred_at, recorded_at, recorded_by, channel, participants, purpose, conclusion, \
+         year, indicator_code, project_code, late, journal_idx FROM informal_records",
+        &[
+            "id",
+            "occurred_at",
+            "recorded_at",
+            "recorded_by",
+            "channel",
+            "participants",
+            "purpose",
+            "conclusion",
+            "year",
+            "indicator_code",
+            "project_code",
+            "late",
+            "journal_idx",
+        ],
     ),
     (
         "macro_indicators",

@@ -57,6 +57,18 @@ pub fn default_zone() -> jiff::tz::TimeZone {
 /// `clock.time_zone`'s shipped value.
 pub const DEFAULT: &str = "Asia/Shanghai";
 
+/// An RFC 3339 instant with any offset (`2026-03-02T09:00:00+08:00`, `…Z`), as whole seconds.
+pub fn parse_instant(s: &str) -> Option<Timestamp> {
+    s.trim().parse::<jiff::Timestamp>().ok().map(|t| Timestamp(t.as_second()))
+}
+
+/// A local time without offset (`2026-03-02T09:00` or `…T09:00:00`, as a browser's
+/// datetime-local field sends it) in `tz`, as an instant.
+pub fn parse_local(tz: &jiff::tz::TimeZone, s: &str) -> Option<Timestamp> {
+    let dt: jiff::civil::DateTime = s.trim().parse().ok()?;
+    tz.to_ambiguous_zoned(dt).compatible().ok().map(|z| Timestamp(z.timestamp().as_second()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -80,5 +92,13 @@ mod tests {
             ("2026-06-30".into(), "2025-12-31".into())
         );
         assert!(zone("Mars/Olympus").is_err());
+    }
+
+    #[test]
+    fn instants_with_an_offset_and_local_times_in_the_zone() {
+        let utc = parse_instant("2026-03-02T01:00:00Z");
+        assert_eq!(parse_instant("2026-03-02T09:00:00+08:00"), utc);
+        assert_eq!(parse_local(&default_zone(), "2026-03-02T09:00"), utc);
+        assert_eq!(parse_instant("2026-03-02 09:00"), None);
     }
 }

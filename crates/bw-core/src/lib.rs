@@ -7,6 +7,7 @@ pub mod calendar;
 pub mod code;
 pub mod date;
 pub mod ident;
+pub mod informal;
 pub mod money;
 pub mod org;
 pub mod performance;

@@ -80,6 +80,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (39, "simulation runs", include_str!("simulations.sql")),
     (40, "warnings by journal entry", include_str!("warnings_journal.sql")),
     (41, "macro indicators", include_str!("macro_indicators.sql")),
+    (42, "informal communications", include_str!("informal.sql")),
 ];
 
 #[derive(Clone)]

@@ -6,6 +6,7 @@ mod budget;
 mod calendar;
 mod forecast;
 mod import;
+mod informal;
 mod ledger;
 mod monitor;
 mod risk;
@@ -239,6 +240,12 @@ enum Command {
     Simulate {
         #[command(subcommand)]
         command: SimulateCommand,
+    },
+    /// Informal communications (非正式沟通记录): consultations and pre-communications about a
+    /// budget item, recorded within 24 hours, never a decision.
+    Informal {
+        #[command(subcommand)]
+        command: informal::InformalCommand,
     },
     /// The risk register (风险清单): risks rated likelihood × impact, their treatment,
     /// acceptance and reviews.
@@ -534,6 +541,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Forecast { command } => return forecast::dispatch(&g, command).await,
         Command::Simulate { command } => return forecast::simulate(&g, command).await,
         Command::Risk { command } => return risk::dispatch(&g, command).await,
+        Command::Informal { command } => return informal::dispatch(&g, command).await,
         Command::Init { crypto } => {
             let suite = match crypto.as_deref() {
                 None => None,

@@ -32,6 +32,7 @@ pub(crate) mod feedback;
 mod forecast;
 mod import;
 mod inbox;
+mod informal;
 pub(crate) mod portal;
 mod risks;
 mod simulation;
@@ -50,6 +51,7 @@ pub fn routes() -> Router<App> {
         .merge(audit::routes())
         .merge(budget::routes())
         .merge(risks::routes())
+        .merge(informal::routes())
         .merge(simulation::routes())
         .merge(forecast::routes())
 }
