@@ -26,6 +26,8 @@ pub struct Scene {
     /// Risks in the register, and how many the year's warnings re-rated.
     pub risks: usize,
     pub risks_rerated: usize,
+    /// Informal communications recorded by the unit's handler (one late).
+    pub informal: usize,
     /// Journal entries the scene wrote, each an action of its own.
     pub entries: i64,
 }
@@ -112,8 +114,60 @@ pub async fn play(
         scene.submitted = Some(crate::budget::submit(store, &by, next, unit, false).await?);
     }
     (scene.risks, scene.risks_rerated) = risks(store, ctx, year, unit, approvers.first().map(|a| a.0)).await?;
+    scene.informal = informal(store, ctx, year, unit, submitter).await?;
     scene.entries = store.journal_size().await? - before;
     Ok(scene)
+}
+
+/// Two informal communications the unit's handler records today about the unit's largest
+/// indicator of `year`: a consultation two hours ago, and a pre-communication of the day
+/// before yesterday, recorded late.
+async fn informal(store: &Store, ctx: &Ctx, year: i32, unit: &str, handler: &str) -> Result<usize, ActionError> {
+    use bw_core::informal::{Channel, Purpose, Record};
+    let Some((indicator,)) = sqlx::query_as::<_, (String,)>(
+        "SELECT indicator_code FROM indicators WHERE year = $1 AND unit_code = $2 ORDER BY amount DESC, indicator_code LIMIT 1",
+    )
+    .bind(year)
+    .bind(unit)
+    .fetch_optional(store.pool())
+    .await?
+    else {
+        return Ok(0);
+    };
+    let by = Ctx { actor: format!("user:{handler}"), ..ctx.clone() };
+    let talks = [
+        (
+            2 * 3600,
+            Channel::Phone,
+            Purpose::Consultation,
+            "就该指标下半年用款计划的调整口径咨询主管部门，答复须按程序报批调剂申请。",
+        ),
+        (
+            50 * 3600,
+            Channel::Meeting,
+            Purpose::PreCommunication,
+            "与财政局业务处室预沟通设备更新项目的支出进度安排，正式意见以审批为准。",
+        ),
+    ];
+    for (ago, channel, purpose, conclusion) in talks {
+        let r = Record {
+            occurred_at: bw_core::Timestamp(ctx.at.0 - ago),
+            recorded_at: ctx.at,
+            recorded_by: by.actor.clone(),
+            channel,
+            participants: vec![handler.to_string(), "主管部门财务科".into()],
+            purpose,
+            conclusion: conclusion.into(),
+            year: Some(year),
+            indicator_code: Some(indicator.clone()),
+            project_code: None,
+        };
+        crate::informal::record(store, &by, r).await.map_err(|e| match e {
+            crate::informal::RecordError::Action(a) => a,
+            crate::informal::RecordError::Refused(r) => ActionError::Invalid(r.to_string()),
+        })?;
+    }
+    Ok(talks.len())
 }
 
 /// One risk of each category on the demo unit, its department and its region, treated (one
@@ -235,13 +289,14 @@ fn kpi(code: &str, name: &str, category: Category, direction: Direction, target:
 pub fn summary(s: &Scene, year: i32) -> String {
     let submitted = s.submitted.map(|i| format!(", item {i} in review")).unwrap_or_default();
     format!(
-        "budget scene: {} projects evaluated for {year}, {} departments ranked and published, {} drafts for {} proposed{submitted}, {} risks in the register ({} re-rated by the year's warnings) ({} journal entries)",
+        "budget scene: {} projects evaluated for {year}, {} departments ranked and published, {} drafts for {} proposed{submitted}, {} risks in the register ({} re-rated by the year's warnings), {} informal communications recorded ({} journal entries)",
         s.projects_evaluated,
         s.departments_ranked,
         s.drafts,
         year + 1,
         s.risks,
         s.risks_rerated,
+        s.informal,
         s.entries
     )
 }
