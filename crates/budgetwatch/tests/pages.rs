@@ -471,6 +471,10 @@ fn drill_from_the_cockpit_to_a_voucher_and_act_on_a_warning() {
         page.contains("class=\"chart forecast\"") && page.contains("id=forecasts") && page.contains("按进度外推"),
         "{page}"
     );
+    // And next quarter's deviation rate by unit, the regression's factors named in Chinese.
+    let regression = page.split("id=regression").nth(1).unwrap_or("");
+    assert!(regression.contains("上季度偏差率") && regression.contains("id=predictions"), "{regression}");
+    assert!(regression.contains("2026-Q1") && !regression.contains("lag_deviation"), "{regression}");
     let page = get(&bureau, "/forecast/2031").body;
     assert!(page.contains("id=no-data") && page.contains("href=\"/forecast/2025\""), "the year with data: {page}");
     // The same lines over the API, within the caller's reach: the bureau every unit, a

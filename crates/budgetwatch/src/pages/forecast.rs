@@ -33,6 +33,30 @@ fn method_name(en: bool, m: Method) -> &'static str {
 }
 
 /// Outturn against budget per line: a bar to the outturn, the P10–P90 band, the budget mark.
+/// A regression feature as its reader names it.
+fn feature_name(en: bool, name: &str) -> String {
+    if en {
+        return name.to_string();
+    }
+    match name {
+        "const" => "常数项".into(),
+        "lag_deviation" => "上季度偏差率".into(),
+        "project_share" => "项目支出占预算比例".into(),
+        "special_share" => "专项资金占预算比例".into(),
+        "red_warnings" => "上季度红色预警数".into(),
+        "orange_warnings" => "上季度橙色预警数".into(),
+        "yellow_warnings" => "上季度黄色预警数".into(),
+        "commitment_ratio" => "已签合同占预算比例".into(),
+        "last_year_grade" => "上年绩效等级".into(),
+        "macro_cpi" => "居民消费价格涨幅（CPI）".into(),
+        "macro_gdp_growth" => "GDP 增速".into(),
+        other => match other.strip_prefix("macro_") {
+            Some(m) => format!("宏观指标 {m}"),
+            None => other.to_string(),
+        },
+    }
+}
+
 fn chart(lines: &[Line]) -> String {
     let shown: Vec<&Line> = lines.iter().take(25).collect();
     if shown.is_empty() {
@@ -128,6 +152,56 @@ pub(super) async fn page(
     } else {
         None
     };
+    // Next quarter's deviation rate by unit (the regression over every year up to this one),
+    // for the units within the reader's reach; a year too short for it says why.
+    let org = match app.org().await {
+        Ok(o) => o,
+        Err(p) => return problem_page(en, &caller, &here, p),
+    };
+    let (regression, regression_note) =
+        match bw_app::forecasts::regress(&app.store, year, bw_forecast::ols::Cov::Classical).await {
+            Ok(r) => {
+                let signed = |v: f64| format!("{:+.2}%", v * 100.0);
+                let coefficients: Vec<Value> = r
+                    .fit
+                    .coefficients
+                    .iter()
+                    .map(|c| {
+                        context! {
+                            name => feature_name(en, &c.name),
+                            estimate => format!("{:.4}", c.estimate),
+                            t => format!("{:.2}", c.t),
+                            p => if c.p < 0.001 { "<0.001".to_string() } else { format!("{:.3}", c.p) },
+                        }
+                    })
+                    .collect();
+                let predictions: Vec<Value> = r
+                    .predictions
+                    .iter()
+                    .filter(|p| caller.check(&org, Permission::ReadBudget, &p.unit_code).is_ok())
+                    .map(|p| {
+                        let name = org.get(&p.unit_code).map_or(p.unit_code.clone(), |n| n.name.clone());
+                        context! {
+                            name => name,
+                            quarter => p.quarter.as_str(),
+                            mean => signed(p.prediction.mean),
+                            band => format!("{} ～ {}", signed(p.prediction.lower), signed(p.prediction.upper)),
+                        }
+                    })
+                    .collect();
+                let summary = format!("{} {} · R² {:.3}", r.rows, t(en, "个单位季度", "unit-quarters"), r.fit.r2);
+                (Some(context! { coefficients => coefficients, predictions => predictions, summary => summary }), None)
+            }
+            // The reason in English for English readers; in Chinese, what is missing.
+            Err(e) => (
+                None,
+                Some(if en {
+                    e.to_string()
+                } else {
+                    "本年度及以前年度的单位季度数据不足以估计各因素的影响。".to_string()
+                }),
+            ),
+        };
     let pct_opt = |p: Option<f64>| p.map(|p| format!("{:.0}%", p * 100.0)).unwrap_or_else(|| "—".into());
     let rows: Vec<Value> = lines
         .iter()
@@ -163,6 +237,15 @@ pub(super) async fn page(
         p_over => t(en, "超支 10% 以上概率", "P(overspend > 10 %)"),
         p_under => t(en, "执行不足 90% 概率", "P(execution < 90 %)"),
         none => t(en, "该年度没有预算指标，请查看：", "No indicators in this year; see"),
+        regression => t(en, "下季度支出偏差率预测（回归分析）", "Next quarter's deviation rate (regression)"),
+        regression_intro => t(en, "偏差率 =（季末累计支付 − 按往年进度应支付）÷ 年度预算。按截至本年度的各单位季度数据做最小二乘回归，预测各单位下一季度的偏差率及其 95% 预测区间。", "Deviation rate = (paid to the quarter's end − planned by the unit's profile) ÷ the year's budget. Least squares over every unit-quarter up to this year; each unit's next quarter with its 95 % prediction interval."),
+        feature => t(en, "因素", "Feature"),
+        estimate => t(en, "系数", "Estimate"),
+        unit => t(en, "单位", "Unit"),
+        quarter => t(en, "预测季度", "Quarter"),
+        predicted => t(en, "预测偏差率", "Predicted"),
+        interval => t(en, "95% 预测区间", "95 % interval"),
+        no_regression => t(en, "暂不能做回归分析：", "No regression yet: "),
     };
     let bys = [
         ("department", t(en, "部门", "department")),
@@ -189,6 +272,8 @@ pub(super) async fn page(
             chart => Value::from_safe_string(chart(&lines)),
             latest => latest,
             lines => rows,
+            regression => regression,
+            regression_note => regression_note,
         },
     );
     Html(layout(en, t(en, "执行预测", "Forecast"), &caller, &here, &body)).into_response()
