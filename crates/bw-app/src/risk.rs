@@ -106,9 +106,11 @@ pub async fn take_all(store: &Store, ctx: &Ctx, actions: Vec<Action>) -> Result<
     if actions.is_empty() {
         return Ok(Vec::new());
     }
+    // Checked in order on the register as stored, each at an index of its own beyond any
+    // real one, before anything is written.
     let mut before = load(store).await?;
-    for a in &actions {
-        before.apply(a, i64::MAX).map_err(TakeError::Refused)?;
+    for (k, a) in actions.iter().enumerate() {
+        before.apply(a, i64::MAX - k as i64).map_err(TakeError::Refused)?;
     }
     let (mut tx, size) = store.begin_write().await.map_err(ActionError::from)?;
     let stored = bw_store::sqlx::query("SELECT id, doc FROM risk_register ORDER BY id")
