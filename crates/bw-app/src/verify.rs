@@ -872,6 +872,13 @@ impl Model {
             }
             "informal.record" => {
                 let (r, _): (bw_core::informal::Record, String) = typed(raw)?;
+                // Lateness is judged on the time recorded: the entry's own time, and its actor.
+                if r.recorded_at.to_string() != e.at || r.recorded_by != e.actor {
+                    return Err(format!(
+                        "informal.record says it was recorded at {} by {}, the entry at {} by {}",
+                        r.recorded_at, r.recorded_by, e.at, e.actor
+                    ));
+                }
                 self.put("informal_records", ix.clone(), crate::informal::row(idx as i64, &r));
             }
             a if a.starts_with("risk.") => {
