@@ -1,8 +1,9 @@
 // The pages as people use them, in a real headless Chromium (Debian's /usr/bin/chromium)
 // driven by playwright-core: log in and drill from the cockpit to a payment voucher, take a
 // warning through two steps of its life cycle as two people, upload a bad file and read its
-// row errors, sign an approval step from its page, and read the public portal (with the
-// published ranking) on a phone-sized screen.
+// row errors, sign an approval step from its page, read the public portal (with the
+// published ranking) on a phone-sized screen, adopt a proposed risk and record an informal
+// communication.
 // Usage: node tests/browser/e2e.mjs BINARY
 import { spawn, execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
@@ -202,6 +203,30 @@ try {
   await shot(auditor, 'audit');
   const [file] = await Promise.all([auditor.waitForEvent('download'), auditor.locator('#findings a[href*=".xlsx"]').click()]);
   check(file.suggestedFilename().endsWith('.xlsx'), `the findings download as XLSX: ${file.suggestedFilename()}`);
+
+  // 7. The bureau's reviewer adopts a risk the key risk indicators proposed; the unit's
+  // finance officer records an informal communication with the browser's date-time field.
+  const bureau = await logIn(browser, url, 'bureau-reviewer', passwords['bureau-reviewer']);
+  await bureau.goto(`${url}/risks`);
+  check(await bureau.locator('#proposals').count() === 1, 'the proposed risks are listed');
+  const adopt = bureau.locator('form[action^="/risks/proposals/"]:has(input[value=adopt])').first();
+  await adopt.locator('input[name=owner]').fill('预算科');
+  await Promise.all([bureau.waitForURL(/\/risks\/\d+/), adopt.locator('button').click()]);
+  check((await bureau.textContent('main')).includes('已采纳，风险已登记'), 'the proposal becomes a risk');
+  await shot(bureau, 'risk-adopted');
+  const finance = await logIn(browser, url, 'unit-finance', passwords['unit-finance']);
+  await finance.goto(`${url}/informal`);
+  const now = new Date(Date.now() + 8 * 3600 * 1000 - 30 * 60 * 1000).toISOString().slice(0, 16);
+  await finance.fill('input[name=occurred]', now);
+  await finance.locator('select[name=channel]').selectOption('phone');
+  await finance.fill('input[name=participants]', '张三；李四');
+  await finance.fill('input[name=item]', '2025 ZB99000000100101');
+  await finance.fill('textarea[name=conclusion]', '电话咨询办公设备购置指标调剂口径');
+  await Promise.all([finance.waitForURL(/done=/), finance.locator('#add-informal button').click()]);
+  const row = finance.locator('#informal tr', { hasText: '电话咨询办公设备购置指标调剂口径' });
+  check(await row.count() === 1, 'the record is listed');
+  check(!(await row.textContent()).includes('迟报'), 'recorded within 24 hours: on time');
+  await shot(finance, 'informal');
   ok = true;
 } finally {
   await browser.close();
@@ -213,4 +238,4 @@ try {
   }
   rmSync(dir, { recursive: true, force: true });
 }
-console.log(`browser tests passed: drill-down, life cycle, row errors, a signed approval, portal on a phone, the audit's Benford page (screenshots in ${shots})`);
+console.log(`browser tests passed: drill-down, life cycle, row errors, a signed approval, portal on a phone, the audit's Benford page, a proposed risk adopted, an informal record (screenshots in ${shots})`);
