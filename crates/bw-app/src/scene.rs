@@ -155,7 +155,7 @@ async fn informal(store: &Store, ctx: &Ctx, year: i32, unit: &str, handler: &str
             recorded_at: ctx.at,
             recorded_by: by.actor.clone(),
             channel,
-            participants: vec![handler.to_string(), "主管部门财务科".into()],
+            participants: vec!["单位经办人".into(), "主管部门财务科".into()],
             purpose,
             conclusion: conclusion.into(),
             year: Some(year),
