@@ -122,8 +122,7 @@ fn informal_records_on_the_page_and_over_the_api() {
     let r = request(&addr, "POST", "/informal", &[("Cookie", finance.as_str()), form], &body);
     assert!(r.headers.contains("done="), "{}", r.headers);
     let page = get(&finance, "/informal").body;
-    let mine =
-        page.split("预先沟通办公设备购置指标调剂事项").next().and_then(|b| b.rsplit("<tr id=").next()).unwrap_or("");
+    let mine = page.split("<tr id=").find(|row| row.contains("预先沟通办公设备购置指标调剂事项")).unwrap_or("");
     assert!(mine.contains("微信") && mine.contains("预沟通") && !mine.contains("迟报"), "on time: {mine}");
     // A decision is refused, in Chinese.
     let body = body.replace("pre_communication", "decision");
