@@ -138,31 +138,44 @@ pub async fn unit_of(store: &Store, r: &Record) -> Result<Option<String>, Action
 
 /// The records, newest first; `by` limits them to one recorder's.
 pub async fn list(store: &Store, by: Option<&str>) -> Result<Vec<Stored>, ActionError> {
-    type Row =
-        (i64, String, String, String, String, String, String, String, Option<i32>, Option<String>, Option<String>);
+    type Row = (
+        i64,
+        String,
+        String,
+        String,
+        String,
+        String,
+        String,
+        String,
+        Option<i32>,
+        Option<String>,
+        Option<String>,
+        Option<String>,
+    );
+    // The item's unit in the same read: the indicator's, else the project's.
     let stored: Vec<Row> = bw_store::sqlx::query_as(
-        "SELECT id, occurred_at, recorded_at, recorded_by, channel, participants, purpose, conclusion, year, \
-         indicator_code, project_code FROM informal_records ORDER BY id DESC",
+        "SELECT r.id, r.occurred_at, r.recorded_at, r.recorded_by, r.channel, r.participants, r.purpose, r.conclusion, \
+         r.year, r.indicator_code, r.project_code, COALESCE(i.unit_code, p.unit_code) FROM informal_records r \
+         LEFT JOIN indicators i ON i.year = r.year AND i.indicator_code = r.indicator_code \
+         LEFT JOIN projects p ON p.project_code = r.project_code ORDER BY r.id DESC",
     )
     .fetch_all(store.pool())
     .await?;
-    let pool = store.pool();
-    let indicators: std::collections::HashMap<(i32, String), String> =
-        bw_store::sqlx::query_as::<_, (i32, String, String)>("SELECT year, indicator_code, unit_code FROM indicators")
-            .fetch_all(pool)
-            .await?
-            .into_iter()
-            .map(|(y, i, u)| ((y, i), u))
-            .collect();
-    let projects: std::collections::HashMap<String, String> =
-        bw_store::sqlx::query_as::<_, (String, String)>("SELECT project_code, unit_code FROM projects")
-            .fetch_all(pool)
-            .await?
-            .into_iter()
-            .collect();
     let mut out = Vec::new();
-    for (id, occurred, recorded, recorded_by, channel, participants, purpose, conclusion, year, indicator, project) in
-        stored
+    for (
+        id,
+        occurred,
+        recorded,
+        recorded_by,
+        channel,
+        participants,
+        purpose,
+        conclusion,
+        year,
+        indicator,
+        project,
+        unit_code,
+    ) in stored
     {
         if by.is_some_and(|b| b != recorded_by) {
             continue;
@@ -182,11 +195,6 @@ pub async fn list(store: &Store, by: Option<&str>) -> Result<Vec<Stored>, Action
         };
         let late = record.late();
         let hours_after = ((record.recorded_at.0 - record.occurred_at.0) as f64 / 360.0).round() / 10.0;
-        let unit_code = match (&record.indicator_code, record.year, &record.project_code) {
-            (Some(i), Some(y), _) => indicators.get(&(y, i.clone())).cloned(),
-            (_, _, Some(p)) => projects.get(p).cloned(),
-            _ => None,
-        };
         out.push(Stored { id, record, late, hours_after, unit_code });
     }
     Ok(out)
