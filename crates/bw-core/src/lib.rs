@@ -8,6 +8,7 @@ pub mod code;
 pub mod date;
 pub mod ident;
 pub mod informal;
+pub mod matter;
 pub mod milestone;
 pub mod money;
 pub mod org;
