@@ -17,6 +17,7 @@ pub mod projection;
 pub mod records;
 pub mod refusal;
 pub mod report;
+pub mod review;
 pub mod risk;
 pub mod settings;
 pub mod special;
