@@ -81,8 +81,9 @@ impl Posted {
     }
 }
 
-/// Records `posted` for the caller: the one path the API and the page take.
-pub(crate) async fn take(app: &App, caller: &Caller, posted: Posted) -> Result<i64, Problem> {
+/// Records `posted` for the caller, the one path the API and the page take: its id and
+/// whether it is late.
+pub(crate) async fn take(app: &App, caller: &Caller, posted: Posted) -> Result<(i64, bool), Problem> {
     let occurred_at = bw_app::zone::parse_instant(&posted.occurred_at)
         .ok_or_else(|| crate::api::field_problem("occurred_at", "an RFC 3339 time with its offset"))?;
     let record = Record {
@@ -107,7 +108,7 @@ pub(crate) async fn take(app: &App, caller: &Caller, posted: Posted) -> Result<i
     // The journal's write closure is not Send: the write runs on the writers' thread.
     let done = crate::api::off_thread(move |rt| rt.block_on(bw_app::informal::record(&store, &ctx, record))).await?;
     match done {
-        Ok(id) => Ok(id),
+        Ok(recorded) => Ok(recorded),
         Err(bw_app::informal::RecordError::Refused(e)) => Err(refused(&e)),
         Err(bw_app::informal::RecordError::Action(e)) => Err(Problem::internal(e)),
     }
@@ -122,8 +123,6 @@ async fn post(
     signed_in(&caller)?;
     let posted: Posted =
         serde_json::from_value(body).map_err(|e| crate::api::field_problem("informal", &e.to_string()))?;
-    let id = take(&app, &caller, posted).await?;
-    let all = bw_app::informal::list(&app.store, None).await.map_err(Problem::internal)?;
-    let late = all.iter().find(|s| s.id == id).is_some_and(|s| s.late);
+    let (id, late) = take(&app, &caller, posted).await?;
     Ok(Json(json!({ "id": id, "late": late })))
 }

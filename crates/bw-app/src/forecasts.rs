@@ -303,7 +303,11 @@ pub async fn regress(store: &Store, year: i32, cov: bw_forecast::ols::Cov) -> Re
         if even { Some(deviation::EVEN) } else { plans.get(&(unit, yr)).copied().flatten() }
     };
     let macros = macro_quarters(store, year).await?;
-    let regions = unit_regions(store).await?;
+    // Each unit's regions, the nearest first: the region it lies in, then those above.
+    let org = crate::users::org_tree(store).await?;
+    let regions = |unit: &str| -> Vec<String> {
+        org.ancestors(unit).iter().filter(|n| n.kind == OrgKind::Region).map(|n| n.code.clone()).collect()
+    };
     let mut columns: Vec<(String, Vec<f64>)> = FEATURES.iter().map(|f| (f.to_string(), Vec::new())).collect();
     let grades = unit_grades(store, year).await?;
     // Features some rows may lack: last year's grade, then each macro indicator.
@@ -336,7 +340,7 @@ pub async fn regress(store: &Store, year: i32, cov: bw_forecast::ols::Cov) -> Re
                 c.1.push(v);
             }
             grade_column.push(grades.get(&(unit.clone(), yr - 1)).copied());
-            let chain = regions.get(unit).map(Vec::as_slice).unwrap_or(&[]);
+            let chain = regions(unit);
             for ((_, by_quarter), c) in macros.iter().zip(macro_columns.iter_mut()) {
                 // The unit's own region's figure, else the nearest region above that has one.
                 let v = chain.iter().find_map(|r| by_quarter.get(&(r.clone(), prev_year, q as u32)).copied());
@@ -368,7 +372,7 @@ pub async fn regress(store: &Store, year: i32, cov: bw_forecast::ols::Cov) -> Re
         let (target_year, target_q) = if q < 4 { (year, q + 1) } else { (year + 1, 1) };
         for ((unit, _), uy) in data.iter().filter(|((_, yr), u)| *yr == year && u.amount > 0) {
             let Some(shares) = plan(unit, year) else { continue };
-            let chain = regions.get(unit).map(Vec::as_slice).unwrap_or(&[]);
+            let chain = regions(unit);
             let value = |name: &str| -> Option<f64> {
                 Some(match name {
                     "lag_deviation" => deviation::rate(&paid(uy), &shares, q),
@@ -491,33 +495,6 @@ async fn macro_quarters(
         quarters.entry(name).or_default().entry((region, year, quarter)).or_insert(sum / f64::from(n));
     }
     Ok(quarters)
-}
-
-/// Each unit's regions, the nearest first: the region it lies in, then the regions above.
-async fn unit_regions(store: &Store) -> Result<HashMap<String, Vec<String>>, ActionError> {
-    let rows: Vec<(String, Option<String>, String)> =
-        bw_store::sqlx::query_as("SELECT code, parent_code, kind FROM units").fetch_all(store.pool()).await?;
-    let nodes: HashMap<&str, (Option<&str>, &str)> =
-        rows.iter().map(|(c, p, k)| (c.as_str(), (p.as_deref().filter(|p| !p.is_empty()), k.as_str()))).collect();
-    let mut out = HashMap::new();
-    for (code, _, _) in rows.iter().filter(|(_, _, k)| k == "unit") {
-        let mut chain = Vec::new();
-        let mut at = nodes.get(code.as_str()).and_then(|n| n.0);
-        // A tree is acyclic; the bound only guards a damaged one.
-        for _ in 0..nodes.len() {
-            let Some(c) = at else { break };
-            if let Some((parent, kind)) = nodes.get(c) {
-                if *kind == "region" {
-                    chain.push(c.to_string());
-                }
-                at = *parent;
-            } else {
-                break;
-            }
-        }
-        out.insert(code.clone(), chain);
-    }
-    Ok(out)
 }
 
 /// Every unit's years up to `year`, read from the indicators, their months, the warnings

@@ -39,40 +39,25 @@ pub fn row(id: i64, r: &Record) -> Vec<String> {
     ]
 }
 
-/// Records `r` (its `recorded_at` and `recorded_by` are the context's) and returns its id,
-/// the journal index.
-pub async fn record(store: &Store, ctx: &Ctx, mut r: Record) -> Result<i64, RecordError> {
+/// Records `r` (its `recorded_at` and `recorded_by` are the context's): its id (the journal
+/// index) and whether it is late.
+pub async fn record(store: &Store, ctx: &Ctx, mut r: Record) -> Result<(i64, bool), RecordError> {
     r.recorded_at = ctx.at;
     r.recorded_by = ctx.actor.clone();
     r.participants = r.participants.iter().map(|p| p.trim().to_string()).filter(|p| !p.is_empty()).collect();
     r.conclusion = r.conclusion.trim().to_string();
     r.check().map_err(RecordError::Refused)?;
-    let pool = store.pool();
-    if let (Some(code), Some(year)) = (&r.indicator_code, r.year) {
-        let found: Option<(String,)> =
-            bw_store::sqlx::query_as("SELECT indicator_code FROM indicators WHERE year = $1 AND indicator_code = $2")
-                .bind(year)
-                .bind(code)
-                .fetch_optional(pool)
-                .await
-                .map_err(ActionError::from)?;
-        if found.is_none() {
-            return Err(RecordError::Refused(InformalError::UnknownItem("indicator", format!("{year}/{code}"))));
-        }
-    }
-    if let Some(code) = &r.project_code {
-        let found: Option<(String,)> =
-            bw_store::sqlx::query_as("SELECT project_code FROM projects WHERE project_code = $1")
-                .bind(code)
-                .fetch_optional(pool)
-                .await
-                .map_err(ActionError::from)?;
-        if found.is_none() {
-            return Err(RecordError::Refused(InformalError::UnknownItem("project", code.clone())));
-        }
+    // The item exists when it has a unit: the indicator of that year, or the project.
+    if unit_of(store, &r).await?.is_none() {
+        let e = match (&r.indicator_code, r.year, &r.project_code) {
+            (Some(code), Some(year), _) => InformalError::UnknownItem("indicator", format!("{year}/{code}")),
+            (_, _, Some(code)) => InformalError::UnknownItem("project", code.clone()),
+            _ => InformalError::NoItem,
+        };
+        return Err(RecordError::Refused(e));
     }
     let reason = ctx.reason.clone().unwrap_or_else(|| "informal.record".into());
-    let data = r.clone();
+    let (data, late) = (r.clone(), r.late());
     let idx = act(store, ctx, "informal.record", &reason, &data, async move |tx, idx| {
         let cells = row(idx, &r);
         bw_store::sqlx::query(
@@ -97,7 +82,7 @@ pub async fn record(store: &Store, ctx: &Ctx, mut r: Record) -> Result<i64, Reco
         Ok(())
     })
     .await?;
-    Ok(idx)
+    Ok((idx, late))
 }
 
 /// A stored record with its id and whether it was late.

@@ -25,8 +25,11 @@ async fn recorded_listed_and_verified_on_both_databases() {
             indicator_code: indicator.map(str::to_string),
             project_code: project.map(str::to_string),
         };
-        let on_time = bw_app::informal::record(&db.store, &c, record(3600, Some("I1"), None)).await.expect("record");
-        let late = bw_app::informal::record(&db.store, &c, record(25 * 3600, None, Some("XM2"))).await.expect("record");
+        let (on_time, _) =
+            bw_app::informal::record(&db.store, &c, record(3600, Some("I1"), None)).await.expect("record");
+        let (late, was_late) =
+            bw_app::informal::record(&db.store, &c, record(25 * 3600, None, Some("XM2"))).await.expect("record");
+        assert!(was_late, "{}", db.name);
         let unknown = bw_app::informal::record(&db.store, &c, record(60, Some("I9"), None)).await;
         assert!(
             matches!(unknown, Err(bw_app::informal::RecordError::Refused(ref e)) if e.code() == "unknown_budget_item")

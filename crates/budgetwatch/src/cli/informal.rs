@@ -66,9 +66,7 @@ pub(super) async fn dispatch(g: &Global, command: InformalCommand) -> Result<Exi
                 project_code: project,
             };
             let store = open_for_write(g).await?;
-            let id = bw_app::informal::record(&store, &ctx(g)?, record).await?;
-            let stored = bw_app::informal::list(&store, None).await?;
-            let late = stored.iter().find(|s| s.id == id).is_some_and(|s| s.late);
+            let (id, late) = bw_app::informal::record(&store, &ctx(g)?, record).await?;
             println!("informal record {id}{}", if late { ": late (recorded more than 24 hours after)" } else { "" });
         }
         InformalCommand::List { by, format } => {

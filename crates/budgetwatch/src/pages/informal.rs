@@ -158,7 +158,7 @@ pub(super) async fn record(State(app): State<App>, caller: Caller, Query(q): Que
     }
     .await;
     match outcome {
-        Ok(id) => Redirect::to(&format!(
+        Ok((id, _)) => Redirect::to(&format!(
             "/informal?done={}{lang}",
             urlencode(&format!("{} {id}", t(en, "已记录，编号", "Recorded as")))
         ))
