@@ -515,8 +515,10 @@ async fn unit_years(store: &Store, year: i32) -> Result<BTreeMap<(String, i32), 
         u.special += if special != 0 { amount } else { 0 };
     }
     let months: Vec<(String, i32, String, i64)> = bw_store::sqlx::query_as(
-        "SELECT i.unit_code, m.year, m.month, m.paid FROM indicator_months m \
-         JOIN indicators i ON i.year = m.year AND i.indicator_code = m.indicator_code WHERE m.year <= $1",
+        // Summed by unit in the database: the rows are what the read costs.
+        "SELECT i.unit_code, m.year, m.month, CAST(SUM(m.paid) AS BIGINT) FROM indicator_months m \
+         JOIN indicators i ON i.year = m.year AND i.indicator_code = m.indicator_code WHERE m.year <= $1 \
+         GROUP BY i.unit_code, m.year, m.month",
     )
     .bind(year)
     .fetch_all(pool)
