@@ -1709,6 +1709,7 @@ pub fn generate(opts: &DemoOptions, out: &Path) -> std::io::Result<DemoSummary> 
     }
     pay_w.flush()?;
     summary.payments = written;
+    milestone_plans(out)?;
     for &ii in &stagnant {
         if let Plan::StopAfter(n) = indicators[ii].plan {
             anomalies.push(new_plain(
@@ -1911,4 +1912,12 @@ fn new_plain(kind: &'static str, unit: &str, indicator: &str, note: String) -> A
         vouchers: Vec::new(),
         note,
     }
+}
+
+/// The milestone plans' file (合同里程碑): empty, as the year's contracts are nearly paid by
+/// its end; the demo's scene gives one contract its plan and verifies it (`scene`).
+fn milestone_plans(out: &Path) -> std::io::Result<()> {
+    let mut w = BufWriter::new(File::create(out.join("contract_milestones.csv"))?);
+    header(&mut w, Kind::ContractMilestones)?;
+    w.flush()
 }

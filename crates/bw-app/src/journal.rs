@@ -58,7 +58,22 @@ where
 {
     let (mut tx, size) = store.begin_write().await?;
     let header = Header { action, actor: &ctx.actor, at: ctx.at, reason, batch: None };
-    let mut entry = encode(&header, data).map_err(|e| ActionError::Invalid(e.to_string()))?;
+    let entry = sealed_entry(&header, data, approver)?;
+    let mut journal = JournalWriter::new(size, store, ctx.at);
+    let idx = journal.append(entry);
+    apply(&mut tx, idx).await?;
+    journal.finish(&mut tx).await?;
+    tx.commit().await?;
+    Ok(idx)
+}
+
+/// An entry (`header`, `data`), closed with the approver's signature when there is one.
+pub fn sealed_entry<T: serde::Serialize>(
+    header: &Header<'_>,
+    data: &T,
+    approver: Option<&bw_ledger::note::Signer>,
+) -> Result<Vec<u8>, ActionError> {
+    let mut entry = encode(header, data).map_err(|e| ActionError::Invalid(e.to_string()))?;
     if let Some(signer) = approver {
         let signature = bw_ledger::note::base64(&signer.sign_bytes(&entry));
         let user = serde_json::to_string(signer.name()).map_err(|e| ActionError::Invalid(e.to_string()))?;
@@ -66,12 +81,7 @@ where
         entry
             .extend_from_slice(format!("{APPROVER_FIELD}\"user\":{user},\"signature\":\"{signature}\"}}}}").as_bytes());
     }
-    let mut journal = JournalWriter::new(size, store, ctx.at);
-    let idx = journal.append(entry);
-    apply(&mut tx, idx).await?;
-    journal.finish(&mut tx).await?;
-    tx.commit().await?;
-    Ok(idx)
+    Ok(entry)
 }
 
 /// Splits a sealed entry into (the signed bytes, approver user, signature bytes).

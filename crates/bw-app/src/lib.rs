@@ -23,6 +23,8 @@ pub mod informal;
 pub mod journal;
 pub mod ledger;
 pub mod library;
+pub mod meetings;
+pub mod milestones;
 pub mod monitor;
 pub mod overview;
 pub mod performance;

@@ -1171,11 +1171,15 @@ pub async fn evaluate_as_of(store: &Store, as_of: Date) -> Result<Vec<Finding>, 
 pub async fn check(store: &Store, ctx: &Ctx, as_of: Date) -> Result<CheckReport, ActionError> {
     let mut report = record(store, ctx, as_of).await?;
     (report.risks_rerated, report.risks_proposed) = crate::risk::key_indicators(store, ctx, as_of).await?;
-    let reviews = crate::risk::review_warnings(store, ctx, as_of).await?;
-    report.raised += reviews.raised;
-    report.updated += reviews.updated;
-    report.withdrawn += reviews.withdrawn;
-    report.tasks += reviews.tasks;
+    for extra in [
+        crate::risk::review_warnings(store, ctx, as_of).await?,
+        crate::milestones::due_warnings(store, ctx, as_of).await?,
+    ] {
+        report.raised += extra.raised;
+        report.updated += extra.updated;
+        report.withdrawn += extra.withdrawn;
+        report.tasks += extra.tasks;
+    }
     Ok(report)
 }
 
@@ -1565,6 +1569,16 @@ async fn warnings(store: &Store, filter: &str, arg: Option<i64>) -> Result<Vec<W
             let due = w.evidence.get("review_due").and_then(|v| v.as_str()).unwrap_or("");
             w.suggestion = format!(
                 "风险“{title}”应于 {due} 复核而未复核：请风险责任人立即复核，更新当前评级、应对措施及其进展，并在风险清单中登记复核意见。"
+            );
+        } else if w.rule == bw_core::milestone::OVERDUE.0 {
+            let text =
+                |k: &str| w.evidence.get(k).map(|v| v.to_string().trim_matches('"').to_string()).unwrap_or_default();
+            w.suggestion = format!(
+                "合同 {} 的里程碑 {}（{}）应于 {} 完成验收而未验收：请项目单位提交完成证明，验收人员按验收标准出具签名意见；逾期不会自动放款，未验收部分的付款继续暂停。",
+                text("contract_no"),
+                text("milestone"),
+                text("milestone_name"),
+                text("due_date")
             );
         } else {
             let test = bw_audit::Finding::zh(&w.rule);

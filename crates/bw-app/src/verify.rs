@@ -140,8 +140,16 @@ struct Model {
     indicator_codes: HashMap<String, Vec<i32>>,
     contracts: HashMap<String, (i32, String, i64, i64, ContractStatus)>, // year, indicator, amount, paid, status
     refunded: HashMap<String, i64>,
-    /// payments key → (status, warning that held it), for payments ever held.
+    /// payments key → (status, warning that held it, 0 for a milestone hold), for payments
+    /// ever held.
     holds: BTreeMap<String, (String, i64)>,
+    /// Contracts' milestone plans as imported, and their ladders as the actions moved them.
+    milestone_plans: BTreeMap<String, Vec<bw_core::records::ContractMilestone>>,
+    ladders: BTreeMap<String, bw_core::milestone::Ladder>,
+    /// "contract/seq" → the verification entry that last released money on it.
+    milestone_verified: HashMap<String, i64>,
+    /// Meetings and action items, replayed by the function their writer applies.
+    board: bw_core::meeting::Board,
     indicator_months: BTreeMap<String, (i64, i64)>,
     revenue_months: BTreeMap<String, i64>,
     /// (year, kind) → absolute amounts recorded: the `volumes` table.
@@ -410,6 +418,43 @@ impl Model {
                     self.count_paid(d.year, &d.indicator_code, &d.month, d.contract_no.as_deref(), amount, sign);
                 }
                 self.holds.insert(key, (to.to_string(), d.warning_id));
+            }
+            "contract_milestone.add" => {
+                let (m, h): (bw_core::records::ContractMilestone, String) = typed(raw)?;
+                let amount = self
+                    .contracts
+                    .get(&m.contract_no)
+                    .map(|c| Money::from_fen(c.2))
+                    .ok_or("its contract is not in the journal before it")?;
+                let key = key2(&m.contract_no, &m.seq.to_string());
+                let plan = self.milestone_plans.entry(m.contract_no.clone()).or_default();
+                plan.push(m.clone());
+                let mut ladder =
+                    bw_core::milestone::Ladder::new(amount, plan.iter().map(|m| m.milestone(amount)).collect())
+                        .map_err(|e| format!("a plan the import refuses: {e}"))?;
+                if let Some(old) = self.ladders.get(&m.contract_no) {
+                    ladder.progress.extend(old.progress.clone());
+                }
+                self.ladders.insert(m.contract_no.clone(), ladder);
+                let resolved = m.amount_in(amount);
+                self.put(
+                    "contract_milestones",
+                    key,
+                    texts(projection::contract_milestone(m, resolved, HashCell::Hex(h)), idx),
+                );
+            }
+            "milestone.submit" | "milestone.verify" | "milestone.dispute" | "milestone.resolve" => {
+                let d: crate::milestones::ActionData = serde_json::from_str(e.data.get()).map_err(|e| e.to_string())?;
+                let ladder = self.ladders.get_mut(&d.contract_no).ok_or("on a contract without milestones")?;
+                let verified = crate::milestones::apply(ladder, &e.action, &e.actor, &d)
+                    .map_err(|err| format!("an action the rule refuses: {err} ({})", err.code()))?;
+                let progress = ladder.progress.get(&d.seq).cloned().unwrap_or_default();
+                let key = key2(&d.contract_no, &d.seq.to_string());
+                if verified {
+                    self.milestone_verified.insert(key.clone(), idx as i64);
+                }
+                let row = crate::milestones::progress_row(&progress, self.milestone_verified.get(&key).copied());
+                self.put("milestone_progress", key, row);
             }
             "revenue.record" => {
                 let (r, h): (Revenue, String) = typed(raw)?;
@@ -881,6 +926,35 @@ impl Model {
                 }
                 self.put("informal_records", ix.clone(), crate::informal::row(idx as i64, &r));
             }
+            a if a.starts_with("meeting.") || a.starts_with("action.") => {
+                let entry: crate::meetings::Entry = serde_json::from_str(e.data.get()).map_err(|e| e.to_string())?;
+                if entry.action.name() != a {
+                    return Err(format!("entry {a} holds a {} action", entry.action.name()));
+                }
+                let changed = self
+                    .board
+                    .apply(
+                        &entry.action,
+                        idx as i64,
+                        &e.actor,
+                        bw_core::Timestamp::parse(&e.at).ok_or("an unreadable time")?,
+                    )
+                    .map_err(|err| format!("{a}: {err} ({})", err.code()))?;
+                if let bw_core::meeting::Action::Pack { id, sha256, .. } = &entry.action {
+                    let pack = entry.pack.as_ref().ok_or("a pack entry without its pack")?;
+                    if crate::meetings::pack_digest(pack) != *sha256 {
+                        return Err(format!("the pack of meeting {id} does not hash to the SHA-256 it names"));
+                    }
+                    self.put(
+                        "meeting_packs",
+                        ix.clone(),
+                        vec![ix.clone(), id.to_string(), sha256.clone(), pack.to_string()],
+                    );
+                }
+                for (table, id, doc) in crate::meetings::rows(&self.board, &changed).map_err(|e| e.to_string())? {
+                    self.put(table, id.to_string(), vec![id.to_string(), doc, ix.clone()]);
+                }
+            }
             a if a.starts_with("risk.") => {
                 let (act, _): (bw_core::risk::Action, String) = typed(raw)?;
                 if act.name() != a {
@@ -1229,7 +1303,8 @@ impl Model {
     /// leaf hash it names. Other entries must carry no approver field.
     fn check_seal(&self, idx: u64, entry: &[u8], e: &bw_ledger::RawDecoded, leaves: &[Hash]) -> Result<(), String> {
         let sealed = crate::journal::unseal(entry);
-        if e.action != "approval.opinion" && e.action != "approval.decide" {
+        if !matches!(e.action.as_str(), "approval.opinion" | "approval.decide" | "milestone.verify" | "meeting.approve")
+        {
             return match sealed {
                 Some(_) => Err("carries an approver signature it should not have".into()),
                 None => Ok(()),
@@ -1244,7 +1319,7 @@ impl Model {
         if !key.verifies(&signed, &signature) {
             return Err(format!("the signature is not {user:?}'s (entry altered or forged)"));
         }
-        if e.action == "approval.decide" {
+        if e.action != "approval.opinion" {
             return Ok(());
         }
         let data: serde_json::Value = serde_json::from_str(e.data.get()).map_err(|e| e.to_string())?;
@@ -1303,8 +1378,18 @@ impl Model {
         for (k, v) in refunded {
             self.put("payments.refunded", k, v);
         }
-        let holds: Vec<(String, Cells)> =
-            self.holds.iter().map(|(k, (s, w))| (k.clone(), vec![s.clone(), w.to_string()])).collect();
+        // A hold without a warning is a milestone hold, its reason in `hold_reason`.
+        let holds: Vec<(String, Cells)> = self
+            .holds
+            .iter()
+            .map(|(k, (s, w))| {
+                let (warning, reason) = match *w {
+                    0 => (NULL.to_string(), crate::hold::MILESTONE_NOT_VERIFIED.to_string()),
+                    w => (w.to_string(), NULL.to_string()),
+                };
+                (k.clone(), vec![s.clone(), warning, reason])
+            })
+            .collect();
         for (k, v) in holds {
             self.put("payments.status", k, v);
         }
@@ -1351,8 +1436,9 @@ const PROJECTIONS: &[(&str, &str, &[&str])] = &[
     ),
     (
         "payments.status",
-        "SELECT voucher_no || '/' || unit_code, status, hold_warning FROM payments WHERE hold_warning IS NOT NULL OR status <> 'paid'",
-        &["status", "hold_warning"],
+        "SELECT voucher_no || '/' || unit_code, status, hold_warning, hold_reason FROM payments \
+         WHERE hold_warning IS NOT NULL OR hold_reason IS NOT NULL OR status <> 'paid'",
+        &["status", "hold_warning", "hold_reason"],
     ),
     (
         "revenues",
@@ -1369,6 +1455,24 @@ const PROJECTIONS: &[(&str, &str, &[&str])] = &[
         "revenue_targets",
         "SELECT CAST(year AS TEXT) || '/' || region_code || '/' || revenue_code, year, region_code, revenue_code, amount, record_hash, journal_idx FROM revenue_targets",
         crate::import::table_of(Kind::RevenueTargets).1,
+    ),
+    ("meetings", "SELECT CAST(id AS TEXT), id, doc, journal_idx FROM meetings", &["id", "doc", "journal_idx"]),
+    ("action_items", "SELECT CAST(id AS TEXT), id, doc, journal_idx FROM action_items", &["id", "doc", "journal_idx"]),
+    (
+        "meeting_packs",
+        "SELECT CAST(journal_idx AS TEXT), journal_idx, meeting_id, sha256, pack FROM meeting_packs",
+        &["journal_idx", "meeting_id", "sha256", "pack"],
+    ),
+    (
+        "contract_milestones",
+        "SELECT contract_no || '/' || CAST(seq AS TEXT), contract_no, seq, name, kind, amount, share_permille, criterion, \
+         verifiers, depends_on, pro_rata, due_date, retention_days, record_hash, journal_idx FROM contract_milestones",
+        crate::import::table_of(Kind::ContractMilestones).1,
+    ),
+    (
+        "milestone_progress",
+        "SELECT contract_no || '/' || CAST(seq AS TEXT), verified_permille, claim, disputed, verified_entry FROM milestone_progress",
+        &["verified_permille", "claim", "disputed", "verified_entry"],
     ),
     (
         "informal_records",

@@ -66,7 +66,7 @@ async fn edited_projection_rows_are_named_by_table_key_and_column() {
 #[tokio::test]
 async fn rows_without_entries_and_missing_rows_are_found() {
     for db in prepared().await {
-        exec(&db, "INSERT INTO payments SELECT unit_code, 'V9', pay_date, year, indicator_code, economic_code, payee_name, payee_account, payee_type, amount, summary, invoice_no, contract_no, reverses, refunded, record_hash, journal_idx, status, hold_warning, invoice_key FROM payments WHERE voucher_no = 'V2'").await;
+        exec(&db, "INSERT INTO payments SELECT unit_code, 'V9', pay_date, year, indicator_code, economic_code, payee_name, payee_account, payee_type, amount, summary, invoice_no, contract_no, reverses, refunded, record_hash, journal_idx, status, hold_warning, invoice_key, hold_reason FROM payments WHERE voucher_no = 'V2'").await;
         exec(&db, "DELETE FROM projects WHERE project_code = 'XM2'").await;
         assert_eq!(
             failures(&db).await,

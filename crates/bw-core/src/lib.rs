@@ -9,6 +9,7 @@ pub mod date;
 pub mod ident;
 pub mod informal;
 pub mod matter;
+pub mod meeting;
 pub mod milestone;
 pub mod money;
 pub mod org;

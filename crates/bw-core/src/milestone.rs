@@ -13,6 +13,9 @@
 use crate::Money;
 use std::collections::{BTreeMap, BTreeSet};
 
+/// The warning a milestone past its due date and not verified raises (it releases nothing).
+pub const OVERDUE: (&str, &str) = ("milestone_overdue", "里程碑逾期未验收");
+
 /// The retention may hold at most this share of the contract (‰).
 pub const RETENTION_MAX_PERMILLE: i64 = 30;
 
@@ -29,6 +32,24 @@ pub enum Kind {
 }
 
 impl Kind {
+    pub fn id(self) -> &'static str {
+        match self {
+            Kind::Advance => "advance",
+            Kind::Progress => "progress",
+            Kind::Completion => "completion",
+            Kind::Retention => "retention",
+        }
+    }
+
+    pub fn zh(self) -> &'static str {
+        match self {
+            Kind::Advance => "预付款",
+            Kind::Progress => "进度款",
+            Kind::Completion => "竣工款",
+            Kind::Retention => "质保金",
+        }
+    }
+
     pub fn parse(s: &str) -> Option<Kind> {
         match s.trim() {
             "advance" | "预付款" => Some(Kind::Advance),

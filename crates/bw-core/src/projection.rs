@@ -4,7 +4,9 @@
 //! `journal_idx` every projection row ends with (the writer knows the entry's index).
 
 use crate::org::OrgNode;
-use crate::records::{Contract, Indicator, MacroIndicator, Payment, Project, Revenue, RevenueTarget, StaffMember};
+use crate::records::{
+    Contract, ContractMilestone, Indicator, MacroIndicator, Payment, Project, Revenue, RevenueTarget, StaffMember,
+};
 
 /// One cell of a projection row.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -105,6 +107,26 @@ pub fn contract(c: Contract, year: i32, hash: HashCell) -> Vec<Cell> {
         Cell::text(c.signed_on.to_string()),
         Cell::text(c.ends_on.to_string()),
         Cell::text(c.status.as_str()),
+        Cell::Hash(hash),
+    ]
+}
+
+/// A contract milestone's row in `contract_milestones` (its amount resolved in fen).
+pub fn contract_milestone(m: ContractMilestone, amount: crate::Money, hash: HashCell) -> Vec<Cell> {
+    let join = |v: Vec<String>| v.join(";");
+    vec![
+        Cell::Text(m.contract_no),
+        Cell::Int(i64::from(m.seq)),
+        Cell::Text(m.name),
+        Cell::text(m.kind.id()),
+        Cell::Int(amount.fen()),
+        m.share_permille.map_or(Cell::Null, |p| Cell::text(p.to_string())),
+        Cell::Text(m.criterion),
+        Cell::Text(join(m.verifiers)),
+        Cell::Text(join(m.depends_on.iter().map(u32::to_string).collect())),
+        Cell::Int(i64::from(m.pro_rata)),
+        m.due_date.map_or(Cell::Null, |d| Cell::text(d.to_string())),
+        m.retention_days.map_or(Cell::Null, |d| Cell::text(d.to_string())),
         Cell::Hash(hash),
     ]
 }

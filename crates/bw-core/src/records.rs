@@ -132,6 +132,54 @@ pub struct Contract {
     pub status: ContractStatus,
 }
 
+/// One milestone of a contract (合同里程碑), as the `contract_milestones` template gives it:
+/// its amount in yuan, or a share of the contract in ‰ (`amount` then empty).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ContractMilestone {
+    pub contract_no: String,
+    pub seq: u32,
+    pub name: String,
+    pub kind: crate::milestone::Kind,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub amount: Option<Money>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub share_permille: Option<u16>,
+    pub criterion: String,
+    /// Role ids that must each verify it (by a different person each).
+    pub verifiers: Vec<String>,
+    pub depends_on: Vec<u32>,
+    pub pro_rata: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub due_date: Option<Date>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retention_days: Option<u32>,
+}
+
+impl ContractMilestone {
+    /// Its amount in a contract of `contract`: as given, or the share rounded down to the fen.
+    pub fn amount_in(&self, contract: Money) -> Money {
+        match (self.amount, self.share_permille) {
+            (Some(a), _) => a,
+            (None, Some(p)) => Money::from_fen((i128::from(contract.fen()) * i128::from(p) / 1000) as i64),
+            (None, None) => Money::ZERO,
+        }
+    }
+
+    /// The domain's milestone, in a contract of `contract`.
+    pub fn milestone(&self, contract: Money) -> crate::milestone::Milestone {
+        crate::milestone::Milestone {
+            seq: self.seq,
+            name: self.name.clone(),
+            kind: self.kind,
+            amount: self.amount_in(contract),
+            criterion: self.criterion.clone(),
+            verifiers: self.verifiers.clone(),
+            depends_on: self.depends_on.clone(),
+            pro_rata: self.pro_rata,
+        }
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Payment {
     pub voucher_no: String,

@@ -150,6 +150,12 @@ pub const SETTINGS: &[SettingSpec] = &[
         about: "the installation's time zone (IANA name): today's date, the day payments are judged on and dates are shown in",
     },
     SettingSpec {
+        key: "meetings.pack_workdays",
+        default: "2",
+        kind: SettingType::Integer { min: 1, max: 20 },
+        about: "working days before a meeting the daily check makes its agenda pack",
+    },
+    SettingSpec {
         key: "ledger.publish_minutes",
         default: "60",
         kind: SettingType::Integer { min: 1, max: 10_080 },

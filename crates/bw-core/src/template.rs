@@ -16,6 +16,7 @@ pub enum Kind {
     Projects,
     Indicators,
     Contracts,
+    ContractMilestones,
     Payments,
     Revenues,
     RevenueTargets,
@@ -24,11 +25,12 @@ pub enum Kind {
 }
 
 impl Kind {
-    pub const ALL: [Kind; 9] = [
+    pub const ALL: [Kind; 10] = [
         Kind::Units,
         Kind::Projects,
         Kind::Indicators,
         Kind::Contracts,
+        Kind::ContractMilestones,
         Kind::Payments,
         Kind::Revenues,
         Kind::RevenueTargets,
@@ -46,6 +48,7 @@ impl Kind {
             Kind::Projects => "projects",
             Kind::Indicators => "indicators",
             Kind::Contracts => "contracts",
+            Kind::ContractMilestones => "contract_milestones",
             Kind::Payments => "payments",
             Kind::Revenues => "revenues",
             Kind::RevenueTargets => "revenue_targets",
@@ -60,6 +63,7 @@ impl Kind {
             Kind::Projects => "项目库",
             Kind::Indicators => "预算指标",
             Kind::Contracts => "合同",
+            Kind::ContractMilestones => "合同里程碑",
             Kind::Payments => "支付",
             Kind::Revenues => "收入",
             Kind::RevenueTargets => "收入预算",
@@ -74,6 +78,7 @@ impl Kind {
             Kind::Projects => PROJECTS,
             Kind::Indicators => INDICATORS,
             Kind::Contracts => CONTRACTS,
+            Kind::ContractMilestones => CONTRACT_MILESTONES,
             Kind::Payments => PAYMENTS,
             Kind::Revenues => REVENUES,
             Kind::RevenueTargets => REVENUE_TARGETS,
@@ -144,6 +149,20 @@ const CONTRACTS: &[Column] = &[
     col("signed_on", "签订日期", &["SIGN_DATE"]),
     col("ends_on", "到期日期", &["END_DATE"]),
     col("status", "状态", &[]),
+];
+const CONTRACT_MILESTONES: &[Column] = &[
+    col("contract_no", "合同号", &["CONTRACT_NO", "CONTRACT_CODE"]),
+    col("seq", "序号", &["MILESTONE_SEQ"]),
+    col("name", "里程碑名称", &["MILESTONE_NAME", "名称"]),
+    col("kind", "类型", &["MILESTONE_KIND"]),
+    opt("amount", "金额", &["MILESTONE_AMT"]),
+    opt("share_permille", "比例‰", &["SHARE_PERMILLE"]),
+    col("criterion", "验收标准", &["CRITERION"]),
+    opt("verifiers", "验收角色", &["VERIFIERS"]),
+    opt("depends_on", "前置里程碑", &["DEPENDS_ON"]),
+    opt("pro_rata", "按比例", &["PRO_RATA"]),
+    opt("due_date", "计划日期", &["DUE_DATE"]),
+    opt("retention_days", "质保天数", &["RETENTION_DAYS"]),
 ];
 const PAYMENTS: &[Column] = &[
     col("voucher_no", "凭证号", &["PAY_CERT_NO", "VOUCHER_NO"]),
@@ -273,6 +292,7 @@ pub enum Record {
     Project(Project),
     Indicator(Indicator),
     Contract(Contract),
+    ContractMilestone(ContractMilestone),
     Payment(Payment),
     Revenue(Revenue),
     RevenueTarget(RevenueTarget),
@@ -658,6 +678,69 @@ pub fn parse_row(kind: Kind, values: &[&str]) -> Result<Record, Vec<FieldError>>
             }
             let rec = StaffMember { unit_code, name, id_hash, bank_account, phone };
             f.finish(Some(Record::Staff(rec)))
+        }
+        Kind::ContractMilestones => {
+            let contract_no = f.ident(0);
+            let seq = f.parsed(1, |s| match s.parse::<u32>() {
+                Ok(n) if (1..=999).contains(&n) => Ok(n),
+                _ => Err(format!("a milestone number 1-999, not {s:?}")),
+            });
+            let name = f.text(2);
+            let kind = f.parsed(3, |s| {
+                crate::milestone::Kind::parse(s)
+                    .ok_or_else(|| format!("advance, progress, completion or retention, not {s:?}"))
+            });
+            let amount = if f.raw(4).is_empty() { None } else { Some(f.money(4)) };
+            let share_permille = f.parsed_opt(5, |s| match s.parse::<u16>() {
+                Ok(n) if (1..=1000).contains(&n) => Ok(n),
+                _ => Err(format!("a share in ‰, 1-1000, not {s:?}")),
+            });
+            match (amount, share_permille) {
+                (Some(_), Some(_)) => f.fail(5, "give the amount or the share, not both"),
+                (None, None) => f.fail(4, "give the amount (yuan) or share_permille"),
+                (Some(a), None) if !a.is_positive() => f.fail(4, "must be more than zero"),
+                _ => {}
+            }
+            let criterion = f.text(6);
+            let list = |s: &str| -> Vec<String> {
+                s.split([';', '；']).map(str::trim).filter(|v| !v.is_empty()).map(str::to_string).collect()
+            };
+            let mut verifiers = Vec::new();
+            for v in list(f.raw(7)) {
+                match crate::access::Role::parse(&v) {
+                    Ok(r) if !matches!(r, crate::access::Role::Public | crate::access::Role::Admin) => {
+                        verifiers.push(r.id().to_string())
+                    }
+                    _ => f.fail(7, format!("not a role that verifies work: {v:?}")),
+                }
+            }
+            let mut depends_on = Vec::new();
+            for d in list(f.raw(8)) {
+                match d.parse::<u32>() {
+                    Ok(n) => depends_on.push(n),
+                    Err(_) => f.fail(8, format!("milestone numbers separated by ';', not {d:?}")),
+                }
+            }
+            let pro_rata = f.bool_or(9, false);
+            let due_date = f.date_opt(10);
+            let retention_days = f.parsed_opt(11, |s| s.parse::<u32>().map_err(|_| format!("whole days, not {s:?}")));
+            let rec = seq.zip(kind).map(|(seq, kind)| {
+                Record::ContractMilestone(ContractMilestone {
+                    contract_no,
+                    seq,
+                    name,
+                    kind,
+                    amount,
+                    share_permille,
+                    criterion,
+                    verifiers,
+                    depends_on,
+                    pro_rata,
+                    due_date,
+                    retention_days,
+                })
+            });
+            f.finish(rec)
         }
         Kind::MacroIndicators => {
             let period = f.parsed(0, Period::parse);

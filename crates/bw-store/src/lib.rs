@@ -81,6 +81,8 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (40, "warnings by journal entry", include_str!("warnings_journal.sql")),
     (41, "macro indicators", include_str!("macro_indicators.sql")),
     (42, "informal communications", include_str!("informal.sql")),
+    (43, "contract milestones", include_str!("milestones.sql")),
+    (44, "meetings and action items", include_str!("meetings.sql")),
 ];
 
 #[derive(Clone)]

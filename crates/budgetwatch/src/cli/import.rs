@@ -60,7 +60,8 @@ pub async fn import_one(
                         .map(|b| format!(", batch {b}, journal {}..{}", r.journal_first, r.journal_end))
                         .unwrap_or_default(),
                     match (r.warnings_raised, r.held) {
-                        (0, _) => String::new(),
+                        (0, 0) => String::new(),
+                        (0, h) => format!(", {h} payments held"),
                         (n, 0) => format!(", {n} warnings raised or changed"),
                         (n, h) => format!(", {n} warnings raised or changed, {h} payments held"),
                     },

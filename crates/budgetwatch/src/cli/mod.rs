@@ -4,6 +4,7 @@ mod accounts;
 mod audit;
 mod budget;
 mod calendar;
+mod contract;
 mod forecast;
 mod import;
 mod informal;
@@ -71,7 +72,7 @@ enum Command {
         crypto: Option<String>,
     },
     /// Import a template file (CSV or XLSX) of KIND: units, projects, indicators, contracts,
-    /// payments, revenues, revenue_targets, staff, macro_indicators.
+    /// contract_milestones, payments, revenues, revenue_targets, staff, macro_indicators.
     Import {
         kind: String,
         file: PathBuf,
@@ -240,6 +241,12 @@ enum Command {
     Simulate {
         #[command(subcommand)]
         command: SimulateCommand,
+    },
+    /// Contracts' milestones (合同里程碑): claims, signed verifications, disputes, and the
+    /// payments held until the milestones release them.
+    Contract {
+        #[command(subcommand)]
+        command: contract::ContractCommand,
     },
     /// Informal communications (非正式沟通记录): consultations and pre-communications about a
     /// budget item, recorded within 24 hours, never a decision.
@@ -542,6 +549,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Simulate { command } => return forecast::simulate(&g, command).await,
         Command::Risk { command } => return risk::dispatch(&g, command).await,
         Command::Informal { command } => return informal::dispatch(&g, command).await,
+        Command::Contract { command } => return contract::dispatch(&g, command).await,
         Command::Init { crypto } => {
             let suite = match crypto.as_deref() {
                 None => None,

@@ -199,6 +199,25 @@ pub const fn table_of(kind: Kind) -> (&'static str, &'static [&'static str]) {
         Kind::Staff => {
             ("staff", &["unit_code", "id_hash", "name", "bank_account", "phone", "record_hash", "journal_idx"])
         }
+        Kind::ContractMilestones => (
+            "contract_milestones",
+            &[
+                "contract_no",
+                "seq",
+                "name",
+                "kind",
+                "amount",
+                "share_permille",
+                "criterion",
+                "verifiers",
+                "depends_on",
+                "pro_rata",
+                "due_date",
+                "retention_days",
+                "record_hash",
+                "journal_idx",
+            ],
+        ),
         Kind::MacroIndicators => {
             ("macro_indicators", &["period", "year", "region_code", "name", "value", "record_hash", "journal_idx"])
         }
@@ -292,6 +311,14 @@ pub(super) enum Importer {
         tree: OrgTree,
         keys: Keys,
     },
+    ContractMilestones {
+        /// Each contract's amount.
+        contracts: HashMap<String, Money>,
+        /// The milestones stored, by contract: a contract's plan is checked whole.
+        stored: HashMap<String, Vec<ContractMilestone>>,
+        keys: Keys,
+        pending: Vec<PendingMilestone>,
+    },
 }
 
 impl Importer {
@@ -347,6 +374,7 @@ impl Importer {
                     refunds: HashMap::new(),
                     warnings: Vec::new(),
                     landed: crate::monitor::Landed::default(),
+                    on_milestones: Vec::new(),
                     salt_key,
                     suite,
                 }))
@@ -370,6 +398,25 @@ impl Importer {
                         .await?,
                 ),
             },
+            Kind::ContractMilestones => {
+                let mut contracts = HashMap::new();
+                for r in sqlx::query("SELECT contract_no, amount FROM contracts").fetch_all(&mut **tx).await? {
+                    contracts.insert(r.try_get::<String, _>(0)?, Money::from_fen(r.try_get(1)?));
+                }
+                let mut stored: HashMap<String, Vec<ContractMilestone>> = HashMap::new();
+                for m in crate::milestones::stored_plans(tx, None).await.map_err(|e| ImportError::Io(e.to_string()))? {
+                    stored.entry(m.contract_no.clone()).or_default().push(m);
+                }
+                Importer::ContractMilestones {
+                    contracts,
+                    stored,
+                    keys: Keys::new(
+                        load_stored(tx, "SELECT contract_no || '/' || CAST(seq AS TEXT), record_hash, journal_idx FROM contract_milestones")
+                            .await?,
+                    ),
+                    pending: Vec::new(),
+                }
+            }
             Kind::RevenueTargets => Importer::RevenueTargets {
                 tree: load_tree(tx).await?,
                 keys: Keys::new(load_stored(tx, "SELECT CAST(year AS TEXT) || '/' || region_code || '/' || revenue_code, record_hash, journal_idx FROM revenue_targets").await?),
@@ -567,6 +614,29 @@ impl Importer {
                 let projection = values(projection::macro_indicator(m, HashCell::Bytes(hash)));
                 Ok(Ok(Outcome::Add(Accepted { action: "macro_indicator.set", data, projection, personal: Vec::new() })))
             }
+            (Importer::ContractMilestones { contracts, keys, pending, .. }, Record::ContractMilestone(m)) => {
+                let (data, hash) = json(&m)?;
+                match keys.check(format!("{}/{}", m.contract_no, m.seq), &hash, row) {
+                    Ok(Seen::Same) => return Ok(Ok(Outcome::Unchanged)),
+                    Err(c) => {
+                        let what = format!("milestone {} of contract {}", m.seq, m.contract_no);
+                        return Ok(Err(vec![(0, Code::DuplicateKeyConflict, conflict(db, what, c, &data).await?)]));
+                    }
+                    Ok(Seen::New) => {}
+                }
+                if !contracts.contains_key(&m.contract_no) {
+                    return Ok(Err(vec![(
+                        0,
+                        Code::UnknownContract,
+                        format!(
+                            "unknown contract_no {:?}: not in the database (import contracts first)",
+                            m.contract_no
+                        ),
+                    )]));
+                }
+                pending.push((row, m, data, hash));
+                Ok(Ok(Outcome::Deferred))
+            }
             (Importer::Staff { tree, keys, salt_key, suite }, Record::Staff(m)) => {
                 let (data, hash) = json(&m)?;
                 match keys.check(format!("{}/{}", m.unit_code, m.id_hash), &hash, row) {
@@ -599,6 +669,9 @@ impl Importer {
 
     /// Work that needs the whole file (units); returns rows to add or row refusals.
     pub(super) fn finish(&mut self) -> Result<Vec<(u64, Accepted)>, Vec<RowRefusal>> {
+        if let Importer::ContractMilestones { contracts, stored, pending, .. } = self {
+            return milestone_plans(contracts, stored, std::mem::take(pending));
+        }
         let Importer::Units { tree, pending, .. } = self else {
             return Ok(Vec::new());
         };
@@ -659,4 +732,57 @@ impl Importer {
             _ => Ok(Vec::new()),
         }
     }
+}
+
+/// A milestone of the file waiting for its contract's plan to be checked whole: (row,
+/// milestone, entry data, record hash).
+pub(super) type PendingMilestone = (u64, ContractMilestone, Vec<u8>, Hash);
+
+/// The milestones of a file, each contract's plan checked whole (those stored and the file's):
+/// numbers unique, dependencies on earlier milestones, the whole within the contract, the
+/// retention within 3 %, a verifier for every milestone but the advance.
+fn milestone_plans(
+    contracts: &HashMap<String, Money>,
+    stored: &mut HashMap<String, Vec<ContractMilestone>>,
+    pending: Vec<PendingMilestone>,
+) -> Result<Vec<(u64, Accepted)>, Vec<RowRefusal>> {
+    let mut by_contract: BTreeMap<String, Vec<&PendingMilestone>> = BTreeMap::new();
+    for p in &pending {
+        by_contract.entry(p.1.contract_no.clone()).or_default().push(p);
+    }
+    let mut refusals = Vec::new();
+    for (no, rows) in &by_contract {
+        let amount = contracts.get(no).copied().unwrap_or(Money::ZERO);
+        let mut plan: Vec<bw_core::milestone::Milestone> =
+            stored.get(no).map(|v| v.iter().map(|m| m.milestone(amount)).collect()).unwrap_or_default();
+        plan.extend(rows.iter().map(|p| p.1.milestone(amount)));
+        if let Err(e) = bw_core::milestone::Ladder::new(amount, plan) {
+            // The row the refusal is about: the milestone it names, else the file's first.
+            let seq = match &e {
+                bw_core::milestone::MilestoneError::DuplicateSeq(s)
+                | bw_core::milestone::MilestoneError::BadDependency(s, _)
+                | bw_core::milestone::MilestoneError::NoVerifier(s) => Some(*s),
+                _ => None,
+            };
+            let row = seq.and_then(|s| rows.iter().rev().find(|p| p.1.seq == s)).unwrap_or(&rows[0]).0;
+            let col = match &e {
+                bw_core::milestone::MilestoneError::BadDependency(..) => 8,
+                bw_core::milestone::MilestoneError::NoVerifier(_) => 7,
+                bw_core::milestone::MilestoneError::DuplicateSeq(_) => 1,
+                _ => 4,
+            };
+            refusals.push((row, col, Code::InvalidValue, format!("{}: contract {no}: {e}", e.code())));
+        }
+    }
+    if !refusals.is_empty() {
+        return Err(refusals);
+    }
+    let mut out = Vec::new();
+    for (row, m, data, hash) in pending {
+        let amount = m.amount_in(contracts.get(&m.contract_no).copied().unwrap_or(Money::ZERO));
+        stored.entry(m.contract_no.clone()).or_default().push(m.clone());
+        let projection = values(projection::contract_milestone(m, amount, HashCell::Bytes(hash)));
+        out.push((row, Accepted { action: "contract_milestone.add", data, projection, personal: Vec::new() }));
+    }
+    Ok(out)
 }

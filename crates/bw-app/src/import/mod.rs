@@ -107,8 +107,12 @@ pub struct ImportReport {
     pub warnings: Vec<String>,
     /// Warnings the rules firing at payment time raised or changed in this import.
     pub warnings_raised: usize,
-    /// Payments held by rules handled `intercept`: recorded, not counted as paid.
+    /// Payments held by rules handled `intercept` or for their contracts' milestones:
+    /// recorded, not counted as paid.
     pub held: usize,
+    /// The payments held for their contracts' milestones (`milestone_not_verified`): (unit,
+    /// voucher).
+    pub milestone_held: Vec<(String, String)>,
     /// Time the rules firing at payment time took (evaluation, recording, handling).
     pub rules_time: std::time::Duration,
     pub batch: Option<i64>,
@@ -263,6 +267,17 @@ async fn import_source(
     report.warnings = open.importer.write_aggregates(&mut landing.tx).await?;
     landing.check_volumes(&open.importer, &mut errors).await?;
     landing.check_year_totals(kind, &mut errors).await?;
+    if let (true, Importer::Payments(state)) = (errors.list.is_empty(), &mut open.importer)
+        && !state.on_milestones.is_empty()
+    {
+        // Beyond what the contracts' verified milestones release: held, in this transaction.
+        let write::Appender { journal, by, .. } = &mut appender;
+        let held =
+            crate::milestones::hold_unreleased(&mut landing.tx, journal, by, std::mem::take(&mut state.on_milestones))
+                .await
+                .map_err(|e| ImportError::Io(e.to_string()))?;
+        report.milestone_held = held;
+    }
     if let (true, Importer::Payments(state)) = (errors.list.is_empty(), &open.importer) {
         let mut reading = read::Reading {
             kind,

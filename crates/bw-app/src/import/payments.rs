@@ -35,6 +35,9 @@ pub(super) struct PaymentsState {
     pub(super) warnings: Vec<String>,
     /// What the batch touched, for the rules that fire at payment time.
     pub(super) landed: crate::monitor::Landed,
+    /// The file's payments on contracts with milestones: (contract, unit, voucher, date,
+    /// amount), held beyond what the milestones release.
+    pub(super) on_milestones: Vec<(String, String, String, bw_core::Date, Money)>,
     /// Salts of this import's personal-data commitments derive from it (see `salt`).
     pub(super) salt_key: [u8; 32],
     /// The log's hash, which the commitments use.
@@ -312,6 +315,15 @@ impl PaymentsState {
             c.paid += p.amount.fen();
             let unpaid_after = (c.amount - c.paid).max(0);
             c.changed = true;
+            if c.milestoned && p.amount.is_positive() {
+                self.on_milestones.push((
+                    p.contract_no.clone().unwrap_or_default(),
+                    p.unit_code.clone(),
+                    p.voucher_no.clone(),
+                    p.pay_date,
+                    p.amount,
+                ));
+            }
             if c.status == ContractStatus::Open {
                 let delta = unpaid_after - unpaid_before;
                 st.balance.committed_unpaid = Money::from_fen(st.balance.committed_unpaid.fen() + delta);

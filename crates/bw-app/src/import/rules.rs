@@ -28,13 +28,18 @@ pub(super) async fn at_payment_time(
     let touched =
         crate::monitor::on_payments(tx, journal, by, &state.landed, today, &prepared, &calendar).await.map_err(io)?;
     let mut held_rows = std::collections::HashSet::new();
+    for (unit, voucher) in &report.milestone_held {
+        if let Some((_, row)) = state.row_of(Some(unit), voucher) {
+            held_rows.insert(row);
+        }
+    }
     for w in &touched {
         let handling = prepared.get(&w.year).map(|(_, p)| p.handling(w.rule)).unwrap_or("warn");
         match handling {
             "intercept" => {
                 for v in &w.vouchers {
                     if let Some((unit, row)) = state.row_of(w.unit_code.as_deref(), v)
-                        && crate::hold::hold(tx, journal, by, unit, v, w.id, w.rule).await.map_err(io)?
+                        && crate::hold::hold(tx, journal, by, unit, v, Some(w.id), w.rule).await.map_err(io)?
                     {
                         held_rows.insert(row);
                     }

@@ -188,14 +188,23 @@ impl Kept {
             sqlx::query("SELECT contract_no, unit_code, year, indicator_code, amount, paid, status FROM contracts")
                 .fetch_all(&mut **tx)
                 .await?;
+        let milestoned: std::collections::HashSet<String> =
+            sqlx::query("SELECT DISTINCT contract_no FROM contract_milestones")
+                .fetch_all(&mut **tx)
+                .await?
+                .iter()
+                .map(|r| r.try_get(0))
+                .collect::<Result<_, _>>()?;
         let mut contracts = HashMap::new();
         for r in rows {
             let year: i64 = r.try_get(2)?;
             let ind: String = r.try_get(3)?;
             let status: String = r.try_get(6)?;
+            let no: String = r.try_get(0)?;
             contracts.insert(
-                r.try_get::<String, _>(0)?,
+                no.clone(),
                 ContractState {
+                    milestoned: milestoned.contains(&no),
                     unit_code: r.try_get(1)?,
                     indicator: book.by_key.get(&(year as i32, ind)).copied(),
                     amount: r.try_get(4)?,
@@ -234,4 +243,6 @@ pub(super) struct ContractState {
     pub(super) paid: i64,
     pub(super) status: ContractStatus,
     pub(super) changed: bool,
+    /// Payments on it are held beyond what its verified milestones release.
+    pub(super) milestoned: bool,
 }
