@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite, as CI runs it: formatting, lints, every test on SQLite and on
-# PostgreSQL, the reference checks (calendar, Benford, DBSCAN, forecasts against PyPI packages) and the
+# PostgreSQL, the reference checks (calendar, Benford, DBSCAN, forecasts against PyPI packages, the
+# meetings' OParl export against OParl's JSON Schemas) and the
 # schema-driven fuzzing of the API (schemathesis), and the browser tests (Chromium).
 #   BUDGETWATCH_TEST_PG=postgres://…   use this server instead of starting one
 #   BUDGETWATCH_REQUIRE_PG=1           fail when no PostgreSQL can be started (CI)
@@ -42,6 +43,7 @@ reference_check "Benford" "benford, scipy" "benford_py scipy" check-benford.py
 reference_check "DBSCAN" "sklearn" "scikit-learn" check-dbscan.py
 reference_check "forecast" "statsmodels, mpmath, SALib" "statsmodels mpmath SALib" check-forecast.py
 reference_check "API fuzzing" "schemathesis" "schemathesis" check-api.py
+reference_check "OParl" "jsonschema, referencing" "jsonschema" check-oparl.py
 
 # The pages in a real headless Chromium (Debian's), driven by playwright-core from npm.
 if [ -x "${CHROMIUM:-/usr/bin/chromium}" ] && command -v npm >/dev/null; then

@@ -15,6 +15,7 @@ mod documents_api;
 mod figures_api;
 mod fonts;
 mod forecasts_api;
+mod governance_api;
 mod informal_api;
 mod ledger_api;
 mod library_api;

@@ -33,6 +33,7 @@ pub fn router(app: App) -> Router {
         .merge(crate::forecasts_api::documented())
         .merge(crate::risks_api::documented())
         .merge(crate::informal_api::documented())
+        .merge(crate::governance_api::documented())
         .merge(crate::risks_api::simulations())
         .merge(crate::library_api::documented())
         .merge(crate::documents_api::documented())

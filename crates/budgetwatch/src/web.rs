@@ -57,6 +57,7 @@ pub(crate) fn layout(en: bool, title: &str, caller: &Caller, path_with_query: &s
         if caller.access.has(Permission::ReadWarnings) {
             nav.push((format!("/inbox{lang}"), t(en, "预警", "Warnings")));
             nav.push((format!("/risks{lang}"), t(en, "风险清单", "Risks")));
+            nav.push((format!("/meetings{lang}"), t(en, "会议督办", "Meetings")));
         }
         if caller.access.has(Permission::Comment) || caller.access.has(Permission::AnswerInquiry) {
             nav.push((format!("/public/feedback{lang}"), t(en, "意见与问询", "Feedback")));

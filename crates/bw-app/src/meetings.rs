@@ -400,8 +400,8 @@ pub async fn pack(store: &Store, board: &Board, id: i64) -> Result<Pack, ActionE
         .collect::<Result<_, sqlx::Error>>()?;
     let mut budget: BTreeMap<String, i64> = BTreeMap::new();
     for r in sqlx::query(
-        "SELECT COALESCE(u.department, u.code), CAST(SUM(i.amount) AS BIGINT) FROM indicators i \
-         JOIN units u ON u.code = i.unit_code WHERE i.year = $1 GROUP BY COALESCE(u.department, u.code)",
+        "SELECT COALESCE(u.department_code, u.code), CAST(SUM(i.amount) AS BIGINT) FROM indicators i \
+         JOIN units u ON u.code = i.unit_code WHERE i.year = $1 GROUP BY COALESCE(u.department_code, u.code)",
     )
     .bind(i64::from(year))
     .fetch_all(pool)
@@ -412,10 +412,10 @@ pub async fn pack(store: &Store, board: &Board, id: i64) -> Result<Pack, ActionE
     let mut paid: BTreeMap<String, i64> = BTreeMap::new();
     let mut in_period = 0i64;
     for r in sqlx::query(
-        "SELECT COALESCE(u.department, u.code), CASE WHEN m.month >= $2 THEN 1 ELSE 0 END, CAST(SUM(m.paid) AS BIGINT) \
+        "SELECT COALESCE(u.department_code, u.code), CASE WHEN m.month >= $2 THEN 1 ELSE 0 END, CAST(SUM(m.paid) AS BIGINT) \
          FROM indicator_months m JOIN indicators i ON i.year = m.year AND i.indicator_code = m.indicator_code \
          JOIN units u ON u.code = i.unit_code WHERE m.year = $1 AND m.month <= $3 \
-         GROUP BY COALESCE(u.department, u.code), CASE WHEN m.month >= $2 THEN 1 ELSE 0 END",
+         GROUP BY COALESCE(u.department_code, u.code), CASE WHEN m.month >= $2 THEN 1 ELSE 0 END",
     )
     .bind(i64::from(year))
     .bind(fm.clone())
@@ -502,17 +502,14 @@ pub async fn pack(store: &Store, board: &Board, id: i64) -> Result<Pack, ActionE
     }
     let overdue_rectifications = Listed { count: overdue.len(), first: overdue.into_iter().take(LIST_MAX).collect() };
 
-    // Emergency cases opened by the period's end and not closed, or opened in it.
+    // Emergency cases still open when the pack is made, and those opened in the period.
     let mut em = Vec::new();
-    let end = format!("{to}T23:59:59Z");
-    for r in sqlx::query("SELECT id, title, state, opened_at FROM emergencies WHERE opened_at <= $1 ORDER BY id")
-        .bind(end)
-        .fetch_all(pool)
-        .await?
-    {
+    let (start, end) = (format!("{from}T00:00:00Z"), format!("{to}T23:59:59Z"));
+    for r in sqlx::query("SELECT id, title, state, opened_at FROM emergencies ORDER BY id").fetch_all(pool).await? {
         let (eid, title, state, opened_at): (i64, String, String, String) =
             (r.try_get(0)?, r.try_get(1)?, r.try_get(2)?, r.try_get(3)?);
-        if state != "closed" || opened_at.as_str() >= from.to_string().as_str() {
+        let in_period = opened_at.as_str() >= start.as_str() && opened_at.as_str() <= end.as_str();
+        if state != "closed" || in_period {
             em.push(EmergencyRef { id: eid, title, state, opened_at });
         }
     }
@@ -592,11 +589,26 @@ pub async fn pack(store: &Store, board: &Board, id: i64) -> Result<Pack, ActionE
     })
 }
 
+/// A period as people write it: `2025-12` → 2025年12月, `2025-Q4` → 2025年第四季度.
+pub fn period_zh(p: &str) -> String {
+    const Q: [&str; 4] = ["一", "二", "三", "四"];
+    if let Some((y, q)) = p.split_once("-Q")
+        && let Ok(q) = q.parse::<usize>()
+        && (1..=4).contains(&q)
+    {
+        return format!("{y}年第{}季度", Q[q - 1]);
+    }
+    match p.split_once('-') {
+        Some((y, m)) if m.parse::<u32>().is_ok() => format!("{y}年{}月", m.parse::<u32>().unwrap_or(0)),
+        _ => p.to_string(),
+    }
+}
+
 /// The agenda a pack gives: the execution and the warnings always, each other part when it
 /// has something, then every open action item carried over (an open item cannot drop off).
 pub fn agenda(p: &Pack) -> Vec<AgendaItem> {
     let mut out: Vec<(String, String, bool)> = vec![
-        (format!("{}预算执行情况", p.period), "execution".into(), true),
+        (format!("{}预算执行情况", period_zh(&p.period)), "execution".into(), true),
         (
             format!("预警情况（新增 {} 条，升级 {} 条）", p.warnings.opened.total, p.warnings.escalated.total),
             "warnings".into(),
@@ -721,10 +733,10 @@ pub fn oparl(m: &Meeting, base: &str, tz: &jiff::tz::TimeZone) -> serde_json::Va
             });
             if let Some(minute) = m.minutes.iter().find(|x| x.number == a.number) {
                 let (result, text) = match &minute.outcome {
-                    bw_core::meeting::Outcome::Information { note } => ("information".to_string(), note.clone()),
+                    bw_core::meeting::Outcome::Information { note } => ("听取汇报".to_string(), note.clone()),
                     bw_core::meeting::Outcome::Decision { result, resolution } => (result.clone(), resolution.clone()),
                     bw_core::meeting::Outcome::Action { title, owner, follower, due, .. } => {
-                        ("action".to_string(), format!("{title}（承办：{owner}；督办：{follower}；期限：{due}）"))
+                        ("交办督办".to_string(), format!("{title}（承办：{owner}；督办：{follower}；期限：{due}）"))
                     }
                 };
                 item["result"] = serde_json::json!(result);
@@ -792,4 +804,52 @@ pub async fn approve(store: &Store, ctx: &Ctx, signer: &Signer, id: i64) -> Resu
         ))));
     }
     Ok(take_all(store, ctx, vec![(Action::Approve { id }, None)], Some(signer)).await?[0])
+}
+
+/// What the minutes record for an item, as the minutes read (in Chinese).
+pub fn outcome_zh(o: &bw_core::meeting::Outcome) -> String {
+    match o {
+        bw_core::meeting::Outcome::Information { note } if note.is_empty() => "听取汇报".into(),
+        bw_core::meeting::Outcome::Information { note } => format!("听取汇报：{note}"),
+        bw_core::meeting::Outcome::Decision { result, resolution } => format!("决定：{result}。{resolution}"),
+        bw_core::meeting::Outcome::Action { title, owner, follower, due, .. } => {
+            format!("交办：{title}（承办 {owner}；督办 {follower}；期限 {due}）")
+        }
+    }
+}
+
+/// A meeting's minutes as a PDF table: each agenda item with its outcome, the meeting's
+/// time (`when`, as people read it), place, chair, those present and who signed under the
+/// title, the pack's digest at the foot.
+pub fn minutes_pdf(m: &Meeting, when: &str, font: &[u8], index: u32) -> Result<Vec<u8>, bw_pdf::PdfError> {
+    use bw_pdf::{Align, Column, Row, Table};
+    let col = |h: &str, w: f32| Column { header: h.to_string(), weight: w, align: Align::Left };
+    let rows = m
+        .agenda
+        .iter()
+        .map(|a| {
+            let outcome =
+                m.minutes.iter().find(|x| x.number == a.number).map(|x| outcome_zh(&x.outcome)).unwrap_or_default();
+            Row { cells: vec![a.number.to_string(), a.title.clone(), outcome], strong: false }
+        })
+        .collect();
+    let signed = if m.approvals.is_empty() { "未签批".to_string() } else { m.approvals.join("、") };
+    let table = Table {
+        title: format!("{} 会议纪要", m.title),
+        subtitle: format!(
+            "{when} · {} · 主持：{} · 出席：{} · {}（签批：{signed}）",
+            m.location,
+            m.chair,
+            m.present.join("、"),
+            m.state.zh()
+        ),
+        columns: vec![col("序号", 0.6), col("议题", 4.0), col("结果", 8.0)],
+        rows,
+        footer: format!(
+            "budgetwatch · 会议 {} · 议程包 SHA-256 {}",
+            m.id,
+            m.pack.as_ref().map(|p| p.sha256.as_str()).unwrap_or("—")
+        ),
+    };
+    bw_pdf::table_pdf(font, index, &table)
 }

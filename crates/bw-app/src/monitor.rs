@@ -645,6 +645,10 @@ pub struct CheckReport {
     pub risks_rerated: usize,
     /// Risks the key risk indicators proposed for a reviewer to adopt.
     pub risks_proposed: usize,
+    /// Meetings' agenda packs made (meetings within the set working days).
+    pub packs: usize,
+    /// Overdue action items escalated one level.
+    pub actions_escalated: usize,
 }
 
 /// A stored warning as `check` compares and escalates it.
@@ -1171,6 +1175,11 @@ pub async fn evaluate_as_of(store: &Store, as_of: Date) -> Result<Vec<Finding>, 
 pub async fn check(store: &Store, ctx: &Ctx, as_of: Date) -> Result<CheckReport, ActionError> {
     let mut report = record(store, ctx, as_of).await?;
     (report.risks_rerated, report.risks_proposed) = crate::risk::key_indicators(store, ctx, as_of).await?;
+    (report.packs, report.actions_escalated) =
+        crate::meetings::daily(store, ctx, as_of).await.map_err(|e| match e {
+            crate::meetings::TakeError::Action(a) => a,
+            refused => ActionError::Invalid(refused.to_string()),
+        })?;
     for extra in [
         crate::risk::review_warnings(store, ctx, as_of).await?,
         crate::milestones::due_warnings(store, ctx, as_of).await?,

@@ -9,6 +9,7 @@ mod forecast;
 mod import;
 mod informal;
 mod ledger;
+mod meeting;
 mod monitor;
 mod risk;
 mod witness;
@@ -241,6 +242,17 @@ enum Command {
     Simulate {
         #[command(subcommand)]
         command: SimulateCommand,
+    },
+    /// Meetings (会议): analysis meetings, joint supervision, topics, collective decisions and
+    /// emergencies — invitations, the agenda pack, minutes signed, the OParl export.
+    Meeting {
+        #[command(subcommand)]
+        command: meeting::MeetingCommand,
+    },
+    /// Action items (督办事项) from meetings' minutes: done with evidence, verified or returned.
+    Action {
+        #[command(subcommand)]
+        command: meeting::ActionCommand,
     },
     /// Contracts' milestones (合同里程碑): claims, signed verifications, disputes, and the
     /// payments held until the milestones release them.
@@ -550,6 +562,8 @@ async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Risk { command } => return risk::dispatch(&g, command).await,
         Command::Informal { command } => return informal::dispatch(&g, command).await,
         Command::Contract { command } => return contract::dispatch(&g, command).await,
+        Command::Meeting { command } => return meeting::dispatch(&g, command).await,
+        Command::Action { command } => return meeting::dispatch_action(&g, command).await,
         Command::Init { crypto } => {
             let suite = match crypto.as_deref() {
                 None => None,

@@ -30,6 +30,7 @@ pub(crate) mod cockpit;
 mod drilldown;
 pub(crate) mod feedback;
 mod forecast;
+mod governance;
 mod import;
 mod inbox;
 mod informal;
@@ -52,6 +53,7 @@ pub fn routes() -> Router<App> {
         .merge(budget::routes())
         .merge(risks::routes())
         .merge(informal::routes())
+        .merge(governance::routes())
         .merge(simulation::routes())
         .merge(forecast::routes())
 }

@@ -619,9 +619,44 @@ async fn page(State(app): State<App>, caller: Caller, Query(q): Query<PortalQuer
     } else {
         t(en, "登录或注册后可提出意见或问询 ›", "Log in or register to comment or inquire ›")
     };
+    // Key public projects' milestone progress (里程碑进度), without the supplier, its account
+    // or any voucher: the unit, the contract's amount, each milestone's state and share.
+    let ladders = bw_app::milestones::contracts(&app.store).await.unwrap_or_default();
+    let milestones: Vec<minijinja::Value> = ladders
+        .iter()
+        .filter(|l| l.contract.year == year)
+        .map(|l| {
+            let s = l.status(today());
+            let steps: Vec<String> = s
+                .milestones
+                .iter()
+                .map(|m| {
+                    let state = match m.state {
+                        "released_on_signing" => t(en, "签约即付", "paid on signing"),
+                        "verified" => t(en, "已验收", "verified"),
+                        "partly_verified" => t(en, "部分验收", "partly verified"),
+                        "submitted" => t(en, "验收中", "being verified"),
+                        "disputed" => t(en, "有争议", "disputed"),
+                        _ => t(en, "未到", "pending"),
+                    };
+                    format!("{}：{state}", m.name)
+                })
+                .collect();
+            let released = bw_core::Money::parse_yuan(&s.releasable).unwrap_or(bw_core::Money::ZERO);
+            context! {
+                unit => name(&l.contract.unit_code),
+                amount => wan(l.contract.amount),
+                released => format!("{:.0}%", released.fen() as f64 * 100.0 / l.contract.amount.fen().max(1) as f64),
+                steps => steps.join("；"),
+            }
+        })
+        .collect();
     let page = context! {
         w => words(en),
         en => en,
+        milestones => milestones,
+        milestones_title => t(en, "重点项目合同里程碑进度（按验收拨付）", "Key projects' milestones (paid as verified)"),
+        milestones_cols => [t(en, "单位", "Unit"), t(en, "合同金额(万元)", "Amount (10k yuan)"), t(en, "已可拨付", "Released"), t(en, "里程碑", "Milestones")],
         lang => if en { "?lang=en" } else { "" },
         year => year,
         month => month,

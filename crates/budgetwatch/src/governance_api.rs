@@ -1,0 +1,284 @@
+//! Meetings, action items and contracts' milestones over the API (docs/GOVERNANCE.md):
+//! `GET /api/v1/meetings`, `GET /api/v1/meetings/{id}` (with its latest agenda pack),
+//! `GET /api/v1/meetings/{id}/pack`, `GET /api/v1/meetings/{id}/oparl` (the OParl 1.0
+//! `Meeting`), `POST /api/v1/meetings/actions` (one board action, as the journal records it),
+//! `GET /api/v1/action-items`, `GET /api/v1/contracts/{no}/milestones` (as `contract status`
+//! prints it) and `POST /api/v1/contracts/{no}/milestones/{seq}` (a claim, a signed
+//! verification, a dispute or a resolution).
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use bw_core::access::Permission;
+use bw_core::meeting::Action;
+use serde_json::json;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::api::{App, Caller, Problem, ProblemDoc, signed_in};
+
+pub fn documented() -> OpenApiRouter<App> {
+    OpenApiRouter::new()
+        .routes(routes!(meetings))
+        .routes(routes!(meeting))
+        .routes(routes!(pack))
+        .routes(routes!(oparl))
+        .routes(routes!(act))
+        .routes(routes!(items))
+        .routes(routes!(milestones))
+        .routes(routes!(milestone_act))
+}
+
+const READ: Permission = Permission::ReadWarnings;
+const ORGANISE: Permission = Permission::ReviewWarning;
+
+fn may(caller: &Caller, p: Permission) -> Result<(), Problem> {
+    signed_in(caller)?;
+    if !caller.access.has(p) {
+        return Err(bw_core::access::Refusal::NoPermission(p).into());
+    }
+    Ok(())
+}
+
+fn refused(code: &str, message: String) -> Problem {
+    let mut p = Problem::new(StatusCode::UNPROCESSABLE_ENTITY, "refused", message.clone());
+    p.code = Some(bw_core::refusal::Code::InvalidState);
+    p.errors.push(json!({ "field": "action", "code": code, "message": message }));
+    p
+}
+
+fn take_problem(e: bw_app::meetings::TakeError) -> Problem {
+    match e {
+        bw_app::meetings::TakeError::Refused(r) => refused(r.code(), r.to_string()),
+        bw_app::meetings::TakeError::Action(a) => Problem::bad_request(a.to_string()),
+    }
+}
+
+#[utoipa::path(get, path = "/api/v1/meetings", tag = "governance", security((), ("token" = [])), responses((status = 200, description = "every meeting, newest first", body = Object), (status = 401, description = "no or an unknown credential", body = ProblemDoc), (status = 403, description = "outside the caller's permissions", body = ProblemDoc)))]
+async fn meetings(State(app): State<App>, caller: Caller) -> Result<Json<serde_json::Value>, Problem> {
+    may(&caller, READ)?;
+    let board = bw_app::meetings::load(&app.store).await.map_err(Problem::internal)?;
+    Ok(Json(json!(board.meetings.values().rev().collect::<Vec<_>>())))
+}
+
+#[utoipa::path(get, path = "/api/v1/meetings/{id}", tag = "governance", params(("id" = i64, Path, description = "the meeting")), security((), ("token" = [])), responses((status = 200, description = "the meeting and its latest agenda pack", body = Object), (status = 401, description = "no or an unknown credential", body = ProblemDoc), (status = 403, description = "outside the caller's permissions", body = ProblemDoc), (status = 404, description = "no such meeting", body = ProblemDoc)))]
+async fn meeting(
+    State(app): State<App>,
+    caller: Caller,
+    Path(id): Path<i64>,
+) -> Result<Json<serde_json::Value>, Problem> {
+    may(&caller, READ)?;
+    let board = bw_app::meetings::load(&app.store).await.map_err(Problem::internal)?;
+    let m = board.meetings.get(&id).ok_or_else(|| Problem::not_found(format!("no meeting {id}")))?;
+    let pack = bw_app::meetings::stored_pack(&app.store, id).await.map_err(Problem::internal)?;
+    let pack = pack.map(|(entry, sha256, pack)| json!({"entry": entry, "sha256": sha256, "pack": pack}));
+    Ok(Json(json!({ "meeting": m, "pack": pack })))
+}
+
+#[utoipa::path(get, path = "/api/v1/meetings/{id}/pack", tag = "governance", params(("id" = i64, Path, description = "the meeting")), security((), ("token" = [])), responses((status = 200, description = "the meeting's latest agenda pack, as hashed and journaled", body = Object), (status = 401, description = "no or an unknown credential", body = ProblemDoc), (status = 403, description = "outside the caller's permissions", body = ProblemDoc), (status = 404, description = "no such meeting or no pack yet", body = ProblemDoc)))]
+async fn pack(State(app): State<App>, caller: Caller, Path(id): Path<i64>) -> Result<Json<serde_json::Value>, Problem> {
+    may(&caller, READ)?;
+    let (_, _, pack) = bw_app::meetings::stored_pack(&app.store, id)
+        .await
+        .map_err(Problem::internal)?
+        .ok_or_else(|| Problem::not_found(format!("meeting {id} has no agenda pack")))?;
+    Ok(Json(json!(pack)))
+}
+
+#[utoipa::path(get, path = "/api/v1/meetings/{id}/oparl", tag = "governance", params(("id" = i64, Path, description = "the meeting")), security((), ("token" = [])), responses((status = 200, description = "the OParl 1.0 Meeting with its agenda items embedded", body = Object), (status = 401, description = "no or an unknown credential", body = ProblemDoc), (status = 403, description = "outside the caller's permissions", body = ProblemDoc), (status = 404, description = "no such meeting", body = ProblemDoc)))]
+async fn oparl(
+    State(app): State<App>,
+    caller: Caller,
+    headers: HeaderMap,
+    Path(id): Path<i64>,
+) -> Result<Json<serde_json::Value>, Problem> {
+    may(&caller, READ)?;
+    let board = bw_app::meetings::load(&app.store).await.map_err(Problem::internal)?;
+    let m = board.meetings.get(&id).ok_or_else(|| Problem::not_found(format!("no meeting {id}")))?;
+    let host = headers.get("host").and_then(|h| h.to_str().ok()).unwrap_or("127.0.0.1:8080");
+    let host: String = host.chars().filter(|c| c.is_ascii_alphanumeric() || ".:-[]".contains(*c)).collect();
+    Ok(Json(bw_app::meetings::oparl(m, &format!("http://{host}"), &crate::clock::zone())))
+}
+
+#[utoipa::path(post, path = "/api/v1/meetings/actions", tag = "governance", request_body(content = Object, description = "one action as the journal records it: {\"do\": \"schedule\" | \"invite\" | \"pack\" | \"add_item\" | \"hold\" | \"minutes\" | \"approve\" | \"cancel\" | \"done\" | \"check\" | \"escalate\", …} (docs/GOVERNANCE.md); \"pack\" is generated from the system (give only \"id\"); \"invite\" takes \"users\"; \"approve\" takes the caller's signing \"password\""), security((), ("token" = [])), responses((status = 200, description = "taken: its journal entry", body = Object), (status = 400, description = "a malformed action", body = ProblemDoc), (status = 401, description = "no or an unknown credential", body = ProblemDoc), (status = 403, description = "outside the caller's permissions", body = ProblemDoc), (status = 422, description = "refused by the meeting's rules, with its code", body = ProblemDoc)))]
+async fn act(
+    State(app): State<App>,
+    caller: Caller,
+    Json(body): Json<serde_json::Value>,
+) -> Result<Json<serde_json::Value>, Problem> {
+    signed_in(&caller)?;
+    let what = body.get("do").and_then(|v| v.as_str()).unwrap_or("").to_string();
+    let ctx = caller.ctx(Some(format!("meeting {what}")))?;
+    let ctx = bw_app::Ctx { actor: format!("user:{}", caller.access.user), ..ctx };
+    let store = app.store.clone();
+    let entry = match what.as_str() {
+        "done" | "check" => {
+            let action: Action =
+                serde_json::from_value(body).map_err(|e| crate::api::field_problem("action", &e.to_string()))?;
+            crate::api::off_thread(move |rt| rt.block_on(bw_app::meetings::take(&store, &ctx, action)))
+                .await?
+                .map_err(take_problem)?
+        }
+        "pack" => {
+            may(&caller, ORGANISE)?;
+            let id = body
+                .get("id")
+                .and_then(|v| v.as_i64())
+                .ok_or_else(|| crate::api::field_problem("id", "the meeting's id"))?;
+            crate::api::off_thread(move |rt| rt.block_on(bw_app::meetings::make_pack(&store, &ctx, id)))
+                .await?
+                .map_err(take_problem)?
+                .0
+        }
+        "invite" => {
+            may(&caller, ORGANISE)?;
+            let id = body
+                .get("id")
+                .and_then(|v| v.as_i64())
+                .ok_or_else(|| crate::api::field_problem("id", "the meeting's id"))?;
+            let users: Vec<String> = body
+                .get("users")
+                .and_then(|v| v.as_array())
+                .ok_or_else(|| crate::api::field_problem("users", "a list of user names"))?
+                .iter()
+                .filter_map(|u| u.as_str().map(str::to_string))
+                .collect();
+            let mut invitees = Vec::new();
+            for u in users {
+                invitees.push(bw_app::meetings::invitee(&app.store, &u, ctx.today).await.map_err(Problem::internal)?);
+            }
+            let action = Action::Invite { id, invitees };
+            crate::api::off_thread(move |rt| rt.block_on(bw_app::meetings::take(&store, &ctx, action)))
+                .await?
+                .map_err(take_problem)?
+        }
+        "approve" => {
+            let id = body
+                .get("id")
+                .and_then(|v| v.as_i64())
+                .ok_or_else(|| crate::api::field_problem("id", "the meeting's id"))?;
+            let password = body.get("password").and_then(|v| v.as_str()).unwrap_or("").to_string();
+            let signer = bw_app::approval::unlock(&app.store, &caller.access.user, &password)
+                .await
+                .map_err(|e| refused("approver_key", e.to_string()))?;
+            crate::api::off_thread(move |rt| rt.block_on(bw_app::meetings::approve(&store, &ctx, &signer, id)))
+                .await?
+                .map_err(take_problem)?
+        }
+        _ => {
+            may(&caller, ORGANISE)?;
+            let action: Action =
+                serde_json::from_value(body).map_err(|e| crate::api::field_problem("action", &e.to_string()))?;
+            if matches!(action, Action::Pack { .. } | Action::Approve { .. } | Action::Invite { .. }) {
+                return Err(crate::api::field_problem("do", "pack, invite and approve take their own fields"));
+            }
+            crate::api::off_thread(move |rt| rt.block_on(bw_app::meetings::take(&store, &ctx, action)))
+                .await?
+                .map_err(take_problem)?
+        }
+    };
+    Ok(Json(json!({ "entry": entry })))
+}
+
+#[utoipa::path(get, path = "/api/v1/action-items", tag = "governance", security((), ("token" = [])), responses((status = 200, description = "the action items the caller owns or follows (every one for a reviewer), each with `overdue`", body = Object), (status = 401, description = "no or an unknown credential", body = ProblemDoc)))]
+async fn items(State(app): State<App>, caller: Caller) -> Result<Json<serde_json::Value>, Problem> {
+    signed_in(&caller)?;
+    let board = bw_app::meetings::load(&app.store).await.map_err(Problem::internal)?;
+    let all = caller.access.has(ORGANISE);
+    let user = caller.access.user.clone();
+    let today = crate::clock::today();
+    let out: Vec<serde_json::Value> = board
+        .items
+        .values()
+        .filter(|i| all || i.owner == user || i.follower == user)
+        .map(|i| {
+            let mut v = json!(i);
+            v["overdue"] = json!(i.overdue(today));
+            v
+        })
+        .collect();
+    Ok(Json(json!(out)))
+}
+
+#[utoipa::path(get, path = "/api/v1/contracts/{no}/milestones", tag = "governance", params(("no" = String, Path, description = "the contract number")), security((), ("token" = [])), responses((status = 200, description = "the contract's amount, releasable, paid, held and retention and each milestone's state, money as yuan with two decimals", body = Object), (status = 401, description = "no or an unknown credential", body = ProblemDoc), (status = 403, description = "outside the caller's permissions", body = ProblemDoc), (status = 404, description = "no contract with milestones", body = ProblemDoc)))]
+async fn milestones(
+    State(app): State<App>,
+    caller: Caller,
+    Path(no): Path<String>,
+) -> Result<Json<serde_json::Value>, Problem> {
+    signed_in(&caller)?;
+    let loaded = bw_app::milestones::load(&app.store, &no)
+        .await
+        .map_err(Problem::internal)?
+        .ok_or_else(|| Problem::not_found(format!("contract {no:?} has no milestones")))?;
+    let org = app.org().await?;
+    caller.check(&org, Permission::ReadBudget, &loaded.contract.unit_code)?;
+    Ok(Json(json!(loaded.status(crate::clock::today()))))
+}
+
+#[utoipa::path(post, path = "/api/v1/contracts/{no}/milestones/{seq}", tag = "governance", params(("no" = String, Path, description = "the contract number"), ("seq" = u32, Path, description = "the milestone")), request_body(content = Object, description = "{\"op\": \"submit\" (with \"permille\", \"evidence\": [SHA-256]) | \"verify\" (with the caller's signing \"password\", \"text\") | \"dispute\" (with \"text\") | \"resolve\" (with \"stands\": true|false)}"), security((), ("token" = [])), responses((status = 200, description = "taken: its entry, whether a verification completed, the held payments released", body = Object), (status = 400, description = "a malformed request", body = ProblemDoc), (status = 401, description = "no or an unknown credential", body = ProblemDoc), (status = 403, description = "no role at the contract's unit", body = ProblemDoc), (status = 404, description = "no contract with milestones", body = ProblemDoc), (status = 422, description = "refused by the milestone rule, with its code", body = ProblemDoc)))]
+async fn milestone_act(
+    State(app): State<App>,
+    caller: Caller,
+    Path((no, seq)): Path<(String, u32)>,
+    Json(body): Json<serde_json::Value>,
+) -> Result<Json<serde_json::Value>, Problem> {
+    signed_in(&caller)?;
+    let user = caller.access.user.clone();
+    let loaded = bw_app::milestones::load(&app.store, &no)
+        .await
+        .map_err(Problem::internal)?
+        .ok_or_else(|| Problem::not_found(format!("contract {no:?} has no milestones")))?;
+    let today = crate::clock::today();
+    let roles = bw_app::milestones::roles_at_unit(&app.store, &user, &loaded.contract.unit_code, today)
+        .await
+        .map_err(Problem::internal)?;
+    if roles.is_empty() {
+        return Err(bw_core::access::Refusal::NoPermission(Permission::ReadBudget).into());
+    }
+    let ctx = bw_app::Ctx { actor: format!("user:{user}"), ..caller.ctx(Some(format!("milestone {no} #{seq}")))? };
+    let text = body.get("text").and_then(|v| v.as_str()).unwrap_or("").to_string();
+    let store = app.store.clone();
+    let done = match body.get("op").and_then(|v| v.as_str()).unwrap_or("") {
+        "submit" => {
+            let permille =
+                body.get("permille").and_then(|v| v.as_u64()).unwrap_or(1000).min(u64::from(u16::MAX)) as u16;
+            let evidence: Vec<String> = body
+                .get("evidence")
+                .and_then(|v| v.as_array())
+                .map(|a| a.iter().filter_map(|e| e.as_str().map(str::to_string)).collect())
+                .unwrap_or_default();
+            crate::api::off_thread(move |rt| {
+                rt.block_on(bw_app::milestones::submit(&store, &ctx, &no, seq, permille, evidence))
+            })
+            .await?
+        }
+        "verify" => {
+            let password = body.get("password").and_then(|v| v.as_str()).unwrap_or("").to_string();
+            let signer = bw_app::approval::unlock(&app.store, &user, &password)
+                .await
+                .map_err(|e| refused("approver_key", e.to_string()))?;
+            crate::api::off_thread(move |rt| {
+                rt.block_on(bw_app::milestones::verify(&store, &ctx, &signer, &no, seq, &roles, &text))
+            })
+            .await?
+        }
+        "dispute" => {
+            crate::api::off_thread(move |rt| rt.block_on(bw_app::milestones::dispute(&store, &ctx, &no, seq, &text)))
+                .await?
+        }
+        "resolve" => {
+            let stands = body.get("stands").and_then(|v| v.as_bool()).unwrap_or(false);
+            crate::api::off_thread(move |rt| {
+                rt.block_on(bw_app::milestones::resolve(&store, &ctx, &no, seq, stands, &roles, &text))
+            })
+            .await?
+        }
+        _ => return Err(crate::api::field_problem("op", "submit, verify, dispute or resolve")),
+    };
+    match done {
+        Ok(d) => Ok(Json(json!(d))),
+        Err(bw_app::milestones::MilestoneActionError::Action(a)) => Err(Problem::bad_request(a.to_string())),
+        Err(e) => Err(refused(e.code(), e.to_string())),
+    }
+}
