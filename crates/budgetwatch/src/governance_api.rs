@@ -27,6 +27,12 @@ pub fn documented() -> OpenApiRouter<App> {
         .routes(routes!(items))
         .routes(routes!(milestones))
         .routes(routes!(milestone_act))
+        .routes(routes!(reviews))
+        .routes(routes!(review_act))
+        .routes(routes!(cases))
+        .routes(routes!(repeats))
+        .routes(routes!(matters))
+        .routes(routes!(matter_act))
 }
 
 const READ: Permission = Permission::ReadWarnings;
@@ -47,10 +53,12 @@ fn refused(code: &str, message: String) -> Problem {
     p
 }
 
-fn take_problem(e: bw_app::meetings::TakeError) -> Problem {
+/// A register's refusal as a problem document: 422 with the rule's code, 403, or 400.
+fn take_problem<E: bw_app::journal::Coded>(e: bw_app::journal::TakeError<E>) -> Problem {
     match e {
-        bw_app::meetings::TakeError::Refused(r) => refused(r.code(), r.to_string()),
-        bw_app::meetings::TakeError::Action(a) => Problem::bad_request(a.to_string()),
+        bw_app::journal::TakeError::Refused(r) => refused(r.code(), r.to_string()),
+        bw_app::journal::TakeError::Forbidden(m) => Problem::new(StatusCode::FORBIDDEN, "forbidden", m),
+        bw_app::journal::TakeError::Action(a) => Problem::bad_request(a.to_string()),
     }
 }
 
@@ -281,4 +289,180 @@ async fn milestone_act(
         Err(bw_app::milestones::MilestoneActionError::Action(a)) => Err(Problem::bad_request(a.to_string())),
         Err(e) => Err(refused(e.code(), e.to_string())),
     }
+}
+
+#[utoipa::path(get, path = "/api/v1/reviews", tag = "governance", security((), ("token" = [])), responses((status = 200, description = "every post-incident review, newest first", body = Object), (status = 401, description = "no or an unknown credential", body = ProblemDoc), (status = 403, description = "outside the caller's permissions", body = ProblemDoc)))]
+async fn reviews(State(app): State<App>, caller: Caller) -> Result<Json<serde_json::Value>, Problem> {
+    may(&caller, READ)?;
+    let all = bw_app::reviews::load(&app.store).await.map_err(Problem::internal)?;
+    Ok(Json(json!(all.reviews.values().rev().collect::<Vec<_>>())))
+}
+
+#[utoipa::path(post, path = "/api/v1/reviews/actions", tag = "governance", request_body(content = Object, description = "one action as the journal records it: {\"do\": \"open\" | \"record\" | \"plan\" | \"approve_plan\" | \"close\" | \"import\", …}, or {\"do\": \"accept\", \"id\"} (the audit role; the criteria computed by the system, today)"), security((), ("token" = [])), responses((status = 200, description = "taken: its journal entry", body = Object), (status = 400, description = "a malformed action", body = ProblemDoc), (status = 401, description = "no or an unknown credential", body = ProblemDoc), (status = 403, description = "outside the caller's permissions", body = ProblemDoc), (status = 422, description = "refused by the review's rules, with its code", body = ProblemDoc)))]
+async fn review_act(
+    State(app): State<App>,
+    caller: Caller,
+    Json(body): Json<serde_json::Value>,
+) -> Result<Json<serde_json::Value>, Problem> {
+    signed_in(&caller)?;
+    let ctx = bw_app::Ctx { actor: format!("user:{}", caller.access.user), ..caller.ctx(Some("review".into()))? };
+    let store = app.store.clone();
+    let problem = take_problem::<bw_core::review::ReviewError>;
+    if body.get("do").and_then(|v| v.as_str()) == Some("accept") {
+        if !caller.access.grants.iter().any(|g| g.role == bw_core::access::Role::AuditDiscipline) {
+            return Err(bw_core::access::Refusal::NoPermission(Permission::RunAudit).into());
+        }
+        let id = body
+            .get("id")
+            .and_then(|v| v.as_i64())
+            .ok_or_else(|| crate::api::field_problem("id", "the review's id"))?;
+        let on = ctx.today;
+        let (entry, values) =
+            crate::api::off_thread(move |rt| rt.block_on(bw_app::reviews::accept(&store, &ctx, id, on)))
+                .await?
+                .map_err(problem)?;
+        return Ok(Json(json!({ "entry": entry, "values": values, "pass": values.iter().all(|(_, v)| *v == 0) })));
+    }
+    may(&caller, ORGANISE)?;
+    let action: bw_core::review::Action =
+        serde_json::from_value(body).map_err(|e| crate::api::field_problem("action", &e.to_string()))?;
+    if matches!(action, bw_core::review::Action::Accept { .. }) {
+        return Err(crate::api::field_problem("do", "an acceptance gives only its id: the values are computed"));
+    }
+    let entry = crate::api::off_thread(move |rt| rt.block_on(bw_app::reviews::take(&store, &ctx, action)))
+        .await?
+        .map_err(problem)?;
+    Ok(Json(json!({ "entry": entry })))
+}
+
+#[derive(serde::Deserialize, utoipa::IntoParams)]
+struct CaseQuery {
+    /// The words to search for.
+    q: String,
+    /// At most this many (default 5).
+    limit: Option<usize>,
+}
+
+#[utoipa::path(get, path = "/api/v1/cases", tag = "governance", params(CaseQuery), security((), ("token" = [])), responses((status = 200, description = "the cases most like the words, best first, each with its score", body = Object), (status = 401, description = "no or an unknown credential", body = ProblemDoc), (status = 403, description = "outside the caller's permissions", body = ProblemDoc)))]
+async fn cases(
+    State(app): State<App>,
+    caller: Caller,
+    axum::extract::Query(q): axum::extract::Query<CaseQuery>,
+) -> Result<Json<serde_json::Value>, Problem> {
+    may(&caller, READ)?;
+    let all = bw_app::reviews::cases(&app.store).await.map_err(Problem::internal)?;
+    let found: Vec<serde_json::Value> = bw_app::reviews::search(&all, &q.q, q.limit.unwrap_or(5).min(100))
+        .into_iter()
+        .map(|(i, score)| {
+            let mut v = json!(all[i]);
+            v["score"] = json!((score * 1000.0).round() / 1000.0);
+            v
+        })
+        .collect();
+    Ok(Json(json!(found)))
+}
+
+#[utoipa::path(get, path = "/api/v1/cases/repeats", tag = "governance", security((), ("token" = [])), responses((status = 200, description = "the same unit repeating the same cause within three years (屡审屡犯)", body = Object), (status = 401, description = "no or an unknown credential", body = ProblemDoc), (status = 403, description = "outside the caller's permissions", body = ProblemDoc)))]
+async fn repeats(State(app): State<App>, caller: Caller) -> Result<Json<serde_json::Value>, Problem> {
+    may(&caller, READ)?;
+    let all = bw_app::reviews::cases(&app.store).await.map_err(Problem::internal)?;
+    Ok(Json(json!(bw_app::reviews::repeats(&all))))
+}
+
+#[utoipa::path(get, path = "/api/v1/matters", tag = "governance", security((), ("token" = [])), responses((status = 200, description = "the major matters the caller may read (audit: every one copied to it), newest first, each with `written_late`", body = Object), (status = 401, description = "no or an unknown credential", body = ProblemDoc)))]
+async fn matters(State(app): State<App>, caller: Caller) -> Result<Json<serde_json::Value>, Problem> {
+    signed_in(&caller)?;
+    let org = app.org().await?;
+    let all = bw_app::matters::load(&app.store).await.map_err(Problem::internal)?;
+    let today = crate::clock::today();
+    let out: Vec<serde_json::Value> = all
+        .matters
+        .values()
+        .rev()
+        .filter(|m| {
+            caller.check(&org, Permission::ReadBudget, &m.unit_code).is_ok()
+                || (m.copied_to_audit && caller.access.has(Permission::RunAudit))
+        })
+        .map(|m| {
+            let mut v = json!(m);
+            v["written_late"] = json!(m.written_late(today));
+            v
+        })
+        .collect();
+    Ok(Json(json!(out)))
+}
+
+#[utoipa::path(post, path = "/api/v1/matters/actions", tag = "governance", request_body(content = Object, description = "{\"do\": \"submit\", \"facts\": {\"unit_code\", \"title\", \"amount\", \"budget\", \"spend\", \"strategic\", \"category\"}, \"report\": {\"background\", \"financial_impact\", \"alternatives\"}} | {\"do\": \"oral\", \"facts\", \"summary\"} | {\"do\": \"written\", \"id\", \"report\"} | {\"do\": \"decide\", \"id\", \"adopt\", \"text\"} | {\"do\": \"collective\", \"id\", \"meeting\", \"opinions\": {\"user\": \"for\" | \"against\" | \"defer\"}}"), security((), ("token" = [])), responses((status = 200, description = "taken: the matter's id", body = Object), (status = 400, description = "a malformed action", body = ProblemDoc), (status = 401, description = "no or an unknown credential", body = ProblemDoc), (status = 403, description = "outside the caller's permissions", body = ProblemDoc), (status = 422, description = "refused by the matters' rules, with its code (quorum_not_met, opinions_missing, report_form_incomplete, …)", body = ProblemDoc)))]
+async fn matter_act(
+    State(app): State<App>,
+    caller: Caller,
+    Json(body): Json<serde_json::Value>,
+) -> Result<Json<serde_json::Value>, Problem> {
+    signed_in(&caller)?;
+    let user = caller.access.user.clone();
+    let ctx = bw_app::Ctx { actor: format!("user:{user}"), ..caller.ctx(Some("matter".into()))? };
+    let field = |k: &str| crate::api::field_problem(k, "missing or malformed");
+    let problem = take_problem::<bw_core::matter::MatterError>;
+    let org = app.org().await?;
+    let facts = |b: &serde_json::Value| -> Result<bw_core::matter::Facts, Problem> {
+        serde_json::from_value(b.get("facts").cloned().unwrap_or_default()).map_err(|_| field("facts"))
+    };
+    let report = |b: &serde_json::Value| -> Result<bw_core::matter::Report, Problem> {
+        serde_json::from_value(b.get("report").cloned().unwrap_or_default()).map_err(|_| field("report"))
+    };
+    let id = body.get("id").and_then(|v| v.as_i64());
+    let store = app.store.clone();
+    let out = match body.get("do").and_then(|v| v.as_str()).unwrap_or("") {
+        "submit" => {
+            let (f, r) = (facts(&body)?, report(&body)?);
+            caller.check(&org, Permission::ReadBudget, &f.unit_code)?;
+            crate::api::off_thread(move |rt| rt.block_on(bw_app::matters::submit(&store, &ctx, f, r))).await?
+        }
+        "oral" => {
+            let f = facts(&body)?;
+            caller.check(&org, Permission::ReadBudget, &f.unit_code)?;
+            let summary = body.get("summary").and_then(|v| v.as_str()).unwrap_or("").to_string();
+            crate::api::off_thread(move |rt| rt.block_on(bw_app::matters::oral(&store, &ctx, f, &summary))).await?
+        }
+        "written" => {
+            let action = bw_core::matter::Action::Written {
+                id: id.ok_or_else(|| field("id"))?,
+                report: report(&body)?,
+                on: ctx.today,
+            };
+            crate::api::off_thread(move |rt| rt.block_on(bw_app::matters::take(&store, &ctx, action))).await?
+        }
+        "decide" => {
+            let id = id.ok_or_else(|| field("id"))?;
+            let adopt = body.get("adopt").and_then(|v| v.as_bool()).ok_or_else(|| field("adopt"))?;
+            let text = body.get("text").and_then(|v| v.as_str()).unwrap_or("").to_string();
+            let all = bw_app::matters::load(&app.store).await.map_err(Problem::internal)?;
+            let unit = all
+                .matters
+                .get(&id)
+                .map(|m| m.unit_code.clone())
+                .ok_or_else(|| Problem::not_found(format!("no matter {id}")))?;
+            let roles = bw_app::milestones::roles_at_unit(&app.store, &user, &unit, ctx.today)
+                .await
+                .map_err(Problem::internal)?;
+            crate::api::off_thread(move |rt| {
+                rt.block_on(bw_app::matters::decide(&store, &ctx, id, adopt, &text, &roles))
+            })
+            .await?
+        }
+        "collective" => {
+            may(&caller, ORGANISE)?;
+            let id = id.ok_or_else(|| field("id"))?;
+            let meeting = body.get("meeting").and_then(|v| v.as_i64()).ok_or_else(|| field("meeting"))?;
+            let opinions: std::collections::BTreeMap<String, bw_core::matter::Opinion> =
+                serde_json::from_value(body.get("opinions").cloned().unwrap_or_default())
+                    .map_err(|_| field("opinions"))?;
+            crate::api::off_thread(move |rt| {
+                rt.block_on(bw_app::matters::collective(&store, &ctx, id, meeting, opinions))
+            })
+            .await?
+        }
+        _ => return Err(crate::api::field_problem("do", "submit, oral, written, decide or collective")),
+    };
+    Ok(Json(json!({ "id": out.map_err(problem)? })))
 }

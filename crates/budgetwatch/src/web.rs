@@ -58,6 +58,7 @@ pub(crate) fn layout(en: bool, title: &str, caller: &Caller, path_with_query: &s
             nav.push((format!("/inbox{lang}"), t(en, "预警", "Warnings")));
             nav.push((format!("/risks{lang}"), t(en, "风险清单", "Risks")));
             nav.push((format!("/meetings{lang}"), t(en, "会议督办", "Meetings")));
+            nav.push((format!("/reviews{lang}"), t(en, "复盘与案例", "Reviews")));
         }
         if caller.access.has(Permission::Comment) || caller.access.has(Permission::AnswerInquiry) {
             nav.push((format!("/public/feedback{lang}"), t(en, "意见与问询", "Feedback")));
@@ -69,6 +70,7 @@ pub(crate) fn layout(en: bool, title: &str, caller: &Caller, path_with_query: &s
             nav.push((format!("/forecast/{year}{lang}"), t(en, "预测", "Forecast")));
             nav.push((format!("/simulation{lang}"), t(en, "模拟", "Simulation")));
             nav.push((format!("/informal{lang}"), t(en, "沟通记录", "Informal")));
+            nav.push((format!("/matters{lang}"), t(en, "重大事项", "Matters")));
         }
         if caller.access.has(Permission::Ingest) {
             nav.push((format!("/import{lang}"), t(en, "导入", "Import")));
@@ -111,6 +113,38 @@ pub(crate) fn layout(en: bool, title: &str, caller: &Caller, path_with_query: &s
 }
 
 /// A refusal or failure as a page (the problem's status, its detail, a way to log in).
+/// A signed-in page's answer: its body in the layout, or the refusal page.
+pub(crate) fn page_answer(
+    en: bool,
+    caller: &Caller,
+    title: &str,
+    here: &str,
+    body: Result<String, Problem>,
+) -> Response {
+    match body {
+        Ok(b) => Html(layout(en, title, caller, here, &b)).into_response(),
+        Err(p) => problem_page(en, caller, here, p),
+    }
+}
+
+/// Signed in and holding `p` somewhere.
+pub(crate) fn holding(caller: &Caller, p: Permission) -> Result<(), Problem> {
+    if caller.user().is_none() || !caller.access.has(p) {
+        return Err(bw_core::access::Refusal::NoPermission(p).into());
+    }
+    Ok(())
+}
+
+/// Back to `path` after a form, with what came of it (`done` or `error`) for the outcome line.
+pub(crate) fn back_to(path: &str, en: bool, outcome: Result<String, String>) -> Response {
+    let lang = if en { "&lang=en" } else { "" };
+    let (k, v) = match outcome {
+        Ok(m) => ("done", m),
+        Err(m) => ("error", m),
+    };
+    Redirect::to(&format!("{path}?{k}={}{lang}", urlencode(&v))).into_response()
+}
+
 pub(crate) fn problem_page(en: bool, caller: &Caller, here: &str, p: Problem) -> Response {
     let detail = match (&p.zh, en) {
         (Some(zh), false) => zh.as_str(),
@@ -189,6 +223,7 @@ pub(crate) fn rule_name(en: bool, rule: &str) -> String {
         .or_else(|| bw_audit::TESTS.iter().find(|(id, _)| *id == rule).map(|(_, zh)| zh.to_string()))
         .or_else(|| (rule == bw_core::risk::REVIEW_OVERDUE.0).then(|| bw_core::risk::REVIEW_OVERDUE.1.to_string()))
         .or_else(|| (rule == bw_core::milestone::OVERDUE.0).then(|| bw_core::milestone::OVERDUE.1.to_string()))
+        .or_else(|| (rule == bw_app::audit::REPEAT_CAUSE.0).then(|| bw_app::audit::REPEAT_CAUSE.1.to_string()))
         .unwrap_or_else(|| rule.to_string())
 }
 

@@ -127,6 +127,44 @@ fn a_meeting_is_held_minuted_and_signed_on_the_pages_and_its_actions_are_followe
         "{}",
         ladder.body
     );
+    // Reviews and cases: the planted earlier reviews found by their words; the repeats
+    // listed; the scene's open review's lessons on the budget page; similar cases beside a
+    // warning.
+    let found = get(&head, &format!("/cases?q={}", urlencode("分批采购办公家具规避政府采购限额")));
+    assert!(found.body.contains("办公家具化整为零采购") && found.body.contains("屡审屡犯"), "{}", found.body);
+    let reviews_page = get(&head, "/reviews");
+    assert!(
+        reviews_page.body.contains("年度预算执行问题复盘") && reviews_page.body.contains("R2021-01"),
+        "{}",
+        reviews_page.body
+    );
+    let rid = reviews_page.body.split("/review/").nth(1).and_then(|s| s.split(['?', '"']).next()).unwrap().to_string();
+    let pdf = get(&head, &format!("/review/{rid}/report.pdf"));
+    assert!(pdf.status == 200 && pdf.body.starts_with("%PDF"), "{}", pdf.headers);
+    let budget = get(&head, "/budget/2026");
+    assert!(budget.body.contains("编制时须吸取的教训") && budget.body.contains("用款计划按月编报"), "{}", budget.body);
+    let inbox = request(&addr, "GET", "/api/v1/warnings?rule=split_purchase", &[("Cookie", head.as_str())], "").json();
+    let w = inbox["items"].as_array().and_then(|a| a.first()).expect("a split-purchase warning");
+    let page = get(&head, &format!("/warning/{}", w["id"]));
+    assert!(page.body.contains("相似案例") && page.body.contains("规避政府采购"), "{}", page.body);
+    let api = request(
+        &addr,
+        "GET",
+        &format!("/api/v1/cases?q={}", urlencode("专项资金闲置")),
+        &[("Cookie", head.as_str())],
+        "",
+    )
+    .json();
+    assert!(api.as_array().unwrap().iter().any(|c| c["reference"] == "R2025-07"), "{api}");
+    // A major matter reported on the page: routed by the thresholds.
+    let body = format!(
+        "csrf={hcsrf}&op=submit&unit=990000001001&title={}&amount=1200000.00&budget=&spend=&category=&background=a&impact=b&alternatives=c",
+        urlencode("购置执法车辆")
+    );
+    let r = request(&addr, "POST", "/matters", &[("Cookie", head.as_str()), form], &body);
+    assert!(r.headers.contains("done="), "{}", r.headers);
+    let page = get(&head, "/matters");
+    assert!(page.body.contains("购置执法车辆") && page.body.contains("财政局负责人"), "{}", page.body);
     // On the public portal: the milestones' progress, without the supplier or its account.
     let line = contracts.lines().find(|l| l.starts_with(&format!("{with_plan},"))).unwrap().to_string();
     let fields: Vec<&str> = line.split(',').collect();

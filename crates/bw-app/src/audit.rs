@@ -589,6 +589,23 @@ pub struct AuditReport {
     pub scores: Vec<UnitScore>,
 }
 
+/// The same unit repeating the same cause within three years (屡审屡犯): each repeat counts in
+/// the unit's risk score as an orange warning would, shown as `rule:repeat_cause`.
+async fn repeat_marks(store: &Store) -> Result<Vec<bw_audit::score::Warning>, ActionError> {
+    let cases = crate::reviews::cases(store).await?;
+    Ok(crate::reviews::repeats(&cases)
+        .into_iter()
+        .map(|r| bw_audit::score::Warning {
+            rule: REPEAT_CAUSE.0.into(),
+            level: "orange".into(),
+            unit_code: r.unit_code,
+        })
+        .collect())
+}
+
+/// The mark a repeated cause leaves on a unit's risk score.
+pub const REPEAT_CAUSE: (&str, &str) = ("repeat_cause", "屡审屡犯");
+
 /// Runs every test as of `as_of` and scores the units (nothing is written).
 pub async fn run(store: &Store, as_of: Date, policy: &bw_audit::text::Policy) -> Result<AuditReport, ActionError> {
     let year = as_of.year();
@@ -607,6 +624,7 @@ pub async fn run(store: &Store, as_of: Date, policy: &bw_audit::text::Policy) ->
         // The audit's own findings in the inbox are counted once, as findings.
         .filter(|x| bw_rules::Rule::parse(&x.rule).is_some())
         .filter_map(|x| Some(bw_audit::score::Warning { rule: x.rule, level: x.level, unit_code: x.unit_code? }))
+        .chain(repeat_marks(store).await?)
         .collect();
     let scores = bw_audit::score::score(&mut findings, &warnings, &spending, &w, p.score_threshold);
     Ok(AuditReport { as_of, findings, scores })

@@ -1893,7 +1893,8 @@ pub fn generate(opts: &DemoOptions, out: &Path) -> std::io::Result<DemoSummary> 
     macro_w.flush()?;
 
     summary.anomalies = anomalies.len();
-    let truth = serde_json::json!({ "year": year, "seed": opts.seed, "as_of": format!("{year}-12-31"), "summary": &summary, "anomalies": anomalies });
+    let cases = historical_reviews(out, &units)?;
+    let truth = serde_json::json!({ "year": year, "seed": opts.seed, "as_of": format!("{year}-12-31"), "summary": &summary, "anomalies": anomalies, "cases": cases });
     let mut w = BufWriter::new(File::create(out.join("ground_truth.json"))?);
     serde_json::to_writer_pretty(&mut w, &truth).map_err(std::io::Error::other)?;
     w.write_all(b"\n")?;
@@ -1920,4 +1921,145 @@ fn milestone_plans(out: &Path) -> std::io::Result<()> {
     let mut w = BufWriter::new(File::create(out.join("contract_milestones.csv"))?);
     header(&mut w, Kind::ContractMilestones)?;
     w.flush()
+}
+
+/// An earlier review: (reference, unit index, opened, closed, causes, title, what happened,
+/// lessons).
+type Earlier = (
+    &'static str,
+    usize,
+    &'static str,
+    &'static str,
+    &'static [&'static str],
+    &'static str,
+    &'static str,
+    &'static str,
+);
+
+/// Reviews closed in an earlier system (`reviews.json`, imported by the demo with `review
+/// import`): the case knowledge base's history, with repeats planted — the same unit and
+/// cause within three years — beside near misses (the same cause a day over three years on,
+/// another cause, another unit). Their truth: the repeats as (case, earlier) references, and
+/// a query whose similar cases are named.
+fn historical_reviews(out: &Path, units: &[Unit]) -> std::io::Result<serde_json::Value> {
+    let unit = |i: usize| units.get(i % units.len().max(1)).map(|u| u.code.clone()).unwrap_or_default();
+    let rows: [Earlier; 10] = [
+        (
+            "R2021-01",
+            0,
+            "2021-05-10",
+            "2021-09-30",
+            &["procurement_evasion"],
+            "办公设备分批采购规避政府采购",
+            "同一批办公设备拆分为五次采购，每次金额均低于政府采购限额，未履行集中采购程序。",
+            "同类货物按年度合并预算、统一采购；财务审核增加同一供应商累计金额提示。",
+        ),
+        (
+            "R2023-02",
+            0,
+            "2023-11-20",
+            "2024-03-31",
+            &["procurement_evasion"],
+            "办公家具化整为零采购",
+            "办公家具分三批向同一家具公司采购，合计超过采购限额，构成化整为零规避政府采购。",
+            "再次发生同类问题，采购计划须经财务和纪检会签；纳入年度考核。",
+        ),
+        (
+            "R2022-03",
+            1,
+            "2022-03-15",
+            "2022-07-31",
+            &["overspending"],
+            "会议费超预算支出",
+            "年度会议费超出预算百分之十八，未履行预算调整程序。",
+            "会议计划年初编报，超出须先调剂后支出。",
+        ),
+        (
+            "R2025-04",
+            1,
+            "2025-04-01",
+            "2025-08-31",
+            &["overspending"],
+            "培训费超预算支出",
+            "培训费超出预算百分之十二，事前未申请调整。",
+            "培训计划与预算同步审批。",
+        ),
+        (
+            "R2022-05",
+            2,
+            "2022-08-01",
+            "2022-12-31",
+            &["idle_funds"],
+            "专项资金闲置超过一年",
+            "上级补助的专项资金到账后一年未使用，项目前期工作未完成。",
+            "项目储备前置，资金到位即可执行；闲置资金按规定收回。",
+        ),
+        (
+            "R2024-06",
+            2,
+            "2024-02-01",
+            "2024-06-30",
+            &["slow_execution"],
+            "项目支出进度滞后",
+            "基建项目年末执行率不足百分之六十，施工许可办理延误。",
+            "开工手续提前办理，按月调度进度。",
+        ),
+        (
+            "R2025-07",
+            2,
+            "2025-06-30",
+            "2025-11-30",
+            &["idle_funds"],
+            "专项资金再次闲置",
+            "新到专项资金半年未支出，与前次问题原因相同。",
+            "资金与项目同步下达，闲置超过半年即收回统筹。",
+        ),
+        (
+            "R2023-08",
+            3,
+            "2023-06-01",
+            "2023-10-31",
+            &["irregular_payment"],
+            "向个人账户支付工程款",
+            "工程款支付至施工队负责人个人账户，未支付至合同单位账户。",
+            "对公支付必须付至合同约定账户，个人账户支付须专项审批。",
+        ),
+        (
+            "R2024-09",
+            4,
+            "2024-09-01",
+            "2024-12-31",
+            &["irregular_payment"],
+            "重复支付服务费",
+            "同一张发票的物业服务费支付两次，事后追回。",
+            "发票号唯一性校验，支付前查重。",
+        ),
+        (
+            "R2024-10",
+            3,
+            "2024-12-01",
+            "2025-04-30",
+            &["weak_control", "irregular_payment"],
+            "支付审核缺失",
+            "零星工程款再次支付到个人账户，支付审核环节形同虚设。",
+            "建立支付双人复核，收款账户与合同比对。",
+        ),
+    ];
+    let list: Vec<serde_json::Value> = rows
+        .iter()
+        .map(|(r, u, opened, closed, causes, title, happened, lessons)| {
+            serde_json::json!({
+                "reference": r, "unit_code": unit(*u), "title": title, "happened": happened,
+                "causes": causes, "lessons": lessons, "opened_on": opened, "closed_on": closed,
+            })
+        })
+        .collect();
+    let mut w = BufWriter::new(File::create(out.join("reviews.json"))?);
+    serde_json::to_writer_pretty(&mut w, &list).map_err(std::io::Error::other)?;
+    w.write_all(b"\n")?;
+    w.flush()?;
+    Ok(serde_json::json!({
+        "repeats": [["R2023-02", "R2021-01"], ["R2025-07", "R2022-05"], ["R2024-10", "R2023-08"]],
+        "similar": [{"query": "分批采购办公家具规避政府采购限额", "expected": ["R2023-02", "R2021-01"]}],
+    }))
 }

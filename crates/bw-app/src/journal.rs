@@ -98,3 +98,77 @@ pub fn unseal(entry: &[u8]) -> Option<(Vec<u8>, String, Vec<u8>)> {
     let a: Approver = serde_json::from_str(text[at + APPROVER_FIELD.len() - 1..].strip_suffix('}')?).ok()?;
     Some((signed, a.user, bw_ledger::note::base64_decode(&a.signature)?))
 }
+
+/// A refusal by a domain rule, with its stable code.
+pub trait Coded: std::fmt::Display + std::fmt::Debug {
+    fn code(&self) -> &'static str;
+}
+
+impl Coded for bw_core::meeting::MeetingError {
+    fn code(&self) -> &'static str {
+        bw_core::meeting::MeetingError::code(self)
+    }
+}
+
+impl Coded for bw_core::review::ReviewError {
+    fn code(&self) -> &'static str {
+        bw_core::review::ReviewError::code(self)
+    }
+}
+
+impl Coded for bw_core::matter::MatterError {
+    fn code(&self) -> &'static str {
+        bw_core::matter::MatterError::code(self)
+    }
+}
+
+/// Why an action on a register of documents (meetings, reviews, matters) was not taken.
+#[derive(Debug, thiserror::Error)]
+pub enum TakeError<E: Coded> {
+    #[error("{0} ({code})", code = .0.code())]
+    Refused(E),
+    #[error("{0} (forbidden)")]
+    Forbidden(String),
+    #[error(transparent)]
+    Action(#[from] ActionError),
+}
+
+impl<E: Coded> From<bw_store::sqlx::Error> for TakeError<E> {
+    fn from(e: bw_store::sqlx::Error) -> Self {
+        TakeError::Action(e.into())
+    }
+}
+
+impl<E: Coded> TakeError<E> {
+    /// Into an `ActionError`, a refusal's text kept.
+    pub fn into_action(self) -> ActionError {
+        match self {
+            TakeError::Action(a) => a,
+            other => ActionError::Invalid(other.to_string()),
+        }
+    }
+}
+
+/// Every document of `table` (`id`, `doc` JSON), by id.
+pub async fn load_docs<T: serde::de::DeserializeOwned>(
+    conn: &mut bw_store::sqlx::AnyConnection,
+    table: &'static str,
+) -> Result<Vec<T>, ActionError> {
+    use bw_store::sqlx::Row;
+    let sql = format!("SELECT doc FROM {table} ORDER BY id");
+    let mut out = Vec::new();
+    for r in bw_store::sqlx::query(bw_store::sqlx::AssertSqlSafe(sql)).fetch_all(&mut *conn).await? {
+        out.push(serde_json::from_str(&r.try_get::<String, _>(0)?).map_err(|e| ActionError::Invalid(e.to_string()))?);
+    }
+    Ok(out)
+}
+
+/// Writes document `id` of `table` as changed by entry `idx`.
+pub async fn put_doc(tx: &mut Tx, table: &'static str, id: i64, doc: String, idx: i64) -> Result<(), ActionError> {
+    let sql = format!(
+        "INSERT INTO {table} (id, doc, journal_idx) VALUES ($1, $2, $3) \
+         ON CONFLICT (id) DO UPDATE SET doc = excluded.doc, journal_idx = excluded.journal_idx"
+    );
+    bw_store::sqlx::query(bw_store::sqlx::AssertSqlSafe(sql)).bind(id).bind(doc).bind(idx).execute(&mut **tx).await?;
+    Ok(())
+}

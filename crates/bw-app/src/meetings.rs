@@ -24,19 +24,7 @@ pub const ESCALATE_WORKDAYS: u32 = 5;
 /// At most this many entries in each of a pack's lists (the counts are whole).
 pub const LIST_MAX: usize = 20;
 
-#[derive(Debug, thiserror::Error)]
-pub enum TakeError {
-    #[error("{0} ({code})", code = .0.code())]
-    Refused(MeetingError),
-    #[error(transparent)]
-    Action(#[from] ActionError),
-}
-
-impl From<sqlx::Error> for TakeError {
-    fn from(e: sqlx::Error) -> Self {
-        TakeError::Action(e.into())
-    }
-}
+pub type TakeError = crate::journal::TakeError<MeetingError>;
 
 fn invalid(e: impl std::fmt::Display) -> ActionError {
     ActionError::Invalid(e.to_string())
@@ -49,16 +37,12 @@ pub async fn load(store: &Store) -> Result<Board, ActionError> {
 }
 
 async fn load_in(conn: &mut sqlx::AnyConnection) -> Result<Board, ActionError> {
-    let mut board = Board::default();
-    for r in sqlx::query("SELECT doc FROM meetings ORDER BY id").fetch_all(&mut *conn).await? {
-        let m: Meeting = serde_json::from_str(&r.try_get::<String, _>(0)?).map_err(invalid)?;
-        board.meetings.insert(m.id, m);
-    }
-    for r in sqlx::query("SELECT doc FROM action_items ORDER BY id").fetch_all(&mut *conn).await? {
-        let i: ActionItem = serde_json::from_str(&r.try_get::<String, _>(0)?).map_err(invalid)?;
-        board.items.insert(i.id, i);
-    }
-    Ok(board)
+    let meetings: Vec<Meeting> = crate::journal::load_docs(conn, "meetings").await?;
+    let items: Vec<ActionItem> = crate::journal::load_docs(conn, "action_items").await?;
+    Ok(Board {
+        meetings: meetings.into_iter().map(|m| (m.id, m)).collect(),
+        items: items.into_iter().map(|i| (i.id, i)).collect(),
+    })
 }
 
 /// The rows an applied action changed: ("meetings" | "action_items", id, document, state,
@@ -135,11 +119,7 @@ pub async fn take_all(
                 .await?;
         }
         for (table, id, doc) in rows(&board, &changed).map_err(invalid)? {
-            let sql = format!(
-                "INSERT INTO {table} (id, doc, journal_idx) VALUES ($1, $2, $3) \
-                 ON CONFLICT (id) DO UPDATE SET doc = excluded.doc, journal_idx = excluded.journal_idx"
-            );
-            sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id).bind(doc).bind(idx).execute(&mut *tx).await?;
+            crate::journal::put_doc(&mut tx, table, id, doc, idx).await?;
         }
         out.push(idx);
     }

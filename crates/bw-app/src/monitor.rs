@@ -649,6 +649,9 @@ pub struct CheckReport {
     pub packs: usize,
     /// Overdue action items escalated one level.
     pub actions_escalated: usize,
+    /// Post-incident reviews opened for emergencies closed, red warnings archived and special
+    /// audits concluded.
+    pub reviews_opened: usize,
 }
 
 /// A stored warning as `check` compares and escalates it.

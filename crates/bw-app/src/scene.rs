@@ -35,6 +35,8 @@ pub struct Scene {
     /// joint supervision), and action items their minutes opened.
     pub meetings: usize,
     pub action_items: usize,
+    /// The review opened on the unit's year, its improvement plan approved.
+    pub review: Option<i64>,
     /// Journal entries the scene wrote, each an action of its own.
     pub entries: i64,
 }
@@ -124,6 +126,7 @@ pub async fn play(
     scene.informal = informal(store, ctx, year, unit, submitter).await?;
     (scene.milestone_contract, scene.milestone_held) = milestones(store, ctx, year, unit, approvers).await?;
     (scene.meetings, scene.action_items) = meetings(store, ctx, year, approvers).await?;
+    scene.review = review(store, ctx, year, unit).await?;
     scene.entries = store.journal_size().await? - before;
     Ok(scene)
 }
@@ -331,10 +334,7 @@ async fn meetings(
 ) -> Result<(usize, usize), ActionError> {
     use crate::meetings::{self, TakeError};
     use bw_core::meeting::{Action, Kind, Minute, Outcome};
-    let take_err = |e: TakeError| match e {
-        TakeError::Action(a) => a,
-        refused => ActionError::Invalid(refused.to_string()),
-    };
+    let take_err = TakeError::into_action;
     let (chair, finance, department, audit) =
         ("bureau-head", "bureau-reviewer", "department-reviewer", "audit-discipline");
     let Some(password) = approvers.iter().find(|a| a.0 == chair).map(|a| a.1) else { return Ok((0, 0)) };
@@ -624,4 +624,54 @@ async fn milestones(
     .await
     .map_err(bad)?;
     Ok((Some(no), r.milestone_held.len()))
+}
+
+/// A review (复盘) of the unit's year opened by finance: what happened, its causes and
+/// lessons, an improvement plan whose criterion the system computes (no over-budget warning
+/// of orange or above in the next half year), approved today — so budget drafting shows the
+/// unit's open lessons and the audit role may accept it 3 to 6 months on.
+async fn review(store: &Store, ctx: &Ctx, year: i32, unit: &str) -> Result<Option<i64>, ActionError> {
+    use bw_core::review::{Action, Cause, Criterion, PlanItem};
+    let bad = crate::reviews::TakeError::into_action;
+    let on = ctx.today;
+    let id = crate::reviews::take(
+        store,
+        ctx,
+        Action::Open {
+            source: "manual".into(),
+            unit_code: unit.into(),
+            title: format!("{year}年度预算执行问题复盘"),
+            on,
+        },
+    )
+    .await
+    .map_err(bad)?;
+    let record = Action::Record {
+        id,
+        happened: format!("{year}年单位多项指标执行进度滞后，年末集中支付，个别指标超预算支出。"),
+        causes: vec![Cause::SlowExecution, Cause::Overspending],
+        lessons: "用款计划按月编报并与项目进度挂钩；超出预算的支出先调剂后支付。".into(),
+    };
+    let half = on.add_months(6);
+    let item = PlanItem {
+        number: 1,
+        text: "建立月度用款计划和超支预警台账".into(),
+        owner: "unit-head".into(),
+        due: on.add_months(2),
+        criterion: Criterion {
+            rule: "over_budget".into(),
+            min_level: "orange".into(),
+            unit_code: unit.into(),
+            from: on,
+            to: half,
+        },
+    };
+    crate::reviews::take_all(
+        store,
+        ctx,
+        vec![record, Action::Plan { id, items: vec![item] }, Action::ApprovePlan { id, on }],
+    )
+    .await
+    .map_err(bad)?;
+    Ok(Some(id))
 }

@@ -150,6 +150,10 @@ struct Model {
     milestone_verified: HashMap<String, i64>,
     /// Meetings and action items, replayed by the function their writer applies.
     board: bw_core::meeting::Board,
+    /// Post-incident reviews, likewise.
+    reviews: bw_core::review::Reviews,
+    /// Major matters, likewise.
+    matters: bw_core::matter::Matters,
     indicator_months: BTreeMap<String, (i64, i64)>,
     revenue_months: BTreeMap<String, i64>,
     /// (year, kind) → absolute amounts recorded: the `volumes` table.
@@ -926,6 +930,30 @@ impl Model {
                 }
                 self.put("informal_records", ix.clone(), crate::informal::row(idx as i64, &r));
             }
+            a if a.starts_with("matter.") => {
+                let (act, _): (bw_core::matter::Action, String) = typed(raw)?;
+                if act.name() != a {
+                    return Err(format!("entry {a} holds a {} action", act.name()));
+                }
+                let id = self
+                    .matters
+                    .apply(&act, idx as i64, &e.actor)
+                    .map_err(|err| format!("{a}: {err} ({})", err.code()))?;
+                let doc = serde_json::to_string(&self.matters.matters[&id]).map_err(|e| e.to_string())?;
+                self.put("matters", id.to_string(), vec![id.to_string(), doc, ix.clone()]);
+            }
+            a if a.starts_with("review.") => {
+                let (act, _): (bw_core::review::Action, String) = typed(raw)?;
+                if act.name() != a {
+                    return Err(format!("entry {a} holds a {} action", act.name()));
+                }
+                let id = self
+                    .reviews
+                    .apply(&act, idx as i64, &e.actor)
+                    .map_err(|err| format!("{a}: {err} ({})", err.code()))?;
+                let doc = serde_json::to_string(&self.reviews.reviews[&id]).map_err(|e| e.to_string())?;
+                self.put("reviews", id.to_string(), vec![id.to_string(), doc, ix.clone()]);
+            }
             a if a.starts_with("meeting.") || a.starts_with("action.") => {
                 let entry: crate::meetings::Entry = serde_json::from_str(e.data.get()).map_err(|e| e.to_string())?;
                 if entry.action.name() != a {
@@ -1457,6 +1485,8 @@ const PROJECTIONS: &[(&str, &str, &[&str])] = &[
         crate::import::table_of(Kind::RevenueTargets).1,
     ),
     ("meetings", "SELECT CAST(id AS TEXT), id, doc, journal_idx FROM meetings", &["id", "doc", "journal_idx"]),
+    ("reviews", "SELECT CAST(id AS TEXT), id, doc, journal_idx FROM reviews", &["id", "doc", "journal_idx"]),
+    ("matters", "SELECT CAST(id AS TEXT), id, doc, journal_idx FROM matters", &["id", "doc", "journal_idx"]),
     ("action_items", "SELECT CAST(id AS TEXT), id, doc, journal_idx FROM action_items", &["id", "doc", "journal_idx"]),
     (
         "meeting_packs",

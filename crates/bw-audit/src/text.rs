@@ -112,6 +112,13 @@ impl Policy {
     }
 }
 
+/// The words of `text` as the shipped policy's segmenter cuts them (the case knowledge base
+/// searches by them).
+pub fn segment(text: &str) -> Vec<String> {
+    static SHIPPED: std::sync::OnceLock<Policy> = std::sync::OnceLock::new();
+    SHIPPED.get_or_init(Policy::shipped).read(text).words
+}
+
 pub fn run(payments: &[Payment], policy: &Policy, out: &mut Vec<Finding>) {
     // Summaries repeat: each distinct text is segmented once.
     let mut seen: HashMap<&str, Reading> = HashMap::new();

@@ -150,6 +150,24 @@ pub const SETTINGS: &[SettingSpec] = &[
         about: "the installation's time zone (IANA name): today's date, the day payments are judged on and dates are shown in",
     },
     SettingSpec {
+        key: "matters.over_budget_permille",
+        default: "100",
+        kind: SettingType::Integer { min: 1, max: 1000 },
+        about: "a major matter this far over its budget (‰; 100 = 10 %) or more goes to the department head",
+    },
+    SettingSpec {
+        key: "matters.bureau_head_from",
+        default: "1000000.00",
+        kind: SettingType::Yuan,
+        about: "a major matter of this amount (yuan) or more goes to the bureau head",
+    },
+    SettingSpec {
+        key: "matters.collective_from",
+        default: "5000000.00",
+        kind: SettingType::Yuan,
+        about: "a major matter of this amount (yuan) or more, or in a 三重一大 category, goes to a collective decision",
+    },
+    SettingSpec {
         key: "meetings.pack_workdays",
         default: "2",
         kind: SettingType::Integer { min: 1, max: 20 },

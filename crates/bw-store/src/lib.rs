@@ -83,6 +83,8 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (42, "informal communications", include_str!("informal.sql")),
     (43, "contract milestones", include_str!("milestones.sql")),
     (44, "meetings and action items", include_str!("meetings.sql")),
+    (45, "post-incident reviews", include_str!("reviews.sql")),
+    (46, "major matters", include_str!("matters.sql")),
 ];
 
 #[derive(Clone)]

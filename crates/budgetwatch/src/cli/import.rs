@@ -190,6 +190,12 @@ pub(super) async fn dispatch(g: &Global, command: Command) -> Result<ExitCode> {
                     bail!("the demo data in {} did not import", data.display());
                 }
             }
+            // Reviews closed before: the case knowledge base's history.
+            let reviews = data.join("reviews.json");
+            if reviews.exists() {
+                let n = super::review::import_reviews(&store, &c, &reviews).await?;
+                println!("{n} earlier reviews imported as cases");
+            }
             if scene {
                 // The year as it was monitored: the scheduled rules as of its last day, so that
                 // the inbox holds every rule's warnings (a year scripted from the imported data

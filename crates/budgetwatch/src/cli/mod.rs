@@ -9,8 +9,10 @@ mod forecast;
 mod import;
 mod informal;
 mod ledger;
+mod matter;
 mod meeting;
 mod monitor;
+mod review;
 mod risk;
 mod witness;
 
@@ -248,6 +250,21 @@ enum Command {
     Meeting {
         #[command(subcommand)]
         command: meeting::MeetingCommand,
+    },
+    /// Major matters (重大事项, 三重一大): reported, routed, decided.
+    Matter {
+        #[command(subcommand)]
+        command: matter::MatterCommand,
+    },
+    /// Post-incident reviews (复盘) and their improvement plans, accepted 3 to 6 months on.
+    Review {
+        #[command(subcommand)]
+        command: review::ReviewCommand,
+    },
+    /// The case knowledge base (案例库): search, the cases like a warning, repeats (屡审屡犯).
+    Case {
+        #[command(subcommand)]
+        command: review::CaseCommand,
     },
     /// Action items (督办事项) from meetings' minutes: done with evidence, verified or returned.
     Action {
@@ -564,6 +581,9 @@ async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Contract { command } => return contract::dispatch(&g, command).await,
         Command::Meeting { command } => return meeting::dispatch(&g, command).await,
         Command::Action { command } => return meeting::dispatch_action(&g, command).await,
+        Command::Review { command } => return review::dispatch(&g, command).await,
+        Command::Matter { command } => return matter::dispatch(&g, command).await,
+        Command::Case { command } => return review::dispatch_case(&g, command).await,
         Command::Init { crypto } => {
             let suite = match crypto.as_deref() {
                 None => None,

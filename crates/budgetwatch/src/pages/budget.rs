@@ -133,10 +133,21 @@ async fn year_body(app: &App, caller: &Caller, year: i32, q: &PageQuery) -> Resu
         step_now => t(en, "当前步骤 · 时限", "Step now · due"),
         late => t(en, "已超时", "late"),
     };
+    // Lessons of the units' reviews whose plans are not yet accepted, for drafting.
+    let lessons: Vec<minijinja::Value> = bw_app::reviews::load(&app.store)
+        .await
+        .map_err(Problem::internal)?
+        .reviews
+        .values()
+        .filter(|r| r.lessons_open() && !r.lessons.is_empty() && readable(&r.unit_code))
+        .map(|r| context! { unit => name(&r.unit_code), title => r.title.as_str(), lessons => r.lessons.as_str(), id => r.id })
+        .collect();
     let render = |cycle: minijinja::Value, not_open: Option<String>, open_form: Option<String>| {
         crate::templates::render(
             "budget_year.html",
             context! {
+                lessons => lessons.clone(),
+                lessons_title => t(en, "编制时须吸取的教训（复盘整改尚未验收）", "Open lessons (reviews whose plans are not yet accepted)"),
                 w => words,
                 year => year,
                 prev => year - 1,

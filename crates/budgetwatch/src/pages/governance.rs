@@ -17,6 +17,7 @@ pub(super) fn routes() -> Router<App> {
         .route("/meeting/{id}/minutes.pdf", get(minutes_pdf))
         .route("/actions", get(actions).post(act_item))
         .route("/contract/{no}", get(contract).post(act_contract))
+        .route("/matters", get(matters_page).post(act_matter))
 }
 
 #[derive(serde::Deserialize, Default)]
@@ -30,13 +31,6 @@ pub(super) struct Q {
 const READ: Permission = Permission::ReadWarnings;
 /// Who organises them: the reviewers.
 const ORGANISE: Permission = Permission::ReviewWarning;
-
-fn signed_in(caller: &Caller, p: Permission) -> Result<(), Problem> {
-    if caller.user().is_none() || !caller.access.has(p) {
-        return Err(bw_core::access::Refusal::NoPermission(p).into());
-    }
-    Ok(())
-}
 
 fn refusal_zh(code: &str) -> &'static str {
     match code {
@@ -74,15 +68,6 @@ fn take_message(en: bool, e: &meetings::TakeError) -> String {
     }
 }
 
-fn back(path: &str, en: bool, outcome: Result<String, String>) -> Response {
-    let lang = if en { "&lang=en" } else { "" };
-    let (k, v) = match outcome {
-        Ok(m) => ("done", m),
-        Err(m) => ("error", m),
-    };
-    Redirect::to(&format!("{path}?{k}={}{lang}", urlencode(&v))).into_response()
-}
-
 fn me(caller: &Caller) -> String {
     caller.access.user.clone()
 }
@@ -96,7 +81,7 @@ fn acting(caller: &Caller) -> Result<bw_app::Ctx, Problem> {
 pub(super) async fn list(State(app): State<App>, caller: Caller, Query(q): Query<Q>) -> Response {
     let en = q.lang.as_deref() == Some("en");
     let body = async {
-        signed_in(&caller, READ)?;
+        holding(&caller, READ)?;
         let board = meetings::load(&app.store).await.map_err(Problem::internal)?;
         let rows: Vec<minijinja::Value> = board
             .meetings
@@ -153,10 +138,7 @@ pub(super) async fn list(State(app): State<App>, caller: Caller, Query(q): Query
         ))
     }
     .await;
-    match body {
-        Ok(b) => Html(layout(en, t(en, "会议", "Meetings"), &caller, "/meetings", &b)).into_response(),
-        Err(p) => problem_page(en, &caller, "/meetings", p),
-    }
+    page_answer(en, &caller, t(en, "会议", "Meetings"), "/meetings", body)
 }
 
 #[derive(serde::Deserialize, Default)]
@@ -188,7 +170,7 @@ pub(super) async fn schedule(
         return r;
     }
     let outcome = async {
-        signed_in(&caller, ORGANISE).map_err(|p| p.detail)?;
+        holding(&caller, ORGANISE).map_err(|p| p.detail)?;
         let kind = Kind::parse(&f.kind).ok_or_else(|| t(en, "请选择会议类型。", "Choose a kind.").to_string())?;
         let start = bw_app::zone::parse_local(&crate::clock::zone(), &f.start)
             .ok_or_else(|| t(en, "请填写会议时间。", "Give the time.").to_string())?;
@@ -208,7 +190,7 @@ pub(super) async fn schedule(
         Ok(format!("{} {}", t(en, "已安排会议", "Scheduled meeting"), ids.first().copied().unwrap_or_default()))
     }
     .await;
-    back("/meetings", en, outcome)
+    back_to("/meetings", en, outcome)
 }
 
 // ---------------------------------------------------------------- one meeting
@@ -217,7 +199,7 @@ pub(super) async fn show(State(app): State<App>, caller: Caller, Path(id): Path<
     let en = q.lang.as_deref() == Some("en");
     let here = format!("/meeting/{id}");
     let body = async {
-        signed_in(&caller, READ)?;
+        holding(&caller, READ)?;
         let board = meetings::load(&app.store).await.map_err(Problem::internal)?;
         let m = board.meetings.get(&id).ok_or_else(|| Problem::not_found(format!("no meeting {id}")))?;
         let pack = meetings::stored_pack(&app.store, id).await.map_err(Problem::internal)?;
@@ -286,10 +268,7 @@ pub(super) async fn show(State(app): State<App>, caller: Caller, Path(id): Path<
         ))
     }
     .await;
-    match body {
-        Ok(b) => Html(layout(en, t(en, "会议", "Meeting"), &caller, &here, &b)).into_response(),
-        Err(p) => problem_page(en, &caller, &here, p),
-    }
+    page_answer(en, &caller, t(en, "会议", "Meeting"), &here, body)
 }
 
 fn outcome_text(en: bool, o: &Outcome) -> String {
@@ -380,7 +359,7 @@ pub(super) async fn act(
         let ctx = acting(&caller).map_err(|p| p.detail)?;
         let op = field("op");
         if op != "approve" {
-            signed_in(&caller, ORGANISE).map_err(|p| p.detail)?;
+            holding(&caller, ORGANISE).map_err(|p| p.detail)?;
         }
         let done = match op.as_str() {
             "invite" => {
@@ -447,7 +426,7 @@ pub(super) async fn act(
         done.map(str::to_string).map_err(|e| take_message(en, &e))
     }
     .await;
-    back(&here, en, outcome)
+    back_to(&here, en, outcome)
 }
 
 pub(super) async fn minutes_pdf(
@@ -455,7 +434,7 @@ pub(super) async fn minutes_pdf(
     caller: Caller,
     Path(id): Path<i64>,
 ) -> Result<Response, Problem> {
-    signed_in(&caller, READ)?;
+    holding(&caller, READ)?;
     let board = meetings::load(&app.store).await.map_err(Problem::internal)?;
     let m = board.meetings.get(&id).ok_or_else(|| Problem::not_found(format!("no meeting {id}")))?;
     let (font, index) = crate::figures_api::report_font()?;
@@ -516,10 +495,7 @@ pub(super) async fn actions(State(app): State<App>, caller: Caller, Query(q): Qu
         ))
     }
     .await;
-    match body {
-        Ok(b) => Html(layout(en, t(en, "督办事项", "Action items"), &caller, "/actions", &b)).into_response(),
-        Err(p) => problem_page(en, &caller, "/actions", p),
-    }
+    page_answer(en, &caller, t(en, "督办事项", "Action items"), "/actions", body)
 }
 
 pub(super) async fn act_item(
@@ -548,7 +524,7 @@ pub(super) async fn act_item(
         meetings::take(&app.store, &ctx, action).await.map(|_| msg.to_string()).map_err(|e| take_message(en, &e))
     }
     .await;
-    back("/actions", en, outcome)
+    back_to("/actions", en, outcome)
 }
 
 // ---------------------------------------------------------------- a contract's milestones
@@ -628,10 +604,7 @@ pub(super) async fn contract(
         ))
     }
     .await;
-    match body {
-        Ok(b) => Html(layout(en, t(en, "合同里程碑", "Contract milestones"), &caller, &here, &b)).into_response(),
-        Err(p) => problem_page(en, &caller, &here, p),
-    }
+    page_answer(en, &caller, t(en, "合同里程碑", "Contract milestones"), &here, body)
 }
 
 fn state_zh(en: bool, s: &str) -> &str {
@@ -721,5 +694,186 @@ pub(super) async fn act_contract(
         ))
     }
     .await;
-    back(&here, en, outcome)
+    back_to(&here, en, outcome)
+}
+
+// ---------------------------------------------------------------- major matters
+
+pub(super) async fn matters_page(State(app): State<App>, caller: Caller, Query(q): Query<Q>) -> Response {
+    let en = q.lang.as_deref() == Some("en");
+    let body = async {
+        if caller.user().is_none() || !(caller.access.has(READ) || caller.access.has(Permission::ReadBudget)) {
+            return Err(bw_core::access::Refusal::NoPermission(Permission::ReadBudget).into());
+        }
+        let org = app.org().await?;
+        let all = bw_app::matters::load(&app.store).await.map_err(Problem::internal)?;
+        let limits = bw_app::matters::limits(&app.store).await.map_err(Problem::internal)?;
+        let today = today();
+        let user = me(&caller);
+        let mut rows = Vec::new();
+        for m in all.matters.values().rev() {
+            if caller.check(&org, Permission::ReadBudget, &m.unit_code).is_err() && !(m.copied_to_audit && caller.access.has(Permission::RunAudit)) {
+                continue;
+            }
+            let roles = bw_app::milestones::roles_at_unit(&app.store, &user, &m.unit_code, today).await.map_err(Problem::internal)?;
+            let may_decide = matches!(m.state, bw_core::matter::MatterState::Routed | bw_core::matter::MatterState::OralReported)
+                && m.route.role().is_some_and(|r| roles.iter().any(|x| x == r));
+            let tally = m.tally.as_ref().map(|x| {
+                format!(
+                    "{} {}，{} {}，{} {}",
+                    x.for_,
+                    t(en, "同意", "for"),
+                    x.against,
+                    t(en, "不同意", "against"),
+                    x.deferred,
+                    t(en, "缓议", "deferred")
+                )
+            });
+            rows.push(context! {
+                id => m.id, title => m.title.as_str(), on => m.reported_on.to_string(),
+                unit => org.get(&m.unit_code).map(|n| n.name.clone()).unwrap_or_else(|| m.unit_code.clone()),
+                amount => crate::text::yuan(&m.amount.to_string()),
+                category => m.category.map(|c| if en { c.id() } else { c.zh() }),
+                route => if en { m.route.id() } else { m.route.zh() },
+                state => if en { m.state.id() } else { m.state.zh() },
+                green => m.oral.is_some(), copied => m.copied_to_audit,
+                due => m.written_due.map(|d| d.to_string()), late => m.written_late(today),
+                report => m.report.as_ref().map(|r| format!("{}｜{}｜{}", r.background, r.financial_impact, r.alternatives)),
+                oral => m.oral.as_deref(), tally => tally, decision => m.decision_text.as_str(),
+                may_decide => may_decide,
+                collective => m.route == bw_core::matter::Route::CollectiveDecision && !matches!(m.state, bw_core::matter::MatterState::Adopted | bw_core::matter::MatterState::Rejected),
+                oral_pending => m.state == bw_core::matter::MatterState::OralReported,
+            });
+        }
+        let categories: Vec<minijinja::Value> = bw_core::matter::Category::ALL
+            .iter()
+            .map(|c| context! { id => c.id(), name => if en { c.id() } else { c.zh() } })
+            .collect();
+        Ok::<String, Problem>(crate::templates::render(
+            "matters.html",
+            context! {
+                lang => if en { "?lang=en" } else { "" },
+                done => q.done.as_deref(), error => q.error.as_deref(), csrf => caller.csrf().to_string(),
+                rows => rows, categories => categories, organise => caller.access.has(ORGANISE),
+                limits => format!("{} {}‰；{} {}；{} {}", t(en, "超预算", "over budget by"), limits.over_budget_permille, t(en, "财政局负责人", "bureau head from"), limits.t1.grouped(), t(en, "集体决策", "collective from"), limits.t2.grouped()),
+                w => context! {
+                    title => t(en, "重大事项", "Major matters"),
+                    intro => t(en, "重大事项按设置的阈值分级报送：超预算 10% 及以上或战略调整报主管部门负责人，金额达到 T1 报财政局负责人，达到 T2 或属三重一大事项提交班子会议集体决策（须达到法定人数且每位出席成员发表意见）。紧急事项走绿色通道：先口头报告，1 个工作日内补交书面报告，同时抄送审计备案。", "Matters are routed by the thresholds: 10 % over budget or a strategic change to the department head, T1 to the bureau head, T2 or a 三重一大 category to a collective decision (quorum and every present member's opinion). Emergencies take the green channel: oral first, the written form within one working day, audit copied."),
+                    limits => t(en, "当前阈值", "Thresholds"), on => t(en, "日期", "Date"), unit => t(en, "单位", "Unit"),
+                    name => t(en, "事项", "Matter"), amount => t(en, "金额(元)", "Amount (yuan)"), route => t(en, "报送", "Route"),
+                    state => t(en, "状态", "State"), green => t(en, "绿色通道", "green channel"), copied => t(en, "已抄送审计", "audit copied"),
+                    due => t(en, "书面报告期限", "written due"), late => t(en, "逾期未补报", "late"), report => t(en, "报告单", "Report"),
+                    none => t(en, "暂无重大事项。", "No matters."), submit => t(en, "报送重大事项（标准报告单）", "Report a matter (standard form)"),
+                    oral_f => t(en, "绿色通道：口头报告", "Green channel: oral report"), unit_code => t(en, "单位编码", "Unit code"),
+                    title_f => t(en, "事项名称", "Title"), budget => t(en, "相关预算(元)", "Budget (yuan)"), spend => t(en, "预计支出(元)", "Spend (yuan)"),
+                    strategic => t(en, "战略调整", "Strategic change"), category => t(en, "三重一大类别", "三重一大 category"),
+                    background => t(en, "背景", "Background"), impact => t(en, "财务影响", "Financial impact"), alternatives => t(en, "备选方案", "Alternatives"),
+                    summary => t(en, "口头报告要点", "Summary"), send => t(en, "提交", "Send"), adopt => t(en, "同意", "Adopt"), reject => t(en, "不同意", "Reject"),
+                    written => t(en, "补交书面报告", "Written form"), meeting => t(en, "班子会议编号", "Meeting"),
+                    opinions => t(en, "出席成员意见（账号:同意/不同意/缓议，以；分隔）", "Opinions (user:for/against/defer; separated by ;)"),
+                },
+            },
+        ))
+    }
+    .await;
+    page_answer(en, &caller, t(en, "重大事项", "Major matters"), "/matters", body)
+}
+
+pub(super) async fn act_matter(
+    State(app): State<App>,
+    caller: Caller,
+    Query(q): Query<Q>,
+    Form(f): Form<HashMap<String, String>>,
+) -> Response {
+    let en = q.lang.as_deref() == Some("en");
+    if let Some(r) = form_csrf(&caller, f.get("csrf").map(String::as_str).unwrap_or(""), "/matters") {
+        return r;
+    }
+    let field = |k: &str| f.get(k).map(|v| v.trim().to_string()).unwrap_or_default();
+    let outcome = async {
+        let user = caller.user().ok_or_else(|| t(en, "请先登录。", "Log in first.").to_string())?.to_string();
+        let ctx = bw_app::Ctx { actor: format!("user:{user}"), ..acting(&caller).map_err(|p| p.detail)? };
+        let refused = |e: bw_app::matters::TakeError| match e {
+            bw_app::matters::TakeError::Refused(r) if !en => format!(
+                "{}（{}）",
+                match r.code() {
+                    "report_form_incomplete" => "报告单须填写背景、财务影响和备选方案",
+                    "quorum_not_met" => "出席人数未达到三分之二，不能作出集体决策",
+                    "opinions_missing" => "每位出席成员都须发表意见",
+                    "not_a_member" => "发表意见者须为会议成员",
+                    "matter_route_invalid" => "该事项不在此决策路径上",
+                    _ => "操作未被接受",
+                },
+                r.code()
+            ),
+            other => other.to_string(),
+        };
+        let money = |k: &str| {
+            bw_core::Money::parse_yuan(&field(k))
+                .map_err(|_| format!("{k}: {}", t(en, "金额格式不正确", "not an amount")))
+        };
+        let facts = || -> Result<bw_core::matter::Facts, String> {
+            Ok(bw_core::matter::Facts {
+                unit_code: field("unit"),
+                title: field("title"),
+                category: bw_core::matter::Category::parse(&field("category")),
+                amount: money("amount")?,
+                budget: if field("budget").is_empty() { bw_core::Money::ZERO } else { money("budget")? },
+                spend: if field("spend").is_empty() { bw_core::Money::ZERO } else { money("spend")? },
+                strategic: field("strategic") == "on",
+            })
+        };
+        let report = || bw_core::matter::Report {
+            background: field("background"),
+            financial_impact: field("impact"),
+            alternatives: field("alternatives"),
+        };
+        let id = || field("id").parse::<i64>().map_err(|_| t(en, "未指定事项。", "No matter.").to_string());
+        match field("op").as_str() {
+            "submit" => {
+                let id = bw_app::matters::submit(&app.store, &ctx, facts()?, report()).await.map_err(refused)?;
+                Ok(format!("{} {id}", t(en, "已报送，编号", "Reported as")))
+            }
+            "oral" => {
+                let id = bw_app::matters::oral(&app.store, &ctx, facts()?, &field("summary")).await.map_err(refused)?;
+                Ok(format!("{} {id}", t(en, "已口头报告并抄送审计，编号", "Reported orally, audit copied:")))
+            }
+            "written" => {
+                let action = bw_core::matter::Action::Written { id: id()?, report: report(), on: ctx.today };
+                bw_app::matters::take(&app.store, &ctx, action).await.map_err(refused)?;
+                Ok(t(en, "书面报告已补交", "Written form in").to_string())
+            }
+            "decide" => {
+                let id = id()?;
+                let all = bw_app::matters::load(&app.store).await.map_err(|e| e.to_string())?;
+                let unit = all.matters.get(&id).map(|m| m.unit_code.clone()).unwrap_or_default();
+                let roles = bw_app::milestones::roles_at_unit(&app.store, &user, &unit, ctx.today)
+                    .await
+                    .map_err(|e| e.to_string())?;
+                bw_app::matters::decide(&app.store, &ctx, id, field("adopt") == "true", &field("text"), &roles)
+                    .await
+                    .map_err(refused)?;
+                Ok(t(en, "已决策", "Decided").to_string())
+            }
+            "collective" => {
+                let mut opinions = std::collections::BTreeMap::new();
+                for pair in field("opinions").split([';', '；']).map(str::trim).filter(|p| !p.is_empty()) {
+                    let (who, what) = pair.split_once([':', '：']).ok_or_else(|| format!("{pair}?"))?;
+                    let o = match what.trim() {
+                        "for" | "同意" => bw_core::matter::Opinion::For,
+                        "against" | "不同意" => bw_core::matter::Opinion::Against,
+                        _ => bw_core::matter::Opinion::Defer,
+                    };
+                    opinions.insert(who.trim().to_string(), o);
+                }
+                let meeting =
+                    field("meeting").parse().map_err(|_| t(en, "请填写会议编号。", "Give the meeting.").to_string())?;
+                bw_app::matters::collective(&app.store, &ctx, id()?, meeting, opinions).await.map_err(refused)?;
+                Ok(t(en, "已记录集体决策", "Collective decision recorded").to_string())
+            }
+            _ => Err(t(en, "未知操作。", "Unknown action.").to_string()),
+        }
+    }
+    .await;
+    back_to("/matters", en, outcome)
 }

@@ -19,8 +19,8 @@ use crate::api::{App, Caller, Problem, Via};
 use crate::clock::today;
 use crate::text::{bar, economic_cell, esc, functional_cell, pct, segment, t, urlencode, wan, yuan};
 use crate::web::{
-    account_refusal_zh, actor_html, evidence_text, form_csrf, inquiry_due, layout, level_badge, level_name,
-    problem_page, report_links, rule_name, state_name,
+    account_refusal_zh, actor_html, back_to, evidence_text, form_csrf, holding, inquiry_due, layout, level_badge,
+    level_name, page_answer, problem_page, report_links, rule_name, state_name,
 };
 
 mod admin;
@@ -35,6 +35,7 @@ mod import;
 mod inbox;
 mod informal;
 pub(crate) mod portal;
+mod reviews;
 mod risks;
 mod simulation;
 mod warning;
@@ -54,6 +55,7 @@ pub fn routes() -> Router<App> {
         .merge(risks::routes())
         .merge(informal::routes())
         .merge(governance::routes())
+        .merge(reviews::routes())
         .merge(simulation::routes())
         .merge(forecast::routes())
 }

@@ -151,12 +151,25 @@ pub(super) async fn warning_body(app: &App, caller: &Caller, id: i64, q: &LangQu
         uploading => t(en, "正在上传", "Uploading"),
         refused => t(en, "不是 PDF 或图片，或大于 10 MB，未上传。", "not a PDF or an image, or larger than 10 MB: not uploaded."),
     };
+    // The most similar past cases (the knowledge base), for whoever handles it.
+    let similar: Vec<minijinja::Value> = bw_app::reviews::similar_to_warning(&app.store, id, 3)
+        .await
+        .map_err(Problem::internal)?
+        .iter()
+        .map(|c| {
+            let causes: Vec<&str> = c.causes.iter().map(|x| if en { x.id() } else { x.zh() }).collect();
+            let href = if c.kind == "review" { format!("/review/{}", c.id) } else { format!("/warning/{}", c.id) };
+            context! { href => href, title => c.title.as_str(), on => c.on.to_string(), causes => causes.join("、") }
+        })
+        .collect();
     Ok(crate::templates::render(
         "warning.html",
         context! {
             w => words,
             js => js,
             id => id,
+            similar => similar,
+            similar_title => t(en, "相似案例（案例库）", "Similar cases"),
             lang => lang,
             csrf => csrf,
             badge => Value::from_safe_string(level_badge(en, &w.level)),
