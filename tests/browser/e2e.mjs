@@ -2,8 +2,8 @@
 // driven by playwright-core: log in and drill from the cockpit to a payment voucher, take a
 // warning through two steps of its life cycle as two people, upload a bad file and read its
 // row errors, sign an approval step from its page, read the public portal (with the
-// published ranking) on a phone-sized screen, adopt a proposed risk and record an informal
-// communication.
+// published ranking) on a phone-sized screen, adopt a proposed risk, record an informal
+// communication, and hold a meeting to its signed minutes.
 // Usage: node tests/browser/e2e.mjs BINARY
 import { spawn, execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
@@ -227,6 +227,27 @@ try {
   check(await row.count() === 1, 'the record is listed');
   check(!(await row.textContent()).includes('迟报'), 'recorded within 24 hours: on time');
   await shot(finance, 'informal');
+
+  // 8. The December analysis meeting: its agenda pack on the page; the bureau's reviewer
+  // records it held and takes the minutes; the bureau head signs them with the signing
+  // password; the minutes are then a PDF. The scene's contract shows its milestone ladder.
+  await bureau.goto(`${url}/meetings`);
+  await Promise.all([bureau.waitForURL(/\/meeting\/\d+/), bureau.locator('#meetings a', { hasText: '2025年12月预算执行分析会' }).click()]);
+  check((await bureau.textContent('#pack')).includes('万元'), 'the pack shows the execution in 万元');
+  check((await bureau.textContent('#pack-items')).includes('逐项核实逾期未整改的预警'), 'the open action item is carried over');
+  const meetingUrl = bureau.url();
+  await Promise.all([bureau.waitForURL(/done=/), bureau.locator('#hold button').click()]);
+  await bureau.goto(meetingUrl);
+  await Promise.all([bureau.waitForURL(/done=/), bureau.locator('#minutes button').click()]);
+  const chair = await logIn(browser, url, 'bureau-head', passwords['bureau-head']);
+  await chair.goto(meetingUrl);
+  await chair.fill('#sign input[name=password]', passwords['bureau-head']);
+  await Promise.all([chair.waitForURL(/done=/), chair.locator('#sign button').click()]);
+  check((await chair.textContent('#meeting-state')).includes('纪要已签批'), 'the chair\'s signature approves the minutes');
+  check(await chair.locator('#minutes-pdf').count() === 1, 'the minutes are a PDF');
+  await shot(chair, 'meeting-minutes');
+  await chair.goto(`${url}/public`);
+  check((await chair.textContent('#milestones')).includes('里程碑'), 'the portal shows the milestones\' progress');
   ok = true;
 } finally {
   await browser.close();
@@ -238,4 +259,4 @@ try {
   }
   rmSync(dir, { recursive: true, force: true });
 }
-console.log(`browser tests passed: drill-down, life cycle, row errors, a signed approval, portal on a phone, the audit's Benford page, a proposed risk adopted, an informal record (screenshots in ${shots})`);
+console.log(`browser tests passed: drill-down, life cycle, row errors, a signed approval, portal on a phone, the audit's Benford page, a proposed risk adopted, an informal record, a meeting's signed minutes (screenshots in ${shots})`);

@@ -213,7 +213,16 @@ pub(super) async fn show(State(app): State<App>, caller: Caller, Path(id): Path<
                 context! { number => a.number, title => a.title.as_str(), source => a.source.as_str(), outcome => outcome }
             })
             .collect();
-        let invited: Vec<String> = m.invited.iter().map(|i| format!("{}（{}）", i.user, i.roles.join("、"))).collect();
+        let names = bw_app::users::display_names(&app.store).await.map_err(Problem::internal)?;
+        let person = |u: &str| match names.get(u).filter(|n| !n.is_empty() && n.as_str() != u) {
+            Some(n) => format!("{n}（{u}）"),
+            None => u.to_string(),
+        };
+        let invited: Vec<String> = m
+            .invited
+            .iter()
+            .map(|i| format!("{}：{}", person(&i.user), i.roles.iter().map(|r| role_name(en, r)).collect::<Vec<_>>().join("、")))
+            .collect();
         let user = me(&caller);
         let may_organise = caller.access.has(ORGANISE);
         Ok::<String, Problem>(crate::templates::render(
@@ -231,13 +240,13 @@ pub(super) async fn show(State(app): State<App>, caller: Caller, Path(id): Path<
                     end => crate::clock::local_time(m.ends_at),
                     location => m.location.as_str(),
                     period => meetings::period_zh(&m.period),
-                    chair => m.chair.as_str(),
+                    chair => person(&m.chair),
                     state => if en { m.state.id() } else { m.state.zh() },
                     state_id => m.state.id(),
-                    roles => m.required_roles.join("、"),
+                    roles => m.required_roles.iter().map(|r| role_name(en, r)).collect::<Vec<_>>().join("、"),
                     invited => invited.join("；"),
-                    present => m.present.join("；"),
-                    approvals => m.approvals.join("；"),
+                    present => m.present.iter().map(|u| person(u)).collect::<Vec<_>>().join("；"),
+                    approvals => m.approvals.iter().map(|u| person(u)).collect::<Vec<_>>().join("；"),
                 },
                 agenda => agenda,
                 pack => pack_ctx,
@@ -289,8 +298,33 @@ fn outcome_text(en: bool, o: &Outcome) -> String {
     }
 }
 
+/// An emergency case's state as people read it.
+fn emergency_state(en: bool, s: &str) -> &str {
+    if en {
+        return s;
+    }
+    match s {
+        "open" => "处置中",
+        "reported" => "已报告，待调整方案",
+        "planned" => "方案执行中",
+        "closed" => "已结束",
+        other => other,
+    }
+}
+
+/// A role id as people read it.
+fn role_name(en: bool, id: &str) -> String {
+    match bw_core::access::Role::parse(id) {
+        Ok(r) if !en => r.zh().to_string(),
+        _ => id.to_string(),
+    }
+}
+
 fn pack_context(en: bool, entry: i64, sha: &str, p: &meetings::Pack) -> minijinja::Value {
     let counts = |c: &meetings::Counts| -> String {
+        if c.total == 0 {
+            return "0".into();
+        }
         let levels: Vec<String> = ["red", "orange", "yellow", "blue"]
             .iter()
             .filter_map(|l| c.by_level.get(*l).map(|n| format!("{}{n}", crate::web::level_name(en, l))))
@@ -321,11 +355,14 @@ fn pack_context(en: bool, entry: i64, sha: &str, p: &meetings::Pack) -> minijinj
         overdue => counts(&p.warnings.overdue),
         rectifications => p.overdue_rectifications.first.iter().map(|w| format!("#{} {} {} {}（{} {}）", w.id, crate::web::level_name(en, &w.level), crate::web::rule_name(en, &w.rule), w.subject, t(en, "期限", "due"), w.due)).collect::<Vec<_>>(),
         rect_count => p.overdue_rectifications.count,
-        emergencies => p.emergencies.first.iter().map(|x| format!("#{} {}（{}）", x.id, x.title, x.state)).collect::<Vec<_>>(),
+        emergencies => p.emergencies.first.iter().map(|x| format!("#{} {}（{}）", x.id, x.title, emergency_state(en, &x.state))).collect::<Vec<_>>(),
         risks => p.top_risks.iter().map(|r| format!("{}（{} {}）", r.title, t(en, "评分", "score"), r.score)).collect::<Vec<_>>(),
         deviations => p.deviations.iter().map(|d| format!("{}：{} {:.1}%，{} {:+.1} {}", d.name, t(en, "执行率", "rate"), d.rate_permille as f64 / 10.0, t(en, "偏离时序进度", "gap"), d.gap_permille as f64 / 10.0, t(en, "个百分点", "points"))).collect::<Vec<_>>(),
         holds => p.milestone_holds.first.iter().map(|h| format!("{}：{} {} {}（{} {}）", h.contract_no, t(en, "暂停付款", "held"), wan(h.held), t(en, "万元", "10k yuan"), h.payments, t(en, "笔", "payments"))).collect::<Vec<_>>(),
-        items => p.action_items.iter().map(|i| format!("#{} {}（{} {}，{} {}，{} {}）", i.id, i.title, t(en, "承办", "owner"), i.owner, t(en, "期限", "due"), i.due, t(en, "状态", "state"), i.state)).collect::<Vec<_>>(),
+        items => p.action_items.iter().map(|i| {
+            let state = serde_json::from_value::<bw_core::meeting::ItemState>(serde_json::json!(i.state)).map(|s| if en { s.id() } else { s.zh() }).unwrap_or(i.state.as_str());
+            format!("#{} {}（{} {}，{} {}，{} {}）", i.id, i.title, t(en, "承办", "owner"), i.owner, t(en, "期限", "due"), i.due, t(en, "状态", "state"), state)
+        }).collect::<Vec<_>>(),
         w => context! {
             execution => t(en, "预算执行", "Execution"), budget => t(en, "预算(万元)", "Budget (10k yuan)"),
             paid => t(en, "累计支出(万元)", "Paid (10k yuan)"), in_period => t(en, "本期支出(万元)", "Paid in the period (10k yuan)"),
@@ -561,7 +598,7 @@ pub(super) async fn contract(
                     seq => m.seq, name => m.name.as_str(), kind => kind, amount => crate::text::yuan(&m.amount),
                     released => crate::text::yuan(&m.released), state => state_zh(en, m.state), state_id => m.state,
                     permille => m.verified_permille, criterion => m.criterion.as_str(),
-                    verifiers => m.verifiers.join("、"), after => m.depends_on.iter().map(u32::to_string).collect::<Vec<_>>().join("、"),
+                    verifiers => m.verifiers.iter().map(|r| role_name(en, r)).collect::<Vec<_>>().join("、"), after => m.depends_on.iter().map(u32::to_string).collect::<Vec<_>>().join("、"),
                     pro_rata => m.pro_rata, due => m.due_date.clone().unwrap_or_default(), overdue => m.overdue,
                     claimed => claimed, opinions => opinions, advance => m.kind == "advance",
                 }
@@ -582,7 +619,7 @@ pub(super) async fn contract(
                 rows => rows,
                 held => loaded.held.iter().map(|h| format!("{} {} {}", h.1, h.2, h.3.grouped())).collect::<Vec<_>>(),
                 may_act => !roles.is_empty(),
-                roles => roles.join("、"),
+                roles => roles.iter().map(|r| role_name(en, r)).collect::<Vec<_>>().join("、"),
                 w => context! {
                     title => t(en, "合同里程碑", "Contract milestones"),
                     intro => t(en, "合同资金只按已验收的里程碑拨付：超出可拨付额的付款在导入时暂停（milestone_not_verified），待验收人员本人签名确认后自动放行；到期未验收只预警，不放款。", "Funds are released only by verified milestones: a payment beyond the releasable amount is held in its import and released by the verifiers' signed opinions; a passed due date only warns."),
