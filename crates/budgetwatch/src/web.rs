@@ -224,6 +224,7 @@ pub(crate) fn rule_name(en: bool, rule: &str) -> String {
         .or_else(|| (rule == bw_core::risk::REVIEW_OVERDUE.0).then(|| bw_core::risk::REVIEW_OVERDUE.1.to_string()))
         .or_else(|| (rule == bw_core::milestone::OVERDUE.0).then(|| bw_core::milestone::OVERDUE.1.to_string()))
         .or_else(|| (rule == bw_app::audit::REPEAT_CAUSE.0).then(|| bw_app::audit::REPEAT_CAUSE.1.to_string()))
+        .or_else(|| (rule == bw_core::matter::WRITTEN_LATE.0).then(|| bw_core::matter::WRITTEN_LATE.1.to_string()))
         .unwrap_or_else(|| rule.to_string())
 }
 

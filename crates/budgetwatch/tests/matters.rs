@@ -95,7 +95,16 @@ fn matters_are_routed_by_the_thresholds_and_decided_where_they_belong() {
     ));
     assert!(out.contains("collective_decision") && out.contains("audit copied") && out.contains("due"), "{out}");
     let oral = out.split_whitespace().nth(1).unwrap().trim_end_matches(':').to_string();
+    // Not in by its day, the written form is a warning at the daily check; once in, withdrawn.
+    let late = bw_core::Date::parse(out.split("due ").nth(1).unwrap().split(';').next().unwrap()).unwrap().add_days(10);
+    let checked = ok(&bw(&db, &["check", "--as-of", &late.to_string(), "--format", "json"]));
+    let warnings: Vec<serde_json::Value> = serde_json::from_str(&checked).unwrap();
+    let w = warnings.iter().find(|w| w["rule"] == "matter_written_late").expect("the late written form warns");
+    assert_eq!((w["unit_code"].as_str(), w["level"].as_str()), (Some("U"), Some("orange")), "{w}");
     ok(&bw(&db, &["matter", "written", &oral, "--background", "暴雨", "--impact", "600万元", "--alternatives", "无"]));
+    let checked = ok(&bw(&db, &["check", "--as-of", &late.to_string(), "--format", "json"]));
+    let warnings: Vec<serde_json::Value> = serde_json::from_str(&checked).unwrap();
+    assert!(!warnings.iter().any(|w| w["rule"] == "matter_written_late" && w["state"] != "withdrawn"), "{checked}");
     // Collectively, at a held collective-decision meeting of six: every present member's opinion.
     let out = ok(&bw(
         &db,

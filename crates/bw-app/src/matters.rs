@@ -130,3 +130,38 @@ pub async fn collective(
 pub fn late(m: &Matter, today: Date) -> bool {
     m.written_late(today)
 }
+
+/// The daily check's part on `as_of`: a warning (`matter_written_late`) on the unit of each
+/// green-channel matter whose written form is not in by its day — yellow, orange from three
+/// working days late; the written form withdraws it at the next check.
+pub async fn late_warnings(store: &Store, ctx: &Ctx, as_of: Date) -> Result<crate::monitor::CheckReport, ActionError> {
+    let (rule, _) = bw_core::matter::WRITTEN_LATE;
+    let calendar = crate::calendar::load(store).await?;
+    let mut findings = Vec::new();
+    for m in load(store).await?.matters.values() {
+        let (Some(due), None) = (m.written_due, m.written_on) else { continue };
+        if as_of <= due {
+            continue;
+        }
+        let days = calendar.workdays_between(due, as_of);
+        let level = if days >= 3 { bw_rules::Level::Orange } else { bw_rules::Level::Yellow };
+        let mut evidence = std::collections::BTreeMap::new();
+        evidence.insert("subject".into(), serde_json::json!(format!("matter {}", m.id)));
+        evidence.insert("matter".into(), serde_json::json!(m.id));
+        evidence.insert("matter_title".into(), serde_json::json!(m.title));
+        evidence.insert("written_due".into(), serde_json::json!(due.to_string()));
+        evidence.insert("workdays_late".into(), serde_json::json!(days));
+        findings.push(bw_rules::Finding {
+            rule,
+            level,
+            unit_code: Some(m.unit_code.clone()),
+            indicator_code: None,
+            region_code: None,
+            revenue_code: None,
+            period: as_of.year().to_string(),
+            vouchers: Vec::new(),
+            evidence,
+        });
+    }
+    crate::monitor::record_findings(store, ctx, as_of, &findings, &|r| r == rule).await
+}

@@ -1186,6 +1186,7 @@ pub async fn check(store: &Store, ctx: &Ctx, as_of: Date) -> Result<CheckReport,
     for extra in [
         crate::risk::review_warnings(store, ctx, as_of).await?,
         crate::milestones::due_warnings(store, ctx, as_of).await?,
+        crate::matters::late_warnings(store, ctx, as_of).await?,
     ] {
         report.raised += extra.raised;
         report.updated += extra.updated;
@@ -1581,6 +1582,14 @@ async fn warnings(store: &Store, filter: &str, arg: Option<i64>) -> Result<Vec<W
             let due = w.evidence.get("review_due").and_then(|v| v.as_str()).unwrap_or("");
             w.suggestion = format!(
                 "风险“{title}”应于 {due} 复核而未复核：请风险责任人立即复核，更新当前评级、应对措施及其进展，并在风险清单中登记复核意见。"
+            );
+        } else if w.rule == bw_core::matter::WRITTEN_LATE.0 {
+            let text =
+                |k: &str| w.evidence.get(k).map(|v| v.to_string().trim_matches('"').to_string()).unwrap_or_default();
+            w.suggestion = format!(
+                "重大事项“{}”经绿色通道口头报告后，书面报告应于 {} 前补交而未交：请报告单位立即补交标准报告单（背景、财务影响、备选方案），并说明逾期原因。",
+                text("matter_title"),
+                text("written_due")
             );
         } else if w.rule == bw_core::milestone::OVERDUE.0 {
             let text =

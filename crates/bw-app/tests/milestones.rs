@@ -204,6 +204,22 @@ async fn a_manual_release_of_a_milestone_hold_is_refused_and_a_rejection_is_jour
         );
         let l = milestones::load(&db.store, "C1").await.expect("load").expect("plan");
         assert_eq!((l.ladder.paid.fen(), l.held.len()), (15_000_000, 0), "{}", db.name);
+        // Time never releases money: past every due date, the daily check warns and releases
+        // nothing.
+        let body = "voucher_no,pay_date,unit_code,indicator_code,economic_code,payee_name,payee_account,payee_type,amount,summary,contract_no\n\
+                    A3,2026-03-01,U1,I2,31002,建设公司,62229999,company,100000.00,进度款,C1\n";
+        import_str(&db, Kind::Payments, "a3.csv", body).await.expect("import");
+        let before = milestones::load(&db.store, "C1").await.expect("load").expect("plan");
+        let far = bw_core::Date::parse("2099-12-31").expect("date");
+        let r = milestones::due_warnings(&db.store, &ctx(), far).await.expect("due");
+        assert_eq!(r.raised, 4, "{}: every milestone but the advance is overdue", db.name);
+        let after = milestones::load(&db.store, "C1").await.expect("load").expect("plan");
+        assert_eq!(
+            (after.ladder.releasable(), after.ladder.paid, after.held.len()),
+            (before.ladder.releasable(), before.ladder.paid, 1),
+            "{}",
+            db.name
+        );
         let v = bw_app::verify::verify(&db.store, &common::trust()).await.expect("verify");
         assert!(v.ok, "{}: {:?}", db.name, v.failures);
     }

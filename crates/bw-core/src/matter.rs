@@ -11,6 +11,9 @@
 use crate::Money;
 use std::collections::{BTreeMap, BTreeSet};
 
+/// The warning a green-channel matter's written form not in by its day raises.
+pub const WRITTEN_LATE: (&str, &str) = ("matter_written_late", "重大事项书面报告逾期");
+
 /// The 三重一大 categories: a matter in one always goes to a collective decision.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]

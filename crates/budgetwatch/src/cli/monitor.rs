@@ -253,6 +253,7 @@ pub(super) fn print_warnings(format: &str, warnings: &[bw_app::monitor::Warning]
                     Some(r) => r.zh(),
                     None if w.rule == bw_core::risk::REVIEW_OVERDUE.0 => bw_core::risk::REVIEW_OVERDUE.1,
                     None if w.rule == bw_core::milestone::OVERDUE.0 => bw_core::milestone::OVERDUE.1,
+                    None if w.rule == bw_core::matter::WRITTEN_LATE.0 => bw_core::matter::WRITTEN_LATE.1,
                     None => bw_audit::Finding::zh(&w.rule),
                 };
                 println!(
