@@ -164,6 +164,16 @@ pub(crate) async fn document_response(app: &App, caller: &Caller, id: i64) -> Re
                 .unwrap_or_default();
             caller.check(&org, Permission::ReadBudget, &unit).map_err(|_| hidden())?;
         }
+        Some(DocKind::MilestoneEvidence) => {
+            let contract =
+                d.subject.strip_prefix("contract/").and_then(|s| s.rsplit_once('/')).map(|(c, _)| c).unwrap_or("");
+            let unit = bw_app::milestones::load(&app.store, contract)
+                .await
+                .map_err(Problem::internal)?
+                .map(|l| l.contract.unit_code)
+                .unwrap_or_default();
+            caller.check(&org, Permission::ReadBudget, &unit).map_err(|_| hidden())?;
+        }
         Some(DocKind::WarningAttachment) => {
             let warning = d.subject.strip_prefix("warning/").and_then(|w| w.parse::<i64>().ok()).unwrap_or(0);
             crate::api::warning_in_reach(app, caller, warning, Permission::ReadWarnings).await.map_err(|_| hidden())?;

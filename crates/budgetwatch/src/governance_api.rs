@@ -27,6 +27,7 @@ pub fn documented() -> OpenApiRouter<App> {
         .routes(routes!(items))
         .routes(routes!(milestones))
         .routes(routes!(milestone_act))
+        .routes(routes!(milestone_evidence))
         .routes(routes!(reviews))
         .routes(routes!(review_act))
         .routes(routes!(cases))
@@ -465,4 +466,43 @@ async fn matter_act(
         _ => return Err(crate::api::field_problem("do", "submit, oral, written, decide or collective")),
     };
     Ok(Json(json!({ "id": out.map_err(problem)? })))
+}
+
+#[derive(serde::Deserialize, utoipa::IntoParams)]
+struct EvidenceQuery {
+    /// The file's name.
+    name: String,
+}
+
+#[utoipa::path(post, path = "/api/v1/contracts/{no}/milestones/{seq}/evidence", tag = "governance", params(("no" = String, Path, description = "the contract number"), ("seq" = u32, Path, description = "the milestone"), EvidenceQuery), request_body(content = String, description = "the file's bytes: a PDF or an image (PNG, JPEG, GIF, WebP), at most 10 MiB", content_type = "application/octet-stream"), security((), ("token" = [])), responses((status = 200, description = "kept: its id and SHA-256, the digest a claim names", body = Object), (status = 401, description = "no or an unknown credential", body = ProblemDoc), (status = 403, description = "no role at the contract's unit", body = ProblemDoc), (status = 404, description = "no contract with milestones", body = ProblemDoc), (status = 422, description = "not a PDF or an image, too large, or no such milestone", body = ProblemDoc)))]
+async fn milestone_evidence(
+    State(app): State<App>,
+    caller: Caller,
+    Path((no, seq)): Path<(String, u32)>,
+    axum::extract::Query(q): axum::extract::Query<EvidenceQuery>,
+    body: axum::body::Bytes,
+) -> Result<Json<serde_json::Value>, Problem> {
+    signed_in(&caller)?;
+    let user = caller.access.user.clone();
+    let loaded = bw_app::milestones::load(&app.store, &no)
+        .await
+        .map_err(Problem::internal)?
+        .ok_or_else(|| Problem::not_found(format!("contract {no:?} has no milestones")))?;
+    let roles = bw_app::milestones::roles_at_unit(&app.store, &user, &loaded.contract.unit_code, crate::clock::today())
+        .await
+        .map_err(Problem::internal)?;
+    if roles.is_empty() {
+        return Err(bw_core::access::Refusal::NoPermission(Permission::ReadBudget).into());
+    }
+    let ctx = bw_app::Ctx { actor: format!("user:{user}"), ..caller.ctx(Some(format!("evidence of {no} #{seq}")))? };
+    let store = app.store.clone();
+    let bytes = body.to_vec();
+    let done = crate::api::off_thread(move |rt| {
+        rt.block_on(bw_app::documents::attach_milestone_evidence(&store, &ctx, &no, seq, &q.name, &bytes))
+    })
+    .await?;
+    match done {
+        Ok((id, sha256)) => Ok(Json(json!({ "id": id, "sha256": sha256 }))),
+        Err(e) => Err(refused("evidence_refused", e.to_string())),
+    }
 }

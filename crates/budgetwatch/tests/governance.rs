@@ -121,7 +121,27 @@ fn a_meeting_is_held_minuted_and_signed_on_the_pages_and_its_actions_are_followe
             .json();
     assert_eq!(s["milestones"].as_array().unwrap().len(), 4);
     assert_ne!(s["held"], "0.00", "the balance paid beyond the released milestones is held");
+    // The bureau's reviewer claims the retention with a document kept as evidence.
+    let dcsrf2 = csrf_of(&reviewer);
+    let up = request(
+        &addr,
+        "POST",
+        &format!("/api/v1/contracts/{with_plan}/milestones/4/evidence?name={}", urlencode("质保期验收.pdf")),
+        &[("Cookie", reviewer.as_str()), ("X-CSRF-Token", dcsrf2.as_str()), ("Content-Type", "application/pdf")],
+        "%PDF-1.4\n质保期验收报告",
+    );
+    assert_eq!(up.status, 200, "{}", up.body);
+    let sha = up.json()["sha256"].as_str().unwrap().to_string();
+    let claim = request(
+        &addr,
+        "POST",
+        &format!("/api/v1/contracts/{with_plan}/milestones/4"),
+        &[("Cookie", reviewer.as_str()), ("X-CSRF-Token", dcsrf2.as_str()), ("Content-Type", "application/json")],
+        &format!(r#"{{"op": "submit", "evidence": ["{sha}"]}}"#),
+    );
+    assert_eq!(claim.status, 200, "{}", claim.body);
     let ladder = get(&head, &format!("/contract/{with_plan}"));
+    assert!(ladder.body.contains("质保期验收.pdf"), "the evidence is linked from the ladder");
     assert!(
         ladder.body.contains("质保金") && ladder.body.contains("已验收") && ladder.body.contains("暂停支付"),
         "{}",

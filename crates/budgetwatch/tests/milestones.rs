@@ -137,7 +137,7 @@ fn a_works_contract_is_paid_only_as_far_as_its_verified_milestones_release() {
 
     // Milestone 2: the submitter never verifies; one role is not enough; the second
     // releases 2,400,000.00 and the held payment with it.
-    let evidence = write(d, "验收报告.pdf", "基础工程验收报告");
+    let evidence = write(d, "验收报告.pdf", "%PDF-1.4\n基础工程验收报告");
     ok(&as_user(&db, "handler", &["contract", "submit", "H1", "2", "--evidence", &evidence]));
     let o = as_user(&db, "handler", &["contract", "verify", "H1", "2"]);
     assert!(!o.status.success(), "{}", stdout(&o));

@@ -29,6 +29,9 @@ pub enum DocKind {
     /// A supporting document of a step of a warning's loop (an explanation's evidence, a
     /// plan, a rectification report, a refund's receipt); the subject is `warning/ID`.
     WarningAttachment,
+    /// The evidence of a contract milestone's claim (an acceptance report, a supervisor's
+    /// certificate); the subject is `contract/NO/SEQ`.
+    MilestoneEvidence,
 }
 
 impl DocKind {
@@ -38,6 +41,7 @@ impl DocKind {
             DocKind::Boundaries => "boundaries",
             DocKind::ProjectDocument => "project_document",
             DocKind::WarningAttachment => "warning_attachment",
+            DocKind::MilestoneEvidence => "milestone_evidence",
         }
     }
 
@@ -47,6 +51,7 @@ impl DocKind {
             "boundaries" => Some(DocKind::Boundaries),
             "project_document" => Some(DocKind::ProjectDocument),
             "warning_attachment" => Some(DocKind::WarningAttachment),
+            "milestone_evidence" => Some(DocKind::MilestoneEvidence),
             _ => None,
         }
     }
@@ -167,6 +172,35 @@ pub async fn attach_to_warning(
         return Err(ActionError::Invalid(format!("no warning {id}")));
     }
     attach(store, ctx, DocKind::WarningAttachment, &warning_subject(id), &name, media, bytes).await
+}
+
+/// The subject of a milestone's evidence.
+pub fn milestone_subject(contract: &str, seq: u32) -> String {
+    format!("contract/{contract}/{seq}")
+}
+
+/// Keeps a milestone claim's evidence (PDF or image, up to 10 MiB) with the milestone: (id,
+/// SHA-256), the digest the claim names.
+pub async fn attach_milestone_evidence(
+    store: &Store,
+    ctx: &Ctx,
+    contract: &str,
+    seq: u32,
+    name: &str,
+    bytes: &[u8],
+) -> Result<(i64, String), ActionError> {
+    let (name, media) = scanned(name, bytes)?;
+    let found = sqlx::query("SELECT 1 FROM contract_milestones WHERE contract_no = $1 AND seq = $2")
+        .bind(contract.to_string())
+        .bind(i64::from(seq))
+        .fetch_optional(store.pool())
+        .await?;
+    if found.is_none() {
+        return Err(ActionError::Invalid(format!("contract {contract} has no milestone {seq}")));
+    }
+    let id =
+        attach(store, ctx, DocKind::MilestoneEvidence, &milestone_subject(contract, seq), &name, media, bytes).await?;
+    Ok((id, hex(&Sha256::digest(bytes))))
 }
 
 /// Loads region boundaries: a GeoJSON FeatureCollection whose features carry the region's

@@ -25,7 +25,8 @@ pub(super) enum ContractCommand {
         /// The share done, in ‰ (default: all of it)
         #[arg(long, default_value_t = 1000)]
         permille: u16,
-        /// An evidence document (its SHA-256 is recorded); repeat for more
+        /// An evidence document (a PDF or an image, kept with the milestone; the claim names
+        /// its SHA-256); repeat for more
         #[arg(long = "evidence")]
         evidence: Vec<PathBuf>,
         /// An evidence document's SHA-256, when the document is kept elsewhere; repeat for more
@@ -142,15 +143,20 @@ pub(super) async fn dispatch(g: &Global, command: ContractCommand) -> Result<Exi
             }
         }
         ContractCommand::Submit { contract_no, seq, user, permille, evidence, evidence_sha256 } => {
-            let mut digests = evidence_sha256;
-            for f in &evidence {
-                let bytes = std::fs::read(f).with_context(|| format!("reading {}", f.display()))?;
-                digests.push(bw_ledger::hex(&bw_ledger::sha256(&bytes)));
-            }
             let store = open_for_write(g).await?;
             let (c, roles) = acting(g, &store, &contract_no, &user).await?;
             if roles.is_empty() {
                 bail!("{user} holds no role at the contract's unit: only its people claim a milestone (forbidden)");
+            }
+            // Each document is kept with the milestone; the claim names their digests.
+            let mut digests = evidence_sha256;
+            for f in &evidence {
+                let bytes = std::fs::read(f).with_context(|| format!("reading {}", f.display()))?;
+                let name = f.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+                let (id, sha) =
+                    bw_app::documents::attach_milestone_evidence(&store, &c, &contract_no, seq, &name, &bytes).await?;
+                println!("document {id}: {name} kept as evidence, SHA-256 {sha}");
+                digests.push(sha);
             }
             let done = milestones::submit(&store, &c, &contract_no, seq, permille, digests).await.map_err(refused)?;
             print_done(&format!("milestone {seq} of {contract_no} submitted: {permille}‰"), &done);

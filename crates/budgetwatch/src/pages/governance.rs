@@ -587,10 +587,22 @@ pub(super) async fn contract(
         let roles = bw_app::milestones::roles_at_unit(&app.store, &user, &loaded.contract.unit_code, today())
             .await
             .map_err(Problem::internal)?;
+        let mut docs = std::collections::HashMap::new();
+        for m in &s.milestones {
+            let subject = bw_app::documents::milestone_subject(&s.contract_no, m.seq);
+            let list = bw_app::documents::list(&app.store, bw_app::documents::DocKind::MilestoneEvidence, &subject)
+                .await
+                .map_err(Problem::internal)?;
+            docs.insert(m.seq, list);
+        }
         let rows: Vec<minijinja::Value> = s
             .milestones
             .iter()
             .map(|m| {
+                let docs: Vec<minijinja::Value> = docs
+                    .get(&m.seq)
+                    .map(|l| l.iter().map(|d| context! { id => d.id, name => d.name.as_str() }).collect())
+                    .unwrap_or_default();
                 let kind = bw_core::milestone::Kind::parse(m.kind).map(|k| if en { k.id() } else { k.zh() }).unwrap_or(m.kind);
                 let opinions = m.claim.as_ref().map(|c| c.opinions.iter().map(|(r, u)| format!("{r}: {u}")).collect::<Vec<_>>().join("；")).unwrap_or_default();
                 let claimed = m.claim.as_ref().map(|c| format!("{}‰ {} {}", c.permille, t(en, "由", "by"), c.by)).unwrap_or_default();
@@ -600,7 +612,7 @@ pub(super) async fn contract(
                     permille => m.verified_permille, criterion => m.criterion.as_str(),
                     verifiers => m.verifiers.iter().map(|r| role_name(en, r)).collect::<Vec<_>>().join("、"), after => m.depends_on.iter().map(u32::to_string).collect::<Vec<_>>().join("、"),
                     pro_rata => m.pro_rata, due => m.due_date.clone().unwrap_or_default(), overdue => m.overdue,
-                    claimed => claimed, opinions => opinions, advance => m.kind == "advance",
+                    claimed => claimed, opinions => opinions, advance => m.kind == "advance", docs => docs,
                 }
             })
             .collect();
@@ -630,7 +642,9 @@ pub(super) async fn contract(
                     criterion => t(en, "验收标准", "Criterion"), verifiers => t(en, "验收角色", "Verifier roles"),
                     after => t(en, "前置", "After"), due => t(en, "计划日期", "Due"), overdue => t(en, "逾期未验收", "overdue"),
                     claim => t(en, "申报", "Claim"), opinions => t(en, "已签意见", "Opinions"),
-                    submit => t(en, "申报完成（比例‰，证明材料 SHA-256）", "Claim done (‰, evidence SHA-256)"),
+                    submit => t(en, "申报完成比例‰", "Claim done (‰)"),
+                    files => t(en, "证明材料（PDF 或图片）", "Evidence (PDF or images)"),
+                    uploading => t(en, "正在上传", "Uploading"),
                     verify => t(en, "本人签名验收（签名密码）", "Verify with my signature (signing password)"),
                     dispute => t(en, "提出争议（原因）", "Dispute (reason)"), resolve => t(en, "裁决争议", "Resolve"),
                     stands => t(en, "申报成立", "Claim stands"), void => t(en, "申报作废", "Claim void"),
