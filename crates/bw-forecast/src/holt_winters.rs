@@ -196,9 +196,9 @@ pub fn fit(y: &[f64], m: usize, damped: bool, fixed: &Fixed) -> Result<Fitted, F
     grid.sort_by(|a, b| a.0.total_cmp(&b.0));
     let mut best = grid.first().cloned().ok_or_else(|| ForecastError::Input("no finite fit".into()))?;
     for (_, start) in grid.iter().take(3) {
-        let found = nelder_mead(&evaluate, start, 0.1, 3000);
+        let found = nelder_mead(&evaluate, start, 0.1, 3000, EXACT);
         // A restart from where it stopped, with a fresh simplex, escapes a collapsed one.
-        let again = nelder_mead(&evaluate, &found.1, 0.02, 3000);
+        let again = nelder_mead(&evaluate, &found.1, 0.02, 3000, EXACT);
         if found.0 < best.0 {
             best = found;
         }
@@ -248,7 +248,7 @@ pub fn fit_quick(y: &[f64], m: usize, damped: bool) -> Result<Fitted, ForecastEr
         }
     }
     let (sse, start) = best.ok_or_else(|| ForecastError::Input("no finite fit".into()))?;
-    let found = nelder_mead(&evaluate, &start, 0.1, 600);
+    let found = nelder_mead(&evaluate, &start, 0.1, 600, QUICK);
     let u = if found.0 < sse { found.1 } else { start };
     let params = params_of(&u, damped);
     let run = filter(y, params, &states);
@@ -321,7 +321,27 @@ fn initial_states(y: &[f64], m: usize, p: Params) -> States {
 
 /// Nelder-Mead minimisation on the unit cube (points clamped into it) from `start`, with an
 /// initial simplex of edge `step`. The best value and point.
-fn nelder_mead(f: &dyn Fn(&[f64]) -> f64, start: &[f64], step: f64, iterations: usize) -> (f64, Vec<f64>) {
+/// When Nelder-Mead stops: the simplex's values within this share of the best, or (for a
+/// quick fit) its points within `x` of one another in every parameter.
+#[derive(Clone, Copy)]
+struct Tolerance {
+    f: f64,
+    x: f64,
+}
+
+/// The full fit, held against statsmodels: to the last bits.
+const EXACT: Tolerance = Tolerance { f: 1e-15, x: 0.0 };
+/// The quick fit of the outturn forecasts: the parameters to a millionth of their range, the
+/// error sum to a ten-billionth — what a forecast in yuan can tell apart.
+const QUICK: Tolerance = Tolerance { f: 1e-10, x: 1e-6 };
+
+fn nelder_mead(
+    f: &dyn Fn(&[f64]) -> f64,
+    start: &[f64],
+    step: f64,
+    iterations: usize,
+    tol: Tolerance,
+) -> (f64, Vec<f64>) {
     let d = start.len();
     let clamp = |x: Vec<f64>| -> Vec<f64> { x.into_iter().map(|v| v.clamp(0.0, 1.0)).collect() };
     let mut simplex: Vec<(f64, Vec<f64>)> = Vec::with_capacity(d + 1);
@@ -335,7 +355,13 @@ fn nelder_mead(f: &dyn Fn(&[f64]) -> f64, start: &[f64], step: f64, iterations: 
     for _ in 0..iterations {
         simplex.sort_by(|a, b| a.0.total_cmp(&b.0));
         let (best, worst) = (simplex[0].0, simplex[d].0);
-        if (worst - best).abs() <= 1e-15 * best.abs().max(1e-300) {
+        if (worst - best).abs() <= tol.f * best.abs().max(1e-300) {
+            break;
+        }
+        let spread = (0..d)
+            .map(|k| simplex.iter().map(|p| (p.1[k] - simplex[0].1[k]).abs()).fold(0.0, f64::max))
+            .fold(0.0, f64::max);
+        if spread < tol.x {
             break;
         }
         let centroid: Vec<f64> = (0..d).map(|k| simplex[..d].iter().map(|p| p.1[k]).sum::<f64>() / d as f64).collect();
