@@ -91,18 +91,24 @@ async fn lines(store: &Store, year: i32, by: By) -> Result<Lines, ActionError> {
             By::Revenue => None,
         }
     };
-    // By indicator, every indicator-month; otherwise summed by unit in the database first —
-    // the rows are what a read costs (each one crosses from the database's thread).
-    let sql = if by == By::Indicator {
-        "SELECT m.year, m.indicator_code, m.month, m.paid, i.unit_code FROM indicator_months m \
-         JOIN indicators i ON i.year = m.year AND i.indicator_code = m.indicator_code WHERE m.year <= $1"
+    // By indicator, every indicator-month, packed into one value (rows are what a read costs:
+    // each one crosses from the database's thread); otherwise summed by unit in the database.
+    let months: Vec<(i32, String, String, i64, String)> = if by == By::Indicator {
+        let packed = store.json_rows(&["m.year", "m.indicator_code", "m.month", "m.paid", "''"]);
+        let sql = format!("SELECT {packed} FROM indicator_months m WHERE m.year <= $1");
+        let text: Option<String> =
+            bw_store::sqlx::query_scalar(bw_store::sqlx::AssertSqlSafe(sql)).bind(year).fetch_one(store.pool()).await?;
+        serde_json::from_str(text.as_deref().unwrap_or("[]")).map_err(|e| ActionError::Invalid(e.to_string()))?
     } else {
-        "SELECT m.year, '', m.month, CAST(SUM(m.paid) AS BIGINT), i.unit_code FROM indicator_months m \
-         JOIN indicators i ON i.year = m.year AND i.indicator_code = m.indicator_code WHERE m.year <= $1 \
-         GROUP BY m.year, m.month, i.unit_code"
+        bw_store::sqlx::query_as(
+            "SELECT m.year, '', m.month, CAST(SUM(m.paid) AS BIGINT), i.unit_code FROM indicator_months m \
+             JOIN indicators i ON i.year = m.year AND i.indicator_code = m.indicator_code WHERE m.year <= $1 \
+             GROUP BY m.year, m.month, i.unit_code",
+        )
+        .bind(year)
+        .fetch_all(store.pool())
+        .await?
     };
-    let months: Vec<(i32, String, String, i64, String)> =
-        bw_store::sqlx::query_as(sql).bind(year).fetch_all(store.pool()).await?;
     let mut series: BTreeMap<String, Series> = BTreeMap::new();
     // Summed in fen, exactly.
     let mut sums: BTreeMap<(String, i32, u32), i64> = BTreeMap::new();

@@ -238,10 +238,14 @@ pub fn fit_quick(y: &[f64], m: usize, damped: bool) -> Result<Fitted, ForecastEr
     };
     let ring = std::cell::RefCell::new(vec![0.0; m]);
     let evaluate = |u: &[f64]| sse(y, params_of(u, damped), &states, &mut ring.borrow_mut());
-    let dims = if damped { 4 } else { 3 };
+    // The grid spans α, β and γ; a damped fit's φ starts mid-range and is left to the search
+    // (a grid over φ as well cost five times the evaluations for the same forecasts).
     let mut best: Option<(f64, Vec<f64>)> = None;
-    for k in 0..5usize.pow(dims as u32) {
-        let u: Vec<f64> = (0..dims).map(|d| (k / 5usize.pow(d as u32) % 5) as f64 / 4.0).collect();
+    for k in 0..125 {
+        let mut u: Vec<f64> = (0..3).map(|d| (k / 5usize.pow(d as u32) % 5) as f64 / 4.0).collect();
+        if damped {
+            u.push(0.5);
+        }
         let sse = evaluate(&u);
         if sse.is_finite() && best.as_ref().is_none_or(|b| sse < b.0) {
             best = Some((sse, u));
