@@ -120,6 +120,8 @@ async fn act(
     let ctx = caller.ctx(Some(format!("meeting {what}")))?;
     let ctx = bw_app::Ctx { actor: format!("user:{}", caller.access.user), ..ctx };
     let store = app.store.clone();
+    // The meeting an action names, for those whose fields are not the journal's.
+    let id = body.get("id").and_then(|v| v.as_i64()).ok_or_else(|| crate::api::field_problem("id", "the meeting's id"));
     let entry = match what.as_str() {
         "done" | "check" => {
             let action: Action =
@@ -130,10 +132,7 @@ async fn act(
         }
         "pack" => {
             may(&caller, ORGANISE)?;
-            let id = body
-                .get("id")
-                .and_then(|v| v.as_i64())
-                .ok_or_else(|| crate::api::field_problem("id", "the meeting's id"))?;
+            let id = id?;
             crate::api::off_thread(move |rt| rt.block_on(bw_app::meetings::make_pack(&store, &ctx, id)))
                 .await?
                 .map_err(take_problem)?
@@ -141,10 +140,7 @@ async fn act(
         }
         "invite" => {
             may(&caller, ORGANISE)?;
-            let id = body
-                .get("id")
-                .and_then(|v| v.as_i64())
-                .ok_or_else(|| crate::api::field_problem("id", "the meeting's id"))?;
+            let id = id?;
             let users: Vec<String> = body
                 .get("users")
                 .and_then(|v| v.as_array())
@@ -162,10 +158,7 @@ async fn act(
                 .map_err(take_problem)?
         }
         "approve" => {
-            let id = body
-                .get("id")
-                .and_then(|v| v.as_i64())
-                .ok_or_else(|| crate::api::field_problem("id", "the meeting's id"))?;
+            let id = id?;
             let password = body.get("password").and_then(|v| v.as_str()).unwrap_or("").to_string();
             let signer = bw_app::approval::unlock(&app.store, &caller.access.user, &password)
                 .await

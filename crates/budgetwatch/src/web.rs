@@ -221,10 +221,7 @@ pub(crate) fn rule_name(en: bool, rule: &str) -> String {
     bw_rules::Rule::parse(rule)
         .map(|r| r.zh().to_string())
         .or_else(|| bw_audit::TESTS.iter().find(|(id, _)| *id == rule).map(|(_, zh)| zh.to_string()))
-        .or_else(|| (rule == bw_core::risk::REVIEW_OVERDUE.0).then(|| bw_core::risk::REVIEW_OVERDUE.1.to_string()))
-        .or_else(|| (rule == bw_core::milestone::OVERDUE.0).then(|| bw_core::milestone::OVERDUE.1.to_string()))
-        .or_else(|| (rule == bw_app::audit::REPEAT_CAUSE.0).then(|| bw_app::audit::REPEAT_CAUSE.1.to_string()))
-        .or_else(|| (rule == bw_core::matter::WRITTEN_LATE.0).then(|| bw_core::matter::WRITTEN_LATE.1.to_string()))
+        .or_else(|| bw_app::monitor::other_warning_name(rule).map(str::to_string))
         .unwrap_or_else(|| rule.to_string())
 }
 

@@ -1173,6 +1173,21 @@ pub async fn evaluate_as_of(store: &Store, as_of: Date) -> Result<Vec<Finding>, 
     Ok(bw_rules::evaluate(as_of, &facts, &t))
 }
 
+/// The warnings raised outside the twelve rules (by the register, the milestones, the
+/// matters) and the marks the risk score shows: (id, name). One list every reader names
+/// them from.
+pub const OTHER_WARNINGS: [(&str, &str); 4] = [
+    bw_core::risk::REVIEW_OVERDUE,
+    bw_core::milestone::OVERDUE,
+    bw_core::matter::WRITTEN_LATE,
+    crate::audit::REPEAT_CAUSE,
+];
+
+/// The Chinese name of a warning raised outside the twelve rules.
+pub fn other_warning_name(rule: &str) -> Option<&'static str> {
+    OTHER_WARNINGS.iter().find(|(id, _)| *id == rule).map(|(_, zh)| *zh)
+}
+
 /// Evaluates every rule as of `as_of`, records the findings, escalates overdue steps and
 /// opens the emergency cases the warnings call for; returns what changed.
 pub async fn check(store: &Store, ctx: &Ctx, as_of: Date) -> Result<CheckReport, ActionError> {

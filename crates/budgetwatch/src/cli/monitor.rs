@@ -251,10 +251,9 @@ pub(super) fn print_warnings(format: &str, warnings: &[bw_app::monitor::Warning]
                     .join("/");
                 let rule = match bw_rules::Rule::parse(&w.rule) {
                     Some(r) => r.zh(),
-                    None if w.rule == bw_core::risk::REVIEW_OVERDUE.0 => bw_core::risk::REVIEW_OVERDUE.1,
-                    None if w.rule == bw_core::milestone::OVERDUE.0 => bw_core::milestone::OVERDUE.1,
-                    None if w.rule == bw_core::matter::WRITTEN_LATE.0 => bw_core::matter::WRITTEN_LATE.1,
-                    None => bw_audit::Finding::zh(&w.rule),
+                    None => {
+                        bw_app::monitor::other_warning_name(&w.rule).unwrap_or_else(|| bw_audit::Finding::zh(&w.rule))
+                    }
                 };
                 println!(
                     "{:>6} {:<6} {:<18} {rule} {subject} {} {} explain by {} [{}]",

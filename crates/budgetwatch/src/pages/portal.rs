@@ -642,11 +642,12 @@ async fn page(State(app): State<App>, caller: Caller, Query(q): Query<PortalQuer
                     format!("{}：{state}", m.name)
                 })
                 .collect();
-            let released = bw_core::Money::parse_yuan(&s.releasable).unwrap_or(bw_core::Money::ZERO);
+            // The share released, in whole per cent from fen (rounded down).
+            let released = l.ladder.releasable().fen();
             context! {
                 unit => name(&l.contract.unit_code),
                 amount => wan(l.contract.amount),
-                released => format!("{:.0}%", released.fen() as f64 * 100.0 / l.contract.amount.fen().max(1) as f64),
+                released => format!("{}%", i128::from(released) * 100 / i128::from(l.contract.amount.fen().max(1))),
                 steps => steps.join("；"),
             }
         })
