@@ -19,6 +19,7 @@ mod governance_api;
 mod informal_api;
 mod ledger_api;
 mod library_api;
+mod national;
 mod pages;
 mod push;
 mod risks_api;

@@ -25,11 +25,16 @@ pub struct DemoOptions {
     pub seed: u64,
     pub payments: u64,
     pub year: i32,
+    /// The province's two-digit code (GB/T 2260): the first two digits of every region code.
+    /// `99`, the default, is the fictional 示范省; another code names its province and puts
+    /// the code into voucher, invoice and contract numbers, so that the data sets of two
+    /// provinces (a cluster's shards) share no document number.
+    pub province: String,
 }
 
 impl Default for DemoOptions {
     fn default() -> Self {
-        DemoOptions { seed: 1, payments: 1_000_000, year: 2025 }
+        DemoOptions { seed: 1, payments: 1_000_000, year: 2025, province: "99".into() }
     }
 }
 
@@ -243,16 +248,18 @@ struct Generator {
     voucher_seq: u64,
     invoice_seq: u64,
     workdays: Vec<Vec<Date>>,
+    /// What document numbers start with: empty for 示范省, the province's code otherwise.
+    prefix: String,
 }
 
 impl Generator {
     fn voucher(&mut self) -> String {
         self.voucher_seq += 1;
-        format!("PZ{}{:08}", self.year, self.voucher_seq)
+        format!("PZ{}{}{:08}", self.prefix, self.year, self.voucher_seq)
     }
     fn invoice(&mut self) -> String {
         self.invoice_seq += 1;
-        format!("{:08}", 10_000_000 + self.invoice_seq * 7 % 89_999_999)
+        format!("{}{:08}", self.prefix, 10_000_000 + self.invoice_seq * 7 % 89_999_999)
     }
     fn day_in(&mut self, month: u32) -> Date {
         let days = &self.workdays[(month - 1) as usize];
@@ -271,6 +278,47 @@ impl Generator {
     }
 }
 
+/// The provinces of GB/T 2260 by their two-digit code, and the demo's fictional 示范省 (99).
+const PROVINCES: &[(&str, &str)] = &[
+    ("11", "北京市"),
+    ("12", "天津市"),
+    ("13", "河北省"),
+    ("14", "山西省"),
+    ("15", "内蒙古自治区"),
+    ("21", "辽宁省"),
+    ("22", "吉林省"),
+    ("23", "黑龙江省"),
+    ("31", "上海市"),
+    ("32", "江苏省"),
+    ("33", "浙江省"),
+    ("34", "安徽省"),
+    ("35", "福建省"),
+    ("36", "江西省"),
+    ("37", "山东省"),
+    ("41", "河南省"),
+    ("42", "湖北省"),
+    ("43", "湖南省"),
+    ("44", "广东省"),
+    ("45", "广西壮族自治区"),
+    ("46", "海南省"),
+    ("50", "重庆市"),
+    ("51", "四川省"),
+    ("52", "贵州省"),
+    ("53", "云南省"),
+    ("54", "西藏自治区"),
+    ("61", "陕西省"),
+    ("62", "甘肃省"),
+    ("63", "青海省"),
+    ("64", "宁夏回族自治区"),
+    ("65", "新疆维吾尔自治区"),
+    ("99", "示范省"),
+];
+
+/// The name of the province with this two-digit code.
+pub fn province_name(code: &str) -> Option<&'static str> {
+    PROVINCES.iter().find(|(c, _)| *c == code).map(|(_, n)| *n)
+}
+
 /// Writes the data set into `out` (created if needed) and returns what it holds.
 pub fn generate(opts: &DemoOptions, out: &Path) -> std::io::Result<DemoSummary> {
     std::fs::create_dir_all(out)?;
@@ -286,8 +334,23 @@ pub fn generate(opts: &DemoOptions, out: &Path) -> std::io::Result<DemoSummary> 
             d = d.add_days(1);
         }
     }
-    let mut g =
-        Generator { rng: Rng(opts.seed ^ 0xB0D6_E7A7_C400_0000), year, cal, voucher_seq: 0, invoice_seq: 0, workdays };
+    let province = opts.province.as_str();
+    let province_name = province_name(province).ok_or_else(|| {
+        std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            format!("province {province:?}: a two-digit province code of GB/T 2260 (11-65), or 99"),
+        )
+    })?;
+    let prefix = if province == "99" { String::new() } else { province.to_string() };
+    let mut g = Generator {
+        rng: Rng(opts.seed ^ 0xB0D6_E7A7_C400_0000),
+        year,
+        cal,
+        voucher_seq: 0,
+        invoice_seq: 0,
+        workdays,
+        prefix,
+    };
     let mut summary = DemoSummary { year, seed: opts.seed, ..Default::default() };
     let mut anomalies: Vec<Anomaly> = Vec::new();
 
@@ -298,13 +361,13 @@ pub fn generate(opts: &DemoOptions, out: &Path) -> std::io::Result<DemoSummary> 
         "金沙", "玉山",
     ];
     let mut regions: Vec<(String, String, Option<usize>, &str)> =
-        vec![("990000".into(), "示范省".into(), None, "province")];
+        vec![(format!("{province}0000"), province_name.into(), None, "province")];
     for (c, city) in CITY_NAMES.iter().enumerate().take(cities) {
-        let code = format!("99{:02}00", c + 1);
+        let code = format!("{province}{:02}00", c + 1);
         regions.push((code, format!("{city}市"), Some(0), "city"));
         let parent = regions.len() - 1;
         for k in 0..(3 + c % 2) {
-            let code = format!("99{:02}{:02}", c + 1, k + 1);
+            let code = format!("{province}{:02}{:02}", c + 1, k + 1);
             let name = format!("{}{}县", city.chars().next().unwrap_or('新'), ["山", "河", "阳", "安"][k]);
             regions.push((code, name, Some(parent), "county"));
         }
@@ -607,7 +670,7 @@ pub fn generate(opts: &DemoOptions, out: &Path) -> std::io::Result<DemoSummary> 
         {
             continue;
         }
-        let no = format!("HT{}{:06}", year, ii);
+        let no = format!("HT{}{}{:06}", g.prefix, year, ii);
         let amount = ind.amount * (50 + g.rng.below(20) as i64) / 100;
         let (supplier, account) =
             (format!("{}{}有限公司", g.rng.pick(FIRM_WORDS), "建设工程"), g.account(ii as u64 + 7_000_000));

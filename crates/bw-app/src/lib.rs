@@ -7,6 +7,7 @@ pub mod browse;
 pub mod budget;
 pub mod calendar;
 pub mod classified;
+pub mod cluster;
 pub mod demo;
 pub mod documents;
 pub mod drill;

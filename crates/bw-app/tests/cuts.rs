@@ -95,8 +95,11 @@ async fn import_as_server(db: &TestDb, header: &str, batches: &[Vec<&str>]) {
 #[tokio::test]
 async fn a_year_leaves_the_same_warnings_however_its_payments_are_cut() {
     let data = tempfile::tempdir().expect("dir");
-    bw_app::demo::generate(&bw_app::demo::DemoOptions { seed: 7, payments: 6_000, year: 2025 }, data.path())
-        .expect("demo data");
+    bw_app::demo::generate(
+        &bw_app::demo::DemoOptions { seed: 7, payments: 6_000, year: 2025, ..Default::default() },
+        data.path(),
+    )
+    .expect("demo data");
     let before = [Kind::Units, Kind::Projects, Kind::Indicators, Kind::Contracts, Kind::Staff];
     let after = [Kind::Revenues, Kind::RevenueTargets];
     let text = std::fs::read_to_string(data.path().join("payments.csv")).expect("payments");

@@ -498,8 +498,11 @@ async fn settings_and_calendar_loads_are_journaled() {
 async fn the_demo_data_set_imports_cleanly_and_names_its_anomalies() {
     for db in databases().await {
         let out = db.dir.path().join("demo");
-        let s = bw_app::demo::generate(&bw_app::demo::DemoOptions { seed: 7, payments: 3_000, year: 2025 }, &out)
-            .expect("generate");
+        let s = bw_app::demo::generate(
+            &bw_app::demo::DemoOptions { seed: 7, payments: 3_000, year: 2025, ..Default::default() },
+            &out,
+        )
+        .expect("generate");
         assert!(s.payments.abs_diff(3_000) < 150, "about the payments asked for: {}", s.payments);
         for kind in Kind::ALL {
             let path = out.join(format!("{}.csv", kind.as_str()));
@@ -547,7 +550,7 @@ async fn the_demo_data_set_imports_cleanly_and_names_its_anomalies() {
 fn demo_data_is_deterministic() {
     let a = tempfile::tempdir().expect("dir");
     let b = tempfile::tempdir().expect("dir");
-    let o = bw_app::demo::DemoOptions { seed: 3, payments: 2_000, year: 2025 };
+    let o = bw_app::demo::DemoOptions { seed: 3, payments: 2_000, year: 2025, ..Default::default() };
     bw_app::demo::generate(&o, a.path()).expect("a");
     bw_app::demo::generate(&o, b.path()).expect("b");
     for f in ["units.csv", "payments.csv", "ground_truth.json", "revenues.csv"] {

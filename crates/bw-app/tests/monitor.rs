@@ -355,7 +355,11 @@ async fn demo_databases(seed: u64) -> Vec<TestDb> {
     let mut out = Vec::new();
     for db in databases().await {
         let dir = tempfile::tempdir().unwrap();
-        bw_app::demo::generate(&bw_app::demo::DemoOptions { seed, payments: 4_000, year: 2025 }, dir.path()).unwrap();
+        bw_app::demo::generate(
+            &bw_app::demo::DemoOptions { seed, payments: 4_000, year: 2025, ..Default::default() },
+            dir.path(),
+        )
+        .unwrap();
         for kind in Kind::ALL {
             let path = dir.path().join(format!("{}.csv", kind.as_str()));
             bw_app::import::import_file(&db.store, &ctx(), kind, &path, &Default::default()).await.unwrap();
@@ -846,7 +850,11 @@ async fn outcome(db: &TestDb) -> (Vec<String>, Vec<String>) {
 #[tokio::test]
 async fn a_year_of_payments_raises_the_same_warnings_in_one_file_or_in_random_batches() {
     let dir = tempfile::tempdir().unwrap();
-    bw_app::demo::generate(&bw_app::demo::DemoOptions { seed: 5, payments: 1_500, year: 2025 }, dir.path()).unwrap();
+    bw_app::demo::generate(
+        &bw_app::demo::DemoOptions { seed: 5, payments: 1_500, year: 2025, ..Default::default() },
+        dir.path(),
+    )
+    .unwrap();
     let text = std::fs::read_to_string(dir.path().join("payments.csv")).unwrap();
     let (header, rows) = text.split_once('\n').unwrap();
     let rows: Vec<&str> = rows.lines().collect();

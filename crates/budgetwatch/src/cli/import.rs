@@ -109,7 +109,7 @@ pub(super) async fn dispatch(g: &Global, command: Command) -> Result<ExitCode> {
                 out.write_all(bw_app::template::csv(kind, lang).as_bytes())?;
             }
         }
-        Command::DemoData { seed, payments, year, out, history } => {
+        Command::DemoData { seed, payments, year, out, history, province } => {
             let started = std::time::Instant::now();
             let from = match history.as_deref() {
                 None => None,
@@ -126,7 +126,7 @@ pub(super) async fn dispatch(g: &Global, command: Command) -> Result<ExitCode> {
                     Some(from)
                 }
             };
-            let s = bw_app::demo::generate(&bw_app::demo::DemoOptions { seed, payments, year }, &out)?;
+            let s = bw_app::demo::generate(&bw_app::demo::DemoOptions { seed, payments, year, province }, &out)?;
             let history = from.map(|from| bw_app::demo::history::write(&out, from, year, seed)).transpose()?;
             eprintln!(
                 "wrote {}: {} regions, {} departments, {} units, {} projects, {} indicators, {} contracts, {} payments, {} revenues, {} anomalies ({:.1} s)",
@@ -153,7 +153,10 @@ pub(super) async fn dispatch(g: &Global, command: Command) -> Result<ExitCode> {
             let scene = !no_scene;
             if !data.join("ground_truth.json").exists() {
                 eprintln!("generating the demo data set ({payments} payments) in {} …", data.display());
-                bw_app::demo::generate(&bw_app::demo::DemoOptions { seed, payments, year: 2025 }, &data)?;
+                bw_app::demo::generate(
+                    &bw_app::demo::DemoOptions { seed, payments, year: 2025, ..Default::default() },
+                    &data,
+                )?;
             }
             let (backend, _) = bw_store::describe(&g.db);
             if backend != bw_store::Backend::Sqlite {

@@ -4,6 +4,7 @@ mod accounts;
 mod audit;
 mod budget;
 mod calendar;
+mod cluster;
 mod contract;
 mod forecast;
 mod import;
@@ -15,6 +16,9 @@ mod monitor;
 mod review;
 mod risk;
 mod witness;
+
+pub(crate) use cluster::cosign_all;
+pub(crate) use witness::request as forward_request;
 
 use accounts::*;
 use audit::*;
@@ -118,6 +122,12 @@ enum Command {
         /// profile, revenues and targets (what was planted: history.json).
         #[arg(long)]
         history: Option<String>,
+        /// The province's two-digit code (GB/T 2260, e.g. 32 for 江苏省): the first digits of
+        /// every region code, and a part of every voucher, invoice and contract number so
+        /// that two provinces' data sets (a cluster's shards) share none. 99: the fictional
+        /// 示范省.
+        #[arg(long, default_value = "99")]
+        province: String,
     },
     /// Generate the demo data (if absent), import it into a fresh SQLite file, serve it.
     Demo {
@@ -250,6 +260,13 @@ enum Command {
     Meeting {
         #[command(subcommand)]
         command: meeting::MeetingCommand,
+    },
+    /// A national node over provinces (docs/SCALE.md): each province its own budgetwatch on
+    /// its own PostgreSQL; the nation reads them through postgres_fdw partitions, forwards
+    /// payments to them and witnesses their logs.
+    Cluster {
+        #[command(subcommand)]
+        command: cluster::ClusterCommand,
     },
     /// Major matters (重大事项, 三重一大): reported, routed, decided.
     Matter {
@@ -580,6 +597,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Informal { command } => return informal::dispatch(&g, command).await,
         Command::Contract { command } => return contract::dispatch(&g, command).await,
         Command::Meeting { command } => return meeting::dispatch(&g, command).await,
+        Command::Cluster { command } => return cluster::dispatch(&g, command).await,
         Command::Action { command } => return meeting::dispatch_action(&g, command).await,
         Command::Review { command } => return review::dispatch(&g, command).await,
         Command::Matter { command } => return matter::dispatch(&g, command).await,

@@ -14,6 +14,18 @@ use std::path::Path;
 /// A plain HTTP/1.1 exchange (the witness talks to one server; TLS, where needed, is a
 /// reverse proxy's job in front of budgetwatch and a tunnel on the witness's side).
 async fn http(method: hyper::Method, url: &str, body: Option<String>) -> Result<(u16, String)> {
+    let headers = [(hyper::header::CONTENT_TYPE.as_str(), "text/plain; charset=utf-8")];
+    let (status, _, bytes) = request(method, url, &headers, Bytes::from(body.unwrap_or_default())).await?;
+    Ok((status, String::from_utf8_lossy(&bytes).into_owned()))
+}
+
+/// One HTTP/1.1 request on its own connection: the status, the answer's headers and body.
+pub(crate) async fn request(
+    method: hyper::Method,
+    url: &str,
+    headers: &[(&str, &str)],
+    body: Bytes,
+) -> Result<(u16, hyper::HeaderMap, Bytes)> {
     let rest = url.strip_prefix("http://").ok_or_else(|| anyhow!("{url}: only http:// URLs are supported"))?;
     let (authority, path) = match rest.find('/') {
         Some(i) => (&rest[..i], &rest[i..]),
@@ -23,16 +35,15 @@ async fn http(method: hyper::Method, url: &str, body: Option<String>) -> Result<
         tokio::net::TcpStream::connect(authority).await.with_context(|| format!("connecting to {authority}"))?;
     let (mut sender, conn) = hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream)).await?;
     tokio::spawn(conn);
-    let req = hyper::Request::builder()
-        .method(method)
-        .uri(path)
-        .header(hyper::header::HOST, authority)
-        .header(hyper::header::CONTENT_TYPE, "text/plain; charset=utf-8")
-        .body(Full::new(Bytes::from(body.unwrap_or_default())))?;
-    let res = sender.send_request(req).await.with_context(|| format!("requesting {url}"))?;
+    let mut req = hyper::Request::builder().method(method).uri(path).header(hyper::header::HOST, authority);
+    for (name, value) in headers {
+        req = req.header(*name, *value);
+    }
+    let res = sender.send_request(req.body(Full::new(body))?).await.with_context(|| format!("requesting {url}"))?;
     let status = res.status().as_u16();
+    let headers = res.headers().clone();
     let bytes = res.into_body().collect().await?.to_bytes();
-    Ok((status, String::from_utf8_lossy(&bytes).into_owned()))
+    Ok((status, headers, bytes))
 }
 
 async fn get_ok(url: &str) -> Result<String> {

@@ -1,0 +1,258 @@
+//! `budgetwatch cluster`: a national node over provinces (docs/SCALE.md).
+
+use super::Global;
+use anyhow::{Context as _, Result};
+use bw_app::cluster::{Config, Province};
+use clap::Subcommand;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+#[derive(Subcommand)]
+pub(crate) enum ClusterCommand {
+    /// Make the provinces' views (schema bw_national) and the national node's partitioned
+    /// tables over them (postgres_fdw foreign partitions, async foreign scans); create the
+    /// national witness key if absent and print it for the provinces to register.
+    Init {
+        #[arg(long)]
+        config: PathBuf,
+    },
+    /// Each province's reachability, payments, journal size and the size the national
+    /// witness cosigned; the national count through the partitions. Exit 3 when a province
+    /// does not answer (the national count is then null, never a partial sum).
+    Status {
+        #[arg(long)]
+        config: PathBuf,
+        /// text or json
+        #[arg(long, default_value = "text")]
+        format: String,
+    },
+    /// Verify every province's journal (leaf hashes, tiles, checkpoints, every table rebuilt)
+    /// against its log key and the national witness's record, and that its latest
+    /// published checkpoint carries the national cosignature. Exit 0 only if all hold.
+    Verify {
+        #[arg(long)]
+        config: PathBuf,
+        /// text or json
+        #[arg(long, default_value = "text")]
+        format: String,
+    },
+    /// One witness round now: cosign each province's published checkpoint once it is
+    /// consistent with the one cosigned before.
+    Cosign {
+        #[arg(long)]
+        config: PathBuf,
+    },
+    /// Serve the national node: the national cockpit, drill-down and portal read through the
+    /// provinces' partitions, payments forwarded to their province, witness rounds.
+    Serve {
+        #[arg(long)]
+        config: PathBuf,
+        /// Where to listen (default: national.listen of the file).
+        #[arg(long)]
+        addr: Option<String>,
+    },
+}
+
+pub(super) async fn dispatch(_g: &Global, command: ClusterCommand) -> Result<ExitCode> {
+    match command {
+        ClusterCommand::Init { config } => {
+            let cfg = load(&config)?;
+            let key = super::witness::load_or_create_key(&cfg.national.witness_key, Some(&cfg.national.witness_name))?;
+            std::fs::create_dir_all(&cfg.national.state_dir)
+                .with_context(|| format!("creating {}", cfg.national.state_dir.display()))?;
+            let r = bw_app::cluster::init(&cfg).await?;
+            println!(
+                "national node ready: {} over the provinces {}",
+                r.tables.iter().map(|t| format!("national.{t}")).collect::<Vec<_>>().join(", "),
+                r.provinces.join(", ")
+            );
+            println!("the national witness's key; each province registers it once:");
+            println!(
+                "  budgetwatch --db PROVINCE_DB --key-file PROVINCE_KEY ledger add-witness {}",
+                key.verifier_key()
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        ClusterCommand::Status { config, format } => {
+            let cfg = load(&config)?;
+            let s = bw_app::cluster::status(&cfg).await;
+            if format == "json" {
+                println!("{}", serde_json::to_string_pretty(&s)?);
+            } else {
+                for p in &s.provinces {
+                    match (p.reachable, p.payments, p.journal_size, p.cosigned_size) {
+                        (true, Some(n), Some(size), Some(cosigned)) => println!(
+                            "{} {}: {n} payments, journal {size} entries, cosigned by the nation up to {cosigned}",
+                            p.code, p.name
+                        ),
+                        _ => println!(
+                            "{} {}: NOT REACHABLE ({})",
+                            p.code,
+                            p.name,
+                            p.error.as_deref().unwrap_or("no answer")
+                        ),
+                    }
+                }
+                match s.national.payments {
+                    Some(n) => println!("national: {n} payments through the partitions (complete)"),
+                    None if !s.national.missing.is_empty() => {
+                        println!("national: INCOMPLETE, missing {}", s.national.missing.join("、"))
+                    }
+                    None => println!(
+                        "national: INCOMPLETE ({})",
+                        s.national.error.as_deref().unwrap_or("the national database did not answer")
+                    ),
+                }
+            }
+            Ok(if s.national.complete { ExitCode::SUCCESS } else { ExitCode::from(3) })
+        }
+        ClusterCommand::Verify { config, format } => {
+            let cfg = load(&config)?;
+            let vkey = super::witness::load_or_create_key(&cfg.national.witness_key, None)?.verifier_key();
+            let mut all = true;
+            let mut out = Vec::new();
+            for p in &cfg.provinces {
+                let v = verify_province(&cfg, p, &vkey).await;
+                all &= v.ok;
+                if format != "json" {
+                    println!("{} {}: {}", p.code, p.name, v.summary);
+                    for f in v.failures.iter().take(10) {
+                        println!("  {f}");
+                    }
+                }
+                out.push(v);
+            }
+            if format == "json" {
+                println!("{}", serde_json::to_string_pretty(&serde_json::json!({ "ok": all, "provinces": out }))?);
+            } else {
+                println!("{}", if all { "cluster verified" } else { "cluster verification FAILED" });
+            }
+            Ok(if all { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+        }
+        ClusterCommand::Cosign { config } => {
+            let cfg = load(&config)?;
+            let mut all = true;
+            for (p, r) in cfg.provinces.iter().zip(cosign_all(&cfg).await) {
+                match r {
+                    Ok(line) => println!("{} {}: {line}", p.code, p.name),
+                    Err(e) => {
+                        all = false;
+                        println!("{} {}: {e:#}", p.code, p.name)
+                    }
+                }
+            }
+            Ok(if all { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+        }
+        ClusterCommand::Serve { config, addr } => {
+            let cfg = load(&config)?;
+            let addr = addr.unwrap_or_else(|| cfg.national.listen.clone());
+            crate::national::serve(cfg, &addr).await?;
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+fn load(path: &Path) -> Result<Config> {
+    Ok(Config::load(path)?)
+}
+
+/// One witness round over every province, in the file's order.
+pub(crate) async fn cosign_all(cfg: &Config) -> Vec<Result<String>> {
+    let mut out = Vec::new();
+    for p in &cfg.provinces {
+        let state = cfg.state_file(&p.code);
+        out.push(
+            super::witness::run(super::witness::Options {
+                server: &p.server,
+                log_key: &p.log_key,
+                key: &cfg.national.witness_key,
+                state: &state,
+                name: None,
+            })
+            .await,
+        );
+    }
+    out
+}
+
+#[derive(serde::Serialize)]
+struct ProvinceVerdict {
+    code: String,
+    ok: bool,
+    summary: String,
+    entries: u64,
+    published_size: Option<i64>,
+    cosigned_size: Option<i64>,
+    failures: Vec<String>,
+}
+
+async fn verify_province(cfg: &Config, p: &Province, witness_vkey: &str) -> ProvinceVerdict {
+    let mut v = ProvinceVerdict {
+        code: p.code.clone(),
+        ok: false,
+        summary: String::new(),
+        entries: 0,
+        published_size: None,
+        cosigned_size: None,
+        failures: Vec::new(),
+    };
+    // Asked once first: a store's pool would wait a minute for a province that is down.
+    if let Err(e) = bw_app::cluster::connect(&p.database).await {
+        v.summary = format!("NOT REACHABLE: {e}");
+        return v;
+    }
+    let store = match bw_store::Store::open(&p.database, false).await {
+        Ok(s) => s,
+        Err(e) => {
+            v.summary = format!("NOT REACHABLE: {e}");
+            return v;
+        }
+    };
+    // What the nation cosigned last must still be in the province's log: a history
+    // rewritten after it, even re-signed with the province's own key, does not extend it.
+    let head = match bw_app::cluster::witnessed(cfg, &p.code) {
+        Ok(h) => h,
+        Err(e) => {
+            v.summary = format!("FAILED: {e}");
+            return v;
+        }
+    };
+    let trust = bw_app::verify::Trust { key: p.log_key.clone(), witnesses: vec![witness_vkey.to_string()], head };
+    let r = match bw_app::verify::verify(&store, &trust).await {
+        Ok(r) => r,
+        Err(e) => {
+            v.summary = format!("FAILED: {e}");
+            return v;
+        }
+    };
+    v.entries = r.entries;
+    v.failures = r.failures.iter().map(|f| f.to_string()).collect();
+    match bw_app::cluster::published_and_cosigned(store.pool(), &cfg.national.witness_name).await {
+        Ok((published, cosigned)) => {
+            v.published_size = published;
+            v.cosigned_size = cosigned;
+            match (published, cosigned) {
+                (None, _) => v.failures.push("no checkpoint published for witnesses".into()),
+                (Some(p), c) if c != Some(p) => v.failures.push(format!(
+                    "the latest published checkpoint ({p} entries) carries no national cosignature (cosigned up to {})",
+                    c.unwrap_or(0)
+                )),
+                _ => {}
+            }
+        }
+        Err(e) => v.failures.push(format!("reading the checkpoints: {e}")),
+    }
+    store.pool().close().await;
+    v.ok = r.ok && v.failures.is_empty();
+    v.summary = if v.ok {
+        format!(
+            "verified: {} entries, root {}, the latest published checkpoint ({} entries) cosigned by the nation",
+            r.entries,
+            r.root,
+            v.published_size.unwrap_or(0)
+        )
+    } else {
+        format!("FAILED: {} problems", v.failures.len())
+    };
+    v
+}

@@ -1,0 +1,903 @@
+//! The national node (`budgetwatch cluster serve`, docs/SCALE.md): the national cockpit,
+//! the drill-down into a province's regions, units and vouchers, and the public figures,
+//! all read through the partitioned tables whose partitions are the provinces' foreign
+//! tables; payments posted here are forwarded to their province's own writer; the witness
+//! cosigns every province's published checkpoint on a timer.
+//!
+//! A figure over all provinces is shown only when every province answered. When one does
+//! not, the page names it and withholds the national total; the API answers 503.
+
+use crate::text::{esc, magnitude, pct, t, urlencode};
+use anyhow::{Context as _, Result};
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::{Form, Json, Router};
+use bw_app::cluster::{Config, Province};
+use bw_core::Money;
+use bw_store::sqlx::{self, AnyPool, Row};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+#[derive(Clone)]
+struct Node {
+    cfg: Arc<Config>,
+    pool: AnyPool,
+    /// SHA-256 of the national ingestion token, when one is configured.
+    ingest: Option<[u8; 32]>,
+    /// The tokens the provinces issued to the national node, by province.
+    forward: Arc<HashMap<String, String>>,
+    /// Units already located: unit code → province code.
+    units: Arc<Mutex<HashMap<String, String>>>,
+}
+
+fn sha256(b: &[u8]) -> [u8; 32] {
+    use sha2::Digest as _;
+    sha2::Sha256::digest(b).into()
+}
+
+fn read_secret(path: &std::path::Path) -> Result<String> {
+    Ok(std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?.trim().to_string())
+}
+
+pub async fn serve(cfg: Config, addr: &str) -> Result<()> {
+    let pool = bw_app::cluster::connect(&cfg.national.database).await.context("the national database")?;
+    let ingest = cfg.national.ingest_token_file.as_deref().map(read_secret).transpose()?.map(|s| sha256(s.as_bytes()));
+    let mut forward = HashMap::new();
+    for p in &cfg.provinces {
+        if let Some(f) = &p.ingest_token_file {
+            forward.insert(p.code.clone(), read_secret(f)?);
+        }
+    }
+    let node = Node {
+        cfg: Arc::new(cfg),
+        pool,
+        ingest,
+        forward: Arc::new(forward),
+        units: Arc::new(Mutex::new(HashMap::new())),
+    };
+    let listener = tokio::net::TcpListener::bind(addr).await.with_context(|| format!("binding {addr}"))?;
+    println!(
+        "budgetwatch national node serving {} provinces at http://{}/",
+        node.cfg.provinces.len(),
+        listener.local_addr()?
+    );
+    let witness = node.cfg.clone();
+    tokio::spawn(async move {
+        loop {
+            for (p, r) in witness.provinces.iter().zip(crate::cli::cosign_all(&witness).await) {
+                if let Err(e) = r {
+                    eprintln!("witness: province {} ({}): {e:#}", p.code, p.name);
+                }
+            }
+            tokio::time::sleep(std::time::Duration::from_secs(witness.national.witness_seconds.max(1))).await;
+        }
+    });
+    axum::serve(listener, router(node))
+        .with_graceful_shutdown(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await?;
+    Ok(())
+}
+
+fn router(node: Node) -> Router {
+    Router::new()
+        .route("/", get(|| async { Redirect::to("/national") }))
+        .route("/national", get(cockpit_page))
+        .route("/national/login", get(login_page).post(login))
+        .route("/national/{code}", get(province_page))
+        .route("/national/{code}/units/{unit}", get(unit_page))
+        .route("/api/v1/national/status", get(api_status))
+        .route("/api/v1/national/figures", get(api_figures))
+        .route("/api/v1/national/provinces/{code}/regions", get(api_regions))
+        .route("/api/v1/national/provinces/{code}/units/{unit}/payments", get(api_payments))
+        .route("/api/v1/payments", post(forward_payment))
+        .with_state(node)
+}
+
+// ---- the figures ----
+
+#[derive(Clone, Debug, Default, serde::Serialize)]
+struct Figures {
+    code: String,
+    name: String,
+    /// Fen.
+    budget: i64,
+    paid: i64,
+    indicators: i64,
+    payments: i64,
+    red: i64,
+    orange: i64,
+    yellow: i64,
+}
+
+#[derive(Debug, serde::Serialize)]
+struct National {
+    year: i32,
+    complete: bool,
+    /// The provinces that did not answer, as "name（code）".
+    missing: Vec<String>,
+    provinces: Vec<Figures>,
+    /// Over every province; absent unless all answered.
+    total: Option<Figures>,
+}
+
+const OPEN: &str = "state NOT IN ('archived', 'closed', 'dismissed', 'withdrawn')";
+
+/// The year shown by default: the latest with indicators in any province that answers.
+async fn default_year(node: &Node) -> i32 {
+    let latest = sqlx::query("SELECT CAST(MAX(year) AS INTEGER) FROM national.indicators")
+        .fetch_one(&node.pool)
+        .await
+        .ok()
+        .and_then(|r| r.try_get::<Option<i32>, _>(0).ok().flatten());
+    if let Some(y) = latest {
+        return y;
+    }
+    for p in &node.cfg.provinces {
+        if let Ok(r) = sqlx::query("SELECT CAST(MAX(year) AS INTEGER) FROM national.indicators WHERE province = $1")
+            .bind(&p.code)
+            .fetch_one(&node.pool)
+            .await
+            && let Ok(Some(y)) = r.try_get::<Option<i32>, _>(0)
+        {
+            return y;
+        }
+    }
+    crate::clock::today().year()
+}
+
+async fn year_of(node: &Node, q: &YearQuery) -> i32 {
+    match q.year {
+        Some(y) => y,
+        None => default_year(node).await,
+    }
+}
+
+/// The three aggregates, over every province at once (`province` None: one async foreign
+/// scan per province, each summing in its province) or over one (pruned to its partition).
+async fn aggregate(node: &Node, year: i32, province: Option<&str>) -> Result<HashMap<String, Figures>, sqlx::Error> {
+    let only = if province.is_some() { " AND province = $2" } else { "" };
+    let q = |sql: String| {
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(year);
+        if let Some(p) = province {
+            q = q.bind(p.to_string());
+        }
+        q
+    };
+    let mut out: HashMap<String, Figures> = HashMap::new();
+    for r in q(format!(
+        "SELECT province, CAST(SUM(amount) AS BIGINT), CAST(SUM(paid) AS BIGINT), CAST(COUNT(*) AS BIGINT) \
+         FROM national.indicators WHERE year = $1{only} GROUP BY province"
+    ))
+    .fetch_all(&node.pool)
+    .await?
+    {
+        let f = out.entry(r.try_get(0)?).or_default();
+        f.budget = r.try_get::<Option<i64>, _>(1)?.unwrap_or(0);
+        f.paid = r.try_get::<Option<i64>, _>(2)?.unwrap_or(0);
+        f.indicators = r.try_get(3)?;
+    }
+    for r in q(format!(
+        "SELECT province, CAST(COUNT(*) AS BIGINT) FROM national.payments WHERE year = $1{only} GROUP BY province"
+    ))
+    .fetch_all(&node.pool)
+    .await?
+    {
+        out.entry(r.try_get(0)?).or_default().payments = r.try_get(1)?;
+    }
+    for r in q(format!(
+        "SELECT province, level, CAST(COUNT(*) AS BIGINT) FROM national.warnings WHERE year = $1 AND {OPEN}{only} \
+         GROUP BY province, level"
+    ))
+    .fetch_all(&node.pool)
+    .await?
+    {
+        let (p, level, n): (String, String, i64) = (r.try_get(0)?, r.try_get(1)?, r.try_get(2)?);
+        let f = out.entry(p).or_default();
+        match level.as_str() {
+            "red" => f.red += n,
+            "orange" => f.orange += n,
+            _ => f.yellow += n,
+        }
+    }
+    Ok(out)
+}
+
+/// Whether a province's database answers (asked directly, not through the national node).
+async fn answers(p: &Province) -> bool {
+    match bw_app::cluster::connect(&p.database).await {
+        Ok(pool) => {
+            let ok = sqlx::query("SELECT 1").fetch_one(&pool).await.is_ok();
+            pool.close().await;
+            ok
+        }
+        Err(_) => false,
+    }
+}
+
+async fn national(node: &Node, year: i32) -> Result<National, sqlx::Error> {
+    let cfg = &node.cfg;
+    let named = |by: &mut HashMap<String, Figures>, p: &Province| {
+        let mut f = by.remove(&p.code).unwrap_or_default();
+        f.code = p.code.clone();
+        f.name = p.name.clone();
+        f
+    };
+    match aggregate(node, year, None).await {
+        Ok(mut by) => {
+            let provinces: Vec<Figures> = cfg.provinces.iter().map(|p| named(&mut by, p)).collect();
+            let mut total = Figures { code: "00".into(), name: "全国".into(), ..Figures::default() };
+            for f in &provinces {
+                total.budget += f.budget;
+                total.paid += f.paid;
+                total.indicators += f.indicators;
+                total.payments += f.payments;
+                total.red += f.red;
+                total.orange += f.orange;
+                total.yellow += f.yellow;
+            }
+            Ok(National { year, complete: true, missing: vec![], provinces, total: Some(total) })
+        }
+        Err(e) => {
+            // Which province failed: each is asked directly, and those that answer are read
+            // through their own partition alone.
+            let mut missing = Vec::new();
+            let mut provinces = Vec::new();
+            for p in &cfg.provinces {
+                if !answers(p).await {
+                    missing.push(format!("{}（{}）", p.name, p.code));
+                    continue;
+                }
+                let mut by = aggregate(node, year, Some(&p.code)).await?;
+                provinces.push(named(&mut by, p));
+            }
+            if missing.is_empty() {
+                return Err(e);
+            }
+            Ok(National { year, complete: false, missing, provinces, total: None })
+        }
+    }
+}
+
+#[derive(serde::Deserialize)]
+struct YearQuery {
+    year: Option<i32>,
+    lang: Option<String>,
+    region: Option<String>,
+}
+
+fn problem(status: StatusCode, title: &str, detail: String, missing: &[String]) -> Response {
+    let body = serde_json::json!({
+        "type": format!("https://budgetwatch.invalid/problems/{}", title.replace(' ', "_")),
+        "title": title,
+        "status": status.as_u16(),
+        "detail": detail,
+        "missing": missing,
+    });
+    let mut r = (status, Json(body)).into_response();
+    r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
+    r
+}
+
+fn internal(e: impl std::fmt::Display) -> Response {
+    eprintln!("error: {e}");
+    problem(StatusCode::INTERNAL_SERVER_ERROR, "internal error", "see the national node's log".into(), &[])
+}
+
+async fn api_status(State(node): State<Node>) -> Response {
+    Json(bw_app::cluster::status(&node.cfg).await).into_response()
+}
+
+async fn api_figures(State(node): State<Node>, Query(q): Query<YearQuery>) -> Response {
+    let year = year_of(&node, &q).await;
+    match national(&node, year).await {
+        Ok(n) if n.complete => Json(n).into_response(),
+        Ok(n) => problem(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "province unavailable",
+            format!("no national figure: {} did not answer", n.missing.join("、")),
+            &n.missing,
+        ),
+        Err(e) => internal(e),
+    }
+}
+
+// ---- a province's regions and units ----
+
+#[derive(Debug, serde::Serialize)]
+struct Area {
+    code: String,
+    name: String,
+    level: String,
+    parent: Option<String>,
+    budget: i64,
+    paid: i64,
+}
+
+fn province_or_404(node: &Node, code: &str) -> Result<Province, Box<Response>> {
+    node.cfg.province(code).cloned().ok_or_else(|| {
+        Box::new(problem(StatusCode::NOT_FOUND, "not found", format!("no province {code} in this cluster"), &[]))
+    })
+}
+
+/// The province's regions with the budget and payments of the units in each; with
+/// `region`, that region's units instead. One partition read (pruned), joined in the
+/// province.
+async fn areas(node: &Node, code: &str, year: i32, region: Option<&str>) -> Result<Vec<Area>, sqlx::Error> {
+    let mut sums: HashMap<String, (i64, i64)> = HashMap::new();
+    let (key, filter) = match region {
+        Some(_) => ("u.code", " AND u.region_code = $3"),
+        None => ("u.region_code", ""),
+    };
+    let sql = format!(
+        "SELECT {key}, CAST(SUM(i.amount) AS BIGINT), CAST(SUM(i.paid) AS BIGINT) FROM national.indicators i \
+         JOIN national.units u ON u.province = i.province AND u.code = i.unit_code \
+         WHERE i.province = $1 AND u.province = $1 AND i.year = $2{filter} GROUP BY {key}"
+    );
+    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(code.to_string()).bind(year);
+    if let Some(r) = region {
+        q = q.bind(r.to_string());
+    }
+    for r in q.fetch_all(&node.pool).await? {
+        sums.insert(
+            r.try_get(0)?,
+            (r.try_get::<Option<i64>, _>(1)?.unwrap_or(0), r.try_get::<Option<i64>, _>(2)?.unwrap_or(0)),
+        );
+    }
+    let rows = match region {
+        None => {
+            sqlx::query(
+                "SELECT code, name, COALESCE(level, ''), parent_code FROM national.units \
+                 WHERE province = $1 AND kind = 'region' ORDER BY code",
+            )
+            .bind(code.to_string())
+            .fetch_all(&node.pool)
+            .await?
+        }
+        Some(r) => {
+            sqlx::query(
+                "SELECT code, name, 'unit', department_code FROM national.units \
+                 WHERE province = $1 AND kind = 'unit' AND region_code = $2 ORDER BY code",
+            )
+            .bind(code.to_string())
+            .bind(r.to_string())
+            .fetch_all(&node.pool)
+            .await?
+        }
+    };
+    let mut out = Vec::new();
+    for r in rows {
+        let code: String = r.try_get(0)?;
+        let (budget, paid) = sums.get(&code).copied().unwrap_or((0, 0));
+        out.push(Area { name: r.try_get(1)?, level: r.try_get(2)?, parent: r.try_get(3)?, budget, paid, code });
+    }
+    Ok(out)
+}
+
+async fn api_regions(State(node): State<Node>, Path(code): Path<String>, Query(q): Query<YearQuery>) -> Response {
+    let p = match province_or_404(&node, &code) {
+        Ok(p) => p,
+        Err(r) => return *r,
+    };
+    let year = year_of(&node, &q).await;
+    match areas(&node, &code, year, q.region.as_deref()).await {
+        Ok(a) => {
+            Json(serde_json::json!({ "province": p.code, "name": p.name, "year": year, "areas": a })).into_response()
+        }
+        Err(e) => unavailable(&p, e),
+    }
+}
+
+fn unavailable(p: &Province, e: sqlx::Error) -> Response {
+    eprintln!("error: province {}: {e}", p.code);
+    let who = format!("{}（{}）", p.name, p.code);
+    problem(StatusCode::SERVICE_UNAVAILABLE, "province unavailable", format!("{who} did not answer"), &[who])
+}
+
+// ---- vouchers: for the holders of the national token ----
+
+#[derive(Debug, serde::Serialize)]
+struct Voucher {
+    voucher_no: String,
+    pay_date: String,
+    economic_code: String,
+    payee: String,
+    payee_type: String,
+    amount: i64,
+    summary: String,
+}
+
+/// An individual's name is not shown beyond the province: its first character and a mask.
+fn payee_shown(name: &str, kind: &str) -> String {
+    if kind == "individual" {
+        let first: String = name.chars().take(1).collect();
+        format!("{first}**")
+    } else {
+        name.to_string()
+    }
+}
+
+async fn vouchers(node: &Node, code: &str, unit: &str) -> Result<Vec<Voucher>, sqlx::Error> {
+    let rows = sqlx::query(
+        "SELECT voucher_no, pay_date, economic_code, payee_name, payee_type, amount, summary FROM national.payments \
+         WHERE province = $1 AND unit_code = $2 ORDER BY pay_date DESC, voucher_no DESC LIMIT 200",
+    )
+    .bind(code.to_string())
+    .bind(unit.to_string())
+    .fetch_all(&node.pool)
+    .await?;
+    let mut out = Vec::with_capacity(rows.len());
+    for r in rows {
+        let (payee, kind): (String, String) = (r.try_get(3)?, r.try_get(4)?);
+        out.push(Voucher {
+            voucher_no: r.try_get(0)?,
+            pay_date: r.try_get(1)?,
+            economic_code: r.try_get(2)?,
+            payee: payee_shown(&payee, &kind),
+            payee_type: kind,
+            amount: r.try_get(5)?,
+            summary: r.try_get(6)?,
+        });
+    }
+    Ok(out)
+}
+
+/// Whether the request carries the national token (a bearer, or the page's cookie).
+fn authorised(node: &Node, headers: &HeaderMap) -> bool {
+    let Some(expected) = node.ingest else { return false };
+    let bearer = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::to_string);
+    let cookie = headers
+        .get(header::COOKIE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|c| c.split(';').find_map(|kv| kv.trim().strip_prefix("bw_national=").map(str::to_string)));
+    // Compared as hashes: the time taken says nothing about the secret.
+    [bearer, cookie].into_iter().flatten().any(|s| sha256(s.trim().as_bytes()) == expected)
+}
+
+async fn api_payments(
+    State(node): State<Node>,
+    Path((code, unit)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> Response {
+    if !authorised(&node, &headers) {
+        return problem(StatusCode::UNAUTHORIZED, "unauthorized", "the national token is needed".into(), &[]);
+    }
+    let p = match province_or_404(&node, &code) {
+        Ok(p) => p,
+        Err(r) => return *r,
+    };
+    match vouchers(&node, &code, &unit).await {
+        Ok(v) => Json(serde_json::json!({ "province": code, "unit": unit, "payments": v })).into_response(),
+        Err(e) => unavailable(&p, e),
+    }
+}
+
+// ---- ingestion: forwarded to the unit's province ----
+
+/// The province of a unit: from memory, or found in the provinces' own databases (those
+/// that answer), by the unit's region code and the file's prefixes.
+async fn locate(node: &Node, unit: &str) -> Result<Option<Province>, Vec<String>> {
+    let known = node.units.lock().map(|m| m.get(unit).cloned()).unwrap_or(None);
+    if let Some(code) = known {
+        return Ok(node.cfg.province(&code).cloned());
+    }
+    let mut silent = Vec::new();
+    for p in &node.cfg.provinces {
+        let found = async {
+            let pool = bw_app::cluster::connect(&p.database).await?;
+            let r = sqlx::query("SELECT region_code FROM units WHERE code = $1 AND kind = 'unit'")
+                .bind(unit.to_string())
+                .fetch_optional(&pool)
+                .await?;
+            pool.close().await;
+            Ok::<_, sqlx::Error>(r.map(|r| r.try_get::<Option<String>, _>(0)).transpose()?.flatten())
+        };
+        match found.await {
+            Ok(Some(region)) => {
+                let shard = node.cfg.province_of_region(&region).cloned();
+                if let (Some(s), Ok(mut m)) = (&shard, node.units.lock()) {
+                    m.insert(unit.to_string(), s.code.clone());
+                }
+                return Ok(shard);
+            }
+            Ok(None) => {}
+            Err(_) => silent.push(format!("{}（{}）", p.name, p.code)),
+        }
+    }
+    if silent.is_empty() { Ok(None) } else { Err(silent) }
+}
+
+async fn forward_payment(State(node): State<Node>, headers: HeaderMap, body: axum::body::Bytes) -> Response {
+    if node.ingest.is_none() {
+        return problem(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            "this national node takes no payments (no national.ingest_token_file)".into(),
+            &[],
+        );
+    }
+    if !authorised(&node, &headers) {
+        return problem(StatusCode::UNAUTHORIZED, "unauthorized", "the national token is needed".into(), &[]);
+    }
+    let value: serde_json::Value = match serde_json::from_slice(&body) {
+        Ok(v) => v,
+        Err(e) => return problem(StatusCode::BAD_REQUEST, "bad request", format!("the body is not JSON: {e}"), &[]),
+    };
+    let Some(unit) = value.get("unit_code").and_then(|u| u.as_str()).map(str::to_string) else {
+        return problem(StatusCode::UNPROCESSABLE_ENTITY, "invalid", "unit_code is required".into(), &[]);
+    };
+    let p = match locate(&node, &unit).await {
+        Ok(Some(p)) => p,
+        Ok(None) => {
+            return problem(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "unknown unit",
+                format!("unit {unit} is in no province of this cluster"),
+                &[],
+            );
+        }
+        Err(silent) => {
+            return problem(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "province unavailable",
+                format!("unit {unit} was not found in the provinces that answered; {} did not", silent.join("、")),
+                &silent,
+            );
+        }
+    };
+    let Some(token) = node.forward.get(&p.code) else {
+        return problem(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            format!("no ingestion token for province {} (province.ingest_token_file)", p.code),
+            &[],
+        );
+    };
+    let auth = format!("Bearer {token}");
+    let mut out: Vec<(&str, &str)> = vec![("authorization", auth.as_str()), ("content-type", "application/json")];
+    let key = headers.get("idempotency-key").and_then(|v| v.to_str().ok());
+    if let Some(k) = key {
+        out.push(("idempotency-key", k));
+    }
+    let url = format!("{}/api/v1/payments", p.server.trim_end_matches('/'));
+    match crate::cli::forward_request(hyper::Method::POST, &url, &out, body).await {
+        Ok((status, answer_headers, bytes)) => {
+            let mut r = (StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_GATEWAY), bytes).into_response();
+            if let Some(ct) = answer_headers.get(header::CONTENT_TYPE) {
+                r.headers_mut().insert(header::CONTENT_TYPE, ct.clone());
+            }
+            if let Ok(v) = HeaderValue::from_str(&p.code) {
+                r.headers_mut().insert("x-budgetwatch-province", v);
+            }
+            r
+        }
+        Err(e) => {
+            eprintln!("error: forwarding to province {}: {e:#}", p.code);
+            let who = format!("{}（{}）", p.name, p.code);
+            problem(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "province unavailable",
+                format!("{who} did not take the payment: its server does not answer"),
+                &[who],
+            )
+        }
+    }
+}
+
+// ---- pages ----
+
+fn shell(en: bool, title: &str, here: &str, body: &str) -> Html<String> {
+    let lang = if en { "?lang=en" } else { "" };
+    let switch = if en { here.to_string() } else { format!("{here}?lang=en") };
+    let nav = [
+        (format!("/national{lang}"), t(en, "全国驾驶舱", "National cockpit")),
+        (format!("/national/login{lang}"), t(en, "凭证查阅登录", "Voucher access")),
+        (switch, t(en, "English", "中文")),
+    ];
+    let nav: String =
+        nav.iter().map(|(h, l)| format!("<a href=\"{}\">{}</a>", esc(h), esc(l))).collect::<Vec<_>>().join("");
+    Html(format!(
+        "<!doctype html><html lang=\"{}\"><head><meta charset=\"utf-8\">\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+         <title>budgetwatch · {}</title><style>{}</style></head><body><header><strong>budgetwatch · {}</strong>\
+         <nav>{nav}</nav></header><main>{body}</main></body></html>",
+        if en { "en" } else { "zh-CN" },
+        esc(title),
+        crate::web::CSS,
+        esc(title)
+    ))
+}
+
+fn rate(paid: i64, budget: i64) -> String {
+    if budget == 0 { "—".into() } else { pct(paid as f64 / budget as f64) }
+}
+
+async fn cockpit_page(State(node): State<Node>, Query(q): Query<YearQuery>) -> Response {
+    let en = q.lang.as_deref() == Some("en");
+    let year = year_of(&node, &q).await;
+    let n = match national(&node, year).await {
+        Ok(n) => n,
+        Err(e) => return internal(e),
+    };
+    let lang = if en { "?lang=en" } else { "" };
+    let mut b = String::new();
+    b.push_str(&format!(
+        "<h1>{}</h1>",
+        esc(&format!("{year}{}", t(en, "年 全国预算执行", " national budget execution")))
+    ));
+    if !n.complete {
+        b.push_str(&format!(
+            "<p class=lv-red><strong>{}</strong>{}</p>",
+            t(en, "数据不完整：", "Incomplete: "),
+            esc(&format!(
+                "{}{}",
+                n.missing.join("、"),
+                t(en, "未响应，全国合计不予显示。", " did not answer; no national total is shown.")
+            ))
+        ));
+    }
+    b.push_str(&format!(
+        "<table><thead><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr></thead><tbody>",
+        t(en, "省份", "Province"),
+        t(en, "预算", "Budget"),
+        t(en, "已支付", "Paid"),
+        t(en, "执行率", "Execution"),
+        t(en, "支付笔数", "Payments"),
+        t(en, "红色预警", "Red"),
+        t(en, "橙色预警", "Orange"),
+        t(en, "黄色预警", "Yellow"),
+    ));
+    let row = |f: &Figures, link: bool| {
+        let name = if link {
+            format!("<a href=\"/national/{}{lang}\">{}</a>", urlencode(&f.code), esc(&f.name))
+        } else {
+            format!("<strong>{}</strong>", esc(&f.name))
+        };
+        format!(
+            "<tr><td>{name}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            esc(&magnitude(en, Money::from_fen(f.budget))),
+            esc(&magnitude(en, Money::from_fen(f.paid))),
+            rate(f.paid, f.budget),
+            crate::text::group_thousands(f.payments.max(0) as u64),
+            f.red,
+            f.orange,
+            f.yellow
+        )
+    };
+    for f in &n.provinces {
+        b.push_str(&row(f, true));
+    }
+    for m in &n.missing {
+        b.push_str(&format!(
+            "<tr><td>{}</td><td colspan=7 class=lv-red>{}</td></tr>",
+            esc(m),
+            t(en, "未响应", "did not answer")
+        ));
+    }
+    match &n.total {
+        Some(total) => b.push_str(&row(total, false)),
+        None => b.push_str(&format!(
+            "<tr><td><strong>{}</strong></td><td colspan=7>{}</td></tr>",
+            t(en, "全国", "Nation"),
+            t(en, "不完整，不予合计", "incomplete: not totalled")
+        )),
+    }
+    b.push_str("</tbody></table>");
+    // The logs' integrity: what each province holds and what the nation has cosigned.
+    let s = bw_app::cluster::status(&node.cfg).await;
+    b.push_str(&format!(
+        "<h2>{}</h2><table><thead><tr><th>{}</th><th>{}</th><th>{}</th></tr></thead><tbody>",
+        t(en, "日志与见证", "Logs and witness"),
+        t(en, "省份", "Province"),
+        t(en, "日志条目", "Journal entries"),
+        t(en, "全国见证至", "Cosigned by the nation up to"),
+    ));
+    for p in &s.provinces {
+        let (size, cosigned) = match (p.journal_size, p.cosigned_size) {
+            (Some(a), Some(c)) => (crate::text::group_thousands(a as u64), crate::text::group_thousands(c as u64)),
+            _ => (t(en, "未响应", "did not answer").to_string(), "—".into()),
+        };
+        b.push_str(&format!("<tr><td>{}</td><td>{size}</td><td>{cosigned}</td></tr>", esc(&p.name)));
+    }
+    b.push_str("</tbody></table>");
+    shell(en, t(en, "全国驾驶舱", "National cockpit"), "/national", &b).into_response()
+}
+
+async fn province_page(State(node): State<Node>, Path(code): Path<String>, Query(q): Query<YearQuery>) -> Response {
+    let en = q.lang.as_deref() == Some("en");
+    let p = match province_or_404(&node, &code) {
+        Ok(p) => p,
+        Err(r) => return *r,
+    };
+    let year = year_of(&node, &q).await;
+    let here = format!("/national/{}", urlencode(&code));
+    let lang_q = if en { "&lang=en" } else { "" };
+    let lang = if en { "?lang=en" } else { "" };
+    let list = match areas(&node, &code, year, q.region.as_deref()).await {
+        Ok(a) => a,
+        Err(e) => {
+            eprintln!("error: province {code}: {e}");
+            let body = format!(
+                "<h1>{}</h1><p class=lv-red>{}</p><p><a href=\"/national{lang}\">{}</a></p>",
+                esc(&p.name),
+                esc(&format!(
+                    "{}（{}）{}",
+                    p.name,
+                    p.code,
+                    t(en, "未响应：无法下钻。", " did not answer: no drill-down.")
+                )),
+                t(en, "返回全国", "Back to the nation")
+            );
+            let mut r = shell(en, &p.name, &here, &body).into_response();
+            *r.status_mut() = StatusCode::SERVICE_UNAVAILABLE;
+            return r;
+        }
+    };
+    let mut b = format!(
+        "<p><a href=\"/national{lang}\">{}</a> › {}</p><h1>{}</h1>",
+        t(en, "全国", "Nation"),
+        esc(&p.name),
+        esc(&format!("{} {year}", p.name))
+    );
+    let region_view = q.region.is_some();
+    b.push_str(&format!(
+        "<table><thead><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr></thead><tbody>",
+        if region_view { t(en, "单位", "Unit") } else { t(en, "地区", "Region") },
+        t(en, "预算", "Budget"),
+        t(en, "已支付", "Paid"),
+        t(en, "执行率", "Execution"),
+    ));
+    for a in &list {
+        let href = if region_view {
+            format!("/national/{}/units/{}{lang}", urlencode(&code), urlencode(&a.code))
+        } else {
+            format!("/national/{}?region={}{lang_q}", urlencode(&code), urlencode(&a.code))
+        };
+        let indent = if a.level == "county" {
+            "　　"
+        } else if a.level == "city" {
+            "　"
+        } else {
+            ""
+        };
+        b.push_str(&format!(
+            "<tr><td>{indent}<a href=\"{}\">{}</a></td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            esc(&href),
+            esc(&a.name),
+            esc(&magnitude(en, Money::from_fen(a.budget))),
+            esc(&magnitude(en, Money::from_fen(a.paid))),
+            rate(a.paid, a.budget)
+        ));
+    }
+    b.push_str("</tbody></table>");
+    shell(en, &p.name, &here, &b).into_response()
+}
+
+async fn unit_page(
+    State(node): State<Node>,
+    Path((code, unit)): Path<(String, String)>,
+    Query(q): Query<YearQuery>,
+    headers: HeaderMap,
+) -> Response {
+    let en = q.lang.as_deref() == Some("en");
+    let here = format!("/national/{}/units/{}", urlencode(&code), urlencode(&unit));
+    if !authorised(&node, &headers) {
+        return Redirect::to(&format!("/national/login?next={}", urlencode(&here))).into_response();
+    }
+    let p = match province_or_404(&node, &code) {
+        Ok(p) => p,
+        Err(r) => return *r,
+    };
+    let lang = if en { "?lang=en" } else { "" };
+    let list = match vouchers(&node, &code, &unit).await {
+        Ok(v) => v,
+        Err(e) => return unavailable(&p, e),
+    };
+    let mut b = format!(
+        "<p><a href=\"/national{lang}\">{}</a> › <a href=\"/national/{}{lang}\">{}</a> › {}</p><h1>{}</h1>\
+         <p>{}</p><table><thead><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr></thead><tbody>",
+        t(en, "全国", "Nation"),
+        urlencode(&code),
+        esc(&p.name),
+        esc(&unit),
+        esc(&unit),
+        t(en, "最近 200 笔支付（个人收款人姓名已脱敏）", "The latest 200 payments (individual payees masked)"),
+        t(en, "凭证号", "Voucher"),
+        t(en, "支付日期", "Date"),
+        t(en, "经济分类", "Economic class"),
+        t(en, "收款人", "Payee"),
+        t(en, "金额", "Amount"),
+        t(en, "摘要", "Summary"),
+    );
+    for v in &list {
+        b.push_str(&format!(
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            esc(&v.voucher_no),
+            esc(&v.pay_date),
+            crate::text::economic_cell(&v.economic_code),
+            esc(&v.payee),
+            esc(&magnitude(en, Money::from_fen(v.amount))),
+            esc(&v.summary)
+        ));
+    }
+    b.push_str("</tbody></table>");
+    shell(en, &unit, &here, &b).into_response()
+}
+
+#[derive(serde::Deserialize)]
+struct LoginQuery {
+    next: Option<String>,
+    lang: Option<String>,
+}
+
+async fn login_page(Query(q): Query<LoginQuery>) -> Response {
+    let en = q.lang.as_deref() == Some("en");
+    let next = q.next.unwrap_or_else(|| "/national".into());
+    let body = format!(
+        "<h1>{}</h1><p>{}</p><form method=post action=\"/national/login\"><input type=hidden name=next value=\"{}\">\
+         <label>{} <input type=password name=token autocomplete=off required></label> <button>{}</button></form>",
+        t(en, "凭证查阅登录", "Voucher access"),
+        t(
+            en,
+            "查阅各省支付凭证需全国节点的访问令牌（由部署者保管）。",
+            "Reading the provinces' vouchers needs the national node's token (kept by its operator)."
+        ),
+        esc(&next),
+        t(en, "访问令牌", "Token"),
+        t(en, "登录", "Log in")
+    );
+    shell(en, t(en, "凭证查阅登录", "Voucher access"), "/national/login", &body).into_response()
+}
+
+#[derive(serde::Deserialize)]
+struct LoginForm {
+    token: String,
+    next: Option<String>,
+}
+
+async fn login(State(node): State<Node>, Form(f): Form<LoginForm>) -> Response {
+    let ok = node.ingest.is_some_and(|h| sha256(f.token.trim().as_bytes()) == h);
+    if !ok {
+        let mut r = shell(
+            false,
+            "凭证查阅登录",
+            "/national/login",
+            "<p class=lv-red>令牌不正确。</p><p><a href=\"/national/login\">重试</a></p>",
+        )
+        .into_response();
+        *r.status_mut() = StatusCode::UNAUTHORIZED;
+        return r;
+    }
+    // Only a path on this node: never a redirect elsewhere.
+    let next = f.next.filter(|n| n.starts_with('/') && !n.starts_with("//")).unwrap_or_else(|| "/national".into());
+    let mut r = Redirect::to(&next).into_response();
+    let cookie = format!("bw_national={}; Path=/national; HttpOnly; SameSite=Strict", f.token.trim());
+    if let Ok(v) = HeaderValue::from_str(&cookie) {
+        r.headers_mut().insert(header::SET_COOKIE, v);
+    }
+    r
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_individual_payee_is_masked_and_a_company_is_not() {
+        assert_eq!(payee_shown("何勇", "individual"), "何**");
+        assert_eq!(payee_shown("长新元盛电力有限公司", "company"), "长新元盛电力有限公司");
+    }
+
+    #[test]
+    fn an_execution_rate_over_nothing_is_a_dash() {
+        assert_eq!(rate(5, 0), "—");
+        assert_eq!(rate(1, 4), "25.0%");
+    }
+}

@@ -1,0 +1,278 @@
+//! A national cluster on one machine, as `scripts/cluster-demo.sh` starts it: three local
+//! PostgreSQL servers (the national node, provinces 32 and 33), each province served by its
+//! own budgetwatch, the national node in front (docs/SCALE.md).
+#![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
+
+mod common;
+
+use common::request;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+// Below the ephemeral range (32768-60999), where a client connection may hold a port.
+const PG_PORT: u16 = 25470;
+const HTTP_PORT: u16 = 18770;
+
+fn pg_bin() -> Option<PathBuf> {
+    let mut bins: Vec<PathBuf> = std::fs::read_dir("/usr/lib/postgresql")
+        .ok()?
+        .filter_map(|e| e.ok().map(|e| e.path().join("bin")))
+        .filter(|b| b.join("initdb").exists())
+        .collect();
+    bins.sort();
+    bins.pop()
+}
+
+fn script(dir: &Path, args: &[&str]) -> Output {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    Command::new("bash")
+        .arg(root.join("scripts/cluster-demo.sh"))
+        .args(args)
+        .env("BUDGETWATCH", env!("CARGO_BIN_EXE_budgetwatch"))
+        .env("PAYMENTS", "3000")
+        .env("CLUSTER_PG_PORT", PG_PORT.to_string())
+        .env("CLUSTER_HTTP_PORT", HTTP_PORT.to_string())
+        .env("CLUSTER_PROVINCES", "32 33")
+        .env_remove("BUDGETWATCH_DB")
+        .env("XDG_CONFIG_HOME", dir.join("config"))
+        .current_dir(dir)
+        .output()
+        .expect("run cluster-demo.sh")
+}
+
+/// The cluster's servers stop with the test, whatever its outcome.
+struct Cluster {
+    dir: PathBuf,
+}
+
+impl Drop for Cluster {
+    fn drop(&mut self) {
+        script(&self.dir, &["stop", self.dir.to_str().unwrap()]);
+    }
+}
+
+fn bw(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_budgetwatch")).args(args).env_remove("BUDGETWATCH_DB").output().expect("run")
+}
+
+fn text(o: &Output) -> String {
+    format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
+}
+
+fn province_url(i: u16) -> String {
+    format!("postgres://postgres@127.0.0.1:{}/postgres", PG_PORT + i)
+}
+
+fn psql(port: u16, sql: &str) -> String {
+    let psql = pg_bin().unwrap().join("psql");
+    let o = Command::new(psql)
+        .args([
+            "-X",
+            "-A",
+            "-t",
+            "-h",
+            "127.0.0.1",
+            "-p",
+            &port.to_string(),
+            "-U",
+            "postgres",
+            "-d",
+            "postgres",
+            "-c",
+            sql,
+        ])
+        .output()
+        .expect("psql");
+    assert!(o.status.success(), "{sql}: {}", text(&o));
+    String::from_utf8_lossy(&o.stdout).to_string()
+}
+
+/// A payment a province accepts without a warning: on an indicator under warn control, in
+/// its own economic class, a small amount.
+fn payment(dir: &Path, code: &str, voucher: &str) -> (String, String) {
+    let csv = std::fs::read_to_string(dir.join(format!("data-{code}/indicators.csv"))).unwrap();
+    let head: Vec<&str> = csv.lines().next().unwrap().split(',').collect();
+    let col = |name: &str| head.iter().position(|h| *h == name).unwrap();
+    let row: Vec<&str> = csv
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').collect::<Vec<_>>())
+        .find(|r| r[col("control")] == "warn")
+        .expect("an indicator under warn control");
+    let unit = row[col("unit_code")].to_string();
+    let body = serde_json::json!({
+        "voucher_no": voucher,
+        "pay_date": "2025-12-19",
+        "unit_code": unit,
+        "indicator_code": row[col("indicator_code")],
+        "economic_code": row[col("economic_code")],
+        "payee_name": "全国节点测试有限公司",
+        "payee_account": "6200000000000000017",
+        "payee_type": "company",
+        "amount": "1.00",
+        "summary": "办公用品",
+    });
+    (unit, body.to_string())
+}
+
+fn status(config: &str) -> (Option<i32>, serde_json::Value) {
+    let o = bw(&["cluster", "status", "--config", config, "--format", "json"]);
+    (o.status.code(), serde_json::from_slice(&o.stdout).unwrap_or_else(|_| panic!("{}", text(&o))))
+}
+
+#[test]
+fn provinces_ingest_alone_the_nation_reads_them_all_and_witnesses_their_logs() {
+    if pg_bin().is_none() {
+        assert!(std::env::var_os("BUDGETWATCH_REQUIRE_PG").is_none(), "CI needs PostgreSQL's server binaries");
+        eprintln!("skipped: no PostgreSQL server binaries");
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    // The databases' servers run as the postgres user when the tests run as root.
+    std::fs::set_permissions(tmp.path(), std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let dir = tmp.path().join("cluster");
+    let d = dir.to_str().unwrap().to_string();
+    let cluster = Cluster { dir: dir.clone() };
+    std::fs::create_dir_all(&dir).unwrap();
+    let o = script(&dir, &["start", &d]);
+    assert!(o.status.success(), "start: {}", text(&o));
+    let config = format!("{d}/cluster.toml");
+    let national = format!("127.0.0.1:{HTTP_PORT}");
+    let token = std::fs::read_to_string(dir.join("national.token")).unwrap().trim().to_string();
+    let auth = format!("Bearer {token}");
+
+    // Every province answers: the national count through the partitions is their sum.
+    let (code, s) = status(&config);
+    assert_eq!(code, Some(0), "{s}");
+    assert_eq!(s["national"]["complete"], true);
+    let own: Vec<i64> = s["provinces"].as_array().unwrap().iter().map(|p| p["payments"].as_i64().unwrap()).collect();
+    assert!(own.iter().all(|n| *n > 2_000), "{s}");
+    assert_eq!(s["national"]["payments"].as_i64(), Some(own.iter().sum()));
+    for p in s["provinces"].as_array().unwrap() {
+        assert_eq!(p["reachable"], true);
+        assert!(p["cosigned_size"].as_i64().unwrap() > 0, "the start cosigns every province: {p}");
+    }
+    // count(*) by province on the national node equals each province's own count.
+    let by = psql(PG_PORT, "SELECT province, count(*) FROM national.payments GROUP BY province ORDER BY 1");
+    assert_eq!(by.trim(), format!("32|{}\n33|{}", own[0], own[1]));
+    // One province's query reads its partition alone; the national aggregate asks both at
+    // once, each summing in its province.
+    let one = psql(PG_PORT, "EXPLAIN SELECT count(*) FROM national.payments WHERE province = '32'");
+    assert_eq!(one.matches("Foreign Scan").count(), 1, "{one}");
+    assert!(one.contains("payments_p32") && !one.contains("payments_p33"), "{one}");
+    let all = psql(PG_PORT, "EXPLAIN VERBOSE SELECT province, count(*) FROM national.payments GROUP BY province");
+    assert_eq!(all.matches("Async Foreign Scan").count(), 2, "{all}");
+    assert!(all.contains("Aggregate on"), "the count is computed in the provinces: {all}");
+    let figures = request(&national, "GET", "/api/v1/national/figures", &[], "");
+    assert_eq!(figures.status, 200, "{}", figures.body);
+    let f = figures.json();
+    assert_eq!(f["complete"], true);
+    assert_eq!(f["provinces"][1]["name"], "浙江省");
+    assert_eq!(f["total"]["payments"].as_i64(), Some(own.iter().sum()));
+    let page = request(&national, "GET", "/national", &[], "");
+    assert_eq!(page.status, 200);
+    assert!(
+        page.body.contains("江苏省") && page.body.contains("浙江省") && page.body.contains("全国"),
+        "{}",
+        page.body
+    );
+    // The drill-down reaches a province's regions and, with the token, its vouchers.
+    let regions = request(&national, "GET", "/api/v1/national/provinces/33/regions", &[], "").json();
+    assert_eq!(regions["areas"][0]["code"], "330000");
+    let (unit33, body33) = payment(&dir, "33", "NAT-33-1");
+    let vouchers = format!("/api/v1/national/provinces/33/units/{unit33}/payments");
+    assert_eq!(request(&national, "GET", &vouchers, &[], "").status, 401);
+    let v = request(&national, "GET", &vouchers, &[("Authorization", &auth)], "");
+    assert_eq!(v.status, 200, "{}", v.body);
+    assert!(
+        v.json()["payments"].as_array().unwrap().iter().all(|p| p["voucher_no"].as_str().unwrap().starts_with("PZ33"))
+    );
+
+    // Payments posted to the nation land in their province.
+    let json = [("Authorization", auth.as_str()), ("Content-Type", "application/json")];
+    assert_eq!(
+        request(&national, "POST", "/api/v1/payments", &[("Content-Type", "application/json")], &body33).status,
+        401
+    );
+    let r = request(&national, "POST", "/api/v1/payments", &json, &body33);
+    assert_eq!(r.status, 201, "{}", r.body);
+    assert!(r.headers.contains("x-budgetwatch-province: 33"), "{}", r.headers);
+    let (_, body32) = payment(&dir, "32", "NAT-32-1");
+    let r = request(&national, "POST", "/api/v1/payments", &json, &body32);
+    assert_eq!(r.status, 201, "{}", r.body);
+    let (_, s) = status(&config);
+    assert_eq!(s["provinces"][0]["payments"].as_i64(), Some(own[0] + 1));
+    assert_eq!(s["provinces"][1]["payments"].as_i64(), Some(own[1] + 1));
+    let landed = psql(PG_PORT + 2, "SELECT unit_code FROM payments WHERE voucher_no = 'NAT-33-1'");
+    assert_eq!(landed.trim(), unit33);
+    assert_eq!(psql(PG_PORT + 1, "SELECT count(*) FROM payments WHERE voucher_no = 'NAT-33-1'").trim(), "0");
+
+    // Published and cosigned: every province's journal verifies with the nation's cosignature.
+    for (i, code) in [(1, "32"), (2, "33")] {
+        let key = format!("{d}/keys/{code}.key");
+        let o = bw(&["--db", &province_url(i), "--key-file", &key, "ledger", "publish"]);
+        assert!(o.status.success(), "{}", text(&o));
+    }
+    let o = bw(&["cluster", "cosign", "--config", &config]);
+    assert!(o.status.success(), "{}", text(&o));
+    let o = bw(&["cluster", "verify", "--config", &config]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert!(text(&o).contains("33 浙江省: verified"), "{}", text(&o));
+
+    // One province stops: the other still ingests and verifies; no national figure is a
+    // partial sum, and the missing province is named.
+    let o = script(&dir, &["stop-province", &d, "33"]);
+    assert!(o.status.success(), "{}", text(&o));
+    let (code, s) = status(&config);
+    assert_eq!(code, Some(3), "{s}");
+    assert_eq!(s["national"]["complete"], false);
+    assert!(s["national"]["payments"].is_null(), "{s}");
+    assert_eq!(s["provinces"][1]["reachable"], false);
+    assert_eq!(s["provinces"][0]["reachable"], true);
+    let figures = request(&national, "GET", "/api/v1/national/figures", &[], "");
+    assert_eq!(figures.status, 503, "{}", figures.body);
+    assert!(figures.body.contains("浙江省（33）"), "{}", figures.body);
+    let page = request(&national, "GET", "/national", &[], "");
+    assert!(page.body.contains("浙江省（33）") && page.body.contains("不予显示"), "{}", page.body);
+    assert!(page.body.contains("江苏省"), "the province that answers is still shown");
+    let (_, body32) = payment(&dir, "32", "NAT-32-2");
+    let r = request(&national, "POST", "/api/v1/payments", &json, &body32);
+    assert_eq!(r.status, 201, "{}", r.body);
+    let (_, body33) = payment(&dir, "33", "NAT-33-2");
+    let r = request(&national, "POST", "/api/v1/payments", &json, &body33);
+    assert_eq!(r.status, 503, "{}", r.body);
+    assert!(r.body.contains("浙江省（33）"), "{}", r.body);
+    let o = bw(&["cluster", "verify", "--config", &config]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(text(&o).contains("32 江苏省: verified") && text(&o).contains("33 浙江省: NOT REACHABLE"), "{}", text(&o));
+
+    // Back again, then a province rewrites its history: a fresh log under the same key,
+    // different from what the nation cosigned. Its own verify passes; the cluster's does not.
+    let o = script(&dir, &["start", &d]);
+    assert!(o.status.success(), "restart: {}", text(&o));
+    assert_eq!(status(&config).0, Some(0));
+    let pid = std::fs::read_to_string(dir.join("run/33.pid")).unwrap();
+    Command::new("kill").arg(pid.trim()).status().unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    psql(PG_PORT + 2, "DROP SCHEMA public CASCADE; DROP SCHEMA bw_national CASCADE; CREATE SCHEMA public");
+    let key = format!("{d}/keys/33.key");
+    let _ = std::fs::remove_file(format!("{key}.head"));
+    let url = province_url(2);
+    assert!(bw(&["--db", &url, "--key-file", &key, "init"]).status.success());
+    let other = tmp.path().join("other");
+    let o =
+        bw(&["demo-data", "--province", "33", "--seed", "5", "--payments", "1000", "--out", other.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", text(&o));
+    for kind in ["units", "projects", "indicators", "contracts", "payments"] {
+        let file = other.join(format!("{kind}.csv"));
+        let o = bw(&["--db", &url, "--key-file", &key, "import", kind, file.to_str().unwrap()]);
+        assert!(o.status.success(), "{}", text(&o));
+    }
+    let o = bw(&["--db", &url, "--key-file", &key, "verify"]);
+    assert!(o.status.success(), "the rewritten log verifies on its own: {}", text(&o));
+    let o = bw(&["cluster", "verify", "--config", &config]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(text(&o).contains("33 浙江省: FAILED"), "{}", text(&o));
+    assert!(text(&o).contains("32 江苏省: verified"), "{}", text(&o));
+    drop(cluster);
+}
