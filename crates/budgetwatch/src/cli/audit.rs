@@ -124,7 +124,11 @@ pub(super) fn print_findings(format: &str, findings: &[bw_audit::Finding]) -> Re
 /// Runs a command of this group (`run` dispatches it here).
 pub(super) async fn dispatch(g: &Global, command: Command) -> Result<ExitCode> {
     match command {
-        Command::Audit { command: None, run } => {
+        Command::Audit { command: None, run, parquet } if !parquet.is_empty() => {
+            let findings = super::cluster::audit_parquet(&parquet, &run).await?;
+            print_findings(&run.format, &findings)?;
+        }
+        Command::Audit { command: None, run, .. } => {
             let store = open_for_write(g).await?;
             let report = audit_report(&store, &run, None).await?;
             let inbox = bw_app::audit::record(&store, &ctx(g)?, &report).await?;

@@ -587,6 +587,10 @@ pub(super) enum ReportCommand {
         format: String,
         #[arg(long)]
         out: PathBuf,
+        /// Report over the provinces' Parquet folders (`export parquet`) on the columnar
+        /// engine instead of the database: the nation (000000 全国) above the provinces.
+        #[arg(long, num_args = 1.., value_name = "DIR")]
+        parquet: Vec<PathBuf>,
     },
 }
 
@@ -658,13 +662,16 @@ pub(super) async fn dispatch(g: &Global, command: Command) -> Result<ExitCode> {
     match command {
         Command::Budget { command } => budget_command(g, command).await?,
         Command::Performance { command } => performance_command(g, command).await?,
-        Command::Report { command: ReportCommand::Execution { period, region, format, out } } => {
+        Command::Report { command: ReportCommand::Execution { period, region, format, out, parquet } } => {
             let period = bw_core::report::Period::parse(&period).map_err(|e| anyhow::anyhow!("--period: {e}"))?;
             if format != "xlsx" && format != "pdf" {
                 bail!("--format: xlsx or pdf, not {format:?}");
             }
-            let store = open(g).await?;
-            let report = bw_app::report::execution(&store, &period, region.as_deref()).await?;
+            let report = if parquet.is_empty() {
+                bw_app::report::execution(&open(g).await?, &period, region.as_deref()).await?
+            } else {
+                super::cluster::execution_parquet(&parquet, &period, region.as_deref()).await?
+            };
             let bytes = if format == "xlsx" {
                 bw_app::report::execution_xlsx(&report)?
             } else {

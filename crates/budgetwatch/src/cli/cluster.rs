@@ -256,3 +256,97 @@ async fn verify_province(cfg: &Config, p: &Province, witness_vkey: &str) -> Prov
     };
     v
 }
+
+/// `export parquet DIR [--year Y]`.
+pub(super) async fn export(g: &Global, command: super::ExportCommand) -> Result<ExitCode> {
+    let super::ExportCommand::Parquet { dir, year } = command;
+    let store = super::open(g).await?;
+    let year = match year {
+        Some(y) => y,
+        None => bw_columnar::latest_year(&store)
+            .await?
+            .ok_or_else(|| anyhow::anyhow!("no indicators: nothing to export (give --year)"))?,
+    };
+    let started = std::time::Instant::now();
+    let m = bw_columnar::export_year(&store, year, &dir).await?;
+    let rows: Vec<String> = m.rows.iter().map(|(k, n)| format!("{n} {k}")).collect();
+    println!(
+        "{}: {} {} {year}: {} ({:.1} s)",
+        dir.display(),
+        m.province,
+        m.name,
+        rows.join(", "),
+        started.elapsed().as_secs_f64()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The year of the folders (they must agree) and the as-of day: `--as-of`, else the year's
+/// last day.
+fn parquet_year(national: &bw_columnar::National) -> Result<i32> {
+    let mut years: Vec<i32> = national.manifests.iter().map(|m| m.year).collect();
+    years.dedup();
+    match years.as_slice() {
+        [y] => Ok(*y),
+        _ => anyhow::bail!("the folders hold different years ({years:?}): one year at a time"),
+    }
+}
+
+/// `audit --parquet DIR…`: each province's payment tests over its own payments (as the
+/// province's run finds them), then the tests only the nation can run.
+pub(super) async fn audit_parquet(dirs: &[PathBuf], run: &super::audit::AuditRun) -> Result<Vec<bw_audit::Finding>> {
+    let national = bw_columnar::National::open(dirs).await?;
+    let year = parquet_year(&national)?;
+    let as_of = match &run.as_of {
+        Some(d) => super::parse_date(d)?,
+        None => bw_core::Date::from_ymd(year, 12, 31).ok_or_else(|| anyhow::anyhow!("year {year}"))?,
+    };
+    let policy = match &run.policy {
+        Some(p) => {
+            let text = std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?;
+            bw_audit::text::Policy::parse(&text).map_err(|e| anyhow::anyhow!("{}: {e}", p.display()))?
+        }
+        None => bw_audit::text::Policy::shipped(),
+    };
+    let started = std::time::Instant::now();
+    let mut findings = Vec::new();
+    let mut counts = Vec::new();
+    for m in &national.manifests {
+        let payments = national.payments(&m.province).await?;
+        let n = payments.len();
+        let report = bw_app::audit::run_file(payments, Some(as_of), &[], &policy);
+        counts.push(format!("{} {}: {n} payments, {} findings", m.province, m.name, report.findings.len()));
+        findings.extend(report.findings.into_iter().map(|f| f.with("province", serde_json::json!(m.province))));
+    }
+    let cross = national.cross_province_invoices().await?;
+    counts.push(format!("across provinces: {} findings", cross.len()));
+    findings.extend(cross);
+    eprintln!(
+        "audited {} provinces' Parquet as of {as_of} ({:.1} s): {}",
+        national.manifests.len(),
+        started.elapsed().as_secs_f64(),
+        counts.join("; ")
+    );
+    Ok(findings)
+}
+
+/// `report execution --parquet DIR…`: the execution report over the provinces' files, the
+/// nation above them (or the region given).
+pub(super) async fn execution_parquet(
+    dirs: &[PathBuf],
+    period: &bw_core::report::Period,
+    region: Option<&str>,
+) -> Result<bw_app::report::ExecutionReport> {
+    let national = bw_columnar::National::open(dirs).await?;
+    let year = parquet_year(&national)?;
+    if year != period.year {
+        anyhow::bail!("--period: the folders hold {year}, not {}", period.year);
+    }
+    let tree = national.org_tree().await?;
+    let key = |m: u32| format!("{year:04}-{m:02}");
+    let lines = national.execution_lines(year, &key(period.first_month), &key(period.last_month)).await?;
+    let root = region.unwrap_or(bw_columnar::NATION.0).to_string();
+    let rows = bw_core::report::execution(&tree, &root, &lines, period).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let region_name = tree.get(&root).map(|n| n.name.clone()).unwrap_or_default();
+    Ok(bw_app::report::ExecutionReport { period: *period, region_code: root, region_name, rows })
+}

@@ -70,6 +70,19 @@ struct Global {
 }
 
 #[derive(Subcommand)]
+pub(crate) enum ExportCommand {
+    /// A year as Parquet files in DIR, one per kind, with manifest.json (the province, the
+    /// year, the rows, the signed checkpoint). The classified projects are left out; the
+    /// files hold payees' names and accounts and are written readable by their owner.
+    Parquet {
+        dir: PathBuf,
+        /// The year (default: the latest with indicators).
+        #[arg(long)]
+        year: Option<i32>,
+    },
+}
+
+#[derive(Subcommand)]
 enum Command {
     /// Create the database (or bring its schema up to date).
     Init {
@@ -243,6 +256,17 @@ enum Command {
         command: Option<AuditCommand>,
         #[command(flatten)]
         run: AuditRun,
+        /// Audit the provinces' Parquet folders (`export parquet`) instead of the database:
+        /// each province's payment tests, and the cross-province ones, on the columnar
+        /// engine; nothing is recorded.
+        #[arg(long, num_args = 1.., value_name = "DIR")]
+        parquet: Vec<PathBuf>,
+    },
+    /// Exports for analytics elsewhere: `export parquet DIR` writes a year of this
+    /// installation (payments, indicators, monthly figures, units, warnings) as Parquet.
+    Export {
+        #[command(subcommand)]
+        command: ExportCommand,
     },
     /// Forecasting (预测) on a CSV file: least squares (`ols`) and Holt-Winters smoothing.
     Forecast {
@@ -598,6 +622,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Contract { command } => return contract::dispatch(&g, command).await,
         Command::Meeting { command } => return meeting::dispatch(&g, command).await,
         Command::Cluster { command } => return cluster::dispatch(&g, command).await,
+        Command::Export { command } => return cluster::export(&g, command).await,
         Command::Action { command } => return meeting::dispatch_action(&g, command).await,
         Command::Review { command } => return review::dispatch(&g, command).await,
         Command::Matter { command } => return matter::dispatch(&g, command).await,
