@@ -4,7 +4,8 @@
 #   1. ingestion: `import payments` into one province alone, then into both at once;
 #   2. national reads through the foreign partitions: the national count and the
 #      execution figures (`/api/v1/national/figures`), each the best of three;
-#   3. a province's query (pruned to one partition) for comparison.
+#   3. a province's query (pruned to one partition) for comparison;
+#   4. export parquet of each province, the national audit and execution report over both.
 # Results go to bench/out/cluster.txt. Usage: bench/cluster.sh [DIR] (default /tmp/bw-cluster-bench).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -78,5 +79,25 @@ best "one province's payments by month (pruned to its partition)" \
 best "the same in the province's own database" \
   sql "$((CLUSTER_PG_PORT + 1))" "SELECT substr(pay_date, 1, 7), sum(amount) FROM payments GROUP BY 1"
 best "cluster status" "$bw" cluster status --config "$dir/cluster.toml" --format json
-best "cluster verify (both provinces' full verify, one after the other)" "$bw" cluster verify --config "$dir/cluster.toml"
+"$bw" --db "postgres://postgres@127.0.0.1:$((CLUSTER_PG_PORT + 1))/postgres" --key-file "$dir/keys/32.key" ledger publish >/dev/null
+"$bw" --db "postgres://postgres@127.0.0.1:$((CLUSTER_PG_PORT + 2))/postgres" --key-file "$dir/keys/33.key" ledger publish >/dev/null
+"$bw" cluster cosign --config "$dir/cluster.toml" >/dev/null
+s=$(now); "$bw" cluster verify --config "$dir/cluster.toml" >"$dir/verify.log" && v=0 || v=$?
+say "cluster verify (both provinces' full verify, one after the other; exit $v): $(secs "$s" "$(now)") s"
+
+# 4. National analytics on the columnar engine: each province's year exported as Parquet
+# from its own database, then the national audit and execution report over both.
+for i in 1 2; do
+  code=$([ "$i" = 1 ] && echo 32 || echo 33)
+  s=$(now)
+  "$bw" --db "postgres://postgres@127.0.0.1:$((CLUSTER_PG_PORT + i))/postgres" --key-file "$dir/keys/$code.key" \
+    export parquet "$dir/parquet-$code" >/dev/null
+  say "export parquet, province $code: $(secs "$s" "$(now)") s ($(du -sh "$dir/parquet-$code" | cut -f1))"
+done
+/usr/bin/time -f "%e %M" -o "$dir/audit-time.txt" "$bw" audit --parquet "$dir/parquet-32" "$dir/parquet-33" \
+  --format json >"$dir/national-audit.json" 2>"$dir/national-audit.log"
+read -r audit_s audit_kb <"$dir/audit-time.txt"
+say "national audit over both provinces' Parquet: ${audit_s} s, peak RSS $((audit_kb / 1024)) MiB ($(cat "$dir/national-audit.log"))"
+best "national execution report over both provinces' Parquet (XLSX)" \
+  "$bw" report execution --parquet "$dir/parquet-32" "$dir/parquet-33" --period 2025-12 --format xlsx --out "$dir/national.xlsx"
 scripts/cluster-demo.sh stop "$dir"
