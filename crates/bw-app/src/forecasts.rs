@@ -80,13 +80,13 @@ async fn lines(store: &Store, year: i32, by: By) -> Result<Lines, ActionError> {
     if by == By::Revenue {
         return revenue_lines(store, year, org).await;
     }
-    let group = |indicator: &str, unit: &str| -> Option<String> {
+    let group = |indicator: String, unit: String| -> Option<String> {
         match by {
-            By::Indicator => Some(indicator.to_string()),
-            By::Unit => Some(unit.to_string()),
+            By::Indicator => Some(indicator),
+            By::Unit => Some(unit),
             By::Department | By::Region => {
                 let kind = if by == By::Department { OrgKind::Department } else { OrgKind::Region };
-                org.ancestors(unit).iter().find(|n| n.kind == kind).map(|n| n.code.clone())
+                org.ancestors(&unit).iter().find(|n| n.kind == kind).map(|n| n.code.clone())
             }
             By::Revenue => None,
         }
@@ -110,15 +110,27 @@ async fn lines(store: &Store, year: i32, by: By) -> Result<Lines, ActionError> {
         .await?
     };
     let mut series: BTreeMap<String, Series> = BTreeMap::new();
-    // Summed in fen, exactly.
-    let mut sums: BTreeMap<(String, i32, u32), i64> = BTreeMap::new();
+    // Summed in fen, exactly, each line's months found by hashing its code once a row (a
+    // map ordered by code, line and month compared strings for each of a province's
+    // half-million indicator-months).
+    let mut sums: HashMap<String, BTreeMap<i32, [Option<i64>; 12]>> = HashMap::new();
     for (y, indicator, ym, paid, unit) in months {
-        let Some(key) = group(&indicator, &unit) else { continue };
-        let Some(m) = ym.get(5..7).and_then(|m| m.parse::<u32>().ok()) else { continue };
-        *sums.entry((key, y, m)).or_default() += paid;
+        let Some(m) = ym.get(5..7).and_then(|m| m.parse::<usize>().ok()).filter(|m| (1..=12).contains(m)) else {
+            continue;
+        };
+        let Some(key) = group(indicator, unit) else { continue };
+        let slot = &mut sums.entry(key).or_default().entry(y).or_insert([None; 12])[m - 1];
+        *slot = Some(slot.unwrap_or(0) + paid);
     }
-    for ((key, y, m), fen) in sums {
-        series.entry(key).or_default().set(y, m, fen as f64);
+    for (key, years) in sums {
+        let line = series.entry(key).or_default();
+        for (y, months) in years {
+            for (m, fen) in (1..).zip(months) {
+                if let Some(fen) = fen {
+                    line.set(y, m, fen as f64);
+                }
+            }
+        }
     }
     let budgets: Vec<(String, String, i64)> =
         bw_store::sqlx::query_as("SELECT indicator_code, unit_code, amount FROM indicators WHERE year = $1")
@@ -127,7 +139,7 @@ async fn lines(store: &Store, year: i32, by: By) -> Result<Lines, ActionError> {
             .await?;
     let mut budget: BTreeMap<String, i64> = BTreeMap::new();
     for (indicator, unit, amount) in budgets {
-        if let Some(key) = group(&indicator, &unit) {
+        if let Some(key) = group(indicator, unit) {
             *budget.entry(key.clone()).or_default() += amount;
             series.entry(key).or_default();
         }

@@ -137,11 +137,30 @@ pub fn forecast(series: &Series, year: i32, month: u32, method: Method) -> Forec
     let known = series.as_of(year, month);
     let to_date = known.to_date(year, month);
     let training: Vec<i32> = known.years.keys().copied().filter(|y| *y < year && known.total(*y).is_some()).collect();
-    let backtest: Vec<(Method, f64)> = if method == Method::Auto {
-        Method::CANDIDATES.iter().filter_map(|&m| wape(&known, &training, month, m).map(|w| (m, w))).collect()
+    // Each candidate's forecast of each training year as of its own month: `auto` chooses
+    // by their errors, and the chosen one's are the band's ratios (computed once for both).
+    let by_year =
+        |m: Method| -> Vec<f64> { training.iter().map(|&y| point(&known.as_of(y, month), y, month, m)).collect() };
+    let candidates: Vec<(Method, Vec<f64>)> = if method == Method::Auto {
+        let mut candidates = Method::CANDIDATES.map(|m| (m, Vec::with_capacity(training.len())));
+        for &y in &training {
+            let before = known.as_of(y, month);
+            // The two smoothing models are fitted side by side (`fit_quick_both`).
+            let [hw, damped] = smoothing_both(&before, y, month);
+            for (m, f) in candidates.iter_mut() {
+                f.push(match m {
+                    Method::HoltWinters => hw,
+                    Method::Damped => damped,
+                    m => point(&before, y, month, *m),
+                });
+            }
+        }
+        candidates.to_vec()
     } else {
         Vec::new()
     };
+    let backtest: Vec<(Method, f64)> =
+        candidates.iter().filter_map(|(m, f)| wape(&known, &training, f).map(|w| (*m, w))).collect();
     let chosen = match method {
         Method::Auto => backtest
             .iter()
@@ -151,12 +170,15 @@ pub fn forecast(series: &Series, year: i32, month: u32, method: Method) -> Forec
         m => m,
     };
     let outturn = point(&known, year, month, chosen);
+    let forecasts = match candidates.into_iter().find(|(m, _)| *m == chosen) {
+        Some((_, f)) => f,
+        None => by_year(chosen),
+    };
     // The ratios outturn / forecast of the training years at the same month.
     let mut ratios: Vec<f64> = training
         .iter()
-        .filter_map(|&y| {
-            let before = known.as_of(y, month);
-            let f = point(&before, y, month, chosen);
+        .zip(forecasts)
+        .filter_map(|(&y, f)| {
             let actual = known.total(y)?;
             (f.abs() > f64::EPSILON).then(|| actual / f)
         })
@@ -169,16 +191,30 @@ pub fn forecast(series: &Series, year: i32, month: u32, method: Method) -> Forec
 /// `forecast` of each of `series`, on up to `threads` threads: the lines are independent,
 /// so the result is the same on any number of them.
 pub fn forecast_all(series: &[&Series], year: i32, month: u32, method: Method, threads: usize) -> Vec<Forecast> {
-    let per = series.len().div_ceil(threads.max(1)).max(1);
-    std::thread::scope(|scope| {
-        let parts: Vec<_> = series
-            .chunks(per)
-            .map(|chunk| {
-                scope.spawn(move || chunk.iter().map(|s| forecast(s, year, month, method)).collect::<Vec<_>>())
+    // Lines differ in their cost (history, methods fitted): each thread takes the next few
+    // lines when it is free, so neither waits on the other's share.
+    const STEP: usize = 16;
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let mut done: Vec<(usize, Vec<Forecast>)> = std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..threads.max(1))
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut mine = Vec::new();
+                    loop {
+                        let from = next.fetch_add(STEP, std::sync::atomic::Ordering::Relaxed);
+                        if from >= series.len() {
+                            break mine;
+                        }
+                        let lines = &series[from..(from + STEP).min(series.len())];
+                        mine.push((from, lines.iter().map(|s| forecast(s, year, month, method)).collect()));
+                    }
+                })
             })
             .collect();
-        parts.into_iter().flat_map(|p| p.join().unwrap_or_default()).collect()
-    })
+        workers.into_iter().flat_map(|w| w.join().unwrap_or_else(|e| std::panic::resume_unwind(e))).collect()
+    });
+    done.sort_by_key(|(from, _)| *from);
+    done.into_iter().flat_map(|(_, f)| f).collect()
 }
 
 /// How one method did on a held-out year: forecasts made at each origin month from the
@@ -256,26 +292,41 @@ fn point(s: &Series, year: i32, month: u32, method: Method) -> f64 {
             _ => run_rate,
         },
         Method::HoltWinters | Method::Damped => {
-            let y = s.monthly(year, month);
-            let damped = method == Method::Damped;
-            match holt_winters::fit_quick(&y, 12, damped) {
-                Ok(f) if month < 12 => {
-                    ytd + holt_winters::forecast(&f.run, f.params.phi, 12 - month as usize).iter().sum::<f64>()
-                }
-                Ok(_) => ytd,
-                Err(_) => run_rate,
+            smoothed(s, year, month, holt_winters::fit_quick(&s.monthly(year, month), 12, method == Method::Damped))
+        }
+    }
+}
+
+/// The outturns by `holt_winters` and `damped` at once.
+fn smoothing_both(s: &Series, year: i32, month: u32) -> [f64; 2] {
+    holt_winters::fit_quick_both(&s.monthly(year, month), 12).map(|fitted| smoothed(s, year, month, fitted))
+}
+
+/// The outturn from a smoothing fit of every month up to `month`: the year to date and the
+/// months after it forecast (the run rate without a fit).
+fn smoothed(s: &Series, year: i32, month: u32, fitted: Result<holt_winters::Fitted, crate::ForecastError>) -> f64 {
+    let ytd = s.to_date(year, month);
+    match fitted {
+        Ok(f) if month < 12 => {
+            ytd + holt_winters::forecast(&f.run, f.params.phi, 12 - month as usize).iter().sum::<f64>()
+        }
+        Ok(_) => ytd,
+        Err(_) => {
+            if month == 0 {
+                0.0
+            } else {
+                ytd * 12.0 / f64::from(month)
             }
         }
     }
 }
 
-/// The weighted absolute percentage error of `method` over `years`, each forecast as of its
-/// own `month` from the data before it; none without a training year.
-fn wape(s: &Series, years: &[i32], month: u32, method: Method) -> Option<f64> {
+/// The weighted absolute percentage error over `years` of `forecasts` (one a year, each
+/// made as of its own month from the data before it); none without a training year.
+fn wape(s: &Series, years: &[i32], forecasts: &[f64]) -> Option<f64> {
     let (mut err, mut total) = (0.0, 0.0);
-    for &y in years {
+    for (&y, f) in years.iter().zip(forecasts) {
         let actual = s.total(y)?;
-        let f = point(&s.as_of(y, month), y, month, method);
         err += (f - actual).abs();
         total += actual.abs();
     }
