@@ -87,6 +87,7 @@ fn router(node: Node) -> Router {
         .route("/", get(|| async { Redirect::to("/national") }))
         .route("/national", get(cockpit_page))
         .route("/national/login", get(login_page).post(login))
+        .route("/national/report", get(report_file))
         .route("/national/{code}", get(province_page))
         .route("/national/{code}/units/{unit}", get(unit_page))
         .route("/api/v1/national/status", get(api_status))
@@ -260,6 +261,167 @@ async fn national(node: &Node, year: i32) -> Result<National, sqlx::Error> {
             Ok(National { year, complete: false, missing, provinces, total: None })
         }
     }
+}
+
+// ---- the execution report ----
+
+/// Each indicator of the year with its budget and its payments in the period and up to its
+/// end, from every province's monthly figures; summed in the provinces (partitionwise join
+/// and aggregate), only the indicators' lines travel.
+const REPORT_LINES: &str = "SELECT i.indicator_code, i.unit_code, i.project_code, i.functional_code, i.economic_code, \
+     CAST(i.amount AS BIGINT), \
+     CAST(COALESCE(SUM(CASE WHEN m.month >= $2 AND m.month <= $3 THEN m.paid END), 0) AS BIGINT), \
+     CAST(COALESCE(SUM(CASE WHEN m.month <= $3 THEN m.paid END), 0) AS BIGINT) \
+     FROM national.indicators i LEFT JOIN national.indicator_months m ON m.province = i.province \
+     AND m.year = i.year AND m.indicator_code = i.indicator_code WHERE i.year = $1 \
+     GROUP BY i.province, i.indicator_code, i.unit_code, i.project_code, i.functional_code, i.economic_code, i.amount \
+     ORDER BY i.province, i.indicator_code";
+
+async fn report_lines(
+    pool: &AnyPool,
+    period: &bw_core::report::Period,
+) -> Result<(bw_core::org::OrgTree, Vec<bw_core::report::Line>), sqlx::Error> {
+    let mut units = Vec::new();
+    for r in sqlx::query("SELECT code, name, parent_code, kind, level FROM national.units ORDER BY province, code")
+        .fetch_all(pool)
+        .await?
+    {
+        units.push((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?, r.try_get(3)?, r.try_get(4)?));
+    }
+    let tree = bw_core::org::OrgTree::national(units).map_err(sqlx::Error::Protocol)?;
+    let key = |m: u32| format!("{:04}-{m:02}", period.year);
+    let mut lines = Vec::new();
+    for r in sqlx::query(REPORT_LINES)
+        .bind(period.year)
+        .bind(key(period.first_month))
+        .bind(key(period.last_month))
+        .fetch_all(pool)
+        .await?
+    {
+        lines.push(bw_app::report::line_of(&r, String::new())?);
+    }
+    Ok((tree, lines))
+}
+
+/// The provinces whose databases do not answer, as "name（code）".
+async fn missing(cfg: &Config) -> Vec<String> {
+    let mut out = Vec::new();
+    for p in &cfg.provinces {
+        if !answers(p).await {
+            out.push(format!("{}（{}）", p.name, p.code));
+        }
+    }
+    out
+}
+
+/// Why a national report was not made.
+#[derive(Debug)]
+pub enum ReportError {
+    /// Provinces did not answer: no report leaves one out.
+    Incomplete(Vec<String>),
+    Invalid(String),
+    Database(sqlx::Error),
+}
+
+impl std::fmt::Display for ReportError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ReportError::Incomplete(missing) => {
+                write!(f, "数据不完整：{}未响应，全国执行报表不予生成。", missing.join("、"))
+            }
+            ReportError::Invalid(detail) => f.write_str(detail),
+            ReportError::Database(e) => write!(f, "{e}"),
+        }
+    }
+}
+
+impl std::error::Error for ReportError {}
+
+/// The execution report of `period` over every province, read through the partitions: the
+/// nation (000000 全国) above the provinces, or the part under `region`. The units' stated
+/// causes stay in the provinces' own reports. A province that does not answer fails the
+/// report, named — never a report that leaves it out.
+pub async fn execution_report(
+    pool: &AnyPool,
+    cfg: &Config,
+    period: &bw_core::report::Period,
+    region: Option<&str>,
+) -> Result<bw_app::report::ExecutionReport, ReportError> {
+    let (tree, lines) = match report_lines(pool, period).await {
+        Ok(read) => read,
+        Err(e) => {
+            let missing = missing(cfg).await;
+            return Err(if missing.is_empty() { ReportError::Database(e) } else { ReportError::Incomplete(missing) });
+        }
+    };
+    let root = region.unwrap_or(bw_core::org::NATION.0).to_string();
+    let rows =
+        bw_core::report::execution(&tree, &root, &lines, period).map_err(|e| ReportError::Invalid(e.to_string()))?;
+    let region_name = tree.get(&root).map(|n| n.name.clone()).unwrap_or_default();
+    Ok(bw_app::report::ExecutionReport { period: *period, region_code: root, region_name, rows })
+}
+
+#[derive(serde::Deserialize)]
+struct ReportQuery {
+    period: Option<String>,
+    format: Option<String>,
+    region: Option<String>,
+}
+
+/// `GET /national/report?period=2025-Q2&format=xlsx|pdf[&region=320000]`: the execution
+/// report through the partitions, for holders of the national token (it lists units'
+/// indicators, as the unit pages do).
+async fn report_file(State(node): State<Node>, Query(q): Query<ReportQuery>, headers: HeaderMap) -> Response {
+    if !authorised(&node, &headers) {
+        let mut here = "/national/report?".to_string();
+        for (k, v) in [("period", &q.period), ("format", &q.format), ("region", &q.region)] {
+            if let Some(v) = v {
+                here.push_str(&format!("{k}={}&", urlencode(v)));
+            }
+        }
+        return Redirect::to(&format!("/national/login?next={}", urlencode(here.trim_end_matches('&'))))
+            .into_response();
+    }
+    let bad = |detail: String| problem(StatusCode::BAD_REQUEST, "invalid", detail, &[]);
+    let period = match bw_core::report::Period::parse(q.period.as_deref().unwrap_or_default()) {
+        Ok(p) => p,
+        Err(e) => return bad(format!("period: {e}")),
+    };
+    let format = q.format.as_deref().unwrap_or("xlsx");
+    if format != "xlsx" && format != "pdf" {
+        return bad(format!("format: xlsx or pdf, not {format:?}"));
+    }
+    let report = match execution_report(&node.pool, &node.cfg, &period, q.region.as_deref()).await {
+        Ok(r) => r,
+        Err(ReportError::Incomplete(missing)) => {
+            let detail = ReportError::Incomplete(missing.clone()).to_string();
+            return problem(StatusCode::SERVICE_UNAVAILABLE, "incomplete", detail, &missing);
+        }
+        Err(ReportError::Invalid(detail)) => return bad(detail),
+        Err(e) => return internal(e),
+    };
+    let (bytes, mime) = if format == "xlsx" {
+        match bw_app::report::execution_xlsx(&report) {
+            Ok(b) => (b, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+            Err(e) => return internal(e),
+        }
+    } else {
+        let pdf = crate::fonts::cjk().map_err(|e| e.to_string()).and_then(|(font, index)| {
+            let footer = format!("budgetwatch · 生成于 {}", crate::clock::local_time(crate::clock::now()));
+            bw_app::report::execution_pdf(&report, &font, index, &footer).map_err(|e| e.to_string())
+        });
+        match pdf {
+            Ok(b) => (b, "application/pdf"),
+            Err(e) => return internal(e),
+        }
+    };
+    let name = format!("national-execution-{}.{format}", q.period.as_deref().unwrap_or_default());
+    let mut r = bytes.into_response();
+    r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(mime));
+    if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{}\"", urlencode(&name))) {
+        r.headers_mut().insert(header::CONTENT_DISPOSITION, v);
+    }
+    r
 }
 
 #[derive(serde::Deserialize)]
@@ -690,6 +852,22 @@ async fn cockpit_page(State(node): State<Node>, Query(q): Query<YearQuery>) -> R
         )),
     }
     b.push_str("</tbody></table>");
+    // The execution report through the partitions (it lists units' indicators: the
+    // national token is asked for on the way).
+    b.push_str(&format!(
+        "<h2>{}</h2><form method=get action=\"/national/report\"><label>{} <input name=period value=\"{year}-12\" \
+         size=10></label> <label>{} <select name=format><option value=xlsx>XLSX</option><option value=pdf>PDF</option>\
+         </select></label> <button>{}</button></form><p class=muted>{}</p>",
+        t(en, "预算执行情况表", "Execution report"),
+        t(en, "期间（月如 2025-11，季度如 2025-Q4）", "Period (a month, 2025-11, or a quarter, 2025-Q4)"),
+        t(en, "格式", "Format"),
+        t(en, "生成", "Make"),
+        t(
+            en,
+            "全国在上、各省在下，逐指标列出预算、本期与累计支出；需全国凭证。任一省份未响应时不予生成。",
+            "The nation above the provinces, each indicator's budget and payments; needs the national token. Not made while a province does not answer."
+        ),
+    ));
     // The logs' integrity: what each province holds and what the nation has cosigned.
     let s = bw_app::cluster::status(&node.cfg).await;
     b.push_str(&format!(

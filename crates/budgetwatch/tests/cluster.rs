@@ -115,6 +115,14 @@ fn payment(dir: &Path, code: &str, voucher: &str) -> (String, String) {
     (unit, body.to_string())
 }
 
+fn sheet(path: &Path) -> Vec<Vec<String>> {
+    use calamine::Reader as _;
+    let mut book: calamine::Xlsx<_> = calamine::open_workbook(path).unwrap();
+    let name = book.sheet_names()[0].clone();
+    let range = book.worksheet_range(&name).unwrap();
+    range.rows().map(|r| r.iter().map(|c| c.to_string()).collect()).collect()
+}
+
 fn status(config: &str) -> (Option<i32>, serde_json::Value) {
     let o = bw(&["cluster", "status", "--config", config, "--format", "json"]);
     (o.status.code(), serde_json::from_slice(&o.stdout).unwrap_or_else(|_| panic!("{}", text(&o))))
@@ -219,6 +227,56 @@ fn provinces_ingest_alone_the_nation_reads_them_all_and_witnesses_their_logs() {
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
     assert!(text(&o).contains("33 浙江省: verified"), "{}", text(&o));
 
+    // The execution report through the partitions: the nation above the provinces, and a
+    // province's part cell for cell its own report.
+    let reports = tmp.path().join("reports");
+    std::fs::create_dir_all(&reports).unwrap();
+    let own = reports.join("own-32.xlsx");
+    let key32 = format!("{d}/keys/32.key");
+    let o = bw(&[
+        "--db",
+        &province_url(1),
+        "--key-file",
+        &key32,
+        "report",
+        "execution",
+        "--period",
+        "2025-11",
+        "--format",
+        "xlsx",
+        "--out",
+        own.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", text(&o));
+    let report = |region: Option<&str>, out: &Path| {
+        let mut args = vec!["cluster", "report", "--config", &config, "--period", "2025-11", "--format", "xlsx"];
+        if let Some(r) = region {
+            args.extend(["--region", r]);
+        }
+        args.extend(["--out", out.to_str().unwrap()]);
+        bw(&args)
+    };
+    let part = reports.join("national-32.xlsx");
+    let o = report(Some("320000"), &part);
+    assert!(o.status.success(), "{}", text(&o));
+    assert_eq!(sheet(&part), sheet(&own));
+    let nation = reports.join("national.xlsx");
+    let o = report(None, &nation);
+    assert!(o.status.success(), "{}", text(&o));
+    let rows = sheet(&nation);
+    assert!(rows.len() > sheet(&own).len() + 100, "both provinces: {} rows", rows.len());
+    assert!(rows.iter().any(|r| r.iter().any(|c| c == "地区合计：全国")), "the nation above the provinces");
+    // On the national node's pages, for holders of the national token.
+    let path = "/national/report?period=2025-11&format=xlsx";
+    let r = request(&national, "GET", path, &[], "");
+    assert_eq!(r.status, 303, "{}", r.headers);
+    assert!(r.headers.contains("/national/login?next="), "{}", r.headers);
+    let r = request(&national, "GET", path, &[("Authorization", &auth)], "");
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert!(r.headers.contains("spreadsheetml") && r.body.starts_with("PK"), "{}", r.headers);
+    let page = request(&national, "GET", "/national", &[], "");
+    assert!(page.body.contains("action=\"/national/report\""), "the cockpit offers the report");
+
     // One province stops: the other still ingests and verifies; no national figure is a
     // partial sum, and the missing province is named.
     let o = script(&dir, &["stop-province", &d, "33"]);
@@ -245,6 +303,13 @@ fn provinces_ingest_alone_the_nation_reads_them_all_and_witnesses_their_logs() {
     let o = bw(&["cluster", "verify", "--config", &config]);
     assert_eq!(o.status.code(), Some(1), "{}", text(&o));
     assert!(text(&o).contains("32 江苏省: verified") && text(&o).contains("33 浙江省: NOT REACHABLE"), "{}", text(&o));
+    // Nor is a report made without it.
+    let o = report(None, &reports.join("incomplete.xlsx"));
+    assert_eq!(o.status.code(), Some(3), "{}", text(&o));
+    assert!(text(&o).contains("浙江省（33）") && !reports.join("incomplete.xlsx").exists(), "{}", text(&o));
+    let r = request(&national, "GET", path, &[("Authorization", &auth)], "");
+    assert_eq!(r.status, 503, "{}", r.body);
+    assert!(r.body.contains("浙江省（33）"), "{}", r.body);
 
     // Back again, then a province rewrites its history: a fresh log under the same key,
     // different from what the nation cosigned. Its own verify passes; the cluster's does not.

@@ -69,21 +69,27 @@ pub async fn execution(store: &Store, period: &Period, region: Option<&str>) -> 
     for r in rows {
         let code: String = r.try_get(0)?;
         let cause = causes.get(&code).map(|c| c.iter().cloned().collect::<Vec<_>>().join("；")).unwrap_or_default();
-        lines.push(Line {
-            indicator_code: code,
-            unit_code: r.try_get(1)?,
-            project_code: r.try_get(2)?,
-            functional_code: r.try_get(3)?,
-            economic_code: r.try_get(4)?,
-            budget: Money::from_fen(r.try_get(5)?),
-            paid_in_period: Money::from_fen(r.try_get(6)?),
-            paid: Money::from_fen(r.try_get(7)?),
-            cause,
-        });
+        lines.push(line_of(&r, cause)?);
     }
     let rows = bw_core::report::execution(&tree, &root, &lines, period).map_err(ActionError::Invalid)?;
     let region_name = tree.get(&root).map(|n| n.name.clone()).unwrap_or_default();
     Ok(ExecutionReport { period: *period, region_code: root, region_name, rows })
+}
+
+/// A report line from a row of indicator, unit, project, functional and economic codes,
+/// budget, paid in the period and paid to its end (fen), in that order.
+pub fn line_of(r: &sqlx::any::AnyRow, cause: String) -> Result<Line, sqlx::Error> {
+    Ok(Line {
+        indicator_code: r.try_get(0)?,
+        unit_code: r.try_get(1)?,
+        project_code: r.try_get(2)?,
+        functional_code: r.try_get(3)?,
+        economic_code: r.try_get(4)?,
+        budget: Money::from_fen(r.try_get(5)?),
+        paid_in_period: Money::from_fen(r.try_get(6)?),
+        paid: Money::from_fen(r.try_get(7)?),
+        cause,
+    })
 }
 
 /// The columns of the report: the header as written (Chinese, then the field's name).

@@ -474,22 +474,12 @@ impl National {
     }
 }
 
-/// The code and name of the nation: the one region above the provinces in a national
-/// execution report.
-pub const NATION: (&str, &str) = ("000000", "全国");
+pub use bw_core::org::NATION;
 
 impl National {
     /// The provinces' organisations as one tree under the nation (`NATION`).
     pub async fn org_tree(&self) -> Result<bw_core::org::OrgTree, ColumnarError> {
-        use bw_core::org::{OrgKind, OrgNode, OrgTree, RegionLevel};
-        let mut tree = OrgTree::new();
-        tree.insert_trusted(OrgNode {
-            code: NATION.0.into(),
-            name: NATION.1.into(),
-            parent_code: None,
-            kind: OrgKind::Region,
-            level: None,
-        });
+        let mut rows = Vec::new();
         for b in self.sql("SELECT code, name, parent_code, kind, level FROM units ORDER BY province, code").await? {
             let (code, name, parent, kind, level) = (
                 strings(b.column(0))?,
@@ -498,25 +488,18 @@ impl National {
                 strings(b.column(3))?,
                 strings(b.column(4))?,
             );
+            let text = |a: &StringArray, r: usize| (!a.is_null(r)).then(|| a.value(r).to_string());
             for r in 0..b.num_rows() {
-                let kind = OrgKind::parse(kind.value(r)).map_err(ColumnarError::Invalid)?;
-                let level = if level.is_null(r) { None } else { RegionLevel::parse(level.value(r)).ok() };
-                // A province's top region hangs under the nation.
-                let parent_code = if parent.is_null(r) || parent.value(r).is_empty() {
-                    (kind == OrgKind::Region).then(|| NATION.0.to_string())
-                } else {
-                    Some(parent.value(r).to_string())
-                };
-                tree.insert_trusted(OrgNode {
-                    code: code.value(r).to_string(),
-                    name: name.value(r).to_string(),
-                    parent_code,
-                    kind,
-                    level,
-                });
+                rows.push((
+                    code.value(r).to_string(),
+                    name.value(r).to_string(),
+                    text(&parent, r),
+                    kind.value(r).to_string(),
+                    text(&level, r),
+                ));
             }
         }
-        Ok(tree)
+        bw_core::org::OrgTree::national(rows).map_err(ColumnarError::Invalid)
     }
 
     /// Each indicator of `year` with its budget and what was paid in the months

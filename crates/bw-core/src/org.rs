@@ -87,6 +87,12 @@ pub fn check_parent(child: &OrgNode, parent: Option<&OrgNode>) -> Result<(), Str
     }
 }
 
+/// The code and name of the nation: the one region above the provinces in national figures.
+pub const NATION: (&str, &str) = ("000000", "全国");
+
+/// A province's organisation node as read for the nation: code, name, parent, kind, level.
+pub type NationalRow = (String, String, Option<String>, String, Option<String>);
+
 /// The tree held in memory: lookups by code, the region a node belongs to, ancestors.
 #[derive(Clone, Debug, Default)]
 pub struct OrgTree {
@@ -120,6 +126,30 @@ impl OrgTree {
     /// Adds nodes already known valid (read back from the store).
     pub fn insert_trusted(&mut self, node: OrgNode) {
         self.nodes.insert(node.code.clone(), node);
+    }
+
+    /// The provinces' organisations as one tree under the nation (`NATION`): each row
+    /// (code, name, parent, kind, level) as a province stores it, a province's top region
+    /// hung under the nation.
+    pub fn national(rows: impl IntoIterator<Item = NationalRow>) -> Result<OrgTree, String> {
+        let mut tree = OrgTree::new();
+        tree.insert_trusted(OrgNode {
+            code: NATION.0.into(),
+            name: NATION.1.into(),
+            parent_code: None,
+            kind: OrgKind::Region,
+            level: None,
+        });
+        for (code, name, parent, kind, level) in rows {
+            let kind = OrgKind::parse(&kind)?;
+            let parent_code = match parent.filter(|p| !p.is_empty()) {
+                Some(p) => Some(p),
+                None => (kind == OrgKind::Region).then(|| NATION.0.to_string()),
+            };
+            let level = level.and_then(|l| RegionLevel::parse(&l).ok());
+            tree.insert_trusted(OrgNode { code, name, parent_code, kind, level });
+        }
+        Ok(tree)
     }
 
     /// Adds a batch of new nodes, in any order, checking each parent's kind and that no

@@ -576,22 +576,29 @@ pub(super) enum ReportCommand {
     /// department and region. The PDF is set in the font the binary carries (Noto Sans SC), or
     /// in BUDGETWATCH_FONT=/path/font.ttf when set.
     Execution {
-        /// A month (2026-07) or a quarter (2026-Q3).
-        #[arg(long)]
-        period: String,
-        /// The region reported on (default: the top region).
-        #[arg(long)]
-        region: Option<String>,
-        /// xlsx or pdf.
-        #[arg(long)]
-        format: String,
-        #[arg(long)]
-        out: PathBuf,
+        #[command(flatten)]
+        report: ReportArgs,
         /// Report over the provinces' Parquet folders (`export parquet`) on the columnar
         /// engine instead of the database: the nation (000000 全国) above the provinces.
         #[arg(long, num_args = 1.., value_name = "DIR")]
         parquet: Vec<PathBuf>,
     },
+}
+
+/// What an execution report covers and where it goes.
+#[derive(clap::Args)]
+pub(super) struct ReportArgs {
+    /// A month (2026-07) or a quarter (2026-Q3).
+    #[arg(long)]
+    pub period: String,
+    /// The region reported on (default: the top region; on the national node, the nation).
+    #[arg(long)]
+    pub region: Option<String>,
+    /// xlsx or pdf.
+    #[arg(long)]
+    pub format: String,
+    #[arg(long)]
+    pub out: PathBuf,
 }
 
 #[derive(Subcommand)]
@@ -657,30 +664,47 @@ pub(super) enum ApprovalCommand {
     },
 }
 
+pub(super) fn check_report_format(format: &str) -> Result<()> {
+    if format != "xlsx" && format != "pdf" {
+        bail!("--format: xlsx or pdf, not {format:?}");
+    }
+    Ok(())
+}
+
+/// Writes an execution report as XLSX or PDF (the PDF in the font the binary carries).
+pub(super) fn write_execution_report(
+    report: &bw_app::report::ExecutionReport,
+    format: &str,
+    out: &std::path::Path,
+) -> Result<()> {
+    let bytes = if format == "xlsx" {
+        bw_app::report::execution_xlsx(report)?
+    } else {
+        let (font, index) = crate::fonts::cjk()?;
+        let footer = format!("budgetwatch · 生成于 {}", crate::clock::local_time(crate::clock::now()));
+        bw_app::report::execution_pdf(report, &font, index, &footer)?
+    };
+    std::fs::write(out, &bytes).with_context(|| format!("writing {}", out.display()))?;
+    println!("{}: {} rows, {} bytes", out.display(), report.rows.len(), bytes.len());
+    Ok(())
+}
+
 /// Runs a command of this group (`run` dispatches it here).
 pub(super) async fn dispatch(g: &Global, command: Command) -> Result<ExitCode> {
     match command {
         Command::Budget { command } => budget_command(g, command).await?,
         Command::Performance { command } => performance_command(g, command).await?,
-        Command::Report { command: ReportCommand::Execution { period, region, format, out, parquet } } => {
+        Command::Report {
+            command: ReportCommand::Execution { report: ReportArgs { period, region, format, out }, parquet },
+        } => {
             let period = bw_core::report::Period::parse(&period).map_err(|e| anyhow::anyhow!("--period: {e}"))?;
-            if format != "xlsx" && format != "pdf" {
-                bail!("--format: xlsx or pdf, not {format:?}");
-            }
+            check_report_format(&format)?;
             let report = if parquet.is_empty() {
                 bw_app::report::execution(&open(g).await?, &period, region.as_deref()).await?
             } else {
                 super::cluster::execution_parquet(&parquet, &period, region.as_deref()).await?
             };
-            let bytes = if format == "xlsx" {
-                bw_app::report::execution_xlsx(&report)?
-            } else {
-                let (font, index) = crate::fonts::cjk()?;
-                let footer = format!("budgetwatch · 生成于 {}", crate::clock::local_time(crate::clock::now()));
-                bw_app::report::execution_pdf(&report, &font, index, &footer)?
-            };
-            std::fs::write(&out, &bytes).with_context(|| format!("writing {}", out.display()))?;
-            println!("{}: {} rows, {} bytes", out.display(), report.rows.len(), bytes.len());
+            write_execution_report(&report, &format, &out)?;
         }
         Command::Project { command } => match command {
             ProjectCommand::List { format } => {

@@ -42,6 +42,15 @@ pub(crate) enum ClusterCommand {
         #[arg(long)]
         config: PathBuf,
     },
+    /// The execution report of a month or a quarter over every province, read through the
+    /// partitions on the national node: the nation (000000 全国) above the provinces, or the
+    /// part under --region. Fails, naming them, when provinces do not answer (exit 3).
+    Report {
+        #[arg(long)]
+        config: PathBuf,
+        #[command(flatten)]
+        report: super::budget::ReportArgs,
+    },
     /// Serve the national node: the national cockpit, drill-down and portal read through the
     /// provinces' partitions, payments forwarded to their province, witness rounds.
     Serve {
@@ -142,6 +151,25 @@ pub(super) async fn dispatch(_g: &Global, command: ClusterCommand) -> Result<Exi
                 }
             }
             Ok(if all { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+        }
+        ClusterCommand::Report { config, report: super::budget::ReportArgs { period, region, format, out } } => {
+            let cfg = load(&config)?;
+            let period = bw_core::report::Period::parse(&period).map_err(|e| anyhow::anyhow!("--period: {e}"))?;
+            super::budget::check_report_format(&format)?;
+            let pool = bw_app::cluster::connect(&cfg.national.database).await.context("the national database")?;
+            let report = crate::national::execution_report(&pool, &cfg, &period, region.as_deref()).await;
+            pool.close().await;
+            match report {
+                Ok(report) => {
+                    super::budget::write_execution_report(&report, &format, &out)?;
+                    Ok(ExitCode::SUCCESS)
+                }
+                Err(e @ crate::national::ReportError::Incomplete(_)) => {
+                    eprintln!("{e}");
+                    Ok(ExitCode::from(3))
+                }
+                Err(e) => Err(e.into()),
+            }
         }
         ClusterCommand::Serve { config, addr } => {
             let cfg = load(&config)?;
