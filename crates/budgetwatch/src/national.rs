@@ -280,7 +280,7 @@ const REPORT_LINES: &str = "SELECT i.indicator_code, i.unit_code, i.project_code
 async fn report_lines(
     pool: &AnyPool,
     period: &bw_core::report::Period,
-) -> Result<(bw_core::org::OrgTree, Vec<bw_core::report::Line>), sqlx::Error> {
+) -> Result<(Vec<bw_core::org::NationalRow>, Vec<bw_core::report::Line>), sqlx::Error> {
     let mut units = Vec::new();
     for r in sqlx::query("SELECT code, name, parent_code, kind, level FROM national.units ORDER BY province, code")
         .fetch_all(pool)
@@ -288,7 +288,6 @@ async fn report_lines(
     {
         units.push((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?, r.try_get(3)?, r.try_get(4)?));
     }
-    let tree = bw_core::org::OrgTree::national(units).map_err(sqlx::Error::Protocol)?;
     let key = |m: u32| format!("{:04}-{m:02}", period.year);
     let mut lines = Vec::new();
     for r in sqlx::query(REPORT_LINES)
@@ -300,7 +299,7 @@ async fn report_lines(
     {
         lines.push(bw_app::report::line_of(&r, String::new())?);
     }
-    Ok((tree, lines))
+    Ok((units, lines))
 }
 
 /// The provinces whose databases do not answer, as "name（code）".
@@ -347,13 +346,14 @@ pub async fn execution_report(
     period: &bw_core::report::Period,
     region: Option<&str>,
 ) -> Result<bw_app::report::ExecutionReport, ReportError> {
-    let (tree, lines) = match report_lines(pool, period).await {
+    let (units, lines) = match report_lines(pool, period).await {
         Ok(read) => read,
         Err(e) => {
             let missing = missing(cfg).await;
             return Err(if missing.is_empty() { ReportError::Database(e) } else { ReportError::Incomplete(missing) });
         }
     };
+    let tree = bw_core::org::OrgTree::national(units).map_err(ReportError::Invalid)?;
     let root = region.unwrap_or(bw_core::org::NATION.0).to_string();
     let rows =
         bw_core::report::execution(&tree, &root, &lines, period).map_err(|e| ReportError::Invalid(e.to_string()))?;

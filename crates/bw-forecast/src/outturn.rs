@@ -155,7 +155,7 @@ pub fn forecast(series: &Series, year: i32, month: u32, method: Method) -> Forec
                 });
             }
         }
-        candidates.to_vec()
+        Vec::from(candidates)
     } else {
         Vec::new()
     };
