@@ -88,11 +88,14 @@ fn router(node: Node) -> Router {
         .route("/national", get(cockpit_page))
         .route("/national/login", get(login_page).post(login))
         .route("/national/report", get(report_file))
+        .route("/national/public", get(public_page))
+        .route("/national/{code}/public", get(province_public_page))
         .route("/national/{code}", get(province_page))
         .route("/national/{code}/units/{unit}", get(unit_page))
         .route("/api/v1/national/status", get(api_status))
         .route("/api/v1/national/figures", get(api_figures))
         .route("/api/v1/national/provinces/{code}/regions", get(api_regions))
+        .route("/api/v1/national/provinces/{code}/public", get(api_public))
         .route("/api/v1/national/provinces/{code}/units/{unit}/payments", get(api_payments))
         .route("/api/v1/payments", post(forward_payment))
         .with_state(node)
@@ -429,6 +432,8 @@ struct YearQuery {
     year: Option<i32>,
     lang: Option<String>,
     region: Option<String>,
+    /// The portal's month (default: December of a past year, else this month).
+    month: Option<u32>,
 }
 
 fn problem(status: StatusCode, title: &str, detail: String, missing: &[String]) -> Response {
@@ -557,6 +562,388 @@ fn unavailable(p: &Province, e: sqlx::Error) -> Response {
     eprintln!("error: province {}: {e}", p.code);
     let who = format!("{}（{}）", p.name, p.code);
     problem(StatusCode::SERVICE_UNAVAILABLE, "province unavailable", format!("{who} did not answer"), &[who])
+}
+
+// ---- the public portal (阳光预算) of a province, read through its partitions ----
+
+/// The month a portal of `year` shows: the one asked for, else December of a past year,
+/// else this month.
+fn portal_month(year: i32, asked: Option<u32>) -> u32 {
+    let today = crate::clock::today();
+    asked.filter(|m| (1..=12).contains(m)).unwrap_or(if year < today.year() { 12 } else { today.month() })
+}
+
+/// Why a province's portal was not made: the province did not answer, or what it holds
+/// does not make an organisation.
+enum PortalFailure {
+    Unavailable(sqlx::Error),
+    Invalid(String),
+}
+
+impl From<sqlx::Error> for PortalFailure {
+    fn from(e: sqlx::Error) -> Self {
+        PortalFailure::Unavailable(e)
+    }
+}
+
+/// A province's public portal as its own server makes it (`bw_app::public`), from the
+/// national partitions of that province alone (pruned): the same figures but the
+/// classified projects' count and the performance ranking, which stay in the province
+/// (its views leave the classified projects out; the ranking is its own page).
+async fn province_portal(
+    node: &Node,
+    code: &str,
+    year: i32,
+    month: u32,
+) -> Result<(bw_core::org::OrgTree, bw_app::public::Portal), PortalFailure> {
+    let month_key = format!("{year:04}-{month:02}");
+    let mut units = Vec::new();
+    for r in
+        sqlx::query("SELECT code, name, parent_code, kind, level FROM national.units WHERE province = $1 ORDER BY code")
+            .bind(code.to_string())
+            .fetch_all(&node.pool)
+            .await?
+    {
+        units.push((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?, r.try_get(3)?, r.try_get(4)?));
+    }
+    let tree = bw_core::org::OrgTree::national(units).map_err(PortalFailure::Invalid)?;
+    let mut lines = Vec::new();
+    for r in sqlx::query(
+        "SELECT i.unit_code, SUBSTR(i.functional_code, 1, 3), i.economic_code, i.project_code, CAST(i.amount AS BIGINT), \
+         CAST(COALESCE(SUM(m.paid), 0) AS BIGINT), CAST(COALESCE(SUM(m.payments), 0) AS BIGINT) \
+         FROM national.indicators i LEFT JOIN national.indicator_months m ON m.province = $1 AND m.province = i.province \
+         AND m.year = i.year AND m.indicator_code = i.indicator_code AND m.month <= $3 \
+         WHERE i.province = $1 AND i.year = $2 \
+         GROUP BY i.province, i.unit_code, i.indicator_code, i.functional_code, i.economic_code, i.project_code, i.amount",
+    )
+    .bind(code.to_string())
+    .bind(year)
+    .bind(month_key.clone())
+    .fetch_all(&node.pool)
+    .await?
+    {
+        lines.push(bw_app::public::line_of(&r)?);
+    }
+    let mut to_individuals = Vec::new();
+    for r in sqlx::query(
+        "SELECT unit_code, CAST(SUM(amount) AS BIGINT) FROM national.payments WHERE province = $1 AND year = $2 \
+         AND pay_date <= $3 AND payee_type = 'individual' GROUP BY unit_code",
+    )
+    .bind(code.to_string())
+    .bind(year)
+    .bind(format!("{month_key}-31"))
+    .fetch_all(&node.pool)
+    .await?
+    {
+        to_individuals.push((r.try_get(0)?, r.try_get::<Option<i64>, _>(1)?.unwrap_or(0)));
+    }
+    let mut projects = Vec::new();
+    for r in sqlx::query("SELECT project_code, name, unit_code, status FROM national.projects WHERE province = $1")
+        .bind(code.to_string())
+        .fetch_all(&node.pool)
+        .await?
+    {
+        projects.push(bw_app::public::ProjectName {
+            code: r.try_get(0)?,
+            name: r.try_get(1)?,
+            unit: r.try_get(2)?,
+            status: r.try_get(3)?,
+        });
+    }
+    let inputs = bw_app::public::Inputs {
+        year,
+        month,
+        lines,
+        to_individuals,
+        projects,
+        classified: Default::default(),
+        ranking: None,
+    };
+    let portal = bw_app::public::assemble(&tree, inputs);
+    Ok((tree, portal))
+}
+
+/// `GET /api/v1/national/provinces/{code}/public`: the province's portal figures, in the
+/// shape of its own `/api/v1/public`; 503 naming the province when it does not answer.
+async fn api_public(State(node): State<Node>, Path(code): Path<String>, Query(q): Query<YearQuery>) -> Response {
+    let p = match province_or_404(&node, &code) {
+        Ok(p) => p,
+        Err(r) => return *r,
+    };
+    let year = year_of(&node, &q).await;
+    match province_portal(&node, &code, year, portal_month(year, q.month)).await {
+        Ok((_, portal)) => Json(portal).into_response(),
+        Err(PortalFailure::Unavailable(e)) => unavailable(&p, e),
+        Err(PortalFailure::Invalid(e)) => internal(e),
+    }
+}
+
+/// The month picker and the year of a portal page.
+fn portal_form(en: bool, action: &str, year: i32, month: u32) -> String {
+    let options: String = (1..=12)
+        .map(|m| {
+            format!("<option value={m}{}>{m}{}</option>", if m == month { " selected" } else { "" }, t(en, "月", ""))
+        })
+        .collect();
+    format!(
+        "<form method=get action=\"{}\"><label>{} <input name=year value=\"{year}\" size=6></label> \
+         <label>{} <select name=month>{options}</select></label>{} <button>{}</button></form>",
+        esc(action),
+        t(en, "年度", "Year"),
+        t(en, "截至", "Through"),
+        if en { "<input type=hidden name=lang value=en>" } else { "" },
+        t(en, "查看", "Show")
+    )
+}
+
+/// `/national/{code}/public`: a province's public portal on the national node, no log-in.
+async fn province_public_page(
+    State(node): State<Node>,
+    Path(code): Path<String>,
+    Query(q): Query<YearQuery>,
+) -> Response {
+    let en = q.lang.as_deref() == Some("en");
+    let p = match province_or_404(&node, &code) {
+        Ok(p) => p,
+        Err(r) => return *r,
+    };
+    let year = year_of(&node, &q).await;
+    let month = portal_month(year, q.month);
+    let here = format!("/national/{}/public", urlencode(&code));
+    let lang = if en { "?lang=en" } else { "" };
+    let title = format!("{} {}", p.name, t(en, "阳光预算", "public portal"));
+    let (tree, portal) = match province_portal(&node, &code, year, month).await {
+        Ok(x) => x,
+        Err(PortalFailure::Invalid(e)) => return internal(e),
+        Err(PortalFailure::Unavailable(e)) => {
+            eprintln!("error: province {code}: {e}");
+            let body = format!(
+                "<h1>{}</h1><p class=lv-red>{}</p><p><a href=\"/national/public{lang}\">{}</a></p>",
+                esc(&title),
+                esc(&format!(
+                    "{}（{}）{}",
+                    p.name,
+                    p.code,
+                    t(en, "未响应：无法显示。", " did not answer: nothing to show.")
+                )),
+                t(en, "返回全国", "Back to the nation")
+            );
+            let mut r = shell(en, &title, &here, &body).into_response();
+            *r.status_mut() = StatusCode::SERVICE_UNAVAILABLE;
+            return r;
+        }
+    };
+    let name = |c: &str| tree.get(c).map(|n| n.name.clone()).unwrap_or_else(|| c.to_string());
+    let mut b = format!(
+        "<p><a href=\"/national/public{lang}\">{}</a> › {}</p><h1>{}</h1>{}<p class=muted>{}</p>",
+        t(en, "全国阳光预算", "National public portal"),
+        esc(&p.name),
+        esc(&format!("{} {year}{}{month}{}", p.name, t(en, "年 截至", ", through month "), t(en, "月", ""))),
+        portal_form(en, &here, year, month),
+        t(
+            en,
+            "只显示汇总：少于3笔支付的分组合并显示，向个人支付按万元取整，涉密项目不在其中。金额单位：万元。",
+            "Aggregates only: groups of fewer than 3 payments are added together, payments to individuals rounded to 10,000 yuan, classified projects left out. Amounts in 10,000 yuan."
+        )
+    );
+    // Departments: the mandatory disclosures.
+    b.push_str(&format!("<h2>{}</h2><table><thead><tr>", t(en, "部门预算与三公经费", "Departments")));
+    let mut heads =
+        vec![t(en, "部门", "Department"), t(en, "地区", "Region"), t(en, "预算", "Budget"), t(en, "已支付", "Paid")];
+    heads.push(t(en, "执行率", "Execution"));
+    let sangong: Vec<&str> = bw_core::code::SANGONG_CODES.iter().map(|&(_, zh, english)| t(en, zh, english)).collect();
+    heads.extend(sangong.iter().copied());
+    heads.extend([
+        t(en, "会议费", "Meetings"),
+        t(en, "培训费", "Training"),
+        t(en, "向个人支付（万元取整）", "To individuals (rounded)"),
+    ]);
+    for h in &heads {
+        b.push_str(&format!("<th>{}</th>", esc(h)));
+    }
+    b.push_str("</tr></thead><tbody>");
+    let pair = |x: &bw_app::public::Pair| format!("{} / {}", crate::text::wan(x.paid), crate::text::wan(x.budget));
+    for d in &portal.departments {
+        b.push_str(&format!(
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td>",
+            esc(&d.name),
+            esc(&d.region),
+            crate::text::wan(d.total.budget),
+            crate::text::wan(d.total.paid),
+            rate(d.total.paid.fen(), d.total.budget.fen())
+        ));
+        for (_, _, x) in &d.sangong {
+            b.push_str(&format!("<td>{}</td>", pair(x)));
+        }
+        b.push_str(&format!(
+            "<td>{}</td><td>{}</td><td>{}</td></tr>",
+            pair(&d.meeting),
+            pair(&d.training),
+            crate::text::wan(d.to_individuals_rounded)
+        ));
+    }
+    b.push_str(&format!(
+        "</tbody></table><p class=muted>{}</p>",
+        t(en, "三公、会议费、培训费列为“已支付 / 预算”。", "三公, meetings and training show paid / budget.")
+    ));
+    // By functional class.
+    b.push_str(&format!(
+        "<h2>{}</h2><table><thead><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr></thead><tbody>",
+        t(en, "按功能分类", "By function"),
+        t(en, "类", "Class"),
+        t(en, "预算", "Budget"),
+        t(en, "已支付", "Paid"),
+        t(en, "支出进度", "Execution rate")
+    ));
+    for (c, x) in &portal.functions {
+        b.push_str(&format!(
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            esc(&crate::pages::portal::class_name(c, en)),
+            crate::text::wan(x.budget),
+            crate::text::wan(x.paid),
+            rate(x.paid.fen(), x.budget.fen())
+        ));
+    }
+    b.push_str("</tbody></table>");
+    // Where the money went: regions × classes.
+    b.push_str(&format!("<h2>{}</h2>", t(en, "资金流向", "Fund flows")));
+    b.push_str(&crate::pages::portal::heat_map(&portal, en, &name));
+    if portal.small_group_count > 0 {
+        b.push_str(&format!(
+            "<p class=muted>{}</p>",
+            esc(&format!(
+                "{}{}{}{}",
+                t(en, "少于3笔支付的分组 ", "Groups of fewer than 3 payments: "),
+                portal.small_group_count,
+                t(en, " 个，合计已支付 ", ", paid together "),
+                crate::text::wan(portal.small_groups.paid)
+            ))
+        ));
+    }
+    // Projects.
+    b.push_str(&format!(
+        "<h2>{}</h2><table><thead><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr></thead><tbody>",
+        t(en, "项目", "Projects"),
+        t(en, "项目", "Project"),
+        t(en, "单位", "Unit"),
+        t(en, "状态", "Status"),
+        t(en, "预算", "Budget"),
+        t(en, "已支付", "Paid")
+    ));
+    for pr in &portal.projects {
+        b.push_str(&format!(
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            esc(&pr.name),
+            esc(&name(&pr.unit)),
+            esc(&crate::pages::portal::status_name(&pr.status, en)),
+            crate::text::wan(pr.total.budget),
+            crate::text::wan(pr.total.paid)
+        ));
+    }
+    b.push_str("</tbody></table>");
+    shell(en, &title, &here, &b).into_response()
+}
+
+/// What the nation shows the public: each province's budget and execution, and the nation's
+/// by functional class — every province's sums made in the province (async foreign scans),
+/// a national total only when every province answered.
+async fn public_page(State(node): State<Node>, Query(q): Query<YearQuery>) -> Response {
+    let en = q.lang.as_deref() == Some("en");
+    let year = year_of(&node, &q).await;
+    let lang = if en { "?lang=en" } else { "" };
+    let lang_q = if en { "&lang=en" } else { "" };
+    let title = t(en, "全国阳光预算", "National public portal");
+    let n = match national(&node, year).await {
+        Ok(n) => n,
+        Err(e) => return internal(e),
+    };
+    let mut b = format!(
+        "<h1>{}</h1><p class=muted>{}</p>",
+        esc(&format!("{year}{}", t(en, "年 全国阳光预算", " national public portal"))),
+        t(
+            en,
+            "各省预算与执行，由各省自行汇总；点击省份查看其部门、功能分类、资金流向与项目。金额单位：万元。",
+            "Each province's budget and execution, summed in the province; a province's name opens its departments, functions, fund flows and projects. Amounts in 10,000 yuan."
+        )
+    );
+    if !n.complete {
+        b.push_str(&incomplete(en, &n.missing));
+    }
+    b.push_str(&table_head(&[
+        t(en, "省份", "Province"),
+        t(en, "预算", "Budget"),
+        t(en, "已支付", "Paid"),
+        t(en, "执行率", "Execution"),
+    ]));
+    for f in &n.provinces {
+        b.push_str(&format!(
+            "<tr><td><a href=\"/national/{}/public?year={year}{lang_q}\">{}</a></td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            urlencode(&f.code),
+            esc(&f.name),
+            crate::text::wan(Money::from_fen(f.budget)),
+            crate::text::wan(Money::from_fen(f.paid)),
+            rate(f.paid, f.budget)
+        ));
+    }
+    for m in &n.missing {
+        b.push_str(&format!(
+            "<tr><td>{}</td><td colspan=3 class=lv-red>{}</td></tr>",
+            esc(m),
+            t(en, "未响应", "did not answer")
+        ));
+    }
+    if let Some(total) = &n.total {
+        b.push_str(&format!(
+            "<tr><td><strong>{}</strong></td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            t(en, "全国", "Nation"),
+            crate::text::wan(Money::from_fen(total.budget)),
+            crate::text::wan(Money::from_fen(total.paid)),
+            rate(total.paid, total.budget)
+        ));
+    }
+    b.push_str("</tbody></table>");
+    // The nation by functional class: only when every province answered.
+    if n.complete {
+        let classes = sqlx::query(
+            "SELECT province, SUBSTR(functional_code, 1, 3), CAST(SUM(amount) AS BIGINT), CAST(SUM(paid) AS BIGINT) \
+             FROM national.indicators WHERE year = $1 GROUP BY province, SUBSTR(functional_code, 1, 3)",
+        )
+        .bind(year)
+        .fetch_all(&node.pool)
+        .await;
+        let mut by: std::collections::BTreeMap<String, (i64, i64)> = Default::default();
+        match classes {
+            Ok(rows) => {
+                for r in rows {
+                    let class: String = r.try_get(1).unwrap_or_default();
+                    let e = by.entry(class).or_default();
+                    e.0 += r.try_get::<Option<i64>, _>(2).ok().flatten().unwrap_or(0);
+                    e.1 += r.try_get::<Option<i64>, _>(3).ok().flatten().unwrap_or(0);
+                }
+            }
+            Err(e) => return internal(e),
+        }
+        b.push_str(&format!(
+            "<h2>{}</h2><table><thead><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr></thead><tbody>",
+            t(en, "全国按功能分类", "The nation by function"),
+            t(en, "类", "Class"),
+            t(en, "预算", "Budget"),
+            t(en, "已支付", "Paid"),
+            t(en, "支出进度", "Execution rate")
+        ));
+        for (c, (budget, paid)) in &by {
+            b.push_str(&format!(
+                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                esc(&crate::pages::portal::class_name(c, en)),
+                crate::text::wan(Money::from_fen(*budget)),
+                crate::text::wan(Money::from_fen(*paid)),
+                rate(*paid, *budget)
+            ));
+        }
+        b.push_str("</tbody></table>");
+    }
+    b.push_str(&format!("<p><a href=\"/national{lang}\">{}</a></p>", t(en, "全国驾驶舱", "National cockpit")));
+    shell(en, title, "/national/public", &b).into_response()
 }
 
 // ---- vouchers: for the holders of the national token ----
@@ -760,6 +1147,7 @@ fn shell(en: bool, title: &str, here: &str, body: &str) -> Html<String> {
     let switch = if en { here.to_string() } else { format!("{here}?lang=en") };
     let nav = [
         (format!("/national{lang}"), t(en, "全国驾驶舱", "National cockpit")),
+        (format!("/national/public{lang}"), t(en, "阳光预算", "Public portal")),
         (format!("/national/login{lang}"), t(en, "凭证查阅登录", "Voucher access")),
         (switch, t(en, "English", "中文")),
     ];
@@ -775,6 +1163,25 @@ fn shell(en: bool, title: &str, here: &str, body: &str) -> Html<String> {
         crate::web::CSS,
         esc(title)
     ))
+}
+
+/// The notice a national page shows instead of a total when provinces did not answer.
+fn incomplete(en: bool, missing: &[String]) -> String {
+    format!(
+        "<p class=lv-red><strong>{}</strong>{}</p>",
+        t(en, "数据不完整：", "Incomplete: "),
+        esc(&format!(
+            "{}{}",
+            missing.join("、"),
+            t(en, "未响应，全国合计不予显示。", " did not answer; no national total is shown.")
+        ))
+    )
+}
+
+/// A table's opening and its header row.
+fn table_head(heads: &[&str]) -> String {
+    let cells: String = heads.iter().map(|h| format!("<th>{}</th>", esc(h))).collect();
+    format!("<table><thead><tr>{cells}</tr></thead><tbody>")
 }
 
 fn rate(paid: i64, budget: i64) -> String {
@@ -795,18 +1202,9 @@ async fn cockpit_page(State(node): State<Node>, Query(q): Query<YearQuery>) -> R
         esc(&format!("{year}{}", t(en, "年 全国预算执行", " national budget execution")))
     ));
     if !n.complete {
-        b.push_str(&format!(
-            "<p class=lv-red><strong>{}</strong>{}</p>",
-            t(en, "数据不完整：", "Incomplete: "),
-            esc(&format!(
-                "{}{}",
-                n.missing.join("、"),
-                t(en, "未响应，全国合计不予显示。", " did not answer; no national total is shown.")
-            ))
-        ));
+        b.push_str(&incomplete(en, &n.missing));
     }
-    b.push_str(&format!(
-        "<table><thead><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr></thead><tbody>",
+    b.push_str(&table_head(&[
         t(en, "省份", "Province"),
         t(en, "预算", "Budget"),
         t(en, "已支付", "Paid"),
@@ -815,7 +1213,7 @@ async fn cockpit_page(State(node): State<Node>, Query(q): Query<YearQuery>) -> R
         t(en, "红色预警", "Red"),
         t(en, "橙色预警", "Orange"),
         t(en, "黄色预警", "Yellow"),
-    ));
+    ]));
     let row = |f: &Figures, link: bool| {
         let name = if link {
             format!("<a href=\"/national/{}{lang}\">{}</a>", urlencode(&f.code), esc(&f.name))
@@ -924,6 +1322,13 @@ async fn province_page(State(node): State<Node>, Path(code): Path<String>, Query
         esc(&p.name),
         esc(&format!("{} {year}", p.name))
     );
+    if q.region.is_none() {
+        b.push_str(&format!(
+            "<p><a href=\"/national/{}/public?year={year}{lang_q}\">{}</a></p>",
+            urlencode(&code),
+            t(en, "本省阳光预算（公开数据）", "The province's public portal")
+        ));
+    }
     let region_view = q.region.is_some();
     b.push_str(&format!(
         "<table><thead><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr></thead><tbody>",

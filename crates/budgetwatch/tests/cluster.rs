@@ -187,6 +187,29 @@ fn provinces_ingest_alone_the_nation_reads_them_all_and_witnesses_their_logs() {
     // The drill-down reaches a province's regions and, with the token, its vouchers.
     let regions = request(&national, "GET", "/api/v1/national/provinces/33/regions", &[], "").json();
     assert_eq!(regions["areas"][0]["code"], "330000");
+    // A province's public portal on the national node, read through its partitions, is the
+    // province's own (the ranking and the classified projects' count stay in the province).
+    let own_server = format!("127.0.0.1:{}", HTTP_PORT + 1);
+    let strip = |mut v: serde_json::Value| {
+        let o = v.as_object_mut().unwrap();
+        o.remove("ranking");
+        o.remove("classified_projects");
+        v
+    };
+    let mine = request(&own_server, "GET", "/api/v1/public?year=2025&month=11", &[], "");
+    assert_eq!(mine.status, 200, "{}", mine.body);
+    let via = request(&national, "GET", "/api/v1/national/provinces/32/public?year=2025&month=11", &[], "");
+    assert_eq!(via.status, 200, "{}", via.body);
+    let (mine, via) = (strip(mine.json()), strip(via.json()));
+    assert!(mine["departments"].as_array().unwrap().len() > 3, "{mine}");
+    assert!(!mine["flows"].as_array().unwrap().is_empty() && !mine["projects"].as_array().unwrap().is_empty());
+    assert_eq!(via, mine);
+    let page = request(&national, "GET", "/national/32/public?year=2025&month=11", &[], "");
+    assert_eq!(page.status, 200);
+    assert!(page.body.contains("江苏省") && page.body.contains("部门预算与三公经费"), "{}", page.body);
+    let page = request(&national, "GET", "/national/public?year=2025", &[], "");
+    assert_eq!(page.status, 200);
+    assert!(page.body.contains("/national/33/public") && page.body.contains("全国按功能分类"), "{}", page.body);
     let (unit33, body33) = payment(&dir, "33", "NAT-33-1");
     let vouchers = format!("/api/v1/national/provinces/33/units/{unit33}/payments");
     assert_eq!(request(&national, "GET", &vouchers, &[], "").status, 401);
@@ -293,6 +316,13 @@ fn provinces_ingest_alone_the_nation_reads_them_all_and_witnesses_their_logs() {
     let page = request(&national, "GET", "/national", &[], "");
     assert!(page.body.contains("浙江省（33）") && page.body.contains("不予显示"), "{}", page.body);
     assert!(page.body.contains("江苏省"), "the province that answers is still shown");
+    let r = request(&national, "GET", "/api/v1/national/provinces/33/public?year=2025", &[], "");
+    assert_eq!(r.status, 503, "{}", r.body);
+    assert!(r.body.contains("浙江省（33）"), "{}", r.body);
+    let page = request(&national, "GET", "/national/public?year=2025", &[], "");
+    assert!(page.body.contains("浙江省（33）") && !page.body.contains("全国按功能分类"), "{}", page.body);
+    let r = request(&national, "GET", "/api/v1/national/provinces/32/public?year=2025", &[], "");
+    assert_eq!(r.status, 200, "the province that answers is still shown: {}", r.body);
     let (_, body32) = payment(&dir, "32", "NAT-32-2");
     let r = request(&national, "POST", "/api/v1/payments", &json, &body32);
     assert_eq!(r.status, 201, "{}", r.body);

@@ -16,7 +16,7 @@ fn province(root: &Path, code: &str) -> (PathBuf, PathBuf) {
         &["demo-data", "--province", code, "--seed", code, "--payments", "3000", "--out", data.to_str().unwrap()],
     );
     assert!(o.status.success(), "{}", stderr(&o));
-    for kind in ["units", "projects", "indicators", "contracts", "payments"] {
+    for kind in ["units", "projects", "indicators", "contracts", "payments", "revenues", "staff"] {
         let o = bw(&db, &["import", kind, data.join(format!("{kind}.csv")).to_str().unwrap()]);
         assert!(o.status.success(), "{kind}: {}", stderr(&o));
     }
@@ -107,27 +107,29 @@ fn the_nations_audit_is_the_union_of_the_provinces_and_finds_what_only_it_can() 
     let one = |dir: &str| findings(&bw(&db32, &["audit", "--parquet", dir, "--format", "json"]));
     let (f32, f33) = (one(p32), one(p33));
     let national = findings(&bw(&db32, &["audit", "--parquet", p32, p33, "--format", "json"]));
-    // The files are the province's payments exactly: the same findings as `audit file` of
-    // the province's own payments file.
-    let file32 = findings(&bw(
-        &db32,
-        &[
-            "audit",
-            "file",
-            data32.join("payments.csv").to_str().unwrap(),
-            "--units",
-            data32.join("units.csv").to_str().unwrap(),
-            "--as-of",
-            "2025-12-31",
-            "--format",
-            "json",
-        ],
-    ));
+    // The files are the province's year exactly: every test (those over indicators, revenue
+    // and the staff register too) finds what the province's own audit finds.
+    let own32 = findings(&bw(&db32, &["audit", "--as-of", "2025-12-31", "--format", "json"]));
     let mut a: Vec<String> = f32.iter().map(key).collect();
-    let mut b: Vec<String> = file32.iter().map(key).collect();
+    let mut b: Vec<String> = own32.iter().map(key).collect();
     a.sort();
     b.sort();
     assert!(!a.is_empty());
+    assert_eq!(a, b);
+    let impacts = |fs: &[serde_json::Value]| {
+        let mut v: Vec<String> = fs.iter().map(|f| format!("{} {}", key(f), f["score_impact"])).collect();
+        v.sort();
+        v
+    };
+    assert_eq!(impacts(&f32), impacts(&own32), "the same score impacts");
+    let tests: std::collections::BTreeSet<&str> = f32.iter().filter_map(|f| f["test"].as_str()).collect();
+    for t in ["low_execution", "revenue_jump", "related_party", "split_purchase_year"] {
+        assert!(tests.contains(t), "{t} in {tests:?}");
+    }
+    let own33 = findings(&bw(&db33, &["audit", "--as-of", "2025-12-31", "--format", "json"]));
+    let (mut a, mut b): (Vec<String>, Vec<String>) = (f33.iter().map(key).collect(), own33.iter().map(key).collect());
+    a.sort();
+    b.sort();
     assert_eq!(a, b);
     // The nation: every province's findings, and the cross-province ones besides.
     let (cross, local): (Vec<_>, Vec<_>) =

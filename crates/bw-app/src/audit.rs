@@ -534,7 +534,8 @@ pub async fn load(store: &Store, as_of: Date) -> Result<Data<'static>, ActionErr
     let mut revenues = Vec::new();
     for r in sqlx::query(
         "SELECT region_code, revenue_code, substr(date, 1, 7), CAST(SUM(amount) AS BIGINT) FROM revenues \
-         WHERE year BETWEEN $1 AND $2 AND date <= $3 GROUP BY region_code, revenue_code, substr(date, 1, 7)",
+         WHERE year BETWEEN $1 AND $2 AND date <= $3 GROUP BY region_code, revenue_code, substr(date, 1, 7) \
+         ORDER BY region_code, revenue_code, substr(date, 1, 7)",
     )
     .bind(i64::from(year - 1))
     .bind(i64::from(year))
@@ -612,12 +613,10 @@ pub async fn run(store: &Store, as_of: Date, policy: &bw_audit::text::Policy) ->
     let snapshot = Snapshot::load(store).await?;
     let (p, w) = params(&snapshot, year);
     let data = load(store, as_of).await?;
-    let mut findings = bw_audit::run(&data, &p, policy);
-    let mut spending: BTreeMap<String, Money> = BTreeMap::new();
+    let mut units = Vec::new();
     for r in sqlx::query("SELECT code FROM units WHERE kind = 'unit'").fetch_all(store.pool()).await? {
-        spending.insert(r.try_get(0)?, Money::from_fen(0));
+        units.push(r.try_get(0)?);
     }
-    add_spending(&mut spending, &data.payments);
     let warnings: Vec<bw_audit::score::Warning> = crate::monitor::open_warnings(store, Some(year))
         .await?
         .into_iter()
@@ -626,8 +625,24 @@ pub async fn run(store: &Store, as_of: Date, policy: &bw_audit::text::Policy) ->
         .filter_map(|x| Some(bw_audit::score::Warning { rule: x.rule, level: x.level, unit_code: x.unit_code? }))
         .chain(repeat_marks(store).await?)
         .collect();
-    let scores = bw_audit::score::score(&mut findings, &warnings, &spending, &w, p.score_threshold);
-    Ok(AuditReport { as_of, findings, scores })
+    Ok(run_data(&data, &p, &w, policy, units, &warnings))
+}
+
+/// Runs every test over data already read (from the database, or a province's Parquet
+/// files) and scores `units` (each budget unit, spending or not) with the warnings given.
+pub fn run_data(
+    data: &Data<'_>,
+    p: &Params,
+    w: &bw_audit::score::Weights,
+    policy: &bw_audit::text::Policy,
+    units: Vec<String>,
+    warnings: &[bw_audit::score::Warning],
+) -> AuditReport {
+    let mut findings = bw_audit::run(data, p, policy);
+    let mut spending: BTreeMap<String, Money> = units.into_iter().map(|u| (u, Money::from_fen(0))).collect();
+    add_spending(&mut spending, &data.payments);
+    let scores = bw_audit::score::score(&mut findings, warnings, &spending, w, p.score_threshold);
+    AuditReport { as_of: data.as_of.unwrap_or(Date::from_days(0)), findings, scores }
 }
 
 /// The audit's findings as warnings of the inbox: yellow (self-check), orange where the

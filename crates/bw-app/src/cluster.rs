@@ -283,9 +283,21 @@ const SHARED: &[Shared] = &[
     // Each indicator's payments by month, as the province's own execution report reads them.
     Shared {
         name: "indicator_months",
-        columns: &[("year", "integer"), ("indicator_code", "text"), ("month", "text"), ("paid", "bigint")],
+        columns: &[
+            ("year", "integer"),
+            ("indicator_code", "text"),
+            ("month", "text"),
+            ("paid", "bigint"),
+            ("payments", "bigint"),
+        ],
         from: "public.indicator_months t WHERE NOT EXISTS (SELECT 1 FROM public.indicators i JOIN public.classified_projects c \
                ON c.project_code = i.project_code WHERE i.year = t.year AND i.indicator_code = t.indicator_code)",
+    },
+    // The projects' names and states, as the public portal lists them.
+    Shared {
+        name: "projects",
+        columns: &[("project_code", "text"), ("name", "text"), ("unit_code", "text"), ("status", "text")],
+        from: "public.projects t WHERE NOT EXISTS (SELECT 1 FROM public.classified_projects c WHERE c.project_code = t.project_code)",
     },
     Shared {
         name: "payments",
@@ -667,12 +679,12 @@ log_key = "k+2+AAAA"
         assert!(views.contains("'32'::text AS province"));
         assert!(!views.contains("payee_account"));
         // Every view of indicators' money leaves the classified projects out.
-        for view in ["indicators", "indicator_months", "payments"] {
+        for view in ["indicators", "indicator_months", "projects", "payments"] {
             let sql =
                 province_views("32").into_iter().find(|v| v.starts_with(&format!("CREATE VIEW bw_national.{view} ")));
             assert!(sql.is_some_and(|v| v.contains("classified_projects")), "{view}: {views}");
         }
-        assert_eq!(views.matches("classified_projects").count(), 3, "{views}");
+        assert_eq!(views.matches("classified_projects").count(), 4, "{views}");
         let c = Config::parse(FILE, Path::new(".")).unwrap();
         let national = national_schema(&c).unwrap().join(";\n");
         assert!(national.contains("async_capable 'true'"));

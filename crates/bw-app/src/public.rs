@@ -116,35 +116,120 @@ pub async fn default_year(store: &Store, today_year: i32) -> Result<i32, ActionE
     Ok(years(store).await?.first().copied().unwrap_or(today_year))
 }
 
+/// An indicator as the portal reads it: its unit, functional class (类, three digits),
+/// economic code, project, budget, and what was paid on it and in how many payments up to
+/// the month shown.
+#[derive(Clone, Debug)]
+pub struct Line {
+    pub unit: String,
+    pub class: String,
+    pub economic: String,
+    pub project: Option<String>,
+    pub budget: i64,
+    pub paid: i64,
+    pub payments: i64,
+}
+
+/// A project's name, unit and status, as the portal lists it.
+#[derive(Clone, Debug)]
+pub struct ProjectName {
+    pub code: String,
+    pub name: String,
+    pub unit: String,
+    pub status: String,
+}
+
+/// What the portal is made from, however it was read: a province's own tables, or the
+/// national node's partitions of one province.
+#[derive(Clone, Debug)]
+pub struct Inputs {
+    pub year: i32,
+    pub month: u32,
+    pub lines: Vec<Line>,
+    /// Paid to individuals up to the month, per unit (classified projects left out).
+    pub to_individuals: Vec<(String, i64)>,
+    pub projects: Vec<ProjectName>,
+    /// The classified projects (涉密), left out of every figure and counted.
+    pub classified: std::collections::HashSet<String>,
+    pub ranking: Option<crate::performance::Ranking>,
+}
+
+/// The per-indicator query of the portal: unit, class, economic code, project, budget, paid
+/// and payments up to `$2` (YYYY-MM) of year `$1`.
+pub const LINES: &str = "SELECT i.unit_code, SUBSTR(i.functional_code, 1, 3), i.economic_code, i.project_code, i.amount, \
+     CAST(COALESCE(SUM(m.paid), 0) AS BIGINT), CAST(COALESCE(SUM(m.payments), 0) AS BIGINT) \
+     FROM indicators i LEFT JOIN indicator_months m ON m.year = i.year AND m.indicator_code = i.indicator_code AND m.month <= $2 \
+     WHERE i.year = $1 GROUP BY i.unit_code, i.indicator_code, i.functional_code, i.economic_code, i.project_code, i.amount";
+
+/// A row of `LINES` (or a query of the same columns).
+pub fn line_of(r: &bw_store::sqlx::any::AnyRow) -> Result<Line, bw_store::sqlx::Error> {
+    Ok(Line {
+        unit: r.try_get(0)?,
+        class: r.try_get(1)?,
+        economic: r.try_get(2)?,
+        project: r.try_get(3)?,
+        budget: r.try_get(4)?,
+        paid: r.try_get(5)?,
+        payments: r.try_get(6)?,
+    })
+}
+
 /// The portal for `year` at the end of `month`.
 pub async fn portal(store: &Store, tree: &OrgTree, year: i32, month: u32) -> Result<Portal, ActionError> {
     let month_key = format!("{year:04}-{month:02}");
-    // Per indicator: unit, functional class, economic code, project, budget, paid, payments.
+    let mut lines = Vec::new();
+    for r in sqlx::query(LINES).bind(i64::from(year)).bind(month_key.clone()).fetch_all(store.pool()).await? {
+        lines.push(line_of(&r)?);
+    }
+    // Payments to individuals, per unit: a total only, rounded per department below.
     let rows = sqlx::query(
-        "SELECT i.unit_code, SUBSTR(i.functional_code, 1, 3), i.economic_code, i.project_code, i.amount, \
-         CAST(COALESCE(SUM(m.paid), 0) AS BIGINT), CAST(COALESCE(SUM(m.payments), 0) AS BIGINT) \
-         FROM indicators i LEFT JOIN indicator_months m ON m.year = i.year AND m.indicator_code = i.indicator_code AND m.month <= $2 \
-         WHERE i.year = $1 GROUP BY i.unit_code, i.indicator_code, i.functional_code, i.economic_code, i.project_code, i.amount",
+        "SELECT unit_code, CAST(SUM(amount) AS BIGINT) FROM payments WHERE year = $1 AND pay_date <= $2 AND payee_type = 'individual' \
+         AND indicator_code NOT IN (SELECT i.indicator_code FROM indicators i JOIN classified_projects c ON c.project_code = i.project_code) \
+         GROUP BY unit_code",
     )
     .bind(i64::from(year))
-    .bind(month_key.clone())
+    .bind(format!("{month_key}-31"))
     .fetch_all(store.pool())
     .await?;
+    let mut to_individuals = Vec::new();
+    for r in rows {
+        to_individuals.push((r.try_get(0)?, r.try_get::<Option<i64>, _>(1)?.unwrap_or(0)));
+    }
+    let mut projects = Vec::new();
+    for r in sqlx::query("SELECT project_code, name, unit_code, status FROM projects").fetch_all(store.pool()).await? {
+        projects.push(ProjectName {
+            code: r.try_get(0)?,
+            name: r.try_get(1)?,
+            unit: r.try_get(2)?,
+            status: r.try_get(3)?,
+        });
+    }
+    Ok(assemble(
+        tree,
+        Inputs {
+            year,
+            month,
+            lines,
+            to_individuals,
+            projects,
+            classified: crate::classified::projects(store).await?,
+            ranking: crate::performance::published(store, year).await?,
+        },
+    ))
+}
+
+/// The portal's figures from what was read, desensitised as the module says.
+pub fn assemble(tree: &OrgTree, inputs: Inputs) -> Portal {
+    let Inputs { year, month, lines, to_individuals, projects: names, classified, ranking } = inputs;
     let mut depts: HashMap<String, Department> = HashMap::new();
     let mut functions: HashMap<String, Pair> = HashMap::new();
     let mut flows: HashMap<(String, String), (i64, i64)> = HashMap::new();
     let mut projects: HashMap<String, Pair> = HashMap::new();
-    let classified = crate::classified::projects(store).await?;
     let mut classified_seen = std::collections::HashSet::new();
     let add = |p: &mut Pair, b: i64, q: i64| {
         *p = Pair { budget: Money::from_fen(p.budget.fen() + b), paid: Money::from_fen(p.paid.fen() + q) };
     };
-    for r in rows {
-        let unit: String = r.try_get(0)?;
-        let class: String = r.try_get(1)?;
-        let economic: String = r.try_get(2)?;
-        let project: Option<String> = r.try_get(3)?;
-        let (budget, paid, n): (i64, i64, i64) = (r.try_get(4)?, r.try_get(5)?, r.try_get(6)?);
+    for Line { unit, class, economic, project, budget, paid, payments: n } in lines {
         if let Some(p) = project.as_ref().filter(|p| classified.contains(*p)) {
             classified_seen.insert(p.clone());
             continue;
@@ -184,21 +269,10 @@ pub async fn portal(store: &Store, tree: &OrgTree, year: i32, month: u32) -> Res
             add(projects.entry(p).or_default(), budget, paid);
         }
     }
-    // Payments to individuals, per department: a total only, rounded.
-    let rows = sqlx::query(
-        "SELECT unit_code, CAST(SUM(amount) AS BIGINT) FROM payments WHERE year = $1 AND pay_date <= $2 AND payee_type = 'individual' \
-         AND indicator_code NOT IN (SELECT i.indicator_code FROM indicators i JOIN classified_projects c ON c.project_code = i.project_code) \
-         GROUP BY unit_code",
-    )
-    .bind(i64::from(year))
-    .bind(format!("{month_key}-31"))
-    .fetch_all(store.pool())
-    .await?;
     let mut individuals: HashMap<String, i64> = HashMap::new();
-    for r in rows {
-        let unit: String = r.try_get(0)?;
+    for (unit, fen) in to_individuals {
         if let Some(d) = tree.department_of(&unit) {
-            *individuals.entry(d.code.clone()).or_default() += r.try_get::<Option<i64>, _>(1)?.unwrap_or(0);
+            *individuals.entry(d.code.clone()).or_default() += fen;
         }
     }
     for (d, fen) in individuals {
@@ -221,16 +295,13 @@ pub async fn portal(store: &Store, tree: &OrgTree, year: i32, month: u32) -> Res
     }
     shown.sort_by(|a, b| (&a.region, &a.class).cmp(&(&b.region, &b.class)));
     let mut project_rows = Vec::new();
-    let names =
-        sqlx::query("SELECT project_code, name, unit_code, status FROM projects").fetch_all(store.pool()).await?;
-    for r in names {
-        let code: String = r.try_get(0)?;
+    for ProjectName { code, name, unit, status } in names {
         if let Some(total) = projects.remove(&code) {
-            project_rows.push(Project { code, name: r.try_get(1)?, unit: r.try_get(2)?, status: r.try_get(3)?, total });
+            project_rows.push(Project { code, name, unit, status, total });
         }
     }
     project_rows.sort_by(|a, b| a.code.cmp(&b.code));
-    Ok(Portal {
+    Portal {
         year,
         month,
         departments,
@@ -240,8 +311,8 @@ pub async fn portal(store: &Store, tree: &OrgTree, year: i32, month: u32) -> Res
         small_group_count: small_n,
         projects: project_rows,
         classified_projects: classified_seen.len(),
-        ranking: crate::performance::published(store, year).await?,
-    })
+        ranking,
+    }
 }
 
 #[cfg(test)]

@@ -56,6 +56,11 @@ impl Snapshot {
         Ok(Snapshot(set))
     }
 
+    /// Settings read elsewhere (a province's Parquet manifest), looked up as stored ones.
+    pub fn from_map(set: impl IntoIterator<Item = (String, String)>) -> Snapshot {
+        Snapshot(set.into_iter().collect())
+    }
+
     /// As `get_for_year`: the year's own value, else the value for every year, else the
     /// shipped default.
     pub fn get_for_year(&self, key: &str, year: i32) -> String {

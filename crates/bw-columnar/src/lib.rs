@@ -93,10 +93,11 @@ const KINDS: &[Kind] = &[
             ("invoice_key", Ty::InvoiceKey),
             ("contract_no", Ty::Text),
             ("reverses", Ty::Text),
+            ("status", Ty::Text),
         ],
         sql: "SELECT p.unit_code, COALESCE(u.department_code, p.unit_code), p.voucher_no, p.pay_date, p.year, \
               p.indicator_code, i.project_code, p.economic_code, p.payee_name, p.payee_account, p.payee_type, \
-              p.amount, p.summary, COALESCE(p.invoice_no, ''), COALESCE(p.invoice_no, ''), COALESCE(p.contract_no, ''), COALESCE(p.reverses, '') \
+              p.amount, p.summary, COALESCE(p.invoice_no, ''), COALESCE(p.invoice_no, ''), COALESCE(p.contract_no, ''), COALESCE(p.reverses, ''), p.status \
               FROM payments p LEFT JOIN units u ON u.code = p.unit_code \
               LEFT JOIN indicators i ON i.year = p.year AND i.indicator_code = p.indicator_code \
               WHERE p.year = $1 AND (i.project_code IS NULL OR NOT EXISTS \
@@ -119,9 +120,9 @@ const KINDS: &[Kind] = &[
             ("control", Ty::Text),
         ],
         sql: "SELECT i.year, i.indicator_code, i.unit_code, i.project_code, i.functional_code, i.economic_code, \
-              i.fund_source, i.special, i.amount, i.paid, i.control FROM indicators i WHERE i.year = $1 AND \
+              i.fund_source, i.special, i.amount, i.paid, i.control FROM indicators i WHERE i.year >= $1 - 2 AND i.year <= $1 AND \
               (i.project_code IS NULL OR NOT EXISTS (SELECT 1 FROM classified_projects c WHERE c.project_code = i.project_code)) \
-              ORDER BY i.indicator_code",
+              ORDER BY i.year, i.indicator_code",
     },
     Kind {
         name: "indicator_months",
@@ -146,6 +147,32 @@ const KINDS: &[Kind] = &[
         // The organisation is not of a year: `$1` is compared with itself to keep one shape.
         sql: "SELECT code, name, parent_code, kind, level, region_code, department_code FROM units \
               WHERE $1 = $1 ORDER BY code",
+    },
+    Kind {
+        name: "revenues",
+        columns: &[
+            ("year", Ty::Int32),
+            ("date", Ty::Date),
+            ("region_code", Ty::Text),
+            ("revenue_code", Ty::Text),
+            ("amount", Ty::Int),
+        ],
+        // The year and the one before: the audit compares a month with the same month a year
+        // earlier.
+        sql: "SELECT year, date, region_code, revenue_code, amount FROM revenues \
+              WHERE year >= $1 - 1 AND year <= $1 ORDER BY date, record_no",
+    },
+    Kind {
+        name: "staff",
+        columns: &[
+            ("unit_code", Ty::Text),
+            ("name", Ty::Text),
+            ("id_hash", Ty::Text),
+            ("bank_account", Ty::Text),
+            ("phone", Ty::Text),
+        ],
+        // The register is not of a year either; the audit matches payees against it.
+        sql: "SELECT unit_code, name, id_hash, bank_account, phone FROM staff WHERE $1 = $1 ORDER BY unit_code, id_hash",
     },
     Kind {
         name: "warnings",
@@ -248,6 +275,10 @@ pub struct Manifest {
     /// The province's latest signed checkpoint when the files were written (a C2SP signed
     /// note): the files are the year as of that journal size.
     pub checkpoint: Option<String>,
+    /// The audit's settings the province stored (`audit.*`, a year's own values as
+    /// `KEY@YEAR`): the national run tests the province by its own thresholds.
+    #[serde(default)]
+    pub settings: BTreeMap<String, String>,
 }
 
 /// The province's code and name: its one top region's first two digits and name.
@@ -293,7 +324,11 @@ pub async fn export_year(store: &Store, year: i32, dir: &Path) -> Result<Manifes
         let n = write_kind(store, kind, year, &province, &dir.join(format!("{}.parquet", kind.name))).await?;
         rows.insert(kind.name.to_string(), n);
     }
-    let manifest = Manifest { province, name, year, rows, checkpoint };
+    let mut settings = BTreeMap::new();
+    for r in sqlx::query("SELECT key, value FROM settings WHERE key LIKE 'audit.%'").fetch_all(store.pool()).await? {
+        settings.insert(r.try_get(0)?, r.try_get(1)?);
+    }
+    let manifest = Manifest { province, name, year, rows, checkpoint, settings };
     let path = dir.join("manifest.json");
     let text = serde_json::to_string_pretty(&manifest).map_err(|e| ColumnarError::Invalid(e.to_string()))?;
     std::fs::write(&path, text).map_err(file_error(&path))?;
@@ -396,8 +431,9 @@ impl National {
         let q = format!(
             "SELECT voucher_no, unit_code, department_code, indicator_code, project_code, \
              CAST(pay_date AS INT) AS day, economic_code, payee_name, payee_account, payee_type, amount, summary, \
-             invoice_no, contract_no FROM payments WHERE province = '{}' ORDER BY pay_date, unit_code, voucher_no",
-            province.replace('\'', "")
+             invoice_no, contract_no FROM payments WHERE province = '{}' AND status = 'paid' \
+             ORDER BY pay_date, unit_code, voucher_no",
+            quoted(province)
         );
         let mut out = Vec::new();
         for b in self.sql(&q).await? {
@@ -431,6 +467,100 @@ impl National {
         Ok(out)
     }
 
+    /// A province's indicators of the year and the two before, as the audit tests read
+    /// them, in year and code order.
+    pub async fn indicators(&self, province: &str) -> Result<Vec<bw_audit::Indicator>, ColumnarError> {
+        let q = format!(
+            "SELECT CAST(year AS BIGINT) AS y, indicator_code, unit_code, project_code, economic_code, amount, paid \
+             FROM indicators WHERE province = '{}' ORDER BY y, indicator_code",
+            quoted(province)
+        );
+        let mut out = Vec::new();
+        for b in self.sql(&q).await? {
+            let year = ints(b.column(0))?;
+            let (code, unit, project, economic) =
+                (strings(b.column(1))?, strings(b.column(2))?, strings(b.column(3))?, strings(b.column(4))?);
+            let (amount, paid) = (ints(b.column(5))?, ints(b.column(6))?);
+            for r in 0..b.num_rows() {
+                out.push(bw_audit::Indicator {
+                    year: i32::try_from(year.value(r)).unwrap_or_default(),
+                    code: code.value(r).to_string(),
+                    unit: unit.value(r).to_string(),
+                    project: (!project.is_null(r)).then(|| project.value(r).to_string()).filter(|p| !p.is_empty()),
+                    economic: economic.value(r).to_string(),
+                    amount: bw_core::Money::from_fen(amount.value(r)),
+                    paid: bw_core::Money::from_fen(paid.value(r)),
+                });
+            }
+        }
+        Ok(out)
+    }
+
+    /// A province's revenue by region, revenue code and month, of the years the files hold
+    /// (the year and the one before), up to `as_of`.
+    pub async fn revenue_months(
+        &self,
+        province: &str,
+        as_of: bw_core::Date,
+    ) -> Result<Vec<bw_audit::RevenueMonth>, ColumnarError> {
+        let q = format!(
+            "SELECT region_code, revenue_code, CAST(date AS INT) AS day, amount FROM revenues \
+             WHERE province = '{}' AND CAST(date AS INT) <= {}",
+            quoted(province),
+            as_of.days()
+        );
+        let mut sums: BTreeMap<(String, String, i32, u32), i64> = BTreeMap::new();
+        for b in self.sql(&q).await? {
+            let (region, code) = (strings(b.column(0))?, strings(b.column(1))?);
+            let (day, amount) = (ints(b.column(2))?, ints(b.column(3))?);
+            for r in 0..b.num_rows() {
+                let date = bw_core::Date::from_days(i32::try_from(day.value(r)).unwrap_or_default());
+                let key = (region.value(r).to_string(), code.value(r).to_string(), date.year(), date.month());
+                *sums.entry(key).or_default() += amount.value(r);
+            }
+        }
+        Ok(sums
+            .into_iter()
+            .map(|((region, revenue_code, year, month), fen)| bw_audit::RevenueMonth {
+                region,
+                revenue_code,
+                year,
+                month,
+                amount: bw_core::Money::from_fen(fen),
+            })
+            .collect())
+    }
+
+    /// A province's staff register as the files hold it.
+    pub async fn staff(&self, province: &str) -> Result<Vec<bw_audit::Staff>, ColumnarError> {
+        let q = format!(
+            "SELECT unit_code, name, id_hash, bank_account, phone FROM staff WHERE province = '{}' \
+             ORDER BY unit_code, id_hash",
+            quoted(province)
+        );
+        let mut out = Vec::new();
+        for b in self.sql(&q).await? {
+            let cols: Vec<StringArray> = (0..5).map(|i| strings(b.column(i))).collect::<Result<_, _>>()?;
+            for r in 0..b.num_rows() {
+                let v = |i: usize| cols[i].value(r).to_string();
+                out.push(bw_audit::Staff { unit: v(0), name: v(1), id_hash: v(2), bank_account: v(3), phone: v(4) });
+            }
+        }
+        Ok(out)
+    }
+
+    /// The codes of a province's budget units (`kind = 'unit'`), in order.
+    pub async fn unit_codes(&self, province: &str) -> Result<Vec<String>, ColumnarError> {
+        let q =
+            format!("SELECT code FROM units WHERE province = '{}' AND kind = 'unit' ORDER BY code", quoted(province));
+        let mut out = Vec::new();
+        for b in self.sql(&q).await? {
+            let code = strings(b.column(0))?;
+            out.extend((0..b.num_rows()).map(|r| code.value(r).to_string()));
+        }
+        Ok(out)
+    }
+
     /// Invoices paid in more than one province: one finding per invoice (by the key
     /// invoices are compared by, written with each payment), with every voucher (as
     /// PROVINCE:UNIT:VOUCHER) and the provinces. The grouping over every province is the
@@ -439,9 +569,9 @@ impl National {
         let batches = self
             .sql(
                 "SELECT p.invoice_key, p.province, p.unit_code, p.voucher_no, p.amount FROM payments p \
-                 JOIN (SELECT invoice_key FROM payments WHERE invoice_key <> '' AND amount > 0 \
+                 JOIN (SELECT invoice_key FROM payments WHERE invoice_key <> '' AND amount > 0 AND status = 'paid' \
                  GROUP BY invoice_key HAVING COUNT(DISTINCT province) > 1) d ON d.invoice_key = p.invoice_key \
-                 WHERE p.amount > 0 ORDER BY p.invoice_key, p.province, p.unit_code, p.voucher_no",
+                 WHERE p.amount > 0 AND p.status = 'paid' ORDER BY p.invoice_key, p.province, p.unit_code, p.voucher_no",
             )
             .await?;
         let mut by_key: BTreeMap<String, Vec<(String, String, String, i64)>> = BTreeMap::new();
@@ -548,6 +678,11 @@ impl National {
         }
         Ok(out)
     }
+}
+
+/// A province's code as it may stand inside an SQL string literal.
+fn quoted(province: &str) -> String {
+    province.replace('\'', "")
 }
 
 /// A column as UTF-8 strings, whatever string layout the reader chose.

@@ -320,8 +320,9 @@ fn parquet_year(national: &bw_columnar::National) -> Result<i32> {
     }
 }
 
-/// `audit --parquet DIR…`: each province's payment tests over its own payments (as the
-/// province's run finds them), then the tests only the nation can run.
+/// `audit --parquet DIR…`: every test of each province over its own files, by its own
+/// thresholds (as the province's own `audit` finds them), then the tests only the nation
+/// can run.
 pub(super) async fn audit_parquet(dirs: &[PathBuf], run: &super::audit::AuditRun) -> Result<Vec<bw_audit::Finding>> {
     let national = bw_columnar::National::open(dirs).await?;
     let year = parquet_year(&national)?;
@@ -339,10 +340,37 @@ pub(super) async fn audit_parquet(dirs: &[PathBuf], run: &super::audit::AuditRun
     let started = std::time::Instant::now();
     let mut findings = Vec::new();
     let mut counts = Vec::new();
+    let first = bw_core::Date::from_ymd(year, 1, 1).ok_or_else(|| anyhow::anyhow!("year {year}"))?;
     for m in &national.manifests {
-        let payments = national.payments(&m.province).await?;
+        let mut payments = national.payments(&m.province).await?;
+        payments.retain(|x| first <= x.date && x.date <= as_of);
         let n = payments.len();
-        let report = bw_app::audit::run_file(payments, Some(as_of), &[], &policy);
+        // Erased personal values match nobody, as in the province's own run.
+        let clear = |v: String| if v == bw_app::personal::REDACTED { String::new() } else { v };
+        let staff = national
+            .staff(&m.province)
+            .await?
+            .into_iter()
+            .map(|s| bw_audit::Staff {
+                name: clear(s.name),
+                bank_account: clear(s.bank_account),
+                phone: clear(s.phone),
+                ..s
+            })
+            .collect();
+        let data = bw_audit::Data {
+            year,
+            as_of: Some(as_of),
+            payments,
+            indicators: national.indicators(&m.province).await?,
+            revenues: national.revenue_months(&m.province, as_of).await?,
+            staff,
+        };
+        // The province's own thresholds; no open warnings (they weigh in the ranking only).
+        let settings = bw_app::settings::Snapshot::from_map(m.settings.clone());
+        let (params, weights) = bw_app::audit::params(&settings, year);
+        let units = national.unit_codes(&m.province).await?;
+        let report = bw_app::audit::run_data(&data, &params, &weights, &policy, units, &[]);
         counts.push(format!("{} {}: {n} payments, {} findings", m.province, m.name, report.findings.len()));
         findings.extend(report.findings.into_iter().map(|f| f.with("province", serde_json::json!(m.province))));
     }

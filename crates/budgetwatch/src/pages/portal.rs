@@ -31,7 +31,7 @@ pub fn documented() -> utoipa_axum::router::OpenApiRouter<App> {
 }
 
 /// A functional class (类) by its name in the national classification.
-fn class_name(code: &str, en: bool) -> String {
+pub(crate) fn class_name(code: &str, en: bool) -> String {
     bw_core::code::functional_name(code, en).map(str::to_string).unwrap_or_else(|| code.to_string())
 }
 
@@ -91,7 +91,7 @@ async fn json(State(app): State<App>, Query(q): Query<PortalQuery>) -> Result<Js
 
 /// The heat map: a row per region, a column per functional class, the colour the share of
 /// the largest cell.
-fn heat_map(p: &Portal, en: bool, region_names: &dyn Fn(&str) -> String) -> String {
+pub(crate) fn heat_map(p: &Portal, en: bool, region_names: &dyn Fn(&str) -> String) -> String {
     let mut regions: Vec<&str> = p.flows.iter().map(|c| c.region.as_str()).collect();
     regions.sort();
     regions.dedup();
@@ -299,7 +299,7 @@ fn table(p: &Portal, which: &str, en: bool, search: &str, name: &dyn Fn(&str) ->
 }
 
 /// A project's status as the public reads it.
-fn status_name(status: &str, en: bool) -> String {
+pub(crate) fn status_name(status: &str, en: bool) -> String {
     match bw_core::records::ProjectStatus::parse(status) {
         Ok(s) if !en => s.zh().to_string(),
         _ => status.to_string(),
