@@ -98,6 +98,9 @@ fn router(node: Node) -> Router {
         .route("/api/v1/national/provinces/{code}/public", get(api_public))
         .route("/api/v1/national/provinces/{code}/units/{unit}/payments", get(api_payments))
         .route("/api/v1/payments", post(forward_payment))
+        .route("/api/v1/payments:batch", post(forward_batch))
+        // A batch of about a million payments, as a province's own server takes.
+        .layer(axum::extract::DefaultBodyLimit::max(256 << 20))
         .with_state(node)
 }
 
@@ -1063,17 +1066,30 @@ async fn locate(node: &Node, unit: &str) -> Result<Option<Province>, Vec<String>
     if silent.is_empty() { Ok(None) } else { Err(silent) }
 }
 
-async fn forward_payment(State(node): State<Node>, headers: HeaderMap, body: axum::body::Bytes) -> Response {
+/// Whether the national node takes payments, and from this caller.
+fn ingest_allowed(node: &Node, headers: &HeaderMap) -> Result<(), Box<Response>> {
     if node.ingest.is_none() {
-        return problem(
+        return Err(Box::new(problem(
             StatusCode::FORBIDDEN,
             "forbidden",
             "this national node takes no payments (no national.ingest_token_file)".into(),
             &[],
-        );
+        )));
     }
-    if !authorised(&node, &headers) {
-        return problem(StatusCode::UNAUTHORIZED, "unauthorized", "the national token is needed".into(), &[]);
+    if !authorised(node, headers) {
+        return Err(Box::new(problem(
+            StatusCode::UNAUTHORIZED,
+            "unauthorized",
+            "the national token is needed".into(),
+            &[],
+        )));
+    }
+    Ok(())
+}
+
+async fn forward_payment(State(node): State<Node>, headers: HeaderMap, body: axum::body::Bytes) -> Response {
+    if let Err(r) = ingest_allowed(&node, &headers) {
+        return *r;
     }
     let value: serde_json::Value = match serde_json::from_slice(&body) {
         Ok(v) => v,
@@ -1136,6 +1152,259 @@ async fn forward_payment(State(node): State<Node>, headers: HeaderMap, body: axu
                 format!("{who} did not take the payment: its server does not answer"),
                 &[who],
             )
+        }
+    }
+}
+
+// ---- batches: split by province ----
+
+/// Whether a column name (CSV header or NDJSON key) is the payments template's unit code, in
+/// any spelling the template accepts.
+fn is_unit_column(h: &str) -> bool {
+    let h = h.trim_start_matches('\u{feff}').trim();
+    bw_core::template::Kind::Payments.columns().iter().find(|c| c.name == "unit_code").is_some_and(|c| {
+        c.name.eq_ignore_ascii_case(h) || c.zh == h || c.aliases.iter().any(|a| a.eq_ignore_ascii_case(h))
+    })
+}
+
+/// A batch read for routing: each record's unit (by the request's record number, from 1)
+/// and how to write a part of it again.
+enum Records {
+    /// NDJSON: each record's line.
+    Lines(Vec<(String, String)>),
+    /// CSV: the header and each record's fields.
+    Csv(Vec<String>, Vec<(String, Vec<String>)>),
+}
+
+impl Records {
+    fn units(&self) -> Vec<&str> {
+        match self {
+            Records::Lines(v) => v.iter().map(|(u, _)| u.as_str()).collect(),
+            Records::Csv(_, v) => v.iter().map(|(u, _)| u.as_str()).collect(),
+        }
+    }
+
+    /// The body of the records at `rows` (record numbers from 1), in the batch's format.
+    fn part(&self, rows: &[usize]) -> Vec<u8> {
+        match self {
+            Records::Lines(v) => {
+                let mut out = Vec::new();
+                for &r in rows {
+                    out.extend_from_slice(v[r - 1].1.as_bytes());
+                    out.push(b'\n');
+                }
+                out
+            }
+            Records::Csv(header, v) => {
+                let mut w = csv::Writer::from_writer(Vec::new());
+                let _ = w.write_record(header);
+                for &r in rows {
+                    let _ = w.write_record(&v[r - 1].1);
+                }
+                w.into_inner().unwrap_or_default()
+            }
+        }
+    }
+}
+
+/// Reads a batch far enough to route it: the unit of every record. A record without one is
+/// refused here, naming its row, as the province would refuse it.
+fn read_batch(csv_body: bool, body: &[u8]) -> Result<Records, String> {
+    let text = std::str::from_utf8(body).map_err(|_| "the batch is not UTF-8".to_string())?;
+    if !csv_body {
+        let mut out = Vec::new();
+        for (i, line) in text.lines().filter(|l| !l.trim().is_empty()).enumerate() {
+            let v: serde_json::Value =
+                serde_json::from_str(line).map_err(|e| format!("row {}: not a JSON object: {e}", i + 1))?;
+            let unit = v
+                .as_object()
+                .and_then(|o| o.iter().find(|(k, _)| is_unit_column(k)))
+                .and_then(|(_, u)| u.as_str())
+                .map(|u| u.trim().to_string())
+                .filter(|u| !u.is_empty())
+                .ok_or_else(|| format!("row {}: unit_code is required", i + 1))?;
+            out.push((unit, line.to_string()));
+        }
+        return Ok(Records::Lines(out));
+    }
+    let mut reader = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(text.as_bytes());
+    let mut rows = reader.records();
+    let header: Vec<String> = match rows.next() {
+        Some(h) => h.map_err(|e| format!("the header: {e}"))?.iter().map(str::to_string).collect(),
+        None => return Err("an empty batch".into()),
+    };
+    let at = header.iter().position(|h| is_unit_column(h)).ok_or("the header has no unit_code column")?;
+    let mut out = Vec::new();
+    for (i, r) in rows.enumerate() {
+        let r = r.map_err(|e| format!("row {}: {e}", i + 1))?;
+        let fields: Vec<String> = r.iter().map(str::to_string).collect();
+        if fields.iter().all(|f| f.trim().is_empty()) {
+            continue;
+        }
+        let unit = fields.get(at).map(|u| u.trim().to_string()).filter(|u| !u.is_empty());
+        let unit = unit.ok_or_else(|| format!("row {}: unit_code is required", out.len() + 1))?;
+        out.push((unit, fields));
+    }
+    Ok(Records::Csv(header, out))
+}
+
+/// `POST /api/v1/payments:batch` on the national node: each record goes to its unit's
+/// province. A batch within one province is forwarded whole (all or nothing there, the
+/// province's answer as it is); a batch across provinces is split, each province's part
+/// forwarded at once as its own batch (all or nothing in that province), and the answer
+/// lists every part: its province, its status, the request's record numbers it held and the
+/// province's answer (refused rows renumbered as the request's). 201 or 200 when every part
+/// landed, 207 when some did not.
+async fn forward_batch(State(node): State<Node>, headers: HeaderMap, body: axum::body::Bytes) -> Response {
+    if let Err(r) = ingest_allowed(&node, &headers) {
+        return *r;
+    }
+    let encoded = headers.get(header::CONTENT_ENCODING).and_then(|v| v.to_str().ok()).unwrap_or("identity");
+    if !encoded.eq_ignore_ascii_case("identity") {
+        let detail =
+            "the national node reads a batch to route it: send it uncompressed (or compressed to the province)";
+        return problem(StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported media type", detail.into(), &[]);
+    }
+    let kind = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("").to_ascii_lowercase();
+    let csv_body = match kind.split(';').next().unwrap_or("").trim() {
+        "text/csv" => true,
+        "application/x-ndjson" | "application/jsonl" => false,
+        other => {
+            let detail = format!("{other:?}: a batch is application/x-ndjson or text/csv");
+            return problem(StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported media type", detail, &[]);
+        }
+    };
+    let records = match read_batch(csv_body, &body) {
+        Ok(r) => r,
+        Err(detail) => return problem(StatusCode::UNPROCESSABLE_ENTITY, "invalid", detail, &[]),
+    };
+    // Every record's province; a unit in none, or provinces that cannot be asked, refuse
+    // the whole batch before anything is sent.
+    let mut parts: Vec<(Province, Vec<usize>)> = Vec::new();
+    let mut unknown: Vec<String> = Vec::new();
+    let mut silent: Vec<String> = Vec::new();
+    let mut located: HashMap<String, Option<Province>> = HashMap::new();
+    for (i, unit) in records.units().into_iter().enumerate() {
+        if !located.contains_key(unit) {
+            let found = match locate(&node, unit).await {
+                Ok(p) => p,
+                Err(s) => {
+                    silent.extend(s);
+                    None
+                }
+            };
+            located.insert(unit.to_string(), found);
+        }
+        match located.get(unit).cloned().flatten() {
+            Some(p) => match parts.iter_mut().find(|(q, _)| q.code == p.code) {
+                Some((_, rows)) => rows.push(i + 1),
+                None => parts.push((p, vec![i + 1])),
+            },
+            None => unknown.push(format!("row {}: unit {unit}", i + 1)),
+        }
+    }
+    silent.sort();
+    silent.dedup();
+    if !silent.is_empty() {
+        let detail =
+            format!("units of the batch were not found in the provinces that answered; {} did not", silent.join("、"));
+        return problem(StatusCode::SERVICE_UNAVAILABLE, "province unavailable", detail, &silent);
+    }
+    if !unknown.is_empty() {
+        let detail = format!("in no province of this cluster: {}", unknown.join("; "));
+        return problem(StatusCode::UNPROCESSABLE_ENTITY, "unknown unit", detail, &[]);
+    }
+    let key = headers.get("idempotency-key").and_then(|v| v.to_str().ok()).map(str::to_string);
+    if let [(p, _)] = parts.as_slice() {
+        return match send_batch(&node, p, &kind, key.as_deref(), body).await {
+            Ok((status, ct, bytes)) => {
+                let mut r = (status, bytes).into_response();
+                if let Some(ct) = ct {
+                    r.headers_mut().insert(header::CONTENT_TYPE, ct);
+                }
+                if let Ok(v) = HeaderValue::from_str(&p.code) {
+                    r.headers_mut().insert("x-budgetwatch-province", v);
+                }
+                r
+            }
+            Err(r) => *r,
+        };
+    }
+    let sends = parts.iter().map(|(p, rows)| {
+        // Each province keeps its own part's answer for a retry.
+        let part_key = key.as_ref().map(|k| format!("{k}:{}", p.code));
+        let body = axum::body::Bytes::from(records.part(rows));
+        let (node, kind) = (&node, kind.as_str());
+        async move { send_batch(node, p, kind, part_key.as_deref(), body).await }
+    });
+    let answers = futures_util::future::join_all(sends).await;
+    let (mut all_ok, mut added) = (true, false);
+    let mut listed = Vec::new();
+    for ((p, rows), answer) in parts.iter().zip(answers) {
+        let (status, value) = match answer {
+            Ok((status, _, bytes)) => {
+                let mut v: serde_json::Value = serde_json::from_slice(&bytes).unwrap_or(serde_json::Value::Null);
+                // Refused rows as the request's record numbers.
+                if let Some(errors) = v.get_mut("errors").and_then(|e| e.as_array_mut()) {
+                    for e in errors {
+                        if let Some(r) = e.get("row").and_then(|r| r.as_u64())
+                            && let Some(orig) = rows.get((r as usize).wrapping_sub(1))
+                        {
+                            e["row"] = serde_json::json!(orig);
+                        }
+                    }
+                }
+                (status, v)
+            }
+            Err(r) => (r.status(), serde_json::json!({ "detail": format!("{}（{}）did not answer", p.name, p.code) })),
+        };
+        all_ok &= status.is_success();
+        added |= status == StatusCode::CREATED;
+        listed.push(serde_json::json!({
+            "code": p.code,
+            "name": p.name,
+            "status": status.as_u16(),
+            "rows": rows,
+            "answer": value,
+        }));
+    }
+    let status = match (all_ok, added) {
+        (false, _) => StatusCode::MULTI_STATUS,
+        (true, true) => StatusCode::CREATED,
+        (true, false) => StatusCode::OK,
+    };
+    (status, Json(serde_json::json!({ "provinces": listed }))).into_response()
+}
+
+/// Posts a batch to a province's own `:batch` with the token it issued to the nation.
+async fn send_batch(
+    node: &Node,
+    p: &Province,
+    kind: &str,
+    key: Option<&str>,
+    body: axum::body::Bytes,
+) -> Result<(StatusCode, Option<HeaderValue>, axum::body::Bytes), Box<Response>> {
+    let Some(token) = node.forward.get(&p.code) else {
+        let detail = format!("no ingestion token for province {} (province.ingest_token_file)", p.code);
+        return Err(Box::new(problem(StatusCode::FORBIDDEN, "forbidden", detail, &[])));
+    };
+    let auth = format!("Bearer {token}");
+    let mut out: Vec<(&str, &str)> = vec![("authorization", auth.as_str()), ("content-type", kind)];
+    if let Some(k) = key {
+        out.push(("idempotency-key", k));
+    }
+    let url = format!("{}/api/v1/payments:batch", p.server.trim_end_matches('/'));
+    match crate::cli::forward_request(hyper::Method::POST, &url, &out, body).await {
+        Ok((status, answer_headers, bytes)) => Ok((
+            StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_GATEWAY),
+            answer_headers.get(header::CONTENT_TYPE).cloned(),
+            bytes,
+        )),
+        Err(e) => {
+            eprintln!("error: forwarding a batch to province {}: {e:#}", p.code);
+            let who = format!("{}（{}）", p.name, p.code);
+            let detail = format!("{who} did not take the batch: its server does not answer");
+            Err(Box::new(problem(StatusCode::SERVICE_UNAVAILABLE, "province unavailable", detail, &[who])))
         }
     }
 }

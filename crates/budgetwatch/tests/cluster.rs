@@ -237,6 +237,47 @@ fn provinces_ingest_alone_the_nation_reads_them_all_and_witnesses_their_logs() {
     let landed = psql(PG_PORT + 2, "SELECT unit_code FROM payments WHERE voucher_no = 'NAT-33-1'");
     assert_eq!(landed.trim(), unit33);
     assert_eq!(psql(PG_PORT + 1, "SELECT count(*) FROM payments WHERE voucher_no = 'NAT-33-1'").trim(), "0");
+    // A batch across provinces is split: each province's part lands there as its own batch.
+    let ndjson = [("Authorization", auth.as_str()), ("Content-Type", "application/x-ndjson")];
+    let (_, a) = payment(&dir, "33", "NAT-B-33");
+    let (_, b) = payment(&dir, "32", "NAT-B-32");
+    let r = request(&national, "POST", "/api/v1/payments:batch", &ndjson, &format!("{a}\n{b}\n"));
+    assert_eq!(r.status, 201, "{}", r.body);
+    let parts = r.json()["provinces"].as_array().unwrap().clone();
+    assert_eq!(parts.len(), 2, "{}", r.body);
+    assert_eq!((parts[0]["code"].as_str(), parts[0]["rows"].clone()), (Some("33"), serde_json::json!([1])));
+    assert_eq!((parts[1]["code"].as_str(), parts[1]["rows"].clone()), (Some("32"), serde_json::json!([2])));
+    assert!(parts.iter().all(|p| p["status"] == 201 && p["answer"]["added"] == 1), "{}", r.body);
+    assert_eq!(psql(PG_PORT + 1, "SELECT count(*) FROM payments WHERE voucher_no = 'NAT-B-32'").trim(), "1");
+    assert_eq!(psql(PG_PORT + 2, "SELECT count(*) FROM payments WHERE voucher_no = 'NAT-B-33'").trim(), "1");
+    // A part refused in its province: the others land; the refused row is the request's.
+    let (_, c) = payment(&dir, "32", "NAT-C-32");
+    let mut bad: serde_json::Value = serde_json::from_str(&payment(&dir, "33", "NAT-C-33").1).unwrap();
+    bad["indicator_code"] = serde_json::json!("NO-SUCH-INDICATOR");
+    let r = request(&national, "POST", "/api/v1/payments:batch", &ndjson, &format!("{c}\n{bad}\n"));
+    assert_eq!(r.status, 207, "{}", r.body);
+    let parts = r.json()["provinces"].as_array().unwrap().clone();
+    assert_eq!((parts[0]["code"].as_str(), parts[0]["status"].as_u64()), (Some("32"), Some(201)), "{}", r.body);
+    assert_eq!((parts[1]["code"].as_str(), parts[1]["status"].as_u64()), (Some("33"), Some(422)), "{}", r.body);
+    assert_eq!(parts[1]["answer"]["errors"][0]["row"], 2, "{}", r.body);
+    assert_eq!(psql(PG_PORT + 2, "SELECT count(*) FROM payments WHERE voucher_no = 'NAT-C-33'").trim(), "0");
+    // A batch within one province goes there whole, as CSV too, and is answered by it.
+    let csv_body = "voucher_no,pay_date,unit_code,indicator_code,economic_code,payee_name,payee_account,payee_type,amount,summary\n";
+    let e: serde_json::Value = serde_json::from_str(&payment(&dir, "32", "NAT-E-32").1).unwrap();
+    let line =
+        ["voucher_no", "pay_date", "unit_code", "indicator_code", "economic_code", "payee_name", "payee_account"]
+            .iter()
+            .map(|k| e[*k].as_str().unwrap().to_string())
+            .chain(["company".to_string(), "2.00".to_string(), "办公用品".to_string()])
+            .collect::<Vec<_>>()
+            .join(",");
+    let csv_headers = [("Authorization", auth.as_str()), ("Content-Type", "text/csv")];
+    let r = request(&national, "POST", "/api/v1/payments:batch", &csv_headers, &format!("{csv_body}{line}\n"));
+    assert_eq!(r.status, 201, "{}", r.body);
+    assert!(r.headers.contains("x-budgetwatch-province: 32"), "{}", r.headers);
+    assert_eq!(r.json()["added"], 1, "{}", r.body);
+    let r = request(&national, "POST", "/api/v1/payments:batch", &[("Content-Type", "text/csv")], csv_body);
+    assert_eq!(r.status, 401, "{}", r.body);
 
     // Published and cosigned: every province's journal verifies with the nation's cosignature.
     for (i, code) in [(1, "32"), (2, "33")] {
