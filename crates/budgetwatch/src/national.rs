@@ -1460,7 +1460,10 @@ fn rate(paid: i64, budget: i64) -> String {
 async fn cockpit_page(State(node): State<Node>, Query(q): Query<YearQuery>) -> Response {
     let en = q.lang.as_deref() == Some("en");
     let year = year_of(&node, &q).await;
-    let n = match national(&node, year).await {
+    // The figures and the logs' state asked at once: a province that does not answer costs
+    // its timeout once, not twice.
+    let (n, logs) = tokio::join!(national(&node, year), bw_app::cluster::status(&node.cfg));
+    let n = match n {
         Ok(n) => n,
         Err(e) => return internal(e),
     };
@@ -1536,7 +1539,7 @@ async fn cockpit_page(State(node): State<Node>, Query(q): Query<YearQuery>) -> R
         ),
     ));
     // The logs' integrity: what each province holds and what the nation has cosigned.
-    let s = bw_app::cluster::status(&node.cfg).await;
+    let s = logs;
     b.push_str(&format!(
         "<h2>{}</h2><table><thead><tr><th>{}</th><th>{}</th><th>{}</th></tr></thead><tbody>",
         t(en, "日志与见证", "Logs and witness"),

@@ -503,12 +503,7 @@ async fn province_status(p: &Province, witness: &str) -> ProvinceStatus {
         let payments: i64 =
             sqlx::query("SELECT CAST(COUNT(*) AS BIGINT) FROM payments").fetch_one(&pool).await?.try_get(0)?;
         let size: i64 = sqlx::query("SELECT size FROM journal_head WHERE id = 1").fetch_one(&pool).await?.try_get(0)?;
-        let cosigned: Option<i64> =
-            sqlx::query("SELECT CAST(MAX(size) AS BIGINT) FROM cosignatures WHERE witness = $1")
-                .bind(witness)
-                .fetch_one(&pool)
-                .await?
-                .try_get(0)?;
+        let cosigned = cosigned_size(&pool, witness).await?;
         pool.close().await;
         Ok::<_, sqlx::Error>((payments, size, cosigned))
     };
@@ -586,12 +581,16 @@ pub async fn published_and_cosigned(pool: &AnyPool, witness: &str) -> Result<(Op
             .fetch_one(pool)
             .await?
             .try_get(0)?;
-    let cosigned: Option<i64> = sqlx::query("SELECT CAST(MAX(size) AS BIGINT) FROM cosignatures WHERE witness = $1")
+    Ok((published, cosigned_size(pool, witness).await?))
+}
+
+/// The largest checkpoint of a province's log that `witness` has cosigned.
+async fn cosigned_size(pool: &AnyPool, witness: &str) -> Result<Option<i64>, sqlx::Error> {
+    sqlx::query("SELECT CAST(MAX(size) AS BIGINT) FROM cosignatures WHERE witness = $1")
         .bind(witness)
         .fetch_one(pool)
         .await?
-        .try_get(0)?;
-    Ok((published, cosigned))
+        .try_get(0)
 }
 
 #[cfg(test)]
