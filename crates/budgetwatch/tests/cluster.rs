@@ -291,6 +291,36 @@ fn provinces_ingest_alone_the_nation_reads_them_all_and_witnesses_their_logs() {
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
     assert!(text(&o).contains("33 浙江省: verified"), "{}", text(&o));
 
+    // The national node down: a province's own API still takes payments.
+    let pid = std::fs::read_to_string(dir.join("run/national.pid")).unwrap();
+    Command::new("kill").arg(pid.trim()).status().unwrap();
+    let mut down = false;
+    for _ in 0..100 {
+        if std::net::TcpStream::connect(&national).is_err() {
+            down = true;
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    assert!(down, "the national node stopped");
+    // As `stop` does: a stopped process may linger unreaped, and `start` would take it for
+    // running.
+    std::fs::remove_file(dir.join("run/national.pid")).unwrap();
+    let own_token = std::fs::read_to_string(dir.join("tokens/32.token")).unwrap().trim().to_string();
+    let own_auth = format!("Bearer {own_token}");
+    let (_, alone) = payment(&dir, "32", "NAT-ALONE-32");
+    let r = request(
+        &own_server,
+        "POST",
+        "/api/v1/payments",
+        &[("Authorization", &own_auth), ("Content-Type", "application/json")],
+        &alone,
+    );
+    assert_eq!(r.status, 201, "{}", r.body);
+    let o = script(&dir, &["start", &d]);
+    assert!(o.status.success(), "the national node again: {}", text(&o));
+    assert_eq!(request(&national, "GET", "/api/v1/national/status", &[], "").status, 200);
+
     // The execution report through the partitions: the nation above the provinces, and a
     // province's part cell for cell its own report.
     let reports = tmp.path().join("reports");
