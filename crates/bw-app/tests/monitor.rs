@@ -462,6 +462,46 @@ async fn a_rule_handled_forbid_refuses_the_payments_that_make_its_finding() {
     }
 }
 
+/// The server's writer keeps the rules' settings between its commits; a handling changed in
+/// between (a journaled action) applies to its next group.
+#[tokio::test]
+async fn a_writer_that_keeps_its_state_applies_a_handling_changed_between_its_groups() {
+    let columns: Vec<String> = HEADER.trim().split(',').map(str::to_string).collect();
+    let rows = |text: &str| -> Vec<Vec<String>> {
+        text.lines().map(|l| l.trim().split(',').map(str::to_string).collect()).collect()
+    };
+    let lines: Vec<&str> = SPLIT.lines().collect();
+    let opts = bw_app::import::ImportOptions { outcomes: true, resident: true, ..Default::default() };
+    for db in prepared().await {
+        let first = lines[..2].join("\n");
+        let two = bw_app::import::import_rows(
+            &db.store,
+            &ctx(),
+            Kind::Payments,
+            "request",
+            columns.clone(),
+            rows(&first),
+            &opts,
+        )
+        .await
+        .unwrap();
+        assert_eq!(two.added, 2, "{}", db.name);
+        bw_app::settings::set(&db.store, &ctx(), "rules.split_purchase.handling", "forbid").await.unwrap();
+        let third = bw_app::import::import_rows(
+            &db.store,
+            &ctx(),
+            Kind::Payments,
+            "request",
+            columns.clone(),
+            rows(lines[2]),
+            &opts,
+        )
+        .await;
+        let lines = error_lines(&db, third);
+        assert!(lines.iter().any(|l| l.contains("forbidden_by_rule: payment S3")), "{}: {lines:?}", db.name);
+    }
+}
+
 #[tokio::test]
 async fn a_rule_handled_record_keeps_its_warning_without_asking_anyone() {
     use bw_rules::workflow::Step;

@@ -359,7 +359,7 @@ impl Importer {
                 keys: Keys::new(load_stored(tx, "SELECT contract_no, record_hash, journal_idx FROM contracts").await?),
             },
             Kind::Payments => {
-                let Kept { tree, book, contracts, stored } = match kept {
+                let Kept { tree, book, contracts, stored, rules } = match kept {
                     Some(k) => k,
                     None => Kept::load(tx, !small).await?,
                 };
@@ -377,6 +377,7 @@ impl Importer {
                     on_milestones: Vec::new(),
                     salt_key,
                     suite,
+                    rules,
                 }))
             }
             Kind::Revenues => Importer::Revenues {

@@ -282,7 +282,7 @@ async fn import_source(
                 .map_err(|e| ImportError::Io(e.to_string()))?;
         report.milestone_held = held;
     }
-    if let (true, Importer::Payments(state)) = (errors.list.is_empty(), &open.importer) {
+    if let (true, Importer::Payments(state)) = (errors.list.is_empty(), &mut open.importer) {
         // A large file's rows are not yet in PostgreSQL's statistics (the transaction has not
         // committed, autovacuum cannot see them): planned as if the table were small, the
         // rules' year-wide queries join by nested loops and take minutes. ANALYZE in the

@@ -42,18 +42,20 @@ pub(super) struct PaymentsState {
     pub(super) salt_key: [u8; 32],
     /// The log's hash, which the commitments use.
     pub(super) suite: Suite,
+    /// The payment-time rules' settings, when kept from an earlier commit.
+    pub(super) rules: Option<RuleSettings>,
 }
 
 impl PaymentsState {
     /// The state as committed: balances and draws as written, nothing marked changed.
     pub(super) fn into_kept(self) -> Kept {
-        let PaymentsState { tree, mut book, mut contracts, mut stored, in_file, .. } = self;
+        let PaymentsState { tree, mut book, mut contracts, mut stored, in_file, rules, .. } = self;
         book.items.iter_mut().for_each(|i| i.changed = false);
         contracts.values_mut().for_each(|c| c.changed = false);
         if let Some(map) = stored.as_mut() {
             map.extend(in_file.into_iter().map(|(fp, seen)| (fp, seen.hash)));
         }
-        Kept { tree, book, contracts, stored }
+        Kept { tree, book, contracts, stored, rules }
     }
 }
 

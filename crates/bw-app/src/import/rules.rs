@@ -17,16 +17,17 @@ pub(super) async fn at_payment_time(
     today: bw_core::Date,
     tx: &mut Tx,
     appender: &mut write::Appender<'_>,
-    state: &PaymentsState,
+    state: &mut PaymentsState,
     reading: &mut read::Reading<'_, '_>,
 ) -> Result<(), ImportError> {
     let read::Reading { map, errors, report, .. } = reading;
     let started = std::time::Instant::now();
-    let prepared = crate::monitor::prepare(store, state.landed.years.keys().copied()).await.map_err(io)?;
-    let calendar = crate::calendar::load(store).await.map_err(io)?;
+    let settings = settings(store, state.rules.take(), state.landed.years.keys().copied()).await?;
     let write::Appender { journal, by, .. } = appender;
     let touched =
-        crate::monitor::on_payments(tx, journal, by, &state.landed, today, &prepared, &calendar).await.map_err(io)?;
+        crate::monitor::on_payments(tx, journal, by, &state.landed, today, &settings.prepared, &settings.calendar)
+            .await
+            .map_err(io)?;
     let mut held_rows = std::collections::HashSet::new();
     for (unit, voucher) in &report.milestone_held {
         if let Some((_, row)) = state.row_of(Some(unit), voucher) {
@@ -34,7 +35,7 @@ pub(super) async fn at_payment_time(
         }
     }
     for w in &touched {
-        let handling = prepared.get(&w.year).map(|(_, p)| p.handling(w.rule)).unwrap_or("warn");
+        let handling = settings.prepared.get(&w.year).map(|(_, p)| p.handling(w.rule)).unwrap_or("warn");
         match handling {
             "intercept" => {
                 for v in &w.vouchers {
@@ -66,7 +67,28 @@ pub(super) async fn at_payment_time(
     if !touched.is_empty() {
         crate::emergency::open_for_warnings_in(tx, journal, by).await.map_err(io)?;
     }
+    state.rules = Some(settings);
     Ok(())
+}
+
+/// The rules' settings for `years`: those kept from an earlier commit, with any year they
+/// lack read now; read whole when nothing was kept.
+async fn settings(
+    store: &Store,
+    kept: Option<state::RuleSettings>,
+    years: impl Iterator<Item = i32>,
+) -> Result<state::RuleSettings, ImportError> {
+    let mut s = match kept {
+        Some(s) => s,
+        None => {
+            state::RuleSettings { prepared: HashMap::new(), calendar: crate::calendar::load(store).await.map_err(io)? }
+        }
+    };
+    let missing: Vec<i32> = years.filter(|y| !s.prepared.contains_key(y)).collect();
+    if !missing.is_empty() {
+        s.prepared.extend(crate::monitor::prepare(store, missing).await.map_err(io)?);
+    }
+    Ok(s)
 }
 
 /// The refusals of the file's payments a rule handled `forbid` names.

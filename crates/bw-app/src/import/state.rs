@@ -173,6 +173,16 @@ pub(super) struct Kept {
     pub(super) contracts: HashMap<String, ContractState>,
     /// The stored payments' keys (see `PaymentsState::stored`).
     pub(super) stored: Option<HashMap<u128, [u8; 16]>>,
+    /// The payment-time rules' settings and the working calendar, once a group has read them.
+    pub(super) rules: Option<RuleSettings>,
+}
+
+/// What the rules that fire at payment time read besides the payments: each year's
+/// thresholds and handling, and the working calendar. Every change to them is a journaled
+/// action, so they are as current as the rest of what a writer keeps.
+pub(super) struct RuleSettings {
+    pub(super) prepared: HashMap<i32, (bw_rules::Thresholds, crate::monitor::Policies)>,
+    pub(super) calendar: bw_core::calendar::WorkCalendar,
 }
 
 impl Kept {
@@ -214,7 +224,7 @@ impl Kept {
                 },
             );
         }
-        Ok(Kept { tree: load_tree(tx).await?, book, contracts, stored })
+        Ok(Kept { tree: load_tree(tx).await?, book, contracts, stored, rules: None })
     }
 }
 
