@@ -1,6 +1,7 @@
 //! Monitoring figures for docs/BENCHMARKS.md (`cargo bench -p bw-app --bench monitor`); not a
 //! test. BW_BENCH_DB names a database with a year of demo payments (bench/out/bench.db
-//! after bench/import.sh); a copy of it is used. Times a full `check` (the first may rebuild
+//! after bench/import.sh; BW_BENCH_KEY its signing key, if its log is signed); a copy of it
+//! is used. Times a full `check` (the first may rebuild
 //! the cache of payment-rule findings), then imports one payment at a time — each like an
 //! existing one, to the same unit, indicator and payee — and reports what the rules firing
 //! at payment time add to each import (`ImportReport::rules_time`).
@@ -28,7 +29,17 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     std::fs::copy(&source, &db)?;
     let rt = tokio::runtime::Runtime::new()?;
     rt.block_on(async {
-        let store = Store::open(db.to_str().unwrap_or("monitor.db"), false).await?;
+        let mut store = Store::open(db.to_str().unwrap_or("monitor.db"), false).await?;
+        // A log whose checkpoints are signed takes no commit without its key (BW_BENCH_KEY,
+        // the file `--key-file` names).
+        if let Ok(path) = std::env::var("BW_BENCH_KEY") {
+            let signer = bw_ledger::note::Signer::parse_private_key(std::fs::read_to_string(&path)?.trim())?;
+            let head = dir.join("monitor.key.head");
+            if let Ok(h) = std::fs::read(format!("{path}.head")) {
+                std::fs::write(&head, h)?;
+            }
+            store.set_signer(signer, Some(head)).await?;
+        }
         let ctx = Ctx { actor: "bench".into(), at: Timestamp(1_795_735_800), today: Timestamp(1_795_735_800).date(), reason: None, entropy: [7; 32] };
         let year: i64 =
             sqlx::query("SELECT CAST(MAX(year) AS BIGINT) FROM payments").fetch_one(store.pool()).await?.try_get(0)?;
