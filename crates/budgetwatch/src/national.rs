@@ -1167,30 +1167,32 @@ fn is_unit_column(h: &str) -> bool {
     })
 }
 
-/// A batch read for routing: each record's unit (by the request's record number, from 1)
-/// and how to write a part of it again.
+/// A batch read for routing: each record's row in the request (numbered as the province
+/// numbers them: blank lines count, from 1), its unit, and how to write a part again.
 enum Records {
     /// NDJSON: each record's line.
-    Lines(Vec<(String, String)>),
+    Lines(Vec<(usize, String, String)>),
     /// CSV: the header and each record's fields.
-    Csv(Vec<String>, Vec<(String, Vec<String>)>),
+    Csv(Vec<String>, Vec<(usize, String, Vec<String>)>),
 }
 
 impl Records {
-    fn units(&self) -> Vec<&str> {
+    /// Each record's row and unit, in the request's order.
+    fn units(&self) -> Vec<(usize, &str)> {
         match self {
-            Records::Lines(v) => v.iter().map(|(u, _)| u.as_str()).collect(),
-            Records::Csv(_, v) => v.iter().map(|(u, _)| u.as_str()).collect(),
+            Records::Lines(v) => v.iter().map(|(r, u, _)| (*r, u.as_str())).collect(),
+            Records::Csv(_, v) => v.iter().map(|(r, u, _)| (*r, u.as_str())).collect(),
         }
     }
 
-    /// The body of the records at `rows` (record numbers from 1), in the batch's format.
-    fn part(&self, rows: &[usize]) -> Vec<u8> {
+    /// The body of the records at positions `at` (indexes into the records), in the batch's
+    /// format.
+    fn part(&self, at: &[usize]) -> Vec<u8> {
         match self {
             Records::Lines(v) => {
                 let mut out = Vec::new();
-                for &r in rows {
-                    out.extend_from_slice(v[r - 1].1.as_bytes());
+                for &i in at {
+                    out.extend_from_slice(v[i].2.as_bytes());
                     out.push(b'\n');
                 }
                 out
@@ -1198,8 +1200,8 @@ impl Records {
             Records::Csv(header, v) => {
                 let mut w = csv::Writer::from_writer(Vec::new());
                 let _ = w.write_record(header);
-                for &r in rows {
-                    let _ = w.write_record(&v[r - 1].1);
+                for &i in at {
+                    let _ = w.write_record(&v[i].2);
                 }
                 w.into_inner().unwrap_or_default()
             }
@@ -1213,7 +1215,7 @@ fn read_batch(csv_body: bool, body: &[u8]) -> Result<Records, String> {
     let text = std::str::from_utf8(body).map_err(|_| "the batch is not UTF-8".to_string())?;
     if !csv_body {
         let mut out = Vec::new();
-        for (i, line) in text.lines().filter(|l| !l.trim().is_empty()).enumerate() {
+        for (i, line) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
             let v: serde_json::Value =
                 serde_json::from_str(line).map_err(|e| format!("row {}: not a JSON object: {e}", i + 1))?;
             let unit = v
@@ -1223,7 +1225,7 @@ fn read_batch(csv_body: bool, body: &[u8]) -> Result<Records, String> {
                 .map(|u| u.trim().to_string())
                 .filter(|u| !u.is_empty())
                 .ok_or_else(|| format!("row {}: unit_code is required", i + 1))?;
-            out.push((unit, line.to_string()));
+            out.push((i + 1, unit, line.to_string()));
         }
         return Ok(Records::Lines(out));
     }
@@ -1236,14 +1238,14 @@ fn read_batch(csv_body: bool, body: &[u8]) -> Result<Records, String> {
     let at = header.iter().position(|h| is_unit_column(h)).ok_or("the header has no unit_code column")?;
     let mut out = Vec::new();
     for (i, r) in rows.enumerate() {
-        let r = r.map_err(|e| format!("row {}: {e}", i + 1))?;
-        let fields: Vec<String> = r.iter().map(str::to_string).collect();
-        if fields.iter().all(|f| f.trim().is_empty()) {
+        let r = r.map_err(|e| format!("CSV row {}: {e}", i + 1))?;
+        if r.len() == 1 && r.get(0).is_some_and(str::is_empty) {
             continue;
         }
+        let fields: Vec<String> = r.iter().map(str::to_string).collect();
         let unit = fields.get(at).map(|u| u.trim().to_string()).filter(|u| !u.is_empty());
-        let unit = unit.ok_or_else(|| format!("row {}: unit_code is required", out.len() + 1))?;
-        out.push((unit, fields));
+        let unit = unit.ok_or_else(|| format!("row {}: unit_code is required", i + 1))?;
+        out.push((i + 1, unit, fields));
     }
     Ok(Records::Csv(header, out))
 }
@@ -1280,11 +1282,12 @@ async fn forward_batch(State(node): State<Node>, headers: HeaderMap, body: axum:
     };
     // Every record's province; a unit in none, or provinces that cannot be asked, refuse
     // the whole batch before anything is sent.
-    let mut parts: Vec<(Province, Vec<usize>)> = Vec::new();
+    // Each province's records: their positions in the batch and their rows in the request.
+    let mut parts: Vec<(Province, Vec<usize>, Vec<usize>)> = Vec::new();
     let mut unknown: Vec<String> = Vec::new();
     let mut silent: Vec<String> = Vec::new();
     let mut located: HashMap<String, Option<Province>> = HashMap::new();
-    for (i, unit) in records.units().into_iter().enumerate() {
+    for (i, (row, unit)) in records.units().into_iter().enumerate() {
         if !located.contains_key(unit) {
             let found = match locate(&node, unit).await {
                 Ok(p) => p,
@@ -1296,11 +1299,14 @@ async fn forward_batch(State(node): State<Node>, headers: HeaderMap, body: axum:
             located.insert(unit.to_string(), found);
         }
         match located.get(unit).cloned().flatten() {
-            Some(p) => match parts.iter_mut().find(|(q, _)| q.code == p.code) {
-                Some((_, rows)) => rows.push(i + 1),
-                None => parts.push((p, vec![i + 1])),
+            Some(p) => match parts.iter_mut().find(|(q, _, _)| q.code == p.code) {
+                Some((_, at, rows)) => {
+                    at.push(i);
+                    rows.push(row);
+                }
+                None => parts.push((p, vec![i], vec![row])),
             },
-            None => unknown.push(format!("row {}: unit {unit}", i + 1)),
+            None => unknown.push(format!("row {row}: unit {unit}")),
         }
     }
     silent.sort();
@@ -1315,7 +1321,7 @@ async fn forward_batch(State(node): State<Node>, headers: HeaderMap, body: axum:
         return problem(StatusCode::UNPROCESSABLE_ENTITY, "unknown unit", detail, &[]);
     }
     let key = headers.get("idempotency-key").and_then(|v| v.to_str().ok()).map(str::to_string);
-    if let [(p, _)] = parts.as_slice() {
+    if let [(p, _, _)] = parts.as_slice() {
         return match send_batch(&node, p, &kind, key.as_deref(), body).await {
             Ok((status, ct, bytes)) => {
                 let mut r = (status, bytes).into_response();
@@ -1330,17 +1336,17 @@ async fn forward_batch(State(node): State<Node>, headers: HeaderMap, body: axum:
             Err(r) => *r,
         };
     }
-    let sends = parts.iter().map(|(p, rows)| {
+    let sends = parts.iter().map(|(p, at, _)| {
         // Each province keeps its own part's answer for a retry.
         let part_key = key.as_ref().map(|k| format!("{k}:{}", p.code));
-        let body = axum::body::Bytes::from(records.part(rows));
+        let body = axum::body::Bytes::from(records.part(at));
         let (node, kind) = (&node, kind.as_str());
         async move { send_batch(node, p, kind, part_key.as_deref(), body).await }
     });
     let answers = futures_util::future::join_all(sends).await;
     let (mut all_ok, mut added) = (true, false);
     let mut listed = Vec::new();
-    for ((p, rows), answer) in parts.iter().zip(answers) {
+    for ((p, _, rows), answer) in parts.iter().zip(answers) {
         let (status, value) = match answer {
             Ok((status, _, bytes)) => {
                 let mut v: serde_json::Value = serde_json::from_slice(&bytes).unwrap_or(serde_json::Value::Null);
@@ -1743,6 +1749,23 @@ async fn login(State(node): State<Node>, Form(f): Form<LoginForm>) -> Response {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_batch_is_read_for_its_units_with_rows_numbered_as_the_province_numbers_them() {
+        let nd = "{\"unit_code\":\"320000001\",\"voucher_no\":\"A\"}\n\n{\"AGENCY_CODE\":\"330000001\"}\n";
+        let r = read_batch(false, nd.as_bytes()).unwrap();
+        assert_eq!(r.units(), vec![(1, "320000001"), (3, "330000001")]);
+        assert_eq!(String::from_utf8(r.part(&[1])).unwrap(), "{\"AGENCY_CODE\":\"330000001\"}\n");
+        let csv = "凭证号,单位编码,摘要\nA,320000001,\"办公, 用品\"\n\nB,330000001,印刷\n";
+        let r = read_batch(true, csv.as_bytes()).unwrap();
+        // A blank line is no CSV record: the province does not count it either.
+        assert_eq!(r.units(), vec![(1, "320000001"), (2, "330000001")]);
+        assert_eq!(String::from_utf8(r.part(&[0])).unwrap(), "凭证号,单位编码,摘要\nA,320000001,\"办公, 用品\"\n");
+        let e = read_batch(true, "凭证号,摘要\nA,x\n".as_bytes()).err().unwrap();
+        assert!(e.contains("unit_code"), "{e}");
+        let e = read_batch(false, "{\"voucher_no\":\"A\"}\n".as_bytes()).err().unwrap();
+        assert_eq!(e, "row 1: unit_code is required");
+    }
 
     #[test]
     fn an_individual_payee_is_masked_and_a_company_is_not() {
