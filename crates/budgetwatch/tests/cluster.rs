@@ -323,6 +323,40 @@ fn provinces_ingest_alone_the_nation_reads_them_all_and_witnesses_their_logs() {
 
     // The execution report through the partitions: the nation above the provinces, and a
     // province's part cell for cell its own report.
+    // A province's year exported from PostgreSQL: the national audit over its files finds
+    // what the province's own audit finds.
+    let key32 = format!("{d}/keys/32.key");
+    let out32 = tmp.path().join("parquet-32");
+    let o = bw(&["--db", &province_url(1), "--key-file", &key32, "export", "parquet", out32.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", text(&o));
+    let finding_keys = |o: &Output| {
+        assert!(o.status.success(), "{}", text(o));
+        let all: Vec<serde_json::Value> = serde_json::from_slice(&o.stdout).unwrap();
+        let mut keys: Vec<String> = all
+            .iter()
+            .map(|f| {
+                let mut e = f["evidence"].clone();
+                e.as_object_mut().unwrap().remove("province");
+                serde_json::json!([f["test"], f["unit_code"], f["vouchers"], e, f["score_impact"]]).to_string()
+            })
+            .collect();
+        keys.sort();
+        keys
+    };
+    let national_audit = finding_keys(&bw(&["audit", "--parquet", out32.to_str().unwrap(), "--format", "json"]));
+    let own_audit = finding_keys(&bw(&[
+        "--db",
+        &province_url(1),
+        "--key-file",
+        &key32,
+        "audit",
+        "--as-of",
+        "2025-12-31",
+        "--format",
+        "json",
+    ]));
+    assert!(!own_audit.is_empty());
+    assert_eq!(national_audit, own_audit);
     let reports = tmp.path().join("reports");
     std::fs::create_dir_all(&reports).unwrap();
     let own = reports.join("own-32.xlsx");
