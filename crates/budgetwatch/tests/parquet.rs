@@ -163,6 +163,18 @@ fn the_nations_audit_is_the_union_of_the_provinces_and_finds_what_only_it_can() 
     let own_rows = sheet(&own).len();
     assert!(rows.len() > own_rows + 100, "both provinces: {} rows", rows.len());
     assert!(rows.iter().any(|r| r.iter().any(|c| c == "地区合计：全国")), "the nation above the provinces");
+    // A folder without one of the kinds (written by an earlier version) is refused by name.
+    let old = root.join("old-32");
+    std::fs::create_dir_all(&old).unwrap();
+    for f in std::fs::read_dir(&out32).unwrap() {
+        let f = f.unwrap();
+        if f.file_name() != "staff.parquet" {
+            std::fs::copy(f.path(), old.join(f.file_name())).unwrap();
+        }
+    }
+    let o = bw(&db32, &["audit", "--parquet", old.to_str().unwrap()]);
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("staff.parquet: missing"), "{}", stderr(&o));
     // Two folders of one province are refused.
     let o = bw(&db32, &["audit", "--parquet", p32, p32]);
     assert!(!o.status.success());

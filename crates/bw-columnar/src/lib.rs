@@ -408,6 +408,14 @@ impl National {
                     other.name
                 )));
             }
+            // A folder written before a kind was exported lacks its file: named, not a
+            // schema error from the engine.
+            if let Some(kind) = KINDS.iter().find(|k| !dir.join(format!("{}.parquet", k.name)).exists()) {
+                return Err(ColumnarError::File {
+                    path: dir.join(format!("{}.parquet", kind.name)).display().to_string(),
+                    detail: "missing (a folder written by an earlier version: export the province again)".into(),
+                });
+            }
             manifests.push(m);
         }
         let ctx = SessionContext::new();
