@@ -7,6 +7,7 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use bw_core::access::Permission;
+use bw_core::action::Action;
 use bw_core::informal::{Channel, InformalError, Purpose, Record};
 use serde_json::json;
 use utoipa_axum::router::OpenApiRouter;
@@ -103,7 +104,7 @@ pub(crate) async fn take(app: &App, caller: &Caller, posted: Posted) -> Result<(
         let org = app.org().await?;
         caller.check(&org, RECORD, &unit)?;
     }
-    let ctx = caller.ctx(Some("informal.record".into()))?;
+    let ctx = caller.ctx(Some(Action::InformalRecord.to_string()))?;
     let store = app.store.clone();
     // The journal's write closure is not Send: the write runs on the writers' thread.
     let done = crate::api::off_thread(move |rt| rt.block_on(bw_app::informal::record(&store, &ctx, record))).await?;

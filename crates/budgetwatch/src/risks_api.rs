@@ -116,8 +116,8 @@ async fn take(
         let what = scope.map(|(_, c)| c).unwrap_or_else(|| "the whole organisation".into());
         return Err(bw_core::access::Refusal::OutOfScope(p, what).into());
     }
-    let ctx = caller.ctx(Some(action.name().to_string()))?;
-    let (store, op) = (app.store.clone(), action.name());
+    let ctx = caller.ctx(Some(action.kind().to_string()))?;
+    let (store, op) = (app.store.clone(), action.kind());
     // The journal's write closure is not Send: the write runs on the writers' thread.
     let done = crate::api::off_thread(move |rt| rt.block_on(bw_app::risk::take(&store, &ctx, action))).await?;
     match done {

@@ -8,6 +8,7 @@
 
 use crate::Ctx;
 use crate::journal::{ActionError, act, act_sealed};
+use bw_core::action::Action;
 use bw_ledger::note::Signer;
 use bw_store::Store;
 use bw_store::sqlx::{self, Row};
@@ -54,7 +55,7 @@ pub async fn register_key(store: &Store, ctx: &Ctx, user: &str, password: &str) 
     let vkey = signer.verifier_key();
     let reason = ctx.reason.clone().unwrap_or_else(|| format!("signing key of {user}"));
     let (u, v) = (user.to_string(), vkey.clone());
-    act(store, ctx, "key.register", &reason, &KeyData { user, key: &vkey }, async move |tx, idx| {
+    act(store, ctx, Action::KeyRegister, &reason, &KeyData { user, key: &vkey }, async move |tx, idx| {
         sqlx::query("DELETE FROM user_keys WHERE user_name = $1").bind(u.clone()).execute(&mut **tx).await?;
         sqlx::query(
             "INSERT INTO user_keys (user_name, vkey, sealed_seed, kdf_salt, journal_idx) VALUES ($1, $2, $3, $4, $5)",
@@ -142,7 +143,7 @@ pub async fn opinion(
     let data = OpinionData { entry: target, leaf: bw_ledger::hex(&leaf), decision: decision.as_str(), comment };
     let reason = ctx.reason.clone().unwrap_or_else(|| format!("{} entry {target}", decision.as_str()));
     let (user, text) = (ctx.actor.clone(), comment.to_string());
-    act_sealed(store, ctx, "approval.opinion", &reason, &data, Some(&signer), async move |tx, idx| {
+    act_sealed(store, ctx, Action::ApprovalOpinion, &reason, &data, Some(&signer), async move |tx, idx| {
         sqlx::query(
             "INSERT INTO approvals (journal_idx, target_idx, user_name, decision, comment) VALUES ($1, $2, $3, $4, $5)",
         )

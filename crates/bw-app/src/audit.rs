@@ -1,5 +1,6 @@
 //! Audit analytics over files and the database (the tests themselves live in `bw-audit`).
 
+use bw_core::action::Action;
 use std::path::Path;
 
 /// Reads a numeric CSV — a header row, then one point per row — for `audit dbscan`; an
@@ -730,7 +731,7 @@ pub async fn open_cases(store: &Store, ctx: &Ctx, report: &AuditReport) -> Resul
         };
         let reason = ctx.reason.clone().unwrap_or_else(|| format!("risk score {:.1} below the threshold", s.score));
         let (unit, score, on, due) = (s.unit_code.clone(), data.score.clone(), data.opened_on, data.due_on);
-        act(store, ctx, "audit_case.open", &reason, &data, async move |tx, idx| {
+        act(store, ctx, Action::AuditCaseOpen, &reason, &data, async move |tx, idx| {
             sqlx::query(
                 "INSERT INTO audit_cases (id, year, unit_code, score, opened_on, due_on, state, journal_idx) \
                  VALUES ($1, $2, $3, $4, $5, $6, 'open', $1)",

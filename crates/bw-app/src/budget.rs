@@ -5,6 +5,7 @@
 //! drafts imported as the year's indicators.
 
 use bw_core::access::{Access, Role, Scope};
+use bw_core::action::Action;
 use bw_core::budget::{
     self, Actor, Change, Clock, Decision, DraftLine, ItemKind, Mode, Outcome, RouteParams, Stage, Step,
 };
@@ -52,7 +53,7 @@ pub async fn open_cycle(store: &Store, ctx: &Ctx, year: i32, mode: Mode) -> Resu
     }
     let data = serde_json::json!({"year": year, "mode": mode.as_str()});
     let reason = ctx.reason.clone().unwrap_or_else(|| format!("open the {year} budget cycle ({})", mode.as_str()));
-    act(store, ctx, "cycle.open", &reason, &data, async move |tx, idx| {
+    act(store, ctx, Action::CycleOpen, &reason, &data, async move |tx, idx| {
         sqlx::query("INSERT INTO budget_cycles (year, mode, stage, journal_idx) VALUES ($1, $2, $3, $4)")
             .bind(i64::from(year))
             .bind(mode.as_str())
@@ -96,7 +97,7 @@ pub async fn advance(store: &Store, ctx: &Ctx, year: i32, to: Stage) -> Result<A
     }
     let data = serde_json::json!({"year": year, "from": now.as_str(), "to": to.as_str()});
     let reason = ctx.reason.clone().unwrap_or_else(|| format!("the {year} budget cycle enters {}", to.as_str()));
-    act(store, ctx, "cycle.advance", &reason, &data, async move |tx, idx| {
+    act(store, ctx, Action::CycleAdvance, &reason, &data, async move |tx, idx| {
         sqlx::query("UPDATE budget_cycles SET stage = $1, journal_idx = $2 WHERE year = $3")
             .bind(to.as_str())
             .bind(idx)
@@ -205,7 +206,7 @@ pub async fn set_control(
     let data = serde_json::json!({"year": year, "department_code": department, "amount": amount});
     let reason = ctx.reason.clone().unwrap_or_else(|| format!("control total of {department} for {year}"));
     let d = department.to_string();
-    act(store, ctx, "control.set", &reason, &data, async move |tx, idx| {
+    act(store, ctx, Action::ControlSet, &reason, &data, async move |tx, idx| {
         sqlx::query("DELETE FROM control_totals WHERE year = $1 AND department_code = $2")
             .bind(i64::from(year))
             .bind(d.clone())
@@ -359,7 +360,7 @@ pub async fn save_draft(
     });
     let reason = ctx.reason.clone().unwrap_or_else(|| format!("draft {version} of {unit} for {year}"));
     let (u, n, author) = (unit.to_string(), note.to_string(), ctx.actor.clone());
-    act(store, ctx, "draft.save", &reason, &data, async move |tx, idx| {
+    act(store, ctx, Action::DraftSave, &reason, &data, async move |tx, idx| {
         sqlx::query(
             "INSERT INTO budget_drafts (year, unit_code, version, lines, total, author, note, journal_idx) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
@@ -526,7 +527,7 @@ pub async fn set_workflows(store: &Store, ctx: &Ctx, w: &budget::Workflows) -> R
     let text = serde_json::to_string(w).map_err(|e| invalid(e.to_string()))?;
     let data = serde_json::json!({"name": "budget", "definition": text});
     let reason = ctx.reason.clone().unwrap_or_else(|| "set the approval routes".into());
-    act(store, ctx, "workflow.set", &reason, &data, async move |tx, idx| {
+    act(store, ctx, Action::WorkflowSet, &reason, &data, async move |tx, idx| {
         sqlx::query("DELETE FROM workflows WHERE name = 'budget'").execute(&mut **tx).await?;
         sqlx::query("INSERT INTO workflows (name, definition, journal_idx) VALUES ('budget', $1, $2)")
             .bind(text)
@@ -561,7 +562,7 @@ pub async fn submit(store: &Store, ctx: &Ctx, year: i32, unit: &str, strategic: 
     });
     let reason = ctx.reason.clone().unwrap_or_else(|| format!("submit draft {} of {unit} for {year}", v.version));
     let (u, by) = (unit.to_string(), ctx.actor.clone());
-    act(store, ctx, "approval.submit", &reason, &data, async move |tx, idx| {
+    act(store, ctx, Action::ApprovalSubmit, &reason, &data, async move |tx, idx| {
         sqlx::query(
             "INSERT INTO approval_items (id, kind, year, unit_code, version, amount, route, prepared_by, state, steps, journal_idx) \
              VALUES ($1, 'budget', $2, $3, $4, $5, $6, $7, 'in_review', $8, $1)",
@@ -603,7 +604,7 @@ struct Moved<'a> {
 async fn record_steps(
     store: &Store,
     ctx: &Ctx,
-    action: &str,
+    action: Action,
     reason: &str,
     moved: Moved<'_>,
     extra: serde_json::Value,
@@ -885,7 +886,7 @@ pub async fn request_adjustment(store: &Store, ctx: &Ctx, r: &AdjustmentRequest)
         let id = act(
             store,
             ctx,
-            "adjustment.auto",
+            Action::AdjustmentAuto,
             &reason,
             &data,
             insert("auto", "approved", "[]".into(), Some(rule.clone()), true),
@@ -913,7 +914,8 @@ pub async fn request_adjustment(store: &Store, ctx: &Ctx, r: &AdjustmentRequest)
     }
     let reason = ctx.reason.clone().unwrap_or_else(|| format!("adjust {} by {}", r.indicator_code, r.delta));
     let id =
-        act(store, ctx, "approval.submit", &reason, &data, insert(route.name, "in_review", text, None, false)).await?;
+        act(store, ctx, Action::ApprovalSubmit, &reason, &data, insert(route.name, "in_review", text, None, false))
+            .await?;
     Ok(Adjusted::InReview { id, route: route.name })
 }
 
@@ -1030,7 +1032,7 @@ pub async fn decide(
         }
     };
     let moved = Moved { item: &it, state, steps: &steps };
-    record_steps(store, ctx, "approval.decide", &reason, moved, extra, Some(signer)).await?;
+    record_steps(store, ctx, Action::ApprovalDecide, &reason, moved, extra, Some(signer)).await?;
     Ok(outcome)
 }
 
@@ -1048,7 +1050,7 @@ pub async fn escalate(store: &Store, ctx: &Ctx) -> Result<Vec<(i64, String, Role
         }
         let reason = format!("late steps of item {} moved up", it.id);
         let change = Moved { item: &it, state: "in_review", steps: &steps };
-        record_steps(store, ctx, "approval.escalate", &reason, change, serde_json::json!({}), None).await?;
+        record_steps(store, ctx, Action::ApprovalEscalate, &reason, change, serde_json::json!({}), None).await?;
         out.extend(moved.into_iter().map(|(s, a, b)| (it.id, s, a, b)));
     }
     Ok(out)
@@ -1286,7 +1288,7 @@ pub async fn close_year(store: &Store, ctx: &Ctx, year: i32) -> Result<ClosingRe
         serde_json::json!({"year": year, "report": text, "carried": report.carried, "recovered": report.recovered});
     let reason = ctx.reason.clone().unwrap_or_else(|| format!("year-end closing of {year}"));
     let (carried, recovered) = (report.carried.fen(), report.recovered.fen());
-    act(store, ctx, "year.close", &reason, &data, async move |tx, idx| {
+    act(store, ctx, Action::YearClose, &reason, &data, async move |tx, idx| {
         sqlx::query("INSERT INTO closings (year, report, carried, recovered, journal_idx) VALUES ($1, $2, $3, $4, $5)")
             .bind(i64::from(year))
             .bind(text)

@@ -4,6 +4,7 @@
 use crate::Ctx;
 use crate::journal::{ActionError, act};
 use bw_core::Date;
+use bw_core::action::Action;
 use bw_core::calendar::{DayKind, SpecialDay, WorkCalendar, parse_calendar_csv};
 use bw_store::Store;
 use bw_store::sqlx::{self, Row};
@@ -60,7 +61,7 @@ pub async fn import(store: &Store, ctx: &Ctx, file: &str, text: &str) -> Result<
     let reason = ctx.reason.clone().unwrap_or_else(|| format!("calendar import {file}"));
     let rows = data.days.clone();
     let ys = years.clone();
-    act(store, ctx, "calendar.load", &reason, &data, async move |tx, idx| {
+    act(store, ctx, Action::CalendarLoad, &reason, &data, async move |tx, idx| {
         for year in ys {
             let (start, end) = (format!("{year:04}-01-01"), format!("{year:04}-12-31"));
             sqlx::query("DELETE FROM calendar_days WHERE date >= $1 AND date <= $2")

@@ -4,6 +4,7 @@
 //! classified data class there; the public portal never shows them and counts them in a
 //! line of their own.
 
+use bw_core::action::Action;
 use std::collections::HashSet;
 
 use bw_store::Store;
@@ -30,7 +31,7 @@ pub async fn classify(store: &Store, ctx: &Ctx, code: &str, classified: bool) ->
     let verb = if classified { "classify" } else { "declassify" };
     let reason = ctx.reason.clone().unwrap_or_else(|| format!("{verb} project {code}"));
     let code = code.to_string();
-    act(store, ctx, "project.classify", &reason, &data, async move |tx, idx| {
+    act(store, ctx, Action::ProjectClassify, &reason, &data, async move |tx, idx| {
         if classified {
             sqlx::query("INSERT INTO classified_projects (project_code, journal_idx) VALUES ($1, $2)")
                 .bind(code)

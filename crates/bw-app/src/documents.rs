@@ -4,6 +4,7 @@
 //! size and SHA-256; the bytes are stored beside it and `verify` checks them against the
 //! hash. Documents are added, never replaced: the latest boundaries file is the map.
 
+use bw_core::action::Action;
 use bw_store::Store;
 use bw_store::sqlx::{self, Row};
 use sha2::{Digest, Sha256};
@@ -239,7 +240,7 @@ async fn attach(
     });
     let reason = ctx.reason.clone().unwrap_or_else(|| format!("{} {name} for {subject}", kind.as_str()));
     let (subject, name, media, content) = (subject.to_string(), name.to_string(), media.to_string(), bytes.to_vec());
-    act(store, ctx, "document.attach", &reason, &data, async move |tx, idx| {
+    act(store, ctx, Action::DocumentAttach, &reason, &data, async move |tx, idx| {
         sqlx::query(
             "INSERT INTO documents (id, kind, subject, name, media_type, size, sha256, content) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",

@@ -6,6 +6,7 @@
 use crate::Ctx;
 use crate::journal::{ActionError, act};
 use bw_core::Timestamp;
+use bw_core::action::Action;
 use bw_store::Store;
 use bw_store::sqlx::{self, Row};
 
@@ -60,7 +61,7 @@ pub async fn open(
     let reason = ctx.reason.clone().unwrap_or_else(|| format!("emergency: {title}"));
     let (c, t, o, r, p) =
         (cause.to_string(), title.to_string(), data.opened_at.clone(), data.report_by.clone(), data.plan_by.clone());
-    act(store, ctx, "emergency.open", &reason, &data, async move |tx, idx| {
+    act(store, ctx, Action::EmergencyOpen, &reason, &data, async move |tx, idx| {
         sqlx::query(
             "INSERT INTO emergencies (id, cause, warning_id, title, opened_at, report_by, plan_by, state, note, journal_idx) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, 'open', '', $1)",
@@ -140,8 +141,8 @@ pub(crate) async fn open_for_warnings_in(
             report_by: Timestamp(by.at.0 + REPORT_HOURS * 3600).to_string(),
             plan_by: Timestamp(by.at.0 + PLAN_HOURS * 3600).to_string(),
         };
-        let entry =
-            bw_ledger::encode(&by.header("emergency.open"), &data).map_err(|e| ActionError::Invalid(e.to_string()))?;
+        let entry = bw_ledger::encode(&by.header(Action::EmergencyOpen), &data)
+            .map_err(|e| ActionError::Invalid(e.to_string()))?;
         let idx = journal.append(entry);
         sqlx::query(
             "INSERT INTO emergencies (id, cause, warning_id, title, opened_at, report_by, plan_by, state, note, journal_idx) \
@@ -192,7 +193,7 @@ pub async fn step(store: &Store, ctx: &Ctx, id: i64, action: &str, note: &str) -
     }
     let reason = ctx.reason.clone().unwrap_or_else(|| format!("emergency {id}: {action}"));
     let text = note.to_string();
-    act(store, ctx, "emergency.step", &reason, &StepData { id, from: &from, to, note }, async move |tx, idx| {
+    act(store, ctx, Action::EmergencyStep, &reason, &StepData { id, from: &from, to, note }, async move |tx, idx| {
         sqlx::query("UPDATE emergencies SET state = $1, note = $2, journal_idx = $3 WHERE id = $4")
             .bind(to)
             .bind(text)

@@ -3,6 +3,7 @@
 //! and the HMAC-SHA256 signature of a delivery. The server fans the events out (a stream
 //! per subscriber, a POST per webhook), each filtered to what its subscriber may see.
 
+use bw_core::action::Action;
 use std::collections::HashMap;
 
 use bw_store::Store;
@@ -133,16 +134,23 @@ pub async fn add_webhook(store: &Store, ctx: &Ctx, user: &str, url: &str, secret
     }
     let reason = ctx.reason.clone().unwrap_or_else(|| format!("webhook for {user}"));
     let (u, l, s) = (user.to_string(), url.to_string(), secret.to_string());
-    act(store, ctx, "webhook.add", &reason, &serde_json::json!({ "user": user, "url": url }), async move |tx, idx| {
-        sqlx::query("INSERT INTO webhooks (id, user_name, url, secret, removed_idx) VALUES ($1, $2, $3, $4, NULL)")
-            .bind(idx)
-            .bind(u)
-            .bind(l)
-            .bind(s)
-            .execute(&mut **tx)
-            .await?;
-        Ok(())
-    })
+    act(
+        store,
+        ctx,
+        Action::WebhookAdd,
+        &reason,
+        &serde_json::json!({ "user": user, "url": url }),
+        async move |tx, idx| {
+            sqlx::query("INSERT INTO webhooks (id, user_name, url, secret, removed_idx) VALUES ($1, $2, $3, $4, NULL)")
+                .bind(idx)
+                .bind(u)
+                .bind(l)
+                .bind(s)
+                .execute(&mut **tx)
+                .await?;
+            Ok(())
+        },
+    )
     .await
 }
 
@@ -157,7 +165,7 @@ pub async fn remove_webhook(store: &Store, ctx: &Ctx, id: i64) -> Result<i64, Ac
         return Err(ActionError::Invalid(format!("no active webhook {id}")));
     }
     let reason = ctx.reason.clone().unwrap_or_else(|| format!("webhook {id} removed"));
-    act(store, ctx, "webhook.remove", &reason, &serde_json::json!({ "id": id }), async move |tx, idx| {
+    act(store, ctx, Action::WebhookRemove, &reason, &serde_json::json!({ "id": id }), async move |tx, idx| {
         sqlx::query("UPDATE webhooks SET removed_idx = $1 WHERE id = $2").bind(idx).bind(id).execute(&mut **tx).await?;
         Ok(())
     })

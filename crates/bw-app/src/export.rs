@@ -6,6 +6,7 @@
 //! `tile/entries/<N>` entry bundles; plus `checkpoints/<size>`, every earlier signed
 //! checkpoint, and `cosignatures/<size>`, witnesses' cosignature lines for a checkpoint.
 
+use bw_core::action::Action;
 use bw_ledger::hex;
 use bw_ledger::layout::{BundleError, bundle_entries, bundle_path, bundle_push, tile_path};
 use bw_ledger::merkle::{self, MemoryTree, TILE_HEIGHT, TILE_WIDTH};
@@ -172,7 +173,7 @@ pub fn verify_export(dir: &Path, key: &str, witness_keys: &[String]) -> Result<E
                     let idx = tree.size();
                     match bw_ledger::decode(e) {
                         Err(err) => failures.push(format!("entry {idx}: not a journal entry: {err}")),
-                        Ok(d) if d.action == "key.rotate" => {
+                        Ok(d) if d.action == Action::KeyRotate => {
                             let k = |f: &str| d.data[f].as_str().unwrap_or_default().to_string();
                             rotations.push((idx, k("old"), k("new")));
                         }

@@ -6,6 +6,7 @@
 //! pseudonym.
 
 use bw_core::Date;
+use bw_core::action::Action;
 use bw_store::Store;
 use bw_store::sqlx::{self, Row};
 use sha2::{Digest, Sha256};
@@ -126,7 +127,7 @@ pub async fn submit(
         let h = Sha256::new().chain_update(b"budgetwatch/pseudonym-key\0").chain_update(ctx.entropy).finalize();
         h.iter().map(|b| format!("{b:02x}")).collect::<String>()
     };
-    act(store, ctx, "feedback.submit", &reason, &data, async move |tx, idx| {
+    act(store, ctx, Action::FeedbackSubmit, &reason, &data, async move |tx, idx| {
         sqlx::query("INSERT INTO meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING")
             .bind(PSEUDONYM_KEY)
             .bind(secret)
@@ -172,7 +173,7 @@ pub async fn moderate(
     let data = serde_json::json!({ "id": id, "by": by, "status": to, "note": note });
     let reason = ctx.reason.clone().unwrap_or_else(|| format!("moderation of feedback {id}"));
     let (b, n) = (by.to_string(), (!note.is_empty()).then(|| note.to_string()));
-    act(store, ctx, "feedback.moderate", &reason, &data, async move |tx, idx| {
+    act(store, ctx, Action::FeedbackModerate, &reason, &data, async move |tx, idx| {
         sqlx::query(
             "UPDATE feedback SET status = $1, moderation_note = $2, moderated_by = $3, moderated_idx = $4 WHERE id = $5",
         )
@@ -211,7 +212,7 @@ pub async fn answer(store: &Store, ctx: &Ctx, by: &str, id: i64, text: &str) -> 
     let data = serde_json::json!({ "id": id, "by": by, "answer": body });
     let reason = ctx.reason.clone().unwrap_or_else(|| format!("answer to feedback {id}"));
     let b = by.to_string();
-    act(store, ctx, "feedback.answer", &reason, &data, async move |tx, idx| {
+    act(store, ctx, Action::FeedbackAnswer, &reason, &data, async move |tx, idx| {
         sqlx::query("UPDATE feedback SET answer = $1, answered_by = $2, answered_idx = $3 WHERE id = $4")
             .bind(body)
             .bind(b)

@@ -9,6 +9,7 @@
 use crate::Ctx;
 use crate::journal::ActionError;
 use crate::monitor::By;
+use bw_core::action::Action;
 use bw_core::{Date, Money};
 use bw_store::sqlx::{self, AnyConnection, Row};
 use bw_store::{JournalWriter, Store};
@@ -137,7 +138,7 @@ pub async fn hold(
         return Ok(false);
     }
     (d.warning_id, d.rule) = (warning.unwrap_or(0), rule.to_string());
-    journal.append(entry(by, "payment.hold", &d)?);
+    journal.append(entry(by, Action::PaymentHold, &d)?);
     count(tx, &d, -1).await?;
     set_status(tx, &d, "held", warning).await?;
     // The cached payment-rule findings counted it.
@@ -165,7 +166,7 @@ async fn set_status(
     Ok(())
 }
 
-fn entry<T: serde::Serialize>(by: &By<'_>, action: &str, data: &T) -> Result<Vec<u8>, ActionError> {
+fn entry<T: serde::Serialize>(by: &By<'_>, action: Action, data: &T) -> Result<Vec<u8>, ActionError> {
     let header = bw_ledger::Header { action, actor: by.actor, at: by.at, reason: by.reason, batch: by.batch };
     bw_ledger::encode(&header, data).map_err(|e| ActionError::Invalid(e.to_string()))
 }
@@ -206,7 +207,7 @@ pub async fn decide(
             .unwrap_or_default();
         d.rule = rule;
     }
-    let (action, to) = if release { ("payment.release", "paid") } else { ("payment.reject", "rejected") };
+    let (action, to) = if release { (Action::PaymentRelease, "paid") } else { (Action::PaymentReject, "rejected") };
     let reason = ctx.reason.clone().unwrap_or_else(|| format!("{action} {voucher} of {unit}"));
     let by = By { actor: &ctx.actor, at: ctx.at, reason: &reason, batch: None };
     let mut journal = JournalWriter::new(size, store, ctx.at);
@@ -288,7 +289,7 @@ pub async fn release_for_milestones(
         }
         room = Money::from_fen(room.fen() - d.amount.fen());
         d.note = note.to_string();
-        journal.append(entry(by, "payment.release", &d)?);
+        journal.append(entry(by, Action::PaymentRelease, &d)?);
         set_status(tx, &d, "paid", None).await?;
         out.push(d);
     }

@@ -4,6 +4,7 @@
 //! recorded is the caller's clock (`Ctx::at`), so lateness is the system's judgement.
 
 use bw_core::Timestamp;
+use bw_core::action::Action;
 use bw_core::informal::{InformalError, Record};
 use bw_store::Store;
 
@@ -56,9 +57,9 @@ pub async fn record(store: &Store, ctx: &Ctx, mut r: Record) -> Result<(i64, boo
         };
         return Err(RecordError::Refused(e));
     }
-    let reason = ctx.reason.clone().unwrap_or_else(|| "informal.record".into());
+    let reason = ctx.reason.clone().unwrap_or_else(|| Action::InformalRecord.to_string());
     let (data, late) = (r.clone(), r.late());
-    let idx = act(store, ctx, "informal.record", &reason, &data, async move |tx, idx| {
+    let idx = act(store, ctx, Action::InformalRecord, &reason, &data, async move |tx, idx| {
         let cells = row(idx, &r);
         bw_store::sqlx::query(
             "INSERT INTO informal_records (id, occurred_at, recorded_at, recorded_by, channel, participants, purpose, \

@@ -2,7 +2,7 @@
 //! that appends the entry and updates the projection.
 
 use crate::Ctx;
-use bw_ledger::{Header, encode};
+use bw_ledger::{Action, Header, encode};
 use bw_store::{JournalWriter, Store, StoreError, Tx};
 
 #[derive(Debug, thiserror::Error)]
@@ -24,7 +24,7 @@ impl From<bw_store::sqlx::Error> for ActionError {
 pub async fn act<T, F>(
     store: &Store,
     ctx: &Ctx,
-    action: &str,
+    action: Action,
     reason: &str,
     data: &T,
     apply: F,
@@ -46,7 +46,7 @@ pub const APPROVER_FIELD: &str = ",\"approver\":{";
 pub async fn act_sealed<T, F>(
     store: &Store,
     ctx: &Ctx,
-    action: &str,
+    action: Action,
     reason: &str,
     data: &T,
     approver: Option<&bw_ledger::note::Signer>,

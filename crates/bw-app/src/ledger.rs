@@ -1,6 +1,7 @@
 //! Reading the journal as a Merkle log: entries, tree heads and RFC 6962 proofs, computed
 //! from the stored tiles (a proof reads O(log n) tiles and never rehashes the log).
 
+use bw_core::action::Action;
 use bw_ledger::merkle::{self, MissingNode, NodeSource, TILE_HEIGHT};
 use bw_ledger::note::{Checkpoint, Verifier, base64};
 use bw_ledger::{Hash, Suite, hex};
@@ -227,7 +228,7 @@ pub async fn rotate_key(
     }
     let reason = ctx.reason.clone().ok_or_else(|| ActionError::Invalid("a key rotation needs --reason".into()))?;
     let header =
-        bw_ledger::Header { action: "key.rotate", actor: &ctx.actor, at: ctx.at, reason: &reason, batch: None };
+        bw_ledger::Header { action: Action::KeyRotate, actor: &ctx.actor, at: ctx.at, reason: &reason, batch: None };
     let entry = bw_ledger::encode(&header, &serde_json::json!({"old": old_key, "new": new_key}))
         .map_err(|e| ActionError::Invalid(e.to_string()))?;
     let (mut tx, size) = store.begin_write().await?;

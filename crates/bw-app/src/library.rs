@@ -3,6 +3,7 @@
 //! unused reserve projects leaving the library on their expiry date, and each project's
 //! maturity score (docs/BUDGET.md).
 
+use bw_core::action::Action;
 use bw_core::budget::{self, Maturity};
 use bw_core::records::ProjectStatus;
 use bw_core::{Date, Money};
@@ -73,7 +74,7 @@ pub async fn set_status(store: &Store, ctx: &Ctx, code: &str, to: ProjectStatus)
     let data = serde_json::json!({"project_code": code, "from": from.as_str(), "to": to.as_str()});
     let reason = ctx.reason.clone().unwrap_or_else(|| format!("project {code}: {} → {}", from.as_str(), to.as_str()));
     let c = code.to_string();
-    act(store, ctx, "project.status", &reason, &data, async move |tx, _| {
+    act(store, ctx, Action::ProjectStatus, &reason, &data, async move |tx, _| {
         sqlx::query("UPDATE projects SET status = $1 WHERE project_code = $2")
             .bind(to.as_str())
             .bind(c)

@@ -51,9 +51,9 @@ pub async fn limits(store: &Store) -> Result<Limits, ActionError> {
 pub async fn take(store: &Store, ctx: &Ctx, action: Action) -> Result<i64, TakeError> {
     let (mut tx, size) = store.begin_write().await.map_err(ActionError::from)?;
     let mut matters = load_in(&mut tx).await?;
-    let reason = ctx.reason.clone().unwrap_or_else(|| action.name().to_string());
+    let reason = ctx.reason.clone().unwrap_or_else(|| action.kind().to_string());
     let header =
-        bw_ledger::Header { action: action.name(), actor: &ctx.actor, at: ctx.at, reason: &reason, batch: None };
+        bw_ledger::Header { action: action.kind(), actor: &ctx.actor, at: ctx.at, reason: &reason, batch: None };
     let id = matters.apply(&action, size, &ctx.actor).map_err(TakeError::Refused)?;
     let mut journal = bw_store::JournalWriter::new(size, store, ctx.at);
     journal.append(bw_ledger::encode(&header, &action).map_err(invalid)?);

@@ -100,7 +100,7 @@ pub async fn take_all(
         if let Action::Schedule { series: s @ Some(-1), .. } = &mut action {
             *s = out.first().copied();
         }
-        let name = action.name();
+        let name = action.kind();
         let reason = ctx.reason.clone().unwrap_or_else(|| name.to_string());
         let header = Header { action: name, actor: &ctx.actor, at: ctx.at, reason: &reason, batch: None };
         let entry = Entry { action, pack };

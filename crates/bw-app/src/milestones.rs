@@ -7,6 +7,7 @@
 //! verification that makes room for them, in its transaction, each release citing it.
 //! Time never releases money: a passed due date raises a warning (`milestone_overdue`).
 
+use bw_core::action::Action;
 use std::collections::BTreeMap;
 
 use bw_core::milestone::{Kind, Ladder, MilestoneError, Progress};
@@ -377,13 +378,15 @@ pub fn person(actor: &str) -> &str {
 
 /// Applies a journaled action to a ladder, as the service did: what `verify` replays too.
 /// Returns whether a verification completed.
-pub fn apply(ladder: &mut Ladder, action: &str, actor: &str, d: &ActionData) -> Result<bool, MilestoneError> {
+pub fn apply(ladder: &mut Ladder, action: Action, actor: &str, d: &ActionData) -> Result<bool, MilestoneError> {
     let who = person(actor);
     match action {
-        "milestone.submit" => ladder.submit(d.seq, who, d.permille.unwrap_or(0), d.evidence.clone()).map(|_| false),
-        "milestone.verify" => ladder.verify(d.seq, who, &d.role.iter().cloned().collect::<Vec<_>>()),
-        "milestone.dispute" => ladder.dispute(d.seq).map(|_| false),
-        "milestone.resolve" => ladder.resolve(d.seq, d.stands.unwrap_or(false)).map(|_| false),
+        Action::MilestoneSubmit => {
+            ladder.submit(d.seq, who, d.permille.unwrap_or(0), d.evidence.clone()).map(|_| false)
+        }
+        Action::MilestoneVerify => ladder.verify(d.seq, who, &d.role.iter().cloned().collect::<Vec<_>>()),
+        Action::MilestoneDispute => ladder.dispute(d.seq).map(|_| false),
+        Action::MilestoneResolve => ladder.resolve(d.seq, d.stands.unwrap_or(false)).map(|_| false),
         _ => Ok(false),
     }
 }
@@ -443,7 +446,7 @@ pub struct Done {
 async fn take(
     store: &Store,
     ctx: &Ctx,
-    action: &str,
+    action: Action,
     data: ActionData,
     signer: Option<&Signer>,
 ) -> Result<Done, MilestoneActionError> {
@@ -507,7 +510,7 @@ pub async fn submit(
         ))));
     }
     let data = ActionData { permille: Some(permille), evidence, ..ActionData::on(no, seq) };
-    take(store, ctx, "milestone.submit", data, None).await
+    take(store, ctx, Action::MilestoneSubmit, data, None).await
 }
 
 /// A verifier's opinion on the open claim of `seq`, signed with the verifier's own key
@@ -546,7 +549,7 @@ pub async fn verify(
         })
         .cloned();
     let data = ActionData { role, text: opinion.trim().to_string(), ..ActionData::on(no, seq) };
-    take(store, ctx, "milestone.verify", data, Some(signer)).await
+    take(store, ctx, Action::MilestoneVerify, data, Some(signer)).await
 }
 
 /// A dispute on milestone `seq` freezes it until a bureau head resolves it.
@@ -555,7 +558,7 @@ pub async fn dispute(store: &Store, ctx: &Ctx, no: &str, seq: u32, reason: &str)
         return Err(MilestoneActionError::Action(invalid("a dispute states its reason")));
     }
     let data = ActionData { text: reason.trim().to_string(), ..ActionData::on(no, seq) };
-    take(store, ctx, "milestone.dispute", data, None).await
+    take(store, ctx, Action::MilestoneDispute, data, None).await
 }
 
 /// A bureau head resolves the dispute on `seq`: the claim stands (verified afresh) or is void.
@@ -577,7 +580,7 @@ pub async fn resolve(
         )));
     }
     let data = ActionData { text: text.trim().to_string(), stands: Some(stands), ..ActionData::on(no, seq) };
-    take(store, ctx, "milestone.resolve", data, None).await
+    take(store, ctx, Action::MilestoneResolve, data, None).await
 }
 
 /// Payments of an import just landed on contracts with milestones, beyond what those

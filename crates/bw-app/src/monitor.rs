@@ -6,6 +6,7 @@
 
 use crate::Ctx;
 use crate::journal::ActionError;
+use bw_core::action::Action;
 use bw_core::calendar::WorkCalendar;
 use bw_core::code::EconomicCode;
 use bw_core::records::PayeeType;
@@ -691,7 +692,7 @@ pub struct By<'a> {
 }
 
 impl<'a> By<'a> {
-    pub(crate) fn header(&self, action: &'a str) -> bw_ledger::Header<'a> {
+    pub(crate) fn header(&self, action: Action) -> bw_ledger::Header<'a> {
         bw_ledger::Header { action, actor: self.actor, at: self.at, reason: self.reason, batch: self.batch }
     }
 }
@@ -886,7 +887,7 @@ impl Recorder {
                         plan_by: dates.as_ref().map(|d| d.2.clone()),
                         state,
                     };
-                    let idx = journal.append(entry(&by.header("warning.update"), &data)?);
+                    let idx = journal.append(entry(&by.header(Action::WarningUpdate), &data)?);
                     if let Some((raised_on, explain_by, plan_by)) = dates {
                         (s.raised_on, s.explain_by, s.plan_by) = (raised_on, explain_by, plan_by);
                         self.task_changes.push((s.id, "open"));
@@ -943,7 +944,7 @@ impl Recorder {
                         plan_by: self.plan_by.to_string(),
                         state,
                     };
-                    let idx = journal.append(entry(&by.header("warning.raise"), &data)?);
+                    let idx = journal.append(entry(&by.header(Action::WarningRaise), &data)?);
                     insert_warning(tx, idx, &data).await?;
                     self.existing.insert(
                         key.clone(),
@@ -1010,7 +1011,7 @@ impl Recorder {
         gone.sort_by_key(|(_, s)| s.id);
         for (_, s) in gone {
             let data = WithdrawData { id: s.id, from: &s.state, as_of: self.as_of.to_string() };
-            let idx = journal.append(entry(&by.header("warning.withdraw"), &data)?);
+            let idx = journal.append(entry(&by.header(Action::WarningWithdraw), &data)?);
             sqlx::query("UPDATE warnings SET state = 'withdrawn', journal_idx = $1 WHERE id = $2")
                 .bind(idx)
                 .bind(s.id)
@@ -1049,7 +1050,7 @@ impl Recorder {
                     opened_on: dates.as_ref().map(|d| d.0.clone()),
                     due_on: dates.as_ref().map(|d| d.1.clone()),
                 };
-                let idx = journal.append(entry(&by.header("task.update"), &data)?);
+                let idx = journal.append(entry(&by.header(Action::TaskUpdate), &data)?);
                 let (opened_on, due_on) = dates.unwrap_or_default();
                 sqlx::query(
                     "UPDATE response_tasks SET state = $1, opened_on = CASE WHEN $2 = '' THEN opened_on ELSE $2 END, \
@@ -1083,7 +1084,7 @@ impl Recorder {
                 opened_on: self.as_of.to_string(),
                 due_on: due.to_string(),
             };
-            let idx = journal.append(entry(&by.header("task.open"), &data)?);
+            let idx = journal.append(entry(&by.header(Action::TaskOpen), &data)?);
             sqlx::query(
                 "INSERT INTO response_tasks (id, warning_id, kind, party, opened_on, due_on, state, journal_idx) \
                  VALUES ($1, $2, $3, $4, $5, $6, 'open', $1)",
@@ -1145,7 +1146,7 @@ impl Recorder {
                 explain_by: &explain_by,
                 plan_by: &plan_by,
             };
-            let idx = journal.append(entry(&by.header("warning.escalate"), &data)?);
+            let idx = journal.append(entry(&by.header(Action::WarningEscalate), &data)?);
             sqlx::query(
                 "UPDATE warnings SET level = $1, escalations = $2, explain_by = $3, plan_by = $4, journal_idx = $5 WHERE id = $6",
             )
@@ -1524,7 +1525,7 @@ pub async fn task_done(store: &Store, ctx: &Ctx, id: i64, note: &str) -> Result<
     }
     let reason = ctx.reason.clone().unwrap_or_else(|| format!("task {id} done"));
     let (actor, at, text) = (ctx.actor.clone(), ctx.at.to_string(), note.to_string());
-    crate::journal::act(store, ctx, "task.done", &reason, &TaskDoneData { id, note }, async move |tx, idx| {
+    crate::journal::act(store, ctx, Action::TaskDone, &reason, &TaskDoneData { id, note }, async move |tx, idx| {
         sqlx::query(
             "UPDATE response_tasks SET state = 'done', done_by = $1, done_at = $2, note = $3, journal_idx = $4 WHERE id = $5",
         )
@@ -1731,7 +1732,7 @@ pub async fn step(
     let reason = ctx.reason.clone().unwrap_or_else(|| format!("warning {id}: {}", step.name()));
     let attachments_json = serde_json::to_string(attachments).map_err(|e| ActionError::Invalid(e.to_string()))?;
     let (actor, at, text) = (ctx.actor.clone(), ctx.at.to_string(), note.to_string());
-    crate::journal::act(store, ctx, "warning.step", &reason, &data, async move |tx, idx| {
+    crate::journal::act(store, ctx, Action::WarningStep, &reason, &data, async move |tx, idx| {
         sqlx::query("UPDATE warnings SET state = $1, explain_by = $2, plan_by = $3, journal_idx = $4 WHERE id = $5")
             .bind(to.as_str())
             .bind(explain_by)
@@ -1813,7 +1814,7 @@ pub async fn inquire(store: &Store, ctx: &Ctx, id: i64, question: &str, workdays
     let data = InquiryData { warning_id: id, question, due_on: due.clone() };
     let reason = ctx.reason.clone().unwrap_or_else(|| format!("inquiry on warning {id}"));
     let (q, by, at) = (question.to_string(), ctx.actor.clone(), ctx.at.to_string());
-    crate::journal::act(store, ctx, "inquiry.send", &reason, &data, async move |tx, idx| {
+    crate::journal::act(store, ctx, Action::InquirySend, &reason, &data, async move |tx, idx| {
         sqlx::query(
             "INSERT INTO inquiries (id, warning_id, question, asked_by, asked_at, due_on, journal_idx) \
              VALUES ($1, $2, $3, $4, $5, $6, $1)",
@@ -1855,7 +1856,7 @@ pub async fn answer(store: &Store, ctx: &Ctx, inquiry: i64, text: &str) -> Resul
     crate::journal::act(
         store,
         ctx,
-        "inquiry.answer",
+        Action::InquiryAnswer,
         &reason,
         &AnswerData { inquiry, answer: text },
         async move |tx, idx| {

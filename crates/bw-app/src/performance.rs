@@ -4,6 +4,7 @@
 //! results, the ladder and next year's proposal, saved as draft versions of the next cycle
 //! (never applied without its approval).
 
+use bw_core::action::Action;
 use std::collections::BTreeMap;
 
 use bw_core::Money;
@@ -89,7 +90,7 @@ pub async fn set_kpis(store: &Store, ctx: &Ctx, year: i32, project: &str, kpis: 
     let data = serde_json::json!({"year": year, "project_code": project, "kpis": text});
     let reason = ctx.reason.clone().unwrap_or_else(|| format!("KPIs of {project} for {year}"));
     let p = project.to_string();
-    act(store, ctx, "kpi.set", &reason, &data, async move |tx, idx| {
+    act(store, ctx, Action::KpiSet, &reason, &data, async move |tx, idx| {
         sqlx::query("DELETE FROM kpis WHERE year = $1 AND project_code = $2")
             .bind(i64::from(year))
             .bind(p.clone())
@@ -133,7 +134,7 @@ pub async fn record_actual(
     let data = serde_json::json!({"year": year, "project_code": project, "code": code, "actual": value.to_string()});
     let reason = ctx.reason.clone().unwrap_or_else(|| format!("{code} of {project} reached {value}"));
     let (p, c) = (project.to_string(), code.to_string());
-    act(store, ctx, "kpi.actual", &reason, &data, async move |tx, idx| {
+    act(store, ctx, Action::KpiActual, &reason, &data, async move |tx, idx| {
         sqlx::query(
             "UPDATE kpis SET actual = $1, journal_idx = $2 WHERE year = $3 AND project_code = $4 AND code = $5",
         )
@@ -214,7 +215,7 @@ pub async fn evaluate(
     let data = serde_json::json!({"year": year, "project_code": project, "kind": by.as_str(), "score": perf::points_text(score)});
     let reason = ctx.reason.clone().unwrap_or_else(|| format!("{} evaluation of {project}", by.as_str()));
     let (p, who) = (project.to_string(), ctx.actor.clone());
-    act(store, ctx, "evaluation.record", &reason, &data, async move |tx, idx| {
+    act(store, ctx, Action::EvaluationRecord, &reason, &data, async move |tx, idx| {
         sqlx::query("DELETE FROM evaluations WHERE year = $1 AND project_code = $2 AND kind = $3")
             .bind(i64::from(year))
             .bind(p.clone())
@@ -252,7 +253,7 @@ pub async fn record_satisfaction(
     let data = serde_json::json!({"year": year, "department_code": department, "score": perf::points_text(score)});
     let reason = ctx.reason.clone().unwrap_or_else(|| format!("public satisfaction with {department}"));
     let d = department.to_string();
-    act(store, ctx, "satisfaction.record", &reason, &data, async move |tx, idx| {
+    act(store, ctx, Action::SatisfactionRecord, &reason, &data, async move |tx, idx| {
         sqlx::query("DELETE FROM satisfaction WHERE year = $1 AND department_code = $2")
             .bind(i64::from(year))
             .bind(d.clone())
@@ -454,7 +455,7 @@ async fn schedule_interviews(store: &Store, ctx: &Ctx, year: i32, rungs: &[Rung]
         let data = serde_json::json!({"year": year, "department_code": r.department, "due_on": due});
         let reason = format!("interview of the head of {} for the performance of {year}", r.department);
         let (d, due) = (r.department.clone(), due.clone());
-        act(store, ctx, "interview.schedule", &reason, &data, async move |tx, idx| {
+        act(store, ctx, Action::InterviewSchedule, &reason, &data, async move |tx, idx| {
             sqlx::query("INSERT INTO interviews (year, department_code, due_on, journal_idx) VALUES ($1, $2, $3, $4)")
                 .bind(i64::from(year))
                 .bind(d)
@@ -527,7 +528,7 @@ pub async fn publish(store: &Store, ctx: &Ctx, year: i32) -> Result<Ranking, Act
     let data = serde_json::json!({"year": year, "ranking": text, "published_at": ranking.published_at});
     let reason = ctx.reason.clone().unwrap_or_else(|| format!("publish the performance ranking of {year}"));
     let at = ranking.published_at.clone();
-    act(store, ctx, "performance.publish", &reason, &data, async move |tx, idx| {
+    act(store, ctx, Action::PerformancePublish, &reason, &data, async move |tx, idx| {
         sqlx::query("DELETE FROM rankings WHERE year = $1").bind(i64::from(year)).execute(&mut **tx).await?;
         sqlx::query("INSERT INTO rankings (year, ranking, published_at, journal_idx) VALUES ($1, $2, $3, $4)")
             .bind(i64::from(year))
@@ -642,7 +643,7 @@ pub async fn roll_plan(store: &Store, ctx: &Ctx, year: i32) -> Result<Vec<PlanLi
     let data = serde_json::json!({"year": year, "plan": text});
     let reason = ctx.reason.clone().unwrap_or_else(|| format!("the rolling plan of {year}"));
     let rows = lines.clone();
-    act(store, ctx, "rolling.plan", &reason, &data, async move |tx, idx| {
+    act(store, ctx, Action::RollingPlan, &reason, &data, async move |tx, idx| {
         for l in rows {
             for (i, a) in l.amounts.iter().enumerate() {
                 sqlx::query(

@@ -6,6 +6,7 @@
 
 use crate::Ctx;
 use crate::journal::{ActionError, act};
+use bw_core::action::Action;
 use bw_core::records::Payment;
 use bw_store::Store;
 use bw_store::sqlx::{self, Row};
@@ -93,7 +94,7 @@ pub async fn redact_staff(store: &Store, ctx: &Ctx, unit_code: &str, id_hash: &s
     let hash = committed_hash_of::<bw_core::records::StaffMember>(&bytes).map_err(ActionError::Invalid)?;
     let data = StaffRedactData { unit_code, id_hash, entry, fields };
     let (unit, id) = (unit_code.to_string(), id_hash.to_string());
-    act(store, ctx, "personal.redact", &reason, &data, async move |tx, _| {
+    act(store, ctx, Action::PersonalRedact, &reason, &data, async move |tx, _| {
         sqlx::query("DELETE FROM personal_data WHERE journal_idx = $1").bind(entry).execute(&mut **tx).await?;
         sqlx::query(
             "UPDATE staff SET name = $1, bank_account = $1, phone = $1, record_hash = $2 WHERE unit_code = $3 AND id_hash = $4",
@@ -137,7 +138,7 @@ pub async fn redact(store: &Store, ctx: &Ctx, unit_code: &str, voucher_no: &str)
     let hash = committed_record_hash(&bytes).map_err(ActionError::Invalid)?;
     let data = RedactData { unit_code, voucher_no, entry, fields };
     let (unit, voucher) = (unit_code.to_string(), voucher_no.to_string());
-    act(store, ctx, "personal.redact", &reason, &data, async move |tx, _| {
+    act(store, ctx, Action::PersonalRedact, &reason, &data, async move |tx, _| {
         sqlx::query("DELETE FROM personal_data WHERE journal_idx = $1").bind(entry).execute(&mut **tx).await?;
         // The payee's account, a grouping key of the payment rules, changes.
         crate::findings::invalidate(tx, None).await?;

@@ -126,9 +126,9 @@ pub async fn take_all(store: &Store, ctx: &Ctx, actions: Vec<Action>) -> Result<
     let mut journal = bw_store::JournalWriter::new(size, store, ctx.at);
     let mut out = Vec::with_capacity(actions.len());
     for action in &actions {
-        let reason = ctx.reason.clone().unwrap_or_else(|| action.name().to_string());
+        let reason = ctx.reason.clone().unwrap_or_else(|| action.kind().to_string());
         let header =
-            bw_ledger::Header { action: action.name(), actor: &ctx.actor, at: ctx.at, reason: &reason, batch: None };
+            bw_ledger::Header { action: action.kind(), actor: &ctx.actor, at: ctx.at, reason: &reason, batch: None };
         let entry = bw_ledger::encode(&header, action).map_err(|e| ActionError::Invalid(e.to_string()))?;
         let idx = journal.append(entry);
         let changed = reg.apply(action, idx).map_err(TakeError::Refused)?;

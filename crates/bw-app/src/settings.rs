@@ -2,6 +2,7 @@
 
 use crate::Ctx;
 use crate::journal::{ActionError, act};
+use bw_core::action::Action;
 use bw_core::settings::{all, split_year, validate};
 use bw_store::Store;
 use bw_store::sqlx::{self, Row};
@@ -113,7 +114,7 @@ pub async fn set(store: &Store, ctx: &Ctx, key: &str, value: &str) -> Result<Str
     }
     let reason = ctx.reason.clone().unwrap_or_else(|| format!("set {key}"));
     let (k, v) = (key.to_string(), value.clone());
-    act(store, ctx, "setting.set", &reason, &SetData { key, value: &value }, async move |tx, idx| {
+    act(store, ctx, Action::SettingSet, &reason, &SetData { key, value: &value }, async move |tx, idx| {
         sqlx::query("DELETE FROM settings WHERE key = $1").bind(k.clone()).execute(&mut **tx).await?;
         sqlx::query("INSERT INTO settings (key, value, journal_idx) VALUES ($1, $2, $3)")
             .bind(k)

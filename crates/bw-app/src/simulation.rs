@@ -2,6 +2,7 @@
 //! SHA-256 of the file it came from and of the result. The result follows from the scenario
 //! alone (seed, paths; not the threads), so `verify` re-runs each and compares its digest.
 
+use bw_core::action::Action;
 use bw_forecast::simulate::{self, Outcome, Scenario};
 use bw_store::Store;
 
@@ -35,7 +36,7 @@ pub async fn record(
     let reason = ctx.reason.clone().unwrap_or_else(|| format!("simulation {}", run.scenario.name));
     let (name, doc) = (run.scenario.name.clone(), serde_json::to_string(&run.scenario).unwrap_or_default());
     let (sha, result, by) = (run.scenario_sha256.clone(), run.result_sha256.clone(), ctx.actor.clone());
-    let idx = act(store, ctx, "simulation.run", &reason, &run, async move |tx, idx| {
+    let idx = act(store, ctx, Action::SimulationRun, &reason, &run, async move |tx, idx| {
         bw_store::sqlx::query(
             "INSERT INTO simulations (id, name, scenario, scenario_sha256, result_sha256, run_by, journal_idx) \
              VALUES ($1, $2, $3, $4, $5, $6, $1)",

@@ -8,6 +8,7 @@
 //! reveals nothing).
 
 use bw_core::access::{Access, Grant, Permission, Role, Scope};
+use bw_core::action::Action;
 use bw_core::org::OrgTree;
 use bw_core::{Date, Timestamp};
 use bw_store::Store;
@@ -177,7 +178,7 @@ pub async fn add(
     let reason = ctx.reason.clone().unwrap_or_else(|| format!("account of {name}"));
     let data = UserData { name, display_name: display, unit };
     let (n, d, u) = (name.to_string(), display.to_string(), unit.map(str::to_string));
-    act(store, ctx, "user.add", &reason, &data, async move |tx, idx| {
+    act(store, ctx, Action::UserAdd, &reason, &data, async move |tx, idx| {
         sqlx::query("INSERT INTO users (name, display_name, unit_code, journal_idx) VALUES ($1, $2, $3, $4)")
             .bind(n.clone())
             .bind(d)
@@ -260,7 +261,7 @@ pub async fn set_password(store: &Store, ctx: &Ctx, name: &str, password: &str) 
     let stored = hash_password(password, &password_salt(ctx, name))?;
     let reason = ctx.reason.clone().unwrap_or_else(|| format!("password of {name}"));
     let n = name.to_string();
-    act(store, ctx, "user.password", &reason, &serde_json::json!({ "name": name }), async move |tx, _| {
+    act(store, ctx, Action::UserPassword, &reason, &serde_json::json!({ "name": name }), async move |tx, _| {
         sqlx::query("UPDATE credentials SET password = $1, failures = 0, locked_until = 0 WHERE user_name = $2")
             .bind(stored)
             .bind(n.clone())
@@ -379,7 +380,7 @@ pub async fn grant(
     let (u, s) = (user.to_string(), scope.as_str().to_string());
     if role.needs_second_approval() && anyone_high(store, ctx.today).await? {
         let by = ctx.actor.clone();
-        let id = act(store, ctx, "user.grant_request", &reason, &data, async move |tx, idx| {
+        let id = act(store, ctx, Action::UserGrantRequest, &reason, &data, async move |tx, idx| {
             sqlx::query("INSERT INTO grant_requests (journal_idx, user_name, role, scope, until, requested_by, decided_idx, approved) VALUES ($1, $2, $3, $4, $5, $6, NULL, NULL)")
                 .bind(idx)
                 .bind(u)
@@ -394,7 +395,7 @@ pub async fn grant(
         .await?;
         return Ok(Granted::Requested(id));
     }
-    act(store, ctx, "user.grant", &reason, &data, async move |tx, idx| {
+    act(store, ctx, Action::UserGrant, &reason, &data, async move |tx, idx| {
         sqlx::query("INSERT INTO grants (journal_idx, user_name, role, scope, until, revoked_idx) VALUES ($1, $2, $3, $4, $5, NULL)")
             .bind(idx)
             .bind(u)
@@ -469,7 +470,8 @@ pub async fn decide_grant(store: &Store, ctx: &Ctx, request: i64, approve: bool)
         return Err(invalid(format!("grant request {request} ends on {u}, already past")));
     }
     let data = DecisionData { request, user: &r.user, role: &r.role, scope: &r.scope, until: r.until.as_deref() };
-    let (action, verb) = if approve { ("user.grant_approve", "approved") } else { ("user.grant_reject", "refused") };
+    let (action, verb) =
+        if approve { (Action::UserGrantApprove, "approved") } else { (Action::UserGrantReject, "refused") };
     let reason = ctx.reason.clone().unwrap_or_else(|| format!("grant request {request} {verb}"));
     let row = r.clone();
     act(store, ctx, action, &reason, &data, async move |tx, idx| {
@@ -509,7 +511,7 @@ pub async fn revoke(store: &Store, ctx: &Ctx, grant_id: i64) -> Result<i64, Acti
     }
     let reason = ctx.reason.clone().unwrap_or_else(|| format!("{role} on {scope} of {user} revoked"));
     let data = serde_json::json!({ "grant": grant_id, "user": user });
-    act(store, ctx, "user.revoke", &reason, &data, async move |tx, idx| {
+    act(store, ctx, Action::UserRevoke, &reason, &data, async move |tx, idx| {
         sqlx::query("UPDATE grants SET revoked_idx = $1 WHERE journal_idx = $2")
             .bind(idx)
             .bind(grant_id)
@@ -876,7 +878,7 @@ pub async fn issue_token(
     });
     let reason = ctx.reason.clone().unwrap_or_else(|| format!("API token for {user}"));
     let (i, u, joined) = (id.clone(), user.to_string(), names.join(","));
-    act(store, ctx, "token.issue", &reason, &data, async move |tx, idx| {
+    act(store, ctx, Action::TokenIssue, &reason, &data, async move |tx, idx| {
         sqlx::query("INSERT INTO api_tokens (id, user_name, secret_sha256, scopes, until, revoked_idx, journal_idx) VALUES ($1, $2, $3, $4, $5, NULL, $6)")
             .bind(i)
             .bind(u)
@@ -899,7 +901,7 @@ pub async fn revoke_token(store: &Store, ctx: &Ctx, id: &str) -> Result<i64, Act
     }
     let reason = ctx.reason.clone().unwrap_or_else(|| format!("token {id} revoked"));
     let i = id.to_string();
-    act(store, ctx, "token.revoke", &reason, &serde_json::json!({ "id": id }), async move |tx, idx| {
+    act(store, ctx, Action::TokenRevoke, &reason, &serde_json::json!({ "id": id }), async move |tx, idx| {
         sqlx::query("UPDATE api_tokens SET revoked_idx = $1 WHERE id = $2")
             .bind(idx)
             .bind(i)

@@ -6,6 +6,7 @@
 //! row and column by column. Each failure names what differs.
 
 use bw_core::Money;
+use bw_core::action::Action;
 use bw_core::org::{OrgNode, OrgTree};
 use bw_core::projection::{self, Cell, HashCell};
 use bw_core::records::{Contract, ContractStatus, Indicator, MacroIndicator, Payment, Project, Revenue, RevenueTarget};
@@ -334,7 +335,7 @@ impl Model {
     /// the bytes the record hash was taken of.
     fn apply(&mut self, idx: u64, e: &bw_ledger::RawDecoded) -> Result<(), String> {
         let ix = idx.to_string();
-        let (action, batch, raw) = (e.action.as_str(), e.batch, e.data.get());
+        let (action, batch, raw) = (e.action, e.batch, e.data.get());
         // Records are parsed straight into their types; the rare other entries as values.
         let parsed = std::cell::OnceCell::new();
         let data = || parsed.get_or_init(|| serde_json::from_str::<serde_json::Value>(raw).unwrap_or_default());
@@ -344,23 +345,23 @@ impl Model {
             Ok((t, sha(&bytes)))
         }
         match action {
-            "unit.add" => {
+            Action::UnitAdd => {
                 let (n, h): (OrgNode, String) = typed(raw)?;
                 self.units.push((n, h, idx));
             }
-            "project.add" => {
+            Action::ProjectAdd => {
                 let (p, h): (Project, String) = typed(raw)?;
                 let key = p.project_code.clone();
                 self.put("projects", key, texts(projection::project(p, HashCell::Hex(h)), idx));
             }
-            "indicator.add" => {
+            Action::IndicatorAdd => {
                 let (i, h): (Indicator, String) = typed(raw)?;
                 self.indicators.insert((i.year, i.indicator_code.clone()), (0, 0));
                 self.indicator_codes.entry(i.indicator_code.clone()).or_default().push(i.year);
                 let key = key2(&i.year.to_string(), &i.indicator_code);
                 self.put("indicators", key, texts(projection::indicator(i, HashCell::Hex(h)), idx));
             }
-            "contract.add" => {
+            Action::ContractAdd => {
                 let (c, h): (Contract, String) = typed(raw)?;
                 let year = self
                     .resolve(&c.indicator_code, c.signed_on.year())
@@ -375,7 +376,7 @@ impl Model {
                 let key = c.contract_no.clone();
                 self.put("contracts", key, texts(projection::contract(c, year, HashCell::Hex(h)), idx));
             }
-            "payment.record" => {
+            Action::PaymentRecord => {
                 let (mut p, h): (Payment, String) = typed(raw)?;
                 let committed = p.payee_name.starts_with(bw_ledger::COMMITMENT_PREFIX);
                 let values = self.personal.remove(&(idx as i64));
@@ -402,16 +403,16 @@ impl Model {
                 let digest = row_digest(&payment_cells(p, year, h, idx));
                 self.payments.insert(key, (idx, year, digest));
             }
-            "payment.hold" | "payment.release" | "payment.reject" => {
+            Action::PaymentHold | Action::PaymentRelease | Action::PaymentReject => {
                 let (d, _): (crate::hold::HoldData, String) = typed(raw)?;
                 let key = key2(&d.voucher_no, &d.unit_code);
                 if !self.payments.contains_key(&key) {
                     return Err(format!("{} of payment {key}, which was never recorded", e.action));
                 }
                 let now = self.holds.get(&key).map(|h| h.0.as_str()).unwrap_or("paid");
-                let (from, to, sign) = match e.action.as_str() {
-                    "payment.hold" => ("paid", "held", -1),
-                    "payment.release" => ("held", "paid", 1),
+                let (from, to, sign) = match e.action {
+                    Action::PaymentHold => ("paid", "held", -1),
+                    Action::PaymentRelease => ("held", "paid", 1),
                     _ => ("held", "rejected", 0),
                 };
                 if now != from {
@@ -423,7 +424,7 @@ impl Model {
                 }
                 self.holds.insert(key, (to.to_string(), d.warning_id));
             }
-            "contract_milestone.add" => {
+            Action::ContractMilestoneAdd => {
                 let (m, h): (bw_core::records::ContractMilestone, String) = typed(raw)?;
                 let amount = self
                     .contracts
@@ -447,10 +448,10 @@ impl Model {
                     texts(projection::contract_milestone(m, resolved, HashCell::Hex(h)), idx),
                 );
             }
-            "milestone.submit" | "milestone.verify" | "milestone.dispute" | "milestone.resolve" => {
+            Action::MilestoneSubmit | Action::MilestoneVerify | Action::MilestoneDispute | Action::MilestoneResolve => {
                 let d: crate::milestones::ActionData = serde_json::from_str(e.data.get()).map_err(|e| e.to_string())?;
                 let ladder = self.ladders.get_mut(&d.contract_no).ok_or("on a contract without milestones")?;
-                let verified = crate::milestones::apply(ladder, &e.action, &e.actor, &d)
+                let verified = crate::milestones::apply(ladder, e.action, &e.actor, &d)
                     .map_err(|err| format!("an action the rule refuses: {err} ({})", err.code()))?;
                 let progress = ladder.progress.get(&d.seq).cloned().unwrap_or_default();
                 let key = key2(&d.contract_no, &d.seq.to_string());
@@ -460,7 +461,7 @@ impl Model {
                 let row = crate::milestones::progress_row(&progress, self.milestone_verified.get(&key).copied());
                 self.put("milestone_progress", key, row);
             }
-            "revenue.record" => {
+            Action::RevenueRecord => {
                 let (r, h): (Revenue, String) = typed(raw)?;
                 *self.volumes.entry((r.date.year(), "revenues")).or_default() +=
                     i128::from(r.amount.fen().unsigned_abs());
@@ -471,7 +472,7 @@ impl Model {
                 let key = r.record_no.clone();
                 self.put("revenues", key, texts(projection::revenue(r, HashCell::Hex(h)), idx));
             }
-            "staff.add" => {
+            Action::StaffAdd => {
                 let (mut m, h): (bw_core::records::StaffMember, String) = typed(raw)?;
                 let values = self.personal.remove(&(idx as i64));
                 let committed = m.name.starts_with(bw_ledger::COMMITMENT_PREFIX);
@@ -489,7 +490,7 @@ impl Model {
                 let key = key2(&m.unit_code, &m.id_hash);
                 self.put("staff", key, texts(projection::staff(m, HashCell::Hex(h)), idx));
             }
-            "audit_case.open" => {
+            Action::AuditCaseOpen => {
                 let d = data();
                 let text = |k: &str| d[k].as_str().map(str::to_string).ok_or(format!("no {k}"));
                 let cells = vec![
@@ -504,22 +505,22 @@ impl Model {
                 ];
                 self.put("audit_cases", ix, cells);
             }
-            "revenue_target.set" => {
+            Action::RevenueTargetSet => {
                 let (t, h): (RevenueTarget, String) = typed(raw)?;
                 let key = format!("{}/{}/{}", t.year, t.region_code, t.revenue_code);
                 self.put("revenue_targets", key, texts(projection::revenue_target(t, HashCell::Hex(h)), idx));
             }
-            "macro_indicator.set" => {
+            Action::MacroIndicatorSet => {
                 let (m, h): (MacroIndicator, String) = typed(raw)?;
                 let key = format!("{}/{}/{}", m.period, m.region_code, m.name);
                 self.put("macro_indicators", key, texts(projection::macro_indicator(m, HashCell::Hex(h)), idx));
             }
-            "setting.set" => {
+            Action::SettingSet => {
                 let key = data()["key"].as_str().ok_or("no key")?.to_string();
                 let value = data()["value"].as_str().ok_or("no value")?.to_string();
                 self.put("settings", key.clone(), vec![key, value, ix]);
             }
-            "calendar.load" => {
+            Action::CalendarLoad => {
                 for y in data()["years"].as_array().ok_or("no years")? {
                     let y = y.as_i64().ok_or("bad year")?;
                     let prefix = format!("{y:04}-");
@@ -533,7 +534,7 @@ impl Model {
                     self.put("calendar_days", f(0), vec![f(0), f(1), f(2), ix.clone()]);
                 }
             }
-            "personal.redact" => {
+            Action::PersonalRedact => {
                 let entry = data()["entry"].as_u64().ok_or("no entry")?;
                 if !self.erased.remove(&entry) {
                     let detail = if self.disclosed.contains(&entry) {
@@ -544,7 +545,7 @@ impl Model {
                     self.personal_problems.push((entry.to_string(), detail));
                 }
             }
-            "key.register" => {
+            Action::KeyRegister => {
                 let user = data()["user"].as_str().ok_or("no user")?.to_string();
                 let key = data()["key"].as_str().ok_or("no key")?.to_string();
                 let verifier = Verifier::parse(&key).map_err(|e| format!("an unusable key: {e}"))?;
@@ -554,7 +555,7 @@ impl Model {
                 self.user_keys.insert(user.clone(), verifier);
                 self.put("user_keys", user.clone(), vec![user, key, ix]);
             }
-            "approval.opinion" => {
+            Action::ApprovalOpinion => {
                 let target = data()["entry"].as_i64().ok_or("no entry")?;
                 let cells = vec![
                     ix.clone(),
@@ -565,7 +566,7 @@ impl Model {
                 ];
                 self.put("approvals", ix, cells);
             }
-            "warning.raise" => {
+            Action::WarningRaise => {
                 let d = data();
                 let text = |k: &str| d[k].as_str().map(str::to_string).unwrap_or_else(|| NULL.into());
                 let cells = vec![
@@ -590,7 +591,7 @@ impl Model {
                 ];
                 self.put("warnings", ix, cells);
             }
-            "warning.update" => {
+            Action::WarningUpdate => {
                 let d = data();
                 let id = d["id"].as_i64().ok_or("no id")?.to_string();
                 let row = self.row_mut("warnings", &id, || format!("updates warning {id}, which was never raised"))?;
@@ -604,7 +605,7 @@ impl Model {
                 }
                 row[16] = ix;
             }
-            "task.open" => {
+            Action::TaskOpen => {
                 let d = data();
                 let text = |k: &str| d[k].as_str().map(str::to_string).ok_or(format!("no {k}"));
                 let cells = vec![
@@ -622,7 +623,7 @@ impl Model {
                 ];
                 self.put("response_tasks", ix, cells);
             }
-            "task.update" => {
+            Action::TaskUpdate => {
                 let d = data();
                 let id = d["id"].as_i64().ok_or("no id")?.to_string();
                 let row =
@@ -633,7 +634,7 @@ impl Model {
                 }
                 row[10] = ix;
             }
-            "task.done" => {
+            Action::TaskDone => {
                 let d = data();
                 let id = d["id"].as_i64().ok_or("no id")?.to_string();
                 let row =
@@ -647,7 +648,7 @@ impl Model {
                 row[9] = d["note"].as_str().unwrap_or("").to_string();
                 row[10] = ix;
             }
-            "warning.withdraw" => {
+            Action::WarningWithdraw => {
                 let d = data();
                 let id = d["id"].as_i64().ok_or("no id")?.to_string();
                 let row =
@@ -658,7 +659,7 @@ impl Model {
                 row[15] = "withdrawn".into();
                 row[16] = ix;
             }
-            "warning.escalate" => {
+            Action::WarningEscalate => {
                 let d = data();
                 let id = d["id"].as_i64().ok_or("no id")?.to_string();
                 let row =
@@ -669,7 +670,7 @@ impl Model {
                 row[16] = ix;
                 row[17] = d["escalations"].as_i64().ok_or("no escalations")?.to_string();
             }
-            "emergency.open" => {
+            Action::EmergencyOpen => {
                 let d = data();
                 let text = |k: &str| d[k].as_str().map(str::to_string).unwrap_or_else(|| NULL.into());
                 let warning = d["warning_id"].as_i64().map(|i| i.to_string()).unwrap_or_else(|| NULL.into());
@@ -687,7 +688,7 @@ impl Model {
                 ];
                 self.put("emergencies", ix, cells);
             }
-            "emergency.step" => {
+            Action::EmergencyStep => {
                 let d = data();
                 let id = d["id"].as_i64().ok_or("no id")?.to_string();
                 let row = self
@@ -696,7 +697,7 @@ impl Model {
                 row[8] = d["note"].as_str().unwrap_or("").to_string();
                 row[9] = ix;
             }
-            "inquiry.send" => {
+            Action::InquirySend => {
                 let d = data();
                 let cells = vec![
                     ix.clone(),
@@ -712,7 +713,7 @@ impl Model {
                 ];
                 self.put("inquiries", ix, cells);
             }
-            "inquiry.answer" => {
+            Action::InquiryAnswer => {
                 let d = data();
                 let id = d["inquiry"].as_i64().ok_or("no inquiry")?.to_string();
                 let row = self.row_mut("inquiries", &id, || format!("answers inquiry {id}, which was never sent"))?;
@@ -721,7 +722,7 @@ impl Model {
                 row[8] = e.at.clone();
                 row[9] = ix;
             }
-            "warning.step" => {
+            Action::WarningStep => {
                 let d = data();
                 let id = d["id"].as_i64().ok_or("no id")?.to_string();
                 let to = d["to"].as_str().ok_or("no state")?.to_string();
@@ -749,27 +750,27 @@ impl Model {
                 ];
                 self.put("warning_events", ix, cells);
             }
-            "user.add" => {
+            Action::UserAdd => {
                 let d = data();
                 let name = d["name"].as_str().ok_or("no name")?.to_string();
                 let display = d["display_name"].as_str().ok_or("no display_name")?.to_string();
                 let unit = d["unit"].as_str().map(str::to_string).unwrap_or_else(|| NULL.into());
                 self.put("users", name.clone(), vec![name, display, unit, ix]);
             }
-            "user.password" => {
+            Action::UserPassword => {
                 let name = data()["name"].as_str().ok_or("no name")?;
                 if !self.tables.get("users").is_some_and(|t| t.contains_key(name)) {
                     return Err(format!("a password for {name:?}, who is no user"));
                 }
             }
-            "user.grant" => {
+            Action::UserGrant => {
                 let d = data();
                 let text = |k: &str| d[k].as_str().map(str::to_string).ok_or(format!("no {k}"));
                 let until = d["until"].as_str().map(str::to_string).unwrap_or_else(|| NULL.into());
                 let cells = vec![ix.clone(), text("user")?, text("role")?, text("scope")?, until, NULL.into()];
                 self.put("grants", ix, cells);
             }
-            "user.grant_request" => {
+            Action::UserGrantRequest => {
                 let d = data();
                 let text = |k: &str| d[k].as_str().map(str::to_string).ok_or(format!("no {k}"));
                 let until = d["until"].as_str().map(str::to_string).unwrap_or_else(|| NULL.into());
@@ -785,9 +786,9 @@ impl Model {
                 ];
                 self.put("grant_requests", ix, cells);
             }
-            "user.grant_approve" | "user.grant_reject" => {
+            Action::UserGrantApprove | Action::UserGrantReject => {
                 let request = data()["request"].as_i64().ok_or("no request")?.to_string();
-                let approve = action == "user.grant_approve";
+                let approve = action == Action::UserGrantApprove;
                 let Some(cells) = self.tables.get_mut("grant_requests").and_then(|t| t.get_mut(&request)) else {
                     return Err(format!("decides grant request {request}, which the journal never made"));
                 };
@@ -815,7 +816,7 @@ impl Model {
                     self.put("grants", ix, grant);
                 }
             }
-            "user.revoke" => {
+            Action::UserRevoke => {
                 let grant = data()["grant"].as_i64().ok_or("no grant")?.to_string();
                 let row = self.tables.get_mut("grants").and_then(|t| t.get_mut(&grant));
                 match row {
@@ -824,7 +825,7 @@ impl Model {
                     None => return Err(format!("revokes grant {grant}, which the journal never made")),
                 }
             }
-            "token.issue" => {
+            Action::TokenIssue => {
                 let d = data();
                 let text = |k: &str| d[k].as_str().map(str::to_string).ok_or(format!("no {k}"));
                 let scopes: Vec<&str> =
@@ -835,14 +836,14 @@ impl Model {
                     vec![id.clone(), text("user")?, text("secret_sha256")?, scopes.join(","), until, NULL.into(), ix];
                 self.put("api_tokens", id, cells);
             }
-            "token.revoke" => {
+            Action::TokenRevoke => {
                 let id = data()["id"].as_str().ok_or("no id")?.to_string();
                 match self.tables.get_mut("api_tokens").and_then(|t| t.get_mut(&id)) {
                     Some(cells) if cells[5] == NULL => cells[5] = ix,
                     _ => return Err(format!("revokes token {id}, which is not active")),
                 }
             }
-            "feedback.submit" => {
+            Action::FeedbackSubmit => {
                 let d = data();
                 let text = |k: &str| d[k].as_str().map(str::to_string).ok_or(format!("no {k}"));
                 let due = d["due_on"].as_str().map(str::to_string).unwrap_or_else(|| NULL.into());
@@ -866,7 +867,7 @@ impl Model {
                 ];
                 self.put("feedback", ix, cells);
             }
-            "feedback.moderate" => {
+            Action::FeedbackModerate => {
                 let d = data();
                 let id = d["id"].as_i64().ok_or("no id")?.to_string();
                 let (by, status) = (d["by"].as_str().ok_or("no by")?, d["status"].as_str().ok_or("no status")?);
@@ -882,7 +883,7 @@ impl Model {
                     _ => return Err(format!("moderates feedback {id}, which is not waiting for moderation")),
                 }
             }
-            "feedback.answer" => {
+            Action::FeedbackAnswer => {
                 let d = data();
                 let id = d["id"].as_i64().ok_or("no id")?.to_string();
                 let (by, answer) = (d["by"].as_str().ok_or("no by")?, d["answer"].as_str().ok_or("no answer")?);
@@ -895,12 +896,12 @@ impl Model {
                     _ => return Err(format!("answers feedback {id}, which is not open")),
                 }
             }
-            "webhook.add" => {
+            Action::WebhookAdd => {
                 let d = data();
                 let (user, url) = (d["user"].as_str().ok_or("no user")?, d["url"].as_str().ok_or("no url")?);
                 self.put("webhooks", ix.clone(), vec![ix, user.to_string(), url.to_string(), NULL.into()]);
             }
-            "simulation.run" => {
+            Action::SimulationRun => {
                 let (run, _): (crate::simulation::Run, String) = typed(raw)?;
                 // The result follows from the scenario alone: it is run again.
                 let out = bw_forecast::simulate::run(&run.scenario, 2).map_err(|e| format!("simulation.run: {e}"))?;
@@ -919,7 +920,7 @@ impl Model {
                     vec![ix.clone(), run.scenario.name.clone(), doc, run.scenario_sha256, run.result_sha256, by, ix],
                 );
             }
-            "informal.record" => {
+            Action::InformalRecord => {
                 let (r, _): (bw_core::informal::Record, String) = typed(raw)?;
                 // Lateness is judged on the time recorded: the entry's own time, and its actor.
                 if r.recorded_at.to_string() != e.at || r.recorded_by != e.actor {
@@ -930,10 +931,14 @@ impl Model {
                 }
                 self.put("informal_records", ix.clone(), crate::informal::row(idx as i64, &r));
             }
-            a if a.starts_with("matter.") => {
+            a @ (Action::MatterSubmit
+            | Action::MatterOral
+            | Action::MatterWritten
+            | Action::MatterDecide
+            | Action::MatterCollective) => {
                 let (act, _): (bw_core::matter::Action, String) = typed(raw)?;
-                if act.name() != a {
-                    return Err(format!("entry {a} holds a {} action", act.name()));
+                if act.kind() != a {
+                    return Err(format!("entry {a} holds a {} action", act.kind()));
                 }
                 let id = self
                     .matters
@@ -942,10 +947,16 @@ impl Model {
                 let doc = serde_json::to_string(&self.matters.matters[&id]).map_err(|e| e.to_string())?;
                 self.put("matters", id.to_string(), vec![id.to_string(), doc, ix.clone()]);
             }
-            a if a.starts_with("review.") => {
+            a @ (Action::ReviewOpen
+            | Action::ReviewRecord
+            | Action::ReviewPlan
+            | Action::ReviewApprovePlan
+            | Action::ReviewAccept
+            | Action::ReviewClose
+            | Action::ReviewImport) => {
                 let (act, _): (bw_core::review::Action, String) = typed(raw)?;
-                if act.name() != a {
-                    return Err(format!("entry {a} holds a {} action", act.name()));
+                if act.kind() != a {
+                    return Err(format!("entry {a} holds a {} action", act.kind()));
                 }
                 let id = self
                     .reviews
@@ -954,10 +965,20 @@ impl Model {
                 let doc = serde_json::to_string(&self.reviews.reviews[&id]).map_err(|e| e.to_string())?;
                 self.put("reviews", id.to_string(), vec![id.to_string(), doc, ix.clone()]);
             }
-            a if a.starts_with("meeting.") || a.starts_with("action.") => {
+            a @ (Action::MeetingSchedule
+            | Action::MeetingInvite
+            | Action::MeetingPack
+            | Action::MeetingAddItem
+            | Action::MeetingHold
+            | Action::MeetingMinutes
+            | Action::MeetingApprove
+            | Action::MeetingCancel
+            | Action::ActionDone
+            | Action::ActionCheck
+            | Action::ActionEscalate) => {
                 let entry: crate::meetings::Entry = serde_json::from_str(e.data.get()).map_err(|e| e.to_string())?;
-                if entry.action.name() != a {
-                    return Err(format!("entry {a} holds a {} action", entry.action.name()));
+                if entry.action.kind() != a {
+                    return Err(format!("entry {a} holds a {} action", entry.action.kind()));
                 }
                 let changed = self
                     .board
@@ -983,30 +1004,39 @@ impl Model {
                     self.put(table, id.to_string(), vec![id.to_string(), doc, ix.clone()]);
                 }
             }
-            a if a.starts_with("risk.") => {
+            a @ (Action::RiskAdd
+            | Action::RiskAssess
+            | Action::RiskTreat
+            | Action::RiskAccept
+            | Action::RiskReview
+            | Action::RiskMatrix
+            | Action::RiskMaterialise
+            | Action::RiskPropose
+            | Action::RiskAdopt
+            | Action::RiskReject) => {
                 let (act, _): (bw_core::risk::Action, String) = typed(raw)?;
-                if act.name() != a {
-                    return Err(format!("entry {a} holds a {} action", act.name()));
+                if act.kind() != a {
+                    return Err(format!("entry {a} holds a {} action", act.kind()));
                 }
                 let changed = self.risks.apply(&act, idx as i64).map_err(|e| format!("{a}: {e}"))?;
                 for (id, doc) in crate::risk::rows(&self.risks, &act, &changed).map_err(|e| e.to_string())? {
                     self.put("risk_register", id.to_string(), vec![id.to_string(), doc, ix.clone()]);
                 }
             }
-            "webhook.remove" => {
+            Action::WebhookRemove => {
                 let id = data()["id"].as_i64().ok_or("no id")?.to_string();
                 match self.tables.get_mut("webhooks").and_then(|t| t.get_mut(&id)) {
                     Some(c) if c[3] == NULL => c[3] = ix,
                     _ => return Err(format!("removes webhook {id}, which is not active")),
                 }
             }
-            "cycle.open" => {
+            Action::CycleOpen => {
                 let d = data();
                 let year = d["year"].as_i64().ok_or("no year")?.to_string();
                 let mode = d["mode"].as_str().ok_or("no mode")?.to_string();
                 self.put("budget_cycles", year.clone(), vec![year, mode, "research".into(), ix]);
             }
-            "cycle.advance" => {
+            Action::CycleAdvance => {
                 let d = data();
                 let year = d["year"].as_i64().ok_or("no year")?.to_string();
                 let to = d["to"].as_str().ok_or("no to")?.to_string();
@@ -1018,14 +1048,14 @@ impl Model {
                     None => return Err(format!("advances the {year} cycle, which is not open")),
                 }
             }
-            "control.set" => {
+            Action::ControlSet => {
                 let d = data();
                 let year = d["year"].as_i64().ok_or("no year")?.to_string();
                 let dept = d["department_code"].as_str().ok_or("no department_code")?.to_string();
                 let amount = Money::parse_yuan(d["amount"].as_str().ok_or("no amount")?).map_err(|e| e.to_string())?;
                 self.put("control_totals", format!("{year}/{dept}"), vec![year, dept, amount.fen().to_string(), ix]);
             }
-            "draft.save" => {
+            Action::DraftSave => {
                 let d = data();
                 let text = |k: &str| d[k].as_str().map(str::to_string).ok_or(format!("no {k}"));
                 let year = d["year"].as_i64().ok_or("no year")?.to_string();
@@ -1036,7 +1066,7 @@ impl Model {
                 let cells = vec![year, unit, version, text("lines")?, total, e.actor.clone(), text("note")?, ix];
                 self.put("budget_drafts", key, cells);
             }
-            "approval.submit" | "adjustment.auto" => {
+            Action::ApprovalSubmit | Action::AdjustmentAuto => {
                 let d = data();
                 let text = |k: &str| d[k].as_str().map(str::to_string).ok_or(format!("no {k}"));
                 if text("kind")? == "adjustment" {
@@ -1044,7 +1074,7 @@ impl Model {
                         Ok(Money::parse_yuan(&text(k)?).map_err(|e| e.to_string())?.fen().to_string())
                     };
                     let rule = d["rule"].as_str().map(str::to_string).unwrap_or_else(|| NULL.into());
-                    let applied = if action == "adjustment.auto" { ix.clone() } else { NULL.into() };
+                    let applied = if action == Action::AdjustmentAuto { ix.clone() } else { NULL.into() };
                     let cells = vec![
                         ix.clone(),
                         d["year"].as_i64().ok_or("no year")?.to_string(),
@@ -1078,7 +1108,7 @@ impl Model {
                 ];
                 self.put("approval_items", ix, cells);
             }
-            "approval.decide" | "approval.escalate" => {
+            Action::ApprovalDecide | Action::ApprovalEscalate => {
                 let d = data();
                 let id = d["id"].as_i64().ok_or("no id")?.to_string();
                 let (state, steps) = (d["state"].as_str().ok_or("no state")?, d["steps"].as_str().ok_or("no steps")?);
@@ -1098,7 +1128,7 @@ impl Model {
                     self.apply_adjustment(d)?;
                 }
             }
-            "project.status" => {
+            Action::ProjectStatus => {
                 let d = data();
                 let code = d["project_code"].as_str().ok_or("no project_code")?;
                 let to = d["to"].as_str().ok_or("no to")?;
@@ -1107,7 +1137,7 @@ impl Model {
                     None => return Err(format!("moves project {code}, which is not in the library")),
                 }
             }
-            "rolling.plan" => {
+            Action::RollingPlan => {
                 let d = data();
                 let year = d["year"].as_i64().ok_or("no year")?;
                 let plan: Vec<crate::performance::PlanLine> =
@@ -1127,27 +1157,27 @@ impl Model {
                     }
                 }
             }
-            "workflow.set" => {
+            Action::WorkflowSet => {
                 let d = data();
                 let name = d["name"].as_str().ok_or("no name")?.to_string();
                 let definition = d["definition"].as_str().ok_or("no definition")?.to_string();
                 self.put("workflows", name.clone(), vec![name, definition, ix]);
             }
-            "interview.schedule" => {
+            Action::InterviewSchedule => {
                 let d = data();
                 let year = d["year"].as_i64().ok_or("no year")?.to_string();
                 let dept = d["department_code"].as_str().ok_or("no department_code")?.to_string();
                 let due = d["due_on"].as_str().ok_or("no due_on")?.to_string();
                 self.put("interviews", format!("{year}/{dept}"), vec![year, dept, due, ix]);
             }
-            "performance.publish" => {
+            Action::PerformancePublish => {
                 let d = data();
                 let year = d["year"].as_i64().ok_or("no year")?.to_string();
                 let ranking = d["ranking"].as_str().ok_or("no ranking")?.to_string();
                 let at = d["published_at"].as_str().ok_or("no published_at")?.to_string();
                 self.put("rankings", year.clone(), vec![year, ranking, at, ix]);
             }
-            "year.close" => {
+            Action::YearClose => {
                 let d = data();
                 let year = d["year"].as_i64().ok_or("no year")?.to_string();
                 let fen = |k: &str| -> Result<String, String> {
@@ -1159,7 +1189,7 @@ impl Model {
                 let report = d["report"].as_str().ok_or("no report")?.to_string();
                 self.put("closings", year.clone(), vec![year, report, fen("carried")?, fen("recovered")?, ix]);
             }
-            "kpi.set" => {
+            Action::KpiSet => {
                 let d = data();
                 let year = d["year"].as_i64().ok_or("no year")?.to_string();
                 let project = d["project_code"].as_str().ok_or("no project_code")?.to_string();
@@ -1188,7 +1218,7 @@ impl Model {
                     self.put("kpis", format!("{prefix}{}", k.code), cells);
                 }
             }
-            "kpi.actual" => {
+            Action::KpiActual => {
                 let d = data();
                 let key = format!(
                     "{}/{}/{}",
@@ -1205,7 +1235,7 @@ impl Model {
                     None => return Err(format!("records a value of KPI {key}, which was never set")),
                 }
             }
-            "evaluation.record" => {
+            Action::EvaluationRecord => {
                 let d = data();
                 let year = d["year"].as_i64().ok_or("no year")?.to_string();
                 let project = d["project_code"].as_str().ok_or("no project_code")?.to_string();
@@ -1214,14 +1244,14 @@ impl Model {
                 let key = format!("{year}/{project}/{kind}");
                 self.put("evaluations", key, vec![year, project, kind, score.to_string(), e.actor.clone(), ix]);
             }
-            "satisfaction.record" => {
+            Action::SatisfactionRecord => {
                 let d = data();
                 let year = d["year"].as_i64().ok_or("no year")?.to_string();
                 let dept = d["department_code"].as_str().ok_or("no department_code")?.to_string();
                 let score = bw_core::performance::parse_points(d["score"].as_str().ok_or("no score")?)?;
                 self.put("satisfaction", format!("{year}/{dept}"), vec![year, dept, score.to_string(), ix]);
             }
-            "project.classify" => {
+            Action::ProjectClassify => {
                 let d = data();
                 let code = d["project_code"].as_str().ok_or("no project_code")?.to_string();
                 if d["classified"].as_bool().ok_or("no classified")? {
@@ -1230,7 +1260,7 @@ impl Model {
                     return Err(format!("declassifies project {code}, which is not classified"));
                 }
             }
-            "document.attach" => {
+            Action::DocumentAttach => {
                 let d = data();
                 let text = |k: &str| d[k].as_str().map(str::to_string).ok_or(format!("no {k}"));
                 let size = d["size"].as_u64().ok_or("no size")?.to_string();
@@ -1245,17 +1275,17 @@ impl Model {
                 ];
                 self.put("documents", ix, cells);
             }
-            "key.rotate" => {
+            Action::KeyRotate => {
                 let old = data()["old"].as_str().ok_or("no old key")?.to_string();
                 let new = data()["new"].as_str().ok_or("no new key")?.to_string();
                 self.rotations.push((idx, old, new));
             }
-            "witness.add" => {
+            Action::WitnessAdd => {
                 let name = data()["name"].as_str().ok_or("no name")?.to_string();
                 let key = data()["key"].as_str().ok_or("no key")?.to_string();
                 self.put("witnesses", name.clone(), vec![name, key, ix]);
             }
-            "import.batch" => {
+            Action::ImportBatch => {
                 let b = batch.ok_or("a batch entry without a batch number")?;
                 let g = |k: &str| data()[k].clone();
                 let end = g("end_index").as_i64().ok_or("no end_index")?;
@@ -1274,7 +1304,6 @@ impl Model {
                 ];
                 self.put("batches", b.to_string(), cells);
             }
-            other => return Err(format!("unknown action {other:?}")),
         }
         Ok(())
     }
@@ -1331,8 +1360,7 @@ impl Model {
     /// leaf hash it names. Other entries must carry no approver field.
     fn check_seal(&self, idx: u64, entry: &[u8], e: &bw_ledger::RawDecoded, leaves: &[Hash]) -> Result<(), String> {
         let sealed = crate::journal::unseal(entry);
-        if !matches!(e.action.as_str(), "approval.opinion" | "approval.decide" | "milestone.verify" | "meeting.approve")
-        {
+        if !e.action.sealable() {
             return match sealed {
                 Some(_) => Err("carries an approver signature it should not have".into()),
                 None => Ok(()),
@@ -1347,7 +1375,7 @@ impl Model {
         if !key.verifies(&signed, &signature) {
             return Err(format!("the signature is not {user:?}'s (entry altered or forged)"));
         }
-        if e.action != "approval.opinion" {
+        if e.action != Action::ApprovalOpinion {
             return Ok(());
         }
         let data: serde_json::Value = serde_json::from_str(e.data.get()).map_err(|e| e.to_string())?;
@@ -2456,8 +2484,8 @@ pub async fn verify_since(store: &Store, trust: &Trust) -> Result<Report, StoreE
                 );
             }
             match bw_ledger::decode_raw(&entry) {
-                Ok(e) if e.action == "key.rotate" => return verify_and_mark(store, trust).await,
-                Ok(e) if e.action == "payment.record" => payments.push((idx, entry.clone())),
+                Ok(e) if e.action == Action::KeyRotate => return verify_and_mark(store, trust).await,
+                Ok(e) if e.action == Action::PaymentRecord => payments.push((idx, entry.clone())),
                 Ok(_) => {}
                 Err(e) => f.entry(idx as u64, format!("not a journal entry: {e}")),
             }

@@ -8,6 +8,7 @@
 use crate::Ctx;
 use crate::journal::{ActionError, act};
 use bw_core::Timestamp;
+use bw_core::action::Action;
 use bw_ledger::merkle;
 use bw_ledger::note::{Checkpoint, CosignatureVerifier, NoteError, Verifier, split_note};
 use bw_ledger::{Hash, hex};
@@ -50,7 +51,7 @@ pub async fn add(store: &Store, ctx: &Ctx, vkey: &str) -> Result<String, ActionE
     act(
         store,
         ctx,
-        "witness.add",
+        Action::WitnessAdd,
         &reason,
         &WitnessData { name: &key.name, key: key.as_str() },
         async move |tx, idx| {

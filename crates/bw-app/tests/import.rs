@@ -445,7 +445,7 @@ async fn every_record_is_a_journal_entry_with_an_rfc6962_leaf_hash() {
         let first =
             bw_ledger::decode(&db.store.journal_entry(0).await.expect("entry").expect("exists")).expect("decode");
         assert_eq!(
-            (first.action.as_str(), first.data["code"].as_str(), first.reason.as_str()),
+            (first.action.name(), first.data["code"].as_str(), first.reason.as_str()),
             ("unit.add", Some("P"), "import units units.csv")
         );
         // Every projection row names its entry.
@@ -482,13 +482,13 @@ async fn settings_and_calendar_loads_are_journaled() {
         assert!(!cal.is_workday(d("2027-01-01")).value);
         assert!(cal.is_workday(d("2027-02-06")).value);
         assert_eq!(cal.is_workday(d("2027-03-01")).unknown_year, None);
-        let actions: Vec<String> = db
+        let actions: Vec<&str> = db
             .store
             .journal_range(0, 10)
             .await
             .expect("range")
             .iter()
-            .map(|(_, _, e)| bw_ledger::decode(e).expect("decode").action)
+            .map(|(_, _, e)| bw_ledger::decode(e).expect("decode").action.name())
             .collect();
         assert_eq!(actions, vec!["setting.set", "calendar.load"]);
     }

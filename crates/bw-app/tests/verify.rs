@@ -487,6 +487,23 @@ async fn an_individuals_name_and_account_enter_the_journal_only_as_commitments_a
     }
 }
 
+#[tokio::test]
+async fn an_entry_whose_action_is_no_known_action_is_named() {
+    for db in prepared().await {
+        let entries = db.store.journal_range(0, 20).await.unwrap();
+        let e15 = String::from_utf8(entries[15].2.clone()).unwrap();
+        assert!(e15.contains("\"action\":\"payment.record\""), "{e15}");
+        // Rehashed, so only the action's name is wrong.
+        let f = replace_entry(&db, 15, e15.replace("payment.record", "payment.recorded")).await;
+        assert!(
+            f.iter().any(|l| l.starts_with("entry 15: not a journal entry: unknown action `payment.recorded`")),
+            "{}: {f:?}",
+            db.name
+        );
+        assert!(f.iter().any(|l| l.starts_with("projection payments [V1/U1]")), "{f:?}");
+    }
+}
+
 /// Replaces entry `idx` and its leaf hash (an operator rewriting history), then verifies.
 async fn replace_entry(db: &TestDb, idx: i64, entry: String) -> Vec<String> {
     let leaf = db.store.suite().leaf(entry.as_bytes()).to_vec();

@@ -370,13 +370,13 @@ pub enum Action {
 }
 
 impl Action {
-    pub fn name(&self) -> &'static str {
+    pub fn kind(&self) -> crate::action::Action {
         match self {
-            Action::Submit { .. } => "matter.submit",
-            Action::Oral { .. } => "matter.oral",
-            Action::Written { .. } => "matter.written",
-            Action::Decide { .. } => "matter.decide",
-            Action::Collective { .. } => "matter.collective",
+            Action::Submit { .. } => crate::action::Action::MatterSubmit,
+            Action::Oral { .. } => crate::action::Action::MatterOral,
+            Action::Written { .. } => crate::action::Action::MatterWritten,
+            Action::Decide { .. } => crate::action::Action::MatterDecide,
+            Action::Collective { .. } => crate::action::Action::MatterCollective,
         }
     }
 }

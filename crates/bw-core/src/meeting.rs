@@ -347,19 +347,19 @@ pub enum Action {
 }
 
 impl Action {
-    pub fn name(&self) -> &'static str {
+    pub fn kind(&self) -> crate::action::Action {
         match self {
-            Action::Schedule { .. } => "meeting.schedule",
-            Action::Invite { .. } => "meeting.invite",
-            Action::Pack { .. } => "meeting.pack",
-            Action::AddItem { .. } => "meeting.add_item",
-            Action::Hold { .. } => "meeting.hold",
-            Action::Minutes { .. } => "meeting.minutes",
-            Action::Approve { .. } => "meeting.approve",
-            Action::Cancel { .. } => "meeting.cancel",
-            Action::Done { .. } => "action.done",
-            Action::Check { .. } => "action.check",
-            Action::Escalate { .. } => "action.escalate",
+            Action::Schedule { .. } => crate::action::Action::MeetingSchedule,
+            Action::Invite { .. } => crate::action::Action::MeetingInvite,
+            Action::Pack { .. } => crate::action::Action::MeetingPack,
+            Action::AddItem { .. } => crate::action::Action::MeetingAddItem,
+            Action::Hold { .. } => crate::action::Action::MeetingHold,
+            Action::Minutes { .. } => crate::action::Action::MeetingMinutes,
+            Action::Approve { .. } => crate::action::Action::MeetingApprove,
+            Action::Cancel { .. } => crate::action::Action::MeetingCancel,
+            Action::Done { .. } => crate::action::Action::ActionDone,
+            Action::Check { .. } => crate::action::Action::ActionCheck,
+            Action::Escalate { .. } => crate::action::Action::ActionEscalate,
         }
     }
 }

@@ -279,15 +279,15 @@ pub enum Action {
 }
 
 impl Action {
-    pub fn name(&self) -> &'static str {
+    pub fn kind(&self) -> crate::action::Action {
         match self {
-            Action::Open { .. } => "review.open",
-            Action::Record { .. } => "review.record",
-            Action::Plan { .. } => "review.plan",
-            Action::ApprovePlan { .. } => "review.approve_plan",
-            Action::Accept { .. } => "review.accept",
-            Action::Close { .. } => "review.close",
-            Action::Import { .. } => "review.import",
+            Action::Open { .. } => crate::action::Action::ReviewOpen,
+            Action::Record { .. } => crate::action::Action::ReviewRecord,
+            Action::Plan { .. } => crate::action::Action::ReviewPlan,
+            Action::ApprovePlan { .. } => crate::action::Action::ReviewApprovePlan,
+            Action::Accept { .. } => crate::action::Action::ReviewAccept,
+            Action::Close { .. } => crate::action::Action::ReviewClose,
+            Action::Import { .. } => crate::action::Action::ReviewImport,
         }
     }
 }

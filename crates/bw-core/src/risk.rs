@@ -330,18 +330,18 @@ pub enum Action {
 
 impl Action {
     /// The journal action's name.
-    pub fn name(&self) -> &'static str {
+    pub fn kind(&self) -> crate::action::Action {
         match self {
-            Action::Add { .. } => "risk.add",
-            Action::Assess { .. } => "risk.assess",
-            Action::Treat { .. } => "risk.treat",
-            Action::Accept { .. } => "risk.accept",
-            Action::Review { .. } => "risk.review",
-            Action::Matrix { .. } => "risk.matrix",
-            Action::Materialise { .. } => "risk.materialise",
-            Action::Propose { .. } => "risk.propose",
-            Action::Adopt { .. } => "risk.adopt",
-            Action::Reject { .. } => "risk.reject",
+            Action::Add { .. } => crate::action::Action::RiskAdd,
+            Action::Assess { .. } => crate::action::Action::RiskAssess,
+            Action::Treat { .. } => crate::action::Action::RiskTreat,
+            Action::Accept { .. } => crate::action::Action::RiskAccept,
+            Action::Review { .. } => crate::action::Action::RiskReview,
+            Action::Matrix { .. } => crate::action::Action::RiskMatrix,
+            Action::Materialise { .. } => crate::action::Action::RiskMaterialise,
+            Action::Propose { .. } => crate::action::Action::RiskPropose,
+            Action::Adopt { .. } => crate::action::Action::RiskAdopt,
+            Action::Reject { .. } => crate::action::Action::RiskReject,
         }
     }
 }

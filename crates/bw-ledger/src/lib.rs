@@ -7,6 +7,7 @@
 //! hash never depends on a JSON library's formatting choices.
 
 use bw_core::Timestamp;
+pub use bw_core::action::Action;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
@@ -22,7 +23,7 @@ pub type Hash = [u8; 32];
 /// Who did what, when and why: the part every entry carries.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Header<'a> {
-    pub action: &'a str,
+    pub action: Action,
     pub actor: &'a str,
     pub at: Timestamp,
     pub reason: &'a str,
@@ -51,7 +52,7 @@ pub fn encode_into<T: Serialize>(out: &mut Vec<u8>, header: &Header<'_>, data: &
 #[derive(Serialize)]
 struct HeaderWire<'a> {
     v: u32,
-    action: &'a str,
+    action: &'static str,
     actor: &'a str,
     at: String,
     reason: &'a str,
@@ -64,7 +65,7 @@ struct HeaderWire<'a> {
 pub fn encode_raw_into(out: &mut Vec<u8>, header: &Header<'_>, data_json: &[u8]) -> Result<(), EncodeError> {
     let wire = HeaderWire {
         v: ENTRY_VERSION,
-        action: header.action,
+        action: header.action.name(),
         actor: header.actor,
         at: header.at.to_string(),
         reason: header.reason,
@@ -84,7 +85,7 @@ pub fn encode_raw_into(out: &mut Vec<u8>, header: &Header<'_>, data_json: &[u8])
 #[derive(Clone, Debug, serde::Deserialize)]
 pub struct Entry<D> {
     pub v: u32,
-    pub action: String,
+    pub action: Action,
     pub actor: String,
     pub at: String,
     pub reason: String,
@@ -263,7 +264,7 @@ mod tests {
             amount: bw_core::Money,
         }
         let h = Header {
-            action: "payment.record",
+            action: Action::PaymentRecord,
             actor: "cli:alice",
             at: Timestamp(0),
             reason: "import p.csv",

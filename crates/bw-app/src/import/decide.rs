@@ -2,6 +2,7 @@
 //! kind (payments in `payments`), and the values a row becomes (entry data, projection).
 
 use super::*;
+use bw_core::action::Action;
 use bw_core::projection::{self, Cell, HashCell};
 
 /// A projection row as the store binds it.
@@ -21,7 +22,7 @@ pub(super) fn values(cells: Vec<Cell>) -> Vec<Value> {
 /// A row accepted for writing: its entry data and its projection row (journal index last,
 /// added by the driver).
 pub(super) struct Accepted {
-    pub(super) action: &'static str,
+    pub(super) action: Action,
     pub(super) data: Vec<u8>,
     pub(super) projection: Vec<Value>,
     /// Personal values the entry commits to: (field, salt, value), stored in `personal_data`.
@@ -468,7 +469,7 @@ impl Importer {
                     return Ok(Err(vec![(2, e.0, e.1)]));
                 }
                 let projection = values(projection::project(p, HashCell::Bytes(hash)));
-                Ok(Ok(Outcome::Add(Accepted { action: "project.add", data, projection, personal: Vec::new() })))
+                Ok(Ok(Outcome::Add(Accepted { action: Action::ProjectAdd, data, projection, personal: Vec::new() })))
             }
             (Importer::Indicators { tree, projects, keys }, Record::Indicator(i)) => {
                 let (data, hash) = json(&i)?;
@@ -504,7 +505,7 @@ impl Importer {
                     return Ok(Err(refusals));
                 }
                 let projection = values(projection::indicator(i, HashCell::Bytes(hash)));
-                Ok(Ok(Outcome::Add(Accepted { action: "indicator.add", data, projection, personal: Vec::new() })))
+                Ok(Ok(Outcome::Add(Accepted { action: Action::IndicatorAdd, data, projection, personal: Vec::new() })))
             }
             (Importer::Contracts { tree, book, keys }, Record::Contract(c)) => {
                 let (data, hash) = json(&c)?;
@@ -557,7 +558,7 @@ impl Importer {
                     st.changed = true;
                 }
                 let projection = values(projection::contract(c, st.year, HashCell::Bytes(hash)));
-                Ok(Ok(Outcome::Add(Accepted { action: "contract.add", data, projection, personal: Vec::new() })))
+                Ok(Ok(Outcome::Add(Accepted { action: Action::ContractAdd, data, projection, personal: Vec::new() })))
             }
             (Importer::Payments(st), Record::Payment(p)) => st.accept(db, file, row, p).await,
             (Importer::Revenues { tree, keys, months, gross }, Record::Revenue(r)) => {
@@ -581,7 +582,7 @@ impl Importer {
                     .or_default() += r.amount.fen();
                 *gross.entry(r.date.year()).or_default() += i128::from(r.amount.fen().unsigned_abs());
                 let projection = values(projection::revenue(r, HashCell::Bytes(hash)));
-                Ok(Ok(Outcome::Add(Accepted { action: "revenue.record", data, projection, personal: Vec::new() })))
+                Ok(Ok(Outcome::Add(Accepted { action: Action::RevenueRecord, data, projection, personal: Vec::new() })))
             }
             (Importer::RevenueTargets { tree, keys }, Record::RevenueTarget(t)) => {
                 let (data, hash) = json(&t)?;
@@ -597,7 +598,12 @@ impl Importer {
                     return Ok(Err(vec![(1, e.0, e.1)]));
                 }
                 let projection = values(projection::revenue_target(t, HashCell::Bytes(hash)));
-                Ok(Ok(Outcome::Add(Accepted { action: "revenue_target.set", data, projection, personal: Vec::new() })))
+                Ok(Ok(Outcome::Add(Accepted {
+                    action: Action::RevenueTargetSet,
+                    data,
+                    projection,
+                    personal: Vec::new(),
+                })))
             }
             (Importer::MacroIndicators { tree, keys }, Record::MacroIndicator(m)) => {
                 let (data, hash) = json(&m)?;
@@ -613,7 +619,12 @@ impl Importer {
                     return Ok(Err(vec![(1, e.0, e.1)]));
                 }
                 let projection = values(projection::macro_indicator(m, HashCell::Bytes(hash)));
-                Ok(Ok(Outcome::Add(Accepted { action: "macro_indicator.set", data, projection, personal: Vec::new() })))
+                Ok(Ok(Outcome::Add(Accepted {
+                    action: Action::MacroIndicatorSet,
+                    data,
+                    projection,
+                    personal: Vec::new(),
+                })))
             }
             (Importer::ContractMilestones { contracts, keys, pending, .. }, Record::ContractMilestone(m)) => {
                 let (data, hash) = json(&m)?;
@@ -662,7 +673,12 @@ impl Importer {
                     personal.push((field, s, clear));
                 }
                 let projection = values(projection::staff(m, HashCell::Bytes(hash)));
-                Ok(Ok(Outcome::Add(Accepted { action: "staff.add", data: json(&committed)?.0, projection, personal })))
+                Ok(Ok(Outcome::Add(Accepted {
+                    action: Action::StaffAdd,
+                    data: json(&committed)?.0,
+                    projection,
+                    personal,
+                })))
             }
             _ => Err(ImportError::Io("record kind does not match the importer".into())),
         }
@@ -692,7 +708,7 @@ impl Importer {
             let region = tree.region_of(&n.code).map(|r| r.code.clone());
             let department = tree.department_of(&n.code).map(|r| r.code.clone());
             let projection = values(projection::unit(n, region, department, HashCell::Bytes(hash)));
-            out.push((row, Accepted { action: "unit.add", data, projection, personal: Vec::new() }));
+            out.push((row, Accepted { action: Action::UnitAdd, data, projection, personal: Vec::new() }));
         }
         Ok(out)
     }
@@ -783,7 +799,7 @@ fn milestone_plans(
         let amount = m.amount_in(contracts.get(&m.contract_no).copied().unwrap_or(Money::ZERO));
         stored.entry(m.contract_no.clone()).or_default().push(m.clone());
         let projection = values(projection::contract_milestone(m, amount, HashCell::Bytes(hash)));
-        out.push((row, Accepted { action: "contract_milestone.add", data, projection, personal: Vec::new() }));
+        out.push((row, Accepted { action: Action::ContractMilestoneAdd, data, projection, personal: Vec::new() }));
     }
     Ok(out)
 }

@@ -2,6 +2,7 @@
 //! against the state in memory, and what a file of payments writes besides its rows.
 
 use super::*;
+use bw_core::action::Action;
 
 /// What the import remembers of each payment of the file: 48 bytes with its key, so a
 /// million-row file stays well inside the memory budget.
@@ -370,7 +371,7 @@ impl PaymentsState {
             (data, Vec::new())
         };
         let projection = values(bw_core::projection::payment(p, year, bw_core::projection::HashCell::Bytes(*hash)));
-        Ok(Accepted { action: "payment.record", data: entry_data, projection, personal })
+        Ok(Accepted { action: Action::PaymentRecord, data: entry_data, projection, personal })
     }
 
     pub(super) async fn write_aggregates(&mut self, tx: &mut Tx) -> Result<Vec<String>, ImportError> {

@@ -4,6 +4,7 @@
 //! checkpoint and the commit.
 
 use super::*;
+use bw_core::action::Action;
 
 /// Rows of values for `insert_rows` or a COPY.
 pub(super) type Rows = Vec<Vec<Value>>;
@@ -130,7 +131,7 @@ impl<'a> Appender<'a> {
     }
 
     /// Appends the entry of `action` with `data`; its journal index.
-    fn entry(&mut self, action: &'static str, data: &[u8]) -> Result<i64, ImportError> {
+    fn entry(&mut self, action: Action, data: &[u8]) -> Result<i64, ImportError> {
         self.entry.clear();
         let header =
             Header { action, actor: self.by.actor, at: self.by.at, reason: self.by.reason, batch: self.by.batch };
@@ -289,7 +290,7 @@ impl Landing {
     /// and commits; the journal's size after it.
     pub(super) async fn commit(mut self, mut appender: Appender<'_>, data: &BatchData<'_>) -> Result<i64, ImportError> {
         let (data_json, _) = json(data)?;
-        appender.entry("import.batch", &data_json)?;
+        appender.entry(Action::ImportBatch, &data_json)?;
         sqlx::query(
             "INSERT INTO batches (id, kind, file_name, file_sha256, rows_added, rows_unchanged, actor, at, reason, first_idx, end_idx) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
