@@ -17,7 +17,7 @@ use axum::{Form, Json, Router};
 use bw_app::cluster::{Config, Province};
 use bw_core::Money;
 use bw_store::sqlx::{self, AnyPool, Row};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 
 #[derive(Clone)]
@@ -1033,37 +1033,82 @@ async fn api_payments(
 
 // ---- ingestion: forwarded to the unit's province ----
 
-/// The province of a unit: from memory, or found in the provinces' own databases (those
-/// that answer), by the unit's region code and the file's prefixes.
-async fn locate(node: &Node, unit: &str) -> Result<Option<Province>, Vec<String>> {
-    let known = node.units.lock().map(|m| m.get(unit).cloned()).unwrap_or(None);
-    if let Some(code) = known {
-        return Ok(node.cfg.province(&code).cloned());
+/// The province of each unit (none when it is in no province): the cache first, then each
+/// province asked once for every unit still unplaced, a few hundred codes per query. The
+/// provinces that could not be asked are named when a unit stays unplaced.
+async fn locate_all(node: &Node, units: &[&str]) -> (HashMap<String, Option<Province>>, Vec<String>) {
+    let mut out: HashMap<String, Option<Province>> = HashMap::new();
+    let mut wanted: HashSet<String> = HashSet::new();
+    if let Ok(known) = node.units.lock() {
+        for &u in units {
+            if out.contains_key(u) || wanted.contains(u) {
+                continue;
+            }
+            match known.get(u) {
+                Some(code) => {
+                    out.insert(u.to_string(), node.cfg.province(code).cloned());
+                }
+                None => {
+                    wanted.insert(u.to_string());
+                }
+            }
+        }
     }
     let mut silent = Vec::new();
     for p in &node.cfg.provinces {
+        if wanted.is_empty() {
+            break;
+        }
+        let asked: Vec<&String> = wanted.iter().collect();
         let found = async {
             let pool = bw_app::cluster::connect(&p.database).await?;
-            let r = sqlx::query("SELECT region_code FROM units WHERE code = $1 AND kind = 'unit'")
-                .bind(unit.to_string())
-                .fetch_optional(&pool)
-                .await?;
+            let mut found = Vec::new();
+            for chunk in asked.chunks(LOCATE_CHUNK) {
+                let list = (1..=chunk.len()).map(|k| format!("${k}")).collect::<Vec<_>>().join(", ");
+                let sql = format!("SELECT code, region_code FROM units WHERE kind = 'unit' AND code IN ({list})");
+                let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+                for &u in chunk {
+                    q = q.bind(u.clone());
+                }
+                for r in q.fetch_all(&pool).await? {
+                    found.push((r.try_get::<String, _>(0)?, r.try_get::<Option<String>, _>(1)?));
+                }
+            }
             pool.close().await;
-            Ok::<_, sqlx::Error>(r.map(|r| r.try_get::<Option<String>, _>(0)).transpose()?.flatten())
+            Ok::<_, sqlx::Error>(found)
         };
         match found.await {
-            Ok(Some(region)) => {
-                let shard = node.cfg.province_of_region(&region).cloned();
-                if let (Some(s), Ok(mut m)) = (&shard, node.units.lock()) {
-                    m.insert(unit.to_string(), s.code.clone());
+            Ok(found) => {
+                for (unit, region) in found {
+                    let shard = region.and_then(|r| node.cfg.province_of_region(&r).cloned());
+                    if let (Some(s), Ok(mut m)) = (&shard, node.units.lock()) {
+                        m.insert(unit.clone(), s.code.clone());
+                    }
+                    wanted.remove(&unit);
+                    out.insert(unit, shard);
                 }
-                return Ok(shard);
             }
-            Ok(None) => {}
             Err(_) => silent.push(format!("{}（{}）", p.name, p.code)),
         }
     }
-    if silent.is_empty() { Ok(None) } else { Err(silent) }
+    for u in wanted {
+        out.insert(u, None);
+    }
+    (out, silent)
+}
+
+/// Unit codes asked of a province in one query.
+const LOCATE_CHUNK: usize = 500;
+
+/// The province of one unit: `Err` names the provinces that could not be asked when the
+/// unit was found in none of the others.
+async fn locate(node: &Node, unit: &str) -> Result<Option<Province>, Vec<String>> {
+    let (mut found, silent) = locate_all(node, &[unit]).await;
+    match found.remove(unit).flatten() {
+        Some(p) => Ok(Some(p)),
+        None if silent.is_empty() => Ok(None),
+        None => Err(silent),
+    }
 }
 
 /// Whether the national node takes payments, and from this caller.
@@ -1286,18 +1331,9 @@ async fn forward_batch(State(node): State<Node>, headers: HeaderMap, body: axum:
     let mut parts: Vec<(Province, Vec<usize>, Vec<usize>)> = Vec::new();
     let mut unknown: Vec<String> = Vec::new();
     let mut silent: Vec<String> = Vec::new();
-    let mut located: HashMap<String, Option<Province>> = HashMap::new();
-    for (i, (row, unit)) in records.units().into_iter().enumerate() {
-        if !located.contains_key(unit) {
-            let found = match locate(&node, unit).await {
-                Ok(p) => p,
-                Err(s) => {
-                    silent.extend(s);
-                    None
-                }
-            };
-            located.insert(unit.to_string(), found);
-        }
+    let units = records.units();
+    let (located, asked_not) = locate_all(&node, &units.iter().map(|(_, u)| *u).collect::<Vec<_>>()).await;
+    for (i, (row, unit)) in units.into_iter().enumerate() {
         match located.get(unit).cloned().flatten() {
             Some(p) => match parts.iter_mut().find(|(q, _, _)| q.code == p.code) {
                 Some((_, at, rows)) => {
@@ -1306,7 +1342,8 @@ async fn forward_batch(State(node): State<Node>, headers: HeaderMap, body: axum:
                 }
                 None => parts.push((p, vec![i], vec![row])),
             },
-            None => unknown.push(format!("row {row}: unit {unit}")),
+            None if asked_not.is_empty() => unknown.push(format!("row {row}: unit {unit}")),
+            None => silent.clone_from(&asked_not),
         }
     }
     silent.sort();

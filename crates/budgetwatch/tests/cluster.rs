@@ -278,6 +278,15 @@ fn provinces_ingest_alone_the_nation_reads_them_all_and_witnesses_their_logs() {
     assert_eq!(r.json()["added"], 1, "{}", r.body);
     let r = request(&national, "POST", "/api/v1/payments:batch", &[("Content-Type", "text/csv")], csv_body);
     assert_eq!(r.status, 401, "{}", r.body);
+    // A unit in no province refuses the whole batch before anything is sent, naming its row;
+    // the units of both provinces are asked for together.
+    let (_, f) = payment(&dir, "32", "NAT-F-32");
+    let mut nowhere: serde_json::Value = serde_json::from_str(&payment(&dir, "33", "NAT-F-33").1).unwrap();
+    nowhere["unit_code"] = serde_json::json!("999999999");
+    let r = request(&national, "POST", "/api/v1/payments:batch", &ndjson, &format!("{f}\n{nowhere}\n{f}\n"));
+    assert_eq!(r.status, 422, "{}", r.body);
+    assert!(r.body.contains("in no province of this cluster: row 2: unit 999999999"), "{}", r.body);
+    assert_eq!(psql(PG_PORT + 1, "SELECT count(*) FROM payments WHERE voucher_no = 'NAT-F-32'").trim(), "0");
 
     // Published and cosigned: every province's journal verifies with the nation's cosignature.
     for (i, code) in [(1, "32"), (2, "33")] {
@@ -435,6 +444,10 @@ fn provinces_ingest_alone_the_nation_reads_them_all_and_witnesses_their_logs() {
     let r = request(&national, "POST", "/api/v1/payments", &json, &body33);
     assert_eq!(r.status, 503, "{}", r.body);
     assert!(r.body.contains("浙江省（33）"), "{}", r.body);
+    // A unit no answering province has may be in the silent one: the batch is not sent.
+    let r = request(&national, "POST", "/api/v1/payments:batch", &ndjson, &format!("{body32}\n{nowhere}\n"));
+    assert_eq!(r.status, 503, "{}", r.body);
+    assert!(r.body.contains("did not") && r.body.contains("浙江省（33）"), "{}", r.body);
     let o = bw(&["cluster", "verify", "--config", &config]);
     assert_eq!(o.status.code(), Some(1), "{}", text(&o));
     assert!(text(&o).contains("32 江苏省: verified") && text(&o).contains("33 浙江省: NOT REACHABLE"), "{}", text(&o));
