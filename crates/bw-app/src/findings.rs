@@ -163,7 +163,7 @@ pub async fn update(
 ) -> Result<(), ActionError> {
     use crate::monitor::{any_of, quote};
     let mut deletes = Vec::new();
-    let vouchers = scope.vouchers.iter().map(|(u, v)| format!("(unit_code = {} AND voucher = {})", quote(u), quote(v)));
+    let vouchers = crate::monitor::vouchers_by_unit(&scope.vouchers, "unit_code", "voucher");
     for c in any_of(vouchers) {
         deletes.push(format!("rule IN ('out_of_scope', 'personal_account') AND ({c})"));
     }

@@ -253,7 +253,7 @@ async fn released(
     }
     let prepared = crate::monitor::prepare(store, years).await?;
     let calendar = crate::calendar::load(store).await?;
-    crate::monitor::on_payments(tx, journal, by, &landed, today, &prepared, &calendar).await?;
+    crate::monitor::on_payments(tx, journal, by, &landed, today, &prepared, &calendar, None).await?;
     Ok(())
 }
 

@@ -247,9 +247,156 @@ impl Scope {
     }
 }
 
+/// The groups that hold stored payments — (unit, payee account), (payee account, amount),
+/// invoice key — as 64-bit hashes of their keys. A superset: a key not here has no stored
+/// payment of a positive amount, so a batch's evaluation need not read that group from SQL
+/// (the batch's own payments, read by voucher, are the whole group), nor clear cached
+/// findings on it. A long-lived writer keeps it between its commits (`import::Kept`).
+#[derive(Default)]
+pub struct StoredKeys {
+    keys: HashSet<u64>,
+}
+
+impl StoredKeys {
+    fn hash(kind: u8, a: &str, b: &str) -> u64 {
+        use std::hash::{Hash, Hasher};
+        let mut h = std::hash::DefaultHasher::new();
+        (kind, a, b).hash(&mut h);
+        h.finish()
+    }
+
+    fn pair(unit: &str, account: &str) -> u64 {
+        StoredKeys::hash(0, unit, account)
+    }
+
+    fn amount(account: &str, fen: i64) -> u64 {
+        StoredKeys::hash(1, account, &fen.to_string())
+    }
+
+    fn invoice(key: &str) -> u64 {
+        StoredKeys::hash(2, key, "")
+    }
+
+    /// Every stored payment's keys, of every year and status (a superset is all it must be).
+    pub async fn load(conn: &mut AnyConnection) -> Result<StoredKeys, ActionError> {
+        let rows = sqlx::query("SELECT unit_code, payee_account, amount, invoice_key FROM payments WHERE amount > 0")
+            .fetch_all(&mut *conn)
+            .await?;
+        let mut out = StoredKeys { keys: HashSet::with_capacity(rows.len() * 3) };
+        for r in rows {
+            out.note(&r.try_get::<String, _>(0)?, &r.try_get::<String, _>(1)?, r.try_get(2)?, r.try_get(3)?);
+        }
+        Ok(out)
+    }
+
+    /// Brings the keys, true of the journal at `from` entries, up to date with what other
+    /// writers appended since: the keys of the payments they recorded, read by voucher.
+    /// `false` when that is not worth it or not possible (many entries, or personal data
+    /// erased, which rewrites accounts): the keys are then read again whole.
+    pub async fn catch_up(&mut self, conn: &mut AnyConnection, from: i64) -> Result<bool, ActionError> {
+        #[derive(serde::Deserialize)]
+        struct Key {
+            voucher_no: String,
+        }
+        const ENTRIES_MAX: i64 = 10_000;
+        let size: i64 =
+            sqlx::query("SELECT size FROM journal_head WHERE id = 1").fetch_one(&mut *conn).await?.try_get(0)?;
+        if size - from > ENTRIES_MAX || size < from {
+            return Ok(false);
+        }
+        let rows = sqlx::query("SELECT entry FROM journal WHERE idx >= $1 ORDER BY idx")
+            .bind(from)
+            .fetch_all(&mut *conn)
+            .await?;
+        let mut vouchers = Vec::new();
+        for r in rows {
+            let bytes: Vec<u8> = r.try_get(0)?;
+            let Ok(e) = bw_ledger::decode_raw(&bytes) else { return Ok(false) };
+            match e.action {
+                Action::PaymentRecord => match serde_json::from_str::<Key>(e.data.get()) {
+                    Ok(k) => vouchers.push(quote(&k.voucher_no)),
+                    Err(_) => return Ok(false),
+                },
+                Action::PersonalRedact => return Ok(false),
+                _ => {}
+            }
+        }
+        for list in vouchers.chunks(500) {
+            let sql = format!(
+                "SELECT unit_code, payee_account, amount, invoice_key FROM payments WHERE amount > 0 AND voucher_no IN ({})",
+                list.join(", ")
+            );
+            for r in sqlx::query(sqlx::AssertSqlSafe(sql)).fetch_all(&mut *conn).await? {
+                self.note(&r.try_get::<String, _>(0)?, &r.try_get::<String, _>(1)?, r.try_get(2)?, r.try_get(3)?);
+            }
+        }
+        Ok(true)
+    }
+
+    fn note(&mut self, unit: &str, account: &str, fen: i64, invoice_key: Option<String>) {
+        self.keys.insert(StoredKeys::pair(unit, account));
+        self.keys.insert(StoredKeys::amount(account, fen));
+        if let Some(i) = invoice_key.filter(|i| !i.is_empty()) {
+            self.keys.insert(StoredKeys::invoice(&i));
+        }
+    }
+
+    /// `scope` with only the groups that may hold stored payments: what an evaluation over it
+    /// must read from SQL.
+    pub fn to_read(&self, scope: &Scope) -> Scope {
+        Scope {
+            units: scope.units.clone(),
+            vouchers: scope.vouchers.clone(),
+            pairs: scope.pairs.iter().filter(|(u, a)| self.keys.contains(&StoredKeys::pair(u, a))).cloned().collect(),
+            payee_amounts: scope
+                .payee_amounts
+                .iter()
+                .filter(|(a, m)| self.keys.contains(&StoredKeys::amount(a, *m)))
+                .cloned()
+                .collect(),
+            invoices: scope.invoices.iter().filter(|i| self.keys.contains(&StoredKeys::invoice(i))).cloned().collect(),
+            wide: scope.wide,
+        }
+    }
+
+    /// Notes the groups of a committed batch; `false` when the batch was too wide to list
+    /// them (the keys are then no longer a superset and must be read again).
+    pub fn add(&mut self, scope: &Scope) -> bool {
+        if scope.wide {
+            return false;
+        }
+        self.keys.extend(scope.pairs.iter().map(|(u, a)| StoredKeys::pair(u, a)));
+        self.keys.extend(scope.payee_amounts.iter().map(|(a, m)| StoredKeys::amount(a, *m)));
+        self.keys.extend(scope.invoices.iter().map(|i| StoredKeys::invoice(i)));
+        true
+    }
+}
+
 /// A string as an SQL literal (quotes doubled).
 pub(crate) fn quote(v: &str) -> String {
     format!("'{}'", v.replace('\'', "''"))
+}
+
+/// One condition per unit on `(unit, voucher)` keys: `unit_col = U AND voucher_col IN (…)`,
+/// which the key index answers with one look-up per voucher and is planned once, where a
+/// condition per key made the planner weigh hundreds of terms.
+pub(crate) fn vouchers_by_unit<'a>(
+    keys: &'a BTreeSet<(String, String)>,
+    unit_col: &'a str,
+    voucher_col: &'a str,
+) -> impl Iterator<Item = String> + 'a {
+    let mut units: Vec<(&str, Vec<String>)> = Vec::new();
+    for (u, v) in keys {
+        match units.last_mut() {
+            Some((last, vs)) if *last == u.as_str() => vs.push(quote(v)),
+            _ => units.push((u.as_str(), vec![quote(v)])),
+        }
+    }
+    units.into_iter().flat_map(move |(u, vs)| {
+        // A few hundred keys a condition.
+        let chunks: Vec<String> = vs.chunks(500).map(|c| c.join(", ")).collect();
+        chunks.into_iter().map(move |list| format!("({unit_col} = {} AND {voucher_col} IN ({list}))", quote(u)))
+    })
 }
 
 /// Conditions joined with OR, a hundred at a time: SQLite limits an expression's depth.
@@ -311,6 +458,9 @@ async fn last_paid(conn: &mut AnyConnection, f: &mut Facts, as_of: Date, t: &Thr
     }
     Ok(())
 }
+
+/// A query of `facts` with its binds, and the (unit, voucher) keys its rows must have, if any.
+type Wanted<'a> = (String, Vec<String>, Option<&'a BTreeSet<(String, String)>>);
 
 /// The facts of `year` as of `as_of`, read from the projections: each indicator's monthly
 /// figures from `indicator_months` (the as-of month from its payments when it is not over),
@@ -417,7 +567,7 @@ pub async fn facts(
                            p.payee_type, p.amount, p.summary, p.invoice_no, p.contract_no";
     // Held and rejected payments do not count as paid.
     let within = format!("p.year = $1 AND p.pay_date <= $2 AND p.status = 'paid'{}", unit_is("p.unit_code"));
-    let mut wanted: Vec<(String, Vec<String>)> = Vec::new();
+    let mut wanted: Vec<Wanted> = Vec::new();
     let codes: Vec<String> = bw_rules::voucher_indicators(&f, as_of, t).into_iter().collect();
     let unit_of: HashMap<&str, &str> = f.indicators.iter().map(|i| (i.code.as_str(), i.unit_code.as_str())).collect();
     for chunk in codes.chunks(500) {
@@ -433,6 +583,7 @@ pub async fn facts(
                 sql_list(&units)
             ),
             chunk.to_vec(),
+            None,
         ));
     }
     if !no_units && payment_rules && scope.is_none() {
@@ -445,6 +596,7 @@ pub async fn facts(
                  WHERE {within} AND p.amount > 0 AND (substr(p.economic_code, 1, length(i.economic_code)) <> i.economic_code{like})"
             ),
             terms,
+            None,
         ));
         let limit = t.personal_limit.fen().to_string();
         wanted.push((
@@ -453,6 +605,7 @@ pub async fn facts(
                  AND p.economic_code NOT LIKE '301%' AND p.economic_code NOT LIKE '303%'"
             ),
             vec![limit],
+            None,
         ));
         // split_purchase: a window of at most 30 days lies within two consecutive months (or
         // January to March), so (unit, account) pairs are candidates only where such months
@@ -484,17 +637,32 @@ pub async fn facts(
                 split_only("p.")
             ),
             vec![split_limit, split_n],
+            None,
         ));
     }
     match scope.filter(|_| payment_rules) {
         // The batch's own payments, every payment of its (unit, account) pairs, of its
         // (account, amount) pairs and with its invoices: the groups come whole.
         Some(s) => {
-            let vouchers = s.vouchers.iter().map(|(u, v)| format!("(p.voucher_no = {} AND p.unit_code = {})", quote(v), quote(u)));
+            // The batch's own payments by voucher number alone, which the key index leads
+            // with (a condition on the unit too lets the planner pick the unit's index and
+            // read all its payments); rows of other units with those numbers are dropped.
+            let numbers: Vec<String> = s.vouchers.iter().map(|(_, v)| quote(v)).collect();
+            for list in numbers.chunks(500) {
+                wanted.push((
+                    format!(
+                        "SELECT {COLUMNS} FROM payments p WHERE p.year = $1 AND p.pay_date <= $2 AND p.status = 'paid' \
+                         AND p.amount > 0 AND p.voucher_no IN ({})",
+                        list.join(", ")
+                    ),
+                    Vec::new(),
+                    Some(&s.vouchers),
+                ));
+            }
             let pairs = s.pairs.iter().map(|(u, a)| format!("(p.unit_code = {} AND p.payee_account = {})", quote(u), quote(a)));
             let amounts = s.payee_amounts.iter().map(|(a, m)| format!("(p.payee_account = {} AND p.amount = {m})", quote(a)));
             let invoices = s.invoices.iter().map(|i| format!("p.invoice_key = {}", quote(i)));
-            let groups: Vec<String> = [any_of(vouchers), any_of(pairs), any_of(amounts), any_of(invoices)].concat();
+            let groups: Vec<String> = [any_of(pairs), any_of(amounts), any_of(invoices)].concat();
             for g in groups {
                 wanted.push((
                     format!(
@@ -502,6 +670,7 @@ pub async fn facts(
                          AND p.amount > 0 AND ({g})"
                     ),
                     Vec::new(),
+                    None,
                 ));
             }
         }
@@ -518,19 +687,22 @@ pub async fn facts(
                   GROUP BY q.payee_account, q.amount HAVING COUNT(*) > 1))"
             ),
             Vec::new(),
+            None,
         )),
     }
     let mut seen = HashSet::new();
-    for (sql, binds) in wanted {
+    for (sql, binds, keys) in wanted {
         let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(i64::from(year)).bind(as_of.to_string());
         for b in binds {
             q = q.bind(b);
         }
         for r in q.fetch_all(&mut *conn).await? {
             let (voucher, unit): (String, String) = (r.try_get(0)?, r.try_get(1)?);
-            if !seen.insert((unit.clone(), voucher.clone())) {
+            let key = (unit, voucher);
+            if keys.is_some_and(|k| !k.contains(&key)) || !seen.insert(key.clone()) {
                 continue;
             }
+            let (unit, voucher) = key;
             f.payments.push(PaymentFact {
                 voucher_no: voucher,
                 unit_code: unit,
@@ -1354,6 +1526,7 @@ pub fn landing_date(year: i32, latest: Date, today: Date) -> Date {
 /// Incremental evaluation (事中): after a batch of payments lands, inside its transaction,
 /// the rules firing at payment time are evaluated over what the batch touched and their
 /// findings recorded like a check's. Returns the warnings raised or changed.
+#[allow(clippy::too_many_arguments)] // the open transaction's parts, the batch, the rules' settings
 pub async fn on_payments(
     tx: &mut bw_store::Tx,
     journal: &mut JournalWriter,
@@ -1362,15 +1535,19 @@ pub async fn on_payments(
     today: Date,
     prepared: &HashMap<i32, (Thresholds, Policies)>,
     calendar: &WorkCalendar,
+    stored: Option<&StoredKeys>,
 ) -> Result<Vec<Touched>, ActionError> {
     let mut touched = Vec::new();
+    // The groups to read: those that may hold stored payments.
+    let to_read = stored.map(|k| k.to_read(&landed.scope));
+    let read = to_read.as_ref().unwrap_or(&landed.scope);
     for (&year, &latest) in &landed.years {
         let Some((t, policies)) = prepared.get(&year) else { continue };
         if !bw_rules::Rule::ALL.iter().any(|r| policies.at_payment(r.id())) {
             continue;
         }
         let as_of = landing_date(year, latest, today);
-        let facts = facts(&mut *tx, year, as_of, t, Some(&landed.scope), true).await?;
+        let facts = facts(&mut *tx, year, as_of, t, Some(read), true).await?;
         let mut findings = bw_rules::evaluate(as_of, &facts, t);
         // Keep the cache of payment-rule findings whole, or give it up.
         let cache = crate::findings::state(&mut *tx, year).await?;
@@ -1380,7 +1557,7 @@ pub async fn on_payments(
             match cache {
                 Some((f, through)) if f == fingerprint && as_of >= through => {
                     let through = through.max(latest);
-                    crate::findings::update(&mut *tx, year, t, &landed.scope, &findings, through).await?
+                    crate::findings::update(&mut *tx, year, t, read, &findings, through).await?
                 }
                 Some(_) => crate::findings::invalidate(&mut *tx, Some(year)).await?,
                 None => {}

@@ -462,43 +462,58 @@ async fn a_rule_handled_forbid_refuses_the_payments_that_make_its_finding() {
     }
 }
 
+/// Imports payment lines (`HEADER`'s columns) as the server's writer does: records in
+/// memory, its state kept from one commit to the next.
+async fn as_server(db: &TestDb, text: &str) -> Result<bw_app::import::ImportReport, bw_app::import::ImportError> {
+    let columns: Vec<String> = HEADER.trim().split(',').map(str::to_string).collect();
+    let rows = text.lines().map(|l| l.trim().split(',').map(str::to_string).collect()).collect();
+    let opts = bw_app::import::ImportOptions { outcomes: true, resident: true, ..Default::default() };
+    bw_app::import::import_rows(&db.store, &ctx(), Kind::Payments, "request", columns, rows, &opts).await
+}
+
 /// The server's writer keeps the rules' settings between its commits; a handling changed in
 /// between (a journaled action) applies to its next group.
 #[tokio::test]
 async fn a_writer_that_keeps_its_state_applies_a_handling_changed_between_its_groups() {
-    let columns: Vec<String> = HEADER.trim().split(',').map(str::to_string).collect();
-    let rows = |text: &str| -> Vec<Vec<String>> {
-        text.lines().map(|l| l.trim().split(',').map(str::to_string).collect()).collect()
-    };
     let lines: Vec<&str> = SPLIT.lines().collect();
-    let opts = bw_app::import::ImportOptions { outcomes: true, resident: true, ..Default::default() };
     for db in prepared().await {
-        let first = lines[..2].join("\n");
-        let two = bw_app::import::import_rows(
-            &db.store,
-            &ctx(),
-            Kind::Payments,
-            "request",
-            columns.clone(),
-            rows(&first),
-            &opts,
-        )
-        .await
-        .unwrap();
+        let two = as_server(&db, &lines[..2].join("\n")).await.unwrap();
         assert_eq!(two.added, 2, "{}", db.name);
         bw_app::settings::set(&db.store, &ctx(), "rules.split_purchase.handling", "forbid").await.unwrap();
-        let third = bw_app::import::import_rows(
-            &db.store,
-            &ctx(),
-            Kind::Payments,
-            "request",
-            columns.clone(),
-            rows(lines[2]),
-            &opts,
-        )
-        .await;
+        let third = as_server(&db, lines[2]).await;
         let lines = error_lines(&db, third);
         assert!(lines.iter().any(|l| l.contains("forbidden_by_rule: payment S3")), "{}: {lines:?}", db.name);
+    }
+}
+
+/// A writer that keeps which payee groups hold stored payments learns of the payments
+/// another writer recorded between its groups: the split purchase they start is found when
+/// the writer's own payment completes it.
+#[tokio::test]
+async fn a_writer_that_keeps_its_state_sees_the_payments_another_writer_recorded() {
+    let lines: Vec<&str> = SPLIT.lines().collect();
+    for db in prepared().await {
+        // The writer's first group: another payee of the unit.
+        let first = as_server(&db, "X1,2026-03-01,U1,I2,31002,己公司,6222000010,company,100,办公").await.unwrap();
+        assert_eq!(first.added, 1, "{}", db.name);
+        // Another writer (a file import) records two of the three payments to one payee.
+        import_str(&db, Kind::Payments, "other.csv", &format!("{HEADER}{}\n{}\n", lines[0], lines[1])).await.unwrap();
+        let third = as_server(&db, lines[2]).await.unwrap();
+        assert_eq!(third.added, 1, "{}", db.name);
+        let all = bw_app::monitor::open_warnings(&db.store, Some(2026)).await.unwrap();
+        let w = all.iter().find(|w| w.rule == "split_purchase").unwrap_or_else(|| panic!("{}: {all:?}", db.name));
+        assert_eq!(w.vouchers.len(), 3, "{}: {w:?}", db.name);
+        // And its own payments from one group to the next: a payee first paid in a later
+        // group, then paid the same amount again.
+        let new_payee = as_server(&db, "Y1,2026-03-05,U1,I2,31002,庚公司,6222000011,company,200,办公").await.unwrap();
+        let again = as_server(&db, "Y2,2026-03-06,U1,I2,31002,庚公司,6222000011,company,200,办公").await.unwrap();
+        assert_eq!((new_payee.added, again.added), (1, 1), "{}", db.name);
+        let all = bw_app::monitor::open_warnings(&db.store, Some(2026)).await.unwrap();
+        assert!(
+            all.iter().any(|w| w.rule == "duplicate_payment" && w.vouchers.iter().any(|v| v.contains("Y1"))),
+            "{}: {all:?}",
+            db.name
+        );
     }
 }
 

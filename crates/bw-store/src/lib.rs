@@ -97,7 +97,7 @@ pub struct Store {
     /// The log's hash and signature algorithms, read from its recorded origin.
     suite: bw_ledger::Suite,
     /// What the writer keeps in memory between its commits (see `Store::take_resident`).
-    resident: std::sync::Arc<std::sync::Mutex<Option<Resident>>>,
+    resident: std::sync::Arc<std::sync::Mutex<std::collections::HashMap<std::any::TypeId, Resident>>>,
 }
 
 /// A writer's state kept from one commit to the next, with the journal size it is true at.
@@ -152,7 +152,10 @@ impl Store {
                 Backend::Sqlite => 4,
                 Backend::Postgres => 8,
             })
-            .acquire_timeout(Duration::from_secs(60));
+            .acquire_timeout(Duration::from_secs(60))
+            // A connection to a local file does not go stale: no ping before each use (a
+            // round trip to SQLite's worker thread on every request).
+            .test_before_acquire(backend == Backend::Postgres);
         let options = if backend == Backend::Sqlite {
             options.after_connect(|conn, _| {
                 Box::pin(async move {
@@ -272,22 +275,29 @@ impl Store {
         Ok(Some(size))
     }
 
-    /// Takes the state a writer kept after its last commit, if the journal has not grown
-    /// since (`size`, read inside the write transaction): any journaled change by anyone,
-    /// in this process or another, makes it stale, and it is dropped. The caller owns it
-    /// until it gives it back with `keep_resident` after its own commit.
+    /// Takes the state of type `T` a writer kept after its last commit, if the journal has
+    /// not grown since (`size`, read inside the write transaction): any journaled change by
+    /// anyone, in this process or another, makes it stale, and it is dropped. The caller
+    /// owns it until it gives it back with `keep_resident` after its own commit.
     pub fn take_resident<T: std::any::Any + Send>(&self, size: i64) -> Option<T> {
-        let kept = self.resident.lock().ok()?.take()?;
-        match kept {
-            (at, state) if at == size => state.downcast::<T>().ok().map(|b| *b),
+        match self.take_resident_stale::<T>()? {
+            (at, state) if at == size => Some(state),
             _ => None,
         }
+    }
+
+    /// Takes the state of type `T` a writer kept, with the journal size it was true of,
+    /// however the journal grew since: for state that can be brought up to date from what
+    /// was appended after it.
+    pub fn take_resident_stale<T: std::any::Any + Send>(&self) -> Option<(i64, T)> {
+        let (at, state) = self.resident.lock().ok()?.remove(&std::any::TypeId::of::<T>())?;
+        state.downcast::<T>().ok().map(|b| (at, *b))
     }
 
     /// Keeps `state`, true of the journal at `size` entries, for the next writer.
     pub fn keep_resident<T: std::any::Any + Send>(&self, size: i64, state: T) {
         if let Ok(mut slot) = self.resident.lock() {
-            *slot = Some((size, Box::new(state)));
+            slot.insert(std::any::TypeId::of::<T>(), (size, Box::new(state)));
         }
     }
 

@@ -379,6 +379,8 @@ impl Importer {
                     salt_key,
                     suite,
                     rules,
+                    evidence: None,
+                    resident: false,
                 }))
             }
             Kind::Revenues => Importer::Revenues {

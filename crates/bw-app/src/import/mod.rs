@@ -258,11 +258,13 @@ async fn import_source(
     reading.deferred(&mut open.importer, &mut appender)?;
     if !errors.list.is_empty() {
         landing.abandon().await?;
+        keep_evidence(store, &mut open.importer, open.size, false);
         return Err(errors.reject());
     }
     if report.added == 0 {
         // Nothing new: no batch, no entries.
         landing.abandon().await?;
+        keep_evidence(store, &mut open.importer, open.size, false);
         report.batch = None;
         report.journal_end = open.size;
         return Ok(report);
@@ -306,6 +308,7 @@ async fn import_source(
     }
     if !errors.list.is_empty() {
         landing.abandon().await?;
+        keep_evidence(store, &mut open.importer, open.size, false);
         return Err(errors.reject());
     }
     let data = write::BatchData {
@@ -318,11 +321,24 @@ async fn import_source(
         end_index: appender.next_index(),
     };
     report.journal_end = landing.commit(appender, &data).await?;
+    keep_evidence(store, &mut open.importer, report.journal_end, true);
     // A hold moved balances in SQL behind the importer's back: its state is not kept then.
     if let (Importer::Payments(state), 0) = (open.importer, report.held) {
         store.keep_resident(report.journal_end, state.into_kept());
     }
     Ok(report)
+}
+
+/// Gives a writer's keys of the groups holding stored payments back for its next batch,
+/// true of the journal at `size`: with this batch's own when it `committed`. A batch too
+/// wide to list them gives them up (they are read again whole).
+fn keep_evidence(store: &Store, importer: &mut Importer, size: i64, committed: bool) {
+    if let Importer::Payments(state) = importer
+        && let Some(mut keys) = state.evidence.take()
+        && (!committed || keys.add(&state.landed.scope))
+    {
+        store.keep_resident(size, keys);
+    }
 }
 
 /// The template's columns found in `header`, or the header's refusals recorded.

@@ -45,6 +45,11 @@ pub(super) struct PaymentsState {
     pub(super) suite: Suite,
     /// The payment-time rules' settings, when kept from an earlier commit.
     pub(super) rules: Option<RuleSettings>,
+    /// The groups holding stored payments (see `monitor::StoredKeys`), when kept.
+    pub(super) evidence: Option<crate::monitor::StoredKeys>,
+    /// A writer that commits again and again (`ImportOptions::resident`), for which keeping
+    /// `evidence` pays.
+    pub(super) resident: bool,
 }
 
 impl PaymentsState {

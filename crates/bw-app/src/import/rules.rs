@@ -23,9 +23,16 @@ pub(super) async fn at_payment_time(
     let read::Reading { map, errors, report, .. } = reading;
     let started = std::time::Instant::now();
     let settings = settings(store, state.rules.take(), state.landed.years.keys().copied()).await?;
+    // A writer that commits again and again reads once which groups hold stored payments,
+    // and from then on only those groups of each batch (read inside this transaction, the
+    // keys include the batch's own: a superset, as they must be).
+    if state.resident && state.evidence.is_none() && state.landed.scope.narrow() {
+        state.evidence = Some(crate::monitor::StoredKeys::load(&mut *tx).await.map_err(io)?);
+    }
     let write::Appender { journal, by, .. } = appender;
+    let (landed, evidence) = (&state.landed, state.evidence.as_ref());
     let touched =
-        crate::monitor::on_payments(tx, journal, by, &state.landed, today, &settings.prepared, &settings.calendar)
+        crate::monitor::on_payments(tx, journal, by, landed, today, &settings.prepared, &settings.calendar, evidence)
             .await
             .map_err(io)?;
     let mut held_rows = std::collections::HashSet::new();

@@ -48,7 +48,16 @@ impl Open {
         // A writer that keeps its state loads the stored keys once rather than look each up.
         let small = len <= SMALL_BYTES && !opts.resident;
         let kept = if kind == Kind::Payments { store.take_resident::<Kept>(size) } else { None };
-        let importer = Importer::load(kind, &mut tx, salt_key, store.suite(), small, kept).await?;
+        let mut importer = Importer::load(kind, &mut tx, salt_key, store.suite(), small, kept).await?;
+        if let (Importer::Payments(state), true) = (&mut importer, opts.resident) {
+            state.resident = true;
+            // The groups holding stored payments, as kept, brought up to date.
+            if let Some((at, mut keys)) = store.take_resident_stale::<crate::monitor::StoredKeys>()
+                && keys.catch_up(&mut tx, at).await.map_err(|e| ImportError::Io(e.to_string()))?
+            {
+                state.evidence = Some(keys);
+            }
+        }
         // A large file of payments lands faster with the secondary indexes built once at the
         // end than kept row by row (about 3 s against 10 s for a million). DDL is
         // transactional in both backends: a refused file leaves them as they were.
