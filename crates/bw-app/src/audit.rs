@@ -559,15 +559,13 @@ pub async fn load(store: &Store, as_of: Date) -> Result<Data<'static>, ActionErr
         .fetch_all(pool)
         .await?
     {
-        // Erased values match nobody.
-        let clear = |v: String| if v == crate::personal::REDACTED { String::new() } else { v };
-        staff.push(bw_audit::Staff {
+        staff.push(crate::personal::matchable(bw_audit::Staff {
             unit: r.try_get(0)?,
-            name: clear(r.try_get(1)?),
+            name: r.try_get(1)?,
             id_hash: r.try_get(2)?,
-            bank_account: clear(r.try_get(3)?),
-            phone: clear(r.try_get(4)?),
-        });
+            bank_account: r.try_get(3)?,
+            phone: r.try_get(4)?,
+        }));
     }
     Ok(Data { year, as_of: Some(as_of), payments, indicators, revenues, staff })
 }

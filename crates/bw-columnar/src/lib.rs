@@ -433,13 +433,20 @@ impl National {
         Ok(self.ctx.sql(query).await?.collect().await?)
     }
 
-    /// The payments of one province as the audit tests read them, in date, unit and
-    /// voucher order.
-    pub async fn payments(&self, province: &str) -> Result<Vec<bw_audit::Payment<'static>>, ColumnarError> {
+    /// The paid payments of one province dated `from` to `to`, as the audit tests read them,
+    /// in date, unit and voucher order; the dates are filtered by the engine, which skips
+    /// the row groups outside them.
+    pub async fn payments(
+        &self,
+        province: &str,
+        from: bw_core::Date,
+        to: bw_core::Date,
+    ) -> Result<Vec<bw_audit::Payment<'static>>, ColumnarError> {
         let q = format!(
             "SELECT voucher_no, unit_code, department_code, indicator_code, project_code, \
              CAST(pay_date AS INT) AS day, economic_code, payee_name, payee_account, payee_type, amount, summary, \
              invoice_no, contract_no FROM payments WHERE province = '{}' AND status = 'paid' \
+             AND pay_date >= CAST('{from}' AS DATE) AND pay_date <= CAST('{to}' AS DATE) \
              ORDER BY pay_date, unit_code, voucher_no",
             quoted(province)
         );

@@ -342,22 +342,10 @@ pub(super) async fn audit_parquet(dirs: &[PathBuf], run: &super::audit::AuditRun
     let mut counts = Vec::new();
     let first = bw_core::Date::from_ymd(year, 1, 1).ok_or_else(|| anyhow::anyhow!("year {year}"))?;
     for m in &national.manifests {
-        let mut payments = national.payments(&m.province).await?;
-        payments.retain(|x| first <= x.date && x.date <= as_of);
+        let payments = national.payments(&m.province, first, as_of).await?;
         let n = payments.len();
         // Erased personal values match nobody, as in the province's own run.
-        let clear = |v: String| if v == bw_app::personal::REDACTED { String::new() } else { v };
-        let staff = national
-            .staff(&m.province)
-            .await?
-            .into_iter()
-            .map(|s| bw_audit::Staff {
-                name: clear(s.name),
-                bank_account: clear(s.bank_account),
-                phone: clear(s.phone),
-                ..s
-            })
-            .collect();
+        let staff = national.staff(&m.province).await?.into_iter().map(bw_app::personal::matchable).collect();
         let data = bw_audit::Data {
             year,
             as_of: Some(as_of),
