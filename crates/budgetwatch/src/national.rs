@@ -1330,9 +1330,8 @@ async fn forward_batch(State(node): State<Node>, headers: HeaderMap, body: axum:
     // Each province's records: their positions in the batch and their rows in the request.
     let mut parts: Vec<(Province, Vec<usize>, Vec<usize>)> = Vec::new();
     let mut unknown: Vec<String> = Vec::new();
-    let mut silent: Vec<String> = Vec::new();
     let units = records.units();
-    let (located, asked_not) = locate_all(&node, &units.iter().map(|(_, u)| *u).collect::<Vec<_>>()).await;
+    let (located, silent) = locate_all(&node, &units.iter().map(|(_, u)| *u).collect::<Vec<_>>()).await;
     for (i, (row, unit)) in units.into_iter().enumerate() {
         match located.get(unit).cloned().flatten() {
             Some(p) => match parts.iter_mut().find(|(q, _, _)| q.code == p.code) {
@@ -1342,13 +1341,11 @@ async fn forward_batch(State(node): State<Node>, headers: HeaderMap, body: axum:
                 }
                 None => parts.push((p, vec![i], vec![row])),
             },
-            None if asked_not.is_empty() => unknown.push(format!("row {row}: unit {unit}")),
-            None => silent.clone_from(&asked_not),
+            None => unknown.push(format!("row {row}: unit {unit}")),
         }
     }
-    silent.sort();
-    silent.dedup();
-    if !silent.is_empty() {
+    // A unit found nowhere may be in a province that did not answer.
+    if !unknown.is_empty() && !silent.is_empty() {
         let detail =
             format!("units of the batch were not found in the provinces that answered; {} did not", silent.join("、"));
         return problem(StatusCode::SERVICE_UNAVAILABLE, "province unavailable", detail, &silent);

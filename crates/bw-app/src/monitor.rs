@@ -251,56 +251,67 @@ impl Scope {
 /// invoice key — as 64-bit hashes of their keys. A superset: a key not here has no stored
 /// payment of a positive amount, so a batch's evaluation need not read that group from SQL
 /// (the batch's own payments, read by voucher, are the whole group), nor clear cached
-/// findings on it. A long-lived writer keeps it between its commits (`import::Kept`).
+/// findings on it. The server's writer keeps it in a resident slot of its own, brought up
+/// to date with what other writers appended (`catch_up`).
 #[derive(Default)]
 pub struct StoredKeys {
     keys: HashSet<u64>,
 }
 
 impl StoredKeys {
-    fn hash(kind: u8, a: &str, b: &str) -> u64 {
-        use std::hash::{Hash, Hasher};
+    fn hash(key: impl std::hash::Hash) -> u64 {
+        use std::hash::Hasher;
         let mut h = std::hash::DefaultHasher::new();
-        (kind, a, b).hash(&mut h);
+        key.hash(&mut h);
         h.finish()
     }
 
     fn pair(unit: &str, account: &str) -> u64 {
-        StoredKeys::hash(0, unit, account)
+        StoredKeys::hash((0u8, unit, account))
     }
 
     fn amount(account: &str, fen: i64) -> u64 {
-        StoredKeys::hash(1, account, &fen.to_string())
+        StoredKeys::hash((1u8, account, fen))
     }
 
     fn invoice(key: &str) -> u64 {
-        StoredKeys::hash(2, key, "")
+        StoredKeys::hash((2u8, key))
     }
 
     /// Every stored payment's keys, of every year and status (a superset is all it must be).
     pub async fn load(conn: &mut AnyConnection) -> Result<StoredKeys, ActionError> {
-        let rows = sqlx::query("SELECT unit_code, payee_account, amount, invoice_key FROM payments WHERE amount > 0")
-            .fetch_all(&mut *conn)
-            .await?;
-        let mut out = StoredKeys { keys: HashSet::with_capacity(rows.len() * 3) };
-        for r in rows {
-            out.note(&r.try_get::<String, _>(0)?, &r.try_get::<String, _>(1)?, r.try_get(2)?, r.try_get(3)?);
-        }
+        let mut out = StoredKeys::default();
+        out.note_payments(conn, "").await?;
         Ok(out)
     }
 
+    /// Notes the keys of the stored payments of a positive amount that meet `and` (an SQL
+    /// condition, or all of them when empty).
+    async fn note_payments(&mut self, conn: &mut AnyConnection, and: &str) -> Result<(), ActionError> {
+        let sql = format!("SELECT unit_code, payee_account, amount, invoice_key FROM payments WHERE amount > 0{and}");
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).fetch_all(&mut *conn).await?;
+        self.keys.reserve(rows.len() * 3);
+        for r in rows {
+            let (unit, account): (String, String) = (r.try_get(0)?, r.try_get(1)?);
+            self.keys.insert(StoredKeys::pair(&unit, &account));
+            self.keys.insert(StoredKeys::amount(&account, r.try_get(2)?));
+            if let Some(i) = r.try_get::<Option<String>, _>(3)?.filter(|i| !i.is_empty()) {
+                self.keys.insert(StoredKeys::invoice(&i));
+            }
+        }
+        Ok(())
+    }
+
     /// Brings the keys, true of the journal at `from` entries, up to date with what other
-    /// writers appended since: the keys of the payments they recorded, read by voucher.
-    /// `false` when that is not worth it or not possible (many entries, or personal data
-    /// erased, which rewrites accounts): the keys are then read again whole.
-    pub async fn catch_up(&mut self, conn: &mut AnyConnection, from: i64) -> Result<bool, ActionError> {
+    /// writers appended up to `size`: the keys of the payments they recorded, read by
+    /// voucher. `false` when that is not worth it or not possible (many entries, or personal
+    /// data erased, which rewrites accounts): the keys are then read again whole.
+    pub async fn catch_up(&mut self, conn: &mut AnyConnection, from: i64, size: i64) -> Result<bool, ActionError> {
         #[derive(serde::Deserialize)]
         struct Key {
             voucher_no: String,
         }
         const ENTRIES_MAX: i64 = 10_000;
-        let size: i64 =
-            sqlx::query("SELECT size FROM journal_head WHERE id = 1").fetch_one(&mut *conn).await?.try_get(0)?;
         if size - from > ENTRIES_MAX || size < from {
             return Ok(false);
         }
@@ -322,23 +333,9 @@ impl StoredKeys {
             }
         }
         for list in vouchers.chunks(500) {
-            let sql = format!(
-                "SELECT unit_code, payee_account, amount, invoice_key FROM payments WHERE amount > 0 AND voucher_no IN ({})",
-                list.join(", ")
-            );
-            for r in sqlx::query(sqlx::AssertSqlSafe(sql)).fetch_all(&mut *conn).await? {
-                self.note(&r.try_get::<String, _>(0)?, &r.try_get::<String, _>(1)?, r.try_get(2)?, r.try_get(3)?);
-            }
+            self.note_payments(conn, &format!(" AND voucher_no IN ({})", list.join(", "))).await?;
         }
         Ok(true)
-    }
-
-    fn note(&mut self, unit: &str, account: &str, fen: i64, invoice_key: Option<String>) {
-        self.keys.insert(StoredKeys::pair(unit, account));
-        self.keys.insert(StoredKeys::amount(account, fen));
-        if let Some(i) = invoice_key.filter(|i| !i.is_empty()) {
-            self.keys.insert(StoredKeys::invoice(&i));
-        }
     }
 
     /// `scope` with only the groups that may hold stored payments: what an evaluation over it
@@ -378,8 +375,7 @@ pub(crate) fn quote(v: &str) -> String {
 }
 
 /// One condition per unit on `(unit, voucher)` keys: `unit_col = U AND voucher_col IN (…)`,
-/// which the key index answers with one look-up per voucher and is planned once, where a
-/// condition per key made the planner weigh hundreds of terms.
+/// planned once, where a condition per key made the planner weigh hundreds of terms.
 pub(crate) fn vouchers_by_unit<'a>(
     keys: &'a BTreeSet<(String, String)>,
     unit_col: &'a str,

@@ -53,7 +53,7 @@ impl Open {
             state.resident = true;
             // The groups holding stored payments, as kept, brought up to date.
             if let Some((at, mut keys)) = store.take_resident_stale::<crate::monitor::StoredKeys>()
-                && keys.catch_up(&mut tx, at).await.map_err(|e| ImportError::Io(e.to_string()))?
+                && keys.catch_up(&mut tx, at, size).await.map_err(|e| ImportError::Io(e.to_string()))?
             {
                 state.evidence = Some(keys);
             }
