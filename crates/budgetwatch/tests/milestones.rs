@@ -202,20 +202,35 @@ fn a_works_contract_is_paid_only_as_far_as_its_verified_milestones_release() {
     let o = bw(&db, &["verify"]);
     assert!(o.status.success(), "{}{}", stdout(&o), stderr(&o));
     // A share verified by hand in the table, or a payment's hold lifted, is named.
-    for (sql, table) in [
+    let key = stdout(&bw(&db, &["ledger", "key"])).trim().to_string();
+    // Each tamper is made on a consistent copy (`VACUUM INTO`), so the journal's own file and
+    // its write-ahead log are never overwritten behind SQLite's back.
+    for (i, (sql, table)) in [
         ("UPDATE milestone_progress SET verified_permille = 1000 WHERE seq = 4", "milestone_progress"),
         ("UPDATE payments SET hold_reason = NULL WHERE voucher_no = 'P4'", "payments.status"),
-    ] {
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let copy = d.join(format!("tampered{i}.db"));
         let rt = tokio::runtime::Runtime::new().expect("runtime");
-        let undo = rt.block_on(async {
+        rt.block_on(async {
             let store = bw_store::Store::open(db.to_str().expect("path"), false).await.expect("open");
-            let copy = std::fs::read(&db).expect("db");
+            bw_store::sqlx::query("VACUUM INTO ?")
+                .bind(copy.to_str().expect("path"))
+                .execute(store.pool())
+                .await
+                .expect("copy");
+            store.pool().close().await;
+            let store = bw_store::Store::open(copy.to_str().expect("path"), false).await.expect("open");
             bw_store::sqlx::query(sql).execute(store.pool()).await.expect("update");
-            copy
+            store.pool().close().await;
         });
-        let bad = bw(&db, &["verify"]);
-        assert_eq!(bad.status.code(), Some(1), "{}", stdout(&bad));
-        assert!(stdout(&bad).contains(table), "{table}: {}", stdout(&bad));
-        std::fs::write(&db, undo).expect("restore");
+        let bad = bw(&copy, &["verify", "--key", &key]);
+        assert_eq!(bad.status.code(), Some(1), "{}{}", stdout(&bad), stderr(&bad));
+        assert!(stdout(&bad).contains(table), "{table}: {}{}", stdout(&bad), stderr(&bad));
     }
+    // The journal itself was never touched.
+    let o = bw(&db, &["verify"]);
+    assert!(o.status.success(), "{}{}", stdout(&o), stderr(&o));
 }
