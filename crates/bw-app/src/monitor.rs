@@ -458,6 +458,18 @@ async fn last_paid(conn: &mut AnyConnection, f: &mut Facts, as_of: Date, t: &Thr
 /// A query of `facts` with its binds, and the (unit, voucher) keys its rows must have, if any.
 type Wanted<'a> = (String, Vec<String>, Option<&'a BTreeSet<(String, String)>>);
 
+/// A narrow scope's units as an SQL restriction on `col` (nothing without a scope).
+fn unit_is(units: Option<&str>, col: &str) -> String {
+    match units {
+        Some(list) => format!(" AND {col} IN ({list})"),
+        None => String::new(),
+    }
+}
+
+/// The columns a `PaymentFact` is read from.
+const PAYMENT_COLUMNS: &str = "p.voucher_no, p.unit_code, p.indicator_code, p.pay_date, p.economic_code, \
+                               p.payee_account, p.payee_type, p.amount, p.summary, p.invoice_no, p.contract_no";
+
 /// The facts of `year` as of `as_of`, read from the projections: each indicator's monthly
 /// figures from `indicator_months` (the as-of month from its payments when it is not over),
 /// and only the payments the rules need — those of the indicators whose findings name
@@ -473,33 +485,69 @@ pub async fn facts(
 ) -> Result<Facts, ActionError> {
     let mut f = Facts { year, ..Facts::default() };
     let scope = scope.filter(|s| s.narrow());
-    // Restrictions of a narrow scope, as SQL conditions.
     let units = scope.map(|s| sql_list(&s.units));
-    let unit_is = |col: &str| match &units {
-        Some(list) => format!(" AND {col} IN ({list})"),
-        None => String::new(),
-    };
-    let no_units = scope.is_some_and(|s| s.units.is_empty());
-    if !no_units {
-        let sql = format!(
-            "SELECT indicator_code, unit_code, economic_code, amount, special FROM indicators WHERE year = $1{}",
-            unit_is("unit_code")
-        );
-        let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(i64::from(year)).fetch_all(&mut *conn).await?;
-        for r in rows {
-            f.indicators.push(IndicatorFact {
-                code: r.try_get(0)?,
-                unit_code: r.try_get(1)?,
-                economic_code: EconomicCode::parse(&r.try_get::<String, _>(2)?).map_err(|e| bad("economic code", e))?,
-                amount: Money::from_fen(r.try_get(3)?),
-                special: r.try_get::<i64, _>(4)? != 0,
-                months: [0; 12],
-                counts: [0; 12],
-                last_paid: None,
-            });
+    let units = units.as_deref();
+    if !scope.is_some_and(|s| s.units.is_empty()) {
+        f.indicators = indicator_facts(conn, year, units).await?;
+        month_figures(conn, year, as_of, units, &mut f.indicators).await?;
+    }
+    last_paid(conn, &mut f, as_of, t).await?;
+    // The payments the rules need; held and rejected payments do not count as paid.
+    let within = format!("p.year = $1 AND p.pay_date <= $2 AND p.status = 'paid'{}", unit_is(units, "p.unit_code"));
+    let mut wanted = voucher_queries(&f, as_of, t, &within);
+    if payment_rules {
+        match scope {
+            // The batch's own payments and every payment of the groups it touched.
+            Some(s) => wanted.extend(group_queries(s)),
+            None => {
+                wanted.extend(candidate_queries(t, &within));
+                wanted.push(duplicate_query(&within));
+            }
         }
     }
-    // Whole months from the aggregates; a month the as-of date cuts from its payments.
+    f.payments = read_payments(conn, year, as_of, wanted).await?;
+    if scope.is_none() {
+        f.revenues = revenue_facts(conn, year, as_of).await?;
+    }
+    Ok(f)
+}
+
+/// The indicators of `year` (of the scope's units), their monthly figures still zero.
+async fn indicator_facts(
+    conn: &mut AnyConnection,
+    year: i32,
+    units: Option<&str>,
+) -> Result<Vec<IndicatorFact>, ActionError> {
+    let sql = format!(
+        "SELECT indicator_code, unit_code, economic_code, amount, special FROM indicators WHERE year = $1{}",
+        unit_is(units, "unit_code")
+    );
+    let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(i64::from(year)).fetch_all(&mut *conn).await?;
+    let mut out = Vec::with_capacity(rows.len());
+    for r in rows {
+        out.push(IndicatorFact {
+            code: r.try_get(0)?,
+            unit_code: r.try_get(1)?,
+            economic_code: EconomicCode::parse(&r.try_get::<String, _>(2)?).map_err(|e| bad("economic code", e))?,
+            amount: Money::from_fen(r.try_get(3)?),
+            special: r.try_get::<i64, _>(4)? != 0,
+            months: [0; 12],
+            counts: [0; 12],
+            last_paid: None,
+        });
+    }
+    Ok(out)
+}
+
+/// Each indicator's paid amount and payment count by month as of `as_of`: whole months from
+/// the aggregates, a month the as-of date cuts from its payments.
+async fn month_figures(
+    conn: &mut AnyConnection,
+    year: i32,
+    as_of: Date,
+    units: Option<&str>,
+    indicators: &mut [IndicatorFact],
+) -> Result<(), ActionError> {
     let whole_through = if as_of.year() > year {
         format!("{year:04}-12")
     } else if as_of == as_of.month_end() {
@@ -508,184 +556,175 @@ pub async fn facts(
         Date::from_ymd(year, as_of.month(), 1).map(|d| d.add_days(-1).month_key()).unwrap_or_default()
     };
     let mut months: HashMap<String, ([i64; 12], [u32; 12])> = HashMap::new();
-    if !no_units {
-        let restrict = match &units {
-            Some(_) => format!(
-                " AND indicator_code IN (SELECT indicator_code FROM indicators WHERE year = $1{})",
-                unit_is("unit_code")
-            ),
-            None => String::new(),
-        };
+    let restrict = match units {
+        Some(_) => format!(
+            " AND indicator_code IN (SELECT indicator_code FROM indicators WHERE year = $1{})",
+            unit_is(units, "unit_code")
+        ),
+        None => String::new(),
+    };
+    let sql = format!(
+        "SELECT indicator_code, month, paid, payments FROM indicator_months WHERE year = $1 AND month <= $2{restrict}"
+    );
+    for r in
+        sqlx::query(sqlx::AssertSqlSafe(sql)).bind(i64::from(year)).bind(whole_through).fetch_all(&mut *conn).await?
+    {
+        let month: String = r.try_get(1)?;
+        let m: usize = month.get(5..7).and_then(|m| m.parse().ok()).unwrap_or(1);
+        let e = months.entry(r.try_get(0)?).or_default();
+        e.0[m - 1] += r.try_get::<i64, _>(2)?;
+        e.1[m - 1] += r.try_get::<i64, _>(3)? as u32;
+    }
+    if as_of.year() == year && as_of != as_of.month_end() {
+        let start = Date::from_ymd(year, as_of.month(), 1).unwrap_or(as_of);
         let sql = format!(
-            "SELECT indicator_code, month, paid, payments FROM indicator_months WHERE year = $1 AND month <= $2{restrict}"
+            "SELECT indicator_code, CAST(SUM(amount) AS BIGINT), CAST(COUNT(*) AS BIGINT) FROM payments \
+             WHERE year = $1 AND pay_date >= $2 AND pay_date <= $3 AND status = 'paid'{} GROUP BY indicator_code",
+            unit_is(units, "unit_code")
         );
         for r in sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(i64::from(year))
-            .bind(whole_through.clone())
+            .bind(start.to_string())
+            .bind(as_of.to_string())
             .fetch_all(&mut *conn)
             .await?
         {
-            let month: String = r.try_get(1)?;
-            let m: usize = month.get(5..7).and_then(|m| m.parse().ok()).unwrap_or(1);
             let e = months.entry(r.try_get(0)?).or_default();
-            e.0[m - 1] += r.try_get::<i64, _>(2)?;
-            e.1[m - 1] += r.try_get::<i64, _>(3)? as u32;
-        }
-        if as_of.year() == year && as_of != as_of.month_end() {
-            let start = Date::from_ymd(year, as_of.month(), 1).unwrap_or(as_of);
-            let sql = format!(
-                "SELECT indicator_code, CAST(SUM(amount) AS BIGINT), CAST(COUNT(*) AS BIGINT) FROM payments \
-                 WHERE year = $1 AND pay_date >= $2 AND pay_date <= $3 AND status = 'paid'{} GROUP BY indicator_code",
-                unit_is("unit_code")
-            );
-            for r in sqlx::query(sqlx::AssertSqlSafe(sql))
-                .bind(i64::from(year))
-                .bind(start.to_string())
-                .bind(as_of.to_string())
-                .fetch_all(&mut *conn)
-                .await?
-            {
-                let e = months.entry(r.try_get(0)?).or_default();
-                let m = as_of.month() as usize - 1;
-                e.0[m] += r.try_get::<i64, _>(1)?;
-                e.1[m] += r.try_get::<i64, _>(2)? as u32;
-            }
+            let m = as_of.month() as usize - 1;
+            e.0[m] += r.try_get::<i64, _>(1)?;
+            e.1[m] += r.try_get::<i64, _>(2)? as u32;
         }
     }
-    for i in &mut f.indicators {
+    for i in indicators {
         if let Some((m, c)) = months.get(&i.code) {
             (i.months, i.counts) = (*m, *c);
         }
     }
-    last_paid(conn, &mut f, as_of, t).await?;
-    // The payments the rules need.
-    const COLUMNS: &str = "p.voucher_no, p.unit_code, p.indicator_code, p.pay_date, p.economic_code, p.payee_account, \
-                           p.payee_type, p.amount, p.summary, p.invoice_no, p.contract_no";
-    // Held and rejected payments do not count as paid.
-    let within = format!("p.year = $1 AND p.pay_date <= $2 AND p.status = 'paid'{}", unit_is("p.unit_code"));
-    let mut wanted: Vec<Wanted> = Vec::new();
-    let codes: Vec<String> = bw_rules::voucher_indicators(&f, as_of, t).into_iter().collect();
+    Ok(())
+}
+
+/// The payments of the indicators whose findings name vouchers, a few hundred indicators a
+/// query (with their units, so the (unit, date) index finds the rows).
+fn voucher_queries<'a>(f: &Facts, as_of: Date, t: &Thresholds, within: &str) -> Vec<Wanted<'a>> {
+    let codes: Vec<String> = bw_rules::voucher_indicators(f, as_of, t).into_iter().collect();
     let unit_of: HashMap<&str, &str> = f.indicators.iter().map(|i| (i.code.as_str(), i.unit_code.as_str())).collect();
+    let mut wanted = Vec::new();
     for chunk in codes.chunks(500) {
         let list = (0..chunk.len()).map(|k| format!("${}", k + 3)).collect::<Vec<_>>().join(", ");
-        // Their units too, so the (unit, date) index finds the rows.
         let mut units: Vec<String> =
             chunk.iter().filter_map(|c| unit_of.get(c.as_str())).map(|u| u.to_string()).collect();
         units.sort();
         units.dedup();
         wanted.push((
             format!(
-                "SELECT {COLUMNS} FROM payments p WHERE {within} AND p.unit_code IN ({}) AND p.indicator_code IN ({list})",
+                "SELECT {PAYMENT_COLUMNS} FROM payments p WHERE {within} AND p.unit_code IN ({}) AND p.indicator_code IN ({list})",
                 sql_list(&units)
             ),
             chunk.to_vec(),
             None,
         ));
     }
-    if !no_units && payment_rules && scope.is_none() {
-        let terms: Vec<String> =
-            t.prohibited_terms.iter().filter(|w| !w.is_empty()).map(|w| format!("%{w}%")).collect();
-        let like = (0..terms.len()).map(|k| format!(" OR p.summary LIKE ${}", k + 3)).collect::<String>();
+    wanted
+}
+
+/// The year-wide candidates of the rules judged on single payments and on (unit, payee)
+/// groups: economic codes outside the indicator or prohibited words in the summary, large
+/// transfers to individuals, and the pairs that may hold a split purchase.
+fn candidate_queries<'a>(t: &Thresholds, within: &str) -> Vec<Wanted<'a>> {
+    let terms: Vec<String> = t.prohibited_terms.iter().filter(|w| !w.is_empty()).map(|w| format!("%{w}%")).collect();
+    let like = (0..terms.len()).map(|k| format!(" OR p.summary LIKE ${}", k + 3)).collect::<String>();
+    let out_of_scope = format!(
+        "SELECT {PAYMENT_COLUMNS} FROM payments p JOIN indicators i ON i.year = p.year AND i.indicator_code = p.indicator_code \
+         WHERE {within} AND p.amount > 0 AND (substr(p.economic_code, 1, length(i.economic_code)) <> i.economic_code{like})"
+    );
+    let personal = format!(
+        "SELECT {PAYMENT_COLUMNS} FROM payments p WHERE {within} AND p.payee_type = 'individual' AND p.amount >= CAST($3 AS BIGINT) \
+         AND p.economic_code NOT LIKE '301%' AND p.economic_code NOT LIKE '303%'"
+    );
+    // split_purchase: a window of at most 30 days lies within two consecutive months (or
+    // January to March), so (unit, account) pairs are candidates only where such months
+    // together reach the count and the sum. Payments under a contract and recurring
+    // services are never split purchases.
+    let split_only = |p: &str| {
+        let exempt: String = t
+            .split_exempt
+            .iter()
+            .map(|c| format!(" AND {p}economic_code NOT LIKE {}", quote(&format!("{c}%"))))
+            .collect();
+        format!(" AND ({p}contract_no IS NULL OR {p}contract_no = ''){exempt}")
+    };
+    let split = format!(
+        "WITH m AS (SELECT unit_code AS u, payee_account AS a, CAST(substr(pay_date, 6, 2) AS INTEGER) AS mo, \
+         COUNT(*) AS n, SUM(amount) AS s FROM payments WHERE year = $1 AND pay_date <= $2 AND status = 'paid'{} AND amount > 0 \
+         AND amount < CAST($3 AS BIGINT) GROUP BY unit_code, payee_account, CAST(substr(pay_date, 6, 2) AS INTEGER)), \
+         c AS (SELECT DISTINCT x.u || '|' || x.a AS k FROM m x \
+         LEFT JOIN m y ON y.u = x.u AND y.a = x.a AND y.mo = x.mo + 1 \
+         LEFT JOIN m z ON z.u = x.u AND z.a = x.a AND z.mo = 3 AND x.mo = 1 \
+         WHERE x.n + COALESCE(y.n, 0) + COALESCE(z.n, 0) >= CAST($4 AS BIGINT) \
+         AND x.s + COALESCE(y.s, 0) + COALESCE(z.s, 0) >= CAST($3 AS BIGINT)) \
+         SELECT {PAYMENT_COLUMNS} FROM payments p WHERE {within} AND p.amount > 0 AND p.amount < CAST($3 AS BIGINT){} \
+         AND p.unit_code || '|' || p.payee_account IN (SELECT k FROM c)",
+        split_only(""),
+        split_only("p.")
+    );
+    vec![
+        (out_of_scope, terms, None),
+        (personal, vec![t.personal_limit.fen().to_string()], None),
+        (split, vec![t.split_limit.fen().to_string(), t.split_min_payments.to_string()], None),
+    ]
+}
+
+/// The year's payments that share an invoice, or a payee and an amount, with another.
+fn duplicate_query<'a>(within: &str) -> Wanted<'a> {
+    (
+        format!(
+            "SELECT {PAYMENT_COLUMNS} FROM payments p WHERE {within} AND p.amount > 0 AND ( \
+             (p.invoice_key IS NOT NULL AND p.invoice_key <> '' AND p.invoice_key IN (SELECT q.invoice_key FROM payments q \
+              WHERE q.year = $1 AND q.pay_date <= $2 AND q.status = 'paid' AND q.amount > 0 \
+              AND q.invoice_key IS NOT NULL AND q.invoice_key <> '' \
+              GROUP BY q.invoice_key HAVING COUNT(*) > 1)) \
+             OR p.payee_account || '|' || CAST(p.amount AS TEXT) IN (SELECT q.payee_account || '|' || CAST(q.amount AS TEXT) \
+              FROM payments q WHERE q.year = $1 AND q.pay_date <= $2 AND q.status = 'paid' AND q.amount > 0 \
+              GROUP BY q.payee_account, q.amount HAVING COUNT(*) > 1))"
+        ),
+        Vec::new(),
+        None,
+    )
+}
+
+/// A batch's own payments, every payment of its (unit, account) pairs, of its (account,
+/// amount) pairs and with its invoices: the groups come whole.
+fn group_queries(s: &Scope) -> Vec<Wanted<'_>> {
+    const PAID: &str = "p.year = $1 AND p.pay_date <= $2 AND p.status = 'paid' AND p.amount > 0";
+    let mut wanted = Vec::new();
+    // The batch's own payments by voucher number alone, which the key index leads with (a
+    // condition on the unit too lets the planner pick the unit's index and read all its
+    // payments); rows of other units with those numbers are dropped.
+    let numbers: Vec<String> = s.vouchers.iter().map(|(_, v)| quote(v)).collect();
+    for list in numbers.chunks(500) {
         wanted.push((
-            format!(
-                "SELECT {COLUMNS} FROM payments p JOIN indicators i ON i.year = p.year AND i.indicator_code = p.indicator_code \
-                 WHERE {within} AND p.amount > 0 AND (substr(p.economic_code, 1, length(i.economic_code)) <> i.economic_code{like})"
-            ),
-            terms,
-            None,
-        ));
-        let limit = t.personal_limit.fen().to_string();
-        wanted.push((
-            format!(
-                "SELECT {COLUMNS} FROM payments p WHERE {within} AND p.payee_type = 'individual' AND p.amount >= CAST($3 AS BIGINT) \
-                 AND p.economic_code NOT LIKE '301%' AND p.economic_code NOT LIKE '303%'"
-            ),
-            vec![limit],
-            None,
-        ));
-        // split_purchase: a window of at most 30 days lies within two consecutive months (or
-        // January to March), so (unit, account) pairs are candidates only where such months
-        // together reach the count and the sum.
-        let (split_limit, split_n) = (t.split_limit.fen().to_string(), t.split_min_payments.to_string());
-        // Payments under a contract and recurring services are never split purchases.
-        let split_only = |p: &str| {
-            let exempt: String = t
-                .split_exempt
-                .iter()
-                .map(|c| format!(" AND {p}economic_code NOT LIKE {}", quote(&format!("{c}%"))))
-                .collect();
-            format!(" AND ({p}contract_no IS NULL OR {p}contract_no = ''){exempt}")
-        };
-        wanted.push((
-            format!(
-                "WITH m AS (SELECT unit_code AS u, payee_account AS a, CAST(substr(pay_date, 6, 2) AS INTEGER) AS mo, \
-                 COUNT(*) AS n, SUM(amount) AS s FROM payments WHERE year = $1 AND pay_date <= $2 AND status = 'paid'{}{} AND amount > 0 \
-                 AND amount < CAST($3 AS BIGINT) GROUP BY unit_code, payee_account, CAST(substr(pay_date, 6, 2) AS INTEGER)), \
-                 c AS (SELECT DISTINCT x.u || '|' || x.a AS k FROM m x \
-                 LEFT JOIN m y ON y.u = x.u AND y.a = x.a AND y.mo = x.mo + 1 \
-                 LEFT JOIN m z ON z.u = x.u AND z.a = x.a AND z.mo = 3 AND x.mo = 1 \
-                 WHERE x.n + COALESCE(y.n, 0) + COALESCE(z.n, 0) >= CAST($4 AS BIGINT) \
-                 AND x.s + COALESCE(y.s, 0) + COALESCE(z.s, 0) >= CAST($3 AS BIGINT)) \
-                 SELECT {COLUMNS} FROM payments p WHERE {within} AND p.amount > 0 AND p.amount < CAST($3 AS BIGINT){} \
-                 AND p.unit_code || '|' || p.payee_account IN (SELECT k FROM c)",
-                unit_is("unit_code"),
-                split_only(""),
-                split_only("p.")
-            ),
-            vec![split_limit, split_n],
-            None,
-        ));
-    }
-    match scope.filter(|_| payment_rules) {
-        // The batch's own payments, every payment of its (unit, account) pairs, of its
-        // (account, amount) pairs and with its invoices: the groups come whole.
-        Some(s) => {
-            // The batch's own payments by voucher number alone, which the key index leads
-            // with (a condition on the unit too lets the planner pick the unit's index and
-            // read all its payments); rows of other units with those numbers are dropped.
-            let numbers: Vec<String> = s.vouchers.iter().map(|(_, v)| quote(v)).collect();
-            for list in numbers.chunks(500) {
-                wanted.push((
-                    format!(
-                        "SELECT {COLUMNS} FROM payments p WHERE p.year = $1 AND p.pay_date <= $2 AND p.status = 'paid' \
-                         AND p.amount > 0 AND p.voucher_no IN ({})",
-                        list.join(", ")
-                    ),
-                    Vec::new(),
-                    Some(&s.vouchers),
-                ));
-            }
-            let pairs = s.pairs.iter().map(|(u, a)| format!("(p.unit_code = {} AND p.payee_account = {})", quote(u), quote(a)));
-            let amounts = s.payee_amounts.iter().map(|(a, m)| format!("(p.payee_account = {} AND p.amount = {m})", quote(a)));
-            let invoices = s.invoices.iter().map(|i| format!("p.invoice_key = {}", quote(i)));
-            let groups: Vec<String> = [any_of(pairs), any_of(amounts), any_of(invoices)].concat();
-            for g in groups {
-                wanted.push((
-                    format!(
-                        "SELECT {COLUMNS} FROM payments p WHERE p.year = $1 AND p.pay_date <= $2 AND p.status = 'paid' \
-                         AND p.amount > 0 AND ({g})"
-                    ),
-                    Vec::new(),
-                    None,
-                ));
-            }
-        }
-        None if !payment_rules => {}
-        None => wanted.push((
-            format!(
-                "SELECT {COLUMNS} FROM payments p WHERE {within} AND p.amount > 0 AND ( \
-                 (p.invoice_key IS NOT NULL AND p.invoice_key <> '' AND p.invoice_key IN (SELECT q.invoice_key FROM payments q \
-                  WHERE q.year = $1 AND q.pay_date <= $2 AND q.status = 'paid' AND q.amount > 0 \
-                  AND q.invoice_key IS NOT NULL AND q.invoice_key <> '' \
-                  GROUP BY q.invoice_key HAVING COUNT(*) > 1)) \
-                 OR p.payee_account || '|' || CAST(p.amount AS TEXT) IN (SELECT q.payee_account || '|' || CAST(q.amount AS TEXT) \
-                  FROM payments q WHERE q.year = $1 AND q.pay_date <= $2 AND q.status = 'paid' AND q.amount > 0 \
-                  GROUP BY q.payee_account, q.amount HAVING COUNT(*) > 1))"
-            ),
+            format!("SELECT {PAYMENT_COLUMNS} FROM payments p WHERE {PAID} AND p.voucher_no IN ({})", list.join(", ")),
             Vec::new(),
-            None,
-        )),
+            Some(&s.vouchers),
+        ));
     }
+    let pairs = s.pairs.iter().map(|(u, a)| format!("(p.unit_code = {} AND p.payee_account = {})", quote(u), quote(a)));
+    let amounts = s.payee_amounts.iter().map(|(a, m)| format!("(p.payee_account = {} AND p.amount = {m})", quote(a)));
+    let invoices = s.invoices.iter().map(|i| format!("p.invoice_key = {}", quote(i)));
+    for g in [any_of(pairs), any_of(amounts), any_of(invoices)].concat() {
+        wanted.push((format!("SELECT {PAYMENT_COLUMNS} FROM payments p WHERE {PAID} AND ({g})"), Vec::new(), None));
+    }
+    wanted
+}
+
+/// The payments `wanted` selects, each once.
+async fn read_payments(
+    conn: &mut AnyConnection,
+    year: i32,
+    as_of: Date,
+    wanted: Vec<Wanted<'_>>,
+) -> Result<Vec<PaymentFact>, ActionError> {
+    let mut out = Vec::new();
     let mut seen = HashSet::new();
     for (sql, binds, keys) in wanted {
         let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(i64::from(year)).bind(as_of.to_string());
@@ -699,7 +738,7 @@ pub async fn facts(
                 continue;
             }
             let (unit, voucher) = key;
-            f.payments.push(PaymentFact {
+            out.push(PaymentFact {
                 voucher_no: voucher,
                 unit_code: unit,
                 indicator_code: r.try_get(2)?,
@@ -714,9 +753,12 @@ pub async fn facts(
             });
         }
     }
-    if scope.is_some() {
-        return Ok(f);
-    }
+    Ok(out)
+}
+
+/// Each revenue line's target and its revenue by month up to `as_of` (the as-of month counts
+/// to its day), in (region, revenue code) order.
+async fn revenue_facts(conn: &mut AnyConnection, year: i32, as_of: Date) -> Result<Vec<RevenueFact>, ActionError> {
     let mut lines: HashMap<(String, String), RevenueFact> = HashMap::new();
     for r in sqlx::query("SELECT region_code, revenue_code, amount FROM revenue_targets WHERE year = $1")
         .bind(i64::from(year))
@@ -730,7 +772,6 @@ pub async fn facts(
             RevenueFact { region_code: region, revenue_code: code, target, months: [0; 12] },
         );
     }
-    // Revenue by month up to the as-of date (the as-of month counts to its day).
     for r in sqlx::query("SELECT region_code, revenue_code, date, amount FROM revenues WHERE year = $1 AND date <= $2")
         .bind(i64::from(year))
         .bind(as_of.to_string())
@@ -745,8 +786,7 @@ pub async fn facts(
     }
     let mut revenues: Vec<RevenueFact> = lines.into_values().collect();
     revenues.sort_by(|a, b| (&a.region_code, &a.revenue_code).cmp(&(&b.region_code, &b.revenue_code)));
-    f.revenues = revenues;
-    Ok(f)
+    Ok(revenues)
 }
 
 /// The entry data of a raised warning: everything the projection row holds.
@@ -874,6 +914,13 @@ pub struct Touched {
     pub unit_code: Option<String>,
     pub vouchers: Vec<String>,
     pub level: bw_rules::Level,
+}
+
+/// A finding's vouchers and evidence as a warning stores them.
+struct Shown {
+    /// The vouchers as JSON text.
+    vouchers: String,
+    evidence: serde_json::Value,
 }
 
 /// The year's warnings, loaded once, against which findings are recorded.
@@ -1024,129 +1071,157 @@ impl Recorder {
         policies: &Policies,
         payment_time: bool,
     ) -> Result<Vec<Touched>, ActionError> {
-        let report = &mut self.report;
         let mut touched = Vec::new();
         for w in findings.iter().filter(|w| !payment_time || policies.at_payment(w.rule)) {
             let key = w.key();
-            let vouchers = serde_json::to_string(&w.vouchers).map_err(|e| ActionError::Invalid(e.to_string()))?;
-            let evidence = serde_json::to_value(&w.evidence).map_err(|e| ActionError::Invalid(e.to_string()))?;
-            let evidence_text = evidence.to_string();
-            match self.existing.get_mut(&key) {
-                Some(s) => {
-                    // An escalated warning keeps its escalations above the finding's level.
-                    let level = (0..s.escalations).fold(w.level, |l, _| l.raised());
-                    let untouched = matches!(s.state.as_str(), "open" | "recorded") && s.escalations == 0;
-                    let reopen = s.state == "withdrawn";
-                    let redate = reopen || (untouched && Date::parse(&s.raised_on).is_ok_and(|d| d > self.as_of));
-                    if s.level == level.as_str() && s.vouchers == vouchers && s.evidence == evidence_text && !redate {
-                        report.unchanged += 1;
-                        continue;
-                    }
-                    let state = reopen.then(|| if policies.handling(w.rule) == "record" { "recorded" } else { "open" });
-                    let dates =
-                        redate.then(|| (self.as_of.to_string(), self.explain_by.to_string(), self.plan_by.to_string()));
-                    let data = UpdateData {
-                        id: s.id,
-                        level: level.as_str(),
-                        vouchers: &w.vouchers,
-                        evidence: &evidence,
-                        raised_on: dates.as_ref().map(|d| d.0.clone()),
-                        explain_by: dates.as_ref().map(|d| d.1.clone()),
-                        plan_by: dates.as_ref().map(|d| d.2.clone()),
-                        state,
-                    };
-                    let idx = journal.append(entry(&by.header(Action::WarningUpdate), &data)?);
-                    if let Some((raised_on, explain_by, plan_by)) = dates {
-                        (s.raised_on, s.explain_by, s.plan_by) = (raised_on, explain_by, plan_by);
-                        self.task_changes.push((s.id, "open"));
-                    }
-                    if let Some(state) = state {
-                        s.state = state.into();
-                    }
-                    // One row write: the finding's figures, and dates or state where they changed.
-                    sqlx::query(
-                        "UPDATE warnings SET level = $1, vouchers = $2, evidence = $3, journal_idx = $4, raised_on = $5, \
-                         explain_by = $6, plan_by = $7, state = $8 WHERE id = $9",
-                    )
-                    .bind(level.as_str())
-                    .bind(vouchers.clone())
-                    .bind(evidence_text.clone())
-                    .bind(idx)
-                    .bind(s.raised_on.clone())
-                    .bind(s.explain_by.clone())
-                    .bind(s.plan_by.clone())
-                    .bind(s.state.clone())
-                    .bind(s.id)
-                    .execute(&mut **tx)
-                    .await?;
-                    (s.level, s.vouchers, s.evidence) = (level.as_str().to_string(), vouchers, evidence_text);
-                    report.updated += 1;
-                    if active(&s.state) {
-                        self.pending_tasks.push((s.id, level, (w.unit_code.clone(), w.region_code.clone())));
-                    }
-                    touched.push(Touched {
-                        id: s.id,
-                        year: self.year,
-                        rule: w.rule,
-                        unit_code: w.unit_code.clone(),
-                        vouchers: w.vouchers.clone(),
-                        level,
-                    });
-                }
-                None => {
-                    let state = if policies.handling(w.rule) == "record" { "recorded" } else { "open" };
-                    let data = RaiseData {
-                        key: &key,
-                        year: self.year,
-                        rule: w.rule,
-                        level: w.level.as_str(),
-                        unit_code: &w.unit_code,
-                        indicator_code: &w.indicator_code,
-                        region_code: &w.region_code,
-                        revenue_code: &w.revenue_code,
-                        period: &w.period,
-                        vouchers: &w.vouchers,
-                        evidence: &evidence,
-                        raised_on: self.as_of.to_string(),
-                        explain_by: self.explain_by.to_string(),
-                        plan_by: self.plan_by.to_string(),
-                        state,
-                    };
-                    let idx = journal.append(entry(&by.header(Action::WarningRaise), &data)?);
-                    insert_warning(tx, idx, &data).await?;
-                    self.existing.insert(
-                        key.clone(),
-                        Stored {
-                            id: idx,
-                            rule: w.rule.into(),
-                            period: w.period.clone(),
-                            subject: (w.unit_code.clone(), w.region_code.clone()),
-                            level: w.level.as_str().into(),
-                            vouchers,
-                            evidence: evidence_text,
-                            escalations: 0,
-                            state: state.into(),
-                            raised_on: data.raised_on.clone(),
-                            explain_by: data.explain_by.clone(),
-                            plan_by: data.plan_by.clone(),
-                        },
-                    );
-                    report.raised += 1;
-                    if state == "open" {
-                        self.pending_tasks.push((idx, w.level, (w.unit_code.clone(), w.region_code.clone())));
-                    }
-                    touched.push(Touched {
-                        id: idx,
-                        year: self.year,
-                        rule: w.rule,
-                        unit_code: w.unit_code.clone(),
-                        vouchers: w.vouchers.clone(),
-                        level: w.level,
-                    });
-                }
+            let shown = Shown {
+                vouchers: serde_json::to_string(&w.vouchers).map_err(|e| ActionError::Invalid(e.to_string()))?,
+                evidence: serde_json::to_value(&w.evidence).map_err(|e| ActionError::Invalid(e.to_string()))?,
+            };
+            if self.existing.contains_key(&key) {
+                touched.extend(self.update(tx, journal, by, w, &key, policies, shown).await?);
+            } else {
+                touched.push(self.raise(tx, journal, by, w, key, policies, shown).await?);
             }
         }
         Ok(touched)
+    }
+
+    /// A finding whose warning exists: journaled and written when its level, vouchers or
+    /// evidence changed, or its dates must move (reopened, or raised after `as_of`).
+    #[allow(clippy::too_many_arguments)] // the open transaction's parts and one finding
+    async fn update(
+        &mut self,
+        tx: &mut bw_store::Tx,
+        journal: &mut JournalWriter,
+        by: &By<'_>,
+        w: &Finding,
+        key: &str,
+        policies: &Policies,
+        shown: Shown,
+    ) -> Result<Option<Touched>, ActionError> {
+        let Some(s) = self.existing.get_mut(key) else { return Ok(None) };
+        let evidence_text = shown.evidence.to_string();
+        // An escalated warning keeps its escalations above the finding's level.
+        let level = (0..s.escalations).fold(w.level, |l, _| l.raised());
+        let untouched = matches!(s.state.as_str(), "open" | "recorded") && s.escalations == 0;
+        let reopen = s.state == "withdrawn";
+        let redate = reopen || (untouched && Date::parse(&s.raised_on).is_ok_and(|d| d > self.as_of));
+        if s.level == level.as_str() && s.vouchers == shown.vouchers && s.evidence == evidence_text && !redate {
+            self.report.unchanged += 1;
+            return Ok(None);
+        }
+        let state = reopen.then(|| if policies.handling(w.rule) == "record" { "recorded" } else { "open" });
+        let dates = redate.then(|| (self.as_of.to_string(), self.explain_by.to_string(), self.plan_by.to_string()));
+        let data = UpdateData {
+            id: s.id,
+            level: level.as_str(),
+            vouchers: &w.vouchers,
+            evidence: &shown.evidence,
+            raised_on: dates.as_ref().map(|d| d.0.clone()),
+            explain_by: dates.as_ref().map(|d| d.1.clone()),
+            plan_by: dates.as_ref().map(|d| d.2.clone()),
+            state,
+        };
+        let idx = journal.append(entry(&by.header(Action::WarningUpdate), &data)?);
+        if let Some((raised_on, explain_by, plan_by)) = dates {
+            (s.raised_on, s.explain_by, s.plan_by) = (raised_on, explain_by, plan_by);
+            self.task_changes.push((s.id, "open"));
+        }
+        if let Some(state) = state {
+            s.state = state.into();
+        }
+        // One row write: the finding's figures, and dates or state where they changed.
+        sqlx::query(
+            "UPDATE warnings SET level = $1, vouchers = $2, evidence = $3, journal_idx = $4, raised_on = $5, \
+             explain_by = $6, plan_by = $7, state = $8 WHERE id = $9",
+        )
+        .bind(level.as_str())
+        .bind(shown.vouchers.clone())
+        .bind(evidence_text.clone())
+        .bind(idx)
+        .bind(s.raised_on.clone())
+        .bind(s.explain_by.clone())
+        .bind(s.plan_by.clone())
+        .bind(s.state.clone())
+        .bind(s.id)
+        .execute(&mut **tx)
+        .await?;
+        (s.level, s.vouchers, s.evidence) = (level.as_str().to_string(), shown.vouchers, evidence_text);
+        self.report.updated += 1;
+        if active(&s.state) {
+            self.pending_tasks.push((s.id, level, (w.unit_code.clone(), w.region_code.clone())));
+        }
+        Ok(Some(Touched {
+            id: s.id,
+            year: self.year,
+            rule: w.rule,
+            unit_code: w.unit_code.clone(),
+            vouchers: w.vouchers.clone(),
+            level,
+        }))
+    }
+
+    /// A finding with no warning yet: raised (journaled, its row inserted), `recorded` for a
+    /// rule handled `record`, else open with its response tasks to come.
+    #[allow(clippy::too_many_arguments)] // the open transaction's parts and one finding
+    async fn raise(
+        &mut self,
+        tx: &mut bw_store::Tx,
+        journal: &mut JournalWriter,
+        by: &By<'_>,
+        w: &Finding,
+        key: String,
+        policies: &Policies,
+        shown: Shown,
+    ) -> Result<Touched, ActionError> {
+        let state = if policies.handling(w.rule) == "record" { "recorded" } else { "open" };
+        let data = RaiseData {
+            key: &key,
+            year: self.year,
+            rule: w.rule,
+            level: w.level.as_str(),
+            unit_code: &w.unit_code,
+            indicator_code: &w.indicator_code,
+            region_code: &w.region_code,
+            revenue_code: &w.revenue_code,
+            period: &w.period,
+            vouchers: &w.vouchers,
+            evidence: &shown.evidence,
+            raised_on: self.as_of.to_string(),
+            explain_by: self.explain_by.to_string(),
+            plan_by: self.plan_by.to_string(),
+            state,
+        };
+        let idx = journal.append(entry(&by.header(Action::WarningRaise), &data)?);
+        insert_warning(tx, idx, &data).await?;
+        let stored = Stored {
+            id: idx,
+            rule: w.rule.into(),
+            period: w.period.clone(),
+            subject: (w.unit_code.clone(), w.region_code.clone()),
+            level: w.level.as_str().into(),
+            vouchers: shown.vouchers,
+            evidence: shown.evidence.to_string(),
+            escalations: 0,
+            state: state.into(),
+            raised_on: data.raised_on.clone(),
+            explain_by: data.explain_by.clone(),
+            plan_by: data.plan_by.clone(),
+        };
+        self.existing.insert(key, stored);
+        self.report.raised += 1;
+        if state == "open" {
+            self.pending_tasks.push((idx, w.level, (w.unit_code.clone(), w.region_code.clone())));
+        }
+        Ok(Touched {
+            id: idx,
+            year: self.year,
+            rule: w.rule,
+            unit_code: w.unit_code.clone(),
+            vouchers: w.vouchers.clone(),
+            level: w.level,
+        })
     }
 
     /// Warnings nobody has acted on (open or recorded, never escalated) whose finding a

@@ -99,7 +99,7 @@ fn indicator_rules(
     t: &Thresholds,
 ) {
     let amount = ind.amount.fen();
-    let (month_sum, month_count) = (&ind.months, &ind.counts);
+    let month_sum = &ind.months;
     let paid: i64 = month_sum.iter().sum();
     let (unit, code) = (Some(ind.unit_code.as_str()), Some(ind.code.as_str()));
     // over_budget: paid to date above the amount, by % over.
@@ -165,9 +165,36 @@ fn indicator_rules(
             );
         }
     }
-    // stagnant: the longest run of consecutive complete months without a payment, anywhere
-    // in the year so far, during which money remained; a run that ended when payments
-    // resumed is still a finding to be explained.
+    stagnant(out, year, done, ind, t);
+    if ind.special && paid < amount {
+        idle_funds(out, as_of, year, ind, paid, t);
+    }
+    // year_end_rush: December's share, once December has begun.
+    if as_of >= Date::from_ymd(year, 12, 1).unwrap_or(as_of) {
+        let dec = month_sum[11];
+        if let Some(level) = t.year_end_rush.above(|b| pct_over(dec, b, amount)) {
+            let month: Vec<&PaymentFact> = ps.iter().copied().filter(|p| p.pay_date.month() == 12).collect();
+            let bound = t.year_end_rush.yellow;
+            Builder { rule: Rule::YearEndRush, out }.push(
+                level,
+                unit,
+                code,
+                None,
+                format!("{year:04}-12"),
+                from_crossing(&month, |x| pct_over(x, bound, amount)),
+                vec![("amount", yuan(amount)), ("december_paid", yuan(dec)), ("december_pct", pct(dec, amount))],
+            );
+        }
+    }
+}
+
+/// stagnant: the longest run of consecutive complete months without a payment, anywhere in
+/// the year so far, during which money remained; a run that ended when payments resumed is
+/// still a finding to be explained.
+fn stagnant(out: &mut Vec<Finding>, year: i32, done: u32, ind: &IndicatorFact, t: &Thresholds) {
+    let amount = ind.amount.fen();
+    let (month_sum, month_count) = (&ind.months, &ind.counts);
+    let (unit, code) = (Some(ind.unit_code.as_str()), Some(ind.code.as_str()));
     let (mut longest, mut longest_from, mut longest_before, mut run, mut run_from, mut before_run, mut cum) =
         (0usize, 0usize, 0i128, 0usize, 0usize, 0i128, 0i128);
     for m in 0..done as usize {
@@ -204,45 +231,31 @@ fn indicator_rules(
             ],
         );
     }
-    // idle_funds: a special fund unused since its last payment (or since the year began),
-    // by calendar date: last used on 15 March, "over 6 months" from 16 September.
-    if ind.special && paid < amount {
-        let start = Date::from_ymd(year, 1, 1).unwrap_or(as_of);
-        let since = ind.last_paid.filter(|d| *d >= start).unwrap_or(start);
-        let until = as_of.min(Date::from_ymd(year, 12, 31).unwrap_or(as_of));
-        if let Some(level) = t.idle_funds.above(|b| until > since.add_months(b as i32)) {
-            let whole_months = (0..=12).take_while(|n| since.add_months(n + 1) <= until).count();
-            Builder { rule: Rule::IdleFunds, out }.push(
-                level,
-                unit,
-                code,
-                None,
-                year.to_string(),
-                Vec::new(),
-                vec![
-                    ("months_unused", json!(whole_months)),
-                    ("last_paid", ind.last_paid.map(|d| json!(d.to_string())).unwrap_or(serde_json::Value::Null)),
-                    ("balance", yuan(i128::from(amount) - i128::from(paid))),
-                ],
-            );
-        }
-    }
-    // year_end_rush: December's share, once December has begun.
-    if as_of >= Date::from_ymd(year, 12, 1).unwrap_or(as_of) {
-        let dec = month_sum[11];
-        if let Some(level) = t.year_end_rush.above(|b| pct_over(dec, b, amount)) {
-            let month: Vec<&PaymentFact> = ps.iter().copied().filter(|p| p.pay_date.month() == 12).collect();
-            let bound = t.year_end_rush.yellow;
-            Builder { rule: Rule::YearEndRush, out }.push(
-                level,
-                unit,
-                code,
-                None,
-                format!("{year:04}-12"),
-                from_crossing(&month, |x| pct_over(x, bound, amount)),
-                vec![("amount", yuan(amount)), ("december_paid", yuan(dec)), ("december_pct", pct(dec, amount))],
-            );
-        }
+}
+
+/// idle_funds: a special fund unused since its last payment (or since the year began), by
+/// calendar date: last used on 15 March, "over 6 months" from 16 September.
+fn idle_funds(out: &mut Vec<Finding>, as_of: Date, year: i32, ind: &IndicatorFact, paid: i64, t: &Thresholds) {
+    let amount = ind.amount.fen();
+    let (unit, code) = (Some(ind.unit_code.as_str()), Some(ind.code.as_str()));
+    let start = Date::from_ymd(year, 1, 1).unwrap_or(as_of);
+    let since = ind.last_paid.filter(|d| *d >= start).unwrap_or(start);
+    let until = as_of.min(Date::from_ymd(year, 12, 31).unwrap_or(as_of));
+    if let Some(level) = t.idle_funds.above(|b| until > since.add_months(b as i32)) {
+        let whole_months = (0..=12).take_while(|n| since.add_months(n + 1) <= until).count();
+        Builder { rule: Rule::IdleFunds, out }.push(
+            level,
+            unit,
+            code,
+            None,
+            year.to_string(),
+            Vec::new(),
+            vec![
+                ("months_unused", json!(whole_months)),
+                ("last_paid", ind.last_paid.map(|d| json!(d.to_string())).unwrap_or(serde_json::Value::Null)),
+                ("balance", yuan(i128::from(amount) - i128::from(paid))),
+            ],
+        );
     }
 }
 

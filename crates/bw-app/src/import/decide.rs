@@ -437,144 +437,31 @@ impl Importer {
         file: &str,
         row: u64,
         record: Record,
-    ) -> Result<Result<Outcome, Vec<Refusal>>, ImportError> {
+    ) -> Result<Answer, ImportError> {
         match (self, record) {
             (Importer::Units { keys, pending, .. }, Record::Unit(n)) => {
                 let (data, hash) = json(&n)?;
-                match keys.check(n.code.clone(), &hash, row) {
-                    Ok(Seen::Same) => Ok(Ok(Outcome::Unchanged)),
-                    Err(c) => Ok(Err(vec![(
-                        0,
-                        Code::DuplicateKeyConflict,
-                        conflict(db, format!("code {:?}", n.code), c, &data).await?,
-                    )])),
-                    Ok(Seen::New) => {
-                        pending.push((row, n, data, hash));
-                        Ok(Ok(Outcome::Deferred))
-                    }
+                if let Some(seen) =
+                    keys.seen(db, n.code.clone(), &hash, row, || format!("code {:?}", n.code), &data).await?
+                {
+                    return Ok(seen);
                 }
+                pending.push((row, n, data, hash));
+                Ok(Ok(Outcome::Deferred))
             }
-            (Importer::Projects { tree, keys }, Record::Project(p)) => {
-                let (data, hash) = json(&p)?;
-                match keys.check(p.project_code.clone(), &hash, row) {
-                    Ok(Seen::Same) => return Ok(Ok(Outcome::Unchanged)),
-                    Err(c) => {
-                        return Ok(Err(vec![(
-                            0,
-                            Code::DuplicateKeyConflict,
-                            conflict(db, format!("project_code {:?}", p.project_code), c, &data).await?,
-                        )]));
-                    }
-                    Ok(Seen::New) => {}
-                }
-                if let Err(e) = unit_ref(tree, &p.unit_code, OrgKind::Unit) {
-                    return Ok(Err(vec![(2, e.0, e.1)]));
-                }
-                let projection = values(projection::project(p, HashCell::Bytes(hash)));
-                Ok(Ok(Outcome::Add(Accepted { action: Action::ProjectAdd, data, projection, personal: Vec::new() })))
-            }
+            (Importer::Projects { tree, keys }, Record::Project(p)) => accept_project(db, tree, keys, row, p).await,
             (Importer::Indicators { tree, projects, keys }, Record::Indicator(i)) => {
-                let (data, hash) = json(&i)?;
-                match keys.check(format!("{}/{}", i.year, i.indicator_code), &hash, row) {
-                    Ok(Seen::Same) => return Ok(Ok(Outcome::Unchanged)),
-                    Err(c) => {
-                        let what = format!("indicator_code {:?} of {}", i.indicator_code, i.year);
-                        return Ok(Err(vec![(0, Code::DuplicateKeyConflict, conflict(db, what, c, &data).await?)]));
-                    }
-                    Ok(Seen::New) => {}
-                }
-                let mut refusals = Vec::new();
-                if let Err(e) = unit_ref(tree, &i.unit_code, OrgKind::Unit) {
-                    refusals.push((2, e.0, e.1));
-                }
-                match i.project_code.as_ref().map(|p| (p, projects.get(p))) {
-                    Some((p, None)) => refusals.push((
-                        3,
-                        Code::UnknownProject,
-                        format!("unknown project_code {p:?}: not in the project library (import projects first)"),
-                    )),
-                    Some((p, Some(s @ (ProjectStatus::Reserve | ProjectStatus::Retired)))) => refusals.push((
-                        3,
-                        Code::InvalidState,
-                        format!(
-                            "project_not_fundable: project {p:?} is {}: an indicator needs an approved, executing or completed project",
-                            s.as_str()
-                        ),
-                    )),
-                    _ => {}
-                }
-                if !refusals.is_empty() {
-                    return Ok(Err(refusals));
-                }
-                let projection = values(projection::indicator(i, HashCell::Bytes(hash)));
-                Ok(Ok(Outcome::Add(Accepted { action: Action::IndicatorAdd, data, projection, personal: Vec::new() })))
+                accept_indicator(db, tree, projects, keys, row, i).await
             }
             (Importer::Contracts { tree, book, keys }, Record::Contract(c)) => {
-                let (data, hash) = json(&c)?;
-                match keys.check(c.contract_no.clone(), &hash, row) {
-                    Ok(Seen::Same) => return Ok(Ok(Outcome::Unchanged)),
-                    Err(k) => {
-                        return Ok(Err(vec![(
-                            0,
-                            Code::DuplicateKeyConflict,
-                            conflict(db, format!("contract_no {:?}", c.contract_no), k, &data).await?,
-                        )]));
-                    }
-                    Ok(Seen::New) => {}
-                }
-                if let Err(e) = unit_ref(tree, &c.unit_code, OrgKind::Unit) {
-                    return Ok(Err(vec![(1, e.0, e.1)]));
-                }
-                let idx = match book.resolve(&c.indicator_code, c.signed_on.year()) {
-                    Ok(i) => i,
-                    Err(e) => return Ok(Err(vec![(2, e.0, e.1)])),
-                };
-                let st = &mut book.items[idx];
-                if st.unit_code != c.unit_code {
-                    return Ok(Err(vec![(
-                        2,
-                        Code::ReferenceMismatch,
-                        format!("indicator {:?} belongs to unit {:?}, not {:?}", st.code, st.unit_code, c.unit_code),
-                    )]));
-                }
-                if let Some(e) = st.unfundable().filter(|_| c.status == ContractStatus::Open) {
-                    return Ok(Err(vec![(2, e.0, e.1)]));
-                }
-                if c.status == ContractStatus::Open {
-                    // A commitment beyond the free balance is held to the same control as a payment.
-                    if let ControlDecision::Refuse { available } = st.balance.check(st.control, c.amount, Money::ZERO) {
-                        return Ok(Err(vec![(
-                            5,
-                            Code::IndicatorBalanceExceeded,
-                            format!(
-                                "indicator_balance_exceeded: contract {} of {} exceeds the available balance {} of indicator {} (control block)",
-                                c.contract_no, c.amount, available, st.code
-                            ),
-                        )]));
-                    }
-                    st.balance.committed_unpaid = st
-                        .balance
-                        .committed_unpaid
-                        .checked_add(c.amount)
-                        .map_err(|e| ImportError::Io(e.to_string()))?;
-                    st.changed = true;
-                }
-                let projection = values(projection::contract(c, st.year, HashCell::Bytes(hash)));
-                Ok(Ok(Outcome::Add(Accepted { action: Action::ContractAdd, data, projection, personal: Vec::new() })))
+                accept_contract(db, tree, book, keys, row, c).await
             }
             (Importer::Payments(st), Record::Payment(p)) => st.accept(db, file, row, p).await,
             (Importer::Revenues { tree, keys, months, gross }, Record::Revenue(r)) => {
                 let (data, hash) = json(&r)?;
-                match keys.check(r.record_no.clone(), &hash, row) {
-                    Ok(Seen::Same) => return Ok(Ok(Outcome::Unchanged)),
-                    Err(c) => {
-                        return Ok(Err(vec![(
-                            0,
-                            Code::DuplicateKeyConflict,
-                            conflict(db, format!("record_no {:?}", r.record_no), c, &data).await?,
-                        )]));
-                    }
-                    Ok(Seen::New) => {}
+                let what = || format!("record_no {:?}", r.record_no);
+                if let Some(seen) = keys.seen(db, r.record_no.clone(), &hash, row, what, &data).await? {
+                    return Ok(seen);
                 }
                 if let Err(e) = unit_ref(tree, &r.region_code, OrgKind::Region) {
                     return Ok(Err(vec![(2, e.0, e.1)]));
@@ -588,13 +475,10 @@ impl Importer {
             }
             (Importer::RevenueTargets { tree, keys }, Record::RevenueTarget(t)) => {
                 let (data, hash) = json(&t)?;
-                match keys.check(format!("{}/{}/{}", t.year, t.region_code, t.revenue_code), &hash, row) {
-                    Ok(Seen::Same) => return Ok(Ok(Outcome::Unchanged)),
-                    Err(c) => {
-                        let what = format!("target {} {} {}", t.year, t.region_code, t.revenue_code);
-                        return Ok(Err(vec![(0, Code::DuplicateKeyConflict, conflict(db, what, c, &data).await?)]));
-                    }
-                    Ok(Seen::New) => {}
+                let key = format!("{}/{}/{}", t.year, t.region_code, t.revenue_code);
+                let what = || format!("target {} {} {}", t.year, t.region_code, t.revenue_code);
+                if let Some(seen) = keys.seen(db, key, &hash, row, what, &data).await? {
+                    return Ok(seen);
                 }
                 if let Err(e) = unit_ref(tree, &t.region_code, OrgKind::Region) {
                     return Ok(Err(vec![(1, e.0, e.1)]));
@@ -609,13 +493,10 @@ impl Importer {
             }
             (Importer::MacroIndicators { tree, keys }, Record::MacroIndicator(m)) => {
                 let (data, hash) = json(&m)?;
-                match keys.check(format!("{}/{}/{}", m.period, m.region_code, m.name), &hash, row) {
-                    Ok(Seen::Same) => return Ok(Ok(Outcome::Unchanged)),
-                    Err(c) => {
-                        let what = format!("macro indicator {} {} {}", m.period, m.region_code, m.name);
-                        return Ok(Err(vec![(0, Code::DuplicateKeyConflict, conflict(db, what, c, &data).await?)]));
-                    }
-                    Ok(Seen::New) => {}
+                let key = format!("{}/{}/{}", m.period, m.region_code, m.name);
+                let what = || format!("macro indicator {} {} {}", m.period, m.region_code, m.name);
+                if let Some(seen) = keys.seen(db, key, &hash, row, what, &data).await? {
+                    return Ok(seen);
                 }
                 if let Err(e) = unit_ref(tree, &m.region_code, OrgKind::Region) {
                     return Ok(Err(vec![(1, e.0, e.1)]));
@@ -630,57 +511,23 @@ impl Importer {
             }
             (Importer::ContractMilestones { contracts, keys, pending, .. }, Record::ContractMilestone(m)) => {
                 let (data, hash) = json(&m)?;
-                match keys.check(format!("{}/{}", m.contract_no, m.seq), &hash, row) {
-                    Ok(Seen::Same) => return Ok(Ok(Outcome::Unchanged)),
-                    Err(c) => {
-                        let what = format!("milestone {} of contract {}", m.seq, m.contract_no);
-                        return Ok(Err(vec![(0, Code::DuplicateKeyConflict, conflict(db, what, c, &data).await?)]));
-                    }
-                    Ok(Seen::New) => {}
+                let key = format!("{}/{}", m.contract_no, m.seq);
+                let what = || format!("milestone {} of contract {}", m.seq, m.contract_no);
+                if let Some(seen) = keys.seen(db, key, &hash, row, what, &data).await? {
+                    return Ok(seen);
                 }
                 if !contracts.contains_key(&m.contract_no) {
-                    return Ok(Err(vec![(
-                        0,
-                        Code::UnknownContract,
-                        format!(
-                            "unknown contract_no {:?}: not in the database (import contracts first)",
-                            m.contract_no
-                        ),
-                    )]));
+                    let message = format!(
+                        "unknown contract_no {:?}: not in the database (import contracts first)",
+                        m.contract_no
+                    );
+                    return Ok(Err(vec![(0, Code::UnknownContract, message)]));
                 }
                 pending.push((row, m, data, hash));
                 Ok(Ok(Outcome::Deferred))
             }
             (Importer::Staff { tree, keys, salt_key, suite }, Record::Staff(m)) => {
-                let (data, hash) = json(&m)?;
-                match keys.check(format!("{}/{}", m.unit_code, m.id_hash), &hash, row) {
-                    Ok(Seen::Same) => return Ok(Ok(Outcome::Unchanged)),
-                    Err(c) => {
-                        let what = format!("staff member {} of {}", m.id_hash, m.unit_code);
-                        return Ok(Err(vec![(0, Code::DuplicateKeyConflict, conflict(db, what, c, &data).await?)]));
-                    }
-                    Ok(Seen::New) => {}
-                }
-                if let Err(e) = unit_ref(tree, &m.unit_code, OrgKind::Unit) {
-                    return Ok(Err(vec![(0, e.0, e.1)]));
-                }
-                // Name, account and phone enter the entry only as salted commitments.
-                let mut committed = m.clone();
-                let mut personal = Vec::new();
-                let slots = [&mut committed.name, &mut committed.bank_account, &mut committed.phone];
-                for (n, (field, slot)) in crate::personal::STAFF_FIELDS.into_iter().zip(slots).enumerate() {
-                    let s = salt(salt_key, row, n as u8);
-                    let clear = std::mem::take(slot);
-                    *slot = bw_ledger::commitment_text(*suite, &s, &clear);
-                    personal.push((field, s, clear));
-                }
-                let projection = values(projection::staff(m, HashCell::Bytes(hash)));
-                Ok(Ok(Outcome::Add(Accepted {
-                    action: Action::StaffAdd,
-                    data: json(&committed)?.0,
-                    projection,
-                    personal,
-                })))
+                accept_staff(db, tree, keys, (salt_key, *suite), row, m).await
             }
             _ => Err(ImportError::Io("record kind does not match the importer".into())),
         }
@@ -804,4 +651,168 @@ fn milestone_plans(
         out.push((row, Accepted { action: Action::ContractMilestoneAdd, data, projection, personal: Vec::new() }));
     }
     Ok(out)
+}
+
+/// What `accept` answers for a row: its outcome, or its refusals.
+pub(super) type Answer = Result<Outcome, Vec<Refusal>>;
+
+impl Keys {
+    /// The answer for a key already seen — unchanged, or a conflict described as `what` —
+    /// or `None` for a new key (then noted as this file's).
+    async fn seen(
+        &mut self,
+        db: &AnyPool,
+        key: String,
+        hash: &Hash,
+        row: u64,
+        what: impl FnOnce() -> String,
+        data: &[u8],
+    ) -> Result<Option<Answer>, ImportError> {
+        match self.check(key, hash, row) {
+            Ok(Seen::New) => Ok(None),
+            Ok(Seen::Same) => Ok(Some(Ok(Outcome::Unchanged))),
+            Err(c) => Ok(Some(Err(vec![(0, Code::DuplicateKeyConflict, conflict(db, what(), c, data).await?)]))),
+        }
+    }
+}
+
+async fn accept_project(
+    db: &AnyPool,
+    tree: &OrgTree,
+    keys: &mut Keys,
+    row: u64,
+    p: Project,
+) -> Result<Answer, ImportError> {
+    let (data, hash) = json(&p)?;
+    let what = || format!("project_code {:?}", p.project_code);
+    if let Some(seen) = keys.seen(db, p.project_code.clone(), &hash, row, what, &data).await? {
+        return Ok(seen);
+    }
+    if let Err(e) = unit_ref(tree, &p.unit_code, OrgKind::Unit) {
+        return Ok(Err(vec![(2, e.0, e.1)]));
+    }
+    let projection = values(projection::project(p, HashCell::Bytes(hash)));
+    Ok(Ok(Outcome::Add(Accepted { action: Action::ProjectAdd, data, projection, personal: Vec::new() })))
+}
+
+async fn accept_indicator(
+    db: &AnyPool,
+    tree: &OrgTree,
+    projects: &HashMap<String, ProjectStatus>,
+    keys: &mut Keys,
+    row: u64,
+    i: Indicator,
+) -> Result<Answer, ImportError> {
+    let (data, hash) = json(&i)?;
+    let what = || format!("indicator_code {:?} of {}", i.indicator_code, i.year);
+    if let Some(seen) = keys.seen(db, format!("{}/{}", i.year, i.indicator_code), &hash, row, what, &data).await? {
+        return Ok(seen);
+    }
+    let mut refusals = Vec::new();
+    if let Err(e) = unit_ref(tree, &i.unit_code, OrgKind::Unit) {
+        refusals.push((2, e.0, e.1));
+    }
+    match i.project_code.as_ref().map(|p| (p, projects.get(p))) {
+        Some((p, None)) => refusals.push((
+            3,
+            Code::UnknownProject,
+            format!("unknown project_code {p:?}: not in the project library (import projects first)"),
+        )),
+        Some((p, Some(s @ (ProjectStatus::Reserve | ProjectStatus::Retired)))) => refusals.push((
+            3,
+            Code::InvalidState,
+            format!(
+                "project_not_fundable: project {p:?} is {}: an indicator needs an approved, executing or completed project",
+                s.as_str()
+            ),
+        )),
+        _ => {}
+    }
+    if !refusals.is_empty() {
+        return Ok(Err(refusals));
+    }
+    let projection = values(projection::indicator(i, HashCell::Bytes(hash)));
+    Ok(Ok(Outcome::Add(Accepted { action: Action::IndicatorAdd, data, projection, personal: Vec::new() })))
+}
+
+/// A contract: its unit and indicator, and an open contract's commitment held to the
+/// indicator's control as a payment is.
+async fn accept_contract(
+    db: &AnyPool,
+    tree: &OrgTree,
+    book: &mut IndicatorBook,
+    keys: &mut Keys,
+    row: u64,
+    c: Contract,
+) -> Result<Answer, ImportError> {
+    let (data, hash) = json(&c)?;
+    let what = || format!("contract_no {:?}", c.contract_no);
+    if let Some(seen) = keys.seen(db, c.contract_no.clone(), &hash, row, what, &data).await? {
+        return Ok(seen);
+    }
+    if let Err(e) = unit_ref(tree, &c.unit_code, OrgKind::Unit) {
+        return Ok(Err(vec![(1, e.0, e.1)]));
+    }
+    let idx = match book.resolve(&c.indicator_code, c.signed_on.year()) {
+        Ok(i) => i,
+        Err(e) => return Ok(Err(vec![(2, e.0, e.1)])),
+    };
+    let st = &mut book.items[idx];
+    if st.unit_code != c.unit_code {
+        return Ok(Err(vec![(
+            2,
+            Code::ReferenceMismatch,
+            format!("indicator {:?} belongs to unit {:?}, not {:?}", st.code, st.unit_code, c.unit_code),
+        )]));
+    }
+    if let Some(e) = st.unfundable().filter(|_| c.status == ContractStatus::Open) {
+        return Ok(Err(vec![(2, e.0, e.1)]));
+    }
+    if c.status == ContractStatus::Open {
+        if let ControlDecision::Refuse { available } = st.balance.check(st.control, c.amount, Money::ZERO) {
+            return Ok(Err(vec![(
+                5,
+                Code::IndicatorBalanceExceeded,
+                format!(
+                    "indicator_balance_exceeded: contract {} of {} exceeds the available balance {} of indicator {} (control block)",
+                    c.contract_no, c.amount, available, st.code
+                ),
+            )]));
+        }
+        st.balance.committed_unpaid =
+            st.balance.committed_unpaid.checked_add(c.amount).map_err(|e| ImportError::Io(e.to_string()))?;
+        st.changed = true;
+    }
+    let projection = values(projection::contract(c, st.year, HashCell::Bytes(hash)));
+    Ok(Ok(Outcome::Add(Accepted { action: Action::ContractAdd, data, projection, personal: Vec::new() })))
+}
+
+/// A staff member: name, account and phone enter the entry only as salted commitments.
+async fn accept_staff(
+    db: &AnyPool,
+    tree: &OrgTree,
+    keys: &mut Keys,
+    (salt_key, suite): (&[u8; 32], Suite),
+    row: u64,
+    m: StaffMember,
+) -> Result<Answer, ImportError> {
+    let (data, hash) = json(&m)?;
+    let what = || format!("staff member {} of {}", m.id_hash, m.unit_code);
+    if let Some(seen) = keys.seen(db, format!("{}/{}", m.unit_code, m.id_hash), &hash, row, what, &data).await? {
+        return Ok(seen);
+    }
+    if let Err(e) = unit_ref(tree, &m.unit_code, OrgKind::Unit) {
+        return Ok(Err(vec![(0, e.0, e.1)]));
+    }
+    let mut committed = m.clone();
+    let mut personal = Vec::new();
+    let slots = [&mut committed.name, &mut committed.bank_account, &mut committed.phone];
+    for (n, (field, slot)) in crate::personal::STAFF_FIELDS.into_iter().zip(slots).enumerate() {
+        let s = salt(salt_key, row, n as u8);
+        let clear = std::mem::take(slot);
+        *slot = bw_ledger::commitment_text(suite, &s, &clear);
+        personal.push((field, s, clear));
+    }
+    let projection = values(projection::staff(m, HashCell::Bytes(hash)));
+    Ok(Ok(Outcome::Add(Accepted { action: Action::StaffAdd, data: json(&committed)?.0, projection, personal })))
 }
