@@ -10,6 +10,7 @@ use bw_core::action::Action;
 use bw_core::calendar::WorkCalendar;
 use bw_core::code::EconomicCode;
 use bw_core::records::PayeeType;
+use bw_core::warning;
 use bw_core::{Date, Money};
 use bw_rules::{Bands, Facts, Finding, IndicatorFact, PaymentFact, RevenueFact, Thresholds};
 use bw_store::sqlx::AnyConnection;
@@ -785,53 +786,6 @@ async fn revenue_facts(conn: &mut AnyConnection, year: i32, as_of: Date) -> Resu
     Ok(revenues)
 }
 
-/// The entry data of a raised warning: everything the projection row holds.
-#[derive(serde::Serialize)]
-struct RaiseData<'a> {
-    key: &'a str,
-    year: i32,
-    rule: &'a str,
-    level: &'a str,
-    unit_code: &'a Option<String>,
-    indicator_code: &'a Option<String>,
-    region_code: &'a Option<String>,
-    revenue_code: &'a Option<String>,
-    period: &'a str,
-    vouchers: &'a [String],
-    evidence: &'a serde_json::Value,
-    raised_on: String,
-    explain_by: String,
-    plan_by: String,
-    /// `open`, or `recorded` for a rule handled `record`.
-    state: &'static str,
-}
-
-#[derive(serde::Serialize)]
-struct UpdateData<'a> {
-    id: i64,
-    level: &'a str,
-    vouchers: &'a [String],
-    evidence: &'a serde_json::Value,
-    /// New dates when a check as of an earlier day finds a warning nobody has acted on
-    /// (one raised as payments landed): it is dated from the earliest day it was found.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    raised_on: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    explain_by: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    plan_by: Option<String>,
-    /// `open` again when a withdrawn warning's finding returns.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    state: Option<&'static str>,
-}
-
-#[derive(serde::Serialize)]
-struct WithdrawData<'a> {
-    id: i64,
-    from: &'a str,
-    as_of: String,
-}
-
 /// What a check did.
 #[derive(Debug, Default, Clone, serde::Serialize)]
 pub struct CheckReport {
@@ -873,17 +827,6 @@ struct Stored {
     raised_on: String,
     explain_by: String,
     plan_by: String,
-}
-
-#[derive(serde::Serialize)]
-struct EscalateData<'a> {
-    id: i64,
-    overdue: &'static str,
-    from: &'a str,
-    level: &'a str,
-    escalations: i64,
-    explain_by: &'a str,
-    plan_by: &'a str,
 }
 
 /// Who records warnings, when and why: the header of each entry but its action.
@@ -940,27 +883,8 @@ struct Recorder {
     task_changes: Vec<(i64, &'static str)>,
 }
 
-#[derive(serde::Serialize)]
-struct TaskUpdateData {
-    id: i64,
-    state: &'static str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    opened_on: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    due_on: Option<String>,
-}
-
 /// A warning's unit, or the region of a revenue warning.
 type Subject = (Option<String>, Option<String>);
-
-#[derive(serde::Serialize)]
-struct TaskData<'a> {
-    warning_id: i64,
-    kind: &'a str,
-    party: &'a str,
-    opened_on: String,
-    due_on: String,
-}
 
 /// The party a task of `kind` goes to: the unit (or the region, for revenue) checks itself;
 /// finance holds the interview; audit runs the special audit.
@@ -1108,41 +1032,27 @@ impl Recorder {
             return Ok(None);
         }
         let state = reopen.then(|| if policies.handling(w.rule) == "record" { "recorded" } else { "open" });
-        let dates = redate.then(|| (self.as_of.to_string(), self.explain_by.to_string(), self.plan_by.to_string()));
-        let data = UpdateData {
+        let dates = redate.then_some((self.as_of, self.explain_by, self.plan_by));
+        let data = warning::Entry::Update(warning::Update {
             id: s.id,
-            level: level.as_str(),
-            vouchers: &w.vouchers,
-            evidence: &shown.evidence,
-            raised_on: dates.as_ref().map(|d| d.0.clone()),
-            explain_by: dates.as_ref().map(|d| d.1.clone()),
-            plan_by: dates.as_ref().map(|d| d.2.clone()),
-            state,
-        };
-        let idx = journal.append(entry(&by.header(Action::WarningUpdate), &data)?);
+            level: level.as_str().into(),
+            vouchers: w.vouchers.clone(),
+            evidence: shown.evidence,
+            raised_on: dates.map(|d| d.0),
+            explain_by: dates.map(|d| d.1),
+            plan_by: dates.map(|d| d.2),
+            state: state.map(str::to_string),
+        });
+        // One row write: the finding's figures, and dates or state where they changed.
+        write_entry(tx, journal, by, &data).await?;
         if let Some((raised_on, explain_by, plan_by)) = dates {
-            (s.raised_on, s.explain_by, s.plan_by) = (raised_on, explain_by, plan_by);
+            (s.raised_on, s.explain_by, s.plan_by) =
+                (raised_on.to_string(), explain_by.to_string(), plan_by.to_string());
             self.task_changes.push((s.id, "open"));
         }
         if let Some(state) = state {
             s.state = state.into();
         }
-        // One row write: the finding's figures, and dates or state where they changed.
-        sqlx::query(
-            "UPDATE warnings SET level = $1, vouchers = $2, evidence = $3, journal_idx = $4, raised_on = $5, \
-             explain_by = $6, plan_by = $7, state = $8 WHERE id = $9",
-        )
-        .bind(level.as_str())
-        .bind(shown.vouchers.clone())
-        .bind(evidence_text.clone())
-        .bind(idx)
-        .bind(s.raised_on.clone())
-        .bind(s.explain_by.clone())
-        .bind(s.plan_by.clone())
-        .bind(s.state.clone())
-        .bind(s.id)
-        .execute(&mut **tx)
-        .await?;
         (s.level, s.vouchers, s.evidence) = (level.as_str().to_string(), shown.vouchers, evidence_text);
         self.report.updated += 1;
         if active(&s.state) {
@@ -1172,25 +1082,25 @@ impl Recorder {
         shown: Shown,
     ) -> Result<Touched, ActionError> {
         let state = if policies.handling(w.rule) == "record" { "recorded" } else { "open" };
-        let data = RaiseData {
-            key: &key,
+        let evidence = shown.evidence.to_string();
+        let data = warning::Entry::Raise(warning::Raise {
+            key: key.clone(),
             year: self.year,
-            rule: w.rule,
-            level: w.level.as_str(),
-            unit_code: &w.unit_code,
-            indicator_code: &w.indicator_code,
-            region_code: &w.region_code,
-            revenue_code: &w.revenue_code,
-            period: &w.period,
-            vouchers: &w.vouchers,
-            evidence: &shown.evidence,
-            raised_on: self.as_of.to_string(),
-            explain_by: self.explain_by.to_string(),
-            plan_by: self.plan_by.to_string(),
-            state,
-        };
-        let idx = journal.append(entry(&by.header(Action::WarningRaise), &data)?);
-        insert_warning(tx, idx, &data).await?;
+            rule: w.rule.into(),
+            level: w.level.as_str().into(),
+            unit_code: w.unit_code.clone(),
+            indicator_code: w.indicator_code.clone(),
+            region_code: w.region_code.clone(),
+            revenue_code: w.revenue_code.clone(),
+            period: w.period.clone(),
+            vouchers: w.vouchers.clone(),
+            evidence: shown.evidence,
+            raised_on: self.as_of,
+            explain_by: self.explain_by,
+            plan_by: self.plan_by,
+            state: state.into(),
+        });
+        let idx = write_entry(tx, journal, by, &data).await?;
         let stored = Stored {
             id: idx,
             rule: w.rule.into(),
@@ -1198,12 +1108,12 @@ impl Recorder {
             subject: (w.unit_code.clone(), w.region_code.clone()),
             level: w.level.as_str().into(),
             vouchers: shown.vouchers,
-            evidence: shown.evidence.to_string(),
+            evidence,
             escalations: 0,
             state: state.into(),
-            raised_on: data.raised_on.clone(),
-            explain_by: data.explain_by.clone(),
-            plan_by: data.plan_by.clone(),
+            raised_on: self.as_of.to_string(),
+            explain_by: self.explain_by.to_string(),
+            plan_by: self.plan_by.to_string(),
         };
         self.existing.insert(key, stored);
         self.report.raised += 1;
@@ -1249,13 +1159,9 @@ impl Recorder {
             .collect();
         gone.sort_by_key(|(_, s)| s.id);
         for (_, s) in gone {
-            let data = WithdrawData { id: s.id, from: &s.state, as_of: self.as_of.to_string() };
-            let idx = journal.append(entry(&by.header(Action::WarningWithdraw), &data)?);
-            sqlx::query("UPDATE warnings SET state = 'withdrawn', journal_idx = $1 WHERE id = $2")
-                .bind(idx)
-                .bind(s.id)
-                .execute(&mut **tx)
-                .await?;
+            let data =
+                warning::Entry::Withdraw(warning::Withdraw { id: s.id, from: s.state.clone(), as_of: self.as_of });
+            write_entry(tx, journal, by, &data).await?;
             s.state = "withdrawn".into();
             self.task_changes.push((s.id, "withdrawn"));
             report.withdrawn += 1;
@@ -1282,26 +1188,14 @@ impl Recorder {
                     "interview" => self.task_due[1],
                     _ => self.task_due[2],
                 };
-                let dates = (to == "open").then(|| (self.as_of.to_string(), due.to_string()));
-                let data = TaskUpdateData {
+                let reopen = to == "open";
+                let data = warning::Entry::TaskUpdate(warning::TaskUpdate {
                     id: *id,
-                    state: to,
-                    opened_on: dates.as_ref().map(|d| d.0.clone()),
-                    due_on: dates.as_ref().map(|d| d.1.clone()),
-                };
-                let idx = journal.append(entry(&by.header(Action::TaskUpdate), &data)?);
-                let (opened_on, due_on) = dates.unwrap_or_default();
-                sqlx::query(
-                    "UPDATE response_tasks SET state = $1, opened_on = CASE WHEN $2 = '' THEN opened_on ELSE $2 END, \
-                     due_on = CASE WHEN $3 = '' THEN due_on ELSE $3 END, journal_idx = $4 WHERE id = $5",
-                )
-                .bind(to)
-                .bind(opened_on)
-                .bind(due_on)
-                .bind(idx)
-                .bind(*id)
-                .execute(&mut **tx)
-                .await?;
+                    state: to.into(),
+                    opened_on: reopen.then_some(self.as_of),
+                    due_on: reopen.then_some(due),
+                });
+                write_entry(tx, journal, by, &data).await?;
                 *state = to.to_string();
             }
         }
@@ -1316,26 +1210,14 @@ impl Recorder {
                 continue;
             }
             let party = task_party(kind, &subject);
-            let data = TaskData {
+            let data = warning::Entry::TaskOpen(warning::TaskOpen {
                 warning_id: id,
-                kind,
-                party: &party,
-                opened_on: self.as_of.to_string(),
-                due_on: due.to_string(),
-            };
-            let idx = journal.append(entry(&by.header(Action::TaskOpen), &data)?);
-            sqlx::query(
-                "INSERT INTO response_tasks (id, warning_id, kind, party, opened_on, due_on, state, journal_idx) \
-                 VALUES ($1, $2, $3, $4, $5, $6, 'open', $1)",
-            )
-            .bind(idx)
-            .bind(id)
-            .bind(kind)
-            .bind(party.clone())
-            .bind(data.opened_on.clone())
-            .bind(data.due_on.clone())
-            .execute(&mut **tx)
-            .await?;
+                kind: kind.into(),
+                party,
+                opened_on: self.as_of,
+                due_on: due,
+            });
+            let idx = write_entry(tx, journal, by, &data).await?;
             self.report.tasks += 1;
             self.task_rows.entry(id).or_default().push((idx, kind.to_string(), "open".into()));
         }
@@ -1370,33 +1252,23 @@ impl Recorder {
             let from = bw_rules::Level::parse(&s.level).unwrap_or(bw_rules::Level::Yellow);
             let to = from.raised();
             let plan_step = s.state == "rectification_required";
-            let (mut explain_by, mut plan_by) = (s.explain_by.clone(), s.plan_by.clone());
+            let parse = |d: &str| Date::parse(d).map_err(|e| bad("deadline", e));
+            let (mut explain_by, mut plan_by) = (parse(&s.explain_by)?, parse(&s.plan_by)?);
             if plan_step {
-                plan_by = calendar.add_workdays(as_of, PLAN_WORKDAYS).value.to_string();
+                plan_by = calendar.add_workdays(as_of, PLAN_WORKDAYS).value;
             } else {
-                explain_by = calendar.add_workdays(as_of, EXPLAIN_WORKDAYS).value.to_string();
+                explain_by = calendar.add_workdays(as_of, EXPLAIN_WORKDAYS).value;
             }
-            let data = EscalateData {
+            let data = warning::Entry::Escalate(warning::Escalate {
                 id: s.id,
-                overdue: if plan_step { "plan" } else { "explanation" },
-                from: from.as_str(),
-                level: to.as_str(),
+                overdue: if plan_step { "plan" } else { "explanation" }.into(),
+                from: from.as_str().into(),
+                level: to.as_str().into(),
                 escalations: s.escalations + 1,
-                explain_by: &explain_by,
-                plan_by: &plan_by,
-            };
-            let idx = journal.append(entry(&by.header(Action::WarningEscalate), &data)?);
-            sqlx::query(
-                "UPDATE warnings SET level = $1, escalations = $2, explain_by = $3, plan_by = $4, journal_idx = $5 WHERE id = $6",
-            )
-            .bind(to.as_str())
-            .bind(s.escalations + 1)
-            .bind(explain_by.clone())
-            .bind(plan_by.clone())
-            .bind(idx)
-            .bind(s.id)
-            .execute(&mut **tx)
-            .await?;
+                explain_by,
+                plan_by,
+            });
+            write_entry(tx, journal, by, &data).await?;
             report.escalated += 1;
             self.pending_tasks.push((s.id, to, s.subject.clone()));
         }
@@ -1655,35 +1527,19 @@ pub async fn prepare(
     Ok(out)
 }
 
-async fn insert_warning(tx: &mut bw_store::Tx, idx: i64, d: &RaiseData<'_>) -> Result<(), ActionError> {
-    sqlx::query(
-        "INSERT INTO warnings (id, wkey, year, rule, level, unit_code, indicator_code, region_code, revenue_code, period, \
-         vouchers, evidence, raised_on, explain_by, plan_by, state, journal_idx) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $1)",
-    )
-    .bind(idx)
-    .bind(d.key.to_string())
-    .bind(i64::from(d.year))
-    .bind(d.rule.to_string())
-    .bind(d.level.to_string())
-    .bind(d.unit_code.clone())
-    .bind(d.indicator_code.clone())
-    .bind(d.region_code.clone())
-    .bind(d.revenue_code.clone())
-    .bind(d.period.to_string())
-    .bind(serde_json::to_string(d.vouchers).unwrap_or_else(|_| "[]".into()))
-    .bind(d.evidence.to_string())
-    .bind(d.raised_on.clone())
-    .bind(d.explain_by.clone())
-    .bind(d.plan_by.clone())
-    .bind(d.state.to_string())
-    .execute(&mut **tx)
-    .await?;
-    Ok(())
-}
-
-fn entry<T: serde::Serialize>(header: &bw_ledger::Header<'_>, data: &T) -> Result<Vec<u8>, ActionError> {
-    bw_ledger::encode(header, data).map_err(|e| ActionError::Invalid(e.to_string()))
+/// Journals one entry of a warning's life in the open transaction and writes the rows its
+/// projection gives (the rows `verify` rebuilds from it); its journal index.
+async fn write_entry(
+    tx: &mut bw_store::Tx,
+    journal: &mut JournalWriter,
+    by: &By<'_>,
+    data: &warning::Entry,
+) -> Result<i64, ActionError> {
+    let bytes = bw_ledger::encode(&by.header(data.action()), data).map_err(|e| ActionError::Invalid(e.to_string()))?;
+    let idx = journal.append(bytes);
+    let at = by.at.to_string();
+    bw_store::changes::apply(tx, &warning::project(data, warning::Meta { idx, actor: by.actor, at: &at })).await?;
+    Ok(idx)
 }
 
 /// Warnings of `year` (all years when `None`) not yet archived, closed or dismissed, most
@@ -1744,12 +1600,6 @@ pub async fn tasks(store: &Store, party: Option<&str>, all: bool, today: Date) -
     Ok(out)
 }
 
-#[derive(serde::Serialize)]
-struct TaskDoneData<'a> {
-    id: i64,
-    note: &'a str,
-}
-
 /// Records a graded-response task as done (the self-check finished, the interview held, the
 /// audit reported) by `ctx.actor`, journaled.
 pub async fn task_done(store: &Store, ctx: &Ctx, id: i64, note: &str) -> Result<(), ActionError> {
@@ -1768,19 +1618,11 @@ pub async fn task_done(store: &Store, ctx: &Ctx, id: i64, note: &str) -> Result<
         Some(s) => return Err(ActionError::Invalid(format!("task {id} is {s}"))),
     }
     let reason = ctx.reason.clone().unwrap_or_else(|| format!("task {id} done"));
-    let (actor, at, text) = (ctx.actor.clone(), ctx.at.to_string(), note.to_string());
-    crate::journal::act(store, ctx, Action::TaskDone, &reason, &TaskDoneData { id, note }, async move |tx, idx| {
-        sqlx::query(
-            "UPDATE response_tasks SET state = 'done', done_by = $1, done_at = $2, note = $3, journal_idx = $4 WHERE id = $5",
-        )
-        .bind(actor)
-        .bind(at)
-        .bind(text)
-        .bind(idx)
-        .bind(id)
-        .execute(&mut **tx)
-        .await?;
-        Ok(())
+    let data = warning::Entry::TaskDone(warning::TaskDone { id, note: note.to_string() });
+    let (actor, at) = (ctx.actor.clone(), ctx.at.to_string());
+    crate::journal::act(store, ctx, Action::TaskDone, &reason, &data, async |tx, idx| {
+        let rows = warning::project(&data, warning::Meta { idx, actor: &actor, at: &at });
+        Ok(bw_store::changes::apply(tx, &rows).await?)
     })
     .await?;
     Ok(())
@@ -1873,20 +1715,6 @@ async fn warnings(store: &Store, filter: &str, arg: Option<i64>) -> Result<Vec<W
     Ok(out)
 }
 
-#[derive(serde::Serialize)]
-struct StepData<'a> {
-    id: i64,
-    step: &'static str,
-    from: &'static str,
-    to: &'static str,
-    note: &'a str,
-    /// (file name, SHA-256) of each attachment.
-    attachments: &'a [(String, String)],
-    returned: Money,
-    explain_by: String,
-    plan_by: String,
-}
-
 /// Takes one step of warning `id`'s loop as `ctx.actor`, dated `ctx.at`: journaled, with
 /// the new deadlines (a returned explanation is due 2 working days later; a plan after a
 /// violation or a failed verification, 5).
@@ -1906,8 +1734,9 @@ pub async fn step(
             .fetch_optional(store.pool())
             .await?
             .ok_or_else(|| ActionError::Invalid(format!("no warning {id}")))?;
-    let (state, mut explain_by, mut plan_by): (String, String, String) =
-        (row.try_get(0)?, row.try_get(1)?, row.try_get(2)?);
+    let (state, explain_by, plan_by): (String, String, String) = (row.try_get(0)?, row.try_get(1)?, row.try_get(2)?);
+    let parse = |d: &str| Date::parse(d).map_err(|e| bad("deadline", e));
+    let (mut explain_by, mut plan_by) = (parse(&explain_by)?, parse(&plan_by)?);
     let (rule, year): (String, i64) = (row.try_get(3)?, row.try_get(4)?);
     let (unit, vouchers): (Option<String>, String) = (row.try_get(5)?, row.try_get(6)?);
     let from = State::parse(&state).ok_or_else(|| bad("state", &state))?;
@@ -1956,52 +1785,28 @@ pub async fn step(
     let today = ctx.today;
     let calendar = crate::calendar::load(store).await?;
     match step {
-        Step::Judge(Judgement::Return) => explain_by = calendar.add_workdays(today, EXPLAIN_WORKDAYS).value.to_string(),
+        Step::Judge(Judgement::Return) => explain_by = calendar.add_workdays(today, EXPLAIN_WORKDAYS).value,
         Step::Judge(Judgement::Violation) | Step::Verify { passed: false } => {
-            plan_by = calendar.add_workdays(today, PLAN_WORKDAYS).value.to_string()
+            plan_by = calendar.add_workdays(today, PLAN_WORKDAYS).value
         }
         _ => {}
     }
-    let data = StepData {
+    let data = warning::Entry::Step(warning::Step {
         id,
-        step: step.name(),
-        from: from.as_str(),
-        to: to.as_str(),
-        note,
-        attachments,
+        step: step.name().into(),
+        from: from.as_str().into(),
+        to: to.as_str().into(),
+        note: note.to_string(),
+        attachments: attachments.to_vec(),
         returned,
-        explain_by: explain_by.clone(),
-        plan_by: plan_by.clone(),
-    };
+        explain_by,
+        plan_by,
+    });
     let reason = ctx.reason.clone().unwrap_or_else(|| format!("warning {id}: {}", step.name()));
-    let attachments_json = serde_json::to_string(attachments).map_err(|e| ActionError::Invalid(e.to_string()))?;
-    let (actor, at, text) = (ctx.actor.clone(), ctx.at.to_string(), note.to_string());
-    crate::journal::act(store, ctx, Action::WarningStep, &reason, &data, async move |tx, idx| {
-        sqlx::query("UPDATE warnings SET state = $1, explain_by = $2, plan_by = $3, journal_idx = $4 WHERE id = $5")
-            .bind(to.as_str())
-            .bind(explain_by)
-            .bind(plan_by)
-            .bind(idx)
-            .bind(id)
-            .execute(&mut **tx)
-            .await?;
-        sqlx::query(
-            "INSERT INTO warning_events (journal_idx, warning_id, action, from_state, to_state, actor, at, note, attachments, returned) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-        )
-        .bind(idx)
-        .bind(id)
-        .bind(step.name())
-        .bind(from.as_str())
-        .bind(to.as_str())
-        .bind(actor)
-        .bind(at)
-        .bind(text)
-        .bind(attachments_json)
-        .bind(returned.fen())
-        .execute(&mut **tx)
-        .await?;
-        Ok(())
+    let (actor, at) = (ctx.actor.clone(), ctx.at.to_string());
+    crate::journal::act(store, ctx, Action::WarningStep, &reason, &data, async |tx, idx| {
+        let rows = warning::project(&data, warning::Meta { idx, actor: &actor, at: &at });
+        Ok(bw_store::changes::apply(tx, &rows).await?)
     })
     .await?;
     Ok(to.as_str().to_string())

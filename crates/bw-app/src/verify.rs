@@ -8,9 +8,10 @@
 use bw_core::Money;
 use bw_core::action::Action;
 use bw_core::org::{OrgNode, OrgTree};
-use bw_core::projection::{self, Cell, HashCell};
+use bw_core::projection::{self, Cell, Change, Changes, HashCell};
 use bw_core::records::{Contract, ContractStatus, Indicator, MacroIndicator, Payment, Project, Revenue, RevenueTarget};
 use bw_core::template::Kind;
+use bw_core::warning;
 use bw_ledger::merkle::{self, MemoryTree};
 use bw_ledger::note::{Checkpoint, CosignatureVerifier, Verifier};
 use bw_ledger::{Hash, Suite, hex};
@@ -185,17 +186,19 @@ fn payment_cells(p: Payment, year: i32, hash: String, idx: u64) -> Cells {
 /// A projection row (`bw_core::projection`, what the writers write) as the tables are read
 /// back: cells as text, NULL, hashes in hex, the entry's index last.
 fn texts(cells: Vec<Cell>, idx: u64) -> Cells {
-    let mut out: Cells = cells
-        .into_iter()
-        .map(|c| match c {
-            Cell::Int(i) => i.to_string(),
-            Cell::Text(s) | Cell::Hash(HashCell::Hex(s)) => s,
-            Cell::Null => NULL.into(),
-            Cell::Hash(HashCell::Bytes(b)) => hex(&b),
-        })
-        .collect();
+    let mut out: Cells = cells.into_iter().map(cell_text).collect();
     out.push(idx.to_string());
     out
+}
+
+/// A cell as the tables are read back: text, NULL, hashes in hex.
+fn cell_text(c: Cell) -> String {
+    match c {
+        Cell::Int(i) => i.to_string(),
+        Cell::Text(s) | Cell::Hash(HashCell::Hex(s)) => s,
+        Cell::Null => NULL.into(),
+        Cell::Hash(HashCell::Bytes(b)) => hex(&b),
+    }
 }
 
 /// A 128-bit digest of a row's cells, to compare without holding every expected row.
@@ -566,109 +569,23 @@ impl Model {
                 ];
                 self.put("approvals", ix, cells);
             }
-            Action::WarningRaise => {
-                let d = data();
-                let text = |k: &str| d[k].as_str().map(str::to_string).unwrap_or_else(|| NULL.into());
-                let cells = vec![
-                    ix.clone(),
-                    text("key"),
-                    d["year"].as_i64().ok_or("no year")?.to_string(),
-                    text("rule"),
-                    text("level"),
-                    text("unit_code"),
-                    text("indicator_code"),
-                    text("region_code"),
-                    text("revenue_code"),
-                    text("period"),
-                    d["vouchers"].to_string(),
-                    d["evidence"].to_string(),
-                    text("raised_on"),
-                    text("explain_by"),
-                    text("plan_by"),
-                    d["state"].as_str().unwrap_or("open").to_string(),
-                    ix.clone(),
-                    "0".into(),
-                ];
-                self.put("warnings", ix, cells);
-            }
-            Action::WarningUpdate => {
-                let d = data();
-                let id = d["id"].as_i64().ok_or("no id")?.to_string();
-                let row = self.row_mut("warnings", &id, || format!("updates warning {id}, which was never raised"))?;
-                row[4] = d["level"].as_str().ok_or("no level")?.to_string();
-                row[10] = d["vouchers"].to_string();
-                row[11] = d["evidence"].to_string();
-                for (k, col) in [("raised_on", 12), ("explain_by", 13), ("plan_by", 14), ("state", 15)] {
-                    if let Some(v) = d[k].as_str() {
-                        row[col] = v.to_string();
-                    }
-                }
-                row[16] = ix;
-            }
-            Action::TaskOpen => {
-                let d = data();
-                let text = |k: &str| d[k].as_str().map(str::to_string).ok_or(format!("no {k}"));
-                let cells = vec![
-                    ix.clone(),
-                    d["warning_id"].as_i64().ok_or("no warning_id")?.to_string(),
-                    text("kind")?,
-                    text("party")?,
-                    text("opened_on")?,
-                    text("due_on")?,
-                    "open".into(),
-                    NULL.into(),
-                    NULL.into(),
-                    NULL.into(),
-                    ix.clone(),
-                ];
-                self.put("response_tasks", ix, cells);
-            }
-            Action::TaskUpdate => {
-                let d = data();
-                let id = d["id"].as_i64().ok_or("no id")?.to_string();
-                let row =
-                    self.row_mut("response_tasks", &id, || format!("updates task {id}, which was never opened"))?;
-                row[6] = d["state"].as_str().ok_or("no state")?.to_string();
-                if let (Some(o), Some(due)) = (d["opened_on"].as_str(), d["due_on"].as_str()) {
-                    (row[4], row[5]) = (o.to_string(), due.to_string());
-                }
-                row[10] = ix;
-            }
-            Action::TaskDone => {
-                let d = data();
-                let id = d["id"].as_i64().ok_or("no id")?.to_string();
-                let row =
-                    self.row_mut("response_tasks", &id, || format!("finishes task {id}, which was never opened"))?;
-                if row[6] != "open" {
-                    return Err(format!("finishes task {id}, which was {}", row[6]));
-                }
-                row[6] = "done".into();
-                row[7] = e.actor.clone();
-                row[8] = e.at.clone();
-                row[9] = d["note"].as_str().unwrap_or("").to_string();
-                row[10] = ix;
-            }
-            Action::WarningWithdraw => {
-                let d = data();
-                let id = d["id"].as_i64().ok_or("no id")?.to_string();
-                let row =
-                    self.row_mut("warnings", &id, || format!("withdraws warning {id}, which was never raised"))?;
-                if row[15] != d["from"].as_str().unwrap_or("") {
-                    return Err(format!("withdraws warning {id} from {:?}, but it was {:?}", d["from"], row[15]));
-                }
-                row[15] = "withdrawn".into();
-                row[16] = ix;
-            }
-            Action::WarningEscalate => {
-                let d = data();
-                let id = d["id"].as_i64().ok_or("no id")?.to_string();
-                let row =
-                    self.row_mut("warnings", &id, || format!("escalates warning {id}, which was never raised"))?;
-                row[4] = d["level"].as_str().ok_or("no level")?.to_string();
-                row[13] = d["explain_by"].as_str().ok_or("no explain_by")?.to_string();
-                row[14] = d["plan_by"].as_str().ok_or("no plan_by")?.to_string();
-                row[16] = ix;
-                row[17] = d["escalations"].as_i64().ok_or("no escalations")?.to_string();
+            a @ (Action::WarningRaise
+            | Action::WarningUpdate
+            | Action::WarningWithdraw
+            | Action::WarningEscalate
+            | Action::WarningStep
+            | Action::TaskOpen
+            | Action::TaskUpdate
+            | Action::TaskDone) => {
+                let entry = match warning::Entry::decode(a, raw) {
+                    Some(Ok(entry)) => entry,
+                    Some(Err(err)) => return Err(format!("data does not parse: {err}")),
+                    None => return Err(format!("{} is not an entry of a warning's life", a.name())),
+                };
+                self.apply_changes(warning::project(
+                    &entry,
+                    warning::Meta { idx: idx as i64, actor: &e.actor, at: &e.at },
+                ))?;
             }
             Action::EmergencyOpen => {
                 let d = data();
@@ -721,34 +638,6 @@ impl Model {
                 row[7] = e.actor.clone();
                 row[8] = e.at.clone();
                 row[9] = ix;
-            }
-            Action::WarningStep => {
-                let d = data();
-                let id = d["id"].as_i64().ok_or("no id")?.to_string();
-                let to = d["to"].as_str().ok_or("no state")?.to_string();
-                let row =
-                    self.row_mut("warnings", &id, || format!("a step on warning {id}, which was never raised"))?;
-                if row[15] != d["from"].as_str().unwrap_or("") {
-                    return Err(format!("a step from {:?}, but warning {id} was {:?}", d["from"], row[15]));
-                }
-                row[15] = to.clone();
-                row[13] = d["explain_by"].as_str().ok_or("no explain_by")?.to_string();
-                row[14] = d["plan_by"].as_str().ok_or("no plan_by")?.to_string();
-                row[16] = ix.clone();
-                let returned = Money::parse_yuan(d["returned"].as_str().unwrap_or("")).map_err(|e| e.to_string())?;
-                let cells = vec![
-                    ix.clone(),
-                    id,
-                    d["step"].as_str().ok_or("no step")?.to_string(),
-                    d["from"].as_str().unwrap_or("").to_string(),
-                    to,
-                    e.actor.clone(),
-                    e.at.clone(),
-                    d["note"].as_str().unwrap_or("").to_string(),
-                    d["attachments"].to_string(),
-                    returned.fen().to_string(),
-                ];
-                self.put("warning_events", ix, cells);
             }
             Action::UserAdd => {
                 let d = data();
@@ -1351,6 +1240,39 @@ impl Model {
         }
     }
 
+    /// Applies an entry's projection (`bw_core::projection::Change`) to the rows the replay
+    /// expects: the rows its writer wrote, spelled by the same function.
+    fn apply_changes(&mut self, changes: Changes) -> Result<(), String> {
+        for change in changes {
+            match change {
+                Change::Insert { table, cells } => {
+                    let row: Cells = cells.into_iter().map(cell_text).collect();
+                    self.put(table.name, row[0].clone(), row);
+                }
+                Change::Update { table, key, set, expect } => {
+                    let k = key.to_string();
+                    let row = self
+                        .row_mut(table.name, &k, || format!("changes {} {k}, which was never written", table.name))?;
+                    for (column, value) in expect {
+                        let at = table.position(column).ok_or_else(|| format!("{} has no {column}", table.name))?;
+                        let value = cell_text(value);
+                        if row[at] != value {
+                            return Err(format!(
+                                "changes {} {k} from {column} {value:?}, but it was {:?}",
+                                table.name, row[at]
+                            ));
+                        }
+                    }
+                    for (column, value) in set {
+                        let at = table.position(column).ok_or_else(|| format!("{} has no {column}", table.name))?;
+                        row[at] = cell_text(value);
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
     fn row_mut(&mut self, table: &str, key: &str, missing: impl FnOnce() -> String) -> Result<&mut Cells, String> {
         self.tables.get_mut(table).and_then(|t| t.get_mut(key)).ok_or_else(missing)
     }
@@ -1740,63 +1662,6 @@ const PROJECTIONS: &[(&str, &str, &[&str])] = &[
         "audit_cases",
         "SELECT CAST(id AS TEXT), id, year, unit_code, score, opened_on, due_on, state, journal_idx FROM audit_cases",
         &["id", "year", "unit_code", "score", "opened_on", "due_on", "state", "journal_idx"],
-    ),
-    (
-        "response_tasks",
-        "SELECT CAST(id AS TEXT), id, warning_id, kind, party, opened_on, due_on, state, done_by, done_at, note, journal_idx FROM response_tasks",
-        &[
-            "id",
-            "warning_id",
-            "kind",
-            "party",
-            "opened_on",
-            "due_on",
-            "state",
-            "done_by",
-            "done_at",
-            "note",
-            "journal_idx",
-        ],
-    ),
-    (
-        "warning_events",
-        "SELECT CAST(journal_idx AS TEXT), journal_idx, warning_id, action, from_state, to_state, actor, at, note, attachments, returned FROM warning_events",
-        &[
-            "journal_idx",
-            "warning_id",
-            "action",
-            "from_state",
-            "to_state",
-            "actor",
-            "at",
-            "note",
-            "attachments",
-            "returned",
-        ],
-    ),
-    (
-        "warnings",
-        "SELECT CAST(id AS TEXT), id, wkey, year, rule, level, unit_code, indicator_code, region_code, revenue_code, period, vouchers, evidence, raised_on, explain_by, plan_by, state, journal_idx, escalations FROM warnings",
-        &[
-            "id",
-            "wkey",
-            "year",
-            "rule",
-            "level",
-            "unit_code",
-            "indicator_code",
-            "region_code",
-            "revenue_code",
-            "period",
-            "vouchers",
-            "evidence",
-            "raised_on",
-            "explain_by",
-            "plan_by",
-            "state",
-            "journal_idx",
-            "escalations",
-        ],
     ),
     (
         "user_keys",
@@ -2283,8 +2148,13 @@ pub async fn verify(store: &Store, trust: &Trust) -> Result<Report, StoreError> 
     // 5. Projections.
     model.finish();
     let mut rows_checked = 0;
-    for (table, sql, columns) in PROJECTIONS {
-        let rows = sqlx::query(AssertSqlSafe(*sql)).fetch_all(pool).await?;
+    // The tables written from `project` are read by the columns their `Table` names.
+    let projected = warning::TABLES.iter().map(|t| {
+        let sql = format!("SELECT CAST({} AS TEXT), {} FROM {}", t.key(), t.columns.join(", "), t.name);
+        (t.name, sql, t.columns)
+    });
+    for (table, sql, columns) in PROJECTIONS.iter().map(|(t, s, c)| (*t, s.to_string(), *c)).chain(projected) {
+        let rows = sqlx::query(AssertSqlSafe(sql)).fetch_all(pool).await?;
         let mut expected = model.tables.remove(table).unwrap_or_default();
         rows_checked += compare_table(&mut f, table, columns, &rows, &mut expected);
         for key in expected.keys() {

@@ -988,3 +988,51 @@ async fn the_demo_s_unit_accounts_sit_on_the_unit_with_warnings_of_the_most_rule
         assert_eq!(on(bw_core::access::Role::UnitHead), Some(expected), "{}", db.name);
     }
 }
+
+#[tokio::test]
+async fn a_warnings_rows_are_rebuilt_by_verify_and_a_change_from_another_state_is_refused() {
+    use bw_core::Money;
+    use bw_core::projection::{Cell, Change};
+    use bw_core::warning::WARNINGS;
+    use bw_rules::workflow::Step;
+    for db in prepared().await {
+        bw_app::monitor::check(&db.store, &ctx(), d("2026-06-30")).await.unwrap();
+        let all = bw_app::monitor::open_warnings(&db.store, Some(2026)).await.unwrap();
+        let id = all.iter().find(|w| w.rule == "over_budget").unwrap().id;
+        let unit = bw_app::Ctx { actor: "unit.u2".into(), ..ctx() };
+        let attached = [("说明.pdf".to_string(), "ab".repeat(32))];
+        let to = bw_app::monitor::step(&db.store, &unit, id, Step::Explain, "差旅集中报销", &attached, Money::ZERO);
+        assert_eq!(to.await.unwrap(), "awaiting_sign_off");
+        let v = bw_app::verify::verify(&db.store, &common::trust()).await.unwrap();
+        assert!(v.ok, "{}: {:?}", db.name, v.failures);
+
+        // A change written from a state the row is not in is refused, and writes nothing.
+        let stale = Change::Update {
+            table: &WARNINGS,
+            key: id,
+            set: vec![("state", Cell::Text("withdrawn".into()))],
+            expect: vec![("state", Cell::Text("open".into()))],
+        };
+        let mut tx = db.store.pool().begin().await.unwrap();
+        let refused = bw_store::changes::apply(&mut tx, &[stale]).await.unwrap_err().to_string();
+        assert!(refused.contains(&format!("warnings {id}: no such row with state")), "{refused}");
+        drop(tx);
+        let w = bw_app::monitor::warning(&db.store, id).await.unwrap().unwrap();
+        assert_eq!(w.state, "awaiting_sign_off");
+
+        sqlx_exec(&db, "UPDATE warnings SET state = 'archived' WHERE rule = 'over_budget'").await;
+        sqlx_exec(&db, "UPDATE warning_events SET note = '改过'").await;
+        let v = bw_app::verify::verify(&db.store, &common::trust()).await.unwrap();
+        let named: Vec<String> = v.failures.iter().map(|f| f.to_string()).collect();
+        let state = format!(
+            "projection warnings [{id}] column state: table has \"archived\", the journal says \"awaiting_sign_off\""
+        );
+        assert!(named.contains(&state), "{}: {named:?}", db.name);
+        assert!(
+            named.iter().any(|f| f.starts_with("projection warning_events [")
+                && f.ends_with("column note: table has \"改过\", the journal says \"差旅集中报销\"")),
+            "{}: {named:?}",
+            db.name
+        );
+    }
+}

@@ -24,6 +24,7 @@ pub mod risk;
 pub mod settings;
 pub mod special;
 pub mod template;
+pub mod warning;
 
 pub use date::{Date, Timestamp};
 pub use money::Money;

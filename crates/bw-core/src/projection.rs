@@ -193,3 +193,35 @@ pub fn unit(n: OrgNode, region: Option<String>, department: Option<String>, hash
         Cell::Hash(hash),
     ]
 }
+
+/// A table changes are written to: its name and columns in order, the first its integer key.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Table {
+    pub name: &'static str,
+    pub columns: &'static [&'static str],
+}
+
+impl Table {
+    pub fn key(&self) -> &'static str {
+        self.columns[0]
+    }
+
+    /// Where `column` is in the table's rows.
+    pub fn position(&self, column: &str) -> Option<usize> {
+        self.columns.iter().position(|c| *c == column)
+    }
+}
+
+/// What one journal entry does to a table: the writer turns it into SQL, `verify` applies it
+/// to the rows it rebuilds from the journal — one spelling of the rows for both.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Change {
+    /// A new row: a cell for each of the table's columns, in order.
+    Insert { table: &'static Table, cells: Vec<Cell> },
+    /// The columns `set` of the row keyed `key`, which must exist and hold the values of
+    /// `expect` (the state the entry was taken from) for the change to apply.
+    Update { table: &'static Table, key: i64, set: Vec<(&'static str, Cell)>, expect: Vec<(&'static str, Cell)> },
+}
+
+/// The changes one entry makes, in order.
+pub type Changes = Vec<Change>;

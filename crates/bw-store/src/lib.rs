@@ -6,6 +6,8 @@
 //! writers on both databases (a row lock on PostgreSQL, the write lock on SQLite), so
 //! journal indexes are dense and assigned in commit order.
 
+pub mod changes;
+
 use bw_ledger::Hash;
 use sqlx::any::AnyPoolOptions;
 use sqlx::{Any, AnyPool, AssertSqlSafe, Row};
