@@ -5,8 +5,10 @@
 
 use crate::Ctx;
 use crate::journal::{ActionError, act};
+use crate::monitor::write_rows;
 use bw_core::Timestamp;
 use bw_core::action::Action;
+use bw_core::warning;
 use bw_store::Store;
 use bw_store::sqlx::{self, Row};
 
@@ -29,14 +31,16 @@ pub struct Emergency {
     pub overdue: bool,
 }
 
-#[derive(serde::Serialize)]
-struct OpenData<'a> {
-    cause: &'a str,
-    warning_id: Option<i64>,
-    title: &'a str,
-    opened_at: String,
-    report_by: String,
-    plan_by: String,
+/// The entry that opens a case at `at`, with its report and plan due in clock hours.
+fn opening(cause: &str, warning_id: Option<i64>, title: &str, at: Timestamp) -> warning::Entry {
+    warning::Entry::EmergencyOpen(warning::EmergencyOpen {
+        cause: cause.into(),
+        warning_id,
+        title: title.into(),
+        opened_at: at,
+        report_by: Timestamp(at.0 + REPORT_HOURS * 3600),
+        plan_by: Timestamp(at.0 + PLAN_HOURS * 3600),
+    })
 }
 
 /// Opens a case at `ctx.at`.
@@ -50,34 +54,9 @@ pub async fn open(
     if title.trim().is_empty() {
         return Err(ActionError::Invalid("an emergency case needs a title".into()));
     }
-    let data = OpenData {
-        cause,
-        warning_id,
-        title,
-        opened_at: ctx.at.to_string(),
-        report_by: Timestamp(ctx.at.0 + REPORT_HOURS * 3600).to_string(),
-        plan_by: Timestamp(ctx.at.0 + PLAN_HOURS * 3600).to_string(),
-    };
+    let data = opening(cause, warning_id, title, ctx.at);
     let reason = ctx.reason.clone().unwrap_or_else(|| format!("emergency: {title}"));
-    let (c, t, o, r, p) =
-        (cause.to_string(), title.to_string(), data.opened_at.clone(), data.report_by.clone(), data.plan_by.clone());
-    act(store, ctx, Action::EmergencyOpen, &reason, &data, async move |tx, idx| {
-        sqlx::query(
-            "INSERT INTO emergencies (id, cause, warning_id, title, opened_at, report_by, plan_by, state, note, journal_idx) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, 'open', '', $1)",
-        )
-        .bind(idx)
-        .bind(c)
-        .bind(warning_id)
-        .bind(t)
-        .bind(o)
-        .bind(r)
-        .bind(p)
-        .execute(&mut **tx)
-        .await?;
-        Ok(())
-    })
-    .await
+    act(store, ctx, Action::EmergencyOpen, &reason, &data, async |tx, idx| write_rows(tx, &data, idx, ctx).await).await
 }
 
 /// The cases the open warnings call for and do not have yet — `over_budget` above 10 %
@@ -133,40 +112,15 @@ pub(crate) async fn open_for_warnings_in(
 ) -> Result<usize, ActionError> {
     let wanted = wanted(&mut *tx).await?;
     for (warning_id, cause, title) in &wanted {
-        let data = OpenData {
-            cause,
-            warning_id: Some(*warning_id),
-            title,
-            opened_at: by.at.to_string(),
-            report_by: Timestamp(by.at.0 + REPORT_HOURS * 3600).to_string(),
-            plan_by: Timestamp(by.at.0 + PLAN_HOURS * 3600).to_string(),
-        };
+        let data = opening(cause, Some(*warning_id), title, by.at);
         let entry = bw_ledger::encode(&by.header(Action::EmergencyOpen), &data)
             .map_err(|e| ActionError::Invalid(e.to_string()))?;
         let idx = journal.append(entry);
-        sqlx::query(
-            "INSERT INTO emergencies (id, cause, warning_id, title, opened_at, report_by, plan_by, state, note, journal_idx) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, 'open', '', $1)",
-        )
-        .bind(idx)
-        .bind(cause.to_string())
-        .bind(*warning_id)
-        .bind(title.clone())
-        .bind(data.opened_at.clone())
-        .bind(data.report_by.clone())
-        .bind(data.plan_by.clone())
-        .execute(&mut **tx)
-        .await?;
+        let at = by.at.to_string();
+        let rows = warning::project(&data, warning::Meta { idx, actor: by.actor, at: &at });
+        bw_store::changes::apply(tx, &rows).await?;
     }
     Ok(wanted.len())
-}
-
-#[derive(serde::Serialize)]
-struct StepData<'a> {
-    id: i64,
-    from: &'a str,
-    to: &'static str,
-    note: &'a str,
 }
 
 /// Moves case `id` on: `report` (open → reported), `plan` (reported → planned), `close`
@@ -192,18 +146,14 @@ pub async fn step(store: &Store, ctx: &Ctx, id: i64, action: &str, note: &str) -
         return Err(ActionError::Invalid(format!("{action} needs a text")));
     }
     let reason = ctx.reason.clone().unwrap_or_else(|| format!("emergency {id}: {action}"));
-    let text = note.to_string();
-    act(store, ctx, Action::EmergencyStep, &reason, &StepData { id, from: &from, to, note }, async move |tx, idx| {
-        sqlx::query("UPDATE emergencies SET state = $1, note = $2, journal_idx = $3 WHERE id = $4")
-            .bind(to)
-            .bind(text)
-            .bind(idx)
-            .bind(id)
-            .execute(&mut **tx)
-            .await?;
-        Ok(())
-    })
-    .await?;
+    let data = warning::Entry::EmergencyStep(warning::EmergencyStep {
+        id,
+        from: from.clone(),
+        to: to.into(),
+        note: note.to_string(),
+    });
+    act(store, ctx, Action::EmergencyStep, &reason, &data, async |tx, idx| write_rows(tx, &data, idx, ctx).await)
+        .await?;
     Ok(to.to_string())
 }
 

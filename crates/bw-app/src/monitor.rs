@@ -1527,6 +1527,19 @@ pub async fn prepare(
     Ok(out)
 }
 
+/// Writes the rows of an entry of a warning's life (or an emergency case) journaled at `idx`
+/// by `ctx`, in the transaction that journals it.
+pub(crate) async fn write_rows(
+    tx: &mut bw_store::Tx,
+    data: &warning::Entry,
+    idx: i64,
+    ctx: &Ctx,
+) -> Result<(), ActionError> {
+    let at = ctx.at.to_string();
+    let rows = warning::project(data, warning::Meta { idx, actor: &ctx.actor, at: &at });
+    Ok(bw_store::changes::apply(tx, &rows).await?)
+}
+
 /// Journals one entry of a warning's life in the open transaction and writes the rows its
 /// projection gives (the rows `verify` rebuilds from it); its journal index.
 async fn write_entry(
@@ -1619,10 +1632,8 @@ pub async fn task_done(store: &Store, ctx: &Ctx, id: i64, note: &str) -> Result<
     }
     let reason = ctx.reason.clone().unwrap_or_else(|| format!("task {id} done"));
     let data = warning::Entry::TaskDone(warning::TaskDone { id, note: note.to_string() });
-    let (actor, at) = (ctx.actor.clone(), ctx.at.to_string());
     crate::journal::act(store, ctx, Action::TaskDone, &reason, &data, async |tx, idx| {
-        let rows = warning::project(&data, warning::Meta { idx, actor: &actor, at: &at });
-        Ok(bw_store::changes::apply(tx, &rows).await?)
+        write_rows(tx, &data, idx, ctx).await
     })
     .await?;
     Ok(())
@@ -1803,10 +1814,8 @@ pub async fn step(
         plan_by,
     });
     let reason = ctx.reason.clone().unwrap_or_else(|| format!("warning {id}: {}", step.name()));
-    let (actor, at) = (ctx.actor.clone(), ctx.at.to_string());
     crate::journal::act(store, ctx, Action::WarningStep, &reason, &data, async |tx, idx| {
-        let rows = warning::project(&data, warning::Meta { idx, actor: &actor, at: &at });
-        Ok(bw_store::changes::apply(tx, &rows).await?)
+        write_rows(tx, &data, idx, ctx).await
     })
     .await?;
     Ok(to.as_str().to_string())
@@ -1843,13 +1852,6 @@ pub async fn history(store: &Store, id: i64) -> Result<Vec<serde_json::Value>, A
 /// Working days an inquiry letter allows by default.
 pub const INQUIRY_WORKDAYS: u32 = 5;
 
-#[derive(serde::Serialize)]
-struct InquiryData<'a> {
-    warning_id: i64,
-    question: &'a str,
-    due_on: String,
-}
-
 /// Sends an inquiry letter (问询单) on warning `id`, due in `workdays` working days.
 pub async fn inquire(store: &Store, ctx: &Ctx, id: i64, question: &str, workdays: u32) -> Result<i64, ActionError> {
     if question.trim().is_empty() {
@@ -1859,32 +1861,14 @@ pub async fn inquire(store: &Store, ctx: &Ctx, id: i64, question: &str, workdays
         return Err(ActionError::Invalid(format!("no warning {id}")));
     }
     let calendar = crate::calendar::load(store).await?;
-    let due = calendar.add_workdays(ctx.today, workdays).value.to_string();
-    let data = InquiryData { warning_id: id, question, due_on: due.clone() };
+    let due = calendar.add_workdays(ctx.today, workdays).value;
+    let data =
+        warning::Entry::InquirySend(warning::InquirySend { warning_id: id, question: question.into(), due_on: due });
     let reason = ctx.reason.clone().unwrap_or_else(|| format!("inquiry on warning {id}"));
-    let (q, by, at) = (question.to_string(), ctx.actor.clone(), ctx.at.to_string());
-    crate::journal::act(store, ctx, Action::InquirySend, &reason, &data, async move |tx, idx| {
-        sqlx::query(
-            "INSERT INTO inquiries (id, warning_id, question, asked_by, asked_at, due_on, journal_idx) \
-             VALUES ($1, $2, $3, $4, $5, $6, $1)",
-        )
-        .bind(idx)
-        .bind(id)
-        .bind(q)
-        .bind(by)
-        .bind(at)
-        .bind(due)
-        .execute(&mut **tx)
-        .await?;
-        Ok(())
+    crate::journal::act(store, ctx, Action::InquirySend, &reason, &data, async |tx, idx| {
+        write_rows(tx, &data, idx, ctx).await
     })
     .await
-}
-
-#[derive(serde::Serialize)]
-struct AnswerData<'a> {
-    inquiry: i64,
-    answer: &'a str,
 }
 
 /// Answers inquiry letter `inquiry` (once).
@@ -1901,27 +1885,10 @@ pub async fn answer(store: &Store, ctx: &Ctx, inquiry: i64, text: &str) -> Resul
         return Err(ActionError::Invalid(format!("inquiry {inquiry} is already answered")));
     }
     let reason = ctx.reason.clone().unwrap_or_else(|| format!("answer to inquiry {inquiry}"));
-    let (a, by, at) = (text.to_string(), ctx.actor.clone(), ctx.at.to_string());
-    crate::journal::act(
-        store,
-        ctx,
-        Action::InquiryAnswer,
-        &reason,
-        &AnswerData { inquiry, answer: text },
-        async move |tx, idx| {
-            sqlx::query(
-                "UPDATE inquiries SET answer = $1, answered_by = $2, answered_at = $3, journal_idx = $4 WHERE id = $5",
-            )
-            .bind(a)
-            .bind(by)
-            .bind(at)
-            .bind(idx)
-            .bind(inquiry)
-            .execute(&mut **tx)
-            .await?;
-            Ok(())
-        },
-    )
+    let data = warning::Entry::InquiryAnswer(warning::InquiryAnswer { inquiry, answer: text.into() });
+    crate::journal::act(store, ctx, Action::InquiryAnswer, &reason, &data, async |tx, idx| {
+        write_rows(tx, &data, idx, ctx).await
+    })
     .await?;
     Ok(())
 }

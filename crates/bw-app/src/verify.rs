@@ -196,7 +196,7 @@ fn cell_text(c: Cell) -> String {
     match c {
         Cell::Int(i) => i.to_string(),
         Cell::Text(s) | Cell::Hash(HashCell::Hex(s)) => s,
-        Cell::Null => NULL.into(),
+        Cell::Null | Cell::NullInt => NULL.into(),
         Cell::Hash(HashCell::Bytes(b)) => hex(&b),
     }
 }
@@ -576,7 +576,11 @@ impl Model {
             | Action::WarningStep
             | Action::TaskOpen
             | Action::TaskUpdate
-            | Action::TaskDone) => {
+            | Action::TaskDone
+            | Action::InquirySend
+            | Action::InquiryAnswer
+            | Action::EmergencyOpen
+            | Action::EmergencyStep) => {
                 let entry = match warning::Entry::decode(a, raw) {
                     Some(Ok(entry)) => entry,
                     Some(Err(err)) => return Err(format!("data does not parse: {err}")),
@@ -586,58 +590,6 @@ impl Model {
                     &entry,
                     warning::Meta { idx: idx as i64, actor: &e.actor, at: &e.at },
                 ))?;
-            }
-            Action::EmergencyOpen => {
-                let d = data();
-                let text = |k: &str| d[k].as_str().map(str::to_string).unwrap_or_else(|| NULL.into());
-                let warning = d["warning_id"].as_i64().map(|i| i.to_string()).unwrap_or_else(|| NULL.into());
-                let cells = vec![
-                    ix.clone(),
-                    text("cause"),
-                    warning,
-                    text("title"),
-                    text("opened_at"),
-                    text("report_by"),
-                    text("plan_by"),
-                    "open".into(),
-                    String::new(),
-                    ix.clone(),
-                ];
-                self.put("emergencies", ix, cells);
-            }
-            Action::EmergencyStep => {
-                let d = data();
-                let id = d["id"].as_i64().ok_or("no id")?.to_string();
-                let row = self
-                    .row_mut("emergencies", &id, || format!("a step on emergency case {id}, which was never opened"))?;
-                row[7] = d["to"].as_str().ok_or("no state")?.to_string();
-                row[8] = d["note"].as_str().unwrap_or("").to_string();
-                row[9] = ix;
-            }
-            Action::InquirySend => {
-                let d = data();
-                let cells = vec![
-                    ix.clone(),
-                    d["warning_id"].as_i64().ok_or("no warning_id")?.to_string(),
-                    d["question"].as_str().ok_or("no question")?.to_string(),
-                    e.actor.clone(),
-                    e.at.clone(),
-                    d["due_on"].as_str().ok_or("no due_on")?.to_string(),
-                    NULL.into(),
-                    NULL.into(),
-                    NULL.into(),
-                    ix.clone(),
-                ];
-                self.put("inquiries", ix, cells);
-            }
-            Action::InquiryAnswer => {
-                let d = data();
-                let id = d["inquiry"].as_i64().ok_or("no inquiry")?.to_string();
-                let row = self.row_mut("inquiries", &id, || format!("answers inquiry {id}, which was never sent"))?;
-                row[6] = d["answer"].as_str().ok_or("no answer")?.to_string();
-                row[7] = e.actor.clone();
-                row[8] = e.at.clone();
-                row[9] = ix;
             }
             Action::UserAdd => {
                 let d = data();
@@ -1631,27 +1583,6 @@ const PROJECTIONS: &[(&str, &str, &[&str])] = &[
         "api_tokens",
         "SELECT id, id, user_name, secret_sha256, scopes, until, revoked_idx, journal_idx FROM api_tokens",
         &["id", "user_name", "secret_sha256", "scopes", "until", "revoked_idx", "journal_idx"],
-    ),
-    (
-        "emergencies",
-        "SELECT CAST(id AS TEXT), id, cause, warning_id, title, opened_at, report_by, plan_by, state, note, journal_idx FROM emergencies",
-        &["id", "cause", "warning_id", "title", "opened_at", "report_by", "plan_by", "state", "note", "journal_idx"],
-    ),
-    (
-        "inquiries",
-        "SELECT CAST(id AS TEXT), id, warning_id, question, asked_by, asked_at, due_on, answer, answered_by, answered_at, journal_idx FROM inquiries",
-        &[
-            "id",
-            "warning_id",
-            "question",
-            "asked_by",
-            "asked_at",
-            "due_on",
-            "answer",
-            "answered_by",
-            "answered_at",
-            "journal_idx",
-        ],
     ),
     (
         "staff",

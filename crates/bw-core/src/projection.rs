@@ -13,7 +13,10 @@ use crate::records::{
 pub enum Cell {
     Int(i64),
     Text(String),
+    /// NULL in a text column.
     Null,
+    /// NULL in an integer column: PostgreSQL types a parameter, so a NULL carries its type.
+    NullInt,
     /// The record's hash as its caller holds it: bytes (written) or their hex (compared).
     Hash(HashCell),
 }

@@ -1,12 +1,13 @@
 //! The entries of a warning's life — raised, updated by a later finding, withdrawn,
-//! escalated, a step of its rectification loop, and its graded-response tasks — as typed
+//! escalated, a step of its rectification loop, its graded-response tasks, the inquiry
+//! letters sent on it and the emergency cases it (or an outside event) opens — as typed
 //! data, and the rows each one writes (`project`). The monitor writes what `project` gives;
 //! `verify` replays the journal through the same function.
 
-use crate::Date;
 use crate::action::Action;
 use crate::money::Money;
 use crate::projection::{Cell, Change, Changes, Table};
+use crate::{Date, Timestamp};
 use serde::{Deserialize, Serialize};
 
 /// `warnings`: one row per warning, keyed by the index of the entry that raised it.
@@ -69,8 +70,42 @@ pub const WARNING_EVENTS: Table = Table {
     ],
 };
 
+/// `inquiries`: inquiry letters (问询单) and their answers, keyed by the sending entry's index.
+pub const INQUIRIES: Table = Table {
+    name: "inquiries",
+    columns: &[
+        "id",
+        "warning_id",
+        "question",
+        "asked_by",
+        "asked_at",
+        "due_on",
+        "answer",
+        "answered_by",
+        "answered_at",
+        "journal_idx",
+    ],
+};
+
+/// `emergencies`: emergency cases (应急处置), keyed by the opening entry's index.
+pub const EMERGENCIES: Table = Table {
+    name: "emergencies",
+    columns: &[
+        "id",
+        "cause",
+        "warning_id",
+        "title",
+        "opened_at",
+        "report_by",
+        "plan_by",
+        "state",
+        "note",
+        "journal_idx",
+    ],
+};
+
 /// The tables this module's entries write.
-pub const TABLES: [&Table; 3] = [&WARNINGS, &RESPONSE_TASKS, &WARNING_EVENTS];
+pub const TABLES: [&Table; 5] = [&WARNINGS, &RESPONSE_TASKS, &WARNING_EVENTS, &INQUIRIES, &EMERGENCIES];
 
 /// `warning.raise`: a finding with no warning yet.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -185,6 +220,43 @@ pub struct TaskDone {
     pub note: String,
 }
 
+/// `inquiry.send`: an inquiry letter on a warning, due on a working day.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct InquirySend {
+    pub warning_id: i64,
+    pub question: String,
+    pub due_on: Date,
+}
+
+/// `inquiry.answer`: the answer to an inquiry letter.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct InquiryAnswer {
+    pub inquiry: i64,
+    pub answer: String,
+}
+
+/// `emergency.open`: a case, with its report and plan due in clock hours.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct EmergencyOpen {
+    /// `overspend`, `revenue_shortfall` or `event`.
+    pub cause: String,
+    pub warning_id: Option<i64>,
+    pub title: String,
+    pub opened_at: Timestamp,
+    pub report_by: Timestamp,
+    pub plan_by: Timestamp,
+}
+
+/// `emergency.step`: a case moved on (open → reported → planned → closed).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct EmergencyStep {
+    pub id: i64,
+    pub from: String,
+    pub to: String,
+    #[serde(default)]
+    pub note: String,
+}
+
 /// One entry of a warning's life, typed.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Entry {
@@ -196,6 +268,10 @@ pub enum Entry {
     TaskOpen(TaskOpen),
     TaskUpdate(TaskUpdate),
     TaskDone(TaskDone),
+    InquirySend(InquirySend),
+    InquiryAnswer(InquiryAnswer),
+    EmergencyOpen(EmergencyOpen),
+    EmergencyStep(EmergencyStep),
 }
 
 /// Who wrote an entry, when, and where it is in the journal: what rows take from its header.
@@ -222,6 +298,10 @@ impl Entry {
             Action::TaskOpen => de(data, Entry::TaskOpen),
             Action::TaskUpdate => de(data, Entry::TaskUpdate),
             Action::TaskDone => de(data, Entry::TaskDone),
+            Action::InquirySend => de(data, Entry::InquirySend),
+            Action::InquiryAnswer => de(data, Entry::InquiryAnswer),
+            Action::EmergencyOpen => de(data, Entry::EmergencyOpen),
+            Action::EmergencyStep => de(data, Entry::EmergencyStep),
             _ => return None,
         })
     }
@@ -237,6 +317,10 @@ impl Entry {
             Entry::TaskOpen(_) => Action::TaskOpen,
             Entry::TaskUpdate(_) => Action::TaskUpdate,
             Entry::TaskDone(_) => Action::TaskDone,
+            Entry::InquirySend(_) => Action::InquirySend,
+            Entry::InquiryAnswer(_) => Action::InquiryAnswer,
+            Entry::EmergencyOpen(_) => Action::EmergencyOpen,
+            Entry::EmergencyStep(_) => Action::EmergencyStep,
         }
     }
 }
@@ -253,6 +337,10 @@ impl Serialize for Entry {
             Entry::TaskOpen(d) => d.serialize(s),
             Entry::TaskUpdate(d) => d.serialize(s),
             Entry::TaskDone(d) => d.serialize(s),
+            Entry::InquirySend(d) => d.serialize(s),
+            Entry::InquiryAnswer(d) => d.serialize(s),
+            Entry::EmergencyOpen(d) => d.serialize(s),
+            Entry::EmergencyStep(d) => d.serialize(s),
         }
     }
 }
@@ -393,6 +481,48 @@ pub fn project(entry: &Entry, meta: Meta<'_>) -> Changes {
             ],
             vec![("state", text("open"))],
         )],
+        Entry::InquirySend(q) => vec![Change::Insert {
+            table: &INQUIRIES,
+            cells: vec![
+                ix.clone(),
+                Cell::Int(q.warning_id),
+                text(&q.question),
+                text(meta.actor),
+                text(meta.at),
+                date(q.due_on),
+                Cell::Null,
+                Cell::Null,
+                Cell::Null,
+                ix.clone(),
+            ],
+        }],
+        Entry::InquiryAnswer(a) => vec![update(
+            &INQUIRIES,
+            a.inquiry,
+            vec![("answer", text(&a.answer)), ("answered_by", text(meta.actor)), ("answered_at", text(meta.at))],
+            vec![],
+        )],
+        Entry::EmergencyOpen(o) => vec![Change::Insert {
+            table: &EMERGENCIES,
+            cells: vec![
+                ix.clone(),
+                text(&o.cause),
+                o.warning_id.map_or(Cell::NullInt, Cell::Int),
+                text(&o.title),
+                Cell::Text(o.opened_at.to_string()),
+                Cell::Text(o.report_by.to_string()),
+                Cell::Text(o.plan_by.to_string()),
+                text("open"),
+                text(""),
+                ix.clone(),
+            ],
+        }],
+        Entry::EmergencyStep(st) => vec![update(
+            &EMERGENCIES,
+            st.id,
+            vec![("state", text(&st.to)), ("note", text(&st.note))],
+            vec![("state", text(&st.from))],
+        )],
     }
 }
 
@@ -439,7 +569,17 @@ mod tests {
             plan_by: d("2025-03-13"),
         });
         let done = Entry::TaskDone(TaskDone { id: 9, note: "checked".into() });
-        for e in [raise, step, done] {
+        let case = Entry::EmergencyOpen(EmergencyOpen {
+            cause: "event".into(),
+            warning_id: None,
+            title: "暴雨".into(),
+            opened_at: Timestamp(1_700_000_000),
+            report_by: Timestamp(1_700_086_400),
+            plan_by: Timestamp(1_700_259_200),
+        });
+        let asked = Entry::InquirySend(InquirySend { warning_id: 7, question: "why".into(), due_on: d("2025-03-11") });
+        let answered = Entry::InquiryAnswer(InquiryAnswer { inquiry: 8, answer: "because".into() });
+        for e in [raise, step, done, case, asked, answered] {
             for c in project(&e, meta()) {
                 match c {
                     Change::Insert { table, cells } => assert_eq!(cells.len(), table.columns.len(), "{}", table.name),

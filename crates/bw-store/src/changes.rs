@@ -11,6 +11,7 @@ fn bind<'q>(q: Query<'q, Any, AnyArguments>, cell: &Cell) -> Query<'q, Any, AnyA
         Cell::Int(i) => q.bind(*i),
         Cell::Text(s) | Cell::Hash(HashCell::Hex(s)) => q.bind(s.clone()),
         Cell::Null => q.bind(None::<String>),
+        Cell::NullInt => q.bind(None::<i64>),
         Cell::Hash(HashCell::Bytes(b)) => q.bind(b.to_vec()),
     }
 }

@@ -607,6 +607,8 @@ pub enum Value {
     Int(i64),
     Text(String),
     OptText(Option<String>),
+    /// An integer column's value or NULL (PostgreSQL types a NULL parameter by its Rust type).
+    OptInt(Option<i64>),
     Blob(Vec<u8>),
 }
 
@@ -660,6 +662,7 @@ pub async fn insert_rows(tx: &mut Tx, table: &str, columns: &[&str], mut rows: V
                     Value::Int(i) => q.bind(i),
                     Value::Text(s) => q.bind(s),
                     Value::OptText(s) => q.bind(s),
+                    Value::OptInt(i) => q.bind(i),
                     Value::Blob(b) => q.bind(b),
                 };
             }
@@ -982,7 +985,8 @@ fn copy_field(buf: &mut Vec<u8>, v: &Value) {
         Value::Int(i) => buf.extend_from_slice(i.to_string().as_bytes()),
         Value::Text(s) => copy_text(buf, s),
         Value::OptText(Some(s)) => copy_text(buf, s),
-        Value::OptText(None) => buf.extend_from_slice(b"\\N"),
+        Value::OptText(None) | Value::OptInt(None) => buf.extend_from_slice(b"\\N"),
+        Value::OptInt(Some(i)) => buf.extend_from_slice(i.to_string().as_bytes()),
         Value::Blob(b) => {
             buf.extend_from_slice(b"\\\\x");
             buf.extend_from_slice(bw_ledger::hex(b).as_bytes());

@@ -13,6 +13,7 @@ pub(super) fn values(cells: Vec<Cell>) -> Vec<Value> {
             Cell::Int(i) => Value::Int(i),
             Cell::Text(s) => Value::Text(s),
             Cell::Null => Value::OptText(None),
+            Cell::NullInt => Value::OptInt(None),
             Cell::Hash(HashCell::Bytes(h)) => Value::Blob(h.to_vec()),
             Cell::Hash(HashCell::Hex(h)) => Value::Text(h),
         })
