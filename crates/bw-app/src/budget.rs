@@ -15,7 +15,8 @@ use bw_store::Store;
 use bw_store::sqlx::{self, Row};
 
 use crate::Ctx;
-use crate::journal::{ActionError, act, act_sealed};
+use crate::journal::{ActionError, act, act_projected, act_sealed};
+use bw_core::cycle;
 
 fn invalid(m: impl Into<String>) -> ActionError {
     ActionError::Invalid(m.into())
@@ -51,19 +52,9 @@ pub async fn open_cycle(store: &Store, ctx: &Ctx, year: i32, mode: Mode) -> Resu
     if cycle(store, year).await?.is_some() {
         return Err(invalid(format!("the budget cycle for {year} is already open")));
     }
-    let data = serde_json::json!({"year": year, "mode": mode.as_str()});
+    let data = cycle::Entry::CycleOpen(cycle::CycleOpen { year, mode: mode.as_str().into() });
     let reason = ctx.reason.clone().unwrap_or_else(|| format!("open the {year} budget cycle ({})", mode.as_str()));
-    act(store, ctx, Action::CycleOpen, &reason, &data, async move |tx, idx| {
-        sqlx::query("INSERT INTO budget_cycles (year, mode, stage, journal_idx) VALUES ($1, $2, $3, $4)")
-            .bind(i64::from(year))
-            .bind(mode.as_str())
-            .bind(Stage::Research.as_str())
-            .bind(idx)
-            .execute(&mut **tx)
-            .await?;
-        Ok(())
-    })
-    .await
+    act_projected(store, ctx, data.action(), &reason, &data, |idx| cycle::project(&data, idx, &ctx.actor)).await
 }
 
 /// What moving to the next stage did.
@@ -95,18 +86,10 @@ pub async fn advance(store: &Store, ctx: &Ctx, year: i32, to: Stage) -> Result<A
     if to == Stage::Execution {
         indicators = import_approved(store, ctx, year).await?;
     }
-    let data = serde_json::json!({"year": year, "from": now.as_str(), "to": to.as_str()});
+    let data =
+        cycle::Entry::CycleAdvance(cycle::CycleAdvance { year, from: now.as_str().into(), to: to.as_str().into() });
     let reason = ctx.reason.clone().unwrap_or_else(|| format!("the {year} budget cycle enters {}", to.as_str()));
-    act(store, ctx, Action::CycleAdvance, &reason, &data, async move |tx, idx| {
-        sqlx::query("UPDATE budget_cycles SET stage = $1, journal_idx = $2 WHERE year = $3")
-            .bind(to.as_str())
-            .bind(idx)
-            .bind(i64::from(year))
-            .execute(&mut **tx)
-            .await?;
-        Ok(())
-    })
-    .await?;
+    act_projected(store, ctx, data.action(), &reason, &data, |idx| cycle::project(&data, idx, &ctx.actor)).await?;
     Ok(Advanced { stage: to, indicators })
 }
 
@@ -203,25 +186,9 @@ pub async fn set_control(
     if !amount.is_positive() {
         return Err(invalid("a control total is above zero"));
     }
-    let data = serde_json::json!({"year": year, "department_code": department, "amount": amount});
+    let data = cycle::Entry::ControlSet(cycle::ControlSet { year, department_code: department.into(), amount });
     let reason = ctx.reason.clone().unwrap_or_else(|| format!("control total of {department} for {year}"));
-    let d = department.to_string();
-    act(store, ctx, Action::ControlSet, &reason, &data, async move |tx, idx| {
-        sqlx::query("DELETE FROM control_totals WHERE year = $1 AND department_code = $2")
-            .bind(i64::from(year))
-            .bind(d.clone())
-            .execute(&mut **tx)
-            .await?;
-        sqlx::query("INSERT INTO control_totals (year, department_code, amount, journal_idx) VALUES ($1, $2, $3, $4)")
-            .bind(i64::from(year))
-            .bind(d)
-            .bind(amount.fen())
-            .bind(idx)
-            .execute(&mut **tx)
-            .await?;
-        Ok(())
-    })
-    .await
+    act_projected(store, ctx, data.action(), &reason, &data, |idx| cycle::project(&data, idx, &ctx.actor)).await
 }
 
 /// A saved version of a unit's draft.
@@ -355,29 +322,16 @@ pub async fn save_draft(
     }
     let version = versions(store, year, unit).await?.last().map(|v| v.version).unwrap_or(0) + 1;
     let text = serde_json::to_string(lines).map_err(|e| invalid(e.to_string()))?;
-    let data = serde_json::json!({
-        "year": year, "unit_code": unit, "version": version, "lines": text, "total": total, "note": note,
+    let data = cycle::Entry::DraftSave(cycle::DraftSave {
+        year,
+        unit_code: unit.into(),
+        version,
+        lines: text,
+        total,
+        note: note.into(),
     });
     let reason = ctx.reason.clone().unwrap_or_else(|| format!("draft {version} of {unit} for {year}"));
-    let (u, n, author) = (unit.to_string(), note.to_string(), ctx.actor.clone());
-    act(store, ctx, Action::DraftSave, &reason, &data, async move |tx, idx| {
-        sqlx::query(
-            "INSERT INTO budget_drafts (year, unit_code, version, lines, total, author, note, journal_idx) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-        )
-        .bind(i64::from(year))
-        .bind(u)
-        .bind(version)
-        .bind(text)
-        .bind(total.fen())
-        .bind(author)
-        .bind(n)
-        .bind(idx)
-        .execute(&mut **tx)
-        .await?;
-        Ok(())
-    })
-    .await?;
+    act_projected(store, ctx, data.action(), &reason, &data, |idx| cycle::project(&data, idx, &ctx.actor)).await?;
     Ok(version)
 }
 
@@ -525,18 +479,9 @@ pub async fn workflows(store: &Store) -> Result<budget::Workflows, ActionError> 
 pub async fn set_workflows(store: &Store, ctx: &Ctx, w: &budget::Workflows) -> Result<i64, ActionError> {
     w.check().map_err(invalid)?;
     let text = serde_json::to_string(w).map_err(|e| invalid(e.to_string()))?;
-    let data = serde_json::json!({"name": "budget", "definition": text});
+    let data = cycle::Entry::WorkflowSet(cycle::WorkflowSet { name: "budget".into(), definition: text });
     let reason = ctx.reason.clone().unwrap_or_else(|| "set the approval routes".into());
-    act(store, ctx, Action::WorkflowSet, &reason, &data, async move |tx, idx| {
-        sqlx::query("DELETE FROM workflows WHERE name = 'budget'").execute(&mut **tx).await?;
-        sqlx::query("INSERT INTO workflows (name, definition, journal_idx) VALUES ('budget', $1, $2)")
-            .bind(text)
-            .bind(idx)
-            .execute(&mut **tx)
-            .await?;
-        Ok(())
-    })
-    .await
+    act_projected(store, ctx, data.action(), &reason, &data, |idx| cycle::project(&data, idx, &ctx.actor)).await
 }
 
 /// Submits the latest version of `unit`'s draft for `year` for approval (drafts open, none
@@ -1284,21 +1229,13 @@ pub async fn close_year(store: &Store, ctx: &Ctx, year: i32) -> Result<ClosingRe
         result.map_err(|e| invalid(format!("the carried-over balances of {year} cannot become indicators: {e}")))?;
     }
     let text = serde_json::to_string(&report.lines).map_err(|e| invalid(e.to_string()))?;
-    let data =
-        serde_json::json!({"year": year, "report": text, "carried": report.carried, "recovered": report.recovered});
+    let data = cycle::Entry::YearClose(cycle::YearClose {
+        year,
+        report: text,
+        carried: report.carried,
+        recovered: report.recovered,
+    });
     let reason = ctx.reason.clone().unwrap_or_else(|| format!("year-end closing of {year}"));
-    let (carried, recovered) = (report.carried.fen(), report.recovered.fen());
-    act(store, ctx, Action::YearClose, &reason, &data, async move |tx, idx| {
-        sqlx::query("INSERT INTO closings (year, report, carried, recovered, journal_idx) VALUES ($1, $2, $3, $4, $5)")
-            .bind(i64::from(year))
-            .bind(text)
-            .bind(carried)
-            .bind(recovered)
-            .bind(idx)
-            .execute(&mut **tx)
-            .await?;
-        Ok(())
-    })
-    .await?;
+    act_projected(store, ctx, data.action(), &reason, &data, |idx| cycle::project(&data, idx, &ctx.actor)).await?;
     Ok(report)
 }

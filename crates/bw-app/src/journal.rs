@@ -36,6 +36,20 @@ where
     act_sealed(store, ctx, action, reason, data, None, apply).await
 }
 
+/// As `act`, the entry's rows being those its projection (`rows`, given the entry's index)
+/// gives: the rows `verify` rebuilds from it.
+pub async fn act_projected<T: serde::Serialize>(
+    store: &Store,
+    ctx: &Ctx,
+    action: Action,
+    reason: &str,
+    data: &T,
+    rows: impl FnOnce(i64) -> bw_core::projection::Changes,
+) -> Result<i64, ActionError> {
+    act(store, ctx, action, reason, data, async move |tx, idx| Ok(bw_store::changes::apply(tx, &rows(idx)).await?))
+        .await
+}
+
 /// The field an approver's signature closes an entry with.
 pub const APPROVER_FIELD: &str = ",\"approver\":{";
 

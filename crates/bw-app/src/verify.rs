@@ -569,6 +569,19 @@ impl Model {
                 ];
                 self.put("approvals", ix, cells);
             }
+            a @ (Action::CycleOpen
+            | Action::CycleAdvance
+            | Action::ControlSet
+            | Action::DraftSave
+            | Action::WorkflowSet
+            | Action::YearClose) => {
+                let entry = match bw_core::cycle::Entry::decode(a, raw) {
+                    Some(Ok(entry)) => entry,
+                    Some(Err(err)) => return Err(format!("data does not parse: {err}")),
+                    None => return Err(format!("{} is not an entry of the budget cycle", a.name())),
+                };
+                self.apply_changes(bw_core::cycle::project(&entry, idx as i64, &e.actor))?;
+            }
             a @ (Action::WarningRaise
             | Action::WarningUpdate
             | Action::WarningWithdraw
@@ -871,42 +884,6 @@ impl Model {
                     _ => return Err(format!("removes webhook {id}, which is not active")),
                 }
             }
-            Action::CycleOpen => {
-                let d = data();
-                let year = d["year"].as_i64().ok_or("no year")?.to_string();
-                let mode = d["mode"].as_str().ok_or("no mode")?.to_string();
-                self.put("budget_cycles", year.clone(), vec![year, mode, "research".into(), ix]);
-            }
-            Action::CycleAdvance => {
-                let d = data();
-                let year = d["year"].as_i64().ok_or("no year")?.to_string();
-                let to = d["to"].as_str().ok_or("no to")?.to_string();
-                match self.tables.get_mut("budget_cycles").and_then(|t| t.get_mut(&year)) {
-                    Some(c) => {
-                        c[2] = to;
-                        c[3] = ix;
-                    }
-                    None => return Err(format!("advances the {year} cycle, which is not open")),
-                }
-            }
-            Action::ControlSet => {
-                let d = data();
-                let year = d["year"].as_i64().ok_or("no year")?.to_string();
-                let dept = d["department_code"].as_str().ok_or("no department_code")?.to_string();
-                let amount = Money::parse_yuan(d["amount"].as_str().ok_or("no amount")?).map_err(|e| e.to_string())?;
-                self.put("control_totals", format!("{year}/{dept}"), vec![year, dept, amount.fen().to_string(), ix]);
-            }
-            Action::DraftSave => {
-                let d = data();
-                let text = |k: &str| d[k].as_str().map(str::to_string).ok_or(format!("no {k}"));
-                let year = d["year"].as_i64().ok_or("no year")?.to_string();
-                let version = d["version"].as_i64().ok_or("no version")?.to_string();
-                let total = Money::parse_yuan(&text("total")?).map_err(|e| e.to_string())?.fen().to_string();
-                let unit = text("unit_code")?;
-                let key = format!("{year}/{unit}/{version}");
-                let cells = vec![year, unit, version, text("lines")?, total, e.actor.clone(), text("note")?, ix];
-                self.put("budget_drafts", key, cells);
-            }
             Action::ApprovalSubmit | Action::AdjustmentAuto => {
                 let d = data();
                 let text = |k: &str| d[k].as_str().map(str::to_string).ok_or(format!("no {k}"));
@@ -998,12 +975,6 @@ impl Model {
                     }
                 }
             }
-            Action::WorkflowSet => {
-                let d = data();
-                let name = d["name"].as_str().ok_or("no name")?.to_string();
-                let definition = d["definition"].as_str().ok_or("no definition")?.to_string();
-                self.put("workflows", name.clone(), vec![name, definition, ix]);
-            }
             Action::InterviewSchedule => {
                 let d = data();
                 let year = d["year"].as_i64().ok_or("no year")?.to_string();
@@ -1017,18 +988,6 @@ impl Model {
                 let ranking = d["ranking"].as_str().ok_or("no ranking")?.to_string();
                 let at = d["published_at"].as_str().ok_or("no published_at")?.to_string();
                 self.put("rankings", year.clone(), vec![year, ranking, at, ix]);
-            }
-            Action::YearClose => {
-                let d = data();
-                let year = d["year"].as_i64().ok_or("no year")?.to_string();
-                let fen = |k: &str| -> Result<String, String> {
-                    Ok(Money::parse_yuan(d[k].as_str().ok_or(format!("no {k}"))?)
-                        .map_err(|e| e.to_string())?
-                        .fen()
-                        .to_string())
-                };
-                let report = d["report"].as_str().ok_or("no report")?.to_string();
-                self.put("closings", year.clone(), vec![year, report, fen("carried")?, fen("recovered")?, ix]);
             }
             Action::KpiSet => {
                 let d = data();
@@ -1195,14 +1154,15 @@ impl Model {
     /// Applies an entry's projection (`bw_core::projection::Change`) to the rows the replay
     /// expects: the rows its writer wrote, spelled by the same function.
     fn apply_changes(&mut self, changes: Changes) -> Result<(), String> {
+        let key_of = |cells: &[Cell]| cells.iter().cloned().map(cell_text).collect::<Vec<_>>().join("/");
         for change in changes {
             match change {
-                Change::Insert { table, cells } => {
-                    let row: Cells = cells.into_iter().map(cell_text).collect();
-                    self.put(table.name, row[0].clone(), row);
+                Change::Insert { table, cells } | Change::Put { table, cells } => {
+                    let key = key_of(&cells[..table.key_len]);
+                    self.put(table.name, key, cells.into_iter().map(cell_text).collect());
                 }
                 Change::Update { table, key, set, expect } => {
-                    let k = key.to_string();
+                    let k = key_of(&key);
                     let row = self
                         .row_mut(table.name, &k, || format!("changes {} {k}, which was never written", table.name))?;
                     for (column, value) in expect {
@@ -1218,6 +1178,21 @@ impl Model {
                     for (column, value) in set {
                         let at = table.position(column).ok_or_else(|| format!("{} has no {column}", table.name))?;
                         row[at] = cell_text(value);
+                    }
+                }
+                Change::Delete { table, key, required } => {
+                    let k = key_of(&key);
+                    let whole = key.len() == table.key_len;
+                    let rows = self.tables.entry(table.name).or_default();
+                    let before = rows.len();
+                    if whole {
+                        rows.remove(&k);
+                    } else {
+                        let prefix = format!("{k}/");
+                        rows.retain(|r, _| !r.starts_with(&prefix));
+                    }
+                    if required && rows.len() == before {
+                        return Err(format!("removes {} {k}, which is not there", table.name));
                     }
                 }
             }
@@ -1434,22 +1409,6 @@ const PROJECTIONS: &[(&str, &str, &[&str])] = &[
     ("settings", "SELECT key, key, value, journal_idx FROM settings", &["key", "value", "journal_idx"]),
     ("witnesses", "SELECT name, name, vkey, journal_idx FROM witnesses", &["name", "vkey", "journal_idx"]),
     (
-        "budget_cycles",
-        "SELECT CAST(year AS TEXT), year, mode, stage, journal_idx FROM budget_cycles",
-        &["year", "mode", "stage", "journal_idx"],
-    ),
-    (
-        "control_totals",
-        "SELECT CAST(year AS TEXT) || '/' || department_code, year, department_code, amount, journal_idx FROM control_totals",
-        &["year", "department_code", "amount", "journal_idx"],
-    ),
-    (
-        "budget_drafts",
-        "SELECT CAST(year AS TEXT) || '/' || unit_code || '/' || CAST(version AS TEXT), year, unit_code, version, lines, total, author, note, journal_idx FROM budget_drafts",
-        &["year", "unit_code", "version", "lines", "total", "author", "note", "journal_idx"],
-    ),
-    ("workflows", "SELECT name, name, definition, journal_idx FROM workflows", &["name", "definition", "journal_idx"]),
-    (
         "interviews",
         "SELECT CAST(year AS TEXT) || '/' || department_code, year, department_code, due_on, journal_idx FROM interviews",
         &["year", "department_code", "due_on", "journal_idx"],
@@ -1463,11 +1422,6 @@ const PROJECTIONS: &[(&str, &str, &[&str])] = &[
         "rolling_plans",
         "SELECT CAST(plan_year AS TEXT) || '/' || project_code || '/' || CAST(year AS TEXT), plan_year, project_code, year, amount, journal_idx FROM rolling_plans",
         &["plan_year", "project_code", "year", "amount", "journal_idx"],
-    ),
-    (
-        "closings",
-        "SELECT CAST(year AS TEXT), year, report, carried, recovered, journal_idx FROM closings",
-        &["year", "report", "carried", "recovered", "journal_idx"],
     ),
     (
         "kpis",
@@ -2080,8 +2034,9 @@ pub async fn verify(store: &Store, trust: &Trust) -> Result<Report, StoreError> 
     model.finish();
     let mut rows_checked = 0;
     // The tables written from `project` are read by the columns their `Table` names.
-    let projected = warning::TABLES.iter().map(|t| {
-        let sql = format!("SELECT CAST({} AS TEXT), {} FROM {}", t.key(), t.columns.join(", "), t.name);
+    let projected = warning::TABLES.iter().chain(&bw_core::cycle::TABLES).map(|t| {
+        let key: Vec<String> = t.key().iter().map(|c| format!("CAST({c} AS TEXT)")).collect();
+        let sql = format!("SELECT {}, {} FROM {}", key.join(" || '/' || "), t.columns.join(", "), t.name);
         (t.name, sql, t.columns)
     });
     for (table, sql, columns) in PROJECTIONS.iter().map(|(t, s, c)| (*t, s.to_string(), *c)).chain(projected) {

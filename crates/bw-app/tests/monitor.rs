@@ -1009,7 +1009,7 @@ async fn a_warnings_rows_are_rebuilt_by_verify_and_a_change_from_another_state_i
         // A change written from a state the row is not in is refused, and writes nothing.
         let stale = Change::Update {
             table: &WARNINGS,
-            key: id,
+            key: vec![Cell::Int(id)],
             set: vec![("state", Cell::Text("withdrawn".into()))],
             expect: vec![("state", Cell::Text("open".into()))],
         };

@@ -6,6 +6,7 @@ pub mod action;
 pub mod budget;
 pub mod calendar;
 pub mod code;
+pub mod cycle;
 pub mod date;
 pub mod ident;
 pub mod informal;

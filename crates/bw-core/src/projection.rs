@@ -197,16 +197,19 @@ pub fn unit(n: OrgNode, region: Option<String>, department: Option<String>, hash
     ]
 }
 
-/// A table changes are written to: its name and columns in order, the first its integer key.
+/// A table changes are written to: its name and columns in order, the first `key_len` of
+/// them its key.
 #[derive(Debug, PartialEq, Eq)]
 pub struct Table {
     pub name: &'static str,
     pub columns: &'static [&'static str],
+    pub key_len: usize,
 }
 
 impl Table {
-    pub fn key(&self) -> &'static str {
-        self.columns[0]
+    /// The key's columns.
+    pub fn key(&self) -> &'static [&'static str] {
+        &self.columns[..self.key_len]
     }
 
     /// Where `column` is in the table's rows.
@@ -221,9 +224,50 @@ impl Table {
 pub enum Change {
     /// A new row: a cell for each of the table's columns, in order.
     Insert { table: &'static Table, cells: Vec<Cell> },
+    /// A row that replaces the one with the same key, if there is one.
+    Put { table: &'static Table, cells: Vec<Cell> },
     /// The columns `set` of the row keyed `key`, which must exist and hold the values of
-    /// `expect` (the state the entry was taken from) for the change to apply.
-    Update { table: &'static Table, key: i64, set: Vec<(&'static str, Cell)>, expect: Vec<(&'static str, Cell)> },
+    /// `expect` (the state the entry was taken from; `Null` for a column still empty) for
+    /// the change to apply.
+    Update { table: &'static Table, key: Vec<Cell>, set: Vec<(&'static str, Cell)>, expect: Vec<(&'static str, Cell)> },
+    /// The rows whose key begins with `key` (all of it, or its first columns); `required`:
+    /// there must be one.
+    Delete { table: &'static Table, key: Vec<Cell>, required: bool },
+}
+
+impl Change {
+    /// Whether the change fits its table: a cell for each column, a key of the key's
+    /// columns (a Delete's: its first ones), only columns the table has.
+    pub fn check(&self) -> Result<(), String> {
+        match self {
+            Change::Insert { table, cells } | Change::Put { table, cells } if cells.len() != table.columns.len() => {
+                Err(format!("{}: {} cells for {} columns", table.name, cells.len(), table.columns.len()))
+            }
+            Change::Update { table, key, set, expect } => {
+                if key.len() != table.key_len {
+                    return Err(format!("{}: a key of {} cells for {} columns", table.name, key.len(), table.key_len));
+                }
+                match set.iter().chain(expect).find(|(c, _)| table.position(c).is_none()) {
+                    Some((c, _)) => Err(format!("{} has no column {c}", table.name)),
+                    None => Ok(()),
+                }
+            }
+            Change::Delete { table, key, .. } if key.is_empty() || key.len() > table.key_len => {
+                Err(format!("{}: a key of {} cells for {} columns", table.name, key.len(), table.key_len))
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// An update of the row with integer key `id`.
+    pub fn update(
+        table: &'static Table,
+        id: i64,
+        set: Vec<(&'static str, Cell)>,
+        expect: Vec<(&'static str, Cell)>,
+    ) -> Change {
+        Change::Update { table, key: vec![Cell::Int(id)], set, expect }
+    }
 }
 
 /// The changes one entry makes, in order.
