@@ -4,7 +4,6 @@
 //! results, the ladder and next year's proposal, saved as draft versions of the next cycle
 //! (never applied without its approval).
 
-use bw_core::action::Action;
 use std::collections::BTreeMap;
 
 use bw_core::Money;
@@ -14,17 +13,11 @@ use bw_store::Store;
 use bw_store::sqlx::{self, Row};
 
 use crate::Ctx;
-use crate::journal::{ActionError, act};
+use crate::journal::ActionError;
+use bw_core::performance::entry::{self, Entry};
 
 fn invalid(m: impl Into<String>) -> ActionError {
     ActionError::Invalid(m.into())
-}
-
-fn direction_str(d: Direction) -> &'static str {
-    match d {
-        Direction::AtLeast => "at_least",
-        Direction::AtMost => "at_most",
-    }
 }
 
 fn parse_direction(s: &str) -> Result<Direction, String> {
@@ -87,34 +80,16 @@ pub async fn set_kpis(store: &Store, ctx: &Ctx, year: i32, project: &str, kpis: 
         k.actual = before.iter().find(|b| b.code == k.code).and_then(|b| b.actual);
     }
     let text = serde_json::to_string(&set).map_err(|e| invalid(e.to_string()))?;
-    let data = serde_json::json!({"year": year, "project_code": project, "kpis": text});
+    let data = Entry::KpiSet(entry::KpiSet { year, project_code: project.into(), kpis: text });
     let reason = ctx.reason.clone().unwrap_or_else(|| format!("KPIs of {project} for {year}"));
-    let p = project.to_string();
-    act(store, ctx, Action::KpiSet, &reason, &data, async move |tx, idx| {
-        sqlx::query("DELETE FROM kpis WHERE year = $1 AND project_code = $2")
-            .bind(i64::from(year))
-            .bind(p.clone())
-            .execute(&mut **tx)
-            .await?;
-        for k in set {
-            sqlx::query(
-                "INSERT INTO kpis (year, project_code, code, name, category, direction, target, weight, actual, journal_idx) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-            )
-            .bind(i64::from(year))
-            .bind(p.clone())
-            .bind(k.code)
-            .bind(k.name)
-            .bind(k.category.as_str())
-            .bind(direction_str(k.direction))
-            .bind(k.target.0)
-            .bind(i64::from(k.weight))
-            .bind(k.actual.map(|a| a.0))
-            .bind(idx)
-            .execute(&mut **tx)
-            .await?;
-        }
-        Ok(())
+    act_entry(store, ctx, &reason, &data).await
+}
+
+/// Journals `data` and writes the rows its projection gives.
+async fn act_entry(store: &Store, ctx: &Ctx, reason: &str, data: &Entry) -> Result<i64, ActionError> {
+    crate::journal::act(store, ctx, data.action(), reason, data, async |tx, idx| {
+        let rows = entry::project(data, idx, &ctx.actor).map_err(invalid)?;
+        Ok(bw_store::changes::apply(tx, &rows).await?)
     })
     .await
 }
@@ -131,23 +106,14 @@ pub async fn record_actual(
     if !kpis_of(store, year, project).await?.iter().any(|k| k.code == code) {
         return Err(invalid(format!("project {project} has no KPI {code} for {year}")));
     }
-    let data = serde_json::json!({"year": year, "project_code": project, "code": code, "actual": value.to_string()});
+    let data = Entry::KpiActual(entry::KpiActual {
+        year,
+        project_code: project.into(),
+        code: code.into(),
+        actual: value.to_string(),
+    });
     let reason = ctx.reason.clone().unwrap_or_else(|| format!("{code} of {project} reached {value}"));
-    let (p, c) = (project.to_string(), code.to_string());
-    act(store, ctx, Action::KpiActual, &reason, &data, async move |tx, idx| {
-        sqlx::query(
-            "UPDATE kpis SET actual = $1, journal_idx = $2 WHERE year = $3 AND project_code = $4 AND code = $5",
-        )
-        .bind(value.0)
-        .bind(idx)
-        .bind(i64::from(year))
-        .bind(p)
-        .bind(c)
-        .execute(&mut **tx)
-        .await?;
-        Ok(())
-    })
-    .await
+    act_entry(store, ctx, &reason, &data).await
 }
 
 /// The KPIs of `project` for `year`, by code.
@@ -212,30 +178,14 @@ pub async fn evaluate(
     score: Points,
 ) -> Result<i64, ActionError> {
     project_unit(store, project).await?;
-    let data = serde_json::json!({"year": year, "project_code": project, "kind": by.as_str(), "score": perf::points_text(score)});
+    let data = Entry::EvaluationRecord(entry::EvaluationRecord {
+        year,
+        project_code: project.into(),
+        kind: by.as_str().into(),
+        score: perf::points_text(score),
+    });
     let reason = ctx.reason.clone().unwrap_or_else(|| format!("{} evaluation of {project}", by.as_str()));
-    let (p, who) = (project.to_string(), ctx.actor.clone());
-    act(store, ctx, Action::EvaluationRecord, &reason, &data, async move |tx, idx| {
-        sqlx::query("DELETE FROM evaluations WHERE year = $1 AND project_code = $2 AND kind = $3")
-            .bind(i64::from(year))
-            .bind(p.clone())
-            .bind(by.as_str())
-            .execute(&mut **tx)
-            .await?;
-        sqlx::query(
-            "INSERT INTO evaluations (year, project_code, kind, score, evaluator, journal_idx) VALUES ($1, $2, $3, $4, $5, $6)",
-        )
-        .bind(i64::from(year))
-        .bind(p)
-        .bind(by.as_str())
-        .bind(score)
-        .bind(who)
-        .bind(idx)
-        .execute(&mut **tx)
-        .await?;
-        Ok(())
-    })
-    .await
+    act_entry(store, ctx, &reason, &data).await
 }
 
 /// Records a department's public-satisfaction score for `year`.
@@ -250,25 +200,13 @@ pub async fn record_satisfaction(
     if tree.get(department).map(|n| n.kind) != Some(bw_core::org::OrgKind::Department) {
         return Err(invalid(format!("{department} is not a department")));
     }
-    let data = serde_json::json!({"year": year, "department_code": department, "score": perf::points_text(score)});
+    let data = Entry::SatisfactionRecord(entry::SatisfactionRecord {
+        year,
+        department_code: department.into(),
+        score: perf::points_text(score),
+    });
     let reason = ctx.reason.clone().unwrap_or_else(|| format!("public satisfaction with {department}"));
-    let d = department.to_string();
-    act(store, ctx, Action::SatisfactionRecord, &reason, &data, async move |tx, idx| {
-        sqlx::query("DELETE FROM satisfaction WHERE year = $1 AND department_code = $2")
-            .bind(i64::from(year))
-            .bind(d.clone())
-            .execute(&mut **tx)
-            .await?;
-        sqlx::query("INSERT INTO satisfaction (year, department_code, score, journal_idx) VALUES ($1, $2, $3, $4)")
-            .bind(i64::from(year))
-            .bind(d)
-            .bind(score)
-            .bind(idx)
-            .execute(&mut **tx)
-            .await?;
-        Ok(())
-    })
-    .await
+    act_entry(store, ctx, &reason, &data).await
 }
 
 /// A project's year in figures.
@@ -450,22 +388,15 @@ pub struct Interview {
 async fn schedule_interviews(store: &Store, ctx: &Ctx, year: i32, rungs: &[Rung]) -> Result<(), ActionError> {
     let have: Vec<String> = interviews(store, year).await?.into_iter().map(|i| i.department_code).collect();
     let calendar = crate::calendar::load(store).await?;
-    let due = calendar.add_workdays(ctx.today, INTERVIEW_WORKDAYS).value.to_string();
+    let due = calendar.add_workdays(ctx.today, INTERVIEW_WORKDAYS).value;
     for r in rungs.iter().filter(|r| r.interview && !have.contains(&r.department)) {
-        let data = serde_json::json!({"year": year, "department_code": r.department, "due_on": due});
+        let data = Entry::InterviewSchedule(entry::InterviewSchedule {
+            year,
+            department_code: r.department.clone(),
+            due_on: due,
+        });
         let reason = format!("interview of the head of {} for the performance of {year}", r.department);
-        let (d, due) = (r.department.clone(), due.clone());
-        act(store, ctx, Action::InterviewSchedule, &reason, &data, async move |tx, idx| {
-            sqlx::query("INSERT INTO interviews (year, department_code, due_on, journal_idx) VALUES ($1, $2, $3, $4)")
-                .bind(i64::from(year))
-                .bind(d)
-                .bind(due)
-                .bind(idx)
-                .execute(&mut **tx)
-                .await?;
-            Ok(())
-        })
-        .await?;
+        act_entry(store, ctx, &reason, &data).await?;
     }
     Ok(())
 }
@@ -525,21 +456,9 @@ pub async fn publish(store: &Store, ctx: &Ctx, year: i32) -> Result<Ranking, Act
         .collect();
     let ranking = Ranking { year, published_at: ctx.at.to_string(), departments };
     let text = serde_json::to_string(&ranking.departments).map_err(|e| invalid(e.to_string()))?;
-    let data = serde_json::json!({"year": year, "ranking": text, "published_at": ranking.published_at});
+    let data = Entry::PerformancePublish(entry::PerformancePublish { year, ranking: text, published_at: ctx.at });
     let reason = ctx.reason.clone().unwrap_or_else(|| format!("publish the performance ranking of {year}"));
-    let at = ranking.published_at.clone();
-    act(store, ctx, Action::PerformancePublish, &reason, &data, async move |tx, idx| {
-        sqlx::query("DELETE FROM rankings WHERE year = $1").bind(i64::from(year)).execute(&mut **tx).await?;
-        sqlx::query("INSERT INTO rankings (year, ranking, published_at, journal_idx) VALUES ($1, $2, $3, $4)")
-            .bind(i64::from(year))
-            .bind(text)
-            .bind(at)
-            .bind(idx)
-            .execute(&mut **tx)
-            .await?;
-        Ok(())
-    })
-    .await?;
+    act_entry(store, ctx, &reason, &data).await?;
     Ok(ranking)
 }
 
@@ -589,13 +508,7 @@ pub(crate) fn three_years<K: PartialEq>(
     Ok(out)
 }
 
-/// One project's rolling plan.
-#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
-pub struct PlanLine {
-    pub project_code: String,
-    /// The plan year's amount and the two outer years'.
-    pub amounts: [Money; 3],
-}
+pub use bw_core::performance::entry::PlanLine;
 
 /// Rolls the three-year plan forward in `year` (journaled `rolling.plan`): for each project
 /// with indicators that year, its amount, and the two outer years from last year's plan
@@ -640,26 +553,8 @@ pub async fn roll_plan(store: &Store, ctx: &Ctx, year: i32) -> Result<Vec<PlanLi
         lines.push(PlanLine { project_code: p.project_code.clone(), amounts });
     }
     let text = serde_json::to_string(&lines).map_err(|e| invalid(e.to_string()))?;
-    let data = serde_json::json!({"year": year, "plan": text});
+    let data = Entry::RollingPlan(entry::RollingPlan { year, plan: text });
     let reason = ctx.reason.clone().unwrap_or_else(|| format!("the rolling plan of {year}"));
-    let rows = lines.clone();
-    act(store, ctx, Action::RollingPlan, &reason, &data, async move |tx, idx| {
-        for l in rows {
-            for (i, a) in l.amounts.iter().enumerate() {
-                sqlx::query(
-                    "INSERT INTO rolling_plans (plan_year, project_code, year, amount, journal_idx) VALUES ($1, $2, $3, $4, $5)",
-                )
-                .bind(i64::from(year))
-                .bind(l.project_code.clone())
-                .bind(i64::from(year + i as i32))
-                .bind(a.fen())
-                .bind(idx)
-                .execute(&mut **tx)
-                .await?;
-            }
-        }
-        Ok(())
-    })
-    .await?;
+    act_entry(store, ctx, &reason, &data).await?;
     Ok(lines)
 }

@@ -569,6 +569,21 @@ impl Model {
                 ];
                 self.put("approvals", ix, cells);
             }
+            a @ (Action::KpiSet
+            | Action::KpiActual
+            | Action::EvaluationRecord
+            | Action::SatisfactionRecord
+            | Action::InterviewSchedule
+            | Action::PerformancePublish
+            | Action::RollingPlan) => {
+                use bw_core::performance::entry;
+                let entry = match entry::Entry::decode(a, raw) {
+                    Some(Ok(entry)) => entry,
+                    Some(Err(err)) => return Err(format!("data does not parse: {err}")),
+                    None => return Err(format!("{} is not an entry of performance", a.name())),
+                };
+                self.apply_changes(entry::project(&entry, idx as i64, &e.actor)?)?;
+            }
             a @ (Action::CycleOpen
             | Action::CycleAdvance
             | Action::ControlSet
@@ -955,102 +970,6 @@ impl Model {
                     None => return Err(format!("moves project {code}, which is not in the library")),
                 }
             }
-            Action::RollingPlan => {
-                let d = data();
-                let year = d["year"].as_i64().ok_or("no year")?;
-                let plan: Vec<crate::performance::PlanLine> =
-                    serde_json::from_str(d["plan"].as_str().ok_or("no plan")?).map_err(|e| e.to_string())?;
-                for l in plan {
-                    for (i, a) in l.amounts.iter().enumerate() {
-                        let y = year + i as i64;
-                        let key = format!("{year}/{}/{y}", l.project_code);
-                        let cells = vec![
-                            year.to_string(),
-                            l.project_code.clone(),
-                            y.to_string(),
-                            a.fen().to_string(),
-                            ix.clone(),
-                        ];
-                        self.put("rolling_plans", key, cells);
-                    }
-                }
-            }
-            Action::InterviewSchedule => {
-                let d = data();
-                let year = d["year"].as_i64().ok_or("no year")?.to_string();
-                let dept = d["department_code"].as_str().ok_or("no department_code")?.to_string();
-                let due = d["due_on"].as_str().ok_or("no due_on")?.to_string();
-                self.put("interviews", format!("{year}/{dept}"), vec![year, dept, due, ix]);
-            }
-            Action::PerformancePublish => {
-                let d = data();
-                let year = d["year"].as_i64().ok_or("no year")?.to_string();
-                let ranking = d["ranking"].as_str().ok_or("no ranking")?.to_string();
-                let at = d["published_at"].as_str().ok_or("no published_at")?.to_string();
-                self.put("rankings", year.clone(), vec![year, ranking, at, ix]);
-            }
-            Action::KpiSet => {
-                let d = data();
-                let year = d["year"].as_i64().ok_or("no year")?.to_string();
-                let project = d["project_code"].as_str().ok_or("no project_code")?.to_string();
-                let kpis: Vec<bw_core::performance::Kpi> =
-                    serde_json::from_str(d["kpis"].as_str().ok_or("no kpis")?).map_err(|e| e.to_string())?;
-                let prefix = format!("{year}/{project}/");
-                if let Some(t) = self.tables.get_mut("kpis") {
-                    t.retain(|k, _| !k.starts_with(&prefix));
-                }
-                for k in kpis {
-                    let cells = vec![
-                        year.clone(),
-                        project.clone(),
-                        k.code.clone(),
-                        k.name,
-                        k.category.as_str().into(),
-                        match k.direction {
-                            bw_core::performance::Direction::AtLeast => "at_least".into(),
-                            bw_core::performance::Direction::AtMost => "at_most".into(),
-                        },
-                        k.target.0.to_string(),
-                        k.weight.to_string(),
-                        k.actual.map(|a| a.0.to_string()).unwrap_or_else(|| NULL.into()),
-                        ix.clone(),
-                    ];
-                    self.put("kpis", format!("{prefix}{}", k.code), cells);
-                }
-            }
-            Action::KpiActual => {
-                let d = data();
-                let key = format!(
-                    "{}/{}/{}",
-                    d["year"].as_i64().ok_or("no year")?,
-                    d["project_code"].as_str().ok_or("no project_code")?,
-                    d["code"].as_str().ok_or("no code")?
-                );
-                let value = bw_core::performance::Milli::parse(d["actual"].as_str().ok_or("no actual")?)?;
-                match self.tables.get_mut("kpis").and_then(|t| t.get_mut(&key)) {
-                    Some(c) => {
-                        c[8] = value.0.to_string();
-                        c[9] = ix;
-                    }
-                    None => return Err(format!("records a value of KPI {key}, which was never set")),
-                }
-            }
-            Action::EvaluationRecord => {
-                let d = data();
-                let year = d["year"].as_i64().ok_or("no year")?.to_string();
-                let project = d["project_code"].as_str().ok_or("no project_code")?.to_string();
-                let kind = d["kind"].as_str().ok_or("no kind")?.to_string();
-                let score = bw_core::performance::parse_points(d["score"].as_str().ok_or("no score")?)?;
-                let key = format!("{year}/{project}/{kind}");
-                self.put("evaluations", key, vec![year, project, kind, score.to_string(), e.actor.clone(), ix]);
-            }
-            Action::SatisfactionRecord => {
-                let d = data();
-                let year = d["year"].as_i64().ok_or("no year")?.to_string();
-                let dept = d["department_code"].as_str().ok_or("no department_code")?.to_string();
-                let score = bw_core::performance::parse_points(d["score"].as_str().ok_or("no score")?)?;
-                self.put("satisfaction", format!("{year}/{dept}"), vec![year, dept, score.to_string(), ix]);
-            }
             Action::ProjectClassify => {
                 let d = data();
                 let code = d["project_code"].as_str().ok_or("no project_code")?.to_string();
@@ -1408,36 +1327,6 @@ const PROJECTIONS: &[(&str, &str, &[&str])] = &[
     ),
     ("settings", "SELECT key, key, value, journal_idx FROM settings", &["key", "value", "journal_idx"]),
     ("witnesses", "SELECT name, name, vkey, journal_idx FROM witnesses", &["name", "vkey", "journal_idx"]),
-    (
-        "interviews",
-        "SELECT CAST(year AS TEXT) || '/' || department_code, year, department_code, due_on, journal_idx FROM interviews",
-        &["year", "department_code", "due_on", "journal_idx"],
-    ),
-    (
-        "rankings",
-        "SELECT CAST(year AS TEXT), year, ranking, published_at, journal_idx FROM rankings",
-        &["year", "ranking", "published_at", "journal_idx"],
-    ),
-    (
-        "rolling_plans",
-        "SELECT CAST(plan_year AS TEXT) || '/' || project_code || '/' || CAST(year AS TEXT), plan_year, project_code, year, amount, journal_idx FROM rolling_plans",
-        &["plan_year", "project_code", "year", "amount", "journal_idx"],
-    ),
-    (
-        "kpis",
-        "SELECT CAST(year AS TEXT) || '/' || project_code || '/' || code, year, project_code, code, name, category, direction, target, weight, actual, journal_idx FROM kpis",
-        &["year", "project_code", "code", "name", "category", "direction", "target", "weight", "actual", "journal_idx"],
-    ),
-    (
-        "evaluations",
-        "SELECT CAST(year AS TEXT) || '/' || project_code || '/' || kind, year, project_code, kind, score, evaluator, journal_idx FROM evaluations",
-        &["year", "project_code", "kind", "score", "evaluator", "journal_idx"],
-    ),
-    (
-        "satisfaction",
-        "SELECT CAST(year AS TEXT) || '/' || department_code, year, department_code, score, journal_idx FROM satisfaction",
-        &["year", "department_code", "score", "journal_idx"],
-    ),
     (
         "adjustments",
         "SELECT CAST(item_id AS TEXT), item_id, year, indicator_code, delta, before_amount, reason, impact, alternatives, rule, applied_idx, source_code, emergency_id FROM adjustments",
@@ -2034,11 +1923,12 @@ pub async fn verify(store: &Store, trust: &Trust) -> Result<Report, StoreError> 
     model.finish();
     let mut rows_checked = 0;
     // The tables written from `project` are read by the columns their `Table` names.
-    let projected = warning::TABLES.iter().chain(&bw_core::cycle::TABLES).map(|t| {
-        let key: Vec<String> = t.key().iter().map(|c| format!("CAST({c} AS TEXT)")).collect();
-        let sql = format!("SELECT {}, {} FROM {}", key.join(" || '/' || "), t.columns.join(", "), t.name);
-        (t.name, sql, t.columns)
-    });
+    let projected =
+        warning::TABLES.iter().chain(&bw_core::cycle::TABLES).chain(&bw_core::performance::entry::TABLES).map(|t| {
+            let key: Vec<String> = t.key().iter().map(|c| format!("CAST({c} AS TEXT)")).collect();
+            let sql = format!("SELECT {}, {} FROM {}", key.join(" || '/' || "), t.columns.join(", "), t.name);
+            (t.name, sql, t.columns)
+        });
     for (table, sql, columns) in PROJECTIONS.iter().map(|(t, s, c)| (*t, s.to_string(), *c)).chain(projected) {
         let rows = sqlx::query(AssertSqlSafe(sql)).fetch_all(pool).await?;
         let mut expected = model.tables.remove(table).unwrap_or_default();

@@ -10,6 +10,8 @@
 
 use crate::money::Money;
 
+pub mod entry;
+
 /// What a KPI measures (the national framework's categories).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
