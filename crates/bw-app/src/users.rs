@@ -8,6 +8,7 @@
 //! reveals nothing).
 
 use bw_core::access::{Access, Grant, Permission, Role, Scope};
+use bw_core::accounts;
 use bw_core::action::Action;
 use bw_core::org::OrgTree;
 use bw_core::{Date, Timestamp};
@@ -143,11 +144,10 @@ fn check_password(password: &str) -> Result<(), ActionError> {
     Ok(())
 }
 
-#[derive(serde::Serialize)]
-struct UserData<'a> {
-    name: &'a str,
-    display_name: &'a str,
-    unit: Option<&'a str>,
+/// Writes the rows of an accounts entry journaled at `idx` by `ctx`.
+async fn write_rows(tx: &mut bw_store::Tx, data: &accounts::Entry, idx: i64, ctx: &Ctx) -> Result<(), ActionError> {
+    let rows = accounts::project(data, idx, &ctx.actor).map_err(invalid)?;
+    Ok(bw_store::changes::apply(tx, &rows).await?)
 }
 
 async fn exists(store: &Store, sql: &'static str, key: &str) -> Result<bool, ActionError> {
@@ -176,16 +176,14 @@ pub async fn add(
     let stored = hash_password(password, &password_salt(ctx, name))?;
     let display = if display_name.trim().is_empty() { name } else { display_name.trim() };
     let reason = ctx.reason.clone().unwrap_or_else(|| format!("account of {name}"));
-    let data = UserData { name, display_name: display, unit };
-    let (n, d, u) = (name.to_string(), display.to_string(), unit.map(str::to_string));
-    act(store, ctx, Action::UserAdd, &reason, &data, async move |tx, idx| {
-        sqlx::query("INSERT INTO users (name, display_name, unit_code, journal_idx) VALUES ($1, $2, $3, $4)")
-            .bind(n.clone())
-            .bind(d)
-            .bind(u)
-            .bind(idx)
-            .execute(&mut **tx)
-            .await?;
+    let data = accounts::Entry::UserAdd(accounts::UserAdd {
+        name: name.into(),
+        display_name: display.into(),
+        unit: unit.map(str::to_string),
+    });
+    let n = name.to_string();
+    act(store, ctx, data.action(), &reason, &data, async |tx, idx| {
+        write_rows(tx, &data, idx, ctx).await?;
         sqlx::query("INSERT INTO credentials (user_name, password, failures, locked_until) VALUES ($1, $2, 0, 0)")
             .bind(n)
             .bind(stored)
@@ -271,14 +269,6 @@ pub async fn set_password(store: &Store, ctx: &Ctx, name: &str, password: &str) 
         Ok(())
     })
     .await
-}
-
-#[derive(serde::Serialize)]
-struct GrantData<'a> {
-    user: &'a str,
-    role: &'a str,
-    scope: &'a str,
-    until: Option<String>,
 }
 
 /// What a grant did: made at once, or asked for, waiting for a second person's approval.
@@ -376,38 +366,18 @@ pub async fn grant(
     }
     let reason = ctx.reason.clone().unwrap_or_else(|| format!("{} on {} for {user}", role.id(), scope.as_str()));
     let until_s = until.map(|d| d.to_string());
-    let data = GrantData { user, role: role.id(), scope: scope.as_str(), until: until_s.clone() };
-    let (u, s) = (user.to_string(), scope.as_str().to_string());
+    let grant =
+        accounts::Grant { user: user.into(), role: role.id().into(), scope: scope.as_str().into(), until: until_s };
     if role.needs_second_approval() && anyone_high(store, ctx.today).await? {
-        let by = ctx.actor.clone();
-        let id = act(store, ctx, Action::UserGrantRequest, &reason, &data, async move |tx, idx| {
-            sqlx::query("INSERT INTO grant_requests (journal_idx, user_name, role, scope, until, requested_by, decided_idx, approved) VALUES ($1, $2, $3, $4, $5, $6, NULL, NULL)")
-                .bind(idx)
-                .bind(u)
-                .bind(role.id())
-                .bind(s)
-                .bind(until_s)
-                .bind(by)
-                .execute(&mut **tx)
-                .await?;
-            Ok(())
-        })
-        .await?;
+        let data = accounts::Entry::GrantRequest(grant);
+        let id = act(store, ctx, data.action(), &reason, &data, async |tx, idx| write_rows(tx, &data, idx, ctx).await)
+            .await?;
         return Ok(Granted::Requested(id));
     }
-    act(store, ctx, Action::UserGrant, &reason, &data, async move |tx, idx| {
-        sqlx::query("INSERT INTO grants (journal_idx, user_name, role, scope, until, revoked_idx) VALUES ($1, $2, $3, $4, $5, NULL)")
-            .bind(idx)
-            .bind(u)
-            .bind(role.id())
-            .bind(s)
-            .bind(until_s)
-            .execute(&mut **tx)
-            .await?;
-        Ok(())
-    })
-    .await
-    .map(Granted::Made)
+    let data = accounts::Entry::Grant(grant);
+    act(store, ctx, data.action(), &reason, &data, async |tx, idx| write_rows(tx, &data, idx, ctx).await)
+        .await
+        .map(Granted::Made)
 }
 
 /// A grant waiting for a second person's approval.
@@ -442,15 +412,6 @@ pub async fn grant_requests(store: &Store) -> Result<Vec<GrantRequest>, ActionEr
         .collect()
 }
 
-#[derive(serde::Serialize)]
-struct DecisionData<'a> {
-    request: i64,
-    user: &'a str,
-    role: &'a str,
-    scope: &'a str,
-    until: Option<&'a str>,
-}
-
 /// Approves (making the grant, `user.grant_approve`) or refuses (`user.grant_reject`) a
 /// grant request. The decider is a user who may manage accounts and neither asked for the
 /// grant nor receives it. Returns the decision's journal index (the grant's id when made).
@@ -469,32 +430,14 @@ pub async fn decide_grant(store: &Store, ctx: &Ctx, request: i64, approve: bool)
     {
         return Err(invalid(format!("grant request {request} ends on {u}, already past")));
     }
-    let data = DecisionData { request, user: &r.user, role: &r.role, scope: &r.scope, until: r.until.as_deref() };
-    let (action, verb) =
-        if approve { (Action::UserGrantApprove, "approved") } else { (Action::UserGrantReject, "refused") };
+    let decision = accounts::Decision { request, user: r.user, role: r.role, scope: r.scope, until: r.until };
+    let (data, verb) = if approve {
+        (accounts::Entry::GrantApprove(decision), "approved")
+    } else {
+        (accounts::Entry::GrantReject(decision), "refused")
+    };
     let reason = ctx.reason.clone().unwrap_or_else(|| format!("grant request {request} {verb}"));
-    let row = r.clone();
-    act(store, ctx, action, &reason, &data, async move |tx, idx| {
-        let r = row;
-        if approve {
-            sqlx::query("INSERT INTO grants (journal_idx, user_name, role, scope, until, revoked_idx) VALUES ($1, $2, $3, $4, $5, NULL)")
-                .bind(idx)
-                .bind(r.user.clone())
-                .bind(r.role.clone())
-                .bind(r.scope.clone())
-                .bind(r.until.clone())
-                .execute(&mut **tx)
-                .await?;
-        }
-        sqlx::query("UPDATE grant_requests SET decided_idx = $1, approved = $2 WHERE journal_idx = $3 AND decided_idx IS NULL")
-            .bind(idx)
-            .bind(i64::from(approve))
-            .bind(request)
-            .execute(&mut **tx)
-            .await?;
-        Ok(())
-    })
-    .await
+    act(store, ctx, data.action(), &reason, &data, async |tx, idx| write_rows(tx, &data, idx, ctx).await).await
 }
 
 /// Revokes a grant (by its id, the journal index that made it).
@@ -510,16 +453,8 @@ pub async fn revoke(store: &Store, ctx: &Ctx, grant_id: i64) -> Result<i64, Acti
         return Err(invalid(format!("grant {grant_id} was revoked by entry {r}")));
     }
     let reason = ctx.reason.clone().unwrap_or_else(|| format!("{role} on {scope} of {user} revoked"));
-    let data = serde_json::json!({ "grant": grant_id, "user": user });
-    act(store, ctx, Action::UserRevoke, &reason, &data, async move |tx, idx| {
-        sqlx::query("UPDATE grants SET revoked_idx = $1 WHERE journal_idx = $2")
-            .bind(idx)
-            .bind(grant_id)
-            .execute(&mut **tx)
-            .await?;
-        Ok(())
-    })
-    .await
+    let data = accounts::Entry::Revoke(accounts::Revoke { grant: grant_id, user });
+    act(store, ctx, data.action(), &reason, &data, async |tx, idx| write_rows(tx, &data, idx, ctx).await).await
 }
 
 /// A grant as listed.
@@ -873,24 +808,15 @@ pub async fn issue_token(
     let digest = sha256(secret.as_bytes());
     let id = format!("tok_{}", &hex(&digest)[..12]);
     let names: Vec<String> = scopes.iter().map(|p| permission_id(*p)).collect();
-    let data = serde_json::json!({
-        "id": id, "user": user, "scopes": names, "until": until.map(|d| d.to_string()), "secret_sha256": hex(&digest),
+    let data = accounts::Entry::TokenIssue(accounts::TokenIssue {
+        id: id.clone(),
+        user: user.into(),
+        scopes: names,
+        until: until.map(|d| d.to_string()),
+        secret_sha256: hex(&digest),
     });
     let reason = ctx.reason.clone().unwrap_or_else(|| format!("API token for {user}"));
-    let (i, u, joined) = (id.clone(), user.to_string(), names.join(","));
-    act(store, ctx, Action::TokenIssue, &reason, &data, async move |tx, idx| {
-        sqlx::query("INSERT INTO api_tokens (id, user_name, secret_sha256, scopes, until, revoked_idx, journal_idx) VALUES ($1, $2, $3, $4, $5, NULL, $6)")
-            .bind(i)
-            .bind(u)
-            .bind(digest)
-            .bind(joined)
-            .bind(until.map(|d| d.to_string()))
-            .bind(idx)
-            .execute(&mut **tx)
-            .await?;
-        Ok(())
-    })
-    .await?;
+    act(store, ctx, data.action(), &reason, &data, async |tx, idx| write_rows(tx, &data, idx, ctx).await).await?;
     Ok(IssuedToken { id, secret })
 }
 
@@ -900,16 +826,8 @@ pub async fn revoke_token(store: &Store, ctx: &Ctx, id: &str) -> Result<i64, Act
         return Err(invalid(format!("no active token {id:?}")));
     }
     let reason = ctx.reason.clone().unwrap_or_else(|| format!("token {id} revoked"));
-    let i = id.to_string();
-    act(store, ctx, Action::TokenRevoke, &reason, &serde_json::json!({ "id": id }), async move |tx, idx| {
-        sqlx::query("UPDATE api_tokens SET revoked_idx = $1 WHERE id = $2")
-            .bind(idx)
-            .bind(i)
-            .execute(&mut **tx)
-            .await?;
-        Ok(())
-    })
-    .await
+    let data = accounts::Entry::TokenRevoke(accounts::TokenRevoke { id: id.into() });
+    act(store, ctx, data.action(), &reason, &data, async |tx, idx| write_rows(tx, &data, idx, ctx).await).await
 }
 
 /// What a bearer token may do on `today`: its user's grants, limited to its scopes.

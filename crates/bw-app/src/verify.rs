@@ -569,6 +569,35 @@ impl Model {
                 ];
                 self.put("approvals", ix, cells);
             }
+            a @ (Action::UserAdd
+            | Action::UserGrant
+            | Action::UserGrantRequest
+            | Action::UserGrantApprove
+            | Action::UserGrantReject
+            | Action::UserRevoke
+            | Action::TokenIssue
+            | Action::TokenRevoke) => {
+                use bw_core::accounts;
+                let entry = match accounts::Entry::decode(a, raw) {
+                    Some(Ok(entry)) => entry,
+                    Some(Err(err)) => return Err(format!("data does not parse: {err}")),
+                    None => return Err(format!("{} is not an entry of accounts", a.name())),
+                };
+                if let accounts::Entry::GrantApprove(d) | accounts::Entry::GrantReject(d) = &entry {
+                    // Four eyes, as the journal records them: the decider is not the requester.
+                    let request = d.request.to_string();
+                    let asked = self.tables.get("grant_requests").and_then(|t| t.get(&request));
+                    if let Some(cells) = asked
+                        && bw_core::access::second_person(&cells[5], &e.actor, &cells[1]).is_err()
+                    {
+                        return Err(format!(
+                            "grant request {request} decided by {}, who asked for it or receives it",
+                            e.actor
+                        ));
+                    }
+                }
+                self.apply_changes(accounts::project(&entry, idx as i64, &e.actor)?)?;
+            }
             a @ (Action::KpiSet
             | Action::KpiActual
             | Action::EvaluationRecord
@@ -619,97 +648,10 @@ impl Model {
                     warning::Meta { idx: idx as i64, actor: &e.actor, at: &e.at },
                 ))?;
             }
-            Action::UserAdd => {
-                let d = data();
-                let name = d["name"].as_str().ok_or("no name")?.to_string();
-                let display = d["display_name"].as_str().ok_or("no display_name")?.to_string();
-                let unit = d["unit"].as_str().map(str::to_string).unwrap_or_else(|| NULL.into());
-                self.put("users", name.clone(), vec![name, display, unit, ix]);
-            }
             Action::UserPassword => {
                 let name = data()["name"].as_str().ok_or("no name")?;
                 if !self.tables.get("users").is_some_and(|t| t.contains_key(name)) {
                     return Err(format!("a password for {name:?}, who is no user"));
-                }
-            }
-            Action::UserGrant => {
-                let d = data();
-                let text = |k: &str| d[k].as_str().map(str::to_string).ok_or(format!("no {k}"));
-                let until = d["until"].as_str().map(str::to_string).unwrap_or_else(|| NULL.into());
-                let cells = vec![ix.clone(), text("user")?, text("role")?, text("scope")?, until, NULL.into()];
-                self.put("grants", ix, cells);
-            }
-            Action::UserGrantRequest => {
-                let d = data();
-                let text = |k: &str| d[k].as_str().map(str::to_string).ok_or(format!("no {k}"));
-                let until = d["until"].as_str().map(str::to_string).unwrap_or_else(|| NULL.into());
-                let cells = vec![
-                    ix.clone(),
-                    text("user")?,
-                    text("role")?,
-                    text("scope")?,
-                    until,
-                    e.actor.clone(),
-                    NULL.into(),
-                    NULL.into(),
-                ];
-                self.put("grant_requests", ix, cells);
-            }
-            Action::UserGrantApprove | Action::UserGrantReject => {
-                let request = data()["request"].as_i64().ok_or("no request")?.to_string();
-                let approve = action == Action::UserGrantApprove;
-                let Some(cells) = self.tables.get_mut("grant_requests").and_then(|t| t.get_mut(&request)) else {
-                    return Err(format!("decides grant request {request}, which the journal never made"));
-                };
-                if cells[6] != NULL {
-                    return Err(format!("grant request {request} decided twice"));
-                }
-                // Four eyes, as the journal records them: the decider is not the requester.
-                if bw_core::access::second_person(&cells[5], &e.actor, &cells[1]).is_err() {
-                    return Err(format!(
-                        "grant request {request} decided by {}, who asked for it or receives it",
-                        e.actor
-                    ));
-                }
-                cells[6] = ix.clone();
-                cells[7] = if approve { "1".into() } else { "0".into() };
-                if approve {
-                    let grant = vec![
-                        ix.clone(),
-                        cells[1].clone(),
-                        cells[2].clone(),
-                        cells[3].clone(),
-                        cells[4].clone(),
-                        NULL.into(),
-                    ];
-                    self.put("grants", ix, grant);
-                }
-            }
-            Action::UserRevoke => {
-                let grant = data()["grant"].as_i64().ok_or("no grant")?.to_string();
-                let row = self.tables.get_mut("grants").and_then(|t| t.get_mut(&grant));
-                match row {
-                    Some(cells) if cells[5] == NULL => cells[5] = ix,
-                    Some(_) => return Err(format!("grant {grant} revoked twice")),
-                    None => return Err(format!("revokes grant {grant}, which the journal never made")),
-                }
-            }
-            Action::TokenIssue => {
-                let d = data();
-                let text = |k: &str| d[k].as_str().map(str::to_string).ok_or(format!("no {k}"));
-                let scopes: Vec<&str> =
-                    d["scopes"].as_array().ok_or("no scopes")?.iter().filter_map(|v| v.as_str()).collect();
-                let until = d["until"].as_str().map(str::to_string).unwrap_or_else(|| NULL.into());
-                let id = text("id")?;
-                let cells =
-                    vec![id.clone(), text("user")?, text("secret_sha256")?, scopes.join(","), until, NULL.into(), ix];
-                self.put("api_tokens", id, cells);
-            }
-            Action::TokenRevoke => {
-                let id = data()["id"].as_str().ok_or("no id")?.to_string();
-                match self.tables.get_mut("api_tokens").and_then(|t| t.get_mut(&id)) {
-                    Some(cells) if cells[5] == NULL => cells[5] = ix,
-                    _ => return Err(format!("revokes token {id}, which is not active")),
                 }
             }
             Action::FeedbackSubmit => {
@@ -1406,26 +1348,6 @@ const PROJECTIONS: &[(&str, &str, &[&str])] = &[
             "moderated_by",
             "moderated_idx",
         ],
-    ),
-    (
-        "users",
-        "SELECT name, name, display_name, unit_code, journal_idx FROM users",
-        &["name", "display_name", "unit_code", "journal_idx"],
-    ),
-    (
-        "grants",
-        "SELECT CAST(journal_idx AS TEXT), journal_idx, user_name, role, scope, until, revoked_idx FROM grants",
-        &["journal_idx", "user_name", "role", "scope", "until", "revoked_idx"],
-    ),
-    (
-        "grant_requests",
-        "SELECT CAST(journal_idx AS TEXT), journal_idx, user_name, role, scope, until, requested_by, decided_idx, approved FROM grant_requests",
-        &["journal_idx", "user_name", "role", "scope", "until", "requested_by", "decided_idx", "approved"],
-    ),
-    (
-        "api_tokens",
-        "SELECT id, id, user_name, secret_sha256, scopes, until, revoked_idx, journal_idx FROM api_tokens",
-        &["id", "user_name", "secret_sha256", "scopes", "until", "revoked_idx", "journal_idx"],
     ),
     (
         "staff",

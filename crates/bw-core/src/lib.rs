@@ -2,6 +2,7 @@
 //! parameter wherever it matters.
 
 pub mod access;
+pub mod accounts;
 pub mod action;
 pub mod budget;
 pub mod calendar;
