@@ -191,6 +191,15 @@ fn texts(cells: Vec<Cell>, idx: u64) -> Cells {
     out
 }
 
+/// A typed entry as its module decodes it (`None`: the action is not one of the module's).
+fn typed_entry<T>(a: Action, decoded: Option<Result<T, serde_json::Error>>) -> Result<T, String> {
+    match decoded {
+        Some(Ok(entry)) => Ok(entry),
+        Some(Err(err)) => Err(format!("data does not parse: {err}")),
+        None => Err(format!("{} has no typed entry here", a.name())),
+    }
+}
+
 /// A cell as the tables are read back: text, NULL, hashes in hex.
 fn cell_text(c: Cell) -> String {
     match c {
@@ -578,11 +587,7 @@ impl Model {
             | Action::TokenIssue
             | Action::TokenRevoke) => {
                 use bw_core::accounts;
-                let entry = match accounts::Entry::decode(a, raw) {
-                    Some(Ok(entry)) => entry,
-                    Some(Err(err)) => return Err(format!("data does not parse: {err}")),
-                    None => return Err(format!("{} is not an entry of accounts", a.name())),
-                };
+                let entry = typed_entry(a, accounts::Entry::decode(a, raw))?;
                 if let accounts::Entry::GrantApprove(d) | accounts::Entry::GrantReject(d) = &entry {
                     // Four eyes, as the journal records them: the decider is not the requester.
                     let request = d.request.to_string();
@@ -606,11 +611,7 @@ impl Model {
             | Action::PerformancePublish
             | Action::RollingPlan) => {
                 use bw_core::performance::entry;
-                let entry = match entry::Entry::decode(a, raw) {
-                    Some(Ok(entry)) => entry,
-                    Some(Err(err)) => return Err(format!("data does not parse: {err}")),
-                    None => return Err(format!("{} is not an entry of performance", a.name())),
-                };
+                let entry = typed_entry(a, entry::Entry::decode(a, raw))?;
                 self.apply_changes(entry::project(&entry, idx as i64, &e.actor)?)?;
             }
             a @ (Action::CycleOpen
@@ -619,11 +620,7 @@ impl Model {
             | Action::DraftSave
             | Action::WorkflowSet
             | Action::YearClose) => {
-                let entry = match bw_core::cycle::Entry::decode(a, raw) {
-                    Some(Ok(entry)) => entry,
-                    Some(Err(err)) => return Err(format!("data does not parse: {err}")),
-                    None => return Err(format!("{} is not an entry of the budget cycle", a.name())),
-                };
+                let entry = typed_entry(a, bw_core::cycle::Entry::decode(a, raw))?;
                 self.apply_changes(bw_core::cycle::project(&entry, idx as i64, &e.actor))?;
             }
             a @ (Action::WarningRaise
@@ -638,11 +635,7 @@ impl Model {
             | Action::InquiryAnswer
             | Action::EmergencyOpen
             | Action::EmergencyStep) => {
-                let entry = match warning::Entry::decode(a, raw) {
-                    Some(Ok(entry)) => entry,
-                    Some(Err(err)) => return Err(format!("data does not parse: {err}")),
-                    None => return Err(format!("{} is not an entry of a warning's life", a.name())),
-                };
+                let entry = typed_entry(a, warning::Entry::decode(a, raw))?;
                 self.apply_changes(warning::project(
                     &entry,
                     warning::Meta { idx: idx as i64, actor: &e.actor, at: &e.at },
