@@ -6,13 +6,13 @@
 //! pseudonym.
 
 use bw_core::Date;
-use bw_core::action::Action;
 use bw_store::Store;
 use bw_store::sqlx::{self, Row};
 use sha2::{Digest, Sha256};
 
 use crate::Ctx;
-use crate::journal::{ActionError, act};
+use crate::journal::{ActionError, act, act_projected};
+use bw_core::feedback as entry;
 
 /// Working days the bureau has to answer a media inquiry.
 pub const INQUIRY_WORKDAYS: u32 = 10;
@@ -112,41 +112,30 @@ pub async fn submit(
     let body = clean(text)?;
     let asked = ctx.today;
     let due = match kind {
-        Kind::Inquiry => {
-            Some(crate::calendar::load(store).await?.add_workdays(asked, INQUIRY_WORKDAYS).value.to_string())
-        }
+        Kind::Inquiry => Some(crate::calendar::load(store).await?.add_workdays(asked, INQUIRY_WORKDAYS).value),
         Kind::Comment => None,
     };
-    let data = serde_json::json!({
-        "kind": kind.as_str(), "subject": subject, "author": author, "body": body, "asked_on": asked.to_string(), "due_on": due,
-        "status": "pending",
+    let data = entry::Entry::Submit(entry::Submit {
+        kind: kind.as_str().into(),
+        subject: subject.into(),
+        author: author.into(),
+        body,
+        asked_on: asked,
+        due_on: due,
+        status: "pending".into(),
     });
     let reason = ctx.reason.clone().unwrap_or_else(|| format!("{} on {subject}", kind.as_str()));
-    let (s, a) = (subject.to_string(), author.to_string());
     let secret = {
         let h = Sha256::new().chain_update(b"budgetwatch/pseudonym-key\0").chain_update(ctx.entropy).finalize();
         h.iter().map(|b| format!("{b:02x}")).collect::<String>()
     };
-    act(store, ctx, Action::FeedbackSubmit, &reason, &data, async move |tx, idx| {
+    act(store, ctx, data.action(), &reason, &data, async |tx, idx| {
         sqlx::query("INSERT INTO meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING")
             .bind(PSEUDONYM_KEY)
             .bind(secret)
             .execute(&mut **tx)
             .await?;
-        sqlx::query(
-            "INSERT INTO feedback (id, kind, subject, author, body, asked_on, due_on, answer, answered_by, answered_idx, status) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, NULL, NULL, NULL, 'pending')",
-        )
-        .bind(idx)
-        .bind(kind.as_str())
-        .bind(s)
-        .bind(a)
-        .bind(body)
-        .bind(asked.to_string())
-        .bind(due)
-        .execute(&mut **tx)
-        .await?;
-        Ok(())
+        Ok(bw_store::changes::apply(tx, &entry::project(&data, idx)).await?)
     })
     .await
 }
@@ -170,23 +159,9 @@ pub async fn moderate(
         return Err(ActionError::Invalid("a refusal to publish states its reason".into()));
     }
     let to = if publish { "published" } else { "rejected" };
-    let data = serde_json::json!({ "id": id, "by": by, "status": to, "note": note });
+    let data = entry::Entry::Moderate(entry::Moderate { id, by: by.into(), status: to.into(), note: note.into() });
     let reason = ctx.reason.clone().unwrap_or_else(|| format!("moderation of feedback {id}"));
-    let (b, n) = (by.to_string(), (!note.is_empty()).then(|| note.to_string()));
-    act(store, ctx, Action::FeedbackModerate, &reason, &data, async move |tx, idx| {
-        sqlx::query(
-            "UPDATE feedback SET status = $1, moderation_note = $2, moderated_by = $3, moderated_idx = $4 WHERE id = $5",
-        )
-        .bind(to)
-        .bind(n)
-        .bind(b)
-        .bind(idx)
-        .bind(id)
-        .execute(&mut **tx)
-        .await?;
-        Ok(())
-    })
-    .await
+    act_projected(store, ctx, data.action(), &reason, &data, |idx| entry::project(&data, idx)).await
 }
 
 /// Item `id`'s moderation status and the entry that answered it, if any.
@@ -209,20 +184,9 @@ pub async fn answer(store: &Store, ctx: &Ctx, by: &str, id: i64, text: &str) -> 
     if let Some(i) = answered {
         return Err(ActionError::Invalid(format!("feedback {id} was answered by entry {i}")));
     }
-    let data = serde_json::json!({ "id": id, "by": by, "answer": body });
+    let data = entry::Entry::Answer(entry::Answer { id, by: by.into(), answer: body });
     let reason = ctx.reason.clone().unwrap_or_else(|| format!("answer to feedback {id}"));
-    let b = by.to_string();
-    act(store, ctx, Action::FeedbackAnswer, &reason, &data, async move |tx, idx| {
-        sqlx::query("UPDATE feedback SET answer = $1, answered_by = $2, answered_idx = $3 WHERE id = $4")
-            .bind(body)
-            .bind(b)
-            .bind(idx)
-            .bind(id)
-            .execute(&mut **tx)
-            .await?;
-        Ok(())
-    })
-    .await
+    act_projected(store, ctx, data.action(), &reason, &data, |idx| entry::project(&data, idx)).await
 }
 
 const COLUMNS: &str = "id, kind, subject, author, body, asked_on, due_on, answer, status, moderation_note";

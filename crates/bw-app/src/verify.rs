@@ -603,6 +603,10 @@ impl Model {
                 }
                 self.apply_changes(accounts::project(&entry, idx as i64, &e.actor)?)?;
             }
+            a @ (Action::FeedbackSubmit | Action::FeedbackModerate | Action::FeedbackAnswer) => {
+                let entry = typed_entry(a, bw_core::feedback::Entry::decode(a, raw))?;
+                self.apply_changes(bw_core::feedback::project(&entry, idx as i64))?;
+            }
             a @ (Action::KpiSet
             | Action::KpiActual
             | Action::EvaluationRecord
@@ -645,59 +649,6 @@ impl Model {
                 let name = data()["name"].as_str().ok_or("no name")?;
                 if !self.tables.get("users").is_some_and(|t| t.contains_key(name)) {
                     return Err(format!("a password for {name:?}, who is no user"));
-                }
-            }
-            Action::FeedbackSubmit => {
-                let d = data();
-                let text = |k: &str| d[k].as_str().map(str::to_string).ok_or(format!("no {k}"));
-                let due = d["due_on"].as_str().map(str::to_string).unwrap_or_else(|| NULL.into());
-                // Feedback given before moderation existed was published as it came.
-                let status = d["status"].as_str().unwrap_or("published").to_string();
-                let cells = vec![
-                    ix.clone(),
-                    text("kind")?,
-                    text("subject")?,
-                    text("author")?,
-                    text("body")?,
-                    text("asked_on")?,
-                    due,
-                    NULL.into(),
-                    NULL.into(),
-                    NULL.into(),
-                    status,
-                    NULL.into(),
-                    NULL.into(),
-                    NULL.into(),
-                ];
-                self.put("feedback", ix, cells);
-            }
-            Action::FeedbackModerate => {
-                let d = data();
-                let id = d["id"].as_i64().ok_or("no id")?.to_string();
-                let (by, status) = (d["by"].as_str().ok_or("no by")?, d["status"].as_str().ok_or("no status")?);
-                let note =
-                    d["note"].as_str().filter(|n| !n.is_empty()).map(str::to_string).unwrap_or_else(|| NULL.into());
-                match self.tables.get_mut("feedback").and_then(|t| t.get_mut(&id)) {
-                    Some(c) if c[10] == "pending" => {
-                        c[10] = status.to_string();
-                        c[11] = note;
-                        c[12] = by.to_string();
-                        c[13] = ix;
-                    }
-                    _ => return Err(format!("moderates feedback {id}, which is not waiting for moderation")),
-                }
-            }
-            Action::FeedbackAnswer => {
-                let d = data();
-                let id = d["id"].as_i64().ok_or("no id")?.to_string();
-                let (by, answer) = (d["by"].as_str().ok_or("no by")?, d["answer"].as_str().ok_or("no answer")?);
-                match self.tables.get_mut("feedback").and_then(|t| t.get_mut(&id)) {
-                    Some(c) if c[9] == NULL => {
-                        c[7] = answer.to_string();
-                        c[8] = by.to_string();
-                        c[9] = ix;
-                    }
-                    _ => return Err(format!("answers feedback {id}, which is not open")),
                 }
             }
             Action::WebhookAdd => {
@@ -1323,26 +1274,6 @@ const PROJECTIONS: &[(&str, &str, &[&str])] = &[
         &["id", "user_name", "url", "removed_idx"],
     ),
     (
-        "feedback",
-        "SELECT CAST(id AS TEXT), id, kind, subject, author, body, asked_on, due_on, answer, answered_by, answered_idx, status, moderation_note, moderated_by, moderated_idx FROM feedback",
-        &[
-            "id",
-            "kind",
-            "subject",
-            "author",
-            "body",
-            "asked_on",
-            "due_on",
-            "answer",
-            "answered_by",
-            "answered_idx",
-            "status",
-            "moderation_note",
-            "moderated_by",
-            "moderated_idx",
-        ],
-    ),
-    (
         "staff",
         "SELECT unit_code || '/' || id_hash, unit_code, id_hash, name, bank_account, phone, record_hash, journal_idx FROM staff",
         crate::import::table_of(Kind::Staff).1,
@@ -1385,6 +1316,16 @@ const PROJECTIONS: &[(&str, &str, &[&str])] = &[
             "end_idx",
         ],
     ),
+];
+
+/// The tables written from typed entries' projections (`bw_core::projection::Change`),
+/// read back by the columns their `Table` names.
+const PROJECTED: &[&[&bw_core::projection::Table]] = &[
+    &warning::TABLES,
+    &bw_core::cycle::TABLES,
+    &bw_core::performance::entry::TABLES,
+    &bw_core::accounts::TABLES,
+    &bw_core::feedback::TABLES,
 ];
 
 /// Payments are compared page by page in key order (they may be millions).
@@ -1838,12 +1779,11 @@ pub async fn verify(store: &Store, trust: &Trust) -> Result<Report, StoreError> 
     model.finish();
     let mut rows_checked = 0;
     // The tables written from `project` are read by the columns their `Table` names.
-    let projected =
-        warning::TABLES.iter().chain(&bw_core::cycle::TABLES).chain(&bw_core::performance::entry::TABLES).map(|t| {
-            let key: Vec<String> = t.key().iter().map(|c| format!("CAST({c} AS TEXT)")).collect();
-            let sql = format!("SELECT {}, {} FROM {}", key.join(" || '/' || "), t.columns.join(", "), t.name);
-            (t.name, sql, t.columns)
-        });
+    let projected = PROJECTED.iter().flat_map(|ts| ts.iter()).map(|t| {
+        let key: Vec<String> = t.key().iter().map(|c| format!("CAST({c} AS TEXT)")).collect();
+        let sql = format!("SELECT {}, {} FROM {}", key.join(" || '/' || "), t.columns.join(", "), t.name);
+        (t.name, sql, t.columns)
+    });
     for (table, sql, columns) in PROJECTIONS.iter().map(|(t, s, c)| (*t, s.to_string(), *c)).chain(projected) {
         let rows = sqlx::query(AssertSqlSafe(sql)).fetch_all(pool).await?;
         let mut expected = model.tables.remove(table).unwrap_or_default();

@@ -637,3 +637,32 @@ async fn verify_since_the_last_verified_checkpoint_checks_what_was_appended() {
         );
     }
 }
+
+#[tokio::test]
+async fn feedback_and_accounts_are_rebuilt_and_an_edited_answer_or_name_is_named() {
+    use bw_app::feedback::{self, Kind};
+    for db in prepared().await {
+        let s = &db.store;
+        let id = feedback::submit(s, &ctx(), "p_visitor", Kind::Inquiry, "U1", "办公用品为何退货？").await.unwrap();
+        let refused = feedback::submit(s, &ctx(), "p_visitor", Kind::Comment, "U1", "广告").await.unwrap();
+        feedback::moderate(s, &ctx(), "admin", id, true, "").await.unwrap();
+        feedback::moderate(s, &ctx(), "admin", refused, false, "与预算无关").await.unwrap();
+        feedback::answer(s, &ctx(), "bureau", id, "供应商送错型号，已退货").await.unwrap();
+        assert!(feedback::answer(s, &ctx(), "bureau", id, "again").await.is_err(), "answered once");
+        assert!(failures(&db).await.is_empty(), "{}", db.name);
+        sqlx::query("UPDATE feedback SET answer = '已处理' WHERE id = $1").bind(id).execute(s.pool()).await.unwrap();
+        bw_app::users::add(s, &ctx(), "wang", "王会计", Some("U1"), "a long enough password").await.unwrap();
+        exec(&db, "UPDATE users SET display_name = '李会计' WHERE name = 'wang'").await;
+        assert_eq!(
+            failures(&db).await,
+            vec![
+                "projection users [wang] column display_name: table has \"李会计\", the journal says \"王会计\"".into(),
+                format!(
+                    "projection feedback [{id}] column answer: table has \"已处理\", the journal says \"供应商送错型号，已退货\""
+                ),
+            ],
+            "{}",
+            db.name
+        );
+    }
+}

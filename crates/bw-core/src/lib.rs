@@ -9,6 +9,7 @@ pub mod calendar;
 pub mod code;
 pub mod cycle;
 pub mod date;
+pub mod feedback;
 pub mod ident;
 pub mod informal;
 pub mod matter;
