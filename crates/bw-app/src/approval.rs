@@ -9,6 +9,7 @@
 use crate::Ctx;
 use crate::journal::{ActionError, act, act_sealed};
 use bw_core::action::Action;
+use bw_core::registers;
 use bw_ledger::note::Signer;
 use bw_store::Store;
 use bw_store::sqlx::{self, Row};
@@ -114,15 +115,6 @@ impl Decision {
     }
 }
 
-#[derive(serde::Serialize)]
-struct OpinionData<'a> {
-    /// The entry the opinion is on, and its leaf hash (so the opinion names its bytes).
-    entry: i64,
-    leaf: String,
-    decision: &'static str,
-    comment: &'a str,
-}
-
 /// Records approver `ctx.actor`'s opinion on journal entry `target`, signed with the
 /// approver's own key (unsealed with `password`).
 pub async fn opinion(
@@ -140,21 +132,15 @@ pub async fn opinion(
         .await?
         .ok_or_else(|| ActionError::Invalid(format!("no journal entry {target}")))?;
     let leaf: Vec<u8> = row.try_get(0)?;
-    let data = OpinionData { entry: target, leaf: bw_ledger::hex(&leaf), decision: decision.as_str(), comment };
+    let data = registers::Entry::Opinion(registers::Opinion {
+        entry: target,
+        leaf: bw_ledger::hex(&leaf),
+        decision: decision.as_str().into(),
+        comment: comment.into(),
+    });
     let reason = ctx.reason.clone().unwrap_or_else(|| format!("{} entry {target}", decision.as_str()));
-    let (user, text) = (ctx.actor.clone(), comment.to_string());
-    act_sealed(store, ctx, Action::ApprovalOpinion, &reason, &data, Some(&signer), async move |tx, idx| {
-        sqlx::query(
-            "INSERT INTO approvals (journal_idx, target_idx, user_name, decision, comment) VALUES ($1, $2, $3, $4, $5)",
-        )
-        .bind(idx)
-        .bind(target)
-        .bind(user)
-        .bind(decision.as_str())
-        .bind(text)
-        .execute(&mut **tx)
-        .await?;
-        Ok(())
+    act_sealed(store, ctx, data.action(), &reason, &data, Some(&signer), async |tx, idx| {
+        Ok(bw_store::changes::apply(tx, &registers::project(&data, idx, &ctx.actor)).await?)
     })
     .await
 }

@@ -1,6 +1,5 @@
 //! Audit analytics over files and the database (the tests themselves live in `bw-audit`).
 
-use bw_core::action::Action;
 use std::path::Path;
 
 /// Reads a numeric CSV — a header row, then one point per row — for `audit dbscan`; an
@@ -371,8 +370,9 @@ use bw_store::Store;
 use bw_store::sqlx::{self, Row};
 
 use crate::Ctx;
-use crate::journal::{ActionError, act};
+use crate::journal::{ActionError, act_projected};
 use crate::settings::Snapshot;
+use bw_core::registers;
 
 /// The tests' parameters and the score's weights for `year`, from the `audit.*` settings.
 pub fn params(s: &Snapshot, year: i32) -> (Params, bw_audit::score::Weights) {
@@ -694,15 +694,6 @@ pub async fn record(
     crate::monitor::record_findings(store, ctx, report.as_of, &findings, &is_audit).await
 }
 
-#[derive(serde::Serialize)]
-struct CaseData<'a> {
-    year: i32,
-    unit_code: &'a str,
-    score: String,
-    opened_on: Date,
-    due_on: Date,
-}
-
 /// Opens a special audit (journaled `audit_case.open`) for each unit scored below the
 /// threshold that has none for the year yet; returns the units opened.
 pub async fn open_cases(store: &Store, ctx: &Ctx, report: &AuditReport) -> Result<Vec<String>, ActionError> {
@@ -720,31 +711,16 @@ pub async fn open_cases(store: &Store, ctx: &Ctx, report: &AuditReport) -> Resul
     }
     let mut opened = Vec::new();
     for s in report.scores.iter().filter(|s| s.special_audit && !have.contains(&s.unit_code)) {
-        let data = CaseData {
+        let data = registers::Entry::AuditCaseOpen(registers::AuditCaseOpen {
             year,
-            unit_code: &s.unit_code,
+            unit_code: s.unit_code.clone(),
             score: format!("{:.1}", s.score),
             opened_on: report.as_of,
             due_on: calendar.add_workdays(report.as_of, days).value,
-        };
+        });
         let reason = ctx.reason.clone().unwrap_or_else(|| format!("risk score {:.1} below the threshold", s.score));
-        let (unit, score, on, due) = (s.unit_code.clone(), data.score.clone(), data.opened_on, data.due_on);
-        act(store, ctx, Action::AuditCaseOpen, &reason, &data, async move |tx, idx| {
-            sqlx::query(
-                "INSERT INTO audit_cases (id, year, unit_code, score, opened_on, due_on, state, journal_idx) \
-                 VALUES ($1, $2, $3, $4, $5, $6, 'open', $1)",
-            )
-            .bind(idx)
-            .bind(i64::from(year))
-            .bind(unit)
-            .bind(score)
-            .bind(on.to_string())
-            .bind(due.to_string())
-            .execute(&mut **tx)
+        act_projected(store, ctx, data.action(), &reason, &data, |idx| registers::project(&data, idx, &ctx.actor))
             .await?;
-            Ok(())
-        })
-        .await?;
         opened.push(s.unit_code.clone());
     }
     Ok(opened)

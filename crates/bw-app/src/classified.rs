@@ -4,14 +4,14 @@
 //! classified data class there; the public portal never shows them and counts them in a
 //! line of their own.
 
-use bw_core::action::Action;
 use std::collections::HashSet;
 
 use bw_store::Store;
 use bw_store::sqlx::{self, Row};
 
 use crate::Ctx;
-use crate::journal::{ActionError, act};
+use crate::journal::{ActionError, act_projected};
+use bw_core::registers;
 
 /// Marks project `code` classified (`true`) or lifts the mark (`false`).
 pub async fn classify(store: &Store, ctx: &Ctx, code: &str, classified: bool) -> Result<i64, ActionError> {
@@ -27,26 +27,10 @@ pub async fn classify(store: &Store, ctx: &Ctx, code: &str, classified: bool) ->
         let state = if classified { "already classified" } else { "not classified" };
         return Err(ActionError::Invalid(format!("project {code} is {state}")));
     }
-    let data = serde_json::json!({ "project_code": code, "classified": classified });
+    let data = registers::Entry::Classify(registers::Classify { project_code: code.into(), classified });
     let verb = if classified { "classify" } else { "declassify" };
     let reason = ctx.reason.clone().unwrap_or_else(|| format!("{verb} project {code}"));
-    let code = code.to_string();
-    act(store, ctx, Action::ProjectClassify, &reason, &data, async move |tx, idx| {
-        if classified {
-            sqlx::query("INSERT INTO classified_projects (project_code, journal_idx) VALUES ($1, $2)")
-                .bind(code)
-                .bind(idx)
-                .execute(&mut **tx)
-                .await?;
-        } else {
-            sqlx::query("DELETE FROM classified_projects WHERE project_code = $1")
-                .bind(code)
-                .execute(&mut **tx)
-                .await?;
-        }
-        Ok(())
-    })
-    .await
+    act_projected(store, ctx, data.action(), &reason, &data, |idx| registers::project(&data, idx, &ctx.actor)).await
 }
 
 /// The classified projects' codes.

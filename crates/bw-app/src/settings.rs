@@ -1,8 +1,8 @@
 //! Settings: shipped defaults, overridden by journaled `setting.set` actions.
 
 use crate::Ctx;
-use crate::journal::{ActionError, act};
-use bw_core::action::Action;
+use crate::journal::{ActionError, act_projected};
+use bw_core::registers;
 use bw_core::settings::{all, split_year, validate};
 use bw_store::Store;
 use bw_store::sqlx::{self, Row};
@@ -100,12 +100,6 @@ pub async fn get(store: &Store, key: &str) -> Result<String, ActionError> {
     }
 }
 
-#[derive(serde::Serialize)]
-struct SetData<'a> {
-    key: &'a str,
-    value: &'a str,
-}
-
 /// Changes a setting; the change is a journal entry naming who, when and why.
 pub async fn set(store: &Store, ctx: &Ctx, key: &str, value: &str) -> Result<String, ActionError> {
     let value = validate(key, value).map_err(|e| ActionError::Invalid(e.to_string()))?;
@@ -113,17 +107,7 @@ pub async fn set(store: &Store, ctx: &Ctx, key: &str, value: &str) -> Result<Str
         crate::zone::zone(&value).map_err(ActionError::Invalid)?;
     }
     let reason = ctx.reason.clone().unwrap_or_else(|| format!("set {key}"));
-    let (k, v) = (key.to_string(), value.clone());
-    act(store, ctx, Action::SettingSet, &reason, &SetData { key, value: &value }, async move |tx, idx| {
-        sqlx::query("DELETE FROM settings WHERE key = $1").bind(k.clone()).execute(&mut **tx).await?;
-        sqlx::query("INSERT INTO settings (key, value, journal_idx) VALUES ($1, $2, $3)")
-            .bind(k)
-            .bind(v)
-            .bind(idx)
-            .execute(&mut **tx)
-            .await?;
-        Ok(())
-    })
-    .await?;
+    let data = registers::Entry::SettingSet(registers::SettingSet { key: key.into(), value: value.clone() });
+    act_projected(store, ctx, data.action(), &reason, &data, |idx| registers::project(&data, idx, &ctx.actor)).await?;
     Ok(value)
 }

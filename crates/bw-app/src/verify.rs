@@ -502,21 +502,6 @@ impl Model {
                 let key = key2(&m.unit_code, &m.id_hash);
                 self.put("staff", key, texts(projection::staff(m, HashCell::Hex(h)), idx));
             }
-            Action::AuditCaseOpen => {
-                let d = data();
-                let text = |k: &str| d[k].as_str().map(str::to_string).ok_or(format!("no {k}"));
-                let cells = vec![
-                    ix.clone(),
-                    d["year"].as_i64().ok_or("no year")?.to_string(),
-                    text("unit_code")?,
-                    text("score")?,
-                    text("opened_on")?,
-                    text("due_on")?,
-                    "open".into(),
-                    ix.clone(),
-                ];
-                self.put("audit_cases", ix, cells);
-            }
             Action::RevenueTargetSet => {
                 let (t, h): (RevenueTarget, String) = typed(raw)?;
                 let key = format!("{}/{}/{}", t.year, t.region_code, t.revenue_code);
@@ -526,11 +511,6 @@ impl Model {
                 let (m, h): (MacroIndicator, String) = typed(raw)?;
                 let key = format!("{}/{}/{}", m.period, m.region_code, m.name);
                 self.put("macro_indicators", key, texts(projection::macro_indicator(m, HashCell::Hex(h)), idx));
-            }
-            Action::SettingSet => {
-                let key = data()["key"].as_str().ok_or("no key")?.to_string();
-                let value = data()["value"].as_str().ok_or("no value")?.to_string();
-                self.put("settings", key.clone(), vec![key, value, ix]);
             }
             Action::CalendarLoad => {
                 for y in data()["years"].as_array().ok_or("no years")? {
@@ -567,17 +547,6 @@ impl Model {
                 self.user_keys.insert(user.clone(), verifier);
                 self.put("user_keys", user.clone(), vec![user, key, ix]);
             }
-            Action::ApprovalOpinion => {
-                let target = data()["entry"].as_i64().ok_or("no entry")?;
-                let cells = vec![
-                    ix.clone(),
-                    target.to_string(),
-                    e.actor.clone(),
-                    data()["decision"].as_str().ok_or("no decision")?.to_string(),
-                    data()["comment"].as_str().ok_or("no comment")?.to_string(),
-                ];
-                self.put("approvals", ix, cells);
-            }
             a @ (Action::UserAdd
             | Action::UserGrant
             | Action::UserGrantRequest
@@ -602,6 +571,14 @@ impl Model {
                     }
                 }
                 self.apply_changes(accounts::project(&entry, idx as i64, &e.actor)?)?;
+            }
+            a @ (Action::SettingSet
+            | Action::WitnessAdd
+            | Action::ApprovalOpinion
+            | Action::ProjectClassify
+            | Action::AuditCaseOpen) => {
+                let entry = typed_entry(a, bw_core::registers::Entry::decode(a, raw))?;
+                self.apply_changes(bw_core::registers::project(&entry, idx as i64, &e.actor))?;
             }
             a @ (Action::FeedbackSubmit | Action::FeedbackModerate | Action::FeedbackAnswer) => {
                 let entry = typed_entry(a, bw_core::feedback::Entry::decode(a, raw))?;
@@ -856,15 +833,6 @@ impl Model {
                     None => return Err(format!("moves project {code}, which is not in the library")),
                 }
             }
-            Action::ProjectClassify => {
-                let d = data();
-                let code = d["project_code"].as_str().ok_or("no project_code")?.to_string();
-                if d["classified"].as_bool().ok_or("no classified")? {
-                    self.put("classified_projects", code.clone(), vec![code, ix]);
-                } else if self.tables.get_mut("classified_projects").and_then(|t| t.remove(&code)).is_none() {
-                    return Err(format!("declassifies project {code}, which is not classified"));
-                }
-            }
             Action::DocumentAttach => {
                 let d = data();
                 let text = |k: &str| d[k].as_str().map(str::to_string).ok_or(format!("no {k}"));
@@ -884,11 +852,6 @@ impl Model {
                 let old = data()["old"].as_str().ok_or("no old key")?.to_string();
                 let new = data()["new"].as_str().ok_or("no new key")?.to_string();
                 self.rotations.push((idx, old, new));
-            }
-            Action::WitnessAdd => {
-                let name = data()["name"].as_str().ok_or("no name")?.to_string();
-                let key = data()["key"].as_str().ok_or("no key")?.to_string();
-                self.put("witnesses", name.clone(), vec![name, key, ix]);
             }
             Action::ImportBatch => {
                 let b = batch.ok_or("a batch entry without a batch number")?;
@@ -1211,8 +1174,6 @@ const PROJECTIONS: &[(&str, &str, &[&str])] = &[
         "SELECT period || '/' || region_code || '/' || name, period, year, region_code, name, value, record_hash, journal_idx FROM macro_indicators",
         crate::import::table_of(Kind::MacroIndicators).1,
     ),
-    ("settings", "SELECT key, key, value, journal_idx FROM settings", &["key", "value", "journal_idx"]),
-    ("witnesses", "SELECT name, name, vkey, journal_idx FROM witnesses", &["name", "vkey", "journal_idx"]),
     (
         "adjustments",
         "SELECT CAST(item_id AS TEXT), item_id, year, indicator_code, delta, before_amount, reason, impact, alternatives, rule, applied_idx, source_code, emergency_id FROM adjustments",
@@ -1249,11 +1210,6 @@ const PROJECTIONS: &[(&str, &str, &[&str])] = &[
         ],
     ),
     (
-        "classified_projects",
-        "SELECT project_code, project_code, journal_idx FROM classified_projects",
-        &["project_code", "journal_idx"],
-    ),
-    (
         "documents",
         "SELECT CAST(id AS TEXT), id, kind, subject, name, media_type, size, sha256 FROM documents",
         &["id", "kind", "subject", "name", "media_type", "size", "sha256"],
@@ -1279,19 +1235,9 @@ const PROJECTIONS: &[(&str, &str, &[&str])] = &[
         crate::import::table_of(Kind::Staff).1,
     ),
     (
-        "audit_cases",
-        "SELECT CAST(id AS TEXT), id, year, unit_code, score, opened_on, due_on, state, journal_idx FROM audit_cases",
-        &["id", "year", "unit_code", "score", "opened_on", "due_on", "state", "journal_idx"],
-    ),
-    (
         "user_keys",
         "SELECT user_name, user_name, vkey, journal_idx FROM user_keys",
         &["user_name", "vkey", "journal_idx"],
-    ),
-    (
-        "approvals",
-        "SELECT CAST(journal_idx AS TEXT), journal_idx, target_idx, user_name, decision, comment FROM approvals",
-        &["journal_idx", "target_idx", "user_name", "decision", "comment"],
     ),
     ("calendar_years", "SELECT CAST(year AS TEXT), year, journal_idx FROM calendar_years", &["year", "journal_idx"]),
     (
@@ -1326,6 +1272,7 @@ const PROJECTED: &[&[&bw_core::projection::Table]] = &[
     &bw_core::performance::entry::TABLES,
     &bw_core::accounts::TABLES,
     &bw_core::feedback::TABLES,
+    &bw_core::registers::TABLES,
 ];
 
 /// Payments are compared page by page in key order (they may be millions).

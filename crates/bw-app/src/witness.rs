@@ -6,9 +6,9 @@
 //! keeps its own state, is `check_step`.
 
 use crate::Ctx;
-use crate::journal::{ActionError, act};
+use crate::journal::{ActionError, act_projected};
 use bw_core::Timestamp;
-use bw_core::action::Action;
+use bw_core::registers;
 use bw_ledger::merkle;
 use bw_ledger::note::{Checkpoint, CosignatureVerifier, NoteError, Verifier, split_note};
 use bw_ledger::{Hash, hex};
@@ -23,12 +23,6 @@ impl From<NoteError> for ActionError {
     fn from(e: NoteError) -> ActionError {
         ActionError::Invalid(e.to_string())
     }
-}
-
-#[derive(serde::Serialize)]
-struct WitnessData<'a> {
-    name: &'a str,
-    key: &'a str,
 }
 
 /// Registers a witness's cosignature key (`name+id+base64(0x04 ‖ key)`), as a journal entry.
@@ -47,24 +41,8 @@ pub async fn add(store: &Store, ctx: &Ctx, vkey: &str) -> Result<String, ActionE
         }));
     }
     let reason = ctx.reason.clone().unwrap_or_else(|| format!("register witness {}", key.name));
-    let (name, text) = (key.name.clone(), key.as_str().to_string());
-    act(
-        store,
-        ctx,
-        Action::WitnessAdd,
-        &reason,
-        &WitnessData { name: &key.name, key: key.as_str() },
-        async move |tx, idx| {
-            sqlx::query("INSERT INTO witnesses (name, vkey, journal_idx) VALUES ($1, $2, $3)")
-                .bind(name)
-                .bind(text)
-                .bind(idx)
-                .execute(&mut **tx)
-                .await?;
-            Ok(())
-        },
-    )
-    .await?;
+    let data = registers::Entry::WitnessAdd(registers::WitnessAdd { name: key.name.clone(), key: key.as_str().into() });
+    act_projected(store, ctx, data.action(), &reason, &data, |idx| registers::project(&data, idx, &ctx.actor)).await?;
     Ok(key.name)
 }
 

@@ -21,6 +21,7 @@ pub mod performance;
 pub mod projection;
 pub mod records;
 pub mod refusal;
+pub mod registers;
 pub mod report;
 pub mod review;
 pub mod risk;

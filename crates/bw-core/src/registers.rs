@@ -1,0 +1,193 @@
+//! The journal entries that keep the installation's registers — settings, witnesses,
+//! approvers' opinions on entries, classified projects, special audit cases — as typed
+//! data, and the rows each one writes (`project`): their services write what `project`
+//! gives, `verify` replays the journal through the same function.
+
+use crate::Date;
+use crate::action::Action;
+use crate::projection::{Cell, Change, Changes, Table};
+use serde::{Deserialize, Serialize};
+
+/// `settings`: each setting's value, replaced by each change.
+pub const SETTINGS: Table = Table { name: "settings", columns: &["key", "value", "journal_idx"], key_len: 1 };
+
+/// `witnesses`: the cosigners of the log's checkpoints and their keys.
+pub const WITNESSES: Table = Table { name: "witnesses", columns: &["name", "vkey", "journal_idx"], key_len: 1 };
+
+/// `approvals`: approvers' signed opinions on journal entries.
+pub const APPROVALS: Table = Table {
+    name: "approvals",
+    columns: &["journal_idx", "target_idx", "user_name", "decision", "comment"],
+    key_len: 1,
+};
+
+/// `classified_projects`: projects whose details are withheld from the public.
+pub const CLASSIFIED_PROJECTS: Table =
+    Table { name: "classified_projects", columns: &["project_code", "journal_idx"], key_len: 1 };
+
+/// `audit_cases`: special audits opened for units scored below the threshold.
+pub const AUDIT_CASES: Table = Table {
+    name: "audit_cases",
+    columns: &["id", "year", "unit_code", "score", "opened_on", "due_on", "state", "journal_idx"],
+    key_len: 1,
+};
+
+/// The tables this module's entries write.
+pub const TABLES: [&Table; 5] = [&SETTINGS, &WITNESSES, &APPROVALS, &CLASSIFIED_PROJECTS, &AUDIT_CASES];
+
+/// `setting.set`: a setting's new value (checked against the catalogue before).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SettingSet {
+    pub key: String,
+    pub value: String,
+}
+
+/// `witness.add`: a witness's cosignature key.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct WitnessAdd {
+    pub name: String,
+    pub key: String,
+}
+
+/// `approval.opinion`: an approver's opinion on entry `entry` (whose leaf hash it names),
+/// the entry closed with the approver's signature.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Opinion {
+    pub entry: i64,
+    pub leaf: String,
+    pub decision: String,
+    pub comment: String,
+}
+
+/// `project.classify`: a project classified, or declassified.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Classify {
+    pub project_code: String,
+    pub classified: bool,
+}
+
+/// `audit_case.open`: a special audit of a unit, with its risk score and deadline.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct AuditCaseOpen {
+    pub year: i32,
+    pub unit_code: String,
+    /// The score as shown, one decimal.
+    pub score: String,
+    pub opened_on: Date,
+    pub due_on: Date,
+}
+
+/// One entry of the registers, typed.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Entry {
+    SettingSet(SettingSet),
+    WitnessAdd(WitnessAdd),
+    Opinion(Opinion),
+    Classify(Classify),
+    AuditCaseOpen(AuditCaseOpen),
+}
+
+impl Entry {
+    /// The entry of `action` with this data; `None` for an action not of the registers.
+    pub fn decode(action: Action, data: &str) -> Option<Result<Entry, serde_json::Error>> {
+        Some(match action {
+            Action::SettingSet => serde_json::from_str(data).map(Entry::SettingSet),
+            Action::WitnessAdd => serde_json::from_str(data).map(Entry::WitnessAdd),
+            Action::ApprovalOpinion => serde_json::from_str(data).map(Entry::Opinion),
+            Action::ProjectClassify => serde_json::from_str(data).map(Entry::Classify),
+            Action::AuditCaseOpen => serde_json::from_str(data).map(Entry::AuditCaseOpen),
+            _ => return None,
+        })
+    }
+
+    /// The action the entry is journaled as.
+    pub fn action(&self) -> Action {
+        match self {
+            Entry::SettingSet(_) => Action::SettingSet,
+            Entry::WitnessAdd(_) => Action::WitnessAdd,
+            Entry::Opinion(_) => Action::ApprovalOpinion,
+            Entry::Classify(_) => Action::ProjectClassify,
+            Entry::AuditCaseOpen(_) => Action::AuditCaseOpen,
+        }
+    }
+}
+
+/// An entry's data is its inner record's.
+impl Serialize for Entry {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Entry::SettingSet(d) => d.serialize(s),
+            Entry::WitnessAdd(d) => d.serialize(s),
+            Entry::Opinion(d) => d.serialize(s),
+            Entry::Classify(d) => d.serialize(s),
+            Entry::AuditCaseOpen(d) => d.serialize(s),
+        }
+    }
+}
+
+fn text(s: &str) -> Cell {
+    Cell::Text(s.to_string())
+}
+
+/// The rows `entry`, journaled at index `idx` by `actor`, writes.
+pub fn project(entry: &Entry, idx: i64, actor: &str) -> Changes {
+    let ix = Cell::Int(idx);
+    match entry {
+        Entry::SettingSet(s) => vec![Change::Put { table: &SETTINGS, cells: vec![text(&s.key), text(&s.value), ix] }],
+        Entry::WitnessAdd(w) => {
+            vec![Change::Insert { table: &WITNESSES, cells: vec![text(&w.name), text(&w.key), ix] }]
+        }
+        Entry::Opinion(o) => vec![Change::Insert {
+            table: &APPROVALS,
+            cells: vec![ix, Cell::Int(o.entry), text(actor), text(&o.decision), text(&o.comment)],
+        }],
+        Entry::Classify(c) if c.classified => {
+            vec![Change::Insert { table: &CLASSIFIED_PROJECTS, cells: vec![text(&c.project_code), ix] }]
+        }
+        Entry::Classify(c) => {
+            vec![Change::Delete { table: &CLASSIFIED_PROJECTS, key: vec![text(&c.project_code)], required: true }]
+        }
+        Entry::AuditCaseOpen(a) => vec![Change::Insert {
+            table: &AUDIT_CASES,
+            cells: vec![
+                ix.clone(),
+                Cell::Int(i64::from(a.year)),
+                text(&a.unit_code),
+                text(&a.score),
+                Cell::Text(a.opened_on.to_string()),
+                Cell::Text(a.due_on.to_string()),
+                text("open"),
+                ix,
+            ],
+        }],
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn entries_written_before_they_were_typed_decode_and_fit_their_tables() {
+        let old = [
+            (Action::SettingSet, r#"{"key":"rules.over_budget.handling","value":"warn"}"#),
+            (Action::WitnessAdd, r#"{"name":"w1","key":"w1+abcd+AQID"}"#),
+            (Action::ApprovalOpinion, r#"{"entry":12,"leaf":"00ff","decision":"approve","comment":"同意"}"#),
+            (Action::ProjectClassify, r#"{"classified":true,"project_code":"XM1"}"#),
+            (Action::ProjectClassify, r#"{"classified":false,"project_code":"XM1"}"#),
+            (
+                Action::AuditCaseOpen,
+                r#"{"year":2026,"unit_code":"U1","score":"42.5","opened_on":"2026-11-30","due_on":"2026-12-28"}"#,
+            ),
+        ];
+        for (action, data) in old {
+            let e = Entry::decode(action, data).unwrap().unwrap();
+            assert_eq!(e.action(), action);
+            for c in project(&e, 9, "bureau-head") {
+                c.check().unwrap();
+            }
+        }
+        let declassified = project(&Entry::decode(old[4].0, old[4].1).unwrap().unwrap(), 9, "x");
+        assert!(matches!(&declassified[0], Change::Delete { required: true, .. }), "only what is classified");
+    }
+}
