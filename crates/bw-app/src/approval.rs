@@ -8,7 +8,7 @@
 
 use crate::Ctx;
 use crate::journal::{ActionError, act, act_sealed};
-use bw_core::action::Action;
+use bw_core::projection::Cell;
 use bw_core::registers;
 use bw_ledger::note::Signer;
 use bw_store::Store;
@@ -26,12 +26,6 @@ fn pad(password: &str, salt: &[u8]) -> Result<[u8; 32], ActionError> {
 
 fn xor(a: &[u8; 32], b: &[u8; 32]) -> [u8; 32] {
     std::array::from_fn(|i| a[i] ^ b[i])
-}
-
-#[derive(serde::Serialize)]
-struct KeyData<'a> {
-    user: &'a str,
-    key: &'a str,
 }
 
 /// Creates (or replaces) the signing key of approver `user`, sealed under `password`, and
@@ -55,20 +49,10 @@ pub async fn register_key(store: &Store, ctx: &Ctx, user: &str, password: &str) 
     let sealed = xor(&seed, &pad(password, &salt[..16])?);
     let vkey = signer.verifier_key();
     let reason = ctx.reason.clone().unwrap_or_else(|| format!("signing key of {user}"));
-    let (u, v) = (user.to_string(), vkey.clone());
-    act(store, ctx, Action::KeyRegister, &reason, &KeyData { user, key: &vkey }, async move |tx, idx| {
-        sqlx::query("DELETE FROM user_keys WHERE user_name = $1").bind(u.clone()).execute(&mut **tx).await?;
-        sqlx::query(
-            "INSERT INTO user_keys (user_name, vkey, sealed_seed, kdf_salt, journal_idx) VALUES ($1, $2, $3, $4, $5)",
-        )
-        .bind(u)
-        .bind(v)
-        .bind(sealed.to_vec())
-        .bind(salt[..16].to_vec())
-        .bind(idx)
-        .execute(&mut **tx)
-        .await?;
-        Ok(())
+    let data = registers::Entry::KeyRegister(registers::KeyRegister { user: user.into(), key: vkey.clone() });
+    let sealed = [("sealed_seed", Cell::Blob(sealed.to_vec())), ("kdf_salt", Cell::Blob(salt[..16].to_vec()))];
+    act(store, ctx, data.action(), &reason, &data, async |tx, idx| {
+        Ok(bw_store::changes::apply_with(tx, &registers::project(&data, idx, &ctx.actor), &sealed).await?)
     })
     .await?;
     Ok(vkey)

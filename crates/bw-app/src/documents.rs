@@ -4,13 +4,14 @@
 //! size and SHA-256; the bytes are stored beside it and `verify` checks them against the
 //! hash. Documents are added, never replaced: the latest boundaries file is the map.
 
-use bw_core::action::Action;
 use bw_store::Store;
 use bw_store::sqlx::{self, Row};
 use sha2::{Digest, Sha256};
 
 use crate::Ctx;
 use crate::journal::{ActionError, act};
+use bw_core::projection::Cell;
+use bw_core::registers;
 
 /// The largest voucher image.
 pub const IMAGE_MAX: usize = 10 * 1024 * 1024;
@@ -235,27 +236,18 @@ async fn attach(
     bytes: &[u8],
 ) -> Result<i64, ActionError> {
     let sha = hex(&Sha256::digest(bytes));
-    let data = serde_json::json!({
-        "kind": kind.as_str(), "subject": subject, "name": name, "media_type": media, "size": bytes.len(), "sha256": sha,
+    let data = registers::Entry::DocumentAttach(registers::DocumentAttach {
+        kind: kind.as_str().into(),
+        subject: subject.into(),
+        name: name.into(),
+        media_type: media.into(),
+        size: bytes.len() as u64,
+        sha256: sha,
     });
     let reason = ctx.reason.clone().unwrap_or_else(|| format!("{} {name} for {subject}", kind.as_str()));
-    let (subject, name, media, content) = (subject.to_string(), name.to_string(), media.to_string(), bytes.to_vec());
-    act(store, ctx, Action::DocumentAttach, &reason, &data, async move |tx, idx| {
-        sqlx::query(
-            "INSERT INTO documents (id, kind, subject, name, media_type, size, sha256, content) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-        )
-        .bind(idx)
-        .bind(kind.as_str())
-        .bind(subject)
-        .bind(name)
-        .bind(media)
-        .bind(i64::try_from(content.len()).unwrap_or(i64::MAX))
-        .bind(sha)
-        .bind(content)
-        .execute(&mut **tx)
-        .await?;
-        Ok(())
+    let content = [("content", Cell::Blob(bytes.to_vec()))];
+    act(store, ctx, data.action(), &reason, &data, async |tx, idx| {
+        Ok(bw_store::changes::apply_with(tx, &registers::project(&data, idx, &ctx.actor), &content).await?)
     })
     .await
 }

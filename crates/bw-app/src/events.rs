@@ -3,7 +3,6 @@
 //! and the HMAC-SHA256 signature of a delivery. The server fans the events out (a stream
 //! per subscriber, a POST per webhook), each filtered to what its subscriber may see.
 
-use bw_core::action::Action;
 use std::collections::HashMap;
 
 use bw_store::Store;
@@ -11,7 +10,9 @@ use bw_store::sqlx::{self, Row};
 use sha2::{Digest, Sha256};
 
 use crate::Ctx;
-use crate::journal::{ActionError, act};
+use crate::journal::{ActionError, act, act_projected};
+use bw_core::projection::Cell;
+use bw_core::registers;
 
 /// A warning raised or escalated.
 #[derive(Clone, Debug, serde::Serialize)]
@@ -133,24 +134,11 @@ pub async fn add_webhook(store: &Store, ctx: &Ctx, user: &str, url: &str, secret
         return Err(ActionError::Invalid(format!("no user {user:?}")));
     }
     let reason = ctx.reason.clone().unwrap_or_else(|| format!("webhook for {user}"));
-    let (u, l, s) = (user.to_string(), url.to_string(), secret.to_string());
-    act(
-        store,
-        ctx,
-        Action::WebhookAdd,
-        &reason,
-        &serde_json::json!({ "user": user, "url": url }),
-        async move |tx, idx| {
-            sqlx::query("INSERT INTO webhooks (id, user_name, url, secret, removed_idx) VALUES ($1, $2, $3, $4, NULL)")
-                .bind(idx)
-                .bind(u)
-                .bind(l)
-                .bind(s)
-                .execute(&mut **tx)
-                .await?;
-            Ok(())
-        },
-    )
+    let data = registers::Entry::WebhookAdd(registers::WebhookAdd { user: user.into(), url: url.into() });
+    let secret = [("secret", Cell::Text(secret.to_string()))];
+    act(store, ctx, data.action(), &reason, &data, async |tx, idx| {
+        Ok(bw_store::changes::apply_with(tx, &registers::project(&data, idx, &ctx.actor), &secret).await?)
+    })
     .await
 }
 
@@ -165,11 +153,8 @@ pub async fn remove_webhook(store: &Store, ctx: &Ctx, id: i64) -> Result<i64, Ac
         return Err(ActionError::Invalid(format!("no active webhook {id}")));
     }
     let reason = ctx.reason.clone().unwrap_or_else(|| format!("webhook {id} removed"));
-    act(store, ctx, Action::WebhookRemove, &reason, &serde_json::json!({ "id": id }), async move |tx, idx| {
-        sqlx::query("UPDATE webhooks SET removed_idx = $1 WHERE id = $2").bind(idx).bind(id).execute(&mut **tx).await?;
-        Ok(())
-    })
-    .await
+    let data = registers::Entry::WebhookRemove(registers::WebhookRemove { id });
+    act_projected(store, ctx, data.action(), &reason, &data, |idx| registers::project(&data, idx, &ctx.actor)).await
 }
 
 /// The active webhooks.

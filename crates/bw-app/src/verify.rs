@@ -207,6 +207,7 @@ fn cell_text(c: Cell) -> String {
         Cell::Text(s) | Cell::Hash(HashCell::Hex(s)) => s,
         Cell::Null | Cell::NullInt => NULL.into(),
         Cell::Hash(HashCell::Bytes(b)) => hex(&b),
+        Cell::Blob(b) => hex(&b),
     }
 }
 
@@ -537,16 +538,6 @@ impl Model {
                     self.personal_problems.push((entry.to_string(), detail));
                 }
             }
-            Action::KeyRegister => {
-                let user = data()["user"].as_str().ok_or("no user")?.to_string();
-                let key = data()["key"].as_str().ok_or("no key")?.to_string();
-                let verifier = Verifier::parse(&key).map_err(|e| format!("an unusable key: {e}"))?;
-                if verifier.name != user {
-                    return Err(format!("the key is named {:?}, not {user:?}", verifier.name));
-                }
-                self.user_keys.insert(user.clone(), verifier);
-                self.put("user_keys", user.clone(), vec![user, key, ix]);
-            }
             a @ (Action::UserAdd
             | Action::UserGrant
             | Action::UserGrantRequest
@@ -576,8 +567,20 @@ impl Model {
             | Action::WitnessAdd
             | Action::ApprovalOpinion
             | Action::ProjectClassify
-            | Action::AuditCaseOpen) => {
+            | Action::AuditCaseOpen
+            | Action::KeyRegister
+            | Action::WebhookAdd
+            | Action::WebhookRemove
+            | Action::DocumentAttach) => {
                 let entry = typed_entry(a, bw_core::registers::Entry::decode(a, raw))?;
+                if let bw_core::registers::Entry::KeyRegister(k) = &entry {
+                    // Approvers' opinions later in the log are checked with this key.
+                    let verifier = Verifier::parse(&k.key).map_err(|e| format!("an unusable key: {e}"))?;
+                    if verifier.name != k.user {
+                        return Err(format!("the key is named {:?}, not {:?}", verifier.name, k.user));
+                    }
+                    self.user_keys.insert(k.user.clone(), verifier);
+                }
                 self.apply_changes(bw_core::registers::project(&entry, idx as i64, &e.actor))?;
             }
             a @ (Action::FeedbackSubmit | Action::FeedbackModerate | Action::FeedbackAnswer) => {
@@ -627,11 +630,6 @@ impl Model {
                 if !self.tables.get("users").is_some_and(|t| t.contains_key(name)) {
                     return Err(format!("a password for {name:?}, who is no user"));
                 }
-            }
-            Action::WebhookAdd => {
-                let d = data();
-                let (user, url) = (d["user"].as_str().ok_or("no user")?, d["url"].as_str().ok_or("no url")?);
-                self.put("webhooks", ix.clone(), vec![ix, user.to_string(), url.to_string(), NULL.into()]);
             }
             Action::SimulationRun => {
                 let (run, _): (crate::simulation::Run, String) = typed(raw)?;
@@ -755,13 +753,6 @@ impl Model {
                     self.put("risk_register", id.to_string(), vec![id.to_string(), doc, ix.clone()]);
                 }
             }
-            Action::WebhookRemove => {
-                let id = data()["id"].as_i64().ok_or("no id")?.to_string();
-                match self.tables.get_mut("webhooks").and_then(|t| t.get_mut(&id)) {
-                    Some(c) if c[3] == NULL => c[3] = ix,
-                    _ => return Err(format!("removes webhook {id}, which is not active")),
-                }
-            }
             Action::ApprovalSubmit | Action::AdjustmentAuto => {
                 let d = data();
                 let text = |k: &str| d[k].as_str().map(str::to_string).ok_or(format!("no {k}"));
@@ -832,21 +823,6 @@ impl Model {
                     Some(c) => c[7] = to.to_string(),
                     None => return Err(format!("moves project {code}, which is not in the library")),
                 }
-            }
-            Action::DocumentAttach => {
-                let d = data();
-                let text = |k: &str| d[k].as_str().map(str::to_string).ok_or(format!("no {k}"));
-                let size = d["size"].as_u64().ok_or("no size")?.to_string();
-                let cells = vec![
-                    ix.clone(),
-                    text("kind")?,
-                    text("subject")?,
-                    text("name")?,
-                    text("media_type")?,
-                    size,
-                    text("sha256")?,
-                ];
-                self.put("documents", ix, cells);
             }
             Action::KeyRotate => {
                 let old = data()["old"].as_str().ok_or("no old key")?.to_string();
@@ -1210,11 +1186,6 @@ const PROJECTIONS: &[(&str, &str, &[&str])] = &[
         ],
     ),
     (
-        "documents",
-        "SELECT CAST(id AS TEXT), id, kind, subject, name, media_type, size, sha256 FROM documents",
-        &["id", "kind", "subject", "name", "media_type", "size", "sha256"],
-    ),
-    (
         "simulations",
         "SELECT CAST(id AS TEXT), id, name, scenario, scenario_sha256, result_sha256, run_by, journal_idx FROM simulations",
         &["id", "name", "scenario", "scenario_sha256", "result_sha256", "run_by", "journal_idx"],
@@ -1225,19 +1196,9 @@ const PROJECTIONS: &[(&str, &str, &[&str])] = &[
         &["id", "doc", "journal_idx"],
     ),
     (
-        "webhooks",
-        "SELECT CAST(id AS TEXT), id, user_name, url, removed_idx FROM webhooks",
-        &["id", "user_name", "url", "removed_idx"],
-    ),
-    (
         "staff",
         "SELECT unit_code || '/' || id_hash, unit_code, id_hash, name, bank_account, phone, record_hash, journal_idx FROM staff",
         crate::import::table_of(Kind::Staff).1,
-    ),
-    (
-        "user_keys",
-        "SELECT user_name, user_name, vkey, journal_idx FROM user_keys",
-        &["user_name", "vkey", "journal_idx"],
     ),
     ("calendar_years", "SELECT CAST(year AS TEXT), year, journal_idx FROM calendar_years", &["year", "journal_idx"]),
     (

@@ -17,6 +17,8 @@ pub enum Cell {
     Null,
     /// NULL in an integer column: PostgreSQL types a parameter, so a NULL carries its type.
     NullInt,
+    /// Bytes other than a record's hash (a sealed key, a salt).
+    Blob(Vec<u8>),
     /// The record's hash as its caller holds it: bytes (written) or their hex (compared).
     Hash(HashCell),
 }

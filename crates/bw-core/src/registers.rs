@@ -1,7 +1,9 @@
 //! The journal entries that keep the installation's registers — settings, witnesses,
-//! approvers' opinions on entries, classified projects, special audit cases — as typed
-//! data, and the rows each one writes (`project`): their services write what `project`
-//! gives, `verify` replays the journal through the same function.
+//! approvers' keys and their opinions on entries, classified projects, special audit
+//! cases, webhooks, attached documents — as typed data, and the rows each one writes
+//! (`project`): their services write what `project` gives, `verify` replays the journal
+//! through the same function. What a register keeps beside the journaled columns (a
+//! webhook's secret, an approver's sealed key, a document's bytes) its writer adds.
 
 use crate::Date;
 use crate::action::Action;
@@ -32,8 +34,23 @@ pub const AUDIT_CASES: Table = Table {
     key_len: 1,
 };
 
+/// `user_keys`: each approver's verifier key (the sealed signing key beside it).
+pub const USER_KEYS: Table = Table { name: "user_keys", columns: &["user_name", "vkey", "journal_idx"], key_len: 1 };
+
+/// `webhooks`: event deliveries to a user's URL (the signing secret beside them).
+pub const WEBHOOKS: Table = Table { name: "webhooks", columns: &["id", "user_name", "url", "removed_idx"], key_len: 1 };
+
+/// `documents`: attached files, by the entry that attached each (the bytes beside them,
+/// checked against the SHA-256 the entry records).
+pub const DOCUMENTS: Table = Table {
+    name: "documents",
+    columns: &["id", "kind", "subject", "name", "media_type", "size", "sha256"],
+    key_len: 1,
+};
+
 /// The tables this module's entries write.
-pub const TABLES: [&Table; 5] = [&SETTINGS, &WITNESSES, &APPROVALS, &CLASSIFIED_PROJECTS, &AUDIT_CASES];
+pub const TABLES: [&Table; 8] =
+    [&SETTINGS, &WITNESSES, &APPROVALS, &CLASSIFIED_PROJECTS, &AUDIT_CASES, &USER_KEYS, &WEBHOOKS, &DOCUMENTS];
 
 /// `setting.set`: a setting's new value (checked against the catalogue before).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -77,6 +94,37 @@ pub struct AuditCaseOpen {
     pub due_on: Date,
 }
 
+/// `key.register`: an approver's verifier key, replacing an earlier one.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct KeyRegister {
+    pub user: String,
+    pub key: String,
+}
+
+/// `webhook.add`: a delivery URL for a user's events.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct WebhookAdd {
+    pub user: String,
+    pub url: String,
+}
+
+/// `webhook.remove`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct WebhookRemove {
+    pub id: i64,
+}
+
+/// `document.attach`: a file attached to a subject, by its size and SHA-256.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct DocumentAttach {
+    pub kind: String,
+    pub subject: String,
+    pub name: String,
+    pub media_type: String,
+    pub size: u64,
+    pub sha256: String,
+}
+
 /// One entry of the registers, typed.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Entry {
@@ -85,6 +133,10 @@ pub enum Entry {
     Opinion(Opinion),
     Classify(Classify),
     AuditCaseOpen(AuditCaseOpen),
+    KeyRegister(KeyRegister),
+    WebhookAdd(WebhookAdd),
+    WebhookRemove(WebhookRemove),
+    DocumentAttach(DocumentAttach),
 }
 
 impl Entry {
@@ -96,6 +148,10 @@ impl Entry {
             Action::ApprovalOpinion => serde_json::from_str(data).map(Entry::Opinion),
             Action::ProjectClassify => serde_json::from_str(data).map(Entry::Classify),
             Action::AuditCaseOpen => serde_json::from_str(data).map(Entry::AuditCaseOpen),
+            Action::KeyRegister => serde_json::from_str(data).map(Entry::KeyRegister),
+            Action::WebhookAdd => serde_json::from_str(data).map(Entry::WebhookAdd),
+            Action::WebhookRemove => serde_json::from_str(data).map(Entry::WebhookRemove),
+            Action::DocumentAttach => serde_json::from_str(data).map(Entry::DocumentAttach),
             _ => return None,
         })
     }
@@ -108,6 +164,10 @@ impl Entry {
             Entry::Opinion(_) => Action::ApprovalOpinion,
             Entry::Classify(_) => Action::ProjectClassify,
             Entry::AuditCaseOpen(_) => Action::AuditCaseOpen,
+            Entry::KeyRegister(_) => Action::KeyRegister,
+            Entry::WebhookAdd(_) => Action::WebhookAdd,
+            Entry::WebhookRemove(_) => Action::WebhookRemove,
+            Entry::DocumentAttach(_) => Action::DocumentAttach,
         }
     }
 }
@@ -121,6 +181,10 @@ impl Serialize for Entry {
             Entry::Opinion(d) => d.serialize(s),
             Entry::Classify(d) => d.serialize(s),
             Entry::AuditCaseOpen(d) => d.serialize(s),
+            Entry::KeyRegister(d) => d.serialize(s),
+            Entry::WebhookAdd(d) => d.serialize(s),
+            Entry::WebhookRemove(d) => d.serialize(s),
+            Entry::DocumentAttach(d) => d.serialize(s),
         }
     }
 }
@@ -160,6 +224,28 @@ pub fn project(entry: &Entry, idx: i64, actor: &str) -> Changes {
                 ix,
             ],
         }],
+        Entry::KeyRegister(k) => vec![Change::Put { table: &USER_KEYS, cells: vec![text(&k.user), text(&k.key), ix] }],
+        Entry::WebhookAdd(w) => {
+            vec![Change::Insert { table: &WEBHOOKS, cells: vec![ix, text(&w.user), text(&w.url), Cell::NullInt] }]
+        }
+        Entry::WebhookRemove(w) => vec![Change::Update {
+            table: &WEBHOOKS,
+            key: vec![Cell::Int(w.id)],
+            set: vec![("removed_idx", ix)],
+            expect: vec![("removed_idx", Cell::NullInt)],
+        }],
+        Entry::DocumentAttach(d) => vec![Change::Insert {
+            table: &DOCUMENTS,
+            cells: vec![
+                ix,
+                text(&d.kind),
+                text(&d.subject),
+                text(&d.name),
+                text(&d.media_type),
+                Cell::Int(i64::try_from(d.size).unwrap_or(i64::MAX)),
+                text(&d.sha256),
+            ],
+        }],
     }
 }
 
@@ -178,6 +264,13 @@ mod tests {
             (
                 Action::AuditCaseOpen,
                 r#"{"year":2026,"unit_code":"U1","score":"42.5","opened_on":"2026-11-30","due_on":"2026-12-28"}"#,
+            ),
+            (Action::KeyRegister, r#"{"user":"bureau-head","key":"bureau-head+0011+AQID"}"#),
+            (Action::WebhookAdd, r#"{"url":"http://127.0.0.1:9/hook","user":"admin"}"#),
+            (Action::WebhookRemove, r#"{"id":4}"#),
+            (
+                Action::DocumentAttach,
+                r#"{"kind":"explanation","media_type":"application/pdf","name":"说明.pdf","sha256":"ab","size":3,"subject":"12"}"#,
             ),
         ];
         for (action, data) in old {

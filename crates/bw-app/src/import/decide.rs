@@ -15,6 +15,7 @@ pub(super) fn values(cells: Vec<Cell>) -> Vec<Value> {
             Cell::Null => Value::OptText(None),
             Cell::NullInt => Value::OptInt(None),
             Cell::Hash(HashCell::Bytes(h)) => Value::Blob(h.to_vec()),
+            Cell::Blob(b) => Value::Blob(b),
             Cell::Hash(HashCell::Hex(h)) => Value::Text(h),
         })
         .collect()
