@@ -831,22 +831,11 @@ impl Model {
             }
             Action::ImportBatch => {
                 let b = batch.ok_or("a batch entry without a batch number")?;
-                let g = |k: &str| data()[k].clone();
-                let end = g("end_index").as_i64().ok_or("no end_index")?;
-                let cells = vec![
-                    b.to_string(),
-                    g("kind").as_str().unwrap_or("").into(),
-                    g("file").as_str().unwrap_or("").into(),
-                    g("sha256").as_str().unwrap_or("").into(),
-                    g("rows_added").to_string(),
-                    g("rows_unchanged").to_string(),
-                    e.actor.clone(),
-                    e.at.clone(),
-                    e.reason.clone(),
-                    g("first_index").to_string(),
-                    (end + 1).to_string(),
-                ];
-                self.put("batches", b.to_string(), cells);
+                let data: bw_core::registers::ImportBatch =
+                    serde_json::from_str(raw).map_err(|e| format!("data does not parse: {e}"))?;
+                let header =
+                    bw_core::registers::BatchHeader { batch: b, actor: &e.actor, at: &e.at, reason: &e.reason };
+                self.apply_changes(vec![bw_core::registers::batch_row(&data, header)])?;
             }
         }
         Ok(())
@@ -1205,23 +1194,6 @@ const PROJECTIONS: &[(&str, &str, &[&str])] = &[
         "calendar_days",
         "SELECT date, date, kind, name, journal_idx FROM calendar_days",
         &["date", "kind", "name", "journal_idx"],
-    ),
-    (
-        "batches",
-        "SELECT CAST(id AS TEXT), id, kind, file_name, file_sha256, rows_added, rows_unchanged, actor, at, reason, first_idx, end_idx FROM batches",
-        &[
-            "id",
-            "kind",
-            "file_name",
-            "file_sha256",
-            "rows_added",
-            "rows_unchanged",
-            "actor",
-            "at",
-            "reason",
-            "first_idx",
-            "end_idx",
-        ],
     ),
 ];
 

@@ -48,9 +48,84 @@ pub const DOCUMENTS: Table = Table {
     key_len: 1,
 };
 
+/// `batches`: each import, by its batch number, with the entries it wrote.
+pub const BATCHES: Table = Table {
+    name: "batches",
+    columns: &[
+        "id",
+        "kind",
+        "file_name",
+        "file_sha256",
+        "rows_added",
+        "rows_unchanged",
+        "actor",
+        "at",
+        "reason",
+        "first_idx",
+        "end_idx",
+    ],
+    key_len: 1,
+};
+
 /// The tables this module's entries write.
-pub const TABLES: [&Table; 8] =
-    [&SETTINGS, &WITNESSES, &APPROVALS, &CLASSIFIED_PROJECTS, &AUDIT_CASES, &USER_KEYS, &WEBHOOKS, &DOCUMENTS];
+pub const TABLES: [&Table; 9] = [
+    &SETTINGS,
+    &WITNESSES,
+    &APPROVALS,
+    &CLASSIFIED_PROJECTS,
+    &AUDIT_CASES,
+    &USER_KEYS,
+    &WEBHOOKS,
+    &DOCUMENTS,
+    &BATCHES,
+];
+
+/// `import.batch`: closes an import — its template, file, counts and the entries it wrote
+/// (`first_index` up to and including `end_index`, this entry).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ImportBatch {
+    #[serde(default)]
+    pub kind: String,
+    #[serde(default)]
+    pub file: String,
+    #[serde(default)]
+    pub sha256: String,
+    pub rows_added: u64,
+    pub rows_unchanged: u64,
+    pub first_index: i64,
+    pub end_index: i64,
+}
+
+/// What a batch's row takes from its entry's header.
+#[derive(Clone, Copy, Debug)]
+pub struct BatchHeader<'a> {
+    pub batch: i64,
+    pub actor: &'a str,
+    /// The entry's timestamp as its header writes it.
+    pub at: &'a str,
+    pub reason: &'a str,
+}
+
+/// The row of `batches` an `import.batch` entry writes.
+pub fn batch_row(b: &ImportBatch, h: BatchHeader<'_>) -> Change {
+    let count = |n: u64| Cell::Int(i64::try_from(n).unwrap_or(i64::MAX));
+    Change::Insert {
+        table: &BATCHES,
+        cells: vec![
+            Cell::Int(h.batch),
+            text(&b.kind),
+            text(&b.file),
+            text(&b.sha256),
+            count(b.rows_added),
+            count(b.rows_unchanged),
+            text(h.actor),
+            text(h.at),
+            text(h.reason),
+            Cell::Int(b.first_index),
+            Cell::Int(b.end_index + 1),
+        ],
+    }
+}
 
 /// `setting.set`: a setting's new value (checked against the catalogue before).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -280,6 +355,14 @@ mod tests {
                 c.check().unwrap();
             }
         }
+        let batch: ImportBatch = serde_json::from_str(
+            r#"{"kind":"payments","file":"p.csv","sha256":"ab","rows_added":3,"rows_unchanged":0,"first_index":10,"end_index":13}"#,
+        )
+        .unwrap();
+        let row = batch_row(&batch, BatchHeader { batch: 2, actor: "import", at: "2026-01-05T00:00:00Z", reason: "r" });
+        row.check().unwrap();
+        let Change::Insert { cells, .. } = row else { panic!("a batch is inserted") };
+        assert_eq!(cells[10], Cell::Int(14), "the end is the index after the batch's own entry");
         let declassified = project(&Entry::decode(old[4].0, old[4].1).unwrap().unwrap(), 9, "x");
         assert!(matches!(&declassified[0], Change::Delete { required: true, .. }), "only what is classified");
     }

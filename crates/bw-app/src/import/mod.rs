@@ -311,10 +311,10 @@ async fn import_source(
         keep_evidence(store, &mut open.importer, open.size, false);
         return Err(errors.reject());
     }
-    let data = write::BatchData {
-        kind: kind.as_str(),
-        file: &file_name,
-        sha256: &sha,
+    let data = bw_core::registers::ImportBatch {
+        kind: kind.as_str().into(),
+        file: file_name.clone(),
+        sha256: sha.clone(),
         rows_added: report.added,
         rows_unchanged: report.unchanged,
         first_index: open.size,

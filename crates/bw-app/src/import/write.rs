@@ -182,18 +182,6 @@ pub(super) struct Landing {
     columns: &'static [&'static str],
 }
 
-/// What the batch's own journal entry records.
-#[derive(serde::Serialize)]
-pub(super) struct BatchData<'a> {
-    pub(super) kind: &'a str,
-    pub(super) file: &'a str,
-    pub(super) sha256: &'a str,
-    pub(super) rows_added: u64,
-    pub(super) rows_unchanged: u64,
-    pub(super) first_index: i64,
-    pub(super) end_index: i64,
-}
-
 impl Landing {
     /// Rolls everything back: nothing of the file stays.
     pub(super) async fn abandon(mut self) -> Result<(), ImportError> {
@@ -297,26 +285,19 @@ impl Landing {
 
     /// Closes the batch (its entry and its row), writes the tiles and the signed checkpoint
     /// and commits; the journal's size after it.
-    pub(super) async fn commit(mut self, mut appender: Appender<'_>, data: &BatchData<'_>) -> Result<i64, ImportError> {
+    pub(super) async fn commit(
+        mut self,
+        mut appender: Appender<'_>,
+        data: &bw_core::registers::ImportBatch,
+    ) -> Result<i64, ImportError> {
         let (data_json, _) = json(data)?;
         appender.entry(Action::ImportBatch, &data_json)?;
-        sqlx::query(
-            "INSERT INTO batches (id, kind, file_name, file_sha256, rows_added, rows_unchanged, actor, at, reason, first_idx, end_idx) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
-        )
-        .bind(appender.by.batch)
-        .bind(data.kind.to_string())
-        .bind(data.file.to_string())
-        .bind(data.sha256.to_string())
-        .bind(data.rows_added as i64)
-        .bind(data.rows_unchanged as i64)
-        .bind(appender.by.actor.to_string())
-        .bind(appender.by.at.to_string())
-        .bind(appender.by.reason.to_string())
-        .bind(data.first_index)
-        .bind(data.end_index + 1)
-        .execute(&mut *self.tx)
-        .await?;
+        let by = appender.by;
+        let at = by.at.to_string();
+        let batch =
+            by.batch.ok_or_else(|| StoreError::Journal("an import's entries without its batch number".into()))?;
+        let header = bw_core::registers::BatchHeader { batch, actor: by.actor, at: &at, reason: by.reason };
+        bw_store::changes::apply(&mut self.tx, &[bw_core::registers::batch_row(data, header)]).await?;
         let end = appender.journal.finish(&mut self.tx).await?;
         self.tx.commit().await?;
         if let Some(s) = self.stager.as_mut() {
