@@ -3,7 +3,6 @@
 //! unused reserve projects leaving the library on their expiry date, and each project's
 //! maturity score (docs/BUDGET.md).
 
-use bw_core::action::Action;
 use bw_core::budget::{self, Maturity};
 use bw_core::records::ProjectStatus;
 use bw_core::{Date, Money};
@@ -11,7 +10,8 @@ use bw_store::Store;
 use bw_store::sqlx::{self, Row};
 
 use crate::Ctx;
-use crate::journal::{ActionError, act};
+use crate::journal::{ActionError, act_projected};
+use bw_core::registers;
 
 /// A project as the library lists it.
 #[derive(Clone, Debug, serde::Serialize)]
@@ -71,18 +71,13 @@ pub async fn set_status(store: &Store, ctx: &Ctx, code: &str, to: ProjectStatus)
         .ok_or_else(|| ActionError::Invalid(format!("no project {code} in the project library")))?;
     let from = ProjectStatus::parse(&p.status).map_err(ActionError::Invalid)?;
     budget::may_move(from, to).map_err(ActionError::Invalid)?;
-    let data = serde_json::json!({"project_code": code, "from": from.as_str(), "to": to.as_str()});
+    let data = registers::Entry::ProjectStatus(registers::ProjectStatus {
+        project_code: code.into(),
+        from: from.as_str().into(),
+        to: to.as_str().into(),
+    });
     let reason = ctx.reason.clone().unwrap_or_else(|| format!("project {code}: {} → {}", from.as_str(), to.as_str()));
-    let c = code.to_string();
-    act(store, ctx, Action::ProjectStatus, &reason, &data, async move |tx, _| {
-        sqlx::query("UPDATE projects SET status = $1 WHERE project_code = $2")
-            .bind(to.as_str())
-            .bind(c)
-            .execute(&mut **tx)
-            .await?;
-        Ok(())
-    })
-    .await
+    act_projected(store, ctx, data.action(), &reason, &data, |idx| registers::project(&data, idx, &ctx.actor)).await
 }
 
 /// Retires every reserve project past its expiry date on `today` that no indicator uses

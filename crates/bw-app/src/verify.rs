@@ -569,6 +569,7 @@ impl Model {
             | Action::ProjectClassify
             | Action::AuditCaseOpen
             | Action::KeyRegister
+            | Action::ProjectStatus
             | Action::WebhookAdd
             | Action::WebhookRemove
             | Action::DocumentAttach) => {
@@ -813,15 +814,6 @@ impl Model {
                         None => return Err(format!("applies adjustment {id}, which was never requested")),
                     }
                     self.apply_adjustment(d)?;
-                }
-            }
-            Action::ProjectStatus => {
-                let d = data();
-                let code = d["project_code"].as_str().ok_or("no project_code")?;
-                let to = d["to"].as_str().ok_or("no to")?;
-                match self.tables.get_mut("projects").and_then(|t| t.get_mut(code)) {
-                    Some(c) => c[7] = to.to_string(),
-                    None => return Err(format!("moves project {code}, which is not in the library")),
                 }
             }
             Action::KeyRotate => {

@@ -7,6 +7,7 @@ use crate::org::OrgNode;
 use crate::records::{
     Contract, ContractMilestone, Indicator, MacroIndicator, Payment, Project, Revenue, RevenueTarget, StaffMember,
 };
+use crate::template::Kind;
 
 /// One cell of a projection row.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -274,3 +275,172 @@ impl Change {
 
 /// The changes one entry makes, in order.
 pub type Changes = Vec<Change>;
+
+/// `units`: the rows of Units records.
+pub const UNITS: Table = Table {
+    name: "units",
+    columns: &[
+        "code",
+        "name",
+        "parent_code",
+        "kind",
+        "level",
+        "region_code",
+        "department_code",
+        "record_hash",
+        "journal_idx",
+    ],
+    key_len: 1,
+};
+
+/// `projects`: the rows of Projects records.
+pub const PROJECTS: Table = Table {
+    name: "projects",
+    columns: &[
+        "project_code",
+        "name",
+        "unit_code",
+        "category",
+        "start_year",
+        "end_year",
+        "total_amount",
+        "status",
+        "expires_on",
+        "record_hash",
+        "journal_idx",
+    ],
+    key_len: 1,
+};
+
+/// `indicators`: the rows of Indicators records.
+pub const INDICATORS: Table = Table {
+    name: "indicators",
+    columns: &[
+        "year",
+        "indicator_code",
+        "unit_code",
+        "project_code",
+        "functional_code",
+        "economic_code",
+        "gov_economic_code",
+        "fund_source",
+        "special",
+        "amount",
+        "control",
+        "record_hash",
+        "journal_idx",
+    ],
+    key_len: 2,
+};
+
+/// `contracts`: the rows of Contracts records.
+pub const CONTRACTS: Table = Table {
+    name: "contracts",
+    columns: &[
+        "contract_no",
+        "unit_code",
+        "year",
+        "indicator_code",
+        "supplier_name",
+        "supplier_account",
+        "amount",
+        "signed_on",
+        "ends_on",
+        "status",
+        "record_hash",
+        "journal_idx",
+    ],
+    key_len: 1,
+};
+
+/// `payments`: the rows of Payments records.
+pub const PAYMENTS: Table = Table {
+    name: "payments",
+    columns: &[
+        "unit_code",
+        "voucher_no",
+        "pay_date",
+        "year",
+        "indicator_code",
+        "economic_code",
+        "payee_name",
+        "payee_account",
+        "payee_type",
+        "amount",
+        "summary",
+        "invoice_no",
+        "contract_no",
+        "reverses",
+        "invoice_key",
+        "record_hash",
+        "journal_idx",
+    ],
+    key_len: 2,
+};
+
+/// `revenues`: the rows of Revenues records.
+pub const REVENUES: Table = Table {
+    name: "revenues",
+    columns: &["record_no", "date", "year", "region_code", "revenue_code", "amount", "record_hash", "journal_idx"],
+    key_len: 1,
+};
+
+/// `revenue_targets`: the rows of RevenueTargets records.
+pub const REVENUE_TARGETS: Table = Table {
+    name: "revenue_targets",
+    columns: &["year", "region_code", "revenue_code", "amount", "record_hash", "journal_idx"],
+    key_len: 3,
+};
+
+/// `staff`: the rows of Staff records.
+pub const STAFF: Table = Table {
+    name: "staff",
+    columns: &["unit_code", "id_hash", "name", "bank_account", "phone", "record_hash", "journal_idx"],
+    key_len: 2,
+};
+
+/// `contract_milestones`: the rows of ContractMilestones records.
+pub const CONTRACT_MILESTONES: Table = Table {
+    name: "contract_milestones",
+    columns: &[
+        "contract_no",
+        "seq",
+        "name",
+        "kind",
+        "amount",
+        "share_permille",
+        "criterion",
+        "verifiers",
+        "depends_on",
+        "pro_rata",
+        "due_date",
+        "retention_days",
+        "record_hash",
+        "journal_idx",
+    ],
+    key_len: 2,
+};
+
+/// `macro_indicators`: the rows of MacroIndicators records.
+pub const MACRO_INDICATORS: Table = Table {
+    name: "macro_indicators",
+    columns: &["period", "year", "region_code", "name", "value", "record_hash", "journal_idx"],
+    key_len: 3,
+};
+
+/// The table each kind of record is written to, its columns in the order of the kind's
+/// projection row with `journal_idx` last.
+pub const fn table_of(kind: Kind) -> &'static Table {
+    match kind {
+        Kind::Units => &UNITS,
+        Kind::Projects => &PROJECTS,
+        Kind::Indicators => &INDICATORS,
+        Kind::Contracts => &CONTRACTS,
+        Kind::Payments => &PAYMENTS,
+        Kind::Revenues => &REVENUES,
+        Kind::RevenueTargets => &REVENUE_TARGETS,
+        Kind::Staff => &STAFF,
+        Kind::ContractMilestones => &CONTRACT_MILESTONES,
+        Kind::MacroIndicators => &MACRO_INDICATORS,
+    }
+}

@@ -169,6 +169,14 @@ pub struct AuditCaseOpen {
     pub due_on: Date,
 }
 
+/// `project.status`: a project of the library moved from one tier to another.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ProjectStatus {
+    pub project_code: String,
+    pub from: String,
+    pub to: String,
+}
+
 /// `key.register`: an approver's verifier key, replacing an earlier one.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct KeyRegister {
@@ -209,6 +217,7 @@ pub enum Entry {
     Classify(Classify),
     AuditCaseOpen(AuditCaseOpen),
     KeyRegister(KeyRegister),
+    ProjectStatus(ProjectStatus),
     WebhookAdd(WebhookAdd),
     WebhookRemove(WebhookRemove),
     DocumentAttach(DocumentAttach),
@@ -224,6 +233,7 @@ impl Entry {
             Action::ProjectClassify => serde_json::from_str(data).map(Entry::Classify),
             Action::AuditCaseOpen => serde_json::from_str(data).map(Entry::AuditCaseOpen),
             Action::KeyRegister => serde_json::from_str(data).map(Entry::KeyRegister),
+            Action::ProjectStatus => serde_json::from_str(data).map(Entry::ProjectStatus),
             Action::WebhookAdd => serde_json::from_str(data).map(Entry::WebhookAdd),
             Action::WebhookRemove => serde_json::from_str(data).map(Entry::WebhookRemove),
             Action::DocumentAttach => serde_json::from_str(data).map(Entry::DocumentAttach),
@@ -240,6 +250,7 @@ impl Entry {
             Entry::Classify(_) => Action::ProjectClassify,
             Entry::AuditCaseOpen(_) => Action::AuditCaseOpen,
             Entry::KeyRegister(_) => Action::KeyRegister,
+            Entry::ProjectStatus(_) => Action::ProjectStatus,
             Entry::WebhookAdd(_) => Action::WebhookAdd,
             Entry::WebhookRemove(_) => Action::WebhookRemove,
             Entry::DocumentAttach(_) => Action::DocumentAttach,
@@ -257,6 +268,7 @@ impl Serialize for Entry {
             Entry::Classify(d) => d.serialize(s),
             Entry::AuditCaseOpen(d) => d.serialize(s),
             Entry::KeyRegister(d) => d.serialize(s),
+            Entry::ProjectStatus(d) => d.serialize(s),
             Entry::WebhookAdd(d) => d.serialize(s),
             Entry::WebhookRemove(d) => d.serialize(s),
             Entry::DocumentAttach(d) => d.serialize(s),
@@ -300,6 +312,13 @@ pub fn project(entry: &Entry, idx: i64, actor: &str) -> Changes {
             ],
         }],
         Entry::KeyRegister(k) => vec![Change::Put { table: &USER_KEYS, cells: vec![text(&k.user), text(&k.key), ix] }],
+        // The row keeps the entry that imported the project.
+        Entry::ProjectStatus(p) => vec![Change::Update {
+            table: &crate::projection::PROJECTS,
+            key: vec![text(&p.project_code)],
+            set: vec![("status", text(&p.to))],
+            expect: vec![("status", text(&p.from))],
+        }],
         Entry::WebhookAdd(w) => {
             vec![Change::Insert { table: &WEBHOOKS, cells: vec![ix, text(&w.user), text(&w.url), Cell::NullInt] }]
         }
@@ -343,6 +362,7 @@ mod tests {
             (Action::KeyRegister, r#"{"user":"bureau-head","key":"bureau-head+0011+AQID"}"#),
             (Action::WebhookAdd, r#"{"url":"http://127.0.0.1:9/hook","user":"admin"}"#),
             (Action::WebhookRemove, r#"{"id":4}"#),
+            (Action::ProjectStatus, r#"{"from":"reserve","project_code":"XM1","to":"approved"}"#),
             (
                 Action::DocumentAttach,
                 r#"{"kind":"explanation","media_type":"application/pdf","name":"说明.pdf","sha256":"ab","size":3,"subject":"12"}"#,
