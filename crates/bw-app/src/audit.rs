@@ -719,7 +719,7 @@ pub async fn open_cases(store: &Store, ctx: &Ctx, report: &AuditReport) -> Resul
             due_on: calendar.add_workdays(report.as_of, days).value,
         });
         let reason = ctx.reason.clone().unwrap_or_else(|| format!("risk score {:.1} below the threshold", s.score));
-        act_projected(store, ctx, data.action(), &reason, &data, |idx| registers::project(&data, idx, &ctx.actor))
+        act_projected(store, ctx, data.action(), &reason, &data, |idx| Ok(registers::project(&data, idx, &ctx.actor)))
             .await?;
         opened.push(s.unit_code.clone());
     }

@@ -54,7 +54,7 @@ pub async fn open_cycle(store: &Store, ctx: &Ctx, year: i32, mode: Mode) -> Resu
     }
     let data = cycle::Entry::CycleOpen(cycle::CycleOpen { year, mode: mode.as_str().into() });
     let reason = ctx.reason.clone().unwrap_or_else(|| format!("open the {year} budget cycle ({})", mode.as_str()));
-    act_projected(store, ctx, data.action(), &reason, &data, |idx| cycle::project(&data, idx, &ctx.actor)).await
+    act_projected(store, ctx, data.action(), &reason, &data, |idx| Ok(cycle::project(&data, idx, &ctx.actor))).await
 }
 
 /// What moving to the next stage did.
@@ -89,7 +89,7 @@ pub async fn advance(store: &Store, ctx: &Ctx, year: i32, to: Stage) -> Result<A
     let data =
         cycle::Entry::CycleAdvance(cycle::CycleAdvance { year, from: now.as_str().into(), to: to.as_str().into() });
     let reason = ctx.reason.clone().unwrap_or_else(|| format!("the {year} budget cycle enters {}", to.as_str()));
-    act_projected(store, ctx, data.action(), &reason, &data, |idx| cycle::project(&data, idx, &ctx.actor)).await?;
+    act_projected(store, ctx, data.action(), &reason, &data, |idx| Ok(cycle::project(&data, idx, &ctx.actor))).await?;
     Ok(Advanced { stage: to, indicators })
 }
 
@@ -188,7 +188,7 @@ pub async fn set_control(
     }
     let data = cycle::Entry::ControlSet(cycle::ControlSet { year, department_code: department.into(), amount });
     let reason = ctx.reason.clone().unwrap_or_else(|| format!("control total of {department} for {year}"));
-    act_projected(store, ctx, data.action(), &reason, &data, |idx| cycle::project(&data, idx, &ctx.actor)).await
+    act_projected(store, ctx, data.action(), &reason, &data, |idx| Ok(cycle::project(&data, idx, &ctx.actor))).await
 }
 
 /// A saved version of a unit's draft.
@@ -331,7 +331,7 @@ pub async fn save_draft(
         note: note.into(),
     });
     let reason = ctx.reason.clone().unwrap_or_else(|| format!("draft {version} of {unit} for {year}"));
-    act_projected(store, ctx, data.action(), &reason, &data, |idx| cycle::project(&data, idx, &ctx.actor)).await?;
+    act_projected(store, ctx, data.action(), &reason, &data, |idx| Ok(cycle::project(&data, idx, &ctx.actor))).await?;
     Ok(version)
 }
 
@@ -481,7 +481,7 @@ pub async fn set_workflows(store: &Store, ctx: &Ctx, w: &budget::Workflows) -> R
     let text = serde_json::to_string(w).map_err(|e| invalid(e.to_string()))?;
     let data = cycle::Entry::WorkflowSet(cycle::WorkflowSet { name: "budget".into(), definition: text });
     let reason = ctx.reason.clone().unwrap_or_else(|| "set the approval routes".into());
-    act_projected(store, ctx, data.action(), &reason, &data, |idx| cycle::project(&data, idx, &ctx.actor)).await
+    act_projected(store, ctx, data.action(), &reason, &data, |idx| Ok(cycle::project(&data, idx, &ctx.actor))).await
 }
 
 /// Submits the latest version of `unit`'s draft for `year` for approval (drafts open, none
@@ -1236,6 +1236,6 @@ pub async fn close_year(store: &Store, ctx: &Ctx, year: i32) -> Result<ClosingRe
         recovered: report.recovered,
     });
     let reason = ctx.reason.clone().unwrap_or_else(|| format!("year-end closing of {year}"));
-    act_projected(store, ctx, data.action(), &reason, &data, |idx| cycle::project(&data, idx, &ctx.actor)).await?;
+    act_projected(store, ctx, data.action(), &reason, &data, |idx| Ok(cycle::project(&data, idx, &ctx.actor))).await?;
     Ok(report)
 }

@@ -30,7 +30,7 @@ pub async fn classify(store: &Store, ctx: &Ctx, code: &str, classified: bool) ->
     let data = registers::Entry::Classify(registers::Classify { project_code: code.into(), classified });
     let verb = if classified { "classify" } else { "declassify" };
     let reason = ctx.reason.clone().unwrap_or_else(|| format!("{verb} project {code}"));
-    act_projected(store, ctx, data.action(), &reason, &data, |idx| registers::project(&data, idx, &ctx.actor)).await
+    act_projected(store, ctx, data.action(), &reason, &data, |idx| Ok(registers::project(&data, idx, &ctx.actor))).await
 }
 
 /// The classified projects' codes.

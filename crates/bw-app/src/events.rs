@@ -154,7 +154,7 @@ pub async fn remove_webhook(store: &Store, ctx: &Ctx, id: i64) -> Result<i64, Ac
     }
     let reason = ctx.reason.clone().unwrap_or_else(|| format!("webhook {id} removed"));
     let data = registers::Entry::WebhookRemove(registers::WebhookRemove { id });
-    act_projected(store, ctx, data.action(), &reason, &data, |idx| registers::project(&data, idx, &ctx.actor)).await
+    act_projected(store, ctx, data.action(), &reason, &data, |idx| Ok(registers::project(&data, idx, &ctx.actor))).await
 }
 
 /// The active webhooks.

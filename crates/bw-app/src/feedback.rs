@@ -161,7 +161,7 @@ pub async fn moderate(
     let to = if publish { "published" } else { "rejected" };
     let data = entry::Entry::Moderate(entry::Moderate { id, by: by.into(), status: to.into(), note: note.into() });
     let reason = ctx.reason.clone().unwrap_or_else(|| format!("moderation of feedback {id}"));
-    act_projected(store, ctx, data.action(), &reason, &data, |idx| entry::project(&data, idx)).await
+    act_projected(store, ctx, data.action(), &reason, &data, |idx| Ok(entry::project(&data, idx))).await
 }
 
 /// Item `id`'s moderation status and the entry that answered it, if any.
@@ -186,7 +186,7 @@ pub async fn answer(store: &Store, ctx: &Ctx, by: &str, id: i64, text: &str) -> 
     }
     let data = entry::Entry::Answer(entry::Answer { id, by: by.into(), answer: body });
     let reason = ctx.reason.clone().unwrap_or_else(|| format!("answer to feedback {id}"));
-    act_projected(store, ctx, data.action(), &reason, &data, |idx| entry::project(&data, idx)).await
+    act_projected(store, ctx, data.action(), &reason, &data, |idx| Ok(entry::project(&data, idx))).await
 }
 
 const COLUMNS: &str = "id, kind, subject, author, body, asked_on, due_on, answer, status, moderation_note";

@@ -37,17 +37,21 @@ where
 }
 
 /// As `act`, the entry's rows being those its projection (`rows`, given the entry's index)
-/// gives: the rows `verify` rebuilds from it.
+/// gives: the rows `verify` rebuilds from it. A projection that cannot read the entry's
+/// data refuses the action, inside its transaction.
 pub async fn act_projected<T: serde::Serialize>(
     store: &Store,
     ctx: &Ctx,
     action: Action,
     reason: &str,
     data: &T,
-    rows: impl FnOnce(i64) -> bw_core::projection::Changes,
+    rows: impl FnOnce(i64) -> Result<bw_core::projection::Changes, String>,
 ) -> Result<i64, ActionError> {
-    act(store, ctx, action, reason, data, async move |tx, idx| Ok(bw_store::changes::apply(tx, &rows(idx)).await?))
-        .await
+    act(store, ctx, action, reason, data, async move |tx, idx| {
+        let rows = rows(idx).map_err(ActionError::Invalid)?;
+        Ok(bw_store::changes::apply(tx, &rows).await?)
+    })
+    .await
 }
 
 /// The field an approver's signature closes an entry with.

@@ -77,7 +77,7 @@ pub async fn set_status(store: &Store, ctx: &Ctx, code: &str, to: ProjectStatus)
         to: to.as_str().into(),
     });
     let reason = ctx.reason.clone().unwrap_or_else(|| format!("project {code}: {} → {}", from.as_str(), to.as_str()));
-    act_projected(store, ctx, data.action(), &reason, &data, |idx| registers::project(&data, idx, &ctx.actor)).await
+    act_projected(store, ctx, data.action(), &reason, &data, |idx| Ok(registers::project(&data, idx, &ctx.actor))).await
 }
 
 /// Retires every reserve project past its expiry date on `today` that no indicator uses

@@ -13,7 +13,7 @@ use bw_store::Store;
 use bw_store::sqlx::{self, Row};
 
 use crate::Ctx;
-use crate::journal::ActionError;
+use crate::journal::{ActionError, act_projected};
 use bw_core::performance::entry::{self, Entry};
 
 fn invalid(m: impl Into<String>) -> ActionError {
@@ -82,16 +82,7 @@ pub async fn set_kpis(store: &Store, ctx: &Ctx, year: i32, project: &str, kpis: 
     let text = serde_json::to_string(&set).map_err(|e| invalid(e.to_string()))?;
     let data = Entry::KpiSet(entry::KpiSet { year, project_code: project.into(), kpis: text });
     let reason = ctx.reason.clone().unwrap_or_else(|| format!("KPIs of {project} for {year}"));
-    act_entry(store, ctx, &reason, &data).await
-}
-
-/// Journals `data` and writes the rows its projection gives.
-async fn act_entry(store: &Store, ctx: &Ctx, reason: &str, data: &Entry) -> Result<i64, ActionError> {
-    crate::journal::act(store, ctx, data.action(), reason, data, async |tx, idx| {
-        let rows = entry::project(data, idx, &ctx.actor).map_err(invalid)?;
-        Ok(bw_store::changes::apply(tx, &rows).await?)
-    })
-    .await
+    act_projected(store, ctx, data.action(), &reason, &data, |idx| entry::project(&data, idx, &ctx.actor)).await
 }
 
 /// Records the value KPI `code` of `project` reached in `year`.
@@ -113,7 +104,7 @@ pub async fn record_actual(
         actual: value.to_string(),
     });
     let reason = ctx.reason.clone().unwrap_or_else(|| format!("{code} of {project} reached {value}"));
-    act_entry(store, ctx, &reason, &data).await
+    act_projected(store, ctx, data.action(), &reason, &data, |idx| entry::project(&data, idx, &ctx.actor)).await
 }
 
 /// The KPIs of `project` for `year`, by code.
@@ -185,7 +176,7 @@ pub async fn evaluate(
         score: perf::points_text(score),
     });
     let reason = ctx.reason.clone().unwrap_or_else(|| format!("{} evaluation of {project}", by.as_str()));
-    act_entry(store, ctx, &reason, &data).await
+    act_projected(store, ctx, data.action(), &reason, &data, |idx| entry::project(&data, idx, &ctx.actor)).await
 }
 
 /// Records a department's public-satisfaction score for `year`.
@@ -206,7 +197,7 @@ pub async fn record_satisfaction(
         score: perf::points_text(score),
     });
     let reason = ctx.reason.clone().unwrap_or_else(|| format!("public satisfaction with {department}"));
-    act_entry(store, ctx, &reason, &data).await
+    act_projected(store, ctx, data.action(), &reason, &data, |idx| entry::project(&data, idx, &ctx.actor)).await
 }
 
 /// A project's year in figures.
@@ -396,7 +387,7 @@ async fn schedule_interviews(store: &Store, ctx: &Ctx, year: i32, rungs: &[Rung]
             due_on: due,
         });
         let reason = format!("interview of the head of {} for the performance of {year}", r.department);
-        act_entry(store, ctx, &reason, &data).await?;
+        act_projected(store, ctx, data.action(), &reason, &data, |idx| entry::project(&data, idx, &ctx.actor)).await?;
     }
     Ok(())
 }
@@ -458,7 +449,7 @@ pub async fn publish(store: &Store, ctx: &Ctx, year: i32) -> Result<Ranking, Act
     let text = serde_json::to_string(&ranking.departments).map_err(|e| invalid(e.to_string()))?;
     let data = Entry::PerformancePublish(entry::PerformancePublish { year, ranking: text, published_at: ctx.at });
     let reason = ctx.reason.clone().unwrap_or_else(|| format!("publish the performance ranking of {year}"));
-    act_entry(store, ctx, &reason, &data).await?;
+    act_projected(store, ctx, data.action(), &reason, &data, |idx| entry::project(&data, idx, &ctx.actor)).await?;
     Ok(ranking)
 }
 
@@ -555,6 +546,6 @@ pub async fn roll_plan(store: &Store, ctx: &Ctx, year: i32) -> Result<Vec<PlanLi
     let text = serde_json::to_string(&lines).map_err(|e| invalid(e.to_string()))?;
     let data = Entry::RollingPlan(entry::RollingPlan { year, plan: text });
     let reason = ctx.reason.clone().unwrap_or_else(|| format!("the rolling plan of {year}"));
-    act_entry(store, ctx, &reason, &data).await?;
+    act_projected(store, ctx, data.action(), &reason, &data, |idx| entry::project(&data, idx, &ctx.actor)).await?;
     Ok(lines)
 }

@@ -108,6 +108,7 @@ pub async fn set(store: &Store, ctx: &Ctx, key: &str, value: &str) -> Result<Str
     }
     let reason = ctx.reason.clone().unwrap_or_else(|| format!("set {key}"));
     let data = registers::Entry::SettingSet(registers::SettingSet { key: key.into(), value: value.clone() });
-    act_projected(store, ctx, data.action(), &reason, &data, |idx| registers::project(&data, idx, &ctx.actor)).await?;
+    act_projected(store, ctx, data.action(), &reason, &data, |idx| Ok(registers::project(&data, idx, &ctx.actor)))
+        .await?;
     Ok(value)
 }

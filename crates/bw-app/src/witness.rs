@@ -42,7 +42,8 @@ pub async fn add(store: &Store, ctx: &Ctx, vkey: &str) -> Result<String, ActionE
     }
     let reason = ctx.reason.clone().unwrap_or_else(|| format!("register witness {}", key.name));
     let data = registers::Entry::WitnessAdd(registers::WitnessAdd { name: key.name.clone(), key: key.as_str().into() });
-    act_projected(store, ctx, data.action(), &reason, &data, |idx| registers::project(&data, idx, &ctx.actor)).await?;
+    act_projected(store, ctx, data.action(), &reason, &data, |idx| Ok(registers::project(&data, idx, &ctx.actor)))
+        .await?;
     Ok(key.name)
 }
 
